@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages Castor needs to build and test; quiet and quick when all are present.
+set -eu
+PKGS="g++ make pkg-config libaio-dev libblkid-dev libboost-log-dev libboost-thread-dev libboost-filesystem-dev
+      libinih-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages:$missing (run 'make deps' as root, or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
