@@ -32,6 +32,7 @@ LIB       := $(BUILD)/libcastor.a
 PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd
 UNIT_SRCS := $(wildcard tests/unit/*.cc)
 ROOT_SRCS := $(wildcard tests/root/*.cc)
+SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
 TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin
 
 .PHONY: all deps check check-asan demo bench clean tests
@@ -56,11 +57,11 @@ $(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(LIB)
 $(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(LIB)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(LIB)
+$(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/root_tests: $(ROOT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(LIB)
+$(BUILD)/tests/root_tests: $(ROOT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
