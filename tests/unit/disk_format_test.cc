@@ -1,0 +1,253 @@
+// Round-trip and corruption tests for every quorum-disk record.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <vector>
+
+#include "quorumd/disk_layout.h"
+#include "quorumd/heartbeat_record.h"
+#include "quorumd/mailbox_record.h"
+#include "quorumd/service_table_record.h"
+#include "quorumd/superblock.h"
+
+using namespace castor;
+
+namespace {
+
+Uuid test_uuid(uint8_t seed) {
+  Uuid u;
+  for (size_t i = 0; i < u.bytes.size(); ++i) u.bytes[i] = uint8_t(seed + i * 17);
+  return u;
+}
+
+Superblock sample_superblock(const DiskLayout& layout) {
+  Superblock sb;
+  sb.cluster_uuid = test_uuid(1);
+  sb.cluster_name = "prod-db";
+  sb.sector_size = layout.sector_size();
+  sb.nodes[0] = {1, "alpha"};
+  sb.nodes[1] = {2, "beta.example"};
+  sb.timing = *Timing::from_io_timeout(Millis(200));
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = 1764170000123456789;
+  return sb;
+}
+
+HeartbeatRecord sample_heartbeat() {
+  HeartbeatRecord hb;
+  hb.cluster_uuid = test_uuid(1);
+  hb.node_id = 2;
+  hb.incarnation = 0x1122334455667788ull;
+  hb.seq = 42;
+  hb.wall_time_ns = 1764170000000000000;
+  hb.state = NodeState::leaving;
+  hb.peer_view = PeerView::dead;
+  hb.last_io_latency_us = 812;
+  hb.max_io_latency_us = 90000;
+  hb.services_digest = 0xdeadbeefcafef00dull;
+  hb.peer_incarnation = 77;
+  hb.peer_seq = 9;
+  return hb;
+}
+
+MailboxRecord sample_mailbox() {
+  MailboxRecord mb;
+  mb.cluster_uuid = test_uuid(1);
+  mb.node_id = 1;
+  mb.incarnation = 5;
+  mb.seq = 3;
+  mb.wall_time_ns = 1;
+  mb.entries[0] = {MailboxKind::request, MailboxOp::relocate, 0, 1, 1001, 7, 99, "web", ""};
+  mb.entries[3] = {MailboxKind::reply, MailboxOp::disable, 4, 0, 2002, 0, 100, "ledger", "stop failed"};
+  return mb;
+}
+
+ServiceTableRecord sample_table(const DiskLayout& layout, uint32_t block_index) {
+  ServiceTableRecord rec;
+  rec.cluster_uuid = test_uuid(1);
+  rec.node_id = 1;
+  rec.block_index = block_index;
+  rec.incarnation = 9;
+  rec.seq = 1234;
+  rec.wall_time_ns = 5;
+  rec.entries.resize(layout.services_per_block());
+  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 17, 3, 0xabcdef, 77, 2, "web"};
+  rec.entries[rec.entries.size() - 1] = {true, OwnershipState::claiming, ServiceEntry::kFrozen, 2, 18, 4, 1, 78, 0,
+                                         std::string(63, 'x')};
+  return rec;
+}
+
+// Flips each byte of `block` in turn (XOR with each of a few masks) and requires `decode` to refuse.
+void require_every_flip_rejected(std::vector<std::byte> block, const std::function<Status(std::span<const std::byte>)>& decode) {
+  REQUIRE(decode(block).ok());
+  size_t rejected = 0;
+  for (size_t i = 0; i < block.size(); ++i) {
+    for (uint8_t mask : {uint8_t(0x01), uint8_t(0x80), uint8_t(0xFF)}) {
+      block[i] ^= std::byte(mask);
+      Status st = decode(block);
+      block[i] ^= std::byte(mask);
+      if (st.ok()) FAIL("flipping byte " << i << " with mask " << int(mask) << " was accepted");
+      CHECK((st.code() == Code::corrupt || st.code() == Code::unsupported));
+      ++rejected;
+    }
+  }
+  CHECK(rejected == block.size() * 3);
+}
+
+}  // namespace
+
+TEST_CASE("layout: blocks are max(sector, 4096), aligned, disjoint, and the table holds >= 1024 services") {
+  for (uint32_t ss : {512u, 1024u, 4096u, 8192u}) {
+    auto l = DiskLayout::for_sector_size(ss);
+    REQUIRE(l.ok());
+    CHECK(l->block_size() == std::max(ss, 4096u));
+    CHECK(l->service_slots() >= kMinServiceSlots);
+    std::vector<uint64_t> offsets = {l->superblock_offset(), l->superblock_backup_offset()};
+    for (uint32_t n = 1; n <= kNodeCount; ++n) {
+      offsets.push_back(l->heartbeat_offset(n));
+      offsets.push_back(l->mailbox_offset(n));
+      for (uint32_t b = 0; b < kServiceTableBlocks; ++b) offsets.push_back(l->service_table_offset(n) + b * l->block_size());
+    }
+    std::sort(offsets.begin(), offsets.end());
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      CHECK(offsets[i] % l->block_size() == 0);
+      CHECK(offsets[i] % ss == 0);
+      if (i > 0) CHECK(offsets[i] - offsets[i - 1] >= l->block_size());  // one record per block: one writer per sector
+    }
+    CHECK(offsets.back() + l->block_size() <= l->required_bytes());
+    // Node regions do not overlap.
+    CHECK(l->region_offset(2) - l->region_offset(1) == uint64_t(kRegionBlocks) * l->block_size());
+  }
+  CHECK_FALSE(DiskLayout::for_sector_size(1000).ok());
+  CHECK_FALSE(DiskLayout::for_sector_size(256).ok());
+}
+
+TEST_CASE("timing follows one formula of io_timeout") {
+  auto t = Timing::from_io_timeout(Millis(200));
+  REQUIRE(t.ok());
+  CHECK(t->renew_interval == Millis(100));
+  CHECK(t->lease == Millis(600));
+  CHECK(t->kill_grace == Millis(200));
+  CHECK(t->watchdog == Millis(400));
+  CHECK(t->dead == Millis(1200));
+  CHECK(t->dead >= t->lease + t->watchdog + t->io_timeout);
+  CHECK(t->check_formula().ok());
+  Timing bad = *t;
+  bad.dead = Millis(1000);
+  CHECK(bad.check_formula().code() == Code::corrupt);
+  CHECK_FALSE(Timing::from_io_timeout(Millis(5)).ok());
+  CHECK_FALSE(Timing::from_io_timeout(Millis(201)).ok());
+}
+
+TEST_CASE("superblock round-trips and refuses every flipped byte") {
+  for (uint32_t ss : {512u, 4096u}) {
+    auto layout = *DiskLayout::for_sector_size(ss);
+    std::vector<std::byte> block(layout.block_size());
+    Superblock sb = sample_superblock(layout);
+    REQUIRE(encode_superblock(sb, layout, block).ok());
+    auto back = decode_superblock(block, layout);
+    REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+    CHECK(*back == sb);
+    require_every_flip_rejected(block, [&](auto b) { return decode_superblock(b, layout).status(); });
+  }
+}
+
+TEST_CASE("superblock checks what the CRC cannot: names, sector size, timing") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  Superblock sb = sample_superblock(layout);
+  sb.nodes[1].name = "alpha";
+  // Encoding does not catch duplicate names (decode does): the decoder never accepts them.
+  REQUIRE(encode_superblock(sb, layout, block).ok());
+  CHECK(decode_superblock(block, layout).status().code() == Code::corrupt);
+
+  sb = sample_superblock(layout);
+  REQUIRE(encode_superblock(sb, layout, block).ok());
+  auto layout4k = *DiskLayout::for_sector_size(4096);
+  // Same block size (4096) but the disk now reports 4096-byte sectors: refused, with the reason.
+  auto st = decode_superblock(block, layout4k).status();
+  CHECK(st.code() == Code::corrupt);
+  CHECK(st.message().find("sector size") != std::string::npos);
+
+  sb.cluster_name = "bad name";
+  CHECK(encode_superblock(sb, layout, block).code() == Code::invalid_argument);
+}
+
+TEST_CASE("an empty block is 'never written', not corruption; foreign data is corruption") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  CHECK(decode_superblock(block, layout).status().code() == Code::not_found);
+  CHECK(decode_heartbeat(block, layout, 1).status().code() == Code::not_found);
+  for (size_t i = 0; i < block.size(); ++i) block[i] = std::byte(i * 31 + 7);
+  CHECK(decode_superblock(block, layout).status().code() == Code::corrupt);
+}
+
+TEST_CASE("heartbeat round-trips, refuses every flipped byte, and names its writer") {
+  for (uint32_t ss : {512u, 4096u, 8192u}) {
+    auto layout = *DiskLayout::for_sector_size(ss);
+    std::vector<std::byte> block(layout.block_size());
+    HeartbeatRecord hb = sample_heartbeat();
+    encode_heartbeat(hb, layout, block);
+    auto back = decode_heartbeat(block, layout, 2);
+    REQUIRE(back.ok());
+    CHECK(*back == hb);
+    if (ss == 512) require_every_flip_rejected(block, [&](auto b) { return decode_heartbeat(b, layout, 2).status(); });
+    // The same record read from the other node's region is not accepted.
+    auto wrong = decode_heartbeat(block, layout, 1);
+    CHECK(wrong.status().code() == Code::corrupt);
+    CHECK(wrong.status().message().find("written by node 2") != std::string::npos);
+  }
+}
+
+TEST_CASE("a record read with the wrong type is refused") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  encode_heartbeat(sample_heartbeat(), layout, block);
+  CHECK(decode_mailbox(block, layout, 2).status().code() == Code::corrupt);
+}
+
+TEST_CASE("a torn write (new first sectors, old rest) is detected") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> old_block(layout.block_size()), new_block(layout.block_size());
+  HeartbeatRecord hb = sample_heartbeat();
+  encode_heartbeat(hb, layout, old_block);
+  hb.seq++;
+  hb.wall_time_ns += 1000;
+  encode_heartbeat(hb, layout, new_block);
+  // A heartbeat's payload sits in the first sector; tear a service table block instead, whose entries span sectors.
+  ServiceTableRecord a = sample_table(layout, 0), b = a;
+  b.seq++;
+  b.entries[b.entries.size() - 1].epoch++;
+  encode_service_table(a, layout, old_block).ok();
+  REQUIRE(encode_service_table(b, layout, new_block).ok());
+  for (size_t sectors = 1; sectors < layout.block_size() / 512; ++sectors) {
+    std::vector<std::byte> torn = old_block;
+    std::copy(new_block.begin(), new_block.begin() + sectors * 512, torn.begin());
+    CHECK(decode_service_table(torn, layout, 1, 0).status().code() == Code::corrupt);
+  }
+}
+
+TEST_CASE("mailbox round-trips and refuses every flipped byte") {
+  auto layout = *DiskLayout::for_sector_size(4096);
+  std::vector<std::byte> block(layout.block_size());
+  MailboxRecord mb = sample_mailbox();
+  REQUIRE(encode_mailbox(mb, layout, block).ok());
+  auto back = decode_mailbox(block, layout, 1);
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(*back == mb);
+  require_every_flip_rejected(block, [&](auto b) { return decode_mailbox(b, layout, 1).status(); });
+}
+
+TEST_CASE("service table blocks round-trip, know their index, and refuse every flipped byte") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  ServiceTableRecord rec = sample_table(layout, 7);
+  REQUIRE(encode_service_table(rec, layout, block).ok());
+  auto back = decode_service_table(block, layout, 1, 7);
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(*back == rec);
+  CHECK(decode_service_table(block, layout, 1, 8).status().code() == Code::corrupt);
+  require_every_flip_rejected(block, [&](auto b) { return decode_service_table(b, layout, 1, 7).status(); });
+  rec.entries[1] = {true, OwnershipState::owned, 0, 1, 1, 1, 1, 1, 0, ""};
+  CHECK(encode_service_table(rec, layout, block).code() == Code::invalid_argument);
+}
