@@ -1,0 +1,84 @@
+#include "quorumd/disk_snapshot.h"
+
+#include "common/aligned_buffer.h"
+
+namespace castor {
+
+const Superblock* DiskSnapshot::valid_superblock() const {
+  if (superblock.record) return &*superblock.record;
+  if (superblock_backup.record) return &*superblock_backup.record;
+  return nullptr;
+}
+
+int DiskSnapshot::invalid_records() const {
+  int n = 0;
+  auto count = [&n](const Status& st) {
+    if (!st.ok() && st.code() != Code::not_found) ++n;
+  };
+  count(superblock.status);
+  count(superblock_backup.status);
+  for (const auto& r : nodes) {
+    count(r.heartbeat.status);
+    count(r.mailbox.status);
+    for (const auto& t : r.table) count(t.status);
+  }
+  return n;
+}
+
+namespace {
+
+template <typename T>
+void check_cluster(RecordRead<T>& r, const Superblock* sb) {
+  if (!r.record || !sb) return;
+  if (!(r.record->cluster_uuid == sb->cluster_uuid)) {
+    r.status = Error(Code::corrupt, "written for another cluster (UUID " + r.record->cluster_uuid.to_string() +
+                                        "), not " + sb->cluster_uuid.to_string());
+    r.record.reset();
+  }
+}
+
+template <typename T>
+void take(RecordRead<T>& out, uint64_t offset, Result<T> decoded) {
+  out.offset = offset;
+  out.status = decoded.status();
+  if (decoded.ok()) out.record = std::move(decoded).value();
+}
+
+}  // namespace
+
+Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout) {
+  ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
+  const uint64_t total = layout.required_bytes();
+  if (dev.geometry().size_bytes < total)
+    return Error(Code::invalid_argument, dev.name() + " is " + std::to_string(dev.geometry().size_bytes) +
+                                             " bytes; a quorum disk needs at least " + std::to_string(total));
+  AlignedBuffer buf(total, layout.block_size());
+  if (!buf.valid()) return Error(Code::internal, "out of memory reading " + dev.name());
+  RETURN_IF_ERROR(read_blocking(dev, clock, 0, buf.span(), io_timeout).with_context("reading " + dev.name()));
+  const auto all = buf.span();
+  auto block_at = [&](uint64_t off) { return std::span<const std::byte>(all.subspan(off, layout.block_size())); };
+
+  DiskSnapshot s;
+  s.layout = layout;
+  take(s.superblock, layout.superblock_offset(), decode_superblock(block_at(layout.superblock_offset()), layout));
+  take(s.superblock_backup, layout.superblock_backup_offset(),
+       decode_superblock(block_at(layout.superblock_backup_offset()), layout));
+  const Superblock* sb = s.valid_superblock();
+  for (uint32_t id = 1; id <= kNodeCount; ++id) {
+    NodeRegionSnapshot& n = s.nodes[id - 1];
+    n.node_id = id;
+    take(n.heartbeat, layout.heartbeat_offset(id), decode_heartbeat(block_at(layout.heartbeat_offset(id)), layout, id));
+    check_cluster(n.heartbeat, sb);
+    take(n.mailbox, layout.mailbox_offset(id), decode_mailbox(block_at(layout.mailbox_offset(id)), layout, id));
+    check_cluster(n.mailbox, sb);
+    n.table.resize(kServiceTableBlocks);
+    for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
+      uint64_t off = layout.service_table_offset(id) + uint64_t(b) * layout.block_size();
+      take(n.table[b], off, decode_service_table(block_at(off), layout, id, b));
+      check_cluster(n.table[b], sb);
+    }
+  }
+  return s;
+}
+
+}  // namespace castor

@@ -1,0 +1,50 @@
+// DiskSnapshot: every record of a quorum disk, read in one pass and decoded, each with its own status.
+// Used by `castor dump` and by `castor status` when the daemons are not running. Reads only: never writes.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "common/clock.h"
+#include "quorumd/block_device.h"
+#include "quorumd/disk_layout.h"
+#include "quorumd/heartbeat_record.h"
+#include "quorumd/mailbox_record.h"
+#include "quorumd/service_table_record.h"
+#include "quorumd/superblock.h"
+
+namespace castor {
+
+template <typename T>
+struct RecordRead {
+  uint64_t offset = 0;
+  Status status;            // ok: `record` holds the decoded record; not_found: never written; else why not
+  std::optional<T> record;
+};
+
+struct NodeRegionSnapshot {
+  uint32_t node_id = 0;
+  RecordRead<HeartbeatRecord> heartbeat;
+  RecordRead<MailboxRecord> mailbox;
+  std::vector<RecordRead<ServiceTableRecord>> table;  // kServiceTableBlocks entries
+};
+
+struct DiskSnapshot {
+  DiskLayout layout;
+  RecordRead<Superblock> superblock;         // block 0
+  RecordRead<Superblock> superblock_backup;  // block 1
+  std::array<NodeRegionSnapshot, kNodeCount> nodes;
+
+  // The superblock in force: the primary if valid, else the backup if valid, else nullptr.
+  const Superblock* valid_superblock() const;
+  // Number of records that are neither valid nor never-written.
+  int invalid_records() const;
+};
+
+// Reads the whole quorum area (DiskLayout::required_bytes) and decodes every record. Records written for
+// another cluster UUID than the superblock's are reported as corrupt. Fails only if the read itself fails
+// or the device is smaller than the layout needs.
+Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout);
+
+}  // namespace castor

@@ -1,0 +1,108 @@
+// initialize_quorum_disk + read_disk_snapshot over the in-memory device.
+#include <doctest/doctest.h>
+
+#include "common/aligned_buffer.h"
+#include "common/json_writer.h"
+#include "quorumd/disk_snapshot.h"
+#include "quorumd/memory_block_device.h"
+#include "quorumd/quorum_disk_init.h"
+#include "tools/cli_args.h"
+
+using namespace castor;
+
+namespace {
+Superblock make_sb(uint32_t sector) {
+  auto layout = *DiskLayout::for_sector_size(sector);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "c1";
+  sb.sector_size = sector;
+  sb.nodes = {NodeEntry{1, "a"}, NodeEntry{2, "b"}};
+  sb.timing = *Timing::from_io_timeout(Millis(200));
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  return sb;
+}
+}  // namespace
+
+TEST_CASE("init writes a superblock pair and empty regions; a snapshot reads them back") {
+  for (uint32_t sector : {512u, 4096u}) {
+    auto disk = std::make_shared<MemoryDisk>(sector, 4 << 20);
+    // Old junk everywhere: init must clear the node regions.
+    for (size_t i = 0; i < disk->bytes.size(); ++i) disk->bytes[i] = std::byte(i * 13 + 1);
+    MemoryBlockDevice dev(disk, "mem");
+    FakeClock clock;
+    Superblock sb = make_sb(sector);
+    REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
+    auto snap = read_disk_snapshot(dev, clock, Millis(100));
+    REQUIRE(snap.ok());
+    REQUIRE(snap->superblock.record);
+    CHECK(*snap->superblock.record == sb);
+    CHECK(*snap->superblock_backup.record == sb);
+    CHECK(snap->invalid_records() == 0);
+    for (const auto& n : snap->nodes) {
+      CHECK(n.heartbeat.status.code() == Code::not_found);
+      CHECK(n.mailbox.status.code() == Code::not_found);
+      for (const auto& t : n.table) CHECK(t.status.code() == Code::not_found);
+    }
+  }
+}
+
+TEST_CASE("snapshot: a damaged primary superblock falls back to the backup; foreign records are flagged") {
+  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  FakeClock clock;
+  Superblock sb = make_sb(512);
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
+  disk->bytes[100] ^= std::byte{0x40};
+  auto layout = *DiskLayout::for_sector_size(512);
+  // A heartbeat of another cluster in node 1's region.
+  HeartbeatRecord hb;
+  hb.cluster_uuid = *random_uuid();
+  hb.node_id = 1;
+  hb.incarnation = 3;
+  hb.seq = 1;
+  AlignedBuffer block(layout.block_size(), 4096);
+  encode_heartbeat(hb, layout, block.span());
+  REQUIRE(write_blocking(dev, clock, layout.heartbeat_offset(1), block.span(), Millis(100)).ok());
+
+  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  REQUIRE(snap.ok());
+  CHECK(snap->superblock.status.code() == Code::corrupt);
+  REQUIRE(snap->valid_superblock() != nullptr);
+  CHECK(snap->valid_superblock()->cluster_uuid == sb.cluster_uuid);
+  CHECK(snap->nodes[0].heartbeat.status.code() == Code::corrupt);
+  CHECK(snap->nodes[0].heartbeat.status.message().find("another cluster") != std::string::npos);
+  CHECK(snap->invalid_records() == 2);
+}
+
+TEST_CASE("snapshot refuses a device smaller than the layout") {
+  auto disk = std::make_shared<MemoryDisk>(512, 64 * 1024);
+  MemoryBlockDevice dev(disk, "tiny");
+  FakeClock clock;
+  CHECK(read_disk_snapshot(dev, clock, Millis(100)).status().code() == Code::invalid_argument);
+  CHECK_FALSE(initialize_quorum_disk(dev, clock, make_sb(512), Millis(100)).ok());
+}
+
+TEST_CASE("json writer emits valid, escaped JSON") {
+  JsonWriter j;
+  j.begin_object().field("a", 1).field("s", "q\"\n\x01").key("arr").begin_array().value(true).null().value(2.5).end_array();
+  j.key("o").begin_object().end_object().end_object();
+  CHECK(j.str() == "{\"a\":1,\"s\":\"q\\\"\\n\\u0001\",\"arr\":[true,null,2.5],\"o\":{}}");
+}
+
+TEST_CASE("cli args: options, flags, positional, and clear errors") {
+  std::vector<OptionSpec> spec = {{"--cluster", true}, {"--force", false}};
+  auto a = parse_cli_args({"/dev/x", "--cluster", "c", "--force"}, spec);
+  REQUIRE(a.ok());
+  CHECK(a->positional == std::vector<std::string>{"/dev/x"});
+  CHECK(*a->value("--cluster") == "c");
+  CHECK(a->has("--force"));
+  CHECK(parse_cli_args({"--cluster=c2"}, spec)->value("--cluster") == "c2");
+  CHECK(parse_cli_args({"--bogus"}, spec).status().message() == "unknown option --bogus");
+  CHECK(parse_cli_args({"--cluster"}, spec).status().message() == "option --cluster needs a value");
+  CHECK(parse_cli_args({"--force=1"}, spec).status().code() == Code::invalid_argument);
+  CHECK(parse_int("12x", 0, 100, "--io-timeout").status().code() == Code::invalid_argument);
+  CHECK(parse_int("200", 0, 100, "--io-timeout").status().message() == "--io-timeout 200 is outside [0, 100]");
+  CHECK(*parse_int("42", 0, 100, "n") == 42);
+}

@@ -1,0 +1,18 @@
+// The verbs of the `castor` admin CLI. Each takes its arguments (after the verb), prints to stdout/stderr,
+// and returns the process exit code (tools/exit_codes.h). None of them exits the process itself.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace castor {
+
+int cmd_init(const std::vector<std::string>& args);
+int cmd_dump(const std::vector<std::string>& args);
+
+// Prints "castor VERB: message" to stderr and returns the exit code for `st`.
+int report_error(const std::string& verb, const Status& st);
+
+}  // namespace castor
