@@ -1,0 +1,74 @@
+#!/bin/bash
+# castor init / dump on real loop devices (512- and 4096-byte sectors), and the refusal to overwrite a
+# filesystem: the filesystem must still be intact afterwards (fsck -n clean); --force then works.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+dir=$(scratch_dir)
+
+for ss in 512 4096; do
+  say "sector size $ss: init then dump"
+  dev=$(new_loop "$dir/q$ss.img" 8 "$ss"); register_loop "$dev"
+  expect_exit 0 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta --io-timeout 200
+  echo "$OUT"
+  echo "$OUT" | grep -q "sectors   $ss bytes" || fail "init did not detect the $ss-byte sector size"
+  expect_exit 0 "$CASTOR" dump "$dev"
+  echo "$OUT"
+  echo "$OUT" | grep -q "All records valid or empty" || fail "dump found invalid records"
+  [ "$(echo "$OUT" | grep -c ' valid ')" = 2 ] || fail "expected both superblock copies valid"
+  expect_exit 0 "$CASTOR" dump "$dev" --json
+  echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["superblock"]["status"]=="valid"; assert d["superblock"]["timing_ms"]["dead"]==1200; assert d["sector_size"]=='"$ss"'; assert d["invalid_records"]==0' \
+    || fail "dump --json is not what init wrote"
+  say "a second init on a Castor disk is refused without --force"
+  expect_exit 4 "$CASTOR" init "$dev" --cluster other --nodes a,b
+  echo "$OUT" | grep -q "demo" || fail "refusal does not name the existing cluster: $OUT"
+done
+
+say "a corrupted superblock is reported as corruption, and the backup still holds"
+dev=$(new_loop "$dir/c.img" 8); register_loop "$dev"
+expect_exit 0 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+printf '\xff' | dd of="$dev" bs=1 seek=200 conv=notrunc oflag=direct 2>/dev/null || printf '\xff' | dd of="$dev" bs=1 seek=200 conv=notrunc 2>/dev/null
+sync; blockdev --flushbufs "$dev"
+expect_exit 9 "$CASTOR" dump "$dev"
+echo "$OUT"
+echo "$OUT" | grep -q "superblock .*corrupt.*bad CRC" || fail "dump did not report the bad CRC"
+
+say "mkfs.ext4 then castor init: refused, filesystem intact, --force works"
+dev=$(new_loop "$dir/fs.img" 16); register_loop "$dev"
+mkfs.ext4 -q -L castorfs "$dev" || fail mkfs
+expect_exit 4 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+echo "$OUT"
+echo "$OUT" | grep -q "ext4" || fail "refusal does not say ext4"
+fsck.ext4 -n "$dev" >/dev/null 2>&1 || fail "the filesystem was damaged by a refused init"
+say "by label: LABEL=castorfs resolves to $dev and is refused the same way"
+expect_exit 4 "$CASTOR" init LABEL=castorfs --cluster demo --nodes alpha,beta
+expect_exit 0 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta --force
+echo "$OUT"
+blkid -p "$dev" 2>/dev/null | grep -q ext4 && fail "ext4 signature still present after --force"
+expect_exit 0 "$CASTOR" dump "$dev"
+
+say "mounted device: refused even with --force"
+dev=$(new_loop "$dir/m.img" 16); register_loop "$dev"
+mkfs.ext4 -q "$dev" || fail mkfs
+mkdir -p "$dir/mnt"; mount "$dev" "$dir/mnt" || fail mount; register_mount "$dir/mnt"
+expect_exit 5 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta --force
+echo "$OUT"
+umount "$dir/mnt"
+
+say "read-only device: refused"
+dev=$(new_loop "$dir/ro.img" 8); register_loop "$dev"
+blockdev --setro "$dev"
+expect_exit 6 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+echo "$OUT"
+
+say "too small, missing device, bad arguments"
+dev=$(new_loop "$dir/small.img" 1); register_loop "$dev"
+expect_exit 7 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+echo "$OUT"
+expect_exit 3 "$CASTOR" init LABEL=no-such-label-here --cluster demo --nodes alpha,beta
+expect_exit 2 "$CASTOR" init "$dev" --cluster demo --nodes alpha,alpha
+expect_exit 2 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta --io-timeout 7
+expect_exit 2 "$CASTOR" init "$dev" --cluster "bad name" --nodes alpha,beta
+expect_exit 2 "$CASTOR" init "$dev" --bogus
+expect_exit 0 "$CASTOR" --help
+echo "$OUT" | grep -q "Exit codes" || fail "--help does not list exit codes"
+echo "all init/dump checks passed"
