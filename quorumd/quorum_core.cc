@@ -1,0 +1,201 @@
+#include "quorumd/quorum_core.h"
+
+#include <algorithm>
+
+namespace castor {
+
+const char* core_phase_name(CorePhase p) {
+  switch (p) {
+    case CorePhase::joining: return "joining";
+    case CorePhase::up: return "up";
+    case CorePhase::leaving_stopping: return "leaving";
+    case CorePhase::leaving_down: return "leaving";
+    case CorePhase::left: return "left";
+    case CorePhase::fenced: return "fenced";
+  }
+  return "?";
+}
+
+QuorumCore::QuorumCore(const CoreConfig& config, TimePoint now)
+    : config_(config), lease_(config.timing.lease), peer_(config.timing.dead), next_renew_(now), next_read_(now),
+      worst_window_start_(now) {}
+
+NodeState QuorumCore::disk_state() const {
+  switch (phase_) {
+    case CorePhase::leaving_stopping: return NodeState::leaving;
+    case CorePhase::leaving_down:
+    case CorePhase::left: return NodeState::down;
+    default: return NodeState::up;
+  }
+}
+
+void QuorumCore::fence(TimePoint, const std::string& reason, std::vector<CoreAction>& out) {
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  lease_.fence();
+  phase_ = CorePhase::fenced;
+  fence_reason_ = reason;
+  out.push_back({CoreActionKind::fence, {}, std::nullopt, reason});
+}
+
+void QuorumCore::check_lease(TimePoint now, std::vector<CoreAction>& out) {
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (lease_.lapsed(now)) {
+    fence(now, "lease expired: no heartbeat write succeeded within " + format_duration(config_.timing.lease), out);
+    return;
+  }
+  auto expiry = lease_.expiry();
+  if (!expiry) return;
+  const TimePoint at_risk = *expiry - config_.timing.kill_grace;
+  if (now >= at_risk && !stop_requested_) {
+    stop_requested_ = true;
+    out.push_back({CoreActionKind::stop_services, {}, std::nullopt,
+                   "lease at risk: no heartbeat write has succeeded for " +
+                       format_duration(now - (*expiry - config_.timing.lease)) + "; lease ends in " +
+                       format_duration(*expiry - now)});
+  } else if (now < at_risk && stop_requested_ && phase_ == CorePhase::up) {
+    stop_requested_ = false;  // renewed in time: the risk is over
+  }
+}
+
+void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
+  HeartbeatRecord r;
+  r.cluster_uuid = config_.cluster_uuid;
+  r.node_id = config_.node_id;
+  r.incarnation = config_.incarnation;
+  r.seq = ++seq_;
+  r.state = disk_state();
+  r.peer_view = peer_.view();
+  r.peer_incarnation = peer_.incarnation();
+  r.peer_seq = peer_.seq();
+  r.last_io_latency_us = uint32_t(std::min<int64_t>(last_latency_.count() / 1000, UINT32_MAX));
+  r.max_io_latency_us = uint32_t(std::min<int64_t>(worst_latency_.count() / 1000, UINT32_MAX));
+  r.services_digest = config_.services_digest;
+  if (r.state == NodeState::down) down_seq_ = r.seq;
+  write_in_flight_ = true;
+  next_renew_ = now + config_.timing.renew_interval;
+  out.push_back({CoreActionKind::write_heartbeat, r, std::nullopt, {}});
+}
+
+void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
+  check_lease(now, out);
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (!write_in_flight_ && now >= next_renew_) issue_write(now, out);
+  if (now >= next_read_) {
+    if (!own_read_in_flight_) {
+      own_read_in_flight_ = true;
+      out.push_back({CoreActionKind::read_own, {}, std::nullopt, {}});
+    }
+    if (!peer_read_in_flight_) {
+      peer_read_in_flight_ = true;
+      out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
+    }
+    next_read_ = now + config_.timing.renew_interval;
+  }
+  // One more read of the peer exactly when it could be declared dead, so detection does not wait for the
+  // next periodic read.
+  if (auto d = peer_.dead_deadline(); d && now >= *d && !peer_read_in_flight_) {
+    peer_read_in_flight_ = true;
+    out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
+  }
+}
+
+TimePoint QuorumCore::next_wakeup() const {
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return TimePoint::max();
+  TimePoint t = next_read_;
+  if (!write_in_flight_) t = std::min(t, next_renew_);
+  if (auto e = lease_.expiry()) {
+    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);
+    t = std::min(t, *e);
+  }
+  if (auto d = peer_.dead_deadline(); d && !peer_read_in_flight_) t = std::min(t, *d);
+  return t;
+}
+
+void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st, TimePoint now,
+                               std::vector<CoreAction>& out) {
+  if (seq == seq_) write_in_flight_ = false;
+  check_lease(now, out);  // a lapsed lease fences before any renewal is considered
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (st.ok()) {
+    lease_.renewed(issued, now);
+    last_latency_ = now - issued;
+    if (now - worst_window_start_ > std::chrono::seconds(60)) {
+      worst_window_start_ = now;
+      worst_latency_ = Duration(0);
+    }
+    worst_latency_ = std::max(worst_latency_, last_latency_);
+    if (!first_ok_write_done_) first_ok_write_done_ = now;
+    if (phase_ == CorePhase::joining) phase_ = CorePhase::up;
+    if (phase_ == CorePhase::leaving_down && seq == down_seq_) {
+      phase_ = CorePhase::left;
+      out.push_back({CoreActionKind::left, {}, std::nullopt, "DOWN written: left the cluster cleanly"});
+      return;
+    }
+  }
+  tick(now, out);
+}
+
+void QuorumCore::on_own_read(TimePoint issued, const Result<HeartbeatRecord>& record, const Status& io, TimePoint now,
+                             std::vector<CoreAction>& out) {
+  own_read_in_flight_ = false;
+  check_lease(now, out);
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (io.ok() && record.ok()) {
+    const HeartbeatRecord& r = *record;
+    // Before our first write lands the block may still hold a previous incarnation's record; once one of our
+    // writes completed ok before this read was issued, only our own records may be there.
+    const bool ours_expected = first_ok_write_done_ && issued > *first_ok_write_done_;
+    if (!(r.cluster_uuid == config_.cluster_uuid) && ours_expected) {
+      fence(now, "my heartbeat block holds a record of another cluster (UUID " + r.cluster_uuid.to_string() + ")", out);
+      return;
+    }
+    if (r.incarnation != config_.incarnation && ours_expected) {
+      fence(now, "another writer on my heartbeat block: incarnation " + std::to_string(r.incarnation) +
+                     " (mine is " + std::to_string(config_.incarnation) +
+                     "): another node configured with my id, or a stale incarnation",
+            out);
+      return;
+    }
+    if (r.incarnation == config_.incarnation && r.seq > seq_) {
+      fence(now, "my heartbeat block holds seq " + std::to_string(r.seq) + " of my incarnation, but I wrote only up to " +
+                     std::to_string(seq_),
+            out);
+      return;
+    }
+  }
+  tick(now, out);
+}
+
+void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& record, uint32_t raw_hash,
+                              const Status& io, TimePoint now, std::vector<CoreAction>& out) {
+  peer_read_in_flight_ = false;
+  check_lease(now, out);
+  if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (io.ok()) {
+    PeerObservation obs{issued, now, std::nullopt, raw_hash};
+    if (record.ok() && record->cluster_uuid == config_.cluster_uuid) obs.record = *record;
+    if (auto t = peer_.observe(obs)) out.push_back({CoreActionKind::peer_changed, {}, t, t->reason});
+    if (obs.record && obs.record->peer_view == PeerView::dead && obs.record->peer_incarnation == config_.incarnation) {
+      fence(now, "the peer declared me dead (incarnation " + std::to_string(config_.incarnation) + ")", out);
+      return;
+    }
+  }
+  tick(now, out);
+}
+
+void QuorumCore::request_leave(TimePoint now, std::vector<CoreAction>& out) {
+  if (phase_ != CorePhase::joining && phase_ != CorePhase::up) return;
+  phase_ = CorePhase::leaving_stopping;
+  out.push_back({CoreActionKind::stop_services, {}, std::nullopt, "leaving the cluster"});
+  next_renew_ = now;  // publish LEAVING at once
+  tick(now, out);
+}
+
+void QuorumCore::services_stopped(TimePoint now, std::vector<CoreAction>& out) {
+  if (phase_ != CorePhase::leaving_stopping) return;
+  phase_ = CorePhase::leaving_down;
+  next_renew_ = now;  // write DOWN at once (or right after the write in flight)
+  tick(now, out);
+}
+
+}  // namespace castor

@@ -1,0 +1,118 @@
+// QuorumCore: the heartbeat / lease / self-fencing state machine of one node — quorumd without the I/O.
+//
+// Fed with `now` from an injected clock and with the completions of the I/Os it asked for, it returns
+// actions: write this heartbeat record, read my block, read the peer's block, tell svcmgr to stop
+// services, fence (kill what is left, stop petting the watchdog), report the peer's state, left cleanly.
+// The daemon (quorumd_main/quorum_daemon) executes them; the simulation (tests) executes them against
+// in-memory and fault-injecting disks with a fake clock. Deterministic: no I/O, no clock reads, no randomness
+// (the incarnation is given).
+//
+// Safety rules it enforces (docs/design.md has the argument):
+//  - the lease runs from the issue time of the last ok write, for F; renewals stop the moment it lapses;
+//  - at F - G without renewal svcmgr is told to stop services; at F the node is fenced;
+//  - a node reading its own block and finding a record it did not write (another incarnation, or a seq it
+//    never issued) fences at once; so does a node whose peer's heartbeat says it declared us DEAD;
+//  - once fenced, an incarnation never writes or renews again; the daemon rejoins with a new incarnation;
+//  - a clean leave writes LEAVING, waits for services_stopped(), then writes DOWN.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/uuid.h"
+#include "quorumd/heartbeat_record.h"
+#include "quorumd/node_lease.h"
+#include "quorumd/peer_monitor.h"
+#include "quorumd/timing.h"
+
+namespace castor {
+
+struct CoreConfig {
+  Uuid cluster_uuid;
+  uint32_t node_id = 1;  // 1 or 2; the peer is the other
+  uint64_t incarnation = 1;
+  Timing timing;
+  uint64_t services_digest = 0;
+};
+
+enum class CoreActionKind {
+  write_heartbeat,  // write `record` to my heartbeat block; report with on_write_done(record.seq, ...)
+  read_own,         // read my heartbeat block; report with on_own_read
+  read_peer,        // read the peer's heartbeat block; report with on_peer_read
+  stop_services,    // lease at risk or leaving: svcmgr must stop every service now
+  fence,            // lease lapsed or proof of danger: kill whatever still runs, stop petting; `reason`
+  peer_changed,     // the peer's view changed: `peer` holds the transition
+  left,             // DOWN is on disk: the node has left cleanly and may exit
+};
+
+struct CoreAction {
+  CoreActionKind kind;
+  HeartbeatRecord record;               // write_heartbeat
+  std::optional<PeerTransition> peer;   // peer_changed
+  std::string reason;                   // stop_services, fence
+};
+
+enum class CorePhase { joining, up, leaving_stopping, leaving_down, left, fenced };
+const char* core_phase_name(CorePhase p);
+
+class QuorumCore {
+ public:
+  QuorumCore(const CoreConfig& config, TimePoint now);
+
+  // Timers: renewals, reads, lease deadlines. Call at next_wakeup() (or any time; it is idempotent).
+  void tick(TimePoint now, std::vector<CoreAction>& out);
+  void on_write_done(uint64_t seq, TimePoint issued, const Status& st, TimePoint now, std::vector<CoreAction>& out);
+  // `record` is the decoded block (or why it did not decode); `raw_hash` identifies the raw bytes.
+  void on_own_read(TimePoint issued, const Result<HeartbeatRecord>& record, const Status& io, TimePoint now,
+                   std::vector<CoreAction>& out);
+  void on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& record, uint32_t raw_hash, const Status& io,
+                    TimePoint now, std::vector<CoreAction>& out);
+  // Admin asked for a clean stop.
+  void request_leave(TimePoint now, std::vector<CoreAction>& out);
+  // svcmgr reports every service stopped (during a leave: DOWN may be written next).
+  void services_stopped(TimePoint now, std::vector<CoreAction>& out);
+
+  // When tick() next has something to do.
+  TimePoint next_wakeup() const;
+  // May this node act (run services, pet the watchdog) at `now`?
+  bool may_act(TimePoint now) const { return phase_ != CorePhase::left && lease_.valid(now); }
+  std::optional<TimePoint> lease_expiry() const { return lease_.expiry(); }
+  CorePhase phase() const { return phase_; }
+  const PeerMonitor& peer() const { return peer_; }
+  uint32_t peer_id() const { return config_.node_id == 1 ? 2 : 1; }
+  const CoreConfig& config() const { return config_; }
+  uint64_t last_written_seq() const { return seq_; }
+  const std::string& fence_reason() const { return fence_reason_; }
+  // Latency of the last completed heartbeat write, and the worst in the last minute.
+  Duration last_write_latency() const { return last_latency_; }
+  Duration worst_write_latency() const { return worst_latency_; }
+  void set_services_digest(uint64_t d) { config_.services_digest = d; }
+
+ private:
+  void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
+  void check_lease(TimePoint now, std::vector<CoreAction>& out);
+  void issue_write(TimePoint now, std::vector<CoreAction>& out);
+  NodeState disk_state() const;
+
+  CoreConfig config_;
+  NodeLease lease_;
+  PeerMonitor peer_;
+  CorePhase phase_ = CorePhase::joining;
+  uint64_t seq_ = 0;                     // last seq issued
+  uint64_t down_seq_ = 0;                // seq of the DOWN record, once issued
+  bool write_in_flight_ = false;
+  bool own_read_in_flight_ = false;
+  bool peer_read_in_flight_ = false;
+  bool stop_requested_ = false;          // stop_services already emitted for the current risk
+  TimePoint next_renew_;
+  TimePoint next_read_;
+  std::string fence_reason_;
+  Duration last_latency_{0}, worst_latency_{0};
+  TimePoint worst_window_start_;
+  std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
+};
+
+}  // namespace castor

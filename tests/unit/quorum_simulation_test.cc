@@ -1,0 +1,459 @@
+// Two QuorumCores, one shared in-memory disk seen through two fault-injecting paths, a fake clock, and
+// thousands of random schedules of crashes, pauses, I/O errors, hangs, delayed/torn/late writes, corrupt
+// records and clean leaves. After every step the safety invariant is asserted:
+//
+//   whenever a node's view of its peer's incarnation i is DEAD (or DOWN), incarnation i can no longer run
+//   services: it has crashed, its watchdog has fired, or its lease has ended and it is fenced/left.
+//
+// The watchdog is simulated outside the node, as hardware: it fires W after the last pet, even while the
+// node is paused. Each node's clock runs at its own rate (within ±0.5%) to exercise the margin in D.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "common/crc32c.h"
+#include "quorumd/disk_layout.h"
+#include "quorumd/faulty_block_device.h"
+#include "quorumd/memory_block_device.h"
+#include "quorumd/quorum_core.h"
+
+using namespace castor;
+
+namespace {
+
+struct SimParams {
+  Millis io_timeout{200};
+  Duration horizon = std::chrono::seconds(30);
+  bool faults = true;
+  bool restart = true;  // crashed nodes come back (with a new incarnation)
+};
+
+struct Verdict {
+  uint64_t incarnation;
+  PeerView view;
+  TimePoint at;  // real time
+};
+
+class Sim {
+ public:
+  Sim(uint64_t seed, SimParams p)
+      : rng_(seed), p_(p), timing_(*Timing::from_io_timeout(p.io_timeout)), layout_(*DiskLayout::for_sector_size(512)) {
+    disk_ = std::make_shared<MemoryDisk>(512, layout_.required_bytes());
+    uuid_.bytes[0] = 1;
+    for (int i = 0; i < 2; ++i) {
+      Node& n = nodes_[i];
+      n.id = uint32_t(i + 1);
+      n.dev = std::make_shared<FaultyBlockDevice>(std::make_shared<MemoryBlockDevice>(disk_, "path" + std::to_string(i)));
+      n.rate = 1.0 + std::uniform_real_distribution<double>(-0.005, 0.005)(rng_);
+      n.own_buf.resize(layout_.block_size());
+      n.peer_buf.resize(layout_.block_size());
+      n.write_buf.resize(layout_.block_size());
+      start(n);
+    }
+  }
+
+  // Runs the schedule; returns false (with `failure`) on the first invariant violation.
+  bool run() {
+    while (now_ < start_time_ + p_.horizon) {
+      now_ += Millis(std::uniform_int_distribution<int>(1, 15)(rng_));
+      if (p_.faults) maybe_inject();
+      for (auto& n : nodes_) step(n);
+      ++steps_;
+      if (!check()) return false;
+    }
+    return true;
+  }
+
+  std::string failure;
+  std::vector<std::string> trace;  // the last events, printed with a failure
+  uint64_t steps_ = 0;
+  int dead_verdicts = 0, down_verdicts = 0, fences = 0, watchdog_fires = 0, crashes = 0, pauses = 0;
+  // Fault-free liveness measurements.
+  std::vector<Duration> detection_after_crash;
+
+  // Crash node `i` now (used by directed tests).
+  void crash(int i) { kill(nodes_[i], now_, "crash"); }
+  void leave(int i) {
+    Node& n = nodes_[i];
+    if (n.core && !n.dead) n.core->request_leave(local(n, now_), n.actions);
+  }
+  void advance(Duration d) {
+    TimePoint end = now_ + d;
+    while (now_ < end) {
+      now_ += Millis(5);
+      for (auto& n : nodes_) step(n);
+      ++steps_;
+      if (!check()) return;
+    }
+  }
+  PeerView view_of(int i) const { return nodes_[i].core ? nodes_[i].core->peer().view() : PeerView::unknown; }
+  const std::vector<Verdict>& verdicts(int i) const { return nodes_[i].verdicts; }
+  TimePoint now() const { return now_; }
+  bool node_dead(int i) const { return nodes_[i].dead; }
+  const Timing& timing() const { return timing_; }
+
+ private:
+  struct Pending {
+    CoreActionKind kind;
+    uint64_t seq;
+    TimePoint issued;  // node-local
+  };
+  struct Node {
+    uint32_t id;
+    std::shared_ptr<FaultyBlockDevice> dev;
+    std::unique_ptr<QuorumCore> core;
+    double rate = 1.0;
+    uint64_t next_incarnation = 1;
+    bool dead = false;            // process gone (crash or watchdog) — restarts later
+    TimePoint restart_at;
+    bool paused = false;
+    TimePoint resume_at;
+    std::optional<TimePoint> last_pet;  // real time
+    std::map<uint64_t, Pending> pending;
+    uint64_t next_tag = 1;
+    std::vector<std::byte> own_buf, peer_buf, write_buf;
+    std::vector<CoreAction> actions;
+    std::vector<Verdict> verdicts;     // this node's verdicts about its peer
+    bool stopping_services = false;
+    // Per incarnation: when did it stop being able to run services (real time)?
+    std::map<uint64_t, TimePoint> harmless_since;
+    std::map<uint64_t, TimePoint> harmful_since;  // first time the incarnation held a lease (could run services)
+  };
+
+  TimePoint local(const Node& n, TimePoint real) const {
+    auto d = real - start_time_;
+    return start_time_ + Duration(int64_t(double(d.count()) * n.rate));
+  }
+
+  void start(Node& n) {
+    n.dead = false;
+    n.paused = false;
+    n.pending.clear();
+    n.actions.clear();
+    n.stopping_services = false;
+    CoreConfig c;
+    c.cluster_uuid = uuid_;
+    c.node_id = n.id;
+    c.incarnation = n.id * 1000000 + n.next_incarnation++;
+    c.timing = timing_;
+    n.core = std::make_unique<QuorumCore>(c, local(n, now_));
+  }
+
+  void kill(Node& n, TimePoint when, const char* why) {
+    if (n.dead) return;
+    note(n, why);
+    if (n.core && !n.core->config().incarnation) return;
+    if (n.core) mark_harmless(n, n.core->config().incarnation, when);
+    n.dead = true;
+    n.core.reset();
+    n.last_pet.reset();  // a reset host starts with the watchdog disarmed
+    n.restart_at = now_ + Millis(std::uniform_int_distribution<int>(0, 4000)(rng_));
+    ++crashes;
+  }
+
+  void note(const Node& n, const std::string& what) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "t=%lldms node %u inc %llu: ", static_cast<long long>(to_ms(now_ - start_time_)), n.id,
+                  static_cast<unsigned long long>(n.core ? n.core->config().incarnation : 0));
+    trace.push_back(buf + what);
+    if (trace.size() > 80) trace.erase(trace.begin());
+  }
+
+  void mark_harmless(Node& n, uint64_t inc, TimePoint when) {
+    auto it = n.harmless_since.find(inc);
+    if (it == n.harmless_since.end() || it->second > when) n.harmless_since[inc] = when;
+  }
+
+  void maybe_inject() {
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < 2; ++i) {
+      Node& n = nodes_[i];
+      if (u(rng_) < 0.0008) kill(n, now_, "crash");
+      if (!n.dead && !n.paused && u(rng_) < 0.0008) {
+        n.paused = true;
+        ++pauses;
+        note(n, "paused");
+        // Short pauses (below the lease) and long ones (beyond the dead time).
+        int ms = u(rng_) < 0.5 ? std::uniform_int_distribution<int>(10, int(timing_.lease.count()))(rng_)
+                               : std::uniform_int_distribution<int>(int(timing_.lease.count()), int(3 * timing_.dead.count()))(rng_);
+        n.resume_at = now_ + Millis(ms);
+      }
+      if (u(rng_) < 0.002) set_random_policy(n);
+      if (u(rng_) < 0.0005) {
+        n.dev->release_hung(local(n, now_));
+        n.dev->pass_all();
+      }
+      if (!n.dead && n.core && u(rng_) < 0.0003) n.core->request_leave(local(n, now_), n.actions);
+      if (u(rng_) < 0.0003) {
+        // Corrupt this node's heartbeat block on the disk (a torn write from elsewhere, a bad sector).
+        uint64_t off = layout_.heartbeat_offset(n.id) + std::uniform_int_distribution<int>(0, 4095)(rng_);
+        disk_->bytes[off] ^= std::byte{0x5A};
+      }
+    }
+  }
+
+  void set_random_policy(Node& n) {
+    std::uniform_int_distribution<int> pick(0, 5);
+    int k = pick(rng_);
+    note(n, "disk policy " + std::to_string(k));
+    switch (k) {
+      case 0: n.dev->pass_all(); break;
+      case 1: n.dev->fail_all(); break;
+      case 2: n.dev->hang_all(); break;
+      case 3: n.dev->delay_all(Millis(std::uniform_int_distribution<int>(1, int(2 * p_.io_timeout.count()))(rng_))); break;
+      default: {
+        auto seed = rng_();
+        auto rng = std::make_shared<std::mt19937_64>(seed);
+        Millis t = p_.io_timeout;
+        n.dev->set_policy([rng, t](IoKind kind, uint64_t, size_t len, TimePoint) {
+          std::uniform_real_distribution<double> u(0, 1);
+          double r = u(*rng);
+          using K = FaultDecision::Kind;
+          if (r < 0.1) return FaultDecision{K::fail};
+          if (r < 0.15 && kind == IoKind::write) return FaultDecision{K::tear, Duration(0), size_t(u(*rng) * double(len))};
+          if (r < 0.25) return FaultDecision{K::pass, Millis(int64_t(u(*rng) * 2.0 * double(t.count())))};
+          if (r < 0.28) return FaultDecision{K::drop};
+          return FaultDecision{K::pass, Millis(int64_t(u(*rng) * 5))};
+        });
+      }
+    }
+  }
+
+  void step(Node& n) {
+    const TimePoint lnow = local(n, now_);
+    // The disk keeps working for a paused or dead process: its in-flight writes still land.
+    std::vector<IoCompletion> done;
+    n.dev->reap(lnow, done);
+    if (n.dead) {
+      if (p_.restart && now_ >= n.restart_at) start(n);
+      return;
+    }
+    // The watchdog lives outside the node: it fires W after the last pet, paused or not.
+    if (n.last_pet && now_ >= *n.last_pet + timing_.watchdog) {
+      ++watchdog_fires;
+      TimePoint fired = *n.last_pet + timing_.watchdog;
+      kill(n, fired, "watchdog");
+      return;
+    }
+    if (n.paused) {
+      if (now_ < n.resume_at) {
+        for (auto& c : done) paused_done_.push_back({n.id, c});
+        return;
+      }
+      n.paused = false;
+      note(n, "resumed");
+    }
+    for (auto it = paused_done_.begin(); it != paused_done_.end();) {
+      if (it->first == n.id) {
+        done.push_back(it->second);
+        it = paused_done_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    QuorumCore& core = *n.core;
+    for (auto& c : done) {
+      auto p = n.pending.find(c.tag);
+      if (p == n.pending.end()) continue;  // an I/O of a previous incarnation
+      Pending pend = p->second;
+      n.pending.erase(p);
+      switch (pend.kind) {
+        case CoreActionKind::write_heartbeat: core.on_write_done(pend.seq, pend.issued, c.status, lnow, n.actions); break;
+        case CoreActionKind::read_own:
+          core.on_own_read(pend.issued, decode_heartbeat(n.own_buf, layout_, n.id), c.status, lnow, n.actions);
+          break;
+        case CoreActionKind::read_peer: {
+          uint32_t peer = n.id == 1 ? 2 : 1;
+          core.on_peer_read(pend.issued, decode_heartbeat(n.peer_buf, layout_, peer), crc32c(n.peer_buf), c.status, lnow,
+                            n.actions);
+          break;
+        }
+        default: break;
+      }
+    }
+    core.tick(lnow, n.actions);
+    execute(n, lnow);
+    if (!n.core) return;
+    if (n.core->may_act(lnow)) {
+      n.last_pet = now_;
+      if (n.harmful_since.try_emplace(n.core->config().incarnation, now_).second) note(n, "lease acquired");
+    }
+  }
+
+  void execute(Node& n, TimePoint lnow) {
+    std::vector<CoreAction> actions;
+    actions.swap(n.actions);
+    const uint32_t peer = n.id == 1 ? 2 : 1;
+    for (auto& a : actions) {
+      switch (a.kind) {
+        case CoreActionKind::write_heartbeat: {
+          encode_heartbeat(a.record, layout_, n.write_buf);
+          uint64_t tag = n.next_tag++;
+          if (n.dev->submit_write(tag, layout_.heartbeat_offset(n.id), n.write_buf, lnow, lnow + p_.io_timeout).ok())
+            n.pending[tag] = {a.kind, a.record.seq, lnow};
+          break;
+        }
+        case CoreActionKind::read_own: {
+          uint64_t tag = n.next_tag++;
+          if (n.dev->submit_read(tag, layout_.heartbeat_offset(n.id), n.own_buf, lnow, lnow + p_.io_timeout).ok())
+            n.pending[tag] = {a.kind, 0, lnow};
+          break;
+        }
+        case CoreActionKind::read_peer: {
+          uint64_t tag = n.next_tag++;
+          if (n.dev->submit_read(tag, layout_.heartbeat_offset(peer), n.peer_buf, lnow, lnow + p_.io_timeout).ok())
+            n.pending[tag] = {a.kind, 0, lnow};
+          break;
+        }
+        case CoreActionKind::stop_services:
+          // svcmgr stops everything; in a leave it then reports back (after a random stop time).
+          if (n.core->phase() == CorePhase::leaving_stopping) {
+            mark_harmless(n, n.core->config().incarnation, now_);  // every service is stopped
+            n.core->services_stopped(lnow, n.actions);
+          }
+          break;
+        case CoreActionKind::fence:
+          ++fences;
+          note(n, "FENCE: " + a.reason);
+          // Services are killed at once; the incarnation is harmless from now on. Then rejoin with a new one.
+          mark_harmless(n, n.core->config().incarnation, now_);
+          {
+            uint64_t keep = n.next_incarnation;
+            (void)keep;
+            auto old = std::move(n.core);
+            start(n);
+          }
+          return;
+        case CoreActionKind::peer_changed:
+          note(n, std::string("peer ") + peer_view_name(a.peer->from) + "->" + peer_view_name(a.peer->to) + " inc " +
+                      std::to_string(n.core->peer().incarnation()) + ": " + a.reason);
+          if (a.peer->to == PeerView::dead || a.peer->to == PeerView::down) {
+            n.verdicts.push_back({n.core->peer().incarnation(), a.peer->to, now_});
+            if (a.peer->to == PeerView::dead) ++dead_verdicts;
+            else ++down_verdicts;
+          }
+          break;
+        case CoreActionKind::left:
+          mark_harmless(n, n.core->config().incarnation, now_);
+          n.core.reset();
+          n.dead = true;
+          n.last_pet.reset();  // magic close: a clean leave disarms the watchdog
+          n.restart_at = now_ + Millis(std::uniform_int_distribution<int>(0, 3000)(rng_));
+          return;
+      }
+      if (!n.core) return;
+    }
+    if (!n.actions.empty()) execute(n, lnow);
+  }
+
+  // The invariant. A verdict about incarnation i is safe if i became harmless no later than the verdict.
+  bool check() {
+    for (int i = 0; i < 2; ++i) {
+      const Node& observer = nodes_[i];
+      const Node& subject = nodes_[1 - i];
+      for (const Verdict& v : observer.verdicts) {
+        if (v.incarnation == 0) continue;  // never saw a valid record: nothing to take over from
+        auto it = subject.harmless_since.find(v.incarnation);
+        // An incarnation that had not yet held a lease at the verdict never ran a service before it: whatever it
+        // gets later goes through the ownership protocol, which sees the verdict.
+        auto held = subject.harmful_since.find(v.incarnation);
+        const bool no_lease_before = held == subject.harmful_since.end() || held->second > v.at;
+        const bool harmless = no_lease_before || (it != subject.harmless_since.end() && it->second <= v.at);
+        if (!harmless) {
+          char buf[256];
+          std::snprintf(buf, sizeof buf,
+                        "node %u declared node %u incarnation %llu %s at t=%lldms, but that incarnation could still run "
+                        "services then (harmless since %lldms)",
+                        observer.id, subject.id, static_cast<unsigned long long>(v.incarnation), peer_view_name(v.view),
+                        static_cast<long long>(to_ms(v.at - start_time_)),
+                        it == subject.harmless_since.end() ? -1LL : static_cast<long long>(to_ms(it->second - start_time_)));
+          failure = buf;
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::mt19937_64 rng_;
+  SimParams p_;
+  Timing timing_;
+  DiskLayout layout_;
+  std::shared_ptr<MemoryDisk> disk_;
+  Uuid uuid_;
+  TimePoint start_time_{std::chrono::seconds(1000)};
+  TimePoint now_{std::chrono::seconds(1000)};
+  Node nodes_[2];
+  std::vector<std::pair<uint32_t, IoCompletion>> paused_done_;
+};
+
+}  // namespace
+
+TEST_CASE("simulation: thousands of random fault schedules never let a verdict precede the peer's fencing") {
+  const int schedules = 1500;
+  uint64_t steps = 0;
+  int dead = 0, down = 0, fences = 0, fires = 0, crashes = 0, pauses = 0;
+  for (int s = 0; s < schedules; ++s) {
+    Sim sim(0xC0FFEE + uint64_t(s), SimParams{});
+    bool ok = sim.run();
+    if (!ok) {
+      for (auto& t : sim.trace) std::printf("  %s\n", t.c_str());
+      FAIL("schedule seed " << (0xC0FFEE + s) << ": " << sim.failure);
+    }
+    steps += sim.steps_;
+    dead += sim.dead_verdicts;
+    down += sim.down_verdicts;
+    fences += sim.fences;
+    fires += sim.watchdog_fires;
+    crashes += sim.crashes;
+    pauses += sim.pauses;
+  }
+  // The schedules must actually exercise the protocol, or the invariant proves nothing.
+  CHECK(dead > 100);
+  CHECK(down > 10);
+  CHECK(fences > 100);
+  CHECK(pauses > 100);
+  std::printf("[castor] quorum simulation: %d schedules, %llu steps; %d dead verdicts, %d DOWN verdicts, %d self-fences, "
+              "%d watchdog resets, %d crashes, %d pauses; 0 unsafe verdicts\n",
+              schedules, static_cast<unsigned long long>(steps), dead, down, fences, fires, crashes, pauses);
+}
+
+TEST_CASE("simulation: with no faults, a crash is detected after D and within D + R + one read") {
+  for (int s = 0; s < 50; ++s) {
+    SimParams p;
+    p.faults = false;
+    p.restart = false;
+    Sim sim(7 + uint64_t(s), p);
+    sim.advance(std::chrono::seconds(3));
+    REQUIRE(sim.view_of(0) == PeerView::up);
+    REQUIRE(sim.view_of(1) == PeerView::up);
+    REQUIRE(sim.verdicts(0).empty());
+    TimePoint killed = sim.now();
+    sim.crash(1);
+    sim.advance(sim.timing().dead + std::chrono::seconds(1));
+    REQUIRE(sim.failure.empty());
+    REQUIRE(sim.verdicts(0).size() == 1);
+    Duration detect = sim.verdicts(0)[0].at - killed;
+    // D is counted from the first read of the peer's last heartbeat, which was written up to R before the kill.
+    CHECK(detect >= sim.timing().dead - sim.timing().renew_interval - Millis(20));
+    CHECK(detect <= sim.timing().dead + sim.timing().renew_interval + Millis(20));
+  }
+}
+
+TEST_CASE("simulation: a clean leave is seen as DOWN within two renew intervals") {
+  SimParams p;
+  p.faults = false;
+  Sim sim(99, p);
+  sim.advance(std::chrono::seconds(3));
+  REQUIRE(sim.view_of(0) == PeerView::up);
+  TimePoint asked = sim.now();
+  sim.leave(1);
+  sim.advance(sim.timing().renew_interval * 3);
+  REQUIRE(sim.verdicts(0).size() == 1);
+  CHECK(sim.verdicts(0)[0].view == PeerView::down);
+  CHECK(sim.verdicts(0)[0].at - asked <= 2 * sim.timing().renew_interval + Millis(20));
+  CHECK(sim.failure.empty());
+}
