@@ -14,7 +14,7 @@ for ss in 512 4096; do
   expect_exit 0 "$CASTOR" dump "$dev"
   echo "$OUT"
   echo "$OUT" | grep -q "All records valid or empty" || fail "dump found invalid records"
-  [ "$(echo "$OUT" | grep -c ' valid ')" = 2 ] || fail "expected both superblock copies valid"
+  [ "$(echo "$OUT" | grep -c '^  superblock.* valid ')" = 2 ] || fail "expected both superblock copies valid"
   expect_exit 0 "$CASTOR" dump "$dev" --json
   echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["superblock"]["status"]=="valid"; assert d["superblock"]["timing_ms"]["dead"]==1200; assert d["sector_size"]=='"$ss"'; assert d["invalid_records"]==0' \
     || fail "dump --json is not what init wrote"
@@ -61,7 +61,7 @@ expect_exit 6 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
 echo "$OUT"
 
 say "too small, missing device, bad arguments"
-dev=$(new_loop "$dir/small.img" 1); register_loop "$dev"
+dev=$(new_loop "$dir/small.img" 512K); register_loop "$dev"
 expect_exit 7 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
 echo "$OUT"
 expect_exit 3 "$CASTOR" init LABEL=no-such-label-here --cluster demo --nodes alpha,beta

@@ -18,10 +18,12 @@ scratch_dir() {  # prints a new temporary directory, removed at exit
   echo "$d"
 }
 
-# new_loop FILE SIZE_MB [SECTOR_SIZE] -> prints the loop device (over a sparse file, direct I/O on)
+# new_loop FILE SIZE [SECTOR_SIZE] -> prints the loop device (over a sparse file, direct I/O on).
+# SIZE is in MiB, or with a unit (512K).
 new_loop() {
   local file=$1 size=$2 ss=${3:-512} dev
-  [ -e "$file" ] || truncate -s "${size}M" "$file" || fail "truncate $file"
+  case $size in *[KMG]) ;; *) size=${size}M ;; esac
+  [ -e "$file" ] || truncate -s "$size" "$file" || fail "truncate $file"
   dev=$(losetup -f --show --direct-io=on --sector-size "$ss" "$file") || fail "losetup $file"
   echo "$dev"
 }
