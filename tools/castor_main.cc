@@ -1,1 +1,57 @@
-int main() { return 0; }
+// castor: the admin CLI. Dispatches to one verb; see `castor --help`.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/cli_commands.h"
+#include "tools/exit_codes.h"
+
+namespace castor {
+
+int report_error(const std::string& verb, const Status& st) {
+  std::cerr << "castor " << verb << ": " << st.message() << "\n";
+  return exit_code_for(st);
+}
+
+namespace {
+
+void print_help() {
+  std::cout << "Usage: castor VERB [ARGS...]   (castor VERB --help for each verb)\n"
+               "\n"
+               "Castor " CASTOR_VERSION " - two-node failover manager.\n"
+               "\n"
+               "Verbs:\n"
+               "  init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force]\n"
+               "                 write a new quorum disk\n"
+               "  dump DEVICE [--json]\n"
+               "                 decode and show every record of a quorum disk (read-only)\n"
+               "  --version      print the version\n"
+               "\n"
+            << exit_code_help();
+}
+
+}  // namespace
+}  // namespace castor
+
+int main(int argc, char** argv) {
+  using namespace castor;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_help();
+    return kExitUsage;
+  }
+  const std::string verb = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    print_help();
+    return kExitOk;
+  }
+  if (verb == "--version" || verb == "version") {
+    std::cout << "castor " CASTOR_VERSION "\n";
+    return kExitOk;
+  }
+  if (verb == "init") return cmd_init(rest);
+  if (verb == "dump") return cmd_dump(rest);
+  std::cerr << "castor: unknown verb '" << verb << "' (see castor --help)\n";
+  return kExitUsage;
+}
