@@ -1,0 +1,175 @@
+#include "svcmgr/ownership.h"
+
+#include <algorithm>
+
+namespace castor {
+
+const char* ownership_phase_name(OwnershipPhase p) {
+  switch (p) {
+    case OwnershipPhase::idle: return "idle";
+    case OwnershipPhase::claiming: return "claiming";
+    case OwnershipPhase::owning: return "owning";
+    case OwnershipPhase::running: return "running";
+    case OwnershipPhase::stopping: return "stopping";
+    case OwnershipPhase::releasing: return "releasing";
+  }
+  return "?";
+}
+
+namespace {
+bool is_up(OwnershipState s) {
+  return s == OwnershipState::claiming || s == OwnershipState::owned || s == OwnershipState::releasing;
+}
+}  // namespace
+
+Ownership::Ownership(std::string service, uint32_t my_id, const ServiceEntry& own)
+    : service_(std::move(service)), my_id_(my_id), mine_(own) {
+  mine_.name = service_;
+  mine_.in_use = true;
+  // Whatever a previous life left in my entry, nothing runs now (svcmgr starts with no service running; a
+  // restart after a fence or a reboot killed everything). An "up" entry is rewritten as released first.
+  if (is_up(own.state)) {
+    phase_ = OwnershipPhase::releasing;
+    mine_.state = OwnershipState::released;
+    mine_.node = 0;
+    write_ok_ = false;
+  } else {
+    write_ok_ = own.in_use;  // an entry on disk needs no rewrite; a missing one is written on first use
+  }
+}
+
+void Ownership::set_intent(Intent intent, uint32_t target_node) {
+  intent_ = intent;
+  target_ = target_node;
+}
+
+void Ownership::on_peer_entry(const PeerEntryRead& read) {
+  if (!peer_ || read.read_issued >= peer_->read_issued) peer_ = read;
+}
+
+void Ownership::on_write_done(uint64_t token, bool ok, TimePoint completed) {
+  if (token != token_ || token == 0) return;
+  token_ = 0;
+  write_ok_ = ok;
+  if (ok) write_completed_ = completed;
+}
+
+void Ownership::on_stopped() { stopped_ = true; }
+
+bool Ownership::peer_up() const {
+  if (!peer_) return true;  // never read: assume the worst
+  if (!peer_->entry.in_use || !is_up(peer_->entry.state)) return false;
+  const bool verdict = liveness_.view == PeerView::dead || liveness_.view == PeerView::down;
+  if (verdict && liveness_.confirmed_at > peer_->read_issued) return false;  // voided by a confirmed verdict
+  return true;
+}
+
+bool Ownership::peer_has_priority() const {
+  const ServiceEntry& p = peer_->entry;
+  if (p.ballot != mine_.ballot) return p.ballot > mine_.ballot;
+  return p.node != 0 ? p.node < my_id_ : my_id_ != 1;
+}
+
+OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
+  e.name = service_;
+  e.in_use = true;
+  mine_ = e;
+  token_ = next_token_++;
+  write_ok_ = false;
+  OwnershipStep s;
+  s.write = e;
+  s.epoch = e.epoch;
+  s.why = std::move(why);
+  return s;
+}
+
+OwnershipStep Ownership::step(TimePoint) {
+  if (token_ != 0) return {};  // a write of my entry is in flight: wait for it
+  const uint64_t peer_ballot = peer_ ? peer_->entry.ballot : 0;
+  const uint64_t peer_epoch = peer_ ? peer_->entry.epoch : 0;
+
+  switch (phase_) {
+    case OwnershipPhase::idle: {
+      if (!write_ok_ && mine_.in_use) return write(mine_, "rewriting my entry after a failed write");
+      if (intent_ == Intent::hold) {
+        if (!peer_ || peer_up()) return {};  // the peer holds it (or we have not read its entry yet)
+        ServiceEntry e = mine_;
+        e.state = OwnershipState::claiming;
+        e.node = my_id_;
+        e.ballot = std::max(mine_.ballot, peer_ballot) + 1;
+        e.flags = 0;
+        phase_ = OwnershipPhase::claiming;
+        return write(e, "claiming");
+      }
+      const OwnershipState want = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
+      if (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none)) {
+        ServiceEntry e = mine_;
+        e.state = want;
+        e.node = target_;
+        return write(e, want == OwnershipState::disabled ? "disabled" : "released");
+      }
+      return {};
+    }
+    case OwnershipPhase::claiming: {
+      if (!write_ok_) return write(mine_, "retrying my claim");
+      if (intent_ != Intent::hold) {
+        ServiceEntry e = mine_;
+        e.state = OwnershipState::released;
+        e.node = target_;
+        phase_ = OwnershipPhase::releasing;
+        return write(e, "claim withdrawn: no longer wanted");
+      }
+      // Only a read of the peer issued after my claim landed can confirm it.
+      if (!peer_ || peer_->read_issued <= write_completed_) return {};
+      if (peer_up()) {
+        if (peer_->entry.state == OwnershipState::claiming && !peer_has_priority()) return {};  // it will withdraw
+        ServiceEntry e = mine_;
+        e.state = OwnershipState::released;
+        e.node = 0;
+        phase_ = OwnershipPhase::releasing;
+        return write(e, "claim withdrawn: the peer holds or claims it with priority");
+      }
+      ServiceEntry e = mine_;
+      e.state = OwnershipState::owned;
+      e.node = my_id_;
+      e.epoch = std::max(mine_.epoch, peer_epoch) + 1;
+      phase_ = OwnershipPhase::owning;
+      return write(e, "claim confirmed: owning with a new epoch");
+    }
+    case OwnershipPhase::owning: {
+      if (!write_ok_) return write(mine_, "retrying my ownership write");
+      phase_ = OwnershipPhase::running;
+      stopped_ = false;
+      OwnershipStep s;
+      s.start = true;
+      s.epoch = mine_.epoch;
+      s.why = "owned: starting";
+      return s;
+    }
+    case OwnershipPhase::running: {
+      if (intent_ == Intent::hold) return {};
+      phase_ = OwnershipPhase::stopping;
+      OwnershipStep s;
+      s.stop = true;
+      s.epoch = mine_.epoch;
+      s.why = intent_ == Intent::disable ? "disabling: stopping" : "releasing: stopping";
+      return s;
+    }
+    case OwnershipPhase::stopping: {
+      if (!stopped_) return {};
+      ServiceEntry e = mine_;
+      e.state = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
+      e.node = target_;
+      phase_ = OwnershipPhase::releasing;
+      return write(e, "stopped: releasing");
+    }
+    case OwnershipPhase::releasing: {
+      if (!write_ok_) return write(mine_, "retrying my release");
+      phase_ = OwnershipPhase::idle;
+      return step(TimePoint{});
+    }
+  }
+  return {};
+}
+
+}  // namespace castor

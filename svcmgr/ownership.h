@@ -1,0 +1,115 @@
+// Ownership: the disk protocol that decides which node may run a service — one instance per service per
+// node. Pure: no I/O, no clock reads; fed with reads of the peer's service-table entry, completions of our
+// own entry writes, the peer's liveness from quorumd, and what the policy wants.
+//
+// Each node writes only its own entry for the service (its service-table block); it reads the peer's.
+// An entry is "up" (the node may be running or about to run the service) when it is claiming, owned or
+// releasing. The protocol is the two-process flag protocol over single-writer registers:
+//   1. write my entry = claiming(ballot b), b above every ballot seen;
+//   2. once that write completed, read the peer's entry (a read ISSUED after the completion);
+//   3. peer up — owned/releasing, or claiming with priority over mine (higher ballot, then lower node id):
+//      withdraw (write released); peer claiming with lower priority: wait for it to withdraw;
+//      peer down: write owned(epoch e), e above every epoch seen on either side, and start once that
+//      write completed.
+// Of two concurrent claimers at least one reads the other's claim (each reads after its own write landed),
+// so they never both proceed. A node stops the service before it writes released, so a released entry
+// never hides a running service; the writer (quorumd) never has two writes to one block in the kernel at
+// once, so an older write can never land over a newer one.
+// The peer's entry is ignored (treated as down) only when quorumd declared the peer DEAD or DOWN and
+// re-confirmed that verdict with a heartbeat read issued after our table read: any table block the peer's
+// newer incarnation could have written would have been preceded by a heartbeat that voids the verdict.
+// Every change of owner bumps the epoch (CASTOR_EPOCH), never reused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "quorumd/heartbeat_record.h"
+#include "quorumd/service_table_record.h"
+
+namespace castor {
+
+// The peer's entry for this service, from a read of its service table.
+struct PeerEntryRead {
+  ServiceEntry entry;          // in_use == false: the peer has no entry (never claimed)
+  TimePoint read_issued;
+};
+
+// What quorumd says of the peer. `confirmed_at`: issue time of the latest heartbeat read of the peer that
+// was consistent with `view` (for DEAD: returned the same, unchanged value).
+struct PeerLiveness {
+  PeerView view = PeerView::unknown;
+  TimePoint confirmed_at{};
+};
+
+enum class Intent : uint8_t { release, hold, disable };
+
+enum class OwnershipPhase : uint8_t {
+  idle,       // my entry is none/released/disabled; not running
+  claiming,   // claiming written or in flight; waiting to confirm against the peer
+  owning,     // owned written or in flight; start once it completed
+  running,    // the service may run (started or starting) with epoch()
+  stopping,   // stop requested; my entry stays owned until the service is stopped
+  releasing,  // stopped; released/disabled written or in flight
+};
+const char* ownership_phase_name(OwnershipPhase p);
+
+struct OwnershipStep {
+  std::optional<ServiceEntry> write;  // write my entry (quorumd: after any write in the kernel for the block)
+  bool start = false;                 // start the service with epoch
+  bool stop = false;                  // stop the service
+  uint64_t epoch = 0;
+  std::string why;                    // for the log
+};
+
+class Ownership {
+ public:
+  // `own` is my entry as read from disk at start (a previous life's); see adopt_* below.
+  Ownership(std::string service, uint32_t my_id, const ServiceEntry& own);
+
+  void set_intent(Intent intent, uint32_t target_node = 0);  // target: who should get it after a release
+  void on_peer_entry(const PeerEntryRead& read);
+  void on_liveness(const PeerLiveness& l) { liveness_ = l; }
+  // The write of my entry with this token completed (ok or not) at `completed`.
+  void on_write_done(uint64_t token, bool ok, TimePoint completed);
+  void on_stopped();  // the service's processes are all gone
+
+  // What to do now. Each returned write carries a token (ServiceEntry::ballot is NOT the token: use
+  // write_token()) that must come back through on_write_done.
+  OwnershipStep step(TimePoint now);
+  uint64_t write_token() const { return token_; }
+
+  OwnershipPhase phase() const { return phase_; }
+  uint64_t epoch() const { return mine_.epoch; }
+  bool may_run() const { return phase_ == OwnershipPhase::running; }
+  // True when my entry on disk may say up (so the service may be running here or about to).
+  bool holding() const { return phase_ != OwnershipPhase::idle; }
+  const ServiceEntry& mine() const { return mine_; }
+  const std::optional<PeerEntryRead>& peer() const { return peer_; }
+  // Is the peer's entry, as last read, up (not voided by a confirmed verdict)?
+  bool peer_up() const;
+  const std::string& service() const { return service_; }
+
+ private:
+  bool peer_has_priority() const;
+  OwnershipStep write(ServiceEntry e, std::string why);
+
+  std::string service_;
+  uint32_t my_id_;
+  ServiceEntry mine_;             // the entry I last decided (written or in flight)
+  OwnershipPhase phase_ = OwnershipPhase::idle;
+  Intent intent_ = Intent::release;
+  uint32_t target_ = 0;
+  std::optional<PeerEntryRead> peer_;
+  PeerLiveness liveness_;
+  uint64_t token_ = 0;            // token of the write in flight, 0 if none
+  bool write_ok_ = false;         // the last write of mine_ completed ok
+  TimePoint write_completed_{};
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+  uint64_t next_token_ = 1;
+};
+
+}  // namespace castor
