@@ -26,7 +26,7 @@ endif
 CXXFLAGS_ALL := $(CXXFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CXXFLAGS)
 
 # Every .cc in the component folders goes into one static library, except *_main.cc (program entry points).
-LIB_SRCS  := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc svcmgr/*.cc tools/*.cc))
+LIB_SRCS  := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc quorumd/daemon/*.cc svcmgr/*.cc tools/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcastor.a
 PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd
