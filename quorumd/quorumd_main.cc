@@ -1,1 +1,54 @@
-int main() { return 0; }
+// quorumd: the quorum daemon of one node. Parses the command line, sets up logging and runs QuorumDaemon.
+// Exit codes: 0 left the cluster cleanly, 1 could not start, 2 bad command line, 3 stopped without a clean
+// leave (see quorumd/daemon/quorum_daemon.h).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "quorumd/daemon/config.h"
+#include "quorumd/daemon/quorum_daemon.h"
+
+int main(int argc, char** argv) {
+  using namespace castor;
+  // Before any thread exists (the async logger starts one), so that SIGTERM/SIGINT reach only the signalfd.
+  if (Status st = block_daemon_signals(); !st.ok()) {
+    std::fprintf(stderr, "quorumd: %s\n", st.to_string().c_str());
+    return kQuorumdExitStartup;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_quorumd_args(args);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "quorumd: %s\n%s", parsed.status().message().c_str(), quorumd_usage());
+    return kQuorumdExitUsage;
+  }
+  if (parsed->help) {
+    std::fputs(quorumd_usage(), stdout);
+    return 0;
+  }
+
+  log::Options lo;
+  lo.program = "quorumd";
+  lo.node = parsed->node.value_or("");
+  lo.async = true;
+  lo.to_stderr = true;
+  log::init(lo);
+
+  auto config = load_quorumd_config(*parsed);
+  if (!config.ok()) {
+    log::error("cannot start: bad configuration", {{"error", config.status().to_string()}});
+    log::flush();
+    return kQuorumdExitStartup;
+  }
+  log::set_node(config->node);
+  auto daemon = QuorumDaemon::start(*config);
+  if (!daemon.ok()) {
+    log::error("cannot start", {{"error", daemon.status().to_string()}});
+    log::flush();
+    return kQuorumdExitStartup;
+  }
+  int rc = (*daemon)->run();
+  daemon->reset();
+  log::flush();
+  return rc;
+}

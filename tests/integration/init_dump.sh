@@ -3,7 +3,7 @@
 # filesystem: the filesystem must still be intact afterwards (fsck -n clean); --force then works.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
-dir=$(scratch_dir)
+make_scratch; dir=$SCRATCH
 
 for ss in 512 4096; do
   say "sector size $ss: init then dump"

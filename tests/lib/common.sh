@@ -1,21 +1,23 @@
 # Shared helpers for the shell integration tests (sourced). Every resource made here is registered and
-# removed by cleanup() on exit, also on failure or Ctrl-C: loop devices detached, mounts unmounted,
-# processes killed by the PIDs we started — never by name.
+# undone by cleanup() on exit, also on failure or Ctrl-C, in the reverse order of registration (a loop
+# device over a FUSE file is detached before the FUSE mount goes; a mount on a loop device is unmounted
+# before the loop is detached): loop devices detached, mounts unmounted, processes killed by the PIDs we
+# started — never by name.
 set -u
 BUILD=${BUILD:-build}
 CASTOR=${CASTOR:-$BUILD/castor}
-_loops=() _mounts=() _pids=() _dirs=()
+_undo=() _dirs=()  # _undo: cleanup commands, run last-registered first
 
 say()  { echo "--- $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skipped: $*"; exit 77; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root (loop devices)"; }
 
-scratch_dir() {  # prints a new temporary directory, removed at exit
-  local d
-  d=$(mktemp -d "${TMPDIR:-/tmp}/castor-it.XXXXXX") || fail "mktemp"
-  _dirs+=("$d")
-  echo "$d"
+# make_scratch: creates a temporary directory in $SCRATCH, removed at exit. (Not a $(...) function: a
+# subshell could not register the directory for removal.)
+make_scratch() {
+  SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/castor-it.XXXXXX") || fail "mktemp"
+  _dirs+=("$SCRATCH")
 }
 
 # new_loop FILE SIZE [SECTOR_SIZE] -> prints the loop device (over a sparse file, direct I/O on).
@@ -27,18 +29,14 @@ new_loop() {
   dev=$(losetup -f --show --direct-io=on --sector-size "$ss" "$file") || fail "losetup $file"
   echo "$dev"
 }
-register_loop() { _loops+=("$1"); }
-register_mount() { _mounts+=("$1"); }
-register_pid() { _pids+=("$1"); }
+register_loop() { _undo+=("blockdev --setrw '$1' 2>/dev/null; losetup -d '$1' 2>/dev/null"); }
+register_mount() { _undo+=("umount '$1' 2>/dev/null || umount -l '$1' 2>/dev/null"); }
+register_undo() { _undo+=("$1"); }
+register_pid() { _undo+=("kill -CONT $1 2>/dev/null; kill -KILL $1 2>/dev/null; wait $1 2>/dev/null"); }
 
 cleanup() {
   local i
-  for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do kill -CONT "${_pids[i]}" 2>/dev/null; kill -KILL "${_pids[i]}" 2>/dev/null; done
-  for ((i = ${#_mounts[@]} - 1; i >= 0; i--)); do umount "${_mounts[i]}" 2>/dev/null || umount -l "${_mounts[i]}" 2>/dev/null; done
-  for ((i = ${#_loops[@]} - 1; i >= 0; i--)); do
-    blockdev --setrw "${_loops[i]}" 2>/dev/null
-    losetup -d "${_loops[i]}" 2>/dev/null
-  done
+  for ((i = ${#_undo[@]} - 1; i >= 0; i--)); do eval "${_undo[i]}"; done
   for d in "${_dirs[@]}"; do rm -rf "$d"; done
 }
 trap cleanup EXIT

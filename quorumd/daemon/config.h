@@ -1,0 +1,66 @@
+// QuorumdConfig: quorumd's local configuration, from an INI file and command-line overrides.
+//
+//   [quorumd]
+//   device = /dev/disk/by-id/...   ; the quorum disk: a path, LABEL=... or UUID=... (required)
+//   node = alpha                   ; this node's name; must be one of the superblock's two nodes (required)
+//   cluster = demo                 ; optional: if given, must be the superblock's cluster name
+//   io_timeout_ms = 2000           ; optional: if given, must equal the superblock's io_timeout
+//   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes
+//   allow_unsafe_no_watchdog = no
+//   socket = /run/castor/quorumd.sock  ; control socket (default shown)
+//   lock_memory = yes              ; mlockall (default yes)
+//   realtime = yes                 ; SCHED_FIFO (default yes)
+//
+// Booleans: yes/no, true/false, on/off, 1/0. Unknown sections and keys, keys outside [quorumd], keys given
+// twice and bad values are errors naming file:line. Command line: quorumd --config FILE [--device D]
+// [--node N] [--socket S] [--watchdog DEV]; an option overrides the file's key.
+// This unit only parses and checks the text: it never opens the device, the watchdog or the socket, and
+// never compares against the superblock (quorum_daemon does).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace castor {
+
+struct QuorumdConfig {
+  std::string config_file;
+  std::string device;
+  std::string node;
+  std::optional<std::string> cluster;
+  std::optional<Millis> io_timeout;
+  std::string watchdog_device = "/dev/watchdog";  // "none": no watchdog (only with allow_unsafe_no_watchdog)
+  bool allow_unsafe_no_watchdog = false;
+  std::string socket_path = "/run/castor/quorumd.sock";
+  bool lock_memory = true;
+  bool realtime = true;
+
+  bool no_watchdog() const { return watchdog_device == "none"; }
+};
+
+// The command line, before the file is read.
+struct QuorumdArgs {
+  bool help = false;
+  std::string config_file;
+  std::optional<std::string> device, node, socket_path, watchdog_device;
+};
+
+// Parses an INI file's text into `config` (keys not in the file keep their current values).
+// `file_name` is used in error messages only.
+Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config);
+// Reads and parses the file.
+Status load_quorumd_ini(const std::string& path, QuorumdConfig& config);
+// Checks the merged configuration: required keys present, watchdog "none" allowed.
+Status check_quorumd_config(const QuorumdConfig& config);
+
+// Parses quorumd's command line (without argv[0]). Every error is a usage error.
+Result<QuorumdArgs> parse_quorumd_args(const std::vector<std::string>& args);
+// Loads args.config_file, applies the overrides and checks the result.
+Result<QuorumdConfig> load_quorumd_config(const QuorumdArgs& args);
+const char* quorumd_usage();
+
+}  // namespace castor

@@ -1,0 +1,51 @@
+// ControlProtocol: the wire format of quorumd's control socket (AF_UNIX, SOCK_STREAM), shared by the daemon
+// and its clients (castor CLI, svcmgr, tests).
+//
+// Every message, both ways, is one frame:
+//   bytes 0..3   N, the payload length, little-endian; 1 <= N <= kMaxPayload (64 KiB)
+//   bytes 4..5   protocol version, little-endian; kProtocolVersion (1)
+//   bytes 6..    N bytes of payload
+// Requests (client -> quorumd): the payload is one line of printable ASCII (0x20..0x7e, no newline):
+//   "VERB" or "VERB ARGS" — the verb is [a-z0-9-]+, ARGS is the rest after one space.
+//   Verbs: status | leave | subscribe | register-pgid PGID | unregister-pgid PGID
+// Replies and events (quorumd -> client): the payload is one JSON object (UTF-8).
+//   Replies carry "ok": true|false, and "error": "why" when false.
+//   Events (after `subscribe`) carry "event": "lease_at_risk"|"fenced"|"peer_changed"|"left"|"lease_renewed".
+// A frame that is too long, too short, of another version, or whose request is not printable one-line
+// text is malformed: quorumd answers with an error reply and closes the connection. An unknown verb or bad
+// arguments get an error reply; the connection stays open.
+// Pure: no I/O.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace castor {
+
+inline constexpr size_t kFrameHeaderSize = 6;
+inline constexpr size_t kMaxPayload = 64 * 1024;
+inline constexpr uint16_t kProtocolVersion = 1;
+
+// The frame carrying `payload`; fails if the payload is empty or longer than kMaxPayload.
+Result<std::string> encode_frame(std::string_view payload);
+
+// Takes the first complete frame off the front of `buffer` and returns its payload; nullopt when the
+// buffer does not yet hold a whole frame. A malformed header (length 0 or > kMaxPayload, another version)
+// is an error; the buffer is then left as it was.
+Result<std::optional<std::string>> take_frame(std::string& buffer);
+
+struct ControlRequest {
+  std::string verb;
+  std::string args;  // may be empty
+};
+
+// Splits a request payload; fails (Code::invalid_argument, saying why) if it is not printable one-line
+// ASCII text with a well-formed verb.
+Result<ControlRequest> parse_request(std::string_view payload);
+
+}  // namespace castor

@@ -1,0 +1,118 @@
+#include "quorumd/daemon/watchdog.h"
+
+#include <fcntl.h>
+#include <linux/watchdog.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/errno_status.h"
+
+namespace castor {
+namespace {
+
+Status write_byte(int fd, char c, const std::string& path) {
+  for (;;) {
+    ssize_t n = ::write(fd, &c, 1);
+    if (n == 1) return Status::Ok();
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return Error(Code::busy, "write " + path + ": full (nobody is reading the watchdog stand-in)");
+    if (n < 0) return errno_status("write", path);
+    return Error(Code::io_error, "write " + path + ": wrote nothing");
+  }
+}
+
+std::string identity_of(const watchdog_info& info) {
+  size_t len = strnlen(reinterpret_cast<const char*>(info.identity), sizeof info.identity);
+  return std::string(reinterpret_cast<const char*>(info.identity), len);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Watchdog>> Watchdog::open(const std::string& path, Millis max_timeout) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    Status s = errno_status("watchdog device", path);
+    if (errno == ENOENT)
+      return Error(s.code(), s.message() + " (load a watchdog driver, e.g. `modprobe softdog`, or set "
+                                           "watchdog_device)");
+    return s;
+  }
+  // A FIFO is opened read-write so that opening never fails for want of a reader and a write never
+  // raises SIGPIPE; writes are non-blocking everywhere, so a stalled stand-in cannot stall quorumd.
+  int flags = O_CLOEXEC | O_NONBLOCK | (S_ISFIFO(st.st_mode) ? O_RDWR : O_WRONLY);
+  if (S_ISREG(st.st_mode)) flags |= O_APPEND;
+  UniqueFd fd(::open(path.c_str(), flags));
+  if (!fd.valid()) return errno_status("open watchdog", path);
+
+  watchdog_info info{};
+  if (::ioctl(fd.get(), WDIOC_GETSUPPORT, &info) != 0) {
+    if (errno != ENOTTY) return errno_status("ioctl WDIOC_GETSUPPORT", path);
+    // Not a watchdog driver: a test stand-in. One byte per pet.
+    // Not petted here: a stand-in arms at its first pet, which quorumd sends once it holds a lease.
+    return std::unique_ptr<Watchdog>(new Watchdog(path, std::move(fd), true, std::nullopt, "test stand-in"));
+  }
+
+  // The API counts whole seconds. Ask for W rounded up, then trust only what the driver says it set.
+  const int64_t want_s = (max_timeout.count() + 999) / 1000;
+  int secs = int(want_s);
+  std::string how;
+  if (info.options & WDIOF_SETTIMEOUT) {
+    if (::ioctl(fd.get(), WDIOC_SETTIMEOUT, &secs) != 0) {
+      Status s = errno_status("ioctl WDIOC_SETTIMEOUT " + std::to_string(want_s) + "s", path);
+      (void)write_byte(fd.get(), 'V', path);  // magic close: do not leave it counting down on a refusal
+      return s;
+    }
+    how = "set";
+  } else {
+    if (::ioctl(fd.get(), WDIOC_GETTIMEOUT, &secs) != 0) {
+      Status s = errno_status("ioctl WDIOC_GETTIMEOUT (the driver cannot set its timeout)", path);
+      (void)write_byte(fd.get(), 'V', path);
+      return s;
+    }
+    how = "fixed by the driver at";
+  }
+  const std::string ident = identity_of(info);
+  if (secs <= 0 || int64_t(secs) * 1000 > max_timeout.count()) {
+    (void)write_byte(fd.get(), 'V', path);
+    std::string why = "watchdog " + path + " (" + ident + "): timeout " + how + " " + std::to_string(secs) +
+                      "s, but the quorum disk's watchdog time W is " + std::to_string(max_timeout.count()) +
+                      "ms: a fenced or hung node would be reset later than its peer assumes when it declares it "
+                      "dead. The watchdog API counts whole seconds";
+    if (max_timeout.count() % 1000 != 0)
+      why += ", so W must be a whole number of seconds: re-initialise the disk with an io_timeout that is a "
+             "multiple of 500ms (W = 2 x io_timeout)";
+    else
+      why += "; this device cannot run with " + std::to_string(want_s) + "s or less";
+    return Error(Code::refused, why);
+  }
+  // A hardware watchdog runs from the moment it is opened; the countdown just restarted with the new timeout.
+  return std::unique_ptr<Watchdog>(new Watchdog(path, std::move(fd), false, Millis(int64_t(secs) * 1000), ident));
+}
+
+Status Watchdog::pet() {
+  if (!fd_.valid()) return Error(Code::internal, "watchdog " + path_ + " already disarmed");
+  if (standin_) return write_byte(fd_.get(), 'p', path_);
+  int dummy = 0;
+  if (::ioctl(fd_.get(), WDIOC_KEEPALIVE, &dummy) == 0) return Status::Ok();
+  if (errno != ENOTTY && errno != EOPNOTSUPP) return errno_status("ioctl WDIOC_KEEPALIVE", path_);
+  return write_byte(fd_.get(), 'p', path_);  // drivers without the ioctl take any write as a pet
+}
+
+Status Watchdog::disarm() {
+  if (!fd_.valid()) return Status::Ok();
+  Status st = write_byte(fd_.get(), 'V', path_);
+  if (::close(fd_.release()) != 0 && st.ok()) st = errno_status("close watchdog", path_);
+  return st;
+}
+
+std::string Watchdog::describe() const {
+  if (standin_) return path_ + " (test stand-in: one byte per pet)";
+  return path_ + " (" + identity_ + ", timeout " + std::to_string(timeout_ ? timeout_->count() / 1000 : 0) + "s)";
+}
+
+}  // namespace castor
