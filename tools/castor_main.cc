@@ -25,6 +25,12 @@ void print_help() {
                "                 write a new quorum disk\n"
                "  dump DEVICE [--json]\n"
                "                 decode and show every record of a quorum disk (read-only)\n"
+               "  status [--json] [--socket PATH] [--device DEVICE]\n"
+               "                 both nodes: state, heartbeat age, latency, lease, timing (from quorumd, or\n"
+               "                 from the disk when quorumd does not run)\n"
+               "  enable SVC [--on NODE] | disable SVC | relocate SVC [--to NODE] | restart SVC\n"
+               "  freeze SVC | unfreeze SVC | reset SVC      [--wait[=S]]\n"
+               "                 admin requests to svcmgr (castor enable --help)\n"
                "  --version      print the version\n"
                "\n"
             << exit_code_help();
@@ -52,6 +58,9 @@ int main(int argc, char** argv) {
   }
   if (verb == "init") return cmd_init(rest);
   if (verb == "dump") return cmd_dump(rest);
+  if (verb == "status") return cmd_status(rest);
+  for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
+    if (verb == v) return cmd_service(verb, rest);
   std::cerr << "castor: unknown verb '" << verb << "' (see castor --help)\n";
   return kExitUsage;
 }

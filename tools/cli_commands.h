@@ -11,6 +11,10 @@ namespace castor {
 
 int cmd_init(const std::vector<std::string>& args);
 int cmd_dump(const std::vector<std::string>& args);
+int cmd_status(const std::vector<std::string>& args);
+// enable, disable, relocate, restart, freeze, unfreeze, reset
+int cmd_service(const std::string& verb, const std::vector<std::string>& args);
+std::string services_status_text(const std::string& svcmgr_socket, bool as_json);
 
 // Prints "castor VERB: message" to stderr and returns the exit code for `st`.
 int report_error(const std::string& verb, const Status& st);

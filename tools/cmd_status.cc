@@ -1,0 +1,198 @@
+// castor status: both nodes at a glance — from the local quorumd over its control socket, or, when it does
+// not run, from the quorum disk itself (read-only), saying which.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/json_writer.h"
+#include "quorumd/aio_block_device.h"
+#include "quorumd/daemon/config.h"
+#include "quorumd/disk_snapshot.h"
+#include "tools/cli_args.h"
+#include "tools/cli_commands.h"
+#include "tools/control_client.h"
+#include "tools/device_probe.h"
+#include "tools/exit_codes.h"
+
+namespace castor {
+namespace {
+
+using nlohmann::json;
+
+const char* kStatusHelp =
+    "Usage: castor status [--json] [--socket PATH] [--svcmgr-socket PATH] [--config FILE] [--device DEVICE]\n"
+    "\n"
+    "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
+    "last minute), lease validity, and the timing parameters; then the services from svcmgr: state,\n"
+    "owner, epoch, restarts against the limit, last failure and pending request.\n"
+    "Asks the local quorumd (socket default /run/castor/quorumd.sock, or the one in the config file); when\n"
+    "it does not answer, reads the quorum disk directly (--device, or the device in the config file,\n"
+    "default /etc/castor/castor.ini) and says so: the lease is then unknown.\n"
+    "\n"
+    "  --json     machine-readable output (\"source\": \"daemon\" or \"disk\")\n"
+    "\n"
+    "Exit 0 when shown, 3 when neither the daemon nor the device could be reached.\n";
+
+constexpr const char* kDefaultConfig = "/etc/castor/castor.ini";
+
+std::string ms_text(int64_t ms) { return format_duration(Millis(ms)); }
+
+std::string us_text(int64_t us) { return format_duration(std::chrono::microseconds(us)); }
+
+std::string timing_line(const json& t) {
+  return "io_timeout " + ms_text(t.value("io_timeout", 0)) + ": renew " + ms_text(t.value("renew_interval", 0)) +
+         ", lease " + ms_text(t.value("lease", 0)) + ", kill grace " + ms_text(t.value("kill_grace", 0)) +
+         ", watchdog " + ms_text(t.value("watchdog", 0)) + ", dead time " + ms_text(t.value("dead", 0));
+}
+
+void print_row(const std::string& name, const std::string& id, const std::string& state, const std::string& inc,
+               const std::string& hb, const std::string& lat, const std::string& lease) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "  %-14s %-3s %-9s %-21s %-13s %-21s %s\n", name.c_str(), id.c_str(), state.c_str(),
+                inc.c_str(), hb.c_str(), lat.c_str(), lease.c_str());
+  std::cout << buf;
+}
+
+int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
+  if (as_json) {
+    json out = s;
+    out["source"] = "daemon";
+    std::string services = services_status_text(svcmgr_socket, true);
+    if (!services.empty()) out["services"] = json::parse(services, nullptr, false);
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  const json& node = s.at("node");
+  const json& peer = s.at("peer");
+  const json& lease = s.at("lease");
+  std::cout << "Cluster " << s.at("cluster").value("name", "?") << " (UUID " << s.at("cluster").value("uuid", "?")
+            << "), quorum disk " << s.value("device", "?") << " — from quorumd (pid " << s.value("pid", 0) << ")\n";
+  std::cout << "  " << timing_line(s.at("timing_ms")) << "\n\n";
+  print_row("Node", "Id", "State", "Incarnation", "Heartbeat", "Write latency (worst)", "Lease");
+  std::string phase = s.value("phase", "?");
+  for (auto& c : phase) c = char(std::toupper(static_cast<unsigned char>(c)));
+  std::string lease_text = lease.value("valid", false) ? "valid, " + ms_text(lease.value("remaining_ms", 0)) + " left"
+                                                       : "NOT VALID";
+  if (!s.at("fence_reason").is_null()) lease_text += " (fenced: " + s.at("fence_reason").get<std::string>() + ")";
+  const json& lat = s.at("write_latency_us");
+  print_row(node.value("name", "?") + " (local)", std::to_string(node.value("id", 0)), phase,
+            std::to_string(s.value("incarnation", uint64_t(0))), "-",
+            us_text(lat.value("last", 0)) + " (" + us_text(lat.value("worst", 0)) + ")", lease_text);
+  std::string peer_state = peer.value("view", "?");
+  if (peer.contains("state") && !peer.at("state").is_null() && peer_state == "UP")
+    peer_state = peer.at("state").get<std::string>();
+  std::string age = peer.contains("heartbeat_age_ms") && !peer.at("heartbeat_age_ms").is_null()
+                        ? ms_text(peer.at("heartbeat_age_ms").get<int64_t>()) + " ago"
+                        : "-";
+  std::string peer_lat = "-";
+  if (peer.contains("write_latency_us"))
+    peer_lat = us_text(peer["write_latency_us"].value("last", 0)) + " (" + us_text(peer["write_latency_us"].value("worst", 0)) + ")";
+  print_row(peer.value("name", "?"), std::to_string(peer.value("id", 0)), peer_state,
+            std::to_string(peer.value("incarnation", uint64_t(0))), age, peer_lat, "-");
+  std::cout << services_status_text(svcmgr_socket, false);
+  return kExitOk;
+}
+
+int show_disk(const std::string& path, const std::string& why, bool as_json) {
+  auto dev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_only);
+  if (!dev.ok()) return report_error("status", dev.status().with_context(why));
+  BootClock clock;
+  auto snap = read_disk_snapshot(**dev, clock, std::chrono::seconds(10));
+  if (!snap.ok()) return report_error("status", snap.status());
+  const Superblock* sb = snap->valid_superblock();
+  if (!sb) return report_error("status", Error(Code::corrupt, path + " has no valid Castor superblock"));
+  const int64_t now = wall_time_ns();
+  if (as_json) {
+    JsonWriter j;
+    j.begin_object().field("source", "disk").field("reason", why).field("device", path);
+    j.key("cluster").begin_object().field("name", sb->cluster_name).field("uuid", sb->cluster_uuid.to_string()).end_object();
+    j.key("timing_ms").begin_object().field("io_timeout", sb->timing.io_timeout.count())
+        .field("renew_interval", sb->timing.renew_interval.count()).field("lease", sb->timing.lease.count())
+        .field("kill_grace", sb->timing.kill_grace.count()).field("watchdog", sb->timing.watchdog.count())
+        .field("dead", sb->timing.dead.count()).end_object();
+    j.key("nodes").begin_array();
+    for (const auto& n : snap->nodes) {
+      j.begin_object().field("id", n.node_id).field("name", sb->nodes[n.node_id - 1].name);
+      if (const auto& hb = n.heartbeat.record) {
+        j.field("state", node_state_name(hb->state)).field("incarnation", hb->incarnation).field("seq", hb->seq);
+        j.field("written_wall_age_ms", to_ms(Duration(now - hb->wall_time_ns)));
+        j.key("write_latency_us").begin_object().field("last", hb->last_io_latency_us).field("worst", hb->max_io_latency_us).end_object();
+      } else {
+        j.field("state", n.heartbeat.status.code() == Code::not_found ? "never written" : "invalid");
+        if (n.heartbeat.status.code() != Code::not_found) j.field("error", n.heartbeat.status.message());
+      }
+      j.end_object();
+    }
+    j.end_array().end_object();
+    std::cout << j.str() << "\n";
+    return kExitOk;
+  }
+  std::cout << "Cluster " << sb->cluster_name << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path
+            << " — read from the disk: " << why << "\n";
+  std::cout << "  io_timeout " << format_duration(sb->timing.io_timeout) << ": renew "
+            << format_duration(sb->timing.renew_interval) << ", lease " << format_duration(sb->timing.lease)
+            << ", kill grace " << format_duration(sb->timing.kill_grace) << ", watchdog "
+            << format_duration(sb->timing.watchdog) << ", dead time " << format_duration(sb->timing.dead) << "\n\n";
+  print_row("Node", "Id", "State", "Incarnation", "Written", "Write latency (worst)", "Lease");
+  for (const auto& n : snap->nodes) {
+    const std::string name = sb->nodes[n.node_id - 1].name;
+    if (const auto& hb = n.heartbeat.record) {
+      print_row(name, std::to_string(n.node_id), node_state_name(hb->state), std::to_string(hb->incarnation),
+                format_duration(Duration(now - hb->wall_time_ns)) + " ago*",
+                us_text(hb->last_io_latency_us) + " (" + us_text(hb->max_io_latency_us) + ")", "unknown");
+    } else {
+      print_row(name, std::to_string(n.node_id), n.heartbeat.status.code() == Code::not_found ? "-" : "INVALID", "-",
+                "never", "-", "unknown");
+    }
+  }
+  std::cout << "\n  * by the writer's wall clock (display only); liveness is judged by quorumd on its own clock\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_status(const std::vector<std::string>& argv) {
+  auto args = parse_cli_args(argv, {{"--json", false}, {"--socket", true}, {"--config", true}, {"--device", true},
+                                    {"--svcmgr-socket", true}});
+  if (!args.ok()) return report_error("status", args.status());
+  const std::string svcmgr_socket = args->value("--svcmgr-socket").value_or("/run/castor/svcmgr.sock");
+  if (args->has("--help")) {
+    std::cout << kStatusHelp;
+    return kExitOk;
+  }
+  const bool as_json = args->has("--json");
+  QuorumdConfig config;
+  const std::string config_path = args->value("--config").value_or(kDefaultConfig);
+  Status config_status = load_quorumd_ini(config_path, config);
+  if (!config_status.ok() && args->value("--config"))
+    return report_error("status", config_status);  // an explicit config file must load
+  const std::string socket = args->value("--socket").value_or(config.socket_path);
+
+  std::string why;
+  if (auto client = ControlClient::connect(socket, std::chrono::seconds(5)); client.ok()) {
+    auto reply = client->request("status");
+    if (reply.ok()) {
+      json s = json::parse(*reply, nullptr, false);
+      if (!s.is_discarded() && s.value("ok", false)) {
+        try {
+          return show_daemon(s, as_json, svcmgr_socket);
+        } catch (const json::exception& e) {
+          return report_error("status", Error(Code::corrupt, std::string("unexpected reply from quorumd: ") + e.what()));
+        }
+      }
+      why = "quorumd on " + socket + " gave no usable status";
+    } else {
+      why = "quorumd on " + socket + " did not answer: " + reply.status().message();
+    }
+  } else {
+    why = "quorumd is not running here (" + client.status().message() + ")";
+  }
+  std::string device = args->value("--device").value_or(config.device);
+  if (device.empty())
+    return report_error("status", Error(Code::not_found, why + "; and no quorum device is known (--device, or " +
+                                                             config_path + ")"));
+  auto path = resolve_device(device);
+  if (!path.ok()) return report_error("status", path.status());
+  return show_disk(*path, why, as_json);
+}
+
+}  // namespace castor
