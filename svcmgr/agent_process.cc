@@ -73,7 +73,17 @@ int above_stdio(int fd) {
   sigemptyset(&dfl.sa_mask);
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sigaction(sig, &dfl, nullptr);  // EINVAL for the few numbers libc reserves: nothing to reset there
+    if (sigaction(sig, &dfl, nullptr) != 0) {
+      // glibc refuses the signals it reserves (32, 33), but an ignored disposition for them inherited
+      // from our own parent would still reach the agent: reset those with the raw system call.
+      struct {
+        void* handler;
+        unsigned long flags;
+        void* restorer;
+        uint64_t mask;
+      } kdfl{nullptr, 0, nullptr, 0};  // the kernel's struct sigaction; handler nullptr == SIG_DFL
+      syscall(SYS_rt_sigaction, sig, &kdfl, nullptr, sizeof(uint64_t));
+    }
   }
 
   int in = above_stdio(s.devnull);

@@ -56,6 +56,11 @@ void Ownership::on_write_done(uint64_t token, bool ok, TimePoint completed) {
 
 void Ownership::on_stopped() { stopped_ = true; }
 
+void Ownership::touch(uint32_t target_node) {
+  touch_ = true;
+  target_ = target_node;
+}
+
 bool Ownership::peer_up() const {
   if (!peer_) return true;  // never read: assume the worst
   if (!peer_->entry.in_use || !is_up(peer_->entry.state)) return false;
@@ -73,6 +78,10 @@ bool Ownership::peer_has_priority() const {
 OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
   e.name = service_;
   e.in_use = true;
+  // Every decision gets a ballot above every ballot seen, so the newest entry of the two is the cluster's
+  // latest word on the service (admin_state.h reads disable/enable/relocation requests from it).
+  const uint64_t peer_ballot = peer_ ? peer_->entry.ballot : 0;
+  if (e.state != OwnershipState::claiming) e.ballot = std::max({mine_.ballot, peer_ballot, e.ballot}) + 1;
   mine_ = e;
   token_ = next_token_++;
   write_ok_ = false;
@@ -102,7 +111,8 @@ OwnershipStep Ownership::step(TimePoint) {
         return write(e, "claiming");
       }
       const OwnershipState want = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
-      if (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none)) {
+      if (touch_ || (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none))) {
+        touch_ = false;
         ServiceEntry e = mine_;
         e.state = want;
         e.node = target_;

@@ -75,6 +75,9 @@ class Ownership {
   // The write of my entry with this token completed (ok or not) at `completed`.
   void on_write_done(uint64_t token, bool ok, TimePoint completed);
   void on_stopped();  // the service's processes are all gone
+  // An admin decision taken while idle (enable, or "give it to node N"): rewrite my entry with a new,
+  // highest ballot even if its state does not change, so the peer sees the request.
+  void touch(uint32_t target_node);
 
   // What to do now. Each returned write carries a token (ServiceEntry::ballot is NOT the token: use
   // write_token()) that must come back through on_write_done.
@@ -109,6 +112,7 @@ class Ownership {
   TimePoint write_completed_{};
   bool stop_requested_ = false;
   bool stopped_ = false;
+  bool touch_ = false;
   uint64_t next_token_ = 1;
 };
 

@@ -1,0 +1,156 @@
+// castor enable | disable | relocate | restart | freeze | unfreeze | reset: admin requests to the local
+// svcmgr. A request for a service the peer runs travels through the quorum disk (svcmgr writes it into its
+// service entry; the peer reads it), so it works with no network between the nodes.
+// --wait[=S] returns when the request took effect, or fails with the reason when it cannot.
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tools/cli_args.h"
+#include "tools/cli_commands.h"
+#include "tools/control_client.h"
+#include "tools/exit_codes.h"
+
+namespace castor {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kSvcmgrSocket = "/run/castor/svcmgr.sock";
+
+const char* kServiceHelp =
+    "Usage: castor VERB SERVICE [--on NODE | --to NODE] [--wait[=SECONDS]] [--socket PATH]\n"
+    "\n"
+    "  enable SERVICE [--on NODE]      allow it to run (on NODE, or where the policy says)\n"
+    "  disable SERVICE                 stop it and keep it stopped on both nodes\n"
+    "  relocate SERVICE [--to NODE]    move it (to the other node by default); no constraint stays behind\n"
+    "  restart SERVICE                 stop and start it in place (on the node that runs it)\n"
+    "  freeze SERVICE / unfreeze       stop monitoring and moving it / resume\n"
+    "  reset SERVICE                   forget its failures (restart counts, hard errors)\n"
+    "\n"
+    "  --wait[=S]   wait until it took effect (default 60 s); exit 0 when it did, 8 when it timed out,\n"
+    "               1 when the service failed\n"
+    "  --socket P   svcmgr's socket (default /run/castor/svcmgr.sock)\n";
+
+Result<json> ask(const std::string& socket, const std::string& line) {
+  ASSIGN_OR_RETURN(ControlClient c, ControlClient::connect(socket, std::chrono::seconds(10)));
+  ASSIGN_OR_RETURN(std::string reply, c.request(line));
+  json j = json::parse(reply, nullptr, false);
+  if (j.is_discarded()) return Error(Code::corrupt, "unreadable reply from svcmgr");
+  if (!j.value("ok", false)) return Error(Code::refused, j.value("error", std::string("refused")));
+  return j;
+}
+
+std::optional<json> find_service(const json& all, const std::string& name) {
+  for (const auto& s : all["services"])
+    if (s.value("name", "") == name) return s;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
+  auto args = parse_cli_args(argv, {{"--on", true}, {"--to", true}, {"--wait", false}, {"--socket", true}});
+  // --wait=S is accepted too.
+  std::vector<std::string> rest;
+  std::optional<int> wait_s;
+  for (const auto& a : argv) {
+    if (a.rfind("--wait=", 0) == 0) {
+      auto v = parse_int(a.substr(7), 1, 86400, "--wait");
+      if (!v.ok()) return report_error(verb, v.status());
+      wait_s = int(*v);
+    } else {
+      rest.push_back(a);
+    }
+  }
+  args = parse_cli_args(rest, {{"--on", true}, {"--to", true}, {"--wait", false}, {"--socket", true}});
+  if (!args.ok()) return report_error(verb, args.status());
+  if (args->has("--help")) {
+    std::cout << kServiceHelp;
+    return kExitOk;
+  }
+  if (args->has("--wait") && !wait_s) wait_s = 60;
+  if (args->positional.size() != 1)
+    return report_error(verb, Error(Code::invalid_argument, "expected one SERVICE (see castor " + verb + " --help)"));
+  const std::string name = args->positional[0];
+  const std::string socket = args->value("--socket").value_or(kSvcmgrSocket);
+  std::string node = args->value("--to").value_or(args->value("--on").value_or(""));
+  if (args->value("--to") && verb != "relocate") return report_error(verb, Error(Code::invalid_argument, "--to goes with relocate"));
+  if (args->value("--on") && verb != "enable") return report_error(verb, Error(Code::invalid_argument, "--on goes with enable"));
+
+  auto before = ask(socket, "services");
+  if (!before.ok()) return report_error(verb, before.status());
+  auto svc = find_service(*before, name);
+  if (!svc) return report_error(verb, Error(Code::not_found, "no service named '" + name + "'"));
+  const std::string old_owner = svc->value("owner", "");
+  const uint64_t old_epoch = svc->value("epoch", uint64_t(0));
+  if (verb == "relocate" && node.empty()) {
+    if (old_owner.empty()) return report_error(verb, Error(Code::refused, name + " does not run anywhere: use enable"));
+    node = old_owner == before->value("node", "") ? before->value("peer", "") : before->value("node", "");
+  }
+  auto r = ask(socket, verb + " " + name + (node.empty() ? "" : " " + node));
+  if (!r.ok()) return report_error(verb, r.status());
+  std::cout << r->value("message", "accepted") << "\n";
+  if (!wait_s) return kExitOk;
+
+  BootClock clock;
+  const TimePoint start = clock.now(), deadline = start + std::chrono::seconds(*wait_s);
+  std::string last = "no status";
+  while (clock.now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto now_all = ask(socket, "services");
+    if (!now_all.ok()) continue;
+    auto s = find_service(*now_all, name);
+    if (!s) continue;
+    const std::string state = s->value("state", ""), owner = s->value("owner", "");
+    last = state + (owner.empty() ? "" : " on " + owner);
+    bool done = false;
+    if (verb == "disable") done = state == "disabled";
+    else if (verb == "relocate") done = state == "started" && owner == node;
+    else if (verb == "enable") done = state == "started" && (node.empty() || owner == node);
+    else if (verb == "restart") done = state == "started" && s->value("restarts", 0) > svc->value("restarts", 0);
+    else done = true;  // freeze, unfreeze, reset take effect at once
+    if (verb == "restart" && state == "started" && s->value("epoch", uint64_t(0)) == old_epoch && owner == old_owner &&
+        s->value("restarts", 0) <= svc->value("restarts", 0))
+      done = false;
+    if (done) {
+      std::cout << name << ": " << last << " (" << format_duration(clock.now() - start) << ")\n";
+      return kExitOk;
+    }
+    if (state == "failed" && verb != "disable") {
+      std::string why = s->contains("last_failure") ? (*s)["last_failure"].value("reason", "") : "";
+      std::cerr << "castor " << verb << ": " << name << " failed: " << why << "\n";
+      return kExitFailure;
+    }
+  }
+  std::cerr << "castor " << verb << ": " << name << " did not get there within " << *wait_s << " s (now: " << last << ")\n";
+  return kExitIo;
+}
+
+// The services part of `castor status`: empty string when svcmgr does not answer.
+std::string services_status_text(const std::string& socket, bool as_json) {
+  auto all = ask(socket, "services");
+  if (!all.ok()) return as_json ? "" : "\nServices: svcmgr does not answer on " + socket + " (" + all.status().message() + ")\n";
+  if (as_json) return all->dump();
+  std::string out = "\n";
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7s %-9s %s\n", "Service", "State", "Owner", "Epoch", "Restarts",
+                "Last failure / pending");
+  out += buf;
+  for (const auto& s : (*all)["services"]) {
+    std::string note;
+    if (s.contains("last_failure"))
+      note = s["last_failure"].value("reason", "") + " (" + format_duration(Millis(s["last_failure"].value("ago_ms", 0))) + " ago)";
+    if (s.contains("pending")) note += (note.empty() ? "" : "; ") + s.value("pending", "");
+    std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s %s\n", s.value("name", "").c_str(),
+                  s.value("state", "").c_str(), s.value("owner", "-").empty() ? "-" : s.value("owner", "").c_str(),
+                  static_cast<unsigned long long>(s.value("epoch", uint64_t(0))),
+                  (std::to_string(s.value("restarts", 0)) + "/" + std::to_string(s.value("max_restarts", 0))).c_str(),
+                  note.c_str());
+    out += buf;
+  }
+  if (!all->value("definitions_match", true)) out += "\n  WARNING: the two nodes hold different service definitions: moves are blocked\n";
+  for (const auto& e : (*all)["load_errors"]) out += "  definition error: " + e.get<std::string>() + "\n";
+  return out;
+}
+
+}  // namespace castor
