@@ -29,7 +29,7 @@ CXXFLAGS_ALL := $(CXXFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null
 LIB_SRCS  := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc quorumd/daemon/*.cc svcmgr/*.cc tools/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcastor.a
-PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd
+PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd $(BUILD)/svcmgr
 UNIT_SRCS := $(wildcard tests/unit/*.cc)
 ROOT_SRCS := $(wildcard tests/root/*.cc)
 SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
@@ -55,6 +55,9 @@ $(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(LIB)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(LIB)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+
+$(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(LIB)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)

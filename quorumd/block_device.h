@@ -64,6 +64,9 @@ class BlockDevice {
   virtual int completion_fd() const { return -1; }
   // I/Os submitted and not yet reported to the caller.
   virtual size_t in_flight() const = 0;
+  // I/Os the device may still perform: in flight, plus those reported as timed out that have not finished
+  // yet (their data may still land). Zero means no write of ours can land any more.
+  virtual size_t held_by_kernel() const { return in_flight(); }
 };
 
 // Checks an I/O's offset/length against the geometry: sector-aligned, non-empty, inside the device.

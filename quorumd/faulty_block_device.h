@@ -44,6 +44,7 @@ class FaultyBlockDevice final : public BlockDevice {
   void reap(TimePoint now, std::vector<IoCompletion>& out) override;
   void wait(TimePoint) override {}
   size_t in_flight() const override;
+  size_t held_by_kernel() const override { return pending_.size(); }
 
   // Decides the fate of each new I/O. Default: everything passes at once.
   void set_policy(FaultPolicy policy) { policy_ = std::move(policy); }

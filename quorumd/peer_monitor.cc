@@ -12,6 +12,7 @@ std::optional<PeerTransition> PeerMonitor::move_to(PeerView to, std::string reas
 }
 
 std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
+  if (obs.read_issued > last_read_issued_) last_read_issued_ = obs.read_issued;
   Value v;
   if (obs.record) {
     v.valid = true;

@@ -55,6 +55,9 @@ class PeerMonitor {
     return first_seen_ + dead_time_;
   }
   bool seen_change() const { return seen_change_; }
+  // Issue time of the latest successful read of the peer's block: every such read either changed the view
+  // or confirmed it, so while the view is DEAD this is how recently the verdict was re-confirmed.
+  TimePoint last_read_issued() const { return last_read_issued_; }
 
  private:
   struct Value {
@@ -70,6 +73,7 @@ class PeerMonitor {
   std::optional<Value> value_;
   std::optional<HeartbeatRecord> record_;
   TimePoint first_seen_;
+  TimePoint last_read_issued_{};
   bool seen_change_ = false;
   uint64_t retired_incarnation_ = 0;  // the incarnation before the current one: its late writes are stale
 };

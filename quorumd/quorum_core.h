@@ -72,6 +72,8 @@ class QuorumCore {
                     TimePoint now, std::vector<CoreAction>& out);
   // Admin asked for a clean stop.
   void request_leave(TimePoint now, std::vector<CoreAction>& out);
+  // Something outside the core proved danger (svcmgr: a service failed to stop): fence now.
+  void fence_now(TimePoint now, const std::string& reason, std::vector<CoreAction>& out) { fence(now, reason, out); }
   // svcmgr reports every service stopped (during a leave: DOWN may be written next).
   void services_stopped(TimePoint now, std::vector<CoreAction>& out);
 

@@ -44,7 +44,9 @@ void Ownership::set_intent(Intent intent, uint32_t target_node) {
 }
 
 void Ownership::on_peer_entry(const PeerEntryRead& read) {
-  if (!peer_ || read.read_issued >= peer_->read_issued) peer_ = read;
+  if (peer_ && read.read_issued < peer_->read_issued) return;  // an older read: ignore
+  if (!peer_ || !(peer_->entry == read.entry)) peer_value_since_ = read.read_completed;
+  peer_ = read;
 }
 
 void Ownership::on_write_done(uint64_t token, bool ok, TimePoint completed) {
@@ -58,14 +60,14 @@ void Ownership::on_stopped() { stopped_ = true; }
 
 void Ownership::touch(uint32_t target_node) {
   touch_ = true;
-  target_ = target_node;
+  touch_target_ = target_node;
 }
 
 bool Ownership::peer_up() const {
   if (!peer_) return true;  // never read: assume the worst
   if (!peer_->entry.in_use || !is_up(peer_->entry.state)) return false;
   const bool verdict = liveness_.view == PeerView::dead || liveness_.view == PeerView::down;
-  if (verdict && liveness_.confirmed_at > peer_->read_issued) return false;  // voided by a confirmed verdict
+  if (verdict && liveness_.confirmed_at > peer_value_since_) return false;  // voided by a confirmed verdict
   return true;
 }
 
@@ -112,10 +114,10 @@ OwnershipStep Ownership::step(TimePoint) {
       }
       const OwnershipState want = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
       if (touch_ || (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none))) {
-        touch_ = false;
         ServiceEntry e = mine_;
         e.state = want;
-        e.node = target_;
+        e.node = touch_ ? touch_target_ : target_;
+        touch_ = false;
         return write(e, want == OwnershipState::disabled ? "disabled" : "released");
       }
       return {};
@@ -135,7 +137,7 @@ OwnershipStep Ownership::step(TimePoint) {
         if (peer_->entry.state == OwnershipState::claiming && !peer_has_priority()) return {};  // it will withdraw
         ServiceEntry e = mine_;
         e.state = OwnershipState::released;
-        e.node = 0;
+        e.node = target_;
         phase_ = OwnershipPhase::releasing;
         return write(e, "claim withdrawn: the peer holds or claims it with priority");
       }

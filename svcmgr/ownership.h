@@ -16,8 +16,9 @@
 // never hides a running service; the writer (quorumd) never has two writes to one block in the kernel at
 // once, so an older write can never land over a newer one.
 // The peer's entry is ignored (treated as down) only when quorumd declared the peer DEAD or DOWN and
-// re-confirmed that verdict with a heartbeat read issued after our table read: any table block the peer's
-// newer incarnation could have written would have been preceded by a heartbeat that voids the verdict.
+// re-confirmed that verdict with a heartbeat read issued after we first had the entry's current value in
+// hand: a newer incarnation of the peer writes its heartbeat before any table block, so if that value were
+// its, the heartbeat read would have seen the new incarnation and the verdict would be gone.
 // Every change of owner bumps the epoch (CASTOR_EPOCH), never reused.
 #pragma once
 
@@ -35,6 +36,7 @@ namespace castor {
 struct PeerEntryRead {
   ServiceEntry entry;          // in_use == false: the peer has no entry (never claimed)
   TimePoint read_issued;
+  TimePoint read_completed;    // when we had the data (a later time is fine: it only delays a take-over)
 };
 
 // What quorumd says of the peer. `confirmed_at`: issue time of the latest heartbeat read of the peer that
@@ -106,6 +108,7 @@ class Ownership {
   Intent intent_ = Intent::release;
   uint32_t target_ = 0;
   std::optional<PeerEntryRead> peer_;
+  TimePoint peer_value_since_{};  // completion of the first read that returned the peer entry's current value
   PeerLiveness liveness_;
   uint64_t token_ = 0;            // token of the write in flight, 0 if none
   bool write_ok_ = false;         // the last write of mine_ completed ok
@@ -113,6 +116,7 @@ class Ownership {
   bool stop_requested_ = false;
   bool stopped_ = false;
   bool touch_ = false;
+  uint32_t touch_target_ = 0;
   uint64_t next_token_ = 1;
 };
 

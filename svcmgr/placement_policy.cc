@@ -27,7 +27,11 @@ PlacementDecision decide_placement(const PlacementFacts& f) {
   if (!f.enabled) return {Intent::disable, 0, "disabled"};
 
   if (f.relocate_to && f.definitions_match) {
-    if (*f.relocate_to == f.me && me_ok) return hold("relocation requested to this node");
+    if (*f.relocate_to == f.me && me_ok) {
+      // Keep the request standing (my entry: released to me) until the peer has let go of it.
+      if (f.running_on_peer && !peer_gone) return release(f.me_id, "relocation to this node: waiting for " + f.peer);
+      return hold("relocation requested to this node");
+    }
     if (*f.relocate_to == f.peer && peer_ok) return release(f.peer_id, "relocation requested to " + f.peer);
   }
 

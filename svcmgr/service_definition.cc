@@ -308,7 +308,7 @@ std::vector<std::string> definition_problems(const ServiceDefinition& def,
   std::set<std::string> seen_nodes;
   for (const auto& n : def.nodes) {
     if (!seen_nodes.insert(n).second) out.push_back("node '" + n + "' listed twice");
-    if (std::find(cluster_nodes.begin(), cluster_nodes.end(), n) == cluster_nodes.end())
+    if (!cluster_nodes.empty() && std::find(cluster_nodes.begin(), cluster_nodes.end(), n) == cluster_nodes.end())
       out.push_back("node '" + n + "' is not a cluster node");
   }
   if (def.max_restarts < 0 || def.max_restarts > kMaxRestarts) out.push_back("max_restarts out of range");

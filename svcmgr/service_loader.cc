@@ -496,7 +496,7 @@ std::optional<ServiceDefinition> Parser::build() {
             bad_value(sec, e, "empty node name in the list (expected e.g. 'nodes = alpha, beta')");
           } else if (std::find(def.nodes.begin(), def.nodes.end(), node) != def.nodes.end()) {
             bad_value(sec, e, "node '" + std::string(node) + "' listed twice");
-          } else if (std::find(cluster_nodes_.begin(), cluster_nodes_.end(), node) == cluster_nodes_.end()) {
+          } else if (!cluster_nodes_.empty() && std::find(cluster_nodes_.begin(), cluster_nodes_.end(), node) == cluster_nodes_.end()) {
             std::string known;
             for (const auto& n : cluster_nodes_) known += (known.empty() ? "" : ", ") + n;
             bad_value(sec, e, "unknown node " + quoted(node) + " (cluster nodes: " + (known.empty() ? "none" : known) +

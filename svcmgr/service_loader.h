@@ -56,6 +56,7 @@ LoadResult load_service_text(const std::string& text, const std::string& file_na
 // leftovers), in byte order of their names, then the cross-file checks. Other files are ignored. Services
 // come back in the order of their files. More than 1024 files: the first 1024 are loaded and every later
 // one gets an error.
+// An empty cluster_nodes accepts any node name (castor check without --nodes).
 LoadResult load_service_dir(const std::string& dir, const std::vector<std::string>& cluster_nodes);
 
 }  // namespace castor

@@ -28,6 +28,8 @@ void print_help() {
                "  status [--json] [--socket PATH] [--device DEVICE]\n"
                "                 both nodes: state, heartbeat age, latency, lease, timing (from quorumd, or\n"
                "                 from the disk when quorumd does not run)\n"
+               "  check [DIR] [--nodes A,B]\n"
+               "                 validate service definitions (default /etc/castor/services.d); touches nothing\n"
                "  enable SVC [--on NODE] | disable SVC | relocate SVC [--to NODE] | restart SVC\n"
                "  freeze SVC | unfreeze SVC | reset SVC      [--wait[=S]]\n"
                "                 admin requests to svcmgr (castor enable --help)\n"
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   if (verb == "init") return cmd_init(rest);
   if (verb == "dump") return cmd_dump(rest);
   if (verb == "status") return cmd_status(rest);
+  if (verb == "check") return cmd_check(rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);
   std::cerr << "castor: unknown verb '" << verb << "' (see castor --help)\n";

@@ -12,6 +12,7 @@ namespace castor {
 int cmd_init(const std::vector<std::string>& args);
 int cmd_dump(const std::vector<std::string>& args);
 int cmd_status(const std::vector<std::string>& args);
+int cmd_check(const std::vector<std::string>& args);
 // enable, disable, relocate, restart, freeze, unfreeze, reset
 int cmd_service(const std::string& verb, const std::vector<std::string>& args);
 std::string services_status_text(const std::string& svcmgr_socket, bool as_json);

@@ -105,6 +105,12 @@ Status QuorumDaemon::init(const std::string& device_path) {
                             {"node_id", node_id_},
                             {"peer", peer_name_},
                             {"timing", superblock_.timing.describe()}});
+  table_ = std::make_unique<ServiceTableStore>(layout_, superblock_.cluster_uuid, node_id_);
+  for (uint32_t b = 0; b < kServiceTableBlocks; ++b)
+    if (const auto& rec = snap->nodes[node_id_ - 1].table[b].record) table_->load(b, *rec);
+  table_buffer_ = AlignedBuffer(layout_.block_size(), layout_.block_size());
+  peer_table_buffer_ = AlignedBuffer(layout_.service_table_bytes(), layout_.block_size());
+  if (!table_buffer_.valid() || !peer_table_buffer_.valid()) return Error(Code::internal, "out of memory for table buffers");
   log_heartbeat_found("mine", snap->nodes[node_id_ - 1].heartbeat);
   log_heartbeat_found("peer", snap->nodes[(node_id_ == 1 ? 2 : 1) - 1].heartbeat);
 
@@ -236,6 +242,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.node_id = node_id_;
   cc.incarnation = *inc;
   cc.timing = superblock_.timing;
+  cc.services_digest = services_digest_;
   core_ = std::make_unique<QuorumCore>(cc, now);
   ++generation_;
   core_started_ = now;
@@ -342,6 +349,10 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       if (buf >= 0) d->free_read_buffers_.push_back(buf);
     }
   } release{this, p.buffer};
+  if (p.purpose == IoPurpose::table_write || p.purpose == IoPurpose::table_read) {
+    table_completion(p, c, now);
+    return;
+  }
   if (p.generation != generation_) return;  // an I/O of a fenced, replaced incarnation
 
   switch (p.purpose) {
@@ -388,6 +399,9 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       }
       break;
     }
+    case IoPurpose::table_write:
+    case IoPurpose::table_read:
+      break;  // handled by table_completion()
   }
 }
 
@@ -589,6 +603,7 @@ void QuorumDaemon::step(TimePoint now) {
   core_->tick(now, acts);
   execute(acts, now);
   maybe_rejoin(now);
+  pump_table(now);
 }
 
 int QuorumDaemon::run() {
@@ -773,6 +788,8 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
       if (was) log::info("process group unregistered", {{"pgid", *pgid}});
       ok_reply("unregistered", was);
     }
+  } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence") {
+    table_request(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
                                    "' (verbs: status, leave, subscribe, register-pgid N, unregister-pgid N)",
@@ -782,6 +799,191 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
 
 void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
   leave_waiters_.erase(std::remove(leave_waiters_.begin(), leave_waiters_.end(), conn), leave_waiters_.end());
+}
+
+// ---- svcmgr's service table ----------------------------------------------------------------------------
+
+namespace {
+
+void entry_json(JsonWriter& w, const ServiceEntry& e) {
+  w.begin_object().field("name", e.name).field("state", ownership_state_name(e.state)).field("node", e.node);
+  w.field("epoch", e.epoch).field("ballot", e.ballot).field("flags", unsigned(e.flags)).field("restarts", e.restarts);
+  w.field("digest", e.definition_digest).end_object();
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+Result<uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 20) return Error(Code::invalid_argument, "bad number '" + s + "'");
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return Error(Code::invalid_argument, "bad number '" + s + "'");
+    uint64_t d = uint64_t(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return Error(Code::invalid_argument, "number too large '" + s + "'");
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now) {
+  const auto words = split_words(req.args);
+  if (req.verb == "table-own") {
+    JsonWriter w;
+    w.begin_object().field("ok", true).key("entries").begin_array();
+    for (const auto& e : table_->entries()) entry_json(w, e);
+    w.end_array().end_object();
+    server_->reply(conn, w.str());
+  } else if (req.verb == "table-set") {
+    // table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST
+    if (words.size() != 8) return server_->reply_error(conn, "table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST", false);
+    ServiceEntry e;
+    e.in_use = true;
+    e.name = words[0];
+    bool state_ok = false;
+    for (uint8_t i = 0; i <= kMaxOwnershipState; ++i)
+      if (words[1] == ownership_state_name(OwnershipState(i))) {
+        e.state = OwnershipState(i);
+        state_ok = true;
+      }
+    std::vector<uint64_t> n;
+    for (size_t i = 2; i < 8; ++i) {
+      auto v = parse_u64(words[i]);
+      if (!v.ok()) return server_->reply_error(conn, "table-set: " + v.status().message(), false);
+      n.push_back(*v);
+    }
+    if (!state_ok || n[0] > kNodeCount || n[3] > 0xFFFF || n[4] > 0xFFFFFFFFu || !check_name("service", e.name).ok())
+      return server_->reply_error(conn, "table-set: a field is out of range", false);
+    e.node = uint32_t(n[0]);
+    e.epoch = n[1];
+    e.ballot = n[2];
+    e.flags = uint16_t(n[3] & ServiceEntry::kFrozen);
+    e.restarts = uint32_t(n[4]);
+    e.definition_digest = n[5];
+    e.changed_wall_ns = wall_time_ns();
+    if (!core_->may_act(now)) return server_->reply_error(conn, "no lease: this node may not write", false);
+    auto b = table_->set(e);
+    if (!b.ok()) return server_->reply_error(conn, "table-set: " + b.status().message(), false);
+    table_next_waiters_[*b].push_back(conn);
+    pump_table(now);
+  } else if (req.verb == "table-peer") {
+    uint64_t blocks = 1;
+    if (!words.empty()) {
+      auto v = parse_u64(words[0]);
+      if (!v.ok() || *v < 1 || *v > kServiceTableBlocks) return server_->reply_error(conn, "table-peer [BLOCKS 1..34]", false);
+      blocks = *v;
+    }
+    peer_table_waiters_.push_back(conn);
+    if (peer_table_reading_) return;
+    peer_table_blocks_ = uint32_t(blocks);
+    const uint64_t tag = next_tag_++;
+    const TimePoint deadline = now + superblock_.timing.io_timeout;
+    auto span = peer_table_buffer_.span().first(size_t(peer_table_blocks_) * layout_.block_size());
+    Status st = device_->submit_read(tag, layout_.service_table_offset(core_->peer_id()), span, now, deadline);
+    if (!st.ok()) {
+      for (auto c : std::exchange(peer_table_waiters_, {})) server_->reply_error(c, "reading the peer's table: " + st.message(), false);
+      return;
+    }
+    peer_table_reading_ = true;
+    pending_.push_back({tag, IoPurpose::table_read, generation_, 0, -1, now, deadline});
+  } else if (req.verb == "set-digest") {
+    auto v = words.size() == 1 ? parse_u64(words[0]) : Result<uint64_t>(Error(Code::invalid_argument, "set-digest N"));
+    if (!v.ok()) return server_->reply_error(conn, v.status().message(), false);
+    services_digest_ = *v;
+    services_digest_known_ = true;
+    core_->set_services_digest(*v);
+    JsonWriter w;
+    w.begin_object().field("ok", true).end_object();
+    server_->reply(conn, w.str());
+  } else if (req.verb == "fence") {
+    std::vector<CoreAction> acts;
+    log::critical("fence requested by svcmgr", {{"reason", req.args}});
+    core_->fence_now(now, "svcmgr: " + req.args, acts);
+    execute(acts, now);
+    JsonWriter w;
+    w.begin_object().field("ok", true).end_object();
+    server_->reply(conn, w.str());
+  } else {
+    server_->reply_error(conn, "unknown verb '" + req.verb + "'", false);
+  }
+}
+
+void QuorumDaemon::pump_table(TimePoint now) {
+  if (table_->blocked() && device_->held_by_kernel() == 0) table_->device_quiescent();
+  while (auto b = table_->next_dirty()) {
+    if (!core_->may_act(now)) {
+      for (auto c : std::exchange(table_next_waiters_[*b], {}))
+        server_->reply_error(c, "no lease: this node may not write", false);
+      table_->write_done(*b, true, false);  // drop the write: svcmgr retries when it holds a lease again
+      continue;
+    }
+    Status st = table_->encode(*b, core_->config().incarnation, wall_time_ns(), table_buffer_.span());
+    const uint64_t tag = next_tag_++;
+    const TimePoint deadline = now + superblock_.timing.io_timeout;
+    if (st.ok())
+      st = device_->submit_write(tag, layout_.service_table_offset(node_id_) + uint64_t(*b) * layout_.block_size(),
+                                 table_buffer_.span(), now, deadline);
+    if (!st.ok()) {
+      table_->write_done(*b, false, false);
+      for (auto c : std::exchange(table_next_waiters_[*b], {})) server_->reply_error(c, "writing the table: " + st.message(), false);
+      break;
+    }
+    auto& waiting = table_waiters_[*b];
+    auto& next = table_next_waiters_[*b];
+    waiting.insert(waiting.end(), next.begin(), next.end());
+    next.clear();
+    pending_.push_back({tag, IoPurpose::table_write, generation_, *b, -1, now, deadline});
+  }
+}
+
+void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, TimePoint now) {
+  if (p.purpose == IoPurpose::table_write) {
+    const uint32_t b = uint32_t(p.seq);
+    const bool ok = c.status.ok();
+    table_->write_done(b, ok, c.status.code() == Code::timeout);
+    JsonWriter w;
+    w.begin_object().field("ok", true).field("completed_boottime_ns", ns(now)).end_object();
+    for (auto conn : std::exchange(table_waiters_[b], {})) {
+      if (ok) server_->reply(conn, w.str());
+      else server_->reply_error(conn, "table write failed: " + c.status.to_string(), false);
+    }
+    pump_table(now);
+    return;
+  }
+  peer_table_reading_ = false;
+  JsonWriter w;
+  if (!c.status.ok()) {
+    for (auto conn : std::exchange(peer_table_waiters_, {}))
+      server_->reply_error(conn, "reading the peer's table failed: " + c.status.to_string(), false);
+    return;
+  }
+  const PeerMonitor& pm = core_->peer();
+  w.begin_object().field("ok", true).field("read_issued_boottime_ns", ns(p.issued)).key("entries").begin_array();
+  for (uint32_t b = 0; b < peer_table_blocks_; ++b) {
+    auto block = std::span<const std::byte>(peer_table_buffer_.span().subspan(size_t(b) * layout_.block_size(), layout_.block_size()));
+    auto rec = decode_service_table(block, layout_, core_->peer_id(), b);
+    if (!rec.ok() || !(rec->cluster_uuid == superblock_.cluster_uuid)) continue;
+    for (const auto& e : rec->entries)
+      if (e.in_use) entry_json(w, e);
+  }
+  w.end_array();
+  w.key("peer").begin_object().field("view", peer_view_name(pm.view())).field("incarnation", pm.incarnation());
+  w.field("confirmed_boottime_ns", ns(pm.last_read_issued()));
+  const bool known = pm.record().has_value() && pm.record()->services_digest != 0;
+  w.field("digest_known", known).field("services_digest", known ? pm.record()->services_digest : uint64_t(0));
+  w.end_object().end_object();
+  for (auto conn : std::exchange(peer_table_waiters_, {})) server_->reply(conn, w.str());
 }
 
 }  // namespace castor

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@
 #include "quorumd/block_device.h"
 #include "quorumd/daemon/config.h"
 #include "quorumd/daemon/control_server.h"
+#include "quorumd/daemon/service_table_store.h"
 #include "quorumd/daemon/process_groups.h"
 #include "quorumd/daemon/watchdog.h"
 #include "quorumd/disk_layout.h"
@@ -63,12 +65,12 @@ class QuorumDaemon final : private ControlServer::Handler {
   int run();
 
  private:
-  enum class IoPurpose { write, read_own, read_peer };
+  enum class IoPurpose { write, read_own, read_peer, table_write, table_read };
   struct PendingIo {
     uint64_t tag = 0;
     IoPurpose purpose = IoPurpose::write;
     uint64_t generation = 0;  // the core it belongs to; completions of a replaced core are dropped
-    uint64_t seq = 0;         // writes
+    uint64_t seq = 0;         // writes (table writes: the block index)
     int buffer = -1;          // reads: index into read_buffers_
     TimePoint issued;
     TimePoint deadline;
@@ -136,6 +138,21 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::optional<TimePoint> last_fence_at_;
   std::optional<TimePoint> rejoin_at_;
   Duration rejoin_delay_{0};
+
+  // svcmgr's service table: this node's (written through quorumd, the single writer) and the peer's (read).
+  std::unique_ptr<ServiceTableStore> table_;
+  std::map<uint32_t, std::vector<ControlServer::ConnId>> table_waiters_;       // the write in flight, per block
+  std::map<uint32_t, std::vector<ControlServer::ConnId>> table_next_waiters_;  // changes not yet submitted
+  std::vector<ControlServer::ConnId> peer_table_waiters_;
+  bool peer_table_reading_ = false;
+  uint32_t peer_table_blocks_ = 1;
+  AlignedBuffer table_buffer_;       // encoding a table block (the device copies it at submit)
+  AlignedBuffer peer_table_buffer_;  // the peer's table, up to kServiceTableBlocks blocks
+  uint64_t services_digest_ = 0;
+  bool services_digest_known_ = false;
+  void pump_table(TimePoint now);
+  void table_request(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
+  void table_completion(const PendingIo& p, const IoCompletion& c, TimePoint now);
 
   AlignedBuffer write_buffer_;
   std::vector<AlignedBuffer> read_buffers_;

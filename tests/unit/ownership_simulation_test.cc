@@ -172,7 +172,7 @@ class OwnSim {
       n.read->has_value = true;
     }
     if (n.read && now_ >= n.read->done) {
-      o.on_peer_entry({n.read->value, n.read->issued});
+      o.on_peer_entry({n.read->value, n.read->issued, n.read->done});
       n.read.reset();
     }
     if (!n.read && now_ >= n.next_read) {

@@ -110,3 +110,14 @@ TEST_CASE("placement: failures, standby, disable, freeze, mismatched definitions
   a.f.relocate_to = "beta";
   CHECK(decide_placement(a.f).intent == Intent::hold);
 }
+
+TEST_CASE("placement: a relocation requested on the node that does not run it waits for the hand-over") {
+  Fixture a;
+  a.f.running_on_peer = true;
+  a.f.relocate_to = "alpha";
+  auto d = decide_placement(a.f);
+  CHECK(d.intent == Intent::release);
+  CHECK(d.target == 1);  // my entry keeps saying "released to me": the request stands
+  a.f.running_on_peer = false;
+  CHECK(decide_placement(a.f).intent == Intent::hold);
+}

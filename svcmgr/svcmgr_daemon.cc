@@ -1,0 +1,624 @@
+#include "svcmgr/svcmgr_daemon.h"
+
+#include <ini.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/errno_status.h"
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "svcmgr/admin_state.h"
+#include "svcmgr/placement_policy.h"
+#include "svcmgr/service_loader.h"
+
+namespace castor {
+namespace {
+
+using nlohmann::json;
+
+TimePoint from_ns(int64_t ns) { return TimePoint(Duration(ns)); }
+int64_t to_ns(TimePoint t) { return t.time_since_epoch().count(); }
+
+std::optional<OwnershipState> parse_state(const std::string& s) {
+  for (uint8_t i = 0; i <= kMaxOwnershipState; ++i)
+    if (s == ownership_state_name(OwnershipState(i))) return OwnershipState(i);
+  return std::nullopt;
+}
+
+std::optional<ServiceEntry> entry_from_json(const json& j) {
+  auto st = parse_state(j.value("state", ""));
+  if (!st) return std::nullopt;
+  ServiceEntry e;
+  e.in_use = true;
+  e.name = j.value("name", "");
+  e.state = *st;
+  e.node = j.value("node", 0u);
+  e.epoch = j.value("epoch", uint64_t(0));
+  e.ballot = j.value("ballot", uint64_t(0));
+  e.flags = uint16_t(j.value("flags", 0u));
+  e.restarts = j.value("restarts", 0u);
+  e.definition_digest = j.value("digest", uint64_t(0));
+  return e;
+}
+
+PeerView parse_view(const std::string& v) {
+  if (v == "UP") return PeerView::up;
+  if (v == "DEAD") return PeerView::dead;
+  if (v == "DOWN") return PeerView::down;
+  return PeerView::unknown;
+}
+
+struct IniContext {
+  SvcmgrConfig* config;
+  std::string file;
+  std::string error;
+};
+
+int ini_handler(void* user, const char* section, const char* name, const char* value) {
+  auto* ctx = static_cast<IniContext*>(user);
+  if (std::strcmp(section, "svcmgr") != 0) return 1;  // another daemon's section
+  std::string k = name, v = value;
+  if (k == "services_dir") ctx->config->services_dir = v;
+  else if (k == "socket") ctx->config->socket = v;
+  else if (k == "quorumd_socket") ctx->config->quorumd_socket = v;
+  else if (k == "ocf_root") ctx->config->ocf_root = v;
+  else {
+    if (ctx->error.empty()) ctx->error = ctx->file + ": unknown key '" + k + "' in [svcmgr]";
+    return 0;
+  }
+  return 1;
+}
+
+}  // namespace
+
+Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config) {
+  IniContext ctx{&config, path, {}};
+  int r = ini_parse(path.c_str(), ini_handler, &ctx);
+  if (r < 0) return Error(Code::not_found, "cannot read " + path);
+  if (!ctx.error.empty()) return Error(Code::invalid_argument, ctx.error);
+  if (r > 0) return Error(Code::invalid_argument, path + ":" + std::to_string(r) + ": syntax error");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SvcmgrDaemon>> SvcmgrDaemon::start(const SvcmgrConfig& config) {
+  std::unique_ptr<SvcmgrDaemon> d(new SvcmgrDaemon(config));
+  RETURN_IF_ERROR(d->init());
+  return d;
+}
+
+SvcmgrDaemon::~SvcmgrDaemon() = default;
+
+Status SvcmgrDaemon::init() {
+  // quorumd first: it knows who we are and holds the lease.
+  const TimePoint give_up = clock_.now() + config_.connect_timeout;
+  Status st;
+  for (;;) {
+    st = link_.connect([this](const std::string& j) { on_quorumd_event(j); });
+    if (st.ok()) break;
+    if (clock_.now() >= give_up) return st.with_context("connecting to quorumd");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // Synchronous start-up exchanges: status, then our own table.
+  auto blocking = [this](const std::string& line) -> Result<json> {
+    std::optional<Result<std::string>> reply;
+    link_.request(line, [&reply](const Result<std::string>& r) { reply = r; });
+    const TimePoint until = clock_.now() + std::chrono::seconds(10);
+    while (!reply && clock_.now() < until) {
+      pollfd p{link_.request_fd(), short(POLLIN | (link_.wants_write() ? POLLOUT : 0)), 0};
+      ::poll(&p, 1, 100);
+      link_.process();
+    }
+    if (!reply) return Error(Code::timeout, "quorumd did not answer '" + line + "'");
+    if (!reply->ok()) return reply->status();
+    json j = json::parse(reply->value(), nullptr, false);
+    if (j.is_discarded() || !j.value("ok", false))
+      return Error(Code::refused, "quorumd refused '" + line + "': " + (j.is_discarded() ? reply->value() : j.value("error", "?")));
+    return j;
+  };
+  ASSIGN_OR_RETURN(json status, blocking("status"));
+  node_name_ = status["node"].value("name", "");
+  node_id_ = status["node"].value("id", 0u);
+  peer_name_ = status["peer"].value("name", "");
+  peer_id_ = status["peer"].value("id", 0u);
+  renew_interval_ = Millis(status["timing_ms"].value("renew_interval", 500));
+  log::set_node(node_name_);
+  RETURN_IF_ERROR(load_services());
+  ASSIGN_OR_RETURN(json d, blocking("set-digest " + std::to_string(digest_)));
+  (void)d;
+  ASSIGN_OR_RETURN(json own, blocking("table-own"));
+  std::map<std::string, ServiceEntry> mine;
+  for (const auto& e : own["entries"])
+    if (auto x = entry_from_json(e)) mine[x->name] = *x;
+  const TimePoint now = clock_.now();
+  for (auto& [name, s] : services_) {
+    ServiceEntry e;
+    if (auto it = mine.find(name); it != mine.end()) e = it->second;
+    s.own = std::make_unique<Ownership>(name, node_id_, e);
+    RunContext ctx;
+    ctx.service = name;
+    ctx.node = node_name_;
+    ctx.ocf_root = config_.ocf_root;
+    s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+    // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
+    // node claims anything.)
+    if (Status pst = s.runner->probe(now); pst.ok()) s.probing = true;
+    else s.runner->stop(now);
+  }
+  ASSIGN_OR_RETURN(server_, ControlServer::listen(config_.socket));
+  log::notice("svcmgr started", {{"services", std::to_string(services_.size())},
+                                 {"digest", std::to_string(digest_)},
+                                 {"socket", config_.socket}});
+  return Status::Ok();
+}
+
+Status SvcmgrDaemon::load_services() {
+  LoadResult r = load_service_dir(config_.services_dir, {node_name_, peer_name_});
+  for (const auto& e : r.errors) {
+    load_errors_.push_back(e.to_string());
+    log::error("service definition rejected", {{"reason", e.to_string()}});
+  }
+  std::vector<ServiceDefinition> defs;
+  for (auto& d : r.services) {
+    defs.push_back(d);
+    Service s;
+    s.def = std::move(d);
+    services_.emplace(s.def.name, std::move(s));
+  }
+  digest_ = definitions_digest(defs);
+  return Status::Ok();
+}
+
+void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
+  json e = json::parse(text, nullptr, false);
+  if (e.is_discarded()) return;
+  const std::string ev = e.value("event", "");
+  const TimePoint now = clock_.now();
+  if (e.contains("lease_expiry_boottime_ns") && e["lease_expiry_boottime_ns"].is_number())
+    lease_expiry_ = from_ns(e["lease_expiry_boottime_ns"].get<int64_t>());
+  if (ev == "lease_renewed") {
+    lease_at_risk_ = false;
+    if (risk_stop_ && !leaving_) {
+      risk_stop_ = false;
+      stopping_all_ = false;
+      log::notice("the lease is renewed again: services may run", {});
+    }
+  } else if (ev == "lease_at_risk") {
+    lease_at_risk_ = true;
+    risk_stop_ = true;
+    stop_everything("lease at risk: " + e.value("reason", ""), now);
+  } else if (ev == "fenced") {
+    log::critical("quorumd fenced this node: every service is killed", {{"reason", e.value("reason", "")}});
+    services_.clear();  // runners' destructors kill their agents; quorumd kills the registered groups
+    exit_code_ = 3;
+  } else if (ev == "peer_changed") {
+    liveness_.view = parse_view(e.value("to", ""));
+    log::notice("peer " + e.value("to", std::string("?")), {{"peer", peer_name_}, {"reason", e.value("reason", "")}});
+  }
+}
+
+void SvcmgrDaemon::stop_everything(const std::string& why, TimePoint now) {
+  if (!stopping_all_) log::warning("stopping every service", {{"reason", why}});
+  stopping_all_ = true;
+  for (auto& [name, s] : services_) {
+    if (s.runner->state() != ServiceRunner::State::stopped && s.runner->state() != ServiceRunner::State::stopping)
+      s.runner->stop(now);
+    s.own->set_intent(Intent::release, 0);
+  }
+}
+
+bool SvcmgrDaemon::failed_here(Service& s, TimePoint now) {
+  if (s.hard_failure) return true;
+  std::erase_if(s.failures, [&](TimePoint t) { return now - t > s.def.restart_window; });
+  return int(s.failures.size()) > s.def.max_restarts;
+}
+
+void SvcmgrDaemon::tick(TimePoint now) {
+  next_tick_ = now + renew_interval_;
+  if (!link_.connected()) return;
+  if (!table_read_pending_) {
+    table_read_pending_ = true;
+    link_.request("table-peer", [this](const Result<std::string>& r) {
+      table_read_pending_ = false;
+      if (r.ok()) on_peer_table(*r, clock_.now());
+    });
+  }
+}
+
+void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.value("ok", false)) return;
+  const TimePoint issued = from_ns(j.value("read_issued_boottime_ns", int64_t(0)));
+  std::map<std::string, ServiceEntry> peer;
+  if (j.contains("entries"))
+    for (const auto& e : j["entries"])
+      if (auto x = entry_from_json(e)) peer[x->name] = *x;
+  if (j.contains("peer")) {
+    const json& p = j["peer"];
+    liveness_.view = parse_view(p.value("view", ""));
+    liveness_.confirmed_at = from_ns(p.value("confirmed_boottime_ns", int64_t(0)));
+    peer_digest_known_ = p.value("digest_known", false);
+    peer_digest_ = p.value("services_digest", uint64_t(0));
+  }
+  for (auto& [name, s] : services_) {
+    auto it = peer.find(name);
+    s.peer_entry = it == peer.end() ? std::nullopt : std::optional<ServiceEntry>(it->second);
+    s.own->on_peer_entry({it == peer.end() ? ServiceEntry{} : it->second, issued, now});
+    s.own->on_liveness(liveness_);
+    evaluate(s, now);
+  }
+}
+
+void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
+  if (!settled_ || stopping_all_) return;
+  // A local relocation request is done once we let go: our entry now says "released to the target",
+  // and the disk carries the request from here on.
+  if (s.relocate_to && !s.own->holding()) s.relocate_to.reset();
+  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  PlacementFacts f;
+  f.def = &s.def;
+  f.me = node_name_;
+  f.peer = peer_name_;
+  f.me_id = node_id_;
+  f.peer_id = peer_id_;
+  f.peer_view = liveness_.view;
+  f.running_here = s.own->holding();
+  f.running_on_peer = s.own->peer_up();
+  f.enabled = admin.enabled && !s.disable_requested;
+  f.frozen = s.frozen;
+  f.failed_here = failed_here(s, now);
+  // Moves need both nodes to hold the same definitions (a peer that is gone cannot disagree).
+  f.definitions_match = liveness_.view != PeerView::up || !peer_digest_known_ || peer_digest_ == digest_;
+  if (s.relocate_to) f.relocate_to = *s.relocate_to == node_id_ ? node_name_ : peer_name_;
+  else if (admin.requested_node) f.relocate_to = admin.requested_node == node_id_ ? node_name_ : peer_name_;
+  PlacementDecision d = decide_placement(f);
+  s.own->set_intent(d.intent, d.target);
+  drive(s, now);
+}
+
+void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t token) {
+  std::string line = "table-set " + e.name + " " + ownership_state_name(e.state) + " " + std::to_string(e.node) + " " +
+                     std::to_string(e.epoch) + " " + std::to_string(e.ballot) + " " + std::to_string(e.flags) + " " +
+                     std::to_string(s.restarts) + " " + std::to_string(e.definition_digest);
+  const std::string name = s.def.name;
+  link_.request(line, [this, name, token](const Result<std::string>& r) {
+    auto it = services_.find(name);
+    if (it == services_.end()) return;
+    bool ok = false;
+    TimePoint done = clock_.now();
+    if (r.ok()) {
+      json j = json::parse(*r, nullptr, false);
+      ok = !j.is_discarded() && j.value("ok", false);
+      if (ok) done = from_ns(j.value("completed_boottime_ns", to_ns(done)));
+      else log::warning("service entry write failed", {{"service", name}, {"reason", j.is_discarded() ? *r : j.value("error", "?")}});
+    }
+    it->second.own->on_write_done(token, ok, done);
+    drive(it->second, clock_.now());
+  });
+}
+
+void SvcmgrDaemon::drive(Service& s, TimePoint now) {
+  for (int guard = 0; guard < 8; ++guard) {
+    OwnershipStep step = s.own->step(now);
+    if (step.write) {
+      ServiceEntry e = *step.write;
+      e.definition_digest = definition_digest(s.def);
+      log::info("service entry: " + std::string(ownership_state_name(e.state)),
+                {{"service", s.def.name}, {"epoch", std::to_string(e.epoch)}, {"reason", step.why}});
+      submit_entry(s, e, s.own->write_token());
+      return;  // the reply continues the drive
+    }
+    if (step.start) {
+      log::notice("starting service", {{"service", s.def.name}, {"epoch", std::to_string(step.epoch)}, {"reason", step.why}});
+      s.stop_reported = false;
+      if (Status st = s.runner->start(step.epoch, now); !st.ok()) s.pending_start = step.epoch;  // after the stop
+      continue;
+    }
+    if (step.stop) {
+      log::notice("stopping service", {{"service", s.def.name}, {"epoch", std::to_string(step.epoch)}, {"reason", step.why}});
+      s.stop_reported = false;
+      s.runner->stop(now);
+      continue;
+    }
+    return;
+  }
+}
+
+void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
+  using St = ServiceRunner::State;
+  // Register/unregister the process groups agents left running, so a fence kills them.
+  std::vector<pid_t> groups = s.runner->live_process_groups();
+  for (pid_t g : groups)
+    if (std::find(s.registered_groups.begin(), s.registered_groups.end(), g) == s.registered_groups.end())
+      link_.request("register-pgid " + std::to_string(g), [](const Result<std::string>&) {});
+  for (pid_t g : s.registered_groups)
+    if (std::find(groups.begin(), groups.end(), g) == groups.end())
+      link_.request("unregister-pgid " + std::to_string(g), [](const Result<std::string>&) {});
+  s.registered_groups = groups;
+
+  switch (s.runner->state()) {
+    case St::stopped:
+      if (!s.stop_reported) {
+        s.stop_reported = true;
+        if (s.restarting && s.own->may_run() && !stopping_all_) {
+          s.restarting = false;
+          log::notice("restarting service in place", {{"service", s.def.name}, {"epoch", std::to_string(s.own->epoch())}});
+          if (Status st = s.runner->start(s.own->epoch(), now); !st.ok())
+            log::error("cannot restart", {{"service", s.def.name}, {"reason", st.to_string()}});
+          return;
+        }
+        if (s.pending_start && s.own->may_run() && !stopping_all_) {
+          const uint64_t epoch = *s.pending_start;
+          s.pending_start.reset();
+          if (Status st = s.runner->start(epoch, now); !st.ok())
+            log::error("cannot start", {{"service", s.def.name}, {"reason", st.to_string()}});
+          return;
+        }
+        s.pending_start.reset();
+        s.own->on_stopped();
+        drive(s, now);
+      }
+      break;
+    case St::failed: {
+      if (s.restarting) break;
+      const auto& f = s.runner->last_failure();
+      s.last_failure = f ? f->resource + " " + f->action + ": " + f->text : "failed";
+      s.last_failure_at = now;
+      s.failures.push_back(now);
+      if (f && (f->severity == Severity::hard || f->severity == Severity::fatal)) s.hard_failure = true;
+      log::error("service failed", {{"service", s.def.name}, {"epoch", std::to_string(s.own->epoch())}, {"reason", s.last_failure}});
+      if (s.def.recovery == ServiceDefinition::Recovery::disable) {
+        s.disable_requested = true;
+        evaluate(s, now);
+      } else if (s.def.recovery == ServiceDefinition::Recovery::restart && !failed_here(s, now)) {
+        ++s.restarts;
+        s.restarting = true;
+        s.stop_reported = false;
+        s.runner->stop(now);
+      } else {
+        evaluate(s, now);  // failed here: placement moves it (or stops it)
+        if (s.own->phase() == OwnershipPhase::running && s.runner->state() == St::failed) {
+          s.stop_reported = false;
+          s.runner->stop(now);  // nowhere else to go: do not leave it half-started
+        }
+      }
+      break;
+    }
+    case St::stop_failed:
+      log::critical("a stop failed: fencing this node", {{"service", s.def.name}});
+      link_.request("fence stop of " + s.def.name + " failed", [](const Result<std::string>&) {});
+      break;
+    default:
+      break;
+  }
+}
+
+std::string SvcmgrDaemon::owner_of(const Service& s) const {
+  if (s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping) return node_name_;
+  if (s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
+      liveness_.view == PeerView::up)
+    return peer_name_;
+  return "";
+}
+
+std::string SvcmgrDaemon::state_of(const Service& s) const {
+  using St = ServiceRunner::State;
+  if (s.frozen) return "frozen";
+  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  const bool here = s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping;
+  if (here) {
+    switch (s.runner->state()) {
+      case St::started: return "started";
+      case St::starting: return s.restarting ? "recovering" : "starting";
+      case St::stopping: return s.restarting ? "recovering" : "stopping";
+      case St::failed: return "failed";
+      case St::stop_failed: return "failed";
+      case St::stopped: return s.restarting ? "recovering" : "stopped";
+    }
+  }
+  if (s.own->phase() == OwnershipPhase::claiming || s.own->phase() == OwnershipPhase::owning) return "starting";
+  if (!owner_of(s).empty()) {
+    if (s.peer_entry->state == OwnershipState::releasing) return "stopping";
+    return "started";
+  }
+  if (!admin.enabled) return "disabled";
+  if (!s.last_failure.empty() && s.hard_failure) return "failed";
+  return "stopped";
+}
+
+std::string SvcmgrDaemon::services_json(TimePoint now) {
+  JsonWriter w;
+  w.begin_object().field("ok", true).field("node", node_name_).field("peer", peer_name_);
+  w.field("peer_view", peer_view_name(liveness_.view));
+  w.field("definitions_match", liveness_.view != PeerView::up || !peer_digest_known_ || peer_digest_ == digest_);
+  w.key("load_errors").begin_array();
+  for (const auto& e : load_errors_) w.value(e);
+  w.end_array();
+  w.key("services").begin_array();
+  for (auto& [name, s] : services_) {
+    w.begin_object().field("name", name).field("state", state_of(s)).field("owner", owner_of(s));
+    uint64_t epoch = s.own->mine().epoch;
+    if (s.peer_entry && s.peer_entry->epoch > epoch) epoch = s.peer_entry->epoch;
+    w.field("epoch", epoch).field("restarts", s.restarts).field("max_restarts", s.def.max_restarts);
+    w.field("phase", ownership_phase_name(s.own->phase()));
+    if (!s.last_failure.empty())
+      w.key("last_failure").begin_object().field("reason", s.last_failure).field("ago_ms", to_ms(now - s.last_failure_at)).end_object();
+    const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+    if (admin.requested_node || s.relocate_to)
+      w.field("pending", "relocate to " + std::string((s.relocate_to ? *s.relocate_to : admin.requested_node) == node_id_ ? node_name_ : peer_name_));
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
+  const TimePoint now = clock_.now();
+  auto reply_ok = [&](const std::string& msg) {
+    JsonWriter w;
+    w.begin_object().field("ok", true).field("message", msg).end_object();
+    server_->reply(conn, w.str());
+  };
+  if (req.verb == "services") {
+    server_->reply(conn, services_json(now));
+    return;
+  }
+  // Verbs with a service name, and an optional node.
+  std::string name = req.args, node;
+  if (auto sp = req.args.find(' '); sp != std::string::npos) {
+    name = req.args.substr(0, sp);
+    node = req.args.substr(sp + 1);
+  }
+  auto it = services_.find(name);
+  if (it == services_.end()) {
+    server_->reply_error(conn, "no service named '" + name + "'", false);
+    return;
+  }
+  Service& s = it->second;
+  uint32_t node_id = 0;
+  if (!node.empty()) {
+    if (node == node_name_) node_id = node_id_;
+    else if (node == peer_name_) node_id = peer_id_;
+    else {
+      server_->reply_error(conn, "no node named '" + node + "'", false);
+      return;
+    }
+  }
+  if (req.verb == "disable") {
+    s.disable_requested = true;
+    s.relocate_to.reset();
+  } else if (req.verb == "enable") {
+    s.disable_requested = false;
+    s.own->touch(node_id);
+  } else if (req.verb == "relocate") {
+    uint32_t target = node_id ? node_id : (owner_of(s) == node_name_ ? peer_id_ : node_id_);
+    if (owner_of(s) == node_name_) s.relocate_to = target;
+    else s.own->touch(target);
+  } else if (req.verb == "restart") {
+    if (owner_of(s) != node_name_) {
+      server_->reply_error(conn, name + " does not run on " + node_name_ + ": restart it on its owner", false);
+      return;
+    }
+    s.restarting = true;
+    s.stop_reported = false;
+    s.runner->stop(now);
+  } else if (req.verb == "freeze") {
+    s.frozen = true;
+  } else if (req.verb == "unfreeze") {
+    s.frozen = false;
+  } else if (req.verb == "reset") {
+    s.failures.clear();
+    s.hard_failure = false;
+    s.last_failure.clear();
+    s.restarts = 0;
+  } else {
+    server_->reply_error(conn, "unknown verb '" + req.verb + "'", false);
+    return;
+  }
+  log::notice("admin request: " + req.verb, {{"service", name}, {"node", node}});
+  evaluate(s, now);
+  reply_ok(req.verb + " " + name + " accepted");
+}
+
+int SvcmgrDaemon::run() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  UniqueFd sfd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  TimePoint leave_deadline{};
+  while (exit_code_ < 0) {
+    TimePoint now = clock_.now();
+    // Settle: startup stops finished -> may claim.
+    if (!settled_) {
+      bool all = true;
+      for (auto& [n, s] : services_) {
+        if (s.probing && s.runner->idle()) {
+          s.probing = false;
+          const auto pr = s.runner->probe_result();
+          if (pr != ServiceRunner::ProbeResult::all_stopped) {
+            log::warning("found running at start-up: stopping it before anything is claimed",
+                         {{"service", n}, {"probe", std::string(probe_result_name(pr))}});
+            s.runner->stop(now);
+          }
+        }
+        if (s.probing || s.runner->state() != ServiceRunner::State::stopped) all = false;
+      }
+      if (all) {
+        settled_ = true;
+        log::info("start-up probes done: services may be claimed", {});
+      }
+    }
+    // A lease we cannot prove any more: stop at once; past its end, kill and leave.
+    if (!link_.connected() || (lease_expiry_ && now >= *lease_expiry_)) {
+      if (!link_.connected()) log::critical("lost quorumd: every service is killed", {});
+      else log::critical("the lease expired: every service is killed", {});
+      services_.clear();
+      return 3;
+    }
+    if (now >= next_tick_) tick(now);
+    std::vector<pollfd> fds;
+    fds.push_back({sfd.get(), POLLIN, 0});
+    fds.push_back({server_->fd(), POLLIN, 0});
+    fds.push_back({link_.request_fd(), short(POLLIN | (link_.wants_write() ? POLLOUT : 0)), 0});
+    fds.push_back({link_.event_fd(), POLLIN, 0});
+    TimePoint wake = next_tick_;
+    if (lease_expiry_) wake = std::min(wake, *lease_expiry_);
+    if (leaving_) wake = std::min(wake, leave_deadline);
+    for (auto& [n, s] : services_) {
+      for (int fd : s.runner->fds()) fds.push_back({fd, POLLIN, 0});
+      wake = std::min(wake, s.runner->next_deadline());
+    }
+    int timeout = wake <= now ? 0 : int(std::min<int64_t>(to_ms(wake - now) + 1, 1000));
+    int r = ::poll(fds.data(), fds.size(), timeout);
+    if (r < 0 && errno != EINTR) return 1;
+    now = clock_.now();
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (::read(sfd.get(), &si, sizeof si) == ssize_t(sizeof si)) {}
+      if (!leaving_) {
+        leaving_ = true;
+        leave_deadline = now + std::chrono::minutes(10);
+        stop_everything("svcmgr is stopping (signal)", now);
+      } else {
+        return 1;
+      }
+    }
+    if (fds[1].revents) server_->process(*this);
+    link_.process();
+    if (exit_code_ >= 0) break;
+    for (size_t i = 4; i < fds.size(); ++i)
+      if (fds[i].revents)
+        for (auto& [n, s] : services_) {
+          auto own_fds = s.runner->fds();
+          if (std::find(own_fds.begin(), own_fds.end(), fds[i].fd) != own_fds.end()) s.runner->on_ready(fds[i].fd);
+        }
+    for (auto& [n, s] : services_) {
+      auto before = s.runner->state();
+      s.runner->poll(now);
+      if (s.runner->state() != before || s.runner->state() == ServiceRunner::State::stopped) after_runner(s, now);
+    }
+    if (leaving_) {
+      bool all_stopped = true;
+      for (auto& [n, s] : services_) {
+        if (s.runner->state() != ServiceRunner::State::stopped) all_stopped = false;
+        if (s.own->phase() != OwnershipPhase::idle) all_stopped = false;
+        else drive(s, now);  // write released
+      }
+      if (all_stopped) {
+        log::notice("every service stopped and released: svcmgr exits", {});
+        return 0;
+      }
+      if (now >= leave_deadline) return 1;
+    }
+  }
+  return exit_code_;
+}
+
+}  // namespace castor

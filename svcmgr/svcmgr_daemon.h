@@ -1,0 +1,108 @@
+// SvcmgrDaemon: svcmgr's event loop — the thin shell that executes what the pure modules decide.
+// It talks to the local quorumd (lease and peer events; it submits its service-table entries through
+// quorumd, the node's single writer to the quorum disk, and reads the peer's), keeps one Ownership
+// (the disk protocol), one ServiceRunner (the agents) and the recovery bookkeeping per service, asks
+// PlacementPolicy where each service should run, and serves the admin CLI on its own root-only socket.
+// Safety rules it keeps: a service starts only when Ownership says so; on quorumd's lease-at-risk or fence
+// events, or when quorumd goes away and the last known lease expires, every service is stopped/killed; a
+// stop that fails makes the node fence (a service never runs half-stopped while the peer starts it).
+// Must never block: agents run asynchronously, quorumd requests are answered through callbacks.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "quorumd/daemon/control_server.h"
+#include "svcmgr/ownership.h"
+#include "svcmgr/service_definition.h"
+#include "svcmgr/service_runner.h"
+#include "svcmgr/quorumd_link.h"
+
+namespace castor {
+
+struct SvcmgrConfig {
+  std::string services_dir = "/etc/castor/services.d";
+  std::string socket = "/run/castor/svcmgr.sock";
+  std::string quorumd_socket = "/run/castor/quorumd.sock";
+  std::string ocf_root = "/usr/lib/ocf";
+  Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
+};
+
+// Parses [svcmgr] of castor.ini (other sections are other daemons' and are skipped).
+Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config);
+
+class SvcmgrDaemon final : private ControlServer::Handler {
+ public:
+  static Result<std::unique_ptr<SvcmgrDaemon>> start(const SvcmgrConfig& config);
+  ~SvcmgrDaemon() override;
+  // Runs until a fence (exit 3), a lost lease (exit 3), or SIGTERM/SIGINT after stopping every service (exit 0).
+  int run();
+
+ private:
+  struct Service {
+    ServiceDefinition def;
+    std::unique_ptr<Ownership> own;
+    std::unique_ptr<ServiceRunner> runner;
+    std::optional<ServiceEntry> peer_entry;
+    bool frozen = false;
+    bool disable_requested = false;
+    std::optional<uint32_t> relocate_to;   // local admin request while this node runs it
+    std::vector<TimePoint> failures;        // within restart_window
+    bool hard_failure = false;             // cannot run here until reset
+    std::string last_failure;
+    TimePoint last_failure_at{};
+    bool restarting = false;               // stop then start again in place
+    int restarts = 0;                      // shown in status
+    bool stop_reported = false;
+    std::optional<uint64_t> pending_start;   // start as soon as the runner is stopped
+    bool probing = false;                    // start-up probe in flight: is anything running here?
+    std::vector<pid_t> registered_groups;
+  };
+
+  explicit SvcmgrDaemon(const SvcmgrConfig& config) : config_(config), link_(config.quorumd_socket) {}
+  Status init();
+  Status load_services();
+  void on_quorumd_event(const std::string& json);
+  void tick(TimePoint now);
+  void on_peer_table(const std::string& json, TimePoint now);
+  void evaluate(Service& s, TimePoint now);
+  void drive(Service& s, TimePoint now);
+  void after_runner(Service& s, TimePoint now);
+  void submit_entry(Service& s, const ServiceEntry& e, uint64_t token);
+  void stop_everything(const std::string& why, TimePoint now);
+  bool failed_here(Service& s, TimePoint now);
+  std::string services_json(TimePoint now);
+  std::string state_of(const Service& s) const;
+  std::string owner_of(const Service& s) const;
+  void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
+
+  SvcmgrConfig config_;
+  QuorumdLink link_;
+  std::unique_ptr<ControlServer> server_;
+  BootClock clock_;
+  std::map<std::string, Service> services_;
+  std::string node_name_, peer_name_;
+  uint32_t node_id_ = 0, peer_id_ = 0;
+  Duration renew_interval_{std::chrono::milliseconds(500)};
+  uint64_t digest_ = 0;
+  uint64_t peer_digest_ = 0;
+  bool peer_digest_known_ = false;
+  PeerLiveness liveness_;
+  std::optional<TimePoint> lease_expiry_;
+  bool lease_at_risk_ = false;
+  bool table_read_pending_ = false;
+  TimePoint next_tick_{};
+  bool settled_ = false;        // startup probes/stops done: may claim
+  int exit_code_ = -1;
+  bool stopping_all_ = false;
+  bool risk_stop_ = false;      // stopping_all_ because the lease was at risk (undone when it is renewed)
+  bool leaving_ = false;
+  std::vector<std::string> load_errors_;
+};
+
+}  // namespace castor

@@ -1,0 +1,54 @@
+// svcmgr: the Castor service manager daemon. See svcmgr/svcmgr_daemon.h and castor-service(5).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "svcmgr/svcmgr_daemon.h"
+#include "tools/cli_args.h"
+
+namespace {
+const char* kUsage =
+    "Usage: svcmgr [--config FILE] [--services DIR] [--socket PATH] [--quorumd-socket PATH] [--ocf-root DIR]\n"
+    "  --config FILE          castor.ini (default /etc/castor/castor.ini; its [svcmgr] section)\n"
+    "  --services DIR         service definitions (default /etc/castor/services.d)\n"
+    "  --socket PATH          the admin socket (default /run/castor/svcmgr.sock)\n"
+    "  --quorumd-socket PATH  quorumd's control socket (default /run/castor/quorumd.sock)\n"
+    "Exit: 0 after a clean stop (SIGTERM), 1 start-up failure, 2 usage, 3 fenced or lease lost.\n";
+}
+
+int main(int argc, char** argv) {
+  using namespace castor;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_cli_args(args, {{"--config", true}, {"--services", true}, {"--socket", true},
+                                      {"--quorumd-socket", true}, {"--ocf-root", true}});
+  if (!parsed.ok() || parsed->has("--help") || !parsed->positional.empty()) {
+    if (!parsed.ok()) std::cerr << "svcmgr: " << parsed.status().message() << "\n";
+    std::cerr << kUsage;
+    return parsed.ok() && parsed->has("--help") ? 0 : 2;
+  }
+  SvcmgrConfig config;
+  const std::string path = parsed->value("--config").value_or("/etc/castor/castor.ini");
+  if (Status st = load_svcmgr_config(path, config); !st.ok() && (parsed->value("--config") || st.code() != Code::not_found)) {
+    std::cerr << "svcmgr: " << st.message() << "\n";
+    return 1;
+  }
+  if (auto v = parsed->value("--services")) config.services_dir = *v;
+  if (auto v = parsed->value("--socket")) config.socket = *v;
+  if (auto v = parsed->value("--quorumd-socket")) config.quorumd_socket = *v;
+  if (auto v = parsed->value("--ocf-root")) config.ocf_root = *v;
+  log::Options lo;
+  lo.program = "svcmgr";
+  lo.async = true;
+  log::init(lo);
+  auto d = SvcmgrDaemon::start(config);
+  if (!d.ok()) {
+    log::error("svcmgr cannot start", {{"reason", d.status().to_string()}});
+    log::flush();
+    std::cerr << "svcmgr: " << d.status().message() << "\n";
+    return 1;
+  }
+  int rc = (*d)->run();
+  log::flush();
+  return rc;
+}

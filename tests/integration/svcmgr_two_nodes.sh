@@ -1,0 +1,173 @@
+#!/bin/bash
+# svcmgr on the real kernel: two nodes (each quorumd + svcmgr, in its own process group and mount
+# namespace so /run/castor-dummy is private to it, like two hosts), one backing file seen through one loop
+# device per node. Services: `ledger` (exec resources appending "start|stop NODE EPOCH" to a shared log) and
+# `dummy` (the real ocf:heartbeat:Dummy agent). Shows: autostart on the preferred node; relocate and back
+# with --wait, the second request issued on the node that does not run it (it travels through the disk);
+# intervals in the shared log never overlap and epochs grow; a monitor failure restarts in place, and past
+# max_restarts the service relocates; kill -9 of the owner's whole node moves its services to the peer within
+# D + start time; a malformed service file gives a clear error.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
+[ -x "$SVCMGR" ] || skip "svcmgr not built"
+[ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || fail "resource-agents is missing (make deps installs it)"
+make_scratch; dir=$SCRATCH
+D=1200
+
+show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -40 "$f"; }; done; echo "--- ledger"; cat "$dir/ledger" 2>/dev/null; }
+die() { show_logs; fail "$*"; }
+
+truncate -s 8M "$dir/lun.img"
+dev_a=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_a"
+dev_b=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_b"
+expect_exit 0 "$CASTOR" init "$dev_a" --cluster svc --nodes a,b --io-timeout 200
+mkdir -p "$dir/state" /run/castor-dummy
+register_undo "rmdir /run/castor-dummy 2>/dev/null"
+
+for n in a b; do
+  dev_var=dev_$n
+  mkdir -p "$dir/$n-services"
+  cat >"$dir/$n.ini" <<EOI
+[quorumd]
+device = ${!dev_var}
+node = $n
+watchdog_device = none
+allow_unsafe_no_watchdog = yes
+socket = $dir/$n-q.sock
+lock_memory = no
+realtime = no
+
+[svcmgr]
+services_dir = $dir/$n-services
+socket = $dir/$n-s.sock
+quorumd_socket = $dir/$n-q.sock
+EOI
+  cat >"$dir/$n-services/ledger.ini" <<EOI
+[service]
+name = ledger
+nodes = a, b
+max_restarts = 1
+restart_window = 60s
+monitor_interval = 300ms
+monitor_timeout = 2s
+stop_timeout = 5s
+start_timeout = 5s
+
+[resource log]
+agent = exec
+shell = yes
+start = echo "start \$CASTOR_NODE \$CASTOR_EPOCH" >> $dir/ledger && touch $dir/state/ledger-\$CASTOR_NODE
+stop = echo "stop \$CASTOR_NODE \$CASTOR_EPOCH" >> $dir/ledger && rm -f $dir/state/ledger-\$CASTOR_NODE
+monitor = test -e $dir/state/ledger-\$CASTOR_NODE || exit 7
+EOI
+  cat >"$dir/$n-services/dummy.ini" <<EOI
+[service]
+name = dummy
+nodes = b, a
+
+[resource d]
+agent = ocf:heartbeat:Dummy
+param.state = /run/castor-dummy/dummy.state
+monitor_interval = 1s
+EOI
+done
+"$CASTOR" check "$dir/a-services" --nodes a,b || die "the test's own service files do not check"
+
+cat >"$dir/node.sh" <<EOI
+#!/bin/bash
+# One node: a private /run/castor-dummy (like a host's own /run), quorumd and svcmgr.
+mount -t tmpfs tmpfs /run/castor-dummy || exit 1
+$QUORUMD --config $dir/\$1.ini >>$dir/\$1-quorumd.log 2>&1 &
+$SVCMGR --config $dir/\$1.ini >>$dir/\$1-svcmgr.log 2>&1 &
+wait
+EOI
+start_node() {  # a node is a process group (and mount namespace); PID_x is its leader
+  setsid unshare --mount --propagation private bash "$dir/node.sh" "$1" &
+  eval "PID_$1=$!"; register_pid "$!"
+  register_undo "kill -KILL -$! 2>/dev/null"
+}
+st() { "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null; }
+# field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it
+field() { st "$1" | python3 -c "import json,sys
+d=json.load(sys.stdin)
+print(next((s.get('$3','') for s in d.get('services',{}).get('services',[]) if s['name']=='$2'), ''))" 2>/dev/null; }
+wait_for() {  # wait_for SECONDS NODE SERVICE STATE OWNER
+  local end=$((SECONDS + $1))
+  while ((SECONDS < end)); do
+    [ "$(field "$2" "$3" state)" = "$4" ] && [ "$(field "$2" "$3" owner)" = "$5" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check_ledger() {  # intervals never overlap; a new owner always has a larger epoch (a restart in place keeps it)
+  python3 - "$dir/ledger" <<'EOP' || die "the ledger shows overlapping owners or a reused epoch"
+import sys
+running, last_epoch, last_node = None, 0, None
+for n, line in enumerate(open(sys.argv[1]), 1):
+    kind, node, epoch = line.split()
+    epoch = int(epoch)
+    if kind == 'start':
+        if running is not None:
+            sys.exit('line %d: %s starts epoch %d while %s still runs epoch %d' % (n, node, epoch, *running))
+        if epoch < last_epoch or (epoch == last_epoch and node != last_node):
+            sys.exit('line %d: %s starts with epoch %d, not above %d of %s' % (n, node, epoch, last_epoch, last_node))
+        running, last_epoch, last_node = (node, epoch), epoch, node
+    else:
+        if running != (node, epoch):
+            sys.exit('line %d: %s stops epoch %d but the runner is %s' % (n, node, epoch, running))
+        running = None
+print('ledger: %d lines, no overlap, epochs increasing' % n)
+EOP
+}
+
+say "start both nodes: ledger autostarts on a (preferred), dummy on b"
+start_node a
+start_node b
+wait_for 20 a ledger started a || die "ledger did not start on a"
+wait_for 20 a dummy started b || die "dummy did not start on b"
+"$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
+[ -e "$dir/state/ledger-a" ] || die "ledger's marker is not there"
+
+say "relocate ledger to b (asked on a, which runs it), then back to a (asked on a, while b runs it)"
+"$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate to b failed"
+"$CASTOR" relocate ledger --to a --wait=20 --socket "$dir/a-s.sock" || die "relocate back to a failed"
+wait_for 10 b ledger started a || die "b does not see ledger on a"
+check_ledger
+
+say "a monitor failure restarts in place; past max_restarts (1) ledger relocates to b"
+rm -f "$dir/state/ledger-a"
+for ((i = 0; i < 100; i++)); do [ "$(field a ledger restarts)" = 1 ] && [ "$(field a ledger state)" = started ] && break; sleep 0.1; done
+[ "$(field a ledger restarts)" = 1 ] || die "no restart in place after a monitor failure"
+[ "$(field a ledger owner)" = a ] || die "ledger moved after the first failure"
+rm -f "$dir/state/ledger-a"
+wait_for 20 a ledger started b || die "ledger did not relocate after max_restarts"
+"$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
+check_ledger
+
+say "castor reset forgets a's failures of ledger (else a may not run it until restart_window passes)"
+expect_exit 0 "$CASTOR" reset ledger --socket "$dir/a-s.sock"
+
+say "kill -9 of node b (quorumd, svcmgr and its services): a takes over ledger and dummy"
+t0=$(date +%s%N)
+kill -KILL -"$PID_b"
+rm -f "$dir/state/ledger-b" /run/castor-dummy/dummy.state  # b's host is gone with its state
+echo "stop b $(tail -1 "$dir/ledger" | awk '$1=="start"{print $3}')" >>"$dir/ledger"  # b died: its interval ends now
+wait_for 20 a ledger started a || die "a did not take over ledger"
+t1=$(date +%s%N)
+wait_for 20 a dummy started a || die "a did not take over dummy"
+ms=$(((t1 - t0) / 1000000))
+echo "[castor] kill -9 of the owner: ledger runs on the peer after ${ms} ms (D ${D} ms + start)"
+[ "$ms" -le $((D + 2000)) ] || die "take-over took ${ms} ms"
+check_ledger
+"$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
+
+say "a malformed service file: castor check says where, exit 2; nothing running moves"
+mkdir -p "$dir/bad"
+printf '[service]\nname = ledger\nnodes = a, b\nrecovery = sometimes\n' >"$dir/bad/ledger.ini"
+expect_exit 2 "$CASTOR" check "$dir/bad" --nodes a,b
+echo "$OUT"
+echo "$OUT" | grep -q "ledger.ini:4" || die "the error does not name file:line"
+[ "$(field a ledger owner)" = a ] || die "ledger moved"
+show_logs >/dev/null
+echo "all svcmgr two-node checks passed"

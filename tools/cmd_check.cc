@@ -1,0 +1,46 @@
+// castor check [DIR]: validates service definitions without touching anything.
+#include <iostream>
+
+#include "svcmgr/service_loader.h"
+#include "tools/cli_args.h"
+#include "tools/cli_commands.h"
+#include "tools/exit_codes.h"
+
+namespace castor {
+
+int cmd_check(const std::vector<std::string>& argv) {
+  auto args = parse_cli_args(argv, {{"--nodes", true}, {"--agents", false}});
+  if (!args.ok()) return report_error("check", args.status());
+  if (args->has("--help")) {
+    std::cout << "Usage: castor check [DIR] [--nodes A,B] [--agents]\n"
+                 "Validates every *.ini service file in DIR (default /etc/castor/services.d): every key, value,\n"
+                 "node and name, with file:line for each error. Touches nothing.\n"
+                 "  --nodes A,B  the cluster's node names (else any node name is accepted)\n"
+                 "  --agents     also check that the agents the services name are installed here\n"
+                 "Exit 0 when all are valid, 2 when any error was found.\n";
+    return kExitOk;
+  }
+  const std::string dir = args->positional.empty() ? kDefaultServiceDir : args->positional[0];
+  std::vector<std::string> nodes;
+  if (auto n = args->value("--nodes")) {
+    size_t c = n->find(',');
+    if (c == std::string::npos) return report_error("check", Error(Code::invalid_argument, "--nodes takes A,B"));
+    nodes = {n->substr(0, c), n->substr(c + 1)};
+  }
+  LoadResult r = load_service_dir(dir, nodes);
+  int errors = int(r.errors.size());
+  for (const auto& e : r.errors) std::cerr << e.to_string() << "\n";
+  if (args->has("--agents"))
+    for (const auto& s : r.services)
+      for (const auto& e : check_agents_exist(s)) {
+        std::cerr << e.to_string() << "\n";
+        ++errors;
+      }
+  for (const auto& s : r.services)
+    std::cout << s.name << ": ok (" << s.resources.size() << " resources, nodes " << s.nodes.front()
+              << (s.nodes.size() > 1 ? "," + s.nodes[1] : "") << ")\n";
+  std::cout << r.services.size() << " service(s) valid, " << errors << " error(s)\n";
+  return errors == 0 ? kExitOk : kExitUsage;
+}
+
+}  // namespace castor
