@@ -132,24 +132,13 @@ Status SvcmgrDaemon::init() {
   ASSIGN_OR_RETURN(json d, blocking("set-digest " + std::to_string(digest_)));
   (void)d;
   ASSIGN_OR_RETURN(json own, blocking("table-own"));
-  std::map<std::string, ServiceEntry> mine;
   for (const auto& e : own["entries"])
-    if (auto x = entry_from_json(e)) mine[x->name] = *x;
+    if (auto x = entry_from_json(e)) own_entries_[x->name] = *x;
   const TimePoint now = clock_.now();
-  for (auto& [name, s] : services_) {
-    ServiceEntry e;
-    if (auto it = mine.find(name); it != mine.end()) e = it->second;
-    s.own = std::make_unique<Ownership>(name, node_id_, e);
-    RunContext ctx;
-    ctx.service = name;
-    ctx.node = node_name_;
-    ctx.ocf_root = config_.ocf_root;
-    s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
-    // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
-    // node claims anything.)
-    if (Status pst = s.runner->probe(now); pst.ok()) s.probing = true;
-    else s.runner->stop(now);
-  }
+  std::vector<ServiceDefinition> defs;
+  for (auto& [name, s] : services_) defs.push_back(s.def);
+  services_.clear();
+  for (auto& def : defs) add_service(std::move(def), now, true);
   ASSIGN_OR_RETURN(server_, ControlServer::listen(config_.socket));
   log::notice("svcmgr started", {{"services", std::to_string(services_.size())},
                                  {"digest", std::to_string(digest_)},
@@ -172,6 +161,68 @@ Status SvcmgrDaemon::load_services() {
   }
   digest_ = definitions_digest(defs);
   return Status::Ok();
+}
+
+void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe) {
+  const std::string name = def.name;
+  Service s;
+  s.def = std::move(def);
+  ServiceEntry e;
+  if (auto it = own_entries_.find(name); it != own_entries_.end()) e = it->second;
+  s.own = std::make_unique<Ownership>(name, node_id_, e);
+  RunContext ctx;
+  ctx.service = name;
+  ctx.node = node_name_;
+  ctx.ocf_root = config_.ocf_root;
+  s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+  // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
+  // node claims anything.)
+  if (probe) {
+    if (Status pst = s.runner->probe(now); pst.ok()) s.probing = true;
+    else s.runner->stop(now);
+  }
+  services_.insert_or_assign(name, std::move(s));
+}
+
+void SvcmgrDaemon::reload(TimePoint now) {
+  LoadResult r = load_service_dir(config_.services_dir, {node_name_, peer_name_});
+  load_errors_.clear();
+  std::set<std::string> bad_files;
+  for (const auto& e : r.errors) {
+    load_errors_.push_back(e.to_string());
+    bad_files.insert(e.file);
+    log::error("service definition rejected on reload: the old definition stays in force", {{"reason", e.to_string()}});
+  }
+  std::set<std::string> seen;
+  for (auto& d : r.services) {
+    seen.insert(d.name);
+    auto it = services_.find(d.name);
+    if (it == services_.end()) {
+      log::notice("service added", {{"service", d.name}, {"file", d.file}});
+      add_service(std::move(d), now, false);
+      continue;
+    }
+    removed_.erase(d.name);
+    if (it->second.def == d) continue;
+    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped) {
+      log::notice("service definition changed", {{"service", d.name}});
+      add_service(std::move(d), now, false);
+    } else {
+      log::notice("service definition changed: applies when it next stops here", {{"service", d.name}});
+      pending_defs_.insert_or_assign(d.name, std::move(d));
+    }
+  }
+  for (auto& [name, s] : services_) {
+    // A service whose file now fails to parse keeps its old definition: not removed, not changed.
+    if (seen.count(name) || bad_files.count(s.def.file)) continue;
+    if (!removed_.count(name)) log::notice("service removed: stopping and releasing it here", {{"service", name}});
+    removed_.insert(name);
+  }
+  std::vector<ServiceDefinition> defs;
+  for (auto& [name, s] : services_)
+    if (!removed_.count(name)) defs.push_back(pending_defs_.count(name) ? pending_defs_[name] : s.def);
+  digest_ = definitions_digest(defs);
+  link_.request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
 }
 
 void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
@@ -259,6 +310,15 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   // A local relocation request is done once we let go: our entry now says "released to the target",
   // and the disk carries the request from here on.
   if (s.relocate_to && !s.own->holding()) s.relocate_to.reset();
+  if (removed_.count(s.def.name) || pending_defs_.count(s.def.name)) {
+    if (s.own->holding()) {
+      if (removed_.count(s.def.name)) {
+        s.own->set_intent(Intent::release, 0);
+        drive(s, now);
+      }
+      if (removed_.count(s.def.name)) return;
+    }
+  }
   const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
   PlacementFacts f;
   f.def = &s.def;
@@ -286,6 +346,7 @@ void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t toke
                      std::to_string(e.epoch) + " " + std::to_string(e.ballot) + " " + std::to_string(e.flags) + " " +
                      std::to_string(s.restarts) + " " + std::to_string(e.definition_digest);
   const std::string name = s.def.name;
+  own_entries_[name] = e;
   link_.request(line, [this, name, token](const Result<std::string>& r) {
     auto it = services_.find(name);
     if (it == services_.end()) return;
@@ -530,6 +591,7 @@ int SvcmgrDaemon::run() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   UniqueFd sfd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   TimePoint leave_deadline{};
@@ -579,9 +641,19 @@ int SvcmgrDaemon::run() {
     int r = ::poll(fds.data(), fds.size(), timeout);
     if (r < 0 && errno != EINTR) return 1;
     now = clock_.now();
+    bool terminate = false, hangup = false;
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si;
-      while (::read(sfd.get(), &si, sizeof si) == ssize_t(sizeof si)) {}
+      while (::read(sfd.get(), &si, sizeof si) == ssize_t(sizeof si)) {
+        if (si.ssi_signo == SIGHUP) hangup = true;
+        else terminate = true;
+      }
+    }
+    if (hangup) {
+      log::notice("SIGHUP: reloading the service definitions", {{"dir", config_.services_dir}});
+      reload(now);
+    }
+    if (terminate) {
       if (!leaving_) {
         leaving_ = true;
         leave_deadline = now + std::chrono::minutes(10);
@@ -603,6 +675,27 @@ int SvcmgrDaemon::run() {
       auto before = s.runner->state();
       s.runner->poll(now);
       if (s.runner->state() != before || s.runner->state() == ServiceRunner::State::stopped) after_runner(s, now);
+    }
+    // Reloaded definitions take effect once their service is idle here.
+    for (auto it = services_.begin(); it != services_.end();) {
+      Service& s = it->second;
+      const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle();
+      if (idle && removed_.count(it->first)) {
+        log::notice("service dropped", {{"service", it->first}});
+        removed_.erase(it->first);
+        it = services_.erase(it);
+        continue;
+      }
+      if (idle && pending_defs_.count(it->first)) {
+        const std::string name = it->first;
+        ServiceDefinition d = std::move(pending_defs_[name]);
+        pending_defs_.erase(name);
+        log::notice("service definition changed (applied now that it is stopped here)", {{"service", name}});
+        add_service(std::move(d), now, false);
+        it = services_.find(name);
+        if (it == services_.end()) break;
+      }
+      ++it;
     }
     if (leaving_) {
       bool all_stopped = true;

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,11 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   explicit SvcmgrDaemon(const SvcmgrConfig& config) : config_(config), link_(config.quorumd_socket) {}
   Status init();
   Status load_services();
+  // SIGHUP: reads the definitions again. A file with errors changes nothing (its service keeps its old
+  // definition, running or not); a changed definition applies at once to a service that is not running
+  // here, and when it next stops otherwise; a removed service is stopped, released and dropped.
+  void reload(TimePoint now);
+  void add_service(ServiceDefinition def, TimePoint now, bool probe);
   void on_quorumd_event(const std::string& json);
   void tick(TimePoint now);
   void on_peer_table(const std::string& json, TimePoint now);
@@ -103,6 +109,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool risk_stop_ = false;      // stopping_all_ because the lease was at risk (undone when it is renewed)
   bool leaving_ = false;
   std::vector<std::string> load_errors_;
+  std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)
+  std::map<std::string, ServiceDefinition> pending_defs_;  // changed definitions waiting for their service to stop
+  std::set<std::string> removed_;                    // services whose file is gone: dropped once idle
 };
 
 }  // namespace castor

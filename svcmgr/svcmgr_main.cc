@@ -1,4 +1,6 @@
 // svcmgr: the Castor service manager daemon. See svcmgr/svcmgr_daemon.h and castor-service(5).
+#include <signal.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +21,14 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
   using namespace castor;
+  // Block the signals the daemon reads from a signalfd before any thread exists (Boost.Log's writer
+  // thread would otherwise inherit them unblocked and die of the default action on their behalf).
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = parse_cli_args(args, {{"--config", true}, {"--services", true}, {"--socket", true},
                                       {"--quorumd-socket", true}, {"--ocf-root", true}});

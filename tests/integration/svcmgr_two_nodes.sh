@@ -80,6 +80,7 @@ cat >"$dir/node.sh" <<EOI
 mount -t tmpfs tmpfs /run/castor-dummy || exit 1
 $QUORUMD --config $dir/\$1.ini >>$dir/\$1-quorumd.log 2>&1 &
 $SVCMGR --config $dir/\$1.ini >>$dir/\$1-svcmgr.log 2>&1 &
+echo \$! >$dir/\$1-svcmgr.pid
 wait
 EOI
 start_node() {  # a node is a process group (and mount namespace); PID_x is its leader
@@ -162,12 +163,21 @@ echo "[castor] kill -9 of the owner: ledger runs on the peer after ${ms} ms (D $
 check_ledger
 "$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
 
-say "a malformed service file: castor check says where, exit 2; nothing running moves"
-mkdir -p "$dir/bad"
-printf '[service]\nname = ledger\nnodes = a, b\nrecovery = sometimes\n' >"$dir/bad/ledger.ini"
-expect_exit 2 "$CASTOR" check "$dir/bad" --nodes a,b
+say "a malformed service file: castor check says where (exit 2); svcmgr reloaded with it keeps the old definition, nothing moves"
+cp "$dir/a-services/ledger.ini" "$dir/ledger.ini.good"
+printf '[service]\nname = ledger\nnodes = a, b\nrecovery = sometimes\n' >"$dir/a-services/ledger.ini"
+expect_exit 2 "$CASTOR" check "$dir/a-services" --nodes a,b
 echo "$OUT"
 echo "$OUT" | grep -q "ledger.ini:4" || die "the error does not name file:line"
-[ "$(field a ledger owner)" = a ] || die "ledger moved"
+epoch=$(field a ledger epoch)
+kill -HUP "$(cat "$dir/a-svcmgr.pid")"  # the svcmgr this test started for node a
+sleep 1
+OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")
+echo "$OUT"
+echo "$OUT" | grep -q "definition error: .*ledger.ini:4" || die "status does not show the rejected file"
+[ "$(field a ledger state)" = started ] && [ "$(field a ledger owner)" = a ] || die "ledger stopped or moved"
+[ "$(field a ledger epoch)" = "$epoch" ] || die "ledger was restarted under a new epoch"
+grep -q "old definition stays in force" "$dir/a-svcmgr.log" || die "the reload error is not logged"
+cp "$dir/ledger.ini.good" "$dir/a-services/ledger.ini"
 show_logs >/dev/null
 echo "all svcmgr two-node checks passed"
