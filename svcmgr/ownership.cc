@@ -115,7 +115,7 @@ OwnershipStep Ownership::step(TimePoint) {
       const OwnershipState want = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
       if (touch_ || (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none))) {
         ServiceEntry e = mine_;
-        e.state = want;
+        e.state = touch_ ? OwnershipState::released : want;
         e.node = touch_ ? touch_target_ : target_;
         touch_ = false;
         return write(e, want == OwnershipState::disabled ? "disabled" : "released");

@@ -79,6 +79,7 @@ class Ownership {
   void on_stopped();  // the service's processes are all gone
   // An admin decision taken while idle (enable, or "give it to node N"): rewrite my entry with a new,
   // highest ballot even if its state does not change, so the peer sees the request.
+  // The write says `released` (an enable, or a request for node N) whatever the intent says.
   void touch(uint32_t target_node);
 
   // What to do now. Each returned write carries a token (ServiceEntry::ballot is NOT the token: use

@@ -310,6 +310,11 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   // A local relocation request is done once we let go: our entry now says "released to the target",
   // and the disk carries the request from here on.
   if (s.relocate_to && !s.own->holding()) s.relocate_to.reset();
+  // Likewise a local disable, once my entry says so on the disk: from then on the disk carries it (and a
+  // later enable from either node undoes it).
+  if (s.disable_requested && s.own->phase() == OwnershipPhase::idle && s.own->mine().state == OwnershipState::disabled &&
+      s.own->write_token() == 0)
+    s.disable_requested = false;
   if (removed_.count(s.def.name) || pending_defs_.count(s.def.name)) {
     if (s.own->holding()) {
       if (removed_.count(s.def.name)) {
@@ -359,7 +364,9 @@ void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t toke
       else log::warning("service entry write failed", {{"service", name}, {"reason", j.is_discarded() ? *r : j.value("error", "?")}});
     }
     it->second.own->on_write_done(token, ok, done);
-    drive(it->second, clock_.now());
+    // What we just wrote may change the cluster's latest word (an enable, a hand-over): decide again.
+    if (settled_ && !stopping_all_) evaluate(it->second, clock_.now());
+    else drive(it->second, clock_.now());
   });
 }
 

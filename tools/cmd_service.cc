@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "svcmgr/agent_command_builder.h"
+#include "svcmgr/agent_process.h"
+#include "svcmgr/service_loader.h"
 #include "tools/cli_args.h"
 #include "tools/cli_commands.h"
 #include "tools/control_client.h"
@@ -20,7 +23,9 @@ constexpr const char* kSvcmgrSocket = "/run/castor/svcmgr.sock";
 const char* kServiceHelp =
     "Usage: castor VERB SERVICE [--on NODE | --to NODE] [--wait[=SECONDS]] [--socket PATH]\n"
     "\n"
-    "  enable SERVICE [--on NODE]      allow it to run (on NODE, or where the policy says)\n"
+    "  enable SERVICE [--on NODE]      allow it to run (on NODE, or where the policy says); each OCF\n"
+    "                                  resource's validate-all runs here first (--no-validate to skip;\n"
+    "                                  --services DIR, default /etc/castor/services.d)\n"
     "  disable SERVICE                 stop it and keep it stopped on both nodes\n"
     "  relocate SERVICE [--to NODE]    move it (to the other node by default); no constraint stays behind\n"
     "  restart SERVICE                 stop and start it in place (on the node that runs it)\n"
@@ -46,10 +51,39 @@ std::optional<json> find_service(const json& all, const std::string& name) {
   return std::nullopt;
 }
 
+// Runs every OCF resource's validate-all here before a service is enabled (as Pacemaker validates
+// before it starts): a service that cannot run is refused with the agent's own reason.
+Status validate_here(const std::string& name, const std::string& dir) {
+  LoadResult r = load_service_dir(dir, {});
+  for (const auto& def : r.services) {
+    if (def.name != name) continue;
+    BootClock clock;
+    for (const auto& res : def.resources) {
+      if (res.kind != ResourceDefinition::AgentKind::ocf) continue;
+      RunContext ctx;
+      ctx.service = def.name;
+      auto cmd = build_agent_command(res, AgentAction::validate, ctx);
+      if (!cmd.ok()) return cmd.status().with_context("validating " + res.name);
+      auto out = run_agent(*cmd, clock);
+      if (!out.ok()) return out.status().with_context("validating " + res.name);
+      Classified c = classify(AgentKind::ocf, AgentAction::validate, *out);
+      if (c.severity != Severity::ok)
+        return Error(Code::refused, name + ": resource " + res.name + " does not validate here: " + c.text +
+                                        " (fix it, or --no-validate)");
+      std::cout << "validate-all " << name << "/" << res.name << ": ok\n";
+    }
+    return Status::Ok();
+  }
+  std::cerr << "castor: note: " << name << " is not defined in " << dir << " here: not validated\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--on", true}, {"--to", true}, {"--wait", false}, {"--socket", true}});
+  const std::vector<OptionSpec> spec = {{"--on", true},       {"--to", true},          {"--wait", false},
+                                       {"--socket", true},   {"--services", true},    {"--no-validate", false}};
+  auto args = parse_cli_args(argv, spec);
   // --wait=S is accepted too.
   std::vector<std::string> rest;
   std::optional<int> wait_s;
@@ -62,7 +96,7 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
       rest.push_back(a);
     }
   }
-  args = parse_cli_args(rest, {{"--on", true}, {"--to", true}, {"--wait", false}, {"--socket", true}});
+  args = parse_cli_args(rest, spec);
   if (!args.ok()) return report_error(verb, args.status());
   if (args->has("--help")) {
     std::cout << kServiceHelp;
@@ -86,6 +120,10 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   if (verb == "relocate" && node.empty()) {
     if (old_owner.empty()) return report_error(verb, Error(Code::refused, name + " does not run anywhere: use enable"));
     node = old_owner == before->value("node", "") ? before->value("peer", "") : before->value("node", "");
+  }
+  if (verb == "enable" && !args->has("--no-validate")) {
+    if (Status st = validate_here(name, args->value("--services").value_or(kDefaultServiceDir)); !st.ok())
+      return report_error(verb, st);
   }
   auto r = ask(socket, verb + " " + name + (node.empty() ? "" : " " + node));
   if (!r.ok()) return report_error(verb, r.status());

@@ -1,6 +1,7 @@
 // castor status: both nodes at a glance — from the local quorumd over its control socket, or, when it does
 // not run, from the quorum disk itself (read-only), saying which.
 #include <iostream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/json_writer.h"
@@ -19,7 +20,8 @@ namespace {
 using nlohmann::json;
 
 const char* kStatusHelp =
-    "Usage: castor status [--json] [--socket PATH] [--svcmgr-socket PATH] [--config FILE] [--device DEVICE]\n"
+    "Usage: castor status [--json] [--watch] [--socket PATH] [--svcmgr-socket PATH] [--config FILE]\n"
+    "                     [--device DEVICE]\n"
     "\n"
     "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
     "last minute), lease validity, and the timing parameters; then the services from svcmgr: state,\n"
@@ -29,6 +31,7 @@ const char* kStatusHelp =
     "default /etc/castor/castor.ini) and says so: the lease is then unknown.\n"
     "\n"
     "  --json     machine-readable output (\"source\": \"daemon\" or \"disk\")\n"
+    "  --watch    refresh every second until interrupted\n"
     "\n"
     "Exit 0 when shown, 3 when neither the daemon nor the device could be reached.\n";
 
@@ -150,7 +153,26 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
 
 }  // namespace
 
+int status_once(const std::vector<std::string>& argv);
+
 int cmd_status(const std::vector<std::string>& argv) {
+  std::vector<std::string> rest;
+  bool watch = false;
+  for (const auto& a : argv) {
+    if (a == "--watch") watch = true;
+    else rest.push_back(a);
+  }
+  if (!watch) return status_once(rest);
+  for (;;) {  // like crm_mon: refresh every second until interrupted
+    std::cout << "\033[H\033[2J" << format_wall_time(wall_time_ns()) << "  (castor status --watch; Ctrl-C to stop)\n";
+    int rc = status_once(rest);
+    std::cout.flush();
+    if (rc == kExitUsage) return rc;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int status_once(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--json", false}, {"--socket", true}, {"--config", true}, {"--device", true},
                                     {"--svcmgr-socket", true}});
   if (!args.ok()) return report_error("status", args.status());

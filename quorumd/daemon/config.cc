@@ -50,10 +50,14 @@ char* ini_reader(char* str, int num, void* stream) {
     s->error("line too long (at most " + std::to_string(num - 2) + " characters)");
     line = line.substr(0, 0);  // hand inih an empty line instead
   }
-  if (!line.empty() && line[0] == '[') {
-    size_t close = line.find(']');
+  // Section headers as inih sees them: after a UTF-8 byte-order mark (first line) and leading blanks.
+  std::string_view head = line;
+  if (s->line == 1 && head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  while (!head.empty() && (head[0] == ' ' || head[0] == '\t')) head.remove_prefix(1);
+  if (!head.empty() && head[0] == '[') {
+    size_t close = head.find(']');
     if (close != std::string_view::npos) {
-      std::string name = trim(line.substr(1, close - 1));
+      std::string name = trim(head.substr(1, close - 1));
       // castor.ini is shared: [svcmgr] belongs to svcmgr, which checks it.
       if (name != kSection && name != "svcmgr")
         s->error("unknown section [" + name + "] (castor.ini has [" + kSection + "] and [svcmgr])");
@@ -73,7 +77,7 @@ Result<bool> parse_bool(const std::string& v) {
 
 int ini_handler(void* user, const char* section, const char* name_c, const char* value_c) {
   auto* s = static_cast<IniStream*>(user);
-  const std::string sec = section, name = name_c, value = value_c;
+  const std::string sec = trim(section), name = name_c, value = value_c;  // "[ quorumd ]" is [quorumd]
   if (sec.empty()) {
     s->error("key '" + name + "' outside any section (put it under [" + kSection + "])");
     return 1;

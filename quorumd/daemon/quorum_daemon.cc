@@ -925,7 +925,7 @@ void QuorumDaemon::pump_table(TimePoint now) {
     if (!core_->may_act(now)) {
       for (auto c : std::exchange(table_next_waiters_[*b], {}))
         server_->reply_error(c, "no lease: this node may not write", false);
-      table_->write_done(*b, true, false);  // drop the write: svcmgr retries when it holds a lease again
+      table_->discard(*b);  // drop the write: svcmgr retries when it holds a lease again
       continue;
     }
     Status st = table_->encode(*b, core_->config().incarnation, wall_time_ns(), table_buffer_.span());

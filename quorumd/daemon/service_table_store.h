@@ -39,6 +39,8 @@ class ServiceTableStore {
   // device_quiescent() is called; a failed one makes it dirty again.
   void write_done(uint32_t b, bool ok, bool timed_out);
   void device_quiescent();
+  // Forgets that block b must be written (the node may not write now; svcmgr asks again later).
+  void discard(uint32_t b) { blocks_[b].dirty = false; }
   bool blocked() const { return blocked_; }
   bool in_flight(uint32_t b) const { return blocks_[b].in_flight; }
 

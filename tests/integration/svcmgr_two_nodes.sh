@@ -136,6 +136,15 @@ say "relocate ledger to b (asked on a, which runs it), then back to a (asked on 
 wait_for 10 b ledger started a || die "b does not see ledger on a"
 check_ledger
 
+say "disable dummy (it runs on b; asked on a: the request travels through the disk), then enable it again"
+"$CASTOR" disable dummy --wait=20 --socket "$dir/a-s.sock" || die "disable failed"
+[ "$(field b dummy state)" = disabled ] || die "b does not see dummy disabled"
+[ -e /proc/$PID_b ] || die "b is gone"
+OUT=$("$CASTOR" enable dummy --wait=20 --socket "$dir/a-s.sock" --services "$dir/a-services") || die "enable failed: $OUT"
+echo "$OUT"
+echo "$OUT" | grep -q "validate-all dummy/d: ok" || die "enable did not run the agent's validate-all"
+wait_for 10 a dummy started b || die "dummy did not come back on its preferred node b"
+
 say "a monitor failure restarts in place; past max_restarts (1) ledger relocates to b"
 rm -f "$dir/state/ledger-a"
 for ((i = 0; i < 100; i++)); do [ "$(field a ledger restarts)" = 1 ] && [ "$(field a ledger state)" = started ] && break; sleep 0.1; done

@@ -484,3 +484,21 @@ TEST_CASE("quorumd config: load errors") {
   REQUIRE_FALSE(c.ok());
   CHECK(contains(c.status().message(), missing.config_file));
 }
+
+// Regression: the reader once spotted section headers only at column 0 and trimmed the name while inih
+// accepts them indented (or after a byte-order mark) and does not trim: such sections escaped the
+// unknown-section check and the keys under them were dropped without a word.
+TEST_CASE("quorumd config: indented, padded or BOM-prefixed section headers are read like inih reads them") {
+  // "[ quorumd ]": the reader trims it to "quorumd" (no error); inih hands the handler " quorumd ", which
+  // is dropped as "already reported". Every key of the section is lost, and parsing succeeds.
+  QuorumdConfig c;
+  Status st = parse("[ quorumd ]\ndevice = /dev/sdb\nnode = alpha\n", c);
+  CHECK_MESSAGE((!st.ok() || c.device == "/dev/sdb"), "'[ quorumd ]' accepted but its keys were dropped");
+
+  // An indented unknown section at the top of the file, or right after another section header.
+  CHECK_FALSE(parse("  [bogus]\ndevice = /dev/sdb\n[quorumd]\nnode = alpha\n").ok());
+  CHECK_FALSE(parse("[quorumd]\nnode = alpha\n[svcmgr]\n  [bogus]\ndevice = /dev/sdb\n").ok());
+
+  // A UTF-8 byte-order mark (which inih skips) hides the first line's section from the reader.
+  CHECK_FALSE(parse("\xEF\xBB\xBF[bogus]\ndevice = /dev/sdb\n").ok());
+}
