@@ -35,7 +35,7 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::
   w.seek(kRecordHeaderSize);
   w.u8(uint8_t(hb.state));
   w.u8(uint8_t(hb.peer_view));
-  w.u16(0);
+  w.u16(hb.flags);
   w.u32(hb.last_io_latency_us);
   w.u32(hb.max_io_latency_us);
   w.u32(0);
@@ -62,7 +62,7 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   r.seek(kRecordHeaderSize);
   uint8_t state = r.u8();
   uint8_t view = r.u8();
-  uint16_t reserved1 = r.u16();
+  hb.flags = r.u16();
   hb.last_io_latency_us = r.u32();
   hb.max_io_latency_us = r.u32();
   uint32_t reserved2 = r.u32();
@@ -72,7 +72,8 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   if (!r.ok()) return bad("truncated");
   if (state < 1 || state > 3) return bad("state " + std::to_string(state));
   if (view > 3) return bad("peer view " + std::to_string(view));
-  if (reserved1 != 0 || reserved2 != 0) return bad("reserved fields are not zero");
+  if ((hb.flags & ~HeartbeatRecord::kStandby) != 0) return bad("unknown flags");
+  if (reserved2 != 0) return bad("reserved fields are not zero");
   hb.state = NodeState(state);
   hb.peer_view = PeerView(view);
   return hb;

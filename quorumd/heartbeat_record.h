@@ -5,7 +5,7 @@
 //   off  size  field
 //    64     1  state (1 UP, 2 LEAVING, 3 DOWN)
 //    65     1  writer's view of its peer (0 UNKNOWN, 1 UP, 2 DEAD, 3 DOWN)
-//    66     2  reserved (0)
+//    66     2  flags: bit 0 standby (the admin asked this node to run no service); other bits 0
 //    68     4  latency of the writer's last completed heartbeat write, µs
 //    72     4  worst heartbeat write latency of the last minute, µs
 //    76     4  reserved (0)
@@ -37,6 +37,8 @@ struct HeartbeatRecord {
   int64_t wall_time_ns = 0;
   NodeState state = NodeState::up;
   PeerView peer_view = PeerView::unknown;
+  uint16_t flags = 0;
+  static constexpr uint16_t kStandby = 1;
   uint32_t last_io_latency_us = 0;
   uint32_t max_io_latency_us = 0;
   uint64_t services_digest = 0;

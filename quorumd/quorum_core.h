@@ -36,6 +36,7 @@ struct CoreConfig {
   uint64_t incarnation = 1;
   Timing timing;
   uint64_t services_digest = 0;
+  bool standby = false;
 };
 
 enum class CoreActionKind {
@@ -92,6 +93,8 @@ class QuorumCore {
   Duration last_write_latency() const { return last_latency_; }
   Duration worst_write_latency() const { return worst_latency_; }
   void set_services_digest(uint64_t d) { config_.services_digest = d; }
+  // Published in every heartbeat: the peer's svcmgr moves services away from a standby node.
+  void set_standby(bool on) { config_.standby = on; }
 
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);

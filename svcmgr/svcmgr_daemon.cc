@@ -127,6 +127,7 @@ Status SvcmgrDaemon::init() {
   peer_name_ = status["peer"].value("name", "");
   peer_id_ = status["peer"].value("id", 0u);
   renew_interval_ = Millis(status["timing_ms"].value("renew_interval", 500));
+  me_standby_ = status.value("standby", false);  // quorumd keeps it across svcmgr restarts
   log::set_node(node_name_);
   RETURN_IF_ERROR(load_services());
   ASSIGN_OR_RETURN(json d, blocking("set-digest " + std::to_string(digest_)));
@@ -295,6 +296,7 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     liveness_.confirmed_at = from_ns(p.value("confirmed_boottime_ns", int64_t(0)));
     peer_digest_known_ = p.value("digest_known", false);
     peer_digest_ = p.value("services_digest", uint64_t(0));
+    peer_standby_ = p.value("standby", false);
   }
   for (auto& [name, s] : services_) {
     auto it = peer.find(name);
@@ -332,6 +334,8 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   f.me_id = node_id_;
   f.peer_id = peer_id_;
   f.peer_view = liveness_.view;
+  f.me_standby = me_standby_;
+  f.peer_standby = peer_standby_;
   f.running_here = s.own->holding();
   f.running_on_peer = s.own->peer_up();
   f.enabled = admin.enabled && !s.disable_requested;
@@ -502,7 +506,7 @@ std::string SvcmgrDaemon::state_of(const Service& s) const {
 std::string SvcmgrDaemon::services_json(TimePoint now) {
   JsonWriter w;
   w.begin_object().field("ok", true).field("node", node_name_).field("peer", peer_name_);
-  w.field("peer_view", peer_view_name(liveness_.view));
+  w.field("peer_view", peer_view_name(liveness_.view)).field("standby", me_standby_).field("peer_standby", peer_standby_);
   w.field("definitions_match", liveness_.view != PeerView::up || !peer_digest_known_ || peer_digest_ == digest_);
   w.key("load_errors").begin_array();
   for (const auto& e : load_errors_) w.value(e);
@@ -534,6 +538,20 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   };
   if (req.verb == "services") {
     server_->reply(conn, services_json(now));
+    return;
+  }
+  if (req.verb == "standby" || req.verb == "unstandby") {
+    if (req.args != node_name_) {
+      server_->reply_error(conn, req.verb + " " + req.args + ": run it on " +
+                                     (req.args == peer_name_ ? req.args : std::string("a cluster node")) +
+                                     " itself (this is " + node_name_ + ")", false);
+      return;
+    }
+    me_standby_ = req.verb == "standby";
+    link_.request(std::string("standby ") + (me_standby_ ? "1" : "0"), [](const Result<std::string>&) {});
+    log::notice(me_standby_ ? "standby: moving every service away" : "unstandby", {{"node", node_name_}});
+    for (auto& [n, s] : services_) evaluate(s, now);
+    reply_ok(req.verb + " " + node_name_ + " accepted");
     return;
   }
   // Verbs with a service name, and an optional node.

@@ -99,6 +99,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   uint64_t peer_digest_ = 0;
   bool peer_digest_known_ = false;
   PeerLiveness liveness_;
+  bool me_standby_ = false, peer_standby_ = false;
   std::optional<TimePoint> lease_expiry_;
   bool lease_at_risk_ = false;
   bool table_read_pending_ = false;

@@ -33,6 +33,8 @@ void print_help() {
                "  enable SVC [--on NODE] | disable SVC | relocate SVC [--to NODE] | restart SVC\n"
                "  freeze SVC | unfreeze SVC | reset SVC      [--wait[=S]]\n"
                "                 admin requests to svcmgr (castor enable --help)\n"
+               "  standby NODE [--wait] | unstandby NODE\n"
+               "                 move every service off NODE / allow it again (run on NODE)\n"
                "  --version      print the version\n"
                "\n"
             << exit_code_help();
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   if (verb == "dump") return cmd_dump(rest);
   if (verb == "status") return cmd_status(rest);
   if (verb == "check") return cmd_check(rest);
+  if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);
   std::cerr << "castor: unknown verb '" << verb << "' (see castor --help)\n";

@@ -15,6 +15,7 @@ int cmd_status(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 // enable, disable, relocate, restart, freeze, unfreeze, reset
 int cmd_service(const std::string& verb, const std::vector<std::string>& args);
+int cmd_node(const std::string& verb, const std::vector<std::string>& args);  // standby, unstandby
 std::string services_status_text(const std::string& svcmgr_socket, bool as_json);
 
 // Prints "castor VERB: message" to stderr and returns the exit code for `st`.

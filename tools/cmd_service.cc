@@ -192,3 +192,55 @@ std::string services_status_text(const std::string& socket, bool as_json) {
 }
 
 }  // namespace castor
+
+namespace castor {
+
+// castor standby NODE / unstandby NODE: a node in standby runs no service (its services move to the peer,
+// or stop if the peer cannot take them). Run on NODE itself; the peer learns it from NODE's heartbeat.
+int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
+  std::vector<std::string> rest;
+  std::optional<int> wait_s;
+  for (const auto& a : argv) {
+    if (a.rfind("--wait=", 0) == 0) {
+      auto v = parse_int(a.substr(7), 1, 86400, "--wait");
+      if (!v.ok()) return report_error(verb, v.status());
+      wait_s = int(*v);
+    } else {
+      rest.push_back(a);
+    }
+  }
+  auto args = parse_cli_args(rest, {{"--wait", false}, {"--socket", true}});
+  if (!args.ok()) return report_error(verb, args.status());
+  if (args->has("--help")) {
+    std::cout << "Usage: castor standby NODE [--wait[=S]] [--socket PATH] | castor unstandby NODE\n"
+                 "A node in standby runs no service: each moves to the peer (or stops if the peer cannot run it).\n"
+                 "Run it on NODE itself. --wait returns once no service runs on NODE.\n";
+    return kExitOk;
+  }
+  if (args->has("--wait") && !wait_s) wait_s = 60;
+  if (args->positional.size() != 1) return report_error(verb, Error(Code::invalid_argument, "expected one NODE"));
+  const std::string node = args->positional[0];
+  const std::string socket = args->value("--socket").value_or(kSvcmgrSocket);
+  auto r = ask(socket, verb + " " + node);
+  if (!r.ok()) return report_error(verb, r.status());
+  std::cout << r->value("message", "accepted") << "\n";
+  if (!wait_s || verb != "standby") return kExitOk;
+  BootClock clock;
+  const TimePoint deadline = clock.now() + std::chrono::seconds(*wait_s);
+  while (clock.now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto all = ask(socket, "services");
+    if (!all.ok()) continue;
+    bool any = false;
+    for (const auto& s : (*all)["services"])
+      if (s.value("owner", "") == node) any = true;
+    if (!any) {
+      std::cout << node << " runs no service\n";
+      return kExitOk;
+    }
+  }
+  std::cerr << "castor standby: services still run on " << node << " after " << *wait_s << " s\n";
+  return kExitIo;
+}
+
+}  // namespace castor

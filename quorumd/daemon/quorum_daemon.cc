@@ -243,6 +243,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.incarnation = *inc;
   cc.timing = superblock_.timing;
   cc.services_digest = services_digest_;
+  cc.standby = standby_;
   core_ = std::make_unique<QuorumCore>(cc, now);
   ++generation_;
   core_started_ = now;
@@ -687,7 +688,7 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
       .field("uuid", superblock_.cluster_uuid.to_string()).end_object();
   w.field("device", device_path_).field("pid", int64_t(::getpid()));
   w.field("incarnation", c.config().incarnation).field("phase", core_phase_name(c.phase()));
-  w.field("seq", c.last_written_seq()).field("leaving", leave_requested_);
+  w.field("seq", c.last_written_seq()).field("leaving", leave_requested_).field("standby", standby_);
   w.key("lease").begin_object().field("valid", c.may_act(now));
   if (auto e = c.lease_expiry()) {
     w.field("remaining_ms", c.may_act(now) ? to_ms(*e - now) : int64_t(0)).field("expiry_boottime_ns", ns(*e));
@@ -711,6 +712,7 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   if (pm.record()) w.value(node_state_name(pm.record()->state)); else w.null();
   w.key("heartbeat_age_ms");
   if (peer_observed_) w.value(to_ms(now - pm.first_seen())); else w.null();
+  w.field("standby", pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0);
   if (pm.record())  // what the peer reports of its own heartbeat writes
     w.key("write_latency_us").begin_object().field("last", pm.record()->last_io_latency_us)
         .field("worst", pm.record()->max_io_latency_us).end_object();
@@ -788,7 +790,8 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
       if (was) log::info("process group unregistered", {{"pgid", *pgid}});
       ok_reply("unregistered", was);
     }
-  } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence") {
+  } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
+             req.verb == "standby") {
     table_request(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
@@ -906,6 +909,14 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
     JsonWriter w;
     w.begin_object().field("ok", true).end_object();
     server_->reply(conn, w.str());
+  } else if (req.verb == "standby") {
+    if (words.size() != 1 || (words[0] != "0" && words[0] != "1")) return server_->reply_error(conn, "standby 0|1", false);
+    standby_ = words[0] == "1";
+    core_->set_standby(standby_);
+    log::notice(standby_ ? "node in standby: it runs no service" : "node out of standby", {});
+    JsonWriter w;
+    w.begin_object().field("ok", true).field("standby", standby_).end_object();
+    server_->reply(conn, w.str());
   } else if (req.verb == "fence") {
     std::vector<CoreAction> acts;
     log::critical("fence requested by svcmgr", {{"reason", req.args}});
@@ -982,6 +993,7 @@ void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, T
   w.field("confirmed_boottime_ns", ns(pm.last_read_issued()));
   const bool known = pm.record().has_value() && pm.record()->services_digest != 0;
   w.field("digest_known", known).field("services_digest", known ? pm.record()->services_digest : uint64_t(0));
+  w.field("standby", pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0);
   w.end_object().end_object();
   for (auto conn : std::exchange(peer_table_waiters_, {})) server_->reply(conn, w.str());
 }

@@ -149,6 +149,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   AlignedBuffer table_buffer_;       // encoding a table block (the device copies it at submit)
   AlignedBuffer peer_table_buffer_;  // the peer's table, up to kServiceTableBlocks blocks
   uint64_t services_digest_ = 0;
+  bool standby_ = false;  // published in the heartbeat (set by svcmgr: castor standby)
   bool services_digest_known_ = false;
   void pump_table(TimePoint now);
   void table_request(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);

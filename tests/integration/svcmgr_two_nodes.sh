@@ -61,6 +61,19 @@ start = echo "start \$CASTOR_NODE \$CASTOR_EPOCH" >> $dir/ledger && touch $dir/s
 stop = echo "stop \$CASTOR_NODE \$CASTOR_EPOCH" >> $dir/ledger && rm -f $dir/state/ledger-\$CASTOR_NODE
 monitor = test -e $dir/state/ledger-\$CASTOR_NODE || exit 7
 EOI
+  cat >"$dir/$n-services/stuck.ini" <<EOI
+[service]
+name = stuck
+nodes = a, b
+stop_timeout = 500ms
+
+[resource hang]
+agent = exec
+shell = yes
+start = touch $dir/state/stuck-\$CASTOR_NODE
+monitor = test -e $dir/state/stuck-\$CASTOR_NODE || exit 7
+stop = test -e $dir/state/stuck-\$CASTOR_NODE && exec /bin/sleep 30; exit 0
+EOI
   cat >"$dir/$n-services/dummy.ini" <<EOI
 [service]
 name = dummy
@@ -158,6 +171,34 @@ check_ledger
 say "castor reset forgets a's failures of ledger (else a may not run it until restart_window passes)"
 expect_exit 0 "$CASTOR" reset ledger --socket "$dir/a-s.sock"
 
+say "standby b: its services move to a; unstandby; then both go back to b with relocate"
+"$CASTOR" standby b --wait=20 --socket "$dir/b-s.sock" || die "standby b failed"
+wait_for 10 a ledger started a && wait_for 10 a dummy started a || die "services did not move off the standby node"
+"$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
+"$CASTOR" unstandby b --socket "$dir/b-s.sock" || die "unstandby failed"
+sleep 0.5
+[ "$(field a dummy owner)" = a ] || die "dummy moved back by itself (failback = no)"
+"$CASTOR" relocate dummy --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate dummy to b failed"
+"$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
+check_ledger
+
+say "different definitions on the two nodes: shown in status, and moves are blocked"
+cp "$dir/a-services/dummy.ini" "$dir/dummy.ini.good"
+printf 'monitor_timeout = 15s\n' >>"$dir/a-services/dummy.ini"   # still valid, but not what b has
+kill -HUP "$(cat "$dir/a-svcmgr.pid")"
+sleep 1
+OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")
+echo "$OUT" | grep -q "different service definitions" || die "the mismatch is not shown: $OUT"
+expect_exit 8 "$CASTOR" relocate ledger --to a --wait=3 --socket "$dir/a-s.sock"
+[ "$(field a ledger owner)" = b ] || die "ledger moved although the definitions differ"
+cp "$dir/dummy.ini.good" "$dir/a-services/dummy.ini"
+kill -HUP "$(cat "$dir/a-svcmgr.pid")"
+sleep 1
+"$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock" | grep -q "different service definitions" &&
+  die "the mismatch is still shown after the fix"
+# the blocked relocation request was written to the disk; it stands, so ledger now comes to a: send it back
+"$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
+
 say "kill -9 of node b (quorumd, svcmgr and its services): a takes over ledger and dummy"
 t0=$(date +%s%N)
 kill -KILL -"$PID_b"
@@ -188,5 +229,16 @@ echo "$OUT" | grep -q "definition error: .*ledger.ini:4" || die "status does not
 [ "$(field a ledger epoch)" = "$epoch" ] || die "ledger was restarted under a new epoch"
 grep -q "old definition stays in force" "$dir/a-svcmgr.log" || die "the reload error is not logged"
 cp "$dir/ledger.ini.good" "$dir/a-services/ledger.ini"
-show_logs >/dev/null
+say "a stop that fails makes the node fence itself (the service must never run half-stopped)"
+[ "$(field a stuck owner)" = a ] || die "stuck does not run on a"
+"$CASTOR" disable stuck --socket "$dir/a-s.sock" >/dev/null
+for ((i = 0; i < 50; i++)); do
+  python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status fences 2>/dev/null | grep -q '^[1-9]' && break
+  sleep 0.1
+done
+python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status last_fence | grep -q "stop of stuck failed" ||
+  die "quorumd did not fence for the failed stop"
+sleep 0.5
+kill -0 "$(cat "$dir/a-svcmgr.pid")" 2>/dev/null && die "svcmgr kept running on a fenced node"
+grep -q "a stop failed: fencing this node" "$dir/a-svcmgr.log" || die "the fence is not logged by svcmgr"
 echo "all svcmgr two-node checks passed"
