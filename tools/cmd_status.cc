@@ -73,6 +73,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   print_row("Node", "Id", "State", "Incarnation", "Heartbeat", "Write latency (worst)", "Lease");
   std::string phase = s.value("phase", "?");
   for (auto& c : phase) c = char(std::toupper(static_cast<unsigned char>(c)));
+  if (s.value("standby", false)) phase += ",standby";
   std::string lease_text = lease.value("valid", false) ? "valid, " + ms_text(lease.value("remaining_ms", 0)) + " left"
                                                        : "NOT VALID";
   if (!s.at("fence_reason").is_null()) lease_text += " (fenced: " + s.at("fence_reason").get<std::string>() + ")";
@@ -83,6 +84,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   std::string peer_state = peer.value("view", "?");
   if (peer.contains("state") && !peer.at("state").is_null() && peer_state == "UP")
     peer_state = peer.at("state").get<std::string>();
+  if (peer.value("standby", false)) peer_state += ",standby";
   std::string age = peer.contains("heartbeat_age_ms") && !peer.at("heartbeat_age_ms").is_null()
                         ? ms_text(peer.at("heartbeat_age_ms").get<int64_t>()) + " ago"
                         : "-";
