@@ -1,6 +1,7 @@
 // quorumd: the quorum daemon of one node. Parses the command line, sets up logging and runs QuorumDaemon.
 // Exit codes: 0 left the cluster cleanly, 1 could not start, 2 bad command line, 3 stopped without a clean
 // leave (see quorumd/daemon/quorum_daemon.h).
+#include <unistd.h>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   lo.program = "quorumd";
   lo.node = parsed->node.value_or("");
   lo.async = true;
+  lo.to_syslog = ::access("/dev/log", W_OK) == 0;  // syslog and stderr when a syslog daemon listens
   lo.to_stderr = true;
   log::init(lo);
 

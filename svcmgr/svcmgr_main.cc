@@ -1,5 +1,6 @@
 // svcmgr: the Castor service manager daemon. See svcmgr/svcmgr_daemon.h and castor-service(5).
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <string>
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   log::Options lo;
   lo.program = "svcmgr";
   lo.async = true;
+  lo.to_syslog = ::access("/dev/log", W_OK) == 0;  // syslog and stderr when a syslog daemon listens
   log::init(lo);
   auto d = SvcmgrDaemon::start(config);
   if (!d.ok()) {
