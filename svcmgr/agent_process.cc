@@ -1,5 +1,7 @@
 #include "svcmgr/agent_process.h"
 
+#include "svcmgr/process_group_scan.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -178,40 +180,6 @@ Status await_exec(int err_r, Duration limit, const std::string& argv0, const std
   return child_report_status(rep, argv0, cwd);
 }
 
-// Whether a live (not zombie) process of group `pgid` exists, from /proc/PID/stat. Only used once
-// kill(-pgid, 0) found members: those may all be zombies that init has not reaped yet (dead, but they
-// keep the group id in use). true if /proc cannot be read (assume the worst: wait for the kill deadline).
-bool live_member_in(pid_t pgid) {
-  DIR* d = opendir("/proc");
-  if (!d) return true;
-  bool found = false;
-  char path[300];  // "/proc/" + d_name (up to 255) + "/stat"
-  char buf[512];
-  while (!found) {
-    errno = 0;
-    struct dirent* e = readdir(d);
-    if (!e) {
-      if (errno != 0) found = true;  // unreadable: assume a live member
-      break;
-    }
-    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    std::snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;  // exited meanwhile
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "PID (COMM) STATE PPID PGRP ...": COMM may hold anything, so parse after the last ')'.
-    const char* paren = std::strrchr(buf, ')');
-    char state = 0;
-    int ppid = 0, pgrp = 0;
-    if (!paren || std::sscanf(paren + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') found = true;
-  }
-  closedir(d);
-  return found;
-}
 
 }  // namespace
 
@@ -395,7 +363,7 @@ bool AgentProcess::group_empty() const {
   }
   // Zombies count as gone: killed grandchildren were reparented to init and linger until it reaps them
   // (on some inits for a second or more).
-  return !live_member_in(pid_);
+  return !group_has_live_member(pid_);
 }
 
 void AgentProcess::signal_all(int sig) {

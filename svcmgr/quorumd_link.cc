@@ -9,23 +9,12 @@
 #include <cstring>
 
 #include "common/errno_status.h"
+#include "common/unix_socket.h"
 #include "quorumd/daemon/control_protocol.h"
 
 namespace castor {
 namespace {
 
-Result<UniqueFd> open_socket(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return Error(Code::invalid_argument, "socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errno_status("socket", path);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return errno_status("connect", path);
-  int fl = ::fcntl(fd.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl | O_NONBLOCK) != 0) return errno_status("fcntl O_NONBLOCK", path);
-  return fd;
-}
 
 // Reads what is available into `buf`; false when the peer closed or an error occurred.
 bool read_available(int fd, std::string& buf) {
@@ -47,8 +36,8 @@ bool read_available(int fd, std::string& buf) {
 
 Status QuorumdLink::connect(EventFn on_event) {
   close();
-  ASSIGN_OR_RETURN(req_, open_socket(path_));
-  ASSIGN_OR_RETURN(events_, open_socket(path_));
+  ASSIGN_OR_RETURN(req_, connect_unix_socket(path_, true));
+  ASSIGN_OR_RETURN(events_, connect_unix_socket(path_, true));
   on_event_ = std::move(on_event);
   ASSIGN_OR_RETURN(std::string sub, encode_frame("subscribe"));
   if (::send(events_.get(), sub.data(), sub.size(), MSG_NOSIGNAL) != ssize_t(sub.size())) {

@@ -45,6 +45,20 @@ Result<json> ask(const std::string& socket, const std::string& line) {
   return j;
 }
 
+// Takes "--wait=S" out of argv (a plain "--wait" stays for the option parser).
+Status take_wait_seconds(const std::vector<std::string>& argv, std::vector<std::string>& rest, std::optional<int>& wait_s) {
+  for (const auto& a : argv) {
+    if (a.rfind("--wait=", 0) == 0) {
+      auto v = parse_int(a.substr(7), 1, 86400, "--wait");
+      if (!v.ok()) return v.status();
+      wait_s = int(*v);
+    } else {
+      rest.push_back(a);
+    }
+  }
+  return Status::Ok();
+}
+
 std::optional<json> find_service(const json& all, const std::string& name) {
   for (const auto& s : all["services"])
     if (s.value("name", "") == name) return s;
@@ -84,18 +98,9 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   const std::vector<OptionSpec> spec = {{"--on", true},       {"--to", true},          {"--wait", false},
                                        {"--socket", true},   {"--services", true},    {"--no-validate", false}};
   auto args = parse_cli_args(argv, spec);
-  // --wait=S is accepted too.
   std::vector<std::string> rest;
   std::optional<int> wait_s;
-  for (const auto& a : argv) {
-    if (a.rfind("--wait=", 0) == 0) {
-      auto v = parse_int(a.substr(7), 1, 86400, "--wait");
-      if (!v.ok()) return report_error(verb, v.status());
-      wait_s = int(*v);
-    } else {
-      rest.push_back(a);
-    }
-  }
+  if (Status st = take_wait_seconds(argv, rest, wait_s); !st.ok()) return report_error(verb, st);
   args = parse_cli_args(rest, spec);
   if (!args.ok()) return report_error(verb, args.status());
   if (args->has("--help")) {
@@ -200,15 +205,7 @@ namespace castor {
 int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   std::vector<std::string> rest;
   std::optional<int> wait_s;
-  for (const auto& a : argv) {
-    if (a.rfind("--wait=", 0) == 0) {
-      auto v = parse_int(a.substr(7), 1, 86400, "--wait");
-      if (!v.ok()) return report_error(verb, v.status());
-      wait_s = int(*v);
-    } else {
-      rest.push_back(a);
-    }
-  }
+  if (Status st = take_wait_seconds(argv, rest, wait_s); !st.ok()) return report_error(verb, st);
   auto args = parse_cli_args(rest, {{"--wait", false}, {"--socket", true}});
   if (!args.ok()) return report_error(verb, args.status());
   if (args->has("--help")) {

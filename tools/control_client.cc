@@ -9,23 +9,13 @@
 #include <cstring>
 
 #include "common/errno_status.h"
+#include "common/unix_socket.h"
 #include "quorumd/daemon/control_protocol.h"
 
 namespace castor {
 
 Result<ControlClient> ControlClient::connect(const std::string& path, Duration timeout) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return Error(Code::invalid_argument, "socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errno_status("socket", path);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int err = errno;
-    if (err == ENOENT || err == ECONNREFUSED)
-      return Error(Code::not_found, "no daemon listens on " + path + " (" + std::strerror(err) + ")");
-    return errno_status("connect", path, err);
-  }
+  ASSIGN_OR_RETURN(UniqueFd fd, connect_unix_socket(path, false));
   return ControlClient(std::move(fd), path, timeout);
 }
 
