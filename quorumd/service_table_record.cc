@@ -92,7 +92,7 @@ Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block
     if (!r.ok() || e.name.empty()) return bad(where + ": malformed name");
     if (in_use != 1) return bad(where + ": in-use flag " + std::to_string(in_use));
     if (state > kMaxOwnershipState) return bad(where + ": state " + std::to_string(state));
-    if ((e.flags & ~ServiceEntry::kFrozen) != 0) return bad(where + ": unknown flags");
+    if ((e.flags & ~ServiceEntry::kKnownFlags) != 0) return bad(where + ": unknown flags");
     if (e.node > kNodeCount) return bad(where + ": node " + std::to_string(e.node));
     if (!block_is_zero(reserved)) return bad(where + ": reserved bytes are not zero");
     e.in_use = true;

@@ -6,7 +6,7 @@
 //   off  size  field
 //     0     1  in use (0 free slot — then the whole entry is zero — or 1)
 //     1     1  ownership state (see OwnershipState)
-//     2     2  flags (bit 0: frozen)
+//     2     2  flags (bit 0: frozen; bit 1: restart requested)
 //     4     4  node the state refers to (claim target / owner), 0 = none
 //     8     8  service epoch (fencing token; never reused)
 //    16     8  ballot (claim number used by the ownership protocol)
@@ -44,7 +44,9 @@ struct ServiceEntry {
   int64_t changed_wall_ns = 0;
   uint32_t restarts = 0;
   std::string name;
-  static constexpr uint16_t kFrozen = 1;
+  static constexpr uint16_t kFrozen = 1;          // the service is frozen (cluster-wide, latest entry wins)
+  static constexpr uint16_t kRestartRequest = 2;  // a request that the owner restart it in place
+  static constexpr uint16_t kKnownFlags = kFrozen | kRestartRequest;
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };
 

@@ -11,7 +11,13 @@ AdminState admin_state(const ServiceEntry& mine, const std::optional<ServiceEntr
     if (peer->ballot > mine.ballot || (peer->ballot == mine.ballot && my_id != 1)) latest = &*peer;
   }
   AdminState s;
-  if (latest->state == OwnershipState::disabled) return {false, 0};
+  s.latest_writer = latest == &mine ? my_id : (my_id == 1 ? 2 : 1);
+  s.frozen = (latest->flags & ServiceEntry::kFrozen) != 0;
+  if (latest->flags & ServiceEntry::kRestartRequest) s.restart_request = latest->ballot;
+  if (latest->state == OwnershipState::disabled) {
+    s.enabled = false;
+    return s;
+  }
   if (latest->state == OwnershipState::released) s.requested_node = latest->node;
   return s;
 }

@@ -80,6 +80,8 @@ bool Ownership::peer_has_priority() const {
 OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
   e.name = service_;
   e.in_use = true;
+  e.flags = flags_;
+  refresh_ = false;
   // Every decision gets a ballot above every ballot seen, so the newest entry of the two is the cluster's
   // latest word on the service (admin_state.h reads disable/enable/relocation requests from it).
   const uint64_t peer_ballot = peer_ ? peer_->entry.ballot : 0;
@@ -108,12 +110,12 @@ OwnershipStep Ownership::step(TimePoint) {
         e.state = OwnershipState::claiming;
         e.node = my_id_;
         e.ballot = std::max(mine_.ballot, peer_ballot) + 1;
-        e.flags = 0;
         phase_ = OwnershipPhase::claiming;
         return write(e, "claiming");
       }
       const OwnershipState want = intent_ == Intent::disable ? OwnershipState::disabled : OwnershipState::released;
-      if (touch_ || (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none))) {
+      if (touch_ || refresh_ ||
+          (mine_.state != want && !(want == OwnershipState::released && mine_.state == OwnershipState::none))) {
         ServiceEntry e = mine_;
         e.state = touch_ ? OwnershipState::released : want;
         e.node = touch_ ? touch_target_ : target_;
@@ -159,7 +161,10 @@ OwnershipStep Ownership::step(TimePoint) {
       return s;
     }
     case OwnershipPhase::running: {
-      if (intent_ == Intent::hold) return {};
+      if (intent_ == Intent::hold) {
+        if (refresh_) return write(mine_, "admin word recorded");
+        return {};
+      }
       phase_ = OwnershipPhase::stopping;
       OwnershipStep s;
       s.stop = true;

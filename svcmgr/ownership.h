@@ -81,6 +81,10 @@ class Ownership {
   // highest ballot even if its state does not change, so the peer sees the request.
   // The write says `released` (an enable, or a request for node N) whatever the intent says.
   void touch(uint32_t target_node);
+  // Flags every later write of my entry carries (frozen, restart request). refresh() rewrites my entry now
+  // with them and a new ballot, in whatever state it is (an admin word while this node runs the service).
+  void set_flags(uint16_t flags) { flags_ = flags; }
+  void refresh() { refresh_ = true; }
 
   // What to do now. Each returned write carries a token (ServiceEntry::ballot is NOT the token: use
   // write_token()) that must come back through on_write_done.
@@ -117,6 +121,8 @@ class Ownership {
   bool stop_requested_ = false;
   bool stopped_ = false;
   bool touch_ = false;
+  bool refresh_ = false;
+  uint16_t flags_ = 0;
   uint32_t touch_target_ = 0;
   uint64_t next_token_ = 1;
 };

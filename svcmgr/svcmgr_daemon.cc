@@ -327,6 +327,25 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
     }
   }
   const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  // Admin words that travel in the entries' flags: frozen (latest entry wins) and restart requests.
+  const uint64_t token_idle = s.own->write_token() == 0;
+  if (s.freeze_request && token_idle && admin.latest_writer == node_id_ &&
+      ((s.own->mine().flags & ServiceEntry::kFrozen) != 0) == *s.freeze_request)
+    s.freeze_request.reset();  // on the disk now
+  if (s.restart_request && token_idle && (s.own->mine().flags & ServiceEntry::kRestartRequest) != 0)
+    s.restart_request = false;  // written: later writes drop the bit
+  const bool frozen = s.freeze_request ? *s.freeze_request : admin.frozen;
+  s.own->set_flags(uint16_t((frozen ? ServiceEntry::kFrozen : 0) | (s.restart_request ? ServiceEntry::kRestartRequest : 0)));
+  if (admin.restart_request && admin.latest_writer == peer_id_ && admin.restart_request > s.last_restart_handled &&
+      s.own->may_run() && s.runner->state() == ServiceRunner::State::started && !s.restarting) {
+    s.last_restart_handled = admin.restart_request;
+    log::notice("restart requested by the peer (through the disk)", {{"service", s.def.name}});
+    ++s.restarts;
+    s.restarting = true;
+    s.stop_reported = false;
+    s.runner->stop(now);
+    s.own->refresh();  // answer with a newer entry, which consumes the request
+  }
   PlacementFacts f;
   f.def = &s.def;
   f.me = node_name_;
@@ -339,7 +358,7 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   f.running_here = s.own->holding();
   f.running_on_peer = s.own->peer_up();
   f.enabled = admin.enabled && !s.disable_requested;
-  f.frozen = s.frozen;
+  f.frozen = frozen;
   f.failed_here = failed_here(s, now);
   // Moves need both nodes to hold the same definitions (a peer that is gone cannot disagree).
   f.definitions_match = liveness_.view != PeerView::up || !peer_digest_known_ || peer_digest_ == digest_;
@@ -438,6 +457,13 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
       break;
     case St::failed: {
       if (s.restarting) break;
+      if (admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart).frozen || (s.freeze_request && *s.freeze_request)) {
+        if (s.last_failure.empty() || now - s.last_failure_at > std::chrono::seconds(10))
+          log::warning("service failed while frozen: no recovery", {{"service", s.def.name}});
+        s.last_failure = "failed while frozen";
+        s.last_failure_at = now;
+        break;
+      }
       const auto& f = s.runner->last_failure();
       s.last_failure = f ? f->resource + " " + f->action + ": " + f->text : "failed";
       s.last_failure_at = now;
@@ -480,7 +506,9 @@ std::string SvcmgrDaemon::owner_of(const Service& s) const {
 
 std::string SvcmgrDaemon::state_of(const Service& s) const {
   using St = ServiceRunner::State;
-  if (s.frozen) return "frozen";
+  if (s.freeze_request ? *s.freeze_request
+                       : admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart).frozen)
+    return "frozen";
   const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
   const bool here = s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping;
   if (here) {
@@ -516,7 +544,9 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     w.begin_object().field("name", name).field("state", state_of(s)).field("owner", owner_of(s));
     uint64_t epoch = s.own->mine().epoch;
     if (s.peer_entry && s.peer_entry->epoch > epoch) epoch = s.peer_entry->epoch;
-    w.field("epoch", epoch).field("restarts", s.restarts).field("max_restarts", s.def.max_restarts);
+    const bool peer_runs = owner_of(s) == peer_name_ && s.peer_entry;
+    w.field("epoch", epoch).field("restarts", peer_runs ? int(s.peer_entry->restarts) : s.restarts);
+    w.field("max_restarts", s.def.max_restarts);
     w.field("phase", ownership_phase_name(s.own->phase()));
     if (!s.last_failure.empty())
       w.key("last_failure").begin_object().field("reason", s.last_failure).field("ago_ms", to_ms(now - s.last_failure_at)).end_object();
@@ -586,17 +616,21 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     if (owner_of(s) == node_name_) s.relocate_to = target;
     else s.own->touch(target);
   } else if (req.verb == "restart") {
-    if (owner_of(s) != node_name_) {
-      server_->reply_error(conn, name + " does not run on " + node_name_ + ": restart it on its owner", false);
+    if (owner_of(s) == node_name_) {
+      ++s.restarts;
+      s.restarting = true;
+      s.stop_reported = false;
+      s.runner->stop(now);
+    } else if (!owner_of(s).empty()) {
+      s.restart_request = true;  // the owner reads it from my entry
+      s.own->refresh();
+    } else {
+      server_->reply_error(conn, name + " does not run anywhere: use enable", false);
       return;
     }
-    s.restarting = true;
-    s.stop_reported = false;
-    s.runner->stop(now);
-  } else if (req.verb == "freeze") {
-    s.frozen = true;
-  } else if (req.verb == "unfreeze") {
-    s.frozen = false;
+  } else if (req.verb == "freeze" || req.verb == "unfreeze") {
+    s.freeze_request = req.verb == "freeze";
+    s.own->refresh();
   } else if (req.verb == "reset") {
     s.failures.clear();
     s.hard_failure = false;

@@ -50,7 +50,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     std::unique_ptr<Ownership> own;
     std::unique_ptr<ServiceRunner> runner;
     std::optional<ServiceEntry> peer_entry;
-    bool frozen = false;
+    std::optional<bool> freeze_request;     // a local freeze/unfreeze not yet on the disk
+    bool restart_request = false;           // a restart asked here for a service the peer runs
+    uint64_t last_restart_handled = 0;      // ballot of the last peer restart request honoured
     bool disable_requested = false;
     std::optional<uint32_t> relocate_to;   // local admin request while this node runs it
     std::vector<TimePoint> failures;        // within restart_window

@@ -871,7 +871,7 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
     e.node = uint32_t(n[0]);
     e.epoch = n[1];
     e.ballot = n[2];
-    e.flags = uint16_t(n[3] & ServiceEntry::kFrozen);
+    e.flags = uint16_t(n[3] & ServiceEntry::kKnownFlags);
     e.restarts = uint32_t(n[4]);
     e.definition_digest = n[5];
     e.changed_wall_ns = wall_time_ns();

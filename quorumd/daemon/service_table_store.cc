@@ -26,7 +26,7 @@ void ServiceTableStore::load(uint32_t b, const ServiceTableRecord& rec) {
 Result<uint32_t> ServiceTableStore::set(const ServiceEntry& e) {
   // Only what decodes again may go in: one bad entry would make its whole block (31 services) unreadable.
   if (!check_name("service name", e.name).ok()) return Error(Code::invalid_argument, "bad service name");
-  if (uint8_t(e.state) > kMaxOwnershipState || e.node > kNodeCount || (e.flags & ~ServiceEntry::kFrozen) != 0)
+  if (uint8_t(e.state) > kMaxOwnershipState || e.node > kNodeCount || (e.flags & ~ServiceEntry::kKnownFlags) != 0)
     return Error(Code::invalid_argument, "service entry field out of range");
   std::pair<uint32_t, uint32_t> where;
   if (auto it = slots_.find(e.name); it != slots_.end()) {

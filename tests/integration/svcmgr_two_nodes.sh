@@ -182,6 +182,22 @@ sleep 0.5
 "$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
 check_ledger
 
+say "restart and freeze of a service b runs, asked on a (through the disk)"
+before=$(grep -c "start b" "$dir/ledger")
+"$CASTOR" restart ledger --wait=20 --socket "$dir/a-s.sock" || die "remote restart failed"
+[ "$(grep -c "start b" "$dir/ledger")" -gt "$before" ] || die "b did not restart ledger"
+[ "$(field a ledger owner)" = b ] || die "the restart moved ledger"
+"$CASTOR" freeze dummy --socket "$dir/a-s.sock" >/dev/null || die "freeze failed"
+for ((i = 0; i < 30; i++)); do [ "$(field b dummy state)" = frozen ] && break; sleep 0.1; done
+[ "$(field b dummy state)" = frozen ] || die "b does not see dummy frozen"
+"$CASTOR" relocate dummy --to a --wait=2 --socket "$dir/a-s.sock" >/dev/null 2>&1
+[ "$(field b dummy owner)" = b ] || die "a frozen service moved"
+"$CASTOR" unfreeze dummy --socket "$dir/b-s.sock" >/dev/null || die "unfreeze failed"
+for ((i = 0; i < 30; i++)); do [ "$(field a dummy state)" != frozen ] && break; sleep 0.1; done
+[ "$(field a dummy state)" != frozen ] || die "a still sees dummy frozen"
+"$CASTOR" relocate dummy --to b --wait=20 --socket "$dir/a-s.sock" || die "dummy did not settle on b"
+check_ledger
+
 say "different definitions on the two nodes: shown in status, and moves are blocked"
 cp "$dir/a-services/dummy.ini" "$dir/dummy.ini.good"
 printf 'monitor_timeout = 15s\n' >>"$dir/a-services/dummy.ini"   # still valid, but not what b has
