@@ -52,6 +52,10 @@ struct ResourceDefinition {
   Millis monitor_interval = kDefaultMonitorInterval;  // 0 = not monitored
   Millis monitor_timeout = kDefaultMonitorTimeout;
   int check_level = 0;  // OCF_CHECK_LEVEL (ocf only): 0, 10 or 20
+  // Which of the four timings the file gave (in [resource] or [service]); the others may take the OCF
+  // agent's advertised defaults (agent_metadata.h). Not part of the digest.
+  uint8_t explicit_timings = 0;
+  static constexpr uint8_t kStartTimeout = 1, kStopTimeout = 2, kMonitorInterval = 4, kMonitorTimeout = 8;
   int line = 0;         // line of the [resource NAME] header (0 when not read from a file)
 
   bool operator==(const ResourceDefinition&) const = default;

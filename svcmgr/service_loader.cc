@@ -423,12 +423,16 @@ std::optional<ResourceDefinition> Parser::build_resource(const Section& sec, con
       }
     } else if (k == "start_timeout") {
       take_duration(sec, e, r.start_timeout, false);
+      r.explicit_timings |= ResourceDefinition::kStartTimeout;
     } else if (k == "stop_timeout") {
       take_duration(sec, e, r.stop_timeout, false);
+      r.explicit_timings |= ResourceDefinition::kStopTimeout;
     } else if (k == "monitor_interval") {
       take_duration(sec, e, r.monitor_interval, true);
+      r.explicit_timings |= ResourceDefinition::kMonitorInterval;
     } else if (k == "monitor_timeout") {
       take_duration(sec, e, r.monitor_timeout, false);
+      r.explicit_timings |= ResourceDefinition::kMonitorTimeout;
     }
   }
   std::sort(r.params.begin(), r.params.end());
@@ -519,12 +523,16 @@ std::optional<ServiceDefinition> Parser::build() {
         take_duration(sec, e, def.restart_window, false);
       } else if (k == "start_timeout") {
         take_duration(sec, e, defaults.start_timeout, false);
+        defaults.explicit_timings |= ResourceDefinition::kStartTimeout;
       } else if (k == "stop_timeout") {
         take_duration(sec, e, defaults.stop_timeout, false);
+        defaults.explicit_timings |= ResourceDefinition::kStopTimeout;
       } else if (k == "monitor_interval") {
         take_duration(sec, e, defaults.monitor_interval, true);
+        defaults.explicit_timings |= ResourceDefinition::kMonitorInterval;
       } else if (k == "monitor_timeout") {
         take_duration(sec, e, defaults.monitor_timeout, false);
+        defaults.explicit_timings |= ResourceDefinition::kMonitorTimeout;
       }
     }
     if (!sec.find("name")) error(sec.line, "[service] has no 'name'");

@@ -157,7 +157,7 @@ Status SvcmgrDaemon::load_services() {
   for (auto& d : r.services) {
     defs.push_back(d);
     Service s;
-    s.def = std::move(d);
+    s.def = std::move(d);  // init() re-adds every service through add_service(), which applies agent defaults
     services_.emplace(s.def.name, std::move(s));
   }
   digest_ = definitions_digest(defs);
@@ -167,7 +167,10 @@ Status SvcmgrDaemon::load_services() {
 void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe) {
   const std::string name = def.name;
   Service s;
+  s.file_def = def;
   s.def = std::move(def);
+  if (std::string p = apply_metadata_defaults(s.def, config_.ocf_root, agent_timings_); !p.empty())
+    log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
   ServiceEntry e;
   if (auto it = own_entries_.find(name); it != own_entries_.end()) e = it->second;
   s.own = std::make_unique<Ownership>(name, node_id_, e);
@@ -195,6 +198,7 @@ void SvcmgrDaemon::reload(TimePoint now) {
     log::error("service definition rejected on reload: the old definition stays in force", {{"reason", e.to_string()}});
   }
   std::set<std::string> seen;
+  std::vector<ServiceDefinition> file_defs = r.services;  // for the digest: what the files say
   for (auto& d : r.services) {
     seen.insert(d.name);
     auto it = services_.find(d.name);
@@ -204,7 +208,7 @@ void SvcmgrDaemon::reload(TimePoint now) {
       continue;
     }
     removed_.erase(d.name);
-    if (it->second.def == d) continue;
+    if (it->second.file_def == d) continue;
     if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped) {
       log::notice("service definition changed", {{"service", d.name}});
       add_service(std::move(d), now, false);
@@ -219,9 +223,12 @@ void SvcmgrDaemon::reload(TimePoint now) {
     if (!removed_.count(name)) log::notice("service removed: stopping and releasing it here", {{"service", name}});
     removed_.insert(name);
   }
-  std::vector<ServiceDefinition> defs;
+  // The digest covers what the files say. A service whose file failed keeps its old definition, so its old
+  // file's content counts (recomputed here from the definition in force, which may carry agent defaults:
+  // those are not part of the digest).
+  std::vector<ServiceDefinition> defs = file_defs;
   for (auto& [name, s] : services_)
-    if (!removed_.count(name)) defs.push_back(pending_defs_.count(name) ? pending_defs_[name] : s.def);
+    if (!seen.count(name) && !removed_.count(name)) defs.push_back(s.file_def);
   digest_ = definitions_digest(defs);
   link_.request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
 }

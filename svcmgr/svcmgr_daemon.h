@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "quorumd/daemon/control_server.h"
+#include "svcmgr/agent_metadata.h"
 #include "svcmgr/ownership.h"
 #include "svcmgr/service_definition.h"
 #include "svcmgr/service_runner.h"
@@ -46,7 +47,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
 
  private:
   struct Service {
-    ServiceDefinition def;
+    ServiceDefinition def;       // in force: the file's, with the agents' meta-data defaults applied
+    ServiceDefinition file_def;  // exactly what the file says (the digest covers this)
     std::unique_ptr<Ownership> own;
     std::unique_ptr<ServiceRunner> runner;
     std::optional<ServiceEntry> peer_entry;
@@ -114,7 +116,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::vector<std::string> load_errors_;
   std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)
   std::map<std::string, ServiceDefinition> pending_defs_;  // changed definitions waiting for their service to stop
-  std::set<std::string> removed_;                    // services whose file is gone: dropped once idle
+  std::set<std::string> removed_;
+  std::map<std::string, AgentTimings> agent_timings_;  // OCF meta-data defaults, per agent                    // services whose file is gone: dropped once idle
 };
 
 }  // namespace castor

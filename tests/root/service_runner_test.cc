@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "svcmgr/agent_command_builder.h"
 #include "svcmgr/service_runner.h"
+#include "svcmgr/agent_metadata.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -405,4 +406,22 @@ TEST_CASE("service runner: probes that cannot tell, and agents that cannot run (
   REQUIRE(sd.probe(now()).ok());
   CHECK(sd.probe_result() == ProbeResult::error);
   CHECK(sd.last_failure()->text.find("systemd") != std::string::npos);
+}
+
+TEST_CASE("the real Dummy agent's meta-data defaults apply where the file gives no timing (root)") {
+  ServiceDefinition def;
+  def.name = "svc";
+  ResourceDefinition r;
+  r.name = "d";
+  r.kind = ResourceDefinition::AgentKind::ocf;
+  r.provider = "heartbeat";
+  r.type = "Dummy";
+  r.explicit_timings = ResourceDefinition::kMonitorInterval;
+  r.monitor_interval = Millis(1000);
+  def.resources.push_back(r);
+  std::map<std::string, AgentTimings> cache;
+  CHECK(apply_metadata_defaults(def, "/usr/lib/ocf", cache).empty());
+  CHECK(def.resources[0].start_timeout == Millis(20000));  // Dummy advertises start timeout="20s"
+  CHECK(def.resources[0].monitor_interval == Millis(1000));  // the file's own value stays
+  CHECK(cache.count("heartbeat:Dummy") == 1);
 }

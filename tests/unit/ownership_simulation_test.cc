@@ -249,7 +249,7 @@ class OwnSim {
 }  // namespace
 
 TEST_CASE("ownership: random concurrent claims, releases, crashes, pauses and late writes never give two owners") {
-  const int schedules = 1000;
+  const int schedules = 2000;
   int starts = 0, handovers = 0, crashes = 0, withdrawals = 0;
   for (int s = 0; s < schedules; ++s) {
     OwnSim sim(1000 + uint64_t(s));

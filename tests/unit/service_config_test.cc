@@ -157,8 +157,13 @@ TEST_CASE("service file: a full valid file loads into the expected definition, d
   unit.monitor_timeout = Millis(25000);
   unit.line = 35;
 
+  // [service] gives all four timings, so every resource has them from the file (none from agent meta-data).
+  for (ResourceDefinition* res : {&fs, &app, &init, &unit}) res->explicit_timings = 0xF;
   want.resources = {fs, app, init, unit};
   CHECK(s.name == want.name);
+  LoadResult bare = load(with_service(kDummyResource));
+  REQUIRE(bare.ok());
+  CHECK(bare.services[0].resources[0].explicit_timings == 0);  // all four may come from the agent
   CHECK(s.nodes == want.nodes);
   for (size_t i = 0; i < want.resources.size() && i < s.resources.size(); ++i) {
     CAPTURE(i);
