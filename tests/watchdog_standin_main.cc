@@ -1,6 +1,7 @@
 // watchdog_standin: the hardware watchdog stand-in used by the integration tests.
 //
-//   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--log FILE]
+//   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--log FILE]
+//   With --cgroup, every process listed in DIR/cgroup.procs is killed too (the whole node, as a reset).
 //
 // Creates the FIFO if missing and reads pet bytes from it (opened O_RDWR, so it never sees EOF when
 // quorumd closes or dies). The first pet arms it; once armed, if no pet arrives for W ms (CLOCK_BOOTTIME)
@@ -32,7 +33,7 @@ namespace {
 using namespace castor;
 
 const char* kUsage =
-    "usage: watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--log FILE]\n"
+    "usage: watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--log FILE]\n"
     "  Stand-in hardware watchdog for tests: SIGKILLs process group PGID when no byte arrives on the FIFO\n"
     "  for W ms after the first one; a 'V' byte disarms it. Exits 0 after firing or disarming, 1 on error,\n"
     "  2 on a bad command line.\n";
@@ -69,7 +70,8 @@ int64_t ms_since(TimePoint a, TimePoint b) { return to_ms(b - a); }
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto cli = parse_cli_args(args, {{"--fifo", true}, {"--timeout-ms", true}, {"--pgid", true}, {"--log", true}});
+  auto cli = parse_cli_args(args, {{"--fifo", true}, {"--timeout-ms", true}, {"--pgid", true}, {"--log", true},
+                                   {"--cgroup", true}});
   if (!cli.ok()) {
     std::fprintf(stderr, "watchdog_standin: %s\n%s", cli.status().message().c_str(), kUsage);
     return 2;
@@ -116,6 +118,21 @@ int main(int argc, char** argv) {
     if (armed && now - last_pet >= timeout) {
       const int rc = ::kill(-pid_t(*pgid), SIGKILL);
       const int err = errno;
+      if (auto cg = cli->value("--cgroup")) {
+        // Everything in the node's cgroup, repeatedly until it is empty (a fork may race the first pass).
+        for (int pass = 0; pass < 50; ++pass) {
+          FILE* f = std::fopen((*cg + "/cgroup.procs").c_str(), "r");
+          if (!f) break;
+          int pid = 0, n = 0;
+          while (std::fscanf(f, "%d", &pid) == 1) {
+            ::kill(pid_t(pid), SIGKILL);
+            ++n;
+          }
+          std::fclose(f);
+          if (n == 0) break;
+          ::usleep(10000);
+        }
+      }
       report(log::Level::warning, "watchdog fired",
              {{"pgid", *pgid},
               {"since_last_pet_ms", ms_since(last_pet, now)},
