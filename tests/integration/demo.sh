@@ -1,0 +1,14 @@
+#!/bin/bash
+# The README's main job, run as a test: the two-node demo must pass from start to teardown.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
+out=$(BUILD=$BUILD bash "$(dirname "$0")/../../tools/demo.sh" 2>&1)
+rc=$?
+echo "$out"
+[ "$rc" = 0 ] || fail "make demo failed (exit $rc)"
+ms=$(echo "$out" | sed -n 's/.*failover took \([0-9]*\) ms.*/\1/p')
+echo "[castor] demo: web served again ${ms} ms after its node was killed (io_timeout 200 ms)"
+ip netns list | grep -q castor- && fail "the demo left network namespaces behind"
+losetup -a | grep -q castor-demo && fail "the demo left loop devices behind"
+exit 0
