@@ -15,7 +15,8 @@ CXXFLAGS_BASE := -std=c++20 -O2 -g -pipe -Wall -Wextra -Werror -Wshadow -Wno-mis
                  -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2 \
                  -D_GLIBCXX_ASSERTIONS -DBOOST_LOG_DYN_LINK -DBOOST_LOG_USE_NATIVE_SYSLOG -DCASTOR_VERSION='"$(VERSION)"' -I.
 LDFLAGS_BASE  := -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
-LIBS          := -laio $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
+# Recursive (=), not :=, so pkg-config runs when a recipe needs it: after `make deps` installed it on a new machine.
+LIBS           = -laio $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
                  -lboost_log -lboost_thread -lboost_filesystem -lpthread
 
 ifneq ($(SANITIZE),)
@@ -23,7 +24,9 @@ CXXFLAGS_BASE := $(filter-out -D_FORTIFY_SOURCE=2,$(CXXFLAGS_BASE)) -O1 -fno-omi
 LDFLAGS_BASE  += -fsanitize=$(SANITIZE)
 endif
 
-CXXFLAGS_ALL := $(CXXFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CXXFLAGS)
+CXXFLAGS_ALL = $(CXXFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CXXFLAGS)
+# Build in parallel; `deps` always finishes before the first compile (order-only prerequisite below).
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 
 # Every .cc in the component folders goes into one static library, except *_main.cc (program entry points).
 LIB_SRCS  := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc quorumd/daemon/*.cc svcmgr/*.cc tools/*.cc))
@@ -43,7 +46,7 @@ tests: $(TEST_BINS)
 deps:
 	@tools/install-deps.sh
 
-$(BUILD)/obj/%.o: %.cc
+$(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
 	@echo "  CXX $<"; $(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
 

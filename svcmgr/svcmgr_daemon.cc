@@ -652,13 +652,18 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   reply_ok(req.verb + " " + name + " accepted");
 }
 
-int SvcmgrDaemon::run() {
+sigset_t svcmgr_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  return mask;
+}
+
+int SvcmgrDaemon::run() {
+  const sigset_t mask = svcmgr_signals();
+  sigprocmask(SIG_BLOCK, &mask, nullptr);  // already blocked by main(); harmless if run() is used alone
   UniqueFd sfd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   TimePoint leave_deadline{};
   while (exit_code_ < 0) {

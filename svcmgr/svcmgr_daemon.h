@@ -9,6 +9,8 @@
 // Must never block: agents run asynchronously, quorumd requests are answered through callbacks.
 #pragma once
 
+#include <signal.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +36,10 @@ struct SvcmgrConfig {
   std::string ocf_root = "/usr/lib/ocf";
   Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
 };
+
+// The signals svcmgr reads from a signalfd (TERM, INT: stop; HUP: reload). main() blocks them before any
+// thread exists, so that no thread dies of their default action on the daemon's behalf.
+sigset_t svcmgr_signals();
 
 // Parses [svcmgr] of castor.ini (other sections are other daemons' and are skipped).
 Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config);

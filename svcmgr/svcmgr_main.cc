@@ -24,11 +24,7 @@ int main(int argc, char** argv) {
   using namespace castor;
   // Block the signals the daemon reads from a signalfd before any thread exists (Boost.Log's writer
   // thread would otherwise inherit them unblocked and die of the default action on their behalf).
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
+  const sigset_t mask = svcmgr_signals();
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = parse_cli_args(args, {{"--config", true}, {"--services", true}, {"--socket", true},

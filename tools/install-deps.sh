@@ -2,7 +2,8 @@
 # Installs the Debian packages Castor needs to build and test; quiet and quick when all are present.
 set -eu
 PKGS="g++ make pkg-config libaio-dev libblkid-dev libboost-log-dev libboost-thread-dev libboost-filesystem-dev
-      libinih-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev"
+      libinih-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev
+      python3 curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
