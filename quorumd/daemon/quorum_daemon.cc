@@ -377,10 +377,12 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
                                          {"write_latency_us", us(now - p.issued)},
                                          {"lease_ms", int64_t(superblock_.timing.lease.count())}});
         }
-        JsonWriter w;
-        begin_event(w, "lease_renewed", now);
-        w.field("seq", p.seq).field("lease_expiry_boottime_ns", ns(*expiry));
-        emit_event(w);
+        if (server_->subscriber_count() > 0) {  // every renewal: build nothing when nobody listens
+          JsonWriter w;
+          begin_event(w, "lease_renewed", now);
+          w.field("seq", p.seq).field("lease_expiry_boottime_ns", ns(*expiry));
+          emit_event(w);
+        }
       }
       break;
     }
