@@ -38,7 +38,7 @@ ROOT_SRCS := $(wildcard tests/root/*.cc)
 SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
 TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin
 
-.PHONY: all deps check check-asan demo bench clean tests
+.PHONY: all deps check check-asan demo torture bench clean tests
 all: deps $(PROGRAMS) tests
 
 tests: $(TEST_BINS)
@@ -83,6 +83,10 @@ check-asan:
 
 demo: all
 	@BUILD=$(BUILD) tools/demo.sh
+
+# The nemesis: FAULTS=N (default 10) random faults from SEED=S (printed, to replay a run).
+torture: all
+	@BUILD=$(BUILD) bash tests/cluster/torture.sh
 
 clean:
 	rm -rf build build-asan

@@ -1,0 +1,204 @@
+#!/bin/bash
+# The cluster harness (sourced by tools/demo.sh and tests/cluster/torture.sh): a real two-node Castor
+# cluster on one machine.
+#   Two nodes (alpha, beta), each in its own network namespace, mount namespace and process group, each
+#   seeing the shared disks through its own loop devices over one backing file per disk (as two hosts see
+#   one SAN LUN): a quorum disk and a data disk with ext4. A LAN (a bridge in its own namespace) joins them
+#   and a client namespace; addresses 192.0.2.0/24 exist only inside these namespaces, with no route out.
+#   The service `web` is ocf:heartbeat:Filesystem (the data disk) + ocf:heartbeat:IPaddr2 (192.0.2.10) + an
+#   HTTP server serving the shared filesystem on the floating IP. Each node has a stand-in hardware
+#   watchdog outside it.
+#   A second service, `ledger`, appends "start|stop NODE EPOCH" at its starts and stops to a log outside
+#   the nodes (the evidence the torture run checks).
+# Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
+# tears everything down (also on failure or Ctrl-C), killing only what the harness started.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CASTOR=$ROOT/$BUILD/castor QUORUMD=$ROOT/$BUILD/quorumd SVCMGR=$ROOT/$BUILD/svcmgr
+STANDIN=$ROOT/$BUILD/tests/watchdog_standin
+[ "$(id -u)" = 0 ] || { echo "make demo needs root (loop devices, namespaces, mounts)"; exit 1; }
+dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
+NS_LAN=castor-lan NS_A=castor-alpha NS_B=castor-beta NS_C=castor-client
+VIP=192.0.2.10
+CGROOT=/sys/fs/cgroup/freezer/castor-demo
+loops=() pids=() made_ns=()
+
+step() { printf '\n== %s\n' "$*"; }
+fail() {
+  echo "DEMO FAILED: $*" >&2
+  for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done >&2
+  exit 1
+}
+
+# kill_node NAME: everything in the node's cgroup dies at once, and its NIC goes dark (a host that loses
+# power). Frozen first, so nothing forks meanwhile; SIGKILL is delivered when thawed.
+kill_node() {
+  local n=$1 cg=$CGROOT/$1 pass procs pid
+  [ -d "$cg" ] || return 0
+  echo FROZEN >"$cg/freezer.state" 2>/dev/null
+  for ((pass = 0; pass < 100; pass++)); do
+    procs=$(cat "$cg/cgroup.procs" 2>/dev/null)  # a pseudo-file: its size is always 0
+    [ -n "$procs" ] || break
+    for pid in $procs; do kill -KILL "$pid" 2>/dev/null; done
+    echo THAWED >"$cg/freezer.state" 2>/dev/null
+    sleep 0.02
+  done
+  echo THAWED >"$cg/freezer.state" 2>/dev/null
+  ip -n "castor-$n" link set eth0 down 2>/dev/null
+}
+
+cleanup() {
+  set +e
+  kill_node alpha
+  kill_node beta
+  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+  rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
+  umount "$dir/m" 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# cluster_setup: the shared disks, the LAN, and each node's configuration and services.
+cluster_setup() {
+for ns in $NS_A $NS_B $NS_C $NS_LAN; do
+  ip netns list | grep -qw "$ns" && fail "network namespace $ns exists already (another demo running?)"
+done
+
+step "Shared disks: a 16 MiB quorum disk and a 64 MiB data disk (ext4), each one file seen through one loop device per node"
+truncate -s 16M "$dir/quorum.img"
+truncate -s 64M "$dir/data.img"
+mkfs.ext4 -q -L castor-demo "$dir/data.img" || fail "mkfs.ext4"
+mkdir -p "$dir/m"
+mount -o loop "$dir/data.img" "$dir/m" || fail "mount the data disk"
+echo "<h1>Hello from the Castor demo</h1><p>This page lives on the shared data disk.</p>" >"$dir/m/index.html"
+umount "$dir/m"
+for n in alpha beta; do
+  q=$(losetup -f --show --direct-io=on "$dir/quorum.img") || fail losetup
+  loops+=("$q")
+  d=$(losetup -f --show --direct-io=on "$dir/data.img") || fail losetup
+  loops+=("$d")
+  eval "Q_$n=$q D_$n=$d"
+done
+echo "alpha sees the quorum disk as $Q_alpha and the data disk as $D_alpha; beta as $Q_beta and $D_beta"
+"$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout 200 || fail "castor init"
+
+step "A LAN: a bridge in $NS_LAN; alpha 192.0.2.1, beta 192.0.2.2, client 192.0.2.100 (no route out)"
+ip netns add $NS_LAN || fail "netns $NS_LAN"
+made_ns+=($NS_LAN)
+ip -n $NS_LAN link add br0 type bridge && ip -n $NS_LAN link set br0 up || fail "bridge"
+i=1
+for pair in "$NS_A:192.0.2.1" "$NS_B:192.0.2.2" "$NS_C:192.0.2.100"; do
+  ns=${pair%%:*} addr=${pair#*:}
+  ip netns add "$ns" || fail "netns $ns"
+  made_ns+=("$ns")
+  ip -n $NS_LAN link add "cd$i" type veth peer name eth0 netns "$ns" || fail "veth for $ns"
+  ip -n $NS_LAN link set "cd$i" master br0 && ip -n $NS_LAN link set "cd$i" up || fail "bridge port"
+  ip -n "$ns" link set lo up && ip -n "$ns" link set eth0 up && ip -n "$ns" addr add "$addr/24" dev eth0 || fail "address"
+  i=$((i + 1))
+done
+
+for n in alpha beta; do
+  q=Q_$n d=D_$n
+  mkdir -p "$dir/$n/services.d"
+  cat >"$dir/$n/castor.ini" <<EOI
+[quorumd]
+device = ${!q}
+node = $n
+watchdog_device = $dir/$n/watchdog.fifo
+socket = $dir/$n/quorumd.sock
+lock_memory = no
+realtime = no
+
+[svcmgr]
+services_dir = $dir/$n/services.d
+socket = $dir/$n/svcmgr.sock
+quorumd_socket = $dir/$n/quorumd.sock
+EOI
+  cat >"$dir/$n/services.d/web.ini" <<'EOI'
+; The demo's web service: the shared filesystem, the floating IP, and a web server on both.
+[service]
+name = web
+nodes = alpha, beta
+monitor_interval = 2s
+
+[resource fs]
+agent = ocf:heartbeat:Filesystem
+param.device = /run/castor-node/data
+param.directory = /run/castor-node/web
+param.fstype = ext4
+
+[resource ip]
+agent = ocf:heartbeat:IPaddr2
+param.ip = 192.0.2.10
+param.cidr_netmask = 24
+param.nic = eth0
+
+[resource http]
+agent = exec
+shell = yes
+start = /usr/bin/python3 -m http.server 80 --bind 192.0.2.10 --directory /run/castor-node/web </dev/null >/dev/null 2>&1 & echo $! >/run/castor-node/http.pid
+stop = kill $(cat /run/castor-node/http.pid 2>/dev/null) 2>/dev/null; rm -f /run/castor-node/http.pid; exit 0
+monitor = test -e /run/castor-node/http.pid && kill -0 $(cat /run/castor-node/http.pid) || exit 7
+EOI
+  cat >"$dir/$n/services.d/ledger.ini" <<EOI
+; While it runs, appends "tick NODE EPOCH" every 100 ms (and "start"/"stop" lines) to a log outside the
+; nodes, as a writer to shared storage would, with its epoch as the fencing token. The torture run checks
+; that no record of an older epoch ever follows the start of a newer one.
+[service]
+name = ledger
+nodes = beta, alpha
+monitor_interval = 1s
+
+[resource writer]
+agent = exec
+shell = yes
+start = echo "start \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; (while :; do echo "tick \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; sleep 0.1; done) </dev/null >/dev/null 2>&1 & echo \$! >/run/castor-node/ledger.pid
+stop = kill \$(cat /run/castor-node/ledger.pid 2>/dev/null) 2>/dev/null; rm -f /run/castor-node/ledger.pid; echo "stop \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; exit 0
+monitor = test -e /run/castor-node/ledger.pid && kill -0 \$(cat /run/castor-node/ledger.pid) || exit 7
+EOI
+  # One node = its own network namespace, mount namespace (a private /run/castor-node, like a host's own
+  # /run, where "data" names this node's path to the data disk) and process group.
+  cat >"$dir/$n/node.sh" <<EOI
+#!/bin/bash
+mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
+mkdir -p /run/castor-node/web && ln -s ${!d} /run/castor-node/data
+$QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
+$SVCMGR --config $dir/$n/castor.ini >>$dir/$n-svcmgr.log 2>&1 &
+wait
+EOI
+done
+mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
+[ -d /sys/fs/cgroup/freezer ] || fail "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
+}
+
+start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-in watchdog outside it
+  local n=$1 ns pid cg=$CGROOT/$1
+  if [ "$n" = alpha ]; then ns=$NS_A; else ns=$NS_B; fi
+  mkdir -p "$cg" || fail "cgroup $cg"
+  # A host that boots has its own address only (no floating IP left from before it went down).
+  ip -n "$ns" addr flush dev eth0 && ip -n "$ns" addr add "$(node_addr "$n")/24" dev eth0 && ip -n "$ns" link set eth0 up ||
+    fail "network of $n"
+  [ -p "$dir/$n/watchdog.fifo" ] || mkfifo "$dir/$n/watchdog.fifo"
+  # The node joins its cgroup before it runs anything: every process it starts stays in it.
+  setsid bash -c "echo \$\$ >$cg/cgroup.procs && exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
+  pid=$!
+  pids+=("$pid")
+  eval "PID_$n=$pid"
+  "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms 400 --pgid "$pid" --cgroup "$cg" \
+    --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
+  eval "WD_$n=$!"
+  pids+=("$!")
+}
+node_addr() { if [ "$1" = alpha ]; then echo 192.0.2.1; else echo 192.0.2.2; fi; }
+status() { "$CASTOR" status --socket "$dir/$1/quorumd.sock" --svcmgr-socket "$dir/$1/svcmgr.sock" "${@:2}"; }
+owner() {
+  status "$1" --json 2>/dev/null | python3 -c "import json,sys
+d=json.load(sys.stdin)
+print(next((s['owner'] for s in d.get('services',{}).get('services',[]) if s['name']=='web' and s['state']=='started'), ''))" 2>/dev/null
+}
+fetch() { ip netns exec $NS_C curl -s --max-time 1 "http://$VIP/"; }
