@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -95,6 +96,12 @@ Result<std::unique_ptr<SvcmgrDaemon>> SvcmgrDaemon::start(const SvcmgrConfig& co
 SvcmgrDaemon::~SvcmgrDaemon() = default;
 
 Status SvcmgrDaemon::init() {
+  if (const char* u = std::getenv("CASTOR_TEST_UNSAFE_TAKEOVER"); u && std::string(u) == "1") {
+    unsafe_takeover_ = true;
+    log::critical("CASTOR_TEST_UNSAFE_TAKEOVER=1: a deliberately broken build for testing the checker; "
+                  "this node takes services over without waiting for the peer's death",
+                  {});
+  }
   // quorumd first: it knows who we are and holds the lease.
   const TimePoint give_up = clock_.now() + config_.connect_timeout;
   Status st;
@@ -301,6 +308,12 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     const json& p = j["peer"];
     liveness_.view = parse_view(p.value("view", ""));
     liveness_.confirmed_at = from_ns(p.value("confirmed_boottime_ns", int64_t(0)));
+    if (unsafe_takeover_) {
+      // TEST ONLY (CASTOR_TEST_UNSAFE_TAKEOVER=1): pretend the peer is always confirmed dead, i.e. take over
+      // without waiting for D. Exists so the torture checker can show it catches a broken build.
+      liveness_.view = PeerView::dead;
+      liveness_.confirmed_at = now + std::chrono::hours(1);
+    }
     peer_digest_known_ = p.value("digest_known", false);
     peer_digest_ = p.value("services_digest", uint64_t(0));
     peer_standby_ = p.value("standby", false);

@@ -26,7 +26,7 @@ loops=() pids=() made_ns=()
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
-  echo "DEMO FAILED: $*" >&2
+  echo "FAILED: $*" >&2
   for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done >&2
   exit 1
 }
