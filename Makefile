@@ -89,6 +89,9 @@ torture: all
 	@BUILD=$(BUILD) bash tests/cluster/torture.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan build-fuzz results dist
+
+# One fragment per feature (packaging, verification, fuzzing, benchmarks), each owning its own targets.
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

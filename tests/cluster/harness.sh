@@ -18,10 +18,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CASTOR=$ROOT/$BUILD/castor QUORUMD=$ROOT/$BUILD/quorumd SVCMGR=$ROOT/$BUILD/svcmgr
 STANDIN=$ROOT/$BUILD/tests/watchdog_standin
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (loop devices, namespaces, mounts)"; exit 1; }
+# CLUSTER_ID names this cluster's namespaces and cgroups, so two harness clusters (a benchmark and a test)
+# can run side by side: the default "castor" gives castor-lan, castor-alpha, ...; CLUSTER_ID=cb gives cb-lan.
+CLUSTER_ID=${CLUSTER_ID:-castor}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
-NS_LAN=castor-lan NS_A=castor-alpha NS_B=castor-beta NS_C=castor-client
+NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTER_ID-client
 VIP=192.0.2.10
-CGROOT=/sys/fs/cgroup/freezer/castor-demo
+CGROOT=/sys/fs/cgroup/freezer/$CLUSTER_ID-demo
 loops=() pids=() made_ns=()
 
 step() { printf '\n== %s\n' "$*"; }
@@ -45,7 +48,7 @@ kill_node() {
     sleep 0.02
   done
   echo THAWED >"$cg/freezer.state" 2>/dev/null
-  ip -n "castor-$n" link set eth0 down 2>/dev/null
+  ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
 }
 
 cleanup() {
