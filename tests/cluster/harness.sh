@@ -21,6 +21,8 @@ STANDIN=$ROOT/$BUILD/tests/watchdog_standin
 # CLUSTER_ID names this cluster's namespaces and cgroups, so two harness clusters (a benchmark and a test)
 # can run side by side: the default "castor" gives castor-lan, castor-alpha, ...; CLUSTER_ID=cb gives cb-lan.
 CLUSTER_ID=${CLUSTER_ID:-castor}
+# IO_TIMEOUT_MS: the quorum disk's io_timeout T (default 200 ms); each node's stand-in watchdog fires at W = 2T.
+IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-200}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
 NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTER_ID-client
 VIP=192.0.2.10
@@ -88,7 +90,7 @@ for n in alpha beta; do
   eval "Q_$n=$q D_$n=$d"
 done
 echo "alpha sees the quorum disk as $Q_alpha and the data disk as $D_alpha; beta as $Q_beta and $D_beta"
-"$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout 200 || fail "castor init"
+"$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" || fail "castor init"
 
 step "A LAN: a bridge in $NS_LAN; alpha 192.0.2.1, beta 192.0.2.2, client 192.0.2.100 (no route out)"
 ip netns add $NS_LAN || fail "netns $NS_LAN"
@@ -192,7 +194,7 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
-  "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms 400 --pgid "$pid" --cgroup "$cg" \
+  "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
   pids+=("$!")
