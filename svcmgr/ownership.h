@@ -118,7 +118,6 @@ class Ownership {
   uint64_t token_ = 0;            // token of the write in flight, 0 if none
   bool write_ok_ = false;         // the last write of mine_ completed ok
   TimePoint write_completed_{};
-  bool stop_requested_ = false;
   bool stopped_ = false;
   bool touch_ = false;
   bool refresh_ = false;

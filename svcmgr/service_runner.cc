@@ -195,7 +195,7 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   if (cmd.ok()) {
     Result<std::unique_ptr<AgentProcess>> p = AgentProcess::spawn(*cmd, now);
     if (p.ok()) {
-      current_.emplace();
+      current_.emplace(Current{});  // not emplace(): clang finds Current (NSDMIs, nested) not default-constructible here
       current_->proc = std::move(p).value();
       current_->index = index;
       current_->action = action;
