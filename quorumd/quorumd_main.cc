@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
     return kQuorumdExitStartup;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
+  // The version comes from the VERSION file (the Makefile passes it as CASTOR_VERSION), as for castor.
+  if (args.size() == 1 && args[0] == "--version") {
+    std::fputs("quorumd " CASTOR_VERSION "\n", stdout);
+    return 0;
+  }
   auto parsed = parse_quorumd_args(args);
   if (!parsed.ok()) {
     std::fprintf(stderr, "quorumd: %s\n%s", parsed.status().message().c_str(), quorumd_usage());
@@ -25,6 +30,7 @@ int main(int argc, char** argv) {
   }
   if (parsed->help) {
     std::fputs(quorumd_usage(), stdout);
+    std::fputs("       quorumd --version  prints the version.\n", stdout);
     return 0;
   }
 

@@ -17,6 +17,7 @@ const char* kUsage =
     "  --services DIR         service definitions (default /etc/castor/services.d)\n"
     "  --socket PATH          the admin socket (default /run/castor/svcmgr.sock)\n"
     "  --quorumd-socket PATH  quorumd's control socket (default /run/castor/quorumd.sock)\n"
+    "  --version              print the version and exit\n"
     "Exit: 0 after a clean stop (SIGTERM), 1 start-up failure, 2 usage, 3 fenced or lease lost.\n";
 }
 
@@ -27,6 +28,11 @@ int main(int argc, char** argv) {
   const sigset_t mask = svcmgr_signals();
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
+  // The version comes from the VERSION file (the Makefile passes it as CASTOR_VERSION), as for castor.
+  if (args.size() == 1 && args[0] == "--version") {
+    std::cout << "svcmgr " CASTOR_VERSION "\n";
+    return 0;
+  }
   auto parsed = parse_cli_args(args, {{"--config", true}, {"--services", true}, {"--socket", true},
                                       {"--quorumd-socket", true}, {"--ocf-root", true}});
   if (!parsed.ok() || parsed->has("--help") || !parsed->positional.empty()) {
