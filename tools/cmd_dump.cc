@@ -24,8 +24,8 @@ const char* kDumpHelp =
     "  --json          machine-readable output\n"
     "  --timeout MS    I/O timeout for the read (default 30000)\n"
     "\n"
-    "Exit 0 if every record is valid or empty, 9 if any is corrupt or there is no valid superblock,\n"
-    "8 on an I/O error or timeout. See `castor --help` for all exit codes.\n";
+    "Exit 0 if every record is valid or empty, 9 if any is corrupt, the two superblock copies differ or\n"
+    "there is no valid superblock, 8 on an I/O error or timeout. See `castor --help` for all exit codes.\n";
 
 const char* status_word(const Status& st) {
   if (st.ok()) return "valid";
@@ -33,6 +33,14 @@ const char* status_word(const Status& st) {
   if (st.code() == Code::unsupported) return "unsupported";
   return "corrupt";
 }
+
+// Both copies valid, yet different (say another cluster's superblock written over block 0): quorumd refuses
+// such a disk, so dump must not call it fine.
+bool superblocks_differ(const DiskSnapshot& s) {
+  return s.superblock.record && s.superblock_backup.record && !(*s.superblock.record == *s.superblock_backup.record);
+}
+constexpr const char* kDifferText =
+    "the superblock and its backup copy differ: quorumd refuses this disk (one of them was overwritten)";
 
 std::string stamp(int64_t wall_ns, int64_t now_ns) {
   if (wall_ns == 0) return "";
@@ -71,6 +79,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
   j.begin_object();
   j.field("device", path).field("sector_size", s.layout.sector_size()).field("block_size", s.layout.block_size());
   j.field("invalid_records", s.invalid_records());
+  j.field("superblocks_differ", superblocks_differ(s));
   j.key("superblock");
   json_superblock(j, s.superblock, now);
   j.key("superblock_backup");
@@ -155,6 +164,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
     }
     out += "\n";
   }
+  if (superblocks_differ(s)) out += "  " + std::string(kDifferText) + "\n";
   for (const auto& n : s.nodes) {
     out += "node " + std::to_string(n.node_id) + (sb ? " (" + sb->nodes[n.node_id - 1].name + ")" : "") + "\n";
     out += line("heartbeat", n.heartbeat.offset, n.heartbeat.status);
@@ -200,7 +210,8 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
     }
   }
   int bad = s.invalid_records();
-  out += bad == 0 ? "All records valid or empty.\n" : std::to_string(bad) + " record(s) invalid.\n";
+  if (bad == 0 && superblocks_differ(s)) out += "The superblock copies differ.\n";
+  else out += bad == 0 ? "All records valid or empty.\n" : std::to_string(bad) + " record(s) invalid.\n";
   return out;
 }
 
@@ -231,6 +242,10 @@ int cmd_dump(const std::vector<std::string>& argv) {
   std::cout << (args->has("--json") ? dump_json(*path, *snap) : dump_text(*path, *snap));
   if (!snap->valid_superblock()) {
     std::cerr << "castor dump: " << *path << " has no valid Castor superblock\n";
+    return kExitCorrupt;
+  }
+  if (superblocks_differ(*snap)) {
+    std::cerr << "castor dump: " << *path << ": " << kDifferText << "\n";
     return kExitCorrupt;
   }
   return snap->invalid_records() == 0 ? kExitOk : kExitCorrupt;
