@@ -46,3 +46,42 @@ runs_for() {
   local v="BENCH_RUNS_$1"
   echo "${!v:-${BENCH_RUNS:-$2}}"
 }
+
+# With the harness (tests/cluster/harness.sh) sourced and cluster_setup done, before start_node:
+# trivial_services N: replace the demo services with N trivial exec services svc1..svcN (a file touched in
+# the node's private /run; monitored every MONITOR_INTERVAL, default 10s, the svcmgr default), all
+# preferring alpha.
+trivial_services() {
+  local n i
+  for n in alpha beta; do
+    rm -f "$dir/$n/services.d/"*.ini
+    for ((i = 1; i <= $1; i++)); do
+      cat >"$dir/$n/services.d/svc$i.ini" <<EOI
+[service]
+name = svc$i
+nodes = alpha, beta
+
+[resource r]
+agent = exec
+shell = yes
+start = touch /run/castor-node/svc$i
+stop = rm -f /run/castor-node/svc$i
+monitor = test -e /run/castor-node/svc$i || exit 7
+monitor_interval = ${MONITOR_INTERVAL:-10s}
+EOI
+    done
+  done
+}
+# daemon_pid NODE quorumd|svcmgr: the daemon's PID in the node's cgroup
+daemon_pid() {
+  local p
+  for p in $(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null); do
+    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$2" ] && { echo "$p"; return; }
+  done
+}
+# started_count NODE: how many services NODE's svcmgr reports started on NODE itself
+started_count() {
+  status "$1" --json 2>/dev/null | python3 -c "import json,sys
+d=json.load(sys.stdin)
+print(sum(1 for s in d.get('services',{}).get('services',[]) if s['state']=='started' and s['owner']=='$1'))" 2>/dev/null || echo 0
+}
