@@ -39,7 +39,7 @@ Status QuorumdLink::connect(EventFn on_event) {
   ASSIGN_OR_RETURN(req_, connect_unix_socket(path_, true));
   ASSIGN_OR_RETURN(events_, connect_unix_socket(path_, true));
   on_event_ = std::move(on_event);
-  ASSIGN_OR_RETURN(std::string sub, encode_frame("subscribe"));
+  ASSIGN_OR_RETURN(std::string sub, encode_frame("subscribe service-manager"));
   if (::send(events_.get(), sub.data(), sub.size(), MSG_NOSIGNAL) != ssize_t(sub.size())) {
     Status st = errno_status("send subscribe", path_);
     close();

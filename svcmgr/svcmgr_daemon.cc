@@ -258,6 +258,13 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     lease_at_risk_ = true;
     risk_stop_ = true;
     stop_everything("lease at risk: " + e.value("reason", ""), now);
+  } else if (ev == "leaving") {
+    // quorumd leaves the cluster cleanly: stop and release everything, then tell it so (it writes DOWN,
+    // which lets the peer take over at once), then exit with it.
+    log::notice("quorumd is leaving the cluster: stopping and releasing every service", {{"reason", e.value("reason", "")}});
+    leaving_ = true;
+    quorumd_leaving_ = true;
+    stop_everything("the node leaves the cluster", now);
   } else if (ev == "fenced") {
     log::critical("quorumd fenced this node: every service is killed", {{"reason", e.value("reason", "")}});
     services_.clear();  // runners' destructors kill their agents; quorumd kills the registered groups
@@ -702,6 +709,10 @@ int SvcmgrDaemon::run() {
       }
     }
     // A lease we cannot prove any more: stop at once; past its end, kill and leave.
+    if (services_stopped_sent_ && !link_.connected()) {
+      log::notice("quorumd left the cluster after every service stopped: svcmgr exits", {});
+      return 0;
+    }
     if (!link_.connected() || (lease_expiry_ && now >= *lease_expiry_)) {
       if (!link_.connected()) log::critical("lost quorumd: every service is killed", {});
       else log::critical("the lease expired: every service is killed", {});
@@ -740,12 +751,12 @@ int SvcmgrDaemon::run() {
     if (terminate) {
       if (!leaving_) {
         leaving_ = true;
-        leave_deadline = now + std::chrono::minutes(10);
         stop_everything("svcmgr is stopping (signal)", now);
       } else {
         return 1;
       }
     }
+    if (leaving_ && leave_deadline == TimePoint{}) leave_deadline = now + std::chrono::minutes(10);
     if (fds[1].revents) server_->process(*this);
     link_.process();
     if (exit_code_ >= 0) break;
@@ -788,9 +799,17 @@ int SvcmgrDaemon::run() {
         if (s.own->phase() != OwnershipPhase::idle) all_stopped = false;
         else drive(s, now);  // write released
       }
-      if (all_stopped) {
+      if (all_stopped && !quorumd_leaving_) {
         log::notice("every service stopped and released: svcmgr exits", {});
         return 0;
+      }
+      if (all_stopped && !services_stopped_sent_) {
+        services_stopped_sent_ = true;
+        log::notice("every service stopped and released: telling quorumd, then exiting", {});
+        link_.request("services-stopped", [this](const Result<std::string>& reply) {
+          if (!reply.ok()) log::error("quorumd did not take services-stopped", {{"error", reply.status().to_string()}});
+          exit_code_ = 0;
+        });
       }
       if (now >= leave_deadline) return 1;
     }

@@ -119,6 +119,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool stopping_all_ = false;
   bool risk_stop_ = false;      // stopping_all_ because the lease was at risk (undone when it is renewed)
   bool leaving_ = false;
+  bool quorumd_leaving_ = false;      // quorumd waits for "services-stopped" before it writes DOWN
+  bool services_stopped_sent_ = false;
   bool unsafe_takeover_ = false;  // CASTOR_TEST_UNSAFE_TAKEOVER=1: a broken build for testing the checker
   std::vector<std::string> load_errors_;
   std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)

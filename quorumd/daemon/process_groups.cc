@@ -41,4 +41,10 @@ std::vector<ProcessGroups::Killed> ProcessGroups::kill_all() {
   return out;
 }
 
+bool ProcessGroups::any_alive() const {
+  for (pid_t g : groups_)
+    if (::kill(-g, 0) == 0 || errno == EPERM) return true;
+  return false;
+}
+
 }  // namespace castor

@@ -27,6 +27,9 @@ class ProcessGroups {
   // SIGKILLs every registered group and forgets them all.
   std::vector<Killed> kill_all();
 
+  // True if a registered group still has a process (signal 0 reaches it).
+  bool any_alive() const;
+
   const std::set<pid_t>& groups() const { return groups_; }
 
  private:

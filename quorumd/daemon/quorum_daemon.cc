@@ -446,8 +446,22 @@ void QuorumDaemon::execute(std::vector<CoreAction>& actions, TimePoint now) {
 
 void QuorumDaemon::on_stop_services(const CoreAction& a, TimePoint now, std::vector<CoreAction>& out) {
   if (core_->phase() == CorePhase::leaving_stopping) {
-    // No service manager reports to quorumd yet: the services count as stopped, so DOWN follows LEAVING.
-    log::notice("leaving: services must stop; no service manager is connected, so they count as stopped",
+    if (!service_managers_.empty()) {
+      // svcmgr stops and releases every service, then says "services-stopped"; only then is DOWN written.
+      log::notice("leaving: waiting for the service manager to stop and release every service",
+                  {{"reason", a.reason}});
+      awaiting_services_stopped_ = true;
+      JsonWriter w;
+      begin_event(w, "leaving", now);
+      w.field("reason", a.reason);
+      emit_event(w);
+      return;
+    }
+    if (groups_.any_alive()) {
+      exit_unproven("leaving with service processes registered but no service manager to stop them");
+      return;
+    }
+    log::notice("leaving: no service manager is connected and no service process is registered",
                 {{"reason", a.reason}});
     core_->services_stopped(now, out);
     return;
@@ -765,8 +779,26 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     }
     leave_waiters_.push_back(conn);
     request_leave(now, "'leave' over the control socket");
-  } else if (req.verb == "subscribe") {
+  } else if (req.verb == "services-stopped") {
     if (!no_args()) return;
+    if (core_->phase() != CorePhase::leaving_stopping || !awaiting_services_stopped_) {
+      server_->reply_error(conn, "services-stopped: this node is not leaving", false);
+      return;
+    }
+    awaiting_services_stopped_ = false;
+    log::notice("the service manager stopped and released every service: writing DOWN", {});
+    std::vector<CoreAction> acts;
+    core_->services_stopped(now, acts);
+    execute(acts, now);
+    ok_reply("down", true);
+  } else if (req.verb == "subscribe") {
+    // "subscribe service-manager": svcmgr, which must stop and release every service before a clean leave
+    // may write DOWN. Any other subscriber only listens.
+    if (!req.args.empty() && req.args != "service-manager") {
+      server_->reply_error(conn, "subscribe: unknown role '" + req.args + "' (only: service-manager)", false);
+      return;
+    }
+    if (!req.args.empty()) service_managers_.insert(conn);
     server_->subscribe(conn);
     JsonWriter w;
     w.begin_object().field("ok", true).field("subscribed", true).field("node", config_.node)
@@ -797,13 +829,27 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     table_request(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
-                                   "' (verbs: status, leave, subscribe, register-pgid N, unregister-pgid N)",
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N)",
                          false);
   }
 }
 
 void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
   leave_waiters_.erase(std::remove(leave_waiters_.begin(), leave_waiters_.end(), conn), leave_waiters_.end());
+  service_managers_.erase(conn);
+  if (awaiting_services_stopped_ && service_managers_.empty() && !done_)
+    exit_unproven("the service manager went away before it said every service was stopped");
+}
+
+void QuorumDaemon::exit_unproven(const std::string& why) {
+  log::critical("leaving without DOWN: services are not proven stopped; killing registered process groups, "
+                "the watchdog stays armed and the peer waits the dead time",
+                {{"reason", why}});
+  for (const auto& k : groups_.kill_all())
+    if (!k.status.ok() && k.status.code() != Code::not_found)
+      log::error("cannot kill process group", {{"pgid", int64_t(k.pgid)}, {"error", k.status.to_string()}});
+  done_ = true;
+  exit_code_ = kQuorumdExitUnclean;
 }
 
 // ---- svcmgr's service table ----------------------------------------------------------------------------
@@ -924,6 +970,15 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
     log::critical("fence requested by svcmgr", {{"reason", req.args}});
     core_->fence_now(now, "svcmgr: " + req.args, acts);
     execute(acts, now);
+    // A service that could not be stopped may still hold what it held (a mount, an address): killing its
+    // processes proves nothing. Like Pacemaker's fencing of a node whose stop failed, the node must be
+    // reset: this incarnation never rejoins, so the watchdog (no longer petted) resets the node and the
+    // peer takes over once it declared it dead. Without a watchdog nothing would reset it: quorumd rejoins
+    // and the service's entry stays owned here (safe, but it waits for an admin).
+    if (!config_.no_watchdog()) {
+      rejoin_at_.reset();
+      log::critical("fenced for a failed stop: not rejoining; the watchdog resets this node", {{"reason", req.args}});
+    }
     JsonWriter w;
     w.begin_object().field("ok", true).end_object();
     server_->reply(conn, w.str());

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   // ControlServer::Handler
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
   void on_closed(ControlServer::ConnId conn) override;
+  // Exit at once without writing DOWN and with the watchdog armed: the peer waits the dead time, and the
+  // watchdog resets this node if anything of it is left. For a leave that cannot prove its services stopped.
+  void exit_unproven(const std::string& why);
   std::string status_json(TimePoint now) const;
   void begin_event(JsonWriter& w, const char* name, TimePoint now) const;
   void emit_event(JsonWriter& w);
@@ -167,6 +171,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::array<TimePoint, 2> read_retry_after_{};
 
   bool leave_requested_ = false;
+  // Leaving with a service manager subscribed: DOWN is written only once it said every service is stopped
+  // and released ("services-stopped"); DOWN lets the peer take over at once.
+  bool awaiting_services_stopped_ = false;
+  std::set<ControlServer::ConnId> service_managers_;  // subscribed with "subscribe service-manager"
   int signals_seen_ = 0;
   std::vector<ControlServer::ConnId> leave_waiters_;
   bool done_ = false;
