@@ -1,7 +1,8 @@
 // watchdog_standin: the hardware watchdog stand-in used by the integration tests.
 //
 //   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--log FILE]
-//   With --cgroup, every process listed in DIR/cgroup.procs is killed too (the whole node, as a reset).
+//   With --cgroup, every process listed in DIR/cgroup.procs is killed too (the whole node, as a reset),
+//   and a frozen cgroup (freezer controller) is thawed so that the kills take effect at once.
 //
 // Creates the FIFO if missing and reads pet bytes from it (opened O_RDWR, so it never sees EOF when
 // quorumd closes or dies). The first pet arms it; once armed, if no pet arrives for W ms (CLOCK_BOOTTIME)
@@ -120,6 +121,9 @@ int main(int argc, char** argv) {
       const int err = errno;
       if (auto cg = cli->value("--cgroup")) {
         // Everything in the node's cgroup, repeatedly until it is empty (a fork may race the first pass).
+        // A reset does not wait for a paused machine to resume: a frozen node (freezer cgroup) is thawed
+        // once the SIGKILLs are pending, so it dies now rather than when someone thaws it.
+        const std::string freezer = *cg + "/freezer.state";
         for (int pass = 0; pass < 50; ++pass) {
           FILE* f = std::fopen((*cg + "/cgroup.procs").c_str(), "r");
           if (!f) break;
@@ -130,6 +134,10 @@ int main(int argc, char** argv) {
           }
           std::fclose(f);
           if (n == 0) break;
+          if (FILE* fz = std::fopen(freezer.c_str(), "w")) {
+            std::fputs("THAWED", fz);
+            std::fclose(fz);
+          }
           ::usleep(10000);
         }
       }

@@ -8,8 +8,11 @@
 #   The service `web` is ocf:heartbeat:Filesystem (the data disk) + ocf:heartbeat:IPaddr2 (192.0.2.10) + an
 #   HTTP server serving the shared filesystem on the floating IP. Each node has a stand-in hardware
 #   watchdog outside it.
-#   A second service, `ledger`, appends "start|stop NODE EPOCH" at its starts and stops to a log outside
-#   the nodes (the evidence the torture run checks).
+#   A second service, `ledger`, on a second shared ext4 disk: a writer that appends "EPOCH NODE SEQ" records
+#   with fsync there and acknowledges each to a log outside the nodes (tests/cluster/ledger_writer.py) —
+#   the evidence the torture run checks. Each node sees the quorum disk through its own FUSE pass-through
+#   (bindfs) of the disks folder, so a test can hang that node's disk (SIGSTOP its bindfs: I/O stalls, and
+#   the writes land late when it resumes), as a SAN path that stalls.
 # Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
 # tears everything down (also on failure or Ctrl-C), killing only what the harness started.
 set -u
@@ -27,7 +30,8 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
 NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTER_ID-client
 VIP=192.0.2.10
 CGROOT=/sys/fs/cgroup/freezer/$CLUSTER_ID-demo
-loops=() pids=() made_ns=()
+loops=() pids=() made_ns=() fuse_mounts=()
+LEDGER_TOOL=$ROOT/tests/cluster/ledger_writer.py
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -61,6 +65,11 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
   for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+  for m in "${fuse_mounts[@]}"; do
+    eval "kill -CONT \$FUSE_${m}" 2>/dev/null
+    umount "$dir/$m/disks" 2>/dev/null || umount -l "$dir/$m/disks" 2>/dev/null
+    eval "kill -TERM \$FUSE_${m}; wait \$FUSE_${m}" 2>/dev/null
+  done
   rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
   umount "$dir/m" 2>/dev/null
   rm -rf "$dir"
@@ -74,22 +83,34 @@ for ns in $NS_A $NS_B $NS_C $NS_LAN; do
   ip netns list | grep -qw "$ns" && fail "network namespace $ns exists already (another demo running?)"
 done
 
-step "Shared disks: a 16 MiB quorum disk and a 64 MiB data disk (ext4), each one file seen through one loop device per node"
-truncate -s 16M "$dir/quorum.img"
-truncate -s 64M "$dir/data.img"
-mkfs.ext4 -q -L castor-demo "$dir/data.img" || fail "mkfs.ext4"
-mkdir -p "$dir/m"
-mount -o loop "$dir/data.img" "$dir/m" || fail "mount the data disk"
+step "Shared disks: a 16 MiB quorum disk, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
+echo "working files in $dir"
+mkdir -p "$dir/disks" "$dir/m"
+truncate -s 16M "$dir/disks/quorum.img"
+truncate -s 64M "$dir/disks/data.img"
+truncate -s 32M "$dir/disks/ledger.img"
+mkfs.ext4 -q -L castor-data "$dir/disks/data.img" && mkfs.ext4 -q -L castor-ledger "$dir/disks/ledger.img" || fail "mkfs.ext4"
+mount -o loop "$dir/disks/data.img" "$dir/m" || fail "mount the data disk"
 echo "<h1>Hello from the Castor demo</h1><p>This page lives on the shared data disk.</p>" >"$dir/m/index.html"
 umount "$dir/m"
+command -v bindfs >/dev/null || fail "bindfs is not installed (make deps installs it)"
 for n in alpha beta; do
-  q=$(losetup -f --show --direct-io=on "$dir/quorum.img") || fail losetup
+  # This node's path to the quorum disk: a FUSE pass-through (bindfs, its own daemon) of the disks folder.
+  mkdir -p "$dir/$n/disks"
+  bindfs -f --no-allow-other "$dir/disks" "$dir/$n/disks" >>"$dir/$n-bindfs.log" 2>&1 &
+  eval "FUSE_$n=$!"
+  fuse_mounts+=("$n")
+  for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/disks/quorum.img" ] && break; sleep 0.1; done
+  q=$(losetup -f --show --direct-io=on "$dir/$n/disks/quorum.img") || fail "losetup (quorum disk of $n)"
   loops+=("$q")
-  d=$(losetup -f --show --direct-io=on "$dir/data.img") || fail losetup
+  d=$(losetup -f --show --direct-io=on "$dir/disks/data.img") || fail losetup
   loops+=("$d")
-  eval "Q_$n=$q D_$n=$d"
+  l=$(losetup -f --show --direct-io=on "$dir/disks/ledger.img") || fail losetup
+  loops+=("$l")
+  eval "Q_$n=$q D_$n=$d L_$n=$l"
 done
-echo "alpha sees the quorum disk as $Q_alpha and the data disk as $D_alpha; beta as $Q_beta and $D_beta"
+echo "alpha sees the quorum disk as $Q_alpha (through FUSE), the data disk as $D_alpha, the ledger disk as $L_alpha"
+echo "beta sees them as $Q_beta, $D_beta, $L_beta"
 "$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" || fail "castor init"
 
 step "A LAN: a bridge in $NS_LAN; alpha 192.0.2.1, beta 192.0.2.2, client 192.0.2.100 (no route out)"
@@ -108,7 +129,7 @@ for pair in "$NS_A:192.0.2.1" "$NS_B:192.0.2.2" "$NS_C:192.0.2.100"; do
 done
 
 for n in alpha beta; do
-  q=Q_$n d=D_$n
+  q=Q_$n d=D_$n l=L_$n
   mkdir -p "$dir/$n/services.d"
   cat >"$dir/$n/castor.ini" <<EOI
 [quorumd]
@@ -124,7 +145,7 @@ services_dir = $dir/$n/services.d
 socket = $dir/$n/svcmgr.sock
 quorumd_socket = $dir/$n/quorumd.sock
 EOI
-  cat >"$dir/$n/services.d/web.ini" <<'EOI'
+  cat >"$dir/$n/services.d/web.ini" <<EOI
 ; The demo's web service: the shared filesystem, the floating IP, and a web server on both.
 [service]
 name = web
@@ -137,6 +158,14 @@ param.device = /run/castor-node/data
 param.directory = /run/castor-node/web
 param.fstype = ext4
 
+[resource mark]
+; Evidence for the torture checker: which node mounted the data disk, in which epoch.
+agent = exec
+shell = yes
+start = echo "mount \$CASTOR_NODE \$CASTOR_EPOCH web" >>$dir/mounts-marks.log
+stop = echo "umount \$CASTOR_NODE \$CASTOR_EPOCH web" >>$dir/mounts-marks.log
+monitor = exit 0
+
 [resource ip]
 agent = ocf:heartbeat:IPaddr2
 param.ip = 192.0.2.10
@@ -146,24 +175,31 @@ param.nic = eth0
 [resource http]
 agent = exec
 shell = yes
-start = /usr/bin/python3 -m http.server 80 --bind 192.0.2.10 --directory /run/castor-node/web </dev/null >/dev/null 2>&1 & echo $! >/run/castor-node/http.pid
-stop = kill $(cat /run/castor-node/http.pid 2>/dev/null) 2>/dev/null; rm -f /run/castor-node/http.pid; exit 0
-monitor = test -e /run/castor-node/http.pid && kill -0 $(cat /run/castor-node/http.pid) || exit 7
+start = /usr/bin/python3 -m http.server 80 --bind 192.0.2.10 --directory /run/castor-node/web </dev/null >/dev/null 2>&1 & echo \$! >/run/castor-node/http.pid
+stop = kill \$(cat /run/castor-node/http.pid 2>/dev/null) 2>/dev/null; rm -f /run/castor-node/http.pid; exit 0
+monitor = test -e /run/castor-node/http.pid && kill -0 \$(cat /run/castor-node/http.pid) || exit 7
 EOI
   cat >"$dir/$n/services.d/ledger.ini" <<EOI
-; While it runs, appends "tick NODE EPOCH" every 100 ms (and "start"/"stop" lines) to a log outside the
-; nodes, as a writer to shared storage would, with its epoch as the fencing token. The torture run checks
-; that no record of an older epoch ever follows the start of a newer one.
+; A writer to shared storage with its epoch as the fencing token (tests/cluster/ledger_writer.py): it
+; appends "EPOCH NODE SEQ" records with fsync to the ledger disk and acknowledges each to a log outside
+; the nodes. Its stop hangs while the file $dir/hang-stop exists (a fault the torture run injects).
 [service]
 name = ledger
 nodes = beta, alpha
 monitor_interval = 1s
 
+[resource fs]
+agent = ocf:heartbeat:Filesystem
+param.device = /run/castor-node/ledgerdisk
+param.directory = /run/castor-node/ledger
+param.fstype = ext4
+
 [resource writer]
 agent = exec
 shell = yes
-start = echo "start \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; (while :; do echo "tick \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; sleep 0.1; done) </dev/null >/dev/null 2>&1 & echo \$! >/run/castor-node/ledger.pid
-stop = kill \$(cat /run/castor-node/ledger.pid 2>/dev/null) 2>/dev/null; rm -f /run/castor-node/ledger.pid; echo "stop \$CASTOR_NODE \$CASTOR_EPOCH" >>$dir/ledger.log; exit 0
+stop_timeout = 2s
+start = python3 $LEDGER_TOOL --file /run/castor-node/ledger/ledger.log --evidence $dir/ledger.log --node \$CASTOR_NODE --epoch \$CASTOR_EPOCH </dev/null >>$dir/ledger-writer.err 2>&1 & echo \$! >/run/castor-node/ledger.pid
+stop = while [ -e $dir/hang-stop ]; do sleep 0.1; done; p=\$(cat /run/castor-node/ledger.pid 2>/dev/null); [ -n "\$p" ] && kill \$p 2>/dev/null; while [ -n "\$p" ] && kill -0 \$p 2>/dev/null; do sleep 0.02; done; rm -f /run/castor-node/ledger.pid; exit 0
 monitor = test -e /run/castor-node/ledger.pid && kill -0 \$(cat /run/castor-node/ledger.pid) || exit 7
 EOI
   # One node = its own network namespace, mount namespace (a private /run/castor-node, like a host's own
@@ -171,9 +207,14 @@ EOI
   cat >"$dir/$n/node.sh" <<EOI
 #!/bin/bash
 mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
-mkdir -p /run/castor-node/web && ln -s ${!d} /run/castor-node/data
+mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
-$SVCMGR --config $dir/$n/castor.ini >>$dir/$n-svcmgr.log 2>&1 &
+q=\$!
+# As systemd runs castor-svcmgr.service: restarted 1 s after a failure, for as long as quorumd runs.
+while kill -0 \$q 2>/dev/null; do
+  $SVCMGR --config $dir/$n/castor.ini >>$dir/$n-svcmgr.log 2>&1 && break
+  sleep 1
+done
 wait
 EOI
 done

@@ -1,19 +1,34 @@
 #!/bin/bash
-# make torture: the nemesis on the two-node cluster of tests/cluster/harness.sh. FAULTS=N faults chosen at
-# random from SEED (printed; give SEED=S to replay): crash a node (every process of its cgroup, NIC down),
-# freeze a node shorter or longer than the dead time (freezer cgroup: a paused VM; its watchdog outside it
-# resets it), make a node's quorum disk read-only for a while, relocate under load. After every fault the
-# cluster must settle; the checker then reads evidence from outside the nodes: the ledger log (no record of
-# an older epoch after a newer one started: split-brains) and the HTTP probe from the client (outages).
-# At the end: fsck -n of the data disk. Prints the figures; exits non-zero on any split-brain.
-FAULTS=${FAULTS:-10}
+# make torture: the nemesis on the two-node cluster of tests/cluster/harness.sh.
+#   FAULTS=N faults (default 12), chosen at random from SEED (printed; SEED=S replays a run). The first
+#   faults go once through every kind in a seeded order, so a short run still injects each kind:
+#     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut
+#     freeze_short   freeze the node (freezer cgroup: a paused VM) for 300 ms, less than the dead time
+#     freeze_long    freeze it for 2.5 s, more than the dead time: its watchdog outside it resets it
+#     disk_ro        its quorum disk read-only for 2 s (writes fail: the node must fence itself)
+#     disk_hang_short / disk_hang_long
+#                    its quorum disk hangs for 150 ms / 2.5 s (its FUSE pass-through stopped, then resumed:
+#                    the writes in flight land late)
+#     kill_quorumd   SIGKILL quorumd alone
+#     kill_svcmgr    SIGKILL svcmgr alone (the node restarts it after 1 s, as systemd would)
+#     crash_service  SIGKILL the web server or the ledger writer (the monitor must notice and recover)
+#     hang_stop      the ledger's stop hangs, then it is relocated: the stop times out and the node fences
+#     relocate       castor relocate web to the other node under load (the ledger keeps writing)
+#     restart_node   a clean restart of the node (SIGTERM: leave, then start again)
+#   After every fault both nodes are revived and the cluster must settle (both services started, the page
+#   served). The checker (tests/cluster/torture_check.py) reads only evidence from outside the nodes: the
+#   ledger's acknowledged records, the mount watcher, the client's HTTP probe, fsck -n of both shared disks.
+# Prints the figures and writes them as JSON to results/torture-SEED-TIME/summary.json; on failure that
+# folder also keeps the logs of both nodes. Exits non-zero on any split-brain, lost record, double mount
+# or unclean filesystem.
+FAULTS=${FAULTS:-12}
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 . "$(dirname "$0")/harness.sh"
+RESULTS=${RESULTS:-$ROOT/results/torture-$SEED-$(date +%Y%m%d-%H%M%S)}
 echo "torture: FAULTS=$FAULTS SEED=$SEED (replay with: make torture FAULTS=$FAULTS SEED=$SEED)"
 RANDOM=$SEED
-cluster_setup
-start_node alpha
-start_node beta
+KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kill_quorumd kill_svcmgr
+       crash_service hang_stop relocate restart_node)
 
 running_on() {  # running_on SERVICE: the node that runs it, as alpha's or beta's svcmgr says
   local n o
@@ -25,8 +40,8 @@ print(next((s['owner'] for s in d.get('services',{}).get('services',[]) if s['na
   done
 }
 settle() {  # both services started somewhere and the page served, within 30 s
-  local t
-  for ((t = 0; t < 300; t++)); do
+  local end=$(($(date +%s) + 30))
+  while [ "$(date +%s)" -lt $end ]; do
     [ -n "$(running_on web)" ] && [ -n "$(running_on ledger)" ] && fetch >/dev/null && return 0
     sleep 0.1
   done
@@ -34,67 +49,102 @@ settle() {  # both services started somewhere and the page served, within 30 s
 }
 alive() { [ -n "$(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null)" ]; }
 revive() { alive "$1" || { eval "wait \$PID_$1 \$WD_$1" 2>/dev/null; start_node "$1"; }; }
+other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
+node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the node
+  local p
+  for p in $(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return; }
+  done
+}
+ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
-settle || fail "the cluster did not start"
-declare -A count
-failovers=()
-for ((f = 1; f <= FAULTS; f++)); do
-  victim=$(running_on web)
-  [ -n "$victim" ] || victim=alpha
-  kind=$((RANDOM % 4))
-  t0=$(date +%s%N)
+inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, for its own faults)
+  local kind=$1 svc=web victim other p ms
+  case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long) ((RANDOM % 2)) && svc=ledger ;; esac
+  victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
+  other=$(other_of "$victim")
+  echo "fault $f $kind $victim $svc" >>"$dir/faults.log"
   case $kind in
-    0) count[crash]=$((${count[crash]:-0} + 1))
-       eval "wd=\$WD_$victim"; kill_node "$victim"; kill -KILL "$wd" 2>/dev/null
-       echo "fault $f: crash $victim" ;;
-    1) ms=$((RANDOM % 2 == 0 ? 300 : 2500))
-       count[freeze_${ms}ms]=$((${count[freeze_${ms}ms]:-0} + 1))
+    crash) echo "fault $f: crash $victim (runs $svc)"
+       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null ;;
+    freeze_short|freeze_long) ms=300; [ $kind = freeze_long ] && ms=2500
        echo "fault $f: freeze $victim for $ms ms"
-       echo FROZEN >"$CGROOT/$victim/freezer.state"; sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-       echo THAWED >"$CGROOT/$victim/freezer.state" ;;
-    2) count[disk_ro]=$((${count[disk_ro]:-0} + 1))
-       eval "q=\$Q_$victim"; echo "fault $f: $victim's quorum disk read-only for 2 s"
-       blockdev --setro "$q"; sleep 2; blockdev --setrw "$q" ;;
-    3) count[relocate]=$((${count[relocate]:-0} + 1))
-       other=alpha; [ "$victim" = alpha ] && other=beta
-       echo "fault $f: relocate web to $other"
+       echo FROZEN >"$CGROOT/$victim/freezer.state"; ms_sleep $ms; echo THAWED >"$CGROOT/$victim/freezer.state" ;;
+    disk_ro) eval "p=\$Q_$victim"; echo "fault $f: $victim's quorum disk read-only for 2 s"
+       blockdev --setro "$p"; sleep 2; blockdev --setrw "$p" ;;
+    disk_hang_short|disk_hang_long) ms=150; [ $kind = disk_hang_long ] && ms=2500
+       eval "p=\$FUSE_$victim"; echo "fault $f: $victim's quorum disk hangs for $ms ms (FUSE stopped)"
+       kill -STOP "$p"; ms_sleep $ms; kill -CONT "$p" ;;
+    kill_quorumd) echo "fault $f: SIGKILL quorumd on $victim"
+       p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -KILL "$p" ;;
+    kill_svcmgr) echo "fault $f: SIGKILL svcmgr on $victim (the node starts it again, as systemd would)"
+       p=$(node_proc "$victim" svcmgr); [ -n "$p" ] && kill -KILL "$p" ;;
+    crash_service)
+       eval "p=\$PID_$victim"
+       if [ $svc = web ]; then p=$(cat "/proc/$p/root/run/castor-node/http.pid" 2>/dev/null)
+       else p=$(cat "/proc/$p/root/run/castor-node/ledger.pid" 2>/dev/null); fi
+       echo "fault $f: SIGKILL $svc's process on $victim (pid ${p:-none})"
+       [ -n "$p" ] && kill -KILL "$p" ;;
+    hang_stop) echo "fault $f: ledger's stop hangs on $victim; relocate it to $other"
+       touch "$dir/hang-stop"
+       alive "$other" && "$CASTOR" relocate ledger --to "$other" --socket "$dir/$victim/svcmgr.sock" >/dev/null
+       sleep 3; rm -f "$dir/hang-stop" ;;
+    relocate) echo "fault $f: relocate web to $other"
        alive "$other" && "$CASTOR" relocate web --to "$other" --wait=30 --socket "$dir/$victim/svcmgr.sock" >/dev/null ;;
+    restart_node) echo "fault $f: clean restart of $victim"
+       p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -TERM "$p"
+       for ((i = 0; i < 150; i++)); do alive "$victim" || break; sleep 0.1; done ;;
   esac
+}
+
+cluster_setup
+start_node alpha
+start_node beta
+python3 "$ROOT/tests/cluster/mount_watch.py" --cgroot "$CGROOT" --nodes alpha,beta \
+  --points /run/castor-node/web,/run/castor-node/ledger --out "$dir/mounts.log" &
+pids+=("$!"); WATCH=$!
+ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$VIP/" --out "$dir/probe.log" &
+pids+=("$!"); PROBE=$!
+settle || fail "the cluster did not start"
+
+order=("${KINDS[@]}")
+for ((i = ${#order[@]} - 1; i > 0; i--)); do  # a seeded shuffle: each kind once, in a random order
+  j=$((RANDOM % (i + 1))); t=${order[$i]}; order[$i]=${order[$j]}; order[$j]=$t
+done
+for ((f = 1; f <= FAULTS; f++)); do
+  if ((f <= ${#order[@]})); then kind=${order[$((f - 1))]}; else kind=${KINDS[$((RANDOM % ${#KINDS[@]}))]}; fi
+  t0=$(date +%s%N)
+  inject "$kind"
   sleep 0.5
   revive alpha
   revive beta
   if settle; then
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-    failovers+=("$ms")
+    echo "settled $ms" >>"$dir/faults.log"
     echo "  settled after $ms ms: web on $(running_on web), ledger on $(running_on ledger)"
   else
-    echo "  did not settle within 30 s"; count[unsettled]=$((${count[unsettled]:-0} + 1))
+    echo "unsettled" >>"$dir/faults.log"
+    echo "  did not settle within 30 s"
   fi
 done
 
-# The checker: from the ledger written outside the nodes.
-split=$(python3 - "$dir/ledger.log" <<'EOP'
-import sys
-started = 0; starter = None; bad = 0
-for line in open(sys.argv[1]):
-    kind, node, epoch = line.split(); epoch = int(epoch)
-    if kind == 'start':
-        if epoch < started or (epoch == started and node != starter): bad += 1
-        if epoch > started: started, starter = epoch, node
-    elif epoch < started or (epoch == started and node != starter):
-        bad += 1  # a record of an older epoch after a newer one started: two writers
-print(bad)
-EOP
-)
+kill -TERM "$PROBE" "$WATCH" 2>/dev/null; wait "$PROBE" "$WATCH" 2>/dev/null
 kill_node alpha; kill_node beta
-fsck_ok=yes; fsck.ext4 -n "$dir/data.img" >/dev/null 2>&1 || fsck_ok=no
-sorted=$(printf '%s\n' "${failovers[@]}" | sort -n)
-n=${#failovers[@]}
-pick() { echo "$sorted" | sed -n "$1p"; }
-echo
-echo "faults injected:"; for k in "${!count[@]}"; do echo "  $k: ${count[$k]}"; done
-echo "split-brains (ledger records of an older epoch after a newer start): $split"
-echo "ledger lines: $(wc -l <"$dir/ledger.log"); fsck -n of the data disk clean: $fsck_ok"
-[ "$n" -gt 0 ] && echo "time to settle after a fault (ms): min $(pick 1) median $(pick $(((n + 1) / 2))) p95 $(pick $(((n * 95 + 99) / 100))) max $(pick "$n")"
-echo "[castor] torture: $FAULTS faults (seed $SEED), $split split-brains, fsck clean: $fsck_ok"
-[ "$split" = 0 ] && [ "$fsck_ok" = yes ] || fail "the torture run found a problem (seed $SEED)"
+for disk in data ledger; do
+  if fsck.ext4 -n "$dir/disks/$disk.img" >"$dir/fsck-$disk.out" 2>&1; then echo "$disk clean"; else echo "$disk dirty"; fi
+done >"$dir/fsck.log"
+debugfs -R "cat /ledger.log" "$dir/disks/ledger.img" >"$dir/ledger-on-disk.log" 2>/dev/null
+mkdir -p "$RESULTS"
+python3 "$ROOT/tests/cluster/torture_check.py" --dir "$dir" --ledger-file "$dir/ledger-on-disk.log" --seed "$SEED" \
+  --out "$RESULTS/summary.json"
+rc=$?
+echo "[castor] torture: $FAULTS faults (seed $SEED): $(python3 -c "import json
+d=json.load(open('$RESULTS/summary.json'))
+print(f\"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowledged_records']} acknowledged records, \
+{d['mount_overlaps']} double mounts, availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms\")")"
+echo "results: $RESULTS/summary.json"
+if [ "$rc" != 0 ]; then
+  cp "$dir"/*.log "$dir"/*.out "$RESULTS/" 2>/dev/null
+  echo "seed $SEED faults $FAULTS" >"$RESULTS/SEED"
+  fail "the torture run found a problem (seed $SEED); logs of both nodes in $RESULTS"
+fi

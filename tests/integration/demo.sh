@@ -10,5 +10,8 @@ echo "$out"
 ms=$(echo "$out" | sed -n 's/.*failover took \([0-9]*\) ms.*/\1/p')
 echo "[castor] demo: web served again ${ms} ms after its node was killed (io_timeout 200 ms)"
 ip netns list | grep -q castor- && fail "the demo left network namespaces behind"
-losetup -a | grep -q castor-demo && fail "the demo left loop devices behind"
+work=$(echo "$out" | sed -n 's/^working files in //p')
+[ -n "$work" ] || fail "the demo did not say where its files are"
+losetup -a | grep -qF "$work/" && fail "the demo left loop devices behind"
+[ -e "$work" ] && fail "the demo left $work behind"
 exit 0
