@@ -121,15 +121,14 @@ pkg_find = find $(PKG_FIND_ROOTS) -xdev \( -path /var/lib/dpkg -o -path /var/cac
 # Sub-makes run one after the other: the top Makefile builds in parallel, and two package builds at once
 # would only fight over the CPUs. (dpkg-buildpackage and rpmbuild above run without the parent's
 # jobserver: their make runs the top Makefile again, with its own --jobs.)
-SUBMAKE := $(MAKE) --no-print-directory
 
 package-check:
 	@[ "$$(id -u)" = 0 ] || { echo "package-check: must run as root (dpkg -i)" >&2; exit 1; }
-	$(SUBMAKE) deps pkg-tools
-	$(SUBMAKE) man-check
-	$(SUBMAKE) deb
-	$(SUBMAKE) rpm
-	$(SUBMAKE) deb-install-check
+	$(MAKE) --no-print-directory deps pkg-tools
+	$(MAKE) --no-print-directory man-check
+	$(MAKE) --no-print-directory deb
+	$(MAKE) --no-print-directory rpm
+	$(MAKE) --no-print-directory deb-install-check
 
 deb-install-check:
 	@set -e; d=$(PKG_BUILD)/check; rm -rf $$d; mkdir -p $$d; \
