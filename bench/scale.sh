@@ -1,7 +1,8 @@
 #!/bin/bash
 # Scale: one harness cluster per count in SCALE_COUNTS (default "1 10 100 1000") of trivial exec services
 # (bench/lib.sh trivial_services; monitored every SCALE_MONITOR_INTERVAL, default 60s), all on alpha, at
-# IO_TIMEOUT_MS (default 200). Per count:
+# SCALE_IO_TIMEOUT_MS (default 2000, Castor's default io_timeout: at 200 ms svcmgr cannot start with 1000
+# services, see README "Performance"). Per count:
 #   start     start_node -> all N started on alpha
 #   idle      SCALE_IDLE_SECONDS (default 20) of quorumd and svcmgr on both nodes (CPU, agents' CPU, wakeups, RSS)
 #   status    `castor status --json` latency (median of 10)
@@ -17,7 +18,7 @@ if [ "${1:-}" != one ]; then
 fi
 NSVC=$2
 . "$(dirname "$0")/lib.sh"
-IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-200}
+IO_TIMEOUT_MS=${SCALE_IO_TIMEOUT_MS:-2000}
 MONITOR_INTERVAL=${SCALE_MONITOR_INTERVAL:-60s}
 . "$ROOT/tests/cluster/harness.sh"
 cluster_setup >"$BENCH_OUT/scale-setup.log" 2>&1
