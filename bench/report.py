@@ -172,13 +172,13 @@ if sc:
         sv, qd = idle_s.get('svcmgr-alpha', {}), idle_s.get('quorumd-alpha', {})
         row = dict(start_ms=st[0]['value'] if st else None, svcmgr_cpu=sv.get('cpu_pct'), quorumd_cpu=qd.get('cpu_pct'),
                    agents_cpu=sv.get('children_cpu_pct'), svcmgr_rss_mib=(sv.get('rss_kib', 0) / 1024) or None,
-                   status_ms=stt[0]['value'] if stt else None, relocate_ms=rl['median'] if rl else None,
+                   status_ms=stt[0]['value'] if stt else None, status_has_services=(stt[0].get('with_services', 1) > 0) if stt else None, relocate_ms=rl['median'] if rl else None,
                    failover_all_ms=fa[0]['value'] if fa else None, failover_detect_ms=fa[0]['detect_ms'] if fa else None,
                    failover_first_ms=fa[0]['first_ms'] if fa else None)
         summary['scale'][n] = row
         f = lambda v, fmt='%.3f': (fmt % v) if v is not None else 'n/a'
         p('| %d | %s | %s | %s | %s | %s | %s | %s | %s |' % (n, s(row['start_ms']), f(row['svcmgr_cpu']), f(row['quorumd_cpu']),
-          f(row['agents_cpu']), f(row['svcmgr_rss_mib'], '%.1f'), s(row['status_ms']), s(row['relocate_ms']),
+          f(row['agents_cpu']), f(row['svcmgr_rss_mib'], '%.1f'), s(row['status_ms']) + ('' if row['status_has_services'] in (None, True) else ' (no services: reply > 64 KiB)'), s(row['relocate_ms']),
           ('%s / %s / %s' % (s(row['failover_detect_ms']), s(row['failover_first_ms']), s(row['failover_all_ms']))) if fa else 'n/a'))
     p()
 

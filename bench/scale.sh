@@ -59,29 +59,35 @@ done <"$dir/idle.out"
 say "  idle: $(python3 -c "import json,sys
 print('; '.join('%s cpu %.3f%% agents %.3f%% rss %.1f MiB' % (d['name'], d['cpu_pct'], d['children_cpu_pct'], d['rss_kib']/1024) for d in map(json.loads, open(sys.argv[1]))))" "$dir/idle.out")"
 
-lat=()
+lat=() ok=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-  a=$(date +%s%N); status alpha --json >/dev/null; b=$(date +%s%N)
+  a=$(date +%s%N); out=$(status alpha --json 2>/dev/null); b=$(date +%s%N)
   lat+=($(( (b - a) / 1000 )))
+  echo "$out" | grep -q '"services":{' && ok=$((ok + 1))
+  [ $(( (b - a) / 1000000 )) -gt 3000 ] && [ "$i" -ge 3 ] && break  # slow: three are enough
 done
-med=$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 5,6p | awk '{s += $1} END {printf "%d", s / 2}')
-say "  castor status --json: median $((med / 1000)) ms"
-rec "\"metric\": \"status_ms\", \"value\": $(awk -v u="$med" 'BEGIN {printf "%.1f", u / 1000}')"
+med=$(printf '%s\n' "${lat[@]}" | sort -n | awk '{v[NR] = $1} END {printf "%d", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+say "  castor status --json: median $((med / 1000)) ms over ${#lat[@]} calls; the services list was in $ok of them"
+rec "\"metric\": \"status_ms\", \"value\": $(awk -v u="$med" 'BEGIN {printf "%.1f", u / 1000}'), \"calls\": ${#lat[@]}, \"with_services\": $ok, \"json_bytes\": ${#out}"
 
 from=alpha to=beta
 for run in 1 2 3; do
   a=$(now_ms)
-  "$CASTOR" relocate svc1 --to "$to" --wait=120 --socket "$dir/$from/svcmgr.sock" >/dev/null || say "  relocate failed"
+  # No --wait: with many services svcmgr's "services" reply outgrows the 64 KiB control frame and the
+  # CLI's wait cannot see anything; the target's log says when svc1 started.
+  "$CASTOR" relocate svc1 --to "$to" --socket "$dir/$from/svcmgr.sock" >/dev/null || say "  relocate failed"
   b=$(now_ms)
-  for ((i = 0; i < 100; i++)); do s=$(log_ms "$dir/$to-svcmgr.log" "$a" 'service state service=svc1 from=starting to=started'); [ -n "$s" ] && break; sleep 0.1; done
+  for ((i = 0; i < 300; i++)); do s=$(log_ms "$dir/$to-svcmgr.log" "$a" 'service state service=svc1 from=starting to=started'); [ -n "$s" ] && break; sleep 0.1; done
   [ -n "$s" ] || s=$b
-  say "  relocate svc1 $from -> $to: started after $((s - a)) ms (the CLI returned after $((b - a)) ms)"
+  say "  relocate svc1 $from -> $to: started after $((s - a)) ms (the request returned after $((b - a)) ms)"
   rec "\"metric\": \"relocate_ms\", \"value\": $((s - a)), \"cli_ms\": $((b - a)), \"run\": $run"
   tmp=$from; from=$to; to=$tmp
   sleep 1
 done
 # svc1 is on beta now (3 moves); move it back so that alpha runs all N before the crash
-"$CASTOR" relocate svc1 --to alpha --wait=120 --socket "$dir/beta/svcmgr.sock" >/dev/null
+a=$(now_ms)
+"$CASTOR" relocate svc1 --to alpha --socket "$dir/beta/svcmgr.sock" >/dev/null
+for ((i = 0; i < 300; i++)); do [ -n "$(log_ms "$dir/alpha-svcmgr.log" "$a" 'service state service=svc1 from=starting to=started')" ] && break; sleep 0.1; done
 sleep 2
 
 eval "wd=\$WD_alpha"
