@@ -114,9 +114,10 @@ rpm: dist | pkg-tools
 
 # CI: build both packages, then install the .deb on this machine, use it, purge it and check that
 # nothing of it is left. Needs root (dpkg -i); CI runs as root on a fresh Debian 12 machine.
-PKG_FIND_ROOTS := /etc /usr /lib /var /run /opt /srv
-pkg_find = find $(PKG_FIND_ROOTS) -xdev \( -path /var/lib/dpkg -o -path /var/cache -o -path /var/log \) -prune \
-           -o \( -iname '*castor*' -o -path '/run/castor*' \) -print 2>/dev/null | LC_ALL=C sort
+# Everything named *castor* outside /run (where test clusters of this tree live), and /run/castor itself.
+PKG_FIND_ROOTS := /etc /usr /lib /var /opt /srv
+pkg_find = { find $(PKG_FIND_ROOTS) -xdev \( -path /var/lib/dpkg -o -path /var/cache -o -path /var/log \) -prune \
+             -o -iname '*castor*' -print 2>/dev/null; find /run/castor 2>/dev/null; } | LC_ALL=C sort
 
 # Sub-makes run one after the other: the top Makefile builds in parallel, and two package builds at once
 # would only fight over the CPUs. (dpkg-buildpackage and rpmbuild above run without the parent's
