@@ -26,13 +26,14 @@ Ownership::Ownership(std::string service, uint32_t my_id, const ServiceEntry& ow
     : service_(std::move(service)), my_id_(my_id), mine_(own) {
   mine_.name = service_;
   mine_.in_use = true;
-  // Whatever a previous life left in my entry, nothing runs now (svcmgr starts with no service running; a
-  // restart after a fence or a reboot killed everything). An "up" entry is rewritten as released first.
+  // An "up" entry left by a previous life: the service may still run here (svcmgr alone restarted: the
+  // agents' processes, mounts and addresses outlive it). The entry stays up, as it is on disk, until the
+  // caller reports the service stopped (its start-up probe found nothing, or the stop that followed
+  // finished); only then is it released. Releasing it first would let the peer start the service while
+  // it still runs here.
   if (is_up(own.state)) {
-    phase_ = OwnershipPhase::releasing;
-    mine_.state = OwnershipState::released;
-    mine_.node = 0;
-    write_ok_ = false;
+    phase_ = OwnershipPhase::stopping;
+    write_ok_ = true;
   } else {
     write_ok_ = own.in_use;  // an entry on disk needs no rewrite; a missing one is written on first use
   }

@@ -253,6 +253,21 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
       risk_stop_ = false;
       stopping_all_ = false;
       log::notice("the lease is renewed again: services may run", {});
+      // A service the risk stopped while this node still owns it (its entry never left "owned") starts
+      // again in its epoch; without this it would stay stopped and owned here, and the peer could not take it.
+      for (auto& [name, s] : services_) {
+        if (!s.own->may_run() || s.restarting) continue;
+        s.own->set_intent(Intent::hold, 0);
+        if (s.runner->state() == ServiceRunner::State::stopped && s.runner->idle()) {
+          log::notice("starting again after the lease risk passed", {{"service", name}, {"epoch", std::to_string(s.own->epoch())}});
+          if (Status st = s.runner->start(s.own->epoch(), now); !st.ok())
+            log::error("cannot start", {{"service", name}, {"reason", st.to_string()}});
+        } else if (s.runner->state() == ServiceRunner::State::stopping) {
+          log::notice("will start again once stopped: the lease risk passed", {{"service", name}, {"epoch", std::to_string(s.own->epoch())}});
+          s.pending_start = s.own->epoch();
+          s.stop_reported = false;
+        }
+      }
     }
   } else if (ev == "lease_at_risk") {
     lease_at_risk_ = true;
@@ -461,6 +476,7 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
 
   switch (s.runner->state()) {
     case St::stopped:
+      if (s.probing || !s.runner->idle()) break;  // a start-up probe in flight: not known stopped yet
       if (!s.stop_reported) {
         s.stop_reported = true;
         if (s.restarting && s.own->may_run() && !stopping_all_) {

@@ -72,7 +72,7 @@ agent = exec
 shell = yes
 start = touch $dir/state/stuck-\$CASTOR_NODE
 monitor = test -e $dir/state/stuck-\$CASTOR_NODE || exit 7
-stop = test -e $dir/state/stuck-\$CASTOR_NODE && exec /bin/sleep 30; exit 0
+stop = test -e $dir/state/stuck-hang && test -e $dir/state/stuck-\$CASTOR_NODE && exec /bin/sleep 30; rm -f $dir/state/stuck-\$CASTOR_NODE; exit 0
 EOI
   cat >"$dir/$n-services/dummy.ini" <<EOI
 [service]
@@ -245,8 +245,24 @@ echo "$OUT" | grep -q "definition error: .*ledger.ini:4" || die "status does not
 [ "$(field a ledger epoch)" = "$epoch" ] || die "ledger was restarted under a new epoch"
 grep -q "old definition stays in force" "$dir/a-svcmgr.log" || die "the reload error is not logged"
 cp "$dir/ledger.ini.good" "$dir/a-services/ledger.ini"
+say "a lease-at-risk blip on a (its quorumd stopped 420 ms: past F-G = $((4 * D / 12)) ms, short of F = $((6 * D / 12)) ms): its services stop, then run again there"
+wait_for 10 a ledger started a || die "ledger does not run on a"
+qpid=$(ps -o pid=,comm= -g "$PID_a" | awk '$2=="quorumd"{print $1}')
+[ -n "$qpid" ] || die "no quorumd in node a"
+risk_before=$(grep -c "lease at risk" "$dir/a-svcmgr.log")
+kill -STOP "$qpid"; sleep 0.42; kill -CONT "$qpid"
+sleep 0.5
+[ "$(grep -c "lease at risk" "$dir/a-svcmgr.log")" -gt "$risk_before" ] || die "the blip did not put the lease at risk"
+[ "$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status fences)" = 0 ] || die "a fenced: the blip was too long"
+wait_for 10 a ledger started a || die "ledger stayed stopped on a after the lease was renewed"
+wait_for 10 a dummy started a || die "dummy stayed stopped on a after the lease was renewed"
+wait_for 10 a stuck started a || die "stuck stayed stopped on a after the lease was renewed"
+grep -q "the lease risk passed" "$dir/a-svcmgr.log" || die "the restart is not logged"
+check_ledger
+
 say "a stop that fails makes the node fence itself (the service must never run half-stopped)"
 [ "$(field a stuck owner)" = a ] || die "stuck does not run on a"
+touch "$dir/state/stuck-hang"  # from now on its stop hangs
 "$CASTOR" disable stuck --socket "$dir/a-s.sock" >/dev/null
 for ((i = 0; i < 50; i++)); do
   python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status fences 2>/dev/null | grep -q '^[1-9]' && break

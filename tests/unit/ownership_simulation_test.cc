@@ -93,6 +93,7 @@ class OwnSim {
     n.hb_landed = now_ + Millis(std::uniform_int_distribution<int>(1, 50)(rng_));
     n.seen_lag = Millis(std::uniform_int_distribution<int>(1, int(to_ms(R)) + 30)(rng_));
     n.own = std::make_unique<Ownership>("svc", n.id, n.disk);
+    n.own->on_stopped();  // the start-up probe: nothing of a crashed life runs any more
     n.next_read = now_;
   }
 
