@@ -1,8 +1,10 @@
 // watchdog_standin: the hardware watchdog stand-in used by the integration tests.
 //
-//   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--log FILE]
+//   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--on-fire CMD] [--log FILE]
 //   With --cgroup, every process listed in DIR/cgroup.procs is killed too (the whole node, as a reset),
-//   and a frozen cgroup (freezer controller) is thawed so that the kills take effect at once.
+//   and a frozen cgroup (freezer controller) is thawed so that the kills take effect at once. --on-fire
+//   runs CMD (/bin/sh -c) right after the kills: what else a reset takes away (the harness drops the node's
+//   mounts, which a process stuck exiting, e.g. waiting for its aio on a hung disk, would keep alive).
 //
 // Creates the FIFO if missing and reads pet bytes from it (opened O_RDWR, so it never sees EOF when
 // quorumd closes or dies). The first pet arms it; once armed, if no pet arrives for W ms (CLOCK_BOOTTIME)
@@ -19,6 +21,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -34,7 +37,7 @@ namespace {
 using namespace castor;
 
 const char* kUsage =
-    "usage: watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--log FILE]\n"
+    "usage: watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--on-fire CMD] [--log FILE]\n"
     "  Stand-in hardware watchdog for tests: SIGKILLs process group PGID when no byte arrives on the FIFO\n"
     "  for W ms after the first one; a 'V' byte disarms it. Exits 0 after firing or disarming, 1 on error,\n"
     "  2 on a bad command line.\n";
@@ -72,7 +75,7 @@ int64_t ms_since(TimePoint a, TimePoint b) { return to_ms(b - a); }
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto cli = parse_cli_args(args, {{"--fifo", true}, {"--timeout-ms", true}, {"--pgid", true}, {"--log", true},
-                                   {"--cgroup", true}});
+                                   {"--cgroup", true}, {"--on-fire", true}});
   if (!cli.ok()) {
     std::fprintf(stderr, "watchdog_standin: %s\n%s", cli.status().message().c_str(), kUsage);
     return 2;
@@ -141,13 +144,19 @@ int main(int argc, char** argv) {
           ::usleep(10000);
         }
       }
+      std::string hook_result;
+      if (auto cmd = cli->value("--on-fire")) {
+        const int st = std::system(cmd->c_str());
+        hook_result = st == 0 ? "ok" : "exit status " + std::to_string(st);
+      }
       report(log::Level::warning, "watchdog fired",
              {{"pgid", *pgid},
               {"since_last_pet_ms", ms_since(last_pet, now)},
               {"timeout_ms", *timeout_ms},
               {"pets", pets},
               {"boottime_ns", int64_t(now.time_since_epoch().count())},
-              {"kill", rc == 0 ? std::string("SIGKILL sent") : std::string(std::strerror(err))}});
+              {"kill", rc == 0 ? std::string("SIGKILL sent") : std::string(std::strerror(err))},
+              {"on_fire", hook_result.empty() ? std::string("none") : hook_result}});
       log::flush();
       return 0;
     }

@@ -54,8 +54,11 @@ kill_node() {
     sleep 0.02
   done
   echo THAWED >"$cg/freezer.state" 2>/dev/null
+  reset_mounts "$n"
   ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
 }
+
+reset_mounts() { bash "$ROOT/tests/cluster/reset_mounts.sh" "$CGROOT/$1"; }  # a reset ends the node's mounts too
 
 cleanup() {
   set +e
@@ -236,6 +239,7 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   pids+=("$pid")
   eval "PID_$n=$pid"
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
+    --on-fire "bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
   pids+=("$!")
