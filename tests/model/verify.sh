@@ -1,0 +1,120 @@
+#!/bin/bash
+# Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
+#   tests/model/verify.sh verify OUT   safety in three scenarios + the relocation liveness check
+#   tests/model/verify.sh bugs OUT     each seeded bug must be found; its trail goes to OUT/<bug>.trail
+#   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
+# Generated files (pan.c, pan, *.trail) stay in OUT. Exit status 0 only if every check came out as expected.
+set -u
+mode=${1:-verify}
+out=${2:-build/model}
+here=$(cd "$(dirname "$0")" && pwd)
+model=$here/castor.pml
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+need() {  # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "model: installing $2"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; })
+  else
+    (sudo apt-get install -y "$2" >/dev/null 2>&1 || { sudo apt-get update >/dev/null 2>&1 && sudo apt-get install -y "$2" >/dev/null 2>&1; })
+  fi
+  command -v "$1" >/dev/null 2>&1 || { echo "model: cannot install $2" >&2; exit 2; }
+}
+need spin spin
+need gcc gcc
+
+failed=0
+
+# Scenarios (bounds override the defaults in castor.pml):
+RACE="-DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=1 -DMAXFLIP=1"  # concurrent claims, I/O faults, policy changes
+FAILOVER="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"  # pause, broken heartbeat path, fence, new incarnation
+CRASH="-DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"   # crash, late writes of the old life, restart
+LIVE="-DLIVENESS -DMAXB=10 -DMAXE=3"
+
+# run NAME EXPECT(pass|error) KIND(safety|liveness) FLAGS...
+run() {
+  local name=$1 expect=$2 kind=$3; shift 3
+  local flags="$*" dir=$out/$name
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$model" "$dir/castor.pml"
+  local start=$SECONDS
+  (
+    cd "$dir" || exit 2
+    spin -a $flags castor.pml >spin.out 2>&1 || { cat spin.out; exit 2; }
+    if [ "$kind" = liveness ]; then
+      gcc -O2 -w -DNFAIR=8 -DCOLLAPSE -o pan pan.c >gcc.out 2>&1 || { cat gcc.out; exit 2; }
+      ./pan -a -f -m200000 -w22 >pan.out 2>&1
+    else
+      gcc -O2 -w -DSAFETY -DCOLLAPSE -o pan pan.c >gcc.out 2>&1 || { cat gcc.out; exit 2; }
+      ./pan -m200000 -w24 >pan.out 2>&1
+    fi
+    exit 0
+  ) || { echo "model $name: could not build or run ($flags)"; failed=1; return; }
+  local p=$dir/pan.out errors states secs
+  errors=$(sed -n 's/.*errors: *\([0-9]*\).*/\1/p' "$p" | tail -1)
+  states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$p" | tail -1)
+  secs=$((SECONDS - start))
+  if grep -q 'max search depth too small' "$p"; then
+    echo "model $name: search depth too small: not exhaustive"; failed=1; return
+  fi
+  if [ -z "$errors" ]; then echo "model $name: no result from pan"; tail -20 "$p"; failed=1; return; fi
+  local what="$states states stored, $errors errors, ${secs}s"
+  if [ "$expect" = pass ]; then
+    if [ "$errors" = 0 ]; then
+      echo "model $name ($kind): OK: $what"
+    else
+      echo "model $name ($kind): FAILED: $what"
+      grep -E 'pan:1:|assertion violated|acceptance cycle' "$p" | head -3
+      (cd "$dir" && spin -T -t $flags castor.pml 2>&1 | grep -E '^ *EV|spin:' | sed 's/^ *//' | tail -40)
+      failed=1
+    fi
+  else
+    if [ "$errors" = 0 ]; then
+      echo "model $name: NOT FOUND: the seeded bug should have been found ($what)"; failed=1; return
+    fi
+    echo "model $name: found as expected: $what: $(grep -E 'pan:1:' "$p" | head -1)"
+    (cd "$dir" && spin -T -t $flags castor.pml 2>&1) | trail_format "$name" "$flags" >"$out/$name.trail"
+    echo "   trail: $out/$name.trail ($(grep -vc '^#' "$out/$name.trail") events)"
+  fi
+}
+
+# spin -t output -> one event per line: "t=<tick> n=<node> <event> [key=value...]", "t=<tick> tick".
+# Repeated identical reads of the peer's entry (no change for the model) are dropped.
+trail_format() {
+  echo "# castor model trail: $1 ($(spin -V 2>/dev/null | head -1 | sed 's/ *--.*//'))"
+  echo "# flags: $2"
+  echo "# one event per line; t = tick (io_timeout T); n = node id; see tests/model/README.md"
+  sed 's/^ *//' | awk 'BEGIN { t = 0 }
+    /^EV / { sub(/^EV /, "")
+             if ($0 == "tick") { t++; print "t=" t " tick"; next }
+             if ($0 ~ /on_peer_entry/ && last[$1] == $0) next
+             last[$1] = $0; print "t=" t " " $0; next }
+    /text of failed assertion/ { sub(/^spin: text of failed assertion: /, ""); print "# assertion violated: " $0 }'
+}
+
+case $mode in
+  verify)
+    run race pass safety $RACE
+    run failover pass safety $FAILOVER
+    run crash pass safety $CRASH
+    run relocation pass liveness $LIVE
+    ;;
+  bugs|trails)
+    run skip_reread error safety -DBUG_SKIP_REREAD $RACE
+    run early_takeover error safety -DBUG_EARLY_TAKEOVER $FAILOVER
+    if [ "$mode" = trails ] && [ $failed = 0 ]; then
+      mkdir -p "$here/trails"
+      cp "$out/skip_reread.trail" "$out/early_takeover.trail" "$here/trails/"
+      echo "model: trails copied to tests/model/trails/"
+    elif [ $failed = 0 ]; then
+      for b in skip_reread early_takeover; do
+        cmp -s <(grep -v '^#' "$out/$b.trail") <(grep -v '^#' "$here/trails/$b.trail" 2>/dev/null) ||
+          echo "   note: $b.trail differs from tests/model/trails/$b.trail (make model-trails updates it)"
+      done
+    fi
+    ;;
+  *) echo "usage: $0 verify|bugs|trails OUTDIR" >&2; exit 2 ;;
+esac
+[ $failed = 0 ] && echo "model: all checks passed" || echo "model: FAILED"
+exit $failed
