@@ -61,6 +61,11 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Control-socket seeds serve both the protocol target and the server target (same input format).
+bool write_ctl(const std::string& name, const std::string& bytes) {
+  return write("control_protocol", name, bytes) && write("control_server", name, bytes);
+}
+
 std::string frame(const std::string& payload) {
   auto f = encode_frame(payload);
   return f.ok() ? *f : std::string();
@@ -189,22 +194,22 @@ int main(int argc, char** argv) {
               "[resource z]\nagent = exec\nstart = relative/path\n");
 
   // Control frames: each verb, several frames in one stream, a split one, and malformed ones.
-  // Byte 0 of each input is the chunk size minus one (see control_protocol_fuzz.cc).
+  // Byte 0 of each input is the chunk size minus one (see control_protocol_fuzz.cc, control_server_fuzz.cc).
   const std::vector<std::string> verbs = {"status", "leave", "subscribe", "register-pgid 1234",
                                           "unregister-pgid 1234", "bogus-verb x y z"};
   std::string all;
   for (const auto& v : verbs) {
-    ok &= write("control_protocol", "verb_" + v.substr(0, v.find(' ')), std::string(1, char(255)) + frame(v));
+    ok &= write_ctl("verb_" + v.substr(0, v.find(' ')), std::string(1, char(255)) + frame(v));
     all += frame(v);
   }
-  ok &= write("control_protocol", "stream_all_chunk1", std::string(1, char(0)) + all);
-  ok &= write("control_protocol", "stream_all_chunk7", std::string(1, char(6)) + all);
+  ok &= write_ctl("stream_all_chunk1", std::string(1, char(0)) + all);
+  ok &= write_ctl("stream_all_chunk7", std::string(1, char(6)) + all);
   std::string big = frame(std::string(kMaxPayload, 'a'));
-  ok &= write("control_protocol", "max_payload", std::string(1, char(255)) + big);
+  ok &= write_ctl("max_payload", std::string(1, char(255)) + big);
   const std::string huge("\x00\x00\x00\x40\x01\x00", 6);  // 1 GiB declared
-  ok &= write("control_protocol", "declared_1GiB", std::string(1, char(255)) + huge + "status");
-  ok &= write("control_protocol", "version2", std::string(1, char(255)) + std::string("\x06\x00\x00\x00\x02\x00status", 12));
-  ok &= write("control_protocol", "nonprintable", std::string(1, char(255)) + frame("status\nleave"));
+  ok &= write_ctl("declared_1GiB", std::string(1, char(255)) + huge + "status");
+  ok &= write_ctl("version2", std::string(1, char(255)) + std::string("\x06\x00\x00\x00\x02\x00status", 12));
+  ok &= write_ctl("nonprintable", std::string(1, char(255)) + frame("status\nleave"));
   if (!ok) {
     std::cerr << "make_corpus: could not write every file under " << g_out << "\n";
     return 1;

@@ -10,13 +10,14 @@
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
-FUZZ_TARGETS ?= superblock heartbeat service_table mailbox quorumd_config service_file control_protocol
+FUZZ_TARGETS ?= superblock heartbeat service_table mailbox quorumd_config service_file control_protocol \
+                control_server
 FUZZ_SANITIZE := address,undefined
 # What the targets need: the on-disk format, the two INI loaders, the control protocol (and what they
 # use). Not the whole library: the daemons' other sources need not be rebuilt with clang to fuzz.
 FUZZ_LIB_SRCS := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc)) quorumd/daemon/config.cc \
-                 quorumd/daemon/control_protocol.cc svcmgr/service_loader.cc svcmgr/service_definition.cc \
-                 tools/cli_args.cc
+                 quorumd/daemon/control_protocol.cc quorumd/daemon/control_server.cc svcmgr/service_loader.cc \
+                 svcmgr/service_definition.cc tools/cli_args.cc
 FUZZ_LIB      := $(BUILD)/libcastor-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-deps fuzz-bins
@@ -39,9 +40,9 @@ fuzz-corpus: fuzz-build
 # Only meaningful inside the sub-make above (BUILD=$(FUZZ_BUILD), CXX=clang++).
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/fuzz/make_corpus
 
-$(FUZZ_LIB): $(FUZZ_LIB_SRCS:%.cc=$(BUILD)/obj/%.o)
+$(FUZZ_LIB): $(FUZZ_LIB_SRCS:%.cc=$(BUILD)/obj/%.o) mk/fuzz.mk  # rebuilt when the list above changes
 	@rm -f $@
-	@ar rcs $@ $^
+	@ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/fuzz/%_fuzz: $(BUILD)/obj/fuzz/%_fuzz.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
