@@ -330,12 +330,21 @@ end:
        printf("EV n=%d on_peer_entry st=%d nd=%d bal=%d ep=%d fresh=%d\n", ID(i), peer[i].st,
               peer[i].nd, peer[i].bal, peer[i].ep, fresh[i]);
        /* quorumd's verdict comes with the table read (SvcmgrDaemon::on_peer_table): on_liveness */
+#ifndef LIVENESS_ALONE
        if
        :: odead[i] != qdead[i] || oconf[i] != qconf[i] ->
           odead[i] = qdead[i]; oconf[i] = qconf[i];
           printf("EV n=%d on_liveness dead=%d\n", ID(i), odead[i])
        :: else -> skip
-       fi }
+       fi
+#endif
+     }
+#ifdef LIVENESS_ALONE
+  /* Ownership's API also takes a verdict alone (no read with it): -DLIVENESS_ALONE checks that use. */
+  :: atomic { RUNS(i) && (odead[i] != qdead[i] || oconf[i] != qconf[i]) ->
+       odead[i] = qdead[i]; oconf[i] = qconf[i];
+       printf("EV n=%d on_liveness dead=%d\n", ID(i), odead[i]) }
+#endif
   od
 }
 

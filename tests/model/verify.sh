@@ -1,7 +1,8 @@
 #!/bin/bash
 # Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
 #   tests/model/verify.sh verify OUT   safety in three scenarios + the relocation liveness check
-#   tests/model/verify.sh bugs OUT     each seeded bug must be found; its trail goes to OUT/<bug>.trail
+#   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
+#                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
 # Generated files (pan.c, pan, *.trail) stay in OUT. Exit status 0 only if every check came out as expected.
 set -u
@@ -103,12 +104,15 @@ case $mode in
   bugs|trails)
     run skip_reread error safety -DBUG_SKIP_REREAD $RACE
     run early_takeover error safety -DBUG_EARLY_TAKEOVER $FAILOVER
+    # Not a seeded bug: Ownership's contract. A DEAD verdict fed alone (not with a fresh read of the peer's
+    # entry, as SvcmgrDaemon::on_peer_table always does) lets the core reuse an epoch. Expected to fail.
+    run liveness_alone error safety -DLIVENESS_ALONE $CRASH
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
-      cp "$out/skip_reread.trail" "$out/early_takeover.trail" "$here/trails/"
+      cp "$out/skip_reread.trail" "$out/early_takeover.trail" "$out/liveness_alone.trail" "$here/trails/"
       echo "model: trails copied to tests/model/trails/"
     elif [ $failed = 0 ]; then
-      for b in skip_reread early_takeover; do
+      for b in skip_reread early_takeover liveness_alone; do
         cmp -s <(grep -v '^#' "$out/$b.trail") <(grep -v '^#' "$here/trails/$b.trail" 2>/dev/null) ||
           echo "   note: $b.trail differs from tests/model/trails/$b.trail (make model-trails updates it)"
       done

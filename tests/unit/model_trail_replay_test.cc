@@ -13,7 +13,9 @@
 //    trail ends in.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -107,7 +109,8 @@ std::string show(const ServiceEntry& e) {
          std::to_string(e.ballot) + " ep=" + std::to_string(e.epoch);
 }
 
-enum class Bug { none, stale_read_as_fresh, early_verdict };
+// none: the real core fed as svcmgr feeds it; the others reproduce a bug or a misuse on the test side.
+enum class Bug { none, stale_read_as_fresh, early_verdict, liveness_alone };
 
 struct Replay {
   explicit Replay(Bug bug) : bug_(bug) {}
@@ -124,6 +127,17 @@ struct Replay {
   }
 
   bool both_may_run() const { return may_run(0) && may_run(1); }
+  bool epoch_reused = false;  // a start with an epoch not above every earlier start's
+
+  // As svcmgr would next: a read of the peer's entry issued now, with quorumd's verdict, then step().
+  OwnershipStep read_and_step(int id) {
+    Node& n = n_[id - 1];
+    clock_.advance(Millis(1));
+    n.own->on_peer_entry({n_[2 - id].disk, clock_.now(), clock_.now() + Millis(1)});
+    n.own->on_liveness(liveness(n));
+    clock_.advance(Millis(2));
+    return n.own->step(clock_.now());
+  }
   bool may_run(int i) const { return n_[i].own && n_[i].own->may_run(); }
 
   const Event* diverged_at = nullptr;
@@ -240,12 +254,14 @@ struct Replay {
       const ServiceEntry seen = peer(e).disk;
       REQUIRE_MESSAGE(same_fields(seen, entry_of(e)), "line " << e.line << ": replayed disk has " << show(seen));
       n.own->on_peer_entry({seen, n.read_issued, clock_.now()});
-      n.own->on_liveness(liveness(n));  // as SvcmgrDaemon::on_peer_table: the verdict comes with the read
+      if (bug_ != Bug::liveness_alone)
+        n.own->on_liveness(liveness(n));  // as SvcmgrDaemon::on_peer_table: the verdict comes with the read
       clock_.advance(Millis(1));
       n.read_issued = clock_.now();     // the next read
       return true;
     }
     if (w == "on_liveness dead") {
+      if (bug_ == Bug::liveness_alone) n.own->on_liveness(liveness(n));  // the verdict alone
       if ((n.monitor->view() == PeerView::dead) != (e.kv.at("") == 1) && verdict_note.empty())
         verdict_note = "line " + std::to_string(e.line) + ": the model's verdict dead=" +
                        std::to_string(e.kv.at("")) + ", the real PeerMonitor says " +
@@ -290,7 +306,11 @@ struct Replay {
     if (w == "start" || w == "stop" || w == "released_idle") {
       OwnershipStep s = take_step(n);
       bool ok = false;
-      if (w == "start") ok = s.start && long(s.epoch) == e.kv.at("ep") && !s.write;
+      if (w == "start") {
+        ok = s.start && long(s.epoch) == e.kv.at("ep") && !s.write;
+        if (ok && s.epoch <= max_started_epoch_) epoch_reused = true;
+        if (ok) max_started_epoch_ = std::max(max_started_epoch_, s.epoch);
+      }
       if (w == "stop") ok = s.stop && !s.write;
       if (w == "released_idle") {
         ok = n.own->phase() == OwnershipPhase::idle;
@@ -335,6 +355,7 @@ struct Replay {
   Node n_[2];
   std::string pending_step_;
   int pending_node_ = 0;
+  uint64_t max_started_epoch_ = 0;
 };
 
 void normalise(std::vector<Event>& events) {
@@ -428,4 +449,39 @@ TEST_CASE("model trail replay: early_takeover — the real dead time keeps the c
   std::printf("[castor] model trail early_takeover: %zu events; real PeerMonitor (D=6T) gives no verdict at "
               "t=%d and the core refuses at line %d; with D=F it reaches two owners\n",
               events.size(), at.tick, at.line);
+}
+
+TEST_CASE("model trail replay: liveness_alone — fed as svcmgr feeds it, the core never reuses an epoch") {
+  // Not a seeded bug: spin's counter-example to Ownership's contract. Node 2 starts epoch 1 and crashes;
+  // node 1 last read node 2's entry while it still said "claiming, epoch 0". If the DEAD verdict reaches the
+  // core alone (no read with it), the core voids that stale entry and takes epoch max(0, 0) + 1 = 1 again.
+  // SvcmgrDaemon::on_peer_table always hands the verdict over together with a table read (issued at most T
+  // earlier, so after the dead node's last write): then the core sees the crashed owner's epoch 1.
+  std::string assertion;
+  const auto events = load("liveness_alone.trail", assertion);
+  CHECK(assertion.find("maxep") != std::string::npos);
+
+  Replay real(Bug::none);
+  real.run(events);
+  REQUIRE_MESSAGE(real.diverged_at, "the real core followed the schedule to the end");
+  const Event& at = *real.diverged_at;
+  CHECK_MESSAGE(at.what == "write", at.text);
+  CHECK(real.divergence.find("model: step claim_confirmed_owned") == 0);
+  CHECK(real.divergence.find("core: no write") != std::string::npos);  // no verdict yet: it waits for a read
+  CHECK_FALSE(real.epoch_reused);
+  CHECK_FALSE(real.both_may_run());
+  // The next table read brings the verdict with node 2's current entry (owned, epoch 1, of the crashed
+  // incarnation, first seen now): the core never owns with an epoch at or below 1.
+  const OwnershipStep s = real.read_and_step(at.node);
+  CHECK_FALSE((s.write && s.write->state == OwnershipState::owned && s.write->epoch <= 1));
+  MESSAGE("real core at trail line " << at.line << ": " << real.divergence << "; with the next read: "
+                                      << (s.write ? show(*s.write) : std::string("no write")) << " (" << s.why << ")");
+
+  Replay alone(Bug::liveness_alone);
+  alone.run(events);
+  CHECK_MESSAGE(!alone.diverged_at, (alone.diverged_at ? alone.diverged_at->text + ": " + alone.divergence : ""));
+  CHECK(alone.epoch_reused);  // the contract matters: fed the verdict alone, the core reuses epoch 1
+  std::printf("[castor] model trail liveness_alone: %zu events; fed as svcmgr does, the core waits for a read "
+              "(then: %s); fed the verdict alone it reuses epoch 1\n",
+              events.size(), s.why.c_str());
 }
