@@ -206,6 +206,9 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   } else {
     failed = cmd.status();
   }
+  // A program that does not exist (exec: ENOENT) is "not installed"; a command that cannot be built (no
+  // monitor command, an unsupported kind) says nothing about what runs.
+  launch_not_installed_ = cmd.ok() && failed.code() == Code::not_found;
   std::string text = "cannot run: " + failed.to_string();
   log::event(action == AgentAction::stop ? log::Level::error : log::Level::warning, "agent action",
              {{"service", def_.name},
@@ -273,8 +276,14 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
       if (next_ > 0) --next_;
       break;
     case Op::probe:
+      // An agent program that does not exist here cannot have started anything here:
+      // like Pacemaker's "not installed" answer to a probe, that counts as stopped. Otherwise the node
+      // would try to stop it, fail (the stop cannot run either) and fence for nothing.
       if (ran && sev == Severity::ok) {
         probe_any_running_ = true;
+      } else if (!ran && launch_not_installed_) {
+        log::notice("probe: the agent is not installed here, so it runs nothing: counted as not running",
+                    {{"service", def_.name}, {"resource", def_.resources[index].name}, {"reason", text}});
       } else if (!ran || !(sev == Severity::not_running || sev == Severity::hard)) {
         probe_error_ = true;
         record_failure(index, action, sev, text, now);

@@ -150,6 +150,7 @@ class ServiceRunner {
   bool stop_pending_ = false;  // stop() came while another action was in flight
   bool stop_had_failure_ = false;
   bool probe_any_running_ = false, probe_error_ = false;
+  bool launch_not_installed_ = false;  // the last launch failed because its program does not exist
   ProbeResult probe_result_ = ProbeResult::unknown;
   std::vector<TimePoint> next_monitor_;  // per resource; TimePoint::max() = not monitored
   std::optional<Failure> last_failure_;

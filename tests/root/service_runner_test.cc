@@ -396,6 +396,15 @@ TEST_CASE("service runner: probes that cannot tell, and agents that cannot run (
   CHECK(r.last_failure()->text.find("no-such-program") != std::string::npos);
   r.stop(now());
   CHECK(r.state() == State::stop_failed);
+  // Probed, a missing program is "not installed": it cannot run anything here, so stopped (as Pacemaker
+  // reads OCF_ERR_INSTALLED from a probe), not an error that would lead to a stop that cannot run either.
+  ResourceDefinition absent = shell_resource("absent", "true", "true");
+  absent.monitor_argv = {dir.file("no-such-monitor")};
+  absent.stop_argv = {dir.file("no-such-program")};
+  ServiceRunner probed(service({absent}), context());
+  REQUIRE(probed.probe(now()).ok());
+  REQUIRE(settle(probed));
+  CHECK(probed.probe_result() == ProbeResult::all_stopped);
 
   // A systemd resource: unsupported, its probe says error.
   ResourceDefinition unit;
