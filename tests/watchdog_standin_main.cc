@@ -3,7 +3,7 @@
 //   watchdog_standin --fifo PATH --timeout-ms W --pgid PGID [--cgroup DIR] [--on-fire CMD] [--log FILE]
 //   With --cgroup, every process listed in DIR/cgroup.procs is killed too (the whole node, as a reset),
 //   and a frozen cgroup (freezer controller) is thawed so that the kills take effect at once. --on-fire
-//   runs CMD (/bin/sh -c) right after the kills: what else a reset takes away (the harness drops the node's
+//   runs CMD (/bin/sh -c) right after the first SIGKILL: what else a reset takes away (the harness drops the node's
 //   mounts, which a process stuck exiting, e.g. waiting for its aio on a hung disk, would keep alive).
 //
 // Creates the FIFO if missing and reads pet bytes from it (opened O_RDWR, so it never sees EOF when
@@ -122,6 +122,13 @@ int main(int argc, char** argv) {
     if (armed && now - last_pet >= timeout) {
       const int rc = ::kill(-pid_t(*pgid), SIGKILL);
       const int err = errno;
+      // The rest of the reset first (it must not wait for the kill loop below: a process stuck exiting
+      // stays in the cgroup for as long as its I/O hangs).
+      std::string hook_result;
+      if (auto cmd = cli->value("--on-fire")) {
+        const int st = std::system(cmd->c_str());
+        hook_result = st == 0 ? "ok" : "exit status " + std::to_string(st);
+      }
       if (auto cg = cli->value("--cgroup")) {
         // Everything in the node's cgroup, repeatedly until it is empty (a fork may race the first pass).
         // A reset does not wait for a paused machine to resume: a frozen node (freezer cgroup) is thawed
@@ -143,11 +150,6 @@ int main(int argc, char** argv) {
           }
           ::usleep(10000);
         }
-      }
-      std::string hook_result;
-      if (auto cmd = cli->value("--on-fire")) {
-        const int st = std::system(cmd->c_str());
-        hook_result = st == 0 ? "ok" : "exit status " + std::to_string(st);
       }
       report(log::Level::warning, "watchdog fired",
              {{"pgid", *pgid},

@@ -46,6 +46,7 @@ kill_node() {
   local n=$1 cg=$CGROOT/$1 pass procs pid
   [ -d "$cg" ] || return 0
   echo FROZEN >"$cg/freezer.state" 2>/dev/null
+  reset_mounts "$n"  # at once, as a power cut would: not after the kill loop below
   for ((pass = 0; pass < 100; pass++)); do
     procs=$(cat "$cg/cgroup.procs" 2>/dev/null)  # a pseudo-file: its size is always 0
     [ -n "$procs" ] || break
@@ -54,7 +55,6 @@ kill_node() {
     sleep 0.02
   done
   echo THAWED >"$cg/freezer.state" 2>/dev/null
-  reset_mounts "$n"
   ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
 }
 
