@@ -210,6 +210,9 @@ EOI
   cat >"$dir/$n/node.sh" <<EOI
 #!/bin/bash
 mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
+# The FUSE views under the loop devices are the harness's SAN paths, not this host's files: hidden here, so
+# nothing in the node (fuser in a Filesystem stop, say) can block on a stopped one.
+umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
 mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
 q=\$!
@@ -233,13 +236,17 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   ip -n "$ns" addr flush dev eth0 && ip -n "$ns" addr add "$(node_addr "$n")/24" dev eth0 && ip -n "$ns" link set eth0 up ||
     fail "network of $n"
   [ -p "$dir/$n/watchdog.fifo" ] || mkfifo "$dir/$n/watchdog.fifo"
+  # Its watchdog's reset also ends a hang of the node's disk path (its bindfs resumed; the writes in flight
+  # land late): on one machine the kernel state a reset discards (a mounted filesystem) is only released
+  # once the tasks stuck on that I/O can finish, and a stale superblock flushed after the peer took over
+  # would corrupt the shared disk in a way no real reset could.
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
   setsid bash -c "echo \$\$ >$cg/cgroup.procs && exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
-    --on-fire "bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
+    --on-fire "kill -CONT $(eval echo \$FUSE_$n) 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
   pids+=("$!")

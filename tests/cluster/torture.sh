@@ -1,6 +1,7 @@
 #!/bin/bash
 # make torture: the nemesis on the two-node cluster of tests/cluster/harness.sh.
-#   FAULTS=N faults (default 12), chosen at random from SEED (printed; SEED=S replays a run). The first
+#   FAULTS=N faults (default 12), chosen at random from SEED (printed; SEED=S replays a run; ONLY=k1,k2
+#   restricts the kinds). The first
 #   faults go once through every kind in a seeded order, so a short run still injects each kind:
 #     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut
 #     freeze_short   freeze the node (freezer cgroup: a paused VM) for 300 ms, less than the dead time
@@ -29,6 +30,7 @@ echo "torture: FAULTS=$FAULTS SEED=$SEED (replay with: make torture FAULTS=$FAUL
 RANDOM=$SEED
 KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kill_quorumd kill_svcmgr
        crash_service hang_stop relocate restart_node)
+[ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 
 running_on() {  # running_on SERVICE: the node that runs it, as alpha's or beta's svcmgr says
   local n o
@@ -97,6 +99,7 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   esac
 }
 
+read -r kernel_t0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's
 cluster_setup
 start_node alpha
 start_node beta
@@ -134,6 +137,9 @@ for disk in data ledger; do
   if fsck.ext4 -n "$dir/disks/$disk.img" >"$dir/fsck-$disk.out" 2>&1; then echo "$disk clean"; else echo "$disk dirty"; fi
 done >"$dir/fsck.log"
 debugfs -R "cat /ledger.log" "$dir/disks/ledger.img" >"$dir/ledger-on-disk.log" 2>/dev/null
+# The kernel's own record of every mount of the shared disks, by loop device (which node's path it is).
+dmesg | awk -v t0="$kernel_t0" -F'[][]' '$2 + 0 >= t0 - 1' | grep 'EXT4-fs (loop' >"$dir/kernel-mounts.log"
+echo "alpha $D_alpha $L_alpha beta $D_beta $L_beta" >"$dir/loops.map"
 mkdir -p "$RESULTS"
 python3 "$ROOT/tests/cluster/torture_check.py" --dir "$dir" --ledger-file "$dir/ledger-on-disk.log" --seed "$SEED" \
   --out "$RESULTS/summary.json"

@@ -18,7 +18,7 @@ newer epoch started: two writers at once. Lost records: acknowledged records mis
 (acknowledged = made durable with fsync and reported outside). Overlaps: a filesystem seen mounted on both
 nodes at once, or a mount mark whose epoch does not grow. Exits 1 if any of them is not 0 or a disk is
 not clean."""
-import argparse, json, os, sys
+import argparse, json, os, re, sys
 
 
 def lines(path):
@@ -72,6 +72,34 @@ def mount_overlaps(watch, marks):
     return overlaps, bad, mounts
 
 
+def kernel_overlaps(kernel_lines, loop_map):
+    """From the kernel log: a filesystem (by UUID) mounted through one node's loop device while it was
+    still mounted through the other's -- at the superblock level, which can outlive a namespace's mount."""
+    node_of = {}
+    words = loop_map.split()
+    for i in range(0, len(words), 3):
+        for dev in words[i + 1:i + 3]:
+            node_of[dev.replace('/dev/', '')] = words[i]
+    mounted, bad, events = {}, [], 0
+    pattern = re.compile(r'\[\s*([0-9.]+)\] EXT4-fs \((loop\d+)\): (mounted|unmounting) filesystem ([0-9a-f-]+)')
+    for line in kernel_lines:
+        m = pattern.search(line)
+        if not m or m.group(2) not in node_of:
+            continue
+        t, dev, what, uuid = float(m.group(1)), m.group(2), m.group(3), m.group(4)
+        events += 1
+        holders = mounted.setdefault(uuid, set())
+        if what == 'mounted':
+            others = {node_of[x] for x in holders} - {node_of[dev]}
+            if others:
+                bad.append(f'[{t:.3f}] {uuid[:8]} mounted by {node_of[dev]} ({dev}) while mounted by '
+                           + ', '.join(sorted(others)))
+            holders.add(dev)
+        else:
+            holders.discard(dev)
+    return bad, events
+
+
 def availability(probe):
     results = [(int(r[0]), r[1] == 'ok') for r in probe if len(r) == 2]
     if not results:
@@ -110,6 +138,12 @@ def main():
     acked, lost, disorder = lost_records(evidence, lines(a.ledger_file))
     overlaps, epoch_faults, mounts = mount_overlaps(lines(os.path.join(d, 'mounts.log')),
                                                     lines(os.path.join(d, 'mounts-marks.log')))
+    try:
+        kernel = open(os.path.join(d, 'kernel-mounts.log')).read().splitlines()
+        loop_map = open(os.path.join(d, 'loops.map')).read()
+    except FileNotFoundError:
+        kernel, loop_map = [], ''
+    kernel_bad, kernel_events = kernel_overlaps(kernel, loop_map)
     avail, outages = availability(lines(os.path.join(d, 'probe.log')))
     faults, settle, unsettled = {}, [], 0
     for r in lines(os.path.join(d, 'faults.log')):
@@ -127,6 +161,8 @@ def main():
         'ledger_sequence_breaks': disorder,
         'mounts_seen': mounts, 'mount_overlaps': len(overlaps) + len(epoch_faults),
         'mount_overlap_examples': (overlaps + epoch_faults)[:5],
+        'kernel_mount_events': kernel_events, 'kernel_double_mounts': len(kernel_bad),
+        'kernel_double_mount_examples': kernel_bad[:5],
         'fsck': fsck, 'availability_percent': round(avail, 3),
         'outages_ms': summary(outages), 'settle_ms': summary(settle), 'unsettled': unsettled,
     }
@@ -144,6 +180,10 @@ def main():
           f' ({mounts} mounts watched)')
     for e in (overlaps + epoch_faults)[:5]:
         print(f'  e.g. {e}')
+    print(f"shared filesystems mounted through both nodes' disks at once, as the kernel logged it: {len(kernel_bad)}"
+          f' ({kernel_events} kernel mount events)')
+    for e in kernel_bad[:5]:
+        print(f'  e.g. {e}')
     print('fsck -n of the shared disks: ' + ', '.join(f'{k} {v}' for k, v in sorted(fsck.items())))
     o = summary(outages)
     print(f'availability seen by the client: {avail:.2f} %' +
@@ -152,7 +192,7 @@ def main():
     if s:
         print(f'time to settle after a fault (ms): min {s["min"]} median {s["median"]} p95 {s["p95"]} max {s["max"]}'
               f' ({unsettled} unsettled)')
-    bad = sb or lost or overlaps or epoch_faults or any(v != 'clean' for v in fsck.values()) or not fsck
+    bad = sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values()) or not fsck
     return 1 if bad else 0
 
 
