@@ -7,15 +7,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz/fuzz_require.h"
 #include "quorumd/daemon/control_protocol.h"
 
 using namespace castor;
-
-namespace {
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -14,17 +14,15 @@
 #include <memory>
 #include <string>
 
+#include "fuzz/fuzz_require.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "quorumd/daemon/control_server.h"
 
 using namespace castor;
+using fuzz::require;
 
 namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
 
 struct EchoHandler : ControlServer::Handler {
   ControlServer* server = nullptr;

@@ -9,6 +9,8 @@
 // Fuzzing only: never linked into Castor's programs; must never abort except on a real finding.
 #pragma once
 
+#include "fuzz/fuzz_require.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -45,11 +47,6 @@ inline FuzzBlock make_block(const uint8_t* data, size_t size, size_t extra = 0) 
   std::memcpy(b.bytes.data(), data, std::min<size_t>(size, b.bytes.size()));
   if (opts & 1) seal_block(b.bytes);
   return b;
-}
-
-// Crash on a broken invariant, so that libFuzzer keeps the input.
-inline void require(bool ok) {
-  if (!ok) std::abort();
 }
 
 }  // namespace castor::fuzz

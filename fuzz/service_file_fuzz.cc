@@ -5,15 +5,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz/fuzz_require.h"
 #include "svcmgr/service_loader.h"
 
 using namespace castor;
-
-namespace {
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::vector<std::string> kNodes = {"alpha", "beta"};
