@@ -25,7 +25,9 @@ m = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), commit=g('g
          env={k: v for k, v in os.environ.items() if k.startswith(('BENCH', 'SANLOCK_', 'FENCE_', 'IDLE_', 'SCALE_', 'RELOCATE_', 'IOTOL_', 'IO_TIMEOUT'))})
 json.dump(m, open(sys.argv[1], 'w'), indent=1)
 EOP
-run() { say "== $*"; "$@" || say "!! $1 failed (exit $?)"; }
+# bash reports every node process the harness SIGKILLs ("line N: PID Killed ..."): noise, filtered out
+quiet() { grep -v --line-buffered -E ': line [0-9]+: +[0-9]+ Killed ' >&2; }
+run() { say "== $*"; "$@" 2> >(quiet) || say "!! $2 failed"; }
 SLPID=""
 if has sanlock; then
   if [ "${BENCH_SANLOCK_BG:-1}" = 1 ]; then

@@ -71,7 +71,13 @@ say "  castor status --json: median $((med / 1000)) ms over ${#lat[@]} calls; th
 rec "\"metric\": \"status_ms\", \"value\": $(awk -v u="$med" 'BEGIN {printf "%.1f", u / 1000}'), \"calls\": ${#lat[@]}, \"with_services\": $ok, \"json_bytes\": ${#out}"
 
 from=alpha to=beta
-for run in 1 2 3; do
+runs=3
+if [ "$ok" = 0 ]; then  # castor relocate reads svcmgr's services list first: without it, it cannot work
+  say "  relocate: not tried (svcmgr's services list does not come back)"
+  rec "\"metric\": \"relocate_ms\", \"value\": null, \"failed\": true"
+  runs=0
+fi
+for ((run = 1; run <= runs; run++)); do
   a=$(now_ms)
   # No --wait: with many services svcmgr's "services" reply outgrows the 64 KiB control frame and the
   # CLI's wait cannot see anything; the target's log says when svc1 started.
@@ -85,9 +91,11 @@ for run in 1 2 3; do
   sleep 1
 done
 # svc1 is on beta now (3 moves); move it back so that alpha runs all N before the crash
+[ "$runs" = 3 ] && {
 a=$(now_ms)
 "$CASTOR" relocate svc1 --to alpha --socket "$dir/beta/svcmgr.sock" >/dev/null
 for ((i = 0; i < 300; i++)); do [ -n "$(log_ms "$dir/alpha-svcmgr.log" "$a" 'service state service=svc1 from=starting to=started')" ] && break; sleep 0.1; done
+}
 sleep 2
 
 eval "wd=\$WD_alpha"
