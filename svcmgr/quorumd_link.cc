@@ -23,7 +23,7 @@ bool read_available(int fd, std::string& buf) {
     ssize_t n = ::read(fd, tmp, sizeof tmp);
     if (n > 0) {
       buf.append(tmp, size_t(n));
-      if (buf.size() > 4 * kMaxPayload) return false;  // a runaway peer
+      if (buf.size() > 2 * (kFrameHeaderSize + kMaxReplyPayload)) return false;  // a runaway peer
       continue;
     }
     if (n == 0) return false;
@@ -90,7 +90,7 @@ bool QuorumdLink::pump_requests() {
   }
   if (!read_available(req_.get(), in_)) return false;
   for (;;) {
-    auto frame = take_frame(in_);
+    auto frame = take_frame(in_, kMaxReplyPayload);
     if (!frame.ok()) return false;
     if (!*frame) break;
     if (pending_.empty()) continue;  // an unsolicited reply: ignore
@@ -104,7 +104,7 @@ bool QuorumdLink::pump_requests() {
 bool QuorumdLink::pump_events() {
   if (!read_available(events_.get(), ev_in_)) return false;
   for (;;) {
-    auto frame = take_frame(ev_in_);
+    auto frame = take_frame(ev_in_, kMaxReplyPayload);
     if (!frame.ok()) return false;
     if (!*frame) break;
     if (on_event_) on_event_(**frame);

@@ -729,6 +729,12 @@ int SvcmgrDaemon::run() {
       log::notice("quorumd left the cluster after every service stopped: svcmgr exits", {});
       return 0;
     }
+    // A lease that looks expired may only be old news: quorumd's renewals may be waiting unread (a start-up
+    // with many services takes longer than the lease). Read them before concluding anything.
+    if (link_.connected() && lease_expiry_ && now >= *lease_expiry_) {
+      link_.process();
+      now = clock_.now();
+    }
     if (!link_.connected() || (lease_expiry_ && now >= *lease_expiry_)) {
       if (!link_.connected()) log::critical("lost quorumd: every service is killed", {});
       else log::critical("the lease expired: every service is killed", {});

@@ -23,7 +23,7 @@ Result<std::string> ControlClient::next_frame() {
   BootClock clock;
   const TimePoint deadline = clock.now() + timeout_;
   for (;;) {
-    auto frame = take_frame(buffer_);
+    auto frame = take_frame(buffer_, kMaxReplyPayload);
     if (!frame.ok()) return frame.status().with_context("reply from " + path_);
     if (*frame) return std::move(**frame);
     const TimePoint now = clock.now();

@@ -6,11 +6,11 @@
 
 namespace castor {
 
-Result<std::string> encode_frame(std::string_view payload) {
+Result<std::string> encode_frame(std::string_view payload, size_t max) {
   if (payload.empty()) return Error(Code::invalid_argument, "empty control message");
-  if (payload.size() > kMaxPayload)
+  if (payload.size() > max)
     return Error(Code::invalid_argument, "control message of " + std::to_string(payload.size()) +
-                                             " bytes is longer than the " + std::to_string(kMaxPayload) +
+                                             " bytes is longer than the " + std::to_string(max) +
                                              "-byte maximum");
   std::string out(kFrameHeaderSize + payload.size(), '\0');
   ByteWriter w(std::as_writable_bytes(std::span<char>(out.data(), kFrameHeaderSize)));
@@ -20,15 +20,15 @@ Result<std::string> encode_frame(std::string_view payload) {
   return out;
 }
 
-Result<std::optional<std::string>> take_frame(std::string& buffer) {
+Result<std::optional<std::string>> take_frame(std::string& buffer, size_t max) {
   if (buffer.size() < kFrameHeaderSize) return std::optional<std::string>();
   ByteReader r(std::as_bytes(std::span<const char>(buffer.data(), kFrameHeaderSize)));
   const uint32_t len = r.u32();
   const uint16_t version = r.u16();
   if (len == 0) return Error(Code::invalid_argument, "malformed frame: empty payload");
-  if (len > kMaxPayload)
+  if (len > max)
     return Error(Code::invalid_argument, "frame of " + std::to_string(len) + " bytes exceeds the " +
-                                             std::to_string(kMaxPayload) + "-byte maximum");
+                                             std::to_string(max) + "-byte maximum");
   if (version != kProtocolVersion)
     return Error(Code::unsupported, "protocol version " + std::to_string(version) + " is not supported (this is " +
                                         std::to_string(kProtocolVersion) + ")");

@@ -28,16 +28,21 @@
 namespace castor {
 
 inline constexpr size_t kFrameHeaderSize = 6;
-inline constexpr size_t kMaxPayload = 64 * 1024;
+inline constexpr size_t kMaxPayload = 64 * 1024;  // requests (client -> daemon): what a daemon accepts
+// Replies and events (daemon -> client): svcmgr's status of 1054 services (the most a node's table holds)
+// is ~120 KiB with short names. A client accepts this much.
+inline constexpr size_t kMaxReplyPayload = 1024 * 1024;
 inline constexpr uint16_t kProtocolVersion = 1;
 
-// The frame carrying `payload`; fails if the payload is empty or longer than kMaxPayload.
-Result<std::string> encode_frame(std::string_view payload);
+// The frame carrying `payload`; fails if the payload is empty or longer than `max` (requests: kMaxPayload;
+// a daemon's replies: kMaxReplyPayload).
+Result<std::string> encode_frame(std::string_view payload, size_t max = kMaxPayload);
 
 // Takes the first complete frame off the front of `buffer` and returns its payload; nullopt when the
-// buffer does not yet hold a whole frame. A malformed header (length 0 or > kMaxPayload, another version)
-// is an error; the buffer is then left as it was.
-Result<std::optional<std::string>> take_frame(std::string& buffer);
+// buffer does not yet hold a whole frame. A malformed header (length 0 or > `max`, another version) is an
+// error; the buffer is then left as it was. Daemons read requests with kMaxPayload, clients read replies
+// with kMaxReplyPayload.
+Result<std::optional<std::string>> take_frame(std::string& buffer, size_t max = kMaxPayload);
 
 struct ControlRequest {
   std::string verb;

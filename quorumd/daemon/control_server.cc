@@ -217,7 +217,7 @@ void ControlServer::write_to(ConnId id, Conn& c) {
 
 bool ControlServer::queue(ConnId id, Conn& c, std::string_view json) {
   if (c.dead) return false;
-  auto frame = encode_frame(json);
+  auto frame = encode_frame(json, kMaxReplyPayload);
   if (!frame.ok()) {
     log::error("control reply not sent", {{"socket", path_}, {"conn", id}, {"error", frame.status().to_string()}});
     return false;

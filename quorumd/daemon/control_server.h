@@ -29,7 +29,7 @@ namespace castor {
 class ControlServer {
  public:
   using ConnId = uint64_t;
-  static constexpr size_t kMaxOutputBytes = 256 * 1024;
+  static constexpr size_t kMaxOutputBytes = 2 * (kFrameHeaderSize + kMaxReplyPayload);  // per connection
   static constexpr size_t kMaxConnections = 32;
 
   struct Handler {

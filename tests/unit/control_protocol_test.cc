@@ -376,3 +376,18 @@ TEST_CASE("control protocol: deterministic fuzz of take_frame and parse_request"
   CHECK(requests_accepted > 100);
   CHECK(errors > 1000);
 }
+
+TEST_CASE("control protocol: replies may be larger than requests (a status of 1000 services), up to kMaxReplyPayload") {
+  const std::string big(200 * 1024, 'r');  // larger than any request may be
+  CHECK_FALSE(encode_frame(big).ok());     // not as a request
+  auto frame = encode_frame(big, kMaxReplyPayload);
+  REQUIRE(frame.ok());
+  std::string as_request = *frame;
+  CHECK_FALSE(take_frame(as_request).ok());  // a daemon refuses it
+  std::string as_reply = *frame;
+  auto got = take_frame(as_reply, kMaxReplyPayload);  // a client takes it
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == big);
+  CHECK_FALSE(encode_frame(std::string(kMaxReplyPayload + 1, 'r'), kMaxReplyPayload).ok());
+}
