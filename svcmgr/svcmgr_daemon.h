@@ -113,6 +113,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::optional<TimePoint> lease_expiry_;
   bool lease_at_risk_ = false;
   bool table_read_pending_ = false;
+  bool reread_table_ = false;  // read the peer's table again once the read in flight is back
   TimePoint next_tick_{};
   bool settled_ = false;        // startup probes/stops done: may claim
   int exit_code_ = -1;
