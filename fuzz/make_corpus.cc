@@ -14,7 +14,7 @@
 
 #include "quorumd/daemon/control_protocol.h"
 #include "quorumd/heartbeat_record.h"
-#include "quorumd/mailbox_record.h"
+#include "quorumd/epoch_record.h"
 #include "quorumd/service_table_record.h"
 #include "quorumd/superblock.h"
 
@@ -119,18 +119,16 @@ int main(int argc, char** argv) {
       ok &= write("heartbeat", "valid" + n, block_input(opts_for(ss, node, false), "", block));
       ok &= write("heartbeat", "valid_reseal" + n, block_input(opts_for(ss, node, true), "", block));
 
-      MailboxRecord mb;
-      mb.cluster_uuid = uuid(1);
-      mb.node_id = node;
-      mb.incarnation = 5;
-      mb.seq = 3;
-      mb.wall_time_ns = 1;
-      mb.entries[0] = {MailboxKind::request, MailboxOp::relocate, 0, 3 - node, 1001, 7, 99, "web", ""};
-      mb.entries[3] = {MailboxKind::reply, MailboxOp::disable, 4, 0, 2002, 0, 100, "ledger", "stop failed"};
-      mb.entries[15] = {MailboxKind::request, MailboxOp::standby, 0, 3 - node, 2003, 0, 101, "", "admin"};
-      if (!encode_mailbox(mb, layout, block).ok()) return 1;
-      ok &= write("mailbox", "valid" + n, block_input(opts_for(ss, node, false), "", block));
-      ok &= write("mailbox", "valid_reseal" + n, block_input(opts_for(ss, node, true), "", block));
+      EpochRecord ep;
+      ep.cluster_uuid = uuid(1);
+      ep.node_id = node;
+      ep.incarnation = 5;
+      ep.seq = 3;
+      ep.wall_time_ns = 1;
+      ep.epoch_floor = 42;
+      if (!encode_epoch_record(ep, layout, block).ok()) return 1;
+      ok &= write("epoch_record", "valid" + n, block_input(opts_for(ss, node, false), "", block));
+      ok &= write("epoch_record", "valid_reseal" + n, block_input(opts_for(ss, node, true), "", block));
 
       for (uint32_t index : {0u, 1u, kServiceTableBlocks - 1}) {
         ServiceTableRecord rec;

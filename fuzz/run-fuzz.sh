@@ -13,7 +13,7 @@ failed=0
 summary=()
 max_len_of() {
   case $1 in
-    superblock | heartbeat | mailbox | service_table) echo 8194 ;;  # options + extra byte + 8 KiB block
+    superblock | heartbeat | epoch_record | service_table) echo 8194 ;;  # options + extra byte + 8 KiB block
     control_protocol | control_server) echo 70000 ;;                 # a 64 KiB payload and some more
     *) echo 16384 ;;
   esac

@@ -3,14 +3,14 @@
 # then fuzzes each target for FUZZ_SECONDS (default 60) from its seed corpus fuzz/corpus/<target>/.
 # Fails on any crash, leak, timeout or sanitizer report; prints executions per target.
 #   make fuzz FUZZ_SECONDS=30                 CI
-#   make fuzz FUZZ_TARGETS="superblock mailbox"
+#   make fuzz FUZZ_TARGETS="superblock epoch_record"
 #   make fuzz-corpus                          regenerates fuzz/corpus/ from the real encoders
 # The fuzzing build is a separate tree (build-fuzz): nothing here touches $(BUILD) of a normal build.
 
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
-FUZZ_TARGETS ?= superblock heartbeat service_table mailbox quorumd_config service_file control_protocol \
+FUZZ_TARGETS ?= superblock heartbeat service_table epoch_record quorumd_config service_file control_protocol \
                 control_server
 FUZZ_SANITIZE := address,undefined
 # What the targets need: the on-disk format, the two INI loaders, the control protocol (and what they

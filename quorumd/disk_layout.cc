@@ -8,7 +8,7 @@ const char* record_type_name(RecordType t) {
   switch (t) {
     case RecordType::superblock: return "superblock";
     case RecordType::heartbeat: return "heartbeat";
-    case RecordType::mailbox: return "mailbox";
+    case RecordType::epoch: return "epoch";
     case RecordType::service_table: return "service table";
   }
   return "unknown record";
@@ -23,7 +23,6 @@ Result<DiskLayout> DiskLayout::for_sector_size(uint32_t sector_size) {
   l.block_size_ = sector_size > 4096 ? sector_size : 4096;
   static_assert(kServiceTableFirstBlock + kServiceTableBlocks <= kRegionBlocks);
   static_assert((4096 - kRecordHeaderSize) / kServiceEntrySize * kServiceTableBlocks >= kMinServiceSlots);
-  static_assert(kRecordHeaderSize + kMailboxSlots * kMailboxEntrySize <= 4096);
   return l;
 }
 

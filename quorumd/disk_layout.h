@@ -17,16 +17,15 @@ inline constexpr uint32_t kRecordHeaderSize = 64;
 inline constexpr uint32_t kHeaderAreaBlocks = 16;  // block 0: superblock, block 1: its backup copy, rest reserved
 inline constexpr uint32_t kRegionBlocks = 64;      // per node
 inline constexpr uint32_t kHeartbeatBlock = 0;     // within a node region
-inline constexpr uint32_t kMailboxBlock = 1;
+inline constexpr uint32_t kEpochBlock = 1;         // the node's epoch floor (epoch_record.h)
 inline constexpr uint32_t kServiceTableFirstBlock = 2;
 inline constexpr uint32_t kServiceTableBlocks = 34;
 inline constexpr uint32_t kServiceEntrySize = 128;
 inline constexpr uint32_t kMinServiceSlots = 1024;
-inline constexpr uint32_t kMailboxEntrySize = 128;
-inline constexpr uint32_t kMailboxSlots = 16;
 inline constexpr uint32_t kNameWidth = 64;  // fixed-width, NUL-padded names: at most 63 bytes
 
-enum class RecordType : uint16_t { superblock = 1, heartbeat = 2, mailbox = 3, service_table = 4 };
+// Type 3 (a mailbox that nothing wrote) is retired and never reused.
+enum class RecordType : uint16_t { superblock = 1, heartbeat = 2, service_table = 4, epoch = 5 };
 const char* record_type_name(RecordType t);
 
 class DiskLayout {
@@ -42,7 +41,7 @@ class DiskLayout {
   // node_id is 1 or 2.
   uint64_t region_offset(uint32_t node_id) const;
   uint64_t heartbeat_offset(uint32_t node_id) const { return region_offset(node_id) + kHeartbeatBlock * uint64_t(block_size_); }
-  uint64_t mailbox_offset(uint32_t node_id) const { return region_offset(node_id) + kMailboxBlock * uint64_t(block_size_); }
+  uint64_t epoch_record_offset(uint32_t node_id) const { return region_offset(node_id) + kEpochBlock * uint64_t(block_size_); }
   uint64_t service_table_offset(uint32_t node_id) const {
     return region_offset(node_id) + kServiceTableFirstBlock * uint64_t(block_size_);
   }

@@ -19,7 +19,7 @@ int DiskSnapshot::invalid_records() const {
   count(superblock_backup.status);
   for (const auto& r : nodes) {
     count(r.heartbeat.status);
-    count(r.mailbox.status);
+    count(r.epoch.status);
     for (const auto& t : r.table) count(t.status);
   }
   return n;
@@ -69,8 +69,8 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
     n.node_id = id;
     take(n.heartbeat, layout.heartbeat_offset(id), decode_heartbeat(block_at(layout.heartbeat_offset(id)), layout, id));
     check_cluster(n.heartbeat, sb);
-    take(n.mailbox, layout.mailbox_offset(id), decode_mailbox(block_at(layout.mailbox_offset(id)), layout, id));
-    check_cluster(n.mailbox, sb);
+    take(n.epoch, layout.epoch_record_offset(id), decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id));
+    check_cluster(n.epoch, sb);
     n.table.resize(kServiceTableBlocks);
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       uint64_t off = layout.service_table_offset(id) + uint64_t(b) * layout.block_size();

@@ -10,7 +10,7 @@
 #include "quorumd/block_device.h"
 #include "quorumd/disk_layout.h"
 #include "quorumd/heartbeat_record.h"
-#include "quorumd/mailbox_record.h"
+#include "quorumd/epoch_record.h"
 #include "quorumd/service_table_record.h"
 #include "quorumd/superblock.h"
 
@@ -26,7 +26,7 @@ struct RecordRead {
 struct NodeRegionSnapshot {
   uint32_t node_id = 0;
   RecordRead<HeartbeatRecord> heartbeat;
-  RecordRead<MailboxRecord> mailbox;
+  RecordRead<EpochRecord> epoch;
   std::vector<RecordRead<ServiceTableRecord>> table;  // kServiceTableBlocks entries
 };
 

@@ -37,6 +37,15 @@ struct PeerEntryRead {
   ServiceEntry entry;          // in_use == false: the peer has no entry (never claimed)
   TimePoint read_issued;
   TimePoint read_completed;    // when we had the data (a later time is fine: it only delays a take-over)
+  // The peer's entry is unknown: the block that holds it (or, for a service not found, any peer table
+  // block) failed to decode — bad CRC, torn, zeroed, foreign cluster, unknown version. Unknown is never
+  // free and never a reason to claim; `entry` is then meaningless.
+  bool unknown = false;
+  std::string unknown_reason;  // e.g. "corrupt record at block 3"
+  // Epoch floors (quorumd/epoch_record.h): mine as durably written, the peer's as read with this table
+  // read (nullopt: its epoch record failed to decode). A new epoch is above both and above both entries.
+  uint64_t own_floor = 0;
+  std::optional<uint64_t> peer_floor;
 };
 
 // What quorumd says of the peer. `confirmed_at`: issue time of the latest heartbeat read of the peer that

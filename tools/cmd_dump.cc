@@ -16,7 +16,7 @@ const char* kDumpHelp =
     "Usage: castor dump DEVICE [--json] [--timeout MS]\n"
     "\n"
     "Reads the whole quorum area of DEVICE (a path, or LABEL=, UUID=, PARTUUID=) and shows every record:\n"
-    "the superblock and its backup, and per node the heartbeat, the mailbox and the service table, each\n"
+    "the superblock and its backup, and per node the heartbeat, the epoch floor and the service table, each\n"
     "with its status (valid, empty = never written, or corrupt with the reason: bad CRC, bad magic,\n"
     "another cluster, ...) and the age of its wall-clock stamp (display only). Opens the device\n"
     "read-only; never writes.\n"
@@ -98,21 +98,10 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
       j.field("services_digest", hb.record->services_digest);
     }
     j.end_object();
-    j.key("mailbox").begin_object();
-    const auto& mb = n.mailbox;
-    json_record_status(j, mb.offset, mb.status, mb.record ? mb.record->wall_time_ns : 0, now);
-    if (mb.record) {
-      j.field("incarnation", mb.record->incarnation).field("seq", mb.record->seq);
-      j.key("entries").begin_array();
-      for (const auto& e : mb.record->entries) {
-        if (e.kind == MailboxKind::empty) continue;
-        j.begin_object().field("kind", e.kind == MailboxKind::request ? "request" : "reply");
-        j.field("op", mailbox_op_name(e.op)).field("request_id", e.request_id).field("service", e.service);
-        j.field("target_node", e.target_node).field("epoch", e.epoch).field("result", e.result).field("reason", e.reason);
-        j.end_object();
-      }
-      j.end_array();
-    }
+    j.key("epoch").begin_object();
+    const auto& ep = n.epoch;
+    json_record_status(j, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
+    if (ep.record) j.field("incarnation", ep.record->incarnation).field("seq", ep.record->seq).field("epoch_floor", ep.record->epoch_floor);
     j.end_object();
     j.key("service_table").begin_array();
     for (size_t b = 0; b < n.table.size(); ++b) {
@@ -174,19 +163,9 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
              std::to_string(hb->last_io_latency_us) + "us (worst " + std::to_string(hb->max_io_latency_us) + "us), " +
              stamp(hb->wall_time_ns, now);
     }
-    out += "\n" + line("mailbox", n.mailbox.offset, n.mailbox.status);
-    if (const auto& mb = n.mailbox.record) {
-      int used = 0;
-      for (const auto& e : mb->entries) used += e.kind != MailboxKind::empty;
-      out += std::to_string(used) + " entries, seq " + std::to_string(mb->seq) + ", " + stamp(mb->wall_time_ns, now);
-      for (const auto& e : mb->entries) {
-        if (e.kind == MailboxKind::empty) continue;
-        out += "\n      " + std::string(e.kind == MailboxKind::request ? "request " : "reply to ") +
-               std::to_string(e.request_id) + ": " + mailbox_op_name(e.op) + " " + e.service +
-               (e.target_node ? " node " + std::to_string(e.target_node) : "") +
-               (e.kind == MailboxKind::reply ? " result " + std::to_string(e.result) + " " + e.reason : "");
-      }
-    }
+    out += "\n" + line("epoch", n.epoch.offset, n.epoch.status);
+    if (const auto& ep = n.epoch.record)
+      out += "floor " + std::to_string(ep->epoch_floor) + ", seq " + std::to_string(ep->seq) + ", " + stamp(ep->wall_time_ns, now);
     out += "\n";
     int valid = 0, empty = 0, services = 0;
     for (const auto& t : n.table) {

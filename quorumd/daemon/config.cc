@@ -113,6 +113,10 @@ int ini_handler(void* user, const char* section, const char* name_c, const char*
     set_bool(c.allow_unsafe_no_watchdog);
   } else if (name == "socket") {
     if (need_value()) c.socket_path = value;
+  } else if (name == "scrub_interval_s") {
+    auto v = parse_int(value, 1, 24 * 3600, "scrub_interval_s");
+    if (!v.ok()) s->error(v.status().message());
+    else c.scrub_interval = std::chrono::seconds(*v);
   } else if (name == "lock_memory") {
     set_bool(c.lock_memory);
   } else if (name == "realtime") {
@@ -120,7 +124,7 @@ int ini_handler(void* user, const char* section, const char* name_c, const char*
   } else {
     s->error("unknown key '" + name + "' in [" + kSection +
              "] (known: device, node, cluster, io_timeout_ms, watchdog_device, allow_unsafe_no_watchdog, socket, "
-             "lock_memory, realtime)");
+             "scrub_interval_s, lock_memory, realtime)");
   }
   return 1;
 }

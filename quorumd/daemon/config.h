@@ -8,6 +8,7 @@
 //   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes
 //   allow_unsafe_no_watchdog = no
 //   socket = /run/castor/quorumd.sock  ; control socket (default shown)
+//   scrub_interval_s = 60          ; rewrite every block of this node's region at least this often
 //   lock_memory = yes              ; mlockall (default yes)
 //   realtime = yes                 ; SCHED_FIFO (default yes)
 //
@@ -36,6 +37,7 @@ struct QuorumdConfig {
   std::string watchdog_device = "/dev/watchdog";  // "none": no watchdog (only with allow_unsafe_no_watchdog)
   bool allow_unsafe_no_watchdog = false;
   std::string socket_path = "/run/castor/quorumd.sock";
+  Duration scrub_interval = std::chrono::seconds(60);  // own blocks rewritten at least this often (heals damage)
   bool lock_memory = true;
   bool realtime = true;
 

@@ -6,7 +6,7 @@
 
 #include "quorumd/disk_layout.h"
 #include "quorumd/heartbeat_record.h"
-#include "quorumd/mailbox_record.h"
+#include "quorumd/epoch_record.h"
 #include "quorumd/service_table_record.h"
 #include "quorumd/superblock.h"
 
@@ -50,16 +50,15 @@ HeartbeatRecord sample_heartbeat() {
   return hb;
 }
 
-MailboxRecord sample_mailbox() {
-  MailboxRecord mb;
-  mb.cluster_uuid = test_uuid(1);
-  mb.node_id = 1;
-  mb.incarnation = 5;
-  mb.seq = 3;
-  mb.wall_time_ns = 1;
-  mb.entries[0] = {MailboxKind::request, MailboxOp::relocate, 0, 1, 1001, 7, 99, "web", ""};
-  mb.entries[3] = {MailboxKind::reply, MailboxOp::disable, 4, 0, 2002, 0, 100, "ledger", "stop failed"};
-  return mb;
+EpochRecord sample_epoch() {
+  EpochRecord ep;
+  ep.cluster_uuid = test_uuid(1);
+  ep.node_id = 1;
+  ep.incarnation = 5;
+  ep.seq = 3;
+  ep.wall_time_ns = 1;
+  ep.epoch_floor = 0x0102030405060708ull;
+  return ep;
 }
 
 ServiceTableRecord sample_table(const DiskLayout& layout, uint32_t block_index) {
@@ -105,7 +104,7 @@ TEST_CASE("layout: blocks are max(sector, 4096), aligned, disjoint, and the tabl
     std::vector<uint64_t> offsets = {l->superblock_offset(), l->superblock_backup_offset()};
     for (uint32_t n = 1; n <= kNodeCount; ++n) {
       offsets.push_back(l->heartbeat_offset(n));
-      offsets.push_back(l->mailbox_offset(n));
+      offsets.push_back(l->epoch_record_offset(n));
       for (uint32_t b = 0; b < kServiceTableBlocks; ++b) offsets.push_back(l->service_table_offset(n) + b * l->block_size());
     }
     std::sort(offsets.begin(), offsets.end());
@@ -203,7 +202,7 @@ TEST_CASE("a record read with the wrong type is refused") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());
   encode_heartbeat(sample_heartbeat(), layout, block);
-  CHECK(decode_mailbox(block, layout, 2).status().code() == Code::corrupt);
+  CHECK(decode_epoch_record(block, layout, 2).status().code() == Code::corrupt);
 }
 
 TEST_CASE("a torn write (new first sectors, old rest) is detected") {
@@ -227,15 +226,15 @@ TEST_CASE("a torn write (new first sectors, old rest) is detected") {
   }
 }
 
-TEST_CASE("mailbox round-trips and refuses every flipped byte") {
+TEST_CASE("epoch record round-trips and refuses every flipped byte") {
   auto layout = *DiskLayout::for_sector_size(4096);
   std::vector<std::byte> block(layout.block_size());
-  MailboxRecord mb = sample_mailbox();
-  REQUIRE(encode_mailbox(mb, layout, block).ok());
-  auto back = decode_mailbox(block, layout, 1);
+  EpochRecord ep = sample_epoch();
+  REQUIRE(encode_epoch_record(ep, layout, block).ok());
+  auto back = decode_epoch_record(block, layout, 1);
   REQUIRE_MESSAGE(back.ok(), back.status().to_string());
-  CHECK(*back == mb);
-  require_every_flip_rejected(block, [&](auto b) { return decode_mailbox(b, layout, 1).status(); });
+  CHECK(*back == ep);
+  require_every_flip_rejected(block, [&](auto b) { return decode_epoch_record(b, layout, 1).status(); });
 }
 
 TEST_CASE("service table blocks round-trip, know their index, and refuse every flipped byte") {

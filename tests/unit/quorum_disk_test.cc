@@ -42,7 +42,7 @@ TEST_CASE("init writes a superblock pair and empty regions; a snapshot reads the
     CHECK(snap->invalid_records() == 0);
     for (const auto& n : snap->nodes) {
       CHECK(n.heartbeat.status.code() == Code::not_found);
-      CHECK(n.mailbox.status.code() == Code::not_found);
+      CHECK(n.epoch.status.code() == Code::not_found);
       for (const auto& t : n.table) CHECK(t.status.code() == Code::not_found);
     }
   }
