@@ -104,7 +104,10 @@ bool RegionWriter::on_completion(const IoCompletion& c, TimePoint now, std::vect
   store_.write_done(b, ok, timed_out);
   if (ok) {
     ++blocks_written_;
-    if (was_corrupt) log::notice("own table block rewritten (it was corrupt at start)", {{"block", b}});
+    if (was_corrupt) {
+      log::info("own table block rewritten (it was corrupt at start)", {{"block", b}});
+      if (store_.corrupt().empty()) log::notice("every own table block found corrupt at start is rewritten");
+    }
     for (Waiter w : std::exchange(waiters_[b], {})) out.push_back({w, Status::Ok(), now});
   } else {
     if (!timed_out) retry_after_ = now + options_.retry_delay;
