@@ -129,13 +129,52 @@ until_true 2 eval '[ "$(qctl "$dir/b.sock" status corrupt_blocks)" = "[]" ]' || 
   die "a's view of b after the repair: $(qctl "$dir/a.sock" send table-peer)"
 echo "[castor] own corrupt table block 0 and epoch record rewritten at start; floor rebuilt to 40; a sees 9 services, no corrupt block"
 
+say "b's table holds owned entries; a service manager says every service stopped: no DOWN (issue 12 item 4)"
+# A stand-in svcmgr: subscribes as the service manager, waits for the leave, claims everything stopped.
+python3 - "$dir/b.sock" "$PID_b" >"$dir/svcmgr-standin.out" 2>&1 <<'EOP' &
+import json, os, signal, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+def send(t): b = t.encode(); s.sendall(struct.pack('<IH', len(b), 1) + b)
+def recv():
+    h = b''
+    while len(h) < 6:
+        c = s.recv(6 - len(h))
+        if not c: return None
+        h += c
+    n, _ = struct.unpack('<IH', h); body = b''
+    while len(body) < n: body += s.recv(n - len(body))
+    return json.loads(body)
+send('subscribe service-manager'); assert recv()['ok']
+os.kill(int(sys.argv[2]), signal.SIGTERM)
+while True:
+    e = recv()
+    if e is None: sys.exit('closed before the leave started')
+    if e.get('event') == 'leaving': break
+send('services-stopped')
+while True:
+    e = recv()
+    if e is None: sys.exit('closed without a reply')
+    if 'event' not in e: print(json.dumps(e)); break
+EOP
+STANDIN_SVC=$!
+wait "$PID_b"; rc=$?
+wait "$STANDIN_SVC"
+cat "$dir/svcmgr-standin.out"
+[ "$rc" = 3 ] || die "b exited $rc after services-stopped with owned entries, expected 3 (left without DOWN)"
+grep -q "not writing DOWN" "$dir/svcmgr-standin.out" || die "services-stopped was not refused"
+qctl "$dir/a.sock" wait-peer DEAD 5 || die "a did not wait for DEAD"
+grep -q 'to=DOWN' "$dir/a.log" && die "a saw b DOWN"
+echo "[castor] services-stopped with owned entries in the table: refused, exit 3, no DOWN"
+start_node b "$dir/b-slow-scrub.ini"
+qctl "$dir/a.sock" wait-peer UP 5 || die "a does not see b UP again"
+
 say "b's table holds owned entries and no svcmgr is connected: SIGTERM must not write DOWN (issue 12 item 4)"
 kill -TERM "$PID_b"
 wait "$PID_b"; rc=$?
 [ "$rc" = 3 ] || die "b exited $rc after SIGTERM with owned entries, expected 3 (left without DOWN)"
 grep -q "may be up here" "$dir/b.log" || die "b did not say why it left without DOWN"
 qctl "$dir/a.sock" wait-peer DEAD 5 || die "a did not wait for DEAD"
-grep -q '"DOWN"\|to=DOWN' "$dir/a.log" && die "a saw b DOWN"
+grep -q 'to=DOWN' "$dir/a.log" && die "a saw b DOWN"
 echo "[castor] SIGTERM with owned entries: exit 3, no DOWN; a declared b DEAD"
 
 say "the broken build down_while_owned writes DOWN anyway (what the check prevents)"
