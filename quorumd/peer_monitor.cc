@@ -46,6 +46,11 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     const bool first = !value_.has_value();
     // A live incarnation other than the one we follow replaced it: the old one is retired for good, and its
     // late writes will never count again. (A retired one's record replaces nothing: v.valid is false.)
+    // A DOWN is taken at once only from the incarnation we already follow (or at our very first read: the
+    // peer left before we started). Incarnations are random, not ordered: a record of an incarnation this
+    // monitor never saw may be a newer life, or a late write of a life older than this monitor, landing over
+    // the live one's records. Its DOWN waits for D like a crash; its other records count as life.
+    const bool newly_followed = v.valid && followed_ && *followed_ != v.incarnation;
     if (v.valid) {
       if (followed_ && *followed_ != v.incarnation) {
         retire(*followed_);
@@ -61,13 +66,15 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     first_seen_ = obs.read_completed;
     if (!first) seen_change_ = true;
     record_ = v.valid ? obs.record : std::nullopt;
-    value_is_down_ = v.valid && obs.record->state == NodeState::down;
+    value_is_down_ = v.valid && obs.record->state == NodeState::down && !newly_followed;
     if (value_is_down_) {
       confirm(obs.read_issued);  // the read that returned the DOWN record
       return move_to(PeerView::down, "peer wrote DOWN: it left cleanly");
     }
     if (!first && v.valid)
       return move_to(PeerView::up, obs.record->state == NodeState::leaving ? "heartbeat changing (leaving)"
+                                   : obs.record->state == NodeState::down  ? "heartbeat changing (DOWN of an incarnation "
+                                                                             "not seen before: not taken at once)"
                                                                            : "heartbeat changing");
     // Undecodable, or a stale record (a late write): a change (D starts again, nothing is
     // confirmed), but no sign of life and no DOWN.

@@ -6,7 +6,9 @@
 //   UNKNOWN  at start, until it is seen changing or a full dead time D has passed;
 //   UP       once its value has been seen changing to a valid record of a live incarnation (UP or LEAVING);
 //   DOWN     when its current, valid record of a live incarnation says DOWN (a clean leave: services
-//            stopped) — take-over at once;
+//            stopped) — take-over at once; only from the incarnation already followed (or at the very first
+//            read): a DOWN of an incarnation that just replaced another may be a late write of an older life
+//            (incarnations are random, not ordered), so it waits for D like a crash;
 //   DEAD     when a read issued at least D after we first read the current value returns that same value.
 // "First read" is the completion time of the first read that returned the value: never earlier than the
 // write that put it there, so D is never counted from before the peer's lease could have been renewed.
