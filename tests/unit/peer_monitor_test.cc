@@ -156,3 +156,27 @@ TEST_CASE("peer monitor: the retired set is bounded, oldest forgotten first") {
   CHECK(r.pm.retired(PeerMonitor::kMaxRetired + 1));
   CHECK_FALSE(r.pm.retired(PeerMonitor::kMaxRetired + 2));  // the one we follow
 }
+
+TEST_CASE("peer monitor: a fresh monitor cannot order incarnations: a DOWN right after a switch waits for D") {
+  // This monitor started after the peer's life A was replaced by B: it never saw A. A's DOWN, in flight since
+  // before B started, lands over B's record. Incarnations are random numbers: nothing says A is the older.
+  Rig r;
+  r.read(0xB, 7);
+  r.read(0xB, 8);
+  REQUIRE(r.pm.view() == PeerView::up);
+  CHECK(r.read(0xA, 3, NodeState::down) == PeerView::up);  // a change, not a clean leave
+  const TimePoint before = r.pm.confirmed_read_issued();
+  CHECK(r.read(0xA, 3, NodeState::down) == PeerView::up);
+  CHECK(r.pm.confirmed_read_issued() == before);
+  // If A really is the newest life and has left, its DOWN stands still: DEAD after D.
+  r.wait(D);
+  CHECK(r.read(0xA, 3, NodeState::down) == PeerView::dead);
+  // The peer's own DOWN after its own records is still a clean leave, taken at once.
+  Rig s;
+  s.read(0xC, 1);
+  s.read(0xC, 2);
+  CHECK(s.read(0xC, 3, NodeState::down) == PeerView::down);
+  // And so is a DOWN found at the very first read (the peer left before this monitor started).
+  Rig f;
+  CHECK(f.read(0xD, 9, NodeState::down) == PeerView::down);
+}
