@@ -389,9 +389,9 @@ class Sim {
         }
         case CoreActionKind::stop_services:
           // svcmgr stops everything; in a leave it then reports back (after a random stop time; at once for a
-          // life that started leaving and so started nothing).
+          // life that started leaving and so started nothing, and in the fault-free directed tests).
           if (n.core->phase() == CorePhase::leaving_stopping && !n.services_stop_at) {
-            const int ms = n.born_leaving ? 0 : std::uniform_int_distribution<int>(0, int(2 * timing_.renew_interval.count()))(rng_);
+            const int ms = n.born_leaving || !p_.faults ? 0 : std::uniform_int_distribution<int>(0, int(2 * timing_.renew_interval.count()))(rng_);
             n.services_stop_at = now_ + Millis(ms);
           }
           break;
