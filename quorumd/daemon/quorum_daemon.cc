@@ -341,6 +341,10 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
   // Wait until every I/O of the fenced incarnation has been reported (completed or timed out).
   for (const auto& p : pending_)
     if (p.generation == generation_) return;
+  // ...and until the kernel holds none of our writes: one that timed out may still land, and if it landed
+  // after the new incarnation's first heartbeat the peer could read the old life's record (a late DOWN,
+  // say) as the newest word of this node.
+  if (device_->held_by_kernel() != 0) return;
   Status st = start_core(now);
   if (!st.ok()) {
     log::error("cannot rejoin; retrying in 1s", {{"error", st.to_string()}});
@@ -1163,7 +1167,7 @@ void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, T
   }
   w.field("own_epoch_floor", table_->durable_floor());
   w.key("peer").begin_object().field("view", peer_view_name(pm.view())).field("incarnation", pm.incarnation());
-  w.field("confirmed_boottime_ns", ns(pm.last_read_issued()));
+  w.field("confirmed_boottime_ns", ns(pm.confirmed_read_issued()));
   const bool known = pm.record().has_value() && pm.record()->services_digest != 0;
   w.field("digest_known", known).field("services_digest", known ? pm.record()->services_digest : uint64_t(0));
   w.field("standby", pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0);
