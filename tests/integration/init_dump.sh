@@ -18,6 +18,13 @@ for ss in 512 4096; do
   expect_exit 0 "$CASTOR" dump "$dev" --json
   echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["superblock"]["status"]=="valid"; assert d["superblock"]["timing_ms"]["dead"]==1200; assert d["sector_size"]=='"$ss"'; assert d["invalid_records"]==0' \
     || fail "dump --json is not what init wrote"
+  echo "$OUT" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+for n in d["nodes"]:
+    assert n["epoch"]["status"]=="valid" and n["epoch"]["epoch_floor"]==0, n["epoch"]
+    assert len(n["service_table"])==34 and all(t["status"]=="valid" and t["services"]==[] for t in n["service_table"])
+' || fail "init did not write valid epoch records and empty table blocks for both nodes"
   say "a second init on a Castor disk is refused without --force"
   expect_exit 4 "$CASTOR" init "$dev" --cluster other --nodes a,b
   echo "$OUT" | grep -q "demo" || fail "refusal does not name the existing cluster: $OUT"
@@ -31,6 +38,28 @@ sync; blockdev --flushbufs "$dev"
 expect_exit 9 "$CASTOR" dump "$dev"
 echo "$OUT"
 echo "$OUT" | grep -q "superblock .*corrupt.*bad CRC" || fail "dump did not report the bad CRC"
+
+say "a zeroed table block and a garbled epoch record (init writes both) are damage: unknown, not empty"
+dev=$(new_loop "$dir/z.img" 8); register_loop "$dev"
+expect_exit 0 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+# 4096-byte blocks: node 2's region starts at block 16 + 64 = 80; its epoch record is block 81, table block 5 is 80+2+5.
+dd if=/dev/zero of="$dev" bs=4096 seek=87 count=1 conv=notrunc oflag=direct 2>/dev/null || fail "zeroing a table block"
+printf 'garbage' | dd of="$dev" bs=1 seek=$((81 * 4096 + 100)) conv=notrunc 2>/dev/null || fail "garbling the epoch record"
+sync; blockdev --flushbufs "$dev"
+expect_exit 9 "$CASTOR" dump "$dev"
+echo "$OUT"
+echo "$OUT" | grep -q "unknown (corrupt record at block 5: .*zeroed" || fail "dump does not call the zeroed table block unknown"
+echo "$OUT" | grep -q "epoch .*corrupt.*bad CRC" || fail "dump does not report the garbled epoch record"
+expect_exit 9 "$CASTOR" dump "$dev" --json
+echo "$OUT" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+t=d["nodes"][1]["service_table"][5]
+assert t["status"]=="corrupt" and t["services"] is None and t["unknown"].startswith("unknown (corrupt record at block 5: "), t
+assert d["nodes"][1]["epoch"]["status"]=="corrupt", d["nodes"][1]["epoch"]
+assert d["nodes"][0]["service_table"][5]["status"]=="valid"
+assert d["invalid_records"]==2, d["invalid_records"]
+' || fail "dump --json does not show the damage as unknown"
 
 say "mkfs.ext4 then castor init: refused, filesystem intact, --force works"
 dev=$(new_loop "$dir/fs.img" 16); register_loop "$dev"

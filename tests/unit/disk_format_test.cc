@@ -250,3 +250,26 @@ TEST_CASE("service table blocks round-trip, know their index, and refuse every f
   rec.entries[1] = {true, OwnershipState::owned, 0, 1, 1, 1, 1, 1, 0, ""};
   CHECK(encode_service_table(rec, layout, block).code() == Code::invalid_argument);
 }
+
+TEST_CASE("castor init's records (incarnation 0, seq 0, no entries) decode as valid, empty blocks") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  ServiceTableRecord rec;
+  rec.cluster_uuid = test_uuid(1);
+  rec.node_id = 2;
+  rec.block_index = 33;
+  rec.entries.resize(layout.services_per_block());
+  REQUIRE(encode_service_table(rec, layout, block).ok());
+  auto back = decode_service_table(block, layout, 2, 33);
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(*back == rec);
+  CHECK(back->incarnation == 0);
+  EpochRecord ep;
+  ep.cluster_uuid = test_uuid(1);
+  ep.node_id = 2;
+  REQUIRE(encode_epoch_record(ep, layout, block).ok());
+  auto eback = decode_epoch_record(block, layout, 2);
+  REQUIRE_MESSAGE(eback.ok(), eback.status().to_string());
+  CHECK(eback->epoch_floor == 0);
+  CHECK(eback->incarnation == 0);
+}
