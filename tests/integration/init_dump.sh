@@ -61,6 +61,61 @@ assert d["nodes"][0]["service_table"][5]["status"]=="valid"
 assert d["invalid_records"]==2, d["invalid_records"]
 ' || fail "dump --json does not show the damage as unknown"
 
+QUORUMD=${QUORUMD:-$BUILD/quorumd}
+if [ -x "$QUORUMD" ] && command -v python3 >/dev/null; then
+  say "init --force on a Castor disk in use: refused (exit 10) while a node's heartbeat changes"
+  dev=$(new_loop "$dir/live.img" 8); register_loop "$dev"
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200
+  printf '[quorumd]\ndevice = %s\nnode = alpha\nwatchdog_device = none\nallow_unsafe_no_watchdog = yes\nsocket = %s\nlock_memory = no\nrealtime = no\n' \
+    "$dev" "$dir/alpha.sock" >"$dir/alpha.ini"
+  start_alpha() {
+    "$QUORUMD" --config "$dir/alpha.ini" >>"$dir/alpha.log" 2>&1 &
+    qpid=$!; register_pid "$qpid"
+    local i
+    for ((i = 0; i < 50; i++)); do
+      [ "$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/alpha.sock" status phase 2>/dev/null)" = '"up"' ] && return 0
+      sleep 0.1
+    done
+    cat "$dir/alpha.log"; fail "quorumd alpha did not come up"
+  }
+  start_alpha
+  t0=$(date +%s%N)
+  expect_exit 10 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "watching both nodes' heartbeats for 1200ms" || fail "init did not say it was watching for the dead time"
+  echo "$OUT" | grep -q "heartbeat of node 1 (alpha) .*changed" || fail "the refusal does not name the live node"
+  echo "refused after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  kill -0 "$qpid" 2>/dev/null || fail "quorumd died: init wrote over its disk"
+  expect_exit 0 "$CASTOR" dump "$dev"
+  echo "$OUT" | grep -q "cluster live" || fail "the live disk was overwritten"
+
+  say "both superblock copies wiped under the running node: init --force still sees its heartbeat and refuses"
+  dd if=/dev/zero of="$dev" bs=4096 count=2 conv=notrunc oflag=direct 2>/dev/null || fail "wiping the superblocks"
+  expect_exit 10 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "no valid superblock" || fail "init did not notice the Castor heartbeats without a superblock"
+  kill -0 "$qpid" 2>/dev/null || fail "quorumd died: init wrote over its disk"
+
+  say "the node killed, its heartbeat stale: init --force watches the dead time, then overwrites"
+  kill -KILL "$qpid"; wait "$qpid" 2>/dev/null
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "No heartbeat changed for 12" || fail "init did not wait the default dead time (no superblock)"
+  start_alpha
+  say "a clean leave (DOWN, then unchanged): init --force waits the disk's dead time (1.2 s), then overwrites"
+  kill -TERM "$qpid"; wait "$qpid" 2>/dev/null
+  t0=$(date +%s%N)
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live2 --nodes alpha,beta --io-timeout 200 --force
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "$OUT"
+  echo "accepted after $ms ms"
+  [ "$ms" -ge 1200 ] || fail "init --force did not watch the heartbeats for the dead time (1200 ms) first"
+  expect_exit 0 "$CASTOR" dump "$dev"
+  echo "$OUT" | grep -q "cluster live2" || fail "init --force did not write the new disk"
+else
+  echo "skipping the live-disk checks: $QUORUMD not built"
+fi
+
 say "mkfs.ext4 then castor init: refused, filesystem intact, --force works"
 dev=$(new_loop "$dir/fs.img" 16); register_loop "$dev"
 mkfs.ext4 -q -L castorfs "$dev" || fail mkfs
