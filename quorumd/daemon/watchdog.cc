@@ -112,8 +112,15 @@ Result<std::unique_ptr<Watchdog>> Watchdog::open(const std::string& path, Millis
     return Error(Code::refused, why);
   }
   // A hardware watchdog runs from the moment it is opened; the countdown just restarted with the new timeout.
-  return std::unique_ptr<Watchdog>(
-      new Watchdog(path, std::move(fd), false, max_timeout, Millis(int64_t(secs) * 1000), ident));
+  std::unique_ptr<Watchdog> wd(new Watchdog(path, std::move(fd), false, max_timeout, Millis(int64_t(secs) * 1000), ident));
+  // Until the first pet (which needs a lease: a first heartbeat write completed, up to io_timeout after the
+  // start) the node holds no lease and runs nothing, so the device may wait longer: 2W, as the first pet
+  // then sets W again. Refused by the driver: it runs with W from the start.
+  if (info.options & WDIOF_SETTIMEOUT) {
+    int start = 2 * secs;
+    if (::ioctl(wd->fd_.get(), WDIOC_SETTIMEOUT, &start) == 0 && start > secs) wd->set_on_first_pet_ = secs;
+  }
+  return wd;
 }
 
 Result<bool> Watchdog::pet_within_lease(TimePoint now, std::optional<TimePoint> lease_expiry) {
@@ -125,6 +132,16 @@ Result<bool> Watchdog::pet_within_lease(TimePoint now, std::optional<TimePoint> 
 Status Watchdog::pet() {
   if (!fd_.valid()) return Error(Code::internal, "watchdog " + path_ + " already disarmed");
   if (standin_) return write_byte(fd_.get(), 'p', path_);
+  if (set_on_first_pet_) {
+    // The first pet sets the timeout back to W (the ioctl pings too).
+    int secs = *set_on_first_pet_;
+    if (::ioctl(fd_.get(), WDIOC_SETTIMEOUT, &secs) != 0) return errno_status("ioctl WDIOC_SETTIMEOUT (first pet)", path_);
+    if (secs <= 0 || int64_t(secs) * 1000 > guard_.count())
+      return Error(Code::io_error, "watchdog " + path_ + ": the driver set " + std::to_string(secs) +
+                                       "s at the first pet, more than W");
+    set_on_first_pet_.reset();
+    return Status::Ok();
+  }
   int dummy = 0;
   if (::ioctl(fd_.get(), WDIOC_KEEPALIVE, &dummy) == 0) return Status::Ok();
   if (errno != ENOTTY && errno != EOPNOTSUPP) return errno_status("ioctl WDIOC_KEEPALIVE", path_);

@@ -13,7 +13,9 @@
 // watchdog at all is quorumd's decision (allow_unsafe_no_watchdog), never this unit's.
 // Must never block the event loop (writes are non-blocking) and must never disarm the device except in
 // disarm(), which quorumd calls only after a clean leave: closing without it leaves the watchdog armed
-// (the kernel pings once on such a close; the margin counts that ping).
+// (the kernel pings once on such a close; the margin counts that ping). Until its first pet a hardware
+// watchdog runs with 2W (no lease yet: the first heartbeat write may take up to io_timeout); the first pet,
+// under the lease like every pet, sets W.
 #pragma once
 
 #include <memory>
@@ -78,6 +80,7 @@ class Watchdog {
   Millis guard_{0};
   std::optional<Millis> timeout_;
   std::string identity_;
+  std::optional<int> set_on_first_pet_;  // hardware opened with 2W until the first pet sets W (seconds)
 };
 
 }  // namespace castor
