@@ -118,13 +118,19 @@ Result<std::unique_ptr<Watchdog>> Watchdog::open(const std::string& path, Millis
   // then sets W again. Refused by the driver: it runs with W from the start.
   if (info.options & WDIOF_SETTIMEOUT) {
     int start = 2 * secs;
-    if (::ioctl(wd->fd_.get(), WDIOC_SETTIMEOUT, &start) == 0 && start > secs) wd->set_on_first_pet_ = secs;
+    if (::ioctl(wd->fd_.get(), WDIOC_SETTIMEOUT, &start) == 0 && start > secs) {
+      wd->set_on_first_pet_ = secs;
+      wd->first_guard_ = Millis(int64_t(start) * 1000);
+    }
   }
   return wd;
 }
 
 Result<bool> Watchdog::pet_within_lease(TimePoint now, std::optional<TimePoint> lease_expiry) {
-  if (!lease_expiry || *lease_expiry - now < guard_) return false;
+  // The guard is the timeout in force since the previous ping: W, or the start-up timeout before the first
+  // pet. A pet delayed after this check still lands before the watchdog fires, so before the lease end.
+  const Millis guard = set_on_first_pet_ ? first_guard_ : guard_;
+  if (!lease_expiry || *lease_expiry - now < guard) return false;
   RETURN_IF_ERROR(pet());
   return true;
 }

@@ -47,7 +47,8 @@ class Watchdog {
   Watchdog& operator=(const Watchdog&) = delete;
 
   // The pet quorumd uses: restarts the countdown only if the lease (expiry `lease_expiry`, read together
-  // with `now` from one clock read) has at least pet_guard() = W left at `now`. Returns true if it petted,
+  // with `now` from one clock read) has at least pet_guard() = W left at `now` (before the first pet of a
+  // hardware device: the start-up timeout, 2W). Returns true if it petted,
   // false if it withheld the pet (no lease, or less than W left: normal as a lease runs out). A freeze
   // between the clock read and the pet can then delay the pet, but the pet lands before the lease end
   // (it lands at most W after the previous pet, else the watchdog has already fired). Errors (a full FIFO,
@@ -81,6 +82,7 @@ class Watchdog {
   std::optional<Millis> timeout_;
   std::string identity_;
   std::optional<int> set_on_first_pet_;  // hardware opened with 2W until the first pet sets W (seconds)
+  Millis first_guard_{0};                 // the start-up timeout: the lease the first pet needs
 };
 
 }  // namespace castor
