@@ -5,7 +5,7 @@
 #   daemon stopped: all I/O hangs).
 # sbd (bench/sbd_lib.sh: no watchdog, debug mode, so the fence is its log line "Would have fenced"): at
 # its defaults (sbd create: watchdog 5 s, loop 1 s, msgwait 10 s) and at `-1 1` (watchdog timeout 1 s).
-# Castor: one quorumd with a stand-in watchdog (W = 2T); the fence is its "FENCED" log line; io_timeouts
+# Castor: one quorumd with a stand-in watchdog (it fires at 2T, looser than W = T); the fence is its "FENCED" log line; io_timeouts
 # from FENCE_CASTOR_PROFILES (ms, default "200 1000 2000"). Runs per point: FENCE_RUNS (default 3).
 # A fault after which nothing fences within FENCE_CAP_S (default 30) is recorded as "no fence".
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +17,7 @@ CAP_S=${FENCE_CAP_S:-30}
 CASTOR_PROFILES=${FENCE_CASTOR_PROFILES:-200 1000 2000}; CASTOR_PROFILES=${CASTOR_PROFILES//,/ }
 FAULTS=${FENCE_FAULTS:-setro eio stall}; FAULTS=${FAULTS//,/ }
 QUORUMD=$ROOT/$BUILD/quorumd CASTOR=$ROOT/$BUILD/castor STANDIN=$ROOT/$BUILD/tests/watchdog_standin
+export CASTOR_TEST_WATCHDOG_STANDIN=1  # the stand-in watchdog is accepted only with this test-only switch
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-fence.XXXXXX")
 QPID="" WDPID=""
 cleanup() {

@@ -13,6 +13,7 @@
 PROFILES=${IOTOL_PROFILES:-200 1000 10000}; PROFILES=${PROFILES//,/ }
 FRACTIONS=${IOTOL_FRACTIONS:-0.5 1 1.5 2 2.5 3}; FRACTIONS=${FRACTIONS//,/ }
 QUORUMD=$ROOT/$BUILD/quorumd CASTOR=$ROOT/$BUILD/castor STANDIN=$ROOT/$BUILD/tests/watchdog_standin
+export CASTOR_TEST_WATCHDOG_STANDIN=1  # the stand-in watchdog is accepted only with this test-only switch
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-iotol.XXXXXX")
 QA="" QB="" WA="" WB="" DEV_A=""
 stop_node() {  # stop_node a|b

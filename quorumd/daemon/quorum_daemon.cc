@@ -164,8 +164,8 @@ Status QuorumDaemon::init(const std::string& device_path) {
     log::info("watchdog open", {{"watchdog", watchdog_->describe()},
                                 {"required_ms", int64_t(superblock_.timing.watchdog.count())}});
     if (watchdog_->is_standin())
-      log::warning("the watchdog device answers no watchdog ioctls: treated as a test stand-in, not a hardware "
-                   "watchdog", {{"watchdog", config_.watchdog_device}});
+      log::critical("TEST WATCHDOG STAND-IN (CASTOR_TEST_WATCHDOG_STANDIN=1): not a hardware watchdog; tests only",
+                    {{"watchdog", config_.watchdog_device}});
   }
   tune_process();
   return Status::Ok();
@@ -641,14 +641,16 @@ std::optional<uint64_t> QuorumDaemon::log_allowed(RateLimit& rl, TimePoint now) 
 }
 
 void QuorumDaemon::pet_watchdog(TimePoint now) {
-  if (!watchdog_ || !core_->may_act(now)) return;
-  Status st = watchdog_->pet();
-  if (st.ok()) {
-    ++pets_;
+  if (!watchdog_) return;
+  // The pet guard (design.md, "The watchdog margin"): only with at least W of lease left at `now`, so a
+  // pet delayed by a freeze after this check still lands before the lease end.
+  auto petted = watchdog_->pet_within_lease(now, core_->may_act(now) ? core_->lease_expiry() : std::nullopt);
+  if (petted.ok()) {
+    if (*petted) ++pets_;
     return;
   }
   if (auto n = log_allowed(pet_error_log_, now))
-    log::error("cannot pet the watchdog", {{"error", st.to_string()}, {"suppressed", *n}});
+    log::error("cannot pet the watchdog", {{"error", petted.status().to_string()}, {"suppressed", *n}});
 }
 
 void QuorumDaemon::handle_signals(TimePoint now) {
@@ -844,9 +846,11 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   w.key("watchdog").begin_object();
   if (watchdog_) {
     w.field("device", watchdog_->path()).field("standin", watchdog_->is_standin()).field("pets", pets_);
+    w.field("kind", watchdog_->kind());
   } else {
-    w.key("device").null().field("unsafe_none", true);
+    w.key("device").null().field("unsafe_none", true).field("kind", "none-unsafe");
   }
+  w.field("pet_guard_ms", int64_t(superblock_.timing.pet_guard().count()));
   w.end_object();
   w.key("process_groups").begin_array();
   for (pid_t g : groups_.groups()) w.value(int64_t(g));

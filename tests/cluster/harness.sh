@@ -25,7 +25,7 @@ export CASTOR_TEST_WATCHDOG_STANDIN=1  # quorumd accepts the stand-in FIFO only 
 # CLUSTER_ID names this cluster's namespaces and cgroups, so two harness clusters (a benchmark and a test)
 # can run side by side: the default "castor" gives castor-lan, castor-alpha, ...; CLUSTER_ID=cb gives cb-lan.
 CLUSTER_ID=${CLUSTER_ID:-castor}
-# IO_TIMEOUT_MS: the quorum disk's io_timeout T (default 200 ms); each node's stand-in watchdog fires at W = 2T.
+# IO_TIMEOUT_MS: the quorum disk's io_timeout T (default 200 ms); each node's stand-in watchdog fires at 2T (looser than the W = T a hardware watchdog is set to).
 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-200}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
 NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTER_ID-client

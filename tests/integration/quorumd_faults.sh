@@ -1,7 +1,7 @@
 #!/bin/bash
 # quorumd on the real kernel, as two hosts see one LUN: one backing file, two loop devices over it (direct
 # I/O), node a on one and node b on the other; node b's path goes through a FUSE pass-through (bindfs) so
-# its disk can be made to hang. io_timeout 200 ms: renew 100 ms, lease 600 ms, watchdog 400 ms, dead 1200 ms.
+# its disk can be made to hang. io_timeout 200 ms: renew 100 ms, lease 600 ms, watchdog 200 ms, dead 1200 ms.
 # Shows: kill -9 is declared dead after D (never sooner) and within D + R; a node whose disk turns
 # read-only fences itself before its peer declares it dead; a frozen node is reset by its watchdog stand-in
 # before its peer declares it dead; a disk stall below io_timeout costs nothing; a stall above it fences the
