@@ -490,7 +490,9 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     r.read_issued = issued;
     r.read_completed = now;
     if (auto it = t.entries.find(name); it != t.entries.end()) s.peer_block = it->second.block;
-    s.peer_entry = r.unknown || !r.entry.in_use ? std::nullopt : std::optional<ServiceEntry>(r.entry);
+    // An unknown entry keeps the last one known for the admin word (a torn read must not cancel a pending
+    // relocation or disable); what may run where is Ownership's, which counts unknown as up.
+    if (!r.unknown) s.peer_entry = r.entry.in_use ? std::optional<ServiceEntry>(r.entry) : std::nullopt;
     s.peer_unknown = r.unknown ? r.unknown_reason : "";
     s.own->on_peer_entry(r);
     s.own->on_liveness(liveness_);
@@ -696,7 +698,7 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
 
 std::string SvcmgrDaemon::owner_of(const Service& s) const {
   if (s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping) return node_name_;
-  if (s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
+  if (s.peer_unknown.empty() && s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
       liveness_.view == PeerView::up)
     return peer_name_;
   return "";

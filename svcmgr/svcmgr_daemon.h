@@ -61,7 +61,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     ServiceDefinition file_def;  // exactly what the file says (the digest covers this)
     std::unique_ptr<Ownership> own;
     std::unique_ptr<ServiceRunner> runner;
-    std::optional<ServiceEntry> peer_entry;  // the peer's entry, when known and in use
+    std::optional<ServiceEntry> peer_entry;  // the peer's entry as last known (in use)
     std::string peer_unknown;                // "corrupt record at block N" when the peer's entry is unknown
     std::optional<uint32_t> peer_block;      // the peer's table block it was last seen in (if quorumd says)
     std::optional<bool> freeze_request;     // a local freeze/unfreeze not yet on the disk
