@@ -11,8 +11,9 @@
 # ledger ever shows two nodes running a service, and epochs grow.
 # Then (issue 12, item 10) service files removed while svcmgr was down: one is stopped with the saved copy
 # of its definition and released; one without a saved copy stays up, shown as orphaned, until the admin
-# stopped it by hand and ran `castor reset`. Before that (item 2), garbage over one of a's table blocks:
-# b shows those services' peer side as "unknown (corrupt record at block 1)" and starts none of them.
+# stopped it by hand and ran `castor reset`. Before that (items 2 and 3), garbage over one of a's table
+# blocks: b shows those services' peer side as "unknown (corrupt record at block 1)" and starts none of
+# them; a then crashes with its epoch record garbled too: b takes the services of a's good block only.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
@@ -142,16 +143,21 @@ wait_count 60 a started a || die "not all services started on a: $(count a start
 wait_count 10 b started a || die "b does not see all services on a: $(count b started a) of $N"
 check_ledgers
 
+crash_a() {  # kill -9 of node a's process group; its host is gone with its services: their intervals end now
+  local i s last
+  kill -KILL -"$PID_a"
+  wait "$PID_a" 2>/dev/null
+  for ((i = 1; i <= N; i++)); do
+    s=$(printf 's%02d' "$i")
+    last=$(tail -1 "$dir/ledger/$s")
+    set -- $last
+    [ "$1" = start ] && [ "$2" = a ] && echo "stop a $3" >>"$dir/ledger/$s"
+    rm -f "$dir/state/$s-a"
+  done
+}
+
 say "crash of a (quorumd, svcmgr, services): b takes all $N"
-kill -KILL -"$PID_a"
-wait "$PID_a" 2>/dev/null
-for ((i = 1; i <= N; i++)); do  # a's host is gone with its services: their intervals end now
-  s=$(printf 's%02d' "$i")
-  last=$(tail -1 "$dir/ledger/$s")
-  set -- $last
-  [ "$1" = start ] && [ "$2" = a ] && echo "stop a $3" >>"$dir/ledger/$s"
-  rm -f "$dir/state/$s-a"
-done
+crash_a
 wait_count 30 b started b || die "b did not take all services: $(count b started b) of $N"
 check_ledgers
 
@@ -170,14 +176,19 @@ wait_count 10 a started b || die "a does not see every service on b: $(count a s
 check_ledgers
 "$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock" | tail -12
 
+relocate_all_to_a() {
+  local i
+  for ((i = 1; i <= N; i++)); do
+    "$CASTOR" relocate "$(printf 's%02d' "$i")" --to a --socket "$dir/a-s.sock" >/dev/null || die "relocate s$i refused"
+  done
+  wait_count 60 a started a || die "not every relocation was seen: $(count a started a) of $N on a"
+  wait_count 10 b started a || die "b does not see every service on a: $(count b started a) of $N"
+  [ -z "$(both_running)" ] || die "services run on both nodes: $(both_running | tr '\n' ' ')"
+  check_ledgers
+}
+
 say "relocate all $N to a, asked on a (the requests travel in a's entries, blocks 0 and 1)"
-for ((i = 1; i <= N; i++)); do
-  "$CASTOR" relocate "$(printf 's%02d' "$i")" --to a --socket "$dir/a-s.sock" >/dev/null || die "relocate s$i refused"
-done
-wait_count 60 a started a || die "not every relocation was seen: $(count a started a) of $N on a"
-wait_count 10 b started a || die "b does not see every service on a: $(count b started a) of $N"
-[ -z "$(both_running)" ] || die "services run on both nodes: $(both_running | tr '\n' ' ')"
-check_ledgers
+relocate_all_to_a
 
 say "garbage over a's table block 1 (its 9 last entries) while a runs all $N: b says unknown, starts none of them"
 # Region of node 1 = blocks 16..79 of 4096 bytes; its table starts at region block 2: table block 1 = block 19.
@@ -194,6 +205,33 @@ echo "$OUT" | grep -m2 "unknown (corrupt record at block 1)" || die "castor stat
 sleep 1.5  # longer than the dead time
 [ -z "$(ls "$dir"/state/*-b 2>/dev/null)" ] || die "b started services while a's block was corrupt: $(ls "$dir"/state/*-b)"
 [ "$(count a started a)" = "$N" ] || die "a stopped services: $(count a started a) of $N still started"
+
+say "a crashes with its epoch record garbled too: b takes the 31 services of block 0, none of the 9 unknown ones"
+# Node 1's epoch record is region block 1 = block 17. Without a's floor nothing bounds the epochs a may
+# have granted there, so an unknown entry of a dead a is never taken over.
+dd if=/dev/urandom of="$dir/lun.img" bs=4096 seek=17 count=1 conv=notrunc,fsync status=none || die "dd"
+crash_a
+end=$((SECONDS + 30))
+while ((SECONDS < end)) && [ "$(count b started b)" != 31 ]; do sleep 0.2; done
+[ "$(count b started b)" = 31 ] || die "b did not take the 31 services of a's good block: $(count b started b)"
+sleep 1.5
+[ "$(count b started b)" = 31 ] || die "b took services whose entries are unknown: $(count b started b) started on b"
+[ "$(unknown_count)" = 9 ] || die "b does not show the 9 entries as unknown: $(unknown_count)"
+check_ledgers
+
+say "a comes back (its damaged blocks rewritten): it runs the 9, b keeps the 31 (failback = no)"
+start_node a
+end=$((SECONDS + 30))
+while ((SECONDS < end)); do
+  [ "$(count a started a)" = 9 ] && [ "$(count a started b)" = 31 ] && break
+  [ -n "$(both_running)" ] && break
+  sleep 0.2
+done
+[ -z "$(both_running)" ] || die "services run on both nodes: $(both_running | tr '\n' ' ')"
+[ "$(count a started a)" = 9 ] && [ "$(count a started b)" = 31 ] ||
+  die "a runs $(count a started a) (want 9), b runs $(count a started b) (want 31)"
+check_ledgers
+relocate_all_to_a
 
 # field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it ("" if it does not list it)
 field() {
