@@ -69,7 +69,17 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   const json& lease = s.at("lease");
   std::cout << "Cluster " << s.at("cluster").value("name", "?") << " (UUID " << s.at("cluster").value("uuid", "?")
             << "), quorum disk " << s.value("device", "?") << " — from quorumd (pid " << s.value("pid", 0) << ")\n";
-  std::cout << "  " << timing_line(s.at("timing_ms")) << "\n\n";
+  std::cout << "  " << timing_line(s.at("timing_ms")) << "\n";
+  if (s.contains("watchdog") && s["watchdog"].is_object()) {
+    const std::string kind = s["watchdog"].value("kind", "");
+    if (kind == "none-unsafe") std::cout << "  WATCHDOG: none — UNSAFE (allow_unsafe_no_watchdog = yes)\n";
+    else if (kind == "test-standin") std::cout << "  watchdog: TEST STAND-IN (not a hardware watchdog)\n";
+    else if (kind == "hardware") std::cout << "  watchdog: " << s["watchdog"].value("device", "?") << "\n";
+  }
+  if (s.contains("corrupt_blocks") && s["corrupt_blocks"].is_array() && !s["corrupt_blocks"].empty()) {
+    std::cout << "  own region: " << s["corrupt_blocks"].size() << " block(s) found corrupt at start, being rewritten\n";
+  }
+  std::cout << "\n";
   print_row("Node", "Id", "State", "Incarnation", "Heartbeat", "Write latency (worst)", "Lease");
   std::string phase = s.value("phase", "?");
   for (auto& c : phase) c = char(std::toupper(static_cast<unsigned char>(c)));

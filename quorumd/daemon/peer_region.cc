@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/crc32c.h"
 #include "quorumd/epoch_record.h"
 
 namespace castor {
@@ -32,15 +33,18 @@ PeerRegion decode_peer_region(std::span<const std::byte> blocks, const DiskLayou
   for (uint32_t b = 0; b < std::min(table_blocks, kServiceTableBlocks); ++b) {
     auto rec = decode_service_table(block(1 + b), layout, peer_id, b);
     if (!rec.ok()) {
-      out.corrupt.push_back({b, rec.status().to_string()});
+      out.corrupt.push_back({b, rec.status().to_string(), crc32c(block(1 + b))});
       continue;
     }
     if (!(rec->cluster_uuid == cluster)) {
-      out.corrupt.push_back({b, "service table block " + foreign(rec->cluster_uuid)});
+      out.corrupt.push_back({b, "service table block " + foreign(rec->cluster_uuid), crc32c(block(1 + b))});
       continue;
     }
     for (const auto& e : rec->entries)
-      if (e.in_use) out.entries.push_back(e);
+      if (e.in_use) {
+        out.entries.push_back(e);
+        out.entry_blocks.push_back(b);
+      }
   }
   return out;
 }

@@ -24,10 +24,12 @@ inline constexpr uint32_t kPeerRegionReadBlocks = 1 + kServiceTableBlocks;
 struct CorruptBlock {
   uint32_t block;  // table block index, 0..kServiceTableBlocks-1
   std::string reason;
+  uint32_t hash = 0;  // CRC32C of the raw bytes: tells one damaged value from another (a change)
 };
 
 struct PeerRegion {
   std::vector<ServiceEntry> entries;       // in-use entries of every block that decoded
+  std::vector<uint32_t> entry_blocks;      // the table block of each of `entries`
   std::vector<CorruptBlock> corrupt;       // table blocks that did not decode
   std::optional<uint64_t> floor;           // the peer's epoch floor, if its record decoded
   std::string floor_error;                 // why not, otherwise

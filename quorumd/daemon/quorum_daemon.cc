@@ -990,10 +990,12 @@ void QuorumDaemon::exit_unproven(const std::string& why) {
 
 namespace {
 
-void entry_json(JsonWriter& w, const ServiceEntry& e) {
+void entry_json(JsonWriter& w, const ServiceEntry& e, std::optional<uint32_t> block = std::nullopt) {
   w.begin_object().field("name", e.name).field("state", ownership_state_name(e.state)).field("node", e.node);
   w.field("epoch", e.epoch).field("ballot", e.ballot).field("flags", unsigned(e.flags)).field("restarts", e.restarts);
-  w.field("digest", e.definition_digest).end_object();
+  w.field("digest", e.definition_digest);
+  if (block) w.field("block", *block);
+  w.end_object();
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -1157,10 +1159,11 @@ void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, T
   const PeerMonitor& pm = core_->peer();
   JsonWriter w;
   w.begin_object().field("ok", true).field("read_issued_boottime_ns", ns(p.issued)).key("entries").begin_array();
-  for (const auto& e : region.entries) entry_json(w, e);
+  for (size_t i = 0; i < region.entries.size(); ++i) entry_json(w, region.entries[i], region.entry_blocks[i]);
   w.end_array();
   w.key("corrupt_blocks").begin_array();
-  for (const auto& cb : region.corrupt) w.begin_object().field("block", cb.block).field("reason", cb.reason).end_object();
+  for (const auto& cb : region.corrupt)
+    w.begin_object().field("block", cb.block).field("reason", cb.reason).field("hash", cb.hash).end_object();
   w.end_array();
   w.key("peer_epoch_floor");
   if (region.floor) {
