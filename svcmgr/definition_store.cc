@@ -55,6 +55,23 @@ Status fsync_dir(const std::string& dir) {
 
 Status DefinitionStore::save(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes) {
   if (dir_.empty()) return Status::Ok();
+  Status st = save_copy(def, cluster_nodes);
+  if (st.ok()) return st;
+  // No new copy: the old one must not stand for the definition in force (the service would later be
+  // stopped with another definition's stop). Keep it only if it is that definition; else remove it, so a
+  // removed file leaves the service orphaned (an admin asked) rather than "stopped" with the wrong one.
+  auto old = load(def.name, cluster_nodes);
+  if (old.ok() && !old->has_value()) return st;
+  if (old.ok()) {
+    ServiceDefinition c = **old;
+    c.file = def.file;
+    if (c == def) return st;
+  }
+  if (Status rm = remove(def.name); !rm.ok()) return rm.with_context(st.to_string());
+  return st;
+}
+
+Status DefinitionStore::save_copy(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes) {
   auto text = read_file(def.file);
   if (!text.ok()) return text.status().with_context("saving a copy of " + def.name);
   LoadResult again = load_service_text(*text, def.file, cluster_nodes);

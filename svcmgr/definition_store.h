@@ -22,7 +22,8 @@ class DefinitionStore {
   const std::string& dir() const { return dir_; }
 
   // Saves the text of def.file, if it still holds exactly `def` (re-parsed). No-op when the copy is
-  // already the same text.
+  // already the same text. When no copy of `def` could be saved, an older copy that is not `def` is
+  // removed (a copy is the definition in force, or absent).
   Status save(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes);
   // The saved definition of `name`; nullopt when there is no copy. An unreadable or invalid copy is an error.
   Result<std::optional<ServiceDefinition>> load(const std::string& name,
@@ -31,6 +32,7 @@ class DefinitionStore {
   Status remove(const std::string& name);
 
  private:
+  Status save_copy(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes);
   std::string path_of(const std::string& name) const { return dir_ + "/" + name + ".ini"; }
   std::string dir_;
 };

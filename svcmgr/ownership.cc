@@ -55,6 +55,7 @@ void Ownership::set_intent(Intent intent, uint32_t target_node) {
 void Ownership::on_peer_entry(const PeerEntryRead& read) {
   if (peer_ && read.read_issued < peer_->read_issued) return;  // an older read: ignore
   if (!peer_ || !same_value(*peer_, read)) peer_value_since_ = read.read_completed;
+  if (!read.unknown) peer_ballot_seen_ = std::max(peer_ballot_seen_, read.entry.ballot);
   peer_ = read;
 }
 
@@ -107,7 +108,8 @@ OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
   refresh_ = false;
   // Every decision gets a ballot above every ballot seen, so the newest entry of the two is the cluster's
   // latest word on the service (admin_state.h reads disable/enable/relocation requests from it).
-  const uint64_t peer_ballot = peer_ && !peer_->unknown ? peer_->entry.ballot : 0;
+  // (Above every ballot seen: an unknown entry hides the peer's, so its last known one counts.)
+  const uint64_t peer_ballot = std::max(peer_ballot_seen_, peer_ && !peer_->unknown ? peer_->entry.ballot : 0);
   if (e.state != OwnershipState::claiming) e.ballot = std::max({mine_.ballot, peer_ballot, e.ballot}) + 1;
   mine_ = e;
   token_ = next_token_++;
@@ -121,7 +123,7 @@ OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
 
 OwnershipStep Ownership::step(TimePoint) {
   if (token_ != 0) return {};  // a write of my entry is in flight: wait for it
-  const uint64_t peer_ballot = peer_ && !peer_->unknown ? peer_->entry.ballot : 0;
+  const uint64_t peer_ballot = std::max(peer_ballot_seen_, peer_ && !peer_->unknown ? peer_->entry.ballot : 0);
 
   switch (phase_) {
     case OwnershipPhase::idle: {

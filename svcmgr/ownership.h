@@ -135,6 +135,7 @@ class Ownership {
   uint32_t target_ = 0;
   std::optional<PeerEntryRead> peer_;
   TimePoint peer_value_since_{};  // completion of the first read that returned the peer entry's current value
+  uint64_t peer_ballot_seen_ = 0;  // the highest ballot of the peer's entry ever read (an unknown read hides it)
   PeerLiveness liveness_;
   uint64_t token_ = 0;            // token of the write in flight, 0 if none
   bool write_ok_ = false;         // the last write of mine_ completed ok

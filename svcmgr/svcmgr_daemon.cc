@@ -991,6 +991,8 @@ int SvcmgrDaemon::run() {
       }
       ++it;
     }
+    // (leaving_ may have been set just now, by quorumd's "leaving" event in link_.process(): its deadline too.)
+    if (leaving_ && leave_deadline == TimePoint{}) leave_deadline = now + std::chrono::minutes(10);
     if (leaving_) {
       bool all_stopped = true, orphans = false;
       for (auto& [n, s] : services_) {

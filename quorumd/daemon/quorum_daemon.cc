@@ -899,6 +899,14 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
       return;
     }
     awaiting_services_stopped_ = false;
+    if (groups_.any_alive()) {
+      // A stop that returned ok may have left a process behind: DOWN would let the peer start the service
+      // at once while it runs (the path without a service manager refuses the same).
+      server_->reply_error(conn, "services-stopped: not writing DOWN: a registered service process group is alive", false);
+      exit_unproven("the service manager said every service is stopped, but a registered service process group "
+                    "still has a process");
+      return;
+    }
     if (std::string why; !may_write_down(why)) {
       server_->reply_error(conn, "services-stopped: not writing DOWN: " + why, false);
       exit_unproven("the service manager said every service is stopped, but " + why);

@@ -117,7 +117,17 @@ size_t ServiceTableStore::writes_in_flight() const {
 
 std::optional<uint32_t> ServiceTableStore::next_dirty() const {
   if (blocked_) return std::nullopt;
-  if (!epoch_.in_flight && (epoch_.rewrite || wanted_floor_ > durable_floor_)) return kEpochRecord;
+  // The epoch record and a table block holding epochs are never in the kernel together: they are the two
+  // records that remember an epoch, and one crash tearing both would forget it (docs/design.md, "The epoch
+  // only grows").
+  if (epoch_.in_flight) return std::nullopt;
+  bool epoch_block_in_flight = false;
+  for (uint32_t b = 0; b < blocks_.size(); ++b)
+    if (blocks_[b].in_flight && blocks_[b].epoch_in_flight > 0) epoch_block_in_flight = true;
+  if (epoch_.rewrite || wanted_floor_ > durable_floor_) {
+    if (epoch_block_in_flight) return std::nullopt;  // the record waits until they completed
+    return kEpochRecord;
+  }
   // svcmgr's changes before the store's own rewrites; a block whose epochs the durable floor does not
   // cover yet waits for the epoch record.
   for (int pass = 0; pass < 2; ++pass)
@@ -157,6 +167,7 @@ Status ServiceTableStore::encode(uint32_t b, uint64_t incarnation, int64_t wall_
   blk.changed = false;
   blk.rewrite = false;
   blk.in_flight = true;
+  blk.epoch_in_flight = max_epoch(b);
   return Status::Ok();
 }
 

@@ -91,6 +91,7 @@ class ServiceTableStore {
     bool changed = false;  // svcmgr changed it: to be written
     bool rewrite = false;  // the store wants it rewritten (corrupt at start, scrub)
     bool in_flight = false;
+    uint64_t epoch_in_flight = 0;  // the highest epoch of the write in flight
     bool dirty() const { return changed || rewrite; }
   };
   struct EpochSlot {
