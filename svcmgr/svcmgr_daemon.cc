@@ -434,7 +434,8 @@ void SvcmgrDaemon::reload(TimePoint now) {
       continue;
     }
     if (it->second.file_def == d) continue;
-    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped) {
+    // (Not while a start-up probe is in flight: replacing the runner would lose what it finds.)
+    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped && !it->second.probing) {
       log::notice("service definition changed", {{"service", d.name}});
       add_service(std::move(d), now, false);
     } else {
@@ -1064,7 +1065,8 @@ int SvcmgrDaemon::run() {
     // Reloaded definitions take effect once their service is idle here.
     for (auto it = services_.begin(); it != services_.end();) {
       Service& s = it->second;
-      const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle();
+      // A finished start-up probe's result is read at the top of the loop: not idle before that.
+      const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle() && !s.probing;
       if (idle && removed_.count(it->first)) {
         log::notice("service dropped", {{"service", it->first}});
         if (Status st = definitions_.remove(it->first); !st.ok())
