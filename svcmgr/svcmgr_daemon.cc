@@ -16,6 +16,7 @@
 #include "common/errno_status.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "svcmgr/adopt_definition.h"
 #include "svcmgr/admin_state.h"
 #include "svcmgr/placement_policy.h"
 #include "svcmgr/service_loader.h"
@@ -123,7 +124,10 @@ bool entry_up(OwnershipState s) {
   return s == OwnershipState::claiming || s == OwnershipState::owned || s == OwnershipState::releasing;
 }
 
-std::string orphan_text(const std::string& name) {
+std::string orphan_text(const std::string& name, bool definition_unknown) {
+  if (definition_unknown)
+    return "orphaned: the definition it runs under is unknown (its file changed while svcmgr was down, no saved "
+           "copy); stop it by hand, then `castor reset " + name + "`";
   return "orphaned: definition removed; stop it by hand, then `castor reset " + name + "`";
 }
 
@@ -236,7 +240,7 @@ Status SvcmgrDaemon::init() {
   std::vector<ServiceDefinition> defs;
   for (auto& [name, s] : services_) defs.push_back(s.def);
   services_.clear();
-  for (auto& def : defs) add_service(std::move(def), now, true);
+  for (auto& def : defs) adopt_service(std::move(def), now);
   // My entries that are up for services no file defines: removed while svcmgr was down. They may still run
   // here; left alone they would stay owned forever (the peer could never take them) and run unmanaged.
   for (const auto& [name, e] : own_entries_)
@@ -265,7 +269,60 @@ Status SvcmgrDaemon::load_services() {
   return Status::Ok();
 }
 
-void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe) {
+uint64_t SvcmgrDaemon::digest_in_force(ServiceDefinition def) {
+  (void)apply_metadata_defaults(def, config_.ocf_root, agent_timings_);  // add_service logs a problem
+  return definition_digest(def);
+}
+
+void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
+  const std::string name = def.name;
+  AdoptFacts f;
+  if (auto it = own_entries_.find(name); it != own_entries_.end() && entry_up(it->second.state)) {
+    f.entry_up = true;
+    f.entry_digest = it->second.definition_digest;
+  }
+  std::optional<ServiceDefinition> copy;
+  if (f.entry_up) {
+    auto saved = definitions_.load(name, {node_name_, peer_name_});
+    if (saved.ok()) copy = *saved;
+    else log::error("the saved copy of a service's definition is unusable", {{"service", name}, {"reason", saved.status().to_string()}});
+    f.have_copy = copy.has_value();
+    if (copy) {
+      ServiceDefinition c = *copy;
+      c.file = def.file;  // the copy names its own path
+      f.copy_same_as_file = c == def;
+    }
+    f.file_digest = digest_in_force(def);
+  }
+  switch (choose_adopt_definition(f)) {
+    case AdoptDefinition::file:
+      add_service(std::move(def), now, true);
+      return;
+    case AdoptDefinition::saved: {
+      log::warning("service file changed while svcmgr was down and its entry is up here: probing (and stopping) "
+                   "it with the saved copy of the definition it was started under first; the file's applies once "
+                   "that is stopped",
+                   {{"service", name}, {"copy", copy->file}});
+      add_service(std::move(*copy), now, true, false);
+      services_.at(name).replace_with = std::move(def);
+      return;
+    }
+    case AdoptDefinition::unknown: {
+      log::critical("service file changed while svcmgr was down and no copy of the definition it runs under: it "
+                    "may still run here; its entry stays up until an admin stopped it by hand and ran `castor reset " +
+                        name + "`",
+                    {{"service", name}});
+      add_service(std::move(def), now, false, false);
+      Service& s = services_.at(name);
+      s.orphaned = true;
+      s.definition_unknown = true;
+      s.stop_reported = true;  // nothing trusted to stop with: never reported stopped
+      return;
+    }
+  }
+}
+
+void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe, bool save) {
   const std::string name = def.name;
   Service s;
   s.file_def = def;
@@ -281,8 +338,10 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe)
   ctx.ocf_root = config_.ocf_root;
   s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
   // A copy of what it runs under, to stop it even if its file goes away while svcmgr is down.
-  if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
-    log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+  if (save) {
+    if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+      log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+  }
   // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
   // node claims anything.)
   if (probe) {
@@ -346,16 +405,37 @@ void SvcmgrDaemon::reload(TimePoint now) {
     }
     removed_.erase(d.name);
     if (it->second.orphaned) {
-      // Its file is back: stop it with it (it may run here, unmanaged), then it is a service like any other.
-      log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", d.name}});
+      // Its file is back. Stop it with it (it may run here, unmanaged) only if that is the definition my up
+      // entry was written under; else it stays orphaned, with the new definition for after the admin's reset.
+      const std::string name = d.name;
+      const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
+      if (digest_in_force(d) != entry_digest) {
+        log::critical("orphaned service defined again, but not with the definition it runs under: it stays "
+                      "orphaned until an admin stopped it by hand and ran `castor reset " + name + "`",
+                      {{"service", name}});
+        add_service(std::move(d), now, false, false);
+        Service& s = services_.at(name);
+        s.orphaned = true;
+        s.definition_unknown = true;
+        s.stop_reported = true;
+        continue;
+      }
+      log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", name}});
       add_service(std::move(d), now, false);
-      Service& s = services_.at(it->first);
+      Service& s = services_.at(name);
       s.stop_reported = false;
       s.runner->stop(now);
       continue;
     }
+    if (it->second.replace_with) {
+      // Still probing/stopping the instance of the saved copy: the newest file's definition replaces it.
+      if (!(*it->second.replace_with == d)) log::notice("service definition changed: applies once the instance of its old definition is stopped", {{"service", d.name}});
+      it->second.replace_with = std::move(d);
+      continue;
+    }
     if (it->second.file_def == d) continue;
-    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped) {
+    // (Not while a start-up probe is in flight: replacing the runner would lose what it finds.)
+    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped && !it->second.probing) {
       log::notice("service definition changed", {{"service", d.name}});
       add_service(std::move(d), now, false);
     } else {
@@ -433,6 +513,7 @@ void SvcmgrDaemon::stop_everything(const std::string& why, TimePoint now) {
   if (!stopping_all_) log::warning("stopping every service", {{"reason", why}});
   stopping_all_ = true;
   for (auto& [name, s] : services_) {
+    if (s.orphaned) continue;  // nothing trusted to stop it with; its entry stays up (leaving handles it)
     if (s.runner->state() != ServiceRunner::State::stopped && s.runner->state() != ServiceRunner::State::stopping)
       s.runner->stop(now);
     s.own->set_intent(Intent::release, 0);
@@ -634,6 +715,7 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
   switch (s.runner->state()) {
     case St::stopped:
       if (s.probing || !s.runner->idle()) break;  // a start-up probe in flight: not known stopped yet
+      if (s.replace_with) break;  // stopped under the saved copy: run() applies the file's definition first
       if (!s.stop_reported) {
         s.stop_reported = true;
         if (s.restarting && s.own->may_run() && !stopping_all_) {
@@ -751,7 +833,7 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     w.field("max_restarts", s.def.max_restarts);
     w.field("phase", ownership_phase_name(s.own->phase()));
     if (!s.peer_unknown.empty()) w.field("peer_entry", "unknown (" + s.peer_unknown + ")");
-    if (s.orphaned) w.field("orphaned", orphan_text(name));
+    if (s.orphaned) w.field("orphaned", orphan_text(name, s.definition_unknown));
     if (!s.last_failure.empty())
       w.key("last_failure").begin_object().field("reason", s.last_failure).field("ago_ms", to_ms(now - s.last_failure_at)).end_object();
     const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
@@ -802,12 +884,17 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   Service& s = it->second;
   if (s.orphaned) {
     if (req.verb != "reset") {
-      server_->reply_error(conn, name + " is " + orphan_text(name), false);
+      server_->reply_error(conn, name + " is " + orphan_text(name, s.definition_unknown), false);
       return;
     }
     // The admin says it no longer runs here: release its entry, then drop it.
     log::notice("admin reset of an orphaned service: it was stopped by hand; releasing its entry", {{"service", name}});
     s.orphaned = false;
+    if (std::exchange(s.definition_unknown, false)) {
+      // From now on it is the file's definition that runs here: its copy is the one to stop it with.
+      if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+        log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+    }
     s.own->on_stopped();
     s.own->set_intent(Intent::release, 0);
     drive(s, now);
@@ -892,7 +979,14 @@ int SvcmgrDaemon::run() {
             s.runner->stop(now);
           }
         }
-        if (s.probing || s.runner->state() != ServiceRunner::State::stopped) all = false;
+        if (s.replace_with && !s.probing && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle()) {
+          // The instance of the definition it was started under is proven stopped: now (and only now, before
+          // any claim) the file's definition applies and its copy is saved. Its up entry is released next.
+          log::notice("the instance of the old definition is stopped: the file's definition applies now", {{"service", n}});
+          ServiceDefinition d = std::move(*s.replace_with);
+          add_service(std::move(d), now, false);  // replaces s (same map node)
+        }
+        if (s.replace_with || s.probing || s.runner->state() != ServiceRunner::State::stopped) all = false;
       }
       if (all) {
         settled_ = true;
@@ -971,7 +1065,8 @@ int SvcmgrDaemon::run() {
     // Reloaded definitions take effect once their service is idle here.
     for (auto it = services_.begin(); it != services_.end();) {
       Service& s = it->second;
-      const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle();
+      // A finished start-up probe's result is read at the top of the loop: not idle before that.
+      const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle() && !s.probing;
       if (idle && removed_.count(it->first)) {
         log::notice("service dropped", {{"service", it->first}});
         if (Status st = definitions_.remove(it->first); !st.ok())

@@ -83,6 +83,12 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     // no saved copy exists): it may still run here, unmanaged. The entry stays up (the peer must not start
     // it) until the admin stopped it by hand and says so with `castor reset NAME`.
     bool orphaned = false;
+    // Orphaned because the definition it runs under is unknown: my entry was up at start, no saved copy
+    // exists, and the digest in my entry is not the file's definition's (review R3). Same handling.
+    bool definition_unknown = false;
+    // Running (or probed) under the saved copy of the definition it was started under; this one, the
+    // file's, replaces it once that instance is proven stopped, before anything may be claimed (review R3).
+    std::optional<ServiceDefinition> replace_with;
     std::string last_placement;  // the reason of the last placement decision (logged when it changes)
   };
 
@@ -93,7 +99,13 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // definition, running or not); a changed definition applies at once to a service that is not running
   // here, and when it next stops otherwise; a removed service is stopped, released and dropped.
   void reload(TimePoint now);
-  void add_service(ServiceDefinition def, TimePoint now, bool probe);
+  // save=false: the copy on disk is left alone (it may be the definition an instance still runs under).
+  void add_service(ServiceDefinition def, TimePoint now, bool probe, bool save = true);
+  // At start, for a service a file defines: probes it with the definition it was started under (the saved
+  // copy, when my entry is up and the file changed), or marks it orphaned when that definition is unknown.
+  void adopt_service(ServiceDefinition def, TimePoint now);
+  // The digest my entry would carry for `def` (agent meta-data defaults applied).
+  uint64_t digest_in_force(ServiceDefinition def);
   // At start: my entry for `name` is up but no file defines it. Stops it with the saved copy of its
   // definition, then releases it; without a copy, leaves the entry up and marks it orphaned.
   void adopt_removed(const std::string& name, TimePoint now);
