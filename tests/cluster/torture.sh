@@ -174,10 +174,20 @@ leave_unmanaged() {  # leave_unmanaged VICTIM
   kill -STOP "$host"
   q=$(node_proc "$n" quorumd)
   p=$(node_proc "$n" svcmgr); [ -n "$p" ] && kill -KILL "$p"
-  for ((i = 0; i < 3; i++)); do
+  # Until only the host's shell and quorumd are left, and every process group they were in is empty: a
+  # killed process still counts for quorumd's check of its registered process groups until it is reaped
+  # (here by a PID 1 that reaps only every second or so).
+  local left groups=" "
+  for ((i = 0; i < 150; i++)); do
+    left=
     for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-      [ "$p" = "$host" ] || [ "$p" = "$q" ] || kill -KILL "$p" 2>/dev/null
+      [ "$p" = "$host" ] || [ "$p" = "$q" ] && continue
+      g=$(awk '{print $5}' "/proc/$p/stat" 2>/dev/null)
+      [ -n "$g" ] && [ "$g" != "$host" ] && [[ "$groups" != *" $g "* ]] && groups+="$g "
+      kill -KILL "$p" 2>/dev/null; left=1
     done
+    [ -z "$left" ] && ! ps -eo pgid= | tr -d ' ' | grep -qxF -f <(tr ' ' '\n' <<<"$groups" | grep .) && break
+    sleep 0.02
   done
   [ -n "$q" ] && kill -TERM "$q"
   for ((i = 0; i < 50; i++)); do [ -n "$q" ] && kill -0 "$q" 2>/dev/null || break; sleep 0.1; done
