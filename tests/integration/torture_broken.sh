@@ -26,7 +26,7 @@ run_case() {
   local name=$1 expect=$2 out rc summary t0=$(date +%s)
   shift 2
   [ -z "${CASES:-}" ] || [[ ",$CASES," == *",$name,"* ]] || return 0
-  out=$(env "$@" BUILD=$BUILD bash "$TORTURE" 2>&1)
+  out=$(env SETTLE_S=20 "$@" BUILD=$BUILD bash "$TORTURE" 2>&1)
   rc=$?
   echo "--- broken build $name ($*): exit $rc after $(($(date +%s) - t0)) s"
   echo "$out" | sed -n '/^faults injected:/,$p' | grep -v '^results:' | head -30
