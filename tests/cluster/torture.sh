@@ -57,6 +57,9 @@ running_on() {  # running_on web|ledger: the node that runs it, as alpha's or be
 settle() {  # every service started somewhere and the page served, within SETTLE_S s
   local end=$(($(date +%s) + SETTLE_S)) w l n
   while [ "$(date +%s)" -lt $end ]; do
+    # A node reset meanwhile (its watchdog fired: a fence, or a node starved of CPU) boots again, as a host
+    # whose watchdog reset it would.
+    [ -n "${STARTED:-}" ] && { revive alpha; revive beta; }
     read -r w l n <<<"$(view)"
     [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && fetch >/dev/null && return 0
     sleep 0.2
@@ -209,6 +212,7 @@ pids+=("$!"); PROBE=$!
 python3 "$ROOT/tests/cluster/svc_watch.py" --evidence "$dir/svc-evidence.log" --out "$dir/svc-ends.log" &
 pids+=("$!"); SVCWATCH=$!
 settle || fail "the cluster did not start"
+STARTED=1
 
 order=("${KINDS[@]}")
 [ -n "${ORDERED:-}" ] || for ((i = ${#order[@]} - 1; i > 0; i--)); do  # a seeded shuffle: each kind once
