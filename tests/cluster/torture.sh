@@ -48,20 +48,21 @@ KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kil
        crash_service hang_stop relocate restart_node corrupt_block init_force leave_unmanaged)
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 
-view() { python3 "$ROOT/tests/cluster/cluster_view.py" "$CASTOR" "$dir"; }  # "WEB LEDGER STARTED"
+view() { python3 "$ROOT/tests/cluster/cluster_view.py" "$CASTOR" "$dir"; }  # "WEB LEDGER STARTED WHOLE"
 running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
-  local w l n
-  read -r w l n <<<"$(view)"
+  local w l n whole
+  read -r w l n whole <<<"$(view)"
   if [ "$1" = web ]; then w=${w#-}; echo "$w"; else l=${l#-}; echo "$l"; fi
 }
-settle() {  # every service started somewhere and the page served, within SETTLE_S s
-  local end=$(($(date +%s) + SETTLE_S)) w l n
+settle() {  # both nodes up, every service started somewhere and the page served, within SETTLE_S s
+  local end=$(($(date +%s) + SETTLE_S)) w l n whole
   while [ "$(date +%s)" -lt $end ]; do
     # A node reset meanwhile (its watchdog fired: a fence, or a node starved of CPU) boots again, as a host
     # whose watchdog reset it would.
     [ -n "${STARTED:-}" ] && { revive alpha; revive beta; }
-    read -r w l n <<<"$(view)"
-    [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && fetch >/dev/null && return 0
+    read -r w l n whole <<<"$(view)"
+    [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
+      return 0
     sleep 0.2
   done
   return 1
