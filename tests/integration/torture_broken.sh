@@ -41,7 +41,7 @@ EOP
   echo "[castor] broken build $name caught: $(python3 -c "import json,sys
 d=json.load(open(sys.argv[1]))
 print(f\"{d['split_brains']} split-brain records ({d['same_epoch_split_brains']} same-epoch), {d['services_on_both_nodes']} services on both nodes, {d['mount_overlaps']} double mounts ({d['kernel_double_mounts']} in the kernel log)\")" "$summary")"
-  ip netns list | grep -q '^castor-' && fail "the torture run left network namespaces behind"
+  ip netns list | grep -q "^${CLUSTER_ID:-castor}-" && fail "the torture run left network namespaces behind"
   return 0
 }
 

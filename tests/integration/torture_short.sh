@@ -21,5 +21,5 @@ missing = kinds - set(d['faults'])
 print('missing fault kinds:', sorted(missing)) if missing else None
 sys.exit(1 if missing or d['acknowledged_records'] == 0 or d['mounts_seen'] == 0 or d['light_service_copies'] == 0 else 0)
 EOP
-ip netns list | grep -q '^castor-' && fail "the torture run left network namespaces behind"
+ip netns list | grep -q "^${CLUSTER_ID:-castor}-" && fail "the torture run left network namespaces behind"
 exit 0
