@@ -3,7 +3,8 @@
 #   FAULTS=N faults (default 12), chosen at random from SEED (printed; SEED=S replays a run; ONLY=k1,k2
 #   restricts the kinds). The first
 #   faults go once through every kind in a seeded order, so a short run still injects each kind:
-#     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut
+#     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut; it stays down until
+#                    the peer runs every service (at most 15 s)
 #     freeze_short   freeze the node (freezer cgroup: a paused VM) for 300 ms, less than the dead time
 #     freeze_long    freeze it for 2.5 s, more than the dead time: its watchdog outside it resets it
 #     disk_ro        its quorum disk read-only for 2 s (writes fail: the node must fence itself)
@@ -76,6 +77,14 @@ node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the 
     [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return; }
   done
 }
+wait_takeover() {  # a crashed node stays down until the survivor runs everything (at most 15 s): a failover
+  local w l n whole
+  for ((i = 0; i < 75; i++)); do
+    read -r w l n whole <<<"$(view)"
+    [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && return 0
+    sleep 0.2
+  done
+}
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, for its own faults)
@@ -86,7 +95,8 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12)" >>"$dir/faults.log"  # wall time: to read the logs
   case $kind in
     crash) echo "fault $f: crash $victim (runs $svc)"
-       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null ;;
+       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null
+       wait_takeover ;;
     freeze_short|freeze_long) ms=300; [ $kind = freeze_long ] && ms=2500
        echo "fault $f: freeze $victim for $ms ms"
        echo FROZEN >"$CGROOT/$victim/freezer.state"; ms_sleep $ms; echo THAWED >"$CGROOT/$victim/freezer.state" ;;
