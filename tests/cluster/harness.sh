@@ -271,6 +271,8 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
+  # In its cgroup before this returns: a caller that looks there for the node must find it.
+  for ((i = 0; i < 200; i++)); do [ -n "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.01; done
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
     --on-fire "kill -CONT $(eval echo \$FUSE_$n) 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &

@@ -69,7 +69,8 @@ settle() {  # both nodes up, every service started somewhere and the page served
   return 1
 }
 alive() { [ -n "$(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null)" ]; }
-revive() { alive "$1" || { eval "wait \$PID_$1 \$WD_$1" 2>/dev/null; start_node "$1"; }; }
+reap() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null || wait "$p" 2>/dev/null; done; }  # never blocks
+revive() { alive "$1" || { eval "reap \$PID_$1 \$WD_$1"; start_node "$1"; }; }
 other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
 node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the node
   local p
