@@ -255,7 +255,7 @@ mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 }
 
 start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-in watchdog outside it
-  local n=$1 ns pid cg=$CGROOT/$1
+  local n=$1 ns pid i cg=$CGROOT/$1
   if [ "$n" = alpha ]; then ns=$NS_A; else ns=$NS_B; fi
   mkdir -p "$cg" || fail "cgroup $cg"
   # A host that boots has its own address only (no floating IP left from before it went down).
