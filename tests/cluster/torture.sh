@@ -161,6 +161,7 @@ corrupt_block() {  # corrupt_block VICTIM OTHER
   echo "detail $f corrupt_block $node $name $b $how" >>"$dir/faults.log"
   write_block "$b" "$how"
   [ "$b" -lt 2 ] && HEADER_DIRTY=1
+  sleep 2  # the cluster runs on the damaged disk (the nodes read the peer's table every tick)
 }
 restore_header() {  # the superblock copies as set-up wrote them (an admin's repair: nothing rewrites them)
   dd if="$dir/header.save" of="$dir/disks/quorum.img" bs=$BS count=2 oflag=direct conv=notrunc,fsync status=none
