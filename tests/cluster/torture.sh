@@ -224,7 +224,9 @@ ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://
 pids+=("$!"); PROBE=$!
 python3 "$ROOT/tests/cluster/svc_watch.py" --evidence "$dir/svc-evidence.log" --out "$dir/svc-ends.log" &
 pids+=("$!"); SVCWATCH=$!
-settle || fail "the cluster did not start"
+# A cluster that does not settle at start is reported (as an unsettled fault 0), not fatal: with a broken
+# build it may never settle, and the evidence is what the checker judges.
+settle || { echo "the cluster did not settle within $SETTLE_S s of its start"; echo "unsettled" >>"$dir/faults.log"; }
 STARTED=1
 
 order=("${KINDS[@]}")
