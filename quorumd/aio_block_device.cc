@@ -84,6 +84,7 @@ AioBlockDevice::AioBlockDevice(std::string path, OpenMode mode, UniqueFd fd, Uni
       geometry_(geometry),
       alignment_(std::max<size_t>(geometry.logical_sector_size, 4096)),
       events_(kQueueDepth) {
+  ready_.reserve(kQueueDepth);
   slots_.reserve(kQueueDepth);
   free_.reserve(kQueueDepth);
   in_flight_.reserve(kQueueDepth);
@@ -222,7 +223,7 @@ void AioBlockDevice::complete(Slot* slot, long res, TimePoint now, std::vector<I
   release_slot(slot);
 }
 
-void AioBlockDevice::reap(TimePoint now, std::vector<IoCompletion>& out) {
+void AioBlockDevice::collect_events() {
   // Drain the eventfd before collecting events: an event that lands after the drain re-arms it, so a
   // following wait() cannot sleep through a completion that is already waiting in the ring.
   uint64_t counter;
@@ -236,10 +237,27 @@ void AioBlockDevice::reap(TimePoint now, std::vector<IoCompletion>& out) {
       log::error("io_getevents failed", {{"device", path_}, {"error", std::strerror(-n)}});
       break;
     }
-    for (int i = 0; i < n; ++i)
-      complete(static_cast<Slot*>(events_[size_t(i)].data), long(events_[size_t(i)].res), now, out);
+    ready_.insert(ready_.end(), events_.begin(), events_.begin() + n);
     if (size_t(n) < events_.size()) break;
   }
+  if (after_getevents_) after_getevents_();
+}
+
+void AioBlockDevice::reap(TimePoint now, std::vector<IoCompletion>& out) {
+  collect_events();
+  finish(now, out);
+}
+
+TimePoint AioBlockDevice::reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) {
+  collect_events();
+  const TimePoint now = clock.now();  // after io_getevents: nothing collected is stamped earlier than seen
+  finish(now, out);
+  return now;
+}
+
+void AioBlockDevice::finish(TimePoint now, std::vector<IoCompletion>& out) {
+  for (const auto& ev : ready_) complete(static_cast<Slot*>(ev.data), long(ev.res), now, out);
+  ready_.clear();
 
   // Time out what is still in the kernel past its deadline; its buffer stays with the kernel (orphaned).
   auto expired = [&](Slot* s) { return s->deadline <= now; };

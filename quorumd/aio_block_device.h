@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -59,6 +60,11 @@ class AioBlockDevice final : public BlockDevice {
   // reported as a timeout too (it cannot be shown to have finished in time). Late events of orphaned I/Os
   // release their buffers silently.
   void reap(TimePoint now, std::vector<IoCompletion>& out) override;
+  // The same, with the clock read after io_getevents (see BlockDevice::reap_with_clock).
+  TimePoint reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) override;
+  // Test seam: called right after io_getevents returned, before the clock is read (a test advances a
+  // FakeClock here, as a pause of the process at that point would).
+  void set_after_getevents_hook_for_test(std::function<void()> hook) { after_getevents_ = std::move(hook); }
   // poll()s the completion eventfd until `until` or the earliest in-flight deadline, whichever comes
   // first (both on CLOCK_BOOTTIME); returns at once if that is already past.
   void wait(TimePoint until) override;
@@ -96,6 +102,10 @@ class AioBlockDevice final : public BlockDevice {
   Status submit(Slot* slot, IoKind kind, uint64_t tag, uint64_t offset, size_t length, TimePoint now,
                 TimePoint deadline);
   void complete(Slot* slot, long res, TimePoint now, std::vector<IoCompletion>& out);
+  // Drains the eventfd and moves every finished event from the kernel into ready_.
+  void collect_events();
+  // Completes ready_ and times out what is past its deadline, at `now`.
+  void finish(TimePoint now, std::vector<IoCompletion>& out);
   IoCompletion completion_of(const Slot& slot, Status status) const;
   std::string where(uint64_t offset) const;
 
@@ -112,6 +122,8 @@ class AioBlockDevice final : public BlockDevice {
   std::vector<Slot*> in_flight_;              // submitted, not yet reported; in submission order
   size_t orphaned_count_ = 0;                 // reported as timed out, still held by the kernel
   std::vector<struct io_event> events_;       // scratch for io_getevents, sized kQueueDepth
+  std::vector<struct io_event> ready_;        // collected, not yet completed
+  std::function<void()> after_getevents_;     // test seam
 };
 
 }  // namespace castor

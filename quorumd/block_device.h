@@ -57,6 +57,16 @@ class BlockDevice {
   // Appends a completion for each I/O that finished, and a timeout for each whose deadline <= now.
   // Never blocks.
   virtual void reap(TimePoint now, std::vector<IoCompletion>& out) = 0;
+  // Like reap(), but reads `clock` only after the device has collected what finished (for a real disk:
+  // after io_getevents), and returns that time: it is the `now` of every completion appended, so an I/O
+  // is never taken as finished earlier than the caller could have seen it (a pause between a clock read and
+  // the collection would otherwise shrink the peer's dead time). Event loops use this one. The default,
+  // for devices that complete synchronously in submit/reap (memory, faulty), reads the clock first.
+  virtual TimePoint reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) {
+    const TimePoint now = clock.now();
+    reap(now, out);
+    return now;
+  }
   // Sleeps until an I/O may have finished or `until` passes. Devices that complete synchronously
   // (memory) return at once.
   virtual void wait(TimePoint until) = 0;

@@ -37,6 +37,15 @@ void check_cluster(RecordRead<T>& r, const Superblock* sb) {
   }
 }
 
+// Epoch and table blocks are written by castor init: an all-zero one is damage (or a disk made by an older
+// init, which quorumd upgrades at start), never "not written yet".
+template <typename T>
+void zeroed_is_damage(RecordRead<T>& r, const std::string& what) {
+  if (r.status.code() == Code::not_found)
+    r.status = Error(Code::corrupt, what + " is zeroed (castor init writes every epoch and table block: wiped, or "
+                                          "a disk made by an older castor init that quorumd has not rewritten yet)");
+}
+
 template <typename T>
 void take(RecordRead<T>& out, uint64_t offset, Result<T> decoded) {
   out.offset = offset;
@@ -71,11 +80,13 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
     check_cluster(n.heartbeat, sb);
     take(n.epoch, layout.epoch_record_offset(id), decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id));
     check_cluster(n.epoch, sb);
+    zeroed_is_damage(n.epoch, "epoch record of node " + std::to_string(id));
     n.table.resize(kServiceTableBlocks);
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       uint64_t off = layout.service_table_offset(id) + uint64_t(b) * layout.block_size();
       take(n.table[b], off, decode_service_table(block_at(off), layout, id, b));
       check_cluster(n.table[b], sb);
+      zeroed_is_damage(n.table[b], "service table of node " + std::to_string(id) + ", block " + std::to_string(b));
     }
   }
   return s;

@@ -19,7 +19,8 @@ namespace castor {
 template <typename T>
 struct RecordRead {
   uint64_t offset = 0;
-  Status status;            // ok: `record` holds the decoded record; not_found: never written; else why not
+  Status status;            // ok: `record` holds the decoded record; not_found: never written (heartbeat and
+                            // superblocks only: a zeroed epoch or table block is reported corrupt); else why not
   std::optional<T> record;
 };
 

@@ -1,6 +1,9 @@
 #include "quorumd/quorum_disk_init.h"
 
 #include "common/aligned_buffer.h"
+#include "quorumd/disk_snapshot.h"
+#include "quorumd/epoch_record.h"
+#include "quorumd/service_table_record.h"
 
 namespace castor {
 
@@ -11,9 +14,33 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
   if (dev.geometry().size_bytes < layout.required_bytes())
     return Error(Code::invalid_argument, dev.name() + " is too small for a quorum disk");
 
-  AlignedBuffer zeros(layout.required_bytes(), layout.block_size());
-  if (!zeros.valid()) return Error(Code::internal, "out of memory");
-  RETURN_IF_ERROR(write_blocking(dev, clock, 0, zeros.span(), io_timeout).with_context("clearing the quorum area"));
+  // The quorum area: zeroes (superblocks come last, heartbeats stay "never written"), with each node's
+  // epoch record and empty service table.
+  AlignedBuffer area(layout.required_bytes(), layout.block_size());
+  if (!area.valid()) return Error(Code::internal, "out of memory");
+  auto block_at = [&](uint64_t off) { return area.span().subspan(off, layout.block_size()); };
+  for (uint32_t id = 1; id <= kNodeCount; ++id) {
+    EpochRecord ep;
+    ep.cluster_uuid = sb.cluster_uuid;
+    ep.node_id = id;
+    ep.incarnation = 0;
+    ep.seq = 0;
+    ep.wall_time_ns = sb.created_wall_ns;
+    ep.epoch_floor = 0;
+    RETURN_IF_ERROR(encode_epoch_record(ep, layout, block_at(layout.epoch_record_offset(id))));
+    for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
+      ServiceTableRecord t;
+      t.cluster_uuid = sb.cluster_uuid;
+      t.node_id = id;
+      t.block_index = b;
+      t.incarnation = 0;
+      t.seq = 0;
+      t.wall_time_ns = sb.created_wall_ns;
+      t.entries.resize(layout.services_per_block());
+      RETURN_IF_ERROR(encode_service_table(t, layout, block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size())));
+    }
+  }
+  RETURN_IF_ERROR(write_blocking(dev, clock, 0, area.span(), io_timeout).with_context("writing the node regions"));
 
   AlignedBuffer block(layout.block_size(), layout.block_size());
   if (!block.valid()) return Error(Code::internal, "out of memory");
@@ -23,12 +50,20 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
   RETURN_IF_ERROR(write_blocking(dev, clock, layout.superblock_offset(), block.span(), io_timeout)
                       .with_context("writing the superblock"));
 
-  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
-    AlignedBuffer back(layout.block_size(), layout.block_size());
-    RETURN_IF_ERROR(read_blocking(dev, clock, off, back.span(), io_timeout).with_context("reading back the superblock"));
-    auto decoded = decode_superblock(back.span(), layout);
-    if (!decoded.ok()) return decoded.status().with_context("superblock read back at offset " + std::to_string(off));
-    if (!(*decoded == sb)) return Error(Code::io_error, "superblock read back at offset " + std::to_string(off) + " differs from what was written");
+  // Read everything back: both superblocks equal to `sb`, every epoch and table block valid.
+  ASSIGN_OR_RETURN(DiskSnapshot snap, read_disk_snapshot(dev, clock, io_timeout));
+  for (const auto* r : {&snap.superblock, &snap.superblock_backup}) {
+    if (!r->record) return r->status.with_context("superblock read back at offset " + std::to_string(r->offset));
+    if (!(*r->record == sb))
+      return Error(Code::io_error, "superblock read back at offset " + std::to_string(r->offset) + " differs from what was written");
+  }
+  for (const auto& n : snap.nodes) {
+    if (!n.epoch.record)
+      return n.epoch.status.with_context("epoch record of node " + std::to_string(n.node_id) + " read back");
+    if (n.epoch.record->epoch_floor != 0)
+      return Error(Code::io_error, "epoch record of node " + std::to_string(n.node_id) + " read back with another floor");
+    for (const auto& t : n.table)
+      if (!t.record) return t.status.with_context("service table block read back at offset " + std::to_string(t.offset));
   }
   return Status::Ok();
 }

@@ -1,5 +1,10 @@
-// Writing a fresh quorum disk: every block of the quorum area zeroed (node regions "never written"), then the
-// superblock backup (block 1), then the primary (block 0), then both read back and checked.
+// Writing a fresh quorum disk: the whole quorum area in one write — zeroes, except that each node's region
+// holds a valid epoch record (floor 0) and all its service-table blocks, valid and empty — then the
+// superblock backup (block 1), then the primary (block 0), then everything read back and checked.
+// Because init writes every epoch and table block, a block of those that later fails to decode (zeroed,
+// torn, bad CRC, another cluster) is damage, never "not written yet" (ondisk-format.md). Records written
+// here carry writer = the region's node id, incarnation 0 and seq 0 (incarnation 0 = "written by castor
+// init"; a running quorumd always has a non-zero incarnation) and the superblock's creation time.
 // The caller (castor init) has already decided that the device may be overwritten; this unit never probes.
 #pragma once
 

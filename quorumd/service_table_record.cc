@@ -60,7 +60,6 @@ Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block
                                     std::to_string(block_index) + ": " + why);
   };
   if (h.block_index != block_index) return bad("holds block " + std::to_string(h.block_index));
-  if (h.incarnation == 0) return bad("incarnation 0");
   ServiceTableRecord rec;
   rec.cluster_uuid = h.cluster_uuid;
   rec.node_id = h.writer_node;

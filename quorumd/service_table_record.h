@@ -54,7 +54,7 @@ struct ServiceTableRecord {
   Uuid cluster_uuid;
   uint32_t node_id = 0;
   uint32_t block_index = 0;  // 0 .. kServiceTableBlocks-1
-  uint64_t incarnation = 0;
+  uint64_t incarnation = 0;  // 0 when written by castor init (valid, empty blocks)
   uint64_t seq = 0;
   int64_t wall_time_ns = 0;
   std::vector<ServiceEntry> entries;  // exactly services_per_block() entries

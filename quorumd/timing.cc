@@ -15,8 +15,9 @@ Result<Timing> Timing::from_io_timeout(Millis t) {
   x.renew_interval = t / 2;
   x.lease = 3 * t;
   x.kill_grace = t;
-  x.watchdog = 2 * t;
-  x.dead = x.lease + x.watchdog + t;
+  x.watchdog = t;
+  x.dead = x.lease + 2 * x.watchdog + t;
+  if (Status m = x.check_margin(); !m.ok()) return Error(Code::internal, "timing formula: " + m.message());
   return x;
 }
 
@@ -26,6 +27,17 @@ Status Timing::check_formula() const {
   if (!(*expected == *this))
     return Error(Code::corrupt, "timing " + describe() + " does not follow the formula for io_timeout " +
                                     std::to_string(io_timeout.count()) + "ms (" + expected->describe() + ")");
+  return Status::Ok();
+}
+
+Status Timing::check_margin() const {
+  const Millis rate_slack((dead.count() * kClockRatePpm + 999999) / 1000000);
+  const Millis needed = lease + latest_reset_after_lease_end() + rate_slack;
+  if (dead < needed)
+    return Error(Code::invalid_argument,
+                 "dead time " + std::to_string(dead.count()) + "ms < lease " + std::to_string(lease.count()) +
+                     "ms + latest watchdog reset after it " + std::to_string(latest_reset_after_lease_end().count()) +
+                     "ms + clock-rate slack " + std::to_string(rate_slack.count()) + "ms");
   return Status::Ok();
 }
 

@@ -1,4 +1,5 @@
 // castor dump: decode and show every record of a quorum disk, with its CRC status and age. Never writes.
+#include <cstdio>
 #include <iostream>
 
 #include "common/json_writer.h"
@@ -17,9 +18,11 @@ const char* kDumpHelp =
     "\n"
     "Reads the whole quorum area of DEVICE (a path, or LABEL=, UUID=, PARTUUID=) and shows every record:\n"
     "the superblock and its backup, and per node the heartbeat, the epoch floor and the service table, each\n"
-    "with its status (valid, empty = never written, or corrupt with the reason: bad CRC, bad magic,\n"
-    "another cluster, ...) and the age of its wall-clock stamp (display only). Opens the device\n"
-    "read-only; never writes.\n"
+    "with its status (valid, empty = a heartbeat never written, or corrupt with the reason: bad CRC, bad\n"
+    "magic, another cluster, zeroed, ...) and the age of its wall-clock stamp (display only). castor init\n"
+    "writes every epoch and table block, so a zeroed one is damage; a table block that fails to decode is\n"
+    "shown as \"unknown (corrupt record at block N: reason)\": its services' entries cannot be known.\n"
+    "Opens the device read-only; never writes.\n"
     "\n"
     "  --json          machine-readable output\n"
     "  --timeout MS    I/O timeout for the read (default 30000)\n"
@@ -41,6 +44,11 @@ bool superblocks_differ(const DiskSnapshot& s) {
 }
 constexpr const char* kDifferText =
     "the superblock and its backup copy differ: quorumd refuses this disk (one of them was overwritten)";
+
+// A table block that fails to decode (zeroed included: init writes every block): its entries are unknown.
+std::string unknown_text(size_t block, const Status& st) {
+  return "unknown (corrupt record at block " + std::to_string(block) + ": " + st.message() + ")";
+}
 
 std::string stamp(int64_t wall_ns, int64_t now_ns) {
   if (wall_ns == 0) return "";
@@ -108,7 +116,10 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
       const auto& t = n.table[b];
       j.begin_object().field("block", uint64_t(b));
       json_record_status(j, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
-      if (t.record) {
+      if (!t.record) {
+        // Its entries cannot be known: never free, never "no services" (ondisk-format.md).
+        j.key("services").null().field("unknown", unknown_text(b, t.status));
+      } else {
         j.key("services").begin_array();
         for (const auto& e : t.record->entries) {
           if (!e.in_use) continue;
@@ -167,17 +178,22 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
     if (const auto& ep = n.epoch.record)
       out += "floor " + std::to_string(ep->epoch_floor) + ", seq " + std::to_string(ep->seq) + ", " + stamp(ep->wall_time_ns, now);
     out += "\n";
-    int valid = 0, empty = 0, services = 0;
-    for (const auto& t : n.table) {
+    int valid = 0, services = 0;
+    for (size_t b = 0; b < n.table.size(); ++b) {
+      const auto& t = n.table[b];
       if (t.status.ok()) ++valid;
-      else if (t.status.code() == Code::not_found) ++empty;
-      else out += line("service table blk", t.offset, t.status) + "\n";
+      else {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "  %-18s @%-8llu ", ("service table " + std::to_string(b)).c_str(),
+                      static_cast<unsigned long long>(t.offset));
+        out += buf + unknown_text(b, t.status) + "\n";
+      }
       if (t.record)
         for (const auto& e : t.record->entries) services += e.in_use;
     }
     out += "  service table      " + std::to_string(n.table.size()) + " blocks: " + std::to_string(valid) + " valid, " +
-           std::to_string(empty) + " empty, " + std::to_string(int(n.table.size()) - valid - empty) + " corrupt; " +
-           std::to_string(services) + " services\n";
+           std::to_string(int(n.table.size()) - valid) + " corrupt; " + std::to_string(services) + " services" +
+           (valid == int(n.table.size()) ? "" : " in the valid blocks (the corrupt blocks' entries are unknown)") + "\n";
     for (const auto& t : n.table) {
       if (!t.record) continue;
       for (const auto& e : t.record->entries) {

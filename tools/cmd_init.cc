@@ -2,6 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <ctime>
 #include <iostream>
 #include <optional>
 
@@ -35,22 +38,87 @@ const char* kInitHelp =
     "  --cluster NAME    cluster name (1-63 of A-Z a-z 0-9 . _ -)\n"
     "  --nodes A,B       the two node names, in node-id order (A is node 1, B is node 2)\n"
     "  --io-timeout MS   disk I/O timeout T in ms (even, 20..600000; default 2000). Every other timeout\n"
-    "                    follows from it: renew T/2, lease 3T, kill grace T, watchdog 2T, dead time 6T.\n"
+    "                    follows from it: renew T/2, lease 3T, kill grace T, watchdog T, dead time 6T.\n"
+    "                    With a hardware watchdog (whole seconds) T must be a multiple of 1000.\n"
     "  --force           overwrite a device that holds a filesystem, RAID member, partition table or a\n"
     "                    Castor disk (its signatures are wiped). Never overrides: mounted, in use,\n"
-    "                    read-only, too small.\n"
+    "                    read-only, too small, and a Castor disk whose nodes are running: on a Castor\n"
+    "                    disk, init first watches both heartbeat blocks for the dead time (6 x the\n"
+    "                    disk's io_timeout; 12 s if no superblock copy is valid) and refuses if either\n"
+    "                    changes.\n"
     "\n"
     "Refuses (exit 4) a device with content, (5) a mounted or in-use one, (6) a read-only one, (7) one that\n"
-    "is too small or has an unsupported sector size. See `castor --help` for all exit codes.\n";
+    "is too small or has an unsupported sector size, (10) a Castor disk whose heartbeats are changing\n"
+    "(--force). See `castor --help` for all exit codes.\n";
 
-// If the device starts with a Castor record, the cluster it names ("" if the superblock is damaged).
-std::optional<std::string> existing_castor_disk(BlockDevice& dev, const Clock& clock, const DiskLayout& layout) {
+// What the device holds of a Castor disk, if anything: a Castor record (magic) in either superblock copy or
+// either heartbeat block. `sb` is the superblock in force (primary, else backup) if one decodes.
+struct ExistingCastorDisk {
+  std::string description;  // "the Castor quorum disk of cluster demo (UUID ...)" or "a Castor quorum disk"
+  std::optional<Superblock> sb;
+};
+
+bool starts_with_magic(std::span<const std::byte> block) {
+  ByteReader r(block);
+  return r.u32() == kMagic;
+}
+
+Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev, const Clock& clock, const DiskLayout& layout) {
+  if (dev.geometry().size_bytes < layout.required_bytes()) return std::optional<ExistingCastorDisk>();
   AlignedBuffer block(layout.block_size(), layout.block_size());
-  if (!block.valid() || !read_blocking(dev, clock, 0, block.span(), kToolIoTimeout).ok()) return std::nullopt;
-  ByteReader r(block.span());
-  if (r.u32() != kMagic) return std::nullopt;
-  auto sb = decode_superblock(block.span(), layout);
-  return sb.ok() ? sb->cluster_name + " (UUID " + sb->cluster_uuid.to_string() + ")" : std::string();
+  if (!block.valid()) return Error(Code::internal, "out of memory");
+  bool castor = false;
+  std::optional<Superblock> sb;
+  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
+    RETURN_IF_ERROR(read_blocking(dev, clock, off, block.span(), kToolIoTimeout).with_context(dev.name()));
+    if (!starts_with_magic(block.span())) continue;
+    castor = true;
+    if (auto d = decode_superblock(block.span(), layout); d.ok() && !sb) sb = *d;
+  }
+  for (uint32_t id = 1; id <= kNodeCount && !castor; ++id) {
+    RETURN_IF_ERROR(read_blocking(dev, clock, layout.heartbeat_offset(id), block.span(), kToolIoTimeout).with_context(dev.name()));
+    castor = starts_with_magic(block.span());
+  }
+  if (!castor) return std::optional<ExistingCastorDisk>();
+  ExistingCastorDisk e;
+  e.sb = sb;
+  e.description = sb ? sb->cluster_name + " (UUID " + sb->cluster_uuid.to_string() + ")" : std::string();
+  return std::optional<ExistingCastorDisk>(std::move(e));
+}
+
+void sleep_until(const Clock& clock, TimePoint t) {
+  for (TimePoint now = clock.now(); now < t; now = clock.now()) {
+    const Duration d = t - now;
+    timespec ts{time_t(d.count() / 1000000000), long(d.count() % 1000000000)};
+    ::nanosleep(&ts, nullptr);  // EINTR: the loop re-reads the clock
+  }
+}
+
+// --force never overwrites a Castor disk that is in use: reads both heartbeat blocks, then again every
+// poll interval, until a read issued at least `dead` after the first one completed. Returns the node id
+// whose heartbeat block changed (a running quorumd renews it every io_timeout/2), or 0 if neither did.
+// A node that did not write for the dead time is one its peer would declare dead: overwriting is safe.
+Result<uint32_t> changed_heartbeat(BlockDevice& dev, const Clock& clock, const DiskLayout& layout, Duration dead,
+                                   Duration poll) {
+  std::array<AlignedBuffer, kNodeCount> first, now;
+  for (uint32_t i = 0; i < kNodeCount; ++i) {
+    first[i] = AlignedBuffer(layout.block_size(), layout.block_size());
+    now[i] = AlignedBuffer(layout.block_size(), layout.block_size());
+    if (!first[i].valid() || !now[i].valid()) return Error(Code::internal, "out of memory");
+    RETURN_IF_ERROR(read_blocking(dev, clock, layout.heartbeat_offset(i + 1), first[i].span(), kToolIoTimeout)
+                        .with_context("reading the heartbeat of node " + std::to_string(i + 1)));
+  }
+  const TimePoint until = clock.now() + dead;
+  for (;;) {
+    const TimePoint issued = clock.now();
+    for (uint32_t i = 0; i < kNodeCount; ++i) {
+      RETURN_IF_ERROR(read_blocking(dev, clock, layout.heartbeat_offset(i + 1), now[i].span(), kToolIoTimeout)
+                          .with_context("reading the heartbeat of node " + std::to_string(i + 1)));
+      if (!std::equal(first[i].span().begin(), first[i].span().end(), now[i].span().begin())) return i + 1;
+    }
+    if (issued >= until) return 0u;
+    sleep_until(clock, std::min(clock.now() + poll, until));
+  }
 }
 
 Result<std::array<NodeEntry, kNodeCount>> parse_nodes(const std::string& text) {
@@ -112,14 +180,43 @@ int cmd_init(const std::vector<std::string>& argv) {
   if (!layout.ok()) return report_error("init", layout.status().with_context(*path));
 
   BootClock clock;
-  std::optional<std::string> existing;
+  std::optional<ExistingCastorDisk> existing;
+  std::optional<std::string> existing_name;
   {
     auto ro = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_only);
     if (!ro.ok()) return report_error("init", ro.status());
-    existing = existing_castor_disk(**ro, clock, *layout);
+    // A device too small or unreadable is judged by check_device_for_init (size) or fails below (I/O).
+    if (ro->get()->geometry().size_bytes >= layout->required_bytes()) {
+      auto found = existing_castor_disk(**ro, clock, *layout);
+      if (!found.ok()) return report_error("init", found.status());
+      existing = *found;
+    }
+    if (existing) existing_name = existing->description;
+    if (Status st = check_device_for_init(*info, layout->required_bytes(), force, existing_name); !st.ok())
+      return report_error("init", st);
+    if (existing) {
+      // --force: never over a disk whose nodes are still writing. Watch both heartbeats for the dead time.
+      const Duration dead = existing->sb ? Duration(existing->sb->timing.dead) : Duration(6 * Timing::kDefaultIoTimeout);
+      const Duration poll = existing->sb ? std::min<Duration>(existing->sb->timing.renew_interval, std::chrono::seconds(1))
+                                         : Duration(std::chrono::milliseconds(100));
+      std::cout << *path << " holds " << (existing->sb ? "the Castor quorum disk of cluster " + existing->description
+                                                       : std::string("a Castor quorum disk (no valid superblock)"))
+                << ": watching both nodes' heartbeats for " << format_duration(dead)
+                << (existing->sb ? " (the dead time, 6 x io_timeout)" : " (the default dead time)")
+                << " before overwriting it (--force)..." << std::endl;
+      auto changed = changed_heartbeat(**ro, clock, *layout, dead, poll);
+      if (!changed.ok()) return report_error("init", changed.status());
+      if (*changed != 0) {
+        std::string who = "node " + std::to_string(*changed);
+        if (existing->sb) who += " (" + existing->sb->nodes[*changed - 1].name + ")";
+        std::cerr << "castor init: refused: the heartbeat of " << who << " on " << *path
+                  << " changed while init watched it: the cluster is running on this disk. Stop quorumd on both "
+                     "nodes first (--force does not override this)\n";
+        return kExitLive;
+      }
+      std::cout << "No heartbeat changed for " << format_duration(dead) << ": no node is running on it.\n";
+    }
   }
-  if (Status st = check_device_for_init(*info, layout->required_bytes(), force, existing); !st.ok())
-    return report_error("init", st);
   if (force && (!info->content_type.empty() || info->content_ambivalent)) {
     if (Status st = wipe_signatures(*path); !st.ok()) return report_error("init", st);
     std::cout << "Wiped the " << info->content_type << " signatures on " << *path << " (--force)\n";

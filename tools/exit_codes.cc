@@ -31,7 +31,9 @@ const char* exit_code_help() {
          "  6  permission: read-only device, or not allowed\n"
          "  7  device too small, or unsupported sector size\n"
          "  8  I/O error or timeout on the device\n"
-         "  9  corrupt records on the disk, or records of another cluster\n";
+         "  9  corrupt records on the disk, or records of another cluster\n"
+         " 10  castor init --force refused: the Castor disk is in use (a node's heartbeat changed while init\n"
+         "     watched it for the dead time); stop quorumd on both nodes first\n";
 }
 
 }  // namespace castor

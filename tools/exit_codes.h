@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitTooSmall = 7,      // device too small, or unsupported sector size
   kExitIo = 8,            // I/O error or timeout on the device
   kExitCorrupt = 9,       // on-disk records are corrupt or belong to another cluster
+  kExitLive = 10,         // castor init --force: the Castor disk is in use (a heartbeat changed while watched)
 };
 
 // Maps a Status code to the exit code above.

@@ -5,7 +5,9 @@
 //   node = alpha                   ; this node's name; must be one of the superblock's two nodes (required)
 //   cluster = demo                 ; optional: if given, must be the superblock's cluster name
 //   io_timeout_ms = 2000           ; optional: if given, must equal the superblock's io_timeout
-//   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes
+//   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes.
+//                                  ; Opening it (quorum_daemon, watchdog.h) refuses anything that is not
+//                                  ; a watchdog device; a FIFO only with CASTOR_TEST_WATCHDOG_STANDIN=1
 //   allow_unsafe_no_watchdog = no
 //   socket = /run/castor/quorumd.sock  ; control socket (default shown)
 //   scrub_interval_s = 60          ; rewrite every block of this node's region at least this often

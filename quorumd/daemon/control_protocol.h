@@ -7,7 +7,15 @@
 //   bytes 6..    N bytes of payload
 // Requests (client -> quorumd): the payload is one line of printable ASCII (0x20..0x7e, no newline):
 //   "VERB" or "VERB ARGS" — the verb is [a-z0-9-]+, ARGS is the rest after one space.
-//   Verbs: status | leave | subscribe | register-pgid PGID | unregister-pgid PGID
+//   Verbs: status | leave | subscribe [service-manager] | services-stopped | register-pgid PGID |
+//   unregister-pgid PGID | set-digest N | standby 0|1 | fence REASON | table-own | table-peer |
+//   table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST.
+//   table-peer reads the peer's epoch record and all 34 table blocks; its reply has "entries" (of every
+//   block that decoded), "corrupt_blocks": [{"block": N, "reason": "..."}] (table blocks that did not),
+//   "peer_epoch_floor": N or null with "peer_epoch_floor_error", "own_epoch_floor" (this node's durably
+//   written floor), "read_issued_boottime_ns" and "peer". table-own: "entries", "own_epoch_floor",
+//   "corrupt_blocks" (own blocks found corrupt at start, until rewritten). table-set replies once the
+//   block was written (after the epoch record, when the entry's epoch is above the durable floor).
 // Replies and events (quorumd -> client): the payload is one JSON object (UTF-8).
 //   Replies carry "ok": true|false, and "error": "why" when false.
 //   Events (after `subscribe`) carry "event": "lease_at_risk"|"fenced"|"peer_changed"|"left"|"lease_renewed".

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "quorumd/aio_block_device.h"
+#include "quorumd/daemon/peer_region.h"
 #include "quorumd/heartbeat_record.h"
 #include "tools/cli_args.h"
 #include "tools/device_probe.h"
@@ -105,12 +107,33 @@ Status QuorumDaemon::init(const std::string& device_path) {
                             {"node_id", node_id_},
                             {"peer", peer_name_},
                             {"timing", superblock_.timing.describe()}});
-  table_ = std::make_unique<ServiceTableStore>(layout_, superblock_.cluster_uuid, node_id_);
-  for (uint32_t b = 0; b < kServiceTableBlocks; ++b)
-    if (const auto& rec = snap->nodes[node_id_ - 1].table[b].record) table_->load(b, *rec);
-  table_buffer_ = AlignedBuffer(layout_.block_size(), layout_.block_size());
-  peer_table_buffer_ = AlignedBuffer(layout_.service_table_bytes(), layout_.block_size());
-  if (!table_buffer_.valid() || !peer_table_buffer_.valid()) return Error(Code::internal, "out of memory for table buffers");
+  if (const char* bugs = std::getenv("CASTOR_TEST_BUG"); bugs && *bugs) {
+    std::string list = bugs;
+    for (size_t i = 0; i <= list.size();) {
+      size_t j = list.find(',', i);
+      if (j == std::string::npos) j = list.size();
+      const std::string name = list.substr(i, j - i);
+      if (name == "read_block0") bug_read_block0_ = true;
+      if (name == "down_while_owned") bug_down_while_owned_ = true;
+      i = j + 1;
+    }
+    if (bug_read_block0_)
+      log::critical("CASTOR_TEST_BUG=read_block0: A DELIBERATELY BROKEN BUILD for testing the nemesis: table-peer "
+                    "reads only the peer's first table block; services in later blocks look free. NEVER in production.",
+                    {{"CASTOR_TEST_BUG", list}});
+    if (bug_down_while_owned_)
+      log::critical("CASTOR_TEST_BUG=down_while_owned: A DELIBERATELY BROKEN BUILD for testing the nemesis: DOWN is "
+                    "written while the service table may still hold services up here. NEVER in production.",
+                    {{"CASTOR_TEST_BUG", list}});
+  }
+  load_own_region(*snap);
+  RegionWriter::Options wo;
+  wo.io_timeout = superblock_.timing.io_timeout;
+  wo.scrub_interval = config_.scrub_interval;
+  wo.retry_delay = superblock_.timing.renew_interval / 5;
+  region_writer_ = std::make_unique<RegionWriter>(*table_, layout_, node_id_, wo, clock_.now());
+  peer_table_buffer_ = AlignedBuffer(size_t(kPeerRegionReadBlocks) * layout_.block_size(), layout_.block_size());
+  if (!peer_table_buffer_.valid()) return Error(Code::internal, "out of memory for table buffers");
   log_heartbeat_found("mine", snap->nodes[node_id_ - 1].heartbeat);
   log_heartbeat_found("peer", snap->nodes[(node_id_ == 1 ? 2 : 1) - 1].heartbeat);
 
@@ -146,6 +169,56 @@ Status QuorumDaemon::init(const std::string& device_path) {
   }
   tune_process();
   return Status::Ok();
+}
+
+// This node's epoch record and service table, as the startup snapshot found them. A block that does not
+// decode (zeroed, torn, bad CRC, another cluster...) starts empty and is rewritten as soon as this node
+// holds a lease; a floor that does not decode is rebuilt from every epoch still known (valid entries of
+// both nodes, the peer's floor) and rewritten before any table block that needs it.
+void QuorumDaemon::load_own_region(const DiskSnapshot& snap) {
+  table_ = std::make_unique<ServiceTableStore>(layout_, superblock_.cluster_uuid, node_id_);
+  const NodeRegionSnapshot& mine = snap.nodes[node_id_ - 1];
+  const NodeRegionSnapshot& peer = snap.nodes[(node_id_ == 1 ? 2 : 1) - 1];
+  std::string zeroed;
+  for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
+    const auto& t = mine.table[b];
+    if (t.record) {
+      table_->load(b, *t.record);
+      continue;
+    }
+    table_->mark_corrupt(b, t.status.to_string());
+    if (t.status.code() == Code::not_found)
+      zeroed += (zeroed.empty() ? "" : ",") + std::to_string(b);
+    else
+      log::warning("own service table block does not decode: rewritten once this node holds a lease "
+                   "(the entries it held are lost)",
+                   {{"block", b}, {"reason", t.status.to_string()}});
+  }
+  if (!zeroed.empty())
+    log::warning("own service table blocks are empty (never written, or zeroed): rewritten once this node "
+                 "holds a lease",
+                 {{"blocks", zeroed}});
+  uint64_t peer_max = 0;
+  if (peer.epoch.record) peer_max = peer.epoch.record->epoch_floor;
+  for (const auto& t : peer.table)
+    if (t.record)
+      for (const auto& e : t.record->entries)
+        if (e.in_use) peer_max = std::max(peer_max, e.epoch);
+  if (mine.epoch.record) {
+    table_->load_floor(mine.epoch.record->epoch_floor);
+  } else {
+    // wanted_floor() already covers every epoch of the own valid entries (load()).
+    const uint64_t rebuilt = std::max(table_->wanted_floor(), peer_max);
+    table_->rebuild_floor(rebuilt, mine.epoch.status.to_string());
+    log::warning("own epoch record does not decode: floor rebuilt from the valid entries of both nodes and the "
+                 "peer's floor; rewritten once this node holds a lease",
+                 {{"reason", mine.epoch.status.to_string()}, {"floor", rebuilt}});
+  }
+  table_->raise_floor(peer_max);
+  log::info("own region loaded", {{"floor", table_->durable_floor()},
+                                  {"wanted_floor", table_->wanted_floor()},
+                                  {"entries", table_->entries().size()},
+                                  {"corrupt_blocks", table_->corrupt().size()}});
 }
 
 Status QuorumDaemon::check_superblock(const DiskSnapshot& snap) {
@@ -279,6 +352,13 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
 // I/O
 
 void QuorumDaemon::submit_write(const HeartbeatRecord& rec, TimePoint now, std::vector<CoreAction>& out) {
+  if (rec.state == NodeState::down && !done_) {
+    // DOWN lets the peer take over at once: never while a service may still be up here.
+    if (std::string why; !may_write_down(why)) {
+      exit_unproven("about to write DOWN, but " + why);
+      return;
+    }
+  }
   HeartbeatRecord r = rec;
   r.wall_time_ns = wall_time_ns();  // display only
   encode_heartbeat(r, layout_, write_buffer_.span());
@@ -336,6 +416,14 @@ void QuorumDaemon::submit_read(IoPurpose purpose, TimePoint now, std::vector<Cor
 }
 
 void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out) {
+  {
+    std::vector<RegionWriter::Reply> replies;
+    if (region_writer_->on_completion(c, now, replies)) {
+      deliver(replies);
+      pump_table(now);
+      return;
+    }
+  }
   auto it = std::find_if(pending_.begin(), pending_.end(), [&](const PendingIo& p) { return p.tag == c.tag; });
   if (it == pending_.end()) {
     log::warning("completion of an I/O quorumd did not submit; ignored", {{"tag", c.tag}});
@@ -350,7 +438,7 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       if (buf >= 0) d->free_read_buffers_.push_back(buf);
     }
   } release{this, p.buffer};
-  if (p.purpose == IoPurpose::table_write || p.purpose == IoPurpose::table_read) {
+  if (p.purpose == IoPurpose::table_read) {
     table_completion(p, c, now);
     return;
   }
@@ -402,7 +490,6 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       }
       break;
     }
-    case IoPurpose::table_write:
     case IoPurpose::table_read:
       break;  // handled by table_completion()
   }
@@ -459,6 +546,10 @@ void QuorumDaemon::on_stop_services(const CoreAction& a, TimePoint now, std::vec
     }
     if (groups_.any_alive()) {
       exit_unproven("leaving with service processes registered but no service manager to stop them");
+      return;
+    }
+    if (std::string why; !may_write_down(why)) {
+      exit_unproven("leaving with no service manager connected, and " + why);
       return;
     }
     log::notice("leaving: no service manager is connected and no service process is registered",
@@ -589,6 +680,7 @@ TimePoint QuorumDaemon::next_wakeup(TimePoint now) const {
   for (const auto& d : deferred_read_)
     if (d) t = std::min(t, *d);
   if (rejoin_at_) t = std::min(t, *rejoin_at_);
+  t = std::min(t, region_writer_->next_wakeup(now));
   // Never re-arm into the past: whatever was due has just been done by step().
   return std::max(t, now + std::chrono::microseconds(200));
 }
@@ -603,10 +695,12 @@ Status QuorumDaemon::arm_timer(TimePoint when) {
   return Status::Ok();
 }
 
-void QuorumDaemon::step(TimePoint now) {
+void QuorumDaemon::step() {
   std::vector<CoreAction> acts;
   completions_.clear();
-  device_->reap(now, completions_);
+  // The clock is read after io_getevents: a pause before it cannot make a read of the peer's block look
+  // completed earlier than it was seen (which would shrink the dead time counted from it).
+  const TimePoint now = device_->reap_with_clock(clock_, completions_);
   for (const auto& c : completions_) {
     handle_completion(c, now, acts);
     execute(acts, now);
@@ -632,7 +726,7 @@ int QuorumDaemon::run() {
                                   {"pid", int64_t(::getpid())},
                                   {"watchdog", watchdog_ ? watchdog_->describe() : std::string("none (UNSAFE)")}});
   while (!done_) {
-    step(clock_.now());
+    step();
     if (done_) break;
     const TimePoint now = clock_.now();
     pet_watchdog(now);
@@ -753,6 +847,17 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   w.key("process_groups").begin_array();
   for (pid_t g : groups_.groups()) w.value(int64_t(g));
   w.end_array();
+  // This node's region: the durable epoch floor, own blocks found corrupt at start (being rewritten), scrubs.
+  w.field("floor", table_->durable_floor());
+  if (const auto& fe = table_->floor_error()) w.field("floor_error", *fe);
+  w.key("corrupt_blocks").begin_array();
+  for (const auto& [b, why] : table_->corrupt()) w.begin_object().field("block", b).field("reason", why).end_object();
+  w.end_array();
+  w.key("scrub").begin_object().field("interval_ms", to_ms(config_.scrub_interval))
+      .field("scrubs", region_writer_->scrubs()).field("blocks_written", region_writer_->blocks_written());
+  w.key("last_ago_ms");
+  if (auto ls = region_writer_->last_scrub()) w.value(to_ms(now - *ls)); else w.null();
+  w.end_object();
   w.field("boottime_ns", ns(now)).end_object();
   return w.str();
 }
@@ -786,6 +891,11 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
       return;
     }
     awaiting_services_stopped_ = false;
+    if (std::string why; !may_write_down(why)) {
+      server_->reply_error(conn, "services-stopped: not writing DOWN: " + why, false);
+      exit_unproven("the service manager said every service is stopped, but " + why);
+      return;
+    }
     log::notice("the service manager stopped and released every service: writing DOWN", {});
     std::vector<CoreAction> acts;
     core_->services_stopped(now, acts);
@@ -841,6 +951,22 @@ void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
     exit_unproven("the service manager went away before it said every service was stopped");
 }
 
+bool QuorumDaemon::may_write_down(std::string& why) const {
+  const auto up = table_->up_entries();
+  if (up.empty()) return true;
+  if (bug_down_while_owned_) {
+    log::critical("CASTOR_TEST_BUG=down_while_owned: writing DOWN although the service table holds services "
+                  "that may be up here",
+                  {{"entries", std::to_string(up.size())}});
+    return true;
+  }
+  why = "the service table holds " + std::to_string(up.size()) + " entr" + (up.size() == 1 ? "y" : "ies") +
+        " that may be up here: ";
+  for (size_t i = 0; i < up.size() && i < 5; ++i) why += (i ? ", " : "") + up[i];
+  if (up.size() > 5) why += ", ...";
+  return false;
+}
+
 void QuorumDaemon::exit_unproven(const std::string& why) {
   log::critical("leaving without DOWN: services are not proven stopped; killing registered process groups, "
                 "the watchdog stays armed and the peer waits the dead time",
@@ -894,6 +1020,11 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
     JsonWriter w;
     w.begin_object().field("ok", true).key("entries").begin_array();
     for (const auto& e : table_->entries()) entry_json(w, e);
+    w.end_array();
+    w.field("own_epoch_floor", table_->durable_floor());
+    if (const auto& fe = table_->floor_error()) w.field("own_epoch_floor_error", *fe);
+    w.key("corrupt_blocks").begin_array();  // found corrupt at start, being rewritten
+    for (const auto& [b, why] : table_->corrupt()) w.begin_object().field("block", b).field("reason", why).end_object();
     w.end_array().end_object();
     server_->reply(conn, w.str());
   } else if (req.verb == "table-set") {
@@ -924,24 +1055,22 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
     e.definition_digest = n[5];
     e.changed_wall_ns = wall_time_ns();
     if (!core_->may_act(now)) return server_->reply_error(conn, "no lease: this node may not write", false);
-    auto b = table_->set(e);
+    const bool up = e.state == OwnershipState::claiming || e.state == OwnershipState::owned ||
+                    e.state == OwnershipState::releasing;
+    if (up && (core_->phase() == CorePhase::leaving_down || core_->phase() == CorePhase::left))
+      return server_->reply_error(conn, "table-set: this node is writing DOWN; it takes no service", false);
+    auto b = region_writer_->set(e, conn);
     if (!b.ok()) return server_->reply_error(conn, "table-set: " + b.status().message(), false);
-    table_next_waiters_[*b].push_back(conn);
     pump_table(now);
   } else if (req.verb == "table-peer") {
-    uint64_t blocks = 1;
-    if (!words.empty()) {
-      auto v = parse_u64(words[0]);
-      if (!v.ok() || *v < 1 || *v > kServiceTableBlocks) return server_->reply_error(conn, "table-peer [BLOCKS 1..34]", false);
-      blocks = *v;
-    }
+    // The peer's epoch record and all 34 table blocks, in one read (blocks 1..35 of its region).
+    if (!words.empty()) return server_->reply_error(conn, "table-peer takes no arguments", false);
     peer_table_waiters_.push_back(conn);
     if (peer_table_reading_) return;
-    peer_table_blocks_ = uint32_t(blocks);
     const uint64_t tag = next_tag_++;
     const TimePoint deadline = now + superblock_.timing.io_timeout;
-    auto span = peer_table_buffer_.span().first(size_t(peer_table_blocks_) * layout_.block_size());
-    Status st = device_->submit_read(tag, layout_.service_table_offset(core_->peer_id()), span, now, deadline);
+    Status st = device_->submit_read(tag, layout_.epoch_record_offset(core_->peer_id()), peer_table_buffer_.span(),
+                                     now, deadline);
     if (!st.ok()) {
       for (auto c : std::exchange(peer_table_waiters_, {})) server_->reply_error(c, "reading the peer's table: " + st.message(), false);
       return;
@@ -987,65 +1116,52 @@ void QuorumDaemon::table_request(ControlServer::ConnId conn, const ControlReques
   }
 }
 
-void QuorumDaemon::pump_table(TimePoint now) {
-  if (table_->blocked() && device_->held_by_kernel() == 0) table_->device_quiescent();
-  while (auto b = table_->next_dirty()) {
-    if (!core_->may_act(now)) {
-      for (auto c : std::exchange(table_next_waiters_[*b], {}))
-        server_->reply_error(c, "no lease: this node may not write", false);
-      table_->discard(*b);  // drop the write: svcmgr retries when it holds a lease again
-      continue;
+void QuorumDaemon::deliver(std::vector<RegionWriter::Reply>& replies) {
+  for (const auto& r : replies) {
+    if (r.status.ok()) {
+      JsonWriter w;
+      w.begin_object().field("ok", true).field("completed_boottime_ns", ns(r.completed)).end_object();
+      server_->reply(r.waiter, w.str());
+    } else {
+      server_->reply_error(r.waiter, r.status.message(), false);
     }
-    Status st = table_->encode(*b, core_->config().incarnation, wall_time_ns(), table_buffer_.span());
-    const uint64_t tag = next_tag_++;
-    const TimePoint deadline = now + superblock_.timing.io_timeout;
-    if (st.ok())
-      st = device_->submit_write(tag, layout_.service_table_offset(node_id_) + uint64_t(*b) * layout_.block_size(),
-                                 table_buffer_.span(), now, deadline);
-    if (!st.ok()) {
-      table_->write_done(*b, false, false);
-      for (auto c : std::exchange(table_next_waiters_[*b], {})) server_->reply_error(c, "writing the table: " + st.message(), false);
-      break;
-    }
-    auto& waiting = table_waiters_[*b];
-    auto& next = table_next_waiters_[*b];
-    waiting.insert(waiting.end(), next.begin(), next.end());
-    next.clear();
-    pending_.push_back({tag, IoPurpose::table_write, generation_, *b, -1, now, deadline});
   }
+  replies.clear();
 }
 
-void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, TimePoint now) {
-  if (p.purpose == IoPurpose::table_write) {
-    const uint32_t b = uint32_t(p.seq);
-    const bool ok = c.status.ok();
-    table_->write_done(b, ok, c.status.code() == Code::timeout);
-    JsonWriter w;
-    w.begin_object().field("ok", true).field("completed_boottime_ns", ns(now)).end_object();
-    for (auto conn : std::exchange(table_waiters_[b], {})) {
-      if (ok) server_->reply(conn, w.str());
-      else server_->reply_error(conn, "table write failed: " + c.status.to_string(), false);
-    }
-    pump_table(now);
-    return;
-  }
+void QuorumDaemon::pump_table(TimePoint now) {
+  std::vector<RegionWriter::Reply> replies;
+  region_writer_->pump(*device_, now, core_->may_act(now), core_->config().incarnation, next_tag_, replies);
+  deliver(replies);
+}
+
+void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, TimePoint) {
   peer_table_reading_ = false;
-  JsonWriter w;
   if (!c.status.ok()) {
     for (auto conn : std::exchange(peer_table_waiters_, {}))
       server_->reply_error(conn, "reading the peer's table failed: " + c.status.to_string(), false);
     return;
   }
+  const PeerRegion region = decode_peer_region(peer_table_buffer_.span(), layout_, core_->peer_id(),
+                                               superblock_.cluster_uuid, bug_read_block0_ ? 1 : kServiceTableBlocks);
+  // This node's floor also bounds every epoch it saw: written before its next table write.
+  table_->raise_floor(region.max_epoch());
   const PeerMonitor& pm = core_->peer();
+  JsonWriter w;
   w.begin_object().field("ok", true).field("read_issued_boottime_ns", ns(p.issued)).key("entries").begin_array();
-  for (uint32_t b = 0; b < peer_table_blocks_; ++b) {
-    auto block = std::span<const std::byte>(peer_table_buffer_.span().subspan(size_t(b) * layout_.block_size(), layout_.block_size()));
-    auto rec = decode_service_table(block, layout_, core_->peer_id(), b);
-    if (!rec.ok() || !(rec->cluster_uuid == superblock_.cluster_uuid)) continue;
-    for (const auto& e : rec->entries)
-      if (e.in_use) entry_json(w, e);
-  }
+  for (const auto& e : region.entries) entry_json(w, e);
   w.end_array();
+  w.key("corrupt_blocks").begin_array();
+  for (const auto& cb : region.corrupt) w.begin_object().field("block", cb.block).field("reason", cb.reason).end_object();
+  w.end_array();
+  w.key("peer_epoch_floor");
+  if (region.floor) {
+    w.value(*region.floor);
+  } else {
+    w.null();
+    w.field("peer_epoch_floor_error", region.floor_error);
+  }
+  w.field("own_epoch_floor", table_->durable_floor());
   w.key("peer").begin_object().field("view", peer_view_name(pm.view())).field("incarnation", pm.incarnation());
   w.field("confirmed_boottime_ns", ns(pm.last_read_issued()));
   const bool known = pm.record().has_value() && pm.record()->services_digest != 0;

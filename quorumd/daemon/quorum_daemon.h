@@ -32,6 +32,7 @@
 #include "quorumd/block_device.h"
 #include "quorumd/daemon/config.h"
 #include "quorumd/daemon/control_server.h"
+#include "quorumd/daemon/region_writer.h"
 #include "quorumd/daemon/service_table_store.h"
 #include "quorumd/daemon/process_groups.h"
 #include "quorumd/daemon/watchdog.h"
@@ -66,12 +67,12 @@ class QuorumDaemon final : private ControlServer::Handler {
   int run();
 
  private:
-  enum class IoPurpose { write, read_own, read_peer, table_write, table_read };
+  enum class IoPurpose { write, read_own, read_peer, table_read };
   struct PendingIo {
     uint64_t tag = 0;
     IoPurpose purpose = IoPurpose::write;
     uint64_t generation = 0;  // the core it belongs to; completions of a replaced core are dropped
-    uint64_t seq = 0;         // writes (table writes: the block index)
+    uint64_t seq = 0;         // heartbeat writes
     int buffer = -1;          // reads: index into read_buffers_
     TimePoint issued;
     TimePoint deadline;
@@ -88,7 +89,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   void tune_process();
 
   Status start_core(TimePoint now);
-  void step(TimePoint now);
+  // One turn of the loop: reaps the disk (reading the clock after io_getevents), then runs the timers.
+  void step();
   void handle_completion(const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out);
   void execute(std::vector<CoreAction>& actions, TimePoint now);
   void submit_write(const HeartbeatRecord& rec, TimePoint now, std::vector<CoreAction>& out);
@@ -113,6 +115,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   // Exit at once without writing DOWN and with the watchdog armed: the peer waits the dead time, and the
   // watchdog resets this node if anything of it is left. For a leave that cannot prove its services stopped.
   void exit_unproven(const std::string& why);
+  // Whether DOWN may be written: never while this node's table holds an entry that is claiming, owned or
+  // releasing (a service that may still be up here), whatever svcmgr said. `why` says what blocks it.
+  bool may_write_down(std::string& why) const;
   std::string status_json(TimePoint now) const;
   void begin_event(JsonWriter& w, const char* name, TimePoint now) const;
   void emit_event(JsonWriter& w);
@@ -143,19 +148,22 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::optional<TimePoint> rejoin_at_;
   Duration rejoin_delay_{0};
 
-  // svcmgr's service table: this node's (written through quorumd, the single writer) and the peer's (read).
+  // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch
+  // record) and the peer's (read with its epoch record).
   std::unique_ptr<ServiceTableStore> table_;
-  std::map<uint32_t, std::vector<ControlServer::ConnId>> table_waiters_;       // the write in flight, per block
-  std::map<uint32_t, std::vector<ControlServer::ConnId>> table_next_waiters_;  // changes not yet submitted
+  std::unique_ptr<RegionWriter> region_writer_;
   std::vector<ControlServer::ConnId> peer_table_waiters_;
   bool peer_table_reading_ = false;
-  uint32_t peer_table_blocks_ = 1;
-  AlignedBuffer table_buffer_;       // encoding a table block (the device copies it at submit)
-  AlignedBuffer peer_table_buffer_;  // the peer's table, up to kServiceTableBlocks blocks
+  AlignedBuffer peer_table_buffer_;  // the peer's epoch record and its 34 table blocks
+  // Test-only broken builds (CASTOR_TEST_BUG, read once at start): the nemesis must catch each.
+  bool bug_read_block0_ = false;       // table-peer decodes only table block 0, as the old code did
+  bool bug_down_while_owned_ = false;  // DOWN is written without looking at the table
   uint64_t services_digest_ = 0;
   bool standby_ = false;  // published in the heartbeat (set by svcmgr: castor standby)
   bool services_digest_known_ = false;
   void pump_table(TimePoint now);
+  void deliver(std::vector<RegionWriter::Reply>& replies);
+  void load_own_region(const DiskSnapshot& snap);
   void table_request(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
   void table_completion(const PendingIo& p, const IoCompletion& c, TimePoint now);
 

@@ -22,6 +22,7 @@ BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CASTOR=$ROOT/$BUILD/castor QUORUMD=$ROOT/$BUILD/quorumd SVCMGR=$ROOT/$BUILD/svcmgr
 STANDIN=$ROOT/$BUILD/tests/watchdog_standin
+export CASTOR_TEST_WATCHDOG_STANDIN=1  # quorumd accepts the stand-in FIFO only with this (test-only) switch
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (loop devices, namespaces, mounts)"; exit 1; }
 # CLUSTER_ID names this cluster's namespaces and cgroups, so two harness clusters (a benchmark and a test)
 # can run side by side: the default "castor" gives castor-lan, castor-alpha, ...; CLUSTER_ID=cb gives cb-lan.

@@ -5,6 +5,8 @@
 #     primary copy): quorumd refuses to start, castor dump names the foreign records
 #   - a disk whose superblock (both copies) is corrupt: quorumd refuses, castor dump says corrupt
 #   - a node configured with another io_timeout than the disk's: quorumd refuses, giving both values
+#   - a watchdog_device that is no watchdog (/dev/null, a regular file, a FIFO without the test-only
+#     CASTOR_TEST_WATCHDOG_STANDIN=1): quorumd refuses to start, saying why
 #   - a non-root client on the control socket: refused by the socket's mode, and by SO_PEERCRED when the
 #     mode is opened up; quorumd carries on
 #   - a control frame declaring 1 GiB: error reply, connection closed, no memory growth, quorumd carries on
@@ -99,6 +101,20 @@ expect_exit 0 "$CASTOR" init "$dev" --cluster it --nodes a,b --io-timeout 200 --
 { cat "$dir/a.ini"; echo "io_timeout_ms = 400"; } >"$dir/timing.ini"
 refused "$dev" "io_timeout_ms in $dir/timing.ini is 400" --config "$dir/timing.ini"
 echo "$OUT" | grep -q "says 200" || die "the disk's io_timeout is not given: $OUT"
+
+say "a watchdog_device that is not a watchdog: refused (only a watchdog device, none + allow_unsafe_no_watchdog, or the test stand-in behind CASTOR_TEST_WATCHDOG_STANDIN=1)"
+touch "$dir/not-a-watchdog"; mkfifo "$dir/wd.fifo"
+for wd in /dev/null "$dir/not-a-watchdog" "$dir/wd.fifo"; do
+  sed -e "s|^watchdog_device = none|watchdog_device = $wd|" -e "/^allow_unsafe_no_watchdog/d" "$dir/a.ini" >"$dir/wd.ini"
+  case $wd in
+    /dev/null) why="does not answer WDIOC_GETSUPPORT" ;;
+    *.fifo) why="CASTOR_TEST_WATCHDOG_STANDIN=1" ;;
+    *) why="not a character device" ;;
+  esac
+  CASTOR_TEST_WATCHDOG_STANDIN= refused "$dev" "$why" --config "$dir/wd.ini"
+  echo "$OUT" | grep -q "not a watchdog device" || die "the refusal of $wd does not say it is not a watchdog: $OUT"
+done
+[ -s "$dir/not-a-watchdog" ] && die "quorumd wrote to a regular file given as its watchdog"
 
 # ---- a running quorumd and hostile clients ----------------------------------------------------------
 say "quorumd a runs; its control socket is mode 0600"

@@ -18,6 +18,13 @@ for ss in 512 4096; do
   expect_exit 0 "$CASTOR" dump "$dev" --json
   echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["superblock"]["status"]=="valid"; assert d["superblock"]["timing_ms"]["dead"]==1200; assert d["sector_size"]=='"$ss"'; assert d["invalid_records"]==0' \
     || fail "dump --json is not what init wrote"
+  echo "$OUT" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+for n in d["nodes"]:
+    assert n["epoch"]["status"]=="valid" and n["epoch"]["epoch_floor"]==0, n["epoch"]
+    assert len(n["service_table"])==34 and all(t["status"]=="valid" and t["services"]==[] for t in n["service_table"])
+' || fail "init did not write valid epoch records and empty table blocks for both nodes"
   say "a second init on a Castor disk is refused without --force"
   expect_exit 4 "$CASTOR" init "$dev" --cluster other --nodes a,b
   echo "$OUT" | grep -q "demo" || fail "refusal does not name the existing cluster: $OUT"
@@ -31,6 +38,83 @@ sync; blockdev --flushbufs "$dev"
 expect_exit 9 "$CASTOR" dump "$dev"
 echo "$OUT"
 echo "$OUT" | grep -q "superblock .*corrupt.*bad CRC" || fail "dump did not report the bad CRC"
+
+say "a zeroed table block and a garbled epoch record (init writes both) are damage: unknown, not empty"
+dev=$(new_loop "$dir/z.img" 8); register_loop "$dev"
+expect_exit 0 "$CASTOR" init "$dev" --cluster demo --nodes alpha,beta
+# 4096-byte blocks: node 2's region starts at block 16 + 64 = 80; its epoch record is block 81, table block 5 is 80+2+5.
+dd if=/dev/zero of="$dev" bs=4096 seek=87 count=1 conv=notrunc oflag=direct 2>/dev/null || fail "zeroing a table block"
+printf 'garbage' | dd of="$dev" bs=1 seek=$((81 * 4096 + 100)) conv=notrunc 2>/dev/null || fail "garbling the epoch record"
+sync; blockdev --flushbufs "$dev"
+expect_exit 9 "$CASTOR" dump "$dev"
+echo "$OUT"
+echo "$OUT" | grep -q "unknown (corrupt record at block 5: .*zeroed" || fail "dump does not call the zeroed table block unknown"
+echo "$OUT" | grep -q "epoch .*corrupt.*bad CRC" || fail "dump does not report the garbled epoch record"
+expect_exit 9 "$CASTOR" dump "$dev" --json
+echo "$OUT" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+t=d["nodes"][1]["service_table"][5]
+assert t["status"]=="corrupt" and t["services"] is None and t["unknown"].startswith("unknown (corrupt record at block 5: "), t
+assert d["nodes"][1]["epoch"]["status"]=="corrupt", d["nodes"][1]["epoch"]
+assert d["nodes"][0]["service_table"][5]["status"]=="valid"
+assert d["invalid_records"]==2, d["invalid_records"]
+' || fail "dump --json does not show the damage as unknown"
+
+QUORUMD=${QUORUMD:-$BUILD/quorumd}
+if [ -x "$QUORUMD" ] && command -v python3 >/dev/null; then
+  say "init --force on a Castor disk in use: refused (exit 10) while a node's heartbeat changes"
+  dev=$(new_loop "$dir/live.img" 8); register_loop "$dev"
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200
+  printf '[quorumd]\ndevice = %s\nnode = alpha\nwatchdog_device = none\nallow_unsafe_no_watchdog = yes\nsocket = %s\nlock_memory = no\nrealtime = no\n' \
+    "$dev" "$dir/alpha.sock" >"$dir/alpha.ini"
+  start_alpha() {
+    "$QUORUMD" --config "$dir/alpha.ini" >>"$dir/alpha.log" 2>&1 &
+    qpid=$!; register_pid "$qpid"
+    local i
+    for ((i = 0; i < 50; i++)); do
+      [ "$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/alpha.sock" status phase 2>/dev/null)" = '"up"' ] && return 0
+      sleep 0.1
+    done
+    cat "$dir/alpha.log"; fail "quorumd alpha did not come up"
+  }
+  start_alpha
+  t0=$(date +%s%N)
+  expect_exit 10 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "watching both nodes' heartbeats for 1200ms" || fail "init did not say it was watching for the dead time"
+  echo "$OUT" | grep -q "heartbeat of node 1 (alpha) .*changed" || fail "the refusal does not name the live node"
+  echo "refused after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  kill -0 "$qpid" 2>/dev/null || fail "quorumd died: init wrote over its disk"
+  expect_exit 0 "$CASTOR" dump "$dev"
+  echo "$OUT" | grep -q "cluster live" || fail "the live disk was overwritten"
+
+  say "both superblock copies wiped under the running node: init --force still sees its heartbeat and refuses"
+  dd if=/dev/zero of="$dev" bs=4096 count=2 conv=notrunc oflag=direct 2>/dev/null || fail "wiping the superblocks"
+  expect_exit 10 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "no valid superblock" || fail "init did not notice the Castor heartbeats without a superblock"
+  kill -0 "$qpid" 2>/dev/null || fail "quorumd died: init wrote over its disk"
+
+  say "the node killed, its heartbeat stale: init --force watches the dead time, then overwrites"
+  kill -KILL "$qpid"; wait "$qpid" 2>/dev/null
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200 --force
+  echo "$OUT"
+  echo "$OUT" | grep -q "No heartbeat changed for 12" || fail "init did not wait the default dead time (no superblock)"
+  start_alpha
+  say "a clean leave (DOWN, then unchanged): init --force waits the disk's dead time (1.2 s), then overwrites"
+  kill -TERM "$qpid"; wait "$qpid" 2>/dev/null
+  t0=$(date +%s%N)
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live2 --nodes alpha,beta --io-timeout 200 --force
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "$OUT"
+  echo "accepted after $ms ms"
+  [ "$ms" -ge 1200 ] || fail "init --force did not watch the heartbeats for the dead time (1200 ms) first"
+  expect_exit 0 "$CASTOR" dump "$dev"
+  echo "$OUT" | grep -q "cluster live2" || fail "init --force did not write the new disk"
+else
+  echo "skipping the live-disk checks: $QUORUMD not built"
+fi
 
 say "mkfs.ext4 then castor init: refused, filesystem intact, --force works"
 dev=$(new_loop "$dir/fs.img" 16); register_loop "$dev"

@@ -10,6 +10,7 @@
 need_root
 QUORUMD=${QUORUMD:-$BUILD/quorumd}
 STANDIN=${STANDIN:-$BUILD/tests/watchdog_standin}
+export CASTOR_TEST_WATCHDOG_STANDIN=1  # quorumd accepts the stand-in FIFO only with this (test-only) switch
 QCTL="python3 $(dirname "$0")/../lib/qctl.py"
 [ -x "$QUORUMD" ] && [ -x "$STANDIN" ] || skip "quorumd or the watchdog stand-in is not built"
 command -v bindfs >/dev/null || fail "bindfs is missing (make deps installs it)"

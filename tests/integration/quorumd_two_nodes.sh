@@ -8,6 +8,7 @@
 need_root
 QUORUMD=${QUORUMD:-$BUILD/quorumd}
 STANDIN=${STANDIN:-$BUILD/tests/watchdog_standin}
+export CASTOR_TEST_WATCHDOG_STANDIN=1  # quorumd accepts the stand-in FIFO only with this (test-only) switch
 [ -x "$QUORUMD" ] || skip "$QUORUMD not built"
 [ -x "$STANDIN" ] || skip "$STANDIN not built"
 "$CASTOR" --help 2>&1 | grep -q "init DEVICE" || skip "castor init not built yet"

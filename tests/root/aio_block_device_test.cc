@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -475,5 +476,47 @@ TEST_CASE("aio block device: queue cap, orphan cleanup and destruction with I/O 
     Duration took = clock.now() - before;
     thaw.join();
     CHECK(took >= std::chrono::milliseconds(250));  // it waited for the frozen I/O instead of freeing under it
+  }
+}
+
+// Regression (issue 12, item 7): quorumd stamped completions with a clock read taken before io_getevents,
+// so a pause of the process between the two made an I/O look finished earlier than it was seen (a read of
+// the peer's heartbeat then counts the dead time from too early). reap_with_clock reads the clock after
+// io_getevents; the test pauses (advances a fake clock) right after io_getevents.
+TEST_CASE("aio block device: completions are stamped with a clock read after io_getevents (root)") {
+  ScratchDir dir;
+  LoopDevice loop(dir.file("disk.img"), 8, 512);
+  REQUIRE_MESSAGE(loop.ok(), loop.error());
+  auto dev = open_or_fail(loop.device(), Mode::read_write);
+  FakeClock fake;
+  const TimePoint t0 = fake.now();
+  std::vector<std::byte> buf(4096);
+
+  auto finished_in_kernel = [&] {
+    struct pollfd p = {dev->completion_fd(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);  // the kernel has finished the I/O; the event waits in the ring
+  };
+
+  SUBCASE("a pause shorter than the deadline: ok, stamped after the pause") {
+    REQUIRE(dev->submit_read(1, 8192, buf, t0, t0 + Millis(200)).ok());
+    finished_in_kernel();
+    dev->set_after_getevents_hook_for_test([&] { fake.advance(Millis(50)); });
+    std::vector<IoCompletion> out;
+    const TimePoint now = dev->reap_with_clock(fake, out);
+    CHECK(now == t0 + Millis(50));
+    REQUIRE(out.size() == 1);
+    CHECK_MESSAGE(out[0].status.ok(), out[0].status.to_string());
+    CHECK(out[0].issued == t0);
+  }
+  SUBCASE("a pause past the deadline: the I/O was not seen in time, it is a timeout") {
+    REQUIRE(dev->submit_read(2, 8192, buf, t0, t0 + Millis(200)).ok());
+    finished_in_kernel();
+    dev->set_after_getevents_hook_for_test([&] { fake.advance(Millis(300)); });
+    std::vector<IoCompletion> out;
+    const TimePoint now = dev->reap_with_clock(fake, out);
+    CHECK(now == t0 + Millis(300));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].status.code() == Code::timeout);
+    CHECK(dev->orphaned() == 0);  // the kernel had finished: nothing is left with it
   }
 }

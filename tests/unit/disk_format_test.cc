@@ -127,15 +127,32 @@ TEST_CASE("timing follows one formula of io_timeout") {
   CHECK(t->renew_interval == Millis(100));
   CHECK(t->lease == Millis(600));
   CHECK(t->kill_grace == Millis(200));
-  CHECK(t->watchdog == Millis(400));
+  CHECK(t->watchdog == Millis(200));
   CHECK(t->dead == Millis(1200));
-  CHECK(t->dead >= t->lease + t->watchdog + t->io_timeout);
+  CHECK(t->dead >= t->lease + 2 * t->watchdog + t->io_timeout);
   CHECK(t->check_formula().ok());
   Timing bad = *t;
   bad.dead = Millis(1000);
   CHECK(bad.check_formula().code() == Code::corrupt);
   CHECK_FALSE(Timing::from_io_timeout(Millis(5)).ok());
   CHECK_FALSE(Timing::from_io_timeout(Millis(201)).ok());
+}
+
+TEST_CASE("timing: D covers the lease, the latest watchdog reset after it (pet guard, late pet, close ping) and clock rates") {
+  for (int64_t ms = Timing::kMinIoTimeout.count(); ms <= 20000; ms += 2) {
+    auto t = Timing::from_io_timeout(Millis(ms));
+    REQUIRE(t.ok());
+    CHECK_MESSAGE(t->check_margin().ok(), t->check_margin().to_string());
+    // A pet needs W of lease left; the watchdog then fires by the lease end + 2W + 3 tolerance.
+    CHECK(t->pet_guard() == t->watchdog);
+    CHECK(t->latest_reset_after_lease_end() == 2 * t->watchdog + 3 * t->watchdog_tolerance());
+    CHECK(t->watchdog_tolerance() >= Millis(ms / 4));
+  }
+  // The old formula (W = 2T, D = F + W + T) does not hold once a late pet and the close ping are counted.
+  Timing old = *Timing::from_io_timeout(Millis(2000));
+  old.watchdog = Millis(4000);
+  old.dead = old.lease + old.watchdog + old.io_timeout;
+  CHECK(old.check_margin().code() == Code::invalid_argument);
 }
 
 TEST_CASE("superblock round-trips and refuses every flipped byte") {
@@ -249,4 +266,27 @@ TEST_CASE("service table blocks round-trip, know their index, and refuse every f
   require_every_flip_rejected(block, [&](auto b) { return decode_service_table(b, layout, 1, 7).status(); });
   rec.entries[1] = {true, OwnershipState::owned, 0, 1, 1, 1, 1, 1, 0, ""};
   CHECK(encode_service_table(rec, layout, block).code() == Code::invalid_argument);
+}
+
+TEST_CASE("castor init's records (incarnation 0, seq 0, no entries) decode as valid, empty blocks") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  ServiceTableRecord rec;
+  rec.cluster_uuid = test_uuid(1);
+  rec.node_id = 2;
+  rec.block_index = 33;
+  rec.entries.resize(layout.services_per_block());
+  REQUIRE(encode_service_table(rec, layout, block).ok());
+  auto back = decode_service_table(block, layout, 2, 33);
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(*back == rec);
+  CHECK(back->incarnation == 0);
+  EpochRecord ep;
+  ep.cluster_uuid = test_uuid(1);
+  ep.node_id = 2;
+  REQUIRE(encode_epoch_record(ep, layout, block).ok());
+  auto eback = decode_epoch_record(block, layout, 2);
+  REQUIRE_MESSAGE(eback.ok(), eback.status().to_string());
+  CHECK(eback->epoch_floor == 0);
+  CHECK(eback->incarnation == 0);
 }

@@ -1,6 +1,8 @@
 // initialize_quorum_disk + read_disk_snapshot over the in-memory device.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "common/aligned_buffer.h"
 #include "common/json_writer.h"
 #include "quorumd/disk_snapshot.h"
@@ -25,7 +27,7 @@ Superblock make_sb(uint32_t sector) {
 }
 }  // namespace
 
-TEST_CASE("init writes a superblock pair and empty regions; a snapshot reads them back") {
+TEST_CASE("init writes a superblock pair, epoch records (floor 0) and valid empty tables; a snapshot reads them back") {
   for (uint32_t sector : {512u, 4096u}) {
     auto disk = std::make_shared<MemoryDisk>(sector, 4 << 20);
     // Old junk everywhere: init must clear the node regions.
@@ -40,12 +42,45 @@ TEST_CASE("init writes a superblock pair and empty regions; a snapshot reads the
     CHECK(*snap->superblock.record == sb);
     CHECK(*snap->superblock_backup.record == sb);
     CHECK(snap->invalid_records() == 0);
+    auto layout = *DiskLayout::for_sector_size(sector);
     for (const auto& n : snap->nodes) {
-      CHECK(n.heartbeat.status.code() == Code::not_found);
-      CHECK(n.epoch.status.code() == Code::not_found);
-      for (const auto& t : n.table) CHECK(t.status.code() == Code::not_found);
+      CHECK(n.heartbeat.status.code() == Code::not_found);  // a heartbeat is written by the node itself
+      REQUIRE_MESSAGE(n.epoch.record, n.epoch.status.to_string());
+      CHECK(n.epoch.record->epoch_floor == 0);
+      CHECK(n.epoch.record->node_id == n.node_id);
+      CHECK(n.epoch.record->incarnation == 0);
+      CHECK(n.epoch.record->cluster_uuid == sb.cluster_uuid);
+      REQUIRE(n.table.size() == kServiceTableBlocks);
+      for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
+        const auto& t = n.table[b];
+        REQUIRE_MESSAGE(t.record, t.status.to_string());
+        CHECK(t.record->block_index == b);
+        CHECK(t.record->node_id == n.node_id);
+        CHECK(t.record->incarnation == 0);
+        CHECK(t.record->entries.size() == layout.services_per_block());
+        for (const auto& e : t.record->entries) CHECK_FALSE(e.in_use);
+      }
     }
   }
+}
+
+TEST_CASE("after init, a zeroed epoch or table block is damage (corrupt), not an empty table") {
+  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  FakeClock clock;
+  Superblock sb = make_sb(512);
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
+  auto layout = *DiskLayout::for_sector_size(512);
+  auto zero = [&](uint64_t off) { std::fill_n(disk->bytes.begin() + off, layout.block_size(), std::byte{0}); };
+  zero(layout.service_table_offset(2) + 33 * uint64_t(layout.block_size()));  // node 2's last table block
+  zero(layout.epoch_record_offset(1));
+  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  REQUIRE(snap.ok());
+  CHECK(snap->nodes[1].table[33].status.code() == Code::corrupt);
+  CHECK(snap->nodes[1].table[33].status.message().find("zeroed") != std::string::npos);
+  CHECK(snap->nodes[1].table[32].status.ok());
+  CHECK(snap->nodes[0].epoch.status.code() == Code::corrupt);
+  CHECK(snap->invalid_records() == 2);
 }
 
 TEST_CASE("snapshot: a damaged primary superblock falls back to the backup; foreign records are flagged") {

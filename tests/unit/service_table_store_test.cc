@@ -10,6 +10,7 @@
 
 #include "quorumd/daemon/service_table_store.h"
 #include "quorumd/disk_layout.h"
+#include "quorumd/epoch_record.h"
 #include "quorumd/service_table_record.h"
 
 using namespace castor;
@@ -17,6 +18,7 @@ using namespace castor;
 namespace {
 
 constexpr uint32_t kNode = 1;
+constexpr uint64_t kHighFloor = 1000000;  // a durable floor above every epoch the block tests use
 
 Uuid fixed_uuid() {
   Uuid u;
@@ -97,6 +99,7 @@ TEST_CASE("service table store: a new store is empty and clean") {
 TEST_CASE("service table store: set() picks a free slot and marks its block dirty") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
 
   auto b = store.set(entry("web"));
   REQUIRE_MESSAGE(b.ok(), b.status().to_string());
@@ -129,6 +132,7 @@ TEST_CASE("service table store: set() picks a free slot and marks its block dirt
 TEST_CASE("service table store: set() of the same name keeps its slot") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   // Enough names to spill into a second block.
   std::vector<uint32_t> blocks;
   for (uint32_t i = 0; i < layout.services_per_block() + 3; ++i) {
@@ -170,6 +174,7 @@ TEST_CASE("service table store: encode() decodes to the same entries with the in
   DiskLayout layout = layout512();
   const Uuid uuid = fixed_uuid();
   ServiceTableStore store(layout, uuid, kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   std::vector<ServiceEntry> set_entries;
   for (int i = 0; i < 5; ++i) {
     ServiceEntry e = entry("svc" + std::to_string(i), uint64_t(i + 1));
@@ -220,6 +225,7 @@ TEST_CASE("service table store: encode() decodes to the same entries with the in
 TEST_CASE("service table store: the dirty / in-flight / write_done cycle") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   std::vector<std::byte> buf(layout.block_size());
 
   auto b = store.set(entry("web"));
@@ -341,6 +347,7 @@ TEST_CASE("service table store: load() restores slots") {
   REQUIRE(from_disk.ok());
 
   ServiceTableStore store(layout, uuid, kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   store.load(3, *from_disk);
   CHECK_FALSE(store.next_dirty().has_value());  // loading writes nothing
   auto all = store.entries();
@@ -391,6 +398,7 @@ TEST_CASE("service table store: load() restores slots") {
 TEST_CASE("service table store: load() ignores what does not fit") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   ServiceTableRecord rec;
   rec.seq = 10;
   rec.entries.resize(layout.services_per_block());
@@ -414,6 +422,7 @@ TEST_CASE("service table store: load() ignores what does not fit") {
 TEST_CASE("service table store: a full table refuses one more name") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   const uint32_t slots = layout.service_slots();
   std::vector<uint32_t> per_block(kServiceTableBlocks, 0);
   for (uint32_t i = 0; i < slots; ++i) {
@@ -449,6 +458,7 @@ TEST_CASE("service table store: a full table refuses one more name") {
 TEST_CASE("service table store: bad names are refused") {
   DiskLayout layout = layout512();
   ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   for (const std::string& name : {std::string(kNameWidth, 'x'), std::string(kNameWidth + 1, 'x'),
                                   std::string(1000, 'x'), std::string()}) {
     CAPTURE(name.size());
@@ -487,6 +497,7 @@ TEST_CASE("service table store: set() refuses entries that would not round-trip"
   for (const ServiceEntry& e : bad_entries) {
     CAPTURE(e.name);
     ServiceTableStore store(layout, fixed_uuid(), kNode);
+    store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
     REQUIRE(store.set(entry("neighbour")).ok());
     auto b = store.set(e);
     if (!b.ok()) continue;  // refused: fixed
@@ -514,4 +525,188 @@ TEST_CASE("service table store: discard() forgets a pending write") {
   REQUIRE(store.next_dirty() == *b);
   store.discard(*b);
   CHECK_FALSE(store.next_dirty().has_value());
+}
+
+// ---- the epoch floor, corrupt blocks, scrubs (issue 12) ------------------------------------------------
+
+namespace {
+
+uint64_t floor_of(ServiceTableStore& store, const DiskLayout& layout, uint64_t inc = 5) {
+  std::vector<std::byte> buf(layout.block_size());
+  Status st = store.encode(ServiceTableStore::kEpochRecord, inc, 1, buf);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  auto rec = decode_epoch_record(buf, layout, kNode);
+  REQUIRE_MESSAGE(rec.ok(), rec.status().to_string());
+  CHECK(rec->cluster_uuid == fixed_uuid());
+  CHECK(rec->incarnation == inc);
+  return rec->epoch_floor;
+}
+
+}  // namespace
+
+// Regression (issue 12, item 3): epochs were reused when a table block was lost. A table block holding
+// epoch e may be written only after an epoch record with floor >= e completed ok.
+TEST_CASE("service table store: the epoch record is written and completed before a table block it must cover") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(3);
+  std::vector<std::byte> buf(layout.block_size());
+
+  // Epoch 3 is covered: the table block goes at once, no epoch record write.
+  auto b = store.set(entry("web", 3));
+  REQUIRE(b.ok());
+  REQUIRE(store.next_dirty() == *b);
+  REQUIRE(store.encode(*b, 5, 1, buf).ok());
+  store.write_done(*b, true, false);
+  CHECK_FALSE(store.next_dirty().has_value());
+
+  // Epoch 9 is not: the epoch record first, the table block only once that write completed ok.
+  REQUIRE(store.set(entry("web", 9)).ok());
+  CHECK(store.waits_for_floor(*b));
+  REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  CHECK_FALSE(store.encode(*b, 5, 1, buf).ok());  // refused even if asked directly
+  CHECK(floor_of(store, layout) == 9);
+  CHECK(store.in_flight(ServiceTableStore::kEpochRecord));
+  CHECK_FALSE(store.next_dirty().has_value());  // the table block waits while the floor is in flight
+
+  SUBCASE("the floor write completes ok: then the table block") {
+    store.write_done(ServiceTableStore::kEpochRecord, true, false);
+    CHECK(store.durable_floor() == 9);
+    REQUIRE(store.next_dirty() == *b);
+    REQUIRE(store.encode(*b, 5, 1, buf).ok());
+  }
+  SUBCASE("the floor write fails: the floor again, never the table block") {
+    store.write_done(ServiceTableStore::kEpochRecord, false, false);
+    CHECK(store.durable_floor() == 3);
+    REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+    CHECK(floor_of(store, layout) == 9);
+    CHECK_FALSE(store.next_dirty().has_value());
+  }
+  SUBCASE("the floor write times out: nothing until quiescent, then the floor again") {
+    store.write_done(ServiceTableStore::kEpochRecord, false, true);
+    CHECK(store.blocked());
+    CHECK_FALSE(store.next_dirty().has_value());
+    store.device_quiescent();
+    REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  }
+  SUBCASE("a higher epoch while the floor is in flight: a second floor write before the table block") {
+    REQUIRE(store.set(entry("web", 12)).ok());
+    store.write_done(ServiceTableStore::kEpochRecord, true, false);
+    CHECK(store.durable_floor() == 9);
+    REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+    CHECK(floor_of(store, layout) == 12);
+    store.write_done(ServiceTableStore::kEpochRecord, true, false);
+    REQUIRE(store.next_dirty() == *b);
+  }
+}
+
+TEST_CASE("service table store: the floor never goes down and covers what was loaded and seen") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  // An older disk: an entry with epoch 40 but a floor of 10.
+  ServiceTableRecord rec;
+  rec.cluster_uuid = fixed_uuid();
+  rec.node_id = kNode;
+  rec.block_index = 2;
+  rec.incarnation = 1;
+  rec.seq = 1;
+  rec.entries.resize(layout.services_per_block());
+  rec.entries[0] = entry("db", 40);
+  store.load(2, rec);
+  store.load_floor(10);
+  CHECK(store.durable_floor() == 10);
+  REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  CHECK(floor_of(store, layout) == 40);
+  store.write_done(ServiceTableStore::kEpochRecord, true, false);
+  CHECK(store.durable_floor() == 40);
+  CHECK_FALSE(store.next_dirty().has_value());
+  // An epoch seen in the peer's table raises it too; a lower one changes nothing.
+  store.raise_floor(7);
+  CHECK_FALSE(store.next_dirty().has_value());
+  store.raise_floor(55);
+  REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  CHECK(floor_of(store, layout) == 55);
+  store.write_done(ServiceTableStore::kEpochRecord, true, false);
+  // A scrub rewrites it at the same value.
+  store.scrub();
+  REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  CHECK(floor_of(store, layout) == 55);
+}
+
+TEST_CASE("service table store: a corrupt epoch record is rebuilt and nothing counts as durable until written") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.rebuild_floor(17, "epoch record: bad CRC");
+  CHECK(store.durable_floor() == 0);
+  REQUIRE(store.floor_error().has_value());
+  auto b = store.set(entry("web", 18));
+  REQUIRE(b.ok());
+  REQUIRE(store.next_dirty() == ServiceTableStore::kEpochRecord);
+  CHECK(floor_of(store, layout) == 18);
+  store.write_done(ServiceTableStore::kEpochRecord, true, false);
+  CHECK_FALSE(store.floor_error().has_value());
+  CHECK(store.durable_floor() == 18);
+  CHECK(store.next_dirty() == *b);
+}
+
+// Issue 12, item 2: own blocks found corrupt at start are rewritten, and reported until they are.
+TEST_CASE("service table store: blocks found corrupt at start are rewritten and reported until then") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(0);
+  store.mark_corrupt(4, "service table block 4: bad CRC");
+  store.mark_corrupt(9, "service table: empty (never written)");
+  CHECK(store.corrupt().size() == 2);
+  std::vector<std::byte> buf(layout.block_size());
+  std::vector<uint32_t> written;
+  while (auto b = store.next_dirty()) {
+    REQUIRE(store.encode(*b, 5, 1, buf).ok());
+    auto rec = decode_service_table(buf, layout, kNode, *b);
+    REQUIRE_MESSAGE(rec.ok(), rec.status().to_string());  // a valid (empty) block
+    if (*b == 9) {
+      store.write_done(*b, false, false);  // a failed rewrite: still corrupt, tried again
+      CHECK(store.corrupt().count(9) == 1);
+      REQUIRE(store.next_dirty() == 9u);
+      REQUIRE(store.encode(9, 5, 1, buf).ok());
+    }
+    store.write_done(*b, true, false);
+    written.push_back(*b);
+  }
+  CHECK(written == std::vector<uint32_t>{4, 9});
+  CHECK(store.corrupt().empty());
+}
+
+TEST_CASE("service table store: a scrub rewrites every block once, svcmgr's changes first") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  store.load_floor(100);
+  store.scrub();
+  // A change while the scrub is pending goes before the scrub's blocks (after the epoch record).
+  for (uint32_t i = 0; i < 2 * layout.services_per_block() + 1; ++i) REQUIRE(store.set(entry("s" + std::to_string(i), 50)).ok());
+  std::vector<std::byte> buf(layout.block_size());
+  std::vector<uint32_t> order;
+  while (auto b = store.next_dirty()) {
+    REQUIRE(store.encode(*b, 5, 1, buf).ok());
+    store.write_done(*b, true, false);
+    order.push_back(*b);
+    REQUIRE(order.size() <= kServiceTableBlocks + 1);
+  }
+  REQUIRE(order.size() == kServiceTableBlocks + 1);
+  CHECK(order[0] == ServiceTableStore::kEpochRecord);
+  CHECK(order[1] == 0);
+  CHECK(order[2] == 1);
+  CHECK(order[3] == 2);
+  CHECK(std::set<uint32_t>(order.begin(), order.end()).size() == kServiceTableBlocks + 1);
+}
+
+TEST_CASE("service table store: up_entries() names what may run here") {
+  DiskLayout layout = layout512();
+  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  for (uint8_t s = 0; s <= kMaxOwnershipState; ++s) {
+    ServiceEntry e = entry(std::string("svc-") + ownership_state_name(OwnershipState(s)));
+    e.state = OwnershipState(s);
+    REQUIRE(store.set(e).ok());
+  }
+  auto up = store.up_entries();
+  CHECK(up == std::vector<std::string>{"svc-claiming (claiming)", "svc-owned (owned)", "svc-releasing (releasing)"});
 }
