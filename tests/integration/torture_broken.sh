@@ -29,7 +29,7 @@ run_case() {
   out=$(env SETTLE_S=20 "$@" BUILD=$BUILD bash "$TORTURE" 2>&1)
   rc=$?
   echo "--- broken build $name ($*): exit $rc after $(($(date +%s) - t0)) s"
-  echo "$out" | sed -n '/^faults injected:/,$p' | grep -v '^results:' | head -30
+  echo "$out" | sed -n '/^faults injected:/,$p' | grep -v '^results:\|^\[castor\] torture:\|^FAILED:' | head -30
   [ "$rc" != 0 ] || fail "the torture checker did not catch the broken build $name"
   summary=$(echo "$out" | sed -n 's/^results: //p')
   [ -f "$summary" ] || fail "the broken build $name: the run wrote no summary"
