@@ -13,6 +13,8 @@
 #   the evidence the torture run checks. Each node sees the quorum disk through its own FUSE pass-through
 #   (bindfs) of the disks folder, so a test can hang that node's disk (SIGSTOP its bindfs: I/O stalls, and
 #   the writes land late when it resumes), as a SAN path that stalls.
+#   With LIGHT_SERVICES=N, N more services svc01.. (tests/cluster/svc_proc.sh: a sleep holding a lock) that
+#   log each start and stop outside the nodes; kill_node logs "kill NODE NS" to kills.log.
 # Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
 # tears everything down (also on failure or Ctrl-C), killing only what the harness started.
 set -u
@@ -33,6 +35,10 @@ VIP=192.0.2.10
 CGROOT=/sys/fs/cgroup/freezer/$CLUSTER_ID-demo
 loops=() pids=() made_ns=() fuse_mounts=()
 LEDGER_TOOL=$ROOT/tests/cluster/ledger_writer.py
+SVC_TOOL=$ROOT/tests/cluster/svc_proc.sh
+# LIGHT_SERVICES: how many light `exec` services (svc01..) besides web and ledger (default none; the torture
+# run has 40: with web and ledger they fill two service-table blocks).
+LIGHT_SERVICES=${LIGHT_SERVICES:-0}
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -57,6 +63,7 @@ kill_node() {
   done
   echo THAWED >"$cg/freezer.state" 2>/dev/null
   ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
+  echo "kill $n $(date +%s%N)" >>"$dir/kills.log"  # the node's services ended before this (the checker's bound)
 }
 
 reset_mounts() { bash "$ROOT/tests/cluster/reset_mounts.sh" "$CGROOT/$1"; }  # a reset ends the node's mounts too
@@ -89,7 +96,7 @@ done
 
 step "Shared disks: a 16 MiB quorum disk, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
 echo "working files in $dir"
-mkdir -p "$dir/disks" "$dir/m"
+mkdir -p "$dir/disks" "$dir/m" "$dir/svc-locks"
 truncate -s 16M "$dir/disks/quorum.img"
 truncate -s 64M "$dir/disks/data.img"
 truncate -s 32M "$dir/disks/ledger.img"
@@ -206,6 +213,25 @@ start = python3 $LEDGER_TOOL --file /run/castor-node/ledger/ledger.log --evidenc
 stop = while [ -e $dir/hang-stop ]; do sleep 0.1; done; p=\$(cat /run/castor-node/ledger.pid 2>/dev/null); [ -n "\$p" ] && kill \$p 2>/dev/null; while [ -n "\$p" ] && kill -0 \$p 2>/dev/null; do sleep 0.02; done; rm -f /run/castor-node/ledger.pid; exit 0
 monitor = test -e /run/castor-node/ledger.pid && kill -0 \$(cat /run/castor-node/ledger.pid) || exit 7
 EOI
+  # The light services (tests/cluster/svc_proc.sh): evidence outside the nodes of where each copy ran and
+  # when; odd ones prefer alpha, even ones beta, so both nodes' tables fill two blocks with live entries.
+  for ((k = 1; k <= LIGHT_SERVICES; k++)); do
+    s=$(printf 'svc%02d' $k)
+    if ((k % 2)); then pref="alpha, beta"; else pref="beta, alpha"; fi
+    cat >"$dir/$n/services.d/$s.ini" <<EOI
+[service]
+name = $s
+nodes = $pref
+monitor_interval = 5s
+
+[resource proc]
+agent = exec
+shell = yes
+start = bash $SVC_TOOL run $s $dir </dev/null >/dev/null 2>&1 & echo \$! >/run/castor-node/$s.pid
+stop = bash $SVC_TOOL stop $s $dir
+monitor = bash $SVC_TOOL monitor $s $dir
+EOI
+  done
   # One node = its own network namespace, mount namespace (a private /run/castor-node, like a host's own
   # /run, where "data" names this node's path to the data disk) and process group.
   cat >"$dir/$n/node.sh" <<EOI
@@ -230,7 +256,7 @@ mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 }
 
 start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-in watchdog outside it
-  local n=$1 ns pid cg=$CGROOT/$1
+  local n=$1 ns pid i cg=$CGROOT/$1
   if [ "$n" = alpha ]; then ns=$NS_A; else ns=$NS_B; fi
   mkdir -p "$cg" || fail "cgroup $cg"
   # A host that boots has its own address only (no floating IP left from before it went down).
@@ -246,6 +272,8 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
+  # In its cgroup before this returns: a caller that looks there for the node must find it.
+  for ((i = 0; i < 200; i++)); do [ -n "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.01; done
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
     --on-fire "kill -CONT $(eval echo \$FUSE_$n) 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &

@@ -3,7 +3,8 @@
 #   FAULTS=N faults (default 12), chosen at random from SEED (printed; SEED=S replays a run; ONLY=k1,k2
 #   restricts the kinds). The first
 #   faults go once through every kind in a seeded order, so a short run still injects each kind:
-#     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut
+#     crash          SIGKILL everything in the node (and its NIC goes dark): a power cut; it stays down until
+#                    the peer runs every service (at most 15 s)
 #     freeze_short   freeze the node (freezer cgroup: a paused VM) for 300 ms, less than the dead time
 #     freeze_long    freeze it for 2.5 s, more than the dead time: its watchdog outside it resets it
 #     disk_ro        its quorum disk read-only for 2 s (writes fail: the node must fence itself)
@@ -16,46 +17,73 @@
 #     hang_stop      the ledger's stop hangs, then it is relocated: the stop times out and the node fences
 #     relocate       castor relocate web to the other node under load (the ledger keeps writing)
 #     restart_node   a clean restart of the node (SIGTERM: leave, then start again)
-#   After every fault both nodes are revived and the cluster must settle (both services started, the page
+#     corrupt_block  garbage over one block of the quorum disk while the cluster runs (random bytes, zeros, or
+#                    a torn block: its second half random), written from outside the nodes on the backing
+#                    file with O_DIRECT (what the nodes' direct-I/O loop devices read): a superblock copy, a
+#                    heartbeat, an epoch record, a table block in use or another table block, of either
+#                    node (CORRUPT_WHAT=superblock|heartbeat|epoch|table_used|table_any and
+#                    CORRUPT_NODE=victim|other pin it). A superblock copy is restored from the copy saved at
+#                    set-up once the cluster has settled (nothing in Castor rewrites it).
+#     init_force     `castor init --force` on the live quorum disk: must be refused, and the disk unchanged
+#     leave_unmanaged
+#                    svcmgr and every service process SIGKILLed, the node's mounts and addresses left up (its
+#                    host stays up), then a clean leave of quorumd: it must not write DOWN while its table
+#                    holds a service; after 2 s the host is reset
+#   After every fault both nodes are revived and the cluster must settle (every service started, the page
 #   served). The checker (tests/cluster/torture_check.py) reads only evidence from outside the nodes: the
-#   ledger's acknowledged records, the mount watcher, the client's HTTP probe, fsck -n of both shared disks.
+#   ledger's acknowledged records, the mount watcher, the client's HTTP probe, fsck -n of both shared disks,
+#   and the LIGHT_SERVICES (default 40) light services' starts, stops and ends (tests/cluster/svc_proc.sh,
+#   tests/cluster/svc_watch.py). ORDERED=1 takes the kinds in the order given (with ONLY), not shuffled.
 # Prints the figures and writes them as JSON to results/torture-SEED-TIME/summary.json; on failure that
 # folder also keeps the logs of both nodes. Exits non-zero on any split-brain, lost record, double mount
-# or unclean filesystem.
+# or unclean filesystem, service on both nodes at once, or a `castor init --force` that was not refused.
 FAULTS=${FAULTS:-12}
+LIGHT_SERVICES=${LIGHT_SERVICES:-40}
+SETTLE_S=${SETTLE_S:-45}
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 . "$(dirname "$0")/harness.sh"
 RESULTS=${RESULTS:-$ROOT/results/torture-$SEED-$(date +%Y%m%d-%H%M%S)}
 echo "torture: FAULTS=$FAULTS SEED=$SEED (replay with: make torture FAULTS=$FAULTS SEED=$SEED)"
 RANDOM=$SEED
 KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kill_quorumd kill_svcmgr
-       crash_service hang_stop relocate restart_node)
+       crash_service hang_stop relocate restart_node corrupt_block init_force leave_unmanaged)
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 
-running_on() {  # running_on SERVICE: the node that runs it, as alpha's or beta's svcmgr says
-  local n o
-  for n in alpha beta; do
-    o=$(status "$n" --json 2>/dev/null | python3 -c "import json,sys
-d=json.load(sys.stdin)
-print(next((s['owner'] for s in d.get('services',{}).get('services',[]) if s['name']=='$1' and s['state']=='started'), ''))" 2>/dev/null)
-    [ -n "$o" ] && { echo "$o"; return; }
-  done
+view() { python3 "$ROOT/tests/cluster/cluster_view.py" "$CASTOR" "$dir"; }  # "WEB LEDGER STARTED WHOLE"
+running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
+  local w l n whole
+  read -r w l n whole <<<"$(view)"
+  if [ "$1" = web ]; then w=${w#-}; echo "$w"; else l=${l#-}; echo "$l"; fi
 }
-settle() {  # both services started somewhere and the page served, within 30 s
-  local end=$(($(date +%s) + 30))
+settle() {  # both nodes up, every service started somewhere and the page served, within SETTLE_S s
+  local end=$(($(date +%s) + SETTLE_S)) w l n whole
   while [ "$(date +%s)" -lt $end ]; do
-    [ -n "$(running_on web)" ] && [ -n "$(running_on ledger)" ] && fetch >/dev/null && return 0
-    sleep 0.1
+    # A node reset meanwhile (its watchdog fired: a fence, or a node starved of CPU) boots again, as a host
+    # whose watchdog reset it would.
+    [ -n "${STARTED:-}" ] && { revive alpha; revive beta; }
+    read -r w l n whole <<<"$(view)"
+    [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
+      return 0
+    sleep 0.2
   done
   return 1
 }
 alive() { [ -n "$(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null)" ]; }
-revive() { alive "$1" || { eval "wait \$PID_$1 \$WD_$1" 2>/dev/null; start_node "$1"; }; }
+reap() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null || wait "$p" 2>/dev/null; done; }  # never blocks
+revive() { alive "$1" || { eval "reap \$PID_$1 \$WD_$1"; start_node "$1"; }; }
 other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
 node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the node
   local p
   for p in $(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null); do
     [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return; }
+  done
+}
+wait_takeover() {  # a crashed node stays down until the survivor runs everything (at most 15 s): a failover
+  local w l n whole
+  for ((i = 0; i < 75; i++)); do
+    read -r w l n whole <<<"$(view)"
+    [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && return 0
+    sleep 0.2
   done
 }
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
@@ -68,7 +96,8 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12)" >>"$dir/faults.log"  # wall time: to read the logs
   case $kind in
     crash) echo "fault $f: crash $victim (runs $svc)"
-       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null ;;
+       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null
+       wait_takeover ;;
     freeze_short|freeze_long) ms=300; [ $kind = freeze_long ] && ms=2500
        echo "fault $f: freeze $victim for $ms ms"
        echo FROZEN >"$CGROOT/$victim/freezer.state"; ms_sleep $ms; echo THAWED >"$CGROOT/$victim/freezer.state" ;;
@@ -96,11 +125,96 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
     restart_node) echo "fault $f: clean restart of $victim"
        p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -TERM "$p"
        for ((i = 0; i < 150; i++)); do alive "$victim" || break; sleep 0.1; done ;;
+    corrupt_block) corrupt_block "$victim" "$other" ;;
+    init_force) init_force "$victim" ;;
+    leave_unmanaged) leave_unmanaged "$victim" ;;
   esac
+}
+
+BS=4096  # the quorum disk's block: max(sector size, 4096) (quorumd/disk_layout.h)
+node_id() { if [ "$1" = alpha ]; then echo 1; else echo 2; fi; }
+# write_block BLOCK VARIANT: garbage over one block of the quorum disk's backing file, O_DIRECT and synced
+# (the loop devices read the file with direct I/O through the nodes' FUSE paths: no cache to go stale).
+write_block() {
+  local b=$1 how=$2 img=$dir/disks/quorum.img
+  case $how in
+    random) dd if=/dev/urandom of="$img" bs=$BS seek="$b" count=1 iflag=fullblock oflag=direct conv=notrunc,fsync status=none ;;
+    zeros) dd if=/dev/zero of="$img" bs=$BS seek="$b" count=1 oflag=direct conv=notrunc,fsync status=none ;;
+    torn) dd if=/dev/urandom of="$img" bs=$((BS / 2)) seek=$((2 * b + 1)) count=1 iflag=fullblock oflag=direct \
+            conv=notrunc,fsync status=none ;;
+  esac
+}
+corrupt_block() {  # corrupt_block VICTIM OTHER
+  local what=${CORRUPT_WHAT:-} node b name how variants=(random zeros torn)
+  [ -n "$what" ] || { local all=(superblock heartbeat epoch table_used table_any); what=${all[$((RANDOM % 5))]}; }
+  case ${CORRUPT_NODE:-} in victim) node=$1 ;; other) node=$2 ;; *) if ((RANDOM % 2)); then node=$1; else node=$2; fi ;; esac
+  local base=$((16 + ($(node_id "$node") - 1) * 64))
+  case $what in
+    superblock) b=$((RANDOM % 2)); name=$([ $b = 0 ] && echo superblock || echo superblock-backup); node=- ;;
+    heartbeat) b=$base; name=heartbeat ;;
+    epoch) b=$((base + 1)); name=epoch-record ;;
+    table_used) i=$((RANDOM % 2)); b=$((base + 2 + i)); name=table-$i ;;
+    table_any) i=$((RANDOM % 34)); b=$((base + 2 + i)); name=table-$i ;;
+  esac
+  how=${variants[$((RANDOM % 3))]}
+  echo "fault $f: $how garbage over the quorum disk's $name block (block $b${node:+, node $node})"
+  echo "detail $f corrupt_block $node $name $b $how" >>"$dir/faults.log"
+  write_block "$b" "$how"
+  [ "$b" -lt 2 ] && HEADER_DIRTY=1
+  sleep 2  # the cluster runs on the damaged disk (the nodes read the peer's table every tick)
+}
+restore_header() {  # the superblock copies as set-up wrote them (an admin's repair: nothing rewrites them)
+  dd if="$dir/header.save" of="$dir/disks/quorum.img" bs=$BS count=2 oflag=direct conv=notrunc,fsync status=none
+  echo "detail $f restored_header" >>"$dir/faults.log"
+  HEADER_DIRTY=
+}
+header_sum() { dd if="$dir/disks/quorum.img" bs=$BS count=2 iflag=direct status=none | md5sum | cut -c1-32; }
+init_force() {  # init_force VICTIM: castor init --force on the live disk, through the victim's path to it
+  local q before after out rc verdict
+  eval "q=\$Q_$1"
+  echo "fault $f: castor init --force on the live quorum disk ($q, $1's path)"
+  before=$(header_sum)
+  out=$(timeout 120 "$CASTOR" init "$q" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" --force 2>&1)
+  rc=$?
+  after=$(header_sum)
+  if [ "$rc" != 0 ] && [ "$before" = "$after" ]; then verdict=refused; else verdict=accepted; fi
+  echo "  $verdict (exit $rc): $(echo "$out" | head -1)"
+  echo "detail $f init_force $verdict $rc $(echo "$out" | head -1 | tr -s ' \t' '__' | cut -c1-200)" >>"$dir/faults.log"
+}
+leave_unmanaged() {  # leave_unmanaged VICTIM
+  local n=$1 host p q cg=$CGROOT/$1
+  eval "host=\$PID_$n"
+  echo "fault $f: svcmgr and every service process on $n SIGKILLed, its mounts and addresses left up; quorumd leaves"
+  # The node's first shell stands for the host: stopped, it restarts nothing, and it keeps the node's mount
+  # namespace (the mounts) alive, as a host that stays up would.
+  kill -STOP "$host"
+  q=$(node_proc "$n" quorumd)
+  p=$(node_proc "$n" svcmgr); [ -n "$p" ] && kill -KILL "$p"
+  # Until only the host's shell and quorumd are left, and every process group they were in is empty: a
+  # killed process still counts for quorumd's check of its registered process groups until it is reaped
+  # (here by a PID 1 that reaps only every second or so).
+  local left groups=" "
+  for ((i = 0; i < 150; i++)); do
+    left=
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+      [ "$p" = "$host" ] || [ "$p" = "$q" ] && continue
+      g=$(awk '{print $5}' "/proc/$p/stat" 2>/dev/null)
+      [ -n "$g" ] && [ "$g" != "$host" ] && [[ "$groups" != *" $g "* ]] && groups+="$g "
+      kill -KILL "$p" 2>/dev/null; left=1
+    done
+    [ -z "$left" ] && ! ps -eo pgid= | tr -d ' ' | grep -qxF -f <(tr ' ' '\n' <<<"$groups" | grep .) && break
+    sleep 0.02
+  done
+  [ -n "$q" ] && kill -TERM "$q"
+  for ((i = 0; i < 50; i++)); do [ -n "$q" ] && kill -0 "$q" 2>/dev/null || break; sleep 0.1; done
+  sleep 2  # the peer takes over now: at once if it saw DOWN, after the dead time otherwise
+  eval "p=\$WD_$n"; kill_node "$n"; kill -KILL "$p" 2>/dev/null  # the host resets
 }
 
 read -r kernel_t0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's
 cluster_setup
+dd if="$dir/disks/quorum.img" of="$dir/header.save" bs=$BS count=2 iflag=direct status=none || fail "save the superblock"
+HEADER_DIRTY=
 start_node alpha
 start_node beta
 python3 "$ROOT/tests/cluster/mount_watch.py" --cgroot "$CGROOT" --nodes alpha,beta \
@@ -108,10 +222,15 @@ python3 "$ROOT/tests/cluster/mount_watch.py" --cgroot "$CGROOT" --nodes alpha,be
 pids+=("$!"); WATCH=$!
 ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$VIP/" --out "$dir/probe.log" &
 pids+=("$!"); PROBE=$!
-settle || fail "the cluster did not start"
+python3 "$ROOT/tests/cluster/svc_watch.py" --evidence "$dir/svc-evidence.log" --out "$dir/svc-ends.log" &
+pids+=("$!"); SVCWATCH=$!
+# A cluster that does not settle at start is reported (as an unsettled fault 0), not fatal: with a broken
+# build it may never settle, and the evidence is what the checker judges.
+settle || { echo "the cluster did not settle within $SETTLE_S s of its start"; echo "unsettled" >>"$dir/faults.log"; }
+STARTED=1
 
 order=("${KINDS[@]}")
-for ((i = ${#order[@]} - 1; i > 0; i--)); do  # a seeded shuffle: each kind once, in a random order
+[ -n "${ORDERED:-}" ] || for ((i = ${#order[@]} - 1; i > 0; i--)); do  # a seeded shuffle: each kind once
   j=$((RANDOM % (i + 1))); t=${order[$i]}; order[$i]=${order[$j]}; order[$j]=$t
 done
 for ((f = 1; f <= FAULTS; f++)); do
@@ -123,16 +242,20 @@ for ((f = 1; f <= FAULTS; f++)); do
   revive beta
   if settle; then
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ -n "$HEADER_DIRTY" ] && restore_header
     echo "settled $ms" >>"$dir/faults.log"
     echo "  settled after $ms ms: web on $(running_on web), ledger on $(running_on ledger)"
   else
     echo "unsettled" >>"$dir/faults.log"
-    echo "  did not settle within 30 s"
+    echo "  did not settle within $SETTLE_S s"
+    [ -n "$HEADER_DIRTY" ] && restore_header
   fi
 done
 
 kill -TERM "$PROBE" "$WATCH" 2>/dev/null; wait "$PROBE" "$WATCH" 2>/dev/null
 kill_node alpha; kill_node beta
+echo "end $(date +%s%N)" >>"$dir/kills.log"
+kill -TERM "$SVCWATCH" 2>/dev/null; wait "$SVCWATCH" 2>/dev/null
 for disk in data ledger; do
   if fsck.ext4 -n "$dir/disks/$disk.img" >"$dir/fsck-$disk.out" 2>&1; then echo "$disk clean"; else echo "$disk dirty"; fi
 done >"$dir/fsck.log"
@@ -147,8 +270,10 @@ rc=$?
 echo "[castor] torture: $FAULTS faults (seed $SEED): $(python3 -c "import json
 d=json.load(open('$RESULTS/summary.json'))
 print(f\"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowledged_records']} acknowledged records, \
-{d['mount_overlaps']} double mounts, availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms\")")"
+{d['mount_overlaps']} double mounts, {d['services_on_both_nodes']} services on both nodes, \
+{d['same_epoch_split_brains']} same-epoch grants, {d['init_force_accepted']} init --force not refused, availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms\")")"
 echo "results: $RESULTS/summary.json"
+[ -n "${KEEP_LOGS:-}" ] && cp "$dir"/*.log "$dir"/*.out "$RESULTS/" 2>/dev/null  # KEEP_LOGS=1: also on success
 if [ "$rc" != 0 ]; then
   cp "$dir"/*.log "$dir"/*.out "$RESULTS/" 2>/dev/null
   echo "seed $SEED faults $FAULTS" >"$RESULTS/SEED"

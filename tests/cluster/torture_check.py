@@ -11,13 +11,27 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   probe.log         tests/cluster/http_probe.py: "MS ok|fail", the client's view of web
   faults.log        "fault N KIND VICTIM" then "settled MS" or "unsettled"
   fsck.log          "DISK clean|dirty" per shared ext4 disk
+  svc-evidence.log  tests/cluster/svc_proc.sh, the light services svc01..: "start|stop NODE EPOCH NS NAME PID",
+                    "conflict NODE EPOCH NS NAME PID HOLDER_NODE HOLDER_EPOCH HOLDER_PID" (lock found held)
+  svc-ends.log      tests/cluster/svc_watch.py: "end|open NODE EPOCH NS NAME PID", each copy's exit as seen
+  kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
+  faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
+                    refused|accepted RC MESSAGE", "detail N restored_header"
 FILE is the ledger file as read from the ledger disk after the run.
 
-Split-brains: a ledger record (ack or stop) of an older epoch, or of the same epoch by another node, after a
-newer epoch started: two writers at once. Lost records: acknowledged records missing from the ledger file
+Split-brains, two kinds: (older) a ledger record (start, ack or stop) of an older epoch after a newer epoch
+started, or a service granted (started, mounted) with an older epoch than one granted before; (same epoch)
+one epoch of a service held by two nodes: a ledger record, a start of a light service or a mount mark of
+web with the epoch another node already started it with. An epoch is a fencing token: every grant must carry
+a greater one than any grant before, whatever was lost or corrupted. Services on both nodes: a light
+service's copies on two nodes whose lives [start, end] overlap, where start is logged before the copy
+exists and end is the earliest of its stop (logged after it is gone), its exit seen from outside (pidfd)
+and its node's reset as the harness logged it: an interval that can only be too long, never too short; and
+a copy that found the service's lock held by a copy on the other node. Lost records: acknowledged records missing from the ledger file
 (acknowledged = made durable with fsync and reported outside). Overlaps: a filesystem seen mounted on both
 nodes at once, or a mount mark whose epoch does not grow. Exits 1 if any of them is not 0 or a disk is
-not clean."""
+not clean, a light service ran on both nodes at once, or `castor init --force` on the live disk was not
+refused."""
 import argparse, json, os, re, sys
 
 
@@ -30,7 +44,8 @@ def lines(path):
 
 
 def split_brains(evidence):
-    newest, owner, bad, examples = 0, None, 0, []
+    """Ledger records: (older, same, examples)."""
+    newest, owner, older, same, examples = 0, None, 0, 0, []
     for rec in evidence:
         if rec[0] == 'start':
             node, epoch = rec[1], int(rec[2])
@@ -41,12 +56,75 @@ def split_brains(evidence):
         else:
             continue
         if epoch < newest or (epoch == newest and node != owner):
-            bad += 1
+            if epoch < newest:
+                older += 1
+            else:
+                same += 1
             if len(examples) < 5:
-                examples.append(' '.join(rec) + f' (after epoch {newest} of {owner} started)')
+                examples.append('ledger: ' + ' '.join(rec) + f' (after epoch {newest} of {owner} started)')
         if rec[0] == 'start' and epoch > newest:
             newest, owner = epoch, node
-    return bad, examples
+    return older, same, examples
+
+
+def epoch_grants(grants):
+    """grants: (time, service, node, epoch) in time order. Each grant's epoch must exceed every earlier
+    grant's of that service, except a restart in place (same node, same epoch as the newest).
+    Returns (older, same, examples)."""
+    newest, older, same, examples = {}, 0, 0, []
+    for t, svc, node, epoch in grants:
+        if svc in newest:
+            e, n = newest[svc]
+            if epoch < e or (epoch == e and node != n):
+                kind = 'an older epoch' if epoch < e else 'the same epoch'
+                if epoch < e:
+                    older += 1
+                else:
+                    same += 1
+                if len(examples) < 5:
+                    examples.append(f'{svc} granted to {node} with {kind} ({epoch}) after {n} held epoch {e}')
+                if epoch < e:
+                    continue
+        newest[svc] = (epoch, node)
+    return older, same, examples
+
+
+def light_services(ev, ends, kills):
+    """The light services' copies: (grants, overlaps, conflicts_cross, conflicts_same, copies)."""
+    run_end = max([t for n, t in kills if n is None] or [None], key=lambda x: x or 0)
+    end_of, stop_of = {}, {}
+    for r in ends:
+        if len(r) == 6 and r[0] in ('end', 'open'):
+            end_of.setdefault((r[4], r[5]), int(r[3]))
+    starts, conflicts_cross, conflicts_same = [], [], []
+    for r in ev:
+        if len(r) == 6 and r[0] == 'start':
+            starts.append((int(r[3]), r[4], r[1], int(r[2]), r[5]))
+        elif len(r) == 6 and r[0] == 'stop' and r[5] != 'none':
+            stop_of.setdefault((r[4], r[5]), int(r[3]))
+        elif len(r) >= 6 and r[0] == 'conflict':
+            holder = r[6] if len(r) > 6 else '?'
+            text = (f'{r[4]}: a copy on {r[1]} (epoch {r[2]}) found the lock held by a copy on {holder}'
+                    f' (epoch {r[7] if len(r) > 7 else "?"})')
+            (conflicts_same if holder == r[1] else conflicts_cross).append(text)
+    starts.sort()
+    copies = {}
+    for t0, svc, node, epoch, pid in starts:
+        bounds = [b for b in (end_of.get((svc, pid)), stop_of.get((svc, pid))) if b is not None]
+        bounds += [t for n, t in kills if n == node and t > t0][:1]
+        if run_end:
+            bounds.append(run_end)
+        copies.setdefault(svc, []).append((t0, min(bounds) if bounds else float('inf'), node, epoch))
+    overlaps = []
+    for svc, cs in sorted(copies.items()):
+        for i, a in enumerate(cs):
+            for b in cs[i + 1:]:
+                if a[2] != b[2] and a[0] < b[1] and b[0] < a[1]:
+                    ms = (min(a[1], b[1]) - max(a[0], b[0])) / 1e6
+                    overlaps.append((svc, f'{svc} ran on {a[2]} (epoch {a[3]}) and {b[2]} (epoch {b[3]}) at once'
+                                          f' for {ms:.0f} ms'))
+    grants = [(t0, svc, node, epoch) for t0, svc, node, epoch, _ in starts]
+    return grants, overlaps, conflicts_cross, conflicts_same, sum(len(c) for c in copies.values())
 
 
 def lost_records(evidence, ledger):
@@ -134,7 +212,26 @@ def main():
     a = ap.parse_args()
     d = a.dir
     evidence = lines(os.path.join(d, 'ledger.log'))
-    sb, sb_examples = split_brains(evidence)
+    sb_older, sb_same, sb_examples = split_brains(evidence)
+    kills = []
+    for r in lines(os.path.join(d, 'kills.log')):
+        if r[0] == 'kill' and len(r) == 3:
+            kills.append((r[1], int(r[2])))
+        elif r[0] == 'end' and len(r) == 2:
+            kills.append((None, int(r[1])))
+    grants, svc_overlaps, conflicts_cross, conflicts_same, copies = light_services(
+        lines(os.path.join(d, 'svc-evidence.log')), lines(os.path.join(d, 'svc-ends.log')), kills)
+    # web's grants are its mount marks (written by the node that mounts, in the epoch it holds)
+    grants += [(i, r[3], r[1], int(r[2])) for i, r in enumerate(lines(os.path.join(d, 'mounts-marks.log')))
+               if len(r) == 4 and r[0] == 'mount']
+    g_older, g_same, g_examples = epoch_grants(
+        sorted([g for g in grants if g[1] != 'web']) +
+        [g for g in grants if g[1] == 'web'])  # web's marks are in log order, not timed
+    sb_older += g_older
+    sb_same += g_same
+    sb_examples = (sb_examples + g_examples)[:8]
+    sb = sb_older + sb_same
+    both_services = sorted({svc for svc, _ in svc_overlaps} | {c.split(':')[0] for c in conflicts_cross})
     acked, lost, disorder = lost_records(evidence, lines(a.ledger_file))
     overlaps, epoch_faults, mounts = mount_overlaps(lines(os.path.join(d, 'mounts.log')),
                                                     lines(os.path.join(d, 'mounts-marks.log')))
@@ -146,8 +243,17 @@ def main():
     kernel_bad, kernel_events = kernel_overlaps(kernel, loop_map)
     avail, outages = availability(lines(os.path.join(d, 'probe.log')))
     faults, settle, unsettled = {}, [], 0
+    corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
     for r in lines(os.path.join(d, 'faults.log')):
-        if r[0] == 'fault':
+        if r[0] == 'detail' and len(r) >= 3:
+            if r[2] == 'corrupt_block' and len(r) >= 7:
+                corrupted[r[4]] = corrupted.get(r[4], 0) + 1
+            elif r[2] == 'init_force' and len(r) >= 5:
+                (init_refused if r[3] == 'refused' else init_accepted).append(
+                    f'fault {r[1]}: exit {r[4]}: ' + ' '.join(r[5:]).replace('_', ' '))
+            elif r[2] == 'restored_header':
+                header_restores += 1
+        elif r[0] == 'fault':
             faults[r[2]] = faults.get(r[2], 0) + 1
         elif r[0] == 'settled':
             settle.append(int(r[1]))
@@ -156,7 +262,15 @@ def main():
     fsck = {r[0]: r[1] for r in lines(os.path.join(d, 'fsck.log'))}
     result = {
         'seed': int(a.seed), 'faults': faults, 'faults_total': sum(faults.values()),
-        'split_brains': sb, 'split_brain_examples': sb_examples,
+        'split_brains': sb, 'older_epoch_split_brains': sb_older, 'same_epoch_split_brains': sb_same,
+        'split_brain_examples': sb_examples,
+        'light_service_copies': copies, 'services_on_both_nodes': len(both_services),
+        'light_service_overlaps': len(svc_overlaps), 'lock_conflicts_across_nodes': len(conflicts_cross),
+        'lock_conflicts_same_node': len(conflicts_same),
+        'services_on_both_nodes_examples': ([e for _, e in svc_overlaps] + conflicts_cross)[:8],
+        'corrupted_blocks': corrupted, 'superblock_restores': header_restores,
+        'init_force_refused': len(init_refused), 'init_force_accepted': len(init_accepted),
+        'init_force_accepted_examples': init_accepted[:3],
         'acknowledged_records': acked, 'lost_records': len(lost), 'lost_examples': [list(x) for x in lost[:5]],
         'ledger_sequence_breaks': disorder,
         'mounts_seen': mounts, 'mount_overlaps': len(overlaps) + len(epoch_faults),
@@ -171,9 +285,31 @@ def main():
     print('faults injected:')
     for k in sorted(faults):
         print(f'  {k}: {faults[k]}')
-    print(f'split-brains (ledger records of an older epoch after a newer start): {sb}')
+    print(f'split-brains (records or grants of an older epoch, or of the same epoch on two nodes): {sb}')
+    print(f'  older epoch after a newer one: {sb_older}')
+    print(f'  same epoch held by two nodes: {sb_same}')
     for e in sb_examples:
         print(f'  e.g. {e}')
+    print(f'light services on both nodes at once: {len(both_services)}'
+          f' ({len(svc_overlaps)} overlapping pairs of copies, {len(conflicts_cross)} lock conflicts across nodes;'
+          f' {copies} copies started)')
+    for e in ([e for _, e in svc_overlaps] + conflicts_cross)[:8]:
+        print(f'  e.g. {e}')
+    if conflicts_same:
+        print(f'  (not across nodes: {len(conflicts_same)} copies found a copy on their own node still running,'
+              f' e.g. {conflicts_same[0]})')
+    if corrupted:
+        print('quorum disk blocks corrupted under the running cluster: '
+              + ', '.join(f'{k} {v}' for k, v in sorted(corrupted.items()))
+              + f' (superblock restored {header_restores} times)')
+    if init_refused or init_accepted:
+        print(f'castor init --force on the live quorum disk: {len(init_refused)} refused,'
+              f' {len(init_accepted)} NOT refused')
+        for e in init_accepted[:3]:
+            print(f'  NOT REFUSED: {e}')
+        if init_accepted:
+            print('  -> this build wiped a live Castor disk: the refusal of issue 12 item 9 (castor init watches '
+                  'the heartbeats for D first) is missing from it')
     print(f'lost acknowledged records: {len(lost)} of {acked} acknowledged'
           f' (ledger sequence breaks: {disorder})')
     print(f'shared filesystems mounted on both nodes at once: {len(overlaps) + len(epoch_faults)}'
@@ -192,7 +328,8 @@ def main():
     if s:
         print(f'time to settle after a fault (ms): min {s["min"]} median {s["median"]} p95 {s["p95"]} max {s["max"]}'
               f' ({unsettled} unsettled)')
-    bad = sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values()) or not fsck
+    bad = (sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values())
+           or not fsck or both_services or conflicts_cross or init_accepted)
     return 1 if bad else 0
 
 
