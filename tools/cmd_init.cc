@@ -27,9 +27,11 @@ namespace castor {
 namespace {
 
 constexpr Duration kToolIoTimeout = std::chrono::seconds(30);
+// The longest dead time of any disk castor init accepts: 6 x the longest io_timeout (quorumd/timing.h).
+constexpr Duration kLongestDeadTime = 6 * Duration(Timing::kMaxIoTimeout);
 
 const char* kInitHelp =
-    "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force]\n"
+    "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force [--watch S]]\n"
     "\n"
     "Writes a new, empty quorum disk: a superblock (cluster name and UUID, the two nodes, the timing\n"
     "derived from --io-timeout) with a backup copy, and an empty region per node.\n"
@@ -44,18 +46,26 @@ const char* kInitHelp =
     "                    Castor disk (its signatures are wiped). Never overrides: mounted, in use,\n"
     "                    read-only, too small, and a Castor disk whose nodes are running: on a Castor\n"
     "                    disk, init first watches both heartbeat blocks for the dead time (6 x the\n"
-    "                    disk's io_timeout; 12 s if no superblock copy is valid) and refuses if either\n"
-    "                    changes.\n"
+    "                    disk's io_timeout, also read from a superblock copy this version refuses, e.g.\n"
+    "                    an older init's, if its CRC holds) and refuses if either changes.\n"
+    "  --watch S         with --force: watch the heartbeats at least S seconds. Required (S >= 3600,\n"
+    "                    6 x the longest io_timeout) when no superblock copy gives the io_timeout:\n"
+    "                    without it init refuses such a disk (exit 9).\n"
     "\n"
     "Refuses (exit 4) a device with content, (5) a mounted or in-use one, (6) a read-only one, (7) one that\n"
-    "is too small or has an unsupported sector size, (10) a Castor disk whose heartbeats are changing\n"
-    "(--force). See `castor --help` for all exit codes.\n";
+    "is too small or has an unsupported sector size, (9) a Castor disk whose io_timeout is unknown\n"
+    "(--force without --watch 3600), (10) a Castor disk whose heartbeats are changing (--force). See `castor --help` for all exit codes.\n";
 
 // What the device holds of a Castor disk, if anything: a Castor record (magic) in either superblock copy or
-// either heartbeat block. `sb` is the superblock in force (primary, else backup) if one decodes.
+// either heartbeat block. `sb` is the superblock in force (primary, else backup) if one decodes. `dead` is
+// the dead time its nodes run with, when init can know it: from `sb`, else from the raw timing fields of a
+// copy that the current format refuses but whose integrity holds (an older init's disk: its W = 2T fails
+// today's formula, but its io_timeout is what its nodes renew by). `dead_source` says where it came from.
 struct ExistingCastorDisk {
-  std::string description;  // "the Castor quorum disk of cluster demo (UUID ...)" or "a Castor quorum disk"
+  std::string description;  // "demo (UUID ...)" when a superblock decodes, else empty
   std::optional<Superblock> sb;
+  std::optional<Duration> dead;
+  std::string dead_source;        // e.g. "the dead time, 6 x io_timeout" or why it is unknown
 };
 
 bool starts_with_magic(std::span<const std::byte> block) {
@@ -69,11 +79,22 @@ Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev,
   if (!block.valid()) return Error(Code::internal, "out of memory");
   bool castor = false;
   std::optional<Superblock> sb;
+  std::optional<RawSuperblockTiming> raw;  // the longest of the copies whose raw timing can be believed
+  std::string raw_why;                     // why the copies give no timing
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
     RETURN_IF_ERROR(read_blocking(dev, clock, off, block.span(), kToolIoTimeout).with_context(dev.name()));
-    if (!starts_with_magic(block.span())) continue;
+    const std::string copy = off == 0 ? "primary copy" : "backup copy";
+    if (!starts_with_magic(block.span())) {
+      raw_why += (raw_why.empty() ? "" : "; ") + copy + " holds no Castor record";
+      continue;
+    }
     castor = true;
     if (auto d = decode_superblock(block.span(), layout); d.ok() && !sb) sb = *d;
+    if (auto t = raw_superblock_timing(block.span(), layout); t.ok()) {
+      if (!raw || t->dead > raw->dead) raw = *t;
+    } else {
+      raw_why += (raw_why.empty() ? "" : "; ") + copy + ": " + t.status().message();
+    }
   }
   for (uint32_t id = 1; id <= kNodeCount && !castor; ++id) {
     RETURN_IF_ERROR(read_blocking(dev, clock, layout.heartbeat_offset(id), block.span(), kToolIoTimeout).with_context(dev.name()));
@@ -83,6 +104,16 @@ Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev,
   ExistingCastorDisk e;
   e.sb = sb;
   e.description = sb ? sb->cluster_name + " (UUID " + sb->cluster_uuid.to_string() + ")" : std::string();
+  if (sb) {
+    e.dead = Duration(sb->timing.dead);
+    e.dead_source = "the dead time, 6 x io_timeout";
+  } else if (raw) {
+    e.dead = Duration(raw->dead);
+    e.dead_source = "the dead time of the io_timeout " + std::to_string(raw->io_timeout.count()) +
+                    "ms recorded in a superblock copy this version does not accept";
+  } else {
+    e.dead_source = raw_why;
+  }
   return std::optional<ExistingCastorDisk>(std::move(e));
 }
 
@@ -141,7 +172,11 @@ Status sync_device(const std::string& path) {
 }  // namespace
 
 int cmd_init(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--cluster", true}, {"--nodes", true}, {"--io-timeout", true}, {"--force", false}});
+  auto args = parse_cli_args(argv, {{"--cluster", true},
+                                    {"--nodes", true},
+                                    {"--io-timeout", true},
+                                    {"--force", false},
+                                    {"--watch", true}});
   if (!args.ok()) return report_error("init", args.status());
   if (args->has("--help")) {
     std::cout << kInitHelp;
@@ -154,6 +189,13 @@ int cmd_init(const std::vector<std::string>& argv) {
   if (!cluster || !nodes_text)
     return report_error("init", Error(Code::invalid_argument, "--cluster NAME and --nodes A,B are required"));
   const bool force = args->has("--force");
+  std::optional<Duration> watch;
+  if (auto v = args->value("--watch")) {
+    auto parsed = parse_int(*v, 1, 7 * 24 * 3600, "--watch");
+    if (!parsed.ok()) return report_error("init", parsed.status());
+    if (!force) return report_error("init", Error(Code::invalid_argument, "--watch goes with --force"));
+    watch = Duration(std::chrono::seconds(*parsed));
+  }
 
   Superblock sb;
   sb.cluster_name = *cluster;
@@ -195,15 +237,38 @@ int cmd_init(const std::vector<std::string>& argv) {
     if (Status st = check_device_for_init(*info, layout->required_bytes(), force, existing_name); !st.ok())
       return report_error("init", st);
     if (existing) {
-      // --force: never over a disk whose nodes are still writing. Watch both heartbeats for the dead time.
-      const Duration dead = existing->sb ? Duration(existing->sb->timing.dead) : Duration(6 * Timing::kDefaultIoTimeout);
-      const Duration poll = existing->sb ? std::min<Duration>(existing->sb->timing.renew_interval, std::chrono::seconds(1))
-                                         : Duration(std::chrono::milliseconds(100));
+      // --force: never over a disk whose nodes are still writing. Watch both heartbeats for the dead time
+      // its nodes run with; when no superblock copy tells it, a node may renew as rarely as every
+      // kMaxIoTimeout/2, so only an explicit --watch of at least kLongestDeadTime is accepted.
+      Duration dead{};
+      std::string why;
+      if (existing->dead) {
+        dead = *existing->dead;
+        why = existing->dead_source;
+        if (watch && *watch > dead) {
+          dead = *watch;
+          why = "--watch";
+        }
+      } else if (watch && *watch >= kLongestDeadTime) {
+        dead = *watch;
+        why = "--watch; no superblock copy gives the io_timeout";
+      } else {
+        std::cerr << "castor init: refused: " << *path << " holds a Castor quorum disk but no superblock copy gives "
+                  << "its io_timeout (" << existing->dead_source << "). Its nodes may run with an io_timeout up to "
+                  << format_duration(Timing::kMaxIoTimeout) << " and renew their heartbeats only every "
+                  << format_duration(Timing::kMaxIoTimeout / 2) << ", so a shorter watch could miss a running node "
+                  << "and wipe its disk under it. Stop quorumd on both nodes and run again with --watch "
+                  << std::chrono::duration_cast<std::chrono::seconds>(kLongestDeadTime).count()
+                  << " (init then watches both heartbeats for " << format_duration(kLongestDeadTime)
+                  << ", 6 x the longest io_timeout, and refuses if either changes)"
+                  << (watch ? "; --watch below that is not enough here" : "") << "\n";
+        return kExitCorrupt;
+      }
+      const Duration poll = std::clamp<Duration>(dead / 12, std::chrono::milliseconds(10), std::chrono::seconds(1));
       std::cout << *path << " holds " << (existing->sb ? "the Castor quorum disk of cluster " + existing->description
                                                        : std::string("a Castor quorum disk (no valid superblock)"))
-                << ": watching both nodes' heartbeats for " << format_duration(dead)
-                << (existing->sb ? " (the dead time, 6 x io_timeout)" : " (the default dead time)")
-                << " before overwriting it (--force)..." << std::endl;
+                << ": watching both nodes' heartbeats for " << format_duration(dead) << " (" << why
+                << ") before overwriting it (--force)..." << std::endl;
       auto changed = changed_heartbeat(**ro, clock, *layout, dead, poll);
       if (!changed.ok()) return report_error("init", changed.status());
       if (*changed != 0) {
@@ -215,6 +280,7 @@ int cmd_init(const std::vector<std::string>& argv) {
         return kExitLive;
       }
       std::cout << "No heartbeat changed for " << format_duration(dead) << ": no node is running on it.\n";
+
     }
   }
   if (force && (!info->content_type.empty() || info->content_ambivalent)) {

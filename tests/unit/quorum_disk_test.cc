@@ -141,3 +141,37 @@ TEST_CASE("cli args: options, flags, positional, and clear errors") {
   CHECK(parse_int("200", 0, 100, "--io-timeout").status().message() == "--io-timeout 200 is outside [0, 100]");
   CHECK(*parse_int("42", 0, 100, "n") == 42);
 }
+
+// Review R7: castor init --force watches the dead time its nodes run with, also on an older init's disk.
+TEST_CASE("raw_superblock_timing: the io_timeout of a copy with an older formula; nothing from a damaged copy") {
+  auto layout = *DiskLayout::for_sector_size(4096);
+  Superblock sb = make_sb(4096);
+  sb.timing = *Timing::from_io_timeout(Millis(120000));
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  auto t = raw_superblock_timing(block.span(), layout);
+  REQUIRE(t.ok());
+  CHECK(t->io_timeout == Millis(120000));
+  CHECK(t->dead == Millis(720000));
+
+  // The older init's formula (W = 2T, D = F + W + T = 6T): decode_superblock refuses it, the raw timing holds.
+  ByteWriter w(block.span());
+  w.seek(288);
+  w.u32(240000);
+  seal_block(block.span());
+  CHECK_FALSE(decode_superblock(block.span(), layout).ok());
+  t = raw_superblock_timing(block.span(), layout);
+  REQUIRE(t.ok());
+  CHECK(t->io_timeout == Millis(120000));
+  CHECK(t->dead == Millis(720000));
+
+  // A copy whose CRC fails: its fields may be anything, so it gives no timing.
+  block.span()[200] ^= std::byte{0x01};
+  CHECK_FALSE(raw_superblock_timing(block.span(), layout).ok());
+  // Nor does an io_timeout field of 0 with a valid CRC.
+  block.span()[200] ^= std::byte{0x01};
+  w.seek(272);
+  w.u32(0);
+  seal_block(block.span());
+  CHECK_FALSE(raw_superblock_timing(block.span(), layout).ok());
+}
