@@ -15,6 +15,7 @@
 #include "common/unique_fd.h"
 #include "quorumd/aio_block_device.h"
 #include "quorumd/disk_layout.h"
+#include "quorumd/disk_snapshot.h"
 #include "quorumd/quorum_disk_init.h"
 #include "quorumd/superblock.h"
 #include "tools/cli_args.h"
@@ -47,7 +48,9 @@ const char* kInitHelp =
     "                    read-only, too small, and a Castor disk whose nodes are running: on a Castor\n"
     "                    disk, init first watches both heartbeat blocks for the dead time (6 x the\n"
     "                    disk's io_timeout, also read from a superblock copy this version refuses, e.g.\n"
-    "                    an older init's, if its CRC holds) and refuses if either changes.\n"
+    "                    an older init's, if its CRC holds) and refuses if either changes. Then it\n"
+    "                    carries the highest service epoch of the old disk (both epoch floors, every\n"
+    "                    table entry, any cluster) into the new epoch records: epochs only grow.\n"
     "  --watch S         with --force: watch the heartbeats at least S seconds. Required (S >= 3600,\n"
     "                    6 x the longest io_timeout) when no superblock copy gives the io_timeout:\n"
     "                    without it init refuses such a disk (exit 9).\n"
@@ -196,6 +199,7 @@ int cmd_init(const std::vector<std::string>& argv) {
     if (!force) return report_error("init", Error(Code::invalid_argument, "--watch goes with --force"));
     watch = Duration(std::chrono::seconds(*parsed));
   }
+  uint64_t epoch_floor = 0;  // the highest epoch of the Castor disk overwritten (--force), else 0
 
   Superblock sb;
   sb.cluster_name = *cluster;
@@ -281,6 +285,25 @@ int cmd_init(const std::vector<std::string>& argv) {
       }
       std::cout << "No heartbeat changed for " << format_duration(dead) << ": no node is running on it.\n";
 
+      // Epochs only grow (CASTOR_EPOCH is a fencing token): the new epoch records start at the highest
+      // epoch the old disk recorded, of any cluster.
+      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout);
+      if (!old.ok()) return report_error("init", old.status());
+      epoch_floor = old->highest;
+      auto floor_text = [&](uint32_t i) {
+        return old->floors[i] ? std::to_string(*old->floors[i]) : std::string("unreadable");
+      };
+      std::cout << "Carrying the old disk's highest service epoch into the new one: epoch floor " << epoch_floor
+                << " for both nodes (old floors: node 1 " << floor_text(0) << ", node 2 " << floor_text(1)
+                << "; highest of " << old->entries << " service entries: " << old->highest_entry
+                << "), so CASTOR_EPOCH keeps growing.\n";
+      if (!old->unreadable.empty()) {
+        std::cerr << "castor init: warning: " << old->unreadable.size()
+                  << " record(s) of the old disk could not be read, so an epoch they held may be above the carried "
+                     "floor "
+                  << epoch_floor << " (a service could then be granted an epoch it had before):\n";
+        for (const auto& u : old->unreadable) std::cerr << "  " << u << "\n";
+      }
     }
   }
   if (force && (!info->content_type.empty() || info->content_ambivalent)) {
@@ -297,7 +320,7 @@ int cmd_init(const std::vector<std::string>& argv) {
 
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_write);
   if (!dev.ok()) return report_error("init", dev.status());
-  if (Status st = initialize_quorum_disk(**dev, clock, sb, kToolIoTimeout); !st.ok())
+  if (Status st = initialize_quorum_disk(**dev, clock, sb, kToolIoTimeout, epoch_floor); !st.ok())
     return report_error("init", st.with_context(*path));
   if (Status st = sync_device(*path); !st.ok()) return report_error("init", st);
 
@@ -308,7 +331,8 @@ int cmd_init(const std::vector<std::string>& argv) {
             << "-byte blocks; " << layout->required_bytes() / 1024 << " KiB used of "
             << info->size_bytes / 1024 << " KiB\n"
             << "  services  " << sb.service_slots << " slots per node\n"
-            << "  timing    " << sb.timing.describe() << "\n";
+            << "  timing    " << sb.timing.describe() << "\n"
+            << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n";
   return kExitOk;
 }
 
