@@ -73,6 +73,7 @@ kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null;
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200 --force
 echo "$OUT"
 echo "$OUT" | grep -q "epoch floor 2 for both nodes" || die "init --force did not say it carries the old epoch 2"
+up
 wait_start 3
 cat "$dir/ledger"
 last=$(grep start "$dir/ledger" | tail -1 | cut -d' ' -f2)
