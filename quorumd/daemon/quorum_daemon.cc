@@ -769,6 +769,21 @@ void QuorumDaemon::step() {
   core_->tick(now, acts);
   execute(acts, now);
   maybe_rejoin(now);
+  // Every scrub_interval the superblock is re-read too: a disk re-initialised under a running node (its
+  // header and heartbeats zeroed by hand, then a plain castor init) must not keep it writing the old
+  // cluster's records there. (A node paused over a castor init --force is fenced and checked in maybe_rejoin.)
+  if (!done_ && (!superblock_checked_ || now - *superblock_checked_ >= config_.scrub_interval)) {
+    superblock_checked_ = now;
+    Status sbst = superblock_unchanged(device_path_, superblock_, layout_, clock_, superblock_.timing.io_timeout);
+    if (sbst.code() == Code::refused) {
+      log::critical("the quorum disk was re-initialised under this running node; exiting (restart quorumd to join "
+                    "the new cluster)",
+                    {{"device", device_path_}, {"reason", sbst.message()}});
+      exit_unproven("the quorum disk was re-initialised: " + sbst.message());
+    } else if (!sbst.ok()) {
+      log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", sbst.to_string()}});
+    }
+  }
   pump_table(now);
 }
 
