@@ -1,5 +1,7 @@
 #include "quorumd/disk_snapshot.h"
 
+#include <algorithm>
+
 #include "common/aligned_buffer.h"
 
 namespace castor {
@@ -90,6 +92,47 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
     }
   }
   return s;
+}
+
+Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout) {
+  ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
+  const uint64_t total = layout.required_bytes();
+  if (dev.geometry().size_bytes < total)
+    return Error(Code::invalid_argument, dev.name() + " is too small to hold a quorum disk");
+  AlignedBuffer buf(total, layout.block_size());
+  if (!buf.valid()) return Error(Code::internal, "out of memory reading " + dev.name());
+  RETURN_IF_ERROR(read_blocking(dev, clock, 0, buf.span(), io_timeout).with_context("reading " + dev.name()));
+  const auto all = buf.span();
+  auto block_at = [&](uint64_t off) { return std::span<const std::byte>(all.subspan(off, layout.block_size())); };
+
+  HighestEpoch h;
+  for (uint32_t id = 1; id <= kNodeCount; ++id) {
+    const std::string node = "node " + std::to_string(id);
+    auto ep = decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id);
+    if (ep.ok()) {
+      h.floors[id - 1] = ep->epoch_floor;
+      h.highest = std::max(h.highest, ep->epoch_floor);
+    } else {
+      h.unreadable.push_back("epoch record of " + node + ": " +
+                             (ep.status().code() == Code::not_found ? std::string("zeroed") : ep.status().message()));
+    }
+    for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
+      auto blk = block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size());
+      auto t = decode_service_table(blk, layout, id, b);
+      if (!t.ok()) {
+        if (t.status().code() != Code::not_found)
+          h.unreadable.push_back("service table of " + node + ", block " + std::to_string(b) + ": " + t.status().message());
+        continue;
+      }
+      for (const auto& e : t->entries) {
+        if (!e.in_use) continue;
+        ++h.entries;
+        h.highest_entry = std::max(h.highest_entry, e.epoch);
+      }
+    }
+  }
+  h.highest = std::max(h.highest, h.highest_entry);
+  return h;
 }
 
 }  // namespace castor

@@ -48,4 +48,21 @@ struct DiskSnapshot {
 // or the device is smaller than the layout needs.
 Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout);
 
+// The highest service epoch (CASTOR_EPOCH) recorded on a quorum disk of any cluster: both nodes' epoch
+// floors and the epoch of every in-use entry of every service-table block that decodes. The cluster UUID
+// is not checked: `castor init --force` carries this into the new disk's epoch records, so that epochs keep
+// growing across a re-init (docs/design.md, "The epoch only grows"). Records of another format version
+// cannot be decoded and count as unreadable.
+struct HighestEpoch {
+  uint64_t highest = 0;                                 // max of the floors and entries below
+  std::array<std::optional<uint64_t>, kNodeCount> floors;  // each node's epoch record, if it decoded
+  uint64_t highest_entry = 0;                           // of the in-use entries read
+  int entries = 0;                                      // in-use entries read
+  // One line per epoch record, and per non-zero table block, that did not decode: the epochs it held are
+  // unknown, so `highest` may be below an epoch granted before. (An all-zero table block is skipped: an
+  // older castor init left unused table blocks zeroed; the epoch record, when it decodes, bounds it.)
+  std::vector<std::string> unreadable;
+};
+Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout);
+
 }  // namespace castor

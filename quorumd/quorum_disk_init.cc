@@ -7,7 +7,8 @@
 
 namespace castor {
 
-Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, Duration io_timeout) {
+Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, Duration io_timeout,
+                              uint64_t epoch_floor) {
   ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
   if (sb.sector_size != layout.sector_size())
     return Error(Code::internal, "superblock sector size differs from the device's");
@@ -26,7 +27,7 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
     ep.incarnation = 0;
     ep.seq = 0;
     ep.wall_time_ns = sb.created_wall_ns;
-    ep.epoch_floor = 0;
+    ep.epoch_floor = epoch_floor;
     RETURN_IF_ERROR(encode_epoch_record(ep, layout, block_at(layout.epoch_record_offset(id))));
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       ServiceTableRecord t;
@@ -60,7 +61,7 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
   for (const auto& n : snap.nodes) {
     if (!n.epoch.record)
       return n.epoch.status.with_context("epoch record of node " + std::to_string(n.node_id) + " read back");
-    if (n.epoch.record->epoch_floor != 0)
+    if (n.epoch.record->epoch_floor != epoch_floor)
       return Error(Code::io_error, "epoch record of node " + std::to_string(n.node_id) + " read back with another floor");
     for (const auto& t : n.table)
       if (!t.record) return t.status.with_context("service table block read back at offset " + std::to_string(t.offset));

@@ -97,4 +97,23 @@ Result<Superblock> decode_superblock(std::span<const std::byte> block, const Dis
   return sb;
 }
 
+Result<RawSuperblockTiming> raw_superblock_timing(std::span<const std::byte> block, const DiskLayout& layout) {
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::superblock, layout.block_size(), 0}));
+  (void)h;
+  ByteReader r(block);
+  r.seek(272);
+  const uint32_t io_ms = r.u32();
+  r.seek(292);
+  const uint32_t dead_ms = r.u32();
+  if (!r.ok()) return Error(Code::corrupt, "superblock: timing fields out of the block");
+  if (io_ms == 0 || Millis(io_ms) > Timing::kMaxIoTimeout)
+    return Error(Code::corrupt, "superblock: io_timeout field " + std::to_string(io_ms) + "ms is outside (0, " +
+                                    std::to_string(Timing::kMaxIoTimeout.count()) + "] ms");
+  RawSuperblockTiming t;
+  t.io_timeout = Millis(io_ms);
+  t.dead = 6 * t.io_timeout;
+  if (Millis(dead_ms) > t.dead && Millis(dead_ms) <= 6 * Timing::kMaxIoTimeout) t.dead = Millis(dead_ms);
+  return t;
+}
+
 }  // namespace castor

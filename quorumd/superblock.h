@@ -54,4 +54,18 @@ Status check_name(const std::string& what, const std::string& name);
 Status encode_superblock(const Superblock& sb, const DiskLayout& layout, std::span<std::byte> block);
 Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout);
 
+// The timing a superblock copy that decode_superblock() refuses was written with, read from its raw
+// io_timeout (offset 272) and dead time (offset 292) fields — for `castor init --force`, which must watch a
+// disk it is about to overwrite for at least the dead time its nodes run with, also when the copy was
+// written by an older formula (a disk of an older castor init: W = 2T) or fails another semantic check.
+// Only a copy whose integrity holds is believed: magic, CRC32C, format version, type superblock, block size
+// and writer 0 (verify_block); a damaged copy's fields may be anything, so it gives nothing. Fails also if
+// io_timeout is 0 or above Timing::kMaxIoTimeout (the longest a node of any version accepted).
+// `dead` is max(6 x io_timeout, the dead field when it is not above 6 x Timing::kMaxIoTimeout).
+struct RawSuperblockTiming {
+  Millis io_timeout{0};
+  Millis dead{0};
+};
+Result<RawSuperblockTiming> raw_superblock_timing(std::span<const std::byte> block, const DiskLayout& layout);
+
 }  // namespace castor

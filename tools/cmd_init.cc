@@ -15,6 +15,7 @@
 #include "common/unique_fd.h"
 #include "quorumd/aio_block_device.h"
 #include "quorumd/disk_layout.h"
+#include "quorumd/disk_snapshot.h"
 #include "quorumd/quorum_disk_init.h"
 #include "quorumd/superblock.h"
 #include "tools/cli_args.h"
@@ -27,9 +28,11 @@ namespace castor {
 namespace {
 
 constexpr Duration kToolIoTimeout = std::chrono::seconds(30);
+// The longest dead time of any disk castor init accepts: 6 x the longest io_timeout (quorumd/timing.h).
+constexpr Duration kLongestDeadTime = 6 * Duration(Timing::kMaxIoTimeout);
 
 const char* kInitHelp =
-    "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force]\n"
+    "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force [--watch S]]\n"
     "\n"
     "Writes a new, empty quorum disk: a superblock (cluster name and UUID, the two nodes, the timing\n"
     "derived from --io-timeout) with a backup copy, and an empty region per node.\n"
@@ -44,18 +47,28 @@ const char* kInitHelp =
     "                    Castor disk (its signatures are wiped). Never overrides: mounted, in use,\n"
     "                    read-only, too small, and a Castor disk whose nodes are running: on a Castor\n"
     "                    disk, init first watches both heartbeat blocks for the dead time (6 x the\n"
-    "                    disk's io_timeout; 12 s if no superblock copy is valid) and refuses if either\n"
-    "                    changes.\n"
+    "                    disk's io_timeout, also read from a superblock copy this version refuses, e.g.\n"
+    "                    an older init's, if its CRC holds) and refuses if either changes. Then it\n"
+    "                    carries the highest service epoch of the old disk (both epoch floors, every\n"
+    "                    table entry, any cluster) into the new epoch records: epochs only grow.\n"
+    "  --watch S         with --force: watch the heartbeats at least S seconds. Required (S >= 3600,\n"
+    "                    6 x the longest io_timeout) when no superblock copy gives the io_timeout:\n"
+    "                    without it init refuses such a disk (exit 9).\n"
     "\n"
     "Refuses (exit 4) a device with content, (5) a mounted or in-use one, (6) a read-only one, (7) one that\n"
-    "is too small or has an unsupported sector size, (10) a Castor disk whose heartbeats are changing\n"
-    "(--force). See `castor --help` for all exit codes.\n";
+    "is too small or has an unsupported sector size, (9) a Castor disk whose io_timeout is unknown\n"
+    "(--force without --watch 3600), (10) a Castor disk whose heartbeats are changing (--force). See `castor --help` for all exit codes.\n";
 
 // What the device holds of a Castor disk, if anything: a Castor record (magic) in either superblock copy or
-// either heartbeat block. `sb` is the superblock in force (primary, else backup) if one decodes.
+// either heartbeat block. `sb` is the superblock in force (primary, else backup) if one decodes. `dead` is
+// the dead time its nodes run with, when init can know it: from `sb`, else from the raw timing fields of a
+// copy that the current format refuses but whose integrity holds (an older init's disk: its W = 2T fails
+// today's formula, but its io_timeout is what its nodes renew by). `dead_source` says where it came from.
 struct ExistingCastorDisk {
-  std::string description;  // "the Castor quorum disk of cluster demo (UUID ...)" or "a Castor quorum disk"
+  std::string description;  // "demo (UUID ...)" when a superblock decodes, else empty
   std::optional<Superblock> sb;
+  std::optional<Duration> dead;
+  std::string dead_source;        // e.g. "the dead time, 6 x io_timeout" or why it is unknown
 };
 
 bool starts_with_magic(std::span<const std::byte> block) {
@@ -69,11 +82,22 @@ Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev,
   if (!block.valid()) return Error(Code::internal, "out of memory");
   bool castor = false;
   std::optional<Superblock> sb;
+  std::optional<RawSuperblockTiming> raw;  // the longest of the copies whose raw timing can be believed
+  std::string raw_why;                     // why the copies give no timing
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
     RETURN_IF_ERROR(read_blocking(dev, clock, off, block.span(), kToolIoTimeout).with_context(dev.name()));
-    if (!starts_with_magic(block.span())) continue;
+    const std::string copy = off == 0 ? "primary copy" : "backup copy";
+    if (!starts_with_magic(block.span())) {
+      raw_why += (raw_why.empty() ? "" : "; ") + copy + " holds no Castor record";
+      continue;
+    }
     castor = true;
     if (auto d = decode_superblock(block.span(), layout); d.ok() && !sb) sb = *d;
+    if (auto t = raw_superblock_timing(block.span(), layout); t.ok()) {
+      if (!raw || t->dead > raw->dead) raw = *t;
+    } else {
+      raw_why += (raw_why.empty() ? "" : "; ") + copy + ": " + t.status().message();
+    }
   }
   for (uint32_t id = 1; id <= kNodeCount && !castor; ++id) {
     RETURN_IF_ERROR(read_blocking(dev, clock, layout.heartbeat_offset(id), block.span(), kToolIoTimeout).with_context(dev.name()));
@@ -83,6 +107,16 @@ Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev,
   ExistingCastorDisk e;
   e.sb = sb;
   e.description = sb ? sb->cluster_name + " (UUID " + sb->cluster_uuid.to_string() + ")" : std::string();
+  if (sb) {
+    e.dead = Duration(sb->timing.dead);
+    e.dead_source = "the dead time, 6 x io_timeout";
+  } else if (raw) {
+    e.dead = Duration(raw->dead);
+    e.dead_source = "the dead time of the io_timeout " + std::to_string(raw->io_timeout.count()) +
+                    "ms recorded in a superblock copy this version does not accept";
+  } else {
+    e.dead_source = raw_why;
+  }
   return std::optional<ExistingCastorDisk>(std::move(e));
 }
 
@@ -141,7 +175,11 @@ Status sync_device(const std::string& path) {
 }  // namespace
 
 int cmd_init(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--cluster", true}, {"--nodes", true}, {"--io-timeout", true}, {"--force", false}});
+  auto args = parse_cli_args(argv, {{"--cluster", true},
+                                    {"--nodes", true},
+                                    {"--io-timeout", true},
+                                    {"--force", false},
+                                    {"--watch", true}});
   if (!args.ok()) return report_error("init", args.status());
   if (args->has("--help")) {
     std::cout << kInitHelp;
@@ -154,6 +192,14 @@ int cmd_init(const std::vector<std::string>& argv) {
   if (!cluster || !nodes_text)
     return report_error("init", Error(Code::invalid_argument, "--cluster NAME and --nodes A,B are required"));
   const bool force = args->has("--force");
+  std::optional<Duration> watch;
+  if (auto v = args->value("--watch")) {
+    auto parsed = parse_int(*v, 1, 7 * 24 * 3600, "--watch");
+    if (!parsed.ok()) return report_error("init", parsed.status());
+    if (!force) return report_error("init", Error(Code::invalid_argument, "--watch goes with --force"));
+    watch = Duration(std::chrono::seconds(*parsed));
+  }
+  uint64_t epoch_floor = 0;  // the highest epoch of the Castor disk overwritten (--force), else 0
 
   Superblock sb;
   sb.cluster_name = *cluster;
@@ -195,15 +241,38 @@ int cmd_init(const std::vector<std::string>& argv) {
     if (Status st = check_device_for_init(*info, layout->required_bytes(), force, existing_name); !st.ok())
       return report_error("init", st);
     if (existing) {
-      // --force: never over a disk whose nodes are still writing. Watch both heartbeats for the dead time.
-      const Duration dead = existing->sb ? Duration(existing->sb->timing.dead) : Duration(6 * Timing::kDefaultIoTimeout);
-      const Duration poll = existing->sb ? std::min<Duration>(existing->sb->timing.renew_interval, std::chrono::seconds(1))
-                                         : Duration(std::chrono::milliseconds(100));
+      // --force: never over a disk whose nodes are still writing. Watch both heartbeats for the dead time
+      // its nodes run with; when no superblock copy tells it, a node may renew as rarely as every
+      // kMaxIoTimeout/2, so only an explicit --watch of at least kLongestDeadTime is accepted.
+      Duration dead{};
+      std::string why;
+      if (existing->dead) {
+        dead = *existing->dead;
+        why = existing->dead_source;
+        if (watch && *watch > dead) {
+          dead = *watch;
+          why = "--watch";
+        }
+      } else if (watch && *watch >= kLongestDeadTime) {
+        dead = *watch;
+        why = "--watch; no superblock copy gives the io_timeout";
+      } else {
+        std::cerr << "castor init: refused: " << *path << " holds a Castor quorum disk but no superblock copy gives "
+                  << "its io_timeout (" << existing->dead_source << "). Its nodes may run with an io_timeout up to "
+                  << format_duration(Timing::kMaxIoTimeout) << " and renew their heartbeats only every "
+                  << format_duration(Timing::kMaxIoTimeout / 2) << ", so a shorter watch could miss a running node "
+                  << "and wipe its disk under it. Stop quorumd on both nodes and run again with --watch "
+                  << std::chrono::duration_cast<std::chrono::seconds>(kLongestDeadTime).count()
+                  << " (init then watches both heartbeats for " << format_duration(kLongestDeadTime)
+                  << ", 6 x the longest io_timeout, and refuses if either changes)"
+                  << (watch ? "; --watch below that is not enough here" : "") << "\n";
+        return kExitCorrupt;
+      }
+      const Duration poll = std::clamp<Duration>(dead / 12, std::chrono::milliseconds(10), std::chrono::seconds(1));
       std::cout << *path << " holds " << (existing->sb ? "the Castor quorum disk of cluster " + existing->description
                                                        : std::string("a Castor quorum disk (no valid superblock)"))
-                << ": watching both nodes' heartbeats for " << format_duration(dead)
-                << (existing->sb ? " (the dead time, 6 x io_timeout)" : " (the default dead time)")
-                << " before overwriting it (--force)..." << std::endl;
+                << ": watching both nodes' heartbeats for " << format_duration(dead) << " (" << why
+                << ") before overwriting it (--force)..." << std::endl;
       auto changed = changed_heartbeat(**ro, clock, *layout, dead, poll);
       if (!changed.ok()) return report_error("init", changed.status());
       if (*changed != 0) {
@@ -215,6 +284,26 @@ int cmd_init(const std::vector<std::string>& argv) {
         return kExitLive;
       }
       std::cout << "No heartbeat changed for " << format_duration(dead) << ": no node is running on it.\n";
+
+      // Epochs only grow (CASTOR_EPOCH is a fencing token): the new epoch records start at the highest
+      // epoch the old disk recorded, of any cluster.
+      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout);
+      if (!old.ok()) return report_error("init", old.status());
+      epoch_floor = old->highest;
+      auto floor_text = [&](uint32_t i) {
+        return old->floors[i] ? std::to_string(*old->floors[i]) : std::string("unreadable");
+      };
+      std::cout << "Carrying the old disk's highest service epoch into the new one: epoch floor " << epoch_floor
+                << " for both nodes (old floors: node 1 " << floor_text(0) << ", node 2 " << floor_text(1)
+                << "; highest of " << old->entries << " service entries: " << old->highest_entry
+                << "), so CASTOR_EPOCH keeps growing.\n";
+      if (!old->unreadable.empty()) {
+        std::cerr << "castor init: warning: " << old->unreadable.size()
+                  << " record(s) of the old disk could not be read, so an epoch they held may be above the carried "
+                     "floor "
+                  << epoch_floor << " (a service could then be granted an epoch it had before):\n";
+        for (const auto& u : old->unreadable) std::cerr << "  " << u << "\n";
+      }
     }
   }
   if (force && (!info->content_type.empty() || info->content_ambivalent)) {
@@ -231,7 +320,7 @@ int cmd_init(const std::vector<std::string>& argv) {
 
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_write);
   if (!dev.ok()) return report_error("init", dev.status());
-  if (Status st = initialize_quorum_disk(**dev, clock, sb, kToolIoTimeout); !st.ok())
+  if (Status st = initialize_quorum_disk(**dev, clock, sb, kToolIoTimeout, epoch_floor); !st.ok())
     return report_error("init", st.with_context(*path));
   if (Status st = sync_device(*path); !st.ok()) return report_error("init", st);
 
@@ -242,7 +331,8 @@ int cmd_init(const std::vector<std::string>& argv) {
             << "-byte blocks; " << layout->required_bytes() / 1024 << " KiB used of "
             << info->size_bytes / 1024 << " KiB\n"
             << "  services  " << sb.service_slots << " slots per node\n"
-            << "  timing    " << sb.timing.describe() << "\n";
+            << "  timing    " << sb.timing.describe() << "\n"
+            << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n";
   return kExitOk;
 }
 

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/aligned_buffer.h"
 #include "common/crc32c.h"
 #include "common/errno_status.h"
 #include "common/log.h"
@@ -46,6 +47,40 @@ std::string nodes_text(const Superblock& sb) {
     s += n.name + " (id " + std::to_string(n.id) + ")";
   }
   return s;
+}
+
+// Re-reads both superblock copies through a separate read-only handle (so that no completion of the
+// daemon's own device is consumed) and compares them with the one this daemon started with. A quorumd
+// paused for longer than the dead time may find the disk re-initialised (`castor init --force` watched
+// that long and saw no heartbeat change): rejoining would write the old cluster's records onto the new
+// disk. Returns Code::refused if a copy that decodes names another cluster UUID or node set; another error
+// if neither copy decodes or the read fails (the caller cannot tell yet and does not rejoin); Ok otherwise.
+Status superblock_unchanged(const std::string& path, const Superblock& mine, const DiskLayout& layout,
+                            const Clock& clock, Duration timeout) {
+  auto dev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_only);
+  if (!dev.ok()) return dev.status().with_context("re-reading the superblock");
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  if (!block.valid()) return Error(Code::internal, "out of memory re-reading the superblock");
+  bool any = false;
+  std::string why;
+  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
+    RETURN_IF_ERROR(read_blocking(**dev, clock, off, block.span(), timeout).with_context("re-reading the superblock"));
+    auto sb = decode_superblock(block.span(), layout);
+    if (!sb.ok()) {
+      why += (why.empty() ? "" : "; ") + sb.status().to_string();
+      continue;
+    }
+    any = true;
+    if (!(sb->cluster_uuid == mine.cluster_uuid) || !(sb->nodes == mine.nodes))
+      return Error(Code::refused, "the quorum disk " + path + " now belongs to cluster '" + sb->cluster_name +
+                                      "' (UUID " + sb->cluster_uuid.to_string() + ", nodes " + nodes_text(*sb) +
+                                      "), not to cluster '" + mine.cluster_name + "' (UUID " +
+                                      mine.cluster_uuid.to_string() + ", nodes " + nodes_text(mine) +
+                                      ") that this quorumd started with: it was re-initialised (castor init) "
+                                      "while this node was away");
+  }
+  if (!any) return Error(Code::corrupt, "no superblock copy decodes (" + why + ")");
+  return Status::Ok();
 }
 
 void log_heartbeat_found(const char* whose, const RecordRead<HeartbeatRecord>& r) {
@@ -345,6 +380,20 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
   // after the new incarnation's first heartbeat the peer could read the old life's record (a late DOWN,
   // say) as the newest word of this node.
   if (device_->held_by_kernel() != 0) return;
+  // Never rejoin with a superblock the disk no longer holds (see superblock_unchanged).
+  if (Status sbst = superblock_unchanged(device_path_, superblock_, layout_, clock_, superblock_.timing.io_timeout);
+      !sbst.ok()) {
+    if (sbst.code() == Code::refused) {
+      log::critical("the quorum disk was re-initialised while this node was fenced; exiting instead of rejoining "
+                    "with the old cluster's superblock (restart quorumd to join the new cluster)",
+                    {{"device", device_path_}, {"reason", sbst.message()}});
+      exit_unproven("the quorum disk was re-initialised: " + sbst.message());
+      return;
+    }
+    log::error("cannot re-read the superblock before rejoining; retrying in 1s", {{"error", sbst.to_string()}});
+    rejoin_at_ = now + std::chrono::seconds(1);
+    return;
+  }
   Status st = start_core(now);
   if (!st.ok()) {
     log::error("cannot rejoin; retrying in 1s", {{"error", st.to_string()}});
@@ -720,6 +769,21 @@ void QuorumDaemon::step() {
   core_->tick(now, acts);
   execute(acts, now);
   maybe_rejoin(now);
+  // Every scrub_interval the superblock is re-read too: a disk re-initialised under a running node (its
+  // header and heartbeats zeroed by hand, then a plain castor init) must not keep it writing the old
+  // cluster's records there. (A node paused over a castor init --force is fenced and checked in maybe_rejoin.)
+  if (!done_ && (!superblock_checked_ || now - *superblock_checked_ >= config_.scrub_interval)) {
+    superblock_checked_ = now;
+    Status sbst = superblock_unchanged(device_path_, superblock_, layout_, clock_, superblock_.timing.io_timeout);
+    if (sbst.code() == Code::refused) {
+      log::critical("the quorum disk was re-initialised under this running node; exiting (restart quorumd to join "
+                    "the new cluster)",
+                    {{"device", device_path_}, {"reason", sbst.message()}});
+      exit_unproven("the quorum disk was re-initialised: " + sbst.message());
+    } else if (!sbst.ok()) {
+      log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", sbst.to_string()}});
+    }
+  }
   pump_table(now);
 }
 

@@ -146,6 +146,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::string last_fence_reason_;
   std::optional<TimePoint> last_fence_at_;
   std::optional<TimePoint> rejoin_at_;
+  std::optional<TimePoint> superblock_checked_;  // last re-read of the superblock (every scrub_interval)
   Duration rejoin_delay_{0};
 
   // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch

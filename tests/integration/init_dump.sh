@@ -89,18 +89,24 @@ if [ -x "$QUORUMD" ] && command -v python3 >/dev/null; then
   expect_exit 0 "$CASTOR" dump "$dev"
   echo "$OUT" | grep -q "cluster live" || fail "the live disk was overwritten"
 
-  say "both superblock copies wiped under the running node: init --force still sees its heartbeat and refuses"
+  say "both superblock copies wiped under the running node: init --force cannot know the dead time: refused (exit 9)"
   dd if=/dev/zero of="$dev" bs=4096 count=2 conv=notrunc oflag=direct 2>/dev/null || fail "wiping the superblocks"
-  expect_exit 10 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
+  expect_exit 9 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force
   echo "$OUT"
-  echo "$OUT" | grep -q "no valid superblock" || fail "init did not notice the Castor heartbeats without a superblock"
+  echo "$OUT" | grep -q "no superblock copy gives its io_timeout" || fail "init did not say why it cannot watch"
+  echo "$OUT" | grep -q -- "--watch 3600" || fail "the refusal does not say how to overwrite a dead disk"
+  say "an explicit --watch shorter than 6 x the longest io_timeout is not enough"
+  expect_exit 9 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --force --watch 60
+  expect_exit 2 "$CASTOR" init "$dev" --cluster other --nodes a,b --io-timeout 200 --watch 3600
   kill -0 "$qpid" 2>/dev/null || fail "quorumd died: init wrote over its disk"
 
-  say "the node killed, its heartbeat stale: init --force watches the dead time, then overwrites"
+  say "the node killed; the admin zeroes the Castor header and heartbeats (no --watch 3600 in a test): plain init"
   kill -KILL "$qpid"; wait "$qpid" 2>/dev/null
-  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200 --force
+  dd if=/dev/zero of="$dev" bs=4096 count=2 conv=notrunc oflag=direct 2>/dev/null || fail "wiping the superblocks"
+  dd if=/dev/zero of="$dev" bs=4096 seek=16 count=1 conv=notrunc oflag=direct 2>/dev/null || fail "wiping heartbeat 1"
+  dd if=/dev/zero of="$dev" bs=4096 seek=80 count=1 conv=notrunc oflag=direct 2>/dev/null || fail "wiping heartbeat 2"
+  expect_exit 0 "$CASTOR" init "$dev" --cluster live --nodes alpha,beta --io-timeout 200
   echo "$OUT"
-  echo "$OUT" | grep -q "No heartbeat changed for 12" || fail "init did not wait the default dead time (no superblock)"
   start_alpha
   say "a clean leave (DOWN, then unchanged): init --force waits the disk's dead time (1.2 s), then overwrites"
   kill -TERM "$qpid"; wait "$qpid" 2>/dev/null

@@ -141,3 +141,92 @@ TEST_CASE("cli args: options, flags, positional, and clear errors") {
   CHECK(parse_int("200", 0, 100, "--io-timeout").status().message() == "--io-timeout 200 is outside [0, 100]");
   CHECK(*parse_int("42", 0, 100, "n") == 42);
 }
+
+// Review R5: castor init --force carries the highest epoch of the old disk into the new epoch records.
+TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster; unreadable records listed") {
+  auto disk = std::make_shared<MemoryDisk>(4096, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  FakeClock clock;
+  Superblock old_sb = make_sb(4096);
+  REQUIRE(initialize_quorum_disk(dev, clock, old_sb, Millis(100), 7).ok());
+  auto layout = *DiskLayout::for_sector_size(4096);
+  // Node 2, table block 3: one service at epoch 41 (above both floors), written for another cluster.
+  ServiceTableRecord t;
+  t.cluster_uuid = *random_uuid();
+  t.node_id = 2;
+  t.block_index = 3;
+  t.incarnation = 5;
+  t.seq = 9;
+  t.entries.resize(layout.services_per_block());
+  t.entries[2].in_use = true;
+  t.entries[2].state = OwnershipState::owned;
+  t.entries[2].node = 2;
+  t.entries[2].epoch = 41;
+  t.entries[2].name = "web";
+  const uint64_t off = layout.service_table_offset(2) + 3 * uint64_t(layout.block_size());
+  REQUIRE(encode_service_table(t, layout, std::span(disk->bytes).subspan(off, layout.block_size())).ok());
+  auto h = read_highest_epoch(dev, clock, Millis(100));
+  REQUIRE(h.ok());
+  CHECK(h->floors[0] == std::optional<uint64_t>(7));
+  CHECK(h->floors[1] == std::optional<uint64_t>(7));
+  CHECK(h->entries == 1);
+  CHECK(h->highest_entry == 41);
+  CHECK(h->highest == 41);
+  CHECK(h->unreadable.empty());
+
+  // Node 1's epoch record garbled and node 1's table block 0 zeroed (an older init's disk): the garbled
+  // record is listed, the zeroed table block is not; the highest epoch still comes from what reads.
+  disk->bytes[layout.epoch_record_offset(1) + 100] ^= std::byte{0x55};
+  std::fill_n(disk->bytes.begin() + layout.service_table_offset(1), layout.block_size(), std::byte{0});
+  h = read_highest_epoch(dev, clock, Millis(100));
+  REQUIRE(h.ok());
+  CHECK_FALSE(h->floors[0]);
+  CHECK(h->floors[1] == std::optional<uint64_t>(7));
+  CHECK(h->highest == 41);
+  REQUIRE(h->unreadable.size() == 1);
+  CHECK(h->unreadable[0].find("epoch record of node 1") == 0);
+
+  // The new disk (another cluster) starts its floors there, and reads them back.
+  Superblock new_sb = make_sb(4096);
+  REQUIRE(initialize_quorum_disk(dev, clock, new_sb, Millis(100), h->highest).ok());
+  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  REQUIRE(snap.ok());
+  for (const auto& n : snap->nodes) {
+    REQUIRE(n.epoch.record);
+    CHECK(n.epoch.record->epoch_floor == 41);
+  }
+}
+
+// Review R7: castor init --force watches the dead time its nodes run with, also on an older init's disk.
+TEST_CASE("raw_superblock_timing: the io_timeout of a copy with an older formula; nothing from a damaged copy") {
+  auto layout = *DiskLayout::for_sector_size(4096);
+  Superblock sb = make_sb(4096);
+  sb.timing = *Timing::from_io_timeout(Millis(120000));
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  auto t = raw_superblock_timing(block.span(), layout);
+  REQUIRE(t.ok());
+  CHECK(t->io_timeout == Millis(120000));
+  CHECK(t->dead == Millis(720000));
+
+  // The older init's formula (W = 2T, D = F + W + T = 6T): decode_superblock refuses it, the raw timing holds.
+  ByteWriter w(block.span());
+  w.seek(288);
+  w.u32(240000);
+  seal_block(block.span());
+  CHECK_FALSE(decode_superblock(block.span(), layout).ok());
+  t = raw_superblock_timing(block.span(), layout);
+  REQUIRE(t.ok());
+  CHECK(t->io_timeout == Millis(120000));
+  CHECK(t->dead == Millis(720000));
+
+  // A copy whose CRC fails: its fields may be anything, so it gives no timing.
+  block.span()[200] ^= std::byte{0x01};
+  CHECK_FALSE(raw_superblock_timing(block.span(), layout).ok());
+  // Nor does an io_timeout field of 0 with a valid CRC.
+  block.span()[200] ^= std::byte{0x01};
+  w.seek(272);
+  w.u32(0);
+  seal_block(block.span());
+  CHECK_FALSE(raw_superblock_timing(block.span(), layout).ok());
+}

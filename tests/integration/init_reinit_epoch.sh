@@ -1,5 +1,5 @@
 #!/bin/bash
-# REVIEW FINDING R5 (issue 12 adversarial review, item 3 / item 9): `castor init --force` over a Castor disk
+# Review finding R5 (issue 12 adversarial review, item 3 / item 9), fixed: `castor init --force` over a Castor disk
 # writes both epoch records with floor 0, so CASTOR_EPOCH starts again at 1 for every service: the fencing
 # token goes BACKWARDS across a re-init. A re-init is the normal way to change io_timeout — and this very
 # round makes every disk of an older init unusable (its superblock's watchdog W = 2T fails the new formula),
@@ -69,8 +69,10 @@ sleep 1.5
 "$CASTOR" enable web --socket "$dir/a-s.sock" >/dev/null || die enable
 wait_start 2
 say "both daemons leave; castor init --force; the daemons start again"
-kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null; cp $dir/*.log /tmp/rev5logs/ 2>/dev/null; ls $dir/state >/tmp/rev5logs/state_after_leave
+kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null;
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200 --force
+echo "$OUT"
+echo "$OUT" | grep -q "epoch floor 2 for both nodes" || die "init --force did not say it carries the old epoch 2"
 up
 wait_start 3
 cat "$dir/ledger"
