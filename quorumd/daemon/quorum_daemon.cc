@@ -168,6 +168,8 @@ Status QuorumDaemon::init(const std::string& device_path) {
   wo.retry_delay = superblock_.timing.renew_interval / 5;
   region_writer_ = std::make_unique<RegionWriter>(*table_, layout_, node_id_, wo, clock_.now());
   peer_table_buffer_ = AlignedBuffer(size_t(kPeerRegionReadBlocks) * layout_.block_size(), layout_.block_size());
+  superblock_buffer_ = AlignedBuffer(layout_.block_size(), layout_.block_size());
+  if (!superblock_buffer_.valid()) return Error(Code::internal, "out of memory for the superblock buffer");
   if (!peer_table_buffer_.valid()) return Error(Code::internal, "out of memory for table buffers");
   log_heartbeat_found("mine", snap->nodes[node_id_ - 1].heartbeat);
   log_heartbeat_found("peer", snap->nodes[(node_id_ == 1 ? 2 : 1) - 1].heartbeat);
@@ -495,6 +497,10 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
     table_completion(p, c, now);
     return;
   }
+  if (p.purpose == IoPurpose::superblock_read) {
+    superblock_completion(c);
+    return;
+  }
   if (p.generation != generation_) return;  // an I/O of a fenced, replaced incarnation
 
   switch (p.purpose) {
@@ -544,7 +550,8 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       break;
     }
     case IoPurpose::table_read:
-      break;  // handled by table_completion()
+    case IoPurpose::superblock_read:
+      break;  // handled above
   }
 }
 
@@ -769,22 +776,49 @@ void QuorumDaemon::step() {
   core_->tick(now, acts);
   execute(acts, now);
   maybe_rejoin(now);
-  // Every scrub_interval the superblock is re-read too: a disk re-initialised under a running node (its
-  // header and heartbeats zeroed by hand, then a plain castor init) must not keep it writing the old
-  // cluster's records there. (A node paused over a castor init --force is fenced and checked in maybe_rejoin.)
-  if (!done_ && (!superblock_checked_ || now - *superblock_checked_ >= config_.scrub_interval)) {
-    superblock_checked_ = now;
-    Status sbst = superblock_unchanged(device_path_, superblock_, layout_, clock_, superblock_.timing.io_timeout);
-    if (sbst.code() == Code::refused) {
-      log::critical("the quorum disk was re-initialised under this running node; exiting (restart quorumd to join "
-                    "the new cluster)",
-                    {{"device", device_path_}, {"reason", sbst.message()}});
-      exit_unproven("the quorum disk was re-initialised: " + sbst.message());
-    } else if (!sbst.ok()) {
-      log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", sbst.to_string()}});
-    }
-  }
+  check_superblock_async(now);
   pump_table(now);
+}
+
+// Every scrub_interval one superblock copy (primary and backup in turn) is re-read, asynchronously like
+// every other I/O of the loop: a disk re-initialised under a running node (its header and heartbeats
+// zeroed by hand, then a plain castor init) must not keep it writing the old cluster's records there.
+// (A node paused over a castor init --force is fenced and checked in maybe_rejoin.)
+void QuorumDaemon::check_superblock_async(TimePoint now) {
+  if (done_ || superblock_reading_) return;
+  if (superblock_checked_ && now - *superblock_checked_ < config_.scrub_interval) return;
+  superblock_checked_ = now;
+  const uint64_t off = superblock_read_backup_ ? layout_.superblock_backup_offset() : layout_.superblock_offset();
+  superblock_read_backup_ = !superblock_read_backup_;
+  const uint64_t tag = next_tag_++;
+  const TimePoint deadline = now + superblock_.timing.io_timeout;
+  Status st = device_->submit_read(tag, off, superblock_buffer_.span(), now, deadline);
+  if (!st.ok()) {
+    log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", st.to_string()}});
+    return;
+  }
+  superblock_reading_ = true;
+  pending_.push_back({tag, IoPurpose::superblock_read, generation_, 0, -1, now, deadline});
+}
+
+void QuorumDaemon::superblock_completion(const IoCompletion& c) {
+  superblock_reading_ = false;
+  if (!c.status.ok()) {
+    log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", c.status.to_string()}});
+    return;
+  }
+  auto sb = decode_superblock(superblock_buffer_.span(), layout_);
+  if (!sb.ok()) {  // damage (the nemesis writes garbage there): the other copy and castor dump tell more
+    log::warning("a superblock copy does not decode (checked every scrub interval)", {{"error", sb.status().to_string()}});
+    return;
+  }
+  if (sb->cluster_uuid == superblock_.cluster_uuid && sb->nodes == superblock_.nodes) return;
+  const std::string why = "the quorum disk " + device_path_ + " now belongs to cluster '" + sb->cluster_name +
+                          "' (UUID " + sb->cluster_uuid.to_string() + "), not to cluster '" + superblock_.cluster_name +
+                          "' (UUID " + superblock_.cluster_uuid.to_string() + ") that this quorumd started with";
+  log::critical("the quorum disk was re-initialised under this running node; exiting (restart quorumd to join the "
+                "new cluster)", {{"device", device_path_}, {"reason", why}});
+  exit_unproven("the quorum disk was re-initialised: " + why);
 }
 
 int QuorumDaemon::run() {

@@ -67,7 +67,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   int run();
 
  private:
-  enum class IoPurpose { write, read_own, read_peer, table_read };
+  enum class IoPurpose { write, read_own, read_peer, table_read, superblock_read };
   struct PendingIo {
     uint64_t tag = 0;
     IoPurpose purpose = IoPurpose::write;
@@ -147,6 +147,11 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::optional<TimePoint> last_fence_at_;
   std::optional<TimePoint> rejoin_at_;
   std::optional<TimePoint> superblock_checked_;  // last re-read of the superblock (every scrub_interval)
+  bool superblock_reading_ = false;              // that read is in flight (asynchronous: the loop never blocks)
+  bool superblock_read_backup_ = false;          // which copy the next check reads (they alternate)
+  AlignedBuffer superblock_buffer_;
+  void check_superblock_async(TimePoint now);
+  void superblock_completion(const IoCompletion& c);
   Duration rejoin_delay_{0};
 
   // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch
