@@ -777,10 +777,11 @@ ltl relocation { <> (phase[1] == RUNNING && svc[1] && !svc[0]) }
 init {
   atomic {
 #if NS == 2
-    /* Two services: service 0 (block 0) is held by node 1 from the start (owned, epoch 1, started; node
+    /* Two services: service 0 (block 0) is held by node 1 from the start (claimed with ballot 1, owned
+       with ballot 2 and epoch 1, started; node
        2 does not want it); service 1 (block 1) is wanted by both.  Keeping service 0 quiet keeps the state
        space near the one-service model's while every read, floor and DOWN check covers two blocks. */
-    disk[X(0, 0)].st = OWNED; disk[X(0, 0)].nd = 1; disk[X(0, 0)].bal = 1; disk[X(0, 0)].ep = 1;
+    disk[X(0, 0)].st = OWNED; disk[X(0, 0)].nd = 1; disk[X(0, 0)].bal = 2; disk[X(0, 0)].ep = 1;
     dfl[0] = 1; maxep[0] = 1;
 #endif
     restart(0); restart(1);
@@ -798,7 +799,7 @@ init {
 #if NS == 2
     /* node 1 runs service 0 (the start-up probe found it running, as it was before the restart) */
     phase[X(0, 0)] = RUNNING; wok[X(0, 0)] = 1; stopping[X(0, 0)] = 0; svc[X(0, 0)] = 1;
-    printf("EV n=1 s=0 running ep=1\n");
+    printf("EV n=1 s=0 running bal=2 ep=1\n");
 #endif
 #ifdef LIVENESS
     lease[0] = F; lease[1] = F;
