@@ -1,5 +1,7 @@
 #include "quorumd/peer_monitor.h"
 
+#include <algorithm>
+
 namespace castor {
 
 PeerMonitor::PeerMonitor(Duration dead_time) : dead_time_(dead_time) {}
@@ -11,39 +13,86 @@ std::optional<PeerTransition> PeerMonitor::move_to(PeerView to, std::string reas
   return t;
 }
 
+bool PeerMonitor::retired(uint64_t incarnation) const {
+  return std::find(retired_.begin(), retired_.end(), incarnation) != retired_.end();
+}
+
+void PeerMonitor::retire(uint64_t incarnation) {
+  if (retired(incarnation)) return;
+  if (retired_.size() >= kMaxRetired) retired_.pop_front();
+  retired_.push_back(incarnation);
+}
+
+void PeerMonitor::confirm(TimePoint issued) {
+  value_confirmed_ = true;
+  if (issued > confirmed_read_issued_) confirmed_read_issued_ = issued;
+}
+
 std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
   if (obs.read_issued > last_read_issued_) last_read_issued_ = obs.read_issued;
   Value v;
   if (obs.record) {
-    v.valid = true;
+    v.record = true;
     v.incarnation = obs.record->incarnation;
     v.seq = obs.record->seq;
+    // A record of a retired incarnation, or of the followed one with a seq below one already seen (a late
+    // write landing after a later one), is stale: it changes the value but proves nothing.
+    v.valid = !retired(v.incarnation) && !(followed_ && *followed_ == v.incarnation && v.seq < followed_seq_);
   } else {
     v.raw_hash = obs.raw_hash;
   }
 
   if (!value_ || !(*value_ == v)) {
     const bool first = !value_.has_value();
-    if (value_ && value_->valid && v.valid && value_->incarnation != v.incarnation)
-      retired_incarnation_ = value_->incarnation;
+    // A live incarnation other than the one we follow replaced it: the old one is retired for good, and its
+    // late writes will never count again. (A retired one's record replaces nothing: v.valid is false.)
+    // A DOWN is taken at once only from the incarnation we already follow (or at our very first read: the
+    // peer left before we started). Incarnations are random, not ordered: a record of an incarnation this
+    // monitor never saw may be a newer life, or a late write of a life older than this monitor, landing over
+    // the live one's records. Its DOWN waits for D like a crash; its other records count as life.
+    const bool newly_followed = v.valid && followed_ && *followed_ != v.incarnation;
+    if (v.valid) {
+      if (followed_ && *followed_ != v.incarnation) {
+        retire(*followed_);
+        followed_seq_ = 0;
+      }
+      followed_ = v.incarnation;
+      followed_seq_ = std::max(followed_seq_, v.seq);
+    }
     value_ = v;
+    value_confirmed_ = false;
     // D counts from the completion of the first read that returned this value (at start too: a peer whose
     // block never changes is declared dead a full D after our first read of it).
     first_seen_ = obs.read_completed;
     if (!first) seen_change_ = true;
-    record_ = obs.record;
-    if (obs.record && obs.record->state == NodeState::down && obs.record->incarnation != retired_incarnation_)
+    record_ = v.valid ? obs.record : std::nullopt;
+    value_is_down_ = v.valid && obs.record->state == NodeState::down && !newly_followed;
+    if (value_is_down_) {
+      confirm(obs.read_issued);  // the read that returned the DOWN record
       return move_to(PeerView::down, "peer wrote DOWN: it left cleanly");
-    if (!first && obs.record && obs.record->incarnation != retired_incarnation_)
+    }
+    if (!first && v.valid)
       return move_to(PeerView::up, obs.record->state == NodeState::leaving ? "heartbeat changing (leaving)"
+                                   : obs.record->state == NodeState::down  ? "heartbeat changing (DOWN of an incarnation "
+                                                                             "not seen before: not taken at once)"
                                                                            : "heartbeat changing");
+    // Undecodable, or a stale record (a late write): a change (D starts again, nothing is
+    // confirmed), but no sign of life and no DOWN.
     return std::nullopt;
   }
 
-  // Unchanged. Dead once a read issued at least D after we first read this value still returns it.
-  if (view_ != PeerView::dead && view_ != PeerView::down && obs.read_issued >= first_seen_ + dead_time_)
+  // Unchanged.
+  if (value_is_down_) {
+    confirm(obs.read_issued);  // the same DOWN record, read again (the view is DOWN: it moved there with it)
+    return std::nullopt;
+  }
+  // Dead once a read issued at least D after we first read this value still returns it (also from DOWN,
+  // once the DOWN record was replaced by a value that then stood still for D).
+  if (obs.read_issued >= first_seen_ + dead_time_) {
+    confirm(obs.read_issued);
     return move_to(PeerView::dead, "heartbeat unchanged for " + format_duration(obs.read_issued - first_seen_) +
                                        " (dead time " + format_duration(dead_time_) + ")");
+  }
   return std::nullopt;
 }
 

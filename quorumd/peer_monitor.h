@@ -4,15 +4,29 @@
 // (incarnation, seq) — or, for a block that is empty or fails its checks, a hash of its raw bytes, so a torn
 // or corrupt record still counts as a change when it changes. The peer is
 //   UNKNOWN  at start, until it is seen changing or a full dead time D has passed;
-//   UP       once its value has been seen changing (state UP or LEAVING);
-//   DOWN     when its current, valid record says DOWN (a clean leave: services stopped) — take-over at once;
+//   UP       once its value has been seen changing to a valid record of a live incarnation (UP or LEAVING);
+//   DOWN     when its current, valid record of a live incarnation says DOWN (a clean leave: services
+//            stopped) — take-over at once; only from the incarnation already followed (or at the very first
+//            read): a DOWN of an incarnation that just replaced another may be a late write of an older life
+//            (incarnations are random, not ordered), so it waits for D like a crash;
 //   DEAD     when a read issued at least D after we first read the current value returns that same value.
 // "First read" is the completion time of the first read that returned the value: never earlier than the
 // write that put it there, so D is never counted from before the peer's lease could have been renewed.
-// The peer's wall-clock stamps are never used. Pure: no I/O, no clock reads.
+// Incarnations: once a valid record of incarnation B follows one of A, A is RETIRED for good (remembered,
+// up to kMaxRetired of them). A record of a retired incarnation is a late write of a previous life, and a
+// record of the followed incarnation with a seq below one already seen is a late write of this life: such a
+// STALE record changes the value (so it delays a DEAD verdict, like any change) but it is never a sign of
+// life, never a DOWN, and never replaces the incarnation we follow.
+// Confirmation: a verdict (DEAD or DOWN) is confirmed by a read that returned the very value the verdict
+// is about, unchanged (for DEAD, issued at least D after its first read) — never by a read that saw a
+// changed value, decodable or not. confirmed_read_issued() is what svcmgr's ownership may rely on.
+// The peer's wall-clock stamps are never used. Pure: no I/O, no clock reads. Must never count a changed value
+// as confirming a verdict, nor a retired incarnation's record as life or as DOWN.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 
@@ -36,46 +50,68 @@ struct PeerTransition {
 
 class PeerMonitor {
  public:
+  // How many retired incarnations are remembered (oldest forgotten first). Each one is a restart of the
+  // peer during this monitor's life; a write of a life this old still in flight is not a practical concern.
+  static constexpr size_t kMaxRetired = 1024;
+
   explicit PeerMonitor(Duration dead_time);
 
   // Feeds one successful read; returns the transition it caused, if any.
   std::optional<PeerTransition> observe(const PeerObservation& obs);
 
   PeerView view() const { return view_; }
-  // Incarnation/seq/state of the current valid record (0/0/UP if none).
-  uint64_t incarnation() const { return record_ ? record_->incarnation : 0; }
+  // Incarnation/seq of the current value when it is a valid record of a live (not retired) incarnation;
+  // otherwise the incarnation we follow (the latest live one seen) and seq 0; 0/0 before any.
+  uint64_t incarnation() const { return record_ ? record_->incarnation : followed_.value_or(0); }
   uint64_t seq() const { return record_ ? record_->seq : 0; }
+  // The current value's record, when it decoded and belongs to a live incarnation.
   const std::optional<HeartbeatRecord>& record() const { return record_; }
   // When we first read the current value; heartbeat age = now - first_seen().
   TimePoint first_seen() const { return first_seen_; }
-  // The earliest issue time of a read that could declare the peer dead (for scheduling a read then);
-  // nullopt before the first observation or once the peer is DEAD or DOWN.
+  // The earliest issue time of a read that could declare the peer dead, or confirm a DEAD verdict again
+  // after the value changed (for scheduling a read then); nullopt before the first observation and once the
+  // current value has confirmed a verdict (DEAD, or DOWN with its DOWN record).
   std::optional<TimePoint> dead_deadline() const {
-    if (!value_ || view_ == PeerView::dead || view_ == PeerView::down) return std::nullopt;
+    if (!value_ || value_confirmed_) return std::nullopt;
     return first_seen_ + dead_time_;
   }
   bool seen_change() const { return seen_change_; }
-  // Issue time of the latest successful read of the peer's block: every such read either changed the view
-  // or confirmed it, so while the view is DEAD this is how recently the verdict was re-confirmed.
+  bool retired(uint64_t incarnation) const;
+  // Issue time of the latest successful read of the peer's block, whatever it saw (for display only: it
+  // confirms nothing).
   TimePoint last_read_issued() const { return last_read_issued_; }
+  // Issue time of the latest read that CONFIRMED the current verdict: while the view is DEAD, a read issued
+  // at least D after the first read of the current value that returned it unchanged; while it is DOWN, a
+  // read that returned the DOWN record (the one that made the verdict, or the same one unchanged). A read
+  // that saw a changed value (decodable or not) never advances it. Meaningful only while the view is DEAD
+  // or DOWN; svcmgr voids a peer entry only if this is later than its first read of that entry.
+  TimePoint confirmed_read_issued() const { return confirmed_read_issued_; }
 
  private:
   struct Value {
-    bool valid = false;
+    bool valid = false;  // a record of a live incarnation, not stale
+    bool record = false; // a record at all (a retired incarnation's record is not `valid`)
     uint64_t incarnation = 0, seq = 0;
     uint32_t raw_hash = 0;
     friend bool operator==(const Value&, const Value&) = default;
   };
   std::optional<PeerTransition> move_to(PeerView to, std::string reason);
+  void confirm(TimePoint issued);
+  void retire(uint64_t incarnation);
 
   Duration dead_time_;
   PeerView view_ = PeerView::unknown;
   std::optional<Value> value_;
+  bool value_is_down_ = false;           // the current value is a live incarnation's DOWN record
+  bool value_confirmed_ = false;         // the current value has confirmed a verdict (DEAD or DOWN)
   std::optional<HeartbeatRecord> record_;
+  std::optional<uint64_t> followed_;     // the latest live incarnation seen
+  uint64_t followed_seq_ = 0;            // the highest seq of it seen
+  std::deque<uint64_t> retired_;         // replaced incarnations, oldest first: their late writes are stale
   TimePoint first_seen_;
   TimePoint last_read_issued_{};
+  TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;
-  uint64_t retired_incarnation_ = 0;  // the incarnation before the current one: its late writes are stale
 };
 
 }  // namespace castor

@@ -13,7 +13,9 @@
 //  - a node reading its own block and finding a record it did not write (another incarnation, or a seq it
 //    never issued) fences at once; so does a node whose peer's heartbeat says it declared us DEAD;
 //  - once fenced, an incarnation never writes or renews again; the daemon rejoins with a new incarnation;
-//  - a clean leave writes LEAVING, waits for services_stopped(), then writes DOWN.
+//  - a clean leave writes LEAVING, waits for services_stopped(), then writes DOWN;
+//  - the peer's verdicts come from PeerMonitor: late writes of replaced lives are never life nor DOWN, and
+//    a verdict is confirmed (peer().confirmed_read_issued()) only by a read of its unchanged value.
 #pragma once
 
 #include <cstdint>

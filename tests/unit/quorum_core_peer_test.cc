@@ -1,0 +1,127 @@
+// QuorumCore as the daemon drives it, on the peer side: the transitions it reports and the confirmation it
+// exposes (PeerMonitor::confirmed_read_issued, the table-peer reply's confirmed_boottime_ns) follow the
+// rules of issue 12 items 5 and 6 — late writes of replaced or earlier lives and undecodable blocks never
+// yield a DOWN nor re-confirm a verdict; a new life fences when its previous life's late write lands over
+// its own records.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "quorumd/quorum_core.h"
+
+using namespace castor;
+
+namespace {
+
+struct CoreRig {
+  CoreConfig config() {
+    CoreConfig c;
+    c.cluster_uuid.bytes[0] = 7;
+    c.node_id = 1;
+    c.incarnation = 0x111;
+    c.timing = *Timing::from_io_timeout(Millis(200));
+    return c;
+  }
+  TimePoint t{std::chrono::seconds(1000)};
+  QuorumCore core{config(), t};
+
+  HeartbeatRecord peer(uint64_t inc, uint64_t seq, NodeState st = NodeState::up) {
+    HeartbeatRecord r;
+    r.cluster_uuid = core.config().cluster_uuid;
+    r.node_id = 2;
+    r.incarnation = inc;
+    r.seq = seq;
+    r.state = st;
+    return r;
+  }
+  // Heartbeat writes the core asks for complete ok 1 ms later; returns the peer transition reported, if any.
+  std::optional<PeerTransition> run(std::vector<CoreAction> acts) {
+    std::optional<PeerTransition> seen;
+    while (!acts.empty()) {
+      std::vector<CoreAction> more;
+      for (auto& a : acts) {
+        if (a.kind == CoreActionKind::peer_changed) seen = a.peer;
+        if (a.kind == CoreActionKind::write_heartbeat) core.on_write_done(a.record.seq, t, Status::Ok(), t + Millis(1), more);
+      }
+      acts.swap(more);
+    }
+    return seen;
+  }
+  // Time passes with the core renewing its lease.
+  void pass(Duration d) {
+    const TimePoint end = t + d;
+    while (t < end) {
+      t += Millis(20);
+      std::vector<CoreAction> acts;
+      core.tick(t, acts);
+      run(acts);
+    }
+  }
+  // One read of the peer's block issued now, completing 1 ms later; returns the transition reported, if any.
+  std::optional<PeerTransition> read_peer(const Result<HeartbeatRecord>& r, uint32_t hash = 0) {
+    std::vector<CoreAction> acts;
+    core.on_peer_read(t, r, hash, Status::Ok(), t + Millis(1), acts);
+    auto seen = run(acts);
+    pass(Millis(100));
+    return seen;
+  }
+  bool fenced() const { return core.phase() == CorePhase::fenced; }
+  // The first write completes ok: the core has a lease.
+  void first_write() { pass(Millis(20)); }
+};
+
+}  // namespace
+
+TEST_CASE("quorum core: the peer's late DOWN of a replaced incarnation is reported as no DOWN") {
+  CoreRig r;
+  r.first_write();
+  r.read_peer(r.peer(0xA, 1));
+  r.read_peer(r.peer(0xA, 2));
+  r.read_peer(r.peer(0xB, 1));  // the peer restarted
+  REQUIRE(r.core.peer().view() == PeerView::up);
+  auto t = r.read_peer(r.peer(0xA, 3, NodeState::down));
+  CHECK_FALSE(t.has_value());
+  CHECK(r.core.peer().view() == PeerView::up);
+  CHECK(r.core.peer().incarnation() == 0xB);
+  CHECK_FALSE(r.fenced());
+}
+
+TEST_CASE("quorum core: corrupt peer blocks under a DEAD verdict never re-confirm it") {
+  CoreRig r;
+  r.first_write();
+  r.read_peer(r.peer(0xA, 1));
+  r.read_peer(r.peer(0xA, 2));
+  r.pass(r.core.config().timing.dead);
+  const TimePoint verdict = r.t;
+  auto t = r.read_peer(r.peer(0xA, 2));
+  REQUIRE(t.has_value());
+  REQUIRE(t->to == PeerView::dead);
+  CHECK(r.core.peer().confirmed_read_issued() == verdict);
+  // The peer's block changes to values that do not decode (a new life's torn first write, bad sectors).
+  const Result<HeartbeatRecord> bad = Error(Code::corrupt, "bad CRC");
+  for (uint32_t h = 1; h <= 5; ++h) r.read_peer(bad, h);
+  CHECK(r.core.peer().view() == PeerView::dead);
+  CHECK(r.core.peer().confirmed_read_issued() == verdict);
+  CHECK(r.core.peer().last_read_issued() > verdict);
+  // The core schedules a read at the moment the new value could confirm again.
+  REQUIRE(r.core.peer().dead_deadline().has_value());
+  CHECK(r.core.next_wakeup() <= *r.core.peer().dead_deadline());
+}
+
+TEST_CASE("quorum core: a previous life's late write over a new life's records fences the new life") {
+  CoreRig r;
+  // Before the new life's first write completed, its block may hold the previous life's record: no fence.
+  HeartbeatRecord prev = r.peer(0x110, 40);
+  prev.node_id = 1;
+  std::vector<CoreAction> out;
+  r.core.on_own_read(r.t, prev, Status::Ok(), r.t + Millis(1), out);
+  r.run(out);
+  CHECK_FALSE(r.fenced());
+  r.first_write();
+  REQUIRE(r.core.may_act(r.t));
+  // After it, the previous life's write still in flight lands: another writer on my block.
+  out.clear();
+  r.core.on_own_read(r.t, prev, Status::Ok(), r.t + Millis(1), out);
+  CHECK(r.fenced());
+  CHECK_FALSE(r.core.may_act(r.t));
+}
