@@ -2,35 +2,44 @@
  * Castor: a Promela model of the heartbeat / node lease / service ownership protocol (docs/design.md).
  * Checked exhaustively by `make verify` (mk/verify.mk); see tests/model/README.md.
  *
- * Two nodes (index 0 and 1; the core's node ids are 1 and 2), one service, one shared disk of
- * single-writer sectors: node i writes only its heartbeat block and its own service entry disk[i]; the
- * peer reads them.
+ * Two nodes (index 0 and 1; the core's node ids are 1 and 2), NS services (1 or 2; -DNS=2), one shared
+ * disk of single-writer blocks: node i writes only its heartbeat block, its epoch record (block 1 of its
+ * region: the epoch floor) and its own service-table blocks; service k's entry is in table block k
+ * (so with NS = 2 the services sit in two blocks, each read and written on its own).  The peer reads them.
  *
  * The steps are named after svcmgr/ownership.{h,cc} (Ownership::step's cases, on_write_done,
- * on_peer_entry, on_liveness, on_stopped, set_intent) and quorumd (heartbeat write, PeerMonitor::observe,
- * NodeLease, fence, watchdog).  Every step prints one "EV ..." line; `make verify-bugs` turns a
- * counter-example into tests/model/trails/*.trail (one event per line), which
- * tests/unit/model_trail_replay_test.cc replays through the real C++ core.
+ * on_peer_entry, on_liveness, on_stopped, set_intent, the constructor), quorumd/peer_monitor.cc
+ * (PeerMonitor::observe: DEAD, DOWN, a retired incarnation) and quorumd's daemon (heartbeat write, NodeLease,
+ * fence, rejoin, leave/DOWN, the epoch record, the start-up rewrite and scrub of its own blocks, watchdog).
+ * Every step prints one "EV ..." line; `make verify-bugs` turns a counter-example into
+ * tests/model/trails/*.trail (one event per line), which tests/unit/model_trail_replay_test.cc replays
+ * through the real C++ core.  Per-service events carry s=<k>.
  *
  * TIME.  Discrete: a global tick is one io_timeout T (the Clock process).  Everything between two ticks
  * happens "in" that tick, in any order.  With T = 1 tick: lease F = 3, watchdog W = 2, margin M = 1, dead
  * time D = F + W + M = 6 (docs/design.md, "Timing: one formula").  The kill grace G only stops services
  * early (graceful); safety rests on the fence at the lease end, so G is left out.  At each tick, in order:
  *   lease[i]  (ticks the lease is still valid, this one included) counts down; at 0 quorumd fences the
- *             node: its service is killed (modelled as a crash: the daemon rejoins as a new incarnation);
- *             if the node is paused then, it fences the moment it resumes (the lease is checked first).
+ *             node (QuorumDaemon::on_fence): it kills the service's process groups, stops petting, svcmgr
+ *             exits (its Ownership state is gone; quorumd keeps its table in memory), and later the daemon
+ *             rejoins with a new incarnation (a step at any moment) and svcmgr rebuilds its Ownership from
+ *             quorumd's table.  A paused node fences the moment it resumes (the lease is checked first).
  *   wd[i]     the hardware watchdog counts down and resets the node at 0, paused or not (it is outside);
  *             it is petted (set to W) while the lease is valid and the node is not paused.
  *   an entry write not yet reported ok misses its deadline T: on_write_done(ok=false) follows.
- *   heartbeat: a node that runs and whose heartbeat path works (hbfail[i] == 0) writes its heartbeat and
- *             the write completes ok: lease[i] = F, counted from the ISSUE (this tick).  A node whose
- *             path failed (a fault, at most MAXHBFAIL) writes nothing that lands: no renewal, no change.
- *             (A failed heartbeat write that lands late only shows the peer a change and delays its
- *             verdict; leaving it out is the worst case.)
+ *   heartbeat: a node that runs and whose heartbeat path works (hbfail[i] == 0) writes its heartbeat
+ *             (its incarnation; DOWN once it leaves and its own table holds no up entry) and the write
+ *             completes ok: lease[i] = F, counted from the ISSUE (this tick).  A DOWN write may time out and
+ *             stay in the kernel (an I/O fault): it lands later, perhaps after a new incarnation's
+ *             heartbeats (a restart does not wait for it).  A node whose path failed writes nothing that
+ *             lands: no renewal, no change.  (MAXLATEHB bounds the DOWN writes that time out.)
+ *   own read: a running node whose heartbeat block holds another incarnation's record (a late write of a
+ *             previous life) fences at once (QuorumCore::on_own_read, the "undead writer" check).
  *   the peer's quorumd reads the heartbeat (PeerMonitor::observe): chg[j] (a write of the peer landed
- *             since j's last read; heartbeat values never repeat, so "changed" is exact) resets age[j],
- *             the ticks since j first read the current value, and voids a DEAD verdict; otherwise a read
- *             with age[j] >= D declares the peer DEAD, and every later such read re-confirms it.
+ *             since j's last read) resets age[j] and is a change: a DOWN record of an incarnation that is not
+ *             the retired one gives DOWN; a record of the retired incarnation (a late write of a replaced
+ *             life) is stale: no verdict from it; any other change gives UP.  An unchanged value with
+ *             age[j] >= D gives DEAD; every unchanged read re-confirms a DEAD or DOWN verdict.
  * Reads at the tick, right after the write, make first_seen as early as possible: the worst case.
  * Clock rates are equal in the model (M absorbs their difference in the real system); with discrete
  * ticks the lease argument needs D >= F + W - 1, so the real D = F + W + M leaves 2 ticks of slack, and
@@ -38,26 +47,41 @@
  *
  * I/O.  Entry writes: one write per block in the kernel at once (quorumd), so a write waits until the
  * previous one landed or was lost.  A write lands at any moment; if it is not reported by the next tick
- * it timed out (on_write_done(ok=false)) and may still land later, or never.  At most MAXIOFAULT writes
- * miss their deadline: past that budget, time waits for the writes in flight to complete (a bounded-fault
- * assumption that keeps the state space small).  Entry reads: a read of the peer's entry is always in flight; it is serviced and
- * delivered (on_peer_entry) at any moment, and the next one is issued at once (a later delivery only
- * delays a take-over, so service and delivery are one step).
- * Crash: processes, service and volatile state are lost; writes in the kernel may still land.  Restart
- * (new incarnation): the Ownership is rebuilt from the node's entry on disk (its constructor); a restart
- * waits until no write of the previous life is left in the kernel (a reboot outlasts the device's I/O).
- * Table writes need a valid lease (quorumd refuses otherwise), so a new incarnation's heartbeat lands
- * before any of its entries.  Pause: the node and its service stand still (still "running" for the
- * safety property); its writes in the kernel may land; time passes.
+ * it timed out (on_write_done(ok=false)) and may still land later (whole, or torn: the block is then
+ * corrupt), or never.  At most MAXIOFAULT writes miss their deadline: past that budget, time waits for the
+ * writes in flight to complete (a bounded-fault assumption that keeps the state space small).  Before a
+ * table write carrying epoch e is submitted, quorumd writes its epoch floor >= e and waits for that write.
+ * Entry reads: a read of block k of the peer's table is always in flight; it is serviced and delivered
+ * (on_peer_entry) at any moment with the peer's epoch record, and the next one is issued at once.  A block
+ * that fails to decode makes the entry UNKNOWN (so does a service not found while another peer table block
+ * or the peer's epoch record is corrupt).
+ * Crash: processes, service, svcmgr's and quorumd's volatile state are lost; writes in the kernel may still
+ * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk,
+ * rewrites at once a corrupt own block (a lost table block comes back empty; a lost floor comes back as the
+ * largest epoch of its table), and each Ownership is built from its entry (the constructor); a restart
+ * waits until no table write of the previous life is left in the kernel (quorumd's process exit waits
+ * for its I/O), but not for a heartbeat write.  Table writes need a valid lease (quorumd refuses
+ * otherwise), so a new incarnation's heartbeat lands before any of its entries.  Pause: the node and its
+ * service stand still (still "running" for the safety property); its writes in the kernel may land.
+ * Corruption: any table block or epoch record becomes unreadable (bounded by MAXCORRUPT, torn writes
+ * included); the owner rewrites a corrupt own block at any moment while it holds a lease (the scrub).
+ * Clean leave: svcmgr stops and releases every service (intent release), then quorumd writes DOWN, only
+ * when its own table holds no claiming, owned or releasing entry, and exits; the service's resources
+ * (an address, a mount) outlive the exit, so a DOWN written too early leaves the service up.
  *
- * Bounds: ballots <= MAXB, epochs <= MAXE, MAXCRASH crashes, MAXRESTART restarts (fences included),
- * MAXPAUSE pauses, MAXHBFAIL heartbeat path failures, MAXIOFAULT entry writes that miss their deadline,
- * MAXFLIP changes of the policy's intent.  A step that would exceed a bound is not taken.
+ * Bounds: ballots <= MAXB, epochs <= MAXE, MAXCRASH crashes, MAXRESTART restarts (rejoins after a fence
+ * included), MAXPAUSE pauses, MAXHBFAIL heartbeat path failures, MAXIOFAULT writes that miss their
+ * deadline, MAXFLIP changes of the policy's intent, MAXCORRUPT corrupt or torn blocks, MAXLEAVE clean
+ * leaves, MAXLATEHB DOWN writes that time out (and land late, or never).  A step that would exceed a bound is not taken.
  *
  * Flags: -DLIVENESS the relocation scenario for the liveness check (no time, crashes, pauses or I/O
  * errors; node 1 holds the service, then the policy moves it to node 2).  Seeded bugs: -DBUG_SKIP_REREAD
  * (confirm a claim with a read of the peer's entry issued before the claim write completed),
- * -DBUG_EARLY_TAKEOVER (dead time D = F: the peer is declared dead too early).
+ * -DBUG_EARLY_TAKEOVER (dead time D = F), -DBUG_READ_BLOCK0 (the peer's table read covers block 0 only),
+ * -DBUG_CORRUPT_FREE (a corrupt peer block counts as no entries), -DBUG_DOWN_WHILE_OWNED (DOWN written
+ * without checking the own table), -DBUG_LATE_DOWN (a DOWN of the retired incarnation is accepted: the
+ * monitor overwrites the retired incarnation before it checks it), -DBUG_FLOOR_AFTER (the epoch floor is
+ * written after the table write that carries the epoch completed, not before it is submitted).
  */
 
 #define F 3
@@ -68,6 +92,11 @@
 #else
 #define D (F + W + M)
 #endif
+
+#ifndef NS
+#define NS 1
+#endif
+#define NX (2 * NS)
 
 #ifndef MAXB
 #define MAXB 6
@@ -93,6 +122,15 @@
 #ifndef MAXFLIP
 #define MAXFLIP 1
 #endif
+#ifndef MAXCORRUPT
+#define MAXCORRUPT 0
+#endif
+#ifndef MAXLEAVE
+#define MAXLEAVE 0
+#endif
+#ifndef MAXLATEHB
+#define MAXLATEHB 0
+#endif
 
 /* OwnershipState (quorumd/service_table_record.h); the core never writes `releasing` or `disabled`. */
 #define NONE      0
@@ -110,194 +148,358 @@
 /* Intent */
 #define REL  0
 #define HOLD 1
+/* PeerView of a PeerMonitor, as far as Ownership cares */
+#define VOTHER 0
+#define VDEAD  1
+#define VDOWN  2
 
 #define MAX(a, b) ((a) > (b) -> (a) : (b))
 #define ID(i) ((i) + 1)
 #define PEER(i) (1 - (i))
+#define X(i, k) ((i) * NS + (k))
+#define NODE(x) ((x) / NS)
+#define SVC(x) ((x) % NS)
+#define PX(x) (((x) + NS) % NX)        /* the peer's entry of the same service */
 
 typedef Entry { byte st; byte nd; byte bal; byte ep };
 
 /* ---- the disk ---- */
-Entry disk[2];            /* node i's service entry (written only by i) */
-/* node i's entry block in the kernel: 0 none; 1 in flight; 2 landed, not yet reported;
-   3 timed out or orphaned (reported failed or writer crashed), not landed: lands later or never */
-byte ew[2];
-Entry ewv[2];             /* the value in flight */
+Entry disk[NX];           /* table block k of node i holds service k's entry (written only by i) */
+bit dcor[NX];             /* ... and fails to decode (corrupt, torn) */
+/* the block in the kernel: 0 none; 1 in flight; 2 landed, not yet reported;
+   3 timed out or orphaned (reported failed or writer gone), not landed: lands later (maybe torn) or never */
+byte ew[NX];
+Entry ewv[NX];            /* the value in flight */
+byte dfl[2];              /* node i's epoch record (its floor) on the disk */
+bit dflc[2];              /* ... fails to decode */
+byte hbinc[2];            /* node i's heartbeat block: the writer's incarnation */
+bit hbdn[2];              /* ... and it says DOWN */
+byte hlate[2];            /* a DOWN heartbeat write of incarnation hlate[i] still in the kernel (0: none) */
 bit hbfail[2];            /* node i's heartbeat writes fail (its path to the disk broke) */
 
 /* ---- the nodes ---- */
 bit alive[2];
 bit paused[2];
 bit lapsed[2];            /* the lease lapsed while paused: fence on resume */
+bit fenced[2];            /* fenced, not yet rejoined (svcmgr gone, no lease, no reads) */
+bit leaving[2];           /* a clean leave was requested */
 byte lease[2];
 byte wd[2];
-bit svc[2];               /* the service's processes exist on node i (paused ones included) */
-bit stopping[2];          /* stop requested, processes not yet gone */
+byte inc[2];              /* incarnation (1, 2, ...: a new one per restart or rejoin) */
+byte fl[2];               /* quorumd's epoch floor, as durably written */
+#ifdef BUG_FLOOR_AFTER
+byte flw[2];              /* a floor write submitted after its table write completed, in the kernel */
+#endif
+bit svc[NX];              /* the service's processes/resources exist on node i (paused ones included) */
+bit stopping[NX];         /* stop requested, not yet stopped */
 
-/* ---- Ownership (one per node; reset on crash, rebuilt by the constructor on restart) ---- */
-byte phase[2];
-Entry mine[2];
-bit tok[2];               /* token_ != 0: a write of my entry is in flight */
-bit wok[2];               /* write_ok_ */
-bit tofail[2];            /* a failure/timeout of my write not yet reported via on_write_done(false) */
-bit stopped[2];           /* on_stopped() seen */
-bit have[2];              /* peer_ is set */
-Entry peer[2];            /* peer_->entry */
-bit fresh[2];             /* peer_->read_issued > write_completed_ */
-bit odead[2];             /* liveness_.view == dead */
-bit oconf[2];             /* liveness_.confirmed_at > peer_value_since_ */
-byte intent[2];
+/* ---- Ownership (one per node and service; gone with svcmgr, rebuilt by the constructor) ---- */
+byte phase[NX];
+Entry mine[NX];           /* mine_: also quorumd's table in memory (what it last took to write) */
+bit tok[NX];              /* token_ != 0: a write of my entry is in flight */
+bit wok[NX];              /* write_ok_ */
+bit tofail[NX];           /* a failure/timeout of my write not yet reported via on_write_done(false) */
+bit stopped[NX];          /* on_stopped() seen */
+bit have[NX];             /* peer_ is set */
+Entry peer[NX];           /* peer_->entry (zero when unknown) */
+bit punk[NX];             /* peer_->unknown */
+byte pfl[NX];             /* peer_->peer_floor ... */
+bit pflk[NX];             /* ... is known */
+bit fresh[NX];            /* peer_->read_issued > write_completed_ */
+bit odead[NX];            /* liveness_.view is DEAD or DOWN */
+bit oconf[NX];            /* liveness_.confirmed_at > peer_value_since_ */
+byte intent[NX];
 
 /* ---- reads ---- */
-bit rdf[2];               /* ... issued after my last ok write completion */
+bit rdf[NX];              /* the read in flight was issued after my last ok write completion */
 
 /* ---- quorumd's PeerMonitor of the peer (observer j) ---- */
-bit chg[2];               /* the peer's heartbeat changed since my last read */
+bit chg[2];               /* the peer's heartbeat block changed since my last read */
 byte age[2];              /* ticks since first_seen (saturates at D) */
-bit qdead[2];             /* view == DEAD */
-bit qconf[2];             /* last DEAD confirmation issued after Ownership's peer_value_since_ */
+byte qv[2];               /* view: VDEAD, VDOWN or VOTHER (unknown/up) */
+bit qconf[NX];            /* last DEAD/DOWN confirmation issued after Ownership x's peer_value_since_ */
+byte vinc[2];             /* incarnation of the current value (0: none read yet) */
+byte ret[2];              /* the retired incarnation */
 
-byte crashes, restarts, pauses, hbfails, flips, iofaults;
-byte maxep;               /* the largest epoch ever started */
+byte crashes, restarts, pauses, hbfails, flips, iofaults, corrupts, leaves, latehbs;
+byte maxep[NS];           /* the largest epoch ever started, per service */
+
+hidden byte kk;           /* loop counter (not part of the state) */
+hidden byte tmp;
+hidden byte tunk;
+hidden Entry tent;
 
 #define IS_UP(s) ((s) == CLAIMING || (s) == OWNED || (s) == RELEASING)
-/* Ownership::peer_up() */
-#define PEER_UP(i) (!have[i] || (IS_UP(peer[i].st) && !(odead[i] && oconf[i])))
+#define INUSE(e) (e.bal > 0)                        /* an entry that was ever written */
+#define VOIDED(x) (odead[x] && oconf[x])            /* a confirmed DEAD or DOWN verdict */
+/* Ownership::peer_up(): unknown is never free; under a confirmed verdict it is void only when the peer's
+   floor is known */
+#define PEER_UP(x) (!have[x] || (punk[x] -> !(VOIDED(x) && pflk[x]) : (IS_UP(peer[x].st) && !VOIDED(x))))
 /* Ownership::peer_has_priority() */
-#define PRIO(i) (peer[i].bal != mine[i].bal -> peer[i].bal > mine[i].bal : \
-                 (peer[i].nd != 0 -> peer[i].nd < ID(i) : ID(i) != 1))
-#define TARGET(i) (intent[i] == REL -> ID(PEER(i)) : 0)
+#define PRIO(x) (peer[x].bal != mine[x].bal -> peer[x].bal > mine[x].bal : \
+                 (peer[x].nd != 0 -> peer[x].nd < ID(NODE(x)) : ID(NODE(x)) != 1))
+#define TARGET(x) (intent[x] == REL && !leaving[NODE(x)] -> ID(PEER(NODE(x))) : 0)
 #ifdef BUG_SKIP_REREAD
-#define FRESH(i) 1
+#define FRESH(x) 1
 #else
-#define FRESH(i) fresh[i]
+#define FRESH(x) fresh[x]
 #endif
-/* Ownership::step is called only while nothing of mine is in the kernel, my write is reported, and
-   quorumd holds a valid lease (it writes nothing without one). */
-#define SGATE(i) (alive[i] && !paused[i] && ew[i] == 0 && lease[i] > 0 && !tok[i])
-/* ... and a step that writes stays within the ballot bound */
-#define GATE(i) (SGATE(i) && MAX(mine[i].bal, peer[i].bal) < MAXB)
-#define RUNS(i) (alive[i] && !paused[i])
-#define PENDING(i) (alive[i] && (ew[i] == 1 || ew[i] == 2))   /* an entry write that must complete this tick */
+/* The new owner's epoch: above both entries and both floors (a floor that failed to decode counts 0). */
+#define PFL(x) (pflk[x] -> pfl[x] : 0)
+#define NEWEP(x) (MAX(MAX(mine[x].ep, peer[x].ep), MAX(fl[NODE(x)], PFL(x))) + 1)
 
-inline copy(dst, src) {
-  dst.st = src.st; dst.nd = src.nd; dst.bal = src.bal; dst.ep = src.ep
-}
-inline zero(e) {
-  e.st = 0; e.nd = 0; e.bal = 0; e.ep = 0
-}
+/* The policy's intent at start: both nodes want every service (with NS = 2, node 2 not service 0). */
+#if NS == 2
+#define INTENT0(x) ((x) == X(1, 0) -> REL : HOLD)
+#else
+#define INTENT0(x) HOLD
+#endif
+#define RUNS(i) (alive[i] && !paused[i] && !fenced[i])
+/* Ownership::step is called only while svcmgr runs, nothing of mine is in the kernel, my write is
+   reported, and quorumd holds a valid lease (it writes nothing without one). */
+#define SGATE(x) (RUNS(NODE(x)) && ew[x] == 0 && lease[NODE(x)] > 0 && !tok[x])
+/* ... and a step that writes stays within the ballot bound */
+#define GATE(x) (SGATE(x) && MAX(mine[x].bal, peer[x].bal) < MAXB)
+#define PEND(x) (alive[NODE(x)] && (ew[x] == 1 || ew[x] == 2))   /* an entry write that must complete this tick */
+#if NS == 2
+#define PENDING (PEND(0) || PEND(1) || PEND(2) || PEND(3))
+#define NO_UP_ENTRY(i) (!IS_UP(mine[X(i, 0)].st) && !IS_UP(mine[X(i, 1)].st))
+#define OTHER_CORRUPT(x) (dcor[NODE(x) * NS + 1 - SVC(x)])
+#define TABLE_QUIET(i) (ew[X(i, 0)] == 0 && ew[X(i, 1)] == 0)
+#else
+#define PENDING (PEND(0) || PEND(1))
+#define NO_UP_ENTRY(i) (!IS_UP(mine[i].st))
+#define OTHER_CORRUPT(x) 0
+#define TABLE_QUIET(i) (ew[i] == 0)
+#endif
+/* quorumd writes DOWN only when its own table holds no claiming, owned or releasing entry */
+#ifdef BUG_DOWN_WHILE_OWNED
+#define DOWN_OK(i) 1
+#else
+#define DOWN_OK(i) NO_UP_ENTRY(i)
+#endif
+
+#define copy(dst, src) dst.st = src.st; dst.nd = src.nd; dst.bal = src.bal; dst.ep = src.ep
+#define zero(e) e.st = 0; e.nd = 0; e.bal = 0; e.ep = 0
 #define SAME(a, b) (a.st == b.st && a.nd == b.nd && a.bal == b.bal && a.ep == b.ep)
 
-/* Ownership::write(e): mine[i] already holds e; a new ballot above every ballot seen (claims carry theirs) */
-inline owrite(i) {
+/* quorumd: before a table write carrying epoch e, its floor >= e is written and completed. */
+inline floor_before(x) {
+#ifndef BUG_FLOOR_AFTER
   if
-  :: mine[i].st != CLAIMING -> mine[i].bal = MAX(mine[i].bal, peer[i].bal) + 1
+  :: mine[x].ep > fl[NODE(x)] ->
+     fl[NODE(x)] = mine[x].ep; dfl[NODE(x)] = mine[x].ep; dflc[NODE(x)] = 0;
+     printf("EV n=%d floor_written fl=%d\n", ID(NODE(x)), fl[NODE(x)])
   :: else -> skip
-  fi;
-  tok[i] = 1; wok[i] = 0;
-  ew[i] = 1; copy(ewv[i], mine[i]);
-  printf("EV n=%d write st=%d nd=%d bal=%d ep=%d\n", ID(i), mine[i].st, mine[i].nd,
-         mine[i].bal, mine[i].ep)
+  fi
+#else
+  skip
+#endif
 }
 
-/* A crash, a fence or a watchdog reset: the incarnation and its service are gone. */
+/* Ownership::write(e): mine[x] already holds e; a new ballot above every ballot seen (claims carry theirs) */
+inline owrite(x) {
+  if
+  :: mine[x].st != CLAIMING -> mine[x].bal = MAX(mine[x].bal, peer[x].bal) + 1
+  :: else -> skip
+  fi;
+  floor_before(x);
+  tok[x] = 1; wok[x] = 0;
+  ew[x] = 1; copy(ewv[x], mine[x]);
+  printf("EV n=%d s=%d write st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), mine[x].st, mine[x].nd,
+         mine[x].bal, mine[x].ep)
+}
+
+/* svcmgr's state of service x is gone (crash, or svcmgr exits on a fence). */
+inline forget(x) {
+  phase[x] = IDLE; tok[x] = 0; wok[x] = 0; tofail[x] = 0; stopped[x] = 0;
+  have[x] = 0; zero(peer[x]); punk[x] = 0; pfl[x] = 0; pflk[x] = 0; fresh[x] = 0; odead[x] = 0; oconf[x] = 0;
+  rdf[x] = 0; qconf[x] = 0;
+  if
+  :: ew[x] == 1 -> ew[x] = 3                     /* nobody waits for it: it lands later or never */
+  :: ew[x] == 2 -> ew[x] = 0; zero(ewv[x])
+  :: else -> skip
+  fi
+}
+
+/* quorumd's PeerMonitor is new (a new core). */
+inline new_monitor(i) {
+  chg[i] = 1; age[i] = 0; qv[i] = VOTHER; vinc[i] = 0; ret[i] = 0
+}
+
+/* A crash or a watchdog reset: the node, its services and all volatile state are gone. */
 inline crash(i) {
-  alive[i] = 0; paused[i] = 0; lapsed[i] = 0; lease[i] = 0; wd[i] = 0;
-  svc[i] = 0; stopping[i] = 0;
-  if
-  :: ew[i] == 1 -> ew[i] = 3
-  :: ew[i] == 2 -> ew[i] = 0; zero(ewv[i])
-  :: else -> skip
-  fi;
-  phase[i] = IDLE; zero(mine[i]); tok[i] = 0; wok[i] = 0; tofail[i] = 0; stopped[i] = 0;
-  have[i] = 0; zero(peer[i]); fresh[i] = 0; odead[i] = 0; oconf[i] = 0;
-  rdf[i] = 0; hbfail[i] = 0;
-  chg[i] = 1; age[i] = 0; qdead[i] = 0; qconf[i] = 0
+  alive[i] = 0; paused[i] = 0; lapsed[i] = 0; fenced[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0;
+  hbfail[i] = 0; fl[i] = 0;
+#ifdef BUG_FLOOR_AFTER
+  flw[i] = 0;
+#endif
+  for (kk : 0 .. NS - 1) {
+    svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
+    forget(X(i, kk)); zero(mine[X(i, kk)])
+  }
+  kk = 0;
+  new_monitor(i)
 }
 
-/* The Ownership constructor, from my entry on disk (a previous life's). */
+/* The node left after DOWN: quorumd exits, so does svcmgr; whatever the service still holds that has
+   no process (an address, a mount) stays. */
+inline left(i) {
+  alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0;
+  for (kk : 0 .. NS - 1) {
+    stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
+    intent[X(i, kk)] = INTENT0(X(i, kk))   /* started again, it wants what it wanted before the leave */
+  }
+  kk = 0;
+  new_monitor(i)
+}
+
+/* QuorumDaemon::on_fence: kill the registered process groups, stop petting (no lease); svcmgr exits.
+   quorumd keeps its table (mine[]) and its floor. */
+inline fence(i) {
+  fenced[i] = 1; lapsed[i] = 0; lease[i] = 0;
+  for (kk : 0 .. NS - 1) {
+    svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0; forget(X(i, kk))
+  }
+  kk = 0
+}
+
+/* The Ownership constructor, from my entry (quorumd's): an up entry stays up until the start-up probe
+   says the service is stopped (on_stopped), then it is released. */
+inline construct(x) {
+  rdf[x] = 1;       /* the first read is issued after every write of this life (none yet) */
+  if
+  :: IS_UP(mine[x].st) -> phase[x] = STOPPING; wok[x] = 1; stopping[x] = 1
+  :: else -> phase[x] = IDLE; wok[x] = INUSE(mine[x])
+  fi
+}
+
+/* A new quorumd process (after a crash, a watchdog reset or a clean leave): table and floor from the
+   disk, a corrupt own block rewritten at once; then svcmgr builds each Ownership. */
 inline restart(i) {
-  alive[i] = 1; rdf[i] = 1;   /* the first read is issued after every write of this life (none yet) */
-  copy(mine[i], disk[i]);
+  alive[i] = 1; inc[i]++;
+  printf("EV n=%d restart inc=%d\n", ID(i), inc[i]);
+  for (kk : 0 .. NS - 1) {
+    if
+    :: dcor[X(i, kk)] ->
+       zero(mine[X(i, kk)]); zero(disk[X(i, kk)]); dcor[X(i, kk)] = 0;
+       printf("EV n=%d s=%d rewrite_corrupt\n", ID(i), kk)
+    :: else -> copy(mine[X(i, kk)], disk[X(i, kk)])
+    fi;
+    printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
+           mine[X(i, kk)].nd, mine[X(i, kk)].bal, mine[X(i, kk)].ep);
+    construct(X(i, kk))
+  }
+  kk = 0;
   if
-  :: IS_UP(disk[i].st) -> phase[i] = PRELEASE; mine[i].st = RELEASED; mine[i].nd = 0; wok[i] = 0
-  :: else -> phase[i] = IDLE; wok[i] = (disk[i].bal > 0)
-  fi;
-  printf("EV n=%d restart st=%d bal=%d ep=%d\n", ID(i), disk[i].st, disk[i].bal, disk[i].ep)
+  :: dflc[i] ->
+     fl[i] = 0;
+     for (kk : 0 .. NS - 1) { fl[i] = MAX(fl[i], mine[X(i, kk)].ep) }
+     kk = 0;
+     dfl[i] = fl[i]; dflc[i] = 0;
+     printf("EV n=%d floor_rewritten fl=%d\n", ID(i), fl[i])
+  :: else -> fl[i] = dfl[i]
+  fi
 }
 
-proctype Node(byte i) {
+/* QuorumDaemon::maybe_rejoin: a new core (new incarnation, new PeerMonitor); svcmgr, restarted, builds
+   each Ownership from quorumd's table in memory. */
+inline rejoin(i) {
+  fenced[i] = 0; inc[i]++;
+  new_monitor(i);
+  printf("EV n=%d rejoin inc=%d\n", ID(i), inc[i]);
+  for (kk : 0 .. NS - 1) {
+    printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
+           mine[X(i, kk)].nd, mine[X(i, kk)].bal, mine[X(i, kk)].ep);
+    construct(X(i, kk))
+  }
+  kk = 0
+}
+
+/* One Ownership: node NODE(x), service SVC(x). */
+proctype Svc(byte x) {
 end:
   do
   /* ---------------- Ownership::step(now), case by case ---------------- */
-  :: atomic { GATE(i) && phase[i] == IDLE && !wok[i] ->
-       printf("EV n=%d step idle_rewrite\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == IDLE && wok[i] && intent[i] == HOLD && have[i] && !PEER_UP(i) ->
-       mine[i].st = CLAIMING; mine[i].nd = ID(i); mine[i].bal = MAX(mine[i].bal, peer[i].bal) + 1;
-       phase[i] = PCLAIM;
-       printf("EV n=%d step claim\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == IDLE && wok[i] && intent[i] == REL &&
-              mine[i].st != RELEASED && mine[i].st != NONE ->
-       mine[i].st = RELEASED; mine[i].nd = TARGET(i);
-       printf("EV n=%d step idle_release\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == PCLAIM && !wok[i] ->
-       printf("EV n=%d step claim_retry\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == PCLAIM && wok[i] && intent[i] != HOLD ->
-       mine[i].st = RELEASED; mine[i].nd = TARGET(i); phase[i] = PRELEASE;
-       printf("EV n=%d step claim_withdrawn_unwanted\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == PCLAIM && wok[i] && intent[i] == HOLD && have[i] && FRESH(i) &&
-              PEER_UP(i) && !(peer[i].st == CLAIMING && !PRIO(i)) ->
-       mine[i].st = RELEASED; mine[i].nd = TARGET(i); phase[i] = PRELEASE;
-       printf("EV n=%d step claim_withdrawn_peer\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == PCLAIM && wok[i] && intent[i] == HOLD && have[i] && FRESH(i) &&
-              !PEER_UP(i) && MAX(mine[i].ep, peer[i].ep) < MAXE ->
-       mine[i].st = OWNED; mine[i].nd = ID(i); mine[i].ep = MAX(mine[i].ep, peer[i].ep) + 1;
-       phase[i] = OWNING;
-       printf("EV n=%d step claim_confirmed_owned\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == OWNING && !wok[i] ->
-       printf("EV n=%d step owned_retry\n", ID(i));
-       owrite(i) }
-  :: atomic { SGATE(i) && phase[i] == OWNING && wok[i] ->
-       phase[i] = RUNNING; stopped[i] = 0; svc[i] = 1;
-       printf("EV n=%d start ep=%d\n", ID(i), mine[i].ep);
-       assert(!svc[PEER(i)]);          /* never two owners */
-       assert(mine[i].ep > maxep);     /* every start has a new, larger epoch */
-       maxep = mine[i].ep }
-  :: atomic { SGATE(i) && phase[i] == RUNNING && intent[i] != HOLD ->
-       phase[i] = STOPPING; stopping[i] = 1;
-       printf("EV n=%d stop\n", ID(i)) }
-  :: atomic { GATE(i) && phase[i] == STOPPING && stopped[i] ->
-       mine[i].st = RELEASED; mine[i].nd = TARGET(i); phase[i] = PRELEASE;
-       printf("EV n=%d step stopped_release\n", ID(i));
-       owrite(i) }
-  :: atomic { GATE(i) && phase[i] == PRELEASE && !wok[i] ->
-       printf("EV n=%d step release_retry\n", ID(i));
-       owrite(i) }
-  :: atomic { SGATE(i) && phase[i] == PRELEASE && wok[i] ->
-       phase[i] = IDLE;
-       printf("EV n=%d released_idle\n", ID(i)) }
+  :: atomic { GATE(x) && phase[x] == IDLE && !wok[x] ->
+       printf("EV n=%d s=%d step idle_rewrite\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == IDLE && wok[x] && intent[x] == HOLD && have[x] && !PEER_UP(x) ->
+       mine[x].st = CLAIMING; mine[x].nd = ID(NODE(x)); mine[x].bal = MAX(mine[x].bal, peer[x].bal) + 1;
+       phase[x] = PCLAIM;
+       printf("EV n=%d s=%d step claim\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == IDLE && wok[x] && intent[x] == REL &&
+              mine[x].st != RELEASED && mine[x].st != NONE ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x);
+       printf("EV n=%d s=%d step idle_release\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && !wok[x] ->
+       printf("EV n=%d s=%d step claim_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] != HOLD ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step claim_withdrawn_unwanted\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] == HOLD && have[x] && FRESH(x) &&
+              PEER_UP(x) && !(peer[x].st == CLAIMING && !punk[x] && !PRIO(x)) ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step claim_withdrawn_peer\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] == HOLD && have[x] && FRESH(x) &&
+              !PEER_UP(x) && NEWEP(x) <= MAXE ->
+       mine[x].st = OWNED; mine[x].nd = ID(NODE(x)); mine[x].ep = NEWEP(x);
+       phase[x] = OWNING;
+       printf("EV n=%d s=%d step claim_confirmed_owned\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == OWNING && !wok[x] ->
+       printf("EV n=%d s=%d step owned_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { SGATE(x) && phase[x] == OWNING && wok[x] ->
+       phase[x] = RUNNING; stopped[x] = 0; svc[x] = 1;
+       printf("EV n=%d s=%d start ep=%d\n", ID(NODE(x)), SVC(x), mine[x].ep);
+       assert(!svc[PX(x)]);                /* never two owners */
+       assert(mine[x].ep > maxep[SVC(x)]); /* every start has a new, larger epoch */
+       maxep[SVC(x)] = mine[x].ep }
+  :: atomic { SGATE(x) && phase[x] == RUNNING && intent[x] != HOLD ->
+       phase[x] = STOPPING; stopping[x] = 1;
+       printf("EV n=%d s=%d stop\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { GATE(x) && phase[x] == STOPPING && stopped[x] ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step stopped_release\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PRELEASE && !wok[x] ->
+       printf("EV n=%d s=%d step release_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { SGATE(x) && phase[x] == PRELEASE && wok[x] ->
+       phase[x] = IDLE;
+       printf("EV n=%d s=%d released_idle\n", ID(NODE(x)), SVC(x)) }
 
   /* ---------------- inputs of the core ---------------- */
-  :: atomic { RUNS(i) && ew[i] == 2 ->        /* on_write_done(token, ok=true, now) */
-       ew[i] = 0; zero(ewv[i]);
-       tok[i] = 0; wok[i] = 1; fresh[i] = 0; rdf[i] = 0;
-       printf("EV n=%d write_done ok\n", ID(i)) }
-  :: atomic { RUNS(i) && tofail[i] ->          /* on_write_done(token, ok=false, now) */
-       tofail[i] = 0; tok[i] = 0; wok[i] = 0;
-       printf("EV n=%d write_done failed\n", ID(i)) }
-  :: atomic { RUNS(i) && stopping[i] ->        /* the service's processes are gone: on_stopped() */
-       stopping[i] = 0; svc[i] = 0; stopped[i] = 1;
-       printf("EV n=%d on_stopped\n", ID(i)) }
+  :: atomic { RUNS(NODE(x)) && ew[x] == 2 ->        /* on_write_done(token, ok=true, now) */
+#ifdef BUG_FLOOR_AFTER
+       if   /* the floor is written only now, and lands later (or never) */
+       :: ewv[x].ep > fl[NODE(x)] -> flw[NODE(x)] = ewv[x].ep
+       :: else -> skip
+       fi;
+#endif
+       ew[x] = 0; zero(ewv[x]);
+       tok[x] = 0; wok[x] = 1; fresh[x] = 0; rdf[x] = 0;
+       printf("EV n=%d s=%d write_done ok\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { RUNS(NODE(x)) && tofail[x] ->          /* on_write_done(token, ok=false, now) */
+       tofail[x] = 0; tok[x] = 0; wok[x] = 0;
+       printf("EV n=%d s=%d write_done failed\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { RUNS(NODE(x)) && stopping[x] ->        /* the service is stopped (or probed stopped): on_stopped() */
+       stopping[x] = 0; svc[x] = 0; stopped[x] = 1;
+       printf("EV n=%d s=%d on_stopped\n", ID(NODE(x)), SVC(x)) }
+  od
+}
 
 #ifndef LIVENESS
-  /* ---------------- faults ---------------- */
+/* Faults and admin actions on node i. */
+proctype Faults(byte i) {
+end:
+  do
   :: atomic { RUNS(i) && !hbfail[i] && hbfails < MAXHBFAIL -> hbfails++; hbfail[i] = 1;
        printf("EV n=%d hb_path_fails\n", ID(i)) }
   :: atomic { alive[i] && crashes < MAXCRASH -> crashes++; printf("EV n=%d crash\n", ID(i)); crash(i) }
@@ -306,75 +508,130 @@ end:
   :: atomic { alive[i] && paused[i] -> paused[i] = 0;
        printf("EV n=%d resume\n", ID(i));
        if
-       :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); crash(i)
+       :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); fence(i)
        :: else -> wd[i] = W      /* quorumd checks the lease, then pets */
        fi }
-  :: atomic { !alive[i] && ew[i] == 0 && restarts < MAXRESTART -> restarts++; restart(i) }
+  :: atomic { !alive[i] && TABLE_QUIET(i) && restarts < MAXRESTART -> restarts++; restart(i) }
+  :: atomic { alive[i] && fenced[i] && !paused[i] && restarts < MAXRESTART -> restarts++; rejoin(i) }
+  /* castor leave: svcmgr stops and releases every service; quorumd writes DOWN afterwards (at a tick) */
+  :: atomic { RUNS(i) && !leaving[i] && leaves < MAXLEAVE -> leaves++; leaving[i] = 1;
+       printf("EV n=%d leave\n", ID(i));
+       for (kk : 0 .. NS - 1) { intent[X(i, kk)] = REL }
+       kk = 0 }
+  /* the scrub: quorumd rewrites its own epoch record */
+  :: atomic { RUNS(i) && lease[i] > 0 && dflc[i] -> dfl[i] = fl[i]; dflc[i] = 0;
+       printf("EV n=%d scrub_floor fl=%d\n", ID(i), fl[i]) }
+#ifdef BUG_FLOOR_AFTER
+  :: atomic { flw[i] > 0 -> dfl[i] = MAX(dfl[i], flw[i]); fl[i] = dfl[i]; dflc[i] = 0; flw[i] = 0;
+       printf("EV n=%d floor_written fl=%d\n", ID(i), fl[i]) }
 #endif
+  /* a late DOWN heartbeat write of a previous life lands (or is lost) */
+  :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+       printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
+  :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
   od
 }
 
-/* svcmgr's reads of the peer's entry: one always in flight; delivering one issues the next.  As in
-   SvcmgrDaemon::on_peer_table, each reply carries quorumd's current verdict on the peer, fed to the core
-   with the entry (on_peer_entry, then on_liveness); the verdict never arrives alone.  (Fed alone, a DEAD
-   verdict lets Ownership take its new epoch from a stale entry of the dead peer: see README.md.) */
-proctype Reader(byte i) {
+/* Garbage over one block: a table block or an epoch record. */
+proctype Corrupt() {
+end:
+  atomic { corrupts < MAXCORRUPT -> corrupts++;
+    select(tmp : 0 .. NX + 1);
+    if
+    :: tmp < NX -> dcor[tmp] = 1; printf("EV n=%d s=%d corrupt\n", ID(NODE(tmp)), SVC(tmp))
+    :: else -> dflc[tmp - NX] = 1; printf("EV n=%d corrupt_floor\n", ID(tmp - NX))
+    fi;
+    tmp = 0 }
+}
+#endif
+
+/* svcmgr's reads of block SVC(x) of the peer's table (with the peer's epoch record): one always in flight;
+   delivering one issues the next.  As in SvcmgrDaemon::on_peer_table, each reply carries quorumd's current
+   verdict on the peer, fed to the core with the entry (on_peer_entry, then on_liveness); the verdict never
+   arrives alone.  (Fed alone, a DEAD verdict lets Ownership take its new epoch from a stale entry of the
+   dead peer: see README.md.) */
+proctype Reader(byte x) {
 end:
   do
-  :: atomic { RUNS(i) ->              /* serviced + delivered: on_peer_entry(read); next read issued */
+  :: atomic { RUNS(NODE(x)) ->       /* serviced + delivered: on_peer_entry(read); next read issued */
+       tunk = dcor[PX(x)] || (!INUSE(disk[PX(x)]) && (OTHER_CORRUPT(PX(x)) || dflc[NODE(PX(x))]));
        if
-       :: !have[i] || !SAME(peer[i], disk[PEER(i)]) -> oconf[i] = 0; qconf[i] = 0  /* peer_value_since_ = now */
+       :: tunk -> zero(tent)
+       :: else -> copy(tent, disk[PX(x)])
+       fi;
+#ifdef BUG_CORRUPT_FREE
+       tunk = 0;                     /* a block that fails to decode holds no entries: free */
+#endif
+#ifdef BUG_READ_BLOCK0
+       if                            /* only block 0 is read: a service in block 1 is not found */
+       :: SVC(x) > 0 -> tunk = 0; zero(tent)
        :: else -> skip
        fi;
-       copy(peer[i], disk[PEER(i)]); have[i] = 1; fresh[i] = rdf[i]; rdf[i] = 1;
-       printf("EV n=%d on_peer_entry st=%d nd=%d bal=%d ep=%d fresh=%d\n", ID(i), peer[i].st,
-              peer[i].nd, peer[i].bal, peer[i].ep, fresh[i]);
+#endif
+       if
+       :: !have[x] || !SAME(peer[x], tent) || punk[x] != tunk -> oconf[x] = 0; qconf[x] = 0  /* peer_value_since_ = now */
+       :: else -> skip
+       fi;
+       copy(peer[x], tent); punk[x] = tunk; zero(tent); tunk = 0;
+       pflk[x] = !dflc[NODE(PX(x))]; pfl[x] = (pflk[x] -> dfl[NODE(PX(x))] : 0);
+       have[x] = 1; fresh[x] = rdf[x]; rdf[x] = 1;
+       printf("EV n=%d s=%d on_peer_entry st=%d nd=%d bal=%d ep=%d fresh=%d unk=%d pfl=%d\n", ID(NODE(x)),
+              SVC(x), peer[x].st, peer[x].nd, peer[x].bal, peer[x].ep, fresh[x], punk[x],
+              (pflk[x] -> pfl[x] : 255));
        /* quorumd's verdict comes with the table read (SvcmgrDaemon::on_peer_table): on_liveness */
 #ifndef LIVENESS_ALONE
        if
-       :: odead[i] != qdead[i] || oconf[i] != qconf[i] ->
-          odead[i] = qdead[i]; oconf[i] = qconf[i];
-          printf("EV n=%d on_liveness dead=%d\n", ID(i), odead[i])
+       :: odead[x] != (qv[NODE(x)] != VOTHER) || oconf[x] != qconf[x] ->
+          odead[x] = (qv[NODE(x)] != VOTHER); oconf[x] = qconf[x];
+          printf("EV n=%d s=%d on_liveness dead=%d\n", ID(NODE(x)), SVC(x), odead[x])
        :: else -> skip
        fi
 #endif
      }
 #ifdef LIVENESS_ALONE
   /* Ownership's API also takes a verdict alone (no read with it): -DLIVENESS_ALONE checks that use. */
-  :: atomic { RUNS(i) && (odead[i] != qdead[i] || oconf[i] != qconf[i]) ->
-       odead[i] = qdead[i]; oconf[i] = qconf[i];
-       printf("EV n=%d on_liveness dead=%d\n", ID(i), odead[i]) }
+  :: atomic { RUNS(NODE(x)) && (odead[x] != (qv[NODE(x)] != VOTHER) || oconf[x] != qconf[x]) ->
+       odead[x] = (qv[NODE(x)] != VOTHER); oconf[x] = qconf[x];
+       printf("EV n=%d s=%d on_liveness dead=%d\n", ID(NODE(x)), SVC(x), odead[x]) }
 #endif
   od
 }
 
-inline land(i) {
-  copy(disk[i], ewv[i]);
-  printf("EV n=%d write_lands st=%d nd=%d bal=%d ep=%d\n", ID(i), disk[i].st, disk[i].nd,
-         disk[i].bal, disk[i].ep)
+inline land(x) {
+  copy(disk[x], ewv[x]); dcor[x] = 0;
+  printf("EV n=%d s=%d write_lands st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st, disk[x].nd,
+         disk[x].bal, disk[x].ep)
 }
 
-/* The device under node i's blocks: landings, losses, I/O errors (one process per node). */
-proctype Disk(byte i) {
+/* The device under table block x: landings, losses, torn writes, the scrub (one process per block). */
+proctype Disk(byte x) {
 end:
   do
-  :: atomic { ew[i] == 1 -> land(i); ew[i] = 2 }
+  :: atomic { ew[x] == 1 -> land(x); ew[x] = 2 }
 #ifndef LIVENESS
-  :: atomic { ew[i] == 3 -> land(i); ew[i] = 0; zero(ewv[i]) }        /* a late write lands */
-  :: atomic { ew[i] == 3 -> ew[i] = 0; zero(ewv[i]);                  /* ... or is lost */
-       printf("EV n=%d write_lost\n", ID(i)) }
+  :: atomic { ew[x] == 3 -> land(x); ew[x] = 0; zero(ewv[x]) }        /* a late write lands */
+  :: atomic { ew[x] == 3 -> ew[x] = 0; zero(ewv[x]);                  /* ... or is lost */
+       printf("EV n=%d s=%d write_lost\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { ew[x] == 3 && corrupts < MAXCORRUPT -> corrupts++;      /* ... or lands torn */
+       ew[x] = 0; zero(ewv[x]); dcor[x] = 1;
+       printf("EV n=%d s=%d write_torn\n", ID(NODE(x)), SVC(x)) }
+  /* the scrub (or the next rewrite): quorumd rewrites a corrupt own block from its table in memory */
+  :: atomic { RUNS(NODE(x)) && lease[NODE(x)] > 0 && dcor[x] && ew[x] == 0 ->
+       copy(disk[x], mine[x]); dcor[x] = 0;
+       printf("EV n=%d s=%d scrub st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st, disk[x].nd,
+              disk[x].bal, disk[x].ep) }
 #endif
   od
 }
 
 #ifndef LIVENESS
-/* One tick for node i: lease, fence, watchdog, write deadline (alive[i] is re-tested after a fence). */
+/* One tick for node i: lease, fence, watchdog, write deadlines (alive[i] is re-tested after a fence). */
 inline tick1(i) {
   if
   :: alive[i] && lease[i] > 0 ->
      lease[i]--;
      if
-     :: lease[i] == 0 && !paused[i] -> printf("EV n=%d fence_lease_lapsed\n", ID(i)); crash(i)
+     :: lease[i] == 0 && !paused[i] -> printf("EV n=%d fence_lease_lapsed\n", ID(i)); fence(i)
      :: lease[i] == 0 && paused[i] -> lapsed[i] = 1
      :: else -> skip
      fi
@@ -388,16 +645,32 @@ inline tick1(i) {
      fi
   :: else -> skip
   fi;
-  if
-  :: alive[i] && ew[i] == 1 -> ew[i] = 3; tofail[i] = 1; iofaults++    /* deadline T passed: timed out */
-  :: alive[i] && ew[i] == 2 -> ew[i] = 0; zero(ewv[i]); tofail[i] = 1; iofaults++
-  :: else -> skip
-  fi
+  for (kk : 0 .. NS - 1) {
+    if
+    :: alive[i] && ew[X(i, kk)] == 1 -> ew[X(i, kk)] = 3; iofaults++;           /* deadline T passed */
+       if :: !fenced[i] -> tofail[X(i, kk)] = 1 :: else -> skip fi
+    :: alive[i] && ew[X(i, kk)] == 2 -> ew[X(i, kk)] = 0; zero(ewv[X(i, kk)]); iofaults++;
+       if :: !fenced[i] -> tofail[X(i, kk)] = 1 :: else -> skip fi
+    :: else -> skip
+    fi
+  }
+  kk = 0
 }
-/* Node i's heartbeat write of this tick: completes ok, renews the lease from its issue (now). */
+/* Node i's heartbeat write of this tick: completes ok and renews the lease from its issue (now); a DOWN
+   write (leaving, own table clear) may instead time out and stay in the kernel; once DOWN completed ok,
+   the node has left. */
 inline heartbeat(i) {
   if
-  :: alive[i] && !paused[i] && !hbfail[i] && !lapsed[i] -> lease[i] = F; chg[PEER(i)] = 1
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
+     if
+     :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+        printf("EV n=%d down_written inc=%d\n", ID(i), inc[i]);
+        left(i)
+     :: latehbs < MAXLATEHB && hlate[i] == 0 -> latehbs++; hlate[i] = inc[i];
+        printf("EV n=%d down_timeout inc=%d\n", ID(i), inc[i])
+     fi
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] && !(leaving[i] && DOWN_OK(i)) ->
+     lease[i] = F; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
   :: else -> skip
   fi;
   if
@@ -405,20 +678,63 @@ inline heartbeat(i) {
   :: else -> skip
   fi
 }
+/* QuorumCore::on_own_read: a record of another incarnation in my heartbeat block once I hold a lease. */
+inline ownread(i) {
+  if
+  :: RUNS(i) && lease[i] > 0 && hbinc[i] != inc[i] ->
+     printf("EV n=%d fence_undead_writer inc=%d\n", ID(i), hbinc[i]); fence(i)
+  :: else -> skip
+  fi
+}
+/* A read that returned the same, unchanged value confirms a DEAD or DOWN verdict. */
+inline confirm(j) {
+  for (kk : 0 .. NS - 1) { qconf[X(j, kk)] = 1 }
+  kk = 0
+}
 /* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
 inline hbread(j) {
   if
-  :: alive[j] && age[j] < D -> age[j]++
+  :: alive[j] && !fenced[j] && age[j] < D -> age[j]++
   :: else -> skip
   fi;
   if
-  :: alive[j] && !paused[j] && chg[j] -> chg[j] = 0; age[j] = 0; qdead[j] = 0; qconf[j] = 0
-  :: alive[j] && !paused[j] && !chg[j] && age[j] >= D ->
+  :: RUNS(j) && chg[j] ->
+     chg[j] = 0; age[j] = 0;
+     tmp = hbinc[PEER(j)];
      if
-     :: !qdead[j] -> printf("EV n=%d peer_dead\n", ID(j))
+#ifndef BUG_LATE_DOWN
+     :: vinc[j] != 0 && tmp != vinc[j] && tmp == ret[j] ->   /* a late write of the retired incarnation */
+        vinc[j] = tmp;
+        printf("EV n=%d peer_stale inc=%d\n", ID(j), tmp)
+#endif
+     :: else ->
+        if
+        :: vinc[j] != 0 && tmp != vinc[j] -> ret[j] = vinc[j]
+        :: else -> skip
+        fi;
+        if
+        :: hbdn[PEER(j)] && tmp != ret[j] ->
+           if
+           :: qv[j] != VDOWN -> printf("EV n=%d peer_down inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi;
+           qv[j] = VDOWN; confirm(j)
+        :: else ->
+           if
+           :: vinc[j] != 0 && tmp != ret[j] && qv[j] != VOTHER -> qv[j] = VOTHER;
+              printf("EV n=%d peer_up inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi
+        fi;
+        vinc[j] = tmp
+     fi;
+     tmp = 0
+  :: RUNS(j) && !chg[j] && (age[j] >= D || qv[j] == VDOWN) ->
+     if
+     :: qv[j] == VOTHER -> qv[j] = VDEAD; printf("EV n=%d peer_dead\n", ID(j))
      :: else -> skip
      fi;
-     qdead[j] = 1; qconf[j] = 1
+     confirm(j)
   :: else -> skip
   fi
 }
@@ -426,21 +742,26 @@ inline hbread(j) {
 proctype Clock() {
 end:
   do
-  :: atomic { (!PENDING(0) && !PENDING(1)) || iofaults < MAXIOFAULT ->
-
+  :: atomic { !PENDING || iofaults < MAXIOFAULT ->
        printf("EV tick\n");
        tick1(0); tick1(1);
        heartbeat(0); heartbeat(1);
+       ownread(0); ownread(1);
+       printf("EV hb_reads\n");
        hbread(0); hbread(1) }
   od
 }
 
 proctype Policy() {
-  byte i;
 end:
   do
-  :: atomic { flips < MAXFLIP -> select(i : 0 .. 1); flips++; intent[i] = 1 - intent[i];
-       printf("EV n=%d set_intent %d\n", ID(i), intent[i]) }
+  :: atomic { flips < MAXFLIP -> select(tmp : 0 .. NX - 1);
+       if
+       :: !leaving[NODE(tmp)] -> flips++; intent[tmp] = 1 - intent[tmp];
+          printf("EV n=%d s=%d set_intent %d\n", ID(NODE(tmp)), SVC(tmp), intent[tmp])
+       :: else -> skip
+       fi;
+       tmp = 0 }
   od
 }
 #else
@@ -448,26 +769,45 @@ end:
 bit moved;
 proctype Policy() {
   atomic { phase[0] == RUNNING -> intent[0] = REL; intent[1] = HOLD; moved = 1;
-    printf("EV n=1 set_intent 0\nEV n=2 set_intent 1\n") }
+    printf("EV n=1 s=0 set_intent 0\nEV n=2 s=0 set_intent 1\n") }
 }
 ltl relocation { <> (phase[1] == RUNNING && svc[1] && !svc[0]) }
 #endif
 
 init {
   atomic {
-    chg[0] = 1; chg[1] = 1;
+#if NS == 2
+    /* Two services: service 0 (block 0) is held by node 1 from the start (claimed with ballot 1, owned
+       with ballot 2 and epoch 1, started; node
+       2 does not want it); service 1 (block 1) is wanted by both.  Keeping service 0 quiet keeps the state
+       space near the one-service model's while every read, floor and DOWN check covers two blocks. */
+    disk[X(0, 0)].st = OWNED; disk[X(0, 0)].nd = 1; disk[X(0, 0)].bal = 2; disk[X(0, 0)].ep = 1;
+    dfl[0] = 1; maxep[0] = 1;
+#endif
     restart(0); restart(1);
+    chg[0] = 1; chg[1] = 1;
+    for (kk : 0 .. NX - 1) {
 #ifdef LIVENESS
-    intent[0] = HOLD; intent[1] = REL;
+      intent[kk] = (NODE(kk) == 0 -> HOLD : REL);
+#else
+      intent[kk] = INTENT0(kk);
+      printf("EV n=%d s=%d set_intent %d\n", ID(NODE(kk)), SVC(kk), intent[kk]);
+#endif
+      run Svc(kk); run Reader(kk); run Disk(kk)
+    }
+    kk = 0;
+#if NS == 2
+    /* node 1 runs service 0 (the start-up probe found it running, as it was before the restart) */
+    phase[X(0, 0)] = RUNNING; wok[X(0, 0)] = 1; stopping[X(0, 0)] = 0; svc[X(0, 0)] = 1;
+    printf("EV n=1 s=0 running bal=2 ep=1\n");
+#endif
+#ifdef LIVENESS
     lease[0] = F; lease[1] = F;
 #else
-    intent[0] = HOLD; intent[1] = HOLD;
-    printf("EV n=1 set_intent 1\nEV n=2 set_intent 1\n");
     run Clock();
+    run Faults(0); run Faults(1);
+    run Corrupt();
 #endif
-    run Policy();
-    run Disk(0); run Disk(1);
-    run Node(0); run Node(1);
-    run Reader(0); run Reader(1)
+    run Policy()
   }
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
-#   tests/model/verify.sh verify OUT   safety in three scenarios + the relocation liveness check
+#   tests/model/verify.sh verify OUT   safety in six scenarios + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
@@ -29,9 +29,13 @@ need gcc gcc
 failed=0
 
 # Scenarios (bounds override the defaults in castor.pml):
+NOFAULT="-DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 RACE="-DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=1 -DMAXFLIP=1"  # concurrent claims, I/O faults, policy changes
-FAILOVER="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"  # pause, broken heartbeat path, fence, new incarnation
+FAILOVER="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"  # pause, broken heartbeat path, fence, rejoin
 CRASH="-DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"   # crash, late writes of the old life, restart
+BLOCKS="-DNS=2 -DMAXCRASH=1 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"  # two services in two blocks
+CORRUPT="-DMAXCRASH=1 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXCORRUPT=1"  # corrupt and torn blocks, floors
+LEAVE="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXLEAVE=1 -DMAXLATEHB=1"  # leave, DOWN, late DOWN
 LIVE="-DLIVENESS -DMAXB=10 -DMAXE=3"
 
 # run NAME EXPECT(pass|error) KIND(safety|liveness) FLAGS...
@@ -89,30 +93,58 @@ trail_format() {
   sed 's/^ *//' | awk 'BEGIN { t = 0 }
     /^EV / { sub(/^EV /, "")
              if ($0 == "tick") { t++; print "t=" t " tick"; next }
-             if ($0 ~ /on_peer_entry/ && last[$1] == $0) next
-             last[$1] = $0; print "t=" t " " $0; next }
+             if ($0 ~ /on_peer_entry/ && last[$1 " " $2] == $0) next
+             if ($0 ~ /on_peer_entry/) last[$1 " " $2] = $0
+             print "t=" t " " $0; next }
     /text of failed assertion/ { sub(/^spin: text of failed assertion: /, ""); print "# assertion violated: " $0 }'
 }
 
+# Runs go two at a time (MODEL_JOBS): each writes OUT/<name>.log and OUT/<name>.status; printed in order.
+jobs_max=${MODEL_JOBS:-2}
+names=()
+launch() {
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  names+=("$1")
+  ( failed=0; run "$@"; echo $failed >"$out/$1.status" ) >"$out/$1.log" 2>&1 &
+}
+collect() {
+  wait
+  for n in "${names[@]}"; do
+    cat "$out/$n.log"
+    [ "$(cat "$out/$n.status" 2>/dev/null)" = 0 ] || failed=1
+  done
+}
+
+BUGS="skip_reread early_takeover liveness_alone read_block0 corrupt_free floor_after down_while_owned late_down"
 case $mode in
   verify)
-    run race pass safety $RACE
-    run failover pass safety $FAILOVER
-    run crash pass safety $CRASH
-    run relocation pass liveness $LIVE
+    launch failover pass safety $FAILOVER
+    launch leave pass safety $LEAVE
+    launch race pass safety $RACE
+    launch crash pass safety $CRASH
+    launch blocks pass safety $BLOCKS
+    launch corrupt pass safety $CORRUPT
+    launch relocation pass liveness $LIVE
+    collect
     ;;
   bugs|trails)
-    run skip_reread error safety -DBUG_SKIP_REREAD $RACE
-    run early_takeover error safety -DBUG_EARLY_TAKEOVER $FAILOVER
+    launch skip_reread error safety -DBUG_SKIP_REREAD $RACE
+    launch early_takeover error safety -DBUG_EARLY_TAKEOVER $FAILOVER
     # Not a seeded bug: Ownership's contract. A DEAD verdict fed alone (not with a fresh read of the peer's
     # entry, as SvcmgrDaemon::on_peer_table always does) lets the core reuse an epoch. Expected to fail.
-    run liveness_alone error safety -DLIVENESS_ALONE $CRASH
+    launch liveness_alone error safety -DLIVENESS_ALONE $CRASH
+    launch read_block0 error safety -DBUG_READ_BLOCK0 $BLOCKS
+    launch corrupt_free error safety -DBUG_CORRUPT_FREE $CORRUPT
+    launch floor_after error safety -DBUG_FLOOR_AFTER $CORRUPT
+    launch down_while_owned error safety -DBUG_DOWN_WHILE_OWNED $LEAVE
+    launch late_down error safety -DBUG_LATE_DOWN $LEAVE
+    collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
-      cp "$out/skip_reread.trail" "$out/early_takeover.trail" "$out/liveness_alone.trail" "$here/trails/"
+      for b in $BUGS; do cp "$out/$b.trail" "$here/trails/"; done
       echo "model: trails copied to tests/model/trails/"
     elif [ $failed = 0 ]; then
-      for b in skip_reread early_takeover liveness_alone; do
+      for b in $BUGS; do
         cmp -s <(grep -v '^#' "$out/$b.trail") <(grep -v '^#' "$here/trails/$b.trail" 2>/dev/null) ||
           echo "   note: $b.trail differs from tests/model/trails/$b.trail (make model-trails updates it)"
       done
