@@ -32,6 +32,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <random>
 #include <set>
@@ -81,6 +82,7 @@ struct SimOptions {
   Variant variant = Variant::real;
   bool damage = true;  // corrupt and torn blocks, lost blocks at restart, corrupt epoch records
   bool leaves = true;  // clean leaves
+  bool torn_floor_reads = true;  // a read of the peer's epoch record may find it torn (a write in flight)
 };
 
 struct Stats {
@@ -101,6 +103,12 @@ struct Stats {
 using Content = std::vector<ServiceEntry>;
 using ContentPtr = std::shared_ptr<const Content>;  // nullptr on the disk: the block does not decode
 
+// PeerEntryRead::unknown_value, where Ownership has it.
+template <class P>
+void set_unknown_value(P& p, uint64_t v) {
+  if constexpr (requires { p.unknown_value; }) p.unknown_value = v;
+}
+
 const std::array<std::string, 8> kNames = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
 
 class OwnSim {
@@ -108,6 +116,20 @@ class OwnSim {
   OwnSim(uint64_t seed, SimOptions opt) : rng_(seed), opt_(opt) {
     nsvc_ = rnd(2, 5);
     per_block_ = rnd(1, 3);
+    // Each schedule draws its own fault rates, so that rare corners (a harsh disk, frequent crashes, slow
+    // scrubs) are each visited by some schedules.
+    auto pick = [&](std::initializer_list<double> v) { return *(v.begin() + rnd(0, int(v.size()) - 1)); };
+    rate_.crash = pick({0.0006, 0.0012, 0.003});
+    rate_.rot = pick({0.001, 0.003, 0.01});
+    rate_.torn_read = pick({0.1, 0.25, 0.6});
+    rate_.late = pick({0.02, 0.05, 0.15});
+    rate_.fail = pick({0.01, 0.03, 0.08});
+    rate_.intent = pick({0.003, 0.006, 0.02});
+    rate_.leave = pick({0.0002, 0.0004, 0.001});
+    rate_.lose_block = pick({0.3, 0.7});
+    rate_.torn_write = pick({0.3, 0.7});
+    rate_.slow_read = pick({0.0, 0.02, 0.1});
+    rate_.scrub_ms = int(pick({1500, 4000, 15000}));
     nblocks_ = (nsvc_ + per_block_ - 1) / per_block_ + 1;  // one spare: a service may move after a loss
     stats.services = nsvc_;
     started_.resize(nsvc_);
@@ -117,6 +139,7 @@ class OwnSim {
       n.id = uint32_t(i + 1);
       n.disk.assign(nblocks_, std::make_shared<const Content>(per_block_));  // castor init: valid, empty
       n.floor_disk = 0;
+      n.junk.assign(nblocks_ + 1, 0);
       n.kernel.resize(nblocks_ + 1);
       n.svc.resize(nsvc_);
       restart(n, false);
@@ -156,6 +179,7 @@ class OwnSim {
     std::vector<char> taken;
     std::vector<ContentPtr> blocks;
     std::optional<uint64_t> floor;
+    std::vector<uint64_t> junk;  // per block as `at`: what an undecodable block held (0: it decoded)
     bool fails = false;
   };
   struct Svc {
@@ -172,6 +196,7 @@ class OwnSim {
     // On the disk (survives everything): table blocks and the epoch record.
     std::vector<ContentPtr> disk;
     std::optional<uint64_t> floor_disk;
+    std::vector<uint64_t> junk;  // per block (0: epoch record, 1 + b): what an undecodable block holds, else 0
     // The kernel: at most one write per block (0: epoch record, 1 + b: table block b); survives a crash.
     std::vector<std::optional<Write>> kernel;
     // quorumd's table store and floor.
@@ -189,6 +214,7 @@ class OwnSim {
     std::optional<Read> read;
     TimePoint next_read;
     bool reread = false;
+    PeerLiveness liveness;  // the verdict on the peer that came with the last table read
     // The node.
     bool alive = false, paused = false;
     TimePoint resume_at, restart_at;
@@ -211,6 +237,10 @@ class OwnSim {
     return std::string(ownership_state_name(e.state)) + "(n" + std::to_string(e.node) + " e" + std::to_string(e.epoch) +
            " b" + std::to_string(e.ballot) + ")";
   }
+
+  // What a damaged block holds, as far as a reader can tell it apart (quorumd reports the decode error, CRCs
+  // included): mostly different each time; 1 stands for a zeroed block, which always reads the same.
+  uint64_t junk() { return chance(0.1) ? 1 : (rng_() | 2); }
 
   int rnd(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
@@ -253,16 +283,18 @@ class OwnSim {
     n.leaving = n.down_submitted = false;
     n.read.reset();
     n.reread = false;
+    n.liveness = {};
     n.silent = false;
     n.hb_landed = now_ + Millis(rnd(1, 50));
     n.seen_lag = Millis(rnd(1, int(to_ms(R)) + 30));
-    n.scrub_interval = Millis(rnd(1000, 6000));
+    n.scrub_interval = Millis(rnd(rate_.scrub_ms / 3, rate_.scrub_ms));
     n.next_scrub = now_ + n.scrub_interval;
     n.next_read = now_;
     n.blocked = true;  // the previous life's writes may still be in the kernel: wait until they are gone
     if (const int b = rnd(0, nblocks_ - 1);
-        may_lose_block && opt_.damage && chance(0.3) && !n.kernel[b + 1] && may_damage(n, b + 1)) {
+        may_lose_block && opt_.damage && chance(rate_.lose_block) && !n.kernel[b + 1] && may_damage(n, b + 1)) {
       n.disk[b] = nullptr;  // a block lost with the crash
+      n.junk[b + 1] = junk();
       ++stats.lost_blocks;
       note([&] { return "node " + std::to_string(n.id) + " lost table block " + std::to_string(b); });
     }
@@ -294,13 +326,17 @@ class OwnSim {
       n.floor_rewrite = false;
     } else {
       // The epoch record does not decode: rebuilt from every epoch still known (the valid entries of both
-      // nodes, the peer's floor) and rewritten before any table block that needs it.
+      // nodes, the peer's floor, from one read of its region — which may find blocks torn too) and
+      // rewritten before any table block that needs it.
       const Node& peer = nodes_[n.id == 1 ? 1 : 0];
+      auto torn = [&](int k) {
+        return (k > 0 || opt_.torn_floor_reads) && peer.kernel[k] && !peer.kernel[k]->landed && chance(rate_.torn_read);
+      };
       uint64_t rebuilt = max_entry;
-      if (peer.floor_disk) rebuilt = std::max(rebuilt, *peer.floor_disk);
-      for (const auto& b : peer.disk)
-        if (b)
-          for (const auto& e : *b) rebuilt = std::max(rebuilt, e.epoch);
+      if (peer.floor_disk && !torn(0)) rebuilt = std::max(rebuilt, *peer.floor_disk);
+      for (int b = 0; b < nblocks_; ++b)
+        if (peer.disk[b] && !torn(b + 1))
+          for (const auto& e : *peer.disk[b]) rebuilt = std::max(rebuilt, e.epoch);
       n.durable_floor = 0;
       n.wanted_floor = rebuilt;
       n.floor_rewrite = true;
@@ -348,7 +384,7 @@ class OwnSim {
     ++stats.crashes;
     note([&] { return "node " + std::to_string(n.id) + " crashes"; });
     // A write in flight may land torn.
-    if (opt_.damage && chance(0.3)) {
+    if (opt_.damage && chance(rate_.torn_write)) {
       for (size_t k = 0; k < n.kernel.size(); ++k)
         if (auto& w = n.kernel[k]; w && !w->landed && w->lands != TimePoint::max() && may_damage(n, int(k))) {
           w->torn = true;
@@ -361,13 +397,13 @@ class OwnSim {
 
   void faults() {
     for (auto& n : nodes_) {
-      if (n.alive && chance(0.0012)) crash(n);
+      if (n.alive && chance(rate_.crash)) crash(n);
       if (!n.alive && now_ >= n.restart_at) restart(n, true);
       if (!n.alive) continue;
       if (!n.leaving) {
         for (auto& v : n.svc)
-          if (chance(0.006)) v.intent = chance(0.6) ? Intent::hold : Intent::release;
-        if (opt_.leaves && chance(0.0004)) {
+          if (chance(rate_.intent)) v.intent = chance(0.6) ? Intent::hold : Intent::release;
+        if (opt_.leaves && chance(rate_.leave)) {
           note([&] { return "node " + std::to_string(n.id) + " leaves"; });
           n.leaving = true;
           ++stats.leaves;
@@ -381,11 +417,12 @@ class OwnSim {
       }
     }
     // A block of a region rots: a table block in use or the epoch record turns undecodable.
-    if (opt_.damage && chance(0.003)) {
+    if (opt_.damage && chance(rate_.rot)) {
       Node& n = nodes_[rnd(0, 1)];
       if (const int k = rnd(0, nblocks_); may_damage(n, k)) {
         if (k == 0) n.floor_disk.reset();
         else n.disk[k - 1] = nullptr;
+        n.junk[k] = junk();
         ++stats.rotted;
         note([&] { return "node " + std::to_string(n.id) + " block " + (k ? std::to_string(k - 1) : "floor") + " rots"; });
       }
@@ -407,6 +444,7 @@ class OwnSim {
         } else {
           n.disk[k - 1] = w.torn ? nullptr : w.content;
         }
+        n.junk[k] = w.torn ? junk() : 0;
         if (healed && !w.torn) ++stats.scrub_heals;
         note([&] {
           std::string t = "node " + std::to_string(n.id) + (w.torn ? " TORN" : "") + " landed " +
@@ -453,8 +491,8 @@ class OwnSim {
     w.incarnation = n.incarnation;
     const double r = std::uniform_real_distribution<double>(0, 1)(rng_);
     Duration lat = Millis(rnd(1, 20));
-    if (r < 0.05) lat = Millis(rnd(int(T.count()), int(3 * T.count())));  // late: reported as timed out
-    const bool failed = r > 0.97;                                            // never lands
+    if (r < rate_.late) lat = Millis(rnd(int(T.count()), int(3 * T.count())));  // late: reported as timed out
+    const bool failed = r > 1 - rate_.fail;                                        // never lands
     w.lands = failed ? TimePoint::max() : now_ + lat;
     w.ok = !failed && lat < T;
     w.reported = failed ? now_ + Millis(1) : (w.ok ? now_ + lat : now_ + T);
@@ -531,13 +569,14 @@ class OwnSim {
         r.taken[k] = 1;
         const auto& w = peer.kernel[k];
         // A read overlapping a write of the block may return it half written.
-        const bool torn = opt_.damage && w && !w->landed && chance(0.25);
+        const bool torn = opt_.damage && (k > 0 || opt_.torn_floor_reads) && w && !w->landed && chance(rate_.torn_read);
         if (torn) ++stats.torn_reads;
         if (k == 0) r.floor = torn ? std::nullopt : peer.floor_disk;
         else r.blocks[k - 1] = torn ? nullptr : peer.disk[k - 1];
+        r.junk[k] = torn ? junk() : peer.junk[k];
       }
       if (now_ >= r.done) {
-        if (!r.fails) deliver(n, r);
+        if (!r.fails) deliver(n, peer, r);
         n.read.reset();
       }
     }
@@ -547,9 +586,11 @@ class OwnSim {
       r.at.resize(nblocks_ + 1);
       r.taken.assign(nblocks_ + 1, 0);
       r.blocks.resize(nblocks_);
+      r.junk.assign(nblocks_ + 1, 0);
       TimePoint last = now_;
       for (auto& t : r.at) last = std::max(last, t = now_ + Millis(rnd(0, 30)));
-      r.done = last + Millis(rnd(0, 10));
+      // A slow read: the blocks were read early, the reply comes much later (up to the I/O timeout).
+      r.done = last + Millis(chance(rate_.slow_read) ? rnd(40, int(T.count()) - 40) : rnd(0, 10));
       r.fails = chance(0.02);
       n.read = std::move(r);
       n.next_read = now_ + R;
@@ -557,7 +598,9 @@ class OwnSim {
     }
   }
 
-  void deliver(Node& n, const Read& r) {
+  // svcmgr's on_peer_table: each service gets its entry, then the verdict that came with the same reply.
+  void deliver(Node& n, const Node& peer, const Read& r) {
+    n.liveness = liveness_of(peer);
     const int readable = opt_.variant == Variant::read_block0 ? 1 : nblocks_;
     int corrupt_block = -1;
     uint64_t seen = r.floor.value_or(0);
@@ -569,6 +612,11 @@ class OwnSim {
       for (const auto& e : *r.blocks[b]) seen = std::max(seen, e.epoch);
     }
     n.wanted_floor = std::max(n.wanted_floor, seen);  // quorumd: my floor covers every epoch I saw
+    // svcmgr tells unknown reads apart by what quorumd reported of every undecodable block.
+    uint64_t unknown_value = r.junk[0] * 0x9e3779b97f4a7c15ull;
+    for (int b = 0; b < readable; ++b)
+      if (!r.blocks[b] && !(opt_.variant == Variant::corrupt_free)) unknown_value = (unknown_value ^ r.junk[b + 1]) * 0x100000001b3ull + uint64_t(b);
+    if (unknown_value == 0) unknown_value = 1;
     if (!r.floor) ++stats.floorless_reads;
     for (int s = 0; s < nsvc_; ++s) {
       PeerEntryRead p;
@@ -596,7 +644,10 @@ class OwnSim {
         p.own_floor = 0;
         p.peer_floor = 0;
       }
-      if (p.unknown) ++stats.unknown_reads;
+      if (p.unknown) {
+        ++stats.unknown_reads;
+        set_unknown_value(p, unknown_value);
+      }
       note([&] {
         return "node " + std::to_string(n.id) + " reads " + kNames[s] + " (issued " +
                std::to_string(to_ms(r.issued.time_since_epoch()) - 100000) + "): " +
@@ -605,6 +656,7 @@ class OwnSim {
       });
       n.svc[s].last_read_unknown = p.unknown;
       n.svc[s].own->on_peer_entry(p);
+      n.svc[s].own->on_liveness(n.liveness);
     }
   }
 
@@ -640,12 +692,11 @@ class OwnSim {
       if (now_ < n.resume_at) return;
       n.paused = false;
     }
-    const PeerLiveness l = liveness_of(peer);
     read_step(n, peer);
+    const PeerLiveness& l = n.liveness;
     for (int s = 0; s < nsvc_; ++s) {
       Svc& v = n.svc[s];
       Ownership& o = *v.own;
-      o.on_liveness(l);
       if (v.stopping && now_ >= v.stop_done) {
         note([&] { return "node " + std::to_string(n.id) + " " + kNames[s] + " stopped"; });
         v.stopping = false;
@@ -742,8 +793,13 @@ class OwnSim {
 
   static int svc_index(const std::string& name) { return name[1] - '0'; }
 
+  struct Rates {
+    double crash, rot, torn_read, late, fail, intent, leave, lose_block, torn_write, slow_read;
+    int scrub_ms;
+  };
   std::mt19937_64 rng_;
   SimOptions opt_;
+  Rates rate_{};
   int nsvc_ = 0, per_block_ = 0, nblocks_ = 0;
   TimePoint now_{std::chrono::seconds(100)};
   Node nodes_[2];
