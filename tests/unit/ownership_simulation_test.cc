@@ -59,7 +59,7 @@ constexpr bool kOwnershipKnowsUnknown = CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN != 0;
 // HOLE_FLOOR_UNKNOWN: a new epoch taken from a read in which the peer's epoch record did not decode
 // (peer_floor = nullopt) rests on the peer's entry and my own floor alone. The peer's entry may have been
 // rewritten low after its block was lost, and "my floor" is the durably written one, 0 while quorumd still
-// rewrites a floor it rebuilt — so an epoch already granted is granted again (e.g. seed 3042: the last
+// rewrites a floor it rebuilt — so an epoch already granted is granted again (one schedule: the last
 // record of epoch 10 is the peer's floor, which the decider read torn, after rebuilding its own floor from a
 // torn read of it). Closed when Ownership takes a new epoch only from a read whose peer epoch record decoded.
 // Exposed most by torn reads of the epoch record.
