@@ -20,6 +20,14 @@ namespace {
 bool is_up(OwnershipState s) {
   return s == OwnershipState::claiming || s == OwnershipState::owned || s == OwnershipState::releasing;
 }
+
+// Did two reads of the peer's entry return the same value? An unknown entry is a value of its own; two
+// unknown reads are the same only if nothing that tells them apart differs.
+bool same_value(const PeerEntryRead& a, const PeerEntryRead& b) {
+  if (a.unknown != b.unknown) return false;
+  if (a.unknown) return a.unknown_reason == b.unknown_reason && a.unknown_value == b.unknown_value;
+  return a.entry == b.entry;
+}
 }  // namespace
 
 Ownership::Ownership(std::string service, uint32_t my_id, const ServiceEntry& own)
@@ -46,7 +54,7 @@ void Ownership::set_intent(Intent intent, uint32_t target_node) {
 
 void Ownership::on_peer_entry(const PeerEntryRead& read) {
   if (peer_ && read.read_issued < peer_->read_issued) return;  // an older read: ignore
-  if (!peer_ || !(peer_->entry == read.entry)) peer_value_since_ = read.read_completed;
+  if (!peer_ || !same_value(*peer_, read)) peer_value_since_ = read.read_completed;
   peer_ = read;
 }
 
@@ -66,10 +74,24 @@ void Ownership::touch(uint32_t target_node) {
 
 bool Ownership::peer_up() const {
   if (!peer_) return true;  // never read: assume the worst
-  if (!peer_->entry.in_use || !is_up(peer_->entry.state)) return false;
   const bool verdict = liveness_.view == PeerView::dead || liveness_.view == PeerView::down;
-  if (verdict && liveness_.confirmed_at > peer_value_since_) return false;  // voided by a confirmed verdict
+  const bool confirmed = verdict && liveness_.confirmed_at > peer_value_since_;
+  // Unknown: it may hide an up entry, so it counts as up. A confirmed verdict voids it only when the peer's
+  // floor is known: the epoch it may have granted there is then bounded, and the new one goes above it.
+  if (peer_->unknown) return !(confirmed && peer_->peer_floor.has_value());
+  if (!peer_->entry.in_use || !is_up(peer_->entry.state)) return false;
+  if (confirmed) return false;  // voided by a confirmed verdict
   return true;
+}
+
+uint64_t Ownership::next_epoch() const {
+  uint64_t e = mine_.epoch;
+  if (peer_) {
+    e = std::max(e, peer_->own_floor);
+    if (!peer_->unknown) e = std::max(e, peer_->entry.epoch);
+    if (peer_->peer_floor) e = std::max(e, *peer_->peer_floor);
+  }
+  return e + 1;
 }
 
 bool Ownership::peer_has_priority() const {
@@ -85,7 +107,7 @@ OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
   refresh_ = false;
   // Every decision gets a ballot above every ballot seen, so the newest entry of the two is the cluster's
   // latest word on the service (admin_state.h reads disable/enable/relocation requests from it).
-  const uint64_t peer_ballot = peer_ ? peer_->entry.ballot : 0;
+  const uint64_t peer_ballot = peer_ && !peer_->unknown ? peer_->entry.ballot : 0;
   if (e.state != OwnershipState::claiming) e.ballot = std::max({mine_.ballot, peer_ballot, e.ballot}) + 1;
   mine_ = e;
   token_ = next_token_++;
@@ -99,8 +121,7 @@ OwnershipStep Ownership::write(ServiceEntry e, std::string why) {
 
 OwnershipStep Ownership::step(TimePoint) {
   if (token_ != 0) return {};  // a write of my entry is in flight: wait for it
-  const uint64_t peer_ballot = peer_ ? peer_->entry.ballot : 0;
-  const uint64_t peer_epoch = peer_ ? peer_->entry.epoch : 0;
+  const uint64_t peer_ballot = peer_ && !peer_->unknown ? peer_->entry.ballot : 0;
 
   switch (phase_) {
     case OwnershipPhase::idle: {
@@ -137,7 +158,9 @@ OwnershipStep Ownership::step(TimePoint) {
       // Only a read of the peer issued after my claim landed can confirm it.
       if (!peer_ || peer_->read_issued <= write_completed_) return {};
       if (peer_up()) {
-        if (peer_->entry.state == OwnershipState::claiming && !peer_has_priority()) return {};  // it will withdraw
+        // (An unknown entry may be anything: withdraw.)
+        if (!peer_->unknown && peer_->entry.state == OwnershipState::claiming && !peer_has_priority())
+          return {};  // it will withdraw
         ServiceEntry e = mine_;
         e.state = OwnershipState::released;
         e.node = target_;
@@ -147,7 +170,7 @@ OwnershipStep Ownership::step(TimePoint) {
       ServiceEntry e = mine_;
       e.state = OwnershipState::owned;
       e.node = my_id_;
-      e.epoch = std::max(mine_.epoch, peer_epoch) + 1;
+      e.epoch = next_epoch();
       phase_ = OwnershipPhase::owning;
       return write(e, "claim confirmed: owning with a new epoch");
     }

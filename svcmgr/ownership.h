@@ -19,7 +19,12 @@
 // re-confirmed that verdict with a heartbeat read issued after we first had the entry's current value in
 // hand: a newer incarnation of the peer writes its heartbeat before any table block, so if that value were
 // its, the heartbeat read would have seen the new incarnation and the verdict would be gone.
-// Every change of owner bumps the epoch (CASTOR_EPOCH), never reused.
+// An UNKNOWN peer entry (its block, or for a service not found any peer table block or the peer's epoch
+// record, failed to decode) is never free and never a reason to claim: it counts as up. Under a confirmed
+// DEAD/DOWN verdict it is void only when the peer's epoch floor is known (the new epoch is then above it).
+// Every change of owner bumps the epoch (CASTOR_EPOCH), never reused: the new epoch is above my entry's,
+// the peer's entry's (when known), my floor and the peer's floor (when known) — docs/design.md, "The epoch
+// only grows".
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,10 @@ struct PeerEntryRead {
   // free and never a reason to claim; `entry` is then meaningless.
   bool unknown = false;
   std::string unknown_reason;  // e.g. "corrupt record at block 3"
+  // What the unknown read returned, as far as it can be told apart (e.g. a hash of the corrupt blocks'
+  // reasons and raw bytes): a different value counts as a change of the peer's entry, so a verdict must be
+  // re-confirmed after it, as for a known entry. 0 when nothing finer than unknown_reason is known.
+  uint64_t unknown_value = 0;
   // Epoch floors (quorumd/epoch_record.h): mine as durably written, the peer's as read with this table
   // read (nullopt: its epoch record failed to decode). A new epoch is above both and above both entries.
   uint64_t own_floor = 0;
@@ -113,6 +122,9 @@ class Ownership {
 
  private:
   bool peer_has_priority() const;
+  // The epoch a new ownership takes: above my entry's, the peer's entry's (if known) and both floors (the
+  // peer's if known).
+  uint64_t next_epoch() const;
   OwnershipStep write(ServiceEntry e, std::string why);
 
   std::string service_;

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -49,6 +50,83 @@ std::optional<ServiceEntry> entry_from_json(const json& j) {
   return e;
 }
 
+// The peer's service table as quorumd's `table-peer` reply gives it: every decodable entry (of all 34
+// blocks), the blocks that failed to decode, and the epoch floors.
+struct PeerTableEntry {
+  ServiceEntry entry;
+  std::optional<uint32_t> block;  // the table block holding it, when quorumd says
+};
+struct PeerTableRead {
+  std::map<std::string, PeerTableEntry> entries;
+  std::vector<std::pair<uint32_t, std::string>> corrupt;  // table block, reason
+  std::string corrupt_text;                               // "3: bad CRC; 5: torn" (for the log and as a value)
+  std::optional<uint64_t> peer_floor;                     // nullopt: the peer's epoch record did not decode
+  std::string floor_error;
+  uint64_t own_floor = 0;
+};
+
+PeerTableRead parse_peer_table(const json& j, bool corrupt_free) {
+  PeerTableRead t;
+  if (j.contains("entries") && j["entries"].is_array())
+    for (const auto& e : j["entries"])
+      if (auto x = entry_from_json(e)) {
+        PeerTableEntry pe{*x, std::nullopt};
+        if (e.contains("block") && e["block"].is_number_unsigned()) pe.block = e["block"].get<uint32_t>();
+        t.entries[x->name] = pe;
+      }
+  if (!corrupt_free && j.contains("corrupt_blocks") && j["corrupt_blocks"].is_array()) {
+    for (const auto& c : j["corrupt_blocks"]) {
+      if (!c.is_object()) continue;
+      const uint32_t b = c.contains("block") && c["block"].is_number_unsigned() ? c["block"].get<uint32_t>() : 0;
+      std::string reason = c.contains("reason") && c["reason"].is_string() ? c["reason"].get<std::string>() : "";
+      if (c.contains("hash")) reason += " #" + c["hash"].dump();  // quorumd may tell changed garbage apart
+      t.corrupt.emplace_back(b, reason);
+      t.corrupt_text += (t.corrupt_text.empty() ? "" : "; ") + std::to_string(b) + ": " + reason;
+    }
+  }
+  // An older quorumd sends no floors (it has no epoch records): 0, as its disks have none to lose.
+  if (!j.contains("peer_epoch_floor")) t.peer_floor = 0;
+  else if (j["peer_epoch_floor"].is_number_unsigned()) t.peer_floor = j["peer_epoch_floor"].get<uint64_t>();
+  else t.floor_error = j.value("peer_epoch_floor_error", std::string("the peer's epoch record does not decode"));
+  if (j.contains("own_epoch_floor") && j["own_epoch_floor"].is_number_unsigned())
+    t.own_floor = j["own_epoch_floor"].get<uint64_t>();
+  return t;
+}
+
+// One service's peer entry from that read. Unknown (never free, never a reason to claim) when the service
+// is not found while a peer table block or the peer's epoch record failed to decode: it may be in there.
+PeerEntryRead peer_entry_for(const PeerTableRead& t, const std::string& name, std::optional<uint32_t> last_block) {
+  PeerEntryRead r;
+  r.own_floor = t.own_floor;
+  r.peer_floor = t.peer_floor;
+  if (auto it = t.entries.find(name); it != t.entries.end()) {
+    r.entry = it->second.entry;
+    return r;
+  }
+  if (t.corrupt.empty() && t.peer_floor) return r;  // the peer has no entry for it: known free
+  r.unknown = true;
+  if (!t.corrupt.empty()) {
+    uint32_t b = t.corrupt.front().first;  // where it was last seen, if that block is corrupt now
+    for (const auto& [cb, why] : t.corrupt)
+      if (last_block && cb == *last_block) b = cb;
+    r.unknown_reason = "corrupt record at block " + std::to_string(b);
+  } else {
+    r.unknown_reason = "corrupt epoch record of the peer";
+  }
+  // What tells one unknown read from another: the corrupt blocks and their reasons, the floor's error.
+  r.unknown_value = std::hash<std::string>{}(t.corrupt_text + "|" + t.floor_error);
+  if (r.unknown_value == 0) r.unknown_value = 1;
+  return r;
+}
+
+bool entry_up(OwnershipState s) {
+  return s == OwnershipState::claiming || s == OwnershipState::owned || s == OwnershipState::releasing;
+}
+
+std::string orphan_text(const std::string& name) {
+  return "orphaned: definition removed; stop it by hand, then `castor reset " + name + "`";
+}
+
 PeerView parse_view(const std::string& v) {
   if (v == "UP") return PeerView::up;
   if (v == "DEAD") return PeerView::dead;
@@ -70,6 +148,7 @@ int ini_handler(void* user, const char* section, const char* name, const char* v
   else if (k == "socket") ctx->config->socket = v;
   else if (k == "quorumd_socket") ctx->config->quorumd_socket = v;
   else if (k == "ocf_root") ctx->config->ocf_root = v;
+  else if (k == "state_dir") ctx->config->state_dir = v;
   else {
     if (ctx->error.empty()) ctx->error = ctx->file + ": unknown key '" + k + "' in [svcmgr]";
     return 0;
@@ -102,6 +181,15 @@ Status SvcmgrDaemon::init() {
     log::critical("CASTOR_TEST_UNSAFE_TAKEOVER=1: a deliberately broken build for testing the checker; "
                   "this node takes services over without waiting for the peer's death",
                   {});
+  }
+  if (const char* b = std::getenv("CASTOR_TEST_BUG")) {
+    const std::string bugs = std::string(",") + b + ",";
+    if (bugs.find(",corrupt_free,") != std::string::npos) {
+      corrupt_free_ = true;
+      log::critical("CASTOR_TEST_BUG=corrupt_free: a deliberately broken build for testing the checker; a "
+                    "peer table block that does not decode counts as no entries (free), as the old code did",
+                    {});
+    }
   }
   // quorumd first: it knows who we are and holds the lease.
   const TimePoint give_up = clock_.now() + config_.connect_timeout;
@@ -143,11 +231,16 @@ Status SvcmgrDaemon::init() {
   ASSIGN_OR_RETURN(json own, blocking("table-own"));
   for (const auto& e : own["entries"])
     if (auto x = entry_from_json(e)) own_entries_[x->name] = *x;
+  definitions_ = DefinitionStore(config_.state_dir + "/definitions/" + node_name_);
   const TimePoint now = clock_.now();
   std::vector<ServiceDefinition> defs;
   for (auto& [name, s] : services_) defs.push_back(s.def);
   services_.clear();
   for (auto& def : defs) add_service(std::move(def), now, true);
+  // My entries that are up for services no file defines: removed while svcmgr was down. They may still run
+  // here; left alone they would stay owned forever (the peer could never take them) and run unmanaged.
+  for (const auto& [name, e] : own_entries_)
+    if (!services_.count(name) && entry_up(e.state)) adopt_removed(name, now);
   ASSIGN_OR_RETURN(server_, ControlServer::listen(config_.socket));
   log::notice("svcmgr started", {{"services", std::to_string(services_.size())},
                                  {"digest", std::to_string(digest_)},
@@ -187,6 +280,9 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe)
   ctx.node = node_name_;
   ctx.ocf_root = config_.ocf_root;
   s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+  // A copy of what it runs under, to stop it even if its file goes away while svcmgr is down.
+  if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+    log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
   // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
   // node claims anything.)
   if (probe) {
@@ -194,6 +290,39 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe)
     else s.runner->stop(now);
   }
   services_.insert_or_assign(name, std::move(s));
+}
+
+void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
+  auto saved = definitions_.load(name, {node_name_, peer_name_});
+  if (saved.ok() && *saved) {
+    log::warning("service file removed while svcmgr was down: stopping it with the saved copy of its "
+                 "definition, then releasing it",
+                 {{"service", name}, {"copy", (*saved)->file}});
+    add_service(std::move(**saved), now, false);
+    Service& s = services_.at(name);
+    s.stop_reported = false;
+    s.runner->stop(now);  // whatever a probe would say: stops are idempotent
+    removed_.insert(name);
+    return;
+  }
+  if (!saved.ok())
+    log::error("the saved copy of a removed service's definition is unusable", {{"service", name}, {"reason", saved.status().to_string()}});
+  log::critical("service file removed while svcmgr was down and no copy of its definition: it may still run "
+                "here; its entry stays up until an admin stopped it by hand and ran `castor reset " + name + "`",
+                {{"service", name}});
+  Service s;
+  s.def.name = name;
+  s.file_def = s.def;
+  s.orphaned = true;
+  s.stop_reported = true;  // nothing to stop with: never reported stopped
+  s.own = std::make_unique<Ownership>(name, node_id_, own_entries_.at(name));
+  RunContext ctx;
+  ctx.service = name;
+  ctx.node = node_name_;
+  ctx.ocf_root = config_.ocf_root;
+  s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+  services_.insert_or_assign(name, std::move(s));
+  removed_.insert(name);
 }
 
 void SvcmgrDaemon::reload(TimePoint now) {
@@ -216,6 +345,15 @@ void SvcmgrDaemon::reload(TimePoint now) {
       continue;
     }
     removed_.erase(d.name);
+    if (it->second.orphaned) {
+      // Its file is back: stop it with it (it may run here, unmanaged), then it is a service like any other.
+      log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", d.name}});
+      add_service(std::move(d), now, false);
+      Service& s = services_.at(it->first);
+      s.stop_reported = false;
+      s.runner->stop(now);
+      continue;
+    }
     if (it->second.file_def == d) continue;
     if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped) {
       log::notice("service definition changed", {{"service", d.name}});
@@ -324,10 +462,15 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.value("ok", false)) return;
   const TimePoint issued = from_ns(j.value("read_issued_boottime_ns", int64_t(0)));
-  std::map<std::string, ServiceEntry> peer;
-  if (j.contains("entries"))
-    for (const auto& e : j["entries"])
-      if (auto x = entry_from_json(e)) peer[x->name] = *x;
+  PeerTableRead t = parse_peer_table(j, corrupt_free_);
+  if (!t.corrupt.empty() && t.corrupt_text != last_corrupt_text_)
+    log::warning("peer table blocks do not decode: their entries are unknown (never free)",
+                 {{"blocks", t.corrupt_text}});
+  if (!t.peer_floor && t.floor_error != last_floor_error_)
+    log::warning("the peer's epoch record does not decode: services it has no entry for are unknown",
+                 {{"reason", t.floor_error}});
+  last_corrupt_text_ = t.corrupt_text;
+  last_floor_error_ = t.peer_floor ? "" : t.floor_error;
   if (j.contains("peer")) {
     const json& p = j["peer"];
     liveness_.view = parse_view(p.value("view", ""));
@@ -343,9 +486,15 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     peer_standby_ = p.value("standby", false);
   }
   for (auto& [name, s] : services_) {
-    auto it = peer.find(name);
-    s.peer_entry = it == peer.end() ? std::nullopt : std::optional<ServiceEntry>(it->second);
-    s.own->on_peer_entry({it == peer.end() ? ServiceEntry{} : it->second, issued, now});
+    PeerEntryRead r = peer_entry_for(t, name, s.peer_block);
+    r.read_issued = issued;
+    r.read_completed = now;
+    if (auto it = t.entries.find(name); it != t.entries.end()) s.peer_block = it->second.block;
+    // An unknown entry keeps the last one known for the admin word (a torn read must not cancel a pending
+    // relocation or disable); what may run where is Ownership's, which counts unknown as up.
+    if (!r.unknown) s.peer_entry = r.entry.in_use ? std::optional<ServiceEntry>(r.entry) : std::nullopt;
+    s.peer_unknown = r.unknown ? r.unknown_reason : "";
+    s.own->on_peer_entry(r);
     s.own->on_liveness(liveness_);
     evaluate(s, now);
   }
@@ -361,14 +510,10 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   if (s.disable_requested && s.own->phase() == OwnershipPhase::idle && s.own->mine().state == OwnershipState::disabled &&
       s.own->write_token() == 0)
     s.disable_requested = false;
-  if (removed_.count(s.def.name) || pending_defs_.count(s.def.name)) {
-    if (s.own->holding()) {
-      if (removed_.count(s.def.name)) {
-        s.own->set_intent(Intent::release, 0);
-        drive(s, now);
-      }
-      if (removed_.count(s.def.name)) return;
-    }
+  if (removed_.count(s.def.name)) {  // its file is gone: release it here (after its stop), never claim it
+    s.own->set_intent(Intent::release, 0);
+    drive(s, now);
+    return;
   }
   const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
   // Admin words that travel in the entries' flags: frozen (latest entry wins) and restart requests.
@@ -409,6 +554,10 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   if (s.relocate_to) f.relocate_to = *s.relocate_to == node_id_ ? node_name_ : peer_name_;
   else if (admin.requested_node) f.relocate_to = admin.requested_node == node_id_ ? node_name_ : peer_name_;
   PlacementDecision d = decide_placement(f);
+  if (d.reason != s.last_placement) {
+    s.last_placement = d.reason;
+    log::info("placement: " + d.reason, {{"service", s.def.name}, {"target", std::to_string(d.target)}});
+  }
   s.own->set_intent(d.intent, d.target);
   drive(s, now);
 }
@@ -549,7 +698,7 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
 
 std::string SvcmgrDaemon::owner_of(const Service& s) const {
   if (s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping) return node_name_;
-  if (s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
+  if (s.peer_unknown.empty() && s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
       liveness_.view == PeerView::up)
     return peer_name_;
   return "";
@@ -557,6 +706,7 @@ std::string SvcmgrDaemon::owner_of(const Service& s) const {
 
 std::string SvcmgrDaemon::state_of(const Service& s) const {
   using St = ServiceRunner::State;
+  if (s.orphaned) return "orphaned";
   if (s.freeze_request ? *s.freeze_request
                        : admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart).frozen)
     return "frozen";
@@ -573,6 +723,7 @@ std::string SvcmgrDaemon::state_of(const Service& s) const {
     }
   }
   if (s.own->phase() == OwnershipPhase::claiming || s.own->phase() == OwnershipPhase::owning) return "starting";
+  if (!s.peer_unknown.empty()) return "unknown";  // the peer may run it: its entry does not decode
   if (!owner_of(s).empty()) {
     if (s.peer_entry->state == OwnershipState::releasing) return "stopping";
     return "started";
@@ -599,6 +750,8 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     w.field("epoch", epoch).field("restarts", peer_runs ? int(s.peer_entry->restarts) : s.restarts);
     w.field("max_restarts", s.def.max_restarts);
     w.field("phase", ownership_phase_name(s.own->phase()));
+    if (!s.peer_unknown.empty()) w.field("peer_entry", "unknown (" + s.peer_unknown + ")");
+    if (s.orphaned) w.field("orphaned", orphan_text(name));
     if (!s.last_failure.empty())
       w.key("last_failure").begin_object().field("reason", s.last_failure).field("ago_ms", to_ms(now - s.last_failure_at)).end_object();
     const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
@@ -647,6 +800,20 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     return;
   }
   Service& s = it->second;
+  if (s.orphaned) {
+    if (req.verb != "reset") {
+      server_->reply_error(conn, name + " is " + orphan_text(name), false);
+      return;
+    }
+    // The admin says it no longer runs here: release its entry, then drop it.
+    log::notice("admin reset of an orphaned service: it was stopped by hand; releasing its entry", {{"service", name}});
+    s.orphaned = false;
+    s.own->on_stopped();
+    s.own->set_intent(Intent::release, 0);
+    drive(s, now);
+    reply_ok("reset " + name + " accepted: its entry is released");
+    return;
+  }
   uint32_t node_id = 0;
   if (!node.empty()) {
     if (node == node_name_) node_id = node_id_;
@@ -807,6 +974,8 @@ int SvcmgrDaemon::run() {
       const bool idle = !s.own->holding() && s.runner->state() == ServiceRunner::State::stopped && s.runner->idle();
       if (idle && removed_.count(it->first)) {
         log::notice("service dropped", {{"service", it->first}});
+        if (Status st = definitions_.remove(it->first); !st.ok())
+          log::warning("the saved copy of a dropped service's definition stays", {{"service", it->first}, {"reason", st.to_string()}});
         removed_.erase(it->first);
         it = services_.erase(it);
         continue;
@@ -823,11 +992,21 @@ int SvcmgrDaemon::run() {
       ++it;
     }
     if (leaving_) {
-      bool all_stopped = true;
+      bool all_stopped = true, orphans = false;
       for (auto& [n, s] : services_) {
+        if (s.orphaned) {
+          orphans = true;
+          continue;
+        }
         if (s.runner->state() != ServiceRunner::State::stopped) all_stopped = false;
         if (s.own->phase() != OwnershipPhase::idle) all_stopped = false;
         else drive(s, now);  // write released
+      }
+      if (all_stopped && orphans) {
+        // Never say "every service stopped" (quorumd would write DOWN and the peer would start them at once)
+        // while an orphaned service may still run here: exit without it; the peer waits the dead time.
+        log::critical("orphaned services may still run here: svcmgr exits without reporting every service stopped", {});
+        return 1;
       }
       if (all_stopped && !quorumd_leaving_) {
         log::notice("every service stopped and released: svcmgr exits", {});

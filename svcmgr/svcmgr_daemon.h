@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "quorumd/daemon/control_server.h"
 #include "svcmgr/agent_metadata.h"
+#include "svcmgr/definition_store.h"
 #include "svcmgr/ownership.h"
 #include "svcmgr/service_definition.h"
 #include "svcmgr/service_runner.h"
@@ -34,6 +35,9 @@ struct SvcmgrConfig {
   std::string socket = "/run/castor/svcmgr.sock";
   std::string quorumd_socket = "/run/castor/quorumd.sock";
   std::string ocf_root = "/usr/lib/ocf";
+  // svcmgr's own state: saved copies of the service definitions it loaded (DEFINITIONS under
+  // state_dir/definitions/NODE/), to stop a service whose file was removed while svcmgr was down.
+  std::string state_dir = "/var/lib/castor";
   Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
 };
 
@@ -57,7 +61,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     ServiceDefinition file_def;  // exactly what the file says (the digest covers this)
     std::unique_ptr<Ownership> own;
     std::unique_ptr<ServiceRunner> runner;
-    std::optional<ServiceEntry> peer_entry;
+    std::optional<ServiceEntry> peer_entry;  // the peer's entry as last known (in use)
+    std::string peer_unknown;                // "corrupt record at block N" when the peer's entry is unknown
+    std::optional<uint32_t> peer_block;      // the peer's table block it was last seen in (if quorumd says)
     std::optional<bool> freeze_request;     // a local freeze/unfreeze not yet on the disk
     bool restart_request = false;           // a restart asked here for a service the peer runs
     uint64_t last_restart_handled = 0;      // ballot of the last peer restart request honoured
@@ -73,6 +79,11 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     std::optional<uint64_t> pending_start;   // start as soon as the runner is stopped
     bool probing = false;                    // start-up probe in flight: is anything running here?
     std::vector<pid_t> registered_groups;
+    // My entry is up but there is no definition at all (its file was removed while svcmgr was down, and
+    // no saved copy exists): it may still run here, unmanaged. The entry stays up (the peer must not start
+    // it) until the admin stopped it by hand and says so with `castor reset NAME`.
+    bool orphaned = false;
+    std::string last_placement;  // the reason of the last placement decision (logged when it changes)
   };
 
   explicit SvcmgrDaemon(const SvcmgrConfig& config) : config_(config), link_(config.quorumd_socket) {}
@@ -83,6 +94,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // here, and when it next stops otherwise; a removed service is stopped, released and dropped.
   void reload(TimePoint now);
   void add_service(ServiceDefinition def, TimePoint now, bool probe);
+  // At start: my entry for `name` is up but no file defines it. Stops it with the saved copy of its
+  // definition, then releases it; without a copy, leaves the entry up and marks it orphaned.
+  void adopt_removed(const std::string& name, TimePoint now);
   void on_quorumd_event(const std::string& json);
   void tick(TimePoint now);
   void on_peer_table(const std::string& json, TimePoint now);
@@ -123,7 +137,10 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool quorumd_leaving_ = false;      // quorumd waits for "services-stopped" before it writes DOWN
   bool services_stopped_sent_ = false;
   bool unsafe_takeover_ = false;  // CASTOR_TEST_UNSAFE_TAKEOVER=1: a broken build for testing the checker
+  bool corrupt_free_ = false;     // CASTOR_TEST_BUG=corrupt_free: a corrupt peer block counts as no entries
+  std::string last_corrupt_text_, last_floor_error_;  // what was last logged about the peer's table
   std::vector<std::string> load_errors_;
+  DefinitionStore definitions_;  // saved copies of the definitions loaded
   std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)
   std::map<std::string, ServiceDefinition> pending_defs_;  // changed definitions waiting for their service to stop
   std::set<std::string> removed_;

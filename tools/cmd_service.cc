@@ -184,6 +184,8 @@ std::string services_status_text(const std::string& socket, bool as_json) {
     if (s.contains("last_failure"))
       note = s["last_failure"].value("reason", "") + " (" + format_duration(Millis(s["last_failure"].value("ago_ms", 0))) + " ago)";
     if (s.contains("pending")) note += (note.empty() ? "" : "; ") + s.value("pending", "");
+    if (s.contains("peer_entry")) note += (note.empty() ? "" : "; ") + std::string("peer: ") + s.value("peer_entry", "");
+    if (s.contains("orphaned")) note += (note.empty() ? "" : "; ") + s.value("orphaned", "");
     std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s %s\n", s.value("name", "").c_str(),
                   s.value("state", "").c_str(), s.value("owner", "-").empty() ? "-" : s.value("owner", "").c_str(),
                   static_cast<unsigned long long>(s.value("epoch", uint64_t(0))),

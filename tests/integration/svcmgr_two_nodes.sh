@@ -42,6 +42,7 @@ realtime = no
 services_dir = $dir/$n-services
 socket = $dir/$n-s.sock
 quorumd_socket = $dir/$n-q.sock
+state_dir = $dir/$n-state
 EOI
   cat >"$dir/$n-services/ledger.ini" <<EOI
 [service]

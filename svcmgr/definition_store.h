@@ -1,0 +1,38 @@
+// DefinitionStore: svcmgr's saved copies of the service definitions it has loaded (one file per service,
+// NAME.ini under a state directory), so that a service whose file was removed while svcmgr was down can
+// still be stopped — with the definition it ran under — before its entry is released (issue 12, item 10).
+// A copy is the service file's text, saved only when it parses back to exactly the definition in force.
+// Writes are atomic (temporary file, fsync, rename, fsync of the directory).
+// Must never start or stop anything, nor decide what happens to a service; the daemon does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "svcmgr/service_definition.h"
+
+namespace castor {
+
+class DefinitionStore {
+ public:
+  DefinitionStore() = default;
+  explicit DefinitionStore(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+
+  // Saves the text of def.file, if it still holds exactly `def` (re-parsed). No-op when the copy is
+  // already the same text.
+  Status save(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes);
+  // The saved definition of `name`; nullopt when there is no copy. An unreadable or invalid copy is an error.
+  Result<std::optional<ServiceDefinition>> load(const std::string& name,
+                                               const std::vector<std::string>& cluster_nodes) const;
+  // Removes the copy (the service is gone and released); a missing copy is fine.
+  Status remove(const std::string& name);
+
+ private:
+  std::string path_of(const std::string& name) const { return dir_ + "/" + name + ".ini"; }
+  std::string dir_;
+};
+
+}  // namespace castor

@@ -1,0 +1,93 @@
+// The epoch a new owner takes (CASTOR_EPOCH, a fencing token) is above my entry's, the peer's entry's
+// (when known), my epoch floor and the peer's floor (when known): so it stays above every epoch ever
+// granted for the service even when a table block was lost or corrupt (issue 12, item 3: the survivor
+// took `ledger` with epoch 1 — the very epoch the dead owner held — when the owner's block was unreadable).
+#include <doctest/doctest.h>
+
+#include "svcmgr/ownership.h"
+
+using namespace castor;
+
+namespace {
+
+TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+
+// Claims against `peer` (its entry read with the given floors) under a confirmed DEAD verdict when
+// `dead`, else with the peer UP; returns the epoch of the owned write (0: none).
+uint64_t owned_epoch(const ServiceEntry& mine, const PeerEntryRead& peer_tpl, bool dead) {
+  Ownership o("ledger", 1, mine);
+  o.set_intent(Intent::hold);
+  if (!mine.in_use) {  // no entry on the disk (lost): the first step writes it as it is
+    OwnershipStep w = o.step(at(90));
+    if (!w.write || w.write->state != OwnershipState::none) return 0;
+    o.on_write_done(o.write_token(), true, at(95));
+  }
+  PeerEntryRead r = peer_tpl;
+  r.read_issued = at(100);
+  r.read_completed = at(102);
+  o.on_peer_entry(r);
+  o.on_liveness({dead ? PeerView::dead : PeerView::up, at(dead ? 110 : 0)});
+  OwnershipStep s = o.step(at(120));
+  if (!s.write || s.write->state != OwnershipState::claiming) return 0;
+  o.on_write_done(o.write_token(), true, at(130));
+  r.read_issued = at(140);
+  r.read_completed = at(142);
+  o.on_peer_entry(r);
+  s = o.step(at(150));
+  if (!s.write || s.write->state != OwnershipState::owned) return 0;
+  return s.write->epoch;
+}
+
+ServiceEntry entry(OwnershipState st, uint64_t epoch, uint64_t ballot = 1, uint32_t node = 2) {
+  ServiceEntry e;
+  e.in_use = true;
+  e.name = "ledger";
+  e.state = st;
+  e.epoch = epoch;
+  e.ballot = ballot;
+  e.node = node;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("ownership epoch: above both floors, even when both entries show lower epochs (lost table blocks)") {
+  PeerEntryRead p;
+  p.entry = entry(OwnershipState::released, 3);  // the peer's entry, rewritten after its block was lost
+  p.own_floor = 20;
+  p.peer_floor = 15;
+  CHECK(owned_epoch(entry(OwnershipState::released, 2, 1, 1), p, false) == 21);
+  p.own_floor = 4;
+  p.peer_floor = 30;
+  CHECK(owned_epoch(entry(OwnershipState::released, 2, 1, 1), p, false) == 31);
+  // Entries above the floors (a floor is only a lower bound on what a node reports): still above all.
+  p.entry = entry(OwnershipState::released, 50);
+  CHECK(owned_epoch(entry(OwnershipState::released, 2, 1, 1), p, false) == 51);
+  CHECK(owned_epoch(entry(OwnershipState::released, 60, 1, 1), p, false) == 61);
+}
+
+TEST_CASE("ownership epoch: my own entry lost (none after a restart): my floor still bounds it") {
+  PeerEntryRead p;  // the peer has no entry for it
+  p.own_floor = 7;
+  p.peer_floor = 0;
+  CHECK(owned_epoch(ServiceEntry{}, p, false) == 8);
+}
+
+TEST_CASE("ownership epoch: a dead owner's unknown entry is taken over above the dead node's floor") {
+  PeerEntryRead p;
+  p.unknown = true;
+  p.unknown_reason = "corrupt record at block 0";
+  p.own_floor = 1;
+  p.peer_floor = 2;  // the dead owner granted epochs 1 (ledger) and 2 (web): its floor says 2
+  CHECK(owned_epoch(ServiceEntry{}, p, true) == 3);
+  p.peer_floor.reset();
+  CHECK(owned_epoch(ServiceEntry{}, p, true) == 0);  // its floor unknown too: no claim at all
+}
+
+TEST_CASE("ownership epoch: peer floor unknown, entry known and dead: above the entry and my floor") {
+  PeerEntryRead p;
+  p.entry = entry(OwnershipState::owned, 9, 5);
+  p.own_floor = 12;
+  p.peer_floor.reset();
+  CHECK(owned_epoch(entry(OwnershipState::released, 4, 1, 1), p, true) == 13);
+}
