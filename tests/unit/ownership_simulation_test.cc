@@ -44,11 +44,10 @@
 using namespace castor;
 
 // Compile-time switch: Ownership knows unknown peer entries and epoch floors (PeerEntryRead::unknown,
-// own_floor, peer_floor). Until it does, the schedules with damaged blocks and lost blocks cannot pass (an
-// Ownership that ignores `unknown` sees a corrupt block as free), so they are skipped and the undamaged
-// schedules run instead.
+// own_floor, peer_floor). An Ownership that does not cannot pass the schedules with damaged and lost blocks
+// (it sees a corrupt block as free): with 0 they are skipped and the undamaged schedules run instead.
 #ifndef CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN
-#define CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN 0
+#define CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN 1
 #endif
 constexpr bool kOwnershipKnowsUnknown = CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN != 0;
 
@@ -78,6 +77,14 @@ constexpr bool kHoleFloorUnknown = CASTOR_SIM_HOLE_FLOOR_UNKNOWN != 0;
 #define CASTOR_SIM_HOLE_STALE_VERDICT 1
 #endif
 constexpr bool kHoleStaleVerdict = CASTOR_SIM_HOLE_STALE_VERDICT != 0;
+// A third hole, found only by a longer run (100,000 schedules, the two fixes above tried in Ownership outside
+// this branch; seed 24956), so it has no case here: a node that lost its own table block at a restart
+// rebuilds its ballots from the peer's and can write, as its new incarnation's first claim, an entry equal
+// field for field to its previous life's last one. The peer, whose DEAD verdict still stands until it reads
+// the new heartbeat, sees "the same value" and voids it: two owners. Closed when a read tells entries of
+// different writes apart (quorumd reports the entry's changed_wall_ns, or the block's incarnation, and svcmgr
+// compares it); tried in the simulation (an entry's changed_wall_ns set at each table-set): 100,000
+// schedules with all three fixes pass.
 
 namespace {
 
@@ -131,12 +138,6 @@ struct Stats {
 // One table block's content: the slots, a free slot is an entry not in use.
 using Content = std::vector<ServiceEntry>;
 using ContentPtr = std::shared_ptr<const Content>;  // nullptr on the disk: the block does not decode
-
-// PeerEntryRead::unknown_value, where Ownership has it.
-template <class P>
-void set_unknown_value(P& p, uint64_t v) {
-  if constexpr (requires { p.unknown_value; }) p.unknown_value = v;
-}
 
 const std::array<std::string, 8> kNames = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
 
@@ -683,7 +684,7 @@ class OwnSim {
       }
       if (p.unknown) {
         ++stats.unknown_reads;
-        set_unknown_value(p, unknown_value);
+        p.unknown_value = unknown_value;
       }
       note([&] {
         return "node " + std::to_string(n.id) + " reads " + kNames[s] + " (issued " +
