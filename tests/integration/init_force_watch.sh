@@ -14,23 +14,14 @@
 # from the raw field of any superblock copy whose CRC holds (older formula included); when no copy gives it
 # (here both fail their CRC) init refuses with exit 9 unless --watch >= 3600 s (6 x the longest io_timeout).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd
+need_daemons
 make_scratch; dir=$SCRATCH
-truncate -s 8M "$dir/lun.img"
-dev=$(losetup -f --show --direct-io=on "$dir/lun.img") || fail losetup; register_loop "$dev"
+dev=$(new_disk_loop) || fail losetup; register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster long --nodes a,b --io-timeout 120000
-cat >"$dir/a.ini" <<EOI
-[quorumd]
-device = $dev
-node = a
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/a-q.sock
-lock_memory = no
-realtime = no
-EOI
-$QUORUMD --config "$dir/a.ini" >>"$dir/a.log" 2>&1 & QA=$!; register_pid $QA
+node_ini a "$dev" quorumd
+start_quorumd a QA
 sleep 1
 kill -0 $QA || fail "quorumd a did not start"
 say "both superblock copies damaged (block size 4096: the backup is block 1); init --force"

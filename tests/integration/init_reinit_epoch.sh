@@ -11,33 +11,15 @@
 # Expected (fixed): init --force carries the highest epoch it can read of the old disk (both floors, all
 # entries) into the new epoch records, so epochs keep growing.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
-[ -x "$SVCMGR" ] || skip "svcmgr not built"
+need_daemons svcmgr
 make_scratch; dir=$SCRATCH
-show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done; }
-die() { show_logs; fail "$*"; }
 
-truncate -s 8M "$dir/lun.img"
-dev=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev"
+dev=$(new_disk_loop) || die losetup; register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200
-mkdir -p "$dir/a-services" "$dir/state"
-cat >"$dir/a.ini" <<EOI
-[quorumd]
-device = $dev
-node = a
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/a-q.sock
-lock_memory = no
-realtime = no
-
-[svcmgr]
-services_dir = $dir/a-services
-socket = $dir/a-s.sock
-quorumd_socket = $dir/a-q.sock
-state_dir = $dir/a-state
-EOI
+mkdir -p "$dir/state"
+node_ini a "$dev"
 cat >"$dir/a-services/web.ini" <<EOI
 [service]
 name = web
@@ -52,9 +34,9 @@ stop = echo "stop \$CASTOR_EPOCH" >> $dir/ledger; rm -f $dir/state/web
 monitor = test -e $dir/state/web || exit 7
 EOI
 up() {
-  $QUORUMD --config "$dir/a.ini" >>"$dir/a-quorumd.log" 2>&1 & QP=$!; register_pid $QP
+  start_quorumd a QP
   sleep 0.3
-  ( $SVCMGR --config "$dir/a.ini" >>"$dir/a-svcmgr.log" 2>&1; echo "svcmgr exit $?" >>"$dir/a-svcmgr.log" ) & SP=$!; register_pid $SP
+  start_svcmgr a SP
 }
 wait_start() {  # wait_start N: until the ledger has N starts
   local end=$((SECONDS + 30))
@@ -69,7 +51,7 @@ sleep 1.5
 "$CASTOR" enable web --socket "$dir/a-s.sock" >/dev/null || die enable
 wait_start 2
 say "both daemons leave; castor init --force; the daemons start again"
-kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null;
+kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null; echo "svcmgr exit $?" >>"$dir/a-svcmgr.log"
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200 --force
 echo "$OUT"
 echo "$OUT" | grep -q "epoch floor 2 for both nodes" || die "init --force did not say it carries the old epoch 2"

@@ -8,28 +8,15 @@
 # Second part: a running (not paused) quorumd re-reads the superblock every scrub_interval too, and exits the
 # same way when another cluster's superblock appears under it (here copied over by hand).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd
-[ -x "$QUORUMD" ] || skip "quorumd not built"
+need_daemons
 make_scratch; dir=$SCRATCH
-dev=$(new_loop "$dir/lun.img" 8); register_loop "$dev"
+dev=$(new_disk_loop) || fail losetup; register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster old --nodes a,b --io-timeout 200
-cat >"$dir/a.ini" <<EOI
-[quorumd]
-device = $dev
-node = a
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/a-q.sock
-lock_memory = no
-realtime = no
-EOI
-"$QUORUMD" --config "$dir/a.ini" >>"$dir/a.log" 2>&1 & QA=$!; register_pid $QA
-for ((i = 0; i < 50; i++)); do
-  [ "$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status phase 2>/dev/null)" = '"up"' ] && break
-  sleep 0.1
-done
-[ "$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status phase 2>/dev/null)" = '"up"' ] || { cat "$dir/a.log"; fail "quorumd a did not come up"; }
+node_ini a "$dev" quorumd
+start_quorumd a QA
+wait_lease a 50 || { cat "$dir/a-quorumd.log"; fail "quorumd a did not come up"; }
 say "quorumd a paused (SIGSTOP) for longer than the dead time; castor init --force makes a new cluster"
 kill -STOP $QA
 expect_exit 0 "$CASTOR" init "$dev" --cluster new --nodes a,b --io-timeout 200 --force
@@ -43,9 +30,9 @@ for ((i = 0; i < 100; i++)); do
   if ! kill -0 $QA 2>/dev/null; then wait $QA; rc=$?; break; fi
   sleep 0.1
 done
-[ -n "$rc" ] || { kill -KILL $QA; wait $QA 2>/dev/null; cat "$dir/a.log"; "$CASTOR" dump "$dev"; fail "quorumd a still runs 10 s after resuming over a re-initialised disk"; }
-grep -q "re-initialised" "$dir/a.log" || { cat "$dir/a.log"; fail "no log line says the disk was re-initialised"; }
-[ "$rc" = 3 ] || { cat "$dir/a.log"; fail "quorumd a exited with $rc, not 3 (unclean)"; }
+[ -n "$rc" ] || { kill -KILL $QA; wait $QA 2>/dev/null; cat "$dir/a-quorumd.log"; "$CASTOR" dump "$dev"; fail "quorumd a still runs 10 s after resuming over a re-initialised disk"; }
+grep -q "re-initialised" "$dir/a-quorumd.log" || { cat "$dir/a-quorumd.log"; fail "no log line says the disk was re-initialised"; }
+[ "$rc" = 3 ] || { cat "$dir/a-quorumd.log"; fail "quorumd a exited with $rc, not 3 (unclean)"; }
 expect_exit 0 "$CASTOR" dump "$dev"
 echo "$OUT"
 echo "$OUT" | grep -q "cluster new" || fail "the new disk is gone"

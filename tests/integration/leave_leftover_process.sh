@@ -7,33 +7,16 @@
 # while that process still runs (and may still write the shared data).
 # Expected: no DOWN while a registered group is alive (kill it and leave without DOWN, as the other path).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
-[ -x "$SVCMGR" ] || skip "svcmgr not built"
+need_daemons svcmgr
 make_scratch; dir=$SCRATCH
-show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -12 "$f"; }; done; }
-die() { show_logs; fail "$*"; }
+LOG_TAIL=12
 
-truncate -s 8M "$dir/lun.img"
-dev=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev"
+dev=$(new_disk_loop) || die losetup; register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev8 --nodes a,b --io-timeout 200
-mkdir -p "$dir/a-services" "$dir/state"
-cat >"$dir/a.ini" <<EOI
-[quorumd]
-device = $dev
-node = a
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/a-q.sock
-lock_memory = no
-realtime = no
-
-[svcmgr]
-services_dir = $dir/a-services
-socket = $dir/a-s.sock
-quorumd_socket = $dir/a-q.sock
-state_dir = $dir/a-state
-EOI
+mkdir -p "$dir/state"
+node_ini a "$dev"
 cat >"$dir/a-services/web.ini" <<EOI
 [service]
 name = web
@@ -47,19 +30,17 @@ start = touch $dir/state/web; sleep 1000 & echo \$! > $dir/state/pid
 stop = echo "stop \$CASTOR_EPOCH" >> $dir/ledger; rm -f $dir/state/web
 monitor = test -e $dir/state/web || exit 7
 EOI
-( $QUORUMD --config "$dir/a.ini" >>"$dir/a-quorumd.log" 2>&1; echo $? >"$dir/q.rc" ) & QP=$!; register_pid $QP
+start_quorumd a QP
 sleep 0.3
-( $SVCMGR --config "$dir/a.ini" >>"$dir/a-svcmgr.log" 2>&1; echo $? >"$dir/s.rc" ) & SP=$!; register_pid $SP
-end=$((SECONDS + 30))
-until [ -e "$dir/state/web" ] || ((SECONDS >= end)); do sleep 0.2; done
-[ -e "$dir/state/web" ] || die "web did not start"
+start_svcmgr a SP
+wait_file "$dir/state/web" 30 || die "web did not start"
 say "SIGTERM to quorumd: a clean leave"
-kill -TERM $(pgrep -P $QP) || die "no quorumd"
-wait $QP; wait $SP
+kill -TERM $QP || die "no quorumd"
+wait $QP; qrc=$?; wait $SP
 alive=no; kill -0 "$(cat "$dir/state/pid")" 2>/dev/null && alive=yes
 kill "$(cat "$dir/state/pid")" 2>/dev/null
-echo "quorumd exit $(cat "$dir/q.rc"); the service's leftover process alive after the leave: $alive"
-if [ "$(cat "$dir/q.rc")" = 0 ] && [ "$alive" = yes ]; then
+echo "quorumd exit $qrc; the service's leftover process alive after the leave: $alive"
+if [ "$qrc" = 0 ] && [ "$alive" = yes ]; then
   grep -i "group\|DOWN" "$dir/a-quorumd.log" | tail -5
   fail "R8: DOWN written (clean leave) while a registered process group of the service still ran"
 fi

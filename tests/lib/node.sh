@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# Shared set-up of a Castor node for the shell integration tests (sourced after common.sh): the daemons'
+# paths, a node's castor.ini, starting quorumd/svcmgr (registered for cleanup), waiting for a file or for
+# quorumd's lease, and showing the logs on failure. Every file lives in $SCRATCH (make_scratch first).
+# It never starts anything it does not register with cleanup(), and kills nothing by name.
+
+# need_daemons [svcmgr]: sets QUORUMD and SVCMGR; skips the test when a daemon it needs is not built.
+need_daemons() {
+  QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
+  [ -x "$QUORUMD" ] || skip "quorumd not built"
+  [ "${1:-}" != svcmgr ] || [ -x "$SVCMGR" ] || skip "svcmgr not built"
+}
+
+# show_logs: the last LOG_TAIL (default 15) lines of every $SCRATCH/*.log; die MSG: show_logs, then fail.
+show_logs() {
+  local f
+  for f in "$SCRATCH"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -"${LOG_TAIL:-15}" "$f"; }; done
+}
+die() { show_logs; fail "$*"; }
+
+# new_disk_loop: a loop device over $SCRATCH/lun.img (8 MiB, made on first use); call once per node for
+# one shared disk seen through one device per node. Prints the device.
+new_disk_loop() { new_loop "$SCRATCH/lun.img" 8; }
+
+# node_ini NODE DEVICE [quorumd]: writes $SCRATCH/NODE.ini — quorumd without a watchdog, no memory lock, no
+# realtime, socket $SCRATCH/NODE-q.sock; unless "quorumd" is given also an [svcmgr] section (services in
+# $SCRATCH/NODE-services, made here; socket NODE-s.sock; state in NODE-state).
+node_ini() {
+  local n=$1 dev=$2
+  cat >"$SCRATCH/$n.ini" <<EOI || fail "writing $n.ini"
+[quorumd]
+device = $dev
+node = $n
+watchdog_device = none
+allow_unsafe_no_watchdog = yes
+socket = $SCRATCH/$n-q.sock
+lock_memory = no
+realtime = no
+EOI
+  [ "${3:-}" = quorumd ] && return 0
+  mkdir -p "$SCRATCH/$n-services" || fail "mkdir $n-services"
+  cat >>"$SCRATCH/$n.ini" <<EOI || fail "writing $n.ini"
+
+[svcmgr]
+services_dir = $SCRATCH/$n-services
+socket = $SCRATCH/$n-s.sock
+quorumd_socket = $SCRATCH/$n-q.sock
+state_dir = $SCRATCH/$n-state
+EOI
+}
+
+# start_quorumd NODE [VAR] / start_svcmgr NODE [VAR]: starts the daemon with $SCRATCH/NODE.ini, its log
+# appended to $SCRATCH/NODE-quorumd.log / NODE-svcmgr.log, registered for cleanup; its PID goes to VAR
+# (`wait $VAR` gives its exit code). Not $(...) functions: a subshell could not register the PID.
+start_quorumd() {
+  "$QUORUMD" --config "$SCRATCH/$1.ini" >>"$SCRATCH/$1-quorumd.log" 2>&1 &
+  register_pid $!
+  [ -z "${2:-}" ] || printf -v "$2" %s $!
+}
+start_svcmgr() {
+  "$SVCMGR" --config "$SCRATCH/$1.ini" >>"$SCRATCH/$1-svcmgr.log" 2>&1 &
+  register_pid $!
+  [ -z "${2:-}" ] || printf -v "$2" %s $!
+}
+
+# wait_file FILE SECONDS: until FILE exists; false if it did not appear in time.
+wait_file() {
+  local end=$((SECONDS + $2))
+  until [ -e "$1" ] || ((SECONDS >= end)); do sleep 0.2; done
+  [ -e "$1" ]
+}
+
+# wait_lease NODE TENTHS: until NODE's quorumd says phase "up" (holds its lease); false after TENTHS x 0.1 s.
+wait_lease() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    [ "$(python3 "$(dirname "${BASH_SOURCE[0]}")/qctl.py" "$SCRATCH/$1-q.sock" status phase 2>/dev/null)" = '"up"' ] &&
+      return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# node_script [SETUP]: writes $SCRATCH/node.sh NODE — one node as on its own host: SETUP (a shell command,
+# e.g. a private tmpfs), then quorumd and svcmgr with $SCRATCH/NODE.ini (svcmgr's PID in NODE-svcmgr.pid).
+# start_node NODE: runs it as its own process group in a private mount namespace; PID_NODE is the leader,
+# and the whole group is killed at cleanup.
+node_script() {
+  cat >"$SCRATCH/node.sh" <<EOI || fail "writing node.sh"
+#!/bin/bash
+${1:-}
+$QUORUMD --config $SCRATCH/\$1.ini >>$SCRATCH/\$1-quorumd.log 2>&1 &
+$SVCMGR --config $SCRATCH/\$1.ini >>$SCRATCH/\$1-svcmgr.log 2>&1 &
+echo \$! >$SCRATCH/\$1-svcmgr.pid
+wait
+EOI
+}
+start_node() {
+  setsid unshare --mount --propagation private bash "$SCRATCH/node.sh" "$1" &
+  printf -v "PID_$1" %s $!
+  register_pid $!
+  register_undo "kill -KILL -$! 2>/dev/null"
+}
