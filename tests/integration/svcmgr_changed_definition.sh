@@ -17,17 +17,14 @@
 # the definition web runs under is unknown: a keeps its entry up and says so (orphaned), b starts nothing,
 # until the admin stopped it by hand and ran `castor reset web`; then web starts under v4.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
-[ -x "$SVCMGR" ] || skip "svcmgr not built"
+need_daemons svcmgr
 make_scratch; dir=$SCRATCH
+LOG_TAIL=25
 
-show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done; }
-die() { show_logs; fail "$*"; }
-
-truncate -s 8M "$dir/lun.img"
-dev_a=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_a"
-dev_b=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_b"
+dev_a=$(new_disk_loop) || die losetup; register_loop "$dev_a"
+dev_b=$(new_disk_loop) || die losetup; register_loop "$dev_b"
 expect_exit 0 "$CASTOR" init "$dev_a" --cluster rev3 --nodes a,b --io-timeout 200
 mkdir -p "$dir/state"
 
@@ -49,38 +46,14 @@ stop = echo "stop \$CASTOR_NODE \$CASTOR_EPOCH $1" >> $dir/ledger; rm -f $dir/st
 monitor = test -e $dir/state/web-$1-\$CASTOR_NODE || exit 7
 EOI
 }
-for n in a b; do
-  dev_var=dev_$n
-  mkdir -p "$dir/$n-services"
-  cat >"$dir/$n.ini" <<EOI
-[quorumd]
-device = ${!dev_var}
-node = $n
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/$n-q.sock
-lock_memory = no
-realtime = no
-
-[svcmgr]
-services_dir = $dir/$n-services
-socket = $dir/$n-s.sock
-quorumd_socket = $dir/$n-q.sock
-state_dir = $dir/$n-state
-EOI
-  webdef v1 "a, b" >"$dir/$n-services/web.ini"
-done
-
-start_quorumd() { $QUORUMD --config "$dir/$1.ini" >>"$dir/$1-quorumd.log" 2>&1 & register_pid $!; }
-start_svcmgr() { $SVCMGR --config "$dir/$1.ini" >>"$dir/$1-svcmgr.log" 2>&1 & eval "SV_$1=$!"; register_pid $!; }
+node_ini a "$dev_a"; node_ini b "$dev_b"
+for n in a b; do webdef v1 "a, b" >"$dir/$n-services/web.ini"; done
 
 say "a and b up: web starts on a under v1"
 start_quorumd a; start_quorumd b
 sleep 0.5
-start_svcmgr a; start_svcmgr b
-end=$((SECONDS + 30))
-until [ -e "$dir/state/web-v1-a" ] || ((SECONDS >= end)); do sleep 0.2; done
-[ -e "$dir/state/web-v1-a" ] || die "web did not start on a"
+start_svcmgr a SV_a; start_svcmgr b SV_b
+wait_file "$dir/state/web-v1-a" 30 || die "web did not start on a"
 
 say "a's svcmgr is killed (web keeps running); web.ini edited on both nodes to v2 (prefers b)"
 kill -KILL "$SV_a"; wait "$SV_a" 2>/dev/null
@@ -89,7 +62,7 @@ kill -HUP "$SV_b"
 sleep 0.5
 
 say "a's svcmgr starts again"
-start_svcmgr a
+start_svcmgr a SV_a
 end=$((SECONDS + 20))
 until [ -e "$dir/state/web-v2-b" ] || [ -e "$dir/state/web-v2-a" ] || ((SECONDS >= end)); do sleep 0.2; done
 sleep 1
@@ -116,8 +89,7 @@ sleep 1.5
 [ -e "$dir/state/web-v2-b" ] || die "web under v2 on b stopped on the reload alone"
 [ -e "$dir/state/web-v3-a" ] || [ -e "$dir/state/web-v3-b" ] && die "web under v3 started while v2 runs"
 "$CASTOR" relocate web --to a --wait=20 --socket "$dir/b-s.sock" || die "relocate to a failed"
-end=$((SECONDS + 20))
-until [ -e "$dir/state/web-v3-a" ] || ((SECONDS >= end)); do sleep 0.2; done
+wait_file "$dir/state/web-v3-a" 20
 sleep 1
 echo "ledger:"; cat "$dir/ledger"; ls "$dir/state"
 [ -e "$dir/state/web-v2-b" ] && die "the v2 instance on b was not stopped with v2's definition ($(ls "$dir/state" | tr '\n' ' '))"
@@ -130,7 +102,7 @@ kill -KILL "$SV_a"; wait "$SV_a" 2>/dev/null
 rm -f "$dir/a-state/definitions/a/web.ini"
 for n in a b; do webdef v4 "a, b" >"$dir/$n-services/web.ini"; done
 kill -HUP "$SV_b"
-start_svcmgr a
+start_svcmgr a SV_a
 for ((i = 0; i < 100; i++)); do [ "$(field a web state)" = orphaned ] && break; sleep 0.1; done
 [ "$(field a web state)" = orphaned ] || die "web is not shown orphaned on a: '$(field a web state)'"
 OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")

@@ -15,40 +15,22 @@
 # blocks: b shows those services' peer side as "unknown (corrupt record at block 1)" and starts none of
 # them; a then crashes with its epoch record garbled too: b takes the services of a's good block only.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
-[ -x "$SVCMGR" ] || skip "svcmgr not built"
+need_daemons svcmgr
 make_scratch; dir=$SCRATCH
 N=40
 
-show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done; }
+LOG_TAIL=30
 die() { show_logs; [ -n "${KEEP_LOGS:-}" ] && cp -r "$dir" "$KEEP_LOGS"; fail "$*"; }
 
-truncate -s 8M "$dir/lun.img"
-dev_a=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_a"
-dev_b=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_b"
+dev_a=$(new_disk_loop) || die losetup; register_loop "$dev_a"
+dev_b=$(new_disk_loop) || die losetup; register_loop "$dev_b"
 expect_exit 0 "$CASTOR" init "$dev_a" --cluster many --nodes a,b --io-timeout 200
 mkdir -p "$dir/ledger" "$dir/state"
 
 for n in a b; do
-  dev_var=dev_$n
-  mkdir -p "$dir/$n-services"
-  cat >"$dir/$n.ini" <<EOI
-[quorumd]
-device = ${!dev_var}
-node = $n
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/$n-q.sock
-lock_memory = no
-realtime = no
-
-[svcmgr]
-services_dir = $dir/$n-services
-socket = $dir/$n-s.sock
-quorumd_socket = $dir/$n-q.sock
-state_dir = $dir/$n-state
-EOI
+  dev_var=dev_$n; node_ini $n "${!dev_var}"
   for ((i = 1; i <= N; i++)); do
     s=$(printf 's%02d' "$i")
     cat >"$dir/$n-services/$s.ini" <<EOI
@@ -70,19 +52,7 @@ EOI
 done
 "$CASTOR" check "$dir/a-services" --nodes a,b >/dev/null || die "the test's own service files do not check"
 
-cat >"$dir/node.sh" <<EOI
-#!/bin/bash
-# One node: quorumd and svcmgr in a private mount namespace.
-$QUORUMD --config $dir/\$1.ini >>$dir/\$1-quorumd.log 2>&1 &
-$SVCMGR --config $dir/\$1.ini >>$dir/\$1-svcmgr.log 2>&1 &
-echo \$! >$dir/\$1-svcmgr.pid
-wait
-EOI
-start_node() {  # a node is a process group (and mount namespace); PID_x is its leader
-  setsid unshare --mount --propagation private bash "$dir/node.sh" "$1" &
-  eval "PID_$1=$!"; register_pid "$!"
-  register_undo "kill -KILL -$! 2>/dev/null"
-}
+node_script
 # count NODE STATE OWNER: how many services node NODE's svcmgr reports in STATE on OWNER
 count() {
   "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null | python3 -c "import json,sys

@@ -8,9 +8,9 @@
 # max_restarts the service relocates; kill -9 of the owner's whole node moves its services to the peer within
 # D + start time; a malformed service file gives a clear error.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/node.sh"
 need_root
-QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
-[ -x "$SVCMGR" ] || skip "svcmgr not built"
+need_daemons svcmgr
 [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || fail "resource-agents is missing (make deps installs it)"
 make_scratch; dir=$SCRATCH
 D=1200
@@ -18,32 +18,14 @@ D=1200
 show_logs() { for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -40 "$f"; }; done; echo "--- ledger"; cat "$dir/ledger" 2>/dev/null; }
 die() { show_logs; fail "$*"; }
 
-truncate -s 8M "$dir/lun.img"
-dev_a=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_a"
-dev_b=$(losetup -f --show --direct-io=on "$dir/lun.img") || die losetup; register_loop "$dev_b"
+dev_a=$(new_disk_loop) || die losetup; register_loop "$dev_a"
+dev_b=$(new_disk_loop) || die losetup; register_loop "$dev_b"
 expect_exit 0 "$CASTOR" init "$dev_a" --cluster svc --nodes a,b --io-timeout 200
 mkdir -p "$dir/state" /run/castor-dummy
 register_undo "rmdir /run/castor-dummy 2>/dev/null"
 
 for n in a b; do
-  dev_var=dev_$n
-  mkdir -p "$dir/$n-services"
-  cat >"$dir/$n.ini" <<EOI
-[quorumd]
-device = ${!dev_var}
-node = $n
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/$n-q.sock
-lock_memory = no
-realtime = no
-
-[svcmgr]
-services_dir = $dir/$n-services
-socket = $dir/$n-s.sock
-quorumd_socket = $dir/$n-q.sock
-state_dir = $dir/$n-state
-EOI
+  dev_var=dev_$n; node_ini $n "${!dev_var}"
   cat >"$dir/$n-services/ledger.ini" <<EOI
 [service]
 name = ledger
@@ -88,20 +70,7 @@ EOI
 done
 "$CASTOR" check "$dir/a-services" --nodes a,b || die "the test's own service files do not check"
 
-cat >"$dir/node.sh" <<EOI
-#!/bin/bash
-# One node: a private /run/castor-dummy (like a host's own /run), quorumd and svcmgr.
-mount -t tmpfs tmpfs /run/castor-dummy || exit 1
-$QUORUMD --config $dir/\$1.ini >>$dir/\$1-quorumd.log 2>&1 &
-$SVCMGR --config $dir/\$1.ini >>$dir/\$1-svcmgr.log 2>&1 &
-echo \$! >$dir/\$1-svcmgr.pid
-wait
-EOI
-start_node() {  # a node is a process group (and mount namespace); PID_x is its leader
-  setsid unshare --mount --propagation private bash "$dir/node.sh" "$1" &
-  eval "PID_$1=$!"; register_pid "$!"
-  register_undo "kill -KILL -$! 2>/dev/null"
-}
+node_script "mount -t tmpfs tmpfs /run/castor-dummy || exit 1"  # a private /run/castor-dummy, like a host's own /run
 st() { "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null; }
 # field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it
 field() { st "$1" | python3 -c "import json,sys
