@@ -7,33 +7,15 @@
 #include <cerrno>
 
 #include "common/errno_status.h"
+#include "common/read_file.h"
 #include "common/unique_fd.h"
 #include "svcmgr/service_loader.h"
 
 namespace castor {
 namespace {
 
-// Reads a whole (small) file; not_found when it does not exist.
-Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Error(Code::not_found, path + " does not exist");
-    return errno_status("open", path);
-  }
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status("read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, size_t(n));
-    if (out.size() > kMaxServiceFileBytes) return Error(Code::invalid_argument, path + " is too large");
-  }
-  return out;
-}
+// Reads a whole service file or saved copy (at most kMaxServiceFileBytes); not_found when it does not exist.
+Result<std::string> read_file(const std::string& path) { return read_file_to_string(path, kMaxServiceFileBytes); }
 
 Status make_dirs(const std::string& dir) {
   for (size_t i = 1; i <= dir.size(); ++i) {

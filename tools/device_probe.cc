@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/errno_status.h"
+#include "common/read_file.h"
 #include "common/unique_fd.h"
 
 namespace castor {
@@ -83,24 +84,6 @@ std::string human_size(uint64_t bytes) {
 
 // ---- reading /proc and /sys ---------------------------------------------------------------------------
 
-// Reads a whole (small, pseudo) file. ENOENT is reported as Code::not_found so callers can tell "absent".
-Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errno_status("open", path);
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status("read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 // Names in a directory, without "." and "..".
 Result<std::vector<std::string>> list_dir(const std::string& path) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
@@ -122,7 +105,7 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
 
 // Parses a sysfs "dev" file ("7:3\n").
 Result<dev_t> read_sysfs_dev(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, read_file(path));
+  ASSIGN_OR_RETURN(std::string text, read_file_to_string(path));
   unsigned maj = 0, min = 0;
   if (std::sscanf(text.c_str(), "%u:%u", &maj, &min) != 2)
     return Error(Code::corrupt, "parsing " + path + ": expected MAJOR:MINOR, got '" + trim(text) + "'");
@@ -189,7 +172,7 @@ Status scan_loop_backing(const struct stat& file_st, std::string& holders) {
   }
   for (const std::string& name : *names) {
     if (name.rfind("loop", 0) != 0) continue;
-    auto backing = read_file(sys_block + "/" + name + "/loop/backing_file");
+    auto backing = read_file_to_string(sys_block + "/" + name + "/loop/backing_file");
     if (!backing.ok()) {
       if (backing.status().code() == Code::not_found) continue;  // not attached
       return backing.status();
@@ -207,7 +190,7 @@ Status scan_loop_backing(const struct stat& file_st, std::string& holders) {
 // whose /dev/... source node) is the device or one of its partitions.
 Status scan_mountinfo(const std::vector<DevNumber>& devs, std::string& mounted_at) {
   const std::string path = "/proc/self/mountinfo";
-  ASSIGN_OR_RETURN(std::string text, read_file(path));
+  ASSIGN_OR_RETURN(std::string text, read_file_to_string(path));
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
@@ -239,7 +222,7 @@ Status scan_mountinfo(const std::vector<DevNumber>& devs, std::string& mounted_a
 Status scan_swaps(const std::vector<DevNumber>& devs, const struct stat& file_st, bool is_block,
                   std::string& mounted_at) {
   const std::string path = "/proc/swaps";
-  auto text = read_file(path);
+  auto text = read_file_to_string(path);
   if (!text.ok()) {
     if (text.status().code() == Code::not_found) return Status::Ok();  // kernel built without swap
     return text.status();
