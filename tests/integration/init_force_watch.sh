@@ -18,9 +18,8 @@
 need_root
 need_daemons
 make_scratch; dir=$SCRATCH
-dev=$(new_disk_loop) || fail losetup; register_loop "$dev"
-expect_exit 0 "$CASTOR" init "$dev" --cluster long --nodes a,b --io-timeout 120000
-node_ini a "$dev" quorumd
+one_node_disk long 120000 quorumd
+dev=$DEV
 start_quorumd a QA
 sleep 1
 kill -0 $QA || fail "quorumd a did not start"

@@ -16,35 +16,17 @@ need_root
 need_daemons svcmgr
 make_scratch; dir=$SCRATCH
 
-dev=$(new_disk_loop) || die losetup; register_loop "$dev"
-expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200
-mkdir -p "$dir/state"
-node_ini a "$dev"
-cat >"$dir/a-services/web.ini" <<EOI
-[service]
-name = web
-nodes = a, b
-monitor_interval = 1s
-
-[resource r]
-agent = exec
-shell = yes
-start = echo "start \$CASTOR_EPOCH" >> $dir/ledger && touch $dir/state/web
-stop = echo "stop \$CASTOR_EPOCH" >> $dir/ledger; rm -f $dir/state/web
-monitor = test -e $dir/state/web || exit 7
-EOI
-up() {
-  start_quorumd a QP
-  sleep 0.3
-  start_svcmgr a SP
-}
+one_node_disk rev5 200
+dev=$DEV
+exec_service a web "echo \"start \$CASTOR_EPOCH\" >> $dir/ledger && touch $dir/state/web" \
+  "echo \"stop \$CASTOR_EPOCH\" >> $dir/ledger; rm -f $dir/state/web" "test -e $dir/state/web || exit 7"
 wait_start() {  # wait_start N: until the ledger has N starts
   local end=$((SECONDS + 30))
   until [ "$(grep -c start "$dir/ledger" 2>/dev/null)" = "$1" ] || ((SECONDS >= end)); do sleep 0.2; done
   [ "$(grep -c start "$dir/ledger" 2>/dev/null)" = "$1" ] || die "web did not start (start $1)"
 }
 say "web starts (epoch 1), is disabled and enabled again (epoch 2)"
-up
+start_daemons a QP SP
 wait_start 1
 "$CASTOR" disable web --socket "$dir/a-s.sock" >/dev/null || die disable
 sleep 1.5
@@ -55,7 +37,7 @@ kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null; echo "svcmgr exit $?
 expect_exit 0 "$CASTOR" init "$dev" --cluster rev5 --nodes a,b --io-timeout 200 --force
 echo "$OUT"
 echo "$OUT" | grep -q "epoch floor 2 for both nodes" || die "init --force did not say it carries the old epoch 2"
-up
+start_daemons a QP SP
 wait_start 3
 cat "$dir/ledger"
 last=$(grep start "$dir/ledger" | tail -1 | cut -d' ' -f2)

@@ -12,9 +12,8 @@
 need_root
 need_daemons
 make_scratch; dir=$SCRATCH
-dev=$(new_disk_loop) || fail losetup; register_loop "$dev"
-expect_exit 0 "$CASTOR" init "$dev" --cluster old --nodes a,b --io-timeout 200
-node_ini a "$dev" quorumd
+one_node_disk old 200 quorumd
+dev=$DEV
 start_quorumd a QA
 wait_lease a 50 || { cat "$dir/a-quorumd.log"; fail "quorumd a did not come up"; }
 say "quorumd a paused (SIGSTOP) for longer than the dead time; castor init --force makes a new cluster"

@@ -13,26 +13,10 @@ need_daemons svcmgr
 make_scratch; dir=$SCRATCH
 LOG_TAIL=12
 
-dev=$(new_disk_loop) || die losetup; register_loop "$dev"
-expect_exit 0 "$CASTOR" init "$dev" --cluster rev8 --nodes a,b --io-timeout 200
-mkdir -p "$dir/state"
-node_ini a "$dev"
-cat >"$dir/a-services/web.ini" <<EOI
-[service]
-name = web
-nodes = a, b
-monitor_interval = 1s
-
-[resource r]
-agent = exec
-shell = yes
-start = touch $dir/state/web; sleep 1000 & echo \$! > $dir/state/pid
-stop = echo "stop \$CASTOR_EPOCH" >> $dir/ledger; rm -f $dir/state/web
-monitor = test -e $dir/state/web || exit 7
-EOI
-start_quorumd a QP
-sleep 0.3
-start_svcmgr a SP
+one_node_disk rev8 200
+exec_service a web "touch $dir/state/web; sleep 1000 & echo \$! > $dir/state/pid" \
+  "echo \"stop \$CASTOR_EPOCH\" >> $dir/ledger; rm -f $dir/state/web" "test -e $dir/state/web || exit 7"
+start_daemons a QP SP
 wait_file "$dir/state/web" 30 || die "web did not start"
 say "SIGTERM to quorumd: a clean leave"
 kill -TERM $QP || die "no quorumd"

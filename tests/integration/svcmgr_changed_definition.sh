@@ -76,12 +76,6 @@ say "ok: the v1 instance was stopped before web started again"
 grep -q "probing (and stopping) it with the saved copy" "$dir/a-svcmgr.log" || die "the probe with the saved copy is not logged"
 grep -q "v2" "$dir/a-state/definitions/a/web.ini" || die "a's saved copy is not v2 after the v1 instance stopped"
 
-field() {
-  "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null | python3 -c "import json,sys
-d=json.load(sys.stdin)
-print(next((s.get('$3','') for s in d.get('services',{}).get('services',[]) if s['name']=='$2'), ''))" 2>/dev/null
-}
-
 say "reload while web runs on b under v2: v3 (prefers a) waits until web stops on b"
 for n in a b; do webdef v3 "a, b" >"$dir/$n-services/web.ini"; done
 kill -HUP "$SV_a" "$SV_b"
@@ -103,8 +97,7 @@ rm -f "$dir/a-state/definitions/a/web.ini"
 for n in a b; do webdef v4 "a, b" >"$dir/$n-services/web.ini"; done
 kill -HUP "$SV_b"
 start_svcmgr a SV_a
-for ((i = 0; i < 100; i++)); do [ "$(field a web state)" = orphaned ] && break; sleep 0.1; done
-[ "$(field a web state)" = orphaned ] || die "web is not shown orphaned on a: '$(field a web state)'"
+wait_field 100 a web state orphaned || die "web is not shown orphaned on a: '$(field a web state)'"
 OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")
 echo "$OUT" | grep web
 echo "$OUT" | grep -q 'the definition it runs under is unknown' || die "status does not say the definition is unknown"

@@ -205,12 +205,6 @@ done
 check_ledgers
 relocate_all_to_a
 
-# field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it ("" if it does not list it)
-field() {
-  "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null | python3 -c "import json,sys
-d=json.load(sys.stdin)
-print(next((s.get('$3','') for s in d.get('services',{}).get('services',[]) if s['name']=='$2'), ''))" 2>/dev/null
-}
 restart_svcmgr_a() {  # svcmgr of a alone is killed and started again (its quorumd and services stay)
   kill -KILL "$(cat "$dir/a-svcmgr.pid")"
   sleep 0.3
@@ -228,14 +222,12 @@ for ((i = 0; i < 100; i++)); do [ ! -e "$dir/state/s01-a" ] && [ "$(field b s01 
 [ "$(field b s01 owner)" = "" ] || die "b still sees s01 owned by $(field b s01 owner)"
 case $(ledger_last s01) in "stop a "*) ;; *) die "s01's ledger does not end with a's stop: $(ledger_last s01)" ;; esac
 grep -q "stopping it with the saved copy" "$dir/a-svcmgr.log" || die "the stop from the saved copy is not logged"
-for ((i = 0; i < 50; i++)); do [ "$(field a s01 name)" = "" ] && break; sleep 0.1; done
-[ "$(field a s01 name)" = "" ] || die "a still lists s01"
+wait_field 50 a s01 name "" || die "a still lists s01"
 [ -e "$dir/a-state/definitions/a/s01.ini" ] && die "the saved copy of s01 was kept after it was released"
 
 say "s02's file and its saved copy removed while a's svcmgr is down: its entry stays up, status says orphaned"
 restart_svcmgr_a rm "$dir/a-services/s02.ini" "$dir/a-state/definitions/a/s02.ini"
-for ((i = 0; i < 100; i++)); do [ "$(field a s02 state)" = orphaned ] && break; sleep 0.1; done
-[ "$(field a s02 state)" = orphaned ] || die "s02 is not shown orphaned on a: '$(field a s02 state)'"
+wait_field 100 a s02 state orphaned || die "s02 is not shown orphaned on a: '$(field a s02 state)'"
 OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")
 echo "$OUT" | grep s02
 echo "$OUT" | grep -q 'orphaned: definition removed; stop it by hand, then `castor reset s02`' || die "status does not say what to do"

@@ -71,11 +71,6 @@ done
 "$CASTOR" check "$dir/a-services" --nodes a,b || die "the test's own service files do not check"
 
 node_script "mount -t tmpfs tmpfs /run/castor-dummy || exit 1"  # a private /run/castor-dummy, like a host's own /run
-st() { "$CASTOR" status --json --socket "$dir/$1-q.sock" --svcmgr-socket "$dir/$1-s.sock" 2>/dev/null; }
-# field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it
-field() { st "$1" | python3 -c "import json,sys
-d=json.load(sys.stdin)
-print(next((s.get('$3','') for s in d.get('services',{}).get('services',[]) if s['name']=='$2'), ''))" 2>/dev/null; }
 wait_for() {  # wait_for SECONDS NODE SERVICE STATE OWNER
   local end=$((SECONDS + $1))
   while ((SECONDS < end)); do
@@ -159,8 +154,7 @@ before=$(grep -c "start b" "$dir/ledger")
 [ "$(grep -c "start b" "$dir/ledger")" -gt "$before" ] || die "b did not restart ledger"
 [ "$(field a ledger owner)" = b ] || die "the restart moved ledger"
 "$CASTOR" freeze dummy --socket "$dir/a-s.sock" >/dev/null || die "freeze failed"
-for ((i = 0; i < 30; i++)); do [ "$(field b dummy state)" = frozen ] && break; sleep 0.1; done
-[ "$(field b dummy state)" = frozen ] || die "b does not see dummy frozen"
+wait_field 30 b dummy state frozen || die "b does not see dummy frozen"
 "$CASTOR" relocate dummy --to a --wait=2 --socket "$dir/a-s.sock" >/dev/null 2>&1
 [ "$(field b dummy owner)" = b ] || die "a frozen service moved"
 "$CASTOR" unfreeze dummy --socket "$dir/b-s.sock" >/dev/null || die "unfreeze failed"

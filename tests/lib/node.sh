@@ -22,6 +22,16 @@ die() { show_logs; fail "$*"; }
 # one shared disk seen through one device per node. Prints the device.
 new_disk_loop() { new_loop "$SCRATCH/lun.img" 8; }
 
+# one_node_disk CLUSTER IO_TIMEOUT_MS [quorumd]: the set-up of the one-node tests: DEV = a loop device over a
+# fresh disk made by `castor init` (nodes a,b), $SCRATCH/state, and $SCRATCH/a.ini for node a (see node_ini).
+one_node_disk() {
+  DEV=$(new_disk_loop) || die losetup
+  register_loop "$DEV"
+  expect_exit 0 "$CASTOR" init "$DEV" --cluster "$1" --nodes a,b --io-timeout "$2"
+  mkdir -p "$SCRATCH/state" || fail "mkdir state"
+  node_ini a "$DEV" "${3:-}"
+}
+
 # node_ini NODE DEVICE [quorumd]: writes $SCRATCH/NODE.ini — quorumd without a watchdog, no memory lock, no
 # realtime, socket $SCRATCH/NODE-q.sock; unless "quorumd" is given also an [svcmgr] section (services in
 # $SCRATCH/NODE-services, made here; socket NODE-s.sock; state in NODE-state).
@@ -61,6 +71,48 @@ start_svcmgr() {
   "$SVCMGR" --config "$SCRATCH/$1.ini" >>"$SCRATCH/$1-svcmgr.log" 2>&1 &
   register_pid $!
   [ -z "${2:-}" ] || printf -v "$2" %s $!
+}
+
+# start_daemons NODE QVAR SVAR: quorumd, then (0.3 s later, once its socket is up) svcmgr, as above.
+start_daemons() {
+  start_quorumd "$1" "$2"
+  sleep 0.3
+  start_svcmgr "$1" "$3"
+}
+
+# exec_service NODE NAME START STOP MONITOR: writes $SCRATCH/NODE-services/NAME.ini, a service on nodes a, b
+# (monitor every 1 s) with one exec resource "r" run by the shell with these actions.
+exec_service() {
+  cat >"$SCRATCH/$1-services/$2.ini" <<EOI || fail "writing $2.ini"
+[service]
+name = $2
+nodes = a, b
+monitor_interval = 1s
+
+[resource r]
+agent = exec
+shell = yes
+start = $3
+stop = $4
+monitor = $5
+EOI
+}
+
+# field NODE SERVICE KEY: a service's field as node NODE's svcmgr reports it ("" if it does not list it).
+# wait_field TENTHS NODE SERVICE KEY VALUE: until it equals VALUE; false after TENTHS x 0.1 s.
+field() {
+  "$CASTOR" status --json --socket "$SCRATCH/$1-q.sock" --svcmgr-socket "$SCRATCH/$1-s.sock" 2>/dev/null |
+    python3 -c "import json,sys
+d=json.load(sys.stdin)
+print(next((s.get('$3','') for s in d.get('services',{}).get('services',[]) if s['name']=='$2'), ''))" 2>/dev/null
+}
+wait_field() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    [ "$(field "$2" "$3" "$4")" = "$5" ] && return 0
+    sleep 0.1
+  done
+  [ "$(field "$2" "$3" "$4")" = "$5" ]
 }
 
 # wait_file FILE SECONDS: until FILE exists; false if it did not appear in time.
