@@ -84,7 +84,8 @@ constexpr bool kHoleStaleVerdict = CASTOR_SIM_HOLE_STALE_VERDICT != 0;
 // the new heartbeat, sees "the same value" and voids it: two owners. Closed when a read tells entries of
 // different writes apart (quorumd reports the entry's changed_wall_ns, or the block's incarnation, and svcmgr
 // compares it); tried in the simulation (an entry's changed_wall_ns set at each table-set): 100,000
-// schedules with all three fixes pass.
+// schedules with all three fixes pass. Closed: table-peer reports each entry's writer incarnation, and
+// this simulation's blocks carry theirs into PeerEntryRead::writer_incarnation (see Content).
 
 namespace {
 
