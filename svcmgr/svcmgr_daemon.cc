@@ -583,6 +583,12 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     if (!r.unknown) s.peer_entry = r.entry.in_use ? std::optional<ServiceEntry>(r.entry) : std::nullopt;
     s.peer_unknown = r.unknown ? r.unknown_reason : "";
     s.own->on_peer_entry(r);
+    if (unsafe_takeover_) {
+      // TEST ONLY: a verdict that first stood before this read was issued, so Ownership takes it as voiding
+      // this read's entry (a verdict that first stood later voids only later reads).
+      s.own->on_liveness({PeerView::unknown, TimePoint{}});
+      s.own->on_liveness({PeerView::dead, issued});
+    }
     s.own->on_liveness(liveness_);
     evaluate(s, now);
   }
