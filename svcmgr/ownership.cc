@@ -26,7 +26,8 @@ bool is_up(OwnershipState s) {
 bool same_value(const PeerEntryRead& a, const PeerEntryRead& b) {
   if (a.unknown != b.unknown) return false;
   if (a.unknown) return a.unknown_reason == b.unknown_reason && a.unknown_value == b.unknown_value;
-  return a.entry == b.entry;
+  // Equal fields written by two incarnations are two writes (a restarted peer may repeat its last entry).
+  return a.entry == b.entry && a.writer_incarnation == b.writer_incarnation;
 }
 }  // namespace
 
@@ -59,6 +60,12 @@ void Ownership::on_peer_entry(const PeerEntryRead& read) {
   peer_ = read;
 }
 
+void Ownership::on_liveness(const PeerLiveness& l) {
+  const bool verdict = l.view == PeerView::dead || l.view == PeerView::down;
+  if (verdict && l.view != liveness_.view) verdict_since_ = l.confirmed_at;  // a new verdict: its first confirmation
+  liveness_ = l;
+}
+
 void Ownership::on_write_done(uint64_t token, bool ok, TimePoint completed) {
   if (token != token_ || token == 0) return;
   token_ = 0;
@@ -76,7 +83,10 @@ void Ownership::touch(uint32_t target_node) {
 bool Ownership::peer_up() const {
   if (!peer_) return true;  // never read: assume the worst
   const bool verdict = liveness_.view == PeerView::dead || liveness_.view == PeerView::down;
-  const bool confirmed = verdict && liveness_.confirmed_at > peer_value_since_;
+  // Confirmed: re-confirmed after we had the entry's value, and read by a table read issued after the verdict
+  // first stood — a read issued earlier may predate an epoch the peer took, ran and gave up before it left.
+  const bool confirmed =
+      verdict && liveness_.confirmed_at > peer_value_since_ && peer_->read_issued >= verdict_since_;
   // Unknown: it may hide an up entry, so it counts as up. A confirmed verdict voids it only when the peer's
   // floor is known: the epoch it may have granted there is then bounded, and the new one goes above it.
   if (peer_->unknown) return !(confirmed && peer_->peer_floor.has_value());
@@ -130,6 +140,8 @@ OwnershipStep Ownership::step(TimePoint) {
       if (!write_ok_ && mine_.in_use) return write(mine_, "rewriting my entry after a failed write");
       if (intent_ == Intent::hold) {
         if (!peer_ || peer_up()) return {};  // the peer holds it (or we have not read its entry yet)
+        // A new epoch must be above the peer's floor: without it (its record did not decode) wait.
+        if (!peer_->peer_floor) return {};
         ServiceEntry e = mine_;
         e.state = OwnershipState::claiming;
         e.node = my_id_;
@@ -169,6 +181,9 @@ OwnershipStep Ownership::step(TimePoint) {
         phase_ = OwnershipPhase::releasing;
         return write(e, "claim withdrawn: the peer holds or claims it with priority");
       }
+      // The new epoch must be above the peer's floor: a read whose peer epoch record did not decode cannot
+      // grant one (the peer's entry may have been rewritten low, my own floor may not cover it yet). Wait.
+      if (!peer_->peer_floor) return {};
       ServiceEntry e = mine_;
       e.state = OwnershipState::owned;
       e.node = my_id_;

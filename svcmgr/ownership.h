@@ -18,10 +18,14 @@
 // The peer's entry is ignored (treated as down) only when quorumd declared the peer DEAD or DOWN and
 // re-confirmed that verdict with a heartbeat read issued after we first had the entry's current value in
 // hand: a newer incarnation of the peer writes its heartbeat before any table block, so if that value were
-// its, the heartbeat read would have seen the new incarnation and the verdict would be gone.
+// its, the heartbeat read would have seen the new incarnation and the verdict would be gone. (Values are told
+// apart by the writer's incarnation too: a restarted peer may rewrite its last entry field for field.) The
+// verdict voids only an entry from a table read issued after the verdict first stood: an older read may
+// predate an epoch the peer took and gave up before it left.
 // An UNKNOWN peer entry (its block, or for a service not found any peer table block or the peer's epoch
 // record, failed to decode) is never free and never a reason to claim: it counts as up. Under a confirmed
 // DEAD/DOWN verdict it is void only when the peer's epoch floor is known (the new epoch is then above it).
+// A new epoch is taken (a claim started or confirmed) only from a read in which the peer's floor decoded.
 // Every change of owner bumps the epoch (CASTOR_EPOCH), never reused: the new epoch is above my entry's,
 // the peer's entry's (when known), my floor and the peer's floor (when known) — docs/design.md, "The epoch
 // only grows".
@@ -55,6 +59,10 @@ struct PeerEntryRead {
   // read (nullopt: its epoch record failed to decode). A new epoch is above both and above both entries.
   uint64_t own_floor = 0;
   std::optional<uint64_t> peer_floor;
+  // The incarnation of the peer that wrote the block holding `entry` (0: not known, e.g. castor init's
+  // empty blocks or an older quorumd). Two reads of equal entries written by different incarnations are two
+  // different values: a restarted peer can rewrite, field for field, its previous life's last entry.
+  uint64_t writer_incarnation = 0;
 };
 
 // What quorumd says of the peer. `confirmed_at`: issue time of the latest heartbeat read of the peer that
@@ -91,7 +99,7 @@ class Ownership {
 
   void set_intent(Intent intent, uint32_t target_node = 0);  // target: who should get it after a release
   void on_peer_entry(const PeerEntryRead& read);
-  void on_liveness(const PeerLiveness& l) { liveness_ = l; }
+  void on_liveness(const PeerLiveness& l);
   // The write of my entry with this token completed (ok or not) at `completed`.
   void on_write_done(uint64_t token, bool ok, TimePoint completed);
   void on_stopped();  // the service's processes are all gone
@@ -137,6 +145,9 @@ class Ownership {
   TimePoint peer_value_since_{};  // completion of the first read that returned the peer entry's current value
   uint64_t peer_ballot_seen_ = 0;  // the highest ballot of the peer's entry ever read (an unknown read hides it)
   PeerLiveness liveness_;
+  // confirmed_at of the first confirmation of the current DEAD/DOWN verdict: only a table read issued at or
+  // after it may be voided by the verdict (an older read may predate the peer's last epoch).
+  TimePoint verdict_since_{};
   uint64_t token_ = 0;            // token of the write in flight, 0 if none
   bool write_ok_ = false;         // the last write of mine_ completed ok
   TimePoint write_completed_{};

@@ -56,6 +56,7 @@ std::optional<ServiceEntry> entry_from_json(const json& j) {
 struct PeerTableEntry {
   ServiceEntry entry;
   std::optional<uint32_t> block;  // the table block holding it, when quorumd says
+  uint64_t writer_incarnation = 0;  // the incarnation that wrote that block (0: quorumd does not say)
 };
 struct PeerTableRead {
   std::map<std::string, PeerTableEntry> entries;
@@ -71,8 +72,13 @@ PeerTableRead parse_peer_table(const json& j, bool corrupt_free) {
   if (j.contains("entries") && j["entries"].is_array())
     for (const auto& e : j["entries"])
       if (auto x = entry_from_json(e)) {
-        PeerTableEntry pe{*x, std::nullopt};
+        PeerTableEntry pe{*x, std::nullopt, 0};
         if (e.contains("block") && e["block"].is_number_unsigned()) pe.block = e["block"].get<uint32_t>();
+        // Two writes of equal fields (a restarted peer repeating its last entry) differ in these.
+        if (e.contains("incarnation") && e["incarnation"].is_number_unsigned())
+          pe.writer_incarnation = e["incarnation"].get<uint64_t>();
+        if (e.contains("changed_wall_ns") && e["changed_wall_ns"].is_number_integer())
+          pe.entry.changed_wall_ns = e["changed_wall_ns"].get<int64_t>();
         t.entries[x->name] = pe;
       }
   if (!corrupt_free && j.contains("corrupt_blocks") && j["corrupt_blocks"].is_array()) {
@@ -102,6 +108,7 @@ PeerEntryRead peer_entry_for(const PeerTableRead& t, const std::string& name, st
   r.peer_floor = t.peer_floor;
   if (auto it = t.entries.find(name); it != t.entries.end()) {
     r.entry = it->second.entry;
+    r.writer_incarnation = it->second.writer_incarnation;
     return r;
   }
   if (t.corrupt.empty() && t.peer_floor) return r;  // the peer has no entry for it: known free
@@ -576,6 +583,12 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     if (!r.unknown) s.peer_entry = r.entry.in_use ? std::optional<ServiceEntry>(r.entry) : std::nullopt;
     s.peer_unknown = r.unknown ? r.unknown_reason : "";
     s.own->on_peer_entry(r);
+    if (unsafe_takeover_) {
+      // TEST ONLY: a verdict that first stood before this read was issued, so Ownership takes it as voiding
+      // this read's entry (a verdict that first stood later voids only later reads).
+      s.own->on_liveness({PeerView::unknown, TimePoint{}});
+      s.own->on_liveness({PeerView::dead, issued});
+    }
     s.own->on_liveness(liveness_);
     evaluate(s, now);
   }

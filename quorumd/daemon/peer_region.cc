@@ -44,6 +44,7 @@ PeerRegion decode_peer_region(std::span<const std::byte> blocks, const DiskLayou
       if (e.in_use) {
         out.entries.push_back(e);
         out.entry_blocks.push_back(b);
+        out.entry_incarnations.push_back(rec->incarnation);
       }
   }
   return out;

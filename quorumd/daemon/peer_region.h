@@ -30,6 +30,7 @@ struct CorruptBlock {
 struct PeerRegion {
   std::vector<ServiceEntry> entries;       // in-use entries of every block that decoded
   std::vector<uint32_t> entry_blocks;      // the table block of each of `entries`
+  std::vector<uint64_t> entry_incarnations;  // the incarnation that wrote that block, per entry
   std::vector<CorruptBlock> corrupt;       // table blocks that did not decode
   std::optional<uint64_t> floor;           // the peer's epoch floor, if its record decoded
   std::string floor_error;                 // why not, otherwise

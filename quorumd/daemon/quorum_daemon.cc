@@ -1096,11 +1096,15 @@ void QuorumDaemon::exit_unproven(const std::string& why) {
 
 namespace {
 
-void entry_json(JsonWriter& w, const ServiceEntry& e, std::optional<uint32_t> block = std::nullopt) {
+// `block`/`incarnation`: the peer table block holding the entry and the incarnation that wrote it (table-peer
+// only): with changed_wall_ns they tell two writes of equal fields apart.
+void entry_json(JsonWriter& w, const ServiceEntry& e, std::optional<uint32_t> block = std::nullopt,
+                std::optional<uint64_t> incarnation = std::nullopt) {
   w.begin_object().field("name", e.name).field("state", ownership_state_name(e.state)).field("node", e.node);
   w.field("epoch", e.epoch).field("ballot", e.ballot).field("flags", unsigned(e.flags)).field("restarts", e.restarts);
-  w.field("digest", e.definition_digest);
+  w.field("digest", e.definition_digest).field("changed_wall_ns", e.changed_wall_ns);
   if (block) w.field("block", *block);
+  if (incarnation) w.field("incarnation", *incarnation);
   w.end_object();
 }
 
@@ -1265,7 +1269,7 @@ void QuorumDaemon::table_completion(const PendingIo& p, const IoCompletion& c, T
   const PeerMonitor& pm = core_->peer();
   JsonWriter w;
   w.begin_object().field("ok", true).field("read_issued_boottime_ns", ns(p.issued)).key("entries").begin_array();
-  for (size_t i = 0; i < region.entries.size(); ++i) entry_json(w, region.entries[i], region.entry_blocks[i]);
+  for (size_t i = 0; i < region.entries.size(); ++i) entry_json(w, region.entries[i], region.entry_blocks[i], region.entry_incarnations[i]);
   w.end_array();
   w.key("corrupt_blocks").begin_array();
   for (const auto& cb : region.corrupt)

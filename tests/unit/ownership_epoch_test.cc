@@ -22,6 +22,8 @@ uint64_t owned_epoch(const ServiceEntry& mine, const PeerEntryRead& peer_tpl, bo
     if (!w.write || w.write->state != OwnershipState::none) return 0;
     o.on_write_done(o.write_token(), true, at(95));
   }
+  // The verdict first stood at 80 (it came with an earlier read): the reads below may be voided by it.
+  if (dead) o.on_liveness({PeerView::dead, at(80)});
   PeerEntryRead r = peer_tpl;
   r.read_issued = at(100);
   r.read_completed = at(102);
@@ -84,10 +86,51 @@ TEST_CASE("ownership epoch: a dead owner's unknown entry is taken over above the
   CHECK(owned_epoch(ServiceEntry{}, p, true) == 0);  // its floor unknown too: no claim at all
 }
 
-TEST_CASE("ownership epoch: peer floor unknown, entry known and dead: above the entry and my floor") {
+TEST_CASE("ownership epoch: peer floor unknown, entry known: no new epoch, dead peer or not (HOLE_FLOOR_UNKNOWN)") {
+  // The peer's entry may have been rewritten low after its block was lost, and my floor is only the one
+  // durably written (0 while quorumd rewrites one it rebuilt): without the peer's floor an epoch already
+  // granted could be granted again. The node waits for a read whose peer epoch record decoded.
   PeerEntryRead p;
   p.entry = entry(OwnershipState::owned, 9, 5);
   p.own_floor = 12;
   p.peer_floor.reset();
+  CHECK(owned_epoch(entry(OwnershipState::released, 4, 1, 1), p, true) == 0);
+  p.entry = entry(OwnershipState::released, 9, 5);
+  CHECK(owned_epoch(entry(OwnershipState::released, 4, 1, 1), p, false) == 0);
+  // The same reads with the peer's floor known: above the entry, my floor and the peer's floor.
+  p.peer_floor = 11;
+  CHECK(owned_epoch(entry(OwnershipState::released, 4, 1, 1), p, false) == 13);
+  p.entry = entry(OwnershipState::owned, 9, 5);
   CHECK(owned_epoch(entry(OwnershipState::released, 4, 1, 1), p, true) == 13);
+}
+
+TEST_CASE("ownership epoch: a claim in flight waits (neither owns nor withdraws) while the peer's floor is unknown") {
+  Ownership o("ledger", 1, entry(OwnershipState::released, 4, 1, 1));
+  o.set_intent(Intent::hold);
+  PeerEntryRead r;
+  r.entry = entry(OwnershipState::released, 9, 5);
+  r.peer_floor = 9;
+  r.read_issued = at(100);
+  r.read_completed = at(102);
+  o.on_peer_entry(r);
+  o.on_liveness({PeerView::up, at(0)});
+  OwnershipStep s = o.step(at(110));
+  REQUIRE(s.write);
+  REQUIRE(s.write->state == OwnershipState::claiming);
+  o.on_write_done(o.write_token(), true, at(120));
+  r.peer_floor.reset();  // the confirming read: the peer's epoch record torn
+  r.read_issued = at(130);
+  r.read_completed = at(132);
+  o.on_peer_entry(r);
+  s = o.step(at(140));
+  CHECK_FALSE(s.write);
+  CHECK(o.phase() == OwnershipPhase::claiming);
+  r.peer_floor = 30;  // the next read: decoded
+  r.read_issued = at(150);
+  r.read_completed = at(152);
+  o.on_peer_entry(r);
+  s = o.step(at(160));
+  REQUIRE(s.write);
+  CHECK(s.write->state == OwnershipState::owned);
+  CHECK(s.write->epoch == 31);
 }

@@ -63,7 +63,7 @@ constexpr bool kOwnershipKnowsUnknown = CASTOR_SIM_OWNERSHIP_KNOWS_UNKNOWN != 0;
 // torn read of it). Closed when Ownership takes a new epoch only from a read whose peer epoch record decoded.
 // Exposed most by torn reads of the epoch record.
 #ifndef CASTOR_SIM_HOLE_FLOOR_UNKNOWN
-#define CASTOR_SIM_HOLE_FLOOR_UNKNOWN 1
+#define CASTOR_SIM_HOLE_FLOOR_UNKNOWN 0
 #endif
 constexpr bool kHoleFloorUnknown = CASTOR_SIM_HOLE_FLOOR_UNKNOWN != 0;
 // HOLE_STALE_VERDICT: a DOWN verdict that comes with a table read whose blocks were read before the peer's
@@ -74,7 +74,7 @@ constexpr bool kHoleFloorUnknown = CASTOR_SIM_HOLE_FLOOR_UNKNOWN != 0;
 // only in a read issued after the verdict was first confirmed (or quorumd reports with a table read the
 // verdict as it stood when the read was issued). Exposed by slow reads (the reply long after the blocks).
 #ifndef CASTOR_SIM_HOLE_STALE_VERDICT
-#define CASTOR_SIM_HOLE_STALE_VERDICT 1
+#define CASTOR_SIM_HOLE_STALE_VERDICT 0
 #endif
 constexpr bool kHoleStaleVerdict = CASTOR_SIM_HOLE_STALE_VERDICT != 0;
 // A third hole, found only by a longer run (100,000 schedules, the two fixes above tried in Ownership outside
@@ -84,7 +84,8 @@ constexpr bool kHoleStaleVerdict = CASTOR_SIM_HOLE_STALE_VERDICT != 0;
 // the new heartbeat, sees "the same value" and voids it: two owners. Closed when a read tells entries of
 // different writes apart (quorumd reports the entry's changed_wall_ns, or the block's incarnation, and svcmgr
 // compares it); tried in the simulation (an entry's changed_wall_ns set at each table-set): 100,000
-// schedules with all three fixes pass.
+// schedules with all three fixes pass. Closed: table-peer reports each entry's writer incarnation, and
+// this simulation's blocks carry theirs into PeerEntryRead::writer_incarnation (see Content).
 
 namespace {
 
@@ -135,8 +136,12 @@ struct Stats {
   }
 };
 
-// One table block's content: the slots, a free slot is an entry not in use.
-using Content = std::vector<ServiceEntry>;
+// One table block's content: the slots, a free slot is an entry not in use; and, as the real table block
+// record, the incarnation that wrote it (0: castor init), which quorumd's table-peer reports per entry.
+struct Content : std::vector<ServiceEntry> {
+  using std::vector<ServiceEntry>::vector;
+  uint64_t incarnation = 0;
+};
 using ContentPtr = std::shared_ptr<const Content>;  // nullptr on the disk: the block does not decode
 
 const std::array<std::string, 8> kNames = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
@@ -560,7 +565,9 @@ class OwnSim {
         continue;
       }
       Write w;
-      w.content = std::make_shared<const Content>(n.store[b]);
+      auto content = std::make_shared<Content>(n.store[b]);
+      content->incarnation = n.incarnation;
+      w.content = std::move(content);
       w.waiters = std::move(n.next_waiters[b]);
       n.next_waiters[b].clear();
       if (w.waiters.size() > 1) ++stats.shared_writes;
@@ -668,6 +675,7 @@ class OwnSim {
         for (const auto& e : *r.blocks[b])
           if (e.in_use && e.name == kNames[s]) {
             p.entry = e;
+            p.writer_incarnation = r.blocks[b]->incarnation;
             found = true;
             break;
           }

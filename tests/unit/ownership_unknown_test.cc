@@ -105,6 +105,7 @@ TEST_CASE("ownership unknown: DEAD confirmed after the unknown read, peer floor 
   Ownership o("web", 1, my_released());
   o.set_intent(Intent::hold);
   int t = 1000;
+  o.on_liveness(dead_confirmed_at(t - 10));  // the verdict first stood before the table read was issued
   o.on_peer_entry(unknown_read(t, t + 2, uint64_t(41)));
   o.on_liveness(dead_confirmed_at(t + 10));  // a heartbeat read issued after the entry's value was in hand
   t += 20;
