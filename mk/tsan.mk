@@ -7,8 +7,11 @@
 # halt_on_error: the first report fails the suite (a daemon under test dies, so its test fails too).
 # mk/tsan.supp suppresses what TSan cannot see into (Boost.Log's lock-free queue inside libboost_log.so).
 TSAN_TESTS ?= ^(unit_tests|root_tests|bad_input)$$
+# The two ten-thousand-schedule simulations are single-threaded pure code (nothing for TSan to see) and take
+# five minutes under it: make check and check-asan run them.
+TSAN_DOCTEST_ARGS ?= --test-case-exclude=*ten?thousand*
 
 .PHONY: check-tsan
 check-tsan:
-	@TESTS_FILTER='$(TSAN_TESTS)' TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/mk/tsan.supp $(TSAN_OPTIONS)' \
+	@TESTS_FILTER='$(TSAN_TESTS)' DOCTEST_ARGS='$(TSAN_DOCTEST_ARGS)' TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/mk/tsan.supp $(TSAN_OPTIONS)' \
 	  $(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread check
