@@ -13,7 +13,7 @@ SANITIZE    ?=
 
 CXXFLAGS_BASE := -std=c++20 -O2 -g -pipe -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
                  -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2 \
-                 -D_GLIBCXX_ASSERTIONS -DBOOST_LOG_DYN_LINK -DBOOST_LOG_USE_NATIVE_SYSLOG -DCASTOR_VERSION='"$(VERSION)"' -I.
+                 -D_GLIBCXX_ASSERTIONS -DBOOST_LOG_DYN_LINK -DBOOST_LOG_USE_NATIVE_SYSLOG -DCASTOR_VERSION='"$(VERSION)"' -I. -Ilib
 LDFLAGS_BASE  := -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 # Recursive (=), not :=, so pkg-config runs when a recipe needs it: after `make deps` installed it on a new machine.
 LIBS           = -laio $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
@@ -28,10 +28,34 @@ CXXFLAGS_ALL = $(CXXFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Build in parallel; `deps` always finishes before the first compile (order-only prerequisite below).
 MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 
-# Every .cc in the component folders goes into one static library, except *_main.cc (program entry points).
-LIB_SRCS  := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc quorumd/daemon/*.cc svcmgr/*.cc tools/*.cc))
+# One static library per layer (docs/architecture.md). A layer may use only the layers listed after it in
+# LAYER_DEPS_<layer>; mk/layers.mk checks that at every build (includes and links), so an upward use fails.
+# Every .cc of a layer's folders goes into its library, except *_main.cc (program entry points).
+LAYERS            := common disk control config agent quorumd svcmgr tools
+LAYER_DIRS_common := lib/common
+LAYER_DIRS_disk   := lib/disk lib/disk/testing
+LAYER_DIRS_control:= lib/control
+LAYER_DIRS_config := lib/config
+LAYER_DIRS_agent  := lib/agent
+LAYER_DIRS_quorumd:= quorumd
+LAYER_DIRS_svcmgr := svcmgr
+LAYER_DIRS_tools  := tools
+LAYER_DEPS_common :=
+LAYER_DEPS_disk   := common
+LAYER_DEPS_control:= disk common
+LAYER_DEPS_config := common
+LAYER_DEPS_agent  := config common
+LAYER_DEPS_quorumd:= control config disk common
+LAYER_DEPS_svcmgr := agent config control disk common
+LAYER_DEPS_tools  := agent config control disk common
+layer_srcs = $(filter-out %_main.cc,$(foreach d,$(LAYER_DIRS_$(1)),$(wildcard $(d)/*.cc)))
+layer_lib  = $(BUILD)/lib/libcastor_$(1).a
+# Libraries in link order: a layer before every layer it uses.
+LINK_ORDER := tools svcmgr quorumd agent config control disk common
+link_libs   = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(1)),$(call layer_lib,$(l))))
+LIB_SRCS  := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(BUILD)/obj/%.o)
-LIB       := $(BUILD)/libcastor.a
+LIB       := $(call link_libs,$(LAYERS))
 PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd $(BUILD)/svcmgr
 UNIT_SRCS := $(wildcard tests/unit/*.cc)
 ROOT_SRCS := $(wildcard tests/root/*.cc)
@@ -39,7 +63,7 @@ SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
 TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin
 
 .PHONY: all deps check check-asan demo torture bench clean tests
-all: deps $(PROGRAMS) tests
+all: deps $(PROGRAMS) tests layer-check
 
 tests: $(TEST_BINS)
 
@@ -50,17 +74,20 @@ $(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
 	@echo "  CXX $<"; $(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+define layer_lib_rule
+$(call layer_lib,$(1)): $(patsubst %.cc,$(BUILD)/obj/%.o,$(call layer_srcs,$(1)))
+	@mkdir -p $$(dir $$@); rm -f $$@
+	@echo "  AR  $$@"; ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib_rule,$(l))))
 
-$(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(LIB)
+$(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(call link_libs,tools agent config control disk common)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(LIB)
+$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd control config disk common)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(LIB)
+$(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(call link_libs,svcmgr agent config control disk common)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)

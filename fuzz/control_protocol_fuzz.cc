@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz/fuzz_require.h"
-#include "quorumd/daemon/control_protocol.h"
+#include "control/control_protocol.h"
 
 using namespace castor;
 using fuzz::require;

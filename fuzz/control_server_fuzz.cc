@@ -17,7 +17,7 @@
 #include "fuzz/fuzz_require.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
-#include "quorumd/daemon/control_server.h"
+#include "control/control_server.h"
 
 using namespace castor;
 using fuzz::require;

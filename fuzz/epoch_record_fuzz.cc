@@ -2,7 +2,7 @@
 // parameter bits give the region owner's node id, 0..7).
 // Checks: no crash or sanitizer report, and whatever decodes re-encodes to a block that decodes equal.
 #include "fuzz/fuzz_block.h"
-#include "quorumd/epoch_record.h"
+#include "disk/epoch_record.h"
 
 using namespace castor;
 

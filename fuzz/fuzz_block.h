@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "quorumd/disk_layout.h"
-#include "quorumd/record_header.h"
+#include "disk/disk_layout.h"
+#include "disk/record_header.h"
 
 namespace castor::fuzz {
 

@@ -2,7 +2,7 @@
 // parameter bits give the region owner's node id, 0..7, so wrong owners are exercised too).
 // Checks: no crash or sanitizer report, and whatever decodes re-encodes to a block that decodes equal.
 #include "fuzz/fuzz_block.h"
-#include "quorumd/heartbeat_record.h"
+#include "disk/heartbeat_record.h"
 
 using namespace castor;
 

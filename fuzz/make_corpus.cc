@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "quorumd/daemon/control_protocol.h"
-#include "quorumd/heartbeat_record.h"
-#include "quorumd/epoch_record.h"
-#include "quorumd/service_table_record.h"
-#include "quorumd/superblock.h"
+#include "control/control_protocol.h"
+#include "disk/heartbeat_record.h"
+#include "disk/epoch_record.h"
+#include "disk/service_table_record.h"
+#include "disk/superblock.h"
 
 using namespace castor;
 

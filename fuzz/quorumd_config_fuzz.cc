@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "quorumd/daemon/config.h"
+#include "config/quorumd_config.h"
 
 using namespace castor;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz/fuzz_require.h"
-#include "svcmgr/service_loader.h"
+#include "config/service_loader.h"
 
 using namespace castor;
 using fuzz::require;

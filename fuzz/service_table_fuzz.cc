@@ -3,7 +3,7 @@
 // both wrong owners and out-of-range indexes are exercised).
 // Checks: no crash or sanitizer report, and whatever decodes re-encodes to a block that decodes equal.
 #include "fuzz/fuzz_block.h"
-#include "quorumd/service_table_record.h"
+#include "disk/service_table_record.h"
 
 using namespace castor;
 

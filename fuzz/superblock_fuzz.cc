@@ -1,7 +1,7 @@
 // Fuzz target: decode_superblock() on arbitrary blocks (see fuzz_block.h for the input layout).
 // Checks: no crash or sanitizer report, and whatever decodes re-encodes to a block that decodes equal.
 #include "fuzz/fuzz_block.h"
-#include "quorumd/superblock.h"
+#include "disk/superblock.h"
 
 using namespace castor;
 

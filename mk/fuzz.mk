@@ -15,9 +15,7 @@ FUZZ_TARGETS ?= superblock heartbeat service_table epoch_record quorumd_config s
 FUZZ_SANITIZE := address,undefined
 # What the targets need: the on-disk format, the two INI loaders, the control protocol (and what they
 # use). Not the whole library: the daemons' other sources need not be rebuilt with clang to fuzz.
-FUZZ_LIB_SRCS := $(filter-out %_main.cc,$(wildcard common/*.cc quorumd/*.cc)) quorumd/daemon/config.cc \
-                 quorumd/daemon/control_protocol.cc quorumd/daemon/control_server.cc svcmgr/service_loader.cc \
-                 svcmgr/service_definition.cc tools/cli_args.cc
+FUZZ_LIB_SRCS := $(foreach l,common disk control config,$(call layer_srcs,$(l)))
 FUZZ_LIB      := $(BUILD)/libcastor-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-deps fuzz-bins

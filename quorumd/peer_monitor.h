@@ -31,7 +31,7 @@
 #include <string>
 
 #include "common/clock.h"
-#include "quorumd/heartbeat_record.h"
+#include "disk/heartbeat_record.h"
 
 namespace castor {
 

@@ -25,10 +25,10 @@
 
 #include "common/clock.h"
 #include "common/uuid.h"
-#include "quorumd/heartbeat_record.h"
+#include "disk/heartbeat_record.h"
 #include "quorumd/node_lease.h"
 #include "quorumd/peer_monitor.h"
-#include "quorumd/timing.h"
+#include "disk/timing.h"
 
 namespace castor {
 

@@ -1,14 +1,14 @@
 // quorumd: the quorum daemon of one node. Parses the command line, sets up logging and runs QuorumDaemon.
 // Exit codes: 0 left the cluster cleanly, 1 could not start, 2 bad command line, 3 stopped without a clean
-// leave (see quorumd/daemon/quorum_daemon.h).
+// leave (see quorumd/quorum_daemon.h).
 #include <unistd.h>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
-#include "quorumd/daemon/config.h"
-#include "quorumd/daemon/quorum_daemon.h"
+#include "config/quorumd_config.h"
+#include "quorumd/quorum_daemon.h"
 
 int main(int argc, char** argv) {
   using namespace castor;

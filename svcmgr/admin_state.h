@@ -12,7 +12,7 @@
 
 #include <optional>
 
-#include "quorumd/service_table_record.h"
+#include "disk/service_table_record.h"
 
 namespace castor {
 

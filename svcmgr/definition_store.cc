@@ -9,7 +9,7 @@
 #include "common/errno_status.h"
 #include "common/read_file.h"
 #include "common/unique_fd.h"
-#include "svcmgr/service_loader.h"
+#include "config/service_loader.h"
 
 namespace castor {
 namespace {

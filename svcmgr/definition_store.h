@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "svcmgr/service_definition.h"
+#include "config/service_definition.h"
 
 namespace castor {
 

@@ -36,8 +36,8 @@
 #include <string>
 
 #include "common/clock.h"
-#include "quorumd/heartbeat_record.h"
-#include "quorumd/service_table_record.h"
+#include "disk/heartbeat_record.h"
+#include "disk/service_table_record.h"
 
 namespace castor {
 
@@ -55,7 +55,7 @@ struct PeerEntryRead {
   // reasons and raw bytes): a different value counts as a change of the peer's entry, so a verdict must be
   // re-confirmed after it, as for a known entry. 0 when nothing finer than unknown_reason is known.
   uint64_t unknown_value = 0;
-  // Epoch floors (quorumd/epoch_record.h): mine as durably written, the peer's as read with this table
+  // Epoch floors (lib/disk/epoch_record.h): mine as durably written, the peer's as read with this table
   // read (nullopt: its epoch record failed to decode). A new epoch is above both and above both entries.
   uint64_t own_floor = 0;
   std::optional<uint64_t> peer_floor;

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "svcmgr/ownership.h"
-#include "svcmgr/service_definition.h"
+#include "config/service_definition.h"
 
 namespace castor {
 

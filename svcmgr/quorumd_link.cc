@@ -10,7 +10,7 @@
 
 #include "common/errno_status.h"
 #include "common/unix_socket.h"
-#include "quorumd/daemon/control_protocol.h"
+#include "control/control_protocol.h"
 
 namespace castor {
 namespace {

@@ -1,6 +1,6 @@
 #include "svcmgr/service_runner.h"
 
-#include "svcmgr/process_group_scan.h"
+#include "agent/process_group_scan.h"
 
 #include <dirent.h>
 #include <fcntl.h>

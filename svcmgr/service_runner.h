@@ -56,10 +56,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "svcmgr/agent_command_builder.h"
-#include "svcmgr/agent_process.h"
-#include "svcmgr/agent_result.h"
-#include "svcmgr/service_definition.h"
+#include "agent/agent_command_builder.h"
+#include "agent/agent_process.h"
+#include "agent/agent_result.h"
+#include "config/service_definition.h"
 
 namespace castor {
 

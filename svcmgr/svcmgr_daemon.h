@@ -20,33 +20,22 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "quorumd/daemon/control_server.h"
-#include "svcmgr/agent_metadata.h"
+#include "control/control_server.h"
+#include "agent/agent_metadata.h"
 #include "svcmgr/definition_store.h"
 #include "svcmgr/ownership.h"
-#include "svcmgr/service_definition.h"
+#include "config/service_definition.h"
+#include "config/svcmgr_config.h"
 #include "svcmgr/service_runner.h"
 #include "svcmgr/quorumd_link.h"
 
 namespace castor {
 
-struct SvcmgrConfig {
-  std::string services_dir = "/etc/castor/services.d";
-  std::string socket = "/run/castor/svcmgr.sock";
-  std::string quorumd_socket = "/run/castor/quorumd.sock";
-  std::string ocf_root = "/usr/lib/ocf";
-  // svcmgr's own state: saved copies of the service definitions it loaded (DEFINITIONS under
-  // state_dir/definitions/NODE/), to stop a service whose file was removed while svcmgr was down.
-  std::string state_dir = "/var/lib/castor";
-  Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
-};
 
 // The signals svcmgr reads from a signalfd (TERM, INT: stop; HUP: reload). main() blocks them before any
 // thread exists, so that no thread dies of their default action on the daemon's behalf.
 sigset_t svcmgr_signals();
 
-// Parses [svcmgr] of castor.ini (other sections are other daemons' and are skipped).
-Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config);
 
 class SvcmgrDaemon final : private ControlServer::Handler {
  public:

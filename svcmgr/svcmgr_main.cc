@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "svcmgr/svcmgr_daemon.h"
-#include "tools/cli_args.h"
+#include "common/cli_args.h"
 
 namespace {
 const char* kUsage =

@@ -30,7 +30,7 @@
 #include "common/errno_status.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
-#include "tools/cli_args.h"
+#include "common/cli_args.h"
 
 namespace {
 

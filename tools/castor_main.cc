@@ -8,11 +8,6 @@
 
 namespace castor {
 
-int report_error(const std::string& verb, const Status& st) {
-  std::cerr << "castor " << verb << ": " << st.message() << "\n";
-  return exit_code_for(st);
-}
-
 namespace {
 
 void print_help() {

@@ -1,8 +1,8 @@
 // castor check [DIR]: validates service definitions without touching anything.
 #include <iostream>
 
-#include "svcmgr/service_loader.h"
-#include "tools/cli_args.h"
+#include "config/service_loader.h"
+#include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "tools/exit_codes.h"
 

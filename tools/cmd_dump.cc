@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "common/json_writer.h"
-#include "quorumd/aio_block_device.h"
-#include "quorumd/disk_snapshot.h"
-#include "tools/cli_args.h"
+#include "disk/aio_block_device.h"
+#include "disk/disk_snapshot.h"
+#include "common/cli_args.h"
 #include "tools/cli_commands.h"
-#include "tools/device_probe.h"
+#include "disk/device_probe.h"
 #include "tools/exit_codes.h"
 
 namespace castor {

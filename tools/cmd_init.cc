@@ -13,22 +13,22 @@
 #include "common/clock.h"
 #include "common/errno_status.h"
 #include "common/unique_fd.h"
-#include "quorumd/aio_block_device.h"
-#include "quorumd/disk_layout.h"
-#include "quorumd/disk_snapshot.h"
-#include "quorumd/quorum_disk_init.h"
-#include "quorumd/superblock.h"
-#include "tools/cli_args.h"
+#include "disk/aio_block_device.h"
+#include "disk/disk_layout.h"
+#include "disk/disk_snapshot.h"
+#include "disk/quorum_disk_init.h"
+#include "disk/superblock.h"
+#include "common/cli_args.h"
 #include "tools/cli_commands.h"
-#include "tools/device_probe.h"
+#include "disk/device_probe.h"
 #include "tools/exit_codes.h"
-#include "tools/wipe_signatures.h"
+#include "disk/wipe_signatures.h"
 
 namespace castor {
 namespace {
 
 constexpr Duration kToolIoTimeout = std::chrono::seconds(30);
-// The longest dead time of any disk castor init accepts: 6 x the longest io_timeout (quorumd/timing.h).
+// The longest dead time of any disk castor init accepts: 6 x the longest io_timeout (lib/disk/timing.h).
 constexpr Duration kLongestDeadTime = 6 * Duration(Timing::kMaxIoTimeout);
 
 const char* kInitHelp =

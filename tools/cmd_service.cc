@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "svcmgr/agent_command_builder.h"
-#include "svcmgr/agent_process.h"
-#include "svcmgr/service_loader.h"
-#include "tools/cli_args.h"
+#include "agent/agent_command_builder.h"
+#include "agent/agent_process.h"
+#include "config/service_loader.h"
+#include "common/cli_args.h"
 #include "tools/cli_commands.h"
-#include "tools/control_client.h"
+#include "control/control_client.h"
 #include "tools/exit_codes.h"
 
 namespace castor {

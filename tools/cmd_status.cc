@@ -5,13 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_writer.h"
-#include "quorumd/aio_block_device.h"
-#include "quorumd/daemon/config.h"
-#include "quorumd/disk_snapshot.h"
-#include "tools/cli_args.h"
+#include "disk/aio_block_device.h"
+#include "config/quorumd_config.h"
+#include "disk/disk_snapshot.h"
+#include "common/cli_args.h"
 #include "tools/cli_commands.h"
-#include "tools/control_client.h"
-#include "tools/device_probe.h"
+#include "control/control_client.h"
+#include "disk/device_probe.h"
 #include "tools/exit_codes.h"
 
 namespace castor {

@@ -1,6 +1,15 @@
 #include "tools/exit_codes.h"
 
+#include <iostream>
+
+#include "tools/cli_commands.h"
+
 namespace castor {
+
+int report_error(const std::string& verb, const Status& st) {
+  std::cerr << "castor " << verb << ": " << st.message() << "\n";
+  return exit_code_for(st);
+}
 
 int exit_code_for(const Status& st) {
   switch (st.code()) {

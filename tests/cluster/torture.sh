@@ -131,7 +131,7 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   esac
 }
 
-BS=4096  # the quorum disk's block: max(sector size, 4096) (quorumd/disk_layout.h)
+BS=4096  # the quorum disk's block: max(sector size, 4096) (lib/disk/disk_layout.h)
 node_id() { if [ "$1" = alpha ]; then echo 1; else echo 2; fi; }
 # write_block BLOCK VARIANT: garbage over one block of the quorum disk's backing file, O_DIRECT and synced
 # (the loop devices read the file with direct I/O through the nodes' FUSE paths: no cache to go stale).

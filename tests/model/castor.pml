@@ -132,7 +132,7 @@
 #define MAXLATEHB 0
 #endif
 
-/* OwnershipState (quorumd/service_table_record.h); the core never writes `releasing` or `disabled`. */
+/* OwnershipState (lib/disk/service_table_record.h); the core never writes `releasing` or `disabled`. */
 #define NONE      0
 #define CLAIMING  1
 #define OWNED     2

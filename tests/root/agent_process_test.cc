@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "svcmgr/agent_process.h"
-#include "svcmgr/agent_result.h"
+#include "agent/agent_process.h"
+#include "agent/agent_result.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;

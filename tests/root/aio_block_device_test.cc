@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "quorumd/aio_block_device.h"
+#include "disk/aio_block_device.h"
 #include "tests/support/scratch.h"
 
 extern char** environ;

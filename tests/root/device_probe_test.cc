@@ -1,5 +1,5 @@
-// Root-only tests of tools/device_probe: real loop devices, real mkfs/mount/swapon, real libblkid.
-#include "tools/device_probe.h"
+// Root-only tests of lib/disk/device_probe: real loop devices, real mkfs/mount/swapon, real libblkid.
+#include "disk/device_probe.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "svcmgr/agent_command_builder.h"
+#include "agent/agent_command_builder.h"
 #include "svcmgr/service_runner.h"
-#include "svcmgr/agent_metadata.h"
+#include "agent/agent_metadata.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "svcmgr/agent_command_builder.h"
+#include "agent/agent_command_builder.h"
 
 using namespace castor;
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "svcmgr/agent_metadata.h"
+#include "agent/agent_metadata.h"
 
 using namespace castor;
 

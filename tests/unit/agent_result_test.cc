@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "svcmgr/agent_result.h"
+#include "agent/agent_result.h"
 
 using namespace castor;
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "common/unique_fd.h"
-#include "quorumd/daemon/control_protocol.h"
-#include "quorumd/daemon/control_server.h"
+#include "control/control_protocol.h"
+#include "control/control_server.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;

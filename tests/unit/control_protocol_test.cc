@@ -1,4 +1,4 @@
-// Tests for the wire format of quorumd's control socket (quorumd/daemon/control_protocol.h): frames and
+// Tests for the wire format of quorumd's control socket (lib/control/control_protocol.h): frames and
 // request parsing, including malformed and random input.
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "quorumd/daemon/control_protocol.h"
+#include "control/control_protocol.h"
 
 using namespace castor;
 

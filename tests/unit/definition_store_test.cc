@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "svcmgr/definition_store.h"
-#include "svcmgr/service_loader.h"
+#include "config/service_loader.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;

@@ -4,11 +4,11 @@
 #include <functional>
 #include <vector>
 
-#include "quorumd/disk_layout.h"
-#include "quorumd/heartbeat_record.h"
-#include "quorumd/epoch_record.h"
-#include "quorumd/service_table_record.h"
-#include "quorumd/superblock.h"
+#include "disk/disk_layout.h"
+#include "disk/heartbeat_record.h"
+#include "disk/epoch_record.h"
+#include "disk/service_table_record.h"
+#include "disk/superblock.h"
 
 using namespace castor;
 

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "quorumd/faulty_block_device.h"
-#include "quorumd/memory_block_device.h"
+#include "disk/testing/faulty_block_device.h"
+#include "disk/testing/memory_block_device.h"
 
 using namespace castor;
 

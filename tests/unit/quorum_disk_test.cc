@@ -5,10 +5,10 @@
 
 #include "common/aligned_buffer.h"
 #include "common/json_writer.h"
-#include "quorumd/disk_snapshot.h"
-#include "quorumd/memory_block_device.h"
-#include "quorumd/quorum_disk_init.h"
-#include "tools/cli_args.h"
+#include "disk/disk_snapshot.h"
+#include "disk/testing/memory_block_device.h"
+#include "disk/quorum_disk_init.h"
+#include "common/cli_args.h"
 
 using namespace castor;
 

@@ -27,9 +27,9 @@
 #include <set>
 
 #include "common/crc32c.h"
-#include "quorumd/disk_layout.h"
-#include "quorumd/faulty_block_device.h"
-#include "quorumd/memory_block_device.h"
+#include "disk/disk_layout.h"
+#include "disk/testing/faulty_block_device.h"
+#include "disk/testing/memory_block_device.h"
 #include "quorumd/quorum_core.h"
 
 using namespace castor;

@@ -1,5 +1,5 @@
 // Tests for quorumd's configuration: the [quorumd] section of castor.ini, the checks on the merged
-// configuration and the command-line overrides (quorumd/daemon/config.h).
+// configuration and the command-line overrides (lib/config/quorumd_config.h).
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "quorumd/daemon/config.h"
+#include "config/quorumd_config.h"
 
 using namespace castor;
 

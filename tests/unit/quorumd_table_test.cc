@@ -1,5 +1,5 @@
-// Tests for quorumd's own-region writer (quorumd/daemon/region_writer.h) against a fault-injecting disk,
-// and for the decoding of the peer's region (quorumd/daemon/peer_region.h): the epoch record is written
+// Tests for quorumd's own-region writer (quorumd/region_writer.h) against a fault-injecting disk,
+// and for the decoding of the peer's region (quorumd/peer_region.h): the epoch record is written
 // and completed before any table block that needs it (observed on the device), writes need a lease,
 // corrupt blocks and scrubs are rewritten, and every peer table block is read, a corrupt one reported.
 #include <doctest/doctest.h>
@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "quorumd/daemon/peer_region.h"
-#include "quorumd/daemon/region_writer.h"
-#include "quorumd/daemon/service_table_store.h"
-#include "quorumd/disk_layout.h"
-#include "quorumd/epoch_record.h"
-#include "quorumd/faulty_block_device.h"
-#include "quorumd/memory_block_device.h"
-#include "quorumd/service_table_record.h"
+#include "quorumd/peer_region.h"
+#include "quorumd/region_writer.h"
+#include "quorumd/service_table_store.h"
+#include "disk/disk_layout.h"
+#include "disk/epoch_record.h"
+#include "disk/testing/faulty_block_device.h"
+#include "disk/testing/memory_block_device.h"
+#include "disk/service_table_record.h"
 
 using namespace castor;
 

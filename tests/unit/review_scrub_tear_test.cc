@@ -16,8 +16,8 @@
 #include <optional>
 #include <vector>
 
-#include "quorumd/daemon/service_table_store.h"
-#include "quorumd/disk_layout.h"
+#include "quorumd/service_table_store.h"
+#include "disk/disk_layout.h"
 #include "svcmgr/ownership.h"
 
 using namespace castor;

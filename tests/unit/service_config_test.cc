@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "svcmgr/service_definition.h"
-#include "svcmgr/service_loader.h"
+#include "config/service_definition.h"
+#include "config/service_loader.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;

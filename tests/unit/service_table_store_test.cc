@@ -1,4 +1,4 @@
-// Tests for quorumd's copy of this node's service table (quorumd/daemon/service_table_store.h): slot
+// Tests for quorumd's copy of this node's service table (quorumd/service_table_store.h): slot
 // allocation, the dirty / in-flight / blocked write cycle, and encoding that decodes back.
 #include <doctest/doctest.h>
 
@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "quorumd/daemon/service_table_store.h"
-#include "quorumd/disk_layout.h"
-#include "quorumd/epoch_record.h"
-#include "quorumd/service_table_record.h"
+#include "quorumd/service_table_store.h"
+#include "disk/disk_layout.h"
+#include "disk/epoch_record.h"
+#include "disk/service_table_record.h"
 
 using namespace castor;
 

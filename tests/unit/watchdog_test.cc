@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/unique_fd.h"
-#include "quorumd/daemon/watchdog.h"
+#include "quorumd/watchdog.h"
 
 using namespace castor;
 

@@ -1,0 +1,87 @@
+#include "agent/agent_metadata.h"
+
+#include "agent/agent_command_builder.h"
+#include "agent/agent_process.h"
+
+namespace castor {
+namespace {
+
+std::optional<std::string> attribute(const std::string& tag, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  auto p = tag.find(key);
+  if (p == std::string::npos) return std::nullopt;
+  p += key.size();
+  auto e = tag.find('"', p);
+  if (e == std::string::npos) return std::nullopt;
+  return tag.substr(p, e - p);
+}
+
+std::optional<Millis> duration(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  auto d = service_syntax::parse_duration(*v);
+  if (!d.ok()) return std::nullopt;
+  return *d;
+}
+
+}  // namespace
+
+AgentTimings parse_agent_timings(const std::string& xml) {
+  AgentTimings t;
+  size_t pos = 0;
+  while ((pos = xml.find("<action ", pos)) != std::string::npos) {
+    size_t end = xml.find('>', pos);
+    if (end == std::string::npos) break;
+    const std::string tag = " " + xml.substr(pos + 8, end - pos - 8);
+    pos = end;
+    const auto name = attribute(tag, "name");
+    if (!name) continue;
+    const auto timeout = duration(attribute(tag, "timeout"));
+    if (*name == "start") t.start_timeout = timeout;
+    else if (*name == "stop") t.stop_timeout = timeout;
+    else if (*name == "monitor" && !t.monitor_timeout) {  // the first monitor action is the default one
+      t.monitor_timeout = timeout;
+      t.monitor_interval = duration(attribute(tag, "interval"));
+    }
+  }
+  return t;
+}
+
+void apply_agent_timings(ResourceDefinition& r, const AgentTimings& t) {
+  using R = ResourceDefinition;
+  if (!(r.explicit_timings & R::kStartTimeout) && t.start_timeout && *t.start_timeout > Millis(0)) r.start_timeout = *t.start_timeout;
+  if (!(r.explicit_timings & R::kStopTimeout) && t.stop_timeout && *t.stop_timeout > Millis(0)) r.stop_timeout = *t.stop_timeout;
+  if (!(r.explicit_timings & R::kMonitorTimeout) && t.monitor_timeout && *t.monitor_timeout > Millis(0))
+    r.monitor_timeout = *t.monitor_timeout;
+  if (!(r.explicit_timings & R::kMonitorInterval) && t.monitor_interval && *t.monitor_interval > Millis(0))
+    r.monitor_interval = *t.monitor_interval;
+}
+
+std::string apply_metadata_defaults(ServiceDefinition& def, const std::string& ocf_root,
+                                    std::map<std::string, AgentTimings>& cache) {
+  std::string problems;
+  BootClock clock;
+  for (auto& r : def.resources) {
+    if (r.kind != ResourceDefinition::AgentKind::ocf || r.explicit_timings == 0xF) continue;
+    const std::string key = r.provider + ":" + r.type;
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      RunContext ctx;
+      ctx.service = def.name;
+      ctx.ocf_root = ocf_root;
+      auto cmd = build_agent_command(r, AgentAction::meta_data, ctx);
+      AgentTimings t;
+      if (cmd.ok()) {
+        auto out = run_agent(*cmd, clock);
+        if (out.ok() && !out->timed_out && out->exit_code == 0) t = parse_agent_timings(out->output_tail);
+        else problems += key + ": meta-data failed; ";
+      } else {
+        problems += key + ": " + cmd.status().message() + "; ";
+      }
+      it = cache.emplace(key, t).first;
+    }
+    apply_agent_timings(r, it->second);
+  }
+  return problems;
+}
+
+}  // namespace castor

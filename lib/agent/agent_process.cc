@@ -1,0 +1,465 @@
+#include "agent/agent_process.h"
+
+#include "agent/process_group_scan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+#include "common/errno_status.h"
+#include "common/log.h"
+
+namespace castor {
+namespace {
+
+constexpr size_t kLineScanBytes = 4096;         // of each output line, for the exit-reason prefix
+constexpr size_t kReadBudget = 256 * 1024;      // per on_output_ready() call, so one chatty agent cannot
+                                                // starve the event loop
+constexpr size_t kFinalReadBudget = 1024 * 1024;  // when the child is gone: what is left in the pipe
+constexpr Duration kNoPidfdPoll = std::chrono::milliseconds(20);   // waitpid polling without a pidfd
+constexpr Duration kGroupPoll = std::chrono::milliseconds(20);     // group-empty polling (a /proc scan)
+
+// What the child reports through the error pipe when it cannot get to execve (or execve fails).
+enum ChildStage : int { kStageSetpgid = 1, kStageFds, kStageSigmask, kStageChdir, kStageExec };
+struct ChildReport {
+  int stage;
+  int err;
+};
+
+// Everything the child needs, prepared before fork: after fork the child only makes async-signal-safe
+// calls on this data (no allocation, no locks).
+struct ChildSetup {
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int devnull;
+  int out_w;
+  int err_w;
+  int max_fd;  // for the close() loop where close_range is unavailable
+};
+
+[[noreturn]] void child_fail(int err_w, int stage) {
+  ChildReport r{stage, errno};
+  ssize_t n = write(err_w, &r, sizeof r);  // 8 bytes into an empty pipe: atomic; nothing to do if it fails
+  (void)n;
+  _exit(127);
+}
+
+// Moves fd above 2 (keeping it close-on-exec) so that dup2 onto 0..2 cannot clobber it.
+int above_stdio(int fd) {
+  if (fd > 2) return fd;
+  return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+[[noreturn]] void child_exec(const ChildSetup& s) {
+  int err_w = above_stdio(s.err_w);
+  if (err_w < 0) _exit(127);  // cannot even report; the parent sees exit 127
+  if (setpgid(0, 0) != 0) child_fail(err_w, kStageSetpgid);
+
+  // Default dispositions: ignored signals would otherwise survive execve (an agent with SIGPIPE or
+  // SIGTERM ignored misbehaves). Every signal is still blocked (the parent blocked all before fork), so
+  // no handler inherited from the parent can run in the child meanwhile.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sigaction(sig, &dfl, nullptr) != 0) {
+      // glibc refuses the signals it reserves (32, 33), but an ignored disposition for them inherited
+      // from our own parent would still reach the agent: reset those with the raw system call.
+      struct {
+        void* handler;
+        unsigned long flags;
+        void* restorer;
+        uint64_t mask;
+      } kdfl{nullptr, 0, nullptr, 0};  // the kernel's struct sigaction; handler nullptr == SIG_DFL
+      syscall(SYS_rt_sigaction, sig, &kdfl, nullptr, sizeof(uint64_t));
+    }
+  }
+
+  int in = above_stdio(s.devnull);
+  int out = above_stdio(s.out_w);
+  if (in < 0 || out < 0) child_fail(err_w, kStageFds);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) child_fail(err_w, kStageFds);
+  // Close everything else but the error pipe (close-on-exec: execve closes it, which tells the parent
+  // the exec happened).
+  bool closed = (err_w <= 3 || close_range(3, unsigned(err_w) - 1, 0) == 0) &&
+                close_range(unsigned(err_w) + 1, ~0U, 0) == 0;
+  if (!closed) {  // kernel < 5.9
+    for (int fd = 3; fd < s.max_fd; ++fd)
+      if (fd != err_w) close(fd);
+  }
+
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(err_w, kStageSigmask);
+  if (chdir(s.cwd) != 0) child_fail(err_w, kStageChdir);
+  execve(s.argv[0], s.argv, s.envp);
+  child_fail(err_w, kStageExec);
+}
+
+Status child_report_status(const ChildReport& r, const std::string& argv0, const std::string& cwd) {
+  switch (r.stage) {
+    case kStageSetpgid: return errno_status("setpgid in the child of", argv0, r.err);
+    case kStageFds: return errno_status("setting up stdin/stdout/stderr for", argv0, r.err);
+    case kStageSigmask: return errno_status("resetting the signal mask for", argv0, r.err);
+    case kStageChdir: return errno_status("chdir", cwd, r.err).with_context("starting " + argv0);
+    case kStageExec: return errno_status("exec", argv0, r.err);
+    default: return Error(Code::internal, "starting " + argv0 + ": bad report from the child");
+  }
+}
+
+Status check_command(const AgentCommand& c) {
+  if (c.argv.empty()) return Error(Code::invalid_argument, "agent command: empty argv");
+  const std::string& p = c.argv[0];
+  if (p.empty() || p[0] != '/')
+    return Error(Code::invalid_argument, "agent command '" + p + "': not an absolute path");
+  for (const auto& a : c.argv)
+    if (a.find('\0') != std::string::npos)
+      return Error(Code::invalid_argument, "agent command " + p + ": argument with a NUL byte");
+  for (const auto& e : c.env)
+    if (e.find('\0') != std::string::npos || e.find('=') == std::string::npos || e[0] == '=')
+      return Error(Code::invalid_argument, "agent command " + p + ": environment entry is not K=V");
+  if (c.timeout <= Duration::zero())
+    return Error(Code::invalid_argument, "agent command " + p + ": timeout must be > 0");
+  if (c.kill_grace < Duration::zero())
+    return Error(Code::invalid_argument, "agent command " + p + ": kill_grace must be >= 0");
+  if (c.cwd.empty() || c.cwd[0] != '/' || c.cwd.find('\0') != std::string::npos)
+    return Error(Code::invalid_argument, "agent command " + p + ": cwd '" + c.cwd + "' is not absolute");
+  return Status::Ok();
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+int ms_ceil(Duration d) {
+  if (d <= Duration::zero()) return 0;
+  auto ms = std::chrono::ceil<Millis>(d).count();
+  return ms > INT_MAX ? INT_MAX : int(ms);
+}
+
+// Waits (bounded) for the child's exec report. Ok if the exec happened (EOF) or was not over within
+// `limit`; the error the child reported otherwise.
+Status await_exec(int err_r, Duration limit, const std::string& argv0, const std::string& cwd) {
+  struct pollfd p = {err_r, POLLIN, 0};
+  for (;;) {
+    int r = ::poll(&p, 1, ms_ceil(limit));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status("poll (exec report of)", argv0);
+    if (r == 0) {
+      log::event(log::Level::warning, "agent exec not done within its timeout; letting it time out",
+                 {{"agent", argv0}});
+      return Status::Ok();
+    }
+    break;
+  }
+  ChildReport rep;
+  ssize_t n;
+  do {
+    n = read(err_r, &rep, sizeof rep);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno_status("read (exec report of)", argv0);
+  if (n == 0) return Status::Ok();
+  if (size_t(n) != sizeof rep) return Error(Code::internal, "starting " + argv0 + ": short report from the child");
+  return child_report_status(rep, argv0, cwd);
+}
+
+
+}  // namespace
+
+Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& command, TimePoint now) {
+  RETURN_IF_ERROR(check_command(command));
+  const std::string& argv0 = command.argv[0];
+
+  std::vector<char*> argv = c_strings(command.argv);
+  std::vector<char*> envp = c_strings(command.env);
+
+  UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull.valid()) return errno_status("open", "/dev/null");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (output of)", argv0);
+  UniqueFd out_r(fds[0]), out_w(fds[1]);
+  int fl = fcntl(out_r.get(), F_GETFL);
+  if (fl < 0 || fcntl(out_r.get(), F_SETFL, fl | O_NONBLOCK) != 0)
+    return errno_status("fcntl O_NONBLOCK (output of)", argv0);
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (exec report of)", argv0);
+  UniqueFd err_r(fds[0]), err_w(fds[1]);
+
+  long open_max = sysconf(_SC_OPEN_MAX);
+  ChildSetup setup{argv.data(), envp.data(), command.cwd.c_str(), devnull.get(), out_w.get(), err_w.get(),
+                   int(std::clamp(open_max, 1024L, 1L << 20))};
+
+  // All signals blocked across fork: the child must not run the parent's handlers before it has reset
+  // them to default.
+  sigset_t all, old;
+  sigfillset(&all);
+  int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+  if (rc != 0) return errno_status("pthread_sigmask", "", rc);
+  pid_t pid = fork();
+  if (pid == 0) child_exec(setup);
+  int fork_errno = errno;
+  rc = pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return errno_status("fork for", argv0, fork_errno);
+  // Also set here, so that the group exists before anyone signals it. Fails harmlessly when the child
+  // already exec'd (EACCES) or is gone (ESRCH); the child's own setpgid reports real failures.
+  setpgid(pid, pid);
+  if (rc != 0) log::event(log::Level::error, "pthread_sigmask restore failed", {{"error", std::strerror(rc)}});
+
+  // The pid cannot be reused before we reap it, so the pidfd surely refers to our child.
+  UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid() && errno != ENOSYS)
+    log::event(log::Level::warning, "pidfd_open failed; polling for the agent's exit instead",
+               {{"agent", argv0}, {"error", std::strerror(errno)}});
+
+  out_w.reset();
+  err_w.reset();
+  devnull.reset();
+  Status exec_status = await_exec(err_r.get(), command.timeout, argv0, command.cwd);
+  if (!exec_status.ok()) {
+    // A child that reported a failure _exit()s right after; if the report could not be read, the command
+    // may be running: either way it is unreaped, so its pid and group id are still ours to kill.
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return exec_status;
+  }
+  return std::unique_ptr<AgentProcess>(new AgentProcess(command, pid, std::move(out_r), std::move(pidfd), now));
+}
+
+AgentProcess::AgentProcess(const AgentCommand& command, pid_t pid, UniqueFd output, UniqueFd pidfd,
+                           TimePoint now)
+    : name_(command.argv[0]),
+      pid_(pid),
+      output_(std::move(output)),
+      pidfd_(std::move(pidfd)),
+      start_(now),
+      deadline_(now + command.timeout),
+      kill_at_(TimePoint::max()),
+      last_poll_(now),
+      timeout_(command.timeout),
+      kill_grace_(command.kill_grace) {}
+
+AgentProcess::~AgentProcess() {
+  if (phase_ == Phase::done) return;
+  if (!reaped_) try_reap();
+  if (!reaped_) {
+    // Unreaped child: the group id is still ours.
+    signal_all(SIGKILL);
+    int st;
+    pid_t r;
+    do {
+      r = waitpid(pid_, &st, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+      log::event(log::Level::error, "waitpid on a killed agent failed",
+                 {{"agent", name_}, {"pid", pid_}, {"error", std::strerror(errno)}});
+  } else if (phase_ != Phase::running && !group_empty()) {
+    // Timed out, child gone, stragglers left in the group.
+    if (kill(-pid_, SIGKILL) != 0 && errno != ESRCH)
+      log::event(log::Level::error, "kill of an agent's process group failed",
+                 {{"agent", name_}, {"pgid", pid_}, {"error", std::strerror(errno)}});
+  }
+  // Exited normally (phase running): its group is the caller's (see the header).
+}
+
+int AgentProcess::output_fd() const { return output_eof_ || phase_ == Phase::done ? -1 : output_.get(); }
+
+int AgentProcess::pid_fd() const { return reaped_ ? -1 : pidfd_.get(); }
+
+void AgentProcess::on_output_ready() {
+  if (output_eof_) return;
+  char buf[16384];
+  size_t budget = phase_ == Phase::done || reaped_ ? kFinalReadBudget : kReadBudget;
+  while (budget > 0) {
+    ssize_t n = read(output_.get(), buf, std::min(sizeof buf, budget));
+    if (n > 0) {
+      feed(buf, size_t(n));
+      budget -= size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) {
+      std::string note = std::string("\n[castor: reading the agent's output failed: ") + std::strerror(errno) + "]\n";
+      feed(note.data(), note.size());
+    }
+    output_eof_ = true;  // EOF, or an error we cannot read past
+    end_line();
+    return;
+  }
+}
+
+void AgentProcess::feed(const char* data, size_t n) {
+  tail_.append(data, n);
+  if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  while (n > 0) {
+    const char* nl = static_cast<const char*>(std::memchr(data, '\n', n));
+    size_t len = nl ? size_t(nl - data) : n;
+    if (!line_truncated_) {
+      size_t take = std::min(len, kLineScanBytes - line_.size());
+      line_.append(data, take);
+      if (take < len) line_truncated_ = true;
+    }
+    if (!nl) return;
+    end_line();
+    data = nl + 1;
+    n -= len + 1;
+  }
+}
+
+void AgentProcess::end_line() {
+  if (!line_.empty()) {
+    std::string reason = parse_exit_reason(line_);
+    if (!reason.empty()) exit_reason_ = std::move(reason);
+  }
+  line_.clear();
+  line_truncated_ = false;
+}
+
+void AgentProcess::try_reap() {
+  int st = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;
+  reaped_ = true;
+  if (r < 0) {
+    // ECHILD: someone else reaped it (SIGCHLD ignored, or waitpid(-1) elsewhere); the status is lost.
+    log::event(log::Level::error, "agent exit status lost", {{"agent", name_}, {"pid", pid_}, {"error", std::strerror(errno)}});
+    exit_code_ = -1;
+    signal_ = 0;
+  } else if (WIFEXITED(st)) {
+    exit_code_ = WEXITSTATUS(st);
+    signal_ = 0;
+  } else if (WIFSIGNALED(st)) {
+    exit_code_ = -1;
+    signal_ = WTERMSIG(st);
+  }
+}
+
+bool AgentProcess::group_empty() const {
+  if (kill(-pid_, 0) != 0) {
+    if (errno == ESRCH) return true;
+    // EPERM: members exist that we may not signal (setuid to another user); look at /proc as below.
+  }
+  // Zombies count as gone: killed grandchildren were reparented to init and linger until it reaps them
+  // (on some inits for a second or more).
+  return !group_has_live_member(pid_);
+}
+
+void AgentProcess::signal_all(int sig) {
+  if (kill(-pid_, sig) != 0 && errno != ESRCH)
+    log::event(log::Level::error, "signalling an agent's process group failed",
+               {{"agent", name_}, {"pgid", pid_}, {"signal", sig}, {"error", std::strerror(errno)}});
+  // The child itself, in case it moved to another group; safe while it is unreaped.
+  if (!reaped_ && kill(pid_, sig) != 0 && errno != ESRCH)
+    log::event(log::Level::error, "signalling an agent failed",
+               {{"agent", name_}, {"pid", pid_}, {"signal", sig}, {"error", std::strerror(errno)}});
+}
+
+AgentOutcome AgentProcess::finish(TimePoint now) {
+  on_output_ready();  // what the child wrote before it died is in the pipe
+  end_line();
+  phase_ = Phase::done;
+  AgentOutcome o;
+  o.timed_out = timed_out_;
+  o.exit_code = exit_code_;
+  o.signal = signal_;
+  o.timeout = timeout_;
+  o.elapsed = now - start_;
+  if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  o.output_tail = std::move(tail_);
+  o.exit_reason = std::move(exit_reason_);
+  tail_.clear();
+  exit_reason_.clear();
+  return o;
+}
+
+std::optional<AgentOutcome> AgentProcess::poll(TimePoint now) {
+  if (phase_ == Phase::done) return std::nullopt;
+  last_poll_ = now;
+  if (!reaped_) try_reap();
+
+  if (phase_ == Phase::running) {
+    if (reaped_) return finish(now);
+    if (now < deadline_) return std::nullopt;
+    timed_out_ = true;
+    signal_all(SIGTERM);
+    phase_ = Phase::terminating;
+    kill_at_ = now + kill_grace_;
+    log::event(log::Level::warning, "agent timed out; sent SIGTERM to its process group",
+               {{"agent", name_}, {"pgid", pid_}, {"timeout", format_duration(timeout_)}});
+    if (kill_grace_ > Duration::zero()) return std::nullopt;
+  }
+  if (phase_ == Phase::terminating) {
+    if (reaped_ && group_empty()) return finish(now);
+    if (now < kill_at_) return std::nullopt;
+    signal_all(SIGKILL);
+    phase_ = Phase::killing;
+    log::event(log::Level::warning, "agent outlived SIGTERM; sent SIGKILL to its process group",
+               {{"agent", name_}, {"pgid", pid_}});
+    if (!reaped_) try_reap();  // usually too early, the pidfd will tell
+  }
+  // killing: SIGKILL is final for the group; only our child's status is awaited.
+  if (reaped_) return finish(now);
+  return std::nullopt;
+}
+
+TimePoint AgentProcess::next_deadline() const {
+  TimePoint next = TimePoint::max();
+  switch (phase_) {
+    case Phase::done: return next;
+    case Phase::running: next = deadline_; break;
+    case Phase::terminating:
+      next = kill_at_;
+      if (reaped_) next = std::min(next, last_poll_ + kGroupPoll);  // nothing wakes us when the group empties
+      break;
+    case Phase::killing: break;
+  }
+  if (!reaped_ && !pidfd_.valid()) next = std::min(next, last_poll_ + kNoPidfdPoll);
+  return next;
+}
+
+Result<AgentOutcome> run_agent(const AgentCommand& command, const Clock& clock) {
+  ASSIGN_OR_RETURN(std::unique_ptr<AgentProcess> p, AgentProcess::spawn(command, clock.now()));
+  for (;;) {
+    if (auto outcome = p->poll(clock.now())) return std::move(*outcome);
+    struct pollfd fds[2];
+    nfds_t n = 0;
+    int out_idx = -1;
+    if (p->output_fd() >= 0) {
+      out_idx = int(n);
+      fds[n++] = {p->output_fd(), POLLIN, 0};
+    }
+    if (p->pid_fd() >= 0) fds[n++] = {p->pid_fd(), POLLIN, 0};
+    Duration wait = p->next_deadline() - clock.now();
+    wait = std::clamp(wait, Duration::zero(), Duration(std::chrono::seconds(1)));
+    struct timespec ts;
+    ts.tv_sec = time_t(wait.count() / 1000000000);
+    ts.tv_nsec = long(wait.count() % 1000000000);
+    int r = ppoll(fds, n, &ts, nullptr);
+    if (r < 0 && errno != EINTR) return errno_status("ppoll (waiting for)", command.argv[0]);
+    if (r > 0 && out_idx >= 0 && fds[out_idx].revents != 0) p->on_output_ready();
+  }
+}
+
+}  // namespace castor

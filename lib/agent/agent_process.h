@@ -1,0 +1,139 @@
+// AgentProcess: one running agent action (an OCF agent, an init script, a command line) in its own
+// process group, with a deadline, driven without blocking from an event loop; run_agent() is the blocking
+// form for tools and tests. It reports how the action ended (AgentOutcome, agent_result.h); what that means
+// for the resource is classify()'s business.
+// Must never block the event loop (spawn waits only for the exec itself, bounded by the timeout), never run
+// a shell or search PATH on its own, never leave a zombie of its own child, and never signal a process it
+// did not start: it signals only its child and the child's process group, whose id stays reserved while
+// the (unreaped) child or any member of the group exists.
+//
+// Lifetime of the process group:
+//  * Timeout: at the deadline SIGTERM goes to the group (and to the child, in case it left the group);
+//    if the child is not reaped or the group is not empty kill_grace later, SIGKILL. The outcome comes once
+//    the child is reaped and the group is empty or was SIGKILLed. Processes that left the group (setsid,
+//    setpgid) are out of reach: the service's own process tracking must deal with them.
+//  * Normal exit (any exit code, any action): the group is NOT touched. A start legitimately leaves its
+//    daemons behind in the group (pgid() tells which): they belong to the service, and the caller that
+//    tracks the service's process groups stops or kills them (after a failed start: run stop). The
+//    output pipe is closed once the child is reaped, so anything left behind that still writes to its
+//    inherited stdout/stderr gets EPIPE/SIGPIPE: agents (and exec start commands) must redirect the
+//    output of what they leave running (start-stop-daemon does; `exec >/dev/null 2>&1` in a command line).
+//  * Destroyed before the outcome was delivered: if the child is still running the group is SIGKILLed
+//    and the child reaped (blocking, only as long as the kernel takes to kill it).
+// The child is reaped with waitpid(pid): the process must not set SIGCHLD to SIG_IGN nor reap with
+// waitpid(-1) elsewhere (if it does, the exit status is lost and reported as unknown).
+// A child stuck in uninterruptible sleep (D state, e.g. on a dead NFS server) survives SIGKILL: then no
+// outcome comes until the kernel lets it die. That is a fact of Linux, not something a runner can fix.
+// Not thread-safe: one event loop owns an AgentProcess.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/unique_fd.h"
+#include "agent/agent_result.h"
+
+namespace castor {
+
+struct AgentCommand {
+  // argv[0] is an absolute path, executed as is: no PATH search, no shell (a caller that wants a shell
+  // passes {"/bin/sh", "-c", LINE}).
+  std::vector<std::string> argv;
+  // The complete environment, "K=V" each; nothing is inherited. The caller builds it: PATH, OCF_ROOT
+  // (without it an OCF agent cannot source ocf-shellfuncs and exits 2), OCF_RESKEY_*,
+  // OCF_RESOURCE_INSTANCE, OCF_RESKEY_CRM_meta_timeout / _interval (ms), CASTOR_*.
+  std::vector<std::string> env;
+  Duration timeout{0};  // > 0; agents do not enforce their own timeouts, this is the only one
+  Duration kill_grace = std::chrono::seconds(5);  // between SIGTERM (at the timeout) and SIGKILL
+  std::string cwd = "/";                          // absolute
+};
+
+class AgentProcess {
+ public:
+  static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much
+
+  // Starts the command: own process group, signal mask and dispositions reset to default, stdin from
+  // /dev/null, stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
+  // A command that cannot start (bad argv, missing or non-executable program, bad cwd) is an error
+  // Status here ("exec /usr/lib/x: No such file or directory"), never an exit code. `now` starts the
+  // timeout. Waits for the exec to happen (microseconds) but never longer than the timeout; if the exec
+  // is not done by then (a hung filesystem), the process is returned anyway and simply times out.
+  static Result<std::unique_ptr<AgentProcess>> spawn(const AgentCommand& command, TimePoint now);
+
+  ~AgentProcess();
+  AgentProcess(const AgentProcess&) = delete;
+  AgentProcess& operator=(const AgentProcess&) = delete;
+
+  // Descriptors to wait on (poll/epoll, level-triggered, for readability). Either may turn -1: the output
+  // at EOF (or once the child is reaped), the pidfd once the child is reaped. A descriptor that turned -1
+  // must be removed from the caller's epoll set (it stays open until destruction, so EPOLL_CTL_DEL on the
+  // old number is safe). pid_fd() is -1 from the start where pidfd_open is unavailable (Linux < 5.3):
+  // next_deadline() then asks for frequent polls instead.
+  int output_fd() const;
+  int pid_fd() const;
+
+  // Reads what the pipe holds (non-blocking, bounded per call) into the tail buffer and the exit-reason
+  // scanner.
+  void on_output_ready();
+
+  // Advances the state machine at `now`: reaps the child if it exited; at the deadline SIGTERMs the group;
+  // kill_grace after that SIGKILLs it. Returns the outcome exactly once, when the child is reaped and
+  // (it exited before the deadline, or the group is empty, or it was SIGKILLed); std::nullopt otherwise
+  // and on every later call. An exit first seen at a poll after the deadline counts as a normal exit
+  // (the work got done; only the event loop was late).
+  std::optional<AgentOutcome> poll(TimePoint now);
+
+  // When poll() must be called next even if no descriptor becomes readable; TimePoint::max() once done.
+  TimePoint next_deadline() const;
+
+  pid_t pid() const { return pid_; }
+  pid_t pgid() const { return pid_; }  // the child leads its own group
+  bool done() const { return phase_ == Phase::done; }
+
+ private:
+  enum class Phase { running, terminating, killing, done };
+
+  AgentProcess(const AgentCommand& command, pid_t pid, UniqueFd output, UniqueFd pidfd, TimePoint now);
+
+  void try_reap();
+  bool group_empty() const;
+  void signal_all(int sig);
+  void feed(const char* data, size_t n);
+  void end_line();
+  AgentOutcome finish(TimePoint now);
+
+  std::string name_;  // argv[0], for messages
+  pid_t pid_;
+  UniqueFd output_;
+  UniqueFd pidfd_;
+  bool output_eof_ = false;
+  bool reaped_ = false;
+  Phase phase_ = Phase::running;
+  TimePoint start_;
+  TimePoint deadline_;
+  TimePoint kill_at_;
+  TimePoint last_poll_;
+  Duration timeout_;
+  Duration kill_grace_;
+  bool timed_out_ = false;
+  int exit_code_ = -1;
+  int signal_ = 0;
+  std::string tail_;
+  std::string line_;  // the line being received (its first 4 KiB), for the exit-reason scan
+  bool line_truncated_ = false;
+  std::string exit_reason_;
+};
+
+// Blocking convenience for tools (castor check/validate) and tests: spawns, then ppoll()s the descriptors
+// and calls poll() until the outcome is there. `clock` must be a real clock (BootClock): it is read, not
+// advanced. An error Status only if the command could not start or ppoll failed (the child is then
+// killed).
+Result<AgentOutcome> run_agent(const AgentCommand& command, const Clock& clock);
+
+}  // namespace castor

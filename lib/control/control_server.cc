@@ -1,0 +1,336 @@
+#include "control/control_server.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/errno_status.h"
+#include "common/json_writer.h"
+#include "common/log.h"
+
+namespace castor {
+namespace {
+
+constexpr uint64_t kListenKey = 0;
+constexpr size_t kReadChunk = 16 * 1024;
+// Input a connection may send in one process() call before others get their turn.
+constexpr size_t kReadBudget = kFrameHeaderSize + kMaxPayload;
+
+Result<sockaddr_un> unix_address(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path)
+    return Error(Code::invalid_argument, "socket path '" + path + "' is too long for a Unix socket");
+  std::memcpy(a.sun_path, path.data(), path.size());
+  return a;
+}
+
+// Removes a stale socket file at `path`; refuses a live one or anything that is not a socket.
+Status clear_stale_socket(const std::string& path, const sockaddr_un& addr) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return errno_status("lstat", path);
+  }
+  if (!S_ISSOCK(st.st_mode))
+    return Error(Code::already_exists, path + " exists and is not a socket: refusing to replace it");
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return errno_status("socket", "AF_UNIX");
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+    return Error(Code::busy, "another quorumd is already listening on " + path);
+  if (errno != ECONNREFUSED && errno != ENOENT) return errno_status("connect (probing for a live quorumd)", path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_status("unlink stale socket", path);
+  log::info("removed a stale control socket", {{"socket", path}});
+  return Status::Ok();
+}
+
+Status ensure_parent_dir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return Status::Ok();
+  const std::string dir = path.substr(0, slash);
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    log::info("created the control socket directory", {{"dir", dir}});
+    return Status::Ok();
+  }
+  if (errno == EEXIST) return Status::Ok();
+  return errno_status("mkdir", dir);
+}
+
+std::string error_json(std::string_view message) {
+  JsonWriter w;
+  w.begin_object().field("ok", false).field("error", message).end_object();
+  return w.str();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& path) {
+  ASSIGN_OR_RETURN(sockaddr_un addr, unix_address(path));
+  RETURN_IF_ERROR(ensure_parent_dir(path));
+  RETURN_IF_ERROR(clear_stale_socket(path, addr));
+
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno_status("socket", "AF_UNIX");
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return errno_status("bind", path);
+  // Access is checked per connection (SO_PEERCRED) as well; the mode keeps other users from connecting at all.
+  if (::chmod(path.c_str(), 0600) != 0) {
+    Status st = errno_status("chmod 0600", path);
+    ::unlink(path.c_str());
+    return st;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return errno_status("stat", path);
+  if (::listen(fd.get(), 16) != 0) {
+    Status s = errno_status("listen", path);
+    ::unlink(path.c_str());
+    return s;
+  }
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (!ep.valid()) {
+    ::unlink(path.c_str());
+    return errno_status("epoll_create1", "control socket");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenKey;
+  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
+    ::unlink(path.c_str());
+    return errno_status("epoll_ctl ADD", path);
+  }
+  return std::unique_ptr<ControlServer>(new ControlServer(path, std::move(fd), std::move(ep), st.st_dev, st.st_ino));
+}
+
+ControlServer::~ControlServer() {
+  conns_.clear();
+  listen_.reset();
+  struct stat st;
+  // Remove the file only if it is still the socket we bound (a successor may have replaced it).
+  if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) ::unlink(path_.c_str());
+}
+
+size_t ControlServer::subscriber_count() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_)
+    if (c->subscriber && !c->dead) ++n;
+  return n;
+}
+
+void ControlServer::accept_all() {
+  for (;;) {
+    UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // EMFILE/ENFILE/ENOBUFS: leave the rest in the backlog; the next process() tries again.
+      log::warning("cannot accept a control connection", {{"socket", path_}, {"error", std::strerror(errno)}});
+      return;
+    }
+    auto c = std::make_unique<Conn>();
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+      log::warning("cannot read a control client's credentials; disconnected",
+                   {{"socket", path_}, {"error", std::strerror(errno)}});
+      continue;
+    }
+    c->pid = cred.pid;
+    c->uid = cred.uid;
+    c->fd = std::move(fd);
+    c->events = EPOLLIN;
+    const ConnId id = next_id_++;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = id;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev) != 0) {
+      log::warning("cannot watch a control connection; disconnected",
+                   {{"socket", path_}, {"error", std::strerror(errno)}});
+      continue;
+    }
+    conns_.emplace(id, std::move(c));
+    if (cred.uid != 0 && cred.uid != ::geteuid()) {
+      log::warning("control client refused: not root",
+                   {{"socket", path_}, {"pid", int64_t(cred.pid)}, {"uid", uint64_t(cred.uid)}});
+      reply_error(id, "permission denied: the control socket is for root only", true);
+      continue;
+    }
+    if (conns_.size() > kMaxConnections) {
+      log::warning("control client refused: too many connections",
+                   {{"socket", path_}, {"pid", int64_t(cred.pid)}, {"limit", kMaxConnections}});
+      reply_error(id, "too many control connections (limit " + std::to_string(kMaxConnections) + ")", true);
+      continue;
+    }
+  }
+}
+
+void ControlServer::update_events(ConnId id, Conn& c) {
+  if (c.dead) return;
+  // A closing connection reads nothing more; EPOLLERR/EPOLLHUP are reported regardless.
+  const uint32_t want = (c.closing ? 0u : uint32_t(EPOLLIN)) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
+  if (want == c.events) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = id;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
+    drop(id, c, std::string("epoll_ctl MOD failed: ") + std::strerror(errno));
+    return;
+  }
+  c.events = want;
+}
+
+void ControlServer::drop(ConnId id, Conn& c, const std::string& why) {
+  if (c.dead) return;
+  if (!why.empty())
+    log::warning("control connection dropped",
+                 {{"socket", path_}, {"conn", id}, {"pid", int64_t(c.pid)}, {"reason", why}});
+  c.dead = true;
+  c.fd.reset();  // closing also removes it from the epoll set
+  c.in.clear();
+  c.out.clear();
+}
+
+void ControlServer::write_to(ConnId id, Conn& c) {
+  while (!c.dead && !c.out.empty()) {
+    ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out.erase(0, size_t(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    // EPIPE/ECONNRESET: the client went away; nothing to say about it.
+    drop(id, c, (errno == EPIPE || errno == ECONNRESET) ? "" : std::string("send: ") + std::strerror(errno));
+    return;
+  }
+  if (c.dead) return;
+  if (c.out.empty() && c.closing) {
+    drop(id, c, "");
+    return;
+  }
+  update_events(id, c);
+}
+
+bool ControlServer::queue(ConnId id, Conn& c, std::string_view json) {
+  if (c.dead) return false;
+  auto frame = encode_frame(json, kMaxReplyPayload);
+  if (!frame.ok()) {
+    log::error("control reply not sent", {{"socket", path_}, {"conn", id}, {"error", frame.status().to_string()}});
+    return false;
+  }
+  if (c.out.size() + frame->size() > kMaxOutputBytes) {
+    drop(id, c, "client too slow: " + std::to_string(c.out.size()) + " bytes not yet read by it");
+    return false;
+  }
+  c.out += *frame;
+  write_to(id, c);
+  return !c.dead || c.closing;
+}
+
+bool ControlServer::reply(ConnId id, std::string_view json) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return false;
+  return queue(id, *it->second, json);
+}
+
+void ControlServer::reply_error(ConnId id, std::string_view message, bool close) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (close) c.closing = true;  // before queueing, so that write_to() closes once it is out
+  queue(id, c, error_json(message));
+}
+
+void ControlServer::subscribe(ConnId id) {
+  auto it = conns_.find(id);
+  if (it != conns_.end() && !it->second->dead) it->second->subscriber = true;
+}
+
+void ControlServer::broadcast(std::string_view json) {
+  for (auto& [id, c] : conns_)
+    if (c->subscriber && !c->dead && !c->closing) queue(id, *c, json);
+}
+
+void ControlServer::flush_all() {
+  for (auto& [id, c] : conns_) write_to(id, *c);
+}
+
+void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
+  size_t budget = kReadBudget;
+  char buf[kReadChunk];
+  while (!c.dead && !c.closing && budget > 0) {
+    ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) {
+      drop(id, c, errno == ECONNRESET ? "" : std::string("recv: ") + std::strerror(errno));
+      return;
+    }
+    if (n == 0) {
+      // The client closed its side: finish sending what is queued, then close.
+      if (c.out.empty()) drop(id, c, "");
+      else {
+        c.closing = true;
+        update_events(id, c);
+      }
+      return;
+    }
+    budget -= std::min(budget, size_t(n));
+    c.in.append(buf, size_t(n));
+    for (;;) {
+      auto frame = take_frame(c.in);
+      if (!frame.ok()) {
+        log::warning("malformed control message; connection closed",
+                     {{"socket", path_}, {"conn", id}, {"pid", int64_t(c.pid)}, {"error", frame.status().message()}});
+        c.in.clear();
+        reply_error(id, frame.status().message(), true);
+        return;
+      }
+      if (!frame->has_value()) break;
+      auto req = parse_request(**frame);
+      if (!req.ok()) {
+        log::warning("malformed control request; connection closed",
+                     {{"socket", path_}, {"conn", id}, {"pid", int64_t(c.pid)}, {"error", req.status().message()}});
+        c.in.clear();
+        reply_error(id, req.status().message(), true);
+        return;
+      }
+      handler.on_request(id, *req);
+      if (c.dead || c.closing) return;
+    }
+  }
+}
+
+void ControlServer::process(Handler& handler) {
+  epoll_event events[32];
+  int n = ::epoll_wait(epoll_.get(), events, 32, 0);
+  if (n < 0 && errno != EINTR)
+    log::error("epoll_wait on the control socket set failed", {{"socket", path_}, {"error", std::strerror(errno)}});
+  for (int i = 0; i < n; ++i) {
+    const uint64_t key = events[i].data.u64;
+    if (key == kListenKey) {
+      accept_all();
+      continue;
+    }
+    auto it = conns_.find(key);
+    if (it == conns_.end()) continue;
+    Conn& c = *it->second;
+    if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) write_to(key, c);
+    if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) read_from(key, c, handler);
+  }
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    if (it->second->dead) {
+      const ConnId id = it->first;
+      it = conns_.erase(it);
+      handler.on_closed(id);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace castor

@@ -1,0 +1,82 @@
+#include "disk/heartbeat_record.h"
+
+namespace castor {
+
+const char* node_state_name(NodeState s) {
+  switch (s) {
+    case NodeState::up: return "UP";
+    case NodeState::leaving: return "LEAVING";
+    case NodeState::down: return "DOWN";
+  }
+  return "?";
+}
+
+const char* peer_view_name(PeerView v) {
+  switch (v) {
+    case PeerView::unknown: return "UNKNOWN";
+    case PeerView::up: return "UP";
+    case PeerView::dead: return "DEAD";
+    case PeerView::down: return "DOWN";
+  }
+  return "?";
+}
+
+void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::span<std::byte> block) {
+  RecordHeader h;
+  h.type = RecordType::heartbeat;
+  h.block_size = layout.block_size();
+  h.cluster_uuid = hb.cluster_uuid;
+  h.writer_node = hb.node_id;
+  h.incarnation = hb.incarnation;
+  h.seq = hb.seq;
+  h.wall_time_ns = hb.wall_time_ns;
+  encode_header(h, block);
+  ByteWriter w(block);
+  w.seek(kRecordHeaderSize);
+  w.u8(uint8_t(hb.state));
+  w.u8(uint8_t(hb.peer_view));
+  w.u16(hb.flags);
+  w.u32(hb.last_io_latency_us);
+  w.u32(hb.max_io_latency_us);
+  w.u32(0);
+  w.u64(hb.services_digest);
+  w.u64(hb.peer_incarnation);
+  w.u64(hb.peer_seq);
+  seal_block(block);
+}
+
+Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id) {
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::heartbeat, layout.block_size(), node_id}));
+  auto bad = [&](const std::string& why) {
+    return Error(Code::corrupt, "heartbeat of node " + std::to_string(node_id) + ": " + why);
+  };
+  HeartbeatRecord hb;
+  hb.cluster_uuid = h.cluster_uuid;
+  hb.node_id = h.writer_node;
+  hb.incarnation = h.incarnation;
+  hb.seq = h.seq;
+  hb.wall_time_ns = h.wall_time_ns;
+  if (h.block_index != 0) return bad("block index must be 0");
+  if (hb.incarnation == 0) return bad("incarnation 0");
+  ByteReader r(block);
+  r.seek(kRecordHeaderSize);
+  uint8_t state = r.u8();
+  uint8_t view = r.u8();
+  hb.flags = r.u16();
+  hb.last_io_latency_us = r.u32();
+  hb.max_io_latency_us = r.u32();
+  uint32_t reserved2 = r.u32();
+  hb.services_digest = r.u64();
+  hb.peer_incarnation = r.u64();
+  hb.peer_seq = r.u64();
+  if (!r.ok()) return bad("truncated");
+  if (state < 1 || state > 3) return bad("state " + std::to_string(state));
+  if (view > 3) return bad("peer view " + std::to_string(view));
+  if ((hb.flags & ~HeartbeatRecord::kStandby) != 0) return bad("unknown flags");
+  if (reserved2 != 0) return bad("reserved fields are not zero");
+  hb.state = NodeState(state);
+  hb.peer_view = PeerView(view);
+  return hb;
+}
+
+}  // namespace castor

@@ -1,0 +1,54 @@
+// HeartbeatRecord: block 0 of a node's region, rewritten by that node's quorumd every renew interval.
+// The peer learns liveness only from `seq` changing, timed on its own clock (never from wall_time_ns).
+// Payload after the 64-byte record header (which carries node id, incarnation, seq and wall time):
+//
+//   off  size  field
+//    64     1  state (1 UP, 2 LEAVING, 3 DOWN)
+//    65     1  writer's view of its peer (0 UNKNOWN, 1 UP, 2 DEAD, 3 DOWN)
+//    66     2  flags: bit 0 standby (the admin asked this node to run no service); other bits 0
+//    68     4  latency of the writer's last completed heartbeat write, µs
+//    72     4  worst heartbeat write latency of the last minute, µs
+//    76     4  reserved (0)
+//    80     8  digest of the writer's service definitions
+//    88     8  peer incarnation the writer last saw
+//    96     8  peer seq the writer last saw
+//
+// Pure: no I/O.
+#pragma once
+
+#include <span>
+
+#include "common/status.h"
+#include "disk/disk_layout.h"
+#include "disk/record_header.h"
+
+namespace castor {
+
+enum class NodeState : uint8_t { up = 1, leaving = 2, down = 3 };
+enum class PeerView : uint8_t { unknown = 0, up = 1, dead = 2, down = 3 };
+const char* node_state_name(NodeState s);
+const char* peer_view_name(PeerView v);
+
+struct HeartbeatRecord {
+  Uuid cluster_uuid;
+  uint32_t node_id = 0;
+  uint64_t incarnation = 0;
+  uint64_t seq = 0;
+  int64_t wall_time_ns = 0;
+  NodeState state = NodeState::up;
+  PeerView peer_view = PeerView::unknown;
+  uint16_t flags = 0;
+  static constexpr uint16_t kStandby = 1;
+  uint32_t last_io_latency_us = 0;
+  uint32_t max_io_latency_us = 0;
+  uint64_t services_digest = 0;
+  uint64_t peer_incarnation = 0;
+  uint64_t peer_seq = 0;
+  friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
+};
+
+void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::span<std::byte> block);
+// `node_id` is the region's owner: a record claiming another writer is corrupt.
+Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id);
+
+}  // namespace castor

@@ -1,0 +1,21 @@
+// Writing a fresh quorum disk: the whole quorum area in one write — zeroes, except that each node's region
+// holds a valid epoch record (floor `epoch_floor`: 0 on a new device; castor init --force passes the
+// highest epoch of the disk it overwrites, so that epochs keep growing across a re-init) and all its
+// service-table blocks, valid and empty — then the superblock backup (block 1), then the primary (block 0), then everything read back and checked.
+// Because init writes every epoch and table block, a block of those that later fails to decode (zeroed,
+// torn, bad CRC, another cluster) is damage, never "not written yet" (ondisk-format.md). Records written
+// here carry writer = the region's node id, incarnation 0 and seq 0 (incarnation 0 = "written by castor
+// init"; a running quorumd always has a non-zero incarnation) and the superblock's creation time.
+// The caller (castor init) has already decided that the device may be overwritten; this unit never probes.
+#pragma once
+
+#include "common/clock.h"
+#include "disk/block_device.h"
+#include "disk/superblock.h"
+
+namespace castor {
+
+Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, Duration io_timeout,
+                              uint64_t epoch_floor = 0);
+
+}  // namespace castor

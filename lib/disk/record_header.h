@@ -1,0 +1,61 @@
+// RecordHeader: the first 64 bytes of every quorum-disk block, and the checks every decoder runs first.
+//
+//   off  size  field
+//     0     4  magic "CSTR"
+//     4     2  format version
+//     6     2  record type
+//     8     4  block size (the CRC covers exactly this many bytes)
+//    12     4  CRC32C of the whole block, computed with this field set to zero
+//    16    16  cluster UUID
+//    32     4  writer node id (0 = castor init)
+//    36     4  block index (service-table block number; 0 otherwise)
+//    40     8  writer's incarnation (random per daemon start; 0 for castor init)
+//    48     8  sequence number (strictly increasing per writer incarnation and record)
+//    56     8  wall-clock time of the write, ns since the epoch (display only)
+//
+// verify_block() reports, in this order: an all-zero block as Code::not_found ("never written"), a CRC
+// mismatch or a wrong magic as Code::corrupt, an unknown version as Code::unsupported, and a wrong type,
+// block size or writer as Code::corrupt. A decoder accepts a block only when every check passed.
+// Pure: no I/O, no allocation beyond error messages.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/byte_codec.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "disk/disk_layout.h"
+
+namespace castor {
+
+struct RecordHeader {
+  RecordType type = RecordType::superblock;
+  uint32_t block_size = 0;
+  Uuid cluster_uuid;
+  uint32_t writer_node = 0;
+  uint32_t block_index = 0;
+  uint64_t incarnation = 0;
+  uint64_t seq = 0;
+  int64_t wall_time_ns = 0;
+};
+
+// Zeroes the block and writes the header; the CRC is filled in by seal_block() after the payload.
+void encode_header(const RecordHeader& h, std::span<std::byte> block);
+// Computes and stores the CRC over the whole block.
+void seal_block(std::span<std::byte> block);
+
+struct ExpectedRecord {
+  RecordType type;
+  uint32_t block_size;
+  uint32_t writer_node;  // checked unless kAnyWriter
+  static constexpr uint32_t kAnyWriter = 0xFFFFFFFFu;
+};
+
+// Verifies and decodes the header of `block` (whose size must be the expected block size).
+Result<RecordHeader> verify_block(std::span<const std::byte> block, const ExpectedRecord& expected);
+
+// True if every byte is zero.
+bool block_is_zero(std::span<const std::byte> block);
+
+}  // namespace castor

@@ -1,0 +1,71 @@
+// Superblock: the identity and the rules of one quorum disk, written once by `castor init` (block 0, and a
+// backup copy in block 1). Nodes only read it. Payload after the 64-byte record header:
+//
+//   off  size  field
+//    64    64  cluster name (NUL-padded)
+//   128     4  logical sector size the disk was initialised with
+//   132     4  node count (2)
+//   136   2×68 nodes: id (4) + name (64)
+//   272     4  io_timeout ms      276 renew interval ms   280 lease ms
+//   284     4  kill grace ms      288 watchdog ms         292 dead time ms
+//   296     4  header area blocks 300 region blocks        304 service slots
+//
+// decode_superblock() accepts only a block whose every field is valid: sector size matching the layout,
+// names that are non-empty and distinct, ids 1 and 2, timing that follows the formula (lib/disk/timing.h).
+// Pure: no I/O.
+#pragma once
+
+#include <array>
+#include <span>
+#include <string>
+
+#include "common/status.h"
+#include "common/uuid.h"
+#include "disk/disk_layout.h"
+#include "disk/record_header.h"
+#include "disk/timing.h"
+
+namespace castor {
+
+struct NodeEntry {
+  uint32_t id = 0;
+  std::string name;
+  friend bool operator==(const NodeEntry&, const NodeEntry&) = default;
+};
+
+struct Superblock {
+  Uuid cluster_uuid;
+  std::string cluster_name;
+  uint32_t sector_size = 0;
+  std::array<NodeEntry, kNodeCount> nodes;
+  Timing timing;
+  uint32_t service_slots = 0;
+  int64_t created_wall_ns = 0;  // display only
+
+  // The node entry whose name is `name`, or nullptr.
+  const NodeEntry* node_named(const std::string& name) const;
+  friend bool operator==(const Superblock&, const Superblock&) = default;
+};
+
+// Checks names: 1..63 bytes of [A-Za-z0-9._-], starting with a letter or digit.
+Status check_name(const std::string& what, const std::string& name);
+
+// Encodes into `block` (layout.block_size() bytes). Fails if a field cannot be represented.
+Status encode_superblock(const Superblock& sb, const DiskLayout& layout, std::span<std::byte> block);
+Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout);
+
+// The timing a superblock copy that decode_superblock() refuses was written with, read from its raw
+// io_timeout (offset 272) and dead time (offset 292) fields — for `castor init --force`, which must watch a
+// disk it is about to overwrite for at least the dead time its nodes run with, also when the copy was
+// written by an older formula (a disk of an older castor init: W = 2T) or fails another semantic check.
+// Only a copy whose integrity holds is believed: magic, CRC32C, format version, type superblock, block size
+// and writer 0 (verify_block); a damaged copy's fields may be anything, so it gives nothing. Fails also if
+// io_timeout is 0 or above Timing::kMaxIoTimeout (the longest a node of any version accepted).
+// `dead` is max(6 x io_timeout, the dead field when it is not above 6 x Timing::kMaxIoTimeout).
+struct RawSuperblockTiming {
+  Millis io_timeout{0};
+  Millis dead{0};
+};
+Result<RawSuperblockTiming> raw_superblock_timing(std::span<const std::byte> block, const DiskLayout& layout);
+
+}  // namespace castor
