@@ -113,7 +113,7 @@ check-asan:
 demo: all
 	@BUILD=$(BUILD) tools/demo.sh
 
-# The nemesis: FAULTS=N (default 10) random faults from SEED=S (printed, to replay a run).
+# The nemesis: FAULTS=N (default 12, tests/cluster/torture.sh) random faults from SEED=S (printed, to replay a run).
 torture: all
 	@BUILD=$(BUILD) bash tests/cluster/torture.sh
 

@@ -6,9 +6,8 @@
 // floors) is never one already granted. Block 1 once held a mailbox that nothing wrote; its record type
 // (3) stays retired. Payload at offset 64:
 //
-//   off  size  field
-//    64     8  epoch floor
-//    72     -  zero to the end of the block
+//   Byte layout: docs/ondisk-format.md, section "Epoch record (type 5, region block 1)" — the one spec,
+//   held to this code by tests/unit/ondisk_doc_test.cc.
 //
 // Pure: no I/O.
 #pragma once

@@ -2,16 +2,8 @@
 // The peer learns liveness only from `seq` changing, timed on its own clock (never from wall_time_ns).
 // Payload after the 64-byte record header (which carries node id, incarnation, seq and wall time):
 //
-//   off  size  field
-//    64     1  state (1 UP, 2 LEAVING, 3 DOWN)
-//    65     1  writer's view of its peer (0 UNKNOWN, 1 UP, 2 DEAD, 3 DOWN)
-//    66     2  flags: bit 0 standby (the admin asked this node to run no service); other bits 0
-//    68     4  latency of the writer's last completed heartbeat write, µs
-//    72     4  worst heartbeat write latency of the last minute, µs
-//    76     4  reserved (0)
-//    80     8  digest of the writer's service definitions
-//    88     8  peer incarnation the writer last saw
-//    96     8  peer seq the writer last saw
+//   Byte layout: docs/ondisk-format.md, section "Heartbeat (type 2, region block 0)" — the one spec,
+//   held to this code by tests/unit/ondisk_doc_test.cc.
 //
 // Pure: no I/O.
 #pragma once

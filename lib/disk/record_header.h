@@ -1,17 +1,7 @@
 // RecordHeader: the first 64 bytes of every quorum-disk block, and the checks every decoder runs first.
 //
-//   off  size  field
-//     0     4  magic "CSTR"
-//     4     2  format version
-//     6     2  record type
-//     8     4  block size (the CRC covers exactly this many bytes)
-//    12     4  CRC32C of the whole block, computed with this field set to zero
-//    16    16  cluster UUID
-//    32     4  writer node id (0 = castor init)
-//    36     4  block index (service-table block number; 0 otherwise)
-//    40     8  writer's incarnation (random per daemon start; 0 for castor init)
-//    48     8  sequence number (strictly increasing per writer incarnation and record)
-//    56     8  wall-clock time of the write, ns since the epoch (display only)
+//   Byte layout: docs/ondisk-format.md, section "Record header" — the one spec,
+//   held to this code by tests/unit/ondisk_doc_test.cc.
 //
 // verify_block() reports, in this order: an all-zero block as Code::not_found ("never written"), a CRC
 // mismatch or a wrong magic as Code::corrupt, an unknown version as Code::unsupported, and a wrong type,

@@ -3,18 +3,8 @@
 // slots. Only the region's owner writes it; this is where the ownership protocol (svcmgr) records, per
 // service, what this node claims or holds. Entry layout:
 //
-//   off  size  field
-//     0     1  in use (0 free slot — then the whole entry is zero — or 1)
-//     1     1  ownership state (see OwnershipState)
-//     2     2  flags (bit 0: frozen; bit 1: restart requested)
-//     4     4  node the state refers to (claim target / owner), 0 = none
-//     8     8  service epoch (fencing token; never reused)
-//    16     8  ballot (claim number used by the ownership protocol)
-//    24     8  digest of the service's definition
-//    32     8  wall time of the last change (display only)
-//    40     4  restarts in the current window
-//    44    20  reserved (0)
-//    64    64  service name (NUL-padded)
+//   Byte layout: docs/ondisk-format.md, section "Service table (type 4, region blocks 2–35)" — the one spec,
+//   held to this code by tests/unit/ondisk_doc_test.cc.
 //
 // Pure: no I/O.
 #pragma once

@@ -1,14 +1,8 @@
 // Superblock: the identity and the rules of one quorum disk, written once by `castor init` (block 0, and a
 // backup copy in block 1). Nodes only read it. Payload after the 64-byte record header:
 //
-//   off  size  field
-//    64    64  cluster name (NUL-padded)
-//   128     4  logical sector size the disk was initialised with
-//   132     4  node count (2)
-//   136   2×68 nodes: id (4) + name (64)
-//   272     4  io_timeout ms      276 renew interval ms   280 lease ms
-//   284     4  kill grace ms      288 watchdog ms         292 dead time ms
-//   296     4  header area blocks 300 region blocks        304 service slots
+//   Byte layout: docs/ondisk-format.md, section "Superblock (type 1)" — the one spec,
+//   held to this code by tests/unit/ondisk_doc_test.cc.
 //
 // decode_superblock() accepts only a block whose every field is valid: sector size matching the layout,
 // names that are non-empty and distinct, ids 1 and 2, timing that follows the formula (lib/disk/timing.h).
