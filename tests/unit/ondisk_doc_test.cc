@@ -101,6 +101,19 @@ Uuid uuid_of(uint8_t seed) {
 
 using Encoder = std::function<std::vector<std::byte>()>;
 
+// An encoder of one block: `sample()` with `change` applied, written by `encode` into a zeroed block.
+template <class Record>
+Encoder block_encoder(Record (*sample)(), std::function<void(Record&)> change,
+                      void (*encode)(const Record&, std::span<std::byte>)) {
+  return [sample, change, encode] {
+    std::vector<std::byte> b(layout().block_size());
+    Record r = sample();
+    change(r);
+    encode(r, b);
+    return b;
+  };
+}
+
 // A field the test knows: the offset of its row in the spec, and how to encode a record with it changed.
 struct Mutation {
   uint32_t off;
@@ -167,13 +180,7 @@ RecordHeader sample_header() {
 }
 
 Encoder header_encoder(std::function<void(RecordHeader&)> change) {
-  return [change] {
-    std::vector<std::byte> b(layout().block_size());
-    RecordHeader h = sample_header();
-    change(h);
-    encode_header(h, b);
-    return b;
-  };
+  return block_encoder<RecordHeader>(sample_header, change, [](const RecordHeader& r, std::span<std::byte> b) { encode_header(r, b); });
 }
 
 Encoder heartbeat_encoder(std::function<void(HeartbeatRecord&)> change);
@@ -235,13 +242,7 @@ Superblock sample_superblock() {
 }
 
 Encoder superblock_encoder(std::function<void(Superblock&)> change) {
-  return [change] {
-    std::vector<std::byte> b(layout().block_size());
-    Superblock sb = sample_superblock();
-    change(sb);
-    REQUIRE(encode_superblock(sb, layout(), b).ok());
-    return b;
-  };
+  return block_encoder<Superblock>(sample_superblock, change, [](const Superblock& r, std::span<std::byte> b) { REQUIRE(encode_superblock(r, layout(), b).ok()); });
 }
 
 // A superblock with one raw 4-byte field changed: the timing fields follow one formula and the layout
@@ -314,13 +315,7 @@ HeartbeatRecord sample_heartbeat() {
 }
 
 Encoder heartbeat_encoder(std::function<void(HeartbeatRecord&)> change) {
-  return [change] {
-    std::vector<std::byte> b(layout().block_size());
-    HeartbeatRecord hb = sample_heartbeat();
-    change(hb);
-    encode_heartbeat(hb, layout(), b);
-    return b;
-  };
+  return block_encoder<HeartbeatRecord>(sample_heartbeat, change, [](const HeartbeatRecord& r, std::span<std::byte> b) { encode_heartbeat(r, layout(), b); });
 }
 
 TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat") {
