@@ -1,12 +1,8 @@
 #include "config/quorumd_config.h"
 
-#include <cerrno>
-#include <fstream>
-#include <sstream>
-
 #include "common/cli_args.h"
-#include "common/errno_status.h"
 #include "common/ini_reader.h"
+#include "common/read_file.h"
 #include "common/value_parsers.h"
 #include "config/castor_ini.h"
 
@@ -67,13 +63,10 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
 }
 
 Status load_quorumd_ini(const std::string& path, QuorumdConfig& config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return errno_status("open config file", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return errno_status("read config file", path);
+  auto text = read_file_to_string(path);
+  if (!text.ok()) return text.status().with_context("reading the config file");
   config.config_file = path;
-  return parse_quorumd_ini(ss.str(), path, config);
+  return parse_quorumd_ini(*text, path, config);
 }
 
 Status check_quorumd_config(const QuorumdConfig& c) {
