@@ -8,17 +8,17 @@ namespace {
 
 constexpr std::string_view kSections[] = {"quorumd", "svcmgr"};
 
-}  // namespace
-
-void CastorIniSection::unknown_key(const IniEntry& e, const std::vector<std::string_view>& known) {
-  std::string hint = ini_did_you_mean(e.key, known);
+std::string unknown_key_hint(std::string_view key, const std::vector<std::string_view>& known) {
+  std::string hint = ini_did_you_mean(key, known);
   if (hint.empty()) {
     hint = " (known: ";
     for (size_t i = 0; i < known.size(); ++i) hint += (i ? ", " : "") + std::string(known[i]);
     hint += ")";
   }
-  error(e.line, ini_unknown_key(e.key, title(), hint));
+  return hint;
 }
+
+}  // namespace
 
 Status CastorIniSection::status() const {
   if (errors.empty()) return Status::Ok();
@@ -29,7 +29,8 @@ Status CastorIniSection::status() const {
   return Error(Code::invalid_argument, std::move(text));
 }
 
-CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name) {
+CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name,
+                                         const std::vector<std::string_view>& known) {
   IniDocument doc = parse_ini(text, file);
   CastorIniSection out;
   out.file = file;
@@ -50,6 +51,10 @@ CastorIniSection read_castor_ini_section(std::string_view text, const std::strin
     }
     if (s.name != name) continue;  // the other daemon's: it checks its own keys
     for (const IniEntry& e : s.entries) {
+      if (std::find(known.begin(), known.end(), e.key) == known.end()) {
+        out.error(e.line, ini_unknown_key(e.key, out.title(), unknown_key_hint(e.key, known)));
+        continue;
+      }
       if (auto [it, inserted] = first_line.emplace(e.key, e.line); !inserted) {
         out.error(e.line, ini_duplicate_key(e.key, out.title(), it->second));
         continue;

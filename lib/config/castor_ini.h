@@ -22,18 +22,19 @@ namespace castor {
 struct CastorIniSection {
   std::string file;
   std::string name;               // "quorumd" or "svcmgr"
-  std::vector<IniEntry> entries;  // the section's keys, each once, in file order
-  std::vector<IniError> errors;   // syntax and structure errors, then the daemon's own
+  std::vector<IniEntry> entries;  // the section's known keys, each once, in file order
+  std::vector<IniError> errors;   // syntax, structure and key errors, then the daemon's own (bad values)
 
   std::string title() const { return "[" + name + "]"; }
   void error(int line, std::string message) { errors.push_back({file, line, std::move(message)}); }
-  // Reports e as an unknown key of this section (with a "did you mean" hint or the list of known keys).
-  void unknown_key(const IniEntry& e, const std::vector<std::string_view>& known);
   // OK, or invalid_argument with every error as "file:line: message", in line order, joined by "; ".
   Status status() const;
 };
 
-// Reads `text` (errors name `file`) with castor.ini's rules and returns section `name`'s keys.
-CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name);
+// Reads `text` (errors name `file`) with castor.ini's rules and returns section `name`'s entries whose
+// keys are in `known`. Checked in the service files' order: a key not in `known` is an unknown key (with
+// a "did you mean" hint, or the list of known keys), then a known key seen before is a duplicate.
+CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name,
+                                         const std::vector<std::string_view>& known);
 
 }  // namespace castor

@@ -14,7 +14,10 @@ constexpr const char* kSection = "quorumd";
 }  // namespace
 
 Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config) {
-  CastorIniSection section = read_castor_ini_section(text, file_name, kSection);
+  CastorIniSection section = read_castor_ini_section(
+      text, file_name, kSection,
+      {"device", "node", "cluster", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
+       "scrub_interval_s", "lock_memory", "realtime"});
   QuorumdConfig& c = config;
   for (const IniEntry& e : section.entries) {
     const std::string& name = e.key;
@@ -55,8 +58,7 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
     } else if (name == "realtime") {
       set_bool(c.realtime);
     } else {
-      section.unknown_key(e, {"device", "node", "cluster", "io_timeout_ms", "watchdog_device",
-                              "allow_unsafe_no_watchdog", "socket", "scrub_interval_s", "lock_memory", "realtime"});
+      section.error(e.line, "internal: key '" + name + "' accepted but not read");  // never: the list above
     }
   }
   return section.status();

@@ -6,7 +6,8 @@
 namespace castor {
 
 Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, SvcmgrConfig& config) {
-  CastorIniSection section = read_castor_ini_section(text, file_name, "svcmgr");
+  CastorIniSection section = read_castor_ini_section(
+      text, file_name, "svcmgr", {"services_dir", "socket", "quorumd_socket", "ocf_root", "state_dir"});
   for (const IniEntry& e : section.entries) {
     std::string* target = e.key == "services_dir"     ? &config.services_dir
                           : e.key == "socket"         ? &config.socket
@@ -15,7 +16,7 @@ Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, S
                           : e.key == "state_dir"      ? &config.state_dir
                                                       : nullptr;
     if (!target) {
-      section.unknown_key(e, {"services_dir", "socket", "quorumd_socket", "ocf_root", "state_dir"});
+      section.error(e.line, "internal: key '" + e.key + "' accepted but not read");  // never: the list above
     } else if (e.value.empty()) {
       section.error(e.line, ini_bad_value(e.key, section.title(), "empty value"));
     } else {

@@ -146,7 +146,8 @@ TEST_CASE("quorumd config: unknown section and unknown key name file:line") {
   REQUIRE_FALSE(st.ok());
   CHECK(st.code() == Code::invalid_argument);
   CHECK_MESSAGE(contains(st.message(), "castor.ini:3:"), st.message());
-  CHECK_MESSAGE(contains(st.message(), "devcie"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:3: unknown key 'devcie' in [quorumd] (did you mean 'device'?)"),
+                st.message());
 
   // Keys are case-sensitive.
   st = parse("[quorumd]\nNode = alpha\n");

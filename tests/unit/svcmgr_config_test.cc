@@ -63,6 +63,11 @@ TEST_CASE("svcmgr config: an unknown key names file:line (every one, not only th
                 st.message());
   CHECK_MESSAGE(contains(st.message(), "castor.ini:4: unknown key 'bogus' in [svcmgr] (known: services_dir, socket"),
                 st.message());
+  // An unknown key given twice is unknown twice (not a duplicate): the order of checks of service files.
+  st = parse("[svcmgr]\nbogus = 1\nbogus = 2\n");
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: unknown key 'bogus'"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:3: unknown key 'bogus'"), st.message());
+  CHECK_MESSAGE(!contains(st.message(), "duplicate"), st.message());
   // Keys are case-sensitive.
   CHECK(contains(parse("[svcmgr]\nSocket = /s\n").message(), "castor.ini:2: unknown key 'Socket'"));
 }
