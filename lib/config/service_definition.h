@@ -1,6 +1,6 @@
 // Service definitions: the data model of one failover service (its ordered failover domain, recovery
-// policy and ordered resources), the value syntax every service file shares (names, durations,
-// booleans, agent specs, exec command lines), the digest two nodes compare to know they run the same
+// policy and ordered resources), the value syntax only service files have (recovery policies, agent
+// specs, exec command lines; names, durations and booleans are common/value_parsers.h's), the digest two nodes compare to know they run the same
 // definitions, and the host check that the agents a definition names exist here.
 // Must never read service files (service_loader does), start or stop anything, or throw.
 #pragma once
@@ -100,6 +100,8 @@ namespace service_syntax {
 using castor::check_name;
 using castor::parse_bool;
 using castor::parse_duration;
+
+// "restart", "relocate" or "disable" (case-sensitive, like every enumerated value).
 Result<ServiceDefinition::Recovery> parse_recovery(std::string_view text);
 // Fills kind and provider/type, lsb_name or systemd_unit from "ocf:P:T", "lsb:N", "exec" or "systemd:U".
 // OCF provider/type and LSB names: [A-Za-z0-9_.-]+ not starting with '.' or '-' (they become paths).
