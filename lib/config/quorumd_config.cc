@@ -1,170 +1,74 @@
 #include "config/quorumd_config.h"
 
-#include <ini.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <set>
-#include <sstream>
-
-#include "common/errno_status.h"
 #include "common/cli_args.h"
+#include "common/ini_reader.h"
+#include "common/read_file.h"
+#include "common/value_parsers.h"
+#include "config/castor_ini.h"
 
 namespace castor {
 namespace {
 
 constexpr const char* kSection = "quorumd";
 
-// Feeds inih one line at a time so that every handler call knows its line number, and spots section
-// headers (inih reports sections only through the keys that follow them).
-struct IniStream {
-  const std::string* text = nullptr;
-  size_t pos = 0;
-  int line = 0;
-  std::string file;
-  std::vector<std::string> errors;
-  std::set<std::string> seen_keys;
-  QuorumdConfig* config = nullptr;
-
-  void error(const std::string& msg) { errors.push_back(file + ":" + std::to_string(line) + ": " + msg); }
-};
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-char* ini_reader(char* str, int num, void* stream) {
-  auto* s = static_cast<IniStream*>(stream);
-  if (s->pos >= s->text->size()) return nullptr;
-  size_t end = s->text->find('\n', s->pos);
-  const bool has_newline = end != std::string::npos;
-  if (!has_newline) end = s->text->size();
-  std::string_view line(s->text->data() + s->pos, end - s->pos);
-  s->pos = has_newline ? end + 1 : end;
-  ++s->line;
-  if (line.size() + 2 > size_t(num)) {
-    s->error("line too long (at most " + std::to_string(num - 2) + " characters)");
-    line = line.substr(0, 0);  // hand inih an empty line instead
-  }
-  // Section headers as inih sees them: after a UTF-8 byte-order mark (first line) and leading blanks.
-  std::string_view head = line;
-  if (s->line == 1 && head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
-  while (!head.empty() && (head[0] == ' ' || head[0] == '\t')) head.remove_prefix(1);
-  if (!head.empty() && head[0] == '[') {
-    size_t close = head.find(']');
-    if (close != std::string_view::npos) {
-      std::string name = trim(head.substr(1, close - 1));
-      // castor.ini is shared: [svcmgr] belongs to svcmgr, which checks it.
-      if (name != kSection && name != "svcmgr")
-        s->error("unknown section [" + name + "] (castor.ini has [" + kSection + "] and [svcmgr])");
-    }
-  }
-  std::memcpy(str, line.data(), line.size());
-  str[line.size()] = '\n';
-  str[line.size() + 1] = '\0';
-  return str;
-}
-
-Result<bool> parse_bool(const std::string& v) {
-  if (v == "yes" || v == "true" || v == "on" || v == "1") return true;
-  if (v == "no" || v == "false" || v == "off" || v == "0") return false;
-  return Error(Code::invalid_argument, "'" + v + "' is not a boolean (yes/no, true/false, on/off, 1/0)");
-}
-
-int ini_handler(void* user, const char* section, const char* name_c, const char* value_c) {
-  auto* s = static_cast<IniStream*>(user);
-  const std::string sec = trim(section), name = name_c, value = value_c;  // "[ quorumd ]" is [quorumd]
-  if (sec.empty()) {
-    s->error("key '" + name + "' outside any section (put it under [" + kSection + "])");
-    return 1;
-  }
-  if (sec != kSection) return 1;  // already reported by the reader
-  if (!s->seen_keys.insert(name).second) {
-    s->error("key '" + name + "' given twice (or continued on an indented line)");
-    return 1;
-  }
-  QuorumdConfig& c = *s->config;
-  auto need_value = [&]() {
-    if (value.empty()) s->error("key '" + name + "' has an empty value");
-    return !value.empty();
-  };
-  auto set_bool = [&](bool& out) {
-    auto b = parse_bool(value);
-    if (!b.ok()) s->error(name + ": " + b.status().message());
-    else out = *b;
-  };
-  if (name == "device") {
-    if (need_value()) c.device = value;
-  } else if (name == "node") {
-    if (need_value()) c.node = value;
-  } else if (name == "cluster") {
-    if (need_value()) c.cluster = value;
-  } else if (name == "io_timeout_ms") {
-    auto v = parse_int(value, 1, 24 * 3600 * 1000, "io_timeout_ms");
-    if (!v.ok()) s->error(v.status().message());
-    else c.io_timeout = Millis(*v);
-  } else if (name == "watchdog_device") {
-    if (need_value()) c.watchdog_device = value;
-  } else if (name == "allow_unsafe_no_watchdog") {
-    set_bool(c.allow_unsafe_no_watchdog);
-  } else if (name == "socket") {
-    if (need_value()) c.socket_path = value;
-  } else if (name == "scrub_interval_s") {
-    auto v = parse_int(value, 1, 24 * 3600, "scrub_interval_s");
-    if (!v.ok()) s->error(v.status().message());
-    else c.scrub_interval = std::chrono::seconds(*v);
-  } else if (name == "lock_memory") {
-    set_bool(c.lock_memory);
-  } else if (name == "realtime") {
-    set_bool(c.realtime);
-  } else {
-    s->error("unknown key '" + name + "' in [" + kSection +
-             "] (known: device, node, cluster, io_timeout_ms, watchdog_device, allow_unsafe_no_watchdog, socket, "
-             "scrub_interval_s, lock_memory, realtime)");
-  }
-  return 1;
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config) {
-  IniStream s;
-  s.text = &text;
-  s.file = file_name;
-  s.config = &config;
-  int rc = ini_parse_stream(ini_reader, &s, ini_handler, &s);
-  if (rc > 0) {
-    // Handlers always return 1, so a positive result is inih's own syntax error at that line.
-    s.errors.push_back(file_name + ":" + std::to_string(rc) +
-                       ": syntax error (expected '[section]', 'key = value', or a ';'/'#' comment)");
-  } else if (rc < 0) {
-    s.errors.push_back(file_name + ": the INI parser could not allocate memory");
+  CastorIniSection section = read_castor_ini_section(
+      text, file_name, kSection,
+      {"device", "node", "cluster", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
+       "scrub_interval_s", "lock_memory", "realtime"});
+  QuorumdConfig& c = config;
+  for (const IniEntry& e : section.entries) {
+    const std::string& name = e.key;
+    const std::string& value = e.value;
+    auto fail = [&](const std::string& problem) { section.error(e.line, ini_bad_value(name, "[quorumd]", problem)); };
+    auto need_value = [&]() {
+      if (value.empty()) fail("empty value");
+      return !value.empty();
+    };
+    auto set_bool = [&](bool& out) {
+      auto b = parse_bool(value);
+      if (!b.ok()) fail(b.status().message());
+      else out = *b;
+    };
+    auto set_int = [&](int64_t min, int64_t max, auto&& apply) {
+      auto v = parse_integer(value, min, max);
+      if (!v.ok()) fail(v.status().message());
+      else apply(*v);
+    };
+    if (name == "device") {
+      if (need_value()) c.device = value;
+    } else if (name == "node") {
+      if (need_value()) c.node = value;
+    } else if (name == "cluster") {
+      if (need_value()) c.cluster = value;
+    } else if (name == "io_timeout_ms") {
+      set_int(1, 24 * 3600 * 1000, [&](int64_t v) { c.io_timeout = Millis(v); });
+    } else if (name == "watchdog_device") {
+      if (need_value()) c.watchdog_device = value;
+    } else if (name == "allow_unsafe_no_watchdog") {
+      set_bool(c.allow_unsafe_no_watchdog);
+    } else if (name == "socket") {
+      if (need_value()) c.socket_path = value;
+    } else if (name == "scrub_interval_s") {
+      set_int(1, 24 * 3600, [&](int64_t v) { c.scrub_interval = std::chrono::seconds(v); });
+    } else if (name == "lock_memory") {
+      set_bool(c.lock_memory);
+    } else if (name == "realtime") {
+      set_bool(c.realtime);
+    } else {
+      section.error(e.line, "internal: key '" + name + "' accepted but not read");  // never: the list above
+    }
   }
-  if (!s.errors.empty()) return Error(Code::invalid_argument, join(s.errors, "; "));
-  return Status::Ok();
+  return section.status();
 }
 
 Status load_quorumd_ini(const std::string& path, QuorumdConfig& config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return errno_status("open config file", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return errno_status("read config file", path);
+  auto text = read_file_to_string(path);
+  if (!text.ok()) return text.status().with_context("reading the config file");
   config.config_file = path;
-  return parse_quorumd_ini(ss.str(), path, config);
+  return parse_quorumd_ini(*text, path, config);
 }
 
 Status check_quorumd_config(const QuorumdConfig& c) {

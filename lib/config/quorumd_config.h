@@ -14,8 +14,9 @@
 //   lock_memory = yes              ; mlockall (default yes)
 //   realtime = yes                 ; SCHED_FIFO (default yes)
 //
-// Booleans: yes/no, true/false, on/off, 1/0. Unknown sections and keys, keys outside [quorumd], keys given
-// twice and bad values are errors naming file:line. Command line: quorumd --config FILE [--device D]
+// Read with castor.ini's rules (config/castor_ini.h, common/ini_reader.h): booleans are yes/no, true/false,
+// on/off, 1/0 in any case; unknown sections and keys, keys outside any section, keys given twice, empty
+// values, bad values and syntax errors are errors naming file:line. Command line: quorumd --config FILE [--device D]
 // [--node N] [--socket S] [--watchdog DEV]; an option overrides the file's key.
 // This unit only parses and checks the text: it never opens the device, the watchdog or the socket, and
 // never compares against the superblock (quorum_daemon does).

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <set>
 
@@ -13,13 +12,6 @@ namespace castor {
 namespace {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
 
 // OCF providers/types and LSB script names: they end up as path components, so no '/', and no leading
 // '.' or '-' ("..", "-x").
@@ -120,11 +112,6 @@ std::string check_executable(const std::string& path) {
 
 }  // namespace
 
-std::string LoadError::to_string() const {
-  if (line > 0) return file + ":" + std::to_string(line) + ": " + message;
-  return file + ": " + message;
-}
-
 std::string_view agent_kind_name(ResourceDefinition::AgentKind kind) {
   switch (kind) {
     case ResourceDefinition::AgentKind::ocf: return "ocf";
@@ -155,58 +142,6 @@ std::string agent_spec(const ResourceDefinition& r) {
 }
 
 namespace service_syntax {
-
-Status check_name(std::string_view name) {
-  if (name.empty()) return invalid("empty name");
-  if (name.size() > kMaxServiceNameLength)
-    return invalid("name is " + std::to_string(name.size()) + " characters long (at most " +
-                   std::to_string(kMaxServiceNameLength) + ")");
-  if (!is_alnum(name[0])) return invalid("'" + std::string(name) + "' must start with a letter or digit");
-  for (char c : name)
-    if (!is_alnum(c) && c != '.' && c != '_' && c != '-')
-      return invalid("'" + std::string(name) + "' may only contain letters, digits, '.', '_' and '-'");
-  return Status::Ok();
-}
-
-Result<Millis> parse_duration(std::string_view text) {
-  auto bad = [&]() {
-    return invalid("'" + std::string(text) +
-                   "' is not a duration (an integer with unit ms, s, m or h, e.g. 30s, 500ms, 2m; a bare integer is "
-                   "seconds)");
-  };
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0) return bad();
-  if (digits > 12) return invalid("duration '" + std::string(text) + "' is too long (at most 7 days)");
-  int64_t n = 0;
-  std::from_chars(text.data(), text.data() + digits, n);
-  std::string_view unit = text.substr(digits);
-  int64_t ms;
-  if (unit.empty() || unit == "s") ms = n * 1000;
-  else if (unit == "ms") ms = n;
-  else if (unit == "m") ms = n * 60 * 1000;
-  else if (unit == "h") ms = n * 3600 * 1000;
-  else return bad();
-  if (ms > kMaxDuration.count()) return invalid("duration '" + std::string(text) + "' is too long (at most 7 days)");
-  return Millis(ms);
-}
-
-Result<bool> parse_bool(std::string_view text) {
-  const std::string v = lower(text);
-  if (v == "yes" || v == "true" || v == "on" || v == "1") return true;
-  if (v == "no" || v == "false" || v == "off" || v == "0") return false;
-  return invalid("'" + std::string(text) + "' is not a boolean (yes/no, true/false, on/off, 1/0)");
-}
-
-Result<int> parse_int(std::string_view text, int min, int max) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() || end != text.data() + text.size() ||
-      v < min || v > max)
-    return invalid("'" + std::string(text) + "' is not an integer from " + std::to_string(min) + " to " +
-                   std::to_string(max));
-  return v;
-}
 
 Result<ServiceDefinition::Recovery> parse_recovery(std::string_view text) {
   if (text == "restart") return ServiceDefinition::Recovery::restart;

@@ -1,6 +1,6 @@
 // Service definitions: the data model of one failover service (its ordered failover domain, recovery
-// policy and ordered resources), the value syntax every service file shares (names, durations,
-// booleans, agent specs, exec command lines), the digest two nodes compare to know they run the same
+// policy and ordered resources), the value syntax only service files have (recovery policies, agent
+// specs, exec command lines; names, durations and booleans are common/value_parsers.h's), the digest two nodes compare to know they run the same
 // definitions, and the host check that the agents a definition names exist here.
 // Must never read service files (service_loader does), start or stop anything, or throw.
 #pragma once
@@ -13,14 +13,16 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ini_reader.h"
 #include "common/status.h"
+#include "common/value_parsers.h"
 
 namespace castor {
 
-inline constexpr size_t kMaxServiceNameLength = 63;  // fits the 64-byte name fields on disk, with a NUL
+inline constexpr size_t kMaxServiceNameLength = kMaxNameLength;  // 63: fits the 64-byte name fields on disk
 inline constexpr size_t kMaxResourcesPerService = 64;
 inline constexpr int kMaxRestarts = 1000;
-inline constexpr Millis kMaxDuration{7LL * 24 * 3600 * 1000};  // 7 days: the upper bound of every duration
+// kMaxDuration (7 days), the upper bound of every duration: common/value_parsers.h.
 
 // Defaults of the [service] keys (resources inherit the timing defaults unless they override them).
 inline constexpr Millis kDefaultStartTimeout{60000};
@@ -78,14 +80,9 @@ struct ServiceDefinition {
   bool operator==(const ServiceDefinition&) const = default;
 };
 
-// One problem with a service file or definition. line 0 = the file as a whole.
-struct LoadError {
-  std::string file;
-  int line = 0;
-  std::string message;
-  // "web.ini:7: unknown key 'recover' in [service] (did you mean 'recovery'?)"; "web.ini: ..." when line is 0.
-  std::string to_string() const;
-};
+// One problem with a service file or definition (line 0 = the file as a whole): the INI reader's error,
+// "web.ini:7: unknown key 'recover' in [service] (did you mean 'recovery'?)".
+using LoadError = IniError;
 
 std::string_view agent_kind_name(ResourceDefinition::AgentKind kind);  // "ocf", "lsb", "exec", "systemd"
 std::string_view recovery_name(ServiceDefinition::Recovery r);          // "restart", "relocate", "disable"
@@ -93,17 +90,18 @@ std::string_view recovery_name(ServiceDefinition::Recovery r);          // "rest
 std::string agent_spec(const ResourceDefinition& r);
 
 // --- value syntax (each error message says what was expected, without naming the key or file) ---
-// In their own namespace: quorumd and the CLI have parsers of the same names with other rules.
+// In their own namespace: the CLI has parsers of the same names with other rules.
 namespace service_syntax {
 
-// Service and resource names: 1-63 of [A-Za-z0-9._-], starting with a letter or digit.
-Status check_name(std::string_view name);
-// "30s", "500ms", "2m", "1h"; a bare integer is seconds. 0 .. kMaxDuration.
-Result<Millis> parse_duration(std::string_view text);
-// yes/no, true/false, on/off, 1/0, case-insensitive.
-Result<bool> parse_bool(std::string_view text);
-// A decimal integer in [min, max] (no sign, no spaces).
-Result<int> parse_int(std::string_view text, int min, int max);
+// Names, durations and booleans follow the rules of every INI file (common/value_parsers.h):
+// check_name (1-63 of [A-Za-z0-9._-], starting with a letter or digit), parse_duration ("30s", "500ms",
+// "2m", "1h", a bare integer is seconds; 0 .. 7 days), parse_bool (yes/no, true/false, on/off, 1/0,
+// case-insensitive).
+using castor::check_name;
+using castor::parse_bool;
+using castor::parse_duration;
+
+// "restart", "relocate" or "disable" (case-sensitive, like every enumerated value).
 Result<ServiceDefinition::Recovery> parse_recovery(std::string_view text);
 // Fills kind and provider/type, lsb_name or systemd_unit from "ocf:P:T", "lsb:N", "exec" or "systemd:U".
 // OCF provider/type and LSB names: [A-Za-z0-9_.-]+ not starting with '.' or '-' (they become paths).

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +14,9 @@
 #include <span>
 #include <string_view>
 
+#include "common/ini_reader.h"
 #include "common/unique_fd.h"
+#include "common/value_parsers.h"
 
 namespace castor {
 namespace {
@@ -35,6 +36,8 @@ bool contains(std::span<const std::string_view> set, std::string_view s) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
+std::vector<std::string_view> as_vector(std::span<const std::string_view> set) { return {set.begin(), set.end()}; }
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\n'; }
 
 std::string_view trim(std::string_view s) {
@@ -43,73 +46,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// A user-supplied string for a message: quoted, and cut short if it is long.
-std::string quoted(std::string_view s) {
-  if (s.size() > 80) return "'" + std::string(s.substr(0, 60)) + "...' (" + std::to_string(s.size()) + " bytes)";
-  return "'" + std::string(s) + "'";
-}
+using Entry = IniEntry;
 
-// Edit distance counting a swap of two neighbours as one edit ("agnet" is one edit from "agent").
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
-}
-
-// " (did you mean 'recovery'?)" when one candidate is close to `word`, else "".
-template <typename Candidates>
-std::string did_you_mean(std::string_view word, const Candidates& candidates) {
-  if (word.empty() || word.size() > 64) return {};
-  const size_t limit = std::min<size_t>(2, std::max<size_t>(1, word.size() / 3));
-  std::string_view best;
-  size_t best_d = limit + 1;
-  for (std::string_view c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best.empty() ? std::string() : " (did you mean '" + std::string(best) + "'?)";
-}
-
-// inih's find_chars_or_comment(): the first of `chars`, or an inline ';' comment after whitespace.
-size_t find_chars_or_comment(std::string_view s, std::string_view chars) {
-  bool was_space = false;
-  size_t i = 0;
-  for (; i < s.size(); ++i) {
-    if (chars.find(s[i]) != std::string_view::npos) break;
-    if (was_space && s[i] == ';') break;
-    was_space = is_space(s[i]);
-  }
-  return i;
-}
-
-// Splits "name = value ; comment" exactly as inih does (name up to the first '=' or ':', inline comments
-// cut, both sides trimmed). Used for lines too long for inih's buffer. nullopt = inih would call this a
-// syntax error.
-std::optional<std::pair<std::string, std::string>> split_like_inih(std::string_view line) {
-  size_t sep = find_chars_or_comment(line, "=:");
-  if (sep >= line.size() || (line[sep] != '=' && line[sep] != ':')) return std::nullopt;
-  std::string_view name = trim(line.substr(0, sep));
-  std::string_view value = line.substr(sep + 1);
-  value = trim(value.substr(0, find_chars_or_comment(value, "")));
-  return std::pair{std::string(name), std::string(value)};
-}
-
-struct Entry {
-  std::string key, value;
-  int line = 0;
-};
-
+// A section the service schema accepted: [service] or one [resource NAME].
 struct Section {
   bool is_service = false;
   std::string name;  // resources only
   int line = 0;
-  std::vector<Entry> entries;
+  std::vector<Entry> entries;  // the accepted keys, each once
   std::map<std::string, int, std::less<>> key_lines;
   bool too_many_keys = false;
 
@@ -121,268 +65,184 @@ struct Section {
   }
 };
 
-// One file's parse: inih splits "key = value" lines, our reader feeds it line by line (tracking line
-// numbers and sections itself, handling comments, section headers and over-long lines), the handler
-// collects entries, and build() turns the collected sections into a definition.
+// One file: the INI reader turns the text into sections and entries (and reports syntax errors), then
+// check_structure() applies the service schema to them (which sections, which keys, each once) and
+// build() turns the accepted sections into a definition.
 class Parser {
  public:
   Parser(std::string_view text, std::string file, const std::vector<std::string>& cluster_nodes)
-      : text_(text), file_(std::move(file)), cluster_nodes_(cluster_nodes) {}
+      : doc_(parse_ini(text, file, {.max_line_bytes = kMaxServiceLineLength, .max_errors = kMaxErrorsPerFile})),
+        file_(std::move(file)),
+        cluster_nodes_(cluster_nodes) {}
 
   void parse() {
-    int rc = ini_parse_stream(&Parser::reader, this, &Parser::handler, this);
-    close_line();
-    if (rc == -2) error(0, "out of memory while parsing");
-    else if (rc < 0) error(0, "the INI parser failed (" + std::to_string(rc) + ")");
-    else if (rc > 0 && !stopped_ &&
-             std::none_of(errors_.begin(), errors_.end(), [&](const LoadError& e) { return e.line == rc; }))
-      error(rc, "syntax error");  // never expected: the reader predicts every error inih finds
-    if (too_many_resources_error_ >= 0 && size_t(too_many_resources_error_) < errors_.size())
+    if (doc_.stopped) {
+      errors_ = std::move(doc_.errors);
+      stopped_ = true;
+      return;
+    }
+    for (const IniSection& s : doc_.sections) check_section(s);
+    if (too_many_resources_error_ >= 0)
       errors_[too_many_resources_error_].message =
           "too many resources: " + std::to_string(resource_headers_) + " [resource] sections, at most " +
           std::to_string(kMaxResourcesPerService) + " per service";
+    // Syntax errors and schema errors, in line order (both lists are in line order already).
+    std::vector<LoadError> all = std::move(doc_.errors);
+    const auto middle = all.insert(all.end(), errors_.begin(), errors_.end());
+    std::inplace_merge(all.begin(), middle, all.end(),
+                       [](const LoadError& a, const LoadError& b) { return a.line < b.line; });
+    errors_ = std::move(all);
+    cap_errors();
   }
 
   std::optional<ServiceDefinition> build();
 
-  std::vector<LoadError> take_errors() { return std::move(errors_); }
+  std::vector<LoadError> take_errors() {
+    cap_errors();
+    return std::move(errors_);
+  }
 
  private:
-  static constexpr int kNoSection = -1;
-  static constexpr int kIgnoredSection = -2;  // a bad header: its keys are skipped, the header was reported
+  void error(int line, std::string message) { errors_.push_back({file_, line, std::move(message)}); }
 
-  static char* reader(char* buf, int size, void* self) { return static_cast<Parser*>(self)->next_line(buf, size); }
-  static int handler(void* self, const char* /*section: tracked by the reader*/, const char* name,
-                     const char* value) {
-    auto* p = static_cast<Parser*>(self);
-    p->line_handled_ = true;
-    if (p->stash_) {
-      p->stash_ = false;
-      p->on_entry(std::move(p->stash_key_), std::move(p->stash_value_));
-    } else {
-      p->on_entry(name ? name : "", value ? value : "");
-    }
-    return 1;
+  // At most kMaxErrorsPerFile errors; the last one then says the rest went unreported.
+  void cap_errors() {
+    if (errors_.size() < kMaxErrorsPerFile || stopped_) return;
+    errors_.resize(kMaxErrorsPerFile);
+    errors_.back().message += " [too many errors: stopped here]";
+    stopped_ = true;
   }
 
-  void error(int line, std::string message) {
-    if (errors_.size() >= kMaxErrorsPerFile) return;
-    errors_.push_back({file_, line, std::move(message)});
-    if (errors_.size() == kMaxErrorsPerFile) {
-      errors_.back().message += " [too many errors: stopped here]";
-      stopped_ = true;
-    }
-  }
-
-  static char* put(char* buf, std::string_view s) {
-    std::memcpy(buf, s.data(), s.size());
-    buf[s.size()] = '\n';
-    buf[s.size() + 1] = '\0';
-    return buf;
-  }
-
-  // A key = value line handed to inih must come back through the handler; if it did not, inih found no
-  // '=' or ':' on it.
-  void close_line() {
-    if (line_pending_ && !line_handled_)
-      error(line_, "syntax error: expected 'key = value', '[section]' or a comment");
-    line_pending_ = false;
-    stash_ = false;
-  }
-
-  char* next_line(char* buf, int size) {
-    close_line();
-    if (stopped_ || pos_ >= text_.size()) return nullptr;
-    if (size < 16) {
-      error(0, "the INI parser's line buffer is too small (" + std::to_string(size) + " bytes)");
-      stopped_ = true;
-      return nullptr;
-    }
-    size_t eol = text_.find('\n', pos_);
-    if (eol == std::string_view::npos) eol = text_.size();
-    std::string_view raw = text_.substr(pos_, eol - pos_);
-    pos_ = eol + 1;
-    ++line_;
-    if (raw.size() > kMaxServiceLineLength) {
-      error(line_, "line too long (" + std::to_string(raw.size()) + " bytes, at most " +
-                       std::to_string(kMaxServiceLineLength) + ")");
-      return put(buf, "");
-    }
-    if (raw.find('\0') != std::string_view::npos) {
-      error(line_, "line contains a NUL byte");
-      return put(buf, "");
-    }
-    if (line_ == 1 && raw.starts_with("\xEF\xBB\xBF")) raw.remove_prefix(3);  // UTF-8 byte order mark
-    // Leading whitespace goes: inih would take an indented line as a continuation of the previous value.
-    const std::string_view s = trim(raw);
-    if (s.empty() || s[0] == ';' || s[0] == '#') return put(buf, "");
-    if (s[0] == '[') {
-      // inih keeps at most 49 bytes of a section name; "[resource NAME]" can be longer, so sections are
-      // tracked here and inih never sees them.
-      section_header(s);
-      return put(buf, "");
-    }
-    line_pending_ = true;
-    line_handled_ = false;
-    if (s.size() + 2 <= size_t(size)) return put(buf, s);
-    // Too long for inih's buffer (200 bytes in the Debian build): split it here by inih's rules and hand
-    // inih a stand-in, so the line is neither truncated nor split in two.
-    auto kv = split_like_inih(s);
-    if (!kv) return put(buf, "x");  // no '=': inih reports it, close_line() turns it into an error
-    stash_ = true;
-    stash_key_ = std::move(kv->first);
-    stash_value_ = std::move(kv->second);
-    return put(buf, "x=x");
-  }
-
-  void section_header(std::string_view s) {
-    current_ = kIgnoredSection;
-    const size_t close = s.find(']');
-    if (close == std::string_view::npos) {
-      error(line_, "syntax error: section header without ']'");
+  void check_section(const IniSection& s) {
+    if (s.line == 0) {  // keys before the first header
+      for (const IniEntry& e : s.entries)
+        error(e.line, "key " + ini_quoted(e.key) + " before any section (start the file with [service])");
       return;
     }
-    std::string_view after = trim(s.substr(close + 1));
-    if (!after.empty() && after[0] != ';' && after[0] != '#') {
-      error(line_, "unexpected text " + quoted(after) + " after the section header");
-      return;
-    }
-    const std::string_view inner = trim(s.substr(1, close - 1));
+    const std::string_view inner = s.name;
     if (inner == "service") {
       if (service_index_ >= 0) {
-        error(line_, "second [service] section (the first is at line " +
-                         std::to_string(sections_[service_index_].line) + ")");
+        error(s.line, "second [service] section (the first is at line " +
+                          std::to_string(sections_[service_index_].line) + ")");
         return;
       }
       service_index_ = int(sections_.size());
-      sections_.push_back({.is_service = true, .line = line_});
-      current_ = service_index_;
+      sections_.push_back({.is_service = true, .line = s.line});
+      check_entries(s);
       return;
     }
     if (inner.starts_with("resource") && (inner.size() == 8 || is_space(inner[8]))) {
       ++resource_headers_;
       const std::string_view name = trim(inner.substr(8));
       if (name.empty()) {
-        error(line_, "[resource] needs a name: [resource NAME]");
+        error(s.line, "[resource] needs a name: [resource NAME]");
         return;
       }
       if (resource_count_ >= kMaxResourcesPerService) {
-        if (too_many_resources_error_ < 0 && errors_.size() < kMaxErrorsPerFile) {
+        if (too_many_resources_error_ < 0) {
           too_many_resources_error_ = int(errors_.size());
-          error(line_, "too many resources");  // the message gets the count once the whole file is read
+          error(s.line, "too many resources");  // the message gets the count once the whole file is read
         }
         return;
       }
-      if (Status st = syn::check_name(name); !st.ok()) {
-        error(line_, "bad resource name in [resource " + std::string(name.substr(0, 80)) + "]: " + st.message());
+      if (Status st = check_name(name); !st.ok()) {
+        error(s.line, "bad resource name in [resource " + std::string(name.substr(0, 80)) + "]: " + st.message());
         return;
       }
-      auto [it, inserted] = resource_lines_.emplace(std::string(name), line_);
+      auto [it, inserted] = resource_lines_.emplace(std::string(name), s.line);
       if (!inserted) {
-        error(line_, "duplicate resource '" + std::string(name) + "' (first defined at line " +
-                         std::to_string(it->second) + ")");
+        error(s.line, "duplicate resource '" + std::string(name) + "' (first defined at line " +
+                          std::to_string(it->second) + ")");
         return;
       }
       ++resource_count_;
-      current_ = int(sections_.size());
-      sections_.push_back({.is_service = false, .name = std::string(name), .line = line_});
+      sections_.push_back({.is_service = false, .name = std::string(name), .line = s.line});
+      check_entries(s);
       return;
     }
-    error(line_, "unknown section [" + std::string(inner.substr(0, 80)) + "] (expected [service] or [resource NAME])" +
-                     did_you_mean(inner, std::array<std::string_view, 2>{"service", "resource"}));
+    error(s.line, "unknown section [" + std::string(inner.substr(0, 80)) + "] (expected [service] or [resource NAME])" +
+                      ini_did_you_mean(inner, {"service", "resource"}));
   }
 
-  void on_entry(std::string key, std::string value) {
-    if (current_ == kNoSection) {
-      error(line_, "key " + quoted(key) + " before any section (start the file with [service])");
-      return;
-    }
-    if (current_ == kIgnoredSection) return;
-    Section& sec = sections_[current_];
-    if (key.empty()) {
-      error(line_, "empty key name in " + sec.title());
-      return;
-    }
-    const bool is_param = key.starts_with(kParamPrefix);
-    if (is_param && !sec.is_service) {
-      if (!syn::is_param_name(std::string_view(key).substr(kParamPrefix.size()))) {
-        error(line_, "bad parameter key " + quoted(key) + " in " + sec.title() +
-                         ": param.NAME with NAME of letters, digits and '_'");
-        return;
+  // The keys of one accepted section (the last one in sections_): known, each once, not too many.
+  void check_entries(const IniSection& s) {
+    Section& sec = sections_.back();
+    for (const IniEntry& e : s.entries) {
+      const std::string& key = e.key;
+      const bool is_param = key.starts_with(kParamPrefix);
+      if (is_param && !sec.is_service) {
+        if (!syn::is_param_name(std::string_view(key).substr(kParamPrefix.size()))) {
+          error(e.line, "bad parameter key " + ini_quoted(key) + " in " + sec.title() +
+                            ": param.NAME with NAME of letters, digits and '_'");
+          continue;
+        }
+      } else {
+        const std::span<const std::string_view> known = sec.is_service ? std::span<const std::string_view>(kServiceKeys)
+                                                                         : std::span<const std::string_view>(kResourceKeys);
+        const std::span<const std::string_view> other = sec.is_service ? std::span<const std::string_view>(kResourceKeys)
+                                                                         : std::span<const std::string_view>(kServiceKeys);
+        if (!contains(known, key)) {
+          std::string hint;
+          if (sec.is_service && (is_param || contains(other, key)))
+            hint = " (it belongs in a [resource NAME] section)";
+          else if (!sec.is_service && key == "name")
+            hint = " (a resource's name is in its header: [resource NAME])";
+          else if (!sec.is_service && contains(other, key))
+            hint = " (it belongs in the [service] section)";
+          else if (!sec.is_service && key.find('.') != std::string::npos && key.find('.') <= 8 &&
+                   ini_edit_distance(std::string_view(key).substr(0, key.find('.')), "param") <= 2)
+            hint = " (did you mean 'param." + key.substr(key.find('.') + 1) + "'?)";
+          else if (hint = ini_did_you_mean(key, as_vector(known)); hint.empty())
+            if (std::string h = ini_did_you_mean(key, as_vector(other)); !h.empty())
+              hint = h.substr(0, h.size() - 2) + (sec.is_service ? " in a [resource NAME] section" : " in [service]") + "?)";
+          error(e.line, ini_unknown_key(key, sec.title(), hint));
+          continue;
+        }
       }
-    } else {
-      const std::span<const std::string_view> known = sec.is_service ? std::span<const std::string_view>(kServiceKeys)
-                                                                       : std::span<const std::string_view>(kResourceKeys);
-      const std::span<const std::string_view> other = sec.is_service ? std::span<const std::string_view>(kResourceKeys)
-                                                                       : std::span<const std::string_view>(kServiceKeys);
-      if (!contains(known, key)) {
-        std::string hint;
-        if (sec.is_service && (is_param || contains(other, key)))
-          hint = " (it belongs in a [resource NAME] section)";
-        else if (!sec.is_service && key == "name")
-          hint = " (a resource's name is in its header: [resource NAME])";
-        else if (!sec.is_service && contains(other, key))
-          hint = " (it belongs in the [service] section)";
-        else if (!sec.is_service && key.find('.') != std::string::npos && key.find('.') <= 8 &&
-                 edit_distance(std::string_view(key).substr(0, key.find('.')), "param") <= 2)
-          hint = " (did you mean 'param." + key.substr(key.find('.') + 1) + "'?)";
-        else if (hint = did_you_mean(key, known); hint.empty())
-          if (std::string h = did_you_mean(key, other); !h.empty())
-            hint = h.substr(0, h.size() - 2) + (sec.is_service ? " in a [resource NAME] section" : " in [service]") + "?)";
-        error(line_, "unknown key " + quoted(key) + " in " + sec.title() + hint);
-        return;
+      if (auto it = sec.key_lines.find(key); it != sec.key_lines.end()) {
+        error(e.line, ini_duplicate_key(key, sec.title(), it->second));
+        continue;
       }
+      if (sec.entries.size() >= kMaxKeysPerSection) {
+        if (!sec.too_many_keys)
+          error(e.line, "too many keys in " + sec.title() + " (at most " + std::to_string(kMaxKeysPerSection) + ")");
+        sec.too_many_keys = true;
+        continue;
+      }
+      sec.key_lines.emplace(key, e.line);
+      sec.entries.push_back(e);
     }
-    if (auto it = sec.key_lines.find(key); it != sec.key_lines.end()) {
-      error(line_, "duplicate key '" + key + "' in " + sec.title() + " (first at line " + std::to_string(it->second) +
-                       ")");
-      return;
-    }
-    if (sec.entries.size() >= kMaxKeysPerSection) {
-      if (!sec.too_many_keys) error(line_, "too many keys in " + sec.title() + " (at most " +
-                                               std::to_string(kMaxKeysPerSection) + ")");
-      sec.too_many_keys = true;
-      return;
-    }
-    sec.key_lines.emplace(key, line_);
-    sec.entries.push_back({std::move(key), std::move(value), line_});
   }
 
   // Value helpers for build(): each reports "key 'k' in [section]: problem" at the key's line.
   void bad_value(const Section& sec, const Entry& e, const std::string& problem) {
-    error(e.line, "key '" + e.key + "' in " + sec.title() + ": " + problem);
+    error(e.line, ini_bad_value(e.key, sec.title(), problem));
   }
-  template <typename T>
-  bool take(const Section& sec, const Entry& e, const Result<T>& r, T& out) {
+  template <typename T, typename R>
+  bool take(const Section& sec, const Entry& e, const Result<R>& r, T& out) {
     if (!r.ok()) {
       bad_value(sec, e, r.status().message());
       return false;
     }
-    out = *r;
+    out = T(*r);
     return true;
   }
   // A timeout (> 0) or an interval (>= 0).
   void take_duration(const Section& sec, const Entry& e, Millis& out, bool zero_ok) {
     Millis v{};
-    if (!take(sec, e, syn::parse_duration(e.value), v)) return;
+    if (!take(sec, e, parse_duration(e.value), v)) return;
     if (!zero_ok && v == Millis(0)) return bad_value(sec, e, "must be more than 0");
     out = v;
   }
 
   std::optional<ResourceDefinition> build_resource(const Section& sec, const ResourceDefinition& defaults);
 
-  std::string_view text_;
+  IniDocument doc_;
   std::string file_;
   const std::vector<std::string>& cluster_nodes_;
   std::vector<LoadError> errors_;
   bool stopped_ = false;
-  size_t pos_ = 0;
-  int line_ = 0;
-  bool line_pending_ = false, line_handled_ = false;
-  bool stash_ = false;
-  std::string stash_key_, stash_value_;
   std::vector<Section> sections_;
-  int current_ = kNoSection;
   int service_index_ = -1;
   size_t resource_count_ = 0, resource_headers_ = 0;
   int too_many_resources_error_ = -1;
@@ -416,8 +276,8 @@ std::optional<ResourceDefinition> Parser::build_resource(const Section& sec, con
     } else if (k == "check_level") {
       if (r.kind != Kind::ocf) {
         bad_value(sec, e, "OCF_CHECK_LEVEL is only valid for ocf agents (this one is " + spec + ")");
-      } else if (auto v = syn::parse_int(e.value, 0, 20); !v.ok() || (*v != 0 && *v != 10 && *v != 20)) {
-        bad_value(sec, e, quoted(e.value) + " is not a check level (0, 10 or 20)");
+      } else if (auto v = parse_integer(e.value, 0, 20); !v.ok() || (*v != 0 && *v != 10 && *v != 20)) {
+        bad_value(sec, e, ini_quoted(e.value) + " is not a check level (0, 10 or 20)");
       } else {
         r.check_level = *v;
       }
@@ -437,7 +297,7 @@ std::optional<ResourceDefinition> Parser::build_resource(const Section& sec, con
   }
   std::sort(r.params.begin(), r.params.end());
   if (exec) {
-    if (const Entry* e = sec.find("shell")) take(sec, *e, syn::parse_bool(e->value), r.shell);
+    if (const Entry* e = sec.find("shell")) take(sec, *e, parse_bool(e->value), r.shell);
     auto command = [&](std::string_view key, std::string& line, std::vector<std::string>& argv) {
       const Entry* e = sec.find(key);
       if (!e) return false;
@@ -451,7 +311,7 @@ std::optional<ResourceDefinition> Parser::build_resource(const Section& sec, con
       if (!split.ok()) {
         bad_value(sec, *e, split.status().message());
       } else if ((*split)[0].empty() || (*split)[0][0] != '/') {
-        bad_value(sec, *e, quoted((*split)[0]) +
+        bad_value(sec, *e, ini_quoted((*split)[0]) +
                                " must be an absolute path (commands run without a PATH search; or set shell = yes)");
       } else {
         argv = std::move(*split);
@@ -488,7 +348,7 @@ std::optional<ServiceDefinition> Parser::build() {
     for (const Entry& e : sec.entries) {
       const std::string_view k = e.key;
       if (k == "name") {
-        if (Status st = syn::check_name(e.value); !st.ok()) bad_value(sec, e, st.message());
+        if (Status st = check_name(e.value); !st.ok()) bad_value(sec, e, st.message());
         def.name = e.value;
         def.line = e.line;
       } else if (k == "nodes") {
@@ -503,7 +363,7 @@ std::optional<ServiceDefinition> Parser::build() {
           } else if (!cluster_nodes_.empty() && std::find(cluster_nodes_.begin(), cluster_nodes_.end(), node) == cluster_nodes_.end()) {
             std::string known;
             for (const auto& n : cluster_nodes_) known += (known.empty() ? "" : ", ") + n;
-            bad_value(sec, e, "unknown node " + quoted(node) + " (cluster nodes: " + (known.empty() ? "none" : known) +
+            bad_value(sec, e, "unknown node " + ini_quoted(node) + " (cluster nodes: " + (known.empty() ? "none" : known) +
                                   ")");
           } else {
             def.nodes.emplace_back(node);
@@ -512,13 +372,13 @@ std::optional<ServiceDefinition> Parser::build() {
           rest = rest.substr(comma + 1);
         }
       } else if (k == "failback") {
-        take(sec, e, syn::parse_bool(e.value), def.failback);
+        take(sec, e, parse_bool(e.value), def.failback);
       } else if (k == "autostart") {
-        take(sec, e, syn::parse_bool(e.value), def.autostart);
+        take(sec, e, parse_bool(e.value), def.autostart);
       } else if (k == "recovery") {
         take(sec, e, syn::parse_recovery(e.value), def.recovery);
       } else if (k == "max_restarts") {
-        take(sec, e, syn::parse_int(e.value, 0, kMaxRestarts), def.max_restarts);
+        take(sec, e, parse_integer(e.value, 0, kMaxRestarts), def.max_restarts);
       } else if (k == "restart_window") {
         take_duration(sec, e, def.restart_window, false);
       } else if (k == "start_timeout") {

@@ -1,5 +1,6 @@
 // Service loader: reads service definition files (one service per *.ini file in a directory, default
-// /etc/castor/services.d) with inih into ServiceDefinitions, reporting every problem as file:line.
+// /etc/castor/services.d) through the INI reader (common/ini_reader.h, built on inih) into
+// ServiceDefinitions, reporting every problem as file:line.
 //
 // A file with any error contributes no service. The caller keeps the definition it had in force before
 // for that service (or none) and reports the errors; a broken edit must never take a running service's
@@ -12,13 +13,13 @@
 //   [resource NAME]      agent (required: ocf:PROVIDER:TYPE | lsb:NAME | systemd:UNIT | exec);
 //                        start_timeout, stop_timeout, monitor_interval, monitor_timeout (override the
 //                        service's); ocf: param.NAME, check_level; exec: start, stop, monitor, shell
-// Comments start a line with ';' or '#', or follow whitespace with ';' ("key = value ; comment", so a
-// value cannot contain " ;"). Leading whitespace is ignored: there are no continuation lines. Keys,
-// section names and enum values are case-sensitive; booleans are not.
+// Syntax (comments, whitespace, no continuation lines, 4096-byte lines) is the INI reader's, the same for
+// castor.ini. Keys, section names and enum values are case-sensitive; booleans, durations, integers and
+// names follow common/value_parsers.h (booleans in any case). Unknown sections and keys, a key given
+// twice, a second [service] and a resource defined twice are errors.
 //
-// Limits: lines of at most 4096 bytes (inih's own line buffer is far smaller in the Debian build, so the
-// loader feeds inih through its own reader and never lets inih truncate or split a line), files of at
-// most 4 MiB, 64 resources per service, 256 keys per section, 1024 service files, 100 errors per file.
+// Limits: lines of at most 4096 bytes, files of at most 4 MiB, 64 resources per service, 256 keys per
+// section, 1024 service files, 100 errors per file.
 //
 // Must never throw, start or stop anything, or look at agents on this host (check_agents_exist does).
 #pragma once

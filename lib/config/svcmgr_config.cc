@@ -1,43 +1,36 @@
 #include "config/svcmgr_config.h"
 
-#include <ini.h>
-
-#include <cstring>
+#include "common/read_file.h"
+#include "config/castor_ini.h"
 
 namespace castor {
-namespace {
 
-struct IniContext {
-  SvcmgrConfig* config;
-  std::string file;
-  std::string error;
-};
-
-int ini_handler(void* user, const char* section, const char* name, const char* value) {
-  auto* ctx = static_cast<IniContext*>(user);
-  if (std::strcmp(section, "svcmgr") != 0) return 1;  // another daemon's section
-  std::string k = name, v = value;
-  if (k == "services_dir") ctx->config->services_dir = v;
-  else if (k == "socket") ctx->config->socket = v;
-  else if (k == "quorumd_socket") ctx->config->quorumd_socket = v;
-  else if (k == "ocf_root") ctx->config->ocf_root = v;
-  else if (k == "state_dir") ctx->config->state_dir = v;
-  else {
-    if (ctx->error.empty()) ctx->error = ctx->file + ": unknown key '" + k + "' in [svcmgr]";
-    return 0;
+Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, SvcmgrConfig& config) {
+  CastorIniSection section = read_castor_ini_section(
+      text, file_name, "svcmgr", {"services_dir", "socket", "quorumd_socket", "ocf_root", "state_dir"});
+  for (const IniEntry& e : section.entries) {
+    std::string* target = e.key == "services_dir"     ? &config.services_dir
+                          : e.key == "socket"         ? &config.socket
+                          : e.key == "quorumd_socket" ? &config.quorumd_socket
+                          : e.key == "ocf_root"       ? &config.ocf_root
+                          : e.key == "state_dir"      ? &config.state_dir
+                                                      : nullptr;
+    if (!target) {
+      section.error(e.line, "internal: key '" + e.key + "' accepted but not read");  // never: the list above
+    } else if (e.value.empty()) {
+      section.error(e.line, ini_bad_value(e.key, section.title(), "empty value"));
+    } else {
+      *target = e.value;
+    }
   }
-  return 1;
+  return section.status();
 }
 
-}  // namespace
-
 Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config) {
-  IniContext ctx{&config, path, {}};
-  int r = ini_parse(path.c_str(), ini_handler, &ctx);
-  if (r < 0) return Error(Code::not_found, "cannot read " + path);
-  if (!ctx.error.empty()) return Error(Code::invalid_argument, ctx.error);
-  if (r > 0) return Error(Code::invalid_argument, path + ":" + std::to_string(r) + ": syntax error");
-  return Status::Ok();
+  auto text = read_file_to_string(path);
+  // Every read failure is not_found: svcmgr runs on its defaults when the default castor.ini is missing.
+  if (!text.ok()) return Error(Code::not_found, "cannot read " + path + ": " + text.status().message());
+  return parse_svcmgr_ini(*text, path, config);
 }
 
 }  // namespace castor

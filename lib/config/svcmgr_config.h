@@ -1,5 +1,13 @@
-// SvcmgrConfig: svcmgr's settings, the [svcmgr] section of castor.ini (other sections are other daemons'
-// and are skipped). Reading only: never touches the services it names.
+// SvcmgrConfig: svcmgr's settings, the [svcmgr] section of castor.ini, read with castor.ini's rules
+// (config/castor_ini.h: [quorumd] is quorumd's and skipped; another section, a key outside any section,
+// an unknown key, a key given twice, an empty value or a syntax error is an error naming file:line).
+//   [svcmgr]
+//   services_dir = /etc/castor/services.d   ; one *.ini file per service
+//   socket = /run/castor/svcmgr.sock         ; the admin socket
+//   quorumd_socket = /run/castor/quorumd.sock
+//   ocf_root = /usr/lib/ocf
+//   state_dir = /var/lib/castor
+// Reading only: never touches the services, sockets or directories it names.
 #pragma once
 
 #include <string>
@@ -20,8 +28,12 @@ struct SvcmgrConfig {
   Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
 };
 
-// Parses [svcmgr] of castor.ini into `config` (keys not given keep their defaults). not_found when the
-// file cannot be read; invalid_argument, with file:line, for an unknown key or a syntax error.
+// Parses the [svcmgr] section of castor.ini's text into `config` (keys not given keep their values).
+// invalid_argument with every error as "file:line: message" (joined by "; "). `file_name` names the file
+// in messages only.
+Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, SvcmgrConfig& config);
+// Reads the file and parses it as parse_svcmgr_ini. not_found when the file cannot be read (whatever the
+// reason: svcmgr then runs on its defaults unless --config named the file).
 Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config);
 
 }  // namespace castor

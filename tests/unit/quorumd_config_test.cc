@@ -146,7 +146,8 @@ TEST_CASE("quorumd config: unknown section and unknown key name file:line") {
   REQUIRE_FALSE(st.ok());
   CHECK(st.code() == Code::invalid_argument);
   CHECK_MESSAGE(contains(st.message(), "castor.ini:3:"), st.message());
-  CHECK_MESSAGE(contains(st.message(), "devcie"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:3: unknown key 'devcie' in [quorumd] (did you mean 'device'?)"),
+                st.message());
 
   // Keys are case-sensitive.
   st = parse("[quorumd]\nNode = alpha\n");
@@ -164,18 +165,24 @@ TEST_CASE("quorumd config: a key given twice") {
   Status st = parse("[quorumd]\nnode = alpha\ndevice = /dev/sdb\nnode = beta\n");
   REQUIRE_FALSE(st.ok());
   CHECK(st.code() == Code::invalid_argument);
-  CHECK_MESSAGE(contains(st.message(), "castor.ini:4:"), st.message());
-  CHECK_MESSAGE(contains(st.message(), "twice"), st.message());
+  // The same message as a key given twice in a service file.
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:4: duplicate key 'node' in [quorumd] (first at line 2)"),
+                st.message());
 
   // The same key in a second [quorumd] section is still given twice.
   st = parse("[quorumd]\nnode = alpha\n[svcmgr]\nx = 1\n[quorumd]\nnode = beta\n");
   REQUIRE_FALSE(st.ok());
   CHECK_MESSAGE(contains(st.message(), "castor.ini:6:"), st.message());
 
-  // An indented line continues the previous key (inih multi-line): reported as given twice.
+  // There are no continuation lines (as in service files): an indented line is a line of its own, here
+  // one without '='.
   st = parse("[quorumd]\ndevice = /dev/sdb\n  /dev/sdc\n");
   REQUIRE_FALSE(st.ok());
-  CHECK_MESSAGE(contains(st.message(), "castor.ini:3:"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:3: syntax error"), st.message());
+  // An indented key is a key of its own.
+  st = parse("[quorumd]\ndevice = /dev/sdb\n  device = /dev/sdc\n");
+  REQUIRE_FALSE(st.ok());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:3: duplicate key 'device'"), st.message());
 
   // The same key in [svcmgr] and [quorumd] is not a duplicate.
   CHECK(parse("[svcmgr]\nnode = x\n[quorumd]\nnode = alpha\n").ok());
@@ -217,8 +224,10 @@ TEST_CASE("quorumd config: booleans") {
     const char* text;
     bool value;
   };
+  // One rule for every file (the service files' too): case-insensitive, so "Yes" works here as well.
   for (Case k : {Case{"yes", true}, Case{"true", true}, Case{"on", true}, Case{"1", true}, Case{"no", false},
-                 Case{"false", false}, Case{"off", false}, Case{"0", false}}) {
+                 Case{"false", false}, Case{"off", false}, Case{"0", false}, Case{"Yes", true}, Case{"YES", true},
+                 Case{"True", true}, Case{"ON", true}, Case{"No", false}, Case{"FALSE", false}, Case{"Off", false}}) {
     CAPTURE(k.text);
     for (const char* key : {"lock_memory", "realtime", "allow_unsafe_no_watchdog"}) {
       CAPTURE(key);
@@ -232,7 +241,7 @@ TEST_CASE("quorumd config: booleans") {
       CHECK(got == k.value);
     }
   }
-  for (const char* bad : {"Yes", "YES", "y", "2", "enabled", "truee", "-1", "no no"}) {
+  for (const char* bad : {"y", "2", "enabled", "truee", "-1", "no no", "yes!", "0x1"}) {
     CAPTURE(bad);
     Status st = parse(std::string("[quorumd]\n\nrealtime = ") + bad + "\n");
     REQUIRE_FALSE(st.ok());
@@ -324,20 +333,21 @@ TEST_CASE("quorumd config: check_quorumd_config") {
 }
 
 TEST_CASE("quorumd config: very long lines") {
-  // inih reads lines of at most 198 characters (200 with the newline and NUL).
-  const std::string ok_value = "/dev/" + std::string(198 - 5 - 9, 'x');  // "device = " + value: 198 characters
+  // Lines of up to 4096 bytes, as in service files (inih's own 200-byte buffer is not the limit).
+  const std::string ok_value = "/dev/" + std::string(4096 - 5 - 9, 'x');  // "device = " + value: 4096 bytes
   QuorumdConfig c;
-  Status st = parse("[quorumd]\ndevice = " + ok_value + "\n", c);
+  Status st = parse("[quorumd]\ndevice = " + ok_value + "   ; a comment after it\n", c);
+  REQUIRE_FALSE(st.ok());  // 4096 + the comment: too long
+  st = parse("[quorumd]\ndevice = " + ok_value + "\n", c);
   REQUIRE_MESSAGE(st.ok(), st.to_string());
-  CHECK(c.device == ok_value);
+  CHECK(c.device == ok_value);  // whole, not cut at inih's buffer size
 
-  const std::string long_value = ok_value + "y";  // 199 characters: too long
+  const std::string long_value = ok_value + "y";  // 4097 bytes: too long
   QuorumdConfig d;
   st = parse("[quorumd]\ndevice = " + long_value + "\nnode = alpha\n", d);
   REQUIRE_FALSE(st.ok());
   CHECK(st.code() == Code::invalid_argument);
-  CHECK_MESSAGE(contains(st.message(), "castor.ini:2:"), st.message());
-  CHECK_MESSAGE(contains(st.message(), "too long"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: line too long (4097 bytes, at most 4096)"), st.message());
   CHECK(d.device.empty());  // never silently truncated
   CHECK(d.node == "alpha");  // the lines after it are still read
 
@@ -349,7 +359,7 @@ TEST_CASE("quorumd config: very long lines") {
   CHECK_MESSAGE(contains(st.message(), "too long"), st.message());
 
   // A long comment is still a long line.
-  st = parse("[quorumd]\n# " + std::string(300, 'c') + "\n");
+  st = parse("[quorumd]\n# " + std::string(5000, 'c') + "\n");
   CHECK_FALSE(st.ok());
 }
 

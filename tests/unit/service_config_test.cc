@@ -258,6 +258,39 @@ TEST_CASE("service file: several errors in one file are all reported, each with 
   CHECK(r.errors.size() == 5);
 }
 
+TEST_CASE("service file: booleans in any case, as in castor.ini") {
+  LoadResult r = load(with_service("failback = Yes\nautostart = OFF\n" + kDummyResource));
+  REQUIRE_MESSAGE(r.ok(), r.error_text());
+  CHECK(r.services[0].failback);
+  CHECK_FALSE(r.services[0].autostart);
+  LoadResult s = load(with_service("failback = True\nautostart = On\n" + kDummyResource));
+  REQUIRE_MESSAGE(s.ok(), s.error_text());
+  CHECK(s.services[0].failback);
+  CHECK(s.services[0].autostart);
+}
+
+TEST_CASE("service file: syntax and key errors come in line order, at most 100 in all") {
+  // Syntax errors (found by the INI reader) and unknown keys (found by the loader) interleaved.
+  std::string text = with_service("");
+  for (int i = 0; i < 30; ++i) text += "no equals sign\nbogus" + std::to_string(i) + " = 1\n";
+  text += kDummyResource;
+  LoadResult r = load(text);
+  REQUIRE(r.errors.size() == 60);
+  for (size_t i = 0; i < r.errors.size(); ++i) {
+    CAPTURE(i);
+    CHECK(r.errors[i].line == int(4 + i));
+    CHECK(has(r.errors[i].message, i % 2 == 0 ? "syntax error" : "unknown key 'bogus"));
+  }
+  // More than 100 of the two kinds together: the first 100, the last one saying so.
+  std::string many = with_service("");
+  for (int i = 0; i < 80; ++i) many += "no equals sign\nbogus" + std::to_string(i) + " = 1\n";
+  LoadResult m = load(many + kDummyResource);
+  REQUIRE(m.errors.size() == kMaxErrorsPerFile);
+  CHECK(m.services.empty());
+  CHECK(m.errors.back().line == 103);
+  CHECK(has(m.errors.back().message, "too many errors"));
+}
+
 TEST_CASE("service file: duplicate keys, sections and resources are errors") {
   CHECK(has(only_error(with_service("failback = yes\nfailback = no\n" + kDummyResource)),
             "web.ini:5: duplicate key 'failback' in [service] (first at line 4)"));

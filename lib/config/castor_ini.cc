@@ -1,0 +1,68 @@
+#include "config/castor_ini.h"
+
+#include <algorithm>
+#include <map>
+
+namespace castor {
+namespace {
+
+constexpr std::string_view kSections[] = {"quorumd", "svcmgr"};
+
+std::string unknown_key_hint(std::string_view key, const std::vector<std::string_view>& known) {
+  std::string hint = ini_did_you_mean(key, known);
+  if (hint.empty()) {
+    hint = " (known: ";
+    for (size_t i = 0; i < known.size(); ++i) hint += (i ? ", " : "") + std::string(known[i]);
+    hint += ")";
+  }
+  return hint;
+}
+
+}  // namespace
+
+Status CastorIniSection::status() const {
+  if (errors.empty()) return Status::Ok();
+  std::vector<IniError> sorted = errors;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const IniError& a, const IniError& b) { return a.line < b.line; });
+  std::string text;
+  for (const IniError& e : sorted) text += (text.empty() ? "" : "; ") + e.to_string();
+  return Error(Code::invalid_argument, std::move(text));
+}
+
+CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name,
+                                         const std::vector<std::string_view>& known) {
+  IniDocument doc = parse_ini(text, file);
+  CastorIniSection out;
+  out.file = file;
+  out.name = std::string(name);
+  out.errors = std::move(doc.errors);
+  std::map<std::string, int, std::less<>> first_line;
+  for (const IniSection& s : doc.sections) {
+    if (s.line == 0) {
+      for (const IniEntry& e : s.entries)
+        out.error(e.line, "key " + ini_quoted(e.key) + " outside any section (put it under [quorumd] or [svcmgr])");
+      continue;
+    }
+    if (std::find(std::begin(kSections), std::end(kSections), s.name) == std::end(kSections)) {
+      std::string hint = ini_did_you_mean(s.name, {std::begin(kSections), std::end(kSections)});
+      out.error(s.line, "unknown section [" + std::string(std::string_view(s.name).substr(0, 80)) +
+                            "] (castor.ini has [quorumd] and [svcmgr])" + hint);
+      continue;
+    }
+    if (s.name != name) continue;  // the other daemon's: it checks its own keys
+    for (const IniEntry& e : s.entries) {
+      if (std::find(known.begin(), known.end(), e.key) == known.end()) {
+        out.error(e.line, ini_unknown_key(e.key, out.title(), unknown_key_hint(e.key, known)));
+        continue;
+      }
+      if (auto [it, inserted] = first_line.emplace(e.key, e.line); !inserted) {
+        out.error(e.line, ini_duplicate_key(e.key, out.title(), it->second));
+        continue;
+      }
+      out.entries.push_back(e);
+    }
+  }
+  return out;
+}
+
+}  // namespace castor
