@@ -4,13 +4,13 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
-#include "common/json_writer.h"
 #include "disk/aio_block_device.h"
 #include "config/quorumd_config.h"
 #include "disk/disk_snapshot.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "control/control_client.h"
+#include "control/json_codec.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
 
@@ -117,28 +117,35 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
   if (!sb) return report_error("status", Error(Code::corrupt, path + " has no valid Castor superblock"));
   const int64_t now = wall_time_ns();
   if (as_json) {
-    JsonWriter j;
-    j.begin_object().field("source", "disk").field("reason", why).field("device", path);
-    j.key("cluster").begin_object().field("name", sb->cluster_name).field("uuid", sb->cluster_uuid.to_string()).end_object();
-    j.key("timing_ms").begin_object().field("io_timeout", sb->timing.io_timeout.count())
-        .field("renew_interval", sb->timing.renew_interval.count()).field("lease", sb->timing.lease.count())
-        .field("kill_grace", sb->timing.kill_grace.count()).field("watchdog", sb->timing.watchdog.count())
-        .field("dead", sb->timing.dead.count()).end_object();
-    j.key("nodes").begin_array();
+    using Json = json_codec::Json;
+    const Timing& t = sb->timing;
+    Json j = Json::object();
+    j["source"] = "disk";
+    j["reason"] = why;
+    j["device"] = path;
+    j["cluster"] = Json{{"name", sb->cluster_name}, {"uuid", sb->cluster_uuid.to_string()}};
+    j["timing_ms"] = Json{{"io_timeout", t.io_timeout.count()}, {"renew_interval", t.renew_interval.count()},
+                          {"lease", t.lease.count()},           {"kill_grace", t.kill_grace.count()},
+                          {"watchdog", t.watchdog.count()},     {"dead", t.dead.count()}};
+    Json nodes = Json::array();
     for (const auto& n : snap->nodes) {
-      j.begin_object().field("id", n.node_id).field("name", sb->nodes[n.node_id - 1].name);
+      Json node = Json::object();
+      node["id"] = n.node_id;
+      node["name"] = sb->nodes[n.node_id - 1].name;
       if (const auto& hb = n.heartbeat.record) {
-        j.field("state", node_state_name(hb->state)).field("incarnation", hb->incarnation).field("seq", hb->seq);
-        j.field("written_wall_age_ms", to_ms(Duration(now - hb->wall_time_ns)));
-        j.key("write_latency_us").begin_object().field("last", hb->last_io_latency_us).field("worst", hb->max_io_latency_us).end_object();
+        node["state"] = node_state_name(hb->state);
+        node["incarnation"] = hb->incarnation;
+        node["seq"] = hb->seq;
+        node["written_wall_age_ms"] = to_ms(Duration(now - hb->wall_time_ns));
+        node["write_latency_us"] = Json{{"last", hb->last_io_latency_us}, {"worst", hb->max_io_latency_us}};
       } else {
-        j.field("state", n.heartbeat.status.code() == Code::not_found ? "never written" : "invalid");
-        if (n.heartbeat.status.code() != Code::not_found) j.field("error", n.heartbeat.status.message());
+        node["state"] = n.heartbeat.status.code() == Code::not_found ? "never written" : "invalid";
+        if (n.heartbeat.status.code() != Code::not_found) node["error"] = n.heartbeat.status.message();
       }
-      j.end_object();
+      nodes.push_back(std::move(node));
     }
-    j.end_array().end_object();
-    std::cout << j.str() << "\n";
+    j["nodes"] = std::move(nodes);
+    std::cout << json_codec::dump(j) << "\n";
     return kExitOk;
   }
   std::cout << "Cluster " << sb->cluster_name << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path

@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "common/errno_status.h"
-#include "common/json_writer.h"
 #include "common/log.h"
+#include "control/json_codec.h"
 
 namespace castor {
 namespace {
@@ -63,9 +63,10 @@ Status ensure_parent_dir(const std::string& path) {
 }
 
 std::string error_json(std::string_view message) {
-  JsonWriter w;
-  w.begin_object().field("ok", false).field("error", message).end_object();
-  return w.str();
+  json_codec::Json j = json_codec::Json::object();
+  j["ok"] = false;
+  j["error"] = std::string(message);
+  return json_codec::dump(j);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // Every failure is a Result saying which field and why (Code::invalid_argument); none of these may throw or
 // abort on any input: parse(text, nullptr, false) and is_discarded(), types checked before get<>(), dump
 // with invalid UTF-8 replaced. Objects keep their keys in insertion order (ordered_json), so an encoder's
-// text has the field order it writes them in. Internal to lib/control: daemons use the typed codecs.
+// text has the field order it writes them in. Also what the control server's error replies and the
+// tools' --json outputs are written with; daemons exchange messages through the typed codecs.
 #pragma once
 
 #include <cstdint>

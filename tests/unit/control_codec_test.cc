@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/event_codec.h"
+#include "control/json_codec.h"
 #include "control/table_codec.h"
 
 using namespace castor;
@@ -536,4 +537,52 @@ TEST_CASE("control codec: random damage never throws, and what parses round-trip
     }
   }
   CHECK(parsed > 100);  // the damage left enough valid messages for the round trip to be exercised
+}
+
+// The shared helpers under every codec and --json output (what JsonWriter's own test checked, and more).
+TEST_CASE("control codec: json_codec dump escapes, keeps key order, and never throws") {
+  json_codec::Json j = json_codec::Json::object();
+  j["a"] = 1;
+  j["s"] = "q\"\n\x01";
+  j["arr"] = json_codec::Json{true, nullptr, 2.5};
+  j["o"] = json_codec::Json::object();
+  CHECK(json_codec::dump(j) == "{\"a\":1,\"s\":\"q\\\"\\n\\u0001\",\"arr\":[true,null,2.5],\"o\":{}}");
+  // Invalid UTF-8 (a name read from a damaged disk) is replaced, where nlohmann's default dump throws.
+  j = json_codec::Json::object();
+  j["name"] = std::string("a\xff\xc3" "b");
+  const std::string text = json_codec::dump(j);
+  CHECK(text == "{\"name\":\"a\xef\xbf\xbd\xef\xbf\xbd" "b\"}");
+  CHECK(json_codec::parse_object(text).ok());
+}
+
+TEST_CASE("control codec: json_codec typed getters") {
+  auto j = json_codec::parse_object(R"({"u":18446744073709551615,"i":-9223372036854775808,"b":false,"s":"x",)"
+                                    R"("a":[],"o":{},"f":1.0,"n":null,"big":9223372036854775808})");
+  REQUIRE(j.ok());
+  CHECK(*json_codec::get_u64(*j, "u") == UINT64_MAX);
+  CHECK(*json_codec::get_i64(*j, "i") == INT64_MIN);
+  CHECK(*json_codec::get_bool(*j, "b") == false);
+  CHECK(*json_codec::get_string(*j, "s") == "x");
+  CHECK(json_codec::get_array(*j, "a").ok());
+  CHECK(json_codec::get_object(*j, "o").ok());
+  CHECK(json_codec::get_u64(*j, "u", 10).status().message() == "'u' is out of range (at most 10)");
+  CHECK(json_codec::get_u64(*j, "i").status().message() == "'i' must be an unsigned integer");
+  CHECK(json_codec::get_u64(*j, "f").status().message() == "'f' must be an unsigned integer");
+  CHECK(json_codec::get_i64(*j, "f").status().message() == "'f' must be an integer");
+  CHECK(json_codec::get_i64(*j, "big").status().message() == "'big' is out of range");
+  CHECK(json_codec::get_string(*j, "n").status().message() == "'n' must be a string");
+  CHECK(json_codec::get_bool(*j, "missing").status().message() == "'missing' is missing");
+  CHECK_FALSE(json_codec::get_array(*j, "o").ok());
+  CHECK_FALSE(json_codec::get_object(*j, "a").ok());
+  CHECK(json_codec::has(*j, "n"));
+  CHECK_FALSE(json_codec::has(*j, "x"));
+  for (const char* bad : {"", "[]", "1", "\"s\"", "{", "{\"a\":}", "{} {}", "{\"a\":1,}"}) {
+    CAPTURE(bad);
+    auto p = json_codec::parse_object(bad);
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.status().code() == Code::invalid_argument);
+  }
+  CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":true})")).ok());
+  CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":false})")).message() == "refused (no reason given)");
+  CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":1})")).code() == Code::invalid_argument);
 }
