@@ -12,7 +12,7 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
-#include "control/json_codec.h"
+#include "control/reply_codec.h"
 
 namespace castor {
 namespace {
@@ -60,13 +60,6 @@ Status ensure_parent_dir(const std::string& path) {
   }
   if (errno == EEXIST) return Status::Ok();
   return errno_status("mkdir", dir);
-}
-
-std::string error_json(std::string_view message) {
-  json_codec::Json j = json_codec::Json::object();
-  j["ok"] = false;
-  j["error"] = std::string(message);
-  return json_codec::dump(j);
 }
 
 }  // namespace
@@ -243,7 +236,7 @@ void ControlServer::reply_error(ConnId id, std::string_view message, bool close)
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   if (close) c.closing = true;  // before queueing, so that write_to() closes once it is out
-  queue(id, c, error_json(message));
+  queue(id, c, encode_error_reply(message));
 }
 
 void ControlServer::subscribe(ConnId id) {
