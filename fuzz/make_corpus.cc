@@ -14,6 +14,8 @@
 
 #include "control/control_protocol.h"
 #include "control/event_codec.h"
+#include "control/reply_codec.h"
+#include "control/services_codec.h"
 #include "control/table_codec.h"
 #include "disk/heartbeat_record.h"
 #include "disk/epoch_record.h"
@@ -225,7 +227,34 @@ int main(int argc, char** argv) {
     e.changed_wall_ns = 1700000000000000000;
     ok &= write("control_codec", "table_set_args", encode_table_set_args(TableSetRequest::from_entry(e)));
     ok &= write("control_codec", "table_set_reply", encode_table_set_reply({123456789}));
-    ok &= write("control_codec", "refused", "{\"ok\":false,\"error\":\"no lease: this node may not write\"}");
+    ok &= write("control_codec", "refused", encode_error_reply("no lease: this node may not write"));
+    ok &= write("control_codec", "admin_reply", encode_admin_reply("enable web accepted"));
+    ServicesReply services;
+    services.node = "alpha";
+    services.peer = "beta";
+    services.peer_view = PeerView::up;
+    services.load_errors.push_back("x.ini:3: unknown key");
+    ServiceStatus st;
+    st.name = "web";
+    st.state = "started";
+    st.owner = "alpha";
+    st.epoch = 5;
+    st.restarts = 1;
+    st.max_restarts = 3;
+    st.phase = "running";
+    st.last_failure = ServiceStatus::Failure{"monitor: not running", 1500};
+    st.pending = "relocate to beta";
+    services.services.push_back(st);
+    st.name = "db";
+    st.last_failure.reset();
+    st.pending.reset();
+    st.peer_entry = "unknown (corrupt record at block 3)";
+    st.orphaned = "orphaned";
+    services.services.push_back(st);
+    ok &= write("control_codec", "services", encode_services_reply(services));
+    ok &= write("control_codec", "status",
+                "{\"ok\":true,\"node\":{\"id\":2,\"name\":\"beta\"},\"standby\":false,\"peer\":{\"id\":1,"
+                "\"name\":\"alpha\",\"view\":\"UP\"},\"timing_ms\":{\"io_timeout\":2000,\"renew_interval\":1000}}");
     TableOwnReply own;
     own.entries.push_back({e, std::nullopt, std::nullopt});
     own.own_epoch_floor = 5;
