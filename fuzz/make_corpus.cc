@@ -13,6 +13,10 @@
 #include <vector>
 
 #include "control/control_protocol.h"
+#include "control/event_codec.h"
+#include "control/reply_codec.h"
+#include "control/services_codec.h"
+#include "control/table_codec.h"
 #include "disk/heartbeat_record.h"
 #include "disk/epoch_record.h"
 #include "disk/service_table_record.h"
@@ -208,6 +212,90 @@ int main(int argc, char** argv) {
   ok &= write_ctl("declared_1GiB", std::string(1, char(255)) + huge + "status");
   ok &= write_ctl("version2", std::string(1, char(255)) + std::string("\x06\x00\x00\x00\x02\x00status", 12));
   ok &= write_ctl("nonprintable", std::string(1, char(255)) + frame("status\nleave"));
+  // Control messages (control_codec_fuzz.cc gives every input to every parser): each from its encoder.
+  {
+    ServiceEntry e;
+    e.in_use = true;
+    e.name = "web";
+    e.state = OwnershipState::owned;
+    e.node = 2;
+    e.epoch = 5;
+    e.ballot = 3;
+    e.flags = ServiceEntry::kFrozen;
+    e.restarts = 1;
+    e.definition_digest = 99;
+    e.changed_wall_ns = 1700000000000000000;
+    ok &= write("control_codec", "table_set_args", encode_table_set_args(TableSetRequest::from_entry(e)));
+    ok &= write("control_codec", "table_set_reply", encode_table_set_reply({123456789}));
+    ok &= write("control_codec", "refused", encode_error_reply("no lease: this node may not write"));
+    ok &= write("control_codec", "admin_reply", encode_admin_reply("enable web accepted"));
+    ServicesReply services;
+    services.node = "alpha";
+    services.peer = "beta";
+    services.peer_view = PeerView::up;
+    services.load_errors.push_back("x.ini:3: unknown key");
+    ServiceStatus st;
+    st.name = "web";
+    st.state = "started";
+    st.owner = "alpha";
+    st.epoch = 5;
+    st.restarts = 1;
+    st.max_restarts = 3;
+    st.phase = "running";
+    st.last_failure = ServiceStatus::Failure{"monitor: not running", 1500};
+    st.pending = "relocate to beta";
+    services.services.push_back(st);
+    st.name = "db";
+    st.last_failure.reset();
+    st.pending.reset();
+    st.peer_entry = "unknown (corrupt record at block 3)";
+    st.orphaned = "orphaned";
+    services.services.push_back(st);
+    ok &= write("control_codec", "services", encode_services_reply(services));
+    ok &= write("control_codec", "status",
+                "{\"ok\":true,\"node\":{\"id\":2,\"name\":\"beta\"},\"standby\":false,\"peer\":{\"id\":1,"
+                "\"name\":\"alpha\",\"view\":\"UP\"},\"timing_ms\":{\"io_timeout\":2000,\"renew_interval\":1000}}");
+    TableOwnReply own;
+    own.entries.push_back({e, std::nullopt, std::nullopt});
+    own.own_epoch_floor = 5;
+    own.corrupt_blocks.push_back({3, "bad CRC", std::nullopt});
+    ok &= write("control_codec", "table_own", encode_table_own_reply(own));
+    TablePeerReply peer;
+    peer.read_issued_boottime_ns = 1000;
+    peer.entries.push_back({e, 0, 7});
+    e.name = "db";
+    e.state = OwnershipState::claiming;
+    peer.entries.push_back({e, 1, 7});
+    peer.corrupt_blocks.push_back({4, "torn", 0xDEADBEEF});
+    peer.peer_epoch_floor = 5;
+    peer.own_epoch_floor = 6;
+    peer.peer = {PeerView::up, 7, 900, true, 42, false};
+    ok &= write("control_codec", "table_peer", encode_table_peer_reply(peer));
+    peer.peer_epoch_floor.reset();
+    peer.peer_epoch_floor_error = "epoch record: bad magic";
+    ok &= write("control_codec", "table_peer_no_floor", encode_table_peer_reply(peer));
+    QuorumdEvent ev;
+    ev.node = "alpha";
+    ev.incarnation = 3;
+    ev.boottime_ns = 5000;
+    ev.seq = 17;
+    ev.lease_expiry_boottime_ns = 9000;
+    ok &= write("control_codec", "event_lease_renewed", encode_quorumd_event(ev));
+    ev.lease_expiry_boottime_ns.reset();
+    ev.reason = "renewal late";
+    for (QuorumdEventKind k : {QuorumdEventKind::lease_at_risk, QuorumdEventKind::leaving, QuorumdEventKind::fenced,
+                               QuorumdEventKind::left, QuorumdEventKind::peer_changed}) {
+      ev.kind = k;
+      ev.fences = k == QuorumdEventKind::fenced ? 1 : 0;
+      if (k == QuorumdEventKind::peer_changed) {
+        ev.peer = "beta";
+        ev.from = PeerView::up;
+        ev.to = PeerView::dead;
+        ev.peer_incarnation = 4;
+      }
+      ok &= write("control_codec", std::string("event_") + quorumd_event_name(k), encode_quorumd_event(ev));
+    }
+  }
   if (!ok) {
     std::cerr << "make_corpus: could not write every file under " << g_out << "\n";
     return 1;

@@ -11,7 +11,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
 FUZZ_TARGETS ?= superblock heartbeat service_table epoch_record quorumd_config service_file control_protocol \
-                control_server
+                control_server control_codec
 FUZZ_SANITIZE := address,undefined
 # What the targets need: the on-disk format, the two INI loaders, the control protocol (and what they
 # use). Not the whole library: the daemons' other sources need not be rebuilt with clang to fuzz.

@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "common/json_writer.h"
 #include "disk/aio_block_device.h"
 #include "disk/disk_snapshot.h"
 #include "common/cli_args.h"
+#include "control/json_codec.h"
 #include "tools/cli_commands.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
@@ -55,89 +55,106 @@ std::string stamp(int64_t wall_ns, int64_t now_ns) {
   return "written " + format_wall_time(wall_ns) + " (age " + format_duration(Duration(now_ns - wall_ns)) + ")";
 }
 
-void json_record_status(JsonWriter& j, uint64_t offset, const Status& st, int64_t wall_ns, int64_t now_ns) {
-  j.field("offset", offset).field("status", status_word(st));
-  if (!st.ok() && st.code() != Code::not_found) j.field("error", st.message());
-  if (st.ok()) j.field("written", format_wall_time(wall_ns)).field("age_ms", to_ms(Duration(now_ns - wall_ns)));
+using Json = json_codec::Json;
+
+void json_record_status(Json& j, uint64_t offset, const Status& st, int64_t wall_ns, int64_t now_ns) {
+  j["offset"] = offset;
+  j["status"] = status_word(st);
+  if (!st.ok() && st.code() != Code::not_found) j["error"] = st.message();
+  if (st.ok()) {
+    j["written"] = format_wall_time(wall_ns);
+    j["age_ms"] = to_ms(Duration(now_ns - wall_ns));
+  }
 }
 
-void json_superblock(JsonWriter& j, const RecordRead<Superblock>& r, int64_t now_ns) {
-  j.begin_object();
+Json json_superblock(const RecordRead<Superblock>& r, int64_t now_ns) {
+  Json j = Json::object();
   json_record_status(j, r.offset, r.status, r.record ? r.record->created_wall_ns : 0, now_ns);
   if (const auto& sb = r.record) {
-    j.field("cluster", sb->cluster_name).field("uuid", sb->cluster_uuid.to_string());
-    j.field("sector_size", sb->sector_size).field("service_slots", sb->service_slots);
-    j.key("nodes").begin_array();
-    for (const auto& n : sb->nodes) j.begin_object().field("id", n.id).field("name", n.name).end_object();
-    j.end_array();
+    j["cluster"] = sb->cluster_name;
+    j["uuid"] = sb->cluster_uuid.to_string();
+    j["sector_size"] = sb->sector_size;
+    j["service_slots"] = sb->service_slots;
+    Json nodes = Json::array();
+    for (const auto& n : sb->nodes) nodes.push_back(Json{{"id", n.id}, {"name", n.name}});
+    j["nodes"] = std::move(nodes);
     const Timing& t = sb->timing;
-    j.key("timing_ms").begin_object();
-    j.field("io_timeout", t.io_timeout.count()).field("renew_interval", t.renew_interval.count());
-    j.field("lease", t.lease.count()).field("kill_grace", t.kill_grace.count());
-    j.field("watchdog", t.watchdog.count()).field("dead", t.dead.count());
-    j.end_object();
+    j["timing_ms"] = Json{{"io_timeout", t.io_timeout.count()}, {"renew_interval", t.renew_interval.count()},
+                          {"lease", t.lease.count()},           {"kill_grace", t.kill_grace.count()},
+                          {"watchdog", t.watchdog.count()},     {"dead", t.dead.count()}};
   }
-  j.end_object();
+  return j;
 }
 
 std::string dump_json(const std::string& path, const DiskSnapshot& s) {
   const int64_t now = wall_time_ns();
   const Superblock* sb = s.valid_superblock();
-  JsonWriter j;
-  j.begin_object();
-  j.field("device", path).field("sector_size", s.layout.sector_size()).field("block_size", s.layout.block_size());
-  j.field("invalid_records", s.invalid_records());
-  j.field("superblocks_differ", superblocks_differ(s));
-  j.key("superblock");
-  json_superblock(j, s.superblock, now);
-  j.key("superblock_backup");
-  json_superblock(j, s.superblock_backup, now);
-  j.key("nodes").begin_array();
+  Json j = Json::object();
+  j["device"] = path;
+  j["sector_size"] = s.layout.sector_size();
+  j["block_size"] = s.layout.block_size();
+  j["invalid_records"] = s.invalid_records();
+  j["superblocks_differ"] = superblocks_differ(s);
+  j["superblock"] = json_superblock(s.superblock, now);
+  j["superblock_backup"] = json_superblock(s.superblock_backup, now);
+  Json nodes = Json::array();
   for (const auto& n : s.nodes) {
-    j.begin_object().field("id", n.node_id);
-    if (sb) j.field("name", sb->nodes[n.node_id - 1].name);
-    j.key("heartbeat").begin_object();
+    Json node = Json::object();
+    node["id"] = n.node_id;
+    if (sb) node["name"] = sb->nodes[n.node_id - 1].name;
+    Json heartbeat = Json::object();
     const auto& hb = n.heartbeat;
-    json_record_status(j, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
+    json_record_status(heartbeat, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
     if (hb.record) {
-      j.field("incarnation", hb.record->incarnation).field("seq", hb.record->seq);
-      j.field("state", node_state_name(hb.record->state)).field("peer_view", peer_view_name(hb.record->peer_view));
-      j.field("last_io_latency_us", hb.record->last_io_latency_us).field("max_io_latency_us", hb.record->max_io_latency_us);
-      j.field("services_digest", hb.record->services_digest);
+      heartbeat["incarnation"] = hb.record->incarnation;
+      heartbeat["seq"] = hb.record->seq;
+      heartbeat["state"] = node_state_name(hb.record->state);
+      heartbeat["peer_view"] = peer_view_name(hb.record->peer_view);
+      heartbeat["last_io_latency_us"] = hb.record->last_io_latency_us;
+      heartbeat["max_io_latency_us"] = hb.record->max_io_latency_us;
+      heartbeat["services_digest"] = hb.record->services_digest;
     }
-    j.end_object();
-    j.key("epoch").begin_object();
+    node["heartbeat"] = std::move(heartbeat);
+    Json epoch = Json::object();
     const auto& ep = n.epoch;
-    json_record_status(j, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
-    if (ep.record) j.field("incarnation", ep.record->incarnation).field("seq", ep.record->seq).field("epoch_floor", ep.record->epoch_floor);
-    j.end_object();
-    j.key("service_table").begin_array();
+    json_record_status(epoch, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
+    if (ep.record) {
+      epoch["incarnation"] = ep.record->incarnation;
+      epoch["seq"] = ep.record->seq;
+      epoch["epoch_floor"] = ep.record->epoch_floor;
+    }
+    node["epoch"] = std::move(epoch);
+    Json table = Json::array();
     for (size_t b = 0; b < n.table.size(); ++b) {
       const auto& t = n.table[b];
-      j.begin_object().field("block", uint64_t(b));
-      json_record_status(j, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
+      Json block = Json::object();
+      block["block"] = uint64_t(b);
+      json_record_status(block, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
       if (!t.record) {
         // Its entries cannot be known: never free, never "no services" (ondisk-format.md).
-        j.key("services").null().field("unknown", unknown_text(b, t.status));
+        block["services"] = nullptr;
+        block["unknown"] = unknown_text(b, t.status);
       } else {
-        j.key("services").begin_array();
+        Json services = Json::array();
         for (const auto& e : t.record->entries) {
           if (!e.in_use) continue;
-          j.begin_object().field("name", e.name).field("state", ownership_state_name(e.state));
-          j.field("node", e.node).field("epoch", e.epoch).field("ballot", e.ballot);
-          j.field("frozen", (e.flags & ServiceEntry::kFrozen) != 0).field("restarts", e.restarts);
-          j.end_object();
+          services.push_back(Json{{"name", e.name},
+                                  {"state", ownership_state_name(e.state)},
+                                  {"node", e.node},
+                                  {"epoch", e.epoch},
+                                  {"ballot", e.ballot},
+                                  {"frozen", (e.flags & ServiceEntry::kFrozen) != 0},
+                                  {"restarts", e.restarts}});
         }
-        j.end_array();
+        block["services"] = std::move(services);
       }
-      j.end_object();
+      table.push_back(std::move(block));
     }
-    j.end_array();
-    j.end_object();
+    node["service_table"] = std::move(table);
+    nodes.push_back(std::move(node));
   }
-  j.end_array();
-  j.end_object();
-  return j.str() + "\n";
+  j["nodes"] = std::move(nodes);
+  return json_codec::dump(j) + "\n";
 }
 
 std::string line(const char* what, uint64_t offset, const Status& st) {

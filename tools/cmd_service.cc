@@ -3,7 +3,6 @@
 // service entry; the peer reads it), so it works with no network between the nodes.
 // --wait[=S] returns when the request took effect, or fails with the reason when it cannot.
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "agent/agent_command_builder.h"
@@ -12,12 +11,12 @@
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "control/control_client.h"
+#include "control/services_codec.h"
 #include "tools/exit_codes.h"
 
 namespace castor {
 namespace {
 
-using nlohmann::json;
 constexpr const char* kSvcmgrSocket = "/run/castor/svcmgr.sock";
 
 const char* kServiceHelp =
@@ -36,13 +35,23 @@ const char* kServiceHelp =
     "               1 when the service failed\n"
     "  --socket P   svcmgr's socket (default /run/castor/svcmgr.sock)\n";
 
-Result<json> ask(const std::string& socket, const std::string& line) {
+// svcmgr's reply to `line`, decoded by `parse`: a refusal keeps svcmgr's text; a reply that does not
+// decode is Code::corrupt.
+template <typename Parse>
+auto ask(const std::string& socket, const std::string& line, Parse parse) -> decltype(parse(std::string_view())) {
   ASSIGN_OR_RETURN(ControlClient c, ControlClient::connect(socket, std::chrono::seconds(10)));
   ASSIGN_OR_RETURN(std::string reply, c.request(line));
-  json j = json::parse(reply, nullptr, false);
-  if (j.is_discarded()) return Error(Code::corrupt, "unreadable reply from svcmgr");
-  if (!j.value("ok", false)) return Error(Code::refused, j.value("error", std::string("refused")));
-  return j;
+  auto r = parse(reply);
+  if (!r.ok() && r.status().code() != Code::refused)
+    return Error(Code::corrupt, "unreadable reply from svcmgr: " + r.status().message());
+  return r;
+}
+
+Result<ServicesReply> ask_services(const std::string& socket) { return ask(socket, "services", parse_services_reply); }
+
+// An admin verb: svcmgr's message when it accepted it.
+Result<std::string> ask_admin(const std::string& socket, const std::string& line) {
+  return ask(socket, line, parse_admin_reply);
 }
 
 // Takes "--wait=S" out of argv (a plain "--wait" stays for the option parser).
@@ -59,9 +68,9 @@ Status take_wait_seconds(const std::vector<std::string>& argv, std::vector<std::
   return Status::Ok();
 }
 
-std::optional<json> find_service(const json& all, const std::string& name) {
-  for (const auto& s : all["services"])
-    if (s.value("name", "") == name) return s;
+std::optional<ServiceStatus> find_service(const ServicesReply& all, const std::string& name) {
+  for (const auto& s : all.services)
+    if (s.name == name) return s;
   return std::nullopt;
 }
 
@@ -116,23 +125,23 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   if (args->value("--to") && verb != "relocate") return report_error(verb, Error(Code::invalid_argument, "--to goes with relocate"));
   if (args->value("--on") && verb != "enable") return report_error(verb, Error(Code::invalid_argument, "--on goes with enable"));
 
-  auto before = ask(socket, "services");
+  auto before = ask_services(socket);
   if (!before.ok()) return report_error(verb, before.status());
   auto svc = find_service(*before, name);
   if (!svc) return report_error(verb, Error(Code::not_found, "no service named '" + name + "'"));
-  const std::string old_owner = svc->value("owner", "");
-  const uint64_t old_epoch = svc->value("epoch", uint64_t(0));
+  const std::string old_owner = svc->owner;
+  const uint64_t old_epoch = svc->epoch;
   if (verb == "relocate" && node.empty()) {
     if (old_owner.empty()) return report_error(verb, Error(Code::refused, name + " does not run anywhere: use enable"));
-    node = old_owner == before->value("node", "") ? before->value("peer", "") : before->value("node", "");
+    node = old_owner == before->node ? before->peer : before->node;
   }
   if (verb == "enable" && !args->has("--no-validate")) {
     if (Status st = validate_here(name, args->value("--services").value_or(kDefaultServiceDir)); !st.ok())
       return report_error(verb, st);
   }
-  auto r = ask(socket, verb + " " + name + (node.empty() ? "" : " " + node));
+  auto r = ask_admin(socket, verb + " " + name + (node.empty() ? "" : " " + node));
   if (!r.ok()) return report_error(verb, r.status());
-  std::cout << r->value("message", "accepted") << "\n";
+  std::cout << *r << "\n";
   if (!wait_s) return kExitOk;
 
   BootClock clock;
@@ -140,27 +149,27 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   std::string last = "no status";
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto now_all = ask(socket, "services");
+    auto now_all = ask_services(socket);
     if (!now_all.ok()) continue;
     auto s = find_service(*now_all, name);
     if (!s) continue;
-    const std::string state = s->value("state", ""), owner = s->value("owner", "");
+    const std::string state = s->state, owner = s->owner;
     last = state + (owner.empty() ? "" : " on " + owner);
     bool done = false;
     if (verb == "disable") done = state == "disabled";
     else if (verb == "relocate") done = state == "started" && owner == node;
     else if (verb == "enable") done = state == "started" && (node.empty() || owner == node);
-    else if (verb == "restart") done = state == "started" && s->value("restarts", 0) > svc->value("restarts", 0);
+    else if (verb == "restart") done = state == "started" && s->restarts > svc->restarts;
     else done = true;  // freeze, unfreeze, reset take effect at once
-    if (verb == "restart" && state == "started" && s->value("epoch", uint64_t(0)) == old_epoch && owner == old_owner &&
-        s->value("restarts", 0) <= svc->value("restarts", 0))
+    if (verb == "restart" && state == "started" && s->epoch == old_epoch && owner == old_owner &&
+        s->restarts <= svc->restarts)
       done = false;
     if (done) {
       std::cout << name << ": " << last << " (" << format_duration(clock.now() - start) << ")\n";
       return kExitOk;
     }
     if (state == "failed" && verb != "disable") {
-      std::string why = s->contains("last_failure") ? (*s)["last_failure"].value("reason", "") : "";
+      std::string why = s->last_failure ? s->last_failure->reason : "";
       std::cerr << "castor " << verb << ": " << name << " failed: " << why << "\n";
       return kExitFailure;
     }
@@ -171,30 +180,33 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
 
 // The services part of `castor status`: empty string when svcmgr does not answer.
 std::string services_status_text(const std::string& socket, bool as_json) {
-  auto all = ask(socket, "services");
-  if (!all.ok()) return as_json ? "" : "\nServices: svcmgr does not answer on " + socket + " (" + all.status().message() + ")\n";
-  if (as_json) return all->dump();
+  if (as_json) {  // svcmgr's reply as it sent it, once it decodes
+    auto c = ControlClient::connect(socket, std::chrono::seconds(10));
+    if (!c.ok()) return "";
+    auto reply = c->request("services");
+    return reply.ok() && parse_services_reply(*reply).ok() ? *reply : "";
+  }
+  auto all = ask_services(socket);
+  if (!all.ok()) return "\nServices: svcmgr does not answer on " + socket + " (" + all.status().message() + ")\n";
   std::string out = "\n";
   char buf[512];
   std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7s %-9s %s\n", "Service", "State", "Owner", "Epoch", "Restarts",
                 "Last failure / pending");
   out += buf;
-  for (const auto& s : (*all)["services"]) {
+  for (const auto& s : all->services) {
     std::string note;
-    if (s.contains("last_failure"))
-      note = s["last_failure"].value("reason", "") + " (" + format_duration(Millis(s["last_failure"].value("ago_ms", 0))) + " ago)";
-    if (s.contains("pending")) note += (note.empty() ? "" : "; ") + s.value("pending", "");
-    if (s.contains("peer_entry")) note += (note.empty() ? "" : "; ") + std::string("peer: ") + s.value("peer_entry", "");
-    if (s.contains("orphaned")) note += (note.empty() ? "" : "; ") + s.value("orphaned", "");
-    std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s %s\n", s.value("name", "").c_str(),
-                  s.value("state", "").c_str(), s.value("owner", "-").empty() ? "-" : s.value("owner", "").c_str(),
-                  static_cast<unsigned long long>(s.value("epoch", uint64_t(0))),
-                  (std::to_string(s.value("restarts", 0)) + "/" + std::to_string(s.value("max_restarts", 0))).c_str(),
-                  note.c_str());
+    if (s.last_failure)
+      note = s.last_failure->reason + " (" + format_duration(Millis(s.last_failure->ago_ms)) + " ago)";
+    if (s.pending) note += (note.empty() ? "" : "; ") + *s.pending;
+    if (s.peer_entry) note += (note.empty() ? "" : "; ") + std::string("peer: ") + *s.peer_entry;
+    if (s.orphaned) note += (note.empty() ? "" : "; ") + *s.orphaned;
+    std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s %s\n", s.name.c_str(), s.state.c_str(),
+                  s.owner.empty() ? "-" : s.owner.c_str(), static_cast<unsigned long long>(s.epoch),
+                  (std::to_string(s.restarts) + "/" + std::to_string(s.max_restarts)).c_str(), note.c_str());
     out += buf;
   }
-  if (!all->value("definitions_match", true)) out += "\n  WARNING: the two nodes hold different service definitions: moves are blocked\n";
-  for (const auto& e : (*all)["load_errors"]) out += "  definition error: " + e.get<std::string>() + "\n";
+  if (!all->definitions_match) out += "\n  WARNING: the two nodes hold different service definitions: moves are blocked\n";
+  for (const auto& e : all->load_errors) out += "  definition error: " + e + "\n";
   return out;
 }
 
@@ -220,19 +232,19 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   if (args->positional.size() != 1) return report_error(verb, Error(Code::invalid_argument, "expected one NODE"));
   const std::string node = args->positional[0];
   const std::string socket = args->value("--socket").value_or(kSvcmgrSocket);
-  auto r = ask(socket, verb + " " + node);
+  auto r = ask_admin(socket, verb + " " + node);
   if (!r.ok()) return report_error(verb, r.status());
-  std::cout << r->value("message", "accepted") << "\n";
+  std::cout << *r << "\n";
   if (!wait_s || verb != "standby") return kExitOk;
   BootClock clock;
   const TimePoint deadline = clock.now() + std::chrono::seconds(*wait_s);
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto all = ask(socket, "services");
+    auto all = ask_services(socket);
     if (!all.ok()) continue;
     bool any = false;
-    for (const auto& s : (*all)["services"])
-      if (s.value("owner", "") == node) any = true;
+    for (const auto& s : all->services)
+      if (s.owner == node) any = true;
     if (!any) {
       std::cout << node << " runs no service\n";
       return kExitOk;

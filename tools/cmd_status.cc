@@ -4,13 +4,13 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
-#include "common/json_writer.h"
 #include "disk/aio_block_device.h"
 #include "config/quorumd_config.h"
 #include "disk/disk_snapshot.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "control/control_client.h"
+#include "control/json_codec.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
 
@@ -41,10 +41,34 @@ std::string ms_text(int64_t ms) { return format_duration(Millis(ms)); }
 
 std::string us_text(int64_t us) { return format_duration(std::chrono::microseconds(us)); }
 
+// Non-throwing reads of quorumd's status reply for display: a field that is missing or of another type
+// shows as the default ("?", 0) rather than throwing.
+const json& object_at(const json& o, const char* k) {
+  static const json kEmpty = json::object();
+  auto it = o.find(k);  // find() on a non-object is end(): never throws
+  return it != o.end() && it->is_object() ? *it : kEmpty;
+}
+std::string text_at(const json& o, const char* k, const std::string& def) {
+  auto it = o.find(k);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : def;
+}
+int64_t int_at(const json& o, const char* k, int64_t def = 0) {
+  auto it = o.find(k);
+  return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : def;
+}
+uint64_t uint_at(const json& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+bool bool_at(const json& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string timing_line(const json& t) {
-  return "io_timeout " + ms_text(t.value("io_timeout", 0)) + ": renew " + ms_text(t.value("renew_interval", 0)) +
-         ", lease " + ms_text(t.value("lease", 0)) + ", kill grace " + ms_text(t.value("kill_grace", 0)) +
-         ", watchdog " + ms_text(t.value("watchdog", 0)) + ", dead time " + ms_text(t.value("dead", 0));
+  return "io_timeout " + ms_text(int_at(t, "io_timeout")) + ": renew " + ms_text(int_at(t, "renew_interval")) +
+         ", lease " + ms_text(int_at(t, "lease")) + ", kill grace " + ms_text(int_at(t, "kill_grace")) +
+         ", watchdog " + ms_text(int_at(t, "watchdog")) + ", dead time " + ms_text(int_at(t, "dead"));
 }
 
 void print_row(const std::string& name, const std::string& id, const std::string& state, const std::string& inc,
@@ -61,48 +85,52 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
     out["source"] = "daemon";
     std::string services = services_status_text(svcmgr_socket, true);
     if (!services.empty()) out["services"] = json::parse(services, nullptr, false);
-    std::cout << out.dump() << "\n";
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
-  const json& node = s.at("node");
-  const json& peer = s.at("peer");
-  const json& lease = s.at("lease");
-  std::cout << "Cluster " << s.at("cluster").value("name", "?") << " (UUID " << s.at("cluster").value("uuid", "?")
-            << "), quorum disk " << s.value("device", "?") << " — from quorumd (pid " << s.value("pid", 0) << ")\n";
-  std::cout << "  " << timing_line(s.at("timing_ms")) << "\n";
-  if (s.contains("watchdog") && s["watchdog"].is_object()) {
-    const std::string kind = s["watchdog"].value("kind", "");
+  for (const char* k : {"node", "peer", "lease", "cluster", "timing_ms", "write_latency_us"})
+    if (!s.contains(k) || !s[k].is_object())
+      return report_error("status", Error(Code::corrupt, std::string("unexpected reply from quorumd: no '") + k + "' object"));
+  if (!s.contains("fence_reason"))
+    return report_error("status", Error(Code::corrupt, "unexpected reply from quorumd: no 'fence_reason'"));
+  const json& node = s["node"];
+  const json& peer = s["peer"];
+  const json& lease = s["lease"];
+  std::cout << "Cluster " << text_at(s["cluster"], "name", "?") << " (UUID " << text_at(s["cluster"], "uuid", "?")
+            << "), quorum disk " << text_at(s, "device", "?") << " — from quorumd (pid " << int_at(s, "pid") << ")\n";
+  std::cout << "  " << timing_line(s["timing_ms"]) << "\n";
+  if (const json& wd = object_at(s, "watchdog"); !wd.empty()) {
+    const std::string kind = text_at(wd, "kind", "");
     if (kind == "none-unsafe") std::cout << "  WATCHDOG: none — UNSAFE (allow_unsafe_no_watchdog = yes)\n";
     else if (kind == "test-standin") std::cout << "  watchdog: TEST STAND-IN (not a hardware watchdog)\n";
-    else if (kind == "hardware") std::cout << "  watchdog: " << s["watchdog"].value("device", "?") << "\n";
+    else if (kind == "hardware") std::cout << "  watchdog: " << text_at(wd, "device", "?") << "\n";
   }
   if (s.contains("corrupt_blocks") && s["corrupt_blocks"].is_array() && !s["corrupt_blocks"].empty()) {
     std::cout << "  own region: " << s["corrupt_blocks"].size() << " block(s) found corrupt at start, being rewritten\n";
   }
   std::cout << "\n";
   print_row("Node", "Id", "State", "Incarnation", "Heartbeat", "Write latency (worst)", "Lease");
-  std::string phase = s.value("phase", "?");
+  std::string phase = text_at(s, "phase", "?");
   for (auto& c : phase) c = char(std::toupper(static_cast<unsigned char>(c)));
-  if (s.value("standby", false)) phase += ",standby";
-  std::string lease_text = lease.value("valid", false) ? "valid, " + ms_text(lease.value("remaining_ms", 0)) + " left"
-                                                       : "NOT VALID";
-  if (!s.at("fence_reason").is_null()) lease_text += " (fenced: " + s.at("fence_reason").get<std::string>() + ")";
-  const json& lat = s.at("write_latency_us");
-  print_row(node.value("name", "?") + " (local)", std::to_string(node.value("id", 0)), phase,
-            std::to_string(s.value("incarnation", uint64_t(0))), "-",
-            us_text(lat.value("last", 0)) + " (" + us_text(lat.value("worst", 0)) + ")", lease_text);
-  std::string peer_state = peer.value("view", "?");
-  if (peer.contains("state") && !peer.at("state").is_null() && peer_state == "UP")
-    peer_state = peer.at("state").get<std::string>();
-  if (peer.value("standby", false)) peer_state += ",standby";
-  std::string age = peer.contains("heartbeat_age_ms") && !peer.at("heartbeat_age_ms").is_null()
-                        ? ms_text(peer.at("heartbeat_age_ms").get<int64_t>()) + " ago"
+  if (bool_at(s, "standby")) phase += ",standby";
+  std::string lease_text = bool_at(lease, "valid") ? "valid, " + ms_text(int_at(lease, "remaining_ms")) + " left"
+                                                   : "NOT VALID";
+  if (s["fence_reason"].is_string()) lease_text += " (fenced: " + s["fence_reason"].get<std::string>() + ")";
+  const json& lat = s["write_latency_us"];
+  print_row(text_at(node, "name", "?") + " (local)", std::to_string(int_at(node, "id")), phase,
+            std::to_string(uint_at(s, "incarnation")), "-",
+            us_text(int_at(lat, "last")) + " (" + us_text(int_at(lat, "worst")) + ")", lease_text);
+  std::string peer_state = text_at(peer, "view", "?");
+  if (peer_state == "UP") peer_state = text_at(peer, "state", peer_state);
+  if (bool_at(peer, "standby")) peer_state += ",standby";
+  std::string age = peer.contains("heartbeat_age_ms") && peer["heartbeat_age_ms"].is_number_integer()
+                        ? ms_text(peer["heartbeat_age_ms"].get<int64_t>()) + " ago"
                         : "-";
   std::string peer_lat = "-";
-  if (peer.contains("write_latency_us"))
-    peer_lat = us_text(peer["write_latency_us"].value("last", 0)) + " (" + us_text(peer["write_latency_us"].value("worst", 0)) + ")";
-  print_row(peer.value("name", "?"), std::to_string(peer.value("id", 0)), peer_state,
-            std::to_string(peer.value("incarnation", uint64_t(0))), age, peer_lat, "-");
+  if (const json& pl = object_at(peer, "write_latency_us"); peer.contains("write_latency_us"))
+    peer_lat = us_text(int_at(pl, "last")) + " (" + us_text(int_at(pl, "worst")) + ")";
+  print_row(text_at(peer, "name", "?"), std::to_string(int_at(peer, "id")), peer_state,
+            std::to_string(uint_at(peer, "incarnation")), age, peer_lat, "-");
   std::cout << services_status_text(svcmgr_socket, false);
   return kExitOk;
 }
@@ -117,28 +145,35 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
   if (!sb) return report_error("status", Error(Code::corrupt, path + " has no valid Castor superblock"));
   const int64_t now = wall_time_ns();
   if (as_json) {
-    JsonWriter j;
-    j.begin_object().field("source", "disk").field("reason", why).field("device", path);
-    j.key("cluster").begin_object().field("name", sb->cluster_name).field("uuid", sb->cluster_uuid.to_string()).end_object();
-    j.key("timing_ms").begin_object().field("io_timeout", sb->timing.io_timeout.count())
-        .field("renew_interval", sb->timing.renew_interval.count()).field("lease", sb->timing.lease.count())
-        .field("kill_grace", sb->timing.kill_grace.count()).field("watchdog", sb->timing.watchdog.count())
-        .field("dead", sb->timing.dead.count()).end_object();
-    j.key("nodes").begin_array();
+    using Json = json_codec::Json;
+    const Timing& t = sb->timing;
+    Json j = Json::object();
+    j["source"] = "disk";
+    j["reason"] = why;
+    j["device"] = path;
+    j["cluster"] = Json{{"name", sb->cluster_name}, {"uuid", sb->cluster_uuid.to_string()}};
+    j["timing_ms"] = Json{{"io_timeout", t.io_timeout.count()}, {"renew_interval", t.renew_interval.count()},
+                          {"lease", t.lease.count()},           {"kill_grace", t.kill_grace.count()},
+                          {"watchdog", t.watchdog.count()},     {"dead", t.dead.count()}};
+    Json nodes = Json::array();
     for (const auto& n : snap->nodes) {
-      j.begin_object().field("id", n.node_id).field("name", sb->nodes[n.node_id - 1].name);
+      Json node = Json::object();
+      node["id"] = n.node_id;
+      node["name"] = sb->nodes[n.node_id - 1].name;
       if (const auto& hb = n.heartbeat.record) {
-        j.field("state", node_state_name(hb->state)).field("incarnation", hb->incarnation).field("seq", hb->seq);
-        j.field("written_wall_age_ms", to_ms(Duration(now - hb->wall_time_ns)));
-        j.key("write_latency_us").begin_object().field("last", hb->last_io_latency_us).field("worst", hb->max_io_latency_us).end_object();
+        node["state"] = node_state_name(hb->state);
+        node["incarnation"] = hb->incarnation;
+        node["seq"] = hb->seq;
+        node["written_wall_age_ms"] = to_ms(Duration(now - hb->wall_time_ns));
+        node["write_latency_us"] = Json{{"last", hb->last_io_latency_us}, {"worst", hb->max_io_latency_us}};
       } else {
-        j.field("state", n.heartbeat.status.code() == Code::not_found ? "never written" : "invalid");
-        if (n.heartbeat.status.code() != Code::not_found) j.field("error", n.heartbeat.status.message());
+        node["state"] = n.heartbeat.status.code() == Code::not_found ? "never written" : "invalid";
+        if (n.heartbeat.status.code() != Code::not_found) node["error"] = n.heartbeat.status.message();
       }
-      j.end_object();
+      nodes.push_back(std::move(node));
     }
-    j.end_array().end_object();
-    std::cout << j.str() << "\n";
+    j["nodes"] = std::move(nodes);
+    std::cout << json_codec::dump(j) << "\n";
     return kExitOk;
   }
   std::cout << "Cluster " << sb->cluster_name << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path
@@ -207,11 +242,7 @@ int status_once(const std::vector<std::string>& argv) {
     if (reply.ok()) {
       json s = json::parse(*reply, nullptr, false);
       if (!s.is_discarded() && s.value("ok", false)) {
-        try {
-          return show_daemon(s, as_json, svcmgr_socket);
-        } catch (const json::exception& e) {
-          return report_error("status", Error(Code::corrupt, std::string("unexpected reply from quorumd: ") + e.what()));
-        }
+        return show_daemon(s, as_json, svcmgr_socket);
       }
       why = "quorumd on " + socket + " gave no usable status";
     } else {

@@ -1,27 +1,19 @@
-// ControlProtocol: the wire format of quorumd's control socket (AF_UNIX, SOCK_STREAM), shared by the daemon
-// and its clients (castor CLI, svcmgr, tests).
+// ControlProtocol: the frame format of the daemons' control sockets (AF_UNIX, SOCK_STREAM: quorumd's and
+// svcmgr's), shared by the daemons and their clients (castor CLI, svcmgr, tests). Every verb of both
+// daemons, who sends it and what it answers: docs/control-protocol.md. The typed messages carried in the
+// frames: table_codec.h (table-set, table-own, table-peer) and event_codec.h (quorumd's events).
 //
 // Every message, both ways, is one frame:
 //   bytes 0..3   N, the payload length, little-endian; 1 <= N <= kMaxPayload (64 KiB)
 //   bytes 4..5   protocol version, little-endian; kProtocolVersion (1)
 //   bytes 6..    N bytes of payload
-// Requests (client -> quorumd): the payload is one line of printable ASCII (0x20..0x7e, no newline):
+// Requests (client -> daemon): the payload is one line of printable ASCII (0x20..0x7e, no newline):
 //   "VERB" or "VERB ARGS" — the verb is [a-z0-9-]+, ARGS is the rest after one space.
-//   Verbs: status | leave | subscribe [service-manager] | services-stopped | register-pgid PGID |
-//   unregister-pgid PGID | set-digest N | standby 0|1 | fence REASON | table-own | table-peer |
-//   table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST.
-//   table-peer reads the peer's epoch record and all 34 table blocks; its reply has "entries" (of every
-//   block that decoded), "corrupt_blocks": [{"block": N, "reason": "..."}] (table blocks that did not),
-//   "peer_epoch_floor": N or null with "peer_epoch_floor_error", "own_epoch_floor" (this node's durably
-//   written floor), "read_issued_boottime_ns" and "peer". table-own: "entries", "own_epoch_floor",
-//   "corrupt_blocks" (own blocks found corrupt at start, until rewritten). table-set replies once the
-//   block was written (after the epoch record, when the entry's epoch is above the durable floor).
-// Replies and events (quorumd -> client): the payload is one JSON object (UTF-8).
-//   Replies carry "ok": true|false, and "error": "why" when false.
-//   Events (after `subscribe`) carry "event": "lease_at_risk"|"fenced"|"peer_changed"|"left"|"lease_renewed".
+// Replies and events (daemon -> client): the payload is one JSON object (UTF-8). Replies carry
+//   "ok": true|false, and "error": "why" when false; events (after `subscribe`) carry "event".
 // A frame that is too long, too short, of another version, or whose request is not printable one-line
-// text is malformed: quorumd answers with an error reply and closes the connection. An unknown verb or bad
-// arguments get an error reply; the connection stays open.
+// text is malformed: the daemon answers with an error reply and closes the connection. An unknown verb or
+// bad arguments get an error reply; the connection stays open.
 // Pure: no I/O.
 #pragma once
 

@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "common/errno_status.h"
-#include "common/json_writer.h"
 #include "common/log.h"
+#include "control/reply_codec.h"
 
 namespace castor {
 namespace {
@@ -60,12 +60,6 @@ Status ensure_parent_dir(const std::string& path) {
   }
   if (errno == EEXIST) return Status::Ok();
   return errno_status("mkdir", dir);
-}
-
-std::string error_json(std::string_view message) {
-  JsonWriter w;
-  w.begin_object().field("ok", false).field("error", message).end_object();
-  return w.str();
 }
 
 }  // namespace
@@ -242,7 +236,7 @@ void ControlServer::reply_error(ConnId id, std::string_view message, bool close)
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   if (close) c.closing = true;  // before queueing, so that write_to() closes once it is out
-  queue(id, c, error_json(message));
+  queue(id, c, encode_error_reply(message));
 }
 
 void ControlServer::subscribe(ConnId id) {

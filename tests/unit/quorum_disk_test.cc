@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "common/aligned_buffer.h"
-#include "common/json_writer.h"
 #include "disk/disk_snapshot.h"
 #include "disk/testing/memory_block_device.h"
 #include "disk/quorum_disk_init.h"
@@ -117,13 +116,6 @@ TEST_CASE("snapshot refuses a device smaller than the layout") {
   FakeClock clock;
   CHECK(read_disk_snapshot(dev, clock, Millis(100)).status().code() == Code::invalid_argument);
   CHECK_FALSE(initialize_quorum_disk(dev, clock, make_sb(512), Millis(100)).ok());
-}
-
-TEST_CASE("json writer emits valid, escaped JSON") {
-  JsonWriter j;
-  j.begin_object().field("a", 1).field("s", "q\"\n\x01").key("arr").begin_array().value(true).null().value(2.5).end_array();
-  j.key("o").begin_object().end_object().end_object();
-  CHECK(j.str() == "{\"a\":1,\"s\":\"q\\\"\\n\\u0001\",\"arr\":[true,null,2.5],\"o\":{}}");
 }
 
 TEST_CASE("cli args: options, flags, positional, and clear errors") {
