@@ -109,7 +109,7 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
                          node_name_ + ")");
     }
     me_standby_ = req.verb == "standby";
-    link_.request(std::string("standby ") + (me_standby_ ? "1" : "0"), [](const Result<std::string>&) {});
+    link_->request(std::string("standby ") + (me_standby_ ? "1" : "0"), [](const Result<std::string>&) {});
     log::notice(me_standby_ ? "standby: moving every service away" : "unstandby", {{"node", node_name_}});
     for (auto& [n, s] : services_) evaluate(s, now);
     return reply_ok(req.verb + " " + node_name_ + " accepted");

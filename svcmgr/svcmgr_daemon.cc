@@ -1,15 +1,12 @@
 #include "svcmgr/svcmgr_daemon.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <utility>
 
 #include "common/errno_status.h"
@@ -132,7 +129,15 @@ PeerView parse_view(const std::string& v) {
 }  // namespace
 
 Result<std::unique_ptr<SvcmgrDaemon>> SvcmgrDaemon::start(const SvcmgrConfig& config) {
-  std::unique_ptr<SvcmgrDaemon> d(new SvcmgrDaemon(config));
+  auto env = std::make_unique<SystemSvcmgrEnv>();
+  SvcmgrEnv& e = *env;
+  std::unique_ptr<SvcmgrDaemon> d(new SvcmgrDaemon(config, e, std::move(env)));
+  RETURN_IF_ERROR(d->init());
+  return d;
+}
+
+Result<std::unique_ptr<SvcmgrDaemon>> SvcmgrDaemon::start(const SvcmgrConfig& config, SvcmgrEnv& env) {
+  std::unique_ptr<SvcmgrDaemon> d(new SvcmgrDaemon(config, env, nullptr));
   RETURN_IF_ERROR(d->init());
   return d;
 }
@@ -159,20 +164,19 @@ Status SvcmgrDaemon::init() {
   const TimePoint give_up = clock_.now() + config_.connect_timeout;
   Status st;
   for (;;) {
-    st = link_.connect([this](const std::string& j) { on_quorumd_event(j); });
+    st = link_->connect([this](const std::string& j) { on_quorumd_event(j); });
     if (st.ok()) break;
     if (clock_.now() >= give_up) return st.with_context("connecting to quorumd");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    env_.pause(std::chrono::milliseconds(200));
   }
   // Synchronous start-up exchanges: status, then our own table.
   auto blocking = [this](const std::string& line) -> Result<json> {
     std::optional<Result<std::string>> reply;
-    link_.request(line, [&reply](const Result<std::string>& r) { reply = r; });
+    link_->request(line, [&reply](const Result<std::string>& r) { reply = r; });
     const TimePoint until = clock_.now() + std::chrono::seconds(10);
     while (!reply && clock_.now() < until) {
-      pollfd p{link_.request_fd(), short(POLLIN | (link_.wants_write() ? POLLOUT : 0)), 0};
-      ::poll(&p, 1, 100);
-      link_.process();
+      link_->await(std::chrono::milliseconds(100));
+      link_->process();
     }
     if (!reply) return Error(Code::timeout, "quorumd did not answer '" + line + "'");
     if (!reply->ok()) return reply->status();
@@ -205,7 +209,7 @@ Status SvcmgrDaemon::init() {
   // here; left alone they would stay owned forever (the peer could never take them) and run unmanaged.
   for (const auto& [name, e] : own_entries_)
     if (!services_.count(name) && entry_up(e.state)) adopt_removed(name, now);
-  ASSIGN_OR_RETURN(server_, ControlServer::listen(config_.socket));
+  ASSIGN_OR_RETURN(server_, env_.listen_admin(config_.socket));
   log::notice("svcmgr started", {{"services", std::to_string(services_.size())},
                                  {"digest", std::to_string(digest_)},
                                  {"socket", config_.socket}});
@@ -263,10 +267,10 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
 
 void SvcmgrDaemon::tick(TimePoint now) {
   next_tick_ = now + renew_interval_;
-  if (!link_.connected()) return;
+  if (!link_->connected()) return;
   if (!table_read_pending_) {
     table_read_pending_ = true;
-    link_.request("table-peer", [this](const Result<std::string>& r) {
+    link_->request("table-peer", [this](const Result<std::string>& r) {
       table_read_pending_ = false;
       if (r.ok()) on_peer_table(*r, clock_.now());
       if (std::exchange(reread_table_, false)) tick(clock_.now());
@@ -328,7 +332,7 @@ void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t toke
                      std::to_string(s.restarts()) + " " + std::to_string(e.definition_digest);
   const std::string name = s.def.name;
   own_entries_[name] = e;
-  link_.request(line, [this, name, token](const Result<std::string>& r) {
+  link_->request(line, [this, name, token](const Result<std::string>& r) {
     auto it = services_.find(name);
     if (it == services_.end()) return;
     bool ok = false;

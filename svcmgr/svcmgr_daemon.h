@@ -35,6 +35,7 @@
 #include "svcmgr/service_runner.h"
 #include "svcmgr/service_supervisor.h"
 #include "svcmgr/quorumd_link.h"
+#include "svcmgr/svcmgr_env.h"
 
 namespace castor {
 
@@ -46,16 +47,33 @@ sigset_t svcmgr_signals();
 
 class SvcmgrDaemon final : private ControlServer::Handler {
  public:
+  // Production: SystemSvcmgrEnv (owned by the daemon).
   static Result<std::unique_ptr<SvcmgrDaemon>> start(const SvcmgrConfig& config);
+  // Any env (tests: an in-memory quorumd link and a fake clock); `env` outlives the daemon.
+  static Result<std::unique_ptr<SvcmgrDaemon>> start(const SvcmgrConfig& config, SvcmgrEnv& env);
   ~SvcmgrDaemon() override;
   // Runs until a fence or a lost lease (kSvcmgrExitFenced, kSvcmgrExitLeaseLost), or SIGTERM/SIGINT after
   // stopping every service (kSvcmgrExitStopped); the other SvcmgrExit codes name the remaining ways out.
   int run();
+  // run() in steps, for a test that drives the loop itself: prepare_loop() once, then run_once() until it
+  // returns the exit code.
+  Status prepare_loop();
+  std::optional<int> run_once();
+
+  // An admin request and its answer: ok (body: the JSON reply) or refused (body: the error message).
+  // The admin socket's requests take this path; a test may call it directly.
+  struct AdminReply {
+    bool ok = false;
+    std::string body;
+  };
+  AdminReply admin_request(const ControlRequest& req);
 
  private:
   using Service = ServiceSupervisor;
 
-  explicit SvcmgrDaemon(const SvcmgrConfig& config) : config_(config), link_(config.quorumd_socket) {}
+  SvcmgrDaemon(const SvcmgrConfig& config, SvcmgrEnv& env, std::unique_ptr<SvcmgrEnv> owned_env)
+      : owned_env_(std::move(owned_env)), env_(env), config_(config), link_(env.quorumd_channel(config.quorumd_socket)),
+        clock_(env.clock()) {}
   Status init();
   Status load_services();
   // SIGHUP: reads the definitions again. A file with errors changes nothing (its service keeps its old
@@ -83,18 +101,22 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::string services_json(TimePoint now);
   std::string state_of(const Service& s) const;
   std::string owner_of(const Service& s) const;
-  // An admin request and its answer: ok (body: the JSON reply) or refused (body: the error message).
-  struct AdminReply {
-    bool ok = false;
-    std::string body;
-  };
-  AdminReply admin_request(const ControlRequest& req);
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
 
+  // The event loop's descriptors: keys for EventLoop, and the agents' fds registered in it.
+  static constexpr uint64_t kKeyAdmin = 0, kKeyQuorumdRequests = 1, kKeyQuorumdEvents = 2, kKeyAgentBase = 16;
+  void register_loop_fds();
+  void sync_agent_fds();
+
+  std::unique_ptr<SvcmgrEnv> owned_env_;  // production: start(config) makes one
+  SvcmgrEnv& env_;
   SvcmgrConfig config_;
-  QuorumdLink link_;
-  std::unique_ptr<ControlServer> server_;
-  BootClock clock_;
+  std::unique_ptr<QuorumdChannel> link_;
+  std::unique_ptr<ControlServer> server_;  // null when the env gives no listener
+  const Clock& clock_;
+  std::optional<EventLoop> loop_;
+  std::set<int> agent_fds_;  // registered in loop_
+  TimePoint leave_deadline_{};
   std::map<std::string, Service> services_;
   std::string node_name_, peer_name_;
   uint32_t node_id_ = 0, peer_id_ = 0;

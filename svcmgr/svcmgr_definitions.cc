@@ -95,7 +95,7 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe,
   ctx.service = name;
   ctx.node = node_name_;
   ctx.ocf_root = config_.ocf_root;
-  s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+  s.runner = env_.make_runner(s.def, ctx);
   // A copy of what it runs under, to stop it even if its file goes away while svcmgr is down.
   if (save) {
     if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
@@ -132,7 +132,7 @@ void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
   ctx.service = name;
   ctx.node = node_name_;
   ctx.ocf_root = config_.ocf_root;
-  s.runner = std::make_unique<ServiceRunner>(s.def, ctx);
+  s.runner = env_.make_runner(s.def, ctx);
   services_.insert_or_assign(name, std::move(s));
   removed_.insert(name);
 }
@@ -204,7 +204,7 @@ void SvcmgrDaemon::reload(TimePoint now) {
   for (auto& [name, s] : services_)
     if (!seen.count(name) && !removed_.count(name)) defs.push_back(s.file_def);
   digest_ = definitions_digest(defs);
-  link_.request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
+  link_->request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
 }
 
 }  // namespace castor

@@ -112,8 +112,8 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
   using St = ServiceRunner::State;
   // Register/unregister the process groups agents left running, so a fence kills them.
   const ServiceSupervisor::GroupChanges groups = s.track_groups(s.runner->live_process_groups());
-  for (pid_t g : groups.added) link_.request("register-pgid " + std::to_string(g), [](const Result<std::string>&) {});
-  for (pid_t g : groups.removed) link_.request("unregister-pgid " + std::to_string(g), [](const Result<std::string>&) {});
+  for (pid_t g : groups.added) link_->request("register-pgid " + std::to_string(g), [](const Result<std::string>&) {});
+  for (pid_t g : groups.removed) link_->request("unregister-pgid " + std::to_string(g), [](const Result<std::string>&) {});
 
   switch (s.runner->state()) {
     case St::stopped:
@@ -164,7 +164,7 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
     }
     case St::stop_failed:
       log::critical("a stop failed: fencing this node", {{"service", s.def.name}});
-      link_.request("fence stop of " + s.def.name + " failed", [](const Result<std::string>&) {});
+      link_->request("fence stop of " + s.def.name + " failed", [](const Result<std::string>&) {});
       break;
     default:
       break;
