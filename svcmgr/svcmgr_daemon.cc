@@ -1,3 +1,8 @@
+// SvcmgrDaemon, start-up and quorumd: connects, reads who this node is and its own table, loads and adopts
+// the definitions, then handles quorumd's events (lease, fence, leaving, peer) and replies (the peer's
+// table, the completion of my entries' writes). The JSON helpers below parse quorumd's replies (lib/control's
+// typed codecs are to replace them).
+// Must never let a service run past a fence or a lease at risk, and never read a torn peer entry as free.
 #include "svcmgr/svcmgr_daemon.h"
 
 #include <signal.h>
