@@ -1,7 +1,7 @@
 // SvcmgrDaemon, start-up and quorumd: connects, reads who this node is and its own table, loads and adopts
 // the definitions, then handles quorumd's events (lease, fence, leaving, peer) and replies (the peer's
-// table, the completion of my entries' writes). The JSON helpers below parse quorumd's replies (lib/control's
-// typed codecs are to replace them).
+// table, the completion of my entries' writes), decoded by lib/control's typed codecs (status, which has
+// none, is read here with checked types).
 // Must never let a service run past a fence or a lease at risk, and never read a torn peer entry as free.
 #include "svcmgr/svcmgr_daemon.h"
 
@@ -16,6 +16,8 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
+#include "control/event_codec.h"
+#include "control/table_codec.h"
 #include "svcmgr/svcmgr_exit.h"
 
 namespace castor {
@@ -24,32 +26,9 @@ namespace {
 using nlohmann::json;
 
 TimePoint from_ns(int64_t ns) { return TimePoint(Duration(ns)); }
-int64_t to_ns(TimePoint t) { return t.time_since_epoch().count(); }
 
-std::optional<OwnershipState> parse_state(const std::string& s) {
-  for (uint8_t i = 0; i <= kMaxOwnershipState; ++i)
-    if (s == ownership_state_name(OwnershipState(i))) return OwnershipState(i);
-  return std::nullopt;
-}
-
-std::optional<ServiceEntry> entry_from_json(const json& j) {
-  auto st = parse_state(j.value("state", ""));
-  if (!st) return std::nullopt;
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = j.value("name", "");
-  e.state = *st;
-  e.node = j.value("node", 0u);
-  e.epoch = j.value("epoch", uint64_t(0));
-  e.ballot = j.value("ballot", uint64_t(0));
-  e.flags = uint16_t(j.value("flags", 0u));
-  e.restarts = j.value("restarts", 0u);
-  e.definition_digest = j.value("digest", uint64_t(0));
-  return e;
-}
-
-// The peer's service table as quorumd's `table-peer` reply gives it: every decodable entry (of all 34
-// blocks), the blocks that failed to decode, and the epoch floors.
+// The peer's service table as quorumd's `table-peer` reply gives it (lib/control's TablePeerReply), keyed
+// for svcmgr: every decodable entry (of all 34 blocks), the blocks that failed to decode, the epoch floors.
 struct PeerTableEntry {
   ServiceEntry entry;
   std::optional<uint32_t> block;  // the table block holding it, when quorumd says
@@ -64,36 +43,23 @@ struct PeerTableRead {
   uint64_t own_floor = 0;
 };
 
-PeerTableRead parse_peer_table(const json& j, bool corrupt_free) {
+PeerTableRead peer_table_from(const TablePeerReply& reply, bool corrupt_free) {
   PeerTableRead t;
-  if (j.contains("entries") && j["entries"].is_array())
-    for (const auto& e : j["entries"])
-      if (auto x = entry_from_json(e)) {
-        PeerTableEntry pe{*x, std::nullopt, 0};
-        if (e.contains("block") && e["block"].is_number_unsigned()) pe.block = e["block"].get<uint32_t>();
-        // Two writes of equal fields (a restarted peer repeating its last entry) differ in these.
-        if (e.contains("incarnation") && e["incarnation"].is_number_unsigned())
-          pe.writer_incarnation = e["incarnation"].get<uint64_t>();
-        if (e.contains("changed_wall_ns") && e["changed_wall_ns"].is_number_integer())
-          pe.entry.changed_wall_ns = e["changed_wall_ns"].get<int64_t>();
-        t.entries[x->name] = pe;
-      }
-  if (!corrupt_free && j.contains("corrupt_blocks") && j["corrupt_blocks"].is_array()) {
-    for (const auto& c : j["corrupt_blocks"]) {
-      if (!c.is_object()) continue;
-      const uint32_t b = c.contains("block") && c["block"].is_number_unsigned() ? c["block"].get<uint32_t>() : 0;
-      std::string reason = c.contains("reason") && c["reason"].is_string() ? c["reason"].get<std::string>() : "";
-      if (c.contains("hash")) reason += " #" + c["hash"].dump();  // quorumd may tell changed garbage apart
-      t.corrupt.emplace_back(b, reason);
-      t.corrupt_text += (t.corrupt_text.empty() ? "" : "; ") + std::to_string(b) + ": " + reason;
+  // Two writes of equal fields (a restarted peer repeating its last entry) differ in incarnation and time.
+  for (const TableEntry& e : reply.entries)
+    t.entries[e.entry.name] = PeerTableEntry{e.entry, e.block, e.incarnation.value_or(0)};
+  if (!corrupt_free) {
+    for (const CorruptTableBlock& c : reply.corrupt_blocks) {
+      std::string reason = c.reason;
+      if (c.hash) reason += " #" + std::to_string(*c.hash);  // quorumd may tell changed garbage apart
+      t.corrupt.emplace_back(c.block, reason);
+      t.corrupt_text += (t.corrupt_text.empty() ? "" : "; ") + std::to_string(c.block) + ": " + reason;
     }
   }
-  // An older quorumd sends no floors (it has no epoch records): 0, as its disks have none to lose.
-  if (!j.contains("peer_epoch_floor")) t.peer_floor = 0;
-  else if (j["peer_epoch_floor"].is_number_unsigned()) t.peer_floor = j["peer_epoch_floor"].get<uint64_t>();
-  else t.floor_error = j.value("peer_epoch_floor_error", std::string("the peer's epoch record does not decode"));
-  if (j.contains("own_epoch_floor") && j["own_epoch_floor"].is_number_unsigned())
-    t.own_floor = j["own_epoch_floor"].get<uint64_t>();
+  // An older quorumd sends no floors (it has no epoch records): the codec gives 0, as its disks have none.
+  t.peer_floor = reply.peer_epoch_floor;
+  if (!t.peer_floor) t.floor_error = reply.peer_epoch_floor_error;
+  t.own_floor = reply.own_epoch_floor;
   return t;
 }
 
@@ -122,13 +88,6 @@ PeerEntryRead peer_entry_for(const PeerTableRead& t, const std::string& name, st
   r.unknown_value = std::hash<std::string>{}(t.corrupt_text + "|" + t.floor_error);
   if (r.unknown_value == 0) r.unknown_value = 1;
   return r;
-}
-
-PeerView parse_view(const std::string& v) {
-  if (v == "UP") return PeerView::up;
-  if (v == "DEAD") return PeerView::dead;
-  if (v == "DOWN") return PeerView::down;
-  return PeerView::unknown;
 }
 
 }  // namespace
@@ -175,7 +134,7 @@ Status SvcmgrDaemon::init() {
     env_.pause(std::chrono::milliseconds(200));
   }
   // Synchronous start-up exchanges: status, then our own table.
-  auto blocking = [this](const std::string& line) -> Result<json> {
+  auto blocking = [this](const std::string& line) -> Result<std::string> {
     std::optional<Result<std::string>> reply;
     link_->request(line, [&reply](const Result<std::string>& r) { reply = r; });
     const TimePoint until = clock_.now() + std::chrono::seconds(10);
@@ -185,25 +144,44 @@ Status SvcmgrDaemon::init() {
     }
     if (!reply) return Error(Code::timeout, "quorumd did not answer '" + line + "'");
     if (!reply->ok()) return reply->status();
-    json j = json::parse(reply->value(), nullptr, false);
-    if (j.is_discarded() || !j.value("ok", false))
-      return Error(Code::refused, "quorumd refused '" + line + "': " + (j.is_discarded() ? reply->value() : j.value("error", "?")));
-    return j;
+    return reply->value();
   };
-  ASSIGN_OR_RETURN(json status, blocking("status"));
-  node_name_ = status["node"].value("name", "");
-  node_id_ = status["node"].value("id", 0u);
-  peer_name_ = status["peer"].value("name", "");
-  peer_id_ = status["peer"].value("id", 0u);
-  renew_interval_ = Millis(status["timing_ms"].value("renew_interval", 500));
-  me_standby_ = status.value("standby", false);  // quorumd keeps it across svcmgr restarts
+  // Any reply that is not {"ok":true,...}: refused, with quorumd's error text (or the text itself).
+  auto refused = [](const std::string& line, const std::string& text, const json& j) {
+    return Error(Code::refused, "quorumd refused '" + line + "': " +
+                                    (j.is_object() ? (j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : "?") : text));
+  };
+  ASSIGN_OR_RETURN(std::string status_text, blocking("status"));
+  // `status` has no codec in lib/control (castor reads it as a whole): read with checked types, never a throw.
+  const json status = json::parse(status_text, nullptr, false);
+  if (!status.is_object() || !status.value("ok", false)) return refused("status", status_text, status);
+  const json none = json::object();
+  auto object_at = [&](const char* key) -> const json& {
+    return status.contains(key) && status[key].is_object() ? status[key] : none;
+  };
+  auto text_at = [](const json& o, const char* key) {
+    return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+  };
+  auto number_at = [](const json& o, const char* key, uint64_t otherwise) {
+    return o.contains(key) && o[key].is_number_unsigned() ? o[key].get<uint64_t>() : otherwise;
+  };
+  node_name_ = text_at(object_at("node"), "name");
+  node_id_ = uint32_t(number_at(object_at("node"), "id", 0));
+  peer_name_ = text_at(object_at("peer"), "name");
+  peer_id_ = uint32_t(number_at(object_at("peer"), "id", 0));
+  renew_interval_ = Millis(int64_t(number_at(object_at("timing_ms"), "renew_interval", 500)));
+  // quorumd keeps it across svcmgr restarts
+  me_standby_ = status.contains("standby") && status["standby"].is_boolean() && status["standby"].get<bool>();
   log::set_node(node_name_);
   RETURN_IF_ERROR(load_services());
-  ASSIGN_OR_RETURN(json d, blocking("set-digest " + std::to_string(digest_)));
-  (void)d;
-  ASSIGN_OR_RETURN(json own, blocking("table-own"));
-  for (const auto& e : own["entries"])
-    if (auto x = entry_from_json(e)) own_entries_[x->name] = *x;
+  const std::string set_digest = "set-digest " + std::to_string(digest_);
+  ASSIGN_OR_RETURN(std::string digest_text, blocking(set_digest));
+  if (const json d = json::parse(digest_text, nullptr, false); !d.is_object() || !d.value("ok", false))
+    return refused(set_digest, digest_text, d);
+  ASSIGN_OR_RETURN(std::string own_text, blocking("table-own"));
+  auto own = parse_table_own_reply(own_text);
+  if (!own.ok()) return own.status().with_context("quorumd's table-own reply");
+  for (const TableEntry& e : own->entries) own_entries_[e.entry.name] = e.entry;
   definitions_ = DefinitionStore(config_.state_dir + "/definitions/" + node_name_);
   const TimePoint now = clock_.now();
   std::vector<ServiceDefinition> defs;
@@ -222,13 +200,18 @@ Status SvcmgrDaemon::init() {
 }
 
 void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
-  json e = json::parse(text, nullptr, false);
-  if (e.is_discarded()) return;
-  const std::string ev = e.value("event", "");
+  auto parsed = parse_quorumd_event(text);
+  if (!parsed.ok()) {
+    // An event of a kind this svcmgr does not know is skipped, as any client may; a malformed one too.
+    if (parsed.status().code() != Code::unsupported)
+      log::warning("quorumd sent an event that does not parse", {{"reason", parsed.status().to_string()}});
+    return;
+  }
+  const QuorumdEvent& e = *parsed;
   const TimePoint now = clock_.now();
-  if (e.contains("lease_expiry_boottime_ns") && e["lease_expiry_boottime_ns"].is_number())
-    lease_expiry_ = from_ns(e["lease_expiry_boottime_ns"].get<int64_t>());
-  if (ev == "lease_renewed") {
+  if (e.lease_expiry_boottime_ns) lease_expiry_ = from_ns(*e.lease_expiry_boottime_ns);
+  using Kind = QuorumdEventKind;
+  if (e.kind == Kind::lease_renewed) {
     lease_at_risk_ = false;
     if (risk_stop_ && !leaving_) {
       risk_stop_ = false;
@@ -249,24 +232,24 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
         }
       }
     }
-  } else if (ev == "lease_at_risk") {
+  } else if (e.kind == Kind::lease_at_risk) {
     lease_at_risk_ = true;
     risk_stop_ = true;
-    stop_everything("lease at risk: " + e.value("reason", ""), now);
-  } else if (ev == "leaving") {
+    stop_everything("lease at risk: " + e.reason, now);
+  } else if (e.kind == Kind::leaving) {
     // quorumd leaves the cluster cleanly: stop and release everything, then tell it so (it writes DOWN,
     // which lets the peer take over at once), then exit with it.
-    log::notice("quorumd is leaving the cluster: stopping and releasing every service", {{"reason", e.value("reason", "")}});
+    log::notice("quorumd is leaving the cluster: stopping and releasing every service", {{"reason", e.reason}});
     leaving_ = true;
     quorumd_leaving_ = true;
     stop_everything("the node leaves the cluster", now);
-  } else if (ev == "fenced") {
-    log::critical("quorumd fenced this node: every service is killed", {{"reason", e.value("reason", "")}});
+  } else if (e.kind == Kind::fenced) {
+    log::critical("quorumd fenced this node: every service is killed", {{"reason", e.reason}});
     services_.clear();  // runners' destructors kill their agents; quorumd kills the registered groups
     exit_code_ = kSvcmgrExitFenced;
-  } else if (ev == "peer_changed") {
-    liveness_.view = parse_view(e.value("to", ""));
-    log::notice("peer " + e.value("to", std::string("?")), {{"peer", peer_name_}, {"reason", e.value("reason", "")}});
+  } else if (e.kind == Kind::peer_changed) {
+    liveness_.view = e.to;
+    log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
   }
 }
 
@@ -284,10 +267,15 @@ void SvcmgrDaemon::tick(TimePoint now) {
 }
 
 void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.value("ok", false)) return;
-  const TimePoint issued = from_ns(j.value("read_issued_boottime_ns", int64_t(0)));
-  PeerTableRead t = parse_peer_table(j, corrupt_free_);
+  auto reply = parse_table_peer_reply(text);
+  if (!reply.ok()) {
+    // Nothing is concluded from a read that failed (or a reply that does not parse): the next tick reads again.
+    if (reply.status().code() != Code::refused)
+      log::warning("quorumd's table-peer reply does not parse", {{"reason", reply.status().to_string()}});
+    return;
+  }
+  const TimePoint issued = from_ns(reply->read_issued_boottime_ns);
+  PeerTableRead t = peer_table_from(*reply, corrupt_free_);
   if (!t.corrupt.empty() && t.corrupt_text != last_corrupt_text_)
     log::warning("peer table blocks do not decode: their entries are unknown (never free)",
                  {{"blocks", t.corrupt_text}});
@@ -296,19 +284,19 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
                  {{"reason", t.floor_error}});
   last_corrupt_text_ = t.corrupt_text;
   last_floor_error_ = t.peer_floor ? "" : t.floor_error;
-  if (j.contains("peer")) {
-    const json& p = j["peer"];
-    liveness_.view = parse_view(p.value("view", ""));
-    liveness_.confirmed_at = from_ns(p.value("confirmed_boottime_ns", int64_t(0)));
+  {
+    const PeerSummary& p = reply->peer;
+    liveness_.view = p.view;
+    liveness_.confirmed_at = from_ns(p.confirmed_boottime_ns);
     if (unsafe_takeover_) {
       // TEST ONLY (CASTOR_TEST_UNSAFE_TAKEOVER=1): pretend the peer is always confirmed dead, i.e. take over
       // without waiting for D. Exists so the torture checker can show it catches a broken build.
       liveness_.view = PeerView::dead;
       liveness_.confirmed_at = now + std::chrono::hours(1);
     }
-    peer_digest_known_ = p.value("digest_known", false);
-    peer_digest_ = p.value("services_digest", uint64_t(0));
-    peer_standby_ = p.value("standby", false);
+    peer_digest_known_ = p.digest_known;
+    peer_digest_ = p.services_digest;
+    peer_standby_ = p.standby;
   }
   for (auto& [name, s] : services_) {
     PeerEntryRead r = peer_entry_for(t, name, s.peer_block);
@@ -332,9 +320,9 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
 }
 
 void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t token) {
-  std::string line = "table-set " + e.name + " " + ownership_state_name(e.state) + " " + std::to_string(e.node) + " " +
-                     std::to_string(e.epoch) + " " + std::to_string(e.ballot) + " " + std::to_string(e.flags) + " " +
-                     std::to_string(s.restarts()) + " " + std::to_string(e.definition_digest);
+  TableSetRequest req = TableSetRequest::from_entry(e);
+  req.restarts = uint32_t(s.restarts());  // svcmgr's count, shown by the peer's status
+  const std::string line = encode_table_set_request(req);
   const std::string name = s.def.name;
   own_entries_[name] = e;
   link_->request(line, [this, name, token](const Result<std::string>& r) {
@@ -343,10 +331,10 @@ void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t toke
     bool ok = false;
     TimePoint done = clock_.now();
     if (r.ok()) {
-      json j = json::parse(*r, nullptr, false);
-      ok = !j.is_discarded() && j.value("ok", false);
-      if (ok) done = from_ns(j.value("completed_boottime_ns", to_ns(done)));
-      else log::warning("service entry write failed", {{"service", name}, {"reason", j.is_discarded() ? *r : j.value("error", "?")}});
+      auto reply = parse_table_set_reply(*r);
+      ok = reply.ok();
+      if (ok) done = from_ns(reply->completed_boottime_ns);
+      else log::warning("service entry write failed", {{"service", name}, {"reason", reply.status().message()}});
     }
     it->second.own->on_write_done(token, ok, done);
     // A claim on the disk is confirmed by a read of the peer's entry issued after it landed: issue that

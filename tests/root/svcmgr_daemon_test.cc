@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/event_codec.h"
+#include "control/table_codec.h"
 #include "svcmgr/svcmgr_daemon.h"
 #include "svcmgr/svcmgr_env.h"
 #include "svcmgr/svcmgr_exit.h"
@@ -32,82 +34,94 @@ namespace {
 
 int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
 
-// Two quorumds and their disk, in memory. Node index 0 is "a" (id 1), 1 is "b" (id 2).
+// Two quorumds and their disk, in memory. Node index 0 is "a" (id 1), 1 is "b" (id 2). Replies and events
+// are written with lib/control's codecs, as quorumd writes them.
 struct FakeCluster {
   FakeClock clock;
-  std::map<std::string, json> table[2];  // each node's service table: entries by name (as table-own gives them)
+  std::map<std::string, TableEntry> table[2];  // each node's service table, by service name
   uint64_t digest[2] = {0, 0};
-  std::string view_of_peer[2] = {"UP", "UP"};  // what node i's quorumd says of its peer
+  PeerView view_of_peer[2] = {PeerView::up, PeerView::up};  // what node i's quorumd says of its peer
   bool lease_ok[2] = {true, true};
-  std::deque<json> events[2];                // queued for node i's svcmgr
-  std::vector<std::string> writes;           // "a ledger owned 1 3": every table-set, in order
-  std::vector<std::string> other[2];         // every other request line (fence, register-pgid, ...)
+  std::deque<QuorumdEvent> events[2];  // queued for node i's svcmgr
+  std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
+  std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
   uint32_t next_block = 1;
 
   static std::string name(int i) { return i == 0 ? "a" : "b"; }
   static uint32_t id(int i) { return uint32_t(i + 1); }
 
-  json entries(int i) const {
-    json a = json::array();
-    for (const auto& [n, e] : table[i]) a.push_back(e);
-    return a;
+  QuorumdEvent event(int i, QuorumdEventKind kind, const std::string& reason = "test") const {
+    QuorumdEvent e;
+    e.kind = kind;
+    e.node = name(i);
+    e.incarnation = 1;
+    e.boottime_ns = ns(clock.now());
+    e.reason = reason;
+    return e;
+  }
+  void send(int i, QuorumdEvent e) { events[i].push_back(std::move(e)); }
+  void peer_changed(int i, PeerView to) {
+    QuorumdEvent e = event(i, QuorumdEventKind::peer_changed);
+    e.peer = name(1 - i);
+    e.from = view_of_peer[i];
+    e.to = to;
+    e.peer_incarnation = 1;
+    view_of_peer[i] = to;
+    send(i, e);
   }
 
-  json answer(int i, const std::string& line) {
-    std::istringstream in(line);
-    std::string verb;
-    in >> verb;
+  std::string answer(int i, const std::string& line) {
     const TimePoint now = clock.now();
+    const auto sp = line.find(' ');
+    const std::string verb = line.substr(0, sp);
+    const std::string args = sp == std::string::npos ? "" : line.substr(sp + 1);
     if (verb == "status")
-      return {{"ok", true},
-              {"node", {{"name", name(i)}, {"id", id(i)}}},
-              {"peer", {{"name", name(1 - i)}, {"id", id(1 - i)}}},
-              {"timing_ms", {{"renew_interval", 500}}},
-              {"standby", false}};
+      return json{{"ok", true},
+                  {"node", {{"name", name(i)}, {"id", id(i)}}},
+                  {"peer", {{"name", name(1 - i)}, {"id", id(1 - i)}}},
+                  {"timing_ms", {{"renew_interval", 500}}},
+                  {"standby", false}}
+          .dump();
     if (verb == "set-digest") {
-      in >> digest[i];
-      return {{"ok", true}};
+      digest[i] = std::stoull(args);
+      return R"({"ok":true})";
     }
-    if (verb == "table-own") return {{"ok", true}, {"entries", entries(i)}};
-    if (verb == "table-peer")
-      return {{"ok", true},
-              {"read_issued_boottime_ns", ns(now)},
-              {"entries", entries(1 - i)},
-              {"peer_epoch_floor", 0},
-              {"own_epoch_floor", 0},
-              {"peer",
-               {{"view", view_of_peer[i]},
-                {"confirmed_boottime_ns", ns(now)},
-                {"digest_known", digest[1 - i] != 0},
-                {"services_digest", digest[1 - i]},
-                {"standby", false}}}};
+    if (verb == "table-own") {
+      TableOwnReply r;
+      for (const auto& [n, e] : table[i]) r.entries.push_back(TableEntry{e.entry, std::nullopt, std::nullopt});
+      return encode_table_own_reply(r);
+    }
+    if (verb == "table-peer") {
+      TablePeerReply r;
+      r.read_issued_boottime_ns = ns(now);
+      for (const auto& [n, e] : table[1 - i]) r.entries.push_back(e);
+      r.peer_epoch_floor = 0;
+      r.peer.view = view_of_peer[i];
+      r.peer.incarnation = 1;
+      r.peer.confirmed_boottime_ns = ns(now);
+      r.peer.digest_known = digest[1 - i] != 0;
+      r.peer.services_digest = digest[1 - i];
+      return encode_table_peer_reply(r);
+    }
     if (verb == "table-set") {
-      std::string svc, state;
-      uint32_t node = 0, flags = 0, restarts = 0;
-      uint64_t epoch = 0, ballot = 0, dg = 0;
-      in >> svc >> state >> node >> epoch >> ballot >> flags >> restarts >> dg;
-      json& e = table[i][svc];
-      if (!e.contains("block")) e["block"] = next_block++;
-      e["name"] = svc;
-      e["state"] = state;
-      e["node"] = node;
-      e["epoch"] = epoch;
-      e["ballot"] = ballot;
-      e["flags"] = flags;
-      e["restarts"] = restarts;
-      e["digest"] = dg;
-      e["incarnation"] = 1;
-      writes.push_back(name(i) + " " + svc + " " + state + " " + std::to_string(epoch));
-      return {{"ok", true}, {"completed_boottime_ns", ns(now)}};
+      auto req = parse_table_set_args(args);
+      if (!req.ok()) return json{{"ok", false}, {"error", req.status().message()}}.dump();
+      TableEntry& e = table[i][req->name];
+      if (!e.block) e.block = next_block++;
+      e.incarnation = 1;
+      e.entry = req->to_entry();
+      writes.push_back(name(i) + " " + req->name + " " + ownership_state_name(req->state) + " " +
+                       std::to_string(req->epoch));
+      return encode_table_set_reply(TableSetReply{ns(now)});
     }
     other[i].push_back(line);
-    return {{"ok", true}};
+    return R"({"ok":true})";
   }
 
   // What `svc` looks like in node i's table (state name, or "" when it has no entry).
   std::string state_in(int i, const std::string& svc) const {
     auto it = table[i].find(svc);
-    return it == table[i].end() ? "" : it->second.value("state", "");
+    return it == table[i].end() ? "" : ownership_state_name(it->second.entry.state);
   }
 };
 
@@ -129,17 +143,20 @@ class FakeChannel final : public QuorumdChannel {
     const TimePoint now = c_.clock.now();
     if (c_.lease_ok[i_] && now >= next_renew_) {
       next_renew_ = now + 1s;
-      c_.events[i_].push_back({{"event", "lease_renewed"}, {"lease_expiry_boottime_ns", ns(now + 5s)}});
+      QuorumdEvent e = c_.event(i_, QuorumdEventKind::lease_renewed, "");
+      e.seq = ++seq_;
+      e.lease_expiry_boottime_ns = ns(now + 5s);
+      c_.send(i_, e);
     }
     while (!c_.events[i_].empty()) {
-      json e = std::move(c_.events[i_].front());
+      const QuorumdEvent e = std::move(c_.events[i_].front());
       c_.events[i_].pop_front();
-      if (on_event_) on_event_(e.dump());
+      if (on_event_) on_event_(encode_quorumd_event(e));
     }
     // Only what was queued before this call: a reply's callback may queue the next request.
     std::deque<std::pair<std::string, ReplyFn>> batch;
     batch.swap(queue_);
-    for (auto& [line, done] : batch) done(Result<std::string>(c_.answer(i_, line).dump()));
+    for (auto& [line, done] : batch) done(Result<std::string>(c_.answer(i_, line)));
   }
 
  private:
@@ -148,6 +165,7 @@ class FakeChannel final : public QuorumdChannel {
   EventFn on_event_;
   std::deque<std::pair<std::string, ReplyFn>> queue_;
   TimePoint next_renew_{};
+  uint64_t seq_ = 0;
 };
 
 class TestEnv final : public SvcmgrEnv {
@@ -328,7 +346,7 @@ TEST_CASE("svcmgr daemons: lease at risk stops every service") {
   TwoNodes t;
   REQUIRE(t.run_until([&] { return started_here(t, 0); }));
   t.cluster.lease_ok[0] = false;  // no renewal either (one would let it start again)
-  t.cluster.events[0].push_back({{"event", "lease_at_risk"}, {"reason", "test: disk writes late"}});
+  t.cluster.send(0, t.cluster.event(0, QuorumdEventKind::lease_at_risk, "test: disk writes late"));
   // Stopped well before the lease (5 s) could expire.
   REQUIRE(t.run_until([&] { return !t.running_on("a"); }, 2s));
   CHECK_FALSE(t.exit_code[0].has_value());
@@ -357,7 +375,7 @@ TEST_CASE("svcmgr daemons: lease at risk stops every service") {
 TEST_CASE("svcmgr daemons: a fence event kills every service and exits 3 at once") {
   TwoNodes t;
   REQUIRE(t.run_until([&] { return started_here(t, 0); }));
-  t.cluster.events[0].push_back({{"event", "fenced"}, {"reason", "test"}});
+  t.cluster.send(0, t.cluster.event(0, QuorumdEventKind::fenced));
   // At once: the lease is still renewed, so only the fence can end it within a second.
   REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 1s));
   CHECK(*t.exit_code[0] == kSvcmgrExitFenced);
@@ -385,8 +403,7 @@ TEST_CASE("svcmgr daemons: after the peer is reported DEAD the survivor takes th
   for (int k = 0; k < 200; ++k) t.step();
   CHECK_FALSE(t.running_on("b"));
   CHECK(t.ledger().size() == 1);
-  t.cluster.view_of_peer[1] = "DEAD";
-  t.cluster.events[1].push_back({{"event", "peer_changed"}, {"to", "DEAD"}, {"reason", "test"}});
+  t.cluster.peer_changed(1, PeerView::dead);
   REQUIRE(t.run_until([&] { return started_here(t, 1); }));
   const auto lines = t.ledger();
   REQUIRE(lines.size() == 2);
