@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -27,7 +29,10 @@ int main(int argc, char** argv) {
   // Block the signals the daemon reads from a signalfd before any thread exists (Boost.Log's writer
   // thread would otherwise inherit them unblocked and die of the default action on their behalf).
   const sigset_t mask = svcmgr_signals();
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    std::cerr << "svcmgr: sigprocmask SIG_BLOCK: " << std::strerror(errno) << "\n";
+    return kSvcmgrExitStartup;
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   // The version comes from the VERSION file (the Makefile passes it as CASTOR_VERSION), as for castor.
   if (args.size() == 1 && args[0] == "--version") {
