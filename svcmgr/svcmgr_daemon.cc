@@ -1,7 +1,6 @@
 // SvcmgrDaemon, start-up and quorumd: connects, reads who this node is and its own table, loads and adopts
 // the definitions, then handles quorumd's events (lease, fence, leaving, peer) and replies (the peer's
-// table, the completion of my entries' writes), decoded by lib/control's typed codecs (status, which has
-// none, is read here with checked types).
+// table, the completion of my entries' writes), all decoded by lib/control's typed codecs.
 // Must never let a service run past a fence or a lease at risk, and never read a torn peer entry as free.
 #include "svcmgr/svcmgr_daemon.h"
 
@@ -11,19 +10,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "common/errno_status.h"
 #include "common/log.h"
 #include "control/event_codec.h"
+#include "control/reply_codec.h"
 #include "control/table_codec.h"
 #include "svcmgr/svcmgr_exit.h"
 
 namespace castor {
 namespace {
-
-using nlohmann::json;
 
 TimePoint from_ns(int64_t ns) { return TimePoint(Duration(ns)); }
 
@@ -146,38 +143,20 @@ Status SvcmgrDaemon::init() {
     if (!reply->ok()) return reply->status();
     return reply->value();
   };
-  // Any reply that is not {"ok":true,...}: refused, with quorumd's error text (or the text itself).
-  auto refused = [](const std::string& line, const std::string& text, const json& j) {
-    return Error(Code::refused, "quorumd refused '" + line + "': " +
-                                    (j.is_object() ? (j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : "?") : text));
-  };
   ASSIGN_OR_RETURN(std::string status_text, blocking("status"));
-  // `status` has no codec in lib/control (castor reads it as a whole): read with checked types, never a throw.
-  const json status = json::parse(status_text, nullptr, false);
-  if (!status.is_object() || !status.value("ok", false)) return refused("status", status_text, status);
-  const json none = json::object();
-  auto object_at = [&](const char* key) -> const json& {
-    return status.contains(key) && status[key].is_object() ? status[key] : none;
-  };
-  auto text_at = [](const json& o, const char* key) {
-    return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
-  };
-  auto number_at = [](const json& o, const char* key, uint64_t otherwise) {
-    return o.contains(key) && o[key].is_number_unsigned() ? o[key].get<uint64_t>() : otherwise;
-  };
-  node_name_ = text_at(object_at("node"), "name");
-  node_id_ = uint32_t(number_at(object_at("node"), "id", 0));
-  peer_name_ = text_at(object_at("peer"), "name");
-  peer_id_ = uint32_t(number_at(object_at("peer"), "id", 0));
-  renew_interval_ = Millis(int64_t(number_at(object_at("timing_ms"), "renew_interval", 500)));
-  // quorumd keeps it across svcmgr restarts
-  me_standby_ = status.contains("standby") && status["standby"].is_boolean() && status["standby"].get<bool>();
+  auto who = parse_quorumd_identity(status_text);
+  if (!who.ok()) return who.status().with_context("quorumd's status reply");
+  node_name_ = who->node_name;
+  node_id_ = who->node_id;
+  peer_name_ = who->peer_name;
+  peer_id_ = who->peer_id;
+  renew_interval_ = Millis(who->renew_interval_ms);
+  me_standby_ = who->standby;  // quorumd keeps it across svcmgr restarts
   log::set_node(node_name_);
   RETURN_IF_ERROR(load_services());
   const std::string set_digest = "set-digest " + std::to_string(digest_);
   ASSIGN_OR_RETURN(std::string digest_text, blocking(set_digest));
-  if (const json d = json::parse(digest_text, nullptr, false); !d.is_object() || !d.value("ok", false))
-    return refused(set_digest, digest_text, d);
+  if (Status dst = parse_ok_reply(digest_text); !dst.ok()) return dst.with_context("quorumd's reply to '" + set_digest + "'");
   ASSIGN_OR_RETURN(std::string own_text, blocking("table-own"));
   auto own = parse_table_own_reply(own_text);
   if (!own.ok()) return own.status().with_context("quorumd's table-own reply");

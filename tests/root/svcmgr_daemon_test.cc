@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "control/event_codec.h"
+#include "control/reply_codec.h"
 #include "control/table_codec.h"
 #include "svcmgr/svcmgr_daemon.h"
 #include "svcmgr/svcmgr_env.h"
@@ -84,7 +85,7 @@ struct FakeCluster {
           .dump();
     if (verb == "set-digest") {
       digest[i] = std::stoull(args);
-      return R"({"ok":true})";
+      return encode_ok_reply();
     }
     if (verb == "table-own") {
       TableOwnReply r;
@@ -105,7 +106,7 @@ struct FakeCluster {
     }
     if (verb == "table-set") {
       auto req = parse_table_set_args(args);
-      if (!req.ok()) return json{{"ok", false}, {"error", req.status().message()}}.dump();
+      if (!req.ok()) return encode_error_reply(req.status().message());
       TableEntry& e = table[i][req->name];
       if (!e.block) e.block = next_block++;
       e.incarnation = 1;
@@ -115,7 +116,7 @@ struct FakeCluster {
       return encode_table_set_reply(TableSetReply{ns(now)});
     }
     other[i].push_back(line);
-    return R"({"ok":true})";
+    return encode_ok_reply();
   }
 
   // What `svc` looks like in node i's table (state name, or "" when it has no entry).
