@@ -7,6 +7,12 @@
 // events, or when quorumd goes away and the last known lease expires, every service is stopped/killed; a
 // stop that fails makes the node fence (a service never runs half-stopped while the peer starts it).
 // Must never block: agents run asynchronously, quorumd requests are answered through callbacks.
+//
+// One class, its jobs in separate files: svcmgr_daemon.cc (start-up, quorumd's events and replies),
+// svcmgr_definitions.cc (loading, adoption at start, reload), svcmgr_supervision.cc (placement and
+// Ownership applied to each ServiceSupervisor), svcmgr_admin.cc (the admin verbs and the status JSON),
+// svcmgr_loop.cc (the event loop and leaving). Per-service state: service_supervisor.h. Exit codes:
+// svcmgr_exit.h.
 #pragma once
 
 #include <signal.h>
@@ -27,7 +33,9 @@
 #include "config/service_definition.h"
 #include "config/svcmgr_config.h"
 #include "svcmgr/service_runner.h"
+#include "svcmgr/service_supervisor.h"
 #include "svcmgr/quorumd_link.h"
+#include "svcmgr/svcmgr_env.h"
 
 namespace castor {
 
@@ -39,49 +47,33 @@ sigset_t svcmgr_signals();
 
 class SvcmgrDaemon final : private ControlServer::Handler {
  public:
+  // Production: SystemSvcmgrEnv (owned by the daemon).
   static Result<std::unique_ptr<SvcmgrDaemon>> start(const SvcmgrConfig& config);
+  // Any env (tests: an in-memory quorumd link and a fake clock); `env` outlives the daemon.
+  static Result<std::unique_ptr<SvcmgrDaemon>> start(const SvcmgrConfig& config, SvcmgrEnv& env);
   ~SvcmgrDaemon() override;
-  // Runs until a fence (exit 3), a lost lease (exit 3), or SIGTERM/SIGINT after stopping every service (exit 0).
+  // Runs until a fence or a lost lease (kSvcmgrExitFenced, kSvcmgrExitLeaseLost), or SIGTERM/SIGINT after
+  // stopping every service (kSvcmgrExitStopped); the other SvcmgrExit codes name the remaining ways out.
   int run();
+  // run() in steps, for a test that drives the loop itself: prepare_loop() once, then run_once() until it
+  // returns the exit code.
+  Status prepare_loop();
+  std::optional<int> run_once();
+
+  // An admin request and its answer: ok (body: the JSON reply) or refused (body: the error message).
+  // The admin socket's requests take this path; a test may call it directly.
+  struct AdminReply {
+    bool ok = false;
+    std::string body;
+  };
+  AdminReply admin_request(const ControlRequest& req);
 
  private:
-  struct Service {
-    ServiceDefinition def;       // in force: the file's, with the agents' meta-data defaults applied
-    ServiceDefinition file_def;  // exactly what the file says (the digest covers this)
-    std::unique_ptr<Ownership> own;
-    std::unique_ptr<ServiceRunner> runner;
-    std::optional<ServiceEntry> peer_entry;  // the peer's entry as last known (in use)
-    std::string peer_unknown;                // "corrupt record at block N" when the peer's entry is unknown
-    std::optional<uint32_t> peer_block;      // the peer's table block it was last seen in (if quorumd says)
-    std::optional<bool> freeze_request;     // a local freeze/unfreeze not yet on the disk
-    bool restart_request = false;           // a restart asked here for a service the peer runs
-    uint64_t last_restart_handled = 0;      // ballot of the last peer restart request honoured
-    bool disable_requested = false;
-    std::optional<uint32_t> relocate_to;   // local admin request while this node runs it
-    std::vector<TimePoint> failures;        // within restart_window
-    bool hard_failure = false;             // cannot run here until reset
-    std::string last_failure;
-    TimePoint last_failure_at{};
-    bool restarting = false;               // stop then start again in place
-    int restarts = 0;                      // shown in status
-    bool stop_reported = false;
-    std::optional<uint64_t> pending_start;   // start as soon as the runner is stopped
-    bool probing = false;                    // start-up probe in flight: is anything running here?
-    std::vector<pid_t> registered_groups;
-    // My entry is up but there is no definition at all (its file was removed while svcmgr was down, and
-    // no saved copy exists): it may still run here, unmanaged. The entry stays up (the peer must not start
-    // it) until the admin stopped it by hand and says so with `castor reset NAME`.
-    bool orphaned = false;
-    // Orphaned because the definition it runs under is unknown: my entry was up at start, no saved copy
-    // exists, and the digest in my entry is not the file's definition's (review R3). Same handling.
-    bool definition_unknown = false;
-    // Running (or probed) under the saved copy of the definition it was started under; this one, the
-    // file's, replaces it once that instance is proven stopped, before anything may be claimed (review R3).
-    std::optional<ServiceDefinition> replace_with;
-    std::string last_placement;  // the reason of the last placement decision (logged when it changes)
-  };
+  using Service = ServiceSupervisor;
 
-  explicit SvcmgrDaemon(const SvcmgrConfig& config) : config_(config), link_(config.quorumd_socket) {}
+  SvcmgrDaemon(const SvcmgrConfig& config, SvcmgrEnv& env, std::unique_ptr<SvcmgrEnv> owned_env)
+      : owned_env_(std::move(owned_env)), env_(env), config_(config), link_(env.quorumd_channel(config.quorumd_socket)),
+        clock_(env.clock()) {}
   Status init();
   Status load_services();
   // SIGHUP: reads the definitions again. A file with errors changes nothing (its service keeps its old
@@ -106,16 +98,25 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   void after_runner(Service& s, TimePoint now);
   void submit_entry(Service& s, const ServiceEntry& e, uint64_t token);
   void stop_everything(const std::string& why, TimePoint now);
-  bool failed_here(Service& s, TimePoint now);
   std::string services_json(TimePoint now);
   std::string state_of(const Service& s) const;
   std::string owner_of(const Service& s) const;
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
 
+  // The event loop's descriptors: keys for EventLoop, and the agents' fds registered in it.
+  static constexpr uint64_t kKeyAdmin = 0, kKeyQuorumdRequests = 1, kKeyQuorumdEvents = 2, kKeyAgentBase = 16;
+  void register_loop_fds();
+  void sync_agent_fds();
+
+  std::unique_ptr<SvcmgrEnv> owned_env_;  // production: start(config) makes one
+  SvcmgrEnv& env_;
   SvcmgrConfig config_;
-  QuorumdLink link_;
-  std::unique_ptr<ControlServer> server_;
-  BootClock clock_;
+  std::unique_ptr<QuorumdChannel> link_;
+  std::unique_ptr<ControlServer> server_;  // null when the env gives no listener
+  const Clock& clock_;
+  std::optional<EventLoop> loop_;
+  std::set<int> agent_fds_;  // registered in loop_
+  TimePoint leave_deadline_{};
   std::map<std::string, Service> services_;
   std::string node_name_, peer_name_;
   uint32_t node_id_ = 0, peer_id_ = 0;
@@ -131,7 +132,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool reread_table_ = false;  // read the peer's table again once the read in flight is back
   TimePoint next_tick_{};
   bool settled_ = false;        // startup probes/stops done: may claim
-  int exit_code_ = -1;
+  int exit_code_ = -1;  // -1: running; else the SvcmgrExit run() returns
   bool stopping_all_ = false;
   bool risk_stop_ = false;      // stopping_all_ because the lease was at risk (undone when it is renewed)
   bool leaving_ = false;
@@ -144,8 +145,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   DefinitionStore definitions_;  // saved copies of the definitions loaded
   std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)
   std::map<std::string, ServiceDefinition> pending_defs_;  // changed definitions waiting for their service to stop
-  std::set<std::string> removed_;
-  std::map<std::string, AgentTimings> agent_timings_;  // OCF meta-data defaults, per agent                    // services whose file is gone: dropped once idle
+  std::set<std::string> removed_;  // services whose file is gone: dropped once idle
+  std::map<std::string, AgentTimings> agent_timings_;  // OCF meta-data defaults, per agent
 };
 
 }  // namespace castor

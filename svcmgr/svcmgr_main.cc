@@ -2,12 +2,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
 #include "svcmgr/svcmgr_daemon.h"
+#include "svcmgr/svcmgr_exit.h"
 #include "common/cli_args.h"
 
 namespace {
@@ -26,25 +29,28 @@ int main(int argc, char** argv) {
   // Block the signals the daemon reads from a signalfd before any thread exists (Boost.Log's writer
   // thread would otherwise inherit them unblocked and die of the default action on their behalf).
   const sigset_t mask = svcmgr_signals();
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    std::cerr << "svcmgr: sigprocmask SIG_BLOCK: " << std::strerror(errno) << "\n";
+    return kSvcmgrExitStartup;
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   // The version comes from the VERSION file (the Makefile passes it as CASTOR_VERSION), as for castor.
   if (args.size() == 1 && args[0] == "--version") {
     std::cout << "svcmgr " CASTOR_VERSION "\n";
-    return 0;
+    return kSvcmgrExitHelp;
   }
   auto parsed = parse_cli_args(args, {{"--config", true}, {"--services", true}, {"--socket", true},
                                       {"--quorumd-socket", true}, {"--ocf-root", true}});
   if (!parsed.ok() || parsed->has("--help") || !parsed->positional.empty()) {
     if (!parsed.ok()) std::cerr << "svcmgr: " << parsed.status().message() << "\n";
     std::cerr << kUsage;
-    return parsed.ok() && parsed->has("--help") ? 0 : 2;
+    return parsed.ok() && parsed->has("--help") ? kSvcmgrExitHelp : kSvcmgrExitUsage;
   }
   SvcmgrConfig config;
   const std::string path = parsed->value("--config").value_or("/etc/castor/castor.ini");
   if (Status st = load_svcmgr_config(path, config); !st.ok() && (parsed->value("--config") || st.code() != Code::not_found)) {
     std::cerr << "svcmgr: " << st.message() << "\n";
-    return 1;
+    return kSvcmgrExitStartup;
   }
   if (auto v = parsed->value("--services")) config.services_dir = *v;
   if (auto v = parsed->value("--socket")) config.socket = *v;
@@ -60,7 +66,7 @@ int main(int argc, char** argv) {
     log::error("svcmgr cannot start", {{"reason", d.status().to_string()}});
     log::flush();
     std::cerr << "svcmgr: " << d.status().message() << "\n";
-    return 1;
+    return kSvcmgrExitStartup;
   }
   int rc = (*d)->run();
   log::flush();

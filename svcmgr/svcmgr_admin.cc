@@ -1,0 +1,184 @@
+// SvcmgrDaemon, the admin verbs on svcmgr's own socket (castor's requests): services (the status JSON),
+// standby/unstandby, and per service enable, disable, relocate, restart, freeze, unfreeze, reset.
+// Must never start or stop a service itself beyond recording the request (placement and Ownership act on
+// it), and never claim an orphaned service runs nowhere unless the admin says so (reset).
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "common/log.h"
+#include "svcmgr/admin_state.h"
+#include "svcmgr/svcmgr_daemon.h"
+
+namespace castor {
+
+std::string SvcmgrDaemon::owner_of(const Service& s) const {
+  if (s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping) return node_name_;
+  if (s.peer_unknown.empty() && s.peer_entry && (s.peer_entry->state == OwnershipState::owned || s.peer_entry->state == OwnershipState::releasing) &&
+      liveness_.view == PeerView::up)
+    return peer_name_;
+  return "";
+}
+
+std::string SvcmgrDaemon::state_of(const Service& s) const {
+  using St = ServiceRunner::State;
+  if (s.orphaned()) return "orphaned";
+  if (s.freeze_request ? *s.freeze_request
+                       : admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart).frozen)
+    return "frozen";
+  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  const bool here = s.own->phase() == OwnershipPhase::running || s.own->phase() == OwnershipPhase::stopping;
+  if (here) {
+    switch (s.runner->state()) {
+      case St::started: return "started";
+      case St::starting: return s.restarting() ? "recovering" : "starting";
+      case St::stopping: return s.restarting() ? "recovering" : "stopping";
+      case St::failed: return "failed";
+      case St::stop_failed: return "failed";
+      case St::stopped: return s.restarting() ? "recovering" : "stopped";
+    }
+  }
+  if (s.own->phase() == OwnershipPhase::claiming || s.own->phase() == OwnershipPhase::owning) return "starting";
+  if (!s.peer_unknown.empty()) return "unknown";  // the peer may run it: its entry does not decode
+  if (!owner_of(s).empty()) {
+    if (s.peer_entry->state == OwnershipState::releasing) return "stopping";
+    return "started";
+  }
+  if (!admin.enabled) return "disabled";
+  if (!s.last_failure().empty() && s.hard_failure()) return "failed";
+  return "stopped";
+}
+
+std::string SvcmgrDaemon::services_json(TimePoint now) {
+  // ordered_json: the keys in the order castor status has always seen them.
+  using Json = nlohmann::ordered_json;
+  Json out = Json::object();
+  out["ok"] = true;
+  out["node"] = node_name_;
+  out["peer"] = peer_name_;
+  out["peer_view"] = peer_view_name(liveness_.view);
+  out["standby"] = me_standby_;
+  out["peer_standby"] = peer_standby_;
+  out["definitions_match"] = liveness_.view != PeerView::up || !peer_digest_known_ || peer_digest_ == digest_;
+  out["load_errors"] = Json::array();
+  for (const auto& e : load_errors_) out["load_errors"].push_back(e);
+  Json services = Json::array();
+  for (auto& [name, s] : services_) {
+    Json j = Json::object();
+    j["name"] = name;
+    j["state"] = state_of(s);
+    j["owner"] = owner_of(s);
+    uint64_t epoch = s.own->mine().epoch;
+    if (s.peer_entry && s.peer_entry->epoch > epoch) epoch = s.peer_entry->epoch;
+    const bool peer_runs = owner_of(s) == peer_name_ && s.peer_entry;
+    j["epoch"] = epoch;
+    j["restarts"] = peer_runs ? int(s.peer_entry->restarts) : s.restarts();
+    j["max_restarts"] = s.def.max_restarts;
+    j["phase"] = ownership_phase_name(s.own->phase());
+    if (!s.peer_unknown.empty()) j["peer_entry"] = "unknown (" + s.peer_unknown + ")";
+    if (s.orphaned()) j["orphaned"] = s.orphan_text();
+    if (!s.last_failure().empty())
+      j["last_failure"] = Json{{"reason", s.last_failure()}, {"ago_ms", to_ms(now - s.last_failure_at())}};
+    const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+    if (admin.requested_node || s.relocate_to)
+      j["pending"] = "relocate to " + std::string((s.relocate_to ? *s.relocate_to : admin.requested_node) == node_id_ ? node_name_ : peer_name_);
+    services.push_back(std::move(j));
+  }
+  out["services"] = std::move(services);
+  // Never throws: bytes that are not UTF-8 (a file name, an agent's text) are replaced, not an exception.
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
+  const AdminReply r = admin_request(req);
+  if (r.ok) server_->reply(conn, r.body);
+  else server_->reply_error(conn, r.body, false);
+}
+
+SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) {
+  const TimePoint now = clock_.now();
+  auto reply_ok = [](const std::string& msg) {
+    nlohmann::ordered_json j = {{"ok", true}, {"message", msg}};
+    return AdminReply{true, j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)};
+  };
+  auto reply_error = [](const std::string& msg) { return AdminReply{false, msg}; };
+  if (req.verb == "services") return AdminReply{true, services_json(now)};
+  if (req.verb == "standby" || req.verb == "unstandby") {
+    if (req.args != node_name_) {
+      return reply_error(req.verb + " " + req.args + ": run it on " +
+                         (req.args == peer_name_ ? req.args : std::string("a cluster node")) + " itself (this is " +
+                         node_name_ + ")");
+    }
+    me_standby_ = req.verb == "standby";
+    link_->request(std::string("standby ") + (me_standby_ ? "1" : "0"), [](const Result<std::string>&) {});
+    log::notice(me_standby_ ? "standby: moving every service away" : "unstandby", {{"node", node_name_}});
+    for (auto& [n, s] : services_) evaluate(s, now);
+    return reply_ok(req.verb + " " + node_name_ + " accepted");
+  }
+  // Verbs with a service name, and an optional node.
+  std::string name = req.args, node;
+  if (auto sp = req.args.find(' '); sp != std::string::npos) {
+    name = req.args.substr(0, sp);
+    node = req.args.substr(sp + 1);
+  }
+  auto it = services_.find(name);
+  if (it == services_.end()) {
+    return reply_error("no service named '" + name + "'");
+  }
+  Service& s = it->second;
+  if (s.orphaned()) {
+    if (req.verb != "reset") {
+      return reply_error(name + " is " + s.orphan_text());
+    }
+    // The admin says it no longer runs here: release its entry, then drop it.
+    log::notice("admin reset of an orphaned service: it was stopped by hand; releasing its entry", {{"service", name}});
+    if (s.clear_orphan()) {
+      // From now on it is the file's definition that runs here: its copy is the one to stop it with.
+      if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+        log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+    }
+    s.own->on_stopped();
+    s.own->set_intent(Intent::release, 0);
+    drive(s, now);
+    return reply_ok("reset " + name + " accepted: its entry is released");
+  }
+  uint32_t node_id = 0;
+  if (!node.empty()) {
+    if (node == node_name_) node_id = node_id_;
+    else if (node == peer_name_) node_id = peer_id_;
+    else {
+      return reply_error("no node named '" + node + "'");
+    }
+  }
+  if (req.verb == "disable") {
+    s.disable_requested = true;
+    s.relocate_to.reset();
+  } else if (req.verb == "enable") {
+    s.disable_requested = false;
+    s.own->touch(node_id);
+  } else if (req.verb == "relocate") {
+    uint32_t target = node_id ? node_id : (owner_of(s) == node_name_ ? peer_id_ : node_id_);
+    if (owner_of(s) == node_name_) s.relocate_to = target;
+    else s.own->touch(target);
+  } else if (req.verb == "restart") {
+    if (owner_of(s) == node_name_) {
+      s.restart_in_place(now);
+    } else if (!owner_of(s).empty()) {
+      s.restart_request = true;  // the owner reads it from my entry
+      s.own->refresh();
+    } else {
+      return reply_error(name + " does not run anywhere: use enable");
+    }
+  } else if (req.verb == "freeze" || req.verb == "unfreeze") {
+    s.freeze_request = req.verb == "freeze";
+    s.own->refresh();
+  } else if (req.verb == "reset") {
+    s.reset_failures();
+  } else {
+    return reply_error("unknown verb '" + req.verb + "'");
+  }
+  log::notice("admin request: " + req.verb, {{"service", name}, {"node", node}});
+  evaluate(s, now);
+  return reply_ok(req.verb + " " + name + " accepted");
+}
+
+}  // namespace castor

@@ -1,0 +1,210 @@
+// SvcmgrDaemon, its service definitions: loading the service files at start, adopting what a previous life
+// left (my entries that are up, with the saved copy of the definition an instance runs under), and SIGHUP's
+// reload (added, changed, removed services). Builds each ServiceSupervisor.
+// Must never start or claim a service (placement and Ownership do), never replace the definition of an
+// instance that may still run here before it is proven stopped, and never drop a service whose entry is up.
+#include <set>
+#include <utility>
+
+#include "common/log.h"
+#include "config/service_loader.h"
+#include "svcmgr/adopt_definition.h"
+#include "svcmgr/svcmgr_daemon.h"
+
+namespace castor {
+
+Status SvcmgrDaemon::load_services() {
+  LoadResult r = load_service_dir(config_.services_dir, {node_name_, peer_name_});
+  for (const auto& e : r.errors) {
+    load_errors_.push_back(e.to_string());
+    log::error("service definition rejected", {{"reason", e.to_string()}});
+  }
+  std::vector<ServiceDefinition> defs;
+  for (auto& d : r.services) {
+    defs.push_back(d);
+    Service s;
+    s.def = std::move(d);  // init() re-adds every service through add_service(), which applies agent defaults
+    services_.emplace(s.def.name, std::move(s));
+  }
+  digest_ = definitions_digest(defs);
+  return Status::Ok();
+}
+
+uint64_t SvcmgrDaemon::digest_in_force(ServiceDefinition def) {
+  (void)apply_metadata_defaults(def, config_.ocf_root, agent_timings_);  // add_service logs a problem
+  return definition_digest(def);
+}
+
+void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
+  const std::string name = def.name;
+  AdoptFacts f;
+  if (auto it = own_entries_.find(name); it != own_entries_.end() && entry_up(it->second.state)) {
+    f.entry_up = true;
+    f.entry_digest = it->second.definition_digest;
+  }
+  std::optional<ServiceDefinition> copy;
+  if (f.entry_up) {
+    auto saved = definitions_.load(name, {node_name_, peer_name_});
+    if (saved.ok()) copy = *saved;
+    else log::error("the saved copy of a service's definition is unusable", {{"service", name}, {"reason", saved.status().to_string()}});
+    f.have_copy = copy.has_value();
+    if (copy) {
+      ServiceDefinition c = *copy;
+      c.file = def.file;  // the copy names its own path
+      f.copy_same_as_file = c == def;
+    }
+    f.file_digest = digest_in_force(def);
+  }
+  switch (choose_adopt_definition(f)) {
+    case AdoptDefinition::file:
+      add_service(std::move(def), now, true);
+      return;
+    case AdoptDefinition::saved: {
+      log::warning("service file changed while svcmgr was down and its entry is up here: probing (and stopping) "
+                   "it with the saved copy of the definition it was started under first; the file's applies once "
+                   "that is stopped",
+                   {{"service", name}, {"copy", copy->file}});
+      add_service(std::move(*copy), now, true, false);
+      services_.at(name).replace_with = std::move(def);
+      return;
+    }
+    case AdoptDefinition::unknown: {
+      log::critical("service file changed while svcmgr was down and no copy of the definition it runs under: it "
+                    "may still run here; its entry stays up until an admin stopped it by hand and ran `castor reset " +
+                        name + "`",
+                    {{"service", name}});
+      add_service(std::move(def), now, false, false);
+      Service& s = services_.at(name);
+      s.mark_orphaned(/*definition_unknown=*/true);  // nothing trusted to stop with: never reported stopped
+      return;
+    }
+  }
+}
+
+void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe, bool save) {
+  const std::string name = def.name;
+  Service s;
+  s.file_def = def;
+  s.def = std::move(def);
+  if (std::string p = apply_metadata_defaults(s.def, config_.ocf_root, agent_timings_); !p.empty())
+    log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
+  ServiceEntry e;
+  if (auto it = own_entries_.find(name); it != own_entries_.end()) e = it->second;
+  s.own = std::make_unique<Ownership>(name, node_id_, e);
+  RunContext ctx;
+  ctx.service = name;
+  ctx.node = node_name_;
+  ctx.ocf_root = config_.ocf_root;
+  s.runner = env_.make_runner(s.def, ctx);
+  // A copy of what it runs under, to stop it even if its file goes away while svcmgr is down.
+  if (save) {
+    if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+      log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+  }
+  // Is anything running here from an earlier life? (Probed like Pacemaker does; stopped if so, before this
+  // node claims anything.)
+  if (probe) s.begin_probe(now);
+  services_.insert_or_assign(name, std::move(s));
+}
+
+void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
+  auto saved = definitions_.load(name, {node_name_, peer_name_});
+  if (saved.ok() && *saved) {
+    log::warning("service file removed while svcmgr was down: stopping it with the saved copy of its "
+                 "definition, then releasing it",
+                 {{"service", name}, {"copy", (*saved)->file}});
+    add_service(std::move(**saved), now, false);
+    services_.at(name).stop(now);  // whatever a probe would say: stops are idempotent
+    removed_.insert(name);
+    return;
+  }
+  if (!saved.ok())
+    log::error("the saved copy of a removed service's definition is unusable", {{"service", name}, {"reason", saved.status().to_string()}});
+  log::critical("service file removed while svcmgr was down and no copy of its definition: it may still run "
+                "here; its entry stays up until an admin stopped it by hand and ran `castor reset " + name + "`",
+                {{"service", name}});
+  Service s;
+  s.def.name = name;
+  s.file_def = s.def;
+  s.mark_orphaned(/*definition_unknown=*/false);  // nothing to stop with: never reported stopped
+  s.own = std::make_unique<Ownership>(name, node_id_, own_entries_.at(name));
+  RunContext ctx;
+  ctx.service = name;
+  ctx.node = node_name_;
+  ctx.ocf_root = config_.ocf_root;
+  s.runner = env_.make_runner(s.def, ctx);
+  services_.insert_or_assign(name, std::move(s));
+  removed_.insert(name);
+}
+
+void SvcmgrDaemon::reload(TimePoint now) {
+  LoadResult r = load_service_dir(config_.services_dir, {node_name_, peer_name_});
+  load_errors_.clear();
+  std::set<std::string> bad_files;
+  for (const auto& e : r.errors) {
+    load_errors_.push_back(e.to_string());
+    bad_files.insert(e.file);
+    log::error("service definition rejected on reload: the old definition stays in force", {{"reason", e.to_string()}});
+  }
+  std::set<std::string> seen;
+  std::vector<ServiceDefinition> file_defs = r.services;  // for the digest: what the files say
+  for (auto& d : r.services) {
+    seen.insert(d.name);
+    auto it = services_.find(d.name);
+    if (it == services_.end()) {
+      log::notice("service added", {{"service", d.name}, {"file", d.file}});
+      add_service(std::move(d), now, false);
+      continue;
+    }
+    removed_.erase(d.name);
+    if (it->second.orphaned()) {
+      // Its file is back. Stop it with it (it may run here, unmanaged) only if that is the definition my up
+      // entry was written under; else it stays orphaned, with the new definition for after the admin's reset.
+      const std::string name = d.name;
+      const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
+      if (digest_in_force(d) != entry_digest) {
+        log::critical("orphaned service defined again, but not with the definition it runs under: it stays "
+                      "orphaned until an admin stopped it by hand and ran `castor reset " + name + "`",
+                      {{"service", name}});
+        add_service(std::move(d), now, false, false);
+        services_.at(name).mark_orphaned(/*definition_unknown=*/true);
+        continue;
+      }
+      log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", name}});
+      add_service(std::move(d), now, false);
+      services_.at(name).stop(now);
+      continue;
+    }
+    if (it->second.replace_with) {
+      // Still probing/stopping the instance of the saved copy: the newest file's definition replaces it.
+      if (!(*it->second.replace_with == d)) log::notice("service definition changed: applies once the instance of its old definition is stopped", {{"service", d.name}});
+      it->second.replace_with = std::move(d);
+      continue;
+    }
+    if (it->second.file_def == d) continue;
+    // (Not while a start-up probe is in flight: replacing the runner would lose what it finds.)
+    if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped && !it->second.probing()) {
+      log::notice("service definition changed", {{"service", d.name}});
+      add_service(std::move(d), now, false);
+    } else {
+      log::notice("service definition changed: applies when it next stops here", {{"service", d.name}});
+      pending_defs_.insert_or_assign(d.name, std::move(d));
+    }
+  }
+  for (auto& [name, s] : services_) {
+    // A service whose file now fails to parse keeps its old definition: not removed, not changed.
+    if (seen.count(name) || bad_files.count(s.def.file)) continue;
+    if (!removed_.count(name)) log::notice("service removed: stopping and releasing it here", {{"service", name}});
+    removed_.insert(name);
+  }
+  // The digest covers what the files say. A service whose file failed keeps its old definition, so its old
+  // file's content counts (recomputed here from the definition in force, which may carry agent defaults:
+  // those are not part of the digest).
+  std::vector<ServiceDefinition> defs = file_defs;
+  for (auto& [name, s] : services_)
+    if (!seen.count(name) && !removed_.count(name)) defs.push_back(s.file_def);
+  digest_ = definitions_digest(defs);
+  link_->request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
+}
+
+}  // namespace castor

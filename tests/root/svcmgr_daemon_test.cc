@@ -1,0 +1,415 @@
+// Daemon-level tests of svcmgr: two whole SvcmgrDaemons in one process, each with its own SvcmgrEnv, a
+// shared fake clock and an in-memory quorumd (FakeCluster: both nodes' service tables, the lease events,
+// what each node's quorumd says of its peer). The agents are real: exec resources that are tiny shell
+// commands writing a ledger in a scratch directory (like service_runner_test), hence tests/root/.
+// Covers: start on the preferred node only; an admin relocate (stopped on the source before it starts on
+// the target, with a higher epoch); lease at risk and fence (every service stopped, exit 3); peer death
+// (the survivor takes the service over once its quorumd says the peer is DEAD).
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "control/event_codec.h"
+#include "control/reply_codec.h"
+#include "control/table_codec.h"
+#include "svcmgr/svcmgr_daemon.h"
+#include "svcmgr/svcmgr_env.h"
+#include "svcmgr/svcmgr_exit.h"
+#include "tests/support/scratch.h"
+
+using namespace castor;
+using namespace std::chrono_literals;
+using castor::testing::ScratchDir;
+using nlohmann::json;
+
+namespace {
+
+int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
+
+// Two quorumds and their disk, in memory. Node index 0 is "a" (id 1), 1 is "b" (id 2). Replies and events
+// are written with lib/control's codecs, as quorumd writes them.
+struct FakeCluster {
+  FakeClock clock;
+  std::map<std::string, TableEntry> table[2];  // each node's service table, by service name
+  uint64_t digest[2] = {0, 0};
+  PeerView view_of_peer[2] = {PeerView::up, PeerView::up};  // what node i's quorumd says of its peer
+  bool lease_ok[2] = {true, true};
+  std::deque<QuorumdEvent> events[2];  // queued for node i's svcmgr
+  std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
+  std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
+  uint32_t next_block = 1;
+
+  static std::string name(int i) { return i == 0 ? "a" : "b"; }
+  static uint32_t id(int i) { return uint32_t(i + 1); }
+
+  QuorumdEvent event(int i, QuorumdEventKind kind, const std::string& reason = "test") const {
+    QuorumdEvent e;
+    e.kind = kind;
+    e.node = name(i);
+    e.incarnation = 1;
+    e.boottime_ns = ns(clock.now());
+    e.reason = reason;
+    return e;
+  }
+  void send(int i, QuorumdEvent e) { events[i].push_back(std::move(e)); }
+  void peer_changed(int i, PeerView to) {
+    QuorumdEvent e = event(i, QuorumdEventKind::peer_changed);
+    e.peer = name(1 - i);
+    e.from = view_of_peer[i];
+    e.to = to;
+    e.peer_incarnation = 1;
+    view_of_peer[i] = to;
+    send(i, e);
+  }
+
+  std::string answer(int i, const std::string& line) {
+    const TimePoint now = clock.now();
+    const auto sp = line.find(' ');
+    const std::string verb = line.substr(0, sp);
+    const std::string args = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if (verb == "status")
+      return json{{"ok", true},
+                  {"node", {{"name", name(i)}, {"id", id(i)}}},
+                  {"peer", {{"name", name(1 - i)}, {"id", id(1 - i)}}},
+                  {"timing_ms", {{"renew_interval", 500}}},
+                  {"standby", false}}
+          .dump();
+    if (verb == "set-digest") {
+      digest[i] = std::stoull(args);
+      return encode_ok_reply();
+    }
+    if (verb == "table-own") {
+      TableOwnReply r;
+      for (const auto& [n, e] : table[i]) r.entries.push_back(TableEntry{e.entry, std::nullopt, std::nullopt});
+      return encode_table_own_reply(r);
+    }
+    if (verb == "table-peer") {
+      TablePeerReply r;
+      r.read_issued_boottime_ns = ns(now);
+      for (const auto& [n, e] : table[1 - i]) r.entries.push_back(e);
+      r.peer_epoch_floor = 0;
+      r.peer.view = view_of_peer[i];
+      r.peer.incarnation = 1;
+      r.peer.confirmed_boottime_ns = ns(now);
+      r.peer.digest_known = digest[1 - i] != 0;
+      r.peer.services_digest = digest[1 - i];
+      return encode_table_peer_reply(r);
+    }
+    if (verb == "table-set") {
+      auto req = parse_table_set_args(args);
+      if (!req.ok()) return encode_error_reply(req.status().message());
+      TableEntry& e = table[i][req->name];
+      if (!e.block) e.block = next_block++;
+      e.incarnation = 1;
+      e.entry = req->to_entry();
+      writes.push_back(name(i) + " " + req->name + " " + ownership_state_name(req->state) + " " +
+                       std::to_string(req->epoch));
+      return encode_table_set_reply(TableSetReply{ns(now)});
+    }
+    other[i].push_back(line);
+    return encode_ok_reply();
+  }
+
+  // What `svc` looks like in node i's table (state name, or "" when it has no entry).
+  std::string state_in(int i, const std::string& svc) const {
+    auto it = table[i].find(svc);
+    return it == table[i].end() ? "" : ownership_state_name(it->second.entry.state);
+  }
+};
+
+// Node i's quorumd link: requests are answered at the next process(), as from a socket; events too.
+class FakeChannel final : public QuorumdChannel {
+ public:
+  FakeChannel(FakeCluster& c, int i) : c_(c), i_(i) {}
+  Status connect(EventFn on_event) override {
+    on_event_ = std::move(on_event);
+    return Status::Ok();
+  }
+  bool connected() const override { return true; }
+  void request(const std::string& line, ReplyFn done) override { queue_.emplace_back(line, std::move(done)); }
+  int request_fd() const override { return -1; }
+  int event_fd() const override { return -1; }
+  bool wants_write() const override { return false; }
+  void await(Duration) override {}
+  void process() override {
+    const TimePoint now = c_.clock.now();
+    if (c_.lease_ok[i_] && now >= next_renew_) {
+      next_renew_ = now + 1s;
+      QuorumdEvent e = c_.event(i_, QuorumdEventKind::lease_renewed, "");
+      e.seq = ++seq_;
+      e.lease_expiry_boottime_ns = ns(now + 5s);
+      c_.send(i_, e);
+    }
+    while (!c_.events[i_].empty()) {
+      const QuorumdEvent e = std::move(c_.events[i_].front());
+      c_.events[i_].pop_front();
+      if (on_event_) on_event_(encode_quorumd_event(e));
+    }
+    // Only what was queued before this call: a reply's callback may queue the next request.
+    std::deque<std::pair<std::string, ReplyFn>> batch;
+    batch.swap(queue_);
+    for (auto& [line, done] : batch) done(Result<std::string>(c_.answer(i_, line)));
+  }
+
+ private:
+  FakeCluster& c_;
+  int i_;
+  EventFn on_event_;
+  std::deque<std::pair<std::string, ReplyFn>> queue_;
+  TimePoint next_renew_{};
+  uint64_t seq_ = 0;
+};
+
+class TestEnv final : public SvcmgrEnv {
+ public:
+  TestEnv(FakeCluster& c, int i) : c_(c), i_(i) {}
+  const Clock& clock() const override { return c_.clock; }
+  std::unique_ptr<QuorumdChannel> quorumd_channel(const std::string&) override {
+    return std::make_unique<FakeChannel>(c_, i_);
+  }
+  Result<std::unique_ptr<ControlServer>> listen_admin(const std::string&) override {
+    return std::unique_ptr<ControlServer>();  // no socket: the test calls admin_request()
+  }
+  std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override {
+    return std::make_unique<ServiceRunner>(def, std::move(ctx));
+  }
+  // The agents are real processes: a short real wait for their descriptors; the test moves the clock.
+  Result<std::vector<EventLoop::Ready>> wait(EventLoop& loop, TimePoint, Duration) override {
+    return loop.wait(Duration(1ms));
+  }
+  void pause(Duration d) override { c_.clock.advance(d); }
+
+ private:
+  FakeCluster& c_;
+  int i_;
+};
+
+// Two svcmgrs, one service "ledger" preferred on a, whose exec agent appends "start NODE EPOCH" and
+// "stop NODE EPOCH" to a ledger file and keeps a state file per node while it runs.
+struct TwoNodes {
+  ScratchDir dir;
+  FakeCluster cluster;
+  std::unique_ptr<TestEnv> env[2];
+  std::unique_ptr<SvcmgrDaemon> d[2];
+  std::optional<int> exit_code[2];
+
+  explicit TwoNodes(const std::string& nodes = "a, b") {
+    REQUIRE(testing::run_command("mkdir -p " + dir.file("state")) == 0);
+    for (int i = 0; i < 2; ++i) {
+      const std::string n = FakeCluster::name(i);
+      REQUIRE(testing::run_command("mkdir -p " + dir.file(n + "-services")) == 0);
+      std::ofstream f(dir.file(n + "-services/ledger.ini"));
+      f << "[service]\nname = ledger\nnodes = " << nodes << "\nstop_timeout = 30s\nstart_timeout = 30s\n"
+        << "monitor_interval = 600s\n\n[resource log]\nagent = exec\nshell = yes\n"
+        << "start = echo \"start $CASTOR_NODE $CASTOR_EPOCH\" >> " << dir.file("ledger") << " && touch "
+        << dir.file("state") << "/ledger-$CASTOR_NODE\n"
+        << "stop = echo \"stop $CASTOR_NODE $CASTOR_EPOCH\" >> " << dir.file("ledger") << " && rm -f "
+        << dir.file("state") << "/ledger-$CASTOR_NODE\n"
+        << "monitor = test -e " << dir.file("state") << "/ledger-$CASTOR_NODE || exit 7\n";
+    }
+    for (int i = 0; i < 2; ++i) {
+      const std::string n = FakeCluster::name(i);
+      SvcmgrConfig config;
+      config.services_dir = dir.file(n + "-services");
+      config.socket = dir.file(n + ".sock");
+      config.quorumd_socket = "in-memory";
+      config.ocf_root = dir.file("ocf");
+      config.state_dir = dir.file(n + "-state");
+      config.connect_timeout = 1s;
+      env[i] = std::make_unique<TestEnv>(cluster, i);
+      auto started = SvcmgrDaemon::start(config, *env[i]);
+      REQUIRE_MESSAGE(started.ok(), started.status().to_string());
+      d[i] = std::move(*started);
+      REQUIRE(d[i]->prepare_loop().ok());
+    }
+  }
+
+  // One pass of each running daemon after `dt` of fake time.
+  void step(Duration dt = 20ms) {
+    cluster.clock.advance(dt);
+    for (int i = 0; i < 2; ++i)
+      if (d[i] && !exit_code[i]) exit_code[i] = d[i]->run_once();
+  }
+  // Steps until `done` holds; false after `limit` of fake time.
+  bool run_until(const std::function<bool()>& done, Duration limit = 60s) {
+    for (Duration t{0}; t < limit; t += 20ms) {
+      if (done()) return true;
+      step();
+    }
+    return done();
+  }
+  std::vector<std::string> ledger() const {
+    std::vector<std::string> lines;
+    std::ifstream f(dir.file("ledger"));
+    for (std::string l; std::getline(f, l);) lines.push_back(l);
+    return lines;
+  }
+  bool running_on(const std::string& node) const {
+    return testing::run_command("test -e " + dir.file("state/ledger-" + node)) == 0;
+  }
+  json status(int i) {
+    auto r = d[i]->admin_request(ControlRequest{"services", ""});
+    REQUIRE(r.ok);
+    json j = json::parse(r.body, nullptr, false);
+    REQUIRE(!j.is_discarded());
+    return j;
+  }
+  std::string state_of(int i) {
+    json j = status(i);
+    for (const auto& s : j["services"])
+      if (s.value("name", "") == "ledger") return s.value("state", "");
+    return "";
+  }
+};
+
+// "start a 3" -> {"start", "a", 3}
+struct LedgerLine {
+  std::string what, node;
+  uint64_t epoch = 0;
+};
+LedgerLine parse_line(const std::string& l) {
+  LedgerLine x;
+  std::istringstream in(l);
+  in >> x.what >> x.node >> x.epoch;
+  return x;
+}
+
+bool started_here(TwoNodes& t, int i) { return t.running_on(FakeCluster::name(i)) && t.state_of(i) == "started"; }
+
+}  // namespace
+
+TEST_CASE("svcmgr daemons: an autostart service starts on its preferred node only") {
+  SUBCASE("preferred a") {
+    TwoNodes t("a, b");
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    for (int k = 0; k < 100; ++k) t.step();  // and nothing else happens
+    CHECK(t.running_on("a"));
+    CHECK_FALSE(t.running_on("b"));
+    const auto lines = t.ledger();
+    REQUIRE(lines.size() == 1);
+    CHECK(parse_line(lines[0]).what == "start");
+    CHECK(parse_line(lines[0]).node == "a");
+    CHECK(parse_line(lines[0]).epoch > 0);
+    CHECK(t.cluster.state_in(0, "ledger") == "owned");
+    CHECK(t.cluster.state_in(1, "ledger") != "owned");
+    CHECK(t.status(1)["services"][0].value("owner", "") == "a");
+  }
+  SUBCASE("preferred b") {
+    TwoNodes t("b, a");
+    REQUIRE(t.run_until([&] { return started_here(t, 1); }));
+    for (int k = 0; k < 100; ++k) t.step();
+    CHECK(t.running_on("b"));
+    CHECK_FALSE(t.running_on("a"));
+    CHECK(t.ledger().size() == 1);
+    CHECK(t.cluster.state_in(1, "ledger") == "owned");
+  }
+}
+
+TEST_CASE("svcmgr daemons: relocate stops it on the source before it starts on the target, with a higher epoch") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  auto r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger"});
+  REQUIRE_MESSAGE(r.ok, r.body);
+  CHECK(json::parse(r.body, nullptr, false).value("message", "") == "relocate ledger accepted");
+  REQUIRE(t.run_until([&] { return started_here(t, 1); }));
+  CHECK_FALSE(t.running_on("a"));
+  const auto lines = t.ledger();
+  REQUIRE(lines.size() == 3);
+  const LedgerLine s1 = parse_line(lines[0]), stop = parse_line(lines[1]), s2 = parse_line(lines[2]);
+  CHECK(s1.what == "start");
+  CHECK(s1.node == "a");
+  CHECK(stop.what == "stop");
+  CHECK(stop.node == "a");
+  CHECK(stop.epoch == s1.epoch);
+  CHECK(s2.what == "start");
+  CHECK(s2.node == "b");
+  CHECK(s2.epoch > s1.epoch);
+  // a released it on the disk before b's claim.
+  size_t released = SIZE_MAX, claimed = SIZE_MAX;
+  for (size_t k = 0; k < t.cluster.writes.size(); ++k) {
+    if (t.cluster.writes[k].rfind("a ledger released", 0) == 0 && released == SIZE_MAX) released = k;
+    if (t.cluster.writes[k].rfind("b ledger claiming", 0) == 0 && claimed == SIZE_MAX) claimed = k;
+  }
+  CHECK(released < claimed);
+  CHECK(t.cluster.state_in(1, "ledger") == "owned");
+}
+
+TEST_CASE("svcmgr daemons: lease at risk stops every service") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  t.cluster.lease_ok[0] = false;  // no renewal either (one would let it start again)
+  t.cluster.send(0, t.cluster.event(0, QuorumdEventKind::lease_at_risk, "test: disk writes late"));
+  // Stopped well before the lease (5 s) could expire.
+  REQUIRE(t.run_until([&] { return !t.running_on("a"); }, 2s));
+  CHECK_FALSE(t.exit_code[0].has_value());
+  for (int k = 0; k < 100; ++k) t.step();
+  CHECK_FALSE(t.running_on("a"));
+  CHECK(t.state_of(0) != "started");
+  // a stopped it (today twice: the risk's stop, then Ownership's before it releases; stops are idempotent)
+  // and released it, so b, whose lease is fine, may take it over — never before a's stop, never a again.
+  const auto lines = t.ledger();
+  REQUIRE(lines.size() >= 2);
+  CHECK(parse_line(lines[1]).what == "stop");
+  CHECK(parse_line(lines[1]).node == "a");
+  CHECK(parse_line(lines[1]).epoch == parse_line(lines[0]).epoch);
+  for (size_t k = 2; k < lines.size(); ++k) {
+    const LedgerLine l = parse_line(lines[k]);
+    if (l.node == "a") {
+      CHECK(l.what == "stop");
+    } else {
+      CHECK(l.what == "start");
+      CHECK(l.epoch > parse_line(lines[0]).epoch);
+    }
+  }
+  CHECK(t.cluster.state_in(0, "ledger") == "released");
+}
+
+TEST_CASE("svcmgr daemons: a fence event kills every service and exits 3 at once") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  t.cluster.send(0, t.cluster.event(0, QuorumdEventKind::fenced));
+  // At once: the lease is still renewed, so only the fence can end it within a second.
+  REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 1s));
+  CHECK(*t.exit_code[0] == kSvcmgrExitFenced);
+  for (int k = 0; k < 50; ++k) t.step();
+  CHECK_FALSE(t.exit_code[1].has_value());  // the peer lives on
+}
+
+TEST_CASE("svcmgr daemons: the lease expiring without a renewal kills every service and exits 3") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  t.cluster.lease_ok[0] = false;
+  REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 10s));
+  CHECK(*t.exit_code[0] == kSvcmgrExitLeaseLost);
+}
+
+TEST_CASE("svcmgr daemons: after the peer is reported DEAD the survivor takes the service over") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  const uint64_t first_epoch = parse_line(t.ledger().at(0)).epoch;
+  // Node a dies: its svcmgr is gone (never steps again), its entry stays "owned" on the disk, and its
+  // service is gone with the machine.
+  t.exit_code[0] = -1;
+  REQUIRE(testing::run_command("rm -f " + t.dir.file("state/ledger-a")) == 0);
+  // While b's quorumd still says UP, b must not take it (a's entry says owned).
+  for (int k = 0; k < 200; ++k) t.step();
+  CHECK_FALSE(t.running_on("b"));
+  CHECK(t.ledger().size() == 1);
+  t.cluster.peer_changed(1, PeerView::dead);
+  REQUIRE(t.run_until([&] { return started_here(t, 1); }));
+  const auto lines = t.ledger();
+  REQUIRE(lines.size() == 2);
+  CHECK(parse_line(lines[1]).what == "start");
+  CHECK(parse_line(lines[1]).node == "b");
+  CHECK(parse_line(lines[1]).epoch > first_epoch);
+  CHECK(t.cluster.state_in(1, "ledger") == "owned");
+}
