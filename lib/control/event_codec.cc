@@ -1,0 +1,118 @@
+#include "control/event_codec.h"
+
+#include "control/json_codec.h"
+#include "control/table_codec.h"
+
+namespace castor {
+
+using json_codec::Json;
+
+namespace {
+
+constexpr QuorumdEventKind kKinds[] = {QuorumdEventKind::lease_renewed, QuorumdEventKind::lease_at_risk,
+                                       QuorumdEventKind::leaving,       QuorumdEventKind::fenced,
+                                       QuorumdEventKind::left,          QuorumdEventKind::peer_changed};
+
+Result<PeerView> get_view(const Json& j, std::string_view key) {
+  ASSIGN_OR_RETURN(std::string s, json_codec::get_string(j, key));
+  auto v = parse_peer_view(s);
+  if (!v) return Error(Code::invalid_argument, "'" + std::string(key) + "' is not a peer view: '" + s + "'");
+  return *v;
+}
+
+}  // namespace
+
+const char* quorumd_event_name(QuorumdEventKind k) {
+  switch (k) {
+    case QuorumdEventKind::lease_renewed: return "lease_renewed";
+    case QuorumdEventKind::lease_at_risk: return "lease_at_risk";
+    case QuorumdEventKind::leaving: return "leaving";
+    case QuorumdEventKind::fenced: return "fenced";
+    case QuorumdEventKind::left: return "left";
+    case QuorumdEventKind::peer_changed: return "peer_changed";
+  }
+  return "?";
+}
+
+std::string encode_quorumd_event(const QuorumdEvent& e) {
+  Json j = Json::object();
+  j["event"] = quorumd_event_name(e.kind);
+  j["node"] = e.node;
+  j["incarnation"] = e.incarnation;
+  j["boottime_ns"] = e.boottime_ns;
+  switch (e.kind) {
+    case QuorumdEventKind::lease_renewed:
+      j["seq"] = e.seq;
+      j["lease_expiry_boottime_ns"] = e.lease_expiry_boottime_ns.value_or(0);
+      break;
+    case QuorumdEventKind::lease_at_risk:
+      j["reason"] = e.reason;
+      if (e.lease_expiry_boottime_ns) j["lease_expiry_boottime_ns"] = *e.lease_expiry_boottime_ns;
+      break;
+    case QuorumdEventKind::fenced:
+      j["reason"] = e.reason;
+      j["fences"] = e.fences;
+      break;
+    case QuorumdEventKind::leaving:
+    case QuorumdEventKind::left:
+      j["reason"] = e.reason;
+      break;
+    case QuorumdEventKind::peer_changed:
+      j["peer"] = e.peer;
+      j["from"] = peer_view_name(e.from);
+      j["to"] = peer_view_name(e.to);
+      j["peer_incarnation"] = e.peer_incarnation;
+      j["reason"] = e.reason;
+      break;
+  }
+  return json_codec::dump(j);
+}
+
+Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
+  ASSIGN_OR_RETURN(Json j, json_codec::parse_object(text));
+  ASSIGN_OR_RETURN(std::string name, json_codec::get_string(j, "event"));
+  QuorumdEvent e;
+  bool known = false;
+  for (QuorumdEventKind k : kKinds)
+    if (name == quorumd_event_name(k)) {
+      e.kind = k;
+      known = true;
+    }
+  if (!known) return Error(Code::unsupported, "unknown event '" + name + "'");
+  ASSIGN_OR_RETURN(e.node, json_codec::get_string(j, "node"));
+  ASSIGN_OR_RETURN(e.incarnation, json_codec::get_u64(j, "incarnation"));
+  ASSIGN_OR_RETURN(e.boottime_ns, json_codec::get_i64(j, "boottime_ns"));
+  if (e.kind != QuorumdEventKind::lease_renewed) {
+    ASSIGN_OR_RETURN(e.reason, json_codec::get_string(j, "reason"));
+  }
+  switch (e.kind) {
+    case QuorumdEventKind::lease_renewed: {
+      ASSIGN_OR_RETURN(e.seq, json_codec::get_u64(j, "seq"));
+      ASSIGN_OR_RETURN(int64_t expiry, json_codec::get_i64(j, "lease_expiry_boottime_ns"));
+      e.lease_expiry_boottime_ns = expiry;
+      break;
+    }
+    case QuorumdEventKind::lease_at_risk:
+      if (json_codec::has(j, "lease_expiry_boottime_ns")) {
+        ASSIGN_OR_RETURN(int64_t expiry, json_codec::get_i64(j, "lease_expiry_boottime_ns"));
+        e.lease_expiry_boottime_ns = expiry;
+      }
+      break;
+    case QuorumdEventKind::fenced: {
+      ASSIGN_OR_RETURN(e.fences, json_codec::get_u64(j, "fences"));
+      break;
+    }
+    case QuorumdEventKind::leaving:
+    case QuorumdEventKind::left: break;
+    case QuorumdEventKind::peer_changed: {
+      ASSIGN_OR_RETURN(e.peer, json_codec::get_string(j, "peer"));
+      ASSIGN_OR_RETURN(e.from, get_view(j, "from"));
+      ASSIGN_OR_RETURN(e.to, get_view(j, "to"));
+      ASSIGN_OR_RETURN(e.peer_incarnation, json_codec::get_u64(j, "peer_incarnation"));
+      break;
+    }
+  }
+  return e;
+}
+
+}  // namespace castor
