@@ -21,16 +21,16 @@ int64_t us(Duration d) { return std::chrono::duration_cast<std::chrono::microsec
 
 }  // namespace
 
-Json QuorumDaemon::event(const char* name, TimePoint now) const {
-  Json e;
-  e["event"] = name;
-  e["node"] = config_.node;
-  e["incarnation"] = core_->config().incarnation;
-  e["boottime_ns"] = ns(now);
+QuorumdEvent QuorumDaemon::event(QuorumdEventKind kind, TimePoint now) const {
+  QuorumdEvent e;
+  e.kind = kind;
+  e.node = config_.node;
+  e.incarnation = core_->config().incarnation;
+  e.boottime_ns = ns(now);
   return e;
 }
 
-void QuorumDaemon::emit_event(const Json& e) { server_->broadcast(json_text(e)); }
+void QuorumDaemon::emit_event(const QuorumdEvent& e) { server_->broadcast(encode_quorumd_event(e)); }
 
 std::string QuorumDaemon::status_json(TimePoint now) const {
   const QuorumCore& c = *core_;

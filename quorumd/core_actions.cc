@@ -1,7 +1,7 @@
 // The daemon's side of the QuorumCore conversation: executes the core's actions (heartbeat writes and
 // reads through the HeartbeatIo ledger, stop_services, fence, peer_changed, left) and feeds the core the
 // completions of the heartbeat I/O. Every action is logged in one line and pushed to subscribers as an
-// event. Must never decide what the core decides (lease, verdicts), never block, and never write DOWN
+// event (control/event_codec.h). Must never decide what the core decides (lease, verdicts), never block, and never write DOWN
 // while a service may still be up here.
 #include <algorithm>
 #include <utility>
@@ -135,9 +135,9 @@ void QuorumDaemon::on_write_done(const HeartbeatIo::Pending& p, const IoCompleti
                                      {"lease_ms", int64_t(superblock_.timing.lease.count())}});
     }
     if (server_->subscriber_count() > 0) {  // every renewal: build nothing when nobody listens
-      Json e = event("lease_renewed", now);
-      e["seq"] = p.heartbeat_seq;
-      e["lease_expiry_boottime_ns"] = ns(*expiry);
+      QuorumdEvent e = event(QuorumdEventKind::lease_renewed, now);
+      e.seq = p.heartbeat_seq;
+      e.lease_expiry_boottime_ns = ns(*expiry);
       emit_event(e);
     }
   }
@@ -163,12 +163,12 @@ void QuorumDaemon::execute(std::vector<CoreAction>& actions, TimePoint now) {
                                      {"to", peer_view_name(t.to)},
                                      {"peer_incarnation", t.incarnation},
                                      {"reason", t.reason}});
-        Json e = event("peer_changed", now);
-        e["peer"] = peer_name_;
-        e["from"] = peer_view_name(t.from);
-        e["to"] = peer_view_name(t.to);
-        e["peer_incarnation"] = t.incarnation;
-        e["reason"] = t.reason;
+        QuorumdEvent e = event(QuorumdEventKind::peer_changed, now);
+        e.peer = peer_name_;
+        e.from = t.from;
+        e.to = t.to;
+        e.peer_incarnation = t.incarnation;
+        e.reason = t.reason;
         emit_event(e);
         break;
       }
@@ -185,8 +185,8 @@ void QuorumDaemon::on_stop_services(const CoreAction& a, TimePoint now, std::vec
       log::notice("leaving: waiting for the service manager to stop and release every service",
                   {{"reason", a.reason}});
       awaiting_services_stopped_ = true;
-      Json e = event("leaving", now);
-      e["reason"] = a.reason;
+      QuorumdEvent e = event(QuorumdEventKind::leaving, now);
+      e.reason = a.reason;
       emit_event(e);
       return;
     }
@@ -204,9 +204,9 @@ void QuorumDaemon::on_stop_services(const CoreAction& a, TimePoint now, std::vec
     return;
   }
   log::warning("lease at risk: services must stop now", {{"reason", a.reason}});
-  Json e = event("lease_at_risk", now);
-  e["reason"] = a.reason;
-  if (auto x = core_->lease_expiry()) e["lease_expiry_boottime_ns"] = ns(*x);
+  QuorumdEvent e = event(QuorumdEventKind::lease_at_risk, now);
+  e.reason = a.reason;
+  if (auto x = core_->lease_expiry()) e.lease_expiry_boottime_ns = ns(*x);
   emit_event(e);
 }
 
@@ -225,9 +225,9 @@ void QuorumDaemon::on_fence(const CoreAction& a, TimePoint now) {
     else
       log::error("cannot kill process group", {{"pgid", int64_t(k.pgid)}, {"error", k.status.to_string()}});
   }
-  Json e = event("fenced", now);
-  e["reason"] = a.reason;
-  e["fences"] = fences_;
+  QuorumdEvent e = event(QuorumdEventKind::fenced, now);
+  e.reason = a.reason;
+  e.fences = fences_;
   emit_event(e);
 
   // Rejoin after a renew interval; an incarnation fenced again soon after joining waits twice as long
@@ -243,8 +243,8 @@ void QuorumDaemon::on_fence(const CoreAction& a, TimePoint now) {
 
 void QuorumDaemon::on_left(const CoreAction& a, TimePoint now) {
   log::notice("left the cluster", {{"incarnation", core_->config().incarnation}, {"reason", a.reason}});
-  Json e = event("left", now);
-  e["reason"] = a.reason;
+  QuorumdEvent e = event(QuorumdEventKind::left, now);
+  e.reason = a.reason;
   emit_event(e);
   const std::string reply = json_text(
       Json{{"ok", true}, {"left", true}, {"incarnation", core_->config().incarnation}, {"message", a.reason}});

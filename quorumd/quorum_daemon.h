@@ -34,6 +34,7 @@
 #include "common/status.h"
 #include "config/quorumd_config.h"
 #include "control/control_server.h"
+#include "control/event_codec.h"
 #include "disk/block_device.h"
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
@@ -137,8 +138,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
   void on_closed(ControlServer::ConnId conn) override;
   void daemon_verb(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
-  Json event(const char* name, TimePoint now) const;
-  void emit_event(const Json& e);
+  QuorumdEvent event(QuorumdEventKind kind, TimePoint now) const;  // the fields every event carries
+  void emit_event(const QuorumdEvent& e);
 
   QuorumdConfig config_;
   QuorumdEnv& env_;

@@ -7,30 +7,18 @@
 #include "common/log.h"
 #include "disk/heartbeat_record.h"
 #include "quorumd/peer_region.h"
-#include "quorumd/reply_json.h"
+#include "control/table_codec.h"
 
 namespace castor {
 namespace {
 
 int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
 
-// `block`/`incarnation`: the peer table block holding the entry and the incarnation that wrote it (table-peer
-// only): with changed_wall_ns they tell two writes of equal fields apart.
-Json entry_json(const ServiceEntry& e, std::optional<uint32_t> block = std::nullopt,
-                std::optional<uint64_t> incarnation = std::nullopt) {
-  Json j;
-  j["name"] = e.name;
-  j["state"] = ownership_state_name(e.state);
-  j["node"] = e.node;
-  j["epoch"] = e.epoch;
-  j["ballot"] = e.ballot;
-  j["flags"] = unsigned(e.flags);
-  j["restarts"] = e.restarts;
-  j["digest"] = e.definition_digest;
-  j["changed_wall_ns"] = e.changed_wall_ns;
-  if (block) j["block"] = *block;
-  if (incarnation) j["incarnation"] = *incarnation;
-  return j;
+// The entry as the table replies carry it; `block`/`incarnation` (table-peer only): the peer table block
+// holding it and the incarnation that wrote it.
+TableEntry table_entry(const ServiceEntry& e, std::optional<uint32_t> block = std::nullopt,
+                       std::optional<uint64_t> incarnation = std::nullopt) {
+  return TableEntry{e, block, incarnation};
 }
 
 }  // namespace
@@ -129,17 +117,15 @@ void TableService::request(ControlServer::ConnId conn, const ControlRequest& req
                            uint64_t generation, TimePoint now) {
   const auto words = split_words(req.args);
   if (req.verb == "table-own") {
-    Json j;
-    j["ok"] = true;
-    j["entries"] = Json::array();
-    for (const auto& e : table_->entries()) j["entries"].push_back(entry_json(e));
-    j["own_epoch_floor"] = table_->durable_floor();
-    if (const auto& fe = table_->floor_error()) j["own_epoch_floor_error"] = *fe;
-    j["corrupt_blocks"] = Json::array();  // found corrupt at start, being rewritten
-    for (const auto& [b, why] : table_->corrupt()) j["corrupt_blocks"].push_back(Json{{"block", b}, {"reason", why}});
-    server_.reply(conn, json_text(j));
+    TableOwnReply r;
+    for (const auto& e : table_->entries()) r.entries.push_back(table_entry(e));
+    r.own_epoch_floor = table_->durable_floor();
+    r.own_epoch_floor_error = table_->floor_error();
+    // Found corrupt at start, being rewritten.
+    for (const auto& [b, why] : table_->corrupt()) r.corrupt_blocks.push_back({b, why, std::nullopt});
+    server_.reply(conn, encode_table_own_reply(r));
   } else if (req.verb == "table-set") {
-    table_set(conn, words, core, now);
+    table_set(conn, req.args, core, now);
   } else if (req.verb == "table-peer") {
     // The peer's epoch record and all 34 table blocks, in one read (blocks 1..35 of its region).
     if (!words.empty()) return server_.reply_error(conn, "table-peer takes no arguments", false);
@@ -159,34 +145,11 @@ void TableService::request(ControlServer::ConnId conn, const ControlRequest& req
   }
 }
 
-void TableService::table_set(ControlServer::ConnId conn, const std::vector<std::string>& words, const QuorumCore& core,
+void TableService::table_set(ControlServer::ConnId conn, const std::string& args, const QuorumCore& core,
                              TimePoint now) {
-  // table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST
-  if (words.size() != 8)
-    return server_.reply_error(conn, "table-set NAME STATE NODE EPOCH BALLOT FLAGS RESTARTS DIGEST", false);
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = words[0];
-  bool state_ok = false;
-  for (uint8_t i = 0; i <= kMaxOwnershipState; ++i)
-    if (words[1] == ownership_state_name(OwnershipState(i))) {
-      e.state = OwnershipState(i);
-      state_ok = true;
-    }
-  std::vector<uint64_t> n;
-  for (size_t i = 2; i < 8; ++i) {
-    auto v = parse_u64(words[i]);
-    if (!v.ok()) return server_.reply_error(conn, "table-set: " + v.status().message(), false);
-    n.push_back(*v);
-  }
-  if (!state_ok || n[0] > kNodeCount || n[3] > 0xFFFF || n[4] > 0xFFFFFFFFu || !check_name("service", e.name).ok())
-    return server_.reply_error(conn, "table-set: a field is out of range", false);
-  e.node = uint32_t(n[0]);
-  e.epoch = n[1];
-  e.ballot = n[2];
-  e.flags = uint16_t(n[3] & ServiceEntry::kKnownFlags);
-  e.restarts = uint32_t(n[4]);
-  e.definition_digest = n[5];
+  auto r = parse_table_set_args(args);  // its errors are the replies
+  if (!r.ok()) return server_.reply_error(conn, r.status().message(), false);
+  ServiceEntry e = r->to_entry();
   e.changed_wall_ns = wall_time_ns();
   if (!core.may_act(now)) return server_.reply_error(conn, "no lease: this node may not write", false);
   const bool up = e.state == OwnershipState::claiming || e.state == OwnershipState::owned ||
@@ -201,7 +164,7 @@ void TableService::table_set(ControlServer::ConnId conn, const std::vector<std::
 void TableService::deliver(std::vector<RegionWriter::Reply>& replies) {
   for (const auto& r : replies) {
     if (r.status.ok())
-      server_.reply(r.waiter, json_text(Json{{"ok", true}, {"completed_boottime_ns", ns(r.completed)}}));
+      server_.reply(r.waiter, encode_table_set_reply(TableSetReply{ns(r.completed)}));
     else
       server_.reply_error(r.waiter, r.status.message(), false);
   }
@@ -235,32 +198,21 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
   // This node's floor also bounds every epoch it saw: written before its next table write.
   table_->raise_floor(region.max_epoch());
   const PeerMonitor& pm = core.peer();
-  Json j;
-  j["ok"] = true;
-  j["read_issued_boottime_ns"] = ns(p.issued);
-  j["entries"] = Json::array();
+  TablePeerReply r;
+  r.read_issued_boottime_ns = ns(p.issued);
   for (size_t i = 0; i < region.entries.size(); ++i)
-    j["entries"].push_back(entry_json(region.entries[i], region.entry_blocks[i], region.entry_incarnations[i]));
-  j["corrupt_blocks"] = Json::array();
-  for (const auto& cb : region.corrupt)
-    j["corrupt_blocks"].push_back(Json{{"block", cb.block}, {"reason", cb.reason}, {"hash", cb.hash}});
-  if (region.floor) {
-    j["peer_epoch_floor"] = *region.floor;
-  } else {
-    j["peer_epoch_floor"] = nullptr;
-    j["peer_epoch_floor_error"] = region.floor_error;
-  }
-  j["own_epoch_floor"] = table_->durable_floor();
-  Json peer;
-  peer["view"] = peer_view_name(pm.view());
-  peer["incarnation"] = pm.incarnation();
-  peer["confirmed_boottime_ns"] = ns(pm.confirmed_read_issued());
-  const bool known = pm.record().has_value() && pm.record()->services_digest != 0;
-  peer["digest_known"] = known;
-  peer["services_digest"] = known ? pm.record()->services_digest : uint64_t(0);
-  peer["standby"] = pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0;
-  j["peer"] = std::move(peer);
-  const std::string text = json_text(j);
+    r.entries.push_back(table_entry(region.entries[i], region.entry_blocks[i], region.entry_incarnations[i]));
+  for (const auto& cb : region.corrupt) r.corrupt_blocks.push_back({cb.block, cb.reason, cb.hash});
+  r.peer_epoch_floor = region.floor;
+  if (!region.floor) r.peer_epoch_floor_error = region.floor_error;
+  r.own_epoch_floor = table_->durable_floor();
+  r.peer.view = pm.view();
+  r.peer.incarnation = pm.incarnation();
+  r.peer.confirmed_boottime_ns = ns(pm.confirmed_read_issued());
+  r.peer.digest_known = pm.record().has_value() && pm.record()->services_digest != 0;
+  r.peer.services_digest = r.peer.digest_known ? pm.record()->services_digest : uint64_t(0);
+  r.peer.standby = pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0;
+  const std::string text = encode_table_peer_reply(r);
   for (auto conn : std::exchange(peer_table_waiters_, {})) server_.reply(conn, text);
 }
 

@@ -2,8 +2,9 @@
 // writer of this node's region (its epoch record and 34 table blocks, through RegionWriter and the
 // ServiceTableStore) and the reader of the peer's. Verbs: table-own (this node's entries, floor, blocks
 // found corrupt), table-set (changes one entry; answered once its block was written, after the epoch record
-// when needed), table-peer (the peer's epoch record and every table block, in one read). It also loads this
-// node's region from the startup snapshot.
+// when needed), table-peer (the peer's epoch record and every table block, in one read), each request and
+// reply through its typed codec (control/table_codec.h). It also loads this node's region from the startup
+// snapshot.
 // Must never write without a lease (the caller says whether the node may act), never take an "up" entry
 // while DOWN is being written, never block the loop, and never touch the peer's region but to read it.
 #pragma once
@@ -63,8 +64,7 @@ class TableService {
       : layout_(layout), superblock_(sb), node_id_(node_id), options_(options), server_(server), device_(device),
         io_(io) {}
   void load_own_region(const DiskSnapshot& snap);
-  void table_set(ControlServer::ConnId conn, const std::vector<std::string>& words, const QuorumCore& core,
-                 TimePoint now);
+  void table_set(ControlServer::ConnId conn, const std::string& args, const QuorumCore& core, TimePoint now);
   void deliver(std::vector<RegionWriter::Reply>& replies);
 
   DiskLayout layout_;

@@ -28,6 +28,8 @@
 #include "common/unique_fd.h"
 #include "common/uuid.h"
 #include "control/control_protocol.h"
+#include "control/event_codec.h"
+#include "control/table_codec.h"
 #include "disk/disk_layout.h"
 #include "disk/quorum_disk_init.h"
 #include "disk/superblock.h"
@@ -235,11 +237,14 @@ class Cluster {
     run_until([] { return false; }, d);
   }
   // Sends `line` and steps until the reply arrives.
-  nlohmann::json ask(Client& c, const std::string& line) {
+  std::string ask_text(Client& c, const std::string& line) {
     c.send(line);
     std::optional<std::string> reply;
     REQUIRE(run_until([&] { return (reply = c.poll()).has_value(); }, 2s));
-    auto j = nlohmann::json::parse(*reply, nullptr, false);
+    return *reply;
+  }
+  nlohmann::json ask(Client& c, const std::string& line) {
+    auto j = nlohmann::json::parse(ask_text(c, line), nullptr, false);
     REQUIRE_FALSE(j.is_discarded());
     return j;
   }
@@ -369,6 +374,9 @@ TEST_CASE("quorumd in-process: lease loss -> the node fences (pets stop, groups 
 TEST_CASE("quorumd in-process: peer death -> the survivor declares it DEAD after D and not before, keeping its lease") {
   Cluster c;
   start_both(c);
+  Client sub(c.alpha().socket);
+  auto subscribed = c.ask(sub, "subscribe");
+  REQUIRE(subscribed["ok"] == true);
   c.run_for(300ms);
   c.beta().running = false;  // beta stops: no heartbeat any more
   const TimePoint stopped = c.now();
@@ -390,6 +398,22 @@ TEST_CASE("quorumd in-process: peer death -> the survivor declares it DEAD after
   CHECK(s["peer"]["view"] == "DEAD");
   CHECK(s["peer"]["heartbeat_age_ms"].get<int64_t>() >= t.dead.count());
   CHECK(s["phase"] == "up");
+  // Subscribers heard it as a typed event (lease renewals before it).
+  std::optional<QuorumdEvent> changed;
+  size_t renewals = 0;
+  while (auto f = sub.poll()) {
+    auto e = parse_quorumd_event(*f);
+    REQUIRE_MESSAGE(e.ok(), *f);
+    if (e->kind == QuorumdEventKind::lease_renewed) ++renewals;
+    if (e->kind == QuorumdEventKind::peer_changed) changed = *e;
+  }
+  CHECK(renewals > 5);
+  REQUIRE(changed);
+  CHECK(changed->node == "alpha");
+  CHECK(changed->peer == "beta");
+  CHECK(changed->from == PeerView::up);
+  CHECK(changed->to == PeerView::dead);
+  CHECK(changed->boottime_ns == dead->time_since_epoch().count());
 }
 
 TEST_CASE("quorumd in-process: table-set through one node's control socket is written; table-peer on the other reads it") {
@@ -399,7 +423,16 @@ TEST_CASE("quorumd in-process: table-set through one node's control socket is wr
   // Refused arguments get an error and write nothing.
   auto bad = c.ask(a, "table-set web owned 1 1");
   CHECK(bad["ok"] == false);
-  auto set = c.ask(a, "table-set web owned 1 3 7 0 2 99");
+  TableSetRequest req;
+  req.name = "web";
+  req.state = OwnershipState::owned;
+  req.node = 1;
+  req.epoch = 3;
+  req.ballot = 7;
+  req.restarts = 2;
+  req.digest = 99;
+  REQUIRE(encode_table_set_request(req) == "table-set web owned 1 3 7 0 2 99");
+  auto set = c.ask(a, encode_table_set_request(req));
   REQUIRE_MESSAGE(set["ok"] == true, set.dump());
   CHECK(set["completed_boottime_ns"].get<int64_t>() <= c.now().time_since_epoch().count());
 
@@ -410,6 +443,15 @@ TEST_CASE("quorumd in-process: table-set through one node's control socket is wr
   CHECK(own["entries"][0]["state"] == "owned");
   CHECK(own["own_epoch_floor"].get<uint64_t>() >= 3);  // the epoch record went first
 
+  // The reply parses with the codec svcmgr reads it with.
+  auto typed = parse_table_peer_reply(c.ask_text(b, "table-peer"));
+  REQUIRE_MESSAGE(typed.ok(), typed.status().to_string());
+  REQUIRE(typed->entries.size() == 1);
+  CHECK(typed->entries[0].entry.name == "web");
+  CHECK(typed->entries[0].entry.state == OwnershipState::owned);
+  CHECK(typed->entries[0].block.has_value());
+  CHECK(typed->peer.view == PeerView::up);
+  CHECK(typed->own_epoch_floor == 0);  // beta had seen no epoch before this read
   auto peer = c.ask(b, "table-peer");
   REQUIRE_MESSAGE(peer["ok"] == true, peer.dump());
   REQUIRE(peer["entries"].size() == 1);
@@ -425,7 +467,7 @@ TEST_CASE("quorumd in-process: table-set through one node's control socket is wr
   CHECK(peer["peer_epoch_floor"].get<uint64_t>() >= 3);
   CHECK(peer["corrupt_blocks"].empty());
   CHECK(peer["peer"]["view"] == "UP");
-  CHECK(peer["own_epoch_floor"] == 0);
+  CHECK(peer["own_epoch_floor"] == 3);  // having seen epoch 3, beta's own floor was raised and written
 
   // The release a relocate writes, seen by the peer too.
   auto rel = c.ask(a, "table-set web released 0 3 7 0 2 99");
