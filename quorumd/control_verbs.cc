@@ -19,6 +19,32 @@ namespace {
 int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
 int64_t us(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
+// Splits a request's arguments at spaces (empty words dropped).
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// A decimal uint64_t, nothing else (set-digest).
+Result<uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 20) return Error(Code::invalid_argument, "bad number '" + s + "'");
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return Error(Code::invalid_argument, "bad number '" + s + "'");
+    uint64_t d = uint64_t(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return Error(Code::invalid_argument, "number too large '" + s + "'");
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 }  // namespace
 
 QuorumdEvent QuorumDaemon::event(QuorumdEventKind kind, TimePoint now) const {

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "common/log.h"
+#include "control/table_codec.h"
 #include "disk/heartbeat_record.h"
 #include "quorumd/peer_region.h"
-#include "control/table_codec.h"
 
 namespace castor {
 namespace {
@@ -22,30 +22,6 @@ TableEntry table_entry(const ServiceEntry& e, std::optional<uint32_t> block = st
 }
 
 }  // namespace
-
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-Result<uint64_t> parse_u64(const std::string& s) {
-  if (s.empty() || s.size() > 20) return Error(Code::invalid_argument, "bad number '" + s + "'");
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return Error(Code::invalid_argument, "bad number '" + s + "'");
-    uint64_t d = uint64_t(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return Error(Code::invalid_argument, "number too large '" + s + "'");
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 Result<std::unique_ptr<TableService>> TableService::create(const DiskLayout& layout, const Superblock& sb,
                                                            uint32_t node_id, const DiskSnapshot& snap, Options options,
@@ -115,7 +91,6 @@ void TableService::load_own_region(const DiskSnapshot& snap) {
 
 void TableService::request(ControlServer::ConnId conn, const ControlRequest& req, const QuorumCore& core,
                            uint64_t generation, TimePoint now) {
-  const auto words = split_words(req.args);
   if (req.verb == "table-own") {
     TableOwnReply r;
     for (const auto& e : table_->entries()) r.entries.push_back(table_entry(e));
@@ -128,7 +103,8 @@ void TableService::request(ControlServer::ConnId conn, const ControlRequest& req
     table_set(conn, req.args, core, now);
   } else if (req.verb == "table-peer") {
     // The peer's epoch record and all 34 table blocks, in one read (blocks 1..35 of its region).
-    if (!words.empty()) return server_.reply_error(conn, "table-peer takes no arguments", false);
+    if (req.args.find_first_not_of(' ') != std::string::npos)
+      return server_.reply_error(conn, "table-peer takes no arguments", false);
     peer_table_waiters_.push_back(conn);
     if (peer_table_reading_) return;
     Status st = io_.submit_read_into(device_, HeartbeatIo::Purpose::table_read,

@@ -81,9 +81,4 @@ class TableService {
   AlignedBuffer peer_table_buffer_;  // the peer's epoch record and its 34 table blocks
 };
 
-// Splits a request's arguments at spaces (empty words dropped).
-std::vector<std::string> split_words(const std::string& s);
-// A decimal uint64_t, nothing else.
-Result<uint64_t> parse_u64(const std::string& s);
-
 }  // namespace castor
