@@ -10,15 +10,17 @@
 
 namespace castor {
 
+ProcessGroups::ProcessGroups() : signal_([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; }) {}
+
 Status ProcessGroups::add(pid_t pgid) {
   if (pgid <= 1)
     return Error(Code::invalid_argument, "process group " + std::to_string(pgid) + " may not be registered");
   if (pgid == ::getpgrp())
     return Error(Code::refused, "process group " + std::to_string(pgid) + " is quorumd's own: it would kill itself");
-  if (::kill(-pgid, 0) != 0 && errno != EPERM) {
-    if (errno == ESRCH)
+  if (const int err = signal_(pgid, 0); err != 0 && err != EPERM) {
+    if (err == ESRCH)
       return Error(Code::not_found, "process group " + std::to_string(pgid) + " has no process in it");
-    return errno_status("kill -0", "process group " + std::to_string(pgid));
+    return errno_status("kill -0", "process group " + std::to_string(pgid), err);
   }
   groups_.insert(pgid);
   return Status::Ok();
@@ -31,9 +33,9 @@ std::vector<ProcessGroups::Killed> ProcessGroups::kill_all() {
   out.reserve(groups_.size());
   for (pid_t g : groups_) {
     Status st;
-    if (::kill(-g, SIGKILL) != 0) {
-      st = errno == ESRCH ? Error(Code::not_found, "process group " + std::to_string(g) + " was already gone")
-                          : errno_status("kill -KILL", "process group " + std::to_string(g));
+    if (const int err = signal_(g, SIGKILL); err != 0) {
+      st = err == ESRCH ? Error(Code::not_found, "process group " + std::to_string(g) + " was already gone")
+                        : errno_status("kill -KILL", "process group " + std::to_string(g), err);
     }
     out.push_back({g, st});
   }
@@ -43,7 +45,7 @@ std::vector<ProcessGroups::Killed> ProcessGroups::kill_all() {
 
 bool ProcessGroups::any_alive() const {
   for (pid_t g : groups_)
-    if (::kill(-g, 0) == 0 || errno == EPERM) return true;
+    if (const int err = signal_(g, 0); err == 0 || err == EPERM) return true;
   return false;
 }
 

@@ -1,11 +1,13 @@
 // ProcessGroups: the process groups quorumd must kill when it fences — registered over the control socket
 // (`register-pgid N`, by svcmgr for every service it starts) and SIGKILLed all at once on a fence.
 // Must never signal anything it was not told about: no killing by name, never pgid 0 or 1, never
-// quorumd's own group.
+// quorumd's own group. The signal itself goes through a function (QuorumdEnv::signal_process_group in
+// quorumd; kill(2) by default) so that tests can see the kills without killing anything.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -15,6 +17,11 @@ namespace castor {
 
 class ProcessGroups {
  public:
+  // kill(-pgid, signo): returns 0, or the errno of the failure.
+  using SignalGroup = std::function<int(pid_t pgid, int signo)>;
+  ProcessGroups();
+  explicit ProcessGroups(SignalGroup signal) : signal_(std::move(signal)) {}
+
   // Registers `pgid`. Refused: pgid <= 1, quorumd's own process group, a group with no process in it.
   Status add(pid_t pgid);
   // Forgets `pgid`; false if it was not registered.
@@ -33,6 +40,7 @@ class ProcessGroups {
   const std::set<pid_t>& groups() const { return groups_; }
 
  private:
+  SignalGroup signal_;
   std::set<pid_t> groups_;
 };
 

@@ -1,22 +1,26 @@
 // QuorumDaemon: quorumd's event loop. Drives one QuorumCore (the pure heartbeat/lease state machine)
-// against the real quorum disk, the hardware watchdog, the control socket and signals:
+// against the quorum disk, the watchdog, the control socket and signals, all reached through a QuorumdEnv
+// (quorumd/quorumd_env.h: the real ones in production, fakes in the in-process tests):
 //
-//  - one epoll set over a timerfd (CLOCK_BOOTTIME, absolute: the core's next wakeup, the earliest I/O
-//    deadline or a pending rejoin, and never more than one renew interval away), the disk's completion
-//    eventfd, a signalfd and the control socket;
-//  - executes the core's actions: heartbeat writes and reads go to the disk asynchronously with a deadline
-//    of now + io_timeout; stop_services / fence / peer_changed / left are logged (one line each) and pushed
-//    to subscribers; a fence SIGKILLs every registered process group, stops the watchdog pets, and then
-//    rejoins with a new core and a fresh random incarnation;
-//  - pets the watchdog on every loop iteration at which the core says the node may act;
+//  - one EventLoop (common/event_loop.h): a timerfd (CLOCK_BOOTTIME, absolute: the core's next wakeup, the
+//    earliest I/O deadline or a pending rejoin, and never more than one renew interval away), the disk's
+//    completion eventfd, a signalfd and the control socket;
+//  - executes the core's actions (core_actions.cc): heartbeat writes and reads go to the disk
+//    asynchronously (heartbeat_io.h keeps the ledger) with a deadline of now + io_timeout;
+//    stop_services / fence / peer_changed / left are logged (one line each) and pushed to subscribers; a
+//    fence SIGKILLs every registered process group, stops the watchdog pets, and then rejoins with a new
+//    core and a fresh random incarnation;
+//  - serves the control verbs and the status JSON (control_verbs.cc) and svcmgr's service table
+//    (table_service.h);
+//  - pets the watchdog on every loop turn at which the core says the node may act;
 //  - SIGTERM/SIGINT (or the `leave` verb) start a clean leave: LEAVING, then DOWN, then exit 0 after the
 //    watchdog's magic close; a second signal exits at once (3) with the watchdog left armed.
 // Startup (start()) is the only place that blocks on the disk: it reads the superblock and refuses to run
 // on any mismatch with the local configuration. After it, the loop never blocks on the disk, on a client
-// or on the watchdog.
+// or on the watchdog. Tests drive it one turn at a time: join(), then turn() and serve_control() as their
+// fake clock moves; production calls run().
 #pragma once
 
-#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,20 +30,21 @@
 
 #include "common/aligned_buffer.h"
 #include "common/clock.h"
-#include "common/json_writer.h"
+#include "common/event_loop.h"
 #include "common/status.h"
-#include "common/unique_fd.h"
-#include "disk/block_device.h"
 #include "config/quorumd_config.h"
 #include "control/control_server.h"
-#include "quorumd/region_writer.h"
-#include "quorumd/service_table_store.h"
-#include "quorumd/process_groups.h"
-#include "quorumd/watchdog.h"
+#include "control/event_codec.h"
+#include "disk/block_device.h"
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
-#include "quorumd/quorum_core.h"
 #include "disk/superblock.h"
+#include "quorumd/heartbeat_io.h"
+#include "quorumd/process_groups.h"
+#include "quorumd/quorum_core.h"
+#include "quorumd/quorumd_env.h"
+#include "quorumd/reply_json.h"
+#include "quorumd/table_service.h"
 
 namespace castor {
 
@@ -60,81 +65,96 @@ class QuorumDaemon final : private ControlServer::Handler {
   // Resolves and opens the device, reads the superblock and checks it against `config` (cluster, node,
   // io_timeout), creates the control socket, opens and arms the watchdog, locks memory and switches to
   // SCHED_FIFO if configured (only warning if not permitted). Nothing is written to the disk here.
+  // The production environment (make_production_quorumd_env), owned by the daemon.
   static Result<std::unique_ptr<QuorumDaemon>> start(const QuorumdConfig& config);
+  // Same, through `env`, which must outlive the daemon.
+  static Result<std::unique_ptr<QuorumDaemon>> start(const QuorumdConfig& config, QuorumdEnv& env);
   ~QuorumDaemon() override;
 
   // Runs until the node has left cleanly (kQuorumdExitLeft) or must stop without (kQuorumdExitUnclean).
   int run();
 
+  // The pieces of run(), for tests that drive the loop with a fake clock:
+  // starts the first core (joining the cluster).
+  Status join();
+  // One pass of the loop without waiting: reaps the disk, runs the core's timers and actions, rejoins if
+  // due, pumps the table writer; then pets the watchdog if the node may act. Returns the time of the pet.
+  TimePoint turn();
+  // Accepts, reads and answers the control socket's clients (run() does it when the socket is readable).
+  void serve_control() { server_->process(*this); }
+  // When the loop must turn next at the latest.
+  TimePoint next_wakeup(TimePoint now) const;
+  bool done() const { return done_; }
+  int exit_code() const { return exit_code_; }
+  // The reply of the `status` verb.
+  std::string status_json(TimePoint now) const;
+  const QuorumCore& core() const { return *core_; }
+
  private:
-  enum class IoPurpose { write, read_own, read_peer, table_read, superblock_read };
-  struct PendingIo {
-    uint64_t tag = 0;
-    IoPurpose purpose = IoPurpose::write;
-    uint64_t generation = 0;  // the core it belongs to; completions of a replaced core are dropped
-    uint64_t seq = 0;         // heartbeat writes
-    int buffer = -1;          // reads: index into read_buffers_
-    TimePoint issued;
-    TimePoint deadline;
-  };
+  using IoPurpose = HeartbeatIo::Purpose;
   struct RateLimit {  // for messages that may repeat every renew interval
     std::optional<TimePoint> last;
     uint64_t suppressed = 0;
   };
 
-  explicit QuorumDaemon(const QuorumdConfig& config) : config_(config) {}
+  QuorumDaemon(const QuorumdConfig& config, QuorumdEnv& env)
+      : config_(config), env_(env), clock_(env.clock()),
+        groups_([&env](pid_t g, int s) { return env.signal_process_group(g, s); }) {}
+
+  // ---- start-up, the loop, rejoin (quorum_daemon.cc)
   Status init(const std::string& device_path);
   Status check_superblock(const DiskSnapshot& snap);
-  Status setup_loop_fds();
-  void tune_process();
-
+  Status setup_loop();
   Status start_core(TimePoint now);
-  // One turn of the loop: reaps the disk (reading the clock after io_getevents), then runs the timers.
   void step();
+  void maybe_rejoin(TimePoint now);
+  void check_superblock_async(TimePoint now);
+  void superblock_completion(const IoCompletion& c);
+  void handle_signals(TimePoint now);
+  void pet_watchdog(TimePoint now);
+  // Exit at once without writing DOWN and with the watchdog armed: the peer waits the dead time, and the
+  // watchdog resets this node if anything of it is left. For a leave that cannot prove its services stopped.
+  void exit_unproven(const std::string& why);
+  // Whether a rate-limited message may be logged now (at most one a second); if so, how many were
+  // suppressed since the last one.
+  std::optional<uint64_t> log_allowed(RateLimit& rl, TimePoint now);
+
+  // ---- the core's actions and the heartbeat I/O they cause (core_actions.cc)
   void handle_completion(const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out);
   void execute(std::vector<CoreAction>& actions, TimePoint now);
   void submit_write(const HeartbeatRecord& rec, TimePoint now, std::vector<CoreAction>& out);
   void submit_read(IoPurpose purpose, TimePoint now, std::vector<CoreAction>& out);
   void fail_read(IoPurpose purpose, const Status& st, TimePoint now, std::vector<CoreAction>& out);
+  void on_write_done(const HeartbeatIo::Pending& p, const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out);
   void on_stop_services(const CoreAction& a, TimePoint now, std::vector<CoreAction>& out);
   void on_fence(const CoreAction& a, TimePoint now);
   void on_left(const CoreAction& a, TimePoint now);
-  void maybe_rejoin(TimePoint now);
   void request_leave(TimePoint now, const std::string& why);
-  void handle_signals(TimePoint now);
-  void pet_watchdog(TimePoint now);
-  Status arm_timer(TimePoint when);
-  TimePoint next_wakeup(TimePoint now) const;
-  // Whether a rate-limited message may be logged now (at most one a second); if so, how many were
-  // suppressed since the last one.
-  std::optional<uint64_t> log_allowed(RateLimit& rl, TimePoint now);
-
-  // ControlServer::Handler
-  void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
-  void on_closed(ControlServer::ConnId conn) override;
-  // Exit at once without writing DOWN and with the watchdog armed: the peer waits the dead time, and the
-  // watchdog resets this node if anything of it is left. For a leave that cannot prove its services stopped.
-  void exit_unproven(const std::string& why);
   // Whether DOWN may be written: never while this node's table holds an entry that is claiming, owned or
   // releasing (a service that may still be up here), whatever svcmgr said. `why` says what blocks it.
   bool may_write_down(std::string& why) const;
-  std::string status_json(TimePoint now) const;
-  void begin_event(JsonWriter& w, const char* name, TimePoint now) const;
-  void emit_event(JsonWriter& w);
+
+  // ---- control verbs, events and the status JSON (control_verbs.cc)
+  void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
+  void on_closed(ControlServer::ConnId conn) override;
+  void daemon_verb(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
+  QuorumdEvent event(QuorumdEventKind kind, TimePoint now) const;  // the fields every event carries
+  void emit_event(const QuorumdEvent& e);
 
   QuorumdConfig config_;
-  BootClock clock_;
+  QuorumdEnv& env_;
+  std::unique_ptr<QuorumdEnv> owned_env_;  // the production env when start(config) made it
+  const Clock& clock_;
   std::string device_path_;
   std::unique_ptr<BlockDevice> device_;
   DiskLayout layout_;
   Superblock superblock_;
   uint32_t node_id_ = 0;
   std::string peer_name_;
-  std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<QuorumdWatchdog> watchdog_;
   std::unique_ptr<ControlServer> server_;
   ProcessGroups groups_;
-
-  UniqueFd epoll_, timer_, signal_;
+  std::optional<EventLoop> loop_;
 
   std::unique_ptr<QuorumCore> core_;
   uint64_t generation_ = 0;
@@ -146,43 +166,22 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::string last_fence_reason_;
   std::optional<TimePoint> last_fence_at_;
   std::optional<TimePoint> rejoin_at_;
+  Duration rejoin_delay_{0};
   std::optional<TimePoint> superblock_checked_;  // last re-read of the superblock (every scrub_interval)
   bool superblock_reading_ = false;              // that read is in flight (asynchronous: the loop never blocks)
   bool superblock_read_backup_ = false;          // which copy the next check reads (they alternate)
   AlignedBuffer superblock_buffer_;
-  void check_superblock_async(TimePoint now);
-  void superblock_completion(const IoCompletion& c);
-  Duration rejoin_delay_{0};
 
+  HeartbeatIo io_;
+  std::vector<IoCompletion> completions_;  // scratch, reused
   // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch
   // record) and the peer's (read with its epoch record).
-  std::unique_ptr<ServiceTableStore> table_;
-  std::unique_ptr<RegionWriter> region_writer_;
-  std::vector<ControlServer::ConnId> peer_table_waiters_;
-  bool peer_table_reading_ = false;
-  AlignedBuffer peer_table_buffer_;  // the peer's epoch record and its 34 table blocks
+  std::unique_ptr<TableService> table_;
   // Test-only broken builds (CASTOR_TEST_BUG, read once at start): the nemesis must catch each.
   bool bug_read_block0_ = false;       // table-peer decodes only table block 0, as the old code did
   bool bug_down_while_owned_ = false;  // DOWN is written without looking at the table
-  uint64_t services_digest_ = 0;
-  bool standby_ = false;  // published in the heartbeat (set by svcmgr: castor standby)
-  bool services_digest_known_ = false;
-  void pump_table(TimePoint now);
-  void deliver(std::vector<RegionWriter::Reply>& replies);
-  void load_own_region(const DiskSnapshot& snap);
-  void table_request(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
-  void table_completion(const PendingIo& p, const IoCompletion& c, TimePoint now);
-
-  AlignedBuffer write_buffer_;
-  std::vector<AlignedBuffer> read_buffers_;
-  std::vector<int> free_read_buffers_;
-  std::vector<PendingIo> pending_;
-  uint64_t next_tag_ = 1;
-  std::vector<IoCompletion> completions_;  // scratch, reused
-  // A read the core asked for while the previous read of its kind had just failed is submitted a little
-  // later (never in a tight loop against a failing disk). Index 0: own block, 1: peer's block.
-  std::array<std::optional<TimePoint>, 2> deferred_read_;
-  std::array<TimePoint, 2> read_retry_after_{};
+  uint64_t services_digest_ = 0;  // set by svcmgr (set-digest), published in the heartbeat, kept across rejoins
+  bool standby_ = false;          // published in the heartbeat (set by svcmgr: castor standby)
 
   bool leave_requested_ = false;
   // Leaving with a service manager subscribed: DOWN is written only once it said every service is stopped

@@ -1,0 +1,287 @@
+// quorumd's control verbs (status, leave, subscribe, services-stopped, register-pgid, unregister-pgid,
+// set-digest, standby, fence; the table verbs go to TableService), the events pushed to subscribers, and
+// the status JSON. Field names are an interface: castor status, svcmgr and the tests read them.
+// Must never block, never throw (nlohmann is used without exceptions: see reply_json.h), and never let a
+// client's arguments reach the core unchecked.
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "common/cli_args.h"
+#include "common/log.h"
+#include "disk/heartbeat_record.h"
+#include "quorumd/quorum_daemon.h"
+
+namespace castor {
+namespace {
+
+int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
+int64_t us(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+// Splits a request's arguments at spaces (empty words dropped).
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// A decimal uint64_t, nothing else (set-digest).
+Result<uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 20) return Error(Code::invalid_argument, "bad number '" + s + "'");
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return Error(Code::invalid_argument, "bad number '" + s + "'");
+    uint64_t d = uint64_t(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return Error(Code::invalid_argument, "number too large '" + s + "'");
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+QuorumdEvent QuorumDaemon::event(QuorumdEventKind kind, TimePoint now) const {
+  QuorumdEvent e;
+  e.kind = kind;
+  e.node = config_.node;
+  e.incarnation = core_->config().incarnation;
+  e.boottime_ns = ns(now);
+  return e;
+}
+
+void QuorumDaemon::emit_event(const QuorumdEvent& e) { server_->broadcast(encode_quorumd_event(e)); }
+
+std::string QuorumDaemon::status_json(TimePoint now) const {
+  const QuorumCore& c = *core_;
+  const Timing& t = superblock_.timing;
+  Json j;
+  j["ok"] = true;
+  j["node"] = Json{{"id", node_id_}, {"name", config_.node}};
+  j["cluster"] = Json{{"name", superblock_.cluster_name}, {"uuid", superblock_.cluster_uuid.to_string()}};
+  j["device"] = device_path_;
+  j["pid"] = int64_t(::getpid());
+  j["incarnation"] = c.config().incarnation;
+  j["phase"] = core_phase_name(c.phase());
+  j["seq"] = c.last_written_seq();
+  j["leaving"] = leave_requested_;
+  j["standby"] = standby_;
+  Json lease;
+  lease["valid"] = c.may_act(now);
+  if (auto e = c.lease_expiry()) {
+    lease["remaining_ms"] = c.may_act(now) ? to_ms(*e - now) : int64_t(0);
+    lease["expiry_boottime_ns"] = ns(*e);
+  } else {
+    lease["remaining_ms"] = int64_t(0);
+    lease["expiry_boottime_ns"] = nullptr;
+  }
+  j["lease"] = std::move(lease);
+  if (c.fence_reason().empty())
+    j["fence_reason"] = nullptr;
+  else
+    j["fence_reason"] = c.fence_reason();
+  j["fences"] = fences_;
+  if (last_fence_at_)
+    j["last_fence"] = Json{{"reason", last_fence_reason_}, {"ago_ms", to_ms(now - *last_fence_at_)}};
+  else
+    j["last_fence"] = nullptr;
+  const PeerMonitor& pm = c.peer();
+  Json peer;
+  peer["id"] = c.peer_id();
+  peer["name"] = peer_name_;
+  peer["view"] = peer_view_name(pm.view());
+  peer["incarnation"] = pm.incarnation();
+  peer["seq"] = pm.seq();
+  if (pm.record())
+    peer["state"] = node_state_name(pm.record()->state);
+  else
+    peer["state"] = nullptr;
+  if (peer_observed_)
+    peer["heartbeat_age_ms"] = to_ms(now - pm.first_seen());
+  else
+    peer["heartbeat_age_ms"] = nullptr;
+  peer["standby"] = pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0;
+  if (pm.record())  // what the peer reports of its own heartbeat writes
+    peer["write_latency_us"] =
+        Json{{"last", pm.record()->last_io_latency_us}, {"worst", pm.record()->max_io_latency_us}};
+  j["peer"] = std::move(peer);
+  j["write_latency_us"] = Json{{"last", us(c.last_write_latency())}, {"worst", us(c.worst_write_latency())}};
+  j["timing_ms"] = Json{{"io_timeout", int64_t(t.io_timeout.count())},
+                        {"renew_interval", int64_t(t.renew_interval.count())},
+                        {"lease", int64_t(t.lease.count())},
+                        {"kill_grace", int64_t(t.kill_grace.count())},
+                        {"watchdog", int64_t(t.watchdog.count())},
+                        {"dead", int64_t(t.dead.count())}};
+  Json wd;
+  if (watchdog_) {
+    wd["device"] = watchdog_->path();
+    wd["standin"] = watchdog_->is_standin();
+    wd["pets"] = pets_;
+    wd["kind"] = watchdog_->kind();
+  } else {
+    wd["device"] = nullptr;
+    wd["unsafe_none"] = true;
+    wd["kind"] = "none-unsafe";
+  }
+  wd["pet_guard_ms"] = int64_t(superblock_.timing.pet_guard().count());
+  j["watchdog"] = std::move(wd);
+  j["process_groups"] = Json::array();
+  for (pid_t g : groups_.groups()) j["process_groups"].push_back(int64_t(g));
+  // This node's region: the durable epoch floor, own blocks found corrupt at start (being rewritten), scrubs.
+  const ServiceTableStore& store = table_->store();
+  const RegionWriter& writer = table_->writer();
+  j["floor"] = store.durable_floor();
+  if (const auto& fe = store.floor_error()) j["floor_error"] = *fe;
+  j["corrupt_blocks"] = Json::array();
+  for (const auto& [b, why] : store.corrupt()) j["corrupt_blocks"].push_back(Json{{"block", b}, {"reason", why}});
+  Json scrub;
+  scrub["interval_ms"] = to_ms(config_.scrub_interval);
+  scrub["scrubs"] = writer.scrubs();
+  scrub["blocks_written"] = writer.blocks_written();
+  if (auto ls = writer.last_scrub())
+    scrub["last_ago_ms"] = to_ms(now - *ls);
+  else
+    scrub["last_ago_ms"] = nullptr;
+  j["scrub"] = std::move(scrub);
+  j["boottime_ns"] = ns(now);
+  return json_text(j);
+}
+
+void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
+  const TimePoint now = clock_.now();
+  auto no_args = [&]() {
+    if (req.args.empty()) return true;
+    server_->reply_error(conn, "'" + req.verb + "' takes no arguments", false);
+    return false;
+  };
+  auto ok_reply = [&](const char* key, bool v) { server_->reply(conn, json_text(Json{{"ok", true}, {key, v}})); };
+  if (req.verb == "status") {
+    if (no_args()) server_->reply(conn, status_json(now));
+  } else if (req.verb == "leave") {
+    if (!no_args()) return;
+    if (core_->phase() == CorePhase::left) {
+      ok_reply("left", true);
+      return;
+    }
+    leave_waiters_.push_back(conn);
+    request_leave(now, "'leave' over the control socket");
+  } else if (req.verb == "services-stopped") {
+    if (!no_args()) return;
+    if (core_->phase() != CorePhase::leaving_stopping || !awaiting_services_stopped_) {
+      server_->reply_error(conn, "services-stopped: this node is not leaving", false);
+      return;
+    }
+    awaiting_services_stopped_ = false;
+    if (groups_.any_alive()) {
+      // A stop that returned ok may have left a process behind: DOWN would let the peer start the service
+      // at once while it runs (the path without a service manager refuses the same).
+      server_->reply_error(conn, "services-stopped: not writing DOWN: a registered service process group is alive", false);
+      exit_unproven("the service manager said every service is stopped, but a registered service process group "
+                    "still has a process");
+      return;
+    }
+    if (std::string why; !may_write_down(why)) {
+      server_->reply_error(conn, "services-stopped: not writing DOWN: " + why, false);
+      exit_unproven("the service manager said every service is stopped, but " + why);
+      return;
+    }
+    log::notice("the service manager stopped and released every service: writing DOWN", {});
+    std::vector<CoreAction> acts;
+    core_->services_stopped(now, acts);
+    execute(acts, now);
+    ok_reply("down", true);
+  } else if (req.verb == "subscribe") {
+    // "subscribe service-manager": svcmgr, which must stop and release every service before a clean leave
+    // may write DOWN. Any other subscriber only listens.
+    if (!req.args.empty() && req.args != "service-manager") {
+      server_->reply_error(conn, "subscribe: unknown role '" + req.args + "' (only: service-manager)", false);
+      return;
+    }
+    if (!req.args.empty()) service_managers_.insert(conn);
+    server_->subscribe(conn);
+    Json r{{"ok", true},
+           {"subscribed", true},
+           {"node", config_.node},
+           {"incarnation", core_->config().incarnation},
+           {"phase", core_phase_name(core_->phase())}};
+    if (auto e = core_->lease_expiry(); e && core_->may_act(now)) r["lease_expiry_boottime_ns"] = ns(*e);
+    server_->reply(conn, json_text(r));
+  } else if (req.verb == "register-pgid" || req.verb == "unregister-pgid") {
+    auto pgid = parse_int(req.args, 2, INT_MAX, "process group id");
+    if (!pgid.ok()) {
+      server_->reply_error(conn, req.verb + ": " + pgid.status().message(), false);
+      return;
+    }
+    if (req.verb == "register-pgid") {
+      if (Status st = groups_.add(pid_t(*pgid)); !st.ok()) {
+        server_->reply_error(conn, req.verb + ": " + st.message(), false);
+        return;
+      }
+      log::info("process group registered: it will be killed if this node fences", {{"pgid", *pgid}});
+      ok_reply("registered", true);
+    } else {
+      const bool was = groups_.remove(pid_t(*pgid));
+      if (was) log::info("process group unregistered", {{"pgid", *pgid}});
+      ok_reply("unregistered", was);
+    }
+  } else if (table_->is_table_verb(req.verb)) {
+    table_->request(conn, req, *core_, generation_, now);
+  } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
+             req.verb == "standby") {
+    daemon_verb(conn, req, now);
+  } else {
+    server_->reply_error(conn, "unknown verb '" + req.verb +
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N)",
+                         false);
+  }
+}
+
+// set-digest, standby and fence: svcmgr's word on this node's heartbeat and on its own failures.
+void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now) {
+  const auto words = split_words(req.args);
+  if (req.verb == "set-digest") {
+    auto v = words.size() == 1 ? parse_u64(words[0]) : Result<uint64_t>(Error(Code::invalid_argument, "set-digest N"));
+    if (!v.ok()) return server_->reply_error(conn, v.status().message(), false);
+    services_digest_ = *v;
+    core_->set_services_digest(*v);
+    server_->reply(conn, json_text(Json{{"ok", true}}));
+  } else if (req.verb == "standby") {
+    if (words.size() != 1 || (words[0] != "0" && words[0] != "1")) return server_->reply_error(conn, "standby 0|1", false);
+    standby_ = words[0] == "1";
+    core_->set_standby(standby_);
+    log::notice(standby_ ? "node in standby: it runs no service" : "node out of standby", {});
+    server_->reply(conn, json_text(Json{{"ok", true}, {"standby", standby_}}));
+  } else if (req.verb == "fence") {
+    std::vector<CoreAction> acts;
+    log::critical("fence requested by svcmgr", {{"reason", req.args}});
+    core_->fence_now(now, "svcmgr: " + req.args, acts);
+    execute(acts, now);
+    // A service that could not be stopped may still hold what it held (a mount, an address): killing its
+    // processes proves nothing. Like Pacemaker's fencing of a node whose stop failed, the node must be
+    // reset: this incarnation never rejoins, so the watchdog (no longer petted) resets the node and the
+    // peer takes over once it declared it dead. Without a watchdog nothing would reset it: quorumd rejoins
+    // and the service's entry stays owned here (safe, but it waits for an admin).
+    if (!config_.no_watchdog()) {
+      rejoin_at_.reset();
+      log::critical("fenced for a failed stop: not rejoining; the watchdog resets this node", {{"reason", req.args}});
+    }
+    server_->reply(conn, json_text(Json{{"ok", true}}));
+  } else {
+    server_->reply_error(conn, "unknown verb '" + req.verb + "'", false);
+  }
+}
+
+void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
+  leave_waiters_.erase(std::remove(leave_waiters_.begin(), leave_waiters_.end(), conn), leave_waiters_.end());
+  service_managers_.erase(conn);
+  if (awaiting_services_stopped_ && service_managers_.empty() && !done_)
+    exit_unproven("the service manager went away before it said every service was stopped");
+}
+
+}  // namespace castor

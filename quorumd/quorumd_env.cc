@@ -1,0 +1,80 @@
+#include "quorumd/quorumd_env.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "disk/aio_block_device.h"
+#include "disk/device_probe.h"
+#include "quorumd/watchdog.h"
+
+namespace castor {
+namespace {
+
+constexpr int kRealtimePriority = 50;
+
+class HardwareWatchdog final : public QuorumdWatchdog {
+ public:
+  explicit HardwareWatchdog(std::unique_ptr<Watchdog> wd) : wd_(std::move(wd)) {}
+  Result<bool> pet_within_lease(TimePoint now, std::optional<TimePoint> lease_expiry) override {
+    return wd_->pet_within_lease(now, lease_expiry);
+  }
+  Status disarm() override { return wd_->disarm(); }
+  const std::string& path() const override { return wd_->path(); }
+  bool is_standin() const override { return wd_->is_standin(); }
+  const char* kind() const override { return wd_->kind(); }
+  std::string describe() const override { return wd_->describe(); }
+
+ private:
+  std::unique_ptr<Watchdog> wd_;
+};
+
+class ProductionEnv final : public QuorumdEnv {
+ public:
+  const Clock& clock() const override { return clock_; }
+  Result<std::string> resolve_device(const std::string& spec) override { return castor::resolve_device(spec); }
+  Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) override {
+    auto dev = AioBlockDevice::open(path, access == Access::read_write ? AioBlockDevice::OpenMode::read_write
+                                                                       : AioBlockDevice::OpenMode::read_only);
+    if (!dev.ok()) return dev.status();
+    return std::unique_ptr<BlockDevice>(std::move(dev).value());
+  }
+  Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string& path, Millis max_timeout) override {
+    auto wd = Watchdog::open(path, max_timeout);
+    if (!wd.ok()) return wd.status();
+    return std::unique_ptr<QuorumdWatchdog>(std::make_unique<HardwareWatchdog>(std::move(wd).value()));
+  }
+  Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override { return ControlServer::listen(path); }
+  void tune_process(const QuorumdConfig& config) override {
+    if (config.lock_memory) {
+      if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+        log::warning("cannot lock memory (mlockall); pages may be swapped out and delay heartbeats",
+                     {{"error", std::strerror(errno)}});
+      else
+        log::info("memory locked (mlockall)");
+    }
+    if (config.realtime) {
+      sched_param p{};
+      p.sched_priority = kRealtimePriority;
+      if (::sched_setscheduler(0, SCHED_FIFO, &p) != 0)
+        log::warning("cannot switch to SCHED_FIFO; heartbeats may be delayed by a busy CPU",
+                     {{"priority", kRealtimePriority}, {"error", std::strerror(errno)}});
+      else
+        log::info("running SCHED_FIFO", {{"priority", kRealtimePriority}});
+    }
+  }
+  int signal_process_group(pid_t pgid, int signo) override { return ::kill(-pgid, signo) == 0 ? 0 : errno; }
+
+ private:
+  BootClock clock_;
+};
+
+}  // namespace
+
+std::unique_ptr<QuorumdEnv> make_production_quorumd_env() { return std::make_unique<ProductionEnv>(); }
+
+}  // namespace castor
