@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -658,4 +659,37 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
   REQUIRE(c.alpha().record.killed.size() == 1);
   CHECK(c.alpha().record.killed[0].first == 4242);
+}
+
+TEST_CASE("quorumd in-process: run() reads SIGINT+SIGTERM from its signalfd: the second exits at once (3), watchdog armed") {
+  // Blocked here, so that both stay pending for this thread until alpha's signalfd reads them (raise()
+  // directs the signal at the calling thread). Two different signals: two SIGTERMs would merge into one.
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  REQUIRE(pthread_sigmask(SIG_BLOCK, &set, &old) == 0);
+  {
+    Cluster c;
+    start_both(c);
+    REQUIRE(::raise(SIGINT) == 0);
+    REQUIRE(::raise(SIGTERM) == 0);
+    // run() turns, arms its timer and waits: the pending signals make the wait return at once. The first
+    // starts a clean leave, the second ends the loop without DOWN and without the magic close.
+    const int rc = c.alpha().daemon->run();
+    CHECK(rc == kQuorumdExitUnclean);
+    CHECK(c.alpha().daemon->done());
+    CHECK_FALSE(c.alpha().record.disarmed);
+    CHECK(c.status(c.alpha())["leaving"] == true);
+    c.run_for(c.timing().dead / 2);
+    CHECK_FALSE(sees(c.beta(), PeerView::down));
+  }
+  sigset_t pending;
+  REQUIRE(sigpending(&pending) == 0);
+  const bool left_pending = sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+  const timespec zero{};
+  while (sigtimedwait(&set, nullptr, &zero) > 0) {
+  }
+  CHECK_FALSE(left_pending);
+  REQUIRE(pthread_sigmask(SIG_SETMASK, &old, nullptr) == 0);
 }
