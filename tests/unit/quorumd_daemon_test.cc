@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -24,12 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "common/aligned_buffer.h"
 #include "common/clock.h"
 #include "common/unique_fd.h"
 #include "common/uuid.h"
 #include "control/control_protocol.h"
 #include "control/event_codec.h"
 #include "control/table_codec.h"
+#include "disk/block_device.h"
 #include "disk/disk_layout.h"
 #include "disk/quorum_disk_init.h"
 #include "disk/superblock.h"
@@ -166,7 +169,7 @@ struct Node {
 
 class Cluster {
  public:
-  Cluster() {
+  explicit Cluster(Duration scrub_interval = std::chrono::seconds(60)) {
     char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
@@ -196,6 +199,7 @@ class Cluster {
       c.socket_path = n->socket;
       c.lock_memory = false;
       c.realtime = false;
+      c.scrub_interval = scrub_interval;
       auto d = QuorumDaemon::start(c, *n->env);
       REQUIRE_MESSAGE(d.ok(), d.status().to_string());
       n->daemon = std::move(d).value();
@@ -213,6 +217,8 @@ class Cluster {
   Node& beta() { return *nodes_[1]; }
   const Timing& timing() const { return timing_; }
   TimePoint now() const { return clock_.now(); }
+  FakeClock& clock() { return clock_; }
+  const std::shared_ptr<MemoryDisk>& disk() const { return disk_; }
 
   // One step of fake time: every running node turns and serves its control socket.
   void step() {
@@ -269,6 +275,34 @@ void start_both(Cluster& c) {
   REQUIRE(c.run_until(
       [&] { return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); },
       5s));
+}
+
+// Drains `cl`'s frames; true once an event of `kind` was among them (replies and other events skipped).
+bool saw_event(Client& cl, QuorumdEventKind kind) {
+  while (auto f = cl.poll()) {
+    auto e = parse_quorumd_event(*f);
+    if (e.ok() && e->kind == kind) return true;
+  }
+  return false;
+}
+
+// CASTOR_TEST_BUG for the daemons started in its scope (quorumd reads it once, at start).
+struct TestBugEnv {
+  explicit TestBugEnv(const char* value) { REQUIRE(::setenv("CASTOR_TEST_BUG", value, 1) == 0); }
+  ~TestBugEnv() { ::unsetenv("CASTOR_TEST_BUG"); }
+  TestBugEnv(const TestBugEnv&) = delete;
+  TestBugEnv& operator=(const TestBugEnv&) = delete;
+};
+
+// alpha leaves with a service manager subscribed and `web` owned in its table: returns once alpha told
+// the service manager it is leaving. `sm` is the service manager's connection, `lv` the one that asked.
+void leave_with_web_owned(Cluster& c, Client& ctl, Client& sm, Client& lv) {
+  REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
+  auto set = c.ask(ctl, "table-set web owned 1 1 1 0 0 5");
+  REQUIRE_MESSAGE(set["ok"] == true, set.dump());
+  lv.send("leave");
+  REQUIRE(c.run_until([&] { return saw_event(sm, QuorumdEventKind::leaving); }, 1s));
+  REQUIRE(c.alpha().daemon->core().phase() == CorePhase::leaving_stopping);
 }
 
 }  // namespace
@@ -482,4 +516,180 @@ TEST_CASE("quorumd in-process: table-set through one node's control socket is wr
   REQUIRE(back["entries"].size() == 1);
   CHECK(back["entries"][0]["node"] == 2);
   CHECK(back["entries"][0]["epoch"] == 4);
+}
+
+TEST_CASE("quorumd in-process: a clean leave writes DOWN only after services-stopped, then exits 0 with the watchdog disarmed") {
+  Cluster c;
+  start_both(c);
+  Client ctl(c.alpha().socket), sm(c.alpha().socket), lv(c.alpha().socket);
+  REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
+  // Not leaving yet: services-stopped is refused.
+  auto early = c.ask(ctl, "services-stopped");
+  CHECK(early["ok"] == false);
+  CHECK(early["error"] == "services-stopped: this node is not leaving");
+  lv.send("leave");
+  REQUIRE(c.run_until([&] { return saw_event(sm, QuorumdEventKind::leaving); }, 1s));
+  // LEAVING, not DOWN, while the service manager stops the services: the peer may not take over yet.
+  c.run_for(5 * c.timing().renew_interval);
+  CHECK(c.alpha().daemon->core().phase() == CorePhase::leaving_stopping);
+  CHECK_FALSE(c.alpha().daemon->done());
+  CHECK_FALSE(sees(c.beta(), PeerView::down));
+  auto ok = c.ask(ctl, "services-stopped");
+  CHECK(ok == nlohmann::json::parse(R"({"ok":true,"down":true})"));
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->done(); }, 1s));
+  CHECK(c.alpha().daemon->exit_code() == kQuorumdExitLeft);
+  std::optional<std::string> left;
+  REQUIRE(c.run_until([&] { return (left = lv.poll()).has_value(); }, 1s));
+  auto lj = nlohmann::json::parse(*left, nullptr, false);
+  CHECK(lj["ok"] == true);
+  CHECK(lj["left"] == true);
+  REQUIRE(c.run_until([&] { return sees(c.beta(), PeerView::down); }, 1s));
+}
+
+TEST_CASE("quorumd in-process: a leave never writes DOWN while the table holds an entry up here: exit 3, the peer waits D") {
+  Cluster c;
+  start_both(c);
+  Client ctl(c.alpha().socket), sm(c.alpha().socket), lv(c.alpha().socket);
+  leave_with_web_owned(c, ctl, sm, lv);
+  auto r = c.ask(ctl, "services-stopped");
+  CHECK(r["ok"] == false);
+  CHECK(r["error"] ==
+        "services-stopped: not writing DOWN: the service table holds 1 entry that may be up here: web (owned)");
+  CHECK(c.alpha().daemon->done());
+  CHECK(c.alpha().daemon->exit_code() == kQuorumdExitUnclean);
+  // No DOWN: beta waits the dead time as for a crash.
+  const TimePoint stopped = c.now();
+  REQUIRE(c.run_until([&] { return !sees(c.beta(), PeerView::up); }, 5s));
+  CHECK(sees(c.beta(), PeerView::dead));
+  CHECK(c.now() - stopped >= Duration(c.timing().dead) - c.timing().renew_interval - kStep);
+}
+
+TEST_CASE("quorumd in-process: services-stopped with a registered group alive is refused and the group killed") {
+  Cluster c;
+  start_both(c);
+  Client ctl(c.alpha().socket), sm(c.alpha().socket), lv(c.alpha().socket);
+  c.alpha().record.alive.insert(4242);
+  REQUIRE(c.ask(ctl, "register-pgid 4242")["ok"] == true);
+  leave_with_web_owned(c, ctl, sm, lv);
+  auto r = c.ask(ctl, "services-stopped");
+  CHECK(r["ok"] == false);
+  CHECK(r["error"] == "services-stopped: not writing DOWN: a registered service process group is alive");
+  CHECK(c.alpha().daemon->exit_code() == kQuorumdExitUnclean);
+  REQUIRE(c.alpha().record.killed.size() == 1);
+  CHECK(c.alpha().record.killed[0].first == 4242);
+  c.run_for(c.timing().dead / 2);
+  CHECK_FALSE(sees(c.beta(), PeerView::down));
+}
+
+TEST_CASE("quorumd in-process: the service manager going away during a leave exits 3 without DOWN") {
+  Cluster c;
+  start_both(c);
+  Client ctl(c.alpha().socket), lv(c.alpha().socket);
+  {
+    Client sm(c.alpha().socket);
+    REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
+    lv.send("leave");
+    REQUIRE(c.run_until([&] { return saw_event(sm, QuorumdEventKind::leaving); }, 1s));
+  }
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->done(); }, 1s));
+  CHECK(c.alpha().daemon->exit_code() == kQuorumdExitUnclean);
+  c.run_for(c.timing().dead / 2);
+  CHECK_FALSE(sees(c.beta(), PeerView::down));
+}
+
+TEST_CASE("quorumd in-process: CASTOR_TEST_BUG=down_while_owned writes DOWN although the table holds web") {
+  TestBugEnv bug("down_while_owned");
+  Cluster c;
+  start_both(c);
+  Client ctl(c.alpha().socket), sm(c.alpha().socket), lv(c.alpha().socket);
+  leave_with_web_owned(c, ctl, sm, lv);
+  auto r = c.ask(ctl, "services-stopped");
+  CHECK(r["ok"] == true);
+  REQUIRE(c.run_until([&] { return sees(c.beta(), PeerView::down); }, 1s));
+  CHECK(c.alpha().daemon->exit_code() == kQuorumdExitLeft);
+}
+
+TEST_CASE("quorumd in-process: table-peer decodes every table block; CASTOR_TEST_BUG=read_block0 only the first") {
+  const uint32_t per_block = DiskLayout::for_sector_size(512)->services_per_block();
+  for (const bool bug : {false, true}) {
+    CAPTURE(bug);
+    std::optional<TestBugEnv> env;
+    if (bug) env.emplace("read_block0");
+    Cluster c;
+    start_both(c);
+    Client a(c.alpha().socket), b(c.beta().socket);
+    for (uint32_t i = 0; i <= per_block; ++i) {  // one more than block 0 holds
+      auto set = c.ask(a, "table-set s" + std::to_string(i) + " owned 1 1 1 0 0 5");
+      REQUIRE_MESSAGE(set["ok"] == true, set.dump());
+    }
+    auto peer = c.ask(b, "table-peer");
+    REQUIRE(peer["ok"] == true);
+    CHECK(peer["entries"].size() == (bug ? per_block : per_block + 1));
+  }
+}
+
+TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes them exit 3 at the next superblock check") {
+  constexpr Duration kScrub = 300ms;
+  Cluster c(kScrub);
+  start_both(c);
+  Client ctl(c.alpha().socket);
+  c.alpha().record.alive.insert(4242);
+  REQUIRE(c.ask(ctl, "register-pgid 4242")["ok"] == true);
+  c.run_for(kScrub);  // a check or two of the unchanged superblock change nothing
+  REQUIRE_FALSE(c.alpha().daemon->done());
+
+  // Both copies now name another cluster (castor init of a new cluster, heartbeats untouched).
+  auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "other";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
+  sb.timing = c.timing();
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
+    REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
+  const TimePoint changed = c.now();
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
+  CHECK(c.now() - changed <= kScrub + 2 * kStep + Duration(kIoTimeout));
+  for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
+  REQUIRE(c.alpha().record.killed.size() == 1);
+  CHECK(c.alpha().record.killed[0].first == 4242);
+}
+
+TEST_CASE("quorumd in-process: run() reads SIGINT+SIGTERM from its signalfd: the second exits at once (3), watchdog armed") {
+  // Blocked here, so that both stay pending for this thread until alpha's signalfd reads them (raise()
+  // directs the signal at the calling thread). Two different signals: two SIGTERMs would merge into one.
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  REQUIRE(pthread_sigmask(SIG_BLOCK, &set, &old) == 0);
+  {
+    Cluster c;
+    start_both(c);
+    REQUIRE(::raise(SIGINT) == 0);
+    REQUIRE(::raise(SIGTERM) == 0);
+    // run() turns, arms its timer and waits: the pending signals make the wait return at once. The first
+    // starts a clean leave, the second ends the loop without DOWN and without the magic close.
+    const int rc = c.alpha().daemon->run();
+    CHECK(rc == kQuorumdExitUnclean);
+    CHECK(c.alpha().daemon->done());
+    CHECK_FALSE(c.alpha().record.disarmed);
+    CHECK(c.status(c.alpha())["leaving"] == true);
+    c.run_for(c.timing().dead / 2);
+    CHECK_FALSE(sees(c.beta(), PeerView::down));
+  }
+  sigset_t pending;
+  REQUIRE(sigpending(&pending) == 0);
+  const bool left_pending = sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+  const timespec zero{};
+  while (sigtimedwait(&set, nullptr, &zero) > 0) {
+  }
+  CHECK_FALSE(left_pending);
+  REQUIRE(pthread_sigmask(SIG_SETMASK, &old, nullptr) == 0);
 }
