@@ -7,6 +7,7 @@
 // (the survivor takes the service over once its quorumd says the peer is DEAD).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -44,6 +45,8 @@ struct FakeCluster {
   PeerView view_of_peer[2] = {PeerView::up, PeerView::up};  // what node i's quorumd says of its peer
   bool lease_ok[2] = {true, true};
   std::deque<QuorumdEvent> events[2];  // queued for node i's svcmgr
+  std::deque<std::string> raw_events[2];  // event texts as they are, sent after `events` (malformed ones)
+  bool garble_peer_entries[2] = {false, false};  // node i's table-peer replies: every entry's state unparsable
   std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
   std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
   uint32_t next_block = 1;
@@ -102,7 +105,11 @@ struct FakeCluster {
       r.peer.confirmed_boottime_ns = ns(now);
       r.peer.digest_known = digest[1 - i] != 0;
       r.peer.services_digest = digest[1 - i];
-      return encode_table_peer_reply(r);
+      if (!garble_peer_entries[i]) return encode_table_peer_reply(r);
+      // A reply whose peer entries do not parse (a state this svcmgr does not know).
+      json j = json::parse(encode_table_peer_reply(r));
+      for (auto& e : j["entries"]) e["state"] = "bogus";
+      return j.dump();
     }
     if (verb == "table-set") {
       auto req = parse_table_set_args(args);
@@ -153,6 +160,11 @@ class FakeChannel final : public QuorumdChannel {
       const QuorumdEvent e = std::move(c_.events[i_].front());
       c_.events[i_].pop_front();
       if (on_event_) on_event_(encode_quorumd_event(e));
+    }
+    while (!c_.raw_events[i_].empty()) {
+      const std::string text = std::move(c_.raw_events[i_].front());
+      c_.raw_events[i_].pop_front();
+      if (on_event_) on_event_(text);
     }
     // Only what was queued before this call: a reply's callback may queue the next request.
     std::deque<std::pair<std::string, ReplyFn>> batch;
@@ -412,4 +424,29 @@ TEST_CASE("svcmgr daemons: after the peer is reported DEAD the survivor takes th
   CHECK(parse_line(lines[1]).node == "b");
   CHECK(parse_line(lines[1]).epoch > first_epoch);
   CHECK(t.cluster.state_in(1, "ledger") == "owned");
+}
+
+TEST_CASE("svcmgr daemons: a peer table whose entries do not parse never makes the service free") {
+  // The old hand parser skipped an entry it could not read, so the service looked free (no entry) unless
+  // a block was corrupt; the codec rejects the whole reply and nothing is concluded from it.
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  for (int k = 0; k < 100; ++k) t.step();  // b has read a's "owned" entry
+  REQUIRE(t.status(1)["services"][0].value("owner", "") == "a");
+  t.cluster.garble_peer_entries[1] = true;  // from now on b cannot read a's entries
+  for (int k = 0; k < 50; ++k) t.step();
+  // b is asked to run it: the only thing that may let b claim is a's entry, read after a released it.
+  auto r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger b"});
+  REQUIRE_MESSAGE(r.ok, r.body);
+  for (int k = 0; k < 500; ++k) {
+    t.step();
+    REQUIRE_FALSE((t.running_on("a") && t.running_on("b")));
+  }
+  CHECK_FALSE(t.running_on("b"));
+  CHECK(t.cluster.state_in(1, "ledger") != "owned");
+  for (const auto& w : t.cluster.writes) {
+    CHECK(w.rfind("b ledger owned", 0) != 0);
+    CHECK(w.rfind("b ledger claiming", 0) != 0);  // b still holds a's last readable word: a owns it
+  }
+  for (const auto& l : t.ledger()) CHECK(parse_line(l).node == "a");
 }
