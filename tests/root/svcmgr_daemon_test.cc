@@ -450,3 +450,33 @@ TEST_CASE("svcmgr daemons: a peer table whose entries do not parse never makes t
   }
   for (const auto& l : t.ledger()) CHECK(parse_line(l).node == "a");
 }
+
+TEST_CASE("svcmgr daemons: a fence, lease-at-risk or leaving event with a malformed field is still obeyed") {
+  // Before the codecs svcmgr acted on the "event" name alone; an event of these kinds must never be
+  // skipped because another field (node, incarnation, boottime_ns, reason, fences) does not parse.
+  SUBCASE("fenced") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.raw_events[0].push_back(R"({"event":"fenced","node":"a","reason":"test"})");
+    REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 1s));
+    CHECK(*t.exit_code[0] == kSvcmgrExitFenced);
+  }
+  SUBCASE("lease_at_risk") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.lease_ok[0] = false;  // no renewal either (one would let it start again)
+    t.cluster.raw_events[0].push_back(R"({"event":"lease_at_risk","node":"a","incarnation":"one","reason":"x"})");
+    REQUIRE(t.run_until([&] { return !t.running_on("a"); }, 2s));
+    CHECK_FALSE(t.exit_code[0].has_value());
+  }
+  SUBCASE("leaving") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.raw_events[0].push_back(R"({"event":"leaving","node":"a","boottime_ns":-1.5})");
+    REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 2s));
+    CHECK_FALSE(t.running_on("a"));
+    CHECK(t.cluster.state_in(0, "ledger") == "released");
+    CHECK(*t.exit_code[0] == kSvcmgrExitLeftWithQuorumd);  // after "services-stopped"
+    CHECK(std::count(t.cluster.other[0].begin(), t.cluster.other[0].end(), "services-stopped") == 1);
+  }
+}
