@@ -6,6 +6,7 @@
 // the target, with a higher epoch); lease at risk and fence (every service stopped, exit 3); peer death
 // (the survivor takes the service over once its quorumd says the peer is DEAD).
 #include <doctest/doctest.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <deque>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/unique_fd.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
 #include "control/table_codec.h"
@@ -47,6 +49,7 @@ struct FakeCluster {
   std::deque<QuorumdEvent> events[2];  // queued for node i's svcmgr
   std::deque<std::string> raw_events[2];  // event texts as they are, sent after `events` (malformed ones)
   bool garble_peer_entries[2] = {false, false};  // node i's table-peer replies: every entry's state unparsable
+  int event_fd[2] = {-1, -1};  // what node i's link gives as its event descriptor (-1: none, in memory)
   std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
   std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
   uint32_t next_block = 1;
@@ -144,7 +147,7 @@ class FakeChannel final : public QuorumdChannel {
   bool connected() const override { return true; }
   void request(const std::string& line, ReplyFn done) override { queue_.emplace_back(line, std::move(done)); }
   int request_fd() const override { return -1; }
-  int event_fd() const override { return -1; }
+  int event_fd() const override { return c_.event_fd[i_]; }
   bool wants_write() const override { return false; }
   void await(Duration) override {}
   void process() override {
@@ -479,4 +482,30 @@ TEST_CASE("svcmgr daemons: a fence, lease-at-risk or leaving event with a malfor
     CHECK(*t.exit_code[0] == kSvcmgrExitLeftWithQuorumd);  // after "services-stopped"
     CHECK(std::count(t.cluster.other[0].begin(), t.cluster.other[0].end(), "services-stopped") == 1);
   }
+}
+
+TEST_CASE("svcmgr daemons: a quorumd descriptor the event loop cannot watch stops svcmgr before its loop runs") {
+  // poll() watched every descriptor whatever happened; an epoll_ctl that fails (here EPERM: a regular file;
+  // in life ENOMEM or ENOSPC) must not leave svcmgr running deaf to quorumd's lease-at-risk and fence events.
+  ScratchDir dir;
+  REQUIRE(testing::run_command("mkdir -p " + dir.file("services")) == 0);
+  std::ofstream(dir.file("regular")) << "not a socket\n";
+  UniqueFd regular(::open(dir.file("regular").c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(regular.valid());
+  FakeCluster cluster;
+  cluster.event_fd[0] = regular.get();
+  TestEnv env(cluster, 0);
+  SvcmgrConfig config;
+  config.services_dir = dir.file("services");
+  config.socket = dir.file("a.sock");
+  config.quorumd_socket = "in-memory";
+  config.ocf_root = dir.file("ocf");
+  config.state_dir = dir.file("state");
+  config.connect_timeout = 1s;
+  auto d = SvcmgrDaemon::start(config, env);
+  REQUIRE_MESSAGE(d.ok(), d.status().to_string());
+  const Status st = (*d)->prepare_loop();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.to_string().find("quorumd's events") != std::string::npos);
+  CHECK((*d)->run() == kSvcmgrExitStartup);
 }
