@@ -180,13 +180,25 @@ Status SvcmgrDaemon::init() {
 
 void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   auto parsed = parse_quorumd_event(text);
-  if (!parsed.ok()) {
-    // An event of a kind this svcmgr does not know is skipped, as any client may; a malformed one too.
-    if (parsed.status().code() != Code::unsupported)
-      log::warning("quorumd sent an event that does not parse", {{"reason", parsed.status().to_string()}});
-    return;
+  QuorumdEvent e;
+  if (parsed.ok()) {
+    e = std::move(*parsed);
+  } else if (parsed.status().code() == Code::unsupported) {
+    return;  // an event of a kind this svcmgr does not know is skipped, as any client may
+  } else {
+    // A malformed event. One that says stop (lease at risk, leaving) or die (fenced) is obeyed on its kind
+    // alone, as svcmgr always did: a field it does not need must never keep a service running past a fence.
+    // Any other (a renewal, a peer change) is skipped: nothing is concluded from it.
+    auto kind = parse_quorumd_event_kind(text);
+    const bool obey = kind.ok() && (*kind == QuorumdEventKind::fenced || *kind == QuorumdEventKind::lease_at_risk ||
+                                    *kind == QuorumdEventKind::leaving);
+    log::warning(obey ? "quorumd sent an event that does not parse: obeyed on its kind alone"
+                      : "quorumd sent an event that does not parse: skipped",
+                 {{"reason", parsed.status().to_string()}});
+    if (!obey) return;
+    e.kind = *kind;
+    e.reason = "malformed event (" + parsed.status().message() + ")";
   }
-  const QuorumdEvent& e = *parsed;
   const TimePoint now = clock_.now();
   if (e.lease_expiry_boottime_ns) lease_expiry_ = from_ns(*e.lease_expiry_boottime_ns);
   using Kind = QuorumdEventKind;

@@ -105,7 +105,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
 
   // The event loop's descriptors: keys for EventLoop, and the agents' fds registered in it.
   static constexpr uint64_t kKeyAdmin = 0, kKeyQuorumdRequests = 1, kKeyQuorumdEvents = 2, kKeyAgentBase = 16;
-  void register_loop_fds();
+  // The admin socket and quorumd's two connections, once. An error if one cannot be watched: svcmgr must
+  // not run deaf to quorumd's events (a lease at risk, a fence) or to the admin.
+  Status register_loop_fds();
   void sync_agent_fds();
 
   std::unique_ptr<SvcmgrEnv> owned_env_;  // production: start(config) makes one

@@ -42,22 +42,24 @@ Status SvcmgrDaemon::prepare_loop() {
   if (int e = pthread_sigmask(SIG_BLOCK, &mask, nullptr); e != 0) return errno_status("pthread_sigmask", "SIG_BLOCK", e);
   ASSIGN_OR_RETURN(EventLoop loop, EventLoop::create(mask));
   loop_.emplace(std::move(loop));
-  register_loop_fds();
-  return Status::Ok();
+  return register_loop_fds();
 }
 
-void SvcmgrDaemon::register_loop_fds() {
+Status SvcmgrDaemon::register_loop_fds() {
   // The admin server and quorumd's connections stay the same descriptors for the daemon's life (a closed
-  // one leaves the epoll set by itself; the loop then exits on !connected()).
+  // one leaves the epoll set by itself; the loop then exits on !connected()). poll() watched them every
+  // pass whatever happened; a descriptor epoll refuses (ENOMEM, ENOSPC: max_user_watches) would leave
+  // quorumd's lease-at-risk and fence events unread until some other wake-up, so svcmgr does not start.
   if (server_)
     if (Status st = loop_->add_fd(server_->fd(), EPOLLIN, kKeyAdmin); !st.ok())
-      log::error("the admin socket is not watched", {{"reason", st.to_string()}});
+      return st.with_context("watching the admin socket");
   if (link_->event_fd() >= 0)
     if (Status st = loop_->add_fd(link_->event_fd(), EPOLLIN, kKeyQuorumdEvents); !st.ok())
-      log::error("quorumd's events are not watched", {{"reason", st.to_string()}});
+      return st.with_context("watching quorumd's events");
   if (link_->request_fd() >= 0)
     if (Status st = loop_->add_fd(link_->request_fd(), EPOLLIN, kKeyQuorumdRequests); !st.ok())
-      log::error("quorumd's replies are not watched", {{"reason", st.to_string()}});
+      return st.with_context("watching quorumd's replies");
+  return Status::Ok();
 }
 
 void SvcmgrDaemon::sync_agent_fds() {

@@ -68,17 +68,26 @@ std::string encode_quorumd_event(const QuorumdEvent& e) {
   return json_codec::dump(j);
 }
 
+namespace {
+
+Result<QuorumdEventKind> kind_of(const Json& j) {
+  ASSIGN_OR_RETURN(std::string name, json_codec::get_string(j, "event"));
+  for (QuorumdEventKind k : kKinds)
+    if (name == quorumd_event_name(k)) return k;
+  return Error(Code::unsupported, "unknown event '" + name + "'");
+}
+
+}  // namespace
+
+Result<QuorumdEventKind> parse_quorumd_event_kind(std::string_view text) {
+  ASSIGN_OR_RETURN(Json j, json_codec::parse_object(text));
+  return kind_of(j);
+}
+
 Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
   ASSIGN_OR_RETURN(Json j, json_codec::parse_object(text));
-  ASSIGN_OR_RETURN(std::string name, json_codec::get_string(j, "event"));
   QuorumdEvent e;
-  bool known = false;
-  for (QuorumdEventKind k : kKinds)
-    if (name == quorumd_event_name(k)) {
-      e.kind = k;
-      known = true;
-    }
-  if (!known) return Error(Code::unsupported, "unknown event '" + name + "'");
+  ASSIGN_OR_RETURN(e.kind, kind_of(j));
   ASSIGN_OR_RETURN(e.node, json_codec::get_string(j, "node"));
   ASSIGN_OR_RETURN(e.incarnation, json_codec::get_u64(j, "incarnation"));
   ASSIGN_OR_RETURN(e.boottime_ns, json_codec::get_i64(j, "boottime_ns"));

@@ -6,7 +6,9 @@
 // the target, with a higher epoch); lease at risk and fence (every service stopped, exit 3); peer death
 // (the survivor takes the service over once its quorumd says the peer is DEAD).
 #include <doctest/doctest.h>
+#include <fcntl.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/unique_fd.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
 #include "control/table_codec.h"
@@ -44,6 +47,9 @@ struct FakeCluster {
   PeerView view_of_peer[2] = {PeerView::up, PeerView::up};  // what node i's quorumd says of its peer
   bool lease_ok[2] = {true, true};
   std::deque<QuorumdEvent> events[2];  // queued for node i's svcmgr
+  std::deque<std::string> raw_events[2];  // event texts as they are, sent after `events` (malformed ones)
+  bool garble_peer_entries[2] = {false, false};  // node i's table-peer replies: every entry's state unparsable
+  int event_fd[2] = {-1, -1};  // what node i's link gives as its event descriptor (-1: none, in memory)
   std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
   std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
   uint32_t next_block = 1;
@@ -102,7 +108,11 @@ struct FakeCluster {
       r.peer.confirmed_boottime_ns = ns(now);
       r.peer.digest_known = digest[1 - i] != 0;
       r.peer.services_digest = digest[1 - i];
-      return encode_table_peer_reply(r);
+      if (!garble_peer_entries[i]) return encode_table_peer_reply(r);
+      // A reply whose peer entries do not parse (a state this svcmgr does not know).
+      json j = json::parse(encode_table_peer_reply(r));
+      for (auto& e : j["entries"]) e["state"] = "bogus";
+      return j.dump();
     }
     if (verb == "table-set") {
       auto req = parse_table_set_args(args);
@@ -137,7 +147,7 @@ class FakeChannel final : public QuorumdChannel {
   bool connected() const override { return true; }
   void request(const std::string& line, ReplyFn done) override { queue_.emplace_back(line, std::move(done)); }
   int request_fd() const override { return -1; }
-  int event_fd() const override { return -1; }
+  int event_fd() const override { return c_.event_fd[i_]; }
   bool wants_write() const override { return false; }
   void await(Duration) override {}
   void process() override {
@@ -153,6 +163,11 @@ class FakeChannel final : public QuorumdChannel {
       const QuorumdEvent e = std::move(c_.events[i_].front());
       c_.events[i_].pop_front();
       if (on_event_) on_event_(encode_quorumd_event(e));
+    }
+    while (!c_.raw_events[i_].empty()) {
+      const std::string text = std::move(c_.raw_events[i_].front());
+      c_.raw_events[i_].pop_front();
+      if (on_event_) on_event_(text);
     }
     // Only what was queued before this call: a reply's callback may queue the next request.
     std::deque<std::pair<std::string, ReplyFn>> batch;
@@ -412,4 +427,85 @@ TEST_CASE("svcmgr daemons: after the peer is reported DEAD the survivor takes th
   CHECK(parse_line(lines[1]).node == "b");
   CHECK(parse_line(lines[1]).epoch > first_epoch);
   CHECK(t.cluster.state_in(1, "ledger") == "owned");
+}
+
+TEST_CASE("svcmgr daemons: a peer table whose entries do not parse never makes the service free") {
+  // The old hand parser skipped an entry it could not read, so the service looked free (no entry) unless
+  // a block was corrupt; the codec rejects the whole reply and nothing is concluded from it.
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  for (int k = 0; k < 100; ++k) t.step();  // b has read a's "owned" entry
+  REQUIRE(t.status(1)["services"][0].value("owner", "") == "a");
+  t.cluster.garble_peer_entries[1] = true;  // from now on b cannot read a's entries
+  for (int k = 0; k < 50; ++k) t.step();
+  // b is asked to run it: the only thing that may let b claim is a's entry, read after a released it.
+  auto r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger b"});
+  REQUIRE_MESSAGE(r.ok, r.body);
+  for (int k = 0; k < 500; ++k) {
+    t.step();
+    REQUIRE_FALSE((t.running_on("a") && t.running_on("b")));
+  }
+  CHECK_FALSE(t.running_on("b"));
+  CHECK(t.cluster.state_in(1, "ledger") != "owned");
+  for (const auto& w : t.cluster.writes) {
+    CHECK(w.rfind("b ledger owned", 0) != 0);
+    CHECK(w.rfind("b ledger claiming", 0) != 0);  // b still holds a's last readable word: a owns it
+  }
+  for (const auto& l : t.ledger()) CHECK(parse_line(l).node == "a");
+}
+
+TEST_CASE("svcmgr daemons: a fence, lease-at-risk or leaving event with a malformed field is still obeyed") {
+  // Before the codecs svcmgr acted on the "event" name alone; an event of these kinds must never be
+  // skipped because another field (node, incarnation, boottime_ns, reason, fences) does not parse.
+  SUBCASE("fenced") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.raw_events[0].push_back(R"({"event":"fenced","node":"a","reason":"test"})");
+    REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 1s));
+    CHECK(*t.exit_code[0] == kSvcmgrExitFenced);
+  }
+  SUBCASE("lease_at_risk") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.lease_ok[0] = false;  // no renewal either (one would let it start again)
+    t.cluster.raw_events[0].push_back(R"({"event":"lease_at_risk","node":"a","incarnation":"one","reason":"x"})");
+    REQUIRE(t.run_until([&] { return !t.running_on("a"); }, 2s));
+    CHECK_FALSE(t.exit_code[0].has_value());
+  }
+  SUBCASE("leaving") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    t.cluster.raw_events[0].push_back(R"({"event":"leaving","node":"a","boottime_ns":-1.5})");
+    REQUIRE(t.run_until([&] { return t.exit_code[0].has_value(); }, 2s));
+    CHECK_FALSE(t.running_on("a"));
+    CHECK(t.cluster.state_in(0, "ledger") == "released");
+    CHECK(*t.exit_code[0] == kSvcmgrExitLeftWithQuorumd);  // after "services-stopped"
+    CHECK(std::count(t.cluster.other[0].begin(), t.cluster.other[0].end(), "services-stopped") == 1);
+  }
+}
+
+TEST_CASE("svcmgr daemons: a quorumd descriptor the event loop cannot watch stops svcmgr before its loop runs") {
+  // poll() watched every descriptor whatever happened; an epoll_ctl that fails (here EPERM: a regular file;
+  // in life ENOMEM or ENOSPC) must not leave svcmgr running deaf to quorumd's lease-at-risk and fence events.
+  ScratchDir dir;
+  REQUIRE(testing::run_command("mkdir -p " + dir.file("services")) == 0);
+  std::ofstream(dir.file("regular")) << "not a socket\n";
+  UniqueFd regular(::open(dir.file("regular").c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(regular.valid());
+  FakeCluster cluster;
+  cluster.event_fd[0] = regular.get();
+  TestEnv env(cluster, 0);
+  SvcmgrConfig config;
+  config.services_dir = dir.file("services");
+  config.socket = dir.file("a.sock");
+  config.quorumd_socket = "in-memory";
+  config.ocf_root = dir.file("ocf");
+  config.state_dir = dir.file("state");
+  config.connect_timeout = 1s;
+  auto d = SvcmgrDaemon::start(config, env);
+  REQUIRE_MESSAGE(d.ok(), d.status().to_string());
+  const Status st = (*d)->prepare_loop();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.to_string().find("quorumd's events") != std::string::npos);
+  CHECK((*d)->run() == kSvcmgrExitStartup);
 }

@@ -483,6 +483,28 @@ TEST_CASE("control codec: events, every field checked") {
   }
 }
 
+TEST_CASE("control codec: an event's kind alone, whatever its other fields hold") {
+  for (const auto& e : sample_events()) {
+    auto k = parse_quorumd_event_kind(encode_quorumd_event(e));
+    REQUIRE(k.ok());
+    CHECK(*k == e.kind);
+  }
+  // Malformed for parse_quorumd_event, yet its kind is known.
+  auto k = parse_quorumd_event_kind(R"({"event":"fenced","node":7})");
+  REQUIRE(k.ok());
+  CHECK(*k == QuorumdEventKind::fenced);
+  CHECK_FALSE(parse_quorumd_event(R"({"event":"fenced","node":7})").ok());
+  k = parse_quorumd_event_kind(R"({"event":"coffee_ready"})");
+  REQUIRE_FALSE(k.ok());
+  CHECK(k.status().code() == Code::unsupported);
+  for (const char* bad : {"", "{", "[]", "{\"event\":1}", "{\"reason\":\"fenced\"}"}) {
+    CAPTURE(bad);
+    auto b = parse_quorumd_event_kind(bad);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().code() == Code::invalid_argument);
+  }
+}
+
 // Random damage to valid messages: never a throw or a crash; whatever still parses encodes and parses back
 // to the same value (the same property fuzz/control_codec_fuzz.cc checks with coverage guidance).
 TEST_CASE("control codec: random damage never throws, and what parses round-trips") {
