@@ -44,6 +44,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip(input, parse_services_reply, encode_services_reply);
   round_trip(input, parse_admin_reply, [](const std::string& m) { return encode_admin_reply(m); });
   // Parse-only messages: an error always says why.
+  // The kind alone: whatever parses as a whole event has the same kind when read alone.
+  if (auto k = parse_quorumd_event_kind(input); k.ok()) {
+    if (auto e = parse_quorumd_event(input); e.ok()) require(e->kind == *k);
+  } else {
+    require(!k.status().message().empty());
+  }
   if (Status st = parse_ok_reply(input); !st.ok()) require(!st.message().empty());
   if (auto q = parse_quorumd_identity(input); q.ok()) {
     require(q->node_id >= 1 && q->node_id <= 2 && q->peer_id >= 1 && q->peer_id <= 2);

@@ -41,7 +41,7 @@ void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   }
   const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
   // Admin words that travel in the entries' flags: frozen (latest entry wins) and restart requests.
-  const uint64_t token_idle = s.own->write_token() == 0;
+  const bool token_idle = s.own->write_token() == 0;
   if (s.freeze_request && token_idle && admin.latest_writer == node_id_ &&
       ((s.own->mine().flags & ServiceEntry::kFrozen) != 0) == *s.freeze_request)
     s.freeze_request.reset();  // on the disk now
