@@ -4,6 +4,8 @@
 #     a directory others can write to, and (with --agents) an agent program others can write to; exit 2
 #   - the same files fixed: castor check is happy
 #   - quorumd and svcmgr refuse to start on a castor.ini that group can write to, saying why
+#   - castor init prints the cluster_uuid line for castor.ini; with another disk's UUID pinned, quorumd
+#     refuses the disk; with its own it starts
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 QUORUMD=${QUORUMD:-$BUILD/quorumd}
@@ -62,4 +64,26 @@ expect_exit 1 timeout 10 "$QUORUMD" --config "$dir/castor.ini"
 echo "$OUT" | grep -qF "$dir/castor.ini: writable by group (mode 0664); $WHY" || fail "quorumd: $OUT"
 expect_exit 1 timeout 10 "$SVCMGR" --config "$dir/castor.ini"
 echo "$OUT" | grep -qF "$dir/castor.ini: writable by group (mode 0664); $WHY" || fail "svcmgr: $OUT"
+
+say "castor init prints the cluster_uuid line; a pinned UUID refuses any other disk"
+dev=$(new_loop "$dir/q.img" 8); register_loop "$dev"
+expect_exit 0 "$CASTOR" init "$dev" --cluster it --nodes a,b --io-timeout 200
+uuid=$(echo "$OUT" | sed -n 's/^  cluster_uuid = \([0-9a-f-]*\)$/\1/p')
+[ ${#uuid} = 36 ] || fail "castor init printed no cluster_uuid line: $OUT"
+echo "$OUT" | grep -q "(UUID $uuid)" || fail "the hint's UUID is not the disk's: $OUT"
+other=$(python3 -c 'import uuid; print(uuid.uuid4())' 2>/dev/null || cat /proc/sys/kernel/random/uuid)
+conf() {  # conf UUID -> castor.ini for node a pinning UUID
+  printf '[quorumd]\ndevice = %s\nnode = a\ncluster_uuid = %s\nwatchdog_device = none\nallow_unsafe_no_watchdog = yes\nsocket = %s/a.sock\nlock_memory = no\nrealtime = no\n' \
+    "$dev" "$1" "$dir" >"$dir/a.ini"
+  chmod 0644 "$dir/a.ini"
+}
+conf "$other"
+expect_exit 1 timeout 10 "$QUORUMD" --config "$dir/a.ini"
+echo "$OUT" | grep -qF "pins cluster_uuid $other, but the quorum disk $dev holds cluster 'it' with UUID $uuid" || fail "quorumd: $OUT"
+conf "$uuid"
+setsid "$QUORUMD" --config "$dir/a.ini" >"$dir/a.log" 2>&1 &
+qpid=$!; register_pid "$qpid"
+for _ in $(seq 100); do [ -S "$dir/a.sock" ] && break; kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
+[ -S "$dir/a.sock" ] || fail "quorumd with its own cluster_uuid did not start: $(cat "$dir/a.log")"
+kill -TERM "$qpid"; wait "$qpid" 2>/dev/null
 echo "all trusted-input checks passed"
