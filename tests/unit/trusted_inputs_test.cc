@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "agent/agent_command_builder.h"
+#include "agent/agent_metadata.h"
 #include "common/trusted_path.h"
 #include "config/quorumd_config.h"
 #include "config/service_definition.h"
@@ -230,6 +232,29 @@ TEST_CASE("agent programs: one others (or group) can write to is refused before 
   std::vector<LoadError> errs = check_agents_exist(r.services[0]);
   REQUIRE(errs.size() == 1);
   CHECK(errs[0].to_string() == sd + "/web.ini:4: resource 'r': start command " + prog + ": writable by others (mode 0757)" + kWhy);
+}
+
+TEST_CASE("agent programs: svcmgr does not run meta-data of an OCF agent others can write to") {
+  testing::ScratchDir dir;
+  REQUIRE(!dir.path().empty());
+  const std::string ocf = dir.file("ocf");
+  make_dir(ocf, 0755);
+  make_dir(ocf + "/resource.d", 0755);
+  make_dir(ocf + "/resource.d/test", 0755);
+  const std::string agent = ocf + "/resource.d/test/Agent", ran = dir.file("ran");
+  write_file(agent, "#!/bin/sh\ntouch " + ran + "\necho '<resource-agent/>'\n", 0757);
+  LoadResult r = load_service_text("[service]\nname = web\nnodes = alpha, beta\n[resource r]\nagent = ocf:test:Agent\n",
+                                   "web.ini", {});
+  REQUIRE_MESSAGE(r.ok(), r.error_text());
+  std::map<std::string, AgentTimings> cache;
+  std::string problems = apply_metadata_defaults(r.services[0], ocf, cache);
+  CHECK_MESSAGE(has(problems, "test:Agent: agent program: " + agent + ": writable by others (mode 0757)"), problems);
+  CHECK(::access(ran.c_str(), F_OK) != 0);  // it never ran
+  // Root's alone: it runs.
+  REQUIRE(::chmod(agent.c_str(), 0755) == 0);
+  cache.clear();
+  apply_metadata_defaults(r.services[0], ocf, cache);
+  CHECK(::access(ran.c_str(), F_OK) == 0);
 }
 
 TEST_CASE("castor.ini: quorumd and svcmgr refuse a config file group or others can write to") {
