@@ -218,6 +218,10 @@ Status QuorumDaemon::check_superblock(const DiskSnapshot& snap) {
     return Error(Code::refused, file + " says cluster '" + *config_.cluster + "', but the quorum disk " + device_path_ +
                                     " belongs to cluster '" + sb->cluster_name + "' (UUID " +
                                     sb->cluster_uuid.to_string() + ")");
+  if (config_.cluster_uuid && !(*config_.cluster_uuid == sb->cluster_uuid))
+    return Error(Code::refused, file + " pins cluster_uuid " + config_.cluster_uuid->to_string() + ", but the quorum disk " +
+                                    device_path_ + " holds cluster '" + sb->cluster_name + "' with UUID " +
+                                    sb->cluster_uuid.to_string() + " (a clone or snapshot, or the wrong device)");
   const NodeEntry* me = sb->node_named(config_.node);
   if (!me)
     return Error(Code::refused, "node '" + config_.node + "' is not a member of cluster '" + sb->cluster_name +

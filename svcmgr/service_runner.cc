@@ -192,7 +192,8 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   const ResourceDefinition& r = def_.resources[index];
   Result<AgentCommand> cmd = build_agent_command(r, action, ctx_);
   Status failed;
-  if (cmd.ok()) {
+  if (cmd.ok()) failed = check_agent_program(*cmd);  // a program anyone but root can change never runs
+  if (cmd.ok() && failed.ok()) {
     Result<std::unique_ptr<AgentProcess>> p = AgentProcess::spawn(*cmd, now);
     if (p.ok()) {
       current_.emplace(Current{});  // not emplace(): clang finds Current (NSDMIs, nested) not default-constructible here
@@ -203,7 +204,7 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
       return true;
     }
     failed = p.status();
-  } else {
+  } else if (!cmd.ok()) {
     failed = cmd.status();
   }
   // A program that does not exist (exec: ENOENT) is "not installed"; a command that cannot be built (no

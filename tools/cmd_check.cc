@@ -1,4 +1,5 @@
-// castor check [DIR]: validates service definitions without touching anything.
+// castor check [DIR]: validates service definitions without touching anything, the trust of the files
+// (common/trusted_path.h, through load_service_dir) and, with --agents, of the agent programs included.
 #include <iostream>
 
 #include "config/service_loader.h"
@@ -14,9 +15,12 @@ int cmd_check(const std::vector<std::string>& argv) {
   if (args->has("--help")) {
     std::cout << "Usage: castor check [DIR] [--nodes A,B] [--agents]\n"
                  "Validates every *.ini service file in DIR (default /etc/castor/services.d): every key, value,\n"
-                 "node and name, with file:line for each error. Touches nothing.\n"
+                 "node and name, with file:line for each error. Touches nothing. A file or directory anyone\n"
+                 "but root could change (owned by another user, writable by group or others, itself or through\n"
+                 "a directory or symlink on the way) is an error: svcmgr refuses it too.\n"
                  "  --nodes A,B  the cluster's node names (else any node name is accepted)\n"
-                 "  --agents     also check that the agents the services name are installed here\n"
+                 "  --agents     also check that the agents the services name are installed here, and that\n"
+                 "               only root can change them (svcmgr refuses to run them otherwise)\n"
                  "Exit 0 when all are valid, 2 when any error was found.\n";
     return kExitOk;
   }

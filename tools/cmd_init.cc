@@ -332,7 +332,10 @@ int cmd_init(const std::vector<std::string>& argv) {
             << info->size_bytes / 1024 << " KiB\n"
             << "  services  " << sb.service_slots << " slots per node\n"
             << "  timing    " << sb.timing.describe() << "\n"
-            << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n";
+            << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n"
+            << "Pin this disk in castor.ini on both nodes (quorumd then refuses any other disk, a clone or\n"
+            << "snapshot of this one included), in [quorumd]:\n"
+            << "  cluster_uuid = " << sb.cluster_uuid.to_string() << "\n";
   return kExitOk;
 }
 

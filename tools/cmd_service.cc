@@ -87,6 +87,7 @@ Status validate_here(const std::string& name, const std::string& dir) {
       ctx.service = def.name;
       auto cmd = build_agent_command(res, AgentAction::validate, ctx);
       if (!cmd.ok()) return cmd.status().with_context("validating " + res.name);
+      RETURN_IF_ERROR(check_agent_program(*cmd).with_context("validating " + res.name));
       auto out = run_agent(*cmd, clock);
       if (!out.ok()) return out.status().with_context("validating " + res.name);
       Classified c = classify(AgentKind::ocf, AgentAction::validate, *out);

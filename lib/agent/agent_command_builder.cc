@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/trusted_path.h"
+
 namespace castor {
 namespace {
 
@@ -82,6 +84,13 @@ Status build_exec(const ResourceDefinition& r, AgentAction action, AgentCommand&
 }
 
 }  // namespace
+
+Status check_agent_program(const AgentCommand& cmd) {
+  if (cmd.argv.empty()) return Error(Code::invalid_argument, "empty command");
+  auto t = check_trusted_path(cmd.argv[0]);
+  if (t.ok() || t.status().code() == Code::not_found) return Status::Ok();  // not installed: spawn says so
+  return t.status().with_context("agent program");
+}
 
 Millis agent_action_timeout(const ResourceDefinition& r, AgentAction action) {
   switch (action) {

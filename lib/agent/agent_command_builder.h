@@ -2,7 +2,7 @@
 // (absolute argv, the complete environment, the action's timeout), for the three agent kinds Castor runs
 // (ocf, lsb, exec). A pure function over values: tests check the argv and environment without running
 // anything.
-// Must never run anything, read files, look at the host's environment (nothing is inherited: every
+// Must never run anything, read files (check_agent_program only lstats the program's path), look at the host's environment (nothing is inherited: every
 // variable an agent sees is set here) or decide what an outcome means (classify() does).
 //
 // Environment, every kind:
@@ -59,6 +59,12 @@ inline constexpr const char* kAgentPathEnv = "PATH=/usr/sbin:/usr/bin:/sbin:/bin
 // exec), not_found (monitor of an exec resource without a monitor command), invalid_argument (a
 // definition with an empty exec argv or a timeout that is not > 0).
 Result<AgentCommand> build_agent_command(const ResourceDefinition& r, AgentAction action, const RunContext& ctx);
+
+// Whether the program `cmd` runs (argv[0], absolute) is trusted: owned by root and not writable by group
+// or others, through every directory and symlink on the way (common/trusted_path.h). svcmgr calls this
+// before every spawn and refuses the action (Code::refused) otherwise: a script anyone can edit would run
+// as root. An exec resource with shell = yes checks /bin/sh (the command text is in the service file).
+Status check_agent_program(const AgentCommand& cmd);
 
 // The timeout `action` runs with on `r` (see above).
 Millis agent_action_timeout(const ResourceDefinition& r, AgentAction action);

@@ -70,7 +70,9 @@ std::string apply_metadata_defaults(ServiceDefinition& def, const std::string& o
       ctx.ocf_root = ocf_root;
       auto cmd = build_agent_command(r, AgentAction::meta_data, ctx);
       AgentTimings t;
-      if (cmd.ok()) {
+      if (Status trust = cmd.ok() ? check_agent_program(*cmd) : Status::Ok(); !trust.ok()) {
+        problems += key + ": " + trust.message() + "; ";  // never run an agent anyone but root can change
+      } else if (cmd.ok()) {
         auto out = run_agent(*cmd, clock);
         if (out.ok() && !out->timed_out && out->exit_code == 0) t = parse_agent_timings(out->output_tail);
         else problems += key + ": meta-data failed; ";

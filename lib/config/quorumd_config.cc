@@ -3,6 +3,8 @@
 #include "common/cli_args.h"
 #include "common/ini_reader.h"
 #include "common/read_file.h"
+#include "common/trusted_path.h"
+#include "common/uuid.h"
 #include "common/value_parsers.h"
 #include "config/castor_ini.h"
 
@@ -16,7 +18,7 @@ constexpr const char* kSection = "quorumd";
 Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config) {
   CastorIniSection section = read_castor_ini_section(
       text, file_name, kSection,
-      {"device", "node", "cluster", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
+      {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
        "scrub_interval_s", "lock_memory", "realtime"});
   QuorumdConfig& c = config;
   for (const IniEntry& e : section.entries) {
@@ -43,6 +45,13 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       if (need_value()) c.node = value;
     } else if (name == "cluster") {
       if (need_value()) c.cluster = value;
+    } else if (name == "cluster_uuid") {
+      if (need_value()) {
+        auto u = parse_uuid(value);
+        if (!u.ok()) fail(u.status().message());
+        else if (u->is_nil()) fail("the nil UUID names no cluster");
+        else c.cluster_uuid = *u;
+      }
     } else if (name == "io_timeout_ms") {
       set_int(1, 24 * 3600 * 1000, [&](int64_t v) { c.io_timeout = Millis(v); });
     } else if (name == "watchdog_device") {
@@ -65,6 +74,8 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
 }
 
 Status load_quorumd_ini(const std::string& path, QuorumdConfig& config) {
+  // Only root may be able to change what quorumd is told (a group-writable castor.ini names the device).
+  if (auto t = check_trusted_path(path); !t.ok()) return t.status().with_context("the config file");
   auto text = read_file_to_string(path);
   if (!text.ok()) return text.status().with_context("reading the config file");
   config.config_file = path;

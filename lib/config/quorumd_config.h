@@ -4,6 +4,9 @@
 //   device = /dev/disk/by-id/...   ; the quorum disk: a path, LABEL=... or UUID=... (required)
 //   node = alpha                   ; this node's name; must be one of the superblock's two nodes (required)
 //   cluster = demo                 ; optional: if given, must be the superblock's cluster name
+//   cluster_uuid = 8-4-4-4-12 hex  ; optional: if given, must be the superblock's cluster UUID (pins the
+//                                  ; disk: a cloned or snapshot LUN of another cluster is refused;
+//                                  ; `castor init` prints the line)
 //   io_timeout_ms = 2000           ; optional: if given, must equal the superblock's io_timeout
 //   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes.
 //                                  ; Opening it (quorum_daemon, watchdog.h) refuses anything that is not
@@ -28,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/uuid.h"
 
 namespace castor {
 
@@ -36,6 +40,7 @@ struct QuorumdConfig {
   std::string device;
   std::string node;
   std::optional<std::string> cluster;
+  std::optional<Uuid> cluster_uuid;
   std::optional<Millis> io_timeout;
   std::string watchdog_device = "/dev/watchdog";  // "none": no watchdog (only with allow_unsafe_no_watchdog)
   bool allow_unsafe_no_watchdog = false;
@@ -57,7 +62,8 @@ struct QuorumdArgs {
 // Parses an INI file's text into `config` (keys not in the file keep their current values).
 // `file_name` is used in error messages only.
 Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config);
-// Reads and parses the file.
+// Reads and parses the file; refuses one that is not trusted (common/trusted_path.h: owned by root, not
+// writable by group or others, through every directory and symlink on the way).
 Status load_quorumd_ini(const std::string& path, QuorumdConfig& config);
 // Checks the merged configuration: required keys present, watchdog "none" allowed.
 Status check_quorumd_config(const QuorumdConfig& config);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <set>
 
+#include "common/trusted_path.h"
+
 namespace castor {
 namespace {
 
@@ -107,6 +109,8 @@ std::string check_executable(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return path + ": not a regular file";
   if (::access(path.c_str(), X_OK) != 0) return path + ": not executable (" + std::strerror(errno) + ")";
+  // svcmgr refuses to run an agent program that anyone but root can change (agent_command_builder.h).
+  if (auto t = check_trusted_path(path); !t.ok()) return t.status().message();
   return {};
 }
 

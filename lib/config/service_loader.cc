@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "common/ini_reader.h"
+#include "common/trusted_path.h"
 #include "common/unique_fd.h"
 #include "common/value_parsers.h"
 
@@ -419,6 +420,11 @@ LoadResult single_file_result(Parser& p) {
   return out;
 }
 
+// The trust check's message without its leading "PATH: " (LoadError names the file already).
+std::string trust_problem(const std::string& path, const std::string& message) {
+  return message.starts_with(path + ": ") ? message.substr(path.size() + 2) : message;
+}
+
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
   return dir.back() == '/' ? dir + name : dir + "/" + name;
@@ -449,6 +455,9 @@ LoadResult load_service_file(const std::string& path, const std::vector<std::str
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return fail(std::string("cannot stat: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+  // Only root may be able to change what svcmgr runs as root: the file, every directory and symlink on the
+  // way (common/trusted_path.h). Checked against the opened fd, so a rename in between is caught too.
+  if (Status t = check_trusted_open_file(path, st); !t.ok()) return fail(trust_problem(path, t.message()));
   std::string text;
   char buf[65536];
   while (true) {
@@ -465,6 +474,11 @@ LoadResult load_service_file(const std::string& path, const std::vector<std::str
 
 LoadResult load_service_dir(const std::string& dir, const std::vector<std::string>& cluster_nodes) {
   LoadResult out;
+  if (auto t = check_trusted_path(dir); !t.ok()) {
+    const std::string problem = trust_problem(dir, t.status().message());
+    out.errors.push_back({dir, 0, t.status().code() == Code::refused ? problem : "cannot open directory: " + problem});
+    return out;
+  }
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     out.errors.push_back({dir, 0, std::string("cannot open directory: ") + std::strerror(errno)});

@@ -21,6 +21,11 @@
 // Limits: lines of at most 4096 bytes, files of at most 4 MiB, 64 resources per service, 256 keys per
 // section, 1024 service files, 100 errors per file.
 //
+// Trust: a service file, and the services directory, must be owned by root and not writable by group or
+// others, through every directory and symlink on the way (common/trusted_path.h); otherwise the file (the
+// whole directory) is an error ("writable by group (mode 0664); only root may be able to change a file
+// Castor runs"). load_service_text checks nothing of the kind: its text has no file.
+//
 // Must never throw, start or stop anything, or look at agents on this host (check_agents_exist does).
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "config/svcmgr_config.h"
 
 #include "common/read_file.h"
+#include "common/trusted_path.h"
 #include "config/castor_ini.h"
 
 namespace castor {
@@ -27,6 +28,10 @@ Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, S
 }
 
 Status load_svcmgr_config(const std::string& path, SvcmgrConfig& config) {
+  // A file that is there but not root's alone is refused (Code::refused, never not_found: svcmgr must not
+  // fall back to its defaults over it). A missing file stays not_found.
+  if (auto t = check_trusted_path(path); !t.ok() && t.status().code() != Code::not_found)
+    return t.status().with_context("the config file");
   auto text = read_file_to_string(path);
   // Every read failure is not_found: svcmgr runs on its defaults when the default castor.ini is missing.
   if (!text.ok()) return Error(Code::not_found, "cannot read " + path + ": " + text.status().message());

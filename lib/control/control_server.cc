@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/errno_status.h"
+#include "common/trusted_path.h"
 #include "common/log.h"
 #include "control/reply_codec.h"
 
@@ -62,16 +63,34 @@ Status ensure_parent_dir(const std::string& path) {
   return errno_status("mkdir", dir);
 }
 
+// The socket's directory must be root's alone (common/trusted_path.h): in a directory others can write to,
+// anyone could replace the socket with their own and impersonate the daemon to its clients.
+Status check_parent_dir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  auto t = check_trusted_path(dir);
+  if (!t.ok()) return t.status().with_context("control socket " + path + ": its directory");
+  if (!S_ISDIR(t->st.st_mode)) return Error(Code::refused, "control socket " + path + ": " + dir + " is not a directory");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& path) {
   ASSIGN_OR_RETURN(sockaddr_un addr, unix_address(path));
   RETURN_IF_ERROR(ensure_parent_dir(path));
+  RETURN_IF_ERROR(check_parent_dir(path));
   RETURN_IF_ERROR(clear_stale_socket(path, addr));
 
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return errno_status("socket", "AF_UNIX");
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return errno_status("bind", path);
+  // Bound under umask 077: the socket file is never, not even between bind() and chmod(), reachable by
+  // others. (umask is per process: the daemons bind before anything else could create files.)
+  const mode_t old_umask = ::umask(077);
+  const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const int bind_errno = errno;
+  ::umask(old_umask);
+  if (bound != 0) return errno_status("bind", path, bind_errno);
   // Access is checked per connection (SO_PEERCRED) as well; the mode keeps other users from connecting at all.
   if (::chmod(path.c_str(), 0600) != 0) {
     Status st = errno_status("chmod 0600", path);

@@ -3,7 +3,10 @@
 // request means is the Handler's business (quorum_daemon).
 //
 //  - Access: root only. A peer whose SO_PEERCRED uid is neither 0 nor quorumd's own euid gets an error
-//    reply and is disconnected. The socket file is mode 0600.
+//    reply and is disconnected. The socket file is mode 0600, bound under umask 077. Its directory must be
+//    trusted (common/trusted_path.h: root-owned, not writable by group or others, through every
+//    directory and symlink on the way); listen() refuses otherwise. Clients check in turn that the server
+//    runs as root (common/unix_socket.h).
 //  - Everything is non-blocking and driven from the daemon's epoll loop through one descriptor (fd(), an
 //    inner epoll set). A client that does not read its replies/events is dropped once kMaxOutputBytes are
 //    queued for it: a slow client never blocks the loop and never grows memory without bound.

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -343,6 +344,41 @@ std::string describe_content(const DeviceInfo& info) {
   return what;
 }
 
+// Whether the block device `rdev` is part of another one (its sysfs holders/ is not empty): a path of a
+// multipath map, a RAID member, an LVM PV. Its tags are the holder's, so it is no second match.
+bool has_holders(dev_t rdev) {
+  auto names = list_dir("/sys/dev/block/" + std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev)) + "/holders");
+  return names.ok() && !names->empty();
+}
+
+// Every device (distinct device numbers, devices held by another one left out) whose probed TOKEN is
+// VALUE, named as libblkid names them; `found` (blkid_evaluate_tag's answer) is always among them.
+std::vector<std::string> devices_with_tag(blkid_cache cache, const std::string& token, const std::string& value,
+                                          const std::string& found) {
+  std::vector<std::string> names;
+  std::vector<dev_t> seen;
+  auto add = [&](const std::string& name) {
+    struct stat st;
+    if (::stat(name.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return;
+    if (std::find(seen.begin(), seen.end(), st.st_rdev) != seen.end() || has_holders(st.st_rdev)) return;
+    seen.push_back(st.st_rdev);
+    names.push_back(name);
+  };
+  add(found);
+  if (names.empty()) names.push_back(found);
+  if (blkid_probe_all(cache) != 0) return names;
+  blkid_dev_iterate it = blkid_dev_iterate_begin(cache);
+  if (!it) return names;
+  blkid_dev_set_search(it, token.c_str(), value.c_str());
+  blkid_dev d = nullptr;
+  while (blkid_dev_next(it, &d) == 0) {
+    blkid_dev v = blkid_verify(cache, d);
+    if (v && blkid_dev_has_tag(v, token.c_str(), value.c_str())) add(blkid_dev_devname(v));
+  }
+  blkid_dev_iterate_end(it);
+  return names;
+}
+
 }  // namespace
 
 Result<std::string> resolve_device(const std::string& spec) {
@@ -364,12 +400,24 @@ Result<std::string> resolve_device(const std::string& spec) {
   if (blkid_get_cache(&cache, "/dev/null") != 0 || !cache)
     return Error(Code::internal, "libblkid: blkid_get_cache failed while looking for " + token + "=" + value);
   char* dev = blkid_evaluate_tag(token.c_str(), value.c_str(), &cache);
-  blkid_put_cache(cache);
-  if (!dev)
+  if (!dev) {
+    blkid_put_cache(cache);
     return Error(Code::not_found,
                  "no device with " + token + "=" + value + " found (looked at udev links and every device in /proc/partitions)");
+  }
   std::string path(dev);
   std::free(dev);
+  // blkid_evaluate_tag returns one device even when several carry the tag (a cloned or snapshot LUN, a dd
+  // copy): probe every device and refuse to choose.
+  std::vector<std::string> matches = devices_with_tag(cache, token, value, path);
+  blkid_put_cache(cache);
+  if (matches.size() > 1) {
+    std::string names;
+    for (const auto& m : matches) append_joined(names, m);
+    return Error(Code::refused, token + "=" + value + " matches " + std::to_string(matches.size()) + " devices (" + names +
+                                    "): refusing to guess which is the quorum disk (a clone or snapshot of it?). Name "
+                                    "the device by a path, or give the copies other labels");
+  }
   return path;
 }
 

@@ -16,6 +16,9 @@ namespace castor {
 // Resolves "LABEL=x", "UUID=x", "PARTUUID=x" or "PARTLABEL=x" (value optionally in double quotes) to a device
 // path through libblkid (udev links if present, else a scan of /proc/partitions; no blkid cache file is read
 // or written). Anything else is taken as a plain path and returned unchanged.
+// A tag that more than one device carries (every device in /proc/partitions is probed; a device held by
+// another, e.g. a path of a multipath map, is not counted) -> Code::refused naming them all: a cloned or
+// snapshot LUN must never be taken for the quorum disk.
 // No such device -> Code::not_found naming the tag; an unknown TAG= or an empty value -> Code::invalid_argument.
 Result<std::string> resolve_device(const std::string& spec);
 

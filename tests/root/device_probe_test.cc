@@ -236,6 +236,36 @@ TEST_CASE("an ext4 filesystem is found, refused without force, and found by LABE
   CHECK(via_link.content_label == label);
 }
 
+TEST_CASE("a LABEL= or UUID= that two devices carry (a clone) is refused, naming both (root)") {
+  ScratchDir dir;
+  LoopDevice a(dir.file("a.img"), 8);
+  REQUIRE_MESSAGE(a.ok(), a.error());
+  const std::string label = "cdup" + std::to_string(getpid() % 100000);  // ext4 labels: 16 bytes at most
+  std::string out;
+  REQUIRE_MESSAGE(run_command("mkfs.ext4 -q -L " + label + " " + a.device(), &out) == 0, out);
+  DeviceInfo info = probe_ok(a.device());
+  auto one = resolve_device("LABEL=" + label);
+  REQUIRE_MESSAGE(one.ok(), one.status().to_string());
+  CHECK(*one == a.device());
+
+  // A block-for-block copy of it: same LABEL, same UUID (a snapshot or cloned LUN looks exactly like this).
+  REQUIRE_MESSAGE(run_command("cp --sparse=always " + dir.file("a.img") + " " + dir.file("b.img"), &out) == 0, out);
+  LoopDevice b(dir.file("b.img"), 8, 512, true, /*create_file=*/false);
+  REQUIRE_MESSAGE(b.ok(), b.error());
+  for (const std::string& spec : {"LABEL=" + label, "UUID=" + info.content_uuid}) {
+    auto r = resolve_device(spec);
+    REQUIRE_FALSE_MESSAGE(r.ok(), spec << " resolved to " << (r.ok() ? *r : ""));
+    CHECK(r.status().code() == Code::refused);
+    CHECK_MESSAGE(contains(r.status().message(), "matches 2 devices"), r.status().message());
+    CHECK_MESSAGE(contains(r.status().message(), a.device()), r.status().message());
+    CHECK_MESSAGE(contains(r.status().message(), b.device()), r.status().message());
+  }
+  // A plain path is still taken as given.
+  auto plain = resolve_device(a.device());
+  REQUIRE(plain.ok());
+  CHECK(*plain == a.device());
+}
+
 TEST_CASE("partition tables (dos and gpt) are refused without force (root)") {
   ScratchDir dir;
   const uint64_t sectors = 8 * kMiB / 512;

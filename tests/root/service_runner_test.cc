@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -433,4 +434,44 @@ TEST_CASE("the real Dummy agent's meta-data defaults apply where the file gives 
   CHECK(def.resources[0].start_timeout == Millis(20000));  // Dummy advertises start timeout="20s"
   CHECK(def.resources[0].monitor_interval == Millis(1000));  // the file's own value stays
   CHECK(cache.count("heartbeat:Dummy") == 1);
+}
+
+TEST_CASE("service runner: an agent program others can write to is never run (root)") {
+  ScratchDir dir;
+  const std::string prog = dir.file("start.sh");
+  const std::string ran = dir.file("ran");
+  {
+    FILE* f = std::fopen(prog.c_str(), "w");
+    REQUIRE(f);
+    std::fprintf(f, "#!/bin/sh\ntouch %s\nexit 0\n", ran.c_str());
+    std::fclose(f);
+  }
+  REQUIRE(::chmod(prog.c_str(), 0757) == 0);
+  ResourceDefinition res = shell_resource("app", "true", "true");
+  res.shell = false;
+  res.start_argv = {prog};
+  res.stop_argv = {"/bin/true"};
+  ServiceRunner r(service({res}), context());
+  REQUIRE(r.start(1, now()).ok());
+  REQUIRE(settle(r));
+  CHECK(r.state() == State::failed);
+  REQUIRE(r.last_failure());
+  CHECK(r.last_failure()->action == "start");
+  CHECK(r.last_failure()->severity == Severity::hard);
+  CHECK_MESSAGE(r.last_failure()->text.find("refused: agent program: " + prog + ": writable by others (mode 0757)") !=
+                    std::string::npos,
+                r.last_failure()->text);
+  CHECK_FALSE(exists(ran));  // it never ran
+  r.stop(now());
+  REQUIRE(settle(r));
+
+  // Fixed (0755): it runs.
+  REQUIRE(::chmod(prog.c_str(), 0755) == 0);
+  ServiceRunner ok(service({res}), context());
+  REQUIRE(ok.start(2, now()).ok());
+  REQUIRE(settle(ok));
+  CHECK(ok.state() == State::started);
+  CHECK(exists(ran));
+  ok.stop(now());
+  REQUIRE(settle(ok));
 }

@@ -512,3 +512,20 @@ TEST_CASE("quorumd config: indented, padded or BOM-prefixed section headers are 
   // A UTF-8 byte-order mark (which inih skips) hides the first line's section from the reader.
   CHECK_FALSE(parse("\xEF\xBB\xBF[bogus]\ndevice = /dev/sdb\n").ok());
 }
+
+TEST_CASE("quorumd config: cluster_uuid pins the disk; malformed or nil UUIDs name file:line") {
+  QuorumdConfig c;
+  CHECK_FALSE(c.cluster_uuid.has_value());
+  Status st = parse("[quorumd]\ndevice = /dev/x\nnode = alpha\ncluster_uuid = 6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b\n", c);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  REQUIRE(c.cluster_uuid.has_value());
+  CHECK(c.cluster_uuid->to_string() == "6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b");
+  QuorumdConfig bad;
+  st = parse("[quorumd]\ncluster_uuid = not-a-uuid\n", bad);
+  CHECK_FALSE(st.ok());
+  CHECK_MESSAGE(st.message().find(":2:") != std::string::npos, st.message());
+  CHECK_MESSAGE(st.message().find("cluster_uuid") != std::string::npos, st.message());
+  st = parse("[quorumd]\ncluster_uuid = 00000000-0000-0000-0000-000000000000\n", bad);
+  CHECK_FALSE(st.ok());
+  CHECK_MESSAGE(st.message().find("nil UUID") != std::string::npos, st.message());
+}

@@ -693,3 +693,55 @@ TEST_CASE("quorumd in-process: run() reads SIGINT+SIGTERM from its signalfd: the
   CHECK_FALSE(left_pending);
   REQUIRE(pthread_sigmask(SIG_SETMASK, &old, nullptr) == 0);
 }
+
+TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a disk with another UUID (a clone)") {
+  char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  FakeClock clock;
+  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "test";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
+  sb.timing = *Timing::from_io_timeout(kIoTimeout);
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, kIoTimeout).ok());
+
+  // The pin goes through castor.ini's parser, as quorumd reads it.
+  const Uuid other = *random_uuid();
+  QuorumdConfig c;
+  REQUIRE(parse_quorumd_ini("[quorumd]\ndevice = mem\nnode = alpha\ncluster_uuid = " + other.to_string() + "\n",
+                            "castor.ini", c)
+              .ok());
+  REQUIRE(c.cluster_uuid.has_value());
+  c.watchdog_device = "/dev/fake-watchdog";
+  c.socket_path = dir + "/alpha.sock";
+  c.lock_memory = false;
+  c.realtime = false;
+  c.config_file = "castor.ini";
+  {
+    Record record;
+    TestEnv env(clock, disk, record);
+    auto d = QuorumDaemon::start(c, env);
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.status().code() == Code::refused);
+    CHECK_MESSAGE(d.status().message() == "castor.ini pins cluster_uuid " + other.to_string() + ", but the quorum disk mem holds cluster 'test' with UUID " +
+                                              sb.cluster_uuid.to_string() + " (a clone or snapshot, or the wrong device)",
+                  d.status().message());
+  }
+  // The right UUID starts.
+  c.cluster_uuid = sb.cluster_uuid;
+  {
+    Record record;
+    TestEnv env(clock, disk, record);
+    auto d = QuorumDaemon::start(c, env);
+    CHECK_MESSAGE(d.ok(), d.status().to_string());
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
