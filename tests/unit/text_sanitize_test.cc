@@ -125,3 +125,16 @@ TEST_CASE("an agent's last line with invalid bytes, escapes and a cut character 
   CHECK(is_valid_utf8(c.text));
   CHECK(has_no_controls(c.text));
 }
+
+TEST_CASE("the control codecs' dump replaces invalid UTF-8: every reply stays valid JSON") {
+  // What svcmgr and quorumd send goes through nlohmann's dump with error_handler_t::replace (json_codec::dump,
+  // svcmgr_admin, quorumd/reply_json.h): a string that is not UTF-8 never throws and never makes the text
+  // unreadable. Guarded here because the CLI's ability to read any reply depends on it.
+  nlohmann::ordered_json j;
+  j["reason"] = std::string("\xFF\xFE bad \x1B[31m x\xE2\x82");
+  const std::string text = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  CHECK(is_valid_utf8(text));
+  auto back = nlohmann::ordered_json::parse(text, nullptr, false);
+  REQUIRE_FALSE(back.is_discarded());
+  CHECK(back["reason"].get<std::string>() == kFffd + kFffd + " bad \x1B[31m x" + kFffd);
+}
