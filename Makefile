@@ -10,6 +10,9 @@ BUILD       ?= build
 CXX         ?= g++
 PKGS        := blkid inih
 SANITIZE    ?=
+# Test-only hooks (common/test_hooks.h: CASTOR_TEST_BUG, ...): on in development builds so that `make check`
+# can use them; the packaged builds (packaging/debian/rules, packaging/rpm/castor.spec) set TEST_HOOKS=0.
+TEST_HOOKS  ?= 1
 
 CXXFLAGS_BASE := -std=c++20 -O2 -g -pipe -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
                  -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2 \
@@ -60,7 +63,8 @@ PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd $(BUILD)/svcmgr
 UNIT_SRCS := $(wildcard tests/unit/*.cc)
 ROOT_SRCS := $(wildcard tests/root/*.cc)
 SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
-TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin
+TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin \
+             $(BUILD)/tests/quorumd_nohooks $(BUILD)/tests/svcmgr_nohooks
 
 .PHONY: all deps check check-asan demo torture bench clean tests
 all: deps $(PROGRAMS) tests layer-check
@@ -73,6 +77,18 @@ deps:
 $(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
 	@echo "  CXX $<"; $(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# Only common/test_hooks.cc sees the switch; the stamp rebuilds it when TEST_HOOKS changes.
+$(BUILD)/obj/lib/common/test_hooks.o: lib/common/test_hooks.cc $(BUILD)/test_hooks.$(TEST_HOOKS) | deps
+	@mkdir -p $(dir $@)
+	@echo "  CXX $< (TEST_HOOKS=$(TEST_HOOKS))"; $(CXX) $(CXXFLAGS_ALL) -DCASTOR_TEST_HOOKS=$(TEST_HOOKS) -MMD -MP -c $< -o $@
+$(BUILD)/test_hooks.%:
+	@mkdir -p $(BUILD); rm -f $(BUILD)/test_hooks.*; touch $@
+# The daemons as a release build has them (test hooks off), for the test that they refuse a hook
+# (tests/integration/test_hooks_off.sh): only test_hooks.o differs, linked ahead of the library's.
+$(BUILD)/obj/tests/test_hooks_off.o: lib/common/test_hooks.cc | deps
+	@mkdir -p $(dir $@)
+	@echo "  CXX $< (TEST_HOOKS=0)"; $(CXX) $(CXXFLAGS_ALL) -DCASTOR_TEST_HOOKS=0 -MMD -MP -c $< -o $@
 
 define layer_lib_rule
 $(call layer_lib,$(1)): $(patsubst %.cc,$(BUILD)/obj/%.o,$(call layer_srcs,$(1)))
@@ -99,6 +115,16 @@ $(BUILD)/tests/root_tests: $(ROOT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/watchdog_standin: $(BUILD)/obj/tests/watchdog_standin_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/quorumd_nohooks: $(BUILD)/obj/quorumd/quorumd_main.o $(BUILD)/obj/tests/test_hooks_off.o \
+                                $(call link_libs,quorumd control config disk common)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/svcmgr_nohooks: $(BUILD)/obj/svcmgr/svcmgr_main.o $(BUILD)/obj/tests/test_hooks_off.o \
+                               $(call link_libs,svcmgr agent config control disk common)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 

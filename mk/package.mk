@@ -40,7 +40,9 @@ programs: $(PROGRAMS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
-	           $(DESTDIR)$(DOCDIR)/examples/services.d $(DESTDIR)$(SYSCONFDIR)/castor/services.d
+	           $(DESTDIR)$(DOCDIR)/examples/services.d
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/castor
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/castor/services.d
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	for f in $(MAN_PAGES); do \
 	  sed 's/@VERSION@/$(VERSION)/g' $$f > $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} && \
@@ -51,9 +53,10 @@ install: $(PROGRAMS)
 	install -m 0644 README.md docs/design.md docs/ondisk-format.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 etc/castor.ini $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(SAMPLE_SERVICES) $(DESTDIR)$(DOCDIR)/examples/services.d/
-	@# The configuration is the administrator's: an existing file is never overwritten.
+	@# The configuration is the administrator's: an existing file is never overwritten. Root-only (0600):
+	@# service files may carry agent parameters such as passwords, castor.ini may name the cluster's key.
 	@conf() { if [ -e "$(DESTDIR)$$2" ]; then echo "  keeping existing $(DESTDIR)$$2"; \
-	          else install -m 0644 "$$1" "$(DESTDIR)$$2" && echo "  installed $(DESTDIR)$$2"; fi; }; \
+	          else install -m 0600 "$$1" "$(DESTDIR)$$2" && echo "  installed $(DESTDIR)$$2"; fi; }; \
 	conf etc/castor.ini $(SYSCONFDIR)/castor/castor.ini; \
 	for f in $(SAMPLE_SERVICES); do n=$${f##*/}; \
 	  case " $(INACTIVE_SAMPLES) " in *" $$n "*) n=$$n.example;; esac; \
@@ -149,6 +152,10 @@ deb-install-check:
 	echo "--- conffiles ---"; dpkg-query -W -f='$${Conffiles}\n' castor | sed '/^$$/d'; \
 	echo "--- exercise ---"; \
 	castor --version; quorumd --version; svcmgr --version; \
+	echo "--- the packaged daemons have no test hooks: asked for one, they refuse ---"; \
+	if CASTOR_TEST_BUG=read_block0 quorumd --version; then echo "package-check: quorumd took a test hook" >&2; exit 1; fi; \
+	if CASTOR_TEST_UNSAFE_TAKEOVER=1 svcmgr --version; then echo "package-check: svcmgr took a test hook" >&2; exit 1; fi; \
+	test "$$(stat -c %a /etc/castor/castor.ini)" = 600; test "$$(stat -c %a /etc/castor/services.d)" = 700; \
 	test "$$(castor --version)" = "castor $(VERSION)"; \
 	test "$$(quorumd --version)" = "quorumd $(VERSION)"; \
 	test "$$(svcmgr --version)" = "svcmgr $(VERSION)"; \

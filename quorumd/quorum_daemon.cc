@@ -14,6 +14,7 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "common/uuid.h"
 
 namespace castor {
@@ -141,7 +142,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
                             {"node_id", node_id_},
                             {"peer", peer_name_},
                             {"timing", superblock_.timing.describe()}});
-  if (const char* bugs = std::getenv("CASTOR_TEST_BUG"); bugs && *bugs) {
+  if (const char* bugs = test_hook_env("CASTOR_TEST_BUG"); bugs && *bugs) {
     std::string list = bugs;
     for (size_t i = 0; i <= list.size();) {
       size_t j = list.find(',', i);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "config/quorumd_config.h"
 #include "quorumd/quorum_daemon.h"
 
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
   // Before any thread exists (the async logger starts one), so that SIGTERM/SIGINT reach only the signalfd.
   if (Status st = block_daemon_signals(); !st.ok()) {
     std::fprintf(stderr, "quorumd: %s\n", st.to_string().c_str());
+    return kQuorumdExitStartup;
+  }
+  // A release build has no test hooks: asked for one, it refuses rather than run as something else.
+  if (Status st = check_no_test_hooks_requested(); !st.ok()) {
+    std::fprintf(stderr, "quorumd: %s\n", st.message().c_str());
     return kQuorumdExitStartup;
   }
   std::vector<std::string> args(argv + 1, argv + argc);

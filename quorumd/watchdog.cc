@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/errno_status.h"
+#include "common/test_hooks.h"
 
 namespace castor {
 namespace {
@@ -35,7 +36,7 @@ std::string identity_of(const watchdog_info& info) {
 }  // namespace
 
 bool watchdog_standin_allowed_by_env() {
-  const char* v = std::getenv(kWatchdogStandinEnv);
+  const char* v = test_hook_env(kWatchdogStandinEnv);
   return v && std::string(v) == "1";
 }
 

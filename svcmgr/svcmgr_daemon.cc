@@ -14,6 +14,7 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
 #include "control/table_codec.h"
@@ -106,13 +107,13 @@ Result<std::unique_ptr<SvcmgrDaemon>> SvcmgrDaemon::start(const SvcmgrConfig& co
 SvcmgrDaemon::~SvcmgrDaemon() = default;
 
 Status SvcmgrDaemon::init() {
-  if (const char* u = std::getenv("CASTOR_TEST_UNSAFE_TAKEOVER"); u && std::string(u) == "1") {
+  if (const char* u = test_hook_env("CASTOR_TEST_UNSAFE_TAKEOVER"); u && std::string(u) == "1") {
     unsafe_takeover_ = true;
     log::critical("CASTOR_TEST_UNSAFE_TAKEOVER=1: a deliberately broken build for testing the checker; "
                   "this node takes services over without waiting for the peer's death",
                   {});
   }
-  if (const char* b = std::getenv("CASTOR_TEST_BUG")) {
+  if (const char* b = test_hook_env("CASTOR_TEST_BUG")) {
     const std::string bugs = std::string(",") + b + ",";
     if (bugs.find(",corrupt_free,") != std::string::npos) {
       corrupt_free_ = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "svcmgr/svcmgr_daemon.h"
 #include "svcmgr/svcmgr_exit.h"
 #include "common/cli_args.h"
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
   const sigset_t mask = svcmgr_signals();
   if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
     std::cerr << "svcmgr: sigprocmask SIG_BLOCK: " << std::strerror(errno) << "\n";
+    return kSvcmgrExitStartup;
+  }
+  // A release build has no test hooks: asked for one, it refuses rather than run as something else.
+  if (Status st = check_no_test_hooks_requested(); !st.ok()) {
+    std::cerr << "svcmgr: " << st.message() << "\n";
     return kSvcmgrExitStartup;
   }
   std::vector<std::string> args(argv + 1, argv + argc);

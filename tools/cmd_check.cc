@@ -6,6 +6,7 @@
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "tools/exit_codes.h"
+#include "tools/terminal_output.h"
 
 namespace castor {
 
@@ -33,11 +34,11 @@ int cmd_check(const std::vector<std::string>& argv) {
   }
   LoadResult r = load_service_dir(dir, nodes);
   int errors = int(r.errors.size());
-  for (const auto& e : r.errors) std::cerr << e.to_string() << "\n";
+  for (const auto& e : r.errors) std::cerr << printable(e.to_string()) << "\n";
   if (args->has("--agents"))
     for (const auto& s : r.services)
       for (const auto& e : check_agents_exist(s)) {
-        std::cerr << e.to_string() << "\n";
+        std::cerr << printable(e.to_string()) << "\n";
         ++errors;
       }
   for (const auto& s : r.services)

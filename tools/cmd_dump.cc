@@ -9,6 +9,7 @@
 #include "tools/cli_commands.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
+#include "tools/terminal_output.h"
 
 namespace castor {
 namespace {
@@ -154,14 +155,14 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
     nodes.push_back(std::move(node));
   }
   j["nodes"] = std::move(nodes);
-  return json_codec::dump(j) + "\n";
+  return terminal_json(j) + "\n";
 }
 
 std::string line(const char* what, uint64_t offset, const Status& st) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "  %-18s @%-8llu %-8s", what, static_cast<unsigned long long>(offset), status_word(st));
   std::string s = buf;
-  if (!st.ok() && st.code() != Code::not_found) s += st.message();
+  if (!st.ok() && st.code() != Code::not_found) s += printable(st.message());
   return s;
 }
 
@@ -174,8 +175,8 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
     out += line(r == &s.superblock ? "superblock" : "superblock backup", r->offset, r->status);
     if (r->record) {
       const Superblock& x = *r->record;
-      out += "cluster " + x.cluster_name + " UUID " + x.cluster_uuid.to_string() + ", " + stamp(x.created_wall_ns, now);
-      out += "\n  " + std::string(38, ' ') + "nodes 1=" + x.nodes[0].name + " 2=" + x.nodes[1].name;
+      out += "cluster " + printable(x.cluster_name) + " UUID " + x.cluster_uuid.to_string() + ", " + stamp(x.created_wall_ns, now);
+      out += "\n  " + std::string(38, ' ') + "nodes 1=" + printable(x.nodes[0].name) + " 2=" + printable(x.nodes[1].name);
       out += "; " + std::to_string(x.service_slots) + " service slots";
       out += "\n  " + std::string(38, ' ') + x.timing.describe();
     }
@@ -183,7 +184,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
   }
   if (superblocks_differ(s)) out += "  " + std::string(kDifferText) + "\n";
   for (const auto& n : s.nodes) {
-    out += "node " + std::to_string(n.node_id) + (sb ? " (" + sb->nodes[n.node_id - 1].name + ")" : "") + "\n";
+    out += "node " + std::to_string(n.node_id) + (sb ? " (" + printable(sb->nodes[n.node_id - 1].name) + ")" : "") + "\n";
     out += line("heartbeat", n.heartbeat.offset, n.heartbeat.status);
     if (const auto& hb = n.heartbeat.record) {
       out += std::string(node_state_name(hb->state)) + " incarnation " + std::to_string(hb->incarnation) + " seq " +
@@ -215,7 +216,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
       if (!t.record) continue;
       for (const auto& e : t.record->entries) {
         if (!e.in_use) continue;
-        out += "      " + e.name + ": " + ownership_state_name(e.state) + " node " + std::to_string(e.node) + " epoch " +
+        out += "      " + printable(e.name) + ": " + ownership_state_name(e.state) + " node " + std::to_string(e.node) + " epoch " +
                std::to_string(e.epoch) + " ballot " + std::to_string(e.ballot) +
                ((e.flags & ServiceEntry::kFrozen) ? " frozen" : "") + "\n";
       }

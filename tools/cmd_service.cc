@@ -13,6 +13,7 @@
 #include "control/control_client.h"
 #include "control/services_codec.h"
 #include "tools/exit_codes.h"
+#include "tools/terminal_output.h"
 
 namespace castor {
 namespace {
@@ -142,7 +143,7 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   }
   auto r = ask_admin(socket, verb + " " + name + (node.empty() ? "" : " " + node));
   if (!r.ok()) return report_error(verb, r.status());
-  std::cout << *r << "\n";
+  std::cout << printable(*r) << "\n";
   if (!wait_s) return kExitOk;
 
   BootClock clock;
@@ -155,7 +156,7 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
     auto s = find_service(*now_all, name);
     if (!s) continue;
     const std::string state = s->state, owner = s->owner;
-    last = state + (owner.empty() ? "" : " on " + owner);
+    last = printable(state) + (owner.empty() ? "" : " on " + printable(owner));
     bool done = false;
     if (verb == "disable") done = state == "disabled";
     else if (verb == "relocate") done = state == "started" && owner == node;
@@ -166,12 +167,12 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
         s->restarts <= svc->restarts)
       done = false;
     if (done) {
-      std::cout << name << ": " << last << " (" << format_duration(clock.now() - start) << ")\n";
+      std::cout << printable(name) << ": " << last << " (" << format_duration(clock.now() - start) << ")\n";
       return kExitOk;
     }
     if (state == "failed" && verb != "disable") {
       std::string why = s->last_failure ? s->last_failure->reason : "";
-      std::cerr << "castor " << verb << ": " << name << " failed: " << why << "\n";
+      std::cerr << "castor " << verb << ": " << printable(name) << " failed: " << printable(why) << "\n";
       return kExitFailure;
     }
   }
@@ -188,7 +189,7 @@ std::string services_status_text(const std::string& socket, bool as_json) {
     return reply.ok() && parse_services_reply(*reply).ok() ? *reply : "";
   }
   auto all = ask_services(socket);
-  if (!all.ok()) return "\nServices: svcmgr does not answer on " + socket + " (" + all.status().message() + ")\n";
+  if (!all.ok()) return "\nServices: svcmgr does not answer on " + socket + " (" + printable(all.status().message()) + ")\n";
   std::string out = "\n";
   char buf[512];
   std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7s %-9s %s\n", "Service", "State", "Owner", "Epoch", "Restarts",
@@ -201,13 +202,17 @@ std::string services_status_text(const std::string& socket, bool as_json) {
     if (s.pending) note += (note.empty() ? "" : "; ") + *s.pending;
     if (s.peer_entry) note += (note.empty() ? "" : "; ") + std::string("peer: ") + *s.peer_entry;
     if (s.orphaned) note += (note.empty() ? "" : "; ") + *s.orphaned;
-    std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s %s\n", s.name.c_str(), s.state.c_str(),
-                  s.owner.empty() ? "-" : s.owner.c_str(), static_cast<unsigned long long>(s.epoch),
-                  (std::to_string(s.restarts) + "/" + std::to_string(s.max_restarts)).c_str(), note.c_str());
+    // Every text from svcmgr shown escaped; the free-text note appended whole (a fixed buffer could cut a
+    // character in two).
+    const std::string name = printable(s.name), state = printable(s.state), owner = printable(s.owner);
+    std::snprintf(buf, sizeof buf, "  %-16s %-11s %-10s %-7llu %-9s ", name.c_str(), state.c_str(),
+                  owner.empty() ? "-" : owner.c_str(), static_cast<unsigned long long>(s.epoch),
+                  (std::to_string(s.restarts) + "/" + std::to_string(s.max_restarts)).c_str());
     out += buf;
+    out += printable(note) + "\n";
   }
   if (!all->definitions_match) out += "\n  WARNING: the two nodes hold different service definitions: moves are blocked\n";
-  for (const auto& e : all->load_errors) out += "  definition error: " + e + "\n";
+  for (const auto& e : all->load_errors) out += "  definition error: " + printable(e) + "\n";
   return out;
 }
 
@@ -235,7 +240,7 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   const std::string socket = args->value("--socket").value_or(kSvcmgrSocket);
   auto r = ask_admin(socket, verb + " " + node);
   if (!r.ok()) return report_error(verb, r.status());
-  std::cout << *r << "\n";
+  std::cout << printable(*r) << "\n";
   if (!wait_s || verb != "standby") return kExitOk;
   BootClock clock;
   const TimePoint deadline = clock.now() + std::chrono::seconds(*wait_s);

@@ -13,6 +13,7 @@
 #include "control/json_codec.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
+#include "tools/terminal_output.h"
 
 namespace castor {
 namespace {
@@ -50,7 +51,7 @@ const json& object_at(const json& o, const char* k) {
 }
 std::string text_at(const json& o, const char* k, const std::string& def) {
   auto it = o.find(k);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : def;
+  return it != o.end() && it->is_string() ? printable(it->get<std::string>()) : def;
 }
 int64_t int_at(const json& o, const char* k, int64_t def = 0) {
   auto it = o.find(k);
@@ -85,7 +86,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
     out["source"] = "daemon";
     std::string services = services_status_text(svcmgr_socket, true);
     if (!services.empty()) out["services"] = json::parse(services, nullptr, false);
-    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    std::cout << terminal_json(out) << "\n";
     return kExitOk;
   }
   for (const char* k : {"node", "peer", "lease", "cluster", "timing_ms", "write_latency_us"})
@@ -115,7 +116,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   if (bool_at(s, "standby")) phase += ",standby";
   std::string lease_text = bool_at(lease, "valid") ? "valid, " + ms_text(int_at(lease, "remaining_ms")) + " left"
                                                    : "NOT VALID";
-  if (s["fence_reason"].is_string()) lease_text += " (fenced: " + s["fence_reason"].get<std::string>() + ")";
+  if (s["fence_reason"].is_string()) lease_text += " (fenced: " + printable(s["fence_reason"].get<std::string>()) + ")";
   const json& lat = s["write_latency_us"];
   print_row(text_at(node, "name", "?") + " (local)", std::to_string(int_at(node, "id")), phase,
             std::to_string(uint_at(s, "incarnation")), "-",
@@ -173,10 +174,10 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
       nodes.push_back(std::move(node));
     }
     j["nodes"] = std::move(nodes);
-    std::cout << json_codec::dump(j) << "\n";
+    std::cout << terminal_json(j) << "\n";
     return kExitOk;
   }
-  std::cout << "Cluster " << sb->cluster_name << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path
+  std::cout << "Cluster " << printable(sb->cluster_name) << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path
             << " — read from the disk: " << why << "\n";
   std::cout << "  io_timeout " << format_duration(sb->timing.io_timeout) << ": renew "
             << format_duration(sb->timing.renew_interval) << ", lease " << format_duration(sb->timing.lease)
@@ -184,7 +185,7 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
             << format_duration(sb->timing.watchdog) << ", dead time " << format_duration(sb->timing.dead) << "\n\n";
   print_row("Node", "Id", "State", "Incarnation", "Written", "Write latency (worst)", "Lease");
   for (const auto& n : snap->nodes) {
-    const std::string name = sb->nodes[n.node_id - 1].name;
+    const std::string name = printable(sb->nodes[n.node_id - 1].name);
     if (const auto& hb = n.heartbeat.record) {
       print_row(name, std::to_string(n.node_id), node_state_name(hb->state), std::to_string(hb->incarnation),
                 format_duration(Duration(now - hb->wall_time_ns)) + " ago*",

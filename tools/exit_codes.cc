@@ -2,12 +2,13 @@
 
 #include <iostream>
 
+#include "common/text_sanitize.h"
 #include "tools/cli_commands.h"
 
 namespace castor {
 
 int report_error(const std::string& verb, const Status& st) {
-  std::cerr << "castor " << verb << ": " << st.message() << "\n";
+  std::cerr << "castor " << verb << ": " << printable(st.message()) << "\n";
   return exit_code_for(st);
 }
 

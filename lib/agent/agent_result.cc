@@ -3,30 +3,16 @@
 #include <signal.h>
 #include <string.h>
 
+#include "common/text_sanitize.h"
+
 namespace castor {
 namespace {
 
 constexpr size_t kMaxLineBytes = 512;
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Trimmed, control characters (which could forge log lines or terminal escapes) made spaces, capped.
-std::string sanitize(std::string_view s) {
-  s = trim(s);
-  if (s.size() > kMaxLineBytes) s = s.substr(0, kMaxLineBytes);
-  std::string out(s);
-  for (char& c : out) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = ' ';
-  }
-  return out;
-}
+// Trimmed, valid UTF-8 (invalid bytes and a character cut by the output cap become U+FFFD), C0/C1 control
+// characters (which could forge log lines or terminal escapes) made spaces, capped on a character boundary.
+std::string sanitize(std::string_view s) { return clean_text(s, kMaxLineBytes); }
 
 // Calls f(line) for each line of `text`, last line first; stops when f returns true.
 template <typename F>

@@ -83,7 +83,8 @@ struct Classified {
 Classified classify(AgentKind kind, AgentAction action, const AgentOutcome& outcome);
 
 // Text of the last non-empty line that starts with "ocf-exit-reason:" (leading blanks allowed), with the
-// prefix removed, blanks trimmed, control characters replaced by spaces and capped at 512 bytes. "" if none.
+// prefix removed, made valid UTF-8 (U+FFFD for invalid bytes), C0/C1 control characters made spaces,
+// blanks trimmed and capped at 512 bytes on a character boundary (common/text_sanitize.h). "" if none.
 std::string parse_exit_reason(std::string_view output);
 
 // Last non-empty line of `output`, trimmed and sanitized like an exit reason; "" if none.

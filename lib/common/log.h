@@ -1,9 +1,11 @@
 // Logging facade: one line per event, with the node, the subject (service, device, ...) and the reason.
 // The only header the rest of Castor includes for logging; Boost.Log stays inside log.cc so that
 // compile times stay short. Must never block the caller on a slow sink when started with async=true
-// (daemons), and must never throw.
+// (daemons), must never hold more than kAsyncQueueRecords records per sink, and must never throw.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -22,6 +24,11 @@ struct Field {
   Field(std::string_view k, Int v) : key(k), value(std::to_string(v)) {}
 };
 
+// An async sink holds at most this many records waiting for its writer thread; a record that finds the
+// queue full is dropped and counted, and the next record that gets through is preceded by one warning
+// line "N log records dropped (the log queue was full)".
+inline constexpr size_t kAsyncQueueRecords = 10000;
+
 struct Options {
   std::string program = "castor";
   std::string node;          // this node's name, put on every line
@@ -34,6 +41,8 @@ struct Options {
 void init(const Options& options);
 void set_node(std::string_view node);
 void flush();
+// Records dropped on a full async queue since the process started.
+uint64_t dropped_records();
 
 // Formats "message key=value key2="value with spaces"" and emits it at `level`.
 void event(Level level, std::string_view message, std::initializer_list<Field> fields = {});
