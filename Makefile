@@ -45,7 +45,7 @@ LAYER_DEPS_disk   := common
 LAYER_DEPS_control:= disk common
 LAYER_DEPS_config := common
 LAYER_DEPS_agent  := config common
-LAYER_DEPS_quorumd:= control config disk common
+LAYER_DEPS_quorumd:= agent control config disk common
 LAYER_DEPS_svcmgr := agent config control disk common
 LAYER_DEPS_tools  := agent config control disk common
 layer_srcs = $(filter-out %_main.cc,$(foreach d,$(LAYER_DIRS_$(1)),$(wildcard $(d)/*.cc)))
@@ -84,7 +84,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_lib_rule,$(l))))
 $(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(call link_libs,tools agent config control disk common)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd control config disk common)
+$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd agent control config disk common)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(call link_libs,svcmgr agent config control disk common)

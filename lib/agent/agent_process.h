@@ -52,13 +52,18 @@ struct AgentCommand {
   Duration timeout{0};  // > 0; agents do not enforce their own timeouts, this is the only one
   Duration kill_grace = std::chrono::seconds(5);  // between SIGTERM (at the timeout) and SIGKILL
   std::string cwd = "/";                          // absolute
+  // cgroup.procs files (ServiceCgroup::procs_files()) the child joins before anything else, by writing
+  // "0" to each: what it forks later, setsid or not, stays in the service's cgroup. A file that cannot
+  // be opened or written fails the spawn. At most kMaxJoinCgroups.
+  std::vector<std::string> join_cgroups;
 };
+inline constexpr size_t kMaxJoinCgroups = 8;
 
 class AgentProcess {
  public:
   static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much
 
-  // Starts the command: own process group, signal mask and dispositions reset to default, stdin from
+  // Starts the command: joins command.join_cgroups, own process group, signal mask and dispositions reset to default, stdin from
   // /dev/null, stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
   // A command that cannot start (bad argv, missing or non-executable program, bad cwd) is an error
   // Status here ("exec /usr/lib/x: No such file or directory"), never an exit code. `now` starts the
