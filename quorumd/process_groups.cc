@@ -83,7 +83,11 @@ std::vector<ProcessGroups::Killed> ProcessGroups::kill_all() {
 
 bool ProcessGroups::any_alive() {
   prune();
-  return !groups_.empty();
+  if (!groups_.empty()) return true;
+  if (!cgroups_busy_) return false;
+  Result<bool> busy = cgroups_busy_();
+  if (!busy.ok()) log::error("cannot read the services' cgroups; assuming they hold processes", {{"error", busy.status().to_string()}});
+  return !busy.ok() || *busy;
 }
 
 }  // namespace castor

@@ -30,8 +30,13 @@ class ProcessGroups {
   using GroupIsCastors = std::function<Result<bool>(pid_t pgid)>;
   ProcessGroups();
   explicit ProcessGroups(SignalGroup signal) : signal_(std::move(signal)) {}
-  ProcessGroups(SignalGroup signal, KillCgroups kill_cgroups, GroupIsCastors is_castors)
-      : signal_(std::move(signal)), kill_cgroups_(std::move(kill_cgroups)), is_castors_(std::move(is_castors)) {}
+  // Whether the Castor cgroups hold a process.
+  using CgroupsBusy = std::function<Result<bool>()>;
+  ProcessGroups(SignalGroup signal, KillCgroups kill_cgroups, GroupIsCastors is_castors, CgroupsBusy busy = {})
+      : signal_(std::move(signal)),
+        kill_cgroups_(std::move(kill_cgroups)),
+        is_castors_(std::move(is_castors)),
+        cgroups_busy_(std::move(busy)) {}
 
   // Registers `pgid`. Refused: pgid <= 1, quorumd's own process group, a group with no process in it.
   Status add(pid_t pgid);
@@ -46,7 +51,8 @@ class ProcessGroups {
   // forgets them all. A group that is no longer Castor's is reported not_found and not signalled.
   std::vector<Killed> kill_all();
 
-  // True if a registered group still has a process of Castor's (signal 0 reaches it; stale ones pruned).
+  // True if a registered group still has a process of Castor's (signal 0 reaches it; stale ones pruned),
+  // or the Castor cgroups hold a process (or cannot be read).
   bool any_alive();
 
   // Forgets the registered groups that no longer exist or are no longer Castor's.
@@ -59,6 +65,7 @@ class ProcessGroups {
   SignalGroup signal_;
   KillCgroups kill_cgroups_;  // unset: no cgroups (only registered groups)
   GroupIsCastors is_castors_;
+  CgroupsBusy cgroups_busy_;
   std::set<pid_t> groups_;
 };
 

@@ -73,6 +73,7 @@ class ProductionEnv final : public QuorumdEnv {
   Result<bool> group_in_cgroup_tree(pid_t pgid, const std::string& relative) override {
     return process_group_in_cgroup_tree(pgid, relative);
   }
+  Result<bool> cgroup_tree_busy(const std::string& relative) override { return castor::cgroup_tree_busy(relative); }
 
  private:
   BootClock clock_;

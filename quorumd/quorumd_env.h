@@ -67,6 +67,12 @@ class QuorumdEnv {
     (void)pgid, (void)relative;
     return true;
   }
+  // Whether a process is in `relative` or below (a leave without a service manager must not write DOWN
+  // then). Default for fakes: none.
+  virtual Result<bool> cgroup_tree_busy(const std::string& relative) {
+    (void)relative;
+    return false;
+  }
 };
 
 // The real thing: what quorumd did before the seam existed.

@@ -208,6 +208,12 @@ Status ServiceRunner::ensure_cgroup() {
   return Status::Ok();
 }
 
+Status ServiceRunner::kill_cgroup() {
+  if (ctx_.cgroup_parent.empty()) return Status::Ok();
+  RETURN_IF_ERROR(ensure_cgroup());
+  return cgroup_->kill_all();
+}
+
 bool ServiceRunner::begin_drain(TimePoint now) {
   if (!cgroup_) return false;
   Result<bool> empty = cgroup_->empty();

@@ -127,6 +127,10 @@ class ServiceRunner {
   const ServiceCgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
   // <cgroup_parent>/<node>/<service>, or "" without cgroups.
   std::string cgroup_path() const;
+  // SIGKILLs everything in the service's cgroup now (the daemon's "every service is killed": fence,
+  // lease lost), without running any agent. An action in flight is killed with it (its outcome comes as
+  // a signal). Ok without cgroups.
+  Status kill_cgroup();
 
  private:
   enum class Op { none, start, stop, probe, monitor, drain /* stops done; emptying the cgroup */ };

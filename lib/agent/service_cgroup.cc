@@ -340,6 +340,15 @@ Result<size_t> kill_cgroup_tree(const std::string& relative, const std::string& 
   return freeze_kill_thaw(v, top, dirs);
 }
 
+Result<bool> cgroup_tree_busy(const std::string& relative, const std::string& root) {
+  RETURN_IF_ERROR(check_relative(relative));
+  ASSIGN_OR_RETURN(CgroupVersion v, detect_cgroup_version(root));
+  std::vector<std::string> dirs;
+  RETURN_IF_ERROR(walk((v == CgroupVersion::v2 ? root : root + "/freezer") + "/" + relative, dirs));
+  ASSIGN_OR_RETURN(std::vector<pid_t> pids, pids_in(dirs));
+  return !pids.empty();
+}
+
 Result<bool> pid_in_cgroup_tree(pid_t pid, const std::string& relative, const std::string& root) {
   RETURN_IF_ERROR(check_relative(relative));
   ASSIGN_OR_RETURN(CgroupVersion v, detect_cgroup_version(root));

@@ -86,6 +86,9 @@ class ServiceCgroup {
 // Castor parent). A tree that does not exist is ok (nothing to kill). Returns how many were signalled.
 Result<size_t> kill_cgroup_tree(const std::string& relative, const std::string& root = kCgroupRoot);
 
+// Whether a process is in <root>/<relative> or below (false if it does not exist).
+Result<bool> cgroup_tree_busy(const std::string& relative, const std::string& root = kCgroupRoot);
+
 // Whether `pid` is in <relative> or below it (v2: its 0:: line; v1: its freezer line of /proc/PID/cgroup).
 // not_found if the process does not exist.
 Result<bool> pid_in_cgroup_tree(pid_t pid, const std::string& relative, const std::string& root = kCgroupRoot);

@@ -401,3 +401,23 @@ TEST_CASE("process groups: a registered group that ended is pruned, one in the c
   kill(ours, SIGKILL);
   waitpid(ours, nullptr, 0);
 }
+
+TEST_CASE("process groups: a process in the services' cgroups counts as alive, registered or not (root)") {
+  TestParent parent;
+  const std::string tree = parent.name + "/alpha";
+  Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
+  REQUIRE(cg.ok());
+  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
+                       [&] { return kill_cgroup_tree(tree); },
+                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); },
+                       [&] { return cgroup_tree_busy(tree); });
+  CHECK_FALSE(groups.any_alive());
+  pid_t daemon = spawn_in_cgroup(cg->procs_files().front());
+  REQUIRE(daemon > 0);
+  REQUIRE(wait_for([&] { return getpgid(daemon) == daemon; }));
+  CHECK(groups.any_alive());
+  (void)groups.kill_all();
+  CHECK(wait_dead(daemon));
+  waitpid(daemon, nullptr, 0);
+  CHECK_FALSE(groups.any_alive());
+}
