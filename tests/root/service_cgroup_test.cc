@@ -421,3 +421,51 @@ TEST_CASE("process groups: a process in the services' cgroups counts as alive, r
   waitpid(daemon, nullptr, 0);
   CHECK_FALSE(groups.any_alive());
 }
+
+// This host mounts cgroup v1; its hybrid cgroup2 hierarchy (/sys/fs/cgroup/unified, no controllers) runs
+// the v2 path: join, list, cgroup.kill, remove, the tree kill and membership.
+TEST_CASE("service cgroup: the cgroup v2 path, on the hybrid unified hierarchy (root)") {
+  const std::string root = "/sys/fs/cgroup/unified";
+  Result<CgroupVersion> v = detect_cgroup_version(root);
+  if (!v.ok() || *v != CgroupVersion::v2) {
+    MESSAGE("no cgroup2 hierarchy at " << root << ": skipped");
+    return;
+  }
+  const std::string parent = "castor-test-v2-" + std::to_string(getpid());
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent + "/node/svc", {}, root);
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  CHECK(cg->version() == CgroupVersion::v2);
+  const std::string pids = dir.file("pids");
+  AgentCommand c;
+  c.argv = {"/bin/sh", "-c",
+            "( (sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids + ") & ); setsid sleep 1000 >/dev/null 2>&1 & echo $! >>" +
+                pids + "; sleep 0.2"};
+  c.env = {"PATH=/usr/bin:/bin"};
+  c.timeout = 5s;
+  c.join_cgroups = cg->procs_files();
+  Result<AgentOutcome> o = run_agent(c, BootClock());
+  REQUIRE(o.ok());
+  std::vector<pid_t> left = read_pids(pids);
+  REQUIRE(left.size() == 2);
+  Result<std::vector<pid_t>> in = cg->pids();
+  REQUIRE(in.ok());
+  CHECK(in->size() == 2);
+  for (pid_t p : left) {
+    Result<bool> member = pid_in_cgroup_tree(p, parent, root);
+    REQUIRE(member.ok());
+    CHECK(*member);
+  }
+  Result<bool> busy = cgroup_tree_busy(parent, root);
+  REQUIRE(busy.ok());
+  CHECK(*busy);
+  Result<size_t> n = kill_cgroup_tree(parent + "/node", root);
+  REQUIRE_MESSAGE(n.ok(), n.status().to_string());
+  CHECK(*n == 2);
+  for (pid_t p : left) CHECK(wait_dead(p));
+  CHECK(wait_for([&] { return cg->empty().ok() && *cg->empty(); }));
+  Status st = remove_cgroup_tree(parent, root);
+  CHECK_MESSAGE(st.ok(), st.to_string());
+  CHECK(::access((root + "/" + parent).c_str(), F_OK) != 0);
+  kill_all_of(left);
+}
