@@ -11,7 +11,8 @@
 //  * Timeout: at the deadline SIGTERM goes to the group (and to the child, in case it left the group);
 //    if the child is not reaped or the group is not empty kill_grace later, SIGKILL. The outcome comes once
 //    the child is reaped and the group is empty or was SIGKILLed. Processes that left the group (setsid,
-//    setpgid) are out of reach: the service's own process tracking must deal with them.
+//    setpgid) are out of reach here: the service's cgroup (AgentCommand::join_cgroups, ServiceCgroup) is what
+//    holds them.
 //  * Normal exit (any exit code, any action): the group is NOT touched. A start legitimately leaves its
 //    daemons behind in the group (pgid() tells which): they belong to the service, and the caller that
 //    tracks the service's process groups stops or kills them (after a failed start: run stop). The
