@@ -48,7 +48,7 @@ LAYER_DEPS_disk   := common
 LAYER_DEPS_control:= disk common
 LAYER_DEPS_config := common
 LAYER_DEPS_agent  := config common
-LAYER_DEPS_quorumd:= control config disk common
+LAYER_DEPS_quorumd:= agent control config disk common
 LAYER_DEPS_svcmgr := agent config control disk common
 LAYER_DEPS_tools  := agent config control disk common
 layer_srcs = $(filter-out %_main.cc,$(foreach d,$(LAYER_DIRS_$(1)),$(wildcard $(d)/*.cc)))
@@ -97,13 +97,13 @@ $(call layer_lib,$(1)): $(patsubst %.cc,$(BUILD)/obj/%.o,$(call layer_srcs,$(1))
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_lib_rule,$(l))))
 
-$(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(call link_libs,tools agent config control disk common)
+$(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(call link_libs,tools $(LAYER_DEPS_tools))
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd control config disk common)
+$(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd $(LAYER_DEPS_quorumd))
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
-$(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(call link_libs,svcmgr agent config control disk common)
+$(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(call link_libs,svcmgr $(LAYER_DEPS_svcmgr))
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
@@ -119,12 +119,12 @@ $(BUILD)/tests/watchdog_standin: $(BUILD)/obj/tests/watchdog_standin_main.o $(LI
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/quorumd_nohooks: $(BUILD)/obj/quorumd/quorumd_main.o $(BUILD)/obj/tests/test_hooks_off.o \
-                                $(call link_libs,quorumd control config disk common)
+                                $(call link_libs,quorumd $(LAYER_DEPS_quorumd))
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/svcmgr_nohooks: $(BUILD)/obj/svcmgr/svcmgr_main.o $(BUILD)/obj/tests/test_hooks_off.o \
-                               $(call link_libs,svcmgr agent config control disk common)
+                               $(call link_libs,svcmgr $(LAYER_DEPS_svcmgr))
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/service_cgroup.h"
 #include "common/aligned_buffer.h"
 #include "common/clock.h"
 #include "common/event_loop.h"
@@ -99,7 +100,10 @@ class QuorumDaemon final : private ControlServer::Handler {
 
   QuorumDaemon(const QuorumdConfig& config, QuorumdEnv& env)
       : config_(config), env_(env), clock_(env.clock()),
-        groups_([&env](pid_t g, int s) { return env.signal_process_group(g, s); }) {}
+        groups_([&env](pid_t g, int s) { return env.signal_process_group(g, s); },
+                [&env, tree = castor_cgroup_tree(config.node)] { return env.kill_cgroup_tree(tree); },
+                [&env, tree = castor_cgroup_tree(config.node)](pid_t g) { return env.group_in_cgroup_tree(g, tree); },
+                [&env, tree = castor_cgroup_tree(config.node)] { return env.cgroup_tree_busy(tree); }) {}
 
   // ---- start-up, the loop, rejoin (quorum_daemon.cc)
   Status init(const std::string& device_path);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/service_cgroup.h"
 #include "common/log.h"
 #include "disk/aio_block_device.h"
 #include "disk/device_probe.h"
@@ -68,6 +69,11 @@ class ProductionEnv final : public QuorumdEnv {
     }
   }
   int signal_process_group(pid_t pgid, int signo) override { return ::kill(-pgid, signo) == 0 ? 0 : errno; }
+  Result<size_t> kill_cgroup_tree(const std::string& relative) override { return castor::kill_cgroup_tree(relative); }
+  Result<bool> group_in_cgroup_tree(pid_t pgid, const std::string& relative) override {
+    return process_group_in_cgroup_tree(pgid, relative);
+  }
+  Result<bool> cgroup_tree_busy(const std::string& relative) override { return castor::cgroup_tree_busy(relative); }
 
  private:
   BootClock clock_;

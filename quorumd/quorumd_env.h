@@ -56,6 +56,23 @@ class QuorumdEnv {
   virtual void tune_process(const QuorumdConfig& config) = 0;
   // kill(-pgid, signo): 0, or the errno of the failure.
   virtual int signal_process_group(pid_t pgid, int signo) = 0;
+  // The fence's kill of every service's cgroup under `relative` (castor/<node>), and whether a registered
+  // process group is still one of those services' (ProcessGroups). Defaults for fakes: no cgroups, every
+  // registered group is the services'.
+  virtual Result<size_t> kill_cgroup_tree(const std::string& relative) {
+    (void)relative;
+    return size_t(0);
+  }
+  virtual Result<bool> group_in_cgroup_tree(pid_t pgid, const std::string& relative) {
+    (void)pgid, (void)relative;
+    return true;
+  }
+  // Whether a process is in `relative` or below (a leave without a service manager must not write DOWN
+  // then). Default for fakes: none.
+  virtual Result<bool> cgroup_tree_busy(const std::string& relative) {
+    (void)relative;
+    return false;
+  }
 };
 
 // The real thing: what quorumd did before the seam existed.

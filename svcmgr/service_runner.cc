@@ -173,6 +173,7 @@ TimePoint ServiceRunner::next_deadline() const {
     for (TimePoint m : next_monitor_) t = std::min(t, m);
   }
   if (!groups_.empty()) t = std::min(t, next_group_check_);
+  if (op_ == Op::drain) t = std::min(t, next_drain_check_);
   return t;
 }
 
@@ -186,13 +187,91 @@ std::vector<pid_t> ServiceRunner::live_process_groups() const {
   return out;
 }
 
+std::string ServiceRunner::cgroup_path() const {
+  if (ctx_.cgroup_parent.empty()) return "";
+  return ctx_.cgroup_parent + (ctx_.node.empty() ? "" : "/" + ctx_.node) + "/" + def_.name;  // castor_cgroup_tree(node)/service by default
+}
+
 // --- internals ---
+
+Status ServiceRunner::ensure_cgroup() {
+  if (ctx_.cgroup_parent.empty()) return Status::Ok();
+  CgroupLimits limits;
+  if (def_.memory_max) limits.memory_max = def_.memory_max;
+  if (def_.cpu_weight) limits.cpu_weight = def_.cpu_weight;
+  if (def_.tasks_max) limits.tasks_max = def_.tasks_max;
+  // Opened again at every action: cheap (mkdir EEXIST, a few writes), and the limits of a reloaded
+  // definition or a cgroup removed by hand are put back.
+  Result<ServiceCgroup> cg = ServiceCgroup::open(cgroup_path(), limits);
+  if (!cg.ok()) return cg.status().with_context("the service's cgroup");
+  cgroup_.emplace(std::move(cg).value());
+  return Status::Ok();
+}
+
+Status ServiceRunner::kill_cgroup() {
+  if (ctx_.cgroup_parent.empty()) return Status::Ok();
+  RETURN_IF_ERROR(ensure_cgroup());
+  return cgroup_->kill_all();
+}
+
+bool ServiceRunner::begin_drain(TimePoint now) {
+  if (!cgroup_) return false;
+  Result<bool> empty = cgroup_->empty();
+  if (empty.ok() && *empty) {
+    if (Status st = cgroup_->remove(); !st.ok())
+      log::event(log::Level::warning, "cannot remove the service's empty cgroup", {{"service", def_.name}, {"error", st.to_string()}});
+    return false;
+  }
+  Result<std::vector<pid_t>> left = cgroup_->pids();
+  log::event(log::Level::notice, "processes left in the service's cgroup after its stop; killing them",
+             {{"service", def_.name},
+              {"cgroup", cgroup_->relative()},
+              {"processes", left.ok() ? int64_t(left->size()) : int64_t(-1)}});
+  if (Status st = cgroup_->kill_all(); !st.ok())
+    log::event(log::Level::error, "killing the service's cgroup failed", {{"service", def_.name}, {"error", st.to_string()}});
+  op_ = Op::drain;
+  drain_until_ = now + kDrainLimit;
+  next_drain_check_ = now;
+  return true;
+}
+
+bool ServiceRunner::drain_step(TimePoint now) {
+  Result<bool> empty = cgroup_->empty();
+  if (empty.ok() && *empty) {
+    if (Status st = cgroup_->remove(); !st.ok())
+      log::event(log::Level::warning, "cannot remove the service's empty cgroup", {{"service", def_.name}, {"error", st.to_string()}});
+    op_ = Op::none;
+    next_drain_check_ = TimePoint::max();
+    set_state(stop_had_failure_ ? State::stop_failed : State::stopped);
+    return true;
+  }
+  if (now >= drain_until_ || !empty.ok()) {
+    std::string why = empty.ok() ? "processes still in the service's cgroup " + cgroup_->relative() + " " +
+                                       format_duration(kDrainLimit) + " after they were killed"
+                                 : "cannot read the service's cgroup: " + empty.status().to_string();
+    log::event(log::Level::error, "service not stopped", {{"service", def_.name}, {"reason", why}});
+    last_failure_ = Failure{"", "stop", Severity::hard, why, now};
+    op_ = Op::none;
+    next_drain_check_ = TimePoint::max();
+    set_state(State::stop_failed);
+    return true;
+  }
+  next_drain_check_ = now + kDrainPoll;
+  return false;
+}
 
 bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   const ResourceDefinition& r = def_.resources[index];
   Result<AgentCommand> cmd = build_agent_command(r, action, ctx_);
   Status failed;
   if (cmd.ok()) failed = check_agent_program(*cmd);  // a program anyone but root can change never runs
+  if (cmd.ok() && failed.ok()) {
+    if (Status st = ensure_cgroup(); !st.ok()) {
+      cmd = st;
+    } else if (cgroup_) {
+      cmd->join_cgroups = cgroup_->procs_files();
+    }
+  }
   if (cmd.ok() && failed.ok()) {
     Result<std::unique_ptr<AgentProcess>> p = AgentProcess::spawn(*cmd, now);
     if (p.ok()) {
@@ -301,6 +380,7 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
         if (!stop_pending_) set_state(State::failed);
       }
       break;
+    case Op::drain:
     case Op::none: break;
   }
 }
@@ -329,14 +409,30 @@ void ServiceRunner::advance(TimePoint now) {
       case Op::stop:
         if (next_ == 0) {
           op_ = Op::none;
+          if (begin_drain(now)) continue;
           set_state(stop_had_failure_ ? State::stop_failed : State::stopped);
           return;
         }
         launch(next_ - 1, AgentAction::stop, now);
         continue;
+      case Op::drain:
+        if (now < next_drain_check_) return;
+        drain_step(now);
+        return;
       case Op::probe:
         if (next_ >= n) {
           op_ = Op::none;
+          if (cgroup_) {
+            // Whatever the agents say, processes in the service's cgroup mean it runs here.
+            Result<bool> empty = cgroup_->empty();
+            if (!empty.ok() || !*empty) {
+              log::event(log::Level::notice, "probe: the service's cgroup holds processes",
+                         {{"service", def_.name}, {"cgroup", cgroup_->relative()},
+                          {"error", empty.ok() ? std::string() : empty.status().to_string()}});
+              if (empty.ok()) probe_any_running_ = true;
+              else probe_error_ = true;
+            }
+          }
           probe_result_ = probe_error_         ? ProbeResult::error
                           : probe_any_running_ ? ProbeResult::some_running
                                                : ProbeResult::all_stopped;

@@ -41,6 +41,13 @@
 // every kGroupCheckInterval while any is listed. At most kMaxTrackedGroups are kept (more is logged as an
 // error; restarts of a service that never stops its daemons would otherwise grow the list without bound).
 //
+// Cgroup: with ctx.cgroup_parent set, every action runs in the service's cgroup
+// <cgroup_parent>/<node>/<service> (ServiceCgroup: created at the first action, with the definition's
+// limits; a cgroup that cannot be set up makes the action fail as "cannot run"). The stop sequence ends
+// by killing whatever is left in the cgroup (daemons that double-forked or called setsid included);
+// "stopped" means the cgroup is empty (checked every kDrainPoll, up to kDrainLimit, then stop_failed),
+// and the empty cgroup is removed. A probe that finds processes in the cgroup answers some_running.
+//
 // Destroying a runner with an action in flight SIGKILLs that action's group (AgentProcess's destructor).
 // Not thread-safe: one event loop owns a runner. Memory is bounded (per resource, plus one failure
 // record and the capped group list); agent output is logged in one line and then dropped.
@@ -59,6 +66,7 @@
 #include "agent/agent_command_builder.h"
 #include "agent/agent_process.h"
 #include "agent/agent_result.h"
+#include "agent/service_cgroup.h"
 #include "config/service_definition.h"
 
 namespace castor {
@@ -67,6 +75,8 @@ class ServiceRunner {
  public:
   static constexpr size_t kMaxTrackedGroups = 256;
   static constexpr Duration kGroupCheckInterval = std::chrono::seconds(1);
+  static constexpr Duration kDrainPoll = std::chrono::milliseconds(20);
+  static constexpr Duration kDrainLimit = std::chrono::seconds(10);
 
   enum class State {
     stopped,
@@ -113,9 +123,17 @@ class ServiceRunner {
   uint64_t epoch() const { return ctx_.epoch; }
   ProbeResult probe_result() const { return probe_result_; }
   const ServiceDefinition& definition() const { return def_; }
+  // The service's cgroup once an action created it (nullptr without cgroups).
+  const ServiceCgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
+  // <cgroup_parent>/<node>/<service>, or "" without cgroups.
+  std::string cgroup_path() const;
+  // SIGKILLs everything in the service's cgroup now (the daemon's "every service is killed": fence,
+  // lease lost), without running any agent. An action in flight is killed with it (its outcome comes as
+  // a signal). Ok without cgroups.
+  Status kill_cgroup();
 
  private:
-  enum class Op { none, start, stop, probe, monitor };
+  enum class Op { none, start, stop, probe, monitor, drain /* stops done; emptying the cgroup */ };
   struct Current {
     std::unique_ptr<AgentProcess> proc;
     size_t index = 0;
@@ -138,6 +156,9 @@ class ServiceRunner {
   void track_group(pid_t pgid, size_t index, TimePoint now);
   void refresh_groups(TimePoint now);
   bool monitored(size_t index) const;
+  Status ensure_cgroup();
+  bool begin_drain(TimePoint now);  // false: nothing to drain
+  bool drain_step(TimePoint now);   // true: the drain ended (state set)
   AgentKind kind_of(size_t index) const;
 
   ServiceDefinition def_;
@@ -156,6 +177,9 @@ class ServiceRunner {
   std::optional<Failure> last_failure_;
   std::vector<Tracked> groups_;
   TimePoint next_group_check_ = TimePoint::max();
+  std::optional<ServiceCgroup> cgroup_;
+  TimePoint drain_until_ = TimePoint::max();
+  TimePoint next_drain_check_ = TimePoint::max();
 };
 
 std::string_view service_state_name(ServiceRunner::State s);        // "stopped", "starting", ...

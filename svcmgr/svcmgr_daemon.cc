@@ -237,6 +237,9 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     stop_everything("the node leaves the cluster", now);
   } else if (e.kind == Kind::fenced) {
     log::critical("quorumd fenced this node: every service is killed", {{"reason", e.reason}});
+    for (auto& [n, s] : services_)  // everything in the services' cgroups, then the agents (destructors)
+      if (Status st = s.runner->kill_cgroup(); !st.ok())
+        log::error("cannot kill the service's cgroup", {{"service", n}, {"error", st.to_string()}});
     services_.clear();  // runners' destructors kill their agents; quorumd kills the registered groups
     exit_code_ = kSvcmgrExitFenced;
   } else if (e.kind == Kind::peer_changed) {

@@ -120,6 +120,9 @@ std::optional<int> SvcmgrDaemon::run_once() {
   if (!link_->connected() || (lease_expiry_ && now >= *lease_expiry_)) {
     if (!link_->connected()) log::critical("lost quorumd: every service is killed", {});
     else log::critical("the lease expired: every service is killed", {});
+    for (auto& [n, s] : services_)  // everything in the services' cgroups, then the agents (destructors)
+      if (Status st = s.runner->kill_cgroup(); !st.ok())
+        log::error("cannot kill the service's cgroup", {{"service", n}, {"error", st.to_string()}});
     services_.clear();
     return kSvcmgrExitLeaseLost;
   }

@@ -50,6 +50,9 @@ struct RunContext {
   uint64_t epoch = 0;   // ownership epoch of the current start (CASTOR_EPOCH)
   std::string ocf_root = "/usr/lib/ocf";
   std::string lsb_root = "/etc/init.d";
+  // The Castor cgroup parent (ServiceCgroup): every action of the service runs in the cgroup
+  // <cgroup_parent>/<node>/<service>. Empty: no cgroup (processes tracked by process group only).
+  std::string cgroup_parent = "castor";
 };
 
 inline constexpr Millis kMetaActionTimeout{30000};  // validate-all and meta-data

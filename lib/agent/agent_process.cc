@@ -30,10 +30,11 @@ constexpr Duration kNoPidfdPoll = std::chrono::milliseconds(20);   // waitpid po
 constexpr Duration kGroupPoll = std::chrono::milliseconds(20);     // group-empty polling (a /proc scan)
 
 // What the child reports through the error pipe when it cannot get to execve (or execve fails).
-enum ChildStage : int { kStageSetpgid = 1, kStageFds, kStageSigmask, kStageChdir, kStageExec };
+enum ChildStage : int { kStageCgroup = 1, kStageSetpgid, kStageFds, kStageSigmask, kStageChdir, kStageExec };
 struct ChildReport {
   int stage;
   int err;
+  int index;  // kStageCgroup: which of join_cgroups
 };
 
 // Everything the child needs, prepared before fork: after fork the child only makes async-signal-safe
@@ -46,10 +47,12 @@ struct ChildSetup {
   int out_w;
   int err_w;
   int max_fd;  // for the close() loop where close_range is unavailable
+  const int* cgroup_fds;  // opened cgroup.procs files to write "0" to
+  size_t n_cgroup_fds;
 };
 
-[[noreturn]] void child_fail(int err_w, int stage) {
-  ChildReport r{stage, errno};
+[[noreturn]] void child_fail(int err_w, int stage, int index = 0) {
+  ChildReport r{stage, errno, index};
   ssize_t n = write(err_w, &r, sizeof r);  // 8 bytes into an empty pipe: atomic; nothing to do if it fails
   (void)n;
   _exit(127);
@@ -64,6 +67,14 @@ int above_stdio(int fd) {
 [[noreturn]] void child_exec(const ChildSetup& s) {
   int err_w = above_stdio(s.err_w);
   if (err_w < 0) _exit(127);  // cannot even report; the parent sees exit 127
+  // Into the service's cgroup first: from here on nothing this process forks can be outside it.
+  for (size_t i = 0; i < s.n_cgroup_fds; ++i) {
+    ssize_t w;
+    do {
+      w = write(s.cgroup_fds[i], "0", 1);
+    } while (w < 0 && errno == EINTR);
+    if (w != 1) child_fail(err_w, kStageCgroup, int(i));
+  }
   if (setpgid(0, 0) != 0) child_fail(err_w, kStageSetpgid);
 
   // Default dispositions: ignored signals would otherwise survive execve (an agent with SIGPIPE or
@@ -109,8 +120,15 @@ int above_stdio(int fd) {
   child_fail(err_w, kStageExec);
 }
 
-Status child_report_status(const ChildReport& r, const std::string& argv0, const std::string& cwd) {
+Status child_report_status(const ChildReport& r, const AgentCommand& c) {
+  const std::string& argv0 = c.argv[0];
+  const std::string& cwd = c.cwd;
   switch (r.stage) {
+    case kStageCgroup:
+      return errno_status("write 0 (join the service's cgroup) to",
+                          r.index >= 0 && size_t(r.index) < c.join_cgroups.size() ? c.join_cgroups[size_t(r.index)] : "?",
+                          r.err)
+          .with_context("starting " + argv0);
     case kStageSetpgid: return errno_status("setpgid in the child of", argv0, r.err);
     case kStageFds: return errno_status("setting up stdin/stdout/stderr for", argv0, r.err);
     case kStageSigmask: return errno_status("resetting the signal mask for", argv0, r.err);
@@ -135,6 +153,8 @@ Status check_command(const AgentCommand& c) {
     return Error(Code::invalid_argument, "agent command " + p + ": timeout must be > 0");
   if (c.kill_grace < Duration::zero())
     return Error(Code::invalid_argument, "agent command " + p + ": kill_grace must be >= 0");
+  if (c.join_cgroups.size() > kMaxJoinCgroups)
+    return Error(Code::invalid_argument, "agent command " + p + ": more than " + std::to_string(kMaxJoinCgroups) + " cgroups to join");
   if (c.cwd.empty() || c.cwd[0] != '/' || c.cwd.find('\0') != std::string::npos)
     return Error(Code::invalid_argument, "agent command " + p + ": cwd '" + c.cwd + "' is not absolute");
   return Status::Ok();
@@ -156,7 +176,8 @@ int ms_ceil(Duration d) {
 
 // Waits (bounded) for the child's exec report. Ok if the exec happened (EOF) or was not over within
 // `limit`; the error the child reported otherwise.
-Status await_exec(int err_r, Duration limit, const std::string& argv0, const std::string& cwd) {
+Status await_exec(int err_r, Duration limit, const AgentCommand& c) {
+  const std::string& argv0 = c.argv[0];
   struct pollfd p = {err_r, POLLIN, 0};
   for (;;) {
     int r = ::poll(&p, 1, ms_ceil(limit));
@@ -177,7 +198,7 @@ Status await_exec(int err_r, Duration limit, const std::string& argv0, const std
   if (n < 0) return errno_status("read (exec report of)", argv0);
   if (n == 0) return Status::Ok();
   if (size_t(n) != sizeof rep) return Error(Code::internal, "starting " + argv0 + ": short report from the child");
-  return child_report_status(rep, argv0, cwd);
+  return child_report_status(rep, c);
 }
 
 
@@ -200,10 +221,17 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
     return errno_status("fcntl O_NONBLOCK (output of)", argv0);
   if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (exec report of)", argv0);
   UniqueFd err_r(fds[0]), err_w(fds[1]);
+  std::vector<UniqueFd> cgroup_files;
+  int cgroup_fds[kMaxJoinCgroups];
+  for (const std::string& f : command.join_cgroups) {
+    cgroup_files.emplace_back(open(f.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!cgroup_files.back().valid()) return errno_status("open", f).with_context("starting " + argv0);
+    cgroup_fds[cgroup_files.size() - 1] = cgroup_files.back().get();
+  }
 
   long open_max = sysconf(_SC_OPEN_MAX);
   ChildSetup setup{argv.data(), envp.data(), command.cwd.c_str(), devnull.get(), out_w.get(), err_w.get(),
-                   int(std::clamp(open_max, 1024L, 1L << 20))};
+                   int(std::clamp(open_max, 1024L, 1L << 20)), cgroup_fds, cgroup_files.size()};
 
   // All signals blocked across fork: the child must not run the parent's handlers before it has reset
   // them to default.
@@ -230,7 +258,8 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
   out_w.reset();
   err_w.reset();
   devnull.reset();
-  Status exec_status = await_exec(err_r.get(), command.timeout, argv0, command.cwd);
+  cgroup_files.clear();
+  Status exec_status = await_exec(err_r.get(), command.timeout, command);
   if (!exec_status.ok()) {
     // A child that reported a failure _exit()s right after; if the report could not be read, the command
     // may be running: either way it is unreaped, so its pid and group id are still ours to kill.

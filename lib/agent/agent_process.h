@@ -11,7 +11,8 @@
 //  * Timeout: at the deadline SIGTERM goes to the group (and to the child, in case it left the group);
 //    if the child is not reaped or the group is not empty kill_grace later, SIGKILL. The outcome comes once
 //    the child is reaped and the group is empty or was SIGKILLed. Processes that left the group (setsid,
-//    setpgid) are out of reach: the service's own process tracking must deal with them.
+//    setpgid) are out of reach here: the service's cgroup (AgentCommand::join_cgroups, ServiceCgroup) is what
+//    holds them.
 //  * Normal exit (any exit code, any action): the group is NOT touched. A start legitimately leaves its
 //    daemons behind in the group (pgid() tells which): they belong to the service, and the caller that
 //    tracks the service's process groups stops or kills them (after a failed start: run stop). The
@@ -52,13 +53,18 @@ struct AgentCommand {
   Duration timeout{0};  // > 0; agents do not enforce their own timeouts, this is the only one
   Duration kill_grace = std::chrono::seconds(5);  // between SIGTERM (at the timeout) and SIGKILL
   std::string cwd = "/";                          // absolute
+  // cgroup.procs files (ServiceCgroup::procs_files()) the child joins before anything else, by writing
+  // "0" to each: what it forks later, setsid or not, stays in the service's cgroup. A file that cannot
+  // be opened or written fails the spawn. At most kMaxJoinCgroups.
+  std::vector<std::string> join_cgroups;
 };
+inline constexpr size_t kMaxJoinCgroups = 8;
 
 class AgentProcess {
  public:
   static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much
 
-  // Starts the command: own process group, signal mask and dispositions reset to default, stdin from
+  // Starts the command: joins command.join_cgroups, own process group, signal mask and dispositions reset to default, stdin from
   // /dev/null, stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
   // A command that cannot start (bad argv, missing or non-executable program, bad cwd) is an error
   // Status here ("exec /usr/lib/x: No such file or directory"), never an exit code. `now` starts the

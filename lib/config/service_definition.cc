@@ -90,6 +90,12 @@ std::string canonical_encoding(const ServiceDefinition& d) {
     e.i64(r.monitor_timeout.count());
     e.i64(r.check_level);
   }
+  if (d.memory_max || d.cpu_weight || d.tasks_max) {  // only then: digests of files without limits unchanged
+    e.str("limits");
+    e.u64(d.memory_max);
+    e.u64(d.cpu_weight);
+    e.u64(d.tasks_max);
+  }
   return e.take();
 }
 

@@ -76,6 +76,10 @@ struct ServiceDefinition {
   int max_restarts = kDefaultMaxRestarts;  // restarts within restart_window before relocating
   Millis restart_window = kDefaultRestartWindow;
   std::vector<ResourceDefinition> resources;  // started in this order, stopped in reverse
+  // Limits of the service's cgroup, as systemd's MemoryMax=, CPUWeight=, TasksMax= (0 = no limit).
+  uint64_t memory_max = 0;  // bytes
+  uint64_t cpu_weight = 0;  // 1..10000 (100 is the default share)
+  uint64_t tasks_max = 0;   // processes and threads
 
   bool operator==(const ServiceDefinition&) const = default;
 };

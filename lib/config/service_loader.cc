@@ -25,13 +25,32 @@ namespace {
 using Kind = ResourceDefinition::AgentKind;
 namespace syn = service_syntax;
 
-constexpr std::array<std::string_view, 11> kServiceKeys = {
+constexpr std::array<std::string_view, 14> kServiceKeys = {
     "name",          "nodes",        "failback",         "autostart",       "recovery",    "max_restarts",
-    "restart_window", "start_timeout", "stop_timeout", "monitor_interval", "monitor_timeout"};
+    "restart_window", "start_timeout", "stop_timeout", "monitor_interval", "monitor_timeout",
+    "memory_max",    "cpu_weight",   "tasks_max"};
 constexpr std::array<std::string_view, 10> kResourceKeys = {
     "agent", "start_timeout", "stop_timeout", "monitor_interval", "monitor_timeout",
     "check_level", "start", "stop", "monitor", "shell"};
 constexpr std::string_view kParamPrefix = "param.";
+
+// memory_max: bytes, or with a K, M, G or T suffix (powers of 1024, as systemd's MemoryMax=).
+Result<int64_t> parse_bytes(std::string_view text) {
+  int shift = 0;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': shift = 10; break;
+      case 'M': shift = 20; break;
+      case 'G': shift = 30; break;
+      case 'T': shift = 40; break;
+      default: break;
+    }
+  }
+  if (shift) text.remove_suffix(1);
+  Result<int64_t> v = parse_integer(text, 1, (int64_t(1) << 50) >> shift);
+  if (!v.ok()) return Error(Code::invalid_argument, v.status().message() + " (a size: bytes or e.g. 512M, 2G)");
+  return *v << shift;
+}
 
 bool contains(std::span<const std::string_view> set, std::string_view s) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -382,6 +401,12 @@ std::optional<ServiceDefinition> Parser::build() {
         take(sec, e, parse_integer(e.value, 0, kMaxRestarts), def.max_restarts);
       } else if (k == "restart_window") {
         take_duration(sec, e, def.restart_window, false);
+      } else if (k == "memory_max") {
+        take(sec, e, parse_bytes(e.value), def.memory_max);
+      } else if (k == "cpu_weight") {
+        take(sec, e, parse_integer(e.value, 1, 10000), def.cpu_weight);
+      } else if (k == "tasks_max") {
+        take(sec, e, parse_integer(e.value, 1, 4194304), def.tasks_max);
       } else if (k == "start_timeout") {
         take_duration(sec, e, defaults.start_timeout, false);
         defaults.explicit_timings |= ResourceDefinition::kStartTimeout;

@@ -21,7 +21,11 @@ wait_file "$dir/state/web" 30 || die "web did not start"
 say "SIGTERM to quorumd: a clean leave"
 kill -TERM $QP || die "no quorumd"
 wait $QP; qrc=$?; wait $SP
-alive=no; kill -0 "$(cat "$dir/state/pid")" 2>/dev/null && alive=yes
+# A zombie is dead (killed by the service's cgroup stop): PID 1 of a container may reap it late.
+pid=$(cat "$dir/state/pid"); alive=no
+if kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; then
+  alive=yes
+fi
 kill "$(cat "$dir/state/pid")" 2>/dev/null
 echo "quorumd exit $qrc; the service's leftover process alive after the leave: $alive"
 if [ "$qrc" = 0 ] && [ "$alive" = yes ]; then

@@ -2,7 +2,7 @@
 # Two quorumd instances (nodes a and b) on one quorum disk (a loop device, io_timeout 200 ms, so the dead
 # time is 1200 ms): startup refusals, each sees the other UP over the control socket, the control socket
 # survives malformed input, kill -9 is declared DEAD about 6 x io_timeout later, SIGTERM is seen as DOWN at
-# once, a frozen node fences itself (killing its registered process group) and rejoins with a new
+# once, a frozen node fences itself (killing its services' cgroups) and rejoins with a new
 # incarnation, the watchdog stand-in kills a frozen node and is disarmed by a clean leave.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -133,9 +133,16 @@ wait "$STANDIN_b"
 grep -q "disarmed" "$dir/b-watchdog.out" || die "clean leave did not disarm the watchdog stand-in"
 grep -q "fired" "$dir/b-watchdog.out" && die "the watchdog stand-in fired on a clean leave"
 
-say "a frozen for longer than its lease fences (killing its registered process group) and rejoins"
-setsid sleep 600 &
+say "a frozen for longer than its lease fences (killing its services' cgroups) and rejoins"
+# A service's process: in node a's Castor cgroup (as svcmgr puts it), in a session of its own, and
+# registered (compatibility) - the fence kills the cgroups.
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then vcg=/sys/fs/cgroup/castor/a/victim
+else vcg=/sys/fs/cgroup/freezer/castor/a/victim; fi
+mkdir -p "$vcg" || die "mkdir $vcg"
+register_undo "rmdir '$vcg' 2>/dev/null"
+setsid sh -c "echo \$\$ >$vcg/cgroup.procs && exec sleep 600" &
 victim=$!; register_pid "$victim"
+for ((i = 0; i < 50; i++)); do grep -qx "$victim" "$vcg/cgroup.procs" && break; sleep 0.02; done
 OUT=$(qctl "$dir/a.sock" send register-pgid "$victim")
 echo "$OUT" | grep -q '"registered": true' || die "register-pgid refused: $OUT"
 inc_before=$(qctl "$dir/a.sock" status incarnation)
@@ -149,8 +156,8 @@ done
 [ "$(qctl "$dir/a.sock" status incarnation)" != "$inc_before" ] || die "a rejoined with its old incarnation"
 qctl "$dir/a.sock" status last_fence
 wait "$victim" 2>/dev/null
-kill -0 "$victim" 2>/dev/null && die "the registered process group survived the fence"
-grep -q "process group killed" "$dir/a.log" || die "the kill is not logged"
+kill -0 "$victim" 2>/dev/null && die "the service's process survived the fence"
+grep -q "cgroups killed (SIGKILL) processes=1" "$dir/a.log" || die "the kill is not logged"
 
 say "b frozen with the watchdog stand-in: the stand-in kills it, a declares it DEAD"
 rm -f "$dir/b-watchdog.out"

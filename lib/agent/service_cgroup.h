@@ -1,0 +1,105 @@
+// ServiceCgroup: the cgroup of one service, so that everything a service's agents start (daemons that
+// double-fork or call setsid included) can be listed and killed, and nothing outside it is touched.
+// cgroup v2 when /sys/fs/cgroup is a cgroup2 mount (statfs); else the v1 hierarchies: freezer (required:
+// it is what makes a kill sure), plus pids, memory and cpu when the service sets limits.
+// Layout: <root>/<parent>/<service> in each hierarchy used, <parent> being Castor's own
+// (kCastorCgroupParent + "/" + node in the daemons; tests pass a unique name and remove it).
+// An agent's child joins the cgroup before it execs (AgentCommand::join_cgroups: the child writes "0"
+// to each cgroup.procs), so no fork of it can escape.
+// Must never signal a process that is not in the cgroup (pids are read from the cgroup while it is
+// frozen, so none can exit and be reused meanwhile), never create or remove anything outside the
+// Castor parent, and never leave it frozen. Every syscall and write is checked; errors say which path.
+// kill_all() blocks while the kernel freezes the cgroup (bounded, kFreezeLimit); everything else is a
+// few file reads/writes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace castor {
+
+inline constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+inline constexpr const char* kCastorCgroupParent = "castor";
+
+enum class CgroupVersion { v1, v2 };
+
+// The node's Castor cgroup parent, "castor/<node>": every service cgroup of that node is below it, and a
+// fence kills everything in it.
+inline std::string castor_cgroup_tree(const std::string& node) {
+  return node.empty() ? std::string(kCastorCgroupParent) : std::string(kCastorCgroupParent) + "/" + node;
+}
+
+// v2 if `root` is a cgroup2 mount, v1 otherwise (tmpfs with one mount per controller); an error if
+// statfs fails.
+Result<CgroupVersion> detect_cgroup_version(const std::string& root = kCgroupRoot);
+
+// Per-service limits, as systemd units have them (unset: no limit, no controller needed).
+struct CgroupLimits {
+  std::optional<uint64_t> memory_max;  // bytes: v2 memory.max, v1 memory.limit_in_bytes
+  std::optional<uint64_t> cpu_weight;  // 1..10000, 100 = default: v2 cpu.weight, v1 cpu.shares = w*1024/100
+  std::optional<uint64_t> tasks_max;   // v2 and v1 pids.max
+  bool any() const { return memory_max || cpu_weight || tasks_max; }
+  bool operator==(const CgroupLimits&) const = default;
+};
+
+class ServiceCgroup {
+ public:
+  static constexpr Duration kFreezeLimit = std::chrono::seconds(2);
+
+  // Creates (or finds) <root>/<relative> in every hierarchy needed and applies `limits`. `relative` is
+  // "parent/.../service": no "..", no empty component, no leading '/'.
+  static Result<ServiceCgroup> open(const std::string& relative, const CgroupLimits& limits,
+                                    const std::string& root = kCgroupRoot);
+
+  CgroupVersion version() const { return version_; }
+  const std::string& relative() const { return relative_; }
+  // The cgroup.procs files a process writes "0" to, to join (the freezer one first on v1).
+  std::vector<std::string> procs_files() const;
+  // The directory that tells membership (v2: the cgroup; v1: the freezer one).
+  const std::string& main_dir() const { return dirs_.front(); }
+
+  // Every process in the cgroup (and, on v2, its descendants).
+  Result<std::vector<pid_t>> pids() const;
+  Result<bool> empty() const;
+  // Kills everything in it: v2 cgroup.kill (fallback: freeze, SIGKILL each, thaw); v1 freeze, wait for
+  // FROZEN, SIGKILL each pid, thaw. Processes are gone once the kernel has run their exit: poll empty().
+  Status kill_all() const;
+  // rmdir in every hierarchy (an error if it still holds a process: Code::busy).
+  Status remove() const;
+
+ private:
+  ServiceCgroup(CgroupVersion v, std::string relative, std::vector<std::string> dirs)
+      : version_(v), relative_(std::move(relative)), dirs_(std::move(dirs)) {}
+  CgroupVersion version_;
+  std::string relative_;
+  std::vector<std::string> dirs_;  // v2: one; v1: freezer first, then pids/memory/cpu as used
+};
+
+// Kills every process in <root>/<relative> and every cgroup below it (the fence: everything under the
+// Castor parent). A tree that does not exist is ok (nothing to kill). Returns how many were signalled.
+Result<size_t> kill_cgroup_tree(const std::string& relative, const std::string& root = kCgroupRoot);
+
+// Whether a process is in <root>/<relative> or below (false if it does not exist).
+Result<bool> cgroup_tree_busy(const std::string& relative, const std::string& root = kCgroupRoot);
+
+// Whether `pid` is in <relative> or below it (v2: its 0:: line; v1: its freezer line of /proc/PID/cgroup).
+// not_found if the process does not exist.
+Result<bool> pid_in_cgroup_tree(pid_t pid, const std::string& relative, const std::string& root = kCgroupRoot);
+
+// Whether process group `pgid` has a live (not zombie) member and every live member is in <relative> or
+// below: only then may a registered process group be signalled. false for a group with no live member.
+Result<bool> process_group_in_cgroup_tree(pid_t pgid, const std::string& relative,
+                                          const std::string& root = kCgroupRoot);
+
+// Removes <root>/<relative> and every empty cgroup below it, deepest first, in every v1 hierarchy (or
+// the v2 tree). For tests and the end of a service's life; busy ones are an error.
+Status remove_cgroup_tree(const std::string& relative, const std::string& root = kCgroupRoot);
+
+}  // namespace castor
