@@ -169,7 +169,7 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
       ok_reply("left", true);
       return;
     }
-    leave_waiters_.push_back(conn);
+    leave_waiters_.push_back(server_->defer(conn));  // answered once left, in request order
     request_leave(now, "'leave' over the control socket");
   } else if (req.verb == "services-stopped") {
     if (!no_args()) return;
@@ -278,7 +278,7 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
 }
 
 void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
-  leave_waiters_.erase(std::remove(leave_waiters_.begin(), leave_waiters_.end(), conn), leave_waiters_.end());
+  std::erase_if(leave_waiters_, [&](ControlServer::ConnId w) { return server_->connection_of(w) == conn; });
   service_managers_.erase(conn);
   if (awaiting_services_stopped_ && service_managers_.empty() && !done_)
     exit_unproven("the service manager went away before it said every service was stopped");

@@ -105,7 +105,7 @@ void TableService::request(ControlServer::ConnId conn, const ControlRequest& req
     // The peer's epoch record and all 34 table blocks, in one read (blocks 1..35 of its region).
     if (req.args.find_first_not_of(' ') != std::string::npos)
       return server_.reply_error(conn, "table-peer takes no arguments", false);
-    peer_table_waiters_.push_back(conn);
+    peer_table_waiters_.push_back(server_.defer(conn));  // answered when the read completes, in request order
     if (peer_table_reading_) return;
     Status st = io_.submit_read_into(device_, HeartbeatIo::Purpose::table_read,
                                      layout_.epoch_record_offset(core.peer_id()), peer_table_buffer_.span(), generation,
@@ -132,8 +132,9 @@ void TableService::table_set(ControlServer::ConnId conn, const std::string& args
                   e.state == OwnershipState::releasing;
   if (up && (core.phase() == CorePhase::leaving_down || core.phase() == CorePhase::left))
     return server_.reply_error(conn, "table-set: this node is writing DOWN; it takes no service", false);
-  auto b = writer_->set(e, conn);
-  if (!b.ok()) return server_.reply_error(conn, "table-set: " + b.status().message(), false);
+  const ControlServer::ConnId waiter = server_.defer(conn);  // answered once written, in request order
+  auto b = writer_->set(e, waiter);
+  if (!b.ok()) return server_.reply_error(waiter, "table-set: " + b.status().message(), false);
   pump(core, now);
 }
 

@@ -244,18 +244,81 @@ bool ControlServer::queue(ConnId id, Conn& c, std::string_view json) {
   return !c.dead || c.closing;
 }
 
-bool ControlServer::reply(ConnId id, std::string_view json) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return false;
-  return queue(id, *it->second, json);
+void ControlServer::fill(ConnId id, Conn& c, uint64_t seq, std::optional<std::string> payload, bool close) {
+  for (auto& slot : c.slots) {
+    if (slot.seq != seq) continue;
+    slot.filled = true;
+    slot.payload = std::move(payload);
+    slot.close = close;
+    break;
+  }
+  while (!c.dead && !c.slots.empty() && c.slots.front().filled) {
+    Slot slot = std::move(c.slots.front());
+    c.slots.pop_front();
+    if (slot.close) c.closing = true;  // before queueing, so that write_to() closes once it is out
+    if (slot.payload) queue(id, c, *slot.payload);
+    else if (slot.close) write_to(id, c);
+  }
 }
 
-void ControlServer::reply_error(ConnId id, std::string_view message, bool close) {
+bool ControlServer::answer(ConnId id, std::optional<std::string> payload, bool close) {
+  uint64_t seq = 0;
+  bool in_order = false;
+  if (id & kDeferredBit) {
+    auto h = deferred_.find(id);
+    if (h == deferred_.end()) return false;  // answered already
+    id = h->second.first;
+    seq = h->second.second;
+    deferred_.erase(h);
+    in_order = true;
+  }
   auto it = conns_.find(id);
-  if (it == conns_.end()) return;
+  if (it == conns_.end()) return false;
   Conn& c = *it->second;
-  if (close) c.closing = true;  // before queueing, so that write_to() closes once it is out
-  queue(id, c, encode_error_reply(message));
+  if (c.dead) return false;
+  if (!in_order && c.current) {
+    // Inside on_request(): this is the reply to the request being handled, unless that one was deferred.
+    for (const auto& slot : c.slots)
+      if (slot.seq == *c.current && !slot.filled && !slot.deferred) {
+        seq = slot.seq;
+        in_order = true;
+      }
+  }
+  if (in_order) {
+    fill(id, c, seq, std::move(payload), close);
+    return !c.dead || c.closing;
+  }
+  // Outside any request (or a second reply to one): sent at once, as before.
+  if (close) c.closing = true;
+  if (payload) return queue(id, c, *payload);
+  write_to(id, c);
+  return !c.dead || c.closing;
+}
+
+ControlServer::ConnId ControlServer::defer(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end() || !it->second->current) return id;
+  Conn& c = *it->second;
+  for (auto& slot : c.slots) {
+    if (slot.seq != *c.current || slot.filled || slot.deferred) continue;
+    slot.deferred = true;
+    const ConnId handle = next_handle_++;
+    deferred_[handle] = {id, slot.seq};
+    return handle;
+  }
+  return id;
+}
+
+ControlServer::ConnId ControlServer::connection_of(ConnId handle) const {
+  if (!(handle & kDeferredBit)) return handle;
+  auto h = deferred_.find(handle);
+  return h == deferred_.end() ? 0 : h->second.first;
+}
+
+bool ControlServer::reply(ConnId id, std::string_view json) { return answer(id, std::string(json), false); }
+
+void ControlServer::reply_error(ConnId id, std::string_view message, bool close) {
+  answer(id, encode_error_reply(message), close);
 }
 
 void ControlServer::subscribe(ConnId id) {
@@ -312,7 +375,17 @@ void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
         reply_error(id, req.status().message(), true);
         return;
       }
+      const uint64_t seq = c.next_seq++;
+      c.slots.push_back(Slot{seq});
+      c.current = seq;
       handler.on_request(id, *req);
+      c.current.reset();
+      // Neither answered nor deferred: it holds nothing back.
+      for (const auto& slot : c.slots)
+        if (slot.seq == seq && !slot.filled && !slot.deferred) {
+          fill(id, c, seq, std::nullopt, false);
+          break;
+        }
       if (c.dead || c.closing) return;
     }
   }

@@ -18,7 +18,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,7 +58,18 @@ class ControlServer {
   // Accepts, reads, dispatches requests to `handler` and writes queued output. Never blocks.
   void process(Handler& handler);
 
-  // Queues one JSON payload for `conn`. False if the connection is gone or was dropped for being slow.
+  // Replies go out on a connection in the order of its requests, whenever the handler gives them: a reply
+  // given inside on_request() answers that request; to answer later, on_request() takes a handle with
+  // defer(conn) and later passes it to reply()/reply_error() instead of the connection. A pipelining client
+  // (svcmgr sends table-set, then table-peer, on one connection) thus never gets one request's reply as
+  // another's, whichever disk I/O completes first. A request the handler neither answers nor defers holds
+  // nothing back. Outside on_request(), defer(conn) returns `conn` itself (no order to keep).
+  ConnId defer(ConnId conn);
+  // The connection a handle from defer() answers on (the connection itself for a connection id; 0 once
+  // the handle has been used).
+  ConnId connection_of(ConnId handle) const;
+  // Queues one JSON payload for `conn` (a connection or a handle from defer()). False if the connection is
+  // gone or was dropped for being slow.
   bool reply(ConnId conn, std::string_view json);
   // Queues an error reply {"ok":false,"error":...}; with `close`, the connection is closed once it is sent.
   void reply_error(ConnId conn, std::string_view message, bool close);
@@ -72,8 +85,19 @@ class ControlServer {
   size_t subscriber_count() const;
 
  private:
+  // One request's place in its connection's reply order.
+  struct Slot {
+    uint64_t seq = 0;
+    bool filled = false;    // its reply is given (or it needs none)
+    bool deferred = false;  // a handle from defer() will give it
+    bool close = false;     // close the connection once this reply is out
+    std::optional<std::string> payload;
+  };
   struct Conn {
     UniqueFd fd;
+    std::deque<Slot> slots;          // requests not yet answered in order, oldest first
+    uint64_t next_seq = 0;
+    std::optional<uint64_t> current;  // the request on_request() is handling now
     std::string in, out;
     bool subscriber = false;
     bool closing = false;   // close once `out` is written
@@ -89,6 +113,11 @@ class ControlServer {
   void read_from(ConnId id, Conn& c, Handler& handler);
   void write_to(ConnId id, Conn& c);
   bool queue(ConnId id, Conn& c, std::string_view json);
+  // Gives request `seq` of `c` its reply (none: it needs none), then sends every answered reply at the
+  // front of the order.
+  void fill(ConnId id, Conn& c, uint64_t seq, std::optional<std::string> payload, bool close);
+  // reply()/reply_error() on a connection id or a deferred handle.
+  bool answer(ConnId id, std::optional<std::string> payload, bool close);
   void drop(ConnId id, Conn& c, const std::string& why);
   void update_events(ConnId id, Conn& c);
 
@@ -99,6 +128,9 @@ class ControlServer {
   ino_t ino_ = 0;
   ConnId next_id_ = 1;  // 0 is the listening socket in the epoll set
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  static constexpr ConnId kDeferredBit = ConnId(1) << 63;  // handles from defer() never collide with connections
+  ConnId next_handle_ = kDeferredBit | 1;
+  std::map<ConnId, std::pair<ConnId, uint64_t>> deferred_;  // handle -> (connection, request seq)
 };
 
 }  // namespace castor
