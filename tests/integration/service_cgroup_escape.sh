@@ -48,6 +48,8 @@ while ((SECONDS < end)); do
 done
 [ -e "$dir/state/web" ] && fail "web was not stopped"
 [ -z "$left" ] || fail "processes of the stopped service still run:$left (they escaped its process group)"
+# The empty cgroup is removed once svcmgr's drain check sees it empty (every 20 ms): give it a moment.
+for _ in $(seq 50); do [ -d "$cg" ] || break; sleep 0.1; done
 [ -d "$cg" ] && fail "the stopped service's cgroup $cg was not removed"
 kill -TERM $QP; wait $QP 2>/dev/null; wait $SP 2>/dev/null
 say "ok: a double-forked and a setsid daemon were stopped with their service; its limits were applied"

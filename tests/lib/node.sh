@@ -32,11 +32,27 @@ one_node_disk() {
   node_ini a "$DEV" "${3:-}"
 }
 
+# remove_node_cgroups NODE: removes the (empty) cgroups svcmgr made for NODE's services, castor/NODE/* in
+# every hierarchy, as the test ends (a service still running when its svcmgr was killed leaves its cgroup).
+remove_node_cgroups() {
+  local try d
+  for try in 1 2 3; do
+    for d in /sys/fs/cgroup/*/castor/"$1"/* /sys/fs/cgroup/castor/"$1"/* /sys/fs/cgroup/*/castor/"$1" \
+             /sys/fs/cgroup/castor/"$1"; do
+      [ -d "$d" ] && rmdir "$d" 2>/dev/null
+    done
+    ls -d /sys/fs/cgroup/*/castor/"$1" /sys/fs/cgroup/castor/"$1" >/dev/null 2>&1 || return 0
+    sleep 0.2
+  done
+  return 0
+}
+
 # node_ini NODE DEVICE [quorumd]: writes $SCRATCH/NODE.ini — quorumd without a watchdog, no memory lock, no
 # realtime, socket $SCRATCH/NODE-q.sock; unless "quorumd" is given also an [svcmgr] section (services in
 # $SCRATCH/NODE-services, made here; socket NODE-s.sock; state in NODE-state).
 node_ini() {
   local n=$1 dev=$2
+  register_undo "remove_node_cgroups $n"  # registered before the daemons: runs after they are killed
   cat >"$SCRATCH/$n.ini" <<EOI || fail "writing $n.ini"
 [quorumd]
 device = $dev
