@@ -196,13 +196,11 @@ Status thaw(CgroupVersion v, const std::string& dir) {
 
 // Freeze `top`, SIGKILL every process in `dirs` (top and below), thaw. A freeze that does not complete
 // (a task in D state) still gets everyone signalled (and the error is logged, not returned: the caller
-// sees the result through empty()).
+// sees the result through empty()). A freeze that fails outright (the freezer cannot be written or read)
+// gets everyone signalled too -- a fence must not spare what it can see -- and that error is returned
+// once they are.
 Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs) {
   Status frozen = freeze(v, top);
-  if (!frozen.ok() && frozen.code() != Code::timeout) {
-    (void)thaw(v, top);
-    return frozen;
-  }
   if (!frozen.ok()) log::warning("cgroup did not freeze; killing what it holds anyway", {{"error", frozen.to_string()}});
   Result<std::vector<pid_t>> pids = pids_in(dirs);
   size_t n = 0;
@@ -217,6 +215,7 @@ Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const s
     }
   }
   Status thawed = thaw(v, top);
+  if (!frozen.ok() && frozen.code() != Code::timeout) return frozen;
   if (!pids.ok()) return pids.status();
   if (!kill_st.ok()) return kill_st;
   if (!thawed.ok()) return thawed;

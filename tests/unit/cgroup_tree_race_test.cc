@@ -7,9 +7,13 @@
 // as an rmdir on cgroupfs makes the directory and its files vanish at once.
 #include <doctest/doctest.h>
 #include <stdio.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -63,4 +67,36 @@ TEST_CASE("cgroup tree: a service cgroup removed while the fence walks the tree 
   remover.join();
   INFO("first failure: " << first);
   CHECK(failures == 0);
+}
+
+TEST_CASE("cgroup tree: a freeze that fails (not only one that times out) still gets everyone killed") {
+  // The fence must not give up on the processes it can see because the freezer could not be written
+  // (here freezer.state is missing; on a host, a write error). Before, nothing was signalled at all.
+  testing::ScratchDir dir;
+  const std::string root = dir.path();
+  const std::string top = root + "/freezer/castor/n";
+  REQUIRE(::mkdir((root + "/freezer").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((root + "/freezer/castor").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(top.c_str(), 0755) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  touch(top + "/cgroup.procs", std::to_string(child) + "\n");  // no freezer.state: the freeze fails
+  Result<size_t> n = kill_cgroup_tree("castor/n", root);
+  CHECK_FALSE(n.ok());  // the failed freeze is still reported
+  int status = 0;
+  pid_t got = 0;
+  for (int i = 0; i < 200 && got == 0; ++i) {
+    got = ::waitpid(child, &status, WNOHANG);
+    if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (got == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+  }
+  CHECK(got == child);
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
 }
