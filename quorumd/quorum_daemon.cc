@@ -291,6 +291,19 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
   // after the new incarnation's first heartbeat the peer could read the old life's record (a late DOWN,
   // say) as the newest word of this node.
   if (device_->held_by_kernel() != 0) return;
+  // ...and never while a process of the fenced incarnation's services still lives (the fence's kill
+  // failed, or a process does not die): a new incarnation would pet the watchdog again and the node would
+  // run a service its peer may take over. Killed again; without pets the watchdog resets the node if they
+  // do not end.
+  if (groups_.any_alive()) {
+    log::critical("fenced: processes of this node's services are still alive after the fence's kill; not "
+                  "rejoining (the watchdog is not petted and resets this node if they do not end); killing "
+                  "them again",
+                  {{"retry_in", format_duration(std::chrono::seconds(1))}});
+    (void)groups_.kill_all();
+    rejoin_at_ = now + std::chrono::seconds(1);
+    return;
+  }
   // Never rejoin with a superblock the disk no longer holds (see superblock_unchanged).
   if (Status sbst = superblock_unchanged(env_, device_path_, superblock_, layout_, superblock_.timing.io_timeout);
       !sbst.ok()) {

@@ -119,11 +119,13 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Every cgroup directory at and below `dir`, parents before children. A `dir` that does not exist: none.
+// Every cgroup directory at and below `dir`, parents before children. A `dir` that does not exist: none;
+// a cgroup below it removed while it is walked (svcmgr removes a service's emptied cgroup while the
+// fence walks the node's tree) held no process: skipped, never an error that would stop the fence.
 Status walk(const std::string& dir, std::vector<std::string>& out) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
-    if (errno == ENOENT && out.empty()) return Status::Ok();
+    if (errno == ENOENT) return Status::Ok();
     return errno_status("opendir", dir);
   }
   out.push_back(dir);
@@ -148,7 +150,10 @@ Result<std::vector<pid_t>> pids_in(const std::vector<std::string>& dirs) {
     const std::string f = d + "/cgroup.procs";
     Result<std::string> text = read_small(f);
     if (!text.ok()) {
-      if (text.status().code() == Code::io_error && !exists(d)) continue;  // removed meanwhile
+      // Removed meanwhile (every cgroup has a cgroup.procs, so ENOENT means the cgroup went away, even if
+      // one of the same name was created again since): it held nothing to kill.
+      const Code code = text.status().code();
+      if (code == Code::not_found || (code == Code::io_error && !exists(d))) continue;
       return text.status();
     }
     RETURN_IF_ERROR(parse_pids(*text, f, out));
@@ -191,13 +196,11 @@ Status thaw(CgroupVersion v, const std::string& dir) {
 
 // Freeze `top`, SIGKILL every process in `dirs` (top and below), thaw. A freeze that does not complete
 // (a task in D state) still gets everyone signalled (and the error is logged, not returned: the caller
-// sees the result through empty()).
+// sees the result through empty()). A freeze that fails outright (the freezer cannot be written or read)
+// gets everyone signalled too -- a fence must not spare what it can see -- and that error is returned
+// once they are.
 Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs) {
   Status frozen = freeze(v, top);
-  if (!frozen.ok() && frozen.code() != Code::timeout) {
-    (void)thaw(v, top);
-    return frozen;
-  }
   if (!frozen.ok()) log::warning("cgroup did not freeze; killing what it holds anyway", {{"error", frozen.to_string()}});
   Result<std::vector<pid_t>> pids = pids_in(dirs);
   size_t n = 0;
@@ -212,6 +215,7 @@ Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const s
     }
   }
   Status thawed = thaw(v, top);
+  if (!frozen.ok() && frozen.code() != Code::timeout) return frozen;
   if (!pids.ok()) return pids.status();
   if (!kill_st.ok()) return kill_st;
   if (!thawed.ok()) return thawed;

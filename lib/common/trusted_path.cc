@@ -96,7 +96,20 @@ Result<TrustedObject> check_trusted_path(const std::string& path) {
     const std::string here = join(done);
     if (::lstat(here.c_str(), &st) != 0) {
       int err = errno;
-      if (err == ENOENT) return Error(Code::not_found, path + ": " + here + " does not exist");
+      if (err == ENOENT) {
+        // Missing is "not found" only where nobody but root could create it: in a directory others can
+        // write to (a sticky one, accepted on the way) anyone may create it right after this check,
+        // before the caller opens or runs it.
+        done.pop_back();
+        const std::string dir = join(done);
+        struct stat dst;
+        if (::lstat(dir.c_str(), &dst) != 0) return errno_status("lstat", dir);
+        if (dst.st_mode & (S_IWGRP | S_IWOTH))
+          return refuse(path, "",
+                        here + " does not exist, and its directory " + dir + " is writable by others (mode " +
+                            mode_text(dst.st_mode) + "): anyone could create it");
+        return Error(Code::not_found, path + ": " + here + " does not exist");
+      }
       return errno_status("lstat", here, err);
     }
     const bool last = todo.empty();

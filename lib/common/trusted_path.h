@@ -14,6 +14,8 @@
 //  - Every symlink met must be owned by root (a symlink's own mode means nothing).
 //  - The object itself (file or directory) must be owned by root and not writable by group or others. The
 //    sticky exception never applies to it: a directory like /tmp is not a trusted services directory.
+//  - A component that does not exist is Code::not_found only if its directory is root's alone; in a
+//    directory others can write to (a sticky one) anyone could create it after the check: refused.
 // Must never open, read or change the object; only lstat(2)s and readlink(2)s the path. The check is a
 // snapshot: callers that then open the file compare the fd's fstat with `TrustedObject` (same dev/ino).
 #pragma once

@@ -250,11 +250,22 @@ void ControlServer::fill(ConnId id, Conn& c, uint64_t seq, std::optional<std::st
     slot.filled = true;
     slot.payload = std::move(payload);
     slot.close = close;
+    if (slot.payload && &slot != &c.slots.front()) {
+      // Held until the replies before it are given: counted as output not yet read by the client.
+      slot.held = kFrameHeaderSize + slot.payload->size();
+      c.held += slot.held;
+      if (c.out.size() + c.held > kMaxOutputBytes) {
+        drop(id, c, "client too slow: " + std::to_string(c.out.size() + c.held) +
+                        " bytes of replies queued or held behind an unanswered request");
+        return;
+      }
+    }
     break;
   }
   while (!c.dead && !c.slots.empty() && c.slots.front().filled) {
     Slot slot = std::move(c.slots.front());
     c.slots.pop_front();
+    c.held -= slot.held;
     if (slot.close) c.closing = true;  // before queueing, so that write_to() closes once it is out
     if (slot.payload) queue(id, c, *slot.payload);
     else if (slot.close) write_to(id, c);
@@ -373,6 +384,11 @@ void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
                      {{"socket", path_}, {"conn", id}, {"pid", int64_t(c.pid)}, {"error", req.status().message()}});
         c.in.clear();
         reply_error(id, req.status().message(), true);
+        return;
+      }
+      if (c.slots.size() >= kMaxPendingRequests) {
+        drop(id, c, "client too slow: " + std::to_string(c.slots.size()) +
+                        " requests waiting behind an unanswered one");
         return;
       }
       const uint64_t seq = c.next_seq++;

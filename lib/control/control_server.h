@@ -9,7 +9,8 @@
 //    runs as root (common/unix_socket.h).
 //  - Everything is non-blocking and driven from the daemon's epoll loop through one descriptor (fd(), an
 //    inner epoll set). A client that does not read its replies/events is dropped once kMaxOutputBytes are
-//    queued for it: a slow client never blocks the loop and never grows memory without bound.
+//    queued for it (replies waiting behind a deferred one count too, and at most kMaxPendingRequests
+//    requests may wait): a slow client never blocks the loop and never grows memory without bound.
 //  - Malformed input (see control_protocol.h) gets an error reply; the connection is then closed.
 //  - At most kMaxConnections at once; more are accepted and closed at once with an error reply.
 // Must never block, never throw, and never let a client's input crash or stall quorumd.
@@ -36,6 +37,9 @@ class ControlServer {
   using ConnId = uint64_t;
   static constexpr size_t kMaxOutputBytes = 2 * (kFrameHeaderSize + kMaxReplyPayload);  // per connection
   static constexpr size_t kMaxConnections = 32;
+  // Requests of one connection not yet answered in order (behind a deferred reply): past this the client
+  // is dropped, like one that does not read. svcmgr pipelines two.
+  static constexpr size_t kMaxPendingRequests = 256;
 
   struct Handler {
     virtual ~Handler() = default;
@@ -92,6 +96,7 @@ class ControlServer {
     bool deferred = false;  // a handle from defer() will give it
     bool close = false;     // close the connection once this reply is out
     std::optional<std::string> payload;
+    size_t held = 0;        // what it adds to Conn::held while it waits
   };
   struct Conn {
     UniqueFd fd;
@@ -99,6 +104,7 @@ class ControlServer {
     uint64_t next_seq = 0;
     std::optional<uint64_t> current;  // the request on_request() is handling now
     std::string in, out;
+    size_t held = 0;        // bytes of replies given but waiting in `slots` for an earlier one (framed)
     bool subscriber = false;
     bool closing = false;   // close once `out` is written
     bool dead = false;      // closed: erased at the end of process()

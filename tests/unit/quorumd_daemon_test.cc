@@ -55,6 +55,8 @@ struct Record {
   bool disarmed = false;
   std::set<pid_t> alive;                         // process groups that "exist"
   std::vector<std::pair<pid_t, TimePoint>> killed;  // SIGKILLs sent, and when
+  bool cgroup_busy = false;                      // a process in the services' cgroups (survives kills)
+  int cgroup_kills = 0;                          // kill_cgroup_tree calls
 };
 
 class FakeWatchdog final : public QuorumdWatchdog {
@@ -109,6 +111,12 @@ class TestEnv final : public QuorumdEnv {
     }
     return 0;
   }
+
+  Result<size_t> kill_cgroup_tree(const std::string&) override {
+    ++record_.cgroup_kills;
+    return size_t(record_.cgroup_busy ? 1 : 0);
+  }
+  Result<bool> cgroup_tree_busy(const std::string&) override { return record_.cgroup_busy; }
 
   FaultyBlockDevice* faulty() { return faulty_; }  // the loop's device (owned by the daemon)
   int tuned() const { return tuned_; }
@@ -403,6 +411,28 @@ TEST_CASE("quorumd in-process: lease loss -> the node fences (pets stop, groups 
   c.alpha().env->faulty()->release_hung(c.now());
   start_both(c);
   CHECK(c.alpha().daemon->core().config().incarnation != old_incarnation);
+}
+
+TEST_CASE("quorumd in-process: a fenced node whose services' processes survive the kill never rejoins (no pets) until they end") {
+  Cluster c;
+  start_both(c);
+  c.alpha().env->faulty()->hang_all();
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->core().phase() == CorePhase::fenced; }, 5s));
+  CHECK(c.alpha().record.cgroup_kills >= 1);
+  // A process in alpha's cgroups does not die (D state, or the kill failed).
+  c.alpha().record.cgroup_busy = true;
+  const size_t pets = c.alpha().record.pets.size();
+  const int kills = c.alpha().record.cgroup_kills;
+  c.alpha().env->faulty()->pass_all();
+  c.alpha().env->faulty()->release_hung(c.now());
+  c.run_for(3s);
+  CHECK(c.alpha().daemon->core().phase() == CorePhase::fenced);  // not rejoined: the watchdog is left to fire
+  CHECK(c.alpha().record.pets.size() == pets);
+  CHECK(c.alpha().record.cgroup_kills > kills);  // killed again while it waits
+  // Once they are gone, it rejoins.
+  c.alpha().record.cgroup_busy = false;
+  start_both(c);
+  CHECK(c.alpha().record.pets.size() > pets);
 }
 
 TEST_CASE("quorumd in-process: peer death -> the survivor declares it DEAD after D and not before, keeping its lease") {

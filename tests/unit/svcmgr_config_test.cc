@@ -131,8 +131,19 @@ TEST_CASE("svcmgr config: load_svcmgr_config reads the file; a missing file is n
   CHECK_MESSAGE(contains(st.message(), std::string(tmpl) + ":3: unknown key 'bogus'"), st.message());
   CHECK(unlink(tmpl) == 0);
 
-  st = load_svcmgr_config("/tmp/castor-svcmgr-config-does-not-exist.ini", c);
+  // Missing in a directory only root (here: this test's user) can write to: not_found, svcmgr runs on
+  // its defaults.
+  char dtmpl[] = "/tmp/castor-svcmgr-config-dir-XXXXXX";
+  REQUIRE(mkdtemp(dtmpl) != nullptr);
+  const std::string missing = std::string(dtmpl) + "/does-not-exist.ini";
+  st = load_svcmgr_config(missing, c);
   REQUIRE_FALSE(st.ok());
   CHECK(st.code() == Code::not_found);
+  CHECK(contains(st.message(), missing));
+  CHECK(rmdir(dtmpl) == 0);
+  // Missing in /tmp (sticky, anyone may create it after the check and have svcmgr read theirs): refused.
+  st = load_svcmgr_config("/tmp/castor-svcmgr-config-does-not-exist.ini", c);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.code() == Code::refused);
   CHECK(contains(st.message(), "/tmp/castor-svcmgr-config-does-not-exist.ini"));
 }
