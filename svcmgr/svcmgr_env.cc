@@ -3,6 +3,10 @@
 #include <poll.h>
 
 #include <thread>
+#include <utility>
+
+#include "agent/service_cgroup.h"
+#include "common/log.h"
 
 namespace castor {
 namespace {
@@ -39,6 +43,18 @@ Result<std::unique_ptr<ControlServer>> SystemSvcmgrEnv::listen_admin(const std::
 }
 
 std::unique_ptr<ServiceRunner> SystemSvcmgrEnv::make_runner(const ServiceDefinition& def, RunContext ctx) {
+  // Without a cgroup file system (a container, a node entered with `ip netns exec`), services run as before
+  // issue 14: tracked by process group, which a double-forking daemon can leave. Said once, loudly.
+  static const Status usable = cgroups_usable();
+  if (!usable.ok() && !ctx.cgroup_parent.empty()) {
+    static bool said = false;
+    if (!std::exchange(said, true))
+      log::event(log::Level::warning,
+                 "no usable cgroups: services are tracked by process group only (a daemon that leaves its group "
+                 "is not stopped with its service)",
+                 {{"reason", usable.to_string()}});
+    ctx.cgroup_parent.clear();
+  }
   return std::make_unique<ServiceRunner>(def, std::move(ctx));
 }
 

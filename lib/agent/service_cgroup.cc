@@ -244,6 +244,17 @@ Result<CgroupVersion> detect_cgroup_version(const std::string& root) {
   return fs.f_type == CGROUP2_SUPER_MAGIC ? CgroupVersion::v2 : CgroupVersion::v1;
 }
 
+Status cgroups_usable(const std::string& root) {
+  ASSIGN_OR_RETURN(CgroupVersion v, detect_cgroup_version(root));
+  if (v == CgroupVersion::v2) return Status::Ok();
+  struct statfs fs;
+  const std::string freezer = root + "/freezer";
+  if (::statfs(freezer.c_str(), &fs) != 0) return errno_status("statfs", freezer + " (the cgroup v1 freezer)");
+  if (fs.f_type != CGROUP_SUPER_MAGIC)
+    return Error(Code::unsupported, freezer + " is not a cgroup v1 hierarchy: no cgroup freezer here");
+  return Status::Ok();
+}
+
 Result<ServiceCgroup> ServiceCgroup::open(const std::string& relative, const CgroupLimits& limits,
                                           const std::string& root) {
   RETURN_IF_ERROR(check_relative(relative));

@@ -40,6 +40,11 @@ inline std::string castor_cgroup_tree(const std::string& node) {
 // statfs fails.
 Result<CgroupVersion> detect_cgroup_version(const std::string& root = kCgroupRoot);
 
+// Whether services can be put in cgroups here: a cgroup2 mount at `root`, or v1 with a freezer hierarchy
+// (a sure kill needs it). Not usable, with why: no cgroup file system at all (a container, or a network
+// namespace entered with `ip netns exec`, which mounts a fresh /sys without /sys/fs/cgroup).
+Status cgroups_usable(const std::string& root = kCgroupRoot);
+
 // Per-service limits, as systemd units have them (unset: no limit, no controller needed).
 struct CgroupLimits {
   std::optional<uint64_t> memory_max;  // bytes: v2 memory.max, v1 memory.limit_in_bytes
