@@ -69,14 +69,25 @@ class ProductionEnv final : public QuorumdEnv {
     }
   }
   int signal_process_group(pid_t pgid, int signo) override { return ::kill(-pgid, signo) == 0 ? 0 : errno; }
-  Result<size_t> kill_cgroup_tree(const std::string& relative) override { return castor::kill_cgroup_tree(relative); }
+  // Without a usable cgroup file system (svcmgr then tracks services by process group only: a container, a
+  // node entered with `ip netns exec`), a registered process group is trusted as before issue 14 — killed on
+  // a fence and waited for before a rejoin — and there is no tree to kill or to wait for.
+  Result<size_t> kill_cgroup_tree(const std::string& relative) override {
+    if (!cgroups_.ok()) return size_t(0);
+    return castor::kill_cgroup_tree(relative);
+  }
   Result<bool> group_in_cgroup_tree(pid_t pgid, const std::string& relative) override {
+    if (!cgroups_.ok()) return true;
     return process_group_in_cgroup_tree(pgid, relative);
   }
-  Result<bool> cgroup_tree_busy(const std::string& relative) override { return castor::cgroup_tree_busy(relative); }
+  Result<bool> cgroup_tree_busy(const std::string& relative) override {
+    if (!cgroups_.ok()) return false;
+    return castor::cgroup_tree_busy(relative);
+  }
 
  private:
   BootClock clock_;
+  const Status cgroups_ = cgroups_usable();
 };
 
 }  // namespace
