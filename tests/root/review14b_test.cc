@@ -1,0 +1,170 @@
+// Second review of issue 14 (after the first review's fixes): root-only failing cases that prove the
+// findings (real cgroups, real loop devices). Each case that fails on main is marked doctest::should_fail()
+// (so the suite stays green) with a comment; remove the mark to see the failure:
+//   ./build/tests/root_tests -tc='review14b*'
+// Every cgroup is created under a parent named for this test run and removed at the end; loop devices and
+// files are removed by their destructors; only processes started here are killed.
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agent/service_cgroup.h"
+#include "common/clock.h"
+#include "config/service_loader.h"
+#include "disk/device_probe.h"
+#include "svcmgr/service_runner.h"
+#include "tests/support/scratch.h"
+
+using namespace castor;
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TestParent {
+  std::string name = "castor-review14b-" + std::to_string(getpid());
+  ~TestParent() {
+    (void)kill_cgroup_tree(name);
+    for (int i = 0; i < 200; ++i) {
+      if (remove_cgroup_tree(name).ok()) return;
+      usleep(10000);
+    }
+  }
+};
+
+bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit = 15s) {
+  BootClock clock;
+  TimePoint until = clock.now() + limit;
+  for (;;) {
+    r.poll(clock.now());
+    if (done()) return true;
+    TimePoint now = clock.now();
+    if (now >= until) return false;
+    std::vector<int> fds = r.fds();
+    std::vector<struct pollfd> p;
+    for (int fd : fds) p.push_back({fd, POLLIN, 0});
+    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(50ms)});
+    int ms = int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count()));
+    (void)::poll(p.data(), p.size(), ms);
+    for (const auto& pf : p)
+      if (pf.revents != 0) r.on_ready(pf.fd);
+  }
+}
+
+const char* state_name(ServiceRunner::State s) {
+  switch (s) {
+    case ServiceRunner::State::stopped: return "stopped";
+    case ServiceRunner::State::starting: return "starting";
+    case ServiceRunner::State::started: return "started";
+    case ServiceRunner::State::failed: return "failed";
+    case ServiceRunner::State::stopping: return "stopping";
+    case ServiceRunner::State::stop_failed: return "stop_failed";
+  }
+  return "?";
+}
+
+}  // namespace
+
+// FINDING 2 (availability: a valid service name makes the node fence). A service's cgroup is
+// <parent>/<node>/<service name>, and a service name may be any 1-63 of [A-Za-z0-9._-]. On cgroup v1 every
+// cgroup directory already holds the FILES "tasks", "notify_on_release", "cgroup.procs", "freezer.state",
+// ... (v2: "cgroup.procs", "cgroup.kill", "memory.max", ...). ServiceCgroup::open's mkdir_p takes EEXIST as
+// "the cgroup exists" (lib/agent/service_cgroup.cc:106, and :276 on v2) without checking it is a
+// directory, so a service named "tasks" gets <...>/tasks, a control file, as its cgroup: every agent spawn
+// fails (open <...>/tasks/cgroup.procs: ENOTDIR), the start fails, and the stop that follows cannot run
+// either, nor can the cgroup be read (opendir ENOTDIR) -> stop_failed, which makes svcmgr fence the node;
+// the peer then fails the same way. The loader accepts the name (load_service_text below).
+// Expected: the name is refused at load time, or the service gets a real cgroup (start -> started, stop ->
+// stopped). On main: start -> failed, stop -> stop_failed.
+TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)" *
+          doctest::should_fail()) {  // FAILS on main: its cgroup is the control file <node>/tasks
+  REQUIRE(running_as_root());
+  TestParent parent;
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
+  const std::string text = "[service]\nname = " + name +
+                           "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+                           "start = true\nstop = true\n";
+  LoadResult loaded = load_service_text(text, "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  if (!loaded.ok()) {
+    MESSAGE("the loader refuses the name: " << loaded.error_text());
+    CHECK(loaded.ok() == false);  // a refusal at load time is an acceptable fix: pass
+    return;
+  }
+  REQUIRE(loaded.services.size() == 1);
+  ServiceDefinition def = loaded.services[0];
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  ServiceRunner r(def, ctx);
+
+  REQUIRE(r.start(1, BootClock().now()).ok());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  CHECK_MESSAGE(r.state() == ServiceRunner::State::started, "start of '" << name << "' ended " << std::string(state_name(r.state())));
+  r.stop(BootClock().now());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
+                "stop of '" << name << "' ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
+}
+
+// The same collision at the ServiceCgroup level: open() says ok, but what it opened is a file.
+TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)" *
+          doctest::should_fail()) {  // FAILS on main: open() accepts EEXIST from mkdir on a file
+  REQUIRE(running_as_root());
+  TestParent parent;
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  const std::string rel = parent.name + "/alpha/" + (*v == CgroupVersion::v1 ? "tasks" : "cgroup.procs");
+  auto cg = ServiceCgroup::open(rel, {});
+  if (!cg.ok()) return;  // refusing is a fix
+  struct stat st;
+  CHECK_MESSAGE((::stat(cg->main_dir().c_str(), &st) == 0 && S_ISDIR(st.st_mode)), cg->main_dir() << " is not a directory");
+  auto empty = cg->empty();
+  CHECK_MESSAGE(empty.ok(), (empty.ok() ? "" : empty.status().to_string()));
+  Status killed = cg->kill_all();
+  CHECK_MESSAGE(killed.ok(), killed.to_string());
+}
+
+// FINDING 3 (safety: two owners, with a cloned or snapshot LUN presented to a node). issue 14: "a device tag
+// that matches more than one device is refused, so a cloned or snapshot LUN is never taken for the quorum
+// disk". resolve_device checks that only for the LABEL=/UUID=/PARTUUID=/PARTLABEL= spelling
+// (lib/disk/device_probe.cc:386: anything starting with '/' is returned unchanged). The same tags spelled as
+// udev's links, /dev/disk/by-label/X, /dev/disk/by-uuid/X, /dev/disk/by-partuuid/X, by-partlabel/X (the
+// usual way to name a disk in a config file), go through unchecked, and udev points such a link at whichever
+// copy it probed last. A clone carries the same superblock, so the cluster_uuid pin does not tell them
+// apart: one node heartbeats on the original, the other on the copy, each sees the other's heartbeat stop,
+// and both take the services over.
+// Expected: a path that is a udev tag link (or, generally, a device whose quorum superblock another device
+// also carries) is refused like LABEL=. On main it resolves to the link.
+TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is refused like LABEL= (root)" *
+          doctest::should_fail()) {  // FAILS on main: a path is never checked for clones
+  REQUIRE(running_as_root());
+  ScratchDir dir;
+  LoopDevice a(dir.file("a.img"), 8);
+  REQUIRE_MESSAGE(a.ok(), a.error());
+  const std::string label = "r14b" + std::to_string(getpid() % 100000);
+  std::string out;
+  REQUIRE_MESSAGE(run_command("mkfs.ext4 -q -L " + label + " " + a.device(), &out) == 0, out);
+  REQUIRE_MESSAGE(run_command("cp --sparse=always " + dir.file("a.img") + " " + dir.file("b.img"), &out) == 0, out);
+  LoopDevice b(dir.file("b.img"), 8, 512, true, /*create_file=*/false);
+  REQUIRE_MESSAGE(b.ok(), b.error());
+  // The spelling that is checked: refused (this part passes on main).
+  auto tag = resolve_device("LABEL=" + label);
+  REQUIRE_FALSE(tag.ok());
+  REQUIRE(tag.status().code() == Code::refused);
+  // The link udev would make for the same label (no udev here: made by hand, pointing at the copy).
+  REQUIRE(run_command("mkdir -p " + dir.file("disk/by-label"), &out) == 0);
+  const std::string link = dir.file("disk/by-label/" + label);
+  REQUIRE(::symlink(b.device().c_str(), link.c_str()) == 0);
+  auto via_link = resolve_device(link);
+  CHECK_MESSAGE(!via_link.ok(), "the link to a clone resolved to " << (via_link.ok() ? *via_link : "") << " unchecked");
+}

@@ -1,0 +1,128 @@
+// Second review of issue 14 (after the first review's fixes): failing cases that prove the findings. Each
+// case that fails on main is marked doctest::should_fail() (so the suite stays green) with a comment; remove
+// the mark to see the failure: ./build/tests/unit_tests -tc='review14b*'.
+// Findings are in the review report (session 24); the cases here need no root and no cgroups.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "common/trusted_path.h"
+#include "common/unix_socket.h"
+#include "config/service_loader.h"
+#include "svcmgr/definition_store.h"
+#include "tests/support/scratch.h"
+
+using namespace castor;
+using castor::testing::ScratchDir;
+
+namespace {
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+const char* kWeb =
+    "[service]\nname = web\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\n"
+    "start = touch /tmp/web\nstop = rm -f /tmp/web\nmonitor = test -e /tmp/web || exit 7\n";
+
+}  // namespace
+
+// FINDING 1 (security: root for whoever can write svcmgr's state_dir). svcmgr stops (and probes) a service
+// with the SAVED COPY of its definition, state_dir/definitions/NODE/NAME.ini, when the service file was
+// removed (adopt_removed) or changed (AdoptDefinition::saved) while svcmgr was down and the entry is up.
+// DefinitionStore::load reads that copy with no trusted-path check (svcmgr/definition_store.cc:84-96), so a
+// copy in a directory others can write to is run as root: `shell = yes` + `stop = <anything>` uses
+// /bin/sh, which passes check_agent_program. The service files, castor.ini and services.d are refused in
+// that situation (issue 14); the copies svcmgr runs from are not.
+// Expected: load() refuses (Code::refused) a copy that anyone but root can change. On main it returns the
+// planted definition.
+TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root" *
+          doctest::should_fail()) {  // FAILS on main: DefinitionStore::load has no trust check
+  ScratchDir dir;
+  write(dir.file("web.ini"), kWeb);
+  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
+  REQUIRE(r.ok());
+  const std::string store_dir = dir.file("state/definitions/a");
+  DefinitionStore store(store_dir);
+  REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
+
+  // The state directory is writable by others (an admin's state_dir on a shared volume, a package that
+  // made it 0777, ...): anyone replaces the copy.
+  REQUIRE(::chmod(store_dir.c_str(), 0777) == 0);
+  const std::string copy_path = store_dir + "/web.ini";  // DefinitionStore::path_of
+  const std::string planted = std::string(kWeb).replace(std::string(kWeb).find("rm -f /tmp/web"),
+                                                        std::string("rm -f /tmp/web").size(),
+                                                        "cp /bin/sh /tmp/rootshell; chmod 4755 /tmp/rootshell");
+  write(copy_path, planted);
+  REQUIRE(::chmod(copy_path.c_str(), 0666) == 0);
+  REQUIRE_FALSE(check_trusted_path(copy_path).ok());  // the loader's own rule refuses this file
+
+  auto back = store.load("web", {"a", "b"});
+  // What svcmgr would run as root at the next restart (adopt_removed / adopt_service 'saved'):
+  if (back.ok() && back->has_value()) MESSAGE("stop line svcmgr would run as root: " << (**back).resources[0].stop_line);
+  CHECK_FALSE(back.ok());
+  if (!back.ok()) CHECK(back.status().code() == Code::refused);
+}
+
+// Control: a copy svcmgr wrote itself, in a directory only root can change, still loads (the fix must keep
+// this green).
+TEST_CASE("review14b: a saved copy only root can change loads (control for the case above)") {
+  ScratchDir dir;
+  write(dir.file("web.ini"), kWeb);
+  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
+  REQUIRE(r.ok());
+  DefinitionStore store(dir.file("state/definitions/a"));
+  REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
+  auto back = store.load("web", {"a", "b"});
+  REQUIRE(back.ok());
+  REQUIRE(back->has_value());
+  CHECK((**back).resources[0].stop_line == "rm -f /tmp/web");
+}
+
+// FINDING 6 (availability, low): connect_unix_socket(path, nonblocking=true) sets O_NONBLOCK only after
+// connect() (lib/common/unix_socket.cc:22), and an AF_UNIX connect() blocks while the listener's backlog is
+// full. svcmgr's start-up loop (svcmgr_daemon.cc:127-133, bounded by connect_timeout) and every castor verb
+// (ControlClient::connect, "10 s"/"5 s" timeouts) then hang without bound on a quorumd/svcmgr that is stopped
+// (SIGSTOP, a debugger, frozen by the tests' nemesis) or not accepting, once 17 connections wait (listen(16)).
+// Expected: with nonblocking=true the call returns (an error) instead of blocking. On main it blocks until the
+// listener goes away.
+TEST_CASE("review14b: a non-blocking control connect does not hang on a server whose backlog is full" *
+          doctest::should_fail()) {  // FAILS on main: connect() is blocking
+  ScratchDir dir;
+  const std::string path = dir.file("s.sock");
+  int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(lfd >= 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(lfd, 0) == 0);  // a stopped daemon: nothing is accepted
+  // Fill the backlog (backlog 0 holds one pending connection).
+  std::vector<UniqueFd> pending;
+  for (int i = 0; i < 2; ++i) {
+    int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(c >= 0);
+    (void)::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);  // the second one: EAGAIN
+    pending.emplace_back(c);
+  }
+  std::atomic<bool> returned{false};
+  std::thread t([&] {
+    auto fd = connect_unix_socket(path, /*nonblocking=*/true);
+    (void)fd;
+    returned = true;
+  });
+  for (int i = 0; i < 100 && !returned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool returned_in_time = returned;
+  ::close(lfd);  // wakes a blocked connect (ECONNREFUSED) so that the thread ends either way
+  t.join();
+  CHECK_MESSAGE(returned_in_time, "connect_unix_socket(nonblocking) still blocked after 1 s");
+}
