@@ -73,6 +73,39 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
   if (!back.ok()) CHECK(back.status().code() == Code::refused);
 }
 
+// FINDING 1, second half (security: any root-owned file overwritten). DefinitionStore::save_copy writes
+// state_dir/definitions/NODE/NAME.ini.tmp with open(O_WRONLY|O_CREAT|O_TRUNC) (svcmgr/definition_store.cc:67:
+// no O_NOFOLLOW, no O_EXCL) and make_dirs() accepts an existing directory whatever its owner and mode. In a
+// directory others can write to (not sticky, so fs.protected_symlinks does not apply) anyone plants
+// NAME.ini.tmp -> /etc/shadow (or /etc/sudoers.d/x, /root/.ssh/authorized_keys) and svcmgr, as root,
+// truncates it and writes the service file's text there at the next load or reload.
+// Expected: save() refuses a store directory anyone but root can change (or never follows a link). On main
+// the link's target is overwritten.
+TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store" *
+          doctest::should_fail()) {  // FAILS on main: the .tmp is opened without O_NOFOLLOW/O_EXCL, dir unchecked
+  ScratchDir dir;
+  write(dir.file("web.ini"), kWeb);
+  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
+  REQUIRE(r.ok());
+  const std::string store_dir = dir.file("state/definitions/a");
+  REQUIRE(::mkdir(dir.file("state").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(dir.file("state/definitions").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(store_dir.c_str(), 0777) == 0);
+  REQUIRE(::chmod(store_dir.c_str(), 0777) == 0);  // writable by others, not sticky
+  const std::string victim = dir.file("victim");    // stands for /etc/shadow
+  write(victim, "precious\n");
+  REQUIRE(::symlink(victim.c_str(), (store_dir + "/web.ini.tmp").c_str()) == 0);
+
+  DefinitionStore store(store_dir);
+  Status st = store.save(r.services[0], {"a", "b"});
+  std::ifstream f(victim);
+  std::string first;
+  std::getline(f, first);
+  CHECK_MESSAGE(first == "precious", "svcmgr wrote through the planted link; the victim now starts with '" << first
+                                                                                                        << "' (save: "
+                                                                                                        << st.to_string() << ")");
+}
+
 // Control: a copy svcmgr wrote itself, in a directory only root can change, still loads (the fix must keep
 // this green).
 TEST_CASE("review14b: a saved copy only root can change loads (control for the case above)") {
