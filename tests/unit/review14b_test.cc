@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "agent/agent_command_builder.h"
 #include "common/trusted_path.h"
 #include "common/unix_socket.h"
 #include "config/service_loader.h"
@@ -185,4 +186,58 @@ TEST_CASE("review14b: registering a process group does not rescan /proc once per
   CHECK(groups.groups().size() == size_t(kGroups));
   MESSAGE(kGroups << " registrations cost " << scans << " whole-/proc scans");
   CHECK(scans <= size_t(2 * kGroups));
+}
+
+// FINDING 4 (security: root for whoever can write an interpreter or program an agent uses). check_agent_program
+// checks argv[0] only (lib/agent/agent_command_builder.cc:88-93). (a) A root-owned script whose '#!' line
+// names an interpreter others can change (#!/opt/app/venv/bin/python, an application's own runtime: a common
+// layout) passes, and the kernel runs that interpreter as root. (b) With shell = yes only /bin/sh is checked
+// (documented), so `start = /opt/app/bin/ctl start` is refused without shell = yes and run as root with it.
+// Expected: the interpreter of a '#!' script, and an absolute program that starts a shell line, are held to
+// the same rule as argv[0]. On main both pass.
+namespace {
+AgentCommand start_command_of(const std::string& service_text) {
+  LoadResult r = load_service_text(service_text, "/etc/castor/services.d/app.ini", {"a", "b"});
+  REQUIRE_MESSAGE(r.ok(), r.error_text());
+  RunContext ctx;
+  auto cmd = build_agent_command(r.services[0].resources[0], AgentAction::start, ctx);
+  REQUIRE(cmd.ok());
+  return *cmd;
+}
+}  // namespace
+
+TEST_CASE("review14b: an agent script whose #! interpreter others can change is refused" *
+          doctest::should_fail()) {  // FAILS on main: only argv[0] is checked
+  ScratchDir dir;
+  const std::string app = dir.file("app"), bin = dir.file("bin");
+  REQUIRE(::mkdir(app.c_str(), 0755) == 0);
+  REQUIRE(::chmod(app.c_str(), 0777) == 0);  // the application's tree, writable by its own user (others here)
+  REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
+  write(app + "/python", "#!/bin/sh\nexit 0\n");
+  REQUIRE(::chmod((app + "/python").c_str(), 0755) == 0);
+  write(bin + "/ctl", "#!" + app + "/python\n");
+  REQUIRE(::chmod((bin + "/ctl").c_str(), 0755) == 0);
+  REQUIRE(check_trusted_path(bin + "/ctl").ok());               // the script itself is root's alone
+  REQUIRE_FALSE(check_trusted_path(app + "/python").ok());      // its interpreter is not
+  AgentCommand cmd = start_command_of("[service]\nname = app\nnodes = a, b\n\n[resource r]\nagent = exec\n"
+                                      "start = " + bin + "/ctl start\nstop = " + bin + "/ctl stop\n");
+  Status st = check_agent_program(cmd);
+  CHECK_MESSAGE(!st.ok(), "an agent whose interpreter " << app << "/python anyone can replace passes the check");
+}
+
+TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trusted one" *
+          doctest::should_fail()) {  // FAILS on main: with shell = yes only /bin/sh is checked
+  ScratchDir dir;
+  const std::string app = dir.file("app");
+  REQUIRE(::mkdir(app.c_str(), 0755) == 0);
+  REQUIRE(::chmod(app.c_str(), 0777) == 0);
+  write(app + "/ctl", "#!/bin/sh\nexit 0\n");
+  REQUIRE(::chmod((app + "/ctl").c_str(), 0755) == 0);
+  const std::string head = "[service]\nname = app\nnodes = a, b\n\n[resource r]\nagent = exec\n";
+  // Without a shell: refused (issue 14).
+  CHECK_FALSE(check_agent_program(start_command_of(head + "start = " + app + "/ctl start\nstop = " + app + "/ctl stop\n")).ok());
+  // The same command through the shell.
+  Status st = check_agent_program(
+      start_command_of(head + "shell = yes\nstart = " + app + "/ctl start\nstop = " + app + "/ctl stop\n"));
+  CHECK_MESSAGE(!st.ok(), "with shell = yes, " << app << "/ctl (writable by others) is run as root");
 }
