@@ -116,6 +116,31 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
                 "stop of '" << name << "' ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
 }
 
+// The start-up probe svcmgr runs for every service it loads (add_service(..., probe=true)) fails the same
+// way: a probe error makes svcmgr stop the service, the stop ends stop_failed, and svcmgr asks quorumd to fence
+// the node -- on every node in the service's `nodes`, as soon as the file is loaded, even if it never starts.
+TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)" *
+          doctest::should_fail()) {  // FAILS on main: probe -> error (the monitor cannot be spawned)
+  REQUIRE(running_as_root());
+  TestParent parent;
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
+  LoadResult loaded = load_service_text("[service]\nname = " + name +
+                                            "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+                                            "start = true\nstop = true\nmonitor = exit 7\n",
+                                        "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  ServiceRunner r(loaded.services[0], ctx);
+  REQUIRE(r.probe(BootClock().now()).ok());
+  REQUIRE(run_until(r, [&] { return r.idle(); }));
+  CHECK_MESSAGE(r.probe_result() == ServiceRunner::ProbeResult::all_stopped,
+                "probe of '" << name << "' did not say all_stopped (svcmgr then stops it, stop_failed, fence)");
+}
+
 // The same collision at the ServiceCgroup level: open() says ok, but what it opened is a file.
 TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)" *
           doctest::should_fail()) {  // FAILS on main: open() accepts EEXIST from mkdir on a file
