@@ -159,6 +159,50 @@ TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control fil
   CHECK_MESSAGE(killed.ok(), killed.to_string());
 }
 
+// FINDING 7 (availability: a service at its own tasks_max limit fences the node). Every agent, the stop and
+// the monitor included, joins every hierarchy of the service's cgroup, limits included (ServiceRunner::launch:
+// join_cgroups = procs_files(); AgentProcess child_exec writes "0" to each). Joining is allowed past pids.max,
+// but the agent then cannot fork: once the service's daemons use tasks_max - 1 (a runaway, the case the limit
+// exists for, uses all of it; here 2 sleeps of tasks_max 3, the stop agent's shell is the 3rd task), the stop
+// agent's first fork fails (dash: "Cannot fork"), the stop counts as failed and the state is
+// stop_failed even though the drain then empties the cgroup -> svcmgr fences the node, and the peer, which
+// starts the same service, hits the same wall. Same for a monitor (failed -> recovery stop -> stop_failed),
+// and for memory_max (the agent is charged to the full memory cgroup and can be OOM-killed).
+// Expected: a service whose daemons use all of tasks_max still stops cleanly (stopped, its stop command ran).
+// On main: stop_failed and the stop command never ran.
+TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be stopped (root)" *
+          doctest::should_fail()) {  // FAILS on main: the stop agent runs under the service's pids.max
+  REQUIRE(running_as_root());
+  TestParent parent;
+  ScratchDir dir;
+  const std::string mark = dir.file("running");
+  LoadResult loaded = load_service_text(
+      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
+      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
+      "stop = rm -f " + mark + "; true\n",
+      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
+  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  REQUIRE(loaded.services[0].tasks_max == 3u);
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  ServiceRunner r(loaded.services[0], ctx);
+  REQUIRE(r.start(1, BootClock().now()).ok());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  REQUIRE_MESSAGE(r.state() == ServiceRunner::State::started, std::string(state_name(r.state())));
+  REQUIRE(r.cgroup() != nullptr);
+  auto pids = r.cgroup()->pids();
+  REQUIRE(pids.ok());
+  MESSAGE("the service holds " << pids->size() << " processes (tasks_max 3)");
+
+  r.stop(BootClock().now());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
+                "stop ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
+  struct stat st;
+  CHECK_MESSAGE(::stat(mark.c_str(), &st) != 0, "the stop command never ran (it could not fork)");
+}
+
 // FINDING 3 (safety: two owners, with a cloned or snapshot LUN presented to a node). issue 14: "a device tag
 // that matches more than one device is refused, so a cloned or snapshot LUN is never taken for the quorum
 // disk". resolve_device checks that only for the LABEL=/UUID=/PARTUUID=/PARTLABEL= spelling
