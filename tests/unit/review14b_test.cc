@@ -21,6 +21,8 @@
 #include "common/trusted_path.h"
 #include "common/unix_socket.h"
 #include "config/service_loader.h"
+#include "disk/disk_layout.h"
+#include "disk/service_table_record.h"
 #include "quorumd/process_groups.h"
 #include "svcmgr/definition_store.h"
 #include "tests/support/scratch.h"
@@ -240,4 +242,44 @@ TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trus
   Status st = check_agent_program(
       start_command_of(head + "shell = yes\nstart = " + app + "/ctl start\nstop = " + app + "/ctl stop\n"));
   CHECK_MESSAGE(!st.ok(), "with shell = yes, " << app << "/ctl (writable by others) is run as root");
+}
+
+// FINDING 8 (security, for someone with write access to the SAN disk: a root-owned *.ini deleted). A service
+// table entry's name is not validated when decoded (lib/disk/service_table_record.cc:92-93: only "not empty,
+// fits 63 bytes"; node names in the superblock ARE checked with check_name). svcmgr adopts every entry of its
+// own table that is up for a service no file defines (svcmgr_daemon.cc:174 -> adopt_removed), with that
+// name, as an orphan, and the log tells the admin to run `castor reset NAME`; after the reset the service is
+// dropped and DefinitionStore::remove(name) unlinks state_dir/definitions/NODE/NAME.ini (svcmgr_loop.cc:193,
+// definition_store.cc:100) -- for NAME = "../../../../etc/castor/castor", /etc/castor/castor.ini. The disk
+// records carry a CRC, not an HMAC (issue 14's authentication is not done), so anyone who can write the LUN
+// can plant such an entry. (The load of a copy by that name is safe: the loaded service's own name, which
+// check_name validates, must equal it.)
+// Expected: decode refuses an entry name check_name refuses (or the store refuses such a name). On main both
+// pass through.
+TEST_CASE("review14b: a service table entry named like a path is refused, and the store never leaves its directory" *
+          doctest::should_fail()) {  // FAILS on main: names unchecked on decode, path_of() joins them as they are
+  auto layout = DiskLayout::for_sector_size(512);
+  REQUIRE(layout.ok());
+  std::vector<std::byte> block(layout->block_size());
+  ServiceTableRecord rec;
+  rec.node_id = 1;
+  rec.block_index = 0;
+  rec.incarnation = 1;
+  rec.seq = 1;
+  rec.entries.resize(layout->services_per_block());
+  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, "../../../../etc/castor/castor"};
+  REQUIRE(encode_service_table(rec, *layout, block).ok());
+  auto back = decode_service_table(block, *layout, 1, 0);
+  CHECK_MESSAGE(!back.ok(), "an entry named '../../../../etc/castor/castor' decodes as valid");
+
+  ScratchDir dir;
+  write(dir.file("victim.ini"), "precious\n");  // stands for /etc/castor/castor.ini
+  DefinitionStore store(dir.file("state/definitions/a"));
+  REQUIRE(::mkdir(dir.file("state").c_str(), 0700) == 0);
+  REQUIRE(::mkdir(dir.file("state/definitions").c_str(), 0700) == 0);
+  REQUIRE(::mkdir(dir.file("state/definitions/a").c_str(), 0700) == 0);
+  Status st = store.remove("../../../victim");
+  struct stat sb;
+  CHECK_MESSAGE(::stat(dir.file("victim.ini").c_str(), &sb) == 0,
+                "DefinitionStore::remove(\"../../../victim\") deleted a file outside the store (" << st.to_string() << ")");
 }
