@@ -2,6 +2,7 @@
 // findings (real cgroups, real loop devices). Each case that fails on main is marked doctest::should_fail()
 // (so the suite stays green) with a comment; remove the mark to see the failure:
 //   ./build/tests/root_tests -tc='review14b*'
+// FINDING N is the report's numbering (session 24, most severe first); the others are in tests/unit/review14b_test.cc.
 // Every cgroup is created under a parent named for this test run and removed at the end; loop devices and
 // files are removed by their destructors; only processes started here are killed.
 #include <doctest/doctest.h>
@@ -73,7 +74,7 @@ const char* state_name(ServiceRunner::State s) {
 
 }  // namespace
 
-// FINDING 2 (availability: a valid service name makes the node fence). A service's cgroup is
+// FINDING 5 (availability: a valid service name makes the node fence). A service's cgroup is
 // <parent>/<node>/<service name>, and a service name may be any 1-63 of [A-Za-z0-9._-]. On cgroup v1 every
 // cgroup directory already holds the FILES "tasks", "notify_on_release", "cgroup.procs", "freezer.state",
 // ... (v2: "cgroup.procs", "cgroup.kill", "memory.max", ...). ServiceCgroup::open's mkdir_p takes EEXIST as
@@ -159,7 +160,7 @@ TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control fil
   CHECK_MESSAGE(killed.ok(), killed.to_string());
 }
 
-// FINDING 7 (availability: a service at its own tasks_max limit fences the node). Every agent, the stop and
+// FINDING 6 (availability: a service at its own tasks_max limit fences the node). Every agent, the stop and
 // the monitor included, joins every hierarchy of the service's cgroup, limits included (ServiceRunner::launch:
 // join_cgroups = procs_files(); AgentProcess child_exec writes "0" to each). Joining is allowed past pids.max,
 // but the agent then cannot fork: once the service's daemons use tasks_max - 1 (a runaway, the case the limit
@@ -203,7 +204,7 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
   CHECK_MESSAGE(::stat(mark.c_str(), &st) != 0, "the stop command never ran (it could not fork)");
 }
 
-// FINDING 3 (safety: two owners, with a cloned or snapshot LUN presented to a node). issue 14: "a device tag
+// FINDING 2 (safety: two owners, with a cloned or snapshot LUN presented to a node). issue 14: "a device tag
 // that matches more than one device is refused, so a cloned or snapshot LUN is never taken for the quorum
 // disk". resolve_device checks that only for the LABEL=/UUID=/PARTUUID=/PARTLABEL= spelling
 // (lib/disk/device_probe.cc:386: anything starting with '/' is returned unchanged). The same tags spelled as

@@ -1,7 +1,8 @@
 // Second review of issue 14 (after the first review's fixes): failing cases that prove the findings. Each
 // case that fails on main is marked doctest::should_fail() (so the suite stays green) with a comment; remove
 // the mark to see the failure: ./build/tests/unit_tests -tc='review14b*'.
-// Findings are in the review report (session 24); the cases here need no root and no cgroups.
+// FINDING N is the report's numbering (session 24, most severe first); the cases here need no root or cgroups
+// (findings 2, 5, 6 are in tests/root/review14b_test.cc).
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -125,7 +126,7 @@ TEST_CASE("review14b: a saved copy only root can change loads (control for the c
   CHECK((**back).resources[0].stop_line == "rm -f /tmp/web");
 }
 
-// FINDING 6 (availability, low): connect_unix_socket(path, nonblocking=true) sets O_NONBLOCK only after
+// FINDING 8 (availability, low): connect_unix_socket(path, nonblocking=true) sets O_NONBLOCK only after
 // connect() (lib/common/unix_socket.cc:22), and an AF_UNIX connect() blocks while the listener's backlog is
 // full. svcmgr's start-up loop (svcmgr_daemon.cc:127-133, bounded by connect_timeout) and every castor verb
 // (ControlClient::connect, "10 s"/"5 s" timeouts) then hang without bound on a quorumd/svcmgr that is stopped
@@ -164,7 +165,7 @@ TEST_CASE("review14b: a non-blocking control connect does not hang on a server w
   CHECK_MESSAGE(returned_in_time, "connect_unix_socket(nonblocking) still blocked after 1 s");
 }
 
-// FINDING 5 (availability: quorumd's real-time loop stalls on a busy host). ProcessGroups::add() prunes
+// FINDING 7 (availability: quorumd's real-time loop stalls on a busy host). ProcessGroups::add() prunes
 // every registered group first (quorumd/process_groups.cc:25), and each check is_castors -> QuorumdEnv::
 // group_in_cgroup_tree -> process_group_in_cgroup_tree, which reads /proc/PID/stat of EVERY process on the
 // host (lib/agent/service_cgroup.cc:403-437). So each `register-pgid` (svcmgr sends one per start/stop action)
@@ -190,7 +191,7 @@ TEST_CASE("review14b: registering a process group does not rescan /proc once per
   CHECK(scans <= size_t(2 * kGroups));
 }
 
-// FINDING 4 (security: root for whoever can write an interpreter or program an agent uses). check_agent_program
+// FINDING 3 (security: root for whoever can write an interpreter or program an agent uses). check_agent_program
 // checks argv[0] only (lib/agent/agent_command_builder.cc:88-93). (a) A root-owned script whose '#!' line
 // names an interpreter others can change (#!/opt/app/venv/bin/python, an application's own runtime: a common
 // layout) passes, and the kernel runs that interpreter as root. (b) With shell = yes only /bin/sh is checked
@@ -244,7 +245,7 @@ TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trus
   CHECK_MESSAGE(!st.ok(), "with shell = yes, " << app << "/ctl (writable by others) is run as root");
 }
 
-// FINDING 8 (security, for someone with write access to the SAN disk: a root-owned *.ini deleted). A service
+// FINDING 4 (security, for someone with write access to the SAN disk: a root-owned *.ini deleted). A service
 // table entry's name is not validated when decoded (lib/disk/service_table_record.cc:92-93: only "not empty,
 // fits 63 bytes"; node names in the superblock ARE checked with check_name). svcmgr adopts every entry of its
 // own table that is up for a service no file defines (svcmgr_daemon.cc:174 -> adopt_removed), with that
