@@ -61,7 +61,8 @@ void ServiceSupervisor::restart_in_place(TimePoint now) {
 
 ServiceSupervisor::StopVerdict ServiceSupervisor::on_runner_stopped(bool may_start, uint64_t ownership_epoch) {
   if (stop_reported_) return {};
-  stop_reported_ = true;
+  // A restart or a deferred start runs the service again: its next stop is a new one, to be reported (the
+  // caller starts the runner itself, and stop_everything stops it straight on the runner).
   if (restarting_ && may_start) {
     restarting_ = false;
     return {AfterStop::restart_in_place, ownership_epoch};
@@ -71,6 +72,7 @@ ServiceSupervisor::StopVerdict ServiceSupervisor::on_runner_stopped(bool may_sta
     pending_start_.reset();
     return {AfterStop::start_pending, epoch};
   }
+  stop_reported_ = true;
   pending_start_.reset();
   return {AfterStop::report_stopped, 0};
 }

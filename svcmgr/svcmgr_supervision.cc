@@ -18,7 +18,7 @@ void SvcmgrDaemon::stop_everything(const std::string& why, TimePoint now) {
   for (auto& [name, s] : services_) {
     if (s.orphaned()) continue;  // nothing trusted to stop it with; its entry stays up (leaving handles it)
     if (s.runner->state() != ServiceRunner::State::stopped && s.runner->state() != ServiceRunner::State::stopping)
-      s.runner->stop(now);
+      s.stop(now);  // (the supervisor's stop: this stop is reported to Ownership, which then releases)
     s.own->set_intent(Intent::release, 0);
   }
 }

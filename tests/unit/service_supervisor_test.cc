@@ -55,6 +55,28 @@ TEST_CASE("supervisor: restart in place starts again with Ownership's epoch, unl
   CHECK(t.restarting());  // shown as recovering; the next stop it may run after restarts it
 }
 
+// The torture found a clean leave that never ended (seed 2412, fault 142): the service had just been restarted
+// in place, so its next stop — stop_everything's, straight on the runner — was taken as already reported, and
+// Ownership never heard that it stopped: never released, quorumd waiting for svcmgr for ever.
+TEST_CASE("supervisor: after a restart in place (or a deferred start), the next stop is reported again") {
+  auto s = make();
+  s.start_or_defer(3, t0);
+  s.restart_in_place(t0);
+  auto v = s.on_runner_stopped(true, 3);
+  REQUIRE(v.what == AfterStop::restart_in_place);
+  REQUIRE(s.runner->start(v.start_epoch, t0).ok());  // as SvcmgrDaemon::after_runner does
+  s.runner->stop(t0);                                 // as stop_everything does (leave, lease at risk)
+  CHECK(s.on_runner_stopped(false, 3).what == AfterStop::report_stopped);
+
+  auto t = make();
+  t.start_after_stop(6);
+  auto w = t.on_runner_stopped(true, 0);
+  REQUIRE(w.what == AfterStop::start_pending);
+  REQUIRE(t.runner->start(w.start_epoch, t0).ok());
+  t.runner->stop(t0);
+  CHECK(t.on_runner_stopped(false, 6).what == AfterStop::report_stopped);
+}
+
 TEST_CASE("supervisor: a start refused while stopping waits for the stop; dropped if it may not run") {
   auto s = make();
   s.start_or_defer(5, t0);
