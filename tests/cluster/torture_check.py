@@ -203,6 +203,9 @@ def summary(values):
     return {'n': len(v), 'min': v[0], 'median': v[(len(v) - 1) // 2], 'p95': pick(95), 'max': v[-1]}
 
 
+STUCK_AFTER = 3
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dir', required=True)
@@ -243,6 +246,9 @@ def main():
     kernel_bad, kernel_events = kernel_overlaps(kernel, loop_map)
     avail, outages = availability(lines(os.path.join(d, 'probe.log')))
     faults, settle, unsettled = {}, [], 0
+    # A correct cluster settles after every fault. STUCK_AFTER faults in a row that do not settle is a hang
+    # (a leave that never ends, a service nobody starts): every later fault is then meaningless.
+    last_fault, run_unsettled, stuck_runs, stuck_at = '0', [], 0, []
     corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
     for r in lines(os.path.join(d, 'faults.log')):
         if r[0] == 'detail' and len(r) >= 3:
@@ -259,6 +265,14 @@ def main():
             settle.append(int(r[1]))
         elif r[0] == 'unsettled':
             unsettled += 1
+            run_unsettled.append(last_fault)
+            stuck_runs = max(stuck_runs, len(run_unsettled))
+            if len(run_unsettled) == STUCK_AFTER:
+                stuck_at.append(run_unsettled[0])
+        if r[0] == 'fault' and len(r) >= 2:
+            last_fault = r[1]
+        elif r[0] == 'settled':
+            run_unsettled = []
     fsck = {r[0]: r[1] for r in lines(os.path.join(d, 'fsck.log'))}
     result = {
         'seed': int(a.seed), 'faults': faults, 'faults_total': sum(faults.values()),
@@ -279,6 +293,7 @@ def main():
         'kernel_double_mount_examples': kernel_bad[:5],
         'fsck': fsck, 'availability_percent': round(avail, 3),
         'outages_ms': summary(outages), 'settle_ms': summary(settle), 'unsettled': unsettled,
+        'longest_unsettled_run': stuck_runs, 'stuck_from_fault': stuck_at,
     }
     with open(a.out, 'w') as f:
         json.dump(result, f, indent=2)
@@ -328,7 +343,10 @@ def main():
     if s:
         print(f'time to settle after a fault (ms): min {s["min"]} median {s["median"]} p95 {s["p95"]} max {s["max"]}'
               f' ({unsettled} unsettled)')
-    bad = (sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values())
+    if stuck_at:
+        print(f'the cluster stopped settling: {STUCK_AFTER} or more faults in a row did not settle, from fault '
+              + ', '.join(stuck_at) + ' (a hang: read both nodes\' logs from that fault on)')
+    bad = (stuck_at or sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values())
            or not fsck or both_services or conflicts_cross or init_accepted)
     return 1 if bad else 0
 
