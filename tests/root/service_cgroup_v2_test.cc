@@ -2,7 +2,8 @@
 // hierarchies), but it also mounts a cgroup2 hierarchy with no controllers at /sys/fs/cgroup/unified,
 // which runs ServiceCgroup's v2 code when passed as `root`: membership of a double-forked and a setsid
 // process, kill_all() through cgroup.kill, the freeze-kill-thaw fallback (cgroup.freeze), remove(),
-// and open() with limits where the controllers are missing. Limits themselves stay untested on v2 here:
+// an agent's children joining before exec, the fence's tree kill, and open() with limits where the
+// controllers are missing. Limits themselves stay untested on v2 here:
 // memory, cpu and pids are bound to the v1 hierarchies, so no v2 cgroup on this host can have them.
 // Every cgroup is created under a parent of this test's own and removed at the end, also when a check
 // fails; only processes started here are signalled. A host without the cgroup2 mount skips them.
@@ -18,9 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_process.h"
 #include "agent/service_cgroup.h"
 #include "agent/service_cgroup_internal.h"
 #include "tests/support/cgroup_fixture.h"
+#include "tests/support/scratch.h"
 
 using namespace castor;
 using namespace castor::testing;
@@ -207,4 +210,43 @@ TEST_CASE("service cgroup v2: limits without their controllers fail open() with 
   Result<ServiceCgroup> plain = ServiceCgroup::open(parent.name + "/node/limited", {}, kUnified);
   REQUIRE_MESSAGE(plain.ok(), plain.status().to_string());
   CHECK(plain->remove().ok());
+}
+
+// The path svcmgr and quorumd take on a v2 host, end to end: an agent's children join the service's
+// cgroup before exec (double-forked and setsid ones included), the node's tree is busy and holds them,
+// and the fence's kill_cgroup_tree (cgroup.kill on the node's cgroup) kills them all.
+TEST_CASE("service cgroup v2: an agent's escaping children are in the tree, and the fence's tree kill gets them (root)") {
+  if (!have_unified()) return;
+  TestCgroupParent parent(kUnified);
+  ChildProcesses children;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {}, kUnified);
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  CHECK(cg->version() == CgroupVersion::v2);
+  const std::string pids = dir.file("pids");
+  Result<AgentOutcome> o = run_agent(escaping_agent(cg->procs_files(), pids), BootClock());
+  REQUIRE(o.ok());
+  CHECK(o->exit_code == 0);
+  std::vector<pid_t> left = read_pid_file(pids);
+  for (pid_t p : left) children.add(p);
+  REQUIRE(left.size() == 2);
+  Result<std::vector<pid_t>> in = cg->pids();
+  REQUIRE(in.ok());
+  CHECK(sorted(*in) == sorted(left));
+  for (pid_t p : left) {
+    Result<bool> member = pid_in_cgroup_tree(p, parent.name, kUnified);
+    REQUIRE(member.ok());
+    CHECK(*member);
+  }
+  Result<bool> busy = cgroup_tree_busy(parent.name, kUnified);
+  REQUIRE(busy.ok());
+  CHECK(*busy);
+  Result<size_t> n = kill_cgroup_tree(parent.name + "/node", kUnified);
+  REQUIRE_MESSAGE(n.ok(), n.status().to_string());
+  CHECK(*n == 2);
+  for (pid_t p : left) CHECK(wait_process_gone(p));
+  CHECK(wait_until([&] { return cg->empty().ok() && *cg->empty(); }));
+  Status st = remove_cgroup_tree(parent.name, kUnified);
+  CHECK_MESSAGE(st.ok(), st.to_string());
+  CHECK_FALSE(exists(kUnified + "/" + parent.name));
 }

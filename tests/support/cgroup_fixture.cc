@@ -99,6 +99,28 @@ pid_t spawn_double_forked_in(const std::string& procs) {
   return grandchild;
 }
 
+std::string escaping_shell_line(const std::string& pids_file) {
+  return "( (sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids_file +
+         ") & ); setsid sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids_file + "; sleep 0.2";
+}
+
+AgentCommand escaping_agent(const std::vector<std::string>& join_cgroups, const std::string& pids_file) {
+  AgentCommand c;
+  c.argv = {"/bin/sh", "-c", escaping_shell_line(pids_file)};
+  c.env = {"PATH=/usr/bin:/bin"};
+  c.timeout = std::chrono::seconds(5);
+  c.join_cgroups = join_cgroups;
+  return c;
+}
+
+std::vector<pid_t> read_pid_file(const std::string& path) {
+  std::vector<pid_t> out;
+  std::ifstream f(path);
+  pid_t p;
+  while (f >> p) out.push_back(p);
+  return out;
+}
+
 pid_t spawn_sleeper() {
   pid_t p = ::fork();
   if (p == 0) sleep_forever();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_process.h"
 #include "agent/service_cgroup.h"
 #include "common/clock.h"
 
@@ -49,6 +50,15 @@ pid_t spawn_setsid_in(const std::string& procs);
 // A child that joins `procs` and double-forks: the middle process exits (reaped here), the grandchild,
 // orphaned, sleeps until killed. Returns the grandchild's pid, -1 on failure.
 pid_t spawn_double_forked_in(const std::string& procs);
+// A /bin/sh line that leaves two sleeps behind the way daemons escape whoever started them: one
+// double-forked (orphaned), one in a session of its own (setsid). It appends both pids to `pids_file`
+// and exits 0 after 0.2 s.
+std::string escaping_shell_line(const std::string& pids_file);
+// An agent that runs escaping_shell_line() after joining the cgroups `join_cgroups` (5 s timeout).
+AgentCommand escaping_agent(const std::vector<std::string>& join_cgroups, const std::string& pids_file);
+// The pids in a file of numbers (what escaping_shell_line wrote); none if it cannot be read.
+std::vector<pid_t> read_pid_file(const std::string& path);
+
 // A child outside every Castor cgroup (it stays where the test runs) that sleeps until killed.
 pid_t spawn_sleeper();
 
