@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,58 +56,52 @@ bool accepted(ControlServer& server, HoldingHandler& h) {
                               std::chrono::milliseconds(1));
 }
 
+// A server with one accepted client whose first request ("slow write") is deferred and never answered
+// unless the test does.
+struct DeferredClient {
+  testing::ScratchDir dir;
+  std::unique_ptr<ControlServer> owned;
+  HoldingHandler h;
+  UniqueFd c;
+  DeferredClient() {
+    auto listening = ControlServer::listen(dir.file("q.sock"));
+    REQUIRE_MESSAGE(listening.ok(), listening.status().to_string());
+    owned = std::move(listening).value();
+    h.server = owned.get();
+    c = testing::connect_unix(dir.file("q.sock"));
+    REQUIRE(c.valid());
+    REQUIRE(accepted(*owned, h));
+    pipeline(c.get(), *owned, h, "slow write", 1);
+  }
+  ControlServer& server() { return *owned; }
+};
+
 }  // namespace
 
-TEST_CASE("control server: replies held behind a deferred one are bounded like unread output") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  REQUIRE(accepted(**server, h));
-  pipeline(c.get(), **server, h, "slow write", 1);
+TEST_CASE_FIXTURE(DeferredClient, "control server: replies held behind a deferred one are bounded like unread output") {
   REQUIRE(h.later.size() == 1);
-  REQUIRE((*server)->connection_count() == 1);
+  REQUIRE(server().connection_count() == 1);
   // 60 x 100 KB = 6 MB of replies behind the deferred one: more than kMaxOutputBytes (2 MiB + headers).
-  pipeline(c.get(), **server, h, "big", 60);
-  CHECK((*server)->connection_count() == 0);
+  pipeline(c.get(), server(), h, "big", 60);
+  CHECK(server().connection_count() == 0);
   CHECK(h.requests < 60);
 }
 
-TEST_CASE("control server: the number of requests waiting behind a deferred reply is bounded") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  REQUIRE(accepted(**server, h));
-  pipeline(c.get(), **server, h, "slow write", 1);
+TEST_CASE_FIXTURE(DeferredClient, "control server: the number of requests waiting behind a deferred reply is bounded") {
   REQUIRE(h.later.size() == 1);
-  pipeline(c.get(), **server, h, "ping", 20000);
-  CHECK((*server)->connection_count() == 0);
+  pipeline(c.get(), server(), h, "ping", 20000);
+  CHECK(server().connection_count() == 0);
   CHECK(h.requests < 20000);
 }
 
-TEST_CASE("control server: a few pipelined requests behind a deferred one are kept and answered in order") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  REQUIRE(accepted(**server, h));
-  pipeline(c.get(), **server, h, "slow write", 1);
-  pipeline(c.get(), **server, h, "big", 10);  // 1 MB held: within the bound
-  CHECK((*server)->connection_count() == 1);
+TEST_CASE_FIXTURE(DeferredClient,
+                  "control server: a few pipelined requests behind a deferred one are kept and answered in order") {
+  pipeline(c.get(), server(), h, "big", 10);  // 1 MB held: within the bound
+  CHECK(server().connection_count() == 1);
   CHECK(h.requests == 11);
   REQUIRE(h.later.size() == 1);
-  CHECK((*server)->reply(h.later[0], "{\"ok\":true,\"reply\":\"write\"}"));
-  std::vector<std::string> got = testing::read_replies(c.get(), **server, h, 11, 500, std::chrono::milliseconds(2));
+  CHECK(server().reply(h.later[0], "{\"ok\":true,\"reply\":\"write\"}"));
+  std::vector<std::string> got = testing::read_replies(c.get(), server(), h, 11, 500, std::chrono::milliseconds(2));
   REQUIRE(got.size() == 11);
   CHECK(got[0] == "{\"ok\":true,\"reply\":\"write\"}");
   CHECK(got[10].size() > 100 * 1024);
