@@ -214,6 +214,16 @@ pid_t spawn_group(pid_t want = 0) {
   return p;
 }
 
+// quorumd's registered process groups, wired to the node's cgroup tree `tree` as quorumd wires them (the
+// fence kills the tree; a group is signalled only if it is all in it), with the busy check when `busy`.
+ProcessGroups groups_over(const std::string& tree, bool busy = false) {
+  ProcessGroups::CgroupsBusy busy_check;
+  if (busy) busy_check = [tree] { return cgroup_tree_busy(tree); };
+  return ProcessGroups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
+                       [tree] { return kill_cgroup_tree(tree); },
+                       [tree](pid_t g) { return process_group_in_cgroup_tree(g, tree); }, std::move(busy_check));
+}
+
 }  // namespace
 
 // The issue's second test: a registered process group ends, its id is reused by an unrelated process
@@ -224,9 +234,7 @@ TEST_CASE("fence: the services' cgroups are killed, a reused process group id is
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); });
+  ProcessGroups groups = groups_over(tree);
 
   // A service daemon that left its group (setsid): only the cgroup can find it.
   pid_t daemon = spawn_setsid_in(cg->procs_files().front());
@@ -271,9 +279,7 @@ TEST_CASE("process groups: a registered group that ended is pruned, one in the c
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE(cg.ok());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); });
+  ProcessGroups groups = groups_over(tree);
   pid_t ours = spawn_setsid_in(cg->procs_files().front());  // setsid: leads its own group, in the cgroup
   pid_t gone = spawn_group();
   REQUIRE(ours > 0);
@@ -297,10 +303,7 @@ TEST_CASE("process groups: a process in the services' cgroups counts as alive, r
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE(cg.ok());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); },
-                       [&] { return cgroup_tree_busy(tree); });
+  ProcessGroups groups = groups_over(tree, true);
   CHECK_FALSE(groups.any_alive());
   pid_t daemon = spawn_setsid_in(cg->procs_files().front());
   REQUIRE(daemon > 0);
