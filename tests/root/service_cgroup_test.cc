@@ -1,8 +1,9 @@
 // Root tests of the per-service cgroup (issue 14): limits are applied, an agent's child joins the cgroup
 // before exec, a service whose start double-forks or calls setsid is fully stopped by ServiceRunner, and a
 // fence kills the Castor cgroups but never an unrelated process group that reuses a registered id.
-// Every cgroup is created under a parent named for this test run and removed at the end; only processes
-// started here are killed.
+// Every cgroup is created under a parent named for this test run and removed at the end, also when a
+// check fails (tests/support/cgroup_fixture.h); only processes started here are killed. The cgroup v2
+// path, on this host's cgroup2 mount: service_cgroup_v2_test.cc.
 #include <doctest/doctest.h>
 
 #include <signal.h>
