@@ -58,7 +58,7 @@ std::unique_ptr<ServiceRunner> SystemSvcmgrEnv::make_runner(const ServiceDefinit
   return std::make_unique<ServiceRunner>(def, std::move(ctx));
 }
 
-Result<std::vector<EventLoop::Ready>> SystemSvcmgrEnv::wait(EventLoop& loop, TimePoint deadline, Duration max_wait) {
+Result<std::span<const EventLoop::Ready>> SystemSvcmgrEnv::wait(EventLoop& loop, TimePoint deadline, Duration max_wait) {
   RETURN_IF_ERROR(loop.arm_timer(deadline));  // CLOCK_BOOTTIME, as clock_
   return loop.wait(max_wait);
 }

@@ -50,7 +50,8 @@ class SvcmgrEnv {
   // The runner of one service's agents (the process spawner).
   virtual std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) = 0;
   // The loop's one wait: until `deadline` on clock(), a descriptor or a signal, and at most `max_wait`.
-  virtual Result<std::vector<EventLoop::Ready>> wait(EventLoop& loop, TimePoint deadline, Duration max_wait) = 0;
+  // The list is valid until the next wait on `loop` (EventLoop::wait's buffer).
+  virtual Result<std::span<const EventLoop::Ready>> wait(EventLoop& loop, TimePoint deadline, Duration max_wait) = 0;
   // A pause between two attempts to reach quorumd at start-up.
   virtual void pause(Duration d) = 0;
 };
@@ -62,7 +63,7 @@ class SystemSvcmgrEnv final : public SvcmgrEnv {
   std::unique_ptr<QuorumdChannel> quorumd_channel(const std::string& socket_path) override;
   Result<std::unique_ptr<ControlServer>> listen_admin(const std::string& path) override;
   std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override;
-  Result<std::vector<EventLoop::Ready>> wait(EventLoop& loop, TimePoint deadline, Duration max_wait) override;
+  Result<std::span<const EventLoop::Ready>> wait(EventLoop& loop, TimePoint deadline, Duration max_wait) override;
   void pause(Duration d) override;
 
  private:

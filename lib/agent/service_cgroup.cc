@@ -1,4 +1,5 @@
 #include "agent/service_cgroup.h"
+#include "agent/service_cgroup_internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -462,5 +463,16 @@ Status remove_cgroup_tree(const std::string& relative, const std::string& root) 
   }
   return first;
 }
+
+namespace cgroup_internal {
+
+Result<size_t> freeze_kill_thaw(CgroupVersion version, const std::string& top) {
+  std::vector<std::string> dirs;
+  RETURN_IF_ERROR(walk(top, dirs));
+  if (dirs.empty()) return size_t(0);
+  return castor::freeze_kill_thaw(version, top, dirs);
+}
+
+}  // namespace cgroup_internal
 
 }  // namespace castor

@@ -25,6 +25,7 @@ std::string fd_text(int fd) { return "fd " + std::to_string(fd); }
 
 Result<EventLoop> EventLoop::create(const sigset_t& signals) {
   EventLoop loop;
+  loop.ready_.reserve(kMaxEvents);
   loop.epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!loop.epoll_.valid()) return errno_status("epoll_create1", "");
   loop.timer_.reset(::timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC));
@@ -84,7 +85,7 @@ Status EventLoop::disarm_timer() {
   return Status::Ok();
 }
 
-Result<std::vector<EventLoop::Ready>> EventLoop::wait(std::optional<Duration> max_wait) {
+Result<std::span<const EventLoop::Ready>> EventLoop::wait(std::optional<Duration> max_wait) {
   int timeout_ms = -1;
   if (max_wait) {
     // Rounded up, so that a wait of 0.3 ms does not become a busy poll.
@@ -93,12 +94,11 @@ Result<std::vector<EventLoop::Ready>> EventLoop::wait(std::optional<Duration> ma
   }
   epoll_event events[kMaxEvents];
   const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout_ms);
-  std::vector<Ready> out;
+  ready_.clear();  // keeps the capacity: no allocation (n <= kMaxEvents, reserved by create())
   if (n < 0) {
-    if (errno == EINTR) return out;
+    if (errno == EINTR) return std::span<const Ready>(ready_);
     return errno_status("epoll_wait", "");
   }
-  out.reserve(size_t(n));
   for (int i = 0; i < n; ++i) {
     if (events[i].data.u64 == kTimerKey) {
       uint64_t expirations = 0;
@@ -106,9 +106,9 @@ Result<std::vector<EventLoop::Ready>> EventLoop::wait(std::optional<Duration> ma
       if (r < 0 && errno != EAGAIN && errno != EINTR) return errno_status("read", "timerfd");
       if (r < 0) continue;  // re-armed or already drained: not expired after all
     }
-    out.push_back({events[i].data.u64, events[i].events});
+    ready_.push_back({events[i].data.u64, events[i].events});
   }
-  return out;
+  return std::span<const Ready>(ready_);
 }
 
 Result<std::vector<EventLoop::SignalInfo>> EventLoop::read_signals() {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/clock.h"
@@ -54,7 +55,9 @@ class EventLoop {
   // Waits until a descriptor is ready, the timer fires or a signal arrives, at most `max_wait` (nullopt:
   // no limit; zero: poll). An expired timer is drained here and reported once as kTimerKey. Signals are
   // reported as kSignalKey and stay queued until read_signals(). EINTR returns an empty list.
-  Result<std::vector<Ready>> wait(std::optional<Duration> max_wait);
+  // The list is the loop's own buffer, reused every turn (a daemon's loop allocates nothing to wait): it
+  // is valid until the next wait() on this loop, or its move or destruction.
+  Result<std::span<const Ready>> wait(std::optional<Duration> max_wait);
 
   // Every signal queued on the signalfd (empty if none).
   Result<std::vector<SignalInfo>> read_signals();
@@ -66,6 +69,7 @@ class EventLoop {
  private:
   EventLoop() = default;
   UniqueFd epoll_, timer_, signal_;
+  std::vector<Ready> ready_;  // what wait() reports; capacity for one epoll_wait, reserved by create()
 };
 
 }  // namespace castor

@@ -1,18 +1,16 @@
 // Root tests of the per-service cgroup (issue 14): limits are applied, an agent's child joins the cgroup
 // before exec, a service whose start double-forks or calls setsid is fully stopped by ServiceRunner, and a
 // fence kills the Castor cgroups but never an unrelated process group that reuses a registered id.
-// Every cgroup is created under a parent named for this test run and removed at the end; only processes
-// started here are killed.
+// Every cgroup is created under a parent named for this test run and removed at the end, also when a
+// check fails (tests/support/cgroup_fixture.h); only processes started here are killed. The cgroup v2
+// path, on this host's cgroup2 mount: service_cgroup_v2_test.cc.
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,102 +20,21 @@
 #include "common/clock.h"
 #include "quorumd/process_groups.h"
 #include "svcmgr/service_runner.h"
+#include "tests/support/cgroup_fixture.h"
+#include "tests/support/runner_driver.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
-using castor::testing::ScratchDir;
+using namespace castor::testing;
 
 namespace {
-
-// A cgroup parent of this test run; the whole tree is removed at destruction (after killing what is
-// left in it).
-struct TestParent {
-  std::string name = "castor-test-" + std::to_string(getpid());
-  ~TestParent() {
-    (void)kill_cgroup_tree(name);
-    for (int i = 0; i < 200; ++i) {
-      if (remove_cgroup_tree(name).ok()) return;
-      usleep(10000);
-    }
-  }
-};
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
-}
-
-bool alive(pid_t p) {
-  if (kill(p, 0) != 0) return false;
-  std::string st = read_text("/proc/" + std::to_string(p) + "/stat");
-  size_t paren = st.rfind(')');
-  return paren != std::string::npos && paren + 2 < st.size() && st[paren + 2] != 'Z';
-}
-
-bool wait_dead(pid_t p, Duration limit = 5s) {
-  BootClock c;
-  TimePoint until = c.now() + limit;
-  while (c.now() < until) {
-    if (!alive(p)) return true;
-    usleep(10000);
-  }
-  return !alive(p);
-}
-
-std::vector<pid_t> read_pids(const std::string& path) {
-  std::vector<pid_t> out;
-  std::ifstream f(path);
-  pid_t p;
-  while (f >> p) out.push_back(p);
-  return out;
-}
-
-bool wait_for(const std::function<bool()>& cond, Duration limit = 10s) {
-  BootClock c;
-  TimePoint until = c.now() + limit;
-  while (c.now() < until) {
-    if (cond()) return true;
-    usleep(10000);
-  }
-  return cond();
-}
-
-bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit = 15s) {
-  BootClock clock;
-  TimePoint until = clock.now() + limit;
-  for (;;) {
-    r.poll(clock.now());
-    if (done()) return true;
-    TimePoint now = clock.now();
-    if (now >= until) return false;
-    std::vector<int> fds = r.fds();
-    std::vector<struct pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(50ms)});
-    int ms = int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count()));
-    (void)::poll(p.data(), p.size(), ms);
-    for (const auto& pf : p)
-      if (pf.revents != 0) r.on_ready(pf.fd);
-  }
-}
-
-ResourceDefinition shell_resource(const std::string& name, const std::string& start, const std::string& stop) {
-  ResourceDefinition r;
-  r.name = name;
-  r.kind = ResourceDefinition::AgentKind::exec;
-  r.shell = true;
-  r.start_line = start;
-  r.stop_line = stop;
-  r.start_argv = {"/bin/sh", "-c", start};
-  r.stop_argv = {"/bin/sh", "-c", stop};
-  r.start_timeout = 5s;
-  r.stop_timeout = 5s;
-  r.monitor_timeout = 5s;
-  r.monitor_interval = 0ms;
-  return r;
 }
 
 void kill_all_of(const std::vector<pid_t>& pids) {
@@ -137,7 +54,7 @@ TEST_CASE("service cgroup: this host's cgroups are detected, bad paths refused (
 }
 
 TEST_CASE("service cgroup: limits are applied and read back (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   CgroupLimits limits;
   limits.memory_max = 64ull << 20;
   limits.cpu_weight = 50;
@@ -157,7 +74,7 @@ TEST_CASE("service cgroup: limits are applied and read back (root)") {
 }
 
 TEST_CASE("service cgroup: tasks_max is enforced on what the agent forks (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   CgroupLimits limits;
   limits.tasks_max = 3;
   Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/few", limits);
@@ -173,38 +90,30 @@ TEST_CASE("service cgroup: tasks_max is enforced on what the agent forks (root)"
   REQUIRE(o.ok());
   CHECK(o->output_tail.find("fork") != std::string::npos);  // "Resource temporarily unavailable"
   CHECK(cg->kill_all().ok());
-  CHECK(wait_for([&] { return cg->empty().ok() && *cg->empty(); }));
+  CHECK(wait_until([&] { return cg->empty().ok() && *cg->empty(); }));
   CHECK(cg->remove().ok());
 }
 
 TEST_CASE("service cgroup: an agent's double-forked and setsid children are in it and killed with it (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   ScratchDir dir;
   Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
   REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
   const std::string pids = dir.file("pids");
-  AgentCommand c;
-  c.argv = {"/bin/sh", "-c",
-            "( (sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids + ") & ); setsid sleep 1000 >/dev/null 2>&1 & echo $! >>" +
-                pids + "; sleep 0.2"};
-  c.env = {"PATH=/usr/bin:/bin"};
-  c.timeout = 5s;
-  c.join_cgroups = cg->procs_files();
-  BootClock clock;
-  Result<AgentOutcome> o = run_agent(c, clock);
+  Result<AgentOutcome> o = run_agent(escaping_agent(cg->procs_files(), pids), BootClock());
   REQUIRE(o.ok());
   CHECK(o->exit_code == 0);
-  std::vector<pid_t> left = read_pids(pids);
+  std::vector<pid_t> left = read_pid_file(pids);
   REQUIRE(left.size() == 2);
-  for (pid_t p : left) CHECK(alive(p));
+  for (pid_t p : left) CHECK(process_alive(p));
   Result<std::vector<pid_t>> in = cg->pids();
   REQUIRE(in.ok());
   for (pid_t p : left) CHECK(std::find(in->begin(), in->end(), p) != in->end());
 
   Status st = cg->kill_all();
   CHECK_MESSAGE(st.ok(), st.to_string());
-  for (pid_t p : left) CHECK(wait_dead(p));
-  CHECK(wait_for([&] { return cg->empty().ok() && *cg->empty(); }));
+  for (pid_t p : left) CHECK(wait_process_gone(p));
+  CHECK(wait_until([&] { return cg->empty().ok() && *cg->empty(); }));
   CHECK(cg->remove().ok());
   kill_all_of(left);  // only if the checks above failed
 }
@@ -222,27 +131,23 @@ TEST_CASE("service cgroup: a cgroup that cannot be joined fails the spawn with t
 // The issue's first test: a service whose start double-forks and calls setsid is fully stopped - nothing
 // is left after stop. (Without the cgroup both sleeps escape the agent's process group and survive.)
 TEST_CASE("service runner: a start that double-forks and calls setsid is fully stopped by stop() (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   ScratchDir dir;
   const std::string pids = dir.file("pids");
   ServiceDefinition def;
   def.name = "escaper";
   def.nodes = {"alpha", "beta"};
   def.tasks_max = 64;
-  def.resources.push_back(shell_resource(
-      "daemon",
-      "( (sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids + ") & ); setsid sleep 1000 >/dev/null 2>&1 & echo $! >>" +
-          pids + "; sleep 0.2",
-      "true"));
+  def.resources.push_back(shell_resource("daemon", escaping_shell_line(pids), "true"));
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
   ServiceRunner r(def, ctx);
   REQUIRE(r.start(1, BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() == ServiceRunner::State::started; }));
-  std::vector<pid_t> left = read_pids(pids);
+  std::vector<pid_t> left = read_pid_file(pids);
   REQUIRE(left.size() == 2);
-  for (pid_t p : left) CHECK(alive(p));
+  for (pid_t p : left) CHECK(process_alive(p));
   REQUIRE(r.cgroup() != nullptr);
   CHECK(r.cgroup_path() == parent.name + "/alpha/escaper");
   if (r.cgroup()->version() == CgroupVersion::v1)  // the limit from the definition
@@ -251,13 +156,13 @@ TEST_CASE("service runner: a start that double-forks and calls setsid is fully s
   r.stop(BootClock().now());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
   CHECK(r.state() == ServiceRunner::State::stopped);
-  for (pid_t p : left) CHECK_MESSAGE(!alive(p), "pid " << p << " survived the stop");
+  for (pid_t p : left) CHECK_MESSAGE(!process_alive(p), "pid " << p << " survived the stop");
   CHECK(read_text("/proc/self/cgroup").find(parent.name) == std::string::npos);
   kill_all_of(left);  // only if the checks above failed
 }
 
 TEST_CASE("service runner: a probe that finds processes in the service's cgroup says some_running (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   ServiceDefinition def;
   def.name = "leftover";
   def.nodes = {"alpha", "beta"};
@@ -310,18 +215,14 @@ pid_t spawn_group(pid_t want = 0) {
   return p;
 }
 
-// A process in the cgroup tree `rel` (joined before anything else), in a session of its own.
-pid_t spawn_in_cgroup(const std::string& procs) {
-  int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  pid_t p = fork();
-  if (p == 0) {
-    if (write(fd, "0", 1) != 1) _exit(1);
-    setsid();
-    for (;;) pause();
-  }
-  close(fd);
-  return p;
+// quorumd's registered process groups, wired to the node's cgroup tree `tree` as quorumd wires them (the
+// fence kills the tree; a group is signalled only if it is all in it), with the busy check when `busy`.
+ProcessGroups groups_over(const std::string& tree, bool busy = false) {
+  ProcessGroups::CgroupsBusy busy_check;
+  if (busy) busy_check = [tree] { return cgroup_tree_busy(tree); };
+  return ProcessGroups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
+                       [tree] { return kill_cgroup_tree(tree); },
+                       [tree](pid_t g) { return process_group_in_cgroup_tree(g, tree); }, std::move(busy_check));
 }
 
 }  // namespace
@@ -330,18 +231,16 @@ pid_t spawn_in_cgroup(const std::string& procs) {
 // group (an ssh session, say), and then the node fences: the unrelated group must live, while what is in
 // the services' cgroups dies.
 TEST_CASE("fence: the services' cgroups are killed, a reused process group id is not (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); });
+  ProcessGroups groups = groups_over(tree);
 
   // A service daemon that left its group (setsid): only the cgroup can find it.
-  pid_t daemon = spawn_in_cgroup(cg->procs_files().front());
+  pid_t daemon = spawn_setsid_in(cg->procs_files().front());
   REQUIRE(daemon > 0);
-  REQUIRE(wait_for([&] { return getpgid(daemon) == daemon; }));  // joined, then setsid
+  REQUIRE(wait_until([&] { return getpgid(daemon) == daemon; }));  // joined, then setsid
   Result<bool> in_tree = pid_in_cgroup_tree(daemon, tree);
   REQUIRE(in_tree.ok());
   REQUIRE(*in_tree);
@@ -366,9 +265,9 @@ TEST_CASE("fence: the services' cgroups are killed, a reused process group id is
   REQUIRE(killed.size() == 1);
   CHECK(killed[0].pgid == registered);
   CHECK(!killed[0].status.ok());  // not signalled
-  CHECK(wait_dead(daemon));
+  CHECK(wait_process_gone(daemon));
   usleep(200000);
-  CHECK_MESSAGE(alive(unrelated), "the fence killed an unrelated process group that reused a registered id");
+  CHECK_MESSAGE(process_alive(unrelated), "the fence killed an unrelated process group that reused a registered id");
 
   kill(unrelated, SIGKILL);
   waitpid(unrelated, nullptr, 0);
@@ -377,18 +276,16 @@ TEST_CASE("fence: the services' cgroups are killed, a reused process group id is
 }
 
 TEST_CASE("process groups: a registered group that ended is pruned, one in the cgroups is kept (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE(cg.ok());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); });
-  pid_t ours = spawn_in_cgroup(cg->procs_files().front());  // setsid: leads its own group, in the cgroup
+  ProcessGroups groups = groups_over(tree);
+  pid_t ours = spawn_setsid_in(cg->procs_files().front());  // setsid: leads its own group, in the cgroup
   pid_t gone = spawn_group();
   REQUIRE(ours > 0);
   REQUIRE(gone > 0);
-  REQUIRE(wait_for([&] { return getpgid(ours) == ours; }));
+  REQUIRE(wait_until([&] { return getpgid(ours) == ours; }));
   REQUIRE(groups.add(ours).ok());
   REQUIRE(groups.add(gone).ok());
   kill(gone, SIGKILL);
@@ -397,75 +294,24 @@ TEST_CASE("process groups: a registered group that ended is pruned, one in the c
   CHECK(groups.groups().count(gone) == 0);
   CHECK(groups.groups().count(ours) == 1);
   std::vector<ProcessGroups::Killed> killed = groups.kill_all();
-  CHECK(wait_dead(ours));
+  CHECK(wait_process_gone(ours));
   kill(ours, SIGKILL);
   waitpid(ours, nullptr, 0);
 }
 
 TEST_CASE("process groups: a process in the services' cgroups counts as alive, registered or not (root)") {
-  TestParent parent;
+  TestCgroupParent parent;
   const std::string tree = parent.name + "/alpha";
   Result<ServiceCgroup> cg = ServiceCgroup::open(tree + "/svc", {});
   REQUIRE(cg.ok());
-  ProcessGroups groups([](pid_t g, int s) { return ::kill(-g, s) == 0 ? 0 : errno; },
-                       [&] { return kill_cgroup_tree(tree); },
-                       [&](pid_t g) { return process_group_in_cgroup_tree(g, tree); },
-                       [&] { return cgroup_tree_busy(tree); });
+  ProcessGroups groups = groups_over(tree, true);
   CHECK_FALSE(groups.any_alive());
-  pid_t daemon = spawn_in_cgroup(cg->procs_files().front());
+  pid_t daemon = spawn_setsid_in(cg->procs_files().front());
   REQUIRE(daemon > 0);
-  REQUIRE(wait_for([&] { return getpgid(daemon) == daemon; }));
+  REQUIRE(wait_until([&] { return getpgid(daemon) == daemon; }));
   CHECK(groups.any_alive());
   (void)groups.kill_all();
-  CHECK(wait_dead(daemon));
+  CHECK(wait_process_gone(daemon));
   waitpid(daemon, nullptr, 0);
   CHECK_FALSE(groups.any_alive());
-}
-
-// This host mounts cgroup v1; its hybrid cgroup2 hierarchy (/sys/fs/cgroup/unified, no controllers) runs
-// the v2 path: join, list, cgroup.kill, remove, the tree kill and membership.
-TEST_CASE("service cgroup: the cgroup v2 path, on the hybrid unified hierarchy (root)") {
-  const std::string root = "/sys/fs/cgroup/unified";
-  Result<CgroupVersion> v = detect_cgroup_version(root);
-  if (!v.ok() || *v != CgroupVersion::v2) {
-    MESSAGE("no cgroup2 hierarchy at " << root << ": skipped");
-    return;
-  }
-  const std::string parent = "castor-test-v2-" + std::to_string(getpid());
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent + "/node/svc", {}, root);
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  CHECK(cg->version() == CgroupVersion::v2);
-  const std::string pids = dir.file("pids");
-  AgentCommand c;
-  c.argv = {"/bin/sh", "-c",
-            "( (sleep 1000 >/dev/null 2>&1 & echo $! >>" + pids + ") & ); setsid sleep 1000 >/dev/null 2>&1 & echo $! >>" +
-                pids + "; sleep 0.2"};
-  c.env = {"PATH=/usr/bin:/bin"};
-  c.timeout = 5s;
-  c.join_cgroups = cg->procs_files();
-  Result<AgentOutcome> o = run_agent(c, BootClock());
-  REQUIRE(o.ok());
-  std::vector<pid_t> left = read_pids(pids);
-  REQUIRE(left.size() == 2);
-  Result<std::vector<pid_t>> in = cg->pids();
-  REQUIRE(in.ok());
-  CHECK(in->size() == 2);
-  for (pid_t p : left) {
-    Result<bool> member = pid_in_cgroup_tree(p, parent, root);
-    REQUIRE(member.ok());
-    CHECK(*member);
-  }
-  Result<bool> busy = cgroup_tree_busy(parent, root);
-  REQUIRE(busy.ok());
-  CHECK(*busy);
-  Result<size_t> n = kill_cgroup_tree(parent + "/node", root);
-  REQUIRE_MESSAGE(n.ok(), n.status().to_string());
-  CHECK(*n == 2);
-  for (pid_t p : left) CHECK(wait_dead(p));
-  CHECK(wait_for([&] { return cg->empty().ok() && *cg->empty(); }));
-  Status st = remove_cgroup_tree(parent, root);
-  CHECK_MESSAGE(st.ok(), st.to_string());
-  CHECK(::access((root + "/" + parent).c_str(), F_OK) != 0);
-  kill_all_of(left);
 }

@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <cstdio>
 #include <string>
@@ -18,37 +16,18 @@
 #include "agent/agent_command_builder.h"
 #include "svcmgr/service_runner.h"
 #include "agent/agent_metadata.h"
+#include "tests/support/runner_driver.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
+using castor::testing::run_until;
 using castor::testing::ScratchDir;
+using castor::testing::shell_resource;
 using State = ServiceRunner::State;
 using ProbeResult = ServiceRunner::ProbeResult;
 
 namespace {
-
-// The event loop the daemon would run, with poll(2): waits on fds() until next_deadline(), calls
-// on_ready() and poll(now), until `done` holds or `limit` passes.
-bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit = 10s) {
-  BootClock clock;
-  TimePoint until = clock.now() + limit;
-  for (;;) {
-    r.poll(clock.now());
-    if (done()) return true;
-    TimePoint now = clock.now();
-    if (now >= until) return false;
-    std::vector<int> fds = r.fds();
-    std::vector<struct pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(200ms)});
-    int ms = int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count()));
-    int n = ::poll(p.data(), p.size(), ms);
-    REQUIRE((n >= 0 || errno == EINTR));
-    for (const auto& pf : p)
-      if (pf.revents != 0) r.on_ready(pf.fd);
-  }
-}
 
 bool settle(ServiceRunner& r, Duration limit = 10s) {
   return run_until(r, [&] { return r.idle() && r.state() != State::starting && r.state() != State::stopping; }, limit);
@@ -65,25 +44,6 @@ std::vector<std::string> read_lines(const std::string& path) {
 bool exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
-}
-
-ResourceDefinition shell_resource(const std::string& name, const std::string& start, const std::string& stop,
-                                  const std::string& monitor = "") {
-  ResourceDefinition r;
-  r.name = name;
-  r.kind = ResourceDefinition::AgentKind::exec;
-  r.shell = true;
-  r.start_line = start;
-  r.stop_line = stop;
-  r.monitor_line = monitor;
-  r.start_argv = {"/bin/sh", "-c", start};
-  r.stop_argv = {"/bin/sh", "-c", stop};
-  if (!monitor.empty()) r.monitor_argv = {"/bin/sh", "-c", monitor};
-  r.start_timeout = 5s;
-  r.stop_timeout = 5s;
-  r.monitor_timeout = 5s;
-  r.monitor_interval = monitor.empty() ? 0ms : 100ms;
-  return r;
 }
 
 // An exec resource that logs "ACTION NAME epoch N" to dir/log; start creates dir/NAME.state, stop

@@ -198,7 +198,7 @@ class TestEnv final : public SvcmgrEnv {
     return std::make_unique<ServiceRunner>(def, std::move(ctx));
   }
   // The agents are real processes: a short real wait for their descriptors; the test moves the clock.
-  Result<std::vector<EventLoop::Ready>> wait(EventLoop& loop, TimePoint, Duration) override {
+  Result<std::span<const EventLoop::Ready>> wait(EventLoop& loop, TimePoint, Duration) override {
     return loop.wait(Duration(1ms));
   }
   void pause(Duration d) override { c_.clock.advance(d); }

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "common/unique_fd.h"
 #include "control/control_protocol.h"
 #include "control/control_server.h"
+#include "tests/support/control_client.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -35,22 +37,9 @@ struct CountingHandler : ControlServer::Handler {
   }
 };
 
-UniqueFd connect_to(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::memcpy(a.sun_path, path.data(), path.size());
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) return UniqueFd();
-  return fd;
-}
-
 // Runs the server until `done` or ~2 s pass.
-template <typename Done>
-void pump(ControlServer& server, CountingHandler& h, Done done) {
-  for (int i = 0; i < 400 && !done(); ++i) {
-    server.process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+bool pump(ControlServer& server, CountingHandler& h, const std::function<bool()>& done) {
+  return testing::drive_until(server, h, done, 400, std::chrono::milliseconds(5));
 }
 
 // Reads what the server sent until it closes the connection (or ~2 s pass, then "(still open)" is appended).
@@ -88,7 +77,7 @@ TEST_CASE("bad input: a control frame declaring 1 GiB is refused at once, unallo
   CountingHandler h;
   h.server = server->get();
 
-  UniqueFd c = connect_to(dir.file("q.sock"));
+  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(c.valid());
   const std::string msg = header(1u << 30) + "status";
   REQUIRE(::send(c.get(), msg.data(), msg.size(), MSG_NOSIGNAL) == ssize_t(msg.size()));
@@ -100,7 +89,7 @@ TEST_CASE("bad input: a control frame declaring 1 GiB is refused at once, unallo
   CHECK((*server)->connection_count() == 0);
 
   // The header alone, one byte at a time: refused as soon as the 6 bytes are in, not after 1 GiB.
-  UniqueFd slow = connect_to(dir.file("q.sock"));
+  UniqueFd slow = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(slow.valid());
   const std::string hdr = header(0xFFFFFFFFu);
   for (char ch : hdr) {
@@ -111,11 +100,9 @@ TEST_CASE("bad input: a control frame declaring 1 GiB is refused at once, unallo
   CHECK_MESSAGE(has(got2, "frame of 4294967295 bytes exceeds"), got2);
 
   // Another client is served as before.
-  UniqueFd ok = connect_to(dir.file("q.sock"));
+  UniqueFd ok = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(ok.valid());
-  auto frame = encode_frame("status");
-  REQUIRE(frame.ok());
-  REQUIRE(::send(ok.get(), frame->data(), frame->size(), MSG_NOSIGNAL) == ssize_t(frame->size()));
+  REQUIRE(testing::send_frame(ok.get(), "status"));
   pump(**server, h, [&] { return h.requests == 1; });
   CHECK(h.requests == 1);
 }
@@ -127,7 +114,7 @@ TEST_CASE("bad input: a client that streams without ever completing a frame cann
   REQUIRE_MESSAGE(server.ok(), server.status().to_string());
   CountingHandler h;
   h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
+  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(c.valid());
   // A legal header for the largest payload, then more than that: the frame completes at 64 KiB, and the
   // payload (not printable text) closes the connection. The client is cut off after at most a few hundred KiB.
@@ -212,11 +199,9 @@ TEST_CASE("bad input: a non-root client is refused by SO_PEERCRED even when the 
   CHECK_MESSAGE(has(got, "permission denied: the control socket is for root only"), got);
   CHECK(h.requests == 0);
   // Root is still served.
-  UniqueFd ok = connect_to(path);
+  UniqueFd ok = testing::connect_unix(path);
   REQUIRE(ok.valid());
-  auto frame = encode_frame("status");
-  REQUIRE(frame.ok());
-  REQUIRE(::send(ok.get(), frame->data(), frame->size(), MSG_NOSIGNAL) == ssize_t(frame->size()));
+  REQUIRE(testing::send_frame(ok.get(), "status"));
   pump(**server, h, [&] { return h.requests == 1; });
   CHECK(h.requests == 1);
 }

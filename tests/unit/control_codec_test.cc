@@ -15,6 +15,7 @@
 #include "control/event_codec.h"
 #include "control/json_codec.h"
 #include "control/table_codec.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 using nlohmann::ordered_json;
@@ -22,13 +23,7 @@ using nlohmann::ordered_json;
 namespace {
 
 ServiceEntry entry(const std::string& name, OwnershipState st, uint32_t node, uint64_t epoch) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = name;
-  e.state = st;
-  e.node = node;
-  e.epoch = epoch;
-  e.ballot = epoch + 7;
+  ServiceEntry e = testing::service_entry(name, st, node, epoch, epoch + 7);
   e.flags = ServiceEntry::kFrozen;
   e.restarts = 3;
   e.definition_digest = 0xFEDCBA9876543210ull;

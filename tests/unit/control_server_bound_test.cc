@@ -6,10 +6,9 @@
 // requests waiting: past it the client is dropped as too slow, as one that does not read.
 #include <doctest/doctest.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <chrono>
-#include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "common/unique_fd.h"
 #include "control/control_protocol.h"
 #include "control/control_server.h"
+#include "tests/support/control_client.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -36,15 +36,6 @@ struct HoldingHandler : ControlServer::Handler {
   }
 };
 
-UniqueFd connect_to(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::memcpy(a.sun_path, path.data(), path.size());
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) return UniqueFd();
-  return fd;
-}
-
 // Sends `count` requests `line` while driving the server; stops early once the server dropped us.
 void pipeline(int fd, ControlServer& server, HoldingHandler& h, const std::string& line, int count) {
   auto frame = encode_frame(line);
@@ -59,84 +50,58 @@ void pipeline(int fd, ControlServer& server, HoldingHandler& h, const std::strin
   }
 }
 
+// Drives the server until it has accepted the one client (~0.1 s at most).
+bool accepted(ControlServer& server, HoldingHandler& h) {
+  return testing::drive_until(server, h, [&] { return server.connection_count() == 1; }, 100,
+                              std::chrono::milliseconds(1));
+}
+
+// A server with one accepted client whose first request ("slow write") is deferred and never answered
+// unless the test does.
+struct DeferredClient {
+  testing::ScratchDir dir;
+  std::unique_ptr<ControlServer> owned;
+  HoldingHandler h;
+  UniqueFd c;
+  DeferredClient() {
+    auto listening = ControlServer::listen(dir.file("q.sock"));
+    REQUIRE_MESSAGE(listening.ok(), listening.status().to_string());
+    owned = std::move(listening).value();
+    h.server = owned.get();
+    c = testing::connect_unix(dir.file("q.sock"));
+    REQUIRE(c.valid());
+    REQUIRE(accepted(*owned, h));
+    pipeline(c.get(), *owned, h, "slow write", 1);
+  }
+  ControlServer& server() { return *owned; }
+};
+
 }  // namespace
 
-TEST_CASE("control server: replies held behind a deferred one are bounded like unread output") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  for (int i = 0; i < 100 && (*server)->connection_count() == 0; ++i) {
-    (*server)->process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  REQUIRE((*server)->connection_count() == 1);
-  pipeline(c.get(), **server, h, "slow write", 1);
+TEST_CASE_FIXTURE(DeferredClient, "control server: replies held behind a deferred one are bounded like unread output") {
   REQUIRE(h.later.size() == 1);
-  REQUIRE((*server)->connection_count() == 1);
+  REQUIRE(server().connection_count() == 1);
   // 60 x 100 KB = 6 MB of replies behind the deferred one: more than kMaxOutputBytes (2 MiB + headers).
-  pipeline(c.get(), **server, h, "big", 60);
-  CHECK((*server)->connection_count() == 0);
+  pipeline(c.get(), server(), h, "big", 60);
+  CHECK(server().connection_count() == 0);
   CHECK(h.requests < 60);
 }
 
-TEST_CASE("control server: the number of requests waiting behind a deferred reply is bounded") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  for (int i = 0; i < 100 && (*server)->connection_count() == 0; ++i) {
-    (*server)->process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  REQUIRE((*server)->connection_count() == 1);
-  pipeline(c.get(), **server, h, "slow write", 1);
+TEST_CASE_FIXTURE(DeferredClient, "control server: the number of requests waiting behind a deferred reply is bounded") {
   REQUIRE(h.later.size() == 1);
-  pipeline(c.get(), **server, h, "ping", 20000);
-  CHECK((*server)->connection_count() == 0);
+  pipeline(c.get(), server(), h, "ping", 20000);
+  CHECK(server().connection_count() == 0);
   CHECK(h.requests < 20000);
 }
 
-TEST_CASE("control server: a few pipelined requests behind a deferred one are kept and answered in order") {
-  testing::ScratchDir dir;
-  auto server = ControlServer::listen(dir.file("q.sock"));
-  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
-  HoldingHandler h;
-  h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
-  REQUIRE(c.valid());
-  for (int i = 0; i < 100 && (*server)->connection_count() == 0; ++i) {
-    (*server)->process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  REQUIRE((*server)->connection_count() == 1);
-  pipeline(c.get(), **server, h, "slow write", 1);
-  pipeline(c.get(), **server, h, "big", 10);  // 1 MB held: within the bound
-  CHECK((*server)->connection_count() == 1);
+TEST_CASE_FIXTURE(DeferredClient,
+                  "control server: a few pipelined requests behind a deferred one are kept and answered in order") {
+  pipeline(c.get(), server(), h, "big", 10);  // 1 MB held: within the bound
+  CHECK(server().connection_count() == 1);
   CHECK(h.requests == 11);
   REQUIRE(h.later.size() == 1);
-  CHECK((*server)->reply(h.later[0], "{\"ok\":true,\"reply\":\"write\"}"));
-  std::string buf;
-  std::vector<std::string> got;
-  for (int i = 0; i < 500 && got.size() < 11; ++i) {
-    (*server)->process(h);
-    char chunk[65536];
-    ssize_t n = ::recv(c.get(), chunk, sizeof chunk, MSG_DONTWAIT);
-    if (n > 0) buf.append(chunk, size_t(n));
-    for (;;) {
-      auto f = take_frame(buf, kMaxReplyPayload);
-      REQUIRE(f.ok());
-      if (!*f) break;
-      got.push_back(**f);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  CHECK(server().reply(h.later[0], "{\"ok\":true,\"reply\":\"write\"}"));
+  std::vector<std::string> got = testing::read_replies(c.get(), server(), h, 11, 500, std::chrono::milliseconds(2));
   REQUIRE(got.size() == 11);
   CHECK(got[0] == "{\"ok\":true,\"reply\":\"write\"}");
   CHECK(got[10].size() > 100 * 1024);

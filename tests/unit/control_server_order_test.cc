@@ -4,18 +4,14 @@
 // server kept the order, a peer-table read that completed before a table write gave svcmgr the read's
 // reply as the write's ("a failed write") and the write's as the peer table (which does not parse).
 #include <doctest/doctest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <chrono>
-#include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/unique_fd.h"
-#include "control/control_protocol.h"
 #include "control/control_server.h"
+#include "tests/support/control_client.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -35,39 +31,16 @@ struct DeferringHandler : ControlServer::Handler {
   }
 };
 
-UniqueFd connect_to(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::memcpy(a.sun_path, path.data(), path.size());
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) return UniqueFd();
-  return fd;
-}
-
-void send_request(int fd, const std::string& line) {
-  auto frame = encode_frame(line);
-  REQUIRE(frame.ok());
-  REQUIRE(::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL) == ssize_t(frame->size()));
-}
+void send_request(int fd, const std::string& line) { REQUIRE(testing::send_frame(fd, line)); }
 
 // Every reply payload received within ~1 s (until `n` arrived).
 std::vector<std::string> replies(int fd, ControlServer& server, DeferringHandler& h, size_t n) {
-  std::vector<std::string> out;
-  std::string buf;
-  for (int i = 0; i < 200 && out.size() < n; ++i) {
-    server.process(h);
-    char chunk[4096];
-    ssize_t got = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
-    if (got > 0) buf.append(chunk, size_t(got));
-    for (;;) {
-      auto f = take_frame(buf, kMaxReplyPayload);
-      REQUIRE(f.ok());
-      if (!*f) break;
-      out.push_back(**f);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return out;
+  return testing::read_replies(fd, server, h, n, 200, std::chrono::milliseconds(5));
+}
+
+// Drives the server until the handler has seen `n` requests (~0.2 s at most).
+bool until_requests(ControlServer& server, DeferringHandler& h, int n) {
+  return testing::drive_until(server, h, [&] { return h.requests >= n; }, 100, std::chrono::milliseconds(2));
 }
 
 }  // namespace
@@ -79,17 +52,14 @@ TEST_CASE("control server: replies go out in request order, whenever the handler
   REQUIRE_MESSAGE(server.ok(), server.status().to_string());
   DeferringHandler h;
   h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
+  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(c.valid());
 
   // table-set (answered once written), table-peer (answered once read), status (at once), pipelined.
   send_request(c.get(), "slow write");
   send_request(c.get(), "slow read");
   send_request(c.get(), "fast status");
-  for (int i = 0; i < 100 && h.requests < 3; ++i) {
-    (*server)->process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  until_requests(**server, h, 3);
   REQUIRE(h.requests == 3);
   REQUIRE(h.later.size() == 2);
   // Nothing may go out yet: the first request is not answered, and the third's reply must wait for it.
@@ -114,7 +84,7 @@ TEST_CASE("control server: a deferred error reply keeps its place; a reply given
   REQUIRE(server.ok());
   DeferringHandler h;
   h.server = server->get();
-  UniqueFd c = connect_to(dir.file("q.sock"));
+  UniqueFd c = testing::connect_unix(dir.file("q.sock"));
   REQUIRE(c.valid());
   send_request(c.get(), "fast one");
   auto first = replies(c.get(), **server, h, 1);
@@ -123,10 +93,7 @@ TEST_CASE("control server: a deferred error reply keeps its place; a reply given
 
   send_request(c.get(), "fail write");
   send_request(c.get(), "fast two");
-  for (int i = 0; i < 100 && h.requests < 3; ++i) {
-    (*server)->process(h);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  until_requests(**server, h, 3);
   REQUIRE(h.later.size() == 1);
   CHECK(replies(c.get(), **server, h, 1).empty());
   const ControlServer::ConnId handle = h.later[0].first;

@@ -5,12 +5,13 @@
 #include <doctest/doctest.h>
 
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
 namespace {
 
-TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+using testing::at;
 
 // Claims against `peer` (its entry read with the given floors) under a confirmed DEAD verdict when
 // `dead`, else with the peer UP; returns the epoch of the owned write (0: none).
@@ -41,14 +42,7 @@ uint64_t owned_epoch(const ServiceEntry& mine, const PeerEntryRead& peer_tpl, bo
 }
 
 ServiceEntry entry(OwnershipState st, uint64_t epoch, uint64_t ballot = 1, uint32_t node = 2) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = "ledger";
-  e.state = st;
-  e.epoch = epoch;
-  e.ballot = ballot;
-  e.node = node;
-  return e;
+  return testing::service_entry("ledger", st, node, epoch, ballot);
 }
 
 }  // namespace

@@ -4,20 +4,12 @@
 #include <doctest/doctest.h>
 
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
 namespace {
-ServiceEntry owned_entry() {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = "web";
-  e.state = OwnershipState::owned;
-  e.node = 1;
-  e.epoch = 7;
-  e.ballot = 12;
-  return e;
-}
+ServiceEntry owned_entry() { return testing::service_entry("web", OwnershipState::owned, 1, 7, 12); }
 }  // namespace
 
 TEST_CASE("ownership: an owned entry from a previous life stays up until the service is known stopped") {

@@ -6,12 +6,13 @@
 #include <doctest/doctest.h>
 
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
 namespace {
 
-TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+using testing::at;
 
 PeerEntryRead unknown_read(int issued_ms, int completed_ms, std::optional<uint64_t> peer_floor = uint64_t(0)) {
   PeerEntryRead r;
@@ -24,25 +25,13 @@ PeerEntryRead unknown_read(int issued_ms, int completed_ms, std::optional<uint64
 }
 
 PeerEntryRead known_read(const ServiceEntry& e, int issued_ms, int completed_ms, uint64_t peer_floor = 0) {
-  PeerEntryRead r;
-  r.entry = e;
-  r.read_issued = at(issued_ms);
-  r.read_completed = at(completed_ms);
-  r.peer_floor = peer_floor;
-  return r;
+  return testing::peer_read(e, issued_ms, completed_ms, peer_floor);
 }
 
 PeerLiveness dead_confirmed_at(int ms) { return {PeerView::dead, at(ms)}; }
 
 // My entry as on the disk: released, never owned (so the first step writes nothing unasked).
-ServiceEntry my_released() {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = "web";
-  e.state = OwnershipState::released;
-  e.ballot = 1;
-  return e;
-}
+ServiceEntry my_released() { return testing::service_entry("web", OwnershipState::released, 0, 0, 1); }
 
 // Steps until nothing more happens; returns the writes in order (completing each at once, ok).
 std::vector<ServiceEntry> settle(Ownership& o, int& clock_ms) {

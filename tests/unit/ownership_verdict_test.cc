@@ -6,33 +6,21 @@
 #include <doctest/doctest.h>
 
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
 namespace {
 
-TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+using testing::at;
 
 ServiceEntry entry(OwnershipState st, uint64_t epoch, uint64_t ballot, uint32_t node) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = "ledger";
-  e.state = st;
-  e.epoch = epoch;
-  e.ballot = ballot;
-  e.node = node;
-  return e;
+  return testing::service_entry("ledger", st, node, epoch, ballot);
 }
 
 PeerEntryRead read(const ServiceEntry& e, int issued_ms, int completed_ms, uint64_t peer_floor,
                    uint64_t writer_incarnation = 1) {
-  PeerEntryRead r;
-  r.entry = e;
-  r.read_issued = at(issued_ms);
-  r.read_completed = at(completed_ms);
-  r.peer_floor = peer_floor;
-  r.writer_incarnation = writer_incarnation;
-  return r;
+  return testing::peer_read(e, issued_ms, completed_ms, peer_floor, writer_incarnation);
 }
 
 }  // namespace

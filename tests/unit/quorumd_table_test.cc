@@ -18,6 +18,7 @@
 #include "disk/testing/faulty_block_device.h"
 #include "disk/testing/memory_block_device.h"
 #include "disk/service_table_record.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
@@ -32,14 +33,7 @@ Uuid uuid_of(uint8_t seed) {
 }
 
 ServiceEntry entry(const std::string& name, uint64_t epoch, OwnershipState st = OwnershipState::owned) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.state = st;
-  e.node = kNode;
-  e.epoch = epoch;
-  e.ballot = epoch;
-  e.name = name;
-  return e;
+  return testing::service_entry(name, st, kNode, epoch, epoch);
 }
 
 // One node's writer over a shared in-memory disk behind a FaultyBlockDevice, driven like quorumd's loop.

@@ -19,6 +19,7 @@
 #include "quorumd/service_table_store.h"
 #include "disk/disk_layout.h"
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
@@ -30,18 +31,9 @@ Uuid review_uuid() {
   return u;
 }
 
-ServiceEntry owned_s(uint64_t epoch) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.name = "ledger";
-  e.state = OwnershipState::owned;
-  e.node = 1;
-  e.epoch = epoch;
-  e.ballot = 7;
-  return e;
-}
+ServiceEntry owned_s(uint64_t epoch) { return testing::service_entry("ledger", OwnershipState::owned, 1, epoch, 7); }
 
-TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+using testing::at;
 
 }  // namespace
 

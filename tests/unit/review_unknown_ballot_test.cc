@@ -10,20 +10,14 @@
 #include <doctest/doctest.h>
 
 #include "svcmgr/ownership.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
-namespace {
-TimePoint at(int ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
-}  // namespace
+using testing::at;
 
 TEST_CASE("review R4: a write while the peer's entry is unknown still outranks the peer's last known ballot") {
-  ServiceEntry mine;
-  mine.in_use = true;
-  mine.name = "ledger";
-  mine.state = OwnershipState::released;
-  mine.ballot = 1;
-  mine.epoch = 3;
+  ServiceEntry mine = testing::service_entry("ledger", OwnershipState::released, 0, 3, 1);
   Ownership o("ledger", 1, mine);
   o.set_intent(Intent::release);
   PeerEntryRead r;

@@ -12,6 +12,7 @@
 #include "disk/disk_layout.h"
 #include "disk/epoch_record.h"
 #include "disk/service_table_record.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 
@@ -33,16 +34,10 @@ DiskLayout layout512() {
 }
 
 ServiceEntry entry(const std::string& name, uint64_t epoch = 1) {
-  ServiceEntry e;
-  e.in_use = true;
-  e.state = OwnershipState::owned;
-  e.node = kNode;
-  e.epoch = epoch;
-  e.ballot = epoch + 100;
+  ServiceEntry e = testing::service_entry(name, OwnershipState::owned, kNode, epoch, epoch + 100);
   e.definition_digest = 0xfeedface00000000ull + epoch;
   e.changed_wall_ns = 1764170000000000000 + int64_t(epoch);
   e.restarts = uint32_t(epoch % 5);
-  e.name = name;
   return e;
 }
 
