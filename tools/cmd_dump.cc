@@ -4,6 +4,7 @@
 
 #include "disk/aio_block_device.h"
 #include "disk/disk_snapshot.h"
+#include "tools/disk_read_auth.h"
 #include "common/cli_args.h"
 #include "control/json_codec.h"
 #include "tools/cli_commands.h"
@@ -15,7 +16,7 @@ namespace castor {
 namespace {
 
 const char* kDumpHelp =
-    "Usage: castor dump DEVICE [--json] [--timeout MS]\n"
+    "Usage: castor dump DEVICE [--json] [--timeout MS] [--authkey PATH] [--config FILE]\n"
     "\n"
     "Reads the whole quorum area of DEVICE (a path, or LABEL=, UUID=, PARTUUID=) and shows every record:\n"
     "the superblock and its backup, and per node the heartbeat, the epoch floor and the service table, each\n"
@@ -24,15 +25,25 @@ const char* kDumpHelp =
     "writes every epoch and table block, so a zeroed one is damage; a table block that fails to decode is\n"
     "shown as \"unknown (corrupt record at block N: reason)\": its services' entries cannot be known.\n"
     "Opens the device read-only; never writes.\n"
+    "On a disk whose records are authenticated (castor init --authenticate) every record's HMAC tag is\n"
+    "verified with the cluster key: a record whose tag does not verify (forged by someone who can write to\n"
+    "the disk, or written with another key) is shown as corrupt (\"bad authentication tag\"), not decoded.\n"
+    "Without a readable key the records are decoded with their tags NOT verified, and dump says so.\n"
     "\n"
-    "  --json          machine-readable output\n"
+    "  --json          machine-readable output (\"tag\": verified / not checked, per record)\n"
     "  --timeout MS    I/O timeout for the read (default 30000)\n"
+    "  --authkey PATH  the cluster key (default: authkey in the config file's [quorumd], else\n"
+    "                  /etc/castor/authkey)\n"
+    "  --config FILE   castor.ini (default /etc/castor/castor.ini)\n"
     "\n"
     "Exit 0 if every record is valid or empty, 9 if any is corrupt, the two superblock copies differ or\n"
     "there is no valid superblock, 8 on an I/O error or timeout. See `castor --help` for all exit codes.\n";
 
+// How the records of this dump were checked (castor dump shows it per record).
+RecordSeal::Mode g_seal = RecordSeal::Mode::crc_only;
+
 const char* status_word(const Status& st) {
-  if (st.ok()) return "valid";
+  if (st.ok()) return g_seal == RecordSeal::Mode::hmac ? "valid,tag" : "valid";
   if (st.code() == Code::not_found) return "empty";
   if (st.code() == Code::unsupported) return "unsupported";
   return "corrupt";
@@ -62,6 +73,8 @@ void json_record_status(Json& j, uint64_t offset, const Status& st, int64_t wall
   j["offset"] = offset;
   j["status"] = status_word(st);
   if (!st.ok() && st.code() != Code::not_found) j["error"] = st.message();
+  if (g_seal != RecordSeal::Mode::crc_only && st.ok())
+    j["tag"] = g_seal == RecordSeal::Mode::hmac ? "verified" : "not checked";
   if (st.ok()) {
     j["written"] = format_wall_time(wall_ns);
     j["age_ms"] = to_ms(Duration(now_ns - wall_ns));
@@ -87,13 +100,16 @@ Json json_superblock(const RecordRead<Superblock>& r, int64_t now_ns) {
   return j;
 }
 
-std::string dump_json(const std::string& path, const DiskSnapshot& s) {
+std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliDiskRead& read) {
   const int64_t now = wall_time_ns();
   const Superblock* sb = s.valid_superblock();
   Json j = Json::object();
   j["device"] = path;
   j["sector_size"] = s.layout.sector_size();
   j["block_size"] = s.layout.block_size();
+  j["authenticated"] = read.authenticated_disk;
+  j["tags_verified"] = read.tags_verified;
+  j["tags"] = read.tags;
   j["invalid_records"] = s.invalid_records();
   j["superblocks_differ"] = superblocks_differ(s);
   j["superblock"] = json_superblock(s.superblock, now);
@@ -166,11 +182,11 @@ std::string line(const char* what, uint64_t offset, const Status& st) {
   return s;
 }
 
-std::string dump_text(const std::string& path, const DiskSnapshot& s) {
+std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliDiskRead& read) {
   const int64_t now = wall_time_ns();
   const Superblock* sb = s.valid_superblock();
   std::string out = "Quorum disk " + path + ": " + std::to_string(s.layout.sector_size()) + "-byte sectors, " +
-                    std::to_string(s.layout.block_size()) + "-byte blocks\n";
+                    std::to_string(s.layout.block_size()) + "-byte blocks\n  " + printable(read.tags) + "\n";
   for (const auto* r : {&s.superblock, &s.superblock_backup}) {
     out += line(r == &s.superblock ? "superblock" : "superblock backup", r->offset, r->status);
     if (r->record) {
@@ -231,7 +247,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
 }  // namespace
 
 int cmd_dump(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--json", false}, {"--timeout", true}});
+  auto args = parse_cli_args(argv, {{"--json", false}, {"--timeout", true}, {"--authkey", true}, {"--config", true}});
   if (!args.ok()) return report_error("dump", args.status());
   if (args->has("--help")) {
     std::cout << kDumpHelp;
@@ -250,9 +266,13 @@ int cmd_dump(const std::vector<std::string>& argv) {
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("dump", dev.status());
   BootClock clock;
-  auto snap = read_disk_snapshot(**dev, clock, Millis(timeout_ms));
-  if (!snap.ok()) return report_error("dump", snap.status());
-  std::cout << (args->has("--json") ? dump_json(*path, *snap) : dump_text(*path, *snap));
+  const std::string authkey = cli_authkey_path(args->value("--authkey"), args->value("--config").value_or("/etc/castor/castor.ini"));
+  auto read = read_disk_for_cli(**dev, clock, Millis(timeout_ms), authkey);
+  if (!read.ok()) return report_error("dump", read.status());
+  const DiskSnapshot* snap = &read->snap;
+  g_seal = snap->seal;
+  std::cout << (args->has("--json") ? dump_json(*path, *snap, *read) : dump_text(*path, *snap, *read));
+  if (read->authenticated_disk && !read->tags_verified) std::cerr << "castor dump: warning: " << printable(read->tags) << "\n";
   if (!snap->valid_superblock()) {
     std::cerr << "castor dump: " << *path << " has no valid Castor superblock\n";
     return kExitCorrupt;

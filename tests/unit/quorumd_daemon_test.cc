@@ -193,7 +193,7 @@ class Cluster {
     sb.service_slots = layout.service_slots();
     sb.created_wall_ns = wall_time_ns();
     timing_ = sb.timing;
-    REQUIRE(initialize_quorum_disk(dev, clock_, sb, kIoTimeout).ok());
+    REQUIRE(initialize_quorum_disk(dev, clock_, sb, RecordSeal::crc_only(), kIoTimeout).ok());
     for (const char* name : {"alpha", "beta"}) {
       auto n = std::make_unique<Node>();
       n->name = name;
@@ -679,7 +679,7 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   sb.service_slots = layout.service_slots();
   sb.created_wall_ns = wall_time_ns();
   AlignedBuffer block(layout.block_size(), layout.block_size());
-  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
   MemoryBlockDevice dev(c.disk(), "mem");
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
     REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
@@ -740,7 +740,7 @@ TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a dis
   sb.timing = *Timing::from_io_timeout(kIoTimeout);
   sb.service_slots = layout.service_slots();
   sb.created_wall_ns = wall_time_ns();
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, kIoTimeout).ok());
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), kIoTimeout).ok());
 
   // The pin goes through castor.ini's parser, as quorumd reads it.
   const Uuid other = *random_uuid();
