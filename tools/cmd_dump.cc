@@ -43,7 +43,7 @@ const char* kDumpHelp =
 RecordSeal::Mode g_seal = RecordSeal::Mode::crc_only;
 
 const char* status_word(const Status& st) {
-  if (st.ok()) return g_seal == RecordSeal::Mode::hmac ? "valid,tag" : "valid";
+  if (st.ok()) return "valid";
   if (st.code() == Code::not_found) return "empty";
   if (st.code() == Code::unsupported) return "unsupported";
   return "corrupt";
@@ -179,6 +179,8 @@ std::string line(const char* what, uint64_t offset, const Status& st) {
   std::snprintf(buf, sizeof buf, "  %-18s @%-8llu %-8s", what, static_cast<unsigned long long>(offset), status_word(st));
   std::string s = buf;
   if (!st.ok() && st.code() != Code::not_found) s += printable(st.message());
+  if (st.ok() && g_seal == RecordSeal::Mode::hmac) s += "tag ok; ";
+  if (st.ok() && g_seal == RecordSeal::Mode::tag_unchecked) s += "tag NOT checked; ";
   return s;
 }
 
