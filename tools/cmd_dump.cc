@@ -39,9 +39,6 @@ const char* kDumpHelp =
     "Exit 0 if every record is valid or empty, 9 if any is corrupt, the two superblock copies differ or\n"
     "there is no valid superblock, 8 on an I/O error or timeout. See `castor --help` for all exit codes.\n";
 
-// How the records of this dump were checked (castor dump shows it per record).
-RecordSeal::Mode g_seal = RecordSeal::Mode::crc_only;
-
 const char* status_word(const Status& st) {
   if (st.ok()) return "valid";
   if (st.code() == Code::not_found) return "empty";
@@ -69,21 +66,23 @@ std::string stamp(int64_t wall_ns, int64_t now_ns) {
 
 using Json = json_codec::Json;
 
-void json_record_status(Json& j, uint64_t offset, const Status& st, int64_t wall_ns, int64_t now_ns) {
+// `seal`: how the records were checked (DiskSnapshot::seal); shown per record as "tag".
+void json_record_status(Json& j, RecordSeal::Mode seal, uint64_t offset, const Status& st, int64_t wall_ns,
+                        int64_t now_ns) {
   j["offset"] = offset;
   j["status"] = status_word(st);
   if (!st.ok() && st.code() != Code::not_found) j["error"] = st.message();
-  if (g_seal != RecordSeal::Mode::crc_only && st.ok())
-    j["tag"] = g_seal == RecordSeal::Mode::hmac ? "verified" : "not checked";
+  if (seal != RecordSeal::Mode::crc_only && st.ok())
+    j["tag"] = seal == RecordSeal::Mode::hmac ? "verified" : "not checked";
   if (st.ok()) {
     j["written"] = format_wall_time(wall_ns);
     j["age_ms"] = to_ms(Duration(now_ns - wall_ns));
   }
 }
 
-Json json_superblock(const RecordRead<Superblock>& r, int64_t now_ns) {
+Json json_superblock(const RecordRead<Superblock>& r, RecordSeal::Mode seal, int64_t now_ns) {
   Json j = Json::object();
-  json_record_status(j, r.offset, r.status, r.record ? r.record->created_wall_ns : 0, now_ns);
+  json_record_status(j, seal, r.offset, r.status, r.record ? r.record->created_wall_ns : 0, now_ns);
   if (const auto& sb = r.record) {
     j["cluster"] = sb->cluster_name;
     j["uuid"] = sb->cluster_uuid.to_string();
@@ -112,8 +111,8 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliD
   j["tags"] = read.tags;
   j["invalid_records"] = s.invalid_records();
   j["superblocks_differ"] = superblocks_differ(s);
-  j["superblock"] = json_superblock(s.superblock, now);
-  j["superblock_backup"] = json_superblock(s.superblock_backup, now);
+  j["superblock"] = json_superblock(s.superblock, s.seal, now);
+  j["superblock_backup"] = json_superblock(s.superblock_backup, s.seal, now);
   Json nodes = Json::array();
   for (const auto& n : s.nodes) {
     Json node = Json::object();
@@ -121,7 +120,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliD
     if (sb) node["name"] = sb->nodes[n.node_id - 1].name;
     Json heartbeat = Json::object();
     const auto& hb = n.heartbeat;
-    json_record_status(heartbeat, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
+    json_record_status(heartbeat, s.seal, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
     if (hb.record) {
       heartbeat["incarnation"] = hb.record->incarnation;
       heartbeat["seq"] = hb.record->seq;
@@ -134,7 +133,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliD
     node["heartbeat"] = std::move(heartbeat);
     Json epoch = Json::object();
     const auto& ep = n.epoch;
-    json_record_status(epoch, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
+    json_record_status(epoch, s.seal, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
     if (ep.record) {
       epoch["incarnation"] = ep.record->incarnation;
       epoch["seq"] = ep.record->seq;
@@ -146,7 +145,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliD
       const auto& t = n.table[b];
       Json block = Json::object();
       block["block"] = uint64_t(b);
-      json_record_status(block, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
+      json_record_status(block, s.seal, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
       if (!t.record) {
         // Its entries cannot be known: never free, never "no services" (ondisk-format.md).
         block["services"] = nullptr;
@@ -174,13 +173,13 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliD
   return terminal_json(j) + "\n";
 }
 
-std::string line(const char* what, uint64_t offset, const Status& st) {
+std::string line(const char* what, RecordSeal::Mode seal, uint64_t offset, const Status& st) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "  %-18s @%-8llu %-8s", what, static_cast<unsigned long long>(offset), status_word(st));
   std::string s = buf;
   if (!st.ok() && st.code() != Code::not_found) s += printable(st.message());
-  if (st.ok() && g_seal == RecordSeal::Mode::hmac) s += "tag ok; ";
-  if (st.ok() && g_seal == RecordSeal::Mode::tag_unchecked) s += "tag NOT checked; ";
+  if (st.ok() && seal == RecordSeal::Mode::hmac) s += "tag ok; ";
+  if (st.ok() && seal == RecordSeal::Mode::tag_unchecked) s += "tag NOT checked; ";
   return s;
 }
 
@@ -190,7 +189,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliD
   std::string out = "Quorum disk " + path + ": " + std::to_string(s.layout.sector_size()) + "-byte sectors, " +
                     std::to_string(s.layout.block_size()) + "-byte blocks\n  " + printable(read.tags) + "\n";
   for (const auto* r : {&s.superblock, &s.superblock_backup}) {
-    out += line(r == &s.superblock ? "superblock" : "superblock backup", r->offset, r->status);
+    out += line(r == &s.superblock ? "superblock" : "superblock backup", s.seal, r->offset, r->status);
     if (r->record) {
       const Superblock& x = *r->record;
       out += "cluster " + printable(x.cluster_name) + " UUID " + x.cluster_uuid.to_string() + ", " + stamp(x.created_wall_ns, now);
@@ -203,14 +202,14 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliD
   if (superblocks_differ(s)) out += "  " + std::string(kDifferText) + "\n";
   for (const auto& n : s.nodes) {
     out += "node " + std::to_string(n.node_id) + (sb ? " (" + printable(sb->nodes[n.node_id - 1].name) + ")" : "") + "\n";
-    out += line("heartbeat", n.heartbeat.offset, n.heartbeat.status);
+    out += line("heartbeat", s.seal, n.heartbeat.offset, n.heartbeat.status);
     if (const auto& hb = n.heartbeat.record) {
       out += std::string(node_state_name(hb->state)) + " incarnation " + std::to_string(hb->incarnation) + " seq " +
              std::to_string(hb->seq) + " peer " + peer_view_name(hb->peer_view) + ", io " +
              std::to_string(hb->last_io_latency_us) + "us (worst " + std::to_string(hb->max_io_latency_us) + "us), " +
              stamp(hb->wall_time_ns, now);
     }
-    out += "\n" + line("epoch", n.epoch.offset, n.epoch.status);
+    out += "\n" + line("epoch", s.seal, n.epoch.offset, n.epoch.status);
     if (const auto& ep = n.epoch.record)
       out += "floor " + std::to_string(ep->epoch_floor) + ", seq " + std::to_string(ep->seq) + ", " + stamp(ep->wall_time_ns, now);
     out += "\n";
@@ -272,7 +271,6 @@ int cmd_dump(const std::vector<std::string>& argv) {
   auto read = read_disk_for_cli(**dev, clock, Millis(timeout_ms), authkey);
   if (!read.ok()) return report_error("dump", read.status());
   const DiskSnapshot* snap = &read->snap;
-  g_seal = snap->seal;
   std::cout << (args->has("--json") ? dump_json(*path, *snap, *read) : dump_text(*path, *snap, *read));
   if (read->authenticated_disk && !read->tags_verified) std::cerr << "castor dump: warning: " << printable(read->tags) << "\n";
   if (!snap->valid_superblock()) {
