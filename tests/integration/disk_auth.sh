@@ -70,6 +70,13 @@ for n in d["nodes"]:
     assert all(t["tag"]=="verified" for t in n["service_table"])
 ' || fail "dump --json does not show every tag verified"
 
+say "castor status from the disk verifies the tags with the key of castor.ini or --authkey"
+expect_exit 0 "$CASTOR" status --device "$dev" --socket "$dir/no-quorumd.sock" --authkey "$dir/authkey"
+echo "$OUT" | grep -q "records authenticated: tags verified with $dir/authkey" || fail "status does not verify the tags: $OUT"
+expect_exit 0 "$CASTOR" status --json --device "$dev" --socket "$dir/no-quorumd.sock" --authkey "$dir/no-such-key"
+echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["authenticated"] and not d["tags_verified"], d' \
+  || fail "status --json without the key does not say the tags were not verified"
+
 say "with another key every record is refused; without a key dump says the tags were not verified"
 expect_exit 9 "$CASTOR" dump "$dev" --authkey "$dir/authkey.old"
 echo "$OUT" | grep -q "superblock .*bad authentication tag" || fail "another key's dump does not refuse the tags: $OUT"
