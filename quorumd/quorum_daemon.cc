@@ -35,11 +35,33 @@ std::string nodes_text(const Superblock& sb) {
   return s;
 }
 
+// One superblock copy, for the checks that the disk was not re-initialised under this node. With
+// authentication on, a copy whose tag does not verify is either damage or forgery -- or a castor init
+// without this key (without --authenticate, or with another key): decoded without its tag, it is returned
+// when it names another cluster, another node set or no longer says "authenticated", so that the node exits
+// rather than keep writing on a disk made for someone else. A forger gains nothing by it: he could already
+// stop this node by destroying its blocks; he can never make it keep running or write a DOWN.
+Result<Superblock> superblock_for_reinit_check(std::span<const std::byte> block, const DiskLayout& layout,
+                                               const RecordSeal& seal, const Superblock& mine) {
+  auto sb = decode_superblock(block, layout, seal);
+  if (sb.ok() || !seal.authenticated()) return sb;
+  auto unchecked = decode_superblock(block, layout, RecordSeal::tag_unchecked());
+  if (unchecked.ok() && (!unchecked->records_authenticated || !(unchecked->cluster_uuid == mine.cluster_uuid) ||
+                         !(unchecked->nodes == mine.nodes)))
+    return unchecked;
+  return sb;
+}
+
+bool same_cluster(const Superblock& a, const Superblock& b) {
+  return a.cluster_uuid == b.cluster_uuid && a.nodes == b.nodes && a.records_authenticated == b.records_authenticated;
+}
+
 // Re-reads both superblock copies through a separate read-only handle (so that no completion of the
 // daemon's own device is consumed) and compares them with the one this daemon started with. A quorumd
 // paused for longer than the dead time may find the disk re-initialised (`castor init --force` watched
 // that long and saw no heartbeat change): rejoining would write the old cluster's records onto the new
-// disk. Returns Code::refused if a copy that decodes names another cluster UUID or node set; another error
+// disk. Returns Code::refused if a copy that decodes names another cluster UUID or node set, or differs in
+// "records authenticated" (see superblock_for_reinit_check); another error
 // if neither copy decodes or the read fails (the caller cannot tell yet and does not rejoin); Ok otherwise.
 Status superblock_unchanged(QuorumdEnv& env, const std::string& path, const Superblock& mine, const DiskLayout& layout,
                             const RecordSeal& seal, Duration timeout) {
@@ -52,13 +74,13 @@ Status superblock_unchanged(QuorumdEnv& env, const std::string& path, const Supe
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
     RETURN_IF_ERROR(
         read_blocking(**dev, env.clock(), off, block.span(), timeout).with_context("re-reading the superblock"));
-    auto sb = decode_superblock(block.span(), layout, seal);
+    auto sb = superblock_for_reinit_check(block.span(), layout, seal, mine);
     if (!sb.ok()) {
       why += (why.empty() ? "" : "; ") + sb.status().to_string();
       continue;
     }
     any = true;
-    if (!(sb->cluster_uuid == mine.cluster_uuid) || !(sb->nodes == mine.nodes))
+    if (!same_cluster(*sb, mine))
       return Error(Code::refused, "the quorum disk " + path + " now belongs to cluster '" + sb->cluster_name +
                                       "' (UUID " + sb->cluster_uuid.to_string() + ", nodes " + nodes_text(*sb) +
                                       "), not to cluster '" + mine.cluster_name + "' (UUID " +
@@ -406,12 +428,12 @@ void QuorumDaemon::superblock_completion(const IoCompletion& c) {
     log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", c.status.to_string()}});
     return;
   }
-  auto sb = decode_superblock(superblock_buffer_.span(), layout_, seal_);
+  auto sb = superblock_for_reinit_check(superblock_buffer_.span(), layout_, seal_, superblock_);
   if (!sb.ok()) {  // damage (the nemesis writes garbage there): the other copy and castor dump tell more
     log::warning("a superblock copy does not decode (checked every scrub interval)", {{"error", sb.status().to_string()}});
     return;
   }
-  if (sb->cluster_uuid == superblock_.cluster_uuid && sb->nodes == superblock_.nodes) return;
+  if (same_cluster(*sb, superblock_)) return;
   const std::string why = "the quorum disk " + device_path_ + " now belongs to cluster '" + sb->cluster_name +
                           "' (UUID " + sb->cluster_uuid.to_string() + "), not to cluster '" + superblock_.cluster_name +
                           "' (UUID " + superblock_.cluster_uuid.to_string() + ") that this quorumd started with";

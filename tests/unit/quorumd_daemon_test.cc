@@ -973,3 +973,29 @@ TEST_CASE("quorumd in-process: start-up refuses a disk whose authentication flag
   CHECK(st.code() == Code::refused);
   CHECK_MESSAGE(st.message().find("authentication tag does not verify with the key") != std::string::npos, st.message());
 }
+
+TEST_CASE("quorumd in-process: authenticated nodes exit 3 when the disk is re-initialised without their key under them") {
+  // castor init without --authenticate (or with another key) of a new cluster: the new superblock's tag
+  // does not verify, yet the node must not keep writing on the new cluster's disk.
+  constexpr Duration kScrub = 300ms;
+  Cluster c(kScrub, true);
+  start_both(c);
+  c.run_for(kScrub);
+  REQUIRE_FALSE(c.alpha().daemon->done());
+  auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "other";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
+  sb.timing = c.timing();
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
+    REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
+  for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
+}
