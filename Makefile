@@ -8,7 +8,9 @@
 VERSION     := $(shell cat VERSION)
 BUILD       ?= build
 CXX         ?= g++
-PKGS        := blkid inih
+# libsodium: HMAC-SHA256 of quorum-disk records and the cluster authkey (lib/common/auth_key.h) -- a
+# well-kept library, no hand-written crypto; the LAN channel (issue 15) uses the same key and library.
+PKGS        := blkid inih libsodium
 SANITIZE    ?=
 # Test-only hooks (common/test_hooks.h: CASTOR_TEST_BUG, ...): on in development builds so that `make check`
 # can use them; the packaged builds (packaging/debian/rules, packaging/rpm/castor.spec) set TEST_HOOKS=0.

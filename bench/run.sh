@@ -2,7 +2,8 @@
 # make bench: runs the benchmarks named in BENCH (default: all of them), into BENCH_OUT (default
 # results/bench-<UTC timestamp>/), then bench/report.py prints the table and writes results.json,
 # summary.md and the PNG plots there. Benchmarks print figures; none is a timed assertion.
-#   BENCH=failover,sanlock,fence,idle,scale,relocate,iotol   (a subset, comma-separated)
+#   BENCH=failover,sanlock,fence,idle,scale,relocate,iotol,auth   (a subset, comma-separated; auth: the CPU
+#                                    cost of authenticated disk records, bench/auth_cost.cc, also make bench-auth)
 #   BENCH_PROFILES="200 1000 10000"  failover io_timeouts (ms); BENCH_RUNS=20 runs each (BENCH_RUNS_10000=N
 #                                    for one profile); SANLOCK_PROFILES="1 10" (s), SANLOCK_RUNS=3;
 #   FENCE_RUNS=3, FENCE_CASTOR_PROFILES="200 1000 2000"; IDLE_PROFILES="200 2000", IDLE_SECONDS=60;
@@ -11,7 +12,7 @@
 # (BENCH_SANLOCK_BG=0 runs them in turn instead).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "make bench needs root (loop devices, namespaces, cgroups, FUSE)"; exit 1; }
-BENCH=${BENCH:-failover,sanlock,fence,idle,scale,relocate,iotol}
+BENCH=${BENCH:-failover,sanlock,fence,idle,scale,relocate,iotol,auth}
 has() { [[ ",$BENCH," == *",$1,"* ]]; }
 mkdir -p "$BENCH_OUT"
 say "results in $BENCH_OUT (BENCH=$BENCH)"
@@ -51,6 +52,7 @@ if has idle; then
 fi
 has scale && run bash "$BENCH_DIR/scale.sh"
 has iotol && run bash "$BENCH_DIR/io_tolerance.sh"
+if has auth; then say "== auth_cost"; "$BUILD/bench/auth_cost" | tee "$BENCH_OUT/auth_cost.txt" >&2 || say "!! auth_cost failed"; fi
 if [ -n "$SLPID" ]; then
   say "waiting for the sanlock runs to finish"
   wait "$SLPID"; SLPID=""

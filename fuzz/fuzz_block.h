@@ -45,7 +45,7 @@ inline FuzzBlock make_block(const uint8_t* data, size_t size, size_t extra = 0) 
   if (!layout.ok()) std::abort();  // the sector sizes above are all valid
   FuzzBlock b{*layout, std::vector<std::byte>(layout->block_size()), uint32_t((opts >> 3) & 7), std::move(extras)};
   std::memcpy(b.bytes.data(), data, std::min<size_t>(size, b.bytes.size()));
-  if (opts & 1) seal_block(b.bytes);
+  if (opts & 1) seal_block(b.bytes, RecordSeal::crc_only());
   return b;
 }
 

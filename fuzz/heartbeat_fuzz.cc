@@ -8,7 +8,7 @@ using namespace castor;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzBlock b = fuzz::make_block(data, size);
-  auto hb = decode_heartbeat(b.bytes, b.layout, b.param);
+  auto hb = decode_heartbeat(b.bytes, b.layout, b.param, RecordSeal::crc_only());
   if (!hb.ok()) {
     fuzz::require(!hb.status().message().empty());
     return 0;
@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)node_state_name(hb->state);
   (void)peer_view_name(hb->peer_view);
   std::vector<std::byte> again(b.layout.block_size());
-  encode_heartbeat(*hb, b.layout, again);
-  auto back = decode_heartbeat(again, b.layout, b.param);
+  encode_heartbeat(*hb, b.layout, RecordSeal::crc_only(), again);
+  auto back = decode_heartbeat(again, b.layout, b.param, RecordSeal::crc_only());
   fuzz::require(back.ok() && *back == *hb);
   return 0;
 }

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     sb.timing = *Timing::from_io_timeout(Millis(ss == 512 ? 2000 : 200));
     sb.service_slots = layout.service_slots();
     sb.created_wall_ns = 1764170000123456789;
-    if (!encode_superblock(sb, layout, block).ok()) return 1;
+    if (!encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok()) return 1;
     ok &= write("superblock", "valid" + sfx, block_input(opts_for(ss, 0, false), "", block));
     ok &= write("superblock", "valid_reseal" + sfx, block_input(opts_for(ss, 0, true), "", block));
 
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
       hb.services_digest = 0xdeadbeefcafef00dull;
       hb.peer_incarnation = 77;
       hb.peer_seq = 9;
-      encode_heartbeat(hb, layout, block);
+      encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
       const std::string n = "_node" + std::to_string(node) + sfx;
       ok &= write("heartbeat", "valid" + n, block_input(opts_for(ss, node, false), "", block));
       ok &= write("heartbeat", "valid_reseal" + n, block_input(opts_for(ss, node, true), "", block));
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
       ep.seq = 3;
       ep.wall_time_ns = 1;
       ep.epoch_floor = 42;
-      if (!encode_epoch_record(ep, layout, block).ok()) return 1;
+      if (!encode_epoch_record(ep, layout, RecordSeal::crc_only(), block).ok()) return 1;
       ok &= write("epoch_record", "valid" + n, block_input(opts_for(ss, node, false), "", block));
       ok &= write("epoch_record", "valid_reseal" + n, block_input(opts_for(ss, node, true), "", block));
 
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
         rec.entries[1] = {true, OwnershipState::releasing, ServiceEntry::kRestartRequest, 0, 19, 5, 2, 79, 1, "db"};
         rec.entries.back() = {true, OwnershipState::claiming, ServiceEntry::kFrozen, 2, 18, 4, 1, 78, 0,
                               std::string(63, 'x')};
-        if (!encode_service_table(rec, layout, block).ok()) return 1;
+        if (!encode_service_table(rec, layout, RecordSeal::crc_only(), block).ok()) return 1;
         const std::string ni = "_node" + std::to_string(node) + "_block" + std::to_string(index) + sfx;
         ok &= write("service_table", "valid" + ni, block_input(opts_for(ss, node, false), std::string(1, char(index)), block));
         ok &= write("service_table", "valid_reseal" + ni,

@@ -9,7 +9,17 @@ BENCH_VARS := BENCH BENCH_OUT BENCH_RUNS BENCH_PROFILES BENCH_RUNS_200 BENCH_RUN
               FENCE_FAULTS IDLE_PROFILES IDLE_SECONDS IDLE_SERVICES SCALE_COUNTS SCALE_IO_TIMEOUT_MS \
               SCALE_IDLE_SECONDS SCALE_MONITOR_INTERVAL RELOCATE_RUNS IOTOL_PROFILES IOTOL_FRACTIONS
 
-bench: all
+bench: all $(BUILD)/bench/auth_cost
 	@bench/install-deps.sh
 	@$(foreach v,$(BENCH_VARS),$(if $(value $(v)),$(v)='$($(v))')) \
 	  BUILD=$(BUILD) BENCH_OUT=$${BENCH_OUT:-results/bench-$$(date -u +%Y%m%dT%H%M%SZ)} bash bench/run.sh
+
+# bench-auth: the CPU cost of authenticated quorum-disk records (bench/auth_cost.cc): per block, and per
+# renew interval of quorumd at io_timeout 200 ms. Seconds, no root; also run by `make bench` (BENCH=auth).
+$(BUILD)/bench/auth_cost: $(BUILD)/obj/bench/auth_cost.o $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+
+.PHONY: bench-auth
+bench-auth: $(BUILD)/bench/auth_cost
+	@$(BUILD)/bench/auth_cost $(BENCH_AUTH_ITERATIONS)

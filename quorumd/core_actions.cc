@@ -98,10 +98,10 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
       }
       const auto block = io_.read_block(p.buffer);
       if (p.purpose == IoPurpose::read_own) {
-        core_->on_own_read(p.issued, decode_heartbeat(block, layout_, node_id_), c.status, now, out);
+        core_->on_own_read(p.issued, decode_heartbeat(block, layout_, node_id_, seal_), c.status, now, out);
       } else {
         peer_observed_ = true;
-        core_->on_peer_read(p.issued, decode_heartbeat(block, layout_, core_->peer_id()), crc32c(block), c.status,
+        core_->on_peer_read(p.issued, decode_heartbeat(block, layout_, core_->peer_id(), seal_), crc32c(block), c.status,
                             now, out);
       }
       break;

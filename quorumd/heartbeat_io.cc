@@ -4,7 +4,8 @@
 
 namespace castor {
 
-Status HeartbeatIo::init(const DiskLayout& layout, size_t read_buffers) {
+Status HeartbeatIo::init(const DiskLayout& layout, size_t read_buffers, const RecordSeal& seal) {
+  seal_ = seal;
   layout_ = layout;
   block_size_ = layout.block_size();
   write_buffer_ = AlignedBuffer(block_size_, block_size_);
@@ -20,7 +21,7 @@ Status HeartbeatIo::init(const DiskLayout& layout, size_t read_buffers) {
 
 Status HeartbeatIo::submit_write(BlockDevice& dev, const HeartbeatRecord& record, uint64_t offset,
                                  uint64_t generation, TimePoint now, TimePoint deadline) {
-  encode_heartbeat(record, layout_, write_buffer_.span());
+  encode_heartbeat(record, layout_, seal_, write_buffer_.span());
   const uint64_t tag = next_tag_++;
   RETURN_IF_ERROR(dev.submit_write(tag, offset, write_buffer_.span(), now, deadline));
   pending_.push_back({tag, Purpose::write, generation, record.seq, -1, now, deadline});

@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "disk/block_device.h"
 #include "disk/disk_layout.h"
+#include "disk/record_seal.h"
 #include "disk/heartbeat_record.h"
 
 namespace castor {
@@ -36,8 +37,9 @@ class HeartbeatIo {
     TimePoint deadline;
   };
 
-  // Allocates the write buffer and `read_buffers` read buffers of one block each.
-  Status init(const DiskLayout& layout, size_t read_buffers);
+  // Allocates the write buffer and `read_buffers` read buffers of one block each; heartbeats are sealed
+  // with `seal` (an hmac seal on an authenticated disk).
+  Status init(const DiskLayout& layout, size_t read_buffers, const RecordSeal& seal);
 
   // The next tag for any I/O of the daemon's device (the region writer takes it by reference too).
   uint64_t& next_tag() { return next_tag_; }
@@ -81,6 +83,7 @@ class HeartbeatIo {
   uint64_t next_tag_ = 1;
   uint32_t block_size_ = 0;
   DiskLayout layout_;
+  RecordSeal seal_ = RecordSeal::crc_only();  // set by init()
   // Index 0: own block, 1: peer's block.
   std::array<std::optional<TimePoint>, 2> deferred_read_;
   std::array<TimePoint, 2> read_retry_after_{};

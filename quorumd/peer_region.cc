@@ -14,7 +14,7 @@ uint64_t PeerRegion::max_epoch() const {
 }
 
 PeerRegion decode_peer_region(std::span<const std::byte> blocks, const DiskLayout& layout, uint32_t peer_id,
-                              const Uuid& cluster, uint32_t table_blocks) {
+                              const Uuid& cluster, const RecordSeal& seal, uint32_t table_blocks) {
   PeerRegion out;
   const size_t bs = layout.block_size();
   auto block = [&](uint32_t i) { return blocks.subspan(size_t(i) * bs, bs); };
@@ -26,12 +26,12 @@ PeerRegion decode_peer_region(std::span<const std::byte> blocks, const DiskLayou
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) out.corrupt.push_back({b, "not read"});
     return out;
   }
-  auto floor = decode_epoch_record(block(0), layout, peer_id);
+  auto floor = decode_epoch_record(block(0), layout, peer_id, seal);
   if (!floor.ok()) out.floor_error = floor.status().to_string();
   else if (!(floor->cluster_uuid == cluster)) out.floor_error = "epoch record " + foreign(floor->cluster_uuid);
   else out.floor = floor->epoch_floor;
   for (uint32_t b = 0; b < std::min(table_blocks, kServiceTableBlocks); ++b) {
-    auto rec = decode_service_table(block(1 + b), layout, peer_id, b);
+    auto rec = decode_service_table(block(1 + b), layout, peer_id, b, seal);
     if (!rec.ok()) {
       out.corrupt.push_back({b, rec.status().to_string(), crc32c(block(1 + b))});
       continue;

@@ -14,6 +14,7 @@
 
 #include "common/uuid.h"
 #include "disk/disk_layout.h"
+#include "disk/record_seal.h"
 #include "disk/service_table_record.h"
 
 namespace castor {
@@ -40,6 +41,7 @@ struct PeerRegion {
 // `blocks` holds kPeerRegionReadBlocks blocks from the peer's epoch record on. `table_blocks` is how many
 // table blocks to decode: kServiceTableBlocks (only the test-only broken build read_block0 passes 1).
 PeerRegion decode_peer_region(std::span<const std::byte> blocks, const DiskLayout& layout, uint32_t peer_id,
-                              const Uuid& cluster, uint32_t table_blocks = kServiceTableBlocks);
+                              const Uuid& cluster, const RecordSeal& seal,
+                              uint32_t table_blocks = kServiceTableBlocks);
 
 }  // namespace castor

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "common/auth_key.h"
 #include "common/errno_status.h"
 #include "common/log.h"
 #include "common/test_hooks.h"
@@ -34,14 +35,36 @@ std::string nodes_text(const Superblock& sb) {
   return s;
 }
 
+// One superblock copy, for the checks that the disk was not re-initialised under this node. With
+// authentication on, a copy whose tag does not verify is either damage or forgery -- or a castor init
+// without this key (without --authenticate, or with another key): decoded without its tag, it is returned
+// when it names another cluster, another node set or no longer says "authenticated", so that the node exits
+// rather than keep writing on a disk made for someone else. A forger gains nothing by it: he could already
+// stop this node by destroying its blocks; he can never make it keep running or write a DOWN.
+Result<Superblock> superblock_for_reinit_check(std::span<const std::byte> block, const DiskLayout& layout,
+                                               const RecordSeal& seal, const Superblock& mine) {
+  auto sb = decode_superblock(block, layout, seal);
+  if (sb.ok() || !seal.authenticated()) return sb;
+  auto unchecked = decode_superblock(block, layout, RecordSeal::tag_unchecked());
+  if (unchecked.ok() && (!unchecked->records_authenticated || !(unchecked->cluster_uuid == mine.cluster_uuid) ||
+                         !(unchecked->nodes == mine.nodes)))
+    return unchecked;
+  return sb;
+}
+
+bool same_cluster(const Superblock& a, const Superblock& b) {
+  return a.cluster_uuid == b.cluster_uuid && a.nodes == b.nodes && a.records_authenticated == b.records_authenticated;
+}
+
 // Re-reads both superblock copies through a separate read-only handle (so that no completion of the
 // daemon's own device is consumed) and compares them with the one this daemon started with. A quorumd
 // paused for longer than the dead time may find the disk re-initialised (`castor init --force` watched
 // that long and saw no heartbeat change): rejoining would write the old cluster's records onto the new
-// disk. Returns Code::refused if a copy that decodes names another cluster UUID or node set; another error
+// disk. Returns Code::refused if a copy that decodes names another cluster UUID or node set, or differs in
+// "records authenticated" (see superblock_for_reinit_check); another error
 // if neither copy decodes or the read fails (the caller cannot tell yet and does not rejoin); Ok otherwise.
 Status superblock_unchanged(QuorumdEnv& env, const std::string& path, const Superblock& mine, const DiskLayout& layout,
-                            Duration timeout) {
+                            const RecordSeal& seal, Duration timeout) {
   auto dev = env.open_device(path, QuorumdEnv::Access::read_only);
   if (!dev.ok()) return dev.status().with_context("re-reading the superblock");
   AlignedBuffer block(layout.block_size(), layout.block_size());
@@ -51,13 +74,13 @@ Status superblock_unchanged(QuorumdEnv& env, const std::string& path, const Supe
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()}) {
     RETURN_IF_ERROR(
         read_blocking(**dev, env.clock(), off, block.span(), timeout).with_context("re-reading the superblock"));
-    auto sb = decode_superblock(block.span(), layout);
+    auto sb = superblock_for_reinit_check(block.span(), layout, seal, mine);
     if (!sb.ok()) {
       why += (why.empty() ? "" : "; ") + sb.status().to_string();
       continue;
     }
     any = true;
-    if (!(sb->cluster_uuid == mine.cluster_uuid) || !(sb->nodes == mine.nodes))
+    if (!same_cluster(*sb, mine))
       return Error(Code::refused, "the quorum disk " + path + " now belongs to cluster '" + sb->cluster_name +
                                       "' (UUID " + sb->cluster_uuid.to_string() + ", nodes " + nodes_text(*sb) +
                                       "), not to cluster '" + mine.cluster_name + "' (UUID " +
@@ -133,8 +156,22 @@ Status QuorumDaemon::init(const std::string& device_path) {
   if (!layout.ok()) return layout.status().with_context(device_path);
   layout_ = *layout;
 
-  auto snap = read_disk_snapshot(*device_, clock_, kStartupIoTimeout);
+  RETURN_IF_ERROR(setup_seal());
+  auto snap = read_disk_snapshot(*device_, clock_, kStartupIoTimeout, seal_);
   if (!snap.ok()) return snap.status().with_context("reading the quorum disk");
+  if (!snap->valid_superblock() && seal_.authenticated()) {
+    // Say why: a disk made without --authenticate, or a superblock whose tag does not verify with this key.
+    auto peek = read_disk_snapshot(*device_, clock_, kStartupIoTimeout, RecordSeal::tag_unchecked());
+    if (!peek.ok()) return peek.status().with_context("reading the quorum disk");
+    if (const Superblock* unchecked = peek->valid_superblock()) {
+      RETURN_IF_ERROR(check_authentication(*unchecked));
+      return Error(Code::refused, device_path_ + ": the superblock's authentication tag does not verify with the key " +
+                                      config_.authkey + " (primary: " + snap->superblock.status.to_string() +
+                                      "; backup: " + snap->superblock_backup.status.to_string() +
+                                      "): another cluster's key, or a forged superblock; install the cluster's "
+                                      "authkey on this node (the same file as on the peer)");
+    }
+  }
   RETURN_IF_ERROR(check_superblock(*snap));
   log::info("quorum disk", {{"device", device_path},
                             {"cluster", superblock_.cluster_name},
@@ -168,7 +205,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
   TableService::Options to;
   to.scrub_interval = config_.scrub_interval;
   to.bug_read_block0 = bug_read_block0_;
-  auto table = TableService::create(layout_, superblock_, node_id_, *snap, to, clock_.now(), *server_, *device_, io_);
+  auto table = TableService::create(layout_, superblock_, node_id_, seal_, *snap, to, clock_.now(), *server_, *device_, io_);
   if (!table.ok()) return table.status();
   table_ = std::move(table).value();
   superblock_buffer_ = AlignedBuffer(layout_.block_size(), layout_.block_size());
@@ -176,7 +213,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
   log_heartbeat_found("mine", snap->nodes[node_id_ - 1].heartbeat);
   log_heartbeat_found("peer", snap->nodes[(node_id_ == 1 ? 2 : 1) - 1].heartbeat);
 
-  RETURN_IF_ERROR(io_.init(layout_, kReadBuffers));
+  RETURN_IF_ERROR(io_.init(layout_, kReadBuffers, seal_));
   completions_.reserve(64);
   RETURN_IF_ERROR(setup_loop());
 
@@ -214,6 +251,7 @@ Status QuorumDaemon::check_superblock(const DiskSnapshot& snap) {
     return Error(Code::corrupt, device_path_ + ": the superblock and its backup copy differ; refusing to guess "
                                                "which one is right (check the disk with `castor dump`)");
   superblock_ = *sb;
+  RETURN_IF_ERROR(check_authentication(*sb));
   const std::string& file = config_.config_file;
   if (config_.cluster && *config_.cluster != sb->cluster_name)
     return Error(Code::refused, file + " says cluster '" + *config_.cluster + "', but the quorum disk " + device_path_ +
@@ -237,6 +275,35 @@ Status QuorumDaemon::check_superblock(const DiskSnapshot& snap) {
   node_id_ = me->id;
   for (const auto& n : sb->nodes)
     if (n.id != node_id_) peer_name_ = n.name;
+  return Status::Ok();
+}
+
+Status QuorumDaemon::setup_seal() {
+  if (!config_.authenticate_disk) {
+    seal_ = RecordSeal::crc_only();
+    return Status::Ok();
+  }
+  auto key = load_auth_key(config_.authkey);
+  if (!key.ok())
+    return key.status().with_context("authenticate_disk = yes in " + config_.config_file + ", but the cluster key");
+  auto seal = disk_record_seal(*key);
+  if (!seal.ok()) return seal.status().with_context("deriving the disk records key");
+  seal_ = *seal;
+  log::info("quorum-disk records are authenticated (HMAC-SHA256 with the cluster key)", {{"authkey", config_.authkey}});
+  return Status::Ok();
+}
+
+Status QuorumDaemon::check_authentication(const Superblock& sb) {
+  const std::string& file = config_.config_file;
+  if (sb.records_authenticated && !config_.authenticate_disk)
+    return Error(Code::refused, "the quorum disk " + device_path_ + " says its records are authenticated (castor init "
+                                    "--authenticate), but " + file + " does not: set authenticate_disk = yes in "
+                                    "[quorumd] and install the cluster's authkey (" + config_.authkey + ", mode 0600)");
+  if (!sb.records_authenticated && config_.authenticate_disk)
+    return Error(Code::refused, file + " says authenticate_disk = yes, but the quorum disk " + device_path_ +
+                                    " was initialised without authentication (its superblock does not carry the "
+                                    "flag): refusing to run unauthenticated (re-initialise it with castor init "
+                                    "--authenticate, or set authenticate_disk = no)");
   return Status::Ok();
 }
 
@@ -305,7 +372,7 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
     return;
   }
   // Never rejoin with a superblock the disk no longer holds (see superblock_unchanged).
-  if (Status sbst = superblock_unchanged(env_, device_path_, superblock_, layout_, superblock_.timing.io_timeout);
+  if (Status sbst = superblock_unchanged(env_, device_path_, superblock_, layout_, seal_, superblock_.timing.io_timeout);
       !sbst.ok()) {
     if (sbst.code() == Code::refused) {
       log::critical("the quorum disk was re-initialised while this node was fenced; exiting instead of rejoining "
@@ -361,12 +428,12 @@ void QuorumDaemon::superblock_completion(const IoCompletion& c) {
     log::warning("cannot re-read the superblock (checked every scrub interval)", {{"error", c.status.to_string()}});
     return;
   }
-  auto sb = decode_superblock(superblock_buffer_.span(), layout_);
+  auto sb = superblock_for_reinit_check(superblock_buffer_.span(), layout_, seal_, superblock_);
   if (!sb.ok()) {  // damage (the nemesis writes garbage there): the other copy and castor dump tell more
     log::warning("a superblock copy does not decode (checked every scrub interval)", {{"error", sb.status().to_string()}});
     return;
   }
-  if (sb->cluster_uuid == superblock_.cluster_uuid && sb->nodes == superblock_.nodes) return;
+  if (same_cluster(*sb, superblock_)) return;
   const std::string why = "the quorum disk " + device_path_ + " now belongs to cluster '" + sb->cluster_name +
                           "' (UUID " + sb->cluster_uuid.to_string() + "), not to cluster '" + superblock_.cluster_name +
                           "' (UUID " + superblock_.cluster_uuid.to_string() + ") that this quorumd started with";

@@ -108,6 +108,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   // ---- start-up, the loop, rejoin (quorum_daemon.cc)
   Status init(const std::string& device_path);
   Status check_superblock(const DiskSnapshot& snap);
+  // authenticate_disk = yes: loads the authkey and makes seal_ (quorum_daemon.cc); no: crc_only.
+  Status setup_seal();
+  // The superblock's "records authenticated" flag against authenticate_disk (both ways refused).
+  Status check_authentication(const Superblock& sb);
   Status setup_loop();
   Status start_core(TimePoint now);
   void step();
@@ -152,6 +156,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::string device_path_;
   std::unique_ptr<BlockDevice> device_;
   DiskLayout layout_;
+  // How every block is sealed and checked: crc_only, or hmac with the cluster key when authenticate_disk = yes
+  // (then every block written carries a tag and every block read must verify).
+  RecordSeal seal_ = RecordSeal::crc_only();
   Superblock superblock_;
   uint32_t node_id_ = 0;
   std::string peer_name_;

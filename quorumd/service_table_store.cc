@@ -7,8 +7,9 @@
 
 namespace castor {
 
-ServiceTableStore::ServiceTableStore(const DiskLayout& layout, const Uuid& cluster, uint32_t node_id)
-    : layout_(layout), cluster_(cluster), node_id_(node_id), blocks_(kServiceTableBlocks) {
+ServiceTableStore::ServiceTableStore(const DiskLayout& layout, const Uuid& cluster, uint32_t node_id,
+                                     const RecordSeal& seal)
+    : layout_(layout), seal_(seal), cluster_(cluster), node_id_(node_id), blocks_(kServiceTableBlocks) {
   for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
     ServiceTableRecord& r = blocks_[b].rec;
     r.cluster_uuid = cluster;
@@ -149,7 +150,7 @@ Status ServiceTableStore::encode(uint32_t b, uint64_t incarnation, int64_t wall_
     rec.seq = ++seq_;
     rec.wall_time_ns = wall_ns;
     rec.epoch_floor = std::max(durable_floor_, wanted_floor_);
-    RETURN_IF_ERROR(encode_epoch_record(rec, layout_, out));
+    RETURN_IF_ERROR(encode_epoch_record(rec, layout_, seal_, out));
     epoch_.rewrite = false;
     epoch_.in_flight = true;
     epoch_.floor_in_flight = rec.epoch_floor;
@@ -163,7 +164,7 @@ Status ServiceTableStore::encode(uint32_t b, uint64_t incarnation, int64_t wall_
   blk.rec.incarnation = incarnation;
   blk.rec.seq = ++seq_;
   blk.rec.wall_time_ns = wall_ns;
-  RETURN_IF_ERROR(encode_service_table(blk.rec, layout_, out));
+  RETURN_IF_ERROR(encode_service_table(blk.rec, layout_, seal_, out));
   blk.changed = false;
   blk.rewrite = false;
   blk.in_flight = true;

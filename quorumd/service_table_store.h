@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "disk/disk_layout.h"
+#include "disk/record_seal.h"
 #include "disk/service_table_record.h"
 
 namespace castor {
@@ -31,7 +32,8 @@ class ServiceTableStore {
   // 0..kServiceTableBlocks-1 are the table blocks.
   static constexpr uint32_t kEpochRecord = kServiceTableBlocks;
 
-  ServiceTableStore(const DiskLayout& layout, const Uuid& cluster, uint32_t node_id);
+  // Every block is encoded with `seal` (an hmac seal on an authenticated disk).
+  ServiceTableStore(const DiskLayout& layout, const Uuid& cluster, uint32_t node_id, const RecordSeal& seal);
 
   // Loads what is on disk (from a snapshot at start); invalid or empty blocks start empty.
   void load(uint32_t block, const ServiceTableRecord& rec);
@@ -102,6 +104,7 @@ class ServiceTableStore {
   uint64_t max_epoch(uint32_t b) const;
 
   DiskLayout layout_;
+  RecordSeal seal_;
   Uuid cluster_;
   uint32_t node_id_;
   std::vector<Block> blocks_;

@@ -24,10 +24,11 @@ TableEntry table_entry(const ServiceEntry& e, std::optional<uint32_t> block = st
 }  // namespace
 
 Result<std::unique_ptr<TableService>> TableService::create(const DiskLayout& layout, const Superblock& sb,
-                                                           uint32_t node_id, const DiskSnapshot& snap, Options options,
+                                                           uint32_t node_id, const RecordSeal& seal,
+                                                           const DiskSnapshot& snap, Options options,
                                                            TimePoint now, ControlServer& server, BlockDevice& device,
                                                            HeartbeatIo& io) {
-  std::unique_ptr<TableService> t(new TableService(layout, sb, node_id, options, server, device, io));
+  std::unique_ptr<TableService> t(new TableService(layout, sb, node_id, seal, options, server, device, io));
   t->load_own_region(snap);
   RegionWriter::Options wo;
   wo.io_timeout = sb.timing.io_timeout;
@@ -44,7 +45,7 @@ Result<std::unique_ptr<TableService>> TableService::create(const DiskLayout& lay
 // holds a lease; a floor that does not decode is rebuilt from every epoch still known (valid entries of
 // both nodes, the peer's floor) and rewritten before any table block that needs it.
 void TableService::load_own_region(const DiskSnapshot& snap) {
-  table_ = std::make_unique<ServiceTableStore>(layout_, superblock_.cluster_uuid, node_id_);
+  table_ = std::make_unique<ServiceTableStore>(layout_, superblock_.cluster_uuid, node_id_, seal_);
   const NodeRegionSnapshot& mine = snap.nodes[node_id_ - 1];
   const NodeRegionSnapshot& peer = snap.nodes[(node_id_ == 1 ? 2 : 1) - 1];
   std::string zeroed;
@@ -170,7 +171,7 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
     return;
   }
   const PeerRegion region =
-      decode_peer_region(peer_table_buffer_.span(), layout_, core.peer_id(), superblock_.cluster_uuid,
+      decode_peer_region(peer_table_buffer_.span(), layout_, core.peer_id(), superblock_.cluster_uuid, seal_,
                          options_.bug_read_block0 ? 1 : kServiceTableBlocks);
   // This node's floor also bounds every epoch it saw: written before its next table write.
   table_->raise_floor(region.max_epoch());

@@ -37,8 +37,10 @@ class TableService {
   };
 
   // Loads this node's region from `snap` (see load_own_region) and allocates the peer-region buffer.
+  // Every block is sealed and checked with `seal` (an hmac seal on an authenticated disk).
   static Result<std::unique_ptr<TableService>> create(const DiskLayout& layout, const Superblock& sb, uint32_t node_id,
-                                                      const DiskSnapshot& snap, Options options, TimePoint now,
+                                                      const RecordSeal& seal, const DiskSnapshot& snap,
+                                                      Options options, TimePoint now,
                                                       ControlServer& server, BlockDevice& device, HeartbeatIo& io);
 
   bool is_table_verb(const std::string& verb) const {
@@ -59,9 +61,9 @@ class TableService {
   const RegionWriter& writer() const { return *writer_; }
 
  private:
-  TableService(const DiskLayout& layout, const Superblock& sb, uint32_t node_id, Options options, ControlServer& server,
-               BlockDevice& device, HeartbeatIo& io)
-      : layout_(layout), superblock_(sb), node_id_(node_id), options_(options), server_(server), device_(device),
+  TableService(const DiskLayout& layout, const Superblock& sb, uint32_t node_id, const RecordSeal& seal, Options options,
+               ControlServer& server, BlockDevice& device, HeartbeatIo& io)
+      : layout_(layout), superblock_(sb), node_id_(node_id), seal_(seal), options_(options), server_(server), device_(device),
         io_(io) {}
   void load_own_region(const DiskSnapshot& snap);
   void table_set(ControlServer::ConnId conn, const std::string& args, const QuorumCore& core, TimePoint now);
@@ -70,6 +72,7 @@ class TableService {
   DiskLayout layout_;
   Superblock superblock_;
   uint32_t node_id_;
+  RecordSeal seal_;
   Options options_;
   ControlServer& server_;
   BlockDevice& device_;

@@ -16,15 +16,18 @@ void print_help() {
                "Castor " CASTOR_VERSION " - two-node failover manager.\n"
                "\n"
                "Verbs:\n"
-               "  init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force]\n"
-               "                 write a new quorum disk\n"
-               "  dump DEVICE [--json]\n"
+               "  init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force] [--authenticate]\n"
+               "                 write a new quorum disk (--authenticate: records carry an HMAC with the key)\n"
+               "  keygen [--force] [PATH]\n"
+               "                 write a new cluster key (default /etc/castor/authkey, root-only 0600)\n"
+               "  dump DEVICE [--json] [--authkey PATH]\n"
                "                 decode and show every record of a quorum disk (read-only)\n"
                "  status [--json] [--socket PATH] [--device DEVICE]\n"
                "                 both nodes: state, heartbeat age, latency, lease, timing (from quorumd, or\n"
                "                 from the disk when quorumd does not run)\n"
-               "  check [DIR] [--nodes A,B]\n"
-               "                 validate service definitions (default /etc/castor/services.d); touches nothing\n"
+               "  check [DIR] [--nodes A,B] [--config FILE]\n"
+               "                 validate service definitions (default /etc/castor/services.d) and, with\n"
+               "                 authenticate_disk = yes, the authkey's owner and mode; touches nothing\n"
                "  enable SVC [--on NODE] | disable SVC | relocate SVC [--to NODE] | restart SVC\n"
                "  freeze SVC | unfreeze SVC | reset SVC      [--wait[=S]]\n"
                "                 admin requests to svcmgr (castor enable --help)\n"
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
   if (verb == "dump") return cmd_dump(rest);
   if (verb == "status") return cmd_status(rest);
   if (verb == "check") return cmd_check(rest);
+  if (verb == "keygen") return cmd_keygen(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);

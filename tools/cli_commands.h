@@ -13,6 +13,7 @@ int cmd_init(const std::vector<std::string>& args);
 int cmd_dump(const std::vector<std::string>& args);
 int cmd_status(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
+int cmd_keygen(const std::vector<std::string>& args);
 // enable, disable, relocate, restart, freeze, unfreeze, reset
 int cmd_service(const std::string& verb, const std::vector<std::string>& args);
 int cmd_node(const std::string& verb, const std::vector<std::string>& args);  // standby, unstandby

@@ -2,6 +2,8 @@
 // (common/trusted_path.h, through load_service_dir) and, with --agents, of the agent programs included.
 #include <iostream>
 
+#include "common/auth_key.h"
+#include "config/quorumd_config.h"
 #include "config/service_loader.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
@@ -11,10 +13,10 @@
 namespace castor {
 
 int cmd_check(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--nodes", true}, {"--agents", false}});
+  auto args = parse_cli_args(argv, {{"--nodes", true}, {"--agents", false}, {"--config", true}});
   if (!args.ok()) return report_error("check", args.status());
   if (args->has("--help")) {
-    std::cout << "Usage: castor check [DIR] [--nodes A,B] [--agents]\n"
+    std::cout << "Usage: castor check [DIR] [--nodes A,B] [--agents] [--config FILE]\n"
                  "Validates every *.ini service file in DIR (default /etc/castor/services.d): every key, value,\n"
                  "node and name, with file:line for each error. Touches nothing. A file or directory anyone\n"
                  "but root could change (owned by another user, writable by group or others, itself or through\n"
@@ -22,6 +24,9 @@ int cmd_check(const std::vector<std::string>& argv) {
                  "  --nodes A,B  the cluster's node names (else any node name is accepted)\n"
                  "  --agents     also check that the agents the services name are installed here, and that\n"
                  "               only root can change them (svcmgr refuses to run them otherwise)\n"
+                 "  --config FILE castor.ini (default /etc/castor/castor.ini, skipped if it does not load):\n"
+                 "               with authenticate_disk = yes in [quorumd], the authkey must be a regular file\n"
+                 "               of 32..4096 bytes owned by root with mode 0600 (quorumd refuses it otherwise)\n"
                  "Exit 0 when all are valid, 2 when any error was found.\n";
     return kExitOk;
   }
@@ -41,6 +46,23 @@ int cmd_check(const std::vector<std::string>& argv) {
         std::cerr << printable(e.to_string()) << "\n";
         ++errors;
       }
+  {
+    // The cluster key quorumd will load: an explicit --config must load; the default is checked if present.
+    QuorumdConfig qc;
+    const auto explicit_config = args->value("--config");
+    Status loaded = load_quorumd_ini(explicit_config.value_or("/etc/castor/castor.ini"), qc);
+    if (!loaded.ok() && explicit_config) {
+      std::cerr << printable(loaded.to_string()) << "\n";
+      ++errors;
+    } else if (loaded.ok() && qc.authenticate_disk) {
+      if (Status st = check_auth_key_file(qc.authkey); !st.ok()) {
+        std::cerr << printable(st.to_string()) << "\n";
+        ++errors;
+      } else {
+        std::cout << "authkey " << printable(qc.authkey) << ": ok (root-only)\n";
+      }
+    }
+  }
   for (const auto& s : r.services)
     std::cout << s.name << ": ok (" << s.resources.size() << " resources, nodes " << s.nodes.front()
               << (s.nodes.size() > 1 ? "," + s.nodes[1] : "") << ")\n";

@@ -4,6 +4,7 @@
 
 #include "disk/aio_block_device.h"
 #include "disk/disk_snapshot.h"
+#include "tools/disk_read_auth.h"
 #include "common/cli_args.h"
 #include "control/json_codec.h"
 #include "tools/cli_commands.h"
@@ -15,7 +16,7 @@ namespace castor {
 namespace {
 
 const char* kDumpHelp =
-    "Usage: castor dump DEVICE [--json] [--timeout MS]\n"
+    "Usage: castor dump DEVICE [--json] [--timeout MS] [--authkey PATH] [--config FILE]\n"
     "\n"
     "Reads the whole quorum area of DEVICE (a path, or LABEL=, UUID=, PARTUUID=) and shows every record:\n"
     "the superblock and its backup, and per node the heartbeat, the epoch floor and the service table, each\n"
@@ -24,9 +25,16 @@ const char* kDumpHelp =
     "writes every epoch and table block, so a zeroed one is damage; a table block that fails to decode is\n"
     "shown as \"unknown (corrupt record at block N: reason)\": its services' entries cannot be known.\n"
     "Opens the device read-only; never writes.\n"
+    "On a disk whose records are authenticated (castor init --authenticate) every record's HMAC tag is\n"
+    "verified with the cluster key: a record whose tag does not verify (forged by someone who can write to\n"
+    "the disk, or written with another key) is shown as corrupt (\"bad authentication tag\"), not decoded.\n"
+    "Without a readable key the records are decoded with their tags NOT verified, and dump says so.\n"
     "\n"
-    "  --json          machine-readable output\n"
+    "  --json          machine-readable output (\"tag\": verified / not checked, per record)\n"
     "  --timeout MS    I/O timeout for the read (default 30000)\n"
+    "  --authkey PATH  the cluster key (default: authkey in the config file's [quorumd], else\n"
+    "                  /etc/castor/authkey)\n"
+    "  --config FILE   castor.ini (default /etc/castor/castor.ini)\n"
     "\n"
     "Exit 0 if every record is valid or empty, 9 if any is corrupt, the two superblock copies differ or\n"
     "there is no valid superblock, 8 on an I/O error or timeout. See `castor --help` for all exit codes.\n";
@@ -58,19 +66,23 @@ std::string stamp(int64_t wall_ns, int64_t now_ns) {
 
 using Json = json_codec::Json;
 
-void json_record_status(Json& j, uint64_t offset, const Status& st, int64_t wall_ns, int64_t now_ns) {
+// `seal`: how the records were checked (DiskSnapshot::seal); shown per record as "tag".
+void json_record_status(Json& j, RecordSeal::Mode seal, uint64_t offset, const Status& st, int64_t wall_ns,
+                        int64_t now_ns) {
   j["offset"] = offset;
   j["status"] = status_word(st);
   if (!st.ok() && st.code() != Code::not_found) j["error"] = st.message();
+  if (seal != RecordSeal::Mode::crc_only && st.ok())
+    j["tag"] = seal == RecordSeal::Mode::hmac ? "verified" : "not checked";
   if (st.ok()) {
     j["written"] = format_wall_time(wall_ns);
     j["age_ms"] = to_ms(Duration(now_ns - wall_ns));
   }
 }
 
-Json json_superblock(const RecordRead<Superblock>& r, int64_t now_ns) {
+Json json_superblock(const RecordRead<Superblock>& r, RecordSeal::Mode seal, int64_t now_ns) {
   Json j = Json::object();
-  json_record_status(j, r.offset, r.status, r.record ? r.record->created_wall_ns : 0, now_ns);
+  json_record_status(j, seal, r.offset, r.status, r.record ? r.record->created_wall_ns : 0, now_ns);
   if (const auto& sb = r.record) {
     j["cluster"] = sb->cluster_name;
     j["uuid"] = sb->cluster_uuid.to_string();
@@ -87,17 +99,20 @@ Json json_superblock(const RecordRead<Superblock>& r, int64_t now_ns) {
   return j;
 }
 
-std::string dump_json(const std::string& path, const DiskSnapshot& s) {
+std::string dump_json(const std::string& path, const DiskSnapshot& s, const CliDiskRead& read) {
   const int64_t now = wall_time_ns();
   const Superblock* sb = s.valid_superblock();
   Json j = Json::object();
   j["device"] = path;
   j["sector_size"] = s.layout.sector_size();
   j["block_size"] = s.layout.block_size();
+  j["authenticated"] = read.authenticated_disk;
+  j["tags_verified"] = read.tags_verified;
+  j["tags"] = read.tags;
   j["invalid_records"] = s.invalid_records();
   j["superblocks_differ"] = superblocks_differ(s);
-  j["superblock"] = json_superblock(s.superblock, now);
-  j["superblock_backup"] = json_superblock(s.superblock_backup, now);
+  j["superblock"] = json_superblock(s.superblock, s.seal, now);
+  j["superblock_backup"] = json_superblock(s.superblock_backup, s.seal, now);
   Json nodes = Json::array();
   for (const auto& n : s.nodes) {
     Json node = Json::object();
@@ -105,7 +120,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
     if (sb) node["name"] = sb->nodes[n.node_id - 1].name;
     Json heartbeat = Json::object();
     const auto& hb = n.heartbeat;
-    json_record_status(heartbeat, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
+    json_record_status(heartbeat, s.seal, hb.offset, hb.status, hb.record ? hb.record->wall_time_ns : 0, now);
     if (hb.record) {
       heartbeat["incarnation"] = hb.record->incarnation;
       heartbeat["seq"] = hb.record->seq;
@@ -118,7 +133,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
     node["heartbeat"] = std::move(heartbeat);
     Json epoch = Json::object();
     const auto& ep = n.epoch;
-    json_record_status(epoch, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
+    json_record_status(epoch, s.seal, ep.offset, ep.status, ep.record ? ep.record->wall_time_ns : 0, now);
     if (ep.record) {
       epoch["incarnation"] = ep.record->incarnation;
       epoch["seq"] = ep.record->seq;
@@ -130,7 +145,7 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
       const auto& t = n.table[b];
       Json block = Json::object();
       block["block"] = uint64_t(b);
-      json_record_status(block, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
+      json_record_status(block, s.seal, t.offset, t.status, t.record ? t.record->wall_time_ns : 0, now);
       if (!t.record) {
         // Its entries cannot be known: never free, never "no services" (ondisk-format.md).
         block["services"] = nullptr;
@@ -158,21 +173,23 @@ std::string dump_json(const std::string& path, const DiskSnapshot& s) {
   return terminal_json(j) + "\n";
 }
 
-std::string line(const char* what, uint64_t offset, const Status& st) {
+std::string line(const char* what, RecordSeal::Mode seal, uint64_t offset, const Status& st) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "  %-18s @%-8llu %-8s", what, static_cast<unsigned long long>(offset), status_word(st));
   std::string s = buf;
   if (!st.ok() && st.code() != Code::not_found) s += printable(st.message());
+  if (st.ok() && seal == RecordSeal::Mode::hmac) s += "tag ok; ";
+  if (st.ok() && seal == RecordSeal::Mode::tag_unchecked) s += "tag NOT checked; ";
   return s;
 }
 
-std::string dump_text(const std::string& path, const DiskSnapshot& s) {
+std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliDiskRead& read) {
   const int64_t now = wall_time_ns();
   const Superblock* sb = s.valid_superblock();
   std::string out = "Quorum disk " + path + ": " + std::to_string(s.layout.sector_size()) + "-byte sectors, " +
-                    std::to_string(s.layout.block_size()) + "-byte blocks\n";
+                    std::to_string(s.layout.block_size()) + "-byte blocks\n  " + printable(read.tags) + "\n";
   for (const auto* r : {&s.superblock, &s.superblock_backup}) {
-    out += line(r == &s.superblock ? "superblock" : "superblock backup", r->offset, r->status);
+    out += line(r == &s.superblock ? "superblock" : "superblock backup", s.seal, r->offset, r->status);
     if (r->record) {
       const Superblock& x = *r->record;
       out += "cluster " + printable(x.cluster_name) + " UUID " + x.cluster_uuid.to_string() + ", " + stamp(x.created_wall_ns, now);
@@ -185,14 +202,14 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
   if (superblocks_differ(s)) out += "  " + std::string(kDifferText) + "\n";
   for (const auto& n : s.nodes) {
     out += "node " + std::to_string(n.node_id) + (sb ? " (" + printable(sb->nodes[n.node_id - 1].name) + ")" : "") + "\n";
-    out += line("heartbeat", n.heartbeat.offset, n.heartbeat.status);
+    out += line("heartbeat", s.seal, n.heartbeat.offset, n.heartbeat.status);
     if (const auto& hb = n.heartbeat.record) {
       out += std::string(node_state_name(hb->state)) + " incarnation " + std::to_string(hb->incarnation) + " seq " +
              std::to_string(hb->seq) + " peer " + peer_view_name(hb->peer_view) + ", io " +
              std::to_string(hb->last_io_latency_us) + "us (worst " + std::to_string(hb->max_io_latency_us) + "us), " +
              stamp(hb->wall_time_ns, now);
     }
-    out += "\n" + line("epoch", n.epoch.offset, n.epoch.status);
+    out += "\n" + line("epoch", s.seal, n.epoch.offset, n.epoch.status);
     if (const auto& ep = n.epoch.record)
       out += "floor " + std::to_string(ep->epoch_floor) + ", seq " + std::to_string(ep->seq) + ", " + stamp(ep->wall_time_ns, now);
     out += "\n";
@@ -231,7 +248,7 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s) {
 }  // namespace
 
 int cmd_dump(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--json", false}, {"--timeout", true}});
+  auto args = parse_cli_args(argv, {{"--json", false}, {"--timeout", true}, {"--authkey", true}, {"--config", true}});
   if (!args.ok()) return report_error("dump", args.status());
   if (args->has("--help")) {
     std::cout << kDumpHelp;
@@ -250,9 +267,12 @@ int cmd_dump(const std::vector<std::string>& argv) {
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("dump", dev.status());
   BootClock clock;
-  auto snap = read_disk_snapshot(**dev, clock, Millis(timeout_ms));
-  if (!snap.ok()) return report_error("dump", snap.status());
-  std::cout << (args->has("--json") ? dump_json(*path, *snap) : dump_text(*path, *snap));
+  const std::string authkey = cli_authkey_path(args->value("--authkey"), args->value("--config").value_or("/etc/castor/castor.ini"));
+  auto read = read_disk_for_cli(**dev, clock, Millis(timeout_ms), authkey);
+  if (!read.ok()) return report_error("dump", read.status());
+  const DiskSnapshot* snap = &read->snap;
+  std::cout << (args->has("--json") ? dump_json(*path, *snap, *read) : dump_text(*path, *snap, *read));
+  if (read->authenticated_disk && !read->tags_verified) std::cerr << "castor dump: warning: " << printable(read->tags) << "\n";
   if (!snap->valid_superblock()) {
     std::cerr << "castor dump: " << *path << " has no valid Castor superblock\n";
     return kExitCorrupt;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/aligned_buffer.h"
+#include "common/auth_key.h"
 #include "common/byte_codec.h"
 #include "common/clock.h"
 #include "common/errno_status.h"
@@ -17,6 +18,7 @@
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
 #include "disk/quorum_disk_init.h"
+#include "disk/record_seal.h"
 #include "disk/superblock.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
@@ -33,6 +35,7 @@ constexpr Duration kLongestDeadTime = 6 * Duration(Timing::kMaxIoTimeout);
 
 const char* kInitHelp =
     "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force [--watch S]]\n"
+    "                   [--authenticate [--authkey PATH]]\n"
     "\n"
     "Writes a new, empty quorum disk: a superblock (cluster name and UUID, the two nodes, the timing\n"
     "derived from --io-timeout) with a backup copy, and an empty region per node.\n"
@@ -54,6 +57,11 @@ const char* kInitHelp =
     "  --watch S         with --force: watch the heartbeats at least S seconds. Required (S >= 3600,\n"
     "                    6 x the longest io_timeout) when no superblock copy gives the io_timeout:\n"
     "                    without it init refuses such a disk (exit 9).\n"
+    "  --authenticate    every record carries an HMAC-SHA256 tag made with the cluster key, and the\n"
+    "                    superblock says so: quorumd then needs authenticate_disk = yes and the same key\n"
+    "                    (both nodes), and refuses any record whose tag does not verify, so someone who\n"
+    "                    can write to the disk but lacks the key cannot forge a DOWN or a service request.\n"
+    "  --authkey PATH    the cluster key for --authenticate (default /etc/castor/authkey; castor keygen)\n"
     "\n"
     "Refuses (exit 4) a device with content, (5) a mounted or in-use one, (6) a read-only one, (7) one that\n"
     "is too small or has an unsupported sector size, (9) a Castor disk whose io_timeout is unknown\n"
@@ -92,7 +100,7 @@ Result<std::optional<ExistingCastorDisk>> existing_castor_disk(BlockDevice& dev,
       continue;
     }
     castor = true;
-    if (auto d = decode_superblock(block.span(), layout); d.ok() && !sb) sb = *d;
+    if (auto d = decode_superblock(block.span(), layout, RecordSeal::tag_unchecked()); d.ok() && !sb) sb = *d;
     if (auto t = raw_superblock_timing(block.span(), layout); t.ok()) {
       if (!raw || t->dead > raw->dead) raw = *t;
     } else {
@@ -179,7 +187,9 @@ int cmd_init(const std::vector<std::string>& argv) {
                                     {"--nodes", true},
                                     {"--io-timeout", true},
                                     {"--force", false},
-                                    {"--watch", true}});
+                                    {"--watch", true},
+                                    {"--authenticate", false},
+                                    {"--authkey", true}});
   if (!args.ok()) return report_error("init", args.status());
   if (args->has("--help")) {
     std::cout << kInitHelp;
@@ -200,6 +210,18 @@ int cmd_init(const std::vector<std::string>& argv) {
     watch = Duration(std::chrono::seconds(*parsed));
   }
   uint64_t epoch_floor = 0;  // the highest epoch of the Castor disk overwritten (--force), else 0
+  const bool authenticate = args->has("--authenticate");
+  if (args->value("--authkey") && !authenticate)
+    return report_error("init", Error(Code::invalid_argument, "--authkey goes with --authenticate"));
+  const std::string authkey = args->value("--authkey").value_or(kDefaultAuthKeyPath);
+  RecordSeal seal = RecordSeal::crc_only();
+  if (authenticate) {  // before anything is looked at or written: a missing or unsafe key stops init here
+    auto key = load_auth_key(authkey);
+    if (!key.ok()) return report_error("init", key.status().with_context("--authenticate"));
+    auto s = disk_record_seal(*key);
+    if (!s.ok()) return report_error("init", s.status());
+    seal = *s;
+  }
 
   Superblock sb;
   sb.cluster_name = *cluster;
@@ -317,10 +339,11 @@ int cmd_init(const std::vector<std::string>& argv) {
   sb.sector_size = layout->sector_size();
   sb.service_slots = layout->service_slots();
   sb.created_wall_ns = wall_time_ns();
+  sb.records_authenticated = authenticate;
 
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_write);
   if (!dev.ok()) return report_error("init", dev.status());
-  if (Status st = initialize_quorum_disk(**dev, clock, sb, kToolIoTimeout, epoch_floor); !st.ok())
+  if (Status st = initialize_quorum_disk(**dev, clock, sb, seal, kToolIoTimeout, epoch_floor); !st.ok())
     return report_error("init", st.with_context(*path));
   if (Status st = sync_device(*path); !st.ok()) return report_error("init", st);
 
@@ -333,9 +356,15 @@ int cmd_init(const std::vector<std::string>& argv) {
             << "  services  " << sb.service_slots << " slots per node\n"
             << "  timing    " << sb.timing.describe() << "\n"
             << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n"
+            << "  records   " << (authenticate ? "authenticated (HMAC-SHA256 with the key " + authkey + ")" : std::string("CRC only (not authenticated)")) << "\n"
             << "Pin this disk in castor.ini on both nodes (quorumd then refuses any other disk, a clone or\n"
             << "snapshot of this one included), in [quorumd]:\n"
             << "  cluster_uuid = " << sb.cluster_uuid.to_string() << "\n";
+  if (authenticate)
+    std::cout << "  authenticate_disk = yes\n"
+              << "  authkey = " << authkey << "\n"
+              << "and copy the key to the peer (same path, owner root, mode 0600): quorumd refuses to start on\n"
+              << "this disk without it.\n";
   return kExitOk;
 }
 

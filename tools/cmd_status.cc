@@ -7,6 +7,7 @@
 #include "disk/aio_block_device.h"
 #include "config/quorumd_config.h"
 #include "disk/disk_snapshot.h"
+#include "tools/disk_read_auth.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
 #include "control/control_client.h"
@@ -22,14 +23,16 @@ using nlohmann::json;
 
 const char* kStatusHelp =
     "Usage: castor status [--json] [--watch] [--socket PATH] [--svcmgr-socket PATH] [--config FILE]\n"
-    "                     [--device DEVICE]\n"
+    "                     [--device DEVICE] [--authkey PATH]\n"
     "\n"
     "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
     "last minute), lease validity, and the timing parameters; then the services from svcmgr: state,\n"
     "owner, epoch, restarts against the limit, last failure and pending request.\n"
     "Asks the local quorumd (socket default /run/castor/quorumd.sock, or the one in the config file); when\n"
     "it does not answer, reads the quorum disk directly (--device, or the device in the config file,\n"
-    "default /etc/castor/castor.ini) and says so: the lease is then unknown.\n"
+    "default /etc/castor/castor.ini) and says so: the lease is then unknown. On a disk whose records are\n"
+    "authenticated, each heartbeat's tag is verified with the cluster key (--authkey, or authkey in the\n"
+    "config file): a forged one is shown INVALID; without the key it says the tags were not verified.\n"
     "\n"
     "  --json     machine-readable output (\"source\": \"daemon\" or \"disk\")\n"
     "  --watch    refresh every second until interrupted\n"
@@ -136,12 +139,13 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   return kExitOk;
 }
 
-int show_disk(const std::string& path, const std::string& why, bool as_json) {
+int show_disk(const std::string& path, const std::string& why, bool as_json, const std::string& authkey) {
   auto dev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("status", dev.status().with_context(why));
   BootClock clock;
-  auto snap = read_disk_snapshot(**dev, clock, std::chrono::seconds(10));
-  if (!snap.ok()) return report_error("status", snap.status());
+  auto read = read_disk_for_cli(**dev, clock, std::chrono::seconds(10), authkey);
+  if (!read.ok()) return report_error("status", read.status());
+  const DiskSnapshot* snap = &read->snap;
   const Superblock* sb = snap->valid_superblock();
   if (!sb) return report_error("status", Error(Code::corrupt, path + " has no valid Castor superblock"));
   const int64_t now = wall_time_ns();
@@ -152,6 +156,9 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
     j["source"] = "disk";
     j["reason"] = why;
     j["device"] = path;
+    j["authenticated"] = read->authenticated_disk;
+    j["tags_verified"] = read->tags_verified;
+    j["tags"] = read->tags;
     j["cluster"] = Json{{"name", sb->cluster_name}, {"uuid", sb->cluster_uuid.to_string()}};
     j["timing_ms"] = Json{{"io_timeout", t.io_timeout.count()}, {"renew_interval", t.renew_interval.count()},
                           {"lease", t.lease.count()},           {"kill_grace", t.kill_grace.count()},
@@ -178,7 +185,7 @@ int show_disk(const std::string& path, const std::string& why, bool as_json) {
     return kExitOk;
   }
   std::cout << "Cluster " << printable(sb->cluster_name) << " (UUID " << sb->cluster_uuid.to_string() << "), quorum disk " << path
-            << " — read from the disk: " << why << "\n";
+            << " — read from the disk: " << why << "\n  " << printable(read->tags) << "\n";
   std::cout << "  io_timeout " << format_duration(sb->timing.io_timeout) << ": renew "
             << format_duration(sb->timing.renew_interval) << ", lease " << format_duration(sb->timing.lease)
             << ", kill grace " << format_duration(sb->timing.kill_grace) << ", watchdog "
@@ -222,7 +229,7 @@ int cmd_status(const std::vector<std::string>& argv) {
 
 int status_once(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--json", false}, {"--socket", true}, {"--config", true}, {"--device", true},
-                                    {"--svcmgr-socket", true}});
+                                    {"--svcmgr-socket", true}, {"--authkey", true}});
   if (!args.ok()) return report_error("status", args.status());
   const std::string svcmgr_socket = args->value("--svcmgr-socket").value_or("/run/castor/svcmgr.sock");
   if (args->has("--help")) {
@@ -258,7 +265,7 @@ int status_once(const std::vector<std::string>& argv) {
                                                              config_path + ")"));
   auto path = resolve_device(device);
   if (!path.ok()) return report_error("status", path.status());
-  return show_disk(*path, why, as_json);
+  return show_disk(*path, why, as_json, cli_authkey_path(args->value("--authkey"), config_path));
 }
 
 }  // namespace castor

@@ -5,7 +5,7 @@ set -eu
 # run apt-get: CASTOR_SKIP_DEPS=1 makes this a no-op.
 [ "${CASTOR_SKIP_DEPS:-0}" = 1 ] && exit 0
 PKGS="g++ make pkg-config libaio-dev libblkid-dev libboost-log-dev libboost-thread-dev libboost-filesystem-dev
-      libinih-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev
+      libinih-dev libsodium-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev
       python3 curl"
 missing=""
 for p in $PKGS; do

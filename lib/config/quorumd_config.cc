@@ -19,7 +19,7 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
   CastorIniSection section = read_castor_ini_section(
       text, file_name, kSection,
       {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
-       "scrub_interval_s", "lock_memory", "realtime"});
+       "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey"});
   QuorumdConfig& c = config;
   for (const IniEntry& e : section.entries) {
     const std::string& name = e.key;
@@ -66,6 +66,13 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       set_bool(c.lock_memory);
     } else if (name == "realtime") {
       set_bool(c.realtime);
+    } else if (name == "authenticate_disk") {
+      set_bool(c.authenticate_disk);
+    } else if (name == "authkey") {
+      if (need_value()) {
+        if (value[0] != '/') fail("must be an absolute path");
+        else c.authkey = value;
+      }
     } else {
       section.error(e.line, "internal: key '" + name + "' accepted but not read");  // never: the list above
     }

@@ -16,6 +16,10 @@
 //   scrub_interval_s = 60          ; rewrite every block of this node's region at least this often
 //   lock_memory = yes              ; mlockall (default yes)
 //   realtime = yes                 ; SCHED_FIFO (default yes)
+//   authenticate_disk = no         ; yes: every quorum-disk block carries an HMAC with the cluster key and
+//                                  ; every block read must verify (docs/security.md); must match the
+//                                  ; disk (castor init --authenticate), else quorumd refuses to start
+//   authkey = /etc/castor/authkey  ; the cluster key (root-only 0600, the same on both nodes; castor keygen)
 //
 // Read with castor.ini's rules (config/castor_ini.h, common/ini_reader.h): booleans are yes/no, true/false,
 // on/off, 1/0 in any case; unknown sections and keys, keys outside any section, keys given twice, empty
@@ -48,6 +52,8 @@ struct QuorumdConfig {
   Duration scrub_interval = std::chrono::seconds(60);  // own blocks rewritten at least this often (heals damage)
   bool lock_memory = true;
   bool realtime = true;
+  bool authenticate_disk = false;  // pins the disk's "records authenticated" flag: no downgrade by the disk
+  std::string authkey = "/etc/castor/authkey";
 
   bool no_watchdog() const { return watchdog_device == "none"; }
 };

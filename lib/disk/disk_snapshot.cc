@@ -57,7 +57,8 @@ void take(RecordRead<T>& out, uint64_t offset, Result<T> decoded) {
 
 }  // namespace
 
-Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout) {
+Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout,
+                                        const RecordSeal& seal) {
   ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
   const uint64_t total = layout.required_bytes();
   if (dev.geometry().size_bytes < total)
@@ -71,22 +72,24 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
 
   DiskSnapshot s;
   s.layout = layout;
-  take(s.superblock, layout.superblock_offset(), decode_superblock(block_at(layout.superblock_offset()), layout));
+  s.seal = seal.mode();
+  take(s.superblock, layout.superblock_offset(), decode_superblock(block_at(layout.superblock_offset()), layout, seal));
   take(s.superblock_backup, layout.superblock_backup_offset(),
-       decode_superblock(block_at(layout.superblock_backup_offset()), layout));
+       decode_superblock(block_at(layout.superblock_backup_offset()), layout, seal));
   const Superblock* sb = s.valid_superblock();
   for (uint32_t id = 1; id <= kNodeCount; ++id) {
     NodeRegionSnapshot& n = s.nodes[id - 1];
     n.node_id = id;
-    take(n.heartbeat, layout.heartbeat_offset(id), decode_heartbeat(block_at(layout.heartbeat_offset(id)), layout, id));
+    take(n.heartbeat, layout.heartbeat_offset(id), decode_heartbeat(block_at(layout.heartbeat_offset(id)), layout, id, seal));
     check_cluster(n.heartbeat, sb);
-    take(n.epoch, layout.epoch_record_offset(id), decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id));
+    take(n.epoch, layout.epoch_record_offset(id),
+         decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id, seal));
     check_cluster(n.epoch, sb);
     zeroed_is_damage(n.epoch, "epoch record of node " + std::to_string(id));
     n.table.resize(kServiceTableBlocks);
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       uint64_t off = layout.service_table_offset(id) + uint64_t(b) * layout.block_size();
-      take(n.table[b], off, decode_service_table(block_at(off), layout, id, b));
+      take(n.table[b], off, decode_service_table(block_at(off), layout, id, b, seal));
       check_cluster(n.table[b], sb);
       zeroed_is_damage(n.table[b], "service table of node " + std::to_string(id) + ", block " + std::to_string(b));
     }
@@ -106,9 +109,10 @@ Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Du
   auto block_at = [&](uint64_t off) { return std::span<const std::byte>(all.subspan(off, layout.block_size())); };
 
   HighestEpoch h;
+  const RecordSeal unchecked = RecordSeal::tag_unchecked();
   for (uint32_t id = 1; id <= kNodeCount; ++id) {
     const std::string node = "node " + std::to_string(id);
-    auto ep = decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id);
+    auto ep = decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id, unchecked);
     if (ep.ok()) {
       h.floors[id - 1] = ep->epoch_floor;
       h.highest = std::max(h.highest, ep->epoch_floor);
@@ -118,7 +122,7 @@ Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Du
     }
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       auto blk = block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size());
-      auto t = decode_service_table(blk, layout, id, b);
+      auto t = decode_service_table(blk, layout, id, b, unchecked);
       if (!t.ok()) {
         if (t.status().code() != Code::not_found)
           h.unreadable.push_back("service table of " + node + ", block " + std::to_string(b) + ": " + t.status().message());

@@ -10,6 +10,7 @@
 #include "disk/block_device.h"
 #include "disk/disk_layout.h"
 #include "disk/heartbeat_record.h"
+#include "disk/record_seal.h"
 #include "disk/epoch_record.h"
 #include "disk/service_table_record.h"
 #include "disk/superblock.h"
@@ -33,6 +34,7 @@ struct NodeRegionSnapshot {
 
 struct DiskSnapshot {
   DiskLayout layout;
+  RecordSeal::Mode seal = RecordSeal::Mode::crc_only;  // how every record below was checked
   RecordRead<Superblock> superblock;         // block 0
   RecordRead<Superblock> superblock_backup;  // block 1
   std::array<NodeRegionSnapshot, kNodeCount> nodes;
@@ -43,16 +45,20 @@ struct DiskSnapshot {
   int invalid_records() const;
 };
 
-// Reads the whole quorum area (DiskLayout::required_bytes) and decodes every record. Records written for
-// another cluster UUID than the superblock's are reported as corrupt. Fails only if the read itself fails
-// or the device is smaller than the layout needs.
-Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout);
+// Reads the whole quorum area (DiskLayout::required_bytes) and decodes every record with `seal` (with an
+// hmac seal a record whose tag does not verify is Code::corrupt "bad authentication tag"). Records written
+// for another cluster UUID than the superblock's are reported as corrupt. Fails only if the read itself
+// fails or the device is smaller than the layout needs.
+Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Duration io_timeout,
+                                        const RecordSeal& seal);
 
 // The highest service epoch (CASTOR_EPOCH) recorded on a quorum disk of any cluster: both nodes' epoch
 // floors and the epoch of every in-use entry of every service-table block that decodes. The cluster UUID
 // is not checked: `castor init --force` carries this into the new disk's epoch records, so that epochs keep
 // growing across a re-init (docs/design.md, "The epoch only grows"). Records of another format version
-// cannot be decoded and count as unreadable.
+// cannot be decoded and count as unreadable. Tags are not checked (RecordSeal::tag_unchecked): init --force
+// reads a disk it is about to overwrite, maybe written with another key; a forged block can only raise
+// the floor, which is safe.
 struct HighestEpoch {
   uint64_t highest = 0;                                 // max of the floors and entries below
   std::array<std::optional<uint64_t>, kNodeCount> floors;  // each node's epoch record, if it decoded

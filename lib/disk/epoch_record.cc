@@ -9,7 +9,8 @@ constexpr size_t kFloorOffset = kRecordHeaderSize;
 constexpr size_t kUsedBytes = kFloorOffset + 8;
 }  // namespace
 
-Status encode_epoch_record(const EpochRecord& rec, const DiskLayout& layout, std::span<std::byte> block) {
+Status encode_epoch_record(const EpochRecord& rec, const DiskLayout& layout, const RecordSeal& seal,
+                           std::span<std::byte> block) {
   if (block.size() != layout.block_size()) return Error(Code::invalid_argument, "epoch record: wrong block size");
   RecordHeader h;
   h.type = RecordType::epoch;
@@ -24,12 +25,13 @@ Status encode_epoch_record(const EpochRecord& rec, const DiskLayout& layout, std
   w.seek(kFloorOffset);
   w.u64(rec.epoch_floor);
   if (!w.ok()) return Error(Code::invalid_argument, "epoch record: the floor does not fit");
-  seal_block(block);
+  seal_block(block, seal);
   return Status::Ok();
 }
 
-Result<EpochRecord> decode_epoch_record(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id) {
-  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::epoch, layout.block_size(), node_id}));
+Result<EpochRecord> decode_epoch_record(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id,
+                                        const RecordSeal& seal) {
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::epoch, layout.block_size(), node_id}, seal));
   auto bad = [&](const std::string& why) {
     return Error(Code::corrupt, "epoch record of node " + std::to_string(node_id) + ": " + why);
   };
@@ -44,7 +46,7 @@ Result<EpochRecord> decode_epoch_record(std::span<const std::byte> block, const 
   r.seek(kFloorOffset);
   rec.epoch_floor = r.u64();
   if (!r.ok()) return bad("truncated");
-  if (!block_is_zero(block.subspan(kUsedBytes))) return bad("trailing bytes are not zero");
+  if (!block_is_zero(record_area(block, seal).subspan(kUsedBytes))) return bad("trailing bytes are not zero");
   return rec;
 }
 

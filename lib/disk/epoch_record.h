@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "disk/disk_layout.h"
+#include "disk/record_seal.h"
 
 namespace castor {
 
@@ -31,9 +32,11 @@ struct EpochRecord {
   friend bool operator==(const EpochRecord&, const EpochRecord&) = default;
 };
 
-Status encode_epoch_record(const EpochRecord& rec, const DiskLayout& layout, std::span<std::byte> block);
+Status encode_epoch_record(const EpochRecord& rec, const DiskLayout& layout, const RecordSeal& seal,
+                           std::span<std::byte> block);
 // Fails with Code::not_found for an all-zero block, Code::corrupt / Code::unsupported otherwise (see
 // verify_block()); the caller checks the cluster UUID.
-Result<EpochRecord> decode_epoch_record(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id);
+Result<EpochRecord> decode_epoch_record(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id,
+                                        const RecordSeal& seal);
 
 }  // namespace castor

@@ -21,7 +21,8 @@ const char* peer_view_name(PeerView v) {
   return "?";
 }
 
-void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::span<std::byte> block) {
+void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const RecordSeal& seal,
+                      std::span<std::byte> block) {
   RecordHeader h;
   h.type = RecordType::heartbeat;
   h.block_size = layout.block_size();
@@ -42,11 +43,12 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::
   w.u64(hb.services_digest);
   w.u64(hb.peer_incarnation);
   w.u64(hb.peer_seq);
-  seal_block(block);
+  seal_block(block, seal);
 }
 
-Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id) {
-  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::heartbeat, layout.block_size(), node_id}));
+Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id,
+                                         const RecordSeal& seal) {
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::heartbeat, layout.block_size(), node_id}, seal));
   auto bad = [&](const std::string& why) {
     return Error(Code::corrupt, "heartbeat of node " + std::to_string(node_id) + ": " + why);
   };

@@ -39,8 +39,10 @@ struct HeartbeatRecord {
   friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
 };
 
-void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, std::span<std::byte> block);
+void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const RecordSeal& seal,
+                      std::span<std::byte> block);
 // `node_id` is the region's owner: a record claiming another writer is corrupt.
-Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id);
+Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id,
+                                         const RecordSeal& seal);
 
 }  // namespace castor

@@ -7,8 +7,10 @@
 
 namespace castor {
 
-Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, Duration io_timeout,
-                              uint64_t epoch_floor) {
+Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, const RecordSeal& seal,
+                              Duration io_timeout, uint64_t epoch_floor) {
+  if (sb.records_authenticated != seal.authenticated())
+    return Error(Code::internal, "the superblock's authentication flag and the seal disagree");
   ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
   if (sb.sector_size != layout.sector_size())
     return Error(Code::internal, "superblock sector size differs from the device's");
@@ -28,7 +30,7 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
     ep.seq = 0;
     ep.wall_time_ns = sb.created_wall_ns;
     ep.epoch_floor = epoch_floor;
-    RETURN_IF_ERROR(encode_epoch_record(ep, layout, block_at(layout.epoch_record_offset(id))));
+    RETURN_IF_ERROR(encode_epoch_record(ep, layout, seal, block_at(layout.epoch_record_offset(id))));
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       ServiceTableRecord t;
       t.cluster_uuid = sb.cluster_uuid;
@@ -38,21 +40,21 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
       t.seq = 0;
       t.wall_time_ns = sb.created_wall_ns;
       t.entries.resize(layout.services_per_block());
-      RETURN_IF_ERROR(encode_service_table(t, layout, block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size())));
+      RETURN_IF_ERROR(encode_service_table(t, layout, seal, block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size())));
     }
   }
   RETURN_IF_ERROR(write_blocking(dev, clock, 0, area.span(), io_timeout).with_context("writing the node regions"));
 
   AlignedBuffer block(layout.block_size(), layout.block_size());
   if (!block.valid()) return Error(Code::internal, "out of memory");
-  RETURN_IF_ERROR(encode_superblock(sb, layout, block.span()));
+  RETURN_IF_ERROR(encode_superblock(sb, layout, seal, block.span()));
   RETURN_IF_ERROR(write_blocking(dev, clock, layout.superblock_backup_offset(), block.span(), io_timeout)
                       .with_context("writing the superblock backup"));
   RETURN_IF_ERROR(write_blocking(dev, clock, layout.superblock_offset(), block.span(), io_timeout)
                       .with_context("writing the superblock"));
 
   // Read everything back: both superblocks equal to `sb`, every epoch and table block valid.
-  ASSIGN_OR_RETURN(DiskSnapshot snap, read_disk_snapshot(dev, clock, io_timeout));
+  ASSIGN_OR_RETURN(DiskSnapshot snap, read_disk_snapshot(dev, clock, io_timeout, seal));
   for (const auto* r : {&snap.superblock, &snap.superblock_backup}) {
     if (!r->record) return r->status.with_context("superblock read back at offset " + std::to_string(r->offset));
     if (!(*r->record == sb))

@@ -11,11 +11,13 @@
 
 #include "common/clock.h"
 #include "disk/block_device.h"
+#include "disk/record_seal.h"
 #include "disk/superblock.h"
 
 namespace castor {
 
-Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, Duration io_timeout,
-                              uint64_t epoch_floor = 0);
+// `seal` signs every block written; it must be an hmac seal exactly when sb.records_authenticated.
+Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, const RecordSeal& seal,
+                              Duration io_timeout, uint64_t epoch_floor = 0);
 
 }  // namespace castor

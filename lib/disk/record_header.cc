@@ -45,14 +45,21 @@ void encode_header(const RecordHeader& h, std::span<std::byte> block) {
   w.i64(h.wall_time_ns);
 }
 
-void seal_block(std::span<std::byte> block) {
+std::span<const std::byte> record_area(std::span<const std::byte> block, const RecordSeal& seal) {
+  if (!seal.has_tag_area() || block.size() < kRecordHeaderSize + kAuthTagSize) return block;
+  return block.first(block.size() - kAuthTagSize);
+}
+
+void seal_block(std::span<std::byte> block, const RecordSeal& seal) {
+  seal.write_tag(block);  // hmac only: the tag covers the block with the CRC field read as zero
   uint32_t crc = block_crc(block);
   ByteWriter w(block);
   w.seek(kCrcOffset);
   w.u32(crc);
 }
 
-Result<RecordHeader> verify_block(std::span<const std::byte> block, const ExpectedRecord& expected) {
+Result<RecordHeader> verify_block(std::span<const std::byte> block, const ExpectedRecord& expected,
+                                  const RecordSeal& seal) {
   const std::string what = record_type_name(expected.type);
   if (block.size() != expected.block_size || block.size() < kRecordHeaderSize)
     return Error(Code::internal, what + ": block of " + std::to_string(block.size()) + " bytes, expected " +
@@ -68,6 +75,8 @@ Result<RecordHeader> verify_block(std::span<const std::byte> block, const Expect
   uint32_t computed = block_crc(block);
   if (stored_crc != computed)
     return Error(Code::corrupt, what + ": bad CRC (stored " + hex32(stored_crc) + ", computed " + hex32(computed) + ")");
+  if (seal.authenticated() && !seal.tag_matches(block))
+    return Error(Code::corrupt, what + ": bad authentication tag (forged, or written with another key)");
   if (version != kFormatVersion)
     return Error(Code::unsupported, what + ": format version " + std::to_string(version) + ", this build reads " +
                                         std::to_string(kFormatVersion));

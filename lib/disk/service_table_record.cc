@@ -14,7 +14,8 @@ const char* ownership_state_name(OwnershipState s) {
   return "?";
 }
 
-Status encode_service_table(const ServiceTableRecord& rec, const DiskLayout& layout, std::span<std::byte> block) {
+Status encode_service_table(const ServiceTableRecord& rec, const DiskLayout& layout, const RecordSeal& seal,
+                            std::span<std::byte> block) {
   if (rec.entries.size() != layout.services_per_block())
     return Error(Code::internal, "service table block needs exactly " + std::to_string(layout.services_per_block()) +
                                      " entries");
@@ -48,13 +49,14 @@ Status encode_service_table(const ServiceTableRecord& rec, const DiskLayout& lay
     if (!w.ok() || e.name.empty())
       return Error(Code::invalid_argument, "service table entry '" + e.name + "': name must be 1 to 63 characters");
   }
-  seal_block(block);
+  seal_block(block, seal);
   return Status::Ok();
 }
 
 Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block, const DiskLayout& layout,
-                                                uint32_t node_id, uint32_t block_index) {
-  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::service_table, layout.block_size(), node_id}));
+                                                uint32_t node_id, uint32_t block_index, const RecordSeal& seal) {
+  ASSIGN_OR_RETURN(RecordHeader h,
+                   verify_block(block, {RecordType::service_table, layout.block_size(), node_id}, seal));
   auto bad = [&](const std::string& why) {
     return Error(Code::corrupt, "service table of node " + std::to_string(node_id) + ", block " +
                                     std::to_string(block_index) + ": " + why);
@@ -98,7 +100,7 @@ Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block
     e.state = OwnershipState(state);
   }
   const size_t used = kRecordHeaderSize + size_t(n) * kServiceEntrySize;
-  if (!block_is_zero(block.subspan(used))) return bad("trailing bytes are not zero");
+  if (!block_is_zero(record_area(block, seal).subspan(used))) return bad("trailing bytes are not zero");
   return rec;
 }
 

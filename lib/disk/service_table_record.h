@@ -51,8 +51,9 @@ struct ServiceTableRecord {
   friend bool operator==(const ServiceTableRecord&, const ServiceTableRecord&) = default;
 };
 
-Status encode_service_table(const ServiceTableRecord& rec, const DiskLayout& layout, std::span<std::byte> block);
+Status encode_service_table(const ServiceTableRecord& rec, const DiskLayout& layout, const RecordSeal& seal,
+                            std::span<std::byte> block);
 Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block, const DiskLayout& layout,
-                                                uint32_t node_id, uint32_t block_index);
+                                                uint32_t node_id, uint32_t block_index, const RecordSeal& seal);
 
 }  // namespace castor

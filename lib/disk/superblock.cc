@@ -1,6 +1,9 @@
 #include "disk/superblock.h"
 
 namespace castor {
+namespace {
+constexpr uint32_t kSuperblockFlagAuthenticated = 1;  // offset 308, bit 0
+}  // namespace
 
 const NodeEntry* Superblock::node_named(const std::string& name) const {
   for (const auto& n : nodes)
@@ -20,7 +23,8 @@ Status check_name(const std::string& what, const std::string& name) {
   return Status::Ok();
 }
 
-Status encode_superblock(const Superblock& sb, const DiskLayout& layout, std::span<std::byte> block) {
+Status encode_superblock(const Superblock& sb, const DiskLayout& layout, const RecordSeal& seal,
+                         std::span<std::byte> block) {
   if (block.size() != layout.block_size()) return Error(Code::internal, "superblock buffer has the wrong size");
   RETURN_IF_ERROR(check_name("cluster name", sb.cluster_name));
   for (const auto& n : sb.nodes) RETURN_IF_ERROR(check_name("node name", n.name));
@@ -47,13 +51,15 @@ Status encode_superblock(const Superblock& sb, const DiskLayout& layout, std::sp
   w.u32(kHeaderAreaBlocks);
   w.u32(kRegionBlocks);
   w.u32(sb.service_slots);
+  w.u32(sb.records_authenticated ? kSuperblockFlagAuthenticated : 0);
   if (!w.ok()) return Error(Code::internal, "superblock does not fit its block");
-  seal_block(block);
+  seal_block(block, seal);
   return Status::Ok();
 }
 
-Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout) {
-  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::superblock, layout.block_size(), 0}));
+Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout,
+                                     const RecordSeal& seal) {
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::superblock, layout.block_size(), 0}, seal));
   auto bad = [](const std::string& why) { return Error(Code::corrupt, "superblock: " + why); };
   Superblock sb;
   sb.cluster_uuid = h.cluster_uuid;
@@ -73,6 +79,7 @@ Result<Superblock> decode_superblock(std::span<const std::byte> block, const Dis
   uint32_t header_blocks = r.u32();
   uint32_t region_blocks = r.u32();
   sb.service_slots = r.u32();
+  const uint32_t flags = r.u32();
   if (!r.ok()) return bad("malformed field (names must be NUL-terminated printable text)");
   if (sb.cluster_uuid.is_nil()) return bad("nil cluster UUID");
   if (!check_name("cluster name", sb.cluster_name).ok()) return bad("invalid cluster name");
@@ -92,13 +99,16 @@ Result<Superblock> decode_superblock(std::span<const std::byte> block, const Dis
   sb.timing.watchdog = Millis(ms[4]);
   sb.timing.dead = Millis(ms[5]);
   if (Status st = sb.timing.check_formula(); !st.ok()) return bad(st.message());
+  if ((flags & ~kSuperblockFlagAuthenticated) != 0) return bad("unknown flags " + std::to_string(flags));
+  sb.records_authenticated = (flags & kSuperblockFlagAuthenticated) != 0;
   if (header_blocks != kHeaderAreaBlocks || region_blocks != kRegionBlocks || sb.service_slots != layout.service_slots())
     return bad("layout fields do not match this format version");
   return sb;
 }
 
 Result<RawSuperblockTiming> raw_superblock_timing(std::span<const std::byte> block, const DiskLayout& layout) {
-  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::superblock, layout.block_size(), 0}));
+  ASSIGN_OR_RETURN(RecordHeader h, verify_block(block, {RecordType::superblock, layout.block_size(), 0},
+                                                RecordSeal::tag_unchecked()));
   (void)h;
   ByteReader r(block);
   r.seek(272);

@@ -35,6 +35,9 @@ struct Superblock {
   Timing timing;
   uint32_t service_slots = 0;
   int64_t created_wall_ns = 0;  // display only
+  // Every block of this disk carries an HMAC tag (disk/record_seal.h): flags bit 0 at offset 308. Format
+  // version 1 stays: the field was zero; a build without the flag ignores it (docs/ondisk-format.md).
+  bool records_authenticated = false;
 
   // The node entry whose name is `name`, or nullptr.
   const NodeEntry* node_named(const std::string& name) const;
@@ -45,8 +48,12 @@ struct Superblock {
 Status check_name(const std::string& what, const std::string& name);
 
 // Encodes into `block` (layout.block_size() bytes). Fails if a field cannot be represented.
-Status encode_superblock(const Superblock& sb, const DiskLayout& layout, std::span<std::byte> block);
-Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout);
+Status encode_superblock(const Superblock& sb, const DiskLayout& layout, const RecordSeal& seal,
+                         std::span<std::byte> block);
+// With RecordSeal::crc_only() or tag_unchecked() the tag is not checked: use that only to learn whether the
+// disk is authenticated (records_authenticated), then decode again with the key before trusting anything.
+Result<Superblock> decode_superblock(std::span<const std::byte> block, const DiskLayout& layout,
+                                     const RecordSeal& seal);
 
 // The timing a superblock copy that decode_superblock() refuses was written with, read from its raw
 // io_timeout (offset 272) and dead time (offset 292) fields — for `castor init --force`, which must watch a
@@ -60,6 +67,7 @@ struct RawSuperblockTiming {
   Millis io_timeout{0};
   Millis dead{0};
 };
+// The tag is not checked (castor init --force reads the disk it overwrites, which may have another key).
 Result<RawSuperblockTiming> raw_superblock_timing(std::span<const std::byte> block, const DiskLayout& layout);
 
 }  // namespace castor

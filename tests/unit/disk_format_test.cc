@@ -160,11 +160,11 @@ TEST_CASE("superblock round-trips and refuses every flipped byte") {
     auto layout = *DiskLayout::for_sector_size(ss);
     std::vector<std::byte> block(layout.block_size());
     Superblock sb = sample_superblock(layout);
-    REQUIRE(encode_superblock(sb, layout, block).ok());
-    auto back = decode_superblock(block, layout);
+    REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok());
+    auto back = decode_superblock(block, layout, RecordSeal::crc_only());
     REQUIRE_MESSAGE(back.ok(), back.status().to_string());
     CHECK(*back == sb);
-    require_every_flip_rejected(block, [&](auto b) { return decode_superblock(b, layout).status(); });
+    require_every_flip_rejected(block, [&](auto b) { return decode_superblock(b, layout, RecordSeal::crc_only()).status(); });
   }
 }
 
@@ -174,28 +174,28 @@ TEST_CASE("superblock checks what the CRC cannot: names, sector size, timing") {
   Superblock sb = sample_superblock(layout);
   sb.nodes[1].name = "alpha";
   // Encoding does not catch duplicate names (decode does): the decoder never accepts them.
-  REQUIRE(encode_superblock(sb, layout, block).ok());
-  CHECK(decode_superblock(block, layout).status().code() == Code::corrupt);
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok());
+  CHECK(decode_superblock(block, layout, RecordSeal::crc_only()).status().code() == Code::corrupt);
 
   sb = sample_superblock(layout);
-  REQUIRE(encode_superblock(sb, layout, block).ok());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok());
   auto layout4k = *DiskLayout::for_sector_size(4096);
   // Same block size (4096) but the disk now reports 4096-byte sectors: refused, with the reason.
-  auto st = decode_superblock(block, layout4k).status();
+  auto st = decode_superblock(block, layout4k, RecordSeal::crc_only()).status();
   CHECK(st.code() == Code::corrupt);
   CHECK(st.message().find("sector size") != std::string::npos);
 
   sb.cluster_name = "bad name";
-  CHECK(encode_superblock(sb, layout, block).code() == Code::invalid_argument);
+  CHECK(encode_superblock(sb, layout, RecordSeal::crc_only(), block).code() == Code::invalid_argument);
 }
 
 TEST_CASE("an empty block is 'never written', not corruption; foreign data is corruption") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());
-  CHECK(decode_superblock(block, layout).status().code() == Code::not_found);
-  CHECK(decode_heartbeat(block, layout, 1).status().code() == Code::not_found);
+  CHECK(decode_superblock(block, layout, RecordSeal::crc_only()).status().code() == Code::not_found);
+  CHECK(decode_heartbeat(block, layout, 1, RecordSeal::crc_only()).status().code() == Code::not_found);
   for (size_t i = 0; i < block.size(); ++i) block[i] = std::byte(i * 31 + 7);
-  CHECK(decode_superblock(block, layout).status().code() == Code::corrupt);
+  CHECK(decode_superblock(block, layout, RecordSeal::crc_only()).status().code() == Code::corrupt);
 }
 
 TEST_CASE("heartbeat round-trips, refuses every flipped byte, and names its writer") {
@@ -203,13 +203,13 @@ TEST_CASE("heartbeat round-trips, refuses every flipped byte, and names its writ
     auto layout = *DiskLayout::for_sector_size(ss);
     std::vector<std::byte> block(layout.block_size());
     HeartbeatRecord hb = sample_heartbeat();
-    encode_heartbeat(hb, layout, block);
-    auto back = decode_heartbeat(block, layout, 2);
+    encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
+    auto back = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
     REQUIRE(back.ok());
     CHECK(*back == hb);
-    if (ss == 512) require_every_flip_rejected(block, [&](auto b) { return decode_heartbeat(b, layout, 2).status(); });
+    if (ss == 512) require_every_flip_rejected(block, [&](auto b) { return decode_heartbeat(b, layout, 2, RecordSeal::crc_only()).status(); });
     // The same record read from the other node's region is not accepted.
-    auto wrong = decode_heartbeat(block, layout, 1);
+    auto wrong = decode_heartbeat(block, layout, 1, RecordSeal::crc_only());
     CHECK(wrong.status().code() == Code::corrupt);
     CHECK(wrong.status().message().find("written by node 2") != std::string::npos);
   }
@@ -218,28 +218,28 @@ TEST_CASE("heartbeat round-trips, refuses every flipped byte, and names its writ
 TEST_CASE("a record read with the wrong type is refused") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());
-  encode_heartbeat(sample_heartbeat(), layout, block);
-  CHECK(decode_epoch_record(block, layout, 2).status().code() == Code::corrupt);
+  encode_heartbeat(sample_heartbeat(), layout, RecordSeal::crc_only(), block);
+  CHECK(decode_epoch_record(block, layout, 2, RecordSeal::crc_only()).status().code() == Code::corrupt);
 }
 
 TEST_CASE("a torn write (new first sectors, old rest) is detected") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> old_block(layout.block_size()), new_block(layout.block_size());
   HeartbeatRecord hb = sample_heartbeat();
-  encode_heartbeat(hb, layout, old_block);
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), old_block);
   hb.seq++;
   hb.wall_time_ns += 1000;
-  encode_heartbeat(hb, layout, new_block);
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), new_block);
   // A heartbeat's payload sits in the first sector; tear a service table block instead, whose entries span sectors.
   ServiceTableRecord a = sample_table(layout, 0), b = a;
   b.seq++;
   b.entries[b.entries.size() - 1].epoch++;
-  encode_service_table(a, layout, old_block).ok();
-  REQUIRE(encode_service_table(b, layout, new_block).ok());
+  encode_service_table(a, layout, RecordSeal::crc_only(), old_block).ok();
+  REQUIRE(encode_service_table(b, layout, RecordSeal::crc_only(), new_block).ok());
   for (size_t sectors = 1; sectors < layout.block_size() / 512; ++sectors) {
     std::vector<std::byte> torn = old_block;
     std::copy(new_block.begin(), new_block.begin() + sectors * 512, torn.begin());
-    CHECK(decode_service_table(torn, layout, 1, 0).status().code() == Code::corrupt);
+    CHECK(decode_service_table(torn, layout, 1, 0, RecordSeal::crc_only()).status().code() == Code::corrupt);
   }
 }
 
@@ -247,25 +247,25 @@ TEST_CASE("epoch record round-trips and refuses every flipped byte") {
   auto layout = *DiskLayout::for_sector_size(4096);
   std::vector<std::byte> block(layout.block_size());
   EpochRecord ep = sample_epoch();
-  REQUIRE(encode_epoch_record(ep, layout, block).ok());
-  auto back = decode_epoch_record(block, layout, 1);
+  REQUIRE(encode_epoch_record(ep, layout, RecordSeal::crc_only(), block).ok());
+  auto back = decode_epoch_record(block, layout, 1, RecordSeal::crc_only());
   REQUIRE_MESSAGE(back.ok(), back.status().to_string());
   CHECK(*back == ep);
-  require_every_flip_rejected(block, [&](auto b) { return decode_epoch_record(b, layout, 1).status(); });
+  require_every_flip_rejected(block, [&](auto b) { return decode_epoch_record(b, layout, 1, RecordSeal::crc_only()).status(); });
 }
 
 TEST_CASE("service table blocks round-trip, know their index, and refuse every flipped byte") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());
   ServiceTableRecord rec = sample_table(layout, 7);
-  REQUIRE(encode_service_table(rec, layout, block).ok());
-  auto back = decode_service_table(block, layout, 1, 7);
+  REQUIRE(encode_service_table(rec, layout, RecordSeal::crc_only(), block).ok());
+  auto back = decode_service_table(block, layout, 1, 7, RecordSeal::crc_only());
   REQUIRE_MESSAGE(back.ok(), back.status().to_string());
   CHECK(*back == rec);
-  CHECK(decode_service_table(block, layout, 1, 8).status().code() == Code::corrupt);
-  require_every_flip_rejected(block, [&](auto b) { return decode_service_table(b, layout, 1, 7).status(); });
+  CHECK(decode_service_table(block, layout, 1, 8, RecordSeal::crc_only()).status().code() == Code::corrupt);
+  require_every_flip_rejected(block, [&](auto b) { return decode_service_table(b, layout, 1, 7, RecordSeal::crc_only()).status(); });
   rec.entries[1] = {true, OwnershipState::owned, 0, 1, 1, 1, 1, 1, 0, ""};
-  CHECK(encode_service_table(rec, layout, block).code() == Code::invalid_argument);
+  CHECK(encode_service_table(rec, layout, RecordSeal::crc_only(), block).code() == Code::invalid_argument);
 }
 
 TEST_CASE("castor init's records (incarnation 0, seq 0, no entries) decode as valid, empty blocks") {
@@ -276,16 +276,16 @@ TEST_CASE("castor init's records (incarnation 0, seq 0, no entries) decode as va
   rec.node_id = 2;
   rec.block_index = 33;
   rec.entries.resize(layout.services_per_block());
-  REQUIRE(encode_service_table(rec, layout, block).ok());
-  auto back = decode_service_table(block, layout, 2, 33);
+  REQUIRE(encode_service_table(rec, layout, RecordSeal::crc_only(), block).ok());
+  auto back = decode_service_table(block, layout, 2, 33, RecordSeal::crc_only());
   REQUIRE_MESSAGE(back.ok(), back.status().to_string());
   CHECK(*back == rec);
   CHECK(back->incarnation == 0);
   EpochRecord ep;
   ep.cluster_uuid = test_uuid(1);
   ep.node_id = 2;
-  REQUIRE(encode_epoch_record(ep, layout, block).ok());
-  auto eback = decode_epoch_record(block, layout, 2);
+  REQUIRE(encode_epoch_record(ep, layout, RecordSeal::crc_only(), block).ok());
+  auto eback = decode_epoch_record(block, layout, 2, RecordSeal::crc_only());
   REQUIRE_MESSAGE(eback.ok(), eback.status().to_string());
   CHECK(eback->epoch_floor == 0);
   CHECK(eback->incarnation == 0);

@@ -19,6 +19,7 @@
 #include "disk/epoch_record.h"
 #include "disk/heartbeat_record.h"
 #include "disk/record_header.h"
+#include "disk/record_seal.h"
 #include "disk/service_table_record.h"
 #include "disk/superblock.h"
 #include "disk/timing.h"
@@ -242,7 +243,7 @@ Superblock sample_superblock() {
 }
 
 Encoder superblock_encoder(std::function<void(Superblock&)> change) {
-  return block_encoder<Superblock>(sample_superblock, change, [](const Superblock& r, std::span<std::byte> b) { REQUIRE(encode_superblock(r, layout(), b).ok()); });
+  return block_encoder<Superblock>(sample_superblock, change, [](const Superblock& r, std::span<std::byte> b) { REQUIRE(encode_superblock(r, layout(), RecordSeal::crc_only(), b).ok()); });
 }
 
 // A superblock with one raw 4-byte field changed: the timing fields follow one formula and the layout
@@ -277,6 +278,7 @@ TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock
   CHECK(u32(296) == kHeaderAreaBlocks);
   CHECK(u32(300) == kRegionBlocks);
   CHECK(u32(304) == layout().service_slots());
+  CHECK(u32(308) == 0);  // flags: not authenticated
   std::vector<Mutation> muts = {
       {64, superblock_encoder([](Superblock& s) { s.cluster_name = "bravo"; })},
       {128, superblock_raw(128)},
@@ -292,6 +294,7 @@ TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock
       {296, superblock_raw(296)},
       {300, superblock_raw(300)},
       {304, superblock_encoder([](Superblock& s) { s.service_slots += 1; })},
+      {308, superblock_encoder([](Superblock& s) { s.records_authenticated = true; })},
   };
   check_table(rows, muts, plain, 0, layout().block_size());
 }
@@ -315,7 +318,7 @@ HeartbeatRecord sample_heartbeat() {
 }
 
 Encoder heartbeat_encoder(std::function<void(HeartbeatRecord&)> change) {
-  return block_encoder<HeartbeatRecord>(sample_heartbeat, change, [](const HeartbeatRecord& r, std::span<std::byte> b) { encode_heartbeat(r, layout(), b); });
+  return block_encoder<HeartbeatRecord>(sample_heartbeat, change, [](const HeartbeatRecord& r, std::span<std::byte> b) { encode_heartbeat(r, layout(), RecordSeal::crc_only(), b); });
 }
 
 TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat") {
@@ -344,7 +347,7 @@ Encoder epoch_encoder(uint64_t floor) {
     r.incarnation = 1;
     r.seq = 2;
     r.epoch_floor = floor;
-    REQUIRE(encode_epoch_record(r, layout(), b).ok());
+    REQUIRE(encode_epoch_record(r, layout(), RecordSeal::crc_only(), b).ok());
     return b;
   };
 }
@@ -384,7 +387,7 @@ Encoder table_encoder(std::function<void(ServiceEntry&)> change) {
     r.entries.resize(layout().services_per_block());
     r.entries[0] = sample_entry();
     change(r.entries[0]);
-    REQUIRE(encode_service_table(r, layout(), b).ok());
+    REQUIRE(encode_service_table(r, layout(), RecordSeal::crc_only(), b).ok());
     return b;
   };
 }
@@ -414,6 +417,73 @@ TEST_CASE("docs/ondisk-format.md: the service-table entry table matches encode_s
   };
   // Entry 0 starts at byte 64 of the block; the spec's offsets are within the entry.
   check_table(rows, muts, table_encoder([](ServiceEntry&) {}), 64, 64 + kServiceEntrySize);
+}
+
+// Every record type, at one block size, encoded with `seal`.
+std::vector<std::pair<std::string, std::vector<std::byte>>> every_record(const DiskLayout& l, const RecordSeal& seal) {
+  std::vector<std::pair<std::string, std::vector<std::byte>>> out;
+  auto blank = [&] { return std::vector<std::byte>(l.block_size()); };
+  Superblock sb = sample_superblock();
+  sb.sector_size = l.sector_size();
+  sb.service_slots = l.service_slots();
+  auto b = blank();
+  REQUIRE(encode_superblock(sb, l, seal, b).ok());
+  out.emplace_back("superblock", b);
+  b = blank();
+  encode_heartbeat(sample_heartbeat(), l, seal, b);
+  out.emplace_back("heartbeat", b);
+  EpochRecord ep;
+  ep.cluster_uuid = uuid_of(7);
+  ep.node_id = 1;
+  ep.incarnation = 1;
+  ep.epoch_floor = ~0ull;
+  b = blank();
+  REQUIRE(encode_epoch_record(ep, l, seal, b).ok());
+  out.emplace_back("epoch record", b);
+  ServiceTableRecord t;
+  t.cluster_uuid = uuid_of(9);
+  t.node_id = 1;
+  t.block_index = 3;
+  t.incarnation = 1;
+  t.entries.resize(l.services_per_block());
+  for (auto& e : t.entries) {  // every slot in use: the table's last entry is as close to the tag as it gets
+    e = sample_entry();
+    e.name = std::string(63, 'n');
+  }
+  b = blank();
+  REQUIRE(encode_service_table(t, l, seal, b).ok());
+  out.emplace_back("service table", b);
+  return out;
+}
+
+TEST_CASE("docs/ondisk-format.md: the authentication tag is the last 32 bytes of every block, free in every record") {
+  auto spec = read_spec();
+  REQUIRE(spec.has_value());
+  auto rows = spec_table(*spec, "Authentication tag");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].off == layout().block_size() - kAuthTagSize);
+  CHECK(rows[0].size == kAuthTagSize);
+  std::vector<std::byte> key_bytes(kSubkeyBytes);
+  for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = std::byte(uint8_t(i * 13 + 1));
+  auto seal = RecordSeal::hmac(AuthKey(key_bytes));
+  REQUIRE(seal.ok());
+  for (uint32_t ss : {512u, 4096u, 8192u}) {
+    const DiskLayout l = *DiskLayout::for_sector_size(ss);
+    const uint32_t B = l.block_size();
+    auto plain = every_record(l, RecordSeal::crc_only());
+    auto tagged = every_record(l, *seal);
+    REQUIRE(plain.size() == tagged.size());
+    for (size_t r = 0; r < plain.size(); ++r) {
+      CAPTURE(ss);
+      CAPTURE(plain[r].first);
+      // Free without authentication: the tag bytes are zero in a CRC-only block.
+      for (uint32_t i = B - kAuthTagSize; i < B; ++i) REQUIRE(plain[r].second[i] == std::byte{0});
+      // With it, only the tag (and the CRC) differ.
+      auto diff = differing(plain[r].second, tagged[r].second, 0);
+      CHECK(!diff.empty());
+      for (uint32_t d : diff) CHECK_MESSAGE(d >= B - kAuthTagSize, "sealing with a tag changed byte " << d);
+    }
+  }
 }
 
 }  // namespace

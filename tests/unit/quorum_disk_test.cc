@@ -34,8 +34,8 @@ TEST_CASE("init writes a superblock pair, epoch records (floor 0) and valid empt
     MemoryBlockDevice dev(disk, "mem");
     FakeClock clock;
     Superblock sb = make_sb(sector);
-    REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
-    auto snap = read_disk_snapshot(dev, clock, Millis(100));
+    REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), Millis(100)).ok());
+    auto snap = read_disk_snapshot(dev, clock, Millis(100), RecordSeal::crc_only());
     REQUIRE(snap.ok());
     REQUIRE(snap->superblock.record);
     CHECK(*snap->superblock.record == sb);
@@ -68,12 +68,12 @@ TEST_CASE("after init, a zeroed epoch or table block is damage (corrupt), not an
   MemoryBlockDevice dev(disk, "mem");
   FakeClock clock;
   Superblock sb = make_sb(512);
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), Millis(100)).ok());
   auto layout = *DiskLayout::for_sector_size(512);
   auto zero = [&](uint64_t off) { std::fill_n(disk->bytes.begin() + off, layout.block_size(), std::byte{0}); };
   zero(layout.service_table_offset(2) + 33 * uint64_t(layout.block_size()));  // node 2's last table block
   zero(layout.epoch_record_offset(1));
-  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  auto snap = read_disk_snapshot(dev, clock, Millis(100), RecordSeal::crc_only());
   REQUIRE(snap.ok());
   CHECK(snap->nodes[1].table[33].status.code() == Code::corrupt);
   CHECK(snap->nodes[1].table[33].status.message().find("zeroed") != std::string::npos);
@@ -87,7 +87,7 @@ TEST_CASE("snapshot: a damaged primary superblock falls back to the backup; fore
   MemoryBlockDevice dev(disk, "mem");
   FakeClock clock;
   Superblock sb = make_sb(512);
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, Millis(100)).ok());
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), Millis(100)).ok());
   disk->bytes[100] ^= std::byte{0x40};
   auto layout = *DiskLayout::for_sector_size(512);
   // A heartbeat of another cluster in node 1's region.
@@ -97,10 +97,10 @@ TEST_CASE("snapshot: a damaged primary superblock falls back to the backup; fore
   hb.incarnation = 3;
   hb.seq = 1;
   AlignedBuffer block(layout.block_size(), 4096);
-  encode_heartbeat(hb, layout, block.span());
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), block.span());
   REQUIRE(write_blocking(dev, clock, layout.heartbeat_offset(1), block.span(), Millis(100)).ok());
 
-  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  auto snap = read_disk_snapshot(dev, clock, Millis(100), RecordSeal::crc_only());
   REQUIRE(snap.ok());
   CHECK(snap->superblock.status.code() == Code::corrupt);
   REQUIRE(snap->valid_superblock() != nullptr);
@@ -114,8 +114,8 @@ TEST_CASE("snapshot refuses a device smaller than the layout") {
   auto disk = std::make_shared<MemoryDisk>(512, 64 * 1024);
   MemoryBlockDevice dev(disk, "tiny");
   FakeClock clock;
-  CHECK(read_disk_snapshot(dev, clock, Millis(100)).status().code() == Code::invalid_argument);
-  CHECK_FALSE(initialize_quorum_disk(dev, clock, make_sb(512), Millis(100)).ok());
+  CHECK(read_disk_snapshot(dev, clock, Millis(100), RecordSeal::crc_only()).status().code() == Code::invalid_argument);
+  CHECK_FALSE(initialize_quorum_disk(dev, clock, make_sb(512), RecordSeal::crc_only(), Millis(100)).ok());
 }
 
 TEST_CASE("cli args: options, flags, positional, and clear errors") {
@@ -140,7 +140,7 @@ TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster
   MemoryBlockDevice dev(disk, "mem");
   FakeClock clock;
   Superblock old_sb = make_sb(4096);
-  REQUIRE(initialize_quorum_disk(dev, clock, old_sb, Millis(100), 7).ok());
+  REQUIRE(initialize_quorum_disk(dev, clock, old_sb, RecordSeal::crc_only(), Millis(100), 7).ok());
   auto layout = *DiskLayout::for_sector_size(4096);
   // Node 2, table block 3: one service at epoch 41 (above both floors), written for another cluster.
   ServiceTableRecord t;
@@ -156,7 +156,7 @@ TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster
   t.entries[2].epoch = 41;
   t.entries[2].name = "web";
   const uint64_t off = layout.service_table_offset(2) + 3 * uint64_t(layout.block_size());
-  REQUIRE(encode_service_table(t, layout, std::span(disk->bytes).subspan(off, layout.block_size())).ok());
+  REQUIRE(encode_service_table(t, layout, RecordSeal::crc_only(), std::span(disk->bytes).subspan(off, layout.block_size())).ok());
   auto h = read_highest_epoch(dev, clock, Millis(100));
   REQUIRE(h.ok());
   CHECK(h->floors[0] == std::optional<uint64_t>(7));
@@ -180,8 +180,8 @@ TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster
 
   // The new disk (another cluster) starts its floors there, and reads them back.
   Superblock new_sb = make_sb(4096);
-  REQUIRE(initialize_quorum_disk(dev, clock, new_sb, Millis(100), h->highest).ok());
-  auto snap = read_disk_snapshot(dev, clock, Millis(100));
+  REQUIRE(initialize_quorum_disk(dev, clock, new_sb, RecordSeal::crc_only(), Millis(100), h->highest).ok());
+  auto snap = read_disk_snapshot(dev, clock, Millis(100), RecordSeal::crc_only());
   REQUIRE(snap.ok());
   for (const auto& n : snap->nodes) {
     REQUIRE(n.epoch.record);
@@ -195,7 +195,7 @@ TEST_CASE("raw_superblock_timing: the io_timeout of a copy with an older formula
   Superblock sb = make_sb(4096);
   sb.timing = *Timing::from_io_timeout(Millis(120000));
   AlignedBuffer block(layout.block_size(), layout.block_size());
-  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
   auto t = raw_superblock_timing(block.span(), layout);
   REQUIRE(t.ok());
   CHECK(t->io_timeout == Millis(120000));
@@ -205,8 +205,8 @@ TEST_CASE("raw_superblock_timing: the io_timeout of a copy with an older formula
   ByteWriter w(block.span());
   w.seek(288);
   w.u32(240000);
-  seal_block(block.span());
-  CHECK_FALSE(decode_superblock(block.span(), layout).ok());
+  seal_block(block.span(), RecordSeal::crc_only());
+  CHECK_FALSE(decode_superblock(block.span(), layout, RecordSeal::crc_only()).ok());
   t = raw_superblock_timing(block.span(), layout);
   REQUIRE(t.ok());
   CHECK(t->io_timeout == Millis(120000));
@@ -219,6 +219,6 @@ TEST_CASE("raw_superblock_timing: the io_timeout of a copy with an older formula
   block.span()[200] ^= std::byte{0x01};
   w.seek(272);
   w.u32(0);
-  seal_block(block.span());
+  seal_block(block.span(), RecordSeal::crc_only());
   CHECK_FALSE(raw_superblock_timing(block.span(), layout).ok());
 }

@@ -326,11 +326,11 @@ class Sim {
       switch (pend.kind) {
         case CoreActionKind::write_heartbeat: core.on_write_done(pend.seq, pend.issued, c.status, lnow, n.actions); break;
         case CoreActionKind::read_own:
-          core.on_own_read(pend.issued, decode_heartbeat(n.own_buf, layout_, n.id), c.status, lnow, n.actions);
+          core.on_own_read(pend.issued, decode_heartbeat(n.own_buf, layout_, n.id, RecordSeal::crc_only()), c.status, lnow, n.actions);
           break;
         case CoreActionKind::read_peer: {
           uint32_t peer = n.id == 1 ? 2 : 1;
-          auto rec = decode_heartbeat(n.peer_buf, layout_, peer);
+          auto rec = decode_heartbeat(n.peer_buf, layout_, peer, RecordSeal::crc_only());
           if (c.status.ok() && rec.ok()) n.seen.insert(rec->incarnation);
           // The raw hash identifies a block that did not decode; the core ignores it otherwise (4 KiB CRCs
           // are most of the simulation's time: compute it only when it is used).
@@ -359,7 +359,7 @@ class Sim {
     for (auto& a : actions) {
       switch (a.kind) {
         case CoreActionKind::write_heartbeat: {
-          encode_heartbeat(a.record, layout_, n.write_buf);
+          encode_heartbeat(a.record, layout_, RecordSeal::crc_only(), n.write_buf);
           uint64_t tag = n.next_tag++;
           // A DOWN write that hangs (lands when the path comes back, maybe after the node restarted); and
           // sometimes the host is reset soon after, before any DOWN completed.

@@ -529,3 +529,19 @@ TEST_CASE("quorumd config: cluster_uuid pins the disk; malformed or nil UUIDs na
   CHECK_FALSE(st.ok());
   CHECK_MESSAGE(st.message().find("nil UUID") != std::string::npos, st.message());
 }
+
+TEST_CASE("quorumd config: authenticate_disk and authkey (issue 14)") {
+  QuorumdConfig c;
+  CHECK_FALSE(c.authenticate_disk);  // off unless asked for: the disk must be made with --authenticate
+  CHECK(c.authkey == "/etc/castor/authkey");
+  REQUIRE(parse_quorumd_ini("[quorumd]\nauthenticate_disk = yes\nauthkey = /etc/castor/cluster.key\n", "castor.ini", c)
+              .ok());
+  CHECK(c.authenticate_disk);
+  CHECK(c.authkey == "/etc/castor/cluster.key");
+  QuorumdConfig d;
+  Status st = parse_quorumd_ini("[quorumd]\nauthkey = authkey\n", "castor.ini", d);
+  CHECK(st.code() == Code::invalid_argument);
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2:"), st.message());
+  CHECK_MESSAGE(contains(st.message(), "absolute path"), st.message());
+  CHECK_FALSE(parse_quorumd_ini("[quorumd]\nauthenticate_disk = maybe\n", "castor.ini", d).ok());
+}

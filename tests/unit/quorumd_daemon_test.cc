@@ -3,7 +3,8 @@
 // seam), and their real control sockets in a temporary directory. The loop is driven one turn at a time.
 // Covers: start (leases, each sees the other UP), lease loss -> fence (before the peer's DEAD, which waits
 // the full dead time), peer death -> takeover (DEAD after D, not before), and the table verbs (table-set
-// written by one node, read by the other with table-peer).
+// written by one node, read by the other with table-peer); authenticated records (a forged DOWN or table block
+// of a writer without the key is refused; start-up refuses a disk/config mismatch either way).
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "common/aligned_buffer.h"
+#include "common/auth_key.h"
 #include "common/clock.h"
 #include "common/unique_fd.h"
 #include "common/uuid.h"
@@ -34,7 +36,10 @@
 #include "control/table_codec.h"
 #include "disk/block_device.h"
 #include "disk/disk_layout.h"
+#include "disk/heartbeat_record.h"
 #include "disk/quorum_disk_init.h"
+#include "disk/record_seal.h"
+#include "disk/service_table_record.h"
 #include "disk/superblock.h"
 #include "disk/testing/faulty_block_device.h"
 #include "disk/testing/memory_block_device.h"
@@ -175,12 +180,25 @@ struct Node {
   bool running = true;  // turned by the cluster (false: "paused", or its process is gone)
 };
 
+// Authenticated records: a cluster key in the test's directory (root-only 0600, as castor keygen writes it),
+// the disk initialised with it (castor init --authenticate) and both nodes configured with it.
+struct Authenticated {};
+
 class Cluster {
  public:
-  explicit Cluster(Duration scrub_interval = std::chrono::seconds(60)) {
+  explicit Cluster(Duration scrub_interval = std::chrono::seconds(60)) : Cluster(scrub_interval, false) {}
+  explicit Cluster(Authenticated) : Cluster(std::chrono::seconds(60), true) {}
+  Cluster(Duration scrub_interval, bool authenticated) {
     char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
+    RecordSeal seal = RecordSeal::crc_only();
+    if (authenticated) {
+      REQUIRE(write_new_auth_key(authkey(), false).ok());
+      auto key = load_auth_key(authkey());
+      REQUIRE_MESSAGE(key.ok(), key.status().to_string());
+      seal = *disk_record_seal(*key);
+    }
     disk_ = std::make_shared<MemoryDisk>(512, 4 << 20);
     MemoryBlockDevice dev(disk_, "mem");
     auto layout = *DiskLayout::for_sector_size(512);
@@ -193,7 +211,9 @@ class Cluster {
     sb.service_slots = layout.service_slots();
     sb.created_wall_ns = wall_time_ns();
     timing_ = sb.timing;
-    REQUIRE(initialize_quorum_disk(dev, clock_, sb, kIoTimeout).ok());
+    sb.records_authenticated = authenticated;
+    cluster_uuid_ = sb.cluster_uuid;
+    REQUIRE(initialize_quorum_disk(dev, clock_, sb, seal, kIoTimeout).ok());
     for (const char* name : {"alpha", "beta"}) {
       auto n = std::make_unique<Node>();
       n->name = name;
@@ -208,6 +228,8 @@ class Cluster {
       c.lock_memory = false;
       c.realtime = false;
       c.scrub_interval = scrub_interval;
+      c.authenticate_disk = authenticated;
+      c.authkey = authkey();
       auto d = QuorumDaemon::start(c, *n->env);
       REQUIRE_MESSAGE(d.ok(), d.status().to_string());
       n->daemon = std::move(d).value();
@@ -227,6 +249,8 @@ class Cluster {
   TimePoint now() const { return clock_.now(); }
   FakeClock& clock() { return clock_; }
   const std::shared_ptr<MemoryDisk>& disk() const { return disk_; }
+  std::string authkey() const { return dir_ + "/authkey"; }
+  const Uuid& cluster_uuid() const { return cluster_uuid_; }
 
   // One step of fake time: every running node turns and serves its control socket.
   void step() {
@@ -273,6 +297,7 @@ class Cluster {
   FakeClock clock_;
   std::shared_ptr<MemoryDisk> disk_;
   Timing timing_;
+  Uuid cluster_uuid_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
@@ -679,7 +704,7 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   sb.service_slots = layout.service_slots();
   sb.created_wall_ns = wall_time_ns();
   AlignedBuffer block(layout.block_size(), layout.block_size());
-  REQUIRE(encode_superblock(sb, layout, block.span()).ok());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
   MemoryBlockDevice dev(c.disk(), "mem");
   for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
     REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
@@ -740,7 +765,7 @@ TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a dis
   sb.timing = *Timing::from_io_timeout(kIoTimeout);
   sb.service_slots = layout.service_slots();
   sb.created_wall_ns = wall_time_ns();
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, kIoTimeout).ok());
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), kIoTimeout).ok());
 
   // The pin goes through castor.ini's parser, as quorumd reads it.
   const Uuid other = *random_uuid();
@@ -774,4 +799,203 @@ TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a dis
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Authenticated records (issue 14): an attacker who can write to the SAN but lacks the cluster key.
+
+namespace {
+
+// A seal of another key than the cluster's (an attacker's guess, or another cluster's key).
+RecordSeal other_key_seal() {
+  std::vector<std::byte> bytes(kSubkeyBytes, std::byte{0x5a});
+  return *RecordSeal::hmac(AuthKey(bytes));
+}
+
+// The attacker rewrites beta's heartbeat block: what beta last wrote, with state DOWN and the next sequence
+// number, sealed with `seal` (never the cluster's key: a valid CRC, and no tag or a wrong one).
+void forge_down_heartbeat(Cluster& c, const RecordSeal& seal) {
+  auto layout = *DiskLayout::for_sector_size(512);
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  REQUIRE(read_blocking(dev, c.clock(), layout.heartbeat_offset(2), block.span(), kIoTimeout).ok());
+  auto hb = decode_heartbeat(block.span(), layout, 2, RecordSeal::tag_unchecked());
+  REQUIRE_MESSAGE(hb.ok(), hb.status().to_string());
+  hb->state = NodeState::down;
+  hb->seq += 1;
+  encode_heartbeat(*hb, layout, seal, block.span());
+  REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(2), block.span(), kIoTimeout).ok());
+}
+
+// The attacker writes beta's service-table block 0 holding `web`, owned by beta with a restart request (a
+// "service request"), sealed with `seal`.
+void forge_table_block(Cluster& c, const RecordSeal& seal) {
+  auto layout = *DiskLayout::for_sector_size(512);
+  ServiceTableRecord rec;
+  rec.cluster_uuid = c.cluster_uuid();
+  rec.node_id = 2;
+  rec.block_index = 0;
+  rec.incarnation = c.beta().daemon->core().config().incarnation;
+  rec.seq = 1000;
+  rec.entries.resize(layout.services_per_block());
+  ServiceEntry& e = rec.entries[0];
+  e.in_use = true;
+  e.state = OwnershipState::owned;
+  e.flags = ServiceEntry::kRestartRequest;
+  e.node = 2;
+  e.epoch = 9;
+  e.ballot = 9;
+  e.name = "web";
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_service_table(rec, layout, seal, block.span()).ok());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  REQUIRE(write_blocking(dev, c.clock(), layout.service_table_offset(2), block.span(), kIoTimeout).ok());
+}
+
+// Starts alpha alone on a disk made with `disk_auth` (and the key in `dir`/disk.key), configured with
+// `config_auth` and `dir`/config.key; returns how start() ended.
+Status start_with(bool disk_auth, bool config_auth, bool same_key) {
+  char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  REQUIRE(write_new_auth_key(dir + "/disk.key", false).ok());
+  if (same_key) REQUIRE(std::filesystem::copy_file(dir + "/disk.key", dir + "/config.key"));
+  else REQUIRE(write_new_auth_key(dir + "/config.key", false).ok());
+  FakeClock clock;
+  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "test";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
+  sb.timing = *Timing::from_io_timeout(kIoTimeout);
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  sb.records_authenticated = disk_auth;
+  auto key = load_auth_key(dir + "/disk.key");
+  REQUIRE(key.ok());
+  const RecordSeal seal = disk_auth ? *disk_record_seal(*key) : RecordSeal::crc_only();
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, seal, kIoTimeout).ok());
+  QuorumdConfig c;
+  REQUIRE(parse_quorumd_ini(std::string("[quorumd]\ndevice = mem\nnode = alpha\nauthenticate_disk = ") +
+                                (config_auth ? "yes" : "no") + "\nauthkey = " + dir + "/config.key\n",
+                            "castor.ini", c)
+              .ok());
+  c.watchdog_device = "/dev/fake-watchdog";
+  c.socket_path = dir + "/alpha.sock";
+  c.lock_memory = false;
+  c.realtime = false;
+  c.config_file = "castor.ini";
+  Status st;
+  {
+    Record record;
+    TestEnv env(clock, disk, record);
+    auto d = QuorumDaemon::start(c, env);
+    st = d.status();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return st;
+}
+
+}  // namespace
+
+TEST_CASE("quorumd in-process: a forged DOWN heartbeat (valid CRC, no or a wrong tag) gives no DOWN verdict with authentication on") {
+  // Without authentication the forgery works: the attack is real, and this test can fail.
+  {
+    Cluster c;
+    start_both(c);
+    c.beta().running = false;  // beta stops writing (paused): only the forged block speaks for it
+    forge_down_heartbeat(c, RecordSeal::crc_only());
+    CHECK(c.run_until([&] { return sees(c.alpha(), PeerView::down); }, 3 * c.timing().renew_interval));
+  }
+  for (const bool wrong_tag : {false, true}) {
+    CAPTURE(wrong_tag);
+    Cluster c{Authenticated{}};
+    start_both(c);
+    c.beta().running = false;
+    forge_down_heartbeat(c, wrong_tag ? other_key_seal() : RecordSeal::crc_only());
+    // Long enough for several reads of the forged block, shorter than the dead time.
+    c.run_for(3 * c.timing().renew_interval);
+    CHECK_FALSE(sees(c.alpha(), PeerView::down));
+    CHECK_FALSE(sees(c.alpha(), PeerView::dead));
+    CHECK(has_lease(c, c.alpha()));
+    // beta's own write (with the key) is taken again once it runs.
+    c.beta().running = true;
+    c.run_for(3 * c.timing().renew_interval);
+    CHECK(sees(c.alpha(), PeerView::up));
+  }
+}
+
+TEST_CASE("quorumd in-process: a forged service-table block is not taken as the peer's table with authentication on") {
+  {
+    Cluster c;
+    start_both(c);
+    forge_table_block(c, RecordSeal::crc_only());
+    Client a(c.alpha().socket);
+    auto peer = c.ask(a, "table-peer");
+    REQUIRE(peer["ok"] == true);
+    REQUIRE(peer["entries"].size() == 1);  // without authentication the forgery is believed
+    CHECK(peer["entries"][0]["name"] == "web");
+  }
+  for (const bool wrong_tag : {false, true}) {
+    CAPTURE(wrong_tag);
+    Cluster c{Authenticated{}};
+    start_both(c);
+    Client a(c.alpha().socket), b(c.beta().socket);
+    REQUIRE(c.ask(b, "table-set db owned 2 1 1 0 0 5")["ok"] == true);  // a real entry, written with the key
+    auto real = c.ask(a, "table-peer");
+    REQUIRE(real["entries"].size() == 1);
+    CHECK(real["entries"][0]["name"] == "db");
+    forge_table_block(c, wrong_tag ? other_key_seal() : RecordSeal::crc_only());
+    auto peer = c.ask(a, "table-peer");
+    REQUIRE_MESSAGE(peer["ok"] == true, peer.dump());
+    CHECK(peer["entries"].empty());  // neither the forged web nor db (its block is now unknown, never free)
+    REQUIRE(peer["corrupt_blocks"].size() == 1);
+    CHECK(peer["corrupt_blocks"][0].dump().find("bad authentication tag") != std::string::npos);
+  }
+}
+
+TEST_CASE("quorumd in-process: start-up refuses a disk whose authentication flag and castor.ini disagree, or another key") {
+  CHECK(start_with(false, false, true).ok());
+  CHECK(start_with(true, true, true).ok());
+  Status st = start_with(true, false, true);  // the disk is authenticated, the config is not
+  CHECK(st.code() == Code::refused);
+  CHECK_MESSAGE(st.message().find("set authenticate_disk = yes in [quorumd] and install the cluster's authkey") !=
+                    std::string::npos,
+                st.message());
+  st = start_with(false, true, true);  // the config says yes, the disk (or a rewritten superblock) says no
+  CHECK(st.code() == Code::refused);
+  CHECK_MESSAGE(st.message().find("was initialised without authentication") != std::string::npos, st.message());
+  st = start_with(true, true, false);  // another key than the disk's
+  CHECK(st.code() == Code::refused);
+  CHECK_MESSAGE(st.message().find("authentication tag does not verify with the key") != std::string::npos, st.message());
+}
+
+TEST_CASE("quorumd in-process: authenticated nodes exit 3 when the disk is re-initialised without their key under them") {
+  // castor init without --authenticate (or with another key) of a new cluster: the new superblock's tag
+  // does not verify, yet the node must not keep writing on the new cluster's disk.
+  constexpr Duration kScrub = 300ms;
+  Cluster c(kScrub, true);
+  start_both(c);
+  c.run_for(kScrub);
+  REQUIRE_FALSE(c.alpha().daemon->done());
+  auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "other";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
+  sb.timing = c.timing();
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
+    REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
+  for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
 }

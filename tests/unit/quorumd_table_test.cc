@@ -44,7 +44,7 @@ struct Rig {
   std::shared_ptr<MemoryDisk> disk = std::make_shared<MemoryDisk>(512, layout.required_bytes());
   std::shared_ptr<MemoryBlockDevice> mem = std::make_shared<MemoryBlockDevice>(disk, "mem");
   FaultyBlockDevice dev{mem};
-  ServiceTableStore store{layout, uuid, kNode};
+  ServiceTableStore store{layout, uuid, kNode, RecordSeal::crc_only()};
   RegionWriter::Options options = [] {
     RegionWriter::Options o;
     o.io_timeout = Millis(200);
@@ -84,8 +84,8 @@ struct Rig {
   uint64_t epoch_offset() const { return layout.epoch_record_offset(kNode); }
   uint64_t table_offset(uint32_t b) const { return layout.service_table_offset(kNode) + uint64_t(b) * layout.block_size(); }
   std::span<const std::byte> at(uint64_t off) const { return std::span<const std::byte>(disk->bytes).subspan(off, layout.block_size()); }
-  Result<EpochRecord> floor_on_disk() const { return decode_epoch_record(at(epoch_offset()), layout, kNode); }
-  Result<ServiceTableRecord> table_on_disk(uint32_t b) const { return decode_service_table(at(table_offset(b)), layout, kNode, b); }
+  Result<EpochRecord> floor_on_disk() const { return decode_epoch_record(at(epoch_offset()), layout, kNode, RecordSeal::crc_only()); }
+  Result<ServiceTableRecord> table_on_disk(uint32_t b) const { return decode_service_table(at(table_offset(b)), layout, kNode, b, RecordSeal::crc_only()); }
   bool zero(uint64_t off) const {
     for (auto x : at(off))
       if (x != std::byte{0}) return false;
@@ -266,7 +266,7 @@ std::vector<std::byte> peer_region(const DiskLayout& layout, const Uuid& uuid, u
   er.incarnation = 9;
   er.seq = 1;
   er.epoch_floor = floor;
-  REQUIRE(encode_epoch_record(er, layout, std::span(out).first(bs)).ok());
+  REQUIRE(encode_epoch_record(er, layout, RecordSeal::crc_only(), std::span(out).first(bs)).ok());
   for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
     ServiceTableRecord rec;
     rec.cluster_uuid = uuid;
@@ -279,7 +279,7 @@ std::vector<std::byte> peer_region(const DiskLayout& layout, const Uuid& uuid, u
       const uint32_t k = b * layout.services_per_block() + i;
       if (k < n) rec.entries[i] = entry("svc" + std::to_string(k), k + 1);
     }
-    REQUIRE(encode_service_table(rec, layout, std::span(out).subspan(size_t(1 + b) * bs, bs)).ok());
+    REQUIRE(encode_service_table(rec, layout, RecordSeal::crc_only(), std::span(out).subspan(size_t(1 + b) * bs, bs)).ok());
   }
   return out;
 }
@@ -291,7 +291,7 @@ TEST_CASE("peer region: every table block is read: 40 services over two blocks")
   DiskLayout layout = *DiskLayout::for_sector_size(512);
   const Uuid uuid = uuid_of(5);
   auto blocks = peer_region(layout, uuid, 1, 40, 40);
-  PeerRegion pr = decode_peer_region(blocks, layout, 1, uuid);
+  PeerRegion pr = decode_peer_region(blocks, layout, 1, uuid, RecordSeal::crc_only());
   CHECK(pr.corrupt.empty());
   REQUIRE(pr.entries.size() == 40);
   CHECK(pr.entries.back().name == "svc39");
@@ -299,7 +299,7 @@ TEST_CASE("peer region: every table block is read: 40 services over two blocks")
   CHECK(*pr.floor == 40);
   CHECK(pr.max_epoch() == 40);
   // The test-only broken build read_block0 sees only the first block's 31.
-  CHECK(decode_peer_region(blocks, layout, 1, uuid, 1).entries.size() == layout.services_per_block());
+  CHECK(decode_peer_region(blocks, layout, 1, uuid, RecordSeal::crc_only(), 1).entries.size() == layout.services_per_block());
 }
 
 // Regression (issue 12, item 2): a block that fails to decode was skipped as if it held no entries.
@@ -312,7 +312,7 @@ TEST_CASE("peer region: a block that does not decode is reported with why, never
   std::memset(blocks.data() + size_t(1 + 3) * bs, 0, bs);                     // table block 3: zeroed
   auto foreign = peer_region(layout, uuid_of(99), 1, 70, 70);                 // table block 2: another cluster
   std::memcpy(blocks.data() + size_t(1 + 2) * bs, foreign.data() + size_t(1 + 2) * bs, bs);
-  PeerRegion pr = decode_peer_region(blocks, layout, 1, uuid);
+  PeerRegion pr = decode_peer_region(blocks, layout, 1, uuid, RecordSeal::crc_only());
   REQUIRE(pr.corrupt.size() == 3);
   CHECK(pr.corrupt[0].block == 1);
   CHECK(pr.corrupt[0].reason.find("CRC") != std::string::npos);
@@ -325,14 +325,14 @@ TEST_CASE("peer region: a block that does not decode is reported with why, never
 
   // A record of the right type at the wrong place (node 2's block given as node 1's) is corrupt too.
   auto other_node = peer_region(layout, uuid, 2, 5, 5);
-  PeerRegion wrong = decode_peer_region(other_node, layout, 1, uuid);
+  PeerRegion wrong = decode_peer_region(other_node, layout, 1, uuid, RecordSeal::crc_only());
   CHECK(wrong.corrupt.size() == kServiceTableBlocks);
   CHECK_FALSE(wrong.floor.has_value());
   CHECK_FALSE(wrong.floor_error.empty());
 
   // An epoch record that does not decode: no floor, and why.
   std::memset(blocks.data() + 70, 0x5a, 4);
-  PeerRegion nofloor = decode_peer_region(blocks, layout, 1, uuid);
+  PeerRegion nofloor = decode_peer_region(blocks, layout, 1, uuid, RecordSeal::crc_only());
   CHECK_FALSE(nofloor.floor.has_value());
   CHECK(nofloor.floor_error.find("CRC") != std::string::npos);
 }

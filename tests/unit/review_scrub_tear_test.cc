@@ -41,7 +41,7 @@ TEST_CASE("review R1: a scrub never has the epoch record and a table block carry
           "together (one torn pair would lose e*)") {
   auto layout = DiskLayout::for_sector_size(512);
   REQUIRE(layout.ok());
-  ServiceTableStore store(*layout, review_uuid(), 1);
+  ServiceTableStore store(*layout, review_uuid(), 1, RecordSeal::crc_only());
   // Node 1 owns ledger with epoch 5; its floor 5 is durable.
   REQUIRE(store.set(owned_s(5)).ok());
   std::vector<std::byte> buf(layout->block_size());
@@ -72,7 +72,7 @@ TEST_CASE("review R1: a scrub never has the epoch record and a table block carry
 
   // What that single fault leads to (the restart path of QuorumDaemon::load_own_region, by hand): block 0
   // and the epoch record torn; node 2's records say 4.
-  ServiceTableStore after(*layout, review_uuid(), 1);
+  ServiceTableStore after(*layout, review_uuid(), 1, RecordSeal::crc_only());
   after.mark_corrupt(0, "bad CRC (torn)");
   const uint64_t peer_max = 4;  // node 2: released(4), floor 4
   after.rebuild_floor(std::max(after.wanted_floor(), peer_max), "bad CRC (torn)");
@@ -116,7 +116,7 @@ TEST_CASE("review R1: an svcmgr write of a block with epochs never overlaps an e
           "service's new epoch raises the floor)") {
   auto layout = DiskLayout::for_sector_size(512);
   REQUIRE(layout.ok());
-  ServiceTableStore store(*layout, review_uuid(), 1);
+  ServiceTableStore store(*layout, review_uuid(), 1, RecordSeal::crc_only());
   std::vector<std::byte> buf(layout->block_size());
   REQUIRE(store.set(owned_s(5)).ok());  // ledger: block 0, slot 0
   for (uint32_t i = 1; i < layout->services_per_block(); ++i) {  // fill block 0

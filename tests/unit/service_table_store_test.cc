@@ -53,7 +53,7 @@ Encoded encode_and_decode(ServiceTableStore& store, const DiskLayout& layout, ui
   out.bytes.assign(layout.block_size(), std::byte{0x5a});  // garbage: encode must overwrite all of it
   Status st = store.encode(b, incarnation, wall_ns, out.bytes);
   REQUIRE_MESSAGE(st.ok(), st.to_string());
-  auto rec = decode_service_table(out.bytes, layout, kNode, b);
+  auto rec = decode_service_table(out.bytes, layout, kNode, b, RecordSeal::crc_only());
   REQUIRE_MESSAGE(rec.ok(), rec.status().to_string());
   out.rec = *rec;
   return out;
@@ -84,7 +84,7 @@ TEST_CASE("service table store: layout assumptions for 512-byte sectors") {
 
 TEST_CASE("service table store: a new store is empty and clean") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   CHECK(store.entries().empty());
   CHECK_FALSE(store.next_dirty().has_value());
   CHECK_FALSE(store.blocked());
@@ -93,7 +93,7 @@ TEST_CASE("service table store: a new store is empty and clean") {
 
 TEST_CASE("service table store: set() picks a free slot and marks its block dirty") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
 
   auto b = store.set(entry("web"));
@@ -126,7 +126,7 @@ TEST_CASE("service table store: set() picks a free slot and marks its block dirt
 
 TEST_CASE("service table store: set() of the same name keeps its slot") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   // Enough names to spill into a second block.
   std::vector<uint32_t> blocks;
@@ -168,7 +168,7 @@ TEST_CASE("service table store: set() of the same name keeps its slot") {
 TEST_CASE("service table store: encode() decodes to the same entries with the incarnation and rising seq") {
   DiskLayout layout = layout512();
   const Uuid uuid = fixed_uuid();
-  ServiceTableStore store(layout, uuid, kNode);
+  ServiceTableStore store(layout, uuid, kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   std::vector<ServiceEntry> set_entries;
   for (int i = 0; i < 5; ++i) {
@@ -219,7 +219,7 @@ TEST_CASE("service table store: encode() decodes to the same entries with the in
 
 TEST_CASE("service table store: the dirty / in-flight / write_done cycle") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   std::vector<std::byte> buf(layout.block_size());
 
@@ -337,11 +337,11 @@ TEST_CASE("service table store: load() restores slots") {
   rec.entries[30] = entry("queue", 12);
   // Round trip through the disk format, as a snapshot would be read.
   std::vector<std::byte> disk(layout.block_size());
-  REQUIRE(encode_service_table(rec, layout, disk).ok());
-  auto from_disk = decode_service_table(disk, layout, kNode, 3);
+  REQUIRE(encode_service_table(rec, layout, RecordSeal::crc_only(), disk).ok());
+  auto from_disk = decode_service_table(disk, layout, kNode, 3, RecordSeal::crc_only());
   REQUIRE(from_disk.ok());
 
-  ServiceTableStore store(layout, uuid, kNode);
+  ServiceTableStore store(layout, uuid, kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   store.load(3, *from_disk);
   CHECK_FALSE(store.next_dirty().has_value());  // loading writes nothing
@@ -392,7 +392,7 @@ TEST_CASE("service table store: load() restores slots") {
 
 TEST_CASE("service table store: load() ignores what does not fit") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   ServiceTableRecord rec;
   rec.seq = 10;
@@ -416,7 +416,7 @@ TEST_CASE("service table store: load() ignores what does not fit") {
 
 TEST_CASE("service table store: a full table refuses one more name") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   const uint32_t slots = layout.service_slots();
   std::vector<uint32_t> per_block(kServiceTableBlocks, 0);
@@ -452,7 +452,7 @@ TEST_CASE("service table store: a full table refuses one more name") {
 
 TEST_CASE("service table store: bad names are refused") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
   for (const std::string& name : {std::string(kNameWidth, 'x'), std::string(kNameWidth + 1, 'x'),
                                   std::string(1000, 'x'), std::string()}) {
@@ -491,7 +491,7 @@ TEST_CASE("service table store: set() refuses entries that would not round-trip"
   }();
   for (const ServiceEntry& e : bad_entries) {
     CAPTURE(e.name);
-    ServiceTableStore store(layout, fixed_uuid(), kNode);
+    ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
     store.load_floor(kHighFloor);  // epochs are covered: these cases are about blocks
     REQUIRE(store.set(entry("neighbour")).ok());
     auto b = store.set(e);
@@ -499,7 +499,7 @@ TEST_CASE("service table store: set() refuses entries that would not round-trip"
     std::vector<std::byte> buf(layout.block_size());
     Status st = store.encode(*b, 5, 1, buf);
     CHECK_MESSAGE(st.ok(), "set() accepted an entry that never encodes: ", st.message());
-    if (st.ok()) CHECK_MESSAGE(decode_service_table(buf, layout, kNode, *b).ok(), "encoded block does not decode");
+    if (st.ok()) CHECK_MESSAGE(decode_service_table(buf, layout, kNode, *b, RecordSeal::crc_only()).ok(), "encoded block does not decode");
   }
 }
 
@@ -509,7 +509,7 @@ TEST_CASE("service table store: discard() forgets a pending write") {
   auto layout = *DiskLayout::for_sector_size(512);
   Uuid u;
   u.bytes[0] = 9;
-  ServiceTableStore store(layout, u, 1);
+  ServiceTableStore store(layout, u, 1, RecordSeal::crc_only());
   ServiceEntry e;
   e.in_use = true;
   e.name = "web";
@@ -530,7 +530,7 @@ uint64_t floor_of(ServiceTableStore& store, const DiskLayout& layout, uint64_t i
   std::vector<std::byte> buf(layout.block_size());
   Status st = store.encode(ServiceTableStore::kEpochRecord, inc, 1, buf);
   REQUIRE_MESSAGE(st.ok(), st.to_string());
-  auto rec = decode_epoch_record(buf, layout, kNode);
+  auto rec = decode_epoch_record(buf, layout, kNode, RecordSeal::crc_only());
   REQUIRE_MESSAGE(rec.ok(), rec.status().to_string());
   CHECK(rec->cluster_uuid == fixed_uuid());
   CHECK(rec->incarnation == inc);
@@ -543,7 +543,7 @@ uint64_t floor_of(ServiceTableStore& store, const DiskLayout& layout, uint64_t i
 // epoch e may be written only after an epoch record with floor >= e completed ok.
 TEST_CASE("service table store: the epoch record is written and completed before a table block it must cover") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(3);
   std::vector<std::byte> buf(layout.block_size());
 
@@ -597,7 +597,7 @@ TEST_CASE("service table store: the epoch record is written and completed before
 
 TEST_CASE("service table store: the floor never goes down and covers what was loaded and seen") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   // An older disk: an entry with epoch 40 but a floor of 10.
   ServiceTableRecord rec;
   rec.cluster_uuid = fixed_uuid();
@@ -630,7 +630,7 @@ TEST_CASE("service table store: the floor never goes down and covers what was lo
 
 TEST_CASE("service table store: a corrupt epoch record is rebuilt and nothing counts as durable until written") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.rebuild_floor(17, "epoch record: bad CRC");
   CHECK(store.durable_floor() == 0);
   REQUIRE(store.floor_error().has_value());
@@ -647,7 +647,7 @@ TEST_CASE("service table store: a corrupt epoch record is rebuilt and nothing co
 // Issue 12, item 2: own blocks found corrupt at start are rewritten, and reported until they are.
 TEST_CASE("service table store: blocks found corrupt at start are rewritten and reported until then") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(0);
   store.mark_corrupt(4, "service table block 4: bad CRC");
   store.mark_corrupt(9, "service table: empty (never written)");
@@ -656,7 +656,7 @@ TEST_CASE("service table store: blocks found corrupt at start are rewritten and 
   std::vector<uint32_t> written;
   while (auto b = store.next_dirty()) {
     REQUIRE(store.encode(*b, 5, 1, buf).ok());
-    auto rec = decode_service_table(buf, layout, kNode, *b);
+    auto rec = decode_service_table(buf, layout, kNode, *b, RecordSeal::crc_only());
     REQUIRE_MESSAGE(rec.ok(), rec.status().to_string());  // a valid (empty) block
     if (*b == 9) {
       store.write_done(*b, false, false);  // a failed rewrite: still corrupt, tried again
@@ -673,7 +673,7 @@ TEST_CASE("service table store: blocks found corrupt at start are rewritten and 
 
 TEST_CASE("service table store: a scrub rewrites every block once, svcmgr's changes first") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   store.load_floor(100);
   store.scrub();
   // A change while the scrub is pending goes before the scrub's blocks (after the epoch record).
@@ -696,7 +696,7 @@ TEST_CASE("service table store: a scrub rewrites every block once, svcmgr's chan
 
 TEST_CASE("service table store: up_entries() names what may run here") {
   DiskLayout layout = layout512();
-  ServiceTableStore store(layout, fixed_uuid(), kNode);
+  ServiceTableStore store(layout, fixed_uuid(), kNode, RecordSeal::crc_only());
   for (uint8_t s = 0; s <= kMaxOwnershipState; ++s) {
     ServiceEntry e = entry(std::string("svc-") + ownership_state_name(OwnershipState(s)));
     e.state = OwnershipState(s);
