@@ -269,8 +269,8 @@ TEST_CASE("review14b: a service table entry named like a path is refused, and th
   rec.seq = 1;
   rec.entries.resize(layout->services_per_block());
   rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, "../../../../etc/castor/castor"};
-  REQUIRE(encode_service_table(rec, *layout, block).ok());
-  auto back = decode_service_table(block, *layout, 1, 0);
+  REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
+  auto back = decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
   CHECK_MESSAGE(!back.ok(), "an entry named '../../../../etc/castor/castor' decodes as valid");
 
   ScratchDir dir;
