@@ -6,6 +6,7 @@
 
 #include "disk/aio_block_device.h"
 #include "config/quorumd_config.h"
+#include "config/svcmgr_config.h"
 #include "disk/disk_snapshot.h"
 #include "tools/disk_read_auth.h"
 #include "common/cli_args.h"
@@ -27,7 +28,8 @@ const char* kStatusHelp =
     "\n"
     "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
     "last minute), lease validity, and the timing parameters; then the services from svcmgr: state,\n"
-    "owner, epoch, restarts against the limit, last failure and pending request.\n"
+    "owner, epoch, restarts against the limit, last failure and pending request (svcmgr's socket: \n"
+    "--svcmgr-socket, or [svcmgr] socket in the config file, default /run/castor/svcmgr.sock).\n"
     "Asks the local quorumd (socket default /run/castor/quorumd.sock, or the one in the config file); when\n"
     "it does not answer, reads the quorum disk directly (--device, or the device in the config file,\n"
     "default /etc/castor/castor.ini) and says so: the lease is then unknown. On a disk whose records are\n"
@@ -231,7 +233,6 @@ int status_once(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--json", false}, {"--socket", true}, {"--config", true}, {"--device", true},
                                     {"--svcmgr-socket", true}, {"--authkey", true}});
   if (!args.ok()) return report_error("status", args.status());
-  const std::string svcmgr_socket = args->value("--svcmgr-socket").value_or("/run/castor/svcmgr.sock");
   if (args->has("--help")) {
     std::cout << kStatusHelp;
     return kExitOk;
@@ -243,6 +244,10 @@ int status_once(const std::vector<std::string>& argv) {
   if (!config_status.ok() && args->value("--config"))
     return report_error("status", config_status);  // an explicit config file must load
   const std::string socket = args->value("--socket").value_or(config.socket_path);
+  // svcmgr's socket from the same file ([svcmgr] socket), as quorumd's comes from [quorumd].
+  SvcmgrConfig svcmgr_config;
+  (void)load_svcmgr_config(config_path, svcmgr_config);  // a file without [svcmgr] keeps the default
+  const std::string svcmgr_socket = args->value("--svcmgr-socket").value_or(svcmgr_config.socket);
 
   std::string why;
   if (auto client = ControlClient::connect(socket, std::chrono::seconds(5)); client.ok()) {

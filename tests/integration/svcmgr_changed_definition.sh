@@ -101,6 +101,10 @@ wait_field 100 a web state orphaned || die "web is not shown orphaned on a: '$(f
 OUT=$("$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock")
 echo "$OUT" | grep web
 echo "$OUT" | grep -q 'the definition it runs under is unknown' || die "status does not say the definition is unknown"
+# castor status --config takes both daemons' sockets from that castor.ini ([quorumd] and [svcmgr] socket).
+OUT=$("$CASTOR" status --config "$SCRATCH/a.ini")
+echo "$OUT" | grep -q 'the definition it runs under is unknown' ||
+  die "status --config did not ask svcmgr on the [svcmgr] socket of that file: $OUT"
 sleep 1.5  # longer than the dead time: nothing may change meanwhile
 [ -e "$dir/state/web-v3-a" ] || die "the v3 instance was stopped (with which definition?)"
 [ "$(field b web owner)" = a ] || die "b does not see web still owned by a: '$(field b web owner)'"
