@@ -315,3 +315,24 @@ TEST_CASE("review14b: a service table entry named like a path is refused on deco
   REQUIRE_MESSAGE(good.ok(), good.status().to_string());
   CHECK(good->entries[0].name == "web-1.db_x");
 }
+
+// FINDING 5, the names half: a service or node named like a file the kernel puts in every cgroup directory
+// cannot have a cgroup; the loader (and so svcmgr and `castor check`) refuses such a service name.
+TEST_CASE("review14b: service names that are cgroup control file names are refused by the loader") {
+  for (const char* n : {"tasks", "notify_on_release", "release_agent", "cgroup.procs", "cgroup.kill", "memory.max",
+                        "cpu.weight", "pids.max", "freezer.state", "net_cls.classid", "misc.max", "io.max"}) {
+    CHECK_MESSAGE(is_reserved_cgroup_name(n), std::string(n));
+    LoadResult r = load_service_text(std::string("[service]\nname = ") + n +
+                                         "\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\nstart = true\n"
+                                         "stop = true\n",
+                                     "/etc/castor/services.d/x.ini", {"a", "b"});
+    CHECK_MESSAGE(!r.ok(), "service '" << std::string(n) << "' loads");
+    CHECK_MESSAGE(r.error_text().find("reserved") != std::string::npos, r.error_text());
+  }
+  for (const char* n : {"task", "tasks2", "memory", "cpu", "cgroup", "web.tasks", "memoryx.max", "db.cgroup"}) {
+    CHECK_MESSAGE(!is_reserved_cgroup_name(n), std::string(n));
+    CHECK_MESSAGE(check_not_reserved_cgroup_name("service name", n).ok(), std::string(n));
+  }
+  CHECK_FALSE(is_valid_service_name("../x"));
+  CHECK(is_valid_service_name("tasks"));  // a valid name; reserved only as a cgroup name
+}
