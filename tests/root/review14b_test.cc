@@ -7,9 +7,11 @@
 // files are removed by their destructors; only processes started here are killed.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,4 +256,66 @@ TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is re
   REQUIRE(::symlink(b.device().c_str(), link.c_str()) == 0);
   auto via_link = resolve_device(link);
   CHECK_MESSAGE(!via_link.ok(), "the link to a clone resolved to " << (via_link.ok() ? *via_link : "") << " unchecked");
+}
+
+// WEAKNESS (not fixed in this session: freeze_kill_thaw is being rewritten by another change). kill_all()
+// reads the pids of every cgroup directory below the service's first and signals nobody if one read fails
+// (lib/agent/service_cgroup.cc freeze_kill_thaw: `if (pids.ok())` around the whole kill loop): one
+// unreadable cgroup.procs in a sub-cgroup (a daemon may make its own) leaves every process of the service
+// alive. root reads cgroup.procs regardless of its mode, so the file is made unreadable by a bind mount of
+// a dead process's /proc/PID/mem over it (every read: ESRCH); undone at the end.
+// Expected: the processes that can be listed are killed (the error may still be reported). On main: none is.
+TEST_CASE("review14b: one unreadable cgroup.procs below a service's cgroup does not save every process from the kill (root)" *
+          doctest::should_fail()) {  // FAILS on main: freeze_kill_thaw signals nobody when one read fails
+  REQUIRE(running_as_root());
+  TestParent parent;
+  auto cg = ServiceCgroup::open(parent.name + "/alpha/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const std::string sub = cg->main_dir() + "/sub";
+  REQUIRE(::mkdir(sub.c_str(), 0755) == 0);
+  const std::vector<std::string> procs = cg->procs_files();
+  pid_t victim = ::fork();
+  REQUIRE(victim >= 0);
+  if (victim == 0) {
+    for (const std::string& f : procs) {
+      int fd = ::open(f.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) _exit(127);
+      ::close(fd);
+    }
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  struct Undo {
+    pid_t pid;
+    std::string mount_point;
+    ~Undo() {
+      if (!mount_point.empty()) (void)run_command("umount -l " + mount_point);
+      if (pid > 0) {  // only the process started here
+        ::kill(pid, SIGKILL);
+        (void)::waitpid(pid, nullptr, 0);
+      }
+    }
+  } undo{victim, ""};
+  bool joined = false;
+  for (int i = 0; i < 200 && !joined; ++i) {
+    auto pids = cg->pids();
+    joined = pids.ok() && std::find(pids->begin(), pids->end(), victim) != pids->end();
+    if (!joined) usleep(10000);
+  }
+  REQUIRE_MESSAGE(joined, "the victim did not join the service's cgroup");
+  std::string out;
+  REQUIRE_MESSAGE(run_command("mount --bind /proc/self/mem " + sub + "/cgroup.procs", &out) == 0, out);
+  undo.mount_point = sub + "/cgroup.procs";
+  REQUIRE_FALSE(cg->pids().ok());  // the set-up works: one directory cannot be read
+
+  Status st = cg->kill_all();
+  MESSAGE("kill_all: " << st.to_string());
+  bool dead = false;
+  for (int i = 0; i < 200 && !dead; ++i) {
+    int status = 0;
+    dead = ::waitpid(victim, &status, WNOHANG) == victim;
+    if (!dead) usleep(10000);
+  }
+  if (dead) undo.pid = 0;  // reaped: not to be signalled again
+  CHECK_MESSAGE(dead, "the service's process survived kill_all because another directory's cgroup.procs was unreadable");
 }
