@@ -264,9 +264,11 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   const ResourceDefinition& r = def_.resources[index];
   Result<AgentCommand> cmd = build_agent_command(r, action, ctx_);
   Status failed;
+  bool no_cgroup = false;
   if (cmd.ok()) failed = check_agent_program(*cmd);  // a program anyone but root can change never runs
   if (cmd.ok() && failed.ok()) {
     if (Status st = ensure_cgroup(); !st.ok()) {
+      no_cgroup = st.code() == Code::already_exists;
       cmd = st;
     } else if (cgroup_) {
       cmd->join_cgroups = cgroup_->procs_files();
@@ -290,6 +292,18 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
   // monitor command, an unsupported kind) says nothing about what runs.
   launch_not_installed_ = cmd.ok() && failed.code() == Code::not_found;
   std::string text = "cannot run: " + failed.to_string();
+  // A cgroup whose name a kernel control file takes can never have existed, so no agent of this service
+  // ever ran here: a probe counts it as not running and a stop as done (a start fails), rather than a probe
+  // error and a stop_failed that would fence the node for a service that runs nothing.
+  if (no_cgroup && (action == AgentAction::probe || action == AgentAction::stop)) {
+    log::event(log::Level::warning, "agent action",
+               {{"service", def_.name},
+                {"resource", r.name},
+                {"action", action_name(action)},
+                {"result", text + "; it has no cgroup, so nothing of it runs here: counted as stopped"}});
+    apply(index, action, action == AgentAction::stop ? Severity::ok : Severity::not_running, text, /*ran=*/true, now);
+    return false;
+  }
   log::event(action == AgentAction::stop ? log::Level::error : log::Level::warning, "agent action",
              {{"service", def_.name},
               {"resource", r.name},

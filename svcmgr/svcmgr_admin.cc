@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/names.h"
 #include "svcmgr/admin_state.h"
 #include "svcmgr/svcmgr_daemon.h"
 
@@ -120,6 +121,8 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     name = req.args.substr(0, sp);
     node = req.args.substr(sp + 1);
   }
+  // A service name becomes a path (its saved definition copy, its cgroup): never one that could leave its directory.
+  if (!is_valid_service_name(name)) return reply_error("'" + name + "' is not a valid service name (1-63 of [A-Za-z0-9._-], starting with a letter or digit)");
   auto it = services_.find(name);
   if (it == services_.end()) {
     return reply_error("no service named '" + name + "'");

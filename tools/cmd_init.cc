@@ -13,6 +13,7 @@
 #include "common/byte_codec.h"
 #include "common/clock.h"
 #include "common/errno_status.h"
+#include "common/names.h"
 #include "common/unique_fd.h"
 #include "disk/aio_block_device.h"
 #include "disk/disk_layout.h"
@@ -168,7 +169,10 @@ Result<std::array<NodeEntry, kNodeCount>> parse_nodes(const std::string& text) {
   if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos)
     return Error(Code::invalid_argument, "--nodes takes exactly two names: A,B");
   std::array<NodeEntry, kNodeCount> nodes{NodeEntry{1, text.substr(0, comma)}, NodeEntry{2, text.substr(comma + 1)}};
-  for (const auto& n : nodes) RETURN_IF_ERROR(check_name("node name", n.name));
+  for (const auto& n : nodes) {
+    RETURN_IF_ERROR(check_name("node name", n.name));
+    RETURN_IF_ERROR(check_not_reserved_cgroup_name("node name", n.name));  // castor/<node> is a cgroup
+  }
   if (nodes[0].name == nodes[1].name) return Error(Code::invalid_argument, "the two node names must differ");
   return nodes;
 }

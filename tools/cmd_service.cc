@@ -9,6 +9,7 @@
 #include "agent/agent_process.h"
 #include "config/service_loader.h"
 #include "common/cli_args.h"
+#include "common/names.h"
 #include "tools/cli_commands.h"
 #include "control/control_client.h"
 #include "control/services_codec.h"
@@ -122,6 +123,8 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   if (args->positional.size() != 1)
     return report_error(verb, Error(Code::invalid_argument, "expected one SERVICE (see castor " + verb + " --help)"));
   const std::string name = args->positional[0];
+  if (!is_valid_service_name(name))
+    return report_error(verb, Error(Code::invalid_argument, "'" + name + "' is not a valid service name (1-63 of [A-Za-z0-9._-], starting with a letter or digit)"));
   const std::string socket = args->value("--socket").value_or(kSvcmgrSocket);
   std::string node = args->value("--to").value_or(args->value("--on").value_or(""));
   if (args->value("--to") && verb != "relocate") return report_error(verb, Error(Code::invalid_argument, "--to goes with relocate"));

@@ -102,6 +102,21 @@ Status parse_pids(const std::string& text, const std::string& path, std::vector<
   return Status::Ok();
 }
 
+// Creates the cgroup directory `path`, or takes the one that exists. Something else at that name (a cgroup
+// control file: a service or node named "tasks", "cgroup.procs", "memory.max", ...) is an error naming it,
+// never "the cgroup exists".
+Status make_cgroup_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0) return Status::Ok();
+  if (errno != EEXIST) return errno_status("mkdir", path);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return errno_status("lstat", path);
+  if (!S_ISDIR(st.st_mode))
+    return Error(Code::already_exists, path + " is a cgroup control file, not a cgroup: the name '" +
+                                             path.substr(path.rfind('/') + 1) +
+                                             "' is reserved by the kernel (rename the service or node)");
+  return Status::Ok();
+}
+
 Status mkdir_p(const std::string& base, const std::string& rel) {
   std::string path = base;
   size_t start = 0;
@@ -109,7 +124,7 @@ Status mkdir_p(const std::string& base, const std::string& rel) {
     size_t end = rel.find('/', start);
     if (end == std::string::npos) end = rel.size();
     path += "/" + rel.substr(start, end - start);
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir", path);
+    RETURN_IF_ERROR(make_cgroup_dir(path));
     start = end + 1;
   }
   return Status::Ok();
@@ -274,7 +289,7 @@ Result<ServiceCgroup> ServiceCgroup::open(const std::string& relative, const Cgr
       if (end == std::string::npos) end = relative.size();
       if (!ctl.empty()) RETURN_IF_ERROR(write_file(path + "/cgroup.subtree_control", ctl.substr(0, ctl.size() - 1)));
       path += "/" + relative.substr(start, end - start);
-      if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir", path);
+      RETURN_IF_ERROR(make_cgroup_dir(path));
       start = end + 1;
     }
     if (limits.memory_max) RETURN_IF_ERROR(write_file(path + "/memory.max", std::to_string(*limits.memory_max)));

@@ -59,7 +59,9 @@ class ServiceCgroup {
   static constexpr Duration kFreezeLimit = std::chrono::seconds(2);
 
   // Creates (or finds) <root>/<relative> in every hierarchy needed and applies `limits`. `relative` is
-  // "parent/.../service": no "..", no empty component, no leading '/'.
+  // "parent/.../service": no "..", no empty component, no leading '/'. A component whose name is taken by
+  // a cgroup control file (a service or node named "tasks", "cgroup.procs", ...): Code::already_exists
+  // naming it -- that cgroup cannot exist, so nothing ever ran in it.
   static Result<ServiceCgroup> open(const std::string& relative, const CgroupLimits& limits,
                                     const std::string& root = kCgroupRoot);
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/names.h"
 #include "common/trusted_path.h"
 
 namespace castor {
@@ -249,6 +250,7 @@ std::vector<std::string> definition_problems(const ServiceDefinition& def,
   using Kind = ResourceDefinition::AgentKind;
   std::vector<std::string> out;
   if (Status st = service_syntax::check_name(def.name); !st.ok()) out.push_back("service name: " + st.message());
+  if (Status st = check_not_reserved_cgroup_name("service name", def.name); !st.ok()) out.push_back(st.message());
   if (def.nodes.empty()) out.push_back("no nodes");
   std::set<std::string> seen_nodes;
   for (const auto& n : def.nodes) {

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "common/ini_reader.h"
+#include "common/names.h"
 #include "common/trusted_path.h"
 #include "common/unique_fd.h"
 #include "common/value_parsers.h"
@@ -369,6 +370,8 @@ std::optional<ServiceDefinition> Parser::build() {
       const std::string_view k = e.key;
       if (k == "name") {
         if (Status st = check_name(e.value); !st.ok()) bad_value(sec, e, st.message());
+        // The name is its cgroup's directory name: a kernel file's name could never be one.
+        else if (Status r = check_not_reserved_cgroup_name("service name", e.value); !r.ok()) bad_value(sec, e, r.message());
         def.name = e.value;
         def.line = e.line;
       } else if (k == "nodes") {

@@ -379,12 +379,82 @@ std::vector<std::string> devices_with_tag(blkid_cache cache, const std::string& 
   return names;
 }
 
+// udev escapes a link name's bytes outside its safe set as \xHH ("a/b" -> "a\x2fb", a space -> "\x20").
+std::string decode_udev_escapes(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && hex(s[i + 2]) >= 0 && hex(s[i + 3]) >= 0) {
+      out += static_cast<char>(hex(s[i + 2]) * 16 + hex(s[i + 3]));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The tag a udev tag link names: ".../disk/by-label/X" -> LABEL=X (by-uuid, by-partuuid, by-partlabel alike),
+// judged on the path as written; empty for any other path. by-id and by-path links are not tags: by-id
+// names the LUN's own WWN or serial number and by-path the port it sits on, which a clone does not copy.
+std::string tag_of_udev_link(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return {};
+  const size_t dir_slash = path.rfind('/', slash - 1);
+  if (dir_slash == std::string::npos) return {};
+  const std::string_view dir(path.data() + dir_slash + 1, slash - dir_slash - 1);
+  if (dir_slash < 5 || path.compare(dir_slash - 5, 5, "/disk") != 0) return {};
+  const char* token = dir == "by-label"      ? "LABEL"
+                      : dir == "by-uuid"     ? "UUID"
+                      : dir == "by-partuuid" ? "PARTUUID"
+                      : dir == "by-partlabel" ? "PARTLABEL"
+                                              : nullptr;
+  if (!token) return {};
+  return std::string(token) + "=" + decode_udev_escapes(std::string_view(path).substr(slash + 1));
+}
+
+// The path itself and every link it goes through (each hop read with readlink, a relative target taken
+// from the link's directory), at most 40 hops: /etc/castor/qdisk -> /dev/disk/by-label/X -> ../../sdb.
+std::vector<std::string> link_chain(const std::string& path) {
+  std::vector<std::string> chain{path};
+  std::string cur = path;
+  for (int i = 0; i < 40; ++i) {
+    char buf[4096];
+    ssize_t n = ::readlink(cur.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) break;
+    std::string target(buf, size_t(n));
+    if (target[0] != '/') target = cur.substr(0, cur.rfind('/') + 1) + target;
+    chain.push_back(target);
+    cur = target;
+  }
+  return chain;
+}
+
 }  // namespace
 
 Result<std::string> resolve_device(const std::string& spec) {
   if (spec.empty()) return Error(Code::invalid_argument, "empty device name");
+  if (spec[0] == '/') {
+    // A udev tag link (/dev/disk/by-label/X, ...) is the tag it names, spelled as a path: udev points it at
+    // whichever device carrying the tag it probed last, so it gets the same check for clones as LABEL=X.
+    for (const std::string& hop : link_chain(spec)) {
+      const std::string tag = tag_of_udev_link(hop);
+      if (tag.empty()) continue;
+      auto r = resolve_device(tag);
+      if (!r.ok() && r.status().code() == Code::refused)
+        return Error(Code::refused, spec + (hop == spec ? "" : " (through " + hop + ")") + " is a udev link for a tag: " +
+                                        r.status().message() + " (a /dev/disk/by-id/ path names one LUN)");
+      break;  // one device carries it, or none that libblkid can see: the path is what the admin named
+    }
+    return spec;
+  }
   size_t eq = spec.find('=');
-  if (spec[0] == '/' || eq == std::string::npos || eq == 0) return spec;
+  if (eq == std::string::npos || eq == 0) return spec;
   std::string token = spec.substr(0, eq);
   for (char c : token)
     if (c < 'A' || c > 'Z') return spec;  // "x=y" with a non-tag left side: a relative path

@@ -15,7 +15,10 @@ namespace castor {
 
 // Resolves "LABEL=x", "UUID=x", "PARTUUID=x" or "PARTLABEL=x" (value optionally in double quotes) to a device
 // path through libblkid (udev links if present, else a scan of /proc/partitions; no blkid cache file is read
-// or written). Anything else is taken as a plain path and returned unchanged.
+// or written). Anything else is taken as a plain path and returned unchanged -- except that a path that is, or
+// links (hop by hop) through, a udev tag link .../disk/by-label|by-uuid|by-partuuid|by-partlabel/NAME (udev's
+// \xHH escapes decoded) is checked as the tag it names: refused like it, else returned unchanged. by-id and
+// by-path links name the LUN (WWN, serial) or its port, which a clone does not copy: plain paths.
 // A tag that more than one device carries (every device in /proc/partitions is probed; a device held by
 // another, e.g. a path of a multipath map, is not counted) -> Code::refused naming them all: a cloned or
 // snapshot LUN must never be taken for the quorum disk.

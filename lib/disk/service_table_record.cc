@@ -1,5 +1,7 @@
 #include "disk/service_table_record.h"
 
+#include "common/names.h"
+
 namespace castor {
 
 const char* ownership_state_name(OwnershipState s) {
@@ -91,6 +93,7 @@ Result<ServiceTableRecord> decode_service_table(std::span<const std::byte> block
     e.name = r.fixed_string(kNameWidth);
     const std::string where = "entry " + std::to_string(i);
     if (!r.ok() || e.name.empty()) return bad(where + ": malformed name");
+    if (!is_valid_service_name(e.name)) return bad(where + ": not a valid service name");  // it becomes a path
     if (in_use != 1) return bad(where + ": in-use flag " + std::to_string(in_use));
     if (state > kMaxOwnershipState) return bad(where + ": state " + std::to_string(state));
     if ((e.flags & ~ServiceEntry::kKnownFlags) != 0) return bad(where + ": unknown flags");

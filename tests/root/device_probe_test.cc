@@ -266,6 +266,55 @@ TEST_CASE("a LABEL= or UUID= that two devices carry (a clone) is refused, naming
   CHECK(*plain == a.device());
 }
 
+// udev's tag links (by-label, by-uuid, by-partuuid, by-partlabel) name a tag, not a device: a link to either
+// clone -- directly, through another link, or with udev's \xHH escapes in its name -- is refused like the tag.
+// by-id names the LUN (WWN, serial) and by-path its port: taken as plain paths. A tag one device carries:
+// the link is taken as given.
+TEST_CASE("udev tag links are checked for clones like the tag; by-id links and unique tags are paths (root)") {
+  ScratchDir dir;
+  LoopDevice a(dir.file("a.img"), 8);
+  REQUIRE_MESSAGE(a.ok(), a.error());
+  const std::string label = "c l" + std::to_string(getpid() % 100000);  // a space: udev writes it \x20
+  std::string out;
+  REQUIRE_MESSAGE(run_command("mkfs.ext4 -q -L '" + label + "' " + a.device(), &out) == 0, out);
+  DeviceInfo info = probe_ok(a.device());
+  REQUIRE(!info.content_uuid.empty());
+  std::string escaped = label;
+  escaped.replace(escaped.find(' '), 1, "\\x20");
+  REQUIRE(run_command("mkdir -p " + dir.file("disk/by-label") + " " + dir.file("disk/by-uuid") + " " +
+                          dir.file("disk/by-id"), &out) == 0);
+  const std::string by_label = dir.file("disk/by-label/" + escaped);
+  const std::string by_uuid = dir.file("disk/by-uuid/" + info.content_uuid);
+  const std::string by_id = dir.file("disk/by-id/wwn-0x5000c500a1b2c3d4");
+  const std::string indirect = dir.file("qdisk");
+  REQUIRE(::symlink(a.device().c_str(), by_label.c_str()) == 0);
+  REQUIRE(::symlink(a.device().c_str(), by_uuid.c_str()) == 0);
+  REQUIRE(::symlink(a.device().c_str(), by_id.c_str()) == 0);
+  const std::string relative = "disk/by-label/" + escaped;  // a relative target, read hop by hop
+  REQUIRE(::symlink(relative.c_str(), indirect.c_str()) == 0);
+
+  // One device carries the tag: every spelling is taken as given.
+  for (const std::string& p : {by_label, by_uuid, by_id, indirect}) {
+    auto r = resolve_device(p);
+    REQUIRE_MESSAGE(r.ok(), p << ": " << r.status().to_string());
+    CHECK(*r == p);
+  }
+
+  REQUIRE_MESSAGE(run_command("cp --sparse=always " + dir.file("a.img") + " " + dir.file("b.img"), &out) == 0, out);
+  LoopDevice b(dir.file("b.img"), 8, 512, true, /*create_file=*/false);
+  REQUIRE_MESSAGE(b.ok(), b.error());
+  for (const std::string& p : {by_label, by_uuid, indirect}) {
+    auto r = resolve_device(p);
+    REQUIRE_FALSE_MESSAGE(r.ok(), p << " resolved to " << (r.ok() ? *r : "") << " with a clone present");
+    CHECK(r.status().code() == Code::refused);
+    CHECK_MESSAGE(contains(r.status().message(), "matches 2 devices"), r.status().message());
+    CHECK_MESSAGE(contains(r.status().message(), b.device()), r.status().message());
+  }
+  auto id = resolve_device(by_id);
+  REQUIRE_MESSAGE(id.ok(), id.status().to_string());
+  CHECK(*id == by_id);
+}
+
 TEST_CASE("partition tables (dos and gpt) are refused without force (root)") {
   ScratchDir dir;
   const uint64_t sectors = 8 * kMiB / 512;

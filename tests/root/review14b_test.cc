@@ -7,9 +7,11 @@
 // files are removed by their destructors; only processes started here are killed.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,24 +87,33 @@ const char* state_name(ServiceRunner::State s) {
 // the peer then fails the same way. The loader accepts the name (load_service_text below).
 // Expected: the name is refused at load time, or the service gets a real cgroup (start -> started, stop ->
 // stopped). On main: start -> failed, stop -> stop_failed.
-TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)" *
-          doctest::should_fail()) {  // FAILS on main: its cgroup is the control file <node>/tasks
+TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)") {
   REQUIRE(running_as_root());
   TestParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  const std::string text = "[service]\nname = " + name +
-                           "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-                           "start = true\nstop = true\n";
-  LoadResult loaded = load_service_text(text, "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
-  if (!loaded.ok()) {
+  auto text = [](const std::string& n) {
+    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+           "start = true\nstop = true\n";
+  };
+  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  const bool refused = !loaded.ok();
+  ServiceDefinition def;
+  if (refused) {
+    // A refusal at load time is the fix for service files (castor check reports the same). A runner can still
+    // meet the name without the loader (an up entry adopted from the disk as an orphan): then the start must
+    // fail (reported, recoverable) and the stop must end stopped, not stop_failed (which fences the node).
     MESSAGE("the loader refuses the name: " << loaded.error_text());
-    CHECK(loaded.ok() == false);  // a refusal at load time is an acceptable fix: pass
-    return;
+    CHECK(loaded.error_text().find("reserved") != std::string::npos);
+    LoadResult other = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
+    REQUIRE_MESSAGE(other.ok(), other.error_text());
+    def = other.services[0];
+    def.name = name;
+  } else {
+    REQUIRE(loaded.services.size() == 1);
+    def = loaded.services[0];
   }
-  REQUIRE(loaded.services.size() == 1);
-  ServiceDefinition def = loaded.services[0];
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
@@ -110,7 +121,8 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
 
   REQUIRE(r.start(1, BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
-  CHECK_MESSAGE(r.state() == ServiceRunner::State::started, "start of '" << name << "' ended " << std::string(state_name(r.state())));
+  CHECK_MESSAGE(r.state() == (refused ? ServiceRunner::State::failed : ServiceRunner::State::started),
+                "start of '" << name << "' ended " << std::string(state_name(r.state())));
   r.stop(BootClock().now());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
@@ -120,22 +132,27 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
 // The start-up probe svcmgr runs for every service it loads (add_service(..., probe=true)) fails the same
 // way: a probe error makes svcmgr stop the service, the stop ends stop_failed, and svcmgr asks quorumd to fence
 // the node -- on every node in the service's `nodes`, as soon as the file is loaded, even if it never starts.
-TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)" *
-          doctest::should_fail()) {  // FAILS on main: probe -> error (the monitor cannot be spawned)
+TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)") {
   REQUIRE(running_as_root());
   TestParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  LoadResult loaded = load_service_text("[service]\nname = " + name +
-                                            "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-                                            "start = true\nstop = true\nmonitor = exit 7\n",
-                                        "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  auto text = [](const std::string& n) {
+    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+           "start = true\nstop = true\nmonitor = exit 7\n";
+  };
+  // The loader refuses the name now (see above); svcmgr still probes an up entry of that name adopted from
+  // the disk, so the probe is run with the name given to a definition loaded under another.
+  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  if (!loaded.ok()) loaded = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
   REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  ServiceDefinition def = loaded.services[0];
+  def.name = name;
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
-  ServiceRunner r(loaded.services[0], ctx);
+  ServiceRunner r(def, ctx);
   REQUIRE(r.probe(BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle(); }));
   CHECK_MESSAGE(r.probe_result() == ServiceRunner::ProbeResult::all_stopped,
@@ -143,15 +160,18 @@ TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it 
 }
 
 // The same collision at the ServiceCgroup level: open() says ok, but what it opened is a file.
-TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)" *
-          doctest::should_fail()) {  // FAILS on main: open() accepts EEXIST from mkdir on a file
+TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)") {
   REQUIRE(running_as_root());
   TestParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string rel = parent.name + "/alpha/" + (*v == CgroupVersion::v1 ? "tasks" : "cgroup.procs");
   auto cg = ServiceCgroup::open(rel, {});
-  if (!cg.ok()) return;  // refusing is a fix
+  if (!cg.ok()) {  // refusing is a fix: with an error that names the control file
+    CHECK_MESSAGE(cg.status().code() == Code::already_exists, cg.status().to_string());
+    CHECK_MESSAGE(cg.status().message().find("control file") != std::string::npos, cg.status().to_string());
+    return;
+  }
   struct stat st;
   CHECK_MESSAGE((::stat(cg->main_dir().c_str(), &st) == 0 && S_ISDIR(st.st_mode)), cg->main_dir() << " is not a directory");
   auto empty = cg->empty();
@@ -215,8 +235,7 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
 // and both take the services over.
 // Expected: a path that is a udev tag link (or, generally, a device whose quorum superblock another device
 // also carries) is refused like LABEL=. On main it resolves to the link.
-TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is refused like LABEL= (root)" *
-          doctest::should_fail()) {  // FAILS on main: a path is never checked for clones
+TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is refused like LABEL= (root)") {
   REQUIRE(running_as_root());
   ScratchDir dir;
   LoopDevice a(dir.file("a.img"), 8);
@@ -237,4 +256,66 @@ TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is re
   REQUIRE(::symlink(b.device().c_str(), link.c_str()) == 0);
   auto via_link = resolve_device(link);
   CHECK_MESSAGE(!via_link.ok(), "the link to a clone resolved to " << (via_link.ok() ? *via_link : "") << " unchecked");
+}
+
+// WEAKNESS (not fixed in this session: freeze_kill_thaw is being rewritten by another change). kill_all()
+// reads the pids of every cgroup directory below the service's first and signals nobody if one read fails
+// (lib/agent/service_cgroup.cc freeze_kill_thaw: `if (pids.ok())` around the whole kill loop): one
+// unreadable cgroup.procs in a sub-cgroup (a daemon may make its own) leaves every process of the service
+// alive. root reads cgroup.procs regardless of its mode, so the file is made unreadable by a bind mount of
+// a dead process's /proc/PID/mem over it (every read: ESRCH); undone at the end.
+// Expected: the processes that can be listed are killed (the error may still be reported). On main: none is.
+TEST_CASE("review14b: one unreadable cgroup.procs below a service's cgroup does not save every process from the kill (root)" *
+          doctest::should_fail()) {  // FAILS on main: freeze_kill_thaw signals nobody when one read fails
+  REQUIRE(running_as_root());
+  TestParent parent;
+  auto cg = ServiceCgroup::open(parent.name + "/alpha/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const std::string sub = cg->main_dir() + "/sub";
+  REQUIRE(::mkdir(sub.c_str(), 0755) == 0);
+  const std::vector<std::string> procs = cg->procs_files();
+  pid_t victim = ::fork();
+  REQUIRE(victim >= 0);
+  if (victim == 0) {
+    for (const std::string& f : procs) {
+      int fd = ::open(f.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) _exit(127);
+      ::close(fd);
+    }
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  struct Undo {
+    pid_t pid;
+    std::string mount_point;
+    ~Undo() {
+      if (!mount_point.empty()) (void)run_command("umount -l " + mount_point);
+      if (pid > 0) {  // only the process started here
+        ::kill(pid, SIGKILL);
+        (void)::waitpid(pid, nullptr, 0);
+      }
+    }
+  } undo{victim, ""};
+  bool joined = false;
+  for (int i = 0; i < 200 && !joined; ++i) {
+    auto pids = cg->pids();
+    joined = pids.ok() && std::find(pids->begin(), pids->end(), victim) != pids->end();
+    if (!joined) usleep(10000);
+  }
+  REQUIRE_MESSAGE(joined, "the victim did not join the service's cgroup");
+  std::string out;
+  REQUIRE_MESSAGE(run_command("mount --bind /proc/self/mem " + sub + "/cgroup.procs", &out) == 0, out);
+  undo.mount_point = sub + "/cgroup.procs";
+  REQUIRE_FALSE(cg->pids().ok());  // the set-up works: one directory cannot be read
+
+  Status st = cg->kill_all();
+  MESSAGE("kill_all: " << st.to_string());
+  bool dead = false;
+  for (int i = 0; i < 200 && !dead; ++i) {
+    int status = 0;
+    dead = ::waitpid(victim, &status, WNOHANG) == victim;
+    if (!dead) usleep(10000);
+  }
+  if (dead) undo.pid = 0;  // reaped: not to be signalled again
+  CHECK_MESSAGE(dead, "the service's process survived kill_all because another directory's cgroup.procs was unreadable");
 }

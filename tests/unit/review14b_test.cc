@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "agent/agent_command_builder.h"
+#include "common/names.h"
 #include "common/trusted_path.h"
 #include "common/unix_socket.h"
 #include "config/service_loader.h"
@@ -283,4 +284,55 @@ TEST_CASE("review14b: a service table entry named like a path is refused, and th
   struct stat sb;
   CHECK_MESSAGE(::stat(dir.file("victim.ini").c_str(), &sb) == 0,
                 "DefinitionStore::remove(\"../../../victim\") deleted a file outside the store (" << st.to_string() << ")");
+}
+
+// FINDING 4, the decode half (the store half is the case above, which stays should_fail until
+// DefinitionStore refuses such names itself): an entry whose name is not a service name makes its block
+// corrupt -- the protocol already treats a corrupt block safely -- so it never reaches svcmgr's orphan
+// adoption, its log hint `castor reset NAME` or DefinitionStore::remove. A valid name still decodes
+// (control). The CLI's and svcmgr's reset refuse such a name too: tests/integration/service_names.sh.
+TEST_CASE("review14b: a service table entry named like a path is refused on decode; a valid one decodes") {
+  auto layout = DiskLayout::for_sector_size(512);
+  REQUIRE(layout.ok());
+  auto round_trip = [&](const std::string& name) {
+    std::vector<std::byte> block(layout->block_size());
+    ServiceTableRecord rec;
+    rec.node_id = 1;
+    rec.block_index = 0;
+    rec.incarnation = 1;
+    rec.seq = 1;
+    rec.entries.resize(layout->services_per_block());
+    rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
+    REQUIRE(encode_service_table(rec, *layout, block).ok());
+    return decode_service_table(block, *layout, 1, 0);
+  };
+  for (const std::string bad : {"../../../../etc/castor/castor", "a/b", "..", ".hidden", "-x", "a b", "x\x1b[2J"}) {
+    auto back = round_trip(bad);
+    CHECK_MESSAGE(!back.ok(), "an entry named '" << bad << "' decodes as valid");
+    if (!back.ok()) CHECK(back.status().code() == Code::corrupt);
+  }
+  auto good = round_trip("web-1.db_x");
+  REQUIRE_MESSAGE(good.ok(), good.status().to_string());
+  CHECK(good->entries[0].name == "web-1.db_x");
+}
+
+// FINDING 5, the names half: a service or node named like a file the kernel puts in every cgroup directory
+// cannot have a cgroup; the loader (and so svcmgr and `castor check`) refuses such a service name.
+TEST_CASE("review14b: service names that are cgroup control file names are refused by the loader") {
+  for (const char* n : {"tasks", "notify_on_release", "release_agent", "cgroup.procs", "cgroup.kill", "memory.max",
+                        "cpu.weight", "pids.max", "freezer.state", "net_cls.classid", "misc.max", "io.max"}) {
+    CHECK_MESSAGE(is_reserved_cgroup_name(n), std::string(n));
+    LoadResult r = load_service_text(std::string("[service]\nname = ") + n +
+                                         "\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\nstart = true\n"
+                                         "stop = true\n",
+                                     "/etc/castor/services.d/x.ini", {"a", "b"});
+    CHECK_MESSAGE(!r.ok(), "service '" << std::string(n) << "' loads");
+    CHECK_MESSAGE(r.error_text().find("reserved") != std::string::npos, r.error_text());
+  }
+  for (const char* n : {"task", "tasks2", "memory", "cpu", "cgroup", "web.tasks", "memoryx.max", "db.cgroup"}) {
+    CHECK_MESSAGE(!is_reserved_cgroup_name(n), std::string(n));
+    CHECK_MESSAGE(check_not_reserved_cgroup_name("service name", n).ok(), std::string(n));
+  }
+  CHECK_FALSE(is_valid_service_name("../x"));
+  CHECK(is_valid_service_name("tasks"));  // a valid name; reserved only as a cgroup name
 }
