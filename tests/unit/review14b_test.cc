@@ -303,8 +303,8 @@ TEST_CASE("review14b: a service table entry named like a path is refused on deco
     rec.seq = 1;
     rec.entries.resize(layout->services_per_block());
     rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
-    REQUIRE(encode_service_table(rec, *layout, block).ok());
-    return decode_service_table(block, *layout, 1, 0);
+    REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
+    return decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
   };
   for (const std::string bad : {"../../../../etc/castor/castor", "a/b", "..", ".hidden", "-x", "a b", "x\x1b[2J"}) {
     auto back = round_trip(bad);
