@@ -56,11 +56,14 @@
  * that fails to decode makes the entry UNKNOWN (so does a service not found while another peer table block
  * or the peer's epoch record is corrupt).
  * Crash: processes, service, svcmgr's and quorumd's volatile state are lost; writes in the kernel may still
- * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk,
- * rewrites at once a corrupt own block (a lost table block comes back empty; a lost floor comes back as the
- * largest epoch of its table), and each Ownership is built from its entry (the constructor); a restart
- * waits until no table write of the previous life is left in the kernel (quorumd's process exit waits
- * for its I/O), but not for a heartbeat write.  Table writes need a valid lease (quorumd refuses
+ * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk
+ * (TableService::load_own_region): a corrupt own table block comes back empty and is rewritten once the
+ * node holds a lease; a corrupt epoch record is rebuilt from the own valid entries, the peer's valid
+ * entries and the peer's floor, counts as durable only once written, and is written before any table
+ * block; each Ownership is built from its entry (the constructor).  A restart waits until no table write
+ * of the previous process is left in the kernel (its exit waited for its I/O: io_destroy, the kernel's
+ * exit_aio), but a late DOWN heartbeat write may still land after it (more than the code allows: the
+ * PeerMonitor copes).  Table writes need a valid lease (quorumd refuses
  * otherwise), so a new incarnation's heartbeat lands before any of its entries.  Pause: the node and its
  * service stand still (still "running" for the safety property); its writes in the kernel may land.
  * Corruption: any table block or epoch record becomes unreadable (bounded by MAXCORRUPT, torn writes
@@ -81,7 +84,11 @@
  * -DBUG_CORRUPT_FREE (a corrupt peer block counts as no entries), -DBUG_DOWN_WHILE_OWNED (DOWN written
  * without checking the own table), -DBUG_LATE_DOWN (a DOWN of the retired incarnation is accepted: the
  * monitor overwrites the retired incarnation before it checks it), -DBUG_FLOOR_AFTER (the epoch floor is
- * written after the table write that carries the epoch completed, not before it is submitted).
+ * written after the table write that carries the epoch completed, not before it is submitted),
+ * -DBUG_RESTART_NO_WAIT (a restart while a table write of the previous process is in the kernel: it lands
+ * later, over the new process's writes), -DBUG_RESTART_REBUILD_FLOOR (a restart that finds an own table
+ * block corrupt rebuilds its floor as if the epoch record were corrupt).  -DCORRUPT_DOWN: garbage only
+ * over a block of a node that is down (the corrupt_restart run).
  */
 
 #define F 3
