@@ -56,11 +56,14 @@
  * that fails to decode makes the entry UNKNOWN (so does a service not found while another peer table block
  * or the peer's epoch record is corrupt).
  * Crash: processes, service, svcmgr's and quorumd's volatile state are lost; writes in the kernel may still
- * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk,
- * rewrites at once a corrupt own block (a lost table block comes back empty; a lost floor comes back as the
- * largest epoch of its table), and each Ownership is built from its entry (the constructor); a restart
- * waits until no table write of the previous life is left in the kernel (quorumd's process exit waits
- * for its I/O), but not for a heartbeat write.  Table writes need a valid lease (quorumd refuses
+ * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk
+ * (TableService::load_own_region): a corrupt own table block comes back empty and is rewritten once the
+ * node holds a lease; a corrupt epoch record is rebuilt from the own valid entries, the peer's valid
+ * entries and the peer's floor, counts as durable only once written, and is written before any table
+ * block; each Ownership is built from its entry (the constructor).  A restart waits until no table write
+ * of the previous process is left in the kernel (its exit waited for its I/O: io_destroy, the kernel's
+ * exit_aio), but a late DOWN heartbeat write may still land after it (more than the code allows: the
+ * PeerMonitor copes).  Table writes need a valid lease (quorumd refuses
  * otherwise), so a new incarnation's heartbeat lands before any of its entries.  Pause: the node and its
  * service stand still (still "running" for the safety property); its writes in the kernel may land.
  * Corruption: any table block or epoch record becomes unreadable (bounded by MAXCORRUPT, torn writes
@@ -81,7 +84,11 @@
  * -DBUG_CORRUPT_FREE (a corrupt peer block counts as no entries), -DBUG_DOWN_WHILE_OWNED (DOWN written
  * without checking the own table), -DBUG_LATE_DOWN (a DOWN of the retired incarnation is accepted: the
  * monitor overwrites the retired incarnation before it checks it), -DBUG_FLOOR_AFTER (the epoch floor is
- * written after the table write that carries the epoch completed, not before it is submitted).
+ * written after the table write that carries the epoch completed, not before it is submitted),
+ * -DBUG_RESTART_NO_WAIT (a restart while a table write of the previous process is in the kernel: it lands
+ * later, over the new process's writes), -DBUG_RESTART_REBUILD_FLOOR (a restart that finds an own table
+ * block corrupt rebuilds its floor as if the epoch record were corrupt).  -DCORRUPT_DOWN: garbage only
+ * over a block of a node that is down (the corrupt_restart run).
  */
 
 #define F 3
@@ -187,6 +194,12 @@ byte lease[2];
 byte wd[2];
 byte inc[2];              /* incarnation (1, 2, ...: a new one per restart or rejoin) */
 byte fl[2];               /* quorumd's epoch floor, as durably written */
+bit flrw[2];              /* the epoch record must be rewritten first (ServiceTableStore::rebuild_floor) ... */
+byte wfl[2];              /* ... with this floor at least (wanted_floor_ of a rebuilt floor) */
+#ifdef BUG_RESTART_NO_WAIT
+bit ow[NX];               /* a table write of the previous quorumd process, still in the kernel */
+Entry owv[NX];            /* ... its value */
+#endif
 #ifdef BUG_FLOOR_AFTER
 byte flw[2];              /* a floor write submitted after its table write completed, in the kernel */
 #endif
@@ -266,11 +279,13 @@ hidden Entry tent;
 #define NO_UP_ENTRY(i) (!IS_UP(mine[X(i, 0)].st) && !IS_UP(mine[X(i, 1)].st))
 #define OTHER_CORRUPT(x) (dcor[NODE(x) * NS + 1 - SVC(x)])
 #define TABLE_QUIET(i) (ew[X(i, 0)] == 0 && ew[X(i, 1)] == 0)
+#define OWN_CORRUPT(i) (dcor[X(i, 0)] || dcor[X(i, 1)])
 #else
 #define PENDING (PEND(0) || PEND(1))
 #define NO_UP_ENTRY(i) (!IS_UP(mine[i].st))
 #define OTHER_CORRUPT(x) 0
 #define TABLE_QUIET(i) (ew[i] == 0)
+#define OWN_CORRUPT(i) (dcor[i])
 #endif
 /* quorumd writes DOWN only when its own table holds no claiming, owned or releasing entry */
 #ifdef BUG_DOWN_WHILE_OWNED
@@ -287,8 +302,9 @@ hidden Entry tent;
 inline floor_before(x) {
 #ifndef BUG_FLOOR_AFTER
   if
-  :: mine[x].ep > fl[NODE(x)] ->
-     fl[NODE(x)] = mine[x].ep; dfl[NODE(x)] = mine[x].ep; dflc[NODE(x)] = 0;
+  :: mine[x].ep > fl[NODE(x)] || flrw[NODE(x)] ->
+     fl[NODE(x)] = MAX(mine[x].ep, MAX(fl[NODE(x)], wfl[NODE(x)])); dfl[NODE(x)] = fl[NODE(x)];
+     dflc[NODE(x)] = 0; flrw[NODE(x)] = 0; wfl[NODE(x)] = 0;
      printf("EV n=%d floor_written fl=%d\n", ID(NODE(x)), fl[NODE(x)])
   :: else -> skip
   fi
@@ -330,7 +346,7 @@ inline new_monitor(i) {
 /* A crash or a watchdog reset: the node, its services and all volatile state are gone. */
 inline crash(i) {
   alive[i] = 0; paused[i] = 0; lapsed[i] = 0; fenced[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0;
-  hbfail[i] = 0; fl[i] = 0;
+  hbfail[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
 #ifdef BUG_FLOOR_AFTER
   flw[i] = 0;
 #endif
@@ -345,7 +361,7 @@ inline crash(i) {
 /* The node left after DOWN: quorumd exits, so does svcmgr; whatever the service still holds that has
    no process (an address, a mount) stays. */
 inline left(i) {
-  alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0;
+  alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
     intent[X(i, kk)] = INTENT0(X(i, kk))   /* started again, it wants what it wanted before the leave */
@@ -374,16 +390,23 @@ inline construct(x) {
   fi
 }
 
-/* A new quorumd process (after a crash, a watchdog reset or a clean leave): table and floor from the
-   disk, a corrupt own block rewritten at once; then svcmgr builds each Ownership. */
+/* A new quorumd process (after a crash, a watchdog reset or a clean leave): TableService::load_own_region
+   from the start-up snapshot.  A table block that does not decode starts empty (ServiceTableStore::
+   mark_corrupt) and stays corrupt on the disk until it is rewritten once the node holds a lease (the scrub
+   step of Disk()); an epoch record that does not decode is rebuilt (ServiceTableStore::rebuild_floor) from
+   the own valid entries, the peer's valid entries and the peer's floor, and nothing counts as durable
+   until the rebuilt record is written, before any table block (flrw, wfl).  Then svcmgr builds each
+   Ownership.  The previous process is gone: its exit waited for its I/O in the kernel (io_destroy in
+   ~AioBlockDevice, the kernel's exit_aio for a killed one; a node reset drops it), hence TABLE_QUIET at
+   the restart step (BUG_RESTART_NO_WAIT drops that wait). */
 inline restart(i) {
   alive[i] = 1; inc[i]++;
   printf("EV n=%d restart inc=%d\n", ID(i), inc[i]);
   for (kk : 0 .. NS - 1) {
     if
     :: dcor[X(i, kk)] ->
-       zero(mine[X(i, kk)]); zero(disk[X(i, kk)]); dcor[X(i, kk)] = 0;
-       printf("EV n=%d s=%d rewrite_corrupt\n", ID(i), kk)
+       zero(mine[X(i, kk)]);
+       printf("EV n=%d s=%d load_corrupt\n", ID(i), kk)
     :: else -> copy(mine[X(i, kk)], disk[X(i, kk)])
     fi;
     printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
@@ -392,12 +415,21 @@ inline restart(i) {
   }
   kk = 0;
   if
+#ifdef BUG_RESTART_REBUILD_FLOOR
+  :: dflc[i] || OWN_CORRUPT(i) ->
+#else
   :: dflc[i] ->
-     fl[i] = 0;
-     for (kk : 0 .. NS - 1) { fl[i] = MAX(fl[i], mine[X(i, kk)].ep) }
+#endif
+     tmp = 0;
+     for (kk : 0 .. NS - 1) {
+       if :: !dcor[X(i, kk)] -> tmp = MAX(tmp, mine[X(i, kk)].ep) :: else -> skip fi;
+       if :: !dcor[X(PEER(i), kk)] -> tmp = MAX(tmp, disk[X(PEER(i), kk)].ep) :: else -> skip fi
+     }
      kk = 0;
-     dfl[i] = fl[i]; dflc[i] = 0;
-     printf("EV n=%d floor_rewritten fl=%d\n", ID(i), fl[i])
+     if :: !dflc[PEER(i)] -> tmp = MAX(tmp, dfl[PEER(i)]) :: else -> skip fi;
+     fl[i] = 0; flrw[i] = 1; wfl[i] = tmp;
+     printf("EV n=%d floor_rebuilt fl=%d\n", ID(i), tmp);
+     tmp = 0
   :: else -> fl[i] = dfl[i]
   fi
 }
@@ -511,7 +543,24 @@ end:
        :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); fence(i)
        :: else -> wd[i] = W      /* quorumd checks the lease, then pets */
        fi }
+#ifndef BUG_RESTART_NO_WAIT
   :: atomic { !alive[i] && TABLE_QUIET(i) && restarts < MAXRESTART -> restarts++; restart(i) }
+#else
+  /* the new process starts while a table write of the old one is still in the kernel: it lands later
+     (whole or torn), perhaps over the new process's writes, or never */
+  :: atomic { !alive[i] && restarts < MAXRESTART -> restarts++;
+       for (kk : 0 .. NS - 1) {
+         if
+         :: ew[X(i, kk)] == 3 -> ow[X(i, kk)] = 1; copy(owv[X(i, kk)], ewv[X(i, kk)]);
+            ew[X(i, kk)] = 0; zero(ewv[X(i, kk)]);
+            printf("EV n=%d s=%d old_write_in_kernel st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, owv[X(i, kk)].st,
+                   owv[X(i, kk)].nd, owv[X(i, kk)].bal, owv[X(i, kk)].ep)
+         :: else -> skip
+         fi
+       }
+       kk = 0;
+       restart(i) }
+#endif
   :: atomic { alive[i] && fenced[i] && !paused[i] && restarts < MAXRESTART -> restarts++; rejoin(i) }
   /* castor leave: svcmgr stops and releases every service; quorumd writes DOWN afterwards (at a tick) */
   :: atomic { RUNS(i) && !leaving[i] && leaves < MAXLEAVE -> leaves++; leaving[i] = 1;
@@ -519,7 +568,10 @@ end:
        for (kk : 0 .. NS - 1) { intent[X(i, kk)] = REL }
        kk = 0 }
   /* the scrub: quorumd rewrites its own epoch record */
-  :: atomic { RUNS(i) && lease[i] > 0 && dflc[i] -> dfl[i] = fl[i]; dflc[i] = 0;
+  /* the scrub (or the rebuilt record, first thing once the node holds a lease): quorumd rewrites its own
+     epoch record with max(durable, wanted) */
+  :: atomic { RUNS(i) && lease[i] > 0 && (dflc[i] || flrw[i]) -> fl[i] = MAX(fl[i], wfl[i]); dfl[i] = fl[i];
+       dflc[i] = 0; flrw[i] = 0; wfl[i] = 0;
        printf("EV n=%d scrub_floor fl=%d\n", ID(i), fl[i]) }
 #ifdef BUG_FLOOR_AFTER
   :: atomic { flw[i] > 0 -> dfl[i] = MAX(dfl[i], flw[i]); fl[i] = dfl[i]; dflc[i] = 0; flw[i] = 0;
@@ -532,11 +584,21 @@ end:
   od
 }
 
-/* Garbage over one block: a table block or an epoch record. */
+/* Garbage over one block: a table block or an epoch record.  -DCORRUPT_DOWN: only a block of a node that
+   is down (crashed, not yet restarted), so that its restart finds it corrupt. */
 proctype Corrupt() {
 end:
+#ifndef CORRUPT_DOWN
   atomic { corrupts < MAXCORRUPT -> corrupts++;
     select(tmp : 0 .. NX + 1);
+#else
+  atomic { corrupts < MAXCORRUPT && alive[0] != alive[1] -> corrupts++;
+    select(tmp : 0 .. NS);
+    if
+    :: tmp < NS -> tmp = (alive[0] -> X(1, tmp) : X(0, tmp))
+    :: else -> tmp = (alive[0] -> NX + 1 : NX)
+    fi;
+#endif
     if
     :: tmp < NX -> dcor[tmp] = 1; printf("EV n=%d s=%d corrupt\n", ID(NODE(tmp)), SVC(tmp))
     :: else -> dflc[tmp - NX] = 1; printf("EV n=%d corrupt_floor\n", ID(tmp - NX))
@@ -615,8 +677,17 @@ end:
   :: atomic { ew[x] == 3 && corrupts < MAXCORRUPT -> corrupts++;      /* ... or lands torn */
        ew[x] = 0; zero(ewv[x]); dcor[x] = 1;
        printf("EV n=%d s=%d write_torn\n", ID(NODE(x)), SVC(x)) }
+#ifdef BUG_RESTART_NO_WAIT
+  /* the previous process's write lands (whole or torn) or is lost, whatever the new process wrote since */
+  :: atomic { ow[x] -> copy(disk[x], owv[x]); dcor[x] = 0; ow[x] = 0; zero(owv[x]);
+       printf("EV n=%d s=%d old_write_lands st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st,
+              disk[x].nd, disk[x].bal, disk[x].ep) }
+  :: atomic { ow[x] -> ow[x] = 0; zero(owv[x]); printf("EV n=%d s=%d old_write_lost\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { ow[x] && corrupts < MAXCORRUPT -> corrupts++; ow[x] = 0; zero(owv[x]); dcor[x] = 1;
+       printf("EV n=%d s=%d old_write_torn\n", ID(NODE(x)), SVC(x)) }
+#endif
   /* the scrub (or the next rewrite): quorumd rewrites a corrupt own block from its table in memory */
-  :: atomic { RUNS(NODE(x)) && lease[NODE(x)] > 0 && dcor[x] && ew[x] == 0 ->
+  :: atomic { RUNS(NODE(x)) && lease[NODE(x)] > 0 && dcor[x] && ew[x] == 0 && !flrw[NODE(x)] ->
        copy(disk[x], mine[x]); dcor[x] = 0;
        printf("EV n=%d s=%d scrub st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st, disk[x].nd,
               disk[x].bal, disk[x].ep) }

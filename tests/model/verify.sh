@@ -1,6 +1,6 @@
 #!/bin/bash
 # Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
-#   tests/model/verify.sh verify OUT   safety in six scenarios + the relocation liveness check
+#   tests/model/verify.sh verify OUT   safety in seven scenarios + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
@@ -35,6 +35,8 @@ FAILOVER="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXIOFAULT=0 
 CRASH="-DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"   # crash, late writes of the old life, restart
 BLOCKS="-DNS=2 -DMAXCRASH=1 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"  # two services in two blocks
 CORRUPT="-DMAXCRASH=1 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXCORRUPT=1"  # corrupt and torn blocks, floors
+# garbage over an own block (table or epoch record) of a node that is down, then its restart
+CORRUPT_RESTART="-DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXCORRUPT=1 -DCORRUPT_DOWN"
 LEAVE="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXLEAVE=1 -DMAXLATEHB=1"  # leave, DOWN, late DOWN
 LIVE="-DLIVENESS -DMAXB=10 -DMAXE=3"
 
@@ -115,7 +117,8 @@ collect() {
   done
 }
 
-BUGS="skip_reread early_takeover liveness_alone read_block0 corrupt_free floor_after down_while_owned late_down"
+BUGS="skip_reread early_takeover liveness_alone read_block0 corrupt_free floor_after down_while_owned late_down
+restart_no_wait restart_rebuild_floor"
 case $mode in
   verify)
     launch failover pass safety $FAILOVER
@@ -124,6 +127,7 @@ case $mode in
     launch crash pass safety $CRASH
     launch blocks pass safety $BLOCKS
     launch corrupt pass safety $CORRUPT
+    launch corrupt_restart pass safety $CORRUPT_RESTART
     launch relocation pass liveness $LIVE
     collect
     ;;
@@ -138,6 +142,8 @@ case $mode in
     launch floor_after error safety -DBUG_FLOOR_AFTER $CORRUPT
     launch down_while_owned error safety -DBUG_DOWN_WHILE_OWNED $LEAVE
     launch late_down error safety -DBUG_LATE_DOWN $LEAVE
+    launch restart_no_wait error safety -DBUG_RESTART_NO_WAIT $CRASH
+    launch restart_rebuild_floor error safety -DBUG_RESTART_REBUILD_FLOOR $CORRUPT_RESTART
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"

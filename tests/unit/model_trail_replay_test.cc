@@ -122,6 +122,8 @@ enum class Bug {
   floor_after,          // the floor is written after the table write that carries the epoch
   down_while_owned,     // DOWN written although the own table holds an up entry
   late_down,            // the observer takes a late DOWN of a retired incarnation
+  restart_no_wait,      // a new quorumd process while a table write of the old one is still in the kernel
+  restart_rebuild_floor,  // a restart that finds an own table block corrupt rebuilds its floor from what loaded
 };
 
 constexpr int kServices = 2;
@@ -187,7 +189,10 @@ struct Replay {
     ServiceEntry memory[kServices];          // quorumd's table in memory
     uint64_t floor_disk = 0, floor_mem = 0;  // my epoch record on the disk; my floor as durably written
     bool floor_corrupt = false;
+    bool floor_rewrite = false;  // a rebuilt floor (ServiceTableStore::rebuild_floor) is written first ...
+    uint64_t floor_wanted = 0;   // ... with at least this floor
     std::optional<InKernel> in_kernel[kServices];
+    std::optional<ServiceEntry> old_in_kernel[kServices];  // a table write of the previous process
     TimePoint read_issued[kServices];
     std::optional<OwnershipStep> stashed[kServices];
   };
@@ -309,6 +314,8 @@ struct Replay {
       n.seq = 0;
       for (int b = 0; b < kServices; ++b) n.memory[b] = n.disk[b];
       n.floor_mem = n.floor_disk;
+      n.floor_rewrite = false;
+      n.floor_wanted = 0;
       n.monitor = std::make_unique<PeerMonitor>(bug_ == Bug::early_verdict ? kBuggyDeadTime : kDeadTime);
       return true;
     }
@@ -319,9 +326,52 @@ struct Replay {
       n.monitor = std::make_unique<PeerMonitor>(bug_ == Bug::early_verdict ? kBuggyDeadTime : kDeadTime);
       return true;
     }
-    if (w == "rewrite_corrupt") {
-      n.disk[k] = n.memory[k] = ServiceEntry{};
+    if (w == "load_corrupt") {  // ServiceTableStore::mark_corrupt: starts empty, rewritten under a lease
+      REQUIRE_MESSAGE(n.corrupt[k], "line " << e.line << ": the block is not corrupt in the replay");
+      n.memory[k] = ServiceEntry{};
+      return true;
+    }
+    if (w == "floor_rebuilt") {
+      // TableService::load_own_region rebuilds the floor only when the epoch record does not decode.
+      if (!n.floor_corrupt && bug_ != Bug::restart_rebuild_floor)
+        return refuse("model: the floor rebuilt at the restart; quorumd: the epoch record decodes, its floor is "
+                      "loaded (load_floor)");
+      // ... from the own valid entries, the peer's valid entries and the peer's floor
+      const Node& p = peer(e);
+      uint64_t rebuilt = p.floor_corrupt ? 0 : p.floor_disk;
+      for (int b = 0; b < kServices; ++b) {
+        if (!n.corrupt[b]) rebuilt = std::max(rebuilt, n.memory[b].epoch);
+        if (!p.corrupt[b]) rebuilt = std::max(rebuilt, p.disk[b].epoch);
+      }
+      REQUIRE_MESSAGE(long(rebuilt) == e.kv.at("fl"), "line " << e.line << ": rebuilt floor " << rebuilt);
+      n.floor_mem = 0;  // nothing durable until the rebuilt record is written
+      n.floor_rewrite = true;
+      n.floor_wanted = rebuilt;
+      return true;
+    }
+    if (w == "old_write_in_kernel") {
+      // The previous process's exit waited for its I/O (io_destroy in ~AioBlockDevice; the kernel's exit_aio
+      // for a killed process; a node reset drops it): no restart finds one of its writes in the kernel.
+      if (bug_ != Bug::restart_no_wait)
+        return refuse("model: a restart while a table write of the previous process is in the kernel; quorumd: "
+                      "the old process's exit waited for its I/O");
+      REQUIRE_MESSAGE((n.in_kernel[k] && n.in_kernel[k]->token == 0 && !n.in_kernel[k]->landed), "line " << e.line);
+      REQUIRE(same_fields(n.in_kernel[k]->value, entry_of(e)));
+      n.old_in_kernel[k] = n.in_kernel[k]->value;
+      n.in_kernel[k].reset();
+      return true;
+    }
+    if (w == "old_write_lands") {
+      REQUIRE_MESSAGE(n.old_in_kernel[k], "line " << e.line);
+      n.disk[k] = *n.old_in_kernel[k];
       n.corrupt[k] = false;
+      n.old_in_kernel[k].reset();
+      return true;
+    }
+    if (w == "old_write_lost" || w == "old_write_torn") {
+      REQUIRE_MESSAGE(n.old_in_kernel[k], "line " << e.line);
+      if (w == "old_write_torn") n.corrupt[k] = true;
+      n.old_in_kernel[k].reset();
       return true;
     }
     if (w == "construct") {
@@ -366,6 +416,8 @@ struct Replay {
       forget(n);
       for (auto& e2 : n.memory) e2 = ServiceEntry{};
       n.floor_mem = 0;
+      n.floor_rewrite = false;
+      n.floor_wanted = 0;
       return true;
     }
     if (w == "fence_lease_lapsed" || w == "fence_on_resume" || w == "fence_undead_writer") {
@@ -445,6 +497,8 @@ struct Replay {
     if (w == "floor_rewritten" || w == "scrub_floor") {
       n.floor_mem = n.floor_disk = uint64_t(e.kv.at("fl"));
       n.floor_corrupt = false;
+      n.floor_rewrite = false;
+      n.floor_wanted = 0;
       return true;
     }
     if (w == "corrupt") { n.corrupt[k] = true; return true; }
@@ -529,9 +583,12 @@ struct Replay {
                       (s.why.empty() ? "" : " (" + s.why + ")") + " [phase " +
                       ownership_phase_name(n.own[k]->phase()) + "]");
       // quorumd: the floor >= e is written (and completed) before a table write carrying epoch e
-      if (bug_ != Bug::floor_after && s.write->epoch > n.floor_mem) {
-        n.floor_mem = n.floor_disk = s.write->epoch;
+      // (a rebuilt floor waiting to be written goes first, with max(durable, wanted))
+      if (bug_ != Bug::floor_after && (s.write->epoch > n.floor_mem || n.floor_rewrite)) {
+        n.floor_mem = n.floor_disk = std::max({s.write->epoch, n.floor_mem, n.floor_wanted});
         n.floor_corrupt = false;
+        n.floor_rewrite = false;
+        n.floor_wanted = 0;
       }
       n.memory[k] = *s.write;
       n.in_kernel[k] = InKernel{n.own[k]->write_token(), *s.write};
@@ -732,4 +789,20 @@ TEST_CASE("model trail replay: late_down — a late DOWN of a replaced incarnati
   // PeerMonitor, having seen the new incarnation, ignores it (needs the PeerMonitor fix, branch h-core).
   const Outcome o = check_trail("late_down", Bug::late_down);
   CHECK_MESSAGE(o.verdict_note.find("the model says DOWN") != std::string::npos, o.verdict_note);
+}
+
+TEST_CASE("model trail replay: restart_no_wait — a restart finds no table write of the previous process in the kernel") {
+  // BUG_RESTART_NO_WAIT: node 2 crashed with a table write in the kernel and restarted at once; the old write
+  // landed over the new process's claim, node 1 read the old value as free and both ran the service. quorumd
+  // gets the wait from the kernel (its exit waits for its AIO), so the correct replay refuses the restart.
+  const Outcome o = check_trail("restart_no_wait", Bug::restart_no_wait);
+  CHECK_MESSAGE(o.divergence.find("table write of the previous process") != std::string::npos, o.divergence);
+}
+
+TEST_CASE("model trail replay: restart_rebuild_floor — a corrupt own block at restart keeps the floor") {
+  // BUG_RESTART_REBUILD_FLOOR: node 2 started epoch 1, crashed, its table block was garbled while it was down;
+  // restarted, it rebuilt its floor from what it could load (0) and took epoch 1 again. quorumd loads the
+  // floor from the epoch record (it decodes), so the new epoch is above it.
+  const Outcome o = check_trail("restart_rebuild_floor", Bug::restart_rebuild_floor);
+  CHECK_MESSAGE(o.divergence.find("the floor rebuilt at the restart") != std::string::npos, o.divergence);
 }
