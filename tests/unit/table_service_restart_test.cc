@@ -49,7 +49,7 @@ struct Region {
     sb.timing = *Timing::from_io_timeout(kTimeout);
     sb.service_slots = layout.service_slots();
     sb.created_wall_ns = wall_time_ns();
-    REQUIRE(initialize_quorum_disk(dev, clock, sb, kTimeout).ok());
+    REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), kTimeout).ok());
     char tmpl[] = "/tmp/castor-table-restart-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir = tmpl;
@@ -70,7 +70,7 @@ struct Region {
     r.incarnation = 7;
     r.seq = 10;
     r.epoch_floor = f;
-    REQUIRE(encode_epoch_record(r, layout, b.span()).ok());
+    REQUIRE(encode_epoch_record(r, layout, RecordSeal::crc_only(), b.span()).ok());
     write_block(layout.epoch_record_offset(node), b);
   }
   // Table block 0 of `node` holding `name`, owned by `node` with epoch `epoch`.
@@ -90,7 +90,7 @@ struct Region {
     e.node = node;
     e.ballot = epoch + 1;
     e.epoch = epoch;
-    REQUIRE(encode_service_table(r, layout, b.span()).ok());
+    REQUIRE(encode_service_table(r, layout, RecordSeal::crc_only(), b.span()).ok());
     write_block(layout.service_table_offset(node), b);
   }
   void garbage(uint64_t offset) {
@@ -101,11 +101,11 @@ struct Region {
 
   // A new quorumd process of `node` loads its region from a fresh start-up snapshot.
   std::unique_ptr<TableService> restart(uint32_t node) {
-    auto snap = read_disk_snapshot(dev, clock, kTimeout);
+    auto snap = read_disk_snapshot(dev, clock, kTimeout, RecordSeal::crc_only());
     REQUIRE_MESSAGE(snap.ok(), snap.status().to_string());
     server = ControlServer::listen(dir + "/q" + std::to_string(++listens) + ".sock").value();
     io = std::make_unique<HeartbeatIo>();
-    auto t = TableService::create(layout, sb, node, *snap, TableService::Options{}, clock.now(), *server, dev, *io);
+    auto t = TableService::create(layout, sb, node, RecordSeal::crc_only(), *snap, TableService::Options{}, clock.now(), *server, dev, *io);
     REQUIRE_MESSAGE(t.ok(), t.status().to_string());
     return std::move(t).value();
   }
