@@ -385,8 +385,22 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
   }
 }
 
+void ServiceRunner::set_timings(const ServiceDefinition& def, TimePoint now) {
+  for (size_t i = 0; i < def_.resources.size() && i < def.resources.size(); ++i) {
+    ResourceDefinition& r = def_.resources[i];
+    const ResourceDefinition& t = def.resources[i];
+    if (r.name != t.name) continue;
+    r.start_timeout = t.start_timeout;
+    r.stop_timeout = t.stop_timeout;
+    r.monitor_timeout = t.monitor_timeout;
+    r.monitor_interval = t.monitor_interval;
+  }
+  if (std::exchange(held_, false)) advance(now);
+}
+
 void ServiceRunner::advance(TimePoint now) {
   const size_t n = def_.resources.size();
+  if (held_) return;  // waiting for the timings: set_timings() resumes
   while (!current_) {
     if (stop_pending_) {
       stop_pending_ = false;

@@ -48,6 +48,11 @@
 // "stopped" means the cgroup is empty (checked every kDrainPoll, up to kDrainLimit, then stop_failed),
 // and the empty cgroup is removed. A probe that finds processes in the cgroup answers some_running.
 //
+// Timings: a runner told hold_until_timings() launches nothing (start(), stop() and probe() are accepted
+// and wait, not idle()) until set_timings() gives each resource its timeouts and monitor interval: the
+// daemon reads its agents' meta-data asynchronously, and no action may run with a timeout meta-data would
+// have changed.
+//
 // Destroying a runner with an action in flight SIGKILLs that action's group (AgentProcess's destructor).
 // Not thread-safe: one event loop owns a runner. Memory is bounded (per resource, plus one failure
 // record and the capped group list); agent output is logged in one line and then dropped.
@@ -116,8 +121,15 @@ class ServiceRunner {
   void poll(TimePoint now);
   TimePoint next_deadline() const;  // TimePoint::max() when idle with nothing to monitor or track
 
+  // See "Timings" above. set_timings() copies every resource's timings from `def` (the same definition
+  // with its agents' meta-data applied) and launches whatever waited.
+  void hold_until_timings() { held_ = true; }
+  void set_timings(const ServiceDefinition& def, TimePoint now);
+  bool held() const { return held_; }
+
   State state() const { return state_; }
-  bool idle() const { return !current_; }  // no agent action in flight
+  // No agent action in flight, and none waiting for the timings.
+  bool idle() const { return !current_ && !(held_ && (op_ != Op::none || stop_pending_)); }
   const std::optional<Failure>& last_failure() const { return last_failure_; }
   std::vector<pid_t> live_process_groups() const;
   uint64_t epoch() const { return ctx_.epoch; }
@@ -171,7 +183,8 @@ class ServiceRunner {
   bool stop_pending_ = false;  // stop() came while another action was in flight
   bool stop_had_failure_ = false;
   bool probe_any_running_ = false, probe_error_ = false;
-  bool launch_not_installed_ = false;  // the last launch failed because its program does not exist
+  bool launch_not_installed_ = false;
+  bool held_ = false;  // hold_until_timings(): nothing launches before set_timings()  // the last launch failed because its program does not exist
   ProbeResult probe_result_ = ProbeResult::unknown;
   std::vector<TimePoint> next_monitor_;  // per resource; TimePoint::max() = not monitored
   std::optional<Failure> last_failure_;

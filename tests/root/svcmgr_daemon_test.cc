@@ -7,6 +7,9 @@
 // (the survivor takes the service over once its quorumd says the peer is DEAD).
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -217,7 +220,8 @@ struct TwoNodes {
   std::unique_ptr<SvcmgrDaemon> d[2];
   std::optional<int> exit_code[2];
 
-  explicit TwoNodes(const std::string& nodes = "a, b") {
+  // `before_start`: more service files or agents, written before the daemons start.
+  explicit TwoNodes(const std::string& nodes = "a, b", const std::function<void(TwoNodes&)>& before_start = {}) {
     REQUIRE(testing::run_command("mkdir -p " + dir.file("state")) == 0);
     for (int i = 0; i < 2; ++i) {
       const std::string n = FakeCluster::name(i);
@@ -231,6 +235,7 @@ struct TwoNodes {
         << dir.file("state") << "/ledger-$CASTOR_NODE\n"
         << "monitor = test -e " << dir.file("state") << "/ledger-$CASTOR_NODE || exit 7\n";
     }
+    if (before_start) before_start(*this);
     for (int i = 0; i < 2; ++i) {
       const std::string n = FakeCluster::name(i);
       SvcmgrConfig config;
@@ -253,6 +258,12 @@ struct TwoNodes {
     cluster.clock.advance(dt);
     for (int i = 0; i < 2; ++i)
       if (d[i] && !exit_code[i]) exit_code[i] = d[i]->run_once();
+  }
+  // One pass of each daemon after `dt` of real time, the fake clock moved by as much: for real agents whose
+  // timeouts (on the fake clock) must not pass before their real work is done.
+  void step_real(Duration dt = 5ms) {
+    ::usleep(useconds_t(to_ms(dt) * 1000));
+    step(dt);
   }
   // Steps until `done` holds; false after `limit` of fake time.
   bool run_until(const std::function<bool()>& done, Duration limit = 60s) {
@@ -508,4 +519,111 @@ TEST_CASE("svcmgr daemons: a quorumd descriptor the event loop cannot watch stop
   REQUIRE_FALSE(st.ok());
   CHECK(st.to_string().find("quorumd's events") != std::string::npos);
   CHECK((*d)->run() == kSvcmgrExitStartup);
+}
+
+namespace {
+
+// An OCF agent whose meta-data takes 3 s (as a real one may, up to its 30 s timeout) and advertises start,
+// stop and monitor timeouts Castor's defaults do not have; its start writes the timeout it was given.
+void write_slow_metadata_agent(const ScratchDir& dir) {
+  REQUIRE(testing::run_command("mkdir -p " + dir.file("ocf/resource.d/test")) == 0);
+  const std::string agent = dir.file("ocf/resource.d/test/slowmeta");
+  std::ofstream f(agent);
+  f << "#!/bin/sh\n"
+    << "case \"$1\" in\n"
+    << "meta-data) sleep 3; cat <<'EOF'\n"
+    << "<?xml version=\"1.0\"?>\n<resource-agent name=\"slowmeta\">\n<actions>\n"
+    << "<action name=\"start\" timeout=\"41s\"/>\n<action name=\"stop\" timeout=\"42s\"/>\n"
+    << "<action name=\"monitor\" timeout=\"43s\" interval=\"600s\"/>\n</actions>\n</resource-agent>\n"
+    << "EOF\n  exit 0;;\n"
+    << "start) echo \"$OCF_RESKEY_CRM_meta_timeout\" > " << dir.file("slow-start-timeout") << "; touch "
+    << dir.file("slow-running") << "; exit 0;;\n"
+    << "stop) rm -f " << dir.file("slow-running") << "; exit 0;;\n"
+    << "monitor) test -e " << dir.file("slow-running") << " && exit 0; exit 7;;\n"
+    << "esac\nexit 3\n";
+  f.close();
+  REQUIRE(::chmod(agent.c_str(), 0755) == 0);
+}
+
+void write_slow_service(const ScratchDir& dir, const std::string& node) {
+  std::ofstream f(dir.file(node + "-services/slow.ini"));
+  f << "[service]\nname = slow\nnodes = a\n\n[resource r]\nagent = ocf:test:slowmeta\n";
+}
+
+json service_json(TwoNodes& t, int i, const std::string& name) {
+  const json j = t.status(i);
+  for (const auto& s : j["services"])
+    if (s.value("name", "") == name) return s;
+  return json::object();
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream f(path);
+  std::string l;
+  std::getline(f, l);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("svcmgr daemons: an agent whose meta-data takes 3 s never stalls start-up nor the loop; the service waits for its timings") {
+  BootClock real;
+  const TimePoint t0 = real.now();
+  TwoNodes t("a, b", [](TwoNodes& n) {
+    write_slow_metadata_agent(n.dir);
+    write_slow_service(n.dir, "a");
+    write_slow_service(n.dir, "b");
+  });
+  // Before: add_service read the meta-data synchronously, 3 s per daemon before start() returned.
+  CHECK(real.now() - t0 < Duration(1s));
+  Duration longest{0};
+  bool saw_waiting = false;
+  int passes = 0;
+  while (real.now() - t0 < Duration(2s)) {
+    const TimePoint a = real.now();
+    t.step_real();
+    const json s = service_json(t, 0, "slow");  // the admin's status, answered while meta-data runs
+    longest = std::max(longest, real.now() - a);
+    saw_waiting = saw_waiting || s.value("waiting_for", "") == "agent meta-data";
+    CHECK(s.value("state", "") != "started");  // never runs before its timings are known
+    ++passes;
+  }
+  CHECK(saw_waiting);
+  CHECK(passes > 50);
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  // Once the meta-data is in, the start-up probes settle (the held probe of "slow" ran with the agent's
+  // monitor timeout) and both services start on a, "slow" with the agent's start timeout (41 s, not 20 s).
+  for (int k = 0; k < 2000 && !(started_here(t, 0) && service_json(t, 0, "slow").value("state", "") == "started"); ++k)
+    t.step_real();
+  CHECK(started_here(t, 0));
+  CHECK(service_json(t, 0, "slow").value("state", "") == "started");
+  CHECK_FALSE(service_json(t, 0, "slow").contains("waiting_for"));
+  CHECK(read_first_line(t.dir.file("slow-start-timeout")) == "41000");
+}
+
+TEST_CASE("svcmgr daemons: a reload that adds a service whose agent's meta-data takes 3 s never stalls the loop") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  write_slow_metadata_agent(t.dir);
+  write_slow_service(t.dir, "a");
+  // SIGHUP, read from the signalfd of the daemon that waits first (a: step() runs it before b).
+  REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+  BootClock real;
+  const TimePoint t0 = real.now();
+  Duration longest{0};
+  bool saw_waiting = false;
+  while (real.now() - t0 < Duration(2s)) {
+    const TimePoint a = real.now();
+    t.step_real();
+    const auto r = t.d[0]->admin_request(ControlRequest{"services", ""});
+    CHECK(r.ok);
+    longest = std::max(longest, real.now() - a);
+    saw_waiting = saw_waiting || service_json(t, 0, "slow").value("waiting_for", "") == "agent meta-data";
+  }
+  CHECK(saw_waiting);
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  CHECK(started_here(t, 0));
+  for (int k = 0; k < 2000 && service_json(t, 0, "slow").value("state", "") != "started"; ++k) t.step_real();
+  CHECK(service_json(t, 0, "slow").value("state", "") == "started");
+  CHECK(read_first_line(t.dir.file("slow-start-timeout")) == "41000");
 }
