@@ -46,7 +46,9 @@
 // limits; a cgroup that cannot be set up makes the action fail as "cannot run"). The stop sequence ends
 // by killing whatever is left in the cgroup (daemons that double-forked or called setsid included);
 // "stopped" means the cgroup is empty (checked every kDrainPoll, up to kDrainLimit, then stop_failed),
-// and the empty cgroup is removed. A probe that finds processes in the cgroup answers some_running.
+// and the empty cgroup is removed. That kill runs in steps (CgroupKill: on v1 the freeze's progress is read
+// at the runner's deadline, never waited for), so the loop keeps running while the kernel freezes. A
+// cgroup found frozen at the runner's first use of it (a svcmgr that died mid-kill) is thawed. A probe that finds processes in the cgroup answers some_running.
 //
 // Timings: a runner told hold_until_timings() launches nothing (start(), stop() and probe() are accepted
 // and wait, not idle()) until set_timings() gives each resource its timeouts and monitor interval: the
@@ -140,9 +142,12 @@ class ServiceRunner {
   // <cgroup_parent>/<node>/<service>, or "" without cgroups.
   std::string cgroup_path() const;
   // SIGKILLs everything in the service's cgroup now (the daemon's "every service is killed": fence,
-  // lease lost), without running any agent. An action in flight is killed with it (its outcome comes as
+  // lease lost; svcmgr exits right after), without running any agent; blocks while the kernel freezes
+  // the cgroup (bounded: ServiceCgroup::kFreezeLimit), as a fence must finish. An action in flight is killed with it (its outcome comes as
   // a signal). Ok without cgroups.
   Status kill_cgroup();
+  // Test seam: how the freeze's progress is read (default: the kernel's file).
+  void set_cgroup_state_reader(CgroupStateReader read) { state_reader_ = std::move(read); }
 
  private:
   enum class Op { none, start, stop, probe, monitor, drain /* stops done; emptying the cgroup */ };
@@ -193,6 +198,8 @@ class ServiceRunner {
   std::optional<ServiceCgroup> cgroup_;
   TimePoint drain_until_ = TimePoint::max();
   TimePoint next_drain_check_ = TimePoint::max();
+  std::unique_ptr<CgroupKill> kill_;  // the drain's kill while the kernel freezes the cgroup
+  CgroupStateReader state_reader_;
 };
 
 std::string_view service_state_name(ServiceRunner::State s);        // "stopped", "starting", ...

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/read_file.h"
 #include "common/unique_fd.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
@@ -198,8 +199,15 @@ class TestEnv final : public SvcmgrEnv {
     return std::unique_ptr<ControlServer>();  // no socket: the test calls admin_request()
   }
   std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override {
-    return std::make_unique<ServiceRunner>(def, std::move(ctx));
+    auto r = std::make_unique<ServiceRunner>(def, std::move(ctx));
+    // How the runners read a freeze's progress: the kernel's file unless a test says otherwise.
+    r->set_cgroup_state_reader([this](const std::string& path) -> Result<std::string> {
+      if (freezer_state) return freezer_state(path);
+      return read_file_to_string(path);
+    });
+    return r;
   }
+  CgroupStateReader freezer_state;
   // The agents are real processes: a short real wait for their descriptors; the test moves the clock.
   Result<std::vector<EventLoop::Ready>> wait(EventLoop& loop, TimePoint, Duration) override {
     return loop.wait(Duration(1ms));
@@ -626,4 +634,62 @@ TEST_CASE("svcmgr daemons: a reload that adds a service whose agent's meta-data 
   for (int k = 0; k < 2000 && service_json(t, 0, "slow").value("state", "") != "started"; ++k) t.step_real();
   CHECK(service_json(t, 0, "slow").value("state", "") == "started");
   CHECK(read_first_line(t.dir.file("slow-start-timeout")) == "41000");
+}
+
+TEST_CASE("svcmgr daemons: a cgroup v1 freeze the kernel is slow to complete never stalls the loop; the kill still happens") {
+  // The kernel completes a freeze at once unless a task sleeps uninterruptibly; the freezer's progress is
+  // read through the runners' seam, which says "FREEZING" for the service "daemon" (its real cgroup IS
+  // frozen: the kernel did it). The freeze then counts as not done within kFreezeLimit (2 s): the kill
+  // must go on anyway, and the loop must keep running meanwhile.
+  TwoNodes t("a, b", [](TwoNodes& n) {
+    for (const char* node : {"a", "b"}) {
+      std::ofstream f(n.dir.file(std::string(node) + "-services/daemon.ini"));
+      f << "[service]\nname = daemon\nnodes = a\n\n[resource d]\nagent = exec\nshell = yes\n"
+        << "start = sleep 1000 >/dev/null 2>&1 & echo $! > " << n.dir.file("daemon.pid") << "\n"
+        << "stop = true\n";  // leaves the daemon running: the end of the stop kills the cgroup
+    }
+  });
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) {
+    MESSAGE("skipped: needs the cgroup v1 freezer");
+    return;
+  }
+  int freeze_reads = 0;
+  t.env[0]->freezer_state = [&](const std::string& path) -> Result<std::string> {
+    if (path.find("/a/daemon/freezer.state") != std::string::npos) {
+      ++freeze_reads;
+      return std::string("FREEZING\n");
+    }
+    return read_file_to_string(path);
+  };
+  auto daemon_state = [&] { return service_json(t, 0, "daemon").value("state", ""); };
+  REQUIRE(t.run_until([&] { return started_here(t, 0) && daemon_state() == "started"; }));
+  const pid_t pid = pid_t(std::stol(read_first_line(t.dir.file("daemon.pid"))));
+  REQUIRE(::kill(pid, 0) == 0);
+  const std::string freezer = "/sys/fs/cgroup/freezer/castor/a/daemon";
+
+  REQUIRE(t.d[0]->admin_request(ControlRequest{"disable", "daemon"}).ok);
+  BootClock real;
+  const TimePoint t0 = real.now();
+  Duration longest{0};
+  bool saw_frozen_stopping = false;
+  while (real.now() - t0 < Duration(5s) && daemon_state() != "disabled" && daemon_state() != "stopped") {
+    const TimePoint a = real.now();
+    t.step_real();
+    const auto r = t.d[0]->admin_request(ControlRequest{"services", ""});  // answered during the freeze
+    CHECK(r.ok);
+    longest = std::max(longest, real.now() - a);
+    if (freeze_reads > 0 && daemon_state() == "stopping" &&
+        read_first_line(freezer + "/freezer.state") == "FROZEN")
+      saw_frozen_stopping = true;
+  }
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  CHECK(saw_frozen_stopping);  // the loop ran while the cgroup was frozen, waiting for the freezer
+  CHECK(freeze_reads > 20);    // read at the runner's timer (every 10 ms of a 2 s freeze), not once
+  // After kFreezeLimit the daemon was SIGKILLed and the cgroup thawed (then removed, emptied).
+  for (int k = 0; k < 400 && ::kill(pid, 0) == 0; ++k) t.step_real();
+  CHECK(::kill(pid, 0) != 0);
+  CHECK(t.run_until([&] { return daemon_state() == "disabled"; }, 5s));
+  const std::string left = read_first_line(freezer + "/freezer.state");
+  CHECK((left.empty() || left == "THAWED"));
+  CHECK(started_here(t, 0));  // the other service never noticed
 }
