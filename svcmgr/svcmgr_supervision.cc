@@ -120,6 +120,9 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
   switch (s.runner->state()) {
     case St::stopped:
       if (s.probing() || !s.runner->idle()) break;  // a start-up probe in flight: not known stopped yet
+      // Its timings (and, adopting, whether it runs here under this definition) are not known yet: nothing
+      // is reported to Ownership, which would write my entry (released) with a digest that lacks them.
+      if (s.metadata_pending) break;
       if (s.replace_with) break;  // stopped under the saved copy: run() applies the file's definition first
       switch (const auto v = s.on_runner_stopped(s.own->may_run() && !stopping_all_, s.own->epoch()); v.what) {
         case ServiceSupervisor::AfterStop::nothing:

@@ -24,6 +24,8 @@
 
 #include "common/clock.h"
 #include "common/read_file.h"
+#include "agent/agent_metadata.h"
+#include "config/service_loader.h"
 #include "common/unique_fd.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
@@ -531,6 +533,11 @@ TEST_CASE("svcmgr daemons: a quorumd descriptor the event loop cannot watch stop
 
 namespace {
 
+const char* const kSlowMetadata =
+    "<?xml version=\"1.0\"?>\n<resource-agent name=\"slowmeta\">\n<actions>\n"
+    "<action name=\"start\" timeout=\"41s\"/>\n<action name=\"stop\" timeout=\"42s\"/>\n"
+    "<action name=\"monitor\" timeout=\"43s\" interval=\"600s\"/>\n</actions>\n</resource-agent>\n";
+
 // An OCF agent whose meta-data takes 3 s (as a real one may, up to its 30 s timeout) and advertises start,
 // stop and monitor timeouts Castor's defaults do not have; its start writes the timeout it was given.
 void write_slow_metadata_agent(const ScratchDir& dir) {
@@ -540,10 +547,7 @@ void write_slow_metadata_agent(const ScratchDir& dir) {
   f << "#!/bin/sh\n"
     << "case \"$1\" in\n"
     << "meta-data) sleep 3; cat <<'EOF'\n"
-    << "<?xml version=\"1.0\"?>\n<resource-agent name=\"slowmeta\">\n<actions>\n"
-    << "<action name=\"start\" timeout=\"41s\"/>\n<action name=\"stop\" timeout=\"42s\"/>\n"
-    << "<action name=\"monitor\" timeout=\"43s\" interval=\"600s\"/>\n</actions>\n</resource-agent>\n"
-    << "EOF\n  exit 0;;\n"
+    << kSlowMetadata << "EOF\n  exit 0;;\n"
     << "start) echo \"$OCF_RESKEY_CRM_meta_timeout\" > " << dir.file("slow-start-timeout") << "; touch "
     << dir.file("slow-running") << "; exit 0;;\n"
     << "stop) rm -f " << dir.file("slow-running") << "; exit 0;;\n"
@@ -692,4 +696,57 @@ TEST_CASE("svcmgr daemons: a cgroup v1 freeze the kernel is slow to complete nev
   const std::string left = read_first_line(freezer + "/freezer.state");
   CHECK((left.empty() || left == "THAWED"));
   CHECK(started_here(t, 0));  // the other service never noticed
+}
+
+TEST_CASE("svcmgr daemons: my entry up at start and no saved copy: the digest decides once the agent's meta-data is in") {
+  // The digest in my entry covers the agents' timings, so the file's definition can be compared with it
+  // only once the (slow) meta-data is read; meanwhile the service counts as possibly running here.
+  for (const bool same : {true, false}) {
+    CAPTURE(same);
+    TwoNodes t("a, b", [&](TwoNodes& n) {
+      write_slow_metadata_agent(n.dir);
+      write_slow_service(n.dir, "a");
+      write_slow_service(n.dir, "b");
+      LoadResult r = load_service_dir(n.dir.file("a-services"), {"a", "b"});
+      ServiceDefinition def;
+      for (const auto& d : r.services)
+        if (d.name == "slow") def = d;
+      REQUIRE(def.name == "slow");
+      for (auto& res : def.resources) apply_agent_timings(res, parse_agent_timings(kSlowMetadata));
+      ServiceEntry e;
+      e.in_use = true;
+      e.state = OwnershipState::owned;
+      e.node = FakeCluster::id(0);
+      e.epoch = 1;
+      e.name = "slow";
+      e.definition_digest = definition_digest(def) + (same ? 0 : 1);
+      n.cluster.table[0]["slow"] = TableEntry{e, 1, 1};
+    });
+    bool saw_waiting = false, refused = false;
+    BootClock real;
+    const TimePoint t0 = real.now();
+    while (real.now() - t0 < Duration(2s)) {
+      t.step_real();
+      const json s = service_json(t, 0, "slow");
+      saw_waiting = saw_waiting || s.value("waiting_for", "") == "agent meta-data";
+      CHECK_FALSE(s.contains("orphaned"));  // not decided yet
+      const auto r = t.d[0]->admin_request(ControlRequest{"restart", "slow"});
+      if (!r.ok && r.body.find("waits for its agents' meta-data") != std::string::npos) refused = true;
+    }
+    CHECK(saw_waiting);
+    CHECK(refused);  // no admin verb acts on it before it is decided
+    CHECK_FALSE(t.running_on("a"));
+    for (int k = 0; k < 1000 && service_json(t, 0, "slow").contains("waiting_for"); ++k) t.step_real();
+    for (int k = 0; k < 50; ++k) t.step_real();
+    const json s = service_json(t, 0, "slow");
+    CHECK_FALSE(s.contains("waiting_for"));
+    if (same) {
+      CHECK_FALSE(s.contains("orphaned"));  // the file's definition is the one it runs under: managed
+      CHECK(s.value("state", "") != "orphaned");
+    } else {
+      CHECK(s.value("state", "") == "orphaned");
+      CHECK(s.value("orphaned", "").find("definition it runs under is unknown") != std::string::npos);
+      CHECK(t.cluster.state_in(0, "slow") == "owned");  // its entry stays up
+    }
+  }
 }
