@@ -109,6 +109,7 @@ class AgentProcess {
 
   void try_reap();
   bool group_empty() const;
+  bool group_gone(TimePoint now);  // group_empty(), its /proc scan rate-limited (backing off)
   void signal_all(int sig);
   void feed(const char* data, size_t n);
   void end_line();
@@ -125,6 +126,8 @@ class AgentProcess {
   TimePoint deadline_;
   TimePoint kill_at_;
   TimePoint last_poll_;
+  TimePoint next_scan_{};      // terminating: the next /proc scan of the group, not before
+  Duration scan_every_{0};
   Duration timeout_;
   Duration kill_grace_;
   bool timed_out_ = false;
