@@ -187,7 +187,7 @@ Status await_exec(int err_r, Duration limit, const AgentCommand& c) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return errno_status("poll (exec report of)", argv0);
     if (r == 0) {
-      log::event(log::Level::warning, "agent exec not done within its timeout; letting it time out",
+      log::event(log::Level::warning, "agent exec not done at once; not waiting for it: it runs, or times out",
                  {{"agent", argv0}});
       return Status::Ok();
     }
@@ -262,7 +262,7 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
   err_w.reset();
   devnull.reset();
   cgroup_files.clear();
-  Status exec_status = await_exec(err_r.get(), command.timeout, command);
+  Status exec_status = await_exec(err_r.get(), std::min(command.timeout, kExecWait), command);
   if (!exec_status.ok()) {
     // A child that reported a failure _exit()s right after; if the report could not be read, the command
     // may be running: either way it is unreaped, so its pid and group id are still ours to kill.

@@ -616,3 +616,36 @@ TEST_CASE("service runner: a service cgroup left frozen is thawed at the runner'
   CHECK(wait_dead(p));
   kill_all_of({p});
 }
+
+TEST_CASE("agent process: joining a frozen cgroup, spawn returns at once instead of waiting for the exec until the timeout (root)") {
+  // The child joins the cgroup before it execs; frozen (a fence's freeze, a kill cut short), it never gets to
+  // the exec until thawed. spawn() waited for the exec report up to the action's timeout, in svcmgr's loop.
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestParent parent;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_for([&] { return read_text(cg->main_dir() + "/freezer.state") == "FROZEN\n"; }, 2s));
+  AgentCommand c;
+  c.argv = {"/bin/true"};
+  c.env = {"PATH=/usr/bin:/bin"};
+  c.timeout = 3s;
+  c.kill_grace = 100ms;
+  c.join_cgroups = cg->procs_files();
+  BootClock clock;
+  const TimePoint t0 = clock.now();
+  Result<std::unique_ptr<AgentProcess>> p = AgentProcess::spawn(c, t0);
+  const Duration took = clock.now() - t0;
+  REQUIRE_MESSAGE(p.ok(), p.status().to_string());
+  CHECK_MESSAGE(took < Duration(1s), "spawn took " << format_duration(took));
+  CHECK(took >= AgentProcess::kExecWait);
+  // Thawed, the child execs and exits; the outcome comes as usual.
+  REQUIRE(testing::run_command("echo THAWED > " + cg->main_dir() + "/freezer.state") == 0);
+  std::optional<AgentOutcome> o;
+  for (int i = 0; i < 500 && !o; ++i) {
+    o = (*p)->poll(clock.now());
+    if (!o) usleep(10000);
+  }
+  REQUIRE(o.has_value());
+  CHECK(o->exit_code == 0);
+}
