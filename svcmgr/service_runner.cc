@@ -204,7 +204,15 @@ Status ServiceRunner::ensure_cgroup() {
   // definition or a cgroup removed by hand are put back.
   Result<ServiceCgroup> cg = ServiceCgroup::open(cgroup_path(), limits);
   if (!cg.ok()) return cg.status().with_context("the service's cgroup");
+  const bool first = !cgroup_;
   cgroup_.emplace(std::move(cg).value());
+  if (first && !kill_) {
+    // Left frozen by a svcmgr that died during a kill: its processes would hang (and a SIGKILL to a frozen
+    // task waits for the thaw). Never while a kill of ours is freezing it.
+    if (Result<bool> thawed = cgroup_->thaw_if_left_frozen(); !thawed.ok())
+      log::event(log::Level::warning, "cannot check whether the service's cgroup was left frozen",
+                 {{"service", def_.name}, {"error", thawed.status().to_string()}});
+  }
   return Status::Ok();
 }
 
@@ -227,8 +235,8 @@ bool ServiceRunner::begin_drain(TimePoint now) {
              {{"service", def_.name},
               {"cgroup", cgroup_->relative()},
               {"processes", left.ok() ? int64_t(left->size()) : int64_t(-1)}});
-  if (Status st = cgroup_->kill_all(); !st.ok())
-    log::event(log::Level::error, "killing the service's cgroup failed", {{"service", def_.name}, {"error", st.to_string()}});
+  // In steps: on v1 the kernel's freeze is not waited for here (drain_step() reads its progress).
+  kill_ = CgroupKill::start(*cgroup_, now, state_reader_);
   op_ = Op::drain;
   drain_until_ = now + kDrainLimit;
   next_drain_check_ = now;
@@ -236,6 +244,16 @@ bool ServiceRunner::begin_drain(TimePoint now) {
 }
 
 bool ServiceRunner::drain_step(TimePoint now) {
+  if (kill_) {
+    kill_->step(now);
+    if (!kill_->done()) {
+      next_drain_check_ = kill_->next_deadline();
+      return false;
+    }
+    if (!kill_->result().ok())
+      log::event(log::Level::error, "killing the service's cgroup failed", {{"service", def_.name}, {"error", kill_->result().to_string()}});
+    kill_.reset();
+  }
   Result<bool> empty = cgroup_->empty();
   if (empty.ok() && *empty) {
     if (Status st = cgroup_->remove(); !st.ok())
@@ -399,8 +417,22 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
   }
 }
 
+void ServiceRunner::set_timings(const ServiceDefinition& def, TimePoint now) {
+  for (size_t i = 0; i < def_.resources.size() && i < def.resources.size(); ++i) {
+    ResourceDefinition& r = def_.resources[i];
+    const ResourceDefinition& t = def.resources[i];
+    if (r.name != t.name) continue;
+    r.start_timeout = t.start_timeout;
+    r.stop_timeout = t.stop_timeout;
+    r.monitor_timeout = t.monitor_timeout;
+    r.monitor_interval = t.monitor_interval;
+  }
+  if (std::exchange(held_, false)) advance(now);
+}
+
 void ServiceRunner::advance(TimePoint now) {
   const size_t n = def_.resources.size();
+  if (held_) return;  // waiting for the timings: set_timings() resumes
   while (!current_) {
     if (stop_pending_) {
       stop_pending_ = false;

@@ -46,7 +46,14 @@
 // limits; a cgroup that cannot be set up makes the action fail as "cannot run"). The stop sequence ends
 // by killing whatever is left in the cgroup (daemons that double-forked or called setsid included);
 // "stopped" means the cgroup is empty (checked every kDrainPoll, up to kDrainLimit, then stop_failed),
-// and the empty cgroup is removed. A probe that finds processes in the cgroup answers some_running.
+// and the empty cgroup is removed. That kill runs in steps (CgroupKill: on v1 the freeze's progress is read
+// at the runner's deadline, never waited for), so the loop keeps running while the kernel freezes. A
+// cgroup found frozen at the runner's first use of it (a svcmgr that died mid-kill) is thawed. A probe that finds processes in the cgroup answers some_running.
+//
+// Timings: a runner told hold_until_timings() launches nothing (start(), stop() and probe() are accepted
+// and wait, not idle()) until set_timings() gives each resource its timeouts and monitor interval: the
+// daemon reads its agents' meta-data asynchronously, and no action may run with a timeout meta-data would
+// have changed.
 //
 // Destroying a runner with an action in flight SIGKILLs that action's group (AgentProcess's destructor).
 // Not thread-safe: one event loop owns a runner. Memory is bounded (per resource, plus one failure
@@ -116,8 +123,15 @@ class ServiceRunner {
   void poll(TimePoint now);
   TimePoint next_deadline() const;  // TimePoint::max() when idle with nothing to monitor or track
 
+  // See "Timings" above. set_timings() copies every resource's timings from `def` (the same definition
+  // with its agents' meta-data applied) and launches whatever waited.
+  void hold_until_timings() { held_ = true; }
+  void set_timings(const ServiceDefinition& def, TimePoint now);
+  bool held() const { return held_; }
+
   State state() const { return state_; }
-  bool idle() const { return !current_; }  // no agent action in flight
+  // No agent action in flight, and none waiting for the timings.
+  bool idle() const { return !current_ && !(held_ && (op_ != Op::none || stop_pending_)); }
   const std::optional<Failure>& last_failure() const { return last_failure_; }
   std::vector<pid_t> live_process_groups() const;
   uint64_t epoch() const { return ctx_.epoch; }
@@ -128,9 +142,12 @@ class ServiceRunner {
   // <cgroup_parent>/<node>/<service>, or "" without cgroups.
   std::string cgroup_path() const;
   // SIGKILLs everything in the service's cgroup now (the daemon's "every service is killed": fence,
-  // lease lost), without running any agent. An action in flight is killed with it (its outcome comes as
+  // lease lost; svcmgr exits right after), without running any agent; blocks while the kernel freezes
+  // the cgroup (bounded: ServiceCgroup::kFreezeLimit), as a fence must finish. An action in flight is killed with it (its outcome comes as
   // a signal). Ok without cgroups.
   Status kill_cgroup();
+  // Test seam: how the freeze's progress is read (default: the kernel's file).
+  void set_cgroup_state_reader(CgroupStateReader read) { state_reader_ = std::move(read); }
 
  private:
   enum class Op { none, start, stop, probe, monitor, drain /* stops done; emptying the cgroup */ };
@@ -171,7 +188,8 @@ class ServiceRunner {
   bool stop_pending_ = false;  // stop() came while another action was in flight
   bool stop_had_failure_ = false;
   bool probe_any_running_ = false, probe_error_ = false;
-  bool launch_not_installed_ = false;  // the last launch failed because its program does not exist
+  bool launch_not_installed_ = false;
+  bool held_ = false;  // hold_until_timings(): nothing launches before set_timings()  // the last launch failed because its program does not exist
   ProbeResult probe_result_ = ProbeResult::unknown;
   std::vector<TimePoint> next_monitor_;  // per resource; TimePoint::max() = not monitored
   std::optional<Failure> last_failure_;
@@ -180,6 +198,8 @@ class ServiceRunner {
   std::optional<ServiceCgroup> cgroup_;
   TimePoint drain_until_ = TimePoint::max();
   TimePoint next_drain_check_ = TimePoint::max();
+  std::unique_ptr<CgroupKill> kill_;  // the drain's kill while the kernel freezes the cgroup
+  CgroupStateReader state_reader_;
 };
 
 std::string_view service_state_name(ServiceRunner::State s);        // "stopped", "starting", ...

@@ -126,6 +126,13 @@ class ServiceSupervisor {
   // file's, replaces it once that instance is proven stopped, before anything may be claimed (review R3).
   std::optional<ServiceDefinition> replace_with;
   std::string last_placement;  // the reason of the last placement decision (logged when it changes)
+  // Its agents' meta-data is being read (asynchronously): `def` has no agent timings yet, its runner holds
+  // every action, and it is neither placed nor claimed until the timings are in (or failed: defaults).
+  bool metadata_pending = false;
+  // At start, my entry is up and there is no saved copy: whether the file's definition is the one the entry
+  // was written under is decided by the digest, which covers the agents' timings, so only once they are in.
+  // Until then it is probed by no one and counts as possibly running here (never settled, never "stopped").
+  bool adopt_pending = false;
 
  private:
   Standing standing_ = Standing::managed;

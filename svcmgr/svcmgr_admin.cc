@@ -77,6 +77,7 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     j["phase"] = ownership_phase_name(s.own->phase());
     if (!s.peer_unknown.empty()) j["peer_entry"] = "unknown (" + s.peer_unknown + ")";
     if (s.orphaned()) j["orphaned"] = s.orphan_text();
+    if (s.metadata_pending) j["waiting_for"] = "agent meta-data";
     if (!s.last_failure().empty())
       j["last_failure"] = Json{{"reason", s.last_failure()}, {"ago_ms", to_ms(now - s.last_failure_at())}};
     const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
@@ -143,6 +144,11 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     s.own->set_intent(Intent::release, 0);
     drive(s, now);
     return reply_ok("reset " + name + " accepted: its entry is released");
+  }
+  if (s.adopt_pending) {
+    // Its entry is up and whether the file's definition is the one it runs under is not decided yet.
+    return reply_error(name + " waits for its agents' meta-data: whether it runs here under this definition is "
+                              "not known yet; try again in a moment");
   }
   uint32_t node_id = 0;
   if (!node.empty()) {

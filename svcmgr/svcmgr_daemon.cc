@@ -212,7 +212,7 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
       // A service the risk stopped while this node still owns it (its entry never left "owned") starts
       // again in its epoch; without this it would stay stopped and owned here, and the peer could not take it.
       for (auto& [name, s] : services_) {
-        if (!s.own->may_run() || s.restarting()) continue;
+        if (!s.own->may_run() || s.restarting() || s.adopt_pending) continue;
         s.own->set_intent(Intent::hold, 0);
         if (s.runner->state() == ServiceRunner::State::stopped && s.runner->idle()) {
           log::notice("starting again after the lease risk passed", {{"service", name}, {"epoch", std::to_string(s.own->epoch())}});

@@ -73,7 +73,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
 
   SvcmgrDaemon(const SvcmgrConfig& config, SvcmgrEnv& env, std::unique_ptr<SvcmgrEnv> owned_env)
       : owned_env_(std::move(owned_env)), env_(env), config_(config), link_(env.quorumd_channel(config.quorumd_socket)),
-        clock_(env.clock()) {}
+        clock_(env.clock()), metadata_(config.ocf_root) {}
   Status init();
   Status load_services();
   // SIGHUP: reads the definitions again. A file with errors changes nothing (its service keeps its old
@@ -85,8 +85,13 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // At start, for a service a file defines: probes it with the definition it was started under (the saved
   // copy, when my entry is up and the file changed), or marks it orphaned when that definition is unknown.
   void adopt_service(ServiceDefinition def, TimePoint now);
-  // The digest my entry would carry for `def` (agent meta-data defaults applied).
+  // The digest my entry would carry for `def` (agent meta-data defaults applied); metadata_.ready(def) first.
   uint64_t digest_in_force(ServiceDefinition def);
+  // Agents' meta-data read (metadata_.poll() said one ended): the services that waited for it get their
+  // timings, and the adoptions and orphan checks that waited for a digest are decided.
+  void on_metadata_read(TimePoint now);
+  // Reload: the file of an orphaned service is back (see reload()); decided once its agents' meta-data is in.
+  void redefine_orphan(ServiceDefinition d, TimePoint now);
   // At start: my entry for `name` is up but no file defines it. Stops it with the saved copy of its
   // definition, then releases it; without a copy, leaves the entry up and marks it orphaned.
   void adopt_removed(const std::string& name, TimePoint now);
@@ -148,7 +153,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::map<std::string, ServiceEntry> own_entries_;  // my entries as last written (epochs are never reused)
   std::map<std::string, ServiceDefinition> pending_defs_;  // changed definitions waiting for their service to stop
   std::set<std::string> removed_;  // services whose file is gone: dropped once idle
-  std::map<std::string, AgentTimings> agent_timings_;  // OCF meta-data defaults, per agent
+  AgentMetadataFetcher metadata_;  // OCF meta-data defaults, per agent, read without blocking the loop
+  std::map<std::string, ServiceDefinition> orphan_recheck_;  // redefine_orphan() waiting for meta-data
 };
 
 }  // namespace castor

@@ -31,8 +31,49 @@ Status SvcmgrDaemon::load_services() {
 }
 
 uint64_t SvcmgrDaemon::digest_in_force(ServiceDefinition def) {
-  (void)apply_metadata_defaults(def, config_.ocf_root, agent_timings_);  // add_service logs a problem
+  (void)metadata_.apply(def);  // add_service logs a problem
   return definition_digest(def);
+}
+
+void SvcmgrDaemon::on_metadata_read(TimePoint now) {
+  for (auto& [name, s] : services_) {
+    if (!s.metadata_pending || !metadata_.ready(s.file_def)) continue;
+    ServiceDefinition d = s.file_def;
+    if (std::string p = metadata_.apply(d); !p.empty())
+      log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
+    s.def = std::move(d);
+    s.metadata_pending = false;
+    log::notice("the agents' meta-data is in: the service's timings apply and it may run", {{"service", name}});
+    if (s.adopt_pending) {
+      // Deferred from adopt_service(): my entry is up, no saved copy; the digest tells (review R3).
+      s.adopt_pending = false;
+      const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
+      if (definition_digest(s.def) == entry_digest) {
+        if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
+          log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
+        s.runner->set_timings(s.def, now);
+        s.begin_probe(now);
+      } else {
+        log::critical("service file changed while svcmgr was down and no copy of the definition it runs under: it "
+                      "may still run here; its entry stays up until an admin stopped it by hand and ran `castor reset " +
+                          name + "`",
+                      {{"service", name}});
+        s.runner->set_timings(s.def, now);
+        s.mark_orphaned(/*definition_unknown=*/true);
+      }
+      continue;
+    }
+    s.runner->set_timings(s.def, now);
+  }
+  for (auto it = orphan_recheck_.begin(); it != orphan_recheck_.end();) {
+    if (!metadata_.ready(it->second)) {
+      ++it;
+      continue;
+    }
+    ServiceDefinition d = std::move(it->second);
+    it = orphan_recheck_.erase(it);
+    redefine_orphan(std::move(d), now);
+  }
 }
 
 void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
@@ -52,8 +93,17 @@ void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
       ServiceDefinition c = *copy;
       c.file = def.file;  // the copy names its own path
       f.copy_same_as_file = c == def;
+    } else if (!metadata_.request(def, now)) {
+      // Only the digest can tell, and it covers the agents' timings: decided when they are in
+      // (on_metadata_read), without making svcmgr wait for an agent. Meanwhile it counts as running here.
+      log::notice("service entry up here and no saved copy of its definition: comparing the file's with the "
+                  "entry's digest once the agents' meta-data is read",
+                  {{"service", name}});
+      add_service(std::move(def), now, false, false);
+      services_.at(name).adopt_pending = true;
+      return;
     }
-    f.file_digest = digest_in_force(def);
+    if (!copy) f.file_digest = digest_in_force(def);  // only the digest decides without a copy
   }
   switch (choose_adopt_definition(f)) {
     case AdoptDefinition::file:
@@ -86,8 +136,16 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe,
   Service s;
   s.file_def = def;
   s.def = std::move(def);
-  if (std::string p = apply_metadata_defaults(s.def, config_.ocf_root, agent_timings_); !p.empty())
-    log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
+  // The agents' meta-data is read by the event loop (metadata_); an agent read before (or failed) is not
+  // read again. Until it is in, the runner holds every action (a probe too) and the service is not placed.
+  s.metadata_pending = !metadata_.request(s.file_def, now);
+  if (!s.metadata_pending) {
+    if (std::string p = metadata_.apply(s.def); !p.empty())
+      log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
+  } else {
+    log::notice("waiting for the agents' meta-data: the service does not run before its timings are known",
+                {{"service", name}});
+  }
   ServiceEntry e;
   if (auto it = own_entries_.find(name); it != own_entries_.end()) e = it->second;
   s.own = std::make_unique<Ownership>(name, node_id_, e);
@@ -96,6 +154,7 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe,
   ctx.node = node_name_;
   ctx.ocf_root = config_.ocf_root;
   s.runner = env_.make_runner(s.def, ctx);
+  if (s.metadata_pending) s.runner->hold_until_timings();
   // A copy of what it runs under, to stop it even if its file goes away while svcmgr is down.
   if (save) {
     if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
@@ -158,21 +217,7 @@ void SvcmgrDaemon::reload(TimePoint now) {
     }
     removed_.erase(d.name);
     if (it->second.orphaned()) {
-      // Its file is back. Stop it with it (it may run here, unmanaged) only if that is the definition my up
-      // entry was written under; else it stays orphaned, with the new definition for after the admin's reset.
-      const std::string name = d.name;
-      const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
-      if (digest_in_force(d) != entry_digest) {
-        log::critical("orphaned service defined again, but not with the definition it runs under: it stays "
-                      "orphaned until an admin stopped it by hand and ran `castor reset " + name + "`",
-                      {{"service", name}});
-        add_service(std::move(d), now, false, false);
-        services_.at(name).mark_orphaned(/*definition_unknown=*/true);
-        continue;
-      }
-      log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", name}});
-      add_service(std::move(d), now, false);
-      services_.at(name).stop(now);
+      redefine_orphan(std::move(d), now);
       continue;
     }
     if (it->second.replace_with) {
@@ -205,6 +250,33 @@ void SvcmgrDaemon::reload(TimePoint now) {
     if (!seen.count(name) && !removed_.count(name)) defs.push_back(s.file_def);
   digest_ = definitions_digest(defs);
   link_->request("set-digest " + std::to_string(digest_), [](const Result<std::string>&) {});
+}
+
+void SvcmgrDaemon::redefine_orphan(ServiceDefinition d, TimePoint now) {
+  // Its file is back. Stop it with it (it may run here, unmanaged) only if that is the definition my up
+  // entry was written under; else it stays orphaned, with the new definition for after the admin's reset.
+  // The digest covers the agents' timings: without them yet, decided once they are in (on_metadata_read).
+  const std::string name = d.name;
+  auto it = services_.find(name);
+  if (it == services_.end() || !it->second.orphaned()) return;  // reset or dropped meanwhile
+  if (!metadata_.request(d, now)) {
+    log::notice("orphaned service defined again: compared with its entry once the agents' meta-data is read",
+                {{"service", name}});
+    orphan_recheck_.insert_or_assign(name, std::move(d));
+    return;
+  }
+  const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
+  if (digest_in_force(d) != entry_digest) {
+    log::critical("orphaned service defined again, but not with the definition it runs under: it stays "
+                  "orphaned until an admin stopped it by hand and ran `castor reset " + name + "`",
+                  {{"service", name}});
+    add_service(std::move(d), now, false, false);
+    services_.at(name).mark_orphaned(/*definition_unknown=*/true);
+    return;
+  }
+  log::notice("orphaned service defined again: stopping it with its definition before anything else", {{"service", name}});
+  add_service(std::move(d), now, false);
+  services_.at(name).stop(now);
 }
 
 }  // namespace castor

@@ -67,6 +67,7 @@ void SvcmgrDaemon::sync_agent_fds() {
   std::set<int> want;
   for (auto& [n, s] : services_)
     for (int fd : s.runner->fds()) want.insert(fd);
+  for (int fd : metadata_.fds()) want.insert(fd);
   for (int fd : agent_fds_)
     if (!want.count(fd)) (void)loop_->remove_fd(fd);  // may be closed already: then it left the set by itself
   // MOD first: a number closed and reused since the last pass is a new file, unknown to epoll (ENOENT): ADD.
@@ -99,7 +100,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
         ServiceDefinition d = std::move(*s.replace_with);
         add_service(std::move(d), now, false);  // replaces s (same map node)
       }
-      if (s.replace_with || s.probing() || s.runner->state() != ServiceRunner::State::stopped) all = false;
+      if (s.replace_with || s.probing() || s.adopt_pending || s.runner->state() != ServiceRunner::State::stopped) all = false;
     }
     if (all) {
       settled_ = true;
@@ -134,6 +135,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
   if (lease_expiry_) wake = std::min(wake, *lease_expiry_);
   if (leaving_) wake = std::min(wake, leave_deadline_);
   for (auto& [n, s] : services_) wake = std::min(wake, s.runner->next_deadline());
+  wake = std::min(wake, metadata_.next_deadline());
   auto ready = env_.wait(*loop_, wake, std::chrono::seconds(1));
   if (!ready.ok()) {
     log::critical("the event loop's wait failed: svcmgr exits", {{"reason", ready.status().to_string()}});
@@ -173,11 +175,15 @@ std::optional<int> SvcmgrDaemon::run_once() {
   if (admin_ready && server_) server_->process(*this);
   link_->process();
   if (exit_code_ >= 0) return exit_code_;
-  for (int fd : ready_agent_fds)
+  for (int fd : ready_agent_fds) {
     for (auto& [n, s] : services_) {
       auto own_fds = s.runner->fds();
       if (std::find(own_fds.begin(), own_fds.end(), fd) != own_fds.end()) s.runner->on_ready(fd);
     }
+    metadata_.on_ready(fd);
+  }
+  // Agents' meta-data read: the services that waited get their timings (their held actions launch below).
+  if (metadata_.poll(now)) on_metadata_read(now);
   for (auto& [n, s] : services_) {
     auto before = s.runner->state();
     s.runner->poll(now);
@@ -214,6 +220,10 @@ std::optional<int> SvcmgrDaemon::run_once() {
     for (auto& [n, s] : services_) {
       if (s.orphaned()) {
         orphans = true;
+        continue;
+      }
+      if (s.adopt_pending) {  // may run here: decided once its agents' meta-data is in (bounded by its timeout)
+        all_stopped = false;
         continue;
       }
       if (s.runner->state() != ServiceRunner::State::stopped) all_stopped = false;

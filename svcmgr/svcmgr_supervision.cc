@@ -17,6 +17,7 @@ void SvcmgrDaemon::stop_everything(const std::string& why, TimePoint now) {
   stopping_all_ = true;
   for (auto& [name, s] : services_) {
     if (s.orphaned()) continue;  // nothing trusted to stop it with; its entry stays up (leaving handles it)
+    if (s.adopt_pending) continue;  // its definition is not known to be the one it runs under (yet)
     if (s.runner->state() != ServiceRunner::State::stopped && s.runner->state() != ServiceRunner::State::stopping)
       s.stop(now);  // (the supervisor's stop: this stop is reported to Ownership, which then releases)
     s.own->set_intent(Intent::release, 0);
@@ -26,6 +27,7 @@ void SvcmgrDaemon::stop_everything(const std::string& why, TimePoint now) {
 
 void SvcmgrDaemon::evaluate(Service& s, TimePoint now) {
   if (!settled_ || stopping_all_) return;
+  if (s.metadata_pending) return;  // not placed before its timings are known (on_metadata_read)
   // A local relocation request is done once we let go: our entry now says "released to the target",
   // and the disk carries the request from here on.
   if (s.relocate_to && !s.own->holding()) s.relocate_to.reset();
@@ -118,6 +120,9 @@ void SvcmgrDaemon::after_runner(Service& s, TimePoint now) {
   switch (s.runner->state()) {
     case St::stopped:
       if (s.probing() || !s.runner->idle()) break;  // a start-up probe in flight: not known stopped yet
+      // Its timings (and, adopting, whether it runs here under this definition) are not known yet: nothing
+      // is reported to Ownership, which would write my entry (released) with a digest that lacks them.
+      if (s.metadata_pending) break;
       if (s.replace_with) break;  // stopped under the saved copy: run() applies the file's definition first
       switch (const auto v = s.on_runner_stopped(s.own->may_run() && !stopping_all_, s.own->epoch()); v.what) {
         case ServiceSupervisor::AfterStop::nothing:

@@ -27,7 +27,10 @@ constexpr size_t kReadBudget = 256 * 1024;      // per on_output_ready() call, s
                                                 // starve the event loop
 constexpr size_t kFinalReadBudget = 1024 * 1024;  // when the child is gone: what is left in the pipe
 constexpr Duration kNoPidfdPoll = std::chrono::milliseconds(20);   // waitpid polling without a pidfd
-constexpr Duration kGroupPoll = std::chrono::milliseconds(20);     // group-empty polling (a /proc scan)
+constexpr Duration kGroupPoll = std::chrono::milliseconds(20);     // group-empty polling: kill(-pgid, 0)
+// The /proc scan (zombies only left?) backs off from kGroupPoll to this, however often poll() is called:
+// before, every poll() while terminating scanned /proc, at every pass of the caller's event loop.
+constexpr Duration kGroupScanMax = std::chrono::milliseconds(250);
 
 // What the child reports through the error pipe when it cannot get to execve (or execve fails).
 enum ChildStage : int { kStageCgroup = 1, kStageSetpgid, kStageFds, kStageSigmask, kStageChdir, kStageExec };
@@ -184,7 +187,7 @@ Status await_exec(int err_r, Duration limit, const AgentCommand& c) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return errno_status("poll (exec report of)", argv0);
     if (r == 0) {
-      log::event(log::Level::warning, "agent exec not done within its timeout; letting it time out",
+      log::event(log::Level::warning, "agent exec not done at once; not waiting for it: it runs, or times out",
                  {{"agent", argv0}});
       return Status::Ok();
     }
@@ -259,7 +262,7 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
   err_w.reset();
   devnull.reset();
   cgroup_files.clear();
-  Status exec_status = await_exec(err_r.get(), command.timeout, command);
+  Status exec_status = await_exec(err_r.get(), std::min(command.timeout, kExecWait), command);
   if (!exec_status.ok()) {
     // A child that reported a failure _exit()s right after; if the report could not be read, the command
     // may be running: either way it is unreaped, so its pid and group id are still ours to kill.
@@ -395,6 +398,15 @@ bool AgentProcess::group_empty() const {
   return !group_has_live_member(pid_);
 }
 
+bool AgentProcess::group_gone(TimePoint now) {
+  if (kill(-pid_, 0) != 0 && errno == ESRCH) return true;  // cheap: no member at all
+  if (now < next_scan_) return false;
+  const bool gone = group_empty();
+  scan_every_ = std::min(kGroupScanMax, scan_every_ == Duration::zero() ? kGroupPoll : scan_every_ * 2);
+  next_scan_ = now + scan_every_;
+  return gone;
+}
+
 void AgentProcess::signal_all(int sig) {
   if (kill(-pid_, sig) != 0 && errno != ESRCH)
     log::event(log::Level::error, "signalling an agent's process group failed",
@@ -440,7 +452,7 @@ std::optional<AgentOutcome> AgentProcess::poll(TimePoint now) {
     if (kill_grace_ > Duration::zero()) return std::nullopt;
   }
   if (phase_ == Phase::terminating) {
-    if (reaped_ && group_empty()) return finish(now);
+    if (reaped_ && group_gone(now)) return finish(now);
     if (now < kill_at_) return std::nullopt;
     signal_all(SIGKILL);
     phase_ = Phase::killing;

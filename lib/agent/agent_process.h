@@ -2,7 +2,7 @@
 // process group, with a deadline, driven without blocking from an event loop; run_agent() is the blocking
 // form for tools and tests. It reports how the action ended (AgentOutcome, agent_result.h); what that means
 // for the resource is classify()'s business.
-// Must never block the event loop (spawn waits only for the exec itself, bounded by the timeout), never run
+// Must never block the event loop (spawn waits only for the exec itself, bounded by kExecWait), never run
 // a shell or search PATH on its own, never leave a zombie of its own child, and never signal a process it
 // did not start: it signals only its child and the child's process group, whose id stays reserved while
 // the (unreaped) child or any member of the group exists.
@@ -63,13 +63,17 @@ inline constexpr size_t kMaxJoinCgroups = 8;
 class AgentProcess {
  public:
   static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much
+  // The longest spawn() waits for the exec (it takes microseconds; a hung file system, or a cgroup frozen
+  // by a fence, can hold it for as long as they last: the caller's event loop must not wait with it).
+  static constexpr Duration kExecWait = std::chrono::milliseconds(250);
 
   // Starts the command: joins command.join_cgroups, own process group, signal mask and dispositions reset to default, stdin from
   // /dev/null, stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
   // A command that cannot start (bad argv, missing or non-executable program, bad cwd) is an error
   // Status here ("exec /usr/lib/x: No such file or directory"), never an exit code. `now` starts the
-  // timeout. Waits for the exec to happen (microseconds) but never longer than the timeout; if the exec
-  // is not done by then (a hung filesystem), the process is returned anyway and simply times out.
+  // timeout. Waits for the exec to happen (microseconds) but never longer than kExecWait (nor the
+  // timeout); if the exec is not done by then (a hung filesystem, a frozen cgroup), the process is
+  // returned anyway and simply times out (an exec that fails that late is its exit code 127, not a Status).
   static Result<std::unique_ptr<AgentProcess>> spawn(const AgentCommand& command, TimePoint now);
 
   ~AgentProcess();
@@ -109,6 +113,7 @@ class AgentProcess {
 
   void try_reap();
   bool group_empty() const;
+  bool group_gone(TimePoint now);  // group_empty(), its /proc scan rate-limited (backing off)
   void signal_all(int sig);
   void feed(const char* data, size_t n);
   void end_line();
@@ -125,6 +130,8 @@ class AgentProcess {
   TimePoint deadline_;
   TimePoint kill_at_;
   TimePoint last_poll_;
+  TimePoint next_scan_{};      // terminating: the next /proc scan of the group, not before
+  Duration scan_every_{0};
   Duration timeout_;
   Duration kill_grace_;
   bool timed_out_ = false;

@@ -5,15 +5,22 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 namespace castor {
+namespace {
+std::atomic<uint64_t> scans{0};
+}  // namespace
+
+uint64_t group_scans() { return scans.load(std::memory_order_relaxed); }
 
 bool group_has_live_member(pid_t pgid) {
   if (pgid <= 1) return false;
   if (kill(-pgid, 0) != 0 && errno == ESRCH) return false;
+  scans.fetch_add(1, std::memory_order_relaxed);
   DIR* d = opendir("/proc");
   if (!d) return true;
   bool found = false;

@@ -6,9 +6,15 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 namespace castor {
 
 // true when a member that is not a zombie exists — or when /proc cannot be read (assume the worst).
 bool group_has_live_member(pid_t pgid);
+
+// How many /proc scans group_has_live_member() made in this process (the cheap "no member at all" answers
+// not counted): for tests that check a caller's scan rate.
+uint64_t group_scans();
 
 }  // namespace castor

@@ -183,25 +183,37 @@ void sleep_ms(long ms) {
   }
 }
 
-// Writes `on` to the freeze file and waits until the kernel reports it frozen (bounded).
-Status freeze(CgroupVersion v, const std::string& dir) {
+Result<std::string> read_state(const CgroupStateReader& read, const std::string& path) {
+  return read ? read(path) : read_small(path);
+}
+
+Status write_freeze(CgroupVersion v, const std::string& dir) {
+  return v == CgroupVersion::v1 ? write_file(dir + "/freezer.state", "FROZEN") : write_file(dir + "/cgroup.freeze", "1");
+}
+
+// Whether the kernel reports `dir` frozen.
+Result<bool> is_frozen(CgroupVersion v, const std::string& dir, const CgroupStateReader& read) {
   if (v == CgroupVersion::v1) {
-    RETURN_IF_ERROR(write_file(dir + "/freezer.state", "FROZEN"));
-  } else {
-    RETURN_IF_ERROR(write_file(dir + "/cgroup.freeze", "1"));
+    ASSIGN_OR_RETURN(std::string s, read_state(read, dir + "/freezer.state"));
+    return s.rfind("FROZEN", 0) == 0;
   }
+  ASSIGN_OR_RETURN(std::string s, read_state(read, dir + "/cgroup.events"));
+  return s.find("frozen 1") != std::string::npos;
+}
+
+Status not_frozen_in_time(const std::string& dir) {
+  return Error(Code::timeout, "cgroup " + dir + " not frozen within " + format_duration(ServiceCgroup::kFreezeLimit));
+}
+
+// Writes the freeze and waits until the kernel reports it frozen (bounded: kFreezeLimit).
+Status freeze(CgroupVersion v, const std::string& dir, const CgroupStateReader& read) {
+  RETURN_IF_ERROR(write_freeze(v, dir));
   BootClock clock;
   const TimePoint until = clock.now() + ServiceCgroup::kFreezeLimit;
   for (;;) {
-    if (v == CgroupVersion::v1) {
-      ASSIGN_OR_RETURN(std::string s, read_small(dir + "/freezer.state"));
-      if (s.rfind("FROZEN", 0) == 0) return Status::Ok();
-    } else {
-      ASSIGN_OR_RETURN(std::string s, read_small(dir + "/cgroup.events"));
-      if (s.find("frozen 1") != std::string::npos) return Status::Ok();
-    }
-    if (clock.now() >= until)
-      return Error(Code::timeout, "cgroup " + dir + " not frozen within " + format_duration(ServiceCgroup::kFreezeLimit));
+    ASSIGN_OR_RETURN(bool frozen, is_frozen(v, dir, read));
+    if (frozen) return Status::Ok();
+    if (clock.now() >= until) return not_frozen_in_time(dir);
     sleep_ms(1);
   }
 }
@@ -210,13 +222,13 @@ Status thaw(CgroupVersion v, const std::string& dir) {
   return v == CgroupVersion::v1 ? write_file(dir + "/freezer.state", "THAWED") : write_file(dir + "/cgroup.freeze", "0");
 }
 
-// Freeze `top`, SIGKILL every process in `dirs` (top and below), thaw. A freeze that does not complete
-// (a task in D state) still gets everyone signalled (and the error is logged, not returned: the caller
-// sees the result through empty()). A freeze that fails outright (the freezer cannot be written or read)
-// gets everyone signalled too -- a fence must not spare what it can see -- and that error is returned
-// once they are.
-Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs) {
-  Status frozen = freeze(v, top);
+// After the freeze (`frozen`: how it went): SIGKILL every process in `dirs` (top and below), thaw. A freeze
+// that does not complete (a task in D state) still gets everyone signalled (and the error is logged, not
+// returned: the caller sees the result through empty()). A freeze that fails outright (the freezer cannot
+// be written or read) gets everyone signalled too -- a fence must not spare what it can see -- and that
+// error is returned once they are.
+Result<size_t> kill_and_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs,
+                             const Status& frozen) {
   if (!frozen.ok()) log::warning("cgroup did not freeze; killing what it holds anyway", {{"error", frozen.to_string()}});
   Result<std::vector<pid_t>> pids = pids_in(dirs);
   size_t n = 0;
@@ -236,6 +248,12 @@ Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const s
   if (!kill_st.ok()) return kill_st;
   if (!thawed.ok()) return thawed;
   return n;
+}
+
+// Freeze `top`, SIGKILL every process in `dirs`, thaw (blocking while the kernel freezes).
+Result<size_t> freeze_kill_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs,
+                                const CgroupStateReader& read = {}) {
+  return kill_and_thaw(v, top, dirs, freeze(v, top, read));
 }
 
 std::vector<std::string> v1_hierarchies(const std::string& root) {
@@ -336,14 +354,80 @@ Result<bool> ServiceCgroup::empty() const {
   return p.empty();
 }
 
-Status ServiceCgroup::kill_all() const {
+Status ServiceCgroup::kill_all(const CgroupStateReader& read) const {
   if (version_ == CgroupVersion::v2 && exists(main_dir() + "/cgroup.kill"))
     return write_file(main_dir() + "/cgroup.kill", "1");
   std::vector<std::string> dirs;
   RETURN_IF_ERROR(walk(main_dir(), dirs));
   if (dirs.empty()) return Status::Ok();
-  Result<size_t> n = freeze_kill_thaw(version_, main_dir(), dirs);
+  Result<size_t> n = freeze_kill_thaw(version_, main_dir(), dirs, read);
   return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<bool> ServiceCgroup::thaw_if_left_frozen() const {
+  if (version_ != CgroupVersion::v1) return false;
+  const std::string f = main_dir() + "/freezer.self_freezing";
+  Result<std::string> self = read_small(f);
+  if (!self.ok()) {
+    if (self.status().code() == Code::not_found) return false;  // no such cgroup (yet): nothing frozen
+    return self.status();
+  }
+  if (self->rfind("1", 0) != 0) return false;
+  RETURN_IF_ERROR(thaw(version_, main_dir()));
+  log::warning("a service's cgroup was left frozen (a kill was cut short): thawed", {{"cgroup", main_dir()}});
+  return true;
+}
+
+std::unique_ptr<CgroupKill> CgroupKill::start(const ServiceCgroup& cgroup, TimePoint now, CgroupStateReader read) {
+  std::unique_ptr<CgroupKill> k(new CgroupKill(cgroup.version(), cgroup.main_dir(), std::move(read)));
+  if (k->version_ == CgroupVersion::v2 && exists(k->top_ + "/cgroup.kill")) {
+    k->result_ = write_file(k->top_ + "/cgroup.kill", "1");
+    k->done_ = true;
+    return k;
+  }
+  std::vector<std::string> dirs;
+  if (Status st = walk(k->top_, dirs); !st.ok() || dirs.empty()) {
+    k->result_ = st;  // a cgroup that does not exist holds nothing to kill
+    k->done_ = true;
+    return k;
+  }
+  if (Status st = write_freeze(k->version_, k->top_); !st.ok()) {
+    k->finish(st);  // the freezer cannot be written: everyone is signalled at once, and the error returned
+    return k;
+  }
+  k->until_ = now + ServiceCgroup::kFreezeLimit;
+  k->next_ = now;
+  k->step(now);  // usually frozen already: then done without a timer
+  return k;
+}
+
+void CgroupKill::step(TimePoint now) {
+  if (done_ || now < next_) return;
+  Result<bool> frozen = is_frozen(version_, top_, read_);
+  if (!frozen.ok()) return finish(frozen.status());
+  if (*frozen) return finish(Status::Ok());
+  if (now >= until_) return finish(not_frozen_in_time(top_));
+  next_ = now + kPoll;
+}
+
+void CgroupKill::finish(Status frozen) {
+  // The cgroups below it as they are now (created since start() too), all frozen with it.
+  std::vector<std::string> dirs;
+  if (Status st = walk(top_, dirs); !st.ok()) {
+    log::warning("cannot list the cgroups below a frozen one; killing its own processes", {{"error", st.to_string()}});
+    dirs = {top_};
+  }
+  Result<size_t> n = kill_and_thaw(version_, top_, dirs, frozen);
+  result_ = n.ok() ? Status::Ok() : n.status();
+  signalled_ = n.ok() ? *n : 0;
+  done_ = true;
+}
+
+CgroupKill::~CgroupKill() {
+  if (done_) return;
+  // Destroyed mid-freeze (svcmgr exits, its runner goes): end it now rather than leave the cgroup frozen.
+  finish(Error(Code::timeout, "cgroup " + top_ + ": kill ended before the freeze completed (its owner went away)"));
+  if (!result_.ok()) log::error("ending a cgroup kill cut short failed", {{"cgroup", top_}, {"error", result_.to_string()}});
 }
 
 Status ServiceCgroup::remove() const {

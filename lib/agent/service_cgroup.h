@@ -9,13 +9,18 @@
 // Must never signal a process that is not in the cgroup (pids are read from the cgroup while it is
 // frozen, so none can exit and be reused meanwhile), never create or remove anything outside the
 // Castor parent, and never leave it frozen. Every syscall and write is checked; errors say which path.
-// kill_all() blocks while the kernel freezes the cgroup (bounded, kFreezeLimit); everything else is a
-// few file reads/writes.
+// kill_all() blocks while the kernel freezes the cgroup (bounded, kFreezeLimit): for callers that must
+// finish (quorumd's fence, svcmgr's last act before it exits). An event loop uses CgroupKill instead: the
+// same kill in steps, the freeze's progress read at its timer. Everything else is a few file reads/writes.
+// Never left frozen: a kill thaws when it ends, a CgroupKill destroyed before its end ends it at once
+// (SIGKILL, thaw), and thaw_if_left_frozen() undoes the freeze of a process that died mid-kill.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +49,10 @@ Result<CgroupVersion> detect_cgroup_version(const std::string& root = kCgroupRoo
 // (a sure kill needs it). Not usable, with why: no cgroup file system at all (a container, or a network
 // namespace entered with `ip netns exec`, which mounts a fresh /sys without /sys/fs/cgroup).
 Status cgroups_usable(const std::string& root = kCgroupRoot);
+
+// Reads the file that tells a freeze's progress (v1 freezer.state, v2 cgroup.events). The default reads it;
+// a test passes one that says the kernel has not frozen it yet (a task in D state does that for real).
+using CgroupStateReader = std::function<Result<std::string>(const std::string& path)>;
 
 // Per-service limits, as systemd units have them (unset: no limit, no controller needed).
 struct CgroupLimits {
@@ -77,7 +86,11 @@ class ServiceCgroup {
   Result<bool> empty() const;
   // Kills everything in it: v2 cgroup.kill (fallback: freeze, SIGKILL each, thaw); v1 freeze, wait for
   // FROZEN, SIGKILL each pid, thaw. Processes are gone once the kernel has run their exit: poll empty().
-  Status kill_all() const;
+  Status kill_all(const CgroupStateReader& read = {}) const;
+  // v1: a freeze of this cgroup itself (freezer.self_freezing), left by a Castor process that died during
+  // a kill, is undone (THAWED). Nothing else (a freeze of an ancestor is its owner's: quorumd's fence).
+  // Returns whether it thawed. v2: nothing to do (cgroup.kill needs no freeze), false.
+  Result<bool> thaw_if_left_frozen() const;
   // rmdir in every hierarchy (an error if it still holds a process: Code::busy).
   Status remove() const;
 
@@ -87,6 +100,44 @@ class ServiceCgroup {
   CgroupVersion version_;
   std::string relative_;
   std::vector<std::string> dirs_;  // v2: one; v1: freezer first, then pids/memory/cpu as used
+};
+
+// ServiceCgroup::kill_all() in steps, for an event loop that must not wait for the kernel's freeze (svcmgr):
+// start() writes the freeze (v2 with cgroup.kill: kills at once, done); step() at next_deadline() (every
+// kPoll) reads the freezer; once it says FROZEN, or kFreezeLimit after start(), every pid in the cgroup and
+// below is SIGKILLed and the cgroup thawed: done(), result(). Same outcomes as kill_all(): a freeze that
+// does not complete still gets everyone signalled (logged, not an error); one that fails outright too,
+// and that error is the result.
+// Must never signal a pid outside the cgroup (pids are read only once it is frozen, or at the limit, as
+// kill_all) and never leave it frozen: destroyed before done(), it ends the kill at once (SIGKILL what it
+// holds, thaw) — what svcmgr's exit during a freeze does.
+class CgroupKill {
+ public:
+  static constexpr Duration kPoll = std::chrono::milliseconds(10);
+
+  static std::unique_ptr<CgroupKill> start(const ServiceCgroup& cgroup, TimePoint now, CgroupStateReader read = {});
+  ~CgroupKill();
+  CgroupKill(const CgroupKill&) = delete;
+  CgroupKill& operator=(const CgroupKill&) = delete;
+
+  void step(TimePoint now);
+  bool done() const { return done_; }
+  TimePoint next_deadline() const { return done_ ? TimePoint::max() : next_; }
+  const Status& result() const { return result_; }  // once done()
+  size_t signalled() const { return signalled_; }
+
+ private:
+  CgroupKill(CgroupVersion v, std::string top, CgroupStateReader read)
+      : version_(v), top_(std::move(top)), read_(std::move(read)) {}
+  void finish(Status frozen);
+
+  CgroupVersion version_;
+  std::string top_;
+  CgroupStateReader read_;
+  TimePoint until_{}, next_{};
+  bool done_ = false;
+  Status result_;
+  size_t signalled_ = 0;
 };
 
 // Kills every process in <root>/<relative> and every cgroup below it (the fence: everything under the

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "agent/agent_process.h"
 #include "agent/agent_result.h"
+#include "agent/process_group_scan.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -442,4 +443,33 @@ TEST_CASE("the real OCF Dummy agent: meta-data, validate, monitor, start, stop (
   CHECK(no_root.exit_code == 2);
   CHECK(no_root.output_tail.find("ocf-shellfuncs") != std::string::npos);
   CHECK(classify(AgentKind::ocf, AgentAction::monitor, no_root).severity == Severity::hard);
+}
+
+TEST_CASE("while a timed-out agent's group drains, /proc is scanned at a backing-off rate, not at every poll (root)") {
+  // The shell dies of SIGTERM; a member of its group ignores it: the outcome waits for the SIGKILL after
+  // kill_grace. An event loop calls poll() at every pass (here every millisecond): before, each call
+  // scanned /proc (about 1500 scans in this test); now kill(-pgid, 0) answers at each call and /proc is
+  // scanned from every 20 ms backing off to every 250 ms.
+  AgentCommand c = command({"/bin/sh", "-c", "(trap '' TERM; sleep 30) & sleep 30"}, 100ms);
+  c.kill_grace = 1500ms;
+  BootClock clock;
+  auto spawned = AgentProcess::spawn(c, clock.now());
+  REQUIRE_MESSAGE(spawned.ok(), spawned.status().to_string());
+  std::unique_ptr<AgentProcess> p = std::move(spawned).value();
+  const pid_t pgid = p->pgid();
+  const uint64_t before = group_scans();
+  std::optional<AgentOutcome> o;
+  int polls = 0;
+  while (!(o = p->poll(clock.now()))) {
+    if (p->output_fd() >= 0) p->on_output_ready();
+    ++polls;
+    std::this_thread::sleep_for(1ms);
+  }
+  const uint64_t scans = group_scans() - before;
+  CHECK(o->timed_out);
+  CHECK(o->signal == SIGTERM);  // the shell; the straggler got the SIGKILL
+  CHECK(o->elapsed >= 1600ms);
+  CHECK(polls > 500);
+  CHECK_MESSAGE(scans < 30, scans << " /proc scans in " << polls << " polls");
+  CHECK(group_gone(pgid));
 }

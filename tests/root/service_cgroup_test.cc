@@ -315,3 +315,179 @@ TEST_CASE("process groups: a process in the services' cgroups counts as alive, r
   waitpid(daemon, nullptr, 0);
   CHECK_FALSE(groups.any_alive());
 }
+
+// --- CgroupKill: the kill in steps, for svcmgr's event loop (issue 14: nothing in svcmgr's loop blocks) ---
+
+namespace {
+
+// A `sleep 1000` in `cg`, started by an agent that joins it; its pid.
+pid_t sleeper_in(const ServiceCgroup& cg, const ScratchDir& dir) {
+  const std::string pidfile = dir.file("sleeper");
+  AgentCommand c;
+  c.argv = {"/bin/sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $! >" + pidfile};
+  c.env = {"PATH=/usr/bin:/bin"};
+  c.timeout = 5s;
+  c.join_cgroups = cg.procs_files();
+  Result<AgentOutcome> o = run_agent(c, BootClock());
+  REQUIRE(o.ok());
+  std::vector<pid_t> p = read_pid_file(pidfile);
+  REQUIRE(p.size() == 1);
+  REQUIRE(process_alive(p[0]));
+  return p[0];
+}
+
+std::string freezer_state(const ServiceCgroup& cg) { return read_text(cg.main_dir() + "/freezer.state"); }
+
+// Says the freeze is still in progress (what the kernel says while a task sleeps uninterruptibly).
+Result<std::string> still_freezing(const std::string&) { return std::string("FREEZING\n"); }
+
+}  // namespace
+
+TEST_CASE("cgroup kill in steps: a freeze the kernel completes kills and thaws without any wait (root)") {
+  if (!cgroups_usable().ok()) return;
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const pid_t p = sleeper_in(*cg, dir);
+  const TimePoint now = BootClock().now();
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, now);
+  for (int i = 0; i < 200 && !k->done(); ++i) {  // the kernel's freeze: usually done within start()
+    usleep(1000);
+    k->step(k->next_deadline());
+  }
+  REQUIRE(k->done());
+  CHECK_MESSAGE(k->result().ok(), k->result().to_string());
+  CHECK(k->signalled() == 1);
+  CHECK(wait_process_gone(p));
+  if (cg->version() == CgroupVersion::v1) CHECK(freezer_state(*cg) == "THAWED\n");
+}
+
+TEST_CASE("cgroup kill in steps: a slow freeze is read at the caller's timer, and the kill comes at kFreezeLimit (root)") {
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const pid_t p = sleeper_in(*cg, dir);
+  // Fake time: the state machine only reads the `now` it is given; nothing here sleeps.
+  const TimePoint t0 = BootClock().now();
+  BootClock real;
+  const TimePoint r0 = real.now();
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, t0, still_freezing);
+  CHECK(real.now() - r0 < Duration(100ms));  // returned at once: no wait for the freezer
+  REQUIRE_FALSE(k->done());
+  CHECK(k->next_deadline() == t0 + CgroupKill::kPoll);
+  CHECK(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));  // the kernel does freeze it
+  k->step(t0 + 1s);
+  CHECK_FALSE(k->done());
+  CHECK(process_alive(p));  // nothing is signalled before the freeze is done or the limit passed
+  CHECK(k->next_deadline() == t0 + 1s + CgroupKill::kPoll);
+  k->step(t0 + ServiceCgroup::kFreezeLimit);
+  REQUIRE(k->done());
+  CHECK(k->result().ok());  // a freeze not done in time is logged, and everyone is killed anyway
+  CHECK(k->signalled() == 1);
+  CHECK(freezer_state(*cg) == "THAWED\n");
+  CHECK(wait_process_gone(p));
+}
+
+TEST_CASE("cgroup kill in steps: destroyed during the freeze, it kills and thaws at once, never leaving it frozen (root)") {
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const pid_t p = sleeper_in(*cg, dir);
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, BootClock().now(), still_freezing);
+  REQUIRE_FALSE(k->done());
+  CHECK(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
+  k.reset();  // svcmgr leaving (its runner destroyed) while the kernel freezes
+  CHECK(freezer_state(*cg) == "THAWED\n");
+  CHECK(wait_process_gone(p));
+}
+
+TEST_CASE("service cgroup: a cgroup left frozen by a kill cut short is thawed; an ancestor's freeze is left alone (root)") {
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const pid_t p = sleeper_in(*cg, dir);
+  const std::string node = "/sys/fs/cgroup/freezer/" + parent.name + "/node";
+  // Frozen by its ancestor (quorumd's fence freezes the node's tree): not ours to thaw.
+  REQUIRE(testing::run_command("echo FROZEN > " + node + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return read_text(node + "/freezer.state") == "FROZEN\n"; }, 2s));
+  Result<bool> t = cg->thaw_if_left_frozen();
+  REQUIRE(t.ok());
+  CHECK_FALSE(*t);
+  CHECK(freezer_state(*cg) == "FROZEN\n");
+  REQUIRE(testing::run_command("echo THAWED > " + node + "/freezer.state") == 0);
+  // Frozen itself (a svcmgr killed between its freeze and its thaw): thawed.
+  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
+  t = cg->thaw_if_left_frozen();
+  REQUIRE(t.ok());
+  CHECK(*t);
+  CHECK(freezer_state(*cg) == "THAWED\n");
+  t = cg->thaw_if_left_frozen();
+  REQUIRE(t.ok());
+  CHECK_FALSE(*t);
+  kill(p, SIGKILL);
+  CHECK(wait_process_gone(p));
+}
+
+TEST_CASE("service runner: a service cgroup left frozen is thawed at the runner's first action (root)") {
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/alpha/frozen", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  const pid_t p = sleeper_in(*cg, dir);
+  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
+  ServiceDefinition def;
+  def.name = "frozen";
+  def.nodes = {"alpha", "beta"};
+  def.resources.push_back(shell_resource("r", "true", "true"));
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  ServiceRunner r(def, ctx);
+  r.stop(BootClock().now());  // a stop (after a crash): the left process is killed, the cgroup emptied
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  CHECK(r.state() == ServiceRunner::State::stopped);  // before: SIGKILL to a frozen task waited for a thaw
+  CHECK(wait_process_gone(p));
+}
+
+TEST_CASE("agent process: joining a frozen cgroup, spawn returns at once instead of waiting for the exec until the timeout (root)") {
+  // The child joins the cgroup before it execs; frozen (a fence's freeze, a kill cut short), it never gets to
+  // the exec until thawed. spawn() waited for the exec report up to the action's timeout, in svcmgr's loop.
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
+  TestCgroupParent parent;
+  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
+  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return read_text(cg->main_dir() + "/freezer.state") == "FROZEN\n"; }, 2s));
+  AgentCommand c;
+  c.argv = {"/bin/true"};
+  c.env = {"PATH=/usr/bin:/bin"};
+  c.timeout = 3s;
+  c.kill_grace = 100ms;
+  c.join_cgroups = cg->procs_files();
+  BootClock clock;
+  const TimePoint t0 = clock.now();
+  Result<std::unique_ptr<AgentProcess>> p = AgentProcess::spawn(c, t0);
+  const Duration took = clock.now() - t0;
+  REQUIRE_MESSAGE(p.ok(), p.status().to_string());
+  CHECK_MESSAGE(took < Duration(1s), "spawn took " << format_duration(took));
+  CHECK(took >= AgentProcess::kExecWait);
+  // Thawed, the child execs and exits; the outcome comes as usual.
+  REQUIRE(testing::run_command("echo THAWED > " + cg->main_dir() + "/freezer.state") == 0);
+  std::optional<AgentOutcome> o;
+  for (int i = 0; i < 500 && !o; ++i) {
+    o = (*p)->poll(clock.now());
+    if (!o) usleep(10000);
+  }
+  REQUIRE(o.has_value());
+  CHECK(o->exit_code == 0);
+}

@@ -7,6 +7,9 @@
 // (the survivor takes the service over once its quorumd says the peer is DEAD).
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -20,6 +23,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/read_file.h"
+#include "agent/agent_metadata.h"
+#include "config/service_loader.h"
 #include "common/unique_fd.h"
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
@@ -195,8 +201,15 @@ class TestEnv final : public SvcmgrEnv {
     return std::unique_ptr<ControlServer>();  // no socket: the test calls admin_request()
   }
   std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override {
-    return std::make_unique<ServiceRunner>(def, std::move(ctx));
+    auto r = std::make_unique<ServiceRunner>(def, std::move(ctx));
+    // How the runners read a freeze's progress: the kernel's file unless a test says otherwise.
+    r->set_cgroup_state_reader([this](const std::string& path) -> Result<std::string> {
+      if (freezer_state) return freezer_state(path);
+      return read_file_to_string(path);
+    });
+    return r;
   }
+  CgroupStateReader freezer_state;
   // The agents are real processes: a short real wait for their descriptors; the test moves the clock.
   Result<std::span<const EventLoop::Ready>> wait(EventLoop& loop, TimePoint, Duration) override {
     return loop.wait(Duration(1ms));
@@ -217,7 +230,8 @@ struct TwoNodes {
   std::unique_ptr<SvcmgrDaemon> d[2];
   std::optional<int> exit_code[2];
 
-  explicit TwoNodes(const std::string& nodes = "a, b") {
+  // `before_start`: more service files or agents, written before the daemons start.
+  explicit TwoNodes(const std::string& nodes = "a, b", const std::function<void(TwoNodes&)>& before_start = {}) {
     REQUIRE(testing::run_command("mkdir -p " + dir.file("state")) == 0);
     for (int i = 0; i < 2; ++i) {
       const std::string n = FakeCluster::name(i);
@@ -231,6 +245,7 @@ struct TwoNodes {
         << dir.file("state") << "/ledger-$CASTOR_NODE\n"
         << "monitor = test -e " << dir.file("state") << "/ledger-$CASTOR_NODE || exit 7\n";
     }
+    if (before_start) before_start(*this);
     for (int i = 0; i < 2; ++i) {
       const std::string n = FakeCluster::name(i);
       SvcmgrConfig config;
@@ -253,6 +268,12 @@ struct TwoNodes {
     cluster.clock.advance(dt);
     for (int i = 0; i < 2; ++i)
       if (d[i] && !exit_code[i]) exit_code[i] = d[i]->run_once();
+  }
+  // One pass of each daemon after `dt` of real time, the fake clock moved by as much: for real agents whose
+  // timeouts (on the fake clock) must not pass before their real work is done.
+  void step_real(Duration dt = 5ms) {
+    ::usleep(useconds_t(to_ms(dt) * 1000));
+    step(dt);
   }
   // Steps until `done` holds; false after `limit` of fake time.
   bool run_until(const std::function<bool()>& done, Duration limit = 60s) {
@@ -508,4 +529,224 @@ TEST_CASE("svcmgr daemons: a quorumd descriptor the event loop cannot watch stop
   REQUIRE_FALSE(st.ok());
   CHECK(st.to_string().find("quorumd's events") != std::string::npos);
   CHECK((*d)->run() == kSvcmgrExitStartup);
+}
+
+namespace {
+
+const char* const kSlowMetadata =
+    "<?xml version=\"1.0\"?>\n<resource-agent name=\"slowmeta\">\n<actions>\n"
+    "<action name=\"start\" timeout=\"41s\"/>\n<action name=\"stop\" timeout=\"42s\"/>\n"
+    "<action name=\"monitor\" timeout=\"43s\" interval=\"600s\"/>\n</actions>\n</resource-agent>\n";
+
+// An OCF agent whose meta-data takes 3 s (as a real one may, up to its 30 s timeout) and advertises start,
+// stop and monitor timeouts Castor's defaults do not have; its start writes the timeout it was given.
+void write_slow_metadata_agent(const ScratchDir& dir) {
+  REQUIRE(testing::run_command("mkdir -p " + dir.file("ocf/resource.d/test")) == 0);
+  const std::string agent = dir.file("ocf/resource.d/test/slowmeta");
+  std::ofstream f(agent);
+  f << "#!/bin/sh\n"
+    << "case \"$1\" in\n"
+    << "meta-data) sleep 3; cat <<'EOF'\n"
+    << kSlowMetadata << "EOF\n  exit 0;;\n"
+    << "start) echo \"$OCF_RESKEY_CRM_meta_timeout\" > " << dir.file("slow-start-timeout") << "; touch "
+    << dir.file("slow-running") << "; exit 0;;\n"
+    << "stop) rm -f " << dir.file("slow-running") << "; exit 0;;\n"
+    << "monitor) test -e " << dir.file("slow-running") << " && exit 0; exit 7;;\n"
+    << "esac\nexit 3\n";
+  f.close();
+  REQUIRE(::chmod(agent.c_str(), 0755) == 0);
+}
+
+void write_slow_service(const ScratchDir& dir, const std::string& node) {
+  std::ofstream f(dir.file(node + "-services/slow.ini"));
+  f << "[service]\nname = slow\nnodes = a\n\n[resource r]\nagent = ocf:test:slowmeta\n";
+}
+
+json service_json(TwoNodes& t, int i, const std::string& name) {
+  const json j = t.status(i);
+  for (const auto& s : j["services"])
+    if (s.value("name", "") == name) return s;
+  return json::object();
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream f(path);
+  std::string l;
+  std::getline(f, l);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("svcmgr daemons: an agent whose meta-data takes 3 s never stalls start-up nor the loop; the service waits for its timings") {
+  BootClock real;
+  const TimePoint t0 = real.now();
+  TwoNodes t("a, b", [](TwoNodes& n) {
+    write_slow_metadata_agent(n.dir);
+    write_slow_service(n.dir, "a");
+    write_slow_service(n.dir, "b");
+  });
+  // Before: add_service read the meta-data synchronously, 3 s per daemon before start() returned.
+  CHECK(real.now() - t0 < Duration(1s));
+  Duration longest{0};
+  bool saw_waiting = false;
+  int passes = 0;
+  while (real.now() - t0 < Duration(2s)) {
+    const TimePoint a = real.now();
+    t.step_real();
+    const json s = service_json(t, 0, "slow");  // the admin's status, answered while meta-data runs
+    longest = std::max(longest, real.now() - a);
+    saw_waiting = saw_waiting || s.value("waiting_for", "") == "agent meta-data";
+    CHECK(s.value("state", "") != "started");  // never runs before its timings are known
+    ++passes;
+  }
+  CHECK(saw_waiting);
+  CHECK(passes > 50);
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  // Once the meta-data is in, the start-up probes settle (the held probe of "slow" ran with the agent's
+  // monitor timeout) and both services start on a, "slow" with the agent's start timeout (41 s, not 20 s).
+  for (int k = 0; k < 2000 && !(started_here(t, 0) && service_json(t, 0, "slow").value("state", "") == "started"); ++k)
+    t.step_real();
+  CHECK(started_here(t, 0));
+  CHECK(service_json(t, 0, "slow").value("state", "") == "started");
+  CHECK_FALSE(service_json(t, 0, "slow").contains("waiting_for"));
+  CHECK(read_first_line(t.dir.file("slow-start-timeout")) == "41000");
+}
+
+TEST_CASE("svcmgr daemons: a reload that adds a service whose agent's meta-data takes 3 s never stalls the loop") {
+  TwoNodes t;
+  REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+  write_slow_metadata_agent(t.dir);
+  write_slow_service(t.dir, "a");
+  // SIGHUP, read from the signalfd of the daemon that waits first (a: step() runs it before b).
+  REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+  BootClock real;
+  const TimePoint t0 = real.now();
+  Duration longest{0};
+  bool saw_waiting = false;
+  while (real.now() - t0 < Duration(2s)) {
+    const TimePoint a = real.now();
+    t.step_real();
+    const auto r = t.d[0]->admin_request(ControlRequest{"services", ""});
+    CHECK(r.ok);
+    longest = std::max(longest, real.now() - a);
+    saw_waiting = saw_waiting || service_json(t, 0, "slow").value("waiting_for", "") == "agent meta-data";
+  }
+  CHECK(saw_waiting);
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  CHECK(started_here(t, 0));
+  for (int k = 0; k < 2000 && service_json(t, 0, "slow").value("state", "") != "started"; ++k) t.step_real();
+  CHECK(service_json(t, 0, "slow").value("state", "") == "started");
+  CHECK(read_first_line(t.dir.file("slow-start-timeout")) == "41000");
+}
+
+TEST_CASE("svcmgr daemons: a cgroup v1 freeze the kernel is slow to complete never stalls the loop; the kill still happens") {
+  // The kernel completes a freeze at once unless a task sleeps uninterruptibly; the freezer's progress is
+  // read through the runners' seam, which says "FREEZING" for the service "daemon" (its real cgroup IS
+  // frozen: the kernel did it). The freeze then counts as not done within kFreezeLimit (2 s): the kill
+  // must go on anyway, and the loop must keep running meanwhile.
+  TwoNodes t("a, b", [](TwoNodes& n) {
+    for (const char* node : {"a", "b"}) {
+      std::ofstream f(n.dir.file(std::string(node) + "-services/daemon.ini"));
+      f << "[service]\nname = daemon\nnodes = a\n\n[resource d]\nagent = exec\nshell = yes\n"
+        << "start = sleep 1000 >/dev/null 2>&1 & echo $! > " << n.dir.file("daemon.pid") << "\n"
+        << "stop = true\n";  // leaves the daemon running: the end of the stop kills the cgroup
+    }
+  });
+  if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) {
+    MESSAGE("skipped: needs the cgroup v1 freezer");
+    return;
+  }
+  int freeze_reads = 0;
+  t.env[0]->freezer_state = [&](const std::string& path) -> Result<std::string> {
+    if (path.find("/a/daemon/freezer.state") != std::string::npos) {
+      ++freeze_reads;
+      return std::string("FREEZING\n");
+    }
+    return read_file_to_string(path);
+  };
+  auto daemon_state = [&] { return service_json(t, 0, "daemon").value("state", ""); };
+  REQUIRE(t.run_until([&] { return started_here(t, 0) && daemon_state() == "started"; }));
+  const pid_t pid = pid_t(std::stol(read_first_line(t.dir.file("daemon.pid"))));
+  REQUIRE(::kill(pid, 0) == 0);
+  const std::string freezer = "/sys/fs/cgroup/freezer/castor/a/daemon";
+
+  REQUIRE(t.d[0]->admin_request(ControlRequest{"disable", "daemon"}).ok);
+  BootClock real;
+  const TimePoint t0 = real.now();
+  Duration longest{0};
+  bool saw_frozen_stopping = false;
+  while (real.now() - t0 < Duration(5s) && daemon_state() != "disabled" && daemon_state() != "stopped") {
+    const TimePoint a = real.now();
+    t.step_real();
+    const auto r = t.d[0]->admin_request(ControlRequest{"services", ""});  // answered during the freeze
+    CHECK(r.ok);
+    longest = std::max(longest, real.now() - a);
+    if (freeze_reads > 0 && daemon_state() == "stopping" &&
+        read_first_line(freezer + "/freezer.state") == "FROZEN")
+      saw_frozen_stopping = true;
+  }
+  CHECK_MESSAGE(longest < Duration(500ms), "a loop pass took " << format_duration(longest));
+  CHECK(saw_frozen_stopping);  // the loop ran while the cgroup was frozen, waiting for the freezer
+  CHECK(freeze_reads > 20);    // read at the runner's timer (every 10 ms of a 2 s freeze), not once
+  // After kFreezeLimit the daemon was SIGKILLed and the cgroup thawed (then removed, emptied).
+  for (int k = 0; k < 400 && ::kill(pid, 0) == 0; ++k) t.step_real();
+  CHECK(::kill(pid, 0) != 0);
+  CHECK(t.run_until([&] { return daemon_state() == "disabled"; }, 5s));
+  const std::string left = read_first_line(freezer + "/freezer.state");
+  CHECK((left.empty() || left == "THAWED"));
+  CHECK(started_here(t, 0));  // the other service never noticed
+}
+
+TEST_CASE("svcmgr daemons: my entry up at start and no saved copy: the digest decides once the agent's meta-data is in") {
+  // The digest in my entry covers the agents' timings, so the file's definition can be compared with it
+  // only once the (slow) meta-data is read; meanwhile the service counts as possibly running here.
+  for (const bool same : {true, false}) {
+    CAPTURE(same);
+    TwoNodes t("a, b", [&](TwoNodes& n) {
+      write_slow_metadata_agent(n.dir);
+      write_slow_service(n.dir, "a");
+      write_slow_service(n.dir, "b");
+      LoadResult r = load_service_dir(n.dir.file("a-services"), {"a", "b"});
+      ServiceDefinition def;
+      for (const auto& d : r.services)
+        if (d.name == "slow") def = d;
+      REQUIRE(def.name == "slow");
+      for (auto& res : def.resources) apply_agent_timings(res, parse_agent_timings(kSlowMetadata));
+      ServiceEntry e;
+      e.in_use = true;
+      e.state = OwnershipState::owned;
+      e.node = FakeCluster::id(0);
+      e.epoch = 1;
+      e.name = "slow";
+      e.definition_digest = definition_digest(def) + (same ? 0 : 1);
+      n.cluster.table[0]["slow"] = TableEntry{e, 1, 1};
+    });
+    bool saw_waiting = false, refused = false;
+    BootClock real;
+    const TimePoint t0 = real.now();
+    while (real.now() - t0 < Duration(2s)) {
+      t.step_real();
+      const json s = service_json(t, 0, "slow");
+      saw_waiting = saw_waiting || s.value("waiting_for", "") == "agent meta-data";
+      CHECK_FALSE(s.contains("orphaned"));  // not decided yet
+      const auto r = t.d[0]->admin_request(ControlRequest{"restart", "slow"});
+      if (!r.ok && r.body.find("waits for its agents' meta-data") != std::string::npos) refused = true;
+    }
+    CHECK(saw_waiting);
+    CHECK(refused);  // no admin verb acts on it before it is decided
+    CHECK_FALSE(t.running_on("a"));
+    for (int k = 0; k < 1000 && service_json(t, 0, "slow").contains("waiting_for"); ++k) t.step_real();
+    for (int k = 0; k < 50; ++k) t.step_real();
+    const json s = service_json(t, 0, "slow");
+    CHECK_FALSE(s.contains("waiting_for"));
+    if (same) {
+      CHECK_FALSE(s.contains("orphaned"));  // the file's definition is the one it runs under: managed
+      CHECK(s.value("state", "") != "orphaned");
+    } else {
+      CHECK(s.value("state", "") == "orphaned");
+      CHECK(s.value("orphaned", "").find("definition it runs under is unknown") != std::string::npos);
+      CHECK(t.cluster.state_in(0, "slow") == "owned");  // its entry stays up
+    }
+  }
 }
