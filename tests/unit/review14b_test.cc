@@ -50,8 +50,8 @@ const char* kWeb =
 // that situation (issue 14); the copies svcmgr runs from are not.
 // Expected: load() refuses (Code::refused) a copy that anyone but root can change. On main it returns the
 // planted definition.
-TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root" *
-          doctest::should_fail()) {  // FAILS on main: DefinitionStore::load has no trust check
+TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root") {
+  // Fixed: DefinitionStore::load reads a copy only through the trusted-path check (and O_NOFOLLOW).
   ScratchDir dir;
   write(dir.file("web.ini"), kWeb);
   LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
@@ -86,8 +86,8 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
 // truncates it and writes the service file's text there at the next load or reload.
 // Expected: save() refuses a store directory anyone but root can change (or never follows a link). On main
 // the link's target is overwritten.
-TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store" *
-          doctest::should_fail()) {  // FAILS on main: the .tmp is opened without O_NOFOLLOW/O_EXCL, dir unchecked
+TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store") {
+  // Fixed: the store's directory must be root's alone, and the .tmp is created O_EXCL|O_NOFOLLOW.
   ScratchDir dir;
   write(dir.file("web.ini"), kWeb);
   LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
