@@ -52,8 +52,12 @@ void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
       ServiceDefinition c = *copy;
       c.file = def.file;  // the copy names its own path
       f.copy_same_as_file = c == def;
+      f.copy_digest = digest_in_force(*copy);
     }
     f.file_digest = digest_in_force(def);
+    if (copy && !f.copy_same_as_file && f.entry_digest != 0 && f.copy_digest != f.entry_digest)
+      log::error("the saved copy of a service's definition is not the one its entry was written under: not used",
+                 {{"service", name}, {"copy", copy->file}});
   }
   switch (choose_adopt_definition(f)) {
     case AdoptDefinition::file:
@@ -109,6 +113,14 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe,
 
 void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
   auto saved = definitions_.load(name, {node_name_, peer_name_});
+  // svcmgr stops the service with the copy, as root: only with the definition my entry was written under
+  // (when the entry carries a digest); any other copy is stale or not svcmgr's.
+  const uint64_t entry_digest = own_entries_.at(name).definition_digest;
+  if (saved.ok() && *saved && entry_digest != 0 && digest_in_force(**saved) != entry_digest) {
+    log::error("the saved copy of a removed service's definition is not the one its entry was written under: not used",
+               {{"service", name}, {"copy", (*saved)->file}});
+    saved = std::optional<ServiceDefinition>();
+  }
   if (saved.ok() && *saved) {
     log::warning("service file removed while svcmgr was down: stopping it with the saved copy of its "
                  "definition, then releasing it",
