@@ -209,8 +209,8 @@ AgentCommand start_command_of(const std::string& service_text) {
 }
 }  // namespace
 
-TEST_CASE("review14b: an agent script whose #! interpreter others can change is refused" *
-          doctest::should_fail()) {  // FAILS on main: only argv[0] is checked
+TEST_CASE("review14b: an agent script whose #! interpreter others can change is refused") {
+  // Fixed: check_agent_program checks a script's #! interpreter too (common/trusted_program.h).
   ScratchDir dir;
   const std::string app = dir.file("app"), bin = dir.file("bin");
   REQUIRE(::mkdir(app.c_str(), 0755) == 0);
@@ -228,8 +228,8 @@ TEST_CASE("review14b: an agent script whose #! interpreter others can change is 
   CHECK_MESSAGE(!st.ok(), "an agent whose interpreter " << app << "/python anyone can replace passes the check");
 }
 
-TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trusted one" *
-          doctest::should_fail()) {  // FAILS on main: with shell = yes only /bin/sh is checked
+TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trusted one") {
+  // Fixed: the absolute program that starts a shell line is checked too.
   ScratchDir dir;
   const std::string app = dir.file("app");
   REQUIRE(::mkdir(app.c_str(), 0755) == 0);
