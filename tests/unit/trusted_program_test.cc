@@ -10,6 +10,8 @@
 #include <string>
 
 #include "common/trusted_program.h"
+#include "config/service_definition.h"
+#include "config/service_loader.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -90,4 +92,28 @@ TEST_CASE("trusted program: the program a shell line starts") {
   CHECK(shell_line_program("\"/opt/my app/ctl\" start") == "");
   CHECK(shell_line_program("/opt/$APP/ctl") == "");
   CHECK(shell_line_program("") == "");
+}
+
+// castor check --agents reports what svcmgr refuses: an untrusted interpreter, and with shell = yes an
+// untrusted program a line starts.
+TEST_CASE("trusted program: check_agents_exist reports an untrusted #! interpreter and shell-line program") {
+  ScratchDir d;
+  dir(d.file("app"), 0777);
+  dir(d.file("bin"), 0755);
+  script(d.file("app/python"), "#!/bin/sh\n");
+  script(d.file("bin/ctl"), "#!" + d.file("app/python") + "\n");
+  script(d.file("app/ctl"), "#!/bin/sh\n");
+  const std::string head = "[service]\nname = app\nnodes = a, b\n\n[resource r]\nagent = exec\n";
+  LoadResult r = load_service_text(head + "start = " + d.file("bin/ctl") + " start\nstop = " + d.file("bin/ctl") + " stop\n",
+                                   "/etc/castor/services.d/app.ini", {"a", "b"});
+  REQUIRE(r.ok());
+  std::vector<LoadError> errs = check_agents_exist(r.services[0]);
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].message.find("interpreter") != std::string::npos);
+  LoadResult s = load_service_text(head + "shell = yes\nstart = " + d.file("app/ctl") + " start\nstop = true\n",
+                                   "/etc/castor/services.d/app.ini", {"a", "b"});
+  REQUIRE(s.ok());
+  errs = check_agents_exist(s.services[0]);
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].message.find("start command") != std::string::npos);
 }
