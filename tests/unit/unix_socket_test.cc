@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/unix_socket.h"
 #include "control/control_client.h"
+#include "control/control_server.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -110,4 +111,14 @@ TEST_CASE("unix socket: a daemon with room in its backlog connects, blocking or 
   CHECK(tv.tv_sec == 0);
   CHECK(tv.tv_usec == 0);
   CHECK(connect_unix_socket(dir.file("none.sock"), true).status().code() == Code::not_found);
+}
+
+// The same wait in a starting daemon: ControlServer::listen probes an existing socket for a live daemon;
+// one that is stopped with its backlog full is "already listening" (busy), not a hang.
+TEST_CASE("unix socket: a daemon starting on the socket of a stopped one says busy, does not hang") {
+  ScratchDir dir;
+  const std::string path = dir.file("s.sock");
+  FullListener l(path);
+  Status st = bounded(l, [&] { return ControlServer::listen(path).status(); });
+  CHECK_MESSAGE(st.code() == Code::busy, st.to_string());
 }
