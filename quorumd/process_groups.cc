@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -23,9 +24,27 @@ Status ProcessGroups::add(pid_t pgid) {
       return Error(Code::not_found, "process group " + std::to_string(pgid) + " has no process in it");
     return errno_status("kill -0", "process group " + std::to_string(pgid), err);
   }
-  prune();
+  prune_some();
   groups_.insert(pgid);
   return Status::Ok();
+}
+
+void ProcessGroups::prune_some() {
+  // Each check is a pass over /proc (in quorumd): checking every registered group here made one
+  // registration cost (groups) x (processes) reads inside the heartbeat loop. A few groups per add, in
+  // turn, keep the set bounded (more are checked than added, so ended groups cannot pile up) at a cost
+  // that does not grow with it; kill_all and any_alive still check every group before they rely on it.
+  const size_t checks = std::min(kPruneChecksPerAdd, groups_.size());
+  for (size_t i = 0; i < checks && !groups_.empty(); ++i) {
+    auto it = groups_.lower_bound(prune_cursor_);
+    if (it == groups_.end()) it = groups_.begin();
+    const pid_t g = *it;
+    prune_cursor_ = g + 1;
+    Status why;
+    if (is_castors(g, &why)) continue;
+    log::info("registered process group forgotten", {{"pgid", int64_t(g)}, {"reason", why.to_string()}});
+    groups_.erase(it);
+  }
 }
 
 bool ProcessGroups::is_castors(pid_t g, Status* why) {

@@ -2,8 +2,9 @@
 // node's Castor cgroup parent, castor/<node>: nothing a service started escapes it, nothing else is in
 // it), then the process groups registered over the control socket (`register-pgid N`, by svcmgr for every
 // service it starts; kept for compatibility). A registered group is signalled only while it has a live
-// member and all its live members are inside the Castor cgroups: a group that ended is pruned (at every
-// add, any_alive and kill_all), so after its id is reused by an unrelated group, that one is never
+// member and all its live members are inside the Castor cgroups: a group that ended is pruned (every one
+// at any_alive and kill_all, and a couple in turn at each add: each check is a pass over /proc, so an add
+// costs no more as the set grows), so after its id is reused by an unrelated group, that one is never
 // signalled.
 // Must never signal anything it was not told about: no killing by name, never pgid 0 or 1, never
 // quorumd's own group. The signal itself goes through a function (QuorumdEnv::signal_process_group in
@@ -39,6 +40,7 @@ class ProcessGroups {
         cgroups_busy_(std::move(busy)) {}
 
   // Registers `pgid`. Refused: pgid <= 1, quorumd's own process group, a group with no process in it.
+  // Checks a couple of the registered groups first (prune_some), not all of them.
   Status add(pid_t pgid);
   // Forgets `pgid`; false if it was not registered.
   bool remove(pid_t pgid);
@@ -61,7 +63,11 @@ class ProcessGroups {
   const std::set<pid_t>& groups() const { return groups_; }
 
  private:
+  // Registered groups checked (and forgotten if no longer Castor's) per add(), in turn.
+  static constexpr size_t kPruneChecksPerAdd = 2;
   bool is_castors(pid_t pgid, Status* why);
+  void prune_some();
+  pid_t prune_cursor_ = 0;  // prune_some() checks the first group >= this next (then wraps)
   SignalGroup signal_;
   KillCgroups kill_cgroups_;  // unset: no cgroups (only registered groups)
   GroupIsCastors is_castors_;

@@ -14,6 +14,8 @@ namespace castor {
 enum class AdoptDefinition {
   file,     // the file's definition is the one the instance runs under (or nothing runs from an earlier life)
   saved,    // probe/stop with the saved copy first; the file's definition applies once that is proven stopped
+            // (only a copy whose digest is the entry's, when the entry carries one: the copy is run as root,
+            // and a copy the entry was not written under is not the definition the instance runs under)
   unknown,  // the running instance's definition is unknown: keep the entry up, an admin must act
 };
 
@@ -23,6 +25,7 @@ struct AdoptFacts {
   bool have_copy = false;        // a usable saved copy exists
   bool copy_same_as_file = false;  // ... and it is the file's definition
   uint64_t file_digest = 0;      // the digest of the file's definition (agent defaults applied, as written)
+  uint64_t copy_digest = 0;      // the digest of the saved copy's definition (computed the same way)
 };
 
 AdoptDefinition choose_adopt_definition(const AdoptFacts& f);

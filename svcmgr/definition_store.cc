@@ -8,22 +8,52 @@
 
 #include "common/errno_status.h"
 #include "common/read_file.h"
+#include "common/trusted_path.h"
 #include "common/unique_fd.h"
+#include "common/value_parsers.h"
 #include "config/service_loader.h"
 
 namespace castor {
 namespace {
 
-// Reads a whole service file or saved copy (at most kMaxServiceFileBytes); not_found when it does not exist.
+// Reads a whole service file (at most kMaxServiceFileBytes); not_found when it does not exist.
 Result<std::string> read_file(const std::string& path) { return read_file_to_string(path, kMaxServiceFileBytes); }
 
+// Whether `uid` counts as root for the store (as in common/trusted_path.h: uid 0, or the checking process's
+// own uid, so that the unit tests run by an ordinary user work on their own files).
+bool root_owned(uid_t uid) { return uid == 0 || uid == ::geteuid(); }
+
+// Creates the missing directories of `dir` (0700: svcmgr runs as root), then requires the whole path to be
+// root's alone (common/trusted_path.h): svcmgr runs these copies as root, so a store directory anyone else
+// can write to (an existing one with another owner or mode 0777, a symlink others own...) is refused, never
+// written to nor read from.
 Status make_dirs(const std::string& dir) {
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string part = dir.substr(0, i);
     if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir", part);
   }
+  auto t = check_trusted_path(dir);
+  if (!t.ok()) return t.status().with_context("the directory of the saved service definitions");
+  if (!S_ISDIR(t->st.st_mode)) return Error(Code::refused, dir + ": not a directory (the saved service definitions)");
   return Status::Ok();
+}
+
+// Reads a saved copy: opened without following a symlink, a regular file, and root's alone through every
+// directory on the way (checked against the opened fd). not_found when there is none.
+Result<std::string> read_copy(const std::string& path) {
+  // O_NONBLOCK: a FIFO planted there must not hang svcmgr (refused below as not a regular file).
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ELOOP) return Error(Code::refused, path + ": a symlink; a saved definition copy must be a file svcmgr wrote");
+    if (errno == ENOENT) return Error(Code::not_found, path + ": no saved copy");
+    return errno_status("open", path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return errno_status("fstat", path);
+  if (!S_ISREG(st.st_mode)) return Error(Code::refused, path + ": not a regular file");
+  if (Status t = check_trusted_open_file(path, st); !t.ok()) return t.with_context("the saved definition copy");
+  return read_fd_to_string(fd.get(), path, kMaxServiceFileBytes);
 }
 
 Status fsync_dir(const std::string& dir) {
@@ -54,53 +84,85 @@ Status DefinitionStore::save(const ServiceDefinition& def, const std::vector<std
 }
 
 Status DefinitionStore::save_copy(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes) {
+  ASSIGN_OR_RETURN(const std::string path, path_of(def.name));
   auto text = read_file(def.file);
   if (!text.ok()) return text.status().with_context("saving a copy of " + def.name);
   LoadResult again = load_service_text(*text, def.file, cluster_nodes);
   if (!again.ok() || again.services.size() != 1 || !(again.services[0] == def))
     return Error(Code::refused, def.file + " changed since it was loaded: no copy saved of " + def.name + " now");
-  const std::string path = path_of(def.name);
-  if (auto old = read_file(path); old.ok() && *old == *text) return Status::Ok();
   RETURN_IF_ERROR(make_dirs(dir_));
+  if (auto old = read_copy(path); old.ok() && *old == *text) return Status::Ok();
+  // The temporary file is always a new file of svcmgr's: never opened through a link, never an existing
+  // file truncated. A stale one (svcmgr died between open and rename) is removed first, but only if it is
+  // what svcmgr leaves behind, a regular file of root's; anything else there is not svcmgr's doing.
   const std::string tmp = path + ".tmp";
+  struct stat st;
+  if (::lstat(tmp.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode) || !root_owned(st.st_uid))
+      return Error(Code::refused, tmp + ": a stale temporary file that svcmgr did not write (" +
+                                      (S_ISREG(st.st_mode) ? "owned by uid " + std::to_string(st.st_uid) : "not a regular file") +
+                                      "); remove it by hand");
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return errno_status("unlink", tmp);
+  } else if (errno != ENOENT) {
+    return errno_status("lstat", tmp);
+  }
   {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) return errno_status("open", tmp);
+    auto fail = [&](Status failed) {
+      (void)::unlink(tmp.c_str());
+      return failed;
+    };
     size_t done = 0;
     while (done < text->size()) {
       ssize_t n = ::write(fd.get(), text->data() + done, text->size() - done);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return errno_status("write", tmp);
+        return fail(errno_status("write", tmp));
       }
       done += size_t(n);
     }
-    if (::fsync(fd.get()) != 0) return errno_status("fsync", tmp);
+    if (::fsync(fd.get()) != 0) return fail(errno_status("fsync", tmp));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_status("rename", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status failed = errno_status("rename", tmp);
+    (void)::unlink(tmp.c_str());
+    return failed;
+  }
   return fsync_dir(dir_);
 }
 
 Result<std::optional<ServiceDefinition>> DefinitionStore::load(const std::string& name,
                                                                 const std::vector<std::string>& cluster_nodes) const {
   if (dir_.empty()) return std::optional<ServiceDefinition>();
-  auto text = read_file(path_of(name));
+  ASSIGN_OR_RETURN(const std::string path, path_of(name));
+  // svcmgr runs what the copy says as root: read only a copy that only root can change (else refused).
+  auto text = read_copy(path);
   if (!text.ok()) {
     if (text.status().code() == Code::not_found) return std::optional<ServiceDefinition>();
     return text.status();
   }
   // The copy keeps the name of the file it came from (in its definition), as when it was loaded.
-  LoadResult r = load_service_text(*text, path_of(name), cluster_nodes);
+  LoadResult r = load_service_text(*text, path, cluster_nodes);
   if (!r.ok()) return Error(Code::corrupt, "the saved copy of " + name + " does not load: " + r.error_text());
   if (r.services.size() != 1 || r.services[0].name != name)
-    return Error(Code::corrupt, "the saved copy " + path_of(name) + " does not define " + name);
+    return Error(Code::corrupt, "the saved copy " + path + " does not define " + name);
   return std::optional<ServiceDefinition>(r.services[0]);
 }
 
 Status DefinitionStore::remove(const std::string& name) {
   if (dir_.empty()) return Status::Ok();
-  if (::unlink(path_of(name).c_str()) != 0 && errno != ENOENT) return errno_status("unlink", path_of(name));
+  ASSIGN_OR_RETURN(const std::string path, path_of(name));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_status("unlink", path);
   return Status::Ok();
+}
+
+Result<std::string> DefinitionStore::path_of(const std::string& name) const {
+  // Only a valid service name (no '/', never "." or "..": it starts with a letter or digit) names a copy, so
+  // that no path built here leaves the store's directory, whatever name a caller or a disk record brings.
+  if (Status st = check_name(name); !st.ok())
+    return Error(Code::invalid_argument, "not a service name, no saved definition copy: " + st.message());
+  return dir_ + "/" + name + ".ini";
 }
 
 }  // namespace castor

@@ -289,7 +289,11 @@ bool ServiceRunner::launch(size_t index, AgentAction action, TimePoint now) {
       no_cgroup = st.code() == Code::already_exists;
       cmd = st;
     } else if (cgroup_) {
-      cmd->join_cgroups = cgroup_->procs_files();
+      // Only the start agent (whose daemons the limits are for) joins the limit hierarchies; every other
+      // agent (stop, monitor, probe, meta-data) joins the membership one alone, so that a service at its own
+      // tasks_max or memory_max can still be monitored and stopped (v1; on v2 the one cgroup has both).
+      cmd->join_cgroups = action == AgentAction::start ? cgroup_->procs_files()
+                                                        : std::vector<std::string>{cgroup_->membership_procs_file()};
     }
   }
   if (cmd.ok() && failed.ok()) {

@@ -43,7 +43,8 @@
 //
 // Cgroup: with ctx.cgroup_parent set, every action runs in the service's cgroup
 // <cgroup_parent>/<node>/<service> (ServiceCgroup: created at the first action, with the definition's
-// limits; a cgroup that cannot be set up makes the action fail as "cannot run"). The stop sequence ends
+// limits; a cgroup that cannot be set up makes the action fail as "cannot run"; only the start agent joins
+// the limit hierarchies on v1, every other agent the freezer one alone). The stop sequence ends
 // by killing whatever is left in the cgroup (daemons that double-forked or called setsid included);
 // "stopped" means the cgroup is empty (checked every kDrainPoll, up to kDrainLimit, then stop_failed),
 // and the empty cgroup is removed. That kill runs in steps (CgroupKill: on v1 the freeze's progress is read

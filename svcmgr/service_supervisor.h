@@ -129,10 +129,14 @@ class ServiceSupervisor {
   // Its agents' meta-data is being read (asynchronously): `def` has no agent timings yet, its runner holds
   // every action, and it is neither placed nor claimed until the timings are in (or failed: defaults).
   bool metadata_pending = false;
-  // At start, my entry is up and there is no saved copy: whether the file's definition is the one the entry
-  // was written under is decided by the digest, which covers the agents' timings, so only once they are in.
+  // At start, my entry is up and the digests must decide which definition it runs under (no saved copy, or
+  // a copy that is not the file's, or the file is gone): they cover the agents' timings, so only once in.
   // Until then it is probed by no one and counts as possibly running here (never settled, never "stopped").
   bool adopt_pending = false;
+  // With adopt_pending: the saved copy whose digest is to be compared too (adopt_service), or the decision
+  // is adopt_removed()'s (its file is gone; the placeholder runs under the copy).
+  std::optional<ServiceDefinition> adopt_copy;
+  bool adopt_removed = false;
 
  private:
   Standing standing_ = Standing::managed;

@@ -38,6 +38,7 @@ uint64_t SvcmgrDaemon::digest_in_force(ServiceDefinition def) {
 void SvcmgrDaemon::on_metadata_read(TimePoint now) {
   for (auto& [name, s] : services_) {
     if (!s.metadata_pending || !metadata_.ready(s.file_def)) continue;
+    if (s.adopt_pending && s.adopt_copy && !metadata_.ready(*s.adopt_copy)) continue;
     ServiceDefinition d = s.file_def;
     if (std::string p = metadata_.apply(d); !p.empty())
       log::warning("agent meta-data not read: Castor's default timings apply", {{"service", name}, {"reason", p}});
@@ -45,22 +46,13 @@ void SvcmgrDaemon::on_metadata_read(TimePoint now) {
     s.metadata_pending = false;
     log::notice("the agents' meta-data is in: the service's timings apply and it may run", {{"service", name}});
     if (s.adopt_pending) {
-      // Deferred from adopt_service(): my entry is up, no saved copy; the digest tells (review R3).
+      // Deferred from adopt_service() or adopt_removed(): decided now that every digest can be computed. (The
+      // service was not placed, probed or written meanwhile: adopting it anew starts from the same state.)
       s.adopt_pending = false;
-      const uint64_t entry_digest = own_entries_.count(name) ? own_entries_.at(name).definition_digest : 0;
-      if (definition_digest(s.def) == entry_digest) {
-        if (Status st = definitions_.save(s.file_def, {node_name_, peer_name_}); !st.ok())
-          log::warning("no saved copy of the service definition", {{"service", name}, {"reason", st.to_string()}});
-        s.runner->set_timings(s.def, now);
-        s.begin_probe(now);
-      } else {
-        log::critical("service file changed while svcmgr was down and no copy of the definition it runs under: it "
-                      "may still run here; its entry stays up until an admin stopped it by hand and ran `castor reset " +
-                          name + "`",
-                      {{"service", name}});
-        s.runner->set_timings(s.def, now);
-        s.mark_orphaned(/*definition_unknown=*/true);
-      }
+      const bool removed = s.adopt_removed;
+      ServiceDefinition file = s.file_def;
+      if (removed) adopt_removed(name, now);
+      else adopt_service(std::move(file), now);
       continue;
     }
     s.runner->set_timings(s.def, now);
@@ -93,17 +85,28 @@ void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
       ServiceDefinition c = *copy;
       c.file = def.file;  // the copy names its own path
       f.copy_same_as_file = c == def;
-    } else if (!metadata_.request(def, now)) {
-      // Only the digest can tell, and it covers the agents' timings: decided when they are in
-      // (on_metadata_read), without making svcmgr wait for an agent. Meanwhile it counts as running here.
-      log::notice("service entry up here and no saved copy of its definition: comparing the file's with the "
-                  "entry's digest once the agents' meta-data is read",
-                  {{"service", name}});
+    }
+    // The digests decide when there is no copy, or a copy that is not the file's while the entry carries a
+    // digest; they cover the agents' timings, so they wait for the agents' meta-data (every agent of the
+    // file and of the copy), read by the loop (on_metadata_read), without making svcmgr wait. Meanwhile the
+    // service counts as running here.
+    const bool digests_decide = !copy || (!f.copy_same_as_file && f.entry_digest != 0);
+    const bool file_ready = metadata_.request(def, now);
+    const bool copy_ready = !copy || metadata_.request(*copy, now);
+    if (digests_decide && !(file_ready && copy_ready)) {
+      log::notice("service entry up here: choosing the definition it runs under once the agents' meta-data is read",
+                  {{"service", name}, {"copy", copy ? copy->file : std::string("none")}});
       add_service(std::move(def), now, false, false);
-      services_.at(name).adopt_pending = true;
+      Service& s = services_.at(name);
+      s.adopt_pending = true;
+      s.adopt_copy = std::move(copy);
       return;
     }
-    if (!copy) f.file_digest = digest_in_force(def);  // only the digest decides without a copy
+    if (copy) f.copy_digest = digest_in_force(*copy);
+    f.file_digest = digest_in_force(def);
+    if (copy && !f.copy_same_as_file && f.entry_digest != 0 && f.copy_digest != f.entry_digest)
+      log::error("the saved copy of a service's definition is not the one its entry was written under: not used",
+                 {{"service", name}, {"copy", copy->file}});
   }
   switch (choose_adopt_definition(f)) {
     case AdoptDefinition::file:
@@ -168,6 +171,26 @@ void SvcmgrDaemon::add_service(ServiceDefinition def, TimePoint now, bool probe,
 
 void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
   auto saved = definitions_.load(name, {node_name_, peer_name_});
+  // svcmgr stops the service with the copy, as root: only with the definition my entry was written under
+  // (when the entry carries a digest); any other copy is stale or not svcmgr's.
+  const uint64_t entry_digest = own_entries_.at(name).definition_digest;
+  if (saved.ok() && *saved && entry_digest != 0 && !metadata_.request(**saved, now)) {
+    // Its digest covers the agents' timings: decided once the loop has read the copy's agents' meta-data
+    // (on_metadata_read). Meanwhile it counts as running here.
+    log::notice("service file removed while svcmgr was down: checking the saved copy against its entry once the "
+                "agents' meta-data is read",
+                {{"service", name}, {"copy", (*saved)->file}});
+    add_service(**saved, now, false, false);
+    Service& s = services_.at(name);
+    s.adopt_pending = true;
+    s.adopt_removed = true;
+    return;
+  }
+  if (saved.ok() && *saved && entry_digest != 0 && digest_in_force(**saved) != entry_digest) {
+    log::error("the saved copy of a removed service's definition is not the one its entry was written under: not used",
+               {{"service", name}, {"copy", (*saved)->file}});
+    saved = std::optional<ServiceDefinition>();
+  }
   if (saved.ok() && *saved) {
     log::warning("service file removed while svcmgr was down: stopping it with the saved copy of its "
                  "definition, then releasing it",

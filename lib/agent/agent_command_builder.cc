@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/trusted_path.h"
+#include "common/trusted_program.h"
 
 namespace castor {
 namespace {
@@ -87,9 +87,19 @@ Status build_exec(const ResourceDefinition& r, AgentAction action, AgentCommand&
 
 Status check_agent_program(const AgentCommand& cmd) {
   if (cmd.argv.empty()) return Error(Code::invalid_argument, "empty command");
-  auto t = check_trusted_path(cmd.argv[0]);
-  if (t.ok() || t.status().code() == Code::not_found) return Status::Ok();  // not installed: spawn says so
-  return t.status().with_context("agent program");
+  // The search path env would use: the agent's own PATH (a '#!/usr/bin/env NAME' script).
+  std::string_view search = kAgentPathEnv;
+  search.remove_prefix(std::string_view("PATH=").size());
+  Status st = check_trusted_program(cmd.argv[0], search);
+  if (!st.ok() && st.code() != Code::not_found) return st.with_context("agent program");  // not installed: spawn says so
+  // shell = yes ({"/bin/sh", "-c", LINE}): the program the line starts, when it names one by absolute path.
+  if (cmd.argv.size() == 3 && cmd.argv[0] == "/bin/sh" && cmd.argv[1] == "-c") {
+    if (std::string program = shell_line_program(cmd.argv[2]); !program.empty()) {
+      Status p = check_trusted_program(program, search);
+      if (!p.ok() && p.code() != Code::not_found) return p.with_context("program of the agent's shell command");
+    }
+  }
+  return Status::Ok();
 }
 
 Millis agent_action_timeout(const ResourceDefinition& r, AgentAction action) {

@@ -2,7 +2,8 @@
 // (absolute argv, the complete environment, the action's timeout), for the three agent kinds Castor runs
 // (ocf, lsb, exec). A pure function over values: tests check the argv and environment without running
 // anything.
-// Must never run anything, read files (check_agent_program only lstats the program's path), look at the host's environment (nothing is inherited: every
+// Must never run anything, read files (check_agent_program only lstats the program's path and reads a
+// script's first 256 bytes), look at the host's environment (nothing is inherited: every
 // variable an agent sees is set here) or decide what an outcome means (classify() does).
 //
 // Environment, every kind:
@@ -64,9 +65,12 @@ inline constexpr const char* kAgentPathEnv = "PATH=/usr/sbin:/usr/bin:/sbin:/bin
 Result<AgentCommand> build_agent_command(const ResourceDefinition& r, AgentAction action, const RunContext& ctx);
 
 // Whether the program `cmd` runs (argv[0], absolute) is trusted: owned by root and not writable by group
-// or others, through every directory and symlink on the way (common/trusted_path.h). svcmgr calls this
-// before every spawn and refuses the action (Code::refused) otherwise: a script anyone can edit would run
-// as root. An exec resource with shell = yes checks /bin/sh (the command text is in the service file).
+// or others, through every directory and symlink on the way, and so is a script's '#!' interpreter (and the
+// program of '#!/usr/bin/env NAME', looked up along the agents' PATH above) (common/trusted_program.h).
+// svcmgr calls this before every spawn and refuses the action (Code::refused) otherwise: a script anyone
+// can edit would run as root. An exec resource with shell = yes checks /bin/sh and the program its line
+// starts when the line's first word is an absolute path; the rest of a shell line (further commands, PATH
+// lookups, expansions) is the service file author's responsibility.
 Status check_agent_program(const AgentCommand& cmd);
 
 // The timeout `action` runs with on `r` (see above).

@@ -78,6 +78,9 @@ class ServiceCgroup {
   const std::string& relative() const { return relative_; }
   // The cgroup.procs files a process writes "0" to, to join (the freezer one first on v1).
   std::vector<std::string> procs_files() const;
+  // The cgroup.procs file that makes a process a member (tracked, killed with the service) without the
+  // limits: v1 the freezer one (that hierarchy has none); v2 the one cgroup (limits included).
+  std::string membership_procs_file() const { return main_dir() + "/cgroup.procs"; }
   // The directory that tells membership (v2: the cgroup; v1: the freezer one).
   const std::string& main_dir() const { return dirs_.front(); }
 

@@ -10,6 +10,7 @@
 
 #include "common/names.h"
 #include "common/trusted_path.h"
+#include "common/trusted_program.h"
 
 namespace castor {
 namespace {
@@ -116,8 +117,9 @@ std::string check_executable(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return path + ": not a regular file";
   if (::access(path.c_str(), X_OK) != 0) return path + ": not executable (" + std::strerror(errno) + ")";
-  // svcmgr refuses to run an agent program that anyone but root can change (agent_command_builder.h).
-  if (auto t = check_trusted_path(path); !t.ok()) return t.status().message();
+  // svcmgr refuses to run an agent program (or a script's interpreter) that anyone but root can change
+  // (agent_command_builder.h).
+  if (Status t = check_trusted_program(path); !t.ok()) return t.message();
   return {};
 }
 
@@ -347,6 +349,15 @@ std::vector<LoadError> check_agents_exist(const ServiceDefinition& def, const st
                                          std::pair{"monitor command", &r.monitor_argv}}) {
           if (argv->empty() || !checked.insert((*argv)[0]).second) continue;
           if (auto p = check_executable((*argv)[0]); !p.empty()) report(what, p);
+        }
+        // shell = yes: the program each line starts, when named by absolute path (as svcmgr checks it).
+        if (r.shell) {
+          for (const auto& [what, line] : {std::pair{"start command", &r.start_line}, std::pair{"stop command", &r.stop_line},
+                                           std::pair{"monitor command", &r.monitor_line}}) {
+            const std::string program = shell_line_program(*line);
+            if (program.empty() || !checked.insert(program).second) continue;
+            if (Status t = check_trusted_program(program); !t.ok() && t.code() != Code::not_found) report(what, t.message());
+          }
         }
         break;
       }

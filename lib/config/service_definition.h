@@ -138,8 +138,9 @@ uint64_t definitions_digest(const std::vector<ServiceDefinition>& defs);
 
 // Whether the agents of each resource exist on this host and are executable regular files:
 // ocf: OCF_ROOT/resource.d/PROVIDER/TYPE; lsb: LSB_ROOT/NAME; exec: argv[0] of start, stop and monitor
-// (/bin/sh with shell = yes), and trusted (common/trusted_path.h: root's alone, as svcmgr requires before
-// running them). systemd units are not checked (systemctl is the authority on them).
+// (/bin/sh with shell = yes), and trusted (common/trusted_program.h: root's alone, a script's '#!'
+// interpreter too, as svcmgr requires before running them); with shell = yes, also the trust of the program
+// each line starts when its first word is an absolute path. systemd units are not checked (systemctl is the authority on them).
 // One error per problem, with the definition's file and the resource's line. Empty = all present.
 std::vector<LoadError> check_agents_exist(const ServiceDefinition& def, const std::string& ocf_root = "/usr/lib/ocf",
                                           const std::string& lsb_root = "/etc/init.d");

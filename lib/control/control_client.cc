@@ -15,7 +15,7 @@
 namespace castor {
 
 Result<ControlClient> ControlClient::connect(const std::string& path, Duration timeout) {
-  ASSIGN_OR_RETURN(UniqueFd fd, connect_unix_socket(path, false));
+  ASSIGN_OR_RETURN(UniqueFd fd, connect_unix_socket(path, false, timeout));  // a stopped daemon: bounded
   return ControlClient(std::move(fd), path, timeout);
 }
 

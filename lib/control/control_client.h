@@ -13,7 +13,8 @@ namespace castor {
 
 class ControlClient {
  public:
-  // Connects to the AF_UNIX socket at `path`. not_found / refused when no daemon listens there.
+  // Connects to the AF_UNIX socket at `path`. not_found / refused when no daemon listens there; timeout when
+  // it does not accept within `timeout` (stopped or hung, its backlog full).
   static Result<ControlClient> connect(const std::string& path, Duration timeout);
   // Sends one request line and returns the reply's JSON text.
   Result<std::string> request(const std::string& line);

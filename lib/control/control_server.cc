@@ -41,9 +41,10 @@ Status clear_stale_socket(const std::string& path, const sockaddr_un& addr) {
   }
   if (!S_ISSOCK(st.st_mode))
     return Error(Code::already_exists, path + " exists and is not a socket: refusing to replace it");
-  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a live daemon that is stopped, its backlog full, must not hang this one's start (EAGAIN).
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!probe.valid()) return errno_status("socket", "AF_UNIX");
-  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN)
     return Error(Code::busy, "another quorumd is already listening on " + path);
   if (errno != ECONNREFUSED && errno != ENOENT) return errno_status("connect (probing for a live quorumd)", path);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_status("unlink stale socket", path);

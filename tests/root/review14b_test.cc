@@ -191,8 +191,8 @@ TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control fil
 // and for memory_max (the agent is charged to the full memory cgroup and can be OOM-killed).
 // Expected: a service whose daemons use all of tasks_max still stops cleanly (stopped, its stop command ran).
 // On main: stop_failed and the stop command never ran.
-TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be stopped (root)" *
-          doctest::should_fail()) {  // FAILS on main: the stop agent runs under the service's pids.max
+TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be stopped (root)") {
+  // Fixed (v1): only the start agent joins the limit hierarchies; the stop agent joins the freezer one.
   REQUIRE(running_as_root());
   TestParent parent;
   ScratchDir dir;

@@ -19,10 +19,22 @@ TEST_CASE("adopt definition: entry up, copy is the file's: the file's definition
 }
 
 TEST_CASE("adopt definition: entry up, file changed since the copy: the saved copy first (R3)") {
-  AdoptFacts f{true, 5, true, false, 6};
+  AdoptFacts f{true, 5, true, false, 6, 5};
   CHECK(choose_adopt_definition(f) == AdoptDefinition::saved);
-  f.entry_digest = 6;  // even a digest that matches the file does not beat the copy of the last start
+  f.entry_digest = 0;  // an entry that carries no digest: the copy of the last start
   CHECK(choose_adopt_definition(f) == AdoptDefinition::saved);
+}
+
+// review14b finding 1: svcmgr runs the copy as root; a copy that is not what the entry was written under is
+// stale or not svcmgr's, and is never preferred to the file: decided as with no copy.
+TEST_CASE("adopt definition: a saved copy whose digest is not the entry's is not used") {
+  AdoptFacts f{true, 5, true, false, 6, 9};
+  CHECK(choose_adopt_definition(f) == AdoptDefinition::unknown);  // neither the copy nor the file is the entry's
+  f.entry_digest = 6;  // the entry was written under the file's definition
+  CHECK(choose_adopt_definition(f) == AdoptDefinition::file);
+  f.copy_same_as_file = true;  // a copy that is the file's is the file's definition (the admin's, trusted)
+  f.entry_digest = 5;
+  CHECK(choose_adopt_definition(f) == AdoptDefinition::file);
 }
 
 TEST_CASE("adopt definition: entry up, no copy, digest on disk is the file's: the file's definition") {

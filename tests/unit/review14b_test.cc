@@ -51,8 +51,8 @@ const char* kWeb =
 // that situation (issue 14); the copies svcmgr runs from are not.
 // Expected: load() refuses (Code::refused) a copy that anyone but root can change. On main it returns the
 // planted definition.
-TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root" *
-          doctest::should_fail()) {  // FAILS on main: DefinitionStore::load has no trust check
+TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root") {
+  // Fixed: DefinitionStore::load reads a copy only through the trusted-path check (and O_NOFOLLOW).
   ScratchDir dir;
   write(dir.file("web.ini"), kWeb);
   LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
@@ -87,8 +87,8 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
 // truncates it and writes the service file's text there at the next load or reload.
 // Expected: save() refuses a store directory anyone but root can change (or never follows a link). On main
 // the link's target is overwritten.
-TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store" *
-          doctest::should_fail()) {  // FAILS on main: the .tmp is opened without O_NOFOLLOW/O_EXCL, dir unchecked
+TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store") {
+  // Fixed: the store's directory must be root's alone, and the .tmp is created O_EXCL|O_NOFOLLOW.
   ScratchDir dir;
   write(dir.file("web.ini"), kWeb);
   LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
@@ -134,8 +134,8 @@ TEST_CASE("review14b: a saved copy only root can change loads (control for the c
 // (SIGSTOP, a debugger, frozen by the tests' nemesis) or not accepting, once 17 connections wait (listen(16)).
 // Expected: with nonblocking=true the call returns (an error) instead of blocking. On main it blocks until the
 // listener goes away.
-TEST_CASE("review14b: a non-blocking control connect does not hang on a server whose backlog is full" *
-          doctest::should_fail()) {  // FAILS on main: connect() is blocking
+TEST_CASE("review14b: a non-blocking control connect does not hang on a server whose backlog is full") {
+  // Fixed: SOCK_NONBLOCK at socket(): EAGAIN is Code::busy at once (blocking: bounded by SO_SNDTIMEO).
   ScratchDir dir;
   const std::string path = dir.file("s.sock");
   int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -176,8 +176,8 @@ TEST_CASE("review14b: a non-blocking control connect does not hang on a server w
 // intervals at the default io_timeout of 2 s, and a mass start after a failover repeats it per service.
 // Expected: the number of whole-/proc scans per add() does not grow with the number of registered groups
 // (one scan can answer for every group). On main, registering 64 groups costs 2016 scans.
-TEST_CASE("review14b: registering a process group does not rescan /proc once per registered group" *
-          doctest::should_fail()) {  // FAILS on main: add() prunes every group, one /proc scan each
+TEST_CASE("review14b: registering a process group does not rescan /proc once per registered group") {
+  // Fixed: add() checks at most two registered groups, in turn (ProcessGroups::prune_some).
   size_t scans = 0;
   ProcessGroups groups([](pid_t, int) { return 0; },            // every group exists
                        [] { return Result<size_t>(size_t(0)); },  // nothing in the cgroups
@@ -210,8 +210,8 @@ AgentCommand start_command_of(const std::string& service_text) {
 }
 }  // namespace
 
-TEST_CASE("review14b: an agent script whose #! interpreter others can change is refused" *
-          doctest::should_fail()) {  // FAILS on main: only argv[0] is checked
+TEST_CASE("review14b: an agent script whose #! interpreter others can change is refused") {
+  // Fixed: check_agent_program checks a script's #! interpreter too (common/trusted_program.h).
   ScratchDir dir;
   const std::string app = dir.file("app"), bin = dir.file("bin");
   REQUIRE(::mkdir(app.c_str(), 0755) == 0);
@@ -229,8 +229,8 @@ TEST_CASE("review14b: an agent script whose #! interpreter others can change is 
   CHECK_MESSAGE(!st.ok(), "an agent whose interpreter " << app << "/python anyone can replace passes the check");
 }
 
-TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trusted one" *
-          doctest::should_fail()) {  // FAILS on main: with shell = yes only /bin/sh is checked
+TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trusted one") {
+  // Fixed: the absolute program that starts a shell line is checked too.
   ScratchDir dir;
   const std::string app = dir.file("app");
   REQUIRE(::mkdir(app.c_str(), 0755) == 0);
@@ -258,8 +258,7 @@ TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trus
 // check_name validates, must equal it.)
 // Expected: decode refuses an entry name check_name refuses (or the store refuses such a name). On main both
 // pass through.
-TEST_CASE("review14b: a service table entry named like a path is refused, and the store never leaves its directory" *
-          doctest::should_fail()) {  // FAILS on main: names unchecked on decode, path_of() joins them as they are
+TEST_CASE("review14b: a service table entry named like a path is refused, and the store never leaves its directory") {
   auto layout = DiskLayout::for_sector_size(512);
   REQUIRE(layout.ok());
   std::vector<std::byte> block(layout->block_size());
@@ -286,8 +285,7 @@ TEST_CASE("review14b: a service table entry named like a path is refused, and th
                 "DefinitionStore::remove(\"../../../victim\") deleted a file outside the store (" << st.to_string() << ")");
 }
 
-// FINDING 4, the decode half (the store half is the case above, which stays should_fail until
-// DefinitionStore refuses such names itself): an entry whose name is not a service name makes its block
+// FINDING 4, the decode half (the case above checks both halves): an entry whose name is not a service name makes its block
 // corrupt -- the protocol already treats a corrupt block safely -- so it never reaches svcmgr's orphan
 // adoption, its log hint `castor reset NAME` or DefinitionStore::remove. A valid name still decodes
 // (control). The CLI's and svcmgr's reset refuse such a name too: tests/integration/service_names.sh.
