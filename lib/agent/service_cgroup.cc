@@ -160,8 +160,11 @@ Status walk(const std::string& dir, std::vector<std::string>& out) {
   return Status::Ok();
 }
 
-Result<std::vector<pid_t>> pids_in(const std::vector<std::string>& dirs) {
-  std::vector<pid_t> out;
+// Every pid listed in `dirs`' cgroup.procs files, into `out`, reading on past a file that fails: the
+// first failure is returned, with whatever the other files listed (a kill must not spare a whole tree
+// because one directory could not be read).
+Status collect_pids(const std::vector<std::string>& dirs, std::vector<pid_t>& out) {
+  Status first;
   for (const auto& d : dirs) {
     const std::string f = d + "/cgroup.procs";
     Result<std::string> text = read_small(f);
@@ -170,10 +173,17 @@ Result<std::vector<pid_t>> pids_in(const std::vector<std::string>& dirs) {
       // one of the same name was created again since): it held nothing to kill.
       const Code code = text.status().code();
       if (code == Code::not_found || (code == Code::io_error && !exists(d))) continue;
-      return text.status();
+      if (first.ok()) first = text.status();
+      continue;
     }
-    RETURN_IF_ERROR(parse_pids(*text, f, out));
+    if (Status st = parse_pids(*text, f, out); !st.ok() && first.ok()) first = st;
   }
+  return first;
+}
+
+Result<std::vector<pid_t>> pids_in(const std::vector<std::string>& dirs) {
+  std::vector<pid_t> out;
+  RETURN_IF_ERROR(collect_pids(dirs, out));
   return out;
 }
 
@@ -230,21 +240,20 @@ Status thaw(CgroupVersion v, const std::string& dir) {
 Result<size_t> kill_and_thaw(CgroupVersion v, const std::string& top, const std::vector<std::string>& dirs,
                              const Status& frozen) {
   if (!frozen.ok()) log::warning("cgroup did not freeze; killing what it holds anyway", {{"error", frozen.to_string()}});
-  Result<std::vector<pid_t>> pids = pids_in(dirs);
+  std::vector<pid_t> pids;
+  const Status listed = collect_pids(dirs, pids);  // what could be read is killed even if a file failed
   size_t n = 0;
   Status kill_st;
-  if (pids.ok()) {
-    for (pid_t p : *pids) {
-      if (::kill(p, SIGKILL) == 0) {
-        ++n;
-      } else if (errno != ESRCH && kill_st.ok()) {
-        kill_st = errno_status("kill -KILL", "pid " + std::to_string(p) + " of cgroup " + top);
-      }
+  for (pid_t p : pids) {
+    if (::kill(p, SIGKILL) == 0) {
+      ++n;
+    } else if (errno != ESRCH && kill_st.ok()) {
+      kill_st = errno_status("kill -KILL", "pid " + std::to_string(p) + " of cgroup " + top);
     }
   }
   Status thawed = thaw(v, top);
   if (!frozen.ok() && frozen.code() != Code::timeout) return frozen;
-  if (!pids.ok()) return pids.status();
+  if (!listed.ok()) return listed;
   if (!kill_st.ok()) return kill_st;
   if (!thawed.ok()) return thawed;
   return n;
