@@ -461,3 +461,31 @@ TEST_CASE("review14c: A2 a deferred adoption whose file needs no meta-data is de
   CHECK_MESSAGE(!still_pending, "8 s after svcmgr started, the adoption of 'slow' is still pending (admin verbs "
                                 "refused, the node never settles)");
 }
+
+// Finding B (svcmgr/svcmgr_definitions.cc reload + on_metadata_read -> adopt_removed): svcmgr starts with my
+// entry up, the service's file removed and a saved copy whose agents' meta-data is still being read
+// (adopt_removed deferred: removed_ not set yet). The admin puts the file back and sends SIGHUP meanwhile:
+// reload() sees the service (the placeholder), calls removed_.erase() (a no-op: not inserted yet) and parks
+// the file's definition in pending_defs_. When the meta-data is in, the deferred adopt_removed() runs as if
+// the file were still gone: stops the service, inserts it into removed_, and once released it is DROPPED
+// (its saved copy deleted) although its file exists and the last reload saw it. The service then runs
+// nowhere until another SIGHUP; the peer's digest check sees nothing wrong (the digest counts the file).
+// Fails on main: ./build/tests/root_tests -tc='review14c: B*'
+TEST_CASE("review14c: B a service whose file comes back during a deferred adopt_removed is not dropped" *
+          doctest::should_fail()) {  // FAILS on main: finding B (dropped: no service 'slow' any more)
+  std::unique_ptr<TwoNodes> t(make_slow_pair());
+  for (int k = 0; k < 2000 && service_json(*t, 0, "slow").value("state", "") != "started"; ++k) t->step_real();
+  REQUIRE(service_json(*t, 0, "slow").value("state", "") == "started");
+  REQUIRE(t->cluster.table[0]["slow"].entry.definition_digest != 0);
+  REQUIRE(::unlink(t->dir.file("a-services/slow.ini").c_str()) == 0);
+  restart_svcmgr(*t, 0);
+  for (int k = 0; k < 30; ++k) t->step_real(10ms);
+  REQUIRE(service_json(*t, 0, "slow").contains("name"));  // the placeholder, waiting for the copy's meta-data
+  write_slow_service(t->dir, "a");                         // the admin restores the file ...
+  REQUIRE(::kill(::getpid(), SIGHUP) == 0);                // ... and reloads, before the meta-data is in
+  BootClock real;
+  const TimePoint t0 = real.now();
+  while (real.now() - t0 < Duration(8s)) t->step_real(10ms);
+  const json s = service_json(*t, 0, "slow");
+  CHECK_MESSAGE(s.contains("name"), "a's svcmgr dropped 'slow' although its file is back and was reloaded");
+}
