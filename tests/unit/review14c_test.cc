@@ -2,6 +2,17 @@
 // marked doctest::should_fail() with a comment naming the finding, so the build stays green.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common/auth_key.h"
+#include "disk/disk_snapshot.h"
+#include "disk/epoch_record.h"
+#include "disk/quorum_disk_init.h"
+#include "disk/record_seal.h"
+#include "disk/testing/memory_block_device.h"
 #include "svcmgr/service_supervisor.h"
 
 using namespace castor;
@@ -40,4 +51,51 @@ TEST_CASE("review14c: C a restart whose stop was reported does not outlive it in
   s.start_or_defer(7, t0);                                            // later claimed again, a fresh start
   REQUIRE(s.runner->state() == ServiceRunner::State::started);
   CHECK_FALSE(s.restarting());  // else its next failure is ignored (svcmgr_supervision.cc, case St::failed)
+}
+
+// Finding D (lib/disk/disk_snapshot.cc read_highest_epoch, used by tools/cmd_init.cc for --force; with
+// svcmgr/ownership.cc next_epoch): castor init --force carries the old disk's highest epoch floor, read with
+// RecordSeal::tag_unchecked() even when the old disk is authenticated and the admin gives the key
+// (--authenticate --authkey). A SAN writer without the key writes an epoch record (CRC only, its tag area
+// zero) with floor 2^64-1: quorumd ignores it (bad tag), but a re-init launders it into a genuine, sealed
+// floor of 2^64-1 on the new disk; the first claim then computes next_epoch() = floor + 1 = 0 (no overflow
+// check): CASTOR_EPOCH, the fencing token that must only grow, wraps to 0 (and 0 means "never owned").
+// Fails on main: ./build/tests/unit_tests -tc='review14c: D*'
+TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not carried into a re-init" *
+          doctest::should_fail()) {  // FAILS on main: finding D (floor 2^64-1 carried; the next epoch wraps)
+  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  MemoryBlockDevice dev(disk, "mem");
+  FakeClock clock;
+  const auto layout = *DiskLayout::for_sector_size(512);
+  Superblock sb;
+  sb.cluster_uuid = *random_uuid();
+  sb.cluster_name = "c1";
+  sb.sector_size = 512;
+  sb.nodes = {NodeEntry{1, "a"}, NodeEntry{2, "b"}};
+  sb.timing = *Timing::from_io_timeout(Millis(200));
+  sb.service_slots = layout.service_slots();
+  sb.created_wall_ns = wall_time_ns();
+  sb.records_authenticated = true;
+  std::vector<std::byte> key_bytes(32);
+  for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = std::byte(i * 7 + 1);
+  const AuthKey key{std::span<const std::byte>(key_bytes)};
+  const RecordSeal seal = *disk_record_seal(key);
+  REQUIRE(initialize_quorum_disk(dev, clock, sb, seal, Millis(100), 5).ok());
+
+  // The forger (no key): node 2's epoch record, CRC only, floor 2^64-1.
+  EpochRecord forged;
+  forged.cluster_uuid = sb.cluster_uuid;
+  forged.node_id = 2;
+  forged.seq = 99;
+  forged.epoch_floor = std::numeric_limits<uint64_t>::max();
+  std::vector<std::byte> block(layout.block_size());
+  REQUIRE(encode_epoch_record(forged, layout, RecordSeal::crc_only(), block).ok());
+  std::memcpy(disk->bytes.data() + layout.epoch_record_offset(2), block.data(), block.size());
+  // quorumd (the key) refuses it ...
+  REQUIRE(read_disk_snapshot(dev, clock, Millis(100), seal)->nodes[1].epoch.status.code() == Code::corrupt);
+  // ... but the re-init's reading carries it.
+  auto h = read_highest_epoch(dev, clock, Millis(100));
+  REQUIRE(h.ok());
+  CHECK_MESSAGE(h->highest < std::numeric_limits<uint64_t>::max(),
+                "castor init --force would write epoch floor " << h->highest << ": the next epoch is floor + 1 = 0");
 }
