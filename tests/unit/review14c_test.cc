@@ -13,7 +13,9 @@
 #include "disk/quorum_disk_init.h"
 #include "disk/record_seal.h"
 #include "disk/testing/memory_block_device.h"
+#include "svcmgr/ownership.h"
 #include "svcmgr/service_supervisor.h"
+#include "tests/support/sample_records.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
@@ -98,4 +100,43 @@ TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not ca
   REQUIRE(h.ok());
   CHECK_MESSAGE(h->highest < std::numeric_limits<uint64_t>::max(),
                 "castor init --force would write epoch floor " << h->highest << ": the next epoch is floor + 1 = 0");
+}
+
+// Finding E (docs/security.md "Replay"; svcmgr/ownership.cc on_peer_entry/peer_up; quorumd/peer_region.cc;
+// tools none): with authentication on, a SAN writer without the key can still write back a service-table
+// block the peer REALLY wrote earlier (its tag is valid: the tag binds type, writer, block index and cluster,
+// not time). Nothing on the read side compares the block's (incarnation, seq) -- nor the entry's ballot --
+// with what was read before: an older block in which the peer's entry said "released" (or castor init's
+// empty block: no entry, "known free") is taken as the peer's current word while the peer owns and runs the
+// service. design.md's "Never two owners" rests on "a late write cannot lower them (one write per block in the
+// kernel)", which a replay breaks; security.md's Replay paragraph covers only heartbeats ("the protocol's own
+// rules limit what an old block does") and does not mention table blocks. Result: my node claims and owns
+// the service while the peer runs it -- two owners, the very attack authentication was meant to stop.
+// Fails on main: ./build/tests/unit_tests -tc='review14c: E*'
+TEST_CASE("review14c: E a replayed older table block of the live peer (same incarnation, lower ballot) is no reason to claim" *
+          doctest::should_fail()) {  // FAILS on main: finding E (claims after the replay)
+  using testing::at;
+  Ownership o("ledger", 1, testing::service_entry("ledger", OwnershipState::released, 1, 4, 3));
+  o.set_intent(Intent::hold);  // this node would run it (preferred, failback)
+  o.on_liveness({PeerView::up, at(0)});
+  PeerEntryRead live;  // the peer owns and runs it: its newest block (incarnation 77)
+  live.entry = testing::service_entry("ledger", OwnershipState::owned, 2, 5, 6);
+  live.writer_incarnation = 77;
+  live.own_floor = 5;
+  live.peer_floor = 5;
+  live.read_issued = at(100);
+  live.read_completed = at(102);
+  o.on_peer_entry(live);
+  OwnershipStep s = o.step(at(110));
+  REQUIRE_FALSE((s.write && s.write->state == OwnershipState::claiming));  // the peer owns it: no claim
+  // The forger writes back the peer's older block (same incarnation 77, seq lower): "released", ballot 3.
+  PeerEntryRead replay = live;
+  replay.entry = testing::service_entry("ledger", OwnershipState::released, 2, 4, 3);
+  replay.read_issued = at(140);
+  replay.read_completed = at(142);
+  o.on_peer_entry(replay);
+  s = o.step(at(150));
+  CHECK_MESSAGE(!(s.write && s.write->state == OwnershipState::claiming),
+                "node 1 claims 'ledger' on a replayed older block while the peer (incarnation 77) owns it");
+  CHECK(o.peer_up());
 }
