@@ -44,6 +44,7 @@ void ServiceSupervisor::stop(TimePoint now) {
 
 void ServiceSupervisor::start_or_defer(uint64_t epoch, TimePoint now) {
   stop_reported_ = false;
+  restarting_ = false;  // a fresh start (Ownership's): a restart in place cut short by a reported stop is over
   if (Status st = runner->start(epoch, now); !st.ok()) pending_start_ = epoch;  // after the stop
 }
 

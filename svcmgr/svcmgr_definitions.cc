@@ -100,6 +100,10 @@ void SvcmgrDaemon::adopt_service(ServiceDefinition def, TimePoint now) {
       Service& s = services_.at(name);
       s.adopt_pending = true;
       s.adopt_copy = std::move(copy);
+      // Held as a service waiting for its meta-data is (never probed, placed or reported stopped, and
+      // looked at again by on_metadata_read), even when the file's own agents need none.
+      s.metadata_pending = true;
+      s.runner->hold_until_timings();
       return;
     }
     if (copy) f.copy_digest = digest_in_force(*copy);
@@ -184,6 +188,8 @@ void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
     Service& s = services_.at(name);
     s.adopt_pending = true;
     s.adopt_removed = true;
+    s.metadata_pending = true;  // (already: its copy's meta-data is not in) held, as above
+    s.runner->hold_until_timings();
     return;
   }
   if (saved.ok() && *saved && entry_digest != 0 && digest_in_force(**saved) != entry_digest) {
