@@ -267,8 +267,8 @@ int cmd_dump(const std::vector<std::string>& argv) {
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("dump", dev.status());
   BootClock clock;
-  const std::string authkey = cli_authkey_path(args->value("--authkey"), args->value("--config").value_or("/etc/castor/castor.ini"));
-  auto read = read_disk_for_cli(**dev, clock, Millis(timeout_ms), authkey);
+  const CliDiskAuth auth = cli_disk_auth(args->value("--authkey"), args->value("--config").value_or("/etc/castor/castor.ini"));
+  auto read = read_disk_for_cli(**dev, clock, Millis(timeout_ms), auth);
   if (!read.ok()) return report_error("dump", read.status());
   const DiskSnapshot* snap = &read->snap;
   std::cout << (args->has("--json") ? dump_json(*path, *snap, *read) : dump_text(*path, *snap, *read));

@@ -141,7 +141,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   return kExitOk;
 }
 
-int show_disk(const std::string& path, const std::string& why, bool as_json, const std::string& authkey) {
+int show_disk(const std::string& path, const std::string& why, bool as_json, const CliDiskAuth& authkey) {
   auto dev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("status", dev.status().with_context(why));
   BootClock clock;
@@ -270,7 +270,7 @@ int status_once(const std::vector<std::string>& argv) {
                                                              config_path + ")"));
   auto path = resolve_device(device);
   if (!path.ok()) return report_error("status", path.status());
-  return show_disk(*path, why, as_json, cli_authkey_path(args->value("--authkey"), config_path));
+  return show_disk(*path, why, as_json, cli_disk_auth(args->value("--authkey"), config_path));
 }
 
 }  // namespace castor

@@ -23,11 +23,20 @@ struct CliDiskRead {
   std::string tags;                 // one line for the reader: how the records were checked
 };
 
-Result<CliDiskRead> read_disk_for_cli(BlockDevice& dev, const Clock& clock, Duration io_timeout,
-                                      const std::string& authkey_path);
+// How a CLI verb checks the records: the key file, and whether castor.ini requires authenticated records
+// (authenticate_disk = yes) -- then the disk is read as authenticated even if its superblock lacks the
+// flag (a cleared flag is a downgrade: its records are checked with the key and shown INVALID if they do
+// not verify, as quorumd would refuse them).
+struct CliDiskAuth {
+  std::string authkey_path;
+  bool required = false;
+};
 
-// The authkey path for a CLI verb: --authkey if given, else [quorumd] authkey of `config_path` if that file
-// loads, else the default /etc/castor/authkey.
-std::string cli_authkey_path(const std::optional<std::string>& option, const std::string& config_path);
+Result<CliDiskRead> read_disk_for_cli(BlockDevice& dev, const Clock& clock, Duration io_timeout,
+                                      const CliDiskAuth& auth);
+
+// For a CLI verb: the key path is --authkey if given, else [quorumd] authkey of `config_path` if that file
+// loads, else the default /etc/castor/authkey; `required` is that file's authenticate_disk.
+CliDiskAuth cli_disk_auth(const std::optional<std::string>& option, const std::string& config_path);
 
 }  // namespace castor

@@ -11,7 +11,8 @@
 //                 (common/auth_key.h) with disk_record_seal().
 //  - tag_unchecked(): decode a block of an authenticated disk WITHOUT checking its tag (castor dump and
 //                 status when no key is at hand, which say so): nothing may act on what it decodes.
-//                 Encoding with it is an error (Code::internal in seal_block's caller: see record_header.h).
+//                 Never for encoding: a block sealed with it carries no tag (as crc_only), so every
+//                 authenticated reader refuses it -- it fails closed.
 // Docs: docs/ondisk-format.md, "Authentication tag"; docs/security.md. The MAC is libsodium's
 // (crypto_auth_hmacsha256, compared in constant time with crypto_verify_32); the key bytes are zeroed when
 // the seal is destroyed and never logged.

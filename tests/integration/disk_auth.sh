@@ -125,6 +125,13 @@ echo "$OUT"
 echo "$OUT" | grep -q "authkey $dir/authkey: mode 0644 gives group or others access" || fail "check did not refuse the 0644 key"
 chmod 0600 "$dir/authkey"
 
+say "a disk without the flag, read where castor.ini requires authenticated records: checked with the key (a cleared flag is a downgrade)"
+printf '[quorumd]\ndevice = %s\nnode = alpha\nauthenticate_disk = yes\nauthkey = %s\n' "$plain" "$dir/authkey" >"$dir/req.ini"
+expect_exit 9 "$CASTOR" dump "$plain" --config "$dir/req.ini"
+echo "$OUT" | grep -q "a cleared flag is a downgrade" || fail "dump under authenticate_disk = yes trusted a disk without the flag: $OUT"
+echo "$OUT" | grep -q "superblock .*bad authentication tag" || fail "dump under authenticate_disk = yes did not check the tags: $OUT"
+echo "$OUT" | grep -q "floor 99" && fail "dump under authenticate_disk = yes decoded the forged floor as if trusted"
+
 if [ -x "$QUORUMD" ]; then
   say "quorumd refuses a disk/config mismatch either way, and a key readable by others"
   base="device = $dev\nnode = alpha\nwatchdog_device = none\nallow_unsafe_no_watchdog = yes\nsocket = $dir/alpha.sock\nlock_memory = no\nrealtime = no\n"
