@@ -24,6 +24,8 @@
 #include "config/service_loader.h"
 #include "disk/device_probe.h"
 #include "svcmgr/service_runner.h"
+#include "tests/support/cgroup_fixture.h"
+#include "tests/support/runner_driver.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -32,35 +34,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TestParent {
-  std::string name = "castor-review14b-" + std::to_string(getpid());
-  ~TestParent() {
-    (void)kill_cgroup_tree(name);
-    for (int i = 0; i < 200; ++i) {
-      if (remove_cgroup_tree(name).ok()) return;
-      usleep(10000);
-    }
-  }
-};
-
-bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit = 15s) {
-  BootClock clock;
-  TimePoint until = clock.now() + limit;
-  for (;;) {
-    r.poll(clock.now());
-    if (done()) return true;
-    TimePoint now = clock.now();
-    if (now >= until) return false;
-    std::vector<int> fds = r.fds();
-    std::vector<struct pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(50ms)});
-    int ms = int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count()));
-    (void)::poll(p.data(), p.size(), ms);
-    for (const auto& pf : p)
-      if (pf.revents != 0) r.on_ready(pf.fd);
-  }
-}
+// How long a runner may take to settle (start, stop, probe) in these cases.
+constexpr Duration kSettle = 15s;
 
 const char* state_name(ServiceRunner::State s) {
   switch (s) {
@@ -89,7 +64,7 @@ const char* state_name(ServiceRunner::State s) {
 // stopped). On main: start -> failed, stop -> stop_failed.
 TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
@@ -120,11 +95,11 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
   ServiceRunner r(def, ctx);
 
   REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
   CHECK_MESSAGE(r.state() == (refused ? ServiceRunner::State::failed : ServiceRunner::State::started),
                 "start of '" << name << "' ended " << std::string(state_name(r.state())));
   r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop of '" << name << "' ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
 }
@@ -134,7 +109,7 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
 // the node -- on every node in the service's `nodes`, as soon as the file is loaded, even if it never starts.
 TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
@@ -154,7 +129,7 @@ TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it 
   ctx.cgroup_parent = parent.name;
   ServiceRunner r(def, ctx);
   REQUIRE(r.probe(BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle(); }));
+  REQUIRE(run_until(r, [&] { return r.idle(); }, kSettle));
   CHECK_MESSAGE(r.probe_result() == ServiceRunner::ProbeResult::all_stopped,
                 "probe of '" << name << "' did not say all_stopped (svcmgr then stops it, stop_failed, fence)");
 }
@@ -162,7 +137,7 @@ TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it 
 // The same collision at the ServiceCgroup level: open() says ok, but what it opened is a file.
 TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string rel = parent.name + "/alpha/" + (*v == CgroupVersion::v1 ? "tasks" : "cgroup.procs");
@@ -194,7 +169,7 @@ TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control fil
 TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be stopped (root)") {
   // Fixed (v1): only the start agent joins the limit hierarchies; the stop agent joins the freezer one.
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   ScratchDir dir;
   const std::string mark = dir.file("running");
   LoadResult loaded = load_service_text(
@@ -209,7 +184,7 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
   ctx.cgroup_parent = parent.name;
   ServiceRunner r(loaded.services[0], ctx);
   REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
   REQUIRE_MESSAGE(r.state() == ServiceRunner::State::started, std::string(state_name(r.state())));
   REQUIRE(r.cgroup() != nullptr);
   auto pids = r.cgroup()->pids();
@@ -217,7 +192,7 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
   MESSAGE("the service holds " << pids->size() << " processes (tasks_max 3)");
 
   r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
   struct stat st;
@@ -267,7 +242,7 @@ TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is re
 // Expected: the processes that can be listed are killed (the error may still be reported). On main: none is.
 TEST_CASE("review14b: one unreadable cgroup.procs below a service's cgroup does not save every process from the kill (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto cg = ServiceCgroup::open(parent.name + "/alpha/svc", {});
   REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
   const std::string sub = cg->main_dir() + "/sub";
