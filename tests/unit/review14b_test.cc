@@ -27,18 +27,17 @@
 #include "disk/service_table_record.h"
 #include "quorumd/process_groups.h"
 #include "svcmgr/definition_store.h"
+#include "tests/support/sample_service_file.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using castor::testing::ScratchDir;
+using castor::testing::kWebServiceText;
+using castor::testing::load_web_service;
 
 namespace {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-const char* kWeb =
-    "[service]\nname = web\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\n"
-    "start = touch /tmp/web\nstop = rm -f /tmp/web\nmonitor = test -e /tmp/web || exit 7\n";
 
 }  // namespace
 
@@ -54,9 +53,7 @@ const char* kWeb =
 TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root") {
   // Fixed: DefinitionStore::load reads a copy only through the trusted-path check (and O_NOFOLLOW).
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   const std::string store_dir = dir.file("state/definitions/a");
   DefinitionStore store(store_dir);
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
@@ -65,7 +62,7 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
   // made it 0777, ...): anyone replaces the copy.
   REQUIRE(::chmod(store_dir.c_str(), 0777) == 0);
   const std::string copy_path = store_dir + "/web.ini";  // DefinitionStore::path_of
-  const std::string planted = std::string(kWeb).replace(std::string(kWeb).find("rm -f /tmp/web"),
+  const std::string planted = std::string(kWebServiceText).replace(std::string(kWebServiceText).find("rm -f /tmp/web"),
                                                         std::string("rm -f /tmp/web").size(),
                                                         "cp /bin/sh /tmp/rootshell; chmod 4755 /tmp/rootshell");
   write(copy_path, planted);
@@ -90,9 +87,7 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
 TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store") {
   // Fixed: the store's directory must be root's alone, and the .tmp is created O_EXCL|O_NOFOLLOW.
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   const std::string store_dir = dir.file("state/definitions/a");
   REQUIRE(::mkdir(dir.file("state").c_str(), 0755) == 0);
   REQUIRE(::mkdir(dir.file("state/definitions").c_str(), 0755) == 0);
@@ -116,9 +111,7 @@ TEST_CASE("review14b: saving a definition copy never writes through a link plant
 // this green).
 TEST_CASE("review14b: a saved copy only root can change loads (control for the case above)") {
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   DefinitionStore store(dir.file("state/definitions/a"));
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
   auto back = store.load("web", {"a", "b"});
