@@ -36,18 +36,13 @@ TEST_CASE("cgroup limits: a service whose daemons use all of tasks_max is still 
   TestCgroupParent parent;
   ScratchDir dir;
   const std::string mark = dir.file("running");
-  LoadResult loaded = load_service_text(
-      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
-      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
-      "stop = rm -f " + mark + "; true\n"
-      // /bin/true forks: under the service's pids.max the monitor's shell could not run it.
-      "monitor = /bin/true; test -e " + mark + " || exit 7\nmonitor_interval = 1s\n",
-      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
-  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  // /bin/true forks: under the service's pids.max the monitor's shell could not run it.
+  const ServiceDefinition def =
+      load_capped_service(mark, "monitor = /bin/true; test -e " + mark + " || exit 7\nmonitor_interval = 1s\n");
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
-  ServiceRunner r(loaded.services[0], ctx);
+  ServiceRunner r(def, ctx);
   REQUIRE(r.start(1, BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, 15s));
   REQUIRE(r.state() == ServiceRunner::State::started);

@@ -172,17 +172,12 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
   TestCgroupParent parent;
   ScratchDir dir;
   const std::string mark = dir.file("running");
-  LoadResult loaded = load_service_text(
-      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
-      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
-      "stop = rm -f " + mark + "; true\n",
-      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
-  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
-  REQUIRE(loaded.services[0].tasks_max == 3u);
+  const ServiceDefinition def = load_capped_service(mark);
+  REQUIRE(def.tasks_max == 3u);
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
-  ServiceRunner r(loaded.services[0], ctx);
+  ServiceRunner r(def, ctx);
   REQUIRE(r.start(1, BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
   REQUIRE_MESSAGE(r.state() == ServiceRunner::State::started, std::string(state_name(r.state())));
