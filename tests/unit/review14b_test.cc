@@ -39,6 +39,22 @@ namespace {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// Node 1's service-table block 0 holding one owned entry named `name`, encoded and decoded again (CRC only).
+Result<ServiceTableRecord> round_trip_entry_named(const std::string& name) {
+  auto layout = DiskLayout::for_sector_size(512);
+  REQUIRE(layout.ok());
+  std::vector<std::byte> block(layout->block_size());
+  ServiceTableRecord rec;
+  rec.node_id = 1;
+  rec.block_index = 0;
+  rec.incarnation = 1;
+  rec.seq = 1;
+  rec.entries.resize(layout->services_per_block());
+  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
+  REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
+  return decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
+}
+
 }  // namespace
 
 // FINDING 1 (security: root for whoever can write svcmgr's state_dir). svcmgr stops (and probes) a service
@@ -252,18 +268,7 @@ TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trus
 // Expected: decode refuses an entry name check_name refuses (or the store refuses such a name). On main both
 // pass through.
 TEST_CASE("review14b: a service table entry named like a path is refused, and the store never leaves its directory") {
-  auto layout = DiskLayout::for_sector_size(512);
-  REQUIRE(layout.ok());
-  std::vector<std::byte> block(layout->block_size());
-  ServiceTableRecord rec;
-  rec.node_id = 1;
-  rec.block_index = 0;
-  rec.incarnation = 1;
-  rec.seq = 1;
-  rec.entries.resize(layout->services_per_block());
-  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, "../../../../etc/castor/castor"};
-  REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
-  auto back = decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
+  auto back = round_trip_entry_named("../../../../etc/castor/castor");
   CHECK_MESSAGE(!back.ok(), "an entry named '../../../../etc/castor/castor' decodes as valid");
 
   ScratchDir dir;
@@ -283,26 +288,12 @@ TEST_CASE("review14b: a service table entry named like a path is refused, and th
 // adoption, its log hint `castor reset NAME` or DefinitionStore::remove. A valid name still decodes
 // (control). The CLI's and svcmgr's reset refuse such a name too: tests/integration/service_names.sh.
 TEST_CASE("review14b: a service table entry named like a path is refused on decode; a valid one decodes") {
-  auto layout = DiskLayout::for_sector_size(512);
-  REQUIRE(layout.ok());
-  auto round_trip = [&](const std::string& name) {
-    std::vector<std::byte> block(layout->block_size());
-    ServiceTableRecord rec;
-    rec.node_id = 1;
-    rec.block_index = 0;
-    rec.incarnation = 1;
-    rec.seq = 1;
-    rec.entries.resize(layout->services_per_block());
-    rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
-    REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
-    return decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
-  };
   for (const std::string bad : {"../../../../etc/castor/castor", "a/b", "..", ".hidden", "-x", "a b", "x\x1b[2J"}) {
-    auto back = round_trip(bad);
+    auto back = round_trip_entry_named(bad);
     CHECK_MESSAGE(!back.ok(), "an entry named '" << bad << "' decodes as valid");
     if (!back.ok()) CHECK(back.status().code() == Code::corrupt);
   }
-  auto good = round_trip("web-1.db_x");
+  auto good = round_trip_entry_named("web-1.db_x");
   REQUIRE_MESSAGE(good.ok(), good.status().to_string());
   CHECK(good->entries[0].name == "web-1.db_x");
 }
