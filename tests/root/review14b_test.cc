@@ -37,6 +37,22 @@ namespace {
 // How long a runner may take to settle (start, stop, probe) in these cases.
 constexpr Duration kSettle = 15s;
 
+// The name of a control file every cgroup directory holds on this host ("tasks" on v1, "cgroup.procs" on
+// v2): a service of that name collides with it.
+std::string control_file_name() {
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  return *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
+}
+
+// Service `n` (nodes alpha, beta; one exec resource whose start and stop are `true`, plus `extra`), loaded
+// from its text as /etc/castor/services.d/`n`.ini.
+LoadResult load_true_service(const std::string& n, const std::string& extra = "") {
+  return load_service_text("[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+                           "start = true\nstop = true\n" + extra,
+                           "/etc/castor/services.d/" + n + ".ini", {"alpha", "beta"});
+}
+
 const char* state_name(ServiceRunner::State s) {
   switch (s) {
     case ServiceRunner::State::stopped: return "stopped";
@@ -65,14 +81,8 @@ const char* state_name(ServiceRunner::State s) {
 TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)") {
   REQUIRE(running_as_root());
   TestCgroupParent parent;
-  auto v = detect_cgroup_version();
-  REQUIRE(v.ok());
-  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  auto text = [](const std::string& n) {
-    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-           "start = true\nstop = true\n";
-  };
-  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  const std::string name = control_file_name();
+  LoadResult loaded = load_true_service(name);
   const bool refused = !loaded.ok();
   ServiceDefinition def;
   if (refused) {
@@ -81,7 +91,7 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
     // fail (reported, recoverable) and the stop must end stopped, not stop_failed (which fences the node).
     MESSAGE("the loader refuses the name: " << loaded.error_text());
     CHECK(loaded.error_text().find("reserved") != std::string::npos);
-    LoadResult other = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
+    LoadResult other = load_true_service("r14b-other");
     REQUIRE_MESSAGE(other.ok(), other.error_text());
     def = other.services[0];
     def.name = name;
@@ -110,17 +120,11 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
 TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)") {
   REQUIRE(running_as_root());
   TestCgroupParent parent;
-  auto v = detect_cgroup_version();
-  REQUIRE(v.ok());
-  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  auto text = [](const std::string& n) {
-    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-           "start = true\nstop = true\nmonitor = exit 7\n";
-  };
+  const std::string name = control_file_name();
   // The loader refuses the name now (see above); svcmgr still probes an up entry of that name adopted from
   // the disk, so the probe is run with the name given to a definition loaded under another.
-  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
-  if (!loaded.ok()) loaded = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
+  LoadResult loaded = load_true_service(name, "monitor = exit 7\n");
+  if (!loaded.ok()) loaded = load_true_service("r14b-other", "monitor = exit 7\n");
   REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
   ServiceDefinition def = loaded.services[0];
   def.name = name;
