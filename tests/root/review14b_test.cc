@@ -53,6 +53,24 @@ LoadResult load_true_service(const std::string& n, const std::string& extra = ""
                            "/etc/castor/services.d/" + n + ".ini", {"alpha", "beta"});
 }
 
+// Runs as node alpha with its services' cgroups below `parent`.
+RunContext alpha_below(const TestCgroupParent& parent) {
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  return ctx;
+}
+
+// Starts (stops) `r` and runs its loop until the start (stop) has ended, whatever its outcome.
+void start_until_settled(ServiceRunner& r) {
+  REQUIRE(r.start(1, BootClock().now()).ok());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
+}
+void stop_until_settled(ServiceRunner& r) {
+  r.stop(BootClock().now());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
+}
+
 const char* state_name(ServiceRunner::State s) {
   switch (s) {
     case ServiceRunner::State::stopped: return "stopped";
@@ -99,17 +117,12 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
     REQUIRE(loaded.services.size() == 1);
     def = loaded.services[0];
   }
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(def, ctx);
+  ServiceRunner r(def, alpha_below(parent));
 
-  REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
+  start_until_settled(r);
   CHECK_MESSAGE(r.state() == (refused ? ServiceRunner::State::failed : ServiceRunner::State::started),
                 "start of '" << name << "' ended " << std::string(state_name(r.state())));
-  r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
+  stop_until_settled(r);
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop of '" << name << "' ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
 }
@@ -128,10 +141,7 @@ TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it 
   REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
   ServiceDefinition def = loaded.services[0];
   def.name = name;
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(def, ctx);
+  ServiceRunner r(def, alpha_below(parent));
   REQUIRE(r.probe(BootClock().now()).ok());
   REQUIRE(run_until(r, [&] { return r.idle(); }, kSettle));
   CHECK_MESSAGE(r.probe_result() == ServiceRunner::ProbeResult::all_stopped,
@@ -178,20 +188,15 @@ TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be s
   const std::string mark = dir.file("running");
   const ServiceDefinition def = load_capped_service(mark);
   REQUIRE(def.tasks_max == 3u);
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(def, ctx);
-  REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
+  ServiceRunner r(def, alpha_below(parent));
+  start_until_settled(r);
   REQUIRE_MESSAGE(r.state() == ServiceRunner::State::started, std::string(state_name(r.state())));
   REQUIRE(r.cgroup() != nullptr);
   auto pids = r.cgroup()->pids();
   REQUIRE(pids.ok());
   MESSAGE("the service holds " << pids->size() << " processes (tasks_max 3)");
 
-  r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
+  stop_until_settled(r);
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
   struct stat st;
