@@ -46,6 +46,7 @@
 #include "quorumd/quorum_daemon.h"
 #include "quorumd/quorumd_env.h"
 #include "tests/support/scratch.h"
+#include "tests/support/test_seal.h"
 #include "tests/support/test_superblock.h"
 
 using namespace castor;
@@ -797,10 +798,7 @@ TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a dis
 namespace {
 
 // A seal of another key than the cluster's (an attacker's guess, or another cluster's key).
-RecordSeal other_key_seal() {
-  std::vector<std::byte> bytes(kSubkeyBytes, std::byte{0x5a});
-  return *RecordSeal::hmac(AuthKey(bytes));
-}
+RecordSeal other_key_seal() { return testing::test_seal(0x5a); }
 
 // The attacker rewrites beta's heartbeat block: what beta last wrote, with state DOWN and the next sequence
 // number, sealed with `seal` (never the cluster's key: a valid CRC, and no tag or a wrong one).
