@@ -44,17 +44,22 @@ settle() {
   done
   sleep 1
 }
+# restart_expect_unused MARK WHY: svcmgr started again must not run the planted copy (no MARK; WHY says what
+# running it would mean) and must keep web orphaned and running on a.
+restart_expect_unused() {
+  start_svcmgr a SP
+  settle "$1"
+  [ -e "$1" ] && die "$2"
+  [ "$(field a web state)" = orphaned ] || die "web is not orphaned on a: '$(field a web state)'"
+  [ -e "$dir/state/web" ] || die "web was stopped (with which definition?)"
+}
 
 say "svcmgr killed (web keeps running); the store made writable by others, the copy replaced; web.ini removed"
 kill -KILL "$SP"; wait "$SP" 2>/dev/null
 chmod 0777 "$dir/a-state/definitions/a"
 planted "$dir/pwned" >"$copy.new" && mv "$copy.new" "$copy" || fail "planting the copy"
 mv "$dir/a-services/web.ini" "$dir/web.ini.removed" || fail "removing web.ini"
-start_svcmgr a SP
-settle "$dir/pwned"
-[ -e "$dir/pwned" ] && die "svcmgr ran the stop line of a copy others could change"
-[ "$(field a web state)" = orphaned ] || die "web is not orphaned on a: '$(field a web state)'"
-[ -e "$dir/state/web" ] || die "web was stopped (with which definition?)"
+restart_expect_unused "$dir/pwned" "svcmgr ran the stop line of a copy others could change"
 grep -q "saved copy of a removed service's definition is unusable" "$dir/a-svcmgr.log" || die "the refusal is not logged"
 grep -q "definitions/a is writable by" "$dir/a-svcmgr.log" || die "the log does not say why the copy was refused"
 say "ok: the copy in a directory others can write to was refused, nothing ran"
@@ -63,10 +68,6 @@ say "svcmgr killed again; the store root's alone, the copy root's but another de
 kill -KILL "$SP"; wait "$SP" 2>/dev/null
 chmod 0700 "$dir/a-state/definitions/a"
 planted "$dir/pwned2" >"$copy.new" && chmod 0600 "$copy.new" && mv "$copy.new" "$copy" || fail "writing the copy"
-start_svcmgr a SP
-settle "$dir/pwned2"
-[ -e "$dir/pwned2" ] && die "svcmgr stopped web with a copy that is not the definition its entry was written under"
-[ "$(field a web state)" = orphaned ] || die "web is not orphaned on a: '$(field a web state)'"
-[ -e "$dir/state/web" ] || die "web was stopped (with which definition?)"
+restart_expect_unused "$dir/pwned2" "svcmgr stopped web with a copy that is not the definition its entry was written under"
 grep -q "is not the one its entry was written under" "$dir/a-svcmgr.log" || die "the digest mismatch is not logged"
 say "ok: a copy whose digest is not the entry's was not used"

@@ -17,43 +17,13 @@
 #include "common/clock.h"
 #include "config/service_loader.h"
 #include "svcmgr/service_runner.h"
+#include "tests/support/cgroup_fixture.h"
+#include "tests/support/runner_driver.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using namespace castor::testing;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct LimitsTestParent {
-  std::string name = "castor-agent-limits-" + std::to_string(getpid());
-  ~LimitsTestParent() {
-    (void)kill_cgroup_tree(name);
-    for (int i = 0; i < 200; ++i) {
-      if (remove_cgroup_tree(name).ok()) return;
-      usleep(10000);
-    }
-  }
-};
-
-bool run_for(ServiceRunner& r, const std::function<bool()>& done, Duration limit) {
-  BootClock clock;
-  TimePoint until = clock.now() + limit;
-  for (;;) {
-    r.poll(clock.now());
-    if (done()) return true;
-    TimePoint now = clock.now();
-    if (now >= until) return false;
-    std::vector<struct pollfd> p;
-    for (int fd : r.fds()) p.push_back({fd, POLLIN, 0});
-    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(50ms)});
-    (void)::poll(p.data(), p.size(), int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count())));
-    for (const auto& pf : p)
-      if (pf.revents != 0) r.on_ready(pf.fd);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("cgroup limits: a service whose daemons use all of tasks_max is still monitored (root, v1)") {
   REQUIRE(running_as_root());
@@ -63,30 +33,25 @@ TEST_CASE("cgroup limits: a service whose daemons use all of tasks_max is still 
     MESSAGE("cgroup v2: every agent joins the one cgroup, limits included (documented); nothing to check");
     return;
   }
-  LimitsTestParent parent;
+  TestCgroupParent parent;
   ScratchDir dir;
   const std::string mark = dir.file("running");
-  LoadResult loaded = load_service_text(
-      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
-      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
-      "stop = rm -f " + mark + "; true\n"
-      // /bin/true forks: under the service's pids.max the monitor's shell could not run it.
-      "monitor = /bin/true; test -e " + mark + " || exit 7\nmonitor_interval = 1s\n",
-      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
-  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  // /bin/true forks: under the service's pids.max the monitor's shell could not run it.
+  const ServiceDefinition def =
+      load_capped_service(mark, "monitor = /bin/true; test -e " + mark + " || exit 7\nmonitor_interval = 1s\n");
   RunContext ctx;
   ctx.node = "alpha";
   ctx.cgroup_parent = parent.name;
-  ServiceRunner r(loaded.services[0], ctx);
+  ServiceRunner r(def, ctx);
   REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_for(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, 15s));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, 15s));
   REQUIRE(r.state() == ServiceRunner::State::started);
   // Three monitor intervals: every monitor must succeed.
-  (void)run_for(r, [&] { return r.last_failure().has_value(); }, 3500ms);
+  (void)run_until(r, [&] { return r.last_failure().has_value(); }, 3500ms);
   CHECK_MESSAGE(!r.last_failure().has_value(),
                 "a monitor failed: " << (r.last_failure() ? r.last_failure()->text : std::string()));
   CHECK(r.state() == ServiceRunner::State::started);
   r.stop(BootClock().now());
-  REQUIRE(run_for(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, 15s));
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, 15s));
   CHECK(r.state() == ServiceRunner::State::stopped);
 }

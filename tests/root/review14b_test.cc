@@ -24,6 +24,8 @@
 #include "config/service_loader.h"
 #include "disk/device_probe.h"
 #include "svcmgr/service_runner.h"
+#include "tests/support/cgroup_fixture.h"
+#include "tests/support/runner_driver.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -32,34 +34,41 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TestParent {
-  std::string name = "castor-review14b-" + std::to_string(getpid());
-  ~TestParent() {
-    (void)kill_cgroup_tree(name);
-    for (int i = 0; i < 200; ++i) {
-      if (remove_cgroup_tree(name).ok()) return;
-      usleep(10000);
-    }
-  }
-};
+// How long a runner may take to settle (start, stop, probe) in these cases.
+constexpr Duration kSettle = 15s;
 
-bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit = 15s) {
-  BootClock clock;
-  TimePoint until = clock.now() + limit;
-  for (;;) {
-    r.poll(clock.now());
-    if (done()) return true;
-    TimePoint now = clock.now();
-    if (now >= until) return false;
-    std::vector<int> fds = r.fds();
-    std::vector<struct pollfd> p;
-    for (int fd : fds) p.push_back({fd, POLLIN, 0});
-    Duration wait = std::min({r.next_deadline() - now, until - now, Duration(50ms)});
-    int ms = int(std::max<int64_t>(0, std::chrono::ceil<Millis>(wait).count()));
-    (void)::poll(p.data(), p.size(), ms);
-    for (const auto& pf : p)
-      if (pf.revents != 0) r.on_ready(pf.fd);
-  }
+// The name of a control file every cgroup directory holds on this host ("tasks" on v1, "cgroup.procs" on
+// v2): a service of that name collides with it.
+std::string control_file_name() {
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  return *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
+}
+
+// Service `n` (nodes alpha, beta; one exec resource whose start and stop are `true`, plus `extra`), loaded
+// from its text as /etc/castor/services.d/`n`.ini.
+LoadResult load_true_service(const std::string& n, const std::string& extra = "") {
+  return load_service_text("[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
+                           "start = true\nstop = true\n" + extra,
+                           "/etc/castor/services.d/" + n + ".ini", {"alpha", "beta"});
+}
+
+// Runs as node alpha with its services' cgroups below `parent`.
+RunContext alpha_below(const TestCgroupParent& parent) {
+  RunContext ctx;
+  ctx.node = "alpha";
+  ctx.cgroup_parent = parent.name;
+  return ctx;
+}
+
+// Starts (stops) `r` and runs its loop until the start (stop) has ended, whatever its outcome.
+void start_until_settled(ServiceRunner& r) {
+  REQUIRE(r.start(1, BootClock().now()).ok());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }, kSettle));
+}
+void stop_until_settled(ServiceRunner& r) {
+  r.stop(BootClock().now());
+  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }, kSettle));
 }
 
 const char* state_name(ServiceRunner::State s) {
@@ -89,15 +98,9 @@ const char* state_name(ServiceRunner::State s) {
 // stopped). On main: start -> failed, stop -> stop_failed.
 TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can start and stop (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
-  auto v = detect_cgroup_version();
-  REQUIRE(v.ok());
-  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  auto text = [](const std::string& n) {
-    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-           "start = true\nstop = true\n";
-  };
-  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
+  TestCgroupParent parent;
+  const std::string name = control_file_name();
+  LoadResult loaded = load_true_service(name);
   const bool refused = !loaded.ok();
   ServiceDefinition def;
   if (refused) {
@@ -106,7 +109,7 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
     // fail (reported, recoverable) and the stop must end stopped, not stop_failed (which fences the node).
     MESSAGE("the loader refuses the name: " << loaded.error_text());
     CHECK(loaded.error_text().find("reserved") != std::string::npos);
-    LoadResult other = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
+    LoadResult other = load_true_service("r14b-other");
     REQUIRE_MESSAGE(other.ok(), other.error_text());
     def = other.services[0];
     def.name = name;
@@ -114,17 +117,12 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
     REQUIRE(loaded.services.size() == 1);
     def = loaded.services[0];
   }
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(def, ctx);
+  ServiceRunner r(def, alpha_below(parent));
 
-  REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  start_until_settled(r);
   CHECK_MESSAGE(r.state() == (refused ? ServiceRunner::State::failed : ServiceRunner::State::started),
                 "start of '" << name << "' ended " << std::string(state_name(r.state())));
-  r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  stop_until_settled(r);
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop of '" << name << "' ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
 }
@@ -134,27 +132,18 @@ TEST_CASE("review14b: a service named like a cgroup control file ('tasks') can s
 // the node -- on every node in the service's `nodes`, as soon as the file is loaded, even if it never starts.
 TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it is stopped (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
-  auto v = detect_cgroup_version();
-  REQUIRE(v.ok());
-  const std::string name = *v == CgroupVersion::v1 ? "tasks" : "cgroup.procs";
-  auto text = [](const std::string& n) {
-    return "[service]\nname = " + n + "\nnodes = alpha, beta\n\n[resource r]\nagent = exec\nshell = yes\n"
-           "start = true\nstop = true\nmonitor = exit 7\n";
-  };
+  TestCgroupParent parent;
+  const std::string name = control_file_name();
   // The loader refuses the name now (see above); svcmgr still probes an up entry of that name adopted from
   // the disk, so the probe is run with the name given to a definition loaded under another.
-  LoadResult loaded = load_service_text(text(name), "/etc/castor/services.d/" + name + ".ini", {"alpha", "beta"});
-  if (!loaded.ok()) loaded = load_service_text(text("r14b-other"), "/etc/castor/services.d/r14b-other.ini", {"alpha", "beta"});
+  LoadResult loaded = load_true_service(name, "monitor = exit 7\n");
+  if (!loaded.ok()) loaded = load_true_service("r14b-other", "monitor = exit 7\n");
   REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
   ServiceDefinition def = loaded.services[0];
   def.name = name;
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(def, ctx);
+  ServiceRunner r(def, alpha_below(parent));
   REQUIRE(r.probe(BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle(); }));
+  REQUIRE(run_until(r, [&] { return r.idle(); }, kSettle));
   CHECK_MESSAGE(r.probe_result() == ServiceRunner::ProbeResult::all_stopped,
                 "probe of '" << name << "' did not say all_stopped (svcmgr then stops it, stop_failed, fence)");
 }
@@ -162,7 +151,7 @@ TEST_CASE("review14b: the start-up probe of a service named 'tasks' can tell it 
 // The same collision at the ServiceCgroup level: open() says ok, but what it opened is a file.
 TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control file gives a cgroup that works (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto v = detect_cgroup_version();
   REQUIRE(v.ok());
   const std::string rel = parent.name + "/alpha/" + (*v == CgroupVersion::v1 ? "tasks" : "cgroup.procs");
@@ -194,30 +183,20 @@ TEST_CASE("review14b: ServiceCgroup::open on a name that is a cgroup control fil
 TEST_CASE("review14b: a service whose daemons reach its tasks_max can still be stopped (root)") {
   // Fixed (v1): only the start agent joins the limit hierarchies; the stop agent joins the freezer one.
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   ScratchDir dir;
   const std::string mark = dir.file("running");
-  LoadResult loaded = load_service_text(
-      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
-      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
-      "stop = rm -f " + mark + "; true\n",
-      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
-  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
-  REQUIRE(loaded.services[0].tasks_max == 3u);
-  RunContext ctx;
-  ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
-  ServiceRunner r(loaded.services[0], ctx);
-  REQUIRE(r.start(1, BootClock().now()).ok());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::starting; }));
+  const ServiceDefinition def = load_capped_service(mark);
+  REQUIRE(def.tasks_max == 3u);
+  ServiceRunner r(def, alpha_below(parent));
+  start_until_settled(r);
   REQUIRE_MESSAGE(r.state() == ServiceRunner::State::started, std::string(state_name(r.state())));
   REQUIRE(r.cgroup() != nullptr);
   auto pids = r.cgroup()->pids();
   REQUIRE(pids.ok());
   MESSAGE("the service holds " << pids->size() << " processes (tasks_max 3)");
 
-  r.stop(BootClock().now());
-  REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));
+  stop_until_settled(r);
   CHECK_MESSAGE(r.state() == ServiceRunner::State::stopped,
                 "stop ended " << std::string(state_name(r.state())) << " (svcmgr fences the node on stop_failed)");
   struct stat st;
@@ -267,7 +246,7 @@ TEST_CASE("review14b: a /dev/disk/by-label style link to one of two clones is re
 // Expected: the processes that can be listed are killed (the error may still be reported). On main: none is.
 TEST_CASE("review14b: one unreadable cgroup.procs below a service's cgroup does not save every process from the kill (root)") {
   REQUIRE(running_as_root());
-  TestParent parent;
+  TestCgroupParent parent;
   auto cg = ServiceCgroup::open(parent.name + "/alpha/svc", {});
   REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
   const std::string sub = cg->main_dir() + "/sub";

@@ -336,6 +336,19 @@ pid_t sleeper_in(const ServiceCgroup& cg, const ScratchDir& dir) {
   return p[0];
 }
 
+// A test cgroup parent with the service cgroup `leaf` below it and a `sleep 1000` in that cgroup (sleeper_in).
+struct SleeperInCgroup {
+  TestCgroupParent parent;
+  ScratchDir dir;
+  Result<ServiceCgroup> cg;
+  pid_t pid = -1;
+
+  explicit SleeperInCgroup(const std::string& leaf = "node/svc") : cg(ServiceCgroup::open(parent.name + "/" + leaf, {})) {
+    REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
+    pid = sleeper_in(*cg, dir);
+  }
+};
+
 std::string freezer_state(const ServiceCgroup& cg) { return read_text(cg.main_dir() + "/freezer.state"); }
 
 // Says the freeze is still in progress (what the kernel says while a task sleeps uninterruptibly).
@@ -345,13 +358,11 @@ Result<std::string> still_freezing(const std::string&) { return std::string("FRE
 
 TEST_CASE("cgroup kill in steps: a freeze the kernel completes kills and thaws without any wait (root)") {
   if (!cgroups_usable().ok()) return;
-  TestCgroupParent parent;
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  const pid_t p = sleeper_in(*cg, dir);
+  SleeperInCgroup s;
+  ServiceCgroup& cg = *s.cg;
+  const pid_t p = s.pid;
   const TimePoint now = BootClock().now();
-  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, now);
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(cg, now);
   for (int i = 0; i < 200 && !k->done(); ++i) {  // the kernel's freeze: usually done within start()
     usleep(1000);
     k->step(k->next_deadline());
@@ -360,25 +371,23 @@ TEST_CASE("cgroup kill in steps: a freeze the kernel completes kills and thaws w
   CHECK_MESSAGE(k->result().ok(), k->result().to_string());
   CHECK(k->signalled() == 1);
   CHECK(wait_process_gone(p));
-  if (cg->version() == CgroupVersion::v1) CHECK(freezer_state(*cg) == "THAWED\n");
+  if (cg.version() == CgroupVersion::v1) CHECK(freezer_state(cg) == "THAWED\n");
 }
 
 TEST_CASE("cgroup kill in steps: a slow freeze is read at the caller's timer, and the kill comes at kFreezeLimit (root)") {
   if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
-  TestCgroupParent parent;
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  const pid_t p = sleeper_in(*cg, dir);
+  SleeperInCgroup s;
+  ServiceCgroup& cg = *s.cg;
+  const pid_t p = s.pid;
   // Fake time: the state machine only reads the `now` it is given; nothing here sleeps.
   const TimePoint t0 = BootClock().now();
   BootClock real;
   const TimePoint r0 = real.now();
-  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, t0, still_freezing);
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(cg, t0, still_freezing);
   CHECK(real.now() - r0 < Duration(100ms));  // returned at once: no wait for the freezer
   REQUIRE_FALSE(k->done());
   CHECK(k->next_deadline() == t0 + CgroupKill::kPoll);
-  CHECK(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));  // the kernel does freeze it
+  CHECK(wait_until([&] { return freezer_state(cg) == "FROZEN\n"; }, 2s));  // the kernel does freeze it
   k->step(t0 + 1s);
   CHECK_FALSE(k->done());
   CHECK(process_alive(p));  // nothing is signalled before the freeze is done or the limit passed
@@ -387,49 +396,45 @@ TEST_CASE("cgroup kill in steps: a slow freeze is read at the caller's timer, an
   REQUIRE(k->done());
   CHECK(k->result().ok());  // a freeze not done in time is logged, and everyone is killed anyway
   CHECK(k->signalled() == 1);
-  CHECK(freezer_state(*cg) == "THAWED\n");
+  CHECK(freezer_state(cg) == "THAWED\n");
   CHECK(wait_process_gone(p));
 }
 
 TEST_CASE("cgroup kill in steps: destroyed during the freeze, it kills and thaws at once, never leaving it frozen (root)") {
   if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
-  TestCgroupParent parent;
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  const pid_t p = sleeper_in(*cg, dir);
-  std::unique_ptr<CgroupKill> k = CgroupKill::start(*cg, BootClock().now(), still_freezing);
+  SleeperInCgroup s;
+  ServiceCgroup& cg = *s.cg;
+  const pid_t p = s.pid;
+  std::unique_ptr<CgroupKill> k = CgroupKill::start(cg, BootClock().now(), still_freezing);
   REQUIRE_FALSE(k->done());
-  CHECK(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
+  CHECK(wait_until([&] { return freezer_state(cg) == "FROZEN\n"; }, 2s));
   k.reset();  // svcmgr leaving (its runner destroyed) while the kernel freezes
-  CHECK(freezer_state(*cg) == "THAWED\n");
+  CHECK(freezer_state(cg) == "THAWED\n");
   CHECK(wait_process_gone(p));
 }
 
 TEST_CASE("service cgroup: a cgroup left frozen by a kill cut short is thawed; an ancestor's freeze is left alone (root)") {
   if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
-  TestCgroupParent parent;
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/node/svc", {});
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  const pid_t p = sleeper_in(*cg, dir);
-  const std::string node = "/sys/fs/cgroup/freezer/" + parent.name + "/node";
+  SleeperInCgroup s;
+  ServiceCgroup& cg = *s.cg;
+  const pid_t p = s.pid;
+  const std::string node = "/sys/fs/cgroup/freezer/" + s.parent.name + "/node";
   // Frozen by its ancestor (quorumd's fence freezes the node's tree): not ours to thaw.
   REQUIRE(testing::run_command("echo FROZEN > " + node + "/freezer.state") == 0);
   REQUIRE(wait_until([&] { return read_text(node + "/freezer.state") == "FROZEN\n"; }, 2s));
-  Result<bool> t = cg->thaw_if_left_frozen();
+  Result<bool> t = cg.thaw_if_left_frozen();
   REQUIRE(t.ok());
   CHECK_FALSE(*t);
-  CHECK(freezer_state(*cg) == "FROZEN\n");
+  CHECK(freezer_state(cg) == "FROZEN\n");
   REQUIRE(testing::run_command("echo THAWED > " + node + "/freezer.state") == 0);
   // Frozen itself (a svcmgr killed between its freeze and its thaw): thawed.
-  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
-  REQUIRE(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
-  t = cg->thaw_if_left_frozen();
+  REQUIRE(testing::run_command("echo FROZEN > " + cg.main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return freezer_state(cg) == "FROZEN\n"; }, 2s));
+  t = cg.thaw_if_left_frozen();
   REQUIRE(t.ok());
   CHECK(*t);
-  CHECK(freezer_state(*cg) == "THAWED\n");
-  t = cg->thaw_if_left_frozen();
+  CHECK(freezer_state(cg) == "THAWED\n");
+  t = cg.thaw_if_left_frozen();
   REQUIRE(t.ok());
   CHECK_FALSE(*t);
   kill(p, SIGKILL);
@@ -438,20 +443,18 @@ TEST_CASE("service cgroup: a cgroup left frozen by a kill cut short is thawed; a
 
 TEST_CASE("service runner: a service cgroup left frozen is thawed at the runner's first action (root)") {
   if (!cgroups_usable().ok() || *detect_cgroup_version() != CgroupVersion::v1) return;
-  TestCgroupParent parent;
-  ScratchDir dir;
-  Result<ServiceCgroup> cg = ServiceCgroup::open(parent.name + "/alpha/frozen", {});
-  REQUIRE_MESSAGE(cg.ok(), cg.status().to_string());
-  const pid_t p = sleeper_in(*cg, dir);
-  REQUIRE(testing::run_command("echo FROZEN > " + cg->main_dir() + "/freezer.state") == 0);
-  REQUIRE(wait_until([&] { return freezer_state(*cg) == "FROZEN\n"; }, 2s));
+  SleeperInCgroup s("alpha/frozen");
+  ServiceCgroup& cg = *s.cg;
+  const pid_t p = s.pid;
+  REQUIRE(testing::run_command("echo FROZEN > " + cg.main_dir() + "/freezer.state") == 0);
+  REQUIRE(wait_until([&] { return freezer_state(cg) == "FROZEN\n"; }, 2s));
   ServiceDefinition def;
   def.name = "frozen";
   def.nodes = {"alpha", "beta"};
   def.resources.push_back(shell_resource("r", "true", "true"));
   RunContext ctx;
   ctx.node = "alpha";
-  ctx.cgroup_parent = parent.name;
+  ctx.cgroup_parent = s.parent.name;
   ServiceRunner r(def, ctx);
   r.stop(BootClock().now());  // a stop (after a crash): the left process is killed, the cgroup emptied
   REQUIRE(run_until(r, [&] { return r.idle() && r.state() != ServiceRunner::State::stopping; }));

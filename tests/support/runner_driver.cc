@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "config/service_loader.h"
+
 namespace castor::testing {
 
 bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration limit) {
@@ -47,6 +49,16 @@ ResourceDefinition shell_resource(const std::string& name, const std::string& st
   r.monitor_timeout = 5s;
   r.monitor_interval = monitor.empty() ? 0ms : 100ms;
   return r;
+}
+
+ServiceDefinition load_capped_service(const std::string& mark, const std::string& extra) {
+  LoadResult loaded = load_service_text(
+      "[service]\nname = capped\nnodes = alpha, beta\ntasks_max = 3\n\n[resource r]\nagent = exec\nshell = yes\n"
+      "start = touch " + mark + "; sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &\n"
+      "stop = rm -f " + mark + "; true\n" + extra,
+      "/etc/castor/services.d/capped.ini", {"alpha", "beta"});
+  REQUIRE_MESSAGE(loaded.ok(), loaded.error_text());
+  return loaded.services[0];
 }
 
 }  // namespace castor::testing

@@ -21,4 +21,10 @@ bool run_until(ServiceRunner& r, const std::function<bool()>& done, Duration lim
 ResourceDefinition shell_resource(const std::string& name, const std::string& start, const std::string& stop,
                                   const std::string& monitor = "");
 
+// The service "capped" (nodes alpha, beta; tasks_max = 3), loaded from its text as
+// /etc/castor/services.d/capped.ini (REQUIREs that it loads): its start touches `mark` and leaves two
+// `sleep 1000` behind (with the start's shell, all of tasks_max); its stop removes `mark`. `extra` is added
+// to its resource (a monitor, say).
+ServiceDefinition load_capped_service(const std::string& mark, const std::string& extra = "");
+
 }  // namespace castor::testing

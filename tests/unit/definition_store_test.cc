@@ -10,16 +10,15 @@
 
 #include "svcmgr/definition_store.h"
 #include "config/service_loader.h"
+#include "tests/support/sample_service_file.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using castor::testing::ScratchDir;
+using castor::testing::kWebServiceText;
+using castor::testing::load_web_service;
 
 namespace {
-
-const char* kWeb =
-    "[service]\nname = web\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\n"
-    "start = touch /tmp/web\nstop = rm -f /tmp/web\nmonitor = test -e /tmp/web || exit 7\n";
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -27,9 +26,7 @@ void write(const std::string& path, const std::string& text) { std::ofstream(pat
 
 TEST_CASE("definition store: save, load back the same definition, remove") {
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   DefinitionStore store(dir.file("state/definitions/a"));
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());  // unchanged: a no-op
@@ -53,10 +50,8 @@ TEST_CASE("definition store: save, load back the same definition, remove") {
 
 TEST_CASE("definition store: a file changed since it was loaded is not saved as the definition in force") {
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
-  write(dir.file("web.ini"), std::string(kWeb) + "stop_timeout = 9s\n");
+  LoadResult r = load_web_service(dir);
+  write(dir.file("web.ini"), std::string(kWebServiceText) + "stop_timeout = 9s\n");
   DefinitionStore store(dir.file("state"));
   CHECK_FALSE(store.save(r.services[0], {"a", "b"}).ok());
   auto back = store.load("web", {"a", "b"});
@@ -96,9 +91,7 @@ TEST_CASE("definition store: a name that is not a service name is refused, nothi
 // copy that is a symlink is never read.
 TEST_CASE("definition store: a stale .tmp of root's is replaced, a planted link is refused") {
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   const std::string store_dir = dir.file("state");
   REQUIRE(::mkdir(store_dir.c_str(), 0700) == 0);
   DefinitionStore store(store_dir);

@@ -23,6 +23,7 @@
 #include "disk/service_table_record.h"
 #include "disk/superblock.h"
 #include "disk/timing.h"
+#include "tests/support/test_seal.h"
 
 namespace castor {
 namespace {
@@ -463,15 +464,12 @@ TEST_CASE("docs/ondisk-format.md: the authentication tag is the last 32 bytes of
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].off == layout().block_size() - kAuthTagSize);
   CHECK(rows[0].size == kAuthTagSize);
-  std::vector<std::byte> key_bytes(kSubkeyBytes);
-  for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = std::byte(uint8_t(i * 13 + 1));
-  auto seal = RecordSeal::hmac(AuthKey(key_bytes));
-  REQUIRE(seal.ok());
+  const RecordSeal seal = testing::test_seal(1);
   for (uint32_t ss : {512u, 4096u, 8192u}) {
     const DiskLayout l = *DiskLayout::for_sector_size(ss);
     const uint32_t B = l.block_size();
     auto plain = every_record(l, RecordSeal::crc_only());
-    auto tagged = every_record(l, *seal);
+    auto tagged = every_record(l, seal);
     REQUIRE(plain.size() == tagged.size());
     for (size_t r = 0; r < plain.size(); ++r) {
       CAPTURE(ss);

@@ -45,6 +45,9 @@
 #include "disk/testing/memory_block_device.h"
 #include "quorumd/quorum_daemon.h"
 #include "quorumd/quorumd_env.h"
+#include "tests/support/scratch.h"
+#include "tests/support/test_seal.h"
+#include "tests/support/test_superblock.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
@@ -201,15 +204,7 @@ class Cluster {
     }
     disk_ = std::make_shared<MemoryDisk>(512, 4 << 20);
     MemoryBlockDevice dev(disk_, "mem");
-    auto layout = *DiskLayout::for_sector_size(512);
-    Superblock sb;
-    sb.cluster_uuid = *random_uuid();
-    sb.cluster_name = "test";
-    sb.sector_size = 512;
-    sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-    sb.timing = *Timing::from_io_timeout(kIoTimeout);
-    sb.service_slots = layout.service_slots();
-    sb.created_wall_ns = wall_time_ns();
+    Superblock sb = testing::two_node_superblock("test", *Timing::from_io_timeout(kIoTimeout));
     timing_ = sb.timing;
     sb.records_authenticated = authenticated;
     cluster_uuid_ = sb.cluster_uuid;
@@ -337,6 +332,48 @@ void leave_with_web_owned(Cluster& c, Client& ctl, Client& sm, Client& lv) {
   REQUIRE(c.run_until([&] { return saw_event(sm, QuorumdEventKind::leaving); }, 1s));
   REQUIRE(c.alpha().daemon->core().phase() == CorePhase::leaving_stopping);
 }
+
+// castor init of another cluster ("other", CRC only, heartbeats untouched) under the running nodes: both
+// superblock copies now name a new UUID.
+void reinitialise_disk_as_other_cluster(Cluster& c) {
+  MemoryBlockDevice dev(c.disk(), "mem");
+  testing::overwrite_superblocks(dev, c.clock(), testing::two_node_superblock("other", c.timing()),
+                                 RecordSeal::crc_only(), kIoTimeout);
+}
+
+// A quorum disk of the two-node cluster "test" and a scratch directory (alpha's socket, keys), for the
+// tests that start alpha alone with their own castor.ini.
+struct LoneDisk {
+  testing::ScratchDir dir;
+  FakeClock clock;
+  std::shared_ptr<MemoryDisk> disk = std::make_shared<MemoryDisk>(512, 4 << 20);
+  Superblock sb = testing::two_node_superblock("test", *Timing::from_io_timeout(kIoTimeout));
+
+  LoneDisk() { REQUIRE_FALSE(dir.path().empty()); }
+  void initialise(const RecordSeal& seal) {
+    MemoryBlockDevice dev(disk, "mem");
+    REQUIRE(initialize_quorum_disk(dev, clock, sb, seal, kIoTimeout).ok());
+  }
+  // alpha's config from `ini` through castor.ini's parser (as quorumd reads it), with the fake watchdog,
+  // its socket in `dir`, no mlock and no realtime.
+  QuorumdConfig config(const std::string& ini) const {
+    QuorumdConfig c;
+    REQUIRE(parse_quorumd_ini(ini, "castor.ini", c).ok());
+    c.watchdog_device = "/dev/fake-watchdog";
+    c.socket_path = dir.file("alpha.sock");
+    c.lock_memory = false;
+    c.realtime = false;
+    c.config_file = "castor.ini";
+    return c;
+  }
+  // How QuorumDaemon::start(c) ended (a daemon that started is stopped again).
+  Status start(const QuorumdConfig& c) {
+    Record record;
+    TestEnv env(clock, disk, record);
+    auto d = QuorumDaemon::start(c, env);
+    return d.status();
+  }
+};
 
 }  // namespace
 
@@ -694,20 +731,7 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   REQUIRE_FALSE(c.alpha().daemon->done());
 
   // Both copies now name another cluster (castor init of a new cluster, heartbeats untouched).
-  auto layout = *DiskLayout::for_sector_size(512);
-  Superblock sb;
-  sb.cluster_uuid = *random_uuid();
-  sb.cluster_name = "other";
-  sb.sector_size = 512;
-  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-  sb.timing = c.timing();
-  sb.service_slots = layout.service_slots();
-  sb.created_wall_ns = wall_time_ns();
-  AlignedBuffer block(layout.block_size(), layout.block_size());
-  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
-  MemoryBlockDevice dev(c.disk(), "mem");
-  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
-    REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
+  reinitialise_disk_as_other_cluster(c);
   const TimePoint changed = c.now();
   REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
   CHECK(c.now() - changed <= kScrub + 2 * kStep + Duration(kIoTimeout));
@@ -750,55 +774,22 @@ TEST_CASE("quorumd in-process: run() reads SIGINT+SIGTERM from its signalfd: the
 }
 
 TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a disk with another UUID (a clone)") {
-  char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  FakeClock clock;
-  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
-  MemoryBlockDevice dev(disk, "mem");
-  auto layout = *DiskLayout::for_sector_size(512);
-  Superblock sb;
-  sb.cluster_uuid = *random_uuid();
-  sb.cluster_name = "test";
-  sb.sector_size = 512;
-  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-  sb.timing = *Timing::from_io_timeout(kIoTimeout);
-  sb.service_slots = layout.service_slots();
-  sb.created_wall_ns = wall_time_ns();
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), kIoTimeout).ok());
-
+  LoneDisk lone;
+  lone.initialise(RecordSeal::crc_only());
   // The pin goes through castor.ini's parser, as quorumd reads it.
   const Uuid other = *random_uuid();
-  QuorumdConfig c;
-  REQUIRE(parse_quorumd_ini("[quorumd]\ndevice = mem\nnode = alpha\ncluster_uuid = " + other.to_string() + "\n",
-                            "castor.ini", c)
-              .ok());
+  QuorumdConfig c = lone.config("[quorumd]\ndevice = mem\nnode = alpha\ncluster_uuid = " + other.to_string() + "\n");
   REQUIRE(c.cluster_uuid.has_value());
-  c.watchdog_device = "/dev/fake-watchdog";
-  c.socket_path = dir + "/alpha.sock";
-  c.lock_memory = false;
-  c.realtime = false;
-  c.config_file = "castor.ini";
-  {
-    Record record;
-    TestEnv env(clock, disk, record);
-    auto d = QuorumDaemon::start(c, env);
-    REQUIRE_FALSE(d.ok());
-    CHECK(d.status().code() == Code::refused);
-    CHECK_MESSAGE(d.status().message() == "castor.ini pins cluster_uuid " + other.to_string() + ", but the quorum disk mem holds cluster 'test' with UUID " +
-                                              sb.cluster_uuid.to_string() + " (a clone or snapshot, or the wrong device)",
-                  d.status().message());
-  }
+  Status st = lone.start(c);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.code() == Code::refused);
+  CHECK_MESSAGE(st.message() == "castor.ini pins cluster_uuid " + other.to_string() + ", but the quorum disk mem holds cluster 'test' with UUID " +
+                                    lone.sb.cluster_uuid.to_string() + " (a clone or snapshot, or the wrong device)",
+                st.message());
   // The right UUID starts.
-  c.cluster_uuid = sb.cluster_uuid;
-  {
-    Record record;
-    TestEnv env(clock, disk, record);
-    auto d = QuorumDaemon::start(c, env);
-    CHECK_MESSAGE(d.ok(), d.status().to_string());
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  c.cluster_uuid = lone.sb.cluster_uuid;
+  st = lone.start(c);
+  CHECK_MESSAGE(st.ok(), st.to_string());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -807,10 +798,7 @@ TEST_CASE("quorumd in-process: a cluster_uuid pinned in castor.ini refuses a dis
 namespace {
 
 // A seal of another key than the cluster's (an attacker's guess, or another cluster's key).
-RecordSeal other_key_seal() {
-  std::vector<std::byte> bytes(kSubkeyBytes, std::byte{0x5a});
-  return *RecordSeal::hmac(AuthKey(bytes));
-}
+RecordSeal other_key_seal() { return testing::test_seal(0x5a); }
 
 // The attacker rewrites beta's heartbeat block: what beta last wrote, with state DOWN and the next sequence
 // number, sealed with `seal` (never the cluster's key: a valid CRC, and no tag or a wrong one).
@@ -855,49 +843,17 @@ void forge_table_block(Cluster& c, const RecordSeal& seal) {
 // Starts alpha alone on a disk made with `disk_auth` (and the key in `dir`/disk.key), configured with
 // `config_auth` and `dir`/config.key; returns how start() ended.
 Status start_with(bool disk_auth, bool config_auth, bool same_key) {
-  char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
+  LoneDisk lone;
+  const std::string dir = lone.dir.path();
   REQUIRE(write_new_auth_key(dir + "/disk.key", false).ok());
   if (same_key) REQUIRE(std::filesystem::copy_file(dir + "/disk.key", dir + "/config.key"));
   else REQUIRE(write_new_auth_key(dir + "/config.key", false).ok());
-  FakeClock clock;
-  auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
-  MemoryBlockDevice dev(disk, "mem");
-  auto layout = *DiskLayout::for_sector_size(512);
-  Superblock sb;
-  sb.cluster_uuid = *random_uuid();
-  sb.cluster_name = "test";
-  sb.sector_size = 512;
-  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-  sb.timing = *Timing::from_io_timeout(kIoTimeout);
-  sb.service_slots = layout.service_slots();
-  sb.created_wall_ns = wall_time_ns();
-  sb.records_authenticated = disk_auth;
+  lone.sb.records_authenticated = disk_auth;
   auto key = load_auth_key(dir + "/disk.key");
   REQUIRE(key.ok());
-  const RecordSeal seal = disk_auth ? *disk_record_seal(*key) : RecordSeal::crc_only();
-  REQUIRE(initialize_quorum_disk(dev, clock, sb, seal, kIoTimeout).ok());
-  QuorumdConfig c;
-  REQUIRE(parse_quorumd_ini(std::string("[quorumd]\ndevice = mem\nnode = alpha\nauthenticate_disk = ") +
-                                (config_auth ? "yes" : "no") + "\nauthkey = " + dir + "/config.key\n",
-                            "castor.ini", c)
-              .ok());
-  c.watchdog_device = "/dev/fake-watchdog";
-  c.socket_path = dir + "/alpha.sock";
-  c.lock_memory = false;
-  c.realtime = false;
-  c.config_file = "castor.ini";
-  Status st;
-  {
-    Record record;
-    TestEnv env(clock, disk, record);
-    auto d = QuorumDaemon::start(c, env);
-    st = d.status();
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return st;
+  lone.initialise(disk_auth ? *disk_record_seal(*key) : RecordSeal::crc_only());
+  return lone.start(lone.config(std::string("[quorumd]\ndevice = mem\nnode = alpha\nauthenticate_disk = ") +
+                                (config_auth ? "yes" : "no") + "\nauthkey = " + dir + "/config.key\n"));
 }
 
 }  // namespace
@@ -982,20 +938,7 @@ TEST_CASE("quorumd in-process: authenticated nodes exit 3 when the disk is re-in
   start_both(c);
   c.run_for(kScrub);
   REQUIRE_FALSE(c.alpha().daemon->done());
-  auto layout = *DiskLayout::for_sector_size(512);
-  Superblock sb;
-  sb.cluster_uuid = *random_uuid();
-  sb.cluster_name = "other";
-  sb.sector_size = 512;
-  sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-  sb.timing = c.timing();
-  sb.service_slots = layout.service_slots();
-  sb.created_wall_ns = wall_time_ns();
-  AlignedBuffer block(layout.block_size(), layout.block_size());
-  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block.span()).ok());
-  MemoryBlockDevice dev(c.disk(), "mem");
-  for (uint64_t off : {layout.superblock_offset(), layout.superblock_backup_offset()})
-    REQUIRE(write_blocking(dev, c.clock(), off, block.span(), kIoTimeout).ok());
+  reinitialise_disk_as_other_cluster(c);
   REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
   for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
 }

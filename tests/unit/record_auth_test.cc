@@ -24,21 +24,13 @@
 #include "disk/service_table_record.h"
 #include "disk/superblock.h"
 #include "tests/support/scratch.h"
+#include "tests/support/test_seal.h"
 
 namespace castor {
 namespace {
 
-AuthKey key_of(uint8_t seed, size_t n = 48) {
-  std::vector<std::byte> b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = std::byte(uint8_t(seed + i * 17));
-  return AuthKey(b);
-}
-
-RecordSeal seal_of(uint8_t seed) {
-  auto s = disk_record_seal(key_of(seed));
-  REQUIRE(s.ok());
-  return *s;
-}
+using testing::test_auth_key;
+using testing::test_seal;
 
 Uuid uuid_of(uint8_t seed) {
   Uuid u;
@@ -142,7 +134,7 @@ bool bad_tag(const Status& st) {
 }  // namespace
 
 TEST_CASE("record seal: every record type round-trips with its HMAC at 4096 and 8192 bytes; the CRC covers the tag") {
-  const RecordSeal seal = seal_of(1);
+  const RecordSeal seal = test_seal(1);
   for (uint32_t ss : {512u, 4096u, 8192u}) {
     const DiskLayout l = *DiskLayout::for_sector_size(ss);
     for (const auto& c : codecs()) {
@@ -166,8 +158,8 @@ TEST_CASE("record seal: every record type round-trips with its HMAC at 4096 and 
 }
 
 TEST_CASE("record seal: a SAN writer without the key cannot forge a record that an authenticated reader accepts") {
-  const RecordSeal seal = seal_of(1);
-  const RecordSeal other = seal_of(2);
+  const RecordSeal seal = test_seal(1);
+  const RecordSeal other = test_seal(2);
   for (uint32_t ss : {4096u, 8192u}) {
     const DiskLayout l = *DiskLayout::for_sector_size(ss);
     for (const auto& c : codecs()) {
@@ -197,7 +189,7 @@ TEST_CASE("record seal: a SAN writer without the key cannot forge a record that 
 }
 
 TEST_CASE("record seal: every byte of a heartbeat changed with the CRC recomputed is refused with authentication") {
-  const RecordSeal seal = seal_of(7);
+  const RecordSeal seal = test_seal(7);
   const DiskLayout l = *DiskLayout::for_sector_size(4096);
   const auto c = codecs()[1];
   REQUIRE(c.name == "heartbeat");
@@ -213,17 +205,17 @@ TEST_CASE("record seal: every byte of a heartbeat changed with the CRC recompute
 }
 
 TEST_CASE("record seal: the disk subkey depends on the whole cluster key and is not the key itself") {
-  auto a = derive_subkey(key_of(1), kDiskRecordsKeyLabel);
-  auto b = derive_subkey(key_of(2), kDiskRecordsKeyLabel);
-  auto lan = derive_subkey(key_of(1), "castor lan v1");
+  auto a = derive_subkey(test_auth_key(1), kDiskRecordsKeyLabel);
+  auto b = derive_subkey(test_auth_key(2), kDiskRecordsKeyLabel);
+  auto lan = derive_subkey(test_auth_key(1), "castor lan v1");
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   REQUIRE(lan.ok());
   CHECK(a->size() == kSubkeyBytes);
   CHECK(!std::equal(a->bytes().begin(), a->bytes().end(), b->bytes().begin()));
   CHECK(!std::equal(a->bytes().begin(), a->bytes().end(), lan->bytes().begin()));
-  CHECK(!std::equal(a->bytes().begin(), a->bytes().end(), key_of(1).bytes().begin()));
-  CHECK(derive_subkey(key_of(1, 16), kDiskRecordsKeyLabel).status().code() == Code::invalid_argument);
+  CHECK(!std::equal(a->bytes().begin(), a->bytes().end(), test_auth_key(1).bytes().begin()));
+  CHECK(derive_subkey(test_auth_key(1, 16), kDiskRecordsKeyLabel).status().code() == Code::invalid_argument);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -27,18 +27,33 @@
 #include "disk/service_table_record.h"
 #include "quorumd/process_groups.h"
 #include "svcmgr/definition_store.h"
+#include "tests/support/sample_service_file.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
 using castor::testing::ScratchDir;
+using castor::testing::kWebServiceText;
+using castor::testing::load_web_service;
 
 namespace {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-const char* kWeb =
-    "[service]\nname = web\nnodes = a, b\n\n[resource r]\nagent = exec\nshell = yes\n"
-    "start = touch /tmp/web\nstop = rm -f /tmp/web\nmonitor = test -e /tmp/web || exit 7\n";
+// Node 1's service-table block 0 holding one owned entry named `name`, encoded and decoded again (CRC only).
+Result<ServiceTableRecord> round_trip_entry_named(const std::string& name) {
+  auto layout = DiskLayout::for_sector_size(512);
+  REQUIRE(layout.ok());
+  std::vector<std::byte> block(layout->block_size());
+  ServiceTableRecord rec;
+  rec.node_id = 1;
+  rec.block_index = 0;
+  rec.incarnation = 1;
+  rec.seq = 1;
+  rec.entries.resize(layout->services_per_block());
+  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
+  REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
+  return decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
+}
 
 }  // namespace
 
@@ -54,9 +69,7 @@ const char* kWeb =
 TEST_CASE("review14b: a saved definition copy others can write to is refused, not run as root") {
   // Fixed: DefinitionStore::load reads a copy only through the trusted-path check (and O_NOFOLLOW).
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   const std::string store_dir = dir.file("state/definitions/a");
   DefinitionStore store(store_dir);
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
@@ -65,7 +78,7 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
   // made it 0777, ...): anyone replaces the copy.
   REQUIRE(::chmod(store_dir.c_str(), 0777) == 0);
   const std::string copy_path = store_dir + "/web.ini";  // DefinitionStore::path_of
-  const std::string planted = std::string(kWeb).replace(std::string(kWeb).find("rm -f /tmp/web"),
+  const std::string planted = std::string(kWebServiceText).replace(std::string(kWebServiceText).find("rm -f /tmp/web"),
                                                         std::string("rm -f /tmp/web").size(),
                                                         "cp /bin/sh /tmp/rootshell; chmod 4755 /tmp/rootshell");
   write(copy_path, planted);
@@ -90,9 +103,7 @@ TEST_CASE("review14b: a saved definition copy others can write to is refused, no
 TEST_CASE("review14b: saving a definition copy never writes through a link planted in the store") {
   // Fixed: the store's directory must be root's alone, and the .tmp is created O_EXCL|O_NOFOLLOW.
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   const std::string store_dir = dir.file("state/definitions/a");
   REQUIRE(::mkdir(dir.file("state").c_str(), 0755) == 0);
   REQUIRE(::mkdir(dir.file("state/definitions").c_str(), 0755) == 0);
@@ -116,9 +127,7 @@ TEST_CASE("review14b: saving a definition copy never writes through a link plant
 // this green).
 TEST_CASE("review14b: a saved copy only root can change loads (control for the case above)") {
   ScratchDir dir;
-  write(dir.file("web.ini"), kWeb);
-  LoadResult r = load_service_file(dir.file("web.ini"), {"a", "b"});
-  REQUIRE(r.ok());
+  LoadResult r = load_web_service(dir);
   DefinitionStore store(dir.file("state/definitions/a"));
   REQUIRE(store.save(r.services[0], {"a", "b"}).ok());
   auto back = store.load("web", {"a", "b"});
@@ -259,18 +268,7 @@ TEST_CASE("review14b: shell = yes does not turn an untrusted program into a trus
 // Expected: decode refuses an entry name check_name refuses (or the store refuses such a name). On main both
 // pass through.
 TEST_CASE("review14b: a service table entry named like a path is refused, and the store never leaves its directory") {
-  auto layout = DiskLayout::for_sector_size(512);
-  REQUIRE(layout.ok());
-  std::vector<std::byte> block(layout->block_size());
-  ServiceTableRecord rec;
-  rec.node_id = 1;
-  rec.block_index = 0;
-  rec.incarnation = 1;
-  rec.seq = 1;
-  rec.entries.resize(layout->services_per_block());
-  rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, "../../../../etc/castor/castor"};
-  REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
-  auto back = decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
+  auto back = round_trip_entry_named("../../../../etc/castor/castor");
   CHECK_MESSAGE(!back.ok(), "an entry named '../../../../etc/castor/castor' decodes as valid");
 
   ScratchDir dir;
@@ -290,26 +288,12 @@ TEST_CASE("review14b: a service table entry named like a path is refused, and th
 // adoption, its log hint `castor reset NAME` or DefinitionStore::remove. A valid name still decodes
 // (control). The CLI's and svcmgr's reset refuse such a name too: tests/integration/service_names.sh.
 TEST_CASE("review14b: a service table entry named like a path is refused on decode; a valid one decodes") {
-  auto layout = DiskLayout::for_sector_size(512);
-  REQUIRE(layout.ok());
-  auto round_trip = [&](const std::string& name) {
-    std::vector<std::byte> block(layout->block_size());
-    ServiceTableRecord rec;
-    rec.node_id = 1;
-    rec.block_index = 0;
-    rec.incarnation = 1;
-    rec.seq = 1;
-    rec.entries.resize(layout->services_per_block());
-    rec.entries[0] = {true, OwnershipState::owned, 0, 1, 1, 1, 0, 0, 0, name};
-    REQUIRE(encode_service_table(rec, *layout, RecordSeal::crc_only(), block).ok());
-    return decode_service_table(block, *layout, 1, 0, RecordSeal::crc_only());
-  };
   for (const std::string bad : {"../../../../etc/castor/castor", "a/b", "..", ".hidden", "-x", "a b", "x\x1b[2J"}) {
-    auto back = round_trip(bad);
+    auto back = round_trip_entry_named(bad);
     CHECK_MESSAGE(!back.ok(), "an entry named '" << bad << "' decodes as valid");
     if (!back.ok()) CHECK(back.status().code() == Code::corrupt);
   }
-  auto good = round_trip("web-1.db_x");
+  auto good = round_trip_entry_named("web-1.db_x");
   REQUIRE_MESSAGE(good.ok(), good.status().to_string());
   CHECK(good->entries[0].name == "web-1.db_x");
 }

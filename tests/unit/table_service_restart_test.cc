@@ -26,6 +26,7 @@
 #include "disk/testing/memory_block_device.h"
 #include "quorumd/heartbeat_io.h"
 #include "quorumd/table_service.h"
+#include "tests/support/test_superblock.h"
 
 using namespace castor;
 
@@ -38,17 +39,10 @@ struct Region {
   DiskLayout layout = *DiskLayout::for_sector_size(512);
   std::shared_ptr<MemoryDisk> disk = std::make_shared<MemoryDisk>(512, 4 << 20);
   MemoryBlockDevice dev{disk, "mem"};
-  Superblock sb;
+  Superblock sb = testing::two_node_superblock("test", *Timing::from_io_timeout(kTimeout));
   std::string dir;
 
   Region() {
-    sb.cluster_uuid = *random_uuid();
-    sb.cluster_name = "test";
-    sb.sector_size = 512;
-    sb.nodes = {NodeEntry{1, "alpha"}, NodeEntry{2, "beta"}};
-    sb.timing = *Timing::from_io_timeout(kTimeout);
-    sb.service_slots = layout.service_slots();
-    sb.created_wall_ns = wall_time_ns();
     REQUIRE(initialize_quorum_disk(dev, clock, sb, RecordSeal::crc_only(), kTimeout).ok());
     char tmpl[] = "/tmp/castor-table-restart-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);

@@ -29,6 +29,15 @@ void dir(const std::string& path, mode_t mode) {
   REQUIRE(::chmod(path.c_str(), mode) == 0);
 }
 
+// bin/ctl (a trusted directory) is a script whose #! interpreter is app/python, in a directory anyone can
+// write to (0777): "#!<d>/app/python<args>".
+void script_with_untrusted_interpreter(const ScratchDir& d, const std::string& args) {
+  dir(d.file("app"), 0777);
+  dir(d.file("bin"), 0755);
+  script(d.file("app/python"), "#!/bin/sh\n");
+  script(d.file("bin/ctl"), "#!" + d.file("app/python") + args + "\n");
+}
+
 }  // namespace
 
 TEST_CASE("trusted program: a binary, and a script with a trusted interpreter, pass") {
@@ -46,10 +55,7 @@ TEST_CASE("trusted program: a binary, and a script with a trusted interpreter, p
 
 TEST_CASE("trusted program: an interpreter others can change is refused, also nested") {
   ScratchDir d;
-  dir(d.file("app"), 0777);
-  dir(d.file("bin"), 0755);
-  script(d.file("app/python"), "#!/bin/sh\n");
-  script(d.file("bin/ctl"), "#!" + d.file("app/python") + " -u\n");
+  script_with_untrusted_interpreter(d, " -u");
   Status st = check_trusted_program(d.file("bin/ctl"));
   CHECK(st.code() == Code::refused);
   CHECK(st.message().find("interpreter") != std::string::npos);
@@ -98,10 +104,7 @@ TEST_CASE("trusted program: the program a shell line starts") {
 // untrusted program a line starts.
 TEST_CASE("trusted program: check_agents_exist reports an untrusted #! interpreter and shell-line program") {
   ScratchDir d;
-  dir(d.file("app"), 0777);
-  dir(d.file("bin"), 0755);
-  script(d.file("app/python"), "#!/bin/sh\n");
-  script(d.file("bin/ctl"), "#!" + d.file("app/python") + "\n");
+  script_with_untrusted_interpreter(d, "");
   script(d.file("app/ctl"), "#!/bin/sh\n");
   const std::string head = "[service]\nname = app\nnodes = a, b\n\n[resource r]\nagent = exec\n";
   LoadResult r = load_service_text(head + "start = " + d.file("bin/ctl") + " start\nstop = " + d.file("bin/ctl") + " stop\n",
