@@ -67,6 +67,15 @@ void TableService::load_own_region(const DiskSnapshot& snap) {
     log::warning("own service table blocks are empty (never written, or zeroed): rewritten once this node "
                  "holds a lease",
                  {{"blocks", zeroed}});
+  // What the snapshot read of the peer's blocks (checked with this seal) is the first history a replay is
+  // measured against.
+  bool first = false;
+  const bool sealed = snap.seal == seal_.mode();
+  if (sealed && peer.epoch.record && peer.epoch.record->cluster_uuid == superblock_.cluster_uuid)
+    check_replay(peer_seen_.epoch, peer.epoch.record->incarnation, peer.epoch.record->seq, first);
+  for (uint32_t b = 0; sealed && b < kServiceTableBlocks && b < peer.table.size(); ++b)
+    if (const auto& r = peer.table[b].record; r && r->cluster_uuid == superblock_.cluster_uuid)
+      check_replay(peer_seen_.table[b], r->incarnation, r->seq, first);
   uint64_t peer_max = 0;
   if (peer.epoch.record) peer_max = peer.epoch.record->epoch_floor;
   for (const auto& t : peer.table)
@@ -172,7 +181,11 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
   }
   const PeerRegion region =
       decode_peer_region(peer_table_buffer_.span(), layout_, core.peer_id(), superblock_.cluster_uuid, seal_,
-                         options_.bug_read_block0 ? 1 : kServiceTableBlocks);
+                         options_.bug_read_block0 ? 1 : kServiceTableBlocks, &peer_seen_);
+  for (const auto& why : region.new_replays)
+    log::warning("a block of the peer's region is older than one already read of it (written back): its "
+                 "content is unknown, never free",
+                 {{"peer", core.peer_id()}, {"reason", why}});
   // This node's floor also bounds every epoch it saw: written before its next table write.
   table_->raise_floor(region.max_epoch());
   const PeerMonitor& pm = core.peer();

@@ -23,6 +23,7 @@
 #include "disk/disk_snapshot.h"
 #include "disk/superblock.h"
 #include "quorumd/heartbeat_io.h"
+#include "quorumd/peer_region.h"
 #include "quorumd/quorum_core.h"
 #include "quorumd/region_writer.h"
 #include "quorumd/service_table_store.h"
@@ -82,6 +83,7 @@ class TableService {
   std::vector<ControlServer::ConnId> peer_table_waiters_;
   bool peer_table_reading_ = false;
   AlignedBuffer peer_table_buffer_;  // the peer's epoch record and its 34 table blocks
+  PeerReadHistory peer_seen_;        // the newest record read of each of the peer's blocks: replays refused
 };
 
 }  // namespace castor

@@ -942,3 +942,79 @@ TEST_CASE("quorumd in-process: authenticated nodes exit 3 when the disk is re-in
   REQUIRE(c.run_until([&] { return c.alpha().daemon->done() && c.beta().daemon->done(); }, 3 * kScrub));
   for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
 }
+
+namespace {
+
+// The bytes of one block of beta's region at `offset` (what the attacker saves, to write back later).
+std::vector<std::byte> save_block(Cluster& c, uint64_t offset) {
+  auto layout = *DiskLayout::for_sector_size(512);
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  REQUIRE(read_blocking(dev, c.clock(), offset, block.span(), kIoTimeout).ok());
+  return std::vector<std::byte>(block.span().begin(), block.span().end());
+}
+
+void write_back(Cluster& c, uint64_t offset, const std::vector<std::byte>& bytes) {
+  auto layout = *DiskLayout::for_sector_size(512);
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  std::copy(bytes.begin(), bytes.end(), block.span().begin());
+  MemoryBlockDevice dev(c.disk(), "mem");
+  REQUIRE(write_blocking(dev, c.clock(), offset, block.span(), kIoTimeout).ok());
+}
+
+}  // namespace
+
+// Finding E of review14c: a block beta really wrote earlier (valid tag) written back is not its table.
+// Fails without the fix (quorumd/peer_region.cc check_replay): ./build/tests/unit_tests -tc='*written back*'
+TEST_CASE("quorumd in-process: an older genuine table block or epoch record of the peer written back is unknown, never free") {
+  Cluster c{Authenticated{}};
+  start_both(c);
+  Client a(c.alpha().socket), b(c.beta().socket);
+  auto layout = *DiskLayout::for_sector_size(512);
+  const uint64_t table0 = layout.service_table_offset(2);
+  const uint64_t epoch = layout.epoch_record_offset(2);
+  const auto init_block = save_block(c, table0);  // castor init's empty block (incarnation 0)
+  const auto init_epoch = save_block(c, epoch);   // castor init's floor 0 (incarnation 0)
+  REQUIRE(c.ask(b, "table-set db released 0 4 3 0 0 5")["ok"] == true);
+  auto released = c.ask(a, "table-peer");
+  REQUIRE(released["entries"].size() == 1);
+  REQUIRE(released["entries"][0]["block"] == 0);  // the saved block is db's
+  CHECK(released["entries"][0]["state"] == "released");
+  const auto released_block = save_block(c, table0);  // beta's genuine "released" block, same incarnation
+  REQUIRE(c.ask(b, "table-set db owned 2 5 6 0 0 5")["ok"] == true);
+  auto owned = c.ask(a, "table-peer");
+  REQUIRE(owned["entries"].size() == 1);
+  CHECK(owned["entries"][0]["state"] == "owned");
+  CHECK(owned["corrupt_blocks"].empty());
+  REQUIRE(owned["peer_epoch_floor"] == 5);
+
+  // The same incarnation's older block: its entries are unknown (never "released", free to claim).
+  write_back(c, table0, released_block);
+  for (int i = 0; i < 2; ++i) {  // and stays so at every read (logged once)
+    auto peer = c.ask(a, "table-peer");
+    REQUIRE_MESSAGE(peer["ok"] == true, peer.dump());
+    CHECK(peer["entries"].empty());
+    REQUIRE(peer["corrupt_blocks"].size() == 1);
+    CHECK(peer["corrupt_blocks"][0]["block"] == 0);
+    CHECK_MESSAGE(peer["corrupt_blocks"][0].dump().find("replayed: record seq") != std::string::npos,
+                  peer.dump());
+  }
+  // castor init's empty block after the incarnation's own: the same.
+  write_back(c, table0, init_block);
+  auto empty = c.ask(a, "table-peer");
+  CHECK(empty["entries"].empty());
+  REQUIRE(empty["corrupt_blocks"].size() == 1);
+  CHECK_MESSAGE(empty["corrupt_blocks"][0].dump().find("incarnation 0") != std::string::npos, empty.dump());
+  // The epoch record: castor init's floor 0 after floor 5 is no floor at all.
+  write_back(c, epoch, init_epoch);
+  auto floor = c.ask(a, "table-peer");
+  CHECK(floor["peer_epoch_floor"].is_null());
+  CHECK_MESSAGE(floor.value("peer_epoch_floor_error", "").find("replayed") != std::string::npos, floor.dump());
+
+  // beta's next writes (higher seq) are read again.
+  REQUIRE(c.ask(b, "table-set db owned 2 5 7 0 0 5")["ok"] == true);
+  auto again = c.ask(a, "table-peer");
+  REQUIRE(again["entries"].size() == 1);
+  CHECK(again["entries"][0]["ballot"] == 7);
+  CHECK(again["corrupt_blocks"].empty());
+}

@@ -13,6 +13,8 @@
 #include "disk/quorum_disk_init.h"
 #include "disk/record_seal.h"
 #include "disk/testing/memory_block_device.h"
+#include "disk/service_table_record.h"
+#include "quorumd/peer_region.h"
 #include "svcmgr/ownership.h"
 #include "svcmgr/service_supervisor.h"
 #include "tests/support/sample_records.h"
@@ -111,28 +113,87 @@ TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not ca
 // kernel)", which a replay breaks; security.md's Replay paragraph covers only heartbeats ("the protocol's own
 // rules limit what an old block does") and does not mention table blocks. Result: my node claims and owns
 // the service while the peer runs it -- two owners, the very attack authentication was meant to stop.
-// Fails on main: ./build/tests/unit_tests -tc='review14c: E*'
-TEST_CASE("review14c: E a replayed older table block of the live peer (same incarnation, lower ballot) is no reason to claim" *
-          doctest::should_fail()) {  // FAILS on main: finding E (claims after the replay)
+// Fixed in quorumd (quorumd/peer_region.cc check_replay): the peer read refuses a block of the same
+// incarnation with a lower seq than already read (or init's incarnation-0 block after a real one) as
+// unknown. This case runs the real path: genuine sealed blocks through quorumd's decode_peer_region with the
+// history table-peer keeps, turned into the read svcmgr gives Ownership (svcmgr_daemon.cc peer_entry_for:
+// a service not found while a block is corrupt is unknown). Without the fix:
+// ./build/tests/unit_tests -tc='review14c: E*' fails (the replayed "released" is read and claimed).
+TEST_CASE("review14c: E a replayed older table block of the live peer (same incarnation, lower ballot) is no reason to claim") {
   using testing::at;
+  const DiskLayout layout = *DiskLayout::for_sector_size(512);
+  const size_t bs = layout.block_size();
+  std::vector<std::byte> key_bytes(32);
+  for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = std::byte(i * 5 + 3);
+  const RecordSeal seal = *disk_record_seal(AuthKey{std::span<const std::byte>(key_bytes)});
+  const Uuid cluster = *random_uuid();
+  // The peer's (node 2, incarnation 77) genuine blocks: its epoch record, and table block 0 at two seqs.
+  std::vector<std::byte> region(size_t(kPeerRegionReadBlocks) * bs);
+  EpochRecord er;
+  er.cluster_uuid = cluster;
+  er.node_id = 2;
+  er.incarnation = 77;
+  er.seq = 11;
+  er.epoch_floor = 5;
+  REQUIRE(encode_epoch_record(er, layout, seal, std::span(region).subspan(0, bs)).ok());
+  auto table_block = [&](uint64_t seq, const ServiceEntry& e) {
+    ServiceTableRecord rec;
+    rec.cluster_uuid = cluster;
+    rec.node_id = 2;
+    rec.block_index = 0;
+    rec.incarnation = 77;
+    rec.seq = seq;
+    rec.entries.resize(layout.services_per_block());
+    rec.entries[0] = e;
+    std::vector<std::byte> b(bs);
+    REQUIRE(encode_service_table(rec, layout, seal, b).ok());
+    return b;
+  };
+  for (uint32_t b = 1; b < kServiceTableBlocks; ++b) {  // the other blocks: empty, written by incarnation 77
+    ServiceTableRecord rec;
+    rec.cluster_uuid = cluster;
+    rec.node_id = 2;
+    rec.block_index = b;
+    rec.incarnation = 77;
+    rec.seq = 1;
+    rec.entries.resize(layout.services_per_block());
+    REQUIRE(encode_service_table(rec, layout, seal, std::span(region).subspan(size_t(1 + b) * bs, bs)).ok());
+  }
+  const auto older = table_block(10, testing::service_entry("ledger", OwnershipState::released, 2, 4, 3));
+  const auto newest = table_block(12, testing::service_entry("ledger", OwnershipState::owned, 2, 5, 6));
+  PeerReadHistory history;  // what table-peer keeps across reads
+  auto read = [&](const std::vector<std::byte>& block0, int issued_ms) {
+    std::copy(block0.begin(), block0.end(), region.begin() + bs);
+    const PeerRegion pr = decode_peer_region(region, layout, 2, cluster, seal, kServiceTableBlocks, &history);
+    PeerEntryRead r;  // as svcmgr makes it (peer_entry_for)
+    r.own_floor = 5;
+    r.peer_floor = pr.floor;
+    r.read_issued = at(issued_ms);
+    r.read_completed = at(issued_ms + 2);
+    for (size_t i = 0; i < pr.entries.size(); ++i)
+      if (pr.entries[i].name == "ledger") {
+        r.entry = pr.entries[i];
+        r.writer_incarnation = pr.entry_incarnations[i];
+        return r;
+      }
+    REQUIRE_FALSE(pr.corrupt.empty());  // not found and nothing unknown would be "known free"
+    r.unknown = true;
+    r.unknown_reason = "corrupt record at block " + std::to_string(pr.corrupt.front().block);
+    r.unknown_value = 1;
+    return r;
+  };
   Ownership o("ledger", 1, testing::service_entry("ledger", OwnershipState::released, 1, 4, 3));
   o.set_intent(Intent::hold);  // this node would run it (preferred, failback)
   o.on_liveness({PeerView::up, at(0)});
-  PeerEntryRead live;  // the peer owns and runs it: its newest block (incarnation 77)
-  live.entry = testing::service_entry("ledger", OwnershipState::owned, 2, 5, 6);
-  live.writer_incarnation = 77;
-  live.own_floor = 5;
-  live.peer_floor = 5;
-  live.read_issued = at(100);
-  live.read_completed = at(102);
+  PeerEntryRead live = read(newest, 100);  // the peer owns and runs it
+  REQUIRE_FALSE(live.unknown);
+  REQUIRE(live.entry.state == OwnershipState::owned);
   o.on_peer_entry(live);
   OwnershipStep s = o.step(at(110));
   REQUIRE_FALSE((s.write && s.write->state == OwnershipState::claiming));  // the peer owns it: no claim
   // The forger writes back the peer's older block (same incarnation 77, seq lower): "released", ballot 3.
-  PeerEntryRead replay = live;
-  replay.entry = testing::service_entry("ledger", OwnershipState::released, 2, 4, 3);
-  replay.read_issued = at(140);
-  replay.read_completed = at(142);
+  PeerEntryRead replay = read(older, 140);
+  CHECK(replay.unknown);
   o.on_peer_entry(replay);
   s = o.step(at(150));
   CHECK_MESSAGE(!(s.write && s.write->state == OwnershipState::claiming),
