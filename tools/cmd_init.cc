@@ -6,6 +6,7 @@
 #include <array>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "common/aligned_buffer.h"
@@ -313,8 +314,28 @@ int cmd_init(const std::vector<std::string>& argv) {
 
       // Epochs only grow (CASTOR_EPOCH is a fencing token): the new epoch records start at the highest
       // epoch the old disk recorded, of any cluster.
-      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout);
+      // An authenticated old disk is read with the key (forged records ignored), never without it.
+      auto carry_seal = carried_epoch_seal(existing->sb, seal);
+      if (!carry_seal.ok()) return report_error("init", carry_seal.status().with_context(*path));
+      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout, *carry_seal);
       if (!old.ok()) return report_error("init", old.status());
+      if (!old->untrusted.empty()) {
+        std::cerr << "castor init: warning: " << old->untrusted.size()
+                  << " record(s) of the old disk do not verify with the key " << authkey
+                  << " and are ignored (forged, or written with another key):\n";
+        for (const auto& u : old->untrusted) std::cerr << "  " << u << "\n";
+        if (old->verified_epoch_records == 0) {  // another key: carrying nothing would lower the epochs
+          std::cerr << "castor init: refused: no epoch record of " << *path << " verifies with the key " << authkey
+                    << ": give the key the disk was initialised with (--authkey), so its epochs carry over\n";
+          return kExitCorrupt;
+        }
+      }
+      if (old->highest == std::numeric_limits<uint64_t>::max()) {
+        std::cerr << "castor init: refused: the old disk records epoch " << old->highest
+                  << " (2^64-1): no service epoch is left above it, and a new one would wrap to 0 (CASTOR_EPOCH "
+                     "must only grow). Check the disk's records (castor dump)\n";
+        return kExitCorrupt;
+      }
       epoch_floor = old->highest;
       auto floor_text = [&](uint32_t i) {
         return old->floors[i] ? std::to_string(*old->floors[i]) : std::string("unreadable");
