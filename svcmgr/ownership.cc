@@ -1,6 +1,9 @@
 #include "svcmgr/ownership.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "common/log.h"
 
 namespace castor {
 
@@ -95,14 +98,25 @@ bool Ownership::peer_up() const {
   return true;
 }
 
-uint64_t Ownership::next_epoch() const {
+std::optional<uint64_t> Ownership::next_epoch() const {
   uint64_t e = mine_.epoch;
   if (peer_) {
     e = std::max(e, peer_->own_floor);
     if (!peer_->unknown) e = std::max(e, peer_->entry.epoch);
     if (peer_->peer_floor) e = std::max(e, *peer_->peer_floor);
   }
+  // CASTOR_EPOCH is a fencing token that only grows: at the top of the range there is no next one, and
+  // e + 1 would wrap to 0 ("never owned") below every epoch granted before.
+  if (e == std::numeric_limits<uint64_t>::max()) return std::nullopt;
   return e + 1;
+}
+
+void Ownership::log_epochs_exhausted() {
+  if (exhausted_logged_) return;
+  exhausted_logged_ = true;
+  log::critical("no epoch left for the service: an epoch floor or entry is at 2^64-1 and the next epoch would "
+                "wrap to 0 (CASTOR_EPOCH must only grow); the service is not claimed nor started here",
+                {{"service", service_}});
 }
 
 bool Ownership::peer_has_priority() const {
@@ -142,6 +156,10 @@ OwnershipStep Ownership::step(TimePoint) {
         if (!peer_ || peer_up()) return {};  // the peer holds it (or we have not read its entry yet)
         // A new epoch must be above the peer's floor: without it (its record did not decode) wait.
         if (!peer_->peer_floor) return {};
+        if (!next_epoch()) {  // no epoch to own it with: never claim (no loop of claims and withdrawals)
+          log_epochs_exhausted();
+          return {};
+        }
         ServiceEntry e = mine_;
         e.state = OwnershipState::claiming;
         e.node = my_id_;
@@ -184,10 +202,19 @@ OwnershipStep Ownership::step(TimePoint) {
       // The new epoch must be above the peer's floor: a read whose peer epoch record did not decode cannot
       // grant one (the peer's entry may have been rewritten low, my own floor may not cover it yet). Wait.
       if (!peer_->peer_floor) return {};
+      const std::optional<uint64_t> epoch = next_epoch();
+      if (!epoch) {  // the floors read since the claim leave no epoch: withdraw, never own with a wrapped one
+        log_epochs_exhausted();
+        ServiceEntry e = mine_;
+        e.state = OwnershipState::released;
+        e.node = target_;
+        phase_ = OwnershipPhase::releasing;
+        return write(e, "claim withdrawn: no epoch left (the next would wrap to 0)");
+      }
       ServiceEntry e = mine_;
       e.state = OwnershipState::owned;
       e.node = my_id_;
-      e.epoch = next_epoch();
+      e.epoch = *epoch;
       phase_ = OwnershipPhase::owning;
       return write(e, "claim confirmed: owning with a new epoch");
     }

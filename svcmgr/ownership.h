@@ -131,8 +131,9 @@ class Ownership {
  private:
   bool peer_has_priority() const;
   // The epoch a new ownership takes: above my entry's, the peer's entry's (if known) and both floors (the
-  // peer's if known).
-  uint64_t next_epoch() const;
+  // peer's if known). None when that maximum is 2^64-1: there is no epoch above it (never wrap to 0).
+  std::optional<uint64_t> next_epoch() const;
+  void log_epochs_exhausted();  // critical, once per Ownership
   OwnershipStep write(ServiceEntry e, std::string why);
 
   std::string service_;
@@ -157,6 +158,7 @@ class Ownership {
   uint16_t flags_ = 0;
   uint32_t touch_target_ = 0;
   uint64_t next_token_ = 1;
+  bool exhausted_logged_ = false;
 };
 
 }  // namespace castor

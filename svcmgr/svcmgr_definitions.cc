@@ -51,6 +51,19 @@ void SvcmgrDaemon::on_metadata_read(TimePoint now) {
       s.adopt_pending = false;
       const bool removed = s.adopt_removed;
       ServiceDefinition file = s.file_def;
+      // A SIGHUP meanwhile parked the newest file's definition here (reload): the decision is taken with
+      // it -- for a removed service, its file is back: adopted like a file present at start, never dropped
+      // (review14c, finding B). Taken out, so it is not applied a second time when the service next stops.
+      if (auto p = pending_defs_.find(name); p != pending_defs_.end()) {
+        if (removed)
+          log::notice("service file restored and reloaded while its removal waited for the agents' meta-data: "
+                      "adopting it with the file's definition",
+                      {{"service", name}, {"file", p->second.file}});
+        file = std::move(p->second);
+        pending_defs_.erase(p);
+        adopt_service(std::move(file), now);
+        continue;
+      }
       if (removed) adopt_removed(name, now);
       else adopt_service(std::move(file), now);
       continue;
@@ -255,6 +268,14 @@ void SvcmgrDaemon::reload(TimePoint now) {
       it->second.replace_with = std::move(d);
       continue;
     }
+    if (it->second.adopt_pending) {
+      // Its adoption waits for the agents' meta-data (on_metadata_read): it is decided with the newest file's
+      // definition, parked here; none when that is the file it would use anyway (a file changed and changed
+      // back), so no stale definition is applied later. (A removed service's file is back.)
+      if (!it->second.adopt_removed && it->second.file_def == d) pending_defs_.erase(d.name);
+      else pending_defs_.insert_or_assign(d.name, std::move(d));
+      continue;
+    }
     if (it->second.file_def == d) continue;
     // (Not while a start-up probe is in flight: replacing the runner would lose what it finds.)
     if (!it->second.own->holding() && it->second.runner->state() == ServiceRunner::State::stopped && !it->second.probing()) {
@@ -268,6 +289,8 @@ void SvcmgrDaemon::reload(TimePoint now) {
   for (auto& [name, s] : services_) {
     // A service whose file now fails to parse keeps its old definition: not removed, not changed.
     if (seen.count(name) || bad_files.count(s.def.file)) continue;
+    // Its file is gone (again): a definition an earlier reload parked for a deferred adoption is stale.
+    if (s.adopt_pending) pending_defs_.erase(name);
     if (!removed_.count(name)) log::notice("service removed: stopping and releasing it here", {{"service", name}});
     removed_.insert(name);
   }

@@ -6,6 +6,7 @@
 #include <array>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "common/aligned_buffer.h"
@@ -55,6 +56,9 @@ const char* kInitHelp =
     "                    an older init's, if its CRC holds) and refuses if either changes. Then it\n"
     "                    carries the highest service epoch of the old disk (both epoch floors, every\n"
     "                    table entry, any cluster) into the new epoch records: epochs only grow.\n"
+    "                    An authenticated old disk is read with the key (--authenticate --authkey;\n"
+    "                    refused without it): records whose tag does not verify are ignored, with a\n"
+    "                    warning. A floor of 2^64-1 (no epoch left above it) is refused (exit 9).\n"
     "  --watch S         with --force: watch the heartbeats at least S seconds. Required (S >= 3600,\n"
     "                    6 x the longest io_timeout) when no superblock copy gives the io_timeout:\n"
     "                    without it init refuses such a disk (exit 9).\n"
@@ -313,8 +317,28 @@ int cmd_init(const std::vector<std::string>& argv) {
 
       // Epochs only grow (CASTOR_EPOCH is a fencing token): the new epoch records start at the highest
       // epoch the old disk recorded, of any cluster.
-      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout);
+      // An authenticated old disk is read with the key (forged records ignored), never without it.
+      auto carry_seal = carried_epoch_seal(existing->sb, seal);
+      if (!carry_seal.ok()) return report_error("init", carry_seal.status().with_context(*path));
+      auto old = read_highest_epoch(**ro, clock, kToolIoTimeout, *carry_seal);
       if (!old.ok()) return report_error("init", old.status());
+      if (!old->untrusted.empty()) {
+        std::cerr << "castor init: warning: " << old->untrusted.size()
+                  << " record(s) of the old disk do not verify with the key " << authkey
+                  << " and are ignored (forged, or written with another key):\n";
+        for (const auto& u : old->untrusted) std::cerr << "  " << u << "\n";
+        if (old->verified_epoch_records == 0) {  // another key: carrying nothing would lower the epochs
+          std::cerr << "castor init: refused: no epoch record of " << *path << " verifies with the key " << authkey
+                    << ": give the key the disk was initialised with (--authkey), so its epochs carry over\n";
+          return kExitCorrupt;
+        }
+      }
+      if (old->highest == std::numeric_limits<uint64_t>::max()) {
+        std::cerr << "castor init: refused: the old disk records epoch " << old->highest
+                  << " (2^64-1): no service epoch is left above it, and a new one would wrap to 0 (CASTOR_EPOCH "
+                     "must only grow). Check the disk's records (castor dump)\n";
+        return kExitCorrupt;
+      }
       epoch_floor = old->highest;
       auto floor_text = [&](uint32_t i) {
         return old->floors[i] ? std::to_string(*old->floors[i]) : std::string("unreadable");

@@ -97,7 +97,18 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
   return s;
 }
 
-Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout) {
+Result<RecordSeal> carried_epoch_seal(const std::optional<Superblock>& old_sb, const RecordSeal& key_seal) {
+  if (!old_sb) return RecordSeal::tag_unchecked();
+  if (!old_sb->records_authenticated) return RecordSeal::crc_only();
+  if (!key_seal.authenticated())
+    return Error(Code::refused,
+                 "the disk's records are authenticated: give --authenticate --authkey (its key) to carry its epochs "
+                 "over (without the key a forged epoch record cannot be told from a genuine one)");
+  return key_seal;
+}
+
+Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout,
+                                        const RecordSeal& seal) {
   ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
   const uint64_t total = layout.required_bytes();
   if (dev.geometry().size_bytes < total)
@@ -110,21 +121,32 @@ Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Du
 
   HighestEpoch h;
   const RecordSeal unchecked = RecordSeal::tag_unchecked();
+  // With the key: does a record that failed decode without its tag being checked? Then its tag is wrong.
+  auto tag_fails = [&](auto&& decode) { return seal.authenticated() && decode(unchecked).ok(); };
   for (uint32_t id = 1; id <= kNodeCount; ++id) {
     const std::string node = "node " + std::to_string(id);
-    auto ep = decode_epoch_record(block_at(layout.epoch_record_offset(id)), layout, id, unchecked);
+    const auto ep_block = block_at(layout.epoch_record_offset(id));
+    auto ep = decode_epoch_record(ep_block, layout, id, seal);
     if (ep.ok()) {
+      ++h.verified_epoch_records;
       h.floors[id - 1] = ep->epoch_floor;
       h.highest = std::max(h.highest, ep->epoch_floor);
+    } else if (ep.status().code() != Code::not_found &&
+               tag_fails([&](const RecordSeal& s) { return decode_epoch_record(ep_block, layout, id, s); })) {
+      h.untrusted.push_back("epoch record of " + node + ": its tag does not verify with the key (ignored)");
     } else {
       h.unreadable.push_back("epoch record of " + node + ": " +
                              (ep.status().code() == Code::not_found ? std::string("zeroed") : ep.status().message()));
     }
     for (uint32_t b = 0; b < kServiceTableBlocks; ++b) {
       auto blk = block_at(layout.service_table_offset(id) + uint64_t(b) * layout.block_size());
-      auto t = decode_service_table(blk, layout, id, b, unchecked);
+      auto t = decode_service_table(blk, layout, id, b, seal);
       if (!t.ok()) {
-        if (t.status().code() != Code::not_found)
+        if (t.status().code() != Code::not_found &&
+            tag_fails([&](const RecordSeal& s) { return decode_service_table(blk, layout, id, b, s); }))
+          h.untrusted.push_back("service table of " + node + ", block " + std::to_string(b) +
+                                ": its tag does not verify with the key (ignored)");
+        else if (t.status().code() != Code::not_found)
           h.unreadable.push_back("service table of " + node + ", block " + std::to_string(b) + ": " + t.status().message());
         continue;
       }

@@ -56,9 +56,10 @@ Result<DiskSnapshot> read_disk_snapshot(BlockDevice& dev, const Clock& clock, Du
 // floors and the epoch of every in-use entry of every service-table block that decodes. The cluster UUID
 // is not checked: `castor init --force` carries this into the new disk's epoch records, so that epochs keep
 // growing across a re-init (docs/design.md, "The epoch only grows"). Records of another format version
-// cannot be decoded and count as unreadable. Tags are not checked (RecordSeal::tag_unchecked): init --force
-// reads a disk it is about to overwrite, maybe written with another key; a forged block can only raise
-// the floor, which is safe.
+// cannot be decoded and count as unreadable. Records are decoded with `seal` (see carried_epoch_seal): with
+// the key, a record whose tag does not verify is ignored and listed in `untrusted` -- a writer without the
+// key could otherwise raise the floor to 2^64-1, which a re-init would launder into a genuine, sealed floor
+// with no epoch above it (review14c, finding D).
 struct HighestEpoch {
   uint64_t highest = 0;                                 // max of the floors and entries below
   std::array<std::optional<uint64_t>, kNodeCount> floors;  // each node's epoch record, if it decoded
@@ -68,7 +69,20 @@ struct HighestEpoch {
   // unknown, so `highest` may be below an epoch granted before. (An all-zero table block is skipped: an
   // older castor init left unused table blocks zeroed; the epoch record, when it decodes, bounds it.)
   std::vector<std::string> unreadable;
+  // One line per record that decodes but whose tag does not verify with the key (forged, or written with
+  // another key): ignored. (Only when `seal` is the key's.)
+  std::vector<std::string> untrusted;
+  int verified_epoch_records = 0;  // epoch records that decoded with `seal`
 };
-Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout);
+Result<HighestEpoch> read_highest_epoch(BlockDevice& dev, const Clock& clock, Duration io_timeout,
+                                        const RecordSeal& seal);
+
+// The seal init --force reads the old disk's epochs with. `old_sb`: its superblock, if one decodes;
+// `key_seal`: init's own (the key's when --authenticate, else crc_only). An authenticated old disk is read
+// with the key, and without the key init refuses (Code::refused): it cannot tell its genuine
+// epochs from forged ones. A CRC-only old disk is read CRC-only (its tag area must be zero). No superblock:
+// nothing says how it was written, so tags are not checked (a forged floor there can only be raised; the
+// next epoch never wraps: Ownership refuses a claim at 2^64-1, init refuses to write that floor).
+Result<RecordSeal> carried_epoch_seal(const std::optional<Superblock>& old_sb, const RecordSeal& key_seal);
 
 }  // namespace castor

@@ -150,4 +150,16 @@ if [ -x "$QUORUMD" ]; then
   echo "$OUT" | grep -q "mode 0640 gives group or others access" || fail "quorumd loaded a 0640 key: $OUT"
   chmod 0600 "$dir/authkey"
 fi
+say "castor init --force over an authenticated disk: its epochs are read with the key, a forged floor is not carried"
+# (review14c finding D: read with tags unchecked, a forged floor was laundered into a genuine, sealed one.)
+dev2=$(new_loop "$dir/q2.img" 8); register_loop "$dev2"
+expect_exit 0 "$CASTOR" init "$dev2" --cluster demo --nodes alpha,beta --io-timeout 200 --authenticate --authkey "$dir/authkey"
+forge "$dev2" 81 64 99   # node 2's epoch floor, forged to 99 without the key
+OUT=$("$CASTOR" init "$dev2" --cluster demo --nodes alpha,beta --io-timeout 200 --force 2>&1) \
+  && fail "init --force without the key carried the epochs of an authenticated disk: $OUT"
+echo "$OUT" | grep -q "records are authenticated: give --authenticate --authkey" || fail "init without the key does not say why: $OUT"
+expect_exit 0 "$CASTOR" init "$dev2" --cluster demo --nodes alpha,beta --io-timeout 200 --force --authenticate --authkey "$dir/authkey"
+echo "$OUT"
+echo "$OUT" | grep -q "epoch record of node 2: its tag does not verify with the key (ignored)" || fail "init did not warn about the forged record: $OUT"
+echo "$OUT" | grep -q "epoch floor 0 for both nodes" || fail "init carried the forged floor: $OUT"
 say "ok"

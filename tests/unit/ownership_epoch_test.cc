@@ -4,6 +4,8 @@
 // took `ledger` with epoch 1 — the very epoch the dead owner held — when the owner's block was unreadable).
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "svcmgr/ownership.h"
 #include "tests/support/sample_records.h"
 
@@ -127,4 +129,75 @@ TEST_CASE("ownership epoch: a claim in flight waits (neither owns nor withdraws)
   REQUIRE(s.write);
   CHECK(s.write->state == OwnershipState::owned);
   CHECK(s.write->epoch == 31);
+}
+
+// review14c finding D: an epoch floor or entry at 2^64-1 (a re-init that carried a forged floor, say) leaves
+// no next epoch; floor + 1 wrapped to 0 and CASTOR_EPOCH, the fencing token, went backwards. No claim then.
+TEST_CASE("ownership epoch: at 2^64-1 there is no next epoch: no claim, never a wrapped epoch") {
+  const uint64_t top = std::numeric_limits<uint64_t>::max();
+  // Does the node claim at all? (owned_epoch's 0 cannot tell "no claim" from an epoch wrapped to 0.)
+  auto claims = [](const ServiceEntry& mine, PeerEntryRead r, bool dead) {
+    Ownership o("ledger", 1, mine);
+    o.set_intent(Intent::hold);
+    if (dead) o.on_liveness({PeerView::dead, at(80)});
+    r.read_issued = at(100);
+    r.read_completed = at(102);
+    o.on_peer_entry(r);
+    o.on_liveness({dead ? PeerView::dead : PeerView::up, at(dead ? 110 : 0)});
+    OwnershipStep s = o.step(at(120));
+    return s.write && s.write->state == OwnershipState::claiming;
+  };
+  const ServiceEntry mine = entry(OwnershipState::released, 2, 1, 1);
+  PeerEntryRead p;
+  p.entry = entry(OwnershipState::released, 3);
+  p.own_floor = 5;
+  p.peer_floor = 5;
+  REQUIRE(claims(mine, p, false));  // the baseline claims
+  REQUIRE(owned_epoch(mine, p, false) == 6);
+  p.peer_floor = top;  // the peer's floor
+  CHECK_FALSE(claims(mine, p, false));
+  CHECK_FALSE(claims(mine, p, true));
+  p.peer_floor = 5;
+  p.own_floor = top;  // my floor
+  CHECK_FALSE(claims(mine, p, false));
+  p.own_floor = 5;
+  p.entry = entry(OwnershipState::released, top);  // the peer's entry
+  CHECK_FALSE(claims(mine, p, false));
+  p.entry = entry(OwnershipState::released, 3);
+  CHECK_FALSE(claims(entry(OwnershipState::released, top, 1, 1), p, false));  // my entry
+  // One below the top still has a next epoch: the top itself.
+  p.peer_floor = top - 1;
+  CHECK(owned_epoch(mine, p, false) == top);
+}
+
+TEST_CASE("ownership epoch: a claim whose confirming read shows a floor at 2^64-1 is withdrawn, and not made again") {
+  Ownership o("ledger", 1, entry(OwnershipState::released, 4, 1, 1));
+  o.set_intent(Intent::hold);
+  PeerEntryRead r;
+  r.entry = entry(OwnershipState::released, 9, 5);
+  r.peer_floor = 9;
+  r.read_issued = at(100);
+  r.read_completed = at(102);
+  o.on_peer_entry(r);
+  o.on_liveness({PeerView::up, at(0)});
+  OwnershipStep s = o.step(at(110));
+  REQUIRE(s.write);
+  REQUIRE(s.write->state == OwnershipState::claiming);
+  o.on_write_done(o.write_token(), true, at(120));
+  r.peer_floor = std::numeric_limits<uint64_t>::max();  // the confirming read
+  r.read_issued = at(130);
+  r.read_completed = at(132);
+  o.on_peer_entry(r);
+  s = o.step(at(140));
+  REQUIRE(s.write);
+  CHECK(s.write->state == OwnershipState::released);
+  CHECK_FALSE(s.start);
+  o.on_write_done(o.write_token(), true, at(150));
+  for (int i = 0; i < 3; ++i) {  // idle again: no new claim while no epoch is left
+    s = o.step(at(160 + i));
+    CHECK_FALSE(s.write);
+    CHECK_FALSE(s.start);
+  }
+  CHECK(o.phase() == OwnershipPhase::idle);
+  CHECK_FALSE(o.may_run());
 }

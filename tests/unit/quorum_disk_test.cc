@@ -157,7 +157,7 @@ TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster
   t.entries[2].name = "web";
   const uint64_t off = layout.service_table_offset(2) + 3 * uint64_t(layout.block_size());
   REQUIRE(encode_service_table(t, layout, RecordSeal::crc_only(), std::span(disk->bytes).subspan(off, layout.block_size())).ok());
-  auto h = read_highest_epoch(dev, clock, Millis(100));
+  auto h = read_highest_epoch(dev, clock, Millis(100), RecordSeal::tag_unchecked());
   REQUIRE(h.ok());
   CHECK(h->floors[0] == std::optional<uint64_t>(7));
   CHECK(h->floors[1] == std::optional<uint64_t>(7));
@@ -170,7 +170,7 @@ TEST_CASE("read_highest_epoch: both floors and every valid entry, of any cluster
   // record is listed, the zeroed table block is not; the highest epoch still comes from what reads.
   disk->bytes[layout.epoch_record_offset(1) + 100] ^= std::byte{0x55};
   std::fill_n(disk->bytes.begin() + layout.service_table_offset(1), layout.block_size(), std::byte{0});
-  h = read_highest_epoch(dev, clock, Millis(100));
+  h = read_highest_epoch(dev, clock, Millis(100), RecordSeal::tag_unchecked());
   REQUIRE(h.ok());
   CHECK_FALSE(h->floors[0]);
   CHECK(h->floors[1] == std::optional<uint64_t>(7));

@@ -64,8 +64,7 @@ TEST_CASE("review14c: C a restart whose stop was reported does not outlive it in
 // floor of 2^64-1 on the new disk; the first claim then computes next_epoch() = floor + 1 = 0 (no overflow
 // check): CASTOR_EPOCH, the fencing token that must only grow, wraps to 0 (and 0 means "never owned").
 // Fails on main: ./build/tests/unit_tests -tc='review14c: D*'
-TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not carried into a re-init" *
-          doctest::should_fail()) {  // FAILS on main: finding D (floor 2^64-1 carried; the next epoch wraps)
+TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not carried into a re-init") {
   auto disk = std::make_shared<MemoryDisk>(512, 4 << 20);
   MemoryBlockDevice dev(disk, "mem");
   FakeClock clock;
@@ -96,11 +95,26 @@ TEST_CASE("review14c: D a forged epoch record on an authenticated disk is not ca
   std::memcpy(disk->bytes.data() + layout.epoch_record_offset(2), block.data(), block.size());
   // quorumd (the key) refuses it ...
   REQUIRE(read_disk_snapshot(dev, clock, Millis(100), seal)->nodes[1].epoch.status.code() == Code::corrupt);
-  // ... but the re-init's reading carries it.
-  auto h = read_highest_epoch(dev, clock, Millis(100));
+  // ... and so does the re-init's reading, with the key (castor init --force --authenticate --authkey).
+  // (Fixed: read_highest_epoch takes the seal carried_epoch_seal chooses; it used tag_unchecked.)
+  auto carry = carried_epoch_seal(sb, seal);
+  REQUIRE(carry.ok());
+  auto h = read_highest_epoch(dev, clock, Millis(100), *carry);
   REQUIRE(h.ok());
   CHECK_MESSAGE(h->highest < std::numeric_limits<uint64_t>::max(),
                 "castor init --force would write epoch floor " << h->highest << ": the next epoch is floor + 1 = 0");
+  CHECK(h->highest == 5);          // node 1's genuine floor is carried
+  CHECK(h->floors[1] == std::nullopt);
+  CHECK(h->untrusted.size() == 1);  // the forged record: ignored, with a warning
+  CHECK(h->verified_epoch_records == 1);
+  // Without the key init cannot tell forged from genuine: it refuses to carry (and so to re-init).
+  auto no_key = carried_epoch_seal(sb, RecordSeal::crc_only());
+  CHECK(no_key.status().code() == Code::refused);
+  // A CRC-only disk is read CRC-only; no superblock: tags unchecked (the epoch guard then prevents a wrap).
+  Superblock plain = sb;
+  plain.records_authenticated = false;
+  CHECK(carried_epoch_seal(plain, RecordSeal::crc_only())->mode() == RecordSeal::Mode::crc_only);
+  CHECK(carried_epoch_seal(std::nullopt, seal)->mode() == RecordSeal::Mode::tag_unchecked);
 }
 
 // Finding E (docs/security.md "Replay"; svcmgr/ownership.cc on_peer_entry/peer_up; quorumd/peer_region.cc;
