@@ -420,8 +420,8 @@ TEST_CASE("quorumd in-process: lease loss -> the node fences (pets stop, groups 
   Cluster c;
   start_both(c);
   Client cl(c.alpha().socket);
-  c.alpha().record.alive.insert(4242);
-  auto reg = c.ask(cl, "register-pgid 4242");
+  c.alpha().record.alive.insert(4304242);
+  auto reg = c.ask(cl, "register-pgid 4304242");
   REQUIRE(reg["ok"] == true);
   c.run_for(200ms);
 
@@ -443,7 +443,7 @@ TEST_CASE("quorumd in-process: lease loss -> the node fences (pets stop, groups 
   CHECK(*fenced <= stalled + t.lease + kStep);
   // Its registered process group was killed when it fenced.
   REQUIRE(c.alpha().record.killed.size() == 1);
-  CHECK(c.alpha().record.killed[0].first == 4242);
+  CHECK(c.alpha().record.killed[0].first == 4304242);
   CHECK(c.alpha().record.killed[0].second == *fenced);
   // Its watchdog was last petted with W of lease left; a watchdog that fires W after that pet has reset
   // the node before beta declares it dead.
@@ -660,15 +660,15 @@ TEST_CASE("quorumd in-process: services-stopped with a registered group alive is
   Cluster c;
   start_both(c);
   Client ctl(c.alpha().socket), sm(c.alpha().socket), lv(c.alpha().socket);
-  c.alpha().record.alive.insert(4242);
-  REQUIRE(c.ask(ctl, "register-pgid 4242")["ok"] == true);
+  c.alpha().record.alive.insert(4304242);
+  REQUIRE(c.ask(ctl, "register-pgid 4304242")["ok"] == true);
   leave_with_web_owned(c, ctl, sm, lv);
   auto r = c.ask(ctl, "services-stopped");
   CHECK(r["ok"] == false);
   CHECK(r["error"] == "services-stopped: not writing DOWN: a registered service process group is alive");
   CHECK(c.alpha().daemon->exit_code() == kQuorumdExitUnclean);
   REQUIRE(c.alpha().record.killed.size() == 1);
-  CHECK(c.alpha().record.killed[0].first == 4242);
+  CHECK(c.alpha().record.killed[0].first == 4304242);
   c.run_for(c.timing().dead / 2);
   CHECK_FALSE(sees(c.beta(), PeerView::down));
 }
@@ -725,8 +725,8 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   Cluster c(kScrub);
   start_both(c);
   Client ctl(c.alpha().socket);
-  c.alpha().record.alive.insert(4242);
-  REQUIRE(c.ask(ctl, "register-pgid 4242")["ok"] == true);
+  c.alpha().record.alive.insert(4304242);
+  REQUIRE(c.ask(ctl, "register-pgid 4304242")["ok"] == true);
   c.run_for(kScrub);  // a check or two of the unchanged superblock change nothing
   REQUIRE_FALSE(c.alpha().daemon->done());
 
@@ -737,7 +737,7 @@ TEST_CASE("quorumd in-process: a disk re-initialised under running nodes makes t
   CHECK(c.now() - changed <= kScrub + 2 * kStep + Duration(kIoTimeout));
   for (Node* n : {&c.alpha(), &c.beta()}) CHECK(n->daemon->exit_code() == kQuorumdExitUnclean);
   REQUIRE(c.alpha().record.killed.size() == 1);
-  CHECK(c.alpha().record.killed[0].first == 4242);
+  CHECK(c.alpha().record.killed[0].first == 4304242);
 }
 
 TEST_CASE("quorumd in-process: run() reads SIGINT+SIGTERM from its signalfd: the second exits at once (3), watchdog armed") {
