@@ -208,7 +208,7 @@ void SvcmgrDaemon::adopt_removed(const std::string& name, TimePoint now) {
   if (saved.ok() && *saved && entry_digest != 0 && digest_in_force(**saved) != entry_digest) {
     log::error("the saved copy of a removed service's definition is not the one its entry was written under: not used",
                {{"service", name}, {"copy", (*saved)->file}});
-    saved = std::optional<ServiceDefinition>();
+    saved->reset();  // (in place: a variant move-assignment here trips -Wmaybe-uninitialized under ASan)
   }
   if (saved.ok() && *saved) {
     log::warning("service file removed while svcmgr was down: stopping it with the saved copy of its "
