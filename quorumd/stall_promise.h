@@ -1,0 +1,59 @@
+// StallPromise: the rules of the promises two quorumds exchange over the LAN when BOTH lose the quorum disk
+// (a shared storage stall), so that neither fences while they still hear each other (docs/design.md, "Riding
+// through a shared storage stall"). Pure arithmetic on times this node measured with its own clock; the
+// QuorumCore holds the state and asks these questions.
+//
+//  - A node's disk is *failing* when its last heartbeat write that completed ok was issued more than T ago
+//    (renewals are issued every T/2 and finish well within T), or it has none.
+//  - Holder: asks while it holds a lease, its disk is failing and the stall is younger than max_storage_stall.
+//    A grant answering its request extends its lease to (SEND time of that request) + P — never to the
+//    receipt of the grant: the grant was made after the request was sent, so the holder's lease ends no later
+//    than the grantor's floor.
+//  - Grantor: grants only while it holds a lease itself, its OWN disk is failing (a node whose disk works never
+//    grants: then only the peer's path failed and failover proceeds as without a LAN), the stall is younger
+//    than max_storage_stall, and the asker is the incarnation it follows on the disk, seen UP. Before the
+//    grant leaves, it raises its floor to now + P: no DEAD verdict about the peer from a read issued before
+//    floor + D.
+//  - A new core (rejoin, restart) starts with floor = start + P: a previous life may have promised that much.
+// Must never: extend a lease that lapsed or never existed, anchor an extension at a receipt time, or grant
+// from a node whose disk works.
+#pragma once
+
+#include <optional>
+
+#include "common/clock.h"
+#include "disk/timing.h"
+#include "quorumd/peer_monitor.h"
+
+namespace castor {
+
+struct PromiseTerms {
+  Duration term{0};               // P: how long one promise holds (= the lease F)
+  Duration max_storage_stall{0};  // S: no promise is asked or given once the own disk failed this long ago
+  Duration failing_after{0};      // T: the disk is failing when the last ok write was issued longer ago
+
+  static PromiseTerms from(const Timing& timing, Duration max_storage_stall);
+};
+
+// Whether the disk is failing at `now`, given the issue time of the last heartbeat write that completed ok.
+bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now);
+
+// Whether the stall (counted from the last ok write's issue) is still young enough to ask or grant.
+bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now);
+
+// The holder's new lease end for a grant of `granted` (the grantor's term, capped at P) answering the request
+// it sent at `request_sent`; nullopt when the grant may not extend anything (see the header comment).
+std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint request_sent, Duration granted,
+                                            std::optional<TimePoint> last_ok_issue);
+
+// Why the grantor may not grant now (nullopt: it may).
+struct GrantInputs {
+  bool holds_lease = false;                  // phase up and the lease valid at now
+  std::optional<TimePoint> last_ok_issue;    // of the grantor's own heartbeat writes
+  uint64_t asker_incarnation = 0;
+  uint64_t followed_incarnation = 0;         // what the grantor's PeerMonitor follows
+  PeerView view = PeerView::unknown;         // the grantor's disk view of the asker
+};
+std::optional<const char*> grant_refusal(const PromiseTerms& terms, const GrantInputs& in, TimePoint now);
+
+}  // namespace castor
