@@ -41,6 +41,7 @@
 #include "disk/disk_snapshot.h"
 #include "disk/superblock.h"
 #include "quorumd/heartbeat_io.h"
+#include "quorumd/lan_channel.h"
 #include "quorumd/process_groups.h"
 #include "quorumd/quorum_core.h"
 #include "quorumd/quorumd_env.h"
@@ -113,6 +114,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   // The superblock's "records authenticated" flag against authenticate_disk (both ways refused).
   Status check_authentication(const Superblock& sb);
   Status setup_loop();
+  // [lan] configured: loads the cluster key and opens the LAN channel (lan_channel.h).
+  Status setup_lan();
   Status start_core(TimePoint now);
   void step();
   void maybe_rejoin(TimePoint now);
@@ -183,6 +186,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   bool superblock_read_backup_ = false;          // which copy the next check reads (they alternate)
   AlignedBuffer superblock_buffer_;
 
+  // The LAN heartbeat and the promises of a shared storage stall ([lan]); null without a [lan] link.
+  std::unique_ptr<LanChannel> lan_;
   HeartbeatIo io_;
   std::vector<IoCompletion> completions_;  // scratch, reused
   // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch
