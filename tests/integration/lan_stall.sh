@@ -13,7 +13,7 @@
 # Then the torture checker (tests/cluster/torture_check.py) judges the whole run's evidence: 0 split-brains,
 # 0 lost acknowledged ledger records, no filesystem mounted on both nodes, clean filesystems.
 # Needs root, network namespaces, the cgroup v1 freezer and bindfs; exits 77 (skipped) without them. About
-# 1-2 minutes. On failure the nodes' logs are kept in $BUILD/test-logs/lan_stall/.
+# 1-2 minutes. On failure the nodes' logs are kept in $BUILD/test-logs/lan_stall/. CASES=b,c runs only those.
 set -u
 BUILD=${BUILD:-build}
 skip() { echo "skipped: $*"; exit 77; }
@@ -30,6 +30,7 @@ figure() { echo "[castor] lan_stall $*"; }
 mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }  # the probe's clock
 fences() { grep -c 'FENCED:' "$dir/$1-quorumd.log" 2>/dev/null; }            # FENCED lines in NODE's logs
 resets() { grep -c 'watchdog fired' "$dir/$1-watchdog.out" 2>/dev/null; }    # NODE's watchdog fired
+svc_kills() { grep -c 'every service is killed\|lease at risk' "$dir/$1-svcmgr.log" 2>/dev/null; }  # svcmgr stopped all
 state_changes() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'service state service='; }
 acks() { grep -c '^ack ' "$dir/ledger.log" 2>/dev/null; }
 where() { local w l n whole; read -r w l n whole <<<"$(view)"; echo "$w $l $n $whole"; }
@@ -85,6 +86,20 @@ for l in open(sys.argv[1]):
         print(p[0]); break
 EOP
 }
+# log_ms_after FILE REGEX SINCE_MS: ms from SINCE_MS (wall clock, ms since the epoch) to the first line of a
+# Castor log (ISO-8601 UTC stamps) at or after it that matches REGEX; empty if none.
+log_ms_after() {
+  python3 - "$@" <<'EOP'
+import datetime, re, sys
+since, rx = int(sys.argv[3]), re.compile(sys.argv[2])
+for line in open(sys.argv[1], errors='replace'):
+    m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ', line)
+    if m and rx.search(line):
+        t = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S.%f').replace(tzinfo=datetime.timezone.utc)
+        if int(t.timestamp() * 1000) >= since:
+            print(int(t.timestamp() * 1000) - since); break
+EOP
+}
 fault_no=0
 fault_log() { fault_no=$((fault_no + 1)); echo "fault $fault_no $1 $2 web $(date +%H:%M:%S)" >>"$dir/faults.log"; }
 
@@ -104,10 +119,13 @@ read -r web0 ledger0 _ <<<"$(where)"
 echo "cluster up: web on $web0, ledger on $ledger0, both LAN links up on both nodes"
 
 # ---------------------------------------------------------------------------------------------------------------
+declare -A pid0 inc0 f0 r0 k0 fenced_at  # per node
+case_on() { [ -z "${CASES:-}" ] || [[ ",$CASES," == *",$1,"* ]]; }
+if case_on a; then
 step "(a) both quorum-disk paths stall for 30 T ($((30 * T)) ms), the LAN up"
-declare -A pid0 inc0 f0 r0
 for n in alpha beta; do
   pid0[$n]=$(qstatus $n "d['pid']") inc0[$n]=$(qstatus $n "d['incarnation']") f0[$n]=$(fences $n) r0[$n]=$(resets $n)
+  k0[$n]=$(svc_kills $n)
   [ "$(qstatus $n "d['fences']")" = 0 ] || lfail "$n has fenced before the test"
 done
 changes0=$(state_changes) acks0=$(acks)
@@ -133,6 +151,7 @@ for n in alpha beta; do
   [ "$(qstatus $n "d['fences']")" = 0 ] || lfail "(a) castor status says $n fenced"
   [ "$(qstatus $n "d['pid']")" = "${pid0[$n]}" ] && [ "$(qstatus $n "d['incarnation']")" = "${inc0[$n]}" ] ||
     lfail "(a) $n's quorumd restarted or rejoined (pid ${pid0[$n]} -> $(qstatus $n "d['pid']"))"
+  [ "$(svc_kills $n)" = "${k0[$n]}" ] || lfail "(a) $n's svcmgr stopped or killed every service during the stall: $(grep 'every service is killed\|lease at risk' "$dir/$n-svcmgr.log" | tail -1)"
 done
 [ "$web1" = "$web0" ] && [ "$ledger1" = "$ledger0" ] ||
   lfail "(a) the services moved: web $web0 -> $web1, ledger $ledger0 -> $ledger1"
@@ -140,8 +159,10 @@ done
 [ "$acks_during" -gt 0 ] || lfail "(a) the ledger acknowledged nothing during the stall"
 [ "$outage" -le 1000 ] || lfail "(a) the client saw an outage of $outage ms"
 echo "settled 0" >>"$dir/faults.log"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
+if case_on b; then
 step "(b) the LAN cut (both links), then both quorum-disk paths stall for 30 T"
 settle 30 || lfail "(b) the cluster is not settled before the fault"
 lan_partition
@@ -152,29 +173,26 @@ done
 [ "$(lan_links_up alpha)" = 0 ] && [ "$(lan_links_up beta)" = 0 ] || lfail "(b) the LAN links are still up after the cut"
 for n in alpha beta; do f0[$n]=$(fences $n); done
 fault_log shared_stall_30T_lan_down "$(read -r w _ <<<"$(where)"; echo "$w")"
-t0=$(mono_ms)
+t0=$(mono_ms) t0_wall=$(date +%s%3N)
 stall_both
-declare -A fenced_at
-while [ $(($(mono_ms) - t0)) -lt $((30 * T)) ]; do
-  for n in alpha beta; do
-    [ -z "${fenced_at[$n]:-}" ] && [ "$(fences $n)" -gt "${f0[$n]}" ] && fenced_at[$n]=$(($(mono_ms) - t0))
-  done
-  sleep 0.05
-done
+sleep_until $((t0 + 30 * T))
 unstall_both
 lan_heal
 t1=$(mono_ms)
 for n in alpha beta; do
-  [ -n "${fenced_at[$n]:-}" ] || lfail "(b) $n did not fence during a shared stall with the LAN cut"
+  [ "$(fences $n)" -gt "${f0[$n]}" ] || lfail "(b) $n did not fence during a shared stall with the LAN cut"
+  fenced_at[$n]=$(log_ms_after "$dir/$n-quorumd.log" 'FENCED:' "$t0_wall")
 done
 settle 45 || lfail "(b) the cluster did not settle within 45 s after the stall"
 t2=$(mono_ms)
 echo "settled $((t2 - t0))" >>"$dir/faults.log"
 read -r outage failed probes <<<"$(probe_figures "$t0" "$t2")"
 read -r web1 ledger1 _ <<<"$(where)"
-figure "(b) shared stall, LAN cut: alpha fenced within $((fenced_at[alpha])) ms, beta within $((fenced_at[beta])) ms of the stall; settled $((t2 - t1)) ms after it ended (web on $web1, ledger on $ledger1); client's longest outage $outage ms"
+figure "(b) shared stall, LAN cut: alpha fenced ${fenced_at[alpha]} ms, beta ${fenced_at[beta]} ms after the stall began; settled $((t2 - t1)) ms after it ended (web on $web1, ledger on $ledger1); client's longest outage $outage ms"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
+if case_on c; then
 step "(c) one node's quorum-disk path stalls (the node running web)"
 settle 30 || lfail "(c) the cluster is not settled before the fault"
 sleep 1
@@ -185,9 +203,7 @@ opid=$(qstatus "$other" "d['pid']")
 fault_log disk_stall_one "$victim"
 t0=$(mono_ms) t0_wall=$(date +%s%3N)
 stall_disk "$victim"
-victim_fenced=""
 for ((i = 0; i < 400; i++)); do
-  [ -z "$victim_fenced" ] && [ "$(fences "$victim")" -gt "${f0[$victim]}" ] && victim_fenced=$(($(mono_ms) - t0))
   read -r w _ <<<"$(where)"
   [ "$w" = "$other" ] && fetch >/dev/null && break
   sleep 0.05
@@ -195,25 +211,18 @@ done
 t1=$(mono_ms)
 read -r w _ <<<"$(where)"
 [ "$w" = "$other" ] || lfail "(c) web did not fail over from $victim to $other within 20 s"
-[ -n "$victim_fenced" ] || [ "$(fences "$victim")" -gt "${f0[$victim]}" ] || lfail "(c) $victim did not fence"
+[ "$(fences "$victim")" -gt "${f0[$victim]}" ] || lfail "(c) $victim did not fence"
 [ "$(fences "$other")" = "${f0[$other]}" ] && [ "$(resets "$other")" = "${r0[$other]}" ] &&
   [ "$(qstatus "$other" "d['pid']")" = "$opid" ] || lfail "(c) $other fenced or restarted, though only $victim's path stalled"
 back=$(first_ok_after "$t0")
-dead=$(python3 - "$dir/$other-quorumd.log" "$t0_wall" <<'EOP'
-import datetime, re, sys
-for line in open(sys.argv[1], errors='replace'):
-    m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ', line)
-    if m and re.search('peer changed .*to=DEAD', line):
-        t = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S.%f').replace(tzinfo=datetime.timezone.utc)
-        if int(t.timestamp() * 1000) >= int(sys.argv[2]):
-            print(int(t.timestamp() * 1000) - int(sys.argv[2])); break
-EOP
-)
+victim_fenced=$(log_ms_after "$dir/$victim-quorumd.log" 'FENCED:' "$t0_wall")
+dead=$(log_ms_after "$dir/$other-quorumd.log" 'peer changed .*to=DEAD' "$t0_wall")
 unstall_disk "$victim"
 read -r outage failed probes <<<"$(probe_figures "$t0" "$t1")"
-figure "(c) $victim's path stalled: $victim fenced within ${victim_fenced:-?} ms, $other declared it DEAD after ${dead:-?} ms, the client was served by $other again $(( ${back:-$t1} - t0 )) ms after the stall began (outage $outage ms)"
+figure "(c) $victim's path stalled: $victim fenced after ${victim_fenced:-?} ms, $other declared it DEAD after ${dead:-?} ms, the client was served by $other again $(( ${back:-$t1} - t0 )) ms after the stall began (outage $outage ms)"
 settle 45 || lfail "(c) the cluster did not settle after the failover"
 echo "settled $(($(mono_ms) - t0))" >>"$dir/faults.log"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 step "The evidence of the whole run (tests/cluster/torture_check.py)"
