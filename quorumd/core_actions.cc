@@ -124,19 +124,25 @@ void QuorumDaemon::on_write_done(const HeartbeatIo::Pending& p, const IoCompleti
     log::notice("heartbeat writes succeed again", {{"seq", p.heartbeat_seq}, {"latency_us", us(now - p.issued)}});
   }
   core_->on_write_done(p.heartbeat_seq, p.issued, c.status, now, out);
+  announce_lease(now, p.heartbeat_seq, now - p.issued);
+}
+
+void QuorumDaemon::announce_lease(TimePoint now, uint64_t seq, Duration write_latency) {
   auto expiry = core_->lease_expiry();
   if (expiry && expiry != last_lease_expiry_ && core_->may_act(now)) {
     last_lease_expiry_ = expiry;
     if (!lease_acquired_) {
       lease_acquired_ = true;
       log::notice("lease acquired", {{"incarnation", core_->config().incarnation},
-                                     {"seq", p.heartbeat_seq},
-                                     {"write_latency_us", us(now - p.issued)},
+                                     {"seq", seq},
+                                     {"write_latency_us", us(write_latency)},
                                      {"lease_ms", int64_t(superblock_.timing.lease.count())}});
     }
-    if (server_->subscriber_count() > 0) {  // every renewal: build nothing when nobody listens
+    // Every renewal — by a heartbeat write, or by the peer's promise during a shared stall: svcmgr times the
+    // lease from these events and kills every service when it runs out. Build nothing when nobody listens.
+    if (server_->subscriber_count() > 0) {
       QuorumdEvent e = event(QuorumdEventKind::lease_renewed, now);
-      e.seq = p.heartbeat_seq;
+      e.seq = seq;
       e.lease_expiry_boottime_ns = ns(*expiry);
       emit_event(e);
     }

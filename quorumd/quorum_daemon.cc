@@ -543,6 +543,7 @@ void QuorumDaemon::step() {
   if (lan_) {  // requests and grants of the peer, before the core's timers look at the lease
     lan_->receive(*core_, now, acts);
     execute(acts, now);
+    announce_lease(now, core_->last_written_seq(), Duration(0));  // a promise may have extended it
   }
   for (IoPurpose read : {IoPurpose::read_own, IoPurpose::read_peer}) {
     if (io_.due(read, now)) {

@@ -137,6 +137,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   void submit_read(IoPurpose purpose, TimePoint now, std::vector<CoreAction>& out);
   void fail_read(IoPurpose purpose, const Status& st, TimePoint now, std::vector<CoreAction>& out);
   void on_write_done(const HeartbeatIo::Pending& p, const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out);
+  // The lease end moved (a heartbeat write completed, or a promise of the peer extended it): tells the
+  // subscribers (svcmgr times the lease from these lease_renewed events).
+  void announce_lease(TimePoint now, uint64_t seq, Duration write_latency);
   void on_stop_services(const CoreAction& a, TimePoint now, std::vector<CoreAction>& out);
   void on_fence(const CoreAction& a, TimePoint now);
   void on_left(const CoreAction& a, TimePoint now);

@@ -1105,9 +1105,23 @@ TEST_CASE("quorumd in-process LAN: both disk paths stall for 30 T with the LAN u
   const TimePoint stalled = c.now();
   const Timing& t = c.timing();
   bool stop_seen = false;
+  // svcmgr times the lease from quorumd's lease_renewed events and kills every service when it runs out:
+  // a promise that extends the lease must be announced like a renewal.
+  std::optional<TimePoint> svcmgr_lease_end;
+  int renewals_in_stall = 0;
   while (c.now() < stalled + 30 * t.io_timeout) {
     c.step();
-    stop_seen = stop_seen || saw_event(sm, QuorumdEventKind::lease_at_risk);
+    while (auto f = sm.poll()) {
+      auto e = parse_quorumd_event(*f);
+      if (!e.ok()) continue;
+      if (e->kind == QuorumdEventKind::lease_at_risk) stop_seen = true;
+      if (e->kind == QuorumdEventKind::lease_renewed && e->lease_expiry_boottime_ns) {
+        svcmgr_lease_end = TimePoint(std::chrono::nanoseconds(*e->lease_expiry_boottime_ns));
+        ++renewals_in_stall;
+      }
+    }
+    REQUIRE(svcmgr_lease_end);
+    REQUIRE(*svcmgr_lease_end > c.now());
     REQUIRE_FALSE(fenced(c.alpha()));
     REQUIRE_FALSE(fenced(c.beta()));
     REQUIRE(has_lease(c, c.alpha()));
@@ -1116,6 +1130,7 @@ TEST_CASE("quorumd in-process LAN: both disk paths stall for 30 T with the LAN u
     REQUIRE_FALSE(sees(c.beta(), PeerView::dead));
   }
   CHECK_FALSE(stop_seen);
+  CHECK(renewals_in_stall > 40);
   // The watchdog was petted all along (with W of lease left each time).
   CHECK(c.alpha().record.pets.back() >= c.now() - t.renew_interval - kStep);
   auto s = c.status(c.alpha());
