@@ -64,8 +64,13 @@ Status block_daemon_signals();
 
 class QuorumDaemon final : private ControlServer::Handler {
  public:
-  // Heartbeat I/O is not submitted while the device holds this many of ours (a stalled path): see submit_write.
+  // Heartbeat I/O is not submitted while the device holds this many of ours that already timed out (a
+  // stalled path): see submit_write. I/Os still inside their deadline never count: a busy, working device
+  // (many table I/Os in flight) must not fail our heartbeat writes.
   static constexpr size_t kMaxHeldBeforeSubmit = 12;
+  static bool path_holds_too_many(const BlockDevice& device) {
+    return device.held_after_timeout() >= kMaxHeldBeforeSubmit;
+  }
   // Resolves and opens the device, reads the superblock and checks it against `config` (cluster, node,
   // io_timeout), creates the control socket, opens and arms the watchdog, locks memory and switches to
   // SCHED_FIFO if configured (only warning if not permitted). Nothing is written to the disk here.

@@ -1263,3 +1263,39 @@ TEST_CASE("quorumd in-process LAN: forged, replayed, truncated, oversized and wr
   CHECK(after["refused"]["truncated"].get<uint64_t>() == 1);
   CHECK(after["refused"]["oversized"].get<uint64_t>() == 1);
 }
+
+// CI found it (svcmgr_many_services under ASan, 40 services relocated at once): quorumd refused to submit its
+// heartbeat write while the device held 12 of its I/Os, counting table I/Os still inside their deadlines, so
+// a busy but working disk failed every write and the lease ran out. Only I/Os that already timed out and are
+// still held (a stalled path) count.
+TEST_CASE("quorumd: a busy device with many I/Os inside their deadlines still takes heartbeat I/O; a stalled one holding 12 timed out does not") {
+  FakeClock clock;
+  auto disk = std::make_shared<MemoryDisk>(512, 1 << 20);
+  FaultyBlockDevice dev{std::make_shared<MemoryBlockDevice>(disk, "mem0")};
+  std::vector<std::byte> data(512, std::byte{1});
+  std::vector<IoCompletion> done;
+  dev.delay_all(Millis(90));  // every I/O finishes inside its 100 ms deadline
+  for (uint64_t tag = 1; tag <= 20; ++tag)
+    REQUIRE(dev.submit_write(tag, 512 * tag, data, clock.now(), clock.now() + Millis(100)).ok());
+  CHECK(dev.held_by_kernel() == 20);
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));
+  clock.advance(Millis(90));
+  dev.reap(clock.now(), done);
+  CHECK(done.size() == 20);
+
+  dev.hang_all();
+  for (uint64_t tag = 21; tag < 21 + QuorumDaemon::kMaxHeldBeforeSubmit; ++tag)
+    REQUIRE(dev.submit_write(tag, 512 * (tag - 20), data, clock.now(), clock.now() + Millis(100)).ok());
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));  // held, but not yet timed out
+  clock.advance(Millis(100));
+  done.clear();
+  dev.reap(clock.now(), done);
+  CHECK(done.size() == QuorumDaemon::kMaxHeldBeforeSubmit);
+  CHECK(dev.held_after_timeout() == QuorumDaemon::kMaxHeldBeforeSubmit);
+  CHECK(QuorumDaemon::path_holds_too_many(dev));
+  dev.release_hung(clock.now());
+  done.clear();
+  dev.reap(clock.now(), done);
+  CHECK(dev.held_by_kernel() == 0);
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));
+}

@@ -153,6 +153,7 @@ class KernelQueue final : public BlockDevice {
   void wait(TimePoint until) override { inner_->wait(until); }
   size_t in_flight() const override { return inner_->in_flight(); }
   size_t held_by_kernel() const override { return inner_->held_by_kernel(); }
+  size_t held_after_timeout() const override { return inner_->held_after_timeout(); }
 
  private:
   std::unique_ptr<FaultyBlockDevice> inner_;
