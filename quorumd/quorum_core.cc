@@ -52,14 +52,14 @@ void QuorumCore::check_lease(TimePoint now, std::vector<CoreAction>& out) {
   }
   auto expiry = lease_.expiry();
   if (!expiry) return;
-  const TimePoint at_risk = *expiry - config_.timing.kill_grace;
+  const TimePoint at_risk = stop_time(*expiry, now);
   if (now >= at_risk && !stop_requested_) {
     stop_requested_ = true;
     out.push_back({CoreActionKind::stop_services, {}, std::nullopt,
                    "lease at risk: no heartbeat write has succeeded for " +
                        format_duration(now - lease_.last_renewal_issue().value_or(now)) + "; lease ends in " +
                        format_duration(*expiry - now)});
-  } else if (now < at_risk && stop_requested_ && phase_ == CorePhase::up) {
+  } else if (now < *expiry - config_.timing.kill_grace && stop_requested_ && phase_ == CorePhase::up) {
     stop_requested_ = false;  // renewed in time: the risk is over
   }
 }
@@ -112,7 +112,7 @@ TimePoint QuorumCore::next_wakeup() const {
   TimePoint t = next_read_;
   if (!write_in_flight_) t = std::min(t, next_renew_);
   if (auto e = lease_.expiry()) {
-    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);
+    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);  // stop_time() is never earlier
     t = std::min(t, *e);
   }
   if (auto d = peer_.dead_deadline(); d && !peer_read_in_flight_) t = std::min(t, *d);
@@ -224,6 +224,19 @@ std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now,
   }
   if (why) *why = refusal;
   return std::nullopt;
+}
+
+TimePoint QuorumCore::stop_time(TimePoint expiry, TimePoint now) const {
+  const bool waits = config_.promises &&
+                     stop_waits_for_promise(config_.timing, wants_promise(now), lease_.last_renewal_issue(),
+                                            peer_report_at_, peer_last_ok_issue_, now);
+  return expiry - (waits ? config_.timing.kill_grace / 2 : config_.timing.kill_grace);
+}
+
+void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now) {
+  peer_report_at_ = now;
+  if (peer_disk_age) peer_last_ok_issue_ = now - *peer_disk_age;
+  else peer_last_ok_issue_.reset();
 }
 
 bool QuorumCore::on_promise(TimePoint request_sent, Duration granted, TimePoint now, std::vector<CoreAction>& out) {

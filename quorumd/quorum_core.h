@@ -94,6 +94,10 @@ class QuorumCore {
   // The peer (incarnation `asker`) asked: if I may promise, raises my DEAD floor to now + P FIRST and returns P;
   // otherwise nullopt and, in `why`, the reason.
   std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr);
+  // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
+  // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
+  // (stall_promise.h, stop_waits_for_promise).
+  void on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now);
   // A grant answering my request sent at `request_sent`: extends my lease (never past the stall bound, never
   // a lapsed one). True if it moved the lease end.
   bool on_promise(TimePoint request_sent, Duration granted, TimePoint now, std::vector<CoreAction>& out);
@@ -125,6 +129,9 @@ class QuorumCore {
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
   void check_lease(TimePoint now, std::vector<CoreAction>& out);
+  // When svcmgr is told to stop services for a lease ending at `expiry`: kill_grace before it, or half of that
+  // while a promise is likely (stall_promise.h).
+  TimePoint stop_time(TimePoint expiry, TimePoint now) const;
   void issue_write(TimePoint now, std::vector<CoreAction>& out);
   NodeState disk_state() const;
 
@@ -146,6 +153,8 @@ class QuorumCore {
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
   std::optional<TimePoint> promised_until_;
   bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
+  std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
+  std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
   uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 

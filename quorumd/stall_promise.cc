@@ -30,6 +30,14 @@ std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint
   return std::min(end, bound);
 }
 
+bool stop_waits_for_promise(const Timing& timing, bool asking, std::optional<TimePoint> last_ok_issue,
+                            std::optional<TimePoint> peer_report_at, std::optional<TimePoint> peer_last_ok_issue,
+                            TimePoint now) {
+  if (!asking || !last_ok_issue || !peer_report_at || now - *peer_report_at > timing.renew_interval) return false;
+  // A peer that never wrote ok (no age) has no later write either.
+  return !peer_last_ok_issue || *peer_last_ok_issue < *last_ok_issue + timing.renew_interval + timing.renew_interval / 4;
+}
+
 std::optional<const char*> grant_refusal(const PromiseTerms& terms, const GrantInputs& in, TimePoint now) {
   if (terms.term <= Duration(0)) return "promises are off (no LAN channel)";
   if (!in.holds_lease) return "I hold no lease";

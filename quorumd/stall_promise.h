@@ -16,6 +16,12 @@
 //    grant leaves, it raises its floor to now + P: no DEAD verdict about the peer from a read issued before
 //    floor + D.
 //  - A new core (rejoin, restart) starts with floor = start + P: a previous life may have promised that much.
+//  - The holder's stop: svcmgr is told to stop services kill_grace (T) before the lease ends, 2T after the
+//    last ok write. The grantor's disk may be judged failing only up to R later than the holder's (its writes
+//    run up to R out of phase), and so just at that moment: while the holder asks and the peer's latest LAN
+//    datagram (heard within R) shows the peer's disk stalled as early as its own (no ok write issued later than
+//    R + R/4 after the holder's last ok one), the stop is asked kill_grace/2 before the lease end instead. Only
+//    the courtesy stop moves; the lease end and the fence at it do not, so this is not a safety rule.
 // Must never: extend a lease that lapsed or never existed, anchor an extension at a receipt time, or grant
 // from a node whose disk works.
 #pragma once
@@ -48,6 +54,14 @@ bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> la
 // it sent at `request_sent`; nullopt when the grant may not extend anything (see the header comment).
 std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint request_sent, Duration granted,
                                             std::optional<TimePoint> last_ok_issue);
+
+// Whether the holder's stop of services waits for a likely promise (see the header comment): it asks
+// (`asking`), the peer's latest datagram arrived at `peer_report_at` (within R of now) and put the issue of the
+// peer's last ok write at `peer_last_ok_issue` (receipt time minus the age it carried: never earlier than
+// the truth), no later than R + R/4 after my own `last_ok_issue`.
+bool stop_waits_for_promise(const Timing& timing, bool asking, std::optional<TimePoint> last_ok_issue,
+                            std::optional<TimePoint> peer_report_at, std::optional<TimePoint> peer_last_ok_issue,
+                            TimePoint now);
 
 // Why the grantor may not grant now (nullopt: it may).
 struct GrantInputs {

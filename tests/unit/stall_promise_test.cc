@@ -33,6 +33,8 @@ struct Node {
   uint64_t peer_seq = 1;
   std::optional<PeerTransition> last_transition;
   bool stop_asked = false;
+  Duration step{Millis(10)};  // of the simulated time in step_to
+  std::optional<TimePoint> stop_at;  // the first stop_services
 
   HeartbeatRecord peer_record() {
     HeartbeatRecord r;
@@ -55,7 +57,10 @@ struct Node {
     for (auto& a : acts) {
       switch (a.kind) {
         case CoreActionKind::peer_changed: last_transition = a.peer; break;
-        case CoreActionKind::stop_services: stop_asked = true; break;
+        case CoreActionKind::stop_services:
+          if (!stop_asked) stop_at = t;
+          stop_asked = true;
+          break;
         case CoreActionKind::write_heartbeat:
         case CoreActionKind::read_peer:
         case CoreActionKind::read_own:
@@ -95,7 +100,7 @@ struct Node {
   }
   void step_to(TimePoint end) {
     while (t < end) {
-      t = std::min(end, t + Millis(10));
+      t = std::min(end, t + step);
       complete_due();
       std::vector<CoreAction> acts;
       core.tick(t, acts);
@@ -284,4 +289,135 @@ TEST_CASE("stall promise: no grant to an incarnation not followed, not UP, or pa
   CHECK_FALSE(z.core.grant_promise(0xA, now, &why));
   z.step_to(now + 4 * T);
   CHECK(z.fenced());  // the stall outlasted max_storage_stall: fenced as without a LAN
+}
+
+namespace {
+
+// One LAN round at `now`: each node's datagram tells the other its disk age (as LanChannel's every datagram
+// does); one that wants a promise asks, and the other grants if it may, anchored at the send time.
+void lan_round(Node& x, Node& y, TimePoint now) {
+  for (Node* from : {&x, &y}) {
+    Node& to = from == &x ? y : x;
+    const auto last_ok = from->core.last_ok_write_issue();
+    to.core.on_peer_disk_report(last_ok ? std::optional<Duration>(now - *last_ok) : std::nullopt, now);
+    if (!from->core.wants_promise(now)) continue;
+    if (auto g = to.core.grant_promise(from->core.config().incarnation, now)) {
+      std::vector<CoreAction> acts;
+      from->core.on_promise(now, *g, now, acts);
+      from->run(acts);
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+struct SharedStallRun {
+  Duration y_after_x{0};                // y's last ok write issued this long after x's
+  std::optional<Duration> x_stop;       // x's first stop_services, after its last ok write
+  bool fenced = false;
+  uint64_t received = 0;
+  std::optional<Duration> first_ask, first_grant;  // after x's last ok write
+};
+
+// Both nodes' writes every R, y's started `offset` after x's; both disks stall right after one of y's writes
+// landed; LAN rounds every R/4 (LanChannel's rate while asking) from `round_phase` after the stall, for 30 T.
+// Time moves in steps of 5 ms.
+SharedStallRun shared_stall(Duration offset, Duration round_phase) {
+  const TimePoint start{std::chrono::seconds(100)};
+  const Duration quarter = Timing::from_io_timeout(T)->renew_interval / 4;
+  Node x(1, start), y(2, start + offset);
+  x.step = y.step = Millis(5);
+  TimePoint now = start + offset;
+  for (; now < start + 10 * T; now += Millis(5)) {
+    x.peer_seq = std::max<uint64_t>(1, y.core.last_written_seq());  // each reads the other's landed writes
+    y.peer_seq = std::max<uint64_t>(1, x.core.last_written_seq());
+    x.step_to(now);
+    y.step_to(now);
+  }
+  REQUIRE(x.core.peer().view() == PeerView::up);
+  REQUIRE(y.core.peer().view() == PeerView::up);
+  const auto y_before = y.core.last_ok_write_issue();
+  while (y.core.last_ok_write_issue() == y_before) {
+    now += Millis(5);
+    x.peer_seq = y.core.last_written_seq();
+    y.peer_seq = x.core.last_written_seq();
+    x.step_to(now);
+    y.step_to(now);
+  }
+  x.disk_ok = y.disk_ok = false;
+  SharedStallRun r;
+  const TimePoint x_ok = *x.core.last_ok_write_issue();
+  r.y_after_x = *y.core.last_ok_write_issue() - x_ok;
+  now += round_phase;
+  for (const TimePoint end = now + 30 * T; now < end; now += quarter) {
+    x.step_to(now);
+    y.step_to(now);
+    lan_round(x, y, now);
+    if (!r.first_grant && x.core.promises_received() > 0) r.first_grant = now - x_ok;
+    if (!r.first_ask && x.core.wants_promise(now)) r.first_ask = now - x_ok;
+  }
+  if (x.stop_at) r.x_stop = *x.stop_at - x_ok;
+  r.fenced = x.fenced() || y.fenced() || y.stop_asked;
+  r.received = x.core.promises_received();
+  return r;
+}
+
+}  // namespace
+
+// lan_stall case (a) on the harness cluster lost the race about one run in nine: x asks once its write timed
+// out (1.5 T after its last ok write) and svcmgr was told to stop at 2 T; y's writes ran almost R later than
+// x's, so y's own write timed out — and y could grant — only just before 2 T, and the grant came after the
+// stop: a client outage in a stall the LAN should ride. The stop now waits kill_grace/2 more while x asks
+// and y's datagrams show y's disk stalled as early as x's.
+TEST_CASE("stall promise: a shared stall with the grantor's writes up to R out of phase: the stop waits for the promise, nobody stops or fences") {
+  const Duration R = Timing::from_io_timeout(T)->renew_interval;
+  for (Duration offset = Millis(0); offset < R; offset += Millis(5)) {
+    for (Duration phase : {Millis(0), Millis(5), Millis(10), Millis(15), Millis(20)}) {
+      const SharedStallRun r = shared_stall(offset, phase);
+      INFO("y's writes " << format_duration(offset) << " after x's, rounds at +" << format_duration(phase)
+                         << ": y's last ok write " << format_duration(r.y_after_x) << " after x's; x's stop "
+                         << (r.x_stop ? format_duration(*r.x_stop) : std::string("never")) << " after its last ok write; first grant "
+                         << format_duration(r.first_grant.value_or(Duration(0))));
+      CHECK_FALSE(r.x_stop);
+      CHECK_FALSE(r.fenced);
+      CHECK(r.received > 40);
+    }
+  }
+}
+
+TEST_CASE("stall promise: only one node's path fails, the peer's datagrams show its disk working: the stop is not delayed") {
+  const TimePoint start{std::chrono::seconds(100)};
+  Node x(1, start), y(2, start);
+  TimePoint now = start;
+  for (; now < start + 10 * T; now += Millis(10)) {
+    x.peer_seq = std::max<uint64_t>(1, y.core.last_written_seq());
+    y.peer_seq = std::max<uint64_t>(1, x.core.last_written_seq());
+    x.step_to(now);
+    y.step_to(now);
+  }
+  x.disk_ok = false;
+  const TimePoint x_ok = *x.core.last_ok_write_issue();
+  REQUIRE(y.core.peer().view() == PeerView::up);
+  for (const TimePoint end = now + 10 * T; now < end; now += Millis(20)) {
+    x.peer_seq = y.core.last_written_seq();  // y's disk works: x's reads fail (its path), y's see x stand still
+    x.step_to(now);
+    y.step_to(now);
+    lan_round(x, y, now);
+  }
+  REQUIRE(x.stop_at);
+  CHECK(*x.stop_at - x_ok <= x.core.config().timing.lease - x.core.config().timing.kill_grace + Millis(10));
+  CHECK(x.fenced());
+  CHECK(y.core.promises_granted() == 0);
+  // The rule itself: a report older than R, or a peer write issued later than R + R/4 after mine, does not wait.
+  const Timing timing = *Timing::from_io_timeout(T);
+  const TimePoint t0{std::chrono::seconds(50)};
+  const Duration r = timing.renew_interval;
+  CHECK(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, t0 + r, t0 + 2 * T));
+  CHECK(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, std::nullopt, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(timing, false, t0, t0 + 2 * T, t0 + r, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, t0 + 2 * T - r - Millis(1), t0 + r, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, t0 + r + r / 4, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, std::nullopt, std::nullopt, t0 + 2 * T));
 }
