@@ -96,7 +96,8 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long) ((RANDOM % 2)) && svc=ledger ;; esac
   victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
   other=$(other_of "$victim")
-  echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12)" >>"$dir/faults.log"  # wall time: to read the logs
+  # wall time, to read the logs; then CLOCK_MONOTONIC ms, the probe's clock, to tell which fault an outage follows
+  echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12) $(python3 -c 'import time; print(int(time.monotonic() * 1000))')" >>"$dir/faults.log"
   case $kind in
     crash) echo "fault $f: crash $victim (runs $svc)"
        eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null

@@ -101,7 +101,7 @@ for line in open(sys.argv[1], errors='replace'):
 EOP
 }
 fault_no=0
-fault_log() { fault_no=$((fault_no + 1)); echo "fault $fault_no $1 $2 web $(date +%H:%M:%S)" >>"$dir/faults.log"; }
+fault_log() { fault_no=$((fault_no + 1)); echo "fault $fault_no $1 $2 web $(date +%H:%M:%S.%3N) $(mono_ms)" >>"$dir/faults.log"; }
 
 cluster_setup
 start_node alpha
