@@ -116,7 +116,7 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   Json channels;
   const auto last_ok = c.last_ok_write_issue();
   Json disk;
-  disk["up"] = last_ok.has_value() && now - *last_ok <= t.io_timeout;
+  disk["up"] = !c.disk_failing(now);
   if (last_ok) disk["last_ok_write_age_ms"] = to_ms(now - *last_ok);
   else disk["last_ok_write_age_ms"] = nullptr;
   if (peer_observed_) disk["peer_heartbeat_age_ms"] = to_ms(now - pm.first_seen());

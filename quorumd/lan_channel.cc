@@ -56,7 +56,7 @@ void LanChannel::send(Link& link, QuorumCore& core, TimePoint now, bool grant_re
   d.seq = ++link.seq;
   link.view.fill_echo(d, now);
   const auto last_ok = core.last_ok_write_issue();
-  d.disk_ok = last_ok && now - *last_ok <= timing_.io_timeout;
+  d.disk_ok = !core.disk_failing(now);
   d.disk_age_ms = last_ok ? saturating_ms(now - *last_ok) : UINT32_MAX;
   d.disk_seq = core.last_written_seq();
   d.peer_view = uint8_t(core.peer().view());

@@ -122,6 +122,7 @@ TimePoint QuorumCore::next_wakeup() const {
 void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st, TimePoint now,
                                std::vector<CoreAction>& out) {
   if (seq == seq_) write_in_flight_ = false;
+  last_write_failed_ = !st.ok();
   check_lease(now, out);  // a lapsed lease fences before any renewal is considered
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
   if (st.ok()) {
@@ -192,12 +193,13 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
 }
 
 bool QuorumCore::disk_failing(TimePoint now) const {
-  return config_.promises && castor::disk_failing(*config_.promises, lease_.last_renewal_issue(), now);
+  const PromiseTerms terms = config_.promises ? *config_.promises : PromiseTerms::from(config_.timing, Duration(0));
+  return castor::disk_failing(terms, lease_.last_renewal_issue(), last_write_failed_, now);
 }
 
 bool QuorumCore::wants_promise(TimePoint now) const {
   if (!config_.promises || phase_ != CorePhase::up || !lease_.valid(now)) return false;
-  return castor::disk_failing(*config_.promises, lease_.last_renewal_issue(), now) &&
+  return castor::disk_failing(*config_.promises, lease_.last_renewal_issue(), last_write_failed_, now) &&
          within_storage_stall(*config_.promises, lease_.last_renewal_issue(), now);
 }
 
@@ -207,6 +209,7 @@ std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now,
     GrantInputs in;
     in.holds_lease = phase_ == CorePhase::up && lease_.valid(now);
     in.last_ok_issue = lease_.last_renewal_issue();
+    in.last_write_failed = last_write_failed_;
     in.asker_incarnation = asker;
     in.followed_incarnation = peer_.incarnation();
     in.view = peer_.view();

@@ -87,7 +87,7 @@ class QuorumCore {
   void services_stopped(TimePoint now, std::vector<CoreAction>& out);
 
   // ---- promises over the LAN (stall_promise.h; only with config.promises)
-  // My heartbeat writes have not succeeded for longer than T.
+  // My last heartbeat write failed (or none ever succeeded, or none for 2T): stall_promise.h.
   bool disk_failing(TimePoint now) const;
   // Whether my LAN datagrams should ask the peer for a promise now.
   bool wants_promise(TimePoint now) const;
@@ -145,6 +145,7 @@ class QuorumCore {
   TimePoint worst_window_start_;
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
   std::optional<TimePoint> promised_until_;
+  bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
   uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 

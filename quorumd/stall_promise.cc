@@ -8,12 +8,13 @@ PromiseTerms PromiseTerms::from(const Timing& timing, Duration max_storage_stall
   PromiseTerms t;
   t.term = timing.lease;
   t.max_storage_stall = max_storage_stall;
-  t.failing_after = timing.io_timeout;
+  t.failing_after = 2 * timing.io_timeout;
   return t;
 }
 
-bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now) {
-  return !last_ok_issue || now - *last_ok_issue > terms.failing_after;
+bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, bool last_write_failed,
+                  TimePoint now) {
+  return !last_ok_issue || last_write_failed || now - *last_ok_issue > terms.failing_after;
 }
 
 bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now) {
@@ -32,7 +33,7 @@ std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint
 std::optional<const char*> grant_refusal(const PromiseTerms& terms, const GrantInputs& in, TimePoint now) {
   if (terms.term <= Duration(0)) return "promises are off (no LAN channel)";
   if (!in.holds_lease) return "I hold no lease";
-  if (!disk_failing(terms, in.last_ok_issue, now)) return "my own disk works (only the peer's path failed)";
+  if (!disk_failing(terms, in.last_ok_issue, in.last_write_failed, now)) return "my own disk works (only the peer's path failed)";
   if (!within_storage_stall(terms, in.last_ok_issue, now)) return "the storage stall outlasted max_storage_stall";
   if (in.asker_incarnation == 0 || in.asker_incarnation != in.followed_incarnation)
     return "the asker is not the incarnation I follow on the disk";

@@ -3,8 +3,9 @@
 // through a shared storage stall"). Pure arithmetic on times this node measured with its own clock; the
 // QuorumCore holds the state and asks these questions.
 //
-//  - A node's disk is *failing* when its last heartbeat write that completed ok was issued more than T ago
-//    (renewals are issued every T/2 and finish well within T), or it has none.
+//  - A node's disk is *failing* when its last heartbeat write completed with an error or a timeout (every
+//    write has a deadline of T), or it never had an ok one, or its last ok write was issued more than 2T ago
+//    (a catch-all). A slow disk whose writes all complete ok within T is working: it never grants.
 //  - Holder: asks while it holds a lease, its disk is failing and the stall is younger than max_storage_stall.
 //    A grant answering its request extends its lease to (SEND time of that request) + P — never to the
 //    receipt of the grant: the grant was made after the request was sent, so the holder's lease ends no later
@@ -30,13 +31,15 @@ namespace castor {
 struct PromiseTerms {
   Duration term{0};               // P: how long one promise holds (= the lease F)
   Duration max_storage_stall{0};  // S: no promise is asked or given once the own disk failed this long ago
-  Duration failing_after{0};      // T: the disk is failing when the last ok write was issued longer ago
+  Duration failing_after{0};      // 2T: the disk is failing when the last ok write was issued longer ago
 
   static PromiseTerms from(const Timing& timing, Duration max_storage_stall);
 };
 
-// Whether the disk is failing at `now`, given the issue time of the last heartbeat write that completed ok.
-bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now);
+// Whether the disk is failing at `now`, given the issue time of the last heartbeat write that completed ok and
+// whether the last write that completed (or timed out) failed.
+bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, bool last_write_failed,
+                  TimePoint now);
 
 // Whether the stall (counted from the last ok write's issue) is still young enough to ask or grant.
 bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now);
@@ -50,6 +53,7 @@ std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint
 struct GrantInputs {
   bool holds_lease = false;                  // phase up and the lease valid at now
   std::optional<TimePoint> last_ok_issue;    // of the grantor's own heartbeat writes
+  bool last_write_failed = false;            // the grantor's last completed heartbeat write failed
   uint64_t asker_incarnation = 0;
   uint64_t followed_incarnation = 0;         // what the grantor's PeerMonitor follows
   PeerView view = PeerView::unknown;         // the grantor's disk view of the asker

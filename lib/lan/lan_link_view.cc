@@ -45,7 +45,22 @@ bool LanLinkView::retired(uint64_t incarnation) const {
   return std::find(retired_.begin(), retired_.end(), incarnation) != retired_.end();
 }
 
+void LanLinkView::remember_candidate(const LanDatagram& d, TimePoint now) {
+  for (auto& c : candidates_)
+    if (c.incarnation == d.incarnation) {
+      if (d.seq > c.seq) c = {d.incarnation, d.seq, now};
+      return;
+    }
+  if (candidates_.size() >= kCandidates) {
+    auto oldest = std::min_element(candidates_.begin(), candidates_.end(),
+                                   [](const Candidate& a, const Candidate& b) { return a.heard < b.heard; });
+    candidates_.erase(oldest);
+  }
+  candidates_.push_back({d.incarnation, d.seq, now});
+}
+
 void LanLinkView::adopt(uint64_t incarnation) {
+  std::erase_if(candidates_, [&](const Candidate& c) { return c.incarnation == incarnation; });
   if (peer_incarnation_ != 0) {
     retired_[retired_next_] = peer_incarnation_;
     retired_next_ = (retired_next_ + 1) % kRetiredIncarnations;
@@ -67,8 +82,10 @@ std::optional<LanRefusal> LanLinkView::accept(const LanDatagram& d, uint64_t my_
   } else if (d.incarnation != peer_incarnation_) {
     // The peer restarted -- or an old life's datagram is replayed. Only a datagram that heard my current life
     // recently (its echo is in my ring) can be the new life.
-    if (d.echo_incarnation != my_incarnation || !send_time(my_incarnation, d.echo_seq))
+    if (d.echo_incarnation != my_incarnation || !send_time(my_incarnation, d.echo_seq)) {
+      remember_candidate(d, now);
       return refuse(LanRefusal::stale_incarnation);
+    }
     adopting = true;
   } else if (d.seq <= highest_seq_) {
     return refuse(LanRefusal::replayed);
@@ -129,6 +146,19 @@ bool LanLinkView::peer_hears_me(uint64_t my_incarnation, TimePoint now) const {
 }
 
 void LanLinkView::fill_echo(LanDatagram& out, TimePoint now) const {
+  // A peer life I have not adopted spoke after the one I follow: echo the candidates in turn (see the header).
+  std::vector<const Candidate*> newer;
+  for (const auto& c : candidates_)
+    if (!retired(c.incarnation) && (!last_heard_ || c.heard > *last_heard_)) newer.push_back(&c);
+  if (!newer.empty()) {
+    const Candidate& c = *newer[candidate_turn_++ % newer.size()];
+    out.echo_incarnation = c.incarnation;
+    out.echo_seq = c.seq;
+    const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(now - c.heard).count();
+    out.echo_hold_us = us <= 0 ? 0 : us >= int64_t(std::numeric_limits<uint32_t>::max()) ? std::numeric_limits<uint32_t>::max()
+                                                                                         : uint32_t(us);
+    return;
+  }
   if (!last_ || !last_heard_) {
     out.echo_incarnation = 0;
     out.echo_seq = 0;

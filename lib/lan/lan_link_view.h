@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "common/clock.h"
 #include "lan/lan_datagram.h"
@@ -80,6 +81,7 @@ class LanLinkView {
   };
   std::optional<LanRefusal> refuse(LanRefusal why);
   void adopt(uint64_t incarnation);
+  void remember_candidate(const LanDatagram& d, TimePoint now);
   bool retired(uint64_t incarnation) const;
 
   uint32_t link_;
@@ -101,6 +103,18 @@ class LanLinkView {
 
   std::optional<LanDatagram> last_;
   std::optional<TimePoint> last_heard_;
+  // Authenticated datagrams of incarnations not (yet) adopted nor retired: a peer that restarted while this
+  // view did not hear it. My echo names them in turn while they are newer than what I accepted, so that a
+  // new life of the peer sees its own incarnation echoed, adopts mine, echoes it, and I adopt it: without
+  // this, two nodes that both changed incarnation unheard waited for each other forever. Several are kept
+  // (round robin) so that a replayed datagram of an older life cannot crowd the real one out.
+  struct Candidate {
+    uint64_t incarnation = 0, seq = 0;
+    TimePoint heard{};
+  };
+  static constexpr size_t kCandidates = 4;
+  std::vector<Candidate> candidates_;
+  mutable size_t candidate_turn_ = 0;
   std::optional<Duration> rtt_;
   std::optional<Duration> srtt_;
 

@@ -107,12 +107,15 @@ struct Node {
 
 }  // namespace
 
-TEST_CASE("stall promise: the disk is failing only once no ok write was issued for T; the stall bound") {
+TEST_CASE("stall promise: the disk is failing when its last write failed, or no ok write was issued for 2T; the stall bound") {
   const PromiseTerms terms = PromiseTerms::from(*Timing::from_io_timeout(T), std::chrono::seconds(10));
   const TimePoint t0{std::chrono::seconds(50)};
-  CHECK(disk_failing(terms, std::nullopt, t0));
-  CHECK_FALSE(disk_failing(terms, t0, t0 + T));
-  CHECK(disk_failing(terms, t0, t0 + T + Millis(1)));
+  CHECK(disk_failing(terms, std::nullopt, false, t0));
+  CHECK_FALSE(disk_failing(terms, t0, false, t0 + T));
+  CHECK(disk_failing(terms, t0, true, t0 + T));
+  // A slow disk whose writes complete ok within T (one at a time: the last ok issue up to 2T old) works.
+  CHECK_FALSE(disk_failing(terms, t0, false, t0 + 2 * T));
+  CHECK(disk_failing(terms, t0, false, t0 + 2 * T + Millis(1)));
   CHECK(within_storage_stall(terms, t0, t0 + std::chrono::seconds(9)));
   CHECK_FALSE(within_storage_stall(terms, t0, t0 + std::chrono::seconds(10)));
   CHECK_FALSE(within_storage_stall(terms, std::nullopt, t0));
@@ -213,7 +216,7 @@ TEST_CASE("stall promise: a grant never revives a lapsed lease, never makes one,
   x.step_to(start + 2 * T);
   x.disk_ok = false;
   const TimePoint last_ok = *x.core.last_ok_write_issue();
-  x.step_to(last_ok + T + Millis(50));
+  x.step_to(last_ok + 2 * T + Millis(50));  // the first failed write timed out
   REQUIRE(x.core.wants_promise(x.t));
   // A grant answering a request sent 100 ms ago, received now: the lease runs to the SEND time + P.
   const TimePoint sent = x.t - Millis(100);
