@@ -230,12 +230,12 @@ ss = data.get('stall_ride_summary', [])
 if ss:
     p('## Shared storage stall ridden through (both quorum-disk paths stalled, the LAN up)')
     p()
-    p('| io_timeout | max_storage_stall | stalls tried (fences/resets/svcmgr kills, longest client outage) | longest ridden through |')
+    p('| io_timeout | max_storage_stall | stalls tried (fences/resets/svcmgr kills/risk stops, longest client outage) | longest ridden through |')
     p('|---|---|---|---|')
     summary['shared_stall'] = ss
     raw = data.get('stall_ride', [])
     for r in ss:
-        tried = ', '.join('%d s (%d/%d/%d, %s)' % (x['stall_s'], x['fences'], x['resets'], x.get('svc_kills', 0),
+        tried = ', '.join('%d s (%d/%d/%d/%d, %s)' % (x['stall_s'], x['fences'], x['resets'], x.get('svc_kills', 0), x.get('risk_stops', 0),
                                                    s(x['outage_ms']) if x['outage_ms'] >= 0 else 'down')
                           for x in raw if x['io_timeout_ms'] == r['io_timeout_ms'])
         p('| %s | %d s | %s | %d s |' % (s(r['io_timeout_ms']), r['max_storage_stall_s'], tried, r['max_ridden_s']))
@@ -244,7 +244,7 @@ if ss:
     p()
     p('Both nodes keep their leases on promises exchanged over the LAN while neither can write the quorum disk '
       '(docs/design.md); bench/shared_stall.sh stops at the first stall that fenced or reset a node or made its svcmgr '
-      'kill every service.')
+      'kill or stop every service.')
     p()
 
 if goals:

@@ -17,8 +17,9 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
   faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
                     refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
-                    svc_kills K" (how many times a node fenced, was reset, and its svcmgr killed every service
-                    itself, from fault N's start until it settled)
+                    svc_kills K risk_stops S" (how many times a node fenced, was reset, its svcmgr killed every
+                    service itself, and stopped every service as the lease was at risk, from fault N's start
+                    until it settled)
 FILE is the ledger file as read from the ledger disk after the run.
 
 Split-brains, two kinds: (older) a ledger record (start, ack or stop) of an older epoch after a newer epoch
@@ -269,13 +270,15 @@ def main():
         if r[0] == 'detail' and len(r) >= 3:
             if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
                 k = fences_by_kind.setdefault(kind_of[r[1]], {'faults': 0, 'fences': 0, 'resets': 0, 'svc_kills': 0,
-                                                              'faults_without_any': 0})
+                                                              'risk_stops': 0, 'faults_without_any': 0})
                 kills = int(r[7]) if len(r) >= 8 and r[6] == 'svc_kills' else 0
+                stops = int(r[9]) if len(r) >= 10 and r[8] == 'risk_stops' else 0
                 k['faults'] += 1
                 k['fences'] += int(r[3])
                 k['resets'] += int(r[5])
                 k['svc_kills'] += kills
-                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0
+                k['risk_stops'] += stops
+                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0 and stops == 0
             elif r[2] == 'corrupt_block' and len(r) >= 7:
                 corrupted[r[4]] = corrupted.get(r[4], 0) + 1
             elif r[2] == 'init_force' and len(r) >= 5:
@@ -327,11 +330,12 @@ def main():
     for k in sorted(faults):
         print(f'  {k}: {faults[k]}')
     if fences_by_kind:
-        print('fences, resets and svcmgr kills by kind (from the fault until the cluster settled):')
+        print('fences, resets, svcmgr kills and lease-at-risk stops by kind (from the fault until the cluster'
+              ' settled):')
         for k in sorted(fences_by_kind):
             v = fences_by_kind[k]
-            print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills in"
-                  f" {v['faults']} faults ({v['faults_without_any']} without any)")
+            print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills,"
+                  f" {v['risk_stops']} risk stops in {v['faults']} faults ({v['faults_without_any']} without any)")
     print(f'split-brains (records or grants of an older epoch, or of the same epoch on two nodes): {sb}')
     print(f'  older epoch after a newer one: {sb_older}')
     print(f'  same epoch held by two nodes: {sb_same}')
