@@ -32,7 +32,13 @@ void QuorumDaemon::submit_write(const HeartbeatRecord& rec, TimePoint now, std::
   }
   HeartbeatRecord r = rec;
   r.wall_time_ns = wall_time_ns();  // display only
-  Status st = io_.submit_write(*device_, r, layout_.heartbeat_offset(node_id_), generation_, now,
+  // A stalled path keeps what we submitted: while it holds many, another submission only deepens the queue
+  // (and may block in io_submit once the device's queue is full, which would stop the loop and its pets
+  // during a stall ridden through on the peer's promise). Report the write failed at once instead.
+  Status st = device_->held_by_kernel() >= kMaxHeldBeforeSubmit
+                  ? Error(Code::busy, "the quorum disk holds " + std::to_string(device_->held_by_kernel()) +
+                                          " of our I/Os (stalled path): not submitting more")
+                  : io_.submit_write(*device_, r, layout_.heartbeat_offset(node_id_), generation_, now,
                                now + superblock_.timing.io_timeout);
   if (!st.ok()) {
     if (auto n = log_allowed(write_error_log_, now))
@@ -60,8 +66,11 @@ void QuorumDaemon::fail_read(IoPurpose purpose, const Status& st, TimePoint now,
 void QuorumDaemon::submit_read(IoPurpose purpose, TimePoint now, std::vector<CoreAction>& out) {
   if (io_.defer(purpose, now)) return;
   const uint32_t owner = purpose == IoPurpose::read_own ? node_id_ : core_->peer_id();
-  Status st = io_.submit_heartbeat_read(*device_, purpose, layout_.heartbeat_offset(owner), generation_, now,
-                                        now + superblock_.timing.io_timeout);
+  Status st = device_->held_by_kernel() >= kMaxHeldBeforeSubmit
+                  ? Error(Code::busy, "the quorum disk holds " + std::to_string(device_->held_by_kernel()) +
+                                          " of our I/Os (stalled path): not submitting more")
+                  : io_.submit_heartbeat_read(*device_, purpose, layout_.heartbeat_offset(owner), generation_, now,
+                                              now + superblock_.timing.io_timeout);
   if (!st.ok()) fail_read(purpose, st, now, out);
 }
 

@@ -103,7 +103,10 @@ void LanChannel::tick(QuorumCore& core, TimePoint now) {
                  {{"incarnation", core.config().incarnation}});
   requesting_ = wants;
   for (auto& link : links_) send(link, core, now, false);
-  next_send_ = now + interval_;
+  // While asking, four times as often: the peer may refuse the first requests because its own write has not
+  // timed out yet (its writes run up to T/2 out of phase with ours), and svcmgr is told to stop services 2T
+  // after our last ok write -- a retry one whole interval later could come too late.
+  next_send_ = now + (wants ? interval_ / 4 : interval_);
 }
 
 void LanChannel::receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out) {

@@ -64,6 +64,8 @@ Status block_daemon_signals();
 
 class QuorumDaemon final : private ControlServer::Handler {
  public:
+  // Heartbeat I/O is not submitted while the device holds this many of ours (a stalled path): see submit_write.
+  static constexpr size_t kMaxHeldBeforeSubmit = 12;
   // Resolves and opens the device, reads the superblock and checks it against `config` (cluster, node,
   // io_timeout), creates the control socket, opens and arms the watchdog, locks memory and switches to
   // SCHED_FIFO if configured (only warning if not permitted). Nothing is written to the disk here.
