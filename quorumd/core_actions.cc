@@ -138,7 +138,9 @@ void QuorumDaemon::on_write_done(const HeartbeatIo::Pending& p, const IoCompleti
 
 void QuorumDaemon::announce_lease(TimePoint now, uint64_t seq, Duration write_latency) {
   auto expiry = core_->lease_expiry();
-  if (expiry && expiry != last_lease_expiry_ && core_->may_act(now)) {
+  // While a stop of services stands, a moved end is no renewal: svcmgr would take it as the risk passed and
+  // start its services again (review_stop_wait_test). It hears the end once the risk is over.
+  if (expiry && expiry != last_lease_expiry_ && core_->may_act(now) && !core_->stop_requested()) {
     last_lease_expiry_ = expiry;
     if (!lease_acquired_) {
       lease_acquired_ = true;

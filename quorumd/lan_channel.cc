@@ -136,7 +136,7 @@ void LanChannel::handle(Link& link, const LanDatagram& d, QuorumCore& core, Time
   const uint64_t mine = core.config().incarnation;
   core.on_peer_disk_report(d.disk_age_ms == UINT32_MAX ? std::nullopt
                                                        : std::optional<Duration>(std::chrono::milliseconds(d.disk_age_ms)),
-                           now);
+                           d.peer_view == uint8_t(PeerView::up), now);
   if (d.grant_incarnation != 0 && d.grant_incarnation == mine && d.grant_ms > 0) {
     // Anchored at the send time of the request it answers, never at its arrival (stall_promise.h).
     if (auto sent = link.view.send_time(mine, d.grant_request_seq)) {

@@ -53,9 +53,15 @@ void QuorumCore::check_lease(TimePoint now, std::vector<CoreAction>& out) {
           out);
     return;
   }
+  stop_wait_until_.reset();
   auto expiry = lease_.expiry();
   if (!expiry) return;
   const TimePoint at_risk = stop_time(*expiry, now);
+  if (now < at_risk && now >= *expiry - config_.timing.kill_grace && !stop_requested_) {
+    // The stop waits for a likely promise: look again when it is due, or when the peer's report gets too old
+    // to wait on (then the stop goes at once). Never a wake-up in the past (a busy loop).
+    stop_wait_until_ = std::min(at_risk, *peer_report_at_ + config_.timing.renew_interval + Duration(1));
+  }
   if (now >= at_risk && !stop_requested_) {
     stop_requested_ = true;
     out.push_back({CoreActionKind::stop_services, {}, std::nullopt,
@@ -115,7 +121,7 @@ TimePoint QuorumCore::next_wakeup() const {
   TimePoint t = next_read_;
   if (!write_in_flight_) t = std::min(t, next_renew_);
   if (auto e = lease_.expiry()) {
-    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);  // stop_time() is never earlier
+    if (!stop_requested_) t = std::min(t, stop_wait_until_ ? *stop_wait_until_ : *e - config_.timing.kill_grace);
     t = std::min(t, *e);
   }
   if (auto d = peer_.dead_deadline(); d && !peer_read_in_flight_) t = std::min(t, *d);
@@ -231,13 +237,15 @@ std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now,
 
 TimePoint QuorumCore::stop_time(TimePoint expiry, TimePoint now) const {
   const bool waits = config_.promises &&
-                     stop_waits_for_promise(config_.timing, wants_promise(now), lease_.last_renewal_issue(),
-                                            peer_report_at_, peer_last_ok_issue_, now);
+                     stop_waits_for_promise(*config_.promises, config_.timing, wants_promise(now),
+                                            lease_.last_renewal_issue(), peer_report_at_, peer_last_ok_issue_,
+                                            peer_sees_me_up_, now);
   return expiry - (waits ? config_.timing.kill_grace / 2 : config_.timing.kill_grace);
 }
 
-void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now) {
+void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now) {
   peer_report_at_ = now;
+  peer_sees_me_up_ = peer_sees_me_up;
   if (peer_disk_age) peer_last_ok_issue_ = now - *peer_disk_age;
   else peer_last_ok_issue_.reset();
 }
@@ -250,6 +258,13 @@ bool QuorumCore::on_promise(TimePoint request_sent, Duration granted, TimePoint 
   ++promises_received_;
   promised_until_ = promised_until_ ? std::max(*promised_until_, *end) : *end;
   check_lease(now, out);  // clears the risk when the promise moved the end far enough
+  if (stop_requested_ && phase_ == CorePhase::up) {
+    // The end moved but stays within G: the risk stands. Say so again with the new end (the daemon announces
+    // no renewal while the stop stands, so svcmgr never took this for the risk passing).
+    out.push_back({CoreActionKind::stop_services, {}, std::nullopt,
+                   "lease still at risk after the peer's promise; lease ends in " +
+                       format_duration(*lease_.expiry() - now)});
+  }
   return true;
 }
 

@@ -98,7 +98,10 @@ class QuorumCore {
   // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
   // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
   // (stall_promise.h, stop_waits_for_promise).
-  void on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now);
+  void on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now);
+  // A stop of services was sent for the current risk and stands (no renewal since): the daemon announces no
+  // lease_renewed meanwhile (svcmgr takes that as "the risk passed" and starts its services again).
+  bool stop_requested() const { return stop_requested_; }
   // A grant answering my request sent at `request_sent`: extends my lease (never past the stall bound, never
   // a lapsed one). True if it moved the lease end.
   bool on_promise(TimePoint request_sent, Duration granted, TimePoint now, std::vector<CoreAction>& out);
@@ -156,6 +159,8 @@ class QuorumCore {
   bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
   std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
   std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
+  bool peer_sees_me_up_ = false;                  // and its disk verdict about me
+  std::optional<TimePoint> stop_wait_until_;      // while the stop waits: when it is next looked at again
   uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 

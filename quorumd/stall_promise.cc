@@ -35,12 +35,14 @@ std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint
   return std::min(end, bound);
 }
 
-bool stop_waits_for_promise(const Timing& timing, bool asking, std::optional<TimePoint> last_ok_issue,
-                            std::optional<TimePoint> peer_report_at, std::optional<TimePoint> peer_last_ok_issue,
-                            TimePoint now) {
+bool stop_waits_for_promise(const PromiseTerms& terms, const Timing& timing, bool asking,
+                            std::optional<TimePoint> last_ok_issue, std::optional<TimePoint> peer_report_at,
+                            std::optional<TimePoint> peer_last_ok_issue, bool peer_sees_me_up, TimePoint now) {
   if (!asking || !last_ok_issue || !peer_report_at || now - *peer_report_at > timing.renew_interval) return false;
-  // A peer that never wrote ok (no age) has no later write either.
-  return !peer_last_ok_issue || *peer_last_ok_issue < *last_ok_issue + timing.renew_interval + timing.renew_interval / 4;
+  // A peer that never wrote ok holds no lease, one that does not see me UP refuses, one past the stall bound
+  // refuses: none of them will grant.
+  if (!peer_last_ok_issue || !peer_sees_me_up || now - *peer_last_ok_issue >= terms.max_storage_stall) return false;
+  return *peer_last_ok_issue < *last_ok_issue + timing.renew_interval + timing.renew_interval / 4;
 }
 
 std::optional<const char*> grant_refusal(const PromiseTerms& terms, const GrantInputs& in, TimePoint now) {

@@ -65,9 +65,11 @@ std::optional<TimePoint> promised_lease_end(const PromiseTerms& terms, TimePoint
 // (`asking`), the peer's latest datagram arrived at `peer_report_at` (within R of now) and put the issue of the
 // peer's last ok write at `peer_last_ok_issue` (receipt time minus the age it carried: never earlier than
 // the truth), no later than R + R/4 after my own `last_ok_issue`.
-bool stop_waits_for_promise(const Timing& timing, bool asking, std::optional<TimePoint> last_ok_issue,
-                            std::optional<TimePoint> peer_report_at, std::optional<TimePoint> peer_last_ok_issue,
-                            TimePoint now);
+// Only a peer that may grant counts: one that wrote ok (holds a lease), sees me UP on its disk
+// (`peer_sees_me_up`) and is within max_storage_stall of its own last ok write.
+bool stop_waits_for_promise(const PromiseTerms& terms, const Timing& timing, bool asking,
+                            std::optional<TimePoint> last_ok_issue, std::optional<TimePoint> peer_report_at,
+                            std::optional<TimePoint> peer_last_ok_issue, bool peer_sees_me_up, TimePoint now);
 
 // Why the grantor may not grant now (nullopt: it may).
 struct GrantInputs {

@@ -313,7 +313,8 @@ void lan_round(Node& x, Node& y, TimePoint now) {
   for (Node* from : {&x, &y}) {
     Node& to = from == &x ? y : x;
     const auto last_ok = from->core.last_ok_write_issue();
-    to.core.on_peer_disk_report(last_ok ? std::optional<Duration>(now - *last_ok) : std::nullopt, now);
+    to.core.on_peer_disk_report(last_ok ? std::optional<Duration>(now - *last_ok) : std::nullopt,
+                                from->core.peer().view() == PeerView::up, now);
     if (!from->core.wants_promise(now)) continue;
     if (auto g = to.core.grant_promise(from->core.config().incarnation, now)) {
       std::vector<CoreAction> acts;
@@ -428,10 +429,17 @@ TEST_CASE("stall promise: only one node's path fails, the peer's datagrams show 
   const Timing timing = *Timing::from_io_timeout(T);
   const TimePoint t0{std::chrono::seconds(50)};
   const Duration r = timing.renew_interval;
-  CHECK(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, t0 + r, t0 + 2 * T));
-  CHECK(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, std::nullopt, t0 + 2 * T));
-  CHECK_FALSE(stop_waits_for_promise(timing, false, t0, t0 + 2 * T, t0 + r, t0 + 2 * T));
-  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, t0 + 2 * T - r - Millis(1), t0 + r, t0 + 2 * T));
-  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, t0 + 2 * T, t0 + r + r / 4, t0 + 2 * T));
-  CHECK_FALSE(stop_waits_for_promise(timing, true, t0, std::nullopt, std::nullopt, t0 + 2 * T));
+  const PromiseTerms terms = PromiseTerms::from(timing, std::chrono::seconds(120));
+  CHECK(stop_waits_for_promise(terms, timing, true, t0, t0 + 2 * T, t0 + r, true, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, false, t0, t0 + 2 * T, t0 + r, true, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, t0 + 2 * T - r - Millis(1), t0 + r, true, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, t0 + 2 * T, t0 + r + r / 4, true, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, std::nullopt, std::nullopt, true, t0 + 2 * T));
+  // A peer that could not grant: never wrote ok (no lease), does not see me UP, or past max_storage_stall.
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, t0 + 2 * T, std::nullopt, true, t0 + 2 * T));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, t0 + 2 * T, t0 + r, false, t0 + 2 * T));
+  CHECK(stop_waits_for_promise(terms, timing, true, t0, t0 + std::chrono::seconds(119), t0, true,
+                               t0 + std::chrono::seconds(119)));
+  CHECK_FALSE(stop_waits_for_promise(terms, timing, true, t0, t0 + std::chrono::seconds(120), t0, true,
+                                     t0 + std::chrono::seconds(120)));
 }
