@@ -102,6 +102,13 @@ ClusterOptions lan_cluster(Duration max_storage_stall = std::chrono::seconds(120
   return o;
 }
 
+// Both nodes run an incarnation other than `a1` (alpha) and `b1` (beta), hold a lease and see each other UP.
+bool both_rejoined(Cluster& c, uint64_t a1, uint64_t b1) {
+  return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
+         has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+         sees(c.beta(), PeerView::up);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -125,13 +132,7 @@ TEST_CASE("review15: after both rejoin during a LAN cut, the healed LAN comes up
   c.lan().cut.insert("10.9.1.1");
   REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 2s));
   unstall_both(c);
-  REQUIRE(c.run_until(
-      [&] {
-        return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
-               has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-               sees(c.beta(), PeerView::up);
-      },
-      20s));
+  REQUIRE(c.run_until([&] { return both_rejoined(c, a1, b1); }, 20s));
   c.lan().cut.clear();  // the LAN heals
   c.run_for(3s);        // 30 T: 60 datagrams each way
   auto la = c.status(c.alpha())["channels"]["lan"][0];
@@ -165,13 +166,7 @@ TEST_CASE("review15: a shared stall that outlasts max_storage_stall, LAN up all 
   REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 4s));
   c.run_for(200ms);
   unstall_both(c);
-  REQUIRE(c.run_until(
-      [&] {
-        return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
-               has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-               sees(c.beta(), PeerView::up);
-      },
-      20s));
+  REQUIRE(c.run_until([&] { return both_rejoined(c, a1, b1); }, 20s));
   c.run_for(3s);
   auto la = c.status(c.alpha())["channels"]["lan"][0];
   auto lb = c.status(c.beta())["channels"]["lan"][0];
