@@ -451,23 +451,24 @@ struct Side {
   }
 };
 
+// `rounds` rounds 50 ms apart: `a` sends one datagram to `b`, then `b` one to `a`.
+void exchange(Side& a, Side& b, TimePoint& now, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    now += 50ms;
+    a.send(b, now);
+    b.send(a, now);
+  }
+}
+
 // x (incarnation 0xA2, which replaced 0xA1) and y's previous process (0xB1) have talked; y's quorumd
 // restarts as 0xB2 with a fresh view. Returns the datagram of x's retired life 0xA1 the attacker recorded.
 LanDatagram history(Side& x, Side& y_old, TimePoint& now) {
   Side x_old{1, 0xA1};
-  for (int i = 0; i < 5; ++i) {
-    now += 50ms;
-    x_old.send(y_old, now);
-    y_old.send(x_old, now);
-  }
+  exchange(x_old, y_old, now, 5);
   const LanDatagram recorded = datagram(1, 0xA1, x_old.seq + 1, x_old.view, now);  // on the wire, recorded
   // x rejoined as 0xA2; y_old adopts it once x echoes y_old.
   x.view = x_old.view;
-  for (int i = 0; i < 5; ++i) {
-    now += 50ms;
-    x.send(y_old, now);
-    y_old.send(x, now);
-  }
+  exchange(x, y_old, now, 5);
   REQUIRE(y_old.view.peer_incarnation() == 0xA2);
   REQUIRE(x.view.peer_incarnation() == 0xB1);
   return recorded;
@@ -480,11 +481,7 @@ TEST_CASE("review15: control: a restarted quorumd's fresh view and its peer find
   Side x{1, 0xA2}, y_old{2, 0xB1};
   history(x, y_old, now);
   Side y{2, 0xB2};  // y's quorumd restarted: a fresh channel, a fresh view
-  for (int i = 0; i < 10; ++i) {
-    now += 50ms;
-    x.send(y, now);
-    y.send(x, now);
-  }
+  exchange(x, y, now, 10);
   CHECK(y.view.peer_incarnation() == 0xA2);
   CHECK(x.view.peer_incarnation() == 0xB2);
   CHECK(x.view.up(now));
@@ -498,11 +495,7 @@ TEST_CASE("review15: a replayed datagram of the peer's retired life, delivered f
   Side y{2, 0xB2};
   now += 1ms;
   const bool replay_taken = !y.view.accept(recorded, y.inc, now).has_value();
-  for (int i = 0; i < 200; ++i) {  // 100 T of genuine traffic both ways
-    now += 50ms;
-    x.send(y, now);
-    y.send(x, now);
-  }
+  exchange(x, y, now, 200);  // 100 T of genuine traffic both ways
   INFO("replay taken: " << replay_taken << "; y follows " << y.view.peer_incarnation() << " (0xA1 = 161), x follows "
                         << x.view.peer_incarnation() << " (0xB1 = 177); y refused stale "
                         << y.view.refused_count(LanRefusal::stale_incarnation) << ", x refused stale "
