@@ -2,8 +2,8 @@
 // below first demonstrated a problem found in review against the real code (marked should_fail while it
 // existed); each problem is fixed now and its case asserts the fixed behaviour: the LAN no longer wedges
 // after both nodes change incarnation unheard (LanLinkView's echo candidates), svcmgr is told of a lease a
-// promise extended, and a slow but working disk never grants. The in-process harness is a copy of tests/unit/quorumd_daemon_test.cc's (its
-// anonymous namespace is not reachable from here).
+// promise extended, and a slow but working disk never grants. The in-process cluster is
+// tests/support/inprocess_quorumd.h's, each node's device behind a KernelQueue (below).
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -47,6 +47,7 @@
 #include "quorumd/quorum_daemon.h"
 #include "quorumd/quorumd_env.h"
 #include "lan/lan_datagram.h"
+#include "tests/support/inprocess_quorumd.h"
 #include "tests/support/scratch.h"
 #include "tests/support/test_seal.h"
 #include "tests/support/test_superblock.h"
@@ -54,80 +55,10 @@
 #include "quorumd/quorum_core.h"
 
 using namespace castor;
+using namespace castor::testing;  // the in-process cluster (Cluster, Node, Client, start_both, ...)
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr Millis kIoTimeout{100};
-constexpr Duration kStep = 5ms;
-
-
-// What a node's fake watchdog and fake process groups saw.
-struct Record {
-  std::vector<TimePoint> pets;
-  bool disarmed = false;
-  std::set<pid_t> alive;                         // process groups that "exist"
-  std::vector<std::pair<pid_t, TimePoint>> killed;  // SIGKILLs sent, and when
-  bool cgroup_busy = false;                      // a process in the services' cgroups (survives kills)
-  int cgroup_kills = 0;                          // kill_cgroup_tree calls
-};
-
-class FakeWatchdog final : public QuorumdWatchdog {
- public:
-  FakeWatchdog(Record& r, Millis guard) : r_(r), guard_(guard) {}
-  Result<bool> pet_within_lease(TimePoint now, std::optional<TimePoint> lease_expiry) override {
-    if (!lease_expiry || *lease_expiry - now < guard_) return false;
-    r_.pets.push_back(now);
-    return true;
-  }
-  Status disarm() override {
-    r_.disarmed = true;
-    return Status::Ok();
-  }
-  const std::string& path() const override { return path_; }
-  bool is_standin() const override { return false; }
-  const char* kind() const override { return "fake"; }
-  std::string describe() const override { return "fake watchdog"; }
-
- private:
-  Record& r_;
-  Millis guard_;
-  std::string path_ = "fake-watchdog";
-};
-
-// The LAN of the in-process cluster: one inbox per address; an address in `cut` neither sends nor receives
-// (a link pulled out). Tests may push their own bytes into an inbox (forgeries, replays).
-struct MemoryLan {
-  std::map<std::string, std::deque<std::vector<std::byte>>> inbox;
-  std::set<std::string> cut;
-  std::map<std::string, std::vector<std::vector<std::byte>>> sent;  // every datagram sent from an address
-};
-
-class MemoryLanSocket final : public LanSocket {
- public:
-  MemoryLanSocket(MemoryLan& lan, LanLinkConfig link) : lan_(lan), link_(std::move(link)) {}
-  int fd() const override { return -1; }
-  Status send(std::span<const std::byte> d) override {
-    std::vector<std::byte> bytes(d.begin(), d.end());
-    lan_.sent[link_.local].push_back(bytes);
-    if (lan_.cut.count(link_.local) || lan_.cut.count(link_.peer)) return Status::Ok();  // lost on the wire
-    lan_.inbox[link_.peer].push_back(std::move(bytes));
-    return Status::Ok();
-  }
-  Result<std::optional<size_t>> receive(std::span<std::byte> buf) override {
-    auto& q = lan_.inbox[link_.local];
-    if (q.empty() || lan_.cut.count(link_.local)) return std::optional<size_t>();
-    std::vector<std::byte> d = std::move(q.front());
-    q.pop_front();
-    std::copy_n(d.begin(), std::min(d.size(), buf.size()), buf.begin());
-    return std::optional<size_t>(d.size());
-  }
-  std::string describe() const override { return "memory " + link_.local + " -> " + link_.peer; }
-
- private:
-  MemoryLan& lan_;
-  LanLinkConfig link_;
-};
 
 // What AioBlockDevice does and FaultyBlockDevice does not (review15): the kernel holds at most kQueueDepth
 // (64) I/Os, in flight or reported as timed out but not yet finished; past that, a submit fails at once with
@@ -159,252 +90,24 @@ class KernelQueue final : public BlockDevice {
   std::unique_ptr<FaultyBlockDevice> inner_;
 };
 
-class TestEnv final : public QuorumdEnv {
- public:
-  TestEnv(FakeClock& clock, std::shared_ptr<MemoryDisk> disk, Record& record, MemoryLan* lan = nullptr)
-      : clock_(clock), disk_(std::move(disk)), record_(record), lan_(lan) {}
-  Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t) override {
-    if (!lan_) return Error(Code::unsupported, "no LAN in this test");
-    return std::unique_ptr<LanSocket>(std::make_unique<MemoryLanSocket>(*lan_, link));
-  }
-  const Clock& clock() const override { return clock_; }
-  Result<std::string> resolve_device(const std::string& spec) override { return spec; }
-  Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) override {
-    auto mem = std::make_shared<MemoryBlockDevice>(disk_, path);
-    if (access == Access::read_only) {
-      mem->set_read_only(true);
-      return std::unique_ptr<BlockDevice>(std::make_unique<FaultyBlockDevice>(mem));
-    }
-    auto dev = std::make_unique<FaultyBlockDevice>(mem);
-    faulty_ = dev.get();
+// Every cluster of this file: the LAN heartbeat on one memory link (WithLan), lan.max_storage_stall =
+// `max_storage_stall`, and each node's read-write device behind a KernelQueue.
+ClusterOptions lan_cluster(Duration max_storage_stall = std::chrono::seconds(120)) {
+  ClusterOptions o;
+  o.with_lan = true;
+  o.max_storage_stall = max_storage_stall;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
     return std::unique_ptr<BlockDevice>(std::make_unique<KernelQueue>(std::move(dev)));
-  }
-  Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string&, Millis max_timeout) override {
-    return std::unique_ptr<QuorumdWatchdog>(std::make_unique<FakeWatchdog>(record_, max_timeout));
-  }
-  Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override { return ControlServer::listen(path); }
-  void tune_process(const QuorumdConfig&) override { ++tuned_; }
-  int signal_process_group(pid_t pgid, int signo) override {
-    if (!record_.alive.count(pgid)) return ESRCH;
-    if (signo == SIGKILL) {
-      record_.alive.erase(pgid);
-      record_.killed.push_back({pgid, clock_.now()});
-    }
-    return 0;
-  }
-
-  Result<size_t> kill_cgroup_tree(const std::string&) override {
-    ++record_.cgroup_kills;
-    return size_t(record_.cgroup_busy ? 1 : 0);
-  }
-  Result<bool> cgroup_tree_busy(const std::string&) override { return record_.cgroup_busy; }
-
-  FaultyBlockDevice* faulty() { return faulty_; }  // the loop's device (owned by the daemon)
-  int tuned() const { return tuned_; }
-
- private:
-  FakeClock& clock_;
-  std::shared_ptr<MemoryDisk> disk_;
-  Record& record_;
-  MemoryLan* lan_;
-  FaultyBlockDevice* faulty_ = nullptr;
-  int tuned_ = 0;
-};
-
-// A blocking-connect, non-blocking-read client of a control socket.
-class Client {
- public:
-  explicit Client(const std::string& path) {
-    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    REQUIRE(fd_.valid());
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    REQUIRE(::connect(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::fcntl(fd_.get(), F_SETFL, O_NONBLOCK) == 0);
-  }
-  void send(const std::string& line) {
-    auto frame = encode_frame(line);
-    REQUIRE(frame.ok());
-    REQUIRE(::write(fd_.get(), frame->data(), frame->size()) == ssize_t(frame->size()));
-  }
-  std::optional<std::string> poll() {
-    char buf[65536];
-    for (;;) {
-      const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-      if (n > 0) {
-        in_.append(buf, size_t(n));
-        continue;
-      }
-      break;
-    }
-    auto f = take_frame(in_, kMaxReplyPayload);
-    REQUIRE(f.ok());
-    return *f;
-  }
-
- private:
-  UniqueFd fd_;
-  std::string in_;
-};
-
-struct Node {
-  std::string name;
-  Record record;
-  std::unique_ptr<TestEnv> env;
-  std::unique_ptr<QuorumDaemon> daemon;
-  std::string socket;
-  bool running = true;  // turned by the cluster (false: "paused", or its process is gone)
-};
-
-// Authenticated records: a cluster key in the test's directory (root-only 0600, as castor keygen writes it),
-// the disk initialised with it (castor init --authenticate) and both nodes configured with it.
-struct Authenticated {};
-// The LAN heartbeat on one memory link (alpha 10.9.1.1, beta 10.9.1.2), with a cluster key for it.
-struct WithLan {};
-// The same with a short max_storage_stall (review15).
-struct WithLanStall {
-  Duration max_storage_stall;
-};
-
-class Cluster {
- public:
-  explicit Cluster(Duration scrub_interval = std::chrono::seconds(60)) : Cluster(scrub_interval, false) {}
-  explicit Cluster(Authenticated) : Cluster(std::chrono::seconds(60), true) {}
-  explicit Cluster(WithLan) : Cluster(std::chrono::seconds(60), false, true) {}
-  explicit Cluster(WithLanStall w) : Cluster(std::chrono::seconds(60), false, true, w.max_storage_stall) {}
-  Cluster(Duration scrub_interval, bool authenticated, bool with_lan = false,
-          Duration max_storage_stall = std::chrono::seconds(120)) {
-    char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    RecordSeal seal = RecordSeal::crc_only();
-    if (authenticated || with_lan) REQUIRE(write_new_auth_key(authkey(), false).ok());
-    if (authenticated) {
-      auto key = load_auth_key(authkey());
-      REQUIRE_MESSAGE(key.ok(), key.status().to_string());
-      seal = *disk_record_seal(*key);
-    }
-    disk_ = std::make_shared<MemoryDisk>(512, 4 << 20);
-    MemoryBlockDevice dev(disk_, "mem");
-    Superblock sb = testing::two_node_superblock("test", *Timing::from_io_timeout(kIoTimeout));
-    timing_ = sb.timing;
-    sb.records_authenticated = authenticated;
-    cluster_uuid_ = sb.cluster_uuid;
-    REQUIRE(initialize_quorum_disk(dev, clock_, sb, seal, kIoTimeout).ok());
-    for (const char* name : {"alpha", "beta"}) {
-      auto n = std::make_unique<Node>();
-      n->name = name;
-      n->env = std::make_unique<TestEnv>(clock_, disk_, n->record, with_lan ? &lan_ : nullptr);
-      n->socket = dir_ + "/" + name + ".sock";
-      QuorumdConfig c;
-      c.device = "mem";
-      c.node = name;
-      c.cluster = "test";
-      c.watchdog_device = "/dev/fake-watchdog";
-      c.socket_path = n->socket;
-      c.lock_memory = false;
-      c.realtime = false;
-      c.scrub_interval = scrub_interval;
-      c.authenticate_disk = authenticated;
-      c.authkey = authkey();
-      if (with_lan) {
-        const bool a = std::string(name) == "alpha";
-        c.lan.links = {{a ? "10.9.1.1" : "10.9.1.2", a ? "10.9.1.2" : "10.9.1.1"}};
-        c.lan.max_storage_stall = max_storage_stall;
-      }
-      auto d = QuorumDaemon::start(c, *n->env);
-      REQUIRE_MESSAGE(d.ok(), d.status().to_string());
-      n->daemon = std::move(d).value();
-      nodes_.push_back(std::move(n));
-    }
-    for (auto& n : nodes_) REQUIRE(n->daemon->join().ok());
-  }
-  ~Cluster() {
-    for (auto& n : nodes_) n->daemon.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  Node& alpha() { return *nodes_[0]; }
-  Node& beta() { return *nodes_[1]; }
-  const Timing& timing() const { return timing_; }
-  TimePoint now() const { return clock_.now(); }
-  FakeClock& clock() { return clock_; }
-  const std::shared_ptr<MemoryDisk>& disk() const { return disk_; }
-  std::string authkey() const { return dir_ + "/authkey"; }
-  const Uuid& cluster_uuid() const { return cluster_uuid_; }
-  MemoryLan& lan() { return lan_; }
-
-  // One step of fake time: every running node turns and serves its control socket.
-  void step() {
-    clock_.advance(kStep);
-    for (auto& n : nodes_) {
-      if (!n->running || n->daemon->done()) continue;
-      n->daemon->turn();
-      n->daemon->serve_control();
-    }
-  }
-  // Steps until `pred` holds (true) or `limit` of fake time passed (false).
-  template <typename Pred>
-  bool run_until(Pred pred, Duration limit) {
-    const TimePoint end = clock_.now() + limit;
-    while (clock_.now() < end) {
-      if (pred()) return true;
-      step();
-    }
-    return pred();
-  }
-  void run_for(Duration d) {
-    run_until([] { return false; }, d);
-  }
-  // Sends `line` and steps until the reply arrives.
-  std::string ask_text(Client& c, const std::string& line) {
-    c.send(line);
-    std::optional<std::string> reply;
-    REQUIRE(run_until([&] { return (reply = c.poll()).has_value(); }, 2s));
-    return *reply;
-  }
-  nlohmann::json ask(Client& c, const std::string& line) {
-    auto j = nlohmann::json::parse(ask_text(c, line), nullptr, false);
-    REQUIRE_FALSE(j.is_discarded());
-    return j;
-  }
-  nlohmann::json status(Node& n) {
-    auto j = nlohmann::json::parse(n.daemon->status_json(clock_.now()), nullptr, false);
-    REQUIRE_FALSE(j.is_discarded());
-    return j;
-  }
-
- private:
-  std::string dir_;
-  FakeClock clock_;
-  std::shared_ptr<MemoryDisk> disk_;
-  Timing timing_;
-  Uuid cluster_uuid_;
-  MemoryLan lan_;
-  std::vector<std::unique_ptr<Node>> nodes_;
-};
-
-bool sees(const Node& n, PeerView v) { return n.daemon->core().peer().view() == v; }
-bool has_lease(Cluster& c, const Node& n) { return n.daemon->core().may_act(c.now()); }
-
-void start_both(Cluster& c) {
-  REQUIRE(c.run_until(
-      [&] { return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); },
-      5s));
+  };
+  return o;
 }
-void stall_both(Cluster& c) {
-  c.alpha().env->faulty()->hang_all();
-  c.beta().env->faulty()->hang_all();
+
+// Both nodes run an incarnation other than `a1` (alpha) and `b1` (beta), hold a lease and see each other UP.
+bool both_rejoined(Cluster& c, uint64_t a1, uint64_t b1) {
+  return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
+         has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+         sees(c.beta(), PeerView::up);
 }
-void unstall_both(Cluster& c) {
-  for (Node* n : {&c.alpha(), &c.beta()}) {
-    n->env->faulty()->pass_all();
-    n->env->faulty()->release_hung(c.now());
-  }
-}
-bool fenced(const Node& n) { return n.daemon->core().phase() == CorePhase::fenced; }
 
 }  // namespace
 
@@ -417,7 +120,7 @@ bool fenced(const Node& n) { return n.daemon->core().phase() == CorePhase::fence
 // restarts. The next shared stall then resets both nodes (the feature is silently off; status shows lan down).
 
 TEST_CASE("review15: after both rejoin during a LAN cut, the healed LAN comes up again and the next shared stall is ridden through") {
-  Cluster c{WithLan{}};
+  Cluster c{lan_cluster()};
   start_both(c);
   c.run_for(500ms);
   const Timing t = c.timing();
@@ -429,13 +132,7 @@ TEST_CASE("review15: after both rejoin during a LAN cut, the healed LAN comes up
   c.lan().cut.insert("10.9.1.1");
   REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 2s));
   unstall_both(c);
-  REQUIRE(c.run_until(
-      [&] {
-        return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
-               has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-               sees(c.beta(), PeerView::up);
-      },
-      20s));
+  REQUIRE(c.run_until([&] { return both_rejoined(c, a1, b1); }, 20s));
   c.lan().cut.clear();  // the LAN heals
   c.run_for(3s);        // 30 T: 60 datagrams each way
   auto la = c.status(c.alpha())["channels"]["lan"][0];
@@ -460,7 +157,7 @@ TEST_CASE("review15: after both rejoin during a LAN cut, the healed LAN comes up
 // stall bound, both wait for the kernel to give back their hung writes (maybe_rejoin), so both rejoin in the
 // same turn when the storage returns; each new life's first datagrams echo the other's old life.
 TEST_CASE("review15: a shared stall that outlasts max_storage_stall, LAN up all along: both rejoin together and the LAN comes up again") {
-  Cluster c{WithLanStall{2s}};
+  Cluster c{lan_cluster(2s)};
   start_both(c);
   c.run_for(500ms);
   const uint64_t a1 = c.alpha().daemon->core().config().incarnation;
@@ -469,13 +166,7 @@ TEST_CASE("review15: a shared stall that outlasts max_storage_stall, LAN up all 
   REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 4s));
   c.run_for(200ms);
   unstall_both(c);
-  REQUIRE(c.run_until(
-      [&] {
-        return c.alpha().daemon->core().config().incarnation != a1 && c.beta().daemon->core().config().incarnation != b1 &&
-               has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-               sees(c.beta(), PeerView::up);
-      },
-      20s));
+  REQUIRE(c.run_until([&] { return both_rejoined(c, a1, b1); }, 20s));
   c.run_for(3s);
   auto la = c.status(c.alpha())["channels"]["lan"][0];
   auto lb = c.status(c.beta())["channels"]["lan"][0];
@@ -499,7 +190,7 @@ TEST_CASE("review15: a shared stall that outlasts max_storage_stall, LAN up all 
 // pets the watchdog and reports riding_through_stall: the outage the feature exists to remove (goal >= 60 s).
 
 TEST_CASE("review15: riding a shared stall on a device whose kernel queue fills, the lease end published to the service manager follows quorumd's") {
-  Cluster c{WithLan{}};
+  Cluster c{lan_cluster()};
   start_both(c);
   Client sm(c.alpha().socket);
   REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
@@ -760,23 +451,24 @@ struct Side {
   }
 };
 
+// `rounds` rounds 50 ms apart: `a` sends one datagram to `b`, then `b` one to `a`.
+void exchange(Side& a, Side& b, TimePoint& now, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    now += 50ms;
+    a.send(b, now);
+    b.send(a, now);
+  }
+}
+
 // x (incarnation 0xA2, which replaced 0xA1) and y's previous process (0xB1) have talked; y's quorumd
 // restarts as 0xB2 with a fresh view. Returns the datagram of x's retired life 0xA1 the attacker recorded.
 LanDatagram history(Side& x, Side& y_old, TimePoint& now) {
   Side x_old{1, 0xA1};
-  for (int i = 0; i < 5; ++i) {
-    now += 50ms;
-    x_old.send(y_old, now);
-    y_old.send(x_old, now);
-  }
+  exchange(x_old, y_old, now, 5);
   const LanDatagram recorded = datagram(1, 0xA1, x_old.seq + 1, x_old.view, now);  // on the wire, recorded
   // x rejoined as 0xA2; y_old adopts it once x echoes y_old.
   x.view = x_old.view;
-  for (int i = 0; i < 5; ++i) {
-    now += 50ms;
-    x.send(y_old, now);
-    y_old.send(x, now);
-  }
+  exchange(x, y_old, now, 5);
   REQUIRE(y_old.view.peer_incarnation() == 0xA2);
   REQUIRE(x.view.peer_incarnation() == 0xB1);
   return recorded;
@@ -789,11 +481,7 @@ TEST_CASE("review15: control: a restarted quorumd's fresh view and its peer find
   Side x{1, 0xA2}, y_old{2, 0xB1};
   history(x, y_old, now);
   Side y{2, 0xB2};  // y's quorumd restarted: a fresh channel, a fresh view
-  for (int i = 0; i < 10; ++i) {
-    now += 50ms;
-    x.send(y, now);
-    y.send(x, now);
-  }
+  exchange(x, y, now, 10);
   CHECK(y.view.peer_incarnation() == 0xA2);
   CHECK(x.view.peer_incarnation() == 0xB2);
   CHECK(x.view.up(now));
@@ -807,11 +495,7 @@ TEST_CASE("review15: a replayed datagram of the peer's retired life, delivered f
   Side y{2, 0xB2};
   now += 1ms;
   const bool replay_taken = !y.view.accept(recorded, y.inc, now).has_value();
-  for (int i = 0; i < 200; ++i) {  // 100 T of genuine traffic both ways
-    now += 50ms;
-    x.send(y, now);
-    y.send(x, now);
-  }
+  exchange(x, y, now, 200);  // 100 T of genuine traffic both ways
   INFO("replay taken: " << replay_taken << "; y follows " << y.view.peer_incarnation() << " (0xA1 = 161), x follows "
                         << x.view.peer_incarnation() << " (0xB1 = 177); y refused stale "
                         << y.view.refused_count(LanRefusal::stale_incarnation) << ", x refused stale "
