@@ -89,6 +89,38 @@
  * later, over the new process's writes), -DBUG_RESTART_REBUILD_FLOOR (a restart that finds an own table
  * block corrupt rebuilds its floor as if the epoch record were corrupt).  -DCORRUPT_DOWN: garbage only
  * over a block of a node that is down (the corrupt_restart run).
+ *
+ * PROMISES OVER THE LAN (-DLAN; issue 15, the rules of docs/design.md).  The two quorumds also exchange
+ * datagrams.  A node's disk is *failing* when no ok heartbeat write was issued at the last tick (since > 0:
+ * the real rule is "none issued in the last T", and the model writes once per tick T, at the tick).  At
+ * each tick, after the heartbeat reads (lan_exchange): a holder X whose core runs with a lease, whose disk
+ * is failing and is within S ticks of its last ok write (since < S) sends a request (x_sent = now) with its
+ * incarnation.  The grantor Y grants only if its core runs with a lease, its OWN disk is failing, since < S,
+ * and the request's incarnation is the one its PeerMonitor follows, seen UP (qup; a monitor starts UNKNOWN
+ * and turns UP at the first change it sees).  Before the grant goes out Y records floor = now + P (fw: the
+ * ticks until floor + D).  X accepts a grant for its current incarnation while it holds a lease and extends
+ * it to max(expiry, x_sent + P), x_sent being its request's send time (the grant carries the request's age).
+ * The extended lease is THE lease: the fence at its end, the pets while it lasts.  A DEAD verdict needs a
+ * read at or after max(first_seen, floor) + D (age >= D and fw == 0).  Every new core (a restart, a rejoin;
+ * not the very first start, which follows no life of the node) starts with floor = now + P.
+ * P = F = 3 ticks; S = 5 ticks (max_storage_stall: 120 s = 60 T at the default T; only its role matters
+ * here, and S >= 5 lets a chain of grants carry a lease past first_seen + D, where only the floor holds
+ * the verdict back).  The datagrams of a tick arrive at once (their times are the tick's: a grant's floor
+ * and the extension it gives are measured from the same rounded times, so x_sent + P <= floor is exact), or
+ * are lost while the LAN is partitioned (MAXPART partitions, each healing at any later tick); at most
+ * MAXLANLATE datagrams are delayed instead, arriving at a later tick (at most LANDELAY ticks after the
+ * request was sent) or never.  A lost datagram only takes a promise away, so losses outside a partition add
+ * nothing to the safety checks.  Heartbeat paths fail at a tick (MAXHBFAIL failures in all): one node's, or
+ * both at once (a shared storage stall, MAXSTALL); a failed path may work again at any later tick.
+ * Ghost: promised[i], as fw, for the latest floor ANY life of node i recorded at a grant (kept across
+ * crashes and restarts); every DEAD verdict asserts it has passed (the rule, not only its consequence).
+ * -DWD_REAL: the watchdog resets a node 3 ticks after its lease end, the real bound E + 2W + 3eps rounded up
+ * (the default model resets it 1 tick after: 2 ticks of slack hide promise bugs whose excess is a tick or
+ * two).  -DHELD: node 1 holds the service from the start, with a lease, and node 2 wants it.  -DRESTART2:
+ * only node 2 restarts or rejoins.  Seeded bugs: -DBUG_PROMISE_FORGOTTEN (a new core starts with no
+ * floor), -DBUG_PROMISE_NO_FLOOR (the grantor records no floor), -DBUG_PROMISE_RECEIPT_ANCHOR (the holder
+ * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
+ * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
  */
 
 #define F 3
