@@ -21,6 +21,8 @@
 #include "disk/epoch_record.h"
 #include "disk/service_table_record.h"
 #include "disk/superblock.h"
+#include "fuzz/fuzz_lan.h"
+#include "lan/lan_datagram.h"
 
 using namespace castor;
 
@@ -157,6 +159,48 @@ int main(int argc, char** argv) {
   }
   ok &= write("superblock", "empty", std::string(1, '\0'));
   ok &= write("heartbeat", "empty", std::string(1, char(opts_for(512, 1, false))));
+
+  // LAN datagrams (lan_datagram_fuzz.cc, input layout in fuzz_lan.h): sealed with the target's fixed key.
+  for (uint32_t node : {1u, 2u}) {
+    for (uint32_t link : {1u, 2u}) {
+      LanDatagram d;
+      d.cluster_uuid = fuzz::lan_fuzz_cluster();
+      d.sender_node = node;
+      d.link = link;
+      d.incarnation = 0x1122334455667788ull + node;
+      d.seq = 42 + link;
+      d.echo_incarnation = 0x99;
+      d.echo_seq = 17;
+      d.echo_hold_us = 1500;
+      d.disk_ok = node == 1;
+      d.disk_age_ms = node == 1 ? 180 : 4000;
+      d.disk_seq = 1234;
+      d.peer_view = uint8_t(node);
+      d.request_promise = node == 2;
+      if (node == 1) {
+        d.grant_incarnation = 0x77;
+        d.grant_request_seq = 40;
+        d.grant_ms = 6000;
+      }
+      auto b = encode_lan_datagram(d, fuzz::lan_fuzz_seal());
+      if (!b.ok()) return 1;
+      const std::string bytes(reinterpret_cast<const char*>(b->data()), b->size());
+      const std::string n = "_node" + std::to_string(node) + "_link" + std::to_string(link);
+      ok &= write("lan_datagram", "valid" + n, std::string(1, char(fuzz::lan_fuzz_options(false, node, link))) + bytes);
+      ok &= write("lan_datagram", "valid_reseal" + n,
+                  std::string(1, char(fuzz::lan_fuzz_options(true, node, link))) + bytes.substr(0, kLanTagOffset));
+      // Delivered on the other link, or expected from the other node.
+      ok &= write("lan_datagram", "wrong_link" + n,
+                  std::string(1, char(fuzz::lan_fuzz_options(false, node, 3 - link))) + bytes);
+      ok &= write("lan_datagram", "wrong_sender" + n,
+                  std::string(1, char(fuzz::lan_fuzz_options(false, 3 - node, link))) + bytes);
+      if (node == 1 && link == 1) {
+        ok &= write("lan_datagram", "truncated", std::string(1, char(0)) + bytes.substr(0, 255));
+        ok &= write("lan_datagram", "oversized", std::string(1, char(0)) + bytes + std::string(44, '\0'));
+      }
+    }
+  }
+  ok &= write("lan_datagram", "empty", std::string(1, char(fuzz::lan_fuzz_options(true, 1, 1))));
 
   // castor.ini: the shipped example, with its keys uncommented, and a few bad ones.
   const std::string ini = read_file("etc/castor.ini");

@@ -15,6 +15,7 @@ max_len_of() {
   case $1 in
     superblock | heartbeat | epoch_record | service_table) echo 8194 ;;  # options + extra byte + 8 KiB block
     control_protocol | control_server) echo 70000 ;;                 # a 64 KiB payload and some more
+    lan_datagram) echo 1600 ;;                                        # options + a 1500-byte (MTU) datagram
     *) echo 16384 ;;
   esac
 }

@@ -11,11 +11,11 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
 FUZZ_TARGETS ?= superblock heartbeat service_table epoch_record quorumd_config service_file control_protocol \
-                control_server control_codec
+                control_server control_codec lan_datagram
 FUZZ_SANITIZE := address,undefined
-# What the targets need: the on-disk format, the two INI loaders, the control protocol (and what they
+# What the targets need: the on-disk format, the LAN datagram, the two INI loaders, the control protocol (and what they
 # use). Not the whole library: the daemons' other sources need not be rebuilt with clang to fuzz.
-FUZZ_LIB_SRCS := $(foreach l,common disk control config,$(call layer_srcs,$(l)))
+FUZZ_LIB_SRCS := $(foreach l,common lan disk control config,$(call layer_srcs,$(l)))
 FUZZ_LIB      := $(BUILD)/libcastor-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-deps fuzz-bins

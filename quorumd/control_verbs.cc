@@ -111,6 +111,34 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
     peer["write_latency_us"] =
         Json{{"last", pm.record()->last_io_latency_us}, {"worst", pm.record()->max_io_latency_us}};
   j["peer"] = std::move(peer);
+  // The channels to the peer: the disk, and the LAN links (castor status names a peer alive on the LAN but
+  // silent on the disk).
+  Json channels;
+  const auto last_ok = c.last_ok_write_issue();
+  Json disk;
+  disk["up"] = !c.disk_failing(now);
+  if (last_ok) disk["last_ok_write_age_ms"] = to_ms(now - *last_ok);
+  else disk["last_ok_write_age_ms"] = nullptr;
+  if (peer_observed_) disk["peer_heartbeat_age_ms"] = to_ms(now - pm.first_seen());
+  else disk["peer_heartbeat_age_ms"] = nullptr;
+  channels["disk"] = std::move(disk);
+  channels["lan"] = lan_ ? lan_->links_json(now) : Json::array();
+  j["channels"] = std::move(channels);
+  Json promises;
+  promises["enabled"] = lan_ != nullptr;
+  promises["requesting"] = c.wants_promise(now);
+  promises["granted"] = c.promises_granted();
+  promises["received"] = c.promises_received();
+  if (auto u = c.promised_until()) promises["promised_until_ms"] = to_ms(*u - now);
+  else promises["promised_until_ms"] = nullptr;
+  if (lan_ && c.promise_floor() > TimePoint{}) promises["dead_floor_ms"] = to_ms(c.promise_floor() - now);
+  else promises["dead_floor_ms"] = nullptr;
+  promises["max_storage_stall_ms"] = lan_ ? to_ms(config_.lan.max_storage_stall) : int64_t(0);
+  // Riding through: the disk fails and a promise holds the lease past what the last ok write gave.
+  const TimePoint disk_end = last_ok ? *last_ok + t.lease : TimePoint{};
+  promises["riding_through_stall"] =
+      lan_ && c.may_act(now) && c.disk_failing(now) && c.lease_expiry().value_or(TimePoint{}) > disk_end;
+  j["promises"] = std::move(promises);
   j["write_latency_us"] = Json{{"last", us(c.last_write_latency())}, {"worst", us(c.worst_write_latency())}};
   j["timing_ms"] = Json{{"io_timeout", int64_t(t.io_timeout.count())},
                         {"renew_interval", int64_t(t.renew_interval.count())},

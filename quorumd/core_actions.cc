@@ -32,7 +32,13 @@ void QuorumDaemon::submit_write(const HeartbeatRecord& rec, TimePoint now, std::
   }
   HeartbeatRecord r = rec;
   r.wall_time_ns = wall_time_ns();  // display only
-  Status st = io_.submit_write(*device_, r, layout_.heartbeat_offset(node_id_), generation_, now,
+  // A stalled path keeps what we submitted: while it holds many timed out, another submission only deepens the queue
+  // (and may block in io_submit once the device's queue is full, which would stop the loop and its pets
+  // during a stall ridden through on the peer's promise). Report the write failed at once instead.
+  Status st = path_holds_too_many(*device_)
+                  ? Error(Code::busy, "the quorum disk holds " + std::to_string(device_->held_after_timeout()) +
+                                          " of our timed-out I/Os (stalled path): not submitting more")
+                  : io_.submit_write(*device_, r, layout_.heartbeat_offset(node_id_), generation_, now,
                                now + superblock_.timing.io_timeout);
   if (!st.ok()) {
     if (auto n = log_allowed(write_error_log_, now))
@@ -60,8 +66,11 @@ void QuorumDaemon::fail_read(IoPurpose purpose, const Status& st, TimePoint now,
 void QuorumDaemon::submit_read(IoPurpose purpose, TimePoint now, std::vector<CoreAction>& out) {
   if (io_.defer(purpose, now)) return;
   const uint32_t owner = purpose == IoPurpose::read_own ? node_id_ : core_->peer_id();
-  Status st = io_.submit_heartbeat_read(*device_, purpose, layout_.heartbeat_offset(owner), generation_, now,
-                                        now + superblock_.timing.io_timeout);
+  Status st = path_holds_too_many(*device_)
+                  ? Error(Code::busy, "the quorum disk holds " + std::to_string(device_->held_after_timeout()) +
+                                          " of our timed-out I/Os (stalled path): not submitting more")
+                  : io_.submit_heartbeat_read(*device_, purpose, layout_.heartbeat_offset(owner), generation_, now,
+                                              now + superblock_.timing.io_timeout);
   if (!st.ok()) fail_read(purpose, st, now, out);
 }
 
@@ -124,19 +133,25 @@ void QuorumDaemon::on_write_done(const HeartbeatIo::Pending& p, const IoCompleti
     log::notice("heartbeat writes succeed again", {{"seq", p.heartbeat_seq}, {"latency_us", us(now - p.issued)}});
   }
   core_->on_write_done(p.heartbeat_seq, p.issued, c.status, now, out);
+  announce_lease(now, p.heartbeat_seq, now - p.issued);
+}
+
+void QuorumDaemon::announce_lease(TimePoint now, uint64_t seq, Duration write_latency) {
   auto expiry = core_->lease_expiry();
   if (expiry && expiry != last_lease_expiry_ && core_->may_act(now)) {
     last_lease_expiry_ = expiry;
     if (!lease_acquired_) {
       lease_acquired_ = true;
       log::notice("lease acquired", {{"incarnation", core_->config().incarnation},
-                                     {"seq", p.heartbeat_seq},
-                                     {"write_latency_us", us(now - p.issued)},
+                                     {"seq", seq},
+                                     {"write_latency_us", us(write_latency)},
                                      {"lease_ms", int64_t(superblock_.timing.lease.count())}});
     }
-    if (server_->subscriber_count() > 0) {  // every renewal: build nothing when nobody listens
+    // Every renewal — by a heartbeat write, or by the peer's promise during a shared stall: svcmgr times the
+    // lease from these events and kills every service when it runs out. Build nothing when nobody listens.
+    if (server_->subscriber_count() > 0) {
       QuorumdEvent e = event(QuorumdEventKind::lease_renewed, now);
-      e.seq = p.heartbeat_seq;
+      e.seq = seq;
       e.lease_expiry_boottime_ns = ns(*expiry);
       emit_event(e);
     }

@@ -88,10 +88,11 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
   }
   // Dead once a read issued at least D after we first read this value still returns it (also from DOWN,
   // once the DOWN record was replaced by a value that then stood still for D).
-  if (obs.read_issued >= first_seen_ + dead_time_) {
+  if (obs.read_issued >= std::max(first_seen_, floor_) + dead_time_) {
     confirm(obs.read_issued);
     return move_to(PeerView::dead, "heartbeat unchanged for " + format_duration(obs.read_issued - first_seen_) +
-                                       " (dead time " + format_duration(dead_time_) + ")");
+                                       " (dead time " + format_duration(dead_time_) + ")" +
+                                       (floor_ > first_seen_ ? ", past the last promise given" : ""));
   }
   return std::nullopt;
 }

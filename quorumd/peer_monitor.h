@@ -20,6 +20,8 @@
 // Confirmation: a verdict (DEAD or DOWN) is confirmed by a read that returned the very value the verdict
 // is about, unchanged (for DEAD, issued at least D after its first read) — never by a read that saw a
 // changed value, decodable or not. confirmed_read_issued() is what svcmgr's ownership may rely on.
+// Promises (quorumd/stall_promise.h): hold_dead_until(floor) — this node promised the peer, over the LAN, not to
+// declare it dead before floor + D — makes DEAD need a read issued at or after max(first_seen, floor) + D.
 // The peer's wall-clock stamps are never used. Pure: no I/O, no clock reads. Must never count a changed value
 // as confirming a verdict, nor a retired incarnation's record as life or as DOWN.
 #pragma once
@@ -73,8 +75,12 @@ class PeerMonitor {
   // current value has confirmed a verdict (DEAD, or DOWN with its DOWN record).
   std::optional<TimePoint> dead_deadline() const {
     if (!value_ || value_confirmed_) return std::nullopt;
-    return first_seen_ + dead_time_;
+    return std::max(first_seen_, floor_) + dead_time_;
   }
+  // A promise given (or possibly given by a previous life): no DEAD verdict from a read issued before
+  // floor + D. Only ever raises the floor.
+  void hold_dead_until(TimePoint floor) { floor_ = std::max(floor_, floor); }
+  TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;
   // Issue time of the latest successful read of the peer's block, whatever it saw (for display only: it
@@ -109,6 +115,7 @@ class PeerMonitor {
   uint64_t followed_seq_ = 0;            // the highest seq of it seen
   std::deque<uint64_t> retired_;         // replaced incarnations, oldest first: their late writes are stale
   TimePoint first_seen_;
+  TimePoint floor_{};                    // hold_dead_until: promises given
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

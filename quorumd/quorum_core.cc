@@ -18,7 +18,11 @@ const char* core_phase_name(CorePhase p) {
 
 QuorumCore::QuorumCore(const CoreConfig& config, TimePoint now)
     : config_(config), lease_(config.timing.lease), peer_(config.timing.dead), next_renew_(now), next_read_(now),
-      worst_window_start_(now) {}
+      worst_window_start_(now) {
+  // A previous life of this node (a fenced core, a quorumd that restarted) may have promised the peer up to
+  // P past its last grant, which was before now.
+  if (config_.promises) peer_.hold_dead_until(now + config_.promises->term);
+}
 
 NodeState QuorumCore::disk_state() const {
   switch (phase_) {
@@ -40,19 +44,22 @@ void QuorumCore::fence(TimePoint, const std::string& reason, std::vector<CoreAct
 void QuorumCore::check_lease(TimePoint now, std::vector<CoreAction>& out) {
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
   if (lease_.lapsed(now)) {
-    fence(now, "lease expired: no heartbeat write succeeded within " + format_duration(config_.timing.lease), out);
+    fence(now,
+          "lease expired: no heartbeat write succeeded within " + format_duration(config_.timing.lease) +
+              (promised_until_ ? " and the peer's last promise ran out" : ""),
+          out);
     return;
   }
   auto expiry = lease_.expiry();
   if (!expiry) return;
-  const TimePoint at_risk = *expiry - config_.timing.kill_grace;
+  const TimePoint at_risk = stop_time(*expiry, now);
   if (now >= at_risk && !stop_requested_) {
     stop_requested_ = true;
     out.push_back({CoreActionKind::stop_services, {}, std::nullopt,
                    "lease at risk: no heartbeat write has succeeded for " +
-                       format_duration(now - (*expiry - config_.timing.lease)) + "; lease ends in " +
+                       format_duration(now - lease_.last_renewal_issue().value_or(now)) + "; lease ends in " +
                        format_duration(*expiry - now)});
-  } else if (now < at_risk && stop_requested_ && phase_ == CorePhase::up) {
+  } else if (now < *expiry - config_.timing.kill_grace && stop_requested_ && phase_ == CorePhase::up) {
     stop_requested_ = false;  // renewed in time: the risk is over
   }
 }
@@ -105,7 +112,7 @@ TimePoint QuorumCore::next_wakeup() const {
   TimePoint t = next_read_;
   if (!write_in_flight_) t = std::min(t, next_renew_);
   if (auto e = lease_.expiry()) {
-    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);
+    if (!stop_requested_) t = std::min(t, *e - config_.timing.kill_grace);  // stop_time() is never earlier
     t = std::min(t, *e);
   }
   if (auto d = peer_.dead_deadline(); d && !peer_read_in_flight_) t = std::min(t, *d);
@@ -115,6 +122,7 @@ TimePoint QuorumCore::next_wakeup() const {
 void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st, TimePoint now,
                                std::vector<CoreAction>& out) {
   if (seq == seq_) write_in_flight_ = false;
+  last_write_failed_ = !st.ok();
   check_lease(now, out);  // a lapsed lease fences before any renewal is considered
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
   if (st.ok()) {
@@ -182,6 +190,64 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
     }
   }
   tick(now, out);
+}
+
+bool QuorumCore::disk_failing(TimePoint now) const {
+  const PromiseTerms terms = config_.promises ? *config_.promises : PromiseTerms::from(config_.timing, Duration(0));
+  return castor::disk_failing(terms, lease_.last_renewal_issue(), last_write_failed_, now);
+}
+
+bool QuorumCore::wants_promise(TimePoint now) const {
+  if (!config_.promises || phase_ != CorePhase::up || !lease_.valid(now)) return false;
+  return castor::disk_failing(*config_.promises, lease_.last_renewal_issue(), last_write_failed_, now) &&
+         within_storage_stall(*config_.promises, lease_.last_renewal_issue(), now);
+}
+
+std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now, const char** why) {
+  const char* refusal = "promises are off (no LAN channel)";
+  if (config_.promises) {
+    GrantInputs in;
+    in.holds_lease = phase_ == CorePhase::up && lease_.valid(now);
+    in.last_ok_issue = lease_.last_renewal_issue();
+    in.last_write_failed = last_write_failed_;
+    in.asker_incarnation = asker;
+    in.followed_incarnation = peer_.incarnation();
+    in.view = peer_.view();
+    auto r = grant_refusal(*config_.promises, in, now);
+    if (!r) {
+      // The floor first: the grant must never leave before this node is bound by it.
+      peer_.hold_dead_until(now + config_.promises->term);
+      ++promises_granted_;
+      return config_.promises->term;
+    }
+    refusal = *r;
+  }
+  if (why) *why = refusal;
+  return std::nullopt;
+}
+
+TimePoint QuorumCore::stop_time(TimePoint expiry, TimePoint now) const {
+  const bool waits = config_.promises &&
+                     stop_waits_for_promise(config_.timing, wants_promise(now), lease_.last_renewal_issue(),
+                                            peer_report_at_, peer_last_ok_issue_, now);
+  return expiry - (waits ? config_.timing.kill_grace / 2 : config_.timing.kill_grace);
+}
+
+void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now) {
+  peer_report_at_ = now;
+  if (peer_disk_age) peer_last_ok_issue_ = now - *peer_disk_age;
+  else peer_last_ok_issue_.reset();
+}
+
+bool QuorumCore::on_promise(TimePoint request_sent, Duration granted, TimePoint now, std::vector<CoreAction>& out) {
+  check_lease(now, out);  // a lapsed lease fences before any promise is considered
+  if (!config_.promises || phase_ != CorePhase::up) return false;
+  auto end = promised_lease_end(*config_.promises, request_sent, granted, lease_.last_renewal_issue());
+  if (!end || !lease_.extend_to(*end, now)) return false;
+  ++promises_received_;
+  promised_until_ = promised_until_ ? std::max(*promised_until_, *end) : *end;
+  check_lease(now, out);  // clears the risk when the promise moved the end far enough
+  return true;
 }
 
 void QuorumCore::request_leave(TimePoint now, std::vector<CoreAction>& out) {

@@ -14,6 +14,8 @@
 //    never issued) fences at once; so does a node whose peer's heartbeat says it declared us DEAD;
 //  - once fenced, an incarnation never writes or renews again; the daemon rejoins with a new incarnation;
 //  - a clean leave writes LEAVING, waits for services_stopped(), then writes DOWN;
+//  - with the LAN channel, a lease may be extended by the peer's promise during a shared storage stall
+//    (stall_promise.h); a promise given holds back this node's DEAD verdicts; a new core holds them back P;
 //  - the peer's verdicts come from PeerMonitor: late writes of replaced lives are never life nor DOWN, and
 //    a verdict is confirmed (peer().confirmed_read_issued()) only by a read of its unchanged value.
 #pragma once
@@ -28,6 +30,7 @@
 #include "disk/heartbeat_record.h"
 #include "quorumd/node_lease.h"
 #include "quorumd/peer_monitor.h"
+#include "quorumd/stall_promise.h"
 #include "disk/timing.h"
 
 namespace castor {
@@ -39,6 +42,9 @@ struct CoreConfig {
   Timing timing;
   uint64_t services_digest = 0;
   bool standby = false;
+  // Set when the LAN channel is configured: the promises of a shared storage stall (stall_promise.h). A core
+  // made with it holds back every DEAD verdict until start + P + D (a previous life may have promised P).
+  std::optional<PromiseTerms> promises;
 };
 
 enum class CoreActionKind {
@@ -80,6 +86,28 @@ class QuorumCore {
   // svcmgr reports every service stopped (during a leave: DOWN may be written next).
   void services_stopped(TimePoint now, std::vector<CoreAction>& out);
 
+  // ---- promises over the LAN (stall_promise.h; only with config.promises)
+  // My last heartbeat write failed (or none ever succeeded, or none for 2T): stall_promise.h.
+  bool disk_failing(TimePoint now) const;
+  // Whether my LAN datagrams should ask the peer for a promise now.
+  bool wants_promise(TimePoint now) const;
+  // The peer (incarnation `asker`) asked: if I may promise, raises my DEAD floor to now + P FIRST and returns P;
+  // otherwise nullopt and, in `why`, the reason.
+  std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr);
+  // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
+  // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
+  // (stall_promise.h, stop_waits_for_promise).
+  void on_peer_disk_report(std::optional<Duration> peer_disk_age, TimePoint now);
+  // A grant answering my request sent at `request_sent`: extends my lease (never past the stall bound, never
+  // a lapsed one). True if it moved the lease end.
+  bool on_promise(TimePoint request_sent, Duration granted, TimePoint now, std::vector<CoreAction>& out);
+  // The latest lease end a promise gave me, and the floor my own promises put on my DEAD verdicts.
+  std::optional<TimePoint> promised_until() const { return promised_until_; }
+  TimePoint promise_floor() const { return peer_.dead_floor(); }
+  std::optional<TimePoint> last_ok_write_issue() const { return lease_.last_renewal_issue(); }
+  uint64_t promises_granted() const { return promises_granted_; }
+  uint64_t promises_received() const { return promises_received_; }
+
   // When tick() next has something to do.
   TimePoint next_wakeup() const;
   // May this node act (run services, pet the watchdog) at `now`?
@@ -101,6 +129,9 @@ class QuorumCore {
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
   void check_lease(TimePoint now, std::vector<CoreAction>& out);
+  // When svcmgr is told to stop services for a lease ending at `expiry`: kill_grace before it, or half of that
+  // while a promise is likely (stall_promise.h).
+  TimePoint stop_time(TimePoint expiry, TimePoint now) const;
   void issue_write(TimePoint now, std::vector<CoreAction>& out);
   NodeState disk_state() const;
 
@@ -120,6 +151,11 @@ class QuorumCore {
   Duration last_latency_{0}, worst_latency_{0};
   TimePoint worst_window_start_;
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
+  std::optional<TimePoint> promised_until_;
+  bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
+  std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
+  std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
+  uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 
 }  // namespace castor

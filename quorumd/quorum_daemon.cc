@@ -22,7 +22,7 @@ namespace castor {
 namespace {
 
 // EventLoop keys of the daemon's own descriptors (the loop has its own for the timer and the signals).
-constexpr uint64_t kKeyDevice = 1, kKeyControl = 2;
+constexpr uint64_t kKeyDevice = 1, kKeyControl = 2, kKeyLan = 16;  // kKeyLan + link index
 constexpr Millis kStartupIoTimeout{5000};
 constexpr size_t kReadBuffers = 8;  // two kinds, each at most one in flight per core, plus a replaced core's
 
@@ -215,6 +215,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
 
   RETURN_IF_ERROR(io_.init(layout_, kReadBuffers, seal_));
   completions_.reserve(64);
+  RETURN_IF_ERROR(setup_lan());
   RETURN_IF_ERROR(setup_loop());
 
   // Last: a hardware watchdog runs from the moment it is opened, so nothing may fail after this.
@@ -307,6 +308,29 @@ Status QuorumDaemon::check_authentication(const Superblock& sb) {
   return Status::Ok();
 }
 
+Status QuorumDaemon::setup_lan() {
+  if (!config_.lan.enabled()) {
+    log::notice("no LAN heartbeat configured ([lan] in castor.ini): a quorum-disk stall that both nodes see "
+                "makes both fence", {{"max_stall", format_duration(superblock_.timing.lease)}});
+    return Status::Ok();
+  }
+  auto key = load_auth_key(config_.authkey);
+  if (!key.ok())
+    return key.status().with_context("[lan] is configured in " + config_.config_file +
+                                     " (the LAN heartbeat is always authenticated), but the cluster key");
+  const Duration interval = config_.lan.interval ? Duration(*config_.lan.interval) : Duration(superblock_.timing.renew_interval);
+  auto lan = LanChannel::open(
+      config_.lan, *key, [this](const LanLinkConfig& l, uint16_t port) { return env_.open_lan_socket(l, port); },
+      superblock_.cluster_uuid, node_id_, superblock_.timing, interval);
+  if (!lan.ok()) return lan.status().with_context("[lan] in " + config_.config_file);
+  lan_ = std::move(lan).value();
+  log::info("LAN heartbeat", {{"links", int64_t(lan_->link_count())},
+                              {"port", int64_t(config_.lan.port)},
+                              {"interval", format_duration(interval)},
+                              {"max_storage_stall", format_duration(config_.lan.max_storage_stall)}});
+  return Status::Ok();
+}
+
 Status QuorumDaemon::setup_loop() {
   auto loop = EventLoop::create(daemon_signals());
   if (!loop.ok()) return loop.status().with_context("the event loop");
@@ -314,6 +338,9 @@ Status QuorumDaemon::setup_loop() {
   if (device_->completion_fd() >= 0)
     RETURN_IF_ERROR(loop_->add_fd(device_->completion_fd(), EPOLLIN, kKeyDevice).with_context("disk completion fd"));
   RETURN_IF_ERROR(loop_->add_fd(server_->fd(), EPOLLIN, kKeyControl).with_context("control socket"));
+  if (lan_)
+    for (size_t i = 0; i < lan_->link_count(); ++i)
+      if (lan_->fd(i) >= 0) RETURN_IF_ERROR(loop_->add_fd(lan_->fd(i), EPOLLIN, kKeyLan + i).with_context("LAN socket"));
   return Status::Ok();
 }
 
@@ -332,6 +359,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.timing = superblock_.timing;
   cc.services_digest = services_digest_;
   cc.standby = standby_;
+  if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
   ++generation_;
   core_started_ = now;
@@ -495,6 +523,7 @@ TimePoint QuorumDaemon::next_wakeup(TimePoint now) const {
   t = std::min(t, core_->next_wakeup());
   t = io_.earliest_deadline(t);
   if (rejoin_at_) t = std::min(t, *rejoin_at_);
+  if (lan_) t = std::min(t, lan_->next_wakeup());
   t = std::min(t, table_->next_wakeup(now));
   // Never re-arm into the past: whatever was due has just been done by step().
   return std::max(t, now + std::chrono::microseconds(200));
@@ -511,6 +540,11 @@ void QuorumDaemon::step() {
     handle_completion(c, now, acts);
     execute(acts, now);
   }
+  if (lan_) {  // requests and grants of the peer, before the core's timers look at the lease
+    lan_->receive(*core_, now, acts);
+    execute(acts, now);
+    announce_lease(now, core_->last_written_seq(), Duration(0));  // a promise may have extended it
+  }
   for (IoPurpose read : {IoPurpose::read_own, IoPurpose::read_peer}) {
     if (io_.due(read, now)) {
       submit_read(read, now, acts);
@@ -519,6 +553,7 @@ void QuorumDaemon::step() {
   }
   core_->tick(now, acts);
   execute(acts, now);
+  if (lan_ && !done_) lan_->tick(*core_, now);
   maybe_rejoin(now);
   check_superblock_async(now);
   table_->pump(*core_, now);

@@ -41,6 +41,7 @@
 #include "disk/disk_snapshot.h"
 #include "disk/superblock.h"
 #include "quorumd/heartbeat_io.h"
+#include "quorumd/lan_channel.h"
 #include "quorumd/process_groups.h"
 #include "quorumd/quorum_core.h"
 #include "quorumd/quorumd_env.h"
@@ -63,6 +64,13 @@ Status block_daemon_signals();
 
 class QuorumDaemon final : private ControlServer::Handler {
  public:
+  // Heartbeat I/O is not submitted while the device holds this many of ours that already timed out (a
+  // stalled path): see submit_write. I/Os still inside their deadline never count: a busy, working device
+  // (many table I/Os in flight) must not fail our heartbeat writes.
+  static constexpr size_t kMaxHeldBeforeSubmit = 12;
+  static bool path_holds_too_many(const BlockDevice& device) {
+    return device.held_after_timeout() >= kMaxHeldBeforeSubmit;
+  }
   // Resolves and opens the device, reads the superblock and checks it against `config` (cluster, node,
   // io_timeout), creates the control socket, opens and arms the watchdog, locks memory and switches to
   // SCHED_FIFO if configured (only warning if not permitted). Nothing is written to the disk here.
@@ -113,6 +121,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   // The superblock's "records authenticated" flag against authenticate_disk (both ways refused).
   Status check_authentication(const Superblock& sb);
   Status setup_loop();
+  // [lan] configured: loads the cluster key and opens the LAN channel (lan_channel.h).
+  Status setup_lan();
   Status start_core(TimePoint now);
   void step();
   void maybe_rejoin(TimePoint now);
@@ -134,6 +144,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   void submit_read(IoPurpose purpose, TimePoint now, std::vector<CoreAction>& out);
   void fail_read(IoPurpose purpose, const Status& st, TimePoint now, std::vector<CoreAction>& out);
   void on_write_done(const HeartbeatIo::Pending& p, const IoCompletion& c, TimePoint now, std::vector<CoreAction>& out);
+  // The lease end moved (a heartbeat write completed, or a promise of the peer extended it): tells the
+  // subscribers (svcmgr times the lease from these lease_renewed events).
+  void announce_lease(TimePoint now, uint64_t seq, Duration write_latency);
   void on_stop_services(const CoreAction& a, TimePoint now, std::vector<CoreAction>& out);
   void on_fence(const CoreAction& a, TimePoint now);
   void on_left(const CoreAction& a, TimePoint now);
@@ -183,6 +196,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   bool superblock_read_backup_ = false;          // which copy the next check reads (they alternate)
   AlignedBuffer superblock_buffer_;
 
+  // The LAN heartbeat and the promises of a shared storage stall ([lan]); null without a [lan] link.
+  std::unique_ptr<LanChannel> lan_;
   HeartbeatIo io_;
   std::vector<IoCompletion> completions_;  // scratch, reused
   // svcmgr's service table: this node's (written through quorumd, the single writer, with its epoch

@@ -1,5 +1,7 @@
 #include "quorumd/quorumd_env.h"
 
+#include "quorumd/udp_lan_socket.h"
+
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -50,6 +52,9 @@ class ProductionEnv final : public QuorumdEnv {
     return std::unique_ptr<QuorumdWatchdog>(std::make_unique<HardwareWatchdog>(std::move(wd).value()));
   }
   Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override { return ControlServer::listen(path); }
+  Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) override {
+    return open_udp_lan_socket(link, port);
+  }
   void tune_process(const QuorumdConfig& config) override {
     if (config.lock_memory) {
       if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)

@@ -16,9 +16,11 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "config/lan_config.h"
 #include "config/quorumd_config.h"
 #include "control/control_server.h"
 #include "disk/block_device.h"
+#include "quorumd/lan_socket.h"
 
 namespace castor {
 
@@ -50,6 +52,8 @@ class QuorumdEnv {
   virtual Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) = 0;
   // Opens and arms the watchdog at `path`, which must fire within `max_timeout` (W) of the last pet.
   virtual Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string& path, Millis max_timeout) = 0;
+  // Opens one LAN heartbeat link (castor.ini [lan]): bound to link.local, talking to link.peer, on `port`.
+  virtual Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) = 0;
   // Creates the control socket.
   virtual Result<std::unique_ptr<ControlServer>> listen(const std::string& path) = 0;
   // mlockall / SCHED_FIFO as configured; only warns when not permitted.

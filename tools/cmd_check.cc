@@ -1,8 +1,11 @@
 // castor check [DIR]: validates service definitions without touching anything, the trust of the files
-// (common/trusted_path.h, through load_service_dir) and, with --agents, of the agent programs included.
+// (common/trusted_path.h, through load_service_dir) and, with --agents, of the agent programs included;
+// castor.ini's [quorumd] and [lan] as quorumd parses them, the LAN links it names, and the authkey's file
+// when the disk records or the LAN channel need it.
 #include <iostream>
 
 #include "common/auth_key.h"
+#include "config/lan_config.h"
 #include "config/quorumd_config.h"
 #include "config/service_loader.h"
 #include "common/cli_args.h"
@@ -25,8 +28,10 @@ int cmd_check(const std::vector<std::string>& argv) {
                  "  --agents     also check that the agents the services name are installed here, and that\n"
                  "               only root can change them (svcmgr refuses to run them otherwise)\n"
                  "  --config FILE castor.ini (default /etc/castor/castor.ini, skipped if it does not load):\n"
-                 "               with authenticate_disk = yes in [quorumd], the authkey must be a regular file\n"
-                 "               of 32..4096 bytes owned by root with mode 0600 (quorumd refuses it otherwise)\n"
+                 "               with authenticate_disk = yes in [quorumd] or a link in [lan] (the LAN channel\n"
+                 "               is always authenticated), the authkey must be a regular file of 32..4096\n"
+                 "               bytes owned by root with mode 0600 (quorumd refuses it otherwise); the LAN\n"
+                 "               links are printed\n"
                  "Exit 0 when all are valid, 2 when any error was found.\n";
     return kExitOk;
   }
@@ -54,12 +59,23 @@ int cmd_check(const std::vector<std::string>& argv) {
     if (!loaded.ok() && explicit_config) {
       std::cerr << printable(loaded.to_string()) << "\n";
       ++errors;
-    } else if (loaded.ok() && qc.authenticate_disk) {
-      if (Status st = check_auth_key_file(qc.authkey); !st.ok()) {
-        std::cerr << printable(st.to_string()) << "\n";
+    } else if (loaded.ok()) {
+      if (Status lan = check_quorumd_lan(qc); !lan.ok()) {
+        std::cerr << printable(lan.to_string()) << "\n";
         ++errors;
-      } else {
-        std::cout << "authkey " << printable(qc.authkey) << ": ok (root-only)\n";
+      }
+      if (qc.lan.enabled())
+        for (const std::string& line : describe_lan_config(qc.lan)) std::cout << "lan: " << printable(line) << "\n";
+      if (qc.authenticate_disk || qc.lan.enabled()) {
+        const std::string users = qc.authenticate_disk && qc.lan.enabled() ? "the disk records and the LAN channel"
+                                  : qc.authenticate_disk                   ? "the disk records"
+                                                                           : "the LAN channel";
+        if (Status st = check_auth_key_file(qc.authkey); !st.ok()) {
+          std::cerr << printable(st.to_string()) << " (needed by " << users << ")\n";
+          ++errors;
+        } else {
+          std::cout << "authkey " << printable(qc.authkey) << ": ok (root-only; for " << users << ")\n";
+        }
       }
     }
   }

@@ -15,19 +15,24 @@
 #include "control/json_codec.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
+#include "tools/status_channels.h"
 #include "tools/terminal_output.h"
 
 namespace castor {
 namespace {
 
-using nlohmann::json;
+// Ordered: --json passes quorumd's reply through with its keys in quorumd's order, and the channels
+// block shows the refusal counts in that order.
+using json = nlohmann::ordered_json;
 
 const char* kStatusHelp =
     "Usage: castor status [--json] [--watch] [--socket PATH] [--svcmgr-socket PATH] [--config FILE]\n"
     "                     [--device DEVICE] [--authkey PATH]\n"
     "\n"
     "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
-    "last minute), lease validity, and the timing parameters; then the services from svcmgr: state,\n"
+    "last minute), lease validity, and the timing parameters; each channel to the peer (the quorum disk,\n"
+    "each LAN link: up or down, age, RTT, loss, refused datagrams) with what it tells (a peer alive on the\n"
+    "LAN but silent on the disk, a storage stall and how it ends); then the services from svcmgr: state,\n"
     "owner, epoch, restarts against the limit, last failure and pending request (svcmgr's socket: \n"
     "--svcmgr-socket, or [svcmgr] socket in the config file, default /run/castor/svcmgr.sock).\n"
     "Asks the local quorumd (socket default /run/castor/quorumd.sock, or the one in the config file); when\n"
@@ -137,6 +142,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
     peer_lat = us_text(int_at(pl, "last")) + " (" + us_text(int_at(pl, "worst")) + ")";
   print_row(text_at(peer, "name", "?"), std::to_string(int_at(peer, "id")), peer_state,
             std::to_string(uint_at(peer, "incarnation")), age, peer_lat, "-");
+  std::cout << channels_status_text(s);
   std::cout << services_status_text(svcmgr_socket, false);
   return kExitOk;
 }

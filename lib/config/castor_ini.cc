@@ -6,7 +6,7 @@
 namespace castor {
 namespace {
 
-constexpr std::string_view kSections[] = {"quorumd", "svcmgr"};
+constexpr std::string_view kSections[] = {"quorumd", "svcmgr", "lan"};
 
 std::string unknown_key_hint(std::string_view key, const std::vector<std::string_view>& known) {
   std::string hint = ini_did_you_mean(key, known);
@@ -31,35 +31,49 @@ Status CastorIniSection::status() const {
 
 CastorIniSection read_castor_ini_section(std::string_view text, const std::string& file, std::string_view name,
                                          const std::vector<std::string_view>& known) {
+  return std::move(read_castor_ini_sections(text, file, {{name, known}}).front());
+}
+
+std::vector<CastorIniSection> read_castor_ini_sections(std::string_view text, const std::string& file,
+                                                       const std::vector<CastorIniWanted>& wanted) {
   IniDocument doc = parse_ini(text, file);
-  CastorIniSection out;
-  out.file = file;
-  out.name = std::string(name);
-  out.errors = std::move(doc.errors);
-  std::map<std::string, int, std::less<>> first_line;
+  std::vector<CastorIniSection> out(wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    out[i].file = file;
+    out[i].name = std::string(wanted[i].name);
+  }
+  if (out.empty()) return out;
+  CastorIniSection& file_errors = out.front();
+  file_errors.errors = std::move(doc.errors);
+  std::vector<std::map<std::string, int, std::less<>>> first_line(wanted.size());
   for (const IniSection& s : doc.sections) {
     if (s.line == 0) {
       for (const IniEntry& e : s.entries)
-        out.error(e.line, "key " + ini_quoted(e.key) + " outside any section (put it under [quorumd] or [svcmgr])");
+        file_errors.error(e.line, "key " + ini_quoted(e.key) +
+                                      " outside any section (put it under [quorumd], [svcmgr] or [lan])");
       continue;
     }
     if (std::find(std::begin(kSections), std::end(kSections), s.name) == std::end(kSections)) {
       std::string hint = ini_did_you_mean(s.name, {std::begin(kSections), std::end(kSections)});
-      out.error(s.line, "unknown section [" + std::string(std::string_view(s.name).substr(0, 80)) +
-                            "] (castor.ini has [quorumd] and [svcmgr])" + hint);
+      file_errors.error(s.line, "unknown section [" + std::string(std::string_view(s.name).substr(0, 80)) +
+                                    "] (castor.ini has [quorumd], [svcmgr] and [lan])" + hint);
       continue;
     }
-    if (s.name != name) continue;  // the other daemon's: it checks its own keys
+    size_t w = 0;
+    while (w < wanted.size() && wanted[w].name != s.name) ++w;
+    if (w == wanted.size()) continue;  // the other daemon's: it checks its own keys
+    CastorIniSection& section = out[w];
+    const std::vector<std::string_view>& known = wanted[w].known;
     for (const IniEntry& e : s.entries) {
       if (std::find(known.begin(), known.end(), e.key) == known.end()) {
-        out.error(e.line, ini_unknown_key(e.key, out.title(), unknown_key_hint(e.key, known)));
+        section.error(e.line, ini_unknown_key(e.key, section.title(), unknown_key_hint(e.key, known)));
         continue;
       }
-      if (auto [it, inserted] = first_line.emplace(e.key, e.line); !inserted) {
-        out.error(e.line, ini_duplicate_key(e.key, out.title(), it->second));
+      if (auto [it, inserted] = first_line[w].emplace(e.key, e.line); !inserted) {
+        section.error(e.line, ini_duplicate_key(e.key, section.title(), it->second));
         continue;
       }
-      out.entries.push_back(e);
+      section.entries.push_back(e);
     }
   }
   return out;

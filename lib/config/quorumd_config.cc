@@ -7,6 +7,7 @@
 #include "common/uuid.h"
 #include "common/value_parsers.h"
 #include "config/castor_ini.h"
+#include "config/lan_config.h"
 
 namespace castor {
 namespace {
@@ -16,10 +17,14 @@ constexpr const char* kSection = "quorumd";
 }  // namespace
 
 Status parse_quorumd_ini(const std::string& text, const std::string& file_name, QuorumdConfig& config) {
-  CastorIniSection section = read_castor_ini_section(
-      text, file_name, kSection,
-      {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog", "socket",
-       "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey"});
+  std::vector<CastorIniSection> sections = read_castor_ini_sections(
+      text, file_name,
+      {{kSection,
+        {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog",
+         "socket", "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey"}},
+       {kLanSection, lan_ini_keys()}});
+  CastorIniSection& section = sections[0];
+  CastorIniSection& lan = sections[1];
   QuorumdConfig& c = config;
   for (const IniEntry& e : section.entries) {
     const std::string& name = e.key;
@@ -77,6 +82,8 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       section.error(e.line, "internal: key '" + name + "' accepted but not read");  // never: the list above
     }
   }
+  read_lan_section(lan, c.lan);
+  section.errors.insert(section.errors.end(), lan.errors.begin(), lan.errors.end());
   return section.status();
 }
 
@@ -87,6 +94,25 @@ Status load_quorumd_ini(const std::string& path, QuorumdConfig& config) {
   if (!text.ok()) return text.status().with_context("reading the config file");
   config.config_file = path;
   return parse_quorumd_ini(*text, path, config);
+}
+
+Status check_quorumd_lan(const QuorumdConfig& c) {
+  const std::string where = c.config_file.empty() ? "configuration" : c.config_file;
+  if (Status lan = check_lan_config(c.lan); !lan.ok()) return lan.with_context(where);
+  if (!c.lan.enabled()) return Status::Ok();
+  // Every LAN datagram is authenticated with the cluster key: quorumd loads it (and refuses a bad one);
+  // here only the path is checked, so that a LAN without a key is refused before anything starts.
+  if (c.authkey.empty() || c.authkey[0] != '/' || c.authkey.back() == '/')
+    return Error(Code::invalid_argument,
+                 where + ": [lan] names a link but authkey '" + c.authkey +
+                     "' in [quorumd] is not a key file's absolute path: the LAN channel is always authenticated "
+                     "with the cluster key (castor keygen)");
+  if (c.io_timeout && c.lan.interval && *c.lan.interval > *c.io_timeout)
+    return Error(Code::invalid_argument, where + ": interval_ms " + std::to_string(c.lan.interval->count()) +
+                                             " in [lan] is longer than io_timeout_ms " +
+                                             std::to_string(c.io_timeout->count()) +
+                                             " in [quorumd]: the peer would be heard less often than once per T");
+  return Status::Ok();
 }
 
 Status check_quorumd_config(const QuorumdConfig& c) {
@@ -105,7 +131,7 @@ Status check_quorumd_config(const QuorumdConfig& c) {
                  where + ": watchdog_device = none is refused: without a hardware watchdog a node whose quorumd "
                          "hangs may keep running services after its peer has taken them over. Set "
                          "allow_unsafe_no_watchdog = yes to run anyway (tests only)");
-  return Status::Ok();
+  return check_quorumd_lan(c);
 }
 
 const char* quorumd_usage() {

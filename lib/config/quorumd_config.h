@@ -19,14 +19,27 @@
 //   authenticate_disk = no         ; yes: every quorum-disk block carries an HMAC with the cluster key and
 //                                  ; every block read must verify (docs/security.md); must match the
 //                                  ; disk (castor init --authenticate), else quorumd refuses to start
-//   authkey = /etc/castor/authkey  ; the cluster key (root-only 0600, the same on both nodes; castor keygen)
+//   authkey = /etc/castor/authkey  ; the cluster key (root-only 0600, the same on both nodes; castor keygen);
+//                                  ; needed by authenticate_disk = yes and by any [lan] link
+//
+//   [lan]                          ; the LAN heartbeat channel (issue 15; config/lan_config.h has the rules)
+//   link1_local = 192.168.10.1     ; this node's address on the first heartbeat network (numeric IPv4/IPv6)
+//   link1_peer = 192.168.10.2      ; the peer's address there (same family, not equal)
+//   link2_local = 10.1.0.1         ; optional second network (needs link1; other addresses than link1's)
+//   link2_peer = 10.1.0.2
+//   port = 5406                    ; UDP, the same on both nodes and links (1..65535)
+//   interval_ms = 1000             ; optional (10..60000); default the renew interval io_timeout / 2;
+//                                  ; refused when longer than io_timeout_ms (here, if given; by quorumd on T)
+//   max_storage_stall_s = 120      ; the longest shared storage stall ridden through (1..3600)
+//   No link: no LAN channel (the default). With a link, check_quorumd_config refuses an authkey that is not
+//   an absolute file path (the LAN is always authenticated); quorumd loads and checks the key itself.
 //
 // Read with castor.ini's rules (config/castor_ini.h, common/ini_reader.h): booleans are yes/no, true/false,
 // on/off, 1/0 in any case; unknown sections and keys, keys outside any section, keys given twice, empty
 // values, bad values and syntax errors are errors naming file:line. Command line: quorumd --config FILE [--device D]
 // [--node N] [--socket S] [--watchdog DEV]; an option overrides the file's key.
 // This unit only parses and checks the text: it never opens the device, the watchdog or the socket, and
-// never compares against the superblock (quorum_daemon does).
+// never compares against the superblock (quorum_daemon does), never opens the key file or a LAN socket.
 #pragma once
 
 #include <optional>
@@ -36,6 +49,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/uuid.h"
+#include "config/lan_config.h"
 
 namespace castor {
 
@@ -54,6 +68,7 @@ struct QuorumdConfig {
   bool realtime = true;
   bool authenticate_disk = false;  // pins the disk's "records authenticated" flag: no downgrade by the disk
   std::string authkey = "/etc/castor/authkey";
+  LanConfig lan;  // [lan]: the LAN heartbeat channel; off (no link) by default
 
   bool no_watchdog() const { return watchdog_device == "none"; }
 };
@@ -71,8 +86,13 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
 // Reads and parses the file; refuses one that is not trusted (common/trusted_path.h: owned by root, not
 // writable by group or others, through every directory and symlink on the way).
 Status load_quorumd_ini(const std::string& path, QuorumdConfig& config);
-// Checks the merged configuration: required keys present, watchdog "none" allowed.
+// Checks the merged configuration: required keys present, watchdog "none" allowed, [lan] valid
+// (check_lan_config) and, with a link, an authkey path and an interval no longer than io_timeout_ms.
 Status check_quorumd_config(const QuorumdConfig& config);
+// The [lan] part of that check, alone (castor check runs it on a file that may lack device and node):
+// check_lan_config, then, with a link, an authkey that is an absolute file path and an interval no
+// longer than io_timeout_ms when both are given. Never opens the key file.
+Status check_quorumd_lan(const QuorumdConfig& config);
 
 // Parses quorumd's command line (without argv[0]). Every error is a usage error.
 Result<QuorumdArgs> parse_quorumd_args(const std::vector<std::string>& args);

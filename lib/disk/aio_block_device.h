@@ -74,6 +74,7 @@ class AioBlockDevice final : public BlockDevice {
   // I/Os that timed out and whose buffers the kernel still holds.
   size_t orphaned() const { return orphaned_count_; }
   size_t held_by_kernel() const override { return in_flight() + orphaned(); }
+  size_t held_after_timeout() const override { return orphaned(); }
   // Bounce buffers allocated so far (free + in flight + orphaned); never more than kQueueDepth.
   size_t buffers_allocated() const { return slots_.size(); }
 

@@ -77,6 +77,9 @@ class BlockDevice {
   // I/Os the device may still perform: in flight, plus those reported as timed out that have not finished
   // yet (their data may still land). Zero means no write of ours can land any more.
   virtual size_t held_by_kernel() const { return in_flight(); }
+  // Of those, the ones already reported as timed out: what a stalled path keeps. A busy but working device
+  // has none (its I/Os finish inside their deadlines however many are in flight).
+  virtual size_t held_after_timeout() const { return 0; }
 };
 
 // Checks an I/O's offset/length against the geometry: sector-aligned, non-empty, inside the device.

@@ -15,6 +15,12 @@
 #   the writes land late when it resumes), as a SAN path that stalls.
 #   With LIGHT_SERVICES=N, N more services svc01.. (tests/cluster/svc_proc.sh: a sleep holding a lock) that
 #   log each start and stop outside the nodes; kill_node logs "kill NODE NS" to kills.log.
+#   The LAN heartbeat channel (castor.ini [lan], issue 15; LAN=0 leaves the section out): link1 over a
+#   dedicated heartbeat network (a second bridge, br1 in the LAN namespace, and eth1 in each node:
+#   198.51.100.1 alpha, .2 beta, no route out), link2 over the client LAN (192.0.2.1, .2); UDP port LAN_PORT
+#   (5406), authenticated with the cluster key $dir/authkey (castor keygen). Faults: lan_partition / lan_heal
+#   (both links; lan_link_down / lan_link_up N for one), stall_disk / unstall_disk NODE (the node's path to
+#   the quorum disk hangs: its bindfs SIGSTOPped) and stall_both / unstall_both (a shared storage stall).
 # Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
 # tears everything down (also on failure or Ctrl-C), killing only what the harness started.
 set -u
@@ -39,6 +45,11 @@ SVC_TOOL=$ROOT/tests/cluster/svc_proc.sh
 # LIGHT_SERVICES: how many light `exec` services (svc01..) besides web and ledger (default none; the torture
 # run has 40: with web and ledger they fill two service-table blocks).
 LIGHT_SERVICES=${LIGHT_SERVICES:-0}
+# LAN: 1 (default) gives castor.ini a [lan] section with both links; 0 leaves it out (the disk alone, as before
+# issue 15; the heartbeat network is built either way). LAN_MAX_STALL_S: its max_storage_stall_s.
+LAN=${LAN:-1}
+LAN_PORT=${LAN_PORT:-5406}
+LAN_MAX_STALL_S=${LAN_MAX_STALL_S:-120}
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -63,6 +74,7 @@ kill_node() {
   done
   echo THAWED >"$cg/freezer.state" 2>/dev/null
   ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
+  ip -n "$CLUSTER_ID-$n" link set eth1 down 2>/dev/null
   echo "kill $n $(date +%s%N)" >>"$dir/kills.log"  # the node's services ended before this (the checker's bound)
 }
 
@@ -139,6 +151,20 @@ for pair in "$NS_A:192.0.2.1" "$NS_B:192.0.2.2" "$NS_C:192.0.2.100"; do
   i=$((i + 1))
 done
 
+step "A heartbeat network: a bridge br1 in $NS_LAN; alpha 198.51.100.1, beta 198.51.100.2 on eth1 (no route out)"
+ip -n $NS_LAN link add br1 type bridge && ip -n $NS_LAN link set br1 up || fail "heartbeat bridge"
+for pair in "$NS_A:198.51.100.1:hb1" "$NS_B:198.51.100.2:hb2"; do
+  IFS=: read -r ns addr port <<<"$pair"
+  ip -n $NS_LAN link add "$port" type veth peer name eth1 netns "$ns" || fail "heartbeat veth for $ns"
+  ip -n $NS_LAN link set "$port" master br1 && ip -n $NS_LAN link set "$port" up || fail "heartbeat bridge port"
+  ip -n "$ns" link set eth1 up && ip -n "$ns" addr add "$addr/24" dev eth1 || fail "heartbeat address"
+  # lan_link_down 2 drops the LAN datagrams arriving on eth0 with a routing rule (no iptables or tc actions
+  # here): that needs the rule for local delivery after it, so it moves from 0 to 100.
+  ip -n "$ns" rule add pref 100 lookup local && ip -n "$ns" rule del pref 0 || fail "routing rules of $ns"
+done
+"$CASTOR" keygen "$dir/authkey" >/dev/null || fail "castor keygen $dir/authkey"
+[ "$LAN" = 1 ] && echo "castor.ini [lan]: link1 198.51.100.1 <-> .2 (heartbeat network), link2 192.0.2.1 <-> .2 (client LAN), UDP $LAN_PORT, key $dir/authkey"
+
 for n in alpha beta; do
   q=Q_$n d=D_$n l=L_$n
   mkdir -p "$dir/$n/services.d"
@@ -150,6 +176,8 @@ watchdog_device = $dir/$n/watchdog.fifo
 socket = $dir/$n/quorumd.sock
 lock_memory = no
 realtime = no
+authkey = $dir/authkey
+$(lan_section "$n")
 
 [svcmgr]
 services_dir = $dir/$n/services.d
@@ -262,6 +290,8 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   # A host that boots has its own address only (no floating IP left from before it went down).
   ip -n "$ns" addr flush dev eth0 && ip -n "$ns" addr add "$(node_addr "$n")/24" dev eth0 && ip -n "$ns" link set eth0 up ||
     fail "network of $n"
+  ip -n "$ns" addr flush dev eth1 && ip -n "$ns" addr add "$(hb_addr "$n")/24" dev eth1 && ip -n "$ns" link set eth1 up ||
+    fail "heartbeat network of $n"
   [ -p "$dir/$n/watchdog.fifo" ] || mkfifo "$dir/$n/watchdog.fifo"
   # Its watchdog's reset also ends a hang of the node's disk path (its bindfs resumed; the writes in flight
   # land late): on one machine the kernel state a reset discards (a mounted filesystem) is only released
@@ -281,6 +311,61 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
   pids+=("$!")
 }
 node_addr() { if [ "$1" = alpha ]; then echo 192.0.2.1; else echo 192.0.2.2; fi; }
+hb_addr() { if [ "$1" = alpha ]; then echo 198.51.100.1; else echo 198.51.100.2; fi; }
+peer_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
+lan_section() {  # lan_section NODE: castor.ini's [lan] for NODE (nothing with LAN=0)
+  [ "$LAN" = 1 ] || return 0
+  local p; p=$(peer_of "$1")
+  printf '\n[lan]\nlink1_local = %s\nlink1_peer = %s\nlink2_local = %s\nlink2_peer = %s\nport = %s\nmax_storage_stall_s = %s\n' \
+    "$(hb_addr "$1")" "$(hb_addr "$p")" "$(node_addr "$1")" "$(node_addr "$p")" "$LAN_PORT" "$LAN_MAX_STALL_S"
+}
+
+# The LAN's faults. A cut is silent, as a pulled cable or a dead switch port is: the senders see no error.
+#   link1 (the heartbeat network): both bridge ports in $NS_LAN go down (each node's eth1 loses its carrier;
+#     its address and route stay, so a node that boots meanwhile stays cut off).
+#   link2 (over the client LAN, which the floating IP and the client need): each node drops the UDP datagrams
+#     to LAN_PORT that arrive on eth0, by a blackhole routing rule for input (iptables, nft and tc's actions
+#     are not available on every host this runs on; a rule is).
+# Each step is logged to $dir/lan.log ("down|up LINK NS").
+lan_link_down() {  # lan_link_down 1|2
+  local ns
+  if [ "$1" = 1 ]; then
+    ip -n $NS_LAN link set hb1 down && ip -n $NS_LAN link set hb2 down || fail "cut link1"
+  else
+    for ns in $NS_A $NS_B; do
+      ip -n "$ns" rule del pref 10 2>/dev/null
+      ip -n "$ns" rule add pref 10 iif eth0 ipproto udp dport "$LAN_PORT" blackhole || fail "cut link2 in $ns"
+    done
+  fi
+  echo "down $1 $(date +%s%N)" >>"$dir/lan.log"
+}
+lan_link_up() {  # lan_link_up 1|2
+  local ns
+  if [ "$1" = 1 ]; then
+    ip -n $NS_LAN link set hb1 up && ip -n $NS_LAN link set hb2 up || fail "restore link1"
+  else
+    for ns in $NS_A $NS_B; do ip -n "$ns" rule del pref 10 2>/dev/null; done
+  fi
+  echo "up $1 $(date +%s%N)" >>"$dir/lan.log"
+}
+lan_partition() { lan_link_down 1; lan_link_down 2; }  # the nodes no longer hear each other on any LAN link
+lan_heal() { lan_link_up 1; lan_link_up 2; }
+# A node's path to the quorum disk hangs (its bindfs SIGSTOPped: every I/O waits, the writes land late when it
+# resumes), as a SAN path that stalls; the data disks are not affected. The node's watchdog firing resumes it.
+stall_disk() { local p; eval "p=\$FUSE_$1"; kill -STOP "$p" || fail "stop the disk path of $1"; echo "stall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
+unstall_disk() { local p; eval "p=\$FUSE_$1"; kill -CONT "$p" 2>/dev/null; echo "unstall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
+stall_both() { stall_disk alpha; stall_disk beta; }  # a shared storage stall: both nodes' paths at once
+unstall_both() { unstall_disk alpha; unstall_disk beta; }
+# qstatus NODE EXPR: EXPR (python, over d = castor status --json of NODE) printed; empty if the node does
+# not answer within 3 s.
+qstatus() {
+  timeout 3 "$CASTOR" status --socket "$dir/$1/quorumd.sock" --svcmgr-socket "$dir/$1/svcmgr.sock" --json 2>/dev/null |
+    python3 -c "import json,sys
+d=json.load(sys.stdin)
+print($2)" 2>/dev/null
+}
+# lan_links_up NODE: how many of NODE's LAN links are up, as its quorumd says (empty if it does not answer)
+lan_links_up() { qstatus "$1" "sum(1 for l in (d.get('channels') or {}).get('lan') or [] if l.get('up'))"; }
 status() { "$CASTOR" status --socket "$dir/$1/quorumd.sock" --svcmgr-socket "$dir/$1/svcmgr.sock" "${@:2}"; }
 owner() {
   status "$1" --json 2>/dev/null | python3 -c "import json,sys
@@ -288,3 +373,46 @@ d=json.load(sys.stdin)
 print(next((s['owner'] for s in d.get('services',{}).get('services',[]) if s['name']=='web' and s['state']=='started'), ''))" 2>/dev/null
 }
 fetch() { ip netns exec $NS_C curl -s --max-time 1 "http://$VIP/"; }
+view() { python3 "$ROOT/tests/cluster/cluster_view.py" "$CASTOR" "$dir"; }  # "WEB LEDGER STARTED WHOLE"
+alive() { [ -n "$(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null)" ]; }
+reap() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null || wait "$p" 2>/dev/null; done; }  # never blocks
+revive() { alive "$1" || { eval "reap \$PID_$1 \$WD_$1"; start_node "$1"; }; }  # a node that was reset boots again
+node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the node
+  local p
+  for p in $(cat "$CGROOT/$1/cgroup.procs" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return; }
+  done
+}
+
+# The evidence the checker (tests/cluster/torture_check.py) reads, gathered outside the nodes.
+# evidence_start: the mount watcher, the client's HTTP probe ($dir/probe.log) and the light services' watcher.
+evidence_start() {
+  python3 "$ROOT/tests/cluster/mount_watch.py" --cgroot "$CGROOT" --nodes alpha,beta \
+    --points /run/castor-node/web,/run/castor-node/ledger --out "$dir/mounts.log" &
+  pids+=("$!"); WATCH=$!
+  ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$VIP/" --out "$dir/probe.log" &
+  pids+=("$!"); PROBE=$!
+  python3 "$ROOT/tests/cluster/svc_watch.py" --evidence "$dir/svc-evidence.log" --out "$dir/svc-ends.log" &
+  pids+=("$!"); SVCWATCH=$!
+}
+# evidence_check SEED SUMMARY_JSON: ends the run (watchers stopped, both nodes reset), reads both shared disks
+# (fsck -n, the ledger file) and the kernel's mount log since KERNEL_T0 (/proc/uptime when the run began),
+# then runs the checker; returns its exit status (0: no split-brain, no lost record, ...).
+evidence_check() {
+  kill -TERM "$PROBE" "$WATCH" 2>/dev/null; wait "$PROBE" "$WATCH" 2>/dev/null
+  kill_node alpha; kill_node beta
+  echo "end $(date +%s%N)" >>"$dir/kills.log"
+  kill -TERM "$SVCWATCH" 2>/dev/null; wait "$SVCWATCH" 2>/dev/null
+  local disk
+  for disk in data ledger; do
+    if fsck.ext4 -n "$dir/disks/$disk.img" >"$dir/fsck-$disk.out" 2>&1; then echo "$disk clean"; else echo "$disk dirty"; fi
+  done >"$dir/fsck.log"
+  debugfs -R "cat /ledger.log" "$dir/disks/ledger.img" >"$dir/ledger-on-disk.log" 2>/dev/null
+  # The kernel's own record of every mount of the shared disks, by loop device (which node's path it is).
+  dmesg | awk -v t0="$KERNEL_T0" -F'[][]' '$2 + 0 >= t0 - 1' | grep 'EXT4-fs (loop' >"$dir/kernel-mounts.log"
+  echo "alpha $D_alpha $L_alpha beta $D_beta $L_beta" >"$dir/loops.map"
+  mkdir -p "$(dirname "$2")"
+  python3 "$ROOT/tests/cluster/torture_check.py" --dir "$dir" --ledger-file "$dir/ledger-on-disk.log" --seed "$1" \
+    --out "$2"
+}
+read -r KERNEL_T0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's

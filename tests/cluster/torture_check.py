@@ -16,7 +16,9 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   svc-ends.log      tests/cluster/svc_watch.py: "end|open NODE EPOCH NS NAME PID", each copy's exit as seen
   kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
   faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
-                    refused|accepted RC MESSAGE", "detail N restored_header"
+                    refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
+                    svc_kills K" (how many times a node fenced, was reset, and its svcmgr killed every service
+                    itself, from fault N's start until it settled)
 FILE is the ledger file as read from the ledger disk after the run.
 
 Split-brains, two kinds: (older) a ledger record (start, ack or stop) of an older epoch after a newer epoch
@@ -250,9 +252,19 @@ def main():
     # (a leave that never ends, a service nobody starts): every later fault is then meaningless.
     last_fault, run_unsettled, stuck_runs, stuck_at = '0', [], 0, []
     corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
+    kind_of, fences_by_kind = {}, {}
     for r in lines(os.path.join(d, 'faults.log')):
         if r[0] == 'detail' and len(r) >= 3:
-            if r[2] == 'corrupt_block' and len(r) >= 7:
+            if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
+                k = fences_by_kind.setdefault(kind_of[r[1]], {'faults': 0, 'fences': 0, 'resets': 0, 'svc_kills': 0,
+                                                              'faults_without_any': 0})
+                kills = int(r[7]) if len(r) >= 8 and r[6] == 'svc_kills' else 0
+                k['faults'] += 1
+                k['fences'] += int(r[3])
+                k['resets'] += int(r[5])
+                k['svc_kills'] += kills
+                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0
+            elif r[2] == 'corrupt_block' and len(r) >= 7:
                 corrupted[r[4]] = corrupted.get(r[4], 0) + 1
             elif r[2] == 'init_force' and len(r) >= 5:
                 (init_refused if r[3] == 'refused' else init_accepted).append(
@@ -261,6 +273,7 @@ def main():
                 header_restores += 1
         elif r[0] == 'fault':
             faults[r[2]] = faults.get(r[2], 0) + 1
+            kind_of[r[1]] = r[2]
         elif r[0] == 'settled':
             settle.append(int(r[1]))
         elif r[0] == 'unsettled':
@@ -294,12 +307,19 @@ def main():
         'fsck': fsck, 'availability_percent': round(avail, 3),
         'outages_ms': summary(outages), 'settle_ms': summary(settle), 'unsettled': unsettled,
         'longest_unsettled_run': stuck_runs, 'stuck_from_fault': stuck_at,
+        'fences_by_kind': fences_by_kind,
     }
     with open(a.out, 'w') as f:
         json.dump(result, f, indent=2)
     print('faults injected:')
     for k in sorted(faults):
         print(f'  {k}: {faults[k]}')
+    if fences_by_kind:
+        print('fences, resets and svcmgr kills by kind (from the fault until the cluster settled):')
+        for k in sorted(fences_by_kind):
+            v = fences_by_kind[k]
+            print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills in"
+                  f" {v['faults']} faults ({v['faults_without_any']} without any)")
     print(f'split-brains (records or grants of an older epoch, or of the same epoch on two nodes): {sb}')
     print(f'  older epoch after a newer one: {sb_older}')
     print(f'  same epoch held by two nodes: {sb_same}')

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 [ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
-out=$(BUILD=$BUILD FAULTS=${FAULTS:-15} SEED=${SEED:-20261126} bash "$(dirname "$0")/../cluster/torture.sh" 2>&1)
+out=$(BUILD=$BUILD FAULTS=${FAULTS:-19} SEED=${SEED:-20261126} bash "$(dirname "$0")/../cluster/torture.sh" 2>&1)
 rc=$?
 echo "$out" | grep -v '^[0-9]* \|^ack \|^start \|^stop \|^mount \|^umount \|Killed'
 [ "$rc" = 0 ] || fail "the torture run failed (exit $rc)"
@@ -16,7 +16,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 kinds = {'crash', 'freeze_short', 'freeze_long', 'disk_ro', 'disk_hang_short', 'disk_hang_long', 'kill_quorumd',
          'kill_svcmgr', 'crash_service', 'hang_stop', 'relocate', 'restart_node', 'corrupt_block', 'init_force',
-         'leave_unmanaged'}
+         'leave_unmanaged', 'lan_partition', 'shared_stall_5T', 'shared_stall_30T', 'stall_partition'}
 missing = kinds - set(d['faults'])
 print('missing fault kinds:', sorted(missing)) if missing else None
 sys.exit(1 if missing or d['acknowledged_records'] == 0 or d['mounts_seen'] == 0 or d['light_service_copies'] == 0 else 0)

@@ -358,6 +358,7 @@ TEST_CASE("aio block device: hung I/O times out at its deadline, buffers stay or
   std::fflush(stdout);
   CHECK(dev->in_flight() == 0);
   CHECK(dev->orphaned() == 2);
+  CHECK(dev->held_after_timeout() == 2);  // what quorumd counts as a stalled path's hold
   CHECK(read1 == std::vector<std::byte>(4096, std::byte{0xEE}));  // never touched after the timeout
 
   // Phase 2, still frozen: more writes elsewhere than there are free buffers, and another read. Were an
@@ -382,6 +383,7 @@ TEST_CASE("aio block device: hung I/O times out at its deadline, buffers stay or
   auto late = drain_orphans(*dev, clock.now() + std::chrono::seconds(10));
   CHECK(late.empty());
   CHECK(dev->orphaned() == 0);
+  CHECK(dev->held_after_timeout() == 0);
   CHECK(dev->in_flight() == 0);
   CHECK(read1 == std::vector<std::byte>(4096, std::byte{0xEE}));
   CHECK(read2 == std::vector<std::byte>(4096, std::byte{0xDD}));

@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -45,6 +46,7 @@
 #include "disk/testing/memory_block_device.h"
 #include "quorumd/quorum_daemon.h"
 #include "quorumd/quorumd_env.h"
+#include "lan/lan_datagram.h"
 #include "tests/support/scratch.h"
 #include "tests/support/test_seal.h"
 #include "tests/support/test_superblock.h"
@@ -90,10 +92,48 @@ class FakeWatchdog final : public QuorumdWatchdog {
   std::string path_ = "fake-watchdog";
 };
 
+// The LAN of the in-process cluster: one inbox per address; an address in `cut` neither sends nor receives
+// (a link pulled out). Tests may push their own bytes into an inbox (forgeries, replays).
+struct MemoryLan {
+  std::map<std::string, std::deque<std::vector<std::byte>>> inbox;
+  std::set<std::string> cut;
+  std::map<std::string, std::vector<std::vector<std::byte>>> sent;  // every datagram sent from an address
+};
+
+class MemoryLanSocket final : public LanSocket {
+ public:
+  MemoryLanSocket(MemoryLan& lan, LanLinkConfig link) : lan_(lan), link_(std::move(link)) {}
+  int fd() const override { return -1; }
+  Status send(std::span<const std::byte> d) override {
+    std::vector<std::byte> bytes(d.begin(), d.end());
+    lan_.sent[link_.local].push_back(bytes);
+    if (lan_.cut.count(link_.local) || lan_.cut.count(link_.peer)) return Status::Ok();  // lost on the wire
+    lan_.inbox[link_.peer].push_back(std::move(bytes));
+    return Status::Ok();
+  }
+  Result<std::optional<size_t>> receive(std::span<std::byte> buf) override {
+    auto& q = lan_.inbox[link_.local];
+    if (q.empty() || lan_.cut.count(link_.local)) return std::optional<size_t>();
+    std::vector<std::byte> d = std::move(q.front());
+    q.pop_front();
+    std::copy_n(d.begin(), std::min(d.size(), buf.size()), buf.begin());
+    return std::optional<size_t>(d.size());
+  }
+  std::string describe() const override { return "memory " + link_.local + " -> " + link_.peer; }
+
+ private:
+  MemoryLan& lan_;
+  LanLinkConfig link_;
+};
+
 class TestEnv final : public QuorumdEnv {
  public:
-  TestEnv(FakeClock& clock, std::shared_ptr<MemoryDisk> disk, Record& record)
-      : clock_(clock), disk_(std::move(disk)), record_(record) {}
+  TestEnv(FakeClock& clock, std::shared_ptr<MemoryDisk> disk, Record& record, MemoryLan* lan = nullptr)
+      : clock_(clock), disk_(std::move(disk)), record_(record), lan_(lan) {}
+  Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t) override {
+    if (!lan_) return Error(Code::unsupported, "no LAN in this test");
+    return std::unique_ptr<LanSocket>(std::make_unique<MemoryLanSocket>(*lan_, link));
+  }
   const Clock& clock() const override { return clock_; }
   Result<std::string> resolve_device(const std::string& spec) override { return spec; }
   Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) override {
@@ -133,6 +173,7 @@ class TestEnv final : public QuorumdEnv {
   FakeClock& clock_;
   std::shared_ptr<MemoryDisk> disk_;
   Record& record_;
+  MemoryLan* lan_;
   FaultyBlockDevice* faulty_ = nullptr;
   int tuned_ = 0;
 };
@@ -186,18 +227,21 @@ struct Node {
 // Authenticated records: a cluster key in the test's directory (root-only 0600, as castor keygen writes it),
 // the disk initialised with it (castor init --authenticate) and both nodes configured with it.
 struct Authenticated {};
+// The LAN heartbeat on one memory link (alpha 10.9.1.1, beta 10.9.1.2), with a cluster key for it.
+struct WithLan {};
 
 class Cluster {
  public:
   explicit Cluster(Duration scrub_interval = std::chrono::seconds(60)) : Cluster(scrub_interval, false) {}
   explicit Cluster(Authenticated) : Cluster(std::chrono::seconds(60), true) {}
-  Cluster(Duration scrub_interval, bool authenticated) {
+  explicit Cluster(WithLan) : Cluster(std::chrono::seconds(60), false, true) {}
+  Cluster(Duration scrub_interval, bool authenticated, bool with_lan = false) {
     char tmpl[] = "/tmp/castor-quorumd-test-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
     RecordSeal seal = RecordSeal::crc_only();
+    if (authenticated || with_lan) REQUIRE(write_new_auth_key(authkey(), false).ok());
     if (authenticated) {
-      REQUIRE(write_new_auth_key(authkey(), false).ok());
       auto key = load_auth_key(authkey());
       REQUIRE_MESSAGE(key.ok(), key.status().to_string());
       seal = *disk_record_seal(*key);
@@ -212,7 +256,7 @@ class Cluster {
     for (const char* name : {"alpha", "beta"}) {
       auto n = std::make_unique<Node>();
       n->name = name;
-      n->env = std::make_unique<TestEnv>(clock_, disk_, n->record);
+      n->env = std::make_unique<TestEnv>(clock_, disk_, n->record, with_lan ? &lan_ : nullptr);
       n->socket = dir_ + "/" + name + ".sock";
       QuorumdConfig c;
       c.device = "mem";
@@ -225,6 +269,10 @@ class Cluster {
       c.scrub_interval = scrub_interval;
       c.authenticate_disk = authenticated;
       c.authkey = authkey();
+      if (with_lan) {
+        const bool a = std::string(name) == "alpha";
+        c.lan.links = {{a ? "10.9.1.1" : "10.9.1.2", a ? "10.9.1.2" : "10.9.1.1"}};
+      }
       auto d = QuorumDaemon::start(c, *n->env);
       REQUIRE_MESSAGE(d.ok(), d.status().to_string());
       n->daemon = std::move(d).value();
@@ -246,6 +294,7 @@ class Cluster {
   const std::shared_ptr<MemoryDisk>& disk() const { return disk_; }
   std::string authkey() const { return dir_ + "/authkey"; }
   const Uuid& cluster_uuid() const { return cluster_uuid_; }
+  MemoryLan& lan() { return lan_; }
 
   // One step of fake time: every running node turns and serves its control socket.
   void step() {
@@ -293,6 +342,7 @@ class Cluster {
   std::shared_ptr<MemoryDisk> disk_;
   Timing timing_;
   Uuid cluster_uuid_;
+  MemoryLan lan_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
@@ -1017,4 +1067,235 @@ TEST_CASE("quorumd in-process: an older genuine table block or epoch record of t
   REQUIRE(again["entries"].size() == 1);
   CHECK(again["entries"][0]["ballot"] == 7);
   CHECK(again["corrupt_blocks"].empty());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The LAN heartbeat and the promises of a shared storage stall (issue 15)
+
+namespace {
+
+void stall_both(Cluster& c) {
+  c.alpha().env->faulty()->hang_all();
+  c.beta().env->faulty()->hang_all();
+}
+void unstall_both(Cluster& c) {
+  for (Node* n : {&c.alpha(), &c.beta()}) {
+    n->env->faulty()->pass_all();
+    n->env->faulty()->release_hung(c.now());
+  }
+}
+bool fenced(const Node& n) { return n.daemon->core().phase() == CorePhase::fenced; }
+
+}  // namespace
+
+TEST_CASE("quorumd in-process LAN: both disk paths stall for 30 T with the LAN up: no stop, no fence, pets go on; the disk returns and nobody is DEAD") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  Client sm(c.alpha().socket);
+  REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
+  c.run_for(500ms);
+  auto s0 = c.status(c.alpha());
+  REQUIRE(s0["channels"]["lan"].size() == 1);
+  CHECK(s0["channels"]["lan"][0]["up"] == true);
+  CHECK(s0["channels"]["lan"][0]["peer_hears_me"] == true);
+  CHECK(s0["channels"]["disk"]["up"] == true);
+  CHECK(s0["promises"]["enabled"] == true);
+
+  stall_both(c);
+  const TimePoint stalled = c.now();
+  const Timing& t = c.timing();
+  bool stop_seen = false;
+  // svcmgr times the lease from quorumd's lease_renewed events and kills every service when it runs out:
+  // a promise that extends the lease must be announced like a renewal.
+  std::optional<TimePoint> svcmgr_lease_end;
+  int renewals_in_stall = 0;
+  while (c.now() < stalled + 30 * t.io_timeout) {
+    c.step();
+    while (auto f = sm.poll()) {
+      auto e = parse_quorumd_event(*f);
+      if (!e.ok()) continue;
+      if (e->kind == QuorumdEventKind::lease_at_risk) stop_seen = true;
+      if (e->kind == QuorumdEventKind::lease_renewed && e->lease_expiry_boottime_ns) {
+        svcmgr_lease_end = TimePoint(std::chrono::nanoseconds(*e->lease_expiry_boottime_ns));
+        ++renewals_in_stall;
+      }
+    }
+    REQUIRE(svcmgr_lease_end);
+    REQUIRE(*svcmgr_lease_end > c.now());
+    REQUIRE_FALSE(fenced(c.alpha()));
+    REQUIRE_FALSE(fenced(c.beta()));
+    REQUIRE(has_lease(c, c.alpha()));
+    REQUIRE(has_lease(c, c.beta()));
+    REQUIRE_FALSE(sees(c.alpha(), PeerView::dead));
+    REQUIRE_FALSE(sees(c.beta(), PeerView::dead));
+  }
+  CHECK_FALSE(stop_seen);
+  CHECK(renewals_in_stall > 40);
+  // The watchdog was petted all along (with W of lease left each time).
+  CHECK(c.alpha().record.pets.back() >= c.now() - t.renew_interval - kStep);
+  auto s = c.status(c.alpha());
+  CHECK(s["channels"]["disk"]["up"] == false);
+  CHECK(s["promises"]["requesting"] == true);
+  CHECK(s["promises"]["riding_through_stall"] == true);
+  CHECK(s["promises"]["received"].get<uint64_t>() > 20);
+  CHECK(s["promises"]["granted"].get<uint64_t>() > 20);
+  // One grant per request, one request per interval (R here): a grant reply never asks in turn, so the two
+  // nodes do not ping-pong grants ever faster.
+  const uint64_t intervals = uint64_t((30 * t.io_timeout) / t.renew_interval);
+  CHECK(s["promises"]["granted"].get<uint64_t>() <= 4 * intervals + 5);  // asking four times per interval
+  CHECK(s["channels"]["lan"][0]["sent"].get<uint64_t>() <= 2 * (4 * intervals + 20));
+  CHECK(s["channels"]["lan"][0]["peer_disk_ok"] == false);
+
+  unstall_both(c);
+  c.run_for(3 * Duration(t.dead));
+  for (Node* n : {&c.alpha(), &c.beta()}) {
+    CHECK_FALSE(fenced(*n));
+    CHECK(sees(*n, PeerView::up));
+    CHECK(c.status(*n)["fences"] == 0);
+    CHECK(c.status(*n)["channels"]["disk"]["up"] == true);
+  }
+}
+
+TEST_CASE("quorumd in-process LAN: the same stall with the LAN down: both fence as without a LAN") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  c.lan().cut.insert("10.9.1.1");
+  c.run_for(200ms);
+  stall_both(c);
+  const TimePoint stalled = c.now();
+  REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 2s));
+  CHECK(c.now() - stalled <= Duration(c.timing().lease) + kStep);
+  CHECK(c.status(c.alpha())["promises"]["received"] == 0);
+}
+
+TEST_CASE("quorumd in-process LAN: only alpha's path stalls: beta (disk ok) never grants, alpha fences at F, beta declares it DEAD after D") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  c.run_for(500ms);
+  c.alpha().env->faulty()->hang_all();
+  const TimePoint stalled = c.now();
+  std::optional<TimePoint> f, dead;
+  REQUIRE(c.run_until(
+      [&] {
+        if (!f && fenced(c.alpha())) f = c.now();
+        if (!dead && sees(c.beta(), PeerView::dead)) dead = c.now();
+        return f && dead;
+      },
+      5s));
+  const Timing& t = c.timing();
+  CHECK(*f <= stalled + t.lease + kStep);
+  CHECK(*f < *dead);
+  CHECK(*dead - stalled <= Duration(t.dead) + 2 * t.renew_interval + 2 * kStep);  // failover time as without a LAN
+  CHECK(c.status(c.beta())["promises"]["granted"] == 0);
+  CHECK(c.status(c.alpha())["promises"]["received"] == 0);
+  // beta still hears alpha on the LAN: the status says so (its storage path is the problem, not the node).
+  auto s = c.status(c.beta());
+  CHECK(s["channels"]["lan"][0]["up"] == true);
+  CHECK(s["channels"]["lan"][0]["peer_disk_ok"] == false);
+}
+
+TEST_CASE("quorumd in-process LAN: the LAN is cut during a shared stall: both fence once the promises run out; DEAD only after the last grant + P + D") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  c.run_for(500ms);
+  stall_both(c);
+  c.run_for(10 * c.timing().io_timeout);
+  REQUIRE_FALSE(fenced(c.alpha()));
+  REQUIRE_FALSE(fenced(c.beta()));
+  c.lan().cut.insert("10.9.1.1");
+  const TimePoint cut = c.now();
+  const TimePoint floor_beta = c.beta().daemon->core().promise_floor();
+  CHECK(floor_beta >= cut);
+  REQUIRE(c.run_until([&] { return fenced(c.alpha()) && fenced(c.beta()); }, 2s));
+  const TimePoint alpha_lease_end = c.now();
+  CHECK(alpha_lease_end <= cut + c.timing().lease + kStep);
+  // The disk returns at once: beta's new incarnation reads alpha's block (unchanged, or alpha's rejoin).
+  // Whatever it sees, no DEAD verdict about alpha before the floor its promises set + D.
+  unstall_both(c);
+  const TimePoint limit = floor_beta + c.timing().dead;
+  while (c.now() < limit) {
+    c.step();
+    REQUIRE_FALSE(sees(c.beta(), PeerView::dead));
+  }
+}
+
+TEST_CASE("quorumd in-process LAN: forged, replayed, truncated, oversized and wrong-key datagrams are counted and none accepted") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  c.run_for(300ms);
+  // alpha pauses (sends nothing more); what it sent last is the attacker's material.
+  c.alpha().running = false;
+  c.run_for(50ms);
+  auto& captured = c.lan().sent["10.9.1.1"];
+  REQUIRE(captured.size() > 3);
+  const std::vector<std::byte> good = captured.back();
+  auto& inbox = c.lan().inbox["10.9.1.2"];
+  inbox.clear();
+  const uint64_t accepted0 = c.status(c.beta())["channels"]["lan"][0]["accepted"].get<uint64_t>();
+  REQUIRE(accepted0 > 0);
+  inbox.push_back(good);                                                   // a replay of one beta already took
+  std::vector<std::byte> forged = good;
+  forged[40] ^= std::byte{1};
+  inbox.push_back(forged);                                                 // forged (tag does not verify)
+  inbox.push_back(std::vector<std::byte>(good.begin(), good.begin() + 100));  // truncated
+  std::vector<std::byte> big = good;
+  big.resize(1400);
+  inbox.push_back(big);                                                    // oversized
+  {
+    AuthKey other(std::as_bytes(std::span<const char>("another cluster key, 32 bytes!!!", 32)));
+    auto seal = LanSeal::from_cluster_key(other);
+    REQUIRE(seal.ok());
+    LanDatagram d;
+    d.cluster_uuid = c.cluster_uuid();
+    d.sender_node = 1;
+    d.link = 1;
+    d.incarnation = c.alpha().daemon->core().config().incarnation;
+    d.seq = 1u << 30;
+    auto bytes = encode_lan_datagram(d, *seal);
+    REQUIRE(bytes.ok());
+    inbox.push_back(std::vector<std::byte>(bytes->begin(), bytes->end()));  // wrong key
+  }
+  c.run_for(50ms);
+  auto after = c.status(c.beta())["channels"]["lan"][0];
+  CHECK(after["accepted"].get<uint64_t>() == accepted0);  // none of them
+  CHECK(after["refused"]["replayed"].get<uint64_t>() == 1);
+  CHECK(after["refused"]["bad_tag"].get<uint64_t>() == 2);
+  CHECK(after["refused"]["truncated"].get<uint64_t>() == 1);
+  CHECK(after["refused"]["oversized"].get<uint64_t>() == 1);
+}
+
+// CI found it (svcmgr_many_services under ASan, 40 services relocated at once): quorumd refused to submit its
+// heartbeat write while the device held 12 of its I/Os, counting table I/Os still inside their deadlines, so
+// a busy but working disk failed every write and the lease ran out. Only I/Os that already timed out and are
+// still held (a stalled path) count.
+TEST_CASE("quorumd: a busy device with many I/Os inside their deadlines still takes heartbeat I/O; a stalled one holding 12 timed out does not") {
+  FakeClock clock;
+  auto disk = std::make_shared<MemoryDisk>(512, 1 << 20);
+  FaultyBlockDevice dev{std::make_shared<MemoryBlockDevice>(disk, "mem0")};
+  std::vector<std::byte> data(512, std::byte{1});
+  std::vector<IoCompletion> done;
+  dev.delay_all(Millis(90));  // every I/O finishes inside its 100 ms deadline
+  for (uint64_t tag = 1; tag <= 20; ++tag)
+    REQUIRE(dev.submit_write(tag, 512 * tag, data, clock.now(), clock.now() + Millis(100)).ok());
+  CHECK(dev.held_by_kernel() == 20);
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));
+  clock.advance(Millis(90));
+  dev.reap(clock.now(), done);
+  CHECK(done.size() == 20);
+
+  dev.hang_all();
+  for (uint64_t tag = 21; tag < 21 + QuorumDaemon::kMaxHeldBeforeSubmit; ++tag)
+    REQUIRE(dev.submit_write(tag, 512 * (tag - 20), data, clock.now(), clock.now() + Millis(100)).ok());
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));  // held, but not yet timed out
+  clock.advance(Millis(100));
+  done.clear();
+  dev.reap(clock.now(), done);
+  CHECK(done.size() == QuorumDaemon::kMaxHeldBeforeSubmit);
+  CHECK(dev.held_after_timeout() == QuorumDaemon::kMaxHeldBeforeSubmit);
+  CHECK(QuorumDaemon::path_holds_too_many(dev));
+  dev.release_hung(clock.now());
+  done.clear();
+  dev.reap(clock.now(), done);
+  CHECK(dev.held_by_kernel() == 0);
+  CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));
 }

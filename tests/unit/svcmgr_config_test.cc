@@ -117,6 +117,29 @@ TEST_CASE("svcmgr config: the rules quorumd's section follows") {
                 st.message());
 }
 
+TEST_CASE("svcmgr config: [lan] is quorumd's (issue 15): skipped, its keys unchecked, the section known") {
+  SvcmgrConfig c;
+  Status st = parse(
+      "[quorumd]\nnode = alpha\n[lan]\nlink1_local = 192.168.10.1\nlink1_peer = 192.168.10.2\nport = 5406\n"
+      "[svcmgr]\nsocket = /tmp/s.sock\n",
+      c);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  CHECK(c.socket == "/tmp/s.sock");
+  // What quorumd refuses in [lan] (a bad value, an unknown key) is quorumd's to report, as with [quorumd].
+  CHECK(parse("[lan]\nport = 0\nbogus = 1\n[svcmgr]\n").ok());
+  // A [lan] key is not an [svcmgr] key.
+  st = parse("[svcmgr]\nport = 5406\n");
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: unknown key 'port' in [svcmgr]"), st.message());
+  // The same key name in [svcmgr] and [lan] is not a duplicate; a misspelt [lan] is an unknown section.
+  CHECK(parse("[lan]\nsocket = /x\n[svcmgr]\nsocket = /s\n").ok());
+  st = parse("[svcmgr]\n[lna]\n");
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: unknown section [lna] (castor.ini has [quorumd], [svcmgr] and [lan])"),
+                st.message());
+  // Syntax errors under [lan] are the file's: svcmgr refuses it too.
+  st = parse("[lan]\nnot a key\n[svcmgr]\n");
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: syntax error"), st.message());
+}
+
 TEST_CASE("svcmgr config: load_svcmgr_config reads the file; a missing file is not_found") {
   char tmpl[] = "/tmp/castor-svcmgr-config-XXXXXX";
   int fd = mkstemp(tmpl);

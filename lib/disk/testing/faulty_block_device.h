@@ -45,6 +45,7 @@ class FaultyBlockDevice final : public BlockDevice {
   void wait(TimePoint) override {}
   size_t in_flight() const override;
   size_t held_by_kernel() const override { return pending_.size(); }
+  size_t held_after_timeout() const override { return pending_.size() - in_flight(); }
 
   // Decides the fate of each new I/O. Default: everything passes at once.
   void set_policy(FaultPolicy policy) { policy_ = std::move(policy); }

@@ -1,0 +1,1176 @@
+/* WORK IN PROGRESS (issue 15, session of 2026-12-02): castor.pml extended with the LAN channel and the
+ * promises of a shared storage stall (stall scenario; seeded bugs BUG_PROMISE_FORGOTTEN, BUG_PROMISE_NO_FLOOR,
+ * BUG_PROMISE_RECEIPT_ANCHOR, BUG_GRANT_DISK_OK). NOT verified yet and NOT run by make verify: kept here so
+ * that the work is not lost; the next session finishes it, runs it and folds it into castor.pml. */
+/*
+ * Castor: a Promela model of the heartbeat / node lease / service ownership protocol (docs/design.md).
+ * Checked exhaustively by `make verify` (mk/verify.mk); see tests/model/README.md.
+ *
+ * Two nodes (index 0 and 1; the core's node ids are 1 and 2), NS services (1 or 2; -DNS=2), one shared
+ * disk of single-writer blocks: node i writes only its heartbeat block, its epoch record (block 1 of its
+ * region: the epoch floor) and its own service-table blocks; service k's entry is in table block k
+ * (so with NS = 2 the services sit in two blocks, each read and written on its own).  The peer reads them.
+ *
+ * The steps are named after svcmgr/ownership.{h,cc} (Ownership::step's cases, on_write_done,
+ * on_peer_entry, on_liveness, on_stopped, set_intent, the constructor), quorumd/peer_monitor.cc
+ * (PeerMonitor::observe: DEAD, DOWN, a retired incarnation) and quorumd's daemon (heartbeat write, NodeLease,
+ * fence, rejoin, leave/DOWN, the epoch record, the start-up rewrite and scrub of its own blocks, watchdog).
+ * Every step prints one "EV ..." line; `make verify-bugs` turns a counter-example into
+ * tests/model/trails/*.trail (one event per line), which tests/unit/model_trail_replay_test.cc replays
+ * through the real C++ core.  Per-service events carry s=<k>.
+ *
+ * TIME.  Discrete: a global tick is one io_timeout T (the Clock process).  Everything between two ticks
+ * happens "in" that tick, in any order.  With T = 1 tick: lease F = 3, watchdog W = 2, margin M = 1, dead
+ * time D = F + W + M = 6 (docs/design.md, "Timing: one formula").  The kill grace G only stops services
+ * early (graceful); safety rests on the fence at the lease end, so G is left out.  At each tick, in order:
+ *   lease[i]  (ticks the lease is still valid, this one included) counts down; at 0 quorumd fences the
+ *             node (QuorumDaemon::on_fence): it kills the service's process groups, stops petting, svcmgr
+ *             exits (its Ownership state is gone; quorumd keeps its table in memory), and later the daemon
+ *             rejoins with a new incarnation (a step at any moment) and svcmgr rebuilds its Ownership from
+ *             quorumd's table.  A paused node fences the moment it resumes (the lease is checked first).
+ *   wd[i]     the hardware watchdog counts down and resets the node at 0, paused or not (it is outside);
+ *             it is petted (set to W) while the lease is valid and the node is not paused.
+ *   an entry write not yet reported ok misses its deadline T: on_write_done(ok=false) follows.
+ *   heartbeat: a node that runs and whose heartbeat path works (hbfail[i] == 0) writes its heartbeat
+ *             (its incarnation; DOWN once it leaves and its own table holds no up entry) and the write
+ *             completes ok: lease[i] = F, counted from the ISSUE (this tick).  A DOWN write may time out and
+ *             stay in the kernel (an I/O fault): it lands later, perhaps after a new incarnation's
+ *             heartbeats (a restart does not wait for it).  A node whose path failed writes nothing that
+ *             lands: no renewal, no change.  (MAXLATEHB bounds the DOWN writes that time out.)
+ *   own read: a running node whose heartbeat block holds another incarnation's record (a late write of a
+ *             previous life) fences at once (QuorumCore::on_own_read, the "undead writer" check).
+ *   the peer's quorumd reads the heartbeat (PeerMonitor::observe): chg[j] (a write of the peer landed
+ *             since j's last read) resets age[j] and is a change: a DOWN record of an incarnation that is not
+ *             the retired one gives DOWN; a record of the retired incarnation (a late write of a replaced
+ *             life) is stale: no verdict from it; any other change gives UP.  An unchanged value with
+ *             age[j] >= D gives DEAD; every unchanged read re-confirms a DEAD or DOWN verdict.
+ * Reads at the tick, right after the write, make first_seen as early as possible: the worst case.
+ * Clock rates are equal in the model (M absorbs their difference in the real system); with discrete
+ * ticks the lease argument needs D >= F + W - 1, so the real D = F + W + M leaves 2 ticks of slack, and
+ * BUG_EARLY_TAKEOVER (D = F) is found.
+ *
+ * I/O.  Entry writes: one write per block in the kernel at once (quorumd), so a write waits until the
+ * previous one landed or was lost.  A write lands at any moment; if it is not reported by the next tick
+ * it timed out (on_write_done(ok=false)) and may still land later (whole, or torn: the block is then
+ * corrupt), or never.  At most MAXIOFAULT writes miss their deadline: past that budget, time waits for the
+ * writes in flight to complete (a bounded-fault assumption that keeps the state space small).  Before a
+ * table write carrying epoch e is submitted, quorumd writes its epoch floor >= e and waits for that write.
+ * Entry reads: a read of block k of the peer's table is always in flight; it is serviced and delivered
+ * (on_peer_entry) at any moment with the peer's epoch record, and the next one is issued at once.  A block
+ * that fails to decode makes the entry UNKNOWN (so does a service not found while another peer table block
+ * or the peer's epoch record is corrupt).
+ * Crash: processes, service, svcmgr's and quorumd's volatile state are lost; writes in the kernel may still
+ * land.  Restart (new quorumd process, new incarnation): quorumd loads its table and floor from the disk
+ * (TableService::load_own_region): a corrupt own table block comes back empty and is rewritten once the
+ * node holds a lease; a corrupt epoch record is rebuilt from the own valid entries, the peer's valid
+ * entries and the peer's floor, counts as durable only once written, and is written before any table
+ * block; each Ownership is built from its entry (the constructor).  A restart waits until no table write
+ * of the previous process is left in the kernel (its exit waited for its I/O: io_destroy, the kernel's
+ * exit_aio), but a late DOWN heartbeat write may still land after it (more than the code allows: the
+ * PeerMonitor copes).  Table writes need a valid lease (quorumd refuses
+ * otherwise), so a new incarnation's heartbeat lands before any of its entries.  Pause: the node and its
+ * service stand still (still "running" for the safety property); its writes in the kernel may land.
+ * Corruption: any table block or epoch record becomes unreadable (bounded by MAXCORRUPT, torn writes
+ * included); the owner rewrites a corrupt own block at any moment while it holds a lease (the scrub).
+ * Clean leave: svcmgr stops and releases every service (intent release), then quorumd writes DOWN, only
+ * when its own table holds no claiming, owned or releasing entry, and exits; the service's resources
+ * (an address, a mount) outlive the exit, so a DOWN written too early leaves the service up.
+ *
+ * Bounds: ballots <= MAXB, epochs <= MAXE, MAXCRASH crashes, MAXRESTART restarts (rejoins after a fence
+ * included), MAXPAUSE pauses, MAXHBFAIL heartbeat path failures, MAXIOFAULT writes that miss their
+ * deadline, MAXFLIP changes of the policy's intent, MAXCORRUPT corrupt or torn blocks, MAXLEAVE clean
+ * leaves, MAXLATEHB DOWN writes that time out (and land late, or never).  A step that would exceed a bound is not taken.
+ *
+ * Flags: -DLIVENESS the relocation scenario for the liveness check (no time, crashes, pauses or I/O
+ * errors; node 1 holds the service, then the policy moves it to node 2).  Seeded bugs: -DBUG_SKIP_REREAD
+ * (confirm a claim with a read of the peer's entry issued before the claim write completed),
+ * -DBUG_EARLY_TAKEOVER (dead time D = F), -DBUG_READ_BLOCK0 (the peer's table read covers block 0 only),
+ * -DBUG_CORRUPT_FREE (a corrupt peer block counts as no entries), -DBUG_DOWN_WHILE_OWNED (DOWN written
+ * without checking the own table), -DBUG_LATE_DOWN (a DOWN of the retired incarnation is accepted: the
+ * monitor overwrites the retired incarnation before it checks it), -DBUG_FLOOR_AFTER (the epoch floor is
+ * written after the table write that carries the epoch completed, not before it is submitted),
+ * -DBUG_RESTART_NO_WAIT (a restart while a table write of the previous process is in the kernel: it lands
+ * later, over the new process's writes), -DBUG_RESTART_REBUILD_FLOOR (a restart that finds an own table
+ * block corrupt rebuilds its floor as if the epoch record were corrupt).  -DCORRUPT_DOWN: garbage only
+ * over a block of a node that is down (the corrupt_restart run).
+ */
+
+#define F 3
+#define W 2
+#define M 1
+#ifdef BUG_EARLY_TAKEOVER
+#define D F
+#else
+#define D (F + W + M)
+#endif
+
+/* The watchdog's countdown from a pet: W, so a node last petted at lease end - 1 is reset at lease end + 1.
+   -DWD_REAL: the real bound, lease end + 2W + 3eps (a late last pet, then the close ping; docs/design.md,
+   "The watchdog margin"), rounded up to lease end + 3 ticks. */
+#ifdef WD_REAL
+#define WDPET (W + 2)
+#else
+#define WDPET W
+#endif
+
+#ifndef NS
+#define NS 1
+#endif
+#define NX (2 * NS)
+
+#ifndef MAXB
+#define MAXB 6
+#endif
+#ifndef MAXE
+#define MAXE 2
+#endif
+#ifndef MAXCRASH
+#define MAXCRASH 1
+#endif
+#ifndef MAXRESTART
+#define MAXRESTART 1
+#endif
+#ifndef MAXPAUSE
+#define MAXPAUSE 1
+#endif
+#ifndef MAXHBFAIL
+#define MAXHBFAIL 1
+#endif
+#ifndef MAXIOFAULT
+#define MAXIOFAULT 1
+#endif
+#ifndef MAXFLIP
+#define MAXFLIP 1
+#endif
+#ifndef MAXCORRUPT
+#define MAXCORRUPT 0
+#endif
+#ifndef MAXLEAVE
+#define MAXLEAVE 0
+#endif
+#ifndef MAXLATEHB
+#define MAXLATEHB 0
+#endif
+
+/* OwnershipState (lib/disk/service_table_record.h); the core never writes `releasing` or `disabled`. */
+#define NONE      0
+#define CLAIMING  1
+#define OWNED     2
+#define RELEASING 3
+#define RELEASED  4
+/* OwnershipPhase (svcmgr/ownership.h) */
+#define IDLE     0
+#define PCLAIM   1
+#define OWNING   2
+#define RUNNING  3
+#define STOPPING 4
+#define PRELEASE 5
+/* Intent */
+#define REL  0
+#define HOLD 1
+/* PeerView of a PeerMonitor, as far as Ownership cares */
+#define VOTHER 0
+#define VDEAD  1
+#define VDOWN  2
+
+#define MAX(a, b) ((a) > (b) -> (a) : (b))
+
+#ifdef LAN
+#define P F               /* the promise term P = F */
+#ifndef S
+#define S 5               /* max_storage_stall in ticks (see the header) */
+#endif
+#ifndef LANDELAY
+#define LANDELAY 7        /* ticks a delayed LAN message may stay in flight */
+#endif
+#ifndef MAXLANLATE
+#define MAXLANLATE 1
+#endif
+#ifndef MAXSTALL
+#define MAXSTALL 1
+#endif
+#ifndef MAXPART
+#define MAXPART 1
+#endif
+#endif
+#define ID(i) ((i) + 1)
+#define PEER(i) (1 - (i))
+#define X(i, k) ((i) * NS + (k))
+#define NODE(x) ((x) / NS)
+#define SVC(x) ((x) % NS)
+#define PX(x) (((x) + NS) % NX)        /* the peer's entry of the same service */
+
+typedef Entry { byte st; byte nd; byte bal; byte ep };
+
+/* ---- the disk ---- */
+Entry disk[NX];           /* table block k of node i holds service k's entry (written only by i) */
+bit dcor[NX];             /* ... and fails to decode (corrupt, torn) */
+/* the block in the kernel: 0 none; 1 in flight; 2 landed, not yet reported;
+   3 timed out or orphaned (reported failed or writer gone), not landed: lands later (maybe torn) or never */
+byte ew[NX];
+Entry ewv[NX];            /* the value in flight */
+byte dfl[2];              /* node i's epoch record (its floor) on the disk */
+bit dflc[2];              /* ... fails to decode */
+byte hbinc[2];            /* node i's heartbeat block: the writer's incarnation */
+bit hbdn[2];              /* ... and it says DOWN */
+byte hlate[2];            /* a DOWN heartbeat write of incarnation hlate[i] still in the kernel (0: none) */
+bit hbfail[2];            /* node i's heartbeat writes fail (its path to the disk broke) */
+
+/* ---- the nodes ---- */
+bit alive[2];
+bit paused[2];
+bit lapsed[2];            /* the lease lapsed while paused: fence on resume */
+bit fenced[2];            /* fenced, not yet rejoined (svcmgr gone, no lease, no reads) */
+bit leaving[2];           /* a clean leave was requested */
+byte lease[2];
+byte wd[2];
+byte inc[2];              /* incarnation (1, 2, ...: a new one per restart or rejoin) */
+byte fl[2];               /* quorumd's epoch floor, as durably written */
+bit flrw[2];              /* the epoch record must be rewritten first (ServiceTableStore::rebuild_floor) ... */
+byte wfl[2];              /* ... with this floor at least (wanted_floor_ of a rebuilt floor) */
+#ifdef BUG_RESTART_NO_WAIT
+bit ow[NX];               /* a table write of the previous quorumd process, still in the kernel */
+Entry owv[NX];            /* ... its value */
+#endif
+#ifdef BUG_FLOOR_AFTER
+byte flw[2];              /* a floor write submitted after its table write completed, in the kernel */
+#endif
+bit svc[NX];              /* the service's processes/resources exist on node i (paused ones included) */
+bit stopping[NX];         /* stop requested, not yet stopped */
+
+/* ---- Ownership (one per node and service; gone with svcmgr, rebuilt by the constructor) ---- */
+byte phase[NX];
+Entry mine[NX];           /* mine_: also quorumd's table in memory (what it last took to write) */
+bit tok[NX];              /* token_ != 0: a write of my entry is in flight */
+bit wok[NX];              /* write_ok_ */
+bit tofail[NX];           /* a failure/timeout of my write not yet reported via on_write_done(false) */
+bit stopped[NX];          /* on_stopped() seen */
+bit have[NX];             /* peer_ is set */
+Entry peer[NX];           /* peer_->entry (zero when unknown) */
+bit punk[NX];             /* peer_->unknown */
+byte pfl[NX];             /* peer_->peer_floor ... */
+bit pflk[NX];             /* ... is known */
+bit fresh[NX];            /* peer_->read_issued > write_completed_ */
+bit odead[NX];            /* liveness_.view is DEAD or DOWN */
+bit oconf[NX];            /* liveness_.confirmed_at > peer_value_since_ */
+byte intent[NX];
+
+/* ---- reads ---- */
+bit rdf[NX];              /* the read in flight was issued after my last ok write completion */
+
+/* ---- quorumd's PeerMonitor of the peer (observer j) ---- */
+bit chg[2];               /* the peer's heartbeat block changed since my last read */
+byte age[2];              /* ticks since first_seen (saturates at D) */
+byte qv[2];               /* view: VDEAD, VDOWN or VOTHER (unknown/up) */
+bit qconf[NX];            /* last DEAD/DOWN confirmation issued after Ownership x's peer_value_since_ */
+byte vinc[2];             /* incarnation of the current value (0: none read yet) */
+byte ret[2];              /* the retired incarnation */
+
+byte crashes, restarts, pauses, hbfails, flips, iofaults, corrupts, leaves, latehbs;
+
+#ifdef LAN
+/* ---- the LAN channel between the two quorumds, and promises (-DLAN; see the header) ---- */
+/* Datagrams go at the tick and arrive at once, or are lost while the LAN is partitioned; at most
+   MAXLANLATE of them are delayed instead: that one is held here and arrives at a later tick (at most LANDELAY
+   ticks after it was sent), or is lost. */
+byte lk;                  /* the delayed message: 0 none; LREQ + i a request from node i; LGRANT + i a grant from node i */
+byte la;                  /* ... ticks since the request was sent (x_sent = now - la; a grant carries its request's) */
+byte li;                  /* ... the incarnation: the requester's (request), the one granted (grant) */
+bit lancut;               /* the LAN is partitioned: nothing arrives */
+byte since[2];            /* ticks since node i's last ok heartbeat write was issued (saturates at S) */
+byte fw[2];               /* node i's promise floor: ticks until floor + D (0: no DEAD verdict held back) */
+bit qup[2];               /* observer i's PeerMonitor view is UP (not UNKNOWN, DEAD or DOWN) */
+byte promised[2];         /* ghost: as fw, for the latest floor any life of node i recorded at a grant */
+byte stalls, parts, lanlates;
+#endif
+byte maxep[NS];           /* the largest epoch ever started, per service */
+
+hidden byte kk;           /* loop counter (not part of the state) */
+hidden byte tmp;
+hidden byte tunk;
+hidden Entry tent;
+#ifdef LAN
+hidden byte tc, ta;       /* the delayed message being delivered */
+#endif
+
+#define IS_UP(s) ((s) == CLAIMING || (s) == OWNED || (s) == RELEASING)
+#define INUSE(e) (e.bal > 0)                        /* an entry that was ever written */
+#define VOIDED(x) (odead[x] && oconf[x])            /* a confirmed DEAD or DOWN verdict */
+/* Ownership::peer_up(): unknown is never free; under a confirmed verdict it is void only when the peer's
+   floor is known */
+#define PEER_UP(x) (!have[x] || (punk[x] -> !(VOIDED(x) && pflk[x]) : (IS_UP(peer[x].st) && !VOIDED(x))))
+/* Ownership::peer_has_priority() */
+#define PRIO(x) (peer[x].bal != mine[x].bal -> peer[x].bal > mine[x].bal : \
+                 (peer[x].nd != 0 -> peer[x].nd < ID(NODE(x)) : ID(NODE(x)) != 1))
+#define TARGET(x) (intent[x] == REL && !leaving[NODE(x)] -> ID(PEER(NODE(x))) : 0)
+#ifdef BUG_SKIP_REREAD
+#define FRESH(x) 1
+#else
+#define FRESH(x) fresh[x]
+#endif
+/* The new owner's epoch: above both entries and both floors (a floor that failed to decode counts 0). */
+#define PFL(x) (pflk[x] -> pfl[x] : 0)
+#define NEWEP(x) (MAX(MAX(mine[x].ep, peer[x].ep), MAX(fl[NODE(x)], PFL(x))) + 1)
+
+/* The policy's intent at start: both nodes want every service (with NS = 2, node 2 not service 0). */
+#if NS == 2
+#define INTENT0(x) ((x) == X(1, 0) -> REL : HOLD)
+#else
+#define INTENT0(x) HOLD
+#endif
+#define RUNS(i) (alive[i] && !paused[i] && !fenced[i])
+/* -DRESTART2: only node 2 restarts or rejoins (the LAN runs: see the header) */
+#ifdef RESTART2
+#define MAY_RESTART(i) (restarts < MAXRESTART && (i) == 1)
+#else
+#define MAY_RESTART(i) (restarts < MAXRESTART)
+#endif
+/* Ownership::step is called only while svcmgr runs, nothing of mine is in the kernel, my write is
+   reported, and quorumd holds a valid lease (it writes nothing without one). */
+#define SGATE(x) (RUNS(NODE(x)) && ew[x] == 0 && lease[NODE(x)] > 0 && !tok[x])
+/* ... and a step that writes stays within the ballot bound */
+#define GATE(x) (SGATE(x) && MAX(mine[x].bal, peer[x].bal) < MAXB)
+#define PEND(x) (alive[NODE(x)] && (ew[x] == 1 || ew[x] == 2))   /* an entry write that must complete this tick */
+#if NS == 2
+#define PENDING (PEND(0) || PEND(1) || PEND(2) || PEND(3))
+#define NO_UP_ENTRY(i) (!IS_UP(mine[X(i, 0)].st) && !IS_UP(mine[X(i, 1)].st))
+#define OTHER_CORRUPT(x) (dcor[NODE(x) * NS + 1 - SVC(x)])
+#define TABLE_QUIET(i) (ew[X(i, 0)] == 0 && ew[X(i, 1)] == 0)
+#define OWN_CORRUPT(i) (dcor[X(i, 0)] || dcor[X(i, 1)])
+#else
+#define PENDING (PEND(0) || PEND(1))
+#define NO_UP_ENTRY(i) (!IS_UP(mine[i].st))
+#define OTHER_CORRUPT(x) 0
+#define TABLE_QUIET(i) (ew[i] == 0)
+#define OWN_CORRUPT(i) (dcor[i])
+#endif
+/* quorumd writes DOWN only when its own table holds no claiming, owned or releasing entry */
+#ifdef BUG_DOWN_WHILE_OWNED
+#define DOWN_OK(i) 1
+#else
+#define DOWN_OK(i) NO_UP_ENTRY(i)
+#endif
+
+#define copy(dst, src) dst.st = src.st; dst.nd = src.nd; dst.bal = src.bal; dst.ep = src.ep
+#define zero(e) e.st = 0; e.nd = 0; e.bal = 0; e.ep = 0
+#define SAME(a, b) (a.st == b.st && a.nd == b.nd && a.bal == b.bal && a.ep == b.ep)
+
+/* quorumd: before a table write carrying epoch e, its floor >= e is written and completed. */
+inline floor_before(x) {
+#ifndef BUG_FLOOR_AFTER
+  if
+  :: mine[x].ep > fl[NODE(x)] || flrw[NODE(x)] ->
+     fl[NODE(x)] = MAX(mine[x].ep, MAX(fl[NODE(x)], wfl[NODE(x)])); dfl[NODE(x)] = fl[NODE(x)];
+     dflc[NODE(x)] = 0; flrw[NODE(x)] = 0; wfl[NODE(x)] = 0;
+     printf("EV n=%d floor_written fl=%d\n", ID(NODE(x)), fl[NODE(x)])
+  :: else -> skip
+  fi
+#else
+  skip
+#endif
+}
+
+/* Ownership::write(e): mine[x] already holds e; a new ballot above every ballot seen (claims carry theirs) */
+inline owrite(x) {
+  if
+  :: mine[x].st != CLAIMING -> mine[x].bal = MAX(mine[x].bal, peer[x].bal) + 1
+  :: else -> skip
+  fi;
+  floor_before(x);
+  tok[x] = 1; wok[x] = 0;
+  ew[x] = 1; copy(ewv[x], mine[x]);
+  printf("EV n=%d s=%d write st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), mine[x].st, mine[x].nd,
+         mine[x].bal, mine[x].ep)
+}
+
+/* svcmgr's state of service x is gone (crash, or svcmgr exits on a fence). */
+inline forget(x) {
+  phase[x] = IDLE; tok[x] = 0; wok[x] = 0; tofail[x] = 0; stopped[x] = 0;
+  have[x] = 0; zero(peer[x]); punk[x] = 0; pfl[x] = 0; pflk[x] = 0; fresh[x] = 0; odead[x] = 0; oconf[x] = 0;
+  rdf[x] = 0; qconf[x] = 0;
+  if
+  :: ew[x] == 1 -> ew[x] = 3                     /* nobody waits for it: it lands later or never */
+  :: ew[x] == 2 -> ew[x] = 0; zero(ewv[x])
+  :: else -> skip
+  fi
+}
+
+/* quorumd's PeerMonitor is new (a new core). */
+inline new_monitor(i) {
+  chg[i] = 1; age[i] = 0; qv[i] = VOTHER; vinc[i] = 0; ret[i] = 0
+#ifdef LAN
+  ; qup[i] = 0
+#endif
+}
+
+#ifdef LAN
+/* A new core (a start, a restart, a rejoin) records floor = now + P: a previous life may have promised
+   up to its last grant + P <= now + P.  BUG_PROMISE_FORGOTTEN: no floor (the promises are forgotten). */
+inline start_floor(i) {
+#ifndef BUG_PROMISE_FORGOTTEN
+  fw[i] = P + D;
+  printf("EV n=%d promise_floor in=%d\n", ID(i), P)
+#else
+  fw[i] = 0
+#endif
+}
+#endif
+
+/* A crash or a watchdog reset: the node, its services and all volatile state are gone. */
+inline crash(i) {
+  alive[i] = 0; paused[i] = 0; lapsed[i] = 0; fenced[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0;
+  hbfail[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
+#ifdef BUG_FLOOR_AFTER
+  flw[i] = 0;
+#endif
+#ifdef LAN
+  since[i] = 0; fw[i] = 0;     /* the core's memory is gone (the ghost `promised` stays) */
+#endif
+  for (kk : 0 .. NS - 1) {
+    svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
+    forget(X(i, kk)); zero(mine[X(i, kk)])
+  }
+  kk = 0;
+  new_monitor(i)
+}
+
+/* The node left after DOWN: quorumd exits, so does svcmgr; whatever the service still holds that has
+   no process (an address, a mount) stays. */
+inline left(i) {
+  alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
+  for (kk : 0 .. NS - 1) {
+    stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
+    intent[X(i, kk)] = INTENT0(X(i, kk))   /* started again, it wants what it wanted before the leave */
+  }
+  kk = 0;
+  new_monitor(i)
+}
+
+/* QuorumDaemon::on_fence: kill the registered process groups, stop petting (no lease); svcmgr exits.
+   quorumd keeps its table (mine[]) and its floor. */
+inline fence(i) {
+  fenced[i] = 1; lapsed[i] = 0; lease[i] = 0;
+#ifdef LAN
+  since[i] = 0;                /* the fenced core neither asks, reads nor grants (its floor counts down as */
+                               /* the ghost does); the rejoin starts a new core */
+#endif
+  for (kk : 0 .. NS - 1) {
+    svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0; forget(X(i, kk))
+  }
+  kk = 0
+}
+
+/* The Ownership constructor, from my entry (quorumd's): an up entry stays up until the start-up probe
+   says the service is stopped (on_stopped), then it is released. */
+inline construct(x) {
+  rdf[x] = 1;       /* the first read is issued after every write of this life (none yet) */
+  if
+  :: IS_UP(mine[x].st) -> phase[x] = STOPPING; wok[x] = 1; stopping[x] = 1
+  :: else -> phase[x] = IDLE; wok[x] = INUSE(mine[x])
+  fi
+}
+
+/* A new quorumd process (after a crash, a watchdog reset or a clean leave): TableService::load_own_region
+   from the start-up snapshot.  A table block that does not decode starts empty (ServiceTableStore::
+   mark_corrupt) and stays corrupt on the disk until it is rewritten once the node holds a lease (the scrub
+   step of Disk()); an epoch record that does not decode is rebuilt (ServiceTableStore::rebuild_floor) from
+   the own valid entries, the peer's valid entries and the peer's floor, and nothing counts as durable
+   until the rebuilt record is written, before any table block (flrw, wfl).  Then svcmgr builds each
+   Ownership.  The previous process is gone: its exit waited for its I/O in the kernel (io_destroy in
+   ~AioBlockDevice, the kernel's exit_aio for a killed one; a node reset drops it), hence TABLE_QUIET at
+   the restart step (BUG_RESTART_NO_WAIT drops that wait). */
+inline restart(i) {
+  alive[i] = 1; inc[i]++;
+  printf("EV n=%d restart inc=%d\n", ID(i), inc[i]);
+  for (kk : 0 .. NS - 1) {
+    if
+    :: dcor[X(i, kk)] ->
+       zero(mine[X(i, kk)]);
+       printf("EV n=%d s=%d load_corrupt\n", ID(i), kk)
+    :: else -> copy(mine[X(i, kk)], disk[X(i, kk)])
+    fi;
+    printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
+           mine[X(i, kk)].nd, mine[X(i, kk)].bal, mine[X(i, kk)].ep);
+    construct(X(i, kk))
+  }
+  kk = 0;
+  if
+#ifdef BUG_RESTART_REBUILD_FLOOR
+  :: dflc[i] || OWN_CORRUPT(i) ->
+#else
+  :: dflc[i] ->
+#endif
+     tmp = 0;
+     for (kk : 0 .. NS - 1) {
+       if :: !dcor[X(i, kk)] -> tmp = MAX(tmp, mine[X(i, kk)].ep) :: else -> skip fi;
+       if :: !dcor[X(PEER(i), kk)] -> tmp = MAX(tmp, disk[X(PEER(i), kk)].ep) :: else -> skip fi
+     }
+     kk = 0;
+     if :: !dflc[PEER(i)] -> tmp = MAX(tmp, dfl[PEER(i)]) :: else -> skip fi;
+     fl[i] = 0; flrw[i] = 1; wfl[i] = tmp;
+     printf("EV n=%d floor_rebuilt fl=%d\n", ID(i), tmp);
+     tmp = 0
+  :: else -> fl[i] = dfl[i]
+  fi
+#ifdef LAN
+  ;
+  if                     /* the first life (at init) follows no earlier life of the node: no start floor */
+  :: inc[i] > 1 -> start_floor(i)
+  :: else -> skip
+  fi
+#endif
+}
+
+/* QuorumDaemon::maybe_rejoin: a new core (new incarnation, new PeerMonitor); svcmgr, restarted, builds
+   each Ownership from quorumd's table in memory. */
+inline rejoin(i) {
+  fenced[i] = 0; inc[i]++;
+  new_monitor(i);
+  printf("EV n=%d rejoin inc=%d\n", ID(i), inc[i]);
+#ifdef LAN
+  start_floor(i);
+#endif
+  for (kk : 0 .. NS - 1) {
+    printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
+           mine[X(i, kk)].nd, mine[X(i, kk)].bal, mine[X(i, kk)].ep);
+    construct(X(i, kk))
+  }
+  kk = 0
+}
+
+/* One Ownership: node NODE(x), service SVC(x). */
+proctype Svc(byte x) {
+end:
+  do
+  /* ---------------- Ownership::step(now), case by case ---------------- */
+  :: atomic { GATE(x) && phase[x] == IDLE && !wok[x] ->
+       printf("EV n=%d s=%d step idle_rewrite\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == IDLE && wok[x] && intent[x] == HOLD && have[x] && !PEER_UP(x) ->
+       mine[x].st = CLAIMING; mine[x].nd = ID(NODE(x)); mine[x].bal = MAX(mine[x].bal, peer[x].bal) + 1;
+       phase[x] = PCLAIM;
+       printf("EV n=%d s=%d step claim\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == IDLE && wok[x] && intent[x] == REL &&
+              mine[x].st != RELEASED && mine[x].st != NONE ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x);
+       printf("EV n=%d s=%d step idle_release\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && !wok[x] ->
+       printf("EV n=%d s=%d step claim_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] != HOLD ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step claim_withdrawn_unwanted\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] == HOLD && have[x] && FRESH(x) &&
+              PEER_UP(x) && !(peer[x].st == CLAIMING && !punk[x] && !PRIO(x)) ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step claim_withdrawn_peer\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PCLAIM && wok[x] && intent[x] == HOLD && have[x] && FRESH(x) &&
+              !PEER_UP(x) && NEWEP(x) <= MAXE ->
+       mine[x].st = OWNED; mine[x].nd = ID(NODE(x)); mine[x].ep = NEWEP(x);
+       phase[x] = OWNING;
+       printf("EV n=%d s=%d step claim_confirmed_owned\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == OWNING && !wok[x] ->
+       printf("EV n=%d s=%d step owned_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { SGATE(x) && phase[x] == OWNING && wok[x] ->
+       phase[x] = RUNNING; stopped[x] = 0; svc[x] = 1;
+       printf("EV n=%d s=%d start ep=%d\n", ID(NODE(x)), SVC(x), mine[x].ep);
+       assert(!svc[PX(x)]);                /* never two owners */
+       assert(mine[x].ep > maxep[SVC(x)]); /* every start has a new, larger epoch */
+       maxep[SVC(x)] = mine[x].ep }
+  :: atomic { SGATE(x) && phase[x] == RUNNING && intent[x] != HOLD ->
+       phase[x] = STOPPING; stopping[x] = 1;
+       printf("EV n=%d s=%d stop\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { GATE(x) && phase[x] == STOPPING && stopped[x] ->
+       mine[x].st = RELEASED; mine[x].nd = TARGET(x); phase[x] = PRELEASE;
+       printf("EV n=%d s=%d step stopped_release\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { GATE(x) && phase[x] == PRELEASE && !wok[x] ->
+       printf("EV n=%d s=%d step release_retry\n", ID(NODE(x)), SVC(x));
+       owrite(x) }
+  :: atomic { SGATE(x) && phase[x] == PRELEASE && wok[x] ->
+       phase[x] = IDLE;
+       printf("EV n=%d s=%d released_idle\n", ID(NODE(x)), SVC(x)) }
+
+  /* ---------------- inputs of the core ---------------- */
+  :: atomic { RUNS(NODE(x)) && ew[x] == 2 ->        /* on_write_done(token, ok=true, now) */
+#ifdef BUG_FLOOR_AFTER
+       if   /* the floor is written only now, and lands later (or never) */
+       :: ewv[x].ep > fl[NODE(x)] -> flw[NODE(x)] = ewv[x].ep
+       :: else -> skip
+       fi;
+#endif
+       ew[x] = 0; zero(ewv[x]);
+       tok[x] = 0; wok[x] = 1; fresh[x] = 0; rdf[x] = 0;
+       printf("EV n=%d s=%d write_done ok\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { RUNS(NODE(x)) && tofail[x] ->          /* on_write_done(token, ok=false, now) */
+       tofail[x] = 0; tok[x] = 0; wok[x] = 0;
+       printf("EV n=%d s=%d write_done failed\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { RUNS(NODE(x)) && stopping[x] ->        /* the service is stopped (or probed stopped): on_stopped() */
+       stopping[x] = 0; svc[x] = 0; stopped[x] = 1;
+       printf("EV n=%d s=%d on_stopped\n", ID(NODE(x)), SVC(x)) }
+  od
+}
+
+#ifndef LIVENESS
+/* Faults and admin actions on node i. */
+proctype Faults(byte i) {
+end:
+  do
+#ifndef LAN
+  :: atomic { RUNS(i) && !hbfail[i] && hbfails < MAXHBFAIL -> hbfails++; hbfail[i] = 1;
+       printf("EV n=%d hb_path_fails\n", ID(i)) }
+#endif
+  :: atomic { alive[i] && crashes < MAXCRASH -> crashes++; printf("EV n=%d crash\n", ID(i)); crash(i) }
+  :: atomic { RUNS(i) && pauses < MAXPAUSE -> pauses++; paused[i] = 1;
+       printf("EV n=%d pause\n", ID(i)) }
+  :: atomic { alive[i] && paused[i] -> paused[i] = 0;
+       printf("EV n=%d resume\n", ID(i));
+       if
+       :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); fence(i)
+       :: else -> wd[i] = WDPET  /* quorumd checks the lease, then pets */
+       fi }
+#ifndef BUG_RESTART_NO_WAIT
+  :: atomic { !alive[i] && TABLE_QUIET(i) && MAY_RESTART(i) -> restarts++; restart(i) }
+#else
+  /* the new process starts while a table write of the old one is still in the kernel: it lands later
+     (whole or torn), perhaps over the new process's writes, or never */
+  :: atomic { !alive[i] && restarts < MAXRESTART -> restarts++;
+       for (kk : 0 .. NS - 1) {
+         if
+         :: ew[X(i, kk)] == 3 -> ow[X(i, kk)] = 1; copy(owv[X(i, kk)], ewv[X(i, kk)]);
+            ew[X(i, kk)] = 0; zero(ewv[X(i, kk)]);
+            printf("EV n=%d s=%d old_write_in_kernel st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, owv[X(i, kk)].st,
+                   owv[X(i, kk)].nd, owv[X(i, kk)].bal, owv[X(i, kk)].ep)
+         :: else -> skip
+         fi
+       }
+       kk = 0;
+       restart(i) }
+#endif
+  :: atomic { alive[i] && fenced[i] && !paused[i] && MAY_RESTART(i) -> restarts++; rejoin(i) }
+  /* castor leave: svcmgr stops and releases every service; quorumd writes DOWN afterwards (at a tick) */
+  :: atomic { RUNS(i) && !leaving[i] && leaves < MAXLEAVE -> leaves++; leaving[i] = 1;
+       printf("EV n=%d leave\n", ID(i));
+       for (kk : 0 .. NS - 1) { intent[X(i, kk)] = REL }
+       kk = 0 }
+  /* the scrub: quorumd rewrites its own epoch record */
+  /* the scrub (or the rebuilt record, first thing once the node holds a lease): quorumd rewrites its own
+     epoch record with max(durable, wanted) */
+  :: atomic { RUNS(i) && lease[i] > 0 && (dflc[i] || flrw[i]) -> fl[i] = MAX(fl[i], wfl[i]); dfl[i] = fl[i];
+       dflc[i] = 0; flrw[i] = 0; wfl[i] = 0;
+       printf("EV n=%d scrub_floor fl=%d\n", ID(i), fl[i]) }
+#ifdef BUG_FLOOR_AFTER
+  :: atomic { flw[i] > 0 -> dfl[i] = MAX(dfl[i], flw[i]); fl[i] = dfl[i]; dflc[i] = 0; flw[i] = 0;
+       printf("EV n=%d floor_written fl=%d\n", ID(i), fl[i]) }
+#endif
+  /* a late DOWN heartbeat write of a previous life lands (or is lost) */
+  :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+       printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
+  :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
+  od
+}
+
+/* Garbage over one block: a table block or an epoch record.  -DCORRUPT_DOWN: only a block of a node that
+   is down (crashed, not yet restarted), so that its restart finds it corrupt. */
+proctype Corrupt() {
+end:
+#ifndef CORRUPT_DOWN
+  atomic { corrupts < MAXCORRUPT -> corrupts++;
+    select(tmp : 0 .. NX + 1);
+#else
+  atomic { corrupts < MAXCORRUPT && alive[0] != alive[1] -> corrupts++;
+    select(tmp : 0 .. NS);
+    if
+    :: tmp < NS -> tmp = (alive[0] -> X(1, tmp) : X(0, tmp))
+    :: else -> tmp = (alive[0] -> NX + 1 : NX)
+    fi;
+#endif
+    if
+    :: tmp < NX -> dcor[tmp] = 1; printf("EV n=%d s=%d corrupt\n", ID(NODE(tmp)), SVC(tmp))
+    :: else -> dflc[tmp - NX] = 1; printf("EV n=%d corrupt_floor\n", ID(tmp - NX))
+    fi;
+    tmp = 0 }
+}
+#endif
+
+/* svcmgr's reads of block SVC(x) of the peer's table (with the peer's epoch record): one always in flight;
+   delivering one issues the next.  As in SvcmgrDaemon::on_peer_table, each reply carries quorumd's current
+   verdict on the peer, fed to the core with the entry (on_peer_entry, then on_liveness); the verdict never
+   arrives alone.  (Fed alone, a DEAD verdict lets Ownership take its new epoch from a stale entry of the
+   dead peer: see README.md.) */
+proctype Reader(byte x) {
+end:
+  do
+  :: atomic { RUNS(NODE(x)) ->       /* serviced + delivered: on_peer_entry(read); next read issued */
+       tunk = dcor[PX(x)] || (!INUSE(disk[PX(x)]) && (OTHER_CORRUPT(PX(x)) || dflc[NODE(PX(x))]));
+       if
+       :: tunk -> zero(tent)
+       :: else -> copy(tent, disk[PX(x)])
+       fi;
+#ifdef BUG_CORRUPT_FREE
+       tunk = 0;                     /* a block that fails to decode holds no entries: free */
+#endif
+#ifdef BUG_READ_BLOCK0
+       if                            /* only block 0 is read: a service in block 1 is not found */
+       :: SVC(x) > 0 -> tunk = 0; zero(tent)
+       :: else -> skip
+       fi;
+#endif
+       if
+       :: !have[x] || !SAME(peer[x], tent) || punk[x] != tunk -> oconf[x] = 0; qconf[x] = 0  /* peer_value_since_ = now */
+       :: else -> skip
+       fi;
+       copy(peer[x], tent); punk[x] = tunk; zero(tent); tunk = 0;
+       pflk[x] = !dflc[NODE(PX(x))]; pfl[x] = (pflk[x] -> dfl[NODE(PX(x))] : 0);
+       have[x] = 1; fresh[x] = rdf[x]; rdf[x] = 1;
+       printf("EV n=%d s=%d on_peer_entry st=%d nd=%d bal=%d ep=%d fresh=%d unk=%d pfl=%d\n", ID(NODE(x)),
+              SVC(x), peer[x].st, peer[x].nd, peer[x].bal, peer[x].ep, fresh[x], punk[x],
+              (pflk[x] -> pfl[x] : 255));
+       /* quorumd's verdict comes with the table read (SvcmgrDaemon::on_peer_table): on_liveness */
+#ifndef LIVENESS_ALONE
+       if
+       :: odead[x] != (qv[NODE(x)] != VOTHER) || oconf[x] != qconf[x] ->
+          odead[x] = (qv[NODE(x)] != VOTHER); oconf[x] = qconf[x];
+          printf("EV n=%d s=%d on_liveness dead=%d\n", ID(NODE(x)), SVC(x), odead[x])
+       :: else -> skip
+       fi
+#endif
+     }
+#ifdef LIVENESS_ALONE
+  /* Ownership's API also takes a verdict alone (no read with it): -DLIVENESS_ALONE checks that use. */
+  :: atomic { RUNS(NODE(x)) && (odead[x] != (qv[NODE(x)] != VOTHER) || oconf[x] != qconf[x]) ->
+       odead[x] = (qv[NODE(x)] != VOTHER); oconf[x] = qconf[x];
+       printf("EV n=%d s=%d on_liveness dead=%d\n", ID(NODE(x)), SVC(x), odead[x]) }
+#endif
+  od
+}
+
+inline land(x) {
+  copy(disk[x], ewv[x]); dcor[x] = 0;
+  printf("EV n=%d s=%d write_lands st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st, disk[x].nd,
+         disk[x].bal, disk[x].ep)
+}
+
+/* The device under table block x: landings, losses, torn writes, the scrub (one process per block). */
+proctype Disk(byte x) {
+end:
+  do
+  :: atomic { ew[x] == 1 -> land(x); ew[x] = 2 }
+#ifndef LIVENESS
+  :: atomic { ew[x] == 3 -> land(x); ew[x] = 0; zero(ewv[x]) }        /* a late write lands */
+  :: atomic { ew[x] == 3 -> ew[x] = 0; zero(ewv[x]);                  /* ... or is lost */
+       printf("EV n=%d s=%d write_lost\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { ew[x] == 3 && corrupts < MAXCORRUPT -> corrupts++;      /* ... or lands torn */
+       ew[x] = 0; zero(ewv[x]); dcor[x] = 1;
+       printf("EV n=%d s=%d write_torn\n", ID(NODE(x)), SVC(x)) }
+#ifdef BUG_RESTART_NO_WAIT
+  /* the previous process's write lands (whole or torn) or is lost, whatever the new process wrote since */
+  :: atomic { ow[x] -> copy(disk[x], owv[x]); dcor[x] = 0; ow[x] = 0; zero(owv[x]);
+       printf("EV n=%d s=%d old_write_lands st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st,
+              disk[x].nd, disk[x].bal, disk[x].ep) }
+  :: atomic { ow[x] -> ow[x] = 0; zero(owv[x]); printf("EV n=%d s=%d old_write_lost\n", ID(NODE(x)), SVC(x)) }
+  :: atomic { ow[x] && corrupts < MAXCORRUPT -> corrupts++; ow[x] = 0; zero(owv[x]); dcor[x] = 1;
+       printf("EV n=%d s=%d old_write_torn\n", ID(NODE(x)), SVC(x)) }
+#endif
+  /* the scrub (or the next rewrite): quorumd rewrites a corrupt own block from its table in memory */
+  :: atomic { RUNS(NODE(x)) && lease[NODE(x)] > 0 && dcor[x] && ew[x] == 0 && !flrw[NODE(x)] ->
+       copy(disk[x], mine[x]); dcor[x] = 0;
+       printf("EV n=%d s=%d scrub st=%d nd=%d bal=%d ep=%d\n", ID(NODE(x)), SVC(x), disk[x].st, disk[x].nd,
+              disk[x].bal, disk[x].ep) }
+#endif
+  od
+}
+
+#ifndef LIVENESS
+/* One tick for node i: lease, fence, watchdog, write deadlines (alive[i] is re-tested after a fence). */
+inline tick1(i) {
+  if
+  :: alive[i] && lease[i] > 0 ->
+     lease[i]--;
+     if
+     :: lease[i] == 0 && !paused[i] -> printf("EV n=%d fence_lease_lapsed\n", ID(i)); fence(i)
+     :: lease[i] == 0 && paused[i] -> lapsed[i] = 1
+     :: else -> skip
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: alive[i] && wd[i] > 0 -> wd[i]--;
+     if
+     :: wd[i] == 0 -> printf("EV n=%d watchdog_reset\n", ID(i)); crash(i)
+     :: else -> skip
+     fi
+  :: else -> skip
+  fi;
+  for (kk : 0 .. NS - 1) {
+    if
+    :: alive[i] && ew[X(i, kk)] == 1 -> ew[X(i, kk)] = 3; iofaults++;           /* deadline T passed */
+       if :: !fenced[i] -> tofail[X(i, kk)] = 1 :: else -> skip fi
+    :: alive[i] && ew[X(i, kk)] == 2 -> ew[X(i, kk)] = 0; zero(ewv[X(i, kk)]); iofaults++;
+       if :: !fenced[i] -> tofail[X(i, kk)] = 1 :: else -> skip fi
+    :: else -> skip
+    fi
+  }
+  kk = 0
+}
+/* Node i's heartbeat write of this tick: completes ok and renews the lease from its issue (now); a DOWN
+   write (leaving, own table clear) may instead time out and stay in the kernel; once DOWN completed ok,
+   the node has left. */
+inline heartbeat(i) {
+#ifdef LAN
+  /* disk failing: no ok heartbeat write issued at this tick (since > 0) */
+  if
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] -> since[i] = 0
+  :: else -> if :: alive[i] && !fenced[i] && since[i] < S -> since[i]++ :: else -> skip fi
+  fi;
+#endif
+  if
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
+     if
+     :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+        printf("EV n=%d down_written inc=%d\n", ID(i), inc[i]);
+        left(i)
+     :: latehbs < MAXLATEHB && hlate[i] == 0 -> latehbs++; hlate[i] = inc[i];
+        printf("EV n=%d down_timeout inc=%d\n", ID(i), inc[i])
+     fi
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] && !(leaving[i] && DOWN_OK(i)) ->
+     lease[i] = F; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+  :: else -> skip
+  fi;
+  if
+  :: alive[i] && !paused[i] && lease[i] > 0 -> wd[i] = WDPET     /* pet */
+  :: else -> skip
+  fi
+}
+/* QuorumCore::on_own_read: a record of another incarnation in my heartbeat block once I hold a lease. */
+inline ownread(i) {
+  if
+  :: RUNS(i) && lease[i] > 0 && hbinc[i] != inc[i] ->
+     printf("EV n=%d fence_undead_writer inc=%d\n", ID(i), hbinc[i]); fence(i)
+  :: else -> skip
+  fi
+}
+/* A read that returned the same, unchanged value confirms a DEAD or DOWN verdict. */
+inline confirm(j) {
+  for (kk : 0 .. NS - 1) { qconf[X(j, kk)] = 1 }
+  kk = 0
+}
+/* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
+inline hbread(j) {
+  if
+  :: alive[j] && !fenced[j] && age[j] < D -> age[j]++
+  :: else -> skip
+  fi;
+  if
+  :: RUNS(j) && chg[j] ->
+     chg[j] = 0; age[j] = 0;
+     tmp = hbinc[PEER(j)];
+     if
+#ifndef BUG_LATE_DOWN
+     :: vinc[j] != 0 && tmp != vinc[j] && tmp == ret[j] ->   /* a late write of the retired incarnation */
+        vinc[j] = tmp;
+        printf("EV n=%d peer_stale inc=%d\n", ID(j), tmp)
+#endif
+     :: else ->
+        if
+        :: vinc[j] != 0 && tmp != vinc[j] -> ret[j] = vinc[j]
+        :: else -> skip
+        fi;
+        if
+        :: hbdn[PEER(j)] && tmp != ret[j] ->
+           if
+           :: qv[j] != VDOWN -> printf("EV n=%d peer_down inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi;
+           qv[j] = VDOWN; confirm(j)
+#ifdef LAN
+           ; qup[j] = 0
+#endif
+        :: else ->
+#ifndef LAN
+           if
+           :: vinc[j] != 0 && tmp != ret[j] && qv[j] != VOTHER -> qv[j] = VOTHER;
+              printf("EV n=%d peer_up inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi
+#else
+           /* a change (not the first read) to a live incarnation's record: UP (from UNKNOWN too) */
+           if
+           :: vinc[j] != 0 && tmp != ret[j] && !qup[j] -> qv[j] = VOTHER; qup[j] = 1;
+              printf("EV n=%d peer_up inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi
+#endif
+        fi;
+        vinc[j] = tmp
+     fi;
+     tmp = 0
+#ifndef LAN
+  :: RUNS(j) && !chg[j] && (age[j] >= D || qv[j] == VDOWN) ->
+#else
+  /* DEAD needs a read issued at or after max(first_seen, floor) + D */
+  :: RUNS(j) && !chg[j] && ((age[j] >= D && fw[j] == 0) || qv[j] == VDOWN) ->
+#endif
+     if
+     :: qv[j] == VOTHER -> qv[j] = VDEAD; printf("EV n=%d peer_dead\n", ID(j))
+#ifdef LAN
+        ; qup[j] = 0;
+        /* the rule: not before the latest floor ANY life of this node recorded, + D */
+        assert(promised[j] == 0)
+#endif
+     :: else -> skip
+     fi;
+     confirm(j)
+  :: else -> skip
+  fi
+}
+
+#ifdef LAN
+#define LREQ 1
+#define LGRANT 3
+/* The delayed message is lost. */
+inline lan_lost_delayed() {
+  if
+  :: lk >= LGRANT -> printf("EV n=%d lan_lost kind=grant\n", ID(lk - LGRANT))
+  :: else -> printf("EV n=%d lan_lost kind=request\n", ID(lk - LREQ))
+  fi;
+  lk = 0; la = 0; li = 0
+}
+
+/* At a tick: the delayed message ages (past LANDELAY it is lost); floors and the ghost count down. */
+inline lantick() {
+  if
+  :: lk != 0 && la >= LANDELAY -> lan_lost_delayed()
+  :: lk != 0 && la < LANDELAY -> la++
+  :: else -> skip
+  fi;
+  for (kk : 0 .. 1) {
+    if :: fw[kk] > 0 -> fw[kk]-- :: else -> skip fi;
+    if :: promised[kk] > 0 -> promised[kk]-- :: else -> skip fi
+  }
+  kk = 0
+}
+
+/* Holder i asks for a promise while its core is up and holds a lease, its disk is failing, and it is
+   within S of its last ok write (now < last_ok + S). */
+#define REQ_OK(i) (RUNS(i) && lease[i] > 0 && since[i] > 0 && since[i] < S)
+/* Grantor y grants a request of incarnation c only if its core is up and holds a lease, its OWN disk is
+   failing, it is within S of its last ok write, and c is the incarnation its PeerMonitor follows, seen UP.
+   BUG_GRANT_DISK_OK: a grantor whose disk works grants too (from the disk-ok branch: no floor). */
+#ifndef BUG_GRANT_DISK_OK
+#define GRANT_OK(y, c) (RUNS(y) && lease[y] > 0 && since[y] > 0 && since[y] < S && (c) == vinc[y] && qup[y])
+#else
+#define GRANT_OK(y, c) (RUNS(y) && lease[y] > 0 && since[y] < S && (c) == vinc[y] && qup[y])
+#endif
+/* The holder's lease after a grant answering its request sent a ticks ago: expiry = max(expiry, x_sent + P),
+   in ticks from now.  BUG_PROMISE_RECEIPT_ANCHOR: anchored at the receipt (now + P). */
+#ifndef BUG_PROMISE_RECEIPT_ANCHOR
+#define EXTENDED(i, a) MAX(lease[i], P - (a))
+#else
+#define EXTENDED(i, a) MAX(lease[i], P)
+#endif
+
+/* Grantor y records its floor (now + P) before the grant goes out.  BUG_PROMISE_NO_FLOOR: never;
+   BUG_GRANT_DISK_OK: not when its disk works (the disk-ok branch holds its disk verdict authoritative). */
+inline record_floor(y) {
+#if defined(BUG_PROMISE_NO_FLOOR)
+  skip
+#else
+#ifdef BUG_GRANT_DISK_OK
+  if
+  :: since[y] > 0 ->
+#endif
+     fw[y] = P + D; promised[y] = P + D;
+     printf("EV n=%d promise_floor in=%d\n", ID(y), P)
+#ifdef BUG_GRANT_DISK_OK
+  :: else -> skip
+  fi
+#endif
+#endif
+}
+
+/* Holder x receives a grant for incarnation c answering its request sent a ticks ago: accepted only while
+   its lease holds (not lapsed, not fenced, an ok write in this incarnation) and for its current incarnation.
+   (The stall bound, x_sent + P <= last_ok + F + S, always holds here: the request was sent within S of the
+   last ok write, and P = F.) */
+inline grant_in(x, c, a) {
+  if
+  :: RUNS(x) ->
+     printf("EV n=%d lan_grant_in inc=%d age=%d\n", ID(x), c, a);
+     if
+     :: lease[x] > 0 && (c) == inc[x] -> lease[x] = EXTENDED(x, a);
+        printf("EV n=%d extend lease=%d\n", ID(x), lease[x])
+     :: else -> printf("EV n=%d grant_ignored\n", ID(x))
+     fi
+  :: else -> printf("EV n=%d lan_lost kind=grant\n", ID(PEER(x)))
+  fi
+}
+
+/* Grantor y receives a request of incarnation c sent a ticks ago: grants (floor first) or not; the grant
+   arrives at once, or is the one delayed message. */
+inline request_in(y, c, a) {
+  if
+  :: RUNS(y) ->
+     printf("EV n=%d lan_request_in inc=%d age=%d\n", ID(y), c, a);
+     if
+     :: GRANT_OK(y, c) ->
+        record_floor(y);
+        printf("EV n=%d grant inc=%d age=%d\n", ID(y), c, a);
+        if
+        :: lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LGRANT + y; la = a; li = c;
+           printf("EV n=%d lan_delayed kind=grant\n", ID(y))
+        :: true -> grant_in(PEER(y), c, a)
+        fi
+     :: else -> skip
+     fi
+  :: else -> printf("EV n=%d lan_lost kind=request\n", ID(PEER(y)))
+  fi
+}
+
+/* The tick's LAN traffic, after the heartbeat reads: the delayed message may arrive; then each node whose
+   disk is failing sends its request (x_sent = now), which arrives (and is answered) at once, or is the one
+   delayed message; nothing arrives while the LAN is partitioned. */
+inline lan_exchange() {
+  if
+  :: lk != 0 && !lancut && lk >= LGRANT ->
+     tmp = lk - LGRANT; tc = li; ta = la; lk = 0; la = 0; li = 0; grant_in(PEER(tmp), tc, ta)
+  :: lk != 0 && !lancut && lk < LGRANT ->
+     tmp = lk - LREQ; tc = li; ta = la; lk = 0; la = 0; li = 0; request_in(PEER(tmp), tc, ta)
+  :: true -> skip
+  fi;
+  tmp = 0; tc = 0; ta = 0;
+  if
+  :: REQ_OK(0) -> printf("EV n=%d lan_request inc=%d\n", ID(0), inc[0]);
+     if
+     :: lancut -> printf("EV n=%d lan_lost kind=request\n", ID(0))
+     :: !lancut && lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LREQ + 0; la = 0; li = inc[0];
+        printf("EV n=%d lan_delayed kind=request\n", ID(0))
+     :: !lancut -> request_in(1, inc[0], 0)
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: REQ_OK(1) -> printf("EV n=%d lan_request inc=%d\n", ID(1), inc[1]);
+     if
+     :: lancut -> printf("EV n=%d lan_lost kind=request\n", ID(1))
+     :: !lancut && lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LREQ + 1; la = 0; li = inc[1];
+        printf("EV n=%d lan_delayed kind=request\n", ID(1))
+     :: !lancut -> request_in(0, inc[1], 0)
+     fi
+  :: else -> skip
+  fi
+}
+
+/* At the start of a tick (they matter only at the tick: the heartbeat write, the LAN exchange): one node's
+   heartbeat path fails, or both fail at once (a shared storage stall: MAXSTALL), within MAXHBFAIL; a failed
+   path may work again (the stall ends for that node); the LAN is partitioned (MAXPART), or heals. */
+inline lan_faults() {
+  if
+  :: hbfails < MAXHBFAIL && RUNS(0) && !hbfail[0] -> hbfails++; hbfail[0] = 1; printf("EV n=1 hb_path_fails\n")
+  :: hbfails < MAXHBFAIL && RUNS(1) && !hbfail[1] -> hbfails++; hbfail[1] = 1; printf("EV n=2 hb_path_fails\n")
+  :: hbfails < MAXHBFAIL && stalls < MAXSTALL && RUNS(0) && RUNS(1) && !hbfail[0] && !hbfail[1] ->
+     hbfails++; stalls++; hbfail[0] = 1; hbfail[1] = 1; printf("EV n=1 hb_path_fails\nEV n=2 hb_path_fails\n")
+  :: hbfail[0] -> hbfail[0] = 0; printf("EV n=1 hb_path_recovers\n")
+  :: hbfail[1] -> hbfail[1] = 0; printf("EV n=2 hb_path_recovers\n")
+  :: true -> skip
+  fi;
+  if
+  :: !lancut && parts < MAXPART -> parts++; lancut = 1; printf("EV lan_partition\n");
+     if :: lk != 0 -> lan_lost_delayed() :: else -> skip fi
+  :: lancut -> lancut = 0; printf("EV lan_heal\n")
+  :: true -> skip
+  fi
+}
+#endif
+
+proctype Clock() {
+end:
+  do
+  :: atomic { !PENDING || iofaults < MAXIOFAULT ->
+       printf("EV tick\n");
+       tick1(0); tick1(1);
+#ifdef LAN
+       lan_faults(); lantick();
+#endif
+       heartbeat(0); heartbeat(1);
+       ownread(0); ownread(1);
+       printf("EV hb_reads\n");
+       hbread(0); hbread(1)
+#ifdef LAN
+       ; lan_exchange()
+#endif
+     }
+  od
+}
+
+proctype Policy() {
+end:
+  do
+  :: atomic { flips < MAXFLIP -> select(tmp : 0 .. NX - 1);
+       if
+       :: !leaving[NODE(tmp)] -> flips++; intent[tmp] = 1 - intent[tmp];
+          printf("EV n=%d s=%d set_intent %d\n", ID(NODE(tmp)), SVC(tmp), intent[tmp])
+       :: else -> skip
+       fi;
+       tmp = 0 }
+  od
+}
+#else
+/* Relocation: node 1 holds the service; once it runs it, the policy moves it to node 2. */
+bit moved;
+proctype Policy() {
+  atomic { phase[0] == RUNNING -> intent[0] = REL; intent[1] = HOLD; moved = 1;
+    printf("EV n=1 s=0 set_intent 0\nEV n=2 s=0 set_intent 1\n") }
+}
+ltl relocation { <> (phase[1] == RUNNING && svc[1] && !svc[0]) }
+#endif
+
+init {
+  atomic {
+#if NS == 2 || defined(HELD)
+    /* Two services: service 0 (block 0) is held by node 1 from the start (claimed with ballot 1, owned
+       with ballot 2 and epoch 1, started; node
+       2 does not want it); service 1 (block 1) is wanted by both.  Keeping service 0 quiet keeps the state
+       space near the one-service model's while every read, floor and DOWN check covers two blocks.
+       -DHELD (one service): node 1 holds service 0 the same way from the start, and node 2 wants it too
+       (it takes the service over once node 1 is dead): the LAN runs start from a settled owner. */
+    disk[X(0, 0)].st = OWNED; disk[X(0, 0)].nd = 1; disk[X(0, 0)].bal = 2; disk[X(0, 0)].ep = 1;
+    dfl[0] = 1; maxep[0] = 1;
+#endif
+    restart(0); restart(1);
+    chg[0] = 1; chg[1] = 1;
+    for (kk : 0 .. NX - 1) {
+#ifdef LIVENESS
+      intent[kk] = (NODE(kk) == 0 -> HOLD : REL);
+#else
+      intent[kk] = INTENT0(kk);
+      printf("EV n=%d s=%d set_intent %d\n", ID(NODE(kk)), SVC(kk), intent[kk]);
+#endif
+      run Svc(kk); run Reader(kk); run Disk(kk)
+    }
+    kk = 0;
+#if NS == 2 || defined(HELD)
+    /* node 1 runs service 0 (the start-up probe found it running, as it was before the restart) */
+    phase[X(0, 0)] = RUNNING; wok[X(0, 0)] = 1; stopping[X(0, 0)] = 0; svc[X(0, 0)] = 1;
+    printf("EV n=1 s=0 running bal=2 ep=1\n");
+#endif
+#ifdef HELD
+    /* ... and holds a lease: its heartbeat was written at tick 0 */
+    lease[0] = F; wd[0] = WDPET; hbinc[0] = inc[0];
+#endif
+#ifdef LIVENESS
+    lease[0] = F; lease[1] = F;
+#else
+    run Clock();
+    run Faults(0); run Faults(1);
+    run Corrupt();
+#endif
+    run Policy()
+  }
+}
