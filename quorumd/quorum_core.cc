@@ -20,8 +20,11 @@ QuorumCore::QuorumCore(const CoreConfig& config, TimePoint now)
     : config_(config), lease_(config.timing.lease), peer_(config.timing.dead), next_renew_(now), next_read_(now),
       worst_window_start_(now) {
   // A previous life of this node (a fenced core, a quorumd that restarted) may have promised the peer up to
-  // P past its last grant, which was before now.
-  if (config_.promises) peer_.hold_dead_until(now + config_.promises->term);
+  // P past its last grant, which was before now: the holder's lease ends before now + P. A DEAD verdict needs
+  // a read issued D after first_seen (>= now), and D covers a lease F that ended at now; so only what P adds
+  // beyond F must be held back (stall_promise.h). With P = F (PromiseTerms::from) that is nothing: a restart
+  // with the LAN fails over as fast as one without.
+  if (config_.promises) peer_.hold_dead_until(now + restart_hold(*config_.promises, config_.timing));
 }
 
 NodeState QuorumCore::disk_state() const {

@@ -17,6 +17,11 @@ bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_is
   return !last_ok_issue || last_write_failed || now - *last_ok_issue > terms.failing_after;
 }
 
+Duration restart_hold(const PromiseTerms& terms, const Timing& timing) {
+  const Duration lease = timing.lease;
+  return terms.term > lease ? terms.term - lease : Duration(0);
+}
+
 bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now) {
   return last_ok_issue && now - *last_ok_issue < terms.max_storage_stall;
 }

@@ -15,7 +15,10 @@
 //    than max_storage_stall, and the asker is the incarnation it follows on the disk, seen UP. Before the
 //    grant leaves, it raises its floor to now + P: no DEAD verdict about the peer from a read issued before
 //    floor + D.
-//  - A new core (rejoin, restart) starts with floor = start + P: a previous life may have promised that much.
+//  - A new core (rejoin, restart) starts with floor = start + (P - F) if P > F: a previous life may have
+//    promised up to P past a grant made before start, so the holder's lease ends before start + P; a DEAD
+//    verdict of the new core needs a read at first_seen + D >= start + D, which is safe for a lease ending by
+//    start + F (the argument of the grant floor); only P - F more must be waited out. With P = F, nothing.
 //  - The holder's stop: svcmgr is told to stop services kill_grace (T) before the lease ends, 2T after the
 //    last ok write. The grantor's disk may be judged failing only up to R later than the holder's (its writes
 //    run up to R out of phase), and so just at that moment: while the holder asks and the peer's latest LAN
@@ -46,6 +49,9 @@ struct PromiseTerms {
 // whether the last write that completed (or timed out) failed.
 bool disk_failing(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, bool last_write_failed,
                   TimePoint now);
+
+// How long after its start a new core holds back DEAD verdicts beyond first_seen + D: max(0, P - F).
+Duration restart_hold(const PromiseTerms& terms, const Timing& timing);
 
 // Whether the stall (counted from the last ok write's issue) is still young enough to ask or grant.
 bool within_storage_stall(const PromiseTerms& terms, std::optional<TimePoint> last_ok_issue, TimePoint now);

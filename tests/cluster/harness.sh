@@ -80,10 +80,12 @@ kill_node() {
 
 reset_mounts() { bash "$ROOT/tests/cluster/reset_mounts.sh" "$CGROOT/$1"; }  # a reset ends the node's mounts too
 
+HARNESS_OWNS=  # set once this harness made the cluster's namespaces: before that, its names may be another run's
 cleanup() {
   set +e
-  kill_node alpha
-  kill_node beta
+  # A run that stopped before it made its namespaces (another cluster of this CLUSTER_ID runs) must not touch
+  # that cluster's nodes: their cgroups have the same names.
+  [ -n "$HARNESS_OWNS" ] && { kill_node alpha; kill_node beta; }
   for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
@@ -93,7 +95,7 @@ cleanup() {
     umount "$dir/$m/disks" 2>/dev/null || umount -l "$dir/$m/disks" 2>/dev/null
     eval "kill -TERM \$FUSE_${m}; wait \$FUSE_${m}" 2>/dev/null
   done
-  rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
+  [ -n "$HARNESS_OWNS" ] && rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
   umount "$dir/m" 2>/dev/null
   rm -rf "$dir"
 }
@@ -104,6 +106,9 @@ trap 'exit 130' INT TERM
 cluster_setup() {
 for ns in $NS_A $NS_B $NS_C $NS_LAN; do
   ip netns list | grep -qw "$ns" && fail "network namespace $ns exists already (another demo running?)"
+done
+for n in alpha beta; do
+  [ -z "$(cat "$CGROOT/$n/cgroup.procs" 2>/dev/null)" ] || fail "the cgroup $CGROOT/$n has processes (another demo running?)"
 done
 
 step "Shared disks: a 16 MiB quorum disk, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
@@ -137,8 +142,9 @@ echo "beta sees them as $Q_beta, $D_beta, $L_beta"
 "$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" || fail "castor init"
 
 step "A LAN: a bridge in $NS_LAN; alpha 192.0.2.1, beta 192.0.2.2, client 192.0.2.100 (no route out)"
-ip netns add $NS_LAN || fail "netns $NS_LAN"
+ip netns add $NS_LAN || fail "netns $NS_LAN"  # fails if another run made it meanwhile: then this one owns nothing
 made_ns+=($NS_LAN)
+HARNESS_OWNS=1
 ip -n $NS_LAN link add br0 type bridge && ip -n $NS_LAN link set br0 up || fail "bridge"
 i=1
 for pair in "$NS_A:192.0.2.1" "$NS_B:192.0.2.2" "$NS_C:192.0.2.100"; do

@@ -38,9 +38,10 @@
 #     stall_partition
 #                    both paths hang for 30 T and the LAN is cut after 15 T, until the end: the promises given
 #                    are honoured, then both fence
-#   Every fault's fences (FENCED in both quorumd logs), resets (stand-in watchdogs fired) and svcmgr kills
-#   (a svcmgr that killed every service itself: "every service is killed") are counted ("detail N fences F
-#   resets R svc_kills K" in faults.log); the checker prints them by kind.
+#   Every fault's fences (FENCED in both quorumd logs), resets (stand-in watchdogs fired), svcmgr kills (a
+#   svcmgr that killed every service itself: "every service is killed") and risk stops (svcmgr stopped every
+#   service: "lease at risk") are counted ("detail N fences F resets R svc_kills K risk_stops S" in
+#   faults.log); the checker prints them by kind.
 #   After every fault both nodes are revived and the cluster must settle (every service started, the page
 #   served). The checker (tests/cluster/torture_check.py) reads only evidence from outside the nodes: the
 #   ledger's acknowledged records, the mount watcher, the client's HTTP probe, fsck -n of both shared disks,
@@ -96,7 +97,8 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
   case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long) ((RANDOM % 2)) && svc=ledger ;; esac
   victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
   other=$(other_of "$victim")
-  echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12)" >>"$dir/faults.log"  # wall time: to read the logs
+  # wall time, to read the logs; then CLOCK_MONOTONIC ms, the probe's clock, to tell which fault an outage follows
+  echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12) $(python3 -c 'import time; print(int(time.monotonic() * 1000))')" >>"$dir/faults.log"
   case $kind in
     crash) echo "fault $f: crash $victim (runs $svc)"
        eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null
@@ -147,6 +149,8 @@ reset_total() { cat "$dir"/alpha-watchdog.out "$dir"/beta-watchdog.out 2>/dev/nu
 # How many times a node's svcmgr killed every service on its own (its lease ran out as quorumd last told it,
 # or it lost quorumd).
 svc_kill_total() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'every service is killed'; }
+# How many times a node's svcmgr stopped every service because quorumd said its lease was at risk.
+risk_stop_total() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'stopping every service reason="lease at risk'; }
 
 BS=4096  # the quorum disk's block: max(sector size, 4096) (lib/disk/disk_layout.h)
 node_id() { if [ "$1" = alpha ]; then echo 1; else echo 2; fi; }
@@ -255,7 +259,7 @@ if [ -z "${ORDERED:-}" ]; then
 fi
 for ((f = 1; f <= FAULTS; f++)); do
   if ((f <= ${#order[@]})); then kind=${order[$((f - 1))]}; else kind=${KINDS[$((RANDOM % ${#KINDS[@]}))]}; fi
-  t0=$(date +%s%N) fences0=$(fence_total) resets0=$(reset_total) kills0=$(svc_kill_total)
+  t0=$(date +%s%N) fences0=$(fence_total) resets0=$(reset_total) kills0=$(svc_kill_total) stops0=$(risk_stop_total)
   inject "$kind"
   sleep 0.5
   revive alpha
@@ -270,7 +274,7 @@ for ((f = 1; f <= FAULTS; f++)); do
     echo "  did not settle within $SETTLE_S s"
     [ -n "$HEADER_DIRTY" ] && restore_header
   fi
-  echo "detail $f fences $(($(fence_total) - fences0)) resets $(($(reset_total) - resets0)) svc_kills $(($(svc_kill_total) - kills0))" >>"$dir/faults.log"
+  echo "detail $f fences $(($(fence_total) - fences0)) resets $(($(reset_total) - resets0)) svc_kills $(($(svc_kill_total) - kills0)) risk_stops $(($(risk_stop_total) - stops0))" >>"$dir/faults.log"
 done
 
 mkdir -p "$RESULTS"

@@ -9,7 +9,7 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   mounts.log        tests/cluster/mount_watch.py: where each shared filesystem was mounted, and overlaps
   mounts-marks.log  "mount|umount NODE EPOCH SERVICE" from the web service, at its mount and unmount
   probe.log         tests/cluster/http_probe.py: "MS ok|fail", the client's view of web
-  faults.log        "fault N KIND VICTIM" then "settled MS" or "unsettled"
+  faults.log        "fault N KIND VICTIM SERVICE WALL_TIME MONOTONIC_MS" then "settled MS" or "unsettled"
   fsck.log          "DISK clean|dirty" per shared ext4 disk
   svc-evidence.log  tests/cluster/svc_proc.sh, the light services svc01..: "start|stop NODE EPOCH NS NAME PID",
                     "conflict NODE EPOCH NS NAME PID HOLDER_NODE HOLDER_EPOCH HOLDER_PID" (lock found held)
@@ -17,8 +17,9 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
   faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
                     refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
-                    svc_kills K" (how many times a node fenced, was reset, and its svcmgr killed every service
-                    itself, from fault N's start until it settled)
+                    svc_kills K risk_stops S" (how many times a node fenced, was reset, its svcmgr killed every
+                    service itself, and stopped every service as the lease was at risk, from fault N's start
+                    until it settled)
 FILE is the ledger file as read from the ledger disk after the run.
 
 Split-brains, two kinds: (older) a ledger record (start, ack or stop) of an older epoch after a newer epoch
@@ -180,21 +181,31 @@ def kernel_overlaps(kernel_lines, loop_map):
     return bad, events
 
 
-def availability(probe):
+def availability(probe, fault_starts=()):
+    """(percent ok, outage lengths, outages by kind). fault_starts: (monotonic ms, kind) of each fault; an
+    outage counts for the last fault that began before it ('start': none had)."""
     results = [(int(r[0]), r[1] == 'ok') for r in probe if len(r) == 2]
     if not results:
-        return 0.0, []
-    outages, start = [], None
+        return 0.0, [], {}
+    outages, spans, start = [], [], None
     for ms, ok in results:
         if not ok and start is None:
             start = ms
         elif ok and start is not None:
             outages.append(ms - start)
+            spans.append((start, ms - start))
             start = None
     if start is not None:
         outages.append(results[-1][0] - start)
+        spans.append((start, results[-1][0] - start))
+    by_kind = {}
+    for t, length in spans:
+        before = [k for ms, k in fault_starts if ms <= t]
+        k = by_kind.setdefault(before[-1] if before else 'start', {'n': 0, 'max_ms': 0})
+        k['n'] += 1
+        k['max_ms'] = max(k['max_ms'], length)
     ok = sum(1 for _, k in results if k)
-    return 100.0 * ok / len(results), outages
+    return 100.0 * ok / len(results), outages, by_kind
 
 
 def summary(values):
@@ -246,7 +257,9 @@ def main():
     except FileNotFoundError:
         kernel, loop_map = [], ''
     kernel_bad, kernel_events = kernel_overlaps(kernel, loop_map)
-    avail, outages = availability(lines(os.path.join(d, 'probe.log')))
+    fault_starts = [(int(r[6]), r[2]) for r in lines(os.path.join(d, 'faults.log'))
+                    if r[0] == 'fault' and len(r) >= 7 and r[6].isdigit()]
+    avail, outages, outages_by_kind = availability(lines(os.path.join(d, 'probe.log')), fault_starts)
     faults, settle, unsettled = {}, [], 0
     # A correct cluster settles after every fault. STUCK_AFTER faults in a row that do not settle is a hang
     # (a leave that never ends, a service nobody starts): every later fault is then meaningless.
@@ -257,13 +270,15 @@ def main():
         if r[0] == 'detail' and len(r) >= 3:
             if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
                 k = fences_by_kind.setdefault(kind_of[r[1]], {'faults': 0, 'fences': 0, 'resets': 0, 'svc_kills': 0,
-                                                              'faults_without_any': 0})
+                                                              'risk_stops': 0, 'faults_without_any': 0})
                 kills = int(r[7]) if len(r) >= 8 and r[6] == 'svc_kills' else 0
+                stops = int(r[9]) if len(r) >= 10 and r[8] == 'risk_stops' else 0
                 k['faults'] += 1
                 k['fences'] += int(r[3])
                 k['resets'] += int(r[5])
                 k['svc_kills'] += kills
-                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0
+                k['risk_stops'] += stops
+                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0 and stops == 0
             elif r[2] == 'corrupt_block' and len(r) >= 7:
                 corrupted[r[4]] = corrupted.get(r[4], 0) + 1
             elif r[2] == 'init_force' and len(r) >= 5:
@@ -305,7 +320,7 @@ def main():
         'kernel_mount_events': kernel_events, 'kernel_double_mounts': len(kernel_bad),
         'kernel_double_mount_examples': kernel_bad[:5],
         'fsck': fsck, 'availability_percent': round(avail, 3),
-        'outages_ms': summary(outages), 'settle_ms': summary(settle), 'unsettled': unsettled,
+        'outages_ms': summary(outages), 'outages_by_kind': outages_by_kind, 'settle_ms': summary(settle), 'unsettled': unsettled,
         'longest_unsettled_run': stuck_runs, 'stuck_from_fault': stuck_at,
         'fences_by_kind': fences_by_kind,
     }
@@ -315,11 +330,12 @@ def main():
     for k in sorted(faults):
         print(f'  {k}: {faults[k]}')
     if fences_by_kind:
-        print('fences, resets and svcmgr kills by kind (from the fault until the cluster settled):')
+        print('fences, resets, svcmgr kills and lease-at-risk stops by kind (from the fault until the cluster'
+              ' settled):')
         for k in sorted(fences_by_kind):
             v = fences_by_kind[k]
-            print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills in"
-                  f" {v['faults']} faults ({v['faults_without_any']} without any)")
+            print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills,"
+                  f" {v['risk_stops']} risk stops in {v['faults']} faults ({v['faults_without_any']} without any)")
     print(f'split-brains (records or grants of an older epoch, or of the same epoch on two nodes): {sb}')
     print(f'  older epoch after a newer one: {sb_older}')
     print(f'  same epoch held by two nodes: {sb_same}')
@@ -359,6 +375,9 @@ def main():
     o = summary(outages)
     print(f'availability seen by the client: {avail:.2f} %' +
           (f'; {o["n"]} outages, ms: min {o["min"]} median {o["median"]} p95 {o["p95"]} max {o["max"]}' if o else ''))
+    if outages_by_kind:
+        print('client outages by the fault they followed: ' + ', '.join(
+            f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(outages_by_kind.items())))
     s = summary(settle)
     if s:
         print(f'time to settle after a fault (ms): min {s["min"]} median {s["median"]} p95 {s["p95"]} max {s["max"]}'
