@@ -1,5 +1,5 @@
 # Model checking of the heartbeat / lease / ownership protocol (tests/model/, see its README.md).
-#   make verify        exhaustive safety runs of tests/model/castor.pml (nine scenarios, two of them the
+#   make verify        exhaustive safety runs of tests/model/castor.pml (ten scenarios, three of them the
 #                      promises over the LAN) + the relocation liveness check, then the seeded bugs
 #   make verify-bugs   each seeded bug (BUG_SKIP_REREAD, BUG_EARLY_TAKEOVER, BUG_READ_BLOCK0, BUG_CORRUPT_FREE,
 #                      BUG_FLOOR_AFTER, BUG_DOWN_WHILE_OWNED, BUG_LATE_DOWN, BUG_RESTART_NO_WAIT,

@@ -102,7 +102,8 @@
  * it to max(expiry, x_sent + P), x_sent being its request's send time (the grant carries the request's age).
  * The extended lease is THE lease: the fence at its end, the pets while it lasts.  A DEAD verdict needs a
  * read at or after max(first_seen, floor) + D (age >= D and fw == 0).  Every new core (a restart, a rejoin;
- * not the very first start, which follows no life of the node) starts with floor = now + P.
+ * not the very first start, which follows no life of the node) starts with floor = now + max(0, P - F)
+ * (restart_hold, main b55f7e2): nothing with P = F; stall_restart_p5 runs P = 5.
  * P = F = 3 ticks; S = 5 ticks (max_storage_stall: 120 s = 60 T at the default T; only its role matters
  * here, and S >= 5 lets a chain of grants carry a lease past first_seen + D, where only the floor holds
  * the verdict back).  The datagrams of a tick arrive at once (their times are the tick's: a grant's floor
@@ -112,13 +113,14 @@
  * request was sent) or never.  A lost datagram only takes a promise away, so losses outside a partition add
  * nothing to the safety checks.  Heartbeat paths fail at a tick (MAXHBFAIL failures in all): one node's, or
  * both at once (a shared storage stall, MAXSTALL); a failed path may work again at any later tick.
- * Ghost: promised[i], as fw, for the latest floor ANY life of node i recorded at a grant (kept across
- * crashes and restarts); every DEAD verdict asserts it has passed (the rule, not only its consequence).
+ * Ghost: promised[i], the ticks until g + (P - F) + D for the latest grant g of ANY life of node i (kept
+ * across crashes and restarts: the obligation a new core inherits; within a life the floor g + P + D is
+ * stricter and fw enforces it); every DEAD verdict asserts it has passed (the rule, not only its consequence).
  * -DWD_REAL: the watchdog resets a node 3 ticks after its lease end, the real bound E + 2W + 3eps rounded up
  * (the default model resets it 1 tick after: 2 ticks of slack hide promise bugs whose excess is a tick or
  * two).  -DHELD: node 1 holds the service from the start, with a lease, and node 2 wants it.  -DRESTART2:
  * only node 2 restarts or rejoins.  Seeded bugs: -DBUG_PROMISE_FORGOTTEN (a new core starts with no
- * floor), -DBUG_PROMISE_NO_FLOOR (the grantor records no floor), -DBUG_PROMISE_RECEIPT_ANCHOR (the holder
+ * floor; with -DP=5, since with P = F there is nothing to forget), -DBUG_PROMISE_NO_FLOOR (the grantor records no floor), -DBUG_PROMISE_RECEIPT_ANCHOR (the holder
  * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
  * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
  */
@@ -202,10 +204,16 @@
 #define VDOWN  2
 
 #define MAX(a, b) ((a) > (b) -> (a) : (b))
+#define MIN(a, b) ((a) < (b) -> (a) : (b))
 
 #ifdef LAN
 #ifndef P
 #define P F               /* the promise term P = F */
+#endif
+#if P > F
+#define HOLD (P - F)      /* restart_hold: what a promise adds beyond the lease */
+#else
+#define HOLD 0
 #endif
 #ifndef S
 #define S 5               /* max_storage_stall in ticks (see the header) */
@@ -434,12 +442,14 @@ inline new_monitor(i) {
 }
 
 #ifdef LAN
-/* A new core (a start, a restart, a rejoin) records floor = now + P: a previous life may have promised
-   up to its last grant + P <= now + P.  BUG_PROMISE_FORGOTTEN: no floor (the promises are forgotten). */
+/* A new core (a restart, a rejoin) records floor = now + HOLD, HOLD = max(0, P - F) (restart_hold): a previous
+   life granted before now, so the holder's lease ends before now + P, and the new monitor's D from its own first
+   read (after now) covers a lease ending by now + F.  With P = F: nothing.  BUG_PROMISE_FORGOTTEN: no floor
+   (the promises are forgotten; it matters only with P > F: the stall_restart run with -DP=5). */
 inline start_floor(i) {
-#ifndef BUG_PROMISE_FORGOTTEN
-  fw[i] = P + D;
-  printf("EV n=%d promise_floor in=%d\n", ID(i), P)
+#if !defined(BUG_PROMISE_FORGOTTEN) && P > F
+  fw[i] = HOLD + D;
+  printf("EV n=%d promise_floor in=%d\n", ID(i), HOLD)
 #else
   fw[i] = 0
 #endif
@@ -1019,7 +1029,7 @@ inline record_floor(y) {
   if
   :: since[y] > 0 ->
 #endif
-     fw[y] = P + D; promised[y] = P + D;
+     fw[y] = P + D; promised[y] = MAX(promised[y], HOLD + D);
      printf("EV n=%d promise_floor in=%d\n", ID(y), P)
 #ifdef BUG_GRANT_DISK_OK
   :: else -> skip
@@ -1030,8 +1040,8 @@ inline record_floor(y) {
 
 /* Holder x receives a grant for incarnation c answering its request sent a ticks ago: accepted only while
    its lease holds (not lapsed, not fenced, an ok write in this incarnation) and for its current incarnation.
-   (The stall bound, x_sent + P <= last_ok + F + S, always holds here: the request was sent within S of the
-   last ok write, and P = F.) */
+   (The stall bound, x_sent + P <= last_ok + P + S (promised_lease_end), always holds here: the request was
+   sent within S of the last ok write.) */
 inline grant_in(x, c, a) {
   if
   :: RUNS(x) ->

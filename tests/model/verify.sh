@@ -1,6 +1,6 @@
 #!/bin/bash
 # Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
-#   tests/model/verify.sh verify OUT   safety in nine scenarios + the relocation liveness check
+#   tests/model/verify.sh verify OUT   safety in ten scenarios + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
@@ -132,6 +132,8 @@ case $mode in
     launch leave pass safety $LEAVE
     launch stall pass safety $STALL
     launch stall_restart pass safety $STALL_RESTART
+    # P > F (P = 5, F = 3): a new core holds DEAD back by restart_hold = P - F (with P = F it holds nothing)
+    launch stall_restart_p5 pass safety -DP=5 $STALL_RESTART
     launch race pass safety $RACE
     launch crash pass safety $CRASH
     launch blocks pass safety $BLOCKS
@@ -156,9 +158,9 @@ case $mode in
     launch promise_no_floor error safety -DBUG_PROMISE_NO_FLOOR $STALL
     launch promise_receipt_anchor error safety -DBUG_PROMISE_RECEIPT_ANCHOR $STALL
     launch grant_disk_ok error safety -DBUG_GRANT_DISK_OK $STALL
-    # Not a two-owner violation (a new core's PeerMonitor waits D from its own first read, and P = F):
-    # found by the rule's assert, a DEAD verdict before the floor + D of a promise of an earlier life.
-    launch promise_forgotten error safety -DBUG_PROMISE_FORGOTTEN $STALL_RESTART
+    # With P = F there is nothing to forget (restart_hold = 0): run with P = 5 > F, where a new core must hold
+    # back P - F. Found by the rule's assert: a DEAD verdict before an earlier life's grant + (P - F) + D.
+    launch promise_forgotten error safety -DP=5 -DBUG_PROMISE_FORGOTTEN $STALL_RESTART
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
