@@ -751,6 +751,7 @@ const Duration kPromiseStall = 5 * T;
 
 class CoreReplay {
  public:
+  explicit CoreReplay(Duration term = 3 * T) : term_(term) {}
   const Event* diverged_at = nullptr;
   std::string divergence;
   std::vector<std::string> notes;
@@ -780,13 +781,14 @@ class CoreReplay {
     std::optional<TimePoint> expiry_at_grant_in;
   };
 
-  static CoreConfig config(int id, uint64_t incarnation) {
+  CoreConfig config(int id, uint64_t incarnation) const {
     CoreConfig c;
     c.cluster_uuid.bytes[0] = 0x15;
     c.node_id = uint32_t(id);
     c.incarnation = incarnation;
     c.timing = *Timing::from_io_timeout(T);
     c.promises = PromiseTerms::from(c.timing, kPromiseStall);
+    c.promises->term = term_;  // P: F unless the trail was made with -DP=<ticks>
     return c;
   }
 
@@ -958,17 +960,32 @@ class CoreReplay {
     return true;  // Ownership's events, fences (the core fences itself at its lease end), lan_* bookkeeping
   }
 
+  Duration term_;
   const TimePoint base_{std::chrono::seconds(1000)};
   TimePoint now_{base_};
   Node n_[2];
 };
+
+// The promise term P of a trail: -DP=<ticks> in its "# flags:" line, else F.
+Duration trail_term(const std::string& name) {
+  auto path = find_trail(name + ".trail");
+  REQUIRE(path);
+  std::ifstream f(*path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("# flags:", 0) != 0) continue;
+    auto pos = line.find(" -DP=");
+    if (pos != std::string::npos) return std::stol(line.substr(pos + 5)) * T;
+  }
+  return 3 * T;
+}
 
 // Replays a promise trail through the real cores; the replay must diverge (the core refuses a step of the buggy
 // model). Returns the replay for the case's own assertions.
 std::unique_ptr<CoreReplay> check_promise_trail(const std::string& name) {
   std::string assertion;
   const auto events = load(name + ".trail", assertion);
-  auto r = std::make_unique<CoreReplay>();
+  auto r = std::make_unique<CoreReplay>(trail_term(name));
   r->run(events);
   REQUIRE_MESSAGE(r->diverged_at, name << ": the real cores followed the buggy schedule to its end (" << assertion
                                        << ")");
@@ -1103,36 +1120,35 @@ TEST_CASE("model trail replay: promise_receipt_anchor — a late grant extends f
   CHECK((!h.promised_until() || *h.promised_until() <= r->core(grantor)->promise_floor()));
 }
 
-TEST_CASE("model trail replay: promise_forgotten — a new core holds DEAD back by restart_hold = max(0, P - F)") {
-  // BUG_PROMISE_FORGOTTEN: node 2 granted at t=3 (floor 6), crashed and restarted at once with no floor; its new
-  // monitor declared node 1 DEAD at t=10, before the old life's floor + D = 12 (the model's `promised` ghost).
-  // Since b55f7e2 the real core starts with floor = start + max(0, P - F): with P = F nothing, so it follows
-  // this trail to its end too — and that is safe: the verdict needs first_seen + D >= start + D, and the old
-  // grant (made before start) bounded the holder's lease by start + P = start + F, which D covers (node 1 was
-  // fenced at 6 and reset at 9 in the trail). The model's ghost still asserts the older, stricter rule.
-  std::string assertion;
-  const auto events = load("promise_forgotten.trail", assertion);
-  CoreReplay r;
-  r.run(events);
-  CHECK_MESSAGE(!r.diverged_at, (r.diverged_at ? r.diverged_at->text + ": " + r.divergence : ""));
-  const QuorumCore& c = *r.core(2);
-  REQUIRE(r.started(2));
-  CHECK(c.promise_floor() == *r.started(2));  // restart_hold = 0 with P = F
-  CHECK(c.peer().view() == PeerView::dead);
-  CHECK(c.peer().first_seen() >= *r.started(2));
-  CHECK(r.now() >= *r.started(2) + kDeadTime);  // the verdict came at start + D or later
-  // The form of the bug that still matters: with P > F a new core must hold back P - F. A core with P = 5T,
-  // F = 3T that forgot it would declare DEAD at first_seen + D; the real one waits for start + 2T + D.
+TEST_CASE("model trail replay: promise_forgotten — a new core holds DEAD back by restart_hold = P - F") {
+  // BUG_PROMISE_FORGOTTEN, run with P = 5T > F = 3T (with P = F there is nothing to forget since b55f7e2:
+  // restart_hold = max(0, P - F)). Node 2 granted, crashed and restarted with no floor, and its new monitor
+  // declared node 1 DEAD at first_seen + D, before the old grant + (P - F) + D. The real core starts with
+  // floor = start + (P - F) and refuses that verdict.
+  const auto r = check_promise_trail("promise_forgotten");
+  REQUIRE(trail_term("promise_forgotten") == 5 * T);
+  CHECK_MESSAGE(r->diverged_at->what == "peer_dead", r->divergence);
+  const int id = r->diverged_at->node;
+  const QuorumCore& c = *r->core(id);
+  REQUIRE(r->started(id));
+  CHECK(c.promise_floor() == *r->started(id) + 2 * T);  // restart_hold = P - F
+  CHECK(c.promises_granted() == 0);                      // the floor is the start's, not a grant of this life
+  CHECK(c.peer().view() != PeerView::dead);
+  REQUIRE(c.peer().dead_deadline());
+  CHECK(r->now() < *c.peer().dead_deadline());
+  CHECK(*c.peer().dead_deadline() == c.promise_floor() + kDeadTime);  // only the start floor holds it back
+}
+
+TEST_CASE("model trail replay: a new core with P = F holds nothing back (restart_hold = 0)") {
   CoreConfig cfg;
   cfg.cluster_uuid.bytes[0] = 0x15;
   cfg.node_id = 2;
   cfg.incarnation = 2;
   cfg.timing = *Timing::from_io_timeout(T);
   cfg.promises = PromiseTerms::from(cfg.timing, kPromiseStall);
-  cfg.promises->term = 5 * T;
   const TimePoint start{std::chrono::seconds(2000)};
   QuorumCore fresh(cfg, start);
-  CHECK(fresh.promise_floor() == start + 2 * T);
+  CHECK(fresh.promise_floor() == start);
   HeartbeatRecord peer;
   peer.cluster_uuid = cfg.cluster_uuid;
   peer.node_id = 1;
@@ -1140,9 +1156,6 @@ TEST_CASE("model trail replay: promise_forgotten — a new core holds DEAD back 
   peer.seq = 7;
   std::vector<CoreAction> acts;
   fresh.on_peer_read(start, peer, 0, Status::Ok(), start, acts);  // first read at start: first_seen = start
-  acts.clear();
   fresh.on_peer_read(start + kDeadTime, peer, 0, Status::Ok(), start + kDeadTime, acts);
-  CHECK(fresh.peer().view() != PeerView::dead);  // first_seen + D is not enough
-  fresh.on_peer_read(start + 2 * T + kDeadTime, peer, 0, Status::Ok(), start + 2 * T + kDeadTime, acts);
-  CHECK(fresh.peer().view() == PeerView::dead);
+  CHECK(fresh.peer().view() == PeerView::dead);  // first_seen + D: the stall_restart run (P = F) checks it safe
 }
