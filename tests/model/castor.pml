@@ -211,9 +211,9 @@
 #define P F               /* the promise term P = F */
 #endif
 #if P > F
-#define HOLD (P - F)      /* restart_hold: what a promise adds beyond the lease */
+#define RHOLD (P - F)     /* restart_hold: what a promise adds beyond the lease */
 #else
-#define HOLD 0
+#define RHOLD 0
 #endif
 #ifndef S
 #define S 5               /* max_storage_stall in ticks (see the header) */
@@ -442,14 +442,14 @@ inline new_monitor(i) {
 }
 
 #ifdef LAN
-/* A new core (a restart, a rejoin) records floor = now + HOLD, HOLD = max(0, P - F) (restart_hold): a previous
+/* A new core (a restart, a rejoin) records floor = now + RHOLD, RHOLD = max(0, P - F) (restart_hold): a previous
    life granted before now, so the holder's lease ends before now + P, and the new monitor's D from its own first
    read (after now) covers a lease ending by now + F.  With P = F: nothing.  BUG_PROMISE_FORGOTTEN: no floor
    (the promises are forgotten; it matters only with P > F: the stall_restart run with -DP=5). */
 inline start_floor(i) {
 #if !defined(BUG_PROMISE_FORGOTTEN) && P > F
-  fw[i] = HOLD + D;
-  printf("EV n=%d promise_floor in=%d\n", ID(i), HOLD)
+  fw[i] = RHOLD + D;
+  printf("EV n=%d promise_floor in=%d\n", ID(i), RHOLD)
 #else
   fw[i] = 0
 #endif
@@ -1029,7 +1029,7 @@ inline record_floor(y) {
   if
   :: since[y] > 0 ->
 #endif
-     fw[y] = P + D; promised[y] = MAX(promised[y], HOLD + D);
+     fw[y] = P + D; promised[y] = MAX(promised[y], RHOLD + D);
      printf("EV n=%d promise_floor in=%d\n", ID(y), P)
 #ifdef BUG_GRANT_DISK_OK
   :: else -> skip
