@@ -1,9 +1,10 @@
 # Model checking of the heartbeat / lease / ownership protocol (tests/model/, see its README.md).
-#   make verify        exhaustive safety runs of tests/model/castor.pml (seven scenarios) + the relocation
-#                      liveness check, then the seeded bugs
+#   make verify        exhaustive safety runs of tests/model/castor.pml (ten scenarios, three of them the
+#                      promises over the LAN) + the relocation liveness check, then the seeded bugs
 #   make verify-bugs   each seeded bug (BUG_SKIP_REREAD, BUG_EARLY_TAKEOVER, BUG_READ_BLOCK0, BUG_CORRUPT_FREE,
 #                      BUG_FLOOR_AFTER, BUG_DOWN_WHILE_OWNED, BUG_LATE_DOWN, BUG_RESTART_NO_WAIT,
-#                      BUG_RESTART_REBUILD_FLOOR) must be found, with a trail
+#                      BUG_RESTART_REBUILD_FLOOR, BUG_PROMISE_NO_FLOOR, BUG_PROMISE_RECEIPT_ANCHOR,
+#                      BUG_GRANT_DISK_OK, BUG_PROMISE_FORGOTTEN) must be found, with a trail
 #   make model-trails  as verify-bugs, and refresh tests/model/trails/ (replayed by model_trail_replay_test)
 # Installs spin and gcc with apt-get if missing. Generated files go to $(BUILD)/model.
 .PHONY: verify verify-bugs model-trails

@@ -89,6 +89,40 @@
  * later, over the new process's writes), -DBUG_RESTART_REBUILD_FLOOR (a restart that finds an own table
  * block corrupt rebuilds its floor as if the epoch record were corrupt).  -DCORRUPT_DOWN: garbage only
  * over a block of a node that is down (the corrupt_restart run).
+ *
+ * PROMISES OVER THE LAN (-DLAN; issue 15, the rules of docs/design.md).  The two quorumds also exchange
+ * datagrams.  A node's disk is *failing* when no ok heartbeat write was issued at the last tick (since > 0:
+ * the real rule is "none issued in the last T", and the model writes once per tick T, at the tick).  At
+ * each tick, after the heartbeat reads (lan_exchange): a holder X whose core runs with a lease, whose disk
+ * is failing and is within S ticks of its last ok write (since < S) sends a request (x_sent = now) with its
+ * incarnation.  The grantor Y grants only if its core runs with a lease, its OWN disk is failing, since < S,
+ * and the request's incarnation is the one its PeerMonitor follows, seen UP (qup; a monitor starts UNKNOWN
+ * and turns UP at the first change it sees).  Before the grant goes out Y records floor = now + P (fw: the
+ * ticks until floor + D).  X accepts a grant for its current incarnation while it holds a lease and extends
+ * it to max(expiry, x_sent + P), x_sent being its request's send time (the grant carries the request's age).
+ * The extended lease is THE lease: the fence at its end, the pets while it lasts.  A DEAD verdict needs a
+ * read at or after max(first_seen, floor) + D (age >= D and fw == 0).  Every new core (a restart, a rejoin;
+ * not the very first start, which follows no life of the node) starts with floor = now + max(0, P - F)
+ * (restart_hold, main b55f7e2): nothing with P = F; stall_restart_p5 runs P = 5.
+ * P = F = 3 ticks; S = 5 ticks (max_storage_stall: 120 s = 60 T at the default T; only its role matters
+ * here, and S >= 5 lets a chain of grants carry a lease past first_seen + D, where only the floor holds
+ * the verdict back).  The datagrams of a tick arrive at once (their times are the tick's: a grant's floor
+ * and the extension it gives are measured from the same rounded times, so x_sent + P <= floor is exact), or
+ * are lost while the LAN is partitioned (MAXPART partitions, each healing at any later tick); at most
+ * MAXLANLATE datagrams are delayed instead, arriving at a later tick (at most LANDELAY ticks after the
+ * request was sent) or never.  A lost datagram only takes a promise away, so losses outside a partition add
+ * nothing to the safety checks.  Heartbeat paths fail at a tick (MAXHBFAIL failures in all): one node's, or
+ * both at once (a shared storage stall, MAXSTALL); a failed path may work again at any later tick.
+ * Ghost: promised[i], the ticks until g + (P - F) + D for the latest grant g of ANY life of node i (kept
+ * across crashes and restarts: the obligation a new core inherits; within a life the floor g + P + D is
+ * stricter and fw enforces it); every DEAD verdict asserts it has passed (the rule, not only its consequence).
+ * -DWD_REAL: the watchdog resets a node 3 ticks after its lease end, the real bound E + 2W + 3eps rounded up
+ * (the default model resets it 1 tick after: 2 ticks of slack hide promise bugs whose excess is a tick or
+ * two).  -DHELD: node 1 holds the service from the start, with a lease, and node 2 wants it.  -DRESTART2:
+ * only node 2 restarts or rejoins.  Seeded bugs: -DBUG_PROMISE_FORGOTTEN (a new core starts with no
+ * floor; with -DP=5, since with P = F there is nothing to forget), -DBUG_PROMISE_NO_FLOOR (the grantor records no floor), -DBUG_PROMISE_RECEIPT_ANCHOR (the holder
+ * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
+ * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
  */
 
 #define F 3
@@ -98,6 +132,15 @@
 #define D F
 #else
 #define D (F + W + M)
+#endif
+
+/* The watchdog's countdown from a pet: W, so a node last petted at lease end - 1 is reset at lease end + 1.
+   -DWD_REAL: the real bound, lease end + 2W + 3eps (a late last pet, then the close ping; docs/design.md,
+   "The watchdog margin"), rounded up to lease end + 3 ticks. */
+#ifdef WD_REAL
+#define WDPET (W + 2)
+#else
+#define WDPET W
 #endif
 
 #ifndef NS
@@ -161,6 +204,33 @@
 #define VDOWN  2
 
 #define MAX(a, b) ((a) > (b) -> (a) : (b))
+#define MIN(a, b) ((a) < (b) -> (a) : (b))
+
+#ifdef LAN
+#ifndef P
+#define P F               /* the promise term P = F */
+#endif
+#if P > F
+#define RHOLD (P - F)     /* restart_hold: what a promise adds beyond the lease */
+#else
+#define RHOLD 0
+#endif
+#ifndef S
+#define S 5               /* max_storage_stall in ticks (see the header) */
+#endif
+#ifndef LANDELAY
+#define LANDELAY 5        /* ticks a delayed LAN message may stay in flight */
+#endif
+#ifndef MAXLANLATE
+#define MAXLANLATE 1
+#endif
+#ifndef MAXSTALL
+#define MAXSTALL 1
+#endif
+#ifndef MAXPART
+#define MAXPART 1
+#endif
+#endif
 #define ID(i) ((i) + 1)
 #define PEER(i) (1 - (i))
 #define X(i, k) ((i) * NS + (k))
@@ -235,12 +305,31 @@ byte vinc[2];             /* incarnation of the current value (0: none read yet)
 byte ret[2];              /* the retired incarnation */
 
 byte crashes, restarts, pauses, hbfails, flips, iofaults, corrupts, leaves, latehbs;
+
+#ifdef LAN
+/* ---- the LAN channel between the two quorumds, and promises (-DLAN; see the header) ---- */
+/* Datagrams go at the tick and arrive at once, or are lost while the LAN is partitioned; at most
+   MAXLANLATE of them are delayed instead: that one is held here and arrives at a later tick (at most LANDELAY
+   ticks after it was sent), or is lost. */
+byte lk;                  /* the delayed message: 0 none; LREQ + i a request from node i; LGRANT + i a grant from node i */
+byte la;                  /* ... ticks since the request was sent (x_sent = now - la; a grant carries its request's) */
+byte li;                  /* ... the incarnation: the requester's (request), the one granted (grant) */
+bit lancut;               /* the LAN is partitioned: nothing arrives */
+byte since[2];            /* ticks since node i's last ok heartbeat write was issued (saturates at S) */
+byte fw[2];               /* node i's promise floor: ticks until floor + D (0: no DEAD verdict held back) */
+bit qup[2];               /* observer i's PeerMonitor view is UP (not UNKNOWN, DEAD or DOWN) */
+byte promised[2];         /* ghost: as fw, for the latest floor any life of node i recorded at a grant */
+byte stalls, parts, lanlates;
+#endif
 byte maxep[NS];           /* the largest epoch ever started, per service */
 
 hidden byte kk;           /* loop counter (not part of the state) */
 hidden byte tmp;
 hidden byte tunk;
 hidden Entry tent;
+#ifdef LAN
+hidden byte tc, ta;       /* the delayed message being delivered */
+#endif
 
 #define IS_UP(s) ((s) == CLAIMING || (s) == OWNED || (s) == RELEASING)
 #define INUSE(e) (e.bal > 0)                        /* an entry that was ever written */
@@ -268,6 +357,12 @@ hidden Entry tent;
 #define INTENT0(x) HOLD
 #endif
 #define RUNS(i) (alive[i] && !paused[i] && !fenced[i])
+/* -DRESTART2: only node 2 restarts or rejoins (the LAN runs: see the header) */
+#ifdef RESTART2
+#define MAY_RESTART(i) (restarts < MAXRESTART && (i) == 1)
+#else
+#define MAY_RESTART(i) (restarts < MAXRESTART)
+#endif
 /* Ownership::step is called only while svcmgr runs, nothing of mine is in the kernel, my write is
    reported, and quorumd holds a valid lease (it writes nothing without one). */
 #define SGATE(x) (RUNS(NODE(x)) && ew[x] == 0 && lease[NODE(x)] > 0 && !tok[x])
@@ -341,7 +436,25 @@ inline forget(x) {
 /* quorumd's PeerMonitor is new (a new core). */
 inline new_monitor(i) {
   chg[i] = 1; age[i] = 0; qv[i] = VOTHER; vinc[i] = 0; ret[i] = 0
+#ifdef LAN
+  ; qup[i] = 0
+#endif
 }
+
+#ifdef LAN
+/* A new core (a restart, a rejoin) records floor = now + RHOLD, RHOLD = max(0, P - F) (restart_hold): a previous
+   life granted before now, so the holder's lease ends before now + P, and the new monitor's D from its own first
+   read (after now) covers a lease ending by now + F.  With P = F: nothing.  BUG_PROMISE_FORGOTTEN: no floor
+   (the promises are forgotten; it matters only with P > F: the stall_restart run with -DP=5). */
+inline start_floor(i) {
+#if !defined(BUG_PROMISE_FORGOTTEN) && P > F
+  fw[i] = RHOLD + D;
+  printf("EV n=%d promise_floor in=%d\n", ID(i), RHOLD)
+#else
+  fw[i] = 0
+#endif
+}
+#endif
 
 /* A crash or a watchdog reset: the node, its services and all volatile state are gone. */
 inline crash(i) {
@@ -349,6 +462,9 @@ inline crash(i) {
   hbfail[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
 #ifdef BUG_FLOOR_AFTER
   flw[i] = 0;
+#endif
+#ifdef LAN
+  since[i] = 0; fw[i] = 0;     /* the core's memory is gone (the ghost `promised` stays) */
 #endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
@@ -362,6 +478,9 @@ inline crash(i) {
    no process (an address, a mount) stays. */
 inline left(i) {
   alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
+#ifdef LAN
+  since[i] = 0; fw[i] = 0;
+#endif
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
     intent[X(i, kk)] = INTENT0(X(i, kk))   /* started again, it wants what it wanted before the leave */
@@ -374,6 +493,10 @@ inline left(i) {
    quorumd keeps its table (mine[]) and its floor. */
 inline fence(i) {
   fenced[i] = 1; lapsed[i] = 0; lease[i] = 0;
+#ifdef LAN
+  since[i] = 0;                /* the fenced core neither asks, reads nor grants (its floor counts down as */
+                               /* the ghost does); the rejoin starts a new core */
+#endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0; forget(X(i, kk))
   }
@@ -432,6 +555,13 @@ inline restart(i) {
      tmp = 0
   :: else -> fl[i] = dfl[i]
   fi
+#ifdef LAN
+  ;
+  if                     /* the first life (at init) follows no earlier life of the node: no start floor */
+  :: inc[i] > 1 -> start_floor(i)
+  :: else -> skip
+  fi
+#endif
 }
 
 /* QuorumDaemon::maybe_rejoin: a new core (new incarnation, new PeerMonitor); svcmgr, restarted, builds
@@ -440,6 +570,9 @@ inline rejoin(i) {
   fenced[i] = 0; inc[i]++;
   new_monitor(i);
   printf("EV n=%d rejoin inc=%d\n", ID(i), inc[i]);
+#ifdef LAN
+  start_floor(i);
+#endif
   for (kk : 0 .. NS - 1) {
     printf("EV n=%d s=%d construct st=%d nd=%d bal=%d ep=%d\n", ID(i), kk, mine[X(i, kk)].st,
            mine[X(i, kk)].nd, mine[X(i, kk)].bal, mine[X(i, kk)].ep);
@@ -532,8 +665,10 @@ end:
 proctype Faults(byte i) {
 end:
   do
+#ifndef LAN
   :: atomic { RUNS(i) && !hbfail[i] && hbfails < MAXHBFAIL -> hbfails++; hbfail[i] = 1;
        printf("EV n=%d hb_path_fails\n", ID(i)) }
+#endif
   :: atomic { alive[i] && crashes < MAXCRASH -> crashes++; printf("EV n=%d crash\n", ID(i)); crash(i) }
   :: atomic { RUNS(i) && pauses < MAXPAUSE -> pauses++; paused[i] = 1;
        printf("EV n=%d pause\n", ID(i)) }
@@ -541,10 +676,10 @@ end:
        printf("EV n=%d resume\n", ID(i));
        if
        :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); fence(i)
-       :: else -> wd[i] = W      /* quorumd checks the lease, then pets */
+       :: else -> wd[i] = WDPET  /* quorumd checks the lease, then pets */
        fi }
 #ifndef BUG_RESTART_NO_WAIT
-  :: atomic { !alive[i] && TABLE_QUIET(i) && restarts < MAXRESTART -> restarts++; restart(i) }
+  :: atomic { !alive[i] && TABLE_QUIET(i) && MAY_RESTART(i) -> restarts++; restart(i) }
 #else
   /* the new process starts while a table write of the old one is still in the kernel: it lands later
      (whole or torn), perhaps over the new process's writes, or never */
@@ -561,7 +696,7 @@ end:
        kk = 0;
        restart(i) }
 #endif
-  :: atomic { alive[i] && fenced[i] && !paused[i] && restarts < MAXRESTART -> restarts++; rejoin(i) }
+  :: atomic { alive[i] && fenced[i] && !paused[i] && MAY_RESTART(i) -> restarts++; rejoin(i) }
   /* castor leave: svcmgr stops and releases every service; quorumd writes DOWN afterwards (at a tick) */
   :: atomic { RUNS(i) && !leaving[i] && leaves < MAXLEAVE -> leaves++; leaving[i] = 1;
        printf("EV n=%d leave\n", ID(i));
@@ -731,6 +866,13 @@ inline tick1(i) {
    write (leaving, own table clear) may instead time out and stay in the kernel; once DOWN completed ok,
    the node has left. */
 inline heartbeat(i) {
+#ifdef LAN
+  /* disk failing: no ok heartbeat write issued at this tick (since > 0) */
+  if
+  :: RUNS(i) && !hbfail[i] && !lapsed[i] -> since[i] = 0
+  :: else -> if :: alive[i] && !fenced[i] && since[i] < S -> since[i]++ :: else -> skip fi
+  fi;
+#endif
   if
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
      if
@@ -745,7 +887,7 @@ inline heartbeat(i) {
   :: else -> skip
   fi;
   if
-  :: alive[i] && !paused[i] && lease[i] > 0 -> wd[i] = W     /* pet */
+  :: alive[i] && !paused[i] && lease[i] > 0 -> wd[i] = WDPET     /* pet */
   :: else -> skip
   fi
 }
@@ -790,19 +932,41 @@ inline hbread(j) {
            :: else -> skip
            fi;
            qv[j] = VDOWN; confirm(j)
+#ifdef LAN
+           ; qup[j] = 0
+#endif
         :: else ->
+#ifndef LAN
            if
            :: vinc[j] != 0 && tmp != ret[j] && qv[j] != VOTHER -> qv[j] = VOTHER;
               printf("EV n=%d peer_up inc=%d\n", ID(j), tmp)
            :: else -> skip
            fi
+#else
+           /* a change (not the first read) to a live incarnation's record: UP (from UNKNOWN too) */
+           if
+           :: vinc[j] != 0 && tmp != ret[j] && !qup[j] -> qv[j] = VOTHER; qup[j] = 1;
+              printf("EV n=%d peer_up inc=%d\n", ID(j), tmp)
+           :: else -> skip
+           fi
+#endif
         fi;
         vinc[j] = tmp
      fi;
      tmp = 0
+#ifndef LAN
   :: RUNS(j) && !chg[j] && (age[j] >= D || qv[j] == VDOWN) ->
+#else
+  /* DEAD needs a read issued at or after max(first_seen, floor) + D */
+  :: RUNS(j) && !chg[j] && ((age[j] >= D && fw[j] == 0) || qv[j] == VDOWN) ->
+#endif
      if
      :: qv[j] == VOTHER -> qv[j] = VDEAD; printf("EV n=%d peer_dead\n", ID(j))
+#ifdef LAN
+        ; qup[j] = 0;
+        /* the rule: not before the latest floor ANY life of this node recorded, + D */
+        assert(promised[j] == 0)
+#endif
      :: else -> skip
      fi;
      confirm(j)
@@ -810,16 +974,181 @@ inline hbread(j) {
   fi
 }
 
+#ifdef LAN
+#define LREQ 1
+#define LGRANT 3
+/* The delayed message is lost. */
+inline lan_lost_delayed() {
+  if
+  :: lk >= LGRANT -> printf("EV n=%d lan_lost kind=grant\n", ID(lk - LGRANT))
+  :: else -> printf("EV n=%d lan_lost kind=request\n", ID(lk - LREQ))
+  fi;
+  lk = 0; la = 0; li = 0
+}
+
+/* At a tick: the delayed message ages (past LANDELAY it is lost); floors and the ghost count down. */
+inline lantick() {
+  if
+  :: lk != 0 && la >= LANDELAY -> lan_lost_delayed()
+  :: lk != 0 && la < LANDELAY -> la++
+  :: else -> skip
+  fi;
+  for (kk : 0 .. 1) {
+    if :: fw[kk] > 0 -> fw[kk]-- :: else -> skip fi;
+    if :: promised[kk] > 0 -> promised[kk]-- :: else -> skip fi
+  }
+  kk = 0
+}
+
+/* Holder i asks for a promise while its core is up and holds a lease, its disk is failing, and it is
+   within S of its last ok write (now < last_ok + S). */
+#define REQ_OK(i) (RUNS(i) && lease[i] > 0 && since[i] > 0 && since[i] < S)
+/* Grantor y grants a request of incarnation c only if its core is up and holds a lease, its OWN disk is
+   failing, it is within S of its last ok write, and c is the incarnation its PeerMonitor follows, seen UP.
+   BUG_GRANT_DISK_OK: a grantor whose disk works grants too (from the disk-ok branch: no floor). */
+#ifndef BUG_GRANT_DISK_OK
+#define GRANT_OK(y, c) (RUNS(y) && lease[y] > 0 && since[y] > 0 && since[y] < S && (c) == vinc[y] && qup[y])
+#else
+#define GRANT_OK(y, c) (RUNS(y) && lease[y] > 0 && since[y] < S && (c) == vinc[y] && qup[y])
+#endif
+/* The holder's lease after a grant answering its request sent a ticks ago: expiry = max(expiry, x_sent + P),
+   in ticks from now.  BUG_PROMISE_RECEIPT_ANCHOR: anchored at the receipt (now + P). */
+#ifndef BUG_PROMISE_RECEIPT_ANCHOR
+#define EXTENDED(i, a) MAX(lease[i], P - (a))
+#else
+#define EXTENDED(i, a) MAX(lease[i], P)
+#endif
+
+/* Grantor y records its floor (now + P) before the grant goes out.  BUG_PROMISE_NO_FLOOR: never;
+   BUG_GRANT_DISK_OK: not when its disk works (the disk-ok branch holds its disk verdict authoritative). */
+inline record_floor(y) {
+#if defined(BUG_PROMISE_NO_FLOOR)
+  skip
+#else
+#ifdef BUG_GRANT_DISK_OK
+  if
+  :: since[y] > 0 ->
+#endif
+     fw[y] = P + D; promised[y] = MAX(promised[y], RHOLD + D);
+     printf("EV n=%d promise_floor in=%d\n", ID(y), P)
+#ifdef BUG_GRANT_DISK_OK
+  :: else -> skip
+  fi
+#endif
+#endif
+}
+
+/* Holder x receives a grant for incarnation c answering its request sent a ticks ago: accepted only while
+   its lease holds (not lapsed, not fenced, an ok write in this incarnation) and for its current incarnation.
+   (The stall bound, x_sent + P <= last_ok + P + S (promised_lease_end), always holds here: the request was
+   sent within S of the last ok write.) */
+inline grant_in(x, c, a) {
+  if
+  :: RUNS(x) ->
+     printf("EV n=%d lan_grant_in inc=%d age=%d\n", ID(x), c, a);
+     if
+     :: lease[x] > 0 && (c) == inc[x] -> lease[x] = EXTENDED(x, a);
+        printf("EV n=%d extend lease=%d\n", ID(x), lease[x])
+     :: else -> printf("EV n=%d grant_ignored\n", ID(x))
+     fi
+  :: else -> printf("EV n=%d lan_lost kind=grant\n", ID(PEER(x)))
+  fi
+}
+
+/* Grantor y receives a request of incarnation c sent a ticks ago: grants (floor first) or not; the grant
+   arrives at once, or is the one delayed message. */
+inline request_in(y, c, a) {
+  if
+  :: RUNS(y) ->
+     printf("EV n=%d lan_request_in inc=%d age=%d\n", ID(y), c, a);
+     if
+     :: GRANT_OK(y, c) ->
+        record_floor(y);
+        printf("EV n=%d grant inc=%d age=%d\n", ID(y), c, a);
+        if
+        :: lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LGRANT + y; la = a; li = c;
+           printf("EV n=%d lan_delayed kind=grant\n", ID(y))
+        :: true -> grant_in(PEER(y), c, a)
+        fi
+     :: else -> skip
+     fi
+  :: else -> printf("EV n=%d lan_lost kind=request\n", ID(PEER(y)))
+  fi
+}
+
+/* The tick's LAN traffic, after the heartbeat reads: the delayed message may arrive; then each node whose
+   disk is failing sends its request (x_sent = now), which arrives (and is answered) at once, or is the one
+   delayed message; nothing arrives while the LAN is partitioned. */
+inline lan_exchange() {
+  if
+  :: lk != 0 && !lancut && lk >= LGRANT ->
+     tmp = lk - LGRANT; tc = li; ta = la; lk = 0; la = 0; li = 0; grant_in(PEER(tmp), tc, ta)
+  :: lk != 0 && !lancut && lk < LGRANT ->
+     tmp = lk - LREQ; tc = li; ta = la; lk = 0; la = 0; li = 0; request_in(PEER(tmp), tc, ta)
+  :: true -> skip
+  fi;
+  tmp = 0; tc = 0; ta = 0;
+  if
+  :: REQ_OK(0) -> printf("EV n=%d lan_request inc=%d\n", ID(0), inc[0]);
+     if
+     :: lancut -> printf("EV n=%d lan_lost kind=request\n", ID(0))
+     :: !lancut && lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LREQ + 0; la = 0; li = inc[0];
+        printf("EV n=%d lan_delayed kind=request\n", ID(0))
+     :: !lancut -> request_in(1, inc[0], 0)
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: REQ_OK(1) -> printf("EV n=%d lan_request inc=%d\n", ID(1), inc[1]);
+     if
+     :: lancut -> printf("EV n=%d lan_lost kind=request\n", ID(1))
+     :: !lancut && lanlates < MAXLANLATE && lk == 0 -> lanlates++; lk = LREQ + 1; la = 0; li = inc[1];
+        printf("EV n=%d lan_delayed kind=request\n", ID(1))
+     :: !lancut -> request_in(0, inc[1], 0)
+     fi
+  :: else -> skip
+  fi
+}
+
+/* At the start of a tick (they matter only at the tick: the heartbeat write, the LAN exchange): one node's
+   heartbeat path fails, or both fail at once (a shared storage stall: MAXSTALL), within MAXHBFAIL; a failed
+   path may work again (the stall ends for that node); the LAN is partitioned (MAXPART), or heals. */
+inline lan_faults() {
+  if
+  :: hbfails < MAXHBFAIL && RUNS(0) && !hbfail[0] -> hbfails++; hbfail[0] = 1; printf("EV n=1 hb_path_fails\n")
+  :: hbfails < MAXHBFAIL && RUNS(1) && !hbfail[1] -> hbfails++; hbfail[1] = 1; printf("EV n=2 hb_path_fails\n")
+  :: hbfails < MAXHBFAIL && stalls < MAXSTALL && !hbfail[0] && !hbfail[1] ->
+     hbfails++; stalls++; hbfail[0] = 1; hbfail[1] = 1; printf("EV n=1 hb_path_fails\nEV n=2 hb_path_fails\n")
+  :: hbfail[0] -> hbfail[0] = 0; printf("EV n=1 hb_path_recovers\n")
+  :: hbfail[1] -> hbfail[1] = 0; printf("EV n=2 hb_path_recovers\n")
+  :: true -> skip
+  fi;
+  if
+  :: !lancut && parts < MAXPART -> parts++; lancut = 1; printf("EV lan_partition\n");
+     if :: lk != 0 -> lan_lost_delayed() :: else -> skip fi
+  :: lancut -> lancut = 0; printf("EV lan_heal\n")
+  :: true -> skip
+  fi
+}
+#endif
+
 proctype Clock() {
 end:
   do
   :: atomic { !PENDING || iofaults < MAXIOFAULT ->
        printf("EV tick\n");
        tick1(0); tick1(1);
+#ifdef LAN
+       lan_faults(); lantick();
+#endif
        heartbeat(0); heartbeat(1);
        ownread(0); ownread(1);
        printf("EV hb_reads\n");
-       hbread(0); hbread(1) }
+       hbread(0); hbread(1)
+#ifdef LAN
+       ; lan_exchange()
+#endif
+     }
   od
 }
 
@@ -847,11 +1176,13 @@ ltl relocation { <> (phase[1] == RUNNING && svc[1] && !svc[0]) }
 
 init {
   atomic {
-#if NS == 2
+#if NS == 2 || defined(HELD)
     /* Two services: service 0 (block 0) is held by node 1 from the start (claimed with ballot 1, owned
        with ballot 2 and epoch 1, started; node
        2 does not want it); service 1 (block 1) is wanted by both.  Keeping service 0 quiet keeps the state
-       space near the one-service model's while every read, floor and DOWN check covers two blocks. */
+       space near the one-service model's while every read, floor and DOWN check covers two blocks.
+       -DHELD (one service): node 1 holds service 0 the same way from the start, and node 2 wants it too
+       (it takes the service over once node 1 is dead): the LAN runs start from a settled owner. */
     disk[X(0, 0)].st = OWNED; disk[X(0, 0)].nd = 1; disk[X(0, 0)].bal = 2; disk[X(0, 0)].ep = 1;
     dfl[0] = 1; maxep[0] = 1;
 #endif
@@ -867,10 +1198,14 @@ init {
       run Svc(kk); run Reader(kk); run Disk(kk)
     }
     kk = 0;
-#if NS == 2
+#if NS == 2 || defined(HELD)
     /* node 1 runs service 0 (the start-up probe found it running, as it was before the restart) */
     phase[X(0, 0)] = RUNNING; wok[X(0, 0)] = 1; stopping[X(0, 0)] = 0; svc[X(0, 0)] = 1;
     printf("EV n=1 s=0 running bal=2 ep=1\n");
+#endif
+#ifdef HELD
+    /* ... and holds a lease: its heartbeat was written at tick 0 */
+    lease[0] = F; wd[0] = WDPET; hbinc[0] = inc[0];
 #endif
 #ifdef LIVENESS
     lease[0] = F; lease[1] = F;

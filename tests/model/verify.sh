@@ -1,6 +1,6 @@
 #!/bin/bash
 # Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
-#   tests/model/verify.sh verify OUT   safety in seven scenarios + the relocation liveness check
+#   tests/model/verify.sh verify OUT   safety in ten scenarios + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
@@ -39,6 +39,13 @@ CORRUPT="-DMAXCRASH=1 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -
 CORRUPT_RESTART="-DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXCORRUPT=1 -DCORRUPT_DOWN"
 LEAVE="-DMAXCRASH=0 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXLEAVE=1 -DMAXLATEHB=1"  # leave, DOWN, late DOWN
 LIVE="-DLIVENESS -DMAXB=10 -DMAXE=3"
+# Promises over the LAN (issue 15; -DLAN): node 1 holds the service from the start (-DHELD), the watchdog
+# resets at its real bound (-DWD_REAL). stall: one node's heartbeat path fails, or both at once (a shared
+# storage stall), a path may work again and fail once more (2 failures), a pause, one LAN datagram delayed
+# up to 5 ticks. stall_restart: the same failures, a crash, a LAN partition, and node 2 restarts or
+# rejoins once (-DRESTART2: node 1's rejoin and its race for the service again are failover's).
+STALL="-DLAN -DWD_REAL -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=1 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=0 -DMAXLANLATE=1 -DLANDELAY=5"
+STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
 
 # run NAME EXPECT(pass|error) KIND(safety|liveness) FLAGS...
 run() {
@@ -118,11 +125,15 @@ collect() {
 }
 
 BUGS="skip_reread early_takeover liveness_alone read_block0 corrupt_free floor_after down_while_owned late_down
-restart_no_wait restart_rebuild_floor"
+restart_no_wait restart_rebuild_floor promise_no_floor promise_receipt_anchor grant_disk_ok promise_forgotten"
 case $mode in
   verify)
     launch failover pass safety $FAILOVER
     launch leave pass safety $LEAVE
+    launch stall pass safety $STALL
+    launch stall_restart pass safety $STALL_RESTART
+    # P > F (P = 5, F = 3): a new core holds DEAD back by restart_hold = P - F (with P = F it holds nothing)
+    launch stall_restart_p5 pass safety -DP=5 $STALL_RESTART
     launch race pass safety $RACE
     launch crash pass safety $CRASH
     launch blocks pass safety $BLOCKS
@@ -144,6 +155,12 @@ case $mode in
     launch late_down error safety -DBUG_LATE_DOWN $LEAVE
     launch restart_no_wait error safety -DBUG_RESTART_NO_WAIT $CRASH
     launch restart_rebuild_floor error safety -DBUG_RESTART_REBUILD_FLOOR $CORRUPT_RESTART
+    launch promise_no_floor error safety -DBUG_PROMISE_NO_FLOOR $STALL
+    launch promise_receipt_anchor error safety -DBUG_PROMISE_RECEIPT_ANCHOR $STALL
+    launch grant_disk_ok error safety -DBUG_GRANT_DISK_OK $STALL
+    # With P = F there is nothing to forget (restart_hold = 0): run with P = 5 > F, where a new core must hold
+    # back P - F. Found by the rule's assert: a DEAD verdict before an earlier life's grant + (P - F) + D.
+    launch promise_forgotten error safety -DP=5 -DBUG_PROMISE_FORGOTTEN $STALL_RESTART
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"

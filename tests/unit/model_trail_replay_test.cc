@@ -26,6 +26,8 @@
 
 #include "common/clock.h"
 #include "quorumd/peer_monitor.h"
+#include "quorumd/quorum_core.h"
+#include "quorumd/stall_promise.h"
 #include "svcmgr/ownership.h"
 
 using namespace castor;
@@ -81,7 +83,9 @@ std::vector<Event> parse_trail(const std::string& path, std::string& assertion) 
         continue;
       }
       const std::string k = tok.substr(0, eq);
-      const long v = std::stol(tok.substr(eq + 1));
+      const std::string val = tok.substr(eq + 1);
+      if (val.empty() || val.find_first_not_of("-0123456789") != std::string::npos) continue;  // kind=grant
+      const long v = std::stol(val);
       if (k == "t") e.tick = int(v);
       else if (k == "n") e.node = int(v);
       else e.kv[k] = v;
@@ -729,6 +733,268 @@ Outcome check_trail(const std::string& name, Bug bug, bool bug_reaches = true) {
   return {events.size(), real.diverged_at->line, real.divergence, real.verdict_note, real.read_note};
 }
 
+// ---- The promise trails (-DLAN, issue 15): replayed through two real QuorumCores ----
+//
+// The promise bugs are steps of quorumd's core (a grant, an extension, a DEAD verdict, a new core's floor), not
+// of Ownership, so these trails go to two real QuorumCores (PromiseTerms: P = F = 3T, max_storage_stall S = 5T,
+// failing after 2T) fed as the model's ticks feed quorumd: every event of tick t happens at t * T (the model's
+// convention, its times rounded down to the tick). At `hb_reads` each running core is ticked: its heartbeat
+// write completes at once, ok, or with an I/O error while its path failed (an immediate EIO: the model's disk is
+// failing from the tick its path failed); then each running core reads the peer's block. LAN events call the
+// core's promise API: `lan_request` -> wants_promise, `grant` -> grant_promise, `lan_grant_in` -> on_promise
+// (request sent at t - age), `extend` -> the lease end it must give, `promise_floor` -> promise_floor(),
+// `peer_dead` -> the monitor's view after the tick's read. The first life of a node (init, inc=1) follows no
+// earlier life, so its core is made 10T before the trail begins (its start floor long past). Service events
+// (Ownership's) are not replayed here: the unsafe step of a promise trail is a core step, and the replay
+// stops at the first model step the real core does not take.
+const Duration kPromiseStall = 5 * T;
+
+class CoreReplay {
+ public:
+  explicit CoreReplay(Duration term = 3 * T) : term_(term) {}
+  const Event* diverged_at = nullptr;
+  std::string divergence;
+  std::vector<std::string> notes;
+  int grants = 0, extensions = 0, requests = 0;
+
+  void run(const std::vector<Event>& events) {
+    for (const Event& e : events) {
+      if (!apply(e)) {
+        diverged_at = &e;
+        return;
+      }
+    }
+  }
+  const QuorumCore* core(int id) const { return n_[id - 1].core.get(); }
+  TimePoint now() const { return now_; }
+  TimePoint at(int tick) const { return base_ + tick * T; }
+  std::optional<TimePoint> started(int id) const { return n_[id - 1].started; }
+  std::optional<TimePoint> last_grant(int id) const { return n_[id - 1].last_grant; }
+  std::optional<TimePoint> expiry_before_extend;  // the holder's lease end before the divergent extension
+
+ private:
+  struct Node {
+    std::unique_ptr<QuorumCore> core;
+    bool alive = false, paused = false, hb_fails = false, read_pending = false;
+    std::optional<HeartbeatRecord> block;  // my heartbeat block on the disk (the last ok write)
+    std::optional<TimePoint> started, last_grant, request_sent;
+    std::optional<TimePoint> expiry_at_grant_in;
+  };
+
+  CoreConfig config(int id, uint64_t incarnation) const {
+    CoreConfig c;
+    c.cluster_uuid.bytes[0] = 0x15;
+    c.node_id = uint32_t(id);
+    c.incarnation = incarnation;
+    c.timing = *Timing::from_io_timeout(T);
+    c.promises = PromiseTerms::from(c.timing, kPromiseStall);
+    c.promises->term = term_;  // P: F unless the trail was made with -DP=<ticks>
+    return c;
+  }
+
+  bool refuse(const std::string& why) {
+    divergence = why;
+    return false;
+  }
+  bool runs(const Node& n) const { return n.alive && !n.paused && n.core; }
+  static std::string at_tick(TimePoint base, std::optional<TimePoint> t) {
+    if (!t) return "none";
+    const auto d = *t - base;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "t=%g", double(d.count()) / double(std::chrono::duration_cast<Duration>(T).count()));
+    return buf;
+  }
+
+  void handle(Node& n, std::vector<CoreAction> acts) {
+    while (!acts.empty()) {
+      std::vector<CoreAction> more;
+      for (const CoreAction& a : acts) {
+        if (a.kind == CoreActionKind::read_peer) n.read_pending = true;
+        if (a.kind == CoreActionKind::write_heartbeat) {
+          if (n.hb_fails) {
+            n.core->on_write_done(a.record.seq, now_, Error(Code::io_error, "heartbeat path failed (model trail)"),
+                                  now_, more);
+          } else {
+            n.block = a.record;
+            n.core->on_write_done(a.record.seq, now_, Status::Ok(), now_, more);
+          }
+        }
+      }
+      acts.swap(more);
+    }
+  }
+
+  // The tick's heartbeat writes, then each running core reads the peer's block (all at t * T).
+  void hb_reads() {
+    for (Node& n : n_) {
+      if (!runs(n)) continue;
+      std::vector<CoreAction> acts;
+      n.core->tick(now_, acts);
+      handle(n, std::move(acts));
+    }
+    for (int i = 0; i < 2; ++i) {
+      Node& n = n_[i];
+      const Node& p = n_[1 - i];
+      if (!runs(n) || !n.read_pending) continue;
+      n.read_pending = false;
+      std::vector<CoreAction> acts;
+      if (p.block) n.core->on_peer_read(now_, *p.block, 0, Status::Ok(), now_, acts);
+      else n.core->on_peer_read(now_, Result<HeartbeatRecord>(Error(Code::not_found, "empty block")), 0,
+                                Status::Ok(), now_, acts);
+      handle(n, std::move(acts));
+    }
+  }
+
+  void new_core(Node& n, int id, uint64_t incarnation, TimePoint start) {
+    n.core = std::make_unique<QuorumCore>(config(id, incarnation), start);
+    n.started = start;
+    n.alive = true;
+    n.paused = n.hb_fails = n.read_pending = false;
+    n.request_sent.reset();
+  }
+
+  bool apply(const Event& e) {
+    const std::string& w = e.what;
+    if (w == "tick") {
+      now_ = at(e.tick);
+      return true;
+    }
+    if (w == "hb_reads") {
+      hb_reads();
+      return true;
+    }
+    if (w == "lan_partition" || w == "lan_heal") return true;
+    if (e.node < 1 || e.node > 2) return true;
+    Node& n = n_[e.node - 1];
+    const std::string where = "line " + std::to_string(e.line) + " (t=" + std::to_string(e.tick) + "): ";
+    if (w == "restart") {
+      const uint64_t inc = uint64_t(e.kv.at("inc"));
+      // The first life follows no earlier one: its start floor must not hold back the trail's first verdicts.
+      new_core(n, e.node, inc, e.tick == 0 && inc == 1 ? at(0) - 10 * T : now_);
+      return true;
+    }
+    if (w == "rejoin") {
+      new_core(n, e.node, uint64_t(e.kv.at("inc")), now_);
+      return true;
+    }
+    if (w == "crash" || w == "watchdog_reset") {
+      n.core.reset();
+      n.alive = n.paused = false;
+      n.hb_fails = false;
+      return true;
+    }
+    if (w == "pause") { n.paused = true; return true; }
+    if (w == "resume") { n.paused = false; return true; }
+    if (w == "hb_path_fails") { n.hb_fails = true; return true; }
+    if (w == "hb_path_recovers") { n.hb_fails = false; return true; }
+    if (w == "running" && e.tick == 0 && n.core) {
+      // -DHELD: node 1 holds the service with a lease from its heartbeat written at t=0.
+      std::vector<CoreAction> acts;
+      n.core->tick(now_, acts);
+      handle(n, std::move(acts));
+      return true;
+    }
+    if (!n.core) return true;  // service events of a node that is down
+    QuorumCore& c = *n.core;
+    const Duration P = c.config().promises->term;
+    if (w == "promise_floor") {
+      // Before a grant the model prints the floor first: `grant` checks it, after grant_promise. A new core's
+      // start floor is checked here.
+      if (n.started != now_) return true;
+      const TimePoint want = now_ + e.kv.at("in") * T;
+      if (c.promise_floor() < want)
+        return refuse(where + "model: floor t+" + std::to_string(e.kv.at("in")) + "; core: floor " +
+                      at_tick(base_, c.promise_floor()));
+      return true;
+    }
+    if (w == "lan_request") {
+      ++requests;
+      n.request_sent = now_;
+      if (!c.wants_promise(now_))
+        return refuse(where + "model: node " + std::to_string(e.node) + " asks for a promise; core: wants_promise "
+                      "false (disk failing " + (c.disk_failing(now_) ? "yes" : "no") + ")");
+      return true;
+    }
+    if (w == "grant") {
+      const char* why = "";
+      auto g = c.grant_promise(uint64_t(e.kv.at("inc")), now_, &why);
+      if (!g) return refuse(where + "model: grant; core refuses: " + why);
+      ++grants;
+      n.last_grant = now_;
+      if (c.promise_floor() < now_ + P) return refuse(where + "core granted without a floor");
+      return true;
+    }
+    if (w == "lan_grant_in") {
+      const TimePoint sent = now_ - e.kv.at("age") * T;
+      n.expiry_at_grant_in = c.lease_expiry();
+      std::vector<CoreAction> acts;
+      c.on_promise(sent, P, now_, acts);
+      handle(n, std::move(acts));
+      return true;
+    }
+    if (w == "extend") {
+      ++extensions;
+      const TimePoint want = now_ + e.kv.at("lease") * T;
+      const auto got = c.lease_expiry();
+      if (!got || *got < want || !c.may_act(now_)) {
+        expiry_before_extend = n.expiry_at_grant_in;
+        return refuse(where + "model: extends node " + std::to_string(e.node) + "'s lease to t+" +
+                      std::to_string(e.kv.at("lease")) + " = " + at_tick(base_, want) + "; core: lease ends " +
+                      at_tick(base_, got));
+      }
+      if (*got > want) notes.push_back(where + "core's lease ends later than the model's");
+      return true;
+    }
+    if (w == "peer_dead") {
+      if (c.peer().view() != PeerView::dead) {
+        const auto d = c.peer().dead_deadline();
+        return refuse(where + "model: node " + std::to_string(e.node) + " declares its peer DEAD; core: " +
+                      peer_view_name(c.peer().view()) + ", first seen " + at_tick(base_, c.peer().first_seen()) +
+                      ", floor " + at_tick(base_, c.promise_floor()) + ", no DEAD before a read at " +
+                      at_tick(base_, d));
+      }
+      return true;
+    }
+    if (w == "peer_up" && c.peer().view() != PeerView::up)
+      notes.push_back(where + "model: peer_up; core: " + peer_view_name(c.peer().view()));
+    return true;  // Ownership's events, fences (the core fences itself at its lease end), lan_* bookkeeping
+  }
+
+  Duration term_;
+  const TimePoint base_{std::chrono::seconds(1000)};
+  TimePoint now_{base_};
+  Node n_[2];
+};
+
+// The promise term P of a trail: -DP=<ticks> in its "# flags:" line, else F.
+Duration trail_term(const std::string& name) {
+  auto path = find_trail(name + ".trail");
+  REQUIRE(path);
+  std::ifstream f(*path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("# flags:", 0) != 0) continue;
+    auto pos = line.find(" -DP=");
+    if (pos != std::string::npos) return std::stol(line.substr(pos + 5)) * T;
+  }
+  return 3 * T;
+}
+
+// Replays a promise trail through the real cores; the replay must diverge (the core refuses a step of the buggy
+// model). Returns the replay for the case's own assertions.
+std::unique_ptr<CoreReplay> check_promise_trail(const std::string& name) {
+  std::string assertion;
+  const auto events = load(name + ".trail", assertion);
+  auto r = std::make_unique<CoreReplay>(trail_term(name));
+  r->run(events);
+  REQUIRE_MESSAGE(r->diverged_at, name << ": the real cores followed the buggy schedule to its end (" << assertion
+                                       << ")");
+  for (const auto& note : r->notes) MESSAGE(name << ": " << note);
+  std::printf("[castor] model trail %s: %zu events; real cores refuse at line %d: %s\n", name.c_str(), events.size(),
+              r->diverged_at->line, r->divergence.c_str());
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("model trail replay: skip_reread — the real core refuses a claim confirmed by a stale read") {
@@ -805,4 +1071,91 @@ TEST_CASE("model trail replay: restart_rebuild_floor — a corrupt own block at 
   // floor from the epoch record (it decodes), so the new epoch is above it.
   const Outcome o = check_trail("restart_rebuild_floor", Bug::restart_rebuild_floor);
   CHECK_MESSAGE(o.divergence.find("the floor rebuilt at the restart") != std::string::npos, o.divergence);
+}
+
+TEST_CASE("model trail replay: promise_no_floor — the grantor's floor holds the DEAD verdict back") {
+  // BUG_PROMISE_NO_FLOOR: node 2 granted node 1's requests during a shared stall but recorded no floor, and
+  // declared node 1 DEAD at first_seen + D while node 1 still ran on the promise. The real core raised its floor
+  // at each grant (grant_promise: the floor first): its monitor refuses that verdict until the last floor + D.
+  const auto r = check_promise_trail("promise_no_floor");
+  CHECK_MESSAGE(r->diverged_at->what == "peer_dead", r->divergence);
+  const QuorumCore& grantor = *r->core(r->diverged_at->node);
+  REQUIRE(r->last_grant(r->diverged_at->node));
+  CHECK(grantor.promises_granted() > 0);
+  CHECK(grantor.promise_floor() == *r->last_grant(r->diverged_at->node) + 3 * T);
+  CHECK(grantor.peer().view() != PeerView::dead);
+  REQUIRE(grantor.peer().dead_deadline());
+  // the model's verdict came before floor + D, and only the floor holds it back (first_seen + D has passed)
+  CHECK(r->now() < *grantor.peer().dead_deadline());
+  CHECK(*grantor.peer().dead_deadline() == grantor.promise_floor() + kDeadTime);
+  CHECK(grantor.peer().first_seen() + kDeadTime <= r->now());
+}
+
+TEST_CASE("model trail replay: grant_disk_ok — a core whose own disk works never grants") {
+  // BUG_GRANT_DISK_OK: only node 1's path failed; node 2, its disk fine, granted from its disk-ok branch with no
+  // floor and later took the service while node 1 ran on the promise. The real core refuses the first grant.
+  const auto r = check_promise_trail("grant_disk_ok");
+  CHECK_MESSAGE(r->diverged_at->what == "grant", r->divergence);
+  CHECK_MESSAGE(r->divergence.find("my own disk works") != std::string::npos, r->divergence);
+  const QuorumCore& grantor = *r->core(r->diverged_at->node);
+  CHECK_FALSE(grantor.disk_failing(r->now()));
+  CHECK(grantor.promises_granted() == 0);
+}
+
+TEST_CASE("model trail replay: promise_receipt_anchor — a late grant extends from its request's send time") {
+  // BUG_PROMISE_RECEIPT_ANCHOR: a grant delayed 4 ticks extended node 1's lease to its receipt + P, past the
+  // grantor's floor. on_promise anchors at the request's send time: that end is already behind the lease, so
+  // the grant extends nothing, and the holder's lease ends no later than the grantor's floor.
+  const auto r = check_promise_trail("promise_receipt_anchor");
+  CHECK_MESSAGE(r->diverged_at->what == "extend", r->divergence);
+  const int holder = r->diverged_at->node, grantor = 3 - holder;
+  const QuorumCore& h = *r->core(holder);
+  REQUIRE(h.lease_expiry());
+  REQUIRE(h.last_ok_write_issue());
+  CHECK(r->expiry_before_extend == h.lease_expiry());               // the late grant moved nothing:
+  CHECK(*h.lease_expiry() == *h.last_ok_write_issue() + 3 * T);     // the lease is its own disk's
+  CHECK(*h.lease_expiry() < r->now() + 3 * T);                      // the receipt anchor would have given this
+  REQUIRE(r->core(grantor));
+  CHECK(r->core(grantor)->promise_floor() < r->now() + 3 * T);      // ... past the grantor's floor
+  CHECK((!h.promised_until() || *h.promised_until() <= r->core(grantor)->promise_floor()));
+}
+
+TEST_CASE("model trail replay: promise_forgotten — a new core holds DEAD back by restart_hold = P - F") {
+  // BUG_PROMISE_FORGOTTEN, run with P = 5T > F = 3T (with P = F there is nothing to forget since b55f7e2:
+  // restart_hold = max(0, P - F)). Node 2 granted, crashed and restarted with no floor, and its new monitor
+  // declared node 1 DEAD at first_seen + D, before the old grant + (P - F) + D. The real core starts with
+  // floor = start + (P - F) and refuses that verdict.
+  const auto r = check_promise_trail("promise_forgotten");
+  REQUIRE(trail_term("promise_forgotten") == 5 * T);
+  CHECK_MESSAGE(r->diverged_at->what == "peer_dead", r->divergence);
+  const int id = r->diverged_at->node;
+  const QuorumCore& c = *r->core(id);
+  REQUIRE(r->started(id));
+  CHECK(c.promise_floor() == *r->started(id) + 2 * T);  // restart_hold = P - F
+  CHECK(c.promises_granted() == 0);                      // the floor is the start's, not a grant of this life
+  CHECK(c.peer().view() != PeerView::dead);
+  REQUIRE(c.peer().dead_deadline());
+  CHECK(r->now() < *c.peer().dead_deadline());
+  CHECK(*c.peer().dead_deadline() == c.promise_floor() + kDeadTime);  // only the start floor holds it back
+}
+
+TEST_CASE("model trail replay: a new core with P = F holds nothing back (restart_hold = 0)") {
+  CoreConfig cfg;
+  cfg.cluster_uuid.bytes[0] = 0x15;
+  cfg.node_id = 2;
+  cfg.incarnation = 2;
+  cfg.timing = *Timing::from_io_timeout(T);
+  cfg.promises = PromiseTerms::from(cfg.timing, kPromiseStall);
+  const TimePoint start{std::chrono::seconds(2000)};
+  QuorumCore fresh(cfg, start);
+  CHECK(fresh.promise_floor() == start);
+  HeartbeatRecord peer;
+  peer.cluster_uuid = cfg.cluster_uuid;
+  peer.node_id = 1;
+  peer.incarnation = 1;
+  peer.seq = 7;
+  std::vector<CoreAction> acts;
+  fresh.on_peer_read(start, peer, 0, Status::Ok(), start, acts);  // first read at start: first_seen = start
+  fresh.on_peer_read(start + kDeadTime, peer, 0, Status::Ok(), start + kDeadTime, acts);
+  CHECK(fresh.peer().view() == PeerView::dead);  // first_seen + D: the stall_restart run (P = F) checks it safe
 }
