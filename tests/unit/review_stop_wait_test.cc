@@ -11,6 +11,7 @@
 #include "disk/testing/memory_block_device.h"
 #include "quorumd/quorum_core.h"
 #include "quorumd/quorum_daemon.h"
+#include "tests/support/simulated_core.h"
 
 using namespace castor;
 
@@ -18,92 +19,9 @@ namespace {
 
 const Millis T{200};
 
-// One core whose heartbeat I/O completes ok 1 ms after its issue while `disk_ok`, and times out at its deadline
-// (T) otherwise; the peer's block is read as `peer_seq` of the peer's incarnation. (The harness of
-// stall_promise_test.cc, with every stop_services counted.)
-struct Node {
-  explicit Node(uint32_t id, TimePoint start) : t(start), core(config(id), start) {}
-  static CoreConfig config(uint32_t id) {
-    CoreConfig c;
-    c.cluster_uuid.bytes[0] = 7;
-    c.node_id = id;
-    c.incarnation = id == 1 ? 0xA : 0xB;
-    c.timing = *Timing::from_io_timeout(T);
-    c.promises = PromiseTerms::from(c.timing, std::chrono::seconds(120));
-    return c;
-  }
-  TimePoint t;
-  QuorumCore core;
-  bool disk_ok = true;
-  uint64_t peer_seq = 1;
-  Duration step{Millis(5)};
-  std::vector<TimePoint> stops;  // every stop_services, when
-
-  HeartbeatRecord peer_record() {
-    HeartbeatRecord r;
-    r.cluster_uuid = core.config().cluster_uuid;
-    r.node_id = core.peer_id();
-    r.incarnation = core.peer_id() == 1 ? 0xA : 0xB;
-    r.seq = peer_seq;
-    r.state = NodeState::up;
-    return r;
-  }
-  struct Pending {
-    TimePoint at, issued;
-    CoreAction action;
-    bool ok;
-  };
-  std::vector<Pending> pending;
-
-  void run(std::vector<CoreAction> acts) {
-    for (auto& a : acts) {
-      switch (a.kind) {
-        case CoreActionKind::stop_services: stops.push_back(t); break;
-        case CoreActionKind::write_heartbeat:
-        case CoreActionKind::read_peer:
-        case CoreActionKind::read_own: pending.push_back({t + (disk_ok ? Millis(1) : T), t, a, disk_ok}); break;
-        default: break;
-      }
-    }
-  }
-  void complete_due() {
-    for (size_t i = 0; i < pending.size();) {
-      if (pending[i].at > t) {
-        ++i;
-        continue;
-      }
-      Pending p = pending[i];
-      pending.erase(pending.begin() + long(i));
-      std::vector<CoreAction> more;
-      const Status io = p.ok ? Status::Ok() : Error(Code::timeout, "stalled");
-      if (p.action.kind == CoreActionKind::write_heartbeat) core.on_write_done(p.action.record.seq, p.issued, io, t, more);
-      if (p.action.kind == CoreActionKind::read_peer) {
-        if (p.ok) core.on_peer_read(p.issued, peer_record(), 0, io, t, more);
-        else core.on_peer_read(p.issued, io, 0, io, t, more);
-      }
-      if (p.action.kind == CoreActionKind::read_own) {
-        HeartbeatRecord own;
-        own.cluster_uuid = core.config().cluster_uuid;
-        own.node_id = core.config().node_id;
-        own.incarnation = core.config().incarnation;
-        own.seq = core.last_written_seq();
-        if (p.ok) core.on_own_read(p.issued, own, io, t, more);
-        else core.on_own_read(p.issued, io, io, t, more);
-      }
-      run(more);
-      i = 0;
-    }
-  }
-  void step_to(TimePoint end) {
-    while (t < end) {
-      t = std::min(end, t + step);
-      complete_due();
-      std::vector<CoreAction> acts;
-      core.tick(t, acts);
-      run(acts);
-    }
-  }
-  bool fenced() const { return core.phase() == CorePhase::fenced; }
+// The simulated core of tests/support/simulated_core.h, in steps of 5 ms.
+struct Node : testing::SimulatedCore {
+  Node(uint32_t id, TimePoint start) : SimulatedCore(id, start) { step = Millis(5); }
 };
 
 // x runs 10 T on a working disk (the peer's block changing), then its disk stalls. Returns x's last ok issue.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "quorumd/quorum_core.h"
+#include "tests/support/simulated_core.h"
 
 using namespace castor;
 
@@ -13,104 +14,8 @@ namespace {
 
 const Millis T{200};
 
-// One core whose heartbeat writes complete ok 1 ms after their issue while `disk_ok`, and fail at their
-// deadline (T) otherwise. The peer's block is read as `peer_seq` of incarnation 0xB (it changes only when
-// the test says so).
-struct Node {
-  explicit Node(uint32_t id, TimePoint start, bool lan = true, Duration term = Duration(0))
-      : t(start), core(config(id, lan, term), start) {}
-  static CoreConfig config(uint32_t id, bool lan, Duration term = Duration(0)) {
-    CoreConfig c;
-    c.cluster_uuid.bytes[0] = 7;
-    c.node_id = id;
-    c.incarnation = id == 1 ? 0xA : 0xB;
-    c.timing = *Timing::from_io_timeout(T);
-    if (lan) c.promises = PromiseTerms::from(c.timing, std::chrono::seconds(120));
-    if (lan && term > Duration(0)) c.promises->term = term;  // a P other than F
-    return c;
-  }
-  TimePoint t;
-  QuorumCore core;
-  bool disk_ok = true;
-  uint64_t peer_seq = 1;
-  std::optional<PeerTransition> last_transition;
-  bool stop_asked = false;
-  Duration step{Millis(10)};  // of the simulated time in step_to
-  std::optional<TimePoint> stop_at;  // the first stop_services
-
-  HeartbeatRecord peer_record() {
-    HeartbeatRecord r;
-    r.cluster_uuid = core.config().cluster_uuid;
-    r.node_id = core.peer_id();
-    r.incarnation = core.peer_id() == 1 ? 0xA : 0xB;
-    r.seq = peer_seq;
-    r.state = NodeState::up;
-    return r;
-  }
-  // I/O the core asked for, completing at `at` (1 ms after its issue while the disk works, T when it fails).
-  struct Pending {
-    TimePoint at, issued;
-    CoreAction action;
-    bool ok;
-  };
-  std::vector<Pending> pending;
-
-  void run(std::vector<CoreAction> acts) {
-    for (auto& a : acts) {
-      switch (a.kind) {
-        case CoreActionKind::peer_changed: last_transition = a.peer; break;
-        case CoreActionKind::stop_services:
-          if (!stop_asked) stop_at = t;
-          stop_asked = true;
-          break;
-        case CoreActionKind::write_heartbeat:
-        case CoreActionKind::read_peer:
-        case CoreActionKind::read_own:
-          pending.push_back({t + (disk_ok ? Millis(1) : T), t, a, disk_ok});
-          break;
-        default: break;
-      }
-    }
-  }
-  void complete_due() {
-    for (size_t i = 0; i < pending.size();) {
-      if (pending[i].at > t) {
-        ++i;
-        continue;
-      }
-      Pending p = pending[i];
-      pending.erase(pending.begin() + long(i));
-      std::vector<CoreAction> more;
-      const Status io = p.ok ? Status::Ok() : Error(Code::timeout, "stalled");
-      if (p.action.kind == CoreActionKind::write_heartbeat) core.on_write_done(p.action.record.seq, p.issued, io, t, more);
-      if (p.action.kind == CoreActionKind::read_peer) {
-        if (p.ok) core.on_peer_read(p.issued, peer_record(), 0, io, t, more);
-        else core.on_peer_read(p.issued, io, 0, io, t, more);
-      }
-      if (p.action.kind == CoreActionKind::read_own) {
-        HeartbeatRecord own;
-        own.cluster_uuid = core.config().cluster_uuid;
-        own.node_id = core.config().node_id;
-        own.incarnation = core.config().incarnation;
-        own.seq = core.last_written_seq();
-        if (p.ok) core.on_own_read(p.issued, own, io, t, more);
-        else core.on_own_read(p.issued, io, io, t, more);
-      }
-      run(more);
-      i = 0;
-    }
-  }
-  void step_to(TimePoint end) {
-    while (t < end) {
-      t = std::min(end, t + step);
-      complete_due();
-      std::vector<CoreAction> acts;
-      core.tick(t, acts);
-      run(acts);
-    }
-  }
-  bool fenced() const { return core.phase() == CorePhase::fenced; }
-};
+// The simulated core of tests/support/simulated_core.h.
+using Node = testing::SimulatedCore;
 
 }  // namespace
 
