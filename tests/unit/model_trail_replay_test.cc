@@ -752,7 +752,8 @@ const Duration kPromiseStall = 5 * T;
 class CoreReplay {
  public:
   explicit CoreReplay(Duration term = 3 * T) : term_(term) {}
-  const Event* diverged_at = nullptr;
+  // A copy: the replay outlives the events it ran (check_promise_trail returns it).
+  std::optional<Event> diverged_at;
   std::string divergence;
   std::vector<std::string> notes;
   int grants = 0, extensions = 0, requests = 0;
@@ -760,7 +761,7 @@ class CoreReplay {
   void run(const std::vector<Event>& events) {
     for (const Event& e : events) {
       if (!apply(e)) {
-        diverged_at = &e;
+        diverged_at = e;
         return;
       }
     }
