@@ -111,6 +111,7 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
     peer["write_latency_us"] =
         Json{{"last", pm.record()->last_io_latency_us}, {"worst", pm.record()->max_io_latency_us}};
   j["peer"] = std::move(peer);
+  j["power_fence"] = power_fence_json(now);
   // The channels to the peer: the disk, and the LAN links (castor status names a peer alive on the LAN but
   // silent on the disk).
   Json channels;
@@ -260,12 +261,21 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     }
   } else if (table_->is_table_verb(req.verb)) {
     table_->request(conn, req, *core_, generation_, now);
+  } else if (req.verb == "fence-peer") {
+    // castor fence PEER: an admin's power fence of the peer ("force": even without a lease here).
+    const auto words = split_words(req.args);
+    if (words.size() > 1 || (words.size() == 1 && words[0] != "force"))
+      return server_->reply_error(conn, "fence-peer [force]", false);
+    bool ok = false;
+    const std::string text = admin_fence(words.size() == 1, "castor fence", now, ok);
+    if (!ok) return server_->reply_error(conn, text, false);
+    server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
              req.verb == "standby") {
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
-                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N)",
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer [force])",
                          false);
   }
 }

@@ -172,6 +172,13 @@ bool LanChannel::peer_heard(TimePoint now) const {
   return std::any_of(links_.begin(), links_.end(), [&](const Link& l) { return l.view.up(now); });
 }
 
+std::optional<TimePoint> LanChannel::peer_last_heard() const {
+  std::optional<TimePoint> best;
+  for (const auto& l : links_)
+    if (auto h = l.view.last_heard(); h && (!best || *h > *best)) best = h;
+  return best;
+}
+
 std::optional<bool> LanChannel::peer_disk_ok(TimePoint) const {
   std::optional<TimePoint> best;
   std::optional<bool> ok;

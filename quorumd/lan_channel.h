@@ -50,6 +50,8 @@ class LanChannel {
   // For status: the channels' JSON ("lan" array) and whether the peer is heard on any link now.
   Json links_json(TimePoint now) const;
   bool peer_heard(TimePoint now) const;
+  // When the peer was last heard on any link (nullopt: never). Power fencing needs it silent on all of them.
+  std::optional<TimePoint> peer_last_heard() const;
   // The peer's own word on its disk, from its last datagram on any link (nullopt: never heard).
   std::optional<bool> peer_disk_ok(TimePoint now) const;
 

@@ -28,6 +28,16 @@ void PeerMonitor::confirm(TimePoint issued) {
   if (issued > confirmed_read_issued_) confirmed_read_issued_ = issued;
 }
 
+void PeerMonitor::fence_started() {
+  fence_value_ = value_;
+  fence_inc_ = followed_;
+}
+
+void PeerMonitor::declare_fenced(TimePoint settle_end, std::string by) {
+  fence_from_ = settle_end;
+  fence_by_ = std::move(by);
+}
+
 std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
   if (obs.read_issued > last_read_issued_) last_read_issued_ = obs.read_issued;
   Value v;
@@ -40,6 +50,29 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     v.valid = !retired(v.incarnation) && !(followed_ && *followed_ == v.incarnation && v.seq < followed_seq_);
   } else {
     v.raw_hash = obs.raw_hash;
+  }
+
+  if (fence_from_ && obs.read_issued >= *fence_from_) {
+    // The first read after a confirmed power-off and its settle: the fenced life, or a late write of it, is
+    // dead now. A record of a life not seen before the fence may be the node powered on again: no verdict.
+    fence_from_.reset();
+    const bool fenced_life = (fence_value_ && *fence_value_ == v) ||
+                             (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation) || retired(v.incarnation)));
+    if (fenced_life) {
+      if (v.record) retire(v.incarnation);
+      if (fence_inc_) retire(*fence_inc_);
+      v.valid = false;
+      if (!value_ || !(*value_ == v)) {
+        if (value_) seen_change_ = true;
+        first_seen_ = obs.read_completed;
+      }
+      value_ = v;
+      record_.reset();
+      value_is_down_ = false;
+      value_fenced_ = true;
+      confirm(obs.read_issued);
+      return move_to(PeerView::dead, "powered off by a confirmed fence (" + fence_by_ + ")");
+    }
   }
 
   if (!value_ || !(*value_ == v)) {
@@ -61,6 +94,7 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     }
     value_ = v;
     value_confirmed_ = false;
+    value_fenced_ = false;
     // D counts from the completion of the first read that returned this value (at start too: a peer whose
     // block never changes is declared dead a full D after our first read of it).
     first_seen_ = obs.read_completed;
@@ -82,6 +116,10 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
   }
 
   // Unchanged.
+  if (value_fenced_) {
+    confirm(obs.read_issued);  // the fenced life's value, read again: its power is still off
+    return std::nullopt;
+  }
   if (value_is_down_) {
     confirm(obs.read_issued);  // the same DOWN record, read again (the view is DOWN: it moved there with it)
     return std::nullopt;

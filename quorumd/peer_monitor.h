@@ -22,6 +22,13 @@
 // changed value, decodable or not. confirmed_read_issued() is what svcmgr's ownership may rely on.
 // Promises (quorumd/stall_promise.h): hold_dead_until(floor) — this node promised the peer, over the LAN, not to
 // declare it dead before floor + D — makes DEAD need a read issued at or after max(first_seen, floor) + D.
+// Power fencing (docs/design.md "Power fencing"): fence_started() remembers which life the fence is about
+// (the incarnation followed when the agent was started); declare_fenced(settle_end) — the peer's power was
+// confirmed off and the settle delay has passed — makes the first read issued at or after settle_end declare
+// DEAD, without waiting D, if it returns that life's record (any seq: a late write of it), a retired life's
+// record, or the very value seen at the fence's start. Anything else (a record of an incarnation never seen:
+// the node may have been powered on again; changed garbage) gives no verdict: the normal rules go on from it.
+// The fenced incarnation is retired, and every later read of the unchanged value re-confirms the verdict.
 // The peer's wall-clock stamps are never used. Pure: no I/O, no clock reads. Must never count a changed value
 // as confirming a verdict, nor a retired incarnation's record as life or as DOWN.
 #pragma once
@@ -74,12 +81,22 @@ class PeerMonitor {
   // after the value changed (for scheduling a read then); nullopt before the first observation and once the
   // current value has confirmed a verdict (DEAD, or DOWN with its DOWN record).
   std::optional<TimePoint> dead_deadline() const {
+    if (fence_from_) return *fence_from_;
     if (!value_ || value_confirmed_) return std::nullopt;
     return std::max(first_seen_, floor_) + dead_time_;
   }
   // A promise given (or possibly given by a previous life): no DEAD verdict from a read issued before
   // floor + D. Only ever raises the floor.
   void hold_dead_until(TimePoint floor) { floor_ = std::max(floor_, floor); }
+  // A power fence of the peer starts: remember the life it is about (see the header comment).
+  void fence_started();
+  // Its power was confirmed off and every write it issued before has settled by `settle_end`; `by` names
+  // the fence for the verdict's reason. Only after fence_started().
+  void declare_fenced(TimePoint settle_end, std::string by);
+  // A fence verdict is awaiting its read (declare_fenced() called, no read issued at settle_end yet).
+  bool fence_pending() const { return fence_from_.has_value(); }
+  // The current value was declared dead by a confirmed fence.
+  bool value_fenced() const { return value_fenced_; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;
@@ -116,6 +133,11 @@ class PeerMonitor {
   std::deque<uint64_t> retired_;         // replaced incarnations, oldest first: their late writes are stale
   TimePoint first_seen_;
   TimePoint floor_{};                    // hold_dead_until: promises given
+  std::optional<Value> fence_value_;      // fence_started: the value then
+  std::optional<uint64_t> fence_inc_;     // and the incarnation followed then
+  std::optional<TimePoint> fence_from_;  // declare_fenced: the first read issued at or after it decides
+  std::string fence_by_;
+  bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

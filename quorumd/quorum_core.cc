@@ -201,6 +201,14 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
   tick(now, out);
 }
 
+bool QuorumCore::peer_silent_for(Duration silence) const {
+  if (peer_.view() == PeerView::down || peer_.view() == PeerView::dead || peer_.value_fenced() ||
+      peer_.fence_pending())
+    return false;
+  if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
+  return peer_.last_read_issued() >= peer_.first_seen() + silence;
+}
+
 bool QuorumCore::disk_failing(TimePoint now) const {
   const PromiseTerms terms = config_.promises ? *config_.promises : PromiseTerms::from(config_.timing, Duration(0));
   return castor::disk_failing(terms, lease_.last_renewal_issue(), last_write_failed_, now);

@@ -87,6 +87,21 @@ class QuorumCore {
   // svcmgr reports every service stopped (during a leave: DOWN may be written next).
   void services_stopped(TimePoint now, std::vector<CoreAction>& out);
 
+  // ---- power fencing of the peer (power_fencer.h; docs/design.md "Power fencing")
+  // This node may power-fence its peer: it is up, its lease is valid and its own disk works (its last
+  // heartbeat write completed ok, issued within 2T).
+  bool may_power_fence(TimePoint now) const {
+    return phase_ == CorePhase::up && lease_.valid(now) && !disk_failing(now);
+  }
+  // The peer's heartbeat value has stood still for `silence`: the latest read of it was issued at least
+  // `silence` after the first read that returned it. Never while it is DOWN or already declared dead.
+  bool peer_silent_for(Duration silence) const;
+  // A fence of the peer begins (PeerMonitor::fence_started).
+  void on_peer_fence_started() { peer_.fence_started(); }
+  // Its power was confirmed off and the settle passed at `settle_end`: the first read issued then declares
+  // it dead (PeerMonitor::declare_fenced); the read is scheduled through the monitor's dead deadline.
+  void on_peer_fenced(TimePoint settle_end, std::string by) { peer_.declare_fenced(settle_end, std::move(by)); }
+
   // ---- promises over the LAN (stall_promise.h; only with config.promises)
   // My last heartbeat write failed (or none ever succeeded, or none for 2T): stall_promise.h.
   bool disk_failing(TimePoint now) const;

@@ -216,6 +216,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
   RETURN_IF_ERROR(io_.init(layout_, kReadBuffers, seal_));
   completions_.reserve(64);
   RETURN_IF_ERROR(setup_lan());
+  RETURN_IF_ERROR(setup_power_fence());
   RETURN_IF_ERROR(setup_loop());
 
   // Last: a hardware watchdog runs from the moment it is opened, so nothing may fail after this.
@@ -525,6 +526,8 @@ TimePoint QuorumDaemon::next_wakeup(TimePoint now) const {
   if (rejoin_at_) t = std::min(t, *rejoin_at_);
   if (lan_) t = std::min(t, lan_->next_wakeup());
   t = std::min(t, table_->next_wakeup(now));
+  if (fencer_) t = std::min(t, fencer_->next_wakeup());
+  if (fence_proc_) t = std::min(t, fence_proc_->next_deadline());
   // Never re-arm into the past: whatever was due has just been done by step().
   return std::max(t, now + std::chrono::microseconds(200));
 }
@@ -553,6 +556,11 @@ void QuorumDaemon::step() {
   }
   core_->tick(now, acts);
   execute(acts, now);
+  if (!done_) {
+    fence_step(now);
+    core_->tick(now, acts);  // a confirmed fence schedules a read of the peer
+    execute(acts, now);
+  }
   if (lan_ && !done_) lan_->tick(*core_, now);
   maybe_rejoin(now);
   check_superblock_async(now);

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_process.h"
 #include "agent/service_cgroup.h"
 #include "common/aligned_buffer.h"
 #include "common/clock.h"
@@ -42,6 +43,7 @@
 #include "disk/superblock.h"
 #include "quorumd/heartbeat_io.h"
 #include "quorumd/lan_channel.h"
+#include "quorumd/power_fencer.h"
 #include "quorumd/process_groups.h"
 #include "quorumd/quorum_core.h"
 #include "quorumd/quorumd_env.h"
@@ -155,6 +157,22 @@ class QuorumDaemon final : private ControlServer::Handler {
   // releasing (a service that may still be up here), whatever svcmgr said. `why` says what blocks it.
   bool may_write_down(std::string& why) const;
 
+  // ---- power fencing of the peer (power_fencing.cc; power_fencer.h has the rules)
+  // At start: every [fence NODE] names a node of the cluster; the peer's device, if any, is checked against
+  // its agent's metadata (an option the agent does not take refuses the start).
+  Status setup_power_fence();
+  // Each turn: the agent action that ended, the fencer's timers and conditions, the next action started,
+  // a confirmed off handed to the core.
+  void fence_step(TimePoint now);
+  void start_fence_action(FenceAgentAction action, TimePoint now);
+  void end_fence_action(const FenceAgentResult& r, TimePoint now);
+  // The suspicion time: T with a LAN channel (the peer silent there too), 2T without.
+  Duration suspicion_time() const;
+  Json power_fence_json(TimePoint now) const;
+  // `fence-peer` verb: an admin's fence of the peer (castor fence). `force`: even if this node cannot take
+  // over what the peer runs.
+  std::string admin_fence(bool force, const std::string& who, TimePoint now, bool& ok);
+
   // ---- control verbs, events and the status JSON (control_verbs.cc)
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
   void on_closed(ControlServer::ConnId conn) override;
@@ -195,6 +213,13 @@ class QuorumDaemon final : private ControlServer::Handler {
   bool superblock_reading_ = false;              // that read is in flight (asynchronous: the loop never blocks)
   bool superblock_read_backup_ = false;          // which copy the next check reads (they alternate)
   AlignedBuffer superblock_buffer_;
+
+  // Power fencing of the peer ([fence PEER]); null without one.
+  std::unique_ptr<PowerFencer> fencer_;
+  std::unique_ptr<AgentProcess> fence_proc_;
+  FenceAgentAction fence_proc_action_ = FenceAgentAction::status;
+  std::vector<int> fence_fds_;         // fence_proc_'s descriptors in the loop
+  uint64_t fence_generation_ = 0;      // the core generation the running fence was started for
 
   // The LAN heartbeat and the promises of a shared storage stall ([lan]); null without a [lan] link.
   std::unique_ptr<LanChannel> lan_;

@@ -33,6 +33,11 @@ void print_help() {
                "                 admin requests to svcmgr (castor enable --help)\n"
                "  standby NODE [--wait] | unstandby NODE\n"
                "                 move every service off NODE / allow it again (run on NODE)\n"
+               "  fence-check [--config FILE]\n"
+               "                 check each [fence NODE] device's options against its agent and ask it for\n"
+               "                 the node's power status (never touches power)\n"
+               "  fence NODE [--yes] [--force]\n"
+               "                 power NODE off through its device (run on the peer, which takes over)\n"
                "  --version      print the version\n"
                "\n"
             << exit_code_help();
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
   if (verb == "status") return cmd_status(rest);
   if (verb == "check") return cmd_check(rest);
   if (verb == "keygen") return cmd_keygen(rest);
+  if (verb == "fence-check") return cmd_fence_check(rest);
+  if (verb == "fence") return cmd_fence(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);

@@ -158,6 +158,9 @@ Status check_command(const AgentCommand& c) {
     return Error(Code::invalid_argument, "agent command " + p + ": kill_grace must be >= 0");
   if (c.join_cgroups.size() > kMaxJoinCgroups)
     return Error(Code::invalid_argument, "agent command " + p + ": more than " + std::to_string(kMaxJoinCgroups) + " cgroups to join");
+  if (c.stdin_data.size() > kMaxStdinBytes)
+    return Error(Code::invalid_argument, "agent command " + p + ": more than " + std::to_string(kMaxStdinBytes) +
+                                             " bytes for its stdin");
   if (c.cwd.empty() || c.cwd[0] != '/' || c.cwd.find('\0') != std::string::npos)
     return Error(Code::invalid_argument, "agent command " + p + ": cwd '" + c.cwd + "' is not absolute");
   return Status::Ok();
@@ -214,9 +217,24 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
   std::vector<char*> argv = c_strings(command.argv);
   std::vector<char*> envp = c_strings(command.env);
 
-  UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devnull.valid()) return errno_status("open", "/dev/null");
+  UniqueFd devnull;
   int fds[2];
+  if (command.stdin_data.empty()) {
+    devnull.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devnull.valid()) return errno_status("open", "/dev/null");
+  } else {
+    // The child's stdin: a pipe holding the whole text, its write end closed (the reader sees EOF after it).
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (stdin of)", argv0);
+    UniqueFd in_w(fds[1]);
+    devnull.reset(fds[0]);
+    const std::string& d = command.stdin_data;
+    ssize_t n;
+    do {
+      n = write(in_w.get(), d.data(), d.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno_status("write (stdin of)", argv0);
+    if (size_t(n) != d.size()) return Error(Code::internal, "writing the stdin of " + argv0 + ": short write");
+  }
   if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (output of)", argv0);
   UniqueFd out_r(fds[0]), out_w(fds[1]);
   int fl = fcntl(out_r.get(), F_GETFL);

@@ -57,8 +57,13 @@ struct AgentCommand {
   // "0" to each: what it forks later, setsid or not, stays in the service's cgroup. A file that cannot
   // be opened or written fails the spawn. At most kMaxJoinCgroups.
   std::vector<std::string> join_cgroups;
+  // What the child reads on stdin (fence agents take their options there, one key=value a line, so that a
+  // password never shows in the process list); empty: stdin is /dev/null. Written into the pipe before
+  // the fork, so it is at most kMaxStdinBytes (less than a pipe holds: the write never blocks).
+  std::string stdin_data;
 };
 inline constexpr size_t kMaxJoinCgroups = 8;
+inline constexpr size_t kMaxStdinBytes = 16384;
 
 class AgentProcess {
  public:
@@ -68,7 +73,7 @@ class AgentProcess {
   static constexpr Duration kExecWait = std::chrono::milliseconds(250);
 
   // Starts the command: joins command.join_cgroups, own process group, signal mask and dispositions reset to default, stdin from
-  // /dev/null, stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
+  // /dev/null (or command.stdin_data), stdout and stderr into one pipe, every other descriptor closed, chdir(cwd), execve.
   // A command that cannot start (bad argv, missing or non-executable program, bad cwd) is an error
   // Status here ("exec /usr/lib/x: No such file or directory"), never an exit code. `now` starts the
   // timeout. Waits for the exec to happen (microseconds) but never longer than kExecWait (nor the

@@ -84,6 +84,11 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
   }
   read_lan_section(lan, c.lan);
   section.errors.insert(section.errors.end(), lan.errors.begin(), lan.errors.end());
+  {
+    const size_t before = section.errors.size();
+    std::vector<FenceDeviceConfig> fence = read_fence_sections(text, file_name, section.errors);
+    if (section.errors.size() == before && !fence.empty()) c.fence = std::move(fence);
+  }
   return section.status();
 }
 

@@ -31,6 +31,7 @@
 //   interval_ms = 1000             ; optional (10..60000); default the renew interval io_timeout / 2;
 //                                  ; refused when longer than io_timeout_ms (here, if given; by quorumd on T)
 //   max_storage_stall_s = 120      ; the longest shared storage stall ridden through (1..3600)
+//   [fence NODE]                   ; power fencing of NODE (issue 16): config/fence_config.h
 //   No link: no LAN channel (the default). With a link, check_quorumd_config refuses an authkey that is not
 //   an absolute file path (the LAN is always authenticated); quorumd loads and checks the key itself.
 //
@@ -49,6 +50,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/uuid.h"
+#include "config/fence_config.h"
 #include "config/lan_config.h"
 
 namespace castor {
@@ -69,6 +71,7 @@ struct QuorumdConfig {
   bool authenticate_disk = false;  // pins the disk's "records authenticated" flag: no downgrade by the disk
   std::string authkey = "/etc/castor/authkey";
   LanConfig lan;  // [lan]: the LAN heartbeat channel; off (no link) by default
+  std::vector<FenceDeviceConfig> fence;  // [fence NODE]: power fencing (config/fence_config.h); none by default
 
   bool no_watchdog() const { return watchdog_device == "none"; }
 };

@@ -1,0 +1,143 @@
+#include "agent/fence_agent.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "common/errno_status.h"
+#include "common/ini_reader.h"
+#include "common/trusted_path.h"
+#include "common/trusted_program.h"
+#include "common/unique_fd.h"
+
+namespace castor {
+namespace {
+
+constexpr size_t kMaxPasswordBytes = 4096;
+
+// The first line of a root-only file: the fence device's password.
+Result<std::string> read_password_file(const std::string& path) {
+  ASSIGN_OR_RETURN(TrustedObject t, check_trusted_path(path));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return errno_status("open (fence password file)", path);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return errno_status("fstat (fence password file)", path);
+  if (st.st_dev != t.st.st_dev || st.st_ino != t.st.st_ino)
+    return Error(Code::refused, path + ": changed while it was checked");
+  if (!S_ISREG(st.st_mode)) return Error(Code::refused, path + ": not a regular file");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+    return Error(Code::refused, path + ": mode " + mode +
+                                    ": a fence password file must be readable by root only (chmod 600)");
+  }
+  if (st.st_size > off_t(kMaxPasswordBytes)) return Error(Code::refused, path + ": longer than 4 KiB");
+  std::string text(size_t(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_status("read (fence password file)", path);
+    if (n == 0) break;
+    got += size_t(n);
+  }
+  text.resize(got);
+  const size_t nl = text.find('\n');
+  if (nl != std::string::npos) text.resize(nl);
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) return Error(Code::refused, path + ": empty (its first line is the password)");
+  if (text.find('\0') != std::string::npos) return Error(Code::refused, path + ": holds a NUL byte");
+  return text;
+}
+
+}  // namespace
+
+const char* fence_agent_action_name(FenceAgentAction a) {
+  switch (a) {
+    case FenceAgentAction::off: return "off";
+    case FenceAgentAction::on: return "on";
+    case FenceAgentAction::status: return "status";
+    case FenceAgentAction::monitor: return "monitor";
+    case FenceAgentAction::reboot: return "reboot";
+    case FenceAgentAction::metadata: return "metadata";
+  }
+  return "?";
+}
+
+Result<AgentCommand> fence_agent_command(const FenceDeviceConfig& device, FenceAgentAction action) {
+  const std::string path = device.agent_path();
+  RETURN_IF_ERROR(check_trusted_program(path).with_context("fence agent of " + device.node));
+  AgentCommand c;
+  c.argv = {path};
+  c.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "LC_ALL=C"};
+  c.timeout = device.timeout;
+  c.kill_grace = std::chrono::seconds(2);
+  std::string in = std::string("action=") + fence_agent_action_name(action) + "\n";
+  if (action != FenceAgentAction::metadata) {
+    for (const auto& [k, v] : device.options) in += k + "=" + v + "\n";
+    if (device.password_file) {
+      ASSIGN_OR_RETURN(std::string pw, read_password_file(*device.password_file));
+      in += "password=" + pw + "\n";
+    }
+  }
+  c.stdin_data = std::move(in);
+  return c;
+}
+
+FenceAgentResult interpret_fence_outcome(FenceAgentAction action, const AgentOutcome& o) {
+  const std::string name = fence_agent_action_name(action);
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f s", std::chrono::duration<double>(o.elapsed).count());
+  const std::string line = last_output_line(o.output_tail);
+  auto failed = [&](const std::string& why) {
+    return FenceAgentResult{FenceVerdict::failed, name + ": failed after " + secs + " (" + why + ")"};
+  };
+  if (o.timed_out) return failed("timed out after " + format_duration(o.timeout));
+  if (o.signal != 0) return failed("killed by signal " + std::to_string(o.signal));
+  const std::string detail = line.empty() ? "" : ": " + line;
+  if (action == FenceAgentAction::status) {
+    if (o.exit_code == 0) return {FenceVerdict::power_on, name + ": on (" + secs + ")"};
+    if (o.exit_code == 2) return {FenceVerdict::power_off, name + ": off (" + secs + ")"};
+    return failed("exit " + std::to_string(o.exit_code) + detail);
+  }
+  if (o.exit_code == 0) return {FenceVerdict::done, name + ": done in " + secs};
+  return failed("exit " + std::to_string(o.exit_code) + detail);
+}
+
+std::set<std::string> parse_fence_metadata_parameters(std::string_view xml) {
+  std::set<std::string> out;
+  constexpr std::string_view kTag = "<parameter ";
+  for (size_t pos = xml.find(kTag); pos != std::string_view::npos; pos = xml.find(kTag, pos + 1)) {
+    const size_t end = xml.find('>', pos);
+    if (end == std::string_view::npos) break;
+    const std::string_view tag = xml.substr(pos, end - pos);
+    for (std::string_view attr : {std::string_view("name=\""), std::string_view("obsoletes=\"")}) {
+      size_t a = tag.find(attr);
+      if (a == std::string_view::npos || (a > 0 && tag[a - 1] != ' ')) continue;
+      a += attr.size();
+      const size_t q = tag.find('"', a);
+      if (q != std::string_view::npos && q > a) out.emplace(tag.substr(a, q - a));
+    }
+  }
+  return out;
+}
+
+Status check_fence_options(const FenceDeviceConfig& device, const std::set<std::string>& parameters) {
+  std::vector<std::string_view> known(parameters.begin(), parameters.end());
+  std::string errors;
+  auto add = [&](const std::string& e) { errors += (errors.empty() ? "" : "; ") + e; };
+  const std::string where = device.file + ":" + std::to_string(device.line) + ": [fence " + device.node + "]";
+  for (const auto& [k, v] : device.options)
+    if (!parameters.count(k))
+      add(where + ": option." + k + " is not an option of " + device.agent + " (its metadata does not list it; "
+                  "the agent would ignore it)" + ini_did_you_mean(k, known));
+  if (device.password_file && !parameters.count("password"))
+    add(where + ": password_file is given but " + device.agent + " takes no password");
+  if (!errors.empty()) return Error(Code::invalid_argument, errors);
+  return Status::Ok();
+}
+
+}  // namespace castor

@@ -1,0 +1,164 @@
+#include "quorumd/power_fencer.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace castor {
+
+const char* PowerFencer::phase_name(Phase p) {
+  switch (p) {
+    case Phase::idle: return "idle";
+    case Phase::delaying: return "delaying";
+    case Phase::powering_off: return "powering off";
+    case Phase::checking: return "checking";
+    case Phase::settling: return "settling";
+    case Phase::confirmed: return "confirmed off";
+    case Phase::powering_on: return "powering on";
+    case Phase::failed: return "failed";
+  }
+  return "?";
+}
+
+PowerFencer::PowerFencer(FenceDeviceConfig device, Duration retry_after)
+    : device_(std::move(device)), retry_after_(retry_after) {}
+
+bool PowerFencer::request(const std::string& reason, std::string& why) {
+  if (busy() || phase_ == Phase::settling || phase_ == Phase::powering_on) {
+    why = std::string("a fence of ") + device_.node + " is already under way (" + phase_name(phase_) + ")";
+    return false;
+  }
+  admin_request_ = reason;
+  return true;
+}
+
+void PowerFencer::peer_alive() {
+  if (phase_ == Phase::confirmed || phase_ == Phase::failed) phase_ = Phase::idle;
+}
+
+void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns) {
+  current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
+  attempts_left_ = device_.retries;
+  phase_ = Phase::powering_off;
+  to_start_ = FenceAgentAction::off;
+}
+
+std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimePoint now, int64_t wall_ns,
+                                                  bool& fence_started) {
+  fence_started = false;
+  worst_latency_ = s.worst_write_latency;
+  switch (phase_) {
+    case Phase::failed:
+      if (now < retry_at_ && !admin_request_) break;
+      phase_ = Phase::idle;
+      [[fallthrough]];
+    case Phase::idle:
+      if (admin_request_) {
+        start(*std::exchange(admin_request_, std::nullopt), now, wall_ns);
+        fence_started = true;
+      } else if (s.may_fence && s.suspected && !s.peer_gone) {
+        if (device_.delay > Duration::zero()) {
+          phase_ = Phase::delaying;
+          delay_until_ = now + device_.delay;
+        } else {
+          start("heartbeat silent", now, wall_ns);
+          fence_started = true;
+        }
+      }
+      break;
+    case Phase::delaying:
+      if (now < delay_until_) break;
+      // Looked at again after the delay: a fence race lost by the peer ends here (it was powered off, or
+      // it is heard again), one won by it ended this node before now.
+      if (s.may_fence && s.suspected && !s.peer_gone) {
+        start("heartbeat silent (after the fence delay of " + format_duration(device_.delay) + ")", now, wall_ns);
+        fence_started = true;
+      } else {
+        phase_ = Phase::idle;
+      }
+      break;
+    case Phase::settling:
+    case Phase::confirmed:
+      if (admin_request_) admin_request_.reset();  // already off
+      break;
+    default: break;
+  }
+  if (running_ || !to_start_) return std::nullopt;
+  running_ = true;
+  return std::exchange(to_start_, std::nullopt);
+}
+
+void PowerFencer::attempt_failed(const std::string& text, TimePoint now) {
+  current_->result += (current_->result.empty() ? "" : "; ") + text;
+  if (attempts_left_ > 0) {
+    --attempts_left_;
+    phase_ = Phase::powering_off;
+    to_start_ = FenceAgentAction::off;
+    return;
+  }
+  finish(false, now);
+}
+
+void PowerFencer::finish(bool confirmed, TimePoint now) {
+  current_->ended = now;
+  current_->confirmed = confirmed;
+  last_ = current_;
+  if (confirmed) {
+    ++fences_;
+  } else {
+    ++failures_;
+    phase_ = Phase::failed;
+    retry_at_ = now + retry_after_;
+  }
+}
+
+void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, TimePoint now) {
+  running_ = false;
+  if (!current_) return;
+  switch (action) {
+    case FenceAgentAction::off:
+      if (phase_ != Phase::powering_off) return;
+      if (r.verdict != FenceVerdict::done) return attempt_failed(r.text, now);
+      current_->result += (current_->result.empty() ? "" : "; ") + r.text;
+      off_done_ = now;
+      phase_ = Phase::checking;
+      to_start_ = FenceAgentAction::status;
+      return;
+    case FenceAgentAction::status:
+      if (phase_ != Phase::checking) return;
+      if (r.verdict != FenceVerdict::power_off)
+        return attempt_failed(r.text + (r.verdict == FenceVerdict::power_on ? " (still on after the off)" : ""), now);
+      current_->result += "; " + r.text;
+      // The settle runs from the end of the off, and is never shorter than the worst write latency this
+      // node saw of late (a write the peer issued before the cut is served within the storage's latency).
+      confirmed_settle_end_ = off_done_ + std::max(device_.settle, worst_latency_);
+      phase_ = Phase::settling;
+      finish(true, now);
+      return;
+    case FenceAgentAction::on:
+      if (phase_ != Phase::powering_on) return;
+      if (last_) last_->result += "; " + r.text;
+      phase_ = Phase::confirmed;
+      return;
+    default: return;
+  }
+}
+
+void PowerFencer::verdict_stood() {
+  if (phase_ != Phase::settling) return;
+  if (device_.action == FenceAction::reboot) {
+    phase_ = Phase::powering_on;
+    to_start_ = FenceAgentAction::on;
+  } else {
+    phase_ = Phase::confirmed;
+  }
+}
+
+TimePoint PowerFencer::next_wakeup() const {
+  if (to_start_ && !running_) return TimePoint::min();
+  if (admin_request_ && !running_) return TimePoint::min();
+  if (phase_ == Phase::delaying) return delay_until_;
+  if (phase_ == Phase::failed) return retry_at_;
+  return TimePoint::max();
+}
+
+}  // namespace castor

@@ -1,0 +1,103 @@
+// PowerFencer: when and how this node power-fences its peer (issue 16; docs/design.md "Power fencing"). Pure:
+// no I/O, no clock; the daemon feeds it the situation and `now`, runs the fence agent actions it asks for
+// (one at a time, fence_agent.h) and reports their results; on a confirmed off it hands the core the
+// moment from which the peer may be declared dead (QuorumCore::on_peer_fenced).
+//
+// The rules:
+//  - it fences only while this node may (lease valid, its own disk works: QuorumCore::may_power_fence) and
+//    the peer is suspected (QuorumCore::peer_suspected: its heartbeat unchanged for the suspicion time, and
+//    not heard on any LAN link), or an admin asked (`castor fence`);
+//  - with a delay configured for the peer's device (Pacemaker's pcmk_delay_base), it waits that long first
+//    and then looks again: still suspected, still allowed — otherwise nothing is done;
+//  - a fence is `off`, then `status`: confirmed only when off exits 0 AND status says off (exit 2). The
+//    settle delay runs from the end of the `off` (max(device settle, the worst own write latency seen));
+//  - a failure or a timeout of either: another attempt, up to `retries`; then the fence has failed and the
+//    core's ordinary dead time D decides, as without power fencing; a new round may start retry_after later;
+//  - with fence_action = reboot, `on` is run once the verdict stood (verdict_stood(): the node comes back and
+//    rejoins with a new incarnation);
+//  - never two agent actions at once; never a second fence of a life already confirmed off.
+// Must never report a fence as confirmed without both results, and never start one the rules forbid.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "agent/fence_agent.h"
+#include "common/clock.h"
+#include "config/fence_config.h"
+
+namespace castor {
+
+struct FenceSituation {
+  bool may_fence = false;   // this node's lease is valid and its disk works
+  bool suspected = false;   // the peer is silent on the disk for the suspicion time and on every LAN link
+  bool peer_gone = false;   // the peer left cleanly (DOWN) or is already confirmed dead by a fence
+  uint64_t peer_incarnation = 0;
+  Duration worst_write_latency{0};  // this node's worst heartbeat write latency of the last minute
+};
+
+// One fence, for status and the log.
+struct FenceRecord {
+  std::string target;       // the node fenced
+  std::string agent;
+  std::string reason;       // "heartbeat silent", "admin request (castor fence)"
+  TimePoint started{}, ended{};
+  int64_t started_wall_ns = 0;  // for display only
+  bool confirmed = false;
+  std::string result;       // "off: done in 0.41 s; status: off (0.30 s)", or the failure
+};
+
+class PowerFencer {
+ public:
+  enum class Phase { idle, delaying, powering_off, checking, settling, confirmed, powering_on, failed };
+  static const char* phase_name(Phase p);
+
+  PowerFencer(FenceDeviceConfig device, Duration retry_after);
+
+  // The agent action to start now (none if nothing is due or one runs). `fence_started` is set when a
+  // fence of the peer begins (the daemon tells the core: PeerMonitor::fence_started).
+  std::optional<FenceAgentAction> tick(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started);
+  // The action started by the last tick ended.
+  void on_result(FenceAgentAction action, const FenceAgentResult& r, TimePoint now);
+  // An admin asked for a fence of the peer: starts at the next tick if none runs (no suspicion needed, no
+  // delay). False, with `why`, when one runs already.
+  bool request(const std::string& reason, std::string& why);
+  // Set once, when the off is confirmed: the settle end (the core may declare the peer dead from a read
+  // issued then). Taken by the daemon.
+  std::optional<TimePoint> take_confirmed() { return std::exchange(confirmed_settle_end_, std::nullopt); }
+  // The core declared the peer dead on the confirmed fence (after the settle): with fence_action = reboot,
+  // the node is powered on again now.
+  void verdict_stood();
+  // The peer is alive again (a new life seen): a later silence may be fenced again.
+  void peer_alive();
+
+  Phase phase() const { return phase_; }
+  bool busy() const { return phase_ == Phase::delaying || phase_ == Phase::powering_off || phase_ == Phase::checking; }
+  const FenceDeviceConfig& device() const { return device_; }
+  const std::optional<FenceRecord>& last() const { return last_; }
+  const std::optional<FenceRecord>& current() const { return current_; }
+  uint64_t fences() const { return fences_; }
+  uint64_t failures() const { return failures_; }
+  // When tick() must run next at the latest (TimePoint::max() when nothing is timed).
+  TimePoint next_wakeup() const;
+
+ private:
+  void start(const std::string& reason, TimePoint now, int64_t wall_ns);
+  void attempt_failed(const std::string& text, TimePoint now);
+  void finish(bool confirmed, TimePoint now);
+
+  FenceDeviceConfig device_;
+  Duration retry_after_;
+  Phase phase_ = Phase::idle;
+  std::optional<FenceAgentAction> to_start_;  // decided, not yet handed out
+  bool running_ = false;                      // an agent action is out
+  TimePoint delay_until_{}, retry_at_{}, off_done_{};
+  int attempts_left_ = 0;
+  std::optional<std::string> admin_request_;
+  Duration worst_latency_{0};
+  std::optional<FenceRecord> current_, last_;
+  std::optional<TimePoint> confirmed_settle_end_;
+  uint64_t fences_ = 0, failures_ = 0;
+};
+
+}  // namespace castor

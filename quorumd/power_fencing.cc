@@ -1,0 +1,178 @@
+// The daemon's side of power fencing: runs the fence agent actions the PowerFencer asks for (one at a time,
+// an AgentProcess in the loop), tells the core when a fence starts and when the peer's power was confirmed
+// off, and answers `castor fence` and the status. Must never decide what the fencer or the core decide,
+// and never block the loop (the start-up metadata check is the only blocking agent run).
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "quorumd/quorum_daemon.h"
+
+namespace castor {
+namespace {
+
+constexpr uint64_t kKeyFence = 8;  // + 0 output, + 1 pidfd (the loop only wakes up; fence_step polls)
+int64_t ms_of(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+}  // namespace
+
+Status QuorumDaemon::setup_power_fence() {
+  for (const FenceDeviceConfig& d : config_.fence)
+    if (!superblock_.node_named(d.node))
+      return Error(Code::refused, d.file + ":" + std::to_string(d.line) + ": [fence " + d.node + "] names no node of "
+                                      "cluster '" + superblock_.cluster_name + "' (its nodes: " +
+                                      superblock_.nodes[0].name + ", " + superblock_.nodes[1].name + ")");
+  const FenceDeviceConfig* peer = fence_device_for(config_.fence, peer_name_);
+  if (!peer) return Status::Ok();
+  auto cmd = fence_agent_command(*peer, FenceAgentAction::metadata);
+  if (!cmd.ok()) return cmd.status().with_context("[fence " + peer->node + "]");
+  auto meta = run_agent(*cmd, clock_);
+  if (!meta.ok()) return meta.status().with_context("[fence " + peer->node + "]: reading the agent's metadata");
+  if (meta->exit_code != 0 || meta->timed_out)
+    return Error(Code::refused, "[fence " + peer->node + "]: " + peer->agent + " metadata failed: " +
+                                    interpret_fence_outcome(FenceAgentAction::metadata, *meta).text);
+  const auto params = parse_fence_metadata_parameters(meta->output_tail);
+  if (params.empty())
+    return Error(Code::refused, "[fence " + peer->node + "]: " + peer->agent + " printed no parameters in its metadata");
+  RETURN_IF_ERROR(check_fence_options(*peer, params));
+  // A failed fence round is tried again after the dead time: by then the ordinary verdict has decided.
+  fencer_ = std::make_unique<PowerFencer>(*peer, superblock_.timing.dead);
+  log::notice("power fencing of the peer configured", {{"peer", peer_name_}, {"device", peer->describe()},
+                                                       {"suspicion_ms", ms_of(suspicion_time())}});
+  return Status::Ok();
+}
+
+Duration QuorumDaemon::suspicion_time() const {
+  const Duration t = superblock_.timing.io_timeout;
+  return lan_ ? t : 2 * t;
+}
+
+void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {
+  fence_proc_action_ = action;
+  fence_generation_ = fence_generation_ ? fence_generation_ : generation_;
+  auto cmd = fence_agent_command(fencer_->device(), action);
+  Result<std::unique_ptr<AgentProcess>> p = cmd.ok() ? AgentProcess::spawn(*cmd, now)
+                                                     : Result<std::unique_ptr<AgentProcess>>(cmd.status());
+  if (!p.ok()) {
+    end_fence_action({FenceVerdict::failed, std::string(fence_agent_action_name(action)) + ": cannot run the agent (" +
+                                                p.status().to_string() + ")"},
+                     now);
+    return;
+  }
+  fence_proc_ = std::move(p).value();
+  fence_fds_.clear();
+  for (int i = 0; i < 2; ++i) {
+    const int fd = i == 0 ? fence_proc_->output_fd() : fence_proc_->pid_fd();
+    if (fd >= 0 && loop_ && loop_->add_fd(fd, EPOLLIN, kKeyFence + uint64_t(i)).ok()) fence_fds_.push_back(fd);
+  }
+  log::info("fence agent action started", {{"peer", peer_name_}, {"agent", fencer_->device().agent},
+                                           {"action", fence_agent_action_name(action)}});
+}
+
+void QuorumDaemon::end_fence_action(const FenceAgentResult& r, TimePoint now) {
+  const bool ok = r.verdict != FenceVerdict::failed;
+  log::event(ok ? log::Level::notice : log::Level::error, "fence agent action ended",
+             {{"peer", peer_name_}, {"agent", fencer_->device().agent},
+              {"action", fence_agent_action_name(fence_proc_action_)}, {"result", r.text}});
+  fencer_->on_result(fence_proc_action_, r, now);
+}
+
+void QuorumDaemon::fence_step(TimePoint now) {
+  if (!fencer_) return;
+  if (fence_proc_) {
+    for (int fd : fence_fds_)
+      if (fd == fence_proc_->output_fd()) fence_proc_->on_output_ready();
+    if (auto outcome = fence_proc_->poll(now)) {
+      for (int fd : fence_fds_) (void)loop_->remove_fd(fd);
+      fence_fds_.clear();
+      fence_proc_.reset();
+      end_fence_action(interpret_fence_outcome(fence_proc_action_, *outcome), now);
+    }
+  }
+  const PeerMonitor& pm = core_->peer();
+  FenceSituation s;
+  s.may_fence = core_->may_power_fence(now);
+  // The LAN must not say the peer lives: silent on every link for T, or heard saying that its own disk
+  // fails while this node's works (a disk-isolated node: it can hold no lease, and it never gets a promise
+  // from a node whose disk works). A shared storage stall fences nobody: this node's disk fails too.
+  const bool lan_silent = !lan_ || !lan_->peer_last_heard() ||
+                          now - *lan_->peer_last_heard() >= superblock_.timing.io_timeout;
+  const bool lan_says_isolated = lan_ && lan_->peer_disk_ok(now) == std::optional<bool>(false);
+  s.suspected = core_->peer_silent_for(suspicion_time()) && (lan_silent || lan_says_isolated);
+  s.peer_gone = pm.view() == PeerView::down || pm.view() == PeerView::dead;
+  s.peer_incarnation = pm.incarnation();
+  s.worst_write_latency = core_->worst_write_latency();
+  if (pm.view() == PeerView::up) fencer_->peer_alive();
+  bool started = false;
+  const auto action = fencer_->tick(s, now, wall_time_ns(), started);
+  if (started) {
+    fence_generation_ = generation_;
+    core_->on_peer_fence_started();
+    log::warning("power-fencing the peer", {{"peer", peer_name_}, {"incarnation", pm.incarnation()},
+                                            {"agent", fencer_->device().agent},
+                                            {"reason", fencer_->current() ? fencer_->current()->reason : std::string()},
+                                            {"heartbeat_age_ms", ms_of(now - pm.first_seen())}});
+  }
+  if (auto settle_end = fencer_->take_confirmed()) {
+    if (fence_generation_ == generation_) {
+      core_->on_peer_fenced(*settle_end, fencer_->device().agent + " by " + config_.node);
+      log::warning("the peer's power is confirmed off; it is declared dead after the settle delay",
+                   {{"peer", peer_name_}, {"settle_ms", ms_of(*settle_end - now)},
+                    {"result", fencer_->last() ? fencer_->last()->result : std::string()}});
+    } else {
+      log::warning("the peer's power is confirmed off, but this node rejoined meanwhile: the dead time decides",
+                   {{"peer", peer_name_}});
+    }
+  }
+  if (pm.value_fenced()) fencer_->verdict_stood();
+  if (action) start_fence_action(*action, now);
+}
+
+std::string QuorumDaemon::admin_fence(bool force, const std::string& who, TimePoint now, bool& ok) {
+  ok = false;
+  if (!fencer_) return "no [fence " + peer_name_ + "] in " + config_.config_file + ": this node cannot power-fence its peer";
+  if (!force && !core_->may_act(now))
+    return "this node holds no lease: after the fence nobody could run the services; add --force to fence anyway";
+  std::string why;
+  if (!fencer_->request("admin request (" + who + ")", why)) return why;
+  ok = true;
+  log::warning("an admin asked to power-fence the peer", {{"peer", peer_name_}, {"by", who}, {"force", force ? "yes" : "no"}});
+  fence_step(now);
+  return "fencing " + peer_name_ + " with " + fencer_->device().agent;
+}
+
+Json QuorumDaemon::power_fence_json(TimePoint now) const {
+  Json j;
+  Json levels = Json::array();
+  if (fencer_) levels.push_back(Json{{"level", 1}, {"kind", "power"}, {"device", fencer_->device().describe()}});
+  levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "watchdog"},
+                        {"device", "the peer's own watchdog, after the dead time " +
+                                       format_duration(superblock_.timing.dead)}});
+  j["peer_levels"] = std::move(levels);
+  Json mine = Json::array();
+  for (const FenceDeviceConfig& d : config_.fence)
+    if (d.node == config_.node) mine.push_back(Json{{"level", 1}, {"kind", "power"}, {"device", d.describe()}});
+  mine.push_back(Json{{"level", mine.size() + 1}, {"kind", "watchdog"},
+                      {"device", watchdog_ ? watchdog_->describe() : std::string("none")}});
+  j["own_levels"] = std::move(mine);
+  if (!fencer_) {
+    j["phase"] = nullptr;
+    j["last"] = nullptr;
+    return j;
+  }
+  j["phase"] = PowerFencer::phase_name(fencer_->phase());
+  j["suspicion_ms"] = ms_of(suspicion_time());
+  j["fences"] = fencer_->fences();
+  j["failures"] = fencer_->failures();
+  auto record = [&](const FenceRecord& r) {
+    return Json{{"target", r.target}, {"by", config_.node}, {"agent", r.agent}, {"reason", r.reason},
+                {"wall_ns", r.started_wall_ns}, {"ago_ms", ms_of(now - r.started)},
+                {"took_ms", ms_of(r.ended - r.started)}, {"confirmed", r.confirmed}, {"result", r.result}};
+  };
+  if (fencer_->last()) j["last"] = record(*fencer_->last());
+  else j["last"] = nullptr;
+  return j;
+}
+
+}  // namespace castor

@@ -1,0 +1,153 @@
+// castor fence-check and castor fence NODE (issue 16): the power fence devices of castor.ini's [fence NODE]
+// sections, checked against their agents' metadata and asked for each node's power status without touching
+// it; and an admin's fence of the peer, carried out by the local quorumd (which then takes over at once).
+// Must never touch power in fence-check, and never fence without the admin's confirmation (or --yes).
+#include <iostream>
+#include <thread>
+
+#include "agent/fence_agent.h"
+#include "common/cli_args.h"
+#include "config/quorumd_config.h"
+#include "control/control_client.h"
+#include "control/json_codec.h"
+#include "tools/cli_commands.h"
+#include "tools/exit_codes.h"
+#include "tools/terminal_output.h"
+
+namespace castor {
+namespace {
+
+using json_codec::Json;
+
+constexpr const char* kConfig = "/etc/castor/castor.ini";
+constexpr const char* kQuorumdSocketDefault = "/run/castor/quorumd.sock";
+
+// Runs `action` of `d`'s agent to its end (bounded by the device's timeout).
+FenceAgentResult run_fence(const FenceDeviceConfig& d, FenceAgentAction action, std::string* output = nullptr) {
+  auto cmd = fence_agent_command(d, action);
+  if (!cmd.ok()) return {FenceVerdict::failed, std::string(fence_agent_action_name(action)) + ": " + cmd.status().to_string()};
+  BootClock clock;
+  auto out = run_agent(*cmd, clock);
+  if (!out.ok()) return {FenceVerdict::failed, std::string(fence_agent_action_name(action)) + ": " + out.status().to_string()};
+  if (output) *output = out->output_tail;
+  return interpret_fence_outcome(action, *out);
+}
+
+Result<QuorumdConfig> load_config(const std::optional<std::string>& path) {
+  QuorumdConfig qc;
+  RETURN_IF_ERROR(load_quorumd_ini(path.value_or(kConfig), qc));
+  return qc;
+}
+
+}  // namespace
+
+int cmd_fence_check(const std::vector<std::string>& argv) {
+  auto args = parse_cli_args(argv, {{"--config", true}, {"--no-status", false}});
+  if (!args.ok()) return report_error("fence-check", args.status());
+  if (args->has("--help")) {
+    std::cout << "Usage: castor fence-check [--config FILE] [--no-status]\n"
+                 "For each [fence NODE] of castor.ini (default /etc/castor/castor.ini): reads the agent's\n"
+                 "metadata and checks every option against it (an option the agent does not take is an error:\n"
+                 "agents ignore it), then asks the device for NODE's power status (action=status: never\n"
+                 "touches power). Exit 0 when every device answers, 2 for a bad option, 1 when a device\n"
+                 "cannot be reached or its agent fails.\n";
+    return kExitOk;
+  }
+  auto qc = load_config(args->value("--config"));
+  if (!qc.ok()) return report_error("fence-check", qc.status());
+  if (qc->fence.empty()) {
+    std::cout << "no [fence NODE] section: the nodes fence themselves only (watchdog); the peer waits the dead "
+                 "time D before it takes over\n";
+    return kExitOk;
+  }
+  int rc = kExitOk;
+  for (const FenceDeviceConfig& d : qc->fence) {
+    std::cout << d.node << ": " << printable(d.describe()) << "\n";
+    std::string xml;
+    FenceAgentResult meta = run_fence(d, FenceAgentAction::metadata, &xml);
+    if (meta.verdict == FenceVerdict::failed) {
+      std::cout << "  metadata: FAILED " << printable(meta.text) << "\n";
+      rc = kExitFailure;
+      continue;
+    }
+    if (Status st = check_fence_options(d, parse_fence_metadata_parameters(xml)); !st.ok()) {
+      std::cout << "  options: FAILED " << printable(st.message()) << "\n";
+      rc = kExitUsage;
+      continue;
+    }
+    std::cout << "  options: ok (checked against " << d.agent << "'s metadata)\n";
+    if (args->has("--no-status")) continue;
+    FenceAgentResult st = run_fence(d, FenceAgentAction::status);
+    std::cout << "  power: " << printable(st.text) << "\n";
+    if (st.verdict == FenceVerdict::failed && rc == kExitOk) rc = kExitFailure;
+  }
+  return rc;
+}
+
+int cmd_fence(const std::vector<std::string>& argv) {
+  auto args = parse_cli_args(argv, {{"--yes", false}, {"--force", false}, {"--socket", true}, {"--config", true}});
+  if (!args.ok()) return report_error("fence", args.status());
+  if (args->has("--help")) {
+    std::cout << "Usage: castor fence NODE [--yes] [--force] [--socket PATH] [--config FILE]\n"
+                 "Powers NODE off with its [fence NODE] device, through this node's quorumd (run it on the\n"
+                 "other node): once the device confirms NODE is off and the settle delay has passed, this node\n"
+                 "takes over NODE's services at once. Asks for confirmation unless --yes. Refused when this\n"
+                 "node holds no lease (nobody could run the services afterwards) unless --force.\n";
+    return kExitOk;
+  }
+  if (args->positional.size() != 1) return report_error("fence", Error(Code::invalid_argument, "expected one NODE"));
+  const std::string node = args->positional[0];
+  auto qc = load_config(args->value("--config"));
+  if (!qc.ok()) return report_error("fence", qc.status());
+  if (!qc->node.empty() && node == qc->node)
+    return report_error("fence", Error(Code::refused, node + " is this node: run castor fence " + node +
+                                                          " on its peer, which takes its services over"));
+  if (!fence_device_for(qc->fence, node))
+    return report_error("fence", Error(Code::not_found, "no [fence " + node + "] section in " +
+                                                            args->value("--config").value_or(kConfig)));
+  if (!args->has("--yes")) {
+    std::cout << "Power off " << node << " now? Its services move to this node. Type 'yes' to go on: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") {
+      std::cout << "not fenced\n";
+      return kExitRefused;
+    }
+  }
+  const std::string socket = args->value("--socket").value_or(qc->socket_path.empty() ? kQuorumdSocketDefault : qc->socket_path);
+  auto c = ControlClient::connect(socket, std::chrono::seconds(5));
+  if (!c.ok()) return report_error("fence", c.status());
+  auto before = c->request("status");
+  int64_t fences_before = 0, failures_before = 0;
+  if (before.ok()) {
+    auto j = Json::parse(*before, nullptr, false);
+    if (j.is_object() && j.contains("power_fence") && j["power_fence"].is_object()) {
+      fences_before = j["power_fence"].value("fences", int64_t(0));
+      failures_before = j["power_fence"].value("failures", int64_t(0));
+    }
+  }
+  auto r = c->request(args->has("--force") ? "fence-peer force" : "fence-peer");
+  if (!r.ok()) return report_error("fence", r.status());
+  std::cout << "quorumd: fencing " << node << "\n";
+  const FenceDeviceConfig& d = *fence_device_for(qc->fence, node);
+  BootClock clock;
+  const TimePoint deadline = clock.now() + (d.timeout * 2 + std::chrono::seconds(5)) * (d.retries + 1);
+  while (clock.now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto s = c->request("status");
+    if (!s.ok()) continue;
+    auto j = Json::parse(*s, nullptr, false);
+    if (!j.is_object() || !j.contains("power_fence") || !j["power_fence"].is_object()) continue;
+    const Json& pf = j["power_fence"];
+    const bool done = pf.value("fences", int64_t(0)) > fences_before || pf.value("failures", int64_t(0)) > failures_before;
+    if (!done || !pf.contains("last") || !pf["last"].is_object()) continue;
+    const Json& last = pf["last"];
+    std::cout << node << ": " << (last.value("confirmed", false) ? "powered off (confirmed)" : "NOT fenced") << " in "
+              << last.value("took_ms", int64_t(0)) << " ms: " << printable(last.value("result", std::string())) << "\n";
+    return last.value("confirmed", false) ? kExitOk : kExitFailure;
+  }
+  std::cerr << "castor fence: no result from quorumd in time; see castor status\n";
+  return kExitIo;
+}
+
+}  // namespace castor
