@@ -21,8 +21,14 @@
 #   (5406), authenticated with the cluster key $dir/authkey (castor keygen). Faults: lan_partition / lan_heal
 #   (both links; lan_link_down / lan_link_up N for one), stall_disk / unstall_disk NODE (the node's path to
 #   the quorum disk hangs: its bindfs SIGSTOPped) and stall_both / unstall_both (a shared storage stall).
+#   FENCE=1 (issue 16): each node also has a BMC (tests/cluster/bmc.sh, sourced below): one ipmi_sim per node on a
+#   management network, whose power on boots the node (boot_node, in ipmi_sim's startcmd) and whose power off
+#   kills it as kill_node does; start_node then powers the node on (or resets it) through its BMC. Without
+#   FENCE=1 nothing of this exists and start_node boots the node itself, as before.
 # Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
 # tears everything down (also on failure or Ctrl-C), killing only what the harness started.
+# HARNESS_NODE_DIR=DIR (used only by the BMC's startcmd, tests/cluster/bmc.sh): define the functions over the
+# existing cluster folder DIR, with no trap and nothing made or torn down: the caller boots or kills one node.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,7 +41,8 @@ export CASTOR_TEST_WATCHDOG_STANDIN=1  # quorumd accepts the stand-in FIFO only 
 CLUSTER_ID=${CLUSTER_ID:-castor}
 # IO_TIMEOUT_MS: the quorum disk's io_timeout T (default 200 ms); each node's stand-in watchdog fires at 2T (looser than the W = T a hardware watchdog is set to).
 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-200}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX")
+FENCE=${FENCE:-0}  # 1: each node powered through its own BMC (tests/cluster/bmc.sh)
+if [ -n "${HARNESS_NODE_DIR:-}" ]; then dir=$HARNESS_NODE_DIR; else dir=$(mktemp -d "${TMPDIR:-/tmp}/castor-demo.XXXXXX"); fi
 NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTER_ID-client
 VIP=192.0.2.10
 CGROOT=/sys/fs/cgroup/freezer/$CLUSTER_ID-demo
@@ -75,6 +82,7 @@ kill_node() {
   echo THAWED >"$cg/freezer.state" 2>/dev/null
   ip -n "$CLUSTER_ID-$n" link set eth0 down 2>/dev/null
   ip -n "$CLUSTER_ID-$n" link set eth1 down 2>/dev/null
+  if [ "$FENCE" = 1 ]; then ip -n "$CLUSTER_ID-$n" link set eth2 down 2>/dev/null; fi  # the management LAN too
   echo "kill $n $(date +%s%N)" >>"$dir/kills.log"  # the node's services ended before this (the checker's bound)
 }
 
@@ -83,6 +91,8 @@ reset_mounts() { bash "$ROOT/tests/cluster/reset_mounts.sh" "$CGROOT/$1"; }  # a
 HARNESS_OWNS=  # set once this harness made the cluster's namespaces: before that, its names may be another run's
 cleanup() {
   set +e
+  # The BMCs first (FENCE=1): no power on may start a node while the nodes are taken down.
+  [ -n "$HARNESS_OWNS" ] && declare -F bmc_cleanup >/dev/null && bmc_cleanup
   # A run that stopped before it made its namespaces (another cluster of this CLUSTER_ID runs) must not touch
   # that cluster's nodes: their cgroups have the same names.
   [ -n "$HARNESS_OWNS" ] && { kill_node alpha; kill_node beta; }
@@ -99,8 +109,10 @@ cleanup() {
   umount "$dir/m" 2>/dev/null
   rm -rf "$dir"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+if [ -z "${HARNESS_NODE_DIR:-}" ]; then
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+fi
 
 # cluster_setup: the shared disks, the LAN, and each node's configuration and services.
 cluster_setup() {
@@ -287,9 +299,13 @@ EOI
 done
 mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 [ -d /sys/fs/cgroup/freezer ] || fail "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
+if [ "$FENCE" = 1 ]; then bmc_setup; fi
 }
 
-start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-in watchdog outside it
+# start_node NAME: the node boots (boot_node); with FENCE=1 through its BMC: powered on, or reset if its power is
+# on already (tests/cluster/bmc.sh). Either way the node is in its cgroup when this returns.
+start_node() { if [ "$FENCE" = 1 ]; then bmc_start_node "$1"; else boot_node "$1"; fi; }
+boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in watchdog outside it
   local n=$1 ns pid i cg=$CGROOT/$1
   if [ "$n" = alpha ]; then ns=$NS_A; else ns=$NS_B; fi
   mkdir -p "$cg" || fail "cgroup $cg"
@@ -298,6 +314,7 @@ start_node() {  # start_node NAME: the node, in its own cgroup, then its stand-i
     fail "network of $n"
   ip -n "$ns" addr flush dev eth1 && ip -n "$ns" addr add "$(hb_addr "$n")/24" dev eth1 && ip -n "$ns" link set eth1 up ||
     fail "heartbeat network of $n"
+  if [ "$FENCE" = 1 ]; then ip -n "$ns" link set eth2 up || fail "management network of $n"; fi
   [ -p "$dir/$n/watchdog.fifo" ] || mkfifo "$dir/$n/watchdog.fifo"
   # Its watchdog's reset also ends a hang of the node's disk path (its bindfs resumed; the writes in flight
   # land late): on one machine the kernel state a reset discards (a mounted filesystem) is only released
@@ -422,3 +439,4 @@ evidence_check() {
     --out "$2"
 }
 read -r KERNEL_T0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's
+if [ "$FENCE" = 1 ] && [ -z "${HARNESS_NODE_DIR:-}" ]; then . "$ROOT/tests/cluster/bmc.sh"; fi
