@@ -45,7 +45,7 @@ Status QuorumDaemon::setup_power_fence() {
 
 Duration QuorumDaemon::suspicion_time() const {
   const Duration t = superblock_.timing.io_timeout;
-  return lan_ ? t : 2 * t;
+  return config_.lan.enabled() ? t : 2 * t;
 }
 
 void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {

@@ -215,8 +215,8 @@ Status QuorumDaemon::init(const std::string& device_path) {
 
   RETURN_IF_ERROR(io_.init(layout_, kReadBuffers, seal_));
   completions_.reserve(64);
+  RETURN_IF_ERROR(setup_power_fence());  // a bad fence option refuses the start before any socket is bound
   RETURN_IF_ERROR(setup_lan());
-  RETURN_IF_ERROR(setup_power_fence());
   RETURN_IF_ERROR(setup_loop());
 
   // Last: a hardware watchdog runs from the moment it is opened, so nothing may fail after this.

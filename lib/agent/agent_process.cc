@@ -305,7 +305,8 @@ AgentProcess::AgentProcess(const AgentCommand& command, pid_t pid, UniqueFd outp
       kill_at_(TimePoint::max()),
       last_poll_(now),
       timeout_(command.timeout),
-      kill_grace_(command.kill_grace) {}
+      kill_grace_(command.kill_grace),
+      keep_bytes_(std::clamp(command.keep_output_bytes, size_t(1), kMaxKeepOutputBytes)) {}
 
 AgentProcess::~AgentProcess() {
   if (phase_ == Phase::done) return;
@@ -359,7 +360,7 @@ void AgentProcess::on_output_ready() {
 
 void AgentProcess::feed(const char* data, size_t n) {
   tail_.append(data, n);
-  if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  if (tail_.size() > 2 * keep_bytes_) tail_.erase(0, tail_.size() - keep_bytes_);
   while (n > 0) {
     const char* nl = static_cast<const char*>(std::memchr(data, '\n', n));
     size_t len = nl ? size_t(nl - data) : n;
@@ -445,7 +446,7 @@ AgentOutcome AgentProcess::finish(TimePoint now) {
   o.signal = signal_;
   o.timeout = timeout_;
   o.elapsed = now - start_;
-  if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  if (tail_.size() > keep_bytes_) tail_.erase(0, tail_.size() - keep_bytes_);
   o.output_tail = std::move(tail_);
   o.exit_reason = std::move(exit_reason_);
   tail_.clear();

@@ -61,13 +61,16 @@ struct AgentCommand {
   // password never shows in the process list); empty: stdin is /dev/null. Written into the pipe before
   // the fork, so it is at most kMaxStdinBytes (less than a pipe holds: the write never blocks).
   std::string stdin_data;
+  // How much of the output's end AgentOutcome::output_tail keeps (a metadata document needs all of it).
+  size_t keep_output_bytes = 4096;
 };
+inline constexpr size_t kMaxKeepOutputBytes = 1 << 20;
 inline constexpr size_t kMaxJoinCgroups = 8;
 inline constexpr size_t kMaxStdinBytes = 16384;
 
 class AgentProcess {
  public:
-  static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much
+  static constexpr size_t kTailBytes = 4096;  // AgentOutcome::output_tail keeps this much by default
   // The longest spawn() waits for the exec (it takes microseconds; a hung file system, or a cgroup frozen
   // by a fence, can hold it for as long as they last: the caller's event loop must not wait with it).
   static constexpr Duration kExecWait = std::chrono::milliseconds(250);
@@ -139,6 +142,7 @@ class AgentProcess {
   Duration scan_every_{0};
   Duration timeout_;
   Duration kill_grace_;
+  size_t keep_bytes_;
   bool timed_out_ = false;
   int exit_code_ = -1;
   int signal_ = 0;

@@ -84,6 +84,7 @@ Result<AgentCommand> fence_agent_command(const FenceDeviceConfig& device, FenceA
     }
   }
   c.stdin_data = std::move(in);
+  if (action == FenceAgentAction::metadata) c.keep_output_bytes = 256 * 1024;  // the whole document
   return c;
 }
 

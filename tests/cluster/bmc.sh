@@ -223,7 +223,7 @@ bmc_fence_ini() {  # bmc_fence_ini NODE: the [fence NODE] section of the PEER's 
   local kv
   printf '[fence %s]\nagent = fence_ipmilan\n' "$1"
   while IFS= read -r kv; do printf 'option.%s = %s\n' "${kv%%=*}" "${kv#*=}"; done < <(bmc_fence_options "$1")
-  printf 'password_file = %s\ntimeout = %s\n' "$(bmc_password_file "$1")" $((BMC_POWER_TIMEOUT * 2 + 2))
+  printf 'password_file = %s\ntimeout_s = %s\n' "$(bmc_password_file "$1")" $((BMC_POWER_TIMEOUT * 2 + 2))
 }
 
 # bmc_start_node NODE: start_node with FENCE=1. The admin (from the management network) powers the node on; if

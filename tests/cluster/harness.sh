@@ -299,7 +299,14 @@ EOI
 done
 mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 [ -d /sys/fs/cgroup/freezer ] || fail "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
-if [ "$FENCE" = 1 ]; then bmc_setup; fi
+if [ "$FENCE" = 1 ]; then
+  bmc_setup
+  # Both nodes' castor.ini name both fence devices, as an admin's identical files would: quorumd fences
+  # with its peer's, castor fence-check checks both.
+  for n in alpha beta; do
+    { echo; bmc_fence_ini alpha; echo; bmc_fence_ini beta; } >>"$dir/$n/castor.ini"
+  done
+fi
 }
 
 # start_node NAME: the node boots (boot_node); with FENCE=1 through its BMC: powered on, or reset if its power is

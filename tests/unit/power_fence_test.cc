@@ -365,3 +365,22 @@ TEST_CASE("peer monitor: a late write of the fenced life landing during the sett
   r.pm.declare_fenced(r.t, "fence_ipmilan by alpha");
   CHECK(r.read(5, 3) == PeerView::dead);
 }
+
+TEST_CASE("fence agent: the whole metadata of the real fence_ipmilan is read (it is longer than an output tail)") {
+  if (access("/usr/sbin/fence_ipmilan", X_OK) != 0) {
+    MESSAGE("fence-agents is not installed: skipped");
+    return;
+  }
+  FenceDeviceConfig d = device();
+  d.timeout = seconds(30);
+  auto cmd = fence_agent_command(d, FenceAgentAction::metadata);
+  REQUIRE(cmd.ok());
+  BootClock clock;
+  auto out = run_agent(*cmd, clock);
+  REQUIRE(out.ok());
+  CHECK(out->exit_code == 0);
+  CHECK(out->output_tail.size() > AgentProcess::kTailBytes);
+  const auto params = parse_fence_metadata_parameters(out->output_tail);
+  for (const char* p : {"action", "ip", "ipport", "username", "password", "lanplus", "cipher", "power_wait", "power_timeout"})
+    CHECK_MESSAGE(params.count(p), p);
+}

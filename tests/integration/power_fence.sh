@@ -1,0 +1,135 @@
+#!/bin/bash
+# power_fence (issue 16): Castor's power fencing through the real chain — quorumd runs the real fence_ipmilan
+# (fence-agents) from its node's namespace against the peer's BMC, one ipmi_sim per node on a management
+# network (tests/cluster/bmc.sh, FENCE=1), whose power off kills every process of the node at once.
+# io_timeout 1 s (D = 6 s, suspicion T = 1 s with the LAN), so a fenced takeover is told apart from the dead time:
+#   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata;
+#   a bad option (option.ciper) is refused by castor fence-check and by quorumd at start, naming the option;
+#   the owner crashes (its processes die, its power stays on) -> the peer powers it off, confirms it is off, and
+#     runs web before D, on the verdict "powered off by a confirmed fence";
+#   the owner frozen (its cgroup frozen) -> the same;
+#   the owner's quorum-disk path stalled (disk-isolated; its LAN says its disk fails) -> the same;
+#   the owner's BMC unreachable and the owner crashed -> the fence fails (logged) and the peer takes over after D,
+#     on the ordinary verdict, never before;
+#   castor fence NODE --yes from the peer: NODE is powered off and its services move at once.
+# Prints each failover time ("[castor] power_fence ..."). Needs root, namespaces, the cgroup v1 freezer and bindfs
+# (exits 77 without them). About 2 minutes.
+set -u
+BUILD=${BUILD:-build}
+skip() { echo "skipped: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (namespaces, loop devices, FUSE)"
+ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
+[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
+command -v bindfs >/dev/null || skip "bindfs is not installed"
+export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-1000} LAN=1 LIGHT_SERVICES=0
+. "$(dirname "$0")/../cluster/harness.sh"
+D_MS=$((6 * IO_TIMEOUT_MS))
+KEEP=$ROOT/$BUILD/test-logs/power_fence
+lfail() {
+  mkdir -p "$KEEP" && cp "$dir"/*.log "$dir"/*.out "$BMC_DIR"/*.log "$KEEP/" 2>/dev/null
+  fail "$* (logs in $KEEP)"
+}
+figure() { echo "[castor] power_fence $*"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+web_on() { local w _r; read -r w _r <<<"$(view)"; echo "$w"; }
+settle() {  # settle SECONDS: both nodes up (powered on through their BMCs if off), web and ledger started
+  local end=$(($(date +%s) + $1)) w l n whole
+  while [ "$(date +%s)" -lt "$end" ]; do
+    revive alpha; revive beta
+    read -r w l n whole <<<"$(view)"
+    [ "$w" != - ] && [ "$l" != - ] && [ "$whole" = 1 ] && return 0
+    sleep 0.3
+  done
+  return 1
+}
+count() { grep -c "$2" "$dir/$1-quorumd.log" 2>/dev/null; }
+# failover NAME FAULT...: runs FAULT against web's owner, waits for web on the peer; sets MS, OWNER, PEER
+failover() {
+  local name=$1 i; shift
+  OWNER=$(web_on); [ "$OWNER" != - ] || lfail "$name: web runs nowhere before the fault"
+  PEER=$(peer_of "$OWNER")
+  FENCED_BEFORE=$(count "$PEER" 'powered off by a confirmed fence')
+  local t0; t0=$(now_ms)
+  "$@" "$OWNER"
+  for ((i = 0; i < 300; i++)); do
+    [ "$(web_on)" = "$PEER" ] && break
+    sleep 0.1
+  done
+  MS=$(($(now_ms) - t0))
+  [ "$(web_on)" = "$PEER" ] || lfail "$name: web did not move to $PEER within 30 s"
+}
+expect_fenced() {  # expect_fenced NAME: the takeover came from a confirmed power-off, before D; the owner is off
+  [ "$(count "$PEER" 'powered off by a confirmed fence')" -gt "$FENCED_BEFORE" ] ||
+    lfail "$1: $PEER took web over without a confirmed fence of $OWNER"
+  [ "$MS" -lt "$D_MS" ] || lfail "$1: the fenced takeover took $MS ms, not less than D = $D_MS ms"
+  [ "$(bmc_power "$OWNER" status "$NS_MGMT")" = off ] || lfail "$1: $OWNER's BMC does not say off"
+  alive "$OWNER" && lfail "$1: a process of $OWNER is alive after its power-off"
+  figure "$1: web on $PEER ${MS} ms after the fault (D = $D_MS ms)"
+}
+
+cluster_setup
+start_node alpha
+start_node beta
+settle 90 || lfail "the cluster did not settle at its start"
+
+step "castor fence-check: both devices checked against fence_ipmilan's metadata, both nodes on"
+out=$(ip netns exec "$NS_B" "$CASTOR" fence-check --config "$dir/beta/castor.ini" 2>&1); rc=$?
+echo "$out"
+[ "$rc" = 0 ] || lfail "fence-check exited $rc"
+[ "$(grep -c 'power: status: on' <<<"$out")" = 2 ] || lfail "fence-check did not report both nodes on"
+
+step "A bad option is refused, by fence-check and by quorumd, with the agent's metadata"
+sed -e 's/^option.cipher = /option.ciper = /' -e "s|^socket = .*|socket = $dir/bad.sock|" "$dir/beta/castor.ini" >"$dir/bad.ini"
+out=$("$CASTOR" fence-check --no-status --config "$dir/bad.ini" 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q "option.ciper is not an option of fence_ipmilan" <<<"$out" && grep -q "did you mean 'cipher'" <<<"$out" ||
+  lfail "fence-check of option.ciper: exit $rc: $out"
+out=$(ip netns exec "$NS_B" "$QUORUMD" --config "$dir/bad.ini" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "option.ciper is not an option" <<<"$out" || lfail "quorumd started with option.ciper (exit $rc): $out"
+
+step "The owner crashes (power still on): its peer powers it off and takes web over"
+failover crash kill_node
+expect_fenced crash
+settle 90 || lfail "no settle after the crash"
+
+step "The owner is frozen"
+freeze() { echo FROZEN >"$CGROOT/$1/freezer.state"; }
+failover frozen freeze
+expect_fenced frozen
+settle 90 || lfail "no settle after the freeze"
+
+step "The owner's path to the quorum disk stalls (disk-isolated; the LAN still hears it)"
+failover isolated stall_disk
+expect_fenced isolated
+unstall_disk "$OWNER"
+settle 90 || lfail "no settle after the isolation"
+
+step "The owner's BMC is unreachable when it crashes: the fence fails, the dead time D decides"
+bmc_down "$(web_on)"
+FAILED_BEFORE=$(count "$(peer_of "$(web_on)")" 'fence agent action ended.*failed')
+failover fence_fail kill_node
+[ "$(count "$PEER" 'powered off by a confirmed fence')" = "$FENCED_BEFORE" ] || lfail "fence_fail: a fence was confirmed"
+[ "$MS" -ge "$D_MS" ] || lfail "fence_fail: web moved after $MS ms, before D = $D_MS ms, without a confirmed fence"
+grep -q 'peer DEAD.*heartbeat unchanged' "$dir/$PEER-svcmgr.log" || lfail "fence_fail: no DEAD verdict on the dead time"
+for ((i = 0; i < 200; i++)); do [ "$(count "$PEER" 'fence agent action ended.*failed')" -gt "$FAILED_BEFORE" ] && break; sleep 0.1; done
+[ "$(count "$PEER" 'fence agent action ended.*failed')" -gt "$FAILED_BEFORE" ] || lfail "fence_fail: no failed fence logged"
+figure "fence_fail: web on $PEER ${MS} ms after the crash (D = $D_MS ms: the failed fence fell back to it)"
+bmc_up "$OWNER"
+settle 90 || lfail "no settle after the failed fence"
+
+step "castor fence NODE --yes from the peer"
+OWNER=$(web_on); PEER=$(peer_of "$OWNER")
+FENCED_BEFORE=$(count "$PEER" 'powered off by a confirmed fence')
+t0=$(now_ms)
+out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$CASTOR" fence "$OWNER" --yes \
+        --config "$dir/$PEER/castor.ini" 2>&1); rc=$?
+echo "$out"
+[ "$rc" = 0 ] && grep -q "powered off (confirmed)" <<<"$out" || lfail "castor fence $OWNER: exit $rc"
+for ((i = 0; i < 100; i++)); do [ "$(web_on)" = "$PEER" ] && break; sleep 0.1; done
+MS=$(($(now_ms) - t0))
+expect_fenced "castor fence"
+out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$CASTOR" status --json \
+        --socket "$dir/$PEER/quorumd.sock" 2>/dev/null)
+python3 -c "import json,sys; pf=json.loads(sys.argv[1])['power_fence']; l=pf['last']
+assert l['confirmed'] and l['target']=='$OWNER' and l['agent']=='fence_ipmilan', l
+assert [x['kind'] for x in pf['peer_levels']] == ['power', 'watchdog'], pf" "$out" || lfail "status: no last fence"
+echo "power_fence: passed"
