@@ -202,9 +202,9 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
 }
 
 bool QuorumCore::peer_silent_for(Duration silence) const {
-  if (peer_.view() == PeerView::down || peer_.view() == PeerView::dead || peer_.value_fenced() ||
-      peer_.fence_pending())
-    return false;
+  // Only a peer this core saw alive (UP): one never seen (UNKNOWN: still booting, or dead since before this
+  // core started) is left to the dead time D — the first harness run fenced a peer that was still starting.
+  if (peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
   return peer_.last_read_issued() >= peer_.first_seen() + silence;
 }

@@ -94,7 +94,8 @@ class QuorumCore {
     return phase_ == CorePhase::up && lease_.valid(now) && !disk_failing(now);
   }
   // The peer's heartbeat value has stood still for `silence`: the latest read of it was issued at least
-  // `silence` after the first read that returned it. Never while it is DOWN or already declared dead.
+  // `silence` after the first read that returned it. Only while the peer is UP (seen alive by this core):
+  // never while it is UNKNOWN, DOWN or already declared dead.
   bool peer_silent_for(Duration silence) const;
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }

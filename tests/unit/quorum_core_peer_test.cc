@@ -125,3 +125,29 @@ TEST_CASE("quorum core: a previous life's late write over a new life's records f
   CHECK(r.fenced());
   CHECK_FALSE(r.core.may_act(r.t));
 }
+
+TEST_CASE("quorum core: a peer is suspected for a power fence only once seen alive, after its silence") {
+  CoreRig r;
+  r.first_write();
+  const Duration S = Millis(200);
+  // Never seen changing (a peer still booting, or dead before this core): UNKNOWN is never suspected.
+  r.read_peer(r.peer(0xA, 1));
+  r.pass(Millis(400));
+  r.read_peer(r.peer(0xA, 1));
+  CHECK(r.core.peer().view() == PeerView::unknown);
+  CHECK(!r.core.peer_silent_for(S));
+  // Seen alive, then silent: suspected once a read issued S after the first read of the value returns it.
+  r.read_peer(r.peer(0xA, 2));
+  CHECK(r.core.peer().view() == PeerView::up);
+  CHECK(!r.core.peer_silent_for(S));
+  r.read_peer(r.peer(0xA, 2));  // 100 ms later
+  CHECK(!r.core.peer_silent_for(S));
+  r.read_peer(r.peer(0xA, 2));  // issued 200 ms after the first read of seq 2, which completed 1 ms after it
+  CHECK(!r.core.peer_silent_for(S));
+  r.read_peer(r.peer(0xA, 2));  // 300 ms
+  CHECK(r.core.peer_silent_for(S));
+  CHECK(r.core.may_power_fence(r.t));
+  // A change clears it.
+  r.read_peer(r.peer(0xA, 3));
+  CHECK(!r.core.peer_silent_for(S));
+}
