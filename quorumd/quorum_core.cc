@@ -114,6 +114,18 @@ void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
     peer_read_in_flight_ = true;
     out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
   }
+  // And when its silence reaches the suspicion time (power fencing).
+  if (auto s = suspicion_deadline(); s && now >= *s && !peer_read_in_flight_) {
+    peer_read_in_flight_ = true;
+    out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
+  }
+}
+
+std::optional<TimePoint> QuorumCore::suspicion_deadline() const {
+  if (!suspicion_ || peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return std::nullopt;
+  const TimePoint at = peer_.first_seen() + *suspicion_;
+  if (peer_.last_read_issued() >= at) return std::nullopt;  // read already: the fencer has what it needs
+  return at;
 }
 
 TimePoint QuorumCore::next_wakeup() const {
@@ -125,6 +137,7 @@ TimePoint QuorumCore::next_wakeup() const {
     t = std::min(t, *e);
   }
   if (auto d = peer_.dead_deadline(); d && !peer_read_in_flight_) t = std::min(t, *d);
+  if (auto s = suspicion_deadline(); s && !peer_read_in_flight_) t = std::min(t, *s);
   return t;
 }
 

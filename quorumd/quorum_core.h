@@ -97,6 +97,9 @@ class QuorumCore {
   // `silence` after the first read that returned it. Only while the peer is UP (seen alive by this core):
   // never while it is UNKNOWN, DOWN or already declared dead.
   bool peer_silent_for(Duration silence) const;
+  // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
+  // silence would reach it (as for the dead time), not up to a renew interval later.
+  void set_suspicion_time(Duration s) { suspicion_ = s; }
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }
   // Its power was confirmed off and the settle passed at `settle_end`: the first read issued then declares
@@ -154,6 +157,8 @@ class QuorumCore {
   TimePoint stop_time(TimePoint expiry, TimePoint now) const;
   void issue_write(TimePoint now, std::vector<CoreAction>& out);
   NodeState disk_state() const;
+  // When a read of the peer would find its silence at the suspicion time (nullopt: none needed).
+  std::optional<TimePoint> suspicion_deadline() const;
 
   CoreConfig config_;
   NodeLease lease_;
@@ -177,6 +182,7 @@ class QuorumCore {
   std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
   bool peer_sees_me_up_ = false;                  // and its disk verdict about me
   std::optional<TimePoint> stop_wait_until_;      // while the stop waits: when it is next looked at again
+  std::optional<Duration> suspicion_;             // set_suspicion_time
   uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 

@@ -362,6 +362,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.standby = standby_;
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
+  if (fencer_) core_->set_suspicion_time(suspicion_time());
   ++generation_;
   core_started_ = now;
   peer_observed_ = false;

@@ -5,6 +5,7 @@
 // its own records.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "quorumd/quorum_core.h"
@@ -150,4 +151,22 @@ TEST_CASE("quorum core: a peer is suspected for a power fence only once seen ali
   // A change clears it.
   r.read_peer(r.peer(0xA, 3));
   CHECK(!r.core.peer_silent_for(S));
+}
+
+TEST_CASE("quorum core: with a suspicion time, a read of the peer is scheduled when its silence reaches it") {
+  CoreRig r;
+  r.core.set_suspicion_time(Millis(130));
+  r.first_write();
+  r.read_peer(r.peer(0xA, 1));
+  r.read_peer(r.peer(0xA, 2));  // UP; seq 2 first seen at the completion of this read
+  const TimePoint first = r.core.peer().first_seen();
+  {  // the periodic read the rig's ticks issued meanwhile completes, unchanged, before the suspicion time
+    std::vector<CoreAction> a0;
+    r.core.on_peer_read(r.t, r.peer(0xA, 2), 0, Status::Ok(), r.t + Millis(1), a0);
+  }
+  REQUIRE(r.t < first + Millis(130));
+  CHECK(r.core.next_wakeup() <= first + Millis(130));
+  std::vector<CoreAction> acts;
+  r.core.tick(first + Millis(130), acts);
+  CHECK(std::count_if(acts.begin(), acts.end(), [](const CoreAction& a) { return a.kind == CoreActionKind::read_peer; }) == 1);
 }
