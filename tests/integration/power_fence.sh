@@ -115,6 +115,11 @@ grep -q 'peer DEAD.*heartbeat unchanged' "$dir/$PEER-svcmgr.log" || lfail "fence
 for ((i = 0; i < 200; i++)); do [ "$(count "$PEER" 'fence agent action ended.*failed')" -gt "$FAILED_BEFORE" ] && break; sleep 0.1; done
 [ "$(count "$PEER" 'fence agent action ended.*failed')" -gt "$FAILED_BEFORE" ] || lfail "fence_fail: no failed fence logged"
 figure "fence_fail: web on $PEER ${MS} ms after the crash (D = $D_MS ms: the failed fence fell back to it)"
+# The BMC comes back only once no fence round of $PEER is in flight: an off still running would power $OWNER off
+# while settle resets it.
+for ((i = 0; i < 300; i++)); do
+  case $(qstatus "$PEER" "d['power_fence']['phase']") in "powering off" | checking | delaying | "") sleep 0.1 ;; *) break ;; esac
+done
 bmc_up "$OWNER"
 settle 90 || lfail "no settle after the failed fence"
 
