@@ -206,7 +206,9 @@ bool QuorumCore::peer_silent_for(Duration silence) const {
       peer_.fence_pending())
     return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
-  return peer_.last_read_issued() >= peer_.first_seen() + silence;
+  // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
+  // floor that lease has lapsed, and the silence counts from there.
+  return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + silence;
 }
 
 bool QuorumCore::disk_failing(TimePoint now) const {

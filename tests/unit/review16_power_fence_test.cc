@@ -88,14 +88,15 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   REQUIRE(f.take_confirmed());
   // The daemon drops it (a rejoin in between), or the read after the settle shows incarnation 8, never seen:
   // no verdict_stood(). The node comes back (powered on by its BMC's power-restore policy): UP.
+  f.verdict_dropped();  // the daemon tells it (power_fencing.cc)
   f.peer_alive();
   // Much later incarnation 8 goes silent: it must be fenceable again, automatically or by an admin.
   t += seconds(60);
   const FenceSituation silent_again{true, true, false, 8, milliseconds(5)};
-  CHECK_MESSAGE(f.tick(silent_again, t, 0, started) == FenceAgentAction::off,
-                "phase: " << std::string(PowerFencer::phase_name(f.phase())));
   std::string why;
   CHECK_MESSAGE(f.request("admin request (castor fence)", why), why);
+  CHECK_MESSAGE(f.tick(silent_again, t, 0, started) == FenceAgentAction::off,
+                "phase: " << std::string(PowerFencer::phase_name(f.phase())));
 }
 
 // ---------------------------------------------------------------------------------------------------------
