@@ -35,6 +35,10 @@ void PowerFencer::peer_alive() {
   if (phase_ == Phase::confirmed || phase_ == Phase::failed) phase_ = Phase::idle;
 }
 
+void PowerFencer::verdict_dropped() {
+  if (phase_ == Phase::settling) phase_ = Phase::idle;
+}
+
 void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns) {
   current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
   attempts_left_ = device_.retries;
@@ -54,6 +58,7 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
     case Phase::idle:
       if (admin_request_) {
         start(*std::exchange(admin_request_, std::nullopt), now, wall_ns);
+        admin_round_ = true;
         fence_started = true;
       } else if (s.may_fence && s.suspected && !s.peer_gone) {
         if (device_.delay > Duration::zero()) {
@@ -61,6 +66,7 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
           delay_until_ = now + device_.delay;
         } else {
           start("heartbeat silent", now, wall_ns);
+          admin_round_ = false;
           fence_started = true;
         }
       }
@@ -71,9 +77,19 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
       // it is heard again), one won by it ended this node before now.
       if (s.may_fence && s.suspected && !s.peer_gone) {
         start("heartbeat silent (after the fence delay of " + format_duration(device_.delay) + ")", now, wall_ns);
+        admin_round_ = false;
         fence_started = true;
       } else {
         phase_ = Phase::idle;
+      }
+      break;
+    case Phase::powering_off:
+      // A retry of the off (the round's first one was handed out above): the rules are looked at again — a
+      // node that lost its lease or its disk meanwhile, or hears its peer again, powers nobody off.
+      if (to_start_ && !running_ && !admin_round_ && !(s.may_fence && s.suspected && !s.peer_gone)) {
+        to_start_.reset();
+        current_->result += "; not retried: this node may no longer fence its peer (lease, disk) or the peer is heard";
+        finish(false, now);
       }
       break;
     case Phase::settling:

@@ -70,6 +70,9 @@ class PowerFencer {
   void verdict_stood();
   // The peer is alive again (a new life seen): a later silence may be fenced again.
   void peer_alive();
+  // The confirmed off will give no verdict (this node rejoined meanwhile, or the read after the settle showed
+  // a life not seen before the fence): leaves `settling`, so that a later silence or an admin may fence again.
+  void verdict_dropped();
 
   Phase phase() const { return phase_; }
   bool busy() const { return phase_ == Phase::delaying || phase_ == Phase::powering_off || phase_ == Phase::checking; }
@@ -94,6 +97,7 @@ class PowerFencer {
   TimePoint delay_until_{}, retry_at_{}, off_done_{};
   int attempts_left_ = 0;
   std::optional<std::string> admin_request_;
+  bool admin_round_ = false;                  // the running round is an admin's (no suspicion needed)
   Duration worst_latency_{0};
   std::optional<FenceRecord> current_, last_;
   std::optional<TimePoint> confirmed_settle_end_;

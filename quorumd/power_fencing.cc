@@ -123,9 +123,11 @@ void QuorumDaemon::fence_step(TimePoint now) {
     } else {
       log::warning("the peer's power is confirmed off, but this node rejoined meanwhile: the dead time decides",
                    {{"peer", peer_name_}});
+      fencer_->verdict_dropped();
     }
   }
   if (pm.value_fenced()) fencer_->verdict_stood();
+  else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) fencer_->verdict_dropped();
   if (action) start_fence_action(*action, now);
 }
 

@@ -219,7 +219,9 @@ bool QuorumCore::peer_silent_for(Duration silence) const {
   // core started) is left to the dead time D — the first harness run fenced a peer that was still starting.
   if (peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
-  return peer_.last_read_issued() >= peer_.first_seen() + silence;
+  // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
+  // floor that lease has lapsed, and the silence counts from there.
+  return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + silence;
 }
 
 bool QuorumCore::disk_failing(TimePoint now) const {

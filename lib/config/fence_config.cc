@@ -44,7 +44,14 @@ std::string FenceDeviceConfig::agent_path() const { return agent.starts_with('/'
 
 std::string FenceDeviceConfig::describe() const {
   std::string s = agent;
-  for (const auto& [k, v] : options) s += " " + k + "=" + (k.find("pass") != std::string::npos ? "***" : v);
+  // Anything that may be a secret is masked (agents take more than a password: fence_aws secret_key,
+  // fence_ibm_vpc apikey, SNMP community, tokens).
+  auto secret = [](const std::string& k) {
+    for (const char* w : {"pass", "secret", "key", "token", "community", "cred"})
+      if (k.find(w) != std::string::npos) return true;
+    return false;
+  };
+  for (const auto& [k, v] : options) s += " " + k + "=" + (secret(k) ? "***" : v);
   if (password_file) s += " (password from " + *password_file + ")";
   s += std::string(", ") + fence_action_name(action) + ", timeout " + seconds_text(timeout) + ", " +
        std::to_string(retries) + (retries == 1 ? " retry" : " retries") + ", settle " + seconds_text(settle);
