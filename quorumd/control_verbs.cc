@@ -262,12 +262,12 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   } else if (table_->is_table_verb(req.verb)) {
     table_->request(conn, req, *core_, generation_, now);
   } else if (req.verb == "fence-peer") {
-    // castor fence PEER: an admin's power fence of the peer ("force": even without a lease here).
+    // castor fence PEER: an admin's power fence of the peer, named ("force": even without a lease here).
     const auto words = split_words(req.args);
-    if (words.size() > 1 || (words.size() == 1 && words[0] != "force"))
-      return server_->reply_error(conn, "fence-peer [force]", false);
+    if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "force"))
+      return server_->reply_error(conn, "fence-peer NODE [force]", false);
     bool ok = false;
-    const std::string text = admin_fence(words.size() == 1, "castor fence", now, ok);
+    const std::string text = admin_fence(words[0], words.size() == 2, "castor fence", now, ok);
     if (!ok) return server_->reply_error(conn, text, false);
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
@@ -275,7 +275,7 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
-                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer [force])",
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force])",
                          false);
   }
 }

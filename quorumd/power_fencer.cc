@@ -9,6 +9,7 @@ const char* PowerFencer::phase_name(Phase p) {
   switch (p) {
     case Phase::idle: return "idle";
     case Phase::delaying: return "delaying";
+    case Phase::probing: return "probing";
     case Phase::powering_off: return "powering off";
     case Phase::checking: return "checking";
     case Phase::settling: return "settling";
@@ -42,8 +43,8 @@ void PowerFencer::verdict_dropped() {
 void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns) {
   current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
   attempts_left_ = device_.retries;
-  phase_ = Phase::powering_off;
-  to_start_ = FenceAgentAction::off;
+  phase_ = Phase::probing;
+  to_start_ = FenceAgentAction::status;
 }
 
 std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimePoint now, int64_t wall_ns,
@@ -83,6 +84,7 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
         phase_ = Phase::idle;
       }
       break;
+    case Phase::probing:
     case Phase::powering_off:
       // A retry of the off (the round's first one was handed out above): the rules are looked at again — a
       // node that lost its lease or its disk meanwhile, or hears its peer again, powers nobody off.
@@ -107,8 +109,8 @@ void PowerFencer::attempt_failed(const std::string& text, TimePoint now) {
   current_->result += (current_->result.empty() ? "" : "; ") + text;
   if (attempts_left_ > 0) {
     --attempts_left_;
-    phase_ = Phase::powering_off;
-    to_start_ = FenceAgentAction::off;
+    phase_ = Phase::probing;
+    to_start_ = FenceAgentAction::status;
     return;
   }
   finish(false, now);
@@ -140,6 +142,25 @@ void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, 
       to_start_ = FenceAgentAction::status;
       return;
     case FenceAgentAction::status:
+      if (phase_ == Phase::probing) {
+        if (r.verdict == FenceVerdict::power_on) {
+          current_->result += (current_->result.empty() ? "" : "; ") + r.text;
+          phase_ = Phase::powering_off;
+          to_start_ = FenceAgentAction::off;
+          return;
+        }
+        if (r.verdict == FenceVerdict::power_off) {
+          // The peer's heartbeat was seen changing, yet this device says it is off before any off: it does
+          // not power the peer (a wrong address, a swapped plug). No retry: the dead time decides.
+          current_->result += (current_->result.empty() ? "" : "; ") + r.text +
+                              " BEFORE the off: this device does not power the peer (wrong address or plug?); "
+                              "not trusted, the dead time decides";
+          attempts_left_ = 0;
+          finish(false, now);
+          return;
+        }
+        return attempt_failed(r.text, now);
+      }
       if (phase_ != Phase::checking) return;
       if (r.verdict != FenceVerdict::power_off)
         return attempt_failed(r.text + (r.verdict == FenceVerdict::power_on ? " (still on after the off)" : ""), now);

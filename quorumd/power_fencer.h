@@ -9,7 +9,10 @@
 //    not heard on any LAN link), or an admin asked (`castor fence`);
 //  - with a delay configured for the peer's device (Pacemaker's pcmk_delay_base), it waits that long first
 //    and then looks again: still suspected, still allowed — otherwise nothing is done;
-//  - a fence is `off`, then `status`: confirmed only when off exits 0 AND status says off (exit 2). The
+//  - a fence is `status`, `off`, then `status`: confirmed only when the first status says on (exit 0), off
+//    exits 0 AND the last status says off (exit 2). A device that says "off" before its off is not trusted
+//    (a wrong address or plug that powers an idle machine would confirm a fence it never did): the round
+//    fails at once and the dead time D decides. The
 //    settle delay runs from the end of the `off` (max(device settle, the worst own write latency seen));
 //  - a failure or a timeout of either: another attempt, up to `retries`; then the fence has failed and the
 //    core's ordinary dead time D decides, as without power fencing; a new round may start retry_after later;
@@ -49,7 +52,7 @@ struct FenceRecord {
 
 class PowerFencer {
  public:
-  enum class Phase { idle, delaying, powering_off, checking, settling, confirmed, powering_on, failed };
+  enum class Phase { idle, delaying, probing, powering_off, checking, settling, confirmed, powering_on, failed };
   static const char* phase_name(Phase p);
 
   PowerFencer(FenceDeviceConfig device, Duration retry_after);
@@ -75,7 +78,9 @@ class PowerFencer {
   void verdict_dropped();
 
   Phase phase() const { return phase_; }
-  bool busy() const { return phase_ == Phase::delaying || phase_ == Phase::powering_off || phase_ == Phase::checking; }
+  bool busy() const {
+    return phase_ == Phase::delaying || phase_ == Phase::probing || phase_ == Phase::powering_off || phase_ == Phase::checking;
+  }
   const FenceDeviceConfig& device() const { return device_; }
   const std::optional<FenceRecord>& last() const { return last_; }
   const std::optional<FenceRecord>& current() const { return current_; }

@@ -36,6 +36,7 @@ Status QuorumDaemon::setup_power_fence() {
   if (params.empty())
     return Error(Code::refused, "[fence " + peer->node + "]: " + peer->agent + " printed no parameters in its metadata");
   RETURN_IF_ERROR(check_fence_options(*peer, params));
+  RETURN_IF_ERROR(check_power_fence_metadata(*peer, meta->output_tail));
   // A failed fence round is tried again after the dead time: by then the ordinary verdict has decided.
   fencer_ = std::make_unique<PowerFencer>(*peer, superblock_.timing.dead);
   log::notice("power fencing of the peer configured", {{"peer", peer_name_}, {"device", peer->describe()},
@@ -83,6 +84,12 @@ void QuorumDaemon::fence_step(TimePoint now) {
   if (fence_proc_) {
     for (int fd : fence_fds_)
       if (fd == fence_proc_->output_fd()) fence_proc_->on_output_ready();
+    // A descriptor that turned -1 (output at EOF, child reaped) leaves the loop, or it would spin on it.
+    std::erase_if(fence_fds_, [&](int fd) {
+      if (fd == fence_proc_->output_fd() || fd == fence_proc_->pid_fd()) return false;
+      (void)loop_->remove_fd(fd);
+      return true;
+    });
     if (auto outcome = fence_proc_->poll(now)) {
       for (int fd : fence_fds_) (void)loop_->remove_fd(fd);
       fence_fds_.clear();
@@ -131,8 +138,13 @@ void QuorumDaemon::fence_step(TimePoint now) {
   if (action) start_fence_action(*action, now);
 }
 
-std::string QuorumDaemon::admin_fence(bool force, const std::string& who, TimePoint now, bool& ok) {
+std::string QuorumDaemon::admin_fence(const std::string& target, bool force, const std::string& who, TimePoint now,
+                                      bool& ok) {
   ok = false;
+  if (target != peer_name_)
+    return target == config_.node ? "this quorumd runs " + target + ": it fences only its peer " + peer_name_ +
+                                        " (run castor fence " + target + " on " + peer_name_ + ")"
+                                  : target + " is not this cluster's peer of " + config_.node + " (" + peer_name_ + ")";
   if (!fencer_) return "no [fence " + peer_name_ + "] in " + config_.config_file + ": this node cannot power-fence its peer";
   if (!force && !core_->may_act(now))
     return "this node holds no lease: after the fence nobody could run the services; add --force to fence anyway";

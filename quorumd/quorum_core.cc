@@ -123,7 +123,7 @@ void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
 
 std::optional<TimePoint> QuorumCore::suspicion_deadline() const {
   if (!suspicion_ || peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return std::nullopt;
-  const TimePoint at = peer_.first_seen() + *suspicion_;
+  const TimePoint at = std::max(peer_.first_seen(), peer_.dead_floor()) + *suspicion_;  // as peer_silent_for
   if (peer_.last_read_issued() >= at) return std::nullopt;  // read already: the fencer has what it needs
   return at;
 }

@@ -171,7 +171,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   Json power_fence_json(TimePoint now) const;
   // `fence-peer` verb: an admin's fence of the peer (castor fence). `force`: even if this node cannot take
   // over what the peer runs.
-  std::string admin_fence(bool force, const std::string& who, TimePoint now, bool& ok);
+  // `target` must be the peer's name (the admin names the node to power off; never another one).
+  std::string admin_fence(const std::string& target, bool force, const std::string& who, TimePoint now, bool& ok);
 
   // ---- control verbs, events and the status JSON (control_verbs.cc)
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;

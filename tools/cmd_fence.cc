@@ -70,16 +70,18 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
       rc = kExitFailure;
       continue;
     }
-    if (Status st = check_fence_options(d, parse_fence_metadata_parameters(xml)); !st.ok()) {
+    Status st = check_fence_options(d, parse_fence_metadata_parameters(xml));
+    if (st.ok()) st = check_power_fence_metadata(d, xml);
+    if (!st.ok()) {
       std::cout << "  options: FAILED " << printable(st.message()) << "\n";
       rc = kExitUsage;
       continue;
     }
     std::cout << "  options: ok (checked against " << d.agent << "'s metadata)\n";
     if (args->has("--no-status")) continue;
-    FenceAgentResult st = run_fence(d, FenceAgentAction::status);
-    std::cout << "  power: " << printable(st.text) << "\n";
-    if (st.verdict == FenceVerdict::failed && rc == kExitOk) rc = kExitFailure;
+    FenceAgentResult pw = run_fence(d, FenceAgentAction::status);
+    std::cout << "  power: " << printable(pw.text) << "\n";
+    if (pw.verdict == FenceVerdict::failed && rc == kExitOk) rc = kExitFailure;
   }
   return rc;
 }
@@ -126,7 +128,8 @@ int cmd_fence(const std::vector<std::string>& argv) {
       failures_before = j["power_fence"].value("failures", int64_t(0));
     }
   }
-  auto r = c->request(args->has("--force") ? "fence-peer force" : "fence-peer");
+  // The target is named: quorumd refuses anything but its peer (a castor.ini without node= cannot tell here).
+  auto r = c->request("fence-peer " + node + (args->has("--force") ? " force" : ""));
   if (!r.ok()) return report_error("fence", r.status());
   std::cout << "quorumd: fencing " << node << "\n";
   const FenceDeviceConfig& d = *fence_device_for(qc->fence, node);

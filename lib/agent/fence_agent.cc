@@ -126,11 +126,47 @@ std::set<std::string> parse_fence_metadata_parameters(std::string_view xml) {
   return out;
 }
 
+namespace {
+
+// Agents whose "off" leaves the node running: fabric fences (a SCSI reservation removed), a poison pill, a
+// human's acknowledgement, test agents. Their confirmation proves nothing about what the node still runs.
+constexpr std::string_view kNotPowerFences[] = {"fence_scsi",    "fence_mpath", "fence_sbd",
+                                                "fence_dummy",   "fence_ack_manual", "fence_kdump",
+                                                "fence_heuristics_ping"};
+
+std::string agent_basename(const std::string& agent) {
+  const size_t slash = agent.rfind('/');
+  return slash == std::string::npos ? agent : agent.substr(slash + 1);
+}
+
+}  // namespace
+
+Status check_power_fence_metadata(const FenceDeviceConfig& device, std::string_view xml) {
+  // Fabric fences declare an automatic unfencing: <action name="on" on_target="1" automatic="1"/>.
+  constexpr std::string_view kTag = "<action ";
+  for (size_t pos = xml.find(kTag); pos != std::string_view::npos; pos = xml.find(kTag, pos + 1)) {
+    const size_t end = xml.find('>', pos);
+    if (end == std::string_view::npos) break;
+    const std::string_view tag = xml.substr(pos, end - pos);
+    if (tag.find("name=\"on\"") != std::string_view::npos && tag.find("on_target=\"1\"") != std::string_view::npos &&
+        tag.find("automatic=\"1\"") != std::string_view::npos)
+      return Error(Code::invalid_argument,
+                   device.file + ":" + std::to_string(device.line) + ": [fence " + device.node + "]: " + device.agent +
+                       " is a fabric fence (its metadata declares unfencing): its off leaves the node running, so "
+                       "its confirmation cannot let the peer take over; Castor takes power fences only");
+  }
+  return Status::Ok();
+}
+
 Status check_fence_options(const FenceDeviceConfig& device, const std::set<std::string>& parameters) {
   std::vector<std::string_view> known(parameters.begin(), parameters.end());
   std::string errors;
   auto add = [&](const std::string& e) { errors += (errors.empty() ? "" : "; ") + e; };
   const std::string where = device.file + ":" + std::to_string(device.line) + ": [fence " + device.node + "]";
+  for (std::string_view bad : kNotPowerFences)
+    if (agent_basename(device.agent) == bad)
+      add(where + ": " + device.agent + " is not a power fence (its off leaves the node running, or powers "
+                  "nothing): Castor takes over at once only on a confirmed power-off");
   for (const auto& [k, v] : device.options)
     if (!parameters.count(k))
       add(where + ": option." + k + " is not an option of " + device.agent + " (its metadata does not list it; "

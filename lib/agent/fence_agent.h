@@ -45,6 +45,9 @@ FenceAgentResult interpret_fence_outcome(FenceAgentAction action, const AgentOut
 std::set<std::string> parse_fence_metadata_parameters(std::string_view xml);
 // Each option of `device` must be one of `parameters`, and password_file needs a "password" parameter:
 // otherwise invalid_argument naming the section's file:line, the option, and (when close) the right name.
+// Also refuses the agents that are no power fence (fence_scsi, fence_mpath, fence_sbd, fence_dummy, ...).
 Status check_fence_options(const FenceDeviceConfig& device, const std::set<std::string>& parameters);
+// Refuses an agent whose metadata declares an automatic unfencing (a fabric fence: fence_scsi's kind).
+Status check_power_fence_metadata(const FenceDeviceConfig& device, std::string_view xml);
 
 }  // namespace castor

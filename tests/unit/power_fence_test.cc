@@ -52,6 +52,17 @@ AgentOutcome exited(int code, Duration elapsed = milliseconds(300)) {
   return o;
 }
 
+// The round's first action, the status before the off, answers "on"; returns the next action (the off).
+std::optional<FenceAgentAction> probed_on(PowerFencer& f, const FenceSituation& s, TimePoint t, bool& started) {
+  auto a = f.tick(s, t, 0, started);
+  REQUIRE(a == FenceAgentAction::status);
+  const bool was_started = started;
+  f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(0)), t);
+  auto next = f.tick(s, t, 0, started);
+  started = was_started;
+  return next;
+}
+
 }  // namespace
 
 TEST_CASE("fence config: [fence NODE] sections are read beside [quorumd], and bad ones are refused with file:line") {
@@ -170,12 +181,12 @@ TEST_CASE("fence agent: options are checked against the agent's metadata") {
   CHECK(!check_fence_options(d, {"ip"}).ok());  // a password for an agent that takes none
 }
 
-TEST_CASE("power fencer: off then status; confirmed only on both, settle from the end of the off") {
+TEST_CASE("power fencer: status, off, status; confirmed only on all three, settle from the end of the off") {
   PowerFencer f(device(), seconds(10));
   TimePoint t{seconds(100)};
   FenceSituation s{true, true, false, 7, milliseconds(5)};
   bool started = false;
-  auto a = f.tick(s, t, 0, started);
+  auto a = probed_on(f, s, t, started);
   REQUIRE(a == FenceAgentAction::off);
   CHECK(started);
   CHECK(!f.tick(s, t, 0, started));  // one action at a time
@@ -207,7 +218,7 @@ TEST_CASE("power fencer: the settle is never shorter than the worst own write la
   TimePoint t{seconds(100)};
   FenceSituation s{true, true, false, 7, milliseconds(800)};
   bool started = false;
-  REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::off);
+  REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
   f.on_result(FenceAgentAction::off, {FenceVerdict::done, "off"}, t);
   REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::status);
   f.on_result(FenceAgentAction::status, {FenceVerdict::power_off, "off"}, t);
@@ -222,7 +233,7 @@ TEST_CASE("power fencer: never confirmed on a failed off, a status that says on,
     FenceSituation s{true, true, false, 7, {}};
     bool started = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::off);
+      REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
       if (variant == 0) {
         f.on_result(FenceAgentAction::off, interpret_fence_outcome(FenceAgentAction::off, exited(1)), t);
         continue;
@@ -238,7 +249,7 @@ TEST_CASE("power fencer: never confirmed on a failed off, a status that says on,
     CHECK(!f.last()->confirmed);
     // No new round before retry_after.
     CHECK(!f.tick(s, t + seconds(5), 0, started));
-    CHECK(f.tick(s, t + seconds(10), 0, started) == FenceAgentAction::off);
+    CHECK(f.tick(s, t + seconds(10), 0, started) == FenceAgentAction::status);
   }
 }
 
@@ -267,7 +278,7 @@ TEST_CASE("power fencer: with a delay, it waits and fences only if the peer is s
   CHECK(!started);
   // Still silent after the delay: fenced.
   CHECK(!f.tick(s, t + seconds(5), 0, started));
-  CHECK(f.tick(s, t + seconds(9), 0, started) == FenceAgentAction::off);
+  CHECK(f.tick(s, t + seconds(9), 0, started) == FenceAgentAction::status);
   CHECK(started);
 }
 
@@ -276,7 +287,7 @@ TEST_CASE("power fencer: reboot powers the node on only once the verdict stood")
   TimePoint t{seconds(100)};
   bool started = false;
   FenceSituation s{true, true, false, 7, {}};
-  REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::off);
+  REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
   f.on_result(FenceAgentAction::off, {FenceVerdict::done, "off"}, t);
   REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::status);
   f.on_result(FenceAgentAction::status, {FenceVerdict::power_off, "off"}, t);
@@ -292,7 +303,7 @@ TEST_CASE("power fencer: an admin request fences without suspicion, once") {
   bool started = false;
   std::string why;
   REQUIRE(f.request("admin", why));
-  CHECK(f.tick({true, false, false, 7, {}}, t, 0, started) == FenceAgentAction::off);
+  CHECK(f.tick({true, false, false, 7, {}}, t, 0, started) == FenceAgentAction::status);
   CHECK(started);
   CHECK(!f.request("again", why));
   CHECK(contains(why, "already under way"));

@@ -79,6 +79,8 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   TimePoint t{seconds(100)};
   bool started = false;
   const FenceSituation silent{true, true, false, 7, milliseconds(5)};
+  REQUIRE(f.tick(silent, t, 0, started) == FenceAgentAction::status);  // the status before the off: on
+  f.on_result(FenceAgentAction::status, result(FenceAgentAction::status, 0), t);
   REQUIRE(f.tick(silent, t, 0, started) == FenceAgentAction::off);
   t += milliseconds(400);
   f.on_result(FenceAgentAction::off, result(FenceAgentAction::off, 0), t);
@@ -95,7 +97,7 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   const FenceSituation silent_again{true, true, false, 8, milliseconds(5)};
   std::string why;
   CHECK_MESSAGE(f.request("admin request (castor fence)", why), why);
-  CHECK_MESSAGE(f.tick(silent_again, t, 0, started) == FenceAgentAction::off,
+  CHECK_MESSAGE(f.tick(silent_again, t, 0, started) == FenceAgentAction::status,
                 "phase: " << std::string(PowerFencer::phase_name(f.phase())));
 }
 
@@ -109,6 +111,8 @@ TEST_CASE("review16: a retry of the off re-checks that this node may still fence
   PowerFencer f(beta_device(3), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
+  REQUIRE(f.tick({true, true, false, 7, {}}, t, 0, started) == FenceAgentAction::status);
+  f.on_result(FenceAgentAction::status, result(FenceAgentAction::status, 0), t);
   REQUIRE(f.tick({true, true, false, 7, {}}, t, 0, started) == FenceAgentAction::off);
   t += seconds(20);
   f.on_result(FenceAgentAction::off, result(FenceAgentAction::off, 1), t);  // the BMC did not answer
