@@ -302,10 +302,13 @@ mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 if [ "$FENCE" = 1 ]; then
   bmc_setup
   # Both nodes' castor.ini name both fence devices, as an admin's identical files would: quorumd fences
-  # with its peer's, castor fence-check checks both.
-  for n in alpha beta; do
-    { echo; bmc_fence_ini alpha; echo; bmc_fence_ini beta; } >>"$dir/$n/castor.ini"
-  done
+  # with its peer's, castor fence-check checks both. FENCE_INI=0 leaves them out (bmc_chain drives the BMCs
+  # itself and wants no quorumd fencing beside it).
+  if [ "${FENCE_INI:-1}" = 1 ]; then
+    for n in alpha beta; do
+      { echo; bmc_fence_ini alpha; echo; bmc_fence_ini beta; } >>"$dir/$n/castor.ini"
+    done
+  fi
 fi
 }
 

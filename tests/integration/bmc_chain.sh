@@ -53,7 +53,9 @@ if [ -z "${BMC_CHAIN_RECORD:-}" ]; then
   exit 0
 fi
 
-export FENCE=1 IO_TIMEOUT_MS=200 LAN=1 LIGHT_SERVICES=0
+# FENCE_INI=0: no [fence NODE] in castor.ini, so no quorumd fences beside the test's own agent runs (a quorumd
+# that saw alpha fall silent would run its own status/off rounds against the same BMC).
+export FENCE=1 FENCE_INI=0 IO_TIMEOUT_MS=200 LAN=1 LIGHT_SERVICES=0
 . "$(dirname "$0")/../cluster/harness.sh"
 KEEP=$ROOT/$BUILD/test-logs/bmc_chain
 lfail() {
