@@ -44,10 +44,10 @@ Status QuorumDaemon::setup_power_fence() {
   return Status::Ok();
 }
 
-Duration QuorumDaemon::suspicion_time() const {
-  const Duration t = superblock_.timing.io_timeout;
-  return config_.lan.enabled() ? t : 2 * t;
-}
+// 2T, with or without a LAN (docs/design.md "Power fencing"): a peer whose writes all complete within T changes
+// its block at least every R + T = 1.5T, so two nodes whose disks work never suspect each other; with S = T,
+// slow writes and a cut LAN could make both fence at once.
+Duration QuorumDaemon::suspicion_time() const { return 2 * superblock_.timing.io_timeout; }
 
 void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {
   fence_proc_action_ = action;

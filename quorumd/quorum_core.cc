@@ -145,6 +145,12 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
                                std::vector<CoreAction>& out) {
   if (seq == seq_) write_in_flight_ = false;
   last_write_failed_ = !st.ok();
+  if (!st.ok()) {
+    ok_run_since_.reset();
+  } else {
+    if (!ok_run_since_ || !last_ok_issue_ || issued - *last_ok_issue_ > disk_terms().failing_after) ok_run_since_ = issued;
+    last_ok_issue_ = std::max(issued, last_ok_issue_.value_or(issued));
+  }
   check_lease(now, out);  // a lapsed lease fences before any renewal is considered
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
   if (st.ok()) {
@@ -219,14 +225,18 @@ bool QuorumCore::peer_silent_for(Duration silence) const {
   // core started) is left to the dead time D — the first harness run fenced a peer that was still starting.
   if (peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
+  if (!ok_run_since_ || *ok_run_since_ > peer_.first_seen()) return false;  // my disk did not work throughout
   // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
   // floor that lease has lapsed, and the silence counts from there.
   return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + silence;
 }
 
+PromiseTerms QuorumCore::disk_terms() const {
+  return config_.promises ? *config_.promises : PromiseTerms::from(config_.timing, Duration(0));
+}
+
 bool QuorumCore::disk_failing(TimePoint now) const {
-  const PromiseTerms terms = config_.promises ? *config_.promises : PromiseTerms::from(config_.timing, Duration(0));
-  return castor::disk_failing(terms, lease_.last_renewal_issue(), last_write_failed_, now);
+  return castor::disk_failing(disk_terms(), lease_.last_renewal_issue(), last_write_failed_, now);
 }
 
 bool QuorumCore::wants_promise(TimePoint now) const {

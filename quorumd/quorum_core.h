@@ -90,12 +90,16 @@ class QuorumCore {
   // ---- power fencing of the peer (power_fencer.h; docs/design.md "Power fencing")
   // This node may power-fence its peer: it is up, its lease is valid and its own disk works (its last
   // heartbeat write completed ok, issued within 2T).
+  // Since when this node's heartbeat writes have all completed ok (nullopt: the last one failed, or none yet).
+  std::optional<TimePoint> disk_ok_since() const { return ok_run_since_; }
   bool may_power_fence(TimePoint now) const {
     return phase_ == CorePhase::up && lease_.valid(now) && !disk_failing(now);
   }
   // The peer's heartbeat value has stood still for `silence`: the latest read of it was issued at least
-  // `silence` after the first read that returned it. Only while the peer is UP (seen alive by this core):
-  // never while it is UNKNOWN, DOWN or already declared dead.
+  // `silence` after the first read that returned it, and every heartbeat write this node issued since that
+  // first read completed ok (its own disk worked the whole time the peer's value stood still: after a shared
+  // storage stall both nodes see the other's value old, and neither may take that for a death). Only while
+  // the peer is UP (seen alive by this core): never while it is UNKNOWN, DOWN or already declared dead.
   bool peer_silent_for(Duration silence) const;
   // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
   // silence would reach it (as for the dead time), not up to a renew interval later.
@@ -157,6 +161,8 @@ class QuorumCore {
   TimePoint stop_time(TimePoint expiry, TimePoint now) const;
   void issue_write(TimePoint now, std::vector<CoreAction>& out);
   NodeState disk_state() const;
+  // The promise terms, or without a LAN those that only say when the disk is failing (2T).
+  PromiseTerms disk_terms() const;
   // When a read of the peer would find its silence at the suspicion time (nullopt: none needed).
   std::optional<TimePoint> suspicion_deadline() const;
 
@@ -178,6 +184,10 @@ class QuorumCore {
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
   std::optional<TimePoint> promised_until_;
   bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
+  // The issue of the first ok heartbeat write of the current unbroken run of ok writes (no write failed since,
+  // none issued more than failing_after = 2T after the previous ok one): since then this node's disk worked.
+  std::optional<TimePoint> ok_run_since_;
+  std::optional<TimePoint> last_ok_issue_;
   std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
   std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
   bool peer_sees_me_up_ = false;                  // and its disk verdict about me

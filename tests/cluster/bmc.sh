@@ -29,7 +29,7 @@
 #                             silent, as a pulled cable)
 #   bmc_fence_options NODE    the fence_ipmilan options (stdin key=value) the PEER needs to fence NODE, without
 #                             the password (its file: bmc_password_file NODE)
-#   bmc_fence_ini NODE        the same as a castor.ini [fence NODE] section
+#   bmc_fence_ini NODE        the same as a castor.ini [fence NODE] section (settle_ms = $FENCE_SETTLE_MS if set)
 #   bmc_start_node NODE       start_node with FENCE=1: power on through the BMC (the admin's station), or reset
 #   bmc_cleanup               the BMCs and what their wrappers started, by PID (the harness's cleanup calls it)
 # Needs ipmi_sim (openipmi), ipmitool and fence_ipmilan (fence-agents); bmc_setup installs them if missing.
@@ -224,6 +224,7 @@ bmc_fence_ini() {  # bmc_fence_ini NODE: the [fence NODE] section of the PEER's 
   printf '[fence %s]\nagent = fence_ipmilan\n' "$1"
   while IFS= read -r kv; do printf 'option.%s = %s\n' "${kv%%=*}" "${kv#*=}"; done < <(bmc_fence_options "$1")
   printf 'password_file = %s\ntimeout_s = %s\n' "$(bmc_password_file "$1")" $((BMC_POWER_TIMEOUT * 2 + 2))
+  if [ -n "${FENCE_SETTLE_MS:-}" ]; then printf 'settle_ms = %s\n' "$FENCE_SETTLE_MS"; fi
 }
 
 # bmc_start_node NODE: start_node with FENCE=1. The admin (from the management network) powers the node on; if

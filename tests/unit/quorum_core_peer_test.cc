@@ -25,6 +25,7 @@ struct CoreRig {
   }
   TimePoint t{std::chrono::seconds(1000)};
   QuorumCore core{config(), t};
+  bool writes_fail = false;  // this node's heartbeat writes fail (its path, or the whole storage, stalls)
 
   HeartbeatRecord peer(uint64_t inc, uint64_t seq, NodeState st = NodeState::up) {
     HeartbeatRecord r;
@@ -42,7 +43,9 @@ struct CoreRig {
       std::vector<CoreAction> more;
       for (auto& a : acts) {
         if (a.kind == CoreActionKind::peer_changed) seen = a.peer;
-        if (a.kind == CoreActionKind::write_heartbeat) core.on_write_done(a.record.seq, t, Status::Ok(), t + Millis(1), more);
+        if (a.kind == CoreActionKind::write_heartbeat)
+          core.on_write_done(a.record.seq, t, writes_fail ? Status(Error(Code::timeout, "injected: the write passed its deadline")) : Status::Ok(),
+                             t + Millis(1), more);
       }
       acts.swap(more);
     }
@@ -151,6 +154,51 @@ TEST_CASE("quorum core: a peer is suspected for a power fence only once seen ali
   // A change clears it.
   r.read_peer(r.peer(0xA, 3));
   CHECK(!r.core.peer_silent_for(S));
+}
+
+TEST_CASE("quorum core: after a shared storage stall the peer's old value is no suspicion; a path of its own is") {
+  const Duration S = Millis(400);  // 2T
+  SUBCASE("both nodes' writes failed: the peer's value stood still while mine could not be written either") {
+    CoreRig r;
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    r.read_peer(r.peer(0xA, 2));  // UP
+    r.writes_fail = true;         // the storage stalls for both: the peer's writes do not land either
+    r.pass(Millis(300));
+    r.writes_fail = false;        // it comes back; my writes land first
+    r.pass(Millis(100));
+    REQUIRE(r.core.may_power_fence(r.t));  // lease valid (F = 600 ms), last write ok: the rule of the lease holds
+    r.read_peer(r.peer(0xA, 2));  // the peer's first write since the stall is not there yet
+    CHECK(r.core.peer().last_read_issued() >= r.core.peer().first_seen() + S);
+    CHECK_FALSE(r.core.peer_silent_for(S));  // not suspected: my disk did not work all that time either
+    r.read_peer(r.peer(0xA, 3));  // the peer's write lands: it lives
+    CHECK_FALSE(r.core.peer_silent_for(S));
+  }
+  SUBCASE("only the peer's path failed: my writes worked throughout, so its silence counts") {
+    CoreRig r;
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    r.read_peer(r.peer(0xA, 2));
+    for (int i = 0; i < 4; ++i) r.read_peer(r.peer(0xA, 2));
+    CHECK_FALSE(r.core.peer_silent_for(S));  // the last read was issued 400 ms after the first, 1 ms short of S
+    r.read_peer(r.peer(0xA, 2));
+    CHECK(r.core.may_power_fence(r.t));
+    CHECK(r.core.peer_silent_for(S));
+  }
+  SUBCASE("my own stall after the peer's last change: the silence does not count until the value changes") {
+    CoreRig r;
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    r.read_peer(r.peer(0xA, 2));
+    r.writes_fail = true;
+    r.pass(Millis(100));
+    r.writes_fail = false;
+    for (int i = 0; i < 6; ++i) r.read_peer(r.peer(0xA, 2));
+    CHECK_FALSE(r.core.peer_silent_for(S));  // the dead time D decides for a peer silent since before my stall
+    r.read_peer(r.peer(0xA, 3));              // a change: counted from here, my disk working throughout
+    for (int i = 0; i < 5; ++i) r.read_peer(r.peer(0xA, 3));
+    CHECK(r.core.peer_silent_for(S));
+  }
 }
 
 TEST_CASE("quorum core: with a suspicion time, a read of the peer is scheduled when its silence reaches it") {
