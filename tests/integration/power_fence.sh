@@ -2,15 +2,16 @@
 # power_fence (issue 16): Castor's power fencing through the real chain — quorumd runs the real fence_ipmilan
 # (fence-agents) from its node's namespace against the peer's BMC, one ipmi_sim per node on a management
 # network (tests/cluster/bmc.sh, FENCE=1), whose power off kills every process of the node at once.
-# io_timeout 1 s (D = 6 s, suspicion S = 2T = 2 s) and a settle of 300 ms (the default 1 s is for real arrays; the
-# loop device's writes take a millisecond), so a fenced takeover (S + the fence round + the settle, about 3.5 s)
-# is told apart from the dead time:
+# io_timeout 1.5 s (D = 9 s, suspicion S = 2T = 3 s) and a settle of 300 ms (the default 1 s is for real arrays;
+# the loop device's writes take a millisecond), so a fenced takeover (S + the fence round + the settle, about
+# 6 s; at T = 1 s it came within a second of D on a busy machine) is told apart from the dead time:
 #   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata;
 #   a bad option (option.ciper) is refused by castor fence-check and by quorumd at start, naming the option;
 #   the owner crashes (its processes die, its power stays on) -> the peer powers it off, confirms it is off, and
 #     runs web before D, on the verdict "powered off by a confirmed fence";
 #   the owner frozen (its cgroup frozen) -> the same;
 #   the owner's quorum-disk path stalled (disk-isolated; its LAN says its disk fails) -> the same;
+#   a shared storage stall longer than S (both paths at once, 2.5T) -> nobody fences, web stays;
 #   the owner's BMC unreachable and the owner crashed -> the fence fails (logged) and the peer takes over after D,
 #     on the ordinary verdict, never before;
 #   castor fence NODE --yes from the peer: NODE is powered off and its services move at once.
@@ -23,7 +24,7 @@ skip() { echo "skipped: $*"; exit 77; }
 ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
 [ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
 command -v bindfs >/dev/null || skip "bindfs is not installed"
-export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-1000} LAN=1 LIGHT_SERVICES=0 \
+export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-1500} LAN=1 LIGHT_SERVICES=0 \
        FENCE_SETTLE_MS=${FENCE_SETTLE_MS:-300}
 . "$(dirname "$0")/../cluster/harness.sh"
 D_MS=$((6 * IO_TIMEOUT_MS))
@@ -107,6 +108,21 @@ failover isolated stall_disk
 expect_fenced isolated
 unstall_disk "$OWNER"
 settle 90 || lfail "no settle after the isolation"
+
+step "A shared storage stall (both paths for 2.5T: longer than S = 2T, shorter than the lease F = 3T) fences nobody"
+OWNER=$(web_on)
+A_BEFORE=$(count alpha 'power-fencing the peer'); B_BEFORE=$(count beta 'power-fencing the peer')
+STALL_MS=$((5 * IO_TIMEOUT_MS / 2))
+stall_both
+sleep "$((STALL_MS / 1000)).$(printf '%03d' $((STALL_MS % 1000)))"
+unstall_both
+sleep $((3 * IO_TIMEOUT_MS / 1000 + 1))  # every read after the stall had its chance to suspect
+[ "$(count alpha 'power-fencing the peer')" = "$A_BEFORE" ] || lfail "shared stall: alpha power-fenced beta"
+[ "$(count beta 'power-fencing the peer')" = "$B_BEFORE" ] || lfail "shared stall: beta power-fenced alpha"
+alive alpha && alive beta || lfail "shared stall: a node is down after it"
+[ "$(web_on)" = "$OWNER" ] || lfail "shared stall: web moved from $OWNER to $(web_on)"
+figure "shared stall: $STALL_MS ms, no fence, web stayed on $OWNER"
+settle 90 || lfail "no settle after the shared stall"
 
 step "The owner's BMC is unreachable when it crashes: the fence fails, the dead time D decides"
 bmc_down "$(web_on)"
