@@ -91,6 +91,8 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       }
       followed_ = v.incarnation;
       followed_seq_ = std::max(followed_seq_, v.seq);
+      // Once said, for the life of that incarnation (a later record without it would be a new process).
+      if (obs.record->flags & HeartbeatRecord::kNoWatchdog) no_watchdog_inc_ = v.incarnation;
     }
     value_ = v;
     value_confirmed_ = false;
@@ -125,8 +127,9 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     return std::nullopt;
   }
   // Dead once a read issued at least D after we first read this value still returns it (also from DOWN,
-  // once the DOWN record was replaced by a value that then stood still for D).
-  if (obs.read_issued >= std::max(first_seen_, floor_) + dead_time_) {
+  // once the DOWN record was replaced by a value that then stood still for D) -- unless the life followed has
+  // no watchdog: nothing resets it when it hangs, so its silence proves nothing at any age.
+  if (!no_dead_time() && obs.read_issued >= std::max(first_seen_, floor_) + dead_time_) {
     confirm(obs.read_issued);
     return move_to(PeerView::dead, "heartbeat unchanged for " + format_duration(obs.read_issued - first_seen_) +
                                        " (dead time " + format_duration(dead_time_) + ")" +

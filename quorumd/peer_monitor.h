@@ -9,7 +9,8 @@
 //            stopped) — take-over at once; only from the incarnation already followed (or at the very first
 //            read): a DOWN of an incarnation that just replaced another may be a late write of an older life
 //            (incarnations are random, not ordered), so it waits for D like a crash;
-//   DEAD     when a read issued at least D after we first read the current value returns that same value.
+//   DEAD     when a read issued at least D after we first read the current value returns that same value
+//            (never for an incarnation that said it runs without a watchdog: only a confirmed fence, below);
 // "First read" is the completion time of the first read that returned the value: never earlier than the
 // write that put it there, so D is never counted from before the peer's lease could have been renewed.
 // Incarnations: once a valid record of incarnation B follows one of A, A is RETIRED for good (remembered,
@@ -82,7 +83,7 @@ class PeerMonitor {
   // current value has confirmed a verdict (DEAD, or DOWN with its DOWN record).
   std::optional<TimePoint> dead_deadline() const {
     if (fence_from_) return *fence_from_;
-    if (!value_ || value_confirmed_) return std::nullopt;
+    if (!value_ || value_confirmed_ || no_dead_time()) return std::nullopt;
     return std::max(first_seen_, floor_) + dead_time_;
   }
   // A promise given (or possibly given by a previous life): no DEAD verdict from a read issued before
@@ -97,6 +98,9 @@ class PeerMonitor {
   bool fence_pending() const { return fence_from_.has_value(); }
   // The current value was declared dead by a confirmed fence.
   bool value_fenced() const { return value_fenced_; }
+  // The incarnation followed said in its records that it runs without a watchdog (HeartbeatRecord::
+  // kNoWatchdog): the dead time D declares it nothing -- only a confirmed fence or its DOWN.
+  bool no_dead_time() const { return followed_ && no_watchdog_inc_ && *followed_ == *no_watchdog_inc_; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;
@@ -138,6 +142,7 @@ class PeerMonitor {
   std::optional<TimePoint> fence_from_;  // declare_fenced: the first read issued at or after it decides
   std::string fence_by_;
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence
+  std::optional<uint64_t> no_watchdog_inc_;  // the latest live incarnation whose record said kNoWatchdog
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

@@ -80,6 +80,15 @@ void QuorumDaemon::end_fence_action(const FenceAgentResult& r, TimePoint now) {
 }
 
 void QuorumDaemon::fence_step(TimePoint now) {
+  if (core_->peer().no_dead_time() != warned_peer_no_watchdog_) {
+    warned_peer_no_watchdog_ = !warned_peer_no_watchdog_;
+    if (warned_peer_no_watchdog_)
+      log::event(fencer_ ? log::Level::notice : log::Level::error,
+                 fencer_ ? "the peer runs without a watchdog: it is taken over only after a confirmed power fence"
+                         : "the peer runs without a watchdog and this node has no [fence] for it: its services are "
+                           "never taken over unless it leaves cleanly",
+                 {{"peer", peer_name_}, {"incarnation", core_->peer().incarnation()}});
+  }
   if (!fencer_) return;
   if (fence_proc_) {
     for (int fd : fence_fds_)
@@ -160,9 +169,13 @@ Json QuorumDaemon::power_fence_json(TimePoint now) const {
   Json j;
   Json levels = Json::array();
   if (fencer_) levels.push_back(Json{{"level", 1}, {"kind", "power"}, {"device", fencer_->device().describe()}});
-  levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "watchdog"},
-                        {"device", "the peer's own watchdog, after the dead time " +
-                                       format_duration(superblock_.timing.dead)}});
+  if (core_->peer().no_dead_time())
+    levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "none"},
+                          {"device", "the peer runs without a watchdog: no takeover on the dead time"}});
+  else
+    levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "watchdog"},
+                          {"device", "the peer's own watchdog, after the dead time " +
+                                         format_duration(superblock_.timing.dead)}});
   j["peer_levels"] = std::move(levels);
   Json mine = Json::array();
   for (const FenceDeviceConfig& d : config_.fence)

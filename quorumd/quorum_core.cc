@@ -86,7 +86,7 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
   r.last_io_latency_us = uint32_t(std::min<int64_t>(last_latency_.count() / 1000, UINT32_MAX));
   r.max_io_latency_us = uint32_t(std::min<int64_t>(worst_latency_.count() / 1000, UINT32_MAX));
   r.services_digest = config_.services_digest;
-  r.flags = config_.standby ? HeartbeatRecord::kStandby : 0;
+  r.flags = uint16_t((config_.standby ? HeartbeatRecord::kStandby : 0) | (config_.no_watchdog ? HeartbeatRecord::kNoWatchdog : 0));
   if (r.state == NodeState::down) down_seq_ = r.seq;
   write_in_flight_ = true;
   next_renew_ = now + config_.timing.renew_interval;

@@ -42,6 +42,7 @@ struct CoreConfig {
   Timing timing;
   uint64_t services_digest = 0;
   bool standby = false;
+  bool no_watchdog = false;  // published in every heartbeat (HeartbeatRecord::kNoWatchdog)
   // Set when the LAN channel is configured: the promises of a shared storage stall (stall_promise.h). A core
   // made with it holds back every DEAD verdict until start + (P - F) + D when P > F (a previous life may have
   // promised P; D from first_seen >= start already covers F).

@@ -220,7 +220,11 @@ Status QuorumDaemon::init(const std::string& device_path) {
   RETURN_IF_ERROR(setup_loop());
 
   // Last: a hardware watchdog runs from the moment it is opened, so nothing may fail after this.
-  if (config_.no_watchdog()) {
+  if (config_.power_fence_only()) {
+    log::warning("running without a watchdog: this node's power fence is its only fence; its peer takes over "
+                 "only after a confirmed power-off (or this node's clean leave), never on the dead time",
+                 {{"watchdog_device", "none"}, {"fence", fence_device_for(config_.fence, config_.node)->describe()}});
+  } else if (config_.no_watchdog()) {
     log::critical("RUNNING WITHOUT A WATCHDOG (allow_unsafe_no_watchdog = yes): if quorumd hangs, this node may "
                   "keep running services after its peer has declared it dead and taken them over. For tests only.",
                   {{"watchdog_device", "none"}});
@@ -360,6 +364,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.timing = superblock_.timing;
   cc.services_digest = services_digest_;
   cc.standby = standby_;
+  cc.no_watchdog = config_.power_fence_only();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
   if (fencer_) core_->set_suspicion_time(suspicion_time());

@@ -217,6 +217,7 @@ class QuorumDaemon final : private ControlServer::Handler {
 
   // Power fencing of the peer ([fence PEER]); null without one.
   std::unique_ptr<PowerFencer> fencer_;
+  bool warned_peer_no_watchdog_ = false;  // the peer runs without a watchdog: said once in the log
   std::unique_ptr<AgentProcess> fence_proc_;
   FenceAgentAction fence_proc_action_ = FenceAgentAction::status;
   std::vector<int> fence_fds_;         // fence_proc_'s descriptors in the loop

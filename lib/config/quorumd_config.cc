@@ -131,11 +131,13 @@ Status check_quorumd_config(const QuorumdConfig& c) {
   if (c.socket_path.size() >= 108)
     return Error(Code::invalid_argument,
                  where + ": socket path '" + c.socket_path + "' is too long for a Unix socket (max 107 bytes)");
-  if (c.no_watchdog() && !c.allow_unsafe_no_watchdog)
+  if (c.no_watchdog() && !c.allow_unsafe_no_watchdog && !c.power_fence_only())
     return Error(Code::refused,
                  where + ": watchdog_device = none is refused: without a hardware watchdog a node whose quorumd "
-                         "hangs may keep running services after its peer has taken them over. Set "
-                         "allow_unsafe_no_watchdog = yes to run anyway (tests only)");
+                         "hangs may keep running services after its peer has taken them over. Configure a power "
+                         "fence for this node ([fence " + c.node + "]: its peer then takes over only after a "
+                         "confirmed power-off, never on the dead time), or set allow_unsafe_no_watchdog = yes "
+                         "(tests only)");
   return check_quorumd_lan(c);
 }
 

@@ -8,7 +8,9 @@
 //                                  ; disk: a cloned or snapshot LUN of another cluster is refused;
 //                                  ; `castor init` prints the line)
 //   io_timeout_ms = 2000           ; optional: if given, must equal the superblock's io_timeout
-//   watchdog_device = /dev/watchdog  ; default; "none" is refused unless allow_unsafe_no_watchdog = yes.
+//   watchdog_device = /dev/watchdog  ; default; "none" is refused unless a [fence NODE] section powers this
+//                                    ; node off (its peer then takes over only on a confirmed fence), or
+//                                    ; allow_unsafe_no_watchdog = yes (tests only).
 //                                  ; Opening it (quorum_daemon, watchdog.h) refuses anything that is not
 //                                  ; a watchdog device; a FIFO only with CASTOR_TEST_WATCHDOG_STANDIN=1
 //   allow_unsafe_no_watchdog = no
@@ -74,6 +76,9 @@ struct QuorumdConfig {
   std::vector<FenceDeviceConfig> fence;  // [fence NODE]: power fencing (config/fence_config.h); none by default
 
   bool no_watchdog() const { return watchdog_device == "none"; }
+  // No watchdog, and a power fence configured for this node: allowed without allow_unsafe_no_watchdog, and
+  // published in the heartbeat (kNoWatchdog) so that the peer never takes over on the dead time D.
+  bool power_fence_only() const { return no_watchdog() && fence_device_for(fence, node) != nullptr; }
 };
 
 // The command line, before the file is read.

@@ -74,7 +74,7 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   if (!r.ok()) return bad("truncated");
   if (state < 1 || state > 3) return bad("state " + std::to_string(state));
   if (view > 3) return bad("peer view " + std::to_string(view));
-  if ((hb.flags & ~HeartbeatRecord::kStandby) != 0) return bad("unknown flags");
+  if ((hb.flags & ~HeartbeatRecord::kKnownFlags) != 0) return bad("unknown flags");
   if (reserved2 != 0) return bad("reserved fields are not zero");
   hb.state = NodeState(state);
   hb.peer_view = PeerView(view);

@@ -31,6 +31,11 @@ struct HeartbeatRecord {
   PeerView peer_view = PeerView::unknown;
   uint16_t flags = 0;
   static constexpr uint16_t kStandby = 1;
+  // This node runs without a watchdog (watchdog_device = none, allowed only with a power fence): if it hangs
+  // nothing resets it, so its peer must never take its silence for a death after the dead time D -- only a
+  // confirmed power-off (or its clean DOWN) ends its ownership.
+  static constexpr uint16_t kNoWatchdog = 2;
+  static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog;
   uint32_t last_io_latency_us = 0;
   uint32_t max_io_latency_us = 0;
   uint64_t services_digest = 0;

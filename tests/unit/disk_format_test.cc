@@ -215,6 +215,22 @@ TEST_CASE("heartbeat round-trips, refuses every flipped byte, and names its writ
   }
 }
 
+TEST_CASE("heartbeat flags: standby and no-watchdog round-trip; an unknown flag is refused") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> block(layout.block_size());
+  HeartbeatRecord hb = sample_heartbeat();
+  hb.flags = HeartbeatRecord::kStandby | HeartbeatRecord::kNoWatchdog;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
+  auto back = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
+  REQUIRE(back.ok());
+  CHECK(back->flags == (HeartbeatRecord::kStandby | HeartbeatRecord::kNoWatchdog));
+  hb.flags = 4;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
+  auto bad = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
+  CHECK(bad.status().code() == Code::corrupt);
+  CHECK(bad.status().message().find("unknown flags") != std::string::npos);
+}
+
 TEST_CASE("a record read with the wrong type is refused") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());

@@ -16,12 +16,13 @@ struct Rig {
   std::optional<PeerTransition> last;
 
   // A read issued now that returns a valid record; completes 1 ms later.
-  PeerView read(uint64_t inc, uint64_t seq, NodeState st = NodeState::up) {
+  PeerView read(uint64_t inc, uint64_t seq, NodeState st = NodeState::up, uint16_t flags = 0) {
     HeartbeatRecord r;
     r.node_id = 2;
     r.incarnation = inc;
     r.seq = seq;
     r.state = st;
+    r.flags = flags;
     last = pm.observe({t, t + Millis(1), r, 0});
     t += Millis(100);
     return pm.view();
@@ -179,4 +180,41 @@ TEST_CASE("peer monitor: a fresh monitor cannot order incarnations: a DOWN right
   // And so is a DOWN found at the very first read (the peer left before this monitor started).
   Rig f;
   CHECK(f.read(0xD, 9, NodeState::down) == PeerView::down);
+}
+
+TEST_CASE("peer monitor: a life without a watchdog is never declared dead on the dead time, only by a fence") {
+  Rig r;
+  const uint16_t nowd = HeartbeatRecord::kNoWatchdog;
+  r.read(0xA, 1, NodeState::up, nowd);
+  r.read(0xA, 2, NodeState::up, nowd);
+  REQUIRE(r.pm.view() == PeerView::up);
+  CHECK(r.pm.no_dead_time());
+  // Silent for ten dead times (hung, nothing resets it): never DEAD, and no read is scheduled for a verdict.
+  for (int i = 0; i < 10; ++i) {
+    r.wait(D);
+    CHECK(r.read(0xA, 2, NodeState::up, nowd) == PeerView::up);
+  }
+  CHECK_FALSE(r.pm.dead_deadline().has_value());
+  // Its block turns to garbage (the life followed is still the one without a watchdog): still never DEAD.
+  r.garbage(0x77);
+  r.wait(2 * D);
+  CHECK(r.garbage(0x77) == PeerView::up);
+  // A confirmed power fence: DEAD at the first read after the settle.
+  r.pm.fence_started();
+  r.pm.declare_fenced(r.t, "fence_ipmilan by alpha");
+  CHECK(r.garbage(0x77) == PeerView::dead);
+  // Its next life has a watchdog: the dead time counts again.
+  r.read(0xB, 1);
+  r.read(0xB, 2);
+  REQUIRE(r.pm.view() == PeerView::up);
+  CHECK_FALSE(r.pm.no_dead_time());
+  r.wait(D);
+  CHECK(r.read(0xB, 2) == PeerView::dead);
+}
+
+TEST_CASE("peer monitor: a life without a watchdog that leaves cleanly is DOWN at once") {
+  Rig r;
+  r.read(0xA, 1, NodeState::up, HeartbeatRecord::kNoWatchdog);
+  r.read(0xA, 2, NodeState::up, HeartbeatRecord::kNoWatchdog);
+  CHECK(r.read(0xA, 3, NodeState::down, HeartbeatRecord::kNoWatchdog) == PeerView::down);
 }

@@ -218,3 +218,17 @@ TEST_CASE("quorum core: with a suspicion time, a read of the peer is scheduled w
   r.core.tick(first + Millis(130), acts);
   CHECK(std::count_if(acts.begin(), acts.end(), [](const CoreAction& a) { return a.kind == CoreActionKind::read_peer; }) == 1);
 }
+
+TEST_CASE("quorum core: a node without a watchdog (power fence only) says so in every heartbeat") {
+  for (bool nowd : {false, true}) {
+    CoreRig r;
+    CoreConfig c = r.config();
+    c.no_watchdog = nowd;
+    QuorumCore core(c, r.t);
+    std::vector<CoreAction> acts;
+    core.tick(r.t + Millis(20), acts);
+    auto w = std::find_if(acts.begin(), acts.end(), [](const CoreAction& a) { return a.kind == CoreActionKind::write_heartbeat; });
+    REQUIRE(w != acts.end());
+    CHECK(((w->record.flags & HeartbeatRecord::kNoWatchdog) != 0) == nowd);
+  }
+}

@@ -273,7 +273,7 @@ TEST_CASE("quorumd config: io_timeout_ms") {
   }
 }
 
-TEST_CASE("quorumd config: watchdog_device = none needs allow_unsafe_no_watchdog = yes") {
+TEST_CASE("quorumd config: watchdog_device = none needs a power fence of this node or allow_unsafe_no_watchdog") {
   const std::string base = "[quorumd]\ndevice = /dev/sdb\nnode = alpha\nwatchdog_device = none\n";
   QuorumdConfig c;
   REQUIRE(parse(base, c).ok());
@@ -292,6 +292,21 @@ TEST_CASE("quorumd config: watchdog_device = none needs allow_unsafe_no_watchdog
   CHECK(allowed.no_watchdog());
   CHECK(allowed.allow_unsafe_no_watchdog);
   CHECK(check_quorumd_config(allowed).ok());
+
+  // A power fence for this node allows it without the permission (its peer then never takes over on D); a
+  // fence for the peer only does not.
+  const std::string fence_alpha = "[fence alpha]\nagent = fence_ipmilan\noption.ip = 203.0.113.11\n";
+  QuorumdConfig fenced;
+  REQUIRE(parse(base + fence_alpha, fenced).ok());
+  CHECK(fenced.power_fence_only());
+  CHECK(check_quorumd_config(fenced).ok());
+  QuorumdConfig peer_fenced;
+  REQUIRE(parse(base + "[fence beta]\nagent = fence_ipmilan\noption.ip = 203.0.113.12\n", peer_fenced).ok());
+  CHECK_FALSE(peer_fenced.power_fence_only());
+  Status refused = check_quorumd_config(peer_fenced);
+  CHECK(refused.code() == Code::refused);
+  CHECK_MESSAGE(contains(refused.message(), "[fence alpha]"), refused.message());
+  CHECK_FALSE(allowed.power_fence_only());  // the unsafe permission publishes nothing: its peer still uses D
 
   // The permission alone changes nothing when a watchdog is configured.
   QuorumdConfig with_dog;
