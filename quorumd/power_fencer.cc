@@ -28,6 +28,10 @@ bool PowerFencer::request(const std::string& reason, std::string& why) {
     why = std::string("a fence of ") + device_.node + " is already under way (" + phase_name(phase_) + ")";
     return false;
   }
+  if (phase_ == Phase::confirmed) {  // the life fenced has not come back: nothing to power off
+    why = device_.node + " is already powered off by a confirmed fence (castor status: power_fence.last)";
+    return false;
+  }
   admin_request_ = reason;
   return true;
 }

@@ -67,7 +67,7 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
     FenceAgentResult meta = run_fence(d, FenceAgentAction::metadata, &xml);
     if (meta.verdict == FenceVerdict::failed) {
       std::cout << "  metadata: FAILED " << printable(meta.text) << "\n";
-      rc = kExitFailure;
+      if (rc == kExitOk) rc = kExitFailure;  // a bad option (2) anywhere outranks a failed run
       continue;
     }
     Status st = check_fence_options(d, parse_fence_metadata_parameters(xml));
@@ -131,10 +131,19 @@ int cmd_fence(const std::vector<std::string>& argv) {
   // The target is named: quorumd refuses anything but its peer (a castor.ini without node= cannot tell here).
   auto r = c->request("fence-peer " + node + (args->has("--force") ? " force" : ""));
   if (!r.ok()) return report_error("fence", r.status());
+  const Json reply = Json::parse(*r, nullptr, false);
+  if (!reply.is_object() || !reply.value("ok", false)) {  // quorumd's refusal, in its words
+    const std::string why = reply.is_object() ? reply.value("error", std::string("no reason given")) : *r;
+    std::cerr << "castor fence: quorumd refused: " << printable(why) << "\n";
+    return kExitRefused;
+  }
   std::cout << "quorumd: fencing " << node << "\n";
   const FenceDeviceConfig& d = *fence_device_for(qc->fence, node);
   BootClock clock;
-  const TimePoint deadline = clock.now() + (d.timeout * 2 + std::chrono::seconds(5)) * (d.retries + 1);
+  // A round is three agent calls (status, off, status), each bounded by timeout_s and a kill grace, plus the
+  // fence delay before it; then the settle. Every round, the retries too, and a margin.
+  const Duration round = 3 * (d.timeout + std::chrono::seconds(2));
+  const TimePoint deadline = clock.now() + d.delay + round * (d.retries + 1) + d.settle + std::chrono::seconds(5);
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto s = c->request("status");

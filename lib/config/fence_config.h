@@ -10,7 +10,7 @@
 //                                     ; as password=...; or option.password_script = ... (the agent runs it)
 //   fence_action = off                ; off (default: the node stays off until an admin or its BMC powers it
 //                                     ; on) or reboot (it comes back and rejoins with a new incarnation)
-//   timeout_s = 30                    ; each agent call (off, status, reboot), 1..600
+//   timeout_s = 30                    ; each agent call (status, off, on), 1..600
 //   retries = 1                       ; further attempts of the whole fence after a failed one, 0..5
 //   settle_ms = 1000                  ; after a confirmed off, before the takeover (writes still in flight on
 //                                     ; the data disks; docs/design.md "Power fencing"), 0..60000

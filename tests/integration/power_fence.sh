@@ -158,4 +158,9 @@ out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$C
 python3 -c "import json,sys; pf=json.loads(sys.argv[1])['power_fence']; l=pf['last']
 assert l['confirmed'] and l['target']=='$OWNER' and l['agent']=='fence_ipmilan', l
 assert [x['kind'] for x in pf['peer_levels']] == ['power', 'watchdog'], pf" "$out" || lfail "status: no last fence"
+step "castor fence of a node already off: quorumd refuses, castor says why (exit 4)"
+out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$CASTOR" fence "$OWNER" --yes \
+        --config "$dir/$PEER/castor.ini" 2>&1); rc=$?
+echo "$out"
+[ "$rc" = 4 ] && grep -q "quorumd refused: $OWNER is already powered off" <<<"$out" || lfail "castor fence again: exit $rc: $out"
 echo "power_fence: passed"

@@ -211,6 +211,10 @@ TEST_CASE("power fencer: status, off, status; confirmed only on all three, settl
   f.verdict_stood();
   CHECK(f.phase() == PowerFencer::Phase::confirmed);
   CHECK(!f.tick(s, t + seconds(5), 0, started));
+  // An admin asking to fence it again is told so (castor fence prints quorumd's refusal), not left waiting.
+  std::string why;
+  CHECK_FALSE(f.request("admin", why));
+  CHECK_MESSAGE(contains(why, "already powered off"), why);
 }
 
 TEST_CASE("power fencer: the settle is never shorter than the worst own write latency") {
