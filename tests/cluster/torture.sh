@@ -97,25 +97,31 @@ settle() {  # both nodes up, every service started somewhere and the page served
 }
 other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
 # fence_quiet NODE: returns once no power fence round of NODE is in flight (its quorumd's power_fence.phase is
-# not delaying, probing, powering off, checking or powering on), or NODE runs nothing, or after 60 s (a round
-# whose agent calls all time out with their retries takes 2 x timeout_s x (retries + 1) = 40 s).
+# not delaying, probing, powering off, checking or powering on) and NODE no longer sees its peer UP (it declared
+# it dead or down, or it never saw this life), or NODE runs nothing or its quorumd does not answer, or after
+# 60 s (a round whose agent calls all time out with their retries takes 2 x timeout_s x (retries + 1) = 40 s).
+# FAST_REVIVE=1: only the round in flight is waited for (a node that boots again within S of its death is
+# then powered off by the fence of its previous life, and its new life's silence is fenced in turn: a loop
+# that lasts until a boot falls after the peer's verdict).
 fence_quiet() {
-  local ph i mute=0
+  local st i mute=0
   for ((i = 0; i < 300; i++)); do
     alive "$1" || return 0
-    ph=$(qstatus "$1" "(d.get('power_fence') or {}).get('phase', 'none')")
-    case $ph in
-      delaying | probing | "powering off" | checking | "powering on") mute=0 ;;
+    st=$(qstatus "$1" "(d.get('power_fence') or {}).get('phase', 'none') + '/' + (d.get('peer') or {}).get('view', '?')")
+    case $st in
+      delaying/* | probing/* | "powering off/"* | checking/* | "powering on/"*) mute=0 ;;
+      */UP) mute=0; [ -n "${FAST_REVIVE:-}" ] && return 0 ;;
       "") mute=$((mute + 1)); [ $mute -ge 3 ] && return 0 ;;  # alive, but its quorumd does not answer
       *) return 0 ;;
     esac
     sleep 0.2
   done
-  echo "  $1's power fence round still in flight after 60 s (phase $ph)"
+  echo "  $1's power fence round still in flight or its peer still UP after 60 s ($st)"
 }
 # revive_node NODE: a node that is down boots again (revive: through its BMC with FENCE=1), with FENCE=1 only
-# once its peer has no fence round in flight: the BMC acts on an off a second after it took it, and a reset or
-# power on meanwhile would boot a node that the peer's round then powers off again.
+# once its peer has no fence round in flight and no longer sees it UP (fence_quiet): the BMC acts on an off a
+# second after it took it, and a reset or power on before the peer's verdict would boot a node that the peer's
+# fence of its previous life then powers off (a real host takes longer to boot than S and the fence).
 revive_node() {
   alive "$1" && return 0
   [ "$FENCE" = 1 ] && fence_quiet "$(other_of "$1")"
@@ -350,7 +356,7 @@ s = (f"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowl
      f"availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms")
 if os.environ.get('FENCE') == '1':
     k = d['fences_by_kind'].values()
-    s += (f", {sum(x['power_fences'] for x in k)} power fences ({sum(x['power_verdicts'] for x in k)} takeovers on a"
+    s += (f", {sum(x['power_fences'] for x in k)} power fences begun ({sum(x['power_verdicts'] for x in k)} takeovers on a"
           f" confirmed power-off), {d['fence_fail_violations']} fence_fail takeovers on an unconfirmed fence")
 print(s)
 EOP

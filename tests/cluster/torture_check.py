@@ -383,7 +383,7 @@ def main():
               ' settled):')
         for k in sorted(fences_by_kind):
             v = fences_by_kind[k]
-            power = (f", {v['power_fences']} power fences ({v['power_verdicts']} peers declared dead on a confirmed"
+            power = (f", {v['power_fences']} power fences begun ({v['power_verdicts']} peers declared dead on a confirmed"
                      f" power-off)" if any(x['power_fences'] for x in fences_by_kind.values()) else '')
             print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills,"
                   f" {v['risk_stops']} risk stops{power} in {v['faults']} faults ({v['faults_without_any']} without any)")

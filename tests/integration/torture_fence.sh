@@ -20,7 +20,7 @@ out=$(BUILD=$BUILD CLUSTER_ID=$ID FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-1000} F
       ORDERED=1 ONLY=$KINDS FAULTS=6 SEED=${SEED:-20261204} LIGHT_SERVICES=${LIGHT_SERVICES:-20} \
       bash "$(dirname "$0")/../cluster/torture.sh" 2>&1)
 rc=$?
-echo "$out" | grep -v '^[0-9]* \|^ack \|^start \|^stop \|^mount \|^umount \|Killed'
+echo "$out" | grep -v '^[0-9][0-9]* \|^ack \|^start \|^stop \|^mount \|^umount \|Killed'
 [ "$rc" = 0 ] || fail "the torture run failed (exit $rc)"
 summary=$(echo "$out" | sed -n 's/^results: //p')
 [ -f "$summary" ] || fail "the torture run wrote no summary"
@@ -45,7 +45,7 @@ if not (d['takeover_ms_by_kind'] or {}).get('fence_fail'):
 for b in bad:
     print(b)
 t = d['takeover_ms_by_kind']
-print('[castor] torture_fence: ' + ', '.join(f"{x} {v['power_fences']} power fences ({v['power_verdicts']} confirmed)"
+print('[castor] torture_fence: ' + ', '.join(f"{x} {v['power_fences']} power fences begun ({v['power_verdicts']} takeovers on a confirmed off)"
                                              for x, v in sorted(k.items()))
       + '; takeover ms: ' + ', '.join(f"{x} {v['max']}" for x, v in sorted(t.items()))
       + f"; settle ms median {(d['settle_ms'] or {}).get('median')} max {(d['settle_ms'] or {}).get('max')}")
