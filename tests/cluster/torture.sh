@@ -38,10 +38,20 @@
 #     stall_partition
 #                    both paths hang for 30 T and the LAN is cut after 15 T, until the end: the promises given
 #                    are honoured, then both fence
+#     fence_fail     (FENCE=1 only) the victim's BMC cut off the management network (bmc_down), then the victim
+#                    crashes as in crash: its peer's power fence fails and it takes over after the dead time D,
+#                    never before (the checker: no confirmed fence in the fault, the first light service
+#                    started on the peer no sooner than D - T after the crash); the BMC comes back (bmc_up) once
+#                    no fence round of the peer is in flight, then the victim is powered on
+#   FENCE=1 (tests/cluster/bmc.sh): each node has a BMC and the peer power-fences a silent node through the
+#   real fence_ipmilan, so crash, freeze_long, disk_hang_long, kill_quorumd, ... end in power fences. A node
+#   is revived through its BMC (powered on, or reset if its power is on), and only once no fence round of its
+#   peer is in flight (a power on while the peer's off is under way would be undone by it).
 #   Every fault's fences (FENCED in both quorumd logs), resets (stand-in watchdogs fired), svcmgr kills (a
-#   svcmgr that killed every service itself: "every service is killed") and risk stops (svcmgr stopped every
-#   service: "lease at risk") are counted ("detail N fences F resets R svc_kills K risk_stops S" in
-#   faults.log); the checker prints them by kind.
+#   svcmgr that killed every service itself: "every service is killed"), risk stops (svcmgr stopped every
+#   service: "lease at risk"), power fences begun ("power-fencing the peer") and peers declared dead on a
+#   confirmed power-off ("powered off by a confirmed fence") are counted ("detail N fences F resets R
+#   svc_kills K risk_stops S power_fences P power_verdicts V" in faults.log); the checker prints them by kind.
 #   After every fault both nodes are revived and the cluster must settle (every service started, the page
 #   served). The checker (tests/cluster/torture_check.py) reads only evidence from outside the nodes: the
 #   ledger's acknowledged records, the mount watcher, the client's HTTP probe, fsck -n of both shared disks,
@@ -61,7 +71,11 @@ RANDOM=$SEED
 LAN_KINDS=(lan_partition shared_stall_5T shared_stall_30T stall_partition)  # issue 15's kinds
 KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kill_quorumd kill_svcmgr
        crash_service hang_stop relocate restart_node corrupt_block init_force leave_unmanaged "${LAN_KINDS[@]}")
+[ "$FENCE" = 1 ] && KINDS+=(fence_fail)  # appended: the seeds of runs without FENCE replay as before
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
+for k in "${KINDS[@]}"; do
+  [ "$k" = fence_fail ] && [ "$FENCE" != 1 ] && { echo "torture: fence_fail needs FENCE=1"; exit 2; }
+done
 
 running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
   local w l n whole
@@ -73,7 +87,7 @@ settle() {  # both nodes up, every service started somewhere and the page served
   while [ "$(date +%s)" -lt $end ]; do
     # A node reset meanwhile (its watchdog fired: a fence, or a node starved of CPU) boots again, as a host
     # whose watchdog reset it would.
-    [ -n "${STARTED:-}" ] && { revive alpha; revive beta; }
+    [ -n "${STARTED:-}" ] && { revive_node alpha; revive_node beta; }
     read -r w l n whole <<<"$(view)"
     [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
       return 0
@@ -82,6 +96,37 @@ settle() {  # both nodes up, every service started somewhere and the page served
   return 1
 }
 other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
+# fence_quiet NODE: returns once no power fence round of NODE is in flight (its quorumd's power_fence.phase is
+# not delaying, probing, powering off, checking or powering on) and NODE no longer sees its peer UP (it declared
+# it dead or down, or it never saw this life), or NODE runs nothing or its quorumd does not answer, or after
+# 60 s (a round whose agent calls all time out with their retries takes 2 x timeout_s x (retries + 1) = 40 s).
+# FAST_REVIVE=1: only the round in flight is waited for (a node that boots again within S of its death is
+# then powered off by the fence of its previous life, and its new life's silence is fenced in turn: a loop
+# that lasts until a boot falls after the peer's verdict).
+fence_quiet() {
+  local st i mute=0
+  for ((i = 0; i < 300; i++)); do
+    alive "$1" || return 0
+    st=$(qstatus "$1" "(d.get('power_fence') or {}).get('phase', 'none') + '/' + (d.get('peer') or {}).get('view', '?')")
+    case $st in
+      delaying/* | probing/* | "powering off/"* | checking/* | "powering on/"*) mute=0 ;;
+      */UP) mute=0; [ -n "${FAST_REVIVE:-}" ] && return 0 ;;
+      "") mute=$((mute + 1)); [ $mute -ge 3 ] && return 0 ;;  # alive, but its quorumd does not answer
+      *) return 0 ;;
+    esac
+    sleep 0.2
+  done
+  echo "  $1's power fence round still in flight or its peer still UP after 60 s ($st)"
+}
+# revive_node NODE: a node that is down boots again (revive: through its BMC with FENCE=1), with FENCE=1 only
+# once its peer has no fence round in flight and no longer sees it UP (fence_quiet): the BMC acts on an off a
+# second after it took it, and a reset or power on before the peer's verdict would boot a node that the peer's
+# fence of its previous life then powers off (a real host takes longer to boot than S and the fence).
+revive_node() {
+  alive "$1" && return 0
+  [ "$FENCE" = 1 ] && fence_quiet "$(other_of "$1")"
+  revive "$1"
+}
 wait_takeover() {  # a crashed node stays down until the survivor runs everything (at most 15 s): a failover
   local w l n whole
   for ((i = 0; i < 75; i++)); do
@@ -94,15 +139,18 @@ ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, for its own faults)
   local kind=$1 svc=web victim other p ms
-  case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long) ((RANDOM % 2)) && svc=ledger ;; esac
+  case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long|fence_fail) ((RANDOM % 2)) && svc=ledger ;; esac
   victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
   other=$(other_of "$victim")
   # wall time, to read the logs; then CLOCK_MONOTONIC ms, the probe's clock, to tell which fault an outage follows
   echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12) $(python3 -c 'import time; print(int(time.monotonic() * 1000))')" >>"$dir/faults.log"
   case $kind in
     crash) echo "fault $f: crash $victim (runs $svc)"
-       eval "p=\$WD_$victim"; kill_node "$victim"; kill -KILL "$p" 2>/dev/null
+       eval "p=\$WD_$victim"
+       echo "detail $f crashed $victim $(date +%s%N) $IO_TIMEOUT_MS" >>"$dir/faults.log"  # the takeover's start
+       kill_node "$victim"; kill -KILL "$p" 2>/dev/null
        wait_takeover ;;
+    fence_fail) fence_fail "$victim" "$other" "$svc" ;;
     freeze_short|freeze_long) ms=300; [ $kind = freeze_long ] && ms=2500
        echo "fault $f: freeze $victim for $ms ms"
        echo FROZEN >"$CGROOT/$victim/freezer.state"; ms_sleep $ms; echo THAWED >"$CGROOT/$victim/freezer.state" ;;
@@ -145,6 +193,10 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
 }
 # How many times a node fenced (its quorumd said FENCED) and was reset (its stand-in watchdog fired) so far.
 fence_total() { cat "$dir"/alpha-quorumd.log "$dir"/beta-quorumd.log 2>/dev/null | grep -c 'FENCED:'; }
+# FENCE=1: how many power fences of its peer a node began, and how many times a node declared its peer dead on
+# a confirmed power-off (the verdict that lets it take over before D).
+power_fence_total() { cat "$dir"/alpha-quorumd.log "$dir"/beta-quorumd.log 2>/dev/null | grep -c 'power-fencing the peer'; }
+power_verdict_total() { cat "$dir"/alpha-quorumd.log "$dir"/beta-quorumd.log 2>/dev/null | grep -c 'powered off by a confirmed fence'; }
 reset_total() { cat "$dir"/alpha-watchdog.out "$dir"/beta-watchdog.out 2>/dev/null | grep -c 'watchdog fired'; }
 # How many times a node's svcmgr killed every service on its own (its lease ran out as quorumd last told it,
 # or it lost quorumd).
@@ -232,6 +284,20 @@ leave_unmanaged() {  # leave_unmanaged VICTIM
   eval "p=\$WD_$n"; kill_node "$n"; kill -KILL "$p" 2>/dev/null  # the host resets
 }
 
+fence_fail() {  # fence_fail VICTIM OTHER SERVICE (FENCE=1)
+  local v=$1 o=$2 p
+  echo "fault $f: $v's BMC cut off its network, then $v crashes (runs $3): $o's power fence fails, D decides"
+  bmc_down "$v"
+  eval "p=\$WD_$v"
+  echo "detail $f crashed $v $(date +%s%N) $IO_TIMEOUT_MS" >>"$dir/faults.log"
+  kill_node "$v"; kill -KILL "$p" 2>/dev/null
+  wait_takeover
+  # The BMC answers again only once no fence round of $o is in flight: an off still retrying would power $v off
+  # while it boots again.
+  fence_quiet "$o"
+  bmc_up "$v"
+}
+
 cluster_setup
 dd if="$dir/disks/quorum.img" of="$dir/header.save" bs=$BS count=2 iflag=direct status=none || fail "save the superblock"
 HEADER_DIRTY=
@@ -260,10 +326,11 @@ fi
 for ((f = 1; f <= FAULTS; f++)); do
   if ((f <= ${#order[@]})); then kind=${order[$((f - 1))]}; else kind=${KINDS[$((RANDOM % ${#KINDS[@]}))]}; fi
   t0=$(date +%s%N) fences0=$(fence_total) resets0=$(reset_total) kills0=$(svc_kill_total) stops0=$(risk_stop_total)
+  pf0=$(power_fence_total) pv0=$(power_verdict_total)
   inject "$kind"
   sleep 0.5
-  revive alpha
-  revive beta
+  revive_node alpha
+  revive_node beta
   if settle; then
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     [ -n "$HEADER_DIRTY" ] && restore_header
@@ -274,17 +341,27 @@ for ((f = 1; f <= FAULTS; f++)); do
     echo "  did not settle within $SETTLE_S s"
     [ -n "$HEADER_DIRTY" ] && restore_header
   fi
-  echo "detail $f fences $(($(fence_total) - fences0)) resets $(($(reset_total) - resets0)) svc_kills $(($(svc_kill_total) - kills0)) risk_stops $(($(risk_stop_total) - stops0))" >>"$dir/faults.log"
+  echo "detail $f fences $(($(fence_total) - fences0)) resets $(($(reset_total) - resets0)) svc_kills $(($(svc_kill_total) - kills0)) risk_stops $(($(risk_stop_total) - stops0)) power_fences $(($(power_fence_total) - pf0)) power_verdicts $(($(power_verdict_total) - pv0))" >>"$dir/faults.log"
 done
 
 mkdir -p "$RESULTS"
 evidence_check "$SEED" "$RESULTS/summary.json"
 rc=$?
-echo "[castor] torture: $FAULTS faults (seed $SEED): $(python3 -c "import json
-d=json.load(open('$RESULTS/summary.json'))
-print(f\"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowledged_records']} acknowledged records, \
-{d['mount_overlaps']} double mounts, {d['services_on_both_nodes']} services on both nodes, \
-{d['same_epoch_split_brains']} same-epoch grants, {d['init_force_accepted']} init --force not refused, availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms\")")"
+line=$(FENCE=$FENCE python3 - "$RESULTS/summary.json" <<'EOP'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+s = (f"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowledged_records']} acknowledged records, "
+     f"{d['mount_overlaps']} double mounts, {d['services_on_both_nodes']} services on both nodes, "
+     f"{d['same_epoch_split_brains']} same-epoch grants, {d['init_force_accepted']} init --force not refused, "
+     f"availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms")
+if os.environ.get('FENCE') == '1':
+    k = d['fences_by_kind'].values()
+    s += (f", {sum(x['power_fences'] for x in k)} power fences begun ({sum(x['power_verdicts'] for x in k)} takeovers on a"
+          f" confirmed power-off), {d['fence_fail_violations']} fence_fail takeovers on an unconfirmed fence")
+print(s)
+EOP
+)
+echo "[castor] torture: $FAULTS faults (seed $SEED): $line"
 echo "results: $RESULTS/summary.json"
 [ -n "${KEEP_LOGS:-}" ] && cp "$dir"/*.log "$dir"/*.out "$RESULTS/" 2>/dev/null  # KEEP_LOGS=1: also on success
 if [ "$rc" != 0 ]; then

@@ -19,8 +19,16 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
                     refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
                     svc_kills K risk_stops S" (how many times a node fenced, was reset, its svcmgr killed every
                     service itself, and stopped every service as the lease was at risk, from fault N's start
-                    until it settled)
+                    until it settled; FENCE=1 adds "power_fences P power_verdicts V": power fences of the peer
+                    begun, and peers declared dead on a confirmed power-off), "detail N crashed NODE NS T" (a
+                    crash or fence_fail fault: NODE's processes were killed from NS on, io_timeout T ms)
 FILE is the ledger file as read from the ledger disk after the run.
+
+Takeovers: after a crash (crash, fence_fail), the first start on the other node of a light service whose copy
+ran on the crashed node, measured from the crash. A fence_fail fault (the crashed node's BMC unreachable) must
+end in no confirmed power fence, and its takeover must come no sooner than D - T (D = 6T; the crash can come up
+to a heartbeat interval plus a write after the last heartbeat the peer saw): a takeover earlier than that
+without a confirmed fence is a failed fence taken for a success, and fails the run.
 
 Split-brains, two kinds: (older) a ledger record (start, ack or stop) of an older epoch after a newer epoch
 started, or a service granted (started, mounted) with an older epoch than one granted before; (same epoch)
@@ -128,6 +136,22 @@ def light_services(ev, ends, kills):
                                           f' for {ms:.0f} ms'))
     grants = [(t0, svc, node, epoch) for t0, svc, node, epoch, _ in starts]
     return grants, overlaps, conflicts_cross, conflicts_same, sum(len(c) for c in copies.values())
+
+
+def takeovers(crashes, ev):
+    """crashes: {fault: (node, ns, t_ms)}. Returns {fault: ms from the crash to the first start, on the other
+    node, of a light service whose last copy before the crash ran on the crashed node} (None: no such start)."""
+    starts = sorted((int(r[3]), r[4], r[1]) for r in ev if len(r) == 6 and r[0] == 'start')
+    out = {}
+    for fault, (node, ns, _t) in crashes.items():
+        last = {}
+        for t, svc, n in starts:
+            if t >= ns:
+                break
+            last[svc] = n
+        first = next((t for t, svc, n in starts if t >= ns and n != node and last.get(svc) == node), None)
+        out[fault] = None if first is None else (first - ns) // 1_000_000
+    return out
 
 
 def lost_records(evidence, ledger):
@@ -265,20 +289,29 @@ def main():
     # (a leave that never ends, a service nobody starts): every later fault is then meaningless.
     last_fault, run_unsettled, stuck_runs, stuck_at = '0', [], 0, []
     corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
-    kind_of, fences_by_kind = {}, {}
+    kind_of, fences_by_kind, crashes, power_verdicts_of = {}, {}, {}, {}
     for r in lines(os.path.join(d, 'faults.log')):
         if r[0] == 'detail' and len(r) >= 3:
             if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
                 k = fences_by_kind.setdefault(kind_of[r[1]], {'faults': 0, 'fences': 0, 'resets': 0, 'svc_kills': 0,
-                                                              'risk_stops': 0, 'faults_without_any': 0})
+                                                              'risk_stops': 0, 'power_fences': 0, 'power_verdicts': 0,
+                                                              'faults_without_any': 0})
                 kills = int(r[7]) if len(r) >= 8 and r[6] == 'svc_kills' else 0
                 stops = int(r[9]) if len(r) >= 10 and r[8] == 'risk_stops' else 0
+                pfences = int(r[11]) if len(r) >= 12 and r[10] == 'power_fences' else 0
+                pverdicts = int(r[13]) if len(r) >= 14 and r[12] == 'power_verdicts' else 0
+                power_verdicts_of[r[1]] = pverdicts
                 k['faults'] += 1
                 k['fences'] += int(r[3])
                 k['resets'] += int(r[5])
                 k['svc_kills'] += kills
                 k['risk_stops'] += stops
-                k['faults_without_any'] += int(r[3]) == 0 and int(r[5]) == 0 and kills == 0 and stops == 0
+                k['power_fences'] += pfences
+                k['power_verdicts'] += pverdicts
+                k['faults_without_any'] += (int(r[3]) == 0 and int(r[5]) == 0 and kills == 0 and stops == 0
+                                            and pfences == 0)
+            elif r[2] == 'crashed' and len(r) >= 6:
+                crashes[r[1]] = (r[3], int(r[4]), int(r[5]))
             elif r[2] == 'corrupt_block' and len(r) >= 7:
                 corrupted[r[4]] = corrupted.get(r[4], 0) + 1
             elif r[2] == 'init_force' and len(r) >= 5:
@@ -302,6 +335,20 @@ def main():
         elif r[0] == 'settled':
             run_unsettled = []
     fsck = {r[0]: r[1] for r in lines(os.path.join(d, 'fsck.log'))}
+    took = takeovers(crashes, lines(os.path.join(d, 'svc-evidence.log')))
+    takeover_by_kind, fence_fail_bad = {}, []
+    for fault, ms in sorted(took.items(), key=lambda x: int(x[0])):
+        kind = kind_of.get(fault, '?')
+        if ms is not None:
+            takeover_by_kind.setdefault(kind, []).append(ms)
+        if kind == 'fence_fail':
+            node, _ns, t = crashes[fault]
+            if power_verdicts_of.get(fault, 0):
+                fence_fail_bad.append(f'fault {fault}: {power_verdicts_of[fault]} peers declared dead on a confirmed'
+                                      f' power-off while the BMC of {node} was unreachable')
+            if ms is not None and ms < 5 * t:
+                fence_fail_bad.append(f'fault {fault}: a service of {node} started on its peer {ms} ms after the'
+                                      f' crash, before D - T = {5 * t} ms, with its BMC unreachable')
     result = {
         'seed': int(a.seed), 'faults': faults, 'faults_total': sum(faults.values()),
         'split_brains': sb, 'older_epoch_split_brains': sb_older, 'same_epoch_split_brains': sb_same,
@@ -323,6 +370,8 @@ def main():
         'outages_ms': summary(outages), 'outages_by_kind': outages_by_kind, 'settle_ms': summary(settle), 'unsettled': unsettled,
         'longest_unsettled_run': stuck_runs, 'stuck_from_fault': stuck_at,
         'fences_by_kind': fences_by_kind,
+        'takeover_ms_by_kind': {k: summary(v) for k, v in sorted(takeover_by_kind.items())},
+        'fence_fail_violations': len(fence_fail_bad), 'fence_fail_violation_examples': fence_fail_bad[:5],
     }
     with open(a.out, 'w') as f:
         json.dump(result, f, indent=2)
@@ -334,8 +383,18 @@ def main():
               ' settled):')
         for k in sorted(fences_by_kind):
             v = fences_by_kind[k]
+            power = (f", {v['power_fences']} power fences begun ({v['power_verdicts']} peers declared dead on a confirmed"
+                     f" power-off)" if any(x['power_fences'] for x in fences_by_kind.values()) else '')
             print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills,"
-                  f" {v['risk_stops']} risk stops in {v['faults']} faults ({v['faults_without_any']} without any)")
+                  f" {v['risk_stops']} risk stops{power} in {v['faults']} faults ({v['faults_without_any']} without any)")
+    for k, v in sorted(takeover_by_kind.items()):
+        t = summary(v)
+        print(f'takeover after {k} (crash to the first of its services started on the peer, ms): min {t["min"]}'
+              f' median {t["median"]} max {t["max"]} ({t["n"]} faults)')
+    if fence_fail_bad or 'fence_fail' in faults:
+        print(f'fence_fail faults that took over on an unconfirmed fence: {len(fence_fail_bad)}')
+        for e in fence_fail_bad[:5]:
+            print(f'  e.g. {e}')
     print(f'split-brains (records or grants of an older epoch, or of the same epoch on two nodes): {sb}')
     print(f'  older epoch after a newer one: {sb_older}')
     print(f'  same epoch held by two nodes: {sb_same}')
@@ -386,7 +445,7 @@ def main():
         print(f'the cluster stopped settling: {STUCK_AFTER} or more faults in a row did not settle, from fault '
               + ', '.join(stuck_at) + ' (a hang: read both nodes\' logs from that fault on)')
     bad = (stuck_at or sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values())
-           or not fsck or both_services or conflicts_cross or init_accepted)
+           or not fsck or both_services or conflicts_cross or init_accepted or fence_fail_bad)
     return 1 if bad else 0
 
 
