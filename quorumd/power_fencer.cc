@@ -36,7 +36,10 @@ bool PowerFencer::request(const std::string& reason, std::string& why) {
   return true;
 }
 
-void PowerFencer::peer_alive() {
+void PowerFencer::peer_alive(TimePoint value_first_seen) {
+  // Only a value the peer wrote after the last round began is life: a peer still UP but silent (the round
+  // failed, or its off killed a life that had just booted) waits for retry_after.
+  if (last_ && value_first_seen <= last_->started) return;
   if (phase_ == Phase::confirmed || phase_ == Phase::failed) phase_ = Phase::idle;
 }
 

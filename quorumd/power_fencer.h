@@ -71,8 +71,9 @@ class PowerFencer {
   // The core declared the peer dead on the confirmed fence (after the settle): with fence_action = reboot,
   // the node is powered on again now.
   void verdict_stood();
-  // The peer is alive again (a new life seen): a later silence may be fenced again.
-  void peer_alive();
+  // The peer is alive again: UP, with a heartbeat value first read at `value_first_seen`; only a value first
+  // read after the last round began counts (a later silence may then be fenced again at once).
+  void peer_alive(TimePoint value_first_seen);
   // The confirmed off will give no verdict (this node rejoined meanwhile, or the read after the settle showed
   // a life not seen before the fence): leaves `settling`, so that a later silence or an admin may fence again.
   void verdict_dropped();

@@ -76,7 +76,13 @@ void QuorumDaemon::end_fence_action(const FenceAgentResult& r, TimePoint now) {
   log::event(ok ? log::Level::notice : log::Level::error, "fence agent action ended",
              {{"peer", peer_name_}, {"agent", fencer_->device().agent},
               {"action", fence_agent_action_name(fence_proc_action_)}, {"result", r.text}});
+  const bool was_failed = fencer_->phase() == PowerFencer::Phase::failed;
   fencer_->on_result(fence_proc_action_, r, now);
+  if (!was_failed && fencer_->phase() == PowerFencer::Phase::failed)
+    log::error("power fence of the peer failed: the dead time decides, as without power fencing",
+               {{"peer", peer_name_}, {"agent", fencer_->device().agent},
+                {"result", fencer_->last() ? fencer_->last()->result : r.text},
+                {"next_round_in_ms", ms_of(superblock_.timing.dead)}});
 }
 
 void QuorumDaemon::fence_step(TimePoint now) {
@@ -119,7 +125,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
   s.peer_gone = pm.view() == PeerView::down || pm.view() == PeerView::dead;
   s.peer_incarnation = pm.incarnation();
   s.worst_write_latency = core_->worst_write_latency();
-  if (pm.view() == PeerView::up) fencer_->peer_alive();
+  if (pm.view() == PeerView::up) fencer_->peer_alive(pm.first_seen());
   bool started = false;
   const auto action = fencer_->tick(s, now, wall_time_ns(), started);
   if (started) {
@@ -134,7 +140,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
     if (fence_generation_ == generation_) {
       core_->on_peer_fenced(*settle_end, fencer_->device().agent + " by " + config_.node);
       log::warning("the peer's power is confirmed off; it is declared dead after the settle delay",
-                   {{"peer", peer_name_}, {"settle_ms", ms_of(*settle_end - now)},
+                   {{"peer", peer_name_}, {"settle_ms", std::max<int64_t>(0, ms_of(*settle_end - now))},
                     {"result", fencer_->last() ? fencer_->last()->result : std::string()}});
     } else {
       log::warning("the peer's power is confirmed off, but this node rejoined meanwhile: the dead time decides",

@@ -251,10 +251,29 @@ TEST_CASE("power fencer: never confirmed on a failed off, a status that says on,
     CHECK(f.phase() == PowerFencer::Phase::failed);
     CHECK(f.failures() == 1);
     CHECK(!f.last()->confirmed);
-    // No new round before retry_after.
+    // No new round before retry_after -- also while the daemon sees the peer still UP with the value it had
+    // before the round (its silence is what failed to be fenced: torture saw a round every 250 ms).
+    f.peer_alive(t - seconds(1));
     CHECK(!f.tick(s, t + seconds(5), 0, started));
+    CHECK(f.phase() == PowerFencer::Phase::failed);
     CHECK(f.tick(s, t + seconds(10), 0, started) == FenceAgentAction::status);
   }
+}
+
+TEST_CASE("power fencer: after a failed round, a value the peer wrote since lets it fence again at once") {
+  PowerFencer f(device(), seconds(10));
+  TimePoint t{seconds(100)};
+  FenceSituation s{true, true, false, 7, milliseconds(5)};
+  bool started = false;
+  REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::status);
+  f.on_result(FenceAgentAction::status, {FenceVerdict::failed, "unreachable"}, t + milliseconds(50));
+  for (int i = 0; i < 3 && f.phase() != PowerFencer::Phase::failed; ++i) {
+    auto a = f.tick(s, t + milliseconds(100), 0, started);
+    if (a) f.on_result(*a, {FenceVerdict::failed, "unreachable"}, t + milliseconds(150));
+  }
+  REQUIRE(f.phase() == PowerFencer::Phase::failed);
+  f.peer_alive(t + milliseconds(500));  // it wrote after the round began: alive, and fenceable when silent again
+  CHECK(f.phase() == PowerFencer::Phase::idle);
 }
 
 TEST_CASE("power fencer: no fence without suspicion, without a lease or working disk, or of a peer gone") {

@@ -91,7 +91,7 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   // The daemon drops it (a rejoin in between), or the read after the settle shows incarnation 8, never seen:
   // no verdict_stood(). The node comes back (powered on by its BMC's power-restore policy): UP.
   f.verdict_dropped();  // the daemon tells it (power_fencing.cc)
-  f.peer_alive();
+  f.peer_alive(t + milliseconds(100));  // its new life's heartbeat, first read after the round
   // Much later incarnation 8 goes silent: it must be fenceable again, automatically or by an admin.
   t += seconds(60);
   const FenceSituation silent_again{true, true, false, 8, milliseconds(5)};
