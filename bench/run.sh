@@ -2,7 +2,8 @@
 # make bench: runs the benchmarks named in BENCH (default: all of them), into BENCH_OUT (default
 # results/bench-<UTC timestamp>/), then bench/report.py prints the table and writes results.json,
 # summary.md and the PNG plots there. Benchmarks print figures; none is a timed assertion.
-#   BENCH=failover,sanlock,fence,idle,scale,relocate,iotol,auth,stall   (a subset, comma-separated; auth: the
+#   BENCH=failover,sanlock,fence,powerfence,idle,scale,relocate,iotol,auth,stall   (a subset; powerfence:
+#                                    failover with power fencing, bench/power_fence.sh, PFENCE_PROFILES; auth: the
 #                                    CPU cost of authenticated disk records, bench/auth_cost.cc, also make
 #                                    bench-auth; stall: the longest shared storage stall ridden through,
 #                                    bench/shared_stall.sh, STALL_PROFILES="2000", STALL_SECONDS="10 30 60 90")
@@ -14,7 +15,7 @@
 # (BENCH_SANLOCK_BG=0 runs them in turn instead).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "make bench needs root (loop devices, namespaces, cgroups, FUSE)"; exit 1; }
-BENCH=${BENCH:-failover,sanlock,fence,idle,scale,relocate,iotol,auth,stall}
+BENCH=${BENCH:-failover,sanlock,fence,powerfence,idle,scale,relocate,iotol,auth,stall}
 has() { [[ ",$BENCH," == *",$1,"* ]]; }
 mkdir -p "$BENCH_OUT"
 say "results in $BENCH_OUT (BENCH=$BENCH)"
@@ -49,6 +50,7 @@ if has failover; then
 fi
 has relocate && run bash "$BENCH_DIR/relocate.sh"
 has fence && run bash "$BENCH_DIR/fence.sh"
+has powerfence && run bash "$BENCH_DIR/power_fence.sh"
 if has idle; then
   for io in ${IDLE_PROFILES:-200 2000}; do IO_TIMEOUT_MS=$io run bash "$BENCH_DIR/idle_cost.sh"; done
 fi

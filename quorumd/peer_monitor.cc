@@ -70,6 +70,7 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       record_.reset();
       value_is_down_ = false;
       value_fenced_ = true;
+      no_watchdog_ = false;  // that life is off: the next one says again whether it has a watchdog
       confirm(obs.read_issued);
       return move_to(PeerView::dead, "powered off by a confirmed fence (" + fence_by_ + ")");
     }
@@ -91,8 +92,7 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       }
       followed_ = v.incarnation;
       followed_seq_ = std::max(followed_seq_, v.seq);
-      // Once said, for the life of that incarnation (a later record without it would be a new process).
-      if (obs.record->flags & HeartbeatRecord::kNoWatchdog) no_watchdog_inc_ = v.incarnation;
+      if (obs.record->flags & HeartbeatRecord::kNoWatchdog) no_watchdog_ = true;
     }
     value_ = v;
     value_confirmed_ = false;
@@ -104,6 +104,7 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     record_ = v.valid ? obs.record : std::nullopt;
     value_is_down_ = v.valid && obs.record->state == NodeState::down && !newly_followed;
     if (value_is_down_) {
+      no_watchdog_ = false;      // it left cleanly: its next life says again whether it has a watchdog
       confirm(obs.read_issued);  // the read that returned the DOWN record
       return move_to(PeerView::down, "peer wrote DOWN: it left cleanly");
     }

@@ -98,9 +98,11 @@ class PeerMonitor {
   bool fence_pending() const { return fence_from_.has_value(); }
   // The current value was declared dead by a confirmed fence.
   bool value_fenced() const { return value_fenced_; }
-  // The incarnation followed said in its records that it runs without a watchdog (HeartbeatRecord::
-  // kNoWatchdog): the dead time D declares it nothing -- only a confirmed fence or its DOWN.
-  bool no_dead_time() const { return followed_ && no_watchdog_inc_ && *followed_ == *no_watchdog_inc_; }
+  // A life of the peer said in its records that it runs without a watchdog (HeartbeatRecord::kNoWatchdog):
+  // the dead time D declares nothing until a confirmed fence or a DOWN of the life followed. Sticky across
+  // incarnation changes: a late write of an older life never seen here, landing while the flagged life is
+  // frozen, would otherwise replace it and bring D back (the adversarial review's schedule).
+  bool no_dead_time() const { return no_watchdog_; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;
@@ -142,7 +144,7 @@ class PeerMonitor {
   std::optional<TimePoint> fence_from_;  // declare_fenced: the first read issued at or after it decides
   std::string fence_by_;
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence
-  std::optional<uint64_t> no_watchdog_inc_;  // the latest live incarnation whose record said kNoWatchdog
+  bool no_watchdog_ = false;             // no_dead_time()
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

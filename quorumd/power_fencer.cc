@@ -20,6 +20,12 @@ const char* PowerFencer::phase_name(Phase p) {
   return "?";
 }
 
+FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id) {
+  const bool any_delay = peer.delay > Duration::zero() || (mine && mine->delay > Duration::zero());
+  if (!any_delay && my_id == 2) peer.delay = kDefaultRaceDelay;
+  return peer;
+}
+
 PowerFencer::PowerFencer(FenceDeviceConfig device, Duration retry_after)
     : device_(std::move(device)), retry_after_(retry_after) {}
 
@@ -29,7 +35,10 @@ bool PowerFencer::request(const std::string& reason, std::string& why) {
     return false;
   }
   if (phase_ == Phase::confirmed) {  // the life fenced has not come back: nothing to power off
-    why = device_.node + " is already powered off by a confirmed fence (castor status: power_fence.last)";
+    why = device_.action == FenceAction::reboot
+              ? device_.node + " was powered off by a confirmed fence and on again (fence_action = reboot); its new "
+                               "life is not seen yet (castor status: power_fence.last)"
+              : device_.node + " is already powered off by a confirmed fence (castor status: power_fence.last)";
     return false;
   }
   admin_request_ = reason;

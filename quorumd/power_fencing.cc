@@ -37,8 +37,14 @@ Status QuorumDaemon::setup_power_fence() {
     return Error(Code::refused, "[fence " + peer->node + "]: " + peer->agent + " printed no parameters in its metadata");
   RETURN_IF_ERROR(check_fence_options(*peer, params));
   RETURN_IF_ERROR(check_power_fence_metadata(*peer, meta->output_tail));
+  // The fence-race rule (power_fencer.h with_race_delay).
+  const FenceDeviceConfig device = with_race_delay(*peer, fence_device_for(config_.fence, config_.node), node_id_);
+  if (device.delay != peer->delay) {
+    log::notice("fence race rule: this node (the second of the cluster) waits before it fences its peer",
+                {{"peer", peer_name_}, {"delay_ms", ms_of(kDefaultRaceDelay)}});
+  }
   // A failed fence round is tried again after the dead time: by then the ordinary verdict has decided.
-  fencer_ = std::make_unique<PowerFencer>(*peer, superblock_.timing.dead);
+  fencer_ = std::make_unique<PowerFencer>(device, superblock_.timing.dead);
   log::notice("power fencing of the peer configured", {{"peer", peer_name_}, {"device", peer->describe()},
                                                        {"suspicion_ms", ms_of(suspicion_time())}});
   return Status::Ok();

@@ -119,15 +119,15 @@ int cmd_fence(const std::vector<std::string>& argv) {
   const std::string socket = args->value("--socket").value_or(qc->socket_path.empty() ? kQuorumdSocketDefault : qc->socket_path);
   auto c = ControlClient::connect(socket, std::chrono::seconds(5));
   if (!c.ok()) return report_error("fence", c.status());
+  // The counts before: the result is the first fence that ends after the request (without them an older
+  // fence's result would be reported as this one's).
   auto before = c->request("status");
-  int64_t fences_before = 0, failures_before = 0;
-  if (before.ok()) {
-    auto j = Json::parse(*before, nullptr, false);
-    if (j.is_object() && j.contains("power_fence") && j["power_fence"].is_object()) {
-      fences_before = j["power_fence"].value("fences", int64_t(0));
-      failures_before = j["power_fence"].value("failures", int64_t(0));
-    }
-  }
+  if (!before.ok()) return report_error("fence", before.status().with_context("quorumd status"));
+  const Json bj = Json::parse(*before, nullptr, false);
+  if (!bj.is_object() || !bj.contains("power_fence") || !bj["power_fence"].is_object())
+    return report_error("fence", Error(Code::unsupported, "quorumd's status has no power_fence part (an older quorumd?)"));
+  const int64_t fences_before = bj["power_fence"].value("fences", int64_t(0));
+  const int64_t failures_before = bj["power_fence"].value("failures", int64_t(0));
   // The target is named: quorumd refuses anything but its peer (a castor.ini without node= cannot tell here).
   auto r = c->request("fence-peer " + node + (args->has("--force") ? " force" : ""));
   if (!r.ok()) return report_error("fence", r.status());

@@ -212,9 +212,25 @@ TEST_CASE("peer monitor: a life without a watchdog is never declared dead on the
   CHECK(r.read(0xB, 2) == PeerView::dead);
 }
 
+TEST_CASE("peer monitor: a late write of an older life never seen does not bring the dead time back") {
+  // This monitor started after the peer's life 0xC (with a watchdog) was replaced by 0xA (without): 0xC is
+  // not retired here. A write of 0xC stuck in the array lands while 0xA is frozen.
+  Rig r;
+  r.read(0xA, 1, NodeState::up, HeartbeatRecord::kNoWatchdog);
+  r.read(0xA, 2, NodeState::up, HeartbeatRecord::kNoWatchdog);
+  REQUIRE(r.pm.view() == PeerView::up);
+  r.read(0xC, 40);  // looks like a new life
+  for (int i = 0; i < 5; ++i) {
+    r.wait(D);
+    CHECK(r.read(0xC, 40) != PeerView::dead);
+  }
+  CHECK(r.pm.no_dead_time());
+}
+
 TEST_CASE("peer monitor: a life without a watchdog that leaves cleanly is DOWN at once") {
   Rig r;
   r.read(0xA, 1, NodeState::up, HeartbeatRecord::kNoWatchdog);
   r.read(0xA, 2, NodeState::up, HeartbeatRecord::kNoWatchdog);
   CHECK(r.read(0xA, 3, NodeState::down, HeartbeatRecord::kNoWatchdog) == PeerView::down);
+  CHECK_FALSE(r.pm.no_dead_time());  // its next life says again
 }
