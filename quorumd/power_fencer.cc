@@ -20,9 +20,10 @@ const char* PowerFencer::phase_name(Phase p) {
   return "?";
 }
 
-FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id) {
+FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id,
+                                  Duration io_timeout) {
   const bool any_delay = peer.delay > Duration::zero() || (mine && mine->delay > Duration::zero());
-  if (!any_delay && my_id == 2) peer.delay = kDefaultRaceDelay;
+  if (!any_delay && my_id == 2) peer.delay = std::max<Duration>(io_timeout, kMinRaceDelay);
   return peer;
 }
 

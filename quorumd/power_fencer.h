@@ -50,16 +50,18 @@ struct FenceRecord {
   std::string result;       // "off: done in 0.41 s; status: off (0.30 s)", or the failure
 };
 
-// The race delay of the second node when no device has delay_ms: longer than a fence round of a BMC that
-// answers (status, off, status: 1-3 s measured with fence_ipmilan).
-inline constexpr Duration kDefaultRaceDelay = std::chrono::seconds(5);
+// The race delay of the second node when no device has delay_ms: io_timeout T (at least 1 s). A heartbeat write
+// of the first node that was in flight when the second suspected it lands within T, and then the second sees
+// it changed; a fence round of a BMC that answers takes 1-3 s (fence_ipmilan, measured).
+inline constexpr Duration kMinRaceDelay = std::chrono::seconds(1);
 // The device this node fences its peer with, with the fence-race rule applied: two nodes that both see the
 // other silent while their own writes complete (quorumd loops stalled for seconds on both nodes, slow writes
 // after) would power each other off. Unless an admin set delay_ms on either device (`peer` fences the peer,
 // `mine` -- if configured -- fences this node), the second node of the cluster (my_id 2) waits
-// kDefaultRaceDelay before it fences the first and then looks again (Pacemaker's pcmk_delay_base): the first
-// node's off has landed by then, or its heartbeat changed.
-FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id);
+// before it fences the first and then looks again (Pacemaker's pcmk_delay_base): the first
+// node's off has landed by then, or its heartbeat changed. The delay: max(io_timeout, kMinRaceDelay).
+FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id,
+                                  Duration io_timeout);
 
 class PowerFencer {
  public:

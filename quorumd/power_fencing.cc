@@ -38,10 +38,11 @@ Status QuorumDaemon::setup_power_fence() {
   RETURN_IF_ERROR(check_fence_options(*peer, params));
   RETURN_IF_ERROR(check_power_fence_metadata(*peer, meta->output_tail));
   // The fence-race rule (power_fencer.h with_race_delay).
-  const FenceDeviceConfig device = with_race_delay(*peer, fence_device_for(config_.fence, config_.node), node_id_);
+  const FenceDeviceConfig device = with_race_delay(*peer, fence_device_for(config_.fence, config_.node), node_id_,
+                                                   superblock_.timing.io_timeout);
   if (device.delay != peer->delay) {
     log::notice("fence race rule: this node (the second of the cluster) waits before it fences its peer",
-                {{"peer", peer_name_}, {"delay_ms", ms_of(kDefaultRaceDelay)}});
+                {{"peer", peer_name_}, {"delay_ms", ms_of(device.delay)}});
   }
   // A failed fence round is tried again after the dead time: by then the ordinary verdict has decided.
   fencer_ = std::make_unique<PowerFencer>(device, superblock_.timing.dead);

@@ -2,7 +2,7 @@
 // and PowerFencers over a simulated shared disk, 1 ms steps, T = 2 s, each agent call 300 ms. Both quorumds
 // stall for seconds at once and the first write after takes long (every write still ok within T): each sees
 // the other's block stand still for S = 2T while its own writes worked, and each may fence. The race rule
-// (power_fencer.h with_race_delay: the second node waits kDefaultRaceDelay, then looks again) leaves one.
+// (power_fencer.h with_race_delay: the second node waits T, then looks again) leaves one.
 
 #include <doctest/doctest.h>
 
@@ -76,7 +76,7 @@ struct Node {
     return d;
   }
   Node(uint32_t id_, TimePoint start, Disk* d)
-      : id(id_), core(cfg(id_), start), fencer(with_race_delay(dev(id_ == 1 ? 2 : 1), nullptr, id_), kT * 6), disk(d) {
+      : id(id_), core(cfg(id_), start), fencer(with_race_delay(dev(id_ == 1 ? 2 : 1), nullptr, id_, kT), kT * 6), disk(d) {
     core.set_suspicion_time(2 * kT);
   }
 
