@@ -52,6 +52,8 @@ STALL="-DLAN -DWD_REAL -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=1 -DMAXHBFA
 FENCE_CRASH="-DFENCE -DHELD -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 FENCE_STALL="-DFENCE -DHELD -DSHARED_STALL -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUSE=0 -DMAXHBFAIL=1 -DMAXSLOW=2 -DMAXIOFAULT=0 -DMAXFLIP=0"
 FENCE_LAN="-DFENCE -DLAN -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=1 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0 -DMAXSLOW=0 -DMAXFFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
+# the seeded unconfirmed-fence bug: as fence_crash, and a pause (the paused node still runs its service)
+FENCE_PAUSE="-DFENCE -DHELD -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 # the seeded ONWAIT bug: a path failure, the fencer paused before its verdict read, a reboot, a slow write after it
 FENCE_REBOOT="-DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUSE=1 -DPAUSE_FENCER -DSLOW_AFTER_OFF -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"
 STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
@@ -178,9 +180,10 @@ case $mode in
     # With P = F there is nothing to forget (restart_hold = 0): run with P = 5 > F, where a new core must hold
     # back P - F. Found by the rule's assert: a DEAD verdict before an earlier life's grant + (P - F) + D.
     launch promise_forgotten error safety -DP=5 -DBUG_PROMISE_FORGOTTEN $STALL_RESTART
-    # power fencing: a take-over on a fence that failed; the rule without DISKWIN (both nodes power each other
+    # power fencing: a take-over on a fence that failed (of a paused node: a running one lapses before the
+    # verdict read at S + 1 tick >= F); the rule without DISKWIN (both nodes power each other
     # off after a shared stall); the fenced node powered on before the fencer's verdict read
-    launch fence_unconfirmed error safety -DBUG_FENCE_UNCONFIRMED $FENCE_CRASH
+    launch fence_unconfirmed error safety -DBUG_FENCE_UNCONFIRMED $FENCE_PAUSE
     launch fence_no_diskwin error safety -DBUG_FENCE_NO_DISKWIN $FENCE_STALL
     launch fence_early_on error safety -DBUG_FENCE_EARLY_ON $FENCE_REBOOT
     collect
