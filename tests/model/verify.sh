@@ -52,6 +52,8 @@ STALL="-DLAN -DWD_REAL -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=1 -DMAXHBFA
 FENCE_CRASH="-DFENCE -DHELD -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 FENCE_STALL="-DFENCE -DHELD -DSHARED_STALL -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUSE=0 -DMAXHBFAIL=1 -DMAXSLOW=2 -DMAXIOFAULT=0 -DMAXFLIP=0"
 FENCE_LAN="-DFENCE -DLAN -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=1 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0 -DMAXSLOW=0 -DMAXFFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
+# the seeded DISKWIN bug: as fence_stall without the reboot (found at 24 thousand states instead of 3.9 million)
+FENCE_STALL_NOREBOOT="-DFENCE -DHELD -DSHARED_STALL -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=0 -DMAXHBFAIL=1 -DMAXSLOW=2 -DMAXIOFAULT=0 -DMAXFLIP=0"
 # the seeded unconfirmed-fence bug: as fence_crash, and a pause (the paused node still runs its service)
 FENCE_PAUSE="-DFENCE -DHELD -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 # the seeded ONWAIT bug: a path failure, the fencer paused before its verdict read, a reboot, a slow write after it
@@ -184,7 +186,7 @@ case $mode in
     # verdict read at S + 1 tick >= F); the rule without DISKWIN (both nodes power each other
     # off after a shared stall); the fenced node powered on before the fencer's verdict read
     launch fence_unconfirmed error safety -DBUG_FENCE_UNCONFIRMED $FENCE_PAUSE
-    launch fence_no_diskwin error safety -DBUG_FENCE_NO_DISKWIN $FENCE_STALL
+    launch fence_no_diskwin error safety -DBUG_FENCE_NO_DISKWIN $FENCE_STALL_NOREBOOT
     launch fence_early_on error safety -DBUG_FENCE_EARLY_ON $FENCE_REBOOT
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
