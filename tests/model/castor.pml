@@ -123,6 +123,58 @@
  * floor; with -DP=5, since with P = F there is nothing to forget), -DBUG_PROMISE_NO_FLOOR (the grantor records no floor), -DBUG_PROMISE_RECEIPT_ANCHOR (the holder
  * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
  * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
+ *
+ * FENCING (-DFENCE; issue 16, power fencing through the peer's BMC, the v1 rules as amended).  Each quorumd
+ * may power off its peer through the peer's fence agent.  Modelled:
+ *   - the suspicion: the value the PeerMonitor follows unchanged in its reads for SF = 2 ticks (S = 2T, with
+ *     or without the LAN); with -DLAN the peer must also be silent on the LAN (the LAN is cut, or its quorumd
+ *     does not run) or report that its own disk fails (since > 0 at this tick: lan_says_isolated);
+ *   - the fence rule (MAYF), checked after every tick's reads: the core runs and holds a valid lease, its own
+ *     disk works (the last heartbeat write that completed was ok and issued within 2T, disk_failing() false:
+ *     this tick's write landed or completed late but ok, or it is in flight and the one before was ok), the
+ *     peer is suspected, its view is neither DEAD nor DOWN, no fence of it is running, and DISKWIN: every
+ *     heartbeat write this node issued since it first read the peer's current value completed ok (none
+ *     failed, none missing: a pause or a stall closes the window; a write issued before that first read does
+ *     not count);
+ *   - no race delay (the code's default delay_ms is 0 on both nodes): a node that may fence hands the fence
+ *     to its BMC at once (-DFDELAY=<ticks> > 0: node 2 waits that long, then re-checks every condition);
+ *   - the fence (proctype BMC): resolves at any moment before the next tick (the agent's latency is under one
+ *     tick), whatever became of the fencer meanwhile: the peer powered off (`off` exited 0, `status` said
+ *     off), or a failure (MAXFFAIL: no effect, not confirmed: the fencer falls back to the D rule; it may
+ *     fence again later).  The power-off is a crash of the peer (processes, services, volatile state gone;
+ *     table writes in the kernel land later, whole or torn, or never) and a heartbeat write of its life may
+ *     still be in the kernel: it lands at any later tick (hpo), or never, also after the node came back;
+ *   - the verdict, with settle = 0 (the quorum-disk protocol must not rely on the settle: late writes of the
+ *     fenced life land at any time, as after a crash): the fencer's PeerMonitor is DEAD at once and retires
+ *     the incarnation it suspected; its next read (the verdict read) confirms DEAD whatever value it returns,
+ *     unless it is a new incarnation's (life); every later read of the same value re-confirms it, a changed
+ *     value of the retired incarnation is stale (not re-confirmed until D), a new one is life (UP).  A fencer
+ *     paused when the fence resolves learns it when it resumes; a fencer whose core is gone (crash,
+ *     self-fence, leave) never learns it (its new core follows the D rule);
+ *   - fence_action = reboot and ONWAIT: a node powered off by its peer's fence comes back (a restart, new
+ *     incarnation: MAXRESTART) only after the fencer's verdict read, or once the fencer's core that waits for
+ *     it is gone (PowerFencer::verdict_stood runs `on` only then);
+ *   - slow heartbeat writes (MAXSLOW): a write that completes ok within its deadline but lands after the
+ *     peer's read of that tick (the peer sees it at the next tick), the worst case for the suspicion;
+ *   - heartbeat paths fail at a tick (MAXHBFAIL in all; one node's, or both before the same tick: a shared
+ *     storage stall) and may work again at any later tick.
+ * Checked: never two owners, epochs (as everywhere), and assert(!offbyf[i]) when node i's fence powers its
+ * peer off: the two nodes never power each other off; assert(!(MAYF(0) && MAYF(1))) after every tick's reads:
+ * on one coherent disk two nodes whose writes work never may fence each other at the same time.
+ * Abstracted: the agent's latency is under one tick; settle = 0; one fence request in flight per node; a
+ * torn late heartbeat is a change that is never life, which a whole one covers; fencing a peer already DEAD
+ * or DOWN changes nothing for safety (not modelled).
+ * Bounds: MAXFFAIL (1) failed fences, MAXSLOW (1) slow writes; scenario flags: -DREBOOT_ONLY (only a node
+ * powered off by a fence comes back), -DSLOW_AFTER_OFF (slow writes only once a node was powered off),
+ * -DRESTART1 (only node 1 restarts), -DPAUSE_FENCER (only a node whose confirmed fence awaits its verdict
+ * read pauses).  Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed),
+ * -DBUG_FENCE_NO_DISKWIN (the rule without DISKWIN: after a shared stall both nodes power each other off),
+ * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as
+ * the verdict read while its new life already holds a lease).  Not in verify.sh: -DBUG_FENCE_SHORT_S (S = T),
+ * -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), -DREACH_FENCE_TAKEOVER (not a bug:
+ * shows that a take-over on a fence verdict happens), and -DNOWD_FENCED=<id> (that node has no watchdog and
+ * its peer never declares it DEAD after D, only after a confirmed fence; BUG_NOWD_D: D too) -- the code does
+ * not implement a node without a watchdog yet.
  */
 
 #define F 3
@@ -180,6 +232,43 @@
 #endif
 #ifndef MAXLATEHB
 #define MAXLATEHB 0
+#endif
+
+#ifdef FENCE
+/* Power fencing (-DFENCE; issue 16, /work/notes/fence-design.md; see the FENCING part of the header). */
+#ifndef MAXFFAIL
+#define MAXFFAIL 1        /* fence requests that fail (BMC unreachable: no effect, not confirmed) */
+#endif
+#ifndef MAXSLOW
+#define MAXSLOW 1         /* heartbeat writes that complete ok but land after the peer's read of that tick */
+#endif
+#ifndef FDELAY
+#define FDELAY 0          /* node 2's race delay, in ticks (the code's default delay_ms is 0 on both nodes) */
+#endif
+#ifndef SF                /* suspicion: the peer's heartbeat value unchanged for SF ticks: S = 2T, LAN or not */
+#ifdef BUG_FENCE_SHORT_S
+#define SF 1              /* (not a run of verify.sh: S = T, the v1 rule with a LAN) */
+#else
+#define SF 2
+#endif
+#endif
+/* -DSLOW_AFTER_OFF: slow writes only once a node was powered off (a scenario bound, fence_reboot) */
+#ifdef SLOW_AFTER_OFF
+#define SLOW_OK (offbyf[0] || offbyf[1] || restarts > 0)
+#else
+#define SLOW_OK 1
+#endif
+/* the heartbeat write issued at this tick: none, landed before the reads, landing after them (ok), failing */
+#define HNONE 0
+#define HFAST 1
+#define HSLOW 2
+#define HFAIL 3
+#endif
+/* -DNOWD_FENCED=<node id>: that node has no watchdog (it runs only because its peer can power-fence it) */
+#ifdef NOWD_FENCED
+#define HASWD(i) ((i) != NOWD_FENCED - 1)
+#else
+#define HASWD(i) 1
 #endif
 
 /* OwnershipState (lib/disk/service_table_record.h); the core never writes `releasing` or `disabled`. */
@@ -321,6 +410,29 @@ bit qup[2];               /* observer i's PeerMonitor view is UP (not UNKNOWN, D
 byte promised[2];         /* ghost: as fw, for the latest floor any life of node i recorded at a grant */
 byte stalls, parts, lanlates;
 #endif
+#ifdef FENCE
+/* ---- power fencing (-DFENCE) ---- */
+bit freq[2];              /* node i's fence of its peer is handed to the BMC, not yet resolved (it takes effect */
+                          /* or fails whatever becomes of node i) */
+bit fown[2];              /* ... and the core that asked still waits for the result (cleared when it dies) */
+bit fwait[2];             /* node i waits out its race delay before it fences (node 2 only) ... */
+byte fdl[2];              /* ... for fdl more ticks; then it re-checks every condition */
+bit fcf[2];               /* confirmed off while node i was paused: delivered when it resumes */
+bit fvr[2];               /* observer i holds a fence verdict whose verdict read is pending (settle = 0) */
+bit fdead[2];             /* observer i's fence verdict: every read of the same value re-confirms it */
+bit offbyf[2];            /* ghost: node i is powered off by its peer's fence (until it restarts) */
+byte hpo[2];              /* a heartbeat write of incarnation hpo[i] in the kernel at its power-off (0: none) */
+byte hcur[2];             /* node i's heartbeat write of this tick: HNONE, HFAST, HSLOW, HFAIL */
+bit lwok[2];              /* the last heartbeat write node i issued was ok ... */
+byte lwage[2];            /* ... issued lwage ticks ago (saturates at 3) */
+bit pok[2];               /* at this tick, before its write: the last write issued before it was ok, within 2T */
+bit hslow[2];             /* node i's write of this tick lands after the reads */
+byte dwin[2];             /* the disk window: every heartbeat write node i issued since it first read the */
+                          /* peer's current value is known ok (none known failed or missing): 1; 2 the same, */
+                          /* the value first read at this tick (this tick's write was issued before: not */
+                          /* counted); 0 not (or no value read yet) */
+byte ffails, slows;
+#endif
 byte maxep[NS];           /* the largest epoch ever started, per service */
 
 hidden byte kk;           /* loop counter (not part of the state) */
@@ -357,11 +469,30 @@ hidden byte tc, ta;       /* the delayed message being delivered */
 #define INTENT0(x) HOLD
 #endif
 #define RUNS(i) (alive[i] && !paused[i] && !fenced[i])
-/* -DRESTART2: only node 2 restarts or rejoins (the LAN runs: see the header) */
+/* ONWAIT (-DFENCE): a node powered off by its peer's fence is powered on again (the `on` of fence_action =
+   reboot: PowerFencer::verdict_stood) only after the fencer's verdict read, or once the fencer's core that
+   waits for it is gone.  BUG_FENCE_EARLY_ON: at any moment after the off. */
+#if defined(FENCE) && !defined(BUG_FENCE_EARLY_ON)
+#define POWER_ON_OK(i) (!offbyf[i] || !(fvr[PEER(i)] || fcf[PEER(i)] || fown[PEER(i)]))
+#else
+#define POWER_ON_OK(i) 1
+#endif
+/* -DRESTART2: only node 2 restarts or rejoins (the LAN runs: see the header); -DRESTART1: only node 1;
+   -DREBOOT_ONLY (-DFENCE): only a node powered off by its peer's fence comes back (fence_action = reboot) */
 #ifdef RESTART2
 #define MAY_RESTART(i) (restarts < MAXRESTART && (i) == 1)
+#elif defined(RESTART1)
+#define MAY_RESTART(i) (restarts < MAXRESTART && (i) == 0)
+#elif defined(REBOOT_ONLY)
+#define MAY_RESTART(i) (restarts < MAXRESTART && offbyf[i])   /* only the reboot of a fenced node */
 #else
 #define MAY_RESTART(i) (restarts < MAXRESTART)
+#endif
+/* -DPAUSE_FENCER (-DFENCE): only a node whose confirmed fence awaits its verdict read pauses (a scenario bound) */
+#ifdef PAUSE_FENCER
+#define MAY_PAUSE(i) (fvr[i])
+#else
+#define MAY_PAUSE(i) 1
 #endif
 /* Ownership::step is called only while svcmgr runs, nothing of mine is in the kernel, my write is
    reported, and quorumd holds a valid lease (it writes nothing without one). */
@@ -439,7 +570,18 @@ inline new_monitor(i) {
 #ifdef LAN
   ; qup[i] = 0
 #endif
+#ifdef FENCE
+  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0
+#endif
 }
+
+#ifdef FENCE
+/* The core of node i is gone (crash, power-off, self-fence, leave): nobody waits for its fence any more (a
+   request already handed to the BMC still takes effect or fails), its race delay is over. */
+inline fence_forget(i) {
+  fown[i] = 0; fwait[i] = 0; fdl[i] = 0; fcf[i] = 0; fvr[i] = 0
+}
+#endif
 
 #ifdef LAN
 /* A new core (a restart, a rejoin) records floor = now + RHOLD, RHOLD = max(0, P - F) (restart_hold): a previous
@@ -466,6 +608,9 @@ inline crash(i) {
 #ifdef LAN
   since[i] = 0; fw[i] = 0;     /* the core's memory is gone (the ghost `promised` stays) */
 #endif
+#ifdef FENCE
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
+#endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
     forget(X(i, kk)); zero(mine[X(i, kk)])
@@ -480,6 +625,9 @@ inline left(i) {
   alive[i] = 0; leaving[i] = 0; lease[i] = 0; wd[i] = 0; fl[i] = 0; flrw[i] = 0; wfl[i] = 0;
 #ifdef LAN
   since[i] = 0; fw[i] = 0;
+#endif
+#ifdef FENCE
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
 #endif
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
@@ -496,6 +644,9 @@ inline fence(i) {
 #ifdef LAN
   since[i] = 0;                /* the fenced core neither asks, reads nor grants (its floor counts down as */
                                /* the ghost does); the rejoin starts a new core */
+#endif
+#ifdef FENCE
+  fence_forget(i);
 #endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0; forget(X(i, kk))
@@ -524,6 +675,9 @@ inline construct(x) {
    the restart step (BUG_RESTART_NO_WAIT drops that wait). */
 inline restart(i) {
   alive[i] = 1; inc[i]++;
+#ifdef FENCE
+  offbyf[i] = 0;         /* powered on again (fence_action = reboot, or the admin) */
+#endif
   printf("EV n=%d restart inc=%d\n", ID(i), inc[i]);
   for (kk : 0 .. NS - 1) {
     if
@@ -581,6 +735,22 @@ inline rejoin(i) {
   kk = 0
 }
 
+#ifdef FENCE
+/* Observer i learns that its fence powered the peer off (the agent's `off` exited 0 and `status` said off;
+   settle = 0): its PeerMonitor's verdict is DEAD at once and the incarnation it follows (the one it suspected:
+   no read comes between the decision and this) is retired; the verdict read (the next read, whatever value it
+   returns unless a new incarnation's: that is life) confirms it (hbread). */
+inline deliver(i) {
+  qv[i] = VDEAD; ret[i] = vinc[i]; fvr[i] = 1; fdead[i] = 0;
+  for (kk : 0 .. NS - 1) { qconf[X(i, kk)] = 0 }   /* a new verdict: not confirmed until its read */
+  kk = 0;
+#ifdef LAN
+  qup[i] = 0;
+#endif
+  printf("EV n=%d peer_fenced inc=%d\n", ID(i), vinc[i])
+}
+#endif
+
 /* One Ownership: node NODE(x), service SVC(x). */
 proctype Svc(byte x) {
 end:
@@ -625,6 +795,9 @@ end:
        printf("EV n=%d s=%d start ep=%d\n", ID(NODE(x)), SVC(x), mine[x].ep);
        assert(!svc[PX(x)]);                /* never two owners */
        assert(mine[x].ep > maxep[SVC(x)]); /* every start has a new, larger epoch */
+#ifdef REACH_FENCE_TAKEOVER
+       assert(!(fvr[NODE(x)] || fdead[NODE(x)]));  /* not a bug: shows a take-over on a fence verdict happens */
+#endif
        maxep[SVC(x)] = mine[x].ep }
   :: atomic { SGATE(x) && phase[x] == RUNNING && intent[x] != HOLD ->
        phase[x] = STOPPING; stopping[x] = 1;
@@ -665,21 +838,29 @@ end:
 proctype Faults(byte i) {
 end:
   do
-#ifndef LAN
+#if !defined(LAN) && !defined(FENCE)
   :: atomic { RUNS(i) && !hbfail[i] && hbfails < MAXHBFAIL -> hbfails++; hbfail[i] = 1;
        printf("EV n=%d hb_path_fails\n", ID(i)) }
 #endif
   :: atomic { alive[i] && crashes < MAXCRASH -> crashes++; printf("EV n=%d crash\n", ID(i)); crash(i) }
-  :: atomic { RUNS(i) && pauses < MAXPAUSE -> pauses++; paused[i] = 1;
+  :: atomic { RUNS(i) && pauses < MAXPAUSE && MAY_PAUSE(i) -> pauses++; paused[i] = 1;
        printf("EV n=%d pause\n", ID(i)) }
   :: atomic { alive[i] && paused[i] -> paused[i] = 0;
        printf("EV n=%d resume\n", ID(i));
        if
        :: lapsed[i] -> printf("EV n=%d fence_on_resume\n", ID(i)); fence(i)
-       :: else -> wd[i] = WDPET  /* quorumd checks the lease, then pets */
+       :: else ->
+          if :: HASWD(i) -> wd[i] = WDPET :: else -> skip fi  /* quorumd checks the lease, then pets */
+#ifdef FENCE
+          ;
+          if                                          /* the fence confirmed while it was paused */
+          :: fcf[i] -> fcf[i] = 0; deliver(i)
+          :: else -> skip
+          fi
+#endif
        fi }
 #ifndef BUG_RESTART_NO_WAIT
-  :: atomic { !alive[i] && TABLE_QUIET(i) && MAY_RESTART(i) -> restarts++; restart(i) }
+  :: atomic { !alive[i] && TABLE_QUIET(i) && MAY_RESTART(i) && POWER_ON_OK(i) -> restarts++; restart(i) }
 #else
   /* the new process starts while a table write of the old one is still in the kernel: it lands later
      (whole or torn), perhaps over the new process's writes, or never */
@@ -716,6 +897,7 @@ end:
   :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
        printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
   :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
+
   od
 }
 
@@ -866,6 +1048,19 @@ inline tick1(i) {
    write (leaving, own table clear) may instead time out and stay in the kernel; once DOWN completed ok,
    the node has left. */
 inline heartbeat(i) {
+#ifdef FENCE
+  /* the own disk's state for the fence rule: before this tick's write, was the last write issued ok and
+     within 2T (a failed write times out T after its issue, so by the next tick)? */
+  if :: lwage[i] < 3 -> lwage[i]++ :: else -> skip fi;
+  pok[i] = (lwok[i] && lwage[i] <= 2); hcur[i] = HNONE;
+  /* the disk window: the write of the last tick (timed out by now) failed or was missing: closed; a write of
+     the tick the peer's value was first read came before that read: not counted */
+  if
+  :: dwin[i] == 2 -> dwin[i] = 1
+  :: dwin[i] == 1 && !(lwok[i] && lwage[i] == 1) -> dwin[i] = 0
+  :: else -> skip
+  fi;
+#endif
 #ifdef LAN
   /* disk failing: no ok heartbeat write issued at this tick (since > 0) */
   if
@@ -883,22 +1078,50 @@ inline heartbeat(i) {
         printf("EV n=%d down_timeout inc=%d\n", ID(i), inc[i])
      fi
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && !(leaving[i] && DOWN_OK(i)) ->
-     lease[i] = F; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+     lease[i] = F;
+#ifndef FENCE
+     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+#else
+     lwok[i] = 1; lwage[i] = 0;
+     if
+     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+     :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1;   /* ok, lands after the reads */
+        printf("EV n=%d hb_slow\n", ID(i))
+     fi
+  :: RUNS(i) && hbfail[i] && !lapsed[i] -> lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL  /* it will time out */
+#endif
   :: else -> skip
   fi;
   if
-  :: alive[i] && !paused[i] && lease[i] > 0 -> wd[i] = WDPET     /* pet */
+  :: alive[i] && !paused[i] && lease[i] > 0 && HASWD(i) -> wd[i] = WDPET     /* pet */
   :: else -> skip
   fi
 }
 /* QuorumCore::on_own_read: a record of another incarnation in my heartbeat block once I hold a lease. */
 inline ownread(i) {
   if
+#ifdef FENCE
+  /* a slow write: the own read follows the own write's completion, after the peer's read */
+  :: !hslow[i] && RUNS(i) && lease[i] > 0 && hbinc[i] != inc[i] ->
+#else
   :: RUNS(i) && lease[i] > 0 && hbinc[i] != inc[i] ->
+#endif
      printf("EV n=%d fence_undead_writer inc=%d\n", ID(i), hbinc[i]); fence(i)
   :: else -> skip
   fi
 }
+#ifdef FENCE
+#ifndef BUG_FENCE_LATE_LIFE
+#define VERDICT_READ(j) (!(chg[j] && hbinc[PEER(j)] != ret[j]))
+#else
+#define VERDICT_READ(j) 1
+#endif
+#define FDEAD(j) fdead[j]
+#define FVR(j) (fvr[j] && VERDICT_READ(j))     /* this read is the verdict read */
+#else
+#define FDEAD(j) 0
+#define FVR(j) 0
+#endif
 /* A read that returned the same, unchanged value confirms a DEAD or DOWN verdict. */
 inline confirm(j) {
   for (kk : 0 .. NS - 1) { qconf[X(j, kk)] = 1 }
@@ -911,8 +1134,25 @@ inline hbread(j) {
   :: else -> skip
   fi;
   if
-  :: RUNS(j) && chg[j] ->
+#ifdef FENCE
+  /* the verdict read of a confirmed fence: confirms the DEAD verdict whatever value it returns -- unless it is
+     a new incarnation's record (life: the node was powered on again), handled as any change below.
+     BUG_FENCE_LATE_LIFE: whatever value, a new incarnation's too, which it retires. */
+  :: RUNS(j) && fvr[j] && VERDICT_READ(j) ->
+     fvr[j] = 0; fdead[j] = 1;
+     if
+     :: chg[j] -> chg[j] = 0; age[j] = 0; vinc[j] = hbinc[PEER(j)]; ret[j] = vinc[j]
+     :: else -> skip
+     fi;
+     printf("EV n=%d fence_verdict_read inc=%d\n", ID(j), vinc[j]);
+     confirm(j)
+#endif
+  :: RUNS(j) && chg[j] && !FVR(j) ->
      chg[j] = 0; age[j] = 0;
+#ifdef FENCE
+     fvr[j] = 0; fdead[j] = 0;   /* a changed value: a stale record is not re-confirmed until D (as today) */
+     dwin[j] = 2;                /* first_seen = now: my own writes are checked from here on */
+#endif
      tmp = hbinc[PEER(j)];
      if
 #ifndef BUG_LATE_DOWN
@@ -955,13 +1195,20 @@ inline hbread(j) {
      fi;
      tmp = 0
 #ifndef LAN
-  :: RUNS(j) && !chg[j] && (age[j] >= D || qv[j] == VDOWN) ->
+  :: RUNS(j) && !chg[j] && !FVR(j) && (age[j] >= D || qv[j] == VDOWN || FDEAD(j)) ->
 #else
   /* DEAD needs a read issued at or after max(first_seen, floor) + D */
-  :: RUNS(j) && !chg[j] && ((age[j] >= D && fw[j] == 0) || qv[j] == VDOWN) ->
+  :: RUNS(j) && !chg[j] && !FVR(j) && ((age[j] >= D && fw[j] == 0) || qv[j] == VDOWN || FDEAD(j)) ->
 #endif
      if
-     :: qv[j] == VOTHER -> qv[j] = VDEAD; printf("EV n=%d peer_dead\n", ID(j))
+     /* NOWD_FENCED: no DEAD after D for a node without a watchdog (only a confirmed fence); BUG_NOWD_D: D too */
+#if defined(NOWD_FENCED) && !defined(BUG_NOWD_D)
+     :: qv[j] == VOTHER && !HASWD(PEER(j)) -> skip
+     :: qv[j] == VOTHER && HASWD(PEER(j)) ->
+#else
+     :: qv[j] == VOTHER ->
+#endif
+        qv[j] = VDEAD; printf("EV n=%d peer_dead\n", ID(j))
 #ifdef LAN
         ; qup[j] = 0;
         /* the rule: not before the latest floor ANY life of this node recorded, + D */
@@ -969,7 +1216,7 @@ inline hbread(j) {
 #endif
      :: else -> skip
      fi;
-     confirm(j)
+     if :: qv[j] != VOTHER -> confirm(j) :: else -> skip fi
   :: else -> skip
   fi
 }
@@ -1132,21 +1379,213 @@ inline lan_faults() {
 }
 #endif
 
+#ifdef FENCE
+/* The fence rule (fence-design.md): node i may power-fence its peer only while its core runs with a valid
+   lease, its own disk works (the last heartbeat write that completed was ok and issued within 2T:
+   QuorumCore::disk_failing() false -- this tick's write landed, or it is still in flight (slow, or failing:
+   a failing write times out at the next tick) and the one before was ok), the peer is suspected (the value
+   it follows unchanged in its reads for SF ticks; with the LAN SF = 1 and the peer not heard on the LAN at
+   this tick: the LAN is cut or the peer's quorumd does not run), and the peer is neither DOWN nor already
+   DEAD (fencing a DEAD peer changes nothing for safety; not modelled). */
+#ifdef LAN
+#define SUSP(i) (vinc[i] != 0 && age[i] >= SF && (lancut || !RUNS(PEER(i)) || since[PEER(i)] > 0))
+#else
+#define SUSP(i) (vinc[i] != 0 && age[i] >= SF)
+#endif
+/* a slow write of this tick has landed and completed ok before the decision (only the peer's read came before
+   it); a failing one is still in flight (it times out at the next tick) */
+#define DISK_OK(i) (hcur[i] == HFAST || hcur[i] == HSLOW || pok[i])
+/* DISKWIN: and every heartbeat write of mine issued since I first read the peer's current value completed ok
+   (none failed, none missing): my disk worked the whole time the peer's value stood still.
+   BUG_FENCE_NO_DISKWIN drops it. */
+#ifndef BUG_FENCE_NO_DISKWIN
+#define MAYF(i) (RUNS(i) && lease[i] > 0 && DISK_OK(i) && SUSP(i) && qv[i] == VOTHER && dwin[i] != 0)
+#else
+#define MAYF(i) (RUNS(i) && lease[i] > 0 && DISK_OK(i) && SUSP(i) && qv[i] == VOTHER)
+#endif
+
+/* Node p is powered off: as a crash (processes, services and resources gone at once, watchdog irrelevant;
+   table writes in the kernel land later, whole or torn, or never), and a heartbeat write of this life may
+   still be in the kernel (hpo: lands later, or never).  A node already down stays off (until it reboots). */
+inline power_off(p) {
+  offbyf[p] = 1;
+  if
+  :: alive[p] ->
+     printf("EV n=%d powered_off inc=%d\n", ID(p), inc[p]);
+     if
+     :: hpo[p] == 0 -> hpo[p] = inc[p]; printf("EV n=%d late_hb_in_kernel inc=%d\n", ID(p), inc[p])
+     :: true -> skip
+     fi;
+     crash(p)
+  :: else -> printf("EV n=%d powered_off_down\n", ID(p))
+  fi
+}
+
+/* Node i's fence request (handed to the BMC) resolves: the peer is powered off (and node i's core, if it
+   still waits for it, learns `confirmed off`: now, or when it resumes), or it fails (no effect, not
+   confirmed: node i falls back to the D rule; it may fence again later).  Whatever became of node i. */
+inline fence_resolve(i) {
+  if
+  :: true ->
+     printf("EV n=%d fence_off\n", ID(i));
+     assert(!offbyf[i]);        /* never both nodes powered off by each other's fences */
+     power_off(PEER(i));
+     if
+     :: fown[i] && RUNS(i) -> deliver(i)
+     :: fown[i] && alive[i] && paused[i] -> fcf[i] = 1
+     :: else -> skip
+     fi
+  :: ffails < MAXFFAIL -> ffails++;
+     printf("EV n=%d fence_failed\n", ID(i))
+#ifdef BUG_FENCE_UNCONFIRMED
+     ;                          /* takes over on a fence that failed */
+     if :: fown[i] && RUNS(i) -> deliver(i) :: else -> skip fi
+#endif
+  fi;
+  freq[i] = 0; fown[i] = 0
+}
+
+/* Handed to the BMC (the agent runs `off`, then `status`): it resolves at any moment before the next tick (BMC
+   below; the Clock waits for it): the agent latency, under one tick. */
+inline request(i) {
+  freq[i] = 1; fown[i] = 1;
+  printf("EV n=%d fence_request inc=%d\n", ID(i), vinc[i])
+}
+
+/* After the tick's reads: a node that may fence its peer hands the fence to its BMC at once (the default: no
+   race delay on either node).  -DFDELAY=<ticks> > 0: node 2 first waits out its race delay, then re-checks every
+   condition and fences only if they all still hold. */
+inline fence_decide() {
+#ifndef BUG_FENCE_NO_DISKWIN
+  assert(!(MAYF(0) && MAYF(1)));   /* one coherent disk: two nodes never may fence each other at once */
+#endif
+  if
+  :: MAYF(0) && !freq[0] -> request(0)
+  :: else -> skip
+  fi;
+#if FDELAY > 0
+  if
+  :: fwait[1] && fdl[1] == 0 ->
+     if
+     :: MAYF(1) && !freq[1] -> fwait[1] = 0; request(1)
+     :: else -> fwait[1] = 0; printf("EV n=2 fence_delay_abandoned\n")
+     fi
+  :: !fwait[1] && MAYF(1) && !freq[1] ->
+     fwait[1] = 1; fdl[1] = FDELAY; printf("EV n=2 fence_delay ticks=%d\n", FDELAY)
+  :: else -> skip
+  fi
+#else
+  if
+  :: MAYF(1) && !freq[1] -> request(1)
+  :: else -> skip
+  fi
+#endif
+}
+
+/* Node i's fence agent: a request resolves at any moment before the next tick. */
+proctype BMC(byte i) {
+end:
+  do
+  :: atomic { freq[i] -> fence_resolve(i) }
+  od
+}
+
+/* At the start of a tick: node 2's race delay (-DFDELAY) counts down. */
+inline fence_tick() {
+  if :: fdl[1] > 0 -> fdl[1]-- :: else -> skip fi
+}
+
+/* A slow heartbeat write lands after the tick's reads (seen at the next tick). */
+inline slow_land(i) {
+  if
+  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+  :: else -> skip
+  fi
+}
+
+/* -DFENCE without -DLAN: heartbeat paths fail at a tick (MAXHBFAIL failures, one node's or both nodes' before
+   the same tick) and a failed path may work again at any later tick (the end of a storage stall matters to
+   the fence rule).  A heartbeat write of a powered-off life lands after this tick's writes (before its
+   reads), or later, or is lost (whole: a torn one is a change that is never life, which a whole one covers). */
+/* (No nondeterministic choice inside a loop over the hidden kk: pan does not restore hidden variables when it
+   backtracks, so these are written out per node.) */
+inline path_fault(i) {
+  if
+  :: hbfails < MAXHBFAIL && RUNS(i) && !hbfail[i] -> hbfails++; hbfail[i] = 1;
+     printf("EV n=%d hb_path_fails\n", ID(i))
+  :: hbfail[i] -> hbfail[i] = 0; printf("EV n=%d hb_path_recovers\n", ID(i))
+  :: true -> skip
+  fi
+}
+/* -DSHARED_STALL: the paths fail only both at once (a shared storage stall, MAXHBFAIL of them); each works
+   again at any later tick, on its own. */
+inline path_recover(i) {
+  if
+  :: hbfail[i] -> hbfail[i] = 0; printf("EV n=%d hb_path_recovers\n", ID(i))
+  :: true -> skip
+  fi
+}
+inline fence_faults() {
+#if !defined(LAN) && defined(SHARED_STALL)
+  path_recover(0); path_recover(1);
+  if
+  :: hbfails < MAXHBFAIL && !hbfail[0] && !hbfail[1] -> hbfails++; hbfail[0] = 1; hbfail[1] = 1;
+     printf("EV n=1 hb_path_fails\nEV n=2 hb_path_fails\n")
+  :: true -> skip
+  fi
+#elif !defined(LAN)
+  path_fault(0); path_fault(1)
+#else
+  skip
+#endif
+}
+inline late_hb1(i) {
+  if
+  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
+     printf("EV n=%d late_hb_lands inc=%d\n", ID(i), hpo[i]); hpo[i] = 0
+  :: hpo[i] > 0 -> hpo[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
+  :: true -> skip
+  fi
+}
+inline late_hb() {
+  late_hb1(0); late_hb1(1)
+}
+#endif
+
 proctype Clock() {
 end:
   do
+#ifdef FENCE
+  :: atomic { (!PENDING || iofaults < MAXIOFAULT) && !freq[0] && !freq[1] ->
+#else
   :: atomic { !PENDING || iofaults < MAXIOFAULT ->
+#endif
        printf("EV tick\n");
+#ifdef FENCE
+       fence_tick();
+#endif
        tick1(0); tick1(1);
 #ifdef LAN
        lan_faults(); lantick();
 #endif
+#ifdef FENCE
+       fence_faults();
+#endif
        heartbeat(0); heartbeat(1);
+#ifdef FENCE
+       late_hb();
+#endif
        ownread(0); ownread(1);
        printf("EV hb_reads\n");
        hbread(0); hbread(1)
+#ifdef FENCE
+       ; slow_land(0); slow_land(1)
+#endif
 #ifdef LAN
        ; lan_exchange()
+#endif
+#ifdef FENCE
+       ; fence_decide()
 #endif
      }
   od
@@ -1205,7 +1644,8 @@ init {
 #endif
 #ifdef HELD
     /* ... and holds a lease: its heartbeat was written at tick 0 */
-    lease[0] = F; wd[0] = WDPET; hbinc[0] = inc[0];
+    lease[0] = F; hbinc[0] = inc[0];
+    if :: HASWD(0) -> wd[0] = WDPET :: else -> skip fi;
 #endif
 #ifdef LIVENESS
     lease[0] = F; lease[1] = F;
@@ -1213,6 +1653,10 @@ init {
     run Clock();
     run Faults(0); run Faults(1);
     run Corrupt();
+#ifdef FENCE
+    run BMC(0); run BMC(1);
+#endif
+
 #endif
     run Policy()
   }
