@@ -2,9 +2,9 @@
 # power_fence (issue 16): Castor's power fencing through the real chain — quorumd runs the real fence_ipmilan
 # (fence-agents) from its node's namespace against the peer's BMC, one ipmi_sim per node on a management
 # network (tests/cluster/bmc.sh, FENCE=1), whose power off kills every process of the node at once.
-# io_timeout 1.5 s (D = 9 s, suspicion S = 2T = 3 s) and a settle of 300 ms (the default 1 s is for real arrays;
-# the loop device's writes take a millisecond), so a fenced takeover (S + the fence round + the settle, about
-# 6 s; at T = 1 s it came within a second of D on a busy machine) is told apart from the dead time:
+# io_timeout 2 s (D = 12 s, suspicion S = 2T = 4 s; beta waits T more before it fences alpha, the race rule)
+# and a settle of 300 ms (the default 1 s is for real arrays; the loop device's writes take a millisecond), so a
+# fenced takeover (S [+ T] + the fence round + the settle, 6-9 s) is told apart from the dead time:
 #   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata;
 #   a bad option (option.ciper) is refused by castor fence-check and by quorumd at start, naming the option;
 #   the owner crashes (its processes die, its power stays on) -> the peer powers it off, confirms it is off, and
@@ -24,7 +24,7 @@ skip() { echo "skipped: $*"; exit 77; }
 ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
 [ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
 command -v bindfs >/dev/null || skip "bindfs is not installed"
-export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-1500} LAN=1 LIGHT_SERVICES=0 \
+export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-2000} LAN=1 LIGHT_SERVICES=0 \
        FENCE_SETTLE_MS=${FENCE_SETTLE_MS:-300}
 . "$(dirname "$0")/../cluster/harness.sh"
 D_MS=$((6 * IO_TIMEOUT_MS))
