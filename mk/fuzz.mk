@@ -2,7 +2,7 @@
 # -fsanitize=fuzzer,address,undefined, replays fuzz/regressions/<target>/ (inputs that once crashed),
 # then fuzzes each target for FUZZ_SECONDS (default 60) from its seed corpus fuzz/corpus/<target>/.
 # Fails on any crash, leak, timeout or sanitizer report; prints executions per target.
-#   make fuzz FUZZ_SECONDS=30                 CI
+#   make fuzz FUZZ_SECONDS=15 FUZZ_JOBS=2     CI (two targets at a time)
 #   make fuzz FUZZ_TARGETS="superblock epoch_record"
 #   make fuzz-corpus                          regenerates fuzz/corpus/ from the real encoders
 # The fuzzing build is a separate tree (build-fuzz): nothing here touches $(BUILD) of a normal build.
@@ -29,8 +29,16 @@ fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CXX=$(FUZZ_CXX) SANITIZE=$(FUZZ_SANITIZE) \
 	  CXXFLAGS=-fsanitize=fuzzer-no-link FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
 
+# FUZZ_JOBS=2: the targets in two halves at once (CI, where the fuzzing is the last step and two cores idle).
+FUZZ_JOBS ?= 1
 fuzz: fuzz-build
-	@fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@set -- $(FUZZ_TARGETS); \
+	if [ "$(FUZZ_JOBS)" = 2 ] && [ $$# -gt 1 ]; then \
+	  n=$$(( ($$# + 1) / 2 )); first=$$(printf '%s\n' "$$@" | head -n $$n); rest=$$(printf '%s\n' "$$@" | tail -n +$$((n + 1))); \
+	  fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $$first >$(FUZZ_BUILD)/fuzz-first-half.log 2>&1 & p=$$!; \
+	  fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $$rest; b=$$?; wait $$p; a=$$?; \
+	  cat $(FUZZ_BUILD)/fuzz-first-half.log; [ $$a = 0 ] && [ $$b = 0 ]; \
+	else fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS); fi
 
 fuzz-corpus: fuzz-build
 	@$(FUZZ_BUILD)/fuzz/make_corpus fuzz/corpus && echo "fuzz/corpus/ regenerated"
