@@ -148,8 +148,9 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
   if (!st.ok()) {
     ok_run_since_.reset();
   } else {
-    if (!ok_run_since_ || !last_ok_issue_ || issued - *last_ok_issue_ > disk_terms().failing_after) ok_run_since_ = issued;
-    last_ok_issue_ = std::max(issued, last_ok_issue_.value_or(issued));
+    // The lease's last renewal is the previous ok write (this one renews it below).
+    const std::optional<TimePoint> prev_ok = lease_.last_renewal_issue();
+    if (!ok_run_since_ || !prev_ok || issued - *prev_ok > disk_terms().failing_after) ok_run_since_ = issued;
   }
   check_lease(now, out);  // a lapsed lease fences before any renewal is considered
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;

@@ -188,7 +188,6 @@ class QuorumCore {
   // The issue of the first ok heartbeat write of the current unbroken run of ok writes (no write failed since,
   // none issued more than failing_after = 2T after the previous ok one): since then this node's disk worked.
   std::optional<TimePoint> ok_run_since_;
-  std::optional<TimePoint> last_ok_issue_;
   std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
   std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
   bool peer_sees_me_up_ = false;                  // and its disk verdict about me
