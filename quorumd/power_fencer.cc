@@ -9,6 +9,8 @@ const char* PowerFencer::phase_name(Phase p) {
   switch (p) {
     case Phase::idle: return "idle";
     case Phase::delaying: return "delaying";
+    case Phase::announcing: return "announcing";
+    case Phase::yielded: return "yielded";
     case Phase::probing: return "probing";
     case Phase::powering_off: return "powering off";
     case Phase::checking: return "checking";
@@ -18,13 +20,6 @@ const char* PowerFencer::phase_name(Phase p) {
     case Phase::failed: return "failed";
   }
   return "?";
-}
-
-FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id,
-                                  Duration io_timeout) {
-  const bool any_delay = peer.delay > Duration::zero() || (mine && mine->delay > Duration::zero());
-  if (!any_delay && my_id == 2) peer.delay = std::max<Duration>(io_timeout, kMinRaceDelay);
-  return peer;
 }
 
 PowerFencer::PowerFencer(FenceDeviceConfig device, Duration retry_after)
@@ -46,7 +41,24 @@ bool PowerFencer::request(const std::string& reason, std::string& why) {
   return true;
 }
 
+bool PowerFencer::wants_intent() const {
+  switch (phase_) {
+    case Phase::announcing: return true;
+    case Phase::probing:
+    case Phase::powering_off:
+    case Phase::checking:
+    case Phase::settling: return !admin_round_;
+    default: return false;
+  }
+}
+
+Duration PowerFencer::stale_intent_after(Duration suspicion) const {
+  // status, off, status per attempt, each bounded by timeout_s; twice that, and the peer's own suspicion.
+  return suspicion + 2 * (device_.retries + 1) * 3 * device_.timeout;
+}
+
 void PowerFencer::peer_alive(TimePoint value_first_seen) {
+  if (phase_ == Phase::yielded && value_first_seen > yielded_at_) phase_ = Phase::idle;  // its round is over
   // Only a value the peer wrote after the last round began is life: a peer still UP but silent (the round
   // failed, or its off killed a life that had just booted) waits for retry_after.
   if (last_ && value_first_seen <= last_->started) return;
@@ -79,13 +91,13 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
         admin_round_ = true;
         fence_started = true;
       } else if (s.may_fence && s.suspected && !s.peer_gone) {
+        admin_round_ = false;
         if (device_.delay > Duration::zero()) {
           phase_ = Phase::delaying;
           delay_until_ = now + device_.delay;
         } else {
-          start("heartbeat silent", now, wall_ns);
-          admin_round_ = false;
-          fence_started = true;
+          phase_ = Phase::announcing;  // the daemon writes the intent; the core looks once it is on disk
+          look(s, now, wall_ns, fence_started);
         }
       }
       break;
@@ -93,13 +105,14 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
       if (now < delay_until_) break;
       // Looked at again after the delay: a fence race lost by the peer ends here (it was powered off, or
       // it is heard again), one won by it ended this node before now.
-      if (s.may_fence && s.suspected && !s.peer_gone) {
-        start("heartbeat silent (after the fence delay of " + format_duration(device_.delay) + ")", now, wall_ns);
-        admin_round_ = false;
-        fence_started = true;
-      } else {
-        phase_ = Phase::idle;
-      }
+      phase_ = s.may_fence && s.suspected && !s.peer_gone ? Phase::announcing : Phase::idle;
+      if (phase_ == Phase::announcing) look(s, now, wall_ns, fence_started);
+      break;
+    case Phase::announcing:
+      look(s, now, wall_ns, fence_started);
+      break;
+    case Phase::yielded:
+      if (s.peer_gone || s.peer_value_age >= stale_intent_after(s.suspicion)) phase_ = Phase::idle;
       break;
     case Phase::probing:
     case Phase::powering_off:
@@ -120,6 +133,26 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
   if (running_ || !to_start_) return std::nullopt;
   running_ = true;
   return std::exchange(to_start_, std::nullopt);
+}
+
+void PowerFencer::look(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started) {
+  // s.look_clear is the core's answer to this phase's announce: the daemon withdraws the intent (which forgets
+  // the look) whenever the fencer is in no phase that wants it, so a look is never older than its announce.
+  if (!(s.may_fence && s.suspected && !s.peer_gone)) {
+    phase_ = Phase::idle;  // heard again, or this node may no longer fence: the intent is withdrawn
+    return;
+  }
+  if (!s.look_clear) return;  // the intent is not on disk yet, or the look not back
+  if (*s.look_clear || s.peer_value_age >= stale_intent_after(s.suspicion)) {
+    start(std::string("heartbeat silent") +
+              (device_.delay > Duration::zero() ? " (after the fence delay of " + format_duration(device_.delay) + ")" : "") +
+              (*s.look_clear ? "" : "; the peer's fence intent is stale"),
+          now, wall_ns);
+    fence_started = true;
+  } else {
+    phase_ = Phase::yielded;  // the peer announced a fence of this node first: it may be powering us off
+    yielded_at_ = now;
+  }
 }
 
 void PowerFencer::attempt_failed(const std::string& text, TimePoint now) {

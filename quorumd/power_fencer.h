@@ -9,6 +9,12 @@
 //    not heard on any LAN link), or an admin asked (`castor fence`);
 //  - with a delay configured for the peer's device (Pacemaker's pcmk_delay_base), it waits that long first
 //    and then looks again: still suspected, still allowed — otherwise nothing is done;
+//  - the fence intent: before its BMC is asked, the node announces the fence on its heartbeat block and
+//    looks at the peer's block once that write is on disk (QuorumCore::set_fence_intent, fence_look_clear);
+//    if the peer announced a fence of this node first, this node yields (no fence until the peer's value
+//    changes, or that value has stood still for stale_intent_after: the peer's own round is over by then).
+//    On one coherent disk at least one of two nodes that both announce sees the other's intent: never two
+//    fences at once. An admin's round (`castor fence`) announces nothing;
 //  - a fence is `status`, `off`, then `status`: confirmed only when the first status says on (exit 0), off
 //    exits 0 AND the last status says off (exit 2). A device that says "off" before its off is not trusted
 //    (a wrong address or plug that powers an idle machine would confirm a fence it never did): the round
@@ -37,6 +43,9 @@ struct FenceSituation {
   bool peer_gone = false;   // the peer left cleanly (DOWN) or is already confirmed dead by a fence
   uint64_t peer_incarnation = 0;
   Duration worst_write_latency{0};  // this node's worst heartbeat write latency of the last minute
+  std::optional<bool> look_clear;   // QuorumCore::fence_look_clear: the look after this node's intent
+  Duration peer_value_age{0};       // how long the peer's current heartbeat value has stood still
+  Duration suspicion{0};            // the suspicion time S in force
 };
 
 // One fence, for status and the log.
@@ -50,22 +59,10 @@ struct FenceRecord {
   std::string result;       // "off: done in 0.41 s; status: off (0.30 s)", or the failure
 };
 
-// The race delay of the second node when no device has delay_ms: io_timeout T (at least 1 s). A heartbeat write
-// of the first node that was in flight when the second suspected it lands within T, and then the second sees
-// it changed; a fence round of a BMC that answers takes 1-3 s (fence_ipmilan, measured).
-inline constexpr Duration kMinRaceDelay = std::chrono::seconds(1);
-// The device this node fences its peer with, with the fence-race rule applied: two nodes that both see the
-// other silent while their own writes complete (quorumd loops stalled for seconds on both nodes, slow writes
-// after) would power each other off. Unless an admin set delay_ms on either device (`peer` fences the peer,
-// `mine` -- if configured -- fences this node), the second node of the cluster (my_id 2) waits
-// before it fences the first and then looks again (Pacemaker's pcmk_delay_base): the first
-// node's off has landed by then, or its heartbeat changed. The delay: max(io_timeout, kMinRaceDelay).
-FenceDeviceConfig with_race_delay(FenceDeviceConfig peer, const FenceDeviceConfig* mine, uint32_t my_id,
-                                  Duration io_timeout);
-
 class PowerFencer {
  public:
-  enum class Phase { idle, delaying, probing, powering_off, checking, settling, confirmed, powering_on, failed };
+  enum class Phase { idle, delaying, announcing, yielded, probing, powering_off, checking, settling, confirmed,
+                     powering_on, failed };
   static const char* phase_name(Phase p);
 
   PowerFencer(FenceDeviceConfig device, Duration retry_after);
@@ -90,10 +87,16 @@ class PowerFencer {
   // The confirmed off will give no verdict (this node rejoined meanwhile, or the read after the settle showed
   // a life not seen before the fence): leaves `settling`, so that a later silence or an admin may fence again.
   void verdict_dropped();
+  // This node's fence intent must be on its heartbeat block now (announcing, and while its round runs).
+  bool wants_intent() const;
+  // A peer value carrying a fence intent against this node that has stood still this long is stale: had the
+  // peer been fencing this node, its whole round (retries included) would have ended by then.
+  Duration stale_intent_after(Duration suspicion) const;
 
   Phase phase() const { return phase_; }
   bool busy() const {
-    return phase_ == Phase::delaying || phase_ == Phase::probing || phase_ == Phase::powering_off || phase_ == Phase::checking;
+    return phase_ == Phase::delaying || phase_ == Phase::announcing || phase_ == Phase::probing ||
+           phase_ == Phase::powering_off || phase_ == Phase::checking;
   }
   const FenceDeviceConfig& device() const { return device_; }
   const std::optional<FenceRecord>& last() const { return last_; }
@@ -105,6 +108,8 @@ class PowerFencer {
 
  private:
   void start(const std::string& reason, TimePoint now, int64_t wall_ns);
+  // Announcing: the look's answer decides -- fence, yield, or (no longer suspected) back to idle.
+  void look(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started);
   void attempt_failed(const std::string& text, TimePoint now);
   void finish(bool confirmed, TimePoint now);
 
@@ -113,7 +118,7 @@ class PowerFencer {
   Phase phase_ = Phase::idle;
   std::optional<FenceAgentAction> to_start_;  // decided, not yet handed out
   bool running_ = false;                      // an agent action is out
-  TimePoint delay_until_{}, retry_at_{}, off_done_{};
+  TimePoint delay_until_{}, retry_at_{}, off_done_{}, yielded_at_{};
   int attempts_left_ = 0;
   std::optional<std::string> admin_request_;
   bool admin_round_ = false;                  // the running round is an admin's (no suspicion needed)

@@ -37,24 +37,20 @@ Status QuorumDaemon::setup_power_fence() {
     return Error(Code::refused, "[fence " + peer->node + "]: " + peer->agent + " printed no parameters in its metadata");
   RETURN_IF_ERROR(check_fence_options(*peer, params));
   RETURN_IF_ERROR(check_power_fence_metadata(*peer, meta->output_tail));
-  // The fence-race rule (power_fencer.h with_race_delay).
-  const FenceDeviceConfig device = with_race_delay(*peer, fence_device_for(config_.fence, config_.node), node_id_,
-                                                   superblock_.timing.io_timeout);
-  if (device.delay != peer->delay) {
-    log::notice("fence race rule: this node (the second of the cluster) waits before it fences its peer",
-                {{"peer", peer_name_}, {"delay_ms", ms_of(device.delay)}});
-  }
   // A failed fence round is tried again after the dead time: by then the ordinary verdict has decided.
-  fencer_ = std::make_unique<PowerFencer>(device, superblock_.timing.dead);
+  fencer_ = std::make_unique<PowerFencer>(*peer, superblock_.timing.dead);
   log::notice("power fencing of the peer configured", {{"peer", peer_name_}, {"device", peer->describe()},
                                                        {"suspicion_ms", ms_of(suspicion_time())}});
   return Status::Ok();
 }
 
-// 2T, with or without a LAN (docs/design.md "Power fencing"): a peer whose writes all complete within T changes
-// its block at least every R + T = 1.5T, so two nodes whose disks work never suspect each other; with S = T,
-// slow writes and a cut LAN could make both fence at once.
-Duration QuorumDaemon::suspicion_time() const { return 2 * superblock_.timing.io_timeout; }
+// docs/design.md "Power fencing": without a LAN 2T (a peer whose writes all complete within T changes its block
+// at least every R + T = 1.5T: a slow but working peer is never fenced); with a LAN T, the peer silent there
+// too (a slow peer is fenced only when every link is cut as well; two nodes that then suspect each other
+// are kept from fencing each other by the fence intent).
+Duration QuorumDaemon::suspicion_time() const {
+  return lan_ ? superblock_.timing.io_timeout : 2 * superblock_.timing.io_timeout;
+}
 
 void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {
   fence_proc_action_ = action;
@@ -132,9 +128,20 @@ void QuorumDaemon::fence_step(TimePoint now) {
   s.peer_gone = pm.view() == PeerView::down || pm.view() == PeerView::dead;
   s.peer_incarnation = pm.incarnation();
   s.worst_write_latency = core_->worst_write_latency();
+  s.look_clear = core_->fence_look_clear();
+  s.peer_value_age = now - pm.first_seen();
+  s.suspicion = suspicion_time();
   if (pm.view() == PeerView::up) fencer_->peer_alive(pm.first_seen());
   bool started = false;
+  const PowerFencer::Phase before = fencer_->phase();
   const auto action = fencer_->tick(s, now, wall_time_ns(), started);
+  core_->set_fence_intent(fencer_->wants_intent(), now);
+  if (fencer_->phase() != before && fencer_->phase() == PowerFencer::Phase::announcing)
+    log::notice("the peer is suspected: announcing the fence on the disk before asking its BMC",
+                {{"peer", peer_name_}, {"incarnation", pm.incarnation()}, {"heartbeat_age_ms", ms_of(s.peer_value_age)}});
+  if (fencer_->phase() != before && fencer_->phase() == PowerFencer::Phase::yielded)
+    log::warning("the peer announced a fence of this node first: this node yields and fences nobody",
+                 {{"peer", peer_name_}, {"incarnation", pm.incarnation()}});
   if (started) {
     fence_generation_ = generation_;
     core_->on_peer_fence_started();

@@ -86,7 +86,9 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
   r.last_io_latency_us = uint32_t(std::min<int64_t>(last_latency_.count() / 1000, UINT32_MAX));
   r.max_io_latency_us = uint32_t(std::min<int64_t>(worst_latency_.count() / 1000, UINT32_MAX));
   r.services_digest = config_.services_digest;
-  r.flags = uint16_t((config_.standby ? HeartbeatRecord::kStandby : 0) | (config_.no_watchdog ? HeartbeatRecord::kNoWatchdog : 0));
+  r.flags = uint16_t((config_.standby ? HeartbeatRecord::kStandby : 0) | (config_.no_watchdog ? HeartbeatRecord::kNoWatchdog : 0) |
+                     (fence_intent_ ? HeartbeatRecord::kFenceIntent : 0));
+  if (fence_intent_ && intent_seq_ == 0) intent_seq_ = r.seq;
   if (r.state == NodeState::down) down_seq_ = r.seq;
   write_in_flight_ = true;
   next_renew_ = now + config_.timing.renew_interval;
@@ -107,6 +109,12 @@ void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
       out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
     }
     next_read_ = now + config_.timing.renew_interval;
+  }
+  // The look of a fence intent: a read of the peer issued after the intent is on disk (no timer needed: the
+  // write's completion and the read in flight's both end in this tick).
+  if (intent_on_disk_ && !fence_look_clear_ && !peer_read_in_flight_) {
+    peer_read_in_flight_ = true;
+    out.push_back({CoreActionKind::read_peer, {}, std::nullopt, {}});
   }
   // One more read of the peer exactly when it could be declared dead, so detection does not wait for the
   // next periodic read.
@@ -145,6 +153,7 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
                                std::vector<CoreAction>& out) {
   if (seq == seq_) write_in_flight_ = false;
   last_write_failed_ = !st.ok();
+  if (st.ok() && fence_intent_ && intent_seq_ != 0 && seq >= intent_seq_ && !intent_on_disk_) intent_on_disk_ = now;
   if (!st.ok()) {
     ok_run_since_.reset();
   } else {
@@ -209,6 +218,12 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
   peer_read_in_flight_ = false;
   check_lease(now, out);
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (io.ok() && intent_on_disk_ && !fence_look_clear_ && issued >= *intent_on_disk_) {
+    const bool peer_intends = record.ok() && record->cluster_uuid == config_.cluster_uuid &&
+                              (record->flags & HeartbeatRecord::kFenceIntent) != 0 &&
+                              record->peer_incarnation == config_.incarnation;
+    fence_look_clear_ = !peer_intends;
+  }
   if (io.ok()) {
     PeerObservation obs{issued, now, std::nullopt, raw_hash};
     if (record.ok() && record->cluster_uuid == config_.cluster_uuid) obs.record = *record;
@@ -219,6 +234,15 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
     }
   }
   tick(now, out);
+}
+
+void QuorumCore::set_fence_intent(bool on, TimePoint now) {
+  if (on == fence_intent_) return;
+  fence_intent_ = on;
+  intent_seq_ = 0;
+  intent_on_disk_.reset();
+  fence_look_clear_.reset();
+  next_renew_ = now;  // published at once (or right after the write in flight)
 }
 
 bool QuorumCore::peer_silent_for(Duration silence) const {

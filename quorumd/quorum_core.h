@@ -105,6 +105,16 @@ class QuorumCore {
   // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
   // silence would reach it (as for the dead time), not up to a renew interval later.
   void set_suspicion_time(Duration s) { suspicion_ = s; }
+  // The fence intent (HeartbeatRecord::kFenceIntent; docs/design.md "Power fencing", "The fence intent"):
+  // announce (on) or withdraw (off) this node's intent to power-fence the peer. Either is written at once (or
+  // right after the write in flight). Announced again after a withdrawal, it needs a new look.
+  void set_fence_intent(bool on, TimePoint now);
+  // The look after the announce: nullopt until a read of the peer's block issued after a write carrying the
+  // intent completed ok has returned; then true if that block showed no intent of the peer against this
+  // node's life, false if it did (a record that is unreadable, corrupt or of another cluster shows none: a
+  // write of the peer still in flight then completes after this look began, and the peer's own look, issued
+  // after it, sees this node's intent).
+  std::optional<bool> fence_look_clear() const { return fence_look_clear_; }
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }
   // Its power was confirmed off and the settle passed at `settle_end`: the first read issued then declares
@@ -193,6 +203,10 @@ class QuorumCore {
   bool peer_sees_me_up_ = false;                  // and its disk verdict about me
   std::optional<TimePoint> stop_wait_until_;      // while the stop waits: when it is next looked at again
   std::optional<Duration> suspicion_;             // set_suspicion_time
+  bool fence_intent_ = false;                     // set_fence_intent: published in every write while set
+  uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
+  std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
+  std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)
   uint64_t promises_granted_ = 0, promises_received_ = 0;
 };
 

@@ -35,7 +35,11 @@ struct HeartbeatRecord {
   // nothing resets it, so its peer must never take its silence for a death after the dead time D -- only a
   // confirmed power-off (or its clean DOWN) ends its ownership.
   static constexpr uint16_t kNoWatchdog = 2;
-  static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog;
+  // This node means to power-fence its peer's life `peer_incarnation` (the fence intent of docs/design.md
+  // "Power fencing"): set before its BMC is asked, kept while the fence runs. A peer that sees it before its
+  // own fence yields, so that two nodes never power each other off on one coherent disk.
+  static constexpr uint16_t kFenceIntent = 4;
+  static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog | kFenceIntent;
   uint32_t last_io_latency_us = 0;
   uint32_t max_io_latency_us = 0;
   uint64_t services_digest = 0;

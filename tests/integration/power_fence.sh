@@ -2,9 +2,10 @@
 # power_fence (issue 16): Castor's power fencing through the real chain — quorumd runs the real fence_ipmilan
 # (fence-agents) from its node's namespace against the peer's BMC, one ipmi_sim per node on a management
 # network (tests/cluster/bmc.sh, FENCE=1), whose power off kills every process of the node at once.
-# io_timeout 2 s (D = 12 s, suspicion S = 2T = 4 s; beta waits T more before it fences alpha, the race rule)
-# and a settle of 300 ms (the default 1 s is for real arrays; the loop device's writes take a millisecond), so a
-# fenced takeover (S [+ T] + the fence round + the settle, 6-9 s) is told apart from the dead time:
+# io_timeout 2 s (D = 12 s; suspicion S = T = 2 s with the LAN, the peer silent there too; the fence intent is
+# written and looked at before the BMC is asked) and a settle of 300 ms (the default 1 s is for real arrays; the
+# loop device's writes take a millisecond), so a fenced takeover (S + the fence round + the settle, 4-6 s) is told
+# apart from the dead time:
 #   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata;
 #   a bad option (option.ciper) is refused by castor fence-check and by quorumd at start, naming the option;
 #   the owner crashes (its processes die, its power stays on) -> the peer powers it off, confirms it is off, and
@@ -109,7 +110,7 @@ expect_fenced isolated
 unstall_disk "$OWNER"
 settle 90 || lfail "no settle after the isolation"
 
-step "A shared storage stall (both paths for 2.5T: longer than S = 2T, shorter than the lease F = 3T) fences nobody"
+step "A shared storage stall (both paths for 2.5T: longer than S = T, shorter than the lease F = 3T) fences nobody"
 OWNER=$(web_on)
 A_BEFORE=$(count alpha 'power-fencing the peer'); B_BEFORE=$(count beta 'power-fencing the peer')
 STALL_MS=$((5 * IO_TIMEOUT_MS / 2))
@@ -137,7 +138,7 @@ figure "fence_fail: web on $PEER ${MS} ms after the crash (D = $D_MS ms: the fai
 # The BMC comes back only once no fence round of $PEER is in flight: an off still running would power $OWNER off
 # while settle resets it.
 for ((i = 0; i < 300; i++)); do
-  case $(qstatus "$PEER" "d['power_fence']['phase']") in "powering off" | checking | delaying | "") sleep 0.1 ;; *) break ;; esac
+  case $(qstatus "$PEER" "d['power_fence']['phase']") in "powering off" | checking | delaying | announcing | probing | "") sleep 0.1 ;; *) break ;; esac
 done
 bmc_up "$OWNER"
 settle 90 || lfail "no settle after the failed fence"

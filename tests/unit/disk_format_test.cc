@@ -224,7 +224,10 @@ TEST_CASE("heartbeat flags: standby and no-watchdog round-trip; an unknown flag 
   auto back = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
   REQUIRE(back.ok());
   CHECK(back->flags == (HeartbeatRecord::kStandby | HeartbeatRecord::kNoWatchdog));
-  hb.flags = 4;
+  hb.flags = HeartbeatRecord::kFenceIntent;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
+  CHECK(decode_heartbeat(block, layout, 2, RecordSeal::crc_only())->flags == HeartbeatRecord::kFenceIntent);
+  hb.flags = 8;
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
   auto bad = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
   CHECK(bad.status().code() == Code::corrupt);

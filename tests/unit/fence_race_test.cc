@@ -1,13 +1,15 @@
 // The fence race (issue 16), found by the adversarial review of the power-fencing rules: two real QuorumCores
 // and PowerFencers over a simulated shared disk, 1 ms steps, T = 2 s, each agent call 300 ms. Both quorumds
 // stall for seconds at once and the first write after takes long (every write still ok within T): each sees
-// the other's block stand still for S = 2T while its own writes worked, and each may fence. The race rule
-// (power_fencer.h with_race_delay: the second node waits T, then looks again) leaves one.
+// the other's block stand still for S = 2T while its own writes worked, and each may fence. And with a LAN
+// (S = T) cut, writes slower than T/2 make both suspect each other. The fence intent (power_fencer.h:
+// announce on the disk, look once it is there, yield to an intent seen) leaves at most one fencing.
 
 #include <doctest/doctest.h>
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -59,6 +61,8 @@ struct Node {
   std::optional<std::pair<FenceAgentAction, TimePoint>> agent;  // running agent action, done at
   std::optional<TimePoint> off_started;                       // when this node started `off` of its peer
   std::optional<TimePoint> suspected_at;
+  Duration suspicion = 2 * kT;  // no LAN; T with a LAN that is cut
+  bool yielded = false;
 
   static CoreConfig cfg(uint32_t id) {
     CoreConfig c;
@@ -76,8 +80,12 @@ struct Node {
     return d;
   }
   Node(uint32_t id_, TimePoint start, Disk* d)
-      : id(id_), core(cfg(id_), start), fencer(with_race_delay(dev(id_ == 1 ? 2 : 1), nullptr, id_, kT), kT * 6), disk(d) {
-    core.set_suspicion_time(2 * kT);
+      : id(id_), core(cfg(id_), start), fencer(dev(id_ == 1 ? 2 : 1), kT * 6), disk(d) {
+    core.set_suspicion_time(suspicion);
+  }
+  void use_suspicion(Duration s) {
+    suspicion = s;
+    core.set_suspicion_time(s);
   }
 
   void take(const std::vector<CoreAction>& acts, TimePoint now) {
@@ -128,13 +136,21 @@ struct Node {
     const PeerMonitor& pm = core.peer();
     FenceSituation s;
     s.may_fence = core.may_power_fence(now);
-    s.suspected = core.peer_silent_for(2 * kT);  // no LAN
+    s.suspected = core.peer_silent_for(suspicion);  // no LAN, or every link cut
     s.peer_gone = pm.view() == PeerView::down || pm.view() == PeerView::dead;
     s.peer_incarnation = pm.incarnation();
+    s.look_clear = core.fence_look_clear();
+    s.peer_value_age = now - pm.first_seen();
+    s.suspicion = suspicion;
     if (s.may_fence && s.suspected && !suspected_at) suspected_at = now;
     if (pm.view() == PeerView::up) fencer.peer_alive(pm.first_seen());
     bool started = false;
     auto action = fencer.tick(s, now, 0, started);
+    if (fencer.phase() == PowerFencer::Phase::yielded) yielded = true;
+    core.set_fence_intent(fencer.wants_intent(), now);  // as QuorumDaemon::fence_step
+    std::vector<CoreAction> acts;
+    core.tick(now, acts);
+    take(acts, now);
     if (started) core.on_peer_fence_started();
     if (action) {
       if (*action == FenceAgentAction::off && !off_started) off_started = now;
@@ -198,4 +214,63 @@ TEST_CASE("fence race: two watchdog nodes, each stalled less than W, never both 
           << (a.off_started ? ms_of(*a.off_started) : -1) << " ms; b: from " << (b.suspected_at ? ms_of(*b.suspected_at) : -1)
           << " ms, `off` at " << (b.off_started ? ms_of(*b.off_started) : -1) << " ms");
   CHECK_MESSAGE(!(a.off_started && b.off_started), "both nodes power each other off");
+}
+
+TEST_CASE("fence race: with every LAN link cut (S = T), slow writes make both suspect; the fence intent leaves one") {
+  // From 10 s every heartbeat write of both nodes takes 1.99 s (< T: ok) to complete, and lands either at once
+  // or only at its completion, in turn: the block then stands still for up to 2 x 1.99 s > S = T. Both nodes
+  // suspect each other (their writes all completed ok: both may fence). The intent is written as slowly.
+  Disk disk;
+  Node a(1, at(0), &disk), b(2, at(7), &disk);
+  for (Node* n : {&a, &b}) {
+    n->use_suspicion(kT);
+    auto count = std::make_shared<int>(0);
+    n->write_lat = [count](TimePoint i) {
+      if (i < at(10000)) return std::pair{Millis(1), Millis(1)};
+      return ++*count % 2 ? std::pair{Millis(1), Millis(1990)} : std::pair{Millis(1990), Millis(1990)};
+    };
+  }
+  for (int64_t t = 0; t < 40000; ++t) {
+    if (t >= 7) b.step(at(t));
+    a.step(at(t));
+    if (a.off_started && b.off_started) break;
+  }
+  MESSAGE("a: suspects from " << (a.suspected_at ? ms_of(*a.suspected_at) : -1) << " ms, `off` at "
+          << (a.off_started ? ms_of(*a.off_started) : -1) << " ms, yielded " << a.yielded << "; b: from "
+          << (b.suspected_at ? ms_of(*b.suspected_at) : -1) << " ms, `off` at "
+          << (b.off_started ? ms_of(*b.off_started) : -1) << " ms, yielded " << b.yielded);
+  REQUIRE(a.suspected_at);  // the case is real: both suspect, both may fence
+  REQUIRE(b.suspected_at);
+  CHECK_MESSAGE(!(a.off_started && b.off_started), "both nodes power each other off");
+}
+
+TEST_CASE("fence race: a node whose quorumd freezes while its fence runs is not fenced back before its round ends") {
+  // A LAN cut (S = T); alpha's writes are slow (as above), beta's fast: beta suspects alpha, announces, looks
+  // and starts its fence -- and its quorumd freezes for 20 s right when it starts the `off` (its agent runs on
+  // and powers alpha off). Alpha sees beta's block stand still and suspects it, but beta's block carries
+  // beta's fence intent: alpha yields instead of powering beta off in return.
+  Disk disk;
+  Node a(1, at(0), &disk), b(2, at(7), &disk);
+  a.use_suspicion(kT);
+  b.use_suspicion(kT);
+  auto count = std::make_shared<int>(0);
+  a.write_lat = [count](TimePoint i) {
+    if (i < at(10000)) return std::pair{Millis(1), Millis(1)};
+    return ++*count % 2 ? std::pair{Millis(1), Millis(1990)} : std::pair{Millis(1990), Millis(1990)};
+  };
+  b.paused = [&b](TimePoint t) { return b.off_started && t > *b.off_started && t < *b.off_started + milliseconds(20000); };
+  for (int64_t t = 0; t < 40000; ++t) {
+    if (t >= 7) b.step(at(t));
+    a.step(at(t));
+    if (a.off_started && b.off_started) break;
+  }
+  MESSAGE("alpha: suspects from " << (a.suspected_at ? ms_of(*a.suspected_at) : -1) << " ms, `off` at "
+          << (a.off_started ? ms_of(*a.off_started) : -1) << " ms, yielded " << a.yielded << "; beta: from "
+          << (b.suspected_at ? ms_of(*b.suspected_at) : -1) << " ms, `off` at "
+          << (b.off_started ? ms_of(*b.off_started) : -1) << " ms");
+  REQUIRE(b.off_started);    // beta fences alpha ...
+  REQUIRE(a.suspected_at);   // ... and alpha suspects the frozen beta
+  CHECK(a.suspected_at > b.off_started);
+  CHECK_MESSAGE(!a.off_started, "alpha powers beta off while beta's fence of alpha runs");
+  CHECK(a.yielded);
 }

@@ -184,7 +184,7 @@ TEST_CASE("fence agent: options are checked against the agent's metadata") {
 TEST_CASE("power fencer: status, off, status; confirmed only on all three, settle from the end of the off") {
   PowerFencer f(device(), seconds(10));
   TimePoint t{seconds(100)};
-  FenceSituation s{true, true, false, 7, milliseconds(5)};
+  FenceSituation s{true, true, false, 7, milliseconds(5), true};
   bool started = false;
   auto a = probed_on(f, s, t, started);
   REQUIRE(a == FenceAgentAction::off);
@@ -220,7 +220,7 @@ TEST_CASE("power fencer: status, off, status; confirmed only on all three, settl
 TEST_CASE("power fencer: the settle is never shorter than the worst own write latency") {
   PowerFencer f(device(), seconds(10));
   TimePoint t{seconds(100)};
-  FenceSituation s{true, true, false, 7, milliseconds(800)};
+  FenceSituation s{true, true, false, 7, milliseconds(800), true};
   bool started = false;
   REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
   f.on_result(FenceAgentAction::off, {FenceVerdict::done, "off"}, t);
@@ -234,7 +234,7 @@ TEST_CASE("power fencer: never confirmed on a failed off, a status that says on,
     CAPTURE(variant);
     PowerFencer f(device(FenceAction::off, Duration::zero(), /*retries=*/1), seconds(10));
     TimePoint t{seconds(100)};
-    FenceSituation s{true, true, false, 7, {}};
+    FenceSituation s{true, true, false, 7, {}, true};
     bool started = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
       REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
@@ -263,7 +263,7 @@ TEST_CASE("power fencer: never confirmed on a failed off, a status that says on,
 TEST_CASE("power fencer: after a failed round, a value the peer wrote since lets it fence again at once") {
   PowerFencer f(device(), seconds(10));
   TimePoint t{seconds(100)};
-  FenceSituation s{true, true, false, 7, milliseconds(5)};
+  FenceSituation s{true, true, false, 7, milliseconds(5), true};
   bool started = false;
   REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::status);
   f.on_result(FenceAgentAction::status, {FenceVerdict::failed, "unreachable"}, t + milliseconds(50));
@@ -290,7 +290,7 @@ TEST_CASE("power fencer: with a delay, it waits and fences only if the peer is s
   PowerFencer f(device(FenceAction::off, seconds(4)), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
-  FenceSituation s{true, true, false, 7, {}};
+  FenceSituation s{true, true, false, 7, {}, true};
   CHECK(!f.tick(s, t, 0, started));
   CHECK(f.phase() == PowerFencer::Phase::delaying);
   CHECK(f.next_wakeup() == t + seconds(4));
@@ -309,7 +309,7 @@ TEST_CASE("power fencer: reboot powers the node on only once the verdict stood")
   PowerFencer f(device(FenceAction::reboot), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
-  FenceSituation s{true, true, false, 7, {}};
+  FenceSituation s{true, true, false, 7, {}, true};
   REQUIRE(probed_on(f, s, t, started) == FenceAgentAction::off);
   f.on_result(FenceAgentAction::off, {FenceVerdict::done, "off"}, t);
   REQUIRE(f.tick(s, t, 0, started) == FenceAgentAction::status);

@@ -78,7 +78,7 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   PowerFencer f(beta_device(), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
-  const FenceSituation silent{true, true, false, 7, milliseconds(5)};
+  const FenceSituation silent{true, true, false, 7, milliseconds(5), true};
   REQUIRE(f.tick(silent, t, 0, started) == FenceAgentAction::status);  // the status before the off: on
   f.on_result(FenceAgentAction::status, result(FenceAgentAction::status, 0), t);
   REQUIRE(f.tick(silent, t, 0, started) == FenceAgentAction::off);
@@ -94,7 +94,7 @@ TEST_CASE("review16: a confirmed fence whose verdict never comes must not disabl
   f.peer_alive(t + milliseconds(100));  // its new life's heartbeat, first read after the round
   // Much later incarnation 8 goes silent: it must be fenceable again, automatically or by an admin.
   t += seconds(60);
-  const FenceSituation silent_again{true, true, false, 8, milliseconds(5)};
+  const FenceSituation silent_again{true, true, false, 8, milliseconds(5), true};
   std::string why;
   CHECK_MESSAGE(f.request("admin request (castor fence)", why), why);
   CHECK_MESSAGE(f.tick(silent_again, t, 0, started) == FenceAgentAction::status,
@@ -111,9 +111,9 @@ TEST_CASE("review16: a retry of the off re-checks that this node may still fence
   PowerFencer f(beta_device(3), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
-  REQUIRE(f.tick({true, true, false, 7, {}}, t, 0, started) == FenceAgentAction::status);
+  REQUIRE(f.tick({true, true, false, 7, {}, true}, t, 0, started) == FenceAgentAction::status);
   f.on_result(FenceAgentAction::status, result(FenceAgentAction::status, 0), t);
-  REQUIRE(f.tick({true, true, false, 7, {}}, t, 0, started) == FenceAgentAction::off);
+  REQUIRE(f.tick({true, true, false, 7, {}, true}, t, 0, started) == FenceAgentAction::off);
   t += seconds(20);
   f.on_result(FenceAgentAction::off, result(FenceAgentAction::off, 1), t);  // the BMC did not answer
   // Meanwhile this node's lease lapsed (its disk failed); the peer is heard again on the LAN.
@@ -333,7 +333,7 @@ TEST_CASE("review16: a device that says the peer is off before the off is not a 
   PowerFencer f(beta_device(0), seconds(10));
   TimePoint t{seconds(100)};
   bool started = false;
-  const FenceSituation silent{true, true, false, 7, milliseconds(5)};
+  const FenceSituation silent{true, true, false, 7, milliseconds(5), true};
   auto a = f.tick(silent, t, 0, started);
   REQUIRE(a);
   if (*a == FenceAgentAction::off) {
