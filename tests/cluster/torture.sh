@@ -97,7 +97,7 @@ settle() {  # both nodes up, every service started somewhere and the page served
 }
 other_of() { if [ "$1" = alpha ]; then echo beta; else echo alpha; fi; }
 # fence_quiet NODE: returns once no power fence round of NODE is in flight (its quorumd's power_fence.phase is
-# not delaying, probing, powering off, checking or powering on) and NODE no longer sees its peer UP (it declared
+# not delaying, announcing, probing, powering off, checking or powering on) and NODE no longer sees its peer UP (it declared
 # it dead or down, or it never saw this life), or NODE runs nothing or its quorumd does not answer, or after
 # 60 s (a round whose agent calls all time out with their retries takes 2 x timeout_s x (retries + 1) = 40 s).
 # FAST_REVIVE=1: only the round in flight is waited for (a node that boots again within S of its death is
@@ -109,7 +109,7 @@ fence_quiet() {
     alive "$1" || return 0
     st=$(qstatus "$1" "(d.get('power_fence') or {}).get('phase', 'none') + '/' + (d.get('peer') or {}).get('view', '?')")
     case $st in
-      delaying/* | probing/* | "powering off/"* | checking/* | "powering on/"*) mute=0 ;;
+      delaying/* | announcing/* | probing/* | "powering off/"* | checking/* | "powering on/"*) mute=0 ;;
       */UP) mute=0; [ -n "${FAST_REVIVE:-}" ] && return 0 ;;
       "") mute=$((mute + 1)); [ $mute -ge 3 ] && return 0 ;;  # alive, but its quorumd does not answer
       *) return 0 ;;
