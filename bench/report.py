@@ -230,8 +230,8 @@ pf = data.get('power_fence', [])
 if pf:
     p('## Failover with power fencing (crash of the owner, power still on -> web started on the peer)')
     p()
-    p('| io_timeout | runs | min | median | max | dead time D | settle | vs sanlock (8T + 60 s) |')
-    p('|---|---|---|---|---|---|---|---|')
+    p('| io_timeout | runs | min | median | max | dead time D | settle | decided by | vs sanlock (8T + 60 s) |')
+    p('|---|---|---|---|---|---|---|---|---|')
     summary['power_fence'] = {}
     for io in sorted({r['io_timeout_ms'] for r in pf}):
         rs = [r for r in pf if r['io_timeout_ms'] == io and r.get('ok')]
@@ -240,16 +240,19 @@ if pf:
         summary['power_fence'][io] = dict(total=st, failed_runs=bad)
         if not st: continue
         sanlock_ms = 8 * io + 60000
-        p('| %s | %d%s | %s | %s | %s | %s | %s | %.1fx |' % (s(io), st['n'], (' (+%d failed)' % bad) if bad else '', s(st['min']),
-                                                       s(st['median']), s(st['max']), s(6 * io), s(rs[0]['settle_ms']),
-                                                       sanlock_ms / st['median']))
+        by = sorted({r.get('decided_by', 'fence') for r in rs})
+        p('| %s | %d%s | %s | %s | %s | %s | %s | %s | %.1fx |' % (s(io), st['n'], (' (+%d failed)' % bad) if bad else '',
+                                                            s(st['min']), s(st['median']), s(st['max']), s(6 * io),
+                                                            s(rs[0]['settle_ms']), ', '.join(by), sanlock_ms / st['median']))
         goals.append(('power-fenced failover >= 10x faster than sanlock at io_timeout %s' % s(io),
                       sanlock_ms / st['median'] >= 10, '%.1fx' % (sanlock_ms / st['median'])))
         if io == 2000:
             goals.append(('power-fenced failover <= 3 s at io_timeout 2 s', st['median'] <= 3000, s(st['median'])))
     p()
-    p('The suspicion S = 2T, the fence round (status, off, status through ipmi_sim), the settle delay, then the '
-      'claim and the start (docs/design.md "Power fencing"); sanlock figures from its formula 8T + 60 s.')
+    p('The suspicion S (T with the LAN, the peer silent there too), the fence intent written and looked at, the fence '
+      'round (status, off, status through ipmi_sim), the settle delay, then the claim and the start (docs/design.md '
+      '"Power fencing"); where the dead time D ends first (short io_timeouts) it decides, and the fence is confirmed '
+      'after. sanlock figures from its formula 8T + 60 s.')
     p()
 
 # ---- shared storage stall (issue 15) ----------------------------------------------------------------------

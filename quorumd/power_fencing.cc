@@ -49,7 +49,7 @@ Status QuorumDaemon::setup_power_fence() {
 // too (a slow peer is fenced only when every link is cut as well; two nodes that then suspect each other
 // are kept from fencing each other by the fence intent).
 Duration QuorumDaemon::suspicion_time() const {
-  return lan_ ? superblock_.timing.io_timeout : 2 * superblock_.timing.io_timeout;
+  return config_.lan.enabled() ? superblock_.timing.io_timeout : 2 * superblock_.timing.io_timeout;
 }
 
 void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {
