@@ -57,6 +57,12 @@ Duration PowerFencer::stale_intent_after(Duration suspicion) const {
   return suspicion + 2 * (device_.retries + 1) * 3 * device_.timeout;
 }
 
+Duration PowerFencer::stale_intent_after(const FenceSituation& s) const {
+  // The peer starts no off later than its fence window after its last ok write (issued before the value we
+  // see landed, hence before we first read it); each of its offs ends within its round.
+  return std::max(stale_intent_after(s.suspicion), s.suspicion + 2 * s.peer_round) + s.peer_fence_window;
+}
+
 void PowerFencer::peer_alive(TimePoint value_first_seen) {
   if (phase_ == Phase::yielded && value_first_seen > yielded_at_) phase_ = Phase::idle;  // its round is over
   // Only a value the peer wrote after the last round began is life: a peer still UP but silent (the round
@@ -112,7 +118,7 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
       look(s, now, wall_ns, fence_started);
       break;
     case Phase::yielded:
-      if (s.peer_gone || s.peer_value_age >= stale_intent_after(s.suspicion)) phase_ = Phase::idle;
+      if (s.peer_gone || s.peer_value_age >= stale_intent_after(s)) phase_ = Phase::idle;
       break;
     case Phase::probing:
     case Phase::powering_off:
@@ -143,7 +149,7 @@ void PowerFencer::look(const FenceSituation& s, TimePoint now, int64_t wall_ns, 
     return;
   }
   if (!s.look_clear) return;  // the intent is not on disk yet, or the look not back
-  if (*s.look_clear || s.peer_value_age >= stale_intent_after(s.suspicion)) {
+  if (*s.look_clear || s.peer_value_age >= stale_intent_after(s)) {
     start(std::string("heartbeat silent") +
               (device_.delay > Duration::zero() ? " (after the fence delay of " + format_duration(device_.delay) + ")" : "") +
               (*s.look_clear ? "" : "; the peer's fence intent is stale"),

@@ -46,6 +46,13 @@ struct FenceSituation {
   std::optional<bool> look_clear;   // QuorumCore::fence_look_clear: the look after this node's intent
   Duration peer_value_age{0};       // how long the peer's current heartbeat value has stood still
   Duration suspicion{0};            // the suspicion time S in force
+  // For the stale bound of the peer's intent (0 where a test does not model them): how long after its last ok
+  // heartbeat write the peer may still start an off (QuorumCore::fence_window: 2T) -- a peer whose quorumd
+  // froze between its status and its off may run the off that late; and the peer's whole round against this
+  // node, from this node's own [fence NODE] section when castor.ini has it (the peer's timeout_s and retries
+  // may differ from this node's device).
+  Duration peer_fence_window{0};
+  Duration peer_round{0};
 };
 
 // One fence, for status and the log.
@@ -90,8 +97,11 @@ class PowerFencer {
   // This node's fence intent must be on its heartbeat block now (announcing, and while its round runs).
   bool wants_intent() const;
   // A peer value carrying a fence intent against this node that has stood still this long is stale: had the
-  // peer been fencing this node, its whole round (retries included) would have ended by then.
+  // peer been fencing this node, its whole round (retries included) would have ended by then. Without the
+  // situation's peer_fence_window and peer_round: S + 2 x this node's own round.
   Duration stale_intent_after(Duration suspicion) const;
+  // The bound in force: S + the peer's fence window + 2 x the longer of the two rounds.
+  Duration stale_intent_after(const FenceSituation& s) const;
 
   Phase phase() const { return phase_; }
   bool busy() const {

@@ -131,6 +131,9 @@ void QuorumDaemon::fence_step(TimePoint now) {
   s.look_clear = core_->fence_look_clear();
   s.peer_value_age = now - pm.first_seen();
   s.suspicion = suspicion_time();
+  s.peer_fence_window = core_->fence_window();
+  if (const FenceDeviceConfig* mine = fence_device_for(config_.fence, config_.node))
+    s.peer_round = (mine->retries + 1) * 3 * mine->timeout;
   if (pm.view() == PeerView::up) fencer_->peer_alive(pm.first_seen());
   bool started = false;
   const PowerFencer::Phase before = fencer_->phase();

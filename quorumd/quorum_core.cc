@@ -219,9 +219,9 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
   check_lease(now, out);
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
   if (io.ok() && intent_on_disk_ && !fence_look_clear_ && issued >= *intent_on_disk_) {
+    // Not only against this life: the peer's round powers this machine off whatever life it named.
     const bool peer_intends = record.ok() && record->cluster_uuid == config_.cluster_uuid &&
-                              (record->flags & HeartbeatRecord::kFenceIntent) != 0 &&
-                              record->peer_incarnation == config_.incarnation;
+                              (record->flags & HeartbeatRecord::kFenceIntent) != 0;
     fence_look_clear_ = !peer_intends;
   }
   if (io.ok()) {

@@ -96,6 +96,10 @@ class QuorumCore {
   bool may_power_fence(TimePoint now) const {
     return phase_ == CorePhase::up && lease_.valid(now) && !disk_failing(now);
   }
+  // How long after the issue of its last ok heartbeat write a node may still start a power-off (the own-disk
+  // rule of may_power_fence: 2T, whatever a promise does to the lease). A peer's fence intent whose value has
+  // stood still longer than this plus the peer's round can no longer turn into an off (PowerFencer, stale).
+  Duration fence_window() const { return disk_terms().failing_after; }
   // The peer's heartbeat value has stood still for `silence`: the latest read of it was issued at least
   // `silence` after the first read that returned it, and every heartbeat write this node issued since that
   // first read completed ok (its own disk worked the whole time the peer's value stood still: after a shared
@@ -110,10 +114,11 @@ class QuorumCore {
   // right after the write in flight). Announced again after a withdrawal, it needs a new look.
   void set_fence_intent(bool on, TimePoint now);
   // The look after the announce: nullopt until a read of the peer's block issued after a write carrying the
-  // intent completed ok has returned; then true if that block showed no intent of the peer against this
-  // node's life, false if it did (a record that is unreadable, corrupt or of another cluster shows none: a
-  // write of the peer still in flight then completes after this look began, and the peer's own look, issued
-  // after it, sees this node's intent).
+  // intent completed ok has returned; then true if that block showed no fence intent of the peer, false if it
+  // did -- against any life of this node: the peer's BMC powers this machine off whichever life it meant (a
+  // life that restarted while the peer's round ran must not fence the peer back; the adversarial review's
+  // schedule, tests/unit/review16b_fence_intent_test.cc). A record that is unreadable, corrupt or of another
+  // cluster shows none: it is a changed value, so the peer is no longer suspected on that look either.
   std::optional<bool> fence_look_clear() const { return fence_look_clear_; }
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }
