@@ -25,7 +25,7 @@ const char* PowerFencer::phase_name(Phase p) {
 PowerFencer::PowerFencer(FenceDeviceConfig device, Duration retry_after)
     : device_(std::move(device)), retry_after_(retry_after) {}
 
-bool PowerFencer::request(const std::string& reason, std::string& why) {
+bool PowerFencer::request(const std::string& reason, std::string& why, bool announce) {
   if (busy() || phase_ == Phase::settling || phase_ == Phase::powering_on) {
     why = std::string("a fence of ") + device_.node + " is already under way (" + phase_name(phase_) + ")";
     return false;
@@ -38,6 +38,7 @@ bool PowerFencer::request(const std::string& reason, std::string& why) {
     return false;
   }
   admin_request_ = reason;
+  admin_announce_ = announce;
   return true;
 }
 
@@ -47,7 +48,7 @@ bool PowerFencer::wants_intent() const {
     case Phase::probing:
     case Phase::powering_off:
     case Phase::checking:
-    case Phase::settling: return !admin_round_;
+    case Phase::settling: return !admin_round_ || admin_announce_;
     default: return false;
   }
 }
@@ -93,9 +94,18 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
       [[fallthrough]];
     case Phase::idle:
       if (admin_request_) {
-        start(*std::exchange(admin_request_, std::nullopt), now, wall_ns);
+        admin_reason_ = *std::exchange(admin_request_, std::nullopt);
         admin_round_ = true;
-        fence_started = true;
+        if (admin_announce_) {
+          // The look must be back within the peer's fence window (2T: a node whose disk works writes and reads
+          // within it), at least 1 s.
+          admin_look_until_ = now + std::max<Duration>(s.peer_fence_window, std::chrono::seconds(1));
+          phase_ = Phase::announcing;
+          look(s, now, wall_ns, fence_started);
+        } else {
+          start(admin_reason_, now, wall_ns);
+          fence_started = true;
+        }
       } else if (s.may_fence && s.suspected && !s.peer_gone) {
         admin_round_ = false;
         if (device_.delay > Duration::zero()) {
@@ -141,9 +151,33 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
   return std::exchange(to_start_, std::nullopt);
 }
 
+void PowerFencer::refuse_admin(const std::string& why, TimePoint now, int64_t wall_ns) {
+  last_ = FenceRecord{device_.node, device_.agent, admin_reason_, now, now, wall_ns, false, why};
+  ++failures_;
+  admin_round_ = false;
+  phase_ = Phase::idle;
+}
+
 void PowerFencer::look(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started) {
   // s.look_clear is the core's answer to this phase's announce: the daemon withdraws the intent (which forgets
   // the look) whenever the fencer is in no phase that wants it, so a look is never older than its announce.
+  if (admin_round_) {  // no suspicion needed; but never against a peer that announced a fence of this node
+    if (!s.look_clear) {
+      if (now >= admin_look_until_)
+        refuse_admin("not fenced: this node's fence intent was not on disk and read back in time (does its disk "
+                     "work?); castor fence --force fences without it",
+                     now, wall_ns);
+      return;
+    }
+    if (!*s.look_clear && s.peer_value_age < stale_intent_after(s)) {
+      refuse_admin("not fenced: " + device_.node + " announced a fence of this node (it may be powering it off)",
+                   now, wall_ns);
+      return;
+    }
+    start(admin_reason_, now, wall_ns);
+    fence_started = true;
+    return;
+  }
   if (!(s.may_fence && s.suspected && !s.peer_gone)) {
     phase_ = Phase::idle;  // heard again, or this node may no longer fence: the intent is withdrawn
     return;
@@ -251,6 +285,7 @@ TimePoint PowerFencer::next_wakeup() const {
   if (admin_request_ && !running_) return TimePoint::min();
   if (phase_ == Phase::delaying) return delay_until_;
   if (phase_ == Phase::failed) return retry_at_;
+  if (phase_ == Phase::announcing && admin_round_) return admin_look_until_;
   return TimePoint::max();
 }
 

@@ -14,7 +14,7 @@
 //    if the peer announced a fence of this node first, this node yields (no fence until the peer's value
 //    changes, or that value has stood still for stale_intent_after: the peer's own round is over by then).
 //    On one coherent disk at least one of two nodes that both announce sees the other's intent: never two
-//    fences at once. An admin's round (`castor fence`) announces nothing;
+//    fences at once. An admin's round (`castor fence`) announces and looks too (without --force);
 //  - a fence is `status`, `off`, then `status`: confirmed only when the first status says on (exit 0), off
 //    exits 0 AND the last status says off (exit 2). A device that says "off" before its off is not trusted
 //    (a wrong address or plug that powers an idle machine would confirm a fence it never did): the round
@@ -80,8 +80,11 @@ class PowerFencer {
   // The action started by the last tick ended.
   void on_result(FenceAgentAction action, const FenceAgentResult& r, TimePoint now);
   // An admin asked for a fence of the peer: starts at the next tick if none runs (no suspicion needed, no
-  // delay). False, with `why`, when one runs already.
-  bool request(const std::string& reason, std::string& why);
+  // delay). It announces and looks as any round (refused if the peer announced a fence of this node, or if
+  // the intent is not on disk and read back within announce_limit), unless `announce` is false (castor
+  // fence --force: this node may hold no lease, so it may not be able to write). False, with `why`, when
+  // one runs already.
+  bool request(const std::string& reason, std::string& why, bool announce = true);
   // Set once, when the off is confirmed: the settle end (the core may declare the peer dead from a read
   // issued then). Taken by the daemon.
   std::optional<TimePoint> take_confirmed() { return std::exchange(confirmed_settle_end_, std::nullopt); }
@@ -120,6 +123,8 @@ class PowerFencer {
   void start(const std::string& reason, TimePoint now, int64_t wall_ns);
   // Announcing: the look's answer decides -- fence, yield, or (no longer suspected) back to idle.
   void look(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started);
+  // An admin's round that may not go on: recorded as a failed fence (castor fence reports `why`).
+  void refuse_admin(const std::string& why, TimePoint now, int64_t wall_ns);
   void attempt_failed(const std::string& text, TimePoint now);
   void finish(bool confirmed, TimePoint now);
 
@@ -131,7 +136,10 @@ class PowerFencer {
   TimePoint delay_until_{}, retry_at_{}, off_done_{}, yielded_at_{};
   int attempts_left_ = 0;
   std::optional<std::string> admin_request_;
+  bool admin_announce_ = true;                // request(): the admin's round announces and looks
   bool admin_round_ = false;                  // the running round is an admin's (no suspicion needed)
+  std::string admin_reason_;                  // ... asked as
+  TimePoint admin_look_until_{};              // ... its look must be back by then
   Duration worst_latency_{0};
   std::optional<FenceRecord> current_, last_;
   std::optional<TimePoint> confirmed_settle_end_;

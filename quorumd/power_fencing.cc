@@ -167,6 +167,9 @@ void QuorumDaemon::fence_step(TimePoint now) {
   }
   if (pm.value_fenced()) fencer_->verdict_stood();
   else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) fencer_->verdict_dropped();
+  // Again after the verdict: a round that ended here withdraws its intent now, so that the look of the next
+  // announce is never this one's.
+  core_->set_fence_intent(fencer_->wants_intent(), now);
   if (action) start_fence_action(*action, now);
 }
 
@@ -181,7 +184,7 @@ std::string QuorumDaemon::admin_fence(const std::string& target, bool force, con
   if (!force && !core_->may_act(now))
     return "this node holds no lease: after the fence nobody could run the services; add --force to fence anyway";
   std::string why;
-  if (!fencer_->request("admin request (" + who + ")", why)) return why;
+  if (!fencer_->request("admin request (" + who + ")", why, /*announce=*/!force)) return why;
   ok = true;
   log::warning("an admin asked to power-fence the peer", {{"peer", peer_name_}, {"by", who}, {"force", force ? "yes" : "no"}});
   fence_step(now);

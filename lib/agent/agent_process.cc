@@ -52,6 +52,7 @@ struct ChildSetup {
   int max_fd;  // for the close() loop where close_range is unavailable
   const int* cgroup_fds;  // opened cgroup.procs files to write "0" to
   size_t n_cgroup_fds;
+  unsigned alarm_s;       // AgentCommand::hard_limit in whole seconds (0: none)
 };
 
 [[noreturn]] void child_fail(int err_w, int stage, int index = 0) {
@@ -119,6 +120,7 @@ int above_stdio(int fd) {
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(err_w, kStageSigmask);
   if (chdir(s.cwd) != 0) child_fail(err_w, kStageChdir);
+  if (s.alarm_s > 0) alarm(s.alarm_s);  // survives execve: the hard limit (AgentCommand::hard_limit)
   execve(s.argv[0], s.argv, s.envp);
   child_fail(err_w, kStageExec);
 }
@@ -252,7 +254,8 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
 
   long open_max = sysconf(_SC_OPEN_MAX);
   ChildSetup setup{argv.data(), envp.data(), command.cwd.c_str(), devnull.get(), out_w.get(), err_w.get(),
-                   int(std::clamp(open_max, 1024L, 1L << 20)), cgroup_fds, cgroup_files.size()};
+                   int(std::clamp(open_max, 1024L, 1L << 20)), cgroup_fds, cgroup_files.size(),
+                   unsigned(std::chrono::ceil<std::chrono::seconds>(command.hard_limit).count())};
 
   // All signals blocked across fork: the child must not run the parent's handlers before it has reset
   // them to default.

@@ -52,6 +52,10 @@ struct AgentCommand {
   std::vector<std::string> env;
   Duration timeout{0};  // > 0; agents do not enforce their own timeouts, this is the only one
   Duration kill_grace = std::chrono::seconds(5);  // between SIGTERM (at the timeout) and SIGKILL
+  // > 0: a bound that holds even when the caller's loop does not run (a quorumd frozen while its fence agent
+  // powers the peer off): the child arms alarm(2) for this long, rounded up to whole seconds, before execve
+  // (an alarm survives it; SIGALRM's default action ends the agent). Its own children are not covered.
+  Duration hard_limit{0};
   std::string cwd = "/";                          // absolute
   // cgroup.procs files (ServiceCgroup::procs_files()) the child joins before anything else, by writing
   // "0" to each: what it forks later, setsid or not, stays in the service's cgroup. A file that cannot

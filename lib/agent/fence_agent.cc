@@ -75,6 +75,9 @@ Result<AgentCommand> fence_agent_command(const FenceDeviceConfig& device, FenceA
   c.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "LC_ALL=C"};
   c.timeout = device.timeout;
   c.kill_grace = std::chrono::seconds(2);
+  // The stale bound of a fence intent (power_fencer.h) counts on each call ending within its round even when
+  // quorumd is frozen and cannot send the SIGTERM: the agent ends itself a second after the grace.
+  c.hard_limit = device.timeout + c.kill_grace + std::chrono::seconds(1);
   std::string in = std::string("action=") + fence_agent_action_name(action) + "\n";
   if (action != FenceAgentAction::metadata) {
     for (const auto& [k, v] : device.options) in += k + "=" + v + "\n";

@@ -223,6 +223,27 @@ TEST_CASE("a command past its timeout is SIGTERMed, one ignoring SIGTERM is SIGK
   }
 }
 
+TEST_CASE("the hard limit ends an agent whose caller's loop does not run (root)") {
+  // A fence agent of a quorumd that froze: nobody polls it, so the timeout's SIGTERM never comes. The alarm
+  // armed before execve ends it anyway (the stale bound of a fence intent counts on it).
+  AgentCommand c = command({"/bin/sleep", "30"}, std::chrono::seconds(20));
+  c.hard_limit = 700ms;  // rounded up: 1 s
+  BootClock clock;
+  const TimePoint start = clock.now();
+  auto spawned = AgentProcess::spawn(c, start);
+  REQUIRE_MESSAGE(spawned.ok(), spawned.status().to_string());
+  std::unique_ptr<AgentProcess> p = std::move(spawned).value();
+  std::this_thread::sleep_for(1500ms);
+  std::optional<AgentOutcome> o;
+  for (int i = 0; i < 100 && !(o = p->poll(start)); ++i) {  // "now" frozen at the start: no timeout of ours
+    if (p->output_fd() >= 0) p->on_output_ready();
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(o);
+  CHECK(!o->timed_out);
+  CHECK(o->signal == SIGALRM);
+}
+
 TEST_CASE("background children: killed with the group on a timeout, left alone on a normal exit (root)") {
   SUBCASE("timeout: the backgrounded grandchild dies with the agent") {
     // The grandchild ignores SIGTERM: the agent dies at once, the runner waits for the group, then SIGKILLs.

@@ -215,16 +215,51 @@ TEST_CASE("power fencer: an intent of the peer whose value stood still past its 
   CHECK(f.current()->reason.find("stale") != std::string::npos);
 }
 
-TEST_CASE("power fencer: an admin's fence announces nothing; no intent while not suspected") {
-  PowerFencer f(device(), seconds(10));
+TEST_CASE("power fencer: an admin's fence announces and looks too; --force fences without") {
   TimePoint t{seconds(100)};
   bool started = false;
-  FenceSituation quiet{true, false, false, 7, {}};
-  CHECK(!f.tick(quiet, t, 0, started));
-  CHECK(!f.wants_intent());
   std::string why;
-  REQUIRE(f.request("admin request (test)", why));
-  CHECK(f.tick(quiet, t, 0, started) == FenceAgentAction::status);
-  CHECK(started);
-  CHECK(!f.wants_intent());
+  FenceSituation quiet{true, false, false, 7, {}};  // not suspected: an admin needs no suspicion
+  quiet.peer_fence_window = seconds(4);
+  quiet.suspicion = seconds(2);
+  SUBCASE("a clear look: fenced") {
+    PowerFencer f(device(), seconds(10));
+    REQUIRE(f.request("admin request (test)", why));
+    CHECK(!f.tick(quiet, t, 0, started));
+    CHECK(f.phase() == PowerFencer::Phase::announcing);
+    CHECK(f.wants_intent());
+    quiet.look_clear = true;
+    CHECK(f.tick(quiet, t + milliseconds(5), 0, started) == FenceAgentAction::status);
+    CHECK(started);
+    CHECK(f.wants_intent());  // kept while the round runs: the peer sees it and yields
+  }
+  SUBCASE("the peer announced a fence of this node: refused, reported") {
+    PowerFencer f(device(), seconds(10));
+    REQUIRE(f.request("admin request (test)", why));
+    quiet.look_clear = false;
+    quiet.peer_value_age = seconds(1);
+    CHECK(!f.tick(quiet, t, 0, started));
+    CHECK(!started);
+    CHECK(f.phase() == PowerFencer::Phase::idle);
+    REQUIRE(f.last());
+    CHECK(!f.last()->confirmed);
+    CHECK(f.last()->result.find("announced a fence of this node") != std::string::npos);
+  }
+  SUBCASE("no look in the peer's fence window: refused") {
+    PowerFencer f(device(), seconds(10));
+    REQUIRE(f.request("admin request (test)", why));
+    CHECK(!f.tick(quiet, t, 0, started));
+    CHECK(f.next_wakeup() == t + seconds(4));
+    CHECK(!f.tick(quiet, t + seconds(4), 0, started));
+    CHECK(f.phase() == PowerFencer::Phase::idle);
+    REQUIRE(f.last());
+    CHECK(f.last()->result.find("--force") != std::string::npos);
+  }
+  SUBCASE("--force: no announce") {
+    PowerFencer f(device(), seconds(10));
+    REQUIRE(f.request("admin request (test)", why, false));
+    CHECK(f.tick(quiet, t, 0, started) == FenceAgentAction::status);
+    CHECK(started);
+    CHECK(!f.wants_intent());
+  }
 }

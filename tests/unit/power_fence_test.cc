@@ -116,6 +116,8 @@ TEST_CASE("fence agent: options go on stdin after action=, the password from a r
   CHECK(cmd->argv == std::vector<std::string>{"/bin/cat"});
   CHECK(cmd->stdin_data == "action=off\nip=203.0.113.12\nlanplus=1\npassword=s3cret\n");
   for (const auto& e : cmd->env) CHECK(!contains(e, "s3cret"));
+  // Bounded even if quorumd freezes: the alarm after the timeout and its grace (a fence intent's stale bound).
+  CHECK(cmd->hard_limit == d.timeout + cmd->kill_grace + std::chrono::seconds(1));
   // Run for real: the child reads exactly that on its stdin.
   BootClock clock;
   auto out = run_agent(*cmd, clock);
@@ -326,7 +328,7 @@ TEST_CASE("power fencer: an admin request fences without suspicion, once") {
   bool started = false;
   std::string why;
   REQUIRE(f.request("admin", why));
-  CHECK(f.tick({true, false, false, 7, {}}, t, 0, started) == FenceAgentAction::status);
+  CHECK(f.tick({true, false, false, 7, {}, true}, t, 0, started) == FenceAgentAction::status);  // its look: clear
   CHECK(started);
   CHECK(!f.request("again", why));
   CHECK(contains(why, "already under way"));

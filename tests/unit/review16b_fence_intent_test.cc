@@ -387,9 +387,9 @@ TEST_CASE("review16b: the stale bound uses this node's device, not the peer's (a
 // 4. An admin's `castor fence beta` on alpha while beta's automatic round against alpha runs: the admin round
 // announces nothing and looks at nothing (by design), beta's look sees no intent. LAN cut, alpha's writes slow
 // (beta suspects alpha); the admin types the command the moment beta starts its status.
-// BREAKS (as designed in 2693457: "Admin rounds skip announce/look"): should_fail, so that this case turns red
-// the day an admin round announces and looks too (then drop the decorator).
-TEST_CASE("review16b: castor fence on one node while the other's automatic round runs" * doctest::should_fail()) {
+// Broke as designed in 2693457 ("admin rounds skip announce/look"); holds since admin rounds announce and look
+// too: alpha's look sees beta's intent and the admin's fence is refused.
+TEST_CASE("review16b: castor fence on one node while the other's automatic round runs") {
   World w;
   NodeOpts o;
   Node& a = w.make(1, 0x101, at(0), o);
