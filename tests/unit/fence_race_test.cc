@@ -17,6 +17,7 @@
 #include "config/fence_config.h"
 #include "quorumd/power_fencer.h"
 #include "quorumd/quorum_core.h"
+#include "tests/support/landed_heartbeats.h"
 
 using namespace castor;
 using std::chrono::milliseconds;
@@ -28,19 +29,7 @@ constexpr Millis kT{2000};  // io_timeout: R = 1 s, F = 6 s, D = 12 s, S = 4 s
 TimePoint at(int64_t ms) { return TimePoint(milliseconds(1000000 + ms)); }
 int64_t ms_of(TimePoint t) { return std::chrono::duration_cast<milliseconds>(t - at(0)).count(); }
 
-// The shared disk: each node's heartbeat block, as the writes land on it.
-struct Disk {
-  std::map<uint32_t, std::vector<std::pair<TimePoint, HeartbeatRecord>>> blocks;
-  std::optional<HeartbeatRecord> value(uint32_t node, TimePoint t) const {
-    std::optional<HeartbeatRecord> v;
-    auto it = blocks.find(node);
-    if (it == blocks.end()) return v;
-    TimePoint best{};
-    for (auto& [when, r] : it->second)
-      if (when <= t && when >= best) best = when, v = r;
-    return v;
-  }
-};
+using Disk = test::LandedHeartbeats;  // tests/support/landed_heartbeats.h
 
 struct Node {
   struct Op {
@@ -102,7 +91,7 @@ struct Node {
   void step(TimePoint now) {
     // The storage works whether or not the node runs: writes land at their time.
     for (Op& o : ops)
-      if (o.kind == CoreActionKind::write_heartbeat && o.sample_or_land == now) disk->blocks[id].push_back({now, o.record});
+      if (o.kind == CoreActionKind::write_heartbeat && o.sample_or_land == now) disk->land(id, now, o.record);
     if (paused(now)) return;
     std::vector<CoreAction> acts;
     for (size_t i = 0; i < ops.size();) {

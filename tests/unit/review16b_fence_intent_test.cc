@@ -24,6 +24,7 @@
 #include "config/fence_config.h"
 #include "quorumd/power_fencer.h"
 #include "quorumd/quorum_core.h"
+#include "tests/support/landed_heartbeats.h"
 
 using namespace castor;
 using std::chrono::milliseconds;
@@ -37,18 +38,7 @@ int64_t ms_of(std::optional<TimePoint> t) {
 }
 using Lat = std::pair<Millis, Millis>;  // (land or sample after issue, completion after issue)
 
-struct Disk {
-  std::map<uint32_t, std::vector<std::pair<TimePoint, HeartbeatRecord>>> blocks;
-  std::optional<HeartbeatRecord> value(uint32_t node, TimePoint t) const {
-    std::optional<HeartbeatRecord> v;
-    auto it = blocks.find(node);
-    if (it == blocks.end()) return v;
-    TimePoint best{};
-    for (auto& [when, r] : it->second)
-      if (when <= t && when >= best) best = when, v = r;
-    return v;
-  }
-};
+using Disk = test::LandedHeartbeats;  // tests/support/landed_heartbeats.h
 
 struct World;
 
@@ -185,7 +175,7 @@ void Node::step(TimePoint now) {
   // The storage serves what was issued whatever the host does now (a write already accepted lands).
   for (Op& op : ops)
     if (op.kind == CoreActionKind::write_heartbeat && op.sample_or_land == now && !op.fails)
-      w->disk.blocks[id].push_back({now, op.record});
+      w->disk.land(id, now, op.record);
   if (crashed || !w->powered[id]) return;
   // The agent is a process of its own: it runs on (and its off takes effect) while quorumd is paused.
   if (agent && !agent->effect_applied && agent->done <= now) {
