@@ -245,6 +245,12 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
+    // A takeover needs a read of the peer's table issued after the verdict: ask for it now, not at the next
+    // tick (up to a renew interval, T/2, later: 2.6 s of a power-fenced failover at T = 10 s).
+    if (e.to == PeerView::dead || e.to == PeerView::down) {
+      if (table_read_pending_) reread_table_ = true;
+      else tick(now);
+    }
   }
 }
 

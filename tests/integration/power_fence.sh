@@ -142,7 +142,10 @@ if [ "${POWER_FENCE_ONLY:-}" = crash ] && [ "$MS" -ge "$D_MS" ]; then
   echo "power_fence: crash only: passed"; exit 0
 fi
 expect_fenced crash
-[ "${POWER_FENCE_ONLY:-}" = crash ] && { echo "power_fence: crash only: passed"; exit 0; }
+if [ "${POWER_FENCE_ONLY:-}" = crash ]; then  # POWER_FENCE_KEEP=1: the logs too (where the time went)
+  [ -n "${POWER_FENCE_KEEP:-}" ] && mkdir -p "$KEEP" && cp "$dir"/*.log "$KEEP/" 2>/dev/null
+  echo "power_fence: crash only: passed"; exit 0
+fi
 settle 90 || lfail "no settle after the crash"
 
 step "The owner is frozen"

@@ -441,6 +441,11 @@ TEST_CASE("svcmgr daemons: after the peer is reported DEAD the survivor takes th
   CHECK_FALSE(t.running_on("b"));
   CHECK(t.ledger().size() == 1);
   t.cluster.peer_changed(1, PeerView::dead);
+  // The claim follows the verdict at once: a table read asked for then, not at the next tick (500 ms here).
+  const size_t writes_before = t.cluster.writes.size();
+  for (int k = 0; k < 5 && t.cluster.writes.size() == writes_before; ++k) t.step();
+  REQUIRE(t.cluster.writes.size() > writes_before);
+  CHECK(t.cluster.writes[writes_before].rfind("b ledger ", 0) == 0);
   REQUIRE(t.run_until([&] { return started_here(t, 1); }));
   const auto lines = t.ledger();
   REQUIRE(lines.size() == 2);
