@@ -242,15 +242,30 @@
 #ifndef MAXSLOW
 #define MAXSLOW 1         /* heartbeat writes that complete ok but land after the peer's read of that tick */
 #endif
-#ifndef FDELAY
-#define FDELAY 0          /* node 2's race delay, in ticks (the code's default delay_ms is 0 on both nodes) */
+#ifndef FROUND
+#define FROUND 1          /* a fence request resolves before FROUND more ticks have passed (1: before the next) */
 #endif
-#ifndef SF                /* suspicion: the peer's heartbeat value unchanged for SF ticks: S = 2T, LAN or not */
-#ifdef BUG_FENCE_SHORT_S
-#define SF 1              /* (not a run of verify.sh: S = T, the v1 rule with a LAN) */
+#ifndef FDELAY
+#define FDELAY 0          /* node 2's delay before it announces, in ticks (an admin's delay_ms; none by default) */
+#endif
+#ifndef SF                /* suspicion: the peer's heartbeat value unchanged for SF ticks: S = T with the LAN */
+#ifdef LAN                /* (and the peer silent on it), S = 2T without */
+#define SF 1
 #else
 #define SF 2
 #endif
+#endif
+/* The stale bound B: a peer value carrying a fence intent against this node that stood still for SFB ticks is
+   ignored (S plus twice the round; the model's round resolves within one tick).  BUG_FENCE_STALE_EARLY: SF. */
+#ifndef SFB
+#ifdef BUG_FENCE_STALE_EARLY
+#define SFB SF
+#else
+#define SFB (SF + 2 * FROUND)
+#endif
+#endif
+#if SFB > D
+#define AGEMAX SFB        /* age[] counts up to the stale bound (it saturates at D otherwise) */
 #endif
 /* -DSLOW_AFTER_OFF: slow writes only once a node was powered off (a scenario bound, fence_reboot) */
 #ifdef SLOW_AFTER_OFF
@@ -263,6 +278,9 @@
 #define HFAST 1
 #define HSLOW 2
 #define HFAIL 3
+#endif
+#ifndef AGEMAX
+#define AGEMAX D
 #endif
 /* -DNOWD_FENCED=<node id>: that node has no watchdog (it runs only because its peer can power-fence it) */
 #ifdef NOWD_FENCED
@@ -387,7 +405,7 @@ bit rdf[NX];              /* the read in flight was issued after my last ok writ
 
 /* ---- quorumd's PeerMonitor of the peer (observer j) ---- */
 bit chg[2];               /* the peer's heartbeat block changed since my last read */
-byte age[2];              /* ticks since first_seen (saturates at D) */
+byte age[2];              /* ticks since first_seen (saturates at AGEMAX: D, or the stale bound if larger) */
 byte qv[2];               /* view: VDEAD, VDOWN or VOTHER (unknown/up) */
 bit qconf[NX];            /* last DEAD/DOWN confirmation issued after Ownership x's peer_value_since_ */
 byte vinc[2];             /* incarnation of the current value (0: none read yet) */
@@ -431,6 +449,19 @@ byte dwin[2];             /* the disk window: every heartbeat write node i issue
                           /* peer's current value is known ok (none known failed or missing): 1; 2 the same, */
                           /* the value first read at this tick (this tick's write was issued before: not */
                           /* counted); 0 not (or no value read yet) */
+/* the fence intent (fence-intent.md): announce on the disk, then look */
+byte ann[2];              /* node i's intent: 0 none; 1 announced (its writes carry it), none of them landed yet; */
+                          /* 2 a write carrying it landed after node i's last read; 3 the read of this tick was */
+                          /* issued after it landed: the look (decided after the tick's reads); 4 its fence round */
+                          /* runs (handed to the BMC, or confirmed and the verdict read pending): still carried */
+bit yld[2];               /* node i yielded: no new announce until the peer's value changes or turns stale */
+byte htgt[2];             /* node i's heartbeat block carries an intent against the peer's incarnation htgt (0: none) */
+byte hslt[2];             /* ... the one the slow write of this tick carries */
+byte lwt[2];              /* ... the one the last write node i issued carries (what a write in flight at a power-off */
+                          /* may carry) */
+byte hpot[2];             /* ... the one the write of the powered-off life (hpo) carries when it lands */
+bit pint[2];              /* the peer's value observer i last read carries an intent against i's incarnation */
+byte frt[2];              /* ticks node i's fence request may still stay in flight across (FROUND - 1 at its start) */
 byte ffails, slows;
 #endif
 byte maxep[NS];           /* the largest epoch ever started, per service */
@@ -571,7 +602,7 @@ inline new_monitor(i) {
   ; qup[i] = 0
 #endif
 #ifdef FENCE
-  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0
+  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0; pint[i] = 0
 #endif
 }
 
@@ -579,7 +610,7 @@ inline new_monitor(i) {
 /* The core of node i is gone (crash, power-off, self-fence, leave): nobody waits for its fence any more (a
    request already handed to the BMC still takes effect or fails), its race delay is over. */
 inline fence_forget(i) {
-  fown[i] = 0; fwait[i] = 0; fdl[i] = 0; fcf[i] = 0; fvr[i] = 0
+  fown[i] = 0; fwait[i] = 0; fdl[i] = 0; fcf[i] = 0; fvr[i] = 0; ann[i] = 0; yld[i] = 0
 }
 #endif
 
@@ -609,7 +640,7 @@ inline crash(i) {
   since[i] = 0; fw[i] = 0;     /* the core's memory is gone (the ghost `promised` stays) */
 #endif
 #ifdef FENCE
-  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
 #endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
@@ -627,7 +658,7 @@ inline left(i) {
   since[i] = 0; fw[i] = 0;
 #endif
 #ifdef FENCE
-  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
 #endif
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
@@ -736,6 +767,24 @@ inline rejoin(i) {
 }
 
 #ifdef FENCE
+/* A heartbeat write of node i lands, carrying an intent against the peer's incarnation t (0: none).  While node i
+   announced and none landed yet, this is the write its look waits for: the next read it issues is the look.
+   BUG_FENCE_LOOK_EARLY (a slow write, which lands after the tick's reads): the look takes this tick's read, issued
+   before the write completed. */
+inline intent_lands(i, t, slow) {
+  htgt[i] = t;
+  if
+  :: t != 0 && ann[i] == 1 ->
+#ifdef BUG_FENCE_LOOK_EARLY
+     ann[i] = (slow -> 3 : 2);
+#else
+     ann[i] = 2;
+#endif
+     printf("EV n=%d intent_lands inc=%d\n", ID(i), t)
+  :: else -> skip
+  fi
+}
+
 /* Observer i learns that its fence powered the peer off (the agent's `off` exited 0 and `status` said off;
    settle = 0): its PeerMonitor's verdict is DEAD at once and the incarnation it follows (the one it suspected:
    no read comes between the decision and this) is retired; the verdict read (the next read, whatever value it
@@ -895,6 +944,9 @@ end:
 #endif
   /* a late DOWN heartbeat write of a previous life lands (or is lost) */
   :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+#ifdef FENCE
+       htgt[i] = 0;
+#endif
        printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
   :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
 
@@ -1072,6 +1124,9 @@ inline heartbeat(i) {
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
      if
      :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+#ifdef FENCE
+        htgt[i] = 0;
+#endif
         printf("EV n=%d down_written inc=%d\n", ID(i), inc[i]);
         left(i)
      :: latehbs < MAXLATEHB && hlate[i] == 0 -> latehbs++; hlate[i] = inc[i];
@@ -1083,12 +1138,14 @@ inline heartbeat(i) {
      hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
 #else
      lwok[i] = 1; lwage[i] = 0;
+     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);      /* the intent it carries (while announced, and in the round) */
      if
-     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
-     :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1;   /* ok, lands after the reads */
-        printf("EV n=%d hb_slow\n", ID(i))
+     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, lwt[i], 0)
+     :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1; hslt[i] = lwt[i];  /* ok, lands */
+        printf("EV n=%d hb_slow\n", ID(i))                                                     /* after the reads */
      fi
-  :: RUNS(i) && hbfail[i] && !lapsed[i] -> lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL  /* it will time out */
+  :: RUNS(i) && hbfail[i] && !lapsed[i] ->       /* it will time out: nothing lands */
+     lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL; lwt[i] = (ann[i] != 0 -> vinc[i] : 0)
 #endif
   :: else -> skip
   fi;
@@ -1130,9 +1187,19 @@ inline confirm(j) {
 /* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
 inline hbread(j) {
   if
-  :: alive[j] && !fenced[j] && age[j] < D -> age[j]++
+  :: alive[j] && !fenced[j] && age[j] < AGEMAX -> age[j]++
   :: else -> skip
   fi;
+#ifdef FENCE
+  if                       /* a read issued after a write carrying my intent landed: the look (decided below) */
+  :: RUNS(j) && ann[j] == 2 -> ann[j] = 3
+  :: else -> skip
+  fi;
+  if                       /* a changed value: does it carry the peer's intent against my life?  (A yield ends.) */
+  :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && htgt[PEER(j)] == inc[j]); yld[j] = 0
+  :: else -> skip
+  fi;
+#endif
   if
 #ifdef FENCE
   /* the verdict read of a confirmed fence: confirms the DEAD verdict whatever value it returns -- unless it is
@@ -1413,7 +1480,12 @@ inline power_off(p) {
   :: alive[p] ->
      printf("EV n=%d powered_off inc=%d\n", ID(p), inc[p]);
      if
-     :: hpo[p] == 0 -> hpo[p] = inc[p]; printf("EV n=%d late_hb_in_kernel inc=%d\n", ID(p), inc[p])
+     :: hpo[p] == 0 -> hpo[p] = inc[p];
+        if                      /* the last write it issued: with the intent it carried, or one without */
+        :: hpot[p] = lwt[p]
+        :: lwt[p] != 0 -> hpot[p] = 0
+        fi;
+        printf("EV n=%d late_hb_in_kernel inc=%d intent=%d\n", ID(p), inc[p], hpot[p])
      :: true -> skip
      fi;
      crash(p)
@@ -1429,6 +1501,9 @@ inline fence_resolve(i) {
   :: true ->
      printf("EV n=%d fence_off\n", ID(i));
      assert(!offbyf[i]);        /* never both nodes powered off by each other's fences */
+#ifdef REACH_FENCE_LIVE
+     assert(!(alive[PEER(i)] && !fenced[PEER(i)]));   /* not a bug: shows the fence of a node whose core runs */
+#endif
      power_off(PEER(i));
      if
      :: fown[i] && RUNS(i) -> deliver(i)
@@ -1436,49 +1511,103 @@ inline fence_resolve(i) {
      :: else -> skip
      fi
   :: ffails < MAXFFAIL -> ffails++;
-     printf("EV n=%d fence_failed\n", ID(i))
+     printf("EV n=%d fence_failed\n", ID(i));
+     if :: ann[i] == 4 -> ann[i] = 0 :: else -> skip fi   /* the round is over: its intent is cleared */
 #ifdef BUG_FENCE_UNCONFIRMED
      ;                          /* takes over on a fence that failed */
      if :: fown[i] && RUNS(i) -> deliver(i) :: else -> skip fi
 #endif
   fi;
-  freq[i] = 0; fown[i] = 0
+  freq[i] = 0; fown[i] = 0; frt[i] = 0
 }
 
-/* Handed to the BMC (the agent runs `off`, then `status`): it resolves at any moment before the next tick (BMC
-   below; the Clock waits for it): the agent latency, under one tick. */
+/* Handed to the BMC (the agent runs `status`, `off`, `status`): it resolves at any moment before the next tick
+   (BMC below; the Clock waits for it): the agent latency, under one tick.  -DFROUND=<r>: before r more ticks. */
 inline request(i) {
-  freq[i] = 1; fown[i] = 1;
+  freq[i] = 1; fown[i] = 1; frt[i] = FROUND - 1;
   printf("EV n=%d fence_request inc=%d\n", ID(i), vinc[i])
 }
 
-/* After the tick's reads: a node that may fence its peer hands the fence to its BMC at once (the default: no
-   race delay on either node).  -DFDELAY=<ticks> > 0: node 2 first waits out its race delay, then re-checks every
-   condition and fences only if they all still hold. */
-inline fence_decide() {
-#ifndef BUG_FENCE_NO_DISKWIN
-  assert(!(MAYF(0) && MAYF(1)));   /* one coherent disk: two nodes never may fence each other at once */
-#endif
+/* The look shows the peer's intent against this node's life, and it is not stale: the peer's value carrying it
+   stood still for fewer than SFB ticks. */
+#define LOOK_YIELD(i) (pint[i] && age[i] < SFB)
+
+/* Node i may fence: it announces (its next heartbeat writes carry the intent); node 2 first waits out its delay
+   (-DFDELAY > 0: an admin's delay_ms), then re-checks every condition. */
+inline announce(i) {
   if
-  :: MAYF(0) && !freq[0] -> request(0)
-  :: else -> skip
-  fi;
-#if FDELAY > 0
+  :: (i) == 1 && FDELAY > 0 -> fwait[i] = 1; fdl[i] = FDELAY; printf("EV n=%d fence_delay ticks=%d\n", ID(i), FDELAY)
+  :: else -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i])
+  fi
+}
+
+/* Node i's fence decision, after the tick's reads (fence-intent.md).  A paused core decides nothing.  A node that
+   may fence (MAYF) announces; its look (the first read issued after a write carrying the intent landed) decides:
+   the peer's intent against it, not stale: it yields (withdraws, no new announce until the peer's value changes
+   or turns stale); otherwise, MAYF still holding, it hands the fence to its BMC (the intent stays while the round
+   runs).  MAYF gone before the look: the intent is withdrawn.  BUG_FENCE_NO_ANNOUNCE: no announce, no look: MAYF
+   hands the fence to the BMC at once (the rule before the intent, with S = T under the LAN). */
+inline fence_decide1(i) {
   if
-  :: fwait[1] && fdl[1] == 0 ->
+  :: RUNS(i) ->
+     if   /* the round is over (failed: fence_resolve; or confirmed and the verdict read done, or dropped) */
+     :: ann[i] == 4 && !freq[i] && !fvr[i] && !fcf[i] -> ann[i] = 0
+     :: else -> skip
+     fi;
+     if   /* the yield ends once the peer's intent turned stale */
+     :: yld[i] && age[i] >= SFB -> yld[i] = 0
+     :: else -> skip
+     fi;
+#ifdef BUG_FENCE_NO_ANNOUNCE
      if
-     :: MAYF(1) && !freq[1] -> fwait[1] = 0; request(1)
-     :: else -> fwait[1] = 0; printf("EV n=2 fence_delay_abandoned\n")
+     :: MAYF(i) && !freq[i] -> request(i)
+     :: else -> skip
      fi
-  :: !fwait[1] && MAYF(1) && !freq[1] ->
-     fwait[1] = 1; fdl[1] = FDELAY; printf("EV n=2 fence_delay ticks=%d\n", FDELAY)
-  :: else -> skip
-  fi
 #else
-  if
-  :: MAYF(1) && !freq[1] -> request(1)
+     if
+     :: fwait[i] && fdl[i] == 0 ->
+        fwait[i] = 0;
+        if
+        :: MAYF(i) && !freq[i] && !yld[i] -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i])
+        :: else -> printf("EV n=%d fence_delay_abandoned\n", ID(i))
+        fi
+     :: fwait[i] && fdl[i] > 0 -> skip
+     :: !fwait[i] && ann[i] >= 1 && ann[i] <= 3 && !MAYF(i) ->
+        ann[i] = 0; printf("EV n=%d fence_withdraw\n", ID(i))
+     :: !fwait[i] && ann[i] == 3 && MAYF(i) && LOOK_YIELD(i) ->
+        ann[i] = 0; yld[i] = 1; printf("EV n=%d fence_look intent=1 age=%d: yield\n", ID(i), age[i])
+#ifdef REACH_FENCE_YIELD
+        ; assert(false)                 /* not a bug: shows that a node yields */
+#endif
+     :: !fwait[i] && ann[i] == 3 && MAYF(i) && !LOOK_YIELD(i) ->
+        ann[i] = 4; printf("EV n=%d fence_look intent=%d age=%d: fence\n", ID(i), pint[i], age[i]);
+#ifdef REACH_FENCE_STALE
+        assert(!pint[i]);               /* not a bug: shows a fence past a stale intent of the peer */
+#endif
+        request(i)
+     :: !fwait[i] && ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] -> announce(i)
+     :: else -> skip
+     fi
+#endif
   :: else -> skip
   fi
+}
+
+/* After the tick's reads.  Checked: two nodes never have a fence request in flight at once (a request follows
+   only a look that was clear, or saw a stale intent).  Without the LAN (S = 2T): DISKWIN alone keeps two nodes
+   from suspecting each other at once (the intent is a second defence there); with it, S = T: they may
+   (-DREACH_FENCE_BOTH_MAYF checks that they do), and the intent alone keeps them apart. */
+#if (!defined(LAN) && !defined(NO_MUTUAL_CHECK)) || defined(REACH_FENCE_BOTH_MAYF)
+#define MUTUAL_CHECK 1
+#endif
+inline fence_decide() {
+#ifdef MUTUAL_CHECK
+  assert(!(MAYF(0) && MAYF(1)));   /* two nodes whose writes work never may fence each other at once */
+#endif
+  fence_decide1(0); fence_decide1(1);
+  assert(!(freq[0] && freq[1]))    /* never two fence requests in flight at once */
+#ifdef REACH_FENCE_BOTH_INTENT
+  ; assert(!(htgt[0] != 0 && htgt[1] != 0))   /* not a bug: both intents on the disk at once (both announced) */
 #endif
 }
 
@@ -1490,15 +1619,19 @@ end:
   od
 }
 
-/* At the start of a tick: node 2's race delay (-DFDELAY) counts down. */
+/* At the start of a tick: node 2's delay (-DFDELAY) counts down; a fence request that may stay in flight across
+   this tick (-DFROUND > 1) has one tick less. */
 inline fence_tick() {
-  if :: fdl[1] > 0 -> fdl[1]-- :: else -> skip fi
+  if :: fdl[1] > 0 -> fdl[1]-- :: else -> skip fi;
+  if :: freq[0] && frt[0] > 0 -> frt[0]-- :: else -> skip fi;
+  if :: freq[1] && frt[1] > 0 -> frt[1]-- :: else -> skip fi
 }
 
 /* A slow heartbeat write lands after the tick's reads (seen at the next tick). */
 inline slow_land(i) {
   if
-  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, hslt[i], 1);
+     hslt[i] = 0
   :: else -> skip
   fi
 }
@@ -1541,9 +1674,9 @@ inline fence_faults() {
 }
 inline late_hb1(i) {
   if
-  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
-     printf("EV n=%d late_hb_lands inc=%d\n", ID(i), hpo[i]); hpo[i] = 0
-  :: hpo[i] > 0 -> hpo[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
+  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1; htgt[i] = hpot[i];
+     printf("EV n=%d late_hb_lands inc=%d intent=%d\n", ID(i), hpo[i], hpot[i]); hpo[i] = 0; hpot[i] = 0
+  :: hpo[i] > 0 -> hpo[i] = 0; hpot[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
   :: true -> skip
   fi
 }
@@ -1556,7 +1689,7 @@ proctype Clock() {
 end:
   do
 #ifdef FENCE
-  :: atomic { (!PENDING || iofaults < MAXIOFAULT) && !freq[0] && !freq[1] ->
+  :: atomic { (!PENDING || iofaults < MAXIOFAULT) && (!freq[0] || frt[0] > 0) && (!freq[1] || frt[1] > 0) ->
 #else
   :: atomic { !PENDING || iofaults < MAXIOFAULT ->
 #endif
