@@ -769,19 +769,33 @@ inline rejoin(i) {
 #ifdef FENCE
 /* A heartbeat write of node i lands, carrying an intent against the peer's incarnation t (0: none).  While node i
    announced and none landed yet, this is the write its look waits for: the next read it issues is the look.
-   BUG_FENCE_LOOK_EARLY (a slow write, which lands after the tick's reads): the look takes this tick's read, issued
-   before the write completed. */
-inline intent_lands(i, t, slow) {
+   BUG_FENCE_LOOK_EARLY: a write that lands after the tick's reads (early: a slow one, or one written at once after
+   the reads) lets the look take this tick's read, issued before the write completed. */
+inline intent_lands(i, t, early) {
   htgt[i] = t;
   if
   :: t != 0 && ann[i] == 1 ->
 #ifdef BUG_FENCE_LOOK_EARLY
-     ann[i] = (slow -> 3 : 2);
+     ann[i] = (early -> 3 : 2);
 #else
      ann[i] = 2;
 #endif
      printf("EV n=%d intent_lands inc=%d\n", ID(i), t)
   :: else -> skip
+  fi
+}
+
+/* A change of node i's intent is written at once (rule 2; a withdrawal too): a heartbeat write issued now, after
+   the tick's reads, landing before the next tick's reads -- or, as a slower write, carried by the next tick's
+   heartbeat write (it lands then, before the reads or after them, or fails).  A failing path: nothing lands now. */
+inline publish(i) {
+  if
+  :: !hbfail[i] && !leaving[i] ->
+     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);
+     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
+     printf("EV n=%d hb_at_once intent=%d\n", ID(i), lwt[i]);
+     intent_lands(i, lwt[i], 1)
+  :: true -> skip
   fi
 }
 
@@ -1185,6 +1199,15 @@ inline confirm(j) {
   kk = 0
 }
 /* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
+#ifdef FENCE
+/* The intent in the peer's record is against me: it names my current incarnation (rule 3).  -DFENCE_LOOK_ANY_INC:
+   any incarnation of mine (the BMC powers off the machine, whatever life the intent named). */
+#ifdef FENCE_LOOK_ANY_INC
+#define INTENT_AGAINST_ME(j) 1
+#else
+#define INTENT_AGAINST_ME(j) (htgt[PEER(j)] == inc[j])
+#endif
+#endif
 inline hbread(j) {
   if
   :: alive[j] && !fenced[j] && age[j] < AGEMAX -> age[j]++
@@ -1196,7 +1219,7 @@ inline hbread(j) {
   :: else -> skip
   fi;
   if                       /* a changed value: does it carry the peer's intent against my life?  (A yield ends.) */
-  :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && htgt[PEER(j)] == inc[j]); yld[j] = 0
+  :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && INTENT_AGAINST_ME(j)); yld[j] = 0
   :: else -> skip
   fi;
 #endif
@@ -1512,7 +1535,11 @@ inline fence_resolve(i) {
      fi
   :: ffails < MAXFFAIL -> ffails++;
      printf("EV n=%d fence_failed\n", ID(i));
-     if :: ann[i] == 4 -> ann[i] = 0 :: else -> skip fi   /* the round is over: its intent is cleared */
+     if   /* the round is over: its intent is cleared (at once if its core runs) */
+     :: ann[i] == 4 -> ann[i] = 0;
+        if :: RUNS(i) -> publish(i) :: else -> skip fi
+     :: else -> skip
+     fi
 #ifdef BUG_FENCE_UNCONFIRMED
      ;                          /* takes over on a fence that failed */
      if :: fown[i] && RUNS(i) -> deliver(i) :: else -> skip fi
@@ -1532,28 +1559,16 @@ inline request(i) {
    stood still for fewer than SFB ticks. */
 #define LOOK_YIELD(i) (pint[i] && age[i] < SFB)
 
-/* Node i may fence: it announces (its next heartbeat writes carry the intent); node 2 first waits out its delay
-   (-DFDELAY > 0: an admin's delay_ms), then re-checks every condition. */
-inline announce(i) {
-  if
-  :: (i) == 1 && FDELAY > 0 -> fwait[i] = 1; fdl[i] = FDELAY; printf("EV n=%d fence_delay ticks=%d\n", ID(i), FDELAY)
-  :: else -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i])
-  fi
-}
-
-/* Node i's fence decision, after the tick's reads (fence-intent.md).  A paused core decides nothing.  A node that
-   may fence (MAYF) announces; its look (the first read issued after a write carrying the intent landed) decides:
-   the peer's intent against it, not stale: it yields (withdraws, no new announce until the peer's value changes
-   or turns stale); otherwise, MAYF still holding, it hands the fence to its BMC (the intent stays while the round
-   runs).  MAYF gone before the look: the intent is withdrawn.  BUG_FENCE_NO_ANNOUNCE: no announce, no look: MAYF
-   hands the fence to the BMC at once (the rule before the intent, with S = T under the LAN). */
+/* Node i's fence decision, after the tick's reads (fence-intent.md).  A paused core decides nothing.  In order:
+   the end of its round (the intent is cleared); MAYF gone while announced: the intent is withdrawn; MAYF, no
+   round, no yield: it announces (node 2 first waits out -DFDELAY ticks, then re-checks); the look (the first read
+   issued after a write carrying the intent landed): the peer's intent against its life, not stale: it yields (no
+   new announce until the peer's value changes or turns stale); otherwise (MAYF held) it hands the fence to its
+   BMC, the intent still carried while the round runs.  BUG_FENCE_NO_ANNOUNCE: no announce, no look: MAYF hands
+   the fence to the BMC at once (the rule before the intent, with S = T under the LAN). */
 inline fence_decide1(i) {
   if
   :: RUNS(i) ->
-     if   /* the round is over (failed: fence_resolve; or confirmed and the verdict read done, or dropped) */
-     :: ann[i] == 4 && !freq[i] && !fvr[i] && !fcf[i] -> ann[i] = 0
-     :: else -> skip
-     fi;
      if   /* the yield ends once the peer's intent turned stale */
      :: yld[i] && age[i] >= SFB -> yld[i] = 0
      :: else -> skip
@@ -1564,28 +1579,45 @@ inline fence_decide1(i) {
      :: else -> skip
      fi
 #else
+     if   /* the round is over: confirmed and the verdict read done (or dropped: life); a failed one, fence_resolve */
+     :: ann[i] == 4 && !freq[i] && !fvr[i] && !fcf[i] -> ann[i] = 0; printf("EV n=%d fence_round_over\n", ID(i));
+        publish(i)
+     :: else -> skip
+     fi;
+     if
+     :: ann[i] >= 1 && ann[i] <= 3 && !MAYF(i) -> ann[i] = 0; printf("EV n=%d fence_withdraw\n", ID(i));
+        publish(i)
+     :: else -> skip
+     fi;
      if
      :: fwait[i] && fdl[i] == 0 ->
         fwait[i] = 0;
         if
-        :: MAYF(i) && !freq[i] && !yld[i] -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i])
+        :: ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] ->
+           ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i]); publish(i)
         :: else -> printf("EV n=%d fence_delay_abandoned\n", ID(i))
         fi
-     :: fwait[i] && fdl[i] > 0 -> skip
-     :: !fwait[i] && ann[i] >= 1 && ann[i] <= 3 && !MAYF(i) ->
-        ann[i] = 0; printf("EV n=%d fence_withdraw\n", ID(i))
-     :: !fwait[i] && ann[i] == 3 && MAYF(i) && LOOK_YIELD(i) ->
-        ann[i] = 0; yld[i] = 1; printf("EV n=%d fence_look intent=1 age=%d: yield\n", ID(i), age[i])
+     :: !fwait[i] && ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] ->
+        if
+        :: (i) == 1 && FDELAY > 0 ->
+           fwait[i] = 1; fdl[i] = FDELAY; printf("EV n=%d fence_delay ticks=%d\n", ID(i), FDELAY)
+        :: else -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i]); publish(i)
+        fi
+     :: else -> skip
+     fi;
+     if   /* the look (MAYF holds: checked above) */
+     :: ann[i] == 3 && LOOK_YIELD(i) ->
+        ann[i] = 0; yld[i] = 1; printf("EV n=%d fence_look intent=1 age=%d: yield\n", ID(i), age[i]);
 #ifdef REACH_FENCE_YIELD
-        ; assert(false)                 /* not a bug: shows that a node yields */
+        assert(false);                  /* not a bug: shows that a node yields */
 #endif
-     :: !fwait[i] && ann[i] == 3 && MAYF(i) && !LOOK_YIELD(i) ->
+        publish(i)
+     :: ann[i] == 3 && !LOOK_YIELD(i) ->
         ann[i] = 4; printf("EV n=%d fence_look intent=%d age=%d: fence\n", ID(i), pint[i], age[i]);
 #ifdef REACH_FENCE_STALE
         assert(!pint[i]);               /* not a bug: shows a fence past a stale intent of the peer */
 #endif
         request(i)
-     :: !fwait[i] && ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] -> announce(i)
      :: else -> skip
      fi
 #endif
