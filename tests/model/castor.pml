@@ -124,11 +124,12 @@
  * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
  * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
  *
- * FENCING (-DFENCE; issue 16, power fencing through the peer's BMC, the v1 rules as amended).  Each quorumd
- * may power off its peer through the peer's fence agent.  Modelled:
- *   - the suspicion: the value the PeerMonitor follows unchanged in its reads for SF = 2 ticks (S = 2T, with
- *     or without the LAN); with -DLAN the peer must also be silent on the LAN (the LAN is cut, or its quorumd
- *     does not run) or report that its own disk fails (since > 0 at this tick: lan_says_isolated);
+ * FENCING (-DFENCE; issue 16, power fencing through the peer's BMC; docs/design.md "Power fencing", with the
+ * fence intent: announced on the disk, then a look).  Each quorumd may power off its peer through the peer's
+ * fence agent.  Modelled:
+ *   - the suspicion: the value the PeerMonitor follows unchanged in its reads for SF ticks: without the LAN
+ *     SF = 2 (S = 2T); with -DLAN SF = 1 (S = T) and the peer also silent on the LAN (the LAN is cut, or its
+ *     quorumd does not run) or reporting that its own disk fails (since > 0 at this tick: lan_says_isolated);
  *   - the fence rule (MAYF), checked after every tick's reads: the core runs and holds a valid lease, its own
  *     disk works (the last heartbeat write that completed was ok and issued within 2T, disk_failing() false:
  *     this tick's write landed or completed late but ok, or it is in flight and the one before was ok), the
@@ -136,14 +137,29 @@
  *     heartbeat write this node issued since it first read the peer's current value completed ok (none
  *     failed, none missing: a pause or a stall closes the window; a write issued before that first read does
  *     not count);
- *   - no race delay (the code's default delay_ms is 0 on both nodes): a node that may fence hands the fence
- *     to its BMC at once (-DFDELAY=<ticks> > 0: node 2 waits that long, then re-checks every condition);
+ *   - the announce: a node for which MAYF holds (no round of its own running, not yielded) does not hand the
+ *     fence to its BMC: it sets its fence intent (ann = 1), against the incarnation its monitor follows, and
+ *     writes it at once: a heartbeat write issued after the tick's reads that lands before the next tick's reads,
+ *     or (a slower write) the next tick's heartbeat write carries it: it lands before that tick's reads (HFAST),
+ *     after them (HSLOW), or not at all (the path failed: the write after it carries it again).  Every heartbeat
+ *     write the node issues while its intent is set carries it (htgt: the block's intent, what landed last);
+ *   - the look: the first read of the peer's block ISSUED after a write carrying the intent landed (ann = 3): the
+ *     next tick's read for a write at once or an HFAST one, the tick after for an HSLOW one.  After that tick's
+ *     reads, in order: MAYF no longer holds: the intent is withdrawn (ann = 0, written at once as above); the
+ *     peer's value carries an intent against this node's current incarnation (pint) that stood still for fewer
+ *     than SFB = SF + 2 ticks (B: S plus twice the round, which resolves within one tick): the node yields (its
+ *     intent is withdrawn; no new announce until the peer's value changes or stood still for SFB); otherwise
+ *     (no intent seen, or a stale one) it hands the fence to its BMC (ann = 4: the intent stays while the round
+ *     runs, until its failure, or the verdict read of a confirmed one; then it is cleared, written at once);
+ *   - no race delay (no delay_ms by default): -DFDELAY=<ticks> > 0: node 2 waits that long before it announces,
+ *     then re-checks every condition (an admin's delay_ms);
  *   - the fence (proctype BMC): resolves at any moment before the next tick (the agent's latency is under one
- *     tick), whatever became of the fencer meanwhile: the peer powered off (`off` exited 0, `status` said
- *     off), or a failure (MAXFFAIL: no effect, not confirmed: the fencer falls back to the D rule; it may
- *     fence again later).  The power-off is a crash of the peer (processes, services, volatile state gone;
- *     table writes in the kernel land later, whole or torn, or never) and a heartbeat write of its life may
- *     still be in the kernel: it lands at any later tick (hpo), or never, also after the node came back;
+ *     tick; -DFROUND=<r>: before r more ticks have passed, and SFB = SF + 2r), whatever became of the fencer
+ *     meanwhile: the peer powered off (`off` exited 0, `status` said off), or a failure (MAXFFAIL: no effect, not
+ *     confirmed: the fencer falls back to the D rule; it may fence again later).  The power-off is a crash of the
+ *     peer (processes, services, volatile state gone; table writes in the kernel land later, whole or torn, or
+ *     never) and a heartbeat write of its life may still be in the kernel: it lands at any later tick (hpo), or
+ *     never, also after the node came back, carrying the intent its last write carried, or none (both cases);
  *   - the verdict, with settle = 0 (the quorum-disk protocol must not rely on the settle: late writes of the
  *     fenced life land at any time, as after a crash): the fencer's PeerMonitor is DEAD at once and retires
  *     the incarnation it suspected; its next read (the verdict read) confirms DEAD whatever value it returns,
@@ -158,23 +174,35 @@
  *     peer's read of that tick (the peer sees it at the next tick), the worst case for the suspicion;
  *   - heartbeat paths fail at a tick (MAXHBFAIL in all; one node's, or both before the same tick: a shared
  *     storage stall) and may work again at any later tick.
- * Checked: never two owners, epochs (as everywhere), and assert(!offbyf[i]) when node i's fence powers its
- * peer off: the two nodes never power each other off; assert(!(MAYF(0) && MAYF(1))) after every tick's reads:
- * on one coherent disk two nodes whose writes work never may fence each other at the same time.
- * Abstracted: the agent's latency is under one tick; settle = 0; one fence request in flight per node; a
- * torn late heartbeat is a change that is never life, which a whole one covers; fencing a peer already DEAD
- * or DOWN changes nothing for safety (not modelled).
+ * Checked: never two owners, epochs (as everywhere); assert(!offbyf[i]) when node i's fence powers its peer off:
+ * the two nodes never power each other off; assert(!(freq[0] && freq[1])) after every tick's decisions: never two
+ * fence requests in flight at once (a request follows only a look that saw no intent, or a stale one).  Without
+ * the LAN also assert(!(MAYF(0) && MAYF(1))) (the mutual check; -DNO_MUTUAL_CHECK drops it): with S = 2T and
+ * DISKWIN two nodes whose writes work never may fence each other at the same time, so there the intent is a
+ * second defence; with the LAN (S = T) they may (a slow write of each, or a shared stall, with the LAN cut or
+ * each reporting its failing disk): the intent alone keeps them apart.
+ * Abstracted: the agent's latency is under one tick (FROUND); settle = 0; one fence request in flight per node;
+ * a torn late heartbeat is a change that is never life, which a whole one covers; fencing a peer already DEAD
+ * or DOWN changes nothing for safety (not modelled); MAYF does not require the peer seen UP (the code does).
  * Bounds: MAXFFAIL (1) failed fences, MAXSLOW (1) slow writes; scenario flags: -DREBOOT_ONLY (only a node
  * powered off by a fence comes back), -DSLOW_AFTER_OFF (slow writes only once a node was powered off),
  * -DRESTART1 (only node 1 restarts), -DPAUSE_FENCER (only a node whose confirmed fence awaits its verdict
- * read pauses).  Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed),
- * -DBUG_FENCE_NO_DISKWIN (the rule without DISKWIN: after a shared stall both nodes power each other off),
- * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as
- * the verdict read while its new life already holds a lease).  Not in verify.sh: -DBUG_FENCE_SHORT_S (S = T),
- * -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), -DREACH_FENCE_TAKEOVER (not a bug:
- * shows that a take-over on a fence verdict happens), and -DNOWD_FENCED=<id> (that node has no watchdog and
- * its peer never declares it DEAD after D, only after a confirmed fence; BUG_NOWD_D: D too) -- the code does
- * not implement a node without a watchdog yet.
+ * read pauses), -DFROUND=<r>, -DFENCE_LOOK_ANY_INC (the look counts the peer's intent whatever incarnation of
+ * this node it names: the BMC powers off the machine; rule 3 as written counts only the current one, and a node
+ * restarted within the peer's fence round, rounds of 4 ticks or more, then fences the peer past its intent).
+ * Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed), -DBUG_FENCE_NO_DISKWIN (the rule
+ * without DISKWIN: after a shared stall both nodes suspect each other; the intent still keeps them apart),
+ * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as the
+ * verdict read while its new life already holds a lease), -DBUG_FENCE_LOOK_EARLY (the look takes a read issued
+ * before the intent write completed: the read of the announce tick, or of the tick of a slow intent write),
+ * -DBUG_FENCE_NO_ANNOUNCE (no intent: MAYF hands the fence to the BMC at once), -DBUG_FENCE_STALE_EARLY (a stale
+ * bound of SF ticks, shorter than the peer's round: found with -DFROUND=3).  Not bugs (witnesses, expected to
+ * fail): -DREACH_FENCE_BOTH_MAYF (both nodes may fence at once), -DREACH_FENCE_BOTH_INTENT (both intents on the
+ * disk at once), -DREACH_FENCE_YIELD (a node yields), -DREACH_FENCE_STALE (a node fences past a stale intent),
+ * -DREACH_FENCE_LIVE (a fence of a node whose core runs), -DREACH_FENCE_TAKEOVER (a take-over on a fence
+ * verdict).  Not in verify.sh: -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), and
+ * -DNOWD_FENCED=<id> (that node has no watchdog and its peer never declares it DEAD after D, only after a
+ * confirmed fence; BUG_NOWD_D: D too) -- the code does not implement a node without a watchdog yet.
  */
 
 #define F 3
@@ -235,7 +263,7 @@
 #endif
 
 #ifdef FENCE
-/* Power fencing (-DFENCE; issue 16, /work/notes/fence-design.md; see the FENCING part of the header). */
+/* Power fencing (-DFENCE; issue 16, docs/design.md "Power fencing"; see the FENCING part of the header). */
 #ifndef MAXFFAIL
 #define MAXFFAIL 1        /* fence requests that fail (BMC unreachable: no effect, not confirmed) */
 #endif
@@ -455,7 +483,7 @@ byte ann[2];              /* node i's intent: 0 none; 1 announced (its writes ca
                           /* issued after it landed: the look (decided after the tick's reads); 4 its fence round */
                           /* runs (handed to the BMC, or confirmed and the verdict read pending): still carried */
 bit yld[2];               /* node i yielded: no new announce until the peer's value changes or turns stale */
-byte htgt[2];             /* node i's heartbeat block carries an intent against the peer's incarnation htgt (0: none) */
+byte htgt[2];             /* node i's heartbeat block carries an intent against the peer's incarnation htgt (0 none) */
 byte hslt[2];             /* ... the one the slow write of this tick carries */
 byte lwt[2];              /* ... the one the last write node i issued carries (what a write in flight at a power-off */
                           /* may carry) */
@@ -1470,13 +1498,14 @@ inline lan_faults() {
 #endif
 
 #ifdef FENCE
-/* The fence rule (fence-design.md): node i may power-fence its peer only while its core runs with a valid
-   lease, its own disk works (the last heartbeat write that completed was ok and issued within 2T:
+/* The fence rule (docs/design.md, "Power fencing"): node i may power-fence its peer only while its core runs
+   with a valid lease, its own disk works (the last heartbeat write that completed was ok and issued within 2T:
    QuorumCore::disk_failing() false -- this tick's write landed, or it is still in flight (slow, or failing:
    a failing write times out at the next tick) and the one before was ok), the peer is suspected (the value
-   it follows unchanged in its reads for SF ticks; with the LAN SF = 1 and the peer not heard on the LAN at
-   this tick: the LAN is cut or the peer's quorumd does not run), and the peer is neither DOWN nor already
-   DEAD (fencing a DEAD peer changes nothing for safety; not modelled). */
+   it follows unchanged in its reads for SF ticks: 2 without the LAN; with it SF = 1 and the peer not heard on
+   the LAN at this tick (the LAN is cut or the peer's quorumd does not run) or heard saying its disk fails), and
+   the peer is neither DOWN nor already DEAD (fencing a DEAD peer changes nothing for safety; not modelled).
+   MAYF lets it announce; the fence itself waits for the look (fence_decide1). */
 #ifdef LAN
 #define SUSP(i) (vinc[i] != 0 && age[i] >= SF && (lancut || !RUNS(PEER(i)) || since[PEER(i)] > 0))
 #else
