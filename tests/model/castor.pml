@@ -124,11 +124,12 @@
  * extends to the grant's receipt + P), -DBUG_GRANT_DISK_OK (a grantor whose disk works grants too, from the
  * disk-ok branch, which records no floor: it holds its own disk verdict authoritative).
  *
- * FENCING (-DFENCE; issue 16, power fencing through the peer's BMC, the v1 rules as amended).  Each quorumd
- * may power off its peer through the peer's fence agent.  Modelled:
- *   - the suspicion: the value the PeerMonitor follows unchanged in its reads for SF = 2 ticks (S = 2T, with
- *     or without the LAN); with -DLAN the peer must also be silent on the LAN (the LAN is cut, or its quorumd
- *     does not run) or report that its own disk fails (since > 0 at this tick: lan_says_isolated);
+ * FENCING (-DFENCE; issue 16, power fencing through the peer's BMC; docs/design.md "Power fencing", with the
+ * fence intent: announced on the disk, then a look).  Each quorumd may power off its peer through the peer's
+ * fence agent.  Modelled:
+ *   - the suspicion: the value the PeerMonitor follows unchanged in its reads for SF ticks: without the LAN
+ *     SF = 2 (S = 2T); with -DLAN SF = 1 (S = T) and the peer also silent on the LAN (the LAN is cut, or its
+ *     quorumd does not run) or reporting that its own disk fails (since > 0 at this tick: lan_says_isolated);
  *   - the fence rule (MAYF), checked after every tick's reads: the core runs and holds a valid lease, its own
  *     disk works (the last heartbeat write that completed was ok and issued within 2T, disk_failing() false:
  *     this tick's write landed or completed late but ok, or it is in flight and the one before was ok), the
@@ -136,14 +137,29 @@
  *     heartbeat write this node issued since it first read the peer's current value completed ok (none
  *     failed, none missing: a pause or a stall closes the window; a write issued before that first read does
  *     not count);
- *   - no race delay (the code's default delay_ms is 0 on both nodes): a node that may fence hands the fence
- *     to its BMC at once (-DFDELAY=<ticks> > 0: node 2 waits that long, then re-checks every condition);
+ *   - the announce: a node for which MAYF holds (no round of its own running, not yielded) does not hand the
+ *     fence to its BMC: it sets its fence intent (ann = 1), against the incarnation its monitor follows, and
+ *     writes it at once: a heartbeat write issued after the tick's reads that lands before the next tick's reads,
+ *     or (a slower write) the next tick's heartbeat write carries it: it lands before that tick's reads (HFAST),
+ *     after them (HSLOW), or not at all (the path failed: the write after it carries it again).  Every heartbeat
+ *     write the node issues while its intent is set carries it (htgt: the block's intent, what landed last);
+ *   - the look: the first read of the peer's block ISSUED after a write carrying the intent landed (ann = 3): the
+ *     next tick's read for a write at once or an HFAST one, the tick after for an HSLOW one.  After that tick's
+ *     reads, in order: MAYF no longer holds: the intent is withdrawn (ann = 0, written at once as above); the
+ *     peer's value carries an intent against this node's current incarnation (pint) that stood still for fewer
+ *     than SFB = SF + 2 ticks (B: S plus twice the round, which resolves within one tick): the node yields (its
+ *     intent is withdrawn; no new announce until the peer's value changes or stood still for SFB); otherwise
+ *     (no intent seen, or a stale one) it hands the fence to its BMC (ann = 4: the intent stays while the round
+ *     runs, until its failure, or the verdict read of a confirmed one; then it is cleared, written at once);
+ *   - no race delay (no delay_ms by default): -DFDELAY=<ticks> > 0: node 2 waits that long before it announces,
+ *     then re-checks every condition (an admin's delay_ms);
  *   - the fence (proctype BMC): resolves at any moment before the next tick (the agent's latency is under one
- *     tick), whatever became of the fencer meanwhile: the peer powered off (`off` exited 0, `status` said
- *     off), or a failure (MAXFFAIL: no effect, not confirmed: the fencer falls back to the D rule; it may
- *     fence again later).  The power-off is a crash of the peer (processes, services, volatile state gone;
- *     table writes in the kernel land later, whole or torn, or never) and a heartbeat write of its life may
- *     still be in the kernel: it lands at any later tick (hpo), or never, also after the node came back;
+ *     tick; -DFROUND=<r>: before r more ticks have passed, and SFB = SF + 2r), whatever became of the fencer
+ *     meanwhile: the peer powered off (`off` exited 0, `status` said off), or a failure (MAXFFAIL: no effect, not
+ *     confirmed: the fencer falls back to the D rule; it may fence again later).  The power-off is a crash of the
+ *     peer (processes, services, volatile state gone; table writes in the kernel land later, whole or torn, or
+ *     never) and a heartbeat write of its life may still be in the kernel: it lands at any later tick (hpo), or
+ *     never, also after the node came back, carrying the intent its last write carried, or none (both cases);
  *   - the verdict, with settle = 0 (the quorum-disk protocol must not rely on the settle: late writes of the
  *     fenced life land at any time, as after a crash): the fencer's PeerMonitor is DEAD at once and retires
  *     the incarnation it suspected; its next read (the verdict read) confirms DEAD whatever value it returns,
@@ -158,23 +174,35 @@
  *     peer's read of that tick (the peer sees it at the next tick), the worst case for the suspicion;
  *   - heartbeat paths fail at a tick (MAXHBFAIL in all; one node's, or both before the same tick: a shared
  *     storage stall) and may work again at any later tick.
- * Checked: never two owners, epochs (as everywhere), and assert(!offbyf[i]) when node i's fence powers its
- * peer off: the two nodes never power each other off; assert(!(MAYF(0) && MAYF(1))) after every tick's reads:
- * on one coherent disk two nodes whose writes work never may fence each other at the same time.
- * Abstracted: the agent's latency is under one tick; settle = 0; one fence request in flight per node; a
- * torn late heartbeat is a change that is never life, which a whole one covers; fencing a peer already DEAD
- * or DOWN changes nothing for safety (not modelled).
+ * Checked: never two owners, epochs (as everywhere); assert(!offbyf[i]) when node i's fence powers its peer off:
+ * the two nodes never power each other off; assert(!(freq[0] && freq[1])) after every tick's decisions: never two
+ * fence requests in flight at once (a request follows only a look that saw no intent, or a stale one).  Without
+ * the LAN also assert(!(MAYF(0) && MAYF(1))) (the mutual check; -DNO_MUTUAL_CHECK drops it): with S = 2T and
+ * DISKWIN two nodes whose writes work never may fence each other at the same time, so there the intent is a
+ * second defence; with the LAN (S = T) they may (a slow write of each, or a shared stall, with the LAN cut or
+ * each reporting its failing disk): the intent alone keeps them apart.
+ * Abstracted: the agent's latency is under one tick (FROUND); settle = 0; one fence request in flight per node;
+ * a torn late heartbeat is a change that is never life, which a whole one covers; fencing a peer already DEAD
+ * or DOWN changes nothing for safety (not modelled); MAYF does not require the peer seen UP (the code does).
  * Bounds: MAXFFAIL (1) failed fences, MAXSLOW (1) slow writes; scenario flags: -DREBOOT_ONLY (only a node
  * powered off by a fence comes back), -DSLOW_AFTER_OFF (slow writes only once a node was powered off),
  * -DRESTART1 (only node 1 restarts), -DPAUSE_FENCER (only a node whose confirmed fence awaits its verdict
- * read pauses).  Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed),
- * -DBUG_FENCE_NO_DISKWIN (the rule without DISKWIN: after a shared stall both nodes power each other off),
- * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as
- * the verdict read while its new life already holds a lease).  Not in verify.sh: -DBUG_FENCE_SHORT_S (S = T),
- * -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), -DREACH_FENCE_TAKEOVER (not a bug:
- * shows that a take-over on a fence verdict happens), and -DNOWD_FENCED=<id> (that node has no watchdog and
- * its peer never declares it DEAD after D, only after a confirmed fence; BUG_NOWD_D: D too) -- the code does
- * not implement a node without a watchdog yet.
+ * read pauses), -DFROUND=<r>, -DFENCE_LOOK_ANY_INC (the look counts the peer's intent whatever incarnation of
+ * this node it names: the BMC powers off the machine; rule 3 as written counts only the current one, and a node
+ * restarted within the peer's fence round, rounds of 4 ticks or more, then fences the peer past its intent).
+ * Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed), -DBUG_FENCE_NO_DISKWIN (the rule
+ * without DISKWIN: after a shared stall both nodes suspect each other; the intent still keeps them apart),
+ * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as the
+ * verdict read while its new life already holds a lease), -DBUG_FENCE_LOOK_EARLY (the look takes a read issued
+ * before the intent write completed: the read of the announce tick, or of the tick of a slow intent write),
+ * -DBUG_FENCE_NO_ANNOUNCE (no intent: MAYF hands the fence to the BMC at once), -DBUG_FENCE_STALE_EARLY (a stale
+ * bound of SF ticks, shorter than the peer's round: found with -DFROUND=3).  Not bugs (witnesses, expected to
+ * fail): -DREACH_FENCE_BOTH_MAYF (both nodes may fence at once), -DREACH_FENCE_BOTH_INTENT (both intents on the
+ * disk at once), -DREACH_FENCE_YIELD (a node yields), -DREACH_FENCE_STALE (a node fences past a stale intent),
+ * -DREACH_FENCE_LIVE (a fence of a node whose core runs), -DREACH_FENCE_TAKEOVER (a take-over on a fence
+ * verdict).  Not in verify.sh: -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), and
+ * -DNOWD_FENCED=<id> (that node has no watchdog and its peer never declares it DEAD after D, only after a
+ * confirmed fence; BUG_NOWD_D: D too) -- the code does not implement a node without a watchdog yet.
  */
 
 #define F 3
@@ -235,22 +263,37 @@
 #endif
 
 #ifdef FENCE
-/* Power fencing (-DFENCE; issue 16, /work/notes/fence-design.md; see the FENCING part of the header). */
+/* Power fencing (-DFENCE; issue 16, docs/design.md "Power fencing"; see the FENCING part of the header). */
 #ifndef MAXFFAIL
 #define MAXFFAIL 1        /* fence requests that fail (BMC unreachable: no effect, not confirmed) */
 #endif
 #ifndef MAXSLOW
 #define MAXSLOW 1         /* heartbeat writes that complete ok but land after the peer's read of that tick */
 #endif
-#ifndef FDELAY
-#define FDELAY 0          /* node 2's race delay, in ticks (the code's default delay_ms is 0 on both nodes) */
+#ifndef FROUND
+#define FROUND 1          /* a fence request resolves before FROUND more ticks have passed (1: before the next) */
 #endif
-#ifndef SF                /* suspicion: the peer's heartbeat value unchanged for SF ticks: S = 2T, LAN or not */
-#ifdef BUG_FENCE_SHORT_S
-#define SF 1              /* (not a run of verify.sh: S = T, the v1 rule with a LAN) */
+#ifndef FDELAY
+#define FDELAY 0          /* node 2's delay before it announces, in ticks (an admin's delay_ms; none by default) */
+#endif
+#ifndef SF                /* suspicion: the peer's heartbeat value unchanged for SF ticks: S = T with the LAN */
+#ifdef LAN                /* (and the peer silent on it), S = 2T without */
+#define SF 1
 #else
 #define SF 2
 #endif
+#endif
+/* The stale bound B: a peer value carrying a fence intent against this node that stood still for SFB ticks is
+   ignored (S plus twice the round; the model's round resolves within one tick).  BUG_FENCE_STALE_EARLY: SF. */
+#ifndef SFB
+#ifdef BUG_FENCE_STALE_EARLY
+#define SFB SF
+#else
+#define SFB (SF + 2 * FROUND)
+#endif
+#endif
+#if SFB > D
+#define AGEMAX SFB        /* age[] counts up to the stale bound (it saturates at D otherwise) */
 #endif
 /* -DSLOW_AFTER_OFF: slow writes only once a node was powered off (a scenario bound, fence_reboot) */
 #ifdef SLOW_AFTER_OFF
@@ -263,6 +306,9 @@
 #define HFAST 1
 #define HSLOW 2
 #define HFAIL 3
+#endif
+#ifndef AGEMAX
+#define AGEMAX D
 #endif
 /* -DNOWD_FENCED=<node id>: that node has no watchdog (it runs only because its peer can power-fence it) */
 #ifdef NOWD_FENCED
@@ -387,7 +433,7 @@ bit rdf[NX];              /* the read in flight was issued after my last ok writ
 
 /* ---- quorumd's PeerMonitor of the peer (observer j) ---- */
 bit chg[2];               /* the peer's heartbeat block changed since my last read */
-byte age[2];              /* ticks since first_seen (saturates at D) */
+byte age[2];              /* ticks since first_seen (saturates at AGEMAX: D, or the stale bound if larger) */
 byte qv[2];               /* view: VDEAD, VDOWN or VOTHER (unknown/up) */
 bit qconf[NX];            /* last DEAD/DOWN confirmation issued after Ownership x's peer_value_since_ */
 byte vinc[2];             /* incarnation of the current value (0: none read yet) */
@@ -431,6 +477,19 @@ byte dwin[2];             /* the disk window: every heartbeat write node i issue
                           /* peer's current value is known ok (none known failed or missing): 1; 2 the same, */
                           /* the value first read at this tick (this tick's write was issued before: not */
                           /* counted); 0 not (or no value read yet) */
+/* the fence intent (fence-intent.md): announce on the disk, then look */
+byte ann[2];              /* node i's intent: 0 none; 1 announced (its writes carry it), none of them landed yet; */
+                          /* 2 a write carrying it landed after node i's last read; 3 the read of this tick was */
+                          /* issued after it landed: the look (decided after the tick's reads); 4 its fence round */
+                          /* runs (handed to the BMC, or confirmed and the verdict read pending): still carried */
+bit yld[2];               /* node i yielded: no new announce until the peer's value changes or turns stale */
+byte htgt[2];             /* node i's heartbeat block carries an intent against the peer's incarnation htgt (0 none) */
+byte hslt[2];             /* ... the one the slow write of this tick carries */
+byte lwt[2];              /* ... the one the last write node i issued carries (what a write in flight at a power-off */
+                          /* may carry) */
+byte hpot[2];             /* ... the one the write of the powered-off life (hpo) carries when it lands */
+bit pint[2];              /* the peer's value observer i last read carries an intent against i's incarnation */
+byte frt[2];              /* ticks node i's fence request may still stay in flight across (FROUND - 1 at its start) */
 byte ffails, slows;
 #endif
 byte maxep[NS];           /* the largest epoch ever started, per service */
@@ -571,7 +630,7 @@ inline new_monitor(i) {
   ; qup[i] = 0
 #endif
 #ifdef FENCE
-  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0
+  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0; pint[i] = 0
 #endif
 }
 
@@ -579,7 +638,7 @@ inline new_monitor(i) {
 /* The core of node i is gone (crash, power-off, self-fence, leave): nobody waits for its fence any more (a
    request already handed to the BMC still takes effect or fails), its race delay is over. */
 inline fence_forget(i) {
-  fown[i] = 0; fwait[i] = 0; fdl[i] = 0; fcf[i] = 0; fvr[i] = 0
+  fown[i] = 0; fwait[i] = 0; fdl[i] = 0; fcf[i] = 0; fvr[i] = 0; ann[i] = 0; yld[i] = 0
 }
 #endif
 
@@ -609,7 +668,7 @@ inline crash(i) {
   since[i] = 0; fw[i] = 0;     /* the core's memory is gone (the ghost `promised` stays) */
 #endif
 #ifdef FENCE
-  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
 #endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
@@ -627,7 +686,7 @@ inline left(i) {
   since[i] = 0; fw[i] = 0;
 #endif
 #ifdef FENCE
-  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0;
+  fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
 #endif
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
@@ -736,6 +795,38 @@ inline rejoin(i) {
 }
 
 #ifdef FENCE
+/* A heartbeat write of node i lands, carrying an intent against the peer's incarnation t (0: none).  While node i
+   announced and none landed yet, this is the write its look waits for: the next read it issues is the look.
+   BUG_FENCE_LOOK_EARLY: a write that lands after the tick's reads (early: a slow one, or one written at once after
+   the reads) lets the look take this tick's read, issued before the write completed. */
+inline intent_lands(i, t, early) {
+  htgt[i] = t;
+  if
+  :: t != 0 && ann[i] == 1 ->
+#ifdef BUG_FENCE_LOOK_EARLY
+     ann[i] = (early -> 3 : 2);
+#else
+     ann[i] = 2;
+#endif
+     printf("EV n=%d intent_lands inc=%d\n", ID(i), t)
+  :: else -> skip
+  fi
+}
+
+/* A change of node i's intent is written at once (rule 2; a withdrawal too): a heartbeat write issued now, after
+   the tick's reads, landing before the next tick's reads -- or, as a slower write, carried by the next tick's
+   heartbeat write (it lands then, before the reads or after them, or fails).  A failing path: nothing lands now. */
+inline publish(i) {
+  if
+  :: !hbfail[i] && !leaving[i] ->
+     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);
+     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
+     printf("EV n=%d hb_at_once intent=%d\n", ID(i), lwt[i]);
+     intent_lands(i, lwt[i], 1)
+  :: true -> skip
+  fi
+}
+
 /* Observer i learns that its fence powered the peer off (the agent's `off` exited 0 and `status` said off;
    settle = 0): its PeerMonitor's verdict is DEAD at once and the incarnation it follows (the one it suspected:
    no read comes between the decision and this) is retired; the verdict read (the next read, whatever value it
@@ -895,6 +986,9 @@ end:
 #endif
   /* a late DOWN heartbeat write of a previous life lands (or is lost) */
   :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+#ifdef FENCE
+       htgt[i] = 0;
+#endif
        printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
   :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
 
@@ -1072,6 +1166,9 @@ inline heartbeat(i) {
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
      if
      :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+#ifdef FENCE
+        htgt[i] = 0;
+#endif
         printf("EV n=%d down_written inc=%d\n", ID(i), inc[i]);
         left(i)
      :: latehbs < MAXLATEHB && hlate[i] == 0 -> latehbs++; hlate[i] = inc[i];
@@ -1083,12 +1180,14 @@ inline heartbeat(i) {
      hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
 #else
      lwok[i] = 1; lwage[i] = 0;
+     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);      /* the intent it carries (while announced, and in the round) */
      if
-     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
-     :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1;   /* ok, lands after the reads */
-        printf("EV n=%d hb_slow\n", ID(i))
+     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, lwt[i], 0)
+     :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1; hslt[i] = lwt[i];  /* ok, lands */
+        printf("EV n=%d hb_slow\n", ID(i))                                                     /* after the reads */
      fi
-  :: RUNS(i) && hbfail[i] && !lapsed[i] -> lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL  /* it will time out */
+  :: RUNS(i) && hbfail[i] && !lapsed[i] ->       /* it will time out: nothing lands */
+     lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL; lwt[i] = (ann[i] != 0 -> vinc[i] : 0)
 #endif
   :: else -> skip
   fi;
@@ -1128,11 +1227,30 @@ inline confirm(j) {
   kk = 0
 }
 /* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
+#ifdef FENCE
+/* The intent in the peer's record is against me: it names my current incarnation (rule 3).  -DFENCE_LOOK_ANY_INC:
+   any incarnation of mine (the BMC powers off the machine, whatever life the intent named). */
+#ifdef FENCE_LOOK_ANY_INC
+#define INTENT_AGAINST_ME(j) 1
+#else
+#define INTENT_AGAINST_ME(j) (htgt[PEER(j)] == inc[j])
+#endif
+#endif
 inline hbread(j) {
   if
-  :: alive[j] && !fenced[j] && age[j] < D -> age[j]++
+  :: alive[j] && !fenced[j] && age[j] < AGEMAX -> age[j]++
   :: else -> skip
   fi;
+#ifdef FENCE
+  if                       /* a read issued after a write carrying my intent landed: the look (decided below) */
+  :: RUNS(j) && ann[j] == 2 -> ann[j] = 3
+  :: else -> skip
+  fi;
+  if                       /* a changed value: does it carry the peer's intent against my life?  (A yield ends.) */
+  :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && INTENT_AGAINST_ME(j)); yld[j] = 0
+  :: else -> skip
+  fi;
+#endif
   if
 #ifdef FENCE
   /* the verdict read of a confirmed fence: confirms the DEAD verdict whatever value it returns -- unless it is
@@ -1380,13 +1498,14 @@ inline lan_faults() {
 #endif
 
 #ifdef FENCE
-/* The fence rule (fence-design.md): node i may power-fence its peer only while its core runs with a valid
-   lease, its own disk works (the last heartbeat write that completed was ok and issued within 2T:
+/* The fence rule (docs/design.md, "Power fencing"): node i may power-fence its peer only while its core runs
+   with a valid lease, its own disk works (the last heartbeat write that completed was ok and issued within 2T:
    QuorumCore::disk_failing() false -- this tick's write landed, or it is still in flight (slow, or failing:
    a failing write times out at the next tick) and the one before was ok), the peer is suspected (the value
-   it follows unchanged in its reads for SF ticks; with the LAN SF = 1 and the peer not heard on the LAN at
-   this tick: the LAN is cut or the peer's quorumd does not run), and the peer is neither DOWN nor already
-   DEAD (fencing a DEAD peer changes nothing for safety; not modelled). */
+   it follows unchanged in its reads for SF ticks: 2 without the LAN; with it SF = 1 and the peer not heard on
+   the LAN at this tick (the LAN is cut or the peer's quorumd does not run) or heard saying its disk fails), and
+   the peer is neither DOWN nor already DEAD (fencing a DEAD peer changes nothing for safety; not modelled).
+   MAYF lets it announce; the fence itself waits for the look (fence_decide1). */
 #ifdef LAN
 #define SUSP(i) (vinc[i] != 0 && age[i] >= SF && (lancut || !RUNS(PEER(i)) || since[PEER(i)] > 0))
 #else
@@ -1413,7 +1532,12 @@ inline power_off(p) {
   :: alive[p] ->
      printf("EV n=%d powered_off inc=%d\n", ID(p), inc[p]);
      if
-     :: hpo[p] == 0 -> hpo[p] = inc[p]; printf("EV n=%d late_hb_in_kernel inc=%d\n", ID(p), inc[p])
+     :: hpo[p] == 0 -> hpo[p] = inc[p];
+        if                      /* the last write it issued: with the intent it carried, or one without */
+        :: hpot[p] = lwt[p]
+        :: lwt[p] != 0 -> hpot[p] = 0
+        fi;
+        printf("EV n=%d late_hb_in_kernel inc=%d intent=%d\n", ID(p), inc[p], hpot[p])
      :: true -> skip
      fi;
      crash(p)
@@ -1429,6 +1553,9 @@ inline fence_resolve(i) {
   :: true ->
      printf("EV n=%d fence_off\n", ID(i));
      assert(!offbyf[i]);        /* never both nodes powered off by each other's fences */
+#ifdef REACH_FENCE_LIVE
+     assert(!(alive[PEER(i)] && !fenced[PEER(i)]));   /* not a bug: shows the fence of a node whose core runs */
+#endif
      power_off(PEER(i));
      if
      :: fown[i] && RUNS(i) -> deliver(i)
@@ -1436,49 +1563,112 @@ inline fence_resolve(i) {
      :: else -> skip
      fi
   :: ffails < MAXFFAIL -> ffails++;
-     printf("EV n=%d fence_failed\n", ID(i))
+     printf("EV n=%d fence_failed\n", ID(i));
+     if   /* the round is over: its intent is cleared (at once if its core runs) */
+     :: ann[i] == 4 -> ann[i] = 0;
+        if :: RUNS(i) -> publish(i) :: else -> skip fi
+     :: else -> skip
+     fi
 #ifdef BUG_FENCE_UNCONFIRMED
      ;                          /* takes over on a fence that failed */
      if :: fown[i] && RUNS(i) -> deliver(i) :: else -> skip fi
 #endif
   fi;
-  freq[i] = 0; fown[i] = 0
+  freq[i] = 0; fown[i] = 0; frt[i] = 0
 }
 
-/* Handed to the BMC (the agent runs `off`, then `status`): it resolves at any moment before the next tick (BMC
-   below; the Clock waits for it): the agent latency, under one tick. */
+/* Handed to the BMC (the agent runs `status`, `off`, `status`): it resolves at any moment before the next tick
+   (BMC below; the Clock waits for it): the agent latency, under one tick.  -DFROUND=<r>: before r more ticks. */
 inline request(i) {
-  freq[i] = 1; fown[i] = 1;
+  freq[i] = 1; fown[i] = 1; frt[i] = FROUND - 1;
   printf("EV n=%d fence_request inc=%d\n", ID(i), vinc[i])
 }
 
-/* After the tick's reads: a node that may fence its peer hands the fence to its BMC at once (the default: no
-   race delay on either node).  -DFDELAY=<ticks> > 0: node 2 first waits out its race delay, then re-checks every
-   condition and fences only if they all still hold. */
-inline fence_decide() {
-#ifndef BUG_FENCE_NO_DISKWIN
-  assert(!(MAYF(0) && MAYF(1)));   /* one coherent disk: two nodes never may fence each other at once */
-#endif
+/* The look shows the peer's intent against this node's life, and it is not stale: the peer's value carrying it
+   stood still for fewer than SFB ticks. */
+#define LOOK_YIELD(i) (pint[i] && age[i] < SFB)
+
+/* Node i's fence decision, after the tick's reads (fence-intent.md).  A paused core decides nothing.  In order:
+   the end of its round (the intent is cleared); MAYF gone while announced: the intent is withdrawn; MAYF, no
+   round, no yield: it announces (node 2 first waits out -DFDELAY ticks, then re-checks); the look (the first read
+   issued after a write carrying the intent landed): the peer's intent against its life, not stale: it yields (no
+   new announce until the peer's value changes or turns stale); otherwise (MAYF held) it hands the fence to its
+   BMC, the intent still carried while the round runs.  BUG_FENCE_NO_ANNOUNCE: no announce, no look: MAYF hands
+   the fence to the BMC at once (the rule before the intent, with S = T under the LAN). */
+inline fence_decide1(i) {
   if
-  :: MAYF(0) && !freq[0] -> request(0)
-  :: else -> skip
-  fi;
-#if FDELAY > 0
-  if
-  :: fwait[1] && fdl[1] == 0 ->
+  :: RUNS(i) ->
+     if   /* the yield ends once the peer's intent turned stale */
+     :: yld[i] && age[i] >= SFB -> yld[i] = 0
+     :: else -> skip
+     fi;
+#ifdef BUG_FENCE_NO_ANNOUNCE
      if
-     :: MAYF(1) && !freq[1] -> fwait[1] = 0; request(1)
-     :: else -> fwait[1] = 0; printf("EV n=2 fence_delay_abandoned\n")
+     :: MAYF(i) && !freq[i] -> request(i)
+     :: else -> skip
      fi
-  :: !fwait[1] && MAYF(1) && !freq[1] ->
-     fwait[1] = 1; fdl[1] = FDELAY; printf("EV n=2 fence_delay ticks=%d\n", FDELAY)
-  :: else -> skip
-  fi
 #else
-  if
-  :: MAYF(1) && !freq[1] -> request(1)
+     if   /* the round is over: confirmed and the verdict read done (or dropped: life); a failed one, fence_resolve */
+     :: ann[i] == 4 && !freq[i] && !fvr[i] && !fcf[i] -> ann[i] = 0; printf("EV n=%d fence_round_over\n", ID(i));
+        publish(i)
+     :: else -> skip
+     fi;
+     if
+     :: ann[i] >= 1 && ann[i] <= 3 && !MAYF(i) -> ann[i] = 0; printf("EV n=%d fence_withdraw\n", ID(i));
+        publish(i)
+     :: else -> skip
+     fi;
+     if
+     :: fwait[i] && fdl[i] == 0 ->
+        fwait[i] = 0;
+        if
+        :: ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] ->
+           ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i]); publish(i)
+        :: else -> printf("EV n=%d fence_delay_abandoned\n", ID(i))
+        fi
+     :: !fwait[i] && ann[i] == 0 && MAYF(i) && !freq[i] && !yld[i] ->
+        if
+        :: (i) == 1 && FDELAY > 0 ->
+           fwait[i] = 1; fdl[i] = FDELAY; printf("EV n=%d fence_delay ticks=%d\n", ID(i), FDELAY)
+        :: else -> ann[i] = 1; printf("EV n=%d fence_announce inc=%d\n", ID(i), vinc[i]); publish(i)
+        fi
+     :: else -> skip
+     fi;
+     if   /* the look (MAYF holds: checked above) */
+     :: ann[i] == 3 && LOOK_YIELD(i) ->
+        ann[i] = 0; yld[i] = 1; printf("EV n=%d fence_look intent=1 age=%d: yield\n", ID(i), age[i]);
+#ifdef REACH_FENCE_YIELD
+        assert(false);                  /* not a bug: shows that a node yields */
+#endif
+        publish(i)
+     :: ann[i] == 3 && !LOOK_YIELD(i) ->
+        ann[i] = 4; printf("EV n=%d fence_look intent=%d age=%d: fence\n", ID(i), pint[i], age[i]);
+#ifdef REACH_FENCE_STALE
+        assert(!pint[i]);               /* not a bug: shows a fence past a stale intent of the peer */
+#endif
+        request(i)
+     :: else -> skip
+     fi
+#endif
   :: else -> skip
   fi
+}
+
+/* After the tick's reads.  Checked: two nodes never have a fence request in flight at once (a request follows
+   only a look that was clear, or saw a stale intent).  Without the LAN (S = 2T): DISKWIN alone keeps two nodes
+   from suspecting each other at once (the intent is a second defence there); with it, S = T: they may
+   (-DREACH_FENCE_BOTH_MAYF checks that they do), and the intent alone keeps them apart. */
+#if (!defined(LAN) && !defined(NO_MUTUAL_CHECK)) || defined(REACH_FENCE_BOTH_MAYF)
+#define MUTUAL_CHECK 1
+#endif
+inline fence_decide() {
+#ifdef MUTUAL_CHECK
+  assert(!(MAYF(0) && MAYF(1)));   /* two nodes whose writes work never may fence each other at once */
+#endif
+  fence_decide1(0); fence_decide1(1);
+  assert(!(freq[0] && freq[1]))    /* never two fence requests in flight at once */
+#ifdef REACH_FENCE_BOTH_INTENT
+  ; assert(!(htgt[0] != 0 && htgt[1] != 0))   /* not a bug: both intents on the disk at once (both announced) */
 #endif
 }
 
@@ -1490,15 +1680,19 @@ end:
   od
 }
 
-/* At the start of a tick: node 2's race delay (-DFDELAY) counts down. */
+/* At the start of a tick: node 2's delay (-DFDELAY) counts down; a fence request that may stay in flight across
+   this tick (-DFROUND > 1) has one tick less. */
 inline fence_tick() {
-  if :: fdl[1] > 0 -> fdl[1]-- :: else -> skip fi
+  if :: fdl[1] > 0 -> fdl[1]-- :: else -> skip fi;
+  if :: freq[0] && frt[0] > 0 -> frt[0]-- :: else -> skip fi;
+  if :: freq[1] && frt[1] > 0 -> frt[1]-- :: else -> skip fi
 }
 
 /* A slow heartbeat write lands after the tick's reads (seen at the next tick). */
 inline slow_land(i) {
   if
-  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, hslt[i], 1);
+     hslt[i] = 0
   :: else -> skip
   fi
 }
@@ -1541,9 +1735,9 @@ inline fence_faults() {
 }
 inline late_hb1(i) {
   if
-  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
-     printf("EV n=%d late_hb_lands inc=%d\n", ID(i), hpo[i]); hpo[i] = 0
-  :: hpo[i] > 0 -> hpo[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
+  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1; htgt[i] = hpot[i];
+     printf("EV n=%d late_hb_lands inc=%d intent=%d\n", ID(i), hpo[i], hpot[i]); hpo[i] = 0; hpot[i] = 0
+  :: hpo[i] > 0 -> hpo[i] = 0; hpot[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
   :: true -> skip
   fi
 }
@@ -1556,7 +1750,7 @@ proctype Clock() {
 end:
   do
 #ifdef FENCE
-  :: atomic { (!PENDING || iofaults < MAXIOFAULT) && !freq[0] && !freq[1] ->
+  :: atomic { (!PENDING || iofaults < MAXIOFAULT) && (!freq[0] || frt[0] > 0) && (!freq[1] || frt[1] > 0) ->
 #else
   :: atomic { !PENDING || iofaults < MAXIOFAULT ->
 #endif
