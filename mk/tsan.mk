@@ -9,7 +9,7 @@
 TSAN_TESTS ?= ^(unit_tests|root_tests|bad_input)$$
 # The two ten-thousand-schedule simulations are single-threaded pure code (nothing for TSan to see) and take
 # five minutes under it: make check and check-asan run them.
-TSAN_DOCTEST_ARGS ?= --test-case-exclude=*ten?thousand*
+TSAN_DOCTEST_ARGS ?= --test-case-exclude=*ten?thousand*,*randomized?schedules*
 
 .PHONY: check-tsan
 check-tsan:

@@ -187,9 +187,10 @@
  * Bounds: MAXFFAIL (1) failed fences, MAXSLOW (1) slow writes; scenario flags: -DREBOOT_ONLY (only a node
  * powered off by a fence comes back), -DSLOW_AFTER_OFF (slow writes only once a node was powered off),
  * -DRESTART1 (only node 1 restarts), -DPAUSE_FENCER (only a node whose confirmed fence awaits its verdict
- * read pauses), -DFROUND=<r>, -DFENCE_LOOK_ANY_INC (the look counts the peer's intent whatever incarnation of
- * this node it names: the BMC powers off the machine; rule 3 as written counts only the current one, and a node
- * restarted within the peer's fence round, rounds of 4 ticks or more, then fences the peer past its intent).
+ * read pauses), -DFROUND=<r>.  The look counts the peer's intent whatever incarnation of this node it names
+ * (the BMC powers off the machine); -DBUG_FENCE_LOOK_INC counts only the current one, as rule 3 was first
+ * written: a node restarted within the peer's fence round (rounds of 4 ticks or more) then fences the peer past
+ * its intent (fence_look_inc; the same scenario passes as fence_rejoin).
  * Seeded bugs: -DBUG_FENCE_UNCONFIRMED (take over on a fence that failed), -DBUG_FENCE_NO_DISKWIN (the rule
  * without DISKWIN: after a shared stall both nodes suspect each other; the intent still keeps them apart),
  * -DBUG_FENCE_EARLY_ON (the fenced node is powered on at once: a late heartbeat of its old life is taken as the
@@ -1228,12 +1229,13 @@ inline confirm(j) {
 }
 /* Observer j's read of the peer's heartbeat (PeerMonitor::observe); age counts real time. */
 #ifdef FENCE
-/* The intent in the peer's record is against me: it names my current incarnation (rule 3).  -DFENCE_LOOK_ANY_INC:
-   any incarnation of mine (the BMC powers off the machine, whatever life the intent named). */
-#ifdef FENCE_LOOK_ANY_INC
-#define INTENT_AGAINST_ME(j) 1
-#else
+/* The intent in the peer's record is against me, whatever incarnation of mine it names (rule 3 as amended:
+   the BMC powers off the machine, whatever life the intent meant).  -DBUG_FENCE_LOOK_INC: only an intent
+   naming my current incarnation (rule 3 as first written; fence_look_inc finds the two offs). */
+#ifdef BUG_FENCE_LOOK_INC
 #define INTENT_AGAINST_ME(j) (htgt[PEER(j)] == inc[j])
+#else
+#define INTENT_AGAINST_ME(j) 1
 #endif
 #endif
 inline hbread(j) {
