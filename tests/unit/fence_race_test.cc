@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "agent/fence_agent.h"
@@ -148,6 +150,30 @@ struct Node {
   }
 };
 
+// From `from`, each heartbeat write takes 1.99 s (< T: ok) to complete and lands either at once or only at its
+// completion, in turn: the block then stands still for up to 2 x 1.99 s.
+std::function<std::pair<Millis, Millis>(TimePoint)> alternating_slow_writes(TimePoint from) {
+  auto count = std::make_shared<int>(0);
+  return [count, from](TimePoint i) {
+    if (i < from) return std::pair{Millis(1), Millis(1)};
+    return ++*count % 2 ? std::pair{Millis(1), Millis(1990)} : std::pair{Millis(1990), Millis(1990)};
+  };
+}
+
+// Both nodes step (b from 7 ms) until both started an `off`, or 40 s; then what each did.
+std::string race(Node& a, Node& b) {
+  for (int64_t t = 0; t < 40000; ++t) {
+    if (t >= 7) b.step(at(t));
+    a.step(at(t));
+    if (a.off_started && b.off_started) break;
+  }
+  std::ostringstream m;
+  for (Node* n : {&a, &b})
+    m << (n == &a ? "alpha" : "; beta") << ": suspects from " << (n->suspected_at ? ms_of(*n->suspected_at) : -1)
+      << " ms, `off` at " << (n->off_started ? ms_of(*n->off_started) : -1) << " ms, yielded " << n->yielded;
+  return m.str();
+}
+
 }  // namespace
 
 TEST_CASE("fence race: two nodes whose quorumds stall at once never both power each other off") {
@@ -213,21 +239,9 @@ TEST_CASE("fence race: with every LAN link cut (S = T), slow writes make both su
   Node a(1, at(0), &disk), b(2, at(7), &disk);
   for (Node* n : {&a, &b}) {
     n->use_suspicion(kT);
-    auto count = std::make_shared<int>(0);
-    n->write_lat = [count](TimePoint i) {
-      if (i < at(10000)) return std::pair{Millis(1), Millis(1)};
-      return ++*count % 2 ? std::pair{Millis(1), Millis(1990)} : std::pair{Millis(1990), Millis(1990)};
-    };
+    n->write_lat = alternating_slow_writes(at(10000));
   }
-  for (int64_t t = 0; t < 40000; ++t) {
-    if (t >= 7) b.step(at(t));
-    a.step(at(t));
-    if (a.off_started && b.off_started) break;
-  }
-  MESSAGE("a: suspects from " << (a.suspected_at ? ms_of(*a.suspected_at) : -1) << " ms, `off` at "
-          << (a.off_started ? ms_of(*a.off_started) : -1) << " ms, yielded " << a.yielded << "; b: from "
-          << (b.suspected_at ? ms_of(*b.suspected_at) : -1) << " ms, `off` at "
-          << (b.off_started ? ms_of(*b.off_started) : -1) << " ms, yielded " << b.yielded);
+  MESSAGE(race(a, b));
   REQUIRE(a.suspected_at);  // the case is real: both suspect, both may fence
   REQUIRE(b.suspected_at);
   CHECK_MESSAGE(!(a.off_started && b.off_started), "both nodes power each other off");
@@ -242,21 +256,9 @@ TEST_CASE("fence race: a node whose quorumd freezes while its fence runs is not 
   Node a(1, at(0), &disk), b(2, at(7), &disk);
   a.use_suspicion(kT);
   b.use_suspicion(kT);
-  auto count = std::make_shared<int>(0);
-  a.write_lat = [count](TimePoint i) {
-    if (i < at(10000)) return std::pair{Millis(1), Millis(1)};
-    return ++*count % 2 ? std::pair{Millis(1), Millis(1990)} : std::pair{Millis(1990), Millis(1990)};
-  };
+  a.write_lat = alternating_slow_writes(at(10000));
   b.paused = [&b](TimePoint t) { return b.off_started && t > *b.off_started && t < *b.off_started + milliseconds(20000); };
-  for (int64_t t = 0; t < 40000; ++t) {
-    if (t >= 7) b.step(at(t));
-    a.step(at(t));
-    if (a.off_started && b.off_started) break;
-  }
-  MESSAGE("alpha: suspects from " << (a.suspected_at ? ms_of(*a.suspected_at) : -1) << " ms, `off` at "
-          << (a.off_started ? ms_of(*a.off_started) : -1) << " ms, yielded " << a.yielded << "; beta: from "
-          << (b.suspected_at ? ms_of(*b.suspected_at) : -1) << " ms, `off` at "
-          << (b.off_started ? ms_of(*b.off_started) : -1) << " ms");
+  MESSAGE(race(a, b));
   REQUIRE(b.off_started);    // beta fences alpha ...
   REQUIRE(a.suspected_at);   // ... and alpha suspects the frozen beta
   CHECK(a.suspected_at > b.off_started);
