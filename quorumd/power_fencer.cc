@@ -53,15 +53,10 @@ bool PowerFencer::wants_intent() const {
   }
 }
 
-Duration PowerFencer::stale_intent_after(Duration suspicion) const {
-  // status, off, status per attempt, each bounded by timeout_s; twice that, and the peer's own suspicion.
-  return suspicion + 2 * (device_.retries + 1) * 3 * device_.timeout;
-}
-
 Duration PowerFencer::stale_intent_after(const FenceSituation& s) const {
   // The peer starts no off later than its fence window after its last ok write (issued before the value we
   // see landed, hence before we first read it); each of its offs ends within its round.
-  return std::max(stale_intent_after(s.suspicion), s.suspicion + 2 * s.peer_round) + s.peer_fence_window;
+  return s.suspicion + s.peer_fence_window + 2 * std::max(fence_round_bound(device_), s.peer_round);
 }
 
 void PowerFencer::peer_alive(TimePoint value_first_seen) {

@@ -66,6 +66,10 @@ struct FenceRecord {
   std::string result;       // "off: done in 0.41 s; status: off (0.30 s)", or the failure
 };
 
+// The longest a whole fence round with `device` can take: status, off, status per attempt, each call bounded
+// by timeout_s (and ended by the agent's own alarm even when quorumd is frozen: fence_agent_command).
+inline Duration fence_round_bound(const FenceDeviceConfig& device) { return (device.retries + 1) * 3 * device.timeout; }
+
 class PowerFencer {
  public:
   enum class Phase { idle, delaying, announcing, yielded, probing, powering_off, checking, settling, confirmed,
@@ -100,10 +104,8 @@ class PowerFencer {
   // This node's fence intent must be on its heartbeat block now (announcing, and while its round runs).
   bool wants_intent() const;
   // A peer value carrying a fence intent against this node that has stood still this long is stale: had the
-  // peer been fencing this node, its whole round (retries included) would have ended by then. Without the
-  // situation's peer_fence_window and peer_round: S + 2 x this node's own round.
-  Duration stale_intent_after(Duration suspicion) const;
-  // The bound in force: S + the peer's fence window + 2 x the longer of the two rounds.
+  // peer been fencing this node, its whole round (retries included) would have ended by then:
+  // S + the peer's fence window + 2 x the longer of the two rounds (this node's, s.peer_round).
   Duration stale_intent_after(const FenceSituation& s) const;
 
   Phase phase() const { return phase_; }

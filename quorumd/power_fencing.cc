@@ -133,12 +133,11 @@ void QuorumDaemon::fence_step(TimePoint now) {
   s.suspicion = suspicion_time();
   s.peer_fence_window = core_->fence_window();
   if (const FenceDeviceConfig* mine = fence_device_for(config_.fence, config_.node))
-    s.peer_round = (mine->retries + 1) * 3 * mine->timeout;
+    s.peer_round = fence_round_bound(*mine);
   if (pm.view() == PeerView::up) fencer_->peer_alive(pm.first_seen());
   bool started = false;
   const PowerFencer::Phase before = fencer_->phase();
   const auto action = fencer_->tick(s, now, wall_time_ns(), started);
-  core_->set_fence_intent(fencer_->wants_intent(), now);
   if (fencer_->phase() != before && fencer_->phase() == PowerFencer::Phase::announcing)
     log::notice("the peer is suspected: announcing the fence on the disk before asking its BMC",
                 {{"peer", peer_name_}, {"incarnation", pm.incarnation()}, {"heartbeat_age_ms", ms_of(s.peer_value_age)}});
@@ -167,8 +166,8 @@ void QuorumDaemon::fence_step(TimePoint now) {
   }
   if (pm.value_fenced()) fencer_->verdict_stood();
   else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) fencer_->verdict_dropped();
-  // Again after the verdict: a round that ended here withdraws its intent now, so that the look of the next
-  // announce is never this one's.
+  // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent
+  // now, so that the look of the next announce is never this one's.
   core_->set_fence_intent(fencer_->wants_intent(), now);
   if (action) start_fence_action(*action, now);
 }

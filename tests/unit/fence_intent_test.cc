@@ -195,13 +195,13 @@ TEST_CASE("power fencer: announces before the BMC, fences on a clear look, yield
 
 TEST_CASE("power fencer: an intent of the peer whose value stood still past its whole round is stale") {
   PowerFencer f(device(1, seconds(20)), seconds(10));
-  CHECK(f.stale_intent_after(seconds(2)) == seconds(2) + 2 * 2 * 3 * seconds(20));
   TimePoint t{seconds(100)};
   bool started = false;
   FenceSituation s{true, true, false, 7, {}};
   s.suspicion = seconds(2);
+  CHECK(f.stale_intent_after(s) == seconds(2) + 2 * 2 * 3 * seconds(20));
   s.look_clear = false;
-  s.peer_value_age = f.stale_intent_after(seconds(2)) - milliseconds(1);
+  s.peer_value_age = f.stale_intent_after(s) - milliseconds(1);
   CHECK(!f.tick(s, t, 0, started));
   CHECK(f.phase() == PowerFencer::Phase::yielded);
   s.look_clear.reset();
