@@ -360,7 +360,19 @@ Result<std::vector<pid_t>> ServiceCgroup::pids() const {
 
 Result<bool> ServiceCgroup::empty() const {
   ASSIGN_OR_RETURN(std::vector<pid_t> p, pids());
-  return p.empty();
+  if (!p.empty()) return false;
+  if (version_ != CgroupVersion::v2) return true;
+  // rmdir refuses (EBUSY) a cgroup the kernel counts as populated, and whether cgroup.procs still lists a
+  // process that is exiting differs between kernels: "populated 0" is the kernel's own word for "empty".
+  const std::string f = main_dir() + "/cgroup.events";
+  Result<std::string> events = read_small(f);
+  if (!events.ok()) {
+    if (events.status().code() == Code::not_found) return true;  // no such cgroup: nothing in it
+    return events.status();
+  }
+  if (events->find("populated 0") != std::string::npos) return true;
+  if (events->find("populated 1") != std::string::npos) return false;
+  return Error(Code::corrupt, f + ": no populated field");
 }
 
 Status ServiceCgroup::kill_all(const CgroupStateReader& read) const {

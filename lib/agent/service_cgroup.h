@@ -86,6 +86,7 @@ class ServiceCgroup {
 
   // Every process in the cgroup (and, on v2, its descendants).
   Result<std::vector<pid_t>> pids() const;
+  // No process left, and on v2 none still exiting either (cgroup.events "populated 0"): remove() then works.
   Result<bool> empty() const;
   // Kills everything in it: v2 cgroup.kill (fallback: freeze, SIGKILL each, thaw); v1 freeze, wait for
   // FROZEN, SIGKILL each pid, thaw. Processes are gone once the kernel has run their exit: poll empty().

@@ -174,8 +174,9 @@ TEST_CASE("service cgroup v2: the freeze fallback kills everything in the tree, 
   REQUIRE(none.ok());
   CHECK(*none == 0);
 
-  CHECK(a->remove().ok());
-  CHECK(b->remove().ok());
+  Status removed_a = a->remove(), removed_b = b->remove();
+  CHECK_MESSAGE(removed_a.ok(), removed_a.to_string());
+  CHECK_MESSAGE(removed_b.ok(), removed_b.to_string());
 }
 
 TEST_CASE("service cgroup v2: limits without their controllers fail open() with the controller's name "
