@@ -1,8 +1,11 @@
 #include "disk/superblock.h"
 
+#include <algorithm>
+
 namespace castor {
 namespace {
 constexpr uint32_t kSuperblockFlagAuthenticated = 1;  // offset 308, bit 0
+constexpr uint32_t kSuperblockFlagDeviceSet = 2;       // offset 308, bit 1: the device set fields (312-375)
 }  // namespace
 
 const NodeEntry* Superblock::node_named(const std::string& name) const {
@@ -20,6 +23,25 @@ Status check_name(const std::string& what, const std::string& name) {
   for (char c : name)
     if (!alnum(c) && c != '.' && c != '_' && c != '-')
       return Error(Code::invalid_argument, what + " '" + name + "' may hold only letters, digits, '.', '_' and '-'");
+  return Status::Ok();
+}
+
+Status check_device_set(const DeviceSet& d) {
+  if (d.single()) {
+    if (d.index != 0 || d.generation != 0 || std::any_of(d.members.begin(), d.members.end(), [](const Uuid& u) { return !u.is_nil(); }))
+      return Error(Code::invalid_argument, "a single quorum device carries no device set fields");
+    return Status::Ok();
+  }
+  if (d.count != kQuorumDevices)
+    return Error(Code::invalid_argument, "a set of quorum devices has " + std::to_string(kQuorumDevices) + " members, not " +
+                                             std::to_string(d.count));
+  if (d.index >= d.count) return Error(Code::invalid_argument, "device index " + std::to_string(d.index) + " out of the set");
+  for (size_t i = 0; i < d.members.size(); ++i) {
+    if (d.members[i].is_nil()) return Error(Code::invalid_argument, "device set member " + std::to_string(i) + " has a nil id");
+    for (size_t j = 0; j < i; ++j)
+      if (d.members[i] == d.members[j])
+        return Error(Code::invalid_argument, "device set members " + std::to_string(j) + " and " + std::to_string(i) + " share an id");
+  }
   return Status::Ok();
 }
 
@@ -51,7 +73,15 @@ Status encode_superblock(const Superblock& sb, const DiskLayout& layout, const R
   w.u32(kHeaderAreaBlocks);
   w.u32(kRegionBlocks);
   w.u32(sb.service_slots);
-  w.u32(sb.records_authenticated ? kSuperblockFlagAuthenticated : 0);
+  RETURN_IF_ERROR(check_device_set(sb.devices));
+  w.u32((sb.records_authenticated ? kSuperblockFlagAuthenticated : 0) |
+        (sb.devices.single() ? 0 : kSuperblockFlagDeviceSet));
+  if (!sb.devices.single()) {
+    w.u32(sb.devices.count);
+    w.u32(sb.devices.index);
+    w.u64(sb.devices.generation);
+    for (const Uuid& m : sb.devices.members) w.bytes(std::as_bytes(std::span(m.bytes)));
+  }
   if (!w.ok()) return Error(Code::internal, "superblock does not fit its block");
   seal_block(block, seal);
   return Status::Ok();
@@ -99,8 +129,20 @@ Result<Superblock> decode_superblock(std::span<const std::byte> block, const Dis
   sb.timing.watchdog = Millis(ms[4]);
   sb.timing.dead = Millis(ms[5]);
   if (Status st = sb.timing.check_formula(); !st.ok()) return bad(st.message());
-  if ((flags & ~kSuperblockFlagAuthenticated) != 0) return bad("unknown flags " + std::to_string(flags));
+  if ((flags & ~(kSuperblockFlagAuthenticated | kSuperblockFlagDeviceSet)) != 0)
+    return bad("unknown flags " + std::to_string(flags));
   sb.records_authenticated = (flags & kSuperblockFlagAuthenticated) != 0;
+  if ((flags & kSuperblockFlagDeviceSet) != 0) {
+    sb.devices.count = r.u32();
+    sb.devices.index = r.u32();
+    sb.devices.generation = r.u64();
+    for (Uuid& m : sb.devices.members) r.bytes(std::as_writable_bytes(std::span(m.bytes)));
+    if (!r.ok()) return bad("device set fields out of the block");
+    if (sb.devices.count != kQuorumDevices)
+      return bad("device set of " + std::to_string(sb.devices.count) + " devices (a set has " +
+                 std::to_string(kQuorumDevices) + ")");
+    if (Status st = check_device_set(sb.devices); !st.ok()) return bad(st.message());
+  }
   if (header_blocks != kHeaderAreaBlocks || region_blocks != kRegionBlocks || sb.service_slots != layout.service_slots())
     return bad("layout fields do not match this format version");
   return sb;

@@ -27,6 +27,20 @@ struct NodeEntry {
   friend bool operator==(const NodeEntry&, const NodeEntry&) = default;
 };
 
+// One quorum disk may be a set of kQuorumDevices devices, each with a full copy of the node regions (issue
+// 17; docs/design.md "Three quorum devices"). Each device's superblock names its place in the set. A single
+// device writes none of this (count 1: the fields stay zero, flags bit 1 clear): today's format exactly.
+inline constexpr uint32_t kQuorumDevices = 3;
+struct DeviceSet {
+  uint32_t count = 1;       // 1 (a single device) or kQuorumDevices
+  uint32_t index = 0;       // this device's place in the set, 0-based
+  uint64_t generation = 0;  // raised by each `castor disk replace`: a device of an older generation left the set
+  std::array<Uuid, kQuorumDevices> members{};  // every member's device id, by index (members[index]: this one)
+  bool single() const { return count == 1; }
+  const Uuid& id() const { return members[index]; }
+  friend bool operator==(const DeviceSet&, const DeviceSet&) = default;
+};
+
 struct Superblock {
   Uuid cluster_uuid;
   std::string cluster_name;
@@ -38,6 +52,9 @@ struct Superblock {
   // Every block of this disk carries an HMAC tag (disk/record_seal.h): flags bit 0 at offset 308. Format
   // version 1 stays: the field was zero; a build without the flag ignores it (docs/ondisk-format.md).
   bool records_authenticated = false;
+  // flags bit 1 (offsets 312-375): a member of a set of quorum devices. A build without it refuses the
+  // superblock (unknown flag): a node must never run on one device of a set as if it were the whole disk.
+  DeviceSet devices;
 
   // The node entry whose name is `name`, or nullptr.
   const NodeEntry* node_named(const std::string& name) const;
@@ -46,6 +63,10 @@ struct Superblock {
 
 // Checks names: 1..63 bytes of [A-Za-z0-9._-], starting with a letter or digit.
 Status check_name(const std::string& what, const std::string& name);
+
+// A single device's set (count 1) carries nothing else; a set has kQuorumDevices distinct, non-nil members
+// and an index inside it.
+Status check_device_set(const DeviceSet& d);
 
 // Encodes into `block` (layout.block_size() bytes). Fails if a field cannot be represented.
 Status encode_superblock(const Superblock& sb, const DiskLayout& layout, const RecordSeal& seal,

@@ -189,6 +189,40 @@ TEST_CASE("superblock checks what the CRC cannot: names, sector size, timing") {
   CHECK(encode_superblock(sb, layout, RecordSeal::crc_only(), block).code() == Code::invalid_argument);
 }
 
+TEST_CASE("superblock of a member of a device set: round-trips, refuses bad sets; a build without sets refuses it") {
+  auto layout = *DiskLayout::for_sector_size(4096);
+  std::vector<std::byte> block(layout.block_size());
+  Superblock sb = sample_superblock(layout);
+  Uuid a, b, c;
+  a.bytes[0] = 1, b.bytes[0] = 2, c.bytes[0] = 3;
+  sb.devices.count = kQuorumDevices;
+  sb.devices.index = 2;
+  sb.devices.generation = 7;
+  sb.devices.members = {a, b, c};
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok());
+  auto back = decode_superblock(block, layout, RecordSeal::crc_only());
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(*back == sb);
+  CHECK(back->devices.id() == c);
+  require_every_flip_rejected(block, [&](auto blk) { return decode_superblock(blk, layout, RecordSeal::crc_only()).status(); });
+
+  // What encode refuses: a set of two, an index outside, a nil or a repeated member, set fields on a single device.
+  for (auto bad : std::vector<std::function<void(Superblock&)>>{
+           [](Superblock& s) { s.devices.count = 2; },
+           [](Superblock& s) { s.devices.index = 3; },
+           [](Superblock& s) { s.devices.members[1] = Uuid{}; },
+           [&](Superblock& s) { s.devices.members[2] = a; },
+           [](Superblock& s) { s.devices.count = 1; },
+       }) {
+    Superblock x = sb;
+    bad(x);
+    CHECK(encode_superblock(x, layout, RecordSeal::crc_only(), block).code() == Code::invalid_argument);
+  }
+  // A member's superblock has flag bit 1: a decoder that knows only bit 0 refuses it, as "unknown flags".
+  REQUIRE(encode_superblock(sb, layout, RecordSeal::crc_only(), block).ok());
+  CHECK(uint8_t(block[308]) == 2);
+}
+
 TEST_CASE("an empty block is 'never written', not corruption; foreign data is corruption") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());

@@ -247,16 +247,6 @@ Encoder superblock_encoder(std::function<void(Superblock&)> change) {
   return block_encoder<Superblock>(sample_superblock, change, [](const Superblock& r, std::span<std::byte> b) { REQUIRE(encode_superblock(r, layout(), RecordSeal::crc_only(), b).ok()); });
 }
 
-// A superblock with one raw 4-byte field changed: the timing fields follow one formula and the layout
-// fields are constants of the format, so they cannot be changed alone through the struct.
-Encoder superblock_raw(uint32_t off) {
-  return [off] {
-    auto b = superblock_encoder([](Superblock&) {})();
-    b[off] = std::byte(uint8_t(b[off]) ^ 0x5a);
-    return b;
-  };
-}
-
 TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock") {
   auto spec = read_spec();
   REQUIRE(spec.has_value());
@@ -280,24 +270,62 @@ TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock
   CHECK(u32(300) == kRegionBlocks);
   CHECK(u32(304) == layout().service_slots());
   CHECK(u32(308) == 0);  // flags: not authenticated
-  std::vector<Mutation> muts = {
-      {64, superblock_encoder([](Superblock& s) { s.cluster_name = "bravo"; })},
-      {128, superblock_raw(128)},
-      {132, superblock_raw(132)},
-      {136, superblock_encoder([](Superblock& s) { s.nodes[0].name = "node-x"; })},
-      {204, superblock_encoder([](Superblock& s) { s.nodes[1].name = "node-y"; })},
-      {272, superblock_raw(272)},
-      {276, superblock_raw(276)},
-      {280, superblock_raw(280)},
-      {284, superblock_raw(284)},
-      {288, superblock_raw(288)},
-      {292, superblock_raw(292)},
-      {296, superblock_raw(296)},
-      {300, superblock_raw(300)},
-      {304, superblock_encoder([](Superblock& s) { s.service_slots += 1; })},
-      {308, superblock_encoder([](Superblock& s) { s.records_authenticated = true; })},
+  // Every field is checked on a member of a set of quorum devices: the set fields exist only with flag
+  // bit 1, and a single device's superblock is the same block with them zero (checked above: 308 == 0).
+  auto member = [](Superblock& s) {
+    s.devices.count = kQuorumDevices;
+    s.devices.index = 1;
+    s.devices.generation = 4;
+    s.devices.members = {uuid_of(7), uuid_of(8), uuid_of(9)};
   };
-  check_table(rows, muts, plain, 0, layout().block_size());
+  auto in_set = superblock_encoder(member);
+  auto with = [&](std::function<void(Superblock&)> change) {
+    return superblock_encoder([=](Superblock& s) { member(s); change(s); });
+  };
+  // One raw byte changed: the timing fields follow one formula and the layout fields are constants of the
+  // format, so they cannot be changed alone through the struct.
+  auto raw = [&](uint32_t off) -> Encoder {
+    return [=] {
+      auto blk = in_set();
+      blk[off] = std::byte(uint8_t(blk[off]) ^ 0x5a);
+      return blk;
+    };
+  };
+  {
+    auto m = in_set();
+    auto u32m = [&](uint32_t off) {
+      return uint32_t(m[off]) | uint32_t(m[off + 1]) << 8 | uint32_t(m[off + 2]) << 16 | uint32_t(m[off + 3]) << 24;
+    };
+    CHECK(u32m(308) == 2);
+    CHECK(u32m(312) == kQuorumDevices);
+    CHECK(u32m(316) == 1);
+    CHECK(u32m(320) == 4);
+  }
+  for (uint32_t off = 312; off < 376; ++off) CHECK(b[off] == std::byte{0});  // a single device: none of it
+  std::vector<Mutation> muts = {
+      {64, with([](Superblock& s) { s.cluster_name = "bravo"; })},
+      {128, raw(128)},
+      {132, raw(132)},
+      {136, with([](Superblock& s) { s.nodes[0].name = "node-x"; })},
+      {204, with([](Superblock& s) { s.nodes[1].name = "node-y"; })},
+      {272, raw(272)},
+      {276, raw(276)},
+      {280, raw(280)},
+      {284, raw(284)},
+      {288, raw(288)},
+      {292, raw(292)},
+      {296, raw(296)},
+      {300, raw(300)},
+      {304, with([](Superblock& s) { s.service_slots += 1; })},
+      {308, with([](Superblock& s) { s.records_authenticated = true; })},
+      {312, raw(312)},
+      {316, with([](Superblock& s) { s.devices.index = 2; })},
+      {320, with([](Superblock& s) { s.devices.generation = 5; })},
+      {328, with([](Superblock& s) { s.devices.members[0] = uuid_of(17); })},
+      {344, with([](Superblock& s) { s.devices.members[1] = uuid_of(18); })},
+      {360, with([](Superblock& s) { s.devices.members[2] = uuid_of(19); })},
+  };
+  check_table(rows, muts, in_set, 0, layout().block_size());
 }
 
 HeartbeatRecord sample_heartbeat() {
