@@ -120,10 +120,38 @@ Status check_quorumd_lan(const QuorumdConfig& c) {
   return Status::Ok();
 }
 
+std::vector<std::string> split_device_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    if (ch == ' ' || ch == '\t' || ch == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+Status check_device_list(const std::vector<std::string>& devices, const std::string& where) {
+  if (devices.size() != 1 && devices.size() != kQuorumDevices)
+    return Error(Code::invalid_argument, where + ": " + std::to_string(devices.size()) +
+                                             " quorum devices listed: give one, or a set of " +
+                                             std::to_string(kQuorumDevices) + " (a majority of which must answer)");
+  for (size_t i = 0; i < devices.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (devices[i] == devices[j])
+        return Error(Code::invalid_argument, where + ": quorum device '" + devices[i] + "' listed twice");
+  return Status::Ok();
+}
+
 Status check_quorumd_config(const QuorumdConfig& c) {
   const std::string where = c.config_file.empty() ? "configuration" : c.config_file;
   if (c.device.empty())
     return Error(Code::invalid_argument, where + ": no quorum device: set 'device' in [quorumd] or pass --device");
+  RETURN_IF_ERROR(check_device_list(c.devices(), where + ": device"));
   if (c.node.empty())
     return Error(Code::invalid_argument, where + ": no node name: set 'node' in [quorumd] or pass --node");
   if (c.socket_path.empty() || c.socket_path[0] != '/')

@@ -1,7 +1,9 @@
 // QuorumdConfig: quorumd's local configuration, from an INI file and command-line overrides.
 //
 //   [quorumd]
-//   device = /dev/disk/by-id/...   ; the quorum disk: a path, LABEL=... or UUID=... (required)
+//   device = /dev/disk/by-id/...   ; the quorum disk: a path, LABEL=... or UUID=... (required); or three of
+//                                  ; them, separated by spaces or commas: a set of quorum devices written by
+//                                  ; one `castor init DEV1 DEV2 DEV3` (issue 17), in any order
 //   node = alpha                   ; this node's name; must be one of the superblock's two nodes (required)
 //   cluster = demo                 ; optional: if given, must be the superblock's cluster name
 //   cluster_uuid = 8-4-4-4-12 hex  ; optional: if given, must be the superblock's cluster UUID (pins the
@@ -50,12 +52,18 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/quorum_device_count.h"
 #include "common/status.h"
 #include "common/uuid.h"
 #include "config/fence_config.h"
 #include "config/lan_config.h"
 
 namespace castor {
+
+// The entries of a `device` setting: separated by spaces, tabs or commas; empty entries dropped.
+std::vector<std::string> split_device_list(const std::string& text);
+// 1 or 3 entries, none repeated; `where` names the setting in the error.
+Status check_device_list(const std::vector<std::string>& devices, const std::string& where);
 
 struct QuorumdConfig {
   std::string config_file;
@@ -75,6 +83,8 @@ struct QuorumdConfig {
   LanConfig lan;  // [lan]: the LAN heartbeat channel; off (no link) by default
   std::vector<FenceDeviceConfig> fence;  // [fence NODE]: power fencing (config/fence_config.h); none by default
 
+  // The quorum devices `device` lists (1, or kQuorumDevices for a set); the check refuses other counts.
+  std::vector<std::string> devices() const { return split_device_list(device); }
   bool no_watchdog() const { return watchdog_device == "none"; }
   // No watchdog, and a power fence configured for this node: allowed without allow_unsafe_no_watchdog, and
   // published in the heartbeat (kNoWatchdog) so that the peer never takes over on the dead time D.

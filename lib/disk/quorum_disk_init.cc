@@ -71,4 +71,17 @@ Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superb
   return Status::Ok();
 }
 
+Status initialize_quorum_device_set(const std::vector<BlockDevice*>& devices, const Clock& clock, const Superblock& sb,
+                                    const RecordSeal& seal, Duration io_timeout, uint64_t epoch_floor) {
+  if (devices.size() != kQuorumDevices || sb.devices.count != kQuorumDevices)
+    return Error(Code::internal, "a set of quorum devices has " + std::to_string(kQuorumDevices) + " members");
+  for (uint32_t i = 0; i < devices.size(); ++i) {
+    Superblock member = sb;
+    member.devices.index = i;
+    RETURN_IF_ERROR(initialize_quorum_disk(*devices[i], clock, member, seal, io_timeout, epoch_floor)
+                        .with_context("quorum device " + std::to_string(i) + " (" + devices[i]->name() + ")"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace castor

@@ -9,6 +9,8 @@
 // The caller (castor init) has already decided that the device may be overwritten; this unit never probes.
 #pragma once
 
+#include <vector>
+
 #include "common/clock.h"
 #include "disk/block_device.h"
 #include "disk/record_seal.h"
@@ -19,5 +21,11 @@ namespace castor {
 // `seal` signs every block written; it must be an hmac seal exactly when sb.records_authenticated.
 Status initialize_quorum_disk(BlockDevice& dev, const Clock& clock, const Superblock& sb, const RecordSeal& seal,
                               Duration io_timeout, uint64_t epoch_floor = 0);
+
+// A set of quorum devices (issue 17): each device of `devices` (kQuorumDevices of them, in index order) is
+// written as above with sb's device set, its own index, and its own copy of everything else. sb.devices must
+// name the set (count kQuorumDevices, members); its index is ignored. Stops at the first device that fails.
+Status initialize_quorum_device_set(const std::vector<BlockDevice*>& devices, const Clock& clock, const Superblock& sb,
+                                    const RecordSeal& seal, Duration io_timeout, uint64_t epoch_floor = 0);
 
 }  // namespace castor

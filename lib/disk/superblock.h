@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "common/quorum_device_count.h"
 #include "common/status.h"
 #include "common/uuid.h"
 #include "disk/disk_layout.h"
@@ -30,7 +31,6 @@ struct NodeEntry {
 // One quorum disk may be a set of kQuorumDevices devices, each with a full copy of the node regions (issue
 // 17; docs/design.md "Three quorum devices"). Each device's superblock names its place in the set. A single
 // device writes none of this (count 1: the fields stay zero, flags bit 1 clear): today's format exactly.
-inline constexpr uint32_t kQuorumDevices = 3;
 struct DeviceSet {
   uint32_t count = 1;       // 1 (a single device) or kQuorumDevices
   uint32_t index = 0;       // this device's place in the set, 0-based
