@@ -16,7 +16,7 @@ namespace castor {
 namespace {
 
 const char* kDumpHelp =
-    "Usage: castor dump DEVICE [--json] [--timeout MS] [--authkey PATH] [--config FILE]\n"
+    "Usage: castor dump DEVICE... [--json] [--timeout MS] [--authkey PATH] [--config FILE]\n"
     "\n"
     "Reads the whole quorum area of DEVICE (a path, or LABEL=, UUID=, PARTUUID=) and shows every record:\n"
     "the superblock and its backup, and per node the heartbeat, the epoch floor and the service table, each\n"
@@ -24,7 +24,8 @@ const char* kDumpHelp =
     "magic, another cluster, zeroed, ...) and the age of its wall-clock stamp (display only). castor init\n"
     "writes every epoch and table block, so a zeroed one is damage; a table block that fails to decode is\n"
     "shown as \"unknown (corrupt record at block N: reason)\": its services' entries cannot be known.\n"
-    "Opens the device read-only; never writes.\n"
+    "Opens the device read-only; never writes. Several DEVICEs (the members of a set of quorum devices) are\n"
+    "dumped one after the other, each with its own records; the exit status is the worst of them.\n"
     "On a disk whose records are authenticated (castor init --authenticate) every record's HMAC tag is\n"
     "verified with the cluster key: a record whose tag does not verify (forged by someone who can write to\n"
     "the disk, or written with another key) is shown as corrupt (\"bad authentication tag\"), not decoded.\n"
@@ -88,6 +89,15 @@ Json json_superblock(const RecordRead<Superblock>& r, RecordSeal::Mode seal, int
     j["uuid"] = sb->cluster_uuid.to_string();
     j["sector_size"] = sb->sector_size;
     j["service_slots"] = sb->service_slots;
+    if (!sb->devices.single()) {
+      Json set;
+      set["count"] = sb->devices.count;
+      set["index"] = sb->devices.index;
+      set["generation"] = sb->devices.generation;
+      set["members"] = Json::array();
+      for (const Uuid& m : sb->devices.members) set["members"].push_back(m.to_string());
+      j["device_set"] = std::move(set);
+    }
     Json nodes = Json::array();
     for (const auto& n : sb->nodes) nodes.push_back(Json{{"id", n.id}, {"name", n.name}});
     j["nodes"] = std::move(nodes);
@@ -195,6 +205,11 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliD
       out += "cluster " + printable(x.cluster_name) + " UUID " + x.cluster_uuid.to_string() + ", " + stamp(x.created_wall_ns, now);
       out += "\n  " + std::string(38, ' ') + "nodes 1=" + printable(x.nodes[0].name) + " 2=" + printable(x.nodes[1].name);
       out += "; " + std::to_string(x.service_slots) + " service slots";
+      if (!x.devices.single())
+        out += "\n  " + std::string(38, ' ') + "member " + std::to_string(x.devices.index) + " of a set of " +
+               std::to_string(x.devices.count) + " quorum devices (generation " + std::to_string(x.devices.generation) +
+               "; members " + x.devices.members[0].to_string() + " " + x.devices.members[1].to_string() + " " +
+               x.devices.members[2].to_string() + ")";
       out += "\n  " + std::string(38, ' ') + x.timing.describe();
     }
     out += "\n";
@@ -247,6 +262,8 @@ std::string dump_text(const std::string& path, const DiskSnapshot& s, const CliD
 
 }  // namespace
 
+int dump_device(const std::string& spec, const CliArgs& args, Millis timeout);
+
 int cmd_dump(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--json", false}, {"--timeout", true}, {"--authkey", true}, {"--config", true}});
   if (!args.ok()) return report_error("dump", args.status());
@@ -254,15 +271,26 @@ int cmd_dump(const std::vector<std::string>& argv) {
     std::cout << kDumpHelp;
     return kExitOk;
   }
-  if (args->positional.size() != 1)
-    return report_error("dump", Error(Code::invalid_argument, "expected one DEVICE (see castor dump --help)"));
+  if (args->positional.empty())
+    return report_error("dump", Error(Code::invalid_argument, "expected a DEVICE (see castor dump --help)"));
   int64_t timeout_ms = 30000;
   if (auto v = args->value("--timeout")) {
     auto parsed = parse_int(*v, 1, 3600000, "--timeout");
     if (!parsed.ok()) return report_error("dump", parsed.status());
     timeout_ms = *parsed;
   }
-  auto path = resolve_device(args->positional[0]);
+  int worst = kExitOk;
+  for (const std::string& spec : args->positional) {
+    const int rc = dump_device(spec, *args, Millis(timeout_ms));
+    if (rc != kExitOk && worst == kExitOk) worst = rc;
+  }
+  return worst;
+}
+
+int dump_device(const std::string& spec, const CliArgs& args_in, Millis timeout) {
+  const CliArgs* args = &args_in;
+  const int64_t timeout_ms = timeout.count();
+  auto path = resolve_device(spec);
   if (!path.ok()) return report_error("dump", path.status());
   auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_only);
   if (!dev.ok()) return report_error("dump", dev.status());

@@ -36,11 +36,13 @@ constexpr Duration kToolIoTimeout = std::chrono::seconds(30);
 constexpr Duration kLongestDeadTime = 6 * Duration(Timing::kMaxIoTimeout);
 
 const char* kInitHelp =
-    "Usage: castor init DEVICE --cluster NAME --nodes A,B [--io-timeout MS] [--force [--watch S]]\n"
-    "                   [--authenticate [--authkey PATH]]\n"
+    "Usage: castor init DEVICE [DEVICE2 DEVICE3] --cluster NAME --nodes A,B [--io-timeout MS]\n"
+    "                   [--force [--watch S]] [--authenticate [--authkey PATH]]\n"
     "\n"
     "Writes a new, empty quorum disk: a superblock (cluster name and UUID, the two nodes, the timing\n"
     "derived from --io-timeout) with a backup copy, and an empty region per node.\n"
+    "With three devices, a set of quorum devices: each gets the same cluster and its own place in the set,\n"
+    "and the nodes then run on whichever majority of them answers (list all three in castor.ini's device).\n"
     "\n"
     "  DEVICE            a path, or LABEL=, UUID=, PARTUUID=, PARTLABEL= (resolved with libblkid)\n"
     "  --cluster NAME    cluster name (1-63 of A-Z a-z 0-9 . _ -)\n"
@@ -203,8 +205,9 @@ int cmd_init(const std::vector<std::string>& argv) {
     std::cout << kInitHelp;
     return kExitOk;
   }
-  if (args->positional.size() != 1)
-    return report_error("init", Error(Code::invalid_argument, "expected one DEVICE (see castor init --help)"));
+  if (args->positional.size() != 1 && args->positional.size() != kQuorumDevices)
+    return report_error("init", Error(Code::invalid_argument, "expected one DEVICE, or three for a set of quorum "
+                                                              "devices (see castor init --help)"));
   auto cluster = args->value("--cluster");
   auto nodes_text = args->value("--nodes");
   if (!cluster || !nodes_text)
@@ -247,15 +250,31 @@ int cmd_init(const std::vector<std::string>& argv) {
   if (!timing.ok()) return report_error("init", timing.status());
   sb.timing = *timing;
 
-  // Find the device and everything that might forbid writing to it.
-  auto path = resolve_device(args->positional[0]);
+  // Find each device and everything that might forbid writing to it; nothing is written before every
+  // device has passed.
+  BootClock clock;
+  struct Target {
+    std::string path;
+    DeviceInfo info;
+  };
+  std::vector<Target> targets;
+  std::optional<DiskLayout> set_layout;
+  for (const std::string& spec : args->positional) {
+  auto path = resolve_device(spec);
   if (!path.ok()) return report_error("init", path.status());
+  for (const Target& t : targets)
+    if (t.path == *path) return report_error("init", Error(Code::invalid_argument, spec + " is " + *path + ", listed twice"));
   auto info = probe_device(*path);
   if (!info.ok()) return report_error("init", info.status());
   auto layout = DiskLayout::for_sector_size(info->logical_sector_size);
   if (!layout.ok()) return report_error("init", layout.status().with_context(*path));
+  if (set_layout && set_layout->sector_size() != layout->sector_size())
+    return report_error("init", Error(Code::invalid_argument, "the devices of a set must have one logical sector size: " +
+                                                                  targets.front().path + " has " +
+                                                                  std::to_string(set_layout->sector_size()) + ", " + *path +
+                                                                  " has " + std::to_string(layout->sector_size())));
+  set_layout = *layout;
 
-  BootClock clock;
   std::optional<ExistingCastorDisk> existing;
   std::optional<std::string> existing_name;
   {
@@ -339,7 +358,7 @@ int cmd_init(const std::vector<std::string>& argv) {
                      "must only grow). Check the disk's records (castor dump)\n";
         return kExitCorrupt;
       }
-      epoch_floor = old->highest;
+      epoch_floor = std::max(epoch_floor, old->highest);
       auto floor_text = [&](uint32_t i) {
         return old->floors[i] ? std::to_string(*old->floors[i]) : std::string("unreadable");
       };
@@ -356,35 +375,66 @@ int cmd_init(const std::vector<std::string>& argv) {
       }
     }
   }
-  if (force && (!info->content_type.empty() || info->content_ambivalent)) {
-    if (Status st = wipe_signatures(*path); !st.ok()) return report_error("init", st);
-    std::cout << "Wiped the " << info->content_type << " signatures on " << *path << " (--force)\n";
+  targets.push_back(Target{*path, *info});
   }
+  for (const Target& t : targets)
+    if (force && (!t.info.content_type.empty() || t.info.content_ambivalent)) {
+      if (Status st = wipe_signatures(t.path); !st.ok()) return report_error("init", st);
+      std::cout << "Wiped the " << t.info.content_type << " signatures on " << t.path << " (--force)\n";
+    }
+  const DiskLayout layout = *set_layout;
 
   auto uuid = random_uuid();
   if (!uuid.ok()) return report_error("init", uuid.status());
   sb.cluster_uuid = *uuid;
-  sb.sector_size = layout->sector_size();
-  sb.service_slots = layout->service_slots();
+  sb.sector_size = layout.sector_size();
+  sb.service_slots = layout.service_slots();
   sb.created_wall_ns = wall_time_ns();
   sb.records_authenticated = authenticate;
 
-  auto dev = AioBlockDevice::open(*path, AioBlockDevice::OpenMode::read_write);
-  if (!dev.ok()) return report_error("init", dev.status());
-  if (Status st = initialize_quorum_disk(**dev, clock, sb, seal, kToolIoTimeout, epoch_floor); !st.ok())
-    return report_error("init", st.with_context(*path));
-  if (Status st = sync_device(*path); !st.ok()) return report_error("init", st);
+  std::vector<std::unique_ptr<AioBlockDevice>> devs;
+  for (const Target& t : targets) {
+    auto dev = AioBlockDevice::open(t.path, AioBlockDevice::OpenMode::read_write);
+    if (!dev.ok()) return report_error("init", dev.status());
+    devs.push_back(std::move(dev).value());
+  }
+  std::string written;
+  if (targets.size() == 1) {
+    if (Status st = initialize_quorum_disk(*devs[0], clock, sb, seal, kToolIoTimeout, epoch_floor); !st.ok())
+      return report_error("init", st.with_context(targets[0].path));
+    written = targets[0].path;
+  } else {
+    sb.devices.count = kQuorumDevices;
+    for (Uuid& m : sb.devices.members) {
+      auto id = random_uuid();
+      if (!id.ok()) return report_error("init", id.status());
+      m = *id;
+    }
+    std::vector<BlockDevice*> raw;
+    for (auto& d : devs) raw.push_back(d.get());
+    if (Status st = initialize_quorum_device_set(raw, clock, sb, seal, kToolIoTimeout, epoch_floor); !st.ok())
+      return report_error("init", st);
+    for (size_t i = 0; i < targets.size(); ++i)
+      written += (i ? ", " : "") + targets[i].path + " (member " + std::to_string(i) + ")";
+  }
+  for (const Target& t : targets)
+    if (Status st = sync_device(t.path); !st.ok()) return report_error("init", st);
+  uint64_t smallest = targets.front().info.size_bytes;
+  for (const Target& t : targets) smallest = std::min(smallest, t.info.size_bytes);
 
-  std::cout << "Initialised Castor quorum disk " << *path << "\n"
+  std::cout << "Initialised Castor quorum disk " << written << "\n"
             << "  cluster   " << sb.cluster_name << " (UUID " << sb.cluster_uuid.to_string() << ")\n"
             << "  nodes     1=" << sb.nodes[0].name << " 2=" << sb.nodes[1].name << "\n"
-            << "  sectors   " << layout->sector_size() << " bytes; records in " << layout->block_size()
-            << "-byte blocks; " << layout->required_bytes() / 1024 << " KiB used of "
-            << info->size_bytes / 1024 << " KiB\n"
+            << "  sectors   " << layout.sector_size() << " bytes; records in " << layout.block_size()
+            << "-byte blocks; " << layout.required_bytes() / 1024 << " KiB used of "
+            << smallest / 1024 << " KiB" << (targets.size() > 1 ? " (the smallest device)" : "") << "\n"
             << "  services  " << sb.service_slots << " slots per node\n"
             << "  timing    " << sb.timing.describe() << "\n"
             << "  epochs    floor " << epoch_floor << " (the next service epoch is above it)\n"
             << "  records   " << (authenticate ? "authenticated (HMAC-SHA256 with the key " + authkey + ")" : std::string("CRC only (not authenticated)")) << "\n"
+            << (targets.size() > 1 ? "  devices   a set of three: a majority must answer; castor.ini lists all three:\n"
+                                     "              device = " + args->positional[0] + " " + args->positional[1] + " " +
+                                     args->positional[2] + "\n" : std::string())
             << "Pin this disk in castor.ini on both nodes (quorumd then refuses any other disk, a clone or\n"
             << "snapshot of this one included), in [quorumd]:\n"
             << "  cluster_uuid = " << sb.cluster_uuid.to_string() << "\n";
