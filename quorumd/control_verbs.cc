@@ -66,6 +66,24 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   j["node"] = Json{{"id", node_id_}, {"name", config_.node}};
   j["cluster"] = Json{{"name", superblock_.cluster_name}, {"uuid", superblock_.cluster_uuid.to_string()}};
   j["device"] = device_path_;
+  if (majority_) {
+    // Each member of the set: answering or lost, since when, latency, errors (issue 17).
+    Json devices = Json::array();
+    for (size_t i = 0; i < majority_->device_count(); ++i) {
+      const DeviceHealth h = majority_->health(i);
+      Json d{{"index", int64_t(i)}, {"path", h.name}, {"answering", h.answering}, {"in_flight", int64_t(h.in_flight)},
+             {"queued", int64_t(h.queued)}, {"writes_ok", h.writes_ok}, {"writes_failed", h.writes_failed},
+             {"reads_ok", h.reads_ok}, {"reads_failed", h.reads_failed}, {"invalid_blocks", h.invalid_blocks},
+             {"worst_latency_us", us(h.worst_latency_last_minute)}};
+      d["failing"] = h.failing_since.has_value();
+      d["failing_for_ms"] = h.failing_since ? Json(int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(now - *h.failing_since).count())) : Json(nullptr);
+      d["last_ok_latency_us"] = h.last_ok_latency ? Json(us(*h.last_ok_latency)) : Json(nullptr);
+      d["last_error"] = h.last_error.empty() ? Json(nullptr) : Json(h.last_error);
+      devices.push_back(std::move(d));
+    }
+    j["devices"] = std::move(devices);
+    j["redundant"] = !majority_->degraded();
+  }
   j["pid"] = int64_t(::getpid());
   j["incarnation"] = c.config().incarnation;
   j["phase"] = core_phase_name(c.phase());

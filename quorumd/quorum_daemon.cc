@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/test_hooks.h"
 #include "common/uuid.h"
+#include "disk/quorum_device_set.h"
 
 namespace castor {
 namespace {
@@ -92,6 +93,24 @@ Status superblock_unchanged(QuorumdEnv& env, const std::string& path, const Supe
   return Status::Ok();
 }
 
+// superblock_unchanged on the quorum device, or on every member of a set that can be read: a member that
+// names another cluster refuses; members that cannot be read are skipped while one of them could be checked.
+Status superblock_unchanged_on_devices(QuorumdEnv& env, const std::vector<std::string>& paths, const Superblock& mine,
+                                       const DiskLayout& layout, const RecordSeal& seal, Duration timeout) {
+  if (paths.size() == 1) return superblock_unchanged(env, paths[0], mine, layout, seal, timeout);
+  size_t checked = 0;
+  std::string why;
+  for (const std::string& p : paths) {
+    if (p.empty()) continue;  // a member none of the listed paths held
+    Status st = superblock_unchanged(env, p, mine, layout, seal, timeout);
+    if (st.code() == Code::refused) return st;
+    if (st.ok()) ++checked;
+    else why += (why.empty() ? "" : "; ") + p + ": " + st.to_string();
+  }
+  if (checked == 0) return Error(Code::io_error, "no quorum device of the set could be re-read (" + why + ")");
+  return Status::Ok();
+}
+
 void log_heartbeat_found(const char* whose, const RecordRead<HeartbeatRecord>& r) {
   if (r.record) {
     log::info("heartbeat block at startup",
@@ -139,24 +158,62 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
 
 Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& config, QuorumdEnv& env) {
   std::unique_ptr<QuorumDaemon> d(new QuorumDaemon(config, env));
-  auto path = env.resolve_device(config.device);
-  if (!path.ok()) return path.status().with_context("quorum device");
-  RETURN_IF_ERROR(d->init(*path));
+  RETURN_IF_ERROR(check_device_list(config.devices(), "device"));
+  std::vector<std::string> paths;
+  for (const std::string& spec : config.devices()) {
+    auto path = env.resolve_device(spec);
+    if (!path.ok()) return path.status().with_context("quorum device");
+    paths.push_back(*path);
+  }
+  RETURN_IF_ERROR(d->init(paths));
   return d;
+}
+
+Status QuorumDaemon::open_device_set() {
+  auto set = open_quorum_device_set(
+      device_paths_,
+      [this](const std::string& p) { return env_.open_device(p, QuorumdEnv::Access::read_write); }, clock_,
+      kStartupIoTimeout, seal_);
+  if (!set.ok()) return set.status().with_context("opening the set of quorum devices " + device_path_);
+  std::vector<std::unique_ptr<BlockDevice>> devices;
+  device_paths_.clear();
+  for (size_t i = 0; i < set->members.size(); ++i) {
+    QuorumDeviceMember& m = set->members[i];
+    if (m.lost())
+      log::error("a quorum device of the set is lost: running on the majority that answers, without redundancy",
+                 {{"member", int64_t(i)}, {"device", m.path.empty() ? std::string("(not listed)") : m.path},
+                  {"error", m.status.to_string()}});
+    device_paths_.push_back(m.path);
+    devices.push_back(std::move(m.device));
+  }
+  auto dev = MajorityBlockDevice::create(std::move(devices), seal_, set->superblock.cluster_uuid, device_path_);
+  if (!dev.ok()) return dev.status().with_context("the set of quorum devices " + device_path_);
+  majority_ = dev->get();
+  device_ = std::move(dev).value();
+  log::info("quorum device set", {{"devices", device_path_},
+                                  {"generation", int64_t(set->superblock.devices.generation)},
+                                  {"answering", int64_t(set->answering())}});
+  return Status::Ok();
 }
 
 QuorumDaemon::~QuorumDaemon() = default;
 
-Status QuorumDaemon::init(const std::string& device_path) {
-  device_path_ = device_path;
-  auto dev = env_.open_device(device_path, QuorumdEnv::Access::read_write);
-  if (!dev.ok()) return dev.status().with_context("opening the quorum disk");
-  device_ = std::move(dev).value();
+Status QuorumDaemon::init(const std::vector<std::string>& device_paths) {
+  device_paths_ = device_paths;
+  device_path_.clear();
+  for (const auto& p : device_paths) device_path_ += (device_path_.empty() ? "" : " ") + p;
+  RETURN_IF_ERROR(setup_seal());
+  if (device_paths.size() == 1) {
+    auto dev = env_.open_device(device_path_, QuorumdEnv::Access::read_write);
+    if (!dev.ok()) return dev.status().with_context("opening the quorum disk");
+    device_ = std::move(dev).value();
+  } else {
+    RETURN_IF_ERROR(open_device_set());
+  }
   auto layout = DiskLayout::for_sector_size(device_->geometry().logical_sector_size);
-  if (!layout.ok()) return layout.status().with_context(device_path);
+  if (!layout.ok()) return layout.status().with_context(device_path_);
   layout_ = *layout;
 
-  RETURN_IF_ERROR(setup_seal());
   auto snap = read_disk_snapshot(*device_, clock_, kStartupIoTimeout, seal_);
   if (!snap.ok()) return snap.status().with_context("reading the quorum disk");
   if (!snap->valid_superblock() && seal_.authenticated()) {
@@ -173,7 +230,7 @@ Status QuorumDaemon::init(const std::string& device_path) {
     }
   }
   RETURN_IF_ERROR(check_superblock(*snap));
-  log::info("quorum disk", {{"device", device_path},
+  log::info("quorum disk", {{"device", device_path_},
                             {"cluster", superblock_.cluster_name},
                             {"uuid", superblock_.cluster_uuid.to_string()},
                             {"node_id", node_id_},
@@ -256,6 +313,10 @@ Status QuorumDaemon::check_superblock(const DiskSnapshot& snap) {
       !(*snap.superblock.record == *snap.superblock_backup.record))
     return Error(Code::corrupt, device_path_ + ": the superblock and its backup copy differ; refusing to guess "
                                                "which one is right (check the disk with `castor dump`)");
+  if (majority_ == nullptr && !sb->devices.single())
+    return Error(Code::refused, device_path_ + " is member " + std::to_string(sb->devices.index) + " of a set of " +
+                                    std::to_string(sb->devices.count) + " quorum devices: list all of them in the device "
+                                    "setting (one member alone is never the quorum disk)");
   superblock_ = *sb;
   RETURN_IF_ERROR(check_authentication(*sb));
   const std::string& file = config_.config_file;
@@ -407,7 +468,8 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
     return;
   }
   // Never rejoin with a superblock the disk no longer holds (see superblock_unchanged).
-  if (Status sbst = superblock_unchanged(env_, device_path_, superblock_, layout_, seal_, superblock_.timing.io_timeout);
+  if (Status sbst = superblock_unchanged_on_devices(env_, device_paths_, superblock_, layout_, seal_,
+                                                   superblock_.timing.io_timeout);
       !sbst.ok()) {
     if (sbst.code() == Code::refused) {
       log::critical("the quorum disk was re-initialised while this node was fenced; exiting instead of rejoining "

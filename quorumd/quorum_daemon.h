@@ -38,6 +38,7 @@
 #include "control/control_server.h"
 #include "control/event_codec.h"
 #include "disk/block_device.h"
+#include "disk/majority_block_device.h"
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
 #include "disk/superblock.h"
@@ -116,7 +117,10 @@ class QuorumDaemon final : private ControlServer::Handler {
                 [&env, tree = castor_cgroup_tree(config.node)] { return env.cgroup_tree_busy(tree); }) {}
 
   // ---- start-up, the loop, rejoin (quorum_daemon.cc)
-  Status init(const std::string& device_path);
+  // One quorum device, or the members of a set of three (resolved paths, as castor.ini lists them).
+  Status init(const std::vector<std::string>& device_paths);
+  // A set: opens its members (open_quorum_device_set) and makes device_ the MajorityBlockDevice over them.
+  Status open_device_set();
   Status check_superblock(const DiskSnapshot& snap);
   // authenticate_disk = yes: loads the authkey and makes seal_ (quorum_daemon.cc); no: crc_only.
   Status setup_seal();
@@ -185,8 +189,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   QuorumdEnv& env_;
   std::unique_ptr<QuorumdEnv> owned_env_;  // the production env when start(config) made it
   const Clock& clock_;
-  std::string device_path_;
+  std::string device_path_;                 // the device, or the set's paths joined by spaces (messages)
+  std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
   std::unique_ptr<BlockDevice> device_;
+  MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
   DiskLayout layout_;
   // How every block is sealed and checked: crc_only, or hmac with the cluster key when authenticate_disk = yes
   // (then every block written carries a tag and every block read must verify).

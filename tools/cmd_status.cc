@@ -116,6 +116,7 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
     else if (kind == "test-standin") std::cout << "  watchdog: TEST STAND-IN (not a hardware watchdog)\n";
     else if (kind == "hardware") std::cout << "  watchdog: " << text_at(wd, "device", "?") << "\n";
   }
+  std::cout << devices_status_text(s);
   if (s.contains("corrupt_blocks") && s["corrupt_blocks"].is_array() && !s["corrupt_blocks"].empty()) {
     std::cout << "  own region: " << s["corrupt_blocks"].size() << " block(s) found corrupt at start, being rewritten\n";
   }

@@ -142,6 +142,44 @@ std::string promises_row(const Json& p) {
 
 }  // namespace
 
+std::string devices_status_text(const Json& status) {
+  auto it = status.find("devices");
+  if (it == status.end() || !it->is_array()) return "";
+  const Json& devices = *it;
+  size_t answering = 0;
+  for (const Json& d : devices)
+    if (d.is_object() && flag_at(d, "failing") == false) ++answering;
+  const size_t majority = devices.size() / 2 + 1;
+  std::string out = "  quorum devices: a set of " + std::to_string(devices.size()) + ", a majority (" +
+                    std::to_string(majority) + ") must answer; ";
+  if (answering == devices.size()) out += "all answer (redundant)\n";
+  else if (answering >= majority)
+    out += "WITHOUT REDUNDANCY: " + std::to_string(devices.size() - answering) + " lost, one more loss fences both nodes\n";
+  else out += "NO MAJORITY: " + std::to_string(answering) + " answer; the lease cannot be renewed\n";
+  for (const Json& d : devices) {
+    if (!d.is_object()) continue;
+    const auto index = count_of(d.contains("index") ? d["index"] : Json());
+    std::string line = "    " + (index ? std::to_string(*index) : std::string("?")) + " " + text_at(d, "path", "?") + ": ";
+    if (flag_at(d, "failing") == true) {
+      line += "FAILING";
+      if (auto f = ms_at(d, "failing_for_ms")) line += " for " + span(*f);
+      line += ": " + text_at(d, "last_error", "?");
+    } else if (flag_at(d, "failing") == false) {
+      line += "ok";
+      if (auto l = number_at(d, "last_ok_latency_us")) line += ", latency " + span(int64_t(*l / 1000.0));
+      if (auto w = number_at(d, "worst_latency_us")) line += " (worst " + span(int64_t(*w / 1000.0)) + ")";
+    } else {
+      line += "?";
+    }
+    if (auto q = count_of(d.contains("queued") ? d["queued"] : Json()); q && *q > 0)
+      line += ", " + std::to_string(*q) + " writes waiting";
+    if (auto b = count_of(d.contains("invalid_blocks") ? d["invalid_blocks"] : Json()); b && *b > 0)
+      line += ", " + std::to_string(*b) + " invalid copies read";
+    out += line + "\n";
+  }
+  return out;
+}
+
 std::string channels_status_text(const Json& status) {
   auto ch_it = status.find("channels");
   if (ch_it == status.end() || !ch_it->is_object()) return "";

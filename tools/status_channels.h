@@ -18,5 +18,9 @@ namespace castor {
 // ending with a newline; "" when the reply has no "channels" object. Missing or mistyped fields show as
 // "-" or "?" and never derive a diagnosis.
 std::string channels_status_text(const json_codec::Json& status);
+// The set of quorum devices (issue 17): one line on redundancy (all answer / without redundancy / no
+// majority) and one per member (ok with latency, or FAILING since when and why); "" for a single device
+// (no "devices" array in the reply).
+std::string devices_status_text(const json_codec::Json& status);
 
 }  // namespace castor

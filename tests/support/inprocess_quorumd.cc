@@ -58,6 +58,18 @@ Result<std::unique_ptr<LanSocket>> TestEnv::open_lan_socket(const LanLinkConfig&
 }
 
 Result<std::unique_ptr<BlockDevice>> TestEnv::open_device(const std::string& path, Access access) {
+  if (!set_disks_.empty()) {
+    auto it = set_disks_.find(path);
+    if (it == set_disks_.end()) return Error(Code::not_found, path + ": no such device");
+    auto mem = std::make_shared<MemoryBlockDevice>(it->second, path);
+    if (access == Access::read_only) mem->set_read_only(true);
+    auto dev = std::make_unique<FaultyBlockDevice>(mem);
+    if (access == Access::read_write) {
+      set_faulty_[path] = dev.get();
+      set_memory_[path] = mem.get();
+    }
+    return std::unique_ptr<BlockDevice>(std::move(dev));
+  }
   auto mem = std::make_shared<MemoryBlockDevice>(disk_, path);
   if (access == Access::read_only) {
     mem->set_read_only(true);
@@ -137,14 +149,32 @@ Cluster::Cluster(const ClusterOptions& o) {
   timing_ = sb.timing;
   sb.records_authenticated = o.authenticated;
   cluster_uuid_ = sb.cluster_uuid;
-  REQUIRE(initialize_quorum_disk(dev, clock_, sb, seal, kIoTimeout).ok());
+  std::map<std::string, std::shared_ptr<MemoryDisk>> by_path;
+  if (o.device_set) {
+    sb.devices.count = kQuorumDevices;
+    std::vector<std::unique_ptr<MemoryBlockDevice>> members;
+    std::vector<BlockDevice*> raw;
+    for (size_t i = 0; i < kQuorumDevices; ++i) {
+      auto id = random_uuid();
+      REQUIRE(id.ok());
+      sb.devices.members[i] = *id;
+      set_disks_.push_back(std::make_shared<MemoryDisk>(512, 4 << 20));
+      by_path[set_path(i)] = set_disks_.back();
+      members.push_back(std::make_unique<MemoryBlockDevice>(set_disks_.back(), set_path(i)));
+      raw.push_back(members.back().get());
+    }
+    REQUIRE(initialize_quorum_device_set(raw, clock_, sb, seal, kIoTimeout).ok());
+  } else {
+    REQUIRE(initialize_quorum_disk(dev, clock_, sb, seal, kIoTimeout).ok());
+  }
   for (const char* name : {"alpha", "beta"}) {
     auto n = std::make_unique<Node>();
     n->name = name;
     n->env = std::make_unique<TestEnv>(clock_, disk_, n->record, o.with_lan ? &lan_ : nullptr, o.wrap_device);
+    if (o.device_set) n->env->use_device_set(by_path);
     n->socket = dir_ + "/" + name + ".sock";
     QuorumdConfig c;
-    c.device = "mem";
+    c.device = o.device_set ? "mem2 mem0 mem1" : "mem";
     c.node = name;
     c.cluster = "test";
     c.watchdog_device = "/dev/fake-watchdog";

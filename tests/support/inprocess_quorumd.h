@@ -110,10 +110,19 @@ class TestEnv final : public QuorumdEnv {
 
   FaultyBlockDevice* faulty() { return faulty_; }  // the loop's device (owned by the daemon)
   int tuned() const { return tuned_; }
+  // A set of quorum devices (ClusterOptions::device_set): the disk behind each path; open_device(path) opens
+  // that one (an unknown path fails, as a missing device does). faulty(path)/memory(path): this node's path
+  // to it, as the loop opened it (nullptr before).
+  void use_device_set(std::map<std::string, std::shared_ptr<MemoryDisk>> disks) { set_disks_ = std::move(disks); }
+  FaultyBlockDevice* faulty(const std::string& path) { return set_faulty_.count(path) ? set_faulty_[path] : nullptr; }
+  MemoryBlockDevice* memory(const std::string& path) { return set_memory_.count(path) ? set_memory_[path] : nullptr; }
 
  private:
   FakeClock& clock_;
   std::shared_ptr<MemoryDisk> disk_;
+  std::map<std::string, std::shared_ptr<MemoryDisk>> set_disks_;
+  std::map<std::string, FaultyBlockDevice*> set_faulty_;
+  std::map<std::string, MemoryBlockDevice*> set_memory_;
   Record& record_;
   MemoryLan* lan_;
   DeviceWrap wrap_device_;
@@ -154,6 +163,7 @@ struct ClusterOptions {
   bool with_lan = false;                      // see WithLan
   std::optional<Duration> max_storage_stall;  // with_lan: lan.max_storage_stall (unset: the config's default)
   DeviceWrap wrap_device;                     // each node's read-write device (see DeviceWrap)
+  bool device_set = false;  // a set of three quorum devices "mem0 mem1 mem2" (issue 17) instead of one disk
 };
 
 // alpha and beta of the two-node cluster "test", started and joined; the test turns them with step().
@@ -175,6 +185,9 @@ class Cluster {
   TimePoint now() const { return clock_.now(); }
   FakeClock& clock() { return clock_; }
   const std::shared_ptr<MemoryDisk>& disk() const { return disk_; }
+  // With device_set: member i's disk, and its path ("mem0", "mem1", "mem2").
+  const std::shared_ptr<MemoryDisk>& set_disk(size_t i) const { return set_disks_.at(i); }
+  static std::string set_path(size_t i) { return "mem" + std::to_string(i); }
   std::string authkey() const { return dir_ + "/authkey"; }
   const Uuid& cluster_uuid() const { return cluster_uuid_; }
   MemoryLan& lan() { return lan_; }
@@ -203,6 +216,7 @@ class Cluster {
   std::string dir_;
   FakeClock clock_;
   std::shared_ptr<MemoryDisk> disk_;
+  std::vector<std::shared_ptr<MemoryDisk>> set_disks_;
   Timing timing_;
   Uuid cluster_uuid_;
   MemoryLan lan_;

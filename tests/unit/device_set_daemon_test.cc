@@ -1,0 +1,140 @@
+// Two whole quorumds on a set of three quorum devices (issue 17), in process on a fake clock: each device in
+// turn stalled, failing with EIO, read-only, zeroed, overwritten with garbage, slow -- on both nodes' paths,
+// as a fault of the device itself -- and nothing happens to the cluster: no fence, no lease lapse, no
+// verdict; the status names the device. Two of three lost: both nodes fence, as on one lost disk.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+
+#include "disk/disk_layout.h"
+#include "tests/support/inprocess_quorumd.h"
+
+using namespace castor;
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+enum class Fault { stall, eio, read_only, zeroed, garbage, slow };
+
+const char* fault_name(Fault f) {
+  switch (f) {
+    case Fault::stall: return "stalled";
+    case Fault::eio: return "EIO";
+    case Fault::read_only: return "read-only";
+    case Fault::zeroed: return "zeroed";
+    case Fault::garbage: return "garbage";
+    case Fault::slow: return "slow";
+  }
+  return "?";
+}
+
+ClusterOptions set_options() {
+  ClusterOptions o;
+  o.device_set = true;
+  o.scrub_interval = 2s;  // own blocks rewritten every 2 s: a zeroed device is whole again soon
+  return o;
+}
+
+// The fault on device i: on both nodes' paths (the array itself stalls, fails or turns read-only), or on
+// the device's bytes (zeroed, garbage).
+void apply(Cluster& c, size_t i, Fault f) {
+  const std::string path = Cluster::set_path(i);
+  for (Node* n : {&c.alpha(), &c.beta()}) {
+    FaultyBlockDevice* dev = n->env->faulty(path);
+    REQUIRE(dev != nullptr);
+    switch (f) {
+      case Fault::stall: dev->hang_all(); break;
+      case Fault::eio: dev->fail_all(); break;
+      case Fault::read_only: n->env->memory(path)->set_read_only(true); break;
+      case Fault::slow: dev->delay_all(c.timing().io_timeout * 6 / 10); break;
+      case Fault::zeroed:
+      case Fault::garbage: break;
+    }
+  }
+  auto& bytes = c.set_disk(i)->bytes;
+  if (f == Fault::zeroed) std::fill(bytes.begin(), bytes.end(), std::byte{0});
+  if (f == Fault::garbage) {
+    std::mt19937 rng(uint32_t(i) * 7 + 1);
+    for (auto& b : bytes) b = std::byte(rng() & 0xff);
+  }
+}
+
+void heal(Cluster& c, size_t i) {
+  const std::string path = Cluster::set_path(i);
+  for (Node* n : {&c.alpha(), &c.beta()}) {
+    n->env->faulty(path)->release_hung(c.now());
+    n->env->faulty(path)->pass_all();
+    n->env->memory(path)->set_read_only(false);
+  }
+}
+
+// Steps for `d`, failing at the first step where either node fenced, lost its lease or stopped seeing its
+// peer UP.
+void hold_steady(Cluster& c, Duration d, const std::string& what) {
+  const TimePoint end = c.now() + d;
+  while (c.now() < end) {
+    c.step();
+    for (Node* n : {&c.alpha(), &c.beta()}) {
+      REQUIRE_MESSAGE(!fenced(*n), n->name << " fenced with " << what << ": " << n->daemon->core().fence_reason());
+      REQUIRE_MESSAGE(has_lease(c, *n), n->name << " lost its lease with " << what);
+      REQUIRE_MESSAGE(sees(*n, PeerView::up), n->name << " no longer sees its peer UP with " << what);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("device set: each device in turn stalled, EIO, read-only, zeroed, garbage, slow: no fence, no lease "
+          "lapse, no verdict, and the status names it") {
+  for (Fault f : {Fault::stall, Fault::eio, Fault::read_only, Fault::zeroed, Fault::garbage, Fault::slow}) {
+    for (size_t i = 0; i < kQuorumDevices; ++i) {
+      const std::string what = std::string("device ") + std::to_string(i) + " " + fault_name(f);
+      CAPTURE(what);
+      Cluster c(set_options());
+      start_both(c);
+      hold_steady(c, 1s, "no fault");
+      apply(c, i, f);
+      hold_steady(c, 40 * c.timing().io_timeout, what);
+      auto st = c.status(c.alpha());
+      REQUIRE(st["devices"].is_array());
+      REQUIRE(st["devices"].size() == kQuorumDevices);
+      const auto& d = st["devices"][i];
+      CHECK(d["path"] == Cluster::set_path(i));
+      if (f == Fault::stall || f == Fault::eio || f == Fault::read_only) {
+        CHECK_MESSAGE(d["failing"] == true, d.dump());
+        CHECK(st["redundant"] == false);
+      }
+      if (f == Fault::zeroed || f == Fault::garbage) CHECK_MESSAGE(d["invalid_blocks"].get<uint64_t>() > 0, d.dump());
+      for (size_t k = 0; k < kQuorumDevices; ++k)
+        if (k != i) CHECK_MESSAGE(st["devices"][k]["failing"] == false, st["devices"][k].dump());
+      heal(c, i);
+      hold_steady(c, 40 * c.timing().io_timeout, what + ", healed");
+      auto after = c.status(c.alpha());
+      CHECK_MESSAGE(after["devices"][i]["failing"] == false, after["devices"][i].dump());
+    }
+  }
+}
+
+TEST_CASE("device set: two of three devices lost: both nodes fence as on one lost disk, and neither declares "
+          "the other dead") {
+  Cluster c(set_options());
+  start_both(c);
+  hold_steady(c, 1s, "no fault");
+  apply(c, 0, Fault::stall);
+  apply(c, 2, Fault::eio);
+  const TimePoint lost = c.now();
+  bool alpha_fenced = false, beta_fenced = false, dead_seen = false;
+  REQUIRE(c.run_until(
+      [&] {
+        alpha_fenced = alpha_fenced || fenced(c.alpha());
+        beta_fenced = beta_fenced || fenced(c.beta());
+        dead_seen = dead_seen || sees(c.alpha(), PeerView::dead) || sees(c.beta(), PeerView::dead);
+        return alpha_fenced && beta_fenced;
+      },
+      2 * c.timing().lease));
+  // Both went at their lease end (F after the last write a majority took), not later.
+  CHECK(c.now() - lost <= c.timing().lease + 2 * c.timing().io_timeout);
+  CHECK_FALSE(dead_seen);
+}
