@@ -366,7 +366,7 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     every_block = v >= maj;
   }
   if (every_block || ((pending == 0 || past) && ok >= maj)) {
-    finish_read(c);
+    finish_read(c, now);
     return Status::Ok();
   }
   if (pending == 0 || failed >= n - maj + 1)
@@ -380,7 +380,7 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
 
 // R3/R4: the output, block by block: the chooser's copy where a majority of this read's answers is valid,
 // else the lowest-index answering device's bytes. The only place the caller's buffer is written.
-void MajorityBlockDevice::finish_read(Composite& c) {
+void MajorityBlockDevice::finish_read(Composite& c, TimePoint now) {
   const size_t n = devices_.size(), maj = majority();
   const uint64_t bs = layout_.block_size();
   size_t lowest = n;
@@ -392,6 +392,12 @@ void MajorityBlockDevice::finish_read(Composite& c) {
     for (size_t i = 0; i < n; ++i)
       if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b]) ++v;
     if (v >= maj) {
+      // A device whose copy is invalid while a majority's is valid holds a damaged block: it is failing.
+      for (size_t i = 0; i < n; ++i)
+        if (c.answers[i] == Answer::ok && !(b < c.valid[i].size() && c.valid[i][b]))
+          note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
+                                            std::to_string(c.offset + rel) + " (a majority holds it valid)",
+                       now, false);
       if (auto ch = choice_.choose(c.offset + rel); ch && ch->bytes.size() == len) {
         std::memcpy(c.out.data() + rel, ch->bytes.data(), len);
         continue;
@@ -470,7 +476,7 @@ void MajorityBlockDevice::note_ok(size_t i, IoKind kind, Duration latency, TimeP
   (kind == IoKind::read ? d.health.reads_ok : d.health.writes_ok)++;
   d.health.last_ok_at = now;
   d.health.last_ok_latency = latency;
-  d.health.failing_since.reset();
+  (kind == IoKind::read ? d.health.reads_failing_since : d.health.writes_failing_since).reset();
   const int64_t slot = now.time_since_epoch() / kBucket;
   const size_t k = size_t(slot % int64_t(d.latency.worst.size()));
   if (d.latency.bucket[k] != slot) {
@@ -481,12 +487,13 @@ void MajorityBlockDevice::note_ok(size_t i, IoKind kind, Duration latency, TimeP
   last_now_ = std::max(last_now_, now);
 }
 
-void MajorityBlockDevice::note_failure(size_t i, IoKind kind, const std::string& error, TimePoint now) {
+void MajorityBlockDevice::note_failure(size_t i, IoKind kind, const std::string& error, TimePoint now, bool count) {
   Device& d = devices_[i];
-  (kind == IoKind::read ? d.health.reads_failed : d.health.writes_failed)++;
+  if (count) (kind == IoKind::read ? d.health.reads_failed : d.health.writes_failed)++;
   d.health.last_error = error;
   d.health.last_error_at = now;
-  if (!d.health.failing_since) d.health.failing_since = now;
+  auto& since = kind == IoKind::read ? d.health.reads_failing_since : d.health.writes_failing_since;
+  if (!since) since = now;
   last_now_ = std::max(last_now_, now);
 }
 
@@ -498,6 +505,9 @@ DeviceHealth MajorityBlockDevice::health(size_t i) const {
   h.in_flight = d.ops.size();
   h.queued = d.queue.size();
   h.invalid_blocks = choice_.invalid_seen(i);
+  h.failing_since = h.reads_failing_since;
+  if (h.writes_failing_since && (!h.failing_since || *h.writes_failing_since < *h.failing_since))
+    h.failing_since = h.writes_failing_since;
   const int64_t slot = last_now_.time_since_epoch() / kBucket;
   h.worst_latency_last_minute = Duration(0);
   for (size_t k = 0; k < d.latency.worst.size(); ++k)
@@ -507,7 +517,9 @@ DeviceHealth MajorityBlockDevice::health(size_t i) const {
 }
 
 bool MajorityBlockDevice::degraded() const {
-  return std::any_of(devices_.begin(), devices_.end(), [](const Device& d) { return d.health.failing_since.has_value(); });
+  return std::any_of(devices_.begin(), devices_.end(), [](const Device& d) {
+    return d.health.reads_failing_since.has_value() || d.health.writes_failing_since.has_value();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -70,7 +70,10 @@ struct DeviceHealth {
   Duration worst_latency_last_minute{0};  // of the I/Os it returned in the last minute
   uint64_t writes_ok = 0, writes_failed = 0, reads_ok = 0, reads_failed = 0;
   uint64_t invalid_blocks = 0;              // invalid copies it returned (R2)
-  std::optional<TimePoint> failing_since;   // first failure after its last ok; unset while it works
+  // The first failure after its last ok, per kind (a read-only device answers reads but fails every write:
+  // it is failing); an invalid copy of a block a majority holds valid is a read failure (rot, zeroing).
+  std::optional<TimePoint> failing_since;   // the earlier of the two below
+  std::optional<TimePoint> reads_failing_since, writes_failing_since;
 };
 
 class MajorityBlockDevice final : public BlockDevice {
@@ -186,9 +189,9 @@ class MajorityBlockDevice final : public BlockDevice {
   // Decides composites that can be decided at `now` and reports them.
   void settle(TimePoint now, std::vector<IoCompletion>& out);
   std::optional<Status> decide(Composite& c, TimePoint now);
-  void finish_read(Composite& c);
+  void finish_read(Composite& c, TimePoint now);
   void note_ok(size_t i, IoKind kind, Duration latency, TimePoint now);
-  void note_failure(size_t i, IoKind kind, const std::string& error, TimePoint now);
+  void note_failure(size_t i, IoKind kind, const std::string& error, TimePoint now, bool count = true);
   void note_timeouts(TimePoint now);
   void finish_reap(TimePoint now, std::vector<IoCompletion>& out);
   void reap_parked(TimePoint now);
