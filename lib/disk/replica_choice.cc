@@ -1,0 +1,191 @@
+#include "disk/replica_choice.h"
+
+#include <algorithm>
+#include <string>
+
+namespace castor {
+
+std::optional<ExpectedSlot> expected_slot_at(const DiskLayout& layout, uint64_t offset) {
+  const uint64_t bs = layout.block_size();
+  if (bs == 0 || offset % bs != 0) return std::nullopt;
+  for (uint32_t n = 1; n <= kNodeCount; ++n) {
+    const uint64_t start = layout.region_offset(n);
+    if (offset < start || offset >= start + uint64_t(kRegionBlocks) * bs) continue;
+    const uint64_t k = (offset - start) / bs;
+    if (k == kHeartbeatBlock) return ExpectedSlot{RecordType::heartbeat, n, 0};
+    if (k == kEpochBlock) return ExpectedSlot{RecordType::epoch, n, 0};
+    if (k >= kServiceTableFirstBlock && k < kServiceTableFirstBlock + kServiceTableBlocks)
+      return ExpectedSlot{RecordType::service_table, n, uint32_t(k - kServiceTableFirstBlock)};
+    return std::nullopt;  // an unused region block: nothing may live there
+  }
+  return std::nullopt;
+}
+
+ReplicaChoice::ReplicaChoice(const DiskLayout& layout, const RecordSeal& seal, const Uuid& cluster, size_t devices)
+    : layout_(layout), seal_(seal), cluster_(cluster), devices_(devices), invalid_(devices, 0) {}
+
+Result<RecordHeader> ReplicaChoice::validate(uint64_t offset, std::span<const std::byte> block) const {
+  const auto slot = expected_slot_at(layout_, offset);
+  if (!slot)
+    return Error(Code::invalid_argument, "offset " + std::to_string(offset) + " holds no region record");
+  const ExpectedRecord expected{slot->type, layout_.block_size(), slot->writer_node};
+  auto h = verify_block(block, expected, seal_);
+  if (!h.ok()) return h.status();
+  if (h->block_index != slot->block_index)
+    return Error(Code::corrupt, std::string(record_type_name(slot->type)) + " of node " +
+                                    std::to_string(slot->writer_node) + ": holds block index " +
+                                    std::to_string(h->block_index) + ", expected " +
+                                    std::to_string(slot->block_index));
+  if (!(h->cluster_uuid == cluster_))
+    return Error(Code::corrupt, std::string(record_type_name(slot->type)) + " of node " +
+                                    std::to_string(slot->writer_node) + ": written for cluster " +
+                                    h->cluster_uuid.to_string());
+  return h;
+}
+
+ReplicaChoice::BlockMemory& ReplicaChoice::block(uint64_t offset) {
+  auto& m = blocks_[offset];
+  if (m.copies.size() != devices_) m.copies.resize(devices_);
+  return m;
+}
+
+bool ReplicaChoice::own_superseded(uint64_t offset, uint64_t incarnation, uint64_t seq) const {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end() || !it->second.own) return false;
+  const Own& o = *it->second.own;
+  if (incarnation == o.incarnation) return seq < o.seq;
+  return o.earlier.count(incarnation) > 0;
+}
+
+bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> bytes) {
+  if (dev >= devices_ || !expected_slot_at(layout_, offset)) return false;  // nothing is expected there
+  auto h = validate(offset, bytes);
+  if (!h.ok()) {
+    ++invalid_[dev];
+    return false;  // an invalid answer never erases a valid memory: that was a true past value
+  }
+  BlockMemory& m = block(offset);
+  auto& copy = m.copies[dev];
+  if (!copy || copy->read_no <= read_no) {
+    if (!copy) copy.emplace();
+    copy->header = *h;
+    copy->bytes.assign(bytes.begin(), bytes.end());
+    copy->read_no = read_no;
+  }
+  const bool known = m.incs.count(h->incarnation) > 0;
+  IncState& s = m.incs[h->incarnation];
+  if (!known || h->seq > s.max_seq) {
+    s.max_seq = known ? std::max(s.max_seq, h->seq) : h->seq;
+    // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
+    if (!own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
+  }
+  prune(m);
+  return true;
+}
+
+void ReplicaChoice::prune(BlockMemory& m) {
+  if (m.incs.size() <= kMaxRememberedIncarnations) return;
+  for (auto it = m.incs.begin(); it != m.incs.end() && m.incs.size() > kMaxRememberedIncarnations;) {
+    const bool held = std::any_of(m.copies.begin(), m.copies.end(),
+                                  [&](const auto& c) { return c && c->header.incarnation == it->first; });
+    it = held ? std::next(it) : m.incs.erase(it);
+  }
+}
+
+std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset) {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return std::nullopt;
+  BlockMemory& m = it->second;
+  // Candidates: incarnations some device's memory holds; per candidate its holders and its best copy.
+  struct Cand {
+    uint64_t inc;
+    size_t holders = 0;
+    size_t lowest_dev = 0;
+    size_t best_dev = 0;  // the highest-seq copy (lowest index among equals)
+    uint64_t best_seq = 0;
+  };
+  std::vector<Cand> cands;
+  for (size_t d = 0; d < m.copies.size(); ++d) {
+    const auto& c = m.copies[d];
+    if (!c) continue;
+    auto ci = std::find_if(cands.begin(), cands.end(), [&](const Cand& x) { return x.inc == c->header.incarnation; });
+    if (ci == cands.end()) {
+      cands.push_back({c->header.incarnation, 1, d, d, c->header.seq});
+      continue;
+    }
+    ++ci->holders;
+    if (c->header.seq > ci->best_seq) {
+      ci->best_seq = c->header.seq;
+      ci->best_dev = d;
+    }
+  }
+  if (cands.empty()) return std::nullopt;
+  auto changed = [&](const Cand& c) {
+    auto s = m.incs.find(c.inc);
+    return s == m.incs.end() ? uint64_t(0) : s->second.changed_at;
+  };
+  auto better = [&](const Cand& a, const Cand& b) {  // a before b
+    if (changed(a) != changed(b)) return changed(a) > changed(b);
+    if (a.holders != b.holders) return a.holders > b.holders;
+    const bool a_prev = m.last_chosen && *m.last_chosen == a.inc;
+    const bool b_prev = m.last_chosen && *m.last_chosen == b.inc;
+    if (a_prev != b_prev) return a_prev;
+    return a.lowest_dev < b.lowest_dev;
+  };
+  const Cand* best = &cands[0];
+  for (const auto& c : cands)
+    if (better(c, *best)) best = &c;
+  m.last_chosen = best->inc;
+  const Copy& copy = *m.copies[best->best_dev];
+  return Choice{best->best_dev, copy.header, copy.bytes};
+}
+
+void ReplicaChoice::note_own_write(uint64_t offset, std::span<const std::byte> data) {
+  const size_t bs = layout_.block_size();
+  for (size_t off = 0; off + bs <= data.size(); off += bs) {
+    auto h = validate(offset + off, data.subspan(off, bs));
+    if (!h.ok()) continue;  // not a record of this block: nothing to remember
+    BlockMemory& m = block(offset + off);
+    if (!m.own) {
+      m.own = Own{h->incarnation, h->seq, {}};
+      continue;
+    }
+    Own& o = *m.own;
+    if (h->incarnation != o.incarnation) {
+      o.earlier.insert(o.incarnation);
+      o.earlier.erase(h->incarnation);  // incarnations are random: a reused one is the latest again
+      o.incarnation = h->incarnation;
+      o.seq = h->seq;
+    } else {
+      o.seq = std::max(o.seq, h->seq);
+    }
+  }
+}
+
+void ReplicaChoice::forget_device(size_t dev) {
+  if (dev >= devices_) return;
+  for (auto& [off, m] : blocks_)
+    if (dev < m.copies.size()) m.copies[dev].reset();
+  invalid_[dev] = 0;
+}
+
+std::vector<ReplicaChoice::IncarnationView> ReplicaChoice::incarnations(uint64_t offset) const {
+  std::vector<IncarnationView> out;
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return out;
+  for (const auto& [inc, s] : it->second.incs) {
+    size_t holders = 0;
+    for (const auto& c : it->second.copies)
+      if (c && c->header.incarnation == inc) ++holders;
+    out.push_back({inc, s.max_seq, s.changed_at, holders});
+  }
+  return out;
+}
+
+std::optional<RecordHeader> ReplicaChoice::remembered(size_t dev, uint64_t offset) const {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end() || dev >= it->second.copies.size() || !it->second.copies[dev]) return std::nullopt;
+  return it->second.copies[dev]->header;
+}
+
+}  // namespace castor

@@ -1,0 +1,132 @@
+// ReplicaChoice: the pure per-block chooser of the majority device (docs: the issue-17 spec, rules R2, R4,
+// R5). Given the layout, the seal and the cluster uuid it judges one device's copy of one region block
+// (valid or not: R2), remembers per block and device the latest valid copy that device returned, per
+// incarnation the highest seq seen and the composite read at which it last rose (changed_at), and what this
+// process itself wrote there (R5); from that memory it chooses the copy a composite read hands out (R4).
+//
+// What it is for: within one life the highest seq wins, so a lagging device or a replayed copy never rolls a
+// value back; across lives (whose incarnations have no order) the life that moved most recently wins, so an
+// undead writer that keeps writing is seen, and a late write of a replaced life shows once, as it would on
+// one disk; our own superseded writes landing late on a lagging device are never news.
+//
+// It must never: do I/O, read a clock, forget a valid copy because a later answer of that device was
+// invalid, let an answer to an older read replace the memory of a newer read's answer from the same device,
+// or choose differently for the same inputs (it is deterministic: no hashing of pointers, no randomness).
+// Only region blocks are judged: the header area (superblocks differ per device) has no expected record here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "common/uuid.h"
+#include "disk/disk_layout.h"
+#include "disk/record_header.h"
+#include "disk/record_seal.h"
+
+namespace castor {
+
+// The record a region block must hold: its type, its writer and the block index its header carries.
+struct ExpectedSlot {
+  RecordType type;
+  uint32_t writer_node;
+  uint32_t block_index;  // the header's block_index: 0 for heartbeat and epoch, k for service-table block k
+};
+
+// region_offset(n) + k blocks: k = 0 heartbeat of writer n, k = 1 epoch of writer n, k = 2..35 service-table
+// block k-2 of writer n. Anything else (header area, unused region blocks, past the regions, unaligned):
+// nullopt.
+std::optional<ExpectedSlot> expected_slot_at(const DiskLayout& layout, uint64_t offset);
+
+class ReplicaChoice {
+ public:
+  ReplicaChoice(const DiskLayout& layout, const RecordSeal& seal, const Uuid& cluster, size_t devices);
+
+  size_t devices() const { return devices_; }
+  const DiskLayout& layout() const { return layout_; }
+
+  // R2: the copy is valid when verify_block() passes for the record expected at `offset` (type, block size,
+  // writer, seal), the header's block index is the expected one (a record copied to another block is not
+  // that block's value) and its cluster uuid is the cluster's. Returns the header, or why it is invalid.
+  Result<RecordHeader> validate(uint64_t offset, std::span<const std::byte> block) const;
+
+  // A composite read begins: its number, strictly increasing from 1.
+  uint64_t begin_read() { return ++reads_; }
+  uint64_t reads() const { return reads_; }
+
+  // Device `dev` answered read `read_no` with `block` at `offset`. A valid copy becomes that device's memory
+  // of the block unless its memory comes from a later read; an invalid copy changes no memory. Updates the
+  // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5).
+  // Returns whether the copy is valid.
+  bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block);
+
+  struct Choice {
+    size_t device;                     // whose remembered copy
+    RecordHeader header;
+    std::span<const std::byte> bytes;  // valid until the next non-const call
+  };
+  // R4: the copy to hand out for the block at `offset`, from memory; nullopt when no device has a valid copy
+  // in memory. Records the chosen incarnation (the tie-break of the next choice).
+  std::optional<Choice> choose(uint64_t offset);
+
+  // R5: this process submitted `data` (whole blocks) at `offset`. Every block whose header verifies is
+  // remembered as our own write: (incarnation, seq) latest, and the previous latest incarnation as earlier.
+  void note_own_write(uint64_t offset, std::span<const std::byte> data);
+  // Whether (incarnation, seq) at `offset` is a write of ours since superseded by a later one of ours.
+  bool own_superseded(uint64_t offset, uint64_t incarnation, uint64_t seq) const;
+
+  // A device was replaced: its memory is dropped (the new one starts with none). Per-incarnation history
+  // (highest seq, changed_at) stays: it is the block's, not the device's.
+  void forget_device(size_t dev);
+
+  // For status and tests.
+  struct IncarnationView {
+    uint64_t incarnation;
+    uint64_t max_seq;
+    uint64_t changed_at;
+    size_t holders;  // devices whose memory holds this incarnation
+  };
+  std::vector<IncarnationView> incarnations(uint64_t offset) const;
+  std::optional<RecordHeader> remembered(size_t dev, uint64_t offset) const;
+  uint64_t invalid_seen(size_t dev) const { return invalid_[dev]; }
+
+ private:
+  struct Copy {
+    RecordHeader header;
+    std::vector<std::byte> bytes;
+    uint64_t read_no = 0;
+  };
+  struct IncState {
+    uint64_t max_seq = 0;
+    uint64_t changed_at = 0;  // 0: never counted as a change (only our own superseded writes)
+  };
+  struct Own {
+    uint64_t incarnation = 0;
+    uint64_t seq = 0;
+    std::set<uint64_t> earlier;  // incarnations we wrote before `incarnation`
+  };
+  struct BlockMemory {
+    std::vector<std::optional<Copy>> copies;  // per device
+    std::map<uint64_t, IncState> incs;        // by incarnation
+    std::optional<uint64_t> last_chosen;      // incarnation
+    std::optional<Own> own;
+  };
+  static constexpr size_t kMaxRememberedIncarnations = 32;  // per block; prunes those no device holds
+  BlockMemory& block(uint64_t offset);
+  void prune(BlockMemory& m);
+
+  DiskLayout layout_;
+  RecordSeal seal_;
+  Uuid cluster_;
+  size_t devices_;
+  uint64_t reads_ = 0;
+  std::map<uint64_t, BlockMemory> blocks_;  // by offset
+  std::vector<uint64_t> invalid_;           // per device: invalid copies seen
+};
+
+}  // namespace castor
