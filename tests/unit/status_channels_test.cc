@@ -375,3 +375,30 @@ TEST_CASE("castor status --json passes quorumd's channels and promises through u
   expected.push_back("source");
   CHECK(keys == expected);
 }
+
+TEST_CASE("castor status devices: a set of three says whether it is redundant and each member's state") {
+  auto member = [](int i, bool failing, const char* error = nullptr) {
+    Json d{{"index", i}, {"path", "/dev/q" + std::to_string(i)}, {"failing", failing}, {"queued", 0},
+           {"invalid_blocks", 0}, {"last_ok_latency_us", 1500}, {"worst_latency_us", 9000}};
+    d["failing_for_ms"] = failing ? Json(12300) : Json(nullptr);
+    d["last_error"] = error ? Json(error) : Json(nullptr);
+    return d;
+  };
+  Json st;
+  CHECK(devices_status_text(st).empty());  // a single device: no block
+  st["devices"] = Json::array({member(0, false), member(1, false), member(2, false)});
+  std::string text = devices_status_text(st);
+  CHECK(text.find("a set of 3, a majority (2) must answer; all answer (redundant)") != std::string::npos);
+  CHECK(text.find("0 /dev/q0: ok, latency 1 ms (worst 9 ms)") != std::string::npos);
+
+  st["devices"][1] = member(1, true, "/dev/q1: I/O error\n\x1b[31m");
+  st["devices"][1]["queued"] = 3;
+  text = devices_status_text(st);
+  CHECK(text.find("WITHOUT REDUNDANCY: 1 lost, one more loss fences both nodes") != std::string::npos);
+  CHECK(text.find("1 /dev/q1: FAILING for 12.3 s: /dev/q1: I/O error") != std::string::npos);
+  CHECK(text.find("3 writes waiting") != std::string::npos);
+  CHECK(text.find('\x1b') == std::string::npos);  // the error text from the reply is printed escaped
+
+  st["devices"][2] = member(2, true, "timed out");
+  CHECK(devices_status_text(st).find("NO MAJORITY: 1 answer") != std::string::npos);
+}
