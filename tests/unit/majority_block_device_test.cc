@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct Rig {
   std::vector<std::shared_ptr<MemoryDisk>> disks;
   Node n1, n2;
   std::vector<IoCompletion> done;
+  std::map<uint64_t, Status> seen;
   uint64_t next_tag = 1;
 
   explicit Rig(size_t n = 3) {
@@ -91,12 +93,18 @@ struct Rig {
   }
 
   // Reaps `node` with the clock moving in 1 ms steps until `tag` completes (or 10 s pass).
+  // Completions of other tags reaped meanwhile are kept for their own drive().
   Status drive(Node& node, uint64_t tag) {
     for (int i = 0; i < 10000; ++i) {
+      if (auto it = seen.find(tag); it != seen.end()) {
+        Status st = it->second;
+        seen.erase(it);
+        return st;
+      }
       done.clear();
       node.dev->reap(clock.now(), done);
-      for (auto& c : done)
-        if (c.tag == tag) return c.status;
+      for (auto& c : done) seen.emplace(c.tag, c.status);
+      if (seen.count(tag)) continue;
       clock.advance(Millis(1));
     }
     return Error(Code::internal, "never completed");
@@ -522,4 +530,79 @@ TEST_CASE("majority device: replace_device parks the old device's I/Os and start
   CHECK(r.n1.dev->replace_device(1, std::make_unique<MemoryBlockDevice>(
                                           std::make_shared<MemoryDisk>(4096, 1 << 22), "x"))
             .code() == Code::unsupported);
+}
+
+TEST_CASE("majority device W4: a stalled device takes at most kMaxPerDevice writes of distinct blocks, the rest wait") {
+  Rig r;
+  r.n1.path[2]->hang_all();
+  std::vector<uint64_t> tags;
+  for (uint32_t k = 0; k < kServiceTableBlocks; ++k) {
+    const uint64_t off = r.layout.service_table_offset(1) + uint64_t(k) * r.bs();
+    auto b = r.record(1, 5, 1 + k, off);
+    tags.push_back(r.next_tag++);
+    REQUIRE(r.n1.dev->submit_write(tags.back(), off, b, r.clock.now(), r.clock.now() + kTimeout).ok());
+  }
+  for (uint64_t t : tags) CHECK(r.drive(r.n1, t).ok());
+  CHECK(r.n1.dev->health(2).in_flight == MajorityBlockDevice::kMaxPerDevice);
+  CHECK(r.n1.dev->health(2).queued == kServiceTableBlocks - MajorityBlockDevice::kMaxPerDevice);
+  // Its reads are skipped, not queued: a read still completes on the other two.
+  CHECK(r.read(r.n1, 1).status().code() == Code::not_found);
+  CHECK(r.n1.dev->health(2).in_flight == MajorityBlockDevice::kMaxPerDevice);
+  // It comes back: the queue drains, every block lands.
+  r.n1.path[2]->pass_all();
+  r.n1.path[2]->release_hung(r.clock.now());
+  r.settle(r.n1, Millis(5));
+  CHECK(r.n1.dev->total_held() == 0);
+  for (uint32_t k = 0; k < kServiceTableBlocks; ++k) {
+    const uint64_t off = r.layout.service_table_offset(1) + uint64_t(k) * r.bs();
+    auto h = verify_block(std::span(r.disks[2]->bytes).subspan(off, r.bs()),
+                          {RecordType::service_table, r.bs(), 1}, r.seal);
+    REQUIRE(h.ok());
+    CHECK(h->seq == 1 + k);
+  }
+}
+
+TEST_CASE("majority device R3: a read after a completed write returns it even when the fastest device lags") {
+  Rig r;
+  REQUIRE(r.write(r.n1, 1, 5, 1).ok());
+  REQUIRE(r.read(r.n2, 1)->seq == 1);
+  // Seq 2 completes on devices 1 and 2; device 0 (the reader's fastest) keeps seq 1.
+  r.n1.path[0]->fail_all();
+  REQUIRE(r.write(r.n1, 1, 5, 2).ok());
+  r.n2.path[1]->delay_all(Millis(100));
+  r.n2.path[2]->delay_all(Millis(150));
+  auto rd = r.read(r.n2, 1);  // one fresh valid answer is not enough: a majority of them is
+  REQUIRE(rd.ok());
+  CHECK(rd->seq == 2);
+}
+
+TEST_CASE("majority device: held_after_timeout ignores a busy majority still inside its deadlines") {
+  Rig r;
+  r.n1.path[1]->delay_all(Millis(500));
+  r.n1.path[2]->delay_all(Millis(500));
+  for (uint32_t k = 0; k < 4; ++k) {
+    const uint64_t off = r.layout.service_table_offset(1) + uint64_t(k) * r.bs();
+    auto b = r.record(1, 5, 1, off);
+    REQUIRE(r.n1.dev->submit_write(r.next_tag++, off, b, r.clock.now(), r.clock.now() + kTimeout).ok());
+  }
+  r.settle(r.n1, Millis(100));
+  CHECK(r.n1.dev->held_by_kernel() == 4);
+  CHECK(r.n1.dev->held_after_timeout() == 0);
+  r.settle(r.n1, Millis(500));
+  CHECK(r.n1.dev->held_by_kernel() == 0);
+}
+
+TEST_CASE("majority device R3: valid copies from a majority of this read's answers, not just a majority of answers") {
+  Rig r;
+  REQUIRE(r.write(r.n1, 1, 5, 1).ok());
+  REQUIRE(r.read(r.n2, 1)->seq == 1);
+  // Seq 2 completes on devices 0 and 2 while device 1 is late for it; then device 0 is zeroed.
+  r.n1.path[1]->hang_all();
+  REQUIRE(r.write(r.n1, 1, 5, 2).ok());
+  std::fill(r.disks[0]->bytes.begin(), r.disks[0]->bytes.end(), std::byte{0});
+  r.n2.path[2]->delay_all(Millis(100));
+  // Devices 0 (zeroed) and 1 (seq 1) answer first: one valid copy of two answers is not enough.
+  auto rd = r.read(r.n2, 1);
+  REQUIRE(rd.ok());
+  CHECK(rd->seq == 2);
 }

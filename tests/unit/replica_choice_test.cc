@@ -163,6 +163,14 @@ TEST_CASE("replica choice R4: ties go to more holders, then the previous choice,
   Fixture h;
   c = h.read(h.hb1, {{1, h.hb(1, 5, 1)}, {0, h.hb(1, 8, 1)}});
   CHECK(c->header.incarnation == 8);  // device 0 holds life 8
+  // The previous choice beats the lowest device: life 8 (device 1) chosen last, then both move at once.
+  Fixture k;
+  c = k.read(k.hb1, {{0, k.hb(1, 5, 1)}, {1, k.hb(1, 8, 1)}});
+  CHECK(c->header.incarnation == 5);
+  c = k.read(k.hb1, {{1, k.hb(1, 8, 2)}});
+  CHECK(c->header.incarnation == 8);
+  c = k.read(k.hb1, {{0, k.hb(1, 5, 2)}, {1, k.hb(1, 8, 3)}});
+  CHECK(c->header.incarnation == 8);
 }
 
 TEST_CASE("replica choice R5: our own superseded write landing late on a lagging device is not news") {
