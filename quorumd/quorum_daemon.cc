@@ -453,7 +453,10 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
   // ...and until the kernel holds none of our writes: one that timed out may still land, and if it landed
   // after the new incarnation's first heartbeat the peer could read the old life's record (a late DOWN,
   // say) as the newest word of this node.
-  if (device_->held_by_kernel() != 0) return;
+  // On a set of quorum devices: on NO device (total_held, not held_by_kernel's majority-th count): a reader
+  // of the stalled device and one other would take such a late write for this node's newest; a device that
+  // keeps our writes forever holds the rejoin back until it answers or is replaced, as one stalled disk does.
+  if ((majority_ ? majority_->total_held() : device_->held_by_kernel()) != 0) return;
   // ...and never while a process of the fenced incarnation's services still lives (the fence's kill
   // failed, or a process does not die): a new incarnation would pet the watchdog again and the node would
   // run a service its peer may take over. Killed again; without pets the watchdog resets the node if they

@@ -138,3 +138,27 @@ TEST_CASE("device set: two of three devices lost: both nodes fence as on one los
   CHECK(c.now() - lost <= c.timing().lease + 2 * c.timing().io_timeout);
   CHECK_FALSE(dead_seen);
 }
+
+// A fenced node rejoins with a new life only when NO device holds a write of its old life: such a write landing
+// on one device after the new life's first write would be, to a peer reading that device and one other, the
+// newest word of this node (the majority device's review, finding 1). One device that keeps them holds the
+// rejoin back; when it lets them land, the node rejoins.
+TEST_CASE("device set: a fenced node does not rejoin while one device still holds a write of its old life") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  for (size_t i = 0; i < kQuorumDevices; ++i) a.env->faulty(Cluster::set_path(i))->hang_all();
+  REQUIRE(c.run_until([&] { return fenced(a); }, 2 * c.timing().lease));
+  const uint64_t old_life = a.daemon->core().config().incarnation;
+  // Devices 0 and 1 answer again (their held writes land); device 2 keeps alpha's writes.
+  for (size_t i : {0, 1}) {
+    a.env->faulty(Cluster::set_path(i))->release_hung(c.now());
+    a.env->faulty(Cluster::set_path(i))->pass_all();
+  }
+  c.run_for(3s);
+  CHECK_MESSAGE(a.daemon->core().config().incarnation == old_life,
+                "alpha rejoined while device 2 still held a write of its old life");
+  a.env->faulty(Cluster::set_path(2))->release_hung(c.now());
+  a.env->faulty(Cluster::set_path(2))->pass_all();
+  REQUIRE(c.run_until([&] { return a.daemon->core().config().incarnation != old_life && has_lease(c, a); }, 5s));
+}
