@@ -15,6 +15,7 @@
 #include "control/json_codec.h"
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
+#include "tools/cli_quorum_device.h"
 #include "tools/status_channels.h"
 #include "tools/terminal_output.h"
 
@@ -148,11 +149,12 @@ int show_daemon(const json& s, bool as_json, const std::string& svcmgr_socket) {
   return kExitOk;
 }
 
-int show_disk(const std::string& path, const std::string& why, bool as_json, const CliDiskAuth& authkey) {
-  auto dev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_only);
-  if (!dev.ok()) return report_error("status", dev.status().with_context(why));
+int show_disk(const std::string& setting, const std::string& why, bool as_json, const CliDiskAuth& authkey) {
   BootClock clock;
-  auto read = read_disk_for_cli(**dev, clock, std::chrono::seconds(10), authkey);
+  auto dev = open_quorum_disk_for_cli(setting, clock, std::chrono::seconds(10));
+  if (!dev.ok()) return report_error("status", dev.status().with_context(why));
+  const std::string path = dev->describe;
+  auto read = read_disk_for_cli(*dev->device, clock, std::chrono::seconds(10), authkey);
   if (!read.ok()) return report_error("status", read.status());
   const DiskSnapshot* snap = &read->snap;
   const Superblock* sb = snap->valid_superblock();
@@ -275,9 +277,7 @@ int status_once(const std::vector<std::string>& argv) {
   if (device.empty())
     return report_error("status", Error(Code::not_found, why + "; and no quorum device is known (--device, or " +
                                                              config_path + ")"));
-  auto path = resolve_device(device);
-  if (!path.ok()) return report_error("status", path.status());
-  return show_disk(*path, why, as_json, cli_disk_auth(args->value("--authkey"), config_path));
+  return show_disk(device, why, as_json, cli_disk_auth(args->value("--authkey"), config_path));
 }
 
 }  // namespace castor
