@@ -398,7 +398,7 @@ void MajorityBlockDevice::finish_read(Composite& c, TimePoint now) {
           note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
                                             std::to_string(c.offset + rel) + " (a majority holds it valid)",
                        now, false);
-      if (auto ch = choice_.choose(c.offset + rel); ch && ch->bytes.size() == len) {
+      if (auto ch = choice_.choose(c.offset + rel, c.read_no); ch && ch->bytes.size() == len) {
         std::memcpy(c.out.data() + rel, ch->bytes.data(), len);
         continue;
       }

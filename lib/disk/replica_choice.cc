@@ -76,6 +76,10 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   IncState& s = m.incs[h->incarnation];
   if (!known || h->seq > s.max_seq) {
     s.max_seq = known ? std::max(s.max_seq, h->seq) : h->seq;
+    s.best.header = *h;
+    s.best.bytes.assign(bytes.begin(), bytes.end());
+    s.best.read_no = read_no;
+    s.best_dev = dev;
     // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
     if (!own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
   }
@@ -92,17 +96,15 @@ void ReplicaChoice::prune(BlockMemory& m) {
   }
 }
 
-std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset) {
+std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint64_t read_no) {
   auto it = blocks_.find(offset);
   if (it == blocks_.end()) return std::nullopt;
   BlockMemory& m = it->second;
   // Candidates: incarnations some device's memory holds; per candidate its holders and its best copy.
   struct Cand {
     uint64_t inc;
-    size_t holders = 0;
+    size_t fresh = 0;  // devices that answered with it in this read
     size_t lowest_dev = 0;
-    size_t best_dev = 0;  // the highest-seq copy (lowest index among equals)
-    uint64_t best_seq = 0;
   };
   std::vector<Cand> cands;
   for (size_t d = 0; d < m.copies.size(); ++d) {
@@ -110,14 +112,10 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset) {
     if (!c) continue;
     auto ci = std::find_if(cands.begin(), cands.end(), [&](const Cand& x) { return x.inc == c->header.incarnation; });
     if (ci == cands.end()) {
-      cands.push_back({c->header.incarnation, 1, d, d, c->header.seq});
-      continue;
+      cands.push_back({c->header.incarnation, 0, d});
+      ci = cands.end() - 1;
     }
-    ++ci->holders;
-    if (c->header.seq > ci->best_seq) {
-      ci->best_seq = c->header.seq;
-      ci->best_dev = d;
-    }
+    if (c->read_no == read_no) ++ci->fresh;
   }
   if (cands.empty()) return std::nullopt;
   auto changed = [&](const Cand& c) {
@@ -126,18 +124,18 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset) {
   };
   auto better = [&](const Cand& a, const Cand& b) {  // a before b
     if (changed(a) != changed(b)) return changed(a) > changed(b);
-    if (a.holders != b.holders) return a.holders > b.holders;
+    if (a.fresh != b.fresh) return a.fresh > b.fresh;
     const bool a_prev = m.last_chosen && *m.last_chosen == a.inc;
     const bool b_prev = m.last_chosen && *m.last_chosen == b.inc;
-    if (a_prev != b_prev) return a_prev;
+    if (a_prev != b_prev) return b_prev;  // a tie is a change: not the one chosen last
     return a.lowest_dev < b.lowest_dev;
   };
   const Cand* best = &cands[0];
   for (const auto& c : cands)
     if (better(c, *best)) best = &c;
   m.last_chosen = best->inc;
-  const Copy& copy = *m.copies[best->best_dev];
-  return Choice{best->best_dev, copy.header, copy.bytes};
+  const IncState& s = m.incs.at(best->inc);
+  return Choice{s.best_dev, s.best.header, s.best.bytes};
 }
 
 void ReplicaChoice::note_own_write(uint64_t offset, std::span<const std::byte> data) {

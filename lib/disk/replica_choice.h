@@ -70,9 +70,15 @@ class ReplicaChoice {
     RecordHeader header;
     std::span<const std::byte> bytes;  // valid until the next non-const call
   };
-  // R4: the copy to hand out for the block at `offset`, from memory; nullopt when no device has a valid copy
-  // in memory. Records the chosen incarnation (the tie-break of the next choice).
-  std::optional<Choice> choose(uint64_t offset);
+  // R4 (as amended by the model, tests/model/majority.pml): the copy to hand out for the block at `offset` in
+  // read `read_no`, from memory; nullopt when no device has a valid copy in memory. Among the incarnations
+  // some device's memory holds: the greatest changed_at; ties (both moved in one read) go to the one more
+  // devices answered with in THIS read (stale memories do not count: maj_undead_r4), then to the one NOT
+  // chosen last (a tie is a change either way), then the lowest device. Within the chosen incarnation the
+  // copy handed out is the highest seq ever seen of it, even when no device's memory holds it any more (a
+  // device overwritten by another life must not make the life's value go back: maj_r4_literal).
+  // Records the chosen incarnation.
+  std::optional<Choice> choose(uint64_t offset, uint64_t read_no);
 
   // R5: this process submitted `data` (whole blocks) at `offset`. Every block whose header verifies is
   // remembered as our own write: (incarnation, seq) latest, and the previous latest incarnation as earlier.
@@ -104,6 +110,8 @@ class ReplicaChoice {
   struct IncState {
     uint64_t max_seq = 0;
     uint64_t changed_at = 0;  // 0: never counted as a change (only our own superseded writes)
+    Copy best;                // the copy of max_seq, kept when the devices' memories lose it
+    size_t best_dev = 0;
   };
   struct Own {
     uint64_t incarnation = 0;

@@ -44,7 +44,7 @@ struct Fixture {
   std::optional<ReplicaChoice::Choice> read(uint64_t offset, std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
     const uint64_t r = choice.begin_read();
     for (auto& [d, b] : answers) choice.observe(r, d, offset, b);
-    return choice.choose(offset);
+    return choice.choose(offset, r);
   }
 };
 
@@ -148,29 +148,53 @@ TEST_CASE("replica choice R4: across lives the one that moved most recently wins
   CHECK(c->header.seq == 101);
 }
 
-TEST_CASE("replica choice R4: ties go to more holders, then the previous choice, then the lowest device") {
+TEST_CASE("replica choice R4: ties go to more fresh holders, then NOT the previous choice, then the lowest device") {
   Fixture f;
-  // First read: both lives appear at once; life 8 is on two devices.
+  // First read: both lives appear at once; life 8 answered by two devices.
   auto c = f.read(f.hb1, {{0, f.hb(1, 5, 1)}, {1, f.hb(1, 8, 1)}, {2, f.hb(1, 8, 1)}});
   CHECK(c->header.incarnation == 8);
-  // Equal holders, both first seen at once: the lowest device.
+  // Equal fresh holders, both first seen at once, nothing chosen before: the lowest device.
   Fixture g;
   c = g.read(g.hb1, {{0, g.hb(1, 5, 1)}, {1, g.hb(1, 8, 1)}});
   CHECK(c->header.incarnation == 5);
-  // Both move at the next read, still one holder each: the previous choice.
+  // Both move at the next read, one fresh holder each: a tie is a change either way, and the one not chosen
+  // last is shown (an undead writer moving in step with the node's own life must not stay hidden).
   c = g.read(g.hb1, {{0, g.hb(1, 5, 2)}, {1, g.hb(1, 8, 2)}});
+  CHECK(c->header.incarnation == 8);
+  c = g.read(g.hb1, {{0, g.hb(1, 5, 3)}, {1, g.hb(1, 8, 3)}});
   CHECK(c->header.incarnation == 5);
   Fixture h;
   c = h.read(h.hb1, {{1, h.hb(1, 5, 1)}, {0, h.hb(1, 8, 1)}});
   CHECK(c->header.incarnation == 8);  // device 0 holds life 8
-  // The previous choice beats the lowest device: life 8 (device 1) chosen last, then both move at once.
-  Fixture k;
-  c = k.read(k.hb1, {{0, k.hb(1, 5, 1)}, {1, k.hb(1, 8, 1)}});
-  CHECK(c->header.incarnation == 5);
-  c = k.read(k.hb1, {{1, k.hb(1, 8, 2)}});
-  CHECK(c->header.incarnation == 8);
-  c = k.read(k.hb1, {{0, k.hb(1, 5, 2)}, {1, k.hb(1, 8, 3)}});
-  CHECK(c->header.incarnation == 8);
+}
+
+// The model's counter-example to the spec's first tie rule (tests/model/majority.pml, maj_undead_r4): a stale
+// memory must not count as a holder. Life 2 (ours) is everywhere; undead life 1 writes 1.6, which lands on
+// devices 1 and 2; a read answered by device 0 (2.5) and device 1 (1.6) moves both lives at once, and
+// device 2's stale 2.4 would make life 2 "held by more devices": 2.5 shown, the undead writer hidden.
+TEST_CASE("replica choice R4: a stale memory is no holder: the undead writer of maj_undead_r4 is shown") {
+  Fixture f;
+  auto c = f.read(f.hb1, {{0, f.hb(1, 2, 4)}, {1, f.hb(1, 2, 4)}, {2, f.hb(1, 2, 4)}});
+  REQUIRE(c);
+  CHECK(c->header.seq == 4);
+  c = f.read(f.hb1, {{0, f.hb(1, 2, 5)}, {1, f.hb(1, 1, 6)}});
+  REQUIRE(c);
+  CHECK(c->header.incarnation == 1);
+  CHECK(c->header.seq == 6);
+}
+
+// maj_r4_literal: within one life the value handed out is the highest seq EVER seen, also when no device's
+// memory holds that copy any more (here both devices that showed 1.5 were replaced).
+TEST_CASE("replica choice R4: within one life the highest seq ever seen is handed out, even once no memory holds it") {
+  Fixture f;
+  auto c = f.read(f.hb1, {{0, f.hb(1, 1, 5)}, {1, f.hb(1, 1, 5)}, {2, f.hb(1, 1, 4)}});
+  REQUIRE(c);
+  CHECK(c->header.seq == 5);
+  f.choice.forget_device(0);
+  f.choice.forget_device(1);
+  c = f.read(f.hb1, {{2, f.hb(1, 1, 4)}});
+  REQUIRE(c);
+  CHECK(c->header.seq == 5);
 }
 
 TEST_CASE("replica choice R5: our own superseded write landing late on a lagging device is not news") {
@@ -193,13 +217,13 @@ TEST_CASE("replica choice R5: our own superseded write landing late on a lagging
   CHECK(c->header.incarnation == 9);  // life 5 is an earlier own incarnation: every seq of it is ours (R5 as specified)
 }
 
-TEST_CASE("replica choice: a replaced device's memory is forgotten, the block's history is kept") {
+TEST_CASE("replica choice: a replaced device's memory is forgotten, the block's history (and its highest copy) is kept") {
   Fixture f;
   f.read(f.hb1, {{0, f.hb(1, 5, 9)}, {1, f.hb(1, 5, 8)}, {2, f.hb(1, 5, 8)}});
   f.choice.forget_device(0);
   CHECK_FALSE(f.choice.remembered(0, f.hb1));
   auto c = f.read(f.hb1, {{1, f.hb(1, 5, 8)}, {2, f.hb(1, 5, 8)}});
-  CHECK(c->header.seq == 8);  // the forgotten copy is not handed out
+  CHECK(c->header.seq == 9);  // the life's highest seq ever seen is still handed out: never back to 8 (maj_r4_literal)
   auto incs = f.choice.incarnations(f.hb1);
   REQUIRE(incs.size() == 1);
   CHECK(incs[0].max_seq == 9);  // but seq 9 was seen: a copy of 9 coming back is no news
