@@ -11,6 +11,7 @@
 #include "common/cli_args.h"
 #include "common/log.h"
 #include "disk/heartbeat_record.h"
+#include "disk/quorum_device_set.h"
 #include "quorumd/quorum_daemon.h"
 
 namespace castor {
@@ -46,6 +47,42 @@ Result<uint64_t> parse_u64(const std::string& s) {
 }
 
 }  // namespace
+
+std::string QuorumDaemon::request_device_replace(const std::string& args, bool& ok) {
+  ok = false;
+  if (!majority_ || !set_change_) return "device-replace: this node runs on one quorum device, not a set";
+  const auto words = split_words(args);
+  if (words.size() != 3) return "device-replace SLOT GENERATION PATH";
+  auto slot = parse_int(words[0], 0, 2, "slot");
+  auto gen = parse_int(words[1], 1, int64_t(kMaxDeviceSetGeneration), "generation");
+  if (!slot.ok()) return "device-replace: " + slot.status().message();
+  if (!gen.ok()) return "device-replace: " + gen.status().message();
+  const std::string& path = words[2];
+  if (set_new_member_) return "device-replace: a new member (" + set_new_member_path_ + ") waits already: " +
+                              set_change_->waiting_for();
+  // The new device, checked as the tool prepared it: this cluster, this generation, this slot. Its superblock is
+  // read here, blocking the loop at most T/4 (a local device answers in milliseconds; a lease is 3T).
+  auto dev = env_.open_device(path, QuorumdEnv::Access::read_write);
+  if (!dev.ok()) return "device-replace: " + dev.status().to_string();
+  auto sb = read_device_superblock(**dev, clock_, superblock_.timing.io_timeout / 4, seal_);
+  if (!sb.ok()) return "device-replace: " + sb.status().to_string();
+  if (!(sb->cluster_uuid == superblock_.cluster_uuid) || sb->devices.single() ||
+      sb->devices.generation != uint64_t(*gen) || sb->devices.index != uint32_t(*slot) ||
+      sb->devices.changed_slot != uint32_t(*slot))
+    return "device-replace: " + path + " is not prepared as member " + words[0] + " of generation " + words[1] +
+           " of this cluster's set (castor disk replace prepares it)";
+  if ((*dev)->geometry().logical_sector_size != majority_->geometry().logical_sector_size ||
+      (*dev)->geometry().size_bytes < majority_->geometry().size_bytes)
+    return "device-replace: " + path + " has another sector size or is smaller than the set";
+  if (Status st = set_change_->request(uint16_t(*gen), uint8_t(*slot)); !st.ok()) return "device-replace: " + st.to_string();
+  set_new_member_ = std::move(dev).value();
+  set_new_member_path_ = path;
+  log::notice("castor disk replace: new member ready; the old one is retired, the new one counts once the peer "
+              "retired the old one too",
+              {{"slot", *slot}, {"generation", *gen}, {"device", path}, {"waiting_for", set_change_->waiting_for()}});
+  ok = true;
+  return "member " + words[0] + " of generation " + words[1] + ": " + path + " ready; " + set_change_->waiting_for();
+}
 
 QuorumdEvent QuorumDaemon::event(QuorumdEventKind kind, TimePoint now) const {
   QuorumdEvent e;
@@ -83,6 +120,13 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
     }
     j["devices"] = std::move(devices);
     j["redundant"] = !majority_->degraded();
+    if (set_change_) {
+      const SetPosture& p = set_change_->posture();
+      j["device_set"] = Json{{"generation", p.generation}, {"retiring", p.retiring}, {"slot", p.slot},
+                             {"peer_generation", set_change_->peer_generation()},
+                             {"waiting_for", set_change_->waiting_for()},
+                             {"new_member", set_new_member_ ? Json(set_new_member_path_) : Json(nullptr)}};
+    }
   }
   j["pid"] = int64_t(::getpid());
   j["incarnation"] = c.config().incarnation;
@@ -288,12 +332,18 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     const std::string text = admin_fence(words[0], words.size() == 2, "castor fence", now, ok);
     if (!ok) return server_->reply_error(conn, text, false);
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
+  } else if (req.verb == "device-replace") {
+    // castor disk replace: the new member of a slot of the set, prepared by the tool.
+    bool ok = false;
+    const std::string text = request_device_replace(req.args, ok);
+    if (!ok) return server_->reply_error(conn, text, false);
+    server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
              req.verb == "standby") {
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
-                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force])",
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force], device-replace SLOT GENERATION PATH)",
                          false);
   }
 }

@@ -88,6 +88,9 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
   r.services_digest = config_.services_digest;
   r.flags = uint16_t((config_.standby ? HeartbeatRecord::kStandby : 0) | (config_.no_watchdog ? HeartbeatRecord::kNoWatchdog : 0) |
                      (fence_intent_ ? HeartbeatRecord::kFenceIntent : 0));
+  r.set_generation = config_.set_posture.generation;
+  r.set_retiring = config_.set_posture.retiring;
+  r.set_slot = config_.set_posture.slot;
   if (fence_intent_ && intent_seq_ == 0) intent_seq_ = r.seq;
   if (r.state == NodeState::down) down_seq_ = r.seq;
   write_in_flight_ = true;

@@ -35,6 +35,14 @@
 
 namespace castor {
 
+// What a node's heartbeat says of its set of quorum devices (HeartbeatRecord::set_*; all zero on one device).
+struct SetPosture {
+  uint16_t generation = 0;
+  bool retiring = false;  // the member of `slot` that `generation` brought in is not in use yet
+  uint8_t slot = 0;
+  friend bool operator==(const SetPosture&, const SetPosture&) = default;
+};
+
 struct CoreConfig {
   Uuid cluster_uuid;
   uint32_t node_id = 1;  // 1 or 2; the peer is the other
@@ -43,6 +51,7 @@ struct CoreConfig {
   uint64_t services_digest = 0;
   bool standby = false;
   bool no_watchdog = false;  // published in every heartbeat (HeartbeatRecord::kNoWatchdog)
+  SetPosture set_posture;    // published in every heartbeat (docs/design.md "Replacing a quorum device")
   // Set when the LAN channel is configured: the promises of a shared storage stall (stall_promise.h). A core
   // made with it holds back every DEAD verdict until start + (P - F) + D when P > F (a previous life may have
   // promised P; D from first_seen >= start already covers F).
@@ -168,6 +177,8 @@ class QuorumCore {
   void set_services_digest(uint64_t d) { config_.services_digest = d; }
   // Published in every heartbeat: the peer's svcmgr moves services away from a standby node.
   void set_standby(bool on) { config_.standby = on; }
+  // Published in every heartbeat from the next write on.
+  void set_set_posture(const SetPosture& p) { config_.set_posture = p; }
 
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);

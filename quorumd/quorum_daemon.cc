@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/test_hooks.h"
 #include "common/uuid.h"
+#include "disk/failed_block_device.h"
 #include "disk/quorum_device_set.h"
 
 namespace castor {
@@ -169,6 +170,53 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
   return d;
 }
 
+void QuorumDaemon::step_device_set_change(TimePoint now) {
+  (void)now;
+  if (!majority_ || !set_change_ || done_) return;
+  const PeerMonitor& peer = core_->peer();
+  if (peer.record() && peer.record()->incarnation == peer.incarnation()) set_change_->on_peer_record(*peer.record());
+  if (peer.view() == PeerView::down) set_change_->on_peer_left();
+  switch (set_change_->next(set_new_member_ != nullptr)) {
+    case DeviceSetChange::Step::none: return;
+    case DeviceSetChange::Step::retire: {
+      const uint8_t k = set_change_->pending_slot();
+      const uint16_t g = set_change_->pending_generation();
+      const std::string old = k < device_paths_.size() ? device_paths_[k] : std::string("?");
+      Status st = majority_->replace_device(
+          k, std::make_unique<FailedBlockDevice>(old, majority_->geometry(),
+                                                 Error(Code::busy, "retired: generation " + std::to_string(g) +
+                                                                       " of the set replaces it")));
+      if (!st.ok()) {
+        log::error("cannot retire a member of the quorum device set", {{"slot", int64_t(k)}, {"error", st.to_string()}});
+        return;
+      }
+      set_change_->retired();
+      core_->set_set_posture(set_change_->posture());
+      log::notice("quorum device retired: it no longer counts; its replacement counts once the peer has retired it too",
+                  {{"slot", int64_t(k)}, {"device", old}, {"generation", int64_t(g)},
+                   {"waiting_for", set_change_->waiting_for()}});
+      return;
+    }
+    case DeviceSetChange::Step::adopt: {
+      const uint8_t k = set_change_->posture().slot;
+      Status st = majority_->replace_device(k, std::move(set_new_member_));
+      if (!st.ok()) {
+        log::error("cannot put the new member into the quorum device set", {{"slot", int64_t(k)}, {"error", st.to_string()}});
+        return;
+      }
+      set_new_member_.reset();
+      if (k < device_paths_.size()) device_paths_[k] = set_new_member_path_;
+      set_change_->adopted();
+      core_->set_set_posture(set_change_->posture());
+      table_->rewrite_region_now();
+      log::notice("quorum device adopted: the set is whole again; this node's region is being written to it",
+                  {{"slot", int64_t(k)}, {"device", set_new_member_path_},
+                   {"generation", int64_t(set_change_->posture().generation)}});
+      return;
+    }
+  }
+}
+
 Status QuorumDaemon::open_device_set() {
   auto set = open_quorum_device_set(
       device_paths_,
@@ -177,6 +225,19 @@ Status QuorumDaemon::open_device_set() {
   if (!set.ok()) return set.status().with_context("opening the set of quorum devices " + device_path_);
   std::vector<std::unique_ptr<BlockDevice>> devices;
   device_paths_.clear();
+  // A set past a replacement: the member that generation brought in counts only once the peer confirms it no
+  // longer counts the old one (device_set_change.h); until then it is held aside and its slot is retired.
+  const DeviceSet& ds = set->superblock.devices;
+  set_change_.emplace(SetPosture{uint16_t(ds.generation), ds.generation > 0, uint8_t(ds.changed_slot)});
+  if (ds.generation > 0 && !set->members[ds.changed_slot].lost()) {
+    QuorumDeviceMember& m = set->members[ds.changed_slot];
+    set_new_member_ = std::move(m.device);
+    set_new_member_path_ = m.path;
+    m.device = std::make_unique<FailedBlockDevice>(
+        m.path, set_new_member_->geometry(),
+        Error(Code::busy, "member " + std::to_string(ds.changed_slot) + " of generation " + std::to_string(ds.generation) +
+                              " is not in use until the peer confirms it no longer counts the member it replaced"));
+  }
   for (size_t i = 0; i < set->members.size(); ++i) {
     QuorumDeviceMember& m = set->members[i];
     if (m.lost())
@@ -426,6 +487,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.services_digest = services_digest_;
   cc.standby = standby_;
   cc.no_watchdog = config_.power_fence_only();
+  if (set_change_) cc.set_posture = set_change_->posture();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
   if (fencer_) core_->set_suspicion_time(suspicion_time());
@@ -634,6 +696,7 @@ void QuorumDaemon::step() {
   }
   if (lan_ && !done_) lan_->tick(*core_, now);
   maybe_rejoin(now);
+  step_device_set_change(now);
   check_superblock_async(now);
   table_->pump(*core_, now);
 }

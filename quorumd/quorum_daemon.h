@@ -39,6 +39,7 @@
 #include "control/event_codec.h"
 #include "disk/block_device.h"
 #include "disk/majority_block_device.h"
+#include "quorumd/device_set_change.h"
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
 #include "disk/superblock.h"
@@ -193,6 +194,15 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
   std::unique_ptr<BlockDevice> device_;
   MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
+  // A set's replacement of a member (castor disk replace; quorumd/device_set_change.h): the steps, and the new
+  // member held aside until the peer confirms (opened by the device-replace verb, or at start).
+  std::optional<DeviceSetChange> set_change_;
+  std::unique_ptr<BlockDevice> set_new_member_;
+  std::string set_new_member_path_;
+  // Takes the next step of a replacement (retire the old member, adopt the new one) when it is due.
+  void step_device_set_change(TimePoint now);
+  // The device-replace verb: "SLOT GENERATION PATH".
+  std::string request_device_replace(const std::string& args, bool& ok);
   DiskLayout layout_;
   // How every block is sealed and checked: crc_only, or hmac with the cluster key when authenticate_disk = yes
   // (then every block written carries a tag and every block read must verify).

@@ -33,7 +33,8 @@ void RegionWriter::fail_waiters(std::vector<Waiter>& ws, const Status& st, TimeP
 
 void RegionWriter::pump(BlockDevice& dev, TimePoint now, bool may_act, uint64_t incarnation, uint64_t& next_tag,
                         std::vector<Reply>& out) {
-  if (now >= next_scrub_) {
+  if (now >= next_scrub_ || scrub_due_) {
+    scrub_due_ = false;
     // Every own block is rewritten from memory at least every scrub interval, so damage heals without an
     // admin. Without a lease the rewrite waits for the next one.
     store_.scrub();
@@ -117,7 +118,7 @@ bool RegionWriter::on_completion(const IoCompletion& c, TimePoint now, std::vect
 }
 
 TimePoint RegionWriter::next_wakeup(TimePoint now) const {
-  TimePoint t = next_scrub_;
+  TimePoint t = scrub_due_ ? now : next_scrub_;
   for (const auto& p : pending_) t = std::min(t, p.deadline);
   if (retry_after_ > now) t = std::min(t, retry_after_);
   return t;

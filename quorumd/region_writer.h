@@ -51,6 +51,9 @@ class RegionWriter {
   // When pump() next has something to do on its own (a scrub, a retry, a write's deadline).
   TimePoint next_wakeup(TimePoint now) const;
 
+  // Every own block rewritten at the next pump(), as at a scrub (a new member of the set of quorum devices
+  // must hold this node's region soon, not a scrub interval later).
+  void scrub_now() { scrub_due_ = true; }
   size_t in_flight() const { return pending_.size(); }
   uint64_t blocks_written() const { return blocks_written_; }
   uint64_t scrubs() const { return scrubs_; }
@@ -74,6 +77,7 @@ class RegionWriter {
   std::map<uint32_t, std::vector<Waiter>> waiters_;       // the write in flight, per block
   std::map<uint32_t, std::vector<Waiter>> next_waiters_;  // changes not yet submitted
   TimePoint next_scrub_;
+  bool scrub_due_ = false;
   std::optional<TimePoint> last_scrub_;
   TimePoint retry_after_{};
   uint64_t blocks_written_ = 0;

@@ -60,6 +60,8 @@ class TableService {
 
   const ServiceTableStore& store() const { return *table_; }
   const RegionWriter& writer() const { return *writer_; }
+  // Rewrites every block of this node's region at the next pump (a new member of the device set).
+  void rewrite_region_now() { writer_->scrub_now(); }
 
  private:
   TableService(const DiskLayout& layout, const Superblock& sb, uint32_t node_id, const RecordSeal& seal, Options options,

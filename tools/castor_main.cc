@@ -36,6 +36,8 @@ void print_help() {
                "  fence-check [--config FILE]\n"
                "                 check each [fence NODE] device's options against its agent and ask it for\n"
                "                 the node's power status (never touches power)\n"
+               "  disk replace OLD NEW [--force]\n"
+               "                 replace a member of a set of three quorum devices while the cluster runs\n"
                "  fence NODE [--yes] [--force]\n"
                "                 power NODE off through its device (run on the peer, which takes over)\n"
                "  --version      print the version\n"
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   if (verb == "keygen") return cmd_keygen(rest);
   if (verb == "fence-check") return cmd_fence_check(rest);
   if (verb == "fence") return cmd_fence(rest);
+  if (verb == "disk") return cmd_disk(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);

@@ -39,7 +39,9 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const
   w.u16(hb.flags);
   w.u32(hb.last_io_latency_us);
   w.u32(hb.max_io_latency_us);
-  w.u32(0);
+  w.u16(hb.set_generation);
+  w.u8(hb.set_retiring ? 1 : 0);
+  w.u8(hb.set_slot);
   w.u64(hb.services_digest);
   w.u64(hb.peer_incarnation);
   w.u64(hb.peer_seq);
@@ -67,7 +69,9 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   hb.flags = r.u16();
   hb.last_io_latency_us = r.u32();
   hb.max_io_latency_us = r.u32();
-  uint32_t reserved2 = r.u32();
+  hb.set_generation = r.u16();
+  const uint8_t set_phase = r.u8();
+  hb.set_slot = r.u8();
   hb.services_digest = r.u64();
   hb.peer_incarnation = r.u64();
   hb.peer_seq = r.u64();
@@ -75,7 +79,9 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   if (state < 1 || state > 3) return bad("state " + std::to_string(state));
   if (view > 3) return bad("peer view " + std::to_string(view));
   if ((hb.flags & ~HeartbeatRecord::kKnownFlags) != 0) return bad("unknown flags");
-  if (reserved2 != 0) return bad("reserved fields are not zero");
+  if (set_phase > 1) return bad("device set phase " + std::to_string(set_phase));
+  if (hb.set_slot > 2) return bad("device set slot " + std::to_string(hb.set_slot));
+  hb.set_retiring = set_phase == 1;
   hb.state = NodeState(state);
   hb.peer_view = PeerView(view);
   return hb;

@@ -42,6 +42,12 @@ struct HeartbeatRecord {
   static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog | kFenceIntent;
   uint32_t last_io_latency_us = 0;
   uint32_t max_io_latency_us = 0;
+  // On a set of quorum devices: the set's generation the writer runs, and whether the member of `set_slot`
+  // that generation brought in is not yet in use (retiring: the old member no longer counts, the new one
+  // not yet; docs/design.md "Replacing a quorum device"). All zero on a single device.
+  uint16_t set_generation = 0;
+  bool set_retiring = false;
+  uint8_t set_slot = 0;
   uint64_t services_digest = 0;
   uint64_t peer_incarnation = 0;
   uint64_t peer_seq = 0;

@@ -28,7 +28,7 @@ Status check_name(const std::string& what, const std::string& name) {
 
 Status check_device_set(const DeviceSet& d) {
   if (d.single()) {
-    if (d.index != 0 || d.generation != 0 || std::any_of(d.members.begin(), d.members.end(), [](const Uuid& u) { return !u.is_nil(); }))
+    if (d.index != 0 || d.generation != 0 || d.changed_slot != 0 || std::any_of(d.members.begin(), d.members.end(), [](const Uuid& u) { return !u.is_nil(); }))
       return Error(Code::invalid_argument, "a single quorum device carries no device set fields");
     return Status::Ok();
   }
@@ -36,6 +36,11 @@ Status check_device_set(const DeviceSet& d) {
     return Error(Code::invalid_argument, "a set of quorum devices has " + std::to_string(kQuorumDevices) + " members, not " +
                                              std::to_string(d.count));
   if (d.index >= d.count) return Error(Code::invalid_argument, "device index " + std::to_string(d.index) + " out of the set");
+  if (d.changed_slot >= d.count || (d.generation == 0 && d.changed_slot != 0))
+    return Error(Code::invalid_argument, "changed slot " + std::to_string(d.changed_slot) + " out of the set");
+  if (d.generation > kMaxDeviceSetGeneration)
+    return Error(Code::invalid_argument, "device set generation " + std::to_string(d.generation) + " above " +
+                                             std::to_string(kMaxDeviceSetGeneration));
   for (size_t i = 0; i < d.members.size(); ++i) {
     if (d.members[i].is_nil()) return Error(Code::invalid_argument, "device set member " + std::to_string(i) + " has a nil id");
     for (size_t j = 0; j < i; ++j)
@@ -81,6 +86,7 @@ Status encode_superblock(const Superblock& sb, const DiskLayout& layout, const R
     w.u32(sb.devices.index);
     w.u64(sb.devices.generation);
     for (const Uuid& m : sb.devices.members) w.bytes(std::as_bytes(std::span(m.bytes)));
+    w.u32(sb.devices.changed_slot);
   }
   if (!w.ok()) return Error(Code::internal, "superblock does not fit its block");
   seal_block(block, seal);
@@ -137,6 +143,7 @@ Result<Superblock> decode_superblock(std::span<const std::byte> block, const Dis
     sb.devices.index = r.u32();
     sb.devices.generation = r.u64();
     for (Uuid& m : sb.devices.members) r.bytes(std::as_writable_bytes(std::span(m.bytes)));
+    sb.devices.changed_slot = r.u32();
     if (!r.ok()) return bad("device set fields out of the block");
     if (sb.devices.count != kQuorumDevices)
       return bad("device set of " + std::to_string(sb.devices.count) + " devices (a set has " +

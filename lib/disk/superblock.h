@@ -31,11 +31,17 @@ struct NodeEntry {
 // One quorum disk may be a set of kQuorumDevices devices, each with a full copy of the node regions (issue
 // 17; docs/design.md "Three quorum devices"). Each device's superblock names its place in the set. A single
 // device writes none of this (count 1: the fields stay zero, flags bit 1 clear): today's format exactly.
+// A heartbeat carries the generation its writer runs in 16 bits (heartbeat_record.h).
+inline constexpr uint64_t kMaxDeviceSetGeneration = 0xFFFF;
 struct DeviceSet {
   uint32_t count = 1;       // 1 (a single device) or kQuorumDevices
   uint32_t index = 0;       // this device's place in the set, 0-based
   uint64_t generation = 0;  // raised by each `castor disk replace`: a device of an older generation left the set
   std::array<Uuid, kQuorumDevices> members{};  // every member's device id, by index (members[index]: this one)
+  // The slot whose member generation `generation` replaced (castor disk replace); 0 at generation 0. A node
+  // that starts during or after a replacement counts that member only once its peer no longer counts the
+  // old one (docs/design.md "Replacing a quorum device").
+  uint32_t changed_slot = 0;
   bool single() const { return count == 1; }
   const Uuid& id() const { return members[index]; }
   friend bool operator==(const DeviceSet&, const DeviceSet&) = default;

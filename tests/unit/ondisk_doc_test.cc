@@ -301,7 +301,7 @@ TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock
     CHECK(u32m(316) == 1);
     CHECK(u32m(320) == 4);
   }
-  for (uint32_t off = 312; off < 376; ++off) CHECK(b[off] == std::byte{0});  // a single device: none of it
+  for (uint32_t off = 312; off < 380; ++off) CHECK(b[off] == std::byte{0});  // a single device: none of it
   std::vector<Mutation> muts = {
       {64, with([](Superblock& s) { s.cluster_name = "bravo"; })},
       {128, raw(128)},
@@ -324,6 +324,7 @@ TEST_CASE("docs/ondisk-format.md: the superblock table matches encode_superblock
       {328, with([](Superblock& s) { s.devices.members[0] = uuid_of(17); })},
       {344, with([](Superblock& s) { s.devices.members[1] = uuid_of(18); })},
       {360, with([](Superblock& s) { s.devices.members[2] = uuid_of(19); })},
+      {376, with([](Superblock& s) { s.devices.changed_slot = 2; })},
   };
   check_table(rows, muts, in_set, 0, layout().block_size());
 }
@@ -360,6 +361,9 @@ TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat")
       {66, heartbeat_encoder([](HeartbeatRecord& h) { h.flags = 1; })},
       {68, heartbeat_encoder([](HeartbeatRecord& h) { h.last_io_latency_us = 0x01020304; })},
       {72, heartbeat_encoder([](HeartbeatRecord& h) { h.max_io_latency_us = 0x01020304; })},
+      {76, heartbeat_encoder([](HeartbeatRecord& h) { h.set_generation = 0x0102; })},
+      {78, heartbeat_encoder([](HeartbeatRecord& h) { h.set_retiring = true; })},
+      {79, heartbeat_encoder([](HeartbeatRecord& h) { h.set_slot = 2; })},
       {80, heartbeat_encoder([](HeartbeatRecord& h) { h.services_digest = ~0ull; })},
       {88, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_incarnation = ~0ull; })},
       {96, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_seq = ~0ull; })},
