@@ -10,12 +10,13 @@
  * The peer (the reader) reads the block through its own composite (R1-R4) and runs PeerMonitor's rule
  * on the composite's output: a change resets first_seen; an unchanged value D ticks after first_seen is
  * the DEAD verdict.  With -DOWNREAD, life 2's process also reads its own block (QuorumCore::on_own_read,
- * with R5) while life 1 stays undead (property e).
+ * with R5) while life 1 stays undead (property e); -DNOPEER leaves the peer's reads out (the OWNREAD run).
  *
  * TIME.  Discrete ticks, one tick = one io_timeout T (as castor.pml).  At a tick, in order: pending composite
  * writes and the read time out (the read completes with what arrived, R3), lease lapse (a life whose lease
  * ran out is fenced for good and stops writing, unless it is undead), then every writing life issues one
- * heartbeat write (seq + 1) and the reader issues one composite read.  Between two ticks, in any order:
+ * heartbeat write (seq + 1) and the reader issues one composite read (at any moment of the tick; -DREAD_AT_TICK: right after the writes;
+ * as the real reads every R = T / 2 are not tied to the writes).  Between two ticks, in any order:
  * per-device writes land, per-device reads answer (with the device's content at that moment), faults,
  * crash, restart.  A HEALTHY device completes every I/O before the next tick (the tick waits for it); the
  * faulty device need not.  The lease: a composite write issued at t that completes ok (majority, before the
@@ -31,8 +32,8 @@
  * submitted at once, beside the one in flight, and the two land in either order.
  *
  * READS (R1-R4).  One composite read per tick; a device with a read still held from an earlier composite
- * read is skipped (W4 with one slot).  Answers arrive one at a time (a reap may take several: the answer
- * step may defer the completion check to the next answer).  The composite completes ok when the fresh valid
+ * read is skipped (W4 with one slot).  Answers arrive one at a time, the composite checks after each
+ * (-DREAPS: a reap may take several: an answer may defer the check to the next one; it multiplies the states).  The composite completes ok when the fresh valid
  * answers form a majority; when every asked device answered or failed (or at the deadline) without a valid
  * majority but with a majority of answers: the lowest-index answer's bytes; otherwise an error (no
  * observation).  R4: memory = per device the latest valid copy it returned (late answers to an earlier
@@ -46,8 +47,11 @@
  * zeroed once; later writes land), GARB (its reads return garbage from then on; writes "land"), LAG (its
  * writes land late, in order, never before the deadline for the composite, at any later moment; reads work).
  * KINDS (bit mask of 1 << kind) narrows them.  The writer: MAXCRASH crashes of life 1 (its writes in the
- * kernel land later), a restart (life 2, a new process and composite); -DUNDEAD: the restart happens while
- * life 1 keeps writing (an undead old life), which never stops.
+ * kernel land later), a restart (life 2, a new process and composite: it starts only once no write of the old
+ * process is in the kernel, as exit_aio waits for every device; -DRESTART_NO_EXIT_WAIT: at once); -DREJOIN: life 1
+ * is fenced and its process rejoins as life 2 once held_by_kernel() == 0 (a majority of the devices hold no write of
+ * it: a straggler may stay in the stalled device, ahead of the new life's writes there, W1); -DUNDEAD: the restart
+ * happens while life 1 keeps writing (an undead old life), which never stops.
  *
  * PROPERTIES (assertions; the ghosts are marked).  With at most one faulty device:
  *  (a) a composite read issued after a composite write w completed returns w or a later value of w's life,
@@ -92,9 +96,23 @@
 #endif
 
 #ifdef RESTART_AT_ONCE
-#define RESTART_WHEN (tlast == now)   /* in the tick of the crash or fence */
+#define RESTART_WHEN (sincel == 0)   /* in the tick of the crash or fence */
 #else
 #define RESTART_WHEN 1
+#endif
+
+#ifdef RESTART_NO_EXIT_WAIT
+#define EXIT_WAIT 1
+#else
+/* a new process starts only once no write of the old one is in the kernel (exit_aio waits for every device) */
+#define EXIT_WAIT (infl[0] == 0 && que[0] == 0 && infl[1] == 0 && que[1] == 0 && infl[2] == 0 && que[2] == 0)
+#endif
+#define STOP0 stopped = 1; sincel = 0
+
+#ifndef R4_TIE_SPEC
+#define FRESH(r, i) ((rvalid[r] >> (i)) & 1)   /* amended: counted among this read's fresh valid answers */
+#else
+#define FRESH(r, i) 1                         /* R4: held by more devices (in memory) */
 #endif
 
 #define ND 3
@@ -115,29 +133,32 @@
 #define BLOCKS_WRITES(k) ((k) == K_STALL || (k) == K_EIO || (k) == K_RO || (k) == K_LAG)
 
 byte now;
+bit rdue;                 /* READ_ANYTIME: the reader's read of this tick is still to be issued */
 bit phase;                /* 1: the tick's issue is next (crash and restart happen there) */
 byte cont[ND];            /* the block on each device */
 byte fk[ND];              /* the device's fault now (0: none) */
 bit bad[ND];              /* ghost: the device has had a fault */
 byte nfault;              /* faults injected */
 byte nblock;              /* devices that take no write in time now */
-byte t2 = 255;            /* ghost: tick since which two devices take no write */
+byte since2;              /* ghost (f): ticks since two devices take no write, up to F */
 
-/* writers: composite c writes life c + 1 */
+/* writers: composite c (a process) writes life wl[c]: composite 0 life 1, and life 2 after a rejoin (-DREJOIN);
+   composite 1 life 2 (a restart: a new process) */
 byte infl[6];             /* c * ND + d: the write in flight on device d */
 byte que[6];              /* the queued (coalesced) write */
 bit walive[2];            /* the composite issues heartbeats */
 bit started[2];
 bit und;                  /* life 1 is undead: it writes whatever its lease */
-byte wseq[2];
+byte wseq[3];             /* per life */
+byte wl[2];               /* the life composite c writes */
 byte pend[2];             /* the composite write pending (0: none) */
 byte pok[2], perr[2];     /* devices that reported it ok / failed */
 byte pmv[2];              /* ghost: lives (bit l) that landed a write since it was issued */
-byte lexp[3];             /* per life: the tick at which its lease ends */
+byte lrem[3];             /* per life: the ticks its lease is still valid, this one included (0: none) */
 bit hadl[3];              /* the life held a lease */
 byte ncrash, nrestart;
 bit stopped;              /* ghost (d): life 1 stopped (crash or fence) */
-byte tlast;               /* ghost (d): tick of the last landing of a stopped life's write, or of the stop */
+byte sincel;              /* ghost (d): ticks since the stop or the last landing of a stopped life's write, up to D + 3 */
 
 /* ghosts for (a'): pu[c]: the reader has followed its current value since before composite c's pending write
    was issued (cleared when the value changes); that write completing ok sets wstale (cleared likewise): a read
@@ -168,13 +189,14 @@ byte out[NR];             /* the output of the last completed read */
 byte rmin[NR], rmv[NR];   /* ghosts (a): wdone and the lives moved, at the read's issue */
 /* peer monitor (r = 0) */
 byte pout;                /* the value it follows */
-byte fs;                  /* first_seen (tick) */
+byte age;                 /* ticks since first_seen, up to D */
 bit dead;
 byte lfs;                 /* ghost (c): the lives that held a lease at first_seen (bit l - 1); a life without
                              one then never ran a service before the verdict (docs/design.md, step 2) */
 byte lastout[3];          /* ghost (b): highest seq output per life */
 /* (e) */
 bit eflag;                /* ghost: an undead write landed on a majority, nothing of life 2 since */
+bit eseen;                /* ghost: the own read has output a value of life 1: the node fenced (the check ends) */
 bit eread;                /* ghost: the own read pending was issued with eflag set */
 
 hidden byte v, l, b, cb, n1, n2, i, j, tmp;
@@ -209,7 +231,7 @@ inline choose(r) {
      /* R5: in its own block, a superseded write of its own is not news (life 2 writes only life 2: its
         superseded seqs never raise its hi, so R5 changes nothing here; -DBUG_NO_OWN_FILTER has no effect) */
 #endif
-     if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = rk[r] :: else fi;
+     if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = 3 :: else fi;   /* 3: this read (see below) */
 #ifdef R4_LITERAL
      hi[r * 3 + l] = n1;   /* the highest seq in memory NOW: it may fall, and rise again to a seq seen before */
 #else
@@ -219,6 +241,18 @@ inline choose(r) {
      l++
   :: else -> break
   od;
+  /* only the order of the chg matters: keep them as ranks 1 (older) and 2 (newer), equal if equal */
+  if
+  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] > 0 ->
+     if
+     :: chg[r * 3 + 1] == chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] > chg[r * 3 + 2] -> chg[r * 3 + 1] = 2; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] < chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 2
+     fi
+  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] == 0 -> chg[r * 3 + 1] = 1
+  :: hi[r * 3 + 1] == 0 && hi[r * 3 + 2] > 0 -> chg[r * 3 + 2] = 1
+  :: else
+  fi;
 #ifdef BUG_LATEST_CHANGE
   /* the device whose copy changed most recently (ties: lowest index) */
   b = 255; n2 = 0; i = 0;
@@ -242,15 +276,21 @@ inline choose(r) {
         :: chg[r * 3 + l] == chg[r * 3 + b] ->
            n1 = 0; n2 = 0; i = 0;
            do
-           :: i < ND -> n1 = n1 + (LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]));
-                        n2 = n2 + (LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i])); i++
+           :: i < ND -> n1 = n1 + (LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && FRESH(r, i));
+                        n2 = n2 + (LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i]) && FRESH(r, i)); i++
            :: else -> break
            od;
            if
            :: n1 > n2 -> b = l
            :: n1 < n2 -> skip
+#ifndef R4_TIE_SPEC
+           /* amended: on a tie, the life that is NOT the previous choice (it moved as recently, and it is news) */
+           :: n1 == n2 && l == pch[r] -> skip
+           :: n1 == n2 && l != pch[r] && b == pch[r] -> b = l
+#else
            :: n1 == n2 && l == pch[r] -> b = l
            :: n1 == n2 && l != pch[r] && b == pch[r] -> skip
+#endif
            :: n1 == n2 && l != pch[r] && b != pch[r] ->
               /* lowest device index holding it */
               i = 0;
@@ -278,7 +318,7 @@ inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
 
 inline observed(r) {
   rclear(r);
-  printf("EV t=%d read_done r=%d out=%d.%d (read %d, issued after write %d.%d)\n", now, r, LIFE(out[r]), SEQ(out[r]), rk[r], LIFE(rmin[r]), SEQ(rmin[r]));
+  printf("EV t=%d read_done r=%d out=%d.%d (read %d; issued after a write that completed while the reader followed the value: %d)\n", now, r, LIFE(out[r]), SEQ(out[r]), rk[r], rstale);
   if
   :: r == 0 ->
      if
@@ -297,16 +337,17 @@ inline observed(r) {
      fi;
      if :: VALID(out[0]) && SEQ(out[0]) > lastout[LIFE(out[0])] -> lastout[LIFE(out[0])] = SEQ(out[0]) :: else fi;
      if
-     :: out[0] != pout -> pout = out[0]; fs = now; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
-     :: out[0] == pout && now >= fs + D ->
-        dead = 1; printf("EV t=%d DEAD first_seen=%d\n", now, fs);
+     :: out[0] != pout -> pout = out[0]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
+     :: out[0] == pout && age >= D ->
+        dead = 1; printf("EV t=%d DEAD\n", now);
         /* (c) */
-        assert(!((lfs & 1) && now < lexp[1]) && !((lfs & 2) && now < lexp[2]))
+        assert(!((lfs & 1) && lrem[1] > 0) && !((lfs & 2) && lrem[2] > 0))
      :: else
      fi
   :: else ->
      /* (e) */
-     assert(!eread || LIFE(out[1]) == 1)
+     assert(!eread || LIFE(out[1]) == 1);
+     if :: LIFE(out[1]) == 1 -> eflag = 0; eseen = 1 :: else fi   /* seen: QuorumCore fences (caught) */
   fi
 }
 
@@ -373,11 +414,11 @@ inline landed(c, d, x) {
   :: else ->
      cont[d] = x; printf("EV t=%d land c=%d d=%d v=%d.%d\n", now, c, d, LIFE(x), SEQ(x));
      STRICT_MOVED(x)
-     if :: stopped && LIFE(x) == 1 -> tlast = now :: else fi;
+     if :: stopped && LIFE(x) == 1 -> sincel = 0 :: else fi;
 #ifdef OWNREAD
      if
      :: LIFE(x) == 2 -> eflag = 0; eread = 0
-     :: else -> majority_of(x, n1); if :: n1 >= MAJ && started[1] -> eflag = 1 :: else fi
+     :: else -> majority_of(x, n1); if :: n1 >= MAJ && started[1] && !eseen -> eflag = 1 :: else fi
      fi;
 #endif
      if
@@ -389,8 +430,8 @@ inline landed(c, d, x) {
         if :: CNT(pok[c]) >= MAJ ->
 #endif
            /* completed ok: the lease, unless it had lapsed */
-           if :: !hadl[c + 1] || now < lexp[c + 1] -> hadl[c + 1] = 1; lexp[c + 1] = now + F :: else fi;
-           printf("EV t=%d write_ok c=%d v=%d.%d lease_end=%d\n", now, c, LIFE(x), SEQ(x), lexp[c + 1]);
+           if :: !hadl[LIFE(x)] || lrem[LIFE(x)] > 0 -> hadl[LIFE(x)] = 1; lrem[LIFE(x)] = F :: else fi;
+           printf("EV t=%d write_ok c=%d v=%d.%d\n", now, c, LIFE(x), SEQ(x));
            STRICT_DONE(c, x) pend[c] = 0;
            if :: pu[c] -> wstale = 1 :: else fi
         :: else
@@ -415,11 +456,11 @@ inline landed(c, d, x) {
        if \
        :: k == K_ZERO -> cont[d] = 0 \
        :: else -> fk[d] = k; \
-          if :: BLOCKS_WRITES(k) -> nblock++; if :: nblock == 2 -> t2 = now :: else fi :: else fi \
+          if :: BLOCKS_WRITES(k) -> nblock++; since2 = 0 :: else fi \
        fi }
 
 #define STALL_END(d) \
-  :: d_step { !phase && fk[d] == K_STALL -> printf("EV t=%d stall_end d=%d\n", now, d); fk[d] = 0; nblock--; t2 = 255; rheld[0] = rheld[0] & ~BIT(d); RHELD1(d) }
+  :: d_step { !phase && fk[d] == K_STALL -> printf("EV t=%d stall_end d=%d\n", now, d); fk[d] = 0; nblock--; since2 = 0; rheld[0] = rheld[0] & ~BIT(d); RHELD1(d) }
 #ifdef OWNREAD
 #define RHELD1(d) rheld[1] = rheld[1] & ~BIT(d)
 #else
@@ -443,7 +484,7 @@ inline issue_read(r) {
 }
 
 inline issue_write(c) {
-  wseq[c]++; v = (c + 1) * 16 + wseq[c];
+  wseq[wl[c]]++; v = wl[c] * 16 + wseq[wl[c]];
   pend[c] = v; pok[c] = 0; perr[c] = 0; PMV0(c) pu[c] = 1;
   i = 0;
   do
@@ -469,13 +510,15 @@ inline deadline(r) {
 active proctype Model() {
   /* life 1 wrote (1,1) on every device at tick 0; its lease runs to F; the reader read it */
   cont[0] = 17; cont[1] = 17; cont[2] = 17;
-  wseq[0] = 1; walive[0] = 1; started[0] = 1; hadl[1] = 1; lexp[1] = F;
+  wl[0] = 1; wl[1] = 2; wseq[1] = 1; walive[0] = 1; started[0] = 1; hadl[1] = 1; lrem[1] = F;
   STRICT_DONE(0, 17) mem[0] = 17; mem[1] = 17; mem[2] = 17; hi[1] = 1; chg[1] = 0; pch[0] = 1;
-  out[0] = 17; pout = 17; fs = 0; lastout[1] = 1; lfs = 1;
+  out[0] = 17; pout = 17; age = 0; lastout[1] = 1; lfs = 1;
+#ifndef NOPEER
   issue_read(0);
+#endif
   do
   /* the tick */
-  :: d_step { !phase && now < MAXT && DEVQUIET(0) && DEVQUIET(1) && DEVQUIET(2) ->
+  :: d_step { !phase && !rdue && now < MAXT && DEVQUIET(0) && DEVQUIET(1) && DEVQUIET(2) ->
        pend[0] = 0; pend[1] = 0; pok[0] = 0; pok[1] = 0; perr[0] = 0; perr[1] = 0;
        deadline(0);
 #ifdef OWNREAD
@@ -483,20 +526,34 @@ active proctype Model() {
 #endif
        now++; printf("EV t=%d tick\n", now);
        /* (f) */
-       assert(!(nblock >= 2 && t2 != 255 && now >= t2 + F &&
-                ((walive[0] && hadl[1] && now < lexp[1] && !und) || (walive[1] && hadl[2] && now < lexp[2]))));
+       if :: lrem[1] > 0 -> lrem[1]-- :: else fi;
+       if :: lrem[2] > 0 -> lrem[2]-- :: else fi;
+       if :: age < D -> age++ :: else fi;
+       if :: nblock >= 2 && since2 < F -> since2++ :: else fi;
+       if :: sincel < D + 3 -> sincel++ :: else fi;
+       assert(!(nblock >= 2 && since2 >= F &&
+                ((walive[0] && lrem[wl[0]] > 0 && !und) || (walive[1] && lrem[2] > 0))));
        /* lease lapse: the life is fenced (an undead life writes on) */
-       if :: walive[0] && !und && hadl[1] && now >= lexp[1] -> walive[0] = 0; stopped = 1; tlast = now :: else fi;
-       if :: walive[1] && hadl[2] && now >= lexp[2] -> walive[1] = 0 :: else fi;
+       if :: walive[0] && !und && hadl[wl[0]] && lrem[wl[0]] == 0 -> walive[0] = 0; STOP0 :: else fi;
+       if :: walive[1] && hadl[2] && lrem[2] == 0 -> walive[1] = 0 :: else fi;
        /* (d): one faulty device at most, life 1 stopped, not restarted */
-       assert(!(stopped && !started[1] && bad[0] + bad[1] + bad[2] <= 1 && now > tlast + D + 2 && !dead));
+       assert(!(stopped && !started[1] && bad[0] + bad[1] + bad[2] <= 1 && sincel >= D + 3 && !dead));
        phase = 1
      }
   /* the writer, at the tick (before its issue: a crash or a start only changes what is issued next):
      life 1 crashes (its writes in the kernel land later) */
-  :: d_step { phase && ncrash < MAXCRASH && walive[0] && !und -> ncrash++; printf("EV t=%d crash\n", now); walive[0] = 0; stopped = 1; tlast = now }
+  :: d_step { phase && ncrash < MAXCRASH && walive[0] && !und -> ncrash++; printf("EV t=%d crash\n", now); walive[0] = 0; STOP0 }
   /* restart: life 2 (a new process) */
-  :: d_step { phase && nrestart < MAXRESTART && !walive[0] && !started[1] && RESTART_WHEN -> nrestart++; printf("EV t=%d restart\n", now); walive[1] = 1; started[1] = 1 }
+  :: d_step { phase && nrestart < MAXRESTART && !walive[0] && !started[1] && RESTART_WHEN && EXIT_WAIT -> nrestart++; printf("EV t=%d restart\n", now); walive[1] = 1; started[1] = 1 }
+#ifdef REJOIN
+  /* life 1 is fenced (whatever the reason: a lapse, svcmgr's request) and its process rejoins as life 2 once
+     held_by_kernel() == 0: a majority of the devices hold no write of it (W1 keeps the rest in order) */
+  :: d_step { phase && nrestart < MAXRESTART && walive[0] && wl[0] == 1 && !und ->
+       printf("EV t=%d fence\n", now); walive[0] = 0; STOP0 }
+  :: d_step { phase && nrestart < MAXRESTART && !walive[0] && wl[0] == 1 && !started[1] && RESTART_WHEN &&
+              (infl[0] == 0 && que[0] == 0) + (infl[1] == 0 && que[1] == 0) + (infl[2] == 0 && que[2] == 0) >= MAJ ->
+       nrestart++; printf("EV t=%d rejoin\n", now); wl[0] = 2; walive[0] = 1; started[1] = 1 }
+#endif
 #ifdef UNDEAD
   /* restart while life 1 keeps writing (undead), whatever its lease */
   :: d_step { phase && nrestart < MAXRESTART && walive[0] && !started[1] -> nrestart++; printf("EV t=%d restart_undead\n", now); walive[1] = 1; started[1] = 1; und = 1 }
@@ -505,18 +562,32 @@ active proctype Model() {
   :: d_step { phase -> phase = 0;
        if :: walive[0] -> issue_write(0) :: else fi;
        if :: walive[1] -> issue_write(1) :: else fi;
+#ifdef NOPEER
+       skip;
+#elif !defined(READ_AT_TICK)
+       rdue = 1;
+#else
        issue_read(0);
+#endif
 #ifdef OWNREAD
        if :: started[1] -> issue_read(1); eread = eflag :: else fi;
 #endif
      }
+#ifndef READ_AT_TICK
+  /* the reader's read of this tick, at any moment between this tick's issue and the next tick */
+  :: d_step { !phase && rdue -> rdue = 0; issue_read(0) }
+#endif
   LAND(0, 0) LAND(0, 1) LAND(0, 2)
   LAND(1, 0) LAND(1, 1) LAND(1, 2)
   ANSWER(0, 0, 0) ANSWER(0, 1, 0) ANSWER(0, 2, 0)
+#ifdef REAPS
   ANSWER(0, 0, 1) ANSWER(0, 1, 1) ANSWER(0, 2, 1)
+#endif
 #ifdef OWNREAD
   ANSWER(1, 0, 0) ANSWER(1, 1, 0) ANSWER(1, 2, 0)
+#ifdef REAPS
   ANSWER(1, 0, 1) ANSWER(1, 1, 1) ANSWER(1, 2, 1)
+#endif
 #endif
   FAULT(0, K_STALL) FAULT(1, K_STALL) FAULT(2, K_STALL)
   FAULT(0, K_EIO) FAULT(1, K_EIO) FAULT(2, K_EIO)
