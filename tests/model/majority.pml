@@ -10,7 +10,7 @@
  * The peer (the reader) reads the block through its own composite (R1-R4) and runs PeerMonitor's rule
  * on the composite's output: a change resets first_seen; an unchanged value D ticks after first_seen is
  * the DEAD verdict.  With -DOWNREAD, life 2's process also reads its own block (QuorumCore::on_own_read,
- * with R5) while life 1 stays undead (property e); -DNOPEER leaves the peer's reads out (the OWNREAD run).
+ * while life 1 stays undead (property e); -DNOPEER leaves the peer's reads out (the OWNREAD run).
  *
  * TIME.  Discrete ticks, one tick = one io_timeout T (as castor.pml).  At a tick, in order: pending composite
  * writes and the read time out (the read completes with what arrived, R3), lease lapse (a life whose lease
@@ -31,15 +31,24 @@
  * outlive the composite deadline (they land later, or never).  -DBUG_NO_DEV_ORDER: the queued write is
  * submitted at once, beside the one in flight, and the two land in either order.
  *
- * READS (R1-R4).  One composite read per tick; a device with a read still held from an earlier composite
- * read is skipped (W4 with one slot).  Answers arrive one at a time, the composite checks after each
- * (-DREAPS: a reap may take several: an answer may defer the check to the next one; it multiplies the states).  The composite completes ok when the fresh valid
- * answers form a majority; when every asked device answered or failed (or at the deadline) without a valid
- * majority but with a majority of answers: the lowest-index answer's bytes; otherwise an error (no
+ * READS (R1-R4).  One composite read per tick (at any moment of the tick; -DREAD_AT_TICK: right after the
+ * writes); a device with a read still held from an earlier composite read is skipped (W4 with one slot).
+ * Answers arrive one at a time, the composite checks after each (-DREAPS: a reap may take several: an answer
+ * may defer the check to the next one; it multiplies the states).  The composite completes ok when the fresh
+ * valid answers form a majority; when every asked device answered or failed (or at the deadline) without a
+ * valid majority but with a majority of answers: the lowest-index answer's bytes; otherwise an error (no
  * observation).  R4: memory = per device the latest valid copy it returned (late answers to an earlier
- * composite read are dropped); per life, hi = the highest seq in memory, chg = the read number at which hi
- * increased or first appeared; the chosen life has the greatest chg, ties: held by more devices (memory),
- * then the previous choice, then the lowest device index.  Output: (chosen life, its hi).
+ * composite read are dropped); per life, hi and chg = the read at which hi increased or first appeared; the
+ * chosen life has the greatest chg.  Output: (chosen life, its hi).  R4 AS AMENDED by this model (the spec's
+ * text behind flags, each with a counterexample in verify.sh's bugs mode):
+ *   - hi is the highest seq of the life EVER seen (-DR4_LITERAL: the highest in memory now, which falls when
+ *     other lives overwrite the copies and rises again when an old copy is answered: a replaced life's old
+ *     value comes back, and within a life the output goes back: maj_r4_literal);
+ *   - a chg tie goes to the life held by more of THIS read's fresh valid answers, then to the life that is
+ *     NOT the previous choice (-DR4_TIE_SPEC: held by more devices in memory, stale copies included, then the
+ *     previous choice: an undead write that landed last on a majority is never chosen: maj_undead_r4).
+ * R5 is not exercised: each composite writes one life here except in -DREJOIN, where the new life's seqs
+ * start again and its hi is kept apart from the old life's by the incarnation.
  *
  * FAULTS.  MAXFAULT faults in all, each on one device at any moment: STALL (its I/Os are held: writes land
  * and reads answer only once the stall ends, which it may at any later moment, or never; held reads are
@@ -54,14 +63,20 @@
  * happens while life 1 keeps writing (an undead old life), which never stops.
  *
  * PROPERTIES (assertions; the ghosts are marked).  With at most one faulty device:
- *  (a) a composite read issued after a composite write w completed returns w or a later value of w's life,
- *      or a value of another life that landed a write somewhere after w was issued (never a value from
- *      before w);
+ *  (a') what the one-disk argument needs: a composite write issued while the reader followed its current value
+ *      u that completed ok before a read's issue: that read does not return u (a stand-still on the composite
+ *      means no completed write since first_seen);
+ *  (a) -DSTRICT_A, in real time: a read issued after a write w completed returns w or a later value of w's
+ *      life, or a value of another life that landed a write somewhere after w was issued.  It does NOT hold
+ *      (maj_strict_a): the reader orders lives by when IT saw them move, and a copy of a replaced life that
+ *      it had not seen yet (on a device it had not heard from) shows once -- to PeerMonitor a record of a
+ *      retired incarnation, a late write: a change, never a sign of life;
  *  (b) within one life the reader's output never goes back (seq never decreases);
  *  (d) a writer that stopped (crash or fence) is declared DEAD within D + 2 ticks of the last landing of
  *      any of its writes (bounded liveness: late writes of the stopped life delay it, as on one disk);
- *  (e) -DOWNREAD: a write of the undead life 1 that lands on a majority of the devices, after which
- *      nothing of life 2 lands, is seen by life 2's next own read issued after it (the output is life 1's).
+ *  (e) -DOWNREAD: a write of the undead life 1 that lands on a majority of the devices, after which nothing
+ *      of life 2 lands, is seen by life 2's next own read issued after it (its output is life 1's) unless the
+ *      own read has seen life 1 already (then the node fenced).
  * Always, whatever the faults:
  *  (c) no life that held a lease at first_seen holds a valid lease when the reader declares (or re-confirms)
  *      the writer DEAD (a life whose first lease came later never ran a service before the verdict: the
@@ -70,7 +85,8 @@
  *      life's lease has lapsed.
  * Seeded bugs: -DBUG_ONE_DISK_LEASE (a write completes ok when one device took it), -DBUG_READ_ONE (a read
  * completes on one valid answer), -DBUG_LATEST_CHANGE (the device whose copy changed most recently wins,
- * even within a life), -DBUG_NO_DEV_ORDER (above), -DBUG_NO_OWN_FILTER (R5 off: see OWNREAD).
+ * even within a life), -DBUG_NO_DEV_ORDER (above), -DRESTART_NO_EXIT_WAIT (a new process writes while the old
+ * one's writes are still in the kernel: not a rule of the composite, the kernel's exit_aio, as with one disk).
  */
 
 #ifndef F
@@ -133,7 +149,7 @@
 #define BLOCKS_WRITES(k) ((k) == K_STALL || (k) == K_EIO || (k) == K_RO || (k) == K_LAG)
 
 byte now;
-bit rdue;                 /* READ_ANYTIME: the reader's read of this tick is still to be issued */
+bit rdue;                 /* the reader's read of this tick is still to be issued */
 bit phase;                /* 1: the tick's issue is next (crash and restart happen there) */
 byte cont[ND];            /* the block on each device */
 byte fk[ND];              /* the device's fault now (0: none) */
@@ -227,10 +243,6 @@ inline choose(r) {
      :: i < ND -> if :: LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && SEQ(mem[r * ND + i]) > n1 -> n1 = SEQ(mem[r * ND + i]) :: else fi; i++
      :: else -> break
      od;
-#ifdef OWNREAD
-     /* R5: in its own block, a superseded write of its own is not news (life 2 writes only life 2: its
-        superseded seqs never raise its hi, so R5 changes nothing here; -DBUG_NO_OWN_FILTER has no effect) */
-#endif
      if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = 3 :: else fi;   /* 3: this read (see below) */
 #ifdef R4_LITERAL
      hi[r * 3 + l] = n1;   /* the highest seq in memory NOW: it may fall, and rise again to a seq seen before */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
+# Exhaustive checks of tests/model/castor.pml and tests/model/majority.pml (runs maj_*) with spin (see tests/model/README.md).
 #   tests/model/verify.sh verify OUT   safety in the scenarios below (power fencing included) + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
@@ -254,6 +254,7 @@ case $mode in
     launch maj_no_dev_order error safety -DBUG_NO_DEV_ORDER $MAJ_FAULT
     launch maj_no_exit_wait error safety -DRESTART_NO_EXIT_WAIT $MAJ_RESTART
     launch maj_r4_literal error safety -DR4_LITERAL $MAJ_RESTART_IO
+    launch maj_strict_a error safety -DSTRICT_A $MAJ_RESTART_IO
     launch maj_undead_r4 error safety -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
     launch maj_undead pass safety $MAJ_UNDEAD
     collect
