@@ -1,5 +1,5 @@
 #!/bin/bash
-# Exhaustive checks of tests/model/castor.pml with spin (see tests/model/README.md).
+# Exhaustive checks of tests/model/castor.pml and tests/model/majority.pml (runs maj_*) with spin (see tests/model/README.md).
 #   tests/model/verify.sh verify OUT   safety in the scenarios below (power fencing included) + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
@@ -72,6 +72,21 @@ FENCE_REJOIN="-DFENCE -DLAN -DHELD -DFROUND=4 -DMAXCRASH=0 -DMAXRESTART=1 -DREST
 FENCE_REBOOT="-DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUSE=1 -DPAUSE_FENCER -DSLOW_AFTER_OFF -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"
 STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
 
+# The majority device (issue 17; majority.pml, runs maj_*): three devices under the composite's rules, one writer node
+# (lives, crash, restart, rejoin, undead), one reader with PeerMonitor's rule; bounded horizons (MAXT ticks).
+# maj_fault: one fault of every kind on any device at any moment (a', b); maj_crash: + a crash of the writer (c, d);
+# maj_restart: a crash and a restart in the same tick with a stall or a lagging device (late writes of the replaced
+# life; the new process starts once the kernel holds none of the old one's writes); maj_two: two devices failing
+# (EIO, read-only): the lease lapses (f), and (c).
+MAJ_FAULT="-DMAXT=7 -DMAXCRASH=0 -DMAXRESTART=0"
+MAJ_CRASH="-DMAXT=8 -DMAXRESTART=0"
+MAJ_RESTART="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=66"
+MAJ_RESTART_IO="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=60"
+MAJ_REJOIN="-DREJOIN -DMAXCRASH=0 -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=2"
+MAJ_TWO="-DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0"
+MAJ_TWO_SLOW="-DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
+MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
+
 # gcc compiles pan.c in about 25 s at -O2 and 10 s at -O1; -O2 searches about a third faster. Only the
 # runs of tens of millions of states earn the longer compile (measured: stall, 3.5M states, 45 s at -O2,
 # 38 s at -O1, 53 s at -O0).
@@ -79,13 +94,15 @@ PAN_O2_RUNS=" failover leave "
 # run NAME EXPECT(pass|error) KIND(safety|liveness) FLAGS...
 run() {
   local name=$1 expect=$2 kind=$3; shift 3
-  local flags="$*" dir=$out/$name opt=-O1
+  local flags="$*" dir=$out/$name opt=-O1 m=$model
   case $PAN_O2_RUNS in *" $name "*) opt=-O2;; esac
-  rm -rf "$dir"; mkdir -p "$dir"; cp "$model" "$dir/castor.pml"
+  case $name in maj_*) m=$here/majority.pml;; esac   # the majority device's model (issue 17)
+  local pml; pml=$(basename "$m")
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$m" "$dir/$pml"
   local start=$SECONDS
   (
     cd "$dir" || exit 2
-    spin -a $flags castor.pml >spin.out 2>&1 || { cat spin.out; exit 2; }
+    spin -a $flags "$pml" >spin.out 2>&1 || { cat spin.out; exit 2; }
     if [ "$kind" = liveness ]; then
       gcc $opt -w -DNFAIR=8 -DCOLLAPSE -o pan pan.c >gcc.out 2>&1 || { cat gcc.out; exit 2; }
       ./pan -a -f -m200000 -w22 >pan.out 2>&1
@@ -110,7 +127,7 @@ run() {
     else
       echo "model $name ($kind): FAILED: $what"
       grep -E 'pan:1:|assertion violated|acceptance cycle' "$p" | head -3
-      (cd "$dir" && spin -T -t $flags castor.pml 2>&1 | grep -E '^ *EV|spin:' | sed 's/^ *//' | tail -40)
+      (cd "$dir" && spin -T -t $flags "$pml" 2>&1 | grep -E '^ *EV|spin:' | sed 's/^ *//' | tail -40)
       failed=1
     fi
   else
@@ -118,7 +135,11 @@ run() {
       echo "model $name: NOT FOUND: the seeded bug should have been found ($what)"; failed=1; return
     fi
     echo "model $name: found as expected: $what: $(grep -E 'pan:1:' "$p" | head -1)"
-    (cd "$dir" && spin -T -t $flags castor.pml 2>&1) | trail_format "$name" "$flags" >"$out/$name.trail"
+    if [ "$pml" = majority.pml ]; then   # its EV lines carry their tick (t=)
+      (cd "$dir" && spin -T -t $flags "$pml" 2>&1) | grep -E '^ *EV|text of failed' | sed 's/^ *EV //; s/^spin: text of failed assertion: /# assertion violated: /' >"$out/$name.trail"
+    else
+      (cd "$dir" && spin -T -t $flags "$pml" 2>&1) | trail_format "$name" "$flags" >"$out/$name.trail"
+    fi
     echo "   trail: $out/$name.trail ($(grep -vc '^#' "$out/$name.trail") events)"
   fi
 }
@@ -176,6 +197,11 @@ case $mode in
     launch fence_lan_pause pass safety $FENCE_LAN_PAUSE
     launch fence_round pass safety $FENCE_ROUND
     launch relocation pass liveness $LIVE
+    # the majority device (issue 17)
+    launch maj_fault pass safety $MAJ_FAULT
+    launch maj_crash pass safety $MAJ_CRASH
+    launch maj_restart pass safety $MAJ_RESTART
+    launch maj_two pass safety $MAJ_TWO
     collect
     ;;
   bugs|trails)
@@ -217,6 +243,20 @@ case $mode in
     launch reach_fence_both_mayf error safety -DREACH_FENCE_BOTH_MAYF $FENCE_LAN
     launch reach_fence_yield error safety -DREACH_FENCE_YIELD $FENCE_LAN
     launch reach_fence_stale error safety -DREACH_FENCE_STALE $FENCE_LAN
+    # the majority device (issue 17): the longer passing runs (outside CI's budget), the seeded bugs, and the
+    # counterexamples to the spec's rules as written (findings; the amended rules pass: see README.md)
+    launch maj_restart_io pass safety $MAJ_RESTART_IO
+    launch maj_rejoin pass safety $MAJ_REJOIN
+    launch maj_two_slow pass safety $MAJ_TWO_SLOW
+    launch maj_one_disk_lease error safety -DBUG_ONE_DISK_LEASE $MAJ_TWO_SLOW
+    launch maj_read_one error safety -DBUG_READ_ONE $MAJ_FAULT
+    launch maj_latest_change error safety -DBUG_LATEST_CHANGE $MAJ_FAULT
+    launch maj_no_dev_order error safety -DBUG_NO_DEV_ORDER $MAJ_FAULT
+    launch maj_no_exit_wait error safety -DRESTART_NO_EXIT_WAIT $MAJ_RESTART
+    launch maj_r4_literal error safety -DR4_LITERAL $MAJ_RESTART_IO
+    launch maj_strict_a error safety -DSTRICT_A $MAJ_RESTART_IO
+    launch maj_undead_r4 error safety -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
+    launch maj_undead pass safety $MAJ_UNDEAD
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"

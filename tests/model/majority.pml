@@ -1,0 +1,613 @@
+/*
+ * Castor: a Promela model of the majority device (issue 17, /work/notes/majority-spec.md: W1-W4, R1-R5):
+ * three quorum devices under one composite BlockDevice must behave, to the heartbeat / lease protocol,
+ * as the ONE disk castor.pml assumes.  Checked by tests/model/verify.sh (runs maj_*); see README.md.
+ *
+ * WHO.  One block (the writer node's heartbeat block) on three devices 0..2.  The writer node writes it
+ * through a composite; one life per process: composite c writes life c + 1 (life 1 from the start, life 2
+ * after a restart).  A record is (life, seq), encoded life * 16 + seq; 0 is a zeroed block, 255 garbage
+ * (both INVALID, R2).  Lives have no order (the model never compares them); seq grows per life.
+ * The peer (the reader) reads the block through its own composite (R1-R4) and runs PeerMonitor's rule
+ * on the composite's output: a change resets first_seen; an unchanged value D ticks after first_seen is
+ * the DEAD verdict.  With -DOWNREAD, life 2's process also reads its own block (QuorumCore::on_own_read,
+ * while life 1 stays undead (property e); -DNOPEER leaves the peer's reads out (the OWNREAD run).
+ *
+ * TIME.  Discrete ticks, one tick = one io_timeout T (as castor.pml).  At a tick, in order: pending composite
+ * writes and the read time out (the read completes with what arrived, R3), lease lapse (a life whose lease
+ * ran out is fenced for good and stops writing, unless it is undead), then every writing life issues one
+ * heartbeat write (seq + 1) and the reader issues one composite read (at any moment of the tick; -DREAD_AT_TICK: right after the writes;
+ * as the real reads every R = T / 2 are not tied to the writes).  Between two ticks, in any order:
+ * per-device writes land, per-device reads answer (with the device's content at that moment), faults,
+ * crash, restart.  A HEALTHY device completes every I/O before the next tick (the tick waits for it); the
+ * faulty device need not.  The lease: a composite write issued at t that completes ok (majority, before the
+ * next tick) sets the life's lease to end at t + F, unless the life's lease had already lapsed (a fenced life
+ * renews nothing).  With reads issued right after the writes of a tick, the one-disk argument needs D >= F + 1
+ * here (the real D = F + 2W + M adds the watchdog, castor.pml's part): the model uses D = F + 1, no slack.
+ *
+ * WRITES (W1-W3).  Per composite and device: one write in flight (infl) and one queued (que, coalesced: only
+ * the newest queued value is kept), landing in issue order.  A write counts for the composite only if it
+ * lands before the next tick on a device that is neither lagging nor stalled; the composite write completes
+ * ok at the majority-th ok, fails at the (ND - MAJ + 1)-th error, times out at the tick.  Per-device writes
+ * outlive the composite deadline (they land later, or never).  -DBUG_NO_DEV_ORDER: the queued write is
+ * submitted at once, beside the one in flight, and the two land in either order.
+ *
+ * READS (R1-R4).  One composite read per tick (at any moment of the tick; -DREAD_AT_TICK: right after the
+ * writes); a device with a read still held from an earlier composite read is skipped (W4 with one slot).
+ * Answers arrive one at a time, the composite checks after each (-DREAPS: a reap may take several: an answer
+ * may defer the check to the next one; it multiplies the states).  The composite completes ok when the fresh
+ * valid answers form a majority; when every asked device answered or failed (or at the deadline) without a
+ * valid majority but with a majority of answers: the lowest-index answer's bytes; otherwise an error (no
+ * observation).  R4: memory = per device the latest valid copy it returned (late answers to an earlier
+ * composite read are dropped); per life, hi and chg = the read at which hi increased or first appeared; the
+ * chosen life has the greatest chg.  Output: (chosen life, its hi).  R4 AS AMENDED by this model (the spec's
+ * text behind flags, each with a counterexample in verify.sh's bugs mode):
+ *   - hi is the highest seq of the life EVER seen (-DR4_LITERAL: the highest in memory now, which falls when
+ *     other lives overwrite the copies and rises again when an old copy is answered: a replaced life's old
+ *     value comes back, and within a life the output goes back: maj_r4_literal);
+ *   - a chg tie goes to the life held by more of THIS read's fresh valid answers, then to the life that is
+ *     NOT the previous choice (-DR4_TIE_SPEC: held by more devices in memory, stale copies included, then the
+ *     previous choice: an undead write that landed last on a majority is never chosen: maj_undead_r4).
+ * R5 is not exercised: each composite writes one life here except in -DREJOIN, where the new life's seqs
+ * start again and its hi is kept apart from the old life's by the incarnation.
+ *
+ * FAULTS.  MAXFAULT faults in all, each on one device at any moment: STALL (its I/Os are held: writes land
+ * and reads answer only once the stall ends, which it may at any later moment, or never; held reads are
+ * answered too late and dropped), EIO (every I/O fails), RO (writes fail, reads work), ZERO (the block is
+ * zeroed once; later writes land), GARB (its reads return garbage from then on; writes "land"), LAG (its
+ * writes land late, in order, never before the deadline for the composite, at any later moment; reads work).
+ * KINDS (bit mask of 1 << kind) narrows them.  The writer: MAXCRASH crashes of life 1 (its writes in the
+ * kernel land later), a restart (life 2, a new process and composite: it starts only once no write of the old
+ * process is in the kernel, as exit_aio waits for every device; -DRESTART_NO_EXIT_WAIT: at once); -DREJOIN: life 1
+ * is fenced and its process rejoins as life 2 once held_by_kernel() == 0 (a majority of the devices hold no write of
+ * it: a straggler may stay in the stalled device, ahead of the new life's writes there, W1); -DUNDEAD: the restart
+ * happens while life 1 keeps writing (an undead old life), which never stops.
+ *
+ * PROPERTIES (assertions; the ghosts are marked).  With at most one faulty device:
+ *  (a') what the one-disk argument needs: a composite write issued while the reader followed its current value
+ *      u that completed ok before a read's issue: that read does not return u (a stand-still on the composite
+ *      means no completed write since first_seen);
+ *  (a) -DSTRICT_A, in real time: a read issued after a write w completed returns w or a later value of w's
+ *      life, or a value of another life that landed a write somewhere after w was issued.  It does NOT hold
+ *      (maj_strict_a): the reader orders lives by when IT saw them move, and a copy of a replaced life that
+ *      it had not seen yet (on a device it had not heard from) shows once -- to PeerMonitor a record of a
+ *      retired incarnation, a late write: a change, never a sign of life;
+ *  (b) within one life the reader's output never goes back (seq never decreases);
+ *  (d) a writer that stopped (crash or fence) is declared DEAD within D + 2 ticks of the last landing of
+ *      any of its writes (bounded liveness: late writes of the stopped life delay it, as on one disk);
+ *  (e) -DOWNREAD: a write of the undead life 1 that lands on a majority of the devices, after which nothing
+ *      of life 2 lands, is seen by life 2's next own read issued after it (its output is life 1's) unless the
+ *      own read has seen life 1 already (then the node fenced).
+ * Always, whatever the faults:
+ *  (c) no life that held a lease at first_seen holds a valid lease when the reader declares (or re-confirms)
+ *      the writer DEAD (a life whose first lease came later never ran a service before the verdict: the
+ *      exception of docs/design.md's step 2; its first write may be issued in the tick of the DEAD read);
+ *  (f) once two devices take no write in time (stalled, EIO, read-only, lagging) for F ticks, the current
+ *      life's lease has lapsed.
+ * Seeded bugs: -DBUG_ONE_DISK_LEASE (a write completes ok when one device took it), -DBUG_READ_ONE (a read
+ * completes on one valid answer), -DBUG_LATEST_CHANGE (the device whose copy changed most recently wins,
+ * even within a life), -DBUG_NO_DEV_ORDER (above), -DRESTART_NO_EXIT_WAIT (a new process writes while the old
+ * one's writes are still in the kernel: not a rule of the composite, the kernel's exit_aio, as with one disk).
+ */
+
+#ifndef F
+#define F 3
+#endif
+#ifndef D
+#define D (F + 1)
+#endif
+#ifndef MAXT
+#define MAXT 9
+#endif
+#ifndef MAXFAULT
+#define MAXFAULT 1
+#endif
+#ifndef KINDS
+#define KINDS 126
+#endif
+#ifndef MAXCRASH
+#define MAXCRASH 1
+#endif
+#ifndef MAXRESTART
+#define MAXRESTART 1
+#endif
+
+#ifdef RESTART_AT_ONCE
+#define RESTART_WHEN (sincel == 0)   /* in the tick of the crash or fence */
+#else
+#define RESTART_WHEN 1
+#endif
+
+#ifdef RESTART_NO_EXIT_WAIT
+#define EXIT_WAIT 1
+#else
+/* a new process starts only once no write of the old one is in the kernel (exit_aio waits for every device) */
+#define EXIT_WAIT (infl[0] == 0 && que[0] == 0 && infl[1] == 0 && que[1] == 0 && infl[2] == 0 && que[2] == 0)
+#endif
+#define STOP0 stopped = 1; sincel = 0
+
+#ifndef R4_TIE_SPEC
+#define FRESH(r, i) ((rvalid[r] >> (i)) & 1)   /* amended: counted among this read's fresh valid answers */
+#else
+#define FRESH(r, i) 1                         /* R4: held by more devices (in memory) */
+#endif
+
+#define ND 3
+#define MAJ 2
+#define GARB 255
+#define VALID(v) ((v) != 0 && (v) != GARB)
+#define LIFE(v) ((v) / 16)
+#define SEQ(v) ((v) % 16)
+#define BIT(d) (1 << (d))
+#define CNT(m) ((((m) >> 0) & 1) + (((m) >> 1) & 1) + (((m) >> 2) & 1))
+
+#define K_STALL 1
+#define K_EIO 2
+#define K_RO 3
+#define K_ZERO 4
+#define K_GARB 5
+#define K_LAG 6
+#define BLOCKS_WRITES(k) ((k) == K_STALL || (k) == K_EIO || (k) == K_RO || (k) == K_LAG)
+
+byte now;
+bit rdue;                 /* the reader's read of this tick is still to be issued */
+bit phase;                /* 1: the tick's issue is next (crash and restart happen there) */
+byte cont[ND];            /* the block on each device */
+byte fk[ND];              /* the device's fault now (0: none) */
+bit bad[ND];              /* ghost: the device has had a fault */
+byte nfault;              /* faults injected */
+byte nblock;              /* devices that take no write in time now */
+byte since2;              /* ghost (f): ticks since two devices take no write, up to F */
+
+/* writers: composite c (a process) writes life wl[c]: composite 0 life 1, and life 2 after a rejoin (-DREJOIN);
+   composite 1 life 2 (a restart: a new process) */
+byte infl[6];             /* c * ND + d: the write in flight on device d */
+byte que[6];              /* the queued (coalesced) write */
+bit walive[2];            /* the composite issues heartbeats */
+bit started[2];
+bit und;                  /* life 1 is undead: it writes whatever its lease */
+byte wseq[3];             /* per life */
+byte wl[2];               /* the life composite c writes */
+byte pend[2];             /* the composite write pending (0: none) */
+byte pok[2], perr[2];     /* devices that reported it ok / failed */
+byte pmv[2];              /* ghost: lives (bit l) that landed a write since it was issued */
+byte lrem[3];             /* per life: the ticks its lease is still valid, this one included (0: none) */
+bit hadl[3];              /* the life held a lease */
+byte ncrash, nrestart;
+bit stopped;              /* ghost (d): life 1 stopped (crash or fence) */
+byte sincel;              /* ghost (d): ticks since the stop or the last landing of a stopped life's write, up to D + 3 */
+
+/* ghosts for (a'): pu[c]: the reader has followed its current value since before composite c's pending write
+   was issued (cleared when the value changes); that write completing ok sets wstale (cleared likewise): a read
+   issued after that (rstale) must not return that value (rsv) */
+bit pu[2]; bit wstale; bit rstale; byte rsv;
+/* ghosts for (a) */
+byte wdone;               /* the latest composite write that completed ok */
+byte wmv;                 /* lives that landed a write since wdone's write was issued */
+
+/* readers: r = 0 the peer, r = 1 life 2's own read (OWNREAD) */
+#ifdef OWNREAD
+#define NR 2
+#else
+#define NR 1
+#endif
+byte mem[NR * ND];        /* r * ND + d: latest valid copy device d returned to reader r */
+#ifdef BUG_LATEST_CHANGE
+byte mchg[NR * ND];
+#endif
+byte hi[NR * 3];          /* r * 3 + life */
+byte chg[NR * 3];
+byte rk[NR];              /* composite read number */
+byte pch[NR];             /* previous choice (life) */
+bit rst[NR];              /* a composite read pending */
+byte rpend[NR], rans[NR], rvalid[NR], rheld[NR];
+byte rraw[NR * ND];
+byte out[NR];             /* the output of the last completed read */
+byte rmin[NR], rmv[NR];   /* ghosts (a): wdone and the lives moved, at the read's issue */
+/* peer monitor (r = 0) */
+byte pout;                /* the value it follows */
+byte age;                 /* ticks since first_seen, up to D */
+bit dead;
+byte lfs;                 /* ghost (c): the lives that held a lease at first_seen (bit l - 1); a life without
+                             one then never ran a service before the verdict (docs/design.md, step 2) */
+byte lastout[3];          /* ghost (b): highest seq output per life */
+/* (e) */
+bit eflag;                /* ghost: an undead write landed on a majority, nothing of life 2 since */
+bit eseen;                /* ghost: the own read has output a value of life 1: the node fenced (the check ends) */
+bit eread;                /* ghost: the own read pending was issued with eflag set */
+
+hidden byte v, l, b, cb, n1, n2, i, j, tmp;
+
+#ifdef STRICT_A
+#define STRICT_SNAP(r) rmin[r] = wdone; rmv[r] = wmv;
+#define STRICT_MOVED(x) wmv = wmv | BIT(LIFE(x)); rmv[0] = rmv[0] | BIT(LIFE(x)); pmv[0] = pmv[0] | BIT(LIFE(x)); pmv[1] = pmv[1] | BIT(LIFE(x));
+#define STRICT_DONE(c, x) wdone = x; wmv = pmv[c];
+#define PMV0(c) pmv[c] = 0;
+#else
+#define STRICT_SNAP(r)
+#define STRICT_MOVED(x)
+#define STRICT_DONE(c, x)
+#define PMV0(c)
+#endif
+
+inline majority_of(x, cnt) {   /* cnt = number of devices whose content is x */
+  cnt = (cont[0] == x) + (cont[1] == x) + (cont[2] == x)
+}
+
+/* R4: choose from reader r's memory; out[r] = the chosen (life, hi) */
+inline choose(r) {
+  l = 1;
+  do
+  :: l <= 2 ->
+     n1 = 0; i = 0;
+     do
+     :: i < ND -> if :: LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && SEQ(mem[r * ND + i]) > n1 -> n1 = SEQ(mem[r * ND + i]) :: else fi; i++
+     :: else -> break
+     od;
+     if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = 3 :: else fi;   /* 3: this read (see below) */
+#ifdef R4_LITERAL
+     hi[r * 3 + l] = n1;   /* the highest seq in memory NOW: it may fall, and rise again to a seq seen before */
+#else
+     /* R4 amended: the highest seq of the life ever seen (it never falls, so an old copy seen again is no change) */
+     if :: n1 > hi[r * 3 + l] -> hi[r * 3 + l] = n1 :: else fi;
+#endif
+     l++
+  :: else -> break
+  od;
+  /* only the order of the chg matters: keep them as ranks 1 (older) and 2 (newer), equal if equal */
+  if
+  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] > 0 ->
+     if
+     :: chg[r * 3 + 1] == chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] > chg[r * 3 + 2] -> chg[r * 3 + 1] = 2; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] < chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 2
+     fi
+  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] == 0 -> chg[r * 3 + 1] = 1
+  :: hi[r * 3 + 1] == 0 && hi[r * 3 + 2] > 0 -> chg[r * 3 + 2] = 1
+  :: else
+  fi;
+#ifdef BUG_LATEST_CHANGE
+  /* the device whose copy changed most recently (ties: lowest index) */
+  b = 255; n2 = 0; i = 0;
+  do
+  :: i < ND -> if :: VALID(mem[r * ND + i]) && (b == 255 || mchg[r * ND + i] > n2) -> b = i; n2 = mchg[r * ND + i] :: else fi; i++
+  :: else -> break
+  od;
+  out[r] = mem[r * ND + b];
+  pch[r] = LIFE(out[r]);
+#else
+  b = 0; l = 1;
+  do
+  :: l <= 2 ->
+     if
+     :: hi[r * 3 + l] == 0 -> skip
+     :: hi[r * 3 + l] > 0 && b == 0 -> b = l
+     :: hi[r * 3 + l] > 0 && b != 0 ->
+        if
+        :: chg[r * 3 + l] > chg[r * 3 + b] -> b = l
+        :: chg[r * 3 + l] < chg[r * 3 + b] -> skip
+        :: chg[r * 3 + l] == chg[r * 3 + b] ->
+           n1 = 0; n2 = 0; i = 0;
+           do
+           :: i < ND -> n1 = n1 + (LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && FRESH(r, i));
+                        n2 = n2 + (LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i]) && FRESH(r, i)); i++
+           :: else -> break
+           od;
+           if
+           :: n1 > n2 -> b = l
+           :: n1 < n2 -> skip
+#ifndef R4_TIE_SPEC
+           /* amended: on a tie, the life that is NOT the previous choice (it moved as recently, and it is news) */
+           :: n1 == n2 && l == pch[r] -> skip
+           :: n1 == n2 && l != pch[r] && b == pch[r] -> b = l
+#else
+           :: n1 == n2 && l == pch[r] -> b = l
+           :: n1 == n2 && l != pch[r] && b == pch[r] -> skip
+#endif
+           :: n1 == n2 && l != pch[r] && b != pch[r] ->
+              /* lowest device index holding it */
+              i = 0;
+              do
+              :: i < ND && LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) -> b = l; break
+              :: i < ND && LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i]) -> break
+              :: i < ND && !(VALID(mem[r * ND + i]) && (LIFE(mem[r * ND + i]) == l || LIFE(mem[r * ND + i]) == b)) -> i++
+              :: i >= ND -> break
+              od
+           fi
+        fi
+     fi;
+     l++
+  :: else -> break
+  od;
+  out[r] = b * 16 + hi[r * 3 + b];
+  pch[r] = b;
+#endif
+}
+
+/* a completed read of reader r, output out[r]: the checks and the peer monitor */
+inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
+  rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0
+}
+
+inline observed(r) {
+  rclear(r);
+  printf("EV t=%d read_done r=%d out=%d.%d (read %d; issued after a write that completed while the reader followed the value: %d)\n", now, r, LIFE(out[r]), SEQ(out[r]), rk[r], rstale);
+  if
+  :: r == 0 ->
+     if
+     :: bad[0] + bad[1] + bad[2] <= 1 ->
+        /* (a'): what the one-disk argument needs */
+        assert(!rstale || out[0] != rsv);
+#ifdef STRICT_A
+        /* (a) strict, in real time */
+        assert(rmin[0] == 0 || (VALID(out[0]) &&
+               ((LIFE(out[0]) == LIFE(rmin[0]) && SEQ(out[0]) >= SEQ(rmin[0])) ||
+                (LIFE(out[0]) != LIFE(rmin[0]) && (rmv[0] & BIT(LIFE(out[0])))))));
+#endif
+        /* (b) */
+        assert(!VALID(out[0]) || SEQ(out[0]) >= lastout[LIFE(out[0])])
+     :: else
+     fi;
+     if :: VALID(out[0]) && SEQ(out[0]) > lastout[LIFE(out[0])] -> lastout[LIFE(out[0])] = SEQ(out[0]) :: else fi;
+     if
+     :: out[0] != pout -> pout = out[0]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
+     :: out[0] == pout && age >= D ->
+        dead = 1; printf("EV t=%d DEAD\n", now);
+        /* (c) */
+        assert(!((lfs & 1) && lrem[1] > 0) && !((lfs & 2) && lrem[2] > 0))
+     :: else
+     fi
+  :: else ->
+     /* (e) */
+     assert(!eread || LIFE(out[1]) == 1);
+     if :: LIFE(out[1]) == 1 -> eflag = 0; eseen = 1 :: else fi   /* seen: QuorumCore fences (caught) */
+  fi
+}
+
+/* reader r: complete now if it can (final: every asked device answered, or the deadline) */
+inline try_complete(r, final) {
+  if
+#ifdef BUG_READ_ONE
+  :: CNT(rvalid[r]) >= 1 -> choose(r); observed(r)
+#else
+  :: CNT(rvalid[r]) >= MAJ -> choose(r); observed(r)
+#endif
+  :: else ->
+     if
+     :: final && CNT(rans[r]) >= MAJ ->
+        /* no valid majority: the bytes of the lowest-index answer */
+        i = 0;
+        do
+        :: rans[r] & BIT(i) -> break
+        :: else -> i++
+        od;
+        out[r] = rraw[r * ND + i];
+        observed(r)
+     :: final && CNT(rans[r]) < MAJ -> rclear(r)   /* an error: no observation */
+     :: else
+     fi
+  fi
+}
+
+/* device d answers reader r (now, with its content); later: defer the completion check (same reap) */
+#define ANSWER(r, d, later) \
+  :: d_step { !phase && rst[r] && (rpend[r] & BIT(d)) && fk[d] != K_STALL && (!later || (rpend[r] & ~BIT(d))) -> \
+       rpend[r] = rpend[r] & ~BIT(d); \
+       if \
+       :: fk[d] == K_EIO -> skip \
+       :: else -> \
+          if :: fk[d] == K_GARB -> v = GARB :: else -> v = cont[d] fi; \
+          rans[r] = rans[r] | BIT(d); rraw[r * ND + d] = v; \
+          printf("EV t=%d answer r=%d d=%d v=%d.%d\n", now, r, d, LIFE(v), SEQ(v)); \
+          if \
+          :: VALID(v) -> rvalid[r] = rvalid[r] | BIT(d); \
+             MCHG(r, d) \
+             mem[r * ND + d] = v \
+          :: else \
+          fi \
+       fi; \
+       if :: !later -> try_complete(r, rpend[r] == 0) :: else fi }
+#ifdef BUG_LATEST_CHANGE
+#define MCHG(r, d) if :: mem[r * ND + d] != v -> mchg[r * ND + d] = rk[r] :: else fi;
+#else
+#define MCHG(r, d)
+#endif
+
+/* a write of composite c lands on device d (or fails there) */
+inline landed(c, d, x) {
+  if
+  :: fk[d] == K_EIO || fk[d] == K_RO ->
+     if
+     :: x == pend[c] ->
+        printf("EV t=%d write_error c=%d d=%d v=%d.%d\n", now, c, d, LIFE(x), SEQ(x));
+        perr[c] = perr[c] | BIT(d);
+        if :: CNT(perr[c]) >= ND - MAJ + 1 -> pend[c] = 0 :: else fi
+     :: else
+     fi
+  :: else ->
+     cont[d] = x; printf("EV t=%d land c=%d d=%d v=%d.%d\n", now, c, d, LIFE(x), SEQ(x));
+     STRICT_MOVED(x)
+     if :: stopped && LIFE(x) == 1 -> sincel = 0 :: else fi;
+#ifdef OWNREAD
+     if
+     :: LIFE(x) == 2 -> eflag = 0; eread = 0
+     :: else -> majority_of(x, n1); if :: n1 >= MAJ && started[1] && !eseen -> eflag = 1 :: else fi
+     fi;
+#endif
+     if
+     :: x == pend[c] && fk[d] != K_LAG ->
+        pok[c] = pok[c] | BIT(d);
+#ifdef BUG_ONE_DISK_LEASE
+        if :: CNT(pok[c]) >= 1 ->
+#else
+        if :: CNT(pok[c]) >= MAJ ->
+#endif
+           /* completed ok: the lease, unless it had lapsed */
+           if :: !hadl[LIFE(x)] || lrem[LIFE(x)] > 0 -> hadl[LIFE(x)] = 1; lrem[LIFE(x)] = F :: else fi;
+           printf("EV t=%d write_ok c=%d v=%d.%d\n", now, c, LIFE(x), SEQ(x));
+           STRICT_DONE(c, x) pend[c] = 0;
+           if :: pu[c] -> wstale = 1 :: else fi
+        :: else
+        fi
+     :: else
+     fi
+  fi
+}
+
+#ifdef BUG_NO_DEV_ORDER
+#define LAND(c, d) \
+  :: d_step { !phase && infl[c * ND + d] != 0 && fk[d] != K_STALL -> tmp = infl[c * ND + d]; infl[c * ND + d] = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) } \
+  :: d_step { !phase && que[c * ND + d] != 0 && fk[d] != K_STALL -> tmp = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) }
+#else
+#define LAND(c, d) \
+  :: d_step { !phase && infl[c * ND + d] != 0 && fk[d] != K_STALL -> tmp = infl[c * ND + d]; infl[c * ND + d] = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) }
+#endif
+
+#define FAULT(d, k) \
+  :: d_step { !phase && nfault < MAXFAULT && fk[d] == 0 && (KINDS & BIT(k)) -> \
+       nfault++; bad[d] = 1; printf("EV t=%d fault d=%d kind=%d\n", now, d, k); \
+       if \
+       :: k == K_ZERO -> cont[d] = 0 \
+       :: else -> fk[d] = k; \
+          if :: BLOCKS_WRITES(k) -> nblock++; since2 = 0 :: else fi \
+       fi }
+
+#define STALL_END(d) \
+  :: d_step { !phase && fk[d] == K_STALL -> printf("EV t=%d stall_end d=%d\n", now, d); fk[d] = 0; nblock--; since2 = 0; rheld[0] = rheld[0] & ~BIT(d); RHELD1(d) }
+#ifdef OWNREAD
+#define RHELD1(d) rheld[1] = rheld[1] & ~BIT(d)
+#else
+#define RHELD1(d) skip
+#endif
+
+/* every I/O of a device that is not stalled or lagging is done (the tick waits for it) */
+#define DEVQUIET(d) (fk[d] == K_STALL || fk[d] == K_LAG || \
+  (infl[d] == 0 && infl[ND + d] == 0 && !(rst[0] && (rpend[0] & BIT(d))) && OWNQUIET(d)))
+#ifdef OWNREAD
+#define OWNQUIET(d) !(rst[1] && (rpend[1] & BIT(d)))
+#else
+#define OWNQUIET(d) 1
+#endif
+
+inline issue_read(r) {
+  rk[r]++; rst[r] = 1; rans[r] = 0; rvalid[r] = 0;
+  rpend[r] = 7 & ~rheld[r];
+  STRICT_SNAP(r)
+  if :: r == 0 -> rstale = wstale; rsv = pout :: else fi
+}
+
+inline issue_write(c) {
+  wseq[wl[c]]++; v = wl[c] * 16 + wseq[wl[c]];
+  pend[c] = v; pok[c] = 0; perr[c] = 0; PMV0(c) pu[c] = 1;
+  i = 0;
+  do
+  :: i < ND ->
+#ifdef BUG_NO_DEV_ORDER
+     if :: infl[c * ND + i] == 0 -> infl[c * ND + i] = v :: else -> que[c * ND + i] = v fi;
+#else
+     if :: infl[c * ND + i] == 0 -> infl[c * ND + i] = v :: else -> que[c * ND + i] = v fi;
+#endif
+     i++
+  :: else -> break
+  od
+}
+
+inline deadline(r) {
+  if :: rst[r] -> try_complete(r, 1) :: else fi;
+  /* reads still in a stalled device stay there (W4: the next reads skip it); the others are answered too
+     late and dropped */
+  rheld[r] = rheld[r] | (rpend[r] & ((fk[0] == K_STALL) + 2 * (fk[1] == K_STALL) + 4 * (fk[2] == K_STALL)));
+  rpend[r] = 0; rst[r] = 0
+}
+
+active proctype Model() {
+  /* life 1 wrote (1,1) on every device at tick 0; its lease runs to F; the reader read it */
+  cont[0] = 17; cont[1] = 17; cont[2] = 17;
+  wl[0] = 1; wl[1] = 2; wseq[1] = 1; walive[0] = 1; started[0] = 1; hadl[1] = 1; lrem[1] = F;
+  STRICT_DONE(0, 17) mem[0] = 17; mem[1] = 17; mem[2] = 17; hi[1] = 1; chg[1] = 0; pch[0] = 1;
+  out[0] = 17; pout = 17; age = 0; lastout[1] = 1; lfs = 1;
+#ifndef NOPEER
+  issue_read(0);
+#endif
+  do
+  /* the tick */
+  :: d_step { !phase && !rdue && now < MAXT && DEVQUIET(0) && DEVQUIET(1) && DEVQUIET(2) ->
+       pend[0] = 0; pend[1] = 0; pok[0] = 0; pok[1] = 0; perr[0] = 0; perr[1] = 0;
+       deadline(0);
+#ifdef OWNREAD
+       deadline(1);
+#endif
+       now++; printf("EV t=%d tick\n", now);
+       /* (f) */
+       if :: lrem[1] > 0 -> lrem[1]-- :: else fi;
+       if :: lrem[2] > 0 -> lrem[2]-- :: else fi;
+       if :: age < D -> age++ :: else fi;
+       if :: nblock >= 2 && since2 < F -> since2++ :: else fi;
+       if :: sincel < D + 3 -> sincel++ :: else fi;
+       assert(!(nblock >= 2 && since2 >= F &&
+                ((walive[0] && lrem[wl[0]] > 0 && !und) || (walive[1] && lrem[2] > 0))));
+       /* lease lapse: the life is fenced (an undead life writes on) */
+       if :: walive[0] && !und && hadl[wl[0]] && lrem[wl[0]] == 0 -> walive[0] = 0; STOP0 :: else fi;
+       if :: walive[1] && hadl[2] && lrem[2] == 0 -> walive[1] = 0 :: else fi;
+       /* (d): one faulty device at most, life 1 stopped, not restarted */
+       assert(!(stopped && !started[1] && bad[0] + bad[1] + bad[2] <= 1 && sincel >= D + 3 && !dead));
+       phase = 1
+     }
+  /* the writer, at the tick (before its issue: a crash or a start only changes what is issued next):
+     life 1 crashes (its writes in the kernel land later) */
+  :: d_step { phase && ncrash < MAXCRASH && walive[0] && !und -> ncrash++; printf("EV t=%d crash\n", now); walive[0] = 0; STOP0 }
+  /* restart: life 2 (a new process) */
+  :: d_step { phase && nrestart < MAXRESTART && !walive[0] && !started[1] && RESTART_WHEN && EXIT_WAIT -> nrestart++; printf("EV t=%d restart\n", now); walive[1] = 1; started[1] = 1 }
+#ifdef REJOIN
+  /* life 1 is fenced (whatever the reason: a lapse, svcmgr's request) and its process rejoins as life 2 once
+     held_by_kernel() == 0: a majority of the devices hold no write of it (W1 keeps the rest in order) */
+  :: d_step { phase && nrestart < MAXRESTART && walive[0] && wl[0] == 1 && !und ->
+       printf("EV t=%d fence\n", now); walive[0] = 0; STOP0 }
+  :: d_step { phase && nrestart < MAXRESTART && !walive[0] && wl[0] == 1 && !started[1] && RESTART_WHEN &&
+              (infl[0] == 0 && que[0] == 0) + (infl[1] == 0 && que[1] == 0) + (infl[2] == 0 && que[2] == 0) >= MAJ ->
+       nrestart++; printf("EV t=%d rejoin\n", now); wl[0] = 2; walive[0] = 1; started[1] = 1 }
+#endif
+#ifdef UNDEAD
+  /* restart while life 1 keeps writing (undead), whatever its lease */
+  :: d_step { phase && nrestart < MAXRESTART && walive[0] && !started[1] -> nrestart++; printf("EV t=%d restart_undead\n", now); walive[1] = 1; started[1] = 1; und = 1 }
+#endif
+  /* the issue of the tick's writes and reads */
+  :: d_step { phase -> phase = 0;
+       if :: walive[0] -> issue_write(0) :: else fi;
+       if :: walive[1] -> issue_write(1) :: else fi;
+#ifdef NOPEER
+       skip;
+#elif !defined(READ_AT_TICK)
+       rdue = 1;
+#else
+       issue_read(0);
+#endif
+#ifdef OWNREAD
+       if :: started[1] -> issue_read(1); eread = eflag :: else fi;
+#endif
+     }
+#ifndef READ_AT_TICK
+  /* the reader's read of this tick, at any moment between this tick's issue and the next tick */
+  :: d_step { !phase && rdue -> rdue = 0; issue_read(0) }
+#endif
+  LAND(0, 0) LAND(0, 1) LAND(0, 2)
+  LAND(1, 0) LAND(1, 1) LAND(1, 2)
+  ANSWER(0, 0, 0) ANSWER(0, 1, 0) ANSWER(0, 2, 0)
+#ifdef REAPS
+  ANSWER(0, 0, 1) ANSWER(0, 1, 1) ANSWER(0, 2, 1)
+#endif
+#ifdef OWNREAD
+  ANSWER(1, 0, 0) ANSWER(1, 1, 0) ANSWER(1, 2, 0)
+#ifdef REAPS
+  ANSWER(1, 0, 1) ANSWER(1, 1, 1) ANSWER(1, 2, 1)
+#endif
+#endif
+  FAULT(0, K_STALL) FAULT(1, K_STALL) FAULT(2, K_STALL)
+  FAULT(0, K_EIO) FAULT(1, K_EIO) FAULT(2, K_EIO)
+  FAULT(0, K_RO) FAULT(1, K_RO) FAULT(2, K_RO)
+  FAULT(0, K_ZERO) FAULT(1, K_ZERO) FAULT(2, K_ZERO)
+  FAULT(0, K_GARB) FAULT(1, K_GARB) FAULT(2, K_GARB)
+  FAULT(0, K_LAG) FAULT(1, K_LAG) FAULT(2, K_LAG)
+  STALL_END(0) STALL_END(1) STALL_END(2)
+  :: else -> break   /* the horizon */
+  od
+}
