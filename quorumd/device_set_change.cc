@@ -20,6 +20,7 @@ Status DeviceSetChange::request(uint16_t g, uint8_t k) {
 }
 
 void DeviceSetChange::on_peer_record(const HeartbeatRecord& r) {
+  if (r.state == NodeState::up) peer_left_ = false;  // back: its leave no longer vouches for anything
   if (r.set_generation > peer_gen_ || (r.set_generation == peer_gen_ && r.set_slot != peer_slot_)) {
     peer_gen_ = r.set_generation;
     peer_slot_ = r.set_slot;

@@ -164,6 +164,10 @@ Cluster::Cluster(const ClusterOptions& o) {
       raw.push_back(members.back().get());
     }
     REQUIRE(initialize_quorum_device_set(raw, clock_, sb, seal, kIoTimeout).ok());
+    for (size_t i = 0; i < o.spare_devices; ++i) {
+      set_disks_.push_back(std::make_shared<MemoryDisk>(512, 4 << 20));
+      by_path[set_path(kQuorumDevices + i)] = set_disks_.back();
+    }
   } else {
     REQUIRE(initialize_quorum_disk(dev, clock_, sb, seal, kIoTimeout).ok());
   }

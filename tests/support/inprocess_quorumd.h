@@ -164,6 +164,7 @@ struct ClusterOptions {
   std::optional<Duration> max_storage_stall;  // with_lan: lan.max_storage_stall (unset: the config's default)
   DeviceWrap wrap_device;                     // each node's read-write device (see DeviceWrap)
   bool device_set = false;  // a set of three quorum devices "mem0 mem1 mem2" (issue 17) instead of one disk
+  size_t spare_devices = 0;  // with device_set: blank devices "mem3".. both nodes can open (castor disk replace)
 };
 
 // alpha and beta of the two-node cluster "test", started and joined; the test turns them with step().

@@ -8,6 +8,10 @@
 #include <string>
 
 #include "disk/disk_layout.h"
+#include "disk/epoch_record.h"
+#include "disk/heartbeat_record.h"
+#include "disk/quorum_device_set.h"
+#include "disk/superblock.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor;
@@ -161,4 +165,92 @@ TEST_CASE("device set: a fenced node does not rejoin while one device still hold
   a.env->faulty(Cluster::set_path(2))->release_hung(c.now());
   a.env->faulty(Cluster::set_path(2))->pass_all();
   REQUIRE(c.run_until([&] { return a.daemon->core().config().incarnation != old_life && has_lease(c, a); }, 5s));
+}
+
+namespace {
+
+// What castor disk replace writes before it hands NEW to a quorumd (tools/cmd_disk.cc): NEW's superblock at
+// generation 1 for `slot` (its quorum area left zero), and the other members' superblocks raised to 1.
+void prepare_replacement(Cluster& c, size_t slot, size_t new_disk) {
+  FakeClock& clock = c.clock();
+  auto layout = *DiskLayout::for_sector_size(512);
+  MemoryBlockDevice any(c.set_disk(slot == 0 ? 1 : 0), "any");
+  auto sb = read_device_superblock(any, clock, kIoTimeout, RecordSeal::crc_only());
+  REQUIRE(sb.ok());
+  Superblock next = *sb;
+  next.devices.generation = 1;
+  next.devices.changed_slot = uint32_t(slot);
+  next.devices.members[slot].bytes[0] ^= 0xff;  // a new id
+  std::vector<std::byte> block(layout.block_size());
+  for (size_t i = 0; i <= kQuorumDevices; ++i) {
+    const size_t disk = i == kQuorumDevices ? new_disk : i;
+    if (i == slot) continue;  // the old member is left as it is
+    Superblock member = next;
+    member.devices.index = uint32_t(i == kQuorumDevices ? slot : i);
+    MemoryBlockDevice dev(c.set_disk(disk), "member");
+    REQUIRE(encode_superblock(member, layout, RecordSeal::crc_only(), block).ok());
+    for (uint64_t off : {layout.superblock_backup_offset(), layout.superblock_offset()})
+      REQUIRE(write_blocking(dev, clock, off, block, kIoTimeout).ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("device set: castor disk replace while both nodes run: OLD retired on both, NEW counted once the peer "
+          "retired OLD, no fence, no verdict, and NEW carries both regions") {
+  ClusterOptions o = set_options();
+  o.spare_devices = 1;
+  Cluster c(o);
+  start_both(c);
+  const size_t slot = 1, new_disk = 3;
+  prepare_replacement(c, slot, new_disk);
+  Client ca(c.alpha().socket), cb(c.beta().socket);
+  auto r = c.ask(ca, "device-replace 1 1 mem3");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  // alpha retired slot 1 at once; beta retires it on alpha's heartbeat; alpha then counts mem3.
+  hold_steady(c, 20 * c.timing().io_timeout, "a replacement under way");
+  auto sa = c.status(c.alpha());
+  CHECK_MESSAGE(sa["device_set"]["generation"] == 1, sa["device_set"].dump());
+  CHECK_MESSAGE(sa["device_set"]["retiring"] == false, sa["device_set"].dump());
+  auto sbeta = c.status(c.beta());
+  CHECK_MESSAGE(sbeta["device_set"]["retiring"] == true, sbeta["device_set"].dump());  // no NEW given to beta yet
+  // A second replacement is refused while this one is under way on beta.
+  auto busy = c.ask(cb, "device-replace 2 2 mem3");
+  CHECK(busy["ok"] != true);
+  r = c.ask(cb, "device-replace 1 1 mem3");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  hold_steady(c, 20 * c.timing().io_timeout, "the replacement ending on beta");
+  sbeta = c.status(c.beta());
+  CHECK_MESSAGE(sbeta["device_set"]["retiring"] == false, sbeta["device_set"].dump());
+  CHECK(sbeta["devices"][slot]["path"] == "mem3");
+  // NEW now holds both nodes' heartbeats and alpha's rewritten region.
+  auto layout = *DiskLayout::for_sector_size(512);
+  MemoryBlockDevice dev(c.set_disk(new_disk), "new");
+  std::vector<std::byte> block(layout.block_size());
+  for (uint32_t id : {1u, 2u}) {
+    REQUIRE(read_blocking(dev, c.clock(), layout.heartbeat_offset(id), block, kIoTimeout).ok());
+    CHECK_MESSAGE(decode_heartbeat(block, layout, id, RecordSeal::crc_only()).ok(), "node " << id);
+    REQUIRE(read_blocking(dev, c.clock(), layout.epoch_record_offset(id), block, kIoTimeout).ok());
+    CHECK_MESSAGE(decode_epoch_record(block, layout, id, RecordSeal::crc_only()).ok(), "epoch of node " << id);
+  }
+  // The set counts NEW: with another member stalled, NEW and the third still make a majority.
+  apply(c, 0, Fault::stall);
+  hold_steady(c, 20 * c.timing().io_timeout, "member 0 stalled after the replacement");
+}
+
+TEST_CASE("device set: a node never counts NEW before its peer retired OLD (the peer paused meanwhile)") {
+  ClusterOptions o = set_options();
+  o.spare_devices = 1;
+  Cluster c(o);
+  start_both(c);
+  prepare_replacement(c, 1, 3);
+  // beta's reads of alpha's heartbeat hang: it cannot learn of generation 1, so it still counts OLD.
+  Client ca(c.alpha().socket);
+  auto r = c.ask(ca, "device-replace 1 1 mem3");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  c.beta().running = false;  // paused: it reads nothing, retires nothing
+  c.run_for(5 * c.timing().io_timeout);
+  auto sa = c.status(c.alpha());
+  CHECK_MESSAGE(sa["device_set"]["retiring"] == true, sa["device_set"].dump());
+  CHECK(sa["devices"][1]["path"] != "mem3");
 }
