@@ -170,6 +170,23 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
   return d;
 }
 
+void QuorumDaemon::repair_damaged_member(TimePoint now) {
+  if (!majority_ || done_) return;
+  uint64_t damaged = 0;
+  for (size_t i = 0; i < majority_->device_count(); ++i) damaged += majority_->damaged_reads(i);
+  if (damaged <= damaged_seen_) {
+    damaged_seen_ = damaged;  // a replaced member starts again from 0
+    return;
+  }
+  if (last_repair_ && now - *last_repair_ < 10 * Duration(superblock_.timing.io_timeout)) return;
+  damaged_seen_ = damaged;
+  last_repair_ = now;
+  table_->rewrite_region_now();
+  log::warning("a quorum device returned damaged copies (zeroed or overwritten blocks): rewriting this node's region "
+               "on every member so that it heals",
+               {{"damaged_reads", int64_t(damaged)}});
+}
+
 void QuorumDaemon::step_device_set_change(TimePoint now) {
   (void)now;
   if (!majority_ || !set_change_ || done_) return;
@@ -697,6 +714,7 @@ void QuorumDaemon::step() {
   if (lan_ && !done_) lan_->tick(*core_, now);
   maybe_rejoin(now);
   step_device_set_change(now);
+  repair_damaged_member(now);
   check_superblock_async(now);
   table_->pump(*core_, now);
 }

@@ -199,6 +199,11 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::optional<DeviceSetChange> set_change_;
   std::unique_ptr<BlockDevice> set_new_member_;
   std::string set_new_member_path_;
+  // A member of the set returned damaged copies (zeroed, garbage): rewrite this node's region so that it
+  // heals (the peer does the same for its own), at most every 10 T.
+  void repair_damaged_member(TimePoint now);
+  uint64_t damaged_seen_ = 0;
+  std::optional<TimePoint> last_repair_;
   // Takes the next step of a replacement (retire the old member, adopt the new one) when it is due.
   void step_device_set_change(TimePoint now);
   // The device-replace verb: "SLOT GENERATION PATH".

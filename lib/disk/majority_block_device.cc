@@ -70,6 +70,7 @@ MajorityBlockDevice::MajorityBlockDevice(std::vector<std::unique_ptr<BlockDevice
                                          Geometry geometry, UniqueFd epoll)
     : layout_(layout),
       choice_(layout, seal, cluster, devices.size()),
+      damaged_(devices.size(), 0),
       name_(std::move(name)),
       geometry_(geometry),
       epoll_(std::move(epoll)) {
@@ -222,14 +223,8 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
   DevOp op = std::move(it->second);
   d.ops.erase(it);
   const bool ok = ic.status.ok();
-  // Health: a completion after its deadline was already counted as a timeout.
-  if (!op.timeout_noted) {
-    if (ok && now < op.deadline)
-      note_ok(i, op.kind, now - op.issued, now);
-    else if (!ok)
-      note_failure(i, op.kind, ic.status.to_string(), now);
-  }
   std::vector<bool> valid;
+  std::optional<uint64_t> damaged;  // a block this device returned invalid while another device holds it valid
   if (op.kind == IoKind::read && ok) {
     // R4: every answer feeds the memory, even one that comes after its composite reported (it is a true
     // value of that device; the chooser keeps the newest read's answer per device).
@@ -239,7 +234,28 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
       const bool judged = len == bs && (op.offset + rel) % bs == 0;
       valid.push_back(judged && choice_.observe(op.read_no, i, op.offset + rel,
                                                 std::span<const std::byte>(*op.data).subspan(rel, len)));
+      if (judged && !valid.back() && !damaged && expected_slot_at(layout_, op.offset + rel))
+        for (size_t j = 0; j < devices_.size(); ++j)
+          if (j != i && choice_.remembered(j, op.offset + rel)) {
+            damaged = op.offset + rel;
+            break;
+          }
     }
+  }
+  // Health: a completion after its deadline was already counted as a timeout. A read that returned a damaged
+  // block (zeroed, garbage, torn: invalid where another device holds a valid copy) is a failure of the
+  // device, however fast it came, also when it came after the composite reported; the device counts as
+  // failing until a read of it returns only valid copies.
+  if (damaged) {
+    ++damaged_[i];
+    note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
+                                      std::to_string(*damaged) + " (another device holds it valid)",
+                 now, false);
+  } else if (!op.timeout_noted) {
+    if (ok && now < op.deadline)
+      note_ok(i, op.kind, now - op.issued, now);
+    else if (!ok)
+      note_failure(i, op.kind, ic.status.to_string(), now);
   }
   for (uint64_t id : op.composites) {
     auto c = open_.find(id);
@@ -363,7 +379,8 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     size_t v = 0;
     for (size_t i = 0; i < n; ++i)
       if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b]) ++v;
-    every_block = v >= maj;
+    // ...and the choice does not rest on a tie between lives that more answers can settle.
+    every_block = v >= maj && choice_.settled(c.offset + b * layout_.block_size(), c.read_no, maj);
   }
   if (every_block || ((pending == 0 || past) && ok >= maj)) {
     finish_read(c, now);
@@ -556,6 +573,7 @@ Status MajorityBlockDevice::replace_device(size_t i, std::unique_ptr<BlockDevice
   devices_[i] = std::move(fresh);
   geometry_.size_bytes = std::min(geometry_.size_bytes, devices_[i].dev->geometry().size_bytes);
   choice_.forget_device(i);
+  damaged_[i] = 0;
   if (!old.ops.empty() || old.dev->held_by_kernel() != 0)
     parked_.push_back(Parked{std::move(old)});
   else if (old.fd >= 0) {

@@ -122,6 +122,9 @@ class MajorityBlockDevice final : public BlockDevice {
   // Some device is failing now: a failed I/O or a timeout more recent than its last ok.
   bool degraded() const;
   const ReplicaChoice& chooser() const { return choice_; }
+  // Reads of device i that returned a damaged block (invalid where another device holds it valid): a node
+  // that sees this rise rewrites its own region so that the device heals (QuorumDaemon).
+  uint64_t damaged_reads(size_t i) const { return i < damaged_.size() ? damaged_[i] : 0; }
 
   // Puts `dev` in place of device i (see the header comment: the old one is parked, not drained). Refused
   // if `dev`'s sector size differs or it is smaller than the composite's geometry.
@@ -204,6 +207,7 @@ class MajorityBlockDevice final : public BlockDevice {
   std::vector<Parked> parked_;
   DiskLayout layout_;
   ReplicaChoice choice_;
+  std::vector<uint64_t> damaged_;  // per device: damaged_reads()
   std::string name_;
   Geometry geometry_;
   UniqueFd epoll_;

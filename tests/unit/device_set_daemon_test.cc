@@ -110,7 +110,18 @@ TEST_CASE("device set: each device in turn stalled, EIO, read-only, zeroed, garb
         CHECK_MESSAGE(d["failing"] == true, d.dump());
         CHECK(st["redundant"] == false);
       }
-      if (f == Fault::zeroed || f == Fault::garbage) CHECK_MESSAGE(d["invalid_blocks"].get<uint64_t>() > 0, d.dump());
+      if (f == Fault::zeroed || f == Fault::garbage) {
+        CHECK_MESSAGE(d["invalid_blocks"].get<uint64_t>() > 0, d.dump());
+        // The nodes rewrite their regions when a member returns damaged copies: by now it holds valid ones
+        // again (the epoch records, which nothing else would rewrite), and the status says so.
+        auto layout = *DiskLayout::for_sector_size(512);
+        MemoryBlockDevice dev(c.set_disk(i), "check");
+        std::vector<std::byte> block(layout.block_size());
+        for (uint32_t id : {1u, 2u}) {
+          REQUIRE(read_blocking(dev, c.clock(), layout.epoch_record_offset(id), block, kIoTimeout).ok());
+          CHECK_MESSAGE(decode_epoch_record(block, layout, id, RecordSeal::crc_only()).ok(), what << ": epoch of node " << id);
+        }
+      }
       for (size_t k = 0; k < kQuorumDevices; ++k)
         if (k != i) CHECK_MESSAGE(st["devices"][k]["failing"] == false, st["devices"][k].dump());
       heal(c, i);
