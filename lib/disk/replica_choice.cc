@@ -1,5 +1,7 @@
 #include "disk/replica_choice.h"
 
+#include <map>
+
 #include <algorithm>
 #include <string>
 
@@ -66,6 +68,10 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   }
   BlockMemory& m = block(offset);
   auto& copy = m.copies[dev];
+  // A device's first valid answer for this block (this reader just started, the device is new or came back
+  // from a replacement) shows what it holds, not that it moved: it is no move (review 17, attack 1: a fresh
+  // reader took an old life on a read-only device for the newest, on a tie at the first read).
+  const bool had_memory = copy.has_value();
   if (!copy || copy->read_no <= read_no) {
     if (!copy) copy.emplace();
     copy->header = *h;
@@ -81,7 +87,7 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
     s.best.read_no = read_no;
     s.best_dev = dev;
     // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
-    if (!own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
+    if (had_memory && !own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
   }
   prune(m);
   return true;
@@ -94,6 +100,31 @@ void ReplicaChoice::prune(BlockMemory& m) {
                                   [&](const auto& c) { return c && c->header.incarnation == it->first; });
     it = held ? std::next(it) : m.incs.erase(it);
   }
+}
+
+bool ReplicaChoice::settled(uint64_t offset, uint64_t read_no, size_t majority) const {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return true;
+  const BlockMemory& m = it->second;
+  std::map<uint64_t, size_t> fresh;  // held incarnations -> devices that answered with it in this read
+  for (const auto& c : m.copies)
+    if (c) fresh[c->header.incarnation] += c->read_no == read_no ? 1 : 0;
+  uint64_t top = 0;
+  size_t at_top = 0;
+  bool majority_at_top = false;
+  for (const auto& [inc, n] : fresh) {
+    auto s = m.incs.find(inc);
+    const uint64_t ch = s == m.incs.end() ? 0 : s->second.changed_at;
+    if (at_top == 0 || ch > top) {
+      top = ch;
+      at_top = 1;
+      majority_at_top = n >= majority;
+    } else if (ch == top) {
+      ++at_top;
+      majority_at_top = majority_at_top || n >= majority;
+    }
+  }
+  return at_top <= 1 || majority_at_top;
 }
 
 std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint64_t read_no) {

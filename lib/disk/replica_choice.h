@@ -61,7 +61,8 @@ class ReplicaChoice {
 
   // Device `dev` answered read `read_no` with `block` at `offset`. A valid copy becomes that device's memory
   // of the block unless its memory comes from a later read; an invalid copy changes no memory. Updates the
-  // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5).
+  // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5) or the
+  // device had no memory of the block (its first answer shows what it holds, not a move).
   // Returns whether the copy is valid.
   bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block);
 
@@ -79,6 +80,11 @@ class ReplicaChoice {
   // device overwritten by another life must not make the life's value go back: maj_r4_literal).
   // Records the chosen incarnation.
   std::optional<Choice> choose(uint64_t offset, uint64_t read_no);
+  // Whether choose() would not rest on a guess: one life moved last, or among the lives that tie for it one
+  // was answered by `majority` devices in read `read_no`. A read whose block is not settled waits for the
+  // devices still to answer (review 17: a tie broken by the lowest device handed a fresh reader an old life's
+  // record over a write complete on the two other devices); at its deadline the tie-breaks of choose() apply.
+  bool settled(uint64_t offset, uint64_t read_no, size_t majority) const;
 
   // R5: this process submitted `data` (whole blocks) at `offset`. Every block whose header verifies is
   // remembered as our own write: (incarnation, seq) latest, and the previous latest incarnation as earlier.
