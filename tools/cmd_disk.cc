@@ -115,8 +115,12 @@ int replace(const CliArgs& args) {
     others.push_back({paths[i], *sb});
     if (!set_sb || sb->devices.generation > set_sb->devices.generation) set_sb = *sb;
   }
-  if (!set_sb)
-    return report_error("disk replace", Error(Code::io_error, "no other member of the set could be read: not replacing"));
+  // Both other members must be read (and, below, raised to the new generation): a member left at the old
+  // generation would let a node that starts with it and OLD count OLD while the other counts NEW.
+  if (others.size() != paths.size() - 1)
+    return report_error("disk replace", Error(Code::io_error, "the set's other members must both be readable to replace "
+                                                              "one: only " + std::to_string(others.size()) +
+                                                              " could be read (see castor status)"));
   if (set_sb->records_authenticated)
     return report_error("disk replace", Error(Code::unsupported, "sets with authenticated records are not replaced by "
                                                                   "this version (castor init --authenticate)"));
@@ -126,6 +130,7 @@ int replace(const CliArgs& args) {
   if (!probe.ok()) return report_error("disk replace", probe.status());
   uint64_t generation = set_sb->devices.generation;
   bool prepared = false;
+  Superblock target = *set_sb;  // the set's superblock at the generation NEW belongs to
   {
     auto dev = AioBlockDevice::open(*new_path, AioBlockDevice::OpenMode::read_only);
     if (!dev.ok()) return report_error("disk replace", dev.status());
@@ -169,21 +174,25 @@ int replace(const CliArgs& args) {
     next.devices.index = *slot;
     if (Status s = write_superblock_copies(**dev, clock, next, RecordSeal::crc_only()); !s.ok())
       return report_error("disk replace", s);
-    // The two other members: generation G, so that a node starting from now on leaves OLD out.
-    for (auto& [path, sb] : others) {
-      auto odev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_write);
-      if (!odev.ok()) return report_error("disk replace", odev.status());
-      Superblock member = next;
-      member.devices.index = sb.devices.index;
-      if (Status s = write_superblock_copies(**odev, clock, member, RecordSeal::crc_only()); !s.ok())
-        return report_error("disk replace", s);
-    }
+    target = next;
     std::cout << "Prepared " << *new_path << " as member " << *slot << " of generation " << generation
               << " of cluster " << set_sb->cluster_name << " (in place of " << *old_path << ")\n";
   } else {
     std::cout << *new_path << " is prepared already as member " << *slot << " of generation " << generation << "\n";
   }
 
+  // The two other members at generation G before any node is given NEW, so that a node starting from now on
+  // leaves OLD out -- also on the second node's run, or a run after one that died between two members.
+  for (auto& [path, sb] : others) {
+    if (sb.devices.generation >= generation) continue;
+    auto odev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_write);
+    if (!odev.ok()) return report_error("disk replace", odev.status());
+    Superblock member = target;
+    member.devices.index = sb.devices.index;
+    if (Status s = write_superblock_copies(**odev, clock, member, RecordSeal::crc_only()); !s.ok())
+      return report_error("disk replace", s);
+    std::cout << "Raised " << path << " (member " << sb.devices.index << ") to generation " << generation << "\n";
+  }
   auto r = c->request("device-replace " + std::to_string(*slot) + " " + std::to_string(generation) + " " + *new_path);
   if (!r.ok()) return report_error("disk replace", r.status());
   const Json reply = Json::parse(*r, nullptr, false);
