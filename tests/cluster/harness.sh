@@ -124,12 +124,22 @@ cleanup() {
   for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
   for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
   for m in "${fuse_mounts[@]}"; do
-    eval "kill -CONT \$FUSE_${m}" 2>/dev/null
+    eval "p=\${FUSE_${m}:-}"  # empty once its daemon was killed and reaped (device_fail)
+    [ -n "$p" ] && kill -CONT "$p" 2>/dev/null
     umount "$(fuse_mountpoint "$m")" 2>/dev/null || umount -l "$(fuse_mountpoint "$m")" 2>/dev/null
-    eval "kill -TERM \$FUSE_${m}; wait \$FUSE_${m}" 2>/dev/null
+    [ -n "$p" ] && { kill -TERM "$p"; wait "$p"; } 2>/dev/null
   done
   [ -n "$HARNESS_OWNS" ] && rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
   umount "$dir/m" 2>/dev/null
+  # A FUSE mount whose daemon was killed (device_fail) may still be busy above while its loop device is let
+  # go: a second try, lazily, for any mount left under this cluster's folder (never outside it).
+  local left i
+  for ((i = 0; i < 20; i++)); do
+    left=$(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts)
+    [ -z "$left" ] && break
+    for m in $left; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+    sleep 0.1
+  done
   rm -rf "$dir"
 }
 if [ -z "${HARNESS_NODE_DIR:-}" ]; then
