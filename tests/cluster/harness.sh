@@ -21,6 +21,16 @@
 #   (5406), authenticated with the cluster key $dir/authkey (castor keygen). Faults: lan_partition / lan_heal
 #   (both links; lan_link_down / lan_link_up N for one), stall_disk / unstall_disk NODE (the node's path to
 #   the quorum disk hangs: its bindfs SIGSTOPped) and stall_both / unstall_both (a shared storage stall).
+#   QUORUM_DEVICES=3 (issue 17; default 1: one quorum disk, everything as before): a set of three quorum devices,
+#   one backing file each ($dir/qdisks/qI/quorum.img, 16 MiB), and for each node and each device its own FUSE
+#   pass-through ($dir/NODE/qI, bindfs PID FUSE_NODE_I) and loop device (QI_NODE; Q_NODE lists the node's three),
+#   so that one device can hang as an array does (device_stall I: its bindfs stopped on both nodes) or one node's
+#   path to it alone (path_stall NODE I). castor init writes the set; each node's castor.ini lists its three loop
+#   devices (beta's in the reverse order: quorumd orders them by their superblocks). One device's faults:
+#   device_stall / device_unstall I, device_ro / device_rw I (blockdev --setro on both nodes' loop devices),
+#   device_zero I / device_garbage I (zeros / random bytes over both node regions of its backing file, while
+#   the cluster runs), device_fail I (both its bindfs killed: every I/O fails with ENOTCONN, for good).
+#   stall_disk NODE then stalls all three of the node's paths (the node loses its quorum storage).
 #   FENCE=1 (issue 16): each node also has a BMC (tests/cluster/bmc.sh, sourced below): one ipmi_sim per node on a
 #   management network, whose power on boots the node (boot_node, in ipmi_sim's startcmd) and whose power off
 #   kills it as kill_node does; start_node then powers the node on (or resets it) through its BMC. Without
@@ -57,6 +67,10 @@ LIGHT_SERVICES=${LIGHT_SERVICES:-0}
 LAN=${LAN:-1}
 LAN_PORT=${LAN_PORT:-5406}
 LAN_MAX_STALL_S=${LAN_MAX_STALL_S:-120}
+# QUORUM_DEVICES: 1 (default: one quorum disk) or 3 (a set of three quorum devices, issue 17)
+QUORUM_DEVICES=${QUORUM_DEVICES:-1}
+case $QUORUM_DEVICES in 1|3) ;; *) echo "QUORUM_DEVICES must be 1 or 3 (not $QUORUM_DEVICES)"; exit 1 ;; esac
+QDEVS=$(seq 0 $((QUORUM_DEVICES - 1)))  # the device indexes (QUORUM_DEVICES=3)
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -88,6 +102,15 @@ kill_node() {
 
 reset_mounts() { bash "$ROOT/tests/cluster/reset_mounts.sh" "$CGROOT/$1"; }  # a reset ends the node's mounts too
 
+# fuse_mountpoint M: where the FUSE pass-through M of fuse_mounts is mounted: NODE (one quorum disk) is the
+# node's view of the disks folder, NODE_I (QUORUM_DEVICES=3) its view of device I's folder.
+fuse_mountpoint() { case $1 in *_*) echo "$dir/${1%_*}/q${1##*_}" ;; *) echo "$dir/$1/disks" ;; esac; }
+# node_paths NODE: the PIDs of the bindfs daemons of NODE's paths to its quorum storage (one, or one per device)
+node_paths() {
+  local i
+  if [ "$QUORUM_DEVICES" = 1 ]; then eval "echo \${FUSE_$1:-}"; return; fi
+  for i in $QDEVS; do eval "echo \${FUSE_$1_$i:-}"; done
+}
 HARNESS_OWNS=  # set once this harness made the cluster's namespaces: before that, its names may be another run's
 cleanup() {
   set +e
@@ -101,12 +124,22 @@ cleanup() {
   for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
   for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
   for m in "${fuse_mounts[@]}"; do
-    eval "kill -CONT \$FUSE_${m}" 2>/dev/null
-    umount "$dir/$m/disks" 2>/dev/null || umount -l "$dir/$m/disks" 2>/dev/null
-    eval "kill -TERM \$FUSE_${m}; wait \$FUSE_${m}" 2>/dev/null
+    eval "p=\${FUSE_${m}:-}"  # empty once its daemon was killed and reaped (device_fail)
+    [ -n "$p" ] && kill -CONT "$p" 2>/dev/null
+    umount "$(fuse_mountpoint "$m")" 2>/dev/null || umount -l "$(fuse_mountpoint "$m")" 2>/dev/null
+    [ -n "$p" ] && { kill -TERM "$p"; wait "$p"; } 2>/dev/null
   done
   [ -n "$HARNESS_OWNS" ] && rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
   umount "$dir/m" 2>/dev/null
+  # A FUSE mount whose daemon was killed (device_fail) may still be busy above while its loop device is let
+  # go: a second try, lazily, for any mount left under this cluster's folder (never outside it).
+  local left i
+  for ((i = 0; i < 20; i++)); do
+    left=$(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts)
+    [ -z "$left" ] && break
+    for m in $left; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+    sleep 0.1
+  done
   rm -rf "$dir"
 }
 if [ -z "${HARNESS_NODE_DIR:-}" ]; then
@@ -123,10 +156,18 @@ for n in alpha beta; do
   [ -z "$(cat "$CGROOT/$n/cgroup.procs" 2>/dev/null)" ] || fail "the cgroup $CGROOT/$n has processes (another demo running?)"
 done
 
-step "Shared disks: a 16 MiB quorum disk, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
+if [ "$QUORUM_DEVICES" = 3 ]; then
+  step "Shared disks: a set of three 16 MiB quorum devices, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
+else
+  step "Shared disks: a 16 MiB quorum disk, a 64 MiB data disk and a 32 MiB ledger disk (ext4), each one file seen through one loop device per node"
+fi
 echo "working files in $dir"
 mkdir -p "$dir/disks" "$dir/m" "$dir/svc-locks"
-truncate -s 16M "$dir/disks/quorum.img"
+if [ "$QUORUM_DEVICES" = 3 ]; then
+  for i in $QDEVS; do mkdir -p "$dir/qdisks/q$i" && truncate -s 16M "$dir/qdisks/q$i/quorum.img"; done
+else
+  truncate -s 16M "$dir/disks/quorum.img"
+fi
 truncate -s 64M "$dir/disks/data.img"
 truncate -s 32M "$dir/disks/ledger.img"
 mkfs.ext4 -q -L castor-data "$dir/disks/data.img" && mkfs.ext4 -q -L castor-ledger "$dir/disks/ledger.img" || fail "mkfs.ext4"
@@ -135,6 +176,22 @@ echo "<h1>Hello from the Castor demo</h1><p>This page lives on the shared data d
 umount "$dir/m"
 command -v bindfs >/dev/null || fail "bindfs is not installed (make deps installs it)"
 for n in alpha beta; do
+  if [ "$QUORUM_DEVICES" = 3 ]; then
+    # This node's path to each quorum device: a FUSE pass-through (bindfs, its own daemon) of that device's
+    # folder, under its own loop device.
+    q=
+    for k in $QDEVS; do
+      mkdir -p "$dir/$n/q$k"
+      bindfs -f --no-allow-other "$dir/qdisks/q$k" "$dir/$n/q$k" >>"$dir/$n-bindfs.log" 2>&1 &
+      eval "FUSE_${n}_$k=$!"
+      fuse_mounts+=("${n}_$k")
+      for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/q$k/quorum.img" ] && break; sleep 0.1; done
+      p=$(losetup -f --show --direct-io=on "$dir/$n/q$k/quorum.img") || fail "losetup (quorum device $k of $n)"
+      loops+=("$p")
+      eval "Q${k}_$n=$p"
+      q+="${q:+ }$p"
+    done
+  else
   # This node's path to the quorum disk: a FUSE pass-through (bindfs, its own daemon) of the disks folder.
   mkdir -p "$dir/$n/disks"
   bindfs -f --no-allow-other "$dir/disks" "$dir/$n/disks" >>"$dir/$n-bindfs.log" 2>&1 &
@@ -143,15 +200,25 @@ for n in alpha beta; do
   for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/disks/quorum.img" ] && break; sleep 0.1; done
   q=$(losetup -f --show --direct-io=on "$dir/$n/disks/quorum.img") || fail "losetup (quorum disk of $n)"
   loops+=("$q")
+  fi
   d=$(losetup -f --show --direct-io=on "$dir/disks/data.img") || fail losetup
   loops+=("$d")
   l=$(losetup -f --show --direct-io=on "$dir/disks/ledger.img") || fail losetup
   loops+=("$l")
-  eval "Q_$n=$q D_$n=$d L_$n=$l"
+  eval "Q_$n=\"$q\" D_$n=$d L_$n=$l"
 done
+if [ "$QUORUM_DEVICES" = 3 ]; then
+  echo "alpha sees the quorum devices 0 1 2 as $Q_alpha (each through its own FUSE), the data disk as $D_alpha, the ledger disk as $L_alpha"
+  echo "beta sees them as $Q_beta, $D_beta, $L_beta"
+  # shellcheck disable=SC2086  # the three devices
+  "$CASTOR" init $Q_alpha --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" || fail "castor init (the set)"
+  # beta lists its devices in the reverse order: quorumd orders the set by the superblocks
+  Q_beta="$Q2_beta $Q1_beta $Q0_beta"
+else
 echo "alpha sees the quorum disk as $Q_alpha (through FUSE), the data disk as $D_alpha, the ledger disk as $L_alpha"
 echo "beta sees them as $Q_beta, $D_beta, $L_beta"
 "$CASTOR" init "$Q_alpha" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" || fail "castor init"
+fi
 
 step "A LAN: a bridge in $NS_LAN; alpha 192.0.2.1, beta 192.0.2.2, client 192.0.2.100 (no route out)"
 ip netns add $NS_LAN || fail "netns $NS_LAN"  # fails if another run made it meanwhile: then this one owns nothing
@@ -286,6 +353,7 @@ mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
 # The FUSE views under the loop devices are the harness's SAN paths, not this host's files: hidden here, so
 # nothing in the node (fuser in a Filesystem stop, say) can block on a stopped one.
 umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
+for m in $dir/alpha/q0 $dir/alpha/q1 $dir/alpha/q2 $dir/beta/q0 $dir/beta/q1 $dir/beta/q2; do [ -d \$m ] && umount -l \$m 2>/dev/null; done
 mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
 q=\$!
@@ -326,10 +394,10 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
     fail "heartbeat network of $n"
   if [ "$FENCE" = 1 ]; then ip -n "$ns" link set eth2 up || fail "management network of $n"; fi
   [ -p "$dir/$n/watchdog.fifo" ] || mkfifo "$dir/$n/watchdog.fifo"
-  # Its watchdog's reset also ends a hang of the node's disk path (its bindfs resumed; the writes in flight
-  # land late): on one machine the kernel state a reset discards (a mounted filesystem) is only released
-  # once the tasks stuck on that I/O can finish, and a stale superblock flushed after the peer took over
-  # would corrupt the shared disk in a way no real reset could.
+  # Its watchdog's reset also ends a hang of the node's disk path (its bindfs resumed, with QUORUM_DEVICES=3
+  # each device's; the writes in flight land late): on one machine the kernel state a reset discards (a
+  # mounted filesystem) is only released once the tasks stuck on that I/O can finish, and a stale superblock
+  # flushed after the peer took over would corrupt the shared disk in a way no real reset could.
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
   setsid bash -c "echo \$\$ >$cg/cgroup.procs && exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
   pid=$!
@@ -338,7 +406,7 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
   # In its cgroup before this returns: a caller that looks there for the node must find it.
   for ((i = 0; i < 200; i++)); do [ -n "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.01; done
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
-    --on-fire "kill -CONT $(eval echo \$FUSE_$n) 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
+    --on-fire "kill -CONT $(node_paths "$n" | tr '\n' ' ') 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
   pids+=("$!")
@@ -385,10 +453,56 @@ lan_partition() { lan_link_down 1; lan_link_down 2; }  # the nodes no longer hea
 lan_heal() { lan_link_up 1; lan_link_up 2; }
 # A node's path to the quorum disk hangs (its bindfs SIGSTOPped: every I/O waits, the writes land late when it
 # resumes), as a SAN path that stalls; the data disks are not affected. The node's watchdog firing resumes it.
-stall_disk() { local p; eval "p=\$FUSE_$1"; kill -STOP "$p" || fail "stop the disk path of $1"; echo "stall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
-unstall_disk() { local p; eval "p=\$FUSE_$1"; kill -CONT "$p" 2>/dev/null; echo "unstall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
+# With QUORUM_DEVICES=3, all three of the node's paths hang (each device's bindfs of the node).
+stall_disk() { local p; for p in $(node_paths "$1"); do kill -STOP "$p" || fail "stop the disk path of $1"; done; echo "stall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
+unstall_disk() { local p; for p in $(node_paths "$1"); do kill -CONT "$p" 2>/dev/null; done; echo "unstall $1 $(date +%s%N)" >>"$dir/stalls.log"; }
 stall_both() { stall_disk alpha; stall_disk beta; }  # a shared storage stall: both nodes' paths at once
 unstall_both() { unstall_disk alpha; unstall_disk beta; }
+# One device of a set of three (QUORUM_DEVICES=3) fails while both nodes run; each step is logged to
+# $dir/device-faults.log ("KIND I NS"). The device's I/O is what its backing file and the nodes' bindfs give.
+#   device_stall / device_unstall I   both nodes' paths to device I hang (an array that stalls: I/O held, the
+#                                     writes in flight land when it resumes); a node's watchdog firing resumes
+#                                     that node's paths (on one machine a task stuck on that I/O never dies)
+#   path_stall / path_unstall NODE I  the node's path to device I alone hangs
+#   device_ro / device_rw I           both nodes' loop devices of device I read-only (writes fail, reads work)
+#   device_zero / device_garbage I    zeros / random bytes over both node regions of device I (its backing file,
+#                                     O_DIRECT, as the nodes' direct-I/O loop devices read it); the header area
+#                                     (the device's own superblock) is left as it is
+#   device_fail I                     both bindfs of device I killed: every I/O fails (ENOTCONN), for good (a
+#                                     detached device; nothing in the harness brings it back)
+QREGION_FIRST=16 QREGION_BLOCKS=128  # the node regions: 64 blocks each after the 16 header blocks (docs/ondisk-format.md)
+QBS=4096
+device_log() { echo "$1 $2 $(date +%s%N)" >>"$dir/device-faults.log"; }
+device_check() { [ "$QUORUM_DEVICES" = 3 ] && [ -n "${1:-}" ] && [ "$1" -ge 0 ] && [ "$1" -lt 3 ] || fail "no quorum device '${1:-}' (QUORUM_DEVICES=$QUORUM_DEVICES)"; }
+device_pids() { eval "echo \${FUSE_alpha_$1:-} \${FUSE_beta_$1:-}"; }
+device_loops() { eval "echo \${Q$1_alpha:-} \${Q$1_beta:-}"; }
+device_image() { echo "$dir/qdisks/q$1/quorum.img"; }
+device_stall() { device_check "$1"; kill -STOP $(device_pids "$1") || fail "stop device $1"; device_log stall "$1"; }
+device_unstall() { device_check "$1"; kill -CONT $(device_pids "$1") 2>/dev/null; device_log unstall "$1"; }
+path_stall() { local p; device_check "$2"; eval "p=\$FUSE_$1_$2"; kill -STOP "$p" || fail "stop $1's path to device $2"; device_log "path_stall_$1" "$2"; }
+path_unstall() { local p; device_check "$2"; eval "p=\$FUSE_$1_$2"; kill -CONT "$p" 2>/dev/null; device_log "path_unstall_$1" "$2"; }
+device_ro() { local l; device_check "$1"; for l in $(device_loops "$1"); do blockdev --setro "$l" || fail "setro $l"; done; device_log ro "$1"; }
+device_rw() { local l; device_check "$1"; for l in $(device_loops "$1"); do blockdev --setrw "$l"; done; device_log rw "$1"; }
+device_zero() {
+  device_check "$1"
+  dd if=/dev/zero of="$(device_image "$1")" bs=$QBS seek=$QREGION_FIRST count=$QREGION_BLOCKS oflag=direct \
+    conv=notrunc,fsync status=none || fail "zero device $1"
+  device_log zero "$1"
+}
+device_garbage() {
+  device_check "$1"
+  dd if=/dev/urandom of="$(device_image "$1")" bs=$QBS seek=$QREGION_FIRST count=$QREGION_BLOCKS iflag=fullblock \
+    oflag=direct conv=notrunc,fsync status=none || fail "garbage over device $1"
+  device_log garbage "$1"
+}
+device_fail() {
+  local p
+  device_check "$1"
+  for p in $(device_pids "$1"); do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  eval "FUSE_alpha_$1= FUSE_beta_$1="  # reaped: never signalled again (cleanup still unmounts the dead mounts)
+  device_log fail "$1"
+}
+
 # qstatus NODE EXPR: EXPR (python, over d = castor status --json of NODE) printed; empty if the node does
 # not answer within 3 s.
 qstatus() {

@@ -43,6 +43,14 @@
 #                    never before (the checker: no confirmed fence in the fault, the first light service
 #                    started on the peer no sooner than D - T after the crash); the BMC comes back (bmc_up) once
 #                    no fence round of the peer is in flight, then the victim is powered on
+#     device_fault   (QUORUM_DEVICES=3 only) one device of the set of three fails for 2-5 s, the device and the way
+#                    chosen by the seed: stalled (both nodes' paths to it), read-only, zeroed or garbage over both
+#                    node regions (then restored from a healthy member, the heartbeat blocks left to the nodes: a
+#                    zeroed device does not heal by itself; `castor disk replace` will be the way). Nothing may
+#                    change: no fence, no reset, no failover (counted as for every kind)
+#   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
+#   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
+#   damages a block of one device (chosen by the seed).
 #   FENCE=1 (tests/cluster/bmc.sh): each node has a BMC and the peer power-fences a silent node through the
 #   real fence_ipmilan, so crash, freeze_long, disk_hang_long, kill_quorumd, ... end in power fences. A node
 #   is revived through its BMC (powered on, or reset if its power is on), and only once no fence round of its
@@ -72,9 +80,11 @@ LAN_KINDS=(lan_partition shared_stall_5T shared_stall_30T stall_partition)  # is
 KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kill_quorumd kill_svcmgr
        crash_service hang_stop relocate restart_node corrupt_block init_force leave_unmanaged "${LAN_KINDS[@]}")
 [ "$FENCE" = 1 ] && KINDS+=(fence_fail)  # appended: the seeds of runs without FENCE replay as before
+[ "$QUORUM_DEVICES" = 3 ] && KINDS+=(device_fault)  # likewise
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 for k in "${KINDS[@]}"; do
   [ "$k" = fence_fail ] && [ "$FENCE" != 1 ] && { echo "torture: fence_fail needs FENCE=1"; exit 2; }
+  [ "$k" = device_fault ] && [ "$QUORUM_DEVICES" != 3 ] && { echo "torture: device_fault needs QUORUM_DEVICES=3"; exit 2; }
 done
 
 running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
@@ -155,10 +165,11 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
        echo "fault $f: freeze $victim for $ms ms"
        echo FROZEN >"$CGROOT/$victim/freezer.state"; ms_sleep $ms; echo THAWED >"$CGROOT/$victim/freezer.state" ;;
     disk_ro) eval "p=\$Q_$victim"; echo "fault $f: $victim's quorum disk read-only for 2 s"
-       blockdev --setro "$p"; sleep 2; blockdev --setrw "$p" ;;
+       for q in $p; do blockdev --setro "$q"; done; sleep 2; for q in $p; do blockdev --setrw "$q"; done ;;
     disk_hang_short|disk_hang_long) ms=150; [ $kind = disk_hang_long ] && ms=2500
-       eval "p=\$FUSE_$victim"; echo "fault $f: $victim's quorum disk hangs for $ms ms (FUSE stopped)"
-       kill -STOP "$p"; ms_sleep $ms; kill -CONT "$p" ;;
+       p=$(node_paths "$victim"); echo "fault $f: $victim's quorum disk hangs for $ms ms (FUSE stopped)"
+       kill -STOP $p; ms_sleep $ms; kill -CONT $p ;;
+    device_fault) device_fault ;;
     kill_quorumd) echo "fault $f: SIGKILL quorumd on $victim"
        p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -KILL "$p" ;;
     kill_svcmgr) echo "fault $f: SIGKILL svcmgr on $victim (the node starts it again, as systemd would)"
@@ -208,8 +219,14 @@ BS=4096  # the quorum disk's block: max(sector size, 4096) (lib/disk/disk_layout
 node_id() { if [ "$1" = alpha ]; then echo 1; else echo 2; fi; }
 # write_block BLOCK VARIANT: garbage over one block of the quorum disk's backing file, O_DIRECT and synced
 # (the loop devices read the file with direct I/O through the nodes' FUSE paths: no cache to go stale).
-write_block() {
-  local b=$1 how=$2 img=$dir/disks/quorum.img
+# quorum_images: the quorum disk's backing file, or each device's (QUORUM_DEVICES=3)
+quorum_images() {
+  local k
+  if [ "$QUORUM_DEVICES" = 1 ]; then echo "$dir/disks/quorum.img"; return; fi
+  for k in $QDEVS; do device_image "$k"; done
+}
+write_block() {  # write_block BLOCK VARIANT [IMAGE]
+  local b=$1 how=$2 img=${3:-$dir/disks/quorum.img}
   case $how in
     random) dd if=/dev/urandom of="$img" bs=$BS seek="$b" count=1 iflag=fullblock oflag=direct conv=notrunc,fsync status=none ;;
     zeros) dd if=/dev/zero of="$img" bs=$BS seek="$b" count=1 oflag=direct conv=notrunc,fsync status=none ;;
@@ -230,24 +247,31 @@ corrupt_block() {  # corrupt_block VICTIM OTHER
     table_any) i=$((RANDOM % 34)); b=$((base + 2 + i)); name=table-$i ;;
   esac
   how=${variants[$((RANDOM % 3))]}
-  echo "fault $f: $how garbage over the quorum disk's $name block (block $b${node:+, node $node})"
+  local img=$dir/disks/quorum.img on=
+  if [ "$QUORUM_DEVICES" = 3 ]; then local k=$((RANDOM % 3)); img=$(device_image $k); on=" of device $k"; fi
+  echo "fault $f: $how garbage over the quorum disk's $name block$on (block $b${node:+, node $node})"
   echo "detail $f corrupt_block $node $name $b $how" >>"$dir/faults.log"
-  write_block "$b" "$how"
+  write_block "$b" "$how" "$img"
   [ "$b" -lt 2 ] && HEADER_DIRTY=1
   sleep 2  # the cluster runs on the damaged disk (the nodes read the peer's table every tick)
 }
 restore_header() {  # the superblock copies as set-up wrote them (an admin's repair: nothing rewrites them)
-  dd if="$dir/header.save" of="$dir/disks/quorum.img" bs=$BS count=2 oflag=direct conv=notrunc,fsync status=none
+  local img k=0
+  for img in $(quorum_images); do
+    dd if="$dir/header.save$k" of="$img" bs=$BS count=2 oflag=direct conv=notrunc,fsync status=none
+    k=$((k + 1))
+  done
   echo "detail $f restored_header" >>"$dir/faults.log"
   HEADER_DIRTY=
 }
-header_sum() { dd if="$dir/disks/quorum.img" bs=$BS count=2 iflag=direct status=none | md5sum | cut -c1-32; }
+header_sum() { local img; for img in $(quorum_images); do dd if="$img" bs=$BS count=2 iflag=direct status=none; done | md5sum | cut -c1-32; }
 init_force() {  # init_force VICTIM: castor init --force on the live disk, through the victim's path to it
   local q before after out rc verdict
   eval "q=\$Q_$1"
   echo "fault $f: castor init --force on the live quorum disk ($q, $1's path)"
   before=$(header_sum)
-  out=$(timeout 120 "$CASTOR" init "$q" --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" --force 2>&1)
+  # shellcheck disable=SC2086  # QUORUM_DEVICES=3: the victim's three devices
+  out=$(timeout 120 "$CASTOR" init $q --cluster demo --nodes alpha,beta --io-timeout "$IO_TIMEOUT_MS" --force 2>&1)
   rc=$?
   after=$(header_sum)
   if [ "$rc" != 0 ] && [ "$before" = "$after" ]; then verdict=refused; else verdict=accepted; fi
@@ -284,6 +308,27 @@ leave_unmanaged() {  # leave_unmanaged VICTIM
   eval "p=\$WD_$n"; kill_node "$n"; kill -KILL "$p" 2>/dev/null  # the host resets
 }
 
+device_fault() {  # one device of the set of three fails for 2-5 s (QUORUM_DEVICES=3)
+  local k=$((RANDOM % 3)) how ms=$((2000 + RANDOM % 3001)) ways=(stall ro zero garbage) src b
+  how=${ways[$((RANDOM % 4))]}
+  echo "fault $f: quorum device $k $how for $ms ms"
+  echo "detail $f device_fault $k $how $ms" >>"$dir/faults.log"
+  case $how in
+    stall) device_stall $k; ms_sleep $ms; device_unstall $k ;;
+    ro) device_ro $k; ms_sleep $ms; device_rw $k ;;
+    zero | garbage)
+      device_$how $k; ms_sleep $ms
+      # Restored from a healthy member (a zeroed device does not heal by itself): both regions but their
+      # heartbeat blocks, which each node rewrites every T/2.
+      src=$(( (k + 1) % 3 ))
+      for b in $((QREGION_FIRST + 1)) $((QREGION_FIRST + 65)); do
+        dd if="$(device_image $src)" of="$(device_image $k)" bs=$QBS skip=$b seek=$b count=63 iflag=direct \
+          oflag=direct conv=notrunc,fsync status=none
+      done
+      device_log restore $k ;;
+  esac
+}
+
 fence_fail() {  # fence_fail VICTIM OTHER SERVICE (FENCE=1)
   local v=$1 o=$2 p
   echo "fault $f: $v's BMC cut off its network, then $v crashes (runs $3): $o's power fence fails, D decides"
@@ -299,7 +344,11 @@ fence_fail() {  # fence_fail VICTIM OTHER SERVICE (FENCE=1)
 }
 
 cluster_setup
-dd if="$dir/disks/quorum.img" of="$dir/header.save" bs=$BS count=2 iflag=direct status=none || fail "save the superblock"
+k=0
+for img in $(quorum_images); do
+  dd if="$img" of="$dir/header.save$k" bs=$BS count=2 iflag=direct status=none || fail "save the superblock"
+  k=$((k + 1))
+done
 HEADER_DIRTY=
 start_node alpha
 start_node beta
