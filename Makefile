@@ -146,12 +146,12 @@ check: all
 	@BUILD=$(BUILD) tests/run-tests
 
 # torture_broken runs deliberately broken builds to show the checker catches them, torture_short, torture_fence and
-# lan_stall run whole harness clusters for minutes, and the two ten-thousand-schedule simulations (and the fence
+# lan_stall and device_set run whole harness clusters for minutes, and the two ten-thousand-schedule simulations (and the fence
 # intent review's randomized schedules) are
 # seeded, single-threaded pure code, and bmc_chain runs no Castor daemon code but the harness: the sanitizers add
 # little there and they are the longest suites, so
 # check-asan leaves them to make check (CI's budget is 45 minutes).
-ASAN_EXCLUDE ?= ^(torture_broken|torture_short|torture_fence|lan_stall|bmc_chain)$$
+ASAN_EXCLUDE ?= ^(torture_broken|torture_short|torture_fence|lan_stall|bmc_chain|device_set)$$
 ASAN_DOCTEST_ARGS ?= --test-case-exclude=*ten?thousand*,*randomized?schedules*
 check-asan:
 	@TESTS_EXCLUDE='$(ASAN_EXCLUDE)' DOCTEST_ARGS='$(ASAN_DOCTEST_ARGS)' $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined check

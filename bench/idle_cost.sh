@@ -73,7 +73,12 @@ for n in alpha beta; do
   specs+=("castor:quorumd-$n:$(daemon_pid "$n" quorumd)" "castor:svcmgr-$n:$(daemon_pid "$n" svcmgr)")
 done
 specs+=("sanlock:sanlock-host1:$SL1" "sanlock:sanlock-host2:$SL2" "sbd:sbd-node1:$sbd_a+tree" "sbd:sbd-node2:$sbd_b+tree")
-specs+=("disk:castor:quorum-alpha:$Q_alpha" "disk:castor:quorum-beta:$Q_beta" "disk:sanlock:host1:$sdev1"
+if [ "$QUORUM_DEVICES" = 3 ]; then  # a set of three quorum devices (issue 17): each device of each node on its own
+  for i in $QDEVS; do eval "specs+=(\"disk:castor:quorum$i-alpha:\$Q${i}_alpha\" \"disk:castor:quorum$i-beta:\$Q${i}_beta\")"; done
+else
+  specs+=("disk:castor:quorum-alpha:$Q_alpha" "disk:castor:quorum-beta:$Q_beta")
+fi
+specs+=("disk:sanlock:host1:$sdev1"
         "disk:sanlock:host2:$sdev2" "disk:sbd:node1:$bdev1" "disk:sbd:node2:$bdev2")
 say "idle: ${SECONDS_WINDOW} s window; Castor io_timeout ${IO_TIMEOUT_MS} ms with $NSVC services; sanlock and sbd at their defaults"
 SANLOCK_RUN_DIR=$work/run1 sanlock client status 2>/dev/null | grep -q '^r LS:RES' || say "warning: sanlock host 1 holds no resource"

@@ -45,8 +45,8 @@
 #                    no fence round of the peer is in flight, then the victim is powered on
 #     device_fault   (QUORUM_DEVICES=3 only) one device of the set of three fails for 2-5 s, the device and the way
 #                    chosen by the seed: stalled (both nodes' paths to it), read-only, zeroed or garbage over both
-#                    node regions (then restored from a healthy member, the heartbeat blocks left to the nodes: a
-#                    zeroed device does not heal by itself; `castor disk replace` will be the way). Nothing may
+#                    node regions (the nodes notice the damaged copies and rewrite their regions: it heals by
+#                    itself). Nothing may
 #                    change: no fence, no reset, no failover (counted as for every kind)
 #   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
 #   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
@@ -309,7 +309,7 @@ leave_unmanaged() {  # leave_unmanaged VICTIM
 }
 
 device_fault() {  # one device of the set of three fails for 2-5 s (QUORUM_DEVICES=3)
-  local k=$((RANDOM % 3)) how ms=$((2000 + RANDOM % 3001)) ways=(stall ro zero garbage) src b
+  local k=$((RANDOM % 3)) how ms=$((2000 + RANDOM % 3001)) ways=(stall ro zero garbage)
   how=${ways[$((RANDOM % 4))]}
   echo "fault $f: quorum device $k $how for $ms ms"
   echo "detail $f device_fault $k $how $ms" >>"$dir/faults.log"
@@ -317,15 +317,8 @@ device_fault() {  # one device of the set of three fails for 2-5 s (QUORUM_DEVIC
     stall) device_stall $k; ms_sleep $ms; device_unstall $k ;;
     ro) device_ro $k; ms_sleep $ms; device_rw $k ;;
     zero | garbage)
-      device_$how $k; ms_sleep $ms
-      # Restored from a healthy member (a zeroed device does not heal by itself): both regions but their
-      # heartbeat blocks, which each node rewrites every T/2.
-      src=$(( (k + 1) % 3 ))
-      for b in $((QREGION_FIRST + 1)) $((QREGION_FIRST + 65)); do
-        dd if="$(device_image $src)" of="$(device_image $k)" bs=$QBS skip=$b seek=$b count=63 iflag=direct \
-          oflag=direct conv=notrunc,fsync status=none
-      done
-      device_log restore $k ;;
+      # Once: the nodes notice the damaged copies and rewrite their regions, so the device heals by itself.
+      device_$how $k; ms_sleep $ms ;;
   esac
 }
 

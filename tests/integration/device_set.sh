@@ -5,7 +5,7 @@
 # ledger and LIGHT_SERVICES (4) light services:
 #   (1) each of the three devices in turn is stalled for 10 T (both nodes' paths to it stopped), read-only
 #       for 2 s, zeroed, overwritten with garbage (both node regions, while the cluster runs); a zeroed or
-#       garbage device is restored from a healthy member once the test has seen whether it heals by itself
+#       garbage device must be noticed and healed by the nodes themselves (each rewrites its region)
 #       (it does not: nothing rewrites the blocks that do not change; `castor disk replace` will be the way);
 #   (2) one device fails for good (device_fail: both its bindfs killed, every I/O fails with ENOTCONN).
 #   All along: no fence (no FENCED in the quorumd logs, castor status "fences" 0, the same quorumd process and
@@ -197,6 +197,10 @@ names_failing() {
   [ "$(qstatus "$n" "(d['redundant'], [x['failing'] for x in d['devices']][$i])")" = "(False, True)" ]
 }
 invalid_copies() { qget "$1" "d['devices'][$2]['invalid_blocks']"; }  # invalid_copies NODE I
+noticed_base=()
+noticed() {  # noticed I: a node counted damaged copies of device I since noticed_mark
+  [ "$(invalid_copies alpha "$1")" -gt "${noticed_base[0]}" ] || [ "$(invalid_copies beta "$1")" -gt "${noticed_base[1]}" ]
+}
 redundant() {  # redundant NODE: castor status says every device answers
   status "$1" 2>/dev/null | grep -q 'all answer (redundant)' && [ "$(qstatus "$1" "d['redundant']")" = True ]
 }
@@ -208,18 +212,6 @@ wait_for() {  # wait_for MS CMD...: CMD true within MS; prints the ms it took (o
     sleep 0.1
   done
 }
-# restore_from I: device I's node regions copied from a healthy member, the heartbeat blocks left out (each
-# node rewrites its own every T/2; table and epoch blocks do not change while nothing moves): an admin's
-# repair until `castor disk replace` exists.
-restore_from() {
-  local i=$1 src=$(( ($1 + 1) % 3 )) b
-  for b in $((QREGION_FIRST + 1)) $((QREGION_FIRST + 65)); do
-    dd if="$(device_image $src)" of="$(device_image "$i")" bs=$QBS skip="$b" seek="$b" count=63 iflag=direct \
-      oflag=direct conv=notrunc,fsync status=none || dfail "restore device $i"
-  done
-  device_log restore "$i"
-}
-
 worst_age=0 worst_lease=
 note_window() {  # note_window WHAT FROM TO
   local lease age n
@@ -241,30 +233,42 @@ for i in 0 1 2; do
     case $kind in
       stall) device_stall "$i"; len=$((10 * T)); sleep_ms $((2 * T)) ;;
       ro) device_ro "$i"; len=2000; sleep_ms 500 ;;
-      zero) device_zero "$i"; len=2000; sleep_ms 500 ;;
-      garbage) device_garbage "$i"; len=2000; sleep_ms 500 ;;
+      zero) noticed_base=("$(invalid_copies alpha "$i")" "$(invalid_copies beta "$i")"); device_zero "$i"; len=2000 ;;
+      garbage) noticed_base=("$(invalid_copies alpha "$i")" "$(invalid_copies beta "$i")"); device_garbage "$i"; len=2000 ;;
     esac
-    for n in alpha beta; do
-      wait_for 2000 names_failing "$n" "$i" >/dev/null ||
-        finding "device $i $kind: $n's castor status does not name device $i as the one failing within 2 s: $(status "$n" | grep -A3 'quorum devices' | tr -s ' \n' ' ')"
-    done
+    case $kind in
+      stall | ro)
+        for n in alpha beta; do
+          wait_for 2000 names_failing "$n" "$i" >/dev/null ||
+            finding "device $i $kind: $n's castor status does not name device $i as the one failing within 2 s: $(status "$n" | grep -A3 'quorum devices' | tr -s ' \n' ' ')"
+        done ;;
+      zero | garbage)
+        # Damage is noticed (the damaged copies read are counted, the device is named failing while it
+        # returns them) and repaired by the nodes themselves: each rewrites its region when a member returns
+        # damaged copies, so it may already be whole again here.
+        wait_for 3000 noticed "$i" >/dev/null ||
+          finding "device $i $kind: neither node counted a damaged copy of device $i within 3 s" ;;
+    esac
     left=$((t0 + len - $(mono_ms))); [ "$left" -gt 0 ] && sleep_ms "$left"
     tn=$(mono_ms)
     case $kind in
       stall) device_unstall "$i" ;;
       ro) device_rw "$i" ;;
       zero | garbage)
-        # Does the device heal by itself? Its invalid copies read, now and 2 s later (only blocks written
-        # again become valid on it), then it is restored from a healthy member.
-        a0=$(invalid_copies alpha "$i") b0=$(invalid_copies beta "$i")
-        sleep 2
-        a1=$(invalid_copies alpha "$i") b1=$(invalid_copies beta "$i")
-        if [ "$a1" = "$a0" ] && [ "$b1" = "$b0" ]; then self_heal+=("$kind/$i:yes"); else self_heal+=("$kind/$i:no(+$((a1 - a0))/+$((b1 - b0)))"); fi
-        restore_from "$i" ;;
+        # Healed by itself: no damaged copy read any more on either node for 2 s (within 10 s).
+        healed=no
+        for ((k = 0; k < 5; k++)); do
+          a0=$(invalid_copies alpha "$i") b0=$(invalid_copies beta "$i")
+          sleep 2
+          a1=$(invalid_copies alpha "$i") b1=$(invalid_copies beta "$i")
+          if [ "$a1" = "$a0" ] && [ "$b1" = "$b0" ]; then healed=yes; break; fi
+        done
+        self_heal+=("$kind/$i:$healed")
+        [ "$healed" = yes ] || finding "device $i $kind: the nodes did not repair device $i within 10 s (damaged copies still read: +$((a1 - a0)) / +$((b1 - b0)) in 2 s)" ;;
     esac
     t1=$(mono_ms)
     read -r nm ns <<<"$(named "$t0" "$tn" "$i")"
-    [ "${ns:-0}" -gt 0 ] && [ "$nm" = "$ns" ] ||
+    [ "$kind" = zero ] || [ "$kind" = garbage ] || { [ "${ns:-0}" -gt 0 ] && [ "$nm" = "$ns" ]; } ||
       finding "device $i $kind: from the first status naming device $i failing to the end of the fault, only $nm of $ns samples (both nodes, every ~100 ms) name it (and it alone)"
     for n in alpha beta; do
       ms=$(wait_for 5000 redundant "$n") ||
