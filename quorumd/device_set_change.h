@@ -4,10 +4,12 @@
 //   retire: the old member of slot k stops counting (it is treated as a failed member). Always safe: the
 //           node still needs a majority of three, and two majorities of the same three slots intersect
 //           whatever device fills slot k on either side.
-//   adopt:  the new member counts. Only once the peer no longer counts the old one: its heartbeat posted a
-//           generation >= G (it retired the old member; a node never counts it again in that life, and every
-//           later life opens the set from superblocks that name generation G and leave the old member out),
-//           or it left cleanly (DOWN: its quorumd exited; a restart reads those superblocks).
+//   adopt:  the new member counts. Only once the peer no longer counts the old one: its heartbeat posted
+//           generation G for slot k (it retired the old member; a node never counts it again in that life,
+//           and every later life opens the set from superblocks that name generation G and leave the old
+//           member out: both other members say G before any node posts G, see posted()). A clean leave
+//           (DOWN) vouches for nothing (the model's rep_down_vouches: a peer that read the superblocks
+//           before they were raised restarts with OLD).
 // A node learns of G from the admin (who gives it the new device) or from the peer's heartbeat (then it
 // retires at once and adopts when the admin gives it the new device on this node too).
 // Pure: no I/O, no clock. The daemon performs the replace_device calls it asks for and must never adopt
@@ -29,8 +31,15 @@ class DeviceSetChange {
 
   // `start`: what this node runs when it starts (the set's generation from the superblocks; a node that
   // starts at a generation > 0 starts retiring that generation's slot until the peer confirms it).
-  explicit DeviceSetChange(SetPosture start) : posture_(start) {}
+  // `vouched`: this node knows that both other members' superblocks name start.generation (it read them
+  // so at open). A node posts generation G only once vouched (tests/model/replace.pml, rep_post_unvouched:
+  // a node that posted G read from one raised member let its peer retire and adopt while the third member
+  // still said G-1, and a restart with that member and OLD counted OLD); until then it posts G-1.
+  explicit DeviceSetChange(SetPosture start, bool vouched = true) : posture_(start), vouched_(vouched) {}
+  // What this node runs.
   const SetPosture& posture() const { return posture_; }
+  // What its heartbeat says: posture(), or while not vouched the generation before it, steady.
+  SetPosture posted() const;
 
   // An admin asks for generation g replacing slot k (the new device is ready). Refused while another
   // change is under way, or when g is not the next generation (or this one, for the node that learned
@@ -38,8 +47,6 @@ class DeviceSetChange {
   Status request(uint16_t g, uint8_t k);
   // The peer's latest heartbeat record.
   void on_peer_record(const HeartbeatRecord& r);
-  // The peer left cleanly (its DOWN record): any later life of it opens the set from the superblocks.
-  void on_peer_left() { peer_left_ = true; }
 
   // What the daemon must do now. retire: replace slot posture().slot... see pending_slot()/pending_generation().
   // `new_device_ready`: the admin's new device for the pending slot is open in the daemon.
@@ -60,7 +67,7 @@ class DeviceSetChange {
   uint8_t pending_slot_ = 0;
   uint16_t peer_gen_ = 0;
   uint8_t peer_slot_ = 0;
-  bool peer_left_ = false;
+  bool vouched_ = true;
 };
 
 }  // namespace castor

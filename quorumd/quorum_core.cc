@@ -87,7 +87,8 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
   r.max_io_latency_us = uint32_t(std::min<int64_t>(worst_latency_.count() / 1000, UINT32_MAX));
   r.services_digest = config_.services_digest;
   r.flags = uint16_t((config_.standby ? HeartbeatRecord::kStandby : 0) | (config_.no_watchdog ? HeartbeatRecord::kNoWatchdog : 0) |
-                     (fence_intent_ ? HeartbeatRecord::kFenceIntent : 0));
+                     (fence_intent_ ? HeartbeatRecord::kFenceIntent : 0) |
+                     (peer_region_damaged_ ? HeartbeatRecord::kPeerRegionDamaged : 0));
   r.set_generation = config_.set_posture.generation;
   r.set_retiring = config_.set_posture.retiring;
   r.set_slot = config_.set_posture.slot;

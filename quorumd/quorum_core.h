@@ -179,6 +179,8 @@ class QuorumCore {
   void set_standby(bool on) { config_.standby = on; }
   // Published in every heartbeat from the next write on.
   void set_set_posture(const SetPosture& p) { config_.set_posture = p; }
+  // HeartbeatRecord::kPeerRegionDamaged in every heartbeat while set.
+  void set_peer_region_damaged(bool on) { peer_region_damaged_ = on; }
 
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
@@ -220,6 +222,7 @@ class QuorumCore {
   std::optional<TimePoint> stop_wait_until_;      // while the stop waits: when it is next looked at again
   std::optional<Duration> suspicion_;             // set_suspicion_time
   bool fence_intent_ = false;                     // set_fence_intent: published in every write while set
+  bool peer_region_damaged_ = false;              // set_peer_region_damaged
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
   std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)

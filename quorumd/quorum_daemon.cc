@@ -172,19 +172,30 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
 
 void QuorumDaemon::repair_damaged_member(TimePoint now) {
   if (!majority_ || done_) return;
-  uint64_t damaged = 0;
-  for (size_t i = 0; i < majority_->device_count(); ++i) damaged += majority_->damaged_reads(i);
-  if (damaged <= damaged_seen_) {
-    damaged_seen_ = damaged;  // a replaced member starts again from 0
-    return;
+  const Duration every = 10 * Duration(superblock_.timing.io_timeout);
+  // Damaged copies of the peer's region: only the peer may rewrite it; ask it in our heartbeats for 10 T.
+  const uint64_t peer_damaged = majority_->damaged_region_reads(core_->peer_id());
+  if (peer_damaged > peer_damaged_seen_) peer_damage_seen_at_ = now;
+  peer_damaged_seen_ = peer_damaged;
+  core_->set_peer_region_damaged(peer_damage_seen_at_ && now - *peer_damage_seen_at_ < every);
+  // Our own region: damaged copies read of it (at start, or our own heartbeat), or the peer asks.
+  const uint64_t own_damaged = majority_->damaged_region_reads(node_id_);
+  bool asked = false;
+  if (const auto& r = core_->peer().record(); r && (r->flags & HeartbeatRecord::kPeerRegionDamaged) != 0 &&
+                                              (!repair_asked_by_ || r->seq != *repair_asked_by_)) {
+    asked = true;
+    repair_asked_by_ = r->seq;
   }
-  if (last_repair_ && now - *last_repair_ < 10 * Duration(superblock_.timing.io_timeout)) return;
-  damaged_seen_ = damaged;
+  const bool damaged = own_damaged > own_damaged_seen_;
+  own_damaged_seen_ = own_damaged;
+  if (!damaged && !asked) return;
+  if (last_repair_ && now - *last_repair_ < every) return;
   last_repair_ = now;
   table_->rewrite_region_now();
-  log::warning("a quorum device returned damaged copies (zeroed or overwritten blocks): rewriting this node's region "
-               "on every member so that it heals",
-               {{"damaged_reads", int64_t(damaged)}});
+  log::warning("a quorum device holds damaged copies (zeroed or overwritten blocks) of this node's region: rewriting "
+               "it on every member so that it heals",
+               {{"seen_by", damaged ? std::string("this node") : std::string("the peer")},
+                {"damaged_reads", int64_t(own_damaged)}});
 }
 
 void QuorumDaemon::step_device_set_change(TimePoint now) {
@@ -192,7 +203,7 @@ void QuorumDaemon::step_device_set_change(TimePoint now) {
   if (!majority_ || !set_change_ || done_) return;
   const PeerMonitor& peer = core_->peer();
   if (peer.record() && peer.record()->incarnation == peer.incarnation()) set_change_->on_peer_record(*peer.record());
-  if (peer.view() == PeerView::down) set_change_->on_peer_left();
+  core_->set_set_posture(set_change_->posted());  // what the heartbeat says changes when this node gets vouched
   switch (set_change_->next(set_new_member_ != nullptr)) {
     case DeviceSetChange::Step::none: return;
     case DeviceSetChange::Step::retire: {
@@ -208,7 +219,7 @@ void QuorumDaemon::step_device_set_change(TimePoint now) {
         return;
       }
       set_change_->retired();
-      core_->set_set_posture(set_change_->posture());
+      core_->set_set_posture(set_change_->posted());
       log::notice("quorum device retired: it no longer counts; its replacement counts once the peer has retired it too",
                   {{"slot", int64_t(k)}, {"device", old}, {"generation", int64_t(g)},
                    {"waiting_for", set_change_->waiting_for()}});
@@ -224,7 +235,7 @@ void QuorumDaemon::step_device_set_change(TimePoint now) {
       set_new_member_.reset();
       if (k < device_paths_.size()) device_paths_[k] = set_new_member_path_;
       set_change_->adopted();
-      core_->set_set_posture(set_change_->posture());
+      core_->set_set_posture(set_change_->posted());
       table_->rewrite_region_now();
       log::notice("quorum device adopted: the set is whole again; this node's region is being written to it",
                   {{"slot", int64_t(k)}, {"device", set_new_member_path_},
@@ -245,7 +256,14 @@ Status QuorumDaemon::open_device_set() {
   // A set past a replacement: the member that generation brought in counts only once the peer confirms it no
   // longer counts the old one (device_set_change.h); until then it is held aside and its slot is retired.
   const DeviceSet& ds = set->superblock.devices;
-  set_change_.emplace(SetPosture{uint16_t(ds.generation), ds.generation > 0, uint8_t(ds.changed_slot)});
+  // It may post generation G only if both other members said G at open (else once the peer posts it, or the
+  // tool hands it the new member: device_set_change.h).
+  bool vouched = true;
+  for (uint32_t i = 0; i < set->members.size(); ++i)
+    if (ds.generation > 0 && i != ds.changed_slot &&
+        (!set->members[i].superblock || set->members[i].superblock->devices.generation != ds.generation))
+      vouched = false;
+  set_change_.emplace(SetPosture{uint16_t(ds.generation), ds.generation > 0, uint8_t(ds.changed_slot)}, vouched);
   if (ds.generation > 0 && !set->members[ds.changed_slot].lost()) {
     QuorumDeviceMember& m = set->members[ds.changed_slot];
     set_new_member_ = std::move(m.device);
@@ -504,7 +522,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.services_digest = services_digest_;
   cc.standby = standby_;
   cc.no_watchdog = config_.power_fence_only();
-  if (set_change_) cc.set_posture = set_change_->posture();
+  if (set_change_) cc.set_posture = set_change_->posted();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
   if (fencer_) core_->set_suspicion_time(suspicion_time());

@@ -202,8 +202,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   // A member of the set returned damaged copies (zeroed, garbage): rewrite this node's region so that it
   // heals (the peer does the same for its own), at most every 10 T.
   void repair_damaged_member(TimePoint now);
-  uint64_t damaged_seen_ = 0;
-  std::optional<TimePoint> last_repair_;
+  uint64_t own_damaged_seen_ = 0, peer_damaged_seen_ = 0;
+  std::optional<TimePoint> last_repair_, peer_damage_seen_at_;
+  std::optional<uint64_t> repair_asked_by_;  // the peer's heartbeat seq that last carried kPeerRegionDamaged
   // Takes the next step of a replacement (retire the old member, adopt the new one) when it is due.
   void step_device_set_change(TimePoint now);
   // The device-replace verb: "SLOT GENERATION PATH".

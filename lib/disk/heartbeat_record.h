@@ -39,7 +39,11 @@ struct HeartbeatRecord {
   // "Power fencing"): set before its BMC is asked, kept while the fence runs. A peer that sees it before its
   // own fence yields, so that two nodes never power each other off on one coherent disk.
   static constexpr uint16_t kFenceIntent = 4;
-  static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog | kFenceIntent;
+  // On a set of quorum devices: the writer recently read damaged copies (zeroed, overwritten) of the PEER's
+  // region on a member. Only the peer may write its region, so this asks it to rewrite it (docs/design.md
+  // "Three quorum devices": a node reads its own table blocks only at start).
+  static constexpr uint16_t kPeerRegionDamaged = 8;
+  static constexpr uint16_t kKnownFlags = kStandby | kNoWatchdog | kFenceIntent | kPeerRegionDamaged;
   uint32_t last_io_latency_us = 0;
   uint32_t max_io_latency_us = 0;
   // On a set of quorum devices: the set's generation the writer runs, and whether the member of `set_slot`

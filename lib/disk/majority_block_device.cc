@@ -248,6 +248,7 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
   // failing until a read of it returns only valid copies.
   if (damaged) {
     ++damaged_[i];
+    ++damaged_region_[*damaged >= layout_.region_offset(2) ? 1 : 0];
     note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
                                       std::to_string(*damaged) + " (another device holds it valid)",
                  now, false);
@@ -382,7 +383,26 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     // ...and the choice does not rest on a tie between lives that more answers can settle.
     every_block = v >= maj && choice_.settled(c.offset + b * layout_.block_size(), c.read_no, maj);
   }
-  if (every_block || ((pending == 0 || past) && ok >= maj)) {
+  if (every_block) {
+    finish_read(c, now);
+    return Status::Ok();
+  }
+  if ((pending == 0 || past) && ok >= maj) {
+    // Every device answered (or the deadline came) without every block settled. A block without a valid
+    // majority is handed out as the lowest device's bytes (corrupt or never written to the caller, as with
+    // one disk holding them). But two lives that tie with no majority for either cannot be told apart: the
+    // read fails rather than guess (the model's SETTLE_OR_FAIL: a fresh reader with one stalled device and
+    // one lagging took the crashed life's record over a completed write).
+    const uint64_t bs = layout_.block_size();
+    for (size_t b = 0; b < (c.length + bs - 1) / bs; ++b) {
+      size_t v = 0;
+      for (size_t i = 0; i < n; ++i)
+        if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b]) ++v;
+      if (v >= maj && !choice_.settled(c.offset + b * bs, c.read_no, maj))
+        return Error(Code::io_error, what + ": the devices that answered disagree on which life wrote the block at "
+                                             "offset " + std::to_string(c.offset + b * bs) +
+                                             " and no majority settles it (" + names(true) + ")");
+    }
     finish_read(c, now);
     return Status::Ok();
   }

@@ -125,6 +125,8 @@ class MajorityBlockDevice final : public BlockDevice {
   // Reads of device i that returned a damaged block (invalid where another device holds it valid): a node
   // that sees this rise rewrites its own region so that the device heals (QuorumDaemon).
   uint64_t damaged_reads(size_t i) const { return i < damaged_.size() ? damaged_[i] : 0; }
+  // Damaged copies read of node `node_id`'s region (1 or 2), on any member.
+  uint64_t damaged_region_reads(uint32_t node_id) const { return node_id == 2 ? damaged_region_[1] : damaged_region_[0]; }
 
   // Puts `dev` in place of device i (see the header comment: the old one is parked, not drained). Refused
   // if `dev`'s sector size differs or it is smaller than the composite's geometry.
@@ -208,6 +210,7 @@ class MajorityBlockDevice final : public BlockDevice {
   DiskLayout layout_;
   ReplicaChoice choice_;
   std::vector<uint64_t> damaged_;  // per device: damaged_reads()
+  std::array<uint64_t, 2> damaged_region_{};  // per node region: damaged_region_reads()
   std::string name_;
   Geometry geometry_;
   UniqueFd epoll_;

@@ -72,7 +72,13 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   // from a replacement) shows what it holds, not that it moved: it is no move (review 17, attack 1: a fresh
   // reader took an old life on a read-only device for the newest, on a tie at the first read).
   const bool had_memory = copy.has_value();
+  // A move is judged against what THIS device showed before (another life, or a higher seq of the same one),
+  // not against the life's highest seq seen anywhere: a device whose first answer made a new life known must
+  // not keep another device that remembers the old life from showing the same write as a move (the model's
+  // finding after review 17: the reader kept following the crashed life over a write complete everywhere).
+  bool moved = false;
   if (!copy || copy->read_no <= read_no) {
+    moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > copy->header.seq);
     if (!copy) copy.emplace();
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());
@@ -86,9 +92,9 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
     s.best.bytes.assign(bytes.begin(), bytes.end());
     s.best.read_no = read_no;
     s.best_dev = dev;
-    // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
-    if (had_memory && !own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
   }
+  // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
+  if (moved && !own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
   prune(m);
   return true;
 }

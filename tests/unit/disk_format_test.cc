@@ -261,7 +261,10 @@ TEST_CASE("heartbeat flags: standby and no-watchdog round-trip; an unknown flag 
   hb.flags = HeartbeatRecord::kFenceIntent;
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
   CHECK(decode_heartbeat(block, layout, 2, RecordSeal::crc_only())->flags == HeartbeatRecord::kFenceIntent);
-  hb.flags = 8;
+  hb.flags = HeartbeatRecord::kPeerRegionDamaged;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
+  CHECK(decode_heartbeat(block, layout, 2, RecordSeal::crc_only())->flags == HeartbeatRecord::kPeerRegionDamaged);
+  hb.flags = 16;
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), block);
   auto bad = decode_heartbeat(block, layout, 2, RecordSeal::crc_only());
   CHECK(bad.status().code() == Code::corrupt);

@@ -606,3 +606,26 @@ TEST_CASE("majority device R3: valid copies from a majority of this read's answe
   REQUIRE(rd.ok());
   CHECK(rd->seq == 2);
 }
+
+// Two lives that tie with no majority for either cannot be told apart: the read fails rather than guess (the
+// model's SETTLE_OR_FAIL after review 17). A fresh reader; device 0 stalled (it holds life 2's write, complete
+// on devices 0 and 2); device 1 lags with life 1's last record; device 2 has life 2's.
+TEST_CASE("majority device: a tie between two lives that no majority settles fails the read instead of guessing") {
+  Rig r;
+  auto old_life = r.record(1, 1, 9), new_life = r.record(1, 2, 1);
+  r.put(0, r.hb(1), new_life);
+  r.put(1, r.hb(1), old_life);
+  r.put(2, r.hb(1), new_life);
+  r.n2.path[0]->hang_all();
+  auto got = r.read(r.n2, 1);
+  const bool old_handed_out = got.ok() && got->incarnation == 1;
+  CHECK_FALSE_MESSAGE(old_handed_out, "the old life was handed out over a completed write");
+  CHECK_FALSE(got.ok());
+  // Device 1 catches up with life 2: settled, life 2.
+  r.put(1, r.hb(1), new_life);
+  got = r.read(r.n2, 1);
+  REQUIRE(got.ok());
+  CHECK(got->incarnation == 2);
+  r.n2.path[0]->release_hung(r.clock.now());
+  r.settle(r.n2);
+}

@@ -241,3 +241,19 @@ TEST_CASE("replica choice: deterministic for the same inputs") {
   };
   CHECK(run() == run());
 }
+
+// The model's finding after review 17 (majority.pml, the restarted reader): a move is judged against what
+// the answering device showed before. Device 2's first answer makes life 2 known without a move; device 0,
+// which showed life 1, then shows the same 2.1: that is a move on device 0, and life 2 must be handed out (it
+// was judged against life 2's highest seq, already 2.1, so life 1 stayed the latest move: 1.6 was returned).
+TEST_CASE("replica choice R4: a move is judged per device: a write complete everywhere is not hidden by a first answer") {
+  Fixture f;
+  auto c = f.read(f.hb1, {{0, f.hb(1, 1, 5)}, {1, f.hb(1, 1, 5)}});  // device 2's answers are lost meanwhile
+  c = f.read(f.hb1, {{0, f.hb(1, 1, 6)}, {1, f.hb(1, 1, 6)}});       // life 1 moves
+  REQUIRE(c);
+  CHECK(c->header.incarnation == 1);
+  c = f.read(f.hb1, {{2, f.hb(1, 2, 1)}, {0, f.hb(1, 2, 1)}});
+  REQUIRE(c);
+  CHECK(c->header.incarnation == 2);
+  CHECK(c->header.seq == 1);
+}
