@@ -1,5 +1,6 @@
 #!/bin/bash
-# Exhaustive checks of tests/model/castor.pml and tests/model/majority.pml (runs maj_*) with spin (see tests/model/README.md).
+# Exhaustive checks of tests/model/castor.pml, tests/model/majority.pml (runs maj_*) and tests/model/replace.pml
+# (runs rep_*) with spin (see tests/model/README.md).
 #   tests/model/verify.sh verify OUT   safety in the scenarios below (power fencing included) + the relocation liveness check
 #   tests/model/verify.sh bugs OUT     each seeded bug must be found (and the LIVENESS_ALONE contract
 #                                      check must fail); its trail goes to OUT/<bug>.trail
@@ -87,6 +88,16 @@ MAJ_TWO="-DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0"
 MAJ_TWO_SLOW="-DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
 MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
 
+# Replacing a quorum device (castor disk replace; replace.pml, runs rep_*): two nodes, OLD, B, C and NEW, the tool's
+# steps (it may stop after any), the verb on one node then the other; the property: the two nodes' sets never have
+# disjoint majorities. rep_restart: a crash and a clean leave, two restarts (open, then start), one device not
+# answering at an open; rep_leave: a clean leave, two restarts, a pause, a fence and a rejoin; rep_two_admins: a
+# second admin replacing B by NEW2 at once from the other node (no restarts); rep_full: all of it (bugs mode).
+REP_RESTART="-DMAXPAUSE=0 -DMAXFENCE=0"
+REP_LEAVE="-DMAXCRASH=0"
+REP_TWO_ADMINS="-DTWO_ADMINS"
+REP_FULL=""
+
 # gcc compiles pan.c in about 25 s at -O2 and 10 s at -O1; -O2 searches about a third faster. Only the
 # runs of tens of millions of states earn the longer compile (measured: stall, 3.5M states, 45 s at -O2,
 # 38 s at -O1, 53 s at -O0).
@@ -96,7 +107,10 @@ run() {
   local name=$1 expect=$2 kind=$3; shift 3
   local flags="$*" dir=$out/$name opt=-O1 m=$model
   case $PAN_O2_RUNS in *" $name "*) opt=-O2;; esac
-  case $name in maj_*) m=$here/majority.pml;; esac   # the majority device's model (issue 17)
+  case $name in
+    maj_*) m=$here/majority.pml;;   # the majority device's model (issue 17)
+    rep_*) m=$here/replace.pml;;    # replacing a member of the set (castor disk replace)
+  esac
   local pml; pml=$(basename "$m")
   rm -rf "$dir"; mkdir -p "$dir"; cp "$m" "$dir/$pml"
   local start=$SECONDS
@@ -135,7 +149,7 @@ run() {
       echo "model $name: NOT FOUND: the seeded bug should have been found ($what)"; failed=1; return
     fi
     echo "model $name: found as expected: $what: $(grep -E 'pan:1:' "$p" | head -1)"
-    if [ "$pml" = majority.pml ]; then   # its EV lines carry their tick (t=)
+    if [ "$pml" = majority.pml ] || [ "$pml" = replace.pml ]; then   # their EV lines say it all
       (cd "$dir" && spin -T -t $flags "$pml" 2>&1) | grep -E '^ *EV|text of failed' | sed 's/^ *EV //; s/^spin: text of failed assertion: /# assertion violated: /' >"$out/$name.trail"
     else
       (cd "$dir" && spin -T -t $flags "$pml" 2>&1) | trail_format "$name" "$flags" >"$out/$name.trail"
@@ -202,6 +216,10 @@ case $mode in
     launch maj_crash pass safety $MAJ_CRASH
     launch maj_restart pass safety $MAJ_RESTART
     launch maj_two pass safety $MAJ_TWO
+    # replacing a quorum device
+    launch rep_restart pass safety $REP_RESTART
+    launch rep_leave pass safety $REP_LEAVE
+    launch rep_two_admins pass safety $REP_TWO_ADMINS
     collect
     ;;
   bugs|trails)
@@ -257,6 +275,18 @@ case $mode in
     launch maj_strict_a error safety -DSTRICT_A $MAJ_RESTART_IO
     launch maj_undead_r4 error safety -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
     launch maj_undead pass safety $MAJ_UNDEAD
+    # replacing a quorum device: every bound at once, the seeded bugs, and the rules as written that the model
+    # amends (findings, expected to fail; see replace.pml's header and README.md)
+    launch rep_full pass safety $REP_FULL
+    launch rep_open_new_names pass safety -DOPEN_NEW_NAMES $REP_FULL
+    launch rep_adopt_early error safety -DBUG_ADOPT_EARLY $REP_FULL
+    launch rep_start_adopt error safety -DBUG_START_ADOPT $REP_FULL
+    launch rep_dead_confirms error safety -DBUG_DEAD_CONFIRMS $REP_FULL
+    launch rep_late_superblocks error safety -DBUG_LATE_SUPERBLOCKS $REP_FULL
+    launch rep_any_slot error safety -DBUG_ANY_SLOT $REP_TWO_ADMINS
+    launch rep_down_vouches error safety -DDOWN_VOUCHES $REP_FULL
+    launch rep_post_unvouched error safety -DPOST_UNVOUCHED $REP_FULL
+    launch rep_tool_skips error safety -DTOOL_SKIPS $REP_FULL
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
