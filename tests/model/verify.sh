@@ -85,6 +85,8 @@ MAJ_RESTART_IO="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=60"
 MAJ_REJOIN="-DREJOIN -DMAXCRASH=0 -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=2"
 MAJ_TWO="-DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0"
 MAJ_TWO_SLOW="-DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
+# review 17: a crash and restart of the writer, a stall or a read-only device, a reader restart, missing answers
+MAJ_CHOICE="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=10 -DMAXRRESTART=1 -DMAXMISS=1 -DFIRST_READ_A"
 MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
 
 # gcc compiles pan.c in about 25 s at -O2 and 10 s at -O1; -O2 searches about a third faster. Only the
@@ -257,6 +259,14 @@ case $mode in
     launch maj_strict_a error safety -DSTRICT_A $MAJ_RESTART_IO
     launch maj_undead_r4 error safety -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
     launch maj_undead pass safety $MAJ_UNDEAD
+    # review 17 (2cdccc8): the chooser's rules (a) a device's first answer is no move, (b) a tie waits for a
+    # majority. A reader restart (memory lost) and a device whose answers go missing for a while. The seeded bugs
+    # (rule (a) or (b) removed) are found by (g), the first output of the restarted reader in real time; but
+    # maj_choice_code (the rules as in the code) is ALSO a counterexample (findings, see README.md)
+    launch maj_no_settle error safety -DBUG_NO_SETTLE $MAJ_CHOICE
+    launch maj_first_answer_moves error safety -DBUG_FIRST_ANSWER_MOVES -DSTRICT_A $MAJ_CHOICE
+    launch maj_choice_code error safety $MAJ_CHOICE
+    launch maj_choice_settle_or_fail error safety -DSETTLE_OR_FAIL $MAJ_CHOICE
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
