@@ -47,6 +47,15 @@
  *   - a chg tie goes to the life held by more of THIS read's fresh valid answers, then to the life that is
  *     NOT the previous choice (-DR4_TIE_SPEC: held by more devices in memory, stale copies included, then the
  *     previous choice: an undead write that landed last on a majority is never chosen: maj_undead_r4).
+ * REVIEW 17 (commit 2cdccc8, ReplicaChoice::observe / settled, MajorityBlockDevice::decide): the move (chg) is
+ * taken per answer: a rise of the life's hi (or a life not known yet) is a move only when the reader had a memory
+ * of that device (rule (a); -DBUG_FIRST_ANSWER_MOVES: always); candidates are the lives some device's memory
+ * holds; a read whose top candidates tie completes on a valid majority only once one tied life has a majority of
+ * this read's answers, else when final (all answered or the deadline), with the tie-breaks (rule (b);
+ * -DBUG_NO_SETTLE: at once; -DSETTLE_OR_FAIL, a proposal: a final unsettled tie fails the read).
+ * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
+ * reads of one device fail or go unanswered for a while (the same device as the fault, if any).
+ * (g) -DFIRST_READ_A: the first output of a restarted reader satisfies (a) in real time.
  * R5 is not exercised: each composite writes one life here except in -DREJOIN, where the new life's seqs
  * start again and its hi is kept apart from the old life's by the incarnation.
  *
@@ -110,6 +119,14 @@
 #ifndef MAXRESTART
 #define MAXRESTART 1
 #endif
+
+#ifndef MAXRRESTART
+#define MAXRRESTART 0   /* restarts of the reader (a new process: no memory, a new PeerMonitor) */
+#endif
+#ifndef MAXMISS
+#define MAXMISS 0       /* spells of missing answers: the reader's reads of one device fail or go unanswered */
+#endif
+#define NONE 254          /* pout: the (restarted) monitor follows no value yet */
 
 #ifdef RESTART_AT_ONCE
 #define RESTART_WHEN (sincel == 0)   /* in the tick of the crash or fence */
@@ -215,9 +232,17 @@ bit eflag;                /* ghost: an undead write landed on a majority, nothin
 bit eseen;                /* ghost: the own read has output a value of life 1: the node fenced (the check ends) */
 bit eread;                /* ghost: the own read pending was issued with eflag set */
 
+byte nrrestart;           /* reader restarts */
+byte rmiss;               /* bit d: the reader's reads of device d fail or go unanswered now */
+byte nmiss;
+bit fresh0;               /* ghost (g): the restarted reader has not completed a read yet */
+
 hidden byte v, l, b, cb, n1, n2, i, j, tmp;
 
-#ifdef STRICT_A
+#if defined(FIRST_READ_A) && !defined(STRICT_A)
+#define STRICT_A_GHOSTS
+#endif
+#if defined(STRICT_A) || defined(STRICT_A_GHOSTS)
 #define STRICT_SNAP(r) rmin[r] = wdone; rmv[r] = wmv;
 #define STRICT_MOVED(x) wmv = wmv | BIT(LIFE(x)); rmv[0] = rmv[0] | BIT(LIFE(x)); pmv[0] = pmv[0] | BIT(LIFE(x)); pmv[1] = pmv[1] | BIT(LIFE(x));
 #define STRICT_DONE(c, x) wdone = x; wmv = pmv[c];
@@ -233,8 +258,74 @@ inline majority_of(x, cnt) {   /* cnt = number of devices whose content is x */
   cnt = (cont[0] == x) + (cont[1] == x) + (cont[2] == x)
 }
 
+/* R4 per answer (ReplicaChoice::observe): device d answered reader r with the valid value v.  The life's hi is
+   the highest seq ever seen; a rise (or a life not known yet) is a move of the life (chg = 3: this read) ONLY
+   when the reader had a memory of that device (rule (a), review 17: a device's first valid answer shows what it
+   holds, not a move; -DBUG_FIRST_ANSWER_MOVES: it is a move, as before the review) */
+#ifdef BUG_FIRST_ANSWER_MOVES
+#define HADMEM(r, d) 1
+#else
+#define HADMEM(r, d) VALID(mem[r * ND + d])
+#endif
+inline observe(r, d) {
+#ifndef R4_LITERAL
+  l = LIFE(v);
+  if
+  :: hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l] ->
+     if :: HADMEM(r, d) -> chg[r * 3 + l] = 3 :: else fi;
+     hi[r * 3 + l] = SEQ(v)
+  :: else
+  fi
+#else
+  skip
+#endif
+}
+
+/* only the order of the chg matters: at the end of a read keep them as ranks, 0 (never moved: only first answers,
+   rule (a)) below 1 (older) below 2 (newer), equal if equal (3 is the read in progress).  A life no device's
+   memory holds is no candidate (its chg is kept: it may be held again, as in the code, where an incarnation
+   stays in the map) */
+inline ranks(r) {
+  if
+  :: chg[r * 3 + 1] != 0 && chg[r * 3 + 2] != 0 ->
+     if
+     :: chg[r * 3 + 1] == chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] > chg[r * 3 + 2] -> chg[r * 3 + 1] = 2; chg[r * 3 + 2] = 1
+     :: chg[r * 3 + 1] < chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 2
+     fi
+  :: chg[r * 3 + 1] != 0 && chg[r * 3 + 2] == 0 -> chg[r * 3 + 1] = 1
+  :: chg[r * 3 + 1] == 0 && chg[r * 3 + 2] != 0 -> chg[r * 3 + 2] = 1
+  :: else
+  fi
+}
+
+#define HELD(r, l, i) (VALID(mem[r * ND + i]) && LIFE(mem[r * ND + i]) == (l))
+#define NHELD(r, l) (HELD(r, l, 0) + HELD(r, l, 1) + HELD(r, l, 2))
+#define NFRESH(r, l) ((HELD(r, l, 0) && FRESH(r, 0)) + (HELD(r, l, 1) && FRESH(r, 1)) + (HELD(r, l, 2) && FRESH(r, 2)))
+#define NFRESHR(r, l) ((HELD(r, l, 0) && ((rvalid[r] >> 0) & 1)) + (HELD(r, l, 1) && ((rvalid[r] >> 1) & 1)) + (HELD(r, l, 2) && ((rvalid[r] >> 2) & 1)))
+
+/* rule (b), ReplicaChoice::settled: the top candidates (lives held in memory, by chg) do not tie, or one of the
+   tied lives was answered by a majority of this read (-DBUG_NO_SETTLE: always settled, as before the review) */
+#ifdef BUG_NO_SETTLE
+#define SETTLED(r) 1
+#else
+#define SETTLED(r) (!(NHELD(r, 1) > 0 && NHELD(r, 2) > 0 && chg[r * 3 + 1] == chg[r * 3 + 2]) || \
+                    NFRESHR(r, 1) >= MAJ || NFRESHR(r, 2) >= MAJ)
+#endif
+
+/* -DSETTLE_OR_FAIL (a proposal, not the code): a tie still unsettled when the read is final fails the read
+   instead of falling back to the tie-breaks */
+#ifdef SETTLE_OR_FAIL
+#undef SETTLE_OR_FAIL
+#define SETTLE_OR_FAIL 1
+#else
+#define SETTLE_OR_FAIL 0
+#endif
+
 /* R4: choose from reader r's memory; out[r] = the chosen (life, hi) */
 inline choose(r) {
+#ifdef R4_LITERAL
+  /* the spec's R4 as written: hi = the highest seq in memory NOW, computed when the read completes */
   l = 1;
   do
   :: l <= 2 ->
@@ -243,28 +334,12 @@ inline choose(r) {
      :: i < ND -> if :: LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && SEQ(mem[r * ND + i]) > n1 -> n1 = SEQ(mem[r * ND + i]) :: else fi; i++
      :: else -> break
      od;
-     if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = 3 :: else fi;   /* 3: this read (see below) */
-#ifdef R4_LITERAL
-     hi[r * 3 + l] = n1;   /* the highest seq in memory NOW: it may fall, and rise again to a seq seen before */
-#else
-     /* R4 amended: the highest seq of the life ever seen (it never falls, so an old copy seen again is no change) */
-     if :: n1 > hi[r * 3 + l] -> hi[r * 3 + l] = n1 :: else fi;
-#endif
+     if :: n1 > 0 && n1 > hi[r * 3 + l] -> chg[r * 3 + l] = 3 :: else fi;
+     hi[r * 3 + l] = n1;   /* it may fall, and rise again to a seq seen before */
      l++
   :: else -> break
   od;
-  /* only the order of the chg matters: keep them as ranks 1 (older) and 2 (newer), equal if equal */
-  if
-  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] > 0 ->
-     if
-     :: chg[r * 3 + 1] == chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 1
-     :: chg[r * 3 + 1] > chg[r * 3 + 2] -> chg[r * 3 + 1] = 2; chg[r * 3 + 2] = 1
-     :: chg[r * 3 + 1] < chg[r * 3 + 2] -> chg[r * 3 + 1] = 1; chg[r * 3 + 2] = 2
-     fi
-  :: hi[r * 3 + 1] > 0 && hi[r * 3 + 2] == 0 -> chg[r * 3 + 1] = 1
-  :: hi[r * 3 + 1] == 0 && hi[r * 3 + 2] > 0 -> chg[r * 3 + 2] = 1
-  :: else
-  fi;
+#endif
 #ifdef BUG_LATEST_CHANGE
   /* the device whose copy changed most recently (ties: lowest index) */
   b = 255; n2 = 0; i = 0;
@@ -275,49 +350,33 @@ inline choose(r) {
   out[r] = mem[r * ND + b];
   pch[r] = LIFE(out[r]);
 #else
-  b = 0; l = 1;
-  do
-  :: l <= 2 ->
+  /* candidates: the lives some device's memory holds */
+  if
+  :: NHELD(r, 1) > 0 && NHELD(r, 2) == 0 -> b = 1
+  :: NHELD(r, 1) == 0 && NHELD(r, 2) > 0 -> b = 2
+  :: NHELD(r, 1) > 0 && NHELD(r, 2) > 0 ->
      if
-     :: hi[r * 3 + l] == 0 -> skip
-     :: hi[r * 3 + l] > 0 && b == 0 -> b = l
-     :: hi[r * 3 + l] > 0 && b != 0 ->
+     :: chg[r * 3 + 1] > chg[r * 3 + 2] -> b = 1
+     :: chg[r * 3 + 1] < chg[r * 3 + 2] -> b = 2
+     :: chg[r * 3 + 1] == chg[r * 3 + 2] ->
+        n1 = NFRESH(r, 1); n2 = NFRESH(r, 2);
         if
-        :: chg[r * 3 + l] > chg[r * 3 + b] -> b = l
-        :: chg[r * 3 + l] < chg[r * 3 + b] -> skip
-        :: chg[r * 3 + l] == chg[r * 3 + b] ->
-           n1 = 0; n2 = 0; i = 0;
-           do
-           :: i < ND -> n1 = n1 + (LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) && FRESH(r, i));
-                        n2 = n2 + (LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i]) && FRESH(r, i)); i++
-           :: else -> break
-           od;
-           if
-           :: n1 > n2 -> b = l
-           :: n1 < n2 -> skip
+        :: n1 > n2 -> b = 1
+        :: n1 < n2 -> b = 2
 #ifndef R4_TIE_SPEC
-           /* amended: on a tie, the life that is NOT the previous choice (it moved as recently, and it is news) */
-           :: n1 == n2 && l == pch[r] -> skip
-           :: n1 == n2 && l != pch[r] && b == pch[r] -> b = l
+        /* amended: on a tie, the life that is NOT the previous choice (it moved as recently, and it is news) */
+        :: n1 == n2 && pch[r] == 1 -> b = 2
+        :: n1 == n2 && pch[r] == 2 -> b = 1
 #else
-           :: n1 == n2 && l == pch[r] -> b = l
-           :: n1 == n2 && l != pch[r] && b == pch[r] -> skip
+        :: n1 == n2 && pch[r] != 0 -> b = pch[r]
 #endif
-           :: n1 == n2 && l != pch[r] && b != pch[r] ->
-              /* lowest device index holding it */
-              i = 0;
-              do
-              :: i < ND && LIFE(mem[r * ND + i]) == l && VALID(mem[r * ND + i]) -> b = l; break
-              :: i < ND && LIFE(mem[r * ND + i]) == b && VALID(mem[r * ND + i]) -> break
-              :: i < ND && !(VALID(mem[r * ND + i]) && (LIFE(mem[r * ND + i]) == l || LIFE(mem[r * ND + i]) == b)) -> i++
-              :: i >= ND -> break
-              od
+        :: n1 == n2 && pch[r] == 0 ->   /* the lowest device index holding one */
+           if :: HELD(r, 1, 0) -> b = 1 :: HELD(r, 2, 0) -> b = 2
+              :: else -> if :: HELD(r, 1, 1) -> b = 1 :: else -> b = 2 fi
            fi
         fi
-     fi;
-     l++
-  :: else -> break
-  od;
+     fi
+  fi;
   out[r] = b * 16 + hi[r * 3 + b];
   pch[r] = b;
 #endif
@@ -325,7 +384,8 @@ inline choose(r) {
 
 /* a completed read of reader r, output out[r]: the checks and the peer monitor */
 inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
-  rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0
+  rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0;
+  ranks(r)
 }
 
 inline observed(r) {
@@ -343,10 +403,18 @@ inline observed(r) {
                ((LIFE(out[0]) == LIFE(rmin[0]) && SEQ(out[0]) >= SEQ(rmin[0])) ||
                 (LIFE(out[0]) != LIFE(rmin[0]) && (rmv[0] & BIT(LIFE(out[0])))))));
 #endif
+#ifdef FIRST_READ_A
+        /* (g) the first output of a restarted reader (its new PeerMonitor's first value, taken as the peer's
+           state: review 17, attack 1) is (a) in real time: no older value than a completed write */
+        assert(!fresh0 || rmin[0] == 0 || (VALID(out[0]) &&
+               ((LIFE(out[0]) == LIFE(rmin[0]) && SEQ(out[0]) >= SEQ(rmin[0])) ||
+                (LIFE(out[0]) != LIFE(rmin[0]) && (rmv[0] & BIT(LIFE(out[0])))))));
+#endif
         /* (b) */
         assert(!VALID(out[0]) || SEQ(out[0]) >= lastout[LIFE(out[0])])
      :: else
      fi;
+     fresh0 = 0;
      if :: VALID(out[0]) && SEQ(out[0]) > lastout[LIFE(out[0])] -> lastout[LIFE(out[0])] = SEQ(out[0]) :: else fi;
      if
      :: out[0] != pout -> pout = out[0]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
@@ -369,7 +437,9 @@ inline try_complete(r, final) {
 #ifdef BUG_READ_ONE
   :: CNT(rvalid[r]) >= 1 -> choose(r); observed(r)
 #else
-  :: CNT(rvalid[r]) >= MAJ -> choose(r); observed(r)
+  /* rule (b): a valid majority completes the read once the choice is settled, or when it is final */
+  :: CNT(rvalid[r]) >= MAJ && (final || SETTLED(r)) && (SETTLED(r) || !SETTLE_OR_FAIL) -> choose(r); observed(r)
+  :: CNT(rvalid[r]) >= MAJ && final && !SETTLED(r) && SETTLE_OR_FAIL -> rclear(r)   /* no guess: an error */
 #endif
   :: else ->
      if
@@ -393,14 +463,14 @@ inline try_complete(r, final) {
   :: d_step { !phase && rst[r] && (rpend[r] & BIT(d)) && fk[d] != K_STALL && (!later || (rpend[r] & ~BIT(d))) -> \
        rpend[r] = rpend[r] & ~BIT(d); \
        if \
-       :: fk[d] == K_EIO -> skip \
+       :: fk[d] == K_EIO || (r == 0 && (rmiss & BIT(d))) -> skip \
        :: else -> \
           if :: fk[d] == K_GARB -> v = GARB :: else -> v = cont[d] fi; \
           rans[r] = rans[r] | BIT(d); rraw[r * ND + d] = v; \
           printf("EV t=%d answer r=%d d=%d v=%d.%d\n", now, r, d, LIFE(v), SEQ(v)); \
           if \
           :: VALID(v) -> rvalid[r] = rvalid[r] | BIT(d); \
-             MCHG(r, d) \
+             MCHG(r, d) observe(r, d); \
              mem[r * ND + d] = v \
           :: else \
           fi \
@@ -463,7 +533,7 @@ inline landed(c, d, x) {
 #endif
 
 #define FAULT(d, k) \
-  :: d_step { !phase && nfault < MAXFAULT && fk[d] == 0 && (KINDS & BIT(k)) -> \
+  :: d_step { !phase && nfault < MAXFAULT && fk[d] == 0 && (KINDS & BIT(k)) && ONEBAD(d) -> \
        nfault++; bad[d] = 1; printf("EV t=%d fault d=%d kind=%d\n", now, d, k); \
        if \
        :: k == K_ZERO -> cont[d] = 0 \
@@ -479,9 +549,22 @@ inline landed(c, d, x) {
 #define RHELD1(d) skip
 #endif
 
+/* with -DMAXMISS, the faults and the missing answers hit one device (the properties need one faulty device) */
+#if MAXMISS > 0
+#define ONEBAD(d) (bad[0] + bad[1] + bad[2] == 0 || bad[d])
+#else
+#define ONEBAD(d) 1
+#endif
+/* the reader's reads of device d fail or are not answered (then dropped at the deadline) for a while */
+#define MISS(d) \
+  :: d_step { !phase && nmiss < MAXMISS && !(rmiss & BIT(d)) && ONEBAD(d) -> \
+       nmiss++; bad[d] = 1; rmiss = rmiss | BIT(d); printf("EV t=%d miss d=%d\n", now, d) }
+#define MISS_END(d) \
+  :: d_step { !phase && (rmiss & BIT(d)) -> rmiss = rmiss & ~BIT(d); printf("EV t=%d miss_end d=%d\n", now, d) }
+
 /* every I/O of a device that is not stalled or lagging is done (the tick waits for it) */
 #define DEVQUIET(d) (fk[d] == K_STALL || fk[d] == K_LAG || \
-  (infl[d] == 0 && infl[ND + d] == 0 && !(rst[0] && (rpend[0] & BIT(d))) && OWNQUIET(d)))
+  (infl[d] == 0 && infl[ND + d] == 0 && !(rst[0] && (rpend[0] & BIT(d)) && !(rmiss & BIT(d))) && OWNQUIET(d)))
 #ifdef OWNREAD
 #define OWNQUIET(d) !(rst[1] && (rpend[1] & BIT(d)))
 #else
@@ -608,6 +691,21 @@ active proctype Model() {
   FAULT(0, K_GARB) FAULT(1, K_GARB) FAULT(2, K_GARB)
   FAULT(0, K_LAG) FAULT(1, K_LAG) FAULT(2, K_LAG)
   STALL_END(0) STALL_END(1) STALL_END(2)
+#if MAXMISS > 0
+  MISS(0) MISS(1) MISS(2)
+  MISS_END(0) MISS_END(1) MISS_END(2)
+#endif
+#if MAXRRESTART > 0
+  /* the reader restarts: a new process (quorumd, or castor status) with a new composite and chooser (no memory),
+     a new PeerMonitor (it follows nothing until its first read); the old process's read is gone */
+  :: d_step { !phase && nrrestart < MAXRRESTART ->
+       nrrestart++; printf("EV t=%d reader_restart\n", now);
+       mem[0] = 0; mem[1] = 0; mem[2] = 0; hi[1] = 0; hi[2] = 0; chg[1] = 0; chg[2] = 0; pch[0] = 0;
+       rst[0] = 0; rpend[0] = 0; rheld[0] = 0; rans[0] = 0; rvalid[0] = 0; rraw[0] = 0; rraw[1] = 0; rraw[2] = 0;
+       pout = NONE; age = 0; dead = 0; lfs = 0; pu[0] = 0; pu[1] = 0; wstale = 0; rstale = 0;
+       lastout[1] = 0; lastout[2] = 0; fresh0 = 1;
+       if :: stopped -> sincel = 0 :: else fi }
+#endif
   :: else -> break   /* the horizon */
   od
 }
