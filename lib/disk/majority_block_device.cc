@@ -375,14 +375,18 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     return std::nullopt;
   }
   // R3.
-  bool every_block = ok >= maj;
-  for (size_t b = 0; every_block && b < (c.length + layout_.block_size() - 1) / layout_.block_size(); ++b) {
+  const uint64_t bs = layout_.block_size();
+  const size_t blocks = (c.length + bs - 1) / bs;
+  auto valid_answers = [&](size_t b) {  // devices that answered block b with a valid copy
     size_t v = 0;
     for (size_t i = 0; i < n; ++i)
       if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b]) ++v;
-    // ...and the choice does not rest on a tie between lives that more answers can settle.
-    every_block = v >= maj && choice_.settled(c.offset + b * layout_.block_size(), c.read_no, maj);
-  }
+    return v;
+  };
+  bool every_block = ok >= maj;
+  // ...and the choice does not rest on a tie between lives that more answers can settle.
+  for (size_t b = 0; every_block && b < blocks; ++b)
+    every_block = valid_answers(b) >= maj && choice_.settled(c.offset + b * bs, c.read_no, maj);
   if (every_block) {
     finish_read(c, now);
     return Status::Ok();
@@ -393,12 +397,8 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     // one disk holding them). But two lives that tie with no majority for either cannot be told apart: the
     // read fails rather than guess (the model's SETTLE_OR_FAIL: a fresh reader with one stalled device and
     // one lagging took the crashed life's record over a completed write).
-    const uint64_t bs = layout_.block_size();
-    for (size_t b = 0; b < (c.length + bs - 1) / bs; ++b) {
-      size_t v = 0;
-      for (size_t i = 0; i < n; ++i)
-        if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b]) ++v;
-      if (v >= maj && !choice_.settled(c.offset + b * bs, c.read_no, maj))
+    for (size_t b = 0; b < blocks; ++b) {
+      if (valid_answers(b) >= maj && !choice_.settled(c.offset + b * bs, c.read_no, maj))
         return Error(Code::io_error, what + ": the devices that answered disagree on which life wrote the block at "
                                              "offset " + std::to_string(c.offset + b * bs) +
                                              " and no majority settles it (" + names(true) + ")");

@@ -11,79 +11,26 @@
 #include <vector>
 
 #include "disk/majority_block_device.h"
-#include "disk/testing/faulty_block_device.h"
-#include "disk/testing/memory_block_device.h"
+#include "tests/support/majority_rig.h"
 
 using namespace castor;
 
 namespace {
 
-constexpr Duration kTimeout = Millis(1000);
+constexpr Duration kTimeout = testing::kMajorityTimeout;
+Uuid cluster_uuid() { return testing::majority_rig_cluster(); }
+using Node = testing::MajorityView;
 
-Uuid cluster_uuid() {
-  Uuid u;
-  for (size_t i = 0; i < u.bytes.size(); ++i) u.bytes[i] = uint8_t(40 + i);
-  return u;
-}
-
-// One node's view: a composite over three paths (FaultyBlockDevice over MemoryBlockDevice), the disks shared
-// with the other node's view as two hosts share three LUNs.
-struct Node {
-  std::vector<std::shared_ptr<MemoryBlockDevice>> mem;
-  std::vector<FaultyBlockDevice*> path;  // owned by dev
-  std::unique_ptr<MajorityBlockDevice> dev;
-};
-
-struct Rig {
-  FakeClock clock;
-  DiskLayout layout = *DiskLayout::for_sector_size(512);
-  RecordSeal seal = RecordSeal::crc_only();
-  std::vector<std::shared_ptr<MemoryDisk>> disks;
+// The shared rig (tests/support/majority_rig.h) with two views, n1 and n2, and heartbeat-named helpers.
+struct Rig : testing::MajorityRig {
   Node n1, n2;
-  std::vector<IoCompletion> done;
-  std::map<uint64_t, Status> seen;
-  uint64_t next_tag = 1;
-
-  explicit Rig(size_t n = 3) {
-    for (size_t i = 0; i < n; ++i) disks.push_back(std::make_shared<MemoryDisk>(512, layout.required_bytes()));
-    n1 = make_node("n1");
-    n2 = make_node("n2");
+  explicit Rig(size_t n = 3) : MajorityRig(n) {
+    n1 = view("n1");
+    n2 = view("n2");
   }
-  Node make_node(const std::string& name) {
-    Node node;
-    std::vector<std::unique_ptr<BlockDevice>> devs;
-    for (size_t i = 0; i < disks.size(); ++i) {
-      node.mem.push_back(std::make_shared<MemoryBlockDevice>(disks[i], name + "-dev" + std::to_string(i)));
-      auto f = std::make_unique<FaultyBlockDevice>(node.mem.back());
-      node.path.push_back(f.get());
-      devs.push_back(std::move(f));
-    }
-    auto d = MajorityBlockDevice::create(std::move(devs), seal, cluster_uuid(), name);
-    REQUIRE(d.ok());
-    node.dev = std::move(*d);
-    return node;
-  }
-  uint32_t bs() const { return layout.block_size(); }
-  uint64_t hb(uint32_t node) const { return layout.heartbeat_offset(node); }
-
+  Node make_node(const std::string& name) { return view(name); }
   std::vector<std::byte> record(uint32_t writer, uint64_t inc, uint64_t seq, uint64_t offset = 0) const {
-    std::vector<std::byte> b(layout.block_size());
-    RecordHeader h;
-    const auto slot = expected_slot_at(layout, offset ? offset : layout.heartbeat_offset(writer));
-    h.type = slot->type;
-    h.block_size = layout.block_size();
-    h.cluster_uuid = cluster_uuid();
-    h.writer_node = writer;
-    h.block_index = slot->block_index;
-    h.incarnation = inc;
-    h.seq = seq;
-    encode_header(h, b);
-    seal_block(b, seal);
-    return b;
-  }
-  // Puts a block straight onto disk i (a write of someone else, damage, a late landing).
-  void put(size_t i, uint64_t offset, std::span<const std::byte> b) {
-    std::memcpy(disks[i]->bytes.data() + offset, b.data(), b.size());
+    return record_at(offset ? offset : hb(writer), inc, seq);
   }
   std::optional<RecordHeader> on_disk(size_t i, uint64_t offset) const {
     auto h = verify_block(std::span(disks[i]->bytes).subspan(offset, layout.block_size()),
@@ -91,45 +38,8 @@ struct Rig {
     if (!h.ok()) return std::nullopt;
     return *h;
   }
-
-  // Reaps `node` with the clock moving in 1 ms steps until `tag` completes (or 10 s pass).
-  // Completions of other tags reaped meanwhile are kept for their own drive().
-  Status drive(Node& node, uint64_t tag) {
-    for (int i = 0; i < 10000; ++i) {
-      if (auto it = seen.find(tag); it != seen.end()) {
-        Status st = it->second;
-        seen.erase(it);
-        return st;
-      }
-      done.clear();
-      node.dev->reap(clock.now(), done);
-      for (auto& c : done) seen.emplace(c.tag, c.status);
-      if (seen.count(tag)) continue;
-      clock.advance(Millis(1));
-    }
-    return Error(Code::internal, "never completed");
-  }
-  Status write(Node& node, uint32_t writer, uint64_t inc, uint64_t seq) {
-    const uint64_t tag = next_tag++;
-    auto b = record(writer, inc, seq);
-    RETURN_IF_ERROR(node.dev->submit_write(tag, hb(writer), b, clock.now(), clock.now() + kTimeout));
-    return drive(node, tag);
-  }
-  Result<RecordHeader> read(Node& node, uint32_t owner) {
-    const uint64_t tag = next_tag++;
-    std::vector<std::byte> b(layout.block_size());
-    RETURN_IF_ERROR(node.dev->submit_read(tag, hb(owner), b, clock.now(), clock.now() + kTimeout));
-    RETURN_IF_ERROR(drive(node, tag));
-    return verify_block(b, {RecordType::heartbeat, layout.block_size(), owner}, seal);
-  }
-  // Settles whatever is still pending (so one test's stragglers do not land in the next step).
-  void settle(Node& node, Duration d = Millis(1100)) {
-    for (Duration t{0}; t < d; t += Millis(1)) {
-      done.clear();
-      node.dev->reap(clock.now(), done);
-      clock.advance(Millis(1));
-    }
-  }
+  Status write(Node& node, uint32_t writer, uint64_t inc, uint64_t seq) { return write_at(node, hb(writer), inc, seq); }
+  Result<RecordHeader> read(Node& node, uint32_t owner) { return read_at(node, hb(owner)); }
 };
 
 enum class Fault { hang, eio, read_only, zeroed, garbage, slow, detached };

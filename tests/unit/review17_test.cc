@@ -11,114 +11,20 @@
 #include <vector>
 
 #include "disk/majority_block_device.h"
-#include "disk/testing/faulty_block_device.h"
-#include "disk/testing/memory_block_device.h"
+#include "tests/support/majority_rig.h"
 
 using namespace castor;
 
 namespace {
 
-constexpr Duration kTimeout = Millis(1000);
+constexpr Duration kTimeout = testing::kMajorityTimeout;
+using View = testing::MajorityView;
 
-Uuid cluster_uuid() {
-  Uuid u;
-  for (size_t i = 0; i < u.bytes.size(); ++i) u.bytes[i] = uint8_t(40 + i);
-  return u;
-}
-
-// One node's view: a composite over three paths, the disks shared with the other views.
-struct View {
-  std::vector<std::shared_ptr<MemoryBlockDevice>> mem;
-  std::vector<FaultyBlockDevice*> path;
-  std::unique_ptr<MajorityBlockDevice> dev;
-};
-
-struct Rig {
-  FakeClock clock;
-  DiskLayout layout = *DiskLayout::for_sector_size(512);
-  RecordSeal seal = RecordSeal::crc_only();
-  std::vector<std::shared_ptr<MemoryDisk>> disks;
-  std::map<uint64_t, Status> seen;
-  std::vector<IoCompletion> done;
-  uint64_t next_tag = 1;
-
-  Rig() {
-    for (size_t i = 0; i < 3; ++i) disks.push_back(std::make_shared<MemoryDisk>(512, layout.required_bytes()));
-  }
-  // A new process opening the set: a fresh composite, a chooser with no memory.
-  View view(const std::string& name) {
-    View v;
-    std::vector<std::unique_ptr<BlockDevice>> devs;
-    for (size_t i = 0; i < disks.size(); ++i) {
-      v.mem.push_back(std::make_shared<MemoryBlockDevice>(disks[i], name + "-dev" + std::to_string(i)));
-      auto f = std::make_unique<FaultyBlockDevice>(v.mem.back());
-      v.path.push_back(f.get());
-      devs.push_back(std::move(f));
-    }
-    auto d = MajorityBlockDevice::create(std::move(devs), seal, cluster_uuid(), name);
-    REQUIRE(d.ok());
-    v.dev = std::move(*d);
-    return v;
-  }
-  uint64_t hb(uint32_t node) const { return layout.heartbeat_offset(node); }
-  uint64_t table(uint32_t node, uint32_t k) const {
-    return layout.service_table_offset(node) + uint64_t(k) * layout.block_size();
-  }
-  std::vector<std::byte> record(uint64_t offset, uint64_t inc, uint64_t seq) const {
-    std::vector<std::byte> b(layout.block_size());
-    const auto slot = expected_slot_at(layout, offset);
-    REQUIRE(slot);
-    RecordHeader h;
-    h.type = slot->type;
-    h.block_size = layout.block_size();
-    h.cluster_uuid = cluster_uuid();
-    h.writer_node = slot->writer_node;
-    h.block_index = slot->block_index;
-    h.incarnation = inc;
-    h.seq = seq;
-    encode_header(h, b);
-    seal_block(b, seal);
-    return b;
-  }
-  void put(size_t i, uint64_t offset, std::span<const std::byte> b) {
-    std::memcpy(disks[i]->bytes.data() + offset, b.data(), b.size());
-  }
-  Status drive(View& v, uint64_t tag) {
-    for (int i = 0; i < 10000; ++i) {
-      if (auto it = seen.find(tag); it != seen.end()) {
-        Status st = it->second;
-        seen.erase(it);
-        return st;
-      }
-      done.clear();
-      v.dev->reap(clock.now(), done);
-      for (auto& c : done) seen.emplace(c.tag, c.status);
-      if (seen.count(tag)) continue;
-      clock.advance(Millis(1));
-    }
-    return Error(Code::internal, "never completed");
-  }
-  Status write(View& v, uint64_t offset, uint64_t inc, uint64_t seq) {
-    const uint64_t tag = next_tag++;
-    auto b = record(offset, inc, seq);
-    RETURN_IF_ERROR(v.dev->submit_write(tag, offset, b, clock.now(), clock.now() + kTimeout));
-    return drive(v, tag);
-  }
-  Result<RecordHeader> read(View& v, uint64_t offset) {
-    const uint64_t tag = next_tag++;
-    std::vector<std::byte> b(layout.block_size());
-    RETURN_IF_ERROR(v.dev->submit_read(tag, offset, b, clock.now(), clock.now() + kTimeout));
-    RETURN_IF_ERROR(drive(v, tag));
-    const auto slot = expected_slot_at(layout, offset);
-    return verify_block(b, {slot->type, layout.block_size(), slot->writer_node}, seal);
-  }
-  void settle(View& v, Duration d = Millis(1100)) {
-    for (Duration t{0}; t < d; t += Millis(1)) {
-      done.clear();
-      v.dev->reap(clock.now(), done);
-      clock.advance(Millis(1));
-    }
-  }
+// The shared rig, with this file's names: record(offset, ...), write/read at an offset.
+struct Rig : testing::MajorityRig {
+  std::vector<std::byte> record(uint64_t offset, uint64_t inc, uint64_t seq) const { return record_at(offset, inc, seq); }
+  Status write(View& v, uint64_t offset, uint64_t inc, uint64_t seq) { return write_at(v, offset, inc, seq); }
+  Result<RecordHeader> read(View& v, uint64_t offset) { return read_at(v, offset); }
 };
 
 constexpr uint64_t kOldLife = 111, kLiveLife = 222;
