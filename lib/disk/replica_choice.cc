@@ -72,13 +72,18 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   // from a replacement) shows what it holds, not that it moved: it is no move (review 17, attack 1: a fresh
   // reader took an old life on a read-only device for the newest, on a tie at the first read).
   const bool had_memory = copy.has_value();
-  // A move is judged against what THIS device showed before (another life, or a higher seq of the same one),
-  // not against the life's highest seq seen anywhere: a device whose first answer made a new life known must
-  // not keep another device that remembers the old life from showing the same write as a move (the model's
-  // finding after review 17: the reader kept following the crashed life over a write complete everywhere).
+  // A move: this device, which had shown the block before, now shows another life than it did (judged per
+  // device: a device whose first answer made a new life known must not keep another device that remembers
+  // the old life from showing the same write as a move -- the model's finding after review 17, the reader
+  // kept following the crashed life over a write complete everywhere).
+  // Within one life a rise counts only above the life's highest seq seen on any device: a lagging device
+  // catching up on a write the reader has already seen elsewhere is no news (the model, maj_restart_code: an
+  // old life's catch-up was taken for the latest move over the new life). A change of life is always a move.
+  auto life = m.incs.find(h->incarnation);
+  const uint64_t life_max = life == m.incs.end() ? 0 : life->second.max_seq;
   bool moved = false;
   if (!copy || copy->read_no <= read_no) {
-    moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > copy->header.seq);
+    moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > life_max);
     if (!copy) copy.emplace();
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());

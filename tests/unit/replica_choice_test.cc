@@ -257,3 +257,18 @@ TEST_CASE("replica choice R4: a move is judged per device: a write complete ever
   CHECK(c->header.incarnation == 2);
   CHECK(c->header.seq == 1);
 }
+
+// The model (majority.pml, maj_restart_code): within one life a rise is a move only above the life's highest
+// seq seen anywhere. Device 0 lags with life 1's 1.4 while the others showed 1.5; life 2 then moves on devices
+// 1 and 2; device 0 catching up on 1.5 -- a write the reader had already seen -- is no news, and must not
+// hand the crashed life's record out again over life 2's.
+TEST_CASE("replica choice R4: a lagging device catching up on a write seen elsewhere is no move") {
+  Fixture f;
+  auto c = f.read(f.hb1, {{0, f.hb(1, 1, 4)}, {1, f.hb(1, 1, 5)}, {2, f.hb(1, 1, 5)}});
+  c = f.read(f.hb1, {{1, f.hb(1, 2, 1)}, {2, f.hb(1, 2, 1)}, {0, f.hb(1, 1, 4)}});
+  REQUIRE(c);
+  CHECK(c->header.incarnation == 2);
+  c = f.read(f.hb1, {{0, f.hb(1, 1, 5)}, {1, f.hb(1, 2, 1)}, {2, f.hb(1, 2, 1)}});
+  REQUIRE(c);
+  CHECK(c->header.incarnation == 2);
+}
