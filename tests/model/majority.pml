@@ -56,7 +56,11 @@
  * fails (rule (b)).  The older rules, as seeded bugs: -DBUG_FIRST_ANSWER_MOVES (a first answer is a move: before
  * review 17), -DBUG_MAX_SEQ_MOVE (a move is a rise above the life's highest seq seen on any device, 2cdccc8),
  * -DBUG_NO_SETTLE (a tie completes at once, on the tie-breaks), -DTIE_FALLBACK (a final unsettled tie falls back
- * to the tie-breaks, 2cdccc8).
+ * to the tie-breaks, 2cdccc8).  The code's move rule breaks (a') (maj_restart_code, maj_choice_code: a lagging
+ * device catching up on an old-life write the reader saw elsewhere is a move, the new life's copy as a device's
+ * first answer is not); -DMOVE_NEWS, the smallest fix: a change of life on a device is a move, a rise within a
+ * life only above the life's highest seq seen.  A gap: answers that come after their read completed (and held
+ * reads of a stalled device) are dropped here; the code feeds them to the memory.
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
  * reads of one device fail or go unanswered for a while (the same device as the fault, if any).
  * (g) -DFIRST_READ_A: the first output of a restarted reader satisfies (a) in real time.
