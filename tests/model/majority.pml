@@ -47,17 +47,25 @@
  *   - a chg tie goes to the life held by more of THIS read's fresh valid answers, then to the life that is
  *     NOT the previous choice (-DR4_TIE_SPEC: held by more devices in memory, stale copies included, then the
  *     previous choice: an undead write that landed last on a majority is never chosen: maj_undead_r4).
- * REVIEW 17 (commit 2cdccc8, ReplicaChoice::observe / settled, MajorityBlockDevice::decide): the move (chg) is
- * taken per answer: a rise of the life's hi (or a life not known yet) is a move only when the reader had a memory
- * of that device (rule (a); -DBUG_FIRST_ANSWER_MOVES: always); candidates are the lives some device's memory
- * holds; a read whose top candidates tie completes on a valid majority only once one tied life has a majority of
- * this read's answers, else when final (all answered or the deadline), with the tie-breaks (rule (b);
- * -DBUG_NO_SETTLE: at once; -DSETTLE_OR_FAIL, a proposal: a final unsettled tie fails the read).
+ * THE CHOOSER AS IN THE CODE (commit 17ff5b4, ReplicaChoice::observe / settled / choose, MajorityBlockDevice::
+ * decide; review 17): the move (chg) is taken per answer and judged per device: a device the reader had a memory
+ * of moves when its new copy is of another life than its previous copy, or of the same life with a higher seq; a
+ * device's first valid answer is no move (rule (a)); candidates are the lives some device's memory holds; a read
+ * whose top candidates tie completes on a valid majority only once one tied life has a majority of this read's
+ * answers; when it is final (every asked device answered, or the deadline) with the tie unsettled, the read
+ * fails (rule (b)).  The older rules, as seeded bugs: -DBUG_FIRST_ANSWER_MOVES (a first answer is a move: before
+ * review 17), -DBUG_MAX_SEQ_MOVE (a move is a rise above the life's highest seq seen on any device, 2cdccc8),
+ * -DBUG_NO_SETTLE (a tie completes at once, on the tie-breaks), -DTIE_FALLBACK (a final unsettled tie falls back
+ * to the tie-breaks, 2cdccc8).  The code's move rule breaks (a') (maj_restart_code, maj_choice_code: a lagging
+ * device catching up on an old-life write the reader saw elsewhere is a move, the new life's copy as a device's
+ * first answer is not); -DMOVE_NEWS, the smallest fix: a change of life on a device is a move, a rise within a
+ * life only above the life's highest seq seen.  A gap: answers that come after their read completed (and held
+ * reads of a stalled device) are dropped here; the code feeds them to the memory.
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
  * reads of one device fail or go unanswered for a while (the same device as the fault, if any).
  * (g) -DFIRST_READ_A: the first output of a restarted reader satisfies (a) in real time.
- * R5 is not exercised: each composite writes one life here except in -DREJOIN, where the new life's seqs
- * start again and its hi is kept apart from the old life's by the incarnation.
+ * R5 only in the own read (-DOWNREAD: life 2's process's own writes); otherwise each composite writes one life
+ * here except in -DREJOIN, where the new life's seqs start again and its hi is kept apart by the incarnation.
  *
  * FAULTS.  MAXFAULT faults in all, each on one device at any moment: STALL (its I/Os are held: writes land
  * and reads answer only once the stall ends, which it may at any later moment, or never; held reads are
@@ -258,24 +266,45 @@ inline majority_of(x, cnt) {   /* cnt = number of devices whose content is x */
   cnt = (cont[0] == x) + (cont[1] == x) + (cont[2] == x)
 }
 
-/* R4 per answer (ReplicaChoice::observe): device d answered reader r with the valid value v.  The life's hi is
-   the highest seq ever seen; a rise (or a life not known yet) is a move of the life (chg = 3: this read) ONLY
-   when the reader had a memory of that device (rule (a), review 17: a device's first valid answer shows what it
-   holds, not a move; -DBUG_FIRST_ANSWER_MOVES: it is a move, as before the review) */
+/* R4 per answer (ReplicaChoice::observe, as in 17ff5b4): device d answered reader r with the valid value v.  The
+   life's hi is the highest seq ever seen (the output's seq).  The move (chg = 3: this read) is judged PER DEVICE,
+   against the copy device d returned before: another life, or a higher seq of the same life; a device's first
+   valid answer is no move (rule (a), review 17: it shows what the device holds).  R5 (own reader only, -DOWNREAD):
+   an own write since superseded by a later own write is a lagging device catching up, no move.
+   Older rules, as seeded bugs: -DBUG_FIRST_ANSWER_MOVES: a first answer is a move (before review 17);
+   -DBUG_MAX_SEQ_MOVE: a move is a rise above the life's highest seq seen on ANY device (or a life not known yet),
+   for a device with a memory (2cdccc8 .. 17ff5b4: a first answer that made the new life known silently kept
+   another device, which remembered the old life, from showing the same write as a move) */
 #ifdef BUG_FIRST_ANSWER_MOVES
 #define HADMEM(r, d) 1
 #else
 #define HADMEM(r, d) VALID(mem[r * ND + d])
 #endif
+#ifdef OWNREAD
+#define OWNSUP(r) ((r) == 1 && LIFE(v) == 2 && SEQ(v) < wseq[2])   /* life 2's process wrote a higher seq since */
+#else
+#define OWNSUP(r) 0
+#endif
 inline observe(r, d) {
 #ifndef R4_LITERAL
   l = LIFE(v);
+#ifdef BUG_MAX_SEQ_MOVE
+  if :: HADMEM(r, d) && (hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3 :: else fi;
+#elif defined(MOVE_NEWS)
+  /* a proposal (not the code): a device with a memory moves when its copy is of another life than its previous
+     copy, or of the same life with a seq above the life's highest seq seen on any device (a lagging device
+     catching up on a write the reader has seen elsewhere is no news) */
   if
-  :: hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l] ->
-     if :: HADMEM(r, d) -> chg[r * 3 + l] = 3 :: else fi;
-     hi[r * 3 + l] = SEQ(v)
+  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3
   :: else
-  fi
+  fi;
+#else
+  if
+  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > SEQ(mem[r * ND + d])) && !OWNSUP(r) -> chg[r * 3 + l] = 3
+  :: else
+  fi;
+#endif
+  if :: hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l] -> hi[r * 3 + l] = SEQ(v) :: else fi
 #else
   skip
 #endif
@@ -313,13 +342,13 @@ inline ranks(r) {
                     NFRESHR(r, 1) >= MAJ || NFRESHR(r, 2) >= MAJ)
 #endif
 
-/* -DSETTLE_OR_FAIL (a proposal, not the code): a tie still unsettled when the read is final fails the read
-   instead of falling back to the tie-breaks */
-#ifdef SETTLE_OR_FAIL
-#undef SETTLE_OR_FAIL
-#define SETTLE_OR_FAIL 1
-#else
+/* rule (b) at the end of a read (MajorityBlockDevice::decide, 17ff5b4): a tie still unsettled when the read is final
+   (every asked device answered, or the deadline) fails the read (io_error: no observation); -DTIE_FALLBACK: it
+   falls back to the tie-breaks (the code from 2cdccc8 to 17ff5b4) */
+#ifdef TIE_FALLBACK
 #define SETTLE_OR_FAIL 0
+#else
+#define SETTLE_OR_FAIL 1
 #endif
 
 /* R4: choose from reader r's memory; out[r] = the chosen (life, hi) */

@@ -216,7 +216,8 @@ case $mode in
     # the majority device (issue 17)
     launch maj_fault pass safety $MAJ_FAULT
     launch maj_crash pass safety $MAJ_CRASH
-    launch maj_restart pass safety $MAJ_RESTART
+    # with -DMOVE_NEWS (the fix proposed for ReplicaChoice::observe; the code's rule fails: maj_restart_code)
+    launch maj_restart pass safety -DMOVE_NEWS $MAJ_RESTART
     launch maj_two pass safety $MAJ_TWO
     # replacing a quorum device
     launch rep_restart pass safety $REP_RESTART
@@ -289,14 +290,24 @@ case $mode in
     launch rep_down_vouches error safety -DDOWN_VOUCHES $REP_FULL
     launch rep_post_unvouched error safety -DPOST_UNVOUCHED $REP_FULL
     launch rep_tool_skips error safety -DTOOL_SKIPS $REP_FULL
-    # review 17 (2cdccc8): the chooser's rules (a) a device's first answer is no move, (b) a tie waits for a
-    # majority. A reader restart (memory lost) and a device whose answers go missing for a while. The seeded bugs
-    # (rule (a) or (b) removed) are found by (g), the first output of the restarted reader in real time; but
-    # maj_choice_code (the rules as in the code) is ALSO a counterexample (findings, see README.md)
-    launch maj_no_settle error safety -DBUG_NO_SETTLE $MAJ_CHOICE
-    launch maj_first_answer_moves error safety -DBUG_FIRST_ANSWER_MOVES -DSTRICT_A $MAJ_CHOICE
+    # the chooser as in the code (17ff5b4; review 17): a device's move is judged against its previous copy, its
+    # first answer is no move, a tie waits for a majority of the read's answers and a final unsettled tie fails
+    # the read. maj_restart_code: the verify run maj_restart under the code's rules FAILS (a') (a finding, see
+    # README.md: a lagging device catching up on a write of the old life the reader saw elsewhere is judged a
+    # move; the new life's first answer on a device is not). -DMOVE_NEWS, the smallest fix (a change of life on
+    # a device is a move; a rise within a life only above the life's highest seq seen) passes.
+    launch maj_restart_code error safety $MAJ_RESTART
+    # MAJ_CHOICE: a writer crash and restart, a stall or a read-only device, a reader restart (memory lost) and a
+    # device whose answers go missing for a while; (g): the restarted reader's first output. maj_choice_code
+    # (the code's rules) fails (a') as above; maj_choice_move_news passes. The older rules, as seeded bugs on
+    # top of the fix: a first answer as a move (before review 17), no settling at all, the final fall-back to
+    # the tie-breaks (2cdccc8); and the move rule of 2cdccc8 (a rise above the life's highest seq only)
     launch maj_choice_code error safety $MAJ_CHOICE
-    launch maj_choice_settle_or_fail error safety -DSETTLE_OR_FAIL $MAJ_CHOICE
+    launch maj_choice_move_news pass safety -DMOVE_NEWS $MAJ_CHOICE
+    launch maj_first_answer_moves error safety -DBUG_FIRST_ANSWER_MOVES -DMOVE_NEWS $MAJ_CHOICE
+    launch maj_max_seq_move error safety -DBUG_MAX_SEQ_MOVE $MAJ_CHOICE
+    launch maj_no_settle error safety -DBUG_NO_SETTLE -DMOVE_NEWS $MAJ_CHOICE
+    launch maj_choice_tie_fallback error safety -DTIE_FALLBACK -DMOVE_NEWS $MAJ_CHOICE
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
