@@ -59,7 +59,8 @@
  * to the tie-breaks, 2cdccc8).  The code's move rule breaks (a') (maj_restart_code, maj_choice_code: a lagging
  * device catching up on an old-life write the reader saw elsewhere is a move, the new life's copy as a device's
  * first answer is not); -DMOVE_NEWS, the smallest fix: a change of life on a device is a move, a rise within a
- * life only above the life's highest seq seen.  A gap: answers that come after their read completed (and held
+ * life only above the life's highest seq seen -- now the code's rule and this model's default (the per-device
+ * seq rule is -DBUG_DEVICE_SEQ_MOVE).  A gap: answers that come after their read completed (and held
  * reads of a stalled device) are dropped here; the code feeds them to the memory.
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
  * reads of one device fail or go unanswered for a while (the same device as the fault, if any).
@@ -290,17 +291,19 @@ inline observe(r, d) {
   l = LIFE(v);
 #ifdef BUG_MAX_SEQ_MOVE
   if :: HADMEM(r, d) && (hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3 :: else fi;
-#elif defined(MOVE_NEWS)
-  /* a proposal (not the code): a device with a memory moves when its copy is of another life than its previous
-     copy, or of the same life with a seq above the life's highest seq seen on any device (a lagging device
-     catching up on a write the reader has seen elsewhere is no news) */
+#elif defined(BUG_DEVICE_SEQ_MOVE)
+  /* 17ff5b4's rule: a rise judged against the device's own previous copy (a lagging device catching up on a
+     write the reader saw elsewhere is a move): breaks (a') in maj_restart */
   if
-  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3
+  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > SEQ(mem[r * ND + d])) && !OWNSUP(r) -> chg[r * 3 + l] = 3
   :: else
   fi;
 #else
+  /* the code's rule (MOVE_NEWS, ReplicaChoice::observe): a device with a memory moves when its copy is of
+     another life than its previous copy, or of the same life with a seq above the life's highest seq seen on
+     any device (a lagging device catching up on a write the reader has seen elsewhere is no news) */
   if
-  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > SEQ(mem[r * ND + d])) && !OWNSUP(r) -> chg[r * 3 + l] = 3
+  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3
   :: else
   fi;
 #endif

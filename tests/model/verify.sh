@@ -296,13 +296,13 @@ case $mode in
     # README.md: a lagging device catching up on a write of the old life the reader saw elsewhere is judged a
     # move; the new life's first answer on a device is not). -DMOVE_NEWS, the smallest fix (a change of life on
     # a device is a move; a rise within a life only above the life's highest seq seen) passes.
-    launch maj_restart_code error safety $MAJ_RESTART
+    launch maj_restart_code error safety -DBUG_DEVICE_SEQ_MOVE $MAJ_RESTART
     # MAJ_CHOICE: a writer crash and restart, a stall or a read-only device, a reader restart (memory lost) and a
     # device whose answers go missing for a while; (g): the restarted reader's first output. maj_choice_code
     # (the code's rules) fails (a') as above; maj_choice_move_news passes. The older rules, as seeded bugs on
     # top of the fix: a first answer as a move (before review 17), no settling at all, the final fall-back to
     # the tie-breaks (2cdccc8); and the move rule of 2cdccc8 (a rise above the life's highest seq only)
-    launch maj_choice_code error safety $MAJ_CHOICE
+    launch maj_choice_code error safety -DBUG_DEVICE_SEQ_MOVE $MAJ_CHOICE
     launch maj_choice_move_news pass safety -DMOVE_NEWS $MAJ_CHOICE
     launch maj_first_answer_moves error safety -DBUG_FIRST_ANSWER_MOVES -DMOVE_NEWS $MAJ_CHOICE
     launch maj_max_seq_move error safety -DBUG_MAX_SEQ_MOVE $MAJ_CHOICE
