@@ -503,6 +503,25 @@ device_fail() {
   device_log fail "$1"
 }
 
+# spare_device K (QUORUM_DEVICES=3): a fresh quorum device K (3, 4, ...) beside the set, for castor disk replace:
+# its own 16 MiB backing file ($dir/qdisks/qK), and for each node a FUSE path and loop device (QK_NODE), made
+# as the set's own; never part of the set until a replace hands it over. Cleaned up with the others.
+spare_device() {
+  local k=$1 n p i
+  device_log spare "$k"
+  mkdir -p "$dir/qdisks/q$k" && truncate -s 16M "$dir/qdisks/q$k/quorum.img" || fail "backing file of spare device $k"
+  for n in alpha beta; do
+    mkdir -p "$dir/$n/q$k"
+    bindfs -f --no-allow-other "$dir/qdisks/q$k" "$dir/$n/q$k" >>"$dir/$n-bindfs.log" 2>&1 &
+    eval "FUSE_${n}_$k=$!"
+    fuse_mounts+=("${n}_$k")
+    for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/q$k/quorum.img" ] && break; sleep 0.1; done
+    p=$(losetup -f --show --direct-io=on "$dir/$n/q$k/quorum.img") || fail "losetup (spare device $k of $n)"
+    loops+=("$p")
+    eval "Q${k}_$n=$p"
+  done
+}
+
 # qstatus NODE EXPR: EXPR (python, over d = castor status --json of NODE) printed; empty if the node does
 # not answer within 3 s.
 qstatus() {

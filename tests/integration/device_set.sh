@@ -1,4 +1,5 @@
 #!/bin/bash
+# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # device_set (issue 17): the harness cluster (tests/cluster/harness.sh) on a set of three quorum devices
 # (QUORUM_DEVICES=3: each device its own backing file, each node's path to it its own FUSE pass-through and
 # loop device), io_timeout T = 200 ms, the disk alone (LAN=0: no LAN promise can hide a stalled set), web,
@@ -6,7 +7,6 @@
 #   (1) each of the three devices in turn is stalled for 10 T (both nodes' paths to it stopped), read-only
 #       for 2 s, zeroed, overwritten with garbage (both node regions, while the cluster runs); a zeroed or
 #       garbage device must be noticed and healed by the nodes themselves (each rewrites its region)
-#       (it does not: nothing rewrites the blocks that do not change; `castor disk replace` will be the way);
 #   (2) one device fails for good (device_fail: both its bindfs killed, every I/O fails with ENOTCONN).
 #   All along: no fence (no FENCED in the quorumd logs, castor status "fences" 0, the same quorumd process and
 #   incarnation), no reset (no stand-in watchdog fired), no svcmgr stop or kill of every service, no failover
@@ -17,6 +17,9 @@
 #       when their one disk is lost (FENCED, services stopped, nobody declared dead, no service starts
 #       while the set has no majority); the device resumes, the nodes boot again, the cluster comes back
 #       on the two devices left (castor status: WITHOUT REDUNDANCY, the failed device named).
+#   (4) castor disk replace of the failed device by a new one (its own file, FUSE paths and loop devices) on
+#       alpha, then on beta, while the ledger writes: no new fence, no reset, no move, no restart; both nodes
+#       on the new device, the set redundant again, and every record of both nodes valid on the new device.
 # Then the torture checker (tests/cluster/torture_check.py) judges the whole run: 0 split-brains, 0 lost
 # acknowledged ledger records, no double mount, clean filesystems.
 # Prints what it measured ([castor] lines): per fault the smallest lease left and the longest time without an
@@ -53,9 +56,16 @@ findings=()
 finding() { echo "FINDING: $*"; findings+=("$*"); }
 figure() { echo "[castor] device_set $*"; }
 mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
-fences() { grep -c 'FENCED:' "$dir/$1-quorumd.log" 2>/dev/null; }
-resets() { grep -c 'watchdog fired' "$dir/$1-watchdog.out" 2>/dev/null; }
-svc_kills() { grep -c 'every service is killed\|lease at risk' "$dir/$1-svcmgr.log" 2>/dev/null; }
+# Fences, resets and svcmgr stops of every service on NODE since the run began, or since mark_counts (step
+# (4): step (3) fenced and reset both nodes on purpose).
+declare -A since=()
+fences_raw() { grep -c 'FENCED:' "$dir/$1-quorumd.log" 2>/dev/null; }
+resets_raw() { grep -c 'watchdog fired' "$dir/$1-watchdog.out" 2>/dev/null; }
+svc_kills_raw() { grep -c 'every service is killed\|lease at risk' "$dir/$1-svcmgr.log" 2>/dev/null; }
+fences() { echo $(($(fences_raw "$1") - ${since[fences_$1]:-0})); }
+resets() { echo $(($(resets_raw "$1") - ${since[resets_$1]:-0})); }
+svc_kills() { echo $(($(svc_kills_raw "$1") - ${since[svc_kills_$1]:-0})); }
+mark_counts() { local n k; for n in alpha beta; do for k in fences resets svc_kills; do since[${k}_$n]=$(${k}_raw $n); done; done; }
 state_changes() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'service state service='; }
 light_starts() { grep -c '^start ' "$dir/svc-evidence.log" 2>/dev/null; }
 acks() { grep -c '^ack ' "$dir/ledger.log" 2>/dev/null; }
@@ -340,6 +350,61 @@ for n in alpha beta; do
     finding "(3) after the restart $n's castor status does not name device $FAILED_DEV failed: $(status "$n" | grep -A3 'quorum devices' | tr -s ' \n' ' ')"
 done
 figure "(3) no majority: both fenced within $((t_fenced - t0)) ms (alpha ${fenced_at[alpha]#*T}, beta ${fenced_at[beta]#*T}), nobody declared dead, nothing ran for 15 T; back $((t2 - t1)) ms after device $SECOND resumed (web on $w, ledger on $l; device $FAILED_DEV still failed)"
+
+# ---------------------------------------------------------------------------------------------------------------
+NEW_DEV=3
+step "(4) castor disk replace under load: the failed device $FAILED_DEV by a new one, on alpha, then on beta"
+# What an admin does about a device that died: a new one, prepared by the first node's run, handed to each
+# quorumd in turn, while the ledger writes. No fence, reset, move or restart; the set redundant again, the
+# new device holding both nodes' records.
+spare_device $NEW_DEV
+read -r web0 ledger0 _ <<<"$(where)"
+for n in alpha beta; do pid0[$n]=$(qget $n "d['pid']") inc0[$n]=$(qget $n "d['incarnation']"); done
+changes0=$(state_changes) starts0=$(light_starts) acks0=$(acks)
+# Step (3) fenced and reset both nodes on purpose: from here on unchanged's "no fence, no reset, no svcmgr
+# stop" means none since now (castor status counts fences per quorumd process, and step (3)'s are gone: 0 is
+# still what it must say).
+mark_counts
+fault_log "device_replace_${FAILED_DEV}_by_$NEW_DEV" "$web0"
+t0=$(mono_ms)
+"$CASTOR" disk replace "$Q2_alpha" "$Q3_alpha" --config "$dir/alpha/castor.ini" --wait 0 >"$dir/replace-alpha.out" 2>&1 ||
+  dfail "(4) castor disk replace on alpha failed: $(cat "$dir/replace-alpha.out")"
+grep -q "^Prepared $Q3_alpha as member $FAILED_DEV of generation 1 " "$dir/replace-alpha.out" ||
+  dfail "(4) alpha's run did not prepare the new device as member $FAILED_DEV of generation 1: $(cat "$dir/replace-alpha.out")"
+t_alpha=$(mono_ms)
+"$CASTOR" disk replace "$Q2_beta" "$Q3_beta" --config "$dir/beta/castor.ini" --wait 30 >"$dir/replace-beta.out" 2>&1 ||
+  dfail "(4) castor disk replace on beta failed: $(cat "$dir/replace-beta.out")"
+grep -q "prepared already as member $FAILED_DEV of generation 1" "$dir/replace-beta.out" &&
+  grep -q "^This node now uses $Q3_beta as member $FAILED_DEV" "$dir/replace-beta.out" ||
+  dfail "(4) beta's run did not find the device prepared, or beta does not use it: $(cat "$dir/replace-beta.out")"
+uses_new() {  # uses_new NODE: generation 1, nothing retiring, member 2 is the node's path to the new device
+  local path; eval "path=\$Q${NEW_DEV}_$1"
+  [ "$(qstatus "$1" "(d['device_set']['generation'], d['device_set']['retiring'], d['devices'][$FAILED_DEV]['path'])")" = "(1, False, '$path')" ]
+}
+for n in alpha beta; do
+  wait_for 10000 uses_new $n >/dev/null || dfail "(4) $n does not use the new device 10 s after both runs: $(status $n | grep -A4 'quorum devices' | tr -s ' \n' ' ')"
+done
+t_both=$(mono_ms)
+for n in alpha beta; do
+  ms=$(wait_for 5000 redundant $n) || dfail "(4) $n's set is not redundant again 5 s after the replacement: $(status $n | grep -A4 'quorum devices' | tr -s ' \n' ' ')"
+  heal[$n]=$ms
+done
+# The new device holds a whole copy: every record of both nodes valid (castor dump, from alpha's path) -- the
+# nodes rewrote their regions on it, the blocks that have not changed since included.
+"$CASTOR" dump --json "$Q3_alpha" >"$dir/dump-new.json" 2>"$dir/dump-new.err" ||
+  dfail "(4) castor dump of the new device failed: $(tail -3 "$dir/dump-new.err")"
+not_valid=$(python3 -c "import json,sys
+d = json.load(open(sys.argv[1]))
+bad = [f\"{n.get('name')} {k}\" for n in d['nodes'] for k in ('heartbeat', 'epoch') if n[k]['status'] != 'valid']
+bad += [f\"{n.get('name')} table {b['block']}\" for n in d['nodes'] for b in n['service_table'] if b['status'] != 'valid']
+print(len(d['nodes']), len(bad), ', '.join(bad[:6]))" "$dir/dump-new.json")
+[ "$not_valid" = "2 0 " ] || dfail "(4) the new device does not hold both nodes' records, all valid (nodes, not valid, first ones): $not_valid"
+sleep 2
+note_window "(4) replacement (alpha's run $((t_alpha - t0)) ms, both nodes on the new device $((t_both - t0)) ms after the first run)" "$t0" "$(mono_ms)"
+[ "$(acks)" -gt "$acks0" ] || dfail "(4) the ledger acknowledged nothing during the replacement"
+unchanged "(4) disk replace"
+echo "settled 0" >>"$dir/faults.log"
+figure "(4) castor disk replace of the failed device $FAILED_DEV under load: both nodes on the new device $((t_both - t0)) ms after the first run, redundant again (+${heal[alpha]} / +${heal[beta]} ms), $(($(acks) - acks0)) records acknowledged meanwhile; 0 fences, 0 resets, 0 moves, 0 restarts"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "The evidence of the whole run (tests/cluster/torture_check.py)"
