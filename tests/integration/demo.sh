@@ -1,4 +1,5 @@
 #!/bin/bash
+# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # The README's main job, run as a test: the two-node demo must pass from start to teardown.
 . "$(dirname "$0")/../lib/common.sh"
 need_root

@@ -1,4 +1,5 @@
 #!/bin/bash
+# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # lan_stall (issue 15): a shared storage stall on the harness cluster (tests/cluster/harness.sh: io_timeout
 # T = 200 ms, the LAN channel on both links), with the client probing web through the floating IP all along
 # (tests/cluster/http_probe.py, every 100 ms):

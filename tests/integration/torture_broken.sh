@@ -1,4 +1,5 @@
 #!/bin/bash
+# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # A checker that cannot fail proves nothing: each deliberately broken build below must be caught by a short
 # torture run (tests/cluster/torture.sh), for the reason its bug produces, with the fault kinds that expose it:
 #   CASTOR_TEST_UNSAFE_TAKEOVER=1        svcmgr takes over without waiting for the peer's death

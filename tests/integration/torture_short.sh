@@ -1,4 +1,5 @@
 #!/bin/bash
+# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # A short seeded run of the nemesis (make torture): one fault of every kind, then the checker must find
 # 0 split-brains (older or same epoch), 0 lost acknowledged records, no filesystem mounted on both nodes, no
 # light service on both nodes, every `castor init --force` on the live disk refused, and clean filesystems.
