@@ -8,7 +8,7 @@
 #   make model-trails  as verify-bugs, and refresh tests/model/trails/ (replayed by model_trail_replay_test)
 # Installs spin and gcc with apt-get if missing. Generated files go to $(BUILD)/model.
 #   make verify-safety the safety runs and the liveness check only (about 28 CPU-minutes)
-#   make verify-ci     CI's share of verify-safety (tests/model/verify.sh CI_RUNS: every model and kind of fault,
+#   make verify-ci     CI's share of verify-safety (tests/model/verify.sh CI_RUNS: every model, a run of most fault kinds,
 #                      the runs under a minute each, about 5 CPU-minutes). The rest of verify-safety and the seeded
 #                      bugs (which test the model, not the code) run before each stop, outside CI's 45 minutes;
 #                      results in docs/model/

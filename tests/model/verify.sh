@@ -6,8 +6,9 @@
 #                                      check must fail); its trail goes to OUT/<bug>.trail
 #   tests/model/verify.sh trails OUT   as `bugs`, then copies the trails to tests/model/trails/
 # Generated files (pan.c, pan, *.trail) stay in OUT. Exit status 0 only if every check came out as expected.
-#   tests/model/verify.sh ci OUT       CI's share of `verify` (CI_RUNS below): every model and every kind of fault
-#                                      it has, in the runs that take under a minute; the whole of `verify` takes
+#   tests/model/verify.sh ci OUT       CI's share of `verify` (CI_RUNS below): every model, in the runs that take
+#                                      under a minute (docs/model/verify-safety-*.md lists what only the whole
+#                                      run checks: leave with the pause, failover, ...); the whole of `verify` takes
 #                                      about 28 CPU-minutes (leave alone 27 M states), more than CI's 45 minutes
 #                                      leave beside three C++ builds; it runs before each stop, results in docs/model/
 # MODEL_ONLY="name ..." runs only those runs of the mode (e.g. MODEL_ONLY="fence_crash fence_lan"), for iterating.
