@@ -1,0 +1,141 @@
+// Adversarial review of issue 17's final chooser rules (17ff5b4, 78603a0: moves judged per device, an
+// unsettled tie fails the read, MOVE_NEWS). Each attack is a test that FAILS while the hole it shows is open;
+// attacks that did not work stay as regression tests.
+// The property under attack (docs/design.md "Three quorum devices", "The argument", and svcmgr's "Never two
+// owners"): a read issued after a write completed on a majority never returns the value the reader had
+// before that write (the one-disk argument: a stand-still means no completed write), in particular never an
+// old life's record after the new life's write completed.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "disk/majority_block_device.h"
+#include "tests/support/majority_rig.h"
+
+using namespace castor;
+
+namespace {
+
+using View = testing::MajorityView;
+using Rig = testing::MajorityRig;
+
+constexpr uint64_t kOldLife = 0x1111, kNewLife = 0x2222;
+
+}  // namespace
+
+// ATTACK 1. One faulty device: the reader's reads of member 0 fail for a while (a path down, a flapping HBA),
+// so the reader has no memory of member 0. Node 1's life A changes its table block (89 -> 90) on members 1
+// and 2: the reader sees the move and follows A.90. Node 1's quorumd restarts (life B) and B writes the
+// block; the write completes on members 0 and 2 -- member 1 is a few ms slower (ordinary variance). The
+// reader's path to member 0 is back; its read, issued after B's write completed, is answered first by member
+// 0 (B.91: the device's FIRST valid answer, so no move) and member 1 (A.90, B's write not landed yet: no
+// move); member 2 a few ms later. A moved last (at the read that showed A.90), B never "moved": A is the
+// only life at the top, settled() is true, and the read hands out A.90 -- the value the reader had before a
+// write that completed on a majority. One disk could not show that. For svcmgr it breaks "Never two owners":
+// B's claim completed, the peer's read issued after it still sees A's released entry.
+TEST_CASE("review17b attack 1: a member back from failing reads holds the new life's completed write: its first "
+          "answer must not leave the reader on the old life") {
+  Rig r;
+  const uint64_t blk = r.table(1, 3);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  y.path[0]->fail_all();  // the one faulty device, for this reader
+  REQUIRE(r.write_at(a, blk, kOldLife, 89).ok());
+  REQUIRE(r.read_at(y, blk).ok());
+  REQUIRE(r.write_at(a, blk, kOldLife, 90).ok());
+  auto h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  REQUIRE(h->incarnation == kOldLife);
+  REQUIRE(h->seq == 90);  // the reader follows A.90
+  r.settle(a);            // life A's process is gone, nothing of it in the kernel
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(50));  // member 1 takes B's write a little later than 0 and 2
+  REQUIRE(r.write_at(b, blk, kNewLife, 91).ok());  // complete: on members 0 and 2
+  y.path[0]->pass_all();                   // member 0 answers this reader again
+  y.path[2]->delay_all(Millis(5));         // member 2 answers a few ms after the others
+  h = r.read_at(y, blk);                   // issued after B's write completed
+  REQUIRE(h.ok());
+  CHECK_MESSAGE(h->incarnation == kNewLife,
+                "a read issued after life B's write completed on members 0 and 2 returned life A's record (seq "
+                    << h->seq << "), the value the reader had before that write");
+}
+
+// ATTACK 2. The same hole through a replacement, no device fault at all: node 2 adopted NEW in slot 0 (its
+// chooser forgets the slot; NEW's quorum area is zeroed). Node 1's life A had retired OLD and not adopted NEW
+// yet, so A's writes go to members 1 and 2 only: the reader reads NEW's copy of node 1's block as invalid
+// (no memory) while it follows A.90. Node 1's quorumd restarts: life B opens the set from the superblocks
+// (the peer posted G: it counts NEW) and writes the block, complete on NEW and member 2. NEW's first valid
+// answer is no move; member 1 answers A.90 before B's write lands there: the read returns A.90.
+TEST_CASE("review17b attack 2: after a replacement the new member's first answer of the new life's completed "
+          "write must not leave the reader on the old life") {
+  Rig r;
+  const uint64_t blk = r.table(1, 5);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  REQUIRE(r.write_at(a, blk, kOldLife, 40).ok());
+  REQUIRE(r.read_at(y, blk).ok());
+  // The replacement: node 1 retired slot 0 (OLD counts as failed), node 2 adopted NEW (zeroed).
+  a.path[0]->fail_all();
+  auto fresh = std::make_shared<MemoryDisk>(512, r.layout.required_bytes());
+  REQUIRE(y.dev->replace_device(0, std::make_unique<MemoryBlockDevice>(fresh, "NEW-for-node2")).ok());
+  REQUIRE(r.write_at(a, blk, kOldLife, 41).ok());  // on members 1 and 2
+  auto h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  REQUIRE(h->incarnation == kOldLife);
+  REQUIRE(h->seq == 41);  // the reader follows A.41 (a move on members 1 and 2)
+  r.settle(a);
+  r.settle(y);
+  // Node 1 restarts: its new life opens {NEW, member 1, member 2}.
+  r.disks[0] = fresh;
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(50));
+  REQUIRE(r.write_at(b, blk, kNewLife, 42).ok());  // complete on NEW and member 2
+  y.path[2]->delay_all(Millis(5));
+  h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  CHECK_MESSAGE(h->incarnation == kNewLife,
+                "a read issued after life B's write completed on NEW and member 2 returned life A's record (seq "
+                    << h->seq << ")");
+}
+
+// ATTACK 3 (the model's gap: answers that come after their read completed). The reader's path to member 0
+// stalls while two of its reads are in it (the reads that see A move 88 -> 89 -> 90 on members 1 and 2).
+// Life A ends, life B writes the block, complete on members 0 and 2 (member 1 a few ms slower). The stall
+// ends: the held reads land now and show B.91. The older one is judged against member 0's memory (A.88): a
+// change of life, a move -- credited to ITS read number, older than the read at which A.90 moved; the newer
+// one is no move (same life, not above B's highest seq). B's move is now ranked below A's although B's
+// value was seen after A's. The next read, issued after B's write completed, is answered by member 0 (B.91,
+// no move: its memory already holds it) and member 1 (A.90): A moved last, and A.90 is handed out again.
+TEST_CASE("review17b attack 3: late answers of a stalled path must not rank the new life's write below the old "
+          "life's last move") {
+  Rig r;
+  const uint64_t blk = r.table(1, 7);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  REQUIRE(r.write_at(a, blk, kOldLife, 88).ok());
+  REQUIRE(r.read_at(y, blk).ok());  // memory of all three: A.88
+  y.path[0]->hang_all();            // the reader's path to member 0 stalls
+  REQUIRE(r.write_at(a, blk, kOldLife, 89).ok());
+  REQUIRE(r.read_at(y, blk).ok());  // member 0's answer held
+  REQUIRE(r.write_at(a, blk, kOldLife, 90).ok());
+  auto h = r.read_at(y, blk);       // member 0's answer held
+  REQUIRE(h.ok());
+  REQUIRE(h->incarnation == kOldLife);
+  REQUIRE(h->seq == 90);
+  r.settle(a);
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(50));
+  REQUIRE(r.write_at(b, blk, kNewLife, 91).ok());  // complete on members 0 and 2
+  y.path[0]->release_hung(r.clock.now());          // the stall ends: the held reads see B.91
+  y.path[0]->pass_all();
+  r.done.clear();
+  y.dev->reap(r.clock.now(), r.done);  // the late answers reach the chooser
+  y.path[2]->delay_all(Millis(5));
+  h = r.read_at(y, blk);  // issued after B's write completed
+  REQUIRE(h.ok());
+  CHECK_MESSAGE(h->incarnation == kNewLife,
+                "a read issued after life B's write completed on members 0 and 2 returned life A's record (seq "
+                    << h->seq << ")");
+}
