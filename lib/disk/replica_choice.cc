@@ -84,10 +84,15 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   bool moved = false;
   if (!copy || copy->read_no <= read_no) {
     moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > life_max);
+    // Ranked: when this copy landed on the device is bounded by the device's previous answer (a move here),
+    // or it is the same life as a ranked copy before it. A first answer is unranked (review 17b) and so is
+    // what follows it on the device without a move.
+    const uint64_t unranked_since = !had_memory ? read_no : moved ? 0 : copy->unranked_since;
     if (!copy) copy.emplace();
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());
     copy->read_no = read_no;
+    copy->unranked_since = unranked_since;
   }
   const bool known = m.incs.count(h->incarnation) > 0;
   IncState& s = m.incs[h->incarnation];
@@ -104,6 +109,15 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   return true;
 }
 
+bool ReplicaChoice::judge(size_t dev, uint64_t offset, std::span<const std::byte> bytes) {
+  if (dev >= devices_ || !expected_slot_at(layout_, offset)) return false;
+  if (!validate(offset, bytes).ok()) {
+    ++invalid_[dev];
+    return false;
+  }
+  return true;
+}
+
 void ReplicaChoice::prune(BlockMemory& m) {
   if (m.incs.size() <= kMaxRememberedIncarnations) return;
   for (auto it = m.incs.begin(); it != m.incs.end() && m.incs.size() > kMaxRememberedIncarnations;) {
@@ -113,29 +127,40 @@ void ReplicaChoice::prune(BlockMemory& m) {
   }
 }
 
-bool ReplicaChoice::settled(uint64_t offset, uint64_t read_no, size_t majority) const {
-  auto it = blocks_.find(offset);
-  if (it == blocks_.end()) return true;
-  const BlockMemory& m = it->second;
+ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t read_no, size_t majority) const {
+  auto changed = [&](uint64_t inc) {
+    auto s = m.incs.find(inc);
+    return s == m.incs.end() ? uint64_t(0) : s->second.changed_at;
+  };
   std::map<uint64_t, size_t> fresh;  // held incarnations -> devices that answered with it in this read
   for (const auto& c : m.copies)
     if (c) fresh[c->header.incarnation] += c->read_no == read_no ? 1 : 0;
-  uint64_t top = 0;
-  size_t at_top = 0;
-  bool majority_at_top = false;
+  Standing st;
   for (const auto& [inc, n] : fresh) {
-    auto s = m.incs.find(inc);
-    const uint64_t ch = s == m.incs.end() ? 0 : s->second.changed_at;
-    if (at_top == 0 || ch > top) {
-      top = ch;
-      at_top = 1;
-      majority_at_top = n >= majority;
-    } else if (ch == top) {
-      ++at_top;
-      majority_at_top = majority_at_top || n >= majority;
+    const uint64_t ch = changed(inc);
+    if (st.at_top == 0 || ch > st.top) {
+      st.top = ch;
+      st.at_top = 1;
+      st.majority_at_top = n >= majority;
+    } else if (ch == st.top) {
+      ++st.at_top;
+      st.majority_at_top = st.majority_at_top || n >= majority;
     }
+    if (n >= majority) st.majority_life = inc;
   }
-  return at_top <= 1 || majority_at_top;
+  for (const auto& c : m.copies)
+    if (c && c->read_no == read_no && c->unranked_since != 0 && changed(c->header.incarnation) < st.top &&
+        c->unranked_since >= st.top)
+      st.doubt = true;
+  return st;
+}
+
+bool ReplicaChoice::settled(uint64_t offset, uint64_t read_no, size_t majority) const {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return true;
+  const Standing st = standing(it->second, read_no, majority);
+  if (st.doubt) return st.majority_life.has_value();
+  return st.at_top <= 1 || st.majority_at_top;
 }
 
 std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint64_t read_no) {
@@ -175,6 +200,11 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
   const Cand* best = &cands[0];
   for (const auto& c : cands)
     if (better(c, *best)) best = &c;
+  // An unranked copy below the top answered this read: the history cannot place it; a majority of this
+  // read's answers can (settled()).
+  if (const Standing st = standing(m, read_no, devices_ / 2 + 1); st.doubt && st.majority_life)
+    for (const auto& c : cands)
+      if (c.inc == *st.majority_life) best = &c;
   m.last_chosen = best->inc;
   const IncState& s = m.incs.at(best->inc);
   return Choice{s.best_dev, s.best.header, s.best.bytes};

@@ -62,9 +62,16 @@ class ReplicaChoice {
   // Device `dev` answered read `read_no` with `block` at `offset`. A valid copy becomes that device's memory
   // of the block unless its memory comes from a later read; an invalid copy changes no memory. Updates the
   // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5) or the
-  // device had no memory of the block (its first answer shows what it holds, not a move).
+  // device had no memory of the block (its first answer shows what it holds, not a move). A copy that came
+  // as the device's first answer stays UNRANKED (when it landed there is unknown) until a move on that
+  // device ranks it: see settled(). Call it only for answers of a read still open (review 17b, attack 3: an
+  // answer that comes after its read reported may have been taken long after that read began, and credited
+  // to it a new life's write ranks below an older move; judge() those).
   // Returns whether the copy is valid.
   bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block);
+  // Only R2 for an answer that came after its read reported: whether the copy is valid (an invalid one is
+  // counted for health, as observe() does). No memory changes.
+  bool judge(size_t dev, uint64_t offset, std::span<const std::byte> block);
 
   struct Choice {
     size_t device;                     // whose remembered copy
@@ -84,6 +91,13 @@ class ReplicaChoice {
   // was answered by `majority` devices in read `read_no`. A read whose block is not settled waits for the
   // devices still to answer (review 17: a tie broken by the lowest device handed a fresh reader an old life's
   // record over a write complete on the two other devices); at its deadline the tie-breaks of choose() apply.
+  // Nor is it settled when a device answered this read with an UNRANKED copy (its first answer, never a move
+  // on it since) of a life below the top, first shown at or after the read at which the top moved, and no
+  // life has `majority` answers of this read: that copy may be the newest write there is (review 17b,
+  // attacks 1 and 2: a member back from failing reads, or newly adopted, showed the new life's completed
+  // write as its first answer, and the lagging member's old life, which had moved last, was handed out). A
+  // copy first shown before the top moved is older than that move. With such a majority, choose() takes the
+  // majority's life.
   bool settled(uint64_t offset, uint64_t read_no, size_t majority) const;
 
   // R5: this process submitted `data` (whole blocks) at `offset`. Every block whose header verifies is
@@ -112,6 +126,10 @@ class ReplicaChoice {
     RecordHeader header;
     std::vector<std::byte> bytes;
     uint64_t read_no = 0;
+    // 0: the copy is ranked (its life's appearance on this device was a move here, or follows one). Else
+    // the read of the device's first answer that began the unranked run: the copy landed before that read,
+    // when is unknown (see settled()).
+    uint64_t unranked_since = 0;
   };
   struct IncState {
     uint64_t max_seq = 0;
@@ -131,6 +149,15 @@ class ReplicaChoice {
     std::optional<Own> own;
   };
   static constexpr size_t kMaxRememberedIncarnations = 32;  // per block; prunes those no device holds
+  // Where the lives of a block stand in read `read_no` (settled(), choose()).
+  struct Standing {
+    uint64_t top = 0;                        // the greatest changed_at among the lives held in memory
+    size_t at_top = 0;                       // held lives with it
+    bool majority_at_top = false;            // one of them has `majority` answers of this read
+    std::optional<uint64_t> majority_life;   // the life `majority` devices answered this read with, if any
+    bool doubt = false;                      // an unranked copy below the top, not older than its move, answered
+  };
+  Standing standing(const BlockMemory& m, uint64_t read_no, size_t majority) const;
   BlockMemory& block(uint64_t offset);
   void prune(BlockMemory& m);
 
