@@ -201,10 +201,17 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
   for (const auto& c : cands)
     if (better(c, *best)) best = &c;
   // An unranked copy below the top answered this read: the history cannot place it; a majority of this
-  // read's answers can (settled()).
+  // read's answers can (settled()). That majority's life is handed out, and it counts as having moved at this
+  // read: a later read answered by one of its holders and one lagging device must not go back to the life
+  // the history had at the top.
   if (const Standing st = standing(m, read_no, devices_ / 2 + 1); st.doubt && st.majority_life)
     for (const auto& c : cands)
-      if (c.inc == *st.majority_life) best = &c;
+      if (c.inc == *st.majority_life && c.inc != best->inc) {
+        best = &c;
+        IncState& life = m.incs.at(c.inc);
+        life.changed_at = std::max(life.changed_at, read_no);
+        break;
+      }
   m.last_chosen = best->inc;
   const IncState& s = m.incs.at(best->inc);
   return Choice{s.best_dev, s.best.header, s.best.bytes};

@@ -139,3 +139,160 @@ TEST_CASE("review17b attack 3: late answers of a stalled path must not rank the 
                 "a read issued after life B's write completed on members 0 and 2 returned life A's record (seq "
                     << h->seq << ")");
 }
+
+// ATTACK 1, one fault more (member 2 stalled for the reader as well): no majority of the read's answers can
+// place member 0's first answer. The read must fail rather than guess the old life (as an unsettled tie).
+TEST_CASE("review17b attack 1 with member 2 stalled: the read fails rather than hand out the old life") {
+  Rig r;
+  const uint64_t blk = r.table(1, 3);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  y.path[0]->fail_all();
+  REQUIRE(r.write_at(a, blk, kOldLife, 89).ok());
+  REQUIRE(r.read_at(y, blk).ok());
+  REQUIRE(r.write_at(a, blk, kOldLife, 90).ok());
+  REQUIRE(r.read_at(y, blk)->seq == 90);
+  r.settle(a);
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(50));
+  REQUIRE(r.write_at(b, blk, kNewLife, 91).ok());
+  y.path[0]->pass_all();
+  y.path[2]->hang_all();  // the second fault: member 2 does not answer this read at all
+  auto h = r.read_at(y, blk);
+  CHECK_MESSAGE((!h.ok() || h->incarnation == kNewLife),
+                "with member 2 stalled, the read returned life A's record (seq " << (h.ok() ? h->seq : 0)
+                                                                                 << ") over B's completed write");
+  y.path[2]->release_hung(r.clock.now());
+  y.path[2]->pass_all();
+  r.settle(b);  // B's write lands on member 1 too
+  h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  CHECK(h->incarnation == kNewLife);
+}
+
+// ATTACK 1 at the chooser's level, with two devices the reader has no memory of (slot 2 replaced, member 0
+// back): a majority of one read's answers placed the new life although no answer was a move. The next read,
+// answered by one of its holders and the lagging member, must not go back to the old life: the majority's
+// life counts as having moved at the read that placed it.
+TEST_CASE("review17b attack 1, chooser: a life placed by a majority of first answers does not give way to the "
+          "old life at the next read") {
+  Rig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.table(1, 3);
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, b] : answers) c.observe(n, d, blk, b);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  read({{1, r.record_at(blk, kOldLife, 89)}, {2, r.record_at(blk, kOldLife, 89)}});
+  auto [s2, h2] = read({{1, r.record_at(blk, kOldLife, 90)}, {2, r.record_at(blk, kOldLife, 90)}});
+  REQUIRE(h2.incarnation == kOldLife);
+  c.forget_device(2);  // slot 2 replaced
+  auto [s3, h3] = read({{0, r.record_at(blk, kNewLife, 91)}, {2, r.record_at(blk, kNewLife, 91)},
+                        {1, r.record_at(blk, kOldLife, 90)}});
+  CHECK(s3);
+  CHECK_MESSAGE(h3.incarnation == kNewLife, "two first answers of B.91 and member 1's A.90: handed out A." << h3.seq);
+  auto [s4, h4] = read({{1, r.record_at(blk, kOldLife, 90)}, {2, r.record_at(blk, kNewLife, 91)}});
+  CHECK(s4);
+  CHECK_MESSAGE(h4.incarnation == kNewLife, "after B.91 was handed out, the next read went back to A." << h4.seq);
+}
+
+// HELD (regression). A restarted writer whose new life starts at seq 1 while a lagging member keeps the old
+// life's higher seq, and the reader's path to that member stalls across the restart and is released late:
+// no read issued after a write of the new life completed returns the old life.
+TEST_CASE("review17b held: a lagging member with the old life's higher seq, late answers released after the "
+          "restart") {
+  Rig r;
+  const uint64_t hb = r.hb(1);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  for (uint64_t s = 1; s <= 3; ++s) {
+    REQUIRE(r.write_at(a, hb, kOldLife, s).ok());
+    REQUIRE(r.read_at(y, hb).ok());
+  }
+  a.path[2]->delay_all(Millis(300));  // member 2 lags: A.4 lands there late
+  REQUIRE(r.write_at(a, hb, kOldLife, 4).ok());
+  y.path[2]->hang_all();  // and the reader's path to it stalls
+  REQUIRE(r.read_at(y, hb)->seq == 4);
+  r.settle(a);  // A.4 has landed on member 2; life A is gone
+  View b = r.view("node1-lifeB");
+  b.path[2]->hang_all();  // B's writes do not reach member 2 (it keeps A.4)
+  for (uint64_t s = 1; s <= 3; ++s) {
+    REQUIRE(r.write_at(b, hb, kNewLife, s).ok());
+    if (s == 2) {
+      y.path[2]->release_hung(r.clock.now());  // the held reads show A.4 now
+      y.path[2]->pass_all();
+    }
+    auto h = r.read_at(y, hb);
+    REQUIRE(h.ok());
+    CHECK_MESSAGE(h->incarnation == kNewLife, "after B." << s << " completed the read returned A." << h->seq);
+    CHECK(h->seq == s);
+  }
+}
+
+// HELD (regression). Equal seqs across lives: B's seq 5 equals A's last; B.5 completes on members 0 and 2
+// while member 1 lags: a read answered by members 0 and 1 returns B.5 (member 0 changed life: a move).
+TEST_CASE("review17b held: equal seqs across lives") {
+  Rig r;
+  const uint64_t hb = r.hb(1);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  for (uint64_t s = 4; s <= 5; ++s) {
+    REQUIRE(r.write_at(a, hb, kOldLife, s).ok());
+    REQUIRE(r.read_at(y, hb).ok());
+  }
+  r.settle(a);
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(50));
+  REQUIRE(r.write_at(b, hb, kNewLife, 5).ok());
+  y.path[2]->delay_all(Millis(5));
+  auto h = r.read_at(y, hb);
+  REQUIRE(h.ok());
+  CHECK(h->incarnation == kNewLife);
+  CHECK(h->seq == 5);
+}
+
+// HELD (regression). The repair path racing a normal write: member 1's copy of the table block is zeroed;
+// the node rewrites its region (seq 91) and svcmgr's change (seq 92) follows at once while member 2 is slow:
+// on member 2 the two queue in order. The reader never goes back and every member ends with 92.
+TEST_CASE("review17b held: a repair rewrite racing a table change on a slow member") {
+  Rig r;
+  const uint64_t blk = r.table(1, 9);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  REQUIRE(r.write_at(a, blk, kOldLife, 90).ok());
+  REQUIRE(r.read_at(y, blk)->seq == 90);
+  std::vector<std::byte> zero(r.bs());
+  r.put(1, blk, zero);  // rot
+  auto h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  CHECK(h->seq == 90);
+  CHECK(y.dev->damaged_region_reads(1) > 0);
+  a.path[2]->delay_all(Millis(200));
+  const uint64_t t1 = r.next_tag++, t2 = r.next_tag++;
+  auto rec91 = r.record_at(blk, kOldLife, 91), rec92 = r.record_at(blk, kOldLife, 92);
+  REQUIRE(a.dev->submit_write(t1, blk, rec91, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  REQUIRE(a.dev->submit_write(t2, blk, rec92, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  uint64_t last = 90;
+  for (int i = 0; i < 40; ++i) {
+    r.done.clear();
+    a.dev->reap(r.clock.now(), r.done);
+    auto g = r.read_at(y, blk);
+    REQUIRE(g.ok());
+    CHECK(g->incarnation == kOldLife);
+    CHECK(g->seq >= last);
+    last = g->seq;
+    r.clock.advance(Millis(10));
+  }
+  r.settle(a);
+  CHECK(last == 92);
+  for (size_t d = 0; d < 3; ++d) {
+    auto on = verify_block(std::span<const std::byte>(r.disks[d]->bytes).subspan(blk, r.bs()),
+                           {RecordType::service_table, r.bs(), 1}, r.seal);
+    REQUIRE(on.ok());
+    CHECK(on->seq == 92);
+  }
+}
