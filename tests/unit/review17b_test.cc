@@ -296,3 +296,53 @@ TEST_CASE("review17b held: a repair rewrite racing a table change on a slow memb
     CHECK(on->seq == 92);
   }
 }
+
+// ATTACK 4 (the (a)-strict gap the model accepts, maj_strict_a, "a late write of a replaced life shows once";
+// docs/design.md). Life A's last table write reached member 0 only (the process was killed between its
+// io_submit calls; its writes to members 1 and 2 never reached the kernel). The reader's path to member 0
+// fails for a while (one faulty device, which also takes node 1's writes late). Life B's write completes on
+// members 1 and 2 and the reader follows it. Member 0 answers again: A.91 against the reader's memory A.90
+// is a rise above A's highest seq, a move, later than B's: A.91 is handed out after B's completed write --
+// and, for a table block nobody rewrites at once, on every read until B writes the block again (the scrub
+// interval, a minute). It is not "shown once", and for svcmgr it is what "Never two owners" excludes: the
+// peer's read, issued after B's claim completed, sees A's entry. One disk never shows A.91 after B.92.
+TEST_CASE("review17b attack 4: an old life's write that reached one member only is not handed out over the new "
+          "life's completed write") {
+  Rig r;
+  const uint64_t blk = r.table(1, 11);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  REQUIRE(r.write_at(a, blk, kOldLife, 90).ok());
+  REQUIRE(r.read_at(y, blk)->seq == 90);  // memory of all three: A.90
+  y.path[0]->fail_all();                   // the reader's path to member 0 fails for a while
+  // A.91 reaches member 0 only: A is killed before its writes to members 1 and 2 reach the kernel.
+  auto drop_writes = [](IoKind k, uint64_t, size_t, TimePoint) {
+    return k == IoKind::write ? FaultDecision{FaultDecision::Kind::drop} : FaultDecision{};
+  };
+  a.path[1]->set_policy(drop_writes);
+  a.path[2]->set_policy(drop_writes);
+  {
+    const uint64_t t = r.next_tag++;
+    auto b91 = r.record_at(blk, kOldLife, 91);
+    REQUIRE(a.dev->submit_write(t, blk, b91, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+    r.done.clear();
+    a.dev->reap(r.clock.now(), r.done);  // lands on member 0
+  }
+  a.dev.reset();  // life A is gone
+  REQUIRE(r.read_at(y, blk)->seq == 90);
+  View b = r.view("node1-lifeB");
+  b.path[0]->hang_all();  // member 0 takes node 1's writes late (the same faulty device)
+  REQUIRE(r.write_at(b, blk, kNewLife, 92).ok());  // complete on members 1 and 2
+  auto h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  REQUIRE(h->incarnation == kNewLife);  // the reader follows B.92
+  y.path[0]->pass_all();                // member 0 answers the reader again
+  int old = 0;
+  for (int i = 0; i < 5; ++i) {
+    h = r.read_at(y, blk);
+    if (h.ok() && h->incarnation == kOldLife) ++old;
+    r.clock.advance(Millis(500));
+  }
+  CHECK_MESSAGE(old == 0, old << " of 5 reads issued after life B's write completed (and was read) returned life "
+                              "A's record A.91 from member 0");
+}
