@@ -84,6 +84,8 @@ class ReplicaChoice {
   // chosen last (a tie is a change either way), then the lowest device. Within the chosen incarnation the
   // copy handed out is the highest seq ever seen of it, even when no device's memory holds it any more (a
   // device overwritten by another life must not make the life's value go back: maj_r4_literal).
+  // When the history cannot order a life this read was answered with against the top (settled()) and one
+  // life has a majority of this read's answers, that life instead, counted as moved at this read.
   // Records the chosen incarnation.
   std::optional<Choice> choose(uint64_t offset, uint64_t read_no);
   // Whether choose() would not rest on a guess: one life moved last, or among the lives that tie for it one
