@@ -226,14 +226,21 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
   std::vector<bool> valid;
   std::optional<uint64_t> damaged;  // a block this device returned invalid while another device holds it valid
   if (op.kind == IoKind::read && ok) {
-    // R4: every answer feeds the memory, even one that comes after its composite reported (it is a true
-    // value of that device; the chooser keeps the newest read's answer per device).
+    // R4: an answer to a read still open (before its deadline) feeds the memory. One that comes after its
+    // composite reported is judged (R2, health) but changes no memory: it may have been taken long after its
+    // read began, and credited to that read a new life's write ranked below an older move, so that a read
+    // issued after that write completed handed out the old life again (review 17b, attack 3). The model
+    // (tests/model/majority.pml) drops such answers too.
+    bool open = false;
+    for (uint64_t id : op.composites)
+      if (auto c = open_.find(id); c != open_.end() && now < c->second.deadline) open = true;
     const uint64_t bs = layout_.block_size();
     for (uint64_t rel = 0; rel < op.length; rel += bs) {
       const uint64_t len = std::min<uint64_t>(bs, op.length - rel);
       const bool judged = len == bs && (op.offset + rel) % bs == 0;
-      valid.push_back(judged && choice_.observe(op.read_no, i, op.offset + rel,
-                                                std::span<const std::byte>(*op.data).subspan(rel, len)));
+      const auto copy = std::span<const std::byte>(*op.data).subspan(rel, len);
+      valid.push_back(judged && (open ? choice_.observe(op.read_no, i, op.offset + rel, copy)
+                                      : choice_.judge(i, op.offset + rel, copy)));
       if (judged && !valid.back() && !damaged && expected_slot_at(layout_, op.offset + rel))
         for (size_t j = 0; j < devices_.size(); ++j)
           if (j != i && choice_.remembered(j, op.offset + rel)) {

@@ -17,12 +17,13 @@
 // Reads (R1-R3): sent to every answering device, into the composite's own per-device buffers (never the
 // caller's: the caller's buffer is written only at an ok completion before the deadline). A read completes
 // ok when every block has valid copies (ReplicaChoice::validate) from a majority of this read's answers; the
-// block handed out is ReplicaChoice's choice (R4/R5). When every device answered (or failed) and a majority
-// answered the I/O ok, blocks without a valid majority get the bytes of the lowest-index device that
-// answered (the caller's decoder reports them corrupt or never written, as with one disk). A read that
-// fewer than a majority can answer fails with io_error at once; at the deadline the same rules apply to
-// what arrived, and a read with fewer than a majority of answers times out (Code::timeout, as a stalled
-// single disk does). Blocks with no expected record (the header area: each device's superblock is its own;
+// block handed out is ReplicaChoice's choice (R4/R5); an answer that comes after its composite reported is
+// judged for health (R2, damage) but changes no memory of the chooser (review 17b). When every device
+// answered (or failed) and a majority answered the I/O ok, blocks without a valid majority get the bytes of
+// the lowest-index device that answered (the caller's decoder reports them corrupt or never written, as with
+// one disk). A read that fewer than a majority can answer fails with io_error at once; at the deadline the
+// same rules apply to what arrived, and a read with fewer than a majority of answers times out
+// (Code::timeout, as a stalled single disk does). Blocks with no expected record (the header area: each device's superblock is its own;
 // unused region blocks; partial blocks) never have a valid majority: they get the lowest-index answering
 // device's bytes once every device answered or at the deadline -- read superblocks per device.
 //

@@ -82,12 +82,18 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   auto life = m.incs.find(h->incarnation);
   const uint64_t life_max = life == m.incs.end() ? 0 : life->second.max_seq;
   bool moved = false;
+  uint64_t previous_read = 0;  // the device's previous answer: a move here happened after it
   if (!copy || copy->read_no <= read_no) {
     moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > life_max);
+    // What the device shows of this life was news here at its first answer or at its last move; a catch-up
+    // on a value seen elsewhere keeps the earlier read (review 17b, settled()).
+    const uint64_t shown_at = !had_memory || moved ? read_no : copy->shown_at;
+    if (had_memory) previous_read = copy->read_no;
     if (!copy) copy.emplace();
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());
     copy->read_no = read_no;
+    copy->shown_at = shown_at;
   }
   const bool known = m.incs.count(h->incarnation) > 0;
   IncState& s = m.incs[h->incarnation];
@@ -99,8 +105,24 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
     s.best_dev = dev;
   }
   // R5: our own write, since superseded by a later one of ours, is a lagging device catching up: not news.
-  if (moved && !own_superseded(offset, h->incarnation, h->seq)) s.changed_at = std::max(s.changed_at, read_no);
+  if (moved && !own_superseded(offset, h->incarnation, h->seq)) {
+    if (read_no > s.changed_at) {
+      s.changed_at = read_no;
+      s.moved_after = previous_read;
+    } else if (read_no == s.changed_at) {
+      s.moved_after = std::min(s.moved_after, previous_read);
+    }
+  }
   prune(m);
+  return true;
+}
+
+bool ReplicaChoice::judge(size_t dev, uint64_t offset, std::span<const std::byte> bytes) {
+  if (dev >= devices_ || !expected_slot_at(layout_, offset)) return false;
+  if (!validate(offset, bytes).ok()) {
+    ++invalid_[dev];
+    return false;
+  }
   return true;
 }
 
@@ -113,29 +135,46 @@ void ReplicaChoice::prune(BlockMemory& m) {
   }
 }
 
-bool ReplicaChoice::settled(uint64_t offset, uint64_t read_no, size_t majority) const {
-  auto it = blocks_.find(offset);
-  if (it == blocks_.end()) return true;
-  const BlockMemory& m = it->second;
+ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t read_no, size_t majority) const {
+  auto changed = [&](uint64_t inc) {
+    auto s = m.incs.find(inc);
+    return s == m.incs.end() ? uint64_t(0) : s->second.changed_at;
+  };
   std::map<uint64_t, size_t> fresh;  // held incarnations -> devices that answered with it in this read
   for (const auto& c : m.copies)
     if (c) fresh[c->header.incarnation] += c->read_no == read_no ? 1 : 0;
-  uint64_t top = 0;
-  size_t at_top = 0;
-  bool majority_at_top = false;
+  Standing st;
+  uint64_t top_after = 0;  // the top's move happened after this read (the least over the lives at the top)
   for (const auto& [inc, n] : fresh) {
+    const uint64_t ch = changed(inc);
     auto s = m.incs.find(inc);
-    const uint64_t ch = s == m.incs.end() ? 0 : s->second.changed_at;
-    if (at_top == 0 || ch > top) {
-      top = ch;
-      at_top = 1;
-      majority_at_top = n >= majority;
-    } else if (ch == top) {
-      ++at_top;
-      majority_at_top = majority_at_top || n >= majority;
+    const uint64_t after = s == m.incs.end() ? 0 : s->second.moved_after;
+    if (st.at_top == 0 || ch > st.top) {
+      st.top = ch;
+      st.at_top = 1;
+      st.majority_at_top = n >= majority;
+      top_after = after;
+    } else if (ch == st.top) {
+      ++st.at_top;
+      st.majority_at_top = st.majority_at_top || n >= majority;
+      top_after = std::min(top_after, after);
     }
+    if (n >= majority) st.majority_life = inc;
   }
-  return at_top <= 1 || majority_at_top;
+  // A life below the top, shown by a device in this read, that was news on that device after the read after
+  // which the top moved: the history cannot tell which is newer.
+  for (const auto& c : m.copies)
+    if (c && c->read_no == read_no && changed(c->header.incarnation) < st.top && c->shown_at > top_after)
+      st.doubt = true;
+  return st;
+}
+
+bool ReplicaChoice::settled(uint64_t offset, uint64_t read_no, size_t majority) const {
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return true;
+  const Standing st = standing(it->second, read_no, majority);
+  if (st.doubt) return st.majority_life.has_value();
+  return st.at_top <= 1 || st.majority_at_top;
 }
 
 std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint64_t read_no) {
@@ -175,6 +214,21 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
   const Cand* best = &cands[0];
   for (const auto& c : cands)
     if (better(c, *best)) best = &c;
+  // The history cannot order a life this read was answered with against the top; a majority of this read's
+  // answers can (settled()). That majority's life is handed out, and it counts as having moved at this read:
+  // a later read answered by one of its holders and one lagging device must not go back to the life the
+  // history had at the top.
+  if (const Standing st = standing(m, read_no, devices_ / 2 + 1); st.doubt && st.majority_life)
+    for (const auto& c : cands)
+      if (c.inc == *st.majority_life && c.inc != best->inc) {
+        best = &c;
+        IncState& life = m.incs.at(c.inc);
+        life.changed_at = std::max(life.changed_at, read_no);
+        // When it got there is not known, but what the devices showed of other lives before this read is
+        // older than this read's majority.
+        life.moved_after = read_no - 1;
+        break;
+      }
   m.last_chosen = best->inc;
   const IncState& s = m.incs.at(best->inc);
   return Choice{s.best_dev, s.best.header, s.best.bytes};

@@ -62,9 +62,15 @@ class ReplicaChoice {
   // Device `dev` answered read `read_no` with `block` at `offset`. A valid copy becomes that device's memory
   // of the block unless its memory comes from a later read; an invalid copy changes no memory. Updates the
   // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5) or the
-  // device had no memory of the block (its first answer shows what it holds, not a move).
+  // device had no memory of the block (its first answer shows what it holds, not a move; when it landed there
+  // is unknown: see settled()). Call it only for answers of a read still open (review 17b, attack 3: an
+  // answer that comes after its read reported may have been taken long after that read began, and credited
+  // to it a new life's write ranks below an older move; judge() those).
   // Returns whether the copy is valid.
   bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block);
+  // Only R2 for an answer that came after its read reported: whether the copy is valid (an invalid one is
+  // counted for health, as observe() does). No memory changes.
+  bool judge(size_t dev, uint64_t offset, std::span<const std::byte> block);
 
   struct Choice {
     size_t device;                     // whose remembered copy
@@ -78,12 +84,25 @@ class ReplicaChoice {
   // chosen last (a tie is a change either way), then the lowest device. Within the chosen incarnation the
   // copy handed out is the highest seq ever seen of it, even when no device's memory holds it any more (a
   // device overwritten by another life must not make the life's value go back: maj_r4_literal).
+  // When the history cannot order a life this read was answered with against the top (settled()) and one
+  // life has a majority of this read's answers, that life instead, counted as moved at this read.
   // Records the chosen incarnation.
   std::optional<Choice> choose(uint64_t offset, uint64_t read_no);
   // Whether choose() would not rest on a guess: one life moved last, or among the lives that tie for it one
   // was answered by `majority` devices in read `read_no`. A read whose block is not settled waits for the
   // devices still to answer (review 17: a tie broken by the lowest device handed a fresh reader an old life's
   // record over a write complete on the two other devices); at its deadline the tie-breaks of choose() apply.
+  // Nor is it settled when the history cannot order a life this read was answered with against the top:
+  // a device showed a life below the top, and what it shows was news there (its first answer, or its last
+  // move) after the read after which the top's last move happened -- and no life has `majority` answers of
+  // this read. The top's move is known only to fall between two reads of its device, a first answer only to
+  // have landed before it was read: the copy may be the newest write there is (review 17b: attacks 1 and 2,
+  // a member back from failing reads or newly adopted showed the new life's completed write as its first
+  // answer while the lagging member showed the old life, which had moved last; attack 4, a member silent
+  // since before the new life moved showed the old life's last write, which had reached it alone, as a rise,
+  // "newer" than the new life's completed write). With such a majority, choose() takes the majority's life:
+  // a read issued after a write completed on a majority has an answer from one of its devices, so a life
+  // other than the write's held by a majority of the answers wrote over it there.
   bool settled(uint64_t offset, uint64_t read_no, size_t majority) const;
 
   // R5: this process submitted `data` (whole blocks) at `offset`. Every block whose header verifies is
@@ -112,10 +131,17 @@ class ReplicaChoice {
     RecordHeader header;
     std::vector<std::byte> bytes;
     uint64_t read_no = 0;
+    // The read at which what this device shows of its life was last news here: its first answer (the copy
+    // landed there before that read, when is unknown) or its last move. See settled().
+    uint64_t shown_at = 0;
   };
   struct IncState {
     uint64_t max_seq = 0;
     uint64_t changed_at = 0;  // 0: never counted as a change (only our own superseded writes)
+    // The move at changed_at happened after this read (the moving device's previous answer; the least of
+    // them when several moved at changed_at; for a life placed by a majority of a read's answers, see
+    // choose(), the read before that one).
+    uint64_t moved_after = 0;
     Copy best;                // the copy of max_seq, kept when the devices' memories lose it
     size_t best_dev = 0;
   };
@@ -131,6 +157,15 @@ class ReplicaChoice {
     std::optional<Own> own;
   };
   static constexpr size_t kMaxRememberedIncarnations = 32;  // per block; prunes those no device holds
+  // Where the lives of a block stand in read `read_no` (settled(), choose()).
+  struct Standing {
+    uint64_t top = 0;                        // the greatest changed_at among the lives held in memory
+    size_t at_top = 0;                       // held lives with it
+    bool majority_at_top = false;            // one of them has `majority` answers of this read
+    std::optional<uint64_t> majority_life;   // the life `majority` devices answered this read with, if any
+    bool doubt = false;                      // a life below the top the history cannot order against it
+  };
+  Standing standing(const BlockMemory& m, uint64_t read_no, size_t majority) const;
   BlockMemory& block(uint64_t offset);
   void prune(BlockMemory& m);
 
