@@ -111,6 +111,20 @@ node_paths() {
   if [ "$QUORUM_DEVICES" = 1 ]; then eval "echo \${FUSE_$1:-}"; return; fi
   for i in $QDEVS; do eval "echo \${FUSE_$1_$i:-}"; done
 }
+# device_path NODE K (QUORUM_DEVICES=3): NODE's path to quorum device K, whose backing file is
+# $dir/qdisks/qK/quorum.img: a FUSE pass-through (bindfs, its own daemon, PID FUSE_NODE_K) of the device's
+# folder, under its own loop device (QK_NODE).
+device_path() {
+  local n=$1 k=$2 p i
+  mkdir -p "$dir/$n/q$k"
+  bindfs -f --no-allow-other "$dir/qdisks/q$k" "$dir/$n/q$k" >>"$dir/$n-bindfs.log" 2>&1 &
+  eval "FUSE_${n}_$k=$!"
+  fuse_mounts+=("${n}_$k")
+  for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/q$k/quorum.img" ] && break; sleep 0.1; done
+  p=$(losetup -f --show --direct-io=on "$dir/$n/q$k/quorum.img") || fail "losetup (quorum device $k of $n)"
+  loops+=("$p")
+  eval "Q${k}_$n=$p"
+}
 HARNESS_OWNS=  # set once this harness made the cluster's namespaces: before that, its names may be another run's
 cleanup() {
   set +e
@@ -181,15 +195,8 @@ for n in alpha beta; do
     # folder, under its own loop device.
     q=
     for k in $QDEVS; do
-      mkdir -p "$dir/$n/q$k"
-      bindfs -f --no-allow-other "$dir/qdisks/q$k" "$dir/$n/q$k" >>"$dir/$n-bindfs.log" 2>&1 &
-      eval "FUSE_${n}_$k=$!"
-      fuse_mounts+=("${n}_$k")
-      for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/q$k/quorum.img" ] && break; sleep 0.1; done
-      p=$(losetup -f --show --direct-io=on "$dir/$n/q$k/quorum.img") || fail "losetup (quorum device $k of $n)"
-      loops+=("$p")
-      eval "Q${k}_$n=$p"
-      q+="${q:+ }$p"
+      device_path "$n" "$k"
+      eval "q+=\"\${q:+ }\$Q${k}_$n\""
     done
   else
   # This node's path to the quorum disk: a FUSE pass-through (bindfs, its own daemon) of the disks folder.
@@ -507,19 +514,10 @@ device_fail() {
 # its own 16 MiB backing file ($dir/qdisks/qK), and for each node a FUSE path and loop device (QK_NODE), made
 # as the set's own; never part of the set until a replace hands it over. Cleaned up with the others.
 spare_device() {
-  local k=$1 n p i
+  local k=$1 n
   device_log spare "$k"
   mkdir -p "$dir/qdisks/q$k" && truncate -s 16M "$dir/qdisks/q$k/quorum.img" || fail "backing file of spare device $k"
-  for n in alpha beta; do
-    mkdir -p "$dir/$n/q$k"
-    bindfs -f --no-allow-other "$dir/qdisks/q$k" "$dir/$n/q$k" >>"$dir/$n-bindfs.log" 2>&1 &
-    eval "FUSE_${n}_$k=$!"
-    fuse_mounts+=("${n}_$k")
-    for ((i = 0; i < 50; i++)); do [ -e "$dir/$n/q$k/quorum.img" ] && break; sleep 0.1; done
-    p=$(losetup -f --show --direct-io=on "$dir/$n/q$k/quorum.img") || fail "losetup (spare device $k of $n)"
-    loops+=("$p")
-    eval "Q${k}_$n=$p"
-  done
+  for n in alpha beta; do device_path "$n" "$k"; done
 }
 
 # qstatus NODE EXPR: EXPR (python, over d = castor status --json of NODE) printed; empty if the node does
