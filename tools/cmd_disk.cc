@@ -11,7 +11,7 @@
 #include <iostream>
 #include <thread>
 
-#include "common/aligned_buffer.h"
+#include "common/auth_key.h"
 #include "common/cli_args.h"
 #include "common/text_sanitize.h"
 #include "common/uuid.h"
@@ -20,6 +20,7 @@
 #include "control/json_codec.h"
 #include "disk/aio_block_device.h"
 #include "disk/device_probe.h"
+#include "disk/device_replacement.h"
 #include "disk/disk_layout.h"
 #include "disk/quorum_device_set.h"
 #include "disk/record_seal.h"
@@ -44,17 +45,6 @@ const char* kReplaceHelp =
     "hands it over there. Each quorumd stops counting OLD at once and counts NEW once its peer stopped\n"
     "counting OLD; no reset, no service moves. Waits up to --wait seconds (default 30) for this node to use\n"
     "NEW. Then change the device line of castor.ini on both nodes (OLD out, NEW in).\n";
-
-Status write_superblock_copies(BlockDevice& dev, const Clock& clock, const Superblock& sb, const RecordSeal& seal) {
-  ASSIGN_OR_RETURN(DiskLayout layout, DiskLayout::for_sector_size(dev.geometry().logical_sector_size));
-  AlignedBuffer block(layout.block_size(), layout.block_size());
-  if (!block.valid()) return Error(Code::internal, "out of memory");
-  RETURN_IF_ERROR(encode_superblock(sb, layout, seal, block.span()));
-  RETURN_IF_ERROR(write_blocking(dev, clock, layout.superblock_backup_offset(), block.span(), kToolIoTimeout)
-                      .with_context(dev.name() + ": writing the superblock backup"));
-  return write_blocking(dev, clock, layout.superblock_offset(), block.span(), kToolIoTimeout)
-      .with_context(dev.name() + ": writing the superblock");
-}
 
 Result<Json> quorumd_status(ControlClient& c) {
   ASSIGN_OR_RETURN(std::string text, c.request("status"));
@@ -103,7 +93,17 @@ int replace(const CliArgs& args) {
 
   // The set's superblock, from a member other than OLD (generation, members, timing, cluster).
   BootClock clock;
-  const RecordSeal seal = RecordSeal::tag_unchecked();
+  // The seal this node's quorumd reads the set with (castor.ini's authenticate_disk): superblocks are read and
+  // written with it, so a forged one is never taken for the set's and what this writes verifies on both nodes.
+  RecordSeal seal = RecordSeal::crc_only();
+  if (qc.authenticate_disk) {
+    auto key = load_auth_key(qc.authkey);
+    if (!key.ok())
+      return report_error("disk replace", key.status().with_context("authenticate_disk = yes in castor.ini, but the cluster key"));
+    auto s = disk_record_seal(*key);
+    if (!s.ok()) return report_error("disk replace", s.status().with_context("deriving the disk records key"));
+    seal = *s;
+  }
   std::optional<Superblock> set_sb;
   std::vector<std::pair<std::string, Superblock>> others;
   for (size_t i = 0; i < paths.size(); ++i) {
@@ -111,7 +111,18 @@ int replace(const CliArgs& args) {
     auto dev = AioBlockDevice::open(paths[i], AioBlockDevice::OpenMode::read_only);
     if (!dev.ok()) continue;
     auto sb = read_device_superblock(**dev, clock, kToolIoTimeout, seal);
-    if (!sb.ok() || sb->devices.single()) continue;
+    if (!sb.ok()) {
+      // Not readable with this node's seal: say so when castor.ini and the set disagree on authentication.
+      auto unchecked = read_device_superblock(**dev, clock, kToolIoTimeout, RecordSeal::tag_unchecked());
+      if (unchecked.ok() && unchecked->records_authenticated != qc.authenticate_disk)
+        return report_error("disk replace", Error(Code::refused, "castor.ini says authenticate_disk = " +
+                                                                     std::string(qc.authenticate_disk ? "yes" : "no") +
+                                                                     " but " + paths[i] + "'s records are " +
+                                                                     (unchecked->records_authenticated ? "" : "not ") +
+                                                                     "authenticated (castor init --authenticate)"));
+      continue;
+    }
+    if (sb->devices.single()) continue;
     others.push_back({paths[i], *sb});
     if (!set_sb || sb->devices.generation > set_sb->devices.generation) set_sb = *sb;
   }
@@ -120,10 +131,16 @@ int replace(const CliArgs& args) {
   if (others.size() != paths.size() - 1)
     return report_error("disk replace", Error(Code::io_error, "the set's other members must both be readable to replace "
                                                               "one: only " + std::to_string(others.size()) +
-                                                              " could be read (see castor status)"));
-  if (set_sb->records_authenticated)
-    return report_error("disk replace", Error(Code::unsupported, "sets with authenticated records are not replaced by "
-                                                                  "this version (castor init --authenticate)"));
+                                                              " could be read" +
+                                                              (qc.authenticate_disk ? " and verified with the cluster key"
+                                                                                    : "") +
+                                                              " (see castor status)"));
+  if (set_sb->records_authenticated != qc.authenticate_disk)
+    return report_error("disk replace", Error(Code::refused, "castor.ini says authenticate_disk = " +
+                                                                 std::string(qc.authenticate_disk ? "yes" : "no") +
+                                                                 " but the set's records are " +
+                                                                 (set_sb->records_authenticated ? "" : "not ") +
+                                                                 "authenticated (castor init --authenticate)"));
 
   // NEW: prepared already (the second node), or to prepare now (the first).
   auto probe = probe_device(*new_path);
@@ -147,7 +164,6 @@ int replace(const CliArgs& args) {
   if (!prepared) {
     if (generation >= kMaxDeviceSetGeneration)
       return report_error("disk replace", Error(Code::unsupported, "the set was replaced too often"));
-    ++generation;
     auto layout = DiskLayout::for_sector_size(probe->logical_sector_size);
     if (!layout.ok()) return report_error("disk replace", layout.status().with_context(*new_path));
     if (layout->sector_size() != set_sb->sector_size)
@@ -159,21 +175,13 @@ int replace(const CliArgs& args) {
       return report_error("disk replace", s);
     auto id = random_uuid();
     if (!id.ok()) return report_error("disk replace", id.status());
-    Superblock next = *set_sb;
-    next.devices.generation = generation;
-    next.devices.changed_slot = *slot;
-    next.devices.members[*slot] = *id;
-    // NEW: its quorum area zeroed (no record until the nodes write theirs: a copy of nothing is never taken
-    // for a node's word), then its superblock.
+    Superblock next = next_device_set_generation(*set_sb, *slot, *id);
+    generation = next.devices.generation;
     auto dev = AioBlockDevice::open(*new_path, AioBlockDevice::OpenMode::read_write);
     if (!dev.ok()) return report_error("disk replace", dev.status());
-    AlignedBuffer zero(layout->required_bytes(), layout->block_size());
-    if (!zero.valid()) return report_error("disk replace", Error(Code::internal, "out of memory"));
-    if (Status s = write_blocking(**dev, clock, 0, zero.span(), kToolIoTimeout); !s.ok())
-      return report_error("disk replace", s.with_context(*new_path + ": zeroing the quorum area"));
-    next.devices.index = *slot;
-    if (Status s = write_superblock_copies(**dev, clock, next, RecordSeal::crc_only()); !s.ok())
+    if (Status s = prepare_new_member(**dev, clock, next, *slot, seal, kToolIoTimeout); !s.ok())
       return report_error("disk replace", s);
+    next.devices.index = *slot;
     target = next;
     std::cout << "Prepared " << *new_path << " as member " << *slot << " of generation " << generation
               << " of cluster " << set_sb->cluster_name << " (in place of " << *old_path << ")\n";
@@ -187,9 +195,7 @@ int replace(const CliArgs& args) {
     if (sb.devices.generation >= generation) continue;
     auto odev = AioBlockDevice::open(path, AioBlockDevice::OpenMode::read_write);
     if (!odev.ok()) return report_error("disk replace", odev.status());
-    Superblock member = target;
-    member.devices.index = sb.devices.index;
-    if (Status s = write_superblock_copies(**odev, clock, member, RecordSeal::crc_only()); !s.ok())
+    if (Status s = raise_member(**odev, clock, target, sb.devices.index, seal, kToolIoTimeout); !s.ok())
       return report_error("disk replace", s);
     std::cout << "Raised " << path << " (member " << sb.devices.index << ") to generation " << generation << "\n";
   }

@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include "common/auth_key.h"
+#include "disk/device_replacement.h"
 #include "disk/disk_layout.h"
 #include "disk/epoch_record.h"
 #include "disk/heartbeat_record.h"
@@ -192,29 +194,24 @@ TEST_CASE("device set: a fenced node does not rejoin while one device still hold
 
 namespace {
 
-// What castor disk replace writes before it hands NEW to a quorumd (tools/cmd_disk.cc): NEW's superblock at
-// generation 1 for `slot` (its quorum area left zero), and the other members' superblocks raised to 1.
-void prepare_replacement(Cluster& c, size_t slot, size_t new_disk) {
+// What castor disk replace writes before it hands NEW to a quorumd (tools/cmd_disk.cc, through
+// disk/device_replacement.h): NEW's superblock at generation 1 for `slot` (its quorum area zeroed), and the
+// other members' superblocks raised to 1, each sealed with `seal`.
+void prepare_replacement(Cluster& c, size_t slot, size_t new_disk, const RecordSeal& seal = RecordSeal::crc_only()) {
   FakeClock& clock = c.clock();
-  auto layout = *DiskLayout::for_sector_size(512);
   MemoryBlockDevice any(c.set_disk(slot == 0 ? 1 : 0), "any");
-  auto sb = read_device_superblock(any, clock, kIoTimeout, RecordSeal::crc_only());
+  auto sb = read_device_superblock(any, clock, kIoTimeout, seal);
   REQUIRE(sb.ok());
-  Superblock next = *sb;
-  next.devices.generation = 1;
-  next.devices.changed_slot = uint32_t(slot);
-  next.devices.members[slot].bytes[0] ^= 0xff;  // a new id
-  std::vector<std::byte> block(layout.block_size());
-  for (size_t i = 0; i <= kQuorumDevices; ++i) {
-    const size_t disk = i == kQuorumDevices ? new_disk : i;
+  Uuid id = sb->devices.members[slot];
+  id.bytes[0] ^= 0xff;  // a new id
+  const Superblock next = next_device_set_generation(*sb, uint32_t(slot), id);
+  for (size_t i = 0; i < kQuorumDevices; ++i) {
     if (i == slot) continue;  // the old member is left as it is
-    Superblock member = next;
-    member.devices.index = uint32_t(i == kQuorumDevices ? slot : i);
-    MemoryBlockDevice dev(c.set_disk(disk), "member");
-    REQUIRE(encode_superblock(member, layout, RecordSeal::crc_only(), block).ok());
-    for (uint64_t off : {layout.superblock_backup_offset(), layout.superblock_offset()})
-      REQUIRE(write_blocking(dev, clock, off, block, kIoTimeout).ok());
+    MemoryBlockDevice dev(c.set_disk(i), "member");
+    REQUIRE(raise_member(dev, clock, next, uint32_t(i), seal, kIoTimeout).ok());
   }
+  MemoryBlockDevice dev(c.set_disk(new_disk), "new");
+  REQUIRE(prepare_new_member(dev, clock, next, uint32_t(slot), seal, kIoTimeout).ok());
 }
 
 }  // namespace
@@ -276,4 +273,51 @@ TEST_CASE("device set: a node never counts NEW before its peer retired OLD (the 
   auto sa = c.status(c.alpha());
   CHECK_MESSAGE(sa["device_set"]["retiring"] == true, sa["device_set"].dump());
   CHECK(sa["devices"][1]["path"] != "mem3");
+}
+
+TEST_CASE("device set: an authenticated set is replaced with superblocks sealed by the cluster key; a NEW whose "
+          "superblock carries no valid tag is refused") {
+  ClusterOptions o = set_options();
+  o.spare_devices = 2;
+  o.authenticated = true;
+  Cluster c(o);
+  start_both(c);
+  auto key = load_auth_key(c.authkey());
+  REQUIRE(key.ok());
+  auto seal = disk_record_seal(*key);
+  REQUIRE(seal.ok());
+  // Without the key (a CRC-only superblock on NEW, as a tool that ignored authentication would write): refused.
+  {
+    MemoryBlockDevice any(c.set_disk(0), "any");
+    auto sb = read_device_superblock(any, c.clock(), kIoTimeout, *seal);
+    REQUIRE(sb.ok());
+    Uuid id = sb->devices.members[1];
+    id.bytes[0] ^= 0x5a;
+    MemoryBlockDevice dev(c.set_disk(4), "unkeyed");
+    REQUIRE(prepare_new_member(dev, c.clock(), next_device_set_generation(*sb, 1, id), 1, RecordSeal::crc_only(),
+                               kIoTimeout).ok());
+  }
+  Client ca(c.alpha().socket), cb(c.beta().socket);
+  auto refused = c.ask(ca, "device-replace 1 1 mem4");
+  CHECK_MESSAGE(refused["ok"] != true, refused.dump());
+  // With the key: both nodes take NEW.
+  prepare_replacement(c, 1, 3, *seal);
+  auto r = c.ask(ca, "device-replace 1 1 mem3");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  r = c.ask(cb, "device-replace 1 1 mem3");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  hold_steady(c, 20 * c.timing().io_timeout, "an authenticated set's replacement");
+  for (Node* n : {&c.alpha(), &c.beta()}) {
+    auto s = c.status(*n);
+    CHECK_MESSAGE(s["device_set"]["retiring"] == false, s["device_set"].dump());
+    CHECK(s["devices"][1]["path"] == "mem3");
+  }
+  // NEW's heartbeats verify with the key.
+  auto layout = *DiskLayout::for_sector_size(512);
+  MemoryBlockDevice dev(c.set_disk(3), "new");
+  std::vector<std::byte> block(layout.block_size());
+  for (uint32_t id : {1u, 2u}) {
+    REQUIRE(read_blocking(dev, c.clock(), layout.heartbeat_offset(id), block, kIoTimeout).ok());
+    CHECK_MESSAGE(decode_heartbeat(block, layout, id, *seal).ok(), "node " << id);
+  }
 }
