@@ -18,7 +18,7 @@
 #                     duty-cycled: SIGSTOPped for T/2, then resumed until every FUSE request queued meanwhile is
 #                     answered (the connection's "waiting" count in fusectl is 0: at least SLOW_DISK_OPEN_MS, 2 ms,
 #                     at most T/4; fusectl is mounted in $dir when the host has not mounted it), again and again (a
-#                     few lines of Python, for a precise clock). Every I/O then waits up to T/2 (the rest of the
+#                     few lines of Python at SCHED_FIFO, for a precise clock on a loaded machine). Every I/O then waits up to T/2 (the rest of the
 #                     stop it arrives in, as many in flight as the node issues) plus its own service time; a
 #                     fixed resume of a few ms is not enough on a loaded machine (measured: I/Os left over for the
 #                     next stop reached T and timed out). quorumd's own write latencies during the fault (castor
@@ -167,6 +167,10 @@ def waiting():
         except (OSError, ValueError): pass
     return n
 signal.signal(signal.SIGTERM, lambda *_: (cont(), sys.exit(0)))
+try:  # the instrument, not the cluster: its clock must hold on a loaded machine (it sleeps nearly all the time)
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+except OSError:
+    pass
 end = time.monotonic() + total
 opens, stops = [], []
 try:
