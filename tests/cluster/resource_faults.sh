@@ -17,14 +17,16 @@
 #                     fault). So the node's FUSE path(s) to the quorum disk (its bindfs, as stall_disk) are
 #                     duty-cycled: SIGSTOPped for T/2, then resumed until every FUSE request queued meanwhile is
 #                     answered (the connection's "waiting" count in fusectl is 0: at least SLOW_DISK_OPEN_MS, 2 ms,
-#                     at most T/4; fusectl is mounted in $dir when the host has not mounted it), again and again (a
-#                     few lines of Python at SCHED_FIFO, for a precise clock on a loaded machine). Every I/O then waits up to T/2 (the rest of the
-#                     stop it arrives in, as many in flight as the node issues) plus its own service time; a
-#                     fixed resume of a few ms is not enough on a loaded machine (measured: I/Os left over for the
-#                     next stop reached T and timed out). quorumd's own write latencies during the fault (castor
-#                     status: write_latency_us.last, one per heartbeat seq) and for 1 s before are logged to
+#                     at most T/2; "undrained" counts the resumes that ended with requests left; fusectl is
+#                     mounted in $dir when the host has not mounted it), again and again (a few lines of Python
+#                     at SCHED_FIFO, for a precise clock on a loaded machine: at normal priority its stops
+#                     overshot by 30-40 ms). Every I/O then waits up to T/2 (the rest of the stop it arrives in,
+#                     as many in flight as the node issues) plus its own service time; a fixed resume of a few
+#                     ms is not enough on a loaded machine (measured: I/Os left over for the next stop reached T
+#                     and timed out). quorumd's own write latencies during the fault (castor status:
+#                     write_latency_us.last, one per heartbeat seq) and for 1 s before are logged to
 #                     $dir/slow-disk-latency.log and summed up in faults.log ("detail N slow_disk NODE ...", with
-#                     the cycles and the longest resume).
+#                     the cycles, the longest stop and the longest resume).
 #   cpu_starve NODE   the node's cpu cgroup quota cut to 5 % of one CPU (cfs_quota_us 5000 per 100000) for 5 s, then
 #                     no quota; "detail N cpu_starve NODE throttled_periods P throttled_ms MS" in faults.log.
 #   mem_pressure NODE the node's memory cgroup limit set to its usage + MEM_HEADROOM_MB (32 MiB), then a hog in the
@@ -136,7 +138,7 @@ rf_fuse_conns() {
 }
 # slow_disk NODE: the node's quorum-disk path(s) duty-cycled for SLOW_DISK_MS: stopped T/2, then resumed until the
 # FUSE requests queued meanwhile are answered (the connection's "waiting" count is 0, read from fusectl; at least
-# SLOW_DISK_OPEN_MS, at most T/4), so that an I/O waits up to T/2 and no longer, however loaded the machine is.
+# SLOW_DISK_OPEN_MS, at most T/2), so that an I/O waits up to T/2 and no longer, however loaded the machine is.
 slow_disk() {
   local n=$1 stop_ms=$((IO_TIMEOUT_MS / 2)) out=$dir/slow-disk-latency.log t0 t1 t2 paths conns sampler cyc
   paths=$(node_paths "$n" | tr '\n' ' ')
@@ -151,7 +153,7 @@ slow_disk() {
   sampler=$!; pids+=("$sampler")
   t0=$(mono_ms); sleep 1; t1=$(mono_ms)
   # The cycler resumes the paths when it ends, however it ends (SIGTERM from the cleanup too).
-  python3 - "$stop_ms" "$SLOW_DISK_OPEN_MS" $((IO_TIMEOUT_MS / 4)) "$SLOW_DISK_MS" "$paths" "$conns" >"$dir/slow-disk-cycler.out" <<'EOP' &
+  python3 - "$stop_ms" "$SLOW_DISK_OPEN_MS" "$stop_ms" "$SLOW_DISK_MS" "$paths" "$conns" >"$dir/slow-disk-cycler.out" <<'EOP' &
 import os, signal, sys, time
 stop, open_min, open_max, total = (int(x) / 1000 for x in sys.argv[1:5])
 pids = [int(p) for p in sys.argv[5].split()]
@@ -172,7 +174,7 @@ try:  # the instrument, not the cluster: its clock must hold on a loaded machine
 except OSError:
     pass
 end = time.monotonic() + total
-opens, stops = [], []
+opens, stops, capped = [], [], 0
 try:
     while time.monotonic() < end:
         t = time.monotonic()
@@ -185,13 +187,14 @@ try:
         while waiting() and time.monotonic() - t < open_max:
             time.sleep(0.0005)
         opens.append(time.monotonic() - t)
+        capped += waiting() > 0
 finally:
     cont()
     opens.sort(); stops.sort()
     ms = lambda v: f'{v * 1000:.1f}'
     if opens:
         print(f'cycles {len(opens)} stop_ms_max {ms(stops[-1])} open_ms_median {ms(opens[len(opens) // 2])}'
-              f' open_ms_max {ms(opens[-1])} conns {len(conns)}')
+              f' open_ms_max {ms(opens[-1])} undrained {capped} conns {len(conns)}')
 EOP
   cyc=$!; pids+=("$cyc")
   wait "$cyc"; t2=$(mono_ms)
