@@ -28,13 +28,15 @@
 #                     $dir/slow-disk-latency.log and summed up in faults.log ("detail N slow_disk NODE ...", with
 #                     the cycles, the longest stop and the longest resume).
 #   cpu_starve NODE   the node's cpu cgroup quota cut to 5 % of one CPU (cfs_quota_us 5000 per 100000) for 5 s, then
-#                     no quota; "detail N cpu_starve NODE throttled_periods P throttled_ms MS" in faults.log.
+#                     no quota; "detail N cpu_starve NODE ... throttled_periods P throttled_ms MS alive_after 0|1" in
+#                     faults.log (alive_after 0: the node was reset meanwhile, its watchdog fired).
 #   mem_pressure NODE the node's memory cgroup limit set to its usage + MEM_HEADROOM_MB (32 MiB), then a hog in the
 #                     node (its freezer, cpu and memory cgroups) touches memory up to MEM_HOG_MARGIN_MB (4 MiB)
 #                     below the limit, holds it for 5 s and exits; then the limit is lifted. What the kernel
 #                     did is in faults.log ("detail N mem_pressure NODE usage U limit L hog H peak P failcnt F
-#                     oom_kills K hog_end done|killed"): failcnt counts the charges that hit the limit (reclaim
-#                     instead), oom_kills the processes the memory cgroup's OOM killer killed.
+#                     oom_kills K oom_victims NAMES hog_end done|killed alive_after 0|1"): failcnt counts the charges
+#                     that hit the limit (reclaim instead), oom_kills the processes the memory cgroup's OOM killer
+#                     killed (oom_victims: their names, from the kernel log; "hog" for the hog).
 RESOURCE_FAULTS=${RESOURCE_FAULTS:-0}
 SLOW_DISK_MS=${SLOW_DISK_MS:-10000}
 SLOW_DISK_OPEN_MS=${SLOW_DISK_OPEN_MS:-2}
@@ -81,6 +83,7 @@ rf_cleanup() {  # the harness's cleanup, once both nodes are killed: the cgroups
     rmdir "$c" 2>/dev/null
   done
 }
+rf_alive() { if alive "$1"; then echo 1; else echo 0; fi; }  # 0: the node was reset meanwhile
 rf_need() { [ "$RESOURCE_FAULTS" = 1 ] && [ -d "$RF_CPUROOT/$1" ] && [ -d "$RF_MEMROOT/$1" ] || fail "$2 needs RESOURCE_FAULTS=1 (the node's cpu and memory cgroups)"; }
 
 # rf_sample_latency NODE OUT MS: quorumd's status every 50 ms for MS ms: "MONO_MS SEQ LAST_US WORST_US LEASE_MS PHASE"
@@ -216,18 +219,19 @@ cpu_starve() {
   ms_sleep "$CPU_STARVE_MS"
   echo -1 >"$cg/cpu.cfs_quota_us"
   read -r p1 t1 <<<"$(awk '/^nr_throttled/ {p = $2} /^throttled_time/ {t = $2} END {print p, t}' "$cg/cpu.stat")"
-  echo "detail $f cpu_starve $n quota_us $quota period_us $period throttled_periods $((p1 - p0)) throttled_ms $(((t1 - t0) / 1000000))" |
+  echo "detail $f cpu_starve $n quota_us $quota period_us $period throttled_periods $((p1 - p0)) throttled_ms $(((t1 - t0) / 1000000)) alive_after $(rf_alive "$n")" |
     tee -a "$dir/faults.log" | sed 's/^detail [0-9]* /  /'
 }
 
 # mem_pressure NODE: the node's memory limit near its usage, and a hog in the node up to a few MiB below it
 mem_pressure() {
-  local n=$1 mg=$RF_MEMROOT/$1 usage limit fail0 oom0 hog end
+  local n=$1 mg=$RF_MEMROOT/$1 usage limit fail0 oom0 hog end k0 victims
   rf_need "$n" mem_pressure
   usage=$(cat "$mg/memory.usage_in_bytes"); limit=$((usage + MEM_HEADROOM_MB * 1048576))
   fail0=$(cat "$mg/memory.failcnt"); oom0=$(awk '/^oom_kill / {print $2}' "$mg/memory.oom_control")
   echo "fault $f: $n's memory limited to its usage $((usage >> 20)) MiB + $MEM_HEADROOM_MB MiB; a hog fills it to $MEM_HOG_MARGIN_MB MiB below for $MEM_PRESSURE_MS ms"
   echo 0 >"$mg/memory.max_usage_in_bytes"
+  read -r k0 _ </proc/uptime  # the kernel log's clock: its OOM kills from now on
   echo "$limit" >"$mg/memory.limit_in_bytes" || fail "memory limit of $n"
   rm -f "$dir/mem-hog.out"
   cat >"$dir/mem_hog.py" <<'EOP'
@@ -248,7 +252,11 @@ EOP
   wait "$hog"
   echo -1 >"$mg/memory.limit_in_bytes"
   if grep -q '^done' "$dir/mem-hog.out"; then end=done; else end=killed; fi
-  echo "detail $f mem_pressure $n usage_mb $((usage >> 20)) limit_mb $((limit >> 20)) hog_mb $(($(awk '/^hog/ {print $2}' "$dir/mem-hog.out") + 0 >> 20)) peak_mb $(($(cat "$mg/memory.max_usage_in_bytes") >> 20)) failcnt $(($(cat "$mg/memory.failcnt") - fail0)) oom_kills $(($(awk '/^oom_kill / {print $2}' "$mg/memory.oom_control") - oom0)) hog_end $end" |
+  # What the OOM killer of this memory cgroup killed (the kernel's "oom-kill:... oom_memcg=CGROUP ... task=NAME")
+  victims=$(dmesg | awk -v t0="$k0" -F'[][]' '$2 + 0 >= t0 - 1' | grep -F "oom_memcg=${mg#/sys/fs/cgroup/memory}," |
+    sed -n 's/.*,task=\([^,]*\),pid=\([0-9]*\),.*/\1 \2/p' | while read -r t p; do [ "$p" = "$hog" ] && t=hog; echo "$t"; done |
+    paste -sd, -)
+  echo "detail $f mem_pressure $n usage_mb $((usage >> 20)) limit_mb $((limit >> 20)) hog_mb $(($(awk '/^hog/ {print $2}' "$dir/mem-hog.out") + 0 >> 20)) peak_mb $(($(cat "$mg/memory.max_usage_in_bytes") >> 20)) failcnt $(($(cat "$mg/memory.failcnt") - fail0)) oom_kills $(($(awk '/^oom_kill / {print $2}' "$mg/memory.oom_control") - oom0)) oom_victims ${victims:--} hog_end $end alive_after $(rf_alive "$n")" |
     tee -a "$dir/faults.log" | sed 's/^detail [0-9]* /  /'
 }
 
