@@ -36,7 +36,8 @@
 #                     did is in faults.log ("detail N mem_pressure NODE usage U limit L hog H peak P failcnt F
 #                     oom_kills K oom_victims NAMES hog_end done|killed alive_after 0|1"): failcnt counts the charges
 #                     that hit the limit (reclaim instead), oom_kills the processes the memory cgroup's OOM killer
-#                     killed (oom_victims: their names, from the kernel log; "hog" for the hog).
+#                     killed (oom_victims: their names from the kernel log, "hog" for the hog, NAME:ARG for a process of the
+#                     node, e.g. python3:http.server, web's server: its monitor then restarts web).
 RESOURCE_FAULTS=${RESOURCE_FAULTS:-0}
 SLOW_DISK_MS=${SLOW_DISK_MS:-10000}
 SLOW_DISK_OPEN_MS=${SLOW_DISK_OPEN_MS:-2}
@@ -225,13 +226,19 @@ cpu_starve() {
 
 # mem_pressure NODE: the node's memory limit near its usage, and a hog in the node up to a few MiB below it
 mem_pressure() {
-  local n=$1 mg=$RF_MEMROOT/$1 usage limit fail0 oom0 hog end k0 victims
+  local n=$1 mg=$RF_MEMROOT/$1 usage limit fail0 oom0 hog end k0 victims p
   rf_need "$n" mem_pressure
   usage=$(cat "$mg/memory.usage_in_bytes"); limit=$((usage + MEM_HEADROOM_MB * 1048576))
   fail0=$(cat "$mg/memory.failcnt"); oom0=$(awk '/^oom_kill / {print $2}' "$mg/memory.oom_control")
   echo "fault $f: $n's memory limited to its usage $((usage >> 20)) MiB + $MEM_HEADROOM_MB MiB; a hog fills it to $MEM_HOG_MARGIN_MB MiB below for $MEM_PRESSURE_MS ms"
   echo 0 >"$mg/memory.max_usage_in_bytes"
   read -r k0 _ </proc/uptime  # the kernel log's clock: its OOM kills from now on
+  # What each process of the node runs (its first argument that is not an option: http.server,
+  # ledger_writer.py, ...), to name what the OOM killer kills beside the hog.
+  local -A what=()
+  for p in $(cat "$mg/cgroup.procs"); do
+    what[$p]=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | awk '{for (i = 2; i <= NF; i++) if ($i !~ /^-/) {n = split($i, a, "/"); print a[n]; exit}}')
+  done
   echo "$limit" >"$mg/memory.limit_in_bytes" || fail "memory limit of $n"
   rm -f "$dir/mem-hog.out"
   cat >"$dir/mem_hog.py" <<'EOP'
@@ -254,13 +261,14 @@ EOP
   if grep -q '^done' "$dir/mem-hog.out"; then end=done; else end=killed; fi
   # What the OOM killer of this memory cgroup killed (the kernel's "oom-kill:... oom_memcg=CGROUP ... task=NAME")
   victims=$(dmesg | awk -v t0="$k0" -F'[][]' '$2 + 0 >= t0 - 1' | grep -F "oom_memcg=${mg#/sys/fs/cgroup/memory}," |
-    sed -n 's/.*,task=\([^,]*\),pid=\([0-9]*\),.*/\1 \2/p' | while read -r t p; do [ "$p" = "$hog" ] && t=hog; echo "$t"; done |
+    sed -n 's/.*,task=\([^,]*\),pid=\([0-9]*\),.*/\1 \2/p' | while read -r t p; do
+      if [ "$p" = "$hog" ]; then t=hog; elif [ -n "${what[$p]:-}" ]; then t=$t:${what[$p]}; fi; echo "$t"; done |
     paste -sd, -)
   echo "detail $f mem_pressure $n usage_mb $((usage >> 20)) limit_mb $((limit >> 20)) hog_mb $(($(awk '/^hog/ {print $2}' "$dir/mem-hog.out") + 0 >> 20)) peak_mb $(($(cat "$mg/memory.max_usage_in_bytes") >> 20)) failcnt $(($(cat "$mg/memory.failcnt") - fail0)) oom_kills $(($(awk '/^oom_kill / {print $2}' "$mg/memory.oom_control") - oom0)) oom_victims ${victims:--} hog_end $end alive_after $(rf_alive "$n")" |
     tee -a "$dir/faults.log" | sed 's/^detail [0-9]* /  /'
 }
 
-# rf_placement: "SERVICE=NODE ..." for every service started, as its own node's svcmgr says (cluster_view.py's rule)
+# rf_placement: "SERVICE=NODE@EPOCH ..." for every service started, as its own node's svcmgr says (cluster_view.py's rule)
 rf_placement() {
   python3 - "$CASTOR" "$dir" <<'EOP'
 import json, subprocess, sys
@@ -274,17 +282,21 @@ for n in ('alpha', 'beta'):
         continue
     for s in (st.get('services') or {}).get('services', []):
         if s.get('state') == 'started' and s.get('owner') == n:
-            where.setdefault(s['name'], n)
+            where.setdefault(s['name'], f"{n}@{s.get('epoch', 0)}")
 print(' '.join(f'{k}={v}' for k, v in sorted(where.items())))
 EOP
 }
-# rf_moves N BEFORE: "detail N moves M web W ledger L" in faults.log: how many services run on another node
-# than before fault N (BEFORE: rf_placement then), and whether web and ledger moved (0/1): the failovers.
+# rf_moves N BEFORE: "detail N moves M web W ledger L regrants R" in faults.log: how many services run on another
+# node than before fault N (BEFORE: rf_placement then), whether web and ledger moved (0/1), and how many were
+# granted anew meanwhile (a greater epoch: a failover, also one that failed back since, or a start after a fence).
 rf_moves() {
   python3 - "$1" "$2" "$(rf_placement)" >>"$dir/faults.log" <<'EOP'
 import sys
 f, a, b = sys.argv[1], dict(x.split('=') for x in sys.argv[2].split()), dict(x.split('=') for x in sys.argv[3].split())
-moved = {k for k in a if k in b and a[k] != b[k]}
-print(f"detail {f} moves {len(moved)} web {int('web' in moved)} ledger {int('ledger' in moved)}")
+node = lambda v: v.split('@')[0]
+epoch = lambda v: int(v.split('@')[1])
+moved = {k for k in a if k in b and node(a[k]) != node(b[k])}
+regranted = {k for k in a if k in b and epoch(b[k]) > epoch(a[k])}
+print(f"detail {f} moves {len(moved)} web {int('web' in moved)} ledger {int('ledger' in moved)} regrants {len(regranted)}")
 EOP
 }

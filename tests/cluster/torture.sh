@@ -59,7 +59,8 @@
 #                    in "detail N mem_pressure ..."; a quorumd it kills ends in a reset); never two owners
 #   RESOURCE_FAULTS=1 (set by itself when ONLY names one of these three): each node also has a cpu and a memory
 #   cgroup (tests/cluster/resource_faults.sh) and the three kinds are appended to the others; every fault's
-#   failovers are counted too ("detail N moves M web W ledger L": services on another node once it settled).
+#   failovers are counted too ("detail N moves M web W ledger L regrants R": services on another node once it
+#   settled, and services granted anew meanwhile, with a greater epoch: a failover that failed back counts there).
 #   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
 #   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
 #   damages a block of one device (chosen by the seed).
