@@ -26,7 +26,8 @@
 #                     and timed out). quorumd's own write latencies during the fault (castor status:
 #                     write_latency_us.last, one per heartbeat seq) and for 1 s before are logged to
 #                     $dir/slow-disk-latency.log and summed up in faults.log ("detail N slow_disk NODE ...", with
-#                     the cycles, the longest stop and the longest resume).
+#                     the cycles, the longest stop and the longest resume, and the heartbeat writes that failed:
+#                     missed their deadline T, which the latencies, of the writes that completed, do not show).
 #   cpu_starve NODE   the node's cpu cgroup quota cut to 5 % of one CPU (cfs_quota_us 5000 per 100000) for 5 s, then
 #                     no quota; "detail N cpu_starve NODE ... throttled_periods P throttled_ms MS alive_after 0|1" in
 #                     faults.log (alive_after 0: the node was reset meanwhile, its watchdog fired).
@@ -126,6 +127,7 @@ else:
     print(f'n {len(v)} min_ms {v[0] / 1000:.1f} median_ms {v[(len(v) - 1) // 2] / 1000:.1f} p95_ms {q(95) / 1000:.1f} max_ms {v[-1] / 1000:.1f}')
 EOP
 }
+rf_write_failures() { grep -c 'heartbeat write failed' "$dir/$1-quorumd.log" 2>/dev/null; }  # so far, in NODE's quorumd log
 mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 
 # rf_fuse_conns NODE: the fusectl folders (under RF_FUSECTL) of the node's FUSE paths to its quorum storage
@@ -144,7 +146,7 @@ rf_fuse_conns() {
 # FUSE requests queued meanwhile are answered (the connection's "waiting" count is 0, read from fusectl; at least
 # SLOW_DISK_OPEN_MS, at most T/2), so that an I/O waits up to T/2 and no longer, however loaded the machine is.
 slow_disk() {
-  local n=$1 stop_ms=$((IO_TIMEOUT_MS / 2)) out=$dir/slow-disk-latency.log t0 t1 t2 paths conns sampler cyc
+  local n=$1 stop_ms=$((IO_TIMEOUT_MS / 2)) out=$dir/slow-disk-latency.log t0 t1 t2 paths conns sampler cyc wf0
   paths=$(node_paths "$n" | tr '\n' ' ')
   RF_FUSECTL=/sys/fs/fuse/connections
   if [ -z "$(ls -A "$RF_FUSECTL" 2>/dev/null)" ]; then  # fusectl is not mounted on this host: a private mount
@@ -156,6 +158,7 @@ slow_disk() {
   rf_sample_latency "$n" "$out" $((SLOW_DISK_MS + 1000)) &
   sampler=$!; pids+=("$sampler")
   t0=$(mono_ms); sleep 1; t1=$(mono_ms)
+  wf0=$(rf_write_failures "$n")
   # The cycler resumes the paths when it ends, however it ends (SIGTERM from the cleanup too).
   python3 - "$stop_ms" "$SLOW_DISK_OPEN_MS" "$stop_ms" "$SLOW_DISK_MS" "$paths" "$conns" >"$dir/slow-disk-cycler.out" <<'EOP' &
 import os, signal, sys, time
@@ -205,7 +208,7 @@ EOP
   kill -CONT $paths 2>/dev/null
   wait "$sampler"
   [ "$RF_FUSECTL" = "$dir/fusectl" ] && umount "$RF_FUSECTL"
-  echo "detail $f slow_disk $n stop_ms $stop_ms $(cat "$dir/slow-disk-cycler.out") latency_before $(rf_latency_summary "$out" "$t0" "$t1") latency_during $(rf_latency_summary "$out" "$t1" "$t2")" |
+  echo "detail $f slow_disk $n stop_ms $stop_ms $(cat "$dir/slow-disk-cycler.out") latency_before $(rf_latency_summary "$out" "$t0" "$t1") latency_during $(rf_latency_summary "$out" "$t1" "$t2") write_failures $(($(rf_write_failures "$n") - wf0))" |
     tee -a "$dir/faults.log" | sed 's/^detail [0-9]* /  /'
 }
 
