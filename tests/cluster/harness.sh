@@ -144,6 +144,7 @@ cleanup() {
     [ -n "$p" ] && { kill -TERM "$p"; wait "$p"; } 2>/dev/null
   done
   [ -n "$HARNESS_OWNS" ] && rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
+  [ -n "$HARNESS_OWNS" ] && rf_cleanup  # RESOURCE_FAULTS=1: the nodes' cpu and memory cgroups
   umount "$dir/m" 2>/dev/null
   # A FUSE mount whose daemon was killed (device_fail) may still be busy above while its loop device is let
   # go: a second try, lazily, for any mount left under this cluster's folder (never outside it).
@@ -406,7 +407,7 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
   # mounted filesystem) is only released once the tasks stuck on that I/O can finish, and a stale superblock
   # flushed after the peer took over would corrupt the shared disk in a way no real reset could.
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
-  setsid bash -c "echo \$\$ >$cg/cgroup.procs && exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
+  setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
@@ -581,3 +582,4 @@ evidence_check() {
 }
 read -r KERNEL_T0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's
 if [ "$FENCE" = 1 ] && [ -z "${HARNESS_NODE_DIR:-}" ]; then . "$ROOT/tests/cluster/bmc.sh"; fi
+. "$ROOT/tests/cluster/resource_faults.sh"  # slow_disk, cpu_starve, mem_pressure; RESOURCE_FAULTS=1: cpu and memory cgroups per node

@@ -48,6 +48,19 @@
 #                    node regions (the nodes notice the damaged copies and rewrite their regions: it heals by
 #                    itself). Nothing may
 #                    change: no fence, no reset, no failover (counted as for every kind)
+#     slow_disk      (RESOURCE_FAULTS=1 only) the victim's quorum-disk I/O slowed to up to T/2 for 10 s, not stopped
+#                    (its FUSE path(s) duty-cycled: stopped T/2, resumed until the queued requests are answered;
+#                    tests/cluster/resource_faults.sh says why): within the lease rules, nothing may change: no fence, no failover. quorumd's
+#                    write latencies before and during the fault are in faults.log ("detail N slow_disk ...")
+#     cpu_starve     (RESOURCE_FAULTS=1 only) the victim's CPU quota (its cpu cgroup) cut to 5 % of one CPU for 5 s:
+#                    it may lose its lease and fence itself (its watchdog then resets it); never two owners
+#     mem_pressure   (RESOURCE_FAULTS=1 only) the victim's memory cgroup limited to its usage + 32 MiB and a hog in
+#                    the node filling it to 4 MiB below for 5 s: reclaim, maybe the node's OOM killer (oom_kills
+#                    in "detail N mem_pressure ..."; a quorumd it kills ends in a reset); never two owners
+#   RESOURCE_FAULTS=1 (set by itself when ONLY names one of these three): each node also has a cpu and a memory
+#   cgroup (tests/cluster/resource_faults.sh) and the three kinds are appended to the others; every fault's
+#   failovers are counted too ("detail N moves M web W ledger L regrants R": services on another node once it
+#   settled, and services granted anew meanwhile, with a greater epoch: a failover that failed back counts there).
 #   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
 #   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
 #   damages a block of one device (chosen by the seed).
@@ -81,6 +94,9 @@ KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kil
        crash_service hang_stop relocate restart_node corrupt_block init_force leave_unmanaged "${LAN_KINDS[@]}")
 [ "$FENCE" = 1 ] && KINDS+=(fence_fail)  # appended: the seeds of runs without FENCE replay as before
 [ "$QUORUM_DEVICES" = 3 ] && KINDS+=(device_fault)  # likewise
+case ",${ONLY:-}," in *,slow_disk,* | *,cpu_starve,* | *,mem_pressure,*) RESOURCE_FAULTS=1 ;; esac
+export RESOURCE_FAULTS
+[ "$RESOURCE_FAULTS" = 1 ] && KINDS+=(slow_disk cpu_starve mem_pressure)  # likewise (issue 18)
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 for k in "${KINDS[@]}"; do
   [ "$k" = fence_fail ] && [ "$FENCE" != 1 ] && { echo "torture: fence_fail needs FENCE=1"; exit 2; }
@@ -149,7 +165,7 @@ ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, for its own faults)
   local kind=$1 svc=web victim other p ms
-  case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long|fence_fail) ((RANDOM % 2)) && svc=ledger ;; esac
+  case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long|fence_fail|slow_disk|cpu_starve|mem_pressure) ((RANDOM % 2)) && svc=ledger ;; esac
   victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
   other=$(other_of "$victim")
   # wall time, to read the logs; then CLOCK_MONOTONIC ms, the probe's clock, to tell which fault an outage follows
@@ -170,6 +186,7 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
        p=$(node_paths "$victim"); echo "fault $f: $victim's quorum disk hangs for $ms ms (FUSE stopped)"
        kill -STOP $p; ms_sleep $ms; kill -CONT $p ;;
     device_fault) device_fault ;;
+    slow_disk|cpu_starve|mem_pressure) $kind "$victim" ;;  # tests/cluster/resource_faults.sh
     kill_quorumd) echo "fault $f: SIGKILL quorumd on $victim"
        p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -KILL "$p" ;;
     kill_svcmgr) echo "fault $f: SIGKILL svcmgr on $victim (the node starts it again, as systemd would)"
@@ -369,6 +386,7 @@ for ((f = 1; f <= FAULTS; f++)); do
   if ((f <= ${#order[@]})); then kind=${order[$((f - 1))]}; else kind=${KINDS[$((RANDOM % ${#KINDS[@]}))]}; fi
   t0=$(date +%s%N) fences0=$(fence_total) resets0=$(reset_total) kills0=$(svc_kill_total) stops0=$(risk_stop_total)
   pf0=$(power_fence_total) pv0=$(power_verdict_total)
+  [ "$RESOURCE_FAULTS" = 1 ] && where0=$(rf_placement)
   inject "$kind"
   sleep 0.5
   revive_node alpha
@@ -384,6 +402,7 @@ for ((f = 1; f <= FAULTS; f++)); do
     [ -n "$HEADER_DIRTY" ] && restore_header
   fi
   echo "detail $f fences $(($(fence_total) - fences0)) resets $(($(reset_total) - resets0)) svc_kills $(($(svc_kill_total) - kills0)) risk_stops $(($(risk_stop_total) - stops0)) power_fences $(($(power_fence_total) - pf0)) power_verdicts $(($(power_verdict_total) - pv0))" >>"$dir/faults.log"
+  [ "$RESOURCE_FAULTS" = 1 ] && rf_moves "$f" "$where0"
 done
 
 mkdir -p "$RESULTS"

@@ -21,7 +21,12 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
                     service itself, and stopped every service as the lease was at risk, from fault N's start
                     until it settled; FENCE=1 adds "power_fences P power_verdicts V": power fences of the peer
                     begun, and peers declared dead on a confirmed power-off), "detail N crashed NODE NS T" (a
-                    crash or fence_fail fault: NODE's processes were killed from NS on, io_timeout T ms)
+                    crash or fence_fail fault: NODE's processes were killed from NS on, io_timeout T ms);
+                    RESOURCE_FAULTS=1 (tests/cluster/resource_faults.sh): "detail N moves M web W ledger L regrants R"
+                    (how many services ran on another node once fault N settled than before it, and how many
+                    were granted anew, with a greater epoch, meanwhile: its failovers), and "detail N
+                    slow_disk|cpu_starve|mem_pressure NODE KEY VALUE ..." (what the fault did: quorumd's write
+                    latencies, the CPU throttling, the memory limit and the OOM kills)
 FILE is the ledger file as read from the ledger disk after the run.
 
 Takeovers: after a crash (crash, fence_fail), the first start on the other node of a light service whose copy
@@ -290,6 +295,7 @@ def main():
     last_fault, run_unsettled, stuck_runs, stuck_at = '0', [], 0, []
     corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
     kind_of, fences_by_kind, crashes, power_verdicts_of = {}, {}, {}, {}
+    moves_by_kind, resource_details = {}, []
     for r in lines(os.path.join(d, 'faults.log')):
         if r[0] == 'detail' and len(r) >= 3:
             if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
@@ -319,6 +325,17 @@ def main():
                     f'fault {r[1]}: exit {r[4]}: ' + ' '.join(r[5:]).replace('_', ' '))
             elif r[2] == 'restored_header':
                 header_restores += 1
+            elif r[2] == 'moves' and len(r) >= 8 and r[1] in kind_of:
+                m = moves_by_kind.setdefault(kind_of[r[1]], {'faults': 0, 'services_moved': 0, 'web_moves': 0,
+                                                             'ledger_moves': 0, 'faults_with_moves': 0, 'regrants': 0})
+                m['faults'] += 1
+                m['services_moved'] += int(r[3])
+                m['web_moves'] += int(r[5])
+                m['ledger_moves'] += int(r[7])
+                m['faults_with_moves'] += int(r[3]) > 0
+                m['regrants'] += int(r[9]) if len(r) >= 10 and r[8] == 'regrants' else 0
+            elif r[2] in ('slow_disk', 'cpu_starve', 'mem_pressure') and len(r) >= 4:
+                resource_details.append({'fault': int(r[1]), 'kind': r[2], 'node': r[3], 'detail': ' '.join(r[4:])})
         elif r[0] == 'fault':
             faults[r[2]] = faults.get(r[2], 0) + 1
             kind_of[r[1]] = r[2]
@@ -369,7 +386,7 @@ def main():
         'fsck': fsck, 'availability_percent': round(avail, 3),
         'outages_ms': summary(outages), 'outages_by_kind': outages_by_kind, 'settle_ms': summary(settle), 'unsettled': unsettled,
         'longest_unsettled_run': stuck_runs, 'stuck_from_fault': stuck_at,
-        'fences_by_kind': fences_by_kind,
+        'fences_by_kind': fences_by_kind, 'moves_by_kind': moves_by_kind, 'resource_faults': resource_details,
         'takeover_ms_by_kind': {k: summary(v) for k, v in sorted(takeover_by_kind.items())},
         'fence_fail_violations': len(fence_fail_bad), 'fence_fail_violation_examples': fence_fail_bad[:5],
     }
@@ -387,6 +404,16 @@ def main():
                      f" power-off)" if any(x['power_fences'] for x in fences_by_kind.values()) else '')
             print(f"  {k}: {v['fences']} fences, {v['resets']} resets, {v['svc_kills']} svcmgr kills,"
                   f" {v['risk_stops']} risk stops{power} in {v['faults']} faults ({v['faults_without_any']} without any)")
+    if moves_by_kind:
+        print('failovers by kind (services on another node once the cluster settled than before the fault; granted'
+              ' anew: with a greater epoch, failed back since included):')
+        for k in sorted(moves_by_kind):
+            m = moves_by_kind[k]
+            print(f"  {k}: {m['services_moved']} services moved (web {m['web_moves']}, ledger {m['ledger_moves']}),"
+                  f" {m['regrants']} granted anew"
+                  f" in {m['faults']} faults ({m['faults'] - m['faults_with_moves']} without any)")
+    for r in resource_details:
+        print(f"  fault {r['fault']} {r['kind']} on {r['node']}: {r['detail']}")
     for k, v in sorted(takeover_by_kind.items()):
         t = summary(v)
         print(f'takeover after {k} (crash to the first of its services started on the peer, ms): min {t["min"]}'
