@@ -142,6 +142,8 @@ class ReplicaChoice {
     // them when several moved at changed_at; for a life placed by a majority of a read's answers, see
     // choose(), the read before that one).
     uint64_t moved_after = 0;
+    // The lives the moving devices showed just before the move at changed_at: this life landed over them.
+    std::set<uint64_t> moved_over;
     Copy best;                // the copy of max_seq, kept when the devices' memories lose it
     size_t best_dev = 0;
   };

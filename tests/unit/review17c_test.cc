@@ -252,3 +252,34 @@ TEST_CASE("review17c attack 2: with two reads open, the old life's last write la
   CHECK_MESSAGE(old == 0, old << " of 10 reads issued after life B's write B.1 completed returned life A's A.11");
   r.settle(b, Millis(2100));
 }
+
+// HELD (liveness of the wider doubt). A read-only member keeps the old life A.10 for good; the reader restarts
+// (no memory) while the new life B writes its table block now and then; member 2 answers a few ms after member
+// 0. A read-only member whose first answer is A.10 is in doubt against B's next move (it may have landed after
+// member 0's answer in that read), so those reads wait for member 2: every read completes, and with B.
+TEST_CASE("review17c held: a read-only member with the old life and a restarted reader: every read completes with "
+          "the new life") {
+  Rig r;
+  const uint64_t blk = r.table(1, 17);
+  View a = r.view("node1-lifeA");
+  REQUIRE(r.write_at(a, blk, kOldLife, 10).ok());
+  r.settle(a);
+  a.dev.reset();
+  View b = r.view("node1-lifeB");
+  b.path[1]->fail_all();  // member 1 takes no write: it keeps A.10
+  REQUIRE(r.write_at(b, blk, kNewLife, 1).ok());
+  for (int life = 0; life < 2; ++life) {  // the reader, then the reader restarted
+    View y = r.view(life == 0 ? "node2-reader" : "node2-reader-restarted");
+    y.path[2]->delay_all(Millis(5));
+    for (uint64_t s = 2; s < 8; ++s) {
+      for (int i = 0; i < 3; ++i) {
+        auto h = r.read_at(y, blk);
+        REQUIRE_MESSAGE(h.ok(), h.status().to_string());
+        CHECK(h->incarnation == kNewLife);
+      }
+      REQUIRE(r.write_at(b, blk, kNewLife, s + 10 * life).ok());
+    }
+    r.settle(y);
+  }
+  r.settle(b);
+}
