@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "disk/majority_block_device.h"
@@ -282,4 +283,84 @@ TEST_CASE("review17c held: a read-only member with the old life and a restarted 
     r.settle(y);
   }
   r.settle(b);
+}
+
+// ATTACK 3 (after the fix of attacks 1 and 2; again two reads of the block open at once). A device's memory is
+// its answer to the NEWEST read it answered; standing() counted a copy as this read's answer only when it came
+// from this very read. When a device answers both open reads, read 3's answers all belong to read 4 in memory:
+// read 3 has no "fresh" copy at all, so no doubt, and its choice is the history's top -- the old life's late
+// move. The schedule: as attack 1 up to read 2 (B moved at read 2 on members 0 and 2; member 1 showed A.10,
+// and A.11 landed there after); reads 3 and 4, issued together after B.1 completed, are answered by member 1
+// at once (A.11: a move of A after read 2) and by member 0 a little later (B.1, both in one reap); member 2 is
+// slower. Read 3 has two valid answers and no doubt: A.11.
+TEST_CASE("review17c attack 3, chooser: answers to a newer open read are answers of the older read too") {
+  Chooser k;
+  const uint64_t blk = k.r.table(1, 19);
+  auto a10 = k.r.record_at(blk, kOldLife, 10), a11 = k.r.record_at(blk, kOldLife, 11);
+  auto b1 = k.r.record_at(blk, kNewLife, 1);
+  REQUIRE(k.read(blk, {{0, a10}, {1, a10}, {2, a10}}).header->incarnation == kOldLife);
+  REQUIRE(k.read(blk, {{1, a10}, {0, b1}, {2, b1}}).header->incarnation == kNewLife);
+  const uint64_t q = k.c.begin_read(), p = k.c.begin_read();  // both issued after B.1 completed
+  k.c.observe(q, 1, blk, a11);
+  k.c.observe(p, 1, blk, a11);
+  k.c.observe(q, 0, blk, b1);
+  k.c.observe(p, 0, blk, b1);
+  const bool settled = k.c.settled(blk, q, 2);
+  auto ch = k.c.choose(blk, q);
+  REQUIRE(ch);
+  CHECK_MESSAGE((!settled || ch->header.incarnation == kNewLife),
+                "read 3 (issued after B.1 completed; members 1 and 0 answered) is settled on life A's A."
+                    << ch->header.seq);
+}
+
+TEST_CASE("review17c attack 3: two reads open, each member answering both: the older one must not settle on the "
+          "old life") {
+  Rig r;
+  const uint64_t blk = r.table(1, 19);
+  View a = r.view("node1-lifeA");
+  View y = r.view("node2-reader");
+  REQUIRE(r.write_at(a, blk, kOldLife, 10).ok());
+  REQUIRE(r.read_at(y, blk)->seq == 10);
+  // Attack 1's read 2: member 1 answers A.10, then A.11 lands there, life A ends, B.1 completes on 0 and 2.
+  a.path[1]->delay_all(Millis(5));
+  const uint64_t tw = r.next_tag++;
+  auto a11 = r.record_at(blk, kOldLife, 11);
+  REQUIRE(a.dev->submit_write(tw, blk, a11, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  REQUIRE(r.drive(a, tw).ok());
+  y.path[0]->delay_all(Millis(20));
+  y.path[2]->delay_all(Millis(20));
+  const uint64_t t2 = r.next_tag++;
+  std::vector<std::byte> out2(r.bs());
+  REQUIRE(y.dev->submit_read(t2, blk, out2, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  std::vector<IoCompletion> ydone;
+  y.dev->reap(r.clock.now(), ydone);
+  r.clock.advance(Millis(5));
+  r.done.clear();
+  a.dev->reap(r.clock.now(), r.done);
+  REQUIRE(a.dev->total_held() == 0);
+  a.dev.reset();
+  r.clock.advance(Millis(1));
+  View b = r.view("node1-lifeB");
+  b.path[1]->delay_all(Millis(2000));
+  REQUIRE(r.write_at(b, blk, kNewLife, 1).ok());
+  REQUIRE(r.drive(y, t2).ok());
+  // Reads 3 and 4 together: member 1 at once, member 0 in 10 ms, member 2 in 50 ms.
+  y.path[0]->delay_all(Millis(10));
+  y.path[2]->delay_all(Millis(50));
+  const uint64_t t3 = r.next_tag++, t4 = r.next_tag++;
+  std::vector<std::byte> out3(r.bs()), out4(r.bs());
+  const TimePoint issued = r.clock.now();
+  REQUIRE(y.dev->submit_read(t3, blk, out3, issued, issued + testing::kMajorityTimeout).ok());
+  REQUIRE(y.dev->submit_read(t4, blk, out4, issued, issued + testing::kMajorityTimeout).ok());
+  const Status s3 = r.drive(y, t3);
+  const Status s4 = r.drive(y, t4);
+  for (auto [st, out, n] : {std::tuple{s3, &out3, 3}, std::tuple{s4, &out4, 4}}) {
+    if (!st.ok()) continue;
+    auto h = verify_block(*out, {RecordType::service_table, r.bs(), 1}, r.seal);
+    REQUIRE(h.ok());
+    CHECK_MESSAGE(h->incarnation == kNewLife,
+                  "read " << n << ", issued after B.1 completed on members 0 and 2, returned life A's A." << h->seq);
+  }
+  r.settle(y);
+  r.settle(b, Millis(2100));
 }
