@@ -148,9 +148,12 @@ ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t r
     auto s = m.incs.find(inc);
     return s == m.incs.end() ? uint64_t(0) : s->second.changed_at;
   };
-  std::map<uint64_t, size_t> fresh;  // held incarnations -> devices that answered with it in this read
+  // held incarnations -> devices that answered with it in this read: an answer to a later read, which replaced
+  // the memory of this read's answer, was taken after this read was issued too (R3's fresh answers; review 17c,
+  // attack 3: with two reads open, the older one had no copy of its own left and no doubt)
+  std::map<uint64_t, size_t> fresh;
   for (const auto& c : m.copies)
-    if (c) fresh[c->header.incarnation] += c->read_no == read_no ? 1 : 0;
+    if (c) fresh[c->header.incarnation] += c->read_no >= read_no ? 1 : 0;
   Standing st;
   for (const auto& [inc, n] : fresh) {
     const uint64_t ch = changed(inc);
@@ -173,7 +176,7 @@ ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t r
   // that life had started, so it is no older life's (a life's writes leave the kernel before the next life
   // writes: exit_aio, the rejoin's wait), and an undead writer that keeps writing is shown.
   for (const auto& c : m.copies) {
-    if (!c || c->read_no != read_no) continue;
+    if (!c || c->read_no < read_no) continue;
     const uint64_t life = c->header.incarnation;
     if (changed(life) >= st.top) continue;
     for (const auto& [inc, n] : fresh) {
@@ -212,7 +215,7 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
       cands.push_back({c->header.incarnation, 0, d});
       ci = cands.end() - 1;
     }
-    if (c->read_no == read_no) ++ci->fresh;
+    if (c->read_no >= read_no) ++ci->fresh;
   }
   if (cands.empty()) return std::nullopt;
   auto changed = [&](const Cand& c) {
