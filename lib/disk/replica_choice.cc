@@ -83,12 +83,18 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   const uint64_t life_max = life == m.incs.end() ? 0 : life->second.max_seq;
   bool moved = false;
   uint64_t previous_read = 0;  // the device's previous answer: a move here happened after it
+  uint64_t previous_life = 0;  // ...over a copy of this life: the moving life landed after that one had started
   if (!copy || copy->read_no <= read_no) {
     moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > life_max);
     // What the device shows of this life was news here at its first answer or at its last move; a catch-up
-    // on a value seen elsewhere keeps the earlier read (review 17b, settled()).
-    const uint64_t shown_at = !had_memory || moved ? read_no : copy->shown_at;
-    if (had_memory) previous_read = copy->read_no;
+    // on a value seen elsewhere keeps the earlier read (review 17b, settled()). The answer came after every
+    // read issued so far (reads_), not only after its own: an answer to an older read may come after the
+    // answers to a newer one (review 17c, attack 2), so it is stamped with the newest read issued.
+    const uint64_t shown_at = !had_memory || moved ? std::max(read_no, reads_) : copy->shown_at;
+    if (had_memory) {
+      previous_read = copy->read_no;
+      previous_life = copy->header.incarnation;
+    }
     if (!copy) copy.emplace();
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());
@@ -109,9 +115,11 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
     if (read_no > s.changed_at) {
       s.changed_at = read_no;
       s.moved_after = previous_read;
+      s.moved_over.clear();
     } else if (read_no == s.changed_at) {
       s.moved_after = std::min(s.moved_after, previous_read);
     }
+    if (read_no == s.changed_at && previous_life != h->incarnation) s.moved_over.insert(previous_life);
   }
   prune(m);
   return true;
@@ -140,32 +148,43 @@ ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t r
     auto s = m.incs.find(inc);
     return s == m.incs.end() ? uint64_t(0) : s->second.changed_at;
   };
-  std::map<uint64_t, size_t> fresh;  // held incarnations -> devices that answered with it in this read
+  // held incarnations -> devices that answered with it in this read: an answer to a later read, which replaced
+  // the memory of this read's answer, was taken after this read was issued too (R3's fresh answers; review 17c,
+  // attack 3: with two reads open, the older one had no copy of its own left and no doubt)
+  std::map<uint64_t, size_t> fresh;
   for (const auto& c : m.copies)
-    if (c) fresh[c->header.incarnation] += c->read_no == read_no ? 1 : 0;
+    if (c) fresh[c->header.incarnation] += c->read_no >= read_no ? 1 : 0;
   Standing st;
-  uint64_t top_after = 0;  // the top's move happened after this read (the least over the lives at the top)
   for (const auto& [inc, n] : fresh) {
     const uint64_t ch = changed(inc);
-    auto s = m.incs.find(inc);
-    const uint64_t after = s == m.incs.end() ? 0 : s->second.moved_after;
     if (st.at_top == 0 || ch > st.top) {
       st.top = ch;
       st.at_top = 1;
       st.majority_at_top = n >= majority;
-      top_after = after;
     } else if (ch == st.top) {
       ++st.at_top;
       st.majority_at_top = st.majority_at_top || n >= majority;
-      top_after = std::min(top_after, after);
     }
     if (n >= majority) st.majority_life = inc;
   }
   // A life below the top, shown by a device in this read, that was news on that device after the read after
-  // which the top moved: the history cannot tell which is newer.
-  for (const auto& c : m.copies)
-    if (c && c->read_no == read_no && changed(c->header.incarnation) < st.top && c->shown_at > top_after)
-      st.doubt = true;
+  // which a top life moved, or in that very read: the history cannot tell which is newer. Answers come at
+  // different moments within one read: a copy shown in read p may have landed after another device's answer
+  // to p, after which the top moved there (review 17c, attack 1: the old life's last write landed on the slow
+  // member after its answer to p, the new life's first write on the two others before theirs). Unless the top
+  // moved over a copy of that very life (a device showed it, then the top): the top's write landed there after
+  // that life had started, so it is no older life's (a life's writes leave the kernel before the next life
+  // writes: exit_aio, the rejoin's wait), and an undead writer that keeps writing is shown.
+  for (const auto& c : m.copies) {
+    if (!c || c->read_no < read_no) continue;
+    const uint64_t life = c->header.incarnation;
+    if (changed(life) >= st.top) continue;
+    for (const auto& [inc, n] : fresh) {
+      auto s = m.incs.find(inc);
+      if (s == m.incs.end() || s->second.changed_at != st.top) continue;
+      if (c->shown_at >= s->second.moved_after && s->second.moved_over.count(life) == 0) st.doubt = true;
+    }
+  }
   return st;
 }
 
@@ -196,7 +215,7 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
       cands.push_back({c->header.incarnation, 0, d});
       ci = cands.end() - 1;
     }
-    if (c->read_no == read_no) ++ci->fresh;
+    if (c->read_no >= read_no) ++ci->fresh;
   }
   if (cands.empty()) return std::nullopt;
   auto changed = [&](const Cand& c) {
@@ -225,8 +244,9 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
         IncState& life = m.incs.at(c.inc);
         life.changed_at = std::max(life.changed_at, read_no);
         // When it got there is not known, but what the devices showed of other lives before this read is
-        // older than this read's majority.
-        life.moved_after = read_no - 1;
+        // older than this read's majority (in doubt: shown at this read or later).
+        life.moved_after = read_no;
+        life.moved_over.clear();
         break;
       }
   m.last_chosen = best->inc;

@@ -94,8 +94,9 @@ class ReplicaChoice {
   // record over a write complete on the two other devices); at its deadline the tie-breaks of choose() apply.
   // Nor is it settled when the history cannot order a life this read was answered with against the top:
   // a device showed a life below the top, and what it shows was news there (its first answer, or its last
-  // move) after the read after which the top's last move happened -- and no life has `majority` answers of
-  // this read. The top's move is known only to fall between two reads of its device, a first answer only to
+  // move; stamped with the newest read issued then) in or after the read after which the top's last move
+  // happened, and the top did not move over a copy of that life (review 17c) -- and no life has `majority`
+  // answers of this read. The top's move is known only to fall between two reads of its device, a first answer only to
   // have landed before it was read: the copy may be the newest write there is (review 17b: attacks 1 and 2,
   // a member back from failing reads or newly adopted showed the new life's completed write as its first
   // answer while the lagging member showed the old life, which had moved last; attack 4, a member silent
@@ -142,6 +143,8 @@ class ReplicaChoice {
     // them when several moved at changed_at; for a life placed by a majority of a read's answers, see
     // choose(), the read before that one).
     uint64_t moved_after = 0;
+    // The lives the moving devices showed just before the move at changed_at: this life landed over them.
+    std::set<uint64_t> moved_over;
     Copy best;                // the copy of max_seq, kept when the devices' memories lose it
     size_t best_dev = 0;
   };
