@@ -60,10 +60,26 @@
  * device catching up on an old-life write the reader saw elsewhere is a move, the new life's copy as a device's
  * first answer is not); -DMOVE_NEWS, the smallest fix: a change of life on a device is a move, a rise within a
  * life only above the life's highest seq seen -- now the code's rule and this model's default (the per-device
- * seq rule is -DBUG_DEVICE_SEQ_MOVE).  A gap: answers that come after their read completed (and held
- * reads of a stalled device) are dropped here; the code feeds them to the memory.
+ * seq rule is -DBUG_DEVICE_SEQ_MOVE).  Answers that come after their read completed (or after its deadline, and
+ * the held reads of a stalled device) are dropped: no memory changes, as in the code since review 17b
+ * (MajorityBlockDevice::on_device_completion observes only answers of a composite still open before its deadline;
+ * later ones are only judged, R2).
+ * REVIEW 17B (3e1b28b..148e73c, tests/unit/review17b_test.cc; ReplicaChoice::standing / settled / choose): the
+ * history orders lives only roughly.  Per device copy the read at which what it shows was news there (shown_at:
+ * its first answer, or its last move), per life the read after which its last move happened (moved_after: the
+ * moving device's previous answer; the least when several devices moved it in one read).  A read is in DOUBT when
+ * one of its answers shows a life below the top life (by chg) whose copy's shown_at is after the top's
+ * moved_after; in doubt the read is settled only when one life has a majority of this read's answers, and
+ * choose() hands that life out and counts it as moved at this read (moved_after = the read before); without
+ * one the read fails when it is final.  The model keeps only the relations the rule compares (gr, gm, snew below),
+ * and none with one life (MAXRESTART 0).  -DBUG_NO_DOUBT: the rules before it (the history alone; maj_no_doubt,
+ * maj_strict_a).  R4_LITERAL and BUG_LATEST_CHANGE, other choosers, have no doubt either.
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
- * reads of one device fail or go unanswered for a while (the same device as the fault, if any).
+ * reads of one device fail or go unanswered for a while (the same device as the fault, if any); -DMAXFORGET: the
+ * reader's chooser forgets one device between two reads (forget_device: a member adopted in that slot; the life
+ * history stays, the device keeps its content), so that its next valid answer is a first answer -- the review's
+ * attack 2, and attack 1 (a reader that never heard from the device) without a reader restart; the same device as
+ * the fault and the missing answers, if any.
  * (g) -DFIRST_READ_A: the first output of a restarted reader satisfies (a) in real time.
  * R5 only in the own read (-DOWNREAD: life 2's process's own writes); otherwise each composite writes one life
  * here except in -DREJOIN, where the new life's seqs start again and its hi is kept apart by the incarnation.
@@ -85,10 +101,10 @@
  *      u that completed ok before a read's issue: that read does not return u (a stand-still on the composite
  *      means no completed write since first_seen);
  *  (a) -DSTRICT_A, in real time: a read issued after a write w completed returns w or a later value of w's
- *      life, or a value of another life that landed a write somewhere after w was issued.  It does NOT hold
- *      (maj_strict_a): the reader orders lives by when IT saw them move, and a copy of a replaced life that
- *      it had not seen yet (on a device it had not heard from) shows once -- to PeerMonitor a record of a
- *      retired incarnation, a late write: a change, never a sign of life;
+ *      life, or a value of another life that landed a write somewhere after w was issued.  Without the doubt
+ *      (-DBUG_NO_DOUBT) it does NOT hold (maj_strict_a): the reader orders lives by when IT saw them move, and
+ *      a copy of a replaced life that it had not seen yet (on a device it had not heard from) showed as a move
+ *      (the review's attack 4); with the doubt it holds in maj_strict_a_doubt and maj_doubt (bounded);
  *  (b) within one life the reader's output never goes back (seq never decreases);
  *  (d) a writer that stopped (crash or fence) is declared DEAD within D + 2 ticks of the last landing of
  *      any of its writes (bounded liveness: late writes of the stopped life delay it, as on one disk);
@@ -134,6 +150,9 @@
 #endif
 #ifndef MAXMISS
 #define MAXMISS 0       /* spells of missing answers: the reader's reads of one device fail or go unanswered */
+#endif
+#ifndef MAXFORGET
+#define MAXFORGET 0     /* the reader forgets its memory of one device (a member adopted in that slot) */
 #endif
 #define NONE 254          /* pout: the (restarted) monitor follows no value yet */
 
@@ -241,12 +260,33 @@ bit eflag;                /* ghost: an undead write landed on a majority, nothin
 bit eseen;                /* ghost: the own read has output a value of life 1: the node fenced (the check ends) */
 bit eread;                /* ghost: the own read pending was issued with eflag set */
 
+#if !defined(BUG_NO_DOUBT) && !defined(R4_LITERAL) && !defined(BUG_LATEST_CHANGE)
+#define DOUBT_RULE        /* review 17b's rule (the code's); the other choosers have none */
+#if MAXRESTART > 0
+#define DOUBT_TRACK       /* with one life (no restart, rejoin or undead life) there is never a doubt */
+#endif
+#endif
+#ifdef DOUBT_TRACK
+/* review 17b: the read numbers of ReplicaChoice (Copy::read_no = rn[d], Copy::shown_at = sa[d], IncState::
+   moved_after = ma[l]) are compared only as sa[d] > ma[l] (the doubt) and assigned as ma[l] = rn[d'] (a move
+   by d'; the least when several move l in one read) or the read before this one (choose()); so the model keeps
+   only those relations, as bits (fewer states than the numbers or their ranks):
+     gr[r * ND + d] bit d': sa[d] > rn[d']   (d shows what was news after d''s latest answer)
+     gm[r * ND + d] bit l:  sa[d] > ma[l]    (what d shows was news after the read after which life l moved)
+     snew[r] bit d:         sa[d] is the read in progress (set this read) */
+byte gr[NR * ND];
+byte gm[NR * ND];
+byte snew[NR];
+#endif
+byte nforget;             /* the reader forgot a device (forget_device: a member adopted in its slot) */
 byte nrrestart;           /* reader restarts */
 byte rmiss;               /* bit d: the reader's reads of device d fail or go unanswered now */
 byte nmiss;
 bit fresh0;               /* ghost (g): the restarted reader has not completed a read yet */
 
 hidden byte v, l, b, cb, n1, n2, i, j, tmp;
+hidden byte gi;           /* gcanon, the doubt's bits */
+hidden byte mv, had;      /* observe */
 
 #if defined(FIRST_READ_A) && !defined(STRICT_A)
 #define STRICT_A_GHOSTS
@@ -289,24 +329,50 @@ inline majority_of(x, cnt) {   /* cnt = number of devices whose content is x */
 inline observe(r, d) {
 #ifndef R4_LITERAL
   l = LIFE(v);
+  /* mv: device d moved (the rule's move, before R5) */
 #ifdef BUG_MAX_SEQ_MOVE
-  if :: HADMEM(r, d) && (hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3 :: else fi;
+  mv = (HADMEM(r, d) && (hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l]));
 #elif defined(BUG_DEVICE_SEQ_MOVE)
   /* 17ff5b4's rule: a rise judged against the device's own previous copy (a lagging device catching up on a
      write the reader saw elsewhere is a move): breaks (a') in maj_restart */
-  if
-  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > SEQ(mem[r * ND + d])) && !OWNSUP(r) -> chg[r * 3 + l] = 3
-  :: else
-  fi;
+  mv = (HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > SEQ(mem[r * ND + d])));
 #else
   /* the code's rule (MOVE_NEWS, ReplicaChoice::observe): a device with a memory moves when its copy is of
      another life than its previous copy, or of the same life with a seq above the life's highest seq seen on
      any device (a lagging device catching up on a write the reader has seen elsewhere is no news) */
+  mv = (HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > hi[r * 3 + l]));
+#endif
+#ifdef DOUBT_TRACK
+  /* review 17b (observe): a move of l by d happened after d's previous answer: ma[l] = rn[d] (l's first move
+     in this read), or the least of them (another device moved l in this read too); then what d shows
+     was news at this read when it is its first answer or a move (sa[d] = this read: above every ma and every
+     rn of a device that has not answered this read); then d's answer is of this read (rn[d] = this read: no
+     sa is above it) */
+  had = VALID(mem[r * ND + d]);
   if
-  :: HADMEM(r, d) && (LIFE(mem[r * ND + d]) != l || SEQ(v) > hi[r * 3 + l]) && !OWNSUP(r) -> chg[r * 3 + l] = 3
+  :: mv && !OWNSUP(r) ->
+     gi = 0;
+     do
+     :: gi < ND ->
+        if
+        :: !had -> gm[r * ND + gi] = gm[r * ND + gi] | BIT(l)   /* ma = 0 (BUG_FIRST_ANSWER_MOVES only) */
+        :: had && chg[r * 3 + l] != 3 ->
+           gm[r * ND + gi] = (gm[r * ND + gi] & ~BIT(l)) | (((gr[r * ND + gi] >> d) & 1) << l)
+        :: had && chg[r * 3 + l] == 3 -> gm[r * ND + gi] = gm[r * ND + gi] | (((gr[r * ND + gi] >> d) & 1) << l)
+        fi;
+        gi++
+     :: else -> break
+     od
   :: else
   fi;
+  if
+  :: !had || mv ->
+     snew[r] = snew[r] | BIT(d); gm[r * ND + d] = 6; gr[r * ND + d] = 7 & ~rvalid[r] & ~BIT(d)
+  :: else
+  fi;
+  gr[r * ND + 0] = gr[r * ND + 0] & ~BIT(d); gr[r * ND + 1] = gr[r * ND + 1] & ~BIT(d); gr[r * ND + 2] = gr[r * ND + 2] & ~BIT(d);
 #endif
+  if :: mv && !OWNSUP(r) -> chg[r * 3 + l] = 3 :: else fi;
   if :: hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l] -> hi[r * 3 + l] = SEQ(v) :: else fi
 #else
   skip
@@ -331,6 +397,36 @@ inline ranks(r) {
   fi
 }
 
+#ifdef DOUBT_TRACK
+/* the end of a read: drop the relations that can no longer matter (fewer states): those of a device without a
+   memory (its next answer is a first answer: sa and rn set anew); sa[d] > ma[l] for the life d holds (d shows
+   another life only after a first answer or a move, which sets sa anew; not with BUG_MAX_SEQ_MOVE, where a change
+   of life need not be a move) and for a life that never moved (chg 0: never the top with a life below it) */
+inline gcanon(r) {
+  snew[r] = 0;
+  gi = 0;
+  do
+  :: gi < ND ->
+     if
+     :: !VALID(mem[r * ND + gi]) ->
+        gr[r * ND + gi] = 0; gm[r * ND + gi] = 0;
+        gr[r * ND + 0] = gr[r * ND + 0] & ~BIT(gi); gr[r * ND + 1] = gr[r * ND + 1] & ~BIT(gi); gr[r * ND + 2] = gr[r * ND + 2] & ~BIT(gi)
+     :: else ->
+#ifndef BUG_MAX_SEQ_MOVE
+        gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(LIFE(mem[r * ND + gi]));
+#endif
+        if :: chg[r * 3 + 1] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(1) :: else fi;
+        if :: chg[r * 3 + 2] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi
+     fi;
+     gi++
+  :: else -> break
+  od
+}
+#define GCANON(r) gcanon(r)
+#else
+#define GCANON(r) skip
+#endif
+
 #define HELD(r, l, i) (VALID(mem[r * ND + i]) && LIFE(mem[r * ND + i]) == (l))
 #define NHELD(r, l) (HELD(r, l, 0) + HELD(r, l, 1) + HELD(r, l, 2))
 #define NFRESH(r, l) ((HELD(r, l, 0) && FRESH(r, 0)) + (HELD(r, l, 1) && FRESH(r, 1)) + (HELD(r, l, 2) && FRESH(r, 2)))
@@ -339,11 +435,44 @@ inline ranks(r) {
 /* rule (b), ReplicaChoice::settled: the top candidates (lives held in memory, by chg) do not tie, or one of the
    tied lives was answered by a majority of this read (-DBUG_NO_SETTLE: always settled, as before the review) */
 #ifdef BUG_NO_SETTLE
-#define SETTLED(r) 1
+#define TIE_SETTLED(r) 1
 #else
-#define SETTLED(r) (!(NHELD(r, 1) > 0 && NHELD(r, 2) > 0 && chg[r * 3 + 1] == chg[r * 3 + 2]) || \
+#define TIE_SETTLED(r) (!(NHELD(r, 1) > 0 && NHELD(r, 2) > 0 && chg[r * 3 + 1] == chg[r * 3 + 2]) || \
                     NFRESHR(r, 1) >= MAJ || NFRESHR(r, 2) >= MAJ)
 #endif
+
+/* review 17b (ReplicaChoice::standing, the doubt): a device answered this read with a life lo held below the top
+   life hi (by chg; hi held) and what it shows was news there after the read after which hi moved (shown_at >
+   moved_after): the history cannot order lo against hi.  In doubt a read is settled only by a majority of its
+   answers for one life (MAJL), and choose() hands that life out.  -DBUG_NO_DOUBT: no doubt (the rules before
+   148e73c: the history alone picks the life) */
+#define ANSD(r, l, d) (HELD(r, l, d) && ((rvalid[r] >> (d)) & 1))
+#ifdef DOUBT_TRACK
+#define DOUBTL(r, lo, hi) (NHELD(r, hi) > 0 && chg[r * 3 + lo] < chg[r * 3 + hi] && \
+  ((ANSD(r, lo, 0) && ((gm[r * ND + 0] >> (hi)) & 1)) || (ANSD(r, lo, 1) && ((gm[r * ND + 1] >> (hi)) & 1)) || \
+   (ANSD(r, lo, 2) && ((gm[r * ND + 2] >> (hi)) & 1))))
+#define DOUBT(r) (DOUBTL(r, 1, 2) || DOUBTL(r, 2, 1))
+#else
+#define DOUBT(r) 0
+#endif
+#define SETMA_PREV(r, l) \
+  gm[r * ND + 0] = (gm[r * ND + 0] & ~BIT(l)) | (((snew[r] >> 0) & 1) << (l)); \
+  gm[r * ND + 1] = (gm[r * ND + 1] & ~BIT(l)) | (((snew[r] >> 1) & 1) << (l)); \
+  gm[r * ND + 2] = (gm[r * ND + 2] & ~BIT(l)) | (((snew[r] >> 2) & 1) << (l))
+/* witnesses (not bugs: expected to fail) that the runs reach the doubt: -DREACH_DOUBT_CHOSEN: a read in doubt hands
+   out the majority's life over the history's top; -DREACH_DOUBT_FAIL: a read in doubt fails (no majority) */
+#ifdef REACH_DOUBT_CHOSEN
+#define REACH_CHOSEN assert(r != 0)
+#else
+#define REACH_CHOSEN skip
+#endif
+#ifdef REACH_DOUBT_FAIL
+#define REACH_FAIL(r) assert(!DOUBT(r));
+#else
+#define REACH_FAIL(r)
+#endif
+#define MAJL(r) (NFRESHR(r, 1) >= MAJ || NFRESHR(r, 2) >= MAJ)
+#define SETTLED(r) (DOUBT(r) -> MAJL(r) : TIE_SETTLED(r))
 
 /* rule (b) at the end of a read (MajorityBlockDevice::decide, 17ff5b4): a tie still unsettled when the read is final
    (every asked device answered, or the deadline) fails the read (io_error: no observation); -DTIE_FALLBACK: it
@@ -409,6 +538,16 @@ inline choose(r) {
         fi
      fi
   fi;
+#ifdef DOUBT_TRACK
+  /* review 17b: in doubt, the life a majority of this read's answers hold (settled() let the read complete only
+     with one), counted as moved at this read, after the read before it (ma = this read - 1: only a sa of this
+     read is above it) */
+  if
+  :: DOUBT(r) && NFRESHR(r, 1) >= MAJ && b != 1 -> b = 1; chg[r * 3 + 1] = 3; SETMA_PREV(r, 1); REACH_CHOSEN
+  :: DOUBT(r) && NFRESHR(r, 2) >= MAJ && b != 2 -> b = 2; chg[r * 3 + 2] = 3; SETMA_PREV(r, 2); REACH_CHOSEN
+  :: else
+  fi;
+#endif
   out[r] = b * 16 + hi[r * 3 + b];
   pch[r] = b;
 #endif
@@ -417,7 +556,8 @@ inline choose(r) {
 /* a completed read of reader r, output out[r]: the checks and the peer monitor */
 inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
   rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0;
-  ranks(r)
+  ranks(r);
+  GCANON(r)
 }
 
 inline observed(r) {
@@ -471,7 +611,7 @@ inline try_complete(r, final) {
 #else
   /* rule (b): a valid majority completes the read once the choice is settled, or when it is final */
   :: CNT(rvalid[r]) >= MAJ && (final || SETTLED(r)) && (SETTLED(r) || !SETTLE_OR_FAIL) -> choose(r); observed(r)
-  :: CNT(rvalid[r]) >= MAJ && final && !SETTLED(r) && SETTLE_OR_FAIL -> rclear(r)   /* no guess: an error */
+  :: CNT(rvalid[r]) >= MAJ && final && !SETTLED(r) && SETTLE_OR_FAIL -> REACH_FAIL(r) rclear(r)   /* no guess: an error */
 #endif
   :: else ->
      if
@@ -581,12 +721,28 @@ inline landed(c, d, x) {
 #define RHELD1(d) skip
 #endif
 
-/* with -DMAXMISS, the faults and the missing answers hit one device (the properties need one faulty device) */
-#if MAXMISS > 0
+/* with -DMAXMISS or -DMAXFORGET, the faults, the missing answers and the forgotten device are one device (the
+   properties need one faulty device) */
+#if MAXMISS > 0 || MAXFORGET > 0
 #define ONEBAD(d) (bad[0] + bad[1] + bad[2] == 0 || bad[d])
 #else
 #define ONEBAD(d) 1
 #endif
+#ifdef DOUBT_TRACK
+#define GFORGET(d) gr[d] = 0; gm[d] = 0; gr[0] = gr[0] & ~BIT(d); gr[1] = gr[1] & ~BIT(d); gr[2] = gr[2] & ~BIT(d);
+#define GFORGET_ALL gr[0] = 0; gr[1] = 0; gr[2] = 0; gm[0] = 0; gm[1] = 0; gm[2] = 0; snew[0] = 0;
+#else
+#define GFORGET(d)
+#define GFORGET_ALL
+#endif
+/* the reader's chooser forgets device d (ReplicaChoice::forget_device: the reader adopted a new member in that
+   slot, castor disk replace), between two of its reads; the life history stays (it is the block's).  The device
+   keeps its content: a new member the writer's composite already writes (its quorum area zeroed before: the
+   ZERO fault; not both here).  Its next valid answer is a first answer (review 17b, attack 2; with the missing
+   answers, attack 1 without a reader restart) */
+#define FORGET(d) \
+  :: d_step { !phase && !rst[0] && nforget < MAXFORGET && VALID(mem[d]) && ONEBAD(d) -> \
+       nforget++; bad[d] = 1; mem[d] = 0; GFORGET(d) printf("EV t=%d forget d=%d\n", now, d) }
 /* the reader's reads of device d fail or are not answered (then dropped at the deadline) for a while */
 #define MISS(d) \
   :: d_step { !phase && nmiss < MAXMISS && !(rmiss & BIT(d)) && ONEBAD(d) -> \
@@ -727,12 +883,15 @@ active proctype Model() {
   MISS(0) MISS(1) MISS(2)
   MISS_END(0) MISS_END(1) MISS_END(2)
 #endif
+#if MAXFORGET > 0
+  FORGET(0) FORGET(1) FORGET(2)
+#endif
 #if MAXRRESTART > 0
   /* the reader restarts: a new process (quorumd, or castor status) with a new composite and chooser (no memory),
      a new PeerMonitor (it follows nothing until its first read); the old process's read is gone */
   :: d_step { !phase && nrrestart < MAXRRESTART ->
        nrrestart++; printf("EV t=%d reader_restart\n", now);
-       mem[0] = 0; mem[1] = 0; mem[2] = 0; hi[1] = 0; hi[2] = 0; chg[1] = 0; chg[2] = 0; pch[0] = 0;
+       mem[0] = 0; mem[1] = 0; mem[2] = 0; hi[1] = 0; hi[2] = 0; chg[1] = 0; chg[2] = 0; pch[0] = 0; GFORGET_ALL
        rst[0] = 0; rpend[0] = 0; rheld[0] = 0; rans[0] = 0; rvalid[0] = 0; rraw[0] = 0; rraw[1] = 0; rraw[2] = 0;
        pout = NONE; age = 0; dead = 0; lfs = 0; pu[0] = 0; pu[1] = 0; wstale = 0; rstale = 0;
        lastout[1] = 0; lastout[2] = 0; fresh0 = 1;

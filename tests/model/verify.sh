@@ -99,6 +99,9 @@ MAJ_TWO_SLOW="-DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
 # review 17: a crash and restart of the writer, a stall or a read-only device, a reader restart, missing answers
 MAJ_CHOICE="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=10 -DMAXRRESTART=1 -DMAXMISS=1 -DFIRST_READ_A"
 MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
+# review 17b: a crash and restart of the writer, and the reader's chooser forgets one device (a member adopted in its
+# slot, or a reader that never heard from it): its next answer is a first answer (attacks 1 and 2); (a) in real time
+MAJ_DOUBT="-DMAXT=5 -DRESTART_AT_ONCE -DMAXFAULT=0 -DMAXFORGET=1 -DSTRICT_A"
 
 # Replacing a quorum device (castor disk replace; replace.pml, runs rep_*): two nodes, OLD, B, C and NEW, the tool's
 # steps (it may stop after any), the verb on one node then the other; the property: the two nodes' sets never have
@@ -230,6 +233,8 @@ case $mode in
     # with -DMOVE_NEWS (the fix proposed for ReplicaChoice::observe; the code's rule fails: maj_restart_code)
     launch maj_restart pass safety -DMOVE_NEWS $MAJ_RESTART
     launch maj_two pass safety $MAJ_TWO
+    # review 17b's doubt (the code's chooser since 148e73c): a first answer of the new life's completed write
+    launch maj_doubt pass safety $MAJ_DOUBT
     # replacing a quorum device
     launch rep_restart pass safety $REP_RESTART
     launch rep_leave pass safety $REP_LEAVE
@@ -286,8 +291,13 @@ case $mode in
     launch maj_no_dev_order error safety -DBUG_NO_DEV_ORDER $MAJ_FAULT
     launch maj_no_exit_wait error safety -DRESTART_NO_EXIT_WAIT $MAJ_RESTART
     launch maj_r4_literal error safety -DR4_LITERAL $MAJ_RESTART_IO
-    launch maj_strict_a error safety -DSTRICT_A $MAJ_RESTART_IO
-    launch maj_undead_r4 error safety -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
+    # (a) in real time: it fails without review 17b's doubt (attack 4: an old life's write the reader had not seen
+    # elsewhere, shown by a device whose answers had been late, as a move over the new life's completed write), and
+    # holds with it
+    launch maj_strict_a error safety -DBUG_NO_DOUBT -DSTRICT_A $MAJ_RESTART_IO
+    launch maj_strict_a_doubt pass safety -DSTRICT_A $MAJ_RESTART_IO
+    # (without review 17b's doubt: with it, R4_TIE_SPEC is not found here, 88,556,396 states, 768 s)
+    launch maj_undead_r4 error safety -DBUG_NO_DOUBT -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
     launch maj_undead pass safety $MAJ_UNDEAD
     # replacing a quorum device: every bound at once, the seeded bugs, and the rules as written that the model
     # amends (findings, expected to fail; see replace.pml's header and README.md)
@@ -307,18 +317,30 @@ case $mode in
     # README.md: a lagging device catching up on a write of the old life the reader saw elsewhere is judged a
     # move; the new life's first answer on a device is not). -DMOVE_NEWS, the smallest fix (a change of life on
     # a device is a move; a rise within a life only above the life's highest seq seen) passes.
-    launch maj_restart_code error safety -DBUG_DEVICE_SEQ_MOVE $MAJ_RESTART
+    # The code of 17ff5b4 had no doubt (review 17b): with the doubt, the per-device seq rule is not found in
+    # MAJ_RESTART (6,324,552 states) nor in MAJ_CHOICE (72,995,337 states): the doubt covers it in these bounds.
+    launch maj_restart_code error safety -DBUG_NO_DOUBT -DBUG_DEVICE_SEQ_MOVE $MAJ_RESTART
     # MAJ_CHOICE: a writer crash and restart, a stall or a read-only device, a reader restart (memory lost) and a
     # device whose answers go missing for a while; (g): the restarted reader's first output. maj_choice_code
     # (the code's rules) fails (a') as above; maj_choice_move_news passes. The older rules, as seeded bugs on
     # top of the fix: a first answer as a move (before review 17), no settling at all, the final fall-back to
     # the tie-breaks (2cdccc8); and the move rule of 2cdccc8 (a rise above the life's highest seq only)
-    launch maj_choice_code error safety -DBUG_DEVICE_SEQ_MOVE $MAJ_CHOICE
+    # (these older rules had no doubt either; with review 17b's doubt, BUG_FIRST_ANSWER_MOVES and BUG_MAX_SEQ_MOVE
+    # are not found in MAJ_CHOICE: 73,053,250 and 73,072,775 states; BUG_NO_SETTLE and TIE_FALLBACK are)
+    launch maj_choice_code error safety -DBUG_NO_DOUBT -DBUG_DEVICE_SEQ_MOVE $MAJ_CHOICE
     launch maj_choice_move_news pass safety -DMOVE_NEWS $MAJ_CHOICE
-    launch maj_first_answer_moves error safety -DBUG_FIRST_ANSWER_MOVES -DMOVE_NEWS $MAJ_CHOICE
-    launch maj_max_seq_move error safety -DBUG_MAX_SEQ_MOVE $MAJ_CHOICE
+    launch maj_first_answer_moves error safety -DBUG_NO_DOUBT -DBUG_FIRST_ANSWER_MOVES -DMOVE_NEWS $MAJ_CHOICE
+    launch maj_max_seq_move error safety -DBUG_NO_DOUBT -DBUG_MAX_SEQ_MOVE $MAJ_CHOICE
     launch maj_no_settle error safety -DBUG_NO_SETTLE -DMOVE_NEWS $MAJ_CHOICE
     launch maj_choice_tie_fallback error safety -DTIE_FALLBACK -DMOVE_NEWS $MAJ_CHOICE
+    # review 17b: the rules before its doubt (the history alone): a forgotten device's first answer, the new life's
+    # completed write, below the old life's last move (attack 2; attack 1 without a reader restart)
+    launch maj_no_doubt error safety -DBUG_NO_DOUBT $MAJ_DOUBT
+    # not bugs: witnesses that the runs reach the doubt: a read in doubt hands out the majority's life over the
+    # history's top (maj_doubt); a read in doubt without a majority fails (maj_restart: a stalled device; in
+    # maj_doubt every device answers, so there is always a majority)
+    launch maj_reach_doubt_chosen error safety -DREACH_DOUBT_CHOSEN $MAJ_DOUBT
+    launch maj_reach_doubt_fail error safety -DREACH_DOUBT_FAIL $MAJ_RESTART
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
