@@ -15,7 +15,7 @@
 set -u
 mode=${1:-verify}
 CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall relocation maj_fault maj_crash maj_restart
-maj_two rep_restart rep_leave rep_two_admins"
+maj_two maj_doubt rep_restart rep_leave rep_two_admins"
 if [ "$mode" = ci ]; then MODEL_ONLY=${MODEL_ONLY:-$(echo $CI_RUNS)}; mode=verify; fi
 out=${2:-build/model}
 here=$(cd "$(dirname "$0")" && pwd)
