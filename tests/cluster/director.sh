@@ -69,8 +69,10 @@ director_setup() {
     cp -a /etc/haproxy/errors "$dir/$n/etc-haproxy/" 2>/dev/null
     cat >"$dir/$n/etc-haproxy/haproxy.cfg" <<EOI
 # The director on $n (tests/cluster/director.sh): roundrobin HTTP on the floating IP to the two real servers,
-# each checked every 500 ms (out after 2 failed checks, back after 2 good ones); a request that finds its
-# server dead before the checks notice is sent to the other (retries + redispatch).
+# each checked every 500 ms (out after 2 failed checks, back after 2 good ones). A request that finds its
+# server dead before the checks notice is sent to the other at once (redispatch on every retry), after the
+# retry's turn-around delay, min(timeout connect, 1 s): 200 ms; one whose server dies under it (reset, no
+# answer) is tried again on the other (L7 retries: every request here is a GET).
 global
 	chroot /var/lib/haproxy
 	stats socket /run/haproxy/admin.sock mode 660 level admin
@@ -81,11 +83,12 @@ global
 
 defaults
 	mode http
-	timeout connect 1s
+	timeout connect 200ms
 	timeout client 10s
 	timeout server 10s
-	retries 2
-	option redispatch
+	retries 3
+	option redispatch 1
+	retry-on all-retryable-errors
 
 frontend director
 	bind $DIRECTOR_VIP:80
