@@ -91,6 +91,12 @@ rc=$(lsb "$other" stop); [ "$rc" = 0 ] || dfail "stop when stopped on $other exi
 rc=$(lsb "$other" status); [ "$rc" = 3 ] || dfail "status on $other after its stop exited $rc, not 3"
 [ "$(changes)" = "$c0" ] || dfail "the director's state changed after the script's start/stop by hand"
 echo "start when started: 0; stop when stopped: 0"
+# Castor's own probe of lsb:haproxy at start (before either node ran it): 3, graded not running, on both nodes
+for n in alpha beta; do
+  grep -q "svcmgr .*node=$n agent action service=director resource=haproxy action=probe result=\"LSB_STATUS_NOT_RUNNING (3)\" severity=not_running" \
+    "$dir/$n-svcmgr.log" || dfail "$n's svcmgr did not grade its probe of lsb:haproxy as not running (LSB 3)"
+done
+echo "Castor's probes of lsb:haproxy at start: LSB_STATUS_NOT_RUNNING (3), not_running, on both nodes"
 
 step "(c) real server rs1's HTTP server killed: HAProxy takes it out, Castor does nothing"
 before="$(director_svc "$owner" "s['owner'], s['epoch'], s['restarts'], s.get('last_failure', {}).get('reason', '')")"
