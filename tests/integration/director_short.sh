@@ -29,10 +29,10 @@ export IO_TIMEOUT_MS=200 LAN=1 LIGHT_SERVICES=0 DIRECTOR=1
 KEEP=${KEEP_LOGS_DIR:-$ROOT/$BUILD/test-logs/director_short}
 dfail() { mkdir -p "$KEEP" && cp "$dir"/*.log "$dir"/*.out "$KEEP/" 2>/dev/null; fail "$* (logs in $KEEP)"; }
 figure() { echo "[castor] director_short $*"; }
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
 changes() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'service state service=director '; }
 # in_node NODE CMD...: CMD in NODE's network and mount namespaces (its /run, its /etc/haproxy), as the agents run
-in_node() { nsenter -t "$(cat "$CGROOT/$1/cgroup.procs" | head -1)" -m -n -- "${@:2}"; }
+# (through the node's first process, its node.sh: any other process of its cgroup may be gone by then)
+in_node() { local p; eval "p=\$PID_$1"; nsenter -t "$p" -m -n -- "${@:2}"; }
 lsb() {  # lsb NODE ACTION: Debian's init script in NODE, with the environment Castor gives agents; prints the exit code
   in_node "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /etc/init.d/haproxy "$2" >>"$dir/lsb-calls.log" 2>&1
   echo $?
@@ -47,6 +47,27 @@ answers() {
     sleep 0.1
   done
   echo "rs1=$rs1 rs2=$rs2 fail=$bad"
+}
+mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }  # the probe's clock
+# back_after T0: "MS OUTAGE_MS" from the client's probe of the director (probe-director.log, every 100 ms, each
+# given 500 ms): MS from T0 (monotonic ms) to the first good probe after the first failed one at or after T0,
+# OUTAGE_MS from that failed probe to it; "- -" if no probe failed after T0
+back_after() {
+  python3 - "$dir/probe-director.log" "$1" <<'EOP'
+import sys
+t0, fail = int(sys.argv[2]), None
+for l in open(sys.argv[1]):
+    w = l.split()
+    if len(w) != 2 or int(w[0]) < t0:
+        continue
+    if w[1] != 'ok' and fail is None:
+        fail = int(w[0])
+    elif w[1] == 'ok' and fail is not None:
+        print(int(w[0]) - t0, int(w[0]) - fail)
+        break
+else:
+    print('- -')
+EOP
 }
 # wait_owner NODE SECONDS: until NODE's svcmgr says the director runs on NODE and it answers through the VIP
 wait_owner() {
@@ -120,16 +141,20 @@ echo "rs1 back, 10 requests: $seen"
 [[ "$seen" == *"fail=0" ]] && [[ "$seen" != *"rs1=0"* ]] || dfail "rs1 not back in the rotation: $seen"
 
 step "(d) the owner $owner crashes: the director answers again from $other"
-t0=$(ms_now)
+director_probe_start  # the client's probe of the VIP from now on (tests/cluster/http_probe.py)
+sleep 1
+t0=$(mono_ms)
 eval "p=\$WD_$owner"
 kill_node "$owner"; kill -KILL "$p" 2>/dev/null
 wait_owner "$other" 30 || dfail "the director does not answer from $other within 30 s of $owner's crash"
-took=$(($(ms_now) - t0))
+sleep 0.5
+read -r took outage <<<"$(back_after "$t0")"
+[ "$took" != - ] || dfail "the client's probe saw no outage at the owner's crash (is it probing?)"
 seen=$(answers 10)
-echo "answers again from $other $took ms after the crash; 10 requests: $seen"
+echo "answers again from $other $took ms after the crash (the client's outage: $outage ms); 10 requests: $seen"
 [[ "$seen" == *"fail=0" ]] && [[ "$seen" != *"rs1=0"* ]] && [[ "$seen" != *"rs2=0"* ]] || dfail "after the failover: $seen"
 rc=$(lsb "$other" status); [ "$rc" = 0 ] || dfail "status on the new owner $other exited $rc, not 0"
-figure "failover after a crash of the owner: the director answers again through its VIP after $took ms (io_timeout $IO_TIMEOUT_MS ms)"
+figure "failover after a crash of the owner: the director answers again through its VIP $took ms after the crash, the client's outage $outage ms (io_timeout $IO_TIMEOUT_MS ms, dead time $((6 * IO_TIMEOUT_MS)) ms)"
 
 step "(e) $owner boots again; castor relocate director --to $owner"
 eval "reap \$PID_$owner \$WD_$owner"
@@ -137,15 +162,18 @@ start_node "$owner"
 for ((i = 0; i < 300; i++)); do [ "$(director_svc "$owner" "s['owner']")" = "$other" ] && break; sleep 0.1; done
 [ "$i" -lt 300 ] || dfail "$owner did not come back and see the director on $other within 30 s"
 rc=$(lsb "$owner" status); [ "$rc" = 3 ] || dfail "status on $owner after its reboot (a fresh /run) exited $rc, not 3"
-t0=$(ms_now)
+t0=$(mono_ms)
 "$CASTOR" relocate director --to "$owner" --wait=30 --socket "$dir/$other/svcmgr.sock" >/dev/null || dfail "castor relocate director --to $owner"
 wait_owner "$owner" 30 || dfail "the director does not answer from $owner after the relocation"
-took=$(($(ms_now) - t0))
+sleep 0.5
+read -r took outage <<<"$(back_after "$t0")"
+[ "$took" != - ] || dfail "the client's probe saw no outage at the relocation (is it probing?)"
+director_probe_stop
 seen=$(answers 10)
-echo "relocated to $owner in $took ms; 10 requests: $seen"
+echo "relocated to $owner: answers again $took ms after castor relocate began (the client's outage: $outage ms); 10 requests: $seen"
 [[ "$seen" == *"fail=0" ]] && [[ "$seen" != *"rs1=0"* ]] && [[ "$seen" != *"rs2=0"* ]] || dfail "after the relocation: $seen"
 rc=$(lsb "$other" status); [ "$rc" = 3 ] || dfail "status on $other after the relocation exited $rc, not 3"
-figure "relocate: the director answers from the other node $took ms after castor relocate began"
+figure "relocate: the director answers from the other node $took ms after castor relocate began, the client's outage $outage ms"
 
 # Nothing of HAProxy outlives the nodes: once both are reset, no haproxy runs in either node's namespaces.
 kill_node alpha; kill_node beta
