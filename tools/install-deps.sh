@@ -6,7 +6,7 @@ set -eu
 [ "${CASTOR_SKIP_DEPS:-0}" = 1 ] && exit 0
 PKGS="g++ make pkg-config libaio-dev libblkid-dev libboost-log-dev libboost-thread-dev libboost-filesystem-dev
       libinih-dev libsodium-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev
-      python3 curl"
+      python3 curl haproxy"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
@@ -18,5 +18,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Nothing installed here may start on this host: haproxy's postinst would start (and enable) a host-wide
+# haproxy, where the tests run it only inside the harness nodes (tests/cluster/director.sh). A policy-rc.d
+# that denies every start is put in place for the install (unless the host has one), and a haproxy this
+# install brought is not enabled at boot.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+case " $missing " in
+  *" haproxy "*) if command -v systemctl >/dev/null; then systemctl disable haproxy.service >/dev/null 2>&1 || true; fi
+                 update-rc.d haproxy disable >/dev/null 2>&1 || true ;;
+esac

@@ -35,6 +35,8 @@
 #   management network, whose power on boots the node (boot_node, in ipmi_sim's startcmd) and whose power off
 #   kills it as kill_node does; start_node then powers the node on (or resets it) through its BMC. Without
 #   FENCE=1 nothing of this exists and start_node boots the node itself, as before.
+#   DIRECTOR=1 (issue 18): two real servers in namespaces of their own and a `director` service (IPaddr2 +
+#   lsb:haproxy, Debian's init script), each node with its own /run and /etc/haproxy (tests/cluster/director.sh).
 # Sourcing defines the functions; cluster_setup builds the disks, the LAN and the configs; the EXIT trap
 # tears everything down (also on failure or Ctrl-C), killing only what the harness started.
 # HARNESS_NODE_DIR=DIR (used only by the BMC's startcmd, tests/cluster/bmc.sh): define the functions over the
@@ -71,6 +73,7 @@ LAN_MAX_STALL_S=${LAN_MAX_STALL_S:-120}
 QUORUM_DEVICES=${QUORUM_DEVICES:-1}
 case $QUORUM_DEVICES in 1|3) ;; *) echo "QUORUM_DEVICES must be 1 or 3 (not $QUORUM_DEVICES)"; exit 1 ;; esac
 QDEVS=$(seq 0 $((QUORUM_DEVICES - 1)))  # the device indexes (QUORUM_DEVICES=3)
+DIRECTOR=${DIRECTOR:-0}  # 1: the director service and two real servers (tests/cluster/director.sh)
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -357,6 +360,7 @@ EOI
   # /run, where "data" names this node's path to the data disk) and process group.
   cat >"$dir/$n/node.sh" <<EOI
 #!/bin/bash
+$([ "$DIRECTOR" = 1 ] && director_node_hook "$n")
 mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
 # The FUSE views under the loop devices are the harness's SAN paths, not this host's files: hidden here, so
 # nothing in the node (fuser in a Filesystem stop, say) can block on a stopped one.
@@ -373,6 +377,7 @@ done
 wait
 EOI
 done
+if [ "$DIRECTOR" = 1 ]; then director_setup; fi
 mkdir -p /run/castor-node  # the mount point each node's private tmpfs goes on
 [ -d /sys/fs/cgroup/freezer ] || fail "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
 if [ "$FENCE" = 1 ]; then
@@ -583,3 +588,4 @@ evidence_check() {
 read -r KERNEL_T0 _ </proc/uptime  # the kernel log's clock, near enough: its lines from now on are this run's
 if [ "$FENCE" = 1 ] && [ -z "${HARNESS_NODE_DIR:-}" ]; then . "$ROOT/tests/cluster/bmc.sh"; fi
 . "$ROOT/tests/cluster/resource_faults.sh"  # slow_disk, cpu_starve, mem_pressure; RESOURCE_FAULTS=1: cpu and memory cgroups per node
+if [ "$DIRECTOR" = 1 ]; then . "$ROOT/tests/cluster/director.sh"; fi

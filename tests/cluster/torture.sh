@@ -61,6 +61,14 @@
 #   cgroup (tests/cluster/resource_faults.sh) and the three kinds are appended to the others; every fault's
 #   failovers are counted too ("detail N moves M web W ledger L regrants R": services on another node once it
 #   settled, and services granted anew meanwhile, with a greater epoch: a failover that failed back counts there).
+#     realserver_kill
+#                    (DIRECTOR=1 only) one real server's HTTP server SIGKILLed for 3-5 s, then started again:
+#                    HAProxy's health checks take it out and back; Castor must do nothing (no state change of the
+#                    director, counted: "detail N realserver_kill NAME MS STATE_CHANGES" in faults.log)
+#   DIRECTOR=1 (tests/cluster/director.sh): the director service (IPaddr2 + lsb:haproxy, Debian's init script)
+#   and its two real servers run too; the client also probes the director's floating IP all along
+#   ($dir/probe-director.log), the checker reports its availability and outages, and a fault settles only
+#   once the director answers again.
 #   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
 #   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
 #   damages a block of one device (chosen by the seed).
@@ -97,10 +105,12 @@ KINDS=(crash freeze_short freeze_long disk_ro disk_hang_short disk_hang_long kil
 case ",${ONLY:-}," in *,slow_disk,* | *,cpu_starve,* | *,mem_pressure,*) RESOURCE_FAULTS=1 ;; esac
 export RESOURCE_FAULTS
 [ "$RESOURCE_FAULTS" = 1 ] && KINDS+=(slow_disk cpu_starve mem_pressure)  # likewise (issue 18)
+[ "$DIRECTOR" = 1 ] && KINDS+=(realserver_kill)  # likewise
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 for k in "${KINDS[@]}"; do
   [ "$k" = fence_fail ] && [ "$FENCE" != 1 ] && { echo "torture: fence_fail needs FENCE=1"; exit 2; }
   [ "$k" = device_fault ] && [ "$QUORUM_DEVICES" != 3 ] && { echo "torture: device_fault needs QUORUM_DEVICES=3"; exit 2; }
+  [ "$k" = realserver_kill ] && [ "$DIRECTOR" != 1 ] && { echo "torture: realserver_kill needs DIRECTOR=1"; exit 2; }
 done
 
 running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
@@ -116,7 +126,7 @@ settle() {  # both nodes up, every service started somewhere and the page served
     [ -n "${STARTED:-}" ] && { revive_node alpha; revive_node beta; }
     read -r w l n whole <<<"$(view)"
     [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
-      return 0
+      { [ "$DIRECTOR" != 1 ] || director_fetch >/dev/null; } && return 0
     sleep 0.2
   done
   return 1
@@ -187,6 +197,7 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
        kill -STOP $p; ms_sleep $ms; kill -CONT $p ;;
     device_fault) device_fault ;;
     slow_disk|cpu_starve|mem_pressure) $kind "$victim" ;;  # tests/cluster/resource_faults.sh
+    realserver_kill) realserver_fault ;;
     kill_quorumd) echo "fault $f: SIGKILL quorumd on $victim"
        p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -KILL "$p" ;;
     kill_svcmgr) echo "fault $f: SIGKILL svcmgr on $victim (the node starts it again, as systemd would)"
@@ -339,6 +350,19 @@ device_fault() {  # one device of the set of three fails for 2-5 s (QUORUM_DEVIC
   esac
 }
 
+# The director's state changes so far, as both svcmgr logs say (a restart, a move, a failure: any is one).
+director_changes() { cat "$dir"/alpha-svcmgr.log "$dir"/beta-svcmgr.log 2>/dev/null | grep -c 'service state service=director '; }
+realserver_fault() {  # one real server's HTTP server killed for 3-5 s, then started again (DIRECTOR=1)
+  local rs ms c0
+  if ((RANDOM % 2)); then rs=rs1; else rs=rs2; fi
+  ms=$((3000 + RANDOM % 2001))
+  echo "fault $f: real server $rs's HTTP server killed for $ms ms (HAProxy's checks take it out; Castor does nothing)"
+  c0=$(director_changes)
+  realserver_kill "$rs"; ms_sleep "$ms"; realserver_start "$rs"
+  sleep 1.5  # HAProxy's checks take it back (rise 2 x 500 ms)
+  echo "detail $f realserver_kill $rs $ms $(($(director_changes) - c0))" >>"$dir/faults.log"
+}
+
 fence_fail() {  # fence_fail VICTIM OTHER SERVICE (FENCE=1)
   local v=$1 o=$2 p
   echo "fault $f: $v's BMC cut off its network, then $v crashes (runs $3): $o's power fence fails, D decides"
@@ -363,6 +387,7 @@ HEADER_DIRTY=
 start_node alpha
 start_node beta
 evidence_start
+[ "$DIRECTOR" = 1 ] && director_probe_start
 # A cluster that does not settle at start is reported (as an unsettled fault 0), not fatal: with a broken
 # build it may never settle, and the evidence is what the checker judges.
 settle || { echo "the cluster did not settle within $SETTLE_S s of its start"; echo "unsettled" >>"$dir/faults.log"; }
@@ -406,6 +431,7 @@ for ((f = 1; f <= FAULTS; f++)); do
 done
 
 mkdir -p "$RESULTS"
+[ "$DIRECTOR" = 1 ] && director_probe_stop
 evidence_check "$SEED" "$RESULTS/summary.json"
 rc=$?
 line=$(FENCE=$FENCE python3 - "$RESULTS/summary.json" <<'EOP'
@@ -415,6 +441,11 @@ s = (f"{d['split_brains']} split-brains, {d['lost_records']} lost of {d['acknowl
      f"{d['mount_overlaps']} double mounts, {d['services_on_both_nodes']} services on both nodes, "
      f"{d['same_epoch_split_brains']} same-epoch grants, {d['init_force_accepted']} init --force not refused, "
      f"availability {d['availability_percent']} %, settle median {(d['settle_ms'] or {}).get('median')} ms")
+if d.get('director'):
+    x = d['director']
+    s += (f", director availability {x['availability_percent']} % ({(x['outages_ms'] or {}).get('n', 0)} outages, max"
+          f" {(x['outages_ms'] or {}).get('max')} ms), {x['realserver_kills']} real server kills"
+          f" ({x['realserver_kill_castor_actions']} Castor actions on the director)")
 if os.environ.get('FENCE') == '1':
     k = d['fences_by_kind'].values()
     s += (f", {sum(x['power_fences'] for x in k)} power fences begun ({sum(x['power_verdicts'] for x in k)} takeovers on a"

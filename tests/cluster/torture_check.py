@@ -15,6 +15,7 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
                     "conflict NODE EPOCH NS NAME PID HOLDER_NODE HOLDER_EPOCH HOLDER_PID" (lock found held)
   svc-ends.log      tests/cluster/svc_watch.py: "end|open NODE EPOCH NS NAME PID", each copy's exit as seen
   kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
+  probe-director.log (DIRECTOR=1) tests/cluster/http_probe.py through the director's floating IP: "MS ok|fail"
   faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
                     refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
                     svc_kills K risk_stops S" (how many times a node fenced, was reset, its svcmgr killed every
@@ -26,7 +27,9 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
                     (how many services ran on another node once fault N settled than before it, and how many
                     were granted anew, with a greater epoch, meanwhile: its failovers), and "detail N
                     slow_disk|cpu_starve|mem_pressure NODE KEY VALUE ..." (what the fault did: quorumd's write
-                    latencies, the CPU throttling, the memory limit and the OOM kills)
+                    latencies, the CPU throttling, the memory limit and the OOM kills);
+                    "detail N realserver_kill NAME MS CHANGES" (DIRECTOR=1: a real server's HTTP server killed
+                    for MS ms; CHANGES: the director's state changes meanwhile, which must be 0)
 FILE is the ledger file as read from the ledger disk after the run.
 
 Takeovers: after a crash (crash, fence_fail), the first start on the other node of a light service whose copy
@@ -47,7 +50,10 @@ a copy that found the service's lock held by a copy on the other node. Lost reco
 (acknowledged = made durable with fsync and reported outside). Overlaps: a filesystem seen mounted on both
 nodes at once, or a mount mark whose epoch does not grow. Exits 1 if any of them is not 0 or a disk is
 not clean, a light service ran on both nodes at once, or `castor init --force` on the live disk was not
-refused."""
+refused.
+The director (DIRECTOR=1): its availability and outages as the client saw them through its floating IP, by
+the fault they followed, and the real server kills during which Castor changed the director's state (it must
+not: HAProxy's health checks take a dead real server out). Such a change fails the run."""
 import argparse, json, os, re, sys
 
 
@@ -296,6 +302,7 @@ def main():
     corrupted, init_refused, init_accepted, header_restores = {}, [], [], 0
     kind_of, fences_by_kind, crashes, power_verdicts_of = {}, {}, {}, {}
     moves_by_kind, resource_details = {}, []
+    rs_kills, rs_bad = 0, []
     for r in lines(os.path.join(d, 'faults.log')):
         if r[0] == 'detail' and len(r) >= 3:
             if r[2] == 'fences' and len(r) >= 6 and r[1] in kind_of:
@@ -336,6 +343,11 @@ def main():
                 m['regrants'] += int(r[9]) if len(r) >= 10 and r[8] == 'regrants' else 0
             elif r[2] in ('slow_disk', 'cpu_starve', 'mem_pressure') and len(r) >= 4:
                 resource_details.append({'fault': int(r[1]), 'kind': r[2], 'node': r[3], 'detail': ' '.join(r[4:])})
+            elif r[2] == 'realserver_kill' and len(r) >= 6:
+                rs_kills += 1
+                if int(r[5]):
+                    rs_bad.append(f'fault {r[1]}: {r[5]} state changes of the director while real server {r[3]}'
+                                  f' was down for {r[4]} ms')
         elif r[0] == 'fault':
             faults[r[2]] = faults.get(r[2], 0) + 1
             kind_of[r[1]] = r[2]
@@ -366,6 +378,13 @@ def main():
             if ms is not None and ms < 5 * t:
                 fence_fail_bad.append(f'fault {fault}: a service of {node} started on its peer {ms} ms after the'
                                       f' crash, before D - T = {5 * t} ms, with its BMC unreachable')
+    director = None
+    director_probe = os.path.join(d, 'probe-director.log')
+    if os.path.exists(director_probe):
+        d_avail, d_outages, d_by_kind = availability(lines(director_probe), fault_starts)
+        director = {'availability_percent': round(d_avail, 3), 'outages_ms': summary(d_outages),
+                    'outages_by_kind': d_by_kind, 'realserver_kills': rs_kills,
+                    'realserver_kill_castor_actions': len(rs_bad), 'realserver_kill_castor_action_examples': rs_bad[:5]}
     result = {
         'seed': int(a.seed), 'faults': faults, 'faults_total': sum(faults.values()),
         'split_brains': sb, 'older_epoch_split_brains': sb_older, 'same_epoch_split_brains': sb_same,
@@ -389,6 +408,7 @@ def main():
         'fences_by_kind': fences_by_kind, 'moves_by_kind': moves_by_kind, 'resource_faults': resource_details,
         'takeover_ms_by_kind': {k: summary(v) for k, v in sorted(takeover_by_kind.items())},
         'fence_fail_violations': len(fence_fail_bad), 'fence_fail_violation_examples': fence_fail_bad[:5],
+        'director': director,
     }
     with open(a.out, 'w') as f:
         json.dump(result, f, indent=2)
@@ -464,6 +484,17 @@ def main():
     if outages_by_kind:
         print('client outages by the fault they followed: ' + ', '.join(
             f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(outages_by_kind.items())))
+    if director:
+        o = director['outages_ms']
+        print(f"director availability seen by the client (through its floating IP): "
+              f"{director['availability_percent']:.2f} %"
+              + (f'; {o["n"]} outages, ms: min {o["min"]} median {o["median"]} p95 {o["p95"]} max {o["max"]}' if o else ''))
+        if director['outages_by_kind']:
+            print('director outages by the fault they followed: ' + ', '.join(
+                f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(director['outages_by_kind'].items())))
+        print(f'real server kills: {rs_kills}, during which Castor changed the director: {len(rs_bad)}')
+        for e in rs_bad[:5]:
+            print(f'  e.g. {e}')
     s = summary(settle)
     if s:
         print(f'time to settle after a fault (ms): min {s["min"]} median {s["median"]} p95 {s["p95"]} max {s["max"]}'
@@ -472,7 +503,7 @@ def main():
         print(f'the cluster stopped settling: {STUCK_AFTER} or more faults in a row did not settle, from fault '
               + ', '.join(stuck_at) + ' (a hang: read both nodes\' logs from that fault on)')
     bad = (stuck_at or sb or lost or overlaps or epoch_faults or kernel_bad or any(v != 'clean' for v in fsck.values())
-           or not fsck or both_services or conflicts_cross or init_accepted or fence_fail_bad)
+           or not fsck or both_services or conflicts_cross or init_accepted or fence_fail_bad or rs_bad)
     return 1 if bad else 0
 
 

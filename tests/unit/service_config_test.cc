@@ -650,9 +650,14 @@ TEST_CASE("service agents: check_agents_exist reports missing and non-executable
 TEST_CASE("service samples: etc/services.d loads cleanly with nodes alpha, beta") {
   LoadResult r = load_service_dir("etc/services.d", kNodes);
   REQUIRE_MESSAGE(r.ok(), r.error_text());
-  REQUIRE(r.services.size() == 2);
-  const ServiceDefinition& dummy = r.services[0];
-  const ServiceDefinition& web = r.services[1];
+  auto find = [&](const std::string& name) -> const ServiceDefinition& {
+    for (const auto& s : r.services)
+      if (s.name == name) return s;
+    FAIL("no sample service " << name);
+    return r.services.front();
+  };
+  const ServiceDefinition& dummy = find("dummy");
+  const ServiceDefinition& web = find("web");
   CHECK(dummy.name == "dummy");
   REQUIRE(dummy.resources.size() == 1);
   CHECK(agent_spec(dummy.resources[0]) == "ocf:heartbeat:Dummy");
@@ -668,4 +673,13 @@ TEST_CASE("service samples: etc/services.d loads cleanly with nodes alpha, beta"
   CHECK(has(http.start_argv.at(2), "/usr/bin/python3 -m http.server 80 --bind 192.0.2.10"));
   CHECK(has(http.stop_line, "rm -f /run/castor/web-http.pid"));  // nothing lost to an inline comment
   CHECK(http.monitor_interval == Millis(10000));
+  // The two directors (issue 18): HAProxy through its init script (the tested one) and ldirectord (IPVS).
+  const ServiceDefinition& director = find("director");
+  REQUIRE(director.resources.size() == 2);
+  CHECK(agent_spec(director.resources[0]) == "ocf:heartbeat:IPaddr2");
+  CHECK(agent_spec(director.resources[1]) == "lsb:haproxy");
+  const ServiceDefinition& lvs = find("director-lvs");
+  REQUIRE(lvs.resources.size() == 2);
+  CHECK(agent_spec(lvs.resources[0]) == "ocf:heartbeat:IPaddr2");
+  CHECK(agent_spec(lvs.resources[1]) == "ocf:heartbeat:ldirectord");
 }
