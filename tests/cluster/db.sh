@@ -7,10 +7,11 @@
 #   one node: stall_pgdisk / unstall_pgdisk NODE (its bindfs SIGSTOPped / resumed; a node's watchdog reset
 #   resumes it too). On it, Debian's PostgreSQL 15 (initdb at set-up, data checksums on) with a table of rows
 #   (the client's, tests/cluster/db_client.py) and a table of epochs.
-#   The service db: ocf:heartbeat:Filesystem + IPaddr2 (DB_VIP 192.0.2.11) + ocf:heartbeat:pgsql (listening
-#   on the VIP only; its unix socket in the node's private /run/castor-node/pgsock, never the host's shared
-#   /var/run/postgresql; its log outside the nodes, $dir/pglog/postgresql.log, both nodes' in one) + an exec resource `epoch` that
-#   inserts (CASTOR_EPOCH, CASTOR_NODE) into the epochs table at each start (and logs it to db-epochs.log).
+#   The service db: ocf:heartbeat:Filesystem + ocf:heartbeat:pgsql (its unix socket in the node's private
+#   /run/castor-node/pgsock, never the host's shared /var/run/postgresql; its log outside the nodes,
+#   $dir/pglog/postgresql.log, both nodes' in one) + an exec resource `epoch` that inserts (CASTOR_EPOCH,
+#   CASTOR_NODE) into the epochs table at each start (and logs it to db-epochs.log) + IPaddr2 (DB_VIP
+#   192.0.2.11) last, so that no client reaches a start whose epoch is not recorded yet.
 #   The client reads the newest epoch in the transaction that commits each row: every row names the epoch
 #   current when it was written. db_client_start runs it in the client namespace; its acknowledgements go
 #   to $dir/db-acks.log, outside the nodes; tests/cluster/db_check.py judges them after the run, on a copy
@@ -54,6 +55,18 @@ db_setup() {
 # db_initdb: the data directory on the pg disk (mounted on the host for the while), its configuration, and
 # the tables, made by a postmaster started on the host with no TCP and a private socket.
 db_initdb() {
+  # In a mount namespace of its own, private: a mount made in the host's namespace propagates into every
+  # namespace that is its slave (another run's `ip netns exec`, say), where it can outlive the umount here;
+  # the file system is then never shut down, its last writes never reach the image (seen: the nodes found
+  # the data directory half written), and its superblock could be written back later, under a node's mount.
+  DB_VIP=$DB_VIP PGBIN=$PGBIN DB_SYNC_METHOD=$DB_SYNC_METHOD dir=$dir \
+    unshare --mount --propagation private bash -c "$(declare -f db_initdb_private); db_initdb_private" ||
+    fail "the pg disk's set-up (initdb, configuration, tables: see $dir/pg-initdb.log, $dir/pglog/setup.log)"
+  debugfs -R "cat /pgdata/postgresql.conf" "$dir/pgdisks/pgdisk.img" 2>/dev/null | grep -q "^recovery_init_sync_method = $DB_SYNC_METHOD" ||
+    fail "the pg disk's image does not hold the configuration just written"
+}
+db_initdb_private() {  # db_initdb's work, in its private mount namespace (no harness function here)
+  fail() { echo "FAILED: $*" >&2; exit 1; }
   local pgdata=$dir/m/pgdata sock=$dir/pgsetup-sock
   # Through a loop device of its own with direct I/O, as the nodes' (a buffered one could leave writes in its
   # cache that the nodes' direct reads through their FUSE paths do not see).
@@ -65,9 +78,10 @@ db_initdb() {
     --locale=C --data-checksums --no-instructions >"$dir/pg-initdb.log" 2>&1 || { umount "$dir/m"; losetup -d "$lo"; fail "initdb (see $dir/pg-initdb.log)"; }
   cat >>"$pgdata/postgresql.conf" <<EOC
 
-# The harness's db service (tests/cluster/db.sh): the floating IP only, the socket in the node's private
+# The harness's db service (tests/cluster/db.sh): every address of the node (its namespace's: the test LAN;
+# the floating IP comes last in the service, once the epoch is recorded), the socket in the node's private
 # /run/castor-node, every commit durable before it is acknowledged.
-listen_addresses = '$DB_VIP'
+listen_addresses = '*'
 port = 5432
 unix_socket_directories = '/run/castor-node/pgsock'
 fsync = on
@@ -107,8 +121,6 @@ EOS
   umount "$dir/m" || fail "umount the pg disk"
   losetup -d "$lo"
   sync "$dir/pgdisks/pgdisk.img"
-  debugfs -R "cat /pgdata/postgresql.conf" "$dir/pgdisks/pgdisk.img" 2>/dev/null | grep -q "^listen_addresses = '$DB_VIP'" ||
-    fail "the pg disk's image does not hold the configuration just written"
 }
 
 # db_node_sh NODE: the lines of node.sh (the node's boot) for the db service: the FUSE views hidden in the
@@ -122,6 +134,12 @@ db_node_sh() {
   echo "mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm || exit 1"
   echo "mkdir -p /run/castor-node/db /run/castor-node/pgsock && chown postgres: /run/castor-node/pgsock && ln -s ${!p} /run/castor-node/pgdisk"
 }
+
+# db_unshare: what else a node unshares at boot with DB=1: its own System V IPC (PostgreSQL's shared memory
+# segment is keyed by its data directory's inode; on one kernel a killed node's segment outlives it, and the
+# peer, whose mount of the disk has another device number, takes it for another cluster's and leaks it).
+# A node's IPC namespace dies with the node, as a host's IPC does with its reset.
+db_unshare() { [ "$DB" = 1 ] && echo --ipc; }
 
 # db_paths NODE: the PIDs of NODE's FUSE paths to the pg disk (its watchdog's reset resumes them)
 db_paths() { [ "$DB" = 1 ] || return 0; eval "echo \${FUSE_$1_pg:-}"; }
@@ -142,12 +160,6 @@ agent = ocf:heartbeat:Filesystem
 param.device = /run/castor-node/pgdisk
 param.directory = /run/castor-node/db
 param.fstype = ext4
-
-[resource ip]
-agent = ocf:heartbeat:IPaddr2
-param.ip = $DB_VIP
-param.cidr_netmask = 24
-param.nic = eth0
 
 [resource pgsql]
 agent = ocf:heartbeat:pgsql
@@ -170,6 +182,14 @@ shell = yes
 start = $PGBIN/psql -h /run/castor-node/pgsock -U postgres -d postgres -v ON_ERROR_STOP=1 -qc "INSERT INTO epochs (epoch, node) VALUES (\$CASTOR_EPOCH, '\$CASTOR_NODE')" >>$dir/db-epoch.err 2>&1 && touch /run/castor-node/db.epoch && echo "epoch \$CASTOR_NODE \$CASTOR_EPOCH \$(date +%s%N)" >>$dir/db-epochs.log
 stop = rm -f /run/castor-node/db.epoch
 monitor = test -e /run/castor-node/db.epoch || exit 7
+
+[resource ip]
+; Last: clients reach the database only once this start's epoch is recorded (before it, a row would name
+; the previous owner's epoch), and lose it first at a stop.
+agent = ocf:heartbeat:IPaddr2
+param.ip = $DB_VIP
+param.cidr_netmask = 24
+param.nic = eth0
 EOI
 }
 

@@ -4,7 +4,7 @@ PostgreSQL itself has on the pg disk after the run.
 
     db_check.py --image PGDISK_IMG --acks ACK_LOG [--epochs-log LOG] --pgbin DIR --out JSON
 
-Run once both nodes are down. First fsck -n of the image; then a COPY of it (cp --sparse=always; crash
+Run once both nodes are down, in a private mount namespace (it re-executes itself so). First fsck -n of the image; then a COPY of it (cp --sparse=always; crash
 recovery runs on the copy, never on the shared disk), mounted on its own loop device, where PostgreSQL starts
 in the host namespace with no TCP and a private socket (the crashed owner's postmaster.pid removed first: it
 names a process of a node that is gone), is asked for its rows and epochs, and is stopped; the copy goes.
@@ -137,6 +137,12 @@ def read_database(image, pgbin, work):
 
 
 def main():
+    if os.environ.get('DB_CHECK_PRIVATE') != '1':
+        # Its mount in a private mount namespace: one made in the host's propagates into the namespaces that
+        # are its slaves (another run's `ip netns exec`) and can outlive the umount here, keeping the copy's
+        # loop device busy.
+        os.environ['DB_CHECK_PRIVATE'] = '1'
+        os.execvp('unshare', ['unshare', '--mount', '--propagation', 'private', sys.executable] + sys.argv)
     ap = argparse.ArgumentParser()
     ap.add_argument('--image', required=True)
     ap.add_argument('--acks', required=True)

@@ -416,7 +416,7 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
   # mounted filesystem) is only released once the tasks stuck on that I/O can finish, and a stale superblock
   # flushed after the peer took over would corrupt the shared disk in a way no real reset could.
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
-  setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
+  setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private $(db_unshare) bash $dir/$n/node.sh" &
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
