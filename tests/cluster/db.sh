@@ -23,6 +23,9 @@ DB_DISK_MB=${DB_DISK_MB:-256}
 DB_SYNC_METHOD=${DB_SYNC_METHOD:-syncfs}  # postgresql.conf's recovery_init_sync_method (fsync: PostgreSQL's default)
 PGBIN=/usr/lib/postgresql/15/bin
 DB_PY=/usr/bin/python3  # Debian's python: python3-psycopg2 is installed for it (make deps)
+# A node booted by its BMC (FENCE=1: tests/cluster/bmc.sh runs the harness with HARNESS_NODE_DIR) learns DB
+# and its pg disk paths from what db_setup left in the run folder.
+if [ -n "${HARNESS_NODE_DIR:-}" ] && [ -f "$HARNESS_NODE_DIR/db.env" ]; then . "$HARNESS_NODE_DIR/db.env"; fi
 DB_SERVICES=0; [ "$DB" = 1 ] && DB_SERVICES=1  # how many services this file adds (torture.sh counts them)
 
 # db_setup: the pg disk, initdb and the tables on it, and each node's path to it. Called by cluster_setup
@@ -49,6 +52,7 @@ db_setup() {
     loops+=("$p")
     eval "P_$n=$p"
   done
+  echo "DB=1 FUSE_alpha_pg=$FUSE_alpha_pg FUSE_beta_pg=$FUSE_beta_pg P_alpha=$P_alpha P_beta=$P_beta" >"$dir/db.env"
   echo "alpha sees the pg disk as $P_alpha, beta as $P_beta (each through its own FUSE); the db service's address $DB_VIP"
 }
 

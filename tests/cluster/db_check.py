@@ -84,9 +84,9 @@ def recovery_ms(log_text):
     return None if t0 is None or t1 is None else int(round((t1 - t0) * 1000))
 
 
-def read_database(image, pgbin, work):
-    """(rows, epochs, recovery_ms, error) from PostgreSQL started on a copy of image."""
-    copy = os.path.join(work, 'pgdisk-copy.img')
+def read_database(image, pgbin, work, copy):
+    """(rows, epochs, recovery_ms, error) from PostgreSQL started on copy, a copy of image; its mount point,
+    socket and log in work (a folder the user postgres can reach)."""
     mnt, sock, log = os.path.join(work, 'mnt'), os.path.join(work, 'sock'), os.path.join(work, 'pg.log')
     os.makedirs(mnt)
     os.makedirs(sock)
@@ -152,11 +152,15 @@ def main():
     a = ap.parse_args()
     fsck = run(['fsck.ext4', '-n', a.image])
     acks, failed, indoubt = read_acks(a.acks)
-    work = tempfile.mkdtemp(prefix='castor-dbcheck.', dir=os.path.dirname(os.path.abspath(a.image)))
+    # The copy beside the image (the same file system: a sparse copy is quick); the rest where postgres can
+    # reach it (the run's folder may be root's alone).
+    copy = tempfile.mkdtemp(prefix='castor-dbcheck.', dir=os.path.dirname(os.path.abspath(a.image)))
+    work = tempfile.mkdtemp(prefix='castor-dbcheck.')
     try:
-        rows, epochs, rec, err = read_database(a.image, a.pgbin, work)
+        rows, epochs, rec, err = read_database(a.image, a.pgbin, work, os.path.join(copy, 'pgdisk-copy.img'))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(copy, ignore_errors=True)
     d = judge(acks, rows, epochs)
     starts = 0
     if a.epochs_log:
