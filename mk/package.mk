@@ -30,7 +30,7 @@ UNITS       := packaging/systemd/castor-quorumd.service packaging/systemd/castor
                packaging/systemd/castor.target
 SAMPLE_SERVICES := $(wildcard etc/services.d/*.ini)
 # Samples that would touch the network or disks stay inactive in services.d (svcmgr loads *.ini only).
-INACTIVE_SAMPLES := web.ini director-haproxy.ini director-ldirectord.ini
+INACTIVE_SAMPLES := web.ini director-haproxy.ini director-ldirectord.ini postgresql.ini
 PKG_TOOLS   := dpkg-dev debhelper lintian rpm fakeroot man-db groff-base groff
 PKG_ENV     := CASTOR_SKIP_DEPS=1
 

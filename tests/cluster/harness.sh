@@ -74,6 +74,7 @@ QUORUM_DEVICES=${QUORUM_DEVICES:-1}
 case $QUORUM_DEVICES in 1|3) ;; *) echo "QUORUM_DEVICES must be 1 or 3 (not $QUORUM_DEVICES)"; exit 1 ;; esac
 QDEVS=$(seq 0 $((QUORUM_DEVICES - 1)))  # the device indexes (QUORUM_DEVICES=3)
 DIRECTOR=${DIRECTOR:-0}  # 1: the director service and two real servers (tests/cluster/director.sh)
+. "$ROOT/tests/cluster/db.sh"  # DB=1: the db service, PostgreSQL on a third shared disk (issue 18)
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -218,6 +219,7 @@ for n in alpha beta; do
   loops+=("$l")
   eval "Q_$n=\"$q\" D_$n=$d L_$n=$l"
 done
+db_setup  # DB=1: the pg disk and each node's path to it
 if [ "$QUORUM_DEVICES" = 3 ]; then
   echo "alpha sees the quorum devices 0 1 2 as $Q_alpha (each through its own FUSE), the data disk as $D_alpha, the ledger disk as $L_alpha"
   echo "beta sees them as $Q_beta, $D_beta, $L_beta"
@@ -337,6 +339,7 @@ start = python3 $LEDGER_TOOL --file /run/castor-node/ledger/ledger.log --evidenc
 stop = while [ -e $dir/hang-stop ]; do sleep 0.1; done; p=\$(cat /run/castor-node/ledger.pid 2>/dev/null); [ -n "\$p" ] && kill \$p 2>/dev/null; while [ -n "\$p" ] && kill -0 \$p 2>/dev/null; do sleep 0.02; done; rm -f /run/castor-node/ledger.pid; exit 0
 monitor = test -e /run/castor-node/ledger.pid && kill -0 \$(cat /run/castor-node/ledger.pid) || exit 7
 EOI
+  db_service_ini "$n"  # DB=1
   # The light services (tests/cluster/svc_proc.sh): evidence outside the nodes of where each copy ran and
   # when; odd ones prefer alpha, even ones beta, so both nodes' tables fill two blocks with live entries.
   for ((k = 1; k <= LIGHT_SERVICES; k++)); do
@@ -367,6 +370,7 @@ mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
 umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
 for m in $dir/alpha/q0 $dir/alpha/q1 $dir/alpha/q2 $dir/beta/q0 $dir/beta/q1 $dir/beta/q2; do [ -d \$m ] && umount -l \$m 2>/dev/null; done
 mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
+$(db_node_sh "$n")
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
 q=\$!
 # As systemd runs castor-svcmgr.service: restarted 1 s after a failure, for as long as quorumd runs.
@@ -412,14 +416,14 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
   # mounted filesystem) is only released once the tasks stuck on that I/O can finish, and a stale superblock
   # flushed after the peer took over would corrupt the shared disk in a way no real reset could.
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
-  setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private bash $dir/$n/node.sh" &
+  setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private $(db_unshare) bash $dir/$n/node.sh" &
   pid=$!
   pids+=("$pid")
   eval "PID_$n=$pid"
   # In its cgroup before this returns: a caller that looks there for the node must find it.
   for ((i = 0; i < 200; i++)); do [ -n "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.01; done
   "$STANDIN" --fifo "$dir/$n/watchdog.fifo" --timeout-ms $((2 * IO_TIMEOUT_MS)) --pgid "$pid" --cgroup "$cg" \
-    --on-fire "kill -CONT $(node_paths "$n" | tr '\n' ' ') 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
+    --on-fire "kill -CONT $(node_paths "$n" | tr '\n' ' ') $(db_paths "$n") 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
   pids+=("$!")

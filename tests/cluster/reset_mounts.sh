@@ -6,6 +6,6 @@
 # and by the stand-in watchdog when it fires; it must be quick (the peer may mount M = io_timeout later).
 # Unmounts lazily, in the first of the node's processes whose namespace can still be entered.
 for p in $(cat "$1/cgroup.procs" 2>/dev/null); do
-  nsenter -t "$p" -m -- sh -c 'umount -l /run/castor-node/web 2>/dev/null; umount -l /run/castor-node/ledger 2>/dev/null; exit 0' && break
+  nsenter -t "$p" -m -- sh -c 'umount -l /run/castor-node/web 2>/dev/null; umount -l /run/castor-node/ledger 2>/dev/null; umount -l /run/castor-node/db 2>/dev/null; exit 0' && break
 done
 exit 0

@@ -69,6 +69,16 @@
 #   and its two real servers run too; the client also probes the director's floating IP all along
 #   ($dir/probe-director.log), the checker reports its availability and outages, and a fault settles only
 #   once the director answers again.
+#     crash_db / relocate_db / kill_postmaster / pgdisk_stall
+#                    (DB=1 only: the db service, PostgreSQL on a third shared disk, tests/cluster/db.sh) the node
+#                    that runs db crashes as in crash; db is relocated to the other node; its postmaster is
+#                    SIGKILLed (the pgsql monitor notices, the restart in place recovers); the pg disk hangs
+#                    under the database on its owner for 2-5 s (that node's FUSE path to it stopped), then
+#                    resumes: nothing may be lost, whatever Castor does meanwhile
+#   DB=1: the client (tests/cluster/db_client.py) commits rows through the db address all along, and the
+#   database's own evidence is judged after the run (tests/cluster/db_check.py, on a copy of the pg disk):
+#   every acknowledged commit found, rows' epochs never going back, the pg disk clean; in the summary as "db",
+#   a failure fails the run. KEEP_PGDISK=1 also keeps the pg disk's image and the client's acks in RESULTS.
 #   QUORUM_DEVICES=3: the cluster runs on a set of three quorum devices (tests/cluster/harness.sh); the victim's
 #   "quorum disk" in disk_ro, disk_hang_* and init_force is then all three of its devices, and corrupt_block
 #   damages a block of one device (chosen by the seed).
@@ -106,11 +116,14 @@ case ",${ONLY:-}," in *,slow_disk,* | *,cpu_starve,* | *,mem_pressure,*) RESOURC
 export RESOURCE_FAULTS
 [ "$RESOURCE_FAULTS" = 1 ] && KINDS+=(slow_disk cpu_starve mem_pressure)  # likewise (issue 18)
 [ "$DIRECTOR" = 1 ] && KINDS+=(realserver_kill)  # likewise
+DB_KINDS=(crash_db relocate_db kill_postmaster pgdisk_stall)  # DB=1 (tests/cluster/db.sh)
+[ "$DB" = 1 ] && KINDS+=("${DB_KINDS[@]}")  # likewise
 [ -n "${ONLY:-}" ] && IFS=, read -r -a KINDS <<<"$ONLY"  # ONLY=disk_hang_long,crash: just these kinds
 for k in "${KINDS[@]}"; do
   [ "$k" = fence_fail ] && [ "$FENCE" != 1 ] && { echo "torture: fence_fail needs FENCE=1"; exit 2; }
   [ "$k" = device_fault ] && [ "$QUORUM_DEVICES" != 3 ] && { echo "torture: device_fault needs QUORUM_DEVICES=3"; exit 2; }
   [ "$k" = realserver_kill ] && [ "$DIRECTOR" != 1 ] && { echo "torture: realserver_kill needs DIRECTOR=1"; exit 2; }
+  [[ " ${DB_KINDS[*]} " == *" $k "* ]] && [ "$DB" != 1 ] && { echo "torture: $k needs DB=1"; exit 2; }
 done
 
 running_on() {  # running_on web|ledger: the node that runs it, as alpha's or beta's svcmgr says
@@ -125,8 +138,8 @@ settle() {  # both nodes up, every service started somewhere and the page served
     # whose watchdog reset it would.
     [ -n "${STARTED:-}" ] && { revive_node alpha; revive_node beta; }
     read -r w l n whole <<<"$(view)"
-    [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
-      { [ "$DIRECTOR" != 1 ] || director_fetch >/dev/null; } && return 0
+    [ "$w" != - ] && [ "$l" != - ] && [ "${n:-0}" -ge $((LIGHT_SERVICES + 2 + DB_SERVICES)) ] && [ "$whole" = 1 ] && fetch >/dev/null &&
+      { [ "$DIRECTOR" != 1 ] || director_fetch >/dev/null; } && { [ "$DB" != 1 ] || db_answers; } && return 0
     sleep 0.2
   done
   return 1
@@ -167,7 +180,7 @@ wait_takeover() {  # a crashed node stays down until the survivor runs everythin
   local w l n whole
   for ((i = 0; i < 75; i++)); do
     read -r w l n whole <<<"$(view)"
-    [ "${n:-0}" -ge $((LIGHT_SERVICES + 2)) ] && return 0
+    [ "${n:-0}" -ge $((LIGHT_SERVICES + 2 + DB_SERVICES)) ] && return 0
     sleep 0.2
   done
 }
@@ -176,12 +189,13 @@ ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, for its own faults)
   local kind=$1 svc=web victim other p ms
   case $kind in hang_stop) svc=ledger ;; crash_service|crash|freeze_long|disk_hang_long|fence_fail|slow_disk|cpu_starve|mem_pressure) ((RANDOM % 2)) && svc=ledger ;; esac
-  victim=$(running_on $svc); [ -n "$victim" ] || victim=alpha
+  [[ " ${DB_KINDS[*]} " == *" $kind "* ]] && svc=db
+  if [ $svc = db ]; then victim=$(db_owner); else victim=$(running_on $svc); fi; [ -n "$victim" ] || victim=alpha
   other=$(other_of "$victim")
   # wall time, to read the logs; then CLOCK_MONOTONIC ms, the probe's clock, to tell which fault an outage follows
   echo "fault $f $kind $victim $svc $(date +%H:%M:%S.%N | cut -c1-12) $(python3 -c 'import time; print(int(time.monotonic() * 1000))')" >>"$dir/faults.log"
   case $kind in
-    crash) echo "fault $f: crash $victim (runs $svc)"
+    crash|crash_db) echo "fault $f: crash $victim (runs $svc)"
        eval "p=\$WD_$victim"
        echo "detail $f crashed $victim $(date +%s%N) $IO_TIMEOUT_MS" >>"$dir/faults.log"  # the takeover's start
        kill_node "$victim"; kill -KILL "$p" 2>/dev/null
@@ -214,6 +228,15 @@ inject() {  # inject KIND: one fault, on the node that runs web (or the ledger, 
        sleep 3; rm -f "$dir/hang-stop" ;;
     relocate) echo "fault $f: relocate web to $other"
        alive "$other" && "$CASTOR" relocate web --to "$other" --wait=30 --socket "$dir/$victim/svcmgr.sock" >/dev/null ;;
+    relocate_db) echo "fault $f: relocate db to $other"
+       alive "$other" && "$CASTOR" relocate db --to "$other" --wait=60 --socket "$dir/$victim/svcmgr.sock" >/dev/null ;;
+    kill_postmaster) p=$(db_postmaster "$victim")
+       echo "fault $f: SIGKILL PostgreSQL's postmaster on $victim (pid ${p:-none}; the monitor must notice, the start recover)"
+       [ -n "$p" ] && kill -KILL "$p" ;;
+    pgdisk_stall) ms=$((2000 + RANDOM % 3001))
+       echo "fault $f: the pg disk hangs under the database on $victim for $ms ms (its FUSE path stopped), then resumes"
+       echo "detail $f pgdisk_stall $victim $ms" >>"$dir/faults.log"
+       stall_pgdisk "$victim"; ms_sleep $ms; unstall_pgdisk "$victim" ;;
     restart_node) echo "fault $f: clean restart of $victim"
        p=$(node_proc "$victim" quorumd); [ -n "$p" ] && kill -TERM "$p"
        for ((i = 0; i < 150; i++)); do alive "$victim" || break; sleep 0.1; done ;;
@@ -388,6 +411,7 @@ start_node alpha
 start_node beta
 evidence_start
 [ "$DIRECTOR" = 1 ] && director_probe_start
+db_client_start  # DB=1: the client commits rows through the db service's address from now on
 # A cluster that does not settle at start is reported (as an unsettled fault 0), not fatal: with a broken
 # build it may never settle, and the evidence is what the checker judges.
 settle || { echo "the cluster did not settle within $SETTLE_S s of its start"; echo "unsettled" >>"$dir/faults.log"; }
@@ -432,8 +456,23 @@ done
 
 mkdir -p "$RESULTS"
 [ "$DIRECTOR" = 1 ] && director_probe_stop
+db_client_stop
 evidence_check "$SEED" "$RESULTS/summary.json"
 rc=$?
+if [ "$DB" = 1 ]; then  # the database's own evidence, on a copy of the pg disk; in the summary as "db"
+  db_check "$RESULTS/db.json" || rc=1
+  cp "$dir/pglog/postgresql.log" "$RESULTS/" 2>/dev/null
+  # KEEP_PGDISK=1: the pg disk's image and the client's acks kept beside the summary (tests/integration/db_short.sh
+  # feeds the checker a doctored ack log against it: a checker that finds nothing wrong there is broken)
+  [ -n "${KEEP_PGDISK:-}" ] && cp --sparse=always "$dir/pgdisks/pgdisk.img" "$RESULTS/pgdisk.img" &&
+    cp "$dir/db-acks.log" "$dir/db-epochs.log" "$RESULTS/"
+  python3 - "$RESULTS/summary.json" "$RESULTS/db.json" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['db'] = json.load(open(sys.argv[2]))
+json.dump(d, open(sys.argv[1], 'w'), indent=2)
+EOP
+fi
 line=$(FENCE=$FENCE python3 - "$RESULTS/summary.json" <<'EOP'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
@@ -446,6 +485,11 @@ if d.get('director'):
     s += (f", director availability {x['availability_percent']} % ({(x['outages_ms'] or {}).get('n', 0)} outages, max"
           f" {(x['outages_ms'] or {}).get('max')} ms), {x['realserver_kills']} real server kills"
           f" ({x['realserver_kill_castor_actions']} Castor actions on the director)")
+if 'db' in d:
+    b = d['db']
+    s += (f", db: {b['lost']} lost of {b['acknowledged']} acknowledged commits ({b['found']} found,"
+          f" {b['failed_transactions']} failed, {b['indoubt_transactions']} in doubt), {b['epoch_regressions']} epoch"
+          f" regressions, pg disk {b['fsck']}")
 if os.environ.get('FENCE') == '1':
     k = d['fences_by_kind'].values()
     s += (f", {sum(x['power_fences'] for x in k)} power fences begun ({sum(x['power_verdicts'] for x in k)} takeovers on a"

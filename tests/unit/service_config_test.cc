@@ -658,6 +658,11 @@ TEST_CASE("service samples: etc/services.d loads cleanly with nodes alpha, beta"
   };
   const ServiceDefinition& dummy = find("dummy");
   const ServiceDefinition& web = find("web");
+  const ServiceDefinition& pg = find("postgresql");  // issue 18: the disk, the floating IP, then the server
+  REQUIRE(pg.resources.size() == 3);
+  CHECK(agent_spec(pg.resources[0]) == "ocf:heartbeat:Filesystem");
+  CHECK(agent_spec(pg.resources[1]) == "ocf:heartbeat:IPaddr2");
+  CHECK(agent_spec(pg.resources[2]) == "ocf:heartbeat:pgsql");
   CHECK(dummy.name == "dummy");
   REQUIRE(dummy.resources.size() == 1);
   CHECK(agent_spec(dummy.resources[0]) == "ocf:heartbeat:Dummy");
