@@ -1,5 +1,4 @@
 #!/bin/bash
-# run-tests: lane castor-cluster (tests/run-tests: it makes the harness cluster under its default names)
 # PostgreSQL under the nemesis (issue 18), short: the torture cluster with its db service (DB=1:
 # tests/cluster/db.sh) and the client committing rows through the db address, then a handful of faults in
 # this order: the db owner crashes, db is relocated, its postmaster is SIGKILLed, the pg disk stalls under
@@ -15,6 +14,9 @@ need_root
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || skip "python3-psycopg2 is not installed (make deps)"
 make_scratch
 res=$SCRATCH/results
+# A harness cluster of its own name (not the default one), so tests/run-tests runs it beside the suites of the
+# default cluster (the castor-cluster lane), as power_fence and torture_fence are.
+export CLUSTER_ID=${DB_SHORT_ID:-dbshort}
 out=$(BUILD=$BUILD DB=1 LIGHT_SERVICES=${LIGHT_SERVICES:-4} FAULTS=5 SEED=${SEED:-20261203} ORDERED=1 KEEP_PGDISK=1 \
   ONLY=crash_db,relocate_db,kill_postmaster,pgdisk_stall,crash_db RESULTS=$res \
   bash "$(dirname "$0")/../cluster/torture.sh" 2>&1)
