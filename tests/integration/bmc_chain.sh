@@ -15,13 +15,7 @@
 # that nothing is left: the ipmi_sim processes, their wrappers, the namespaces, the loop devices, the cgroups.
 # Needs root, network namespaces, the cgroup v1 freezer and bindfs (exits 77 without them); installs openipmi,
 # ipmitool and fence-agents if missing. About 30 s.
-set -u
-BUILD=${BUILD:-build}
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (namespaces, loop devices, FUSE)"
-ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
-[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
-command -v bindfs >/dev/null || skip "bindfs is not installed"
+. "$(dirname "$0")/../cluster/prereqs.sh"  # root, namespaces, the freezer, bindfs: else skipped
 [ -x "$BUILD/quorumd" ] && [ -x "$BUILD/svcmgr" ] && [ -x "$BUILD/castor" ] || skip "castor is not built"
 export CLUSTER_ID=${BMC_CHAIN_ID:-bmcchain}
 

@@ -16,13 +16,7 @@
 #   (e) castor relocate director back to the first node: answers from there (time printed)
 # Needs root, network namespaces, the cgroup v1 freezer, bindfs and haproxy; exits 77 (skipped) without them.
 # About a minute. On failure the nodes' logs are kept in $BUILD/test-logs/director_short/.
-set -u
-BUILD=${BUILD:-build}
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (namespaces, loop devices, FUSE)"
-ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
-[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
-command -v bindfs >/dev/null || skip "bindfs is not installed"
+. "$(dirname "$0")/../cluster/prereqs.sh"  # root, namespaces, the freezer, bindfs: else skipped
 [ -x /etc/init.d/haproxy ] && [ -x /usr/sbin/haproxy ] || skip "haproxy is not installed (make deps installs it)"
 export IO_TIMEOUT_MS=200 LAN=1 LIGHT_SERVICES=0 DIRECTOR=1
 . "$(dirname "$0")/../cluster/harness.sh"

@@ -15,13 +15,7 @@
 # 0 lost acknowledged ledger records, no filesystem mounted on both nodes, clean filesystems.
 # Needs root, network namespaces, the cgroup v1 freezer and bindfs; exits 77 (skipped) without them. About
 # 1-2 minutes. On failure the nodes' logs are kept in $BUILD/test-logs/lan_stall/. CASES=b,c runs only those.
-set -u
-BUILD=${BUILD:-build}
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (namespaces, loop devices, FUSE)"
-ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
-[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
-command -v bindfs >/dev/null || skip "bindfs is not installed"
+. "$(dirname "$0")/../cluster/prereqs.sh"  # root, namespaces, the freezer, bindfs: else skipped
 export IO_TIMEOUT_MS=200 LAN=1 LIGHT_SERVICES=0
 . "$(dirname "$0")/../cluster/harness.sh"
 T=$IO_TIMEOUT_MS

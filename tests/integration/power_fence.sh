@@ -20,13 +20,7 @@
 #   castor fence NODE --yes from the peer: NODE is powered off and its services move at once.
 # Prints each failover time ("[castor] power_fence ..."). Needs root, namespaces, the cgroup v1 freezer and bindfs
 # (exits 77 without them). About 2 minutes.
-set -u
-BUILD=${BUILD:-build}
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (namespaces, loop devices, FUSE)"
-ip netns list >/dev/null 2>&1 || skip "no network namespaces (ip netns)"
-[ -d /sys/fs/cgroup/freezer ] || skip "no cgroup v1 freezer hierarchy"
-command -v bindfs >/dev/null || skip "bindfs is not installed"
+. "$(dirname "$0")/../cluster/prereqs.sh"  # root, namespaces, the freezer, bindfs: else skipped
 export CLUSTER_ID=${POWER_FENCE_ID:-pfence} FENCE=1 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-2000} LAN=1 LIGHT_SERVICES=0 \
        FENCE_SETTLE_MS=${FENCE_SETTLE_MS:-300}
 . "$(dirname "$0")/../cluster/harness.sh"
