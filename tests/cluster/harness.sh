@@ -189,10 +189,13 @@ else
 fi
 truncate -s 64M "$dir/disks/data.img"
 truncate -s 32M "$dir/disks/ledger.img"
-mkfs.ext4 -q -L castor-data "$dir/disks/data.img" && mkfs.ext4 -q -L castor-ledger "$dir/disks/ledger.img" || fail "mkfs.ext4"
-mount -o loop "$dir/disks/data.img" "$dir/m" || fail "mount the data disk"
-echo "<h1>Hello from the Castor demo</h1><p>This page lives on the shared data disk.</p>" >"$dir/m/index.html"
-umount "$dir/m"
+# The page is put on the data disk by mkfs itself (-d): never mounted on the host, where a mount made while another
+# harness cluster's node namespaces are being made would be copied into them and outlive its umount here (the
+# image would then miss the page, and that copy would be a second mount of the data disk).
+mkdir -p "$dir/webroot"
+echo "<h1>Hello from the Castor demo</h1><p>This page lives on the shared data disk.</p>" >"$dir/webroot/index.html"
+mkfs.ext4 -q -L castor-data -d "$dir/webroot" "$dir/disks/data.img" && mkfs.ext4 -q -L castor-ledger "$dir/disks/ledger.img" ||
+  fail "mkfs.ext4"
 command -v bindfs >/dev/null || fail "bindfs is not installed (make deps installs it)"
 for n in alpha beta; do
   if [ "$QUORUM_DEVICES" = 3 ]; then
