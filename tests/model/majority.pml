@@ -74,6 +74,19 @@
  * one the read fails when it is final.  The model keeps only the relations the rule compares (gr, gm, snew below),
  * and none with one life (MAXRESTART 0).  -DBUG_NO_DOUBT: the rules before it (the history alone; maj_no_doubt,
  * maj_strict_a).  R4_LITERAL and BUG_LATEST_CHANGE, other choosers, have no doubt either.
+ * REVIEW 17C (c2d411a..435f3da, tests/unit/review17c_test.cc; the default rules now): a lower life's copy is stamped
+ * shown_at = the newest read issued when it was news (not the answer's own read: an answer to an older read may come
+ * after answers to a newer one); the doubt is shown_at >= moved_after (two answers of one read are not ordered in
+ * time); no doubt when the top life moved over a copy of the lower life on some device (moved_over, bits mo); a
+ * device's copy from a later read counts as an answer of an open read (read_no >= this read).  -DBUG_17B: the rules
+ * of a52c732 (>, the own read's number, == this read); -DBUG_17C_STAMP, -DBUG_17C_FRESH: one part of the fix left
+ * out.  The schedules the review found need reads the model above cannot make: -DSPLIT_READ (up to MAXSPLIT reads
+ * whose answers go on past the next tick, deadline at the tick after: the next tick's writes, a new life's first
+ * write among them, land and complete between two answers of one read) and -DOVERLAP (up to MAXOVERLAP reads
+ * issued while another is open: two read slots of the peer, answered in any order; the tick's read waits for a
+ * free slot, or is skipped at the next tick).  With either flag the chooser keeps ReplicaChoice's read numbers as
+ * numbers (NUM_TRACK: rno, nreads, crn, csa, nchg, nma, nmo; the bits above assume one read within one tick), only
+ * for the peer (no OWNREAD, no reader restart).
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
  * reads of one device fail or go unanswered for a while (the same device as the fault, if any); -DMAXFORGET: the
  * reader's chooser forgets one device between two reads (forget_device: a member adopted in that slot; the life
@@ -451,11 +464,16 @@ inline observe(r, d) {
 }
 
 #ifdef NUM_TRACK
-#ifdef BUG_17B
+/* the parts of 17c's fix one at a time, as seeded bugs (the rest as in 17c): -DBUG_17C_FRESH (a read counts only its
+   own copies: attack 3), -DBUG_17C_STAMP (shown_at = the answer's own read: attack 2) */
+#if defined(BUG_17B) || defined(BUG_17C_FRESH)
 #define FRESHN(d, q) (crn[d] == (q))   /* a52c732: only this very read's copies */
-#define STAMP nrq                      /* shown_at = the answer's read */
 #else
 #define FRESHN(d, q) (crn[d] >= (q))   /* 17c: a copy from a later read was taken after this read's issue too */
+#endif
+#if defined(BUG_17B) || defined(BUG_17C_STAMP)
+#define STAMP nrq                      /* shown_at = the answer's read */
+#else
 #define STAMP nreads                   /* 17c: shown_at = max(read_no, reads_) = the newest read issued */
 #endif
 hidden byte nrq, npr, npl;
@@ -567,6 +585,9 @@ inline ranks(r) {
    of life need not be a move) and for a life that never moved (chg 0: never the top with a life below it) */
 inline gcanon(r) {
   snew[r] = 0;
+#ifndef BUG_17B
+  if :: chg[r * 3 + 1] < chg[r * 3 + 2] -> mo[r * 3 + 1] = 0 :: chg[r * 3 + 2] < chg[r * 3 + 1] -> mo[r * 3 + 2] = 0 :: else fi;
+#endif
   gi = 0;
   do
   :: gi < ND ->
@@ -579,7 +600,16 @@ inline gcanon(r) {
         gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(LIFE(mem[r * ND + gi]));
 #endif
         if :: chg[r * 3 + 1] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(1) :: else fi;
-        if :: chg[r * 3 + 2] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi
+        if :: chg[r * 3 + 2] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi;
+        /* a life below the other (by chg) is the top again only after a move of its own, which sets its ma (and
+           mo) anew: its relations are dead */
+        if :: chg[r * 3 + 1] < chg[r * 3 + 2] -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(1) :: else fi;
+        if :: chg[r * 3 + 2] < chg[r * 3 + 1] -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi;
+#ifndef BUG_17B
+        gr[r * ND + gi] = gr[r * ND + gi] & ~BIT(gi)   /* sa[d] >= rn[d] is read only where gm[d] is set anew */
+#else
+        skip
+#endif
      fi;
      gi++
   :: else -> break
@@ -732,7 +762,7 @@ inline choose(r) {
 inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
   rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0;
 #ifdef NUM_TRACK
-  rcar[r] = 0
+  rcar[r] = 0   /* rno[r] stays until the slot's next read or deadline (the trail prints it) */
 #else
   ranks(r);
   GCANON(r)
@@ -1005,7 +1035,7 @@ inline issue_write(c) {
 }
 
 #ifdef NUM_TRACK
-#define RCAR0(r) rcar[r] = 0
+#define RCAR0(r) rcar[r] = 0; rno[r] = 0
 /* at the tick: a read marked to go on past it stays open (its deadline is the next tick); the others end */
 #define TICKREAD(r) if :: rst[r] && rcar[r] == 1 -> rcar[r] = 2 :: else -> deadline(r) fi
 #else
