@@ -74,6 +74,19 @@
  * one the read fails when it is final.  The model keeps only the relations the rule compares (gr, gm, snew below),
  * and none with one life (MAXRESTART 0).  -DBUG_NO_DOUBT: the rules before it (the history alone; maj_no_doubt,
  * maj_strict_a).  R4_LITERAL and BUG_LATEST_CHANGE, other choosers, have no doubt either.
+ * REVIEW 17C (c2d411a..435f3da, tests/unit/review17c_test.cc; the default rules now): a lower life's copy is stamped
+ * shown_at = the newest read issued when it was news (not the answer's own read: an answer to an older read may come
+ * after answers to a newer one); the doubt is shown_at >= moved_after (two answers of one read are not ordered in
+ * time); no doubt when the top life moved over a copy of the lower life on some device (moved_over, bits mo); a
+ * device's copy from a later read counts as an answer of an open read (read_no >= this read).  -DBUG_17B: the rules
+ * of a52c732 (>, the own read's number, == this read); -DBUG_17C_STAMP, -DBUG_17C_FRESH: one part of the fix left
+ * out.  The schedules the review found need reads the model above cannot make: -DSPLIT_READ (up to MAXSPLIT reads
+ * whose answers go on past the next tick, deadline at the tick after: the next tick's writes, a new life's first
+ * write among them, land and complete between two answers of one read) and -DOVERLAP (up to MAXOVERLAP reads
+ * issued while another is open: two read slots of the peer, answered in any order; the tick's read waits for a
+ * free slot, or is skipped at the next tick).  With either flag the chooser keeps ReplicaChoice's read numbers as
+ * numbers (NUM_TRACK: rno, nreads, crn, csa, nchg, nma, nmo; the bits above assume one read within one tick), only
+ * for the peer (no OWNREAD, no reader restart).
  * -DMAXRRESTART: the reader restarts (no memory, a new PeerMonitor following nothing); -DMAXMISS: the reader's
  * reads of one device fail or go unanswered for a while (the same device as the fault, if any); -DMAXFORGET: the
  * reader's chooser forgets one device between two reads (forget_device: a member adopted in that slot; the life
@@ -154,6 +167,21 @@
 #ifndef MAXFORGET
 #define MAXFORGET 0     /* the reader forgets its memory of one device (a member adopted in that slot) */
 #endif
+#ifndef MAXSPLIT
+#define MAXSPLIT 0      /* -DSPLIT_READ: reads whose answers go on past the next tick (review 17c, schedule 1) */
+#endif
+#ifndef MAXOVERLAP
+#define MAXOVERLAP 0    /* -DOVERLAP: reads issued while another read of the block is open (review 17c, schedule 2) */
+#endif
+#if defined(SPLIT_READ) || defined(OVERLAP)
+#define NUM_TRACK       /* the chooser with its read numbers (see below) */
+#ifdef OWNREAD
+#error "SPLIT_READ / OVERLAP: the peer's reads only"
+#endif
+#if MAXRRESTART > 0
+#error "SPLIT_READ / OVERLAP: no reader restart"
+#endif
+#endif
 #define NONE 254          /* pout: the (restarted) monitor follows no value yet */
 
 #ifdef RESTART_AT_ONCE
@@ -224,14 +252,14 @@ byte sincel;              /* ghost (d): ticks since the stop or the last landing
 /* ghosts for (a'): pu[c]: the reader has followed its current value since before composite c's pending write
    was issued (cleared when the value changes); that write completing ok sets wstale (cleared likewise): a read
    issued after that (rstale) must not return that value (rsv) */
-bit pu[2]; bit wstale; bit rstale; byte rsv;
+bit pu[2]; bit wstale; bit rstale[2]; byte rsv[2];
 /* ghosts for (a) */
 byte wdone;               /* the latest composite write that completed ok */
 byte wmv;                 /* lives that landed a write since wdone's write was issued */
 
 /* readers: r = 0 the peer, r = 1 life 2's own read (OWNREAD) */
-#ifdef OWNREAD
-#define NR 2
+#if defined(OWNREAD) || defined(OVERLAP)
+#define NR 2              /* OVERLAP: the peer's two read slots (its memory is r = 0's) */
 #else
 #define NR 1
 #endif
@@ -260,7 +288,7 @@ bit eflag;                /* ghost: an undead write landed on a majority, nothin
 bit eseen;                /* ghost: the own read has output a value of life 1: the node fenced (the check ends) */
 bit eread;                /* ghost: the own read pending was issued with eflag set */
 
-#if !defined(BUG_NO_DOUBT) && !defined(R4_LITERAL) && !defined(BUG_LATEST_CHANGE)
+#if !defined(BUG_NO_DOUBT) && !defined(R4_LITERAL) && !defined(BUG_LATEST_CHANGE) && !defined(NUM_TRACK)
 #define DOUBT_RULE        /* review 17b's rule (the code's); the other choosers have none */
 #if MAXRESTART > 0
 #define DOUBT_TRACK       /* with one life (no restart, rejoin or undead life) there is never a doubt */
@@ -277,6 +305,30 @@ bit eread;                /* ghost: the own read pending was issued with eflag s
 byte gr[NR * ND];
 byte gm[NR * ND];
 byte snew[NR];
+#ifndef BUG_17B
+/* review 17c (the default): the doubt compares sa[d] >= ma[l], so the bits are gr bit d': sa[d] >= rn[d'] and gm bit
+   l: sa[d] >= ma[l] (the same updates: ma[l] = rn[d'] copies gr's bit; choose() sets ma[l] = this read, and
+   sa[d] >= this read is snew, as > the read before was); mo[r * 3 + l]: life l moved over a copy of the other life
+   at its last move (IncState::moved_over) */
+bit mo[NR * 3];
+#endif
+#endif
+#ifdef NUM_TRACK
+/* -DSPLIT_READ / -DOVERLAP (review 17c): answers of one read span a tick (a new life's write lands and completes
+   between two of them), two reads of the block are open at once.  The bits above assume one read open within one
+   tick; here the chooser keeps ReplicaChoice's numbers as they are (the horizon bounds them): rno[s] the read
+   number of read slot s, nreads = reads_, per device copy (reader 0's memory) crn = Copy::read_no and csa =
+   Copy::shown_at, per life nchg = changed_at, nma = moved_after, nmo = moved_over holds the other life */
+byte rno[NR];
+byte nreads;
+byte crn[ND], csa[ND];
+byte nchg[3], nma[3];
+bit nmo[3];
+byte rcar[NR];            /* 1: the read's answers go on past the next tick; 2: it did (its deadline is the next) */
+byte nsplit, noverlap;
+hidden byte nst, ndbt;    /* standing(): settled, doubt */
+hidden byte nmj, ntop;    /* standing(): the majority's life (0: none), the top changed_at */
+hidden byte nf1, nf2;     /* this read's answers per life (read_no >= this read; BUG_17B: ==) */
 #endif
 byte nforget;             /* the reader forgot a device (forget_device: a member adopted in its slot) */
 byte nrrestart;           /* reader restarts */
@@ -293,7 +345,7 @@ hidden byte mv, had;      /* observe */
 #endif
 #if defined(STRICT_A) || defined(STRICT_A_GHOSTS)
 #define STRICT_SNAP(r) rmin[r] = wdone; rmv[r] = wmv;
-#define STRICT_MOVED(x) wmv = wmv | BIT(LIFE(x)); rmv[0] = rmv[0] | BIT(LIFE(x)); pmv[0] = pmv[0] | BIT(LIFE(x)); pmv[1] = pmv[1] | BIT(LIFE(x));
+#define STRICT_MOVED(x) wmv = wmv | BIT(LIFE(x)); rmv[0] = rmv[0] | BIT(LIFE(x)); RMV1(x) pmv[0] = pmv[0] | BIT(LIFE(x)); pmv[1] = pmv[1] | BIT(LIFE(x));
 #define STRICT_DONE(c, x) wdone = x; wmv = pmv[c];
 #define PMV0(c) pmv[c] = 0;
 #else
@@ -301,6 +353,19 @@ hidden byte mv, had;      /* observe */
 #define STRICT_MOVED(x)
 #define STRICT_DONE(c, x)
 #define PMV0(c)
+#endif
+
+#ifdef OVERLAP
+#define RMV1(x) rmv[1] = rmv[1] | BIT(LIFE(x));
+#define ISPEER(r) 1
+#else
+#define RMV1(x)
+#define ISPEER(r) ((r) == 0)
+#endif
+#ifdef NUM_TRACK
+#define RNO(r) rno[r]
+#else
+#define RNO(r) rk[r]
 #endif
 
 inline majority_of(x, cnt) {   /* cnt = number of devices whose content is x */
@@ -365,12 +430,31 @@ inline observe(r, d) {
      od
   :: else
   fi;
+#ifdef BUG_17B
   if
   :: !had || mv ->
      snew[r] = snew[r] | BIT(d); gm[r * ND + d] = 6; gr[r * ND + d] = 7 & ~rvalid[r] & ~BIT(d)
   :: else
   fi;
   gr[r * ND + 0] = gr[r * ND + 0] & ~BIT(d); gr[r * ND + 1] = gr[r * ND + 1] & ~BIT(d); gr[r * ND + 2] = gr[r * ND + 2] & ~BIT(d);
+#else
+  /* review 17c: moved_over (a first move of l in this read starts it anew; a move over a copy of the other life
+     adds it); sa[d] = this read >= every rn and every ma; then rn[d] = this read: sa[gi] >= it iff sa[gi] is
+     this read (snew) */
+  if
+  :: mv && !OWNSUP(r) && chg[r * 3 + l] != 3 -> mo[r * 3 + l] = (had && LIFE(mem[r * ND + d]) != l)
+  :: mv && !OWNSUP(r) && chg[r * 3 + l] == 3 -> mo[r * 3 + l] = mo[r * 3 + l] | (had && LIFE(mem[r * ND + d]) != l)
+  :: else
+  fi;
+  if
+  :: !had || mv ->
+     snew[r] = snew[r] | BIT(d); gm[r * ND + d] = 6; gr[r * ND + d] = 7
+  :: else
+  fi;
+  gr[r * ND + 0] = (gr[r * ND + 0] & ~BIT(d)) | (((snew[r] >> 0) & 1) << d);
+  gr[r * ND + 1] = (gr[r * ND + 1] & ~BIT(d)) | (((snew[r] >> 1) & 1) << d);
+  gr[r * ND + 2] = (gr[r * ND + 2] & ~BIT(d)) | (((snew[r] >> 2) & 1) << d);
+#endif
 #endif
   if :: mv && !OWNSUP(r) -> chg[r * 3 + l] = 3 :: else fi;
   if :: hi[r * 3 + l] == 0 || SEQ(v) > hi[r * 3 + l] -> hi[r * 3 + l] = SEQ(v) :: else fi
@@ -378,6 +462,103 @@ inline observe(r, d) {
   skip
 #endif
 }
+
+#ifdef NUM_TRACK
+/* the parts of 17c's fix one at a time, as seeded bugs (the rest as in 17c): -DBUG_17C_FRESH (a read counts only its
+   own copies: attack 3), -DBUG_17C_STAMP (shown_at = the answer's own read: attack 2) */
+#if defined(BUG_17B) || defined(BUG_17C_FRESH)
+#define FRESHN(d, q) (crn[d] == (q))   /* a52c732: only this very read's copies */
+#else
+#define FRESHN(d, q) (crn[d] >= (q))   /* 17c: a copy from a later read was taken after this read's issue too */
+#endif
+#if defined(BUG_17B) || defined(BUG_17C_STAMP)
+#define STAMP nrq                      /* shown_at = the answer's read */
+#else
+#define STAMP nreads                   /* 17c: shown_at = max(read_no, reads_) = the newest read issued */
+#endif
+hidden byte nrq, npr, npl;
+#define HELD(r, l, i) (VALID(mem[r * ND + i]) && LIFE(mem[r * ND + i]) == (l))
+/* ReplicaChoice::observe (435f3da): device d answered read slot s with the valid v */
+inline nobserve(s, d) {
+  nrq = rno[s]; l = LIFE(v); had = VALID(mem[d]); mv = 0; npr = 0; npl = 0;
+  if
+  :: !had || crn[d] <= nrq ->
+     mv = (had && (LIFE(mem[d]) != l || SEQ(v) > hi[l]));
+     if :: !had || mv -> csa[d] = STAMP :: else fi;
+     if :: had -> npr = crn[d]; npl = LIFE(mem[d]) :: else fi;
+     mem[d] = v; crn[d] = nrq
+  :: else   /* the memory holds the device's answer to a later read */
+  fi;
+  if :: hi[l] == 0 || SEQ(v) > hi[l] -> hi[l] = SEQ(v) :: else fi;
+  if
+  :: mv && nrq > nchg[l] -> nchg[l] = nrq; nma[l] = npr; nmo[l] = 0
+  :: mv && nrq == nchg[l] -> if :: npr < nma[l] -> nma[l] = npr :: else fi
+  :: else
+  fi;
+  if :: mv && nrq == nchg[l] && npl != l -> nmo[l] = 1 :: else fi
+}
+#define NHLD(l) (HELD(0, l, 0) + HELD(0, l, 1) + HELD(0, l, 2))
+#define NFR(l, q) ((HELD(0, l, 0) && FRESHN(0, q)) + (HELD(0, l, 1) && FRESHN(1, q)) + (HELD(0, l, 2) && FRESHN(2, q)))
+/* a copy of d answered read q (or a later one), of a life lo below the top life hi, the history cannot order:
+   17c: shown_at >= moved_after and hi did not move over lo; BUG_17B (a52c732): shown_at > moved_after */
+#ifdef BUG_17B
+#define NDBTD(d, lo, hi, q) (HELD(0, lo, d) && FRESHN(d, q) && csa[d] > nma[hi])
+#else
+#define NDBTD(d, lo, hi, q) (HELD(0, lo, d) && FRESHN(d, q) && csa[d] >= nma[hi] && !nmo[hi])
+#endif
+#define NDBTL(lo, hi, q) (NHLD(hi) > 0 && NHLD(lo) > 0 && nchg[lo] < nchg[hi] && \
+  (NDBTD(0, lo, hi, q) || NDBTD(1, lo, hi, q) || NDBTD(2, lo, hi, q)))
+/* ReplicaChoice::standing / settled for read slot s */
+inline nstanding(s) {
+  nf1 = NFR(1, rno[s]); nf2 = NFR(2, rno[s]);
+  nmj = 0;
+  if :: NHLD(1) > 0 && nf1 >= MAJ -> nmj = 1 :: NHLD(2) > 0 && nf2 >= MAJ -> nmj = 2 :: else fi;
+  ndbt = (NDBTL(1, 2, rno[s]) || NDBTL(2, 1, rno[s]));
+  if
+  :: ndbt -> nst = (nmj != 0)
+  :: else -> nst = !(NHLD(1) > 0 && NHLD(2) > 0 && nchg[1] == nchg[2]) || nf1 >= MAJ || nf2 >= MAJ
+  fi
+}
+/* ReplicaChoice::choose for read slot s (after nstanding(s)) */
+inline nchoose(s) {
+  if
+  :: NHLD(1) > 0 && NHLD(2) == 0 -> b = 1
+  :: NHLD(1) == 0 && NHLD(2) > 0 -> b = 2
+  :: NHLD(1) > 0 && NHLD(2) > 0 ->
+     if
+     :: nchg[1] > nchg[2] -> b = 1
+     :: nchg[1] < nchg[2] -> b = 2
+     :: nchg[1] == nchg[2] ->
+        if
+        :: nf1 > nf2 -> b = 1
+        :: nf1 < nf2 -> b = 2
+        :: nf1 == nf2 && pch[0] == 1 -> b = 2
+        :: nf1 == nf2 && pch[0] == 2 -> b = 1
+        :: nf1 == nf2 && pch[0] == 0 ->
+           if :: HELD(0, 1, 0) -> b = 1 :: HELD(0, 2, 0) -> b = 2
+              :: else -> if :: HELD(0, 1, 1) -> b = 1 :: else -> b = 2 fi
+           fi
+        fi
+     fi
+  fi;
+  if
+  :: ndbt && nmj != 0 && nmj != b ->
+     b = nmj; if :: nchg[b] < rno[s] -> nchg[b] = rno[s] :: else fi;
+#ifdef BUG_17B
+     nma[b] = rno[s] - 1;
+#else
+     nma[b] = rno[s]; nmo[b] = 0;
+#endif
+#ifdef REACH_DOUBT_CHOSEN
+     assert(0);
+#endif
+     skip
+  :: else
+  fi;
+  out[s] = b * 16 + hi[b];
+  pch[0] = b
+}
+#endif
 
 /* only the order of the chg matters: at the end of a read keep them as ranks, 0 (never moved: only first answers,
    rule (a)) below 1 (older) below 2 (newer), equal if equal (3 is the read in progress).  A life no device's
@@ -404,6 +585,9 @@ inline ranks(r) {
    of life need not be a move) and for a life that never moved (chg 0: never the top with a life below it) */
 inline gcanon(r) {
   snew[r] = 0;
+#ifndef BUG_17B
+  if :: chg[r * 3 + 1] < chg[r * 3 + 2] -> mo[r * 3 + 1] = 0 :: chg[r * 3 + 2] < chg[r * 3 + 1] -> mo[r * 3 + 2] = 0 :: else fi;
+#endif
   gi = 0;
   do
   :: gi < ND ->
@@ -416,7 +600,16 @@ inline gcanon(r) {
         gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(LIFE(mem[r * ND + gi]));
 #endif
         if :: chg[r * 3 + 1] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(1) :: else fi;
-        if :: chg[r * 3 + 2] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi
+        if :: chg[r * 3 + 2] == 0 -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi;
+        /* a life below the other (by chg) is the top again only after a move of its own, which sets its ma (and
+           mo) anew: its relations are dead */
+        if :: chg[r * 3 + 1] < chg[r * 3 + 2] -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(1) :: else fi;
+        if :: chg[r * 3 + 2] < chg[r * 3 + 1] -> gm[r * ND + gi] = gm[r * ND + gi] & ~BIT(2) :: else fi;
+#ifndef BUG_17B
+        gr[r * ND + gi] = gr[r * ND + gi] & ~BIT(gi)   /* sa[d] >= rn[d] is read only where gm[d] is set anew */
+#else
+        skip
+#endif
      fi;
      gi++
   :: else -> break
@@ -448,13 +641,25 @@ inline gcanon(r) {
    148e73c: the history alone picks the life) */
 #define ANSD(r, l, d) (HELD(r, l, d) && ((rvalid[r] >> (d)) & 1))
 #ifdef DOUBT_TRACK
-#define DOUBTL(r, lo, hi) (NHELD(r, hi) > 0 && chg[r * 3 + lo] < chg[r * 3 + hi] && \
+#ifdef BUG_17B
+#define NOT_OVER(r, hi) 1
+#else
+#define NOT_OVER(r, hi) !mo[r * 3 + (hi)]   /* review 17c: no doubt when the top moved over a copy of the lower life */
+#endif
+#define DOUBTL(r, lo, hi) (NHELD(r, hi) > 0 && chg[r * 3 + lo] < chg[r * 3 + hi] && NOT_OVER(r, hi) && \
   ((ANSD(r, lo, 0) && ((gm[r * ND + 0] >> (hi)) & 1)) || (ANSD(r, lo, 1) && ((gm[r * ND + 1] >> (hi)) & 1)) || \
    (ANSD(r, lo, 2) && ((gm[r * ND + 2] >> (hi)) & 1))))
 #define DOUBT(r) (DOUBTL(r, 1, 2) || DOUBTL(r, 2, 1))
 #else
 #define DOUBT(r) 0
 #endif
+#ifdef BUG_17B
+#define MO0(r, l)
+#else
+#define MO0(r, l) mo[r * 3 + (l)] = 0;
+#endif
+/* choose() in doubt: ma[l] = the read before this one (BUG_17B: sa > ma) or this read (17c: sa >= ma): either way
+   only a sa of this read passes */
 #define SETMA_PREV(r, l) \
   gm[r * ND + 0] = (gm[r * ND + 0] & ~BIT(l)) | (((snew[r] >> 0) & 1) << (l)); \
   gm[r * ND + 1] = (gm[r * ND + 1] & ~BIT(l)) | (((snew[r] >> 1) & 1) << (l)); \
@@ -543,8 +748,8 @@ inline choose(r) {
      with one), counted as moved at this read, after the read before it (ma = this read - 1: only a sa of this
      read is above it) */
   if
-  :: DOUBT(r) && NFRESHR(r, 1) >= MAJ && b != 1 -> b = 1; chg[r * 3 + 1] = 3; SETMA_PREV(r, 1); REACH_CHOSEN
-  :: DOUBT(r) && NFRESHR(r, 2) >= MAJ && b != 2 -> b = 2; chg[r * 3 + 2] = 3; SETMA_PREV(r, 2); REACH_CHOSEN
+  :: DOUBT(r) && NFRESHR(r, 1) >= MAJ && b != 1 -> b = 1; chg[r * 3 + 1] = 3; SETMA_PREV(r, 1); MO0(r, 1) REACH_CHOSEN
+  :: DOUBT(r) && NFRESHR(r, 2) >= MAJ && b != 2 -> b = 2; chg[r * 3 + 2] = 3; SETMA_PREV(r, 2); MO0(r, 2) REACH_CHOSEN
   :: else
   fi;
 #endif
@@ -556,24 +761,28 @@ inline choose(r) {
 /* a completed read of reader r, output out[r]: the checks and the peer monitor */
 inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
   rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rraw[r * ND] = 0; rraw[r * ND + 1] = 0; rraw[r * ND + 2] = 0;
+#ifdef NUM_TRACK
+  rcar[r] = 0   /* rno[r] stays until the slot's next read or deadline (the trail prints it) */
+#else
   ranks(r);
   GCANON(r)
+#endif
 }
 
 inline observed(r) {
   rclear(r);
-  printf("EV t=%d read_done r=%d out=%d.%d (read %d; issued after a write that completed while the reader followed the value: %d)\n", now, r, LIFE(out[r]), SEQ(out[r]), rk[r], rstale);
+  printf("EV t=%d read_done r=%d out=%d.%d (read %d; issued after a write that completed while the reader followed the value: %d)\n", now, r, LIFE(out[r]), SEQ(out[r]), RNO(r), rstale[r]);
   if
-  :: r == 0 ->
+  :: ISPEER(r) ->
      if
      :: bad[0] + bad[1] + bad[2] <= 1 ->
         /* (a'): what the one-disk argument needs */
-        assert(!rstale || out[0] != rsv);
+        assert(!rstale[r] || out[r] != rsv[r]);
 #ifdef STRICT_A
         /* (a) strict, in real time */
-        assert(rmin[0] == 0 || (VALID(out[0]) &&
-               ((LIFE(out[0]) == LIFE(rmin[0]) && SEQ(out[0]) >= SEQ(rmin[0])) ||
-                (LIFE(out[0]) != LIFE(rmin[0]) && (rmv[0] & BIT(LIFE(out[0])))))));
+        assert(rmin[r] == 0 || (VALID(out[r]) &&
+               ((LIFE(out[r]) == LIFE(rmin[r]) && SEQ(out[r]) >= SEQ(rmin[r])) ||
+                (LIFE(out[r]) != LIFE(rmin[r]) && (rmv[r] & BIT(LIFE(out[r])))))));
 #endif
 #ifdef FIRST_READ_A
         /* (g) the first output of a restarted reader (its new PeerMonitor's first value, taken as the peer's
@@ -583,14 +792,14 @@ inline observed(r) {
                 (LIFE(out[0]) != LIFE(rmin[0]) && (rmv[0] & BIT(LIFE(out[0])))))));
 #endif
         /* (b) */
-        assert(!VALID(out[0]) || SEQ(out[0]) >= lastout[LIFE(out[0])])
+        assert(!VALID(out[r]) || SEQ(out[r]) >= lastout[LIFE(out[r])])
      :: else
      fi;
      fresh0 = 0;
-     if :: VALID(out[0]) && SEQ(out[0]) > lastout[LIFE(out[0])] -> lastout[LIFE(out[0])] = SEQ(out[0]) :: else fi;
+     if :: VALID(out[r]) && SEQ(out[r]) > lastout[LIFE(out[r])] -> lastout[LIFE(out[r])] = SEQ(out[r]) :: else fi;
      if
-     :: out[0] != pout -> pout = out[0]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
-     :: out[0] == pout && age >= D ->
+     :: out[r] != pout -> pout = out[r]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
+     :: out[r] == pout && age >= D ->
         dead = 1; printf("EV t=%d DEAD\n", now);
         /* (c) */
         assert(!((lfs & 1) && lrem[1] > 0) && !((lfs & 2) && lrem[2] > 0))
@@ -604,13 +813,25 @@ inline observed(r) {
 }
 
 /* reader r: complete now if it can (final: every asked device answered, or the deadline) */
+#ifdef NUM_TRACK
+#undef SETTLED
+#define SETTLED(r) nst
+#undef DOUBT
+#define DOUBT(r) ndbt
+#define CHOOSE(r) nchoose(r)
+#define NSTANDING(r) nstanding(r);
+#else
+#define CHOOSE(r) choose(r)
+#define NSTANDING(r)
+#endif
 inline try_complete(r, final) {
+  NSTANDING(r)
   if
 #ifdef BUG_READ_ONE
   :: CNT(rvalid[r]) >= 1 -> choose(r); observed(r)
 #else
   /* rule (b): a valid majority completes the read once the choice is settled, or when it is final */
-  :: CNT(rvalid[r]) >= MAJ && (final || SETTLED(r)) && (SETTLED(r) || !SETTLE_OR_FAIL) -> choose(r); observed(r)
+  :: CNT(rvalid[r]) >= MAJ && (final || SETTLED(r)) && (SETTLED(r) || !SETTLE_OR_FAIL) -> CHOOSE(r); observed(r)
   :: CNT(rvalid[r]) >= MAJ && final && !SETTLED(r) && SETTLE_OR_FAIL -> REACH_FAIL(r) rclear(r)   /* no guess: an error */
 #endif
   :: else ->
@@ -642,12 +863,16 @@ inline try_complete(r, final) {
           printf("EV t=%d answer r=%d d=%d v=%d.%d\n", now, r, d, LIFE(v), SEQ(v)); \
           if \
           :: VALID(v) -> rvalid[r] = rvalid[r] | BIT(d); \
-             MCHG(r, d) observe(r, d); \
-             mem[r * ND + d] = v \
+             OBSERVE(r, d) \
           :: else \
           fi \
        fi; \
        if :: !later -> try_complete(r, rpend[r] == 0) :: else fi }
+#ifdef NUM_TRACK
+#define OBSERVE(r, d) nobserve(r, d)
+#else
+#define OBSERVE(r, d) MCHG(r, d) observe(r, d); mem[r * ND + d] = v
+#endif
 #ifdef BUG_LATEST_CHANGE
 #define MCHG(r, d) if :: mem[r * ND + d] != v -> mchg[r * ND + d] = rk[r] :: else fi;
 #else
@@ -715,7 +940,7 @@ inline landed(c, d, x) {
 
 #define STALL_END(d) \
   :: d_step { !phase && fk[d] == K_STALL -> printf("EV t=%d stall_end d=%d\n", now, d); fk[d] = 0; nblock--; since2 = 0; rheld[0] = rheld[0] & ~BIT(d); RHELD1(d) }
-#ifdef OWNREAD
+#if defined(OWNREAD) || defined(OVERLAP)
 #define RHELD1(d) rheld[1] = rheld[1] & ~BIT(d)
 #else
 #define RHELD1(d) skip
@@ -730,7 +955,12 @@ inline landed(c, d, x) {
 #endif
 #ifdef DOUBT_TRACK
 #define GFORGET(d) gr[d] = 0; gm[d] = 0; gr[0] = gr[0] & ~BIT(d); gr[1] = gr[1] & ~BIT(d); gr[2] = gr[2] & ~BIT(d);
-#define GFORGET_ALL gr[0] = 0; gr[1] = 0; gr[2] = 0; gm[0] = 0; gm[1] = 0; gm[2] = 0; snew[0] = 0;
+#define GFORGET_ALL gr[0] = 0; gr[1] = 0; gr[2] = 0; gm[0] = 0; gm[1] = 0; gm[2] = 0; snew[0] = 0; MOALL0
+#ifdef BUG_17B
+#define MOALL0
+#else
+#define MOALL0 mo[1] = 0; mo[2] = 0;
+#endif
 #else
 #define GFORGET(d)
 #define GFORGET_ALL
@@ -752,18 +982,40 @@ inline landed(c, d, x) {
 
 /* every I/O of a device that is not stalled or lagging is done (the tick waits for it) */
 #define DEVQUIET(d) (fk[d] == K_STALL || fk[d] == K_LAG || \
-  (infl[d] == 0 && infl[ND + d] == 0 && !(rst[0] && (rpend[0] & BIT(d)) && !(rmiss & BIT(d))) && OWNQUIET(d)))
-#ifdef OWNREAD
+  (infl[d] == 0 && infl[ND + d] == 0 && RQUIET(0, d) && OWNQUIET(d)))
+#ifdef NUM_TRACK
+/* a read whose answers go on past the next tick (rcar 1) does not hold the tick */
+#define RQUIET(s, d) !(rst[s] && rcar[s] != 1 && (rpend[s] & BIT(d)) && !(rmiss & BIT(d)))
+#else
+#define RQUIET(s, d) !(rst[s] && (rpend[s] & BIT(d)) && !(rmiss & BIT(d)))
+#endif
+#ifdef OVERLAP
+#define OWNQUIET(d) RQUIET(1, d)
+#define HELDMASK(r) (rheld[0] | rheld[1])
+#elif defined(OWNREAD)
 #define OWNQUIET(d) !(rst[1] && (rpend[1] & BIT(d)))
 #else
 #define OWNQUIET(d) 1
 #endif
 
+#ifndef HELDMASK
+#define HELDMASK(r) rheld[r]
+#endif
+#ifdef CANISSUE
+#define TICK_RDUE (!rdue || !CANISSUE)
+#else
+#define TICK_RDUE (!rdue)
+#endif
+#ifdef NUM_TRACK
+#define NEXTREAD(r) nreads++; rno[r] = nreads; rcar[r] = 0; printf("EV t=%d read_issue r=%d read %d\n", now, r, nreads);
+#else
+#define NEXTREAD(r) rk[r]++;
+#endif
 inline issue_read(r) {
-  rk[r]++; rst[r] = 1; rans[r] = 0; rvalid[r] = 0;
-  rpend[r] = 7 & ~rheld[r];
+  NEXTREAD(r) rst[r] = 1; rans[r] = 0; rvalid[r] = 0;
+  rpend[r] = 7 & ~HELDMASK(r);
   STRICT_SNAP(r)
-  if :: r == 0 -> rstale = wstale; rsv = pout :: else fi
+  if :: ISPEER(r) -> rstale[r] = wstale; rsv[r] = pout :: else fi
 }
 
 inline issue_write(c) {
@@ -782,30 +1034,47 @@ inline issue_write(c) {
   od
 }
 
+#ifdef NUM_TRACK
+#define RCAR0(r) rcar[r] = 0; rno[r] = 0
+/* at the tick: a read marked to go on past it stays open (its deadline is the next tick); the others end */
+#define TICKREAD(r) if :: rst[r] && rcar[r] == 1 -> rcar[r] = 2 :: else -> deadline(r) fi
+#else
+#define RCAR0(r) skip
+#define TICKREAD(r) deadline(r)
+#endif
 inline deadline(r) {
   if :: rst[r] -> try_complete(r, 1) :: else fi;
   /* reads still in a stalled device stay there (W4: the next reads skip it); the others are answered too
      late and dropped */
   rheld[r] = rheld[r] | (rpend[r] & ((fk[0] == K_STALL) + 2 * (fk[1] == K_STALL) + 4 * (fk[2] == K_STALL)));
-  rpend[r] = 0; rst[r] = 0
+  rpend[r] = 0; rst[r] = 0; RCAR0(r)
 }
+/* the tick's read can be issued now: a free slot, and another read open only within the overlap bound */
+#ifdef OVERLAP
+#define CANISSUE ((!rst[0] && !rst[1]) || ((!rst[0] || !rst[1]) && noverlap < MAXOVERLAP))
+#elif defined(NUM_TRACK)
+#define CANISSUE (!rst[0])
+#endif
 
 active proctype Model() {
   /* life 1 wrote (1,1) on every device at tick 0; its lease runs to F; the reader read it */
   cont[0] = 17; cont[1] = 17; cont[2] = 17;
   wl[0] = 1; wl[1] = 2; wseq[1] = 1; walive[0] = 1; started[0] = 1; hadl[1] = 1; lrem[1] = F;
-  STRICT_DONE(0, 17) mem[0] = 17; mem[1] = 17; mem[2] = 17; hi[1] = 1; chg[1] = 0; pch[0] = 1;
+  STRICT_DONE(0, 17) mem[0] = 17; mem[1] = 17; mem[2] = 17; hi[1] = 1; chg[1] = 0; pch[0] = 1;   /* NUM_TRACK: read 0 */
   out[0] = 17; pout = 17; age = 0; lastout[1] = 1; lfs = 1;
 #ifndef NOPEER
   issue_read(0);
 #endif
   do
   /* the tick */
-  :: d_step { !phase && !rdue && now < MAXT && DEVQUIET(0) && DEVQUIET(1) && DEVQUIET(2) ->
+  :: d_step { !phase && TICK_RDUE && now < MAXT && DEVQUIET(0) && DEVQUIET(1) && DEVQUIET(2) ->
        pend[0] = 0; pend[1] = 0; pok[0] = 0; pok[1] = 0; perr[0] = 0; perr[1] = 0;
-       deadline(0);
-#ifdef OWNREAD
-       deadline(1);
+       TICKREAD(0);
+#if defined(OWNREAD) || defined(OVERLAP)
+       TICKREAD(1);
+#endif
+#ifdef CANISSUE
+       if :: rdue -> printf("EV t=%d read_skipped\n", now); rdue = 0 :: else fi;   /* no slot for the tick's read */
 #endif
        now++; printf("EV t=%d tick\n", now);
        /* (f) */
@@ -856,9 +1125,34 @@ active proctype Model() {
        if :: started[1] -> issue_read(1); eread = eflag :: else fi;
 #endif
      }
-#ifndef READ_AT_TICK
+#if defined(CANISSUE)
+  /* the reader's read of this tick, at any moment between this tick's issue and the next tick, in a free slot
+     (waiting for one while another read is open, beyond the overlap bound) */
+  :: d_step { !phase && rdue && CANISSUE -> rdue = 0;
+#ifdef OVERLAP
+       if :: rst[0] || rst[1] -> noverlap++ :: else fi;
+       if :: !rst[0] -> issue_read(0) :: else -> issue_read(1) fi
+#else
+       issue_read(0)
+#endif
+     }
+#elif !defined(READ_AT_TICK)
   /* the reader's read of this tick, at any moment between this tick's issue and the next tick */
   :: d_step { !phase && rdue -> rdue = 0; issue_read(0) }
+#endif
+#ifdef SPLIT_READ
+  /* an open read's answers go on past the next tick (its deadline is the tick after; writes of the next tick land
+     and complete between its answers: review 17c, schedule 1) */
+  :: d_step { !phase && rst[0] && rcar[0] == 0 && nsplit < MAXSPLIT -> nsplit++; rcar[0] = 1; printf("EV t=%d read_slow r=0\n", now) }
+#ifdef OVERLAP
+  :: d_step { !phase && rst[1] && rcar[1] == 0 && nsplit < MAXSPLIT -> nsplit++; rcar[1] = 1; printf("EV t=%d read_slow r=1\n", now) }
+#endif
+#endif
+#ifdef OVERLAP
+  /* an extra read while one is open (the reader's reads every R = T / 2, a replaced core's read beside the new
+     core's): two reads of the block open at once, answered in any order (review 17c, schedule 2) */
+  :: d_step { !phase && (rst[0] != rst[1]) && noverlap < MAXOVERLAP -> noverlap++;
+       if :: !rst[0] -> issue_read(0) :: else -> issue_read(1) fi }
 #endif
   LAND(0, 0) LAND(0, 1) LAND(0, 2)
   LAND(1, 0) LAND(1, 1) LAND(1, 2)
@@ -866,7 +1160,7 @@ active proctype Model() {
 #ifdef REAPS
   ANSWER(0, 0, 1) ANSWER(0, 1, 1) ANSWER(0, 2, 1)
 #endif
-#ifdef OWNREAD
+#if defined(OWNREAD) || defined(OVERLAP)
   ANSWER(1, 0, 0) ANSWER(1, 1, 0) ANSWER(1, 2, 0)
 #ifdef REAPS
   ANSWER(1, 0, 1) ANSWER(1, 1, 1) ANSWER(1, 2, 1)
@@ -893,7 +1187,7 @@ active proctype Model() {
        nrrestart++; printf("EV t=%d reader_restart\n", now);
        mem[0] = 0; mem[1] = 0; mem[2] = 0; hi[1] = 0; hi[2] = 0; chg[1] = 0; chg[2] = 0; pch[0] = 0; GFORGET_ALL
        rst[0] = 0; rpend[0] = 0; rheld[0] = 0; rans[0] = 0; rvalid[0] = 0; rraw[0] = 0; rraw[1] = 0; rraw[2] = 0;
-       pout = NONE; age = 0; dead = 0; lfs = 0; pu[0] = 0; pu[1] = 0; wstale = 0; rstale = 0;
+       pout = NONE; age = 0; dead = 0; lfs = 0; pu[0] = 0; pu[1] = 0; wstale = 0; rstale[0] = 0;
        lastout[1] = 0; lastout[2] = 0; fresh0 = 1;
        if :: stopped -> sincel = 0 :: else fi }
 #endif

@@ -102,6 +102,13 @@ MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
 # review 17b: a crash and restart of the writer, and the reader's chooser forgets one device (a member adopted in its
 # slot, or a reader that never heard from it): its next answer is a first answer (attacks 1 and 2); (a) in real time
 MAJ_DOUBT="-DMAXT=5 -DRESTART_AT_ONCE -DMAXFAULT=0 -DMAXFORGET=1 -DSTRICT_A"
+# review 17c: a crash and restart of the writer, no device fault; maj_split: one read's answers go on past the next
+# tick (the new life's first write lands and completes between two answers of one read: schedule 1); maj_overlap:
+# besides, a second read may be issued while one is open (answers of the older read after those of the newer:
+# schedule 2; the review's attacks 1-3 each in 3 ticks); maj_overlap2: two reads past a tick; (a) in real time
+MAJ_SPLIT="-DMAXT=4 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=1"
+MAJ_OVERLAP="-DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=1 -DOVERLAP -DMAXOVERLAP=1"
+MAJ_OVERLAP2="-DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=2 -DOVERLAP -DMAXOVERLAP=1"
 
 # Replacing a quorum device (castor disk replace; replace.pml, runs rep_*): two nodes, OLD, B, C and NEW, the tool's
 # steps (it may stop after any), the verb on one node then the other; the property: the two nodes' sets never have
@@ -235,6 +242,8 @@ case $mode in
     launch maj_two pass safety $MAJ_TWO
     # review 17b's doubt (the code's chooser since 148e73c): a first answer of the new life's completed write
     launch maj_doubt pass safety $MAJ_DOUBT
+    # review 17c (the code's chooser since 435f3da): a read's answers past a tick (schedule 1)
+    launch maj_split pass safety $MAJ_SPLIT
     # replacing a quorum device
     launch rep_restart pass safety $REP_RESTART
     launch rep_leave pass safety $REP_LEAVE
@@ -341,6 +350,16 @@ case $mode in
     # maj_doubt every device answers, so there is always a majority)
     launch maj_reach_doubt_chosen error safety -DREACH_DOUBT_CHOSEN $MAJ_DOUBT
     launch maj_reach_doubt_fail error safety -DREACH_DOUBT_FAIL $MAJ_RESTART
+    # review 17c: the rules before it (a52c732: shown_at > moved_after, shown_at = the answer's own read, a read's
+    # answers only its own copies) hand out the old life after the new life's completed write: attack 1 (one read's
+    # answers around the new life's write) in maj_split; each part of the fix left out in maj_overlap: shown_at as
+    # the answer's own read (attack 2), a read's own copies only (attack 3). The 17c rules with two reads open
+    # (longer: bugs mode). MAJ_OVERLAP2 (two reads past a tick) is not run: no error in its first 70 M states
+    # (817 s, 12.6 GB), not exhaustive (README.md)
+    launch maj_split_17b error safety -DBUG_17B $MAJ_SPLIT
+    launch maj_overlap_stamp error safety -DBUG_17C_STAMP $MAJ_OVERLAP
+    launch maj_overlap_fresh error safety -DBUG_17C_FRESH $MAJ_OVERLAP
+    launch maj_overlap pass safety $MAJ_OVERLAP
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
