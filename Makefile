@@ -83,7 +83,7 @@ SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
 TEST_BINS := $(BUILD)/tests/unit_tests $(BUILD)/tests/root_tests $(BUILD)/tests/watchdog_standin \
              $(BUILD)/tests/quorumd_nohooks $(BUILD)/tests/svcmgr_nohooks
 
-.PHONY: all deps check check-asan demo torture bench clean tests
+.PHONY: all deps check check-asan demo torture torture-many bench clean tests
 all: deps $(PROGRAMS) tests layer-check
 
 tests: $(TEST_BINS)
@@ -165,6 +165,11 @@ demo: all
 # The nemesis: FAULTS=N (default 12, tests/cluster/torture.sh) random faults from SEED=S (printed, to replay a run).
 torture: all
 	@BUILD=$(BUILD) bash tests/cluster/torture.sh
+
+# The nemesis at scale (issue 18): FAULTS (default 1000) across seeds, with every workload (web, ledger, db, director)
+# and the resource kinds; resumes where it stopped (tests/cluster/torture_many.sh: CHUNK, PARALLEL, VARIANTS, OUT).
+torture-many: all
+	@BUILD=$(BUILD) bash tests/cluster/torture_many.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz results dist

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Adds up the runs of tests/cluster/torture_many.sh: OUT/run-NNN/summary.json -> OUT/summary.json, one line.
+
+Usage: torture_many_sum.py OUT FAULTS_WANTED
+Counts are summed; availability is weighted by each run's faults; the settle and outage figures keep the
+worst (max) and the runs' medians. Exit status 1 when a run found a problem (or did not produce a summary),
+2 when fewer faults than wanted were run (the command resumes where it stopped)."""
+import glob
+import json
+import os
+import sys
+
+out, wanted = sys.argv[1], int(sys.argv[2])
+runs = []
+for p in sorted(glob.glob(os.path.join(out, 'run-*', 'summary.json'))):
+    s = json.load(open(p))
+    s['_name'] = os.path.basename(os.path.dirname(p))
+    runs.append(s)
+
+# Counts where any non-zero value is a failure of safety (the torture checker's own failures).
+SAFETY = ['split_brains', 'older_epoch_split_brains', 'same_epoch_split_brains', 'services_on_both_nodes',
+          'light_service_overlaps', 'lock_conflicts_across_nodes', 'lost_records', 'ledger_sequence_breaks',
+          'mount_overlaps', 'kernel_double_mounts', 'init_force_accepted', 'fence_fail_violations']
+OTHER = ['acknowledged_records', 'light_service_copies', 'mounts_seen', 'kernel_mount_events',
+         'superblock_restores', 'init_force_refused', 'unsettled']
+total = {k: 0 for k in SAFETY + OTHER}
+faults, fences, commits, variants = {}, {}, {}, {}
+db = {'acknowledged': 0, 'lost': 0, 'found': 0, 'failed_transactions': 0, 'indoubt_transactions': 0,
+      'epoch_regressions': 0, 'unknown_epochs': 0, 'unclean_pg_disks': 0, 'copies_not_started': 0}
+director = {'realserver_kills': 0, 'realserver_kill_castor_actions': 0, 'outages': 0, 'outage_max_ms': 0}
+fsck_unclean, failed_runs, weighted_avail, weighted_dir = [], [], 0.0, 0.0
+settle_max, settle_medians, faults_total = 0, [], 0
+for s in runs:
+    n = s.get('faults_total', 0)
+    if s.get('exit_status', 0) != 0 or 'faults_total' not in s:
+        failed_runs.append(f"{s['_name']} (exit {s.get('exit_status')})")
+    faults_total += n
+    for k in total:
+        total[k] += s.get(k, 0) or 0
+    for k, v in (s.get('faults') or {}).items():
+        faults[k] = faults.get(k, 0) + v
+    for kind, f in (s.get('fences_by_kind') or {}).items():
+        acc = fences.setdefault(kind, {})
+        for k, v in f.items():
+            acc[k] = acc.get(k, 0) + v
+    for disk, st in (s.get('fsck') or {}).items():
+        if st != 'clean':
+            fsck_unclean.append(f"{s['_name']} {disk}: {st}")
+    weighted_avail += (s.get('availability_percent') or 0) * n
+    st = s.get('settle_ms') or {}
+    settle_max = max(settle_max, st.get('max') or 0)
+    if st.get('median') is not None:
+        settle_medians.append(st['median'])
+    commits[s.get('commit', '?')] = commits.get(s.get('commit', '?'), 0) + n
+    variants[s.get('variant', '?')] = variants.get(s.get('variant', '?'), 0) + n
+    b = s.get('db')
+    if b:
+        for k in ('acknowledged', 'lost', 'found', 'failed_transactions', 'indoubt_transactions', 'epoch_regressions'):
+            db[k] += b.get(k, 0) or 0
+        db['unknown_epochs'] += len(b.get('unknown_epochs') or [])
+        if b.get('fsck') != 'clean':
+            db['unclean_pg_disks'] += 1
+        if not b.get('database_started'):
+            db['copies_not_started'] += 1
+    x = s.get('director')
+    if x:
+        director['realserver_kills'] += x.get('realserver_kills', 0)
+        director['realserver_kill_castor_actions'] += x.get('realserver_kill_castor_actions', 0)
+        o = x.get('outages_ms') or {}
+        director['outages'] += o.get('n', 0) or 0
+        director['outage_max_ms'] = max(director['outage_max_ms'], o.get('max') or 0)
+        weighted_dir += (x.get('availability_percent') or 0) * n
+
+summary = dict(total)
+summary.update({
+    'runs': len(runs), 'faults_total': faults_total, 'faults_wanted': wanted, 'faults': faults,
+    'fences_by_kind': fences, 'fsck_unclean': fsck_unclean, 'failed_runs': failed_runs,
+    'availability_percent': round(weighted_avail / faults_total, 3) if faults_total else None,
+    'settle_ms': {'max': settle_max, 'run_medians': sorted(settle_medians)},
+    'commits': commits, 'variants': variants, 'db': db,
+    'director': dict(director, availability_percent=round(weighted_dir / faults_total, 3) if faults_total else None),
+})
+json.dump(summary, open(os.path.join(out, 'summary.json'), 'w'), indent=1)
+
+problems = sum(total[k] for k in SAFETY) + db['lost'] + db['epoch_regressions'] + db['unknown_epochs'] + db['unclean_pg_disks'] \
+    + db['copies_not_started']
+problems += len(fsck_unclean) + len(failed_runs)
+print(f"[castor] torture-many: {faults_total} of {wanted} faults in {len(runs)} runs: "
+      f"{total['split_brains']} split-brains, {total['lost_records']} lost of {total['acknowledged_records']} "
+      f"acknowledged records, {total['mount_overlaps'] + total['kernel_double_mounts']} double mounts, "
+      f"{total['services_on_both_nodes']} services on both nodes, {len(fsck_unclean)} unclean filesystems; "
+      f"db: {db['lost']} lost of {db['acknowledged']} acknowledged commits, {db['epoch_regressions']} epoch regressions; "
+      f"director: {director['realserver_kills']} real server kills, "
+      f"{director['realserver_kill_castor_actions']} Castor actions; {len(failed_runs)} runs failed"
+      + (f" ({', '.join(failed_runs)})" if failed_runs else ""))
+print(f"summary: {os.path.join(out, 'summary.json')}")
+sys.exit(1 if problems else (2 if faults_total < wanted else 0))
