@@ -16,7 +16,7 @@ SANITIZE    ?=
 # can use them; the packaged builds (packaging/debian/rules, packaging/rpm/castor.spec) set TEST_HOOKS=0.
 TEST_HOOKS  ?= 1
 
-CXXFLAGS_BASE := -std=c++20 -O2 -g -pipe -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+CXXFLAGS_BASE := -std=c++20 -O2 -g -pipe -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wformat-security \
                  -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2 \
                  -D_GLIBCXX_ASSERTIONS -DBOOST_LOG_DYN_LINK -DBOOST_LOG_USE_NATIVE_SYSLOG -DCASTOR_VERSION='"$(VERSION)"' -I. -Ilib
 LDFLAGS_BASE  := -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed

@@ -201,9 +201,11 @@
  * fail): -DREACH_FENCE_BOTH_MAYF (both nodes may fence at once), -DREACH_FENCE_BOTH_INTENT (both intents on the
  * disk at once), -DREACH_FENCE_YIELD (a node yields), -DREACH_FENCE_STALE (a node fences past a stale intent),
  * -DREACH_FENCE_LIVE (a fence of a node whose core runs), -DREACH_FENCE_TAKEOVER (a take-over on a fence
- * verdict).  Not in verify.sh: -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too), and
- * -DNOWD_FENCED=<id> (that node has no watchdog and its peer never declares it DEAD after D, only after a
- * confirmed fence; BUG_NOWD_D: D too) -- the code does not implement a node without a watchdog yet.
+ * verdict).  Not in verify.sh: -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too).
+ * -DNOWD_FENCED=<id>: that node has no watchdog (the code's watchdog_device = none with a power fence, published
+ * as HeartbeatRecord::kNoWatchdog) and its peer never declares it DEAD after D, only after a confirmed fence
+ * (verify.sh fence_nowd, fence_nowd_crash); -DBUG_NOWD_D: D too (fence_nowd_d, found: the paused node runs again
+ * beside the peer's take-over).
  */
 
 #define F 3

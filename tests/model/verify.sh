@@ -233,6 +233,11 @@ case $mode in
     launch fence_lan pass safety $FENCE_LAN
     launch fence_lan_pause pass safety $FENCE_LAN_PAUSE
     launch fence_round pass safety $FENCE_ROUND
+    # a node without a watchdog (watchdog_device = none with a power fence: HeartbeatRecord::kNoWatchdog): its peer
+    # takes over only on a confirmed fence, never after D; paused, with a fence that fails (fence_nowd), or crashed
+    # (fence_nowd_crash)
+    launch fence_nowd pass safety -DNOWD_FENCED=1 $FENCE_LAN_PAUSE
+    launch fence_nowd_crash pass safety -DNOWD_FENCED=1 $FENCE_CRASH
     launch relocation pass liveness $LIVE
     # the majority device (issue 17)
     launch maj_fault pass safety $MAJ_FAULT
@@ -283,6 +288,8 @@ case $mode in
     launch fence_stale_early error safety -DBUG_FENCE_STALE_EARLY $FENCE_ROUND
     # rule 3 as first written (see FENCE_REJOIN above), and the amended rule on the same scenario
     launch fence_look_inc error safety -DBUG_FENCE_LOOK_INC $FENCE_REJOIN
+    # a node without a watchdog declared DEAD after D like any other (it is paused, not dead, and runs again)
+    launch fence_nowd_d error safety -DNOWD_FENCED=1 -DBUG_NOWD_D $FENCE_LAN_PAUSE
     launch fence_rejoin pass safety $FENCE_REJOIN
     # not bugs: witnesses that the runs reach what they must cover (fence_lan): both nodes may fence each other
     # at once (S = T), a node yields to the peer's intent, a node fences past a stale intent
