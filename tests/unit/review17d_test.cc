@@ -19,9 +19,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "disk/majority_block_device.h"
+#include "tests/support/majority_rig.h"
 #include "tests/unit/review17d_explorer.h"
 
 using namespace castor;
@@ -126,5 +133,175 @@ TEST_CASE("review17d: randomized schedules of the majority device keep (a'), (a)
     CHECK(sum.restarts > runs / 10);
     CHECK(sum.rejoins > runs / 20);
     CHECK(sum.reads_ok > 20 * runs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-written cases from the explorer's findings. The devices are driven by hand: each I/O takes its data
+// (snapshot) and reports its completion when the test says so, in any order -- as a device with several of
+// our reads in flight may serve them in any order and hand back their completions later.
+
+namespace {
+
+using testing::MajorityRig;
+
+class HandDevice final : public BlockDevice {
+ public:
+  HandDevice(std::shared_ptr<MemoryDisk> disk, std::string name) : disk_(std::move(disk)), name_(std::move(name)) {
+    geometry_.logical_sector_size = disk_->sector_size;
+    geometry_.size_bytes = disk_->bytes.size();
+  }
+  const Geometry& geometry() const override { return geometry_; }
+  const std::string& name() const override { return name_; }
+  Status submit_read(uint64_t tag, uint64_t offset, std::span<std::byte> out, TimePoint now, TimePoint) override {
+    ops_.push_back(Op{tag, offset, out, {}, now, false, false});
+    return Status::Ok();
+  }
+  Status submit_write(uint64_t, uint64_t, std::span<const std::byte>, TimePoint, TimePoint) override {
+    return Error(Code::unsupported, name_ + ": reads only");
+  }
+  void reap(TimePoint, std::vector<IoCompletion>& out) override {
+    for (size_t k : ready_) {
+      Op& op = ops_[k];
+      std::memcpy(op.out.data(), op.data.data(), op.out.size());
+      out.push_back({op.tag, IoKind::read, op.offset, op.out.size(), Status::Ok(), op.issued});
+      op.reported = true;
+    }
+    ready_.clear();
+  }
+  void wait(TimePoint) override {}
+  size_t in_flight() const override {
+    size_t n = 0;
+    for (const auto& op : ops_) n += op.reported ? 0 : 1;
+    return n;
+  }
+  // The k-th read submitted to this device takes the disk's bytes now.
+  void take(size_t k) {
+    REQUIRE(k < ops_.size());
+    Op& op = ops_[k];
+    op.data.assign(disk_->bytes.begin() + std::ptrdiff_t(op.offset),
+                   disk_->bytes.begin() + std::ptrdiff_t(op.offset + op.out.size()));
+    op.taken = true;
+  }
+  // ...and its completion is handed back at the next reap.
+  void complete(size_t k) {
+    REQUIRE(k < ops_.size());
+    REQUIRE(ops_[k].taken);
+    ready_.push_back(k);
+  }
+
+ private:
+  struct Op {
+    uint64_t tag;
+    uint64_t offset;
+    std::span<std::byte> out;
+    std::vector<std::byte> data;
+    TimePoint issued;
+    bool taken, reported;
+  };
+  std::shared_ptr<MemoryDisk> disk_;
+  std::string name_;
+  Geometry geometry_;
+  std::vector<Op> ops_;
+  std::vector<size_t> ready_;
+};
+
+// A reader's composite over hand-driven paths to the rig's disks.
+struct HandReader {
+  std::vector<HandDevice*> dev;
+  std::unique_ptr<MajorityBlockDevice> md;
+  std::map<uint64_t, std::vector<std::byte>> out;  // by tag
+  std::map<uint64_t, Status> done;
+  HandReader(MajorityRig& r, const std::string& name) {
+    std::vector<std::unique_ptr<BlockDevice>> devs;
+    for (size_t i = 0; i < r.disks.size(); ++i) {
+      auto d = std::make_unique<HandDevice>(r.disks[i], name + "-dev" + std::to_string(i));
+      dev.push_back(d.get());
+      devs.push_back(std::move(d));
+    }
+    auto m = MajorityBlockDevice::create(std::move(devs), r.seal, testing::majority_rig_cluster(), name);
+    REQUIRE(m.ok());
+    md = std::move(*m);
+  }
+  uint64_t read(MajorityRig& r, uint64_t offset) {
+    const uint64_t tag = r.next_tag++;
+    auto& b = out[tag];
+    b.resize(r.bs());
+    REQUIRE(md->submit_read(tag, offset, b, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+    return tag;
+  }
+  void reap(MajorityRig& r) {
+    std::vector<IoCompletion> c;
+    md->reap(r.clock.now(), c);
+    for (auto& x : c) done.emplace(x.tag, x.status);
+  }
+  // The record a completed read handed out (nullopt: not completed, or not ok).
+  std::optional<RecordHeader> result(MajorityRig& r, uint64_t tag, uint64_t offset) {
+    auto it = done.find(tag);
+    if (it == done.end() || !it->second.ok()) return std::nullopt;
+    const auto slot = expected_slot_at(r.layout, offset);
+    auto h = verify_block(out[tag], {slot->type, r.bs(), slot->writer_node}, r.seal);
+    return h.ok() ? std::optional<RecordHeader>(*h) : std::nullopt;
+  }
+};
+
+constexpr uint64_t kPastLife = 0x1010, kLifeA = 0x2020;
+
+}  // namespace
+
+// FINDING 1 (explorer seed 14222, no fault, no restart: the writer's first life and two reads of the reader open
+// at once). Member 1 holds two of the reader's reads: the older one (read 1) takes its data late, after life A's
+// first write A.1 landed there, and completes at once; the newer one (read 2) took its data early, before A.1
+// landed, and completes only later. The chooser judged member 1's answers by read number: read 2's answer
+// replaced read 1's in its memory as a change of life A.1 -> L0.4, a MOVE of the past life L0 over A, at read 2
+// -- backwards in time: L0.4 was the older content. Read 3, issued after A.1 completed on members 0 and 1, is
+// answered by member 0 (A.1) and member 2 (L0.4, A.1 not there yet): L0 "moved" last, and over A, so no doubt:
+// L0.4 is handed out over A's completed write. One disk never shows it.
+TEST_CASE("review17d finding 1: a newer read's answer that took its data before an older read's answer on the "
+          "same member is no move") {
+  MajorityRig r;
+  const uint64_t blk = r.hb(1);
+  for (size_t d = 0; d < 3; ++d) r.put(d, blk, r.record_at(blk, kPastLife, 4));  // L0.4 everywhere
+  HandReader y(r, "node2-reader");
+  r.put(0, blk, r.record_at(blk, kLifeA, 1));  // A.1 lands on member 0
+  const uint64_t t1 = y.read(r, blk);         // read 1
+  y.dev[0]->take(0);
+  y.dev[0]->complete(0);
+  y.reap(r);
+  const uint64_t t2 = y.read(r, blk);  // read 2, beside read 1
+  y.dev[2]->take(1);                   // L0.4
+  y.dev[2]->complete(1);
+  y.reap(r);
+  y.dev[1]->take(1);  // member 1 takes read 2's data: L0.4 (its completion comes much later)
+  y.dev[0]->take(1);  // A.1
+  y.dev[0]->complete(1);
+  y.reap(r);
+  r.put(1, blk, r.record_at(blk, kLifeA, 1));  // A.1 lands on member 1: complete on members 0 and 1
+  y.dev[1]->take(0);                           // read 1's data on member 1: A.1
+  y.dev[1]->complete(0);
+  y.reap(r);
+  auto h1 = y.result(r, t1, blk);
+  REQUIRE(h1);
+  REQUIRE(h1->incarnation == kLifeA);
+  const uint64_t t3 = y.read(r, blk);  // read 3, issued after A.1 completed
+  y.dev[2]->take(2);                   // L0.4: A.1 has not reached member 2
+  y.dev[0]->take(2);                   // A.1
+  y.dev[0]->complete(2);
+  y.reap(r);
+  y.dev[1]->complete(1);  // read 2's old answer from member 1 (L0.4) comes now
+  y.reap(r);
+  y.dev[2]->complete(2);
+  y.reap(r);
+  if (auto h2 = y.result(r, t2, blk)) MESSAGE("read 2 (issued before A.1 completed) handed out life " << h2->incarnation);
+  auto h3 = y.result(r, t3, blk);
+  const bool done3 = y.done.count(t3) > 0;
+  CHECK_MESSAGE((!h3 || h3->incarnation == kLifeA),
+                "read 3, issued after A.1 completed on members 0 and 1, handed out the past life's L0." << h3->seq);
+  if (!done3) {  // it waits for member 1: A.1
+    y.dev[1]->take(2);
+    y.dev[1]->complete(2);
+    y.reap(r);
+    h3 = y.result(r, t3, blk);
+    CHECK((!h3 || h3->incarnation == kLifeA));
   }
 }
