@@ -122,7 +122,8 @@ Status MajorityBlockDevice::submit_read(uint64_t tag, uint64_t offset, std::span
       set_answer(c, i, false, st.to_string());
       continue;
     }
-    d.ops.emplace(dtag, DevOp{IoKind::read, offset, out.size(), {id}, std::move(buf), now, deadline, false, c.read_no});
+    d.ops.emplace(dtag, DevOp{IoKind::read, offset, out.size(), {id}, std::move(buf), now, deadline, false, c.read_no,
+                              d.completions});
   }
   open_.emplace(id, std::move(c));
   return Status::Ok();
@@ -222,6 +223,7 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
   if (it == d.ops.end()) return;
   DevOp op = std::move(it->second);
   d.ops.erase(it);
+  const ReplicaChoice::DeviceOrder order{op.submitted, ++d.completions};
   const bool ok = ic.status.ok();
   std::vector<bool> valid;
   std::optional<uint64_t> damaged;  // a block this device returned invalid while another device holds it valid
@@ -239,7 +241,7 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
       const uint64_t len = std::min<uint64_t>(bs, op.length - rel);
       const bool judged = len == bs && (op.offset + rel) % bs == 0;
       const auto copy = std::span<const std::byte>(*op.data).subspan(rel, len);
-      valid.push_back(judged && (open ? choice_.observe(op.read_no, i, op.offset + rel, copy)
+      valid.push_back(judged && (open ? choice_.observe(op.read_no, i, op.offset + rel, copy, order)
                                       : choice_.judge(i, op.offset + rel, copy)));
       if (judged && !valid.back() && !damaged && expected_slot_at(layout_, op.offset + rel))
         for (size_t j = 0; j < devices_.size(); ++j)

@@ -147,6 +147,7 @@ class MajorityBlockDevice final : public BlockDevice {
     TimePoint deadline;                // the earliest composite deadline it serves (health, held_after_timeout)
     bool timeout_noted = false;        // its deadline passed while the device held it
     uint64_t read_no = 0;              // read: the chooser's read number
+    uint64_t submitted = 0;            // the device's completions when it was submitted (ReplicaChoice::DeviceOrder)
   };
   struct Queued {  // a write waiting on a device (W1, W4)
     uint64_t offset;
@@ -166,6 +167,7 @@ class MajorityBlockDevice final : public BlockDevice {
     std::deque<Queued> queue;
     DeviceHealth health;
     Latency latency;
+    uint64_t completions = 0;  // I/Os the device returned (the order of its answers: ReplicaChoice::DeviceOrder)
     int fd = -1;  // registered in epoll
   };
   enum class Answer : uint8_t { pending, ok, failed };

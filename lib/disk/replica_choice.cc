@@ -59,7 +59,8 @@ bool ReplicaChoice::own_superseded(uint64_t offset, uint64_t incarnation, uint64
   return o.earlier.count(incarnation) > 0;
 }
 
-bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> bytes) {
+bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> bytes,
+                            std::optional<DeviceOrder> order) {
   if (dev >= devices_ || !expected_slot_at(layout_, offset)) return false;  // nothing is expected there
   auto h = validate(offset, bytes);
   if (!h.ok()) {
@@ -85,12 +86,18 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
   uint64_t previous_read = 0;  // the device's previous answer: a move here happened after it
   uint64_t previous_life = 0;  // ...over a copy of this life: the moving life landed after that one had started
   if (!copy || copy->read_no <= read_no) {
-    moved = had_memory && (copy->header.incarnation != h->incarnation || h->seq > life_max);
+    // A change of life is a move only when the remembered answer completed before this one was submitted:
+    // two reads the device held at once took their data in an unknown order (review 17d, finding 1).
+    const bool after = !had_memory || !order || copy->completed <= order->submitted;
+    const bool other_life = had_memory && copy->header.incarnation != h->incarnation;
+    moved = had_memory && (other_life ? after : h->seq > life_max);
     // What the device shows of this life was news here at its first answer or at its last move; a catch-up
     // on a value seen elsewhere keeps the earlier read (review 17b, settled()). The answer came after every
     // read issued so far (reads_), not only after its own: an answer to an older read may come after the
-    // answers to a newer one (review 17c, attack 2), so it is stamped with the newest read issued.
-    const uint64_t shown_at = !had_memory || moved ? std::max(read_no, reads_) : copy->shown_at;
+    // answers to a newer one (review 17c, attack 2), so it is stamped with the newest read issued. Another
+    // life that is no move (the answers were not ordered) is placed like a first answer: when it landed is
+    // unknown.
+    const uint64_t shown_at = !had_memory || moved || other_life ? std::max(read_no, reads_) : copy->shown_at;
     if (had_memory) {
       previous_read = copy->read_no;
       previous_life = copy->header.incarnation;
@@ -100,6 +107,7 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
     copy->bytes.assign(bytes.begin(), bytes.end());
     copy->read_no = read_no;
     copy->shown_at = shown_at;
+    copy->completed = order ? order->completed : 0;
   }
   const bool known = m.incs.count(h->incarnation) > 0;
   IncState& s = m.incs[h->incarnation];

@@ -59,6 +59,14 @@ class ReplicaChoice {
   uint64_t begin_read() { return ++reads_; }
   uint64_t reads() const { return reads_; }
 
+  // Where an answer stands among the device's I/Os: `submitted`, the count of the device's completed I/Os when
+  // this read was submitted to it; `completed`, that count once this answer completed (the composite counts).
+  // Two answers of one device are ordered in time only when the earlier one completed before the later one
+  // was submitted; two reads the device held at once may take their data in either order (review 17d).
+  struct DeviceOrder {
+    uint64_t submitted = 0;
+    uint64_t completed = 0;
+  };
   // Device `dev` answered read `read_no` with `block` at `offset`. A valid copy becomes that device's memory
   // of the block unless its memory comes from a later read; an invalid copy changes no memory. Updates the
   // incarnation's highest seq and changed_at (R4) unless the copy is our own superseded write (R5) or the
@@ -66,8 +74,15 @@ class ReplicaChoice {
   // is unknown: see settled()). Call it only for answers of a read still open (review 17b, attack 3: an
   // answer that comes after its read reported may have been taken long after that read began, and credited
   // to it a new life's write ranks below an older move; judge() those).
+  // With `order`: a change of life against the device's memory is a move only when the remembered answer
+  // completed before this one was submitted; otherwise this answer may have taken its data first (review 17d,
+  // finding 1: a newer read's answer with the older content replaced an older read's answer, and the past
+  // life "moved" over the new one). A rise within a life is a move either way (a device lands one life's
+  // writes in order, so the higher seq is the later content). Without `order` the answers of a device are
+  // taken as one after the other.
   // Returns whether the copy is valid.
-  bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block);
+  bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block,
+               std::optional<DeviceOrder> order = std::nullopt);
   // Only R2 for an answer that came after its read reported: whether the copy is valid (an invalid one is
   // counted for health, as observe() does). No memory changes.
   bool judge(size_t dev, uint64_t offset, std::span<const std::byte> block);
@@ -135,6 +150,7 @@ class ReplicaChoice {
     // The read at which what this device shows of its life was last news here: its first answer (the copy
     // landed there before that read, when is unknown) or its last move. See settled().
     uint64_t shown_at = 0;
+    uint64_t completed = 0;  // DeviceOrder::completed of the answer (0: observed without an order)
   };
   struct IncState {
     uint64_t max_seq = 0;
