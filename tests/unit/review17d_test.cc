@@ -292,7 +292,7 @@ TEST_CASE("review17d finding 1: a newer read's answer that took its data before 
   y.reap(r);
   y.dev[2]->complete(2);
   y.reap(r);
-  if (auto h2 = y.result(r, t2, blk)) MESSAGE("read 2 (issued before A.1 completed) handed out life " << h2->incarnation);
+  CHECK(y.done.count(t2) == 1);  // read 2 (issued before A.1 completed) reported
   auto h3 = y.result(r, t3, blk);
   const bool done3 = y.done.count(t3) > 0;
   CHECK_MESSAGE((!h3 || h3->incarnation == kLifeA),
@@ -304,4 +304,75 @@ TEST_CASE("review17d finding 1: a newer read's answer that took its data before 
     h3 = y.result(r, t3, blk);
     CHECK((!h3 || h3->incarnation == kLifeA));
   }
+}
+
+// FINDING 2 (explorer seed 63366 once finding 1 was fixed; no fault, no restart: ordinary latency). Life A's
+// first write A.1 lands on member 0 at once and is slow to members 1 and 2; A.2 follows on member 0 (on the
+// others it waits behind A.1). The reader sees A move on member 0 (A.1 -> A.2, read 2) while members 1 and 2
+// still show the past life L0: read 3 is in doubt (L0's copies were shown in read 1, A moved after read 1),
+// and the majority of its answers hands out L0 -- right for read 3, no write of A had completed. But the
+// majority's life was also COUNTED as moved at read 3, after A's move: A.2, which member 0 showed in read 3 as
+// well, was ranked older than L0.18. A.1 then lands on member 1 (complete on members 0 and 1); read 4, issued
+// after, is answered first by member 0 (A.2) and member 2 (L0.18): L0 moved last, no doubt, L0.18 handed out.
+TEST_CASE("review17d finding 2, chooser: a majority of a read's answers that places the past life does not rank "
+          "the new life's earlier move below it") {
+  MajorityRig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.hb(1);
+  auto l0 = r.record_at(blk, kPastLife, 18), a1 = r.record_at(blk, kLifeA, 1), a2 = r.record_at(blk, kLifeA, 2);
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, b] : answers) c.observe(n, d, blk, b);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  read({{0, a1}, {1, l0}, {2, l0}});          // read 1: first answers
+  c.observe(c.begin_read(), 0, blk, a2);      // read 2: member 0 shows A.2 (A moves); the others answer late
+  auto [s3, h3] = read({{1, l0}, {2, l0}, {0, a2}});  // read 3: in doubt, the majority's L0
+  REQUIRE(s3);
+  REQUIRE(h3.incarnation == kPastLife);
+  // A.1 lands on member 1: complete on members 0 and 1. Read 4 is answered by members 0 and 2 first.
+  auto [s4, h4] = read({{0, a2}, {2, l0}});
+  CHECK_MESSAGE((!s4 || h4.incarnation == kLifeA),
+                "read 4 (after A.1 completed on members 0 and 1; members 0 and 2 answered) is settled on L0." << h4.seq);
+}
+
+TEST_CASE("review17d finding 2: the past life placed by a majority while the new life's first write was slow is "
+          "not handed out once that write completed") {
+  MajorityRig r;
+  const uint64_t blk = r.hb(1);
+  for (size_t d = 0; d < 3; ++d) r.put(d, blk, r.record_at(blk, kPastLife, 18));
+  auto y = r.view("node2-reader");
+  r.put(0, blk, r.record_at(blk, kLifeA, 1));  // A.1 on member 0; slow to members 1 and 2
+  auto h = r.read_at(y, blk);                   // read 1
+  REQUIRE(h.ok());
+  r.put(0, blk, r.record_at(blk, kLifeA, 2));  // A.2 on member 0 (behind A.1 on the others)
+  // Read 2: member 0 answers at once (A.2), members 1 and 2 in 30 ms; read 3 is issued beside it and answered
+  // by all three at once.
+  y.path[1]->delay_all(Millis(30));
+  y.path[2]->delay_all(Millis(30));
+  const uint64_t t2 = r.next_tag++, t3 = r.next_tag++;
+  std::vector<std::byte> out2(r.bs()), out3(r.bs());
+  REQUIRE(y.dev->submit_read(t2, blk, out2, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  y.path[1]->pass_all();
+  y.path[2]->pass_all();
+  r.done.clear();
+  y.dev->reap(r.clock.now(), r.done);  // member 0's answer to read 2: A moves
+  REQUIRE(y.dev->submit_read(t3, blk, out3, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  REQUIRE(r.drive(y, t3).ok());
+  {
+    auto h3 = verify_block(out3, {RecordType::heartbeat, r.bs(), 1}, r.seal);
+    REQUIRE(h3.ok());
+    CHECK(h3->incarnation == kPastLife);  // no write of A has completed yet: the majority's L0 is right
+  }
+  REQUIRE(r.drive(y, t2).ok());
+  r.put(1, blk, r.record_at(blk, kLifeA, 1));  // A.1 lands on member 1: complete on members 0 and 1
+  y.path[1]->delay_all(Millis(50));            // member 1 answers the next read last
+  h = r.read_at(y, blk);                       // read 4, issued after A.1 completed
+  REQUIRE(h.ok());
+  CHECK_MESSAGE(h->incarnation == kLifeA,
+                "read 4, issued after A.1 completed on members 0 and 1, handed out the past life's L0." << h->seq);
+  r.settle(y);
 }
