@@ -242,13 +242,24 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, uint
   for (const auto& c : cands)
     if (better(c, *best)) best = &c;
   // The history cannot order a life this read was answered with against the top; a majority of this read's
-  // answers can (settled()). That majority's life is handed out, and it counts as having moved at this read:
-  // a later read answered by one of its holders and one lagging device must not go back to the life the
-  // history had at the top.
+  // answers can (settled()). That majority's life is handed out. It counts as having moved at this read (a
+  // later read answered by one of its holders and one lagging device must not go back to the life the history
+  // had at the top) only when every answer of this read that holds it became news after the top's last move
+  // (review 17b: members newly adopted or back showed the new life); a copy shown in or before the read in
+  // which the top moved is no newer than that move: the top may be the new life whose writes are still on
+  // their way to the other members, and its copies shown before this read are not older than the majority's
+  // (review 17d, finding 2: the past life placed by a majority over the new life's move, then handed out once
+  // the new life's write completed).
   if (const Standing st = standing(m, read_no, devices_ / 2 + 1); st.doubt && st.majority_life)
     for (const auto& c : cands)
       if (c.inc == *st.majority_life && c.inc != best->inc) {
+        const uint64_t top = changed(*best);
         best = &c;
+        bool newer = true;
+        for (const auto& copy : m.copies)
+          if (copy && copy->read_no >= read_no && copy->header.incarnation == c.inc && copy->shown_at <= top)
+            newer = false;
+        if (!newer) break;
         IncState& life = m.incs.at(c.inc);
         life.changed_at = std::max(life.changed_at, read_no);
         // When it got there is not known, but what the devices showed of other lives before this read is
