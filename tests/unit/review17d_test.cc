@@ -245,7 +245,7 @@ struct HandReader {
   }
 };
 
-constexpr uint64_t kPastLife = 0x1010, kLifeA = 0x2020;
+constexpr uint64_t kPastLife = 0x1010, kLifeA = 0x2020, kLifeB = 0x3030;
 
 }  // namespace
 
@@ -374,5 +374,43 @@ TEST_CASE("review17d finding 2: the past life placed by a majority while the new
   REQUIRE(h.ok());
   CHECK_MESSAGE(h->incarnation == kLifeA,
                 "read 4, issued after A.1 completed on members 0 and 1, handed out the past life's L0." << h->seq);
+  r.settle(y);
+}
+
+// FINDING 3 (explorer seed 32535 once findings 1 and 2 were fixed; the same shape in most of what was left:
+// a slot replaced -- forget_device -- while a read was open). Member 2 answered the read (B.1, the new life's
+// completed write: a move); then the reader's set replaced slot 2 (a member adopted there; here a path to the
+// same device). The open read no longer waited for member 2, but its answer still counted for the read's valid
+// majority, while the chooser had forgotten it: member 1's A.3 made the majority, and the chooser, which held
+// only A, handed out A.3 -- the value the reader followed before B.1 completed.
+TEST_CASE("review17d finding 3: the answer of a member replaced while the read is open does not count for it") {
+  MajorityRig r;
+  const uint64_t blk = r.hb(1);
+  for (size_t d = 0; d < 3; ++d) r.put(d, blk, r.record_at(blk, kLifeA, 3));
+  auto y = r.view("node2-reader");
+  auto h = r.read_at(y, blk);
+  REQUIRE(h.ok());
+  REQUIRE(h->incarnation == kLifeA);
+  // Life B's first write completes on members 0 and 2 (member 1 slow).
+  r.put(0, blk, r.record_at(blk, kLifeB, 1));
+  r.put(2, blk, r.record_at(blk, kLifeB, 1));
+  // The read: member 2 at once, member 1 in 20 ms, member 0 in 50 ms.
+  y.path[1]->delay_all(Millis(20));
+  y.path[0]->delay_all(Millis(50));
+  const uint64_t t = r.next_tag++;
+  std::vector<std::byte> out(r.bs());
+  REQUIRE(y.dev->submit_read(t, blk, out, r.clock.now(), r.clock.now() + testing::kMajorityTimeout).ok());
+  r.done.clear();
+  y.dev->reap(r.clock.now(), r.done);  // member 2's answer: B.1
+  REQUIRE(r.done.empty());
+  // Slot 2 is replaced (the new member holds the same bytes).
+  REQUIRE(y.dev->replace_device(2, std::make_unique<MemoryBlockDevice>(r.disks[2], "slot2-again")).ok());
+  const Status st = r.drive(y, t);
+  if (st.ok()) {
+    auto o = verify_block(out, {RecordType::heartbeat, r.bs(), 1}, r.seal);
+    REQUIRE(o.ok());
+    CHECK_MESSAGE(o->incarnation == kLifeB,
+                  "the read, issued after B.1 completed on members 0 and 2, handed out A." << o->seq);
+  }
   r.settle(y);
 }
