@@ -594,9 +594,20 @@ Status MajorityBlockDevice::replace_device(size_t i, std::unique_ptr<BlockDevice
     ++registered_fds_;
   }
   fresh.dev = std::move(dev);
-  // Open composites stop waiting for the old device: it counts as failed for them.
+  // Open composites stop waiting for the old device: it counts as failed for them -- also when it already
+  // answered: the chooser forgets its memory of the slot below, so a read must not count that answer towards
+  // its valid majority (review 17d, finding 3: the forgotten answer of the new life made up a majority with a
+  // lagging member's old life, and the chooser, holding only the old life, handed it out). A write it already
+  // took stays counted: it landed there.
   const std::string why = devices_[i].dev->name() + ": replaced while the I/O was in flight";
-  for (auto& [id, c] : open_) set_answer(c, i, false, why);
+  for (auto& [id, c] : open_) {
+    if (c.kind == IoKind::read && c.answers[i] == Answer::ok) {
+      c.answers[i] = Answer::pending;
+      c.bufs[i] = nullptr;
+      c.valid[i].clear();
+    }
+    set_answer(c, i, false, why);
+  }
   Device old = std::move(devices_[i]);
   old.queue.clear();  // never submitted: dropped
   devices_[i] = std::move(fresh);
