@@ -414,3 +414,40 @@ TEST_CASE("review17d finding 3: the answer of a member replaced while the read i
   }
   r.settle(y);
 }
+
+// FINDING 4 (explorer seed 86970 once findings 1-3 were fixed: a rejoin; member 0 slow for the writer). Life A
+// rejoins as life B while A.4 is still on its way to member 0 (ahead of B's writes there, W1). The reader sees B
+// move on members 1 and 2, member 0 answer A.3 once more, then A.4 land there. B.2 completes on members 1 and 2;
+// the reader sees it first on member 1 (a move) and then on member 2 -- a catch-up, no news, so member 2's copy
+// kept the read of its previous move. The next read is answered by member 0 (A.4: a rise, a move after member
+// 0's last answer) and member 2 (B.2): member 2's copy looked older than A's move, no doubt, and A.4 -- which
+// landed before B.2 was issued -- is handed out over B's completed write. Member 2's copy changed after member
+// 0's last answer: it may be newer than A.4.
+TEST_CASE("review17d finding 4, chooser: a member catching up on a value seen elsewhere is in doubt against a "
+          "later move of another life") {
+  MajorityRig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.hb(1);
+  auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
+  auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  read({{0, a(2)}, {1, a(2)}, {2, a(2)}});
+  read({{0, a(3)}, {1, a(3)}, {2, a(3)}});                 // A moves
+  read({{1, b(1)}, {2, b(1)}});                            // B.1 (rejoin): B moves on members 1 and 2
+  auto [s4, h4] = read({{0, a(3)}, {1, b(1)}, {2, b(1)}});  // member 0 still A.3
+  REQUIRE(h4.incarnation == kLifeB);
+  // A.4 lands on member 0 (the straggler); B.2 is issued and completes on members 1 and 2.
+  auto [s5, h5] = read({{1, b(2)}, {2, b(2)}});  // member 1 first (a move), member 2 catches up
+  REQUIRE(h5.incarnation == kLifeB);
+  REQUIRE(h5.seq == 2);
+  auto [s6, h6] = read({{0, a(4)}, {2, b(2)}});
+  CHECK_MESSAGE((!s6 || h6.incarnation == kLifeB),
+                "the read after B.2 completed (members 0 and 2 answered) is settled on A." << h6.seq);
+}
