@@ -102,7 +102,9 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
       previous_read = copy->read_no;
       previous_life = copy->header.incarnation;
     }
+    const bool changed_here = !had_memory || other_life || copy->header.seq != h->seq;
     if (!copy) copy.emplace();
+    if (changed_here) copy->changed_here = std::max(read_no, reads_);
     copy->header = *h;
     copy->bytes.assign(bytes.begin(), bytes.end());
     copy->read_no = read_no;
@@ -183,6 +185,9 @@ ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t r
   // moved over a copy of that very life (a device showed it, then the top): the top's write landed there after
   // that life had started, so it is no older life's (a life's writes leave the kernel before the next life
   // writes: exit_aio, the rejoin's wait), and an undead writer that keeps writing is shown.
+  // A copy that changed on its device after that read is in doubt too, though it was no news of its life (a
+  // catch-up on a value another device showed first: it landed here after this device's previous answer;
+  // review 17d, finding 4).
   for (const auto& c : m.copies) {
     if (!c || c->read_no < read_no) continue;
     const uint64_t life = c->header.incarnation;
@@ -190,7 +195,8 @@ ReplicaChoice::Standing ReplicaChoice::standing(const BlockMemory& m, uint64_t r
     for (const auto& [inc, n] : fresh) {
       auto s = m.incs.find(inc);
       if (s == m.incs.end() || s->second.changed_at != st.top) continue;
-      if (c->shown_at >= s->second.moved_after && s->second.moved_over.count(life) == 0) st.doubt = true;
+      if (std::max(c->shown_at, c->changed_here) >= s->second.moved_after && s->second.moved_over.count(life) == 0)
+        st.doubt = true;
     }
   }
   return st;

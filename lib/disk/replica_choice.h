@@ -151,6 +151,10 @@ class ReplicaChoice {
     // landed there before that read, when is unknown) or its last move. See settled().
     uint64_t shown_at = 0;
     uint64_t completed = 0;  // DeviceOrder::completed of the answer (0: observed without an order)
+    // The read at which this device's copy last changed here (stamped as shown_at is): a catch-up on a value
+    // seen elsewhere first is no news of its life, but it landed here after the device's previous answer, so
+    // it may be newer than another life's move after that answer (the doubt, settled(); review 17d, finding 4).
+    uint64_t changed_here = 0;
   };
   struct IncState {
     uint64_t max_seq = 0;
