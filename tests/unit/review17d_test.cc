@@ -451,3 +451,36 @@ TEST_CASE("review17d finding 4, chooser: a member catching up on a value seen el
   CHECK_MESSAGE((!s6 || h6.incarnation == kLifeB),
                 "the read after B.2 completed (members 0 and 2 answered) is settled on A." << h6.seq);
 }
+
+// FINDING 5 (explorer seed 21196, NOT FIXED: marked may_fail). A rejoin while member 2 lags: A.10 is on its way
+// there, A.11 and A.12 wait behind it (coalesced; A.12 completes on members 0 and 1), and life B's first writes
+// B.12 and B.13 land on members 0 and 1 -- then the process dies before B.12's completion is reported. The
+// reader restarts (no memory): members 0 and 1 show B.13 and B.12, member 2 A.9 (first answers, no moves); then
+// the straggler A.10 lands on member 2, a rise of A: A moved last. A read answered by members 0 (B.13) and 2
+// (A.10) hands out A.10, older than A.12, the write completed last. The chooser never saw A.12 (B overwrote it
+// everywhere it landed) and B's copies are first answers: nothing in its history orders A.10's late landing
+// against B's. One disk lands A.10 before A.12 and B.12. An order between lives (a durable life counter in the
+// record header) would settle it: B.13 is the highest (life, seq) of a majority's fresh answers.
+TEST_CASE("review17d finding 5, chooser: a restarted reader and an old life's straggler rising on a lagging member" *
+          doctest::may_fail()) {
+  MajorityRig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.hb(1);
+  auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
+  auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  auto [s1, h1] = read({{0, b(13)}, {1, b(12)}, {2, a(9)}});
+  REQUIRE(h1.incarnation == kLifeB);
+  read({{0, b(13)}, {1, b(12)}, {2, a(9)}});
+  c.observe(c.begin_read(), 2, blk, a(10));  // A.10 lands on member 2; its answer is the only one in time
+  auto [s4, h4] = read({{0, b(13)}, {2, a(10)}});
+  CHECK_MESSAGE((!s4 || h4.incarnation == kLifeB),
+                "a read issued after A.12 completed is settled on A." << h4.seq << " (members 0 and 2 answered)");
+}
