@@ -100,7 +100,8 @@ class ReplicaChoice {
   // copy handed out is the highest seq ever seen of it, even when no device's memory holds it any more (a
   // device overwritten by another life must not make the life's value go back: maj_r4_literal).
   // When the history cannot order a life this read was answered with against the top (settled()) and one
-  // life has a majority of this read's answers, that life instead, counted as moved at this read.
+  // life has a majority of this read's answers, that life instead, counted as moved at this read when each of
+  // its answers in this read became news after the top's last move (review 17d, finding 2).
   // Records the chosen incarnation.
   std::optional<Choice> choose(uint64_t offset, uint64_t read_no);
   // Whether choose() would not rest on a guess: one life moved last, or among the lives that tie for it one
@@ -109,8 +110,9 @@ class ReplicaChoice {
   // record over a write complete on the two other devices); at its deadline the tie-breaks of choose() apply.
   // Nor is it settled when the history cannot order a life this read was answered with against the top:
   // a device showed a life below the top, and what it shows was news there (its first answer, or its last
-  // move; stamped with the newest read issued then) in or after the read after which the top's last move
-  // happened, and the top did not move over a copy of that life (review 17c) -- and no life has `majority`
+  // move; stamped with the newest read issued then; or it changed on that device then, a catch-up: review 17d)
+  // in or after the read after which the top's last move happened, and the top did not move over a copy of
+  // that life (review 17c) -- and no life has `majority`
   // answers of this read. The top's move is known only to fall between two reads of its device, a first answer only to
   // have landed before it was read: the copy may be the newest write there is (review 17b: attacks 1 and 2,
   // a member back from failing reads or newly adopted showed the new life's completed write as its first

@@ -9,8 +9,9 @@
 // answer every I/O within 400 ms (the composite deadline is 1 s), in any order relative to each other.
 // The writer has lives: a crash with a restart (the new process starts once every write of the old one
 // that reached the kernel has landed or been lost: exit_aio), a fence and rejoin (the same composite, a new
-// incarnation once held_by_kernel() is 0: a straggler may stay on the faulty device), an undead old life
-// that goes on writing beside the new one (or stops later), a crash without a restart. The peer reader
+// incarnation once held_by_kernel() is 0: a straggler may stay on the faulty device), a crash without a
+// restart, and -- only with Options::undead -- an undead old life that goes on writing beside the new one (or
+// stops later). Up to five transitions, close together; the schedule ends 0.5-2.5 s after the last. The peer reader
 // issues reads on its own timer, up to three open at once, restarts (a fresh composite), forgets the faulty
 // slot (replace_device with a path to the same disk); writer composites may read their own block (R5).
 // After every read that reports ok, the properties of tests/model/majority.pml are checked on its output:
