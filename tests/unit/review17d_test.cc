@@ -488,3 +488,36 @@ TEST_CASE("review17d finding 5, chooser: a restarted reader and an old life's st
   CHECK_MESSAGE((!s4 || h4.incarnation == kLifeB),
                 "a read issued after A.12 completed is settled on A." << h4.seq << " (members 0 and 2 answered)");
 }
+
+// FINDING 6 (the explorer with CASTOR_REVIEW17D_UNDEAD=1, seed 3159; NOT FIXED: marked may_fail). Life A is
+// undead: its process goes on writing after the node's new life B started. A restarted reader's first read
+// hands out B.19 (members 1 and 2 show B, member 0 A.15). The undead A.17 is written and completes on members
+// 0 and 2; then an earlier write of B, B.17, lands late on member 0 (a slow member), over A.17. The next read is
+// answered by all three: member 1 B.19 (unchanged), member 2 A.17 (a move of A), member 0 B.17 (a move of B): a
+// tie, broken by the number of fresh holders, two for B -- and B.19, the value the reader followed before A.17
+// was issued, is handed out again though A.17 completed: (a') broken. One disk would show B.17 or A.17, a
+// change either way; B.17 would break (b) here, A.17 is the answer. An order between lives would not help:
+// with B (the newer life) above A it hands out B.19 as well, and an undead life's writes are never shown.
+TEST_CASE("review17d finding 6, chooser (undead): a tie between an undead life's late write and the live life's "
+          "completed write goes back to the value followed before" * doctest::may_fail()) {
+  MajorityRig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.hb(1);
+  auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
+  auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  auto [s1, h1] = read({{0, a(15)}, {1, b(18)}, {2, b(19)}});
+  REQUIRE(h1.incarnation == kLifeB);
+  REQUIRE(h1.seq == 19);
+  // A.17 completes on members 0 and 2; B.17 lands late on member 0.
+  auto [s2, h2] = read({{1, b(19)}, {2, a(17)}, {0, b(17)}});
+  CHECK_MESSAGE((!s2 || !(h2.incarnation == kLifeB && h2.seq == 19)),
+                "the read after A.17 completed hands out B.19 again, the value followed before A.17 was issued");
+}
