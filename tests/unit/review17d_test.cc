@@ -521,3 +521,40 @@ TEST_CASE("review17d finding 6, chooser (undead): a tie between an undead life's
   CHECK_MESSAGE((!s2 || !(h2.incarnation == kLifeB && h2.seq == 19)),
                 "the read after A.17 completed hands out B.19 again, the value followed before A.17 was issued");
 }
+
+// FINDING 7 (the long run's seed 327489 with findings 1-4 fixed: a rejoin, two reads open). Member 1's answer
+// to read 3 shows A.14, the old life's write completed last -- but it comes after read 3 reported, so it is only
+// judged (review 17b): the chooser never learns that A reached seq 14. Life A rejoins as B; B.29 and B.30
+// land on members 1 and 2 (not yet reported complete). Member 0 lags: A.13 lands there only now, in order
+// behind A.12. The reader's next read is answered by member 0 (A.13: above A's highest seq SEEN, 12, so a
+// rise, a move after member 0's last answer) and member 1 (B.29, shown before that answer): A moved last, no
+// doubt, A.13 is handed out though A.14 completed. A late answer's copy is a true value of the block: its seq
+// counts as seen for its life (no move, no memory), so the lagging member catching up on A.13 is no news.
+TEST_CASE("review17d finding 7, chooser: a late answer's seq counts as seen, so a lagging member catching up "
+          "below it is no move") {
+  MajorityRig r;
+  ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  const uint64_t blk = r.hb(1);
+  auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
+  auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
+  auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
+    const uint64_t n = c.begin_read();
+    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
+    const bool settled = c.settled(blk, n, 2);
+    auto ch = c.choose(blk, n);
+    REQUIRE(ch);
+    return std::make_pair(settled, ch->header);
+  };
+  read({{0, a(11)}, {1, a(11)}, {2, a(11)}});
+  read({{0, a(12)}, {1, a(12)}, {2, a(12)}});  // A moves
+  read({{0, a(12)}, {2, a(12)}});              // read 3 reports; member 1's answer comes late:
+  CHECK(c.judge(1, blk, a(14)));               // A.14 (complete on members 1 and 2)
+  auto [s4, h4] = read({{1, b(29)}, {0, a(12)}, {2, a(12)}});  // B.29 (rejoin) on member 1
+  REQUIRE(h4.incarnation == kLifeB);
+  auto [s5, h5] = read({{2, b(30)}, {0, a(12)}});  // B.30 on member 2
+  REQUIRE(h5.incarnation == kLifeB);
+  // A.13 lands on the lagging member 0 (behind A.12, ahead of B's writes there).
+  auto [s6, h6] = read({{0, a(13)}, {1, b(29)}});
+  CHECK_MESSAGE((!s6 || h6.incarnation == kLifeB || h6.seq >= 14),
+                "a read issued after A.14 completed is settled on A." << h6.seq);
+}
