@@ -137,9 +137,25 @@ bool ReplicaChoice::observe(uint64_t read_no, size_t dev, uint64_t offset, std::
 
 bool ReplicaChoice::judge(size_t dev, uint64_t offset, std::span<const std::byte> bytes) {
   if (dev >= devices_ || !expected_slot_at(layout_, offset)) return false;
-  if (!validate(offset, bytes).ok()) {
+  auto h = validate(offset, bytes);
+  if (!h.ok()) {
     ++invalid_[dev];
     return false;
+  }
+  // A true value of the block: within a life already known its seq counts as seen (the life's highest copy),
+  // though it is no move and no device's memory. A lagging device catching up below it later is no news
+  // (review 17d, finding 7: the old life's straggler rising on a lagging member below the seq a late answer
+  // had shown was a move, handed out over that life's later completed write).
+  auto it = blocks_.find(offset);
+  if (it == blocks_.end()) return true;
+  auto life = it->second.incs.find(h->incarnation);
+  if (life != it->second.incs.end() && h->seq > life->second.max_seq) {
+    IncState& s = life->second;
+    s.max_seq = h->seq;
+    s.best.header = *h;
+    s.best.bytes.assign(bytes.begin(), bytes.end());
+    s.best.read_no = reads_;
+    s.best_dev = dev;
   }
   return true;
 }

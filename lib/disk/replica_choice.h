@@ -84,7 +84,9 @@ class ReplicaChoice {
   bool observe(uint64_t read_no, size_t dev, uint64_t offset, std::span<const std::byte> block,
                std::optional<DeviceOrder> order = std::nullopt);
   // Only R2 for an answer that came after its read reported: whether the copy is valid (an invalid one is
-  // counted for health, as observe() does). No memory changes.
+  // counted for health, as observe() does). No device's memory and no move changes; a valid copy of a life
+  // already known raises that life's highest seq seen (and its highest copy), as any true value of the block
+  // does (review 17d, finding 7).
   bool judge(size_t dev, uint64_t offset, std::span<const std::byte> block);
 
   struct Choice {
