@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "common/durable_file.h"
 #include "common/errno_status.h"
 #include "common/read_file.h"
 #include "common/trusted_path.h"
@@ -18,10 +19,6 @@ namespace {
 
 // Reads a whole service file (at most kMaxServiceFileBytes); not_found when it does not exist.
 Result<std::string> read_file(const std::string& path) { return read_file_to_string(path, kMaxServiceFileBytes); }
-
-// Whether `uid` counts as root for the store (as in common/trusted_path.h: uid 0, or the checking process's
-// own uid, so that the unit tests run by an ordinary user work on their own files).
-bool root_owned(uid_t uid) { return uid == 0 || uid == ::geteuid(); }
 
 // Creates the missing directories of `dir` (0700: svcmgr runs as root), then requires the whole path to be
 // root's alone (common/trusted_path.h): svcmgr runs these copies as root, so a store directory anyone else
@@ -56,13 +53,6 @@ Result<std::string> read_copy(const std::string& path) {
   return read_fd_to_string(fd.get(), path, kMaxServiceFileBytes);
 }
 
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return errno_status("open", dir);
-  if (::fsync(fd.get()) != 0) return errno_status("fsync", dir);
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status DefinitionStore::save(const ServiceDefinition& def, const std::vector<std::string>& cluster_nodes) {
@@ -92,44 +82,7 @@ Status DefinitionStore::save_copy(const ServiceDefinition& def, const std::vecto
     return Error(Code::refused, def.file + " changed since it was loaded: no copy saved of " + def.name + " now");
   RETURN_IF_ERROR(make_dirs(dir_));
   if (auto old = read_copy(path); old.ok() && *old == *text) return Status::Ok();
-  // The temporary file is always a new file of svcmgr's: never opened through a link, never an existing
-  // file truncated. A stale one (svcmgr died between open and rename) is removed first, but only if it is
-  // what svcmgr leaves behind, a regular file of root's; anything else there is not svcmgr's doing.
-  const std::string tmp = path + ".tmp";
-  struct stat st;
-  if (::lstat(tmp.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode) || !root_owned(st.st_uid))
-      return Error(Code::refused, tmp + ": a stale temporary file that svcmgr did not write (" +
-                                      (S_ISREG(st.st_mode) ? "owned by uid " + std::to_string(st.st_uid) : "not a regular file") +
-                                      "); remove it by hand");
-    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return errno_status("unlink", tmp);
-  } else if (errno != ENOENT) {
-    return errno_status("lstat", tmp);
-  }
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return errno_status("open", tmp);
-    auto fail = [&](Status failed) {
-      (void)::unlink(tmp.c_str());
-      return failed;
-    };
-    size_t done = 0;
-    while (done < text->size()) {
-      ssize_t n = ::write(fd.get(), text->data() + done, text->size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return fail(errno_status("write", tmp));
-      }
-      done += size_t(n);
-    }
-    if (::fsync(fd.get()) != 0) return fail(errno_status("fsync", tmp));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status failed = errno_status("rename", tmp);
-    (void)::unlink(tmp.c_str());
-    return failed;
-  }
-  return fsync_dir(dir_);
+  return replace_file_durably(path, *text, 0600, "svcmgr");
 }
 
 Result<std::optional<ServiceDefinition>> DefinitionStore::load(const std::string& name,
