@@ -18,7 +18,9 @@
 #include "common/test_hooks.h"
 #include "common/uuid.h"
 #include "disk/failed_block_device.h"
+#include "disk/life_number.h"
 #include "disk/quorum_device_set.h"
+#include "quorumd/life_file.h"
 
 namespace castor {
 namespace {
@@ -509,9 +511,42 @@ Status QuorumDaemon::setup_loop() {
 // ---------------------------------------------------------------------------------------------------------
 // The core's lifecycle
 
+uint32_t QuorumDaemon::highest_own_life_seen() const {
+  uint32_t top = 0;
+  const ReplicaChoice& choice = majority_->chooser();
+  for (uint32_t k = 0; k < kRegionBlocks; ++k) {
+    const uint64_t off = layout_.region_offset(node_id_) + uint64_t(k) * layout_.block_size();
+    for (size_t d = 0; d < choice.devices(); ++d)
+      if (auto h = choice.remembered(d, off)) top = std::max(top, life_of(h->incarnation));
+    if (auto h = choice.handed_out(off)) top = std::max(top, life_of(h->incarnation));
+  }
+  return top;
+}
+
+Result<uint64_t> QuorumDaemon::next_set_incarnation() {
+  // On a set the chooser orders this node's copies by (life, seq): the new life's number must be above every
+  // earlier life's, durably, before its first write. The file is the source; what the devices show of this
+  // node's region (every answer seen, not only a majority's) covers a node whose file was lost.
+  const std::string path = life_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+  auto stored = env_.load_life(path);
+  if (!stored.ok()) return stored.status().with_context("this node's life number");
+  auto life = next_life(*stored, std::max(life_, highest_own_life_seen()));
+  if (!life.ok()) return life.status();
+  if (Status st = env_.store_life(path, *life); !st.ok()) return st.with_context("storing this node's life number");
+  life_ = *life;
+  auto r = random_u64();
+  if (!r.ok()) return r.status().with_context("choosing an incarnation");
+  return make_incarnation(*life, uint32_t(*r));
+}
+
 Status QuorumDaemon::start_core(TimePoint now) {
-  auto inc = random_u64();
-  for (int i = 0; i < 4 && inc.ok() && *inc == 0; ++i) inc = random_u64();
+  Result<uint64_t> inc = uint64_t(0);
+  if (majority_) {
+    inc = next_set_incarnation();
+  } else {
+    inc = random_u64();
+    for (int i = 0; i < 4 && inc.ok() && *inc == 0; ++i) inc = random_u64();
+  }
   if (!inc.ok()) return inc.status().with_context("choosing an incarnation");
   if (*inc == 0) return Error(Code::internal, "getrandom kept returning zero");
   CoreConfig cc;
@@ -534,7 +569,8 @@ Status QuorumDaemon::start_core(TimePoint now) {
   rejoin_at_.reset();
   io_.reset_backoff();
   log::notice(generation_ == 1 ? "joining the cluster" : "rejoining the cluster with a new incarnation",
-              {{"incarnation", *inc}, {"node_id", node_id_}, {"device", device_path_}});
+              {{"incarnation", *inc}, {"life", int64_t(majority_ ? life_ : 0)}, {"node_id", node_id_},
+               {"device", device_path_}});
   if (leave_requested_) {
     std::vector<CoreAction> acts;
     core_->request_leave(now, acts);

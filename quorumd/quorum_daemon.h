@@ -130,6 +130,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   Status setup_loop();
   // [lan] configured: loads the cluster key and opens the LAN channel (lan_channel.h).
   Status setup_lan();
+  // With a set of quorum devices: the next life's incarnation, its number made durable first (life_file.h).
+  Result<uint64_t> next_set_incarnation();
+  // The highest life number of this node among the copies of its region the chooser has seen.
+  uint32_t highest_own_life_seen() const;
   Status start_core(TimePoint now);
   void step();
   void maybe_rejoin(TimePoint now);
@@ -194,6 +198,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
   std::unique_ptr<BlockDevice> device_;
   MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
+  uint32_t life_ = 0;  // with a set: the life number this process took last (quorumd/life_file.h)
   // A set's replacement of a member (castor disk replace; quorumd/device_set_change.h): the steps, and the new
   // member held aside until the peer confirms (opened by the device-replace verb, or at start).
   std::optional<DeviceSetChange> set_change_;

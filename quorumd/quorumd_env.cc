@@ -1,5 +1,6 @@
 #include "quorumd/quorumd_env.h"
 
+#include "quorumd/life_file.h"
 #include "quorumd/udp_lan_socket.h"
 
 #include <sched.h>
@@ -55,6 +56,8 @@ class ProductionEnv final : public QuorumdEnv {
   Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) override {
     return open_udp_lan_socket(link, port);
   }
+  Result<uint32_t> load_life(const std::string& path) override { return read_life_file(path); }
+  Status store_life(const std::string& path, uint32_t life) override { return write_life_file(path, life); }
   void tune_process(const QuorumdConfig& config) override {
     if (config.lock_memory) {
       if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)

@@ -56,6 +56,10 @@ class QuorumdEnv {
   virtual Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) = 0;
   // Creates the control socket.
   virtual Result<std::unique_ptr<ControlServer>> listen(const std::string& path) = 0;
+  // The life file (quorumd/life_file.h): the last life number this node took, 0 when there is none; an
+  // unreadable or malformed file is an error (never guessed). store_life returns once it is durable.
+  virtual Result<uint32_t> load_life(const std::string& path) = 0;
+  virtual Status store_life(const std::string& path, uint32_t life) = 0;
   // mlockall / SCHED_FIFO as configured; only warns when not permitted.
   virtual void tune_process(const QuorumdConfig& config) = 0;
   // kill(-pgid, signo): 0, or the errno of the failure.

@@ -21,7 +21,8 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       text, file_name,
       {{kSection,
         {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog",
-         "socket", "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey"}},
+         "socket", "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey",
+         "state_dir"}},
        {kLanSection, lan_ini_keys()}});
   CastorIniSection& section = sections[0];
   CastorIniSection& lan = sections[1];
@@ -77,6 +78,11 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       if (need_value()) {
         if (value[0] != '/') fail("must be an absolute path");
         else c.authkey = value;
+      }
+    } else if (name == "state_dir") {
+      if (need_value()) {
+        if (value[0] != '/' || value.size() < 2 || value.back() == '/') fail("must be an absolute path to a directory, without a trailing /");
+        else c.state_dir = value;
       }
     } else {
       section.error(e.line, "internal: key '" + name + "' accepted but not read");  // never: the list above

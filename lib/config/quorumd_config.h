@@ -80,6 +80,7 @@ struct QuorumdConfig {
   bool realtime = true;
   bool authenticate_disk = false;  // pins the disk's "records authenticated" flag: no downgrade by the disk
   std::string authkey = "/etc/castor/authkey";
+  std::string state_dir = "/var/lib/castor";  // the life file (quorumd/life_file.h), with a set of devices
   LanConfig lan;  // [lan]: the LAN heartbeat channel; off (no link) by default
   std::vector<FenceDeviceConfig> fence;  // [fence NODE]: power fencing (config/fence_config.h); none by default
 

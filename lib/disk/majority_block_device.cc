@@ -103,7 +103,7 @@ Status MajorityBlockDevice::submit_read(uint64_t tag, uint64_t offset, std::span
                                  " devices take I/O now (the others hold " + std::to_string(kMaxPerDevice) +
                                  " of ours): no majority can answer");
   const uint64_t id = next_id_++;
-  Composite c{tag, IoKind::read, offset, out.size(), now, deadline, out, choice_.begin_read(), {}, {}, {}, {}};
+  Composite c{tag, IoKind::read, offset, out.size(), now, deadline, out, {}, {}, {}, {}, {}};
   c.answers.assign(n, Answer::pending);
   c.errors.assign(n, {});
   c.bufs.assign(n, nullptr);
@@ -122,7 +122,7 @@ Status MajorityBlockDevice::submit_read(uint64_t tag, uint64_t offset, std::span
       set_answer(c, i, false, st.to_string());
       continue;
     }
-    d.ops.emplace(dtag, DevOp{IoKind::read, offset, out.size(), {id}, std::move(buf), now, deadline, false, c.read_no,
+    d.ops.emplace(dtag, DevOp{IoKind::read, offset, out.size(), {id}, std::move(buf), now, deadline, false,
                               d.completions});
   }
   open_.emplace(id, std::move(c));
@@ -140,8 +140,14 @@ Status MajorityBlockDevice::submit_write(uint64_t tag, uint64_t offset, std::spa
   const size_t n = devices_.size();
   const uint64_t id = next_id_++;
   auto buf = std::make_shared<std::vector<std::byte>>(data.begin(), data.end());  // W1: copied once
-  choice_.note_own_write(offset, data);                                           // R5
-  Composite c{tag, IoKind::write, offset, data.size(), now, deadline, {}, 0, {}, {}, {}, {}};
+  const uint64_t bs = layout_.block_size();
+  for (uint64_t rel = 0; rel + bs <= data.size(); rel += bs) {  // our own blocks, by the incarnation we write
+    auto h = choice_.validate(offset + rel, data.subspan(rel, bs));
+    if (!h.ok()) continue;
+    OwnBlock& o = own_[offset + rel];
+    if (o.incarnation != h->incarnation) o = OwnBlock{h->incarnation, std::vector<uint64_t>(n, 0)};
+  }
+  Composite c{tag, IoKind::write, offset, data.size(), now, deadline, {}, {}, {}, {}, {}, {}};
   c.answers.assign(n, Answer::pending);
   c.errors.assign(n, {});
   open_.emplace(id, std::move(c));
@@ -205,7 +211,7 @@ void MajorityBlockDevice::submit_device_write(size_t i, Queued q, TimePoint now)
     return;
   }
   d.ops.emplace(dtag, DevOp{IoKind::write, q.offset, q.length, std::move(q.composites), std::move(q.data), now,
-                            q.deadline, q.timeout_noted, 0});
+                            q.deadline, q.timeout_noted, d.completions});
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -223,26 +229,26 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
   if (it == d.ops.end()) return;
   DevOp op = std::move(it->second);
   d.ops.erase(it);
-  const ReplicaChoice::DeviceOrder order{op.submitted, ++d.completions};
   const bool ok = ic.status.ok();
+  const uint64_t completion = ++d.completions;
   std::vector<bool> valid;
+  std::map<uint64_t, std::vector<std::byte>> foreign;  // blocks of ours another writer wrote here after us
   std::optional<uint64_t> damaged;  // a block this device returned invalid while another device holds it valid
+  if (op.kind == IoKind::write && ok) note_own_landed(i, op, completion);
   if (op.kind == IoKind::read && ok) {
-    // R4: an answer to a read still open (before its deadline) feeds the memory. One that comes after its
-    // composite reported is judged (R2, health) but changes no memory: it may have been taken long after its
-    // read began, and credited to that read a new life's write ranked below an older move, so that a read
-    // issued after that write completed handed out the old life again (review 17b, attack 3). The model
-    // (tests/model/majority.pml) drops such answers too.
-    bool open = false;
-    for (uint64_t id : op.composites)
-      if (auto c = open_.find(id); c != open_.end() && now < c->second.deadline) open = true;
+    // R2 for every answer (health: also one that comes after its composite reported). Only answers of a
+    // composite still open before its deadline take part in its choice (below, bufs and valid).
     const uint64_t bs = layout_.block_size();
     for (uint64_t rel = 0; rel < op.length; rel += bs) {
       const uint64_t len = std::min<uint64_t>(bs, op.length - rel);
       const bool judged = len == bs && (op.offset + rel) % bs == 0;
       const auto copy = std::span<const std::byte>(*op.data).subspan(rel, len);
-      valid.push_back(judged && (open ? choice_.observe(op.read_no, i, op.offset + rel, copy, order)
-                                      : choice_.judge(i, op.offset + rel, copy)));
+      valid.push_back(judged && choice_.observe(i, op.offset + rel, copy));
+      if (valid.back())
+        if (auto o = own_.find(op.offset + rel); o != own_.end() && o->second.landed[i] != 0 &&
+                                                 o->second.landed[i] <= op.submitted)
+          if (auto h = choice_.validate(op.offset + rel, copy); h.ok() && h->incarnation != o->second.incarnation)
+            foreign[op.offset + rel].assign(copy.begin(), copy.end());
       if (judged && !valid.back() && !damaged && expected_slot_at(layout_, op.offset + rel))
         for (size_t j = 0; j < devices_.size(); ++j)
           if (j != i && choice_.remembered(j, op.offset + rel)) {
@@ -276,7 +282,18 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
     if (op.kind == IoKind::read && ok) {
       c->second.bufs[i] = op.data;
       c->second.valid[i] = valid;
+      for (const auto& [off, bytes] : foreign) c->second.foreign.emplace(off, bytes);
     }
+  }
+}
+
+void MajorityBlockDevice::note_own_landed(size_t i, const DevOp& op, uint64_t completion) {
+  const uint64_t bs = layout_.block_size();
+  for (uint64_t rel = 0; rel + bs <= op.length; rel += bs) {
+    auto o = own_.find(op.offset + rel);
+    if (o == own_.end()) continue;
+    auto h = choice_.validate(op.offset + rel, std::span<const std::byte>(*op.data).subspan(rel, bs));
+    if (h.ok() && h->incarnation == o->second.incarnation) o->second.landed[i] = completion;
   }
 }
 
@@ -393,25 +410,11 @@ std::optional<Status> MajorityBlockDevice::decide(Composite& c, TimePoint now) {
     return v;
   };
   bool every_block = ok >= maj;
-  // ...and the choice does not rest on a tie between lives that more answers can settle.
-  for (size_t b = 0; every_block && b < blocks; ++b)
-    every_block = valid_answers(b) >= maj && choice_.settled(c.offset + b * bs, c.read_no, maj);
-  if (every_block) {
-    finish_read(c, now);
-    return Status::Ok();
-  }
-  if ((pending == 0 || past) && ok >= maj) {
-    // Every device answered (or the deadline came) without every block settled. A block without a valid
-    // majority is handed out as the lowest device's bytes (corrupt or never written to the caller, as with
-    // one disk holding them). But two lives that tie with no majority for either cannot be told apart: the
-    // read fails rather than guess (the model's SETTLE_OR_FAIL: a fresh reader with one stalled device and
-    // one lagging took the crashed life's record over a completed write).
-    for (size_t b = 0; b < blocks; ++b) {
-      if (valid_answers(b) >= maj && !choice_.settled(c.offset + b * bs, c.read_no, maj))
-        return Error(Code::io_error, what + ": the devices that answered disagree on which life wrote the block at "
-                                             "offset " + std::to_string(c.offset + b * bs) +
-                                             " and no majority settles it (" + names(true) + ")");
-    }
+  for (size_t b = 0; every_block && b < blocks; ++b) every_block = valid_answers(b) >= maj;
+  // Every block has a valid majority of this read's answers, or every device answered (or the deadline
+  // came) with a majority of answers: blocks without a valid majority are handed out as the lowest device's
+  // bytes (corrupt or never written to the caller, as with one disk holding them).
+  if (every_block || ((pending == 0 || past) && ok >= maj)) {
     finish_read(c, now);
     return Status::Ok();
   }
@@ -444,7 +447,15 @@ void MajorityBlockDevice::finish_read(Composite& c, TimePoint now) {
           note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
                                             std::to_string(c.offset + rel) + " (a majority holds it valid)",
                        now, false);
-      if (auto ch = choice_.choose(c.offset + rel, c.read_no); ch && ch->bytes.size() == len) {
+      if (auto f = c.foreign.find(c.offset + rel); f != c.foreign.end() && f->second.size() == len) {
+        std::memcpy(c.out.data() + rel, f->second.data(), len);  // another writer on our block: shown
+        continue;
+      }
+      std::vector<ReplicaChoice::Answer> answers;
+      for (size_t i = 0; i < n; ++i)
+        if (c.answers[i] == Answer::ok && b < c.valid[i].size() && c.valid[i][b])
+          answers.push_back({i, std::span<const std::byte>(*c.bufs[i]).subspan(rel, len)});
+      if (auto ch = choice_.choose(c.offset + rel, answers); ch && ch->bytes.size() == len) {
         std::memcpy(c.out.data() + rel, ch->bytes.data(), len);
         continue;
       }
@@ -595,10 +606,9 @@ Status MajorityBlockDevice::replace_device(size_t i, std::unique_ptr<BlockDevice
   }
   fresh.dev = std::move(dev);
   // Open composites stop waiting for the old device: it counts as failed for them -- also when it already
-  // answered: the chooser forgets its memory of the slot below, so a read must not count that answer towards
-  // its valid majority (review 17d, finding 3: the forgotten answer of the new life made up a majority with a
-  // lagging member's old life, and the chooser, holding only the old life, handed it out). A write it already
-  // took stays counted: it landed there.
+  // answered: its answer is of the old membership, and a write completed on the new member and one other need
+  // not be on it, so it must not make up a read's majority (review 17d, finding 3). A write it already took
+  // stays counted: it landed there.
   const std::string why = devices_[i].dev->name() + ": replaced while the I/O was in flight";
   for (auto& [id, c] : open_) {
     if (c.kind == IoKind::read && c.answers[i] == Answer::ok) {
@@ -613,6 +623,7 @@ Status MajorityBlockDevice::replace_device(size_t i, std::unique_ptr<BlockDevice
   devices_[i] = std::move(fresh);
   geometry_.size_bytes = std::min(geometry_.size_bytes, devices_[i].dev->geometry().size_bytes);
   choice_.forget_device(i);
+  for (auto& [off, o] : own_) o.landed[i] = 0;  // the new device holds none of our writes yet
   damaged_[i] = 0;
   if (!old.ops.empty() || old.dev->held_by_kernel() != 0)
     parked_.push_back(Parked{std::move(old)});

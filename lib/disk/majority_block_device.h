@@ -1,6 +1,6 @@
 // MajorityBlockDevice: one BlockDevice over n (odd, >= 3) quorum devices, each holding a full copy of the
 // data area (the node regions), on which "a write completed" means "completed on a majority" and a read
-// returns, per block, the value a majority vouches for (issue 17; the rules W1-W4, R1-R5 are quoted where
+// returns, per block, the value a majority vouches for (issue 17; the rules W1-W4, R1-R4 are quoted where
 // they are kept). QuorumCore, PeerMonitor and the ownership protocol see it as their one disk.
 //
 // Writes (W1-W4): the data is copied once and sent to every device. Per device, writes of one block are in
@@ -17,8 +17,9 @@
 // Reads (R1-R3): sent to every answering device, into the composite's own per-device buffers (never the
 // caller's: the caller's buffer is written only at an ok completion before the deadline). A read completes
 // ok when every block has valid copies (ReplicaChoice::validate) from a majority of this read's answers; the
-// block handed out is ReplicaChoice's choice (R4/R5); an answer that comes after its composite reported is
-// judged for health (R2, damage) but changes no memory of the chooser (review 17b). When every device
+// block handed out is ReplicaChoice's choice among THIS read's valid answers (R4: the highest (life, seq),
+// never lower than what this reader handed out before); an answer that comes after its composite reported
+// is judged for health (R2, damage) and takes part in no choice. When every device
 // answered (or failed) and a majority answered the I/O ok, blocks without a valid majority get the bytes of
 // the lowest-index device that answered (the caller's decoder reports them corrupt or never written, as with
 // one disk). A read that fewer than a majority can answer fails with io_error at once; at the deadline the
@@ -26,6 +27,13 @@
 // (Code::timeout, as a stalled single disk does). Blocks with no expected record (the header area: each device's superblock is its own;
 // unused region blocks; partial blocks) never have a valid majority: they get the lowest-index answering
 // device's bytes once every device answered or at the deadline -- read superblocks per device.
+//
+// Another writer on our own block (as one disk shows it): a device that took a write of ours of a block and,
+// to a read submitted after that, answers with a valid copy of ANOTHER incarnation holds a write that landed
+// after ours there -- another process writing with our node id (an undead earlier life, a node configured
+// with our id). That copy is handed out for the block instead of the choice, so that QuorumCore's own-read
+// check sees "another writer on my heartbeat block" and fences, as it would on one disk where it landed last.
+// (The choice alone hands an earlier life's copy out never, so the later writer would never see it.)
 //
 // Replacing a device (replace_device): the old device's I/Os are ABANDONED, not drained. Draining would
 // block the event loop (or the replace) for as long as the old device hangs, and a hung device is what
@@ -146,8 +154,7 @@ class MajorityBlockDevice final : public BlockDevice {
     TimePoint issued;
     TimePoint deadline;                // the earliest composite deadline it serves (health, held_after_timeout)
     bool timeout_noted = false;        // its deadline passed while the device held it
-    uint64_t read_no = 0;              // read: the chooser's read number
-    uint64_t submitted = 0;            // the device's completions when it was submitted (ReplicaChoice::DeviceOrder)
+    uint64_t submitted = 0;            // the device's completions when it was submitted (own_foreign)
   };
   struct Queued {  // a write waiting on a device (W1, W4)
     uint64_t offset;
@@ -167,7 +174,7 @@ class MajorityBlockDevice final : public BlockDevice {
     std::deque<Queued> queue;
     DeviceHealth health;
     Latency latency;
-    uint64_t completions = 0;  // I/Os the device returned (the order of its answers: ReplicaChoice::DeviceOrder)
+    uint64_t completions = 0;  // I/Os the device returned: orders a write's landing before a read's submission
     int fd = -1;  // registered in epoll
   };
   enum class Answer : uint8_t { pending, ok, failed };
@@ -178,11 +185,17 @@ class MajorityBlockDevice final : public BlockDevice {
     size_t length;
     TimePoint issued, deadline;
     std::span<std::byte> out;  // read
-    uint64_t read_no = 0;
     std::vector<Answer> answers;
     std::vector<std::string> errors;               // per device
     std::vector<Buffer> bufs;                      // read: each device's answer
     std::vector<std::vector<bool>> valid;          // read: per device, per block
+    std::map<uint64_t, std::vector<std::byte>> foreign;  // read: per block offset, another writer's copy (own_)
+  };
+  // A block this process writes (its own region): the incarnation it writes there now, and per device the
+  // completion count at which a write of it with that incarnation landed there (0: none yet).
+  struct OwnBlock {
+    uint64_t incarnation = 0;
+    std::vector<uint64_t> landed;
   };
 
   MajorityBlockDevice(std::vector<std::unique_ptr<BlockDevice>> devices, const DiskLayout& layout,
@@ -192,6 +205,8 @@ class MajorityBlockDevice final : public BlockDevice {
   void submit_device_write(size_t i, Queued q, TimePoint now);
   void pump(size_t i, TimePoint now);
   void collect(size_t i, const std::vector<IoCompletion>& done, TimePoint now);
+  // A write of ours completed ok on device i: the blocks of our current incarnation in it landed there.
+  void note_own_landed(size_t i, const DevOp& op, uint64_t completion);
   void on_device_completion(size_t i, const IoCompletion& c, TimePoint now);
   void set_answer(Composite& c, size_t i, bool ok, const std::string& error);
   // Decides composites that can be decided at `now` and reports them.
@@ -212,6 +227,7 @@ class MajorityBlockDevice final : public BlockDevice {
   std::vector<Parked> parked_;
   DiskLayout layout_;
   ReplicaChoice choice_;
+  std::map<uint64_t, OwnBlock> own_;  // by block offset
   std::vector<uint64_t> damaged_;  // per device: damaged_reads()
   std::array<uint64_t, 2> damaged_region_{};  // per node region: damaged_region_reads()
   std::string name_;

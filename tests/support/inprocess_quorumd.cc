@@ -193,12 +193,22 @@ Cluster::Cluster(const ClusterOptions& o) {
       c.lan.links = {{a ? "10.9.1.1" : "10.9.1.2", a ? "10.9.1.2" : "10.9.1.1"}};
       if (o.max_storage_stall) c.lan.max_storage_stall = *o.max_storage_stall;
     }
+    n->config = c;
     auto d = QuorumDaemon::start(c, *n->env);
     REQUIRE_MESSAGE(d.ok(), d.status().to_string());
     n->daemon = std::move(d).value();
     nodes_.push_back(std::move(n));
   }
   for (auto& n : nodes_) REQUIRE(n->daemon->join().ok());
+}
+
+Status Cluster::restart(Node& n) {
+  n.daemon.reset();
+  auto d = QuorumDaemon::start(n.config, *n.env);
+  if (!d.ok()) return d.status();
+  n.daemon = std::move(d).value();
+  n.running = true;
+  return n.daemon->join();
 }
 
 Cluster::~Cluster() {
@@ -210,7 +220,7 @@ Cluster::~Cluster() {
 void Cluster::step() {
   clock_.advance(kStep);
   for (auto& n : nodes_) {
-    if (!n->running || n->daemon->done()) continue;
+    if (!n->running || !n->daemon || n->daemon->done()) continue;
     n->daemon->turn();
     n->daemon->serve_control();
   }

@@ -45,6 +45,8 @@ struct Record {
   std::vector<std::pair<pid_t, TimePoint>> killed;  // SIGKILLs sent, and when
   bool cgroup_busy = false;                         // a process in the services' cgroups (survives kills)
   int cgroup_kills = 0;                             // kill_cgroup_tree calls
+  std::map<std::string, uint32_t> life_files;       // the node's life files (QuorumdEnv::load_life), by path
+  std::optional<std::string> life_file_error;       // set: reading and writing the life file fail so
 };
 
 // Pets only with more than `guard` of lease left, as the real watchdog does.
@@ -103,6 +105,17 @@ class TestEnv final : public QuorumdEnv {
   Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) override;
   Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string&, Millis max_timeout) override;
   Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override;
+  // The life file in memory (shared by the node's lives in this test, as the file on its disk is).
+  Result<uint32_t> load_life(const std::string& path) override {
+    if (record_.life_file_error) return Error(Code::io_error, path + ": " + *record_.life_file_error);
+    auto it = record_.life_files.find(path);
+    return it == record_.life_files.end() ? uint32_t(0) : it->second;
+  }
+  Status store_life(const std::string& path, uint32_t life) override {
+    if (record_.life_file_error) return Error(Code::io_error, path + ": " + *record_.life_file_error);
+    record_.life_files[path] = life;
+    return Status::Ok();
+  }
   void tune_process(const QuorumdConfig&) override { ++tuned_; }
   int signal_process_group(pid_t pgid, int signo) override;
   Result<size_t> kill_cgroup_tree(const std::string&) override;
@@ -149,6 +162,7 @@ struct Node {
   std::unique_ptr<QuorumDaemon> daemon;
   std::string socket;
   bool running = true;  // turned by the cluster (false: "paused", or its process is gone)
+  QuorumdConfig config;  // what it was started with (Cluster::restart)
 };
 
 // Authenticated records: a cluster key in the test's directory (root-only 0600, as castor keygen writes it),
@@ -208,6 +222,10 @@ class Cluster {
   void run_for(Duration d) {
     run_until([] { return false; }, d);
   }
+  // The node's quorumd process ends (its daemon destroyed, as at an exit: every I/O of the memory devices has
+  // completed) and a new one starts with the same configuration and environment, and joins. The start's
+  // failure is returned (the node then has no daemon).
+  Status restart(Node& n);
   // Sends `line` and steps until the reply arrives.
   std::string ask_text(Client& c, const std::string& line);
   nlohmann::json ask(Client& c, const std::string& line);

@@ -12,8 +12,10 @@
 #include "disk/disk_layout.h"
 #include "disk/epoch_record.h"
 #include "disk/heartbeat_record.h"
+#include "disk/life_number.h"
 #include "disk/quorum_device_set.h"
 #include "disk/superblock.h"
+#include "quorumd/life_file.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor;
@@ -190,6 +192,69 @@ TEST_CASE("device set: a fenced node does not rejoin while one device still hold
   a.env->faulty(Cluster::set_path(2))->release_hung(c.now());
   a.env->faulty(Cluster::set_path(2))->pass_all();
   REQUIRE(c.run_until([&] { return a.daemon->core().config().incarnation != old_life && has_lease(c, a); }, 5s));
+}
+
+// Ordered lives (lib/disk/life_number.h, quorumd/life_file.h): on a set every life of a node -- its first, a
+// rejoin after a fence, a new process -- takes a number above every earlier one, stored before its first write.
+namespace {
+
+uint32_t life_now(Node& n) { return life_of(n.daemon->core().config().incarnation); }
+std::string life_path(Cluster& c, Node& n) {
+  return life_file_path(n.config.state_dir, c.cluster_uuid(), n.name == "alpha" ? 1 : 2);
+}
+
+}  // namespace
+
+TEST_CASE("device set: every life of a node takes a higher life number, stored before its first write") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  const std::string path = life_path(c, a);
+  REQUIRE(life_now(a) == 1);
+  CHECK(a.record.life_files.at(path) == 1);
+  CHECK(life_now(c.beta()) == 1);  // each node counts its own lives
+  // A fence and a rejoin inside the process.
+  for (size_t i = 0; i < kQuorumDevices; ++i) a.env->faulty(Cluster::set_path(i))->hang_all();
+  REQUIRE(c.run_until([&] { return fenced(a); }, 2 * c.timing().lease));
+  for (size_t i = 0; i < kQuorumDevices; ++i) {
+    a.env->faulty(Cluster::set_path(i))->release_hung(c.now());
+    a.env->faulty(Cluster::set_path(i))->pass_all();
+  }
+  REQUIRE(c.run_until([&] { return life_now(a) == 2 && has_lease(c, a); }, 10s));
+  CHECK(a.record.life_files.at(path) == 2);
+  // A new process.
+  REQUIRE(c.restart(a).ok());
+  CHECK(life_now(a) == 3);
+  CHECK(a.record.life_files.at(path) == 3);
+  REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
+}
+
+TEST_CASE("device set: a node whose life file was lost follows the highest life the devices show of it") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  REQUIRE(c.restart(a).ok());
+  REQUIRE(c.restart(a).ok());
+  REQUIRE(life_now(a) == 3);
+  REQUIRE(c.run_until([&] { return has_lease(c, a); }, 10s));
+  a.record.life_files.clear();  // the node reinstalled, its state directory lost
+  REQUIRE(c.restart(a).ok());
+  CHECK(life_now(a) == 4);  // not 1: the devices show life 3's records
+  CHECK(a.record.life_files.at(life_path(c, a)) == 4);
+  REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
+}
+
+TEST_CASE("device set: a life file that cannot be read or written refuses the start; one device keeps no life file") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  a.record.life_file_error = "Input/output error";
+  Status st = c.restart(a);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.to_string().find("life number") != std::string::npos);
+  Cluster one;
+  start_both(one);
+  CHECK(one.alpha().record.life_files.empty());
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "tests/support/majority_rig.h"
 
@@ -294,9 +295,9 @@ TEST_CASE("majority device R1: the caller's read buffer is never touched after t
   r.n2.path[1]->release_hung(r.clock.now());
   r.settle(r.n2, Millis(10));
   CHECK(std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0xAB}; }));
-  // The late answers are judged for health only: they change no memory of the chooser (review 17b, attack 3:
-  // credited to their old read, a new life's write ranked below an older move).
-  CHECK_FALSE(r.n2.dev->chooser().remembered(0, r.hb(1)).has_value());
+  // The late answers are judged for health only: they take part in no choice (nothing was handed out).
+  CHECK(r.n2.dev->chooser().remembered(0, r.hb(1)).has_value());
+  CHECK_FALSE(r.n2.dev->chooser().handed_out(r.hb(1)).has_value());
 }
 
 TEST_CASE("majority device R3: a never-written block reads as never written once every device answered") {
@@ -328,43 +329,73 @@ TEST_CASE("majority device R4: a lagging device never rolls a value back") {
   CHECK(rd->seq == 2);
 }
 
-TEST_CASE("majority device R4: an undead writer of another life in one's own block is shown") {
+// Ordered lives (lib/disk/life_number.h): the peer is handed the latest life; but our own read of our own block
+// shows another writer whose copy landed, after one of ours, on a device -- whatever its life -- as one disk
+// would show the record that landed last: QuorumCore's own-read check fences on it.
+TEST_CASE("majority device R4: another writer on one's own block: the peer is handed the later life, our own read shows the other writer") {
   Rig r;
-  REQUIRE(r.write(r.n1, 1, 5, 1).ok());
+  const uint64_t mine = make_incarnation(5, 0xAAAA), earlier = make_incarnation(3, 0xFFFF), later = make_incarnation(7, 1);
+  REQUIRE(r.write(r.n1, 1, mine, 1).ok());
   auto own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 5);
-  // Life 3 (another process with our node id, or a stale one) writes on two of the devices.
-  auto undead = r.record(1, 3, 50);
-  r.put(0, r.hb(1), undead);
-  r.put(1, r.hb(1), undead);
+  CHECK(own->incarnation == mine);
+  // An undead earlier life of this node writes on device 0 (after ours landed there), with a far higher seq.
+  r.put(0, r.hb(1), r.record(1, earlier, 50));
+  auto peer = r.read(r.n2, 1);
+  REQUIRE(peer.ok());
+  CHECK(peer->incarnation == mine);  // the peer: never an earlier life over a later one
   own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 3);  // the core sees "another writer on my heartbeat block" and fences
-  REQUIRE(r.write(r.n1, 1, 5, 2).ok());
+  REQUIRE(own.ok());
+  CHECK(own->incarnation == earlier);  // ours: "another writer on my heartbeat block" (the core fences)
+  // We write again (landing on every device): our own read shows ours again.
+  REQUIRE(r.write(r.n1, 1, mine, 2).ok());
   own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 5);
-  undead = r.record(1, 3, 51);
-  r.put(2, r.hb(1), undead);  // it keeps writing, now on one device only
-  own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 3);
+  CHECK(own->incarnation == mine);
+  // A later life (another process with our node id, started after us) on two devices: both see it.
+  auto newer = r.record(1, later, 1);
+  r.put(0, r.hb(1), newer);
+  r.put(1, r.hb(1), newer);
+  CHECK(r.read(r.n1, 1)->incarnation == later);
+  CHECK(r.read(r.n2, 1)->incarnation == later);
 }
 
-TEST_CASE("majority device R5: our own superseded write landing late on a lagging device is not news") {
+// A device that never took our write of the block (it lags, or was replaced) holding another incarnation is no
+// other writer: it may hold anything older.
+TEST_CASE("majority device R4: another incarnation on a device that never took our write of the block is no other writer") {
   Rig r;
-  for (uint64_t s = 1; s <= 4; ++s) REQUIRE(r.write(r.n1, 1, 5, s).ok());
+  const uint64_t earlier = make_incarnation(2, 9), mine = make_incarnation(4, 1);
+  REQUIRE(r.write(r.n1, 1, earlier, 8).ok());  // an earlier life, on every device
+  r.n1.path[2]->set_policy([](IoKind k, uint64_t, size_t, TimePoint) {
+    return k == IoKind::write ? FaultDecision{FaultDecision::Kind::fail} : FaultDecision{};
+  });
+  REQUIRE(r.write(r.n1, 1, mine, 1).ok());  // on devices 0 and 1 only
+  r.n1.path[0]->fail_all();                 // our read is answered by device 1 (ours) and device 2 (earlier)
+  auto own = r.read(r.n1, 1);
+  REQUIRE(own.ok());
+  CHECK(own->incarnation == mine);
+}
+
+TEST_CASE("majority device R4: our earlier life's write landing late on a lagging device is never news") {
+  Rig r;
+  const uint64_t life5 = make_incarnation(5, 0xFFFFFFFF), life9 = make_incarnation(9, 0);
+  for (uint64_t s = 1; s <= 4; ++s) REQUIRE(r.write(r.n1, 1, life5, s).ok());
   CHECK(r.read(r.n1, 1)->seq == 4);
   // Device 2 stalls for writes (reads still answer): seq 5 of life 5 hangs there, then our next life starts.
   r.n1.path[2]->set_policy([](IoKind k, uint64_t, size_t, TimePoint) {
     return k == IoKind::write ? FaultDecision{FaultDecision::Kind::hang} : FaultDecision{};
   });
-  REQUIRE(r.write(r.n1, 1, 5, 5).ok());
-  REQUIRE(r.write(r.n1, 1, 9, 1).ok());
+  REQUIRE(r.write(r.n1, 1, life5, 5).ok());
+  REQUIRE(r.write(r.n1, 1, life9, 1).ok());
   auto own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 9);
-  // The hung seq 5 lands on device 2 now: life 5's highest seq rises, but it is our own superseded write.
-  r.put(2, r.hb(1), r.record(1, 5, 5));
+  CHECK(own->incarnation == life9);
+  // The hung seq 5 lands on device 2 now, and a fresh reader is answered by it and a device with life 9.
+  r.put(2, r.hb(1), r.record(1, life5, 5));
   own = r.read(r.n1, 1);
-  CHECK(own->incarnation == 9);
+  CHECK(own->incarnation == life9);
   CHECK(own->seq == 1);
+  r.n2.path[0]->fail_all();
+  auto fresh = r.read(r.n2, 1);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->incarnation == life9);
 }
 
 TEST_CASE("majority device: held_after_timeout counts a stalled majority only") {
@@ -518,25 +549,20 @@ TEST_CASE("majority device R3: valid copies from a majority of this read's answe
   CHECK(rd->seq == 2);
 }
 
-// Two lives that tie with no majority for either cannot be told apart: the read fails rather than guess (the
-// model's SETTLE_OR_FAIL after review 17). A fresh reader; device 0 stalled (it holds life 2's write, complete
-// on devices 0 and 2); device 1 lags with life 1's last record; device 2 has life 2's.
-TEST_CASE("majority device: a tie between two lives that no majority settles fails the read instead of guessing") {
+// Two lives on the members (review 17's schedule, a tie for the history rules): a fresh reader, device 0
+// stalled (it holds life 2's write, complete on devices 0 and 2), device 1 lagging with life 1's last record,
+// device 2 with life 2's. The later life is handed out at once: no guess, no failed read.
+TEST_CASE("majority device: of two lives on a majority of answers the later is handed out, whatever the answers' order") {
   Rig r;
-  auto old_life = r.record(1, 1, 9), new_life = r.record(1, 2, 1);
+  const uint64_t life1 = make_incarnation(1, 0xFFFFFFFF), life2 = make_incarnation(2, 0);
+  auto old_life = r.record(1, life1, 9), new_life = r.record(1, life2, 1);
   r.put(0, r.hb(1), new_life);
   r.put(1, r.hb(1), old_life);
   r.put(2, r.hb(1), new_life);
   r.n2.path[0]->hang_all();
   auto got = r.read(r.n2, 1);
-  const bool old_handed_out = got.ok() && got->incarnation == 1;
-  CHECK_FALSE_MESSAGE(old_handed_out, "the old life was handed out over a completed write");
-  CHECK_FALSE(got.ok());
-  // Device 1 catches up with life 2: settled, life 2.
-  r.put(1, r.hb(1), new_life);
-  got = r.read(r.n2, 1);
   REQUIRE(got.ok());
-  CHECK(got->incarnation == 2);
+  CHECK_MESSAGE(got->incarnation == life2, "the old life was handed out over a completed write");
   r.n2.path[0]->release_hung(r.clock.now());
   r.settle(r.n2);
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "tests/support/majority_rig.h"
 
@@ -27,7 +28,7 @@ struct Rig : testing::MajorityRig {
   Result<RecordHeader> read(View& v, uint64_t offset) { return read_at(v, offset); }
 };
 
-constexpr uint64_t kOldLife = 111, kLiveLife = 222;
+constexpr uint64_t kOldLife = make_incarnation(1, 111), kLiveLife = make_incarnation(2, 222);  // ordered lives
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "tests/support/majority_rig.h"
 
@@ -21,7 +22,7 @@ namespace {
 using View = testing::MajorityView;
 using Rig = testing::MajorityRig;
 
-constexpr uint64_t kOldLife = 0x1111, kNewLife = 0x2222;
+constexpr uint64_t kOldLife = make_incarnation(1, 0x1111), kNewLife = make_incarnation(2, 0x2222);  // ordered lives
 
 }  // namespace
 
@@ -180,12 +181,14 @@ TEST_CASE("review17b attack 1, chooser: a life placed by a majority of first ans
   ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
   const uint64_t blk = r.table(1, 3);
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, b] : answers) c.observe(n, d, blk, b);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> a;
+    for (auto& [d, b] : answers) {
+      c.observe(d, blk, b);
+      a.push_back({d, b});
+    }
+    auto ch = c.choose(blk, a);
     REQUIRE(ch);
-    return std::make_pair(settled, ch->header);
+    return std::make_pair(a.size() >= 2, ch->header);  // (a valid majority settles every read now)
   };
   read({{1, r.record_at(blk, kOldLife, 89)}, {2, r.record_at(blk, kOldLife, 89)}});
   auto [s2, h2] = read({{1, r.record_at(blk, kOldLife, 90)}, {2, r.record_at(blk, kOldLife, 90)}});

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "disk/replica_choice.h"
 #include "tests/support/majority_rig.h"
@@ -21,7 +22,7 @@ namespace {
 using View = testing::MajorityView;
 using Rig = testing::MajorityRig;
 
-constexpr uint64_t kOldLife = 0x1111, kNewLife = 0x2222;
+constexpr uint64_t kOldLife = make_incarnation(1, 0x1111), kNewLife = make_incarnation(2, 0x2222);  // ordered lives
 
 // A chooser driven by hand: one composite read in which each listed device answered, in that order.
 struct Chooser {
@@ -32,11 +33,14 @@ struct Chooser {
     std::optional<RecordHeader> header;
   };
   Out read(uint64_t blk, std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, b] : answers) c.observe(n, d, blk, b);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
-    return {settled, ch ? std::optional<RecordHeader>(ch->header) : std::nullopt};
+    std::vector<ReplicaChoice::Answer> a;
+    size_t valid = 0;
+    for (auto& [d, b] : answers) {
+      valid += c.observe(d, blk, b) ? 1 : 0;
+      a.push_back({d, b});
+    }
+    auto ch = c.choose(blk, a);
+    return {valid >= 2, ch ? std::optional<RecordHeader>(ch->header) : std::nullopt};  // a valid majority settles
   }
 };
 
@@ -175,18 +179,10 @@ TEST_CASE("review17c attack 2, chooser: an answer to an older read that comes af
   auto a10 = k.r.record_at(blk, kOldLife, 10), a11 = k.r.record_at(blk, kOldLife, 11);
   auto b1 = k.r.record_at(blk, kNewLife, 1);
   REQUIRE(k.read(blk, {{0, a10}, {1, a10}, {2, a10}}).header->incarnation == kOldLife);
-  const uint64_t q = k.c.begin_read(), p = k.c.begin_read();
-  k.c.observe(q, 1, blk, a10);
-  k.c.observe(p, 1, blk, a10);  // member 1 answers both reads early
-  // A.11 lands on member 1, life A ends, B.1 completes on members 0 and 2; they answer both reads.
-  for (size_t d : {size_t(0), size_t(2)}) {
-    k.c.observe(q, d, blk, b1);
-    k.c.observe(p, d, blk, b1);
-  }
-  REQUIRE(k.c.settled(blk, q, 2));
-  REQUIRE(k.c.choose(blk, q)->header.incarnation == kNewLife);
-  REQUIRE(k.c.settled(blk, p, 2));
-  REQUIRE(k.c.choose(blk, p)->header.incarnation == kNewLife);
+  // Member 1 answers both reads early (A.10); A.11 lands on member 1, life A ends, B.1 completes on members 0
+  // and 2; they answer both reads.
+  REQUIRE(k.read(blk, {{1, a10}, {0, b1}, {2, b1}}).header->incarnation == kNewLife);
+  REQUIRE(k.read(blk, {{1, a10}, {0, b1}, {2, b1}}).header->incarnation == kNewLife);
   auto o4 = k.read(blk, {{1, a11}, {0, b1}, {2, b1}});  // issued after B.1 completed
   CHECK_MESSAGE((!o4.settled || o4.header->incarnation == kNewLife),
                 "read 4 (after B.1 completed on members 0 and 2, all three answering) is settled on life A's A."
@@ -300,17 +296,14 @@ TEST_CASE("review17c attack 3, chooser: answers to a newer open read are answers
   auto b1 = k.r.record_at(blk, kNewLife, 1);
   REQUIRE(k.read(blk, {{0, a10}, {1, a10}, {2, a10}}).header->incarnation == kOldLife);
   REQUIRE(k.read(blk, {{1, a10}, {0, b1}, {2, b1}}).header->incarnation == kNewLife);
-  const uint64_t q = k.c.begin_read(), p = k.c.begin_read();  // both issued after B.1 completed
-  k.c.observe(q, 1, blk, a11);
-  k.c.observe(p, 1, blk, a11);
-  k.c.observe(q, 0, blk, b1);
-  k.c.observe(p, 0, blk, b1);
-  const bool settled = k.c.settled(blk, q, 2);
-  auto ch = k.c.choose(blk, q);
-  REQUIRE(ch);
-  CHECK_MESSAGE((!settled || ch->header.incarnation == kNewLife),
-                "read 3 (issued after B.1 completed; members 1 and 0 answered) is settled on life A's A."
-                    << ch->header.seq);
+  // Reads 3 and 4, both issued after B.1 completed: member 1 answers A.11, member 0 B.1.
+  for (int read = 3; read <= 4; ++read) {
+    auto o = k.read(blk, {{1, a11}, {0, b1}});
+    REQUIRE(o.header);
+    CHECK_MESSAGE((!o.settled || o.header->incarnation == kNewLife),
+                  "read " << read << " (issued after B.1 completed; members 1 and 0 answered) is settled on life A's A."
+                          << o.header->seq);
+  }
 }
 
 TEST_CASE("review17c attack 3: two reads open, each member answering both: the older one must not settle on the "

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "disk/record_header.h"
 #include "disk/record_seal.h"
@@ -243,6 +244,7 @@ class World {
     bool issuing = false;
     int open_writes = 0, open_reads = 0;
     int reader = -1;          // index into readers_
+    uint64_t reads_issued = 0;  // for the trace
     int kernel_writes = 0;    // writes of this process the kernel holds that have not landed or been lost
     bool waiting_exit = false;  // a new life waits for this dead process's writes (exit_aio)
     int rejoin = -1;          // pending rejoin: the life plan entry
@@ -313,9 +315,7 @@ class World {
       auto h = c.remembered(d, blk_);
       s += "dev" + std::to_string(d) + ":" + (h ? lname(h->incarnation) + "." + std::to_string(h->seq) : "-") + " ";
     }
-    for (const auto& v : c.incarnations(blk_))
-      s += lname(v.incarnation) + "(max " + std::to_string(v.max_seq) + ", moved at " + std::to_string(v.changed_at) +
-           ") ";
+    if (auto h = c.handed_out(blk_)) s += "handed out " + lname(h->incarnation) + "." + std::to_string(h->seq);
     return s;
   }
   Val decode(std::span<const std::byte> b) const;
@@ -532,8 +532,8 @@ inline void World::setup() {
   for (auto& x : p_.profile) x = int(u(0, 2));
   // The block before the schedule: a past life's record on every device (a block nobody ever wrote would
   // make a zeroed device plus a healthy one still waiting for the first write an invalid majority).
-  uint64_t l0 = 0;
-  while (l0 == 0) l0 = rng_();
+  // Lives are ordered (lib/disk/life_number.h): life k's incarnation carries k above a random half.
+  const uint64_t l0 = make_incarnation(1, uint32_t(rng_()));
   lives_.push_back(l0);
   used_incs_.insert(l0);
   const uint64_t s0 = u(1, 20);
@@ -589,8 +589,7 @@ inline void World::setup() {
 
 // A new life on writer process w (a new incarnation; seqs by the plan's mode).
 inline void World::new_life(Proc& w, const LifeEvent* ev) {
-  uint64_t inc = 0;
-  while (inc == 0 || used_incs_.count(inc)) inc = rng_();
+  const uint64_t inc = make_incarnation(uint32_t(lives_.size() + 1), uint32_t(rng_()));
   used_incs_.insert(inc);
   const uint64_t prev_next = std::max<uint64_t>(w.next_seq, last_next_seq_);
   lives_.push_back(inc);
@@ -641,7 +640,7 @@ inline void World::issue_read(Proc& p) {
   rec.stale_w_issue = r.stale_w_issue;
   rec.done = completed_;
   rec.latest = latest_done_;
-  rec.read_no = p.dev->chooser().reads() + 1;
+  rec.read_no = ++p.reads_issued;
   Pending pd{IoKind::read, rrecs_.size(), std::vector<std::byte>(layout_.block_size())};
   rrecs_.push_back(std::move(rec));
   REVIEW17D_TR("P" + std::to_string(p.id) + " issues read " + std::to_string(rrecs_.back().read_no) + " (tag " +
@@ -741,7 +740,10 @@ inline void World::on_write_reported(Proc& p, const Pending& pd, const Status& s
     latest_done_ = WDone{w.life, w.seq, w.issue_idx};
     for (size_t r = 0; r < w.versions.size() && r < readers_.size(); ++r) {
       Reader& rd = readers_[r];
-      if (rd.pout && rd.version == w.versions[r]) {
+      // (Ordered lives: a write of an EARLIER life than the value the reader follows -- an undead life's --
+      // is never handed out over it, as PeerMonitor never follows a retired incarnation on one disk; the undead
+      // process is stopped by its own read instead: the model's (e).)
+      if (rd.pout && rd.version == w.versions[r] && !(rd.pout->valid && life_of(w.life) < life_of(rd.pout->life))) {
         rd.stale_version = rd.version;
         rd.stale_w_issue = std::max(rd.stale_w_issue, w.issue_idx);
       }
@@ -786,6 +788,7 @@ inline void World::on_read_reported(Proc& p, const Pending& pd, const Status& s)
   auto keeps = [&](uint64_t life, uint64_t seq, uint64_t widx) {
     if (!out.valid) return false;
     if (out.life == life) return out.seq >= seq;
+    if (life_of(out.life) > life_of(life)) return true;  // a later life (ordered lives): an undead one's is lower
     auto ll = life_land_.find(out.life);
     return ll != life_land_.end() && ll->second > widx;
   };
@@ -795,16 +798,13 @@ inline void World::on_read_reported(Proc& p, const Pending& pd, const Status& s)
            (out.valid && out.life != life ? " and " + lname(out.life) + " landed nothing since that write was issued" : "");
   };
   if (rr.latest && !keeps(rr.latest->life, rr.latest->seq, rr.latest->issue_idx)) {
-    // The known shape of review 17d's finding 5 (not fixed): an older seq of the life of the write completed
+    // The shape of review 17d's finding 5 (fixed by ordered lives): an older seq of the life of the write completed
     // last, a seq this reader never saw (another life's write overwrote it where it landed, or the member
     // holding it fails), handed out as a late write of a replaced life.
     const WDone& w = *rr.latest;
     std::string shape;
     if (out.valid && out.life == w.life && out.seq < w.seq) {
-      uint64_t seen = 0;
-      for (const auto& v : p.dev->chooser().incarnations(blk_))
-        if (v.incarnation == w.life) seen = v.max_seq;
-      if (seen < w.seq) shape = " [finding 5's shape]";
+      shape = " [an older seq of the life completed last]";
     }
     fail("(a) strict: " + breach(w.life, w.seq) + shape);
   }

@@ -3,7 +3,7 @@
 // worlds -- three devices of one block, one of them faulty in episodes, a writer with lives (restart,
 // rejoin, crash; undead when asked), a reader with overlapping reads, restarts and a forgotten slot -- and
 // checks the model's properties (a'), (a) strict and (b) after every read (tests/model/majority.pml,
-// PROPERTIES). Its findings follow as hand-written cases (findings 1-4 fixed; 5 allowed to fail: not fixed).
+// PROPERTIES). Its findings follow as hand-written cases (findings 1-4 and 7 fixed by the history rules, 5 and 6 by ordered lives, which replaced them).
 // On the rules before review 17c (7c6938d) the default run finds 7 violations in its 5000 schedules, the first
 // at seed 199; on those before review 17b (78603a0) 23, the first at seed 58.
 //
@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "disk/life_number.h"
 #include "disk/majority_block_device.h"
 #include "tests/support/majority_rig.h"
 #include "tests/unit/review17d_explorer.h"
@@ -249,7 +250,8 @@ struct HandReader {
   }
 };
 
-constexpr uint64_t kPastLife = 0x1010, kLifeA = 0x2020, kLifeB = 0x3030;
+constexpr uint64_t kPastLife = make_incarnation(1, 0x1010), kLifeA = make_incarnation(2, 0x2020),
+                   kLifeB = make_incarnation(3, 0x3030);  // ordered lives
 
 }  // namespace
 
@@ -325,18 +327,22 @@ TEST_CASE("review17d finding 2, chooser: a majority of a read's answers that pla
   const uint64_t blk = r.hb(1);
   auto l0 = r.record_at(blk, kPastLife, 18), a1 = r.record_at(blk, kLifeA, 1), a2 = r.record_at(blk, kLifeA, 2);
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, b] : answers) c.observe(n, d, blk, b);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> in;
+    size_t valid = 0;
+    for (auto& [d, b] : answers) {
+      valid += c.observe(d, blk, b) ? 1 : 0;
+      in.push_back({d, b});
+    }
+    const bool settled = valid >= 2;  // a valid majority settles every read now
+    auto ch = c.choose(blk, in);
     REQUIRE(ch);
     return std::make_pair(settled, ch->header);
   };
   read({{0, a1}, {1, l0}, {2, l0}});          // read 1: first answers
-  c.observe(c.begin_read(), 0, blk, a2);      // read 2: member 0 shows A.2 (A moves); the others answer late
-  auto [s3, h3] = read({{1, l0}, {2, l0}, {0, a2}});  // read 3: in doubt, the majority's L0
+  c.observe(0, blk, a2);      // read 2: member 0 shows A.2 (A moves); the others answer late
+  auto [s3, h3] = read({{1, l0}, {2, l0}, {0, a2}});  // read 3: no write of A completed: L0 or A.2 both true
   REQUIRE(s3);
-  REQUIRE(h3.incarnation == kPastLife);
+  REQUIRE((h3.incarnation == kPastLife || h3.incarnation == kLifeA));
   // A.1 lands on member 1: complete on members 0 and 1. Read 4 is answered by members 0 and 2 first.
   auto [s4, h4] = read({{0, a2}, {2, l0}});
   CHECK_MESSAGE((!s4 || h4.incarnation == kLifeA),
@@ -369,7 +375,9 @@ TEST_CASE("review17d finding 2: the past life placed by a majority while the new
   {
     auto h3 = verify_block(out3, {RecordType::heartbeat, r.bs(), 1}, r.seal);
     REQUIRE(h3.ok());
-    CHECK(h3->incarnation == kPastLife);  // no write of A has completed yet: the majority's L0 is right
+    // No write of A has completed yet: the majority's L0 is right, and so is A.2, a later life's value that
+    // landed (ordered lives hand it out).
+    CHECK((h3->incarnation == kPastLife || h3->incarnation == kLifeA));
   }
   REQUIRE(r.drive(y, t2).ok());
   r.put(1, blk, r.record_at(blk, kLifeA, 1));  // A.1 lands on member 1: complete on members 0 and 1
@@ -435,10 +443,14 @@ TEST_CASE("review17d finding 4, chooser: a member catching up on a value seen el
   auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
   auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> in;
+    size_t valid = 0;
+    for (auto& [d, x] : answers) {
+      valid += c.observe(d, blk, x) ? 1 : 0;
+      in.push_back({d, x});
+    }
+    const bool settled = valid >= 2;  // a valid majority settles every read now
+    auto ch = c.choose(blk, in);
     REQUIRE(ch);
     return std::make_pair(settled, ch->header);
   };
@@ -456,60 +468,67 @@ TEST_CASE("review17d finding 4, chooser: a member catching up on a value seen el
                 "the read after B.2 completed (members 0 and 2 answered) is settled on A." << h6.seq);
 }
 
-// FINDING 5 (explorer seed 21196, NOT FIXED: marked may_fail). A rejoin while member 2 lags: A.10 is on its way
+// FINDING 5 (explorer seed 21196; fixed by ordered lives, lib/disk/life_number.h). A rejoin while member 2 lags: A.10 is on its way
 // there, A.11 and A.12 wait behind it (coalesced; A.12 completes on members 0 and 1), and life B's first writes
 // B.12 and B.13 land on members 0 and 1 -- then the process dies before B.12's completion is reported. The
 // reader restarts (no memory): members 0 and 1 show B.13 and B.12, member 2 A.9 (first answers, no moves); then
 // the straggler A.10 lands on member 2, a rise of A: A moved last. A read answered by members 0 (B.13) and 2
 // (A.10) hands out A.10, older than A.12, the write completed last. The chooser never saw A.12 (B overwrote it
 // everywhere it landed) and B's copies are first answers: nothing in its history orders A.10's late landing
-// against B's. One disk lands A.10 before A.12 and B.12. An order between lives (a durable life counter in the
-// record header) would settle it: B.13 is the highest (life, seq) of a majority's fresh answers.
-TEST_CASE("review17d finding 5, chooser: a restarted reader and an old life's straggler rising on a lagging member" *
-          doctest::may_fail()) {
+// against B's. One disk lands A.10 before A.12 and B.12. The order between lives settles it: B.13 is the highest
+// (life, seq) of the read's answers.
+TEST_CASE("review17d finding 5, chooser: a restarted reader and an old life's straggler rising on a lagging member") {
   MajorityRig r;
   ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
   const uint64_t blk = r.hb(1);
   auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
   auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> in;
+    size_t valid = 0;
+    for (auto& [d, x] : answers) {
+      valid += c.observe(d, blk, x) ? 1 : 0;
+      in.push_back({d, x});
+    }
+    const bool settled = valid >= 2;  // a valid majority settles every read now
+    auto ch = c.choose(blk, in);
     REQUIRE(ch);
     return std::make_pair(settled, ch->header);
   };
   auto [s1, h1] = read({{0, b(13)}, {1, b(12)}, {2, a(9)}});
   REQUIRE(h1.incarnation == kLifeB);
   read({{0, b(13)}, {1, b(12)}, {2, a(9)}});
-  c.observe(c.begin_read(), 2, blk, a(10));  // A.10 lands on member 2; its answer is the only one in time
+  c.observe(2, blk, a(10));  // A.10 lands on member 2; its answer is the only one in time
   auto [s4, h4] = read({{0, b(13)}, {2, a(10)}});
   CHECK_MESSAGE((!s4 || h4.incarnation == kLifeB),
                 "a read issued after A.12 completed is settled on A." << h4.seq << " (members 0 and 2 answered)");
 }
 
-// FINDING 6 (the explorer with CASTOR_REVIEW17D_UNDEAD=1, seed 3159; NOT FIXED: marked may_fail). Life A is
-// undead: its process goes on writing after the node's new life B started. A restarted reader's first read
-// hands out B.19 (members 1 and 2 show B, member 0 A.15). The undead A.17 is written and completes on members
-// 0 and 2; then an earlier write of B, B.17, lands late on member 0 (a slow member), over A.17. The next read is
-// answered by all three: member 1 B.19 (unchanged), member 2 A.17 (a move of A), member 0 B.17 (a move of B): a
-// tie, broken by the number of fresh holders, two for B -- and B.19, the value the reader followed before A.17
-// was issued, is handed out again though A.17 completed: (a') broken. One disk would show B.17 or A.17, a
-// change either way; B.17 would break (b) here, A.17 is the answer. An order between lives would not help:
-// with B (the newer life) above A it hands out B.19 as well, and an undead life's writes are never shown.
-TEST_CASE("review17d finding 6, chooser (undead): a tie between an undead life's late write and the live life's "
-          "completed write goes back to the value followed before" * doctest::may_fail()) {
+// FINDING 6 (the explorer with CASTOR_REVIEW17D_UNDEAD=1, seed 3159). Life A is undead: its process goes on
+// writing after the node's new life B started. A restarted reader's first read hands out B.19 (members 1 and 2
+// show B, member 0 A.15). The undead A.17 is written and completes on members 0 and 2; then an earlier write of
+// B, B.17, lands late on member 0 (a slow member), over A.17. The next read is answered by all three: member 1
+// B.19, member 2 A.17, member 0 B.17. Under the history rules the reader handed out B.19 again, and counted it
+// as (a') broken against A.17. With ordered lives that IS the rule: an undead earlier life's writes are never
+// handed out over the later life's (B > A, whatever the seqs), and the undead process is stopped by its own
+// read instead (QuorumCore::on_own_read: another incarnation on its own block), which shows B once a write of
+// B completed on a majority -- the model's property (e) for ordered lives.
+TEST_CASE("review17d finding 6, chooser (undead): an undead earlier life's completed write is never handed out over "
+          "the later life; the undead's own read shows the later life") {
   MajorityRig r;
   ReplicaChoice c{r.layout, r.seal, testing::majority_rig_cluster(), 3};
   const uint64_t blk = r.hb(1);
   auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
   auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> in;
+    size_t valid = 0;
+    for (auto& [d, x] : answers) {
+      valid += c.observe(d, blk, x) ? 1 : 0;
+      in.push_back({d, x});
+    }
+    const bool settled = valid >= 2;  // a valid majority settles every read now
+    auto ch = c.choose(blk, in);
     REQUIRE(ch);
     return std::make_pair(settled, ch->header);
   };
@@ -518,8 +537,17 @@ TEST_CASE("review17d finding 6, chooser (undead): a tie between an undead life's
   REQUIRE(h1.seq == 19);
   // A.17 completes on members 0 and 2; B.17 lands late on member 0.
   auto [s2, h2] = read({{1, b(19)}, {2, a(17)}, {0, b(17)}});
-  CHECK_MESSAGE((!s2 || !(h2.incarnation == kLifeB && h2.seq == 19)),
-                "the read after A.17 completed hands out B.19 again, the value followed before A.17 was issued");
+  CHECK(s2);
+  CHECK(h2.incarnation == kLifeB);
+  CHECK(h2.seq == 19);
+  // The undead process's own reader (its own chooser, which handed out its own A.17 before): a read answered by
+  // member 2 (A.17) and member 1 (B.19, where B's writes completed) shows B: it fences.
+  ReplicaChoice undead{r.layout, r.seal, testing::majority_rig_cluster(), 3};
+  std::vector<std::byte> a17 = a(17), b19 = b(19);
+  std::vector<ReplicaChoice::Answer> mine{{2, a17}, {0, a17}};
+  REQUIRE(undead.choose(blk, mine)->header.incarnation == kLifeA);
+  std::vector<ReplicaChoice::Answer> later{{2, a17}, {1, b19}};
+  CHECK(undead.choose(blk, later)->header.incarnation == kLifeB);
 }
 
 // FINDING 7 (the long run's seed 327489 with findings 1-4 fixed: a rejoin, two reads open). Member 1's answer
@@ -538,17 +566,21 @@ TEST_CASE("review17d finding 7, chooser: a late answer's seq counts as seen, so 
   auto a = [&](uint64_t s) { return r.record_at(blk, kLifeA, s); };
   auto b = [&](uint64_t s) { return r.record_at(blk, kLifeB, s); };
   auto read = [&](std::vector<std::pair<size_t, std::vector<std::byte>>> answers) {
-    const uint64_t n = c.begin_read();
-    for (auto& [d, x] : answers) c.observe(n, d, blk, x);
-    const bool settled = c.settled(blk, n, 2);
-    auto ch = c.choose(blk, n);
+    std::vector<ReplicaChoice::Answer> in;
+    size_t valid = 0;
+    for (auto& [d, x] : answers) {
+      valid += c.observe(d, blk, x) ? 1 : 0;
+      in.push_back({d, x});
+    }
+    const bool settled = valid >= 2;  // a valid majority settles every read now
+    auto ch = c.choose(blk, in);
     REQUIRE(ch);
     return std::make_pair(settled, ch->header);
   };
   read({{0, a(11)}, {1, a(11)}, {2, a(11)}});
   read({{0, a(12)}, {1, a(12)}, {2, a(12)}});  // A moves
   read({{0, a(12)}, {2, a(12)}});              // read 3 reports; member 1's answer comes late:
-  CHECK(c.judge(1, blk, a(14)));               // A.14 (complete on members 1 and 2)
+  CHECK(c.observe(1, blk, a(14)));               // A.14 (complete on members 1 and 2)
   auto [s4, h4] = read({{1, b(29)}, {0, a(12)}, {2, a(12)}});  // B.29 (rejoin) on member 1
   REQUIRE(h4.incarnation == kLifeB);
   auto [s5, h5] = read({{2, b(30)}, {0, a(12)}});  // B.30 on member 2
