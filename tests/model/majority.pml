@@ -303,8 +303,10 @@ inline observed(r) {
   :: ISPEER(r) ->
      if
      :: bad[0] + bad[1] + bad[2] <= 1 ->
-        /* (a'): what the one-disk argument needs */
+        /* (a'): what the one-disk argument needs (-DNO_A_PRIME: not checked, to see what else breaks) */
+#ifndef NO_A_PRIME
         assert(!rstale[r] || out[r] != rsv[r]);
+#endif
 #ifdef STRICT_A
         /* (a) strict, in real time, in the (life, seq) order */
         assert(rmin[r] == 0 || (VALID(out[r]) && out[r] >= rmin[r]));

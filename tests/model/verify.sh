@@ -15,7 +15,7 @@
 set -u
 mode=${1:-verify}
 CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall relocation maj_fault maj_crash maj_restart
-maj_two maj_doubt rep_restart rep_leave rep_two_admins"
+maj_two maj_restart_io maj_rejoin maj_two_slow maj_choice maj_undead maj_split maj_overlap rep_restart rep_leave rep_two_admins"
 if [ "$mode" = ci ]; then MODEL_ONLY=${MODEL_ONLY:-$(echo $CI_RUNS)}; mode=verify; fi
 out=${2:-build/model}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,31 +84,34 @@ FENCE_REBOOT="-DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUS
 STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
 
 # The majority device (issue 17; majority.pml, runs maj_*): three devices under the composite's rules, one writer node
-# (lives, crash, restart, rejoin, undead), one reader with PeerMonitor's rule; bounded horizons (MAXT ticks).
-# maj_fault: one fault of every kind on any device at any moment (a', b); maj_crash: + a crash of the writer (c, d);
+# (lives, crash, restart, rejoin, undead), one reader with PeerMonitor's rule; bounded horizons (MAXT ticks). The
+# chooser is ordered lives (the highest (life, seq) of a read's valid majority, or the reader's memory if higher);
+# every run checks (a) in real time (-DSTRICT_A) besides (a'), (b), (c), (d), (f).
+# maj_fault: one fault of every kind on any device at any moment; maj_crash: + a crash of the writer (c, d);
 # maj_restart: a crash and a restart in the same tick with a stall or a lagging device (late writes of the replaced
-# life; the new process starts once the kernel holds none of the old one's writes); maj_two: two devices failing
-# (EIO, read-only): the lease lapses (f), and (c).
-MAJ_FAULT="-DMAXT=7 -DMAXCRASH=0 -DMAXRESTART=0"
-MAJ_CRASH="-DMAXT=8 -DMAXRESTART=0"
-MAJ_RESTART="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=66"
-MAJ_RESTART_IO="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=60"
-MAJ_REJOIN="-DREJOIN -DMAXCRASH=0 -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=2"
-MAJ_TWO="-DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0"
-MAJ_TWO_SLOW="-DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
-# review 17: a crash and restart of the writer, a stall or a read-only device, a reader restart, missing answers
-MAJ_CHOICE="-DMAXT=6 -DRESTART_AT_ONCE -DKINDS=10 -DMAXRRESTART=1 -DMAXMISS=1 -DFIRST_READ_A"
+# life; the new process starts once the kernel holds none of the old one's writes); maj_restart_io: the same with
+# EIO, read-only, zeroed, garbage; maj_rejoin: a stall, a fence and a rejoin in the same process with a straggler;
+# maj_two: two devices failing (EIO, read-only): the lease lapses (f), and (c); maj_two_slow: two faults (stall, lag)
+MAJ_FAULT="-DSTRICT_A -DMAXT=7 -DMAXCRASH=0 -DMAXRESTART=0"
+MAJ_CRASH="-DSTRICT_A -DMAXT=8 -DMAXRESTART=0"
+MAJ_RESTART="-DSTRICT_A -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=66"
+MAJ_RESTART_IO="-DSTRICT_A -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=60"
+MAJ_REJOIN="-DSTRICT_A -DREJOIN -DMAXCRASH=0 -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=2"
+MAJ_TWO="-DSTRICT_A -DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0"
+MAJ_TWO_SLOW="-DSTRICT_A -DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
+# a crash and restart of the writer, a stall or a read-only device, a reader restart (its memory lost), missing answers
+MAJ_CHOICE="-DSTRICT_A -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=10 -DMAXRRESTART=1 -DMAXMISS=1"
+# an undead life 1 beside life 2 (a restart while life 1 writes on), life 1's own reads (e); no peer
 MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
-# review 17b: a crash and restart of the writer, and the reader's chooser forgets one device (a member adopted in its
-# slot, or a reader that never heard from it): its next answer is a first answer (attacks 1 and 2); (a) in real time
-MAJ_DOUBT="-DMAXT=5 -DRESTART_AT_ONCE -DMAXFAULT=0 -DMAXFORGET=1 -DSTRICT_A"
-# review 17c: a crash and restart of the writer, no device fault; maj_split: one read's answers go on past the next
-# tick (the new life's first write lands and completes between two answers of one read: schedule 1); maj_overlap:
-# besides, a second read may be issued while one is open (answers of the older read after those of the newer:
-# schedule 2; the review's attacks 1-3 each in 3 ticks); maj_overlap2: two reads past a tick; (a) in real time
-MAJ_SPLIT="-DMAXT=4 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=1"
-MAJ_OVERLAP="-DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=1 -DOVERLAP -DMAXOVERLAP=1"
-MAJ_OVERLAP2="-DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSTRICT_A -DSPLIT_READ -DMAXSPLIT=2 -DOVERLAP -DMAXOVERLAP=1"
+# the same with the peer reading (findings: ordered lives hide the lower life's writes, see README.md)
+MAJ_UNDEAD_PEER="-DMAXT=7 -DUNDEAD -DMAXCRASH=0 -DMAXFAULT=0"
+# a crash and restart of the writer, no device fault; maj_split: one read's answers go on past the next tick (the
+# new life's first write lands and completes between two answers of one read); maj_overlap: besides, a second read
+# may be issued while one is open (two reads of one reader process, sharing its memory, completing in any order);
+# maj_overlap2: two reads past a tick
+MAJ_SPLIT="-DSTRICT_A -DMAXT=4 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSPLIT_READ -DMAXSPLIT=1"
+MAJ_OVERLAP="-DSTRICT_A -DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSPLIT_READ -DMAXSPLIT=1 -DOVERLAP -DMAXOVERLAP=1"
+MAJ_OVERLAP2="-DSTRICT_A -DMAXT=3 -DRESTART_AT_ONCE -DMAXFAULT=0 -DSPLIT_READ -DMAXSPLIT=2 -DOVERLAP -DMAXOVERLAP=1"
 
 # Replacing a quorum device (castor disk replace; replace.pml, runs rep_*): two nodes, OLD, B, C and NEW, the tool's
 # steps (it may stop after any), the verb on one node then the other; the property: the two nodes' sets never have
@@ -239,16 +242,19 @@ case $mode in
     launch fence_nowd pass safety -DNOWD_FENCED=1 $FENCE_LAN_PAUSE
     launch fence_nowd_crash pass safety -DNOWD_FENCED=1 $FENCE_CRASH
     launch relocation pass liveness $LIVE
-    # the majority device (issue 17)
+    # the majority device (issue 17), ordered lives
     launch maj_fault pass safety $MAJ_FAULT
     launch maj_crash pass safety $MAJ_CRASH
-    # with -DMOVE_NEWS (the fix proposed for ReplicaChoice::observe; the code's rule fails: maj_restart_code)
-    launch maj_restart pass safety -DMOVE_NEWS $MAJ_RESTART
+    launch maj_restart pass safety $MAJ_RESTART
+    launch maj_restart_io pass safety $MAJ_RESTART_IO
+    launch maj_rejoin pass safety $MAJ_REJOIN
     launch maj_two pass safety $MAJ_TWO
-    # review 17b's doubt (the code's chooser since 148e73c): a first answer of the new life's completed write
-    launch maj_doubt pass safety $MAJ_DOUBT
-    # review 17c (the code's chooser since 435f3da): a read's answers past a tick (schedule 1)
+    launch maj_two_slow pass safety $MAJ_TWO_SLOW
+    launch maj_choice pass safety $MAJ_CHOICE
+    launch maj_undead pass safety $MAJ_UNDEAD
     launch maj_split pass safety $MAJ_SPLIT
+    launch maj_overlap pass safety $MAJ_OVERLAP
+    launch maj_overlap2 pass safety $MAJ_OVERLAP2
     # replacing a quorum device
     launch rep_restart pass safety $REP_RESTART
     launch rep_leave pass safety $REP_LEAVE
@@ -296,25 +302,24 @@ case $mode in
     launch reach_fence_both_mayf error safety -DREACH_FENCE_BOTH_MAYF $FENCE_LAN
     launch reach_fence_yield error safety -DREACH_FENCE_YIELD $FENCE_LAN
     launch reach_fence_stale error safety -DREACH_FENCE_STALE $FENCE_LAN
-    # the majority device (issue 17): the longer passing runs (outside CI's budget), the seeded bugs, and the
-    # counterexamples to the spec's rules as written (findings; the amended rules pass: see README.md)
-    launch maj_restart_io pass safety $MAJ_RESTART_IO
-    launch maj_rejoin pass safety $MAJ_REJOIN
-    launch maj_two_slow pass safety $MAJ_TWO_SLOW
-    launch maj_one_disk_lease error safety -DBUG_ONE_DISK_LEASE $MAJ_TWO_SLOW
+    # the majority device (issue 17): the seeded bugs of ordered lives, and the findings (expected to fail; README.md).
+    # No reader memory: two reads of one reader process (one past a tick), the later one hands out a lower value
+    launch maj_no_reader_memory error safety -DBUG_NO_READER_MEMORY $MAJ_SPLIT
     launch maj_read_one error safety -DBUG_READ_ONE $MAJ_FAULT
-    launch maj_latest_change error safety -DBUG_LATEST_CHANGE $MAJ_FAULT
+    launch maj_one_disk_lease error safety -DBUG_ONE_DISK_LEASE $MAJ_TWO_SLOW
     launch maj_no_dev_order error safety -DBUG_NO_DEV_ORDER $MAJ_FAULT
     launch maj_no_exit_wait error safety -DRESTART_NO_EXIT_WAIT $MAJ_RESTART
-    launch maj_r4_literal error safety -DR4_LITERAL $MAJ_RESTART_IO
-    # (a) in real time: it fails without review 17b's doubt (attack 4: an old life's write the reader had not seen
-    # elsewhere, shown by a device whose answers had been late, as a move over the new life's completed write), and
-    # holds with it
-    launch maj_strict_a error safety -DBUG_NO_DOUBT -DSTRICT_A $MAJ_RESTART_IO
-    launch maj_strict_a_doubt pass safety -DSTRICT_A $MAJ_RESTART_IO
-    # (without review 17b's doubt: with it, R4_TIE_SPEC is not found here, 88,556,396 states, 768 s)
-    launch maj_undead_r4 error safety -DBUG_NO_DOUBT -DR4_TIE_SPEC -DMAXT=6 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0
-    launch maj_undead pass safety $MAJ_UNDEAD
+    # life 2 carries life 1's number (its seqs start again at 1): the old life's copies beat the new life's
+    # completed writes, after a restart and after a rejoin (a straggler in the stalled device)
+    launch maj_life_reused error safety -DBUG_LIFE_REUSED $MAJ_RESTART
+    launch maj_life_reused_rejoin error safety -DBUG_LIFE_REUSED $MAJ_REJOIN
+    # findings: (e) as the spec words it (life 1's own read after life 2's write completed on a majority: the
+    # undead's own writes land over life 2's copies first); with the peer reading beside an undead life, (a') and,
+    # without (a'), (c): the lower life's writes are never handed out over the reader's memory of life 2, and
+    # life 2's writes land after the read's answers, so the peer sees a stand-still for D ticks
+    launch maj_e_literal error safety -DE_LITERAL $MAJ_UNDEAD
+    launch maj_undead_peer error safety $MAJ_UNDEAD_PEER
+    launch maj_undead_dead error safety -DNO_A_PRIME $MAJ_UNDEAD_PEER
     # replacing a quorum device: every bound at once, the seeded bugs, and the rules as written that the model
     # amends (findings, expected to fail; see replace.pml's header and README.md)
     launch rep_full pass safety $REP_FULL
@@ -327,46 +332,6 @@ case $mode in
     launch rep_down_vouches error safety -DDOWN_VOUCHES $REP_FULL
     launch rep_post_unvouched error safety -DPOST_UNVOUCHED $REP_FULL
     launch rep_tool_skips error safety -DTOOL_SKIPS $REP_FULL
-    # the chooser as in the code (17ff5b4; review 17): a device's move is judged against its previous copy, its
-    # first answer is no move, a tie waits for a majority of the read's answers and a final unsettled tie fails
-    # the read. maj_restart_code: the verify run maj_restart under the code's rules FAILS (a') (a finding, see
-    # README.md: a lagging device catching up on a write of the old life the reader saw elsewhere is judged a
-    # move; the new life's first answer on a device is not). -DMOVE_NEWS, the smallest fix (a change of life on
-    # a device is a move; a rise within a life only above the life's highest seq seen) passes.
-    # The code of 17ff5b4 had no doubt (review 17b): with the doubt, the per-device seq rule is not found in
-    # MAJ_RESTART (6,324,552 states) nor in MAJ_CHOICE (72,995,337 states): the doubt covers it in these bounds.
-    launch maj_restart_code error safety -DBUG_NO_DOUBT -DBUG_DEVICE_SEQ_MOVE $MAJ_RESTART
-    # MAJ_CHOICE: a writer crash and restart, a stall or a read-only device, a reader restart (memory lost) and a
-    # device whose answers go missing for a while; (g): the restarted reader's first output. maj_choice_code
-    # (the code's rules) fails (a') as above; maj_choice_move_news passes. The older rules, as seeded bugs on
-    # top of the fix: a first answer as a move (before review 17), no settling at all, the final fall-back to
-    # the tie-breaks (2cdccc8); and the move rule of 2cdccc8 (a rise above the life's highest seq only)
-    # (these older rules had no doubt either; with review 17b's doubt, BUG_FIRST_ANSWER_MOVES and BUG_MAX_SEQ_MOVE
-    # are not found in MAJ_CHOICE: 73,053,250 and 73,072,775 states; BUG_NO_SETTLE and TIE_FALLBACK are)
-    launch maj_choice_code error safety -DBUG_NO_DOUBT -DBUG_DEVICE_SEQ_MOVE $MAJ_CHOICE
-    launch maj_choice_move_news pass safety -DMOVE_NEWS $MAJ_CHOICE
-    launch maj_first_answer_moves error safety -DBUG_NO_DOUBT -DBUG_FIRST_ANSWER_MOVES -DMOVE_NEWS $MAJ_CHOICE
-    launch maj_max_seq_move error safety -DBUG_NO_DOUBT -DBUG_MAX_SEQ_MOVE $MAJ_CHOICE
-    launch maj_no_settle error safety -DBUG_NO_SETTLE -DMOVE_NEWS $MAJ_CHOICE
-    launch maj_choice_tie_fallback error safety -DTIE_FALLBACK -DMOVE_NEWS $MAJ_CHOICE
-    # review 17b: the rules before its doubt (the history alone): a forgotten device's first answer, the new life's
-    # completed write, below the old life's last move (attack 2; attack 1 without a reader restart)
-    launch maj_no_doubt error safety -DBUG_NO_DOUBT $MAJ_DOUBT
-    # not bugs: witnesses that the runs reach the doubt: a read in doubt hands out the majority's life over the
-    # history's top (maj_doubt); a read in doubt without a majority fails (maj_restart: a stalled device; in
-    # maj_doubt every device answers, so there is always a majority)
-    launch maj_reach_doubt_chosen error safety -DREACH_DOUBT_CHOSEN $MAJ_DOUBT
-    launch maj_reach_doubt_fail error safety -DREACH_DOUBT_FAIL $MAJ_RESTART
-    # review 17c: the rules before it (a52c732: shown_at > moved_after, shown_at = the answer's own read, a read's
-    # answers only its own copies) hand out the old life after the new life's completed write: attack 1 (one read's
-    # answers around the new life's write) in maj_split; each part of the fix left out in maj_overlap: shown_at as
-    # the answer's own read (attack 2), a read's own copies only (attack 3). The 17c rules with two reads open
-    # (longer: bugs mode). MAJ_OVERLAP2 (two reads past a tick) is not run: no error in its first 70 M states
-    # (817 s, 12.6 GB), not exhaustive (README.md)
-    launch maj_split_17b error safety -DBUG_17B $MAJ_SPLIT
-    launch maj_overlap_stamp error safety -DBUG_17C_STAMP $MAJ_OVERLAP
-    launch maj_overlap_fresh error safety -DBUG_17C_FRESH $MAJ_OVERLAP
-    launch maj_overlap pass safety $MAJ_OVERLAP
     collect
     if [ "$mode" = trails ] && [ $failed = 0 ]; then
       mkdir -p "$here/trails"
