@@ -278,6 +278,7 @@ socket = $dir/$n/quorumd.sock
 lock_memory = no
 realtime = no
 authkey = $dir/authkey
+state_dir = $dir/$n/quorumd-state
 $(lan_section "$n")
 
 [svcmgr]

@@ -29,6 +29,7 @@ allow_unsafe_no_watchdog = yes
 socket = $dir/$n.sock
 lock_memory = no
 realtime = no
+state_dir = $dir/$n-qstate
 authenticate_disk = yes
 authkey = $dir/authkey
 EOI

@@ -62,6 +62,7 @@ allow_unsafe_no_watchdog = yes
 socket = $SCRATCH/$n-q.sock
 lock_memory = no
 realtime = no
+state_dir = $SCRATCH/$n-qstate
 EOI
   [ "${3:-}" = quorumd ] && return 0
   mkdir -p "$SCRATCH/$n-services" || fail "mkdir $n-services"

@@ -560,3 +560,17 @@ TEST_CASE("quorumd config: authenticate_disk and authkey (issue 14)") {
   CHECK_MESSAGE(contains(st.message(), "absolute path"), st.message());
   CHECK_FALSE(parse_quorumd_ini("[quorumd]\nauthenticate_disk = maybe\n", "castor.ini", d).ok());
 }
+
+TEST_CASE("quorumd config: state_dir, where the life file of a set lives (issue 17)") {
+  QuorumdConfig c;
+  CHECK(c.state_dir == "/var/lib/castor");
+  REQUIRE(parse_quorumd_ini("[quorumd]\nstate_dir = /srv/castor-state\n", "castor.ini", c).ok());
+  CHECK(c.state_dir == "/srv/castor-state");
+  for (const char* bad : {"state", "/var/lib/castor/", "/"}) {
+    QuorumdConfig d;
+    Status st = parse_quorumd_ini(std::string("[quorumd]\nstate_dir = ") + bad + "\n", "castor.ini", d);
+    CHECK_MESSAGE(st.code() == Code::invalid_argument, bad);
+    CHECK_MESSAGE(contains(st.message(), "castor.ini:2:"), st.message());
+    CHECK(d.state_dir == "/var/lib/castor");
+  }
+}
