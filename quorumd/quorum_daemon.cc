@@ -511,32 +511,60 @@ Status QuorumDaemon::setup_loop() {
 // ---------------------------------------------------------------------------------------------------------
 // The core's lifecycle
 
-uint32_t QuorumDaemon::highest_own_life_seen() const {
-  uint32_t top = 0;
+QuorumDaemon::OwnLivesSeen QuorumDaemon::own_lives_seen() const {
+  OwnLivesSeen seen;
   const ReplicaChoice& choice = majority_->chooser();
   for (uint32_t k = 0; k < kRegionBlocks; ++k) {
     const uint64_t off = layout_.region_offset(node_id_) + uint64_t(k) * layout_.block_size();
     for (size_t d = 0; d < choice.devices(); ++d)
-      if (auto h = choice.remembered(d, off)) top = std::max(top, life_of(h->incarnation));
-    if (auto h = choice.handed_out(off)) top = std::max(top, life_of(h->incarnation));
+      if (auto h = choice.remembered(d, off)) seen.highest = std::max(seen.highest, life_of(h->incarnation));
+    if (auto h = choice.handed_out(off)) seen.highest = std::max(seen.highest, life_of(h->incarnation));
   }
-  return top;
+  // A member is silent when it never answered a read, or showed no valid copy of a block of this node's
+  // region that another member showed valid (damaged there: what it held is unknown).
+  for (size_t d = 0; d < choice.devices(); ++d) {
+    bool silent = majority_->health(d).reads_ok == 0;
+    for (uint32_t k = 0; k < kRegionBlocks && !silent; ++k) {
+      const uint64_t off = layout_.region_offset(node_id_) + uint64_t(k) * layout_.block_size();
+      if (choice.remembered(d, off)) continue;
+      for (size_t o = 0; o < choice.devices() && !silent; ++o) silent = o != d && choice.remembered(o, off).has_value();
+    }
+    if (silent) seen.silent_members.push_back("member " + std::to_string(d) + " (" + device_paths_[d] + ")");
+  }
+  return seen;
 }
 
 Result<uint64_t> QuorumDaemon::next_set_incarnation() {
   // On a set the chooser orders this node's copies by (life, seq): the new life's number must be above every
-  // earlier life's, durably, before its first write. The file is the source; what the devices show of this
-  // node's region (every answer seen, not only a majority's) covers a node whose file was lost.
+  // earlier life's, durably, before its first write. The file is the source. Without one (a new node, or its
+  // state directory lost), what the devices show of this node's region decides -- but only when every member
+  // showed its heartbeat block: a member that did not may hold the copy of a later life that never completed
+  // a write elsewhere (the model's maj_life_reused: a life number taken twice loses to that copy).
   const std::string path = life_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
   auto stored = env_.load_life(path);
   if (!stored.ok()) return stored.status().with_context("this node's life number");
-  auto life = next_life(*stored, std::max(life_, highest_own_life_seen()));
+  const OwnLivesSeen seen = own_lives_seen();
+  if (*stored == 0 && life_ == 0 && !seen.silent_members.empty()) {
+    std::string who;
+    for (const auto& m : seen.silent_members) who += (who.empty() ? "" : ", ") + m;
+    return Error(Code::refused,
+                 "this node's life number: no life file " + path + ", and " + who +
+                     " did not show this node's region at start (no answer, or a damaged copy), so a later life of "
+                     "this node may be on it unseen (the devices show life " + std::to_string(seen.highest) +
+                     " at most). Start again once every member answers, or, if this node's state directory was "
+                     "lost, write a number above every life it ever had to that file (e.g. " +
+                     std::to_string(uint64_t(seen.highest) + 65536) + ") and start again");
+  }
+  auto life = next_life(*stored, std::max(life_, seen.highest));
   if (!life.ok()) return life.status();
   if (Status st = env_.store_life(path, *life); !st.ok()) return st.with_context("storing this node's life number");
+  if (*stored == 0 && life_ == 0)
+    log::notice("no life file (yet): this node's life number follows the highest every member shows",
+                {{"file", path}, {"life", int64_t(*life)}});
   life_ = *life;
   auto r = random_u64();
   if (!r.ok()) return r.status().with_context("choosing an incarnation");
-  return make_incarnation(*life, uint32_t(*r));
+  return make_incarnation(*life, uint32_t(r.value()));
 }
 
 Status QuorumDaemon::start_core(TimePoint now) {

@@ -132,8 +132,13 @@ class QuorumDaemon final : private ControlServer::Handler {
   Status setup_lan();
   // With a set of quorum devices: the next life's incarnation, its number made durable first (life_file.h).
   Result<uint64_t> next_set_incarnation();
-  // The highest life number of this node among the copies of its region the chooser has seen.
-  uint32_t highest_own_life_seen() const;
+  // The highest life number of this node among the copies of its region the chooser has seen, and the
+  // members that did not show that region at start (named, for the refusal).
+  struct OwnLivesSeen {
+    uint32_t highest = 0;
+    std::vector<std::string> silent_members;
+  };
+  OwnLivesSeen own_lives_seen() const;
   Status start_core(TimePoint now);
   void step();
   void maybe_rejoin(TimePoint now);

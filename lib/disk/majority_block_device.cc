@@ -282,7 +282,7 @@ void MajorityBlockDevice::on_device_completion(size_t i, const IoCompletion& ic,
     if (op.kind == IoKind::read && ok) {
       c->second.bufs[i] = op.data;
       c->second.valid[i] = valid;
-      for (const auto& [off, bytes] : foreign) c->second.foreign.emplace(off, bytes);
+      for (const auto& [off, bytes] : foreign) c->second.foreign.emplace(off, Composite::Foreign{i, bytes});
     }
   }
 }
@@ -447,8 +447,8 @@ void MajorityBlockDevice::finish_read(Composite& c, TimePoint now) {
           note_failure(i, IoKind::read, devices_[i].dev->name() + ": invalid copy of the block at offset " +
                                             std::to_string(c.offset + rel) + " (a majority holds it valid)",
                        now, false);
-      if (auto f = c.foreign.find(c.offset + rel); f != c.foreign.end() && f->second.size() == len) {
-        std::memcpy(c.out.data() + rel, f->second.data(), len);  // another writer on our block: shown
+      if (auto f = c.foreign.find(c.offset + rel); f != c.foreign.end() && f->second.bytes.size() == len) {
+        std::memcpy(c.out.data() + rel, f->second.bytes.data(), len);  // another writer on our block: shown
         continue;
       }
       std::vector<ReplicaChoice::Answer> answers;
@@ -615,6 +615,7 @@ Status MajorityBlockDevice::replace_device(size_t i, std::unique_ptr<BlockDevice
       c.answers[i] = Answer::pending;
       c.bufs[i] = nullptr;
       c.valid[i].clear();
+      std::erase_if(c.foreign, [&](const auto& f) { return f.second.device == i; });  // review17e, finding 3
     }
     set_answer(c, i, false, why);
   }

@@ -189,7 +189,11 @@ class MajorityBlockDevice final : public BlockDevice {
     std::vector<std::string> errors;               // per device
     std::vector<Buffer> bufs;                      // read: each device's answer
     std::vector<std::vector<bool>> valid;          // read: per device, per block
-    std::map<uint64_t, std::vector<std::byte>> foreign;  // read: per block offset, another writer's copy (own_)
+    struct Foreign {
+      size_t device;  // who showed it (a replaced device's copy no longer counts)
+      std::vector<std::byte> bytes;
+    };
+    std::map<uint64_t, Foreign> foreign;  // read: per block offset, another writer's copy (own_)
   };
   // A block this process writes (its own region): the incarnation it writes there now, and per device the
   // completion count at which a write of it with that incarnation landed there (0: none yet).

@@ -199,7 +199,10 @@ Cluster::Cluster(const ClusterOptions& o) {
     n->daemon = std::move(d).value();
     nodes_.push_back(std::move(n));
   }
-  for (auto& n : nodes_) REQUIRE(n->daemon->join().ok());
+  for (auto& n : nodes_) {
+    Status joined = n->daemon->join();
+    REQUIRE_MESSAGE(joined.ok(), joined.to_string());
+  }
 }
 
 Status Cluster::restart(Node& n) {

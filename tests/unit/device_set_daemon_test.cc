@@ -244,6 +244,27 @@ TEST_CASE("device set: a node whose life file was lost follows the highest life 
   REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
 }
 
+TEST_CASE("device set: a lost life file while a member does not answer: the start is refused, naming it; a number "
+          "written by hand starts it") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  REQUIRE(c.restart(a).ok());
+  REQUIRE(life_now(a) == 2);
+  a.record.life_files.clear();
+  // Member 1 is gone when alpha's new process opens the set (it runs on the two others).
+  a.env->use_device_set({{Cluster::set_path(0), c.set_disk(0)}, {Cluster::set_path(2), c.set_disk(2)}});
+  Status st = c.restart(a);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.code() == Code::refused);
+  CHECK_MESSAGE(st.to_string().find("member 1 (mem1)") != std::string::npos, st.to_string());
+  CHECK(a.record.life_files.empty());
+  a.record.life_files[life_path(c, a)] = 70000;  // the admin's number, above every life alpha had
+  REQUIRE(c.restart(a).ok());
+  CHECK(life_now(a) == 70001);
+  REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
+}
+
 TEST_CASE("device set: a life file that cannot be read or written refuses the start; one device keeps no life file") {
   Cluster c(set_options());
   start_both(c);

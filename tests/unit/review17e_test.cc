@@ -85,11 +85,11 @@ TEST_CASE("review17e: finding 1, control: on one disk a node whose writes fail i
 // beta keeps handing out the other life-2 incarnation's seq ~200 (its memory: the output never goes back)
 // until the new seq passes it: beta's value stands still for D while alpha renews its lease, and beta declares
 // alpha DEAD while alpha holds a lease; alpha does not fence on that verdict (it names the other incarnation).
-// Proposed mitigation: with no life file, refuse to start unless every member answered the startup read (the
-// admin restores the file or writes one by hand), or seed with a margin (max seen + 2^20: a partial life that
-// never completed a write is at most a few thousand lives above what a majority shows in practice).
-TEST_CASE("review17e: known limit: a lost life file and a member not read at start: a life number taken twice, "
-          "and the peer declares a leased node dead" * doctest::may_fail()) {
+// Fixed (QuorumDaemon::next_set_incarnation): with no life file quorumd starts only when every member showed
+// the node's heartbeat block at start; otherwise it refuses, naming the members and the number to write by hand
+// (the admin's call: a reinstall while a member is away). Was proposed: that, or seed with a margin.
+TEST_CASE("review17e: known limit: a lost life file and a member not read at start: the start is refused, not a "
+          "life number taken twice") {
   Cluster c(set_options());
   start_both(c);
   Node& a = c.alpha();
@@ -105,6 +105,14 @@ TEST_CASE("review17e: known limit: a lost life file and a member not read at sta
   a.record.life_files.clear();
   auto layout = *DiskLayout::for_sector_size(512);
   std::fill_n(c.set_disk(2)->bytes.begin() + std::ptrdiff_t(layout.heartbeat_offset(1)), layout.block_size(), std::byte{0});
+  Status refused = c.restart(a);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.code() == Code::refused);
+  CHECK_MESSAGE(refused.to_string().find("member 2") != std::string::npos, refused.to_string());
+  CHECK(a.record.life_files.empty());  // nothing taken, nothing written
+  // The admin writes the number the refusal names (above every life the node had), and starts it again.
+  const std::string path = life_file_path(a.config.state_dir, c.cluster_uuid(), 1);
+  a.record.life_files[path] = partial + 65535;
   REQUIRE(c.restart(a).ok());
   INFO("alpha's new process took life " << life_now(a) << "; member 2 held life " << partial << " (seq " << beta_seq
                                         << " followed by beta) of an earlier process");
@@ -152,11 +160,10 @@ TEST_CASE("review17e: held: the startup snapshot waits for a slow member, whose 
 // 2 first; the member is retired (DeviceSetChange's retire step: replace_device with a FailedBlockDevice)
 // before 0 and 1 answer; 0 and 1 answer our own copy. The read hands out the retired member's copy: QuorumCore's
 // own-read check fences on "another writer" that no counted member shows.
-// Proposed fix (majority_block_device.cc): key Composite::foreign by (offset, device) -- or keep the device
-// with each entry -- and in replace_device() erase the entries of device i for every open composite (as its
-// bufs/valid are cleared).
-TEST_CASE("review17e: finding 3: a retired member's 'another writer' copy is still handed out to an open own read" *
-          doctest::may_fail()) {
+// Fixed (majority_block_device.cc): each Composite::foreign entry keeps its device, and replace_device()
+// erases device i's entries from every open composite, as it clears its bufs/valid. Was: key Composite::foreign
+// by (offset, device), or keep the device with each entry.
+TEST_CASE("review17e: finding 3: a retired member's 'another writer' copy is not handed out to an open own read") {
   MajorityRig r;
   MajorityView me = r.view("me");
   const uint64_t hb = r.hb(1);
