@@ -138,6 +138,11 @@
 #error "SPLIT_READ / OVERLAP: no reader restart"
 #endif
 #endif
+#ifdef C_AFTER_FENCE
+#define CCHECK (ofenced[0] || ofenced[1])
+#else
+#define CCHECK 1
+#endif
 #define NONE 254          /* pout: the (restarted) monitor follows no value yet */
 
 #ifdef RESTART_AT_ONCE
@@ -153,6 +158,11 @@
 #define EXIT_WAIT (infl[0] == 0 && que[0] == 0 && infl[1] == 0 && que[1] == 0 && infl[2] == 0 && que[2] == 0)
 #endif
 #define STOP0 stopped = 1; sincel = 0
+#ifdef OWNREAD
+#define T2SET t2 = now
+#else
+#define T2SET skip
+#endif
 
 #define ND 3
 #define MAJ 2
@@ -211,13 +221,16 @@ byte sincel;              /* ghost (d): ticks since the stop or the last landing
 /* ghosts for (a'): pu[c]: the reader has followed its current value since before composite c's pending write
    was issued (cleared when the value changes); that write completing ok sets wstale (cleared likewise): a read
    issued after that (rstale) must not return that value (rsv) */
-bit pu[2]; bit wstale; bit rstale[2]; byte rsv[2];
+bit pu[2]; bit wstale; bit rstale[3]; byte rsv[3];   /* rstale, rsv: per reader r (NR <= 3) */
 /* ghost for (a): the highest (life, seq) of the composite writes that completed ok so far */
 byte wdone;
 
-/* readers: r = 0 the peer, r = 1 the undead life 1's own read (OWNREAD), or the peer's second read slot
-   (OVERLAP: both slots share the peer's memory, MI) */
-#if defined(OWNREAD) || defined(OVERLAP)
+/* readers: r = 0 the peer; with OWNREAD, r = c + 1 the own read of composite c's process (r = 1 the undead
+   life 1's, r = 2 life 2's); with OVERLAP, r = 1 the peer's second read slot (both slots share the peer's
+   memory, MI) */
+#if defined(OWNREAD)
+#define NR 3
+#elif defined(OVERLAP)
 #define NR 2
 #else
 #define NR 1
@@ -246,6 +259,28 @@ bit eflag;                /* ghost: a majority of the devices hold a copy of lif
                              one since (-DE_LITERAL: a write of life 2 completed ok) */
 bit eseen;                /* ghost: the own read has output a value of life 2: life 1 fenced (the check ends) */
 bit eread;                /* ghost: the own read pending was issued with eflag set */
+#ifdef OWNREAD
+/* the own-read rule of the code (MajorityBlockDevice, "Another writer on our own block"): per composite c, the
+   devices on which a write of its current life landed (olm[c]: the code's landed[i] != 0); per own read r, the
+   devices whose last landing of the reader's life came before the read's issue and none since (osn[r]: the
+   code's landed[i] <= op.submitted); a valid answer of another life from such a device (rfor[r], the first one)
+   is handed out instead of the choice.  The core fences on it when a write of the life completed ok before the
+   read's issue (oexp[r]: QuorumCore's ours_expected) */
+byte olm[2];
+byte osn[NR];
+byte rfor[NR];
+bit wokc[2];              /* a composite write of the current life of composite c completed ok */
+bit oexp[NR];
+/* ghosts for (e'): ovr[d] bit l - 1: device d holds a copy of another life that landed there after a write of
+   life l had landed there (xl[d] bit l - 1: a write of life l landed on d); ew[r]: the devices that held such a
+   copy over the reader's life at the read's issue, no write landed on them since; ewant[r]: one of them answered */
+byte ovr[ND];
+byte xl[ND];
+byte ew[NR];
+bit ewant[NR];
+bit ofenced[2];           /* ghost: composite c's life fenced on its own read */
+byte t2;                  /* ghost: the tick at which life 2 started beside the undead life 1 */
+#endif
 
 #if defined(SPLIT_READ) || defined(OVERLAP)
 byte rcar[NR];            /* 1: the read's answers go on past the next tick; 2: it did (its deadline is the next) */
@@ -278,7 +313,7 @@ hidden byte v, n1, i, tmp;
 
 /* the chooser: the highest (L, seq) of this read's valid answers, or the reader's memory if higher
    (-DBUG_NO_READER_MEMORY: no memory) */
-inline choose(r) {
+inline chooser(r) {
 #ifdef BUG_NO_READER_MEMORY
   out[r] = rmax[r]
 #else
@@ -288,6 +323,25 @@ inline choose(r) {
   fi
 #endif
 }
+/* an own read (OWNREAD, r > 0): another writer's copy from a device that took a write of ours before the read
+   was issued is handed out instead of the choice (the memory untouched), as MajorityBlockDevice::finish_read
+   does; -DBUG_NO_FOREIGN_OWN: the own read gets the choice only */
+inline choose(r) {
+#if defined(OWNREAD) && !defined(BUG_NO_FOREIGN_OWN)
+  if
+  :: r > 0 && rfor[r] != 0 -> out[r] = rfor[r]
+  :: else -> chooser(r)
+  fi
+#else
+  chooser(r)
+#endif
+}
+#ifdef OWNREAD
+inline ownclear(r) { osn[r] = 0; rfor[r] = 0; oexp[r] = 0; ew[r] = 0; ewant[r] = 0 }
+#define OWNCLEAR(r) if :: r > 0 -> ownclear(r) :: else fi
+#else
+#define OWNCLEAR(r) skip
+#endif
 
 inline rclear(r) {   /* a finished read: forget its answers (fewer states) */
   rst[r] = 0; rans[r] = 0; rvalid[r] = 0; rmax[r] = 0;
@@ -320,18 +374,28 @@ inline observed(r) {
      :: out[r] != pout -> pout = out[r]; age = 0; dead = 0; pu[0] = 0; pu[1] = 0; wstale = 0; lfs = hadl[1] + 2 * hadl[2]
      :: out[r] == pout && age >= D ->
         dead = 1; printf("EV t=%d DEAD\n", now);
-        /* (c) */
-        assert(!((lfs & 1) && lrem[1] > 0) && !((lfs & 2) && lrem[2] > 0))
+        /* (c) (-DC_AFTER_FENCE: only once a life fenced on its own read) */
+        assert(!CCHECK || (!((lfs & 1) && lrem[1] > 0) && !((lfs & 2) && lrem[2] > 0)))
      :: else
      fi
+#ifdef OWNREAD
   :: else ->
-     /* (e) */
-     assert(!eread || LIFE(out[1]) == 2);
+     /* (e): life 1's read, issued while a majority held life 2's copies, none overwritten by life 1 since */
+     if :: r == 1 -> assert(!eread || LIFE(out[1]) == 2) :: else fi;
+     /* (e'): a device that held, at the read's issue, a copy of the other life landed over one of the reader's
+        life, and answered this read before any write landed on it again: the read shows another life (if a
+        write of the reader's life completed ok before the issue: the core's ours_expected) */
+     assert(!ewant[r] || !oexp[r] || (VALID(out[r]) && LIFE(out[r]) != wl[r - 1]));
      if
-     :: LIFE(out[1]) == 2 ->   /* another incarnation on its own block: life 1 fences (QuorumCore::on_own_read) */
-        eflag = 0; eread = 0; eseen = 1; walive[0] = 0; printf("EV t=%d own_read_fence\n", now)
+     :: VALID(out[r]) && LIFE(out[r]) != wl[r - 1] && oexp[r] ->
+        /* another incarnation on its own block: the life fences (QuorumCore::on_own_read) and stops writing */
+        walive[r - 1] = 0; ofenced[r - 1] = 1;
+        printf("EV t=%d own_read_fence life=%d saw=%d.%d\n", now, wl[r - 1], LIFE(out[r]), SEQ(out[r]));
+        if :: r == 1 -> eflag = 0; eread = 0; eseen = 1 :: else fi
      :: else
-     fi
+     fi;
+     ownclear(r)
+#endif
   fi
 }
 
@@ -353,6 +417,9 @@ inline try_complete(r, final) {
         :: else -> i++
         od;
         out[r] = rraw[r * ND + i];
+#ifdef OWNREAD
+        ewant[r] = 0;
+#endif
         observed(r)
      :: final && CNT(rans[r]) < MAJ -> rclear(r)   /* an error: no observation */
      :: else
@@ -372,11 +439,22 @@ inline try_complete(r, final) {
           printf("EV t=%d answer r=%d d=%d v=%d.%d\n", now, r, d, LIFE(v), SEQ(v)); \
           if \
           :: VALID(v) -> rvalid[r] = rvalid[r] | BIT(d); \
-             if :: !VALID(rmax[r]) || ORD(v) > ORD(rmax[r]) -> rmax[r] = v :: else fi \
+             if :: !VALID(rmax[r]) || ORD(v) > ORD(rmax[r]) -> rmax[r] = v :: else fi; \
+             OWNANS(r, d) \
           :: else \
           fi \
        fi; \
        if :: !later -> try_complete(r, rpend[r] == 0) :: else fi }
+
+/* an own read's valid answer v from device d: another life's copy where the reader's life landed before the
+   read's issue (and not since) is kept to be shown (the first one); ghost (e') */
+#ifdef OWNREAD
+#define OWNANS(r, d) \
+  if :: r > 0 && (osn[r] & BIT(d)) && LIFE(v) != wl[r - 1] && rfor[r] == 0 -> rfor[r] = v :: else fi; \
+  if :: r > 0 && (ew[r] & BIT(d)) -> ewant[r] = 1 :: else fi
+#else
+#define OWNANS(r, d) skip
+#endif
 
 /* a write of composite c lands on device d (or fails there) */
 inline landed(c, d, x) {
@@ -394,6 +472,13 @@ inline landed(c, d, x) {
      if :: LIFE(x) == 1 && L2(d) -> eflag = 0; eread = 0 :: else fi;   /* a life 1 write over a copy of life 2 */
 #endif
      cont[d] = x; printf("EV t=%d land c=%d d=%d v=%d.%d\n", now, c, d, LIFE(x), SEQ(x));
+#ifdef OWNREAD
+     /* the code's landed[d] (a write of the composite's current life); an own read issued before it no longer
+        takes another life's copy from d (landed[d] > submitted) */
+     if :: LIFE(x) == wl[c] -> olm[c] = olm[c] | BIT(d); osn[c + 1] = osn[c + 1] & ~BIT(d) :: else fi;
+     ovr[d] = xl[d] & ~BIT(LIFE(x) - 1); xl[d] = xl[d] | BIT(LIFE(x) - 1);
+     ew[1] = ew[1] & ~BIT(d); ew[2] = ew[2] & ~BIT(d);
+#endif
      if :: stopped && LIFE(x) == 1 -> sincel = 0 :: else fi;
 #if defined(OWNREAD) && !defined(E_LITERAL)
      if :: LIFE(x) == 2 && !eseen && L2(0) + L2(1) + L2(2) >= MAJ -> eflag = 1 :: else fi;
@@ -411,6 +496,9 @@ inline landed(c, d, x) {
            printf("EV t=%d write_ok c=%d v=%d.%d\n", now, c, LIFE(x), SEQ(x));
 #if defined(OWNREAD) && defined(E_LITERAL)
            if :: LIFE(x) == 2 && !eseen -> eflag = 1 :: else fi;
+#endif
+#ifdef OWNREAD
+           if :: LIFE(x) == wl[c] -> wokc[c] = 1 :: else fi;
 #endif
            STRICT_DONE(x) pend[c] = 0;
            if :: pu[c] -> wstale = 1 :: else fi
@@ -441,7 +529,9 @@ inline landed(c, d, x) {
 
 #define STALL_END(d) \
   :: d_step { !phase && fk[d] == K_STALL -> printf("EV t=%d stall_end d=%d\n", now, d); fk[d] = 0; nblock--; since2 = 0; rheld[0] = rheld[0] & ~BIT(d); RHELD1(d) }
-#if defined(OWNREAD) || defined(OVERLAP)
+#if defined(OWNREAD)
+#define RHELD1(d) rheld[1] = rheld[1] & ~BIT(d); rheld[2] = rheld[2] & ~BIT(d)
+#elif defined(OVERLAP)
 #define RHELD1(d) rheld[1] = rheld[1] & ~BIT(d)
 #else
 #define RHELD1(d) skip
@@ -473,7 +563,7 @@ inline landed(c, d, x) {
 #define OWNQUIET(d) RQUIET(1, d)
 #define HELDMASK(r) (rheld[0] | rheld[1])
 #elif defined(OWNREAD)
-#define OWNQUIET(d) !(rst[1] && (rpend[1] & BIT(d)))
+#define OWNQUIET(d) (!(rst[1] && (rpend[1] & BIT(d))) && !(rst[2] && (rpend[2] & BIT(d))))
 #else
 #define OWNQUIET(d) 1
 #endif
@@ -491,7 +581,15 @@ inline issue_read(r) {
   rst[r] = 1; rans[r] = 0; rvalid[r] = 0; rmax[r] = 0;
   rpend[r] = 7 & ~HELDMASK(r);
   STRICT_SNAP(r)
-  if :: ISPEER(r) -> rstale[r] = wstale; rsv[r] = pout :: else fi
+  if :: ISPEER(r) -> rstale[r] = wstale; rsv[r] = pout :: else fi;
+#ifdef OWNREAD
+  if
+  :: r > 0 ->
+     osn[r] = olm[r - 1] & rpend[r]; rfor[r] = 0; oexp[r] = wokc[r - 1]; ewant[r] = 0;
+     ew[r] = (((ovr[0] >> (wl[r - 1] - 1)) & 1) + 2 * ((ovr[1] >> (wl[r - 1] - 1)) & 1) + 4 * ((ovr[2] >> (wl[r - 1] - 1)) & 1)) & rpend[r]
+  :: else
+  fi
+#endif
 }
 
 inline issue_write(c) {
@@ -517,7 +615,7 @@ inline deadline(r) {
   /* reads still in a stalled device stay there (W4: the next reads skip it); the others are answered too
      late and dropped */
   rheld[r] = rheld[r] | (rpend[r] & ((fk[0] == K_STALL) + 2 * (fk[1] == K_STALL) + 4 * (fk[2] == K_STALL)));
-  rpend[r] = 0; rst[r] = 0; RCAR0(r)
+  rpend[r] = 0; rst[r] = 0; RCAR0(r); OWNCLEAR(r)
 }
 /* the tick's read can be issued now: a free slot, and another read open only within the overlap bound */
 #ifdef OVERLAP
@@ -531,6 +629,9 @@ active proctype Model() {
   cont[0] = 17; cont[1] = 17; cont[2] = 17;
   wl[0] = 1; wl[1] = 2; wseq[1] = 1; walive[0] = 1; started[0] = 1; hadl[1] = 1; lrem[1] = F;
   STRICT_DONE(17) hmem[0] = 17;
+#ifdef OWNREAD
+  olm[0] = 7; wokc[0] = 1; xl[0] = 1; xl[1] = 1; xl[2] = 1;   /* life 1's tick-0 write landed everywhere */
+#endif
   out[0] = 17; pout = 17; age = 0; lastout = 17; lfs = 1;
 #ifndef NOPEER
   issue_read(0);
@@ -542,6 +643,9 @@ active proctype Model() {
        TICKREAD(0);
 #if defined(OWNREAD) || defined(OVERLAP)
        TICKREAD(1);
+#endif
+#ifdef OWNREAD
+       TICKREAD(2);
 #endif
 #ifdef CANISSUE
        if :: rdue -> printf("EV t=%d read_skipped\n", now); rdue = 0 :: else fi;   /* no slot for the tick's read */
@@ -555,6 +659,10 @@ active proctype Model() {
        if :: sincel < D + 3 -> sincel++ :: else fi;
        assert(!(nblock >= 2 && since2 >= F &&
                 ((walive[0] && lrem[wl[0]] > 0 && !und) || (walive[1] && lrem[2] > 0))));
+#ifdef FENCE_WITHIN
+       /* two lives writing: within FENCE_WITHIN ticks of life 2's start one of them fenced on its own read */
+       assert(!(und && !ofenced[0] && !ofenced[1] && now >= t2 + FENCE_WITHIN));
+#endif
        /* lease lapse: the life is fenced (an undead life writes on) */
        if :: walive[0] && !und && hadl[wl[0]] && lrem[wl[0]] == 0 -> walive[0] = 0; STOP0 :: else fi;
        if :: walive[1] && hadl[2] && lrem[2] == 0 -> walive[1] = 0 :: else fi;
@@ -578,7 +686,7 @@ active proctype Model() {
 #endif
 #ifdef UNDEAD
   /* restart while life 1 keeps writing (undead), whatever its lease */
-  :: d_step { phase && nrestart < MAXRESTART && walive[0] && !started[1] -> nrestart++; printf("EV t=%d restart_undead\n", now); walive[1] = 1; started[1] = 1; und = 1 }
+  :: d_step { phase && nrestart < MAXRESTART && walive[0] && !started[1] -> nrestart++; printf("EV t=%d restart_undead\n", now); walive[1] = 1; started[1] = 1; und = 1; T2SET }
 #endif
   /* the issue of the tick's writes and reads */
   :: d_step { phase -> phase = 0;
@@ -592,8 +700,9 @@ active proctype Model() {
        issue_read(0);
 #endif
 #ifdef OWNREAD
-       /* the undead life 1's own read of its block, once life 2 runs */
+       /* the undead life 1's own read of its block, once life 2 runs; life 2's own read beside it */
        if :: started[1] && walive[0] && wl[0] == 1 -> issue_read(1); eread = eflag :: else fi;
+       if :: walive[1] && und -> issue_read(2) :: else fi;
 #endif
      }
 #if defined(CANISSUE)
@@ -635,6 +744,12 @@ active proctype Model() {
   ANSWER(1, 0, 0) ANSWER(1, 1, 0) ANSWER(1, 2, 0)
 #ifdef REAPS
   ANSWER(1, 0, 1) ANSWER(1, 1, 1) ANSWER(1, 2, 1)
+#endif
+#endif
+#ifdef OWNREAD
+  ANSWER(2, 0, 0) ANSWER(2, 1, 0) ANSWER(2, 2, 0)
+#ifdef REAPS
+  ANSWER(2, 0, 1) ANSWER(2, 1, 1) ANSWER(2, 2, 1)
 #endif
 #endif
   FAULT(0, K_STALL) FAULT(1, K_STALL) FAULT(2, K_STALL)
