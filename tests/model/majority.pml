@@ -12,9 +12,14 @@
  * so the encoding orders records as the code's version (L, seq) does, lexicographically; seq grows per life
  * (a new life's seqs start again at 1, as QuorumCore's seq_).  The peer (the reader) reads the block through
  * its own composite and runs PeerMonitor's rule on the composite's output: a change resets first_seen; an
- * unchanged value D ticks after first_seen is the DEAD verdict.  With -DOWNREAD, the undead life 1's process
- * also reads its own block (QuorumCore::on_own_read: another incarnation on its own block fences it; property
- * e); -DNOPEER leaves the peer's reads out (the OWNREAD run).
+ * unchanged value D ticks after first_seen is the DEAD verdict.  With -DOWNREAD (-DUNDEAD), both writing
+ * processes also read their own block, one own read per tick each (QuorumCore::on_own_read: a valid record of
+ * another incarnation, once a write of ours completed ok before the read's issue, fences the life: it stops
+ * writing; properties e, e'), through the code's own-read rule (MajorityBlockDevice, "Another writer on our own
+ * block", commit a328dfe): a device whose last landing of a write of the reader's life came before the read's
+ * issue and that answers with a valid copy of another life makes the read show that copy instead of the choice
+ * (either life: the lower one sees the higher and the higher the lower, as on one disk where the record that
+ * landed last is shown); -DNOPEER leaves the peer's reads out (the OWNREAD run).
  *
  * TIME.  Discrete ticks, one tick = one io_timeout T (as castor.pml).  At a tick, in order: pending composite
  * writes and the read time out (the read completes with what arrived, R3), lease lapse (a life whose lease
@@ -79,6 +84,15 @@
  *      a copy of life 2, returns a record of life 2 (then life 1 fences: QuorumCore::on_own_read, another
  *      incarnation on its own block; it stops writing).  -DE_LITERAL: the spec's words ("issued after a write of
  *      the higher life completed on a majority"): it fails, the undead's own writes land over life 2's copies.
+ *  (e') -DOWNREAD, either life X: an own read of X, issued while a device holds a copy of the other life that
+ *      landed there after a write of X had landed there, answered by that device before any write landed on it
+ *      again, completing with a valid majority, shows the other life, and X fences if a write of X completed ok
+ *      before the issue.  Not stronger: -DFENCE_WITHIN=K (at least one of two lives writing fenced K ticks after
+ *      life 2's start) fails for every K (each read answered after its own life's landing of the tick: the
+ *      schedule repeats); with the peer reading, (a') and (c) still fail (README.md: maj_undead_*).
+ *      -DC_AFTER_FENCE checks (c) only once a life fenced on its own read; -DFENCE_ENDS_LEASE ends the lease of a
+ *      life at its own-read fence (its services are killed then); -DUNDEAD_ORDER restricts the schedules (life
+ *      2's write lands on a device after life 1's of the tick) to find those in fewer states.
  * Always, whatever the faults:
  *  (c) no life that held a lease at first_seen holds a valid lease when the reader declares (or re-confirms)
  *      the writer DEAD (a life whose first lease came later never ran a service before the verdict: the
@@ -90,7 +104,8 @@
  * one device took it), -DBUG_LIFE_REUSED (life 2 carries life 1's number, its seqs starting again at 1: a node
  * that lost its life file and seeded L from a read that missed the old life), -DBUG_NO_DEV_ORDER (above),
  * -DRESTART_NO_EXIT_WAIT (a new process writes while the old one's writes are still in the kernel: not a rule of
- * the composite, the kernel's exit_aio, as with one disk).
+ * the composite, the kernel's exit_aio, as with one disk), -DBUG_NO_FOREIGN_OWN (the own read gets the choice only,
+ * not another writer's copy: life 2 never sees the undead life 1; (e')).
  * GONE (commit 132d345 has them): the history chooser (ReplicaChoice before ordered lives: per-device memory,
  * moves, chg, ties, the doubt of reviews 17b/17c, R4/R5) with its flags and seeded bugs, -DMAXFORGET (a device's
  * memory forgotten: the chooser keeps none per device now) and -DFIRST_READ_A ((g): (a) covers every read).
@@ -390,6 +405,9 @@ inline observed(r) {
      :: VALID(out[r]) && LIFE(out[r]) != wl[r - 1] && oexp[r] ->
         /* another incarnation on its own block: the life fences (QuorumCore::on_own_read) and stops writing */
         walive[r - 1] = 0; ofenced[r - 1] = 1;
+#ifdef FENCE_ENDS_LEASE
+        lrem[wl[r - 1]] = 0;   /* the fence kills the services at once: its lease protects nothing any more */
+#endif
         printf("EV t=%d own_read_fence life=%d saw=%d.%d\n", now, wl[r - 1], LIFE(out[r]), SEQ(out[r]));
         if :: r == 1 -> eflag = 0; eread = 0; eseen = 1 :: else fi
      :: else
@@ -515,7 +533,15 @@ inline landed(c, d, x) {
   :: d_step { !phase && que[c * ND + d] != 0 && fk[d] != K_STALL -> tmp = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) }
 #else
 #define LAND(c, d) \
-  :: d_step { !phase && infl[c * ND + d] != 0 && fk[d] != K_STALL -> tmp = infl[c * ND + d]; infl[c * ND + d] = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) }
+  :: d_step { !phase && infl[c * ND + d] != 0 && fk[d] != K_STALL && LANDORD(c, d) -> tmp = infl[c * ND + d]; infl[c * ND + d] = que[c * ND + d]; que[c * ND + d] = 0; landed(c, d, tmp) }
+#endif
+/* -DUNDEAD_ORDER (to find the undead findings in fewer states: a subset of the schedules, so a trail found is a
+   real one): on each device, a write of composite 1 (life 2) lands only once no write of composite 0 is in
+   flight there (life 1's write of the tick landed first) */
+#ifdef UNDEAD_ORDER
+#define LANDORD(c, d) (c == 0 || infl[d] == 0)
+#else
+#define LANDORD(c, d) 1
 #endif
 
 #define FAULT(d, k) \

@@ -101,10 +101,13 @@ MAJ_TWO="-DSTRICT_A -DMAXT=6 -DMAXFAULT=2 -DKINDS=12 -DMAXCRASH=0 -DMAXRESTART=0
 MAJ_TWO_SLOW="-DSTRICT_A -DMAXT=6 -DMAXFAULT=2 -DKINDS=66 -DMAXCRASH=0 -DMAXRESTART=0"
 # a crash and restart of the writer, a stall or a read-only device, a reader restart (its memory lost), missing answers
 MAJ_CHOICE="-DSTRICT_A -DMAXT=6 -DRESTART_AT_ONCE -DKINDS=10 -DMAXRRESTART=1 -DMAXMISS=1"
-# an undead life 1 beside life 2 (a restart while life 1 writes on), life 1's own reads (e); no peer
+# an undead life 1 beside life 2 (a restart while life 1 writes on), both lives' own reads with the code's own-read
+# rule (another writer's copy from a device that took a write of ours first is shown): (e), (e'); no peer
 MAJ_UNDEAD="-DMAXT=5 -DUNDEAD -DOWNREAD -DNOPEER -DMAXCRASH=0 -DMAXFAULT=0"
 # the same with the peer reading (findings: ordered lives hide the lower life's writes, see README.md)
-MAJ_UNDEAD_PEER="-DMAXT=7 -DUNDEAD -DMAXCRASH=0 -DMAXFAULT=0"
+MAJ_UNDEAD_PEER="-DMAXT=7 -DUNDEAD -DOWNREAD -DMAXCRASH=0 -DMAXFAULT=0"
+# the peer reading, 5 ticks, life 2's landings after life 1's on each device (a subset of the schedules: fewer states)
+MAJ_UNDEAD_ORDER="-DMAXT=5 -DUNDEAD -DOWNREAD -DMAXCRASH=0 -DMAXFAULT=0 -DUNDEAD_ORDER"
 # a crash and restart of the writer, no device fault; maj_split: one read's answers go on past the next tick (the
 # new life's first write lands and completes between two answers of one read); maj_overlap: besides, a second read
 # may be issued while one is open (two reads of one reader process, sharing its memory, completing in any order);
@@ -313,13 +316,21 @@ case $mode in
     # completed writes, after a restart and after a rejoin (a straggler in the stalled device)
     launch maj_life_reused error safety -DBUG_LIFE_REUSED $MAJ_RESTART
     launch maj_life_reused_rejoin error safety -DBUG_LIFE_REUSED $MAJ_REJOIN
+    # the own read gets the choice only (not another writer's copy): life 2 never sees the undead life 1 (e')
+    launch maj_no_foreign_own error safety -DBUG_NO_FOREIGN_OWN $MAJ_UNDEAD
     # findings: (e) as the spec words it (life 1's own read after life 2's write completed on a majority: the
     # undead's own writes land over life 2's copies first); with the peer reading beside an undead life, (a') and,
     # without (a'), (c): the lower life's writes are never handed out over the reader's memory of life 2, and
-    # life 2's writes land after the read's answers, so the peer sees a stand-still for D ticks
+    # life 2's writes land after the read's answers, so the peer sees a stand-still for D ticks -- with both own
+    # reads and the own-read rule in, neither life need fence (each read answered after its own life's landing);
+    # maj_undead_fenced: (c) checked only once a life fenced, a fence ending that life's lease at once: life 2
+    # fences, the undead life 1 (hidden from the peer) holds its lease at the verdict; maj_no_fence_k: two lives
+    # writing, neither fenced 4 ticks after life 2's start (there is no such K: the schedule repeats every tick)
     launch maj_e_literal error safety -DE_LITERAL $MAJ_UNDEAD
     launch maj_undead_peer error safety $MAJ_UNDEAD_PEER
-    launch maj_undead_dead error safety -DNO_A_PRIME $MAJ_UNDEAD_PEER
+    launch maj_undead_dead error safety -DNO_A_PRIME $MAJ_UNDEAD_ORDER
+    launch maj_undead_fenced error safety -DNO_A_PRIME -DC_AFTER_FENCE -DFENCE_ENDS_LEASE $MAJ_UNDEAD_ORDER
+    launch maj_no_fence_k error safety -DFENCE_WITHIN=4 $MAJ_UNDEAD
     # replacing a quorum device: every bound at once, the seeded bugs, and the rules as written that the model
     # amends (findings, expected to fail; see replace.pml's header and README.md)
     launch rep_full pass safety $REP_FULL
