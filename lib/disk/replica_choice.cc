@@ -98,10 +98,9 @@ std::optional<ReplicaChoice::Choice> ReplicaChoice::choose(uint64_t offset, std:
         version_below(m.handed_out->header.incarnation, m.handed_out->header.seq, best->header.incarnation,
                       best->header.seq);
     if (replaces) {
-      if (!m.handed_out) m.handed_out.emplace();
-      m.handed_out->header = best->header;
-      m.handed_out->bytes.assign(best->bytes.begin(), best->bytes.end());
-      m.handed_out->device = best->device;
+      // (assigned whole: clang cannot default-construct a nested struct with a member initializer here)
+      m.handed_out = Copy{best->header, std::vector<std::byte>(best->bytes.begin(), best->bytes.end()),
+                          best->device};
     }
   }
   if (!m.handed_out) return std::nullopt;
