@@ -328,6 +328,7 @@ Status QuorumDaemon::init(const std::vector<std::string>& device_paths) {
     }
   }
   RETURN_IF_ERROR(check_superblock(*snap));
+  if (majority_) RETURN_IF_ERROR(hold_node_lock());
   log::info("quorum disk", {{"device", device_path_},
                             {"cluster", superblock_.cluster_name},
                             {"uuid", superblock_.cluster_uuid.to_string()},
@@ -532,6 +533,25 @@ QuorumDaemon::OwnLivesSeen QuorumDaemon::own_lives_seen() const {
     if (silent) seen.silent_members.push_back("member " + std::to_string(d) + " (" + device_paths_[d] + ")");
   }
   return seen;
+}
+
+Status QuorumDaemon::hold_node_lock() {
+  // Two processes of one node writing its blocks of a set at once -- the first stopped, frozen or stuck on a
+  // stalled path, a second started beside it -- is the one schedule in which the set is weaker than one disk:
+  // the first life's late writes can hide the second's heartbeat from a member the peer reads, while the first
+  // still holds a lease (the model's maj_undead). One disk has no such window (the one block is overwritten).
+  // The lock leaves the kernel only when the holder's last descriptor closes, after its I/O has drained.
+  const std::string path = node_lock_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+  auto lock = env_.lock_node(path);
+  if (!lock.ok()) {
+    if (lock.status().code() != Code::busy) return lock.status().with_context("this node's lock");
+    return Error(Code::refused,
+                 "another quorumd of node " + config_.node + " holds " + path +
+                     " (running, stopped, or stuck on I/O that may still land): two processes must never write one "
+                     "node's blocks of a set. Stop that process and start this one once it has exited");
+  }
+  node_lock_ = std::move(lock).value();
+  return Status::Ok();
 }
 
 Result<uint64_t> QuorumDaemon::next_set_incarnation() {

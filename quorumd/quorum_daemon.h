@@ -122,6 +122,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   Status init(const std::vector<std::string>& device_paths);
   // A set: opens its members (open_quorum_device_set) and makes device_ the MajorityBlockDevice over them.
   Status open_device_set();
+  // With a set: takes the node lock (life_file.h) before anything of this node is written, or refuses.
+  Status hold_node_lock();
   Status check_superblock(const DiskSnapshot& snap);
   // authenticate_disk = yes: loads the authkey and makes seal_ (quorum_daemon.cc); no: crc_only.
   Status setup_seal();
@@ -203,6 +205,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
   std::unique_ptr<BlockDevice> device_;
   MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
+  std::unique_ptr<QuorumdNodeLock> node_lock_;  // with a set: held from start to exit (hold_node_lock)
   uint32_t life_ = 0;  // with a set: the life number this process took last (quorumd/life_file.h)
   // A set's replacement of a member (castor disk replace; quorumd/device_set_change.h): the steps, and the new
   // member held aside until the peer confirms (opened by the device-replace verb, or at start).

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "agent/service_cgroup.h"
+#include "common/file_lock.h"
 #include "common/log.h"
 #include "disk/aio_block_device.h"
 #include "disk/device_probe.h"
@@ -37,6 +38,14 @@ class HardwareWatchdog final : public QuorumdWatchdog {
   std::unique_ptr<Watchdog> wd_;
 };
 
+class HeldFileLock final : public QuorumdNodeLock {
+ public:
+  explicit HeldFileLock(FileLock lock) : lock_(std::move(lock)) {}
+
+ private:
+  FileLock lock_;
+};
+
 class ProductionEnv final : public QuorumdEnv {
  public:
   const Clock& clock() const override { return clock_; }
@@ -58,6 +67,12 @@ class ProductionEnv final : public QuorumdEnv {
   }
   Result<uint32_t> load_life(const std::string& path) override { return read_life_file(path); }
   Status store_life(const std::string& path, uint32_t life) override { return write_life_file(path, life); }
+  Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) override {
+    RETURN_IF_ERROR(make_state_dir_for(path));
+    auto lock = FileLock::acquire(path);
+    if (!lock.ok()) return lock.status();
+    return std::unique_ptr<QuorumdNodeLock>(std::make_unique<HeldFileLock>(std::move(lock).value()));
+  }
   void tune_process(const QuorumdConfig& config) override {
     if (config.lock_memory) {
       if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)

@@ -38,6 +38,12 @@ class QuorumdWatchdog {
   virtual std::string describe() const = 0;
 };
 
+// A held node lock (QuorumdEnv::lock_node): held until destroyed.
+class QuorumdNodeLock {
+ public:
+  virtual ~QuorumdNodeLock() = default;
+};
+
 class QuorumdEnv {
  public:
   enum class Access { read_write, read_only };
@@ -60,6 +66,9 @@ class QuorumdEnv {
   // unreadable or malformed file is an error (never guessed). store_life returns once it is durable.
   virtual Result<uint32_t> load_life(const std::string& path) = 0;
   virtual Status store_life(const std::string& path, uint32_t life) = 0;
+  // The node lock (quorumd/life_file.h's node_lock_path), held by one process at a time: Code::busy while
+  // another process holds it. Creates the state directory (0700) if it is missing.
+  virtual Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) = 0;
   // mlockall / SCHED_FIFO as configured; only warns when not permitted.
   virtual void tune_process(const QuorumdConfig& config) = 0;
   // kill(-pgid, signo): 0, or the errno of the failure.

@@ -81,6 +81,23 @@ Result<std::unique_ptr<BlockDevice>> TestEnv::open_device(const std::string& pat
   return std::unique_ptr<BlockDevice>(std::move(dev));
 }
 
+namespace {
+class FakeNodeLock final : public QuorumdNodeLock {
+ public:
+  FakeNodeLock(std::set<std::string>& held, std::string path) : held_(held), path_(std::move(path)) {}
+  ~FakeNodeLock() override { held_.erase(path_); }
+
+ private:
+  std::set<std::string>& held_;
+  std::string path_;
+};
+}  // namespace
+
+Result<std::unique_ptr<QuorumdNodeLock>> TestEnv::lock_node(const std::string& path) {
+  if (!record_.locks_held.insert(path).second) return Error(Code::busy, path + ": locked by another process");
+  return std::unique_ptr<QuorumdNodeLock>(std::make_unique<FakeNodeLock>(record_.locks_held, path));
+}
+
 Result<std::unique_ptr<QuorumdWatchdog>> TestEnv::open_watchdog(const std::string&, Millis max_timeout) {
   return std::unique_ptr<QuorumdWatchdog>(std::make_unique<FakeWatchdog>(record_, max_timeout));
 }

@@ -47,6 +47,7 @@ struct Record {
   int cgroup_kills = 0;                             // kill_cgroup_tree calls
   std::map<std::string, uint32_t> life_files;       // the node's life files (QuorumdEnv::load_life), by path
   std::optional<std::string> life_file_error;       // set: reading and writing the life file fail so
+  std::set<std::string> locks_held;                 // node locks (QuorumdEnv::lock_node) held by a daemon of the node
 };
 
 // Pets only with more than `guard` of lease left, as the real watchdog does.
@@ -116,6 +117,9 @@ class TestEnv final : public QuorumdEnv {
     record_.life_files[path] = life;
     return Status::Ok();
   }
+  // The node lock: one holder per path among the node's daemons (they share the Record, as processes share
+  // the node's state directory); released when the daemon holding it is destroyed.
+  Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) override;
   void tune_process(const QuorumdConfig&) override { ++tuned_; }
   int signal_process_group(pid_t pgid, int signo) override;
   Result<size_t> kill_cgroup_tree(const std::string&) override;

@@ -278,6 +278,39 @@ TEST_CASE("device set: a life file that cannot be read or written refuses the st
   CHECK(one.alpha().record.life_files.empty());
 }
 
+TEST_CASE("device set: a second quorumd of a node is refused while the first holds the node lock, before it "
+          "writes anything; once the first has exited, a new one starts") {
+  Cluster c(set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  const std::string lock = node_lock_path(a.config.state_dir, c.cluster_uuid(), 1);
+  CHECK(a.record.locks_held.count(lock) == 1);
+  CHECK(c.beta().record.locks_held.count(node_lock_path(c.beta().config.state_dir, c.cluster_uuid(), 2)) == 1);
+  const uint32_t life_before = a.record.life_files.at(life_path(c, a));
+  std::vector<std::vector<std::byte>> blocks_before;
+  for (size_t i = 0; i < kQuorumDevices; ++i) blocks_before.push_back(c.set_disk(i)->bytes);
+  // The first process keeps running -- or is stopped: the Cluster simply does not turn it -- and a second
+  // process of alpha starts beside it, on the same configuration and state directory.
+  a.running = false;
+  auto second = QuorumDaemon::start(a.config, *a.env);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == Code::refused);
+  CHECK_MESSAGE(second.status().to_string().find("another quorumd of node alpha holds " + lock) != std::string::npos,
+                second.status().to_string());
+  CHECK(a.record.life_files.at(life_path(c, a)) == life_before);  // no life taken
+  for (size_t i = 0; i < kQuorumDevices; ++i) CHECK(c.set_disk(i)->bytes == blocks_before[i]);  // nothing written
+  CHECK(a.record.locks_held.count(lock) == 1);  // still the first's
+  // The first exits (its daemon destroyed: the lock goes with its last descriptor); the next start takes it.
+  REQUIRE(c.restart(a).ok());
+  CHECK(a.record.locks_held.count(lock) == 1);
+  CHECK(life_now(a) == life_before + 1);
+  REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
+  // One device takes no node lock (the one block is overwritten; the own read catches a second writer).
+  Cluster one;
+  start_both(one);
+  CHECK(one.alpha().record.locks_held.empty());
+}
+
 namespace {
 
 // What castor disk replace writes before it hands NEW to a quorumd (tools/cmd_disk.cc, through

@@ -1,0 +1,74 @@
+#!/bin/bash
+# The node lock of a set of quorum devices (issue 17): two real quorumd (nodes a and b, io_timeout 200 ms) on
+# three loop devices. Node a's quorumd is stopped (SIGSTOP: frozen, its writes may still come) and a second
+# quorumd of node a is started beside it, from a copy of castor.ini with another control socket (so the socket
+# probe cannot catch it): it must refuse before it writes anything, naming the lock, and exit. Once the frozen
+# one is gone (killed, so its descriptors close), a new one takes the lock and the node rejoins.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+QUORUMD=${QUORUMD:-$BUILD/quorumd}
+[ -x "$QUORUMD" ] || skip "$QUORUMD not built"
+command -v python3 >/dev/null || skip "python3 not installed (the control client)"
+make_scratch; dir=$SCRATCH
+qctl() { python3 "$(dirname "$0")/../lib/qctl.py" "$@"; }
+die() { local f; for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done; fail "$*"; }
+field() { qctl "$dir/$1.sock" status | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+both_up() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(field a "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] &&
+      [ "$(field b "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+for i in 0 1 2; do d=$(new_loop "$dir/q$i.img" 8); register_loop "$d"; eval "Q$i=$d"; done
+expect_exit 0 "$CASTOR" init "$Q0" "$Q1" "$Q2" --cluster lk --nodes a,b --io-timeout 200
+for n in a b; do
+  cat >"$dir/$n.ini" <<EOI
+[quorumd]
+device = $Q0 $Q1 $Q2
+node = $n
+cluster = lk
+watchdog_device = none
+allow_unsafe_no_watchdog = yes
+socket = $dir/$n.sock
+lock_memory = no
+realtime = no
+state_dir = $dir/$n-qstate
+EOI
+done
+start() {  # start NODE INI: a quorumd in the background; its PID in $pid
+  setsid "$QUORUMD" --config "$2" >>"$dir/$1.log" 2>&1 &
+  pid=$!
+  register_pid "$pid"
+}
+start a "$dir/a.ini"; first=$pid
+start b "$dir/b.ini"
+both_up || die "the two nodes did not see each other UP"
+lifefile=$(ls "$dir"/a-qstate/life.*.node-1) || die "node a has no life file"
+lock=$lifefile.lock
+life=$(cat "$lifefile")
+
+say "a's quorumd frozen; a second quorumd of node a (another socket) beside it: refused, nothing written"
+kill -STOP "$first"
+sed "s|^socket = .*|socket = $dir/a2.sock|" "$dir/a.ini" >"$dir/a2.ini"
+start a2 "$dir/a2.ini"; second=$pid
+for ((i = 0; i < 50; i++)); do kill -0 "$second" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$second" 2>/dev/null; then
+  die "the second quorumd of node a is still running 5 s after its start, beside the frozen one"
+fi
+wait "$second"; rc=$?
+[ "$rc" != 0 ] || die "the second quorumd of node a exited 0"
+grep -q "another quorumd of node a holds $lock" "$dir/a2.log" || die "the refusal does not name the lock: $(tail -5 "$dir/a2.log")"
+[ "$(cat "$lifefile")" = "$life" ] || die "the refused quorumd took a life number"
+[ ! -e "$dir/a2.sock" ] || die "the refused quorumd bound its control socket"
+echo "refused (exit $rc): $(grep -o 'another quorumd.*' "$dir/a2.log" | head -1 | cut -c1-160)"
+
+say "the frozen quorumd killed: a new one takes the lock and node a rejoins"
+kill -KILL "$first"; wait "$first" 2>/dev/null
+start a "$dir/a.ini"
+both_up || die "node a did not rejoin after the frozen quorumd was gone"
+[ "$(cat "$lifefile")" -gt "$life" ] || die "the new quorumd did not take a higher life"
+exit 0
