@@ -375,6 +375,9 @@ umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
 for m in $dir/alpha/q0 $dir/alpha/q1 $dir/alpha/q2 $dir/beta/q0 $dir/beta/q1 $dir/beta/q2; do [ -d \$m ] && umount -l \$m 2>/dev/null; done
 mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
 $(db_node_sh "$n")
+# A quorumd of this node's previous boot still stuck on I/O (its path resumed by the reset, its writes draining)
+# holds the node lock, and the new one would refuse to start (systemd retries it after RestartSec): wait for it.
+for l in $dir/$n/quorumd-state/life.*.lock; do [ -e "\$l" ] && flock -w 60 "\$l" true; done
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
 q=\$!
 # As systemd runs castor-svcmgr.service: restarted 1 s after a failure, for as long as quorumd runs.
