@@ -16,13 +16,13 @@ std::string life_file_path(const std::string& state_dir, const Uuid& cluster, ui
   return state_dir + "/life." + cluster.to_string() + ".node-" + std::to_string(node_id);
 }
 
-std::string node_lock_path(const std::string& state_dir, const Uuid& cluster, uint32_t node_id) {
-  return life_file_path(state_dir, cluster, node_id) + ".lock";
+std::string node_lock_path(const std::string& lock_dir, const Uuid& cluster, uint32_t node_id) {
+  return lock_dir + "/quorumd." + cluster.to_string() + ".node-" + std::to_string(node_id) + ".lock";
 }
 
-Status make_state_dir_for(const std::string& path) {
+Status make_dir_for(const std::string& path, mode_t mode) {
   const std::string dir = path.substr(0, path.rfind('/'));
-  if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir", dir);
+  if (!dir.empty() && ::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return errno_status("mkdir", dir);
   return Status::Ok();
 }
 
@@ -43,7 +43,7 @@ Result<uint32_t> read_life_file(const std::string& path) {
 }
 
 Status write_life_file(const std::string& path, uint32_t life) {
-  RETURN_IF_ERROR(make_state_dir_for(path));
+  RETURN_IF_ERROR(make_dir_for(path, 0700));
   return replace_file_durably(path, std::to_string(life) + "\n", 0600, "quorumd");
 }
 

@@ -7,6 +7,8 @@
 // guess a number from a file it cannot read or parse, or wrap around (next_life refuses at the top).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -16,12 +18,15 @@
 namespace castor {
 
 std::string life_file_path(const std::string& state_dir, const Uuid& cluster, uint32_t node_id);
-// The node lock beside it (STATE_DIR/life.CLUSTER-UUID.node-ID.lock): the process that holds it is the only
-// one that takes lives of this node and writes its blocks of the set; a second quorumd of the node (the first
-// stopped, frozen or stuck on I/O, so its writes may still land) refuses to start while it is held.
-std::string node_lock_path(const std::string& state_dir, const Uuid& cluster, uint32_t node_id);
-// Creates the directory of PATH (0700) if it is missing.
-Status make_state_dir_for(const std::string& path);
+// The node lock (kNodeLockDir/quorumd.CLUSTER-UUID.node-ID.lock): the process that holds it is the only one
+// that takes lives of this node and writes its blocks of the set; a second quorumd of the node (the first
+// stopped, frozen or stuck on I/O, so its writes may still land) refuses to start while it is held. In one
+// directory of the host, whatever state_dir or socket a castor.ini names: a copy of the file with other
+// paths must not escape it. Under /run: a lock is about processes, and a boot ends them all.
+inline constexpr const char* kNodeLockDir = "/run/castor";
+std::string node_lock_path(const std::string& lock_dir, const Uuid& cluster, uint32_t node_id);
+// Creates the directory of PATH with MODE if it is missing.
+Status make_dir_for(const std::string& path, mode_t mode);
 // 0 when the file does not exist; an error when it cannot be read or does not hold one number.
 Result<uint32_t> read_life_file(const std::string& path);
 // Creates the state directory (0700) if it is missing, then replaces the file durably.

@@ -541,7 +541,7 @@ Status QuorumDaemon::hold_node_lock() {
   // the first life's late writes can hide the second's heartbeat from a member the peer reads, while the first
   // still holds a lease (the model's maj_undead). One disk has no such window (the one block is overwritten).
   // The lock leaves the kernel only when the holder's last descriptor closes, after its I/O has drained.
-  const std::string path = node_lock_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+  const std::string path = node_lock_path(kNodeLockDir, superblock_.cluster_uuid, node_id_);
   auto lock = env_.lock_node(path);
   if (!lock.ok()) {
     if (lock.status().code() != Code::busy) return lock.status().with_context("this node's lock");

@@ -68,7 +68,7 @@ class ProductionEnv final : public QuorumdEnv {
   Result<uint32_t> load_life(const std::string& path) override { return read_life_file(path); }
   Status store_life(const std::string& path, uint32_t life) override { return write_life_file(path, life); }
   Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) override {
-    RETURN_IF_ERROR(make_state_dir_for(path));
+    RETURN_IF_ERROR(make_dir_for(path, 0755));  // as the control socket's /run/castor
     auto lock = FileLock::acquire(path);
     if (!lock.ok()) return lock.status();
     return std::unique_ptr<QuorumdNodeLock>(std::make_unique<HeldFileLock>(std::move(lock).value()));

@@ -67,7 +67,7 @@ class QuorumdEnv {
   virtual Result<uint32_t> load_life(const std::string& path) = 0;
   virtual Status store_life(const std::string& path, uint32_t life) = 0;
   // The node lock (quorumd/life_file.h's node_lock_path), held by one process at a time: Code::busy while
-  // another process holds it. Creates the state directory (0700) if it is missing.
+  // another process holds it. Creates its directory (0755, as the control socket's) if it is missing.
   virtual Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) = 0;
   // mlockall / SCHED_FIFO as configured; only warns when not permitted.
   virtual void tune_process(const QuorumdConfig& config) = 0;

@@ -150,6 +150,12 @@ cleanup() {
   [ -n "$HARNESS_OWNS" ] && rmdir "$CGROOT/alpha" "$CGROOT/beta" "$CGROOT" 2>/dev/null
   [ -n "$HARNESS_OWNS" ] && rf_cleanup  # RESOURCE_FAULTS=1: the nodes' cpu and memory cgroups
   umount "$dir/m" 2>/dev/null
+  # The node locks of this cluster's quorumd (QUORUM_DEVICES=3; named by the cluster UUID the life files carry).
+  local f b
+  for f in "$dir"/alpha/quorumd-state/life.*.node-? "$dir"/beta/quorumd-state/life.*.node-?; do
+    [ -e "$f" ] || continue
+    b=${f##*/life.}; rm -f "/run/castor/quorumd.${b%.node-*}.node-${b##*.node-}.lock"
+  done
   # A FUSE mount whose daemon was killed (device_fail) may still be busy above while its loop device is let
   # go: a second try, lazily, for any mount left under this cluster's folder (never outside it).
   local left i
@@ -377,7 +383,10 @@ mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor
 $(db_node_sh "$n")
 # A quorumd of this node's previous boot still stuck on I/O (its path resumed by the reset, its writes draining)
 # holds the node lock, and the new one would refuse to start (systemd retries it after RestartSec): wait for it.
-for l in $dir/$n/quorumd-state/life.*.lock; do [ -e "\$l" ] && flock -w 60 "\$l" true; done
+for f in $dir/$n/quorumd-state/life.*.node-?; do
+  [ -e "\$f" ] || continue
+  b=\${f##*/life.}; flock -w 60 "/run/castor/quorumd.\${b%.node-*}.node-\${b##*.node-}.lock" true
+done
 $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
 q=\$!
 # As systemd runs castor-svcmgr.service: restarted 1 s after a failure, for as long as quorumd runs.

@@ -42,6 +42,8 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 [ $i -lt 100 ] || die "the two nodes did not see each other UP"
+uuid=$(ls "$dir"/a-qstate/life.*.node-1); uuid=${uuid##*/life.}; uuid=${uuid%.node-1}
+register_undo "rm -f /run/castor/quorumd.$uuid.node-1.lock /run/castor/quorumd.$uuid.node-2.lock"  # the node locks
 
 say "a castor.ini without authenticate_disk = yes: refused with the reason, NEW untouched"
 grep -v '^authenticate_disk' "$dir/a.ini" >"$dir/a-noauth.ini"

@@ -2,7 +2,8 @@
 # The node lock of a set of quorum devices (issue 17): two real quorumd (nodes a and b, io_timeout 200 ms) on
 # three loop devices. Node a's quorumd is stopped (SIGSTOP: frozen, its writes may still come) and a second
 # quorumd of node a is started beside it, from a copy of castor.ini with another control socket (so the socket
-# probe cannot catch it): it must refuse before it writes anything, naming the lock, and exit. Once the frozen
+# probe cannot catch it) and another state_dir (so the lock is not found through it): it must refuse before it
+# writes anything, naming the lock (/run/castor/quorumd.UUID.node-1.lock), and exit. Once the frozen
 # one is gone (killed, so its descriptors close), a new one takes the lock and the node rejoins.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -48,12 +49,15 @@ start a "$dir/a.ini"; first=$pid
 start b "$dir/b.ini"
 both_up || die "the two nodes did not see each other UP"
 lifefile=$(ls "$dir"/a-qstate/life.*.node-1) || die "node a has no life file"
-lock=$lifefile.lock
+uuid=${lifefile##*/life.}; uuid=${uuid%.node-1}
+lock=/run/castor/quorumd.$uuid.node-1.lock
+[ -f "$lock" ] || die "no node lock $lock"
+register_undo "rm -f /run/castor/quorumd.$uuid.node-1.lock /run/castor/quorumd.$uuid.node-2.lock"
 life=$(cat "$lifefile")
 
-say "a's quorumd frozen; a second quorumd of node a (another socket) beside it: refused, nothing written"
+say "a's quorumd frozen; a second quorumd of node a (another socket, another state_dir) beside it: refused"
 kill -STOP "$first"
-sed "s|^socket = .*|socket = $dir/a2.sock|" "$dir/a.ini" >"$dir/a2.ini"
+sed -e "s|^socket = .*|socket = $dir/a2.sock|" -e "s|^state_dir = .*|state_dir = $dir/a2-qstate|" "$dir/a.ini" >"$dir/a2.ini"
 start a2 "$dir/a2.ini"; second=$pid
 for ((i = 0; i < 50; i++)); do kill -0 "$second" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$second" 2>/dev/null; then
@@ -64,6 +68,7 @@ wait "$second"; rc=$?
 grep -q "another quorumd of node a holds $lock" "$dir/a2.log" || die "the refusal does not name the lock: $(tail -5 "$dir/a2.log")"
 [ "$(cat "$lifefile")" = "$life" ] || die "the refused quorumd took a life number"
 [ ! -e "$dir/a2.sock" ] || die "the refused quorumd bound its control socket"
+[ ! -e "$dir/a2-qstate" ] || die "the refused quorumd wrote a life file: $(ls "$dir/a2-qstate")"
 echo "refused (exit $rc): $(grep -o 'another quorumd.*' "$dir/a2.log" | head -1 | cut -c1-160)"
 
 say "the frozen quorumd killed: a new one takes the lock and node a rejoins"

@@ -283,9 +283,9 @@ TEST_CASE("device set: a second quorumd of a node is refused while the first hol
   Cluster c(set_options());
   start_both(c);
   Node& a = c.alpha();
-  const std::string lock = node_lock_path(a.config.state_dir, c.cluster_uuid(), 1);
+  const std::string lock = node_lock_path(kNodeLockDir, c.cluster_uuid(), 1);
   CHECK(a.record.locks_held.count(lock) == 1);
-  CHECK(c.beta().record.locks_held.count(node_lock_path(c.beta().config.state_dir, c.cluster_uuid(), 2)) == 1);
+  CHECK(c.beta().record.locks_held.count(node_lock_path(kNodeLockDir, c.cluster_uuid(), 2)) == 1);
   const uint32_t life_before = a.record.life_files.at(life_path(c, a));
   std::vector<std::vector<std::byte>> blocks_before;
   for (size_t i = 0; i < kQuorumDevices; ++i) blocks_before.push_back(c.set_disk(i)->bytes);
