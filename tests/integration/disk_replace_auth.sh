@@ -5,45 +5,19 @@
 # nodes take NEW and every superblock verifies with the key (castor dump --authkey); a castor.ini that does
 # not say authenticate_disk = yes is refused with the reason, and nothing is written.
 . "$(dirname "$0")/../lib/common.sh"
-need_root
-QUORUMD=${QUORUMD:-$BUILD/quorumd}
-[ -x "$QUORUMD" ] || skip "$QUORUMD not built"
-command -v python3 >/dev/null || skip "python3 not installed (the control client)"
-make_scratch; dir=$SCRATCH
-qctl() { python3 "$(dirname "$0")/../lib/qctl.py" "$@"; }
-die() { local f; for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done; fail "$*"; }
-# field NODE EXPR: a value of NODE's quorumd status (d: its JSON)
-field() { qctl "$dir/$1.sock" status | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+. "$(dirname "$0")/../lib/quorumd_test.sh"
+need_quorumd
 
 expect_exit 0 "$CASTOR" keygen "$dir/authkey"
 for i in 0 1 2 3; do d=$(new_loop "$dir/q$i.img" 8); register_loop "$d"; eval "Q$i=$d"; done
 expect_exit 0 "$CASTOR" init "$Q0" "$Q1" "$Q2" --cluster it --nodes a,b --io-timeout 200 --authenticate --authkey "$dir/authkey"
 for n in a b; do
-  cat >"$dir/$n.ini" <<EOI
-[quorumd]
-device = $Q0 $Q1 $Q2
-node = $n
-cluster = it
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/$n.sock
-lock_memory = no
-realtime = no
-state_dir = $dir/$n-qstate
-authenticate_disk = yes
-authkey = $dir/authkey
-EOI
+  quorumd_ini $n it "$Q0 $Q1 $Q2" "authenticate_disk = yes" "authkey = $dir/authkey"
   setsid "$QUORUMD" --config "$dir/$n.ini" >>"$dir/$n.log" 2>&1 &
   pid=$!; register_pid "$pid"
 done
-for ((i = 0; i < 100; i++)); do
-  [ "$(field a "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] &&
-    [ "$(field b "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] && break
-  sleep 0.1
-done
-[ $i -lt 100 ] || die "the two nodes did not see each other UP"
-uuid=$(ls "$dir"/a-qstate/life.*.node-1); uuid=${uuid##*/life.}; uuid=${uuid%.node-1}
-register_undo "rm -f /run/castor/quorumd.$uuid.node-1.lock /run/castor/quorumd.$uuid.node-2.lock"  # the node locks
+both_up || die "the two nodes did not see each other UP"
+node_locks_undo "$dir/a-qstate"
 
 say "a castor.ini without authenticate_disk = yes: refused with the reason, NEW untouched"
 grep -v '^authenticate_disk' "$dir/a.ini" >"$dir/a-noauth.ini"

@@ -6,13 +6,8 @@
 # past its lease, fences. Without the fallback quorumd found the group outside Castor's cgroups (there
 # are none to see) and left it alive.
 . "$(dirname "$0")/../lib/common.sh"
-need_root
-QUORUMD=${QUORUMD:-$BUILD/quorumd}
-[ -x "$QUORUMD" ] || skip "$QUORUMD not built"
-command -v python3 >/dev/null || skip "python3 not installed (the control client)"
-make_scratch; dir=$SCRATCH
-qctl() { python3 "$(dirname "$0")/../lib/qctl.py" "$@"; }
-die() { [ -e "$dir/a.log" ] && tail -25 "$dir/a.log"; fail "$*"; }
+. "$(dirname "$0")/../lib/quorumd_test.sh"
+need_quorumd
 
 dev=$(new_loop "$dir/q.img" 8); register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster nocg --nodes a,b --io-timeout 200

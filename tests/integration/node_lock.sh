@@ -6,40 +6,12 @@
 # writes anything, naming the lock (/run/castor/quorumd.UUID.node-1.lock), and exit. Once the frozen
 # one is gone (killed, so its descriptors close), a new one takes the lock and the node rejoins.
 . "$(dirname "$0")/../lib/common.sh"
-need_root
-QUORUMD=${QUORUMD:-$BUILD/quorumd}
-[ -x "$QUORUMD" ] || skip "$QUORUMD not built"
-command -v python3 >/dev/null || skip "python3 not installed (the control client)"
-make_scratch; dir=$SCRATCH
-qctl() { python3 "$(dirname "$0")/../lib/qctl.py" "$@"; }
-die() { local f; for f in "$dir"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done; fail "$*"; }
-field() { qctl "$dir/$1.sock" status | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
-both_up() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [ "$(field a "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] &&
-      [ "$(field b "(d.get('peer') or {}).get('view')" 2>/dev/null)" = UP ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+. "$(dirname "$0")/../lib/quorumd_test.sh"
+need_quorumd
 
 for i in 0 1 2; do d=$(new_loop "$dir/q$i.img" 8); register_loop "$d"; eval "Q$i=$d"; done
 expect_exit 0 "$CASTOR" init "$Q0" "$Q1" "$Q2" --cluster lk --nodes a,b --io-timeout 200
-for n in a b; do
-  cat >"$dir/$n.ini" <<EOI
-[quorumd]
-device = $Q0 $Q1 $Q2
-node = $n
-cluster = lk
-watchdog_device = none
-allow_unsafe_no_watchdog = yes
-socket = $dir/$n.sock
-lock_memory = no
-realtime = no
-state_dir = $dir/$n-qstate
-EOI
-done
+for n in a b; do quorumd_ini $n lk "$Q0 $Q1 $Q2"; done
 start() {  # start NODE INI: a quorumd in the background; its PID in $pid
   setsid "$QUORUMD" --config "$2" >>"$dir/$1.log" 2>&1 &
   pid=$!
@@ -52,7 +24,7 @@ lifefile=$(ls "$dir"/a-qstate/life.*.node-1) || die "node a has no life file"
 uuid=${lifefile##*/life.}; uuid=${uuid%.node-1}
 lock=/run/castor/quorumd.$uuid.node-1.lock
 [ -f "$lock" ] || die "no node lock $lock"
-register_undo "rm -f /run/castor/quorumd.$uuid.node-1.lock /run/castor/quorumd.$uuid.node-2.lock"
+node_locks_undo "$dir/a-qstate"
 life=$(cat "$lifefile")
 
 say "a's quorumd frozen; a second quorumd of node a (another socket, another state_dir) beside it: refused"

@@ -7,13 +7,9 @@
 # a lease; a node whose table holds owned entries never writes DOWN (SIGTERM: exit 3, the peer waits for
 # DEAD); the test-only broken builds read_block0 and down_while_owned show what the fixes prevent.
 . "$(dirname "$0")/../lib/common.sh"
-need_root
-QUORUMD=${QUORUMD:-$BUILD/quorumd}
-[ -x "$QUORUMD" ] || skip "$QUORUMD not built"
-command -v python3 >/dev/null || skip "python3 not installed (the control client)"
-make_scratch; dir=$SCRATCH
+. "$(dirname "$0")/../lib/quorumd_test.sh"
+need_quorumd
 
-qctl() { python3 "$(dirname "$0")/../lib/qctl.py" "$@"; }
 # q SOCK 'VERB ARGS' PYEXPR: sends one request, prints PYEXPR evaluated on the JSON reply `r`
 q() {
   local out
