@@ -167,6 +167,13 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
   }
   check_lease(now, out);  // a lapsed lease fences before any renewal is considered
   if (phase_ == CorePhase::fenced || phase_ == CorePhase::left) return;
+  if (!st.ok() && phase_ == CorePhase::joining && config_.give_up_failed_join) {
+    fence(now, "a heartbeat write of this joining life did not complete on a majority of the quorum devices (" +
+                   st.to_string() + "): giving this life up, so that its copies on a minority cannot keep it alive "
+                   "in the peer's eyes; rejoining with a new life",
+          out);
+    return;
+  }
   if (st.ok()) {
     lease_.renewed(issued, now);
     last_latency_ = now - issued;

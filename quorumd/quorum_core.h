@@ -56,6 +56,11 @@ struct CoreConfig {
   // made with it holds back every DEAD verdict until start + (P - F) + D when P > F (a previous life may have
   // promised P; D from first_seen >= start already covers F).
   std::optional<PromiseTerms> promises;
+  // Set on a set of quorum devices: a joining life whose heartbeat write fails is given up (fenced: the
+  // daemon rejoins with a new life, later each time). Its copy may have landed on a minority of the devices,
+  // where the peer reads it as this node's newest; a life that kept writing so could never be declared dead
+  // (review 17e, finding 1). One disk shows nothing of a failed write, so a joining life there keeps trying.
+  bool give_up_failed_join = false;
 };
 
 enum class CoreActionKind {

@@ -605,6 +605,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.services_digest = services_digest_;
   cc.standby = standby_;
   cc.no_watchdog = config_.power_fence_only();
+  cc.give_up_failed_join = majority_ != nullptr;
   if (set_change_) cc.set_posture = set_change_->posted();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
