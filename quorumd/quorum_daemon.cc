@@ -548,7 +548,9 @@ Status QuorumDaemon::hold_node_lock() {
     return Error(Code::refused,
                  "another quorumd of node " + config_.node + " holds " + path +
                      " (running, stopped, or stuck on I/O that may still land): two processes must never write one "
-                     "node's blocks of a set. Stop that process and start this one once it has exited");
+                     "node's blocks of a set. Stop that process and start this one once it has exited (one stuck "
+                     "on a quorum device that never answers exits only when the device does: give the paths "
+                     "finite timeouts, e.g. multipath no_path_retry, iSCSI replacement_timeout)");
   }
   node_lock_ = std::move(lock).value();
   return Status::Ok();

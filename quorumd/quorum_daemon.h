@@ -200,12 +200,16 @@ class QuorumDaemon final : private ControlServer::Handler {
   QuorumdConfig config_;
   QuorumdEnv& env_;
   std::unique_ptr<QuorumdEnv> owned_env_;  // the production env when start(config) made it
+  // With a set: held from start to exit (hold_node_lock). Declared before every device, so destroyed after
+  // them: a device's destructor waits for the kernel to return each of its I/Os (io_destroy), and the lock
+  // must outlive the last write that may still land (review of the lock, finding 1: a clean leave whose DOWN
+  // completed on two members, the third stalled, released the lock before the stalled write).
+  std::unique_ptr<QuorumdNodeLock> node_lock_;
   const Clock& clock_;
   std::string device_path_;                 // the device, or the set's paths joined by spaces (messages)
   std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
   std::unique_ptr<BlockDevice> device_;
   MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
-  std::unique_ptr<QuorumdNodeLock> node_lock_;  // with a set: held from start to exit (hold_node_lock)
   uint32_t life_ = 0;  // with a set: the life number this process took last (quorumd/life_file.h)
   // A set's replacement of a member (castor disk replace; quorumd/device_set_change.h): the steps, and the new
   // member held aside until the peer confirms (opened by the device-replace verb, or at start).

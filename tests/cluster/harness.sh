@@ -381,17 +381,19 @@ umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
 for m in $dir/alpha/q0 $dir/alpha/q1 $dir/alpha/q2 $dir/beta/q0 $dir/beta/q1 $dir/beta/q2; do [ -d \$m ] && umount -l \$m 2>/dev/null; done
 mkdir -p /run/castor-node/web /run/castor-node/ledger && ln -s ${!d} /run/castor-node/data && ln -s ${!l} /run/castor-node/ledgerdisk
 $(db_node_sh "$n")
-# A quorumd of this node's previous boot still stuck on I/O (its path resumed by the reset, its writes draining)
-# holds the node lock, and the new one would refuse to start (systemd retries it after RestartSec): wait for it.
-for f in $dir/$n/quorumd-state/life.*.node-?; do
-  [ -e "\$f" ] || continue
-  b=\${f##*/life.}; flock -w 60 "/run/castor/quorumd.\${b%.node-*}.node-\${b##*.node-}.lock" true
-done
-$QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
-q=\$!
-# As systemd runs castor-svcmgr.service: restarted 1 s after a failure, for as long as quorumd runs.
-while kill -0 \$q 2>/dev/null; do
-  $SVCMGR --config $dir/$n/castor.ini >>$dir/$n-svcmgr.log 2>&1 && break
+# As systemd runs castor-quorumd.service (Restart=on-failure) and castor-svcmgr.service (restarted 1 s after a
+# failure, for as long as quorumd runs). A quorumd refused because a quorumd of this node's previous boot still
+# holds the node lock (stuck on I/O until the reset resumed its path, its writes still landing) is started again
+# 1 s later, for up to a minute.
+for try in \$(seq 60); do
+  $QUORUMD --config $dir/$n/castor.ini >>$dir/$n-quorumd.log 2>&1 &
+  q=\$!
+  while kill -0 \$q 2>/dev/null; do
+    $SVCMGR --config $dir/$n/castor.ini >>$dir/$n-svcmgr.log 2>&1 && break
+    sleep 1
+  done
+  wait \$q
+  [ \$? = 1 ] && tail -n 3 $dir/$n-quorumd.log | grep -q "another quorumd of node $n holds" || break
   sleep 1
 done
 wait

@@ -94,6 +94,7 @@ class FakeNodeLock final : public QuorumdNodeLock {
 }  // namespace
 
 Result<std::unique_ptr<QuorumdNodeLock>> TestEnv::lock_node(const std::string& path) {
+  record_.env_calls.push_back("lock_node");
   if (!record_.locks_held.insert(path).second) return Error(Code::busy, path + ": locked by another process");
   return std::unique_ptr<QuorumdNodeLock>(std::make_unique<FakeNodeLock>(record_.locks_held, path));
 }
@@ -102,7 +103,10 @@ Result<std::unique_ptr<QuorumdWatchdog>> TestEnv::open_watchdog(const std::strin
   return std::unique_ptr<QuorumdWatchdog>(std::make_unique<FakeWatchdog>(record_, max_timeout));
 }
 
-Result<std::unique_ptr<ControlServer>> TestEnv::listen(const std::string& path) { return ControlServer::listen(path); }
+Result<std::unique_ptr<ControlServer>> TestEnv::listen(const std::string& path) {
+  record_.env_calls.push_back("listen");
+  return ControlServer::listen(path);
+}
 
 int TestEnv::signal_process_group(pid_t pgid, int signo) {
   if (!record_.alive.count(pgid)) return ESRCH;

@@ -48,6 +48,7 @@ struct Record {
   std::map<std::string, uint32_t> life_files;       // the node's life files (QuorumdEnv::load_life), by path
   std::optional<std::string> life_file_error;       // set: reading and writing the life file fail so
   std::set<std::string> locks_held;                 // node locks (QuorumdEnv::lock_node) held by a daemon of the node
+  std::vector<std::string> env_calls;               // lock_node, listen, store_life: in the order the daemons asked
 };
 
 // Pets only with more than `guard` of lease left, as the real watchdog does.
@@ -113,6 +114,7 @@ class TestEnv final : public QuorumdEnv {
     return it == record_.life_files.end() ? uint32_t(0) : it->second;
   }
   Status store_life(const std::string& path, uint32_t life) override {
+    record_.env_calls.push_back("store_life");
     if (record_.life_file_error) return Error(Code::io_error, path + ": " + *record_.life_file_error);
     record_.life_files[path] = life;
     return Status::Ok();

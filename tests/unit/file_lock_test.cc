@@ -1,5 +1,6 @@
 // common/file_lock: one holder at a time, released with its holder; never through a symlink.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -37,9 +38,11 @@ TEST_CASE("file lock: a second lock of the file is refused (busy) while the firs
     CHECK_FALSE(l.ok());
     CHECK_FALSE(std::filesystem::exists(dir + "/elsewhere"));
   }
-  SUBCASE("a directory at the path is refused") {
-    std::filesystem::create_directory(dir + "/d.lock");
-    CHECK_FALSE(FileLock::acquire(dir + "/d.lock").ok());
+  SUBCASE("a FIFO at the path is refused (not a regular file)") {
+    REQUIRE(::mkfifo((dir + "/f.lock").c_str(), 0600) == 0);
+    auto l = FileLock::acquire(dir + "/f.lock");
+    REQUIRE_FALSE(l.ok());
+    CHECK(l.status().code() == Code::refused);
   }
   std::filesystem::remove_all(dir);
 }
