@@ -40,6 +40,9 @@ void print_help() {
                "                 replace a member of a set of three quorum devices while the cluster runs\n"
                "  fence NODE [--yes] [--force]\n"
                "                 power NODE off through its device (run on the peer, which takes over)\n"
+               "  export pacemaker [--services DIR] [--format cib|pcs|crmsh] [--config FILE]\n"
+               "                 the services and fence devices as Pacemaker configuration (stdout); what\n"
+               "                 Pacemaker cannot express is listed on stderr\n"
                "  --version      print the version\n"
                "\n"
             << exit_code_help();
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
   if (verb == "fence-check") return cmd_fence_check(rest);
   if (verb == "fence") return cmd_fence(rest);
   if (verb == "disk") return cmd_disk(rest);
+  if (verb == "export") return cmd_export(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);

@@ -20,6 +20,7 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& args);  //
 int cmd_fence_check(const std::vector<std::string>& args);  // castor fence-check (tools/cmd_fence.cc)
 int cmd_fence(const std::vector<std::string>& args);        // castor fence NODE
 int cmd_disk(const std::vector<std::string>& args);         // castor disk replace OLD NEW (tools/cmd_disk.cc)
+int cmd_export(const std::vector<std::string>& args);       // castor export pacemaker (tools/cmd_export.cc)
 std::string services_status_text(const std::string& svcmgr_socket, bool as_json);
 
 // Prints "castor VERB: message" to stderr and returns the exit code for `st`.
