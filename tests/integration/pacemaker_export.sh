@@ -105,38 +105,48 @@ if ! crm_verify --xml-file "$dir/full.xml" -V >"$dir/verify.log" 2>&1; then
   cat "$dir/verify.log"
   fail "crm_verify refused the exported CIB"
 fi
-cat "$dir/verify.log"
+cat "$dir/verify.log"; echo "crm_verify --xml-file full.xml -V: exit 0, $(grep -ci warning "$dir/verify.log") warning(s)"
 crm_verify --xml-file "$dir/full.xml" 2>&1 | grep -qi "error" && fail "crm_verify reported an error"
 
-# Where Castor puts each service: the first node of its domain when it is up, else the other (autostart
-# = no: nowhere). Read from the sample files themselves.
-expected() {  # down-node -> "group node" lines
-  local down=$1 f name nodes auto first second
-  for f in "$dir"/services/*.ini; do
-    name=$(sed -n 's/^name *= *\([^ ;]*\).*/\1/p' "$f")
-    nodes=$(sed -n 's/^nodes *= *\([^;]*\).*/\1/p' "$f" | tr -d ' ')
-    auto=$(sed -n 's/^autostart *= *\([a-z]*\).*/\1/p' "$f")
-    first=${nodes%%,*}; second=${nodes#*,}; [ "$second" = "$nodes" ] && second=
-    if [ "$auto" = no ]; then echo "$name Stopped"
-    elif [ "$first" != "$down" ]; then echo "$name $first"
-    elif [ -n "$second" ] && [ "$second" != "$down" ]; then echo "$name $second"
-    else echo "$name Stopped"; fi
-  done | sort
+# What Castor would do, read from the sample files themselves (keys of [service], with Castor's defaults).
+ini() {  # FILE KEY DEFAULT
+  local v
+  v=$(sed -n '/^\[service\]/,/^\[/s/^'"$2"' *= *\([^;]*\).*/\1/p' "$1" | tr -d ' ')
+  echo "${v:-$3}"
 }
-placed() {  # xml -> "group node" lines from crm_simulate's result
-  crm_simulate --simulate --xml-file "$1" --save-output "$1.out" >"$1.sim" 2>&1 || { cat "$1.sim"; fail "crm_simulate $1"; }
-  python3 - "$1.out" "$dir/export.cib" <<'PY'
+services() { for f in "$dir"/services/*.ini; do ini "$f" name ""; done | sort; }
+file_of() { grep -l "^name *= *$1\( \|;\|$\)" "$dir"/services/*.ini; }
+first_node() { local n; n=$(ini "$(file_of "$1")" nodes ""); echo "${n%%,*}"; }
+second_node() { local n; n=$(ini "$(file_of "$1")" nodes ""); [ "${n#*,}" = "$n" ] || echo "${n#*,}"; }
+# The first node of the domain when it is up, else the other (autostart = no: nowhere).
+expected() {  # DOWN-NODE -> "service node" lines
+  local s first second
+  for s in $(services); do
+    first=$(first_node "$s"); second=$(second_node "$s")
+    if [ "$(ini "$(file_of "$s")" autostart yes)" = no ]; then echo "$s Stopped"
+    elif [ "$first" != "$1" ]; then echo "$s $first"
+    elif [ -n "$second" ] && [ "$second" != "$1" ]; then echo "$s $second"
+    else echo "$s Stopped"; fi
+  done
+}
+simulate() {  # IN OUT [crm_simulate args]: one transition, its result saved in OUT, its report in OUT.sim
+  local in=$1 out=$2
+  shift 2
+  crm_simulate --simulate --xml-file "$in" --save-output "$out" "$@" >"$out.sim" 2>&1 || { cat "$out.sim"; fail "crm_simulate $in $*"; }
+}
+placed() {  # OUT -> "group node" lines, from a saved crm_simulate result
+  python3 - "$1" "$dir/export.cib" <<'PY'
 import sys, xml.etree.ElementTree as ET
 out = ET.parse(sys.argv[1]).getroot()
 frag = ET.parse(sys.argv[2]).getroot()
-running = {}  # resource id -> nodes where its last start succeeded and no later stop
+running = {}  # resource id -> nodes where its last start or stop was a successful start
 for ns in out.iter("node_state"):
     for r in ns.iter("lrm_resource"):
         ops = sorted(r.iter("lrm_rsc_op"), key=lambda o: int(o.get("call-id", "0")))
         last = [o for o in ops if o.get("operation") in ("start", "stop")]
         if last and last[-1].get("operation") == "start" and last[-1].get("rc-code") == "0":
             running.setdefault(r.get("id"), []).append(ns.get("uname"))
-for g in frag.find("resources").findall("group"):
+for g in sorted(frag.find("resources").findall("group"), key=lambda g: g.get("id")):
     where = set()
     for p in g.findall("primitive"):
         where.update(running.get(p.get("id"), []) or ["Stopped"])
@@ -147,17 +157,83 @@ for p in frag.find("resources").findall("primitive"):
     assert node not in running.get(p.get("id"), []), (p.get("id"), "runs on the node it fences")
 PY
 }
+check_placement() {  # WHAT GOT WANT
+  echo "$2"
+  [ "$2" = "$3" ] || fail "$1: crm_simulate placed
+$2
+where Castor would place
+$3"
+}
 for down in none alpha beta; do
   case $down in none) xml=$dir/full.xml ;; *) xml=$dir/$down-down.xml ;; esac
   say "crm_simulate, node down: $down"
-  got=$(placed "$xml") || fail "reading crm_simulate's result ($down down)"
-  want=$(expected "$down")
-  echo "$got"
-  grep -A100 "Transition Summary" "$xml.sim" | head -30
-  [ "$got" = "$want" ] || fail "placement with $down down: crm_simulate says
-$got
-Castor would place
-$want"
+  simulate "$xml" "$xml.out"
+  grep -A20 "Transition Summary" "$xml.out.sim" | sed '/^$/q'
+  got=$(placed "$xml.out") || fail "reading crm_simulate's result ($down down)"
+  check_placement "$down down" "$got" "$(expected "$down")"
+done
+
+# The node comes back: a service on its second node moves back to its first only with failback = yes.
+for back in alpha beta; do
+  say "crm_simulate: $back returns (each service's failback decides)"
+  python3 - "$dir/$back-down.xml.out" "$dir/$back-back.xml" "$back" <<'PY' || fail "bringing $back back"
+import sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1])
+for ns in t.getroot().iter("node_state"):
+    if ns.get("uname") == sys.argv[3]:
+        ns.attrib.update(in_ccm="true", crmd="online", join="member", expected="member")
+t.write(sys.argv[2])
+PY
+  simulate "$dir/$back-back.xml" "$dir/$back-back.xml.out"
+  grep -A20 "Transition Summary" "$dir/$back-back.xml.out.sim" | sed '/^$/q'
+  want=$(expected "$back" | while read -r s node; do
+    if [ "$node" != Stopped ] && [ "$(first_node "$s")" = "$back" ] && [ "$(ini "$(file_of "$s")" failback no)" = yes ]; then
+      echo "$s $back"
+    else
+      echo "$s $node"
+    fi
+  done)
+  got=$(placed "$dir/$back-back.xml.out") || fail "reading crm_simulate's result ($back back)"
+  check_placement "$back back" "$got" "$want"
+done
+
+# Failures: recovery = restart restarts in place max_restarts times and relocates at the next failure;
+# relocate moves at the first. Each service from both nodes up; the failure is injected into the monitor of
+# its first monitored resource, one transition per failure.
+for s in $(services); do
+  recovery=$(ini "$(file_of "$s")" recovery restart)
+  case $recovery in
+    restart) n=$(ini "$(file_of "$s")" max_restarts 3) ;;
+    relocate) n=0 ;;
+    *) continue ;;
+  esac
+  [ "$(ini "$(file_of "$s")" autostart yes)" = no ] && continue
+  first=$(first_node "$s"); second=$(second_node "$s")
+  [ -n "$second" ] || continue
+  mon=$(python3 - "$dir/export.cib" "$s" <<'PY'
+import sys, xml.etree.ElementTree as ET
+frag = ET.parse(sys.argv[1]).getroot()
+for g in frag.find("resources").findall("group"):
+    if g.get("id") != sys.argv[2]: continue
+    for p in g.findall("primitive"):
+        for o in p.iter("op"):
+            if o.get("name") == "monitor":
+                i = o.get("interval")
+                ms = int(i[:-2]) if i.endswith("ms") else int(i[:-1]) * 1000
+                print("%s_monitor_%d" % (p.get("id"), ms)); sys.exit(0)
+PY
+)
+  [ -n "$mon" ] || continue
+  say "crm_simulate: $s ($recovery, max_restarts $n) fails $((n + 1)) time(s) on $first"
+  cur=$dir/full.xml.out
+  for k in $(seq 1 $((n + 1))); do
+    simulate "$cur" "$dir/$s-fail$k.xml" --op-inject "$mon@$first=7"
+    cur=$dir/$s-fail$k.xml
+    got=$(placed "$cur" | sed -n "s/^$s //p")
+    want=$first; [ "$k" -gt "$n" ] && want=$second
+    echo "failure $k: $s on $got"
+    [ "$got" = "$want" ] || { cat "$cur.sim"; fail "$s after failure $k: on $got, Castor would have it on $want"; }
+  done
 done
 
 say "the pcs and crm scripts say what the CIB says"
