@@ -43,6 +43,9 @@ void print_help() {
                "  export pacemaker [--services DIR] [--format cib|pcs|crmsh] [--config FILE]\n"
                "                 the services and fence devices as Pacemaker configuration (stdout); what\n"
                "                 Pacemaker cannot express is listed on stderr\n"
+               "  import pacemaker CIB.xml --out DIR\n"
+               "                 a Pacemaker CIB's groups and primitives as service files in DIR; what does\n"
+               "                 not map is listed on stderr\n"
                "  --version      print the version\n"
                "\n"
             << exit_code_help();
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   if (verb == "fence") return cmd_fence(rest);
   if (verb == "disk") return cmd_disk(rest);
   if (verb == "export") return cmd_export(rest);
+  if (verb == "import") return cmd_import(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
     if (verb == v) return cmd_service(verb, rest);
