@@ -69,9 +69,9 @@ int cmd_import(const std::vector<std::string>& argv) {
   auto text = read_file_to_string(cib_path, kMaxCibBytes);
   if (!text.ok()) return report_error("import", text.status());
   auto root = parse_xml_subset(*text);
-  if (!root.ok()) return report_error("import", root.status().with_context(cib_path + ": "));
+  if (!root.ok()) return report_error("import", root.status().with_context(cib_path));
   auto imported = import_pacemaker_cib(*root);
-  if (!imported.ok()) return report_error("import", imported.status().with_context(cib_path + ": "));
+  if (!imported.ok()) return report_error("import", imported.status().with_context(cib_path));
 
   int written = 0;
   std::vector<std::string> not_mapped = imported->not_mapped;
