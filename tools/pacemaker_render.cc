@@ -32,6 +32,7 @@ std::vector<std::string> op_words(const PcmkOp& o) {
   return w;
 }
 
+// xml: the text of an XML comment (a CIB, or a crm script, whose comments crmsh keeps as XML comments).
 std::string comment_block(const PcmkExport& e, const std::string& open, const std::string& close, bool xml) {
   std::string out;
   auto line = [&](const std::string& text) {
@@ -237,7 +238,8 @@ std::string render_pacemaker_pcs(const PcmkExport& e) {
 }
 
 std::string render_pacemaker_crmsh(const PcmkExport& e) {
-  std::string out = comment_block(e, "# ", "", false);
+  std::string out = comment_block(e, "# ", "", true);
+  // crmsh keeps comments as XML comments in the CIB: the same rule (no "--", no "-" at the end).
   out += "# Load with: crm configure load update FILE\n";
   auto primitive = [&](const PcmkPrimitive& p) {
     out += "primitive " + p.id + " " + agent_spec_of(p);

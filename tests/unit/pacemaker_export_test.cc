@@ -316,4 +316,11 @@ TEST_CASE("pacemaker export: the three renderings say the same thing") {
   CHECK(contains(crm, "location loc-fence-alpha-not-alpha fence-alpha -inf: alpha\n"));
   CHECK(contains(crm, "fencing_topology alpha: fence-alpha\n"));
   CHECK(contains(crm, "# NOT EXPRESSED: service web, resource http"));
+  // crmsh keeps the comments as XML comments and refuses a "--" in them ("crm_resource --cleanup").
+  auto relocate = build_pacemaker_export({load_sample("dummy.ini")}, {});
+  REQUIRE(relocate.ok());
+  CHECK(contains(render_pacemaker_pcs(*relocate), "crm_resource --cleanup"));
+  const std::string crm_relocate = render_pacemaker_crmsh(*relocate);
+  CHECK(contains(crm_relocate, "crm_resource - -cleanup"));
+  CHECK(crm_relocate.find("--") == std::string::npos);
 }
