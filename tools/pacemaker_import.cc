@@ -133,6 +133,12 @@ bool map_primitive(const XmlElement& p, const std::string& resource_name, Resour
   }
   std::sort(r.params.begin(), r.params.end());
   for (auto& [k, v] : nvpairs(p, "meta_attributes", what, notes)) meta_out[k] = v;
+  for (const auto& [k, v] : p.attrs)
+    if (k != "id" && k != "class" && k != "provider" && k != "type" && k != "description")
+      notes.push_back(what + ": " + k + "=" + v + " not mapped");
+  for (const XmlElement& c : p.children)
+    if (c.name != "instance_attributes" && c.name != "meta_attributes" && c.name != "operations")
+      notes.push_back(what + ": <" + c.name + "> not mapped");
   bool have_monitor = false;
   r.monitor_interval = Millis(0);
   r.explicit_timings = ResourceDefinition::kStartTimeout | ResourceDefinition::kStopTimeout |
@@ -182,6 +188,8 @@ bool map_primitive(const XmlElement& p, const std::string& resource_name, Resour
         have_monitor = true;
         r.monitor_interval = interval;
         if (have_timeout) r.monitor_timeout = timeout;
+        for (const XmlElement& c : o.children)
+          if (c.name != "instance_attributes") notes.push_back(op_what + ": <" + c.name + "> not mapped");
         for (auto& [k, v] : nvpairs(o, "instance_attributes", op_what, notes)) {
           if (k == "OCF_CHECK_LEVEL" && r.kind == Kind::ocf && (v == "0" || v == "10" || v == "20")) r.check_level = v == "0" ? 0 : v == "10" ? 10 : 20;
           else notes.push_back(op_what + ": " + k + "=" + v + " not mapped");
@@ -263,7 +271,22 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
 
   std::map<std::string, std::string> rsc_defaults;
   if (const XmlElement* d = conf->child("rsc_defaults"))
-    for (auto& [k, v] : nvpairs(*d, "meta_attributes", "rsc_defaults", notes)) rsc_defaults[k] = v;
+    for (auto& [k, v] : nvpairs(*d, "meta_attributes", "rsc_defaults", notes)) {
+      if (k == "resource-stickiness" || k == "migration-threshold" || k == "failure-timeout") rsc_defaults[k] = v;
+      else notes.push_back("rsc_defaults: " + k + "=" + v + " not mapped");
+    }
+  for (const XmlElement& section : conf->children) {
+    if (section.name == "crm_config") {
+      for (const XmlElement& set : section.children)
+        for (const XmlElement& nv : set.children)
+          if (nv.attr("name") && nv.attr("value"))
+            notes.push_back("cluster property " + *nv.attr("name") + "=" + *nv.attr("value") +
+                            " not mapped (Castor's settings are castor.ini's and the quorum disk's)");
+    } else if (section.name != "nodes" && section.name != "resources" && section.name != "constraints" &&
+               section.name != "rsc_defaults" && section.name != "fencing-topology" && !section.children.empty()) {
+      notes.push_back("<" + section.name + "> not mapped");
+    }
+  }
   std::vector<std::string> cib_nodes;
   if (const XmlElement* n = conf->child("nodes"))
     for (const XmlElement& node : n->children)
@@ -366,7 +389,7 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       for (auto& [k, v] : nvpairs(r, "meta_attributes", what, notes)) meta[k] = v;
       bool on_fail_stop = false, ok = true;
       for (const XmlElement& p : r.children) {
-        if (p.name == "meta_attributes" || p.name == "instance_attributes") continue;
+        if (p.name == "meta_attributes") continue;
         if (p.name != "primitive") {
           notes.push_back(what + ": <" + p.name + "> not mapped");
           continue;

@@ -144,7 +144,7 @@ start_timeout = 1500ms
 TEST_CASE("pacemaker import: a CIB written by hand; what does not map is listed") {
   const PcmkImport r = import_text(R"(<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
   <configuration>
-    <crm_config/>
+    <crm_config><cluster_property_set id="o"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
     <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
     <resources>
       <primitive id="ClusterIP" class="ocf" provider="heartbeat" type="IPaddr2">
@@ -173,7 +173,7 @@ TEST_CASE("pacemaker import: a CIB written by hand; what does not map is listed"
             </op>
           </operations>
         </primitive>
-        <primitive id="website" class="lsb" type="apache2"/>
+        <primitive id="website" class="lsb" type="apache2"><utilization id="u"><nvpair id="u1" name="cpu" value="2"/></utilization></primitive>
       </group>
       <clone id="dlm-clone"><primitive id="dlm" class="ocf" provider="pacemaker" type="controld"/></clone>
       <primitive id="fence1" class="stonith" type="fence_ipmilan"/>
@@ -185,6 +185,7 @@ TEST_CASE("pacemaker import: a CIB written by hand; what does not map is listed"
       <rsc_order id="o1" first="ClusterIP" then="web"/>
       <rsc_location id="l3" rsc="fence1" node="node1" score="-INFINITY"/>
     </constraints>
+    <op_defaults><meta_attributes id="od"><nvpair id="od1" name="timeout" value="240s"/></meta_attributes></op_defaults>
   </configuration>
   <status/>
 </cib>)");
@@ -227,6 +228,9 @@ TEST_CASE("pacemaker import: a CIB written by hand; what does not map is listed"
   CHECK(any_line_has(n, "rsc_location l3", "fence device"));
   CHECK(any_line_has(n, "ClusterIP", "no migration-threshold"));
   CHECK(!any_line_has(n, "rsc_location l1"));
+  CHECK(any_line_has(n, "cluster property stonith-enabled=false"));
+  CHECK(any_line_has(n, "<op_defaults> not mapped"));
+  CHECK(any_line_has(n, "primitive website", "<utilization>"));
 }
 
 TEST_CASE("pacemaker import: a group with a member Castor cannot run is not mapped at all, and says why") {
