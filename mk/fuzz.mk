@@ -11,11 +11,12 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
 FUZZ_TARGETS ?= superblock heartbeat service_table epoch_record quorumd_config service_file control_protocol \
-                control_server control_codec lan_datagram
+                control_server control_codec lan_datagram cib
 FUZZ_SANITIZE := address,undefined
-# What the targets need: the on-disk format, the LAN datagram, the two INI loaders, the control protocol (and what they
-# use). Not the whole library: the daemons' other sources need not be rebuilt with clang to fuzz.
-FUZZ_LIB_SRCS := $(foreach l,common lan disk control config,$(call layer_srcs,$(l)))
+# What the targets need: the on-disk format, the LAN datagram, the two INI loaders, the control protocol, the CIB
+# reader of `castor import pacemaker` (and what they use). Not the whole library: the daemons' other sources need
+# not be rebuilt with clang to fuzz.
+FUZZ_LIB_SRCS := $(foreach l,common lan disk control config,$(call layer_srcs,$(l))) tools/xml_subset.cc tools/pacemaker_import.cc
 FUZZ_LIB      := $(BUILD)/libcastor-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-deps fuzz-bins
