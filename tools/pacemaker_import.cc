@@ -120,8 +120,11 @@ bool map_primitive(const XmlElement& p, const std::string& resource_name, Resour
   } else if (cls == "systemd") {
     r.kind = Kind::systemd;
     r.systemd_unit = type;
+  } else if (cls.empty() && p.attr("template")) {
+    notes.push_back(what + ": made from template " + *p.attr("template") + ", not mapped (Castor has no templates)");
+    return false;
   } else {
-    notes.push_back(what + ": class " + cls + " not mapped (Castor runs ocf, lsb and systemd agents)");
+    notes.push_back(what + ": class '" + cls + "' not mapped (Castor runs ocf, lsb and systemd agents)");
     return false;
   }
   for (auto& [k, v] : nvpairs(p, "instance_attributes", what, notes)) {

@@ -238,10 +238,12 @@ TEST_CASE("pacemaker import: a group with a member Castor cannot run is not mapp
   <group id="g"><primitive id="g_a" class="ocf" provider="heartbeat" type="Dummy"/>
     <primitive id="g_b" class="service" type="foo"/></group>
   <primitive id="bad name" class="ocf" provider="heartbeat" type="Dummy"/>
+  <primitive id="from_t" template="t1"/>
 </resources><constraints><rsc_location id="l" rsc="g" node="n1" score="10"/>
 <rsc_location id="lb" rsc="bad name" node="n1" score="10"/></constraints></configuration>)");
   CHECK(r.services.empty());
-  CHECK(any_line_has(r.not_mapped, "primitive g_b", "class service"));
+  CHECK(any_line_has(r.not_mapped, "primitive g_b", "class 'service'"));
+  CHECK(any_line_has(r.not_mapped, "primitive from_t", "template t1"));
   CHECK(any_line_has(r.not_mapped, "group g not mapped"));
   CHECK(any_line_has(r.not_mapped, "primitive bad name not mapped"));
   auto none = parse_xml_subset("<cib/>");
