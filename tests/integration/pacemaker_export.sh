@@ -18,6 +18,27 @@ SAMPLES=$(cd "$(dirname "$0")/../.." && pwd)/etc/services.d
 make_scratch; dir=$SCRATCH
 mkdir -m 0755 "$dir/services"
 install -m 0644 "$SAMPLES"/*.ini "$dir/services/" || fail "copying the samples"
+# Two policies no sample has: recovery = disable (a failure stops it, nowhere else) and autostart = no.
+cat >"$dir/services/batch.ini" <<'EOF'
+[service]
+name = batch
+nodes = beta, alpha
+recovery = disable
+[resource work]
+agent = ocf:heartbeat:Dummy
+param.state = /run/castor/batch.state
+EOF
+cat >"$dir/services/idle.ini" <<'EOF'
+[service]
+name = idle
+nodes = alpha, beta
+autostart = no
+failback = yes
+[resource unit]
+agent = systemd:idle-worker.service
+monitor_interval = 0
+EOF
+chmod 0644 "$dir/services/batch.ini" "$dir/services/idle.ini"
 cat >"$dir/castor.ini" <<'EOF'
 [quorumd]
 node = alpha
@@ -200,14 +221,14 @@ PY
 done
 
 # Failures: recovery = restart restarts in place max_restarts times and relocates at the next failure;
-# relocate moves at the first. Each service from both nodes up; the failure is injected into the monitor of
+# relocate moves at the first; disable stops at the first, and stays stopped. Each service from both nodes up; the failure is injected into the monitor of
 # its first monitored resource, one transition per failure.
 for s in $(services); do
   recovery=$(ini "$(file_of "$s")" recovery restart)
   case $recovery in
     restart) n=$(ini "$(file_of "$s")" max_restarts 3) ;;
-    relocate) n=0 ;;
-    *) continue ;;
+    relocate | disable) n=0 ;;
+    *) fail "recovery $recovery in $(file_of "$s")" ;;
   esac
   [ "$(ini "$(file_of "$s")" autostart yes)" = no ] && continue
   first=$(first_node "$s"); second=$(second_node "$s")
@@ -226,16 +247,23 @@ for g in frag.find("resources").findall("group"):
 PY
 )
   [ -n "$mon" ] || continue
-  say "crm_simulate: $s ($recovery, max_restarts $n) fails $((n + 1)) time(s) on $first"
+  say "crm_simulate: $s (recovery $recovery$([ "$recovery" = restart ] && echo ", max_restarts $n")) fails $((n + 1)) time(s) on $first"
   cur=$dir/full.xml.out
   for k in $(seq 1 $((n + 1))); do
     simulate "$cur" "$dir/$s-fail$k.xml" --op-inject "$mon@$first=7"
     cur=$dir/$s-fail$k.xml
     got=$(placed "$cur" | sed -n "s/^$s //p")
-    want=$first; [ "$k" -gt "$n" ] && want=$second
+    want=$first
+    if [ "$k" -gt "$n" ]; then [ "$recovery" = disable ] && want=Stopped || want=$second; fi
     echo "failure $k: $s on $got"
     [ "$got" = "$want" ] || { cat "$cur.sim"; fail "$s after failure $k: on $got, Castor would have it on $want"; }
   done
+  if [ "$recovery" = disable ]; then  # and it stays stopped: nothing starts it again, here or elsewhere
+    simulate "$cur" "$cur.again"
+    got=$(placed "$cur.again" | sed -n "s/^$s //p")
+    echo "one transition later: $s on $got"
+    [ "$got" = Stopped ] || { cat "$cur.again.sim"; fail "$s (recovery disable) started again on $got"; }
+  fi
 done
 
 # crmsh itself (when installed; make deps installs it) loads the crm script into a copy of the two-node
@@ -370,7 +398,7 @@ for k in cib:
 print("primitives %d, groups %d, locations %d, rules %d, levels %d: the same in cib, %s" %
       (len(cib["prim"]), len(cib["groups"]), len(cib["loc"]), len(cib["rules"]), len(cib["levels"]),
        ", ".join(n for n, _ in others)))
-assert len(cib["groups"]) == 5 and len(cib["levels"]) == 2, cib["groups"].keys()
+assert len(cib["groups"]) == 7 and len(cib["levels"]) == 2, cib["groups"].keys()
 sys.exit(0 if ok else 1)
 PY
 say "castor import pacemaker: the exported CIB back to service files; exported again, the same CIB"
@@ -378,11 +406,11 @@ mkdir -m 0755 "$dir/imported"
 "$CASTOR" import pacemaker "$dir/export.cib" --out "$dir/imported" >"$dir/import.out" 2>"$dir/import.err" ||
   { cat "$dir/import.out" "$dir/import.err"; fail "castor import pacemaker failed"; }
 cat "$dir/import.out" "$dir/import.err"
-[ "$(grep -c '^wrote ' "$dir/import.out")" = 5 ] || fail "import did not write the 5 services"
+[ "$(grep -c '^wrote ' "$dir/import.out")" = 7 ] || fail "import did not write the 7 services"
 grep -q "not mapped: stonith primitive fence-alpha" "$dir/import.err" || fail "the fence devices are not listed as not mapped"
 grep -q "not mapped: fencing-topology" "$dir/import.err" || fail "the fencing topology is not listed as not mapped"
 expect_exit 0 "$CASTOR" check "$dir/imported" --nodes alpha,beta
-echo "$OUT" | grep -q "5 service(s) valid, 0 error(s)" || fail "castor check on the imported files: $OUT"
+echo "$OUT" | grep -q "7 service(s) valid, 0 error(s)" || fail "castor check on the imported files: $OUT"
 "$CASTOR" export pacemaker --services "$dir/imported" --config "$dir/castor.ini" >"$dir/export2.cib" 2>/dev/null ||
   fail "exporting the imported services"
 # The same objects, each exactly as before; their order follows the file names, which import takes from the
