@@ -1,14 +1,17 @@
 #!/bin/bash
 # castor export pacemaker (issue 21), checked with Pacemaker's own tools (Debian's pacemaker-cli-utils, no
-# cluster started): the samples of etc/services.d and a castor.ini with a fence device per node are exported
-# in all three formats; the CIB fragment, put into a full two-node CIB (alpha, beta, stonith-enabled), must
-# pass crm_verify; crm_simulate must place each group where Castor would: on the first node of its failover
-# domain with both nodes up, on the other with that node down (and the fence device of a node never on it);
-# the pcs and crm scripts must name the same primitives, parameters, operations, groups, meta attributes,
-# locations and fencing levels as the CIB. Bad input: an unknown format, a missing directory and a service
-# file that does not load are refused, with nothing on stdout. castor import pacemaker reads the exported
-# CIB back into service files that castor check accepts and that export to the same CIB; it never
-# overwrites a file and refuses a CIB that does not parse.
+# cluster started): the samples of etc/services.d (and two test services: recovery = disable, autostart =
+# no) and a castor.ini with a fence device per node are exported in all three formats; the CIB fragment, put
+# into a full two-node CIB (alpha, beta, stonith-enabled), must pass crm_verify -V without a warning;
+# crm_simulate must place each group where Castor would: on the first node of its failover domain with both
+# nodes up, on the other with that node down (and the fence device of a node never on it), back on a
+# returning node only with failback = yes, and after injected monitor failures as its recovery policy says.
+# The pcs and crm scripts must name the same primitives, parameters, operations, groups, meta attributes,
+# locations and fencing levels as the CIB; with crmsh installed, the CIB crmsh writes from the crm script
+# must too. Bad input: an unknown format, a missing directory and a service file that does not load are
+# refused, with nothing on stdout. castor import pacemaker reads the exported CIB back into service files
+# that castor check accepts and that export to the same CIB objects; it never overwrites a file and refuses
+# a CIB that does not parse.
 . "$(dirname "$0")/../lib/common.sh"
 need_root  # the services directory must be root's (svcmgr's trust rules, which the loader applies)
 [ -x "$CASTOR" ] || skip "castor is not built"
