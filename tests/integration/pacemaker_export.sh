@@ -111,13 +111,13 @@ for part in ("resources", "constraints", "fencing-topology"):
     assert el is not None or part == "fencing-topology", part
     if el is not None:
         conf.append(el)
-def write(name, up):
+def write(name, up, members=((1, "alpha"), (2, "beta"))):
     st = cib.find("status")
     if st is None:
         st = ET.SubElement(cib, "status")
     for c in list(st):
         st.remove(c)
-    for i, n in ((1, "alpha"), (2, "beta")):
+    for i, n in members:
         if n in up:
             ET.SubElement(st, "node_state", id=str(i), uname=n, in_ccm="true", crmd="online", join="member", expected="member")
         else:
@@ -126,6 +126,9 @@ def write(name, up):
 write("full.xml", ("alpha", "beta"))
 write("alpha-down.xml", ("beta",))
 write("beta-down.xml", ("alpha",))
+# Growing beyond two nodes: a third node, gamma, joins; alpha and beta are down.
+ET.SubElement(nodes, "node", id="3", uname="gamma")
+write("gamma-only.xml", ("gamma",), ((1, "alpha"), (2, "beta"), (3, "gamma")))
 PY
 if ! crm_verify --xml-file "$dir/full.xml" -V >"$dir/verify.log" 2>&1; then
   cat "$dir/verify.log"
@@ -198,6 +201,16 @@ for down in none alpha beta; do
   got=$(placed "$xml.out") || fail "reading crm_simulate's result ($down down)"
   check_placement "$down down" "$got" "$(expected "$down")"
 done
+
+# A third node is outside every failover domain: with alpha and beta down nothing starts on gamma (the
+# domain rule), until the admin widens the domain; the fence devices may run there. (The CIB says it has
+# quorum, which one node of three would not have: here only the domain rule is to decide.)
+say "crm_simulate, three nodes, only gamma up"
+simulate "$dir/gamma-only.xml" "$dir/gamma-only.xml.out"
+grep -A20 "Transition Summary" "$dir/gamma-only.xml.out.sim" | sed '/^$/q'
+got=$(placed "$dir/gamma-only.xml.out") || fail "reading crm_simulate's result (gamma only)"
+check_placement "gamma only" "$got" "$(expected alpha | sed 's/ .*/ Stopped/')"
+grep -q "Start.*fence-alpha.*gamma" "$dir/gamma-only.xml.out.sim" || fail "fence-alpha does not start on gamma"
 
 # The node comes back: a service on its second node moves back to its first only with failback = yes.
 for back in alpha beta; do
