@@ -67,6 +67,15 @@ Result<std::unique_ptr<BlockDevice>> TestEnv::open_device(const std::string& pat
     if (access == Access::read_write) {
       set_faulty_[path] = dev.get();
       set_memory_[path] = mem.get();
+      set_policies_[path] = dev->current_policy();
+    } else if (auto pol = set_policies_.find(path); pol != set_policies_.end()) {
+      // A read-only handle goes over the node's same path: it fails where that path fails or hangs (its
+      // reads are synchronous on the fake clock, so a hang is a failure here, not a wait).
+      dev->set_policy([path_now = pol->second](IoKind kind, uint64_t offset, size_t length, TimePoint now) {
+        FaultDecision d = *path_now ? (*path_now)(kind, offset, length, now) : FaultDecision{};
+        if (d.kind != FaultDecision::Kind::pass) d = FaultDecision{FaultDecision::Kind::fail, Duration(0), 0};
+        return d;
+      });
     }
     return std::unique_ptr<BlockDevice>(std::move(dev));
   }

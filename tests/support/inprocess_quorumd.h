@@ -142,6 +142,7 @@ class TestEnv final : public QuorumdEnv {
   std::map<std::string, std::shared_ptr<MemoryDisk>> set_disks_;
   std::map<std::string, FaultyBlockDevice*> set_faulty_;
   std::map<std::string, MemoryBlockDevice*> set_memory_;
+  std::map<std::string, std::shared_ptr<const FaultPolicy>> set_policies_;  // each path's policy (read-only opens follow it)
   Record& record_;
   MemoryLan* lan_;
   DeviceWrap wrap_device_;

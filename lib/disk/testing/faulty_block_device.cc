@@ -21,7 +21,7 @@ void FaultyBlockDevice::delay_all(Duration d) {
 
 Status FaultyBlockDevice::submit(Pending p, TimePoint now) {
   RETURN_IF_ERROR(check_io_range(geometry(), p.offset, p.length, name()));
-  p.decision = policy_ ? policy_(p.kind, p.offset, p.length, now) : FaultDecision{};
+  p.decision = *policy_ ? (*policy_)(p.kind, p.offset, p.length, now) : FaultDecision{};
   using K = FaultDecision::Kind;
   switch (p.decision.kind) {
     case K::hang:

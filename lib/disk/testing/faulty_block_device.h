@@ -48,7 +48,10 @@ class FaultyBlockDevice final : public BlockDevice {
   size_t held_after_timeout() const override { return pending_.size() - in_flight(); }
 
   // Decides the fate of each new I/O. Default: everything passes at once.
-  void set_policy(FaultPolicy policy) { policy_ = std::move(policy); }
+  void set_policy(FaultPolicy policy) { *policy_ = std::move(policy); }
+  // The policy as it is set now and later: another handle on the same path may follow it, also after this
+  // device is gone (an empty function: everything passes).
+  std::shared_ptr<const FaultPolicy> current_policy() const { return policy_; }
   // Shorthands that replace the policy.
   void pass_all() { set_policy(nullptr); }
   void fail_all();
@@ -77,7 +80,7 @@ class FaultyBlockDevice final : public BlockDevice {
   Status land(Pending& p, TimePoint now);
 
   std::shared_ptr<BlockDevice> inner_;
-  FaultPolicy policy_;
+  std::shared_ptr<FaultPolicy> policy_ = std::make_shared<FaultPolicy>();
   std::list<Pending> pending_;
   std::vector<std::byte> scratch_;
   uint64_t inner_tag_ = 1;
