@@ -5,6 +5,8 @@
 #include <charconv>
 #include <climits>
 #include <map>
+#include <optional>
+#include <regex>
 #include <set>
 
 namespace castor {
@@ -170,8 +172,20 @@ bool map_primitive(const XmlElement& p, const std::string& resource_name, Resour
           notes.push_back(op_what + ": timeout " + *v + " not mapped");
         }
       }
+      const std::string* enabled = o.attr("enabled");
+      if (enabled && (*enabled == "false" || *enabled == "0" || *enabled == "no" || *enabled == "off")) {
+        notes.push_back(op_what + ": a disabled " + name + " (enabled=" + *enabled + ") not mapped" +
+                        (name == "monitor" ? ": not monitored" : ""));
+        continue;
+      }
+      // A monitor bound to a role other than Started runs where the resource is not, or is promoted: not
+      // Castor's monitor.
+      if (const std::string* role = o.attr("role"); role && *role != "Started") {
+        notes.push_back(op_what + ": " + name + " with role=" + *role + " not mapped");
+        continue;
+      }
       for (const auto& [k, v] : o.attrs)
-        if (k != "id" && k != "name" && k != "interval" && k != "timeout" && k != "on-fail")
+        if (k != "id" && k != "name" && k != "interval" && k != "timeout" && k != "on-fail" && k != "enabled" && k != "role")
           notes.push_back(op_what + ": " + k + "=" + v + " not mapped");
       const std::string on_fail = o.attr("on-fail") ? *o.attr("on-fail") : "";
       if (on_fail == "stop" && (name == "start" || name == "monitor")) on_fail_stop = true;
@@ -206,9 +220,17 @@ bool map_primitive(const XmlElement& p, const std::string& resource_name, Resour
 }
 
 struct Domain {
-  std::vector<std::pair<int, std::string>> scored;  // positive scores
+  std::vector<std::pair<int, std::string>> scored;  // each node's summed score, in the order first named
   std::vector<std::vector<std::string>> rules;      // allowed nodes of a domain rule
 };
+
+// Pacemaker adds the scores of the constraints on one node: -INFINITY wins, then INFINITY.
+int add_scores(int a, int b) {
+  if (a == INT_MIN || b == INT_MIN) return INT_MIN;
+  if (a == INT_MAX || b == INT_MAX) return INT_MAX;
+  const long sum = long(a) + long(b);
+  return sum >= 1000000 ? INT_MAX : sum <= -1000000 ? INT_MIN : int(sum);
+}
 
 int score_value(const std::string& s) {
   if (s.empty()) return 0;
@@ -278,11 +300,15 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       if (k == "resource-stickiness" || k == "migration-threshold" || k == "failure-timeout") rsc_defaults[k] = v;
       else notes.push_back("rsc_defaults: " + k + "=" + v + " not mapped");
     }
+  bool symmetric = true;  // Pacemaker's default: a resource may run on any node no constraint bans
   for (const XmlElement& section : conf->children) {
     if (section.name == "crm_config") {
       for (const XmlElement& set : section.children)
         for (const XmlElement& nv : set.children)
-          if (nv.attr("name") && nv.attr("value"))
+          if (nv.attr("name") && nv.attr("value") && *nv.attr("name") == "symmetric-cluster") {
+            const std::string& v = *nv.attr("value");
+            symmetric = !(v == "false" || v == "0" || v == "no" || v == "off");
+          } else if (nv.attr("name") && nv.attr("value"))
             notes.push_back("cluster property " + *nv.attr("name") + "=" + *nv.attr("value") +
                             " not mapped (Castor's settings are castor.ini's and the quorum disk's)");
     } else if (section.name != "nodes" && section.name != "resources" && section.name != "constraints" &&
@@ -308,6 +334,30 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
         continue;
       }
       const std::string* rsc = c.attr("rsc");
+      const std::string* pattern = c.attr("rsc-pattern");
+      if (!rsc && pattern && c.attr("node") && c.children.empty()) {
+        // A node score for every top-level resource whose id the POSIX extended pattern matches (as
+        // Pacemaker's regexec: anywhere in the id).
+        std::optional<std::regex> re;
+        try {
+          re.emplace(*pattern, std::regex::extended);
+        } catch (const std::regex_error&) {
+          notes.push_back(what + ": rsc-pattern " + *pattern + " does not compile: not mapped");
+          continue;
+        }
+        const int s = c.attr("score") ? score_value(*c.attr("score")) : 0;
+        std::string matched;
+        for (const XmlElement& r : resources->children)
+          if (const std::string* id = r.attr("id"); id && !stonith_ids.count(*id) && std::regex_search(*id, *re)) {
+            auto& scored = domains[*id].scored;
+            auto it = std::find_if(scored.begin(), scored.end(), [&](const auto& e) { return e.second == *c.attr("node"); });
+            if (it == scored.end()) scored.emplace_back(s, *c.attr("node"));
+            else it->first = add_scores(it->first, s);
+            matched += (matched.empty() ? "" : ", ") + *id;
+          }
+        notes.push_back(what + ": rsc-pattern " + *pattern + " applied to " + (matched.empty() ? "no resource" : matched));
+        continue;
+      }
       if (!rsc) {
         notes.push_back(what + " (no rsc: a pattern or set) not mapped");
         continue;
@@ -321,7 +371,9 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       Domain& d = domains[*rsc];
       if (const std::string* node = c.attr("node")) {
         const int s = c.attr("score") ? score_value(*c.attr("score")) : 0;
-        if (s > 0) d.scored.emplace_back(s, *node);
+        auto it = std::find_if(d.scored.begin(), d.scored.end(), [&](const auto& e) { return e.second == *node; });
+        if (it == d.scored.end()) d.scored.emplace_back(s, *node);
+        else it->first = add_scores(it->first, s);
         continue;
       }
       // The one rule form the export writes: -INFINITY where #uname is none of the domain's nodes.
@@ -344,20 +396,50 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
   if (const XmlElement* ft = conf->child("fencing-topology"); ft && !ft->children.empty())
     notes.push_back("fencing-topology not mapped (castor.ini's [fence NODE], written by hand)");
 
+  // The failover domain: the nodes a constraint scores positively, highest first; then, in a symmetric
+  // cluster, the CIB's nodes no constraint scores, and in either kind the nodes scored 0 (allowed, no
+  // preference); never a node with a negative score (Pacemaker does not place a resource there) or
+  // one a domain rule bans.
   auto domain_of = [&](const std::string& rsc, ServiceDefinition& def) -> bool {
     Domain& d = domains[rsc];
-    std::stable_sort(d.scored.begin(), d.scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [s, n] : d.scored)
-      if (std::find(def.nodes.begin(), def.nodes.end(), n) == def.nodes.end()) def.nodes.push_back(n);
-    if (def.nodes.empty()) {
-      def.nodes = cib_nodes;
-      if (!def.nodes.empty())
-        notes.push_back("service " + def.name + ": no location preference: nodes = the CIB's nodes in their order");
+    auto banned_by_rule = [&](const std::string& n) {
+      for (const auto& allowed : d.rules)
+        if (std::find(allowed.begin(), allowed.end(), n) == allowed.end()) return true;
+      return false;
+    };
+    std::vector<std::pair<int, std::string>> positive = d.scored;
+    std::erase_if(positive, [](const auto& e) { return e.first <= 0; });
+    std::stable_sort(positive.begin(), positive.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 1; i < positive.size(); ++i)
+      if (positive[i].first == positive[i - 1].first)
+        notes.push_back("service " + def.name + ": nodes " + positive[i - 1].second + " and " + positive[i].second +
+                        " score the same: Castor prefers " + positive[i - 1].second + ", the first the CIB names");
+    for (const auto& [s, n] : positive) {
+      if (banned_by_rule(n)) notes.push_back("service " + def.name + ": node " + n + " has a positive score but a rule bans it");
+      def.nodes.push_back(n);
     }
-    for (const auto& allowed : d.rules)
-      for (const std::string& n : def.nodes)
-        if (std::find(allowed.begin(), allowed.end(), n) == allowed.end())
-          notes.push_back("service " + def.name + ": node " + n + " has a positive score but a rule bans it");
+    const bool any_score = !d.scored.empty();
+    std::vector<std::string> unpreferred;  // allowed, no preference
+    for (const auto& [s, n] : d.scored)
+      if (s == 0 && !banned_by_rule(n)) unpreferred.push_back(n);
+    if (symmetric)
+      for (const std::string& n : cib_nodes)
+        if (std::none_of(d.scored.begin(), d.scored.end(), [&](const auto& e) { return e.second == n; }) &&
+            !banned_by_rule(n) && std::find(unpreferred.begin(), unpreferred.end(), n) == unpreferred.end())
+          unpreferred.push_back(n);
+    if (!unpreferred.empty() && any_score) {
+      std::string list;
+      for (const std::string& n : unpreferred) list += (list.empty() ? "" : ", ") + n;
+      notes.push_back("service " + def.name + ": allowed without a preference (" +
+                      (symmetric ? "symmetric cluster" : "score 0") + "), after the scored nodes: " + list);
+    }
+    for (const std::string& n : unpreferred) def.nodes.push_back(n);
+    for (const auto& [s, n] : d.scored)
+      if (s < 0 && s != INT_MIN)
+        notes.push_back("service " + def.name + ": node " + n + " has a negative score (" + std::to_string(s) +
+                        "): not in the failover domain");
+    if (!any_score && !def.nodes.empty() && d.rules.empty())
+      notes.push_back("service " + def.name + ": no location preference: nodes = the CIB's nodes in their order");
     if (def.nodes.size() > 2) {
       std::string dropped;
       for (size_t i = 2; i < def.nodes.size(); ++i) dropped += (dropped.empty() ? "" : ", ") + def.nodes[i];
@@ -365,7 +447,9 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       def.nodes.resize(2);
     }
     if (def.nodes.empty()) {
-      notes.push_back("service " + def.name + " not mapped: no node to run on (no location and no <nodes>)");
+      notes.push_back("service " + def.name + " not mapped: no node to run on (" +
+                      (cib_nodes.empty() && !any_score ? std::string("no location and no <nodes>")
+                                                       : std::string("every node is banned or not enabled")) + ")");
       return false;
     }
     return true;

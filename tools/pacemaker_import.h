@@ -8,8 +8,10 @@
 // attributes of the group, or of a lone primitive: target-role as autostart, resource-stickiness as failback (0:
 // yes; absent: rsc_defaults, else Pacemaker's default 0), migration-threshold N >= 2 as restart with
 // max_restarts N - 1, 1 as relocate, failure-timeout as restart_window, on-fail=stop on start or monitor as
-// recovery disable. The failover domain: the nodes with a positive location score, highest first (at most
-// two); a -INFINITY rule "#uname ne A and #uname ne B" agrees with it; with no score at all, the CIB's nodes.
+// recovery disable. The failover domain (at most two nodes): the nodes whose location scores (summed per
+// node, as Pacemaker does) are positive, highest first; then the nodes allowed without a preference (score 0,
+// or, in a symmetric cluster, no score); never a node with a negative score; a -INFINITY rule
+// "#uname ne A and #uname ne B" bans the others; an rsc-pattern node score counts for each resource it matches. A disabled monitor, or one bound to a role, is not mapped.
 // Not mapped, each listed: clones, promotable and bundle resources, stonith devices and fencing
 // topology (castor.ini's [fence NODE] is written by hand), colocation, order and ticket constraints, other
 // rules, meta and op attributes Castor has no word for, is-managed=false (castor freeze is runtime state).
