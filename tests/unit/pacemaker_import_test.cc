@@ -250,3 +250,101 @@ TEST_CASE("pacemaker import: a group with a member Castor cannot run is not mapp
   REQUIRE(none.ok());
   CHECK(!import_pacemaker_cib(*none).ok());
 }
+
+namespace {
+
+// A test CIB of tests/data/pacemaker (Pacemaker's documented configurations), imported.
+PcmkImport import_data(const std::string& name) {
+  std::vector<std::string> dirs;
+  if (const char* d = std::getenv("CASTOR_SOURCE_DIR")) dirs.push_back(std::string(d) + "/tests/data/pacemaker/");
+  dirs.push_back("tests/data/pacemaker/");
+  const std::string here = __FILE__;
+  if (auto pos = here.rfind("tests/unit/"); pos != std::string::npos) dirs.push_back(here.substr(0, pos) + "tests/data/pacemaker/");
+  Result<std::string> text = Error(Code::not_found, name);
+  for (const std::string& d : dirs)
+    if (text = read_file_to_string(d + name, 1 << 20); text.ok()) break;
+  REQUIRE_MESSAGE(text.ok(), text.status().to_string());
+  return import_text(*text);
+}
+
+const ServiceDefinition* service(const PcmkImport& r, const std::string& name) {
+  for (const ServiceDefinition& s : r.services)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+using Nodes = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("pacemaker import: Clusters from Scratch, active/passive: a preference of 50 leaves the other node allowed") {
+  const PcmkImport r = import_data("cfs-active-passive.xml");
+  REQUIRE(r.services.size() == 2);
+  const ServiceDefinition* ip = service(r, "ClusterIP");
+  const ServiceDefinition* web = service(r, "WebSite");
+  REQUIRE((ip && web));
+  CHECK(ip->nodes == Nodes{"pcmk-1", "pcmk-2"});
+  // prefers pcmk-2 by 50 in a symmetric cluster: pcmk-1 stays a failover node (not a one-node service)
+  CHECK(web->nodes == Nodes{"pcmk-2", "pcmk-1"});
+  CHECK(!web->failback);  // rsc_defaults stickiness 100
+  CHECK(web->resources.at(0).monitor_interval == Millis(60000));
+  CHECK(web->resources.at(0).stop_timeout == Millis(60000));
+  CHECK(any_line_has(r.not_mapped, "rsc_colocation colocation-WebSite-ClusterIP-INFINITY"));
+  CHECK(any_line_has(r.not_mapped, "rsc_order order-ClusterIP-WebSite-mandatory"));
+  CHECK(any_line_has(r.not_mapped, "stonith primitive ipmi-fencing"));
+  CHECK(any_line_has(r.not_mapped, "service WebSite: allowed without a preference", "pcmk-1"));
+}
+
+TEST_CASE("pacemaker import: Clusters from Scratch, DRBD and active/active: clones listed, the rest mapped") {
+  const PcmkImport drbd = import_data("cfs-drbd-filesystem.xml");
+  CHECK(service(drbd, "WebFS"));
+  CHECK(!service(drbd, "WebData"));
+  CHECK(any_line_has(drbd.not_mapped, "clone WebData-clone not mapped"));
+  CHECK(any_line_has(drbd.not_mapped, "rsc_colocation colocation-WebFS-WebData-clone-INFINITY"));
+  const PcmkImport aa = import_data("cfs-active-active.xml");
+  CHECK(aa.services.size() == 2);
+  for (const char* clone : {"clone WebData-clone", "clone dlm-clone", "clone WebFS-clone"}) CHECK(any_line_has(aa.not_mapped, clone));
+  CHECK(any_line_has(aa.not_mapped, "cluster property no-quorum-policy=freeze"));
+}
+
+TEST_CASE("pacemaker import: Pacemaker Explained, opt-in and opt-out clusters give the documented failover nodes") {
+  const PcmkImport in = import_data("pe-location-opt-in.xml");
+  REQUIRE(service(in, "Webserver"));
+  CHECK(service(in, "Webserver")->nodes == Nodes{"sles-1", "sles-3"});  // 200, then 0: enabled, no preference
+  CHECK(service(in, "Database")->nodes == Nodes{"sles-2", "sles-3"});
+  CHECK(!service(in, "Reports"));  // opt-in and never enabled: runs nowhere
+  CHECK(any_line_has(in.not_mapped, "service Reports not mapped", "banned or not enabled"));
+
+  const PcmkImport out = import_data("pe-location-opt-out.xml");
+  CHECK(service(out, "Webserver")->nodes == Nodes{"sles-1", "sles-3"});  // sles-2 is -INFINITY
+  CHECK(service(out, "Database")->nodes == Nodes{"sles-2", "sles-3"});
+  CHECK(service(out, "Mail")->nodes == Nodes{"sles-1", "sles-2"});
+  CHECK(any_line_has(out.not_mapped, "service Mail: nodes sles-1 and sles-2 score the same"));
+  // 300 and 200 on sles-2 add up to sles-1's 500
+  CHECK(any_line_has(out.not_mapped, "service Backup: nodes sles-1 and sles-2 score the same"));
+  CHECK(any_line_has(out.not_mapped, "service Backup: nodes beyond two not mapped", "sles-3"));
+  // the pattern ip-.* bans sles-1 for ip-front
+  CHECK(service(out, "ip-front")->nodes == Nodes{"sles-2", "sles-3"});
+  CHECK(any_line_has(out.not_mapped, "rsc_location ban-ips-from-node1: rsc-pattern ip-.* applied to ip-front"));
+  CHECK(any_line_has(out.not_mapped, "rsc_order order-set"));
+}
+
+TEST_CASE("pacemaker import: Pacemaker Explained, operations: a disabled or second monitor is not Castor's") {
+  const PcmkImport r = import_data("pe-operations.xml");
+  const ServiceDefinition* implicit = service(r, "ip-implicit");
+  REQUIRE(implicit);
+  CHECK(implicit->resources.at(0).start_timeout == Millis(180000));
+  CHECK(implicit->resources.at(0).stop_timeout == Millis(900000));  // 15min
+  CHECK(implicit->resources.at(0).monitor_interval == Millis(0));
+  const ServiceDefinition* levels = service(r, "ip-levels");
+  REQUIRE(levels);
+  CHECK(levels->resources.at(0).monitor_interval == Millis(60000));
+  CHECK(levels->resources.at(0).check_level == 10);
+  CHECK(any_line_has(r.not_mapped, "ip-levels-health-300", "second monitor"));
+  const ServiceDefinition* disabled = service(r, "ip-disabled-check");
+  REQUIRE(disabled);
+  CHECK(disabled->resources.at(0).monitor_interval == Millis(0));  // enabled=false: not monitored
+  CHECK(any_line_has(r.not_mapped, "ip-disabled-check-monitor", "disabled monitor"));
+  CHECK(any_line_has(r.not_mapped, "primitive Email", "priority=100"));
+  CHECK(any_line_has(r.not_mapped, "primitive Email-service", "class 'service'"));
+}
