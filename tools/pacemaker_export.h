@@ -90,6 +90,8 @@ struct PcmkExport {
   // One line each, naming the service/resource/device concerned.
   std::vector<std::string> not_expressed;
   std::vector<std::string> approximations;
+  // What the admin must do for the stonith resources to work (pacemaker_sbd.h), one step a line, in order.
+  std::vector<std::string> sbd_setup;
 };
 
 // Location scores of a service's failover domain (first node, second node) and failback = no's stickiness.

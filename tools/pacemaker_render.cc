@@ -1,6 +1,9 @@
 // Pacemaker export, the three renderings: see pacemaker_render.h.
 #include "tools/pacemaker_render.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace castor {
 
 namespace {
@@ -42,6 +45,7 @@ std::string comment_block(const PcmkExport& e, const std::string& open, const st
        std::to_string(e.stonith.size()) + " fence device(s)");
   for (const std::string& s : e.not_expressed) line("NOT EXPRESSED: " + s);
   for (const std::string& s : e.approximations) line("APPROXIMATION: " + s);
+  for (size_t i = 0; i < e.sbd_setup.size(); ++i) line("SBD SETUP " + std::to_string(i + 1) + ": " + e.sbd_setup[i]);
   return out;
 }
 
@@ -280,12 +284,23 @@ std::string render_pacemaker_crmsh(const PcmkExport& e) {
     out += "\n";
   }
   if (!e.levels.empty()) {
+    // "NODE: LEVEL1 LEVEL2": crmsh numbers a node's levels by their order, so each node once, its levels
+    // by index (the export numbers them 1, 2, ... per node).
     out += "fencing_topology";
-    for (const PcmkFencingLevel& l : e.levels) {
-      out += " " + l.target + ":";
-      std::string devices;
-      for (const std::string& d : l.devices) devices += (devices.empty() ? "" : ",") + d;
-      out += " " + devices;
+    std::vector<std::string> targets;
+    for (const PcmkFencingLevel& l : e.levels)
+      if (std::find(targets.begin(), targets.end(), l.target) == targets.end()) targets.push_back(l.target);
+    for (const std::string& t : targets) {
+      out += " " + t + ":";
+      std::vector<const PcmkFencingLevel*> mine;
+      for (const PcmkFencingLevel& l : e.levels)
+        if (l.target == t) mine.push_back(&l);
+      std::stable_sort(mine.begin(), mine.end(), [](auto* a, auto* b) { return a->index < b->index; });
+      for (const PcmkFencingLevel* l : mine) {
+        std::string devices;
+        for (const std::string& d : l->devices) devices += (devices.empty() ? "" : ",") + d;
+        out += " " + devices;
+      }
     }
     out += "\n";
   }

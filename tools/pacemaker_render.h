@@ -2,7 +2,7 @@
 // thing: a CIB fragment (a <configuration> element holding <resources>, <constraints> and, when there is
 // fencing, <fencing-topology>; values XML-escaped), a pcs script (staged in a CIB file, pushed at the end;
 // every word shell-quoted) and a crm configure script (for `crm configure load update FILE`). Each begins
-// with the export's not-expressed and approximation lines as comments.
+// with the export's not-expressed and approximation lines and the sbd setup steps as comments.
 // Must never do I/O or decide anything about the mapping (pacemaker_export.cc does).
 #pragma once
 
