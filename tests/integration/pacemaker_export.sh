@@ -11,7 +11,9 @@
 # must too. Bad input: an unknown format, a missing directory and a service file that does not load are
 # refused, with nothing on stdout. castor import pacemaker reads the exported CIB back into service files
 # that castor check accepts and that export to the same CIB objects; it never overwrites a file and refuses
-# a CIB that does not parse.
+# a CIB that does not parse. --sbd adds a fence_sbd device over the quorum disk that crm_verify accepts, and
+# the steps (sbd -d DEV create: Castor's disk format is not sbd's) in every format. The configurations of
+# Pacemaker's documentation (tests/data/pacemaker) import to exactly the files and lists their .expect says.
 . "$(dirname "$0")/../lib/common.sh"
 need_root  # the services directory must be root's (svcmgr's trust rules, which the loader applies)
 [ -x "$CASTOR" ] || skip "castor is not built"
@@ -417,6 +419,74 @@ print("primitives %d, groups %d, locations %d, rules %d, levels %d: the same in 
 assert len(cib["groups"]) == 7 and len(cib["levels"]) == 2, cib["groups"].keys()
 sys.exit(0 if ok else 1)
 PY
+# --sbd: the quorum disk as an sbd device. The CIB gets a fence_sbd stonith resource over castor.ini's
+# [quorumd] device and a level 2 after each node's power fencing, and must still pass crm_verify; every
+# format and stderr say that the disk must be re-initialised with sbd -d DEV create, Castor's format not
+# being sbd's; the quorum disk is no longer listed as not exported. Without a device, --sbd is refused.
+say "castor export pacemaker --sbd"
+SBD_DEV=/dev/disk/by-id/scsi-CASTOR-QUORUM-part1
+sed "s|^node = alpha|node = alpha\ndevice = $SBD_DEV|" "$dir/castor.ini" >"$dir/castor-sbd.ini"
+grep -q "^device = $SBD_DEV" "$dir/castor-sbd.ini" || fail "writing castor-sbd.ini"
+for f in cib pcs crmsh; do
+  "$CASTOR" export pacemaker --sbd --services "$dir/services" --config "$dir/castor-sbd.ini" --format "$f" \
+    >"$dir/export-sbd.$f" 2>"$dir/export-sbd.$f.err" || { cat "$dir/export-sbd.$f.err"; fail "export --sbd --format $f failed"; }
+  grep -q "sbd setup 1: Castor's on-disk format is not sbd's: the disk cannot be shared by Castor and sbd" "$dir/export-sbd.$f.err" ||
+    fail "--sbd ($f): stderr does not say the formats differ"
+  grep -q "sbd setup 2: re-initialise the disk for sbd, on one node: sbd -d $SBD_DEV create" "$dir/export-sbd.$f.err" ||
+    fail "--sbd ($f): stderr does not say sbd -d DEV create"
+  grep -q "SBD SETUP 2: re-initialise the disk for sbd, on one node: sbd -d $SBD_DEV create" "$dir/export-sbd.$f" ||
+    fail "--sbd ($f): the output does not carry the setup steps"
+  grep -q "not expressed: the quorum disk and the watchdog" "$dir/export-sbd.$f.err" && fail "--sbd ($f): the quorum disk still listed as not exported"
+done
+sed -n '/sbd setup/p' "$dir/export-sbd.cib.err"
+grep -q "^pcs -f \"\$CIB\" stonith create sbd-fencing fence_sbd devices=$SBD_DEV\$" "$dir/export-sbd.pcs" || fail "--sbd: no fence_sbd in the pcs script"
+for n in alpha beta; do
+  grep -q "^pcs -f \"\$CIB\" stonith level add 2 $n sbd-fencing\$" "$dir/export-sbd.pcs" || fail "--sbd: no level 2 for $n in the pcs script"
+done
+grep -q "^fencing_topology alpha: fence-alpha sbd-fencing beta: fence-beta sbd-fencing\$" "$dir/export-sbd.crmsh" ||
+  fail "--sbd: the crm script's fencing_topology: $(grep fencing_topology "$dir/export-sbd.crmsh")"
+python3 - "$dir/full.xml" "$dir/export-sbd.cib" "$dir/full-sbd.xml" "$SBD_DEV" <<'PY2' || fail "--sbd: the CIB"
+import sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1]); conf = t.getroot().find("configuration")
+frag = ET.parse(sys.argv[2]).getroot()
+for part in ("resources", "constraints", "fencing-topology"):
+    conf.remove(conf.find(part)); conf.append(frag.find(part))
+sbd = [p for p in conf.find("resources").findall("primitive") if p.get("id") == "sbd-fencing"]
+assert len(sbd) == 1 and sbd[0].get("class") == "stonith" and sbd[0].get("type") == "fence_sbd", "no fence_sbd"
+params = {n.get("name"): n.get("value") for n in sbd[0].iter("nvpair")}
+assert params == {"devices": sys.argv[4]}, params
+levels = sorted((l.get("target"), l.get("index"), l.get("devices")) for l in conf.find("fencing-topology"))
+assert levels == [("alpha", "1", "fence-alpha"), ("alpha", "2", "sbd-fencing"), ("beta", "1", "fence-beta"),
+                  ("beta", "2", "sbd-fencing")], levels
+t.write(sys.argv[3])
+print("fence_sbd devices=%s; fencing levels %s" % (sys.argv[4], levels))
+PY2
+crm_verify --xml-file "$dir/full-sbd.xml" -V >"$dir/verify-sbd.log" 2>&1 || { cat "$dir/verify-sbd.log"; fail "crm_verify refused the --sbd CIB"; }
+grep -qi "warning\|error" "$dir/verify-sbd.log" && { cat "$dir/verify-sbd.log"; fail "crm_verify -V warned on the --sbd CIB"; }
+echo "crm_verify --xml-file full-sbd.xml -V: exit 0, no warning"
+simulate "$dir/full-sbd.xml" "$dir/full-sbd.xml.out"
+grep -q "Start *sbd-fencing" "$dir/full-sbd.xml.out.sim" || { cat "$dir/full-sbd.xml.out.sim"; fail "crm_simulate does not start sbd-fencing"; }
+if command -v crm >/dev/null; then
+  cp "$dir/full.xml" "$dir/crm-sbd.xml"
+  CIB_file=$dir/crm-sbd.xml timeout 120 crm -F configure load update "$dir/export-sbd.crmsh" >"$dir/crm-sbd.log" 2>&1 ||
+    { cat "$dir/crm-sbd.log"; fail "crmsh did not load the --sbd crm script"; }
+  crm_verify --xml-file "$dir/crm-sbd.xml" >/dev/null 2>&1 || fail "crm_verify refused the --sbd CIB crmsh wrote"
+  python3 - "$dir/crm-sbd.xml" <<'PY2' || fail "crmsh's --sbd CIB differs"
+import sys, xml.etree.ElementTree as ET
+conf = ET.parse(sys.argv[1]).getroot().find("configuration")
+levels = sorted((l.get("target"), l.get("index"), l.get("devices")) for l in conf.find("fencing-topology"))
+assert levels == [("alpha", "1", "fence-alpha"), ("alpha", "2", "sbd-fencing"), ("beta", "1", "fence-beta"),
+                  ("beta", "2", "sbd-fencing")], levels
+assert any(p.get("id") == "sbd-fencing" and p.get("type") == "fence_sbd" for p in conf.iter("primitive"))
+PY2
+  echo "crmsh loaded the --sbd crm script: the same fence_sbd and levels"
+fi
+expect_exit 2 "$CASTOR" export pacemaker --sbd --services "$dir/services" --config "$dir/castor.ini"
+echo "$OUT" | grep -q "castor.ini names no quorum disk" || fail "--sbd without a device: $OUT"
+sed "s|^node = alpha|node = alpha\ndevice = LABEL=quorum|" "$dir/castor.ini" >"$dir/castor-label.ini"
+expect_exit 2 "$CASTOR" export pacemaker --sbd --services "$dir/services" --config "$dir/castor-label.ini"
+echo "$OUT" | grep -q "is not a path: sbd needs one" || fail "--sbd with LABEL=: $OUT"
+
 say "castor import pacemaker: the exported CIB back to service files; exported again, the same CIB"
 mkdir -m 0755 "$dir/imported"
 "$CASTOR" import pacemaker "$dir/export.cib" --out "$dir/imported" >"$dir/import.out" 2>"$dir/import.err" ||
@@ -452,4 +522,46 @@ printf '<configuration><resources></configuration>' >"$dir/broken.xml"
 expect_exit 2 "$CASTOR" import pacemaker "$dir/broken.xml" --out "$dir/imported"
 echo "$OUT" | grep -q "line 1: </configuration> closes <resources>" || fail "a broken CIB: $OUT"
 expect_exit 3 "$CASTOR" import pacemaker "$dir/none.xml" --out "$dir/imported"
+
+# The configurations of Pacemaker's own documentation (Clusters from Scratch, Pacemaker Explained), as test
+# CIBs written in their shape (tests/data/pacemaker, each says which section it follows). Each must be a
+# CIB Pacemaker accepts (crm_verify, its nodes online); its import must write exactly the services its
+# .expect file names, with those failover domains, and list exactly the lines there as not mapped (clones,
+# promotable DRBD, colocations and orders, fencing, ...); every file written must load (castor check).
+DATA=$(cd "$(dirname "$0")/../data/pacemaker" && pwd)
+ls "$DATA"/*.xml >/dev/null 2>&1 || fail "no test CIBs in $DATA"
+for cib in "$DATA"/*.xml; do
+  name=$(basename "$cib" .xml)
+  say "castor import pacemaker: $name.xml (Pacemaker's documentation)"
+  [ -f "$DATA/$name.expect" ] || fail "$name.xml has no $name.expect"
+  python3 - "$cib" "$dir/$name.online.xml" <<'PY2' || fail "putting $name's nodes online"
+import sys, xml.etree.ElementTree as ET
+cib = ET.parse(sys.argv[1]).getroot()
+cib.set("have-quorum", "1")
+st = cib.find("status")
+for n in cib.find("configuration").find("nodes"):
+    ET.SubElement(st, "node_state", id=n.get("id"), uname=n.get("uname"), in_ccm="true", crmd="online",
+                  join="member", expected="member")
+ET.ElementTree(cib).write(sys.argv[2])
+PY2
+  crm_verify --xml-file "$dir/$name.online.xml" -V >"$dir/$name.verify" 2>&1 ||
+    { cat "$dir/$name.verify"; fail "crm_verify refused the test CIB $name.xml"; }
+  out=$dir/doc-$name
+  mkdir -m 0755 "$out"
+  "$CASTOR" import pacemaker "$cib" --out "$out" >"$dir/$name.import.out" 2>"$dir/$name.import.err" ||
+    { cat "$dir/$name.import.out" "$dir/$name.import.err"; fail "castor import pacemaker $name.xml failed"; }
+  { sed "s|^wrote $out/|wrote |" "$dir/$name.import.out"; cat "$dir/$name.import.err"; } >"$dir/$name.got"
+  diff -u "$DATA/$name.expect" "$dir/$name.got" || fail "import of $name.xml: not what $name.expect says"
+  cat "$dir/$name.got"
+  written=$(grep -c '^wrote ' "$dir/$name.got")
+  [ "$(find "$out" -type f | wc -l)" = "$written" ] || fail "$name: files in $out other than the ones listed"
+  if [ "$written" -gt 0 ]; then
+    # A two-node CIB's files are checked against its two nodes; a three-node one's with any node names.
+    nodes=$(python3 -c 'import sys, xml.etree.ElementTree as ET
+print(",".join(n.get("uname") for n in ET.parse(sys.argv[1]).getroot().iter("node")))' "$cib")
+    case $nodes in *,*,*) expect_exit 0 "$CASTOR" check "$out" ;; *) expect_exit 0 "$CASTOR" check "$out" --nodes "$nodes" ;; esac
+    echo "$OUT" | grep -q "$written service(s) valid, 0 error(s)" || fail "castor check on $name's files: $OUT"
+    echo "castor check: $written service(s) valid"
+  fi
+done
 say "pass"
