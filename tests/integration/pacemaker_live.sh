@@ -1,0 +1,151 @@
+#!/bin/bash
+# castor export pacemaker, live (issue 21): a real two-node Pacemaker cluster (corosync with two_node, and
+# pacemakerd), each node in network, mount and PID namespaces of its own joined by a veth pair, runs what
+# Castor exported and places it as Castor would: the dummy sample on beta (its first node), a web address
+# service (IPaddr2, 10.231.0.100) on alpha, the address really up on alpha's interface and Dummy's state
+# file on beta; when alpha dies (its PID namespace ends: a crash, not a clean stop), the address moves to
+# beta. No fence device can act in namespaces: stonith-enabled=false, set here, not exported. Skips without
+# corosync, pacemakerd and the heartbeat agents (Debian: corosync, pacemaker, resource-agents; not in make
+# deps: Debian's packages start their daemons). Every namespace and process made here is undone at exit,
+# processes by PID: a node's PID namespace ends with its first process.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+[ -x "$CASTOR" ] || skip "castor is not built"
+for c in corosync pacemakerd cibadmin crm_mon crm_attribute ip unshare nsenter; do
+  command -v "$c" >/dev/null || skip "$c missing (Debian: corosync, pacemaker, pacemaker-cli-utils)"
+done
+for a in Dummy IPaddr2; do [ -x /usr/lib/ocf/resource.d/heartbeat/$a ] || skip "ocf:heartbeat:$a missing (resource-agents)"; done
+id hacluster >/dev/null 2>&1 || skip "no hacluster user (the pacemaker package makes it)"
+SAMPLES=$(cd "$(dirname "$0")/../.." && pwd)/etc/services.d
+make_scratch; dir=$SCRATCH
+chmod 0755 "$dir"
+tag=$$
+ns() { echo "castor-pl$tag-$1"; }
+
+cat >"$dir/corosync.conf" <<'EOF2'
+totem {
+  version: 2
+  cluster_name: castorlive
+  transport: knet
+  crypto_cipher: none
+  crypto_hash: none
+  token: 3000
+}
+nodelist {
+  node {
+    ring0_addr: 10.231.0.1
+    name: alpha
+    nodeid: 1
+  }
+  node {
+    ring0_addr: 10.231.0.2
+    name: beta
+    nodeid: 2
+  }
+}
+quorum {
+  provider: corosync_votequorum
+  two_node: 1
+}
+logging {
+  to_stderr: yes
+  to_logfile: no
+  to_syslog: no
+}
+EOF2
+# One node: its own /etc/corosync, /var/lib/corosync, /var/lib/pacemaker, /var/log/pacemaker, /run and
+# /dev/shm (libqb's IPC) by bind and tmpfs mounts inside its mount namespace; runs until stop-NAME exists.
+cat >"$dir/node.sh" <<'EOF2'
+N=$1; D=$2; B=$D/$N
+mkdir -p "$B/etc" "$B/varlibcs" "$B/varlibpcmk/cib" "$B/varlibpcmk/pengine" "$B/varlibpcmk/blackbox" "$B/varlibpcmk/cores" "$B/logp"
+cp "$D/corosync.conf" "$B/etc/corosync.conf"
+chown -R hacluster:haclient "$B/varlibpcmk" "$B/logp"
+mkdir -p /var/log/pacemaker
+mount --bind "$B/etc" /etc/corosync && mount --bind "$B/varlibcs" /var/lib/corosync &&
+  mount --bind "$B/varlibpcmk" /var/lib/pacemaker && mount --bind "$B/logp" /var/log/pacemaker &&
+  mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /dev/shm || { echo "mounts failed"; exit 1; }
+mkdir -p /run/castor
+corosync -f >"$B/corosync.out" 2>&1 &
+sleep 2
+PCMK_logfile=/var/log/pacemaker/pacemaker.log pacemakerd -f >"$B/pacemakerd.out" 2>&1 &
+while [ ! -e "$D/stop-$N" ]; do sleep 1; done
+EOF2
+
+say "two nodes in namespaces: $(ns alpha), $(ns beta)"
+for n in alpha beta; do
+  ip netns add "$(ns $n)" || fail "ip netns add $(ns $n)"
+  register_undo "ip netns del '$(ns $n)' 2>/dev/null"
+done
+ip link add "cpl${tag}a" type veth peer name "cpl${tag}b" || fail "veth"
+ip link set "cpl${tag}a" netns "$(ns alpha)" && ip link set "cpl${tag}b" netns "$(ns beta)" || fail "moving the veth ends"
+ip -n "$(ns alpha)" addr add 10.231.0.1/24 dev "cpl${tag}a" && ip -n "$(ns beta)" addr add 10.231.0.2/24 dev "cpl${tag}b" ||
+  fail "addresses"
+for n in alpha beta; do ip -n "$(ns $n)" link set lo up; done
+ip -n "$(ns alpha)" link set "cpl${tag}a" up && ip -n "$(ns beta)" link set "cpl${tag}b" up || fail "links up"
+declare -A inner
+for n in alpha beta; do
+  ip netns exec "$(ns $n)" unshare --mount --pid --fork --kill-child --mount-proc bash "$dir/node.sh" $n "$dir" >"$dir/$n.log" 2>&1 &
+  pid=$!
+  register_undo "touch '$dir/stop-$n'"
+  register_pid "$pid"
+  for _ in $(seq 50); do inner[$n]=$(pgrep -P "$pid" | head -1); [ -n "${inner[$n]}" ] && break; sleep 0.1; done
+  [ -n "${inner[$n]}" ] || fail "node $n did not start: $(cat "$dir/$n.log")"
+done
+on() { local n=$1; shift; nsenter -t "${inner[$n]}" -m -n -p -- "$@"; }
+wait_for() {  # SECONDS DESCRIPTION NODE PATTERN: crm_mon -1 on NODE matches the extended regex
+  local i
+  for ((i = 0; i < $1; i++)); do
+    on "$3" crm_mon -1 >"$dir/mon.txt" 2>&1 && grep -Eq "$4" "$dir/mon.txt" && return 0
+    sleep 1
+  done
+  cat "$dir/mon.txt" "$dir"/*/corosync.out 2>/dev/null | tail -40
+  fail "after $1 s: $2"
+}
+wait_for 90 "both nodes online" alpha "Online: \[ alpha beta \]"
+sed -n '/Cluster Summary/,/Online/p' "$dir/mon.txt"
+
+say "castor export pacemaker: the dummy sample and a web address service, loaded into the live CIB"
+mkdir -m 0755 "$dir/services"
+install -m 0644 "$SAMPLES/dummy.ini" "$dir/services/" || fail "copying dummy.ini"
+cat >"$dir/services/webip.ini" <<'EOF2'
+[service]
+name = webip
+nodes = alpha, beta
+[resource addr]
+agent = ocf:heartbeat:IPaddr2
+param.ip = 10.231.0.100
+param.cidr_netmask = 24
+monitor_interval = 10s
+EOF2
+chmod 0644 "$dir/services/webip.ini"
+: >"$dir/castor.ini"  # no [fence NODE]: nothing could fence a namespace
+"$CASTOR" export pacemaker --services "$dir/services" --config "$dir/castor.ini" >"$dir/export.cib" 2>"$dir/export.err" ||
+  { cat "$dir/export.err"; fail "castor export pacemaker"; }
+python3 - "$dir" <<'PY' || fail "splitting the export"
+import sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+f = ET.parse(d + "/export.cib").getroot()
+ET.ElementTree(f.find("resources")).write(d + "/resources.xml")
+ET.ElementTree(f.find("constraints")).write(d + "/constraints.xml")
+PY
+on alpha crm_attribute --type crm_config --name stonith-enabled --update false || fail "stonith-enabled=false"
+on alpha cibadmin --replace --scope resources --xml-file "$dir/resources.xml" || fail "loading the resources"
+on alpha cibadmin --replace --scope constraints --xml-file "$dir/constraints.xml" || fail "loading the constraints"
+
+say "Pacemaker places them where Castor would: dummy on beta, webip on alpha"
+wait_for 60 "dummy on beta and webip on alpha" alpha "dummy_dummy.*Started beta"
+wait_for 60 "webip on alpha" alpha "webip_addr.*Started alpha"
+sed -n '/Active Resources/,$p' "$dir/mon.txt"
+on alpha ip -4 addr show "cpl${tag}a" | grep -q "inet 10.231.0.100/24" || fail "10.231.0.100 is not up on alpha"
+on beta ip -4 addr show "cpl${tag}b" | grep -q "10.231.0.100" && fail "10.231.0.100 is up on beta too"
+on beta test -e /run/castor/dummy.state || fail "Dummy's state file is not on beta"
+echo "10.231.0.100 up on alpha's interface; /run/castor/dummy.state on beta"
+
+say "alpha dies: webip moves to beta"
+touch "$dir/stop-alpha"
+wait_for 60 "webip on beta after alpha died" beta "webip_addr.*Started beta"
+grep -Eq "OFFLINE: \[ alpha \]" "$dir/mon.txt" || fail "alpha is not offline: $(cat "$dir/mon.txt")"
+sed -n '/Node List/,$p' "$dir/mon.txt"
+on beta ip -4 addr show "cpl${tag}b" | grep -q "inet 10.231.0.100/24" || fail "10.231.0.100 is not up on beta"
+echo "10.231.0.100 up on beta's interface"
+say "pass"
