@@ -200,7 +200,7 @@ Result<PcmkExport> build_pacemaker_export(const std::vector<ServiceDefinition>& 
   out.not_expressed.push_back("frozen (castor freeze) is a runtime state, not in the service files: set "
                               "is-managed=false on a group by hand");
   out.not_expressed.push_back("the quorum disk and the watchdog (Castor's last fencing level): not exported; "
-                              "Pacemaker's quorum comes from corosync (two_node), a shared disk would be an sbd device");
+                              "Pacemaker's quorum comes from corosync (two_node); --sbd exports the disk as an sbd device");
 
   // Every id the renderers write must be unique and an NCName.
   std::map<std::string, int> seen;
