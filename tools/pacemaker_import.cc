@@ -338,6 +338,13 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       if (!rsc && pattern && c.attr("node") && c.children.empty()) {
         // A node score for every top-level resource whose id the POSIX extended pattern matches (as
         // Pacemaker's regexec: anywhere in the id).
+        // std::regex recurses per character: patterns and ids are bounded, so a hostile CIB cannot exhaust
+        // the stack.
+        constexpr size_t kMaxPatternMatch = 200;
+        if (pattern->size() > kMaxPatternMatch) {
+          notes.push_back(what + ": an rsc-pattern longer than " + std::to_string(kMaxPatternMatch) + " characters not mapped");
+          continue;
+        }
         std::optional<std::regex> re;
         try {
           re.emplace(*pattern, std::regex::extended);
@@ -348,7 +355,8 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
         const int s = c.attr("score") ? score_value(*c.attr("score")) : 0;
         std::string matched;
         for (const XmlElement& r : resources->children)
-          if (const std::string* id = r.attr("id"); id && !stonith_ids.count(*id) && std::regex_search(*id, *re)) {
+          if (const std::string* id = r.attr("id"); id && id->size() <= kMaxPatternMatch && !stonith_ids.count(*id) &&
+                                                    std::regex_search(*id, *re)) {
             auto& scored = domains[*id].scored;
             auto it = std::find_if(scored.begin(), scored.end(), [&](const auto& e) { return e.second == *c.attr("node"); });
             if (it == scored.end()) scored.emplace_back(s, *c.attr("node"));

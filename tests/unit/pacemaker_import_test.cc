@@ -348,3 +348,18 @@ TEST_CASE("pacemaker import: Pacemaker Explained, operations: a disabled or seco
   CHECK(any_line_has(r.not_mapped, "primitive Email", "priority=100"));
   CHECK(any_line_has(r.not_mapped, "primitive Email-service", "class 'service'"));
 }
+
+TEST_CASE("pacemaker import: an rsc-pattern applies to the ids it matches; a bad or huge one is listed") {
+  const std::string long_id(300, 'x');
+  const PcmkImport r = import_text(R"(<configuration><nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><primitive id="ip-a" class="ocf" provider="heartbeat" type="IPaddr2"/>
+<primitive id="web" class="ocf" provider="heartbeat" type="apache"/></resources>
+<constraints><rsc_location id="p1" rsc-pattern="^ip-" node="n1" score="-INFINITY"/>
+<rsc_location id="p2" rsc-pattern="(" node="n2" score="10"/>
+<rsc_location id="p3" rsc-pattern=")" + long_id + R"(" node="n2" score="10"/></constraints></configuration>)");
+  CHECK(service(r, "ip-a")->nodes == Nodes{"n2"});
+  CHECK(service(r, "web")->nodes == Nodes{"n1", "n2"});
+  CHECK(any_line_has(r.not_mapped, "rsc_location p1: rsc-pattern ^ip- applied to ip-a"));
+  CHECK(any_line_has(r.not_mapped, "rsc_location p2: rsc-pattern ( does not compile"));
+  CHECK(any_line_has(r.not_mapped, "rsc_location p3: an rsc-pattern longer than 200"));
+}
