@@ -15,6 +15,7 @@
 
 #include "common/auth_key.h"
 #include "control/control_protocol.h"
+#include "disk/life_number.h"
 #include "disk/quorum_disk_init.h"
 #include "disk/record_seal.h"
 #include "disk/superblock.h"
@@ -234,6 +235,15 @@ Cluster::Cluster(const ClusterOptions& o) {
     REQUIRE_MESSAGE(joined.ok(), joined.to_string());
   }
 }
+
+ClusterOptions device_set_options() {
+  ClusterOptions o;
+  o.device_set = true;
+  o.scrub_interval = std::chrono::seconds(600);
+  return o;
+}
+
+uint32_t life_now(const Node& n) { return life_of(n.daemon->core().config().incarnation); }
 
 Status Cluster::restart(Node& n) {
   n.daemon.reset();

@@ -249,6 +249,11 @@ class Cluster {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
+// A set of three quorum devices (ClusterOptions::device_set) with no scrub during a test (a damaged member must
+// heal by the repair alone).
+ClusterOptions device_set_options();
+// The life number of the node's current life (disk/life_number.h).
+uint32_t life_now(const Node& n);
 bool sees(const Node& n, PeerView v);
 bool has_lease(Cluster& c, const Node& n);
 bool fenced(const Node& n);

@@ -40,13 +40,6 @@ const char* fault_name(Fault f) {
   return "?";
 }
 
-ClusterOptions set_options() {
-  ClusterOptions o;
-  o.device_set = true;
-  o.scrub_interval = 600s;  // no scrub during a test: a damaged member must heal by the repair alone
-  return o;
-}
-
 // The fault on device i: on both nodes' paths (the array itself stalls, fails or turns read-only), or on
 // the device's bytes (zeroed, garbage).
 void apply(Cluster& c, size_t i, Fault f) {
@@ -102,7 +95,7 @@ TEST_CASE("device set: each device in turn stalled, EIO, read-only, zeroed, garb
     for (size_t i = 0; i < kQuorumDevices; ++i) {
       const std::string what = std::string("device ") + std::to_string(i) + " " + fault_name(f);
       CAPTURE(what);
-      Cluster c(set_options());
+      Cluster c(device_set_options());
       start_both(c);
       hold_steady(c, 1s, "no fault");
       apply(c, i, f);
@@ -152,7 +145,7 @@ TEST_CASE("device set: each device in turn stalled, EIO, read-only, zeroed, garb
 
 TEST_CASE("device set: two of three devices lost: both nodes fence as on one lost disk, and neither declares "
           "the other dead") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   hold_steady(c, 1s, "no fault");
   apply(c, 0, Fault::stall);
@@ -177,7 +170,7 @@ TEST_CASE("device set: two of three devices lost: both nodes fence as on one los
 // newest word of this node (the majority device's review, finding 1). One device that keeps them holds the
 // rejoin back; when it lets them land, the node rejoins.
 TEST_CASE("device set: a fenced node does not rejoin while one device still holds a write of its old life") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   for (size_t i = 0; i < kQuorumDevices; ++i) a.env->faulty(Cluster::set_path(i))->hang_all();
@@ -200,7 +193,6 @@ TEST_CASE("device set: a fenced node does not rejoin while one device still hold
 // rejoin after a fence, a new process -- takes a number above every earlier one, stored before its first write.
 namespace {
 
-uint32_t life_now(Node& n) { return life_of(n.daemon->core().config().incarnation); }
 std::string life_path(Cluster& c, Node& n) {
   return life_file_path(n.config.state_dir, c.cluster_uuid(), n.name == "alpha" ? 1 : 2);
 }
@@ -208,7 +200,7 @@ std::string life_path(Cluster& c, Node& n) {
 }  // namespace
 
 TEST_CASE("device set: every life of a node takes a higher life number, stored before its first write") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   const std::string path = life_path(c, a);
@@ -232,7 +224,7 @@ TEST_CASE("device set: every life of a node takes a higher life number, stored b
 }
 
 TEST_CASE("device set: a node whose life file was lost follows the highest life the devices show of it") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   REQUIRE(c.restart(a).ok());
@@ -248,7 +240,7 @@ TEST_CASE("device set: a node whose life file was lost follows the highest life 
 
 TEST_CASE("device set: a lost life file while a member does not answer: the start is refused, naming it; a number "
           "written by hand starts it") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   REQUIRE(c.restart(a).ok());
@@ -268,7 +260,7 @@ TEST_CASE("device set: a lost life file while a member does not answer: the star
 }
 
 TEST_CASE("device set: a life file that cannot be read or written refuses the start; one device keeps no life file") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   a.record.life_file_error = "Input/output error";
@@ -282,7 +274,7 @@ TEST_CASE("device set: a life file that cannot be read or written refuses the st
 
 TEST_CASE("device set: a second quorumd of a node is refused while the first holds the node lock, taken before "
           "its socket and life number; once the first has exited, a new one starts") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   const std::string lock = node_lock_path(kNodeLockDir, c.cluster_uuid(), 1);
@@ -342,7 +334,7 @@ void prepare_replacement(Cluster& c, size_t slot, size_t new_disk, const RecordS
 
 TEST_CASE("device set: castor disk replace while both nodes run: OLD retired on both, NEW counted once the peer "
           "retired OLD, no fence, no verdict, and NEW carries both regions") {
-  ClusterOptions o = set_options();
+  ClusterOptions o = device_set_options();
   o.spare_devices = 1;
   Cluster c(o);
   start_both(c);
@@ -383,7 +375,7 @@ TEST_CASE("device set: castor disk replace while both nodes run: OLD retired on 
 }
 
 TEST_CASE("device set: a node never counts NEW before its peer retired OLD (the peer paused meanwhile)") {
-  ClusterOptions o = set_options();
+  ClusterOptions o = device_set_options();
   o.spare_devices = 1;
   Cluster c(o);
   start_both(c);
@@ -401,7 +393,7 @@ TEST_CASE("device set: a node never counts NEW before its peer retired OLD (the 
 
 TEST_CASE("device set: an authenticated set is replaced with superblocks sealed by the cluster key; a NEW whose "
           "superblock carries no valid tag is refused") {
-  ClusterOptions o = set_options();
+  ClusterOptions o = device_set_options();
   o.spare_devices = 2;
   o.authenticated = true;
   Cluster c(o);

@@ -21,14 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-ClusterOptions set_options() {
-  ClusterOptions o;
-  o.device_set = true;
-  o.scrub_interval = 600s;
-  return o;
-}
-
-uint32_t life_now(Node& n) { return life_of(n.daemon->core().config().incarnation); }
 
 // The highest life of node `id` on member i's heartbeat block, straight from its bytes (0: none valid).
 uint32_t life_on(Cluster& c, size_t i, uint32_t id) {
@@ -57,7 +49,7 @@ uint32_t life_on(Cluster& c, size_t i, uint32_t id) {
 // fence, and the rejoin's delay doubles while each new life fails at once), so the gaps between alpha's lives
 // grow past D and beta declares the last one DEAD; alpha never holds a lease meanwhile.
 TEST_CASE("review17e: finding 1: a node whose writes reach one member only is declared dead by its peer") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   Node& b = c.beta();
@@ -103,7 +95,7 @@ TEST_CASE("review17e: finding 1, control: on one disk a node whose writes fail i
 // (the admin's call: a reinstall while a member is away). Was proposed: that, or seed with a margin.
 TEST_CASE("review17e: known limit: a lost life file and a member not read at start: the start is refused, not a "
           "life number taken twice") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   Node& b = c.beta();

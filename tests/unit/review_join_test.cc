@@ -21,13 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-ClusterOptions set_options() {
-  ClusterOptions o;
-  o.device_set = true;
-  o.scrub_interval = 600s;
-  return o;
-}
-
 // The peer's DEAD verdict names the life that holds a lease now (a verdict on an earlier life that never
 // held one, with the next life leased before the peer's next read, is the one-disk argument's exception 2).
 bool dead_on_leased_life(Cluster& c, Node& peer, Node& n) {
@@ -39,7 +32,6 @@ bool dead_on_leased_life(Cluster& c, Node& peer, Node& n) {
 bool dead_while_any_lease(Cluster& c, Node& peer, Node& n) { return sees(peer, PeerView::dead) && has_lease(c, n); }
 
 int64_t ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
-uint32_t life_now(Node& n) { return life_of(n.daemon->core().config().incarnation); }
 
 // Both hold a lease and see each other UP.
 bool both_up(Cluster& c) {
@@ -73,7 +65,7 @@ void fail_first_heartbeat_writes(FaultyBlockDevice* dev, uint32_t id, int n) {
 // Fixed: a life is given up only when its write failed on a majority outright (io_error), never on a timeout.
 TEST_CASE("review-join: fixed: one stalled member and one failed write of a joining life no longer keep the node "
           "out") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   REQUIRE(c.restart(a).ok());
@@ -111,7 +103,7 @@ TEST_CASE("review-join: fixed: one stalled member and one failed write of a join
 // rejoins.
 TEST_CASE("review-join: finding: castor disk replace of the stalled member does not let the fenced node rejoin" *
           doctest::may_fail()) {
-  ClusterOptions o = set_options();
+  ClusterOptions o = device_set_options();
   o.spare_devices = 1;
   Cluster c(o);
   start_both(c);
@@ -179,7 +171,7 @@ TEST_CASE("review-join: finding: after a shared loss of two members the cluster 
     one_disk = c.now() - back;
   }
   {
-    Cluster c(set_options());
+    Cluster c(device_set_options());
     start_both(c);
     for (Node* n : {&c.alpha(), &c.beta()})
       for (size_t i : {0, 1}) n->env->faulty(Cluster::set_path(i))->fail_all();
@@ -209,7 +201,7 @@ TEST_CASE("review-join: finding: after a shared loss of two members the cluster 
 // Fixed: a new life on a set starts only when a majority of the members can be read (the rejoin's superblock
 // re-read): with two paths failed alpha takes no new life, writes nothing, and stays DEAD in beta's eyes.
 TEST_CASE("review-join: fixed: a node whose paths to two members fail no longer flaps DEAD/UP in its peer's eyes") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   Node& b = c.beta();
@@ -242,7 +234,7 @@ TEST_CASE("review-join: fixed: a node whose paths to two members fail no longer 
 // member 1 (still held). The held write lands 3 s later; only then does alpha take a new life, whose writes complete on a
 // majority; beta never declares alpha DEAD while alpha holds a lease.
 TEST_CASE("review-join: held: the given-up life's write held by a member lands before the next life's first") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   Node& b = c.beta();
@@ -293,7 +285,7 @@ TEST_CASE("review-join: held: the given-up life's write held by a member lands b
 // failed write on a set fences) passes quorum_core_join_test.cc, every review17e case and every "device set"
 // case; it fails this one.
 TEST_CASE("review-join: held: an up life on a set whose one write fails on a majority is not given up") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   const uint64_t life = a.daemon->core().config().incarnation;
@@ -321,7 +313,7 @@ TEST_CASE("review-join: held: an up life on a set whose one write fails on a maj
 // Fixed: the give-up covers every life that never completed a write, leaving ones included.
 TEST_CASE("review-join: fixed: a leave asked while fenced no longer keeps a lease-less life alive in the peer's "
           "eyes") {
-  Cluster c(set_options());
+  Cluster c(device_set_options());
   start_both(c);
   Node& a = c.alpha();
   Node& b = c.beta();
