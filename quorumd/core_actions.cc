@@ -248,13 +248,12 @@ void QuorumDaemon::on_fence(const CoreAction& a, TimePoint now) {
   emit_event(e);
 
   // Rejoin after a renew interval; an incarnation fenced again soon after joining waits twice as long
-  // each time (at most 64 renew intervals), so a persistent conflict does not spin. A life given up because
-  // its writes failed on a majority waits at most 16 R: just past D + R, all the peer needs to see its value
-  // stand still, so a storage outage costs no more than that once it ends.
+  // each time (at most 64 renew intervals), so a persistent conflict does not spin. (Also a life given up
+  // because its writes failed on a majority: lives are given up only where reads work and writes fail, and
+  // each given-up life shows the peer one landing; the longer the gap, the less often the peer sees it UP.)
   const Duration base = superblock_.timing.renew_interval;
-  const Duration cap = core_->gave_up() ? base * 16 : base * 64;
   if (now - core_started_ < Duration(superblock_.timing.dead))
-    rejoin_delay_ = std::min<Duration>(std::max<Duration>(base, rejoin_delay_ * 2), cap);
+    rejoin_delay_ = std::min<Duration>(std::max<Duration>(base, rejoin_delay_ * 2), base * 64);
   else
     rejoin_delay_ = base;
   rejoin_at_ = now + rejoin_delay_;

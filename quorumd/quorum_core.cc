@@ -172,7 +172,6 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
   // timeout or busy: a stalled member holds the write, the next one queues behind it there, and a given-up
   // life could not rejoin before that member answers anyway (review of 4cf5f45, finding 1).
   if (!st.ok() && st.code() == Code::io_error && !first_ok_write_done_ && config_.give_up_failed_join) {
-    gave_up_ = true;
     fence(now, "a heartbeat write of this life, which never completed one, failed on a majority of the quorum "
                    "devices (" + st.to_string() + "): giving this life up, so that its copies on a minority cannot "
                    "keep it alive in the peer's eyes; rejoining with a new life",

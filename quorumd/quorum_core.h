@@ -58,7 +58,7 @@ struct CoreConfig {
   std::optional<PromiseTerms> promises;
   // Set on a set of quorum devices: a life that never completed a heartbeat write (joining, or leaving before
   // its first) and whose write failed on a majority outright is given up (fenced: the daemon rejoins with a new
-  // life, later each time, at most 16 R). Its copy may have landed on a minority of the devices, where the peer
+  // life, later each time). Its copy may have landed on a minority of the devices, where the peer
   // reads it as this node's newest; a life that kept writing so could never be declared dead (review 17e,
   // finding 1). One disk shows nothing of a failed write, so a joining life there keeps trying.
   bool give_up_failed_join = false;
@@ -172,7 +172,6 @@ class QuorumCore {
   bool may_act(TimePoint now) const { return phase_ != CorePhase::left && lease_.valid(now); }
   std::optional<TimePoint> lease_expiry() const { return lease_.expiry(); }
   CorePhase phase() const { return phase_; }
-  bool gave_up() const { return gave_up_; }  // fenced as a life that never completed a write (give_up_failed_join)
   const PeerMonitor& peer() const { return peer_; }
   uint32_t peer_id() const { return config_.node_id == 1 ? 2 : 1; }
   const CoreConfig& config() const { return config_; }
@@ -218,7 +217,6 @@ class QuorumCore {
   Duration last_latency_{0}, worst_latency_{0};
   TimePoint worst_window_start_;
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
-  bool gave_up_ = false;  // fenced by CoreConfig::give_up_failed_join
   std::optional<TimePoint> promised_until_;
   bool last_write_failed_ = false;  // the last heartbeat write reported failed (error or deadline)
   // The issue of the first ok heartbeat write of the current unbroken run of ok writes (no write failed since,

@@ -107,7 +107,9 @@ Status superblock_unchanged_on_devices(QuorumdEnv& env, const std::vector<std::s
     if (p.empty()) continue;  // a member none of the listed paths held
     Status st = superblock_unchanged(env, p, mine, layout, seal, timeout);
     if (st.code() == Code::refused) return st;
-    if (st.ok()) ++checked;
+    // A member that answered with no decodable superblock (zeroed or overwritten there; the repair rewrites
+    // only the node regions) still takes this node's writes: it is reachable.
+    if (st.ok() || st.code() == Code::corrupt) ++checked;
     else why += (why.empty() ? "" : "; ") + p + ": " + st.to_string();
   }
   // A majority, as every read of the set needs: a new life starts only when its writes can complete, so
@@ -228,6 +230,7 @@ void QuorumDaemon::step_device_set_change(TimePoint now) {
         return;
       }
       set_change_->retired();
+      if (k < slot_in_use_.size()) slot_in_use_[k] = false;
       core_->set_set_posture(set_change_->posted());
       log::notice("quorum device retired: it no longer counts; its replacement counts once the peer has retired it too",
                   {{"slot", int64_t(k)}, {"device", old}, {"generation", int64_t(g)},
@@ -243,6 +246,7 @@ void QuorumDaemon::step_device_set_change(TimePoint now) {
       }
       set_new_member_.reset();
       if (k < device_paths_.size()) device_paths_[k] = set_new_member_path_;
+      if (k < slot_in_use_.size()) slot_in_use_[k] = true;
       set_change_->adopted();
       core_->set_set_posture(set_change_->posted());
       table_->rewrite_region_now();
@@ -289,6 +293,7 @@ Status QuorumDaemon::open_device_set() {
                  {{"member", int64_t(i)}, {"device", m.path.empty() ? std::string("(not listed)") : m.path},
                   {"error", m.status.to_string()}});
     device_paths_.push_back(m.path);
+    slot_in_use_.push_back(!m.lost() && !(set_new_member_ && ds.generation > 0 && i == ds.changed_slot));
     devices.push_back(std::move(m.device));
   }
   auto dev = MajorityBlockDevice::create(std::move(devices), seal_, set->superblock.cluster_uuid, device_path_);
@@ -662,7 +667,12 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
     return;
   }
   // Never rejoin with a superblock the disk no longer holds (see superblock_unchanged).
-  if (Status sbst = superblock_unchanged_on_devices(env_, device_paths_, superblock_, layout_, seal_,
+  // Only the members the set uses count (not a slot lost at start, retired, or awaiting the peer): a path
+  // listed there may be readable while this node's writes to that slot fail.
+  std::vector<std::string> in_use = device_paths_;
+  for (size_t i = 0; i < in_use.size() && majority_; ++i)
+    if (i >= slot_in_use_.size() || !slot_in_use_[i]) in_use[i].clear();
+  if (Status sbst = superblock_unchanged_on_devices(env_, in_use, superblock_, layout_, seal_,
                                                    superblock_.timing.io_timeout);
       !sbst.ok()) {
     if (sbst.code() == Code::refused) {

@@ -208,6 +208,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   const Clock& clock_;
   std::string device_path_;                 // the device, or the set's paths joined by spaces (messages)
   std::vector<std::string> device_paths_;   // as listed; a set's members in index order once opened
+  std::vector<bool> slot_in_use_;           // a set's slots the majority device uses (not lost, retired, pending)
   std::unique_ptr<BlockDevice> device_;
   MajorityBlockDevice* majority_ = nullptr;  // device_ when a set of quorum devices, else nullptr
   uint32_t life_ = 0;  // with a set: the life number this process took last (quorumd/life_file.h)

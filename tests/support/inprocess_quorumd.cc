@@ -73,9 +73,10 @@ Result<std::unique_ptr<BlockDevice>> TestEnv::open_device(const std::string& pat
       // A read-only handle goes over the node's same path: it fails where that path fails or hangs (its
       // reads are synchronous on the fake clock, so a hang is a failure here, not a wait).
       dev->set_policy([path_now = pol->second](IoKind kind, uint64_t offset, size_t length, TimePoint now) {
-        FaultDecision d = *path_now ? (*path_now)(kind, offset, length, now) : FaultDecision{};
-        if (d.kind != FaultDecision::Kind::pass) d = FaultDecision{FaultDecision::Kind::fail, Duration(0), 0};
-        return d;
+        // (a delayed pass would spin the synchronous read on the fake clock: it passes at once)
+        const FaultDecision d = *path_now ? (*path_now)(kind, offset, length, now) : FaultDecision{};
+        return d.kind == FaultDecision::Kind::pass ? FaultDecision{}
+                                                   : FaultDecision{FaultDecision::Kind::fail, Duration(0), 0};
       });
     }
     return std::unique_ptr<BlockDevice>(std::move(dev));

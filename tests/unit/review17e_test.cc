@@ -45,9 +45,10 @@ uint32_t life_on(Cluster& c, size_t i, uint32_t id) {
 // members it reaches: e.g. a joining core writes its next heartbeat only after a read of its own block (or
 // the previous write) completed on a majority within the last D/2 (reads fail here too: alpha cannot reach
 // a majority), or after N consecutive failed writes it stops writing until such a read succeeds.
-// Fixed: a joining life on a set whose heartbeat write fails is given up (CoreConfig::give_up_failed_join: a
-// fence, and the rejoin's delay doubles while each new life fails at once), so the gaps between alpha's lives
-// grow past D and beta declares the last one DEAD; alpha never holds a lease meanwhile.
+// Fixed: a new life on a set starts only when a majority of its members can be read, so alpha (paths to 0 and 1
+// failed) takes no new life after its fence and writes nothing; beta sees its value stand still and declares it
+// DEAD (where reads work and writes fail, a life whose write fails on a majority is given up instead: the
+// known-limit case below and review_join_test.cc).
 TEST_CASE("review17e: finding 1: a node whose writes reach one member only is declared dead by its peer") {
   Cluster c(device_set_options());
   start_both(c);

@@ -281,7 +281,7 @@ TEST_CASE("review-join: held: the given-up life's write held by a member lands b
 
 // HELD, and coverage the commit lacks: an UP life on a set whose one heartbeat write fails on a majority (a
 // transient: members 0 and 1 each fail one write) keeps its lease and is not fenced -- the give-up is for a
-// joining life only. A mutant that drops `phase_ == CorePhase::joining` from QuorumCore::on_write_done (every
+// life that never completed a write. A mutant that drops that condition from QuorumCore::on_write_done (every
 // failed write on a set fences) passes quorum_core_join_test.cc, every review17e case and every "device set"
 // case; it fails this one.
 TEST_CASE("review-join: held: an up life on a set whose one write fails on a majority is not given up") {
@@ -310,7 +310,9 @@ TEST_CASE("review-join: held: an up life on a set whose one write fails on a maj
 // 5 min). Alpha's services, killed at its fence, are not taken over meanwhile. Schedule: a service manager is
 // subscribed to alpha (svcmgr); alpha's paths to members 0 and 1 fail; once alpha's leased life is fenced,
 // `leave` is asked; run 10 s.
-// Fixed: the give-up covers every life that never completed a write, leaving ones included.
+// Fixed: the give-up covers every life that never completed a write, leaving ones included. The paths are
+// made read-only here (reads work, writes fail): with failed paths no new life starts at all (the rejoin
+// waits for a majority of readable members), and the leaving life would never be exercised.
 TEST_CASE("review-join: fixed: a leave asked while fenced no longer keeps a lease-less life alive in the peer's "
           "eyes") {
   Cluster c(device_set_options());
@@ -320,7 +322,7 @@ TEST_CASE("review-join: fixed: a leave asked while fenced no longer keeps a leas
   Client svcmgr(a.socket);
   auto sub = c.ask(svcmgr, "subscribe service-manager");
   REQUIRE_MESSAGE(sub["ok"] == true, sub.dump());
-  for (size_t i : {0, 1}) a.env->faulty(Cluster::set_path(i))->fail_all();
+  for (size_t i : {0, 1}) a.env->memory(Cluster::set_path(i))->set_read_only(true);
   REQUIRE(c.run_until([&] { return fenced(a); }, 2s));
   Client admin(a.socket);
   admin.send("leave");  // answered only once left
@@ -335,4 +337,7 @@ TEST_CASE("review-join: fixed: a leave asked while fenced no longer keeps a leas
                       << ", last seq " << a.daemon->core().last_written_seq() << "; beta sees alpha "
                       << std::string(peer_view_name(b.daemon->core().peer().view())));
   CHECK_MESSAGE(dead, "beta never declared alpha dead in 10 s while alpha's lease-less leaving life wrote LEAVING");
+  CHECK(life_now(a) > 1);  // leaving lives were started (and given up): the rule was exercised
+  CHECK_MESSAGE(a.daemon->core().fence_reason().find("giving this life up") != std::string::npos,
+                a.daemon->core().fence_reason());
 }
