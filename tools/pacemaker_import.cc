@@ -1,17 +1,36 @@
 // Pacemaker import: see pacemaker_import.h.
 #include "tools/pacemaker_import.h"
 
+#include <regex.h>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 namespace castor {
 
 namespace {
+
+// A POSIX extended regular expression (regcomp/regexec), freed with the object: no exceptions, and the
+// matcher Pacemaker itself uses for rsc-pattern.
+class PosixRegex {
+ public:
+  explicit PosixRegex(const std::string& pattern) : ok_(::regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_NOSUB) == 0) {}
+  ~PosixRegex() {
+    if (ok_) ::regfree(&re_);
+  }
+  PosixRegex(const PosixRegex&) = delete;
+  PosixRegex& operator=(const PosixRegex&) = delete;
+  bool ok() const { return ok_; }
+  bool search(const std::string& text) const { return ok_ && ::regexec(&re_, text.c_str(), 0, nullptr, 0) == 0; }
+
+ private:
+  regex_t re_{};
+  bool ok_;
+};
 
 using Kind = ResourceDefinition::AgentKind;
 
@@ -336,19 +355,16 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       const std::string* rsc = c.attr("rsc");
       const std::string* pattern = c.attr("rsc-pattern");
       if (!rsc && pattern && c.attr("node") && c.children.empty()) {
-        // A node score for every top-level resource whose id the POSIX extended pattern matches (as
-        // Pacemaker's regexec: anywhere in the id).
-        // std::regex recurses per character: patterns and ids are bounded, so a hostile CIB cannot exhaust
-        // the stack.
+        // A node score for every top-level resource whose id the POSIX extended pattern matches (regexec, as
+        // Pacemaker matches it: anywhere in the id). Patterns and ids are bounded, so a hostile CIB cannot
+        // make the matcher's work grow without bound.
         constexpr size_t kMaxPatternMatch = 200;
         if (pattern->size() > kMaxPatternMatch) {
           notes.push_back(what + ": an rsc-pattern longer than " + std::to_string(kMaxPatternMatch) + " characters not mapped");
           continue;
         }
-        std::optional<std::regex> re;
-        try {
-          re.emplace(*pattern, std::regex::extended);
-        } catch (const std::regex_error&) {
+        PosixRegex re(*pattern);
+        if (!re.ok()) {
           notes.push_back(what + ": rsc-pattern " + *pattern + " does not compile: not mapped");
           continue;
         }
@@ -356,7 +372,7 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
         std::string matched;
         for (const XmlElement& r : resources->children)
           if (const std::string* id = r.attr("id"); id && id->size() <= kMaxPatternMatch && !stonith_ids.count(*id) &&
-                                                    std::regex_search(*id, *re)) {
+                                                    re.search(*id)) {
             auto& scored = domains[*id].scored;
             auto it = std::find_if(scored.begin(), scored.end(), [&](const auto& e) { return e.second == *c.attr("node"); });
             if (it == scored.end()) scored.emplace_back(s, *c.attr("node"));
