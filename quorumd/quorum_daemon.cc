@@ -651,7 +651,8 @@ void QuorumDaemon::maybe_rejoin(TimePoint now) {
   // say) as the newest word of this node.
   // On a set of quorum devices: on NO device (total_held, not held_by_kernel's majority-th count): a reader
   // of the stalled device and one other would take such a late write for this node's newest; a device that
-  // keeps our writes forever holds the rejoin back until it answers or is replaced, as one stalled disk does.
+  // keeps our writes forever holds the rejoin back until it answers (a replaced member too: it is parked, and its
+  // held I/O still counts), as one stalled disk does.
   if ((majority_ ? majority_->total_held() : device_->held_by_kernel()) != 0) return;
   // ...and never while a process of the fenced incarnation's services still lives (the fence's kill
   // failed, or a process does not die): a new incarnation would pet the watchdog again and the node would
