@@ -259,6 +259,40 @@ TEST_CASE("device set: a lost life file while a member does not answer: the star
   REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(c.beta(), PeerView::up); }, 10s));
 }
 
+TEST_CASE("device set: a fenced node rejoins only when a majority of the slots it uses can be read -- a slot lost "
+          "at its start does not count, even when its path reads again") {
+  Cluster c(device_set_options());
+  start_both(c);
+  Node& a = c.alpha();
+  Node& b = c.beta();
+  // Alpha's new process opens the set without member 1 (its path gone at the start): slot 1 is lost.
+  a.env->use_device_set({{Cluster::set_path(0), c.set_disk(0)}, {Cluster::set_path(2), c.set_disk(2)}});
+  REQUIRE(c.restart(a).ok());
+  REQUIRE(c.run_until([&] { return has_lease(c, a) && sees(b, PeerView::up); }, 10s));
+  // Member 1's path comes back (readable again, but the running set does not reopen it), and alpha's path to
+  // member 2 fails: its writes complete on member 0 alone; its lease lapses and it is fenced.
+  a.env->use_device_set({{Cluster::set_path(0), c.set_disk(0)}, {Cluster::set_path(1), c.set_disk(1)},
+                         {Cluster::set_path(2), c.set_disk(2)}});
+  a.env->faulty(Cluster::set_path(2))->fail_all();
+  REQUIRE(c.run_until([&] { return fenced(a); }, 5s));
+  const uint32_t fenced_life = life_now(a);
+  // Members 0 and 1 read, but slot 1 is not in use: one of the two slots in use answers, so no new life starts
+  // (it could only land on member 0: beta would see alpha alive at each one).
+  int up_again = 0;
+  PeerView last = b.daemon->core().peer().view();
+  c.run_until(
+      [&] {
+        const PeerView v = b.daemon->core().peer().view();
+        if (last == PeerView::dead && v == PeerView::up) ++up_again;
+        last = v;
+        return false;
+      },
+      10s);
+  CHECK(life_now(a) == fenced_life);
+  CHECK(sees(b, PeerView::dead));
+  CHECK(up_again == 0);
+}
+
 TEST_CASE("device set: a life file that cannot be read or written refuses the start; one device keeps no life file") {
   Cluster c(device_set_options());
   start_both(c);
