@@ -552,7 +552,8 @@ Status QuorumDaemon::hold_node_lock() {
   // stalled path, a second started beside it -- is the one schedule in which the set is weaker than one disk:
   // the first life's late writes can hide the second's heartbeat from a member the peer reads, while the first
   // still holds a lease (the model's maj_undead). One disk has no such window (the one block is overwritten).
-  // The lock leaves the kernel only when the holder's last descriptor closes, after its I/O has drained.
+  // The kernel drops the lock only when the holder's open file goes -- its descriptor and its mapping
+  // (common/file_lock.h) -- after its I/O has drained; node_lock_ is destroyed after the devices.
   const std::string path = node_lock_path(kNodeLockDir, superblock_.cluster_uuid, node_id_);
   auto lock = env_.lock_node(path);
   if (!lock.ok()) {
