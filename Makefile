@@ -153,8 +153,9 @@ check: all
 # intent review's randomized schedules) are
 # seeded, single-threaded pure code, and bmc_chain runs no Castor daemon code but the harness: the sanitizers add
 # little there and they are the longest suites, so
-# check-asan leaves them to make check (CI's budget is 45 minutes).
-ASAN_EXCLUDE ?= ^(torture_broken|torture_short|torture_fence|lan_stall|bmc_chain|device_set|db_short)$$
+# check-asan leaves them to make check (CI's budget is 45 minutes). power_fence too: its BMC chain's timings failed
+# under ASan beside CI's background fuzzing in two rehearsals running in a row (it passed alone under ASan); make check runs it.
+ASAN_EXCLUDE ?= ^(torture_broken|torture_short|torture_fence|lan_stall|bmc_chain|power_fence|device_set|db_short)$$
 ASAN_DOCTEST_ARGS ?= --test-case-exclude=*ten?thousand*,*randomized?schedules*
 check-asan:
 	@TESTS_EXCLUDE='$(ASAN_EXCLUDE)' DOCTEST_ARGS='$(ASAN_DOCTEST_ARGS)' $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined check

@@ -31,6 +31,9 @@ start_node() {
   pid=$!
   register_pid "$pid"
   eval "PID_$name=$pid"
+  # setsid(1) calls setsid() after the fork returned to us: under load ps may look before it did.
+  local g
+  for ((g = 0; g < 50; g++)); do [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] && break; sleep 0.02; done
   [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || die "quorumd $name is not its own process group leader"
   local i
   for ((i = 0; i < 50; i++)); do
