@@ -203,6 +203,15 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
       lan_ && c.may_act(now) && c.disk_failing(now) && c.lease_expiry().value_or(TimePoint{}) > disk_end;
   j["promises"] = std::move(promises);
   j["write_latency_us"] = Json{{"last", us(c.last_write_latency())}, {"worst", us(c.worst_write_latency())}};
+  {
+    const LatencyHistogram& h = c.write_latency_histogram();
+    Json bounds = Json::array(), counts = Json::array();
+    for (int64_t b : LatencyHistogram::kBoundsUs) bounds.push_back(b);
+    for (uint64_t n : h.counts()) counts.push_back(n);
+    // counts has one more entry than bounds_us: the writes slower than every bound.
+    j["write_latency_histogram"] =
+        Json{{"bounds_us", std::move(bounds)}, {"counts", std::move(counts)}, {"sum_us", h.sum_us()}, {"count", h.count()}};
+  }
   j["timing_ms"] = Json{{"io_timeout", int64_t(t.io_timeout.count())},
                         {"renew_interval", int64_t(t.renew_interval.count())},
                         {"lease", int64_t(t.lease.count())},

@@ -181,6 +181,7 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
   if (st.ok()) {
     lease_.renewed(issued, now);
     last_latency_ = now - issued;
+    latency_histogram_.observe(last_latency_);
     if (now - worst_window_start_ > std::chrono::seconds(60)) {
       worst_window_start_ = now;
       worst_latency_ = Duration(0);

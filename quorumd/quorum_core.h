@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "common/uuid.h"
 #include "disk/heartbeat_record.h"
 #include "quorumd/node_lease.h"
@@ -180,6 +181,8 @@ class QuorumCore {
   // Latency of the last completed heartbeat write, and the worst in the last minute.
   Duration last_write_latency() const { return last_latency_; }
   Duration worst_write_latency() const { return worst_latency_; }
+  // Every completed heartbeat write's latency since this quorumd started.
+  const LatencyHistogram& write_latency_histogram() const { return latency_histogram_; }
   void set_services_digest(uint64_t d) { config_.services_digest = d; }
   // Published in every heartbeat: the peer's svcmgr moves services away from a standby node.
   void set_standby(bool on) { config_.standby = on; }
@@ -215,6 +218,7 @@ class QuorumCore {
   TimePoint next_read_;
   std::string fence_reason_;
   Duration last_latency_{0}, worst_latency_{0};
+  LatencyHistogram latency_histogram_;
   TimePoint worst_window_start_;
   std::optional<TimePoint> first_ok_write_done_;  // completion of this incarnation's first ok write
   std::optional<TimePoint> promised_until_;
