@@ -79,8 +79,11 @@ bool ServiceRunner::monitored(size_t index) const {
   return true;
 }
 
-void ServiceRunner::set_state(State s) {
+void ServiceRunner::set_state(State s, TimePoint now) {
   if (s == state_) return;
+  if (s == State::starting || s == State::stopping) sequence_began_ = now;
+  if (state_ == State::starting && s == State::started) last_start_took_ = now - sequence_began_;
+  if (state_ == State::stopping && s == State::stopped) last_stop_took_ = now - sequence_began_;
   log::Level level = s == State::failed ? log::Level::warning
                      : s == State::stop_failed ? log::Level::error
                                                : log::Level::info;
@@ -97,7 +100,7 @@ Status ServiceRunner::start(uint64_t epoch, TimePoint now) {
     return Error(Code::refused, "service " + def_.name + ": cannot start while " +
                                     std::string(service_state_name(state_)) + (current_ ? " (an action is running)" : ""));
   ctx_.epoch = epoch;
-  set_state(State::starting);
+  set_state(State::starting, now);
   op_ = Op::start;
   next_ = 0;
   advance(now);
@@ -109,7 +112,7 @@ void ServiceRunner::stop(TimePoint now) {
     log::event(log::Level::debug, "stop requested while already stopping", {{"service", def_.name}});
     return;
   }
-  set_state(State::stopping);
+  set_state(State::stopping, now);
   stop_pending_ = true;
   if (current_) {
     // A start (or a stop, which cannot be the case here) runs to its end; a monitor or probe is read-only
@@ -260,7 +263,7 @@ bool ServiceRunner::drain_step(TimePoint now) {
       log::event(log::Level::warning, "cannot remove the service's empty cgroup", {{"service", def_.name}, {"error", st.to_string()}});
     op_ = Op::none;
     next_drain_check_ = TimePoint::max();
-    set_state(stop_had_failure_ ? State::stop_failed : State::stopped);
+    set_state(stop_had_failure_ ? State::stop_failed : State::stopped, now);
     return true;
   }
   if (now >= drain_until_ || !empty.ok()) {
@@ -271,7 +274,7 @@ bool ServiceRunner::drain_step(TimePoint now) {
     last_failure_ = Failure{"", "stop", Severity::hard, why, now};
     op_ = Op::none;
     next_drain_check_ = TimePoint::max();
-    set_state(State::stop_failed);
+    set_state(State::stop_failed, now);
     return true;
   }
   next_drain_check_ = now + kDrainPoll;
@@ -381,7 +384,7 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
       } else {
         record_failure(index, action, sev, text, now);
         op_ = Op::none;
-        if (!stop_pending_) set_state(State::failed);  // else advance() goes on to stopping
+        if (!stop_pending_) set_state(State::failed, now);  // else advance() goes on to stopping
       }
       break;
     case Op::stop:
@@ -413,7 +416,7 @@ void ServiceRunner::apply(size_t index, AgentAction action, Severity sev, const 
       } else {
         record_failure(index, action, sev, text, now);
         std::fill(next_monitor_.begin(), next_monitor_.end(), TimePoint::max());
-        if (!stop_pending_) set_state(State::failed);
+        if (!stop_pending_) set_state(State::failed, now);
       }
       break;
     case Op::drain:
@@ -444,13 +447,13 @@ void ServiceRunner::advance(TimePoint now) {
       next_ = n;
       stop_had_failure_ = false;
       std::fill(next_monitor_.begin(), next_monitor_.end(), TimePoint::max());
-      set_state(State::stopping);
+      set_state(State::stopping, now);
     }
     switch (op_) {
       case Op::start:
         if (next_ >= n) {
           op_ = Op::none;
-          set_state(State::started);
+          set_state(State::started, now);
           schedule_monitors(now);
           continue;
         }
@@ -460,7 +463,7 @@ void ServiceRunner::advance(TimePoint now) {
         if (next_ == 0) {
           op_ = Op::none;
           if (begin_drain(now)) continue;
-          set_state(stop_had_failure_ ? State::stop_failed : State::stopped);
+          set_state(stop_had_failure_ ? State::stop_failed : State::stopped, now);
           return;
         }
         launch(next_ - 1, AgentAction::stop, now);

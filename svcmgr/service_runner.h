@@ -134,6 +134,10 @@ class ServiceRunner {
   // No agent action in flight, and none waiting for the timings.
   bool idle() const { return !current_ && !(held_ && (op_ != Op::none || stop_pending_)); }
   const std::optional<Failure>& last_failure() const { return last_failure_; }
+  // How long the last start that ended started, and the last stop that ended stopped, took (from start() or
+  // stop() to the state): nullopt before the first of each.
+  std::optional<Duration> last_start_took() const { return last_start_took_; }
+  std::optional<Duration> last_stop_took() const { return last_stop_took_; }
   std::vector<pid_t> live_process_groups() const;
   uint64_t epoch() const { return ctx_.epoch; }
   ProbeResult probe_result() const { return probe_result_; }
@@ -168,7 +172,7 @@ class ServiceRunner {
   void handle_outcome(const Current& cur, const AgentOutcome& o, TimePoint now);
   void apply(size_t index, AgentAction action, Severity sev, const std::string& text, bool ran, TimePoint now);
   void advance(TimePoint now);  // launches the next action of the sequence in progress, or ends it
-  void set_state(State s);
+  void set_state(State s, TimePoint now);
   void schedule_monitors(TimePoint now);
   void record_failure(size_t index, AgentAction action, Severity sev, const std::string& text, TimePoint now);
   void track_group(pid_t pgid, size_t index, TimePoint now);
@@ -194,6 +198,8 @@ class ServiceRunner {
   ProbeResult probe_result_ = ProbeResult::unknown;
   std::vector<TimePoint> next_monitor_;  // per resource; TimePoint::max() = not monitored
   std::optional<Failure> last_failure_;
+  TimePoint sequence_began_;  // when the state last became starting or stopping
+  std::optional<Duration> last_start_took_, last_stop_took_;
   std::vector<Tracked> groups_;
   TimePoint next_group_check_ = TimePoint::max();
   std::optional<ServiceCgroup> cgroup_;

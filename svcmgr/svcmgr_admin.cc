@@ -83,6 +83,8 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
     if (admin.requested_node || s.relocate_to)
       j["pending"] = "relocate to " + std::string((s.relocate_to ? *s.relocate_to : admin.requested_node) == node_id_ ? node_name_ : peer_name_);
+    if (s.runner && s.runner->last_start_took()) j["last_start_ms"] = to_ms(*s.runner->last_start_took());
+    if (s.runner && s.runner->last_stop_took()) j["last_stop_ms"] = to_ms(*s.runner->last_stop_took());
     services.push_back(std::move(j));
   }
   out["services"] = std::move(services);

@@ -15,6 +15,12 @@ Result<std::optional<std::string>> optional_string(const Json& j, std::string_vi
   return std::optional<std::string>(std::move(s));
 }
 
+Result<std::optional<int64_t>> optional_i64(const Json& j, std::string_view key) {
+  if (!json_codec::has(j, key)) return std::optional<int64_t>();
+  ASSIGN_OR_RETURN(int64_t v, json_codec::get_i64(j, key));
+  return std::optional<int64_t>(v);
+}
+
 Result<ServiceStatus> service_from_json(const Json& j) {
   if (!j.is_object()) return Error(Code::invalid_argument, "not an object");
   ServiceStatus s;
@@ -39,6 +45,8 @@ Result<ServiceStatus> service_from_json(const Json& j) {
     s.last_failure = std::move(failure);
   }
   ASSIGN_OR_RETURN(s.pending, optional_string(j, "pending"));
+  ASSIGN_OR_RETURN(s.last_start_ms, optional_i64(j, "last_start_ms"));
+  ASSIGN_OR_RETURN(s.last_stop_ms, optional_i64(j, "last_stop_ms"));
   return s;
 }
 
@@ -69,6 +77,8 @@ std::string encode_services_reply(const ServicesReply& r) {
     if (s.orphaned) o["orphaned"] = *s.orphaned;
     if (s.last_failure) o["last_failure"] = Json{{"reason", s.last_failure->reason}, {"ago_ms", s.last_failure->ago_ms}};
     if (s.pending) o["pending"] = *s.pending;
+    if (s.last_start_ms) o["last_start_ms"] = *s.last_start_ms;
+    if (s.last_stop_ms) o["last_stop_ms"] = *s.last_stop_ms;
     services.push_back(std::move(o));
   }
   j["services"] = std::move(services);

@@ -17,7 +17,8 @@
 namespace castor {
 
 // One service in the `services` reply: {"name","state","owner","epoch","restarts","max_restarts","phase"}
-// then, when they apply, "peer_entry", "orphaned", "last_failure":{"reason","ago_ms"}, "pending".
+// then, when they apply, "peer_entry", "orphaned", "last_failure":{"reason","ago_ms"}, "pending",
+// "last_start_ms", "last_stop_ms".
 struct ServiceStatus {
   std::string name;
   std::string state;  // started, stopped, disabled, failed, frozen, unknown, orphaned, ... (as `castor status` shows)
@@ -35,6 +36,8 @@ struct ServiceStatus {
   };
   std::optional<Failure> last_failure;
   std::optional<std::string> pending;  // "relocate to NODE"
+  // How long the last start (to started) and the last stop (to stopped) of it on this node took.
+  std::optional<int64_t> last_start_ms, last_stop_ms;
   friend bool operator==(const ServiceStatus&, const ServiceStatus&) = default;
 };
 

@@ -435,3 +435,35 @@ TEST_CASE("service runner: an agent program others can write to is never run (ro
   ok.stop(now());
   REQUIRE(settle(ok));
 }
+
+TEST_CASE("service runner: the last start and stop durations, measured from start()/stop() to the state (root)") {
+  ScratchDir dir;
+  // A start that takes at least 300 ms, and a stop at least 200 ms; a failed start records nothing.
+  ServiceRunner r(service({shell_resource("slow", "sleep 0.3; touch " + dir.file("s"),
+                                          "sleep 0.2; rm -f " + dir.file("s"), "test -f " + dir.file("s") + " || exit 7")}),
+                  context());
+  CHECK_FALSE(r.last_start_took());
+  CHECK_FALSE(r.last_stop_took());
+  const TimePoint t0 = now();
+  REQUIRE(r.start(1, t0).ok());
+  REQUIRE(settle(r));
+  REQUIRE(r.state() == State::started);
+  const Duration start_wall = now() - t0;
+  REQUIRE(r.last_start_took());
+  CHECK(*r.last_start_took() >= 300ms);
+  CHECK(*r.last_start_took() <= start_wall);
+  CHECK_FALSE(r.last_stop_took());
+  const TimePoint t1 = now();
+  r.stop(t1);
+  REQUIRE(settle(r));
+  REQUIRE(r.state() == State::stopped);
+  REQUIRE(r.last_stop_took());
+  CHECK(*r.last_stop_took() >= 200ms);
+  CHECK(*r.last_stop_took() <= now() - t1);
+
+  ServiceRunner failing(service({logging_resource(dir, "f", /*start_fails=*/true)}), context());
+  REQUIRE(failing.start(2, now()).ok());
+  REQUIRE(settle(failing));
+  REQUIRE(failing.state() == State::failed);
+  CHECK_FALSE(failing.last_start_took());
+}

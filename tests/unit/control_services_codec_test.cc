@@ -35,6 +35,8 @@ ServicesReply sample() {
   web.phase = "running";
   web.last_failure = ServiceStatus::Failure{"monitor: not running", 1500};
   web.pending = "relocate to beta";
+  web.last_start_ms = 412;
+  web.last_stop_ms = 87;
   ServiceStatus db;
   db.name = "db";
   db.state = "unknown";
@@ -57,7 +59,8 @@ TEST_CASE("services codec: the text svcmgr has always sent") {
       R"({"ok":true,"node":"alpha","peer":"beta","peer_view":"UP","standby":false,"peer_standby":true,)"
       R"("definitions_match":true,"load_errors":["/etc/castor/services.d/x.ini:3: unknown key 'agnet'"],)"
       R"("services":[{"name":"web","state":"started","owner":"alpha","epoch":12,"restarts":1,"max_restarts":3,)"
-      R"("phase":"running","last_failure":{"reason":"monitor: not running","ago_ms":1500},"pending":"relocate to beta"},)"
+      R"("phase":"running","last_failure":{"reason":"monitor: not running","ago_ms":1500},"pending":"relocate to beta",)"
+      R"("last_start_ms":412,"last_stop_ms":87},)"
       R"({"name":"db","state":"unknown","owner":"","epoch":0,"restarts":0,"max_restarts":5,"phase":"idle",)"
       R"x("peer_entry":"unknown (corrupt record at block 3)","orphaned":"orphaned: no definition"}]})x";
   CHECK(encode_services_reply(sample()) == expected);
@@ -100,6 +103,8 @@ TEST_CASE("services codec: malformed services replies are errors") {
       {"last_failure a string", [](ordered_json& j) { j["services"][0]["last_failure"] = "x"; }},
       {"last_failure without ago", [](ordered_json& j) { j["services"][0]["last_failure"].erase("ago_ms"); }},
       {"pending a number", [](ordered_json& j) { j["services"][0]["pending"] = 2; }},
+      {"last_start_ms a string", [](ordered_json& j) { j["services"][0]["last_start_ms"] = "412"; }},
+      {"last_stop_ms a float", [](ordered_json& j) { j["services"][0]["last_stop_ms"] = 8.5; }},
       {"peer_entry null", [](ordered_json& j) { j["services"][1]["peer_entry"] = nullptr; }},
       {"ok false", [](ordered_json& j) { j["ok"] = false; }},
   };
