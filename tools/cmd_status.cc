@@ -16,6 +16,7 @@
 #include "disk/device_probe.h"
 #include "tools/exit_codes.h"
 #include "tools/cli_quorum_device.h"
+#include "tools/prometheus_metrics.h"
 #include "tools/status_channels.h"
 #include "tools/terminal_output.h"
 
@@ -27,7 +28,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 const char* kStatusHelp =
-    "Usage: castor status [--json] [--watch] [--socket PATH] [--svcmgr-socket PATH] [--config FILE]\n"
+    "Usage: castor status [--json | --prometheus] [--watch] [--socket PATH] [--svcmgr-socket PATH] [--config FILE]\n"
     "                     [--device DEVICE] [--authkey PATH]\n"
     "\n"
     "Shows both nodes: state, incarnation, heartbeat age, heartbeat write latency (last and worst of the\n"
@@ -44,6 +45,9 @@ const char* kStatusHelp =
     "\n"
     "  --json     machine-readable output (\"source\": \"daemon\" or \"disk\")\n"
     "  --watch    refresh every second until interrupted\n"
+    "  --prometheus  this node's metrics in Prometheus's text format (for node_exporter's textfile\n"
+    "             collector): castor_quorumd_up and castor_svcmgr_up say whether each daemon answered;\n"
+    "             the quorum disk is not read in its place. Exit 0 whenever the metrics were written.\n"
     "\n"
     "Exit 0 when shown, 3 when neither the daemon nor the device could be reached.\n";
 
@@ -221,6 +225,42 @@ int show_disk(const std::string& setting, const std::string& why, bool as_json, 
 
 int status_once(const std::vector<std::string>& argv);
 
+// --prometheus: both daemons asked, each one's absence a metric, never a fallback to the disk (a scrape
+// must not read the quorum disk, and a node whose quorumd is down is exactly what the metric must say).
+int show_prometheus(const std::string& socket, const std::string& svcmgr_socket, const std::string& config_node) {
+  json status;
+  bool have_status = false;
+  if (auto client = ControlClient::connect(socket, std::chrono::seconds(5)); client.ok()) {
+    if (auto reply = client->request("status"); reply.ok()) {
+      status = json::parse(*reply, nullptr, false);
+      have_status = !status.is_discarded() && status.is_object() && status.value("ok", false);
+      if (!have_status) std::cerr << "castor status: quorumd on " << socket << " gave no usable status\n";
+    } else {
+      std::cerr << "castor status: quorumd on " << socket << " did not answer: " << reply.status().message() << "\n";
+    }
+  } else {
+    std::cerr << "castor status: quorumd is not running here (" << client.status().message() << ")\n";
+  }
+  std::optional<ServicesReply> services;
+  if (auto client = ControlClient::connect(svcmgr_socket, std::chrono::seconds(5)); client.ok()) {
+    if (auto reply = client->request("services"); reply.ok()) {
+      if (auto parsed = parse_services_reply(*reply); parsed.ok()) services = std::move(*parsed);
+      else std::cerr << "castor status: svcmgr's reply does not decode: " << parsed.status().message() << "\n";
+    }
+  }
+  MetricsInput in;
+  in.node = config_node;
+  if (have_status && status.contains("node") && status["node"].is_object() && status["node"].value("name", json()).is_string())
+    in.node = status["node"]["name"].get<std::string>();
+  else if (in.node.empty() && services)
+    in.node = services->node;
+  in.quorumd = have_status ? &status : nullptr;
+  in.services = services ? &*services : nullptr;
+  std::cout << render_prometheus_metrics(in);
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitIo;
+}
+
 int cmd_status(const std::vector<std::string>& argv) {
   std::vector<std::string> rest;
   bool watch = false;
@@ -239,8 +279,8 @@ int cmd_status(const std::vector<std::string>& argv) {
 }
 
 int status_once(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--json", false}, {"--socket", true}, {"--config", true}, {"--device", true},
-                                    {"--svcmgr-socket", true}, {"--authkey", true}});
+  auto args = parse_cli_args(argv, {{"--json", false}, {"--prometheus", false}, {"--socket", true}, {"--config", true},
+                                    {"--device", true}, {"--svcmgr-socket", true}, {"--authkey", true}});
   if (!args.ok()) return report_error("status", args.status());
   if (args->has("--help")) {
     std::cout << kStatusHelp;
@@ -257,6 +297,10 @@ int status_once(const std::vector<std::string>& argv) {
   SvcmgrConfig svcmgr_config;
   (void)load_svcmgr_config(config_path, svcmgr_config);  // a file without [svcmgr] keeps the default
   const std::string svcmgr_socket = args->value("--svcmgr-socket").value_or(svcmgr_config.socket);
+  if (args->has("--prometheus")) {
+    if (as_json) return report_error("status", Error(Code::invalid_argument, "--json and --prometheus: choose one"));
+    return show_prometheus(socket, svcmgr_socket, config.node);
+  }
 
   std::string why;
   if (auto client = ControlClient::connect(socket, std::chrono::seconds(5)); client.ok()) {
