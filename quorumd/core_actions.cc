@@ -186,6 +186,7 @@ void QuorumDaemon::execute(std::vector<CoreAction>& actions, TimePoint now) {
         e.to = t.to;
         e.peer_incarnation = t.incarnation;
         e.reason = t.reason;
+        e.power_fenced = t.power_fenced;
         emit_event(e);
         break;
       }

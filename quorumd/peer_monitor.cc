@@ -72,7 +72,9 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       value_fenced_ = true;
       no_watchdog_ = false;  // that life is off: the next one says again whether it has a watchdog
       confirm(obs.read_issued);
-      return move_to(PeerView::dead, "powered off by a confirmed fence (" + fence_by_ + ")");
+      auto t = move_to(PeerView::dead, "powered off by a confirmed fence (" + fence_by_ + ")");
+      if (t) t->power_fenced = true;
+      return t;
     }
   }
 

@@ -56,6 +56,7 @@ struct PeerTransition {
   PeerView from, to;
   uint64_t incarnation;
   std::string reason;
+  bool power_fenced = false;  // to dead: by a confirmed power fence (not the dead time)
 };
 
 class PeerMonitor {

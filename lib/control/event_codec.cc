@@ -63,6 +63,7 @@ std::string encode_quorumd_event(const QuorumdEvent& e) {
       j["to"] = peer_view_name(e.to);
       j["peer_incarnation"] = e.peer_incarnation;
       j["reason"] = e.reason;
+      if (e.power_fenced) j["power_fenced"] = true;
       break;
   }
   return json_codec::dump(j);
@@ -118,6 +119,9 @@ Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
       ASSIGN_OR_RETURN(e.from, get_view(j, "from"));
       ASSIGN_OR_RETURN(e.to, get_view(j, "to"));
       ASSIGN_OR_RETURN(e.peer_incarnation, json_codec::get_u64(j, "peer_incarnation"));
+      if (json_codec::has(j, "power_fenced")) {
+        ASSIGN_OR_RETURN(e.power_fenced, json_codec::get_bool(j, "power_fenced"));
+      }
       break;
     }
   }

@@ -6,7 +6,7 @@
 //   leaving         "reason"                                   a clean leave: stop and release, then say so
 //   fenced          "reason", "fences"                         this incarnation may no longer act
 //   left            "reason"                                   quorumd left the cluster
-//   peer_changed    "peer", "from", "to", "peer_incarnation", "reason"
+//   peer_changed    "peer", "from", "to", "peer_incarnation", "reason"[, "power_fenced": true]
 // Keys, value types and key order are what quorumd wrote before this codec existed. The parser validates
 // every field the event's kind carries and never throws or aborts on any input; an unknown "event" is an
 // error (Code::unsupported), so a client may skip it. Pure: no I/O, no clock.
@@ -41,6 +41,7 @@ struct QuorumdEvent {
   PeerView from = PeerView::unknown;
   PeerView to = PeerView::unknown;
   uint64_t peer_incarnation = 0;
+  bool power_fenced = false;  // peer_changed to DEAD on a confirmed power fence (written only when true)
   friend bool operator==(const QuorumdEvent&, const QuorumdEvent&) = default;
 };
 

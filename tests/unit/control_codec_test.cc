@@ -87,6 +87,9 @@ std::vector<QuorumdEvent> sample_events() {
   e.peer_incarnation = 12;
   e.reason = "heartbeat unchanged for 5s";
   out.push_back(e);
+  e.reason = "powered off by a confirmed fence (fence_ipmilan)";
+  e.power_fenced = true;
+  out.push_back(e);
   return out;
 }
 
@@ -446,6 +449,7 @@ TEST_CASE("control codec: events, the text quorumd always sent") {
       R"({"event":"fenced","node":"alpha","incarnation":3,"boottime_ns":5001,"reason":"admin","fences":2})",
       R"({"event":"left","node":"alpha","incarnation":3,"boottime_ns":5001,"reason":"admin"})",
       R"({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"heartbeat unchanged for 5s"})",
+      R"x({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"powered off by a confirmed fence (fence_ipmilan)","power_fenced":true})x",
   };
   REQUIRE(ev.size() == expected.size());
   for (size_t i = 0; i < ev.size(); ++i) {
@@ -463,6 +467,7 @@ TEST_CASE("control codec: events, every field checked") {
     const std::string text = encode_quorumd_event(e);
     std::vector<std::string> optional;
     if (e.kind == QuorumdEventKind::lease_at_risk) optional.push_back("lease_expiry_boottime_ns");
+    if (e.power_fenced) optional.push_back("power_fenced");
     check_every_field_matters(text, [](const std::string& s) { return parse_quorumd_event(s).ok(); }, optional);
   }
   auto p = parse_quorumd_event(R"({"event":"coffee_ready","node":"a","incarnation":1,"boottime_ns":1})");
