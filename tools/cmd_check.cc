@@ -7,6 +7,8 @@
 #include "common/auth_key.h"
 #include "config/lan_config.h"
 #include "config/quorumd_config.h"
+#include "config/svcmgr_config.h"
+#include "common/trusted_program.h"
 #include "config/service_loader.h"
 #include "common/cli_args.h"
 #include "tools/cli_commands.h"
@@ -31,7 +33,7 @@ int cmd_check(const std::vector<std::string>& argv) {
                  "               with authenticate_disk = yes in [quorumd] or a link in [lan] (the LAN channel\n"
                  "               is always authenticated), the authkey must be a regular file of 32..4096\n"
                  "               bytes owned by root with mode 0600 (quorumd refuses it otherwise); the LAN\n"
-                 "               links are printed\n"
+                 "               links are printed; each [alert NAME]'s program must be root's alone\n"
                  "Exit 0 when all are valid, 2 when any error was found.\n";
     return kExitOk;
   }
@@ -75,6 +77,27 @@ int cmd_check(const std::vector<std::string>& argv) {
           ++errors;
         } else {
           std::cout << "authkey " << printable(qc.authkey) << ": ok (root-only; for " << users << ")\n";
+        }
+      }
+    }
+  }
+  {
+    // svcmgr's part of the same file: [svcmgr] and the [alert NAME] programs (svcmgr disables an alert whose
+    // program others could replace; here it is an error).
+    SvcmgrConfig sc;
+    const auto explicit_config = args->value("--config");
+    Status loaded = load_svcmgr_config(explicit_config.value_or("/etc/castor/castor.ini"), sc);
+    if (!loaded.ok() && (explicit_config || loaded.code() != Code::not_found)) {
+      std::cerr << printable(loaded.to_string()) << "\n";
+      ++errors;
+    } else if (loaded.ok()) {
+      for (const AlertConfig& a : sc.alerts) {
+        if (Status st = check_trusted_program(a.program); !st.ok()) {
+          std::cerr << a.file << ":" << a.line << ": [alert " << printable(a.name) << "]: " << printable(st.to_string())
+                    << " (svcmgr disables this alert)\n";
+          ++errors;
+        } else {
+          std::cout << "alert " << printable(a.name) << ": ok (" << printable(a.program) << ")\n";
         }
       }
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "config/alert_config.h"
 #include "config/fence_config.h"
 
 namespace castor {
@@ -56,10 +57,11 @@ std::vector<CastorIniSection> read_castor_ini_sections(std::string_view text, co
       continue;
     }
     if (is_fence_section(s.name)) continue;  // [fence NODE]: config/fence_config.h reads them
+    if (is_alert_section(s.name)) continue;  // [alert NAME]: config/alert_config.h reads them
     if (std::find(std::begin(kSections), std::end(kSections), s.name) == std::end(kSections)) {
       std::string hint = ini_did_you_mean(s.name, {std::begin(kSections), std::end(kSections)});
       file_errors.error(s.line, "unknown section [" + std::string(std::string_view(s.name).substr(0, 80)) +
-                                    "] (castor.ini has [quorumd], [svcmgr], [lan] and [fence NODE])" + hint);
+                                    "] (castor.ini has [quorumd], [svcmgr], [lan], [fence NODE] and [alert NAME])" + hint);
       continue;
     }
     size_t w = 0;

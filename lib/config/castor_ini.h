@@ -1,7 +1,8 @@
 // castor.ini's shared rules, for the two daemons that read it (quorumd_config: [quorumd] and [lan]
 // (lan_config), svcmgr_config: [svcmgr]). Each daemon reads the file through the INI reader
 // (common/ini_reader.h) with these rules:
-//   - the file holds [quorumd], [svcmgr], [lan] and [fence NODE] (config/fence_config.h); any other section, and any key before the first
+//   - the file holds [quorumd], [svcmgr], [lan], [fence NODE] (config/fence_config.h) and [alert NAME]
+//     (config/alert_config.h, svcmgr's); any other section, and any key before the first
 //     section, is an error for both daemons (each reports it, so neither starts on a file the other refuses);
 //   - a daemon reads only its own sections and skips the others' keys;
 //   - its section may be split in several [NAME] blocks; a key given twice across them is an error;

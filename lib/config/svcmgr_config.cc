@@ -24,6 +24,8 @@ Status parse_svcmgr_ini(const std::string& text, const std::string& file_name, S
       *target = e.value;
     }
   }
+  std::vector<AlertConfig> alerts = read_alert_sections(text, file_name, section.errors);
+  if (section.status().ok()) config.alerts = std::move(alerts);
   return section.status();
 }
 

@@ -7,12 +7,16 @@
 //   quorumd_socket = /run/castor/quorumd.sock
 //   ocf_root = /usr/lib/ocf
 //   state_dir = /var/lib/castor
-// Reading only: never touches the services, sockets or directories it names.
+// and the [alert NAME] sections (config/alert_config.h).
+// Reading only: never touches the services, sockets, directories or programs it names.
 #pragma once
 
 #include <string>
 
+#include <vector>
+
 #include "common/clock.h"
+#include "config/alert_config.h"
 #include "common/status.h"
 
 namespace castor {
@@ -26,6 +30,7 @@ struct SvcmgrConfig {
   // state_dir/definitions/NODE/), to stop a service whose file was removed while svcmgr was down.
   std::string state_dir = "/var/lib/castor";
   Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
+  std::vector<AlertConfig> alerts;                      // [alert NAME]: programs run on events
 };
 
 // Parses the [svcmgr] section of castor.ini's text into `config` (keys not given keep their values).
