@@ -82,8 +82,14 @@ bool ServiceRunner::monitored(size_t index) const {
 void ServiceRunner::set_state(State s, TimePoint now) {
   if (s == state_) return;
   if (s == State::starting || s == State::stopping) sequence_began_ = now;
-  if (state_ == State::starting && s == State::started) last_start_took_ = now - sequence_began_;
-  if (state_ == State::stopping && s == State::stopped) last_stop_took_ = now - sequence_began_;
+  if (state_ == State::starting && s == State::started) {
+    last_start_took_ = now - sequence_began_;
+    ++counts_.starts;
+  }
+  if (state_ == State::stopping && s == State::stopped) {
+    last_stop_took_ = now - sequence_began_;
+    ++counts_.stops;
+  }
   log::Level level = s == State::failed ? log::Level::warning
                      : s == State::stop_failed ? log::Level::error
                                                : log::Level::info;
@@ -272,6 +278,7 @@ bool ServiceRunner::drain_step(TimePoint now) {
                                  : "cannot read the service's cgroup: " + empty.status().to_string();
     log::event(log::Level::error, "service not stopped", {{"service", def_.name}, {"reason", why}});
     last_failure_ = Failure{"", "stop", Severity::hard, why, now};
+    ++counts_.failures;
     op_ = Op::none;
     next_drain_check_ = TimePoint::max();
     set_state(State::stop_failed, now);
@@ -521,6 +528,7 @@ void ServiceRunner::schedule_monitors(TimePoint now) {
 void ServiceRunner::record_failure(size_t index, AgentAction action, Severity sev, const std::string& text,
                                    TimePoint now) {
   last_failure_ = Failure{def_.resources[index].name, std::string(action_name(action)), sev, text, now};
+  ++counts_.failures;
 }
 
 void ServiceRunner::track_group(pid_t pgid, size_t index, TimePoint now) {

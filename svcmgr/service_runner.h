@@ -138,6 +138,13 @@ class ServiceRunner {
   // stop() to the state): nullopt before the first of each.
   std::optional<Duration> last_start_took() const { return last_start_took_; }
   std::optional<Duration> last_stop_took() const { return last_stop_took_; }
+  // Since this runner was made: starts that ended started, stops that ended stopped, failures recorded (each
+  // one last_failure() in turn). What happened between two looks at state(), which can pass through
+  // failed or stopped and on within one poll (svcmgr's alerts count on them).
+  struct Counts {
+    uint64_t starts = 0, stops = 0, failures = 0;
+  };
+  const Counts& counts() const { return counts_; }
   std::vector<pid_t> live_process_groups() const;
   uint64_t epoch() const { return ctx_.epoch; }
   ProbeResult probe_result() const { return probe_result_; }
@@ -200,6 +207,7 @@ class ServiceRunner {
   std::optional<Failure> last_failure_;
   TimePoint sequence_began_;  // when the state last became starting or stopping
   std::optional<Duration> last_start_took_, last_stop_took_;
+  Counts counts_;
   std::vector<Tracked> groups_;
   TimePoint next_group_check_ = TimePoint::max();
   std::optional<ServiceCgroup> cgroup_;

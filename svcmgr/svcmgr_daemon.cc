@@ -154,6 +154,7 @@ Status SvcmgrDaemon::init() {
   renew_interval_ = Millis(who->renew_interval_ms);
   me_standby_ = who->standby;  // quorumd keeps it across svcmgr restarts
   log::set_node(node_name_);
+  alerts_ = std::make_unique<AlertDispatcher>(config_.alerts, node_name_);
   RETURN_IF_ERROR(load_services());
   const std::string set_digest = "set-digest " + std::to_string(digest_);
   ASSIGN_OR_RETURN(std::string digest_text, blocking(set_digest));
@@ -227,6 +228,14 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   } else if (e.kind == Kind::lease_at_risk) {
     lease_at_risk_ = true;
     risk_stop_ = true;
+    AlertEvent a;
+    a.kind = AlertKind::quorum;
+    a.event = "lease_at_risk";
+    a.attribute = "castor-lease";
+    a.value = "at-risk";
+    a.desc = "the lease is at risk: every service stops";
+    a.reason = e.reason;
+    alert(a, now);
     stop_everything("lease at risk: " + e.reason, now);
   } else if (e.kind == Kind::leaving) {
     // quorumd leaves the cluster cleanly: stop and release everything, then tell it so (it writes DOWN,
@@ -245,6 +254,7 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
+    alert_peer_changed(e.to, e.power_fenced, e.reason, now);
     // A takeover needs a read of the peer's table issued after the verdict: ask for it now, not at the next
     // tick (up to a renew interval, T/2, later: 2.6 s of a power-fenced failover at T = 10 s).
     if (e.to == PeerView::dead || e.to == PeerView::down) {

@@ -32,6 +32,7 @@
 #include "svcmgr/ownership.h"
 #include "config/service_definition.h"
 #include "config/svcmgr_config.h"
+#include "svcmgr/alert_dispatcher.h"
 #include "svcmgr/service_runner.h"
 #include "svcmgr/service_supervisor.h"
 #include "svcmgr/quorumd_link.h"
@@ -107,6 +108,11 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::string state_of(const Service& s) const;
   std::string owner_of(const Service& s) const;
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
+  // Alerts (svcmgr_alerts.cc): queue one event (wall time, node and ids filled in); the peer's verdict from
+  // quorumd's event; the services' and definitions' changes since the last pass.
+  void alert(AlertEvent e, TimePoint now);
+  void alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now);
+  void observe_for_alerts(TimePoint now);
 
   // The event loop's descriptors: keys for EventLoop, and the agents' fds registered in it.
   static constexpr uint64_t kKeyAdmin = 0, kKeyQuorumdRequests = 1, kKeyQuorumdEvents = 2, kKeyAgentBase = 16;
@@ -155,6 +161,15 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::set<std::string> removed_;  // services whose file is gone: dropped once idle
   AgentMetadataFetcher metadata_;  // OCF meta-data defaults, per agent, read without blocking the loop
   std::map<std::string, ServiceDefinition> orphan_recheck_;  // redefine_orphan() waiting for meta-data
+  std::unique_ptr<AlertDispatcher> alerts_;  // the [alert NAME] programs (none: nothing is reported)
+  struct AlertSeen {  // what the alerts last saw of a service
+    ServiceRunner::Counts counts;
+    bool restarting = false;
+    std::string last_owner;  // the last node seen running it
+  };
+  std::map<std::string, AlertSeen> alert_seen_;
+  bool alert_definitions_match_ = true;
+  PeerView alert_peer_view_ = PeerView::unknown;  // the peer's view the alerts last reported
 };
 
 }  // namespace castor

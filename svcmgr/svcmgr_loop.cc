@@ -68,6 +68,8 @@ void SvcmgrDaemon::sync_agent_fds() {
   for (auto& [n, s] : services_)
     for (int fd : s.runner->fds()) want.insert(fd);
   for (int fd : metadata_.fds()) want.insert(fd);
+  if (alerts_)
+    for (int fd : alerts_->fds()) want.insert(fd);
   for (int fd : agent_fds_)
     if (!want.count(fd)) (void)loop_->remove_fd(fd);  // may be closed already: then it left the set by itself
   // MOD first: a number closed and reused since the last pass is a new file, unknown to epoll (ENOENT): ADD.
@@ -136,6 +138,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
   if (leaving_) wake = std::min(wake, leave_deadline_);
   for (auto& [n, s] : services_) wake = std::min(wake, s.runner->next_deadline());
   wake = std::min(wake, metadata_.next_deadline());
+  if (alerts_) wake = std::min(wake, alerts_->next_deadline());
   auto ready = env_.wait(*loop_, wake, std::chrono::seconds(1));
   if (!ready.ok()) {
     log::critical("the event loop's wait failed: svcmgr exits", {{"reason", ready.status().to_string()}});
@@ -181,6 +184,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
       if (std::find(own_fds.begin(), own_fds.end(), fd) != own_fds.end()) s.runner->on_ready(fd);
     }
     metadata_.on_ready(fd);
+    if (alerts_) alerts_->on_ready(fd);
   }
   // Agents' meta-data read: the services that waited get their timings (their held actions launch below).
   if (metadata_.poll(now)) on_metadata_read(now);
@@ -189,6 +193,8 @@ std::optional<int> SvcmgrDaemon::run_once() {
     s.runner->poll(now);
     if (s.runner->state() != before || s.runner->state() == ServiceRunner::State::stopped) after_runner(s, now);
   }
+  observe_for_alerts(now);
+  if (alerts_) alerts_->poll(now);
   // Reloaded definitions take effect once their service is idle here.
   for (auto it = services_.begin(); it != services_.end();) {
     Service& s = it->second;
