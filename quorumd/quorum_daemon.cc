@@ -181,6 +181,28 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
   return d;
 }
 
+void QuorumDaemon::watch_device_health(TimePoint now) {
+  if (!majority_) return;
+  const size_t n = majority_->device_count();
+  if (device_failing_.size() != n) device_failing_.assign(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const DeviceHealth h = majority_->health(i);
+    const bool failing = h.failing_since.has_value();
+    if (failing == device_failing_[i]) continue;
+    device_failing_[i] = failing;
+    QuorumdEvent e = event(QuorumdEventKind::device_changed, now);
+    e.device_index = i;
+    e.device = h.name;
+    e.failing = failing;
+    e.redundant = !majority_->degraded();
+    e.reason = failing ? (h.last_error.empty() ? std::string("failing") : h.last_error) : "answers again";
+    log::event(failing ? log::Level::error : log::Level::notice,
+               failing ? "a quorum device of the set is failing" : "a quorum device of the set answers again",
+               {{"member", int64_t(i)}, {"device", h.name}, {"redundant", e.redundant ? "yes" : "no"}, {"reason", e.reason}});
+    emit_event(e);
+  }
+}
+
 void QuorumDaemon::repair_damaged_member(TimePoint now) {
   if (!majority_ || done_) return;
   const Duration every = 10 * Duration(superblock_.timing.io_timeout);
@@ -839,6 +861,7 @@ void QuorumDaemon::step() {
   maybe_rejoin(now);
   step_device_set_change(now);
   repair_damaged_member(now);
+  watch_device_health(now);
   check_superblock_async(now);
   table_->pump(*core_, now);
 }

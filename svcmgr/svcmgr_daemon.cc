@@ -251,6 +251,16 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
         log::error("cannot kill the service's cgroup", {{"service", n}, {"error", st.to_string()}});
     services_.clear();  // runners' destructors kill their agents; quorumd kills the registered groups
     exit_code_ = kSvcmgrExitFenced;
+  } else if (e.kind == Kind::device_changed) {
+    AlertEvent a;
+    a.kind = AlertKind::quorum;
+    a.event = e.failing ? "quorum_device_lost" : "quorum_device_back";
+    a.attribute = "castor-quorum-device-" + std::to_string(e.device_index);
+    a.value = e.failing ? "lost" : "ok";
+    a.desc = "quorum device " + std::to_string(e.device_index) + " (" + e.device + ") " +
+             (e.failing ? "is failing" : "answers again") + (e.redundant ? "" : ": running without redundancy");
+    a.reason = e.reason;
+    alert(a, now);
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});

@@ -11,7 +11,7 @@
 //   timestamp_format = %H:%M:%S.%06N  ; CRM_alert_timestamp (strftime, local time, and %N / %0<digits>N for
 //                                     ; the fraction of the second, as Pacemaker's default is)
 //
-// Kinds: node (the peer up, down, dead), fencing (this node fenced itself; the peer power-fenced), resource
+// Kinds: node (the peer up, down, dead), fencing (the peer power-fenced), resource
 // (a service started, stopped, failed, recovering, relocated here), quorum (lease at risk, definitions
 // differ, a quorum device lost or back). svcmgr skips [fence NODE], quorumd skips [alert NAME].
 // This unit only parses and checks text: it never runs or examines the program.

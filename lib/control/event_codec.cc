@@ -11,7 +11,8 @@ namespace {
 
 constexpr QuorumdEventKind kKinds[] = {QuorumdEventKind::lease_renewed, QuorumdEventKind::lease_at_risk,
                                        QuorumdEventKind::leaving,       QuorumdEventKind::fenced,
-                                       QuorumdEventKind::left,          QuorumdEventKind::peer_changed};
+                                       QuorumdEventKind::left,          QuorumdEventKind::peer_changed,
+                                       QuorumdEventKind::device_changed};
 
 Result<PeerView> get_view(const Json& j, std::string_view key) {
   ASSIGN_OR_RETURN(std::string s, json_codec::get_string(j, key));
@@ -30,6 +31,7 @@ const char* quorumd_event_name(QuorumdEventKind k) {
     case QuorumdEventKind::fenced: return "fenced";
     case QuorumdEventKind::left: return "left";
     case QuorumdEventKind::peer_changed: return "peer_changed";
+    case QuorumdEventKind::device_changed: return "device_changed";
   }
   return "?";
 }
@@ -64,6 +66,13 @@ std::string encode_quorumd_event(const QuorumdEvent& e) {
       j["peer_incarnation"] = e.peer_incarnation;
       j["reason"] = e.reason;
       if (e.power_fenced) j["power_fenced"] = true;
+      break;
+    case QuorumdEventKind::device_changed:
+      j["device_index"] = e.device_index;
+      j["device"] = e.device;
+      j["failing"] = e.failing;
+      j["redundant"] = e.redundant;
+      j["reason"] = e.reason;
       break;
   }
   return json_codec::dump(j);
@@ -122,6 +131,13 @@ Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
       if (json_codec::has(j, "power_fenced")) {
         ASSIGN_OR_RETURN(e.power_fenced, json_codec::get_bool(j, "power_fenced"));
       }
+      break;
+    }
+    case QuorumdEventKind::device_changed: {
+      ASSIGN_OR_RETURN(e.device_index, json_codec::get_u64(j, "device_index"));
+      ASSIGN_OR_RETURN(e.device, json_codec::get_string(j, "device"));
+      ASSIGN_OR_RETURN(e.failing, json_codec::get_bool(j, "failing"));
+      ASSIGN_OR_RETURN(e.redundant, json_codec::get_bool(j, "redundant"));
       break;
     }
   }

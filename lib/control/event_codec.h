@@ -7,6 +7,8 @@
 //   fenced          "reason", "fences"                         this incarnation may no longer act
 //   left            "reason"                                   quorumd left the cluster
 //   peer_changed    "peer", "from", "to", "peer_incarnation", "reason"[, "power_fenced": true]
+//   device_changed  "device_index", "device", "failing", "redundant", "reason"   a member of a set of quorum
+//                                                              devices began or ceased failing (issue 20's alerts)
 // Keys, value types and key order are what quorumd wrote before this codec existed. The parser validates
 // every field the event's kind carries and never throws or aborts on any input; an unknown "event" is an
 // error (Code::unsupported), so a client may skip it. Pure: no I/O, no clock.
@@ -22,7 +24,7 @@
 
 namespace castor {
 
-enum class QuorumdEventKind { lease_renewed, lease_at_risk, leaving, fenced, left, peer_changed };
+enum class QuorumdEventKind { lease_renewed, lease_at_risk, leaving, fenced, left, peer_changed, device_changed };
 // "lease_renewed", "lease_at_risk", ...: the "event" value.
 const char* quorumd_event_name(QuorumdEventKind k);
 
@@ -42,6 +44,11 @@ struct QuorumdEvent {
   PeerView to = PeerView::unknown;
   uint64_t peer_incarnation = 0;
   bool power_fenced = false;  // peer_changed to DEAD on a confirmed power fence (written only when true)
+  // device_changed: the member, its path, whether it fails now, and whether every member answers.
+  uint64_t device_index = 0;
+  std::string device;
+  bool failing = false;
+  bool redundant = true;
   friend bool operator==(const QuorumdEvent&, const QuorumdEvent&) = default;
 };
 

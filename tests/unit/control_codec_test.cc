@@ -90,6 +90,17 @@ std::vector<QuorumdEvent> sample_events() {
   e.reason = "powered off by a confirmed fence (fence_ipmilan)";
   e.power_fenced = true;
   out.push_back(e);
+  e = QuorumdEvent{};
+  e.kind = QuorumdEventKind::device_changed;
+  e.node = "alpha";
+  e.incarnation = 3;
+  e.boottime_ns = 5002;
+  e.device_index = 1;
+  e.device = "/dev/sdc";
+  e.failing = true;
+  e.redundant = false;
+  e.reason = "write: no answer";
+  out.push_back(e);
   return out;
 }
 
@@ -450,6 +461,7 @@ TEST_CASE("control codec: events, the text quorumd always sent") {
       R"({"event":"left","node":"alpha","incarnation":3,"boottime_ns":5001,"reason":"admin"})",
       R"({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"heartbeat unchanged for 5s"})",
       R"x({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"powered off by a confirmed fence (fence_ipmilan)","power_fenced":true})x",
+      R"({"event":"device_changed","node":"alpha","incarnation":3,"boottime_ns":5002,"device_index":1,"device":"/dev/sdc","failing":true,"redundant":false,"reason":"write: no answer"})",
   };
   REQUIRE(ev.size() == expected.size());
   for (size_t i = 0; i < ev.size(); ++i) {
