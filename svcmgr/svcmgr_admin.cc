@@ -94,6 +94,13 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
 
 void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
   const AdminReply r = admin_request(req);
+  if (req.verb != "services") {  // every request that may change something, with its answer
+    AlertEvent e;
+    e.event = "admin_request";
+    e.desc = req.verb + (req.args.empty() ? "" : " " + req.args);
+    e.reason = r.ok ? "accepted" : "refused: " + r.body;
+    record(e, "admin");
+  }
   if (r.ok) server_->reply(conn, r.body);
   else server_->reply_error(conn, r.body, false);
 }

@@ -14,15 +14,35 @@
 namespace castor {
 
 void SvcmgrDaemon::alert(AlertEvent e, TimePoint now) {
-  if (!alerts_ || alerts_->alerts() == 0) return;
+  if (!reporting()) return;
   e.wall_ns = wall_time_ns();
   if (e.node.empty()) e.node = node_name_;
   if (e.node_id == 0 && e.node == node_name_) e.node_id = node_id_;
   if (e.node_id == 0 && e.node == peer_name_) e.node_id = peer_id_;
-  alerts_->post(e, now);
+  record(e, alert_kind_name(e.kind));
+  if (alerts_ && alerts_->alerts() > 0) alerts_->post(e, now);
+}
+
+void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
+  if (!history_) return;
+  HistoryRecord r;
+  r.wall_ns = e.wall_ns ? e.wall_ns : wall_time_ns();
+  r.node = node_name_;
+  r.event = e.event;
+  r.kind = kind;
+  r.service = e.service;
+  r.epoch = e.epoch;
+  r.subject = e.node == node_name_ ? "" : e.node;
+  r.desc = e.desc;
+  if (!e.attribute.empty()) r.desc = e.attribute + " " + e.value + (e.desc.empty() ? "" : ": " + e.desc);
+  r.reason = e.reason;
+  history_->append(r);
 }
 
 void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now) {
+  // An event during svcmgr's start-up exchanges (before it knows its peer's name and made its reporters):
+  // left to observe_for_alerts(), which reports the view once they exist.
+  if (!reporting() || peer_name_.empty()) return;
   alert_peer_view_ = to;
   AlertEvent e;
   e.kind = AlertKind::node;
@@ -49,7 +69,7 @@ void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std:
 }
 
 void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
-  if (!alerts_ || alerts_->alerts() == 0) return;
+  if (!reporting()) return;
   // A view quorumd's events did not announce to this svcmgr (the peer was up before it subscribed; a table
   // read's summary): reported once, as the node sees it now.
   if (liveness_.view != alert_peer_view_)
@@ -92,6 +112,19 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
     if (c.starts > seen.counts.starts) resource("service_started", "start", 0, "OK", "");
     seen.counts = c;
     seen.restarting = s.restarting();
+    // A claim: my entry got a new epoch (the fencing token this node's run of the service carries).
+    if (s.own->mine().epoch > seen.epoch) {
+      if (s.own->mine().state == OwnershipState::owned) {
+        AlertEvent e;
+        e.event = "service_claimed";
+        e.service = name;
+        e.epoch = s.own->mine().epoch;
+        e.desc = "owned here with a new epoch";
+        e.reason = s.last_placement;
+        record(e, "resource");
+      }
+      seen.epoch = s.own->mine().epoch;
+    }
     const std::string owner = owner_of(s);
     if (!owner.empty()) {
       if (owner == node_name_ && seen.last_owner == peer_name_) {

@@ -155,6 +155,11 @@ Status SvcmgrDaemon::init() {
   me_standby_ = who->standby;  // quorumd keeps it across svcmgr restarts
   log::set_node(node_name_);
   alerts_ = std::make_unique<AlertDispatcher>(config_.alerts, node_name_);
+  if (!config_.state_dir.empty()) {
+    auto h = HistoryLog::open(config_.state_dir + "/history", node_name_);
+    if (h.ok()) history_ = std::move(h).value();
+    else log::error("no event history: its directory is refused", {{"reason", h.status().to_string()}});
+  }
   RETURN_IF_ERROR(load_services());
   const std::string set_digest = "set-digest " + std::to_string(digest_);
   ASSIGN_OR_RETURN(std::string digest_text, blocking(set_digest));

@@ -33,6 +33,7 @@
 #include "config/service_definition.h"
 #include "config/svcmgr_config.h"
 #include "svcmgr/alert_dispatcher.h"
+#include "svcmgr/history_log.h"
 #include "svcmgr/service_runner.h"
 #include "svcmgr/service_supervisor.h"
 #include "svcmgr/quorumd_link.h"
@@ -111,6 +112,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // Alerts (svcmgr_alerts.cc): queue one event (wall time, node and ids filled in); the peer's verdict from
   // quorumd's event; the services' and definitions' changes since the last pass.
   void alert(AlertEvent e, TimePoint now);
+  // The same event into the history only (claims, admin requests: no Pacemaker alert kind fits them).
+  void record(const AlertEvent& e, const std::string& kind);
+  bool reporting() const { return history_ || (alerts_ && alerts_->alerts() > 0); }
   void alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now);
   void observe_for_alerts(TimePoint now);
 
@@ -162,8 +166,10 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   AgentMetadataFetcher metadata_;  // OCF meta-data defaults, per agent, read without blocking the loop
   std::map<std::string, ServiceDefinition> orphan_recheck_;  // redefine_orphan() waiting for meta-data
   std::unique_ptr<AlertDispatcher> alerts_;  // the [alert NAME] programs (none: nothing is reported)
+  std::unique_ptr<HistoryLog> history_;      // STATE_DIR/history/NODE.jsonl (none without a state_dir)
   struct AlertSeen {  // what the alerts last saw of a service
     ServiceRunner::Counts counts;
+    uint64_t epoch = 0;  // my entry's epoch, as last recorded (a new one is a claim)
     bool restarting = false;
     std::string last_owner;  // the last node seen running it
   };
