@@ -22,9 +22,11 @@ void print_help() {
                "                 write a new cluster key (default /etc/castor/authkey, root-only 0600)\n"
                "  dump DEVICE [--json] [--authkey PATH]\n"
                "                 decode and show every record of a quorum disk (read-only)\n"
-               "  status [--json] [--socket PATH] [--device DEVICE]\n"
+               "  status [--json | --prometheus] [--socket PATH] [--device DEVICE]\n"
                "                 both nodes: state, heartbeat age, latency, lease, timing (from quorumd, or\n"
-               "                 from the disk when quorumd does not run)\n"
+               "                 from the disk when quorumd does not run); --prometheus: metrics\n"
+               "  history [FILE...] [--since TIME] [--service NAME] [--json]\n"
+               "                 both nodes' event histories in one timeline (what happened, and why)\n"
                "  check [DIR] [--nodes A,B] [--config FILE]\n"
                "                 validate service definitions (default /etc/castor/services.d) and, with\n"
                "                 authenticate_disk = yes, the authkey's owner and mode; touches nothing\n"
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   if (verb == "fence") return cmd_fence(rest);
   if (verb == "disk") return cmd_disk(rest);
   if (verb == "export") return cmd_export(rest);
+  if (verb == "history") return cmd_history(rest);
   if (verb == "import") return cmd_import(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})

@@ -22,6 +22,7 @@ int cmd_fence(const std::vector<std::string>& args);        // castor fence NODE
 int cmd_disk(const std::vector<std::string>& args);         // castor disk replace OLD NEW (tools/cmd_disk.cc)
 int cmd_export(const std::vector<std::string>& args);       // castor export pacemaker (tools/cmd_export.cc)
 int cmd_import(const std::vector<std::string>& args);       // castor import pacemaker (tools/cmd_import.cc)
+int cmd_history(const std::vector<std::string>& args);      // castor history (tools/cmd_history.cc)
 std::string services_status_text(const std::string& svcmgr_socket, bool as_json);
 
 // Prints "castor VERB: message" to stderr and returns the exit code for `st`.

@@ -131,5 +131,32 @@ for ((i = 0; i < 50; i++)); do grep -q 'alert failed.*alert=hang.*timed out' "$s
 grep -q 'alert failed.*alert=hang.*timed out' "$svlog" || die "the hanging alert was not reported timed out"
 pgrep -f "$dir/hang.sh" >/dev/null && { sleep 3; pgrep -f "$dir/hang.sh" >/dev/null; } && die "hanging alert programs outlived their timeout"
 for n in a b; do echo "--- $n's alerts (alert_file.sh.sample, unchanged):"; cat "$dir/$n-alerts.log"; done
+
+say "castor history on $owner: why web moved, from $owner's own records, then with $other's file copied over"
+expect_exit 0 "$CASTOR" history --config "$dir/$owner.ini"
+hist=$OUT
+for want in "node_dead .*$other: lost" "service_relocated +web +[0-9]+ +relocated from $other" "service_claimed +web" \
+  "admin_request .*relocate web" "service_failed +web" "service_recovering +web"; do
+  echo "$hist" | grep -Eq "$want" || { echo "$hist"; die "castor history on $owner lacks: $want"; }
+done
+# The takeover's claim carries a higher epoch than the one web ran under on $other (the fencing token).
+claim=$(echo "$hist" | awk '$4 == "service_claimed" && $5 == "web" { e = $6 } END { print e }')
+cp "$dir/$other-state/history/$other.jsonl" "$dir/$owner-state/history/"
+expect_exit 0 "$CASTOR" history --config "$dir/$owner.ini" --service web
+both=$OUT
+echo "$both"
+echo "$both" | grep -Eq "^[0-9-]+ [0-9:.]+ +$other +service_started +web" || die "the merged history lacks $other's start of web"
+echo "$both" | grep -q "node_dead" && die "--service web shows a node event"
+other_epoch=$(echo "$both" | awk -v o="$other" '$3 == o && $4 == "service_claimed" { e = $6 } END { print e }')
+[ -n "$claim" ] && [ -n "$other_epoch" ] && [ "$claim" -gt "$other_epoch" ] ||
+  die "the takeover's claim (epoch '$claim') is not above $other's (epoch '$other_epoch')"
+# Time order across the two files: the lines' timestamps never go back.
+echo "$both" | awk '$1 ~ /^[0-9][0-9][0-9][0-9]-/ { t = $1 " " $2; if (t < last) bad = 1; last = t } END { exit bad }' ||
+  die "the merged history is not in time order"
+expect_exit 0 "$CASTOR" history --config "$dir/$owner.ini" --service web --json --since 10m
+echo "$OUT" | python3 -c "import json,sys; rs=[json.loads(l) for l in sys.stdin]; assert rs and all(r['service']=='web' for r in rs)" ||
+  die "--json lines: $OUT"
+expect_exit 2 "$CASTOR" history --config "$dir/$owner.ini" --since yesterday
+echo "[castor] history: castor history on $owner explains the takeover (node_dead, claim at epoch $claim above $other's $other_epoch, relocated), merged with $other's copied file in time order"
 echo "[castor] alerts: Pacemaker's alert_file.sh.sample unchanged saw node member/lost, start/stop/monitor/recovering, definitions differ/match; takeover $took ms after the crash with hanging alerts (timeout 1 s) beside it"
 say "pass"
