@@ -76,7 +76,10 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
     alert_peer_changed(liveness_.view, false, "as quorumd reports the peer to this svcmgr", now);
   for (auto it = alert_seen_.begin(); it != alert_seen_.end();)
     it = services_.count(it->first) ? std::next(it) : alert_seen_.erase(it);
-  for (auto& [name, s] : services_) {
+  for (auto& [service_name, service] : services_) {
+    // Plain references: a lambda may not capture a structured binding (clang, C++20).
+    const std::string& name = service_name;
+    Service& s = service;
     AlertSeen& seen = alert_seen_[name];
     auto resource = [&](const char* event, const char* task, int rc, std::string desc, std::string reason) {
       AlertEvent e;
