@@ -8,6 +8,7 @@
 
 #include "common/durable_file.h"
 #include "common/errno_status.h"
+#include "common/private_dir.h"
 #include "common/read_file.h"
 #include "common/trusted_path.h"
 #include "common/unique_fd.h"
@@ -20,21 +21,7 @@ namespace {
 // Reads a whole service file (at most kMaxServiceFileBytes); not_found when it does not exist.
 Result<std::string> read_file(const std::string& path) { return read_file_to_string(path, kMaxServiceFileBytes); }
 
-// Creates the missing directories of `dir` (0700: svcmgr runs as root), then requires the whole path to be
-// root's alone (common/trusted_path.h): svcmgr runs these copies as root, so a store directory anyone else
-// can write to (an existing one with another owner or mode 0777, a symlink others own...) is refused, never
-// written to nor read from.
-Status make_dirs(const std::string& dir) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    const std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir", part);
-  }
-  auto t = check_trusted_path(dir);
-  if (!t.ok()) return t.status().with_context("the directory of the saved service definitions");
-  if (!S_ISDIR(t->st.st_mode)) return Error(Code::refused, dir + ": not a directory (the saved service definitions)");
-  return Status::Ok();
-}
+Status make_dirs(const std::string& dir) { return make_private_dir(dir, "the saved service definitions"); }
 
 // Reads a saved copy: opened without following a symlink, a regular file, and root's alone through every
 // directory on the way (checked against the opened fd). not_found when there is none.

@@ -9,20 +9,13 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
-#include "common/trusted_path.h"
+#include "common/private_dir.h"
 #include "common/unique_fd.h"
 
 namespace castor {
 
 Result<std::unique_ptr<HistoryLog>> HistoryLog::open(const std::string& dir, const std::string& node, uint64_t rotate_bytes) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    const std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir", part);
-  }
-  auto t = check_trusted_path(dir);
-  if (!t.ok()) return t.status().with_context("the event history's directory");
-  if (!S_ISDIR(t->st.st_mode)) return Error(Code::refused, dir + ": not a directory (the event history)");
+  RETURN_IF_ERROR(make_private_dir(dir, "the event history"));
   if (node.empty() || node.find('/') != std::string::npos || node == "." || node == "..")
     return Error(Code::invalid_argument, "the event history: bad node name '" + node + "'");
   return std::unique_ptr<HistoryLog>(new HistoryLog(dir, dir + "/" + node + ".jsonl", rotate_bytes));
