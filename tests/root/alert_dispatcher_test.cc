@@ -17,19 +17,15 @@
 #include "common/clock.h"
 #include "svcmgr/alert_dispatcher.h"
 #include "tests/support/scratch.h"
+#include "tests/support/source_tree.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
 using castor::testing::ScratchDir;
+using castor::testing::read_text_file;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 void write_script(const std::string& path, const std::string& body) {
   std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
@@ -79,7 +75,7 @@ TEST_CASE("alert dispatcher: the program gets the event's environment, and only 
   d.post(node_dead(), BootClock().now());
   unsetenv("CASTOR_ALERT_TEST_LEAK");
   REQUIRE(run_until_idle(d));
-  const std::string env = read_all(dir.file("env.out"));
+  const std::string env = read_text_file(dir.file("env.out"));
   CAPTURE(env);
   CHECK(env.find("CRM_alert_kind=node\n") != std::string::npos);
   CHECK(env.find("CRM_alert_node=beta\n") != std::string::npos);
@@ -109,7 +105,7 @@ TEST_CASE("alert dispatcher: kinds filter, bounded running and waiting, timeouts
     r.event = "service_started";
     d.post(r, BootClock().now());
     REQUIRE(run_until_idle(d));
-    CHECK(read_all(dir.file("marks")) == "service_started\n");
+    CHECK(read_text_file(dir.file("marks")) == "service_started\n");
   }
   {
     AlertDispatcher d({alert_of("slow", dir.file("slow.sh"), 1s)}, "alpha", false);
@@ -187,7 +183,7 @@ TEST_CASE("alert dispatcher: Pacemaker's alert_file.sh.sample writes Pacemaker's
   f.desc = "Operation off of beta by alpha: OK";
   d.post(f, BootClock().now());
   REQUIRE(run_until_idle(d));
-  const std::string log = read_all(dir.file("alerts.log"));
+  const std::string log = read_text_file(dir.file("alerts.log"));
   CAPTURE(log);
   CHECK(log.find("Node 'beta' is now 'lost'") != std::string::npos);
   CHECK(log.find("Resource operation 'start' for 'web' on 'alpha': OK") != std::string::npos);

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "common/read_file.h"
 #include "config/quorumd_config.h"
 #include "config/svcmgr_config.h"
 #include "svcmgr/alert_event.h"
+#include "tests/support/source_tree.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
@@ -190,14 +190,7 @@ TEST_CASE("alert timestamps: strftime in local time, %N and %<digits>N as Pacema
 }
 
 TEST_CASE("alert config: the sample etc/castor.ini's [alert file], uncommented, is valid") {
-  std::vector<std::string> paths;
-  if (const char* d = std::getenv("CASTOR_SOURCE_DIR")) paths.push_back(std::string(d) + "/etc/castor.ini");
-  paths.push_back("etc/castor.ini");
-  const std::string here = __FILE__;
-  if (auto pos = here.rfind("tests/unit/"); pos != std::string::npos) paths.push_back(here.substr(0, pos) + "etc/castor.ini");
-  Result<std::string> text = Error(Code::not_found, "etc/castor.ini not found");
-  for (const std::string& p : paths)
-    if (text = read_file_to_string(p); text.ok()) break;
+  Result<std::string> text = castor::testing::read_source_file("etc/castor.ini");
   REQUIRE_MESSAGE(text.ok(), text.status().to_string());
   SvcmgrConfig shipped;
   Status st = parse_svcmgr_ini(*text, "etc/castor.ini", shipped);

@@ -12,19 +12,15 @@
 
 #include "svcmgr/history_log.h"
 #include "tests/support/scratch.h"
+#include "tests/support/source_tree.h"
 #include "tools/history_view.h"
 
 using namespace castor;
 using castor::testing::ScratchDir;
+using castor::testing::read_text_file;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 HistoryRecord rec(int64_t i) {
   HistoryRecord r;
@@ -53,7 +49,7 @@ TEST_CASE("history log: records written one a line, read back, file 0600") {
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
   REQUIRE((*h)->flush(5000));
   size_t skipped = 9;
-  auto back = parse_history_text(read_all((*h)->path()), &skipped);
+  auto back = parse_history_text(read_text_file((*h)->path()), &skipped);
   CHECK(skipped == 0);
   REQUIRE(back.size() == 100);
   CHECK(back.front() == rec(1));
@@ -66,7 +62,7 @@ TEST_CASE("history log: records written one a line, read back, file 0600") {
   REQUIRE(again.ok());
   (*again)->append(rec(101));
   REQUIRE((*again)->flush(5000));
-  CHECK(parse_history_text(read_all((*again)->path()), nullptr).size() == 101);
+  CHECK(parse_history_text(read_text_file((*again)->path()), nullptr).size() == 101);
 }
 
 TEST_CASE("history log: rotation keeps one older file; nothing through a symlink; an open directory refused") {
@@ -77,8 +73,8 @@ TEST_CASE("history log: rotation keeps one older file; nothing through a symlink
     (*h)->append(rec(i));
     REQUIRE((*h)->flush(5000));
   }
-  const auto now = parse_history_text(read_all(dir.file("h/alpha.jsonl")), nullptr);
-  const auto older = parse_history_text(read_all(dir.file("h/alpha.jsonl.1")), nullptr);
+  const auto now = parse_history_text(read_text_file(dir.file("h/alpha.jsonl")), nullptr);
+  const auto older = parse_history_text(read_text_file(dir.file("h/alpha.jsonl.1")), nullptr);
   CHECK(!older.empty());
   CHECK(now.size() + older.size() < 60);  // older rotations are gone
   CHECK(now.back() == rec(60));
@@ -94,7 +90,7 @@ TEST_CASE("history log: rotation keeps one older file; nothing through a symlink
   REQUIRE(s.ok());
   (*s)->append(rec(1));
   REQUIRE((*s)->flush(5000));
-  CHECK(read_all(d2.file("target")).empty());
+  CHECK(read_text_file(d2.file("target")).empty());
   s->reset();
 
   // A history directory others may write to is refused.

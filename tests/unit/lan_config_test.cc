@@ -14,6 +14,7 @@
 #include "config/lan_config.h"
 #include "config/quorumd_config.h"
 #include "config/svcmgr_config.h"
+#include "tests/support/source_tree.h"
 
 using namespace castor;
 
@@ -479,16 +480,7 @@ TEST_CASE("lan config: describe_lan_config, for castor check and quorumd's log")
 }
 
 TEST_CASE("lan config: the sample etc/castor.ini parses, with every [lan] key uncommented too") {
-  // From the source tree: $CASTOR_SOURCE_DIR, the working directory, or where this file was compiled.
-  std::vector<std::string> paths;
-  if (const char* d = std::getenv("CASTOR_SOURCE_DIR")) paths.push_back(std::string(d) + "/etc/castor.ini");
-  paths.push_back("etc/castor.ini");
-  const std::string here = __FILE__;  // .../tests/unit/lan_config_test.cc
-  if (auto pos = here.rfind("tests/unit/"); pos != std::string::npos)
-    paths.push_back(here.substr(0, pos) + "etc/castor.ini");
-  Result<std::string> text = Error(Code::not_found, "etc/castor.ini not found");
-  for (const std::string& p : paths)
-    if (text = read_file_to_string(p); text.ok()) break;
+  Result<std::string> text = castor::testing::read_source_file("etc/castor.ini");
   REQUIRE_MESSAGE(text.ok(), text.status().to_string());
   QuorumdConfig as_shipped;
   Status st = parse_quorumd_ini(*text, "etc/castor.ini", as_shipped);
