@@ -8,6 +8,8 @@
 //   - this node's lease at risk, and the definitions differing from the peer's, by this node.
 // A node that fences itself exits at once (its watchdog resets it): its peer reports it dead.
 // Must never delay anything it reports: it only queues (AlertDispatcher runs the programs, bounded).
+#include <thread>
+
 #include "common/log.h"
 #include "svcmgr/svcmgr_daemon.h"
 
@@ -155,6 +157,19 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
     e.desc = match ? "the service definitions match the peer's again" : "the service definitions differ from the peer's";
     alert(e, now);
   }
+}
+
+void SvcmgrDaemon::finish_alerts(Duration limit) {
+  if (!alerts_ || alerts_->idle()) return;
+  // Real time (the alert programs are real processes), counted in steps: bounded whatever the daemon's clock.
+  const BootClock real;
+  constexpr Duration kStep = std::chrono::milliseconds(20);
+  for (int64_t i = 0; i < limit / kStep && !alerts_->idle(); ++i) {
+    for (int fd : alerts_->fds()) alerts_->on_ready(fd);
+    alerts_->poll(real.now());
+    if (!alerts_->idle()) std::this_thread::sleep_for(kStep);
+  }
+  if (!alerts_->idle()) log::warning("svcmgr exits with alerts still running: they are killed", {});
 }
 
 }  // namespace castor

@@ -117,6 +117,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool reporting() const { return history_ || (alerts_ && alerts_->alerts() > 0); }
   void alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now);
   void observe_for_alerts(TimePoint now);
+  // At a clean exit: runs the alerts still queued or running, for at most `limit` (then they are killed).
+  static constexpr Duration kAlertsAtExit = std::chrono::seconds(5);
+  void finish_alerts(Duration limit);
 
   // The event loop's descriptors: keys for EventLoop, and the agents' fds registered in it.
   static constexpr uint64_t kKeyAdmin = 0, kKeyQuorumdRequests = 1, kKeyQuorumdEvents = 2, kKeyAgentBase = 16;

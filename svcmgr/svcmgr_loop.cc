@@ -33,7 +33,12 @@ int SvcmgrDaemon::run() {
     return kSvcmgrExitStartup;
   }
   for (;;)
-    if (std::optional<int> rc = run_once()) return *rc;
+    if (std::optional<int> rc = run_once()) {
+      // A clean leave (every service stopped and released): the alerts of those stops still get to run,
+      // for a bounded time. Not after a fence or a lost lease: those exits must not wait for anything.
+      if (*rc == kSvcmgrExitStopped) finish_alerts(kAlertsAtExit);
+      return *rc;
+    }
 }
 
 Status SvcmgrDaemon::prepare_loop() {

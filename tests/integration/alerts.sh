@@ -130,6 +130,17 @@ svlog="$dir/$owner-svcmgr.log"
 for ((i = 0; i < 50; i++)); do grep -q 'alert failed.*alert=hang.*timed out' "$svlog" && break; sleep 0.1; done
 grep -q 'alert failed.*alert=hang.*timed out' "$svlog" || die "the hanging alert was not reported timed out"
 pgrep -f "$dir/hang.sh" >/dev/null && { sleep 3; pgrep -f "$dir/hang.sh" >/dev/null; } && die "hanging alert programs outlived their timeout"
+say "$owner's svcmgr stopped (SIGTERM): web stopped and released, and the stop's alert still sent before it exits"
+stops_before=$(count "$owner" "Resource operation 'stop' for 'web' on '$owner': OK")
+log_before=$(wc -l <"$dir/$owner-svcmgr.log")
+kill -TERM "$sv_owner"
+for ((i = 0; i < 100; i++)); do kill -0 "$sv_owner" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$sv_owner" 2>/dev/null && die "$owner's svcmgr did not exit 10 s after SIGTERM"
+# Every stop svcmgr made on its way out (the last one just before it exits) has its alert.
+stops=$(tail -n +$((log_before + 1)) "$dir/$owner-svcmgr.log" | grep -c "service state service=web from=stopping to=stopped")
+alerted=$(($(count "$owner" "Resource operation 'stop' for 'web' on '$owner': OK") - stops_before))
+[ "$stops" -ge 1 ] && [ "$alerted" = "$stops" ] ||
+  die "$stops stop(s) of web at svcmgr's exit, $alerted alerted (alerts killed with svcmgr?)"
 for n in a b; do echo "--- $n's alerts (alert_file.sh.sample, unchanged):"; cat "$dir/$n-alerts.log"; done
 
 say "castor history on $owner: why web moved, from $owner's own records, then with $other's file copied over"
