@@ -17,15 +17,23 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertConfig> alerts, std::string re
                                                                     {"reason", st.to_string()}});
         continue;
       }
+      if (Status st = check_alert_recipient(a); !st.ok()) {
+        log::error("alert disabled: its recipient may not be written", {{"alert", a.name}, {"reason", st.to_string()}});
+        continue;
+      }
     }
     log::info("alert configured", {{"alert", a.name}, {"program", a.program}});
     alerts_.push_back(std::move(a));
   }
 }
 
-AlertDispatcher::~AlertDispatcher() = default;  // AgentProcess's destructor kills what still runs
+AlertDispatcher::~AlertDispatcher() {  // AgentProcess's destructor kills what still runs
+  if (!queue_.empty() || !running_.empty())
+    log::warning("alerts lost: svcmgr exits", {{"waiting", queue_.size()}, {"running_killed", running_.size()}});
+}
 
-void AlertDispatcher::post(const AlertEvent& e, TimePoint now) {
+void AlertDispatcher::post(const AlertEvent& e) {
+  bool wanted = false;
   for (size_t i = 0; i < alerts_.size(); ++i) {
     if (!alerts_[i].wants(e.kind)) continue;
     if (queue_.size() == kMaxQueued) {
@@ -36,13 +44,16 @@ void AlertDispatcher::post(const AlertEvent& e, TimePoint now) {
                                                       {"waiting", std::to_string(kMaxQueued)}});
       queue_.pop_front();
     }
-    queue_.push_back({e, i, ++sequence_});
+    if (!wanted) ++sequence_;  // one number per event, shared by its alerts (Pacemaker's node_sequence)
+    wanted = true;
+    queue_.push_back({e, i, sequence_});
   }
-  launch(now);
 }
 
 void AlertDispatcher::launch(TimePoint now) {
-  while (running_.size() < kMaxRunning && !queue_.empty()) {
+  // One program a call: a spawn waits for its exec (AgentProcess::kExecWait at most, when the disk that holds
+  // the program stalls), and the loop that calls this must not wait for several.
+  if (running_.size() < kMaxRunning && !queue_.empty()) {
     Pending p = std::move(queue_.front());
     queue_.pop_front();
     const AlertConfig& a = alerts_[p.alert];
@@ -57,7 +68,7 @@ void AlertDispatcher::launch(TimePoint now) {
       ++counts_.failed;
       log::error("alert failed: cannot run its program", {{"alert", a.name}, {"event", describe_alert_event(p.event)},
                                                            {"reason", proc.status().to_string()}});
-      continue;
+      return;
     }
     running_.push_back({std::move(proc).value(), std::move(p.event), p.alert});
   }
@@ -107,6 +118,7 @@ void AlertDispatcher::poll(TimePoint now) {
 }
 
 TimePoint AlertDispatcher::next_deadline() const {
+  if (!queue_.empty() && running_.size() < kMaxRunning) return TimePoint{};  // one to launch: at once
   TimePoint t = TimePoint::max();
   for (const Running& r : running_) t = std::min(t, r.proc->next_deadline());
   return t;

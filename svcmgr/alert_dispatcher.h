@@ -1,6 +1,6 @@
 // AlertDispatcher: runs the [alert NAME] programs (config/alert_config.h) for svcmgr's events, asynchronously
-// and bounded, so that an alert never blocks or slows a failover: post() only queues; at most kMaxRunning
-// programs run at once (each an AgentProcess in its own process group, with the alert's timeout, its output
+// and bounded, so that an alert never blocks or slows a failover: post() only queues, poll() starts at most
+// one program a call (a spawn waits for the exec); at most kMaxRunning programs run at once (each an AgentProcess in its own process group, with the alert's timeout, its output
 // logged in one line); at most kMaxQueued wait, and past that the oldest waiting one is dropped and logged.
 // Every failure (cannot run, exit status not 0, timeout, dropped) is logged with the alert, the event and
 // the reason, and counted. Driven by the daemon's event loop like a ServiceRunner: fds() / on_ready() /
@@ -36,12 +36,13 @@ class AlertDispatcher {
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
 
-  // Queues the event for every alert that wants its kind, and starts what the bound allows.
-  void post(const AlertEvent& e, TimePoint now);
+  // Queues the event for every alert that wants its kind; starts nothing (poll() does).
+  void post(const AlertEvent& e);
   std::vector<int> fds() const;
   void on_ready(int fd);
   void poll(TimePoint now);
-  TimePoint next_deadline() const;  // TimePoint::max() when nothing runs
+  // TimePoint::max() when nothing runs nor waits; the past when a waiting one can start now.
+  TimePoint next_deadline() const;
   bool idle() const { return running_.empty() && queue_.empty(); }
   size_t alerts() const { return alerts_.size(); }
 

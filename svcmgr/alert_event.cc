@@ -66,7 +66,7 @@ std::vector<std::string> alert_environment(const AlertEvent& e, const AlertConfi
                                                           : "attribute";
   put("CRM_alert_kind", pcmk_kind);
   put("CRM_alert_version", CASTOR_VERSION);
-  put("CRM_alert_recipient", alert.recipient.value_or(""));
+  if (alert.recipient) put("CRM_alert_recipient", *alert.recipient);  // unset otherwise, as Pacemaker leaves it
   put("CRM_alert_node_sequence", std::to_string(sequence));
   put("CRM_alert_timestamp", format_alert_timestamp(e.wall_ns, alert.timestamp_format));
   put("CRM_alert_timestamp_epoch", std::to_string(e.wall_ns / 1000000000));

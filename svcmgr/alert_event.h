@@ -5,12 +5,11 @@
 //
 // Events and how they map to Pacemaker's kinds:
 //   node_up, node_down, node_dead     CRM_alert_kind=node, CRM_alert_desc member / lost
-//   node_fenced (this node), peer_power_fenced
-//                                     kind=fencing, task reboot / off, rc 0, desc "Operation ... : OK"
+//   peer_power_fenced                 kind=fencing, task off, rc 0, desc "Operation off of NODE by ME: OK"
 //   service_started, service_stopped, service_failed, service_recovering, service_relocated
 //                                     kind=resource, rsc = the service, task start / stop / monitor, rc and
 //                                     desc as an OCF result (0 OK, 1 error, 7 not running), interval 0
-//   lease_at_risk, definitions_differ, definitions_match, quorum_device_lost, quorum_device_back
+//   lease_at_risk, lease_ok, definitions_differ, definitions_match, quorum_device_lost, quorum_device_back
 //                                     kind=attribute (Pacemaker has no kind for them): attribute name
 //                                     castor-lease / castor-definitions / castor-quorum-device-N, its value the
 //                                     new state
@@ -42,7 +41,7 @@ struct AlertEvent {
 };
 
 // The program's whole environment ("K=V" each; nothing else is inherited): PATH, the CRM_alert_* keys of
-// the event's kind, CRM_alert_recipient (when configured), CRM_alert_version, CRM_alert_node_sequence =
+// the event's kind, CRM_alert_recipient (only when configured), CRM_alert_version, CRM_alert_node_sequence =
 // `sequence`, the timestamps (CRM_alert_timestamp in `alert.timestamp_format`, _epoch, _usec), and
 // CASTOR_ALERT_EVENT, _KIND, _ALERT (the section's name), _REPORTER (`reporter`: the node whose svcmgr ran
 // it), _EPOCH, _REASON, _SERVICE. Values are single lines: a line feed in a reason becomes a space.

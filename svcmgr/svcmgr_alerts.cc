@@ -15,14 +15,14 @@
 
 namespace castor {
 
-void SvcmgrDaemon::alert(AlertEvent e, TimePoint now) {
+void SvcmgrDaemon::alert(AlertEvent e) {
   if (!reporting()) return;
   e.wall_ns = wall_time_ns();
   if (e.node.empty()) e.node = node_name_;
   if (e.node_id == 0 && e.node == node_name_) e.node_id = node_id_;
   if (e.node_id == 0 && e.node == peer_name_) e.node_id = peer_id_;
   record(e, alert_kind_name(e.kind));
-  if (alerts_ && alerts_->alerts() > 0) alerts_->post(e, now);
+  if (alerts_ && alerts_->alerts() > 0) alerts_->post(e);
 }
 
 void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
@@ -41,10 +41,11 @@ void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
   history_->append(r);
 }
 
-void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now) {
+void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason) {
   // An event during svcmgr's start-up exchanges (before it knows its peer's name and made its reporters):
   // left to observe_for_alerts(), which reports the view once they exist.
   if (!reporting() || peer_name_.empty()) return;
+  if (to == alert_peer_view_ && !power_fenced) return;  // reported already
   alert_peer_view_ = to;
   AlertEvent e;
   e.kind = AlertKind::node;
@@ -56,7 +57,7 @@ void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std:
     case PeerView::dead: e.event = "node_dead"; e.desc = "lost"; break;
     case PeerView::unknown: return;
   }
-  alert(e, now);
+  alert(e);
   if (power_fenced) {
     AlertEvent f;
     f.kind = AlertKind::fencing;
@@ -66,23 +67,26 @@ void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std:
     f.rc = 0;
     f.desc = "Operation off of " + peer_name_ + " by " + node_name_ + ": OK";
     f.reason = reason;
-    alert(f, now);
+    alert(f);
   }
 }
 
-void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
+void SvcmgrDaemon::observe_for_alerts() {
   if (!reporting()) return;
   // A view quorumd's events did not announce to this svcmgr (the peer was up before it subscribed; a table
   // read's summary): reported once, as the node sees it now.
   if (liveness_.view != alert_peer_view_)
-    alert_peer_changed(liveness_.view, false, "as quorumd reports the peer to this svcmgr", now);
+    alert_peer_changed(liveness_.view, false, "as quorumd reports the peer to this svcmgr");
   for (auto it = alert_seen_.begin(); it != alert_seen_.end();)
     it = services_.count(it->first) ? std::next(it) : alert_seen_.erase(it);
   for (auto& [service_name, service] : services_) {
     // Plain references: a lambda may not capture a structured binding (clang, C++20).
     const std::string& name = service_name;
     Service& s = service;
-    AlertSeen& seen = alert_seen_[name];
+    auto [seen_it, first_look] = alert_seen_.try_emplace(name);
+    AlertSeen& seen = seen_it->second;
+    // A service seen for the first time (svcmgr started, or a new file): its entry's epoch is no claim of now.
+    if (first_look) seen.epoch = s.own->mine().epoch;
     auto resource = [&](const char* event, const char* task, int rc, std::string desc, std::string reason) {
       AlertEvent e;
       e.kind = AlertKind::resource;
@@ -93,7 +97,7 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
       e.desc = std::move(desc);
       e.reason = std::move(reason);
       e.epoch = s.runner->epoch();
-      alert(e, now);
+      alert(e);
     };
     // The runner's counts, not its state: a monitor failure and the restart it brings can pass through
     // failed, stopping, stopped and starting within one pass of the loop.
@@ -141,7 +145,7 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
         e.desc = "relocated from " + peer_name_;  // the sample agents print it: not another "OK"
         e.epoch = s.own->epoch();
         e.reason = "from " + peer_name_ + " (peer " + peer_view_name(liveness_.view) + ")";
-        alert(e, now);
+        alert(e);
       }
       seen.last_owner = owner;
     }
@@ -155,7 +159,7 @@ void SvcmgrDaemon::observe_for_alerts(TimePoint now) {
     e.attribute = "castor-definitions";
     e.value = match ? "match" : "differ";
     e.desc = match ? "the service definitions match the peer's again" : "the service definitions differ from the peer's";
-    alert(e, now);
+    alert(e);
   }
 }
 

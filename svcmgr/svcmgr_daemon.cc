@@ -215,6 +215,13 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
       risk_stop_ = false;
       stopping_all_ = false;
       log::notice("the lease is renewed again: services may run", {});
+      AlertEvent a;
+      a.kind = AlertKind::quorum;
+      a.event = "lease_ok";
+      a.attribute = "castor-lease";
+      a.value = "ok";
+      a.desc = "the lease is renewed again: services may run";
+      alert(a);
       // A service the risk stopped while this node still owns it (its entry never left "owned") starts
       // again in its epoch; without this it would stay stopped and owned here, and the peer could not take it.
       for (auto& [name, s] : services_) {
@@ -240,7 +247,7 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     a.value = "at-risk";
     a.desc = "the lease is at risk: every service stops";
     a.reason = e.reason;
-    alert(a, now);
+    alert(a);
     stop_everything("lease at risk: " + e.reason, now);
   } else if (e.kind == Kind::leaving) {
     // quorumd leaves the cluster cleanly: stop and release everything, then tell it so (it writes DOWN,
@@ -251,6 +258,11 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     stop_everything("the node leaves the cluster", now);
   } else if (e.kind == Kind::fenced) {
     log::critical("quorumd fenced this node: every service is killed", {{"reason", e.reason}});
+    AlertEvent r;
+    r.event = "node_fenced";
+    r.desc = "quorumd fenced this node: every service is killed";
+    r.reason = e.reason;
+    record(r, "fencing");
     for (auto& [n, s] : services_)  // everything in the services' cgroups, then the agents (destructors)
       if (Status st = s.runner->kill_cgroup(); !st.ok())
         log::error("cannot kill the service's cgroup", {{"service", n}, {"error", st.to_string()}});
@@ -265,11 +277,11 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     a.desc = "quorum device " + std::to_string(e.device_index) + " (" + e.device + ") " +
              (e.failing ? "is failing" : "answers again") + (e.redundant ? "" : ": running without redundancy");
     a.reason = e.reason;
-    alert(a, now);
+    alert(a);
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
-    alert_peer_changed(e.to, e.power_fenced, e.reason, now);
+    alert_peer_changed(e.to, e.power_fenced, e.reason);
     // A takeover needs a read of the peer's table issued after the verdict: ask for it now, not at the next
     // tick (up to a renew interval, T/2, later: 2.6 s of a power-fenced failover at T = 10 s).
     if (e.to == PeerView::dead || e.to == PeerView::down) {

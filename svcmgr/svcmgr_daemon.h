@@ -111,12 +111,12 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
   // Alerts (svcmgr_alerts.cc): queue one event (wall time, node and ids filled in); the peer's verdict from
   // quorumd's event; the services' and definitions' changes since the last pass.
-  void alert(AlertEvent e, TimePoint now);
+  void alert(AlertEvent e);
   // The same event into the history only (claims, admin requests: no Pacemaker alert kind fits them).
   void record(const AlertEvent& e, const std::string& kind);
   bool reporting() const { return history_ || (alerts_ && alerts_->alerts() > 0); }
-  void alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason, TimePoint now);
-  void observe_for_alerts(TimePoint now);
+  void alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason);
+  void observe_for_alerts();
   // At a clean exit: runs the alerts still queued or running, for at most `limit` (then they are killed).
   static constexpr Duration kAlertsAtExit = std::chrono::seconds(5);
   void finish_alerts(Duration limit);

@@ -128,6 +128,11 @@ std::optional<int> SvcmgrDaemon::run_once() {
   if (!link_->connected() || (lease_expiry_ && now >= *lease_expiry_)) {
     if (!link_->connected()) log::critical("lost quorumd: every service is killed", {});
     else log::critical("the lease expired: every service is killed", {});
+    AlertEvent e;
+    e.event = "services_killed";
+    e.desc = "every service is killed";
+    e.reason = link_->connected() ? "the lease expired" : "lost quorumd";
+    record(e, "quorum");
     for (auto& [n, s] : services_)  // everything in the services' cgroups, then the agents (destructors)
       if (Status st = s.runner->kill_cgroup(); !st.ok())
         log::error("cannot kill the service's cgroup", {{"service", n}, {"error", st.to_string()}});
@@ -198,7 +203,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
     s.runner->poll(now);
     if (s.runner->state() != before || s.runner->state() == ServiceRunner::State::stopped) after_runner(s, now);
   }
-  observe_for_alerts(now);
+  observe_for_alerts();
   if (alerts_) alerts_->poll(now);
   // Reloaded definitions take effect once their service is idle here.
   for (auto it = services_.begin(); it != services_.end();) {
