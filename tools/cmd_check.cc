@@ -92,7 +92,9 @@ int cmd_check(const std::vector<std::string>& argv) {
       ++errors;
     } else if (loaded.ok()) {
       for (const AlertConfig& a : sc.alerts) {
-        if (Status st = check_trusted_program(a.program); !st.ok()) {
+        Status st = check_trusted_program(a.program);
+        if (st.ok()) st = check_alert_recipient(a);
+        if (!st.ok()) {
           std::cerr << a.file << ":" << a.line << ": [alert " << printable(a.name) << "]: " << printable(st.to_string())
                     << " (svcmgr disables this alert)\n";
           ++errors;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/trusted_path.h"
 #include "common/value_parsers.h"
 
 namespace castor {
@@ -38,6 +39,15 @@ const char* alert_kind_name(AlertKind k) {
     case AlertKind::quorum: return "quorum";
   }
   return "?";
+}
+
+Status check_alert_recipient(const AlertConfig& a) {
+  if (!a.recipient || a.recipient->empty() || (*a.recipient)[0] != '/') return Status::Ok();
+  const std::string dir = a.recipient->substr(0, std::max<size_t>(1, a.recipient->rfind('/')));
+  auto t = check_trusted_path(dir);
+  if (!t.ok() && t.status().code() != Code::not_found)
+    return t.status().with_context("the recipient " + *a.recipient + " (a file the program, run as root, writes)");
+  return Status::Ok();
 }
 
 bool is_alert_section(std::string_view name) {

@@ -14,7 +14,10 @@
 // Kinds: node (the peer up, down, dead), fencing (the peer power-fenced), resource
 // (a service started, stopped, failed, recovering, relocated here), quorum (lease at risk, definitions
 // differ, a quorum device lost or back). svcmgr skips [fence NODE], quorumd skips [alert NAME].
-// This unit only parses and checks text: it never runs or examines the program.
+// The programs run as root (svcmgr's user) and Pacemaker's samples append to a recipient that is a file: a
+// recipient that is an absolute path must be in a directory root's alone (check_alert_recipient), or a
+// planted symlink there would make root append to any file.
+// This unit parses and checks text; check_alert_recipient looks at the recipient's directory, nothing else.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +51,9 @@ struct AlertConfig {
 
 inline constexpr std::string_view kAlertSectionPrefix = "alert ";
 inline constexpr size_t kMaxAlerts = 16;
+
+// Ok unless the recipient is an absolute path whose directory anyone but root could change (refused).
+Status check_alert_recipient(const AlertConfig& a);
 
 // Whether castor.ini's section `name` is an [alert NAME] section.
 bool is_alert_section(std::string_view name);
