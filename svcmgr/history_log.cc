@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <system_error>
 
 #include "common/errno_status.h"
 #include "common/log.h"
@@ -14,97 +17,132 @@
 
 namespace castor {
 
+struct HistoryLog::Shared {
+  std::string dir, path;
+  uint64_t rotate_bytes = kRotateBytes;
+  std::mutex mu;
+  std::condition_variable cv, done_cv;
+  std::deque<std::string> queue;  // encoded lines
+  uint64_t appended = 0, written = 0, dropped = 0;
+  bool stop = false, exited = false;
+  bool failing = false;  // the last write failed (logged once); the writer's alone
+};
+
+namespace {
+
+Status write_batch(const std::string& dir, const std::string& path, uint64_t rotate_bytes, const std::string& text) {
+  // O_NOFOLLOW: never through a symlink planted at the file; O_NONBLOCK: a FIFO there cannot hang the open
+  // (refused just below; on a regular file it changes nothing); 0600: the history names services and reasons.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600));
+  if (!fd.valid()) return errno_status("open", path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return errno_status("fstat", path);
+  if (!S_ISREG(st.st_mode)) return Error(Code::refused, path + ": not a regular file");
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_status("write", path);
+    off += size_t(n);
+  }
+  if (::fdatasync(fd.get()) != 0) return errno_status("fdatasync", path);
+  if (uint64_t(st.st_size) + text.size() >= rotate_bytes) {
+    const std::string old = path + ".1";
+    if (::rename(path.c_str(), old.c_str()) != 0) return errno_status("rename", path + " to " + old);
+    UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!d.valid()) return errno_status("open", dir);
+    if (::fsync(d.get()) != 0) return errno_status("fsync", dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HistoryLog>> HistoryLog::open(const std::string& dir, const std::string& node, uint64_t rotate_bytes) {
   RETURN_IF_ERROR(make_private_dir(dir, "the event history"));
   if (node.empty() || node.find('/') != std::string::npos || node == "." || node == "..")
     return Error(Code::invalid_argument, "the event history: bad node name '" + node + "'");
-  return std::unique_ptr<HistoryLog>(new HistoryLog(dir, dir + "/" + node + ".jsonl", rotate_bytes));
+  auto s = std::make_shared<Shared>();
+  s->dir = dir;
+  s->path = dir + "/" + node + ".jsonl";
+  s->rotate_bytes = rotate_bytes;
+  std::unique_ptr<HistoryLog> h(new HistoryLog(s));
+  try {
+    h->writer_ = std::thread(&HistoryLog::run, s);
+  } catch (const std::system_error& e) {
+    return Error(Code::io_error, std::string("the event history: cannot start its writer thread: ") + e.what());
+  }
+  return h;
 }
 
-HistoryLog::HistoryLog(std::string dir, std::string path, uint64_t rotate_bytes)
-    : dir_(std::move(dir)), path_(std::move(path)), rotate_bytes_(rotate_bytes) {
-  writer_ = std::thread([this] { run(); });
-}
+const std::string& HistoryLog::path() const { return shared_->path; }
 
 HistoryLog::~HistoryLog() {
+  if (!writer_.joinable()) return;
+  bool exited;
   {
-    std::lock_guard<std::mutex> g(mu_);
-    stop_ = true;
+    std::unique_lock<std::mutex> g(shared_->mu);
+    shared_->stop = true;
+    shared_->cv.notify_all();
+    exited = shared_->done_cv.wait_for(g, kExitWait, [&] { return shared_->exited; });
   }
-  cv_.notify_all();
-  writer_.join();
+  if (exited) {
+    writer_.join();
+  } else {
+    log::error("event history: its writer is stuck in the disk; svcmgr exits without it",
+               {{"file", shared_->path}, {"waited_ms", std::chrono::duration_cast<std::chrono::milliseconds>(kExitWait).count()}});
+    writer_.detach();  // it holds its own reference to the shared state
+  }
 }
 
 void HistoryLog::append(const HistoryRecord& r) {
   std::string line = encode_history_record(r) + "\n";
   {
-    std::lock_guard<std::mutex> g(mu_);
-    ++appended_;
-    if (queue_.size() >= kMaxQueued) {
-      ++dropped_;
-      ++written_;  // accounted for: flush() must not wait for it
+    std::lock_guard<std::mutex> g(shared_->mu);
+    ++shared_->appended;
+    if (shared_->queue.size() >= kMaxQueued) {
+      ++shared_->dropped;
+      ++shared_->written;  // accounted for: flush() must not wait for it
       return;
     }
-    queue_.push_back(std::move(line));
+    shared_->queue.push_back(std::move(line));
   }
-  cv_.notify_one();
+  shared_->cv.notify_one();
 }
 
 bool HistoryLog::flush(int limit_ms) {
-  std::unique_lock<std::mutex> g(mu_);
-  const uint64_t target = appended_;
-  return done_cv_.wait_for(g, std::chrono::milliseconds(limit_ms), [&] { return written_ >= target; });
+  std::unique_lock<std::mutex> g(shared_->mu);
+  const uint64_t target = shared_->appended;
+  return shared_->done_cv.wait_for(g, std::chrono::milliseconds(limit_ms), [&] { return shared_->written >= target; });
 }
 
-Status HistoryLog::write_batch(const std::string& text) {
-  // O_NOFOLLOW: never through a symlink planted at the file; 0600: the history names services and reasons.
-  UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
-  if (!fd.valid()) return errno_status("open", path_);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return errno_status("fstat", path_);
-  if (!S_ISREG(st.st_mode)) return Error(Code::refused, path_ + ": not a regular file");
-  size_t off = 0;
-  while (off < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_status("write", path_);
-    off += size_t(n);
-  }
-  if (::fdatasync(fd.get()) != 0) return errno_status("fdatasync", path_);
-  if (uint64_t(st.st_size) + text.size() >= rotate_bytes_) {
-    const std::string old = path_ + ".1";
-    if (::rename(path_.c_str(), old.c_str()) != 0) return errno_status("rename", path_ + " to " + old);
-    UniqueFd d(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (d.valid()) (void)::fsync(d.get());
-  }
-  return Status::Ok();
-}
-
-void HistoryLog::run() {
-  std::unique_lock<std::mutex> g(mu_);
+void HistoryLog::run(std::shared_ptr<Shared> s) {
+  std::unique_lock<std::mutex> g(s->mu);
   for (;;) {
-    cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
-    if (queue_.empty() && stop_) return;
+    s->cv.wait(g, [&] { return s->stop || !s->queue.empty(); });
+    if (s->queue.empty() && s->stop) break;
     std::string text;
     size_t n = 0;
-    while (!queue_.empty()) {
-      text += queue_.front();
-      queue_.pop_front();
+    while (!s->queue.empty()) {
+      text += s->queue.front();
+      s->queue.pop_front();
       ++n;
     }
-    const uint64_t dropped = dropped_;
-    dropped_ = 0;
+    const uint64_t dropped = s->dropped;
+    s->dropped = 0;
     g.unlock();
     if (dropped)
-      log::error("event history: records dropped (the writer fell behind the disk)", {{"dropped", dropped}, {"file", path_}});
-    Status st = write_batch(text);
-    if (!st.ok() && !failing_) log::error("event history: cannot write", {{"file", path_}, {"reason", st.to_string()}});
-    if (st.ok() && failing_) log::notice("event history: written again", {{"file", path_}});
-    failing_ = !st.ok();
+      log::error("event history: records dropped (the writer fell behind the disk)", {{"dropped", dropped}, {"file", s->path}});
+    Status st = write_batch(s->dir, s->path, s->rotate_bytes, text);
+    if (!st.ok() && !s->failing) log::error("event history: cannot write", {{"file", s->path}, {"reason", st.to_string()}});
+    if (st.ok() && s->failing) log::notice("event history: written again", {{"file", s->path}});
+    s->failing = !st.ok();
     g.lock();
-    written_ += n;
-    done_cv_.notify_all();
+    s->written += n;
+    s->done_cv.notify_all();
   }
+  s->exited = true;
+  s->done_cv.notify_all();
 }
 
 }  // namespace castor

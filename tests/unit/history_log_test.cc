@@ -101,3 +101,17 @@ TEST_CASE("history log: rotation keeps one older file; nothing through a symlink
   CHECK(o.status().code() == Code::refused);
   CHECK_FALSE(HistoryLog::open(d2.file("h"), "../x").ok());
 }
+
+TEST_CASE("history log: a FIFO planted at the file neither hangs the writer nor svcmgr's exit") {
+  ScratchDir dir;
+  REQUIRE(mkdir(dir.file("h").c_str(), 0700) == 0);
+  REQUIRE(mkfifo(dir.file("h/alpha.jsonl").c_str(), 0600) == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    auto h = HistoryLog::open(dir.file("h"), "alpha");
+    REQUIRE(h.ok());
+    (*h)->append(rec(1));
+    CHECK((*h)->flush(3000));  // written or failed, not stuck: O_NONBLOCK and refused as not a regular file
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < HistoryLog::kExitWait + std::chrono::seconds(2));
+}
