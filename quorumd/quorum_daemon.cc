@@ -183,21 +183,19 @@ Result<std::unique_ptr<QuorumDaemon>> QuorumDaemon::start(const QuorumdConfig& c
 
 void QuorumDaemon::watch_device_health(TimePoint now) {
   if (!majority_) return;
-  const size_t n = majority_->device_count();
-  if (device_failing_.size() != n) device_failing_.assign(n, false);
-  for (size_t i = 0; i < n; ++i) {
+  if (!device_report_) device_report_.emplace(superblock_.timing.io_timeout);
+  for (size_t i = 0; i < majority_->device_count(); ++i) {
     const DeviceHealth h = majority_->health(i);
-    const bool failing = h.failing_since.has_value();
-    if (failing == device_failing_[i]) continue;
-    device_failing_[i] = failing;
+    const std::optional<bool> lost = device_report_->observe(i, h.failing_since, now);
+    if (!lost) continue;
     QuorumdEvent e = event(QuorumdEventKind::device_changed, now);
     e.device_index = i;
     e.device = h.name;
-    e.failing = failing;
+    e.failing = *lost;
     e.redundant = !majority_->degraded();
-    e.reason = failing ? (h.last_error.empty() ? std::string("failing") : h.last_error) : "answers again";
-    log::event(failing ? log::Level::error : log::Level::notice,
-               failing ? "a quorum device of the set is failing" : "a quorum device of the set answers again",
+    e.reason = *lost ? (h.last_error.empty() ? std::string("failing") : h.last_error) : "answers again";
+    log::event(*lost ? log::Level::error : log::Level::notice,
+               *lost ? "a quorum device of the set is lost" : "a quorum device of the set answers again",
                {{"member", int64_t(i)}, {"device", h.name}, {"redundant", e.redundant ? "yes" : "no"}, {"reason", e.reason}});
     emit_event(e);
   }

@@ -39,6 +39,7 @@
 #include "control/event_codec.h"
 #include "disk/block_device.h"
 #include "disk/majority_block_device.h"
+#include "quorumd/device_health_report.h"
 #include "quorumd/device_set_change.h"
 #include "disk/disk_layout.h"
 #include "disk/disk_snapshot.h"
@@ -220,10 +221,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   // A member of the set returned damaged copies (zeroed, garbage): rewrite this node's region so that it
   // heals (the peer does the same for its own), at most every 10 T.
   void repair_damaged_member(TimePoint now);
-  // A member of the set began or ceased failing (as `status` names it): logged and told to the subscribers
-  // (device_changed: svcmgr's alerts), once per change.
+  // A member of the set lost or back (DeviceHealthReport's hysteresis): logged and told to the subscribers
+  // (device_changed: svcmgr's alerts and history).
   void watch_device_health(TimePoint now);
-  std::vector<bool> device_failing_;  // per member, as last told
+  std::optional<DeviceHealthReport> device_report_;
   uint64_t own_damaged_seen_ = 0, peer_damaged_seen_ = 0;
   std::optional<TimePoint> last_repair_, peer_damage_seen_at_;
   std::optional<uint64_t> repair_asked_by_;  // the peer's heartbeat seq that last carried kPeerRegionDamaged
