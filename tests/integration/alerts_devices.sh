@@ -3,7 +3,8 @@
 # on three loop devices, castor.ini's [alert file] running Pacemaker's alert_file.sh.sample unchanged.
 # Member 2 made read-only (blockdev --setro) for 2 s: each node's svcmgr reports castor-quorum-device-2 'lost'
 # (quorumd's device_changed event: the member fails, the set runs without redundancy) and then 'ok' once it
-# takes writes again; members 0 and 1 are never reported; nothing else happens (no fence, no failover).
+# takes writes again; members 0 and 1 are never reported; nothing else happens (no fence, no failover). The
+# set's metrics (castor status --prometheus: each member up, member 2's failed writes counted) pass promtool.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/node.sh"
 need_root
@@ -41,6 +42,16 @@ for n in a b; do seen "$n" "Attribute 'castor-quorum-device-2' on node '$n' was 
 sleep 2
 blockdev --setrw "$Q2"
 for n in a b; do seen "$n" "Attribute 'castor-quorum-device-2' on node '$n' was updated to 'ok'"; done
+# The metrics of a set (the device series), checked by Prometheus's linter, with member 2 back.
+if command -v promtool >/dev/null; then
+  "$CASTOR" status --prometheus --config "$dir/a.ini" >"$dir/a.prom" || die "castor status --prometheus exited $?"
+  promtool check metrics <"$dir/a.prom" >"$dir/a.lint" 2>&1 || { cat "$dir/a.prom"; die "promtool: $(cat "$dir/a.lint")"; }
+  for i in 0 1 2; do grep -q "^castor_quorum_device_up{node=\"a\",device=\"[^\"]*\",index=\"$i\"} 1$" "$dir/a.prom" ||
+    die "member $i not up in the metrics: $(grep quorum_device_up "$dir/a.prom")"; done
+  grep -q '^castor_quorum_device_io_total{node="a",device="[^"]*",index="2",op="write",result="failed"} [1-9]' "$dir/a.prom" ||
+    die "member 2's failed writes not counted: $(grep 'index="2",op="write"' "$dir/a.prom")"
+  echo "metrics of the set: promtool clean, $(grep -c '^castor_quorum_device' "$dir/a.prom") device samples"
+fi
 grep -q "castor-quorum-device-[01]" "$dir"/a-alerts.log "$dir"/b-alerts.log && die "a member that never failed was reported"
 grep -q "is now 'lost'" "$dir"/a-alerts.log "$dir"/b-alerts.log && die "a node was reported lost"
 grep -q "FENCED" "$dir"/a-quorumd.log "$dir"/b-quorumd.log && die "a node fenced"
