@@ -185,9 +185,10 @@ void QuorumDaemon::watch_device_health(TimePoint now) {
   if (!majority_) return;
   if (!device_report_) device_report_.emplace(superblock_.timing.io_timeout);
   for (size_t i = 0; i < majority_->device_count(); ++i) {
-    const DeviceHealth h = majority_->health(i);
-    const std::optional<bool> lost = device_report_->observe(i, h.failing_since, now);
+    // Every loop pass: only the time (health() copies names and errors; it is read when there is news).
+    const std::optional<bool> lost = device_report_->observe(i, majority_->failing_since(i), now);
     if (!lost) continue;
+    const DeviceHealth h = majority_->health(i);
     QuorumdEvent e = event(QuorumdEventKind::device_changed, now);
     e.device_index = i;
     e.device = h.name;

@@ -562,15 +562,20 @@ DeviceHealth MajorityBlockDevice::health(size_t i) const {
   h.in_flight = d.ops.size();
   h.queued = d.queue.size();
   h.invalid_blocks = choice_.invalid_seen(i);
-  h.failing_since = h.reads_failing_since;
-  if (h.writes_failing_since && (!h.failing_since || *h.writes_failing_since < *h.failing_since))
-    h.failing_since = h.writes_failing_since;
+  h.failing_since = failing_since(i);
   const int64_t slot = last_now_.time_since_epoch() / kBucket;
   h.worst_latency_last_minute = Duration(0);
   for (size_t k = 0; k < d.latency.worst.size(); ++k)
     if (d.latency.bucket[k] > slot - int64_t(d.latency.worst.size()))
       h.worst_latency_last_minute = std::max(h.worst_latency_last_minute, d.latency.worst[k]);
   return h;
+}
+
+std::optional<TimePoint> MajorityBlockDevice::failing_since(size_t i) const {
+  const DeviceHealth& h = devices_[i].health;
+  if (h.writes_failing_since && (!h.reads_failing_since || *h.writes_failing_since < *h.reads_failing_since))
+    return h.writes_failing_since;
+  return h.reads_failing_since;
 }
 
 bool MajorityBlockDevice::degraded() const {

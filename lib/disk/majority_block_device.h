@@ -128,6 +128,8 @@ class MajorityBlockDevice final : public BlockDevice {
   size_t device_count() const { return devices_.size(); }
   size_t majority() const { return devices_.size() / 2 + 1; }
   DeviceHealth health(size_t i) const;
+  // health(i).failing_since alone, without copying the rest (names, errors): for a check at every loop pass.
+  std::optional<TimePoint> failing_since(size_t i) const;
   // Some device is failing now: a failed I/O or a timeout more recent than its last ok.
   bool degraded() const;
   const ReplicaChoice& chooser() const { return choice_; }
