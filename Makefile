@@ -49,12 +49,13 @@ MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 # One static library per layer (docs/architecture.md). A layer may use only the layers listed after it in
 # LAYER_DEPS_<layer>; mk/layers.mk checks that at every build (includes and links), so an upward use fails.
 # Every .cc of a layer's folders goes into its library, except *_main.cc (program entry points).
-LAYERS            := common lan disk control config agent quorumd svcmgr tools
+LAYERS            := common lan disk control config policy agent quorumd svcmgr tools
 LAYER_DIRS_common := lib/common
 LAYER_DIRS_lan    := lib/lan
 LAYER_DIRS_disk   := lib/disk lib/disk/testing
 LAYER_DIRS_control:= lib/control
 LAYER_DIRS_config := lib/config
+LAYER_DIRS_policy := lib/policy
 LAYER_DIRS_agent  := lib/agent
 LAYER_DIRS_quorumd:= quorumd
 LAYER_DIRS_svcmgr := svcmgr
@@ -64,14 +65,15 @@ LAYER_DEPS_lan    := common
 LAYER_DEPS_disk   := common
 LAYER_DEPS_control:= disk common
 LAYER_DEPS_config := common
+LAYER_DEPS_policy := config common
 LAYER_DEPS_agent  := config common
 LAYER_DEPS_quorumd:= agent control config disk lan common
-LAYER_DEPS_svcmgr := agent config control disk common
-LAYER_DEPS_tools  := agent config control disk lan common
+LAYER_DEPS_svcmgr := agent policy config control disk common
+LAYER_DEPS_tools  := agent policy config control disk lan common
 layer_srcs = $(filter-out %_main.cc,$(foreach d,$(LAYER_DIRS_$(1)),$(wildcard $(d)/*.cc)))
 layer_lib  = $(BUILD)/lib/libcastor_$(1).a
 # Libraries in link order: a layer before every layer it uses.
-LINK_ORDER := tools svcmgr quorumd agent config control disk lan common
+LINK_ORDER := tools svcmgr quorumd agent policy config control disk lan common
 link_libs   = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(1)),$(call layer_lib,$(l))))
 LIB_SRCS  := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(BUILD)/obj/%.o)

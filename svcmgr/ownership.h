@@ -38,6 +38,7 @@
 #include "common/clock.h"
 #include "disk/heartbeat_record.h"
 #include "disk/service_table_record.h"
+#include "policy/intent.h"
 
 namespace castor {
 
@@ -71,8 +72,6 @@ struct PeerLiveness {
   PeerView view = PeerView::unknown;
   TimePoint confirmed_at{};
 };
-
-enum class Intent : uint8_t { release, hold, disable };
 
 enum class OwnershipPhase : uint8_t {
   idle,       // my entry is none/released/disabled; not running

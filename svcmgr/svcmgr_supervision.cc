@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 #include "svcmgr/admin_state.h"
-#include "svcmgr/placement_policy.h"
+#include "policy/placement_policy.h"
 #include "svcmgr/svcmgr_daemon.h"
 
 namespace castor {

@@ -10,6 +10,7 @@
 
 #include <span>
 
+#include "common/peer_view.h"
 #include "common/status.h"
 #include "disk/disk_layout.h"
 #include "disk/record_header.h"
@@ -17,7 +18,7 @@
 namespace castor {
 
 enum class NodeState : uint8_t { up = 1, leaving = 2, down = 3 };
-enum class PeerView : uint8_t { unknown = 0, up = 1, dead = 2, down = 3 };
+// PeerView (UNKNOWN, UP, DEAD, DOWN): common/peer_view.h; its names here.
 const char* node_state_name(NodeState s);
 const char* peer_view_name(PeerView v);
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "svcmgr/placement_policy.h"
+#include "policy/placement_policy.h"
 
 using namespace castor;
 

@@ -1,4 +1,7 @@
-#include "svcmgr/placement_policy.h"
+// decide_placement: the rules of lib/policy/placement_policy.h, in their order. Run by svcmgr for each service
+// at each evaluation and by `castor simulate` for each node of a status; so it must never read anything but
+// its facts (no clock, no disk, no log, no globals) nor keep state between calls.
+#include "policy/placement_policy.h"
 
 #include <algorithm>
 

@@ -1,6 +1,8 @@
 // PlacementPolicy: where should a service run, and so what should this node do with it — hold it (run it
 // or claim it) or release it (to the peer, or nowhere)? Pure: the facts go in, an intent comes out; the
 // ownership protocol (svcmgr/ownership.h) then makes the intent safe, and the daemon only executes.
+// Its own layer (lib/policy: config and common only) so that the one policy svcmgr runs is also the one
+// `castor simulate` runs on a status (tools/placement_simulation.h), as crm_simulate runs Pacemaker's.
 //
 // Rules, in order (the anchors: clumanager/rgmanager ordered failover domains, Pacemaker stickiness):
 //  1. frozen: nothing moves; keep doing what we do.
@@ -13,14 +15,17 @@
 //  6. running on the peer (and the peer is not DEAD/DOWN): leave it there.
 //  7. running nowhere: the most preferred eligible node takes it, if it is enabled; an UNKNOWN peer may
 //     still be running it, so nothing starts until the peer is known (UP, DEAD or DOWN).
-// Never starts anything itself, never reads the disk or the clock.
+// Never starts anything itself, never reads the disk or the clock, never does any I/O or logs: a caller that
+// is not svcmgr must get exactly svcmgr's answer from the same facts.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
-#include "svcmgr/ownership.h"
+#include "common/peer_view.h"
 #include "config/service_definition.h"
+#include "policy/intent.h"
 
 namespace castor {
 
