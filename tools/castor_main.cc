@@ -27,6 +27,9 @@ void print_help() {
                "                 from the disk when quorumd does not run); --prometheus: metrics\n"
                "  history [FILE...] [--since TIME] [--service NAME] [--json]\n"
                "                 both nodes' event histories in one timeline (what happened, and why)\n"
+               "  simulate [--kill NODE | --fail SVC | --standby NODE | --relocate SVC [--to NODE]] [--from FILE] [--json]\n"
+               "                 what the placement policy would do after the event, service by service,\n"
+               "                 and the expected outage (from the live status or a saved status --json)\n"
                "  check [DIR] [--nodes A,B] [--config FILE]\n"
                "                 validate service definitions (default /etc/castor/services.d) and, with\n"
                "                 authenticate_disk = yes, the authkey's owner and mode; touches nothing\n"
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
   if (verb == "disk") return cmd_disk(rest);
   if (verb == "export") return cmd_export(rest);
   if (verb == "history") return cmd_history(rest);
+  if (verb == "simulate") return cmd_simulate(rest);
   if (verb == "import") return cmd_import(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})
