@@ -14,6 +14,7 @@
 
 #include "common/auth_key.h"
 #include "common/errno_status.h"
+#include "common/group_lookup.h"
 #include "common/log.h"
 #include "common/test_hooks.h"
 #include "common/uuid.h"
@@ -388,7 +389,14 @@ Status QuorumDaemon::init(const std::vector<std::string>& device_paths) {
                     {{"CASTOR_TEST_BUG", list}});
   }
   // The control socket first: the table service answers through it.
-  auto server = env_.listen(config_.socket_path);
+  ControlAccess access;
+  if (!config_.status_group.empty()) {
+    auto gid = lookup_group(config_.status_group);
+    if (!gid.ok()) return gid.status().with_context("status_group");
+    access.status_group = *gid;
+    access.read_verbs = {"status"};  // what castor status and the web console read; nothing that acts
+  }
+  auto server = env_.listen(config_.socket_path, std::move(access));
   if (!server.ok()) return server.status().with_context("control socket");
   server_ = std::move(server).value();
   TableService::Options to;

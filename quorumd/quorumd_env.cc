@@ -61,7 +61,9 @@ class ProductionEnv final : public QuorumdEnv {
     if (!wd.ok()) return wd.status();
     return std::unique_ptr<QuorumdWatchdog>(std::make_unique<HardwareWatchdog>(std::move(wd).value()));
   }
-  Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override { return ControlServer::listen(path); }
+  Result<std::unique_ptr<ControlServer>> listen(const std::string& path, ControlAccess access) override {
+    return ControlServer::listen(path, std::move(access));
+  }
   Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) override {
     return open_udp_lan_socket(link, port);
   }

@@ -60,8 +60,8 @@ class QuorumdEnv {
   virtual Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string& path, Millis max_timeout) = 0;
   // Opens one LAN heartbeat link (castor.ini [lan]): bound to link.local, talking to link.peer, on `port`.
   virtual Result<std::unique_ptr<LanSocket>> open_lan_socket(const LanLinkConfig& link, uint16_t port) = 0;
-  // Creates the control socket.
-  virtual Result<std::unique_ptr<ControlServer>> listen(const std::string& path) = 0;
+  // Creates the control socket (root only, unless `access` grants a group more).
+  virtual Result<std::unique_ptr<ControlServer>> listen(const std::string& path, ControlAccess access) = 0;
   // The life file (quorumd/life_file.h): the last life number this node took, 0 when there is none; an
   // unreadable or malformed file is an error (never guessed). store_life returns once it is durable.
   virtual Result<uint32_t> load_life(const std::string& path) = 0;

@@ -92,13 +92,27 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+std::string SvcmgrDaemon::recent_history_json() const {
+  std::string out = "{\"ok\":true,\"records\":[";
+  bool first = true;
+  for (const std::string& line : recent_history_) {  // each one JSON object already (history_record.h)
+    if (!first) out += ',';
+    out += line;
+    first = false;
+  }
+  return out + "]}";
+}
+
 void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
   const AdminReply r = admin_request(req);
-  if (req.verb != "services") {  // every request that may change something, with its answer
+  if (req.verb != "services" && req.verb != "history") {  // every request that may change something, with its answer
     AlertEvent e;
     e.event = "admin_request";
     e.desc = req.verb + (req.args.empty() ? "" : " " + req.args);
     e.reason = r.ok ? "accepted" : "refused: " + r.body;
+    // Who asked, when not root (an operator: the web console's user, which names the person in its own log).
+    if (auto uid = server_ ? server_->peer_uid(conn) : std::nullopt; uid && *uid != 0)
+      e.reason += " (asked by uid " + std::to_string(*uid) + ")";
     record(e, "admin");
   }
   if (r.ok) server_->reply(conn, r.body);
@@ -113,6 +127,7 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
   };
   auto reply_error = [](const std::string& msg) { return AdminReply{false, msg}; };
   if (req.verb == "services") return AdminReply{true, services_json(now)};
+  if (req.verb == "history") return AdminReply{true, recent_history_json()};
   if (req.verb == "standby" || req.verb == "unstandby") {
     if (req.args != node_name_) {
       return reply_error(req.verb + " " + req.args + ": run it on " +

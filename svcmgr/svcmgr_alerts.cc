@@ -26,7 +26,6 @@ void SvcmgrDaemon::alert(AlertEvent e) {
 }
 
 void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
-  if (!history_) return;
   HistoryRecord r;
   r.wall_ns = e.wall_ns ? e.wall_ns : wall_time_ns();
   r.node = node_name_;
@@ -38,7 +37,9 @@ void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
   r.desc = e.desc;
   if (!e.attribute.empty()) r.desc = e.attribute + " " + e.value + (e.desc.empty() ? "" : ": " + e.desc);
   r.reason = e.reason;
-  history_->append(r);
+  recent_history_.push_back(encode_history_record(r));
+  if (recent_history_.size() > kRecentHistory) recent_history_.pop_front();
+  if (history_) history_->append(r);
 }
 
 void SvcmgrDaemon::alert_peer_changed(PeerView to, bool power_fenced, const std::string& reason) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/errno_status.h"
+#include "common/group_lookup.h"
 #include "common/log.h"
 #include "common/test_hooks.h"
 #include "control/event_codec.h"
@@ -86,6 +87,25 @@ PeerEntryRead peer_entry_for(const PeerTableRead& t, const std::string& name, st
   r.unknown_value = std::hash<std::string>{}(t.corrupt_text + "|" + t.floor_error);
   if (r.unknown_value == 0) r.unknown_value = 1;
   return r;
+}
+
+// Who besides root may use the admin socket (castor.ini [svcmgr] status_group, operator_group): readers
+// the services and the recent history, operators the admin actions an admin does from the web console
+// too. Nothing that edits definitions, resets or fences.
+Result<ControlAccess> admin_socket_access(const SvcmgrConfig& config) {
+  ControlAccess access;
+  if (config.status_group.empty()) return access;
+  auto status_gid = lookup_group(config.status_group);
+  if (!status_gid.ok()) return status_gid.status().with_context("[svcmgr] status_group");
+  access.status_group = *status_gid;
+  access.read_verbs = {"services", "history"};
+  if (!config.operator_group.empty()) {
+    auto op_gid = lookup_group(config.operator_group);
+    if (!op_gid.ok()) return op_gid.status().with_context("[svcmgr] operator_group");
+    access.operator_group = *op_gid;
+    access.operator_verbs = {"relocate", "enable", "disable", "freeze", "unfreeze", "standby", "unstandby"};
+  }
+  return access;
 }
 
 }  // namespace
@@ -178,7 +198,8 @@ Status SvcmgrDaemon::init() {
   // here; left alone they would stay owned forever (the peer could never take them) and run unmanaged.
   for (const auto& [name, e] : own_entries_)
     if (!services_.count(name) && entry_up(e.state)) adopt_removed(name, now);
-  ASSIGN_OR_RETURN(server_, env_.listen_admin(config_.socket));
+  ASSIGN_OR_RETURN(ControlAccess access, admin_socket_access(config_));
+  ASSIGN_OR_RETURN(server_, env_.listen_admin(config_.socket, std::move(access)));
   log::notice("svcmgr started", {{"services", std::to_string(services_.size())},
                                  {"digest", std::to_string(digest_)},
                                  {"socket", config_.socket}});

@@ -17,6 +17,7 @@
 
 #include <signal.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -106,6 +107,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   void submit_entry(Service& s, const ServiceEntry& e, uint64_t token);
   void stop_everything(const std::string& why, TimePoint now);
   std::string services_json(TimePoint now);
+  std::string recent_history_json() const;  // the `history` verb: the latest records, oldest first
   std::string state_of(const Service& s) const;
   std::string owner_of(const Service& s) const;
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
@@ -169,7 +171,11 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   AgentMetadataFetcher metadata_;  // OCF meta-data defaults, per agent, read without blocking the loop
   std::map<std::string, ServiceDefinition> orphan_recheck_;  // redefine_orphan() waiting for meta-data
   std::unique_ptr<AlertDispatcher> alerts_;  // the [alert NAME] programs (none: nothing is reported)
-  std::unique_ptr<HistoryLog> history_;      // STATE_DIR/history/NODE.jsonl (none without a state_dir)
+  std::unique_ptr<HistoryLog> history_;
+  // The latest records (encoded), for the `history` verb (the web console reads it without root and
+  // without a disk read in the loop).
+  static constexpr size_t kRecentHistory = 200;
+  std::deque<std::string> recent_history_;      // STATE_DIR/history/NODE.jsonl (none without a state_dir)
   struct AlertSeen {  // what the alerts last saw of a service
     ServiceRunner::Counts counts;
     uint64_t epoch = 0;  // my entry's epoch, as last recorded (a new one is a claim)

@@ -38,8 +38,8 @@ std::unique_ptr<QuorumdChannel> SystemSvcmgrEnv::quorumd_channel(const std::stri
   return std::make_unique<SocketQuorumdChannel>(socket_path);
 }
 
-Result<std::unique_ptr<ControlServer>> SystemSvcmgrEnv::listen_admin(const std::string& path) {
-  return ControlServer::listen(path);
+Result<std::unique_ptr<ControlServer>> SystemSvcmgrEnv::listen_admin(const std::string& path, ControlAccess access) {
+  return ControlServer::listen(path, std::move(access));
 }
 
 std::unique_ptr<ServiceRunner> SystemSvcmgrEnv::make_runner(const ServiceDefinition& def, RunContext ctx) {

@@ -46,7 +46,7 @@ class SvcmgrEnv {
   virtual std::unique_ptr<QuorumdChannel> quorumd_channel(const std::string& socket_path) = 0;
   // The admin listener. A null server (with ok) means none: requests then come only through
   // SvcmgrDaemon::admin_request().
-  virtual Result<std::unique_ptr<ControlServer>> listen_admin(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<ControlServer>> listen_admin(const std::string& path, ControlAccess access) = 0;
   // The runner of one service's agents (the process spawner).
   virtual std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) = 0;
   // The loop's one wait: until `deadline` on clock(), a descriptor or a signal, and at most `max_wait`.
@@ -61,7 +61,7 @@ class SystemSvcmgrEnv final : public SvcmgrEnv {
  public:
   const Clock& clock() const override { return clock_; }
   std::unique_ptr<QuorumdChannel> quorumd_channel(const std::string& socket_path) override;
-  Result<std::unique_ptr<ControlServer>> listen_admin(const std::string& path) override;
+  Result<std::unique_ptr<ControlServer>> listen_admin(const std::string& path, ControlAccess access) override;
   std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override;
   Result<std::span<const EventLoop::Ready>> wait(EventLoop& loop, TimePoint deadline, Duration max_wait) override;
   void pause(Duration d) override;

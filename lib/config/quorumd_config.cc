@@ -22,7 +22,7 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       {{kSection,
         {"device", "node", "cluster", "cluster_uuid", "io_timeout_ms", "watchdog_device", "allow_unsafe_no_watchdog",
          "socket", "scrub_interval_s", "lock_memory", "realtime", "authenticate_disk", "authkey",
-         "state_dir"}},
+         "state_dir", "status_group"}},
        {kLanSection, lan_ini_keys()}});
   CastorIniSection& section = sections[0];
   CastorIniSection& lan = sections[1];
@@ -66,6 +66,8 @@ Status parse_quorumd_ini(const std::string& text, const std::string& file_name, 
       set_bool(c.allow_unsafe_no_watchdog);
     } else if (name == "socket") {
       if (need_value()) c.socket_path = value;
+    } else if (name == "status_group") {
+      if (need_value()) c.status_group = value;
     } else if (name == "scrub_interval_s") {
       set_int(1, 24 * 3600, [&](int64_t v) { c.scrub_interval = std::chrono::seconds(v); });
     } else if (name == "lock_memory") {

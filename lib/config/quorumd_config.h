@@ -17,6 +17,7 @@
 //                                  ; a watchdog device; a FIFO only with CASTOR_TEST_WATCHDOG_STANDIN=1
 //   allow_unsafe_no_watchdog = no
 //   socket = /run/castor/quorumd.sock  ; control socket (default shown)
+//   status_group = castor              ; may read `status` on it (default: none, root only)
 //   scrub_interval_s = 60          ; rewrite every block of this node's region at least this often
 //   lock_memory = yes              ; mlockall (default yes)
 //   realtime = yes                 ; SCHED_FIFO (default yes)
@@ -75,6 +76,9 @@ struct QuorumdConfig {
   std::string watchdog_device = "/dev/watchdog";  // "none": no watchdog (only with allow_unsafe_no_watchdog)
   bool allow_unsafe_no_watchdog = false;
   std::string socket_path = "/run/castor/quorumd.sock";
+  // A group whose members may send `status` on the control socket (the web console runs without root);
+  // empty: root only.
+  std::string status_group;
   Duration scrub_interval = std::chrono::seconds(60);  // own blocks rewritten at least this often (heals damage)
   bool lock_memory = true;
   bool realtime = true;

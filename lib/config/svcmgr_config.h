@@ -7,6 +7,8 @@
 //   quorumd_socket = /run/castor/quorumd.sock
 //   ocf_root = /usr/lib/ocf
 //   state_dir = /var/lib/castor
+//   status_group = castor                   ; may read status over the socket (the web console; none: root only)
+//   operator_group = castor-operator        ; may also relocate/enable/disable/freeze/unfreeze/standby
 // and the [alert NAME] sections (config/alert_config.h).
 // Reading only: never touches the services, sockets, directories or programs it names.
 #pragma once
@@ -29,6 +31,9 @@ struct SvcmgrConfig {
   // svcmgr's own state: saved copies of the service definitions it loaded (DEFINITIONS under
   // state_dir/definitions/NODE/), to stop a service whose file was removed while svcmgr was down.
   std::string state_dir = "/var/lib/castor";
+  // Non-root clients of the admin socket (control_server.h, ControlAccess): none by default.
+  std::string status_group;    // may read: services, history
+  std::string operator_group;  // may ask for the admin actions too (needs status_group)
   Duration connect_timeout = std::chrono::seconds(30);  // waiting for quorumd at start
   std::vector<AlertConfig> alerts;                      // [alert NAME]: programs run on events
 };

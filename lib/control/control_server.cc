@@ -7,8 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "common/errno_status.h"
 #include "common/trusted_path.h"
@@ -77,7 +79,7 @@ Status check_parent_dir(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& path) {
+Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& path, ControlAccess access) {
   ASSIGN_OR_RETURN(sockaddr_un addr, unix_address(path));
   RETURN_IF_ERROR(ensure_parent_dir(path));
   RETURN_IF_ERROR(check_parent_dir(path));
@@ -93,8 +95,16 @@ Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& 
   ::umask(old_umask);
   if (bound != 0) return errno_status("bind", path, bind_errno);
   // Access is checked per connection (SO_PEERCRED) as well; the mode keeps other users from connecting at all.
-  if (::chmod(path.c_str(), 0600) != 0) {
-    Status st = errno_status("chmod 0600", path);
+  // With a status group, its members may connect (group rw: connect() needs write permission on the file);
+  // the group is set before the mode opens, so nobody else ever could.
+  if (access.status_group && ::chown(path.c_str(), 0, *access.status_group) != 0) {
+    Status st = errno_status("chown root:" + std::to_string(*access.status_group), path);
+    ::unlink(path.c_str());
+    return st;
+  }
+  const mode_t mode = access.status_group ? 0660 : 0600;
+  if (::chmod(path.c_str(), mode) != 0) {
+    Status st = errno_status(access.status_group ? "chmod 0660" : "chmod 0600", path);
     ::unlink(path.c_str());
     return st;
   }
@@ -117,7 +127,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& 
     ::unlink(path.c_str());
     return errno_status("epoll_ctl ADD", path);
   }
-  return std::unique_ptr<ControlServer>(new ControlServer(path, std::move(fd), std::move(ep), st.st_dev, st.st_ino));
+  return std::unique_ptr<ControlServer>(
+      new ControlServer(path, std::move(fd), std::move(ep), st.st_dev, st.st_ino, std::move(access)));
 }
 
 ControlServer::~ControlServer() {
@@ -168,10 +179,14 @@ void ControlServer::accept_all() {
     }
     conns_.emplace(id, std::move(c));
     if (cred.uid != 0 && cred.uid != ::geteuid()) {
-      log::warning("control client refused: not root",
-                   {{"socket", path_}, {"pid", int64_t(cred.pid)}, {"uid", uint64_t(cred.uid)}});
-      reply_error(id, "permission denied: the control socket is for root only", true);
-      continue;
+      const auto role = limited_role(conns_.at(id)->fd.get(), cred);
+      if (!role) {
+        log::warning("control client refused: not root",
+                     {{"socket", path_}, {"pid", int64_t(cred.pid)}, {"uid", uint64_t(cred.uid)}});
+        reply_error(id, "permission denied: the control socket is for root only", true);
+        continue;
+      }
+      conns_.at(id)->role = *role;
     }
     if (conns_.size() > kMaxConnections) {
       log::warning("control client refused: too many connections",
@@ -180,6 +195,42 @@ void ControlServer::accept_all() {
       continue;
     }
   }
+}
+
+// A non-root client: a reader if the socket has a status group and the client is in it (the socket file's
+// mode let it connect only then, but the file's group may have been changed by hand: checked here again),
+// an operator if it is in the operator group as well; nullopt: refused.
+std::optional<ControlServer::Conn::Role> ControlServer::limited_role(int fd, const ::ucred& cred) const {
+  if (!access_.status_group) return std::nullopt;
+  std::vector<gid_t> groups(64);
+  socklen_t len = socklen_t(groups.size() * sizeof(gid_t));
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) {
+    if (errno != ERANGE) {
+      log::warning("cannot read a control client's groups", {{"socket", path_}, {"error", std::strerror(errno)}});
+      return std::nullopt;
+    }
+    groups.resize(len / sizeof(gid_t) + 1);
+    len = socklen_t(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) return std::nullopt;
+  }
+  groups.resize(len / sizeof(gid_t));
+  groups.push_back(cred.gid);
+  auto in = [&](gid_t g) { return std::find(groups.begin(), groups.end(), g) != groups.end(); };
+  if (!in(*access_.status_group)) return std::nullopt;
+  if (access_.operator_group && in(*access_.operator_group)) return Conn::Role::operator_;
+  return Conn::Role::reader;
+}
+
+bool ControlServer::allowed(Conn::Role role, const std::string& verb) const {
+  if (role == Conn::Role::full) return true;
+  if (access_.read_verbs.count(verb)) return true;
+  return role == Conn::Role::operator_ && access_.operator_verbs.count(verb) > 0;
+}
+
+std::optional<uid_t> ControlServer::peer_uid(ConnId conn) const {
+  auto it = conns_.find(connection_of(conn));
+  if (it == conns_.end() || it->second->dead) return std::nullopt;
+  return it->second->uid;
 }
 
 void ControlServer::update_events(ConnId id, Conn& c) {
@@ -395,7 +446,14 @@ void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
       const uint64_t seq = c.next_seq++;
       c.slots.push_back(Slot{seq});
       c.current = seq;
-      handler.on_request(id, *req);
+      if (allowed(c.role, req->verb)) {
+        handler.on_request(id, *req);
+      } else {
+        log::warning("control request refused: not allowed to this client",
+                     {{"socket", path_}, {"pid", int64_t(c.pid)}, {"uid", uint64_t(c.uid)}, {"verb", req->verb}});
+        reply_error(id, "permission denied: '" + req->verb + "' needs root (this connection may only " +
+                            (c.role == Conn::Role::operator_ ? "read and ask for admin actions)" : "read)"), false);
+      }
       c.current.reset();
       // Neither answered nor deferred: it holds nothing back.
       for (const auto& slot : c.slots)

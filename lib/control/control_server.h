@@ -2,8 +2,12 @@
 // as in control_protocol.h. It owns the sockets, the per-connection buffers and the access check; what a
 // request means is the Handler's business (quorum_daemon).
 //
-//  - Access: root only. A peer whose SO_PEERCRED uid is neither 0 nor quorumd's own euid gets an error
-//    reply and is disconnected. The socket file is mode 0600, bound under umask 077. Its directory must be
+//  - Access: root only, unless the daemon grants a group read access (ControlAccess, issue 20: the web
+//    console runs without root). A peer whose SO_PEERCRED uid is neither 0 nor the daemon's own euid gets
+//    an error reply and is disconnected — or, when a status group is set, may send only the read-only
+//    verbs the daemon lists (and the operator verbs too if the peer is in the operator group, read from
+//    SO_PEERGROUPS); any other verb gets an error reply. The socket file is mode 0600 (0660 with group =
+//    the status group when one is set: only its members can connect at all), bound under umask 077. Its directory must be
 //    trusted (common/trusted_path.h: root-owned, not writable by group or others, through every
 //    directory and symlink on the way); listen() refuses otherwise. Clients check in turn that the server
 //    runs as root (common/unix_socket.h).
@@ -16,6 +20,7 @@
 // Must never block, never throw, and never let a client's input crash or stall quorumd.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -23,6 +28,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -31,6 +37,14 @@
 #include "control/control_protocol.h"
 
 namespace castor {
+
+// Who besides root may use a control socket, and for what. Empty groups: root only (the default).
+struct ControlAccess {
+  std::optional<gid_t> status_group;    // its members may connect and send `read_verbs`
+  std::optional<gid_t> operator_group;  // a connected member of it may send `operator_verbs` too
+  std::set<std::string> read_verbs;     // verbs that change nothing and reveal no secret
+  std::set<std::string> operator_verbs;  // the admin actions an operator may ask for (svcmgr: relocate, ...)
+};
 
 class ControlServer {
  public:
@@ -51,7 +65,7 @@ class ControlServer {
 
   // Creates the socket at `path` (creating its parent directory if missing, mode 0755). A stale socket
   // file is replaced; a live one (another quorumd answers) or a non-socket file there is refused.
-  static Result<std::unique_ptr<ControlServer>> listen(const std::string& path);
+  static Result<std::unique_ptr<ControlServer>> listen(const std::string& path, ControlAccess access = {});
   // Closes every connection and removes the socket file (if it is still ours).
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
@@ -85,6 +99,8 @@ class ControlServer {
   void flush_all();
 
   const std::string& path() const { return path_; }
+  // The uid of the client on a connection (or a handle from defer()); nullopt when it is gone.
+  std::optional<uid_t> peer_uid(ConnId conn) const;
   size_t connection_count() const { return conns_.size(); }
   size_t subscriber_count() const;
 
@@ -111,10 +127,15 @@ class ControlServer {
     uint32_t events = 0;      // the epoll mask registered for it
     pid_t pid = 0;
     uid_t uid = 0;
+    enum class Role { full, reader, operator_ } role = Role::full;
   };
 
-  ControlServer(std::string path, UniqueFd listen_fd, UniqueFd epoll_fd, dev_t dev, ino_t ino)
-      : path_(std::move(path)), listen_(std::move(listen_fd)), epoll_(std::move(epoll_fd)), dev_(dev), ino_(ino) {}
+  ControlServer(std::string path, UniqueFd listen_fd, UniqueFd epoll_fd, dev_t dev, ino_t ino, ControlAccess access)
+      : path_(std::move(path)), listen_(std::move(listen_fd)), epoll_(std::move(epoll_fd)), dev_(dev), ino_(ino),
+        access_(std::move(access)) {}
+  std::optional<Conn::Role> limited_role(int fd, const ::ucred& cred) const;
+  // Whether a connection of this role may send `verb`.
+  bool allowed(Conn::Role role, const std::string& verb) const;
   void accept_all();
   void read_from(ConnId id, Conn& c, Handler& handler);
   void write_to(ConnId id, Conn& c);
@@ -132,6 +153,7 @@ class ControlServer {
   UniqueFd epoll_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
+  ControlAccess access_;
   ConnId next_id_ = 1;  // 0 is the listening socket in the epoll set
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
   static constexpr ConnId kDeferredBit = ConnId(1) << 63;  // handles from defer() never collide with connections

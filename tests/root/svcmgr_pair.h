@@ -195,7 +195,7 @@ class TestEnv final : public SvcmgrEnv {
   std::unique_ptr<QuorumdChannel> quorumd_channel(const std::string&) override {
     return std::make_unique<FakeChannel>(c_, i_);
   }
-  Result<std::unique_ptr<ControlServer>> listen_admin(const std::string&) override {
+  Result<std::unique_ptr<ControlServer>> listen_admin(const std::string&, ControlAccess) override {
     return std::unique_ptr<ControlServer>();  // no socket: the test calls admin_request()
   }
   std::unique_ptr<ServiceRunner> make_runner(const ServiceDefinition& def, RunContext ctx) override {

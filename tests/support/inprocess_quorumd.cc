@@ -114,9 +114,9 @@ Result<std::unique_ptr<QuorumdWatchdog>> TestEnv::open_watchdog(const std::strin
   return std::unique_ptr<QuorumdWatchdog>(std::make_unique<FakeWatchdog>(record_, max_timeout));
 }
 
-Result<std::unique_ptr<ControlServer>> TestEnv::listen(const std::string& path) {
+Result<std::unique_ptr<ControlServer>> TestEnv::listen(const std::string& path, ControlAccess access) {
   record_.env_calls.push_back("listen");
-  return ControlServer::listen(path);
+  return ControlServer::listen(path, std::move(access));
 }
 
 int TestEnv::signal_process_group(pid_t pgid, int signo) {

@@ -106,7 +106,7 @@ class TestEnv final : public QuorumdEnv {
   Result<std::string> resolve_device(const std::string& spec) override { return spec; }
   Result<std::unique_ptr<BlockDevice>> open_device(const std::string& path, Access access) override;
   Result<std::unique_ptr<QuorumdWatchdog>> open_watchdog(const std::string&, Millis max_timeout) override;
-  Result<std::unique_ptr<ControlServer>> listen(const std::string& path) override;
+  Result<std::unique_ptr<ControlServer>> listen(const std::string& path, ControlAccess access) override;
   // The life file in memory (shared by the node's lives in this test, as the file on its disk is).
   Result<uint32_t> load_life(const std::string& path) override {
     if (record_.life_file_error) return Error(Code::io_error, path + ": " + *record_.life_file_error);
