@@ -23,6 +23,9 @@ LDFLAGS_BASE  := -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 # Recursive (=), not :=, so pkg-config runs when a recipe needs it: after `make deps` installed it on a new machine.
 LIBS           = -laio $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
                  -lboost_log -lboost_thread -lboost_filesystem -lpthread
+# castor-web (issue 20) only: TLS for HTTPS (Boost.Asio's ssl over OpenSSL) and PAM for its logins. Its HTTP
+# is Boost.Beast, header-only, from the Boost that Boost.Log already brings.
+WEB_LIBS       = -lssl -lcrypto -lpam
 
 # Sanitizer builds: line tables only (-g1: a report still names file and line of every frame), and UBSan
 # without its null and alignment checks, which instrument every member access and made the ASan+UBSan
@@ -49,7 +52,7 @@ MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 # One static library per layer (docs/architecture.md). A layer may use only the layers listed after it in
 # LAYER_DEPS_<layer>; mk/layers.mk checks that at every build (includes and links), so an upward use fails.
 # Every .cc of a layer's folders goes into its library, except *_main.cc (program entry points).
-LAYERS            := common lan disk control config policy agent quorumd svcmgr tools
+LAYERS            := common lan disk control config policy agent quorumd svcmgr tools web
 LAYER_DIRS_common := lib/common
 LAYER_DIRS_lan    := lib/lan
 LAYER_DIRS_disk   := lib/disk lib/disk/testing
@@ -60,6 +63,7 @@ LAYER_DIRS_agent  := lib/agent
 LAYER_DIRS_quorumd:= quorumd
 LAYER_DIRS_svcmgr := svcmgr
 LAYER_DIRS_tools  := tools
+LAYER_DIRS_web    := tools/web
 LAYER_DEPS_common :=
 LAYER_DEPS_lan    := common
 LAYER_DEPS_disk   := common
@@ -70,15 +74,16 @@ LAYER_DEPS_agent  := config common
 LAYER_DEPS_quorumd:= agent control config disk lan common
 LAYER_DEPS_svcmgr := agent policy config control disk common
 LAYER_DEPS_tools  := agent policy config control disk lan common
+LAYER_DEPS_web    := tools agent policy config control disk lan common
 layer_srcs = $(filter-out %_main.cc,$(foreach d,$(LAYER_DIRS_$(1)),$(wildcard $(d)/*.cc)))
 layer_lib  = $(BUILD)/lib/libcastor_$(1).a
 # Libraries in link order: a layer before every layer it uses.
-LINK_ORDER := tools svcmgr quorumd agent policy config control disk lan common
+LINK_ORDER := web tools svcmgr quorumd agent policy config control disk lan common
 link_libs   = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(1)),$(call layer_lib,$(l))))
 LIB_SRCS  := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(BUILD)/obj/%.o)
 LIB       := $(call link_libs,$(LAYERS))
-PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd $(BUILD)/svcmgr
+PROGRAMS  := $(BUILD)/castor $(BUILD)/quorumd $(BUILD)/svcmgr $(BUILD)/castor-web
 UNIT_SRCS := $(wildcard tests/unit/*.cc)
 ROOT_SRCS := $(wildcard tests/root/*.cc)
 SUPPORT_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/support/*.cc))
@@ -119,6 +124,9 @@ $(foreach l,$(LAYERS),$(eval $(call layer_lib_rule,$(l))))
 $(BUILD)/castor: $(BUILD)/obj/tools/castor_main.o $(call link_libs,tools $(LAYER_DEPS_tools))
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
+$(BUILD)/castor-web: $(BUILD)/obj/tools/web/castor_web_main.o $(call link_libs,web $(LAYER_DEPS_web))
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS) $(WEB_LIBS)
+
 $(BUILD)/quorumd: $(BUILD)/obj/quorumd/quorumd_main.o $(call link_libs,quorumd $(LAYER_DEPS_quorumd))
 	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
 
@@ -127,7 +135,7 @@ $(BUILD)/svcmgr: $(BUILD)/obj/svcmgr/svcmgr_main.o $(call link_libs,svcmgr $(LAY
 
 $(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS) $(WEB_LIBS)
 
 $(BUILD)/tests/root_tests: $(ROOT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)

@@ -10,7 +10,7 @@ define layer_check_rule
 $(BUILD)/layer-check/$(1): $(call layer_lib,$(1)) $(call link_libs,$(LAYER_DEPS_$(1))) $(LAYER_CHECK_MAIN)
 	@mkdir -p $$(dir $$@)
 	@$(CXX) $(LDFLAGS_BASE) -o $$@ $(LAYER_CHECK_MAIN) -Wl,--whole-archive $(call layer_lib,$(1)) \
-	  -Wl,--no-whole-archive $(call link_libs,$(LAYER_DEPS_$(1))) $$(LIBS) \
+	  -Wl,--no-whole-archive $(call link_libs,$(LAYER_DEPS_$(1))) $$(LIBS) $$(WEB_LIBS) \
 	  || { echo "layer-check: layer '$(1)' uses a layer outside its LAYER_DEPS ($(LAYER_DEPS_$(1)))" >&2; exit 1; }
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_check_rule,$(l))))

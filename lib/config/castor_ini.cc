@@ -9,7 +9,7 @@
 namespace castor {
 namespace {
 
-constexpr std::string_view kSections[] = {"quorumd", "svcmgr", "lan"};
+constexpr std::string_view kSections[] = {"quorumd", "svcmgr", "lan", "web"};
 
 std::string unknown_key_hint(std::string_view key, const std::vector<std::string_view>& known) {
   std::string hint = ini_did_you_mean(key, known);
@@ -61,7 +61,7 @@ std::vector<CastorIniSection> read_castor_ini_sections(std::string_view text, co
     if (std::find(std::begin(kSections), std::end(kSections), s.name) == std::end(kSections)) {
       std::string hint = ini_did_you_mean(s.name, {std::begin(kSections), std::end(kSections)});
       file_errors.error(s.line, "unknown section [" + std::string(std::string_view(s.name).substr(0, 80)) +
-                                    "] (castor.ini has [quorumd], [svcmgr], [lan], [fence NODE] and [alert NAME])" + hint);
+                                    "] (castor.ini has [quorumd], [svcmgr], [lan], [web], [fence NODE] and [alert NAME])" + hint);
       continue;
     }
     size_t w = 0;

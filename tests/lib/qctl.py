@@ -128,4 +128,5 @@ def main():
     else:
         sys.exit('unknown command ' + cmd)
 
-main()
+if __name__ == '__main__':  # also imported (tests/lib/web_browser.py)
+    main()

@@ -1,0 +1,489 @@
+#include "tools/web/web_server.h"
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <set>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "common/log.h"
+#include "control/json_codec.h"
+#include "tools/web/pam_auth.h"
+#include "tools/web/web_assets.h"
+#include "tools/web/web_sessions.h"
+
+namespace castor {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using json_codec::Json;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr auto kRequestDeadline = std::chrono::seconds(10);
+constexpr auto kWriteDeadline = std::chrono::seconds(10);
+constexpr size_t kMaxBody = 16 * 1024;
+constexpr size_t kMaxHeader = 8 * 1024;
+constexpr size_t kMaxStreamBacklog = 1 << 20;
+constexpr auto kStreamPing = std::chrono::seconds(15);
+constexpr const char* kCookie = "castor_session";
+
+// A name svcmgr could take as one argument: no space can smuggle a second one in.
+bool plain_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+std::string cookie_value(const Request& req, std::string_view name) {
+  auto it = req.find(http::field::cookie);
+  if (it == req.end()) return "";
+  std::string_view all(it->value().data(), it->value().size());
+  while (!all.empty()) {
+    size_t end = all.find(';');
+    std::string_view part = all.substr(0, end);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name && part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    if (end == std::string_view::npos) break;
+    all.remove_prefix(end + 1);
+  }
+  return "";
+}
+
+}  // namespace
+
+// What every connection shares: the view, the sessions, the streams, the work pool. Used on the loop's
+// thread only, except publish() and stop(), which post into it.
+struct WebServer::Impl {
+  WebConfig config;
+  gid_t admin_gid = 0;
+  std::atomic<size_t> connections{0};  // before io: connections still queued in it end after it
+  std::optional<ssl::context> tls;
+  net::io_context io{1};
+  tcp::acceptor acceptor{io};
+  net::signal_set signals{io, SIGINT, SIGTERM};
+  net::steady_timer ping{io};
+  net::thread_pool work{2};  // PAM and svcmgr requests: blocking, never on the loop
+  size_t work_waiting = 0;
+  std::shared_ptr<const ClusterView> view = std::make_shared<ClusterView>();
+  WebSessions sessions;
+  struct EventSink {
+    virtual ~EventSink() = default;
+    virtual void push(std::shared_ptr<const std::string> event) = 0;
+  };
+  std::vector<std::weak_ptr<EventSink>> streams;
+
+  explicit Impl(const WebConfig& c, gid_t g) : config(c), admin_gid(g), sessions(c.session_timeout) {}
+
+  void accept();
+  void broadcast(const std::shared_ptr<const std::string>& event) {
+    std::vector<std::weak_ptr<EventSink>> live;
+    for (auto& w : streams)
+      if (auto s = w.lock()) {
+        s->push(event);
+        live.push_back(w);
+      }
+    streams.swap(live);
+  }
+  size_t live_streams() {
+    size_t n = 0;
+    for (auto& w : streams) n += !w.expired();
+    return n;
+  }
+  void schedule_ping() {
+    ping.expires_after(kStreamPing);
+    ping.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      broadcast(std::make_shared<const std::string>(": ping\n\n"));
+      schedule_ping();
+    });
+  }
+  // Runs `job` on the work pool and `done(result)` back on the loop; false when too much work waits.
+  bool offload(std::function<Status()> job, std::function<void(Status)> done) {
+    if (work_waiting >= kMaxWork) return false;
+    ++work_waiting;
+    net::post(work, [this, job = std::move(job), done = std::move(done)]() mutable {
+      Status st = job();
+      net::post(io, [this, st = std::move(st), done = std::move(done)]() mutable {
+        --work_waiting;
+        done(std::move(st));
+      });
+    });
+    return true;
+  }
+};
+
+namespace {
+
+template <class Stream>
+class Connection : public WebServer::Impl::EventSink, public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  template <class... Args>
+  Connection(WebServer::Impl& server, bool https, Args&&... args)
+      : server_(server), https_(https), stream_(std::forward<Args>(args)...) {
+    ++server_.connections;
+  }
+  ~Connection() override { --server_.connections; }
+
+  void start() {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    peer_ = ec ? "?" : ep.address().to_string();
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(kRequestDeadline);
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code e) {
+        if (e) return self->close();
+        self->read();
+      });
+    }
+  }
+
+  void push(std::shared_ptr<const std::string> event) override {
+    if (closed_) return;
+    if (backlog_ + event->size() > kMaxStreamBacklog) {
+      log::warning("castor-web: an event stream fell too far behind; closed", {{"client", peer_}});
+      return close();
+    }
+    backlog_ += event->size();
+    queue_.push_back(std::move(event));
+    if (!writing_) write_next();
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    parser_->header_limit(kMaxHeader);
+    // One deadline for the whole request: a client that trickles bytes cannot hold the connection.
+    beast::get_lowest_layer(stream_).expires_after(kRequestDeadline);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->handle(self->parser_->release());
+    });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
+  }
+
+  Response reply(http::status status, std::string content_type, std::string body, const Request& req) {
+    Response res{status, req.version()};
+    res.set(http::field::server, "castor-web");
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'");
+    if (https_) res.set("Strict-Transport-Security", "max-age=31536000");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+  Response json_reply(http::status status, const Json& j, const Request& req) {
+    return reply(status, "application/json", json_codec::dump(j), req);
+  }
+  Response error_reply(http::status status, const std::string& why, const Request& req) {
+    return json_reply(status, Json{{"ok", false}, {"error", why}}, req);
+  }
+
+  void send(Response res) {
+    if (closed_) return;
+    res_ = std::make_shared<Response>(std::move(res));
+    beast::get_lowest_layer(stream_).expires_after(kWriteDeadline);
+    http::async_write(stream_, *res_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || self->res_->need_eof()) return self->close();
+      self->res_.reset();
+      self->read();
+    });
+  }
+
+  void handle(Request req) {
+    std::string path(req.target());
+    if (size_t q = path.find('?'); q != std::string::npos) path.resize(q);
+    const bool get = req.method() == http::verb::get;
+    const bool post = req.method() == http::verb::post;
+    if (get && path == "/") return send(reply(http::status::ok, "text/html; charset=utf-8", std::string(web_page_html()), req));
+    if (get && path == "/app.js")
+      return send(reply(http::status::ok, "text/javascript; charset=utf-8", std::string(web_page_script()), req));
+    if (get && path == "/app.css") return send(reply(http::status::ok, "text/css; charset=utf-8", std::string(web_page_style()), req));
+    if (get && path == "/api/view") return send(reply(http::status::ok, "application/json", server_.view->json, req));
+    if (get && path == "/metrics")
+      return send(reply(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", server_.view->metrics, req));
+    if (get && path == "/api/session") return session(req);
+    if (get && path == "/api/events") return stream(req);
+    if (post && path == "/api/login") return login(std::move(req));
+    if (post && path == "/api/logout") return logout(req);
+    if (post && path == "/api/action") return action(std::move(req));
+    if (path == "/" || path == "/app.js" || path == "/app.css" || path.rfind("/api/", 0) == 0 || path == "/metrics")
+      return send(error_reply(http::status::method_not_allowed, "method not allowed", req));
+    send(error_reply(http::status::not_found, "not found", req));
+  }
+
+  std::optional<std::string> session_user(const Request& req) {
+    return server_.sessions.user_of(cookie_value(req, kCookie), BootClock().now());
+  }
+
+  void session(const Request& req) {
+    const std::string token = cookie_value(req, kCookie);
+    const TimePoint now = BootClock().now();
+    auto user = server_.sessions.user_of(token, now);
+    Json j{{"ok", true}, {"https", https_}, {"user", user ? Json(*user) : Json(nullptr)}};
+    if (user) j["csrf"] = *server_.sessions.csrf_of(token, now);
+    send(json_reply(http::status::ok, j, req));
+  }
+
+  void stream(const Request& req) {
+    if (server_.live_streams() >= WebServer::kMaxStreams)
+      return send(error_reply(http::status::service_unavailable, "too many open pages", req));
+    streaming_ = true;
+    auto head = std::make_shared<const std::string>(
+        "HTTP/1.1 200 OK\r\nServer: castor-web\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 1000\n\n");
+    push(head);
+    push(std::make_shared<const std::string>("data: " + server_.view->json + "\n\n"));
+    server_.streams.push_back(this->weak_from_this());
+    watch_close();
+  }
+
+  // An event stream reads nothing more; a read that ends is the page going away.
+  void watch_close() {
+    stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->watch_close();
+    });
+  }
+
+  void write_next() {
+    if (closed_ || queue_.empty()) return;
+    writing_ = true;
+    beast::get_lowest_layer(stream_).expires_after(kWriteDeadline);
+    net::async_write(stream_, net::buffer(*queue_.front()), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) return self->close();
+      self->backlog_ -= self->queue_.front()->size();
+      self->queue_.pop_front();
+      if (self->queue_.empty()) beast::get_lowest_layer(self->stream_).expires_never();
+      else self->write_next();
+    });
+  }
+
+  void login(Request req) {
+    if (!https_)
+      return send(error_reply(http::status::forbidden,
+                              "log in needs HTTPS: this console serves plain HTTP and is read-only ([web] certificate)", req));
+    auto body = json_codec::parse_object(req.body());
+    auto user = body.ok() ? json_codec::get_string(*body, "user") : Result<std::string>(body.status());
+    auto password = body.ok() ? json_codec::get_string(*body, "password") : Result<std::string>(body.status());
+    if (!user.ok() || !password.ok())
+      return send(error_reply(http::status::bad_request, "expected {\"user\":..., \"password\":...}", req));
+    auto self = this->shared_from_this();
+    auto shared_req = std::make_shared<Request>(std::move(req));
+    const std::string service = server_.config.pam_service;
+    const gid_t gid = server_.admin_gid;
+    const bool queued = server_.offload(
+        [service, u = *user, p = *password, gid] { return pam_login(service, u, p, gid); },
+        [self, shared_req, u = *user](Status st) {
+          if (!st.ok()) {
+            log::warning("castor-web: login refused", {{"user", u}, {"client", self->peer_}, {"reason", st.message()}});
+            return self->send(self->error_reply(http::status::unauthorized, "login refused", *shared_req));
+          }
+          auto created = self->server_.sessions.create(u, BootClock().now());
+          log::notice("castor-web: login", {{"user", u}, {"client", self->peer_}});
+          Response res = self->json_reply(http::status::ok, Json{{"ok", true}, {"user", u}, {"csrf", created.csrf}}, *shared_req);
+          res.set(http::field::set_cookie, std::string(kCookie) + "=" + created.token +
+                                               "; Path=/; HttpOnly; Secure; SameSite=Strict");
+          self->send(std::move(res));
+        });
+    if (!queued) send(error_reply(http::status::service_unavailable, "busy: try again", *shared_req));
+  }
+
+  void logout(const Request& req) {
+    server_.sessions.end(cookie_value(req, kCookie));
+    Response res = json_reply(http::status::ok, Json{{"ok", true}}, req);
+    res.set(http::field::set_cookie, std::string(kCookie) + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    send(std::move(res));
+  }
+
+  void action(Request req) {
+    const std::string token = cookie_value(req, kCookie);
+    const TimePoint now = BootClock().now();
+    auto user = server_.sessions.user_of(token, now);
+    if (!user) return send(error_reply(http::status::unauthorized, "log in first: actions need a session", req));
+    auto csrf = req.find("X-Castor-CSRF");
+    if (csrf == req.end() || !server_.sessions.check_csrf(token, std::string(csrf->value()), now)) {
+      log::warning("castor-web: action refused: no valid CSRF token", {{"user", *user}, {"client", peer_}});
+      return send(error_reply(http::status::forbidden, "missing or wrong X-Castor-CSRF header", req));
+    }
+    auto body = json_codec::parse_object(req.body());
+    if (!body.ok()) return send(error_reply(http::status::bad_request, "expected a JSON object", req));
+    auto text = [&](const char* k) {
+      auto v = json_codec::get_string(*body, k);
+      return v.ok() ? *v : std::string();
+    };
+    const std::string verb = text("verb"), service = text("service"), node = text("node");
+    static const std::set<std::string> with_service = {"relocate", "enable", "disable", "freeze", "unfreeze"};
+    static const std::set<std::string> with_node = {"standby", "unstandby"};
+    std::string line;
+    if (with_service.count(verb) && plain_name(service) && (node.empty() || plain_name(node))) {
+      line = verb + " " + service;
+      if (!node.empty() && (verb == "relocate" || verb == "enable")) line += " " + node;
+    } else if (with_node.count(verb) && plain_name(node)) {
+      line = verb + " " + node;
+    } else {
+      return send(error_reply(http::status::bad_request,
+                              "unknown action or bad names: verb relocate|enable|disable|freeze|unfreeze with a service "
+                              "(and a node for relocate/enable), or standby|unstandby with a node",
+                              req));
+    }
+    auto self = this->shared_from_this();
+    auto shared_req = std::make_shared<Request>(std::move(req));
+    auto reply_text = std::make_shared<std::string>();
+    const std::string socket = server_.config.svcmgr_socket;
+    const bool queued = server_.offload(
+        [socket, line, reply_text]() -> Status {
+          auto r = svcmgr_request(socket, line);
+          if (!r.ok()) return r.status();
+          *reply_text = *r;
+          return Status::Ok();
+        },
+        [self, shared_req, reply_text, line, u = *user](Status st) {
+          if (!st.ok()) {
+            log::warning("castor-web: action failed", {{"user", u}, {"request", line}, {"reason", st.message()}});
+            return self->send(self->error_reply(http::status::bad_gateway, "svcmgr: " + st.message(), *shared_req));
+          }
+          auto parsed = json_codec::parse_object(*reply_text);
+          const bool ok = parsed.ok() && json_codec::check_ok(*parsed).ok();
+          log::notice("castor-web: action", {{"user", u}, {"client", self->peer_}, {"request", line},
+                                             {"result", ok ? "accepted" : "refused"}});
+          if (!parsed.ok()) return self->send(self->error_reply(http::status::bad_gateway, "svcmgr's reply does not decode", *shared_req));
+          self->send(self->json_reply(ok ? http::status::ok : http::status::conflict, *parsed, *shared_req));
+        });
+    if (!queued) send(error_reply(http::status::service_unavailable, "busy: try again", *shared_req));
+  }
+
+  WebServer::Impl& server_;
+  bool https_;
+  Stream stream_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> res_;
+  bool closed_ = false;
+  bool streaming_ = false;
+  bool writing_ = false;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  size_t backlog_ = 0;
+  char discard_[512];
+};
+
+}  // namespace
+
+void WebServer::Impl::accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted) return;
+      log::warning("castor-web: accept failed", {{"error", ec.message()}});
+    } else if (connections >= kMaxConnections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // at the bound: the newcomer is turned away, the others keep being served
+    } else if (tls) {
+      std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, true, std::move(socket), *tls)->start();
+    } else {
+      std::make_shared<Connection<beast::tcp_stream>>(*this, false, std::move(socket))->start();
+    }
+    accept();
+  });
+}
+
+WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WebServer::~WebServer() {
+  if (impl_) impl_->work.join();
+}
+
+Result<std::unique_ptr<WebServer>> WebServer::create(const WebConfig& config, gid_t admin_gid) {
+  auto impl = std::make_unique<Impl>(config, admin_gid);
+  beast::error_code ec;
+  auto address = net::ip::make_address(config.listen, ec);
+  if (ec) return Error(Code::invalid_argument, "[web] listen '" + config.listen + "': not an IP address");
+  if (config.https()) {
+    impl->tls.emplace(ssl::context::tls_server);
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    impl->tls->use_certificate_chain_file(config.certificate, ec);
+    if (ec) return Error(Code::invalid_argument, "[web] certificate " + config.certificate + ": " + ec.message());
+    impl->tls->use_private_key_file(config.private_key, ssl::context::pem, ec);
+    if (ec) return Error(Code::invalid_argument, "[web] private_key " + config.private_key + ": " + ec.message());
+  }
+  tcp::endpoint endpoint(address, config.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Error(Code::io_error, "castor-web: cannot listen on " + config.listen + ":" + std::to_string(config.port) +
+                                     ": " + ec.message());
+  return std::unique_ptr<WebServer>(new WebServer(std::move(impl)));
+}
+
+uint16_t WebServer::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void WebServer::run() {
+  impl_->signals.async_wait([this](beast::error_code ec, int) {
+    if (!ec) stop();
+  });
+  impl_->accept();
+  impl_->schedule_ping();
+  for (;;) {
+    try {
+      impl_->io.run();
+      return;
+    } catch (const std::exception& e) {  // a handler that threw: logged, the loop goes on
+      log::error("castor-web: error in the event loop", {{"error", e.what()}});
+    }
+  }
+}
+
+void WebServer::stop() {
+  net::post(impl_->io, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->signals.cancel(ec);
+    impl_->ping.cancel();
+    impl_->io.stop();
+  });
+}
+
+void WebServer::publish(std::shared_ptr<const ClusterView> view) {
+  net::post(impl_->io, [this, view = std::move(view)] {
+    impl_->view = view;
+    impl_->broadcast(std::make_shared<const std::string>("data: " + view->json + "\n\n"));
+  });
+}
+
+}  // namespace castor
