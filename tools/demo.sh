@@ -3,9 +3,23 @@
 # through the floating IP, the node running web killed, the failover timed, web moved back with
 # `castor relocate --wait`, and everything torn down (also on failure or Ctrl-C).
 # KEEP=1 leaves the cluster running until Ctrl-C, with lines saying how to talk to it.
+# The web console of each node (castor-web, read-only over plain HTTP on localhost: WEB_PORT for alpha's,
+# the next port for beta's) runs through the demo as a user and group of its own, removed at the end.
 KEEP=${KEEP:-0}
+WEB_PORT=${WEB_PORT:-7630}
+DEMO_WEB=castor-demo-web$$
+STATUS_GROUP=$DEMO_WEB
 . "$(dirname "$0")/../tests/cluster/harness.sh"
+demo_cleanup() {
+  cleanup
+  userdel "$DEMO_WEB" 2>/dev/null
+  groupdel "$DEMO_WEB" 2>/dev/null
+}
+trap demo_cleanup EXIT
+groupadd "$DEMO_WEB" && useradd -M -d /nonexistent -s /usr/sbin/nologin -g "$DEMO_WEB" "$DEMO_WEB" ||
+  fail "cannot add the web console's user and group $DEMO_WEB"
 cluster_setup
+chmod 0711 "$dir"  # the console's user reaches the daemons' sockets in it (and lists nothing)
 
 step "Starting both nodes (quorumd + svcmgr each); web starts on its preferred node"
 start_node alpha
@@ -18,6 +32,35 @@ for ((t = 0; t < 200; t++)); do
 done
 [ -n "$first" ] || fail "web did not start"
 status alpha
+
+step "The web console of each node (castor-web, read-only here: plain HTTP on localhost)"
+port=$WEB_PORT
+for n in alpha beta; do
+  "$BUILD/castor-web" --config "$dir/$n/castor.ini" --port "$port" --user "$DEMO_WEB" >"$dir/$n/castor-web.log" 2>&1 &
+  pids+=($!)
+  url=""
+  for ((t = 0; t < 50; t++)); do
+    url=$(sed -n 's/^castor-web: the console is at //p' "$dir/$n/castor-web.log")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  if [ -n "$url" ]; then
+    echo "  $n: $url  (open it in a browser on this machine; it follows the demo live)"
+    for ((t = 0; t < 30; t++)); do  # its first view: the daemons read through their status sockets
+      seen=$(curl -s --max-time 2 "${url}api/view" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print(" ".join("%s %s on %s" % (s["name"], s["state"], s["owner"] or "none") for s in (v.get("svcmgr") or {}).get("services", [])))
+' 2>/dev/null)
+      [ -n "$seen" ] && break
+      sleep 0.1
+    done
+    echo "  $n's console shows: ${seen:-nothing yet}"
+  else
+    echo "  $n: the console did not start: $(tail -1 "$dir/$n/castor-web.log")"
+  fi
+  [ "$port" = 0 ] || port=$((port + 1))
+done
 
 step "The client fetches the page through the floating IP $VIP (web runs on $first)"
 page=$(fetch) || fail "no answer from $VIP"

@@ -74,6 +74,7 @@ QUORUM_DEVICES=${QUORUM_DEVICES:-1}
 case $QUORUM_DEVICES in 1|3) ;; *) echo "QUORUM_DEVICES must be 1 or 3 (not $QUORUM_DEVICES)"; exit 1 ;; esac
 QDEVS=$(seq 0 $((QUORUM_DEVICES - 1)))  # the device indexes (QUORUM_DEVICES=3)
 DIRECTOR=${DIRECTOR:-0}  # 1: the director service and two real servers (tests/cluster/director.sh)
+STATUS_GROUP=${STATUS_GROUP:-}  # a group that may read the daemons' sockets (status_group; make demo's web console)
 . "$ROOT/tests/cluster/db.sh"  # DB=1: the db service, PostgreSQL on a third shared disk (issue 18)
 
 step() { printf '\n== %s\n' "$*"; }
@@ -285,12 +286,14 @@ lock_memory = no
 realtime = no
 authkey = $dir/authkey
 state_dir = $dir/$n/quorumd-state
+${STATUS_GROUP:+status_group = $STATUS_GROUP}
 $(lan_section "$n")
 
 [svcmgr]
 services_dir = $dir/$n/services.d
 socket = $dir/$n/svcmgr.sock
 quorumd_socket = $dir/$n/quorumd.sock
+${STATUS_GROUP:+status_group = $STATUS_GROUP}
 EOI
   cat >"$dir/$n/services.d/web.ini" <<EOI
 ; The demo's web service: the shared filesystem, the floating IP, and a web server on both.

@@ -79,12 +79,17 @@ int main(int argc, char** argv) {
   lo.program = "castor-web";
   lo.to_syslog = ::access("/dev/log", W_OK) == 0;
   log::init(lo);
-  auto admin_gid = lookup_group(config.admin_group);
-  if (!admin_gid.ok()) {
-    std::cerr << "castor-web: [web] admin_group: " << admin_gid.status().message() << "\n";
-    return 1;
+  // The admin group matters only where one can log in (HTTPS); plain HTTP is read-only for everyone.
+  gid_t admin_gid = gid_t(-1);
+  if (config.https()) {
+    auto gid = lookup_group(config.admin_group);
+    if (!gid.ok()) {
+      std::cerr << "castor-web: [web] admin_group: " << gid.status().message() << "\n";
+      return 1;
+    }
+    admin_gid = *gid;
   }
-  auto server = WebServer::create(config, *admin_gid);
+  auto server = WebServer::create(config, admin_gid);
   if (!server.ok()) {
     std::cerr << "castor-web: " << server.status().message() << "\n";
     return 1;
