@@ -25,9 +25,9 @@ DISTDIR     ?= dist
 DIST_NAME   := castor-$(VERSION)
 DIST_TARBALL := $(DISTDIR)/$(DIST_NAME).tar.gz
 
-MAN_PAGES   := docs/man/castor.8 docs/man/quorumd.8 docs/man/svcmgr.8 docs/man/castor.ini.5 docs/man/castor-service.5
+MAN_PAGES   := docs/man/castor.8 docs/man/quorumd.8 docs/man/svcmgr.8 docs/man/castor-web.8 docs/man/castor.ini.5 docs/man/castor-service.5
 UNITS       := packaging/systemd/castor-quorumd.service packaging/systemd/castor-svcmgr.service \
-               packaging/systemd/castor.target
+               packaging/systemd/castor.target packaging/systemd/castor-web.service
 SAMPLE_SERVICES := $(wildcard etc/services.d/*.ini)
 # Samples that would touch the network or disks stay inactive in services.d (svcmgr loads *.ini only).
 INACTIVE_SAMPLES := web.ini director-haproxy.ini director-ldirectord.ini postgresql.ini
@@ -151,7 +151,7 @@ deb-install-check:
 	echo "--- dpkg -L castor ---"; dpkg -L castor | tee $$d/dpkg-L.txt; \
 	echo "--- conffiles ---"; dpkg-query -W -f='$${Conffiles}\n' castor | sed '/^$$/d'; \
 	echo "--- exercise ---"; \
-	castor --version; quorumd --version; svcmgr --version; \
+	castor --version; quorumd --version; svcmgr --version; castor-web --version; \
 	echo "--- the packaged daemons have no test hooks: asked for one, they refuse ---"; \
 	if CASTOR_TEST_BUG=read_block0 quorumd --version; then echo "package-check: quorumd took a test hook" >&2; exit 1; fi; \
 	if CASTOR_TEST_UNSAFE_TAKEOVER=1 svcmgr --version; then echo "package-check: svcmgr took a test hook" >&2; exit 1; fi; \
@@ -159,13 +159,14 @@ deb-install-check:
 	test "$$(castor --version)" = "castor $(VERSION)"; \
 	test "$$(quorumd --version)" = "quorumd $(VERSION)"; \
 	test "$$(svcmgr --version)" = "svcmgr $(VERSION)"; \
+	test "$$(castor-web --version)" = "castor-web $(VERSION)"; \
 	castor check /etc/castor/services.d; \
 	castor check /usr/share/doc/castor/examples/services.d --nodes alpha,beta; \
-	for m in castor quorumd svcmgr castor.ini castor-service; do man -w $$m; done; \
+	for m in castor quorumd svcmgr castor-web castor.ini castor-service; do man -w $$m; done; \
 	if command -v systemd-analyze >/dev/null; then \
 	  systemd-analyze verify /lib/systemd/system/castor-quorumd.service /lib/systemd/system/castor-svcmgr.service \
-	    /lib/systemd/system/castor.target; echo "systemd-analyze verify: ok"; fi; \
-	for u in castor-quorumd.service castor-svcmgr.service castor.target; do \
+	    /lib/systemd/system/castor.target /lib/systemd/system/castor-web.service; echo "systemd-analyze verify: ok"; fi; \
+	for u in castor-quorumd.service castor-svcmgr.service castor.target castor-web.service; do \
 	  if ls /etc/systemd/system/*.wants/$$u >/dev/null 2>&1; then \
 	    echo "package-check: $$u was enabled by the package" >&2; exit 1; fi; done; \
 	echo "--- dpkg --purge castor ---"; dpkg --purge castor; \
