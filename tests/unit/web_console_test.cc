@@ -11,6 +11,7 @@
 #include "config/svcmgr_config.h"
 #include "tools/web/web_config.h"
 #include "tools/web/web_sessions.h"
+#include "tests/support/source_tree.h"
 
 using namespace castor;
 using namespace std::chrono_literals;
@@ -112,4 +113,30 @@ TEST_CASE("web sessions: at most kMaxSessions; the least recently used goes firs
   sessions.create("newcomer", t0 + 2s);
   CHECK(sessions.size() == WebSessions::kMaxSessions);
   CHECK(sessions.user_of(first.token, t0 + 3s).has_value());
+}
+
+TEST_CASE("the sample etc/castor.ini: its [web] and the sockets' groups, uncommented, are valid") {
+  Result<std::string> text = castor::testing::read_source_file("etc/castor.ini");
+  REQUIRE_MESSAGE(text.ok(), text.status().to_string());
+  std::string on;  // every commented key and section header, uncommented
+  for (size_t p = 0; p < text->size();) {
+    size_t e = text->find('\n', p);
+    if (e == std::string::npos) e = text->size();
+    std::string line = text->substr(p, e - p);
+    if (line.rfind(";", 0) == 0 && line.size() > 1 && (line[1] == '[' || std::islower(static_cast<unsigned char>(line[1]))))
+      line.erase(0, 1);
+    on += line + "\n";
+    p = e + 1;
+  }
+  WebConfig w;
+  Status st = parse_web_ini(on, "etc/castor.ini", w);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  CHECK(w.https());
+  CHECK(w.user == "castor-web");
+  CHECK(w.svcmgr_socket == "/run/castor/svcmgr.sock");
+  SvcmgrConfig s;
+  st = parse_svcmgr_ini(on, "etc/castor.ini", s);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  CHECK(s.status_group == "castor");
+  CHECK(s.operator_group == "castor-operator");
 }
