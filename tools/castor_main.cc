@@ -30,6 +30,9 @@ void print_help() {
                "  simulate [--kill NODE | --fail SVC | --standby NODE | --relocate SVC [--to NODE]] [--from FILE] [--json]\n"
                "                 what the placement policy would do after the event, service by service,\n"
                "                 and the expected outage (from the live status or a saved status --json)\n"
+               "  drill [--service NAME] [--json]\n"
+               "                 a planned failover drill: each service to the other node and back, its\n"
+               "                 outage measured by its probe; refused when anything is degraded\n"
                "  check [DIR] [--nodes A,B] [--config FILE]\n"
                "                 validate service definitions (default /etc/castor/services.d) and, with\n"
                "                 authenticate_disk = yes, the authkey's owner and mode; touches nothing\n"
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
   if (verb == "export") return cmd_export(rest);
   if (verb == "history") return cmd_history(rest);
   if (verb == "simulate") return cmd_simulate(rest);
+  if (verb == "drill") return cmd_drill(rest);
   if (verb == "import") return cmd_import(rest);
   if (verb == "standby" || verb == "unstandby") return cmd_node(verb, rest);
   for (const char* v : {"enable", "disable", "relocate", "restart", "freeze", "unfreeze", "reset"})

@@ -24,6 +24,7 @@ int cmd_export(const std::vector<std::string>& args);       // castor export pac
 int cmd_import(const std::vector<std::string>& args);       // castor import pacemaker (tools/cmd_import.cc)
 int cmd_history(const std::vector<std::string>& args);      // castor history (tools/cmd_history.cc)
 int cmd_simulate(const std::vector<std::string>& args);     // castor simulate (tools/cmd_simulate.cc)
+int cmd_drill(const std::vector<std::string>& args);        // castor drill (tools/cmd_drill.cc)
 std::string services_status_text(const std::string& svcmgr_socket, bool as_json);
 
 // Prints "castor VERB: message" to stderr and returns the exit code for `st`.

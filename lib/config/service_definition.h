@@ -80,6 +80,9 @@ struct ServiceDefinition {
   uint64_t memory_max = 0;  // bytes
   uint64_t cpu_weight = 0;  // 1..10000 (100 is the default share)
   uint64_t tasks_max = 0;   // processes and threads
+  // How a client tells the service answers (config/service_probe.h), for `castor drill`; "" = none. Not
+  // part of the digest: it changes nothing the cluster does.
+  std::string probe;
 
   bool operator==(const ServiceDefinition&) const = default;
 };

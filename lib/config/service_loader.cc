@@ -1,4 +1,5 @@
 #include "config/service_loader.h"
+#include "config/service_probe.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,10 +27,10 @@ namespace {
 using Kind = ResourceDefinition::AgentKind;
 namespace syn = service_syntax;
 
-constexpr std::array<std::string_view, 14> kServiceKeys = {
+constexpr std::array<std::string_view, 15> kServiceKeys = {
     "name",          "nodes",        "failback",         "autostart",       "recovery",    "max_restarts",
     "restart_window", "start_timeout", "stop_timeout", "monitor_interval", "monitor_timeout",
-    "memory_max",    "cpu_weight",   "tasks_max"};
+    "memory_max",    "cpu_weight",   "tasks_max",        "probe"};
 constexpr std::array<std::string_view, 10> kResourceKeys = {
     "agent", "start_timeout", "stop_timeout", "monitor_interval", "monitor_timeout",
     "check_level", "start", "stop", "monitor", "shell"};
@@ -410,6 +411,9 @@ std::optional<ServiceDefinition> Parser::build() {
         take(sec, e, parse_integer(e.value, 1, 10000), def.cpu_weight);
       } else if (k == "tasks_max") {
         take(sec, e, parse_integer(e.value, 1, 4194304), def.tasks_max);
+      } else if (k == "probe") {
+        if (auto p = parse_service_probe(e.value); p.ok()) def.probe = e.value;
+        else bad_value(sec, e, p.status().message());
       } else if (k == "start_timeout") {
         take_duration(sec, e, defaults.start_timeout, false);
         defaults.explicit_timings |= ResourceDefinition::kStartTimeout;
