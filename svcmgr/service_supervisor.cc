@@ -100,6 +100,10 @@ void ServiceSupervisor::reset_failures() {
 bool ServiceSupervisor::failed_here(TimePoint now) {
   if (hard_failure_) return true;
   std::erase_if(failures_, [&](TimePoint t) { return now - t > def.restart_window; });
+  // recovery = relocate: a failure moves the service to the other node at once (castor-service(5)); this
+  // node is not eligible again until the failure leaves the window. (Counting it against max_restarts, as
+  // restart does, left a soft failure stopped here and owned, moved nowhere.)
+  if (def.recovery == ServiceDefinition::Recovery::relocate) return !failures_.empty();
   return int(failures_.size()) > def.max_restarts;
 }
 

@@ -370,7 +370,8 @@ Result<SimulationResult> simulate_placement(const json& status, const std::vecto
         int64_t failures = s.restarts;
         if (o == 0 && s.last_failure && s.last_failure->ago_ms > def.restart_window.count()) failures = 0;
         if (o == 0 && !s.last_failure) failures = 0;
-        const bool failed_here = failures + 1 > def.max_restarts;
+        // As ServiceSupervisor::failed_here: recovery = relocate makes one failure enough.
+        const bool failed_here = def.recovery == ServiceDefinition::Recovery::relocate || failures + 1 > def.max_restarts;
         const std::string count = "failure " + std::to_string(failures + 1) + " within restart_window, max_restarts " +
                                   std::to_string(def.max_restarts);
         if (o == 1) p.notes.push_back("the failures counted are the restarts " + s.owner + " reports; their times are not in the status");

@@ -276,17 +276,16 @@ TEST_CASE("placement simulation: unknown nodes and services, and statuses that a
   CHECK_FALSE(find(*r, "web").outage_ms);
 }
 
-// What svcmgr does today with recovery = relocate (svcmgr_supervision.cc, after_runner): the failure is handed to
-// the policy with failed_here only once the failures within restart_window exceed max_restarts; before that
-// the policy keeps it here and svcmgr stops it where it failed. castor-service(5) says "relocate to the other
-// node". The simulation mirrors the code, not the page: if svcmgr changes, this mirror must change with it.
-TEST_CASE("placement simulation: recovery = relocate, as svcmgr runs it: stopped in place until max_restarts is passed") {
+// recovery = relocate, as svcmgr runs it (ServiceSupervisor::failed_here): one failure makes the node that ran
+// it ineligible, so the policy moves it at once, whatever max_restarts says (castor-service(5): "relocate to
+// the other node"). The simulation mirrors the code: if svcmgr changes, this mirror must change with it.
+TEST_CASE("placement simulation: recovery = relocate: the first failure moves it, whatever max_restarts says") {
   Status2 st;
   st.services = {svc("dummy", "started", "a")};
   SimulationResult r = run(st, {def_of("dummy", {"a", "b"}, ServiceDefinition::Recovery::relocate, 3)},
                            {SimEvent::Kind::fail, "", "dummy"});
-  CHECK(find(r, "dummy").action == "stops");
-  CHECK(find(r, "dummy").owner_after == "");
+  CHECK(find(r, "dummy").action == "moves");
+  CHECK(find(r, "dummy").owner_after == "b");
   r = run(st, {def_of("dummy", {"a", "b"}, ServiceDefinition::Recovery::relocate, 0)}, {SimEvent::Kind::fail, "", "dummy"});
   CHECK(find(r, "dummy").action == "moves");
   CHECK(find(r, "dummy").owner_after == "b");

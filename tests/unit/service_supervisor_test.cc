@@ -133,6 +133,15 @@ TEST_CASE("supervisor: failed here after more than max_restarts failures in the 
   CHECK(s.last_failure() == "failed while frozen");
 }
 
+TEST_CASE("supervisor: recovery = relocate: one failure makes this node ineligible until it leaves the window") {
+  auto s = make(/*max_restarts=*/3, Millis(10000));
+  s.def.recovery = ServiceDefinition::Recovery::relocate;
+  CHECK_FALSE(s.failed_here(t0));
+  s.record_failure("r monitor: not running", false, t0);
+  CHECK(s.failed_here(t0 + 1s));  // not after max_restarts: at once, so that placement moves it
+  CHECK_FALSE(s.failed_here(t0 + 10500ms));
+}
+
 TEST_CASE("supervisor: process groups are registered and unregistered once each") {
   auto s = make();
   auto c = s.track_groups({10, 11});
