@@ -2,9 +2,17 @@
 // (common/trusted_path.h, through load_service_dir) and, with --agents, of the agent programs included;
 // castor.ini's [quorumd] and [lan] as quorumd parses them, the LAN links it names, and the authkey's file
 // when the disk records or the LAN channel need it.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "common/auth_key.h"
+#include "common/group_lookup.h"
+#include "common/read_file.h"
+#include "config/web_config.h"
 #include "config/lan_config.h"
 #include "config/quorumd_config.h"
 #include "config/svcmgr_config.h"
@@ -16,6 +24,61 @@
 #include "tools/terminal_output.h"
 
 namespace castor {
+namespace {
+
+// The web console's part (castor-web(8)): [web] itself, its TLS key root's alone, and the groups the daemons
+// and the console name, which must exist (a daemon refuses to start on a group that does not). Errors counted.
+int check_web_section(const std::string& path, const SvcmgrConfig& sc) {
+  int errors = 0;
+  QuorumdConfig qc;
+  (void)load_quorumd_ini(path, qc);
+  for (const auto& [key, group] : {std::pair<std::string, std::string>{"[quorumd] status_group", qc.status_group},
+                                   {"[svcmgr] status_group", sc.status_group},
+                                   {"[svcmgr] operator_group", sc.operator_group}}) {
+    if (group.empty()) continue;
+    if (auto gid = lookup_group(group); !gid.ok()) {
+      std::cerr << path << ": " << key << ": " << printable(gid.status().message()) << " (the daemon will not start)\n";
+      ++errors;
+    }
+  }
+  WebConfig wc;
+  auto text = read_file_to_string(path);
+  if (!text.ok()) return errors;
+  if (Status st = parse_web_ini(*text, path, wc); !st.ok()) {
+    std::cerr << printable(st.to_string()) << " (castor-web will not start)\n";
+    return errors + 1;
+  }
+  if (!wc.present) return errors;
+  if (wc.https()) {
+    struct stat key{};
+    if (::stat(wc.private_key.c_str(), &key) != 0) {
+      std::cerr << path << ": [web] private_key " << printable(wc.private_key) << ": " << std::strerror(errno) << "\n";
+      ++errors;
+    } else if (key.st_uid != 0 || (key.st_mode & 077) != 0) {
+      std::cerr << path << ": [web] private_key " << printable(wc.private_key)
+                << ": must be root's and readable by root only (chown root; chmod 0600)\n";
+      ++errors;
+    }
+    if (::access(wc.certificate.c_str(), R_OK) != 0) {
+      std::cerr << path << ": [web] certificate " << printable(wc.certificate) << ": " << std::strerror(errno) << "\n";
+      ++errors;
+    }
+    if (auto gid = lookup_group(wc.admin_group); !gid.ok()) {
+      std::cerr << path << ": [web] admin_group: " << printable(gid.status().message()) << " (nobody could log in)\n";
+      ++errors;
+    }
+  }
+  if (sc.status_group.empty() || qc.status_group.empty()) {
+    std::cerr << path << ": [web]: castor-web reads the daemons as a member of their status_group, which "
+              << (qc.status_group.empty() ? "[quorumd]" : "[svcmgr]") << " does not set\n";
+    ++errors;
+  }
+  std::cout << "web: ok (" << (wc.https() ? "https" : "http, read-only") << " on " << printable(wc.listen) << ":"
+            << wc.port << (wc.user.empty() ? "" : ", as " + printable(wc.user)) << ")\n";
+  return errors;
+}
+
+}  // namespace
 
 int cmd_check(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--nodes", true}, {"--agents", false}, {"--config", true}});
@@ -102,6 +165,7 @@ int cmd_check(const std::vector<std::string>& argv) {
           std::cout << "alert " << printable(a.name) << ": ok (" << printable(a.program) << ")\n";
         }
       }
+      errors += check_web_section(explicit_config.value_or("/etc/castor/castor.ini"), sc);
     }
   }
   for (const auto& s : r.services)

@@ -70,6 +70,18 @@ admin_group = $G_ADMIN
 user = $U_WEB
 EOI
 
+say "castor check validates [web], the key's mode and the groups"
+"$CASTOR" check "$dir/a-services" --nodes a,b --config "$dir/a.ini" >"$dir/check.out" 2>&1 || die "castor check: $(cat "$dir/check.out")"
+grep -q "^web: ok (https on 127.0.0.1:7630, as $U_WEB)" "$dir/check.out" || die "castor check says: $(cat "$dir/check.out")"
+chmod 0644 "$dir/web.key"
+"$CASTOR" check "$dir/a-services" --nodes a,b --config "$dir/a.ini" >"$dir/check2.out" 2>&1 && die "castor check took a key others can read"
+grep -q "private_key.*readable by root only" "$dir/check2.out" || die "castor check says: $(cat "$dir/check2.out")"
+chmod 0600 "$dir/web.key"
+sed "s/^admin_group = .*/admin_group = nosuchgroup$id/" "$dir/a.ini" >"$dir/a-badgroup.ini"
+"$CASTOR" check "$dir/a-services" --nodes a,b --config "$dir/a-badgroup.ini" >"$dir/check3.out" 2>&1 && die "castor check took a missing group"
+grep -q "admin_group: no group named 'nosuchgroup$id'" "$dir/check3.out" || die "castor check says: $(cat "$dir/check3.out")"
+echo "castor check: $(grep '^web:' "$dir/check.out"); a key others can read and a missing group refused"
+
 say "a and b up, web starts on one of them"
 start_daemons a QA SA; start_daemons b QB SB
 for ((i = 0; i < 300; i++)); do ls "$dir"/state/web-* >/dev/null 2>&1 && break; sleep 0.1; done

@@ -1,4 +1,4 @@
-// Tests for the web console's pure parts (issue 20): castor-web's [web] settings (tools/web/web_config.h),
+// Tests for the web console's pure parts (issue 20): castor-web's [web] settings (config/web_config.h),
 // its sessions (tools/web/web_sessions.h: tokens, CSRF, idle end, the bound), and the settings that open the
 // daemons' sockets to a group (status_group, operator_group). The server itself, the PAM login and the
 // browser: tests/integration/web_console.sh.
@@ -9,7 +9,7 @@
 
 #include "config/quorumd_config.h"
 #include "config/svcmgr_config.h"
-#include "tools/web/web_config.h"
+#include "config/web_config.h"
 #include "tools/web/web_sessions.h"
 #include "tests/support/source_tree.h"
 

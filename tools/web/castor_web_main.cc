@@ -15,7 +15,7 @@
 #include "common/group_lookup.h"
 #include "common/log.h"
 #include "tools/web/cluster_poller.h"
-#include "tools/web/web_config.h"
+#include "config/web_config.h"
 #include "tools/web/web_server.h"
 
 namespace {

@@ -24,7 +24,7 @@
 
 #include "common/status.h"
 #include "tools/web/cluster_poller.h"
-#include "tools/web/web_config.h"
+#include "config/web_config.h"
 
 namespace castor {
 

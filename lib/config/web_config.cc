@@ -1,4 +1,4 @@
-#include "tools/web/web_config.h"
+#include "config/web_config.h"
 
 #include "common/ini_reader.h"
 #include "common/read_file.h"
@@ -41,6 +41,7 @@ Status parse_web_ini(const std::string& text, const std::string& file_name, WebC
   // The daemons' sections: only their socket paths matter here (the daemons check their own keys).
   IniDocument doc = parse_ini(text, file_name);
   for (const IniSection& s : doc.sections) {
+    if (s.name == "web") config.present = true;
     for (const IniEntry& e : s.entries) {
       if (e.key != "socket" || e.value.empty()) continue;
       if (s.name == "quorumd") config.quorumd_socket = e.value;

@@ -32,6 +32,7 @@ struct WebConfig {
   std::string quorumd_socket = "/run/castor/quorumd.sock";
   std::string svcmgr_socket = "/run/castor/svcmgr.sock";
 
+  bool present = false;  // the file has a [web] section
   bool https() const { return !certificate.empty(); }
 };
 
