@@ -93,12 +93,13 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
 }
 
 std::string SvcmgrDaemon::recent_history_json() const {
+  // The newest records that fit in kMaxHistoryReply, oldest first; each one JSON object already.
+  size_t from = recent_history_.size(), bytes = 0;
+  while (from > 0 && bytes + recent_history_[from - 1].size() + 1 <= kMaxHistoryReply) bytes += recent_history_[--from].size() + 1;
   std::string out = "{\"ok\":true,\"records\":[";
-  bool first = true;
-  for (const std::string& line : recent_history_) {  // each one JSON object already (history_record.h)
-    if (!first) out += ',';
-    out += line;
-    first = false;
+  for (size_t i = from; i < recent_history_.size(); ++i) {
+    if (i > from) out += ',';
+    out += recent_history_[i];
   }
   return out + "]}";
 }

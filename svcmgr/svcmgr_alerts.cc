@@ -37,6 +37,10 @@ void SvcmgrDaemon::record(const AlertEvent& e, const std::string& kind) {
   r.desc = e.desc;
   if (!e.attribute.empty()) r.desc = e.attribute + " " + e.value + (e.desc.empty() ? "" : ": " + e.desc);
   r.reason = e.reason;
+  // Bounded: a record is a line of the history, not a copy of whatever a client sent (an operator's
+  // request of 64 KiB would otherwise rotate the history away in a few dozen requests).
+  for (std::string* t : {&r.desc, &r.reason})
+    if (t->size() > kMaxRecordText) *t = t->substr(0, kMaxRecordText) + "...";
   recent_history_.push_back(encode_history_record(r));
   if (recent_history_.size() > kRecentHistory) recent_history_.pop_front();
   if (history_) history_->append(r);

@@ -175,6 +175,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // The latest records (encoded), for the `history` verb (the web console reads it without root and
   // without a disk read in the loop).
   static constexpr size_t kRecentHistory = 200;
+  static constexpr size_t kMaxRecordText = 512;        // bytes of a record's desc and of its reason
+  static constexpr size_t kMaxHistoryReply = 256 * 1024;  // the `history` reply: the newest records that fit
   std::deque<std::string> recent_history_;      // STATE_DIR/history/NODE.jsonl (none without a state_dir)
   struct AlertSeen {  // what the alerts last saw of a service
     ServiceRunner::Counts counts;

@@ -186,7 +186,14 @@ void ControlServer::accept_all() {
         reply_error(id, "permission denied: the control socket is for root only", true);
         continue;
       }
+      if (limited_connections() >= kMaxLimitedConnections) {
+        warn_limited("control client refused: too many non-root connections", *conns_.at(id),
+                     "limit " + std::to_string(kMaxLimitedConnections));
+        reply_error(id, "too many non-root control connections (limit " + std::to_string(kMaxLimitedConnections) + ")", true);
+        continue;
+      }
       conns_.at(id)->role = *role;
+      conns_.at(id)->refilled = std::chrono::steady_clock::now();
     }
     if (conns_.size() > kMaxConnections) {
       log::warning("control client refused: too many connections",
@@ -219,6 +226,40 @@ std::optional<ControlServer::Conn::Role> ControlServer::limited_role(int fd, con
   if (!in(*access_.status_group)) return std::nullopt;
   if (access_.operator_group && in(*access_.operator_group)) return Conn::Role::operator_;
   return Conn::Role::reader;
+}
+
+size_t ControlServer::limited_connections() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_)
+    if (!c->dead && c->role != Conn::Role::full) ++n;
+  return n;
+}
+
+bool ControlServer::take_token(Conn& c) {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - c.refilled).count();
+  c.refilled = now;
+  c.tokens = std::min(kLimitedBurst, c.tokens + elapsed * kLimitedRate);
+  if (c.tokens < 1) return false;
+  c.tokens -= 1;
+  return true;
+}
+
+void ControlServer::warn_limited(const std::string& what, const Conn& c, const std::string& detail) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - warn_window_ > std::chrono::seconds(1)) {
+    if (warnings_suppressed_ > 0)
+      log::warning("control warnings about non-root clients suppressed",
+                   {{"socket", path_}, {"count", int64_t(warnings_suppressed_)}});
+    warn_window_ = now;
+    warnings_in_window_ = 0;
+    warnings_suppressed_ = 0;
+  }
+  if (++warnings_in_window_ > 5) {
+    ++warnings_suppressed_;
+    return;
+  }
+  log::warning(what, {{"socket", path_}, {"pid", int64_t(c.pid)}, {"uid", uint64_t(c.uid)}, {"detail", detail}});
 }
 
 bool ControlServer::allowed(Conn::Role role, const std::string& verb) const {
@@ -284,8 +325,10 @@ bool ControlServer::queue(ConnId id, Conn& c, std::string_view json) {
   if (c.dead) return false;
   auto frame = encode_frame(json, kMaxReplyPayload);
   if (!frame.ok()) {
+    // The client still gets an answer (a reply it never gets would leave it waiting for its timeout).
     log::error("control reply not sent", {{"socket", path_}, {"conn", id}, {"error", frame.status().to_string()}});
-    return false;
+    frame = encode_frame(encode_error_reply("the reply is too large to send: " + frame.status().message()), kMaxReplyPayload);
+    if (!frame.ok()) return false;
   }
   if (c.out.size() + frame->size() > kMaxOutputBytes) {
     drop(id, c, "client too slow: " + std::to_string(c.out.size()) + " bytes not yet read by it");
@@ -446,13 +489,24 @@ void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
       const uint64_t seq = c.next_seq++;
       c.slots.push_back(Slot{seq});
       c.current = seq;
-      if (allowed(c.role, req->verb)) {
+      if (c.role != Conn::Role::full && !take_token(c)) {
+        c.current.reset();
+        warn_limited("control client dropped: a non-root client sends too fast", c,
+                     "over " + std::to_string(int(kLimitedRate)) + " requests a second");
+        drop(id, c, "");
+        return;
+      }
+      if (allowed(c.role, req->verb) && (c.role == Conn::Role::full || req->args.size() <= kLimitedArgs)) {
         handler.on_request(id, *req);
       } else {
-        log::warning("control request refused: not allowed to this client",
-                     {{"socket", path_}, {"pid", int64_t(c.pid)}, {"uid", uint64_t(c.uid)}, {"verb", req->verb}});
-        reply_error(id, "permission denied: '" + req->verb + "' needs root (this connection may only " +
-                            (c.role == Conn::Role::operator_ ? "read and ask for admin actions)" : "read)"), false);
+        const bool verb_ok = allowed(c.role, req->verb);
+        warn_limited(verb_ok ? "control request refused: arguments too long" : "control request refused: not allowed to this client",
+                     c, req->verb);
+        c.in.clear();
+        reply_error(id, verb_ok ? "arguments longer than " + std::to_string(kLimitedArgs) + " bytes"
+                                : "permission denied: '" + req->verb + "' needs root (this connection may only " +
+                                      (c.role == Conn::Role::operator_ ? "read and ask for admin actions)" : "read)"),
+                    true);
       }
       c.current.reset();
       // Neither answered nor deferred: it holds nothing back.

@@ -6,8 +6,12 @@
 //    console runs without root). A peer whose SO_PEERCRED uid is neither 0 nor the daemon's own euid gets
 //    an error reply and is disconnected — or, when a status group is set, may send only the read-only
 //    verbs the daemon lists (and the operator verbs too if the peer is in the operator group, read from
-//    SO_PEERGROUPS); any other verb gets an error reply. The socket file is mode 0600 (0660 with group =
-//    the status group when one is set: only its members can connect at all), bound under umask 077. Its directory must be
+//    SO_PEERGROUPS); any other verb gets an error reply and the connection is closed. The socket file is
+//    mode 0600 (0660 with group = the status group when one is set: only its members can connect at all),
+//    bound under umask 077. Such a limited client can never stall the daemon's loop nor lock root out: it
+//    may send at most kLimitedBurst requests at once and kLimitedRate a second (past that it is dropped),
+//    its requests' arguments are at most kLimitedArgs bytes, at most kMaxLimitedConnections of them are
+//    connected at once (root keeps the rest), and what is logged about them is rate-limited. Its directory must be
 //    trusted (common/trusted_path.h: root-owned, not writable by group or others, through every
 //    directory and symlink on the way); listen() refuses otherwise. Clients check in turn that the server
 //    runs as root (common/unix_socket.h).
@@ -23,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -54,6 +59,11 @@ class ControlServer {
   // Requests of one connection not yet answered in order (behind a deferred reply): past this the client
   // is dropped, like one that does not read. svcmgr pipelines two.
   static constexpr size_t kMaxPendingRequests = 256;
+  // Non-root clients (ControlAccess): a status reader floods nothing (review 20b).
+  static constexpr double kLimitedBurst = 20;   // requests at once
+  static constexpr double kLimitedRate = 20;    // requests a second, sustained
+  static constexpr size_t kLimitedArgs = 256;   // bytes of a request's arguments
+  static constexpr size_t kMaxLimitedConnections = 8;
 
   struct Handler {
     virtual ~Handler() = default;
@@ -128,12 +138,21 @@ class ControlServer {
     pid_t pid = 0;
     uid_t uid = 0;
     enum class Role { full, reader, operator_ } role = Role::full;
+    double tokens = kLimitedBurst;  // limited roles: the request budget (a token bucket)
+    std::chrono::steady_clock::time_point refilled{};
   };
 
   ControlServer(std::string path, UniqueFd listen_fd, UniqueFd epoll_fd, dev_t dev, ino_t ino, ControlAccess access)
       : path_(std::move(path)), listen_(std::move(listen_fd)), epoll_(std::move(epoll_fd)), dev_(dev), ino_(ino),
         access_(std::move(access)) {}
   std::optional<Conn::Role> limited_role(int fd, const ::ucred& cred) const;
+  // Takes one request from a limited connection's budget; false when it has none left.
+  bool take_token(Conn& c);
+  // A warning about a limited client, at most a few a second (a flood must not flood the log too).
+  void warn_limited(const std::string& what, const Conn& c, const std::string& detail);
+  size_t limited_connections() const;
+  std::chrono::steady_clock::time_point warn_window_{};
+  int warnings_in_window_ = 0, warnings_suppressed_ = 0;
   // Whether a connection of this role may send `verb`.
   bool allowed(Conn::Role role, const std::string& verb) const;
   void accept_all();
