@@ -35,7 +35,7 @@ if [ -z "${ADMIN_GUIDE_NETNS:-}" ]; then
   ADMIN_GUIDE_NETNS=1 exec unshare --net bash "$0" "$@"
 fi
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD STANDIN=$ROOT/$STANDIN ;; esac
-CASTOR=$BUILD/castor QUORUMD=$BUILD/quorumd SVCMGR=$BUILD/svcmgr
+CASTOR=$BUILD/castor
 make_scratch; dir=$SCRATCH
 IO_MS=200
 NAMES=(ag-alpha ag-beta)
@@ -43,6 +43,26 @@ NAMES=(ag-alpha ag-beta)
 say "the switch: a bridge, with the two BMCs' addresses on it (the guide's 10.0.0.11 and .12)"
 ip link set lo up && ip link add br0 type bridge && ip link set br0 up || fail "bridge"
 ip addr add 10.0.0.11/24 dev br0 && ip addr add 10.0.0.12/24 dev br0 || fail "the BMCs' addresses"
+
+# The units' ExecStart lines, /usr/sbin/ being the build: what the test runs where systemctl would start a unit.
+unit_exec() {
+  local line
+  line=$(sed -n 's/^ExecStart=//p' "$ROOT/packaging/systemd/$1")
+  [ -n "$line" ] || fail "no ExecStart in packaging/systemd/$1"
+  echo "${line//\/usr\/sbin\//$BUILD/}"
+}
+QUORUMD_START=$(unit_exec castor-quorumd.service) SVCMGR_START=$(unit_exec castor-svcmgr.service)
+WEB_START=$(unit_exec castor-web.service)
+echo "castor-quorumd.service: $QUORUMD_START; castor-svcmgr.service: $SVCMGR_START; castor-web.service: $WEB_START"
+if command -v systemd-analyze >/dev/null; then
+  say "the units, checked by systemd-analyze verify (ExecStart pointing at the build)"
+  mkdir -p "$dir/units"
+  for u in castor.target castor-quorumd.service castor-svcmgr.service castor-web.service; do
+    sed "s|/usr/sbin/|$BUILD/|g" "$ROOT/packaging/systemd/$u" >"$dir/units/$u"
+  done
+  SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$dir"/units/* || die "systemd-analyze verify refuses a unit"
+  echo "systemd-analyze verify: ok"
+fi
 
 say "the binaries on PATH, as the package installs them"
 mkdir -p "$dir/bin"
@@ -155,16 +175,16 @@ run_in() {
 }
 for i in 0 1; do run_in "$i" "set -o pipefail" || die "the shell of ${NAMES[i]}"; done
 
-# The daemons of node I, as castor-quorumd.service and castor-svcmgr.service run them (ExecStart), in a process
+# The daemons of node I, as castor-quorumd.service and castor-svcmgr.service run them (their ExecStart), in a process
 # group of their own, with the stand-in watchdog outside it. When it fires it does what a reset does: kills that
 # group and every process of the node's service cgroups, and the node's NIC goes dark (its floating IP gone).
 boot() {
   local i=$1 n=${NAMES[$1]} pg t
   in_node "$i" ip link set eth0 up || die "$n: eth0 up"
   setsid nsenter -t "$(hold "$i")" -m -n -- env CASTOR_TEST_WATCHDOG_STANDIN=1 bash -c "
-    $QUORUMD --config /etc/castor/castor.ini >>$dir/$n-quorumd.log 2>&1 & echo \$! >$dir/$n-quorumd.pid
+    $QUORUMD_START >>$dir/$n-quorumd.log 2>&1 & echo \$! >$dir/$n-quorumd.pid
     sleep 0.3
-    $SVCMGR --config /etc/castor/castor.ini >>$dir/$n-svcmgr.log 2>&1 & echo \$! >$dir/$n-svcmgr.pid
+    $SVCMGR_START >>$dir/$n-svcmgr.log 2>&1 & echo \$! >$dir/$n-svcmgr.pid
     wait" &
   pg=$!
   disown "$pg"  # killed by the stand-in watchdog on purpose: no job report
@@ -220,7 +240,8 @@ standin() {
           return 1
       done ;;
     "systemctl enable --now castor-web"*)  # as castor-web.service: started as root, it becomes the [web] user
-      nsenter -t "$(hold "$i")" -m -n -- "$BUILD/castor-web" --config /etc/castor/castor.ini >>"$dir/$n-web.log" 2>&1 &
+      # shellcheck disable=SC2086  # the unit's command line, split as systemd splits it (no quotes in it)
+      nsenter -t "$(hold "$i")" -m -n -- $WEB_START >>"$dir/$n-web.log" 2>&1 &
       register_pid $! ;;
     "systemctl enable --now castor.target"* | "systemctl start castor.target"*) boot "$i" ;;
     "systemctl stop castor.target"*) stop_clean "$i" ;;
@@ -331,7 +352,7 @@ for ((k = 0; k < ${#CMDS[@]}; k++)); do
       could_run "$text" && die "block $block: '$text' is marked as not run, but this machine can run it"
       echo "[${NAMES[i]}] (marked) $text"
       standin "$i" "$text" || die "block $block: the test's stand-in for '$text' on ${NAMES[i]} failed"
-      marked=$((marked + 1)) reasons["${text%% *} ${text#* }"]=$reason
+      marked=$((marked + 1)) reasons["$text"]=$reason
     else
       echo "[${NAMES[i]}] \$ $text"
       before_run "$i" "$text" || die "block $block: before '$text'"
@@ -352,7 +373,7 @@ for ((k = 0; k < ${#CMDS[@]}; k++)); do
 done
 [ "$ran" -gt 0 ] || fail "no command ran"
 say "marked as not run, and why"
-for k in "${!reasons[@]}"; do printf '  %s\n      %s\n' "${k%%  *}" "${reasons[$k]}"; done | sort
+while IFS= read -r k; do printf '  %s\n      %s\n' "${k%%  *}" "${reasons[$k]}"; done < <(printf '%s\n' "${!reasons[@]}" | sort)
 by_kind=$(for k in "${!reasons[@]}"; do echo "${k%% *}"; done | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
 echo "[castor] admin_guide: $ran_lines command lines of the guide ran and succeeded ($ran runs on the nodes), $marked_lines marked as not run ($marked on the nodes; distinct: $by_kind)"
 say "pass"
