@@ -40,7 +40,7 @@ add_user() {  # add_user NAME GROUPS [PASSWORD]
 }
 ADMIN_PW="pw-$RANDOM-$RANDOM" PLAIN_PW="pw2-$RANDOM"
 # register_undo runs its commands last-in first-out: the users go before their groups.
-add_user "$U_WEB" "$G_STATUS,$G_OPER,shadow"  # shadow: pam_unix may check others' passwords without root
+add_user "$U_WEB" "$G_STATUS,$G_OPER"  # not in shadow: logins are checked by castor-web's PAM helper, which keeps root
 add_user "$U_ADMIN" "$G_ADMIN" "$ADMIN_PW"
 add_user "$U_PLAIN" "" "$PLAIN_PW"
 add_user "$U_READ" "$G_STATUS"
@@ -97,6 +97,34 @@ out=$(sock_as "$U_READ" "$dir/a-q.sock" status); grep -q '"ok": *true' <<<"$out"
 out=$(sock_as "$U_READ" "$dir/a-q.sock" leave); grep -q 'permission denied' <<<"$out" || die "a reader made quorumd leave: $out"
 out=$(sock_as "$U_WEB" "$dir/a-q.sock" "table-peer"); grep -q 'permission denied' <<<"$out" || die "an operator read table-peer: $out"
 out=$(sock_as "$U_PLAIN" "$dir/a-s.sock" services); grep -qi 'permission' <<<"$out" || die "a stranger connected: $out"
+# A reader that floods pipelined requests is dropped after its burst, and quorumd keeps its lease (review 20b:
+# such a flood fenced a node).
+runuser -u "$U_READ" -- /usr/bin/python3 - "$dir/a-q.sock" <<'EOF' || die "the reader's flood"
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+frame = struct.pack('<IH', 6, 1) + b'status'
+t0 = time.time()
+for _ in range(20):
+    try:
+        s.sendall(frame * 500)
+    except (BrokenPipeError, ConnectionResetError):
+        break
+s.settimeout(5)
+replies, buf = 0, b''
+while True:
+    try:
+        c = s.recv(65536)
+    except ConnectionResetError:
+        break
+    if not c:
+        break
+    buf += c
+while len(buf) >= 6:
+    n = struct.unpack('<I', buf[:4])[0]; buf = buf[6 + n:]; replies += 1
+print("flood of 10000 pipelined status requests: %d answered, then disconnected after %.2f s" % (replies, time.time() - t0))
+assert replies <= 21, replies
+EOF
+out=$(python3 "$(dirname "$0")/../lib/qctl.py" "$dir/a-q.sock" status lease.valid); [ "$out" = true ] || die "quorumd lost its lease after the flood: $out"
 ls -l "$dir/a-s.sock" "$dir/a-q.sock" | sed 's/^/  /'
 echo "reader: services and status yes, relocate and leave no; a stranger cannot connect"
 
@@ -122,8 +150,13 @@ start_web "$dir/a.ini" web URL
 sed -e '/^certificate = /d' -e '/^private_key = /d' "$dir/a.ini" >"$dir/a-plain.ini"
 start_web "$dir/a-plain.ini" web-plain PLAIN_URL
 echo "HTTPS: $URL  plain: $PLAIN_URL"
-web_pid=$(pgrep -n -f "castor-web --config $dir/a.ini ")
+web_pid=$(pgrep -o -f "castor-web --config $dir/a.ini ")
 [ "$(stat -c %U /proc/"$web_pid")" = "$U_WEB" ] || die "castor-web runs as $(stat -c %U /proc/"$web_pid"), not $U_WEB"
+grep -q "^Groups:.*\b$(getent group shadow | cut -d: -f3)\b" /proc/"$web_pid"/status && die "castor-web holds the shadow group"
+helper=$(pgrep -P "$web_pid" -f "castor-web --config $dir/a.ini ")
+[ -n "$helper" ] && [ "$(stat -c %U /proc/"$helper")" = root ] || die "no PAM helper as root under castor-web ($helper)"
+[ "$(ls /proc/"$helper"/fd | wc -l)" -le 4 ] || die "the PAM helper holds more than its socket: $(ls -l /proc/"$helper"/fd)"
+echo "castor-web runs as $U_WEB (pid $web_pid, not in shadow); its PAM helper (pid $helper) is root and holds $(ls /proc/"$helper"/fd | wc -l) descriptors"
 
 CURL=(curl -sk --max-time 10)
 for ((i = 0; i < 50; i++)); do
@@ -158,19 +191,31 @@ expect_http() {  # expect_http CODE WHAT CURL-ARGS...
   echo "$what: $got $(head -c 120 "$dir/body")"
 }
 ACTION='{"verb":"relocate","service":"web","node":"b"}'
-expect_http 401 "action without a session" -X POST -H 'Content-Type: application/json' -d "$ACTION" "$URL"api/action
+JSON=(-H 'Content-Type: application/json')
+expect_http 401 "action without a session" -X POST "${JSON[@]}" -d "$ACTION" "$URL"api/action
 forged=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-expect_http 401 "action with a forged session" -X POST -b "castor_session=$forged" -H "X-Castor-CSRF: $forged" -d "$ACTION" "$URL"api/action
-expect_http 401 "login with a wrong password" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"nope\"}" "$URL"api/login
-expect_http 401 "login of a user outside the admin group" -X POST -d "{\"user\":\"$U_PLAIN\",\"password\":\"$PLAIN_PW\"}" "$URL"api/login
-expect_http 403 "login over plain HTTP" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$PLAIN_URL"api/login
-expect_http 200 "login of the admin" -c "$dir/cookies" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
+expect_http 401 "action with a forged session" "${JSON[@]}" -X POST -b "castor_session=$forged" -H "X-Castor-CSRF: $forged" -d "$ACTION" "$URL"api/action
+# Both refusals take the same time (no oracle telling a right password from a wrong one), as any refusal does.
+for who in "$U_ADMIN:nope" "$U_PLAIN:$PLAIN_PW"; do
+  t=$("${CURL[@]}" -o "$dir/body" -w '%{http_code} %{time_total}' "${JSON[@]}" -X POST \
+      -d "{\"user\":\"${who%%:*}\",\"password\":\"${who#*:}\"}" "$URL"api/login)
+  [ "${t%% *}" = 401 ] || die "a login of ${who%%:*} with ${who#*:}: HTTP $t: $(cat "$dir/body")"
+  python3 -c "import sys; t=float('${t#* }'); sys.exit(0 if 2.9 <= t < 6 else 1)" || die "a refused login of ${who%%:*} took ${t#* } s, not the fixed 3 s"
+  echo "refused login of ${who%%:*} ($([ "${who%%:*}" = "$U_ADMIN" ] && echo 'a wrong password' || echo 'the right password, not in the admin group')): 401 after ${t#* } s"
+done
+expect_http 403 "login over plain HTTP" "${JSON[@]}" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$PLAIN_URL"api/login
+expect_http 415 "a cross-site form post (text/plain) to the login" -H 'Content-Type: text/plain' -X POST \
+  -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
+expect_http 403 "a login from another origin" "${JSON[@]}" -H 'Origin: https://evil.example' -X POST \
+  -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
+expect_http 403 "a read under another Host name (DNS rebinding)" -H 'Host: evil.example' "$URL"api/view
+expect_http 200 "login of the admin" "${JSON[@]}" -c "$dir/cookies" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$dir/body")
-expect_http 403 "action with the session but without the CSRF header" -b "$dir/cookies" -X POST -d "$ACTION" "$URL"api/action
-expect_http 403 "action with the session and a wrong CSRF header" -b "$dir/cookies" -H "X-Castor-CSRF: $forged" -X POST -d "$ACTION" "$URL"api/action
-expect_http 400 "an action the console does not offer (reset)" -b "$dir/cookies" -H "X-Castor-CSRF: $csrf" -X POST \
+expect_http 403 "action with the session but without the CSRF header" "${JSON[@]}" -b "$dir/cookies" -X POST -d "$ACTION" "$URL"api/action
+expect_http 403 "action with the session and a wrong CSRF header" "${JSON[@]}" -b "$dir/cookies" -H "X-Castor-CSRF: $forged" -X POST -d "$ACTION" "$URL"api/action
+expect_http 400 "an action the console does not offer (reset)" "${JSON[@]}" -b "$dir/cookies" -H "X-Castor-CSRF: $csrf" -X POST \
   -d '{"verb":"reset","service":"web"}' "$URL"api/action
-expect_http 400 "a service name with a space (a second argument smuggled in)" -b "$dir/cookies" -H "X-Castor-CSRF: $csrf" \
+expect_http 400 "a service name with a space (a second argument smuggled in)" "${JSON[@]}" -b "$dir/cookies" -H "X-Castor-CSRF: $csrf" \
   -X POST -d '{"verb":"disable","service":"web b"}' "$URL"api/action
 expect_http 200 "the session" -b "$dir/cookies" "$URL"api/session
 grep -q "\"user\":\"$U_ADMIN\"" "$dir/body" || die "the session does not name the user: $(cat "$dir/body")"
@@ -238,5 +283,14 @@ grep -q "castor-web: action.*$U_ADMIN.*relocate web b.*accepted" "$dir/web.log" 
 # svcmgr's history names the operator's uid for the request that came through the console.
 grep -q "relocate web b.*asked by uid $(id -u "$U_WEB")" "$dir"/a-state/history/a.jsonl ||
   die "svcmgr's history does not say who asked: $(grep relocate "$dir"/a-state/history/a.jsonl | tail -2)"
+say "five failed logins from one address: the next is refused without asking PAM, even with the right password"
+tries=()
+for i in 1 2 3 4 5; do
+  "${CURL[@]}" -o /dev/null "${JSON[@]}" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"wrong$i\"}" "$URL"api/login &
+  tries+=($!)
+done
+wait "${tries[@]}"
+expect_http 429 "the right password after five failures" "${JSON[@]}" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
+grep -q "login refused without asking PAM: too many failures" "$dir/web.log" || die "the throttle is not logged"
 echo "[castor] web console: $(grep -h 'page usable\|failover:' "$dir/browser.out" | tr '\n' ' ')"
 say "pass"

@@ -54,6 +54,17 @@ def row(driver, service):
     return driver.find_element(By.ID, "svc-" + service)
 
 
+def attr(driver, element_id, name):
+    """An attribute of the element with this id, read again if the page re-rendered it in between (the
+    view streams four times a second, and each render replaces the rows)."""
+    for _ in range(50):
+        try:
+            return driver.find_element(By.ID, element_id).get_attribute(name)
+        except Exception:
+            time.sleep(0.02)
+    fail("no element %s" % element_id)
+
+
 def main():
     url, user, password, service, sock, screenshot, kill = sys.argv[1:8]
     opts = webdriver.ChromeOptions()
@@ -77,15 +88,15 @@ def main():
             fail("svcmgr does not report %s with an owner: %s" % (service, truth))
         owner = truth["owner"]
         wait(driver, "%s shown on %s" % (service, owner), lambda: row(driver, service).get_attribute("data-owner") == owner, 5)
-        state = row(driver, service).get_attribute("data-state")
+        state = attr(driver, "svc-" + service, "data-state")
         if state != truth["state"]:
             fail("the page shows %s %s, svcmgr says %s" % (service, state, truth["state"]))
-        nodes = [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, "#nodes .card")]
+        nodes = wait(driver, "the node cards", lambda: [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, "#nodes .card")], 5)
         print("nodes shown: %s; %s %s on %s, epoch %s" % (nodes, service, state, owner,
-                                                         row(driver, service).get_attribute("data-epoch")), flush=True)
+                                                         attr(driver, "svc-" + service, "data-epoch")), flush=True)
         if "node-a" not in nodes or "node-b" not in nodes:
             fail("both nodes should be shown: %s" % nodes)
-        peer_state = driver.find_element(By.ID, "node-b").get_attribute("data-state")
+        peer_state = attr(driver, "node-b", "data-state")
         if peer_state != "UP":
             fail("the peer b is shown %s, expected UP" % peer_state)
         if driver.find_elements(By.CSS_SELECTOR, "button.act"):
@@ -100,11 +111,11 @@ def main():
         print("logged in: %s" % driver.find_element(By.ID, "whoami").text, flush=True)
 
         target = "b" if owner == "a" else "a"
-        button = wait(driver, "the relocate button", lambda: driver.find_element(By.ID, "act-relocate-" + service), 5)
-        if button.text != "Relocate to " + target:
-            fail("the relocate button says '%s', expected 'Relocate to %s'" % (button.text, target))
+        label = wait(driver, "the relocate button's label", lambda: driver.find_element(By.ID, "act-relocate-" + service).text, 5)
+        if label != "Relocate to " + target:
+            fail("the relocate button says '%s', expected 'Relocate to %s'" % (label, target))
         clicked = time.time()
-        button.click()
+        wait(driver, "a click on the relocate button", lambda: driver.find_element(By.ID, "act-relocate-" + service).click() or True, 5)
         wait(driver, "%s started on %s after the relocate" % (service, target),
              lambda: row(driver, service).get_attribute("data-owner") == target
              and row(driver, service).get_attribute("data-state") == "started", 30)

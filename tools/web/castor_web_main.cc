@@ -1,6 +1,7 @@
 // castor-web: the web console (issue 20) — a separate process, never part of quorumd or svcmgr. Reads
-// castor.ini's [web] section, binds its port (and loads its TLS key) and then, started as root, drops to
-// the [web] user before it serves anything; it refuses to serve as root. It reads the daemons over their
+// castor.ini's [web] section, forks its PAM helper (the only part that keeps root), binds its port (and
+// loads its TLS key) and then, started as root, drops to the [web] user before it serves anything; it
+// refuses to serve as root. It reads the daemons over their
 // status sockets ([quorumd]/[svcmgr] status_group) and asks svcmgr for the admin actions (operator_group).
 #include <grp.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 #include "common/group_lookup.h"
 #include "common/log.h"
 #include "tools/web/cluster_poller.h"
+#include "tools/web/pam_helper.h"
 #include "config/web_config.h"
 #include "tools/web/web_server.h"
 
@@ -89,7 +91,21 @@ int main(int argc, char** argv) {
     }
     admin_gid = *gid;
   }
-  auto server = WebServer::create(config, admin_gid);
+  // The PAM helper first, before any thread or socket exists: it keeps root (when started so) and nothing
+  // else; the console asks it for each login (tools/web/pam_helper.h).
+  std::unique_ptr<PamHelper> pam;
+  if (config.https()) {
+    auto helper = PamHelper::start(config.pam_service, admin_gid);
+    if (!helper.ok()) {
+      std::cerr << "castor-web: " << helper.status().message() << "\n";
+      return 1;
+    }
+    pam = std::move(*helper);
+  }
+  PamHelper* pam_ptr = pam.get();
+  auto server = WebServer::create(config, admin_gid, [pam_ptr](const std::string& user, const std::string& password) {
+    return pam_ptr ? pam_ptr->login(user, password) : Status(Code::permission_denied, "no login over plain HTTP");
+  });
   if (!server.ok()) {
     std::cerr << "castor-web: " << server.status().message() << "\n";
     return 1;

@@ -39,6 +39,19 @@ int converse(int n, const pam_message** msg, pam_response** resp, void* data) {
 Status pam_login(const std::string& service, const std::string& user, const std::string& password, gid_t admin_gid) {
   if (user.empty() || user.size() > 256 || password.size() > 4096)
     return Error(Code::permission_denied, "login refused: empty or oversized user name or password");
+  // A NUL or a control character would cut or bend the name PAM checks against the name the session keeps.
+  for (char c : user)
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f || c == ':')
+      return Error(Code::permission_denied, "login refused: a control character, space or ':' in the user name");
+  for (char c : password)
+    if (c == '\0' || c == '\n' || c == '\r') return Error(Code::permission_denied, "login refused: a NUL or line break in the password");
+  // The group first, and only then PAM: the console answers every refusal after the same delay, and a user
+  // outside the group is never a question put to PAM (no password oracle for accounts that may not log in).
+  auto member = user_in_group(user, admin_gid);
+  if (!member.ok()) return Error(Code::permission_denied, "login of " + user + ": " + member.status().message());
+  if (!*member)
+    return Error(Code::permission_denied, "login of " + user + " refused: not in the admin group (gid " +
+                                              std::to_string(admin_gid) + ")");
   pam_conv conv{converse, const_cast<std::string*>(&password)};
   pam_handle_t* pamh = nullptr;
   int rc = ::pam_start(service.c_str(), user.c_str(), &conv, &pamh);
@@ -52,11 +65,6 @@ Status pam_login(const std::string& service, const std::string& user, const std:
   const std::string why = rc == PAM_SUCCESS ? "" : ::pam_strerror(pamh, rc);
   ::pam_end(pamh, rc);
   if (rc != PAM_SUCCESS) return Error(Code::permission_denied, "login of " + user + " refused by PAM (" + step + "): " + why);
-  auto member = user_in_group(user, admin_gid);
-  if (!member.ok()) return Error(Code::permission_denied, "login of " + user + ": " + member.status().message());
-  if (!*member)
-    return Error(Code::permission_denied, "login of " + user + " refused: not in the admin group (gid " +
-                                              std::to_string(admin_gid) + ")");
   return Status::Ok();
 }
 

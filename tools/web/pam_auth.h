@@ -2,8 +2,8 @@
 // /etc/pam.d/castor-web: pam_unix, LDAP, SSSD, whatever the site uses) and the account (pam_acct_mgmt:
 // expired or locked accounts are refused), then that the user is in the configured admin group.
 // Blocking (PAM may sleep on a failure: pam_faildelay): run it off the event loop. Never logs or keeps the
-// password; never throws. castor-web runs without root: with pam_unix, its user must be able to read
-// /etc/shadow (group shadow on Debian), or PAM can check only its own user's password.
+// password; never throws. castor-web runs it in its PAM helper (pam_helper.h), which keeps root, so the
+// web process itself needs no access to /etc/shadow. The group is checked before PAM is asked.
 #pragma once
 
 #include <sys/types.h>

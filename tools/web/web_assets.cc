@@ -233,7 +233,7 @@ document.addEventListener('DOMContentLoaded', () => {
     await loadSession();
   });
   $('logout-button').addEventListener('click', async () => {
-    await fetch('/api/logout', { method: 'POST', credentials: 'same-origin' });
+    await fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     await loadSession();
   });
   loadSession();

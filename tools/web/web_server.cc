@@ -3,6 +3,8 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <vector>
 
@@ -14,7 +16,7 @@
 
 #include "common/log.h"
 #include "control/json_codec.h"
-#include "tools/web/pam_auth.h"
+#include "common/group_lookup.h"
 #include "tools/web/web_assets.h"
 #include "tools/web/web_sessions.h"
 
@@ -76,17 +78,47 @@ struct WebServer::Impl {
   tcp::acceptor acceptor{io};
   net::signal_set signals{io, SIGINT, SIGTERM};
   net::steady_timer ping{io};
-  net::thread_pool work{2};  // PAM and svcmgr requests: blocking, never on the loop
-  size_t work_waiting = 0;
+  net::thread_pool logins{1};   // PAM (through the helper): blocking, never on the loop
+  net::thread_pool actions{2};  // svcmgr requests: a pool of their own, so a login flood holds none back
+  size_t logins_waiting = 0, actions_waiting = 0;
+  WebServer::LoginCheck login_check;
+  bool loopback = false;  // bound to a loopback address: the Host header must name loopback
+  std::mutex per_address_mu;  // (connections end on the loop; the lock keeps that from mattering)
+  std::map<std::string, size_t> per_address;  // open connections by client address
+  std::map<std::string, std::deque<TimePoint>> failures;  // failed logins by "ip ADDR" and "user NAME"
   std::shared_ptr<const ClusterView> view = std::make_shared<ClusterView>();
   WebSessions sessions;
   struct EventSink {
     virtual ~EventSink() = default;
     virtual void push(std::shared_ptr<const std::string> event) = 0;
+    virtual const std::string& address() const = 0;
   };
   std::vector<std::weak_ptr<EventSink>> streams;
 
-  explicit Impl(const WebConfig& c, gid_t g) : config(c), admin_gid(g), sessions(c.session_timeout) {}
+  explicit Impl(const WebConfig& c, gid_t g, WebServer::LoginCheck l)
+      : config(c), admin_gid(g), login_check(std::move(l)), sessions(c.session_timeout) {}
+
+  // Failed logins of `key` within the window (older ones forgotten; the map bounded).
+  size_t failures_of(const std::string& key, TimePoint now) {
+    auto it = failures.find(key);
+    if (it == failures.end()) return 0;
+    while (!it->second.empty() && now - it->second.front() > kFailureWindow) it->second.pop_front();
+    if (it->second.empty()) {
+      failures.erase(it);
+      return 0;
+    }
+    return it->second.size();
+  }
+  void note_failure(const std::string& key, TimePoint now) {
+    if (failures.size() >= 4096 && !failures.count(key)) {
+      for (auto it = failures.begin(); it != failures.end();)  // forget the stale ones first
+        it = !it->second.empty() && now - it->second.back() > kFailureWindow ? failures.erase(it) : std::next(it);
+      if (failures.size() >= 4096) failures.erase(failures.begin());
+    }
+    auto& d = failures[key];
+    d.push_back(now);
+    while (d.size() > size_t(kMaxFailures) * 2) d.pop_front();
+  }
 
   void accept();
   void broadcast(const std::shared_ptr<const std::string>& event) {
@@ -103,6 +135,12 @@ struct WebServer::Impl {
     for (auto& w : streams) n += !w.expired();
     return n;
   }
+  size_t live_streams_from(const std::string& address) {
+    size_t n = 0;
+    for (auto& w : streams)
+      if (auto s = w.lock(); s && s->address() == address) ++n;
+    return n;
+  }
   void schedule_ping() {
     ping.expires_after(kStreamPing);
     ping.async_wait([this](beast::error_code ec) {
@@ -111,14 +149,15 @@ struct WebServer::Impl {
       schedule_ping();
     });
   }
-  // Runs `job` on the work pool and `done(result)` back on the loop; false when too much work waits.
-  bool offload(std::function<Status()> job, std::function<void(Status)> done) {
-    if (work_waiting >= kMaxWork) return false;
-    ++work_waiting;
-    net::post(work, [this, job = std::move(job), done = std::move(done)]() mutable {
+  // Runs `job` on `pool` and `done(result)` back on the loop; false when `limit` jobs wait there already.
+  bool offload(net::thread_pool& pool, size_t& waiting, size_t limit, std::function<Status()> job,
+               std::function<void(Status)> done) {
+    if (waiting >= limit) return false;
+    ++waiting;
+    net::post(pool, [this, &waiting, job = std::move(job), done = std::move(done)]() mutable {
       Status st = job();
-      net::post(io, [this, st = std::move(st), done = std::move(done)]() mutable {
-        --work_waiting;
+      net::post(io, [&waiting, st = std::move(st), done = std::move(done)]() mutable {
+        --waiting;
         done(std::move(st));
       });
     });
@@ -132,16 +171,21 @@ template <class Stream>
 class Connection : public WebServer::Impl::EventSink, public std::enable_shared_from_this<Connection<Stream>> {
  public:
   template <class... Args>
-  Connection(WebServer::Impl& server, bool https, Args&&... args)
-      : server_(server), https_(https), stream_(std::forward<Args>(args)...) {
+  Connection(WebServer::Impl& server, bool https, std::string peer, Args&&... args)
+      : server_(server), https_(https), stream_(std::forward<Args>(args)...), peer_(std::move(peer)) {
     ++server_.connections;
+    std::lock_guard<std::mutex> l(server_.per_address_mu);
+    ++server_.per_address[peer_];
   }
-  ~Connection() override { --server_.connections; }
+  ~Connection() override {
+    --server_.connections;
+    std::lock_guard<std::mutex> l(server_.per_address_mu);
+    if (auto it = server_.per_address.find(peer_); it != server_.per_address.end() && --it->second == 0)
+      server_.per_address.erase(it);
+  }
+  const std::string& address() const override { return peer_; }
 
   void start() {
-    beast::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    peer_ = ec ? "?" : ep.address().to_string();
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       read();
     } else {
@@ -223,6 +267,15 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     if (size_t q = path.find('?'); q != std::string::npos) path.resize(q);
     const bool get = req.method() == http::verb::get;
     const bool post = req.method() == http::verb::post;
+    if (!host_allowed(req)) return send(error_reply(http::status::forbidden, "unexpected Host header", req));
+    if (post) {
+      // JSON from this origin only: a cross-site form (text/plain, urlencoded) never reaches a handler, login included.
+      auto type = req.find(http::field::content_type);
+      if (type == req.end() || std::string_view(type->value().data(), type->value().size()).rfind("application/json", 0) != 0)
+        return send(error_reply(http::status::unsupported_media_type, "POST needs Content-Type: application/json", req));
+      if (auto origin = req.find(http::field::origin); origin != req.end() && std::string(origin->value()) != own_origin(req))
+        return send(error_reply(http::status::forbidden, "cross-origin request refused", req));
+    }
     if (get && path == "/") return send(reply(http::status::ok, "text/html; charset=utf-8", std::string(web_page_html()), req));
     if (get && path == "/app.js")
       return send(reply(http::status::ok, "text/javascript; charset=utf-8", std::string(web_page_script()), req));
@@ -240,8 +293,23 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     send(error_reply(http::status::not_found, "not found", req));
   }
 
-  std::optional<std::string> session_user(const Request& req) {
-    return server_.sessions.user_of(cookie_value(req, kCookie), BootClock().now());
+  // The origin a page of this console has: scheme and the Host it was asked for.
+  std::string own_origin(const Request& req) const {
+    auto host = req.find(http::field::host);
+    return std::string(https_ ? "https://" : "http://") + (host == req.end() ? "" : std::string(host->value()));
+  }
+
+  // On a console bound to loopback, the Host must name loopback: a page of another site whose name was
+  // rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused. A console bound to another
+  // address is reached by whatever name the site gives it: no check there.
+  bool host_allowed(const Request& req) const {
+    if (!server_.loopback) return true;
+    auto h = req.find(http::field::host);
+    if (h == req.end()) return req.version() < 11;
+    std::string host(h->value());
+    if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
+    if (size_t colon = host.find(':'); colon != std::string::npos) host.resize(colon);
+    return host == "localhost" || host == "127.0.0.1" || host.rfind("127.", 0) == 0;
   }
 
   void session(const Request& req) {
@@ -254,8 +322,16 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
   }
 
   void stream(const Request& req) {
-    if (server_.live_streams() >= WebServer::kMaxStreams)
-      return send(error_reply(http::status::service_unavailable, "too many open pages", req));
+    if (server_.live_streams() >= WebServer::kMaxStreams || server_.live_streams_from(peer_) >= WebServer::kMaxStreamsPerAddress) {
+      // A 200 stream that says when to try again and ends (an EventSource gives up for good on an error status).
+      auto busy = std::make_shared<Response>(http::status::ok, req.version());
+      busy->set(http::field::content_type, "text/event-stream");
+      busy->set(http::field::cache_control, "no-store");
+      busy->keep_alive(false);
+      busy->body() = "retry: 5000\nevent: busy\ndata: {\"error\":\"too many open pages\"}\n\n";
+      busy->prepare_payload();
+      return send(std::move(*busy));
+    }
     streaming_ = true;
     auto head = std::make_shared<const std::string>(
         "HTTP/1.1 200 OK\r\nServer: castor-web\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
@@ -297,16 +373,25 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     auto password = body.ok() ? json_codec::get_string(*body, "password") : Result<std::string>(body.status());
     if (!user.ok() || !password.ok())
       return send(error_reply(http::status::bad_request, "expected {\"user\":..., \"password\":...}", req));
-    auto self = this->shared_from_this();
+    const TimePoint asked = BootClock().now();
+    const std::string ip_key = "ip " + peer_, user_key = "user " + *user;
     auto shared_req = std::make_shared<Request>(std::move(req));
-    const std::string service = server_.config.pam_service;
-    const gid_t gid = server_.admin_gid;
+    if (server_.failures_of(ip_key, asked) >= size_t(WebServer::kMaxFailures) ||
+        server_.failures_of(user_key, asked) >= size_t(WebServer::kMaxFailures)) {
+      log::warning("castor-web: login refused without asking PAM: too many failures", {{"user", *user}, {"client", peer_}});
+      return refuse_login_later(asked, http::status::too_many_requests, "too many failed logins: try again later", shared_req);
+    }
+    auto self = this->shared_from_this();
+    auto check = server_.login_check;
     const bool queued = server_.offload(
-        [service, u = *user, p = *password, gid] { return pam_login(service, u, p, gid); },
-        [self, shared_req, u = *user](Status st) {
+        server_.logins, server_.logins_waiting, WebServer::kMaxLoginsWaiting,
+        [check, u = *user, p = *password] { return check(u, p); },
+        [self, shared_req, u = *user, asked, ip_key, user_key](Status st) {
           if (!st.ok()) {
             log::warning("castor-web: login refused", {{"user", u}, {"client", self->peer_}, {"reason", st.message()}});
-            return self->send(self->error_reply(http::status::unauthorized, "login refused", *shared_req));
+            self->server_.note_failure(ip_key, asked);
+            self->server_.note_failure(user_key, asked);
+            return self->refuse_login_later(asked, http::status::unauthorized, "login refused", shared_req);
           }
           auto created = self->server_.sessions.create(u, BootClock().now());
           log::notice("castor-web: login", {{"user", u}, {"client", self->peer_}});
@@ -315,7 +400,20 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
                                                "; Path=/; HttpOnly; Secure; SameSite=Strict");
           self->send(std::move(res));
         });
-    if (!queued) send(error_reply(http::status::service_unavailable, "busy: try again", *shared_req));
+    if (!queued) refuse_login_later(asked, http::status::service_unavailable, "busy: try again", shared_req);
+  }
+
+  // Every refused login is answered kRefusalDelay after it was asked, whatever refused it (a wrong
+  // password, a user outside the admin group, the throttle): how long it took says nothing.
+  void refuse_login_later(TimePoint asked, http::status status, const std::string& why, std::shared_ptr<Request> req) {
+    auto timer = std::make_shared<net::steady_timer>(server_.io);
+    const auto elapsed = BootClock().now() - asked;
+    timer->expires_after(elapsed < WebServer::kRefusalDelay
+                             ? std::chrono::duration_cast<net::steady_timer::duration>(WebServer::kRefusalDelay - elapsed)
+                             : net::steady_timer::duration::zero());
+    timer->async_wait([self = this->shared_from_this(), timer, status, why, req](beast::error_code) {
+      self->send(self->error_reply(status, why, *req));
+    });
   }
 
   void logout(const Request& req) {
@@ -360,14 +458,24 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     auto shared_req = std::make_shared<Request>(std::move(req));
     auto reply_text = std::make_shared<std::string>();
     const std::string socket = server_.config.svcmgr_socket;
+    const gid_t admin_gid = server_.admin_gid;
     const bool queued = server_.offload(
-        [socket, line, reply_text]() -> Status {
+        server_.actions, server_.actions_waiting, WebServer::kMaxActionsWaiting,
+        [socket, line, reply_text, admin_gid, u = *user]() -> Status {
+          // Still in the admin group? (A session outlives a removal from it by no more than this request.)
+          auto member = user_in_group(u, admin_gid);
+          if (!member.ok() || !*member) return Error(Code::permission_denied, u + " is no longer in the admin group");
           auto r = svcmgr_request(socket, line);
           if (!r.ok()) return r.status();
           *reply_text = *r;
           return Status::Ok();
         },
-        [self, shared_req, reply_text, line, u = *user](Status st) {
+        [self, shared_req, reply_text, line, u = *user, token](Status st) {
+          if (st.code() == Code::permission_denied) {
+            log::warning("castor-web: action refused, session ended", {{"user", u}, {"request", line}, {"reason", st.message()}});
+            self->server_.sessions.end(token);
+            return self->send(self->error_reply(http::status::forbidden, st.message(), *shared_req));
+          }
           if (!st.ok()) {
             log::warning("castor-web: action failed", {{"user", u}, {"request", line}, {"reason", st.message()}});
             return self->send(self->error_reply(http::status::bad_gateway, "svcmgr: " + st.message(), *shared_req));
@@ -385,7 +493,7 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
   WebServer::Impl& server_;
   bool https_;
   Stream stream_;
-  std::string peer_;
+  std::string peer_;  // the client's address
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> res_;
@@ -404,13 +512,24 @@ void WebServer::Impl::accept() {
     if (ec) {
       if (ec == net::error::operation_aborted) return;
       log::warning("castor-web: accept failed", {{"error", ec.message()}});
-    } else if (connections >= kMaxConnections) {
-      beast::error_code ignored;
-      socket.close(ignored);  // at the bound: the newcomer is turned away, the others keep being served
-    } else if (tls) {
-      std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, true, std::move(socket), *tls)->start();
     } else {
-      std::make_shared<Connection<beast::tcp_stream>>(*this, false, std::move(socket))->start();
+      beast::error_code e2;
+      auto ep = socket.remote_endpoint(e2);
+      std::string peer = e2 ? "?" : ep.address().to_string();
+      size_t from_peer = 0;
+      {
+        std::lock_guard<std::mutex> l(per_address_mu);
+        if (auto it = per_address.find(peer); it != per_address.end()) from_peer = it->second;
+      }
+      if (connections >= kMaxConnections || from_peer >= kMaxPerAddress) {
+        beast::error_code ignored;
+        socket.close(ignored);  // at a bound: the newcomer is turned away, the others keep being served
+      } else if (tls) {
+        std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, true, std::move(peer), std::move(socket), *tls)
+            ->start();
+      } else {
+        std::make_shared<Connection<beast::tcp_stream>>(*this, false, std::move(peer), std::move(socket))->start();
+      }
     }
     accept();
   });
@@ -419,11 +538,14 @@ void WebServer::Impl::accept() {
 WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 WebServer::~WebServer() {
-  if (impl_) impl_->work.join();
+  if (impl_) {
+    impl_->logins.join();
+    impl_->actions.join();
+  }
 }
 
-Result<std::unique_ptr<WebServer>> WebServer::create(const WebConfig& config, gid_t admin_gid) {
-  auto impl = std::make_unique<Impl>(config, admin_gid);
+Result<std::unique_ptr<WebServer>> WebServer::create(const WebConfig& config, gid_t admin_gid, LoginCheck login) {
+  auto impl = std::make_unique<Impl>(config, admin_gid, std::move(login));
   beast::error_code ec;
   auto address = net::ip::make_address(config.listen, ec);
   if (ec) return Error(Code::invalid_argument, "[web] listen '" + config.listen + "': not an IP address");
@@ -436,6 +558,7 @@ Result<std::unique_ptr<WebServer>> WebServer::create(const WebConfig& config, gi
     impl->tls->use_private_key_file(config.private_key, ssl::context::pem, ec);
     if (ec) return Error(Code::invalid_argument, "[web] private_key " + config.private_key + ": " + ec.message());
   }
+  impl->loopback = address.is_loopback();
   tcp::endpoint endpoint(address, config.port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);

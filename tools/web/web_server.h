@@ -11,14 +11,21 @@
 //   POST /api/action                {"verb","service","node"}: relocate, enable, disable, freeze, unfreeze,
 //                                   standby, unstandby — forwarded to svcmgr, whose checks decide
 // Bounded against slow or hostile clients: a request (headers and body) must arrive within 10 s and be at
-// most 16 KiB, a reply must be taken within 10 s, at most kMaxConnections connections and kMaxStreams
-// event streams at once, an event stream that falls 1 MiB behind is closed, logins and actions run on a
-// small worker pool (at most kMaxWork waiting) — never on the loop, which no client can stall.
+// most 16 KiB, a reply must be taken within 10 s, at most kMaxConnections connections (kMaxPerAddress from
+// one address) and kMaxStreams event streams (kMaxStreamsPerAddress) at once, an event stream that falls
+// 1 MiB behind is closed; logins and actions run on pools of their own (a login flood cannot hold the
+// actions back), never on the loop, which no client can stall. Every refused login is answered after the
+// same delay (no timing oracle) and an address or a user name with kMaxFailures failed logins within
+// kFailureWindow is refused without asking PAM for that long. A POST must be JSON from this origin (no
+// cross-site form post, login included); on a console bound to loopback the Host header must name
+// loopback (a DNS-rebound page cannot read it). An action re-checks the admin group.
 // Never runs as root (castor_web_main drops privileges before run()); never throws out of run().
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,11 +39,19 @@ class WebServer {
  public:
   static constexpr size_t kMaxConnections = 256;
   static constexpr size_t kMaxStreams = 64;
-  static constexpr size_t kMaxWork = 8;
+  static constexpr size_t kMaxPerAddress = 64;
+  static constexpr size_t kMaxStreamsPerAddress = 16;
+  static constexpr size_t kMaxLoginsWaiting = 4;
+  static constexpr size_t kMaxActionsWaiting = 8;
+  static constexpr int kMaxFailures = 5;
+  static constexpr std::chrono::minutes kFailureWindow{10};
+  static constexpr std::chrono::seconds kRefusalDelay{3};
+  // Checks a login (PamHelper::login): OK, or why not (for the log).
+  using LoginCheck = std::function<Status(const std::string& user, const std::string& password)>;
 
   // Binds the address and port and, with HTTPS, loads the certificate and key (while still root, if
   // started so). `admin_gid`: the group whose members may log in.
-  static Result<std::unique_ptr<WebServer>> create(const WebConfig& config, gid_t admin_gid);
+  static Result<std::unique_ptr<WebServer>> create(const WebConfig& config, gid_t admin_gid, LoginCheck login);
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;

@@ -27,7 +27,7 @@ WebSessions::Created WebSessions::create(const std::string& user, TimePoint now)
   if (sodium_init() < 0) return {};  // never: libsodium is initialised by main; an empty token matches nothing
   // Expired sessions go first, then, at the bound, the least recently used.
   for (auto it = sessions_.begin(); it != sessions_.end();)
-    it = now - it->second.last_used > idle_ ? sessions_.erase(it) : std::next(it);
+    it = now - it->second.last_used > idle_ || now - it->second.created > kMaxLifetime ? sessions_.erase(it) : std::next(it);
   while (sessions_.size() >= kMaxSessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
       return a.second.last_used < b.second.last_used;
@@ -35,7 +35,7 @@ WebSessions::Created WebSessions::create(const std::string& user, TimePoint now)
     sessions_.erase(oldest);
   }
   Created c{random_token(), random_token()};
-  sessions_[token_hash(c.token)] = Session{user, c.csrf, now};
+  sessions_[token_hash(c.token)] = Session{user, c.csrf, now, now};
   return c;
 }
 
@@ -43,7 +43,7 @@ WebSessions::Session* WebSessions::find(const std::string& token, TimePoint now)
   if (token.size() != 64) return nullptr;
   auto it = sessions_.find(token_hash(token));
   if (it == sessions_.end()) return nullptr;
-  if (now - it->second.last_used > idle_) {
+  if (now - it->second.last_used > idle_ || now - it->second.created > kMaxLifetime) {
     sessions_.erase(it);
     return nullptr;
   }

@@ -19,6 +19,9 @@ namespace castor {
 class WebSessions {
  public:
   static constexpr size_t kMaxSessions = 256;
+  // However busy, a session ends this long after its login (a user removed from the admin group, a
+  // stolen cookie: neither lasts forever).
+  static constexpr std::chrono::hours kMaxLifetime{12};
 
   explicit WebSessions(Duration idle) : idle_(idle) {}
 
@@ -32,6 +35,7 @@ class WebSessions {
     std::string user;
     std::string csrf;
     TimePoint last_used;
+    TimePoint created;
   };
   // The session of a cookie's token, if it is live (its idle time restarts); nullopt otherwise.
   std::optional<std::string> user_of(const std::string& token, TimePoint now);
