@@ -92,6 +92,11 @@ echo "The page is served again, now by $other: failover took $ms ms (dead time 1
 echo "$page"
 status "$other"
 
+step "Why did web move? castor history on $other (svcmgr's event history, both nodes' records when copied)"
+sleep 0.3  # the history writer's last fdatasync
+cp "$dir/$first/svcmgr-state/history/$first.jsonl" "$dir/$other/svcmgr-state/history/" 2>/dev/null  # as scp would
+"$CASTOR" history --config "$dir/$other/castor.ini" --service web || fail "castor history"
+
 step "Restarting $first; it rejoins with a new incarnation"
 wait "$victim" "$wd" 2>/dev/null
 start_node "$first"

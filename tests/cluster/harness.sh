@@ -293,6 +293,7 @@ $(lan_section "$n")
 services_dir = $dir/$n/services.d
 socket = $dir/$n/svcmgr.sock
 quorumd_socket = $dir/$n/quorumd.sock
+state_dir = $dir/$n/svcmgr-state
 ${STATUS_GROUP:+status_group = $STATUS_GROUP}
 EOI
   cat >"$dir/$n/services.d/web.ini" <<EOI
