@@ -149,7 +149,7 @@ TEST_CASE("lan config: the full sample parses to the exact struct; svcmgr skips 
     QuorumdConfig q;
     SvcmgrConfig m;
     st = svcmgr ? parse_svcmgr_ini(text, "castor.ini", m) : parse(text, q);
-    check_error(st, 3, "unknown section [lna] (castor.ini has [quorumd], [svcmgr], [lan], [fence NODE] and [alert NAME]) (did you mean 'lan'?)");
+    check_error(st, 3, "unknown section [lna] (castor.ini has [quorumd], [svcmgr], [lan], [web], [fence NODE] and [alert NAME]) (did you mean 'lan'?)");
   }
   // A key before any section says where it could go.
   check_error(parse("port = 5406\n[lan]\n"), 1, "outside any section (put it under [quorumd], [svcmgr] or [lan])");

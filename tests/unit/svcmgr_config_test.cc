@@ -133,7 +133,7 @@ TEST_CASE("svcmgr config: [lan] is quorumd's (issue 15): skipped, its keys unche
   // The same key name in [svcmgr] and [lan] is not a duplicate; a misspelt [lan] is an unknown section.
   CHECK(parse("[lan]\nsocket = /x\n[svcmgr]\nsocket = /s\n").ok());
   st = parse("[svcmgr]\n[lna]\n");
-  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: unknown section [lna] (castor.ini has [quorumd], [svcmgr], [lan], [fence NODE] and [alert NAME])"),
+  CHECK_MESSAGE(contains(st.message(), "castor.ini:2: unknown section [lna] (castor.ini has [quorumd], [svcmgr], [lan], [web], [fence NODE] and [alert NAME])"),
                 st.message());
   // Syntax errors under [lan] are the file's: svcmgr refuses it too.
   st = parse("[lan]\nnot a key\n[svcmgr]\n");
