@@ -88,8 +88,11 @@ for ((i = 0; i < 300; i++)); do ls "$dir"/state/web-* >/dev/null 2>&1 && break; 
 wait_field 50 a web state started || die "web not reported started on a's svcmgr"
 
 say "the status sockets: a status-group member reads, cannot act or leave; an operator may act"
+# The test users run a copy of qctl.py in the scratch folder: the checkout may be where they cannot read
+# (a clean clone under root's home or a private /tmp folder, as CI's is).
+install -m 0644 "$(dirname "$0")/../lib/qctl.py" "$dir/qctl.py" || die "copying qctl.py"
 sock_as() {  # sock_as USER SOCKET REQUEST: the reply's JSON
-  runuser -u "$1" -- python3 "$(dirname "$0")/../lib/qctl.py" "$2" send $3 2>&1
+  runuser -u "$1" -- /usr/bin/python3 "$dir/qctl.py" "$2" send $3 2>&1
 }
 out=$(sock_as "$U_READ" "$dir/a-s.sock" services); grep -q '"ok": *true' <<<"$out" || die "a reader's services: $out"
 out=$(sock_as "$U_READ" "$dir/a-s.sock" "relocate web b"); grep -q 'permission denied' <<<"$out" || die "a reader relocated: $out"
