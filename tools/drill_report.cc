@@ -1,5 +1,6 @@
 #include "tools/drill_report.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace castor {
@@ -82,7 +83,15 @@ std::string render_drill_text(const DrillReport& r) {
                     ", io_timeout " + std::to_string(r.io_timeout_ms) + " ms\n";
   out += "  checks before: peer UP, no standby, definitions match, lease valid, devices and channels up, every service healthy\n";
   for (const auto& s : r.skipped) out += "  not moved: " + s + "\n";
-  out += "\n  " + pad("Service", 16) + pad("Move", 12) + pad("Started after", 15) + "Outage seen by the probe\n";
+  // Columns as wide as their longest text (node names of any length keep the table readable).
+  size_t ws = std::string("Service").size(), wm = std::string("Move").size();
+  for (const auto& m : r.moves) {
+    ws = std::max(ws, m.service.size());
+    wm = std::max(wm, m.from.size() + 4 + m.to.size());
+  }
+  ws += 2;
+  wm += 2;
+  out += "\n  " + pad("Service", ws) + pad("Move", wm) + pad("Started after", 15) + "Outage seen by the probe\n";
   for (const auto& m : r.moves) {
     std::string outage;
     if (!m.ok) outage = "FAILED: " + m.error;
@@ -92,7 +101,7 @@ std::string render_drill_text(const DrillReport& r) {
     else if (m.outage_ms)
       outage = seconds(*m.outage_ms) + " (" + std::to_string(m.failed_probes) + " of " + std::to_string(m.probes) +
                " probes failed, " + m.probe + ")";
-    out += "  " + pad(m.service, 16) + pad(m.from + " -> " + m.to, 12) +
+    out += "  " + pad(m.service, ws) + pad(m.from + " -> " + m.to, wm) +
            pad(m.started_after_ms ? seconds(*m.started_after_ms) : "-", 15) + outage + "\n";
   }
   out += "\n  result: " + std::to_string(r.moves.size()) + " moves, ";

@@ -164,4 +164,8 @@ TEST_CASE("drill report: each move, the unprobed and the skipped, and a failed m
   CHECK_FALSE(r.ok());
   CHECK(contains(render_drill_text(r), "FAILED: not started on b within 2m"));
   CHECK(contains(render_drill_text(r), "NOT every move completed"));
+  // Long node names keep their columns apart (the admin guide's ag-alpha/ag-beta once ran together).
+  DrillReport longer;
+  longer.moves = {DrillMove{"web", "ag-alpha", "ag-beta", true, "", 150, "", std::nullopt, 0, 0}};
+  CHECK(contains(render_drill_text(longer), "ag-alpha -> ag-beta  0.15 s"));
 }
