@@ -147,7 +147,9 @@ size_t ControlServer::subscriber_count() const {
 }
 
 void ControlServer::accept_all() {
-  for (;;) {
+  // At most kAcceptsPerPass a pass: clients that reconnect as fast as they are refused cannot keep the
+  // loop accepting (the rest wait in the backlog for the next pass).
+  for (int accepted = 0; accepted < kAcceptsPerPass; ++accepted) {
     UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd.valid()) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -186,18 +188,16 @@ void ControlServer::accept_all() {
         reply_error(id, "permission denied: the control socket is for root only", true);
         continue;
       }
-      if (limited_connections() >= kMaxLimitedConnections) {
+      if (limited_connections() >= kMaxLimitedConnections || limited_connections(cred.uid) >= kMaxLimitedPerUser) {
         warn_limited("control client refused: too many non-root connections", *conns_.at(id),
                      "limit " + std::to_string(kMaxLimitedConnections));
         reply_error(id, "too many non-root control connections (limit " + std::to_string(kMaxLimitedConnections) + ")", true);
         continue;
       }
       conns_.at(id)->role = *role;
-      conns_.at(id)->refilled = std::chrono::steady_clock::now();
     }
-    if (conns_.size() > kMaxConnections) {
-      log::warning("control client refused: too many connections",
-                   {{"socket", path_}, {"pid", int64_t(cred.pid)}, {"limit", kMaxConnections}});
+    if (live_connections() > kMaxConnections) {
+      warn_limited("control client refused: too many connections", *conns_.at(id), "limit " + std::to_string(kMaxConnections));
       reply_error(id, "too many control connections (limit " + std::to_string(kMaxConnections) + ")", true);
       continue;
     }
@@ -228,20 +228,35 @@ std::optional<ControlServer::Conn::Role> ControlServer::limited_role(int fd, con
   return Conn::Role::reader;
 }
 
-size_t ControlServer::limited_connections() const {
+size_t ControlServer::limited_connections(std::optional<uid_t> uid) const {
   size_t n = 0;
   for (const auto& [id, c] : conns_)
-    if (!c->dead && c->role != Conn::Role::full) ++n;
+    if (!c->dead && c->role != Conn::Role::full && (!uid || c->uid == *uid)) ++n;
+  return n;
+}
+
+size_t ControlServer::live_connections() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) n += !c->dead;
   return n;
 }
 
 bool ControlServer::take_token(Conn& c) {
+  // One budget per uid, kept across its connections: reconnecting does not refill it.
   const auto now = std::chrono::steady_clock::now();
-  const double elapsed = std::chrono::duration<double>(now - c.refilled).count();
-  c.refilled = now;
-  c.tokens = std::min(kLimitedBurst, c.tokens + elapsed * kLimitedRate);
-  if (c.tokens < 1) return false;
-  c.tokens -= 1;
+  auto [it, fresh] = buckets_.try_emplace(c.uid, Bucket{kLimitedBurst, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
+    b.tokens = std::min(kLimitedBurst, b.tokens + elapsed * kLimitedRate);
+    b.refilled = now;
+  }
+  if (buckets_.size() > 256) {  // uids are few; a bound all the same (full buckets are forgotten first)
+    for (auto i = buckets_.begin(); i != buckets_.end();)
+      i = i->first != c.uid && now - i->second.refilled > std::chrono::seconds(10) ? buckets_.erase(i) : std::next(i);
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
   return true;
 }
 
@@ -507,6 +522,8 @@ void ControlServer::read_from(ConnId id, Conn& c, Handler& handler) {
                                 : "permission denied: '" + req->verb + "' needs root (this connection may only " +
                                       (c.role == Conn::Role::operator_ ? "read and ask for admin actions)" : "read)"),
                     true);
+        c.closing = true;  // read nothing more from it, even while an earlier reply is still awaited
+        update_events(id, c);
       }
       c.current.reset();
       // Neither answered nor deferred: it holds nothing back.

@@ -64,6 +64,8 @@ class ControlServer {
   static constexpr double kLimitedRate = 20;    // requests a second, sustained
   static constexpr size_t kLimitedArgs = 256;   // bytes of a request's arguments
   static constexpr size_t kMaxLimitedConnections = 8;
+  static constexpr size_t kMaxLimitedPerUser = 4;  // one uid cannot take every non-root slot
+  static constexpr int kAcceptsPerPass = 32;
 
   struct Handler {
     virtual ~Handler() = default;
@@ -138,9 +140,13 @@ class ControlServer {
     pid_t pid = 0;
     uid_t uid = 0;
     enum class Role { full, reader, operator_ } role = Role::full;
-    double tokens = kLimitedBurst;  // limited roles: the request budget (a token bucket)
+  };
+  // Limited roles' request budget, a token bucket per uid.
+  struct Bucket {
+    double tokens = kLimitedBurst;
     std::chrono::steady_clock::time_point refilled{};
   };
+  std::map<uid_t, Bucket> buckets_;
 
   ControlServer(std::string path, UniqueFd listen_fd, UniqueFd epoll_fd, dev_t dev, ino_t ino, ControlAccess access)
       : path_(std::move(path)), listen_(std::move(listen_fd)), epoll_(std::move(epoll_fd)), dev_(dev), ino_(ino),
@@ -150,7 +156,8 @@ class ControlServer {
   bool take_token(Conn& c);
   // A warning about a limited client, at most a few a second (a flood must not flood the log too).
   void warn_limited(const std::string& what, const Conn& c, const std::string& detail);
-  size_t limited_connections() const;
+  size_t limited_connections(std::optional<uid_t> uid = std::nullopt) const;
+  size_t live_connections() const;
   std::chrono::steady_clock::time_point warn_window_{};
   int warnings_in_window_ = 0, warnings_suppressed_ = 0;
   // Whether a connection of this role may send `verb`.

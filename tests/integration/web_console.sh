@@ -212,6 +212,8 @@ expect_http 415 "a cross-site form post (text/plain) to the login" -H 'Content-T
 expect_http 403 "a login from another origin" "${JSON[@]}" -H 'Origin: https://evil.example' -X POST \
   -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
 expect_http 403 "a read under another Host name (DNS rebinding)" -H 'Host: evil.example' "$URL"api/view
+expect_http 403 "a read under a name that starts like loopback" -H 'Host: 127.attacker.example' "$URL"api/view
+expect_http 200 "a read under 127.0.0.2 (loopback)" -H 'Host: 127.0.0.2' "$URL"api/view
 expect_http 200 "login of the admin" "${JSON[@]}" -c "$dir/cookies" -X POST -d "{\"user\":\"$U_ADMIN\",\"password\":\"$ADMIN_PW\"}" "$URL"api/login
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$dir/body")
 expect_http 403 "action with the session but without the CSRF header" "${JSON[@]}" -b "$dir/cookies" -X POST -d "$ACTION" "$URL"api/action

@@ -42,16 +42,17 @@ Status pam_login(const std::string& service, const std::string& user, const std:
   // A NUL or a control character would cut or bend the name PAM checks against the name the session keeps.
   for (char c : user)
     if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f || c == ':')
-      return Error(Code::permission_denied, "login refused: a control character, space or ':' in the user name");
+      return Error(Code::not_found, "login refused: a control character, space or ':' in the user name");
   for (char c : password)
     if (c == '\0' || c == '\n' || c == '\r') return Error(Code::permission_denied, "login refused: a NUL or line break in the password");
   // The group first, and only then PAM: the console answers every refusal after the same delay, and a user
   // outside the group is never a question put to PAM (no password oracle for accounts that may not log in).
+  // Not a member (or no such user): not_found, so that the console's throttle does not count it against the name.
   auto member = user_in_group(user, admin_gid);
-  if (!member.ok()) return Error(Code::permission_denied, "login of " + user + ": " + member.status().message());
+  if (!member.ok()) return Error(Code::not_found, "login of " + user + ": " + member.status().message());
   if (!*member)
-    return Error(Code::permission_denied, "login of " + user + " refused: not in the admin group (gid " +
-                                              std::to_string(admin_gid) + ")");
+    return Error(Code::not_found, "login of " + user + " refused: not in the admin group (gid " +
+                                      std::to_string(admin_gid) + ")");
   pam_conv conv{converse, const_cast<std::string*>(&password)};
   pam_handle_t* pamh = nullptr;
   int rc = ::pam_start(service.c_str(), user.c_str(), &conv, &pamh);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errno_status.h"
+#include "common/log.h"
 #include "tools/web/pam_auth.h"
 
 namespace castor {
@@ -55,10 +56,11 @@ void close_all_but(int keep) {
       std::string password(nul + 1, static_cast<const char*>(buf.data()) + n);
       Status st = pam_login(service, user, password, admin_gid);
       std::fill(password.begin(), password.end(), '\0');
-      answer = st.ok() ? "" : st.message();
+      // Y: yes; N: PAM refused a member of the admin group; U: not a member, no such user, or a bad name.
+      answer = st.ok() ? "Y" : (st.code() == Code::permission_denied ? "N" : "U") + st.message();
     }
     std::fill(buf.begin(), buf.end(), '\0');
-    const std::string reply = (answer.empty() ? "Y" : "N") + answer;
+    const std::string reply = answer == "malformed request" ? "Umalformed request" : answer;
     if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) ::_exit(1);
   }
 }
@@ -83,6 +85,12 @@ Result<std::unique_ptr<PamHelper>> PamHelper::start(const std::string& pam_servi
     serve(sv[1], pam_service, admin_gid);
   }
   ::close(sv[1]);
+  timeval tv{60, 0};  // PAM's own delays are seconds; a helper silent for a minute is hung (an LDAP server gone)
+  if (::setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    Status st = errno_status("setsockopt SO_RCVTIMEO", "PAM helper");
+    ::close(sv[0]);
+    return st;
+  }
   return std::unique_ptr<PamHelper>(new PamHelper(UniqueFd(sv[0]), pid));
 }
 
@@ -112,9 +120,16 @@ Status PamHelper::login(const std::string& user, const std::string& password) {
   ssize_t n;
   do n = ::recv(fd_.get(), reply, sizeof reply, 0);
   while (n < 0 && errno == EINTR);
-  if (n <= 0) return Error(Code::internal, "the PAM helper is gone");
+  if (n <= 0) {
+    // The helper died or hangs (SO_RCVTIMEO): castor-web, no longer root, cannot start another. It exits, so
+    // that its service manager restarts it whole, rather than refusing every login from now on.
+    log::critical("castor-web: the PAM helper is gone or does not answer: exiting",
+                  {{"error", n == 0 ? std::string("closed") : std::string(std::strerror(errno))}});
+    log::flush();
+    ::_exit(1);
+  }
   if (reply[0] == 'Y') return Status::Ok();
-  return Error(Code::permission_denied, std::string(reply + 1, size_t(n - 1)));
+  return Error(reply[0] == 'N' ? Code::permission_denied : Code::not_found, std::string(reply + 1, size_t(n - 1)));
 }
 
 }  // namespace castor

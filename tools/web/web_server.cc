@@ -1,5 +1,8 @@
 #include "tools/web/web_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -49,6 +52,26 @@ bool plain_name(const std::string& s) {
   return true;
 }
 
+// A client's address as the per-address limits count it: IPv4 whole, IPv6 by its /64 (one host holds a
+// whole /64 and could otherwise take every slot with addresses of its own).
+std::string client_key(const net::ip::address& a) {
+  if (a.is_v6() && !a.to_v6().is_v4_mapped()) {
+    auto bytes = a.to_v6().to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return net::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return a.is_v6() ? net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string() : a.to_string();
+}
+
+// A user name as a login may carry it: what pam_auth accepts, at most 64 bytes. Anything else is refused
+// before any key of the throttle is made of it.
+bool plausible_user(const std::string& u) {
+  if (u.empty() || u.size() > 64) return false;
+  for (char c : u)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) >= 0x7f || c == ':') return false;
+  return true;
+}
+
 std::string cookie_value(const Request& req, std::string_view name) {
   auto it = req.find(http::field::cookie);
   if (it == req.end()) return "";
@@ -72,7 +95,9 @@ std::string cookie_value(const Request& req, std::string_view name) {
 struct WebServer::Impl {
   WebConfig config;
   gid_t admin_gid = 0;
-  std::atomic<size_t> connections{0};  // before io: connections still queued in it end after it
+  std::atomic<size_t> connections{0};  // these three before io: connections still queued in it end after it
+  std::mutex per_address_mu;
+  std::map<std::string, size_t> per_address;  // open connections by client address (IPv6: by /64)
   std::optional<ssl::context> tls;
   net::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -83,8 +108,6 @@ struct WebServer::Impl {
   size_t logins_waiting = 0, actions_waiting = 0;
   WebServer::LoginCheck login_check;
   bool loopback = false;  // bound to a loopback address: the Host header must name loopback
-  std::mutex per_address_mu;  // (connections end on the loop; the lock keeps that from mattering)
-  std::map<std::string, size_t> per_address;  // open connections by client address
   std::map<std::string, std::deque<TimePoint>> failures;  // failed logins by "ip ADDR" and "user NAME"
   std::shared_ptr<const ClusterView> view = std::make_shared<ClusterView>();
   WebSessions sessions;
@@ -109,12 +132,17 @@ struct WebServer::Impl {
     }
     return it->second.size();
   }
+  static constexpr size_t kMaxFailureKeys = 4096;
+  // Whether the throttle is full of live keys: then every login is refused without PAM (fail closed: an
+  // attacker who fills it must not be able to evict the entries that hold it back).
+  bool failures_full(TimePoint now) {
+    if (failures.size() < kMaxFailureKeys) return false;
+    for (auto it = failures.begin(); it != failures.end();)  // forget the stale ones first
+      it = !it->second.empty() && now - it->second.back() > kFailureWindow ? failures.erase(it) : std::next(it);
+    return failures.size() >= kMaxFailureKeys;
+  }
   void note_failure(const std::string& key, TimePoint now) {
-    if (failures.size() >= 4096 && !failures.count(key)) {
-      for (auto it = failures.begin(); it != failures.end();)  // forget the stale ones first
-        it = !it->second.empty() && now - it->second.back() > kFailureWindow ? failures.erase(it) : std::next(it);
-      if (failures.size() >= 4096) failures.erase(failures.begin());
-    }
+    if (!failures.count(key) && failures_full(now)) return;
     auto& d = failures[key];
     d.push_back(now);
     while (d.size() > size_t(kMaxFailures) * 2) d.pop_front();
@@ -309,7 +337,9 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     std::string host(h->value());
     if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
     if (size_t colon = host.find(':'); colon != std::string::npos) host.resize(colon);
-    return host == "localhost" || host == "127.0.0.1" || host.rfind("127.", 0) == 0;
+    if (host == "localhost") return true;
+    in_addr a{};  // a numeric address in 127/8 only ("127.attacker.example" is a name, and refused)
+    return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
   }
 
   void session(const Request& req) {
@@ -374,8 +404,16 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     if (!user.ok() || !password.ok())
       return send(error_reply(http::status::bad_request, "expected {\"user\":..., \"password\":...}", req));
     const TimePoint asked = BootClock().now();
-    const std::string ip_key = "ip " + peer_, user_key = "user " + *user;
     auto shared_req = std::make_shared<Request>(std::move(req));
+    if (!plausible_user(*user)) {
+      log::warning("castor-web: login refused: not a user name", {{"client", peer_}});
+      return refuse_login_later(asked, http::status::unauthorized, "login refused", shared_req);
+    }
+    const std::string ip_key = "ip " + peer_, user_key = "user " + *user;
+    if (server_.failures_full(asked)) {
+      log::warning("castor-web: login refused without asking PAM: the failed-login table is full", {{"client", peer_}});
+      return refuse_login_later(asked, http::status::too_many_requests, "too many failed logins: try again later", shared_req);
+    }
     if (server_.failures_of(ip_key, asked) >= size_t(WebServer::kMaxFailures) ||
         server_.failures_of(user_key, asked) >= size_t(WebServer::kMaxFailures)) {
       log::warning("castor-web: login refused without asking PAM: too many failures", {{"user", *user}, {"client", peer_}});
@@ -389,10 +427,13 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
         [self, shared_req, u = *user, asked, ip_key, user_key](Status st) {
           if (!st.ok()) {
             log::warning("castor-web: login refused", {{"user", u}, {"client", self->peer_}, {"reason", st.message()}});
+            // Every refusal counts against the address; against the name only when PAM said no to a member
+            // of the admin group (permission_denied): names that cannot log in anyway take no room.
             self->server_.note_failure(ip_key, asked);
-            self->server_.note_failure(user_key, asked);
+            if (st.code() == Code::permission_denied) self->server_.note_failure(user_key, asked);
             return self->refuse_login_later(asked, http::status::unauthorized, "login refused", shared_req);
           }
+          self->server_.failures.erase(ip_key);  // a login from this address worked: its count starts again
           auto created = self->server_.sessions.create(u, BootClock().now());
           log::notice("castor-web: login", {{"user", u}, {"client", self->peer_}});
           Response res = self->json_reply(http::status::ok, Json{{"ok", true}, {"user", u}, {"csrf", created.csrf}}, *shared_req);
@@ -515,7 +556,7 @@ void WebServer::Impl::accept() {
     } else {
       beast::error_code e2;
       auto ep = socket.remote_endpoint(e2);
-      std::string peer = e2 ? "?" : ep.address().to_string();
+      std::string peer = e2 ? "?" : client_key(ep.address());
       size_t from_peer = 0;
       {
         std::lock_guard<std::mutex> l(per_address_mu);
