@@ -25,7 +25,12 @@ LIBS           = -laio $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
                  -lboost_log -lboost_thread -lboost_filesystem -lpthread
 # castor-web (issue 20) only: TLS for HTTPS (Boost.Asio's ssl over OpenSSL) and PAM for its logins. Its HTTP
 # is Boost.Beast, header-only, from the Boost that Boost.Log already brings.
-WEB_LIBS       = -lssl -lcrypto -lpam
+WEB_LIBS       = -lssl -lcrypto -lpam $(WEB_SANITIZE_LIBS)
+# Under ASan, libcrypt must be loaded when the program starts: ASan resolves its crypt() interceptor's real
+# function then, and pam_unix, which dlopen brings in later with libcrypt, otherwise calls address 0 (the
+# PAM helper died on the first login in check-asan).
+comma := ,
+WEB_SANITIZE_LIBS = $(if $(SANITIZE),-Wl$(comma)--no-as-needed -lcrypt -Wl$(comma)--as-needed)
 
 # Sanitizer builds: line tables only (-g1: a report still names file and line of every frame), and UBSan
 # without its null and alignment checks, which instrument every member access and made the ASan+UBSan
