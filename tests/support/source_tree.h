@@ -12,6 +12,10 @@ namespace castor::testing {
 // The text of `relative` (e.g. "etc/castor.ini") in the source tree; not_found when no candidate has it.
 Result<std::string> read_source_file(const std::string& relative);
 
+// A sample's text with its commented-out settings switched on, from byte `from` on: every line ";[section"
+// or ";key" loses its ';' (comments, which start "; " or ";;", stay comments).
+std::string uncomment_settings(const std::string& text, size_t from = 0);
+
 // A file's whole text; "" when it cannot be read (the checks that follow say what was expected).
 std::string read_text_file(const std::string& path);
 

@@ -198,16 +198,7 @@ TEST_CASE("alert config: the sample etc/castor.ini's [alert file], uncommented, 
   CHECK(shipped.alerts.empty());  // shipped off
   const size_t at = text->find("\n;[alert file]\n");
   REQUIRE(at != std::string::npos);
-  std::string on = text->substr(0, at + 1);
-  for (size_t p = at + 1; p < text->size();) {  // the example's lines, uncommented
-    size_t e = text->find('\n', p);
-    if (e == std::string::npos) e = text->size();
-    std::string line = text->substr(p, e - p);
-    if (line.rfind(";", 0) == 0 && line.size() > 1 && (line[1] == '[' || std::islower(static_cast<unsigned char>(line[1]))))
-      line.erase(0, 1);
-    on += line + "\n";
-    p = e + 1;
-  }
+  const std::string on = castor::testing::uncomment_settings(*text, at + 1);  // the example's lines, uncommented
   SvcmgrConfig c;
   st = parse_svcmgr_ini(on, "etc/castor.ini", c);
   REQUIRE_MESSAGE(st.ok(), st.to_string());

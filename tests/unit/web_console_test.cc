@@ -118,16 +118,7 @@ TEST_CASE("web sessions: at most kMaxSessions; the least recently used goes firs
 TEST_CASE("the sample etc/castor.ini: its [web] and the sockets' groups, uncommented, are valid") {
   Result<std::string> text = castor::testing::read_source_file("etc/castor.ini");
   REQUIRE_MESSAGE(text.ok(), text.status().to_string());
-  std::string on;  // every commented key and section header, uncommented
-  for (size_t p = 0; p < text->size();) {
-    size_t e = text->find('\n', p);
-    if (e == std::string::npos) e = text->size();
-    std::string line = text->substr(p, e - p);
-    if (line.rfind(";", 0) == 0 && line.size() > 1 && (line[1] == '[' || std::islower(static_cast<unsigned char>(line[1]))))
-      line.erase(0, 1);
-    on += line + "\n";
-    p = e + 1;
-  }
+  const std::string on = castor::testing::uncomment_settings(*text);  // every commented setting, on
   WebConfig w;
   Status st = parse_web_ini(on, "etc/castor.ini", w);
   REQUIRE_MESSAGE(st.ok(), st.to_string());
