@@ -134,6 +134,10 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   j["seq"] = c.last_written_seq();
   j["leaving"] = leave_requested_;
   j["standby"] = standby_;
+  if (c.peer_request() != PeerRequest::none)  // castor standby PEER run here, not yet handled by the peer
+    j["peer_request"] = Json{{"kind", peer_request_name(c.peer_request())}, {"serial", c.peer_request_serial()}};
+  else
+    j["peer_request"] = nullptr;
   Json lease;
   lease["valid"] = c.may_act(now);
   if (auto e = c.lease_expiry()) {
@@ -348,7 +352,7 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     if (!ok) return server_->reply_error(conn, text, false);
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
-             req.verb == "standby") {
+             req.verb == "standby" || req.verb == "peer-request" || req.verb == "peer-request-done") {
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
@@ -372,6 +376,22 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
     core_->set_standby(standby_);
     log::notice(standby_ ? "node in standby: it runs no service" : "node out of standby", {});
     server_->reply(conn, json_text(Json{{"ok", true}, {"standby", standby_}}));
+  } else if (req.verb == "peer-request") {
+    // castor standby PEER / unstandby PEER, run here: carried to the peer in this node's heartbeat.
+    if (words.size() != 1 || (words[0] != "standby" && words[0] != "unstandby"))
+      return server_->reply_error(conn, "peer-request standby|unstandby", false);
+    const PeerRequest r = words[0] == "standby" ? PeerRequest::standby : PeerRequest::unstandby;
+    const uint64_t serial = core_->set_peer_request(r);
+    log::notice("request for the peer in the next heartbeat", {{"request", words[0]}, {"serial", serial}});
+    server_->reply(conn, json_text(Json{{"ok", true}, {"serial", serial}}));
+  } else if (req.verb == "peer-request-done") {
+    // svcmgr acted on the peer's request (life, serial): the peer reads it in this node's heartbeat.
+    auto inc = words.size() == 2 ? parse_u64(words[0]) : Result<uint64_t>(Error(Code::invalid_argument, "peer-request-done INCARNATION SERIAL"));
+    if (!inc.ok()) return server_->reply_error(conn, inc.status().message(), false);
+    auto serial = parse_u64(words[1]);
+    if (!serial.ok()) return server_->reply_error(conn, serial.status().message(), false);
+    core_->set_handled_peer_request(*inc, *serial);
+    server_->reply(conn, json_text(Json{{"ok", true}}));
   } else if (req.verb == "fence") {
     std::vector<CoreAction> acts;
     log::critical("fence requested by svcmgr", {{"reason", req.args}});

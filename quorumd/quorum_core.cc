@@ -92,11 +92,27 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
   r.set_generation = config_.set_posture.generation;
   r.set_retiring = config_.set_posture.retiring;
   r.set_slot = config_.set_posture.slot;
+  // The peer's heartbeat says it handled this life's request: take it down.
+  if (const auto& p = peer_.record(); peer_request_ != PeerRequest::none && p &&
+                                       p->handled_request_incarnation == config_.incarnation &&
+                                       p->handled_request_serial == peer_request_serial_)
+    peer_request_ = PeerRequest::none;
+  r.features = HeartbeatRecord::kTakesPeerRequests;
+  r.peer_request = peer_request_;
+  r.peer_request_serial = peer_request_ == PeerRequest::none ? 0 : peer_request_serial_;
+  r.handled_request_incarnation = handled_request_incarnation_;
+  r.handled_request_serial = handled_request_serial_;
   if (fence_intent_ && intent_seq_ == 0) intent_seq_ = r.seq;
   if (r.state == NodeState::down) down_seq_ = r.seq;
   write_in_flight_ = true;
   next_renew_ = now + config_.timing.renew_interval;
   out.push_back({CoreActionKind::write_heartbeat, r, std::nullopt, {}});
+}
+
+uint64_t QuorumCore::set_peer_request(PeerRequest r) {
+  peer_request_ = r;
+  peer_request_serial_ = seq_ + 1;  // the next write's sequence number: above every one this life issued
+  return peer_request_serial_;
 }
 
 void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {

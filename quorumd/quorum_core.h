@@ -190,6 +190,20 @@ class QuorumCore {
   void set_set_posture(const SetPosture& p) { config_.set_posture = p; }
   // HeartbeatRecord::kPeerRegionDamaged in every heartbeat while set.
   void set_peer_region_damaged(bool on) { peer_region_damaged_ = on; }
+  // castor standby PEER run here: the request rides every heartbeat from the next write on, numbered above
+  // every sequence number issued in this life, until the peer's heartbeat says it handled that number (then
+  // it reads none again). A later request replaces an earlier one not yet handled. Returns its serial.
+  uint64_t set_peer_request(PeerRequest r);
+  PeerRequest peer_request() const { return peer_request_; }
+  uint64_t peer_request_serial() const { return peer_request_serial_; }
+  // The peer's request this node's service manager acted on last (the peer life and its serial): published
+  // in every heartbeat so that the peer takes its request down.
+  void set_handled_peer_request(uint64_t incarnation, uint64_t serial) {
+    handled_request_incarnation_ = incarnation;
+    handled_request_serial_ = serial;
+  }
+  uint64_t handled_request_incarnation() const { return handled_request_incarnation_; }
+  uint64_t handled_request_serial() const { return handled_request_serial_; }
 
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
@@ -233,6 +247,9 @@ class QuorumCore {
   std::optional<Duration> suspicion_;             // set_suspicion_time
   bool fence_intent_ = false;                     // set_fence_intent: published in every write while set
   bool peer_region_damaged_ = false;              // set_peer_region_damaged
+  PeerRequest peer_request_ = PeerRequest::none;  // set_peer_request
+  uint64_t peer_request_serial_ = 0;
+  uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
   std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)

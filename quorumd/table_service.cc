@@ -203,6 +203,13 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
   r.peer.digest_known = pm.record().has_value() && pm.record()->services_digest != 0;
   r.peer.services_digest = r.peer.digest_known ? pm.record()->services_digest : uint64_t(0);
   r.peer.standby = pm.record() && (pm.record()->flags & HeartbeatRecord::kStandby) != 0;
+  if (pm.record()) {
+    r.peer.request = pm.record()->peer_request;
+    r.peer.request_serial = pm.record()->peer_request_serial;
+    r.peer.takes_requests = (pm.record()->features & HeartbeatRecord::kTakesPeerRequests) != 0;
+  }
+  r.peer.handled_incarnation = core.handled_request_incarnation();
+  r.peer.handled_serial = core.handled_request_serial();
   const std::string text = encode_table_peer_reply(r);
   for (auto conn : std::exchange(peer_table_waiters_, {})) server_.reply(conn, text);
 }

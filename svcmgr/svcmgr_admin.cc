@@ -104,6 +104,21 @@ std::string SvcmgrDaemon::recent_history_json() const {
   return out + "]}";
 }
 
+void SvcmgrDaemon::set_standby(bool on, const std::string& asked_by, TimePoint now) {
+  me_standby_ = on;
+  link_->request(std::string("standby ") + (on ? "1" : "0"), [](const Result<std::string>&) {});
+  log::notice(std::string(on ? "standby: moving every service away" : "unstandby") + (asked_by.empty() ? "" : " (" + asked_by + ")"),
+              {{"node", node_name_}});
+  if (!asked_by.empty()) {  // the admin's own requests are recorded by on_request with their answer
+    AlertEvent e;
+    e.event = "admin_request";
+    e.desc = std::string(on ? "standby " : "unstandby ") + node_name_;
+    e.reason = "accepted: " + asked_by;
+    record(e, "admin");
+  }
+  for (auto& [n, s] : services_) evaluate(s, now);
+}
+
 void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& req) {
   const AdminReply r = admin_request(req);
   if (req.verb != "services" && req.verb != "history") {  // every request that may change something, with its answer
@@ -130,16 +145,25 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
   if (req.verb == "services") return AdminReply{true, services_json(now)};
   if (req.verb == "history") return AdminReply{true, recent_history_json()};
   if (req.verb == "standby" || req.verb == "unstandby") {
-    if (req.args != node_name_) {
-      return reply_error(req.verb + " " + req.args + ": run it on " +
-                         (req.args == peer_name_ ? req.args : std::string("a cluster node")) + " itself (this is " +
-                         node_name_ + ")");
+    if (req.args == node_name_) {
+      set_standby(req.verb == "standby", "", now);
+      return reply_ok(req.verb + " " + node_name_ + " accepted");
     }
-    me_standby_ = req.verb == "standby";
-    link_->request(std::string("standby ") + (me_standby_ ? "1" : "0"), [](const Result<std::string>&) {});
-    log::notice(me_standby_ ? "standby: moving every service away" : "unstandby", {{"node", node_name_}});
-    for (auto& [n, s] : services_) evaluate(s, now);
-    return reply_ok(req.verb + " " + node_name_ + " accepted");
+    if (req.args != peer_name_)
+      return reply_error(req.verb + " " + req.args + ": no such node (the nodes are " + node_name_ + " and " + peer_name_ + ")");
+    // The peer's standby, asked from here: carried in this node's heartbeat; the peer's svcmgr acts on it as
+    // on its own admin's (docs/design.md "Standby").
+    if (liveness_.view != PeerView::up)
+      return reply_error(req.verb + " " + peer_name_ + ": " + peer_name_ + " is not up here (" + peer_view_name(liveness_.view) +
+                         "): it could not read the request; run it on " + peer_name_ + " when it is back");
+    if (!peer_takes_requests_)
+      return reply_error(req.verb + " " + peer_name_ + ": " + peer_name_ +
+                         " runs a Castor that does not take requests from its peer: run it on " + peer_name_ + " itself");
+    link_->request(std::string("peer-request ") + req.verb, [this, verb = req.verb](const Result<std::string>& r) {
+      if (!r.ok()) log::warning("quorumd refused the request for the peer", {{"node", peer_name_}, {"request", verb}, {"reason", r.status().to_string()}});
+    });
+    log::notice(req.verb + " of the peer asked: carried in the next heartbeat", {{"node", peer_name_}});
+    return reply_ok(req.verb + " " + peer_name_ + " asked: " + peer_name_ + " acts on it once it reads this node's next heartbeat");
   }
   // Verbs with a service name, and an optional node.
   std::string name = req.args, node;

@@ -356,6 +356,17 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     peer_digest_known_ = p.digest_known;
     peer_digest_ = p.services_digest;
     peer_standby_ = p.standby;
+    peer_takes_requests_ = p.takes_requests;
+    // castor standby/unstandby THIS node, run on the peer: act on it once (the request stays in the peer's
+    // heartbeat until this node's says it was handled; quorumd keeps what was handled across svcmgr restarts).
+    const std::pair<uint64_t, uint64_t> asked{p.incarnation, p.request_serial};
+    if (p.request != PeerRequest::none && asked != handled_peer_request_ &&
+        asked != std::pair<uint64_t, uint64_t>{p.handled_incarnation, p.handled_serial}) {
+      handled_peer_request_ = asked;
+      set_standby(p.request == PeerRequest::standby, "asked by the peer " + peer_name_, now);
+      link_->request("peer-request-done " + std::to_string(asked.first) + " " + std::to_string(asked.second),
+                     [](const Result<std::string>&) {});
+    }
   }
   for (auto& [name, s] : services_) {
     PeerEntryRead r = peer_entry_for(t, name, s.peer_block);

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -70,6 +71,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
     std::string body;
   };
   AdminReply admin_request(const ControlRequest& req);
+  // Puts this node in standby (or out), asked by its admin (asked_by empty) or by the peer's (recorded here).
+  void set_standby(bool on, const std::string& asked_by, TimePoint now);
 
  private:
   using Service = ServiceSupervisor;
@@ -148,6 +151,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool peer_digest_known_ = false;
   PeerLiveness liveness_;
   bool me_standby_ = false, peer_standby_ = false;
+  bool peer_takes_requests_ = false;                     // the peer acts on this node's requests
+  std::pair<uint64_t, uint64_t> handled_peer_request_;  // (peer life, serial) of the last peer request acted on
   std::optional<TimePoint> lease_expiry_;
   bool lease_at_risk_ = false;
   bool table_read_pending_ = false;

@@ -224,7 +224,8 @@ std::string services_status_text(const std::string& socket, bool as_json) {
 namespace castor {
 
 // castor standby NODE / unstandby NODE: a node in standby runs no service (its services move to the peer,
-// or stop if the peer cannot take them). Run on NODE itself; the peer learns it from NODE's heartbeat.
+// or stop if the peer cannot take them). Run on either node: for the peer, svcmgr carries the request in this
+// node's heartbeat and the peer's svcmgr acts on it as on its own admin's.
 int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   std::vector<std::string> rest;
   std::optional<int> wait_s;
@@ -232,9 +233,11 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   auto args = parse_cli_args(rest, {{"--wait", false}, {"--socket", true}});
   if (!args.ok()) return report_error(verb, args.status());
   if (args->has("--help")) {
-    std::cout << "Usage: castor standby NODE [--wait[=S]] [--socket PATH] | castor unstandby NODE\n"
+    std::cout << "Usage: castor standby NODE [--wait[=S]] [--socket PATH] | castor unstandby NODE [--wait[=S]]\n"
                  "A node in standby runs no service: each moves to the peer (or stops if the peer cannot run it).\n"
-                 "Run it on NODE itself. --wait returns once no service runs on NODE.\n";
+                 "NODE is either node: the peer reads the request in this node's next heartbeat (it must be up\n"
+                 "and run a Castor that takes requests). --wait returns once NODE is in standby and runs no\n"
+                 "service (standby), or is out of standby (unstandby).\n";
     return kExitOk;
   }
   if (args->has("--wait") && !wait_s) wait_s = 60;
@@ -244,22 +247,27 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   auto r = ask_admin(socket, verb + " " + node);
   if (!r.ok()) return report_error(verb, r.status());
   std::cout << printable(*r) << "\n";
-  if (!wait_s || verb != "standby") return kExitOk;
+  if (!wait_s) return kExitOk;
+  const bool want = verb == "standby";
   BootClock clock;
-  const TimePoint deadline = clock.now() + std::chrono::seconds(*wait_s);
+  const TimePoint start = clock.now(), deadline = start + std::chrono::seconds(*wait_s);
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto all = ask_services(socket);
     if (!all.ok()) continue;
+    const bool in_standby = node == all->node ? all->standby : all->peer_standby;
+    if (in_standby != want) continue;
     bool any = false;
     for (const auto& s : all->services)
-      if (s.owner == node) any = true;
+      if (want && s.owner == node) any = true;
     if (!any) {
-      std::cout << node << " runs no service\n";
+      std::cout << printable(node) << (want ? " is in standby and runs no service" : " is out of standby") << " ("
+                << format_duration(clock.now() - start) << ")\n";
       return kExitOk;
     }
   }
-  std::cerr << "castor standby: services still run on " << node << " after " << *wait_s << " s\n";
+  std::cerr << "castor " << verb << ": " << printable(node)
+            << (want ? " is not in standby with no service" : " is still in standby") << " after " << *wait_s << " s\n";
   return kExitIo;
 }
 

@@ -287,6 +287,11 @@ std::string encode_table_peer_reply(const TablePeerReply& r) {
   p["digest_known"] = r.peer.digest_known;
   p["services_digest"] = r.peer.services_digest;
   p["standby"] = r.peer.standby;
+  p["request"] = peer_request_name(r.peer.request);
+  p["request_serial"] = r.peer.request_serial;
+  p["takes_requests"] = r.peer.takes_requests;
+  p["handled_incarnation"] = r.peer.handled_incarnation;
+  p["handled_serial"] = r.peer.handled_serial;
   j["peer"] = std::move(p);
   return json_codec::dump(j);
 }
@@ -320,6 +325,15 @@ Result<TablePeerReply> parse_table_peer_reply(std::string_view text) {
     ASSIGN_OR_RETURN(r.peer.digest_known, json_codec::get_bool(*p, "digest_known"));
     ASSIGN_OR_RETURN(r.peer.services_digest, json_codec::get_u64(*p, "services_digest"));
     ASSIGN_OR_RETURN(r.peer.standby, json_codec::get_bool(*p, "standby"));
+    if (!json_codec::has(*p, "request")) return Status::Ok();  // a quorumd older than peer requests
+    ASSIGN_OR_RETURN(std::string request, json_codec::get_string(*p, "request"));
+    if (request == "standby") r.peer.request = PeerRequest::standby;
+    else if (request == "unstandby") r.peer.request = PeerRequest::unstandby;
+    else if (request != "none") return Error(Code::invalid_argument, "'request' is not a request: '" + request + "'");
+    ASSIGN_OR_RETURN(r.peer.request_serial, json_codec::get_u64(*p, "request_serial"));
+    ASSIGN_OR_RETURN(r.peer.takes_requests, json_codec::get_bool(*p, "takes_requests"));
+    ASSIGN_OR_RETURN(r.peer.handled_incarnation, json_codec::get_u64(*p, "handled_incarnation"));
+    ASSIGN_OR_RETURN(r.peer.handled_serial, json_codec::get_u64(*p, "handled_serial"));
     return Status::Ok();
   }();
   if (!peer.ok()) return at(peer, "peer");

@@ -107,6 +107,13 @@ struct PeerSummary {
   bool digest_known = false;          // the peer published its services digest
   uint64_t services_digest = 0;       // 0 unless digest_known
   bool standby = false;
+  // castor standby/unstandby run on the peer for this node (its heartbeat's request, none when it has none),
+  // whether the peer acts on this node's requests, and the peer request this node handled last. A reply of
+  // a quorumd older than requests has none of these keys: no request, takes none.
+  PeerRequest request = PeerRequest::none;
+  uint64_t request_serial = 0;
+  bool takes_requests = false;
+  uint64_t handled_incarnation = 0, handled_serial = 0;
   friend bool operator==(const PeerSummary&, const PeerSummary&) = default;
 };
 

@@ -45,7 +45,22 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const
   w.u64(hb.services_digest);
   w.u64(hb.peer_incarnation);
   w.u64(hb.peer_seq);
+  w.u8(uint8_t(hb.peer_request));
+  w.u8(hb.features);
+  w.seek(112);
+  w.u64(hb.peer_request_serial);
+  w.u64(hb.handled_request_incarnation);
+  w.u64(hb.handled_request_serial);
   seal_block(block, seal);
+}
+
+const char* peer_request_name(PeerRequest r) {
+  switch (r) {
+    case PeerRequest::none: return "none";
+    case PeerRequest::standby: return "standby";
+    case PeerRequest::unstandby: return "unstandby";
+  }
+  return "?";
 }
 
 Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const DiskLayout& layout, uint32_t node_id,
@@ -75,7 +90,17 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   hb.services_digest = r.u64();
   hb.peer_incarnation = r.u64();
   hb.peer_seq = r.u64();
+  const uint8_t request = r.u8();
+  hb.features = r.u8();
+  r.seek(112);
+  hb.peer_request_serial = r.u64();
+  hb.handled_request_incarnation = r.u64();
+  hb.handled_request_serial = r.u64();
   if (!r.ok()) return bad("truncated");
+  // A kind a later version added reads as none (never refused: the record still proves the writer alive).
+  hb.peer_request = request <= uint8_t(PeerRequest::unstandby) && hb.peer_request_serial != 0 ? PeerRequest(request)
+                                                                                             : PeerRequest::none;
+  if (hb.peer_request == PeerRequest::none) hb.peer_request_serial = 0;
   if (state < 1 || state > 3) return bad("state " + std::to_string(state));
   if (view > 3) return bad("peer view " + std::to_string(view));
   if ((hb.flags & ~HeartbeatRecord::kKnownFlags) != 0) return bad("unknown flags");

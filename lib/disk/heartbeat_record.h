@@ -18,9 +18,12 @@
 namespace castor {
 
 enum class NodeState : uint8_t { up = 1, leaving = 2, down = 3 };
+// An admin's request carried to the peer in this node's heartbeat (castor standby PEER run here).
+enum class PeerRequest : uint8_t { none = 0, standby = 1, unstandby = 2 };
 // PeerView (UNKNOWN, UP, DEAD, DOWN): common/peer_view.h; its names here.
 const char* node_state_name(NodeState s);
 const char* peer_view_name(PeerView v);
+const char* peer_request_name(PeerRequest r);  // "none", "standby", "unstandby"
 
 struct HeartbeatRecord {
   Uuid cluster_uuid;
@@ -56,6 +59,17 @@ struct HeartbeatRecord {
   uint64_t services_digest = 0;
   uint64_t peer_incarnation = 0;
   uint64_t peer_seq = 0;
+  // Bytes 104 on, which writers before them left zero and their readers never look at (so adding them changed
+  // no version): an admin's request for the peer, numbered by `peer_request_serial` (unique in the writer's
+  // life, > 0 when a request is set); and the peer's request this node handled last (the peer life and its
+  // serial), which tells the peer to take its request down. A request kind this reader does not know reads
+  // as none; feature bits it does not know are ignored.
+  PeerRequest peer_request = PeerRequest::none;
+  uint8_t features = 0;
+  static constexpr uint8_t kTakesPeerRequests = 1;  // this writer acts on the peer's requests
+  uint64_t peer_request_serial = 0;
+  uint64_t handled_request_incarnation = 0;
+  uint64_t handled_request_serial = 0;
   friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
 };
 

@@ -5,7 +5,8 @@
 # `dummy` (the real ocf:heartbeat:Dummy agent). Shows: autostart on the preferred node; relocate and back
 # with --wait, the second request issued on the node that does not run it (it travels through the disk);
 # intervals in the shared log never overlap and epochs grow; a monitor failure restarts in place, and past
-# max_restarts the service relocates; kill -9 of the owner's whole node moves its services to the peer within
+# max_restarts the service relocates; standby of b asked on a (carried in a's heartbeat), and refused once b
+# is dead; kill -9 of the owner's whole node moves its services to the peer within
 # D + start time; a malformed service file gives a clear error.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/node.sh"
@@ -148,6 +149,20 @@ sleep 0.5
 "$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
 check_ledger
 
+say "standby b asked on a (carried in a's heartbeat): b's services move to a; unstandby b from a too"
+expect_exit 4 "$CASTOR" standby nosuch --socket "$dir/a-s.sock"
+"$CASTOR" standby b --wait=20 --socket "$dir/a-s.sock" || die "standby b asked on a failed"
+[ "$(field a ledger owner)" = a ] && [ "$(field a dummy owner)" = a ] || die "b's services did not move to a"
+b_standby=$("$CASTOR" status --json --socket "$dir/b-q.sock" --svcmgr-socket "$dir/b-s.sock" | jq -r .standby)
+[ "$b_standby" = true ] || die "b does not say it is in standby ($b_standby)"
+grep -q '"standby b".*asked by the peer a' "$dir/b-state/history/b.jsonl" || die "b's history does not say a asked: $(tail -3 "$dir/b-state/history/b.jsonl")"
+"$CASTOR" history "$dir/a-state/history" "$dir/b-state/history" --since 1m | grep standby
+"$CASTOR" unstandby b --wait=20 --socket "$dir/a-s.sock" || die "unstandby b asked on a failed"
+[ "$("$CASTOR" status --json --socket "$dir/b-q.sock" --svcmgr-socket "$dir/b-s.sock" | jq -r .standby)" = false ] || die "b still in standby"
+"$CASTOR" relocate dummy --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate dummy to b failed"
+"$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
+check_ledger
+
 say "restart and freeze of a service b runs, asked on a (through the disk)"
 before=$(grep -c "start b" "$dir/ledger")
 "$CASTOR" restart ledger --wait=20 --socket "$dir/a-s.sock" || die "remote restart failed"
@@ -193,6 +208,8 @@ echo "[castor] kill -9 of the owner: ledger runs on the peer after ${ms} ms (D $
 [ "$ms" -le $((D + 2000)) ] || die "take-over took ${ms} ms"
 check_ledger
 "$CASTOR" status --socket "$dir/a-q.sock" --svcmgr-socket "$dir/a-s.sock"
+expect_exit 4 "$CASTOR" standby b --socket "$dir/a-s.sock"   # b is dead here: it could not read the request
+echo "$OUT" | grep -q "b is not up here (DEAD)" || die "standby of a dead peer: $OUT"
 
 say "a malformed service file: castor check says where (exit 2); svcmgr reloaded with it keeps the old definition, nothing moves"
 cp "$dir/a-services/ledger.ini" "$dir/ledger.ini.good"

@@ -271,6 +271,42 @@ TEST_CASE("heartbeat flags: standby and no-watchdog round-trip; an unknown flag 
   CHECK(bad.status().message().find("unknown flags") != std::string::npos);
 }
 
+TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer reads as none; unknown kinds read as none") {
+  auto layout = *DiskLayout::for_sector_size(512);
+  std::vector<std::byte> plain(layout.block_size()), asked(layout.block_size());
+  HeartbeatRecord hb = sample_heartbeat();
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), plain);
+  hb.peer_request = PeerRequest::standby;
+  hb.peer_request_serial = 41;
+  hb.features = HeartbeatRecord::kTakesPeerRequests;
+  hb.handled_request_incarnation = 7;
+  hb.handled_request_serial = 9;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);
+  auto back = decode_heartbeat(asked, layout, 2, RecordSeal::crc_only());
+  REQUIRE(back.ok());
+  CHECK(*back == hb);
+  // What an older writer wrote (and an older reader reads): the first 104 bytes are the same but for the
+  // CRC, so an older node reads a newer one's heartbeat field for field.
+  for (size_t i = 0; i < 104; ++i)
+    if (i < 12 || i >= 16) CHECK_MESSAGE(plain[i] == asked[i], "byte " << i << " differs");
+  auto old = decode_heartbeat(plain, layout, 2, RecordSeal::crc_only());
+  REQUIRE(old.ok());
+  CHECK(old->peer_request == PeerRequest::none);
+  CHECK(old->features == 0);
+  CHECK(old->handled_request_serial == 0);
+  // A kind a later version added: the record still decodes (it proves its writer alive), the request is none.
+  asked[104] = std::byte{7};
+  seal_block(asked, RecordSeal::crc_only());
+  auto later = decode_heartbeat(asked, layout, 2, RecordSeal::crc_only());
+  REQUIRE(later.ok());
+  CHECK(later->peer_request == PeerRequest::none);
+  CHECK(later->peer_request_serial == 0);
+  // A request without a serial is no request.
+  hb.peer_request_serial = 0;
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);
+  CHECK(decode_heartbeat(asked, layout, 2, RecordSeal::crc_only())->peer_request == PeerRequest::none);
+}
+
 TEST_CASE("a record read with the wrong type is refused") {
   auto layout = *DiskLayout::for_sector_size(512);
   std::vector<std::byte> block(layout.block_size());

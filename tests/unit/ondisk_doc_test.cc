@@ -367,6 +367,11 @@ TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat")
       {80, heartbeat_encoder([](HeartbeatRecord& h) { h.services_digest = ~0ull; })},
       {88, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_incarnation = ~0ull; })},
       {96, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_seq = ~0ull; })},
+      {104, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_request = PeerRequest::unstandby; })},
+      {105, heartbeat_encoder([](HeartbeatRecord& h) { h.features = 0xff; })},
+      {112, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_request_serial = ~0ull; })},
+      {120, heartbeat_encoder([](HeartbeatRecord& h) { h.handled_request_incarnation = ~0ull; })},
+      {128, heartbeat_encoder([](HeartbeatRecord& h) { h.handled_request_serial = ~0ull; })},
   };
   check_table(rows, muts, heartbeat_encoder([](HeartbeatRecord&) {}), 0, layout().block_size());
 }

@@ -232,3 +232,70 @@ TEST_CASE("quorum core: a node without a watchdog (power fence only) says so in 
     CHECK(((w->record.flags & HeartbeatRecord::kNoWatchdog) != 0) == nowd);
   }
 }
+
+TEST_CASE("quorum core: a request for the peer rides every heartbeat until the peer's says it was handled") {
+  CoreRig r;
+  r.first_write();
+  // The heartbeats the core writes from now on, as the peer would read them.
+  auto next_written = [&] {
+    std::optional<HeartbeatRecord> out;
+    for (int i = 0; i < 50 && !out; ++i) {
+      r.t += Millis(20);
+      std::vector<CoreAction> acts;
+      r.core.tick(r.t, acts);
+      for (auto& a : acts)
+        if (a.kind == CoreActionKind::write_heartbeat) out = a.record;
+      r.run(acts);
+    }
+    REQUIRE(out.has_value());
+    return *out;
+  };
+  HeartbeatRecord hb = next_written();
+  CHECK(hb.peer_request == PeerRequest::none);
+  CHECK(hb.peer_request_serial == 0);
+  CHECK((hb.features & HeartbeatRecord::kTakesPeerRequests) != 0);
+
+  const uint64_t serial = r.core.set_peer_request(PeerRequest::standby);
+  CHECK(serial > hb.seq);  // above every write this life issued: never one the peer handled before
+  hb = next_written();
+  CHECK(hb.peer_request == PeerRequest::standby);
+  CHECK(hb.peer_request_serial == serial);
+
+  // The peer handled another life's request with that serial, or an older one of this life: still asked.
+  HeartbeatRecord p = r.peer(0x222, 5);
+  p.handled_request_incarnation = 0x999;
+  p.handled_request_serial = serial;
+  r.read_peer(p);
+  CHECK(next_written().peer_request == PeerRequest::standby);
+  p = r.peer(0x222, 6);
+  p.handled_request_incarnation = 0x111;
+  p.handled_request_serial = serial - 1;
+  r.read_peer(p);
+  CHECK(next_written().peer_request == PeerRequest::standby);
+
+  // A later request replaces it; the ack of the first does not take the second down.
+  const uint64_t second = r.core.set_peer_request(PeerRequest::unstandby);
+  CHECK(second > serial);
+  p = r.peer(0x222, 7);
+  p.handled_request_incarnation = 0x111;
+  p.handled_request_serial = serial;
+  r.read_peer(p);
+  hb = next_written();
+  CHECK(hb.peer_request == PeerRequest::unstandby);
+  CHECK(hb.peer_request_serial == second);
+
+  // The peer's heartbeat names this life and the serial: the request is taken down.
+  p = r.peer(0x222, 8);
+  p.handled_request_incarnation = 0x111;
+  p.handled_request_serial = second;
+  r.read_peer(p);
+  hb = next_written();
+  CHECK(hb.peer_request == PeerRequest::none);
+  CHECK(hb.peer_request_serial == 0);
+
+  // What this node handled of the peer's requests is published in every heartbeat.
+  r.core.set_handled_peer_request(0x222, 44);
+  hb = next_written();
+  CHECK(hb.handled_request_incarnation == 0x222);
+  CHECK(hb.handled_request_serial == 44);
+}
