@@ -288,6 +288,9 @@ grep -q "castor-web: action.*$U_ADMIN.*relocate web b.*accepted" "$dir/web.log" 
 # svcmgr's history names the operator's uid for the request that came through the console.
 grep -q "relocate web b.*asked by uid $(id -u "$U_WEB")" "$dir"/a-state/history/a.jsonl ||
   die "svcmgr's history does not say who asked: $(grep relocate "$dir"/a-state/history/a.jsonl | tail -2)"
+# The standby of b clicked on a's console: asked by the operator on a, acted on by b.
+grep -q '"standby b".*asked by uid' "$dir"/a-state/history/a.jsonl || die "a's history has no standby b asked by the console"
+grep -q '"standby b".*asked by the peer a' "$dir"/b-state/history/b.jsonl || die "b's history does not say a asked its standby"
 say "five failed logins from one address: the next is refused without asking PAM, even with the right password"
 tries=()
 for i in 1 2 3 4 5; do

@@ -5,7 +5,7 @@ chromium, chromium-driver and python3-selenium), for tests/integration/web_conso
 Usage: web_browser.py URL USER PASSWORD SERVICE SVCMGR_SOCKET SCREENSHOT KILL_COMMAND
 
 Loads the page, checks what it shows (both nodes, the service and its owner as svcmgr reports it, read-only
-before a login), logs in, relocates SERVICE to the other node by clicking, sees the page follow, keeps a
+before a login), logs in, puts the peer b in standby and back by clicks, relocates SERVICE to the other node by clicking, sees the page follow, keeps a
 screenshot, then runs KILL_COMMAND (which kills the node SERVICE runs on now) and measures how long the open
 page takes to show the failover after svcmgr (SVCMGR_SOCKET, the console's node) reports it.
 Prints the figures; exits 1 with a reason on the first thing that is not as expected."""
@@ -110,6 +110,19 @@ def main():
         wait(driver, "the login", lambda: driver.find_element(By.ID, "whoami").is_displayed(), 15)
         print("logged in: %s" % driver.find_element(By.ID, "whoami").text, flush=True)
 
+        # Standby of the peer, from this node's console (carried to b in a's heartbeat), and back.
+        def peer_says_standby():
+            return "standby" in driver.find_element(By.ID, "node-b").text
+        clicked = time.time()
+        wait(driver, "a click on b's standby button", lambda: driver.find_element(By.ID, "act-standby-b").click() or True, 5)
+        wait(driver, "b shown in standby", peer_says_standby, 15)
+        wait(driver, "%s off b" % service, lambda: row(driver, service).get_attribute("data-owner") == "a"
+             and row(driver, service).get_attribute("data-state") == "started", 30)
+        print("standby of the peer b by a click on a's console: shown in standby, %s on a, %.2f s after the click"
+              % (service, time.time() - clicked), flush=True)
+        wait(driver, "a click on b's leave-standby button", lambda: driver.find_element(By.ID, "act-unstandby-b").click() or True, 5)
+        wait(driver, "b shown out of standby", lambda: not peer_says_standby(), 15)
+        owner = svcmgr_service(sock, service)["owner"]
         target = "b" if owner == "a" else "a"
         label = wait(driver, "the relocate button's label", lambda: driver.find_element(By.ID, "act-relocate-" + service).text, 5)
         if label != "Relocate to " + target:

@@ -111,6 +111,10 @@ function renderNodes(view) {
     el('p', {}, 'seen as: ', el('b', { class: peerView === 'UP' ? 'ok' : 'bad' }, peerView),
       q && q.peer.heartbeat_age_ms !== null ? ' · heartbeat ' + ms(q.peer.heartbeat_age_ms) + ' ago' : '',
       (q && q.peer.standby) || (s && s.peer_standby) ? ' · standby' : ''));
+  if (loggedIn() && s && peerView === 'UP') {  // carried to the peer in this node's heartbeat (svcmgr checks it takes requests)
+    const peerStandby = (q && q.peer.standby) || s.peer_standby;
+    peerCard.append(peerStandby ? actionButton('Leave standby', 'unstandby', null, peer) : actionButton('Standby', 'standby', null, peer));
+  }
   const chan = el('div', { class: 'card', id: 'channels' }, el('h3', {}, 'Channels'));
   if (q && q.channels) {
     chan.append(el('p', { id: 'channel-disk' }, 'disk: ', el('b', { class: q.channels.disk.up ? 'ok' : 'bad' }, q.channels.disk.up ? 'up' : 'failing')));
