@@ -48,6 +48,7 @@ struct ChildSetup {
   const char* cwd;
   int devnull;
   int out_w;
+  int stdout_fd;  // -1: stdout into out_w too
   int err_w;
   int max_fd;  // for the close() loop where close_range is unavailable
   const int* cgroup_fds;  // opened cgroup.procs files to write "0" to
@@ -105,8 +106,9 @@ int above_stdio(int fd) {
 
   int in = above_stdio(s.devnull);
   int out = above_stdio(s.out_w);
-  if (in < 0 || out < 0) child_fail(err_w, kStageFds);
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) child_fail(err_w, kStageFds);
+  int out1 = s.stdout_fd >= 0 ? above_stdio(s.stdout_fd) : out;
+  if (in < 0 || out < 0 || out1 < 0) child_fail(err_w, kStageFds);
+  if (dup2(in, 0) < 0 || dup2(out1, 1) < 0 || dup2(out, 2) < 0) child_fail(err_w, kStageFds);
   // Close everything else but the error pipe (close-on-exec: execve closes it, which tells the parent
   // the exec happened).
   bool closed = (err_w <= 3 || close_range(3, unsigned(err_w) - 1, 0) == 0) &&
@@ -163,6 +165,7 @@ Status check_command(const AgentCommand& c) {
   if (c.stdin_data.size() > kMaxStdinBytes)
     return Error(Code::invalid_argument, "agent command " + p + ": more than " + std::to_string(kMaxStdinBytes) +
                                              " bytes for its stdin");
+  if (c.stdout_fd < -1) return Error(Code::invalid_argument, "agent command " + p + ": bad stdout descriptor");
   if (c.cwd.empty() || c.cwd[0] != '/' || c.cwd.find('\0') != std::string::npos)
     return Error(Code::invalid_argument, "agent command " + p + ": cwd '" + c.cwd + "' is not absolute");
   return Status::Ok();
@@ -253,7 +256,7 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::spawn(const AgentCommand& co
   }
 
   long open_max = sysconf(_SC_OPEN_MAX);
-  ChildSetup setup{argv.data(), envp.data(), command.cwd.c_str(), devnull.get(), out_w.get(), err_w.get(),
+  ChildSetup setup{argv.data(), envp.data(), command.cwd.c_str(), devnull.get(), out_w.get(), command.stdout_fd, err_w.get(),
                    int(std::clamp(open_max, 1024L, 1L << 20)), cgroup_fds, cgroup_files.size(),
                    unsigned(std::chrono::ceil<std::chrono::seconds>(command.hard_limit).count())};
 
@@ -522,6 +525,85 @@ Result<AgentOutcome> run_agent(const AgentCommand& command, const Clock& clock) 
     int r = ppoll(fds, n, &ts, nullptr);
     if (r < 0 && errno != EINTR) return errno_status("ppoll (waiting for)", command.argv[0]);
     if (r > 0 && out_idx >= 0 && fds[out_idx].revents != 0) p->on_output_ready();
+  }
+}
+
+namespace {
+
+// Reads what `fd` (non-blocking) holds into `out`, up to `max` bytes in all. False at EOF or on an error
+// (the descriptor is done with); true while more may come. Sets *over when more than `max` was there.
+bool read_bounded(int fd, std::string& out, size_t max, bool* over, Status* error) {
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      const size_t room = max - std::min(max, out.size());
+      out.append(buf, std::min(room, size_t(n)));
+      if (size_t(n) > room) {
+        *over = true;
+        return false;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n < 0) *error = errno_status("read (stdout of a command)", "");
+    return false;
+  }
+}
+
+}  // namespace
+
+Result<CapturedRun> run_capturing(AgentCommand command, const Clock& clock, size_t max_stdout) {
+  if (command.stdout_fd != -1) return Error(Code::invalid_argument, "run_capturing: stdout_fd is set already");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno_status("pipe2 (stdout of)", command.argv.empty() ? "" : command.argv[0]);
+  UniqueFd out_r(fds[0]), out_w(fds[1]);
+  // Non-blocking on our end only (the child's end is another file description: its writes still block).
+  const int fl = fcntl(out_r.get(), F_GETFL);
+  if (fl < 0 || fcntl(out_r.get(), F_SETFL, fl | O_NONBLOCK) != 0)
+    return errno_status("fcntl O_NONBLOCK (stdout of)", command.argv.empty() ? "" : command.argv[0]);
+  command.stdout_fd = out_w.get();
+  ASSIGN_OR_RETURN(std::unique_ptr<AgentProcess> p, AgentProcess::spawn(command, clock.now()));
+  out_w.reset();  // the child holds its copy: EOF comes when it (and whatever it left) closes it
+  CapturedRun run;
+  bool reading = true;
+  Status read_error;
+  for (;;) {
+    if (auto outcome = p->poll(clock.now())) {
+      // The child is gone: what it wrote is in the pipe (a process it left behind may still hold the write
+      // end: no waiting for EOF, only what is there now).
+      if (reading) read_bounded(out_r.get(), run.stdout_text, max_stdout, &run.overflow, &read_error);
+      run.outcome = std::move(*outcome);
+      if (!read_error.ok()) return read_error.with_context(command.argv[0]);
+      return run;
+    }
+    struct pollfd pfds[3];
+    nfds_t n = 0;
+    int out_idx = -1, stdout_idx = -1;
+    if (p->output_fd() >= 0) {
+      out_idx = int(n);
+      pfds[n++] = {p->output_fd(), POLLIN, 0};
+    }
+    if (p->pid_fd() >= 0) pfds[n++] = {p->pid_fd(), POLLIN, 0};
+    if (reading) {
+      stdout_idx = int(n);
+      pfds[n++] = {out_r.get(), POLLIN, 0};
+    }
+    Duration wait = p->next_deadline() - clock.now();
+    wait = std::clamp(wait, Duration::zero(), Duration(std::chrono::seconds(1)));
+    struct timespec ts;
+    ts.tv_sec = time_t(wait.count() / 1000000000);
+    ts.tv_nsec = long(wait.count() % 1000000000);
+    const int r = ppoll(pfds, n, &ts, nullptr);
+    if (r < 0 && errno != EINTR) return errno_status("ppoll (waiting for)", command.argv[0]);
+    if (r <= 0) continue;
+    if (out_idx >= 0 && pfds[out_idx].revents != 0) p->on_output_ready();
+    if (stdout_idx >= 0 && pfds[stdout_idx].revents != 0) {
+      reading = read_bounded(out_r.get(), run.stdout_text, max_stdout, &run.overflow, &read_error);
+      if (run.overflow || !read_error.ok()) p->expire(clock.now());  // stop it: no more of its output is wanted
+      if (!reading) out_r.reset();  // a writer still at it gets EPIPE
+    }
   }
 }
 

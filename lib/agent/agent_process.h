@@ -30,6 +30,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,10 @@ struct AgentCommand {
   std::string stdin_data;
   // How much of the output's end AgentOutcome::output_tail keeps (a metadata document needs all of it).
   size_t keep_output_bytes = 4096;
+  // >= 0: the child's stdout is this descriptor (the caller's, e.g. the write end of a pipe it reads; it
+  // stays the caller's to close), and only its stderr goes into the output pipe (output_tail). -1: both
+  // into the output pipe (agents). run_capturing() sets it.
+  int stdout_fd = -1;
 };
 inline constexpr size_t kMaxKeepOutputBytes = 1 << 20;
 inline constexpr size_t kMaxJoinCgroups = 8;
@@ -113,6 +118,12 @@ class AgentProcess {
 
   // When poll() must be called next even if no descriptor becomes readable; TimePoint::max() once done.
   TimePoint next_deadline() const;
+
+  // Ends the command now as if its timeout had passed (SIGTERM to the group, SIGKILL kill_grace later):
+  // the next poll() acts on it. For a caller that stops wanting it (run_capturing: output past its bound).
+  void expire(TimePoint now) {
+    if (phase_ == Phase::running) deadline_ = std::min(deadline_, now);
+  }
 
   pid_t pid() const { return pid_; }
   pid_t pgid() const { return pid_; }  // the child leads its own group
@@ -161,5 +172,16 @@ class AgentProcess {
 // advanced. An error Status only if the command could not start or ppoll failed (the child is then
 // killed).
 Result<AgentOutcome> run_agent(const AgentCommand& command, const Clock& clock);
+
+// run_agent for a command whose stdout is its answer (castor history --peer: the peer's records over ssh):
+// stdout kept whole apart from stderr (outcome.output_tail is the end of stderr alone), at most
+// `max_stdout` bytes; a command that writes more is ended at once (expire: SIGTERM, then SIGKILL) and
+// `overflow` set, its stdout then cut at the bound. command.stdout_fd must be -1 (this sets it).
+struct CapturedRun {
+  AgentOutcome outcome;
+  std::string stdout_text;
+  bool overflow = false;
+};
+Result<CapturedRun> run_capturing(AgentCommand command, const Clock& clock, size_t max_stdout);
 
 }  // namespace castor
