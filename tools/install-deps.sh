@@ -8,7 +8,7 @@ PKGS="g++ make pkg-config libaio-dev libblkid-dev libboost-log-dev libboost-thre
       libinih-dev libsodium-dev doctest-dev util-linux e2fsprogs fuse3 bindfs kmod iproute2 procps resource-agents nlohmann-json3-dev
       python3 curl haproxy postgresql-15 postgresql-client-15 python3-psycopg2 pacemaker-cli-utils crmsh
       prometheus libpam0g-dev libssl-dev openssl chromium chromium-driver python3-selenium jq openipmi ipmitool
-      fence-agents"
+      fence-agents openssh-server"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

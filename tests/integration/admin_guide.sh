@@ -16,10 +16,10 @@
 # names ag-alpha and ag-beta (cgroups castor/NAME: never the harness's), the BMC cipher and passwords.
 #
 # Every command must either run and exit 0, or end with "# not run by the test: REASON"; a marked command
-# fails the test unless it is one this machine cannot run (apt-get install, modprobe, scp, systemctl without
-# systemd as PID 1, a watchdog device that does not exist). Where the reason says the test does something in
-# its place, standin() below does it. Prints how many ran and how many were marked, and why. About 15 s
-# (25 s under load).
+# fails the test unless it is one this machine cannot run (apt-get install, modprobe, scp and castor history
+# --peer over ssh, systemctl without systemd as PID 1, a watchdog device that does not exist). Where the
+# reason says the test does something in its place, standin() below does it. Prints how many ran and how
+# many were marked, and why. About 15 s (25 s under load).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/node.sh"
 need_root
@@ -237,11 +237,12 @@ standin() {
       touch "$dir/$n/etc-castor-installed" ;;
     "scp -p /etc/castor/authkey "*)
       in_node 0 cat /etc/castor/authkey | in_node 1 bash -c 'umask 077; cat >/etc/castor/authkey' ;;
-    "scp -p \"root@\$BETA:/var/lib/castor/history/"*)  # beta's history files into alpha's history directory
+    "castor history --peer "*)  # beta's history files into alpha's history directory, then castor history there
       for f in $(in_node 1 sh -c "cd /var/lib/castor/history && ls ${NAMES[1]}.jsonl*"); do
         in_node 1 cat "/var/lib/castor/history/$f" | in_node 0 sh -c "umask 077; cat >/var/lib/castor/history/$f" ||
           return 1
-      done ;;
+      done
+      run_in 0 "${cmd/--peer \"\$BETA\" /}" ;;
     "systemctl enable --now castor-web"*)  # as castor-web.service: started as root, it becomes the [web] user
       # shellcheck disable=SC2086  # the unit's command line, split as systemd splits it (no quotes in it)
       nsenter -t "$(hold "$i")" -m -n -- $WEB_START >>"$dir/$n-web.log" 2>&1 &
@@ -283,6 +284,7 @@ could_run() {
     "apt-get install "*) return 1 ;;     # installs on the host
     "modprobe "*) return 1 ;;            # loads a module into the host's kernel
     "scp "*) return 1 ;;                 # no ssh between the two nodes of one machine
+    "castor history --peer "*) return 1 ;;  # the same (tests/integration/history_peer.sh runs it with an sshd)
     "systemctl "*) [ "$(cat /proc/1/comm)" = systemd ] ;;
     "ls -l /dev/watchdog"* | "wdctl "*) compgen -G '/dev/watchdog*' >/dev/null ;;
     *) return 0 ;;
