@@ -46,8 +46,7 @@ const char* kDrillHelp =
     "  --timeout: how long one move may take to be started on its target (default 120 s).\n";
 
 Result<std::string> ask(const std::string& socket, const std::string& line) {
-  ASSIGN_OR_RETURN(ControlClient c, ControlClient::connect(socket, std::chrono::seconds(10)));
-  return c.request(line);
+  return ControlClient::ask(socket, line, std::chrono::seconds(10));
 }
 
 Result<ServicesReply> services_of(const std::string& socket) {

@@ -41,8 +41,7 @@ const char* kServiceHelp =
 // decode is Code::corrupt.
 template <typename Parse>
 auto ask(const std::string& socket, const std::string& line, Parse parse) -> decltype(parse(std::string_view())) {
-  ASSIGN_OR_RETURN(ControlClient c, ControlClient::connect(socket, std::chrono::seconds(10)));
-  ASSIGN_OR_RETURN(std::string reply, c.request(line));
+  ASSIGN_OR_RETURN(std::string reply, ControlClient::ask(socket, line, std::chrono::seconds(10)));
   auto r = parse(reply);
   if (!r.ok() && r.status().code() != Code::refused)
     return Error(Code::corrupt, "unreadable reply from svcmgr: " + r.status().message());

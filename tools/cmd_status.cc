@@ -242,20 +242,14 @@ int show_prometheus(const std::string& socket, const std::string& svcmgr_socket,
     std::cerr << "castor status: quorumd is not running here (" << client.status().message() << ")\n";
   }
   std::optional<ServicesReply> services;
-  if (auto client = ControlClient::connect(svcmgr_socket, std::chrono::seconds(5)); client.ok()) {
-    if (auto reply = client->request("services"); reply.ok()) {
-      if (auto parsed = parse_services_reply(*reply); parsed.ok()) services = std::move(*parsed);
-      else std::cerr << "castor status: svcmgr's reply does not decode: " << parsed.status().message() << "\n";
-    }
+  if (auto reply = ControlClient::ask(svcmgr_socket, "services", std::chrono::seconds(5)); reply.ok()) {
+    if (auto parsed = parse_services_reply(*reply); parsed.ok()) services = std::move(*parsed);
+    else std::cerr << "castor status: svcmgr's reply does not decode: " << parsed.status().message() << "\n";
   }
   MetricsInput in;
-  in.node = config_node;
-  if (have_status && status.contains("node") && status["node"].is_object() && status["node"].value("name", json()).is_string())
-    in.node = status["node"]["name"].get<std::string>();
-  else if (in.node.empty() && services)
-    in.node = services->node;
   in.quorumd = have_status ? &status : nullptr;
   in.services = services ? &*services : nullptr;
+  in.node = metrics_node_name(in.quorumd, in.services, config_node);
   std::cout << render_prometheus_metrics(in);
   std::cout.flush();
   return std::cout ? kExitOk : kExitIo;

@@ -334,4 +334,12 @@ std::string render_prometheus_metrics(const MetricsInput& in) {
   return m.text();
 }
 
+std::string metrics_node_name(const json_codec::Json* quorumd, const ServicesReply* services, const std::string& fallback) {
+  if (quorumd && quorumd->contains("node") && (*quorumd)["node"].is_object() &&
+      (*quorumd)["node"].value("name", json_codec::Json()).is_string())
+    return (*quorumd)["node"]["name"].get<std::string>();
+  if (!fallback.empty()) return fallback;
+  return services ? services->node : std::string();
+}
+
 }  // namespace castor

@@ -25,4 +25,8 @@ struct MetricsInput {
 
 std::string render_prometheus_metrics(const MetricsInput& in);
 
+// The node the metrics are about: the name in quorumd's status, else `fallback` (the config's node) when not
+// empty, else svcmgr's node, else "".
+std::string metrics_node_name(const json_codec::Json* quorumd, const ServicesReply* services, const std::string& fallback);
+
 }  // namespace castor

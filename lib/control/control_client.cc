@@ -53,4 +53,9 @@ Result<std::string> ControlClient::request(const std::string& line) {
   return next_frame();
 }
 
+Result<std::string> ControlClient::ask(const std::string& path, const std::string& line, Duration timeout) {
+  ASSIGN_OR_RETURN(ControlClient c, connect(path, timeout));
+  return c.request(line);
+}
+
 }  // namespace castor

@@ -18,6 +18,8 @@ class ControlClient {
   static Result<ControlClient> connect(const std::string& path, Duration timeout);
   // Sends one request line and returns the reply's JSON text.
   Result<std::string> request(const std::string& line);
+  // One request on a fresh connection (connect, request, close): what the CLI and the console's poller do.
+  static Result<std::string> ask(const std::string& path, const std::string& line, Duration timeout);
   // Waits for the next frame (events after `subscribe`).
   Result<std::string> next_frame();
 

@@ -221,3 +221,15 @@ TEST_CASE("prometheus metrics: the quorum device set's series") {
        })
     CHECK_MESSAGE(has_line(t, l), l);
 }
+
+TEST_CASE("prometheus metrics: the node named is quorumd's, else the config's, else svcmgr's") {
+  const json_codec::Json status = json_codec::Json::parse(R"({"ok":true,"node":{"name":"alpha","id":1}})");
+  const json_codec::Json no_name = json_codec::Json::parse(R"({"ok":true,"node":{"id":1}})");
+  ServicesReply services;
+  services.node = "gamma";
+  CHECK(metrics_node_name(&status, &services, "beta") == "alpha");
+  CHECK(metrics_node_name(&no_name, &services, "beta") == "beta");
+  CHECK(metrics_node_name(nullptr, &services, "beta") == "beta");
+  CHECK(metrics_node_name(nullptr, &services, "") == "gamma");
+  CHECK(metrics_node_name(nullptr, nullptr, "") == "");
+}

@@ -18,9 +18,7 @@ constexpr auto kAnswerTimeout = std::chrono::seconds(2);
 // One request on a fresh connection: the status sockets are local and cheap to connect to, and a daemon
 // restarted between two polls is simply found again.
 Result<std::string> ask(const std::string& socket, const std::string& line, Duration timeout) {
-  auto client = ControlClient::connect(socket, timeout);
-  if (!client.ok()) return client.status();
-  return client->request(line);
+  return ControlClient::ask(socket, line, timeout);
 }
 
 }  // namespace
@@ -62,12 +60,9 @@ ClusterView ClusterPoller::poll_once() const {
   ClusterView out;
   out.json = json_codec::dump(view);
   MetricsInput in;
-  if (status && status->contains("node") && (*status)["node"].is_object() && (*status)["node"].value("name", Json()).is_string())
-    in.node = (*status)["node"]["name"].get<std::string>();
-  else if (services)
-    in.node = services->node;
   in.quorumd = status ? &*status : nullptr;
   in.services = services ? &*services : nullptr;
+  in.node = metrics_node_name(in.quorumd, in.services, "");
   out.metrics = render_prometheus_metrics(in);
   return out;
 }
