@@ -76,6 +76,19 @@ state_dir = $SCRATCH/$n-state
 EOI
 }
 
+# kill_service_processes NODE: the processes NODE's svcmgr started and left in its services' cgroups
+# (castor/NODE/*) when the test killed it with -9, e.g. a server an exec agent put in the background; else
+# they outlive the test, and the next test's svcmgr of NODE finds its service "running at start-up".
+kill_service_processes() {
+  local f p
+  for f in /sys/fs/cgroup/freezer/castor/"$1"/*/freezer.state; do [ -e "$f" ] && echo THAWED >"$f" 2>/dev/null; done
+  for f in /sys/fs/cgroup/*/castor/"$1"/*/cgroup.procs /sys/fs/cgroup/*/castor/"$1"/*/*/cgroup.procs; do
+    [ -e "$f" ] || continue
+    for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  done
+  return 0
+}
+
 # start_quorumd NODE [VAR] / start_svcmgr NODE [VAR]: starts the daemon with $SCRATCH/NODE.ini, its log
 # appended to $SCRATCH/NODE-quorumd.log / NODE-svcmgr.log, registered for cleanup; its PID goes to VAR
 # (`wait $VAR` gives its exit code). Not $(...) functions: a subshell could not register the PID.
@@ -85,6 +98,7 @@ start_quorumd() {
   [ -z "${2:-}" ] || printf -v "$2" %s $!
 }
 start_svcmgr() {
+  register_undo "kill_service_processes $1"  # runs after svcmgr is killed (undo runs last-registered first)
   "$SVCMGR" --config "$SCRATCH/$1.ini" >>"$SCRATCH/$1-svcmgr.log" 2>&1 &
   register_pid $!
   [ -z "${2:-}" ] || printf -v "$2" %s $!
