@@ -128,6 +128,8 @@ Result<PeerRead> read_peer(const std::string& host, const HistoryFilter& filter,
   }
   cmd.timeout = kPeerTimeout;
   cmd.kill_grace = std::chrono::seconds(2);
+  // Also when this process is gone (Ctrl-C reaches castor's process group, not ssh's own): alarm(2) in ssh.
+  cmd.hard_limit = kPeerTimeout + std::chrono::seconds(5);
   cmd.keep_output_bytes = 4096;  // the end of its stderr, for the message
   // The runner's own warnings ("agent timed out") would say again, less well, what the message below says.
   log::Options quiet;
