@@ -23,7 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Nothing installed here may start on this host: haproxy's postinst would start (and enable) a host-wide
 # haproxy, where the tests run it only inside the harness nodes (tests/cluster/director.sh). A policy-rc.d
 # that denies every start is put in place for the install (unless the host has one), and a haproxy this
-# install brought is not enabled at boot.
+# install brought is not enabled at boot (nor an sshd).
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
@@ -33,4 +33,9 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null
 case " $missing " in
   *" haproxy "*) if command -v systemctl >/dev/null; then systemctl disable haproxy.service >/dev/null 2>&1 || true; fi
                  update-rc.d haproxy disable >/dev/null 2>&1 || true ;;
+esac
+# Likewise sshd: tests/integration/history_peer.sh runs its own on 127.0.0.1; the host gets none at boot.
+case " $missing " in
+  *" openssh-server "*) if command -v systemctl >/dev/null; then systemctl disable ssh.service >/dev/null 2>&1 || true; fi
+                        update-rc.d ssh disable >/dev/null 2>&1 || true ;;
 esac
