@@ -73,6 +73,10 @@ int check_web_section(const std::string& path, const SvcmgrConfig& sc) {
               << (qc.status_group.empty() ? "[quorumd]" : "[svcmgr]") << " does not set\n";
     ++errors;
   }
+  if (!wc.loopback() && wc.server_names.empty())
+    std::cerr << path << ": [web] listen " << printable(wc.listen)
+              << " is not loopback and server_names is not set: any Host is answered (DNS rebinding); name the "
+                 "console's names and addresses in server_names (a warning)\n";
   std::cout << "web: ok (" << (wc.https() ? "https" : "http, read-only") << " on " << printable(wc.listen) << ":"
             << wc.port << (wc.user.empty() ? "" : ", as " + printable(wc.user)) << ")\n";
   return errors;

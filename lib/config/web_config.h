@@ -10,12 +10,17 @@
 //   admin_group = castor-admin      ; users who may act once logged in (relocate, enable, ...)
 //   session_timeout_s = 900         ; an idle session ends after this long
 //   user = castor-web               ; started as root: drop to this user once the port is bound
+//   server_names = console.example.com, 192.0.2.10  ; the names the console is reached by: a request whose Host
+//                                   ;   names another is refused (DNS rebinding); loopback names are always
+//                                   ;   answered on loopback, and any name on another address without this key
 // Reading only: never opens the files, sockets or the port it names.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -29,12 +34,19 @@ struct WebConfig {
   std::string admin_group = "castor-admin";
   std::chrono::seconds session_timeout{900};
   std::string user;
+  std::vector<std::string> server_names;  // canonical (canonical_server_name)
   std::string quorumd_socket = "/run/castor/quorumd.sock";
   std::string svcmgr_socket = "/run/castor/svcmgr.sock";
 
   bool present = false;  // the file has a [web] section
   bool https() const { return !certificate.empty(); }
+  // listen is a loopback address (127/8, ::1): only this machine's clients reach the console.
+  bool loopback() const;
 };
+
+// One [web] server_names entry made canonical: a DNS name (letters, digits, '-', '.'), a numeric IPv4
+// address, or an IPv6 address with or without brackets (kept with them), lower case. invalid_argument else.
+Result<std::string> canonical_server_name(std::string_view name);
 
 // Parses [web] (and the socket keys of [quorumd] and [svcmgr]) of castor.ini's text into `config`.
 // invalid_argument with every error as "file:line: message".

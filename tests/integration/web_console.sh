@@ -137,8 +137,8 @@ sed '/^user = /d' "$dir/a.ini" >"$dir/a-nouser.ini"
 grep -q "refusing to serve as root" "$dir/norootweb.out" || die "no reason given: $(cat "$dir/norootweb.out")"
 
 say "castor-web up (HTTPS), and a second one on plain HTTP"
-start_web() {  # start_web CONFIG NAME VAR: its URL into VAR
-  "$WEB" --config "$1" --port 0 >"$dir/$2.log" 2>&1 &  # port 0: one the kernel picks, printed
+start_web() {  # start_web CONFIG NAME VAR [NETNS]: its URL into VAR
+  ${4:+ip netns exec "$4"} "$WEB" --config "$1" --port 0 >"$dir/$2.log" 2>&1 &  # port 0: one the kernel picks, printed
   register_pid $!
   local u=""
   for ((i = 0; i < 100; i++)); do
@@ -183,6 +183,26 @@ fi
 hdrs=$("${CURL[@]}" -D - -o /dev/null "$URL")
 grep -qi '^content-security-policy:' <<<"$hdrs" || die "no CSP on the page: $hdrs"
 grep -qi '^strict-transport-security:' <<<"$hdrs" || die "no HSTS over HTTPS: $hdrs"
+
+say "a console bound to a non-loopback address answers its server_names only (DNS rebinding)"
+ns=castor-web-$$
+ip netns add "$ns" || die "ip netns add"
+register_undo "ip netns delete $ns"
+ip -n "$ns" link set lo up && ip -n "$ns" addr add 192.0.2.77/32 dev lo || die "the namespace's address"
+sed -e '/^certificate = /d' -e '/^private_key = /d' -e 's/^listen = .*/listen = 192.0.2.77\nserver_names = Console.Castor.Test, 192.0.2.77/' \
+  "$dir/a.ini" >"$dir/a-named.ini"
+"$CASTOR" check "$dir/a-services" --nodes a,b --config "$dir/a-named.ini" >"$dir/check-named.out" 2>&1 || die "castor check: $(cat "$dir/check-named.out")"
+grep -q "server_names is not set" "$dir/check-named.out" && die "castor check warns although server_names is set"
+start_web "$dir/a-named.ini" web-named NAMED_URL "$ns"
+named() { ip netns exec "$ns" curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(named -H 'Host: console.castor.test:7630' "$NAMED_URL"api/view)" = 200 ] || die "the server name is refused"
+[ "$(named "$NAMED_URL"api/view)" = 200 ] || die "the numeric address (a server name) is refused"
+[ "$(named -H 'Host: rebound.attacker.example' "$NAMED_URL"api/view)" = 403 ] || die "another name is answered"
+[ "$(named -H 'Host: localhost' "$NAMED_URL"api/view)" = 403 ] || die "localhost is answered on a non-loopback console"
+sed -i '/^server_names = /d' "$dir/a-named.ini"
+"$CASTOR" check "$dir/a-services" --nodes a,b --config "$dir/a-named.ini" >"$dir/check-named.out" 2>&1
+grep -q "192.0.2.77 is not loopback and server_names is not set" "$dir/check-named.out" || die "castor check does not warn: $(cat "$dir/check-named.out")"
+echo "non-loopback console: its server names 200, another name and localhost 403; castor check warns without server_names"
 
 say "refusals"
 status_of() { "${CURL[@]}" -o "$dir/body" -w '%{http_code}' "$@"; }

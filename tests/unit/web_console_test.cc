@@ -10,6 +10,7 @@
 #include "config/quorumd_config.h"
 #include "config/svcmgr_config.h"
 #include "config/web_config.h"
+#include "tools/web/host_check.h"
 #include "tools/web/web_sessions.h"
 #include "tests/support/source_tree.h"
 
@@ -54,6 +55,65 @@ TEST_CASE("web config: bad input is an error naming the line") {
   CHECK(contains(st.to_string(), "listen_on"));
   st = parse_web_ini("[webb]\n", "castor.ini", c);
   CHECK(contains(st.to_string(), "unknown section"));
+}
+
+TEST_CASE("web config: server_names are made canonical; a bad one is an error; loopback() reads listen") {
+  WebConfig c;
+  Status st = parse_web_ini("[web]\nlisten = 192.0.2.10\nserver_names = Console.Example.COM., 192.0.2.10 ::1, [2001:DB8::1]\n",
+                            "castor.ini", c);
+  REQUIRE_MESSAGE(st.ok(), st.to_string());
+  CHECK(c.server_names == std::vector<std::string>{"console.example.com", "192.0.2.10", "[::1]", "[2001:db8::1]"});
+  CHECK_FALSE(c.loopback());
+  for (const char* bad : {"a_b.example", "-x.example", "x..example", "[::1", "[not-v6]", "x.example:443", "caf\xc3\xa9"}) {
+    CAPTURE(bad);
+    WebConfig b;
+    st = parse_web_ini(std::string("[web]\nserver_names = ") + bad + "\n", "castor.ini", b);
+    CHECK(contains(st.to_string(), "castor.ini:2"));
+    CHECK(contains(st.to_string(), "is not a server name"));
+  }
+  for (const char* lo : {"127.0.0.1", "127.3.4.5", "::1"}) {
+    WebConfig l;
+    l.listen = lo;
+    CHECK(l.loopback());
+  }
+  WebConfig any;
+  any.listen = "0.0.0.0";
+  CHECK_FALSE(any.loopback());
+}
+
+TEST_CASE("web Host check: loopback names on loopback, the server names, and any name only where none is set") {
+  CHECK(host_of_header("Console.Example:8443") == std::optional<std::string>("console.example"));
+  CHECK(host_of_header("[::1]:7630") == std::optional<std::string>("[::1]"));
+  CHECK(host_of_header("[::1]") == std::optional<std::string>("[::1]"));
+  CHECK_FALSE(host_of_header("[::1").has_value());
+  CHECK_FALSE(host_of_header("[::1]x").has_value());
+  CHECK_FALSE(host_of_header("a:b").has_value());
+  CHECK_FALSE(host_of_header("").has_value());
+  CHECK(is_loopback_host("localhost"));
+  CHECK(is_loopback_host("127.9.9.9"));
+  CHECK_FALSE(is_loopback_host("127.attacker.example"));
+  CHECK_FALSE(is_loopback_host("localhost.attacker.example"));
+
+  using H = std::optional<std::string_view>;
+  const std::vector<std::string> none, names = {"console.example.com", "192.0.2.10", "[2001:db8::1]"};
+  // Bound to loopback: loopback names, and the server names when set.
+  CHECK(host_allowed(H("localhost:7630"), false, true, none));
+  CHECK(host_allowed(H("127.0.0.1"), false, true, none));
+  CHECK_FALSE(host_allowed(H("rebound.attacker.example"), false, true, none));
+  CHECK(host_allowed(H("console.example.com"), false, true, names));
+  CHECK(host_allowed(H(std::nullopt), true, true, none));
+  CHECK_FALSE(host_allowed(H(std::nullopt), false, true, none));
+  // Bound elsewhere without server_names: any name (as before; castor check and castor-web warn).
+  CHECK(host_allowed(H("anything.example"), false, false, none));
+  // Bound elsewhere with server_names: those only, whatever the case, port or root dot.
+  CHECK(host_allowed(H("Console.Example.COM:8443"), false, false, names));
+  CHECK(host_allowed(H("console.example.com."), false, false, names));
+  CHECK(host_allowed(H("192.0.2.10:8443"), false, false, names));
+  CHECK(host_allowed(H("[2001:DB8::1]:8443"), false, false, names));
+  CHECK_FALSE(host_allowed(H("rebound.attacker.example"), false, false, names));
+  CHECK_FALSE(host_allowed(H("localhost"), false, false, names));
+  CHECK_FALSE(host_allowed(H("console.example.com.attacker.example"), false, false, names));
+  CHECK_FALSE(host_allowed(H(std::nullopt), true, false, names));
 }
 
 TEST_CASE("the daemons take [web] as castor-web's, and status_group / operator_group as their own") {

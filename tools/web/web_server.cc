@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "control/json_codec.h"
 #include "common/group_lookup.h"
+#include "tools/web/host_check.h"
 #include "tools/web/web_assets.h"
 #include "tools/web/web_sessions.h"
 
@@ -327,19 +328,12 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
     return std::string(https_ ? "https://" : "http://") + (host == req.end() ? "" : std::string(host->value()));
   }
 
-  // On a console bound to loopback, the Host must name loopback: a page of another site whose name was
-  // rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused. A console bound to another
-  // address is reached by whatever name the site gives it: no check there.
+  // DNS rebinding: tools/web/host_check.h.
   bool host_allowed(const Request& req) const {
-    if (!server_.loopback) return true;
     auto h = req.find(http::field::host);
-    if (h == req.end()) return req.version() < 11;
-    std::string host(h->value());
-    if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
-    if (size_t colon = host.find(':'); colon != std::string::npos) host.resize(colon);
-    if (host == "localhost") return true;
-    in_addr a{};  // a numeric address in 127/8 only ("127.attacker.example" is a name, and refused)
-    return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+    std::optional<std::string_view> header;
+    if (h != req.end()) header = std::string_view(h->value().data(), h->value().size());
+    return castor::host_allowed(header, req.version() < 11, server_.loopback, server_.config.server_names);
   }
 
   void session(const Request& req) {
@@ -600,6 +594,10 @@ Result<std::unique_ptr<WebServer>> WebServer::create(const WebConfig& config, gi
     if (ec) return Error(Code::invalid_argument, "[web] private_key " + config.private_key + ": " + ec.message());
   }
   impl->loopback = address.is_loopback();
+  if (!impl->loopback && config.server_names.empty())
+    log::warning("castor-web: bound to a non-loopback address without [web] server_names: any Host is answered, "
+                 "so a page whose name was rebound to this address can read the console (DNS rebinding)",
+                 {{"listen", config.listen}});
   tcp::endpoint endpoint(address, config.port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
