@@ -144,7 +144,7 @@ $(BUILD)/tests/unit_tests: $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests
 
 $(BUILD)/tests/root_tests: $(ROOT_SRCS:%.cc=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/doctest_main.o $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS)
+	@echo "  LD  $@"; $(CXX) $(LDFLAGS_BASE) -o $@ $^ $(LIBS) $(WEB_LIBS)
 
 $(BUILD)/tests/watchdog_standin: $(BUILD)/obj/tests/watchdog_standin_main.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include "config/svcmgr_config.h"
 #include "config/web_config.h"
 #include "tools/web/host_check.h"
+#include "tools/web/login_failures.h"
 #include "tools/web/web_sessions.h"
 #include "tests/support/source_tree.h"
 
@@ -190,4 +191,24 @@ TEST_CASE("the sample etc/castor.ini: its [web] and the sockets' groups, uncomme
   REQUIRE_MESSAGE(st.ok(), st.to_string());
   CHECK(s.status_group == "castor");
   CHECK(s.operator_group == "castor-operator");
+}
+
+TEST_CASE("login failures: counted in the window, forgotten after it, and the full table fails closed") {
+  LoginFailures f;
+  TimePoint t{std::chrono::hours(1)};
+  for (size_t i = 0; i + 1 < LoginFailures::kMaxFailures; ++i) f.note("user root", t);
+  CHECK_FALSE(f.too_many("user root", t));
+  f.note("user root", t);
+  CHECK(f.too_many("user root", t));
+  CHECK(f.too_many("user root", t + LoginFailures::kWindow));
+  CHECK_FALSE(f.too_many("user root", t + LoginFailures::kWindow + 1s));
+  f.note("ip 192.0.2.1", t);
+  f.forget("ip 192.0.2.1");
+  CHECK(f.count("ip 192.0.2.1", t) == 0);
+  for (size_t i = 0; i < LoginFailures::kMaxKeys; ++i) f.note("ip " + std::to_string(i), t);
+  CHECK(f.full(t));
+  f.note("ip new", t);  // not kept: nothing is evicted for it either
+  CHECK(f.count("ip new", t) == 0);
+  CHECK(f.count("ip 0", t) == 1);
+  CHECK_FALSE(f.full(t + LoginFailures::kWindow + 1s));  // the stale ones are forgotten
 }

@@ -15,6 +15,8 @@
 
 #include "common/errno_status.h"
 #include "common/log.h"
+#include "common/clock.h"
+#include "tools/web/login_failures.h"
 #include "tools/web/pam_auth.h"
 
 namespace castor {
@@ -40,6 +42,10 @@ void close_all_but(int keep) {
 
 [[noreturn]] void serve(int fd, const std::string& service, gid_t admin_gid) {
   std::vector<char> buf(kMaxMessage + 1);
+  // Its own throttle, by user name, as the console's: a console taken over (it runs as its own user and asks
+  // this root process) gets no more password checks of a name than the console itself would allow.
+  LoginFailures failures;
+  BootClock clock;
   for (;;) {
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n == 0) ::_exit(0);  // the console is gone
@@ -54,8 +60,13 @@ void close_all_but(int keep) {
     } else {
       const std::string user(buf.data(), size_t(nul - buf.data()));
       std::string password(nul + 1, static_cast<const char*>(buf.data()) + n);
-      Status st = pam_login(service, user, password, admin_gid);
+      const TimePoint now = clock.now();
+      const bool throttled = failures.full(now) || failures.too_many(user, now);
+      Status st = throttled ? Status(Error(Code::permission_denied, "too many failed logins of this user: refused without asking PAM"))
+                            : pam_login(service, user, password, admin_gid);
       std::fill(password.begin(), password.end(), '\0');
+      if (!throttled && st.code() == Code::permission_denied) failures.note(user, now);  // PAM refused a member of the group
+      else if (st.ok()) failures.forget(user);
       // Y: yes; N: PAM refused a member of the admin group; U: not a member, no such user, or a bad name.
       answer = st.ok() ? "Y" : (st.code() == Code::permission_denied ? "N" : "U") + st.message();
     }

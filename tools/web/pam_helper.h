@@ -3,7 +3,8 @@
 // key, no other descriptor): it answers "may USER log in with PASSWORD" with PAM (pam_auth.h) and nothing
 // else, one request at a time. The web process itself then needs no access to /etc/shadow (the group
 // shadow would give a compromised console every password hash). It dies with its parent (PDEATHSIG).
-// Never logs a password; a request that is not "user NUL password" is refused.
+// Never logs a password; a request that is not "user NUL password" is refused. It throttles by user name
+// itself (LoginFailures), so a console taken over cannot ask it more often than the console would.
 #pragma once
 
 #include <sys/types.h>

@@ -21,6 +21,7 @@
 #include "control/json_codec.h"
 #include "common/group_lookup.h"
 #include "tools/web/host_check.h"
+#include "tools/web/login_failures.h"
 #include "tools/web/web_assets.h"
 #include "tools/web/web_sessions.h"
 
@@ -109,7 +110,7 @@ struct WebServer::Impl {
   size_t logins_waiting = 0, actions_waiting = 0;
   WebServer::LoginCheck login_check;
   bool loopback = false;  // bound to a loopback address: the Host header must name loopback
-  std::map<std::string, std::deque<TimePoint>> failures;  // failed logins by "ip ADDR" and "user NAME"
+  LoginFailures failures;  // failed logins by "ip ADDR" and "user NAME"
   std::shared_ptr<const ClusterView> view = std::make_shared<ClusterView>();
   WebSessions sessions;
   struct EventSink {
@@ -121,33 +122,6 @@ struct WebServer::Impl {
 
   explicit Impl(const WebConfig& c, gid_t g, WebServer::LoginCheck l)
       : config(c), admin_gid(g), login_check(std::move(l)), sessions(c.session_timeout) {}
-
-  // Failed logins of `key` within the window (older ones forgotten; the map bounded).
-  size_t failures_of(const std::string& key, TimePoint now) {
-    auto it = failures.find(key);
-    if (it == failures.end()) return 0;
-    while (!it->second.empty() && now - it->second.front() > kFailureWindow) it->second.pop_front();
-    if (it->second.empty()) {
-      failures.erase(it);
-      return 0;
-    }
-    return it->second.size();
-  }
-  static constexpr size_t kMaxFailureKeys = 4096;
-  // Whether the throttle is full of live keys: then every login is refused without PAM (fail closed: an
-  // attacker who fills it must not be able to evict the entries that hold it back).
-  bool failures_full(TimePoint now) {
-    if (failures.size() < kMaxFailureKeys) return false;
-    for (auto it = failures.begin(); it != failures.end();)  // forget the stale ones first
-      it = !it->second.empty() && now - it->second.back() > kFailureWindow ? failures.erase(it) : std::next(it);
-    return failures.size() >= kMaxFailureKeys;
-  }
-  void note_failure(const std::string& key, TimePoint now) {
-    if (!failures.count(key) && failures_full(now)) return;
-    auto& d = failures[key];
-    d.push_back(now);
-    while (d.size() > size_t(kMaxFailures) * 2) d.pop_front();
-  }
 
   void accept();
   void broadcast(const std::shared_ptr<const std::string>& event) {
@@ -404,12 +378,11 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
       return refuse_login_later(asked, http::status::unauthorized, "login refused", shared_req);
     }
     const std::string ip_key = "ip " + peer_, user_key = "user " + *user;
-    if (server_.failures_full(asked)) {
+    if (server_.failures.full(asked)) {
       log::warning("castor-web: login refused without asking PAM: the failed-login table is full", {{"client", peer_}});
       return refuse_login_later(asked, http::status::too_many_requests, "too many failed logins: try again later", shared_req);
     }
-    if (server_.failures_of(ip_key, asked) >= size_t(WebServer::kMaxFailures) ||
-        server_.failures_of(user_key, asked) >= size_t(WebServer::kMaxFailures)) {
+    if (server_.failures.too_many(ip_key, asked) || server_.failures.too_many(user_key, asked)) {
       log::warning("castor-web: login refused without asking PAM: too many failures", {{"user", *user}, {"client", peer_}});
       return refuse_login_later(asked, http::status::too_many_requests, "too many failed logins: try again later", shared_req);
     }
@@ -423,11 +396,11 @@ class Connection : public WebServer::Impl::EventSink, public std::enable_shared_
             log::warning("castor-web: login refused", {{"user", u}, {"client", self->peer_}, {"reason", st.message()}});
             // Every refusal counts against the address; against the name only when PAM said no to a member
             // of the admin group (permission_denied): names that cannot log in anyway take no room.
-            self->server_.note_failure(ip_key, asked);
-            if (st.code() == Code::permission_denied) self->server_.note_failure(user_key, asked);
+            self->server_.failures.note(ip_key, asked);
+            if (st.code() == Code::permission_denied) self->server_.failures.note(user_key, asked);
             return self->refuse_login_later(asked, http::status::unauthorized, "login refused", shared_req);
           }
-          self->server_.failures.erase(ip_key);  // a login from this address worked: its count starts again
+          self->server_.failures.forget(ip_key);  // a login from this address worked: its count starts again
           auto created = self->server_.sessions.create(u, BootClock().now());
           log::notice("castor-web: login", {{"user", u}, {"client", self->peer_}});
           Response res = self->json_reply(http::status::ok, Json{{"ok", true}, {"user", u}, {"csrf", created.csrf}}, *shared_req);

@@ -15,8 +15,8 @@
 // one address) and kMaxStreams event streams (kMaxStreamsPerAddress) at once, an event stream that falls
 // 1 MiB behind is closed; logins and actions run on pools of their own (a login flood cannot hold the
 // actions back), never on the loop, which no client can stall. Every refused login is answered after the
-// same delay (no timing oracle) and an address or a user name with kMaxFailures failed logins within
-// kFailureWindow is refused without asking PAM for that long. A POST must be JSON from this origin (no
+// same delay (no timing oracle) and an address or a user name with LoginFailures::kMaxFailures failed logins
+// within LoginFailures::kWindow is refused without asking PAM for that long. A POST must be JSON from this origin (no
 // cross-site form post, login included); on a console bound to loopback the Host header must name
 // loopback (a DNS-rebound page cannot read it). An action re-checks the admin group.
 // Never runs as root (castor_web_main drops privileges before run()); never throws out of run().
@@ -43,8 +43,6 @@ class WebServer {
   static constexpr size_t kMaxStreamsPerAddress = 16;
   static constexpr size_t kMaxLoginsWaiting = 4;
   static constexpr size_t kMaxActionsWaiting = 8;
-  static constexpr int kMaxFailures = 5;
-  static constexpr std::chrono::minutes kFailureWindow{10};
   static constexpr std::chrono::seconds kRefusalDelay{3};
   // Checks a login (PamHelper::login): OK, or why not (for the log).
   using LoginCheck = std::function<Status(const std::string& user, const std::string& password)>;
