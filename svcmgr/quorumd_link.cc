@@ -54,6 +54,8 @@ void QuorumdLink::close() {
   out_.clear();
   in_.clear();
   ev_in_.clear();
+  waiting_.clear();
+  in_flight_ = 0;
   fail_all(Error(Code::io_error, "the connection to quorumd (" + path_ + ") is closed"));
 }
 
@@ -65,40 +67,57 @@ void QuorumdLink::fail_all(const Status& st) {
 
 void QuorumdLink::request(const std::string& line, ReplyFn done) {
   if (!connected()) {
-    done(Error(Code::io_error, "quorumd is not connected"));
+    failed_.emplace_back(std::move(done), Error(Code::io_error, "quorumd is not connected"));
     return;
   }
   auto frame = encode_frame(line);
   if (!frame.ok()) {
-    done(frame.status());
+    failed_.emplace_back(std::move(done), frame.status());
     return;
   }
-  out_ += *frame;
   pending_.push_back(std::move(done));
+  if (in_flight_ < kMaxInFlight) {
+    out_ += *frame;
+    ++in_flight_;
+  } else {
+    waiting_.push_back(std::move(*frame));
+  }
 }
 
 bool QuorumdLink::pump_requests() {
-  while (!out_.empty()) {
-    ssize_t n = ::send(req_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out_.erase(0, size_t(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    return false;
-  }
-  if (!read_available(req_.get(), in_)) return false;
   for (;;) {
-    auto frame = take_frame(in_, kMaxReplyPayload);
-    if (!frame.ok()) return false;
-    if (!*frame) break;
-    if (pending_.empty()) continue;  // an unsolicited reply: ignore
-    auto fn = std::move(pending_.front());
-    pending_.pop_front();
-    fn(std::move(**frame));
+    while (!out_.empty()) {
+      ssize_t n = ::send(req_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        out_.erase(0, size_t(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return false;
+    }
+    if (!read_available(req_.get(), in_)) return false;
+    bool answered = false;
+    for (;;) {
+      auto frame = take_frame(in_, kMaxReplyPayload);
+      if (!frame.ok()) return false;
+      if (!*frame) break;
+      if (pending_.empty() || in_flight_ == 0) continue;  // an unsolicited reply: ignore
+      auto fn = std::move(pending_.front());
+      pending_.pop_front();
+      --in_flight_;
+      answered = true;
+      // The next waiting request takes the place of the answered one.
+      if (!waiting_.empty()) {
+        out_ += waiting_.front();
+        waiting_.pop_front();
+        ++in_flight_;
+      }
+      fn(std::move(**frame));
+      if (!connected()) return true;  // the callback closed the link (its requests are answered)
+    }
+    if (!answered || out_.empty()) return true;
   }
-  return true;
 }
 
 bool QuorumdLink::pump_events() {
@@ -113,6 +132,9 @@ bool QuorumdLink::pump_events() {
 }
 
 void QuorumdLink::process() {
+  // Requests refused while not connected, answered here (one batch: a retry from a callback waits for the
+  // next pass).
+  for (auto& [fn, st] : std::exchange(failed_, {})) fn(st);
   if (!connected()) return;
   if (!pump_requests() || !pump_events()) close();
 }

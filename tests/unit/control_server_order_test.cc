@@ -5,12 +5,16 @@
 // reply as the write's ("a failed write") and the write's as the peer table (which does not parse).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/unique_fd.h"
 #include "control/control_server.h"
+#include "svcmgr/quorumd_link.h"
 #include "tests/support/control_client.h"
 #include "tests/support/scratch.h"
 
@@ -105,4 +109,64 @@ TEST_CASE("control server: a deferred error reply keeps its place; a reply given
   REQUIRE(got.size() == 2);
   CHECK(got[0] == "{\"ok\":false,\"error\":\"table write failed\"}");
   CHECK(got[1] == "{\"ok\":true,\"reply\":\"fast two\"}");
+}
+
+// svcmgr's side (svcmgr/quorumd_link.h): 1000 services claiming at once are 1000 table-set requests, each
+// answered once its block is written. quorumd drops a client with more than kMaxPendingRequests
+// unanswered; the link keeps at most kMaxInFlight on the wire and the rest in order behind them. Before it
+// did, svcmgr with 1000 services lost quorumd at start, and its failed writes, retried from their callbacks
+// (which request() ran at once while disconnected), recursed until the stack overflowed (a crash loop).
+TEST_CASE("svcmgr's link: 1000 deferred requests get through in order, never more than kMaxInFlight on the wire") {
+  static_assert(QuorumdLink::kMaxInFlight < ControlServer::kMaxPendingRequests);
+  testing::ScratchDir dir;
+  REQUIRE(!dir.path().empty());
+  auto server = ControlServer::listen(dir.file("q.sock"));
+  REQUIRE_MESSAGE(server.ok(), server.status().to_string());
+  DeferringHandler h;
+  h.server = server->get();
+  QuorumdLink link(dir.file("q.sock"));
+  REQUIRE(link.connect([](const std::string&) {}).ok());
+  std::vector<int> answered;
+  bool failed = false;
+  for (int i = 0; i < 1000; ++i)
+    link.request("slow " + std::to_string(i), [&answered, &failed, i](const Result<std::string>& r) {
+      if (r.ok()) answered.push_back(i);
+      else failed = true;
+    });
+  CHECK(link.in_flight() == QuorumdLink::kMaxInFlight);
+  CHECK(link.waiting() == 1000 - QuorumdLink::kMaxInFlight);
+  size_t most_deferred = 0;
+  for (int pass = 0; pass < 5000 && answered.size() < 1000 && !failed; ++pass) {
+    (*server)->process(h);
+    most_deferred = std::max(most_deferred, h.later.size());
+    for (auto& [id, args] : h.later) (*server)->reply(id, "{\"ok\":true}");
+    h.later.clear();
+    (*server)->process(h);
+    link.process();
+    if (answered.size() < 1000) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  CHECK_FALSE(failed);
+  CHECK(link.connected());
+  REQUIRE(answered.size() == 1000);
+  CHECK(std::is_sorted(answered.begin(), answered.end()));
+  CHECK(most_deferred <= QuorumdLink::kMaxInFlight);
+}
+
+TEST_CASE("svcmgr's link: a request refused while disconnected is answered from process(), never inside request()") {
+  QuorumdLink down("/nonexistent/q.sock");
+  int calls = 0, depth = 0, deepest = 0;
+  std::function<void(const Result<std::string>&)> retry = [&](const Result<std::string>& r) {
+    CHECK_FALSE(r.ok());
+    ++calls;
+    deepest = std::max(deepest, ++depth);
+    if (calls < 100000) down.request("table-set again", retry);  // a failed write written again
+    --depth;
+  };
+  down.request("table-set x", retry);
+  CHECK(calls == 0);
+  down.process();
+  CHECK(calls == 1);
+  down.process();
+  CHECK(calls == 2);
+  CHECK(deepest == 1);
 }
