@@ -207,6 +207,7 @@ Status SvcmgrDaemon::init() {
 }
 
 void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
+  if (is_subscription_reply(text)) return;  // the answer to svcmgr's subscribe, not an event
   auto parsed = parse_quorumd_event(text);
   QuorumdEvent e;
   if (parsed.ok()) {

@@ -94,6 +94,11 @@ Result<QuorumdEventKind> parse_quorumd_event_kind(std::string_view text) {
   return kind_of(j);
 }
 
+bool is_subscription_reply(std::string_view text) {
+  auto j = json_codec::parse_object(text);
+  return j.ok() && !json_codec::has(*j, "event") && json_codec::has(*j, "subscribed");
+}
+
 Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
   ASSIGN_OR_RETURN(Json j, json_codec::parse_object(text));
   QuorumdEvent e;

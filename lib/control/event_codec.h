@@ -56,6 +56,9 @@ struct QuorumdEvent {
 std::string encode_quorumd_event(const QuorumdEvent& e);
 // An event back from its text: invalid_argument for malformed text or fields, unsupported for an unknown kind.
 Result<QuorumdEvent> parse_quorumd_event(std::string_view text);
+// The first frame on a subscribed connection: quorumd's answer to `subscribe` ({"ok":true,"subscribed":true,
+// ...}), which is no event.
+bool is_subscription_reply(std::string_view text);
 // Only the kind of an event (its "event" field), whatever its other fields hold: a client that must obey
 // some kinds even when malformed (svcmgr: fenced, lease_at_risk, leaving) reads it when the event does not
 // parse. invalid_argument when the text is not an object with a string "event", unsupported for an unknown kind.

@@ -634,3 +634,10 @@ TEST_CASE("control codec: json_codec typed getters") {
   CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":false})")).message() == "refused (no reason given)");
   CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":1})")).code() == Code::invalid_argument);
 }
+
+TEST_CASE("event codec: quorumd's answer to subscribe is no event (svcmgr warned of it at every start)") {
+  CHECK(is_subscription_reply(R"({"ok":true,"subscribed":true,"node":"a","incarnation":3,"phase":"JOINING"})"));
+  CHECK_FALSE(is_subscription_reply(R"({"event":"lease_renewed","node":"a","incarnation":3,"boottime_ns":1,"seq":2,"lease_expiry_boottime_ns":5})"));
+  CHECK_FALSE(is_subscription_reply(R"({"ok":true})"));
+  CHECK_FALSE(is_subscription_reply("not json"));
+}
