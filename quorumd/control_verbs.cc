@@ -135,7 +135,8 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   j["leaving"] = leave_requested_;
   j["standby"] = standby_;
   if (c.peer_request() != PeerRequest::none)  // castor standby PEER run here, not yet handled by the peer
-    j["peer_request"] = Json{{"kind", peer_request_name(c.peer_request())}, {"serial", c.peer_request_serial()}};
+    j["peer_request"] = Json{{"kind", peer_request_name(c.peer_request())}, {"serial", c.peer_request_serial()},
+                             {"age_ms", peer_request_since_ ? to_ms(now - *peer_request_since_) : int64_t(0)}};
   else
     j["peer_request"] = nullptr;
   Json lease;
@@ -352,13 +353,28 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     if (!ok) return server_->reply_error(conn, text, false);
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
-             req.verb == "standby" || req.verb == "peer-request" || req.verb == "peer-request-done") {
+             req.verb == "standby" || req.verb == "peer-request" || req.verb == "peer-request-done" ||
+             req.verb == "peer-requests-taken") {
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
                                    "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force], device-replace SLOT GENERATION PATH)",
                          false);
   }
+}
+
+// A request for the peer that its svcmgr did not act on within kPeerRequestLifetime is taken down (the peer's
+// svcmgr is stopped, or hung): it must not be applied whenever one starts, long after the admin moved on.
+void QuorumDaemon::expire_peer_request(TimePoint now) {
+  if (core_->peer_request() == PeerRequest::none) {
+    peer_request_since_.reset();
+    return;
+  }
+  if (!peer_request_since_ || now - *peer_request_since_ < kPeerRequestLifetime) return;
+  log::warning("the request for the peer expired: the peer did not act on it",
+               {{"request", peer_request_name(core_->peer_request())}, {"serial", core_->peer_request_serial()}});
+  core_->clear_peer_request();
+  peer_request_since_.reset();
 }
 
 // set-digest, standby and fence: svcmgr's word on this node's heartbeat and on its own failures.
@@ -382,6 +398,7 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
       return server_->reply_error(conn, "peer-request standby|unstandby", false);
     const PeerRequest r = words[0] == "standby" ? PeerRequest::standby : PeerRequest::unstandby;
     const uint64_t serial = core_->set_peer_request(r);
+    peer_request_since_ = now;
     log::notice("request for the peer in the next heartbeat", {{"request", words[0]}, {"serial", serial}});
     server_->reply(conn, json_text(Json{{"ok", true}, {"serial", serial}}));
   } else if (req.verb == "peer-request-done") {
@@ -390,7 +407,14 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
     if (!inc.ok()) return server_->reply_error(conn, inc.status().message(), false);
     auto serial = parse_u64(words[1]);
     if (!serial.ok()) return server_->reply_error(conn, serial.status().message(), false);
+    handled_request_incarnation_ = *inc;
+    handled_request_serial_ = *serial;
     core_->set_handled_peer_request(*inc, *serial);
+    server_->reply(conn, json_text(Json{{"ok", true}}));
+  } else if (req.verb == "peer-requests-taken") {
+    // svcmgr acts on the peer's requests while this connection lives: say so in the heartbeat.
+    request_takers_.insert(conn);
+    core_->set_takes_peer_requests(true);
     server_->reply(conn, json_text(Json{{"ok", true}}));
   } else if (req.verb == "fence") {
     std::vector<CoreAction> acts;
@@ -415,6 +439,7 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
 void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
   std::erase_if(leave_waiters_, [&](ControlServer::ConnId w) { return server_->connection_of(w) == conn; });
   service_managers_.erase(conn);
+  if (request_takers_.erase(conn) && request_takers_.empty() && core_) core_->set_takes_peer_requests(false);
   if (awaiting_services_stopped_ && service_managers_.empty() && !done_)
     exit_unproven("the service manager went away before it said every service was stopped");
 }

@@ -97,7 +97,7 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
                                        p->handled_request_incarnation == config_.incarnation &&
                                        p->handled_request_serial == peer_request_serial_)
     peer_request_ = PeerRequest::none;
-  r.features = HeartbeatRecord::kTakesPeerRequests;
+  r.features = takes_peer_requests_ ? HeartbeatRecord::kTakesPeerRequests : 0;
   r.peer_request = peer_request_;
   r.peer_request_serial = peer_request_ == PeerRequest::none ? 0 : peer_request_serial_;
   r.handled_request_incarnation = handled_request_incarnation_;

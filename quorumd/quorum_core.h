@@ -194,6 +194,7 @@ class QuorumCore {
   // every sequence number issued in this life, until the peer's heartbeat says it handled that number (then
   // it reads none again). A later request replaces an earlier one not yet handled. Returns its serial.
   uint64_t set_peer_request(PeerRequest r);
+  void clear_peer_request() { peer_request_ = PeerRequest::none; }
   PeerRequest peer_request() const { return peer_request_; }
   uint64_t peer_request_serial() const { return peer_request_serial_; }
   // The peer's request this node's service manager acted on last (the peer life and its serial): published
@@ -203,6 +204,9 @@ class QuorumCore {
     handled_request_serial_ = serial;
   }
   uint64_t handled_request_incarnation() const { return handled_request_incarnation_; }
+  // HeartbeatRecord::kTakesPeerRequests: set only while a service manager that acts on the peer's
+  // requests is connected (else a request would wait unseen and be applied whenever one starts).
+  void set_takes_peer_requests(bool on) { takes_peer_requests_ = on; }
   uint64_t handled_request_serial() const { return handled_request_serial_; }
 
  private:
@@ -250,6 +254,7 @@ class QuorumCore {
   PeerRequest peer_request_ = PeerRequest::none;  // set_peer_request
   uint64_t peer_request_serial_ = 0;
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
+  bool takes_peer_requests_ = false;
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
   std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)

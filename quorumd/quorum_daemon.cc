@@ -654,6 +654,9 @@ Status QuorumDaemon::start_core(TimePoint now) {
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
   core_ = std::make_unique<QuorumCore>(cc, now);
   if (fencer_) core_->set_suspicion_time(suspicion_time());
+  core_->set_takes_peer_requests(!request_takers_.empty());
+  core_->set_handled_peer_request(handled_request_incarnation_, handled_request_serial_);
+  peer_request_since_.reset();  // a request of the previous life is not this one's
   ++generation_;
   core_started_ = now;
   peer_observed_ = false;
@@ -859,6 +862,7 @@ void QuorumDaemon::step() {
   }
   core_->tick(now, acts);
   execute(acts, now);
+  expire_peer_request(now);
   if (!done_) {
     fence_step(now);
     core_->tick(now, acts);  // a confirmed fence schedules a read of the peer

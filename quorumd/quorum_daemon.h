@@ -194,6 +194,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   // ---- control verbs, events and the status JSON (control_verbs.cc)
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
   void on_closed(ControlServer::ConnId conn) override;
+  void expire_peer_request(TimePoint now);
   void daemon_verb(ControlServer::ConnId conn, const ControlRequest& req, TimePoint now);
   QuorumdEvent event(QuorumdEventKind kind, TimePoint now) const;  // the fields every event carries
   void emit_event(const QuorumdEvent& e);
@@ -286,6 +287,13 @@ class QuorumDaemon final : private ControlServer::Handler {
   // and released ("services-stopped"); DOWN lets the peer take over at once.
   bool awaiting_services_stopped_ = false;
   std::set<ControlServer::ConnId> service_managers_;  // subscribed with "subscribe service-manager"
+  // Peer requests (castor standby PEER): the connections of service managers that act on the peer's
+  // requests ("peer-requests-taken"), what this node handled last (kept across lives, for the next core),
+  // and when this node's own request was set (it expires unhandled after kPeerRequestLifetime).
+  std::set<ControlServer::ConnId> request_takers_;
+  uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;
+  std::optional<TimePoint> peer_request_since_;
+  static constexpr std::chrono::seconds kPeerRequestLifetime{60};
   int signals_seen_ = 0;
   std::vector<ControlServer::ConnId> leave_waiters_;
   bool done_ = false;

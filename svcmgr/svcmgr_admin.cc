@@ -156,9 +156,12 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     if (liveness_.view != PeerView::up)
       return reply_error(req.verb + " " + peer_name_ + ": " + peer_name_ + " is not up here (" + peer_view_name(liveness_.view) +
                          "): it could not read the request; run it on " + peer_name_ + " when it is back");
+    if (req.verb == "standby" && me_standby_)
+      return reply_error("standby " + peer_name_ + ": " + node_name_ + " is in standby itself: with both in standby every "
+                         "service would stop; take " + node_name_ + " out of standby first");
     if (!peer_takes_requests_)
       return reply_error(req.verb + " " + peer_name_ + ": " + peer_name_ +
-                         " runs a Castor that does not take requests from its peer: run it on " + peer_name_ + " itself");
+                         " takes no requests from its peer (its svcmgr is not running, or is older): run it on " + peer_name_ + " itself");
     link_->request(std::string("peer-request ") + req.verb, [this, verb = req.verb](const Result<std::string>& r) {
       if (!r.ok()) log::warning("quorumd refused the request for the peer", {{"node", peer_name_}, {"request", verb}, {"reason", r.status().to_string()}});
     });

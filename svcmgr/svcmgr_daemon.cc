@@ -19,6 +19,7 @@
 #include "control/event_codec.h"
 #include "control/reply_codec.h"
 #include "control/table_codec.h"
+#include "svcmgr/peer_request_rule.h"
 #include "svcmgr/svcmgr_exit.h"
 
 namespace castor {
@@ -184,6 +185,11 @@ Status SvcmgrDaemon::init() {
   const std::string set_digest = "set-digest " + std::to_string(digest_);
   ASSIGN_OR_RETURN(std::string digest_text, blocking(set_digest));
   if (Status dst = parse_ok_reply(digest_text); !dst.ok()) return dst.with_context("quorumd's reply to '" + set_digest + "'");
+  // This svcmgr acts on the peer's requests (castor standby THIS-NODE run on the peer): quorumd says so in its
+  // heartbeat while this connection lives. A quorumd that refuses the verb only means no such requests.
+  link_->request("peer-requests-taken", [](const Result<std::string>& r) {
+    if (!r.ok() || !parse_ok_reply(*r).ok()) log::info("quorumd takes no requests from the peer for this node", {});
+  });
   ASSIGN_OR_RETURN(std::string own_text, blocking("table-own"));
   auto own = parse_table_own_reply(own_text);
   if (!own.ok()) return own.status().with_context("quorumd's table-own reply");
@@ -358,14 +364,11 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     peer_digest_ = p.services_digest;
     peer_standby_ = p.standby;
     peer_takes_requests_ = p.takes_requests;
-    // castor standby/unstandby THIS node, run on the peer: act on it once (the request stays in the peer's
-    // heartbeat until this node's says it was handled; quorumd keeps what was handled across svcmgr restarts).
-    const std::pair<uint64_t, uint64_t> asked{p.incarnation, p.request_serial};
-    if (p.request != PeerRequest::none && asked != handled_peer_request_ &&
-        asked != std::pair<uint64_t, uint64_t>{p.handled_incarnation, p.handled_serial}) {
-      handled_peer_request_ = asked;
-      set_standby(p.request == PeerRequest::standby, "asked by the peer " + peer_name_, now);
-      link_->request("peer-request-done " + std::to_string(asked.first) + " " + std::to_string(asked.second),
+    // castor standby/unstandby THIS node, run on the peer: act on it once (svcmgr/peer_request_rule.h).
+    if (auto on = peer_request_to_apply(p, handled_peer_request_)) {
+      handled_peer_request_ = {p.incarnation, p.request_serial};
+      set_standby(*on, "asked by the peer " + peer_name_, now);
+      link_->request("peer-request-done " + std::to_string(p.incarnation) + " " + std::to_string(p.request_serial),
                      [](const Result<std::string>&) {});
     }
   }

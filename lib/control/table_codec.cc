@@ -327,9 +327,10 @@ Result<TablePeerReply> parse_table_peer_reply(std::string_view text) {
     ASSIGN_OR_RETURN(r.peer.standby, json_codec::get_bool(*p, "standby"));
     if (!json_codec::has(*p, "request")) return Status::Ok();  // a quorumd older than peer requests
     ASSIGN_OR_RETURN(std::string request, json_codec::get_string(*p, "request"));
+    // A kind a later quorumd knows and this svcmgr does not reads as none (never a reply refused whole: the
+    // rest of it decides takeovers).
     if (request == "standby") r.peer.request = PeerRequest::standby;
     else if (request == "unstandby") r.peer.request = PeerRequest::unstandby;
-    else if (request != "none") return Error(Code::invalid_argument, "'request' is not a request: '" + request + "'");
     ASSIGN_OR_RETURN(r.peer.request_serial, json_codec::get_u64(*p, "request_serial"));
     ASSIGN_OR_RETURN(r.peer.takes_requests, json_codec::get_bool(*p, "takes_requests"));
     ASSIGN_OR_RETURN(r.peer.handled_incarnation, json_codec::get_u64(*p, "handled_incarnation"));

@@ -162,6 +162,10 @@ grep -q '"standby b".*asked by the peer a' "$dir/b-state/history/b.jsonl" || die
 "$CASTOR" relocate dummy --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate dummy to b failed"
 "$CASTOR" relocate ledger --to b --wait=20 --socket "$dir/a-s.sock" || die "relocate ledger to b failed"
 check_ledger
+"$CASTOR" standby a --socket "$dir/a-s.sock" >/dev/null || die "standby a failed"
+expect_exit 4 "$CASTOR" standby b --socket "$dir/a-s.sock"   # both in standby would stop every service
+echo "$OUT" | grep -q "a is in standby itself" || die "standby of b with a in standby: $OUT"
+"$CASTOR" unstandby a --socket "$dir/a-s.sock" >/dev/null || die "unstandby a failed"
 
 say "restart and freeze of a service b runs, asked on a (through the disk)"
 before=$(grep -c "start b" "$dir/ledger")

@@ -279,6 +279,12 @@ TEST_CASE("control codec: table-peer reply text is the one quorumd always sent")
   CHECK(p->peer.request == PeerRequest::none);
   CHECK_FALSE(p->peer.takes_requests);
   CHECK(p->peer.standby == false);
+  // A request kind a later quorumd knows reads as none: the reply, which decides takeovers, still parses.
+  std::string later = expected;
+  later.replace(later.find(R"("request":"none")"), 16, R"("request":"drain")");
+  p = parse_table_peer_reply(later);
+  REQUIRE_MESSAGE(p.ok(), p.status().to_string());
+  CHECK(p->peer.request == PeerRequest::none);
 
   TablePeerReply r = sample_peer_reply();
   r.peer_epoch_floor.reset();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quorumd/quorum_core.h"
+#include "svcmgr/peer_request_rule.h"
 
 using namespace castor;
 
@@ -253,7 +254,9 @@ TEST_CASE("quorum core: a request for the peer rides every heartbeat until the p
   HeartbeatRecord hb = next_written();
   CHECK(hb.peer_request == PeerRequest::none);
   CHECK(hb.peer_request_serial == 0);
-  CHECK((hb.features & HeartbeatRecord::kTakesPeerRequests) != 0);
+  CHECK((hb.features & HeartbeatRecord::kTakesPeerRequests) == 0);  // no service manager said it acts on them
+  r.core.set_takes_peer_requests(true);
+  CHECK((next_written().features & HeartbeatRecord::kTakesPeerRequests) != 0);
 
   const uint64_t serial = r.core.set_peer_request(PeerRequest::standby);
   CHECK(serial > hb.seq);  // above every write this life issued: never one the peer handled before
@@ -298,4 +301,27 @@ TEST_CASE("quorum core: a request for the peer rides every heartbeat until the p
   hb = next_written();
   CHECK(hb.handled_request_incarnation == 0x222);
   CHECK(hb.handled_request_serial == 44);
+}
+
+TEST_CASE("svcmgr's rule for the peer's requests: from an UP peer only, once per (life, serial)") {
+  PeerSummary p;
+  p.view = PeerView::up;
+  p.incarnation = 7;
+  p.request = PeerRequest::standby;
+  p.request_serial = 40;
+  CHECK(peer_request_to_apply(p, {0, 0}) == std::optional<bool>(true));
+  CHECK_FALSE(peer_request_to_apply(p, {7, 40}).has_value());  // this svcmgr acted on it
+  p.handled_incarnation = 7;
+  p.handled_serial = 40;
+  CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());  // quorumd says it was handled (a restarted svcmgr)
+  p.handled_serial = 39;
+  for (PeerView v : {PeerView::dead, PeerView::down, PeerView::unknown}) {
+    p.view = v;  // a departed or dead peer's last heartbeat: never applied (review 20d, C1-2)
+    CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());
+  }
+  p.view = PeerView::up;
+  p.request = PeerRequest::unstandby;
+  CHECK(peer_request_to_apply(p, {7, 39}) == std::optional<bool>(false));
+  p.request = PeerRequest::none;
+  CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());
 }

@@ -988,3 +988,51 @@ TEST_CASE("quorumd: a busy device with many I/Os inside their deadlines still ta
   CHECK(dev.held_by_kernel() == 0);
   CHECK_FALSE(QuorumDaemon::path_holds_too_many(dev));
 }
+
+// castor standby PEER (docs/design.md "Standby asked from the peer"), as review 20d broke it: the feature bit
+// only while a service manager that acts on requests is connected; a request nobody acts on expires; what
+// was handled survives a new life of the daemon's core.
+TEST_CASE("quorumd in-process: peer requests: the takes-requests bit follows svcmgr, an unhandled request expires") {
+  Cluster c;
+  start_both(c);
+  Client a(c.alpha().socket), b(c.beta().socket);
+  auto peer_of = [&](Client& cl) {
+    auto r = parse_table_peer_reply(c.ask_text(cl, "table-peer"));
+    REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+    return r->peer;
+  };
+  c.run_for(c.timing().renew_interval * 2);
+  CHECK_FALSE(peer_of(a).takes_requests);  // beta's svcmgr has not said it acts on requests
+  {
+    Client sm(c.beta().socket);
+    REQUIRE(c.ask(sm, "peer-requests-taken")["ok"] == true);
+    c.run_for(c.timing().renew_interval * 2);
+    CHECK(peer_of(a).takes_requests);
+  }  // that svcmgr's connection closes
+  c.run_for(c.timing().renew_interval * 2);
+  CHECK_FALSE(peer_of(a).takes_requests);
+
+  // alpha asks; beta sees it; beta's svcmgr handles it and alpha takes it down.
+  auto asked = c.ask(a, "peer-request standby");
+  REQUIRE(asked["ok"] == true);
+  const uint64_t serial = asked["serial"].get<uint64_t>();
+  c.run_for(c.timing().renew_interval * 2);
+  PeerSummary seen = peer_of(b);
+  CHECK(seen.request == PeerRequest::standby);
+  CHECK(seen.request_serial == serial);
+  CHECK(c.ask(a, "status")["peer_request"]["kind"] == "standby");
+  REQUIRE(c.ask(b, "peer-request-done " + std::to_string(seen.incarnation) + " " + std::to_string(serial))["ok"] == true);
+  c.run_for(c.timing().renew_interval * 3);
+  CHECK(c.ask(a, "status")["peer_request"].is_null());
+  CHECK(peer_of(b).request == PeerRequest::none);
+  CHECK(peer_of(b).handled_serial == serial);
+
+  // A request nobody acts on is taken down after its lifetime, not kept for whenever a svcmgr starts.
+  REQUIRE(c.ask(a, "peer-request unstandby")["ok"] == true);
+  c.run_for(std::chrono::seconds(59));
+  CHECK(c.ask(a, "status")["peer_request"]["kind"] == "unstandby");
+  c.run_for(std::chrono::seconds(2));
+  CHECK(c.ask(a, "status")["peer_request"].is_null());
+  c.run_for(c.timing().renew_interval * 2);
+  CHECK(peer_of(b).request == PeerRequest::none);
+}
