@@ -232,6 +232,12 @@ int cmd_history(const std::vector<std::string>& argv) {
       if (got->skipped)
         std::cerr << "castor history: " << printable(*peer) << " (over ssh): " << got->skipped
                   << " line(s) that are not history records skipped\n";
+      // The peer speaks for itself only: a record of its answer that names this node is forged or an echo.
+      if (auto me = own_node ? Result<std::string>(*own_node) : own_node_name(config_path); me.ok()) {
+        if (const size_t dropped = drop_records_of_node(got->records, *me))
+          std::cerr << "castor history: " << printable(*peer) << " (over ssh): " << dropped << " record(s) naming this node ("
+                    << printable(*me) << ") dropped: the peer speaks for itself only\n";
+      }
       peer_records = got->records.size();
       parsed.push_back(std::move(got->records));
     }
@@ -243,7 +249,7 @@ int cmd_history(const std::vector<std::string>& argv) {
   if (read == 0 && !files.empty()) std::cerr << "castor history: no history file of this node could be read\n";
   const auto records = filter_history(merge_history(std::move(parsed)), filter);
   if (args->has("--json")) {
-    for (const auto& r : records) std::cout << encode_history_record(r) << "\n";
+    for (const auto& r : records) std::cout << encode_history_record_ascii(r) << "\n";
   } else {
     std::cout << format_history_table(records);
     std::cout << records.size() << " record(s) from " << read << " file(s)";

@@ -15,8 +15,12 @@ Status check_peer_host(std::string_view host) {
     return Error(Code::invalid_argument, "--peer '" + shown + "': a host name never starts with '-' (ssh would read it as an option)");
   for (const char c : host) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f)
-      return Error(Code::invalid_argument, "--peer '" + shown + "': a host name has no blank, control or non-ASCII character");
+    const bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '.' ||
+                    c == '_' || c == '-' || c == ':' || c == '@' || c == '[' || c == ']' || c == '%';
+    if (!ok)
+      return Error(Code::invalid_argument, "--peer '" + shown +
+                                               "': a host is letters, digits and . _ - : @ [ ] % only (no blank, quote or "
+                                               "shell character)");
   }
   return Status::Ok();
 }
@@ -107,6 +111,12 @@ std::vector<std::string> stderr_tail_lines(std::string_view text, size_t max_lin
   }
   if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - std::ptrdiff_t(max_lines));
   return lines;
+}
+
+size_t drop_records_of_node(std::vector<HistoryRecord>& records, const std::string& node) {
+  const size_t before = records.size();
+  std::erase_if(records, [&](const HistoryRecord& r) { return r.node == node; });
+  return before - records.size();
 }
 
 }  // namespace castor

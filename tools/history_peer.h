@@ -12,14 +12,16 @@
 #include <vector>
 
 #include "common/status.h"
+#include "control/history_record.h"
 
 namespace castor {
 
 inline constexpr const char* kDefaultCastorSsh = "ssh -o BatchMode=yes -o ConnectTimeout=5";
 
-// HOST as given to ssh: 1..255 bytes of printable ASCII without blanks (no control character, no space,
-// nothing ssh or a terminal could read as more than a name), not starting with '-' (ssh would take
-// "-oProxyCommand=..." for an option: a command run on this node). invalid_argument otherwise.
+// HOST as given to ssh: 1..255 bytes of letters, digits and . _ - : @ [ ] % (a name, user@name, an IPv4
+// or [IPv6%zone] address): no blank, quote or shell character (an ssh_config ProxyCommand %h may hand it to a
+// shell), not starting with '-' (ssh would take "-oProxyCommand=..." for an option: a command run on this
+// node). invalid_argument otherwise.
 Status check_peer_host(std::string_view host);
 
 // CASTOR_SSH's words: split on spaces and tabs, no quoting, no expansion (no shell). invalid_argument when
@@ -38,6 +40,10 @@ std::optional<std::string> peer_since_argument(int64_t since_wall_ns, int64_t no
 std::vector<std::string> peer_history_argv(const std::vector<std::string>& ssh_words, const std::string& host,
                                            const std::optional<std::string>& since_arg,
                                            const std::optional<std::string>& service);
+
+// Drops from `records` (read from the peer) every one that names `node` (this node): the peer speaks for
+// itself only, so such a record is forged or an echo. Returns how many were dropped.
+size_t drop_records_of_node(std::vector<HistoryRecord>& records, const std::string& node);
 
 // Whether `file_name` (a name in the history directory) is one of `node`'s own files: NODE.jsonl or
 // NODE.jsonl.1 (svcmgr/history_log.h), not a copy of another node's.

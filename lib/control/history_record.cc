@@ -6,7 +6,8 @@ namespace castor {
 
 using json_codec::Json;
 
-std::string encode_history_record(const HistoryRecord& r) {
+namespace {
+Json history_json(const HistoryRecord& r) {
   Json j = Json::object();
   j["wall_ns"] = r.wall_ns;
   j["node"] = r.node;
@@ -17,8 +18,12 @@ std::string encode_history_record(const HistoryRecord& r) {
   j["subject"] = r.subject;
   j["desc"] = r.desc;
   j["reason"] = r.reason;
-  return json_codec::dump(j);
+  return j;
 }
+}  // namespace
+
+std::string encode_history_record(const HistoryRecord& r) { return json_codec::dump(history_json(r)); }
+std::string encode_history_record_ascii(const HistoryRecord& r) { return json_codec::dump_ascii(history_json(r)); }
 
 Result<HistoryRecord> parse_history_record(std::string_view line) {
   ASSIGN_OR_RETURN(Json j, json_codec::parse_object(line));

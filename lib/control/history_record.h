@@ -32,6 +32,8 @@ struct HistoryRecord {
 
 // One line, without its line feed (any control character in a text is escaped by JSON).
 std::string encode_history_record(const HistoryRecord& r);
+// The same line with every character past ASCII escaped (\uXXXX): what castor history --json prints.
+std::string encode_history_record_ascii(const HistoryRecord& r);
 // invalid_argument for a line that is not such an object (a torn last line after a crash, a foreign file).
 Result<HistoryRecord> parse_history_record(std::string_view line);
 

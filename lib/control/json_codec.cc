@@ -20,6 +20,7 @@ const Json* field(const Json& obj, std::string_view key) {
 }  // namespace
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump_ascii(const Json& j) { return j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace); }
 
 Result<Json> parse_object(std::string_view text) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, false);

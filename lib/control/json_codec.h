@@ -21,6 +21,9 @@ using Json = nlohmann::ordered_json;
 
 // Compact JSON text (no spaces); invalid UTF-8 in strings is replaced by U+FFFD rather than thrown on.
 std::string dump(const Json& j);
+// The same with every character past ASCII as \uXXXX: for a terminal (no C1 control or bidi override
+// from someone else's text reaches it raw).
+std::string dump_ascii(const Json& j);
 
 // The JSON object `text` holds; an error if it is not valid JSON or not an object.
 Result<Json> parse_object(std::string_view text);

@@ -45,6 +45,11 @@ TEST_CASE("history peer: the host check refuses what ssh could take for an optio
     CHECK(st.code() == Code::invalid_argument);
   }
   CHECK(check_peer_host(std::string(255, 'a')).ok());
+  // Nothing a shell reads (review 20d: an ssh_config ProxyCommand %h may hand the name to one).
+  for (const char* bad : {"beta;id", "beta$(id)", "beta`id`", "beta|x", "beta&", "be'ta", "be\"ta", "beta>x", "b*"}) {
+    INFO(bad);
+    CHECK_FALSE(check_peer_host(bad).ok());
+  }
   // The message shows the name escaped (it goes to the admin's terminal).
   CHECK(check_peer_host("-o\x1b[31m").message().find('\x1b') == std::string::npos);
 }
@@ -183,4 +188,26 @@ TEST_CASE("run_capturing: stdout kept apart from stderr, bounded; a failing comm
   c.argv = {"/bin/true"};
   c.stdout_fd = 1;
   CHECK(run_capturing(c, clock, 1024).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("history peer: records of the peer's answer that name this node are dropped; --json escapes past ASCII") {
+  std::vector<HistoryRecord> recs(3);
+  recs[0].node = "beta";
+  recs[1].node = "alpha";  // forged, or an echo of this node's own
+  recs[2].node = "beta";
+  CHECK(drop_records_of_node(recs, "alpha") == 1);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].node == "beta");
+  CHECK(recs[1].node == "beta");
+  HistoryRecord r;
+  r.node = "beta";
+  r.reason = std::string("caf\xc3\xa9 \xc2\x9b") + "31m \xe2\x80\xae";  // é, a C1 CSI, a right-to-left override
+  const std::string line = encode_history_record_ascii(r);
+  for (unsigned char c : line) CHECK(c < 0x80);
+  CHECK(line.find("\\u00e9") != std::string::npos);
+  CHECK(line.find("\\u009b") != std::string::npos);
+  CHECK(line.find("\\u202e") != std::string::npos);
+  auto back = parse_history_record(line);
+  REQUIRE(back.ok());
+  CHECK(back->reason == r.reason);
 }
