@@ -354,7 +354,7 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb.rfind("table-", 0) == 0 || req.verb == "set-digest" || req.verb == "fence" ||
              req.verb == "standby" || req.verb == "peer-request" || req.verb == "peer-request-done" ||
-             req.verb == "peer-requests-taken") {
+             req.verb == "peer-requests-taken" || req.verb == "started-mark") {
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
@@ -410,6 +410,21 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
     handled_request_incarnation_ = *inc;
     handled_request_serial_ = *serial;
     core_->set_handled_peer_request(*inc, *serial);
+    server_->reply(conn, json_text(Json{{"ok", true}}));
+  } else if (req.verb == "started-mark") {
+    // svcmgr: every service owned here with an epoch at most MARK is started but for the epochs listed
+    // (HeartbeatRecord::started_mark; published for the peer's display).
+    if (words.empty() || words.size() > 1 + HeartbeatRecord::kMaxNotStarted)
+      return server_->reply_error(conn, "started-mark MARK [EPOCH...] (at most 32 epochs)", false);
+    std::vector<uint64_t> values;
+    for (const auto& w : words) {
+      auto v = parse_u64(w);
+      if (!v.ok()) return server_->reply_error(conn, v.status().message(), false);
+      values.push_back(*v);
+    }
+    started_mark_ = values[0];
+    not_started_.assign(values.begin() + 1, values.end());
+    core_->set_started_mark(*started_mark_, not_started_);
     server_->reply(conn, json_text(Json{{"ok", true}}));
   } else if (req.verb == "peer-requests-taken") {
     // svcmgr acts on the peer's requests while this connection lives: say so in the heartbeat.

@@ -97,7 +97,10 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
                                        p->handled_request_incarnation == config_.incarnation &&
                                        p->handled_request_serial == peer_request_serial_)
     peer_request_ = PeerRequest::none;
-  r.features = takes_peer_requests_ ? HeartbeatRecord::kTakesPeerRequests : 0;
+  r.features = uint8_t((takes_peer_requests_ ? HeartbeatRecord::kTakesPeerRequests : 0) |
+                       (started_mark_ ? HeartbeatRecord::kPublishesStartedMark : 0));
+  r.started_mark = started_mark_.value_or(0);
+  r.not_started = not_started_;
   r.peer_request = peer_request_;
   r.peer_request_serial = peer_request_ == PeerRequest::none ? 0 : peer_request_serial_;
   r.handled_request_incarnation = handled_request_incarnation_;

@@ -207,6 +207,11 @@ class QuorumCore {
   // HeartbeatRecord::kTakesPeerRequests: set only while a service manager that acts on the peer's
   // requests is connected (else a request would wait unseen and be applied whenever one starts).
   void set_takes_peer_requests(bool on) { takes_peer_requests_ = on; }
+  // svcmgr's started mark (HeartbeatRecord::started_mark), published with kPublishesStartedMark once set.
+  void set_started_mark(uint64_t mark, std::vector<uint64_t> not_started) {
+    started_mark_ = mark;
+    not_started_ = std::move(not_started);
+  }
   uint64_t handled_request_serial() const { return handled_request_serial_; }
 
  private:
@@ -255,6 +260,8 @@ class QuorumCore {
   uint64_t peer_request_serial_ = 0;
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
   bool takes_peer_requests_ = false;
+  std::optional<uint64_t> started_mark_;
+  std::vector<uint64_t> not_started_;
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
   std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)

@@ -293,6 +293,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::set<ControlServer::ConnId> request_takers_;
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;
   std::optional<TimePoint> peer_request_since_;
+  std::optional<uint64_t> started_mark_;  // svcmgr's ("started-mark N [E...]"), kept for the next core
+  std::vector<uint64_t> not_started_;
   static constexpr std::chrono::seconds kPeerRequestLifetime{60};
   int signals_seen_ = 0;
   std::vector<ControlServer::ConnId> leave_waiters_;

@@ -207,6 +207,10 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
     r.peer.request = pm.record()->peer_request;
     r.peer.request_serial = pm.record()->peer_request_serial;
     r.peer.takes_requests = (pm.record()->features & HeartbeatRecord::kTakesPeerRequests) != 0;
+    if (pm.record()->features & HeartbeatRecord::kPublishesStartedMark) {
+      r.peer.started_mark = pm.record()->started_mark;
+      r.peer.not_started = pm.record()->not_started;
+    }
   }
   r.peer.handled_incarnation = core.handled_request_incarnation();
   r.peer.handled_serial = core.handled_request_serial();

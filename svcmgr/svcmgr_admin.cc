@@ -42,6 +42,9 @@ std::string SvcmgrDaemon::state_of(const Service& s) const {
   if (!s.peer_unknown.empty()) return "unknown";  // the peer may run it: its entry does not decode
   if (!owner_of(s).empty()) {
     if (s.peer_entry->state == OwnershipState::releasing) return "stopping";
+    // The peer's heartbeat says which of its claims are started (HeartbeatRecord::started_mark); one that
+    // does not publish it (an older Castor) is taken at its entry's word, as before.
+    if (!peer_summary_.started_on_peer(s.peer_entry->epoch)) return "starting";
     return "started";
   }
   if (!admin.enabled) return "disabled";

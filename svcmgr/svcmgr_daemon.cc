@@ -319,9 +319,36 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   }
 }
 
+// The started mark quorumd publishes for the peer's display (HeartbeatRecord::started_mark): the highest
+// epoch of a service started here, and the lower epochs of services running here not started yet (starting
+// or recovering; more than fit: the mark goes below the lowest). Services being claimed or owned are left
+// out: their epoch is above every epoch seen before, so above the mark whatever it is.
+std::vector<uint64_t> SvcmgrDaemon::started_mark() const {
+  uint64_t highest_started = 0;
+  std::vector<uint64_t> not_started;
+  for (const auto& [n, s] : services_) {
+    if (s.own->phase() != OwnershipPhase::running) continue;
+    const uint64_t e = s.own->epoch();
+    if (s.runner->state() == ServiceRunner::State::started) highest_started = std::max(highest_started, e);
+    else not_started.push_back(e);
+  }
+  std::erase_if(not_started, [&](uint64_t e) { return e > highest_started; });
+  std::sort(not_started.begin(), not_started.end());
+  std::vector<uint64_t> out{highest_started};
+  if (not_started.size() > HeartbeatRecord::kMaxNotStarted) out[0] = not_started.front() > 0 ? not_started.front() - 1 : 0;
+  else out.insert(out.end(), not_started.begin(), not_started.end());
+  return out;
+}
+
 void SvcmgrDaemon::tick(TimePoint now) {
   next_tick_ = now + renew_interval_;
   if (!link_->connected()) return;
+  if (auto mark = started_mark(); mark != started_mark_sent_) {
+    std::string line = "started-mark";
+    for (uint64_t v : mark) line += " " + std::to_string(v);
+    started_mark_sent_ = std::move(mark);
+    link_->request(line, [](const Result<std::string>&) {});
+  }
   if (!table_read_pending_) {
     table_read_pending_ = true;
     link_->request("table-peer", [this](const Result<std::string>& r) {
@@ -364,6 +391,7 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     peer_digest_ = p.services_digest;
     peer_standby_ = p.standby;
     peer_takes_requests_ = p.takes_requests;
+    peer_summary_ = p;
     // castor standby/unstandby THIS node, run on the peer: act on it once (svcmgr/peer_request_rule.h).
     if (auto on = peer_request_to_apply(p, handled_peer_request_)) {
       handled_peer_request_ = {p.incarnation, p.request_serial};

@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "control/control_server.h"
+#include "control/table_codec.h"
 #include "agent/agent_metadata.h"
 #include "svcmgr/definition_store.h"
 #include "svcmgr/ownership.h"
@@ -73,6 +74,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   AdminReply admin_request(const ControlRequest& req);
   // Puts this node in standby (or out), asked by its admin (asked_by empty) or by the peer's (recorded here).
   void set_standby(bool on, const std::string& asked_by, TimePoint now);
+  std::vector<uint64_t> started_mark() const;  // the mark, then the epochs at most it not started
 
  private:
   using Service = ServiceSupervisor;
@@ -152,6 +154,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   PeerLiveness liveness_;
   bool me_standby_ = false, peer_standby_ = false;
   bool peer_takes_requests_ = false;                     // the peer acts on this node's requests
+  PeerSummary peer_summary_;                             // the last table-peer reply's view of the peer
+  std::vector<uint64_t> started_mark_sent_;              // this node's started mark, as last sent to quorumd
   std::pair<uint64_t, uint64_t> handled_peer_request_;  // (peer life, serial) of the last peer request acted on
   std::optional<TimePoint> lease_expiry_;
   bool lease_at_risk_ = false;

@@ -1,5 +1,7 @@
 #include "control/table_codec.h"
 
+#include <algorithm>
+
 #include "control/json_codec.h"
 #include "disk/disk_layout.h"
 #include "disk/superblock.h"
@@ -292,8 +294,17 @@ std::string encode_table_peer_reply(const TablePeerReply& r) {
   p["takes_requests"] = r.peer.takes_requests;
   p["handled_incarnation"] = r.peer.handled_incarnation;
   p["handled_serial"] = r.peer.handled_serial;
+  if (r.peer.started_mark) {
+    p["started_mark"] = *r.peer.started_mark;
+    p["not_started"] = r.peer.not_started;
+  }
   j["peer"] = std::move(p);
   return json_codec::dump(j);
+}
+
+bool PeerSummary::started_on_peer(uint64_t epoch) const {
+  if (!started_mark) return true;
+  return epoch <= *started_mark && std::find(not_started.begin(), not_started.end(), epoch) == not_started.end();
 }
 
 Result<TablePeerReply> parse_table_peer_reply(std::string_view text) {
@@ -335,6 +346,15 @@ Result<TablePeerReply> parse_table_peer_reply(std::string_view text) {
     ASSIGN_OR_RETURN(r.peer.takes_requests, json_codec::get_bool(*p, "takes_requests"));
     ASSIGN_OR_RETURN(r.peer.handled_incarnation, json_codec::get_u64(*p, "handled_incarnation"));
     ASSIGN_OR_RETURN(r.peer.handled_serial, json_codec::get_u64(*p, "handled_serial"));
+    if (json_codec::has(*p, "started_mark")) {
+      ASSIGN_OR_RETURN(uint64_t mark, json_codec::get_u64(*p, "started_mark"));
+      r.peer.started_mark = mark;
+      ASSIGN_OR_RETURN(const Json* list, json_codec::get_array(*p, "not_started"));
+      for (const Json& e : *list) {
+        if (!e.is_number_unsigned()) return Error(Code::invalid_argument, "'not_started' holds a value that is no epoch");
+        r.peer.not_started.push_back(e.get<uint64_t>());
+      }
+    }
     return Status::Ok();
   }();
   if (!peer.ok()) return at(peer, "peer");

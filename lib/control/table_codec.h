@@ -114,6 +114,11 @@ struct PeerSummary {
   uint64_t request_serial = 0;
   bool takes_requests = false;
   uint64_t handled_incarnation = 0, handled_serial = 0;
+  // The peer's started mark (HeartbeatRecord::started_mark), when it publishes one.
+  std::optional<uint64_t> started_mark;
+  std::vector<uint64_t> not_started;  // the epochs at most the mark not started yet
+  // A claim of the peer with this epoch is started there, as its heartbeat says; true when it says nothing.
+  bool started_on_peer(uint64_t epoch) const;
   friend bool operator==(const PeerSummary&, const PeerSummary&) = default;
 };
 

@@ -1,5 +1,7 @@
 #include "disk/heartbeat_record.h"
 
+#include <algorithm>
+
 namespace castor {
 
 const char* node_state_name(NodeState s) {
@@ -51,6 +53,10 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const
   w.u64(hb.peer_request_serial);
   w.u64(hb.handled_request_incarnation);
   w.u64(hb.handled_request_serial);
+  w.u64(hb.started_mark);
+  w.u8(uint8_t(std::min(hb.not_started.size(), HeartbeatRecord::kMaxNotStarted)));
+  w.seek(152);
+  for (size_t i = 0; i < hb.not_started.size() && i < HeartbeatRecord::kMaxNotStarted; ++i) w.u64(hb.not_started[i]);
   seal_block(block, seal);
 }
 
@@ -96,6 +102,12 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   hb.peer_request_serial = r.u64();
   hb.handled_request_incarnation = r.u64();
   hb.handled_request_serial = r.u64();
+  hb.started_mark = r.u64();
+  const uint8_t not_started = r.u8();
+  r.seek(152);
+  // Display only: a count past the bound reads as none listed (never a record refused: it proves its writer).
+  if (not_started <= HeartbeatRecord::kMaxNotStarted)
+    for (uint8_t i = 0; i < not_started; ++i) hb.not_started.push_back(r.u64());
   if (!r.ok()) return bad("truncated");
   // A kind a later version added reads as none (never refused: the record still proves the writer alive).
   hb.peer_request = request <= uint8_t(PeerRequest::unstandby) && hb.peer_request_serial != 0 ? PeerRequest(request)

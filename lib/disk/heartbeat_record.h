@@ -9,6 +9,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "common/peer_view.h"
 #include "common/status.h"
@@ -67,9 +68,20 @@ struct HeartbeatRecord {
   PeerRequest peer_request = PeerRequest::none;
   uint8_t features = 0;
   static constexpr uint8_t kTakesPeerRequests = 1;  // this writer acts on the peer's requests
+  static constexpr uint8_t kPublishesStartedMark = 2;  // started_mark below is this writer's
+
   uint64_t peer_request_serial = 0;
   uint64_t handled_request_incarnation = 0;
   uint64_t handled_request_serial = 0;
+  // Byte 136: every service this writer owns with an epoch at most this is started (its agents' start
+  // done): what lets the peer's svcmgr (castor relocate --wait there) say "started" rather than "starting".
+  // Epochs only grow, so a claim newer than the mark is above it whatever the lag. Display only: no
+  // ownership decision reads it. Meaningful with kPublishesStartedMark.
+  uint64_t started_mark = 0;
+  // ...but for these epochs (at most kMaxNotStarted, each at most started_mark): claims still starting or
+  // recovering. A writer with more sets the mark below the lowest instead.
+  static constexpr size_t kMaxNotStarted = 32;
+  std::vector<uint64_t> not_started;
   friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
 };
 

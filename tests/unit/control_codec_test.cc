@@ -328,6 +328,8 @@ TEST_CASE("control codec: table replies round trip") {
         r.peer.takes_requests = true;
         r.peer.handled_incarnation = 3;
         r.peer.handled_serial = 17;
+        r.peer.started_mark = 40;
+        r.peer.not_started = {7, 39};
       }
       auto p = parse_table_peer_reply(encode_table_peer_reply(r));
       REQUIRE_MESSAGE(p.ok(), p.status().to_string());
@@ -646,4 +648,24 @@ TEST_CASE("event codec: quorumd's answer to subscribe is no event (svcmgr warned
   CHECK_FALSE(is_subscription_reply(R"({"event":"lease_renewed","node":"a","incarnation":3,"boottime_ns":1,"seq":2,"lease_expiry_boottime_ns":5})"));
   CHECK_FALSE(is_subscription_reply(R"({"ok":true})"));
   CHECK_FALSE(is_subscription_reply("not json"));
+}
+
+TEST_CASE("table-peer: which of the peer's claims are started, from its started mark") {
+  PeerSummary p;
+  CHECK(p.started_on_peer(99));  // a peer that publishes no mark (an older one): its entry's word
+  p.started_mark = 40;
+  p.not_started = {7, 39};
+  CHECK(p.started_on_peer(40));
+  CHECK(p.started_on_peer(8));
+  CHECK_FALSE(p.started_on_peer(41));  // a newer claim: still starting
+  CHECK_FALSE(p.started_on_peer(39));  // listed: starting or recovering
+  CHECK_FALSE(p.started_on_peer(7));
+  // Listed epochs that are not numbers make the reply unreadable, as any bad field does.
+  TablePeerReply r = sample_peer_reply();
+  r.peer.started_mark = 40;
+  const std::string text = encode_table_peer_reply(r);
+  CHECK(text.find(R"("started_mark":40,"not_started":[])") != std::string::npos);
+  std::string bad = text;
+  bad.replace(bad.find(R"("not_started":[])"), 16, R"("not_started":["x"])");
+  CHECK_FALSE(parse_table_peer_reply(bad).ok());
 }

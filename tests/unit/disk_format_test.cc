@@ -281,6 +281,8 @@ TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer read
   hb.features = HeartbeatRecord::kTakesPeerRequests;
   hb.handled_request_incarnation = 7;
   hb.handled_request_serial = 9;
+  hb.started_mark = 77;
+  hb.not_started = {5, 70};
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);
   auto back = decode_heartbeat(asked, layout, 2, RecordSeal::crc_only());
   REQUIRE(back.ok());
@@ -294,6 +296,8 @@ TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer read
   CHECK(old->peer_request == PeerRequest::none);
   CHECK(old->features == 0);
   CHECK(old->handled_request_serial == 0);
+  CHECK(old->started_mark == 0);
+  CHECK(old->not_started.empty());
   // A kind a later version added: the record still decodes (it proves its writer alive), the request is none.
   asked[104] = std::byte{7};
   seal_block(asked, RecordSeal::crc_only());

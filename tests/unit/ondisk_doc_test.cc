@@ -372,6 +372,8 @@ TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat")
       {112, heartbeat_encoder([](HeartbeatRecord& h) { h.peer_request_serial = ~0ull; })},
       {120, heartbeat_encoder([](HeartbeatRecord& h) { h.handled_request_incarnation = ~0ull; })},
       {128, heartbeat_encoder([](HeartbeatRecord& h) { h.handled_request_serial = ~0ull; })},
+      {136, heartbeat_encoder([](HeartbeatRecord& h) { h.started_mark = ~0ull; })},
+      {144, heartbeat_encoder([](HeartbeatRecord& h) { h.not_started = std::vector<uint64_t>(32, ~0ull); })},
   };
   check_table(rows, muts, heartbeat_encoder([](HeartbeatRecord&) {}), 0, layout().block_size());
 }
