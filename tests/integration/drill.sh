@@ -18,21 +18,7 @@ dev=$(new_disk_loop) || die losetup; register_loop "$dev"
 expect_exit 0 "$CASTOR" init "$dev" --cluster drill --nodes a,b --io-timeout 200
 mkdir -p "$dir/state" "$dir/www"
 echo "castor drill page" >"$dir/www/index.html"
-# A free port below the ephemeral range (32768 and up, where every --port 0 listener and outgoing
-# connection of the tests running beside this one lands: one of them once took the port between the pick
-# and the start, and the start's readiness check connected to it).
-port=$(/usr/bin/python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 29999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-')
+port=$(free_port)
 [ -n "$port" ] || die "no free port in 20000-29999"
 for n in a b; do
   node_ini "$n" "$dev"

@@ -78,21 +78,7 @@ EOF
 A=("$dir"/alpha/history/alpha.jsonl*) B=("$dir"/beta/history/beta.jsonl*)
 
 say "sshd on 127.0.0.1, a free port in 20000-29999; the client key may run the admin guide's wrapper only"
-port_pick() {
-  python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 29999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-'
-}
-port=$(port_pick) && [ -n "$port" ] || fail "no free port in 20000-29999"
+port=$(free_port) && [ -n "$port" ] || fail "no free port in 20000-29999"
 ssh-keygen -q -t ed25519 -N '' -C castor-test-host -f "$dir/host_key" || fail "ssh-keygen (host key)"
 ssh-keygen -q -t ed25519 -N '' -C castor-history@alpha -f "$dir/client_key" || fail "ssh-keygen (client key)"
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$dir/other_key" || fail "ssh-keygen (a key beta does not know)"
@@ -239,7 +225,7 @@ expect_peer_failure() {
   check "$dir/fail.out" "" "" "${A[@]}" >/dev/null || die "$what: alpha's records not shown as they are"
   echo "  $what: exit 1; $(head -c 600 "$dir/fail.err" | tr '\n' ' ')"
 }
-closed=$(port_pick) && [ -n "$closed" ] || fail "no free port"
+closed=$(free_port) && [ -n "$closed" ] || fail "no free port"
 CASTOR_SSH="ssh -F $dir/ssh_config -p $closed" expect_peer_failure "no sshd on the port" "exited 255.*Connection refused" --peer beta
 sed "s|/client_key$|/other_key|" "$dir/ssh_config" >"$dir/ssh_config_other" || fail sed
 CASTOR_SSH="ssh -F $dir/ssh_config_other" expect_peer_failure "a key beta does not know" \

@@ -51,3 +51,21 @@ expect_exit() {
   [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want. Output:
 $OUT"
 }
+
+# free_port: a free TCP port on 127.0.0.1 in 20000-29999, below the ephemeral range (32768 and up, where
+# every --port 0 listener and outgoing connection of the tests running beside this one lands: one of them
+# once took a port between the pick and the start). Prints nothing when none was found.
+free_port() {
+  /usr/bin/python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 29999)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+'
+}
