@@ -424,7 +424,8 @@ void QuorumDaemon::daemon_verb(ControlServer::ConnId conn, const ControlRequest&
     }
     started_mark_ = values[0];
     not_started_.assign(values.begin() + 1, values.end());
-    core_->set_started_mark(*started_mark_, not_started_);
+    started_mark_conn_ = conn;
+    core_->set_started_mark(started_mark_, not_started_);
     server_->reply(conn, json_text(Json{{"ok", true}}));
   } else if (req.verb == "peer-requests-taken") {
     // svcmgr acts on the peer's requests while this connection lives: say so in the heartbeat.
@@ -455,6 +456,12 @@ void QuorumDaemon::on_closed(ControlServer::ConnId conn) {
   std::erase_if(leave_waiters_, [&](ControlServer::ConnId w) { return server_->connection_of(w) == conn; });
   service_managers_.erase(conn);
   if (request_takers_.erase(conn) && request_takers_.empty() && core_) core_->set_takes_peer_requests(false);
+  if (started_mark_conn_ == conn) {  // the svcmgr that gave the mark is gone: nothing of it is known started
+    started_mark_conn_.reset();
+    started_mark_ = 0;
+    not_started_.clear();
+    if (core_) core_->set_started_mark(0, {});
+  }
   if (awaiting_services_stopped_ && service_managers_.empty() && !done_)
     exit_unproven("the service manager went away before it said every service was stopped");
 }

@@ -98,11 +98,13 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
                                        p->handled_request_serial == peer_request_serial_)
     peer_request_ = PeerRequest::none;
   r.features = uint8_t((takes_peer_requests_ ? HeartbeatRecord::kTakesPeerRequests : 0) |
-                       (started_mark_ ? HeartbeatRecord::kPublishesStartedMark : 0));
-  r.started_mark = started_mark_.value_or(0);
+                       HeartbeatRecord::kPublishesStartedMark);
+  r.started_mark = started_mark_;
   r.not_started = not_started_;
-  r.peer_request = peer_request_;
-  r.peer_request_serial = peer_request_ == PeerRequest::none ? 0 : peer_request_serial_;
+  // A node leaving (or down) asks nothing of its peer: the peer must not act on a request of a node going away.
+  const bool asking = peer_request_ != PeerRequest::none && r.state == NodeState::up;
+  r.peer_request = asking ? peer_request_ : PeerRequest::none;
+  r.peer_request_serial = asking ? peer_request_serial_ : 0;
   r.handled_request_incarnation = handled_request_incarnation_;
   r.handled_request_serial = handled_request_serial_;
   if (fence_intent_ && intent_seq_ == 0) intent_seq_ = r.seq;

@@ -207,7 +207,8 @@ class QuorumCore {
   // HeartbeatRecord::kTakesPeerRequests: set only while a service manager that acts on the peer's
   // requests is connected (else a request would wait unseen and be applied whenever one starts).
   void set_takes_peer_requests(bool on) { takes_peer_requests_ = on; }
-  // svcmgr's started mark (HeartbeatRecord::started_mark), published with kPublishesStartedMark once set.
+  // svcmgr's started mark (HeartbeatRecord::started_mark), always published with kPublishesStartedMark: 0
+  // (every claim of this node reads as starting) until svcmgr gives one.
   void set_started_mark(uint64_t mark, std::vector<uint64_t> not_started) {
     started_mark_ = mark;
     not_started_ = std::move(not_started);
@@ -260,7 +261,7 @@ class QuorumCore {
   uint64_t peer_request_serial_ = 0;
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
   bool takes_peer_requests_ = false;
-  std::optional<uint64_t> started_mark_;
+  uint64_t started_mark_ = 0;
   std::vector<uint64_t> not_started_;
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_

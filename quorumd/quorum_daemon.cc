@@ -656,7 +656,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   if (fencer_) core_->set_suspicion_time(suspicion_time());
   core_->set_takes_peer_requests(!request_takers_.empty());
   core_->set_handled_peer_request(handled_request_incarnation_, handled_request_serial_);
-  if (started_mark_) core_->set_started_mark(*started_mark_, not_started_);
+  core_->set_started_mark(started_mark_, not_started_);
   peer_request_since_.reset();  // a request of the previous life is not this one's
   ++generation_;
   core_started_ = now;

@@ -293,8 +293,11 @@ class QuorumDaemon final : private ControlServer::Handler {
   std::set<ControlServer::ConnId> request_takers_;
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;
   std::optional<TimePoint> peer_request_since_;
-  std::optional<uint64_t> started_mark_;  // svcmgr's ("started-mark N [E...]"), kept for the next core
+  // svcmgr's started mark ("started-mark N [E...]"), kept for the next core while the connection that gave
+  // it lives (then 0: every claim of this node reads as starting on the peer).
+  uint64_t started_mark_ = 0;
   std::vector<uint64_t> not_started_;
+  std::optional<ControlServer::ConnId> started_mark_conn_;
   static constexpr std::chrono::seconds kPeerRequestLifetime{60};
   int signals_seen_ = 0;
   std::vector<ControlServer::ConnId> leave_waiters_;

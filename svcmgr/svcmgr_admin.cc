@@ -149,6 +149,9 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
   if (req.verb == "history") return AdminReply{true, recent_history_json()};
   if (req.verb == "standby" || req.verb == "unstandby") {
     if (req.args == node_name_) {
+      if (req.verb == "standby" && peer_standby_ && liveness_.view == PeerView::up)
+        return reply_error("standby " + node_name_ + ": " + peer_name_ + " is in standby: with both in standby every "
+                           "service would stop; take " + peer_name_ + " out of standby first");
       set_standby(req.verb == "standby", "", now);
       return reply_ok(req.verb + " " + node_name_ + " accepted");
     }

@@ -20,6 +20,7 @@
 #include "control/reply_codec.h"
 #include "control/table_codec.h"
 #include "svcmgr/peer_request_rule.h"
+#include "svcmgr/started_mark_rule.h"
 #include "svcmgr/svcmgr_exit.h"
 
 namespace castor {
@@ -319,29 +320,18 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
   }
 }
 
-// The started mark quorumd publishes for the peer's display (HeartbeatRecord::started_mark): the highest
-// epoch of a service started here, and the lower epochs of services running here not started yet (starting
-// or recovering; more than fit: the mark goes below the lowest). Services being claimed or owned are left
-// out: their epoch is above every epoch seen before, so above the mark whatever it is.
+// The started mark of this node's claims (svcmgr/started_mark_rule.h).
 std::vector<uint64_t> SvcmgrDaemon::started_mark() const {
-  uint64_t highest_started = 0;
-  std::vector<uint64_t> not_started;
-  for (const auto& [n, s] : services_) {
-    if (s.own->phase() != OwnershipPhase::running) continue;
-    const uint64_t e = s.own->epoch();
-    if (s.runner->state() == ServiceRunner::State::started) highest_started = std::max(highest_started, e);
-    else not_started.push_back(e);
-  }
-  std::erase_if(not_started, [&](uint64_t e) { return e > highest_started; });
-  std::sort(not_started.begin(), not_started.end());
-  std::vector<uint64_t> out{highest_started};
-  if (not_started.size() > HeartbeatRecord::kMaxNotStarted) out[0] = not_started.front() > 0 ? not_started.front() - 1 : 0;
-  else out.insert(out.end(), not_started.begin(), not_started.end());
-  return out;
+  std::vector<ClaimState> claims;
+  claims.reserve(services_.size());
+  for (const auto& [n, s] : services_)
+    claims.push_back({s.own->phase(), s.runner->state() == ServiceRunner::State::started, s.own->epoch()});
+  return started_mark_of(claims);
 }
 
-void SvcmgrDaemon::tick(TimePoint now) {
-  next_tick_ = now + renew_interval_;
+// Sends the started mark to quorumd when it changed: at every loop pass, so that a start done (or a restart
+// begun) reaches the next heartbeat, not the one after the next tick.
+void SvcmgrDaemon::publish_started_mark() {
   if (!link_->connected()) return;
   if (auto mark = started_mark(); mark != started_mark_sent_) {
     std::string line = "started-mark";
@@ -349,6 +339,12 @@ void SvcmgrDaemon::tick(TimePoint now) {
     started_mark_sent_ = std::move(mark);
     link_->request(line, [](const Result<std::string>&) {});
   }
+}
+
+void SvcmgrDaemon::tick(TimePoint now) {
+  next_tick_ = now + renew_interval_;
+  if (!link_->connected()) return;
+  publish_started_mark();
   if (!table_read_pending_) {
     table_read_pending_ = true;
     link_->request("table-peer", [this](const Result<std::string>& r) {
@@ -393,9 +389,18 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     peer_takes_requests_ = p.takes_requests;
     peer_summary_ = p;
     // castor standby/unstandby THIS node, run on the peer: act on it once (svcmgr/peer_request_rule.h).
-    if (auto on = peer_request_to_apply(p, handled_peer_request_)) {
+    if (const PeerRequestAction act = peer_request_action(p, handled_peer_request_); act != PeerRequestAction::none) {
       handled_peer_request_ = {p.incarnation, p.request_serial};
-      set_standby(*on, "asked by the peer " + peer_name_, now);
+      if (act == PeerRequestAction::refuse) {
+        AlertEvent e;
+        e.event = "admin_request";
+        e.desc = "standby " + node_name_;
+        e.reason = "refused: asked by the peer " + peer_name_ + ", which is in standby itself";
+        record(e, "admin");
+        log::warning("standby asked by the peer refused: the peer is in standby itself", {{"node", node_name_}});
+      } else {
+        set_standby(act == PeerRequestAction::standby, "asked by the peer " + peer_name_, now);
+      }
       link_->request("peer-request-done " + std::to_string(p.incarnation) + " " + std::to_string(p.request_serial),
                      [](const Result<std::string>&) {});
     }

@@ -75,6 +75,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   // Puts this node in standby (or out), asked by its admin (asked_by empty) or by the peer's (recorded here).
   void set_standby(bool on, const std::string& asked_by, TimePoint now);
   std::vector<uint64_t> started_mark() const;  // the mark, then the epochs at most it not started
+  void publish_started_mark();
 
  private:
   using Service = ServiceSupervisor;

@@ -140,6 +140,7 @@ std::optional<int> SvcmgrDaemon::run_once() {
     return kSvcmgrExitLeaseLost;
   }
   if (now >= next_tick_) tick(now);
+  if (settled_) publish_started_mark();
   if (link_->request_fd() >= 0)
     (void)loop_->modify_fd(link_->request_fd(), uint32_t(EPOLLIN) | (link_->wants_write() ? uint32_t(EPOLLOUT) : 0u), kKeyQuorumdRequests);
   sync_agent_fds();

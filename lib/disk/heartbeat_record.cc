@@ -105,9 +105,12 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
   hb.started_mark = r.u64();
   const uint8_t not_started = r.u8();
   r.seek(152);
-  // Display only: a count past the bound reads as none listed (never a record refused: it proves its writer).
+  // Display only, never a record refused (it proves its writer alive): a count past the bound makes the mark
+  // unusable, 0, so that every claim reads as starting rather than any as started.
   if (not_started <= HeartbeatRecord::kMaxNotStarted)
     for (uint8_t i = 0; i < not_started; ++i) hb.not_started.push_back(r.u64());
+  else
+    hb.started_mark = 0;
   if (!r.ok()) return bad("truncated");
   // A kind a later version added reads as none (never refused: the record still proves the writer alive).
   hb.peer_request = request <= uint8_t(PeerRequest::unstandby) && hb.peer_request_serial != 0 ? PeerRequest(request)

@@ -75,8 +75,12 @@ struct HeartbeatRecord {
   uint64_t handled_request_serial = 0;
   // Byte 136: every service this writer owns with an epoch at most this is started (its agents' start
   // done): what lets the peer's svcmgr (castor relocate --wait there) say "started" rather than "starting".
-  // Epochs only grow, so a claim newer than the mark is above it whatever the lag. Display only: no
-  // ownership decision reads it. Meaningful with kPublishesStartedMark.
+  // A claim is confirmed from a floor at or above every epoch seen, so one newer than the mark is above it
+  // whatever the lag; owned services not started yet that share an epoch at most the mark (two claims
+  // confirmed from one read get one epoch) are listed (svcmgr/started_mark_rule.h). Display only: no
+  // ownership decision reads it. A restart in place keeps its epoch, so the peer may show it started for
+  // up to a renew interval after it began. Meaningful with kPublishesStartedMark (always set by a writer
+  // that has it: 0 until its svcmgr gives one).
   uint64_t started_mark = 0;
   // ...but for these epochs (at most kMaxNotStarted, each at most started_mark): claims still starting or
   // recovering. A writer with more sets the mark below the lowest instead.

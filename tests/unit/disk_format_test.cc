@@ -305,6 +305,16 @@ TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer read
   REQUIRE(later.ok());
   CHECK(later->peer_request == PeerRequest::none);
   CHECK(later->peer_request_serial == 0);
+  // A not-started count past the bound: the mark is unusable (0: every claim reads as starting).
+  hb.started_mark = 90;
+  hb.not_started = {5};
+  encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);
+  asked[144] = std::byte{33};
+  seal_block(asked, RecordSeal::crc_only());
+  auto past = decode_heartbeat(asked, layout, 2, RecordSeal::crc_only());
+  REQUIRE(past.ok());
+  CHECK(past->started_mark == 0);
+  CHECK(past->not_started.empty());
   // A request without a serial is no request.
   hb.peer_request_serial = 0;
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);

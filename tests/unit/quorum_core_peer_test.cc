@@ -10,6 +10,7 @@
 
 #include "quorumd/quorum_core.h"
 #include "svcmgr/peer_request_rule.h"
+#include "svcmgr/started_mark_rule.h"
 
 using namespace castor;
 
@@ -301,6 +302,18 @@ TEST_CASE("quorum core: a request for the peer rides every heartbeat until the p
   hb = next_written();
   CHECK(hb.handled_request_incarnation == 0x222);
   CHECK(hb.handled_request_serial == 44);
+
+  // A node leaving asks nothing of its peer (review 20e: a peer must not put itself in standby for a node
+  // going away).
+  r.core.set_peer_request(PeerRequest::standby);
+  CHECK(next_written().peer_request == PeerRequest::standby);
+  std::vector<CoreAction> acts;
+  r.core.request_leave(r.t, acts);
+  r.run(acts);
+  hb = next_written();
+  CHECK(hb.state != NodeState::up);
+  CHECK(hb.peer_request == PeerRequest::none);
+  CHECK(hb.peer_request_serial == 0);
 }
 
 TEST_CASE("svcmgr's rule for the peer's requests: from an UP peer only, once per (life, serial)") {
@@ -309,19 +322,40 @@ TEST_CASE("svcmgr's rule for the peer's requests: from an UP peer only, once per
   p.incarnation = 7;
   p.request = PeerRequest::standby;
   p.request_serial = 40;
-  CHECK(peer_request_to_apply(p, {0, 0}) == std::optional<bool>(true));
-  CHECK_FALSE(peer_request_to_apply(p, {7, 40}).has_value());  // this svcmgr acted on it
+  CHECK(peer_request_action(p, {0, 0}) == PeerRequestAction::standby);
+  CHECK(peer_request_action(p, {7, 40}) == PeerRequestAction::none);  // this svcmgr acted on it
   p.handled_incarnation = 7;
   p.handled_serial = 40;
-  CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());  // quorumd says it was handled (a restarted svcmgr)
+  CHECK(peer_request_action(p, {0, 0}) == PeerRequestAction::none);  // quorumd says it was handled (a restarted svcmgr)
   p.handled_serial = 39;
   for (PeerView v : {PeerView::dead, PeerView::down, PeerView::unknown}) {
     p.view = v;  // a departed or dead peer's last heartbeat: never applied (review 20d, C1-2)
-    CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());
+    CHECK(peer_request_action(p, {0, 0}) == PeerRequestAction::none);
   }
   p.view = PeerView::up;
+  p.standby = true;  // the asker is in standby itself: both would stop every service (review 20e)
+  CHECK(peer_request_action(p, {0, 0}) == PeerRequestAction::refuse);
   p.request = PeerRequest::unstandby;
-  CHECK(peer_request_to_apply(p, {7, 39}) == std::optional<bool>(false));
+  CHECK(peer_request_action(p, {7, 39}) == PeerRequestAction::unstandby);
   p.request = PeerRequest::none;
-  CHECK_FALSE(peer_request_to_apply(p, {0, 0}).has_value());
+  CHECK(peer_request_action(p, {0, 0}) == PeerRequestAction::none);
+}
+
+TEST_CASE("started mark: owned siblings of one epoch listed, stopping counted as running, claims left out") {
+  using P = OwnershipPhase;
+  CHECK(started_mark_of({}) == std::vector<uint64_t>{0});
+  // T started with epoch 5; S, confirmed from the same read, owned with 5 but not started yet (review 20e, A).
+  CHECK(started_mark_of({{P::running, true, 5}, {P::owning, false, 5}}) == std::vector<uint64_t>{5, 5});
+  CHECK(started_mark_of({{P::running, true, 5}, {P::running, false, 5}}) == std::vector<uint64_t>{5, 5});
+  // A service being stopped still runs, and its entry says owned (review 20e, C).
+  CHECK(started_mark_of({{P::stopping, false, 9}}) == std::vector<uint64_t>{9});
+  // A claim in flight, and a newer owned one, are above the mark: not listed.
+  CHECK(started_mark_of({{P::running, true, 5}, {P::claiming, false, 0}, {P::owning, false, 8}}) == std::vector<uint64_t>{5});
+  // Listed once each, ascending.
+  CHECK(started_mark_of({{P::running, true, 9}, {P::running, false, 4}, {P::owning, false, 2}, {P::running, false, 4}}) ==
+        std::vector<uint64_t>{9, 2, 4});
+  // More than fit: the mark below the lowest, none listed.
+  std::vector<ClaimState> many{{P::running, true, 100}};
+  for (uint64_t e = 10; e < 10 + HeartbeatRecord::kMaxNotStarted + 1; ++e) many.push_back({P::running, false, e});
+  CHECK(started_mark_of(many) == std::vector<uint64_t>{9});
 }
