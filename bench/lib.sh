@@ -51,12 +51,24 @@ runs_for() {
 # trivial_services N: replace the demo services with N trivial exec services svc1..svcN (a file touched in
 # the node's private /run; monitored every MONITOR_INTERVAL, default 10s, the svcmgr default), all
 # preferring alpha.
-trivial_services() {
-  local n i
+trivial_services() {  # trivial_services N: svc1..svcN, each one exec resource (SCALE_AGENT=dummy: Debian's
+  local n i          # ocf:heartbeat:Dummy instead, a real OCF agent run through its shell script)
   for n in alpha beta; do
     rm -f "$dir/$n/services.d/"*.ini
     for ((i = 1; i <= $1; i++)); do
-      cat >"$dir/$n/services.d/svc$i.ini" <<EOI
+      if [ "${SCALE_AGENT:-exec}" = dummy ]; then
+        cat >"$dir/$n/services.d/svc$i.ini" <<EOI
+[service]
+name = svc$i
+nodes = alpha, beta
+
+[resource r]
+agent = ocf:heartbeat:Dummy
+param.state = /run/castor-node/svc$i.state
+monitor_interval = ${MONITOR_INTERVAL:-10s}
+EOI
+      else
+        cat >"$dir/$n/services.d/svc$i.ini" <<EOI
 [service]
 name = svc$i
 nodes = alpha, beta
@@ -69,6 +81,7 @@ stop = rm -f /run/castor-node/svc$i
 monitor = test -e /run/castor-node/svc$i || exit 7
 monitor_interval = ${MONITOR_INTERVAL:-10s}
 EOI
+      fi
     done
   done
 }

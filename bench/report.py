@@ -159,7 +159,8 @@ if idle:
 # ---- scale ---------------------------------------------------------------------------------------------
 sc = data.get('scale', [])
 if sc:
-    p('## Scale (trivial exec services, all on one node, io_timeout %s)' % s(sc[0]['io_timeout_ms']))
+    agent = sc[0].get('agent', 'exec')
+    p('## Scale (%s, all on one node, io_timeout %s)' % ('ocf:heartbeat:Dummy services' if agent == 'dummy' else 'trivial exec services', s(sc[0]['io_timeout_ms'])))
     p()
     p('| services | start all | svcmgr CPU % (owner) | quorumd CPU % (owner) | agents\' CPU % | svcmgr RSS MiB | status latency | relocate one | failover of all (DEAD / first / last) |')
     p('|---|---|---|---|---|---|---|---|---|')

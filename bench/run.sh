@@ -10,7 +10,7 @@
 #   BENCH_PROFILES="200 1000 10000"  failover io_timeouts (ms); BENCH_RUNS=20 runs each (BENCH_RUNS_10000=N
 #                                    for one profile); SANLOCK_PROFILES="1 10" (s), SANLOCK_RUNS=3;
 #   FENCE_RUNS=3, FENCE_CASTOR_PROFILES="200 1000 2000"; IDLE_PROFILES="200 2000", IDLE_SECONDS=60;
-#   SCALE_COUNTS="1 10 100 1000", SCALE_IO_TIMEOUT_MS=2000; RELOCATE_RUNS=10; IOTOL_PROFILES="200 1000 10000"
+#   SCALE_COUNTS="1 10 100 1000", SCALE_IO_TIMEOUT_MS=2000, SCALE_AGENT=exec|dummy (ocf:heartbeat:Dummy); RELOCATE_RUNS=10; IOTOL_PROFILES="200 1000 10000"
 # sanlock's runs take minutes of waiting and almost no CPU: they run in the background beside the others
 # (BENCH_SANLOCK_BG=0 runs them in turn instead).
 . "$(dirname "$0")/lib.sh"

@@ -23,7 +23,7 @@ MONITOR_INTERVAL=${SCALE_MONITOR_INTERVAL:-60s}
 . "$ROOT/tests/cluster/harness.sh"
 cluster_setup >"$BENCH_OUT/scale-setup.log" 2>&1
 trivial_services "$NSVC"
-rec() { record scale "\"services\": $NSVC, \"io_timeout_ms\": $IO_TIMEOUT_MS, $1"; }
+rec() { record scale "\"services\": $NSVC, \"agent\": \"${SCALE_AGENT:-exec}\", \"io_timeout_ms\": $IO_TIMEOUT_MS, $1"; }
 # count_started FILE SINCE_MS: how many "to=started" lines the log has since then
 count_started() {
   python3 - "$1" "$2" <<'EOP'
@@ -38,7 +38,7 @@ print(n)
 EOP
 }
 
-say "scale: $NSVC services (io_timeout $IO_TIMEOUT_MS ms, monitor every $MONITOR_INTERVAL)"
+say "scale: $NSVC ${SCALE_AGENT:-exec} services (io_timeout $IO_TIMEOUT_MS ms, monitor every $MONITOR_INTERVAL)"
 t0=$(now_ms)
 start_node alpha
 start_node beta
