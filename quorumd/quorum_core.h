@@ -209,9 +209,9 @@ class QuorumCore {
   void set_takes_peer_requests(bool on) { takes_peer_requests_ = on; }
   // svcmgr's started mark (HeartbeatRecord::started_mark), always published with kPublishesStartedMark: 0
   // (every claim of this node reads as starting) until svcmgr gives one.
-  void set_started_mark(uint64_t mark, std::vector<uint64_t> not_started) {
+  void set_started_mark(uint64_t mark, const std::vector<uint64_t>& not_started) {
     started_mark_ = mark;
-    not_started_ = std::move(not_started);
+    not_started_ = not_started;
   }
   uint64_t handled_request_serial() const { return handled_request_serial_; }
 
@@ -262,7 +262,7 @@ class QuorumCore {
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
   bool takes_peer_requests_ = false;
   uint64_t started_mark_ = 0;
-  std::vector<uint64_t> not_started_;
+  HeartbeatRecord::EpochList not_started_;
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_
   std::optional<bool> fence_look_clear_;          // the look's answer (fence_look_clear)

@@ -209,7 +209,7 @@ void TableService::peer_read_done(const HeartbeatIo::Pending& p, const IoComplet
     r.peer.takes_requests = (pm.record()->features & HeartbeatRecord::kTakesPeerRequests) != 0;
     if (pm.record()->features & HeartbeatRecord::kPublishesStartedMark) {
       r.peer.started_mark = pm.record()->started_mark;
-      r.peer.not_started = pm.record()->not_started;
+      r.peer.not_started.assign(pm.record()->not_started.begin(), pm.record()->not_started.end());
     }
   }
   r.peer.handled_incarnation = core.handled_request_incarnation();

@@ -329,7 +329,8 @@ std::vector<uint64_t> SvcmgrDaemon::started_mark() const {
   return started_mark_of(claims);
 }
 
-// Sends the started mark to quorumd when it changed: at every loop pass, so that a start done (or a restart
+// Sends the started mark to quorumd when it changed: at every loop pass once the start-up probes are done
+// (svcmgr_loop.cc; before, quorumd publishes 0: everything starting), so that a start done (or a restart
 // begun) reaches the next heartbeat, not the one after the next tick.
 void SvcmgrDaemon::publish_started_mark() {
   if (!link_->connected()) return;
@@ -344,7 +345,6 @@ void SvcmgrDaemon::publish_started_mark() {
 void SvcmgrDaemon::tick(TimePoint now) {
   next_tick_ = now + renew_interval_;
   if (!link_->connected()) return;
-  publish_started_mark();
   if (!table_read_pending_) {
     table_read_pending_ = true;
     link_->request("table-peer", [this](const Result<std::string>& r) {

@@ -54,9 +54,9 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const
   w.u64(hb.handled_request_incarnation);
   w.u64(hb.handled_request_serial);
   w.u64(hb.started_mark);
-  w.u8(uint8_t(std::min(hb.not_started.size(), HeartbeatRecord::kMaxNotStarted)));
+  w.u8(hb.not_started.count);
   w.seek(152);
-  for (size_t i = 0; i < hb.not_started.size() && i < HeartbeatRecord::kMaxNotStarted; ++i) w.u64(hb.not_started[i]);
+  for (uint64_t e : hb.not_started) w.u64(e);
   seal_block(block, seal);
 }
 

@@ -8,6 +8,9 @@
 // Pure: no I/O.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -85,7 +88,28 @@ struct HeartbeatRecord {
   // ...but for these epochs (at most kMaxNotStarted, each at most started_mark): claims still starting or
   // recovering. A writer with more sets the mark below the lowest instead.
   static constexpr size_t kMaxNotStarted = 32;
-  std::vector<uint64_t> not_started;
+  // Fixed capacity, so that building and copying a heartbeat (every renew interval) never allocates.
+  struct EpochList {
+    std::array<uint64_t, kMaxNotStarted> values{};
+    uint8_t count = 0;
+    EpochList() = default;
+    EpochList(std::initializer_list<uint64_t> l) { assign(l.begin(), l.end()); }
+    EpochList(const std::vector<uint64_t>& v) { assign(v.begin(), v.end()); }  // NOLINT: implicit on purpose
+    template <class It>
+    void assign(It first, It last) {  // past kMaxNotStarted: the rest dropped (the writer never sends more)
+      *this = EpochList();
+      for (; first != last && count < kMaxNotStarted; ++first) values[count++] = *first;
+    }
+    void push_back(uint64_t e) {
+      if (count < kMaxNotStarted) values[count++] = e;
+    }
+    const uint64_t* begin() const { return values.data(); }
+    const uint64_t* end() const { return values.data() + count; }
+    size_t size() const { return count; }
+    bool empty() const { return count == 0; }
+    friend bool operator==(const EpochList&, const EpochList&) = default;
+  };
+  EpochList not_started;
   friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
 };
 
