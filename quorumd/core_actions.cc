@@ -9,6 +9,7 @@
 #include "common/crc32c.h"
 #include "common/log.h"
 #include "disk/heartbeat_record.h"
+#include "quorumd/peer_fingerprint.h"
 #include "quorumd/quorum_daemon.h"
 
 namespace castor {
@@ -112,6 +113,7 @@ void QuorumDaemon::handle_completion(const IoCompletion& c, TimePoint now, std::
         peer_observed_ = true;
         core_->on_peer_read(p.issued, decode_heartbeat(block, layout_, core_->peer_id(), seal_), crc32c(block), c.status,
                             now, out);
+        announce_peer_update(now);
       }
       break;
     }
@@ -158,6 +160,25 @@ void QuorumDaemon::announce_lease(TimePoint now, uint64_t seq, Duration write_la
       emit_event(e);
     }
   }
+}
+
+void QuorumDaemon::announce_peer_update(TimePoint now) {
+  const PeerMonitor& pm = core_->peer();
+  const uint64_t f = peer_fingerprint(pm.view(), pm.incarnation(), pm.record());
+  if (f == last_peer_fingerprint_) return;
+  last_peer_fingerprint_ = f;
+  if (server_->subscriber_count() == 0) return;
+  QuorumdEvent e = event(QuorumdEventKind::peer_updated, now);
+  e.peer_incarnation = pm.incarnation();
+  e.reason = pm.record() && (pm.record()->features & HeartbeatRecord::kPublishesTableGeneration)
+                 ? "table generation " + std::to_string(pm.record()->table_generation)
+                 : "heartbeat";
+  emit_event(e);
+}
+
+void QuorumDaemon::update_table_generation() {
+  if (device_->held_after_timeout() > 0) ++held_generation_;
+  core_->set_table_generation(table_->writer().writes_ended() + held_generation_);
 }
 
 // ---------------------------------------------------------------------------------------------------------

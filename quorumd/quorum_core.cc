@@ -98,8 +98,9 @@ void QuorumCore::issue_write(TimePoint now, std::vector<CoreAction>& out) {
                                        p->handled_request_serial == peer_request_serial_)
     peer_request_ = PeerRequest::none;
   r.features = uint8_t((takes_peer_requests_ ? HeartbeatRecord::kTakesPeerRequests : 0) |
-                       HeartbeatRecord::kPublishesStartedMark);
+                       HeartbeatRecord::kPublishesStartedMark | HeartbeatRecord::kPublishesTableGeneration);
   r.started_mark = started_mark_;
+  r.table_generation = table_generation_;
   r.not_started = not_started_;
   // A node leaving (or down) asks nothing of its peer: the peer must not act on a request of a node going away.
   const bool asking = peer_request_ != PeerRequest::none && r.state == NodeState::up;

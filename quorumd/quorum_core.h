@@ -214,6 +214,9 @@ class QuorumCore {
     not_started_ = not_started;
   }
   uint64_t handled_request_serial() const { return handled_request_serial_; }
+  // HeartbeatRecord::table_generation, always published with kPublishesTableGeneration (the daemon sets it
+  // before every tick from its region writer).
+  void set_table_generation(uint64_t g) { table_generation_ = g; }
 
  private:
   void fence(TimePoint now, const std::string& reason, std::vector<CoreAction>& out);
@@ -262,6 +265,7 @@ class QuorumCore {
   uint64_t handled_request_incarnation_ = 0, handled_request_serial_ = 0;  // set_handled_peer_request
   bool takes_peer_requests_ = false;
   uint64_t started_mark_ = 0;
+  uint64_t table_generation_ = 0;
   HeartbeatRecord::EpochList not_started_;
   uint64_t intent_seq_ = 0;                       // the first write that carries it (0: none issued yet)
   std::optional<TimePoint> intent_on_disk_;       // completion of the first ok write >= intent_seq_

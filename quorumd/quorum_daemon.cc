@@ -861,6 +861,7 @@ void QuorumDaemon::step() {
       execute(acts, now);
     }
   }
+  update_table_generation();
   core_->tick(now, acts);
   execute(acts, now);
   expire_peer_request(now);

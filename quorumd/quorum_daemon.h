@@ -166,6 +166,11 @@ class QuorumDaemon final : private ControlServer::Handler {
   // The lease end moved (a heartbeat write completed, or a promise of the peer extended it): tells the
   // subscribers (svcmgr times the lease from these lease_renewed events).
   void announce_lease(TimePoint now, uint64_t seq, Duration write_latency);
+  // Event peer_updated when the peer's fingerprint (quorumd/peer_fingerprint.h) changed since the last one.
+  void announce_peer_update(TimePoint now);
+  // HeartbeatRecord::table_generation for the next heartbeat: the region writer's ended writes, and one more
+  // at every loop turn while the disk holds a timed-out I/O of ours (a table write among them may still land).
+  void update_table_generation();
   void on_stop_services(const CoreAction& a, TimePoint now, std::vector<CoreAction>& out);
   void on_fence(const CoreAction& a, TimePoint now);
   void on_left(const CoreAction& a, TimePoint now);
@@ -251,6 +256,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   bool peer_observed_ = false;       // this core has read the peer's block at least once
   bool lease_acquired_ = false;      // this core has held a lease
   std::optional<TimePoint> last_lease_expiry_;
+  std::optional<uint64_t> last_peer_fingerprint_;
+  uint64_t held_generation_ = 0;
   uint64_t fences_ = 0;
   std::string last_fence_reason_;
   std::optional<TimePoint> last_fence_at_;

@@ -80,6 +80,7 @@ bool RegionWriter::on_completion(const IoCompletion& c, TimePoint now, std::vect
   if (it == pending_.end()) return false;
   const uint32_t b = it->block;
   pending_.erase(it);
+  ++writes_ended_;
   const bool ok = c.status.ok();
   const bool timed_out = c.status.code() == Code::timeout;
   if (b == ServiceTableStore::kEpochRecord) {

@@ -56,6 +56,9 @@ class RegionWriter {
   void scrub_now() { scrub_due_ = true; }
   size_t in_flight() const { return pending_.size(); }
   uint64_t blocks_written() const { return blocks_written_; }
+  // Writes (epoch record or table block) that ended, ok or not: what the node's table generation counts
+  // (HeartbeatRecord::table_generation).
+  uint64_t writes_ended() const { return writes_ended_; }
   uint64_t scrubs() const { return scrubs_; }
   std::optional<TimePoint> last_scrub() const { return last_scrub_; }
 
@@ -81,6 +84,7 @@ class RegionWriter {
   std::optional<TimePoint> last_scrub_;
   TimePoint retry_after_{};
   uint64_t blocks_written_ = 0;
+  uint64_t writes_ended_ = 0;
   uint64_t scrubs_ = 0;
 };
 

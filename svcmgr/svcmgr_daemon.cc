@@ -21,6 +21,7 @@
 #include "control/table_codec.h"
 #include "svcmgr/peer_request_rule.h"
 #include "svcmgr/started_mark_rule.h"
+#include "svcmgr/table_read_rule.h"
 #include "svcmgr/svcmgr_exit.h"
 
 namespace castor {
@@ -266,6 +267,7 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
         }
       }
     }
+    if (now - last_tick_ >= renew_interval_ / 2) tick(now);
   } else if (e.kind == Kind::lease_at_risk) {
     lease_at_risk_ = true;
     risk_stop_ = true;
@@ -307,6 +309,11 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
              (e.failing ? "is failing" : "answers again") + (e.redundant ? "" : ": running without redundancy");
     a.reason = e.reason;
     alert(a);
+  } else if (e.kind == Kind::peer_updated) {
+    // The peer's table (or its standby, request, started mark...) changed: read it now, not at the next tick.
+    peer_updated_ = true;
+    if (table_read_pending_) reread_table_ = true;
+    else tick(now);
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
@@ -342,17 +349,43 @@ void SvcmgrDaemon::publish_started_mark() {
   }
 }
 
+// Every renew interval, on quorumd's lease event (svcmgr wakes for it anyway) or, when none comes, on a timer
+// half an interval later: reads the peer's table when a read is due (svcmgr/table_read_rule.h), else
+// re-evaluates every service on the last read (failure windows expire with time).
 void SvcmgrDaemon::tick(TimePoint now) {
-  next_tick_ = now + renew_interval_;
-  if (!link_->connected()) return;
-  if (!table_read_pending_) {
-    table_read_pending_ = true;
-    link_->request("table-peer", [this](const Result<std::string>& r) {
-      table_read_pending_ = false;
-      if (r.ok()) on_peer_table(*r, clock_.now());
-      if (std::exchange(reread_table_, false)) tick(clock_.now());
-    });
+  if (!loop_) return;  // an event read while init() still builds the services: the loop's first pass ticks
+  last_tick_ = now;
+  next_tick_ = now + renew_interval_ + renew_interval_ / 2;
+  if (!link_->connected() || table_read_pending_) return;
+  bool moving = false;
+  for (const auto& [n, s] : services_)
+    if (s.own->phase() != OwnershipPhase::idle && s.own->phase() != OwnershipPhase::running) {
+      moving = true;
+      break;
+    }
+  TableReadFacts f;
+  f.peer_view = liveness_.view;
+  f.peer_updated = peer_updated_;
+  f.services_moving = moving;
+  f.settled = settled_;
+  f.ever_read = ever_read_;
+  f.last_read_asked = last_read_asked_;
+  f.now = now;
+  f.backstop = table_read_backstop(renew_interval_);
+  if (!table_read_due(f)) {
+    for (auto& [n, s] : services_) evaluate(s, now);
+    return;
   }
+  table_read_pending_ = true;
+  peer_updated_ = false;
+  ever_read_ = true;
+  last_read_asked_ = now;
+  link_->request("table-peer", [this](const Result<std::string>& r) {
+    table_read_pending_ = false;
+    if (r.ok()) on_peer_table(*r, clock_.now());
+    else peer_updated_ = true;  // nothing was learnt: read again at the next tick
+    if (std::exchange(reread_table_, false)) tick(clock_.now());
+  });
 }
 
 void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {

@@ -162,6 +162,10 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool lease_at_risk_ = false;
   bool table_read_pending_ = false;
   bool reread_table_ = false;  // read the peer's table again once the read in flight is back
+  bool peer_updated_ = false;  // quorumd said the peer changed since the last read was asked (table_read_rule.h)
+  bool ever_read_ = false;
+  TimePoint last_read_asked_{};
+  TimePoint last_tick_{};
   TimePoint next_tick_{};
   bool settled_ = false;        // startup probes/stops done: may claim
   int exit_code_ = -1;  // -1: running; else the SvcmgrExit run() returns

@@ -12,7 +12,7 @@ namespace {
 constexpr QuorumdEventKind kKinds[] = {QuorumdEventKind::lease_renewed, QuorumdEventKind::lease_at_risk,
                                        QuorumdEventKind::leaving,       QuorumdEventKind::fenced,
                                        QuorumdEventKind::left,          QuorumdEventKind::peer_changed,
-                                       QuorumdEventKind::device_changed};
+                                       QuorumdEventKind::device_changed, QuorumdEventKind::peer_updated};
 
 Result<PeerView> get_view(const Json& j, std::string_view key) {
   ASSIGN_OR_RETURN(std::string s, json_codec::get_string(j, key));
@@ -32,6 +32,7 @@ const char* quorumd_event_name(QuorumdEventKind k) {
     case QuorumdEventKind::left: return "left";
     case QuorumdEventKind::peer_changed: return "peer_changed";
     case QuorumdEventKind::device_changed: return "device_changed";
+    case QuorumdEventKind::peer_updated: return "peer_updated";
   }
   return "?";
 }
@@ -72,6 +73,10 @@ std::string encode_quorumd_event(const QuorumdEvent& e) {
       j["device"] = e.device;
       j["failing"] = e.failing;
       j["redundant"] = e.redundant;
+      j["reason"] = e.reason;
+      break;
+    case QuorumdEventKind::peer_updated:
+      j["peer_incarnation"] = e.peer_incarnation;
       j["reason"] = e.reason;
       break;
   }
@@ -143,6 +148,10 @@ Result<QuorumdEvent> parse_quorumd_event(std::string_view text) {
       ASSIGN_OR_RETURN(e.device, json_codec::get_string(j, "device"));
       ASSIGN_OR_RETURN(e.failing, json_codec::get_bool(j, "failing"));
       ASSIGN_OR_RETURN(e.redundant, json_codec::get_bool(j, "redundant"));
+      break;
+    }
+    case QuorumdEventKind::peer_updated: {
+      ASSIGN_OR_RETURN(e.peer_incarnation, json_codec::get_u64(j, "peer_incarnation"));
       break;
     }
   }

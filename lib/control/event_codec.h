@@ -9,6 +9,9 @@
 //   peer_changed    "peer", "from", "to", "peer_incarnation", "reason"[, "power_fenced": true]
 //   device_changed  "device_index", "device", "failing", "redundant", "reason"   a member of a set of quorum
 //                                                              devices began or ceased failing (issue 20's alerts)
+//   peer_updated    "peer_incarnation", "reason"               what a table-peer reply would say of the peer
+//                                                              changed (its table, standby, request, started
+//                                                              mark...): svcmgr reads the peer's table then
 // Keys, value types and key order are what quorumd wrote before this codec existed. The parser validates
 // every field the event's kind carries and never throws or aborts on any input; an unknown "event" is an
 // error (Code::unsupported), so a client may skip it. Pure: no I/O, no clock.
@@ -24,7 +27,7 @@
 
 namespace castor {
 
-enum class QuorumdEventKind { lease_renewed, lease_at_risk, leaving, fenced, left, peer_changed, device_changed };
+enum class QuorumdEventKind { lease_renewed, lease_at_risk, leaving, fenced, left, peer_changed, device_changed, peer_updated };
 // "lease_renewed", "lease_at_risk", ...: the "event" value.
 const char* quorumd_event_name(QuorumdEventKind k);
 
@@ -38,7 +41,8 @@ struct QuorumdEvent {
   // lease_renewed (always) and lease_at_risk (when the lease has an expiry): when it runs out.
   std::optional<int64_t> lease_expiry_boottime_ns;
   uint64_t fences = 0;  // fenced: how many times this quorumd has fenced
-  // peer_changed: the peer's name, its view before and after, and the incarnation followed.
+  // peer_changed: the peer's name, its view before and after, and the incarnation followed (peer_updated: that
+  // incarnation too).
   std::string peer;
   PeerView from = PeerView::unknown;
   PeerView to = PeerView::unknown;

@@ -57,6 +57,8 @@ void encode_heartbeat(const HeartbeatRecord& hb, const DiskLayout& layout, const
   w.u8(hb.not_started.count);
   w.seek(152);
   for (uint64_t e : hb.not_started) w.u64(e);
+  w.seek(408);
+  w.u64(hb.table_generation);
   seal_block(block, seal);
 }
 
@@ -111,6 +113,8 @@ Result<HeartbeatRecord> decode_heartbeat(std::span<const std::byte> block, const
     for (uint8_t i = 0; i < not_started; ++i) hb.not_started.push_back(r.u64());
   else
     hb.started_mark = 0;
+  r.seek(408);
+  hb.table_generation = r.u64();
   if (!r.ok()) return bad("truncated");
   // A kind a later version added reads as none (never refused: the record still proves the writer alive).
   hb.peer_request = request <= uint8_t(PeerRequest::unstandby) && hb.peer_request_serial != 0 ? PeerRequest(request)

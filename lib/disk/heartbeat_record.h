@@ -72,6 +72,7 @@ struct HeartbeatRecord {
   uint8_t features = 0;
   static constexpr uint8_t kTakesPeerRequests = 1;  // this writer acts on the peer's requests
   static constexpr uint8_t kPublishesStartedMark = 2;  // started_mark below is this writer's
+  static constexpr uint8_t kPublishesTableGeneration = 4;  // table_generation below is this writer's
 
   uint64_t peer_request_serial = 0;
   uint64_t handled_request_incarnation = 0;
@@ -110,6 +111,13 @@ struct HeartbeatRecord {
     friend bool operator==(const EpochList&, const EpochList&) = default;
   };
   EpochList not_started;
+  // Byte 408: how many writes of this writer's epoch record and table blocks have ended (landed or failed) in
+  // this life, plus one more for every heartbeat built while a timed-out one of them may still land. A reader
+  // that saw the same (incarnation, generation) before it last read the table knows the table has not
+  // changed since: what lets the peer's svcmgr skip reading 35 blocks every renew interval when nothing
+  // moves. A hint only: every read an ownership decision rests on is a fresh read (docs/design.md "Reading
+  // the peer's table only when it changed"). Meaningful with kPublishesTableGeneration.
+  uint64_t table_generation = 0;
   friend bool operator==(const HeartbeatRecord&, const HeartbeatRecord&) = default;
 };
 

@@ -101,6 +101,14 @@ std::vector<QuorumdEvent> sample_events() {
   e.redundant = false;
   e.reason = "write: no answer";
   out.push_back(e);
+  e = QuorumdEvent{};
+  e.kind = QuorumdEventKind::peer_updated;
+  e.node = "alpha";
+  e.incarnation = 3;
+  e.boottime_ns = 5003;
+  e.peer_incarnation = 9;
+  e.reason = "table generation 17";
+  out.push_back(e);
   return out;
 }
 
@@ -484,6 +492,7 @@ TEST_CASE("control codec: events, the text quorumd always sent") {
       R"({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"heartbeat unchanged for 5s"})",
       R"x({"event":"peer_changed","node":"alpha","incarnation":3,"boottime_ns":5001,"peer":"beta","from":"UP","to":"DEAD","peer_incarnation":12,"reason":"powered off by a confirmed fence (fence_ipmilan)","power_fenced":true})x",
       R"({"event":"device_changed","node":"alpha","incarnation":3,"boottime_ns":5002,"device_index":1,"device":"/dev/sdc","failing":true,"redundant":false,"reason":"write: no answer"})",
+      R"({"event":"peer_updated","node":"alpha","incarnation":3,"boottime_ns":5003,"peer_incarnation":9,"reason":"table generation 17"})",
   };
   REQUIRE(ev.size() == expected.size());
   for (size_t i = 0; i < ev.size(); ++i) {

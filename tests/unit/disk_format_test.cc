@@ -283,6 +283,8 @@ TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer read
   hb.handled_request_serial = 9;
   hb.started_mark = 77;
   hb.not_started = {5, 70};
+  hb.features |= HeartbeatRecord::kPublishesTableGeneration;
+  hb.table_generation = 0x0102030405060708ull;
   encode_heartbeat(hb, layout, RecordSeal::crc_only(), asked);
   auto back = decode_heartbeat(asked, layout, 2, RecordSeal::crc_only());
   REQUIRE(back.ok());
@@ -298,6 +300,7 @@ TEST_CASE("heartbeat peer requests: round-trip; a record of an older writer read
   CHECK(old->handled_request_serial == 0);
   CHECK(old->started_mark == 0);
   CHECK(old->not_started.empty());
+  CHECK(old->table_generation == 0);
   // A kind a later version added: the record still decodes (it proves its writer alive), the request is none.
   asked[104] = std::byte{7};
   seal_block(asked, RecordSeal::crc_only());

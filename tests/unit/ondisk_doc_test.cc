@@ -374,6 +374,7 @@ TEST_CASE("docs/ondisk-format.md: the heartbeat table matches encode_heartbeat")
       {128, heartbeat_encoder([](HeartbeatRecord& h) { h.handled_request_serial = ~0ull; })},
       {136, heartbeat_encoder([](HeartbeatRecord& h) { h.started_mark = ~0ull; })},
       {144, heartbeat_encoder([](HeartbeatRecord& h) { h.not_started = std::vector<uint64_t>(32, ~0ull); })},
+      {408, heartbeat_encoder([](HeartbeatRecord& h) { h.table_generation = ~0ull; })},
   };
   check_table(rows, muts, heartbeat_encoder([](HeartbeatRecord&) {}), 0, layout().block_size());
 }

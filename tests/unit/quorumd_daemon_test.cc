@@ -1036,3 +1036,41 @@ TEST_CASE("quorumd in-process: peer requests: the takes-requests bit follows svc
   c.run_for(c.timing().renew_interval * 2);
   CHECK(peer_of(b).request == PeerRequest::none);
 }
+
+TEST_CASE("quorumd in-process: peer_updated tells a subscriber when the peer's table changed, and only then") {
+  Cluster c;
+  start_both(c);
+  Client a(c.alpha().socket), sm(c.beta().socket);
+  REQUIRE(c.ask(sm, "subscribe service-manager")["ok"] == true);
+  auto updates = [&] {
+    int n = 0;
+    while (auto f = sm.poll()) {
+      auto e = parse_quorumd_event(*f);
+      if (e.ok() && e->kind == QuorumdEventKind::peer_updated) ++n;
+    }
+    return n;
+  };
+  c.run_for(c.timing().renew_interval * 4);
+  (void)updates();
+  const auto& pm = c.beta().daemon->core().peer();
+  REQUIRE(pm.record().has_value());
+  CHECK((pm.record()->features & HeartbeatRecord::kPublishesTableGeneration) != 0);
+  const uint64_t gen = pm.record()->table_generation;
+  // Idle: alpha's heartbeats go on, nothing of it changes, no event.
+  c.run_for(c.timing().renew_interval * 10);
+  CHECK(updates() == 0);
+  CHECK(pm.record()->table_generation == gen);
+  // alpha writes an entry (its epoch record, then the block): within two renew intervals of the write's
+  // completion beta's subscriber hears it, with the generation that counts the writes.
+  REQUIRE(c.ask(a, "table-set web owned 1 3 7 0 0 99")["ok"] == true);
+  REQUIRE(c.run_until([&] { return pm.record()->table_generation > gen; }, c.timing().renew_interval * 2));
+  CHECK(pm.record()->table_generation == gen + 2);
+  c.run_for(c.timing().renew_interval / 2);
+  CHECK(updates() >= 1);
+  c.run_for(c.timing().renew_interval * 10);
+  CHECK(updates() == 0);
+  // A standby of alpha is news too (no table write).
+  REQUIRE(c.ask(a, "standby 1")["ok"] == true);
+  c.run_for(c.timing().renew_interval * 3);
+  CHECK(updates() >= 1);
+}
