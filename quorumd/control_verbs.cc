@@ -134,6 +134,7 @@ std::string QuorumDaemon::status_json(TimePoint now) const {
   j["seq"] = c.last_written_seq();
   j["leaving"] = leave_requested_;
   j["standby"] = standby_;
+  j["sends_peer_updated"] = true;  // svcmgr reads the peer's table on the event (an older quorumd: every tick)
   if (c.peer_request() != PeerRequest::none)  // castor standby PEER run here, not yet handled by the peer
     j["peer_request"] = Json{{"kind", peer_request_name(c.peer_request())}, {"serial", c.peer_request_serial()},
                              {"age_ms", peer_request_since_ ? to_ms(now - *peer_request_since_) : int64_t(0)}};

@@ -175,6 +175,7 @@ Status SvcmgrDaemon::init() {
   peer_name_ = who->peer_name;
   peer_id_ = who->peer_id;
   renew_interval_ = Millis(who->renew_interval_ms);
+  quorumd_hints_ = who->sends_peer_updated;
   me_standby_ = who->standby;  // quorumd keeps it across svcmgr restarts
   log::set_node(node_name_);
   alerts_ = std::make_unique<AlertDispatcher>(config_.alerts, node_name_);
@@ -311,9 +312,11 @@ void SvcmgrDaemon::on_quorumd_event(const std::string& text) {
     alert(a);
   } else if (e.kind == Kind::peer_updated) {
     // The peer's table (or its standby, request, started mark...) changed: read it now, not at the next tick.
+    // At most one extra read a half renew interval: a change that came after a read just asked waits for the
+    // next tick (the lease event's, within a renew interval).
     peer_updated_ = true;
     if (table_read_pending_) reread_table_ = true;
-    else tick(now);
+    else if (now - last_read_asked_ >= renew_interval_ / 2) tick(now);
   } else if (e.kind == Kind::peer_changed) {
     liveness_.view = e.to;
     log::notice(std::string("peer ") + peer_view_name(e.to), {{"peer", peer_name_}, {"reason", e.reason}});
@@ -357,16 +360,14 @@ void SvcmgrDaemon::tick(TimePoint now) {
   last_tick_ = now;
   next_tick_ = now + renew_interval_ + renew_interval_ / 2;
   if (!link_->connected() || table_read_pending_) return;
-  bool moving = false;
-  for (const auto& [n, s] : services_)
-    if (s.own->phase() != OwnershipPhase::idle && s.own->phase() != OwnershipPhase::running) {
-      moving = true;
-      break;
-    }
   TableReadFacts f;
+  for (const auto& [n, s] : services_) {
+    if (s.own->phase() == OwnershipPhase::claiming) f.claiming = true;
+    if (!s.own->peer()) f.unread_service = true;
+  }
   f.peer_view = liveness_.view;
   f.peer_updated = peer_updated_;
-  f.services_moving = moving;
+  f.quorumd_hints = quorumd_hints_;
   f.settled = settled_;
   f.ever_read = ever_read_;
   f.last_read_asked = last_read_asked_;
@@ -382,19 +383,19 @@ void SvcmgrDaemon::tick(TimePoint now) {
   last_read_asked_ = now;
   link_->request("table-peer", [this](const Result<std::string>& r) {
     table_read_pending_ = false;
-    if (r.ok()) on_peer_table(*r, clock_.now());
-    else peer_updated_ = true;  // nothing was learnt: read again at the next tick
+    // Nothing learnt (the link failed, or quorumd's read did): a change it was to show is still unseen.
+    if (!r.ok() || !on_peer_table(*r, clock_.now())) peer_updated_ = true;
     if (std::exchange(reread_table_, false)) tick(clock_.now());
   });
 }
 
-void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
+bool SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
   auto reply = parse_table_peer_reply(text);
   if (!reply.ok()) {
     // Nothing is concluded from a read that failed (or a reply that does not parse): the next tick reads again.
     if (reply.status().code() != Code::refused)
       log::warning("quorumd's table-peer reply does not parse", {{"reason", reply.status().to_string()}});
-    return;
+    return false;
   }
   const TimePoint issued = from_ns(reply->read_issued_boottime_ns);
   PeerTableRead t = peer_table_from(*reply, corrupt_free_);
@@ -457,6 +458,7 @@ void SvcmgrDaemon::on_peer_table(const std::string& text, TimePoint now) {
     s.own->on_liveness(liveness_);
     evaluate(s, now);
   }
+  return true;
 }
 
 void SvcmgrDaemon::submit_entry(Service& s, const ServiceEntry& e, uint64_t token) {

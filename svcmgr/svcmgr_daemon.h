@@ -106,7 +106,8 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   void adopt_removed(const std::string& name, TimePoint now);
   void on_quorumd_event(const std::string& json);
   void tick(TimePoint now);
-  void on_peer_table(const std::string& json, TimePoint now);
+  // false when the reply says nothing of the peer (an error, or a reply that does not parse).
+  bool on_peer_table(const std::string& json, TimePoint now);
   void evaluate(Service& s, TimePoint now);
   void drive(Service& s, TimePoint now);
   void after_runner(Service& s, TimePoint now);
@@ -164,6 +165,7 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   bool reread_table_ = false;  // read the peer's table again once the read in flight is back
   bool peer_updated_ = false;  // quorumd said the peer changed since the last read was asked (table_read_rule.h)
   bool ever_read_ = false;
+  bool quorumd_hints_ = false;  // quorumd sends peer_updated (its status reply says so)
   TimePoint last_read_asked_{};
   TimePoint last_tick_{};
   TimePoint next_tick_{};

@@ -7,7 +7,7 @@ namespace castor {
 bool table_read_due(const TableReadFacts& f) {
   if (!f.ever_read || !f.settled) return true;
   if (f.peer_view != PeerView::up) return true;
-  if (f.peer_updated || f.services_moving) return true;
+  if (f.peer_updated || !f.quorumd_hints || f.claiming || f.unread_service) return true;
   return f.now - f.last_read_asked >= f.backstop;
 }
 

@@ -56,6 +56,9 @@ Result<QuorumdIdentity> parse_quorumd_identity(std::string_view status_reply) {
   if (!renew.ok()) return renew.status().with_context("timing_ms");
   if (*renew == 0) return Error(Code::invalid_argument, "timing_ms: 'renew_interval' must be above 0");
   q.renew_interval_ms = int64_t(*renew);
+  if (json_codec::has(j, "sends_peer_updated")) {
+    ASSIGN_OR_RETURN(q.sends_peer_updated, json_codec::get_bool(j, "sends_peer_updated"));
+  }
   return q;
 }
 

@@ -29,6 +29,9 @@ struct QuorumdIdentity {
   std::string peer_name;
   bool standby = false;  // this node is in standby (quorumd keeps it across svcmgr restarts)
   int64_t renew_interval_ms = 0;
+  // quorumd sends the peer_updated event (control/event_codec.h); absent (an older quorumd): false, and
+  // svcmgr then reads the peer's table at every tick.
+  bool sends_peer_updated = false;
   friend bool operator==(const QuorumdIdentity&, const QuorumdIdentity&) = default;
 };
 // Reads those fields of a `status` reply; an error if one is missing or wrong (ids 1..2, names non-empty,

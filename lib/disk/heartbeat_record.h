@@ -112,7 +112,8 @@ struct HeartbeatRecord {
   };
   EpochList not_started;
   // Byte 408: how many writes of this writer's epoch record and table blocks have ended (landed or failed) in
-  // this life, plus one more for every heartbeat built while a timed-out one of them may still land. A reader
+  // this life, plus one more at every loop turn of quorumd while the disk holds a timed-out I/O of it (a
+  // table write among them may still land). A reader
   // that saw the same (incarnation, generation) before it last read the table knows the table has not
   // changed since: what lets the peer's svcmgr skip reading 35 blocks every renew interval when nothing
   // moves. A hint only: every read an ownership decision rests on is a fresh read (docs/design.md "Reading

@@ -57,6 +57,18 @@ struct FakeCluster {
   std::vector<std::string> writes;     // "a ledger owned 1": every table-set, in order
   std::vector<std::string> other[2];   // every other request line (fence, register-pgid, ...)
   uint32_t next_block = 1;
+  // quorumd's peer_updated (issue 19): off by default (the status reply then says this quorumd does not
+  // send it, and svcmgr reads at every tick, as it did before); when on, a table-set or set-digest of node i
+  // tells node 1-i.
+  std::vector<TimePoint> table_reads[2];   // when node i asked table-peer
+  int fail_table_peer[2] = {0, 0};         // answer the next N table-peer requests of node i with an error reply
+  bool emit_peer_updated = false;           // model quorumd: a table-set or set-digest of node i sends peer_updated to 1-i
+  std::function<void(int, const std::string&)> on_table_set;  // hook (node, write text)
+  void peer_updated(int i, const std::string& why = "table generation") {
+    QuorumdEvent e = event(i, QuorumdEventKind::peer_updated, why);
+    e.peer_incarnation = 1;
+    send(i, e);
+  }
 
   static std::string name(int i) { return i == 0 ? "a" : "b"; }
   static uint32_t id(int i) { return uint32_t(i + 1); }
@@ -91,10 +103,12 @@ struct FakeCluster {
                   {"node", {{"name", name(i)}, {"id", id(i)}}},
                   {"peer", {{"name", name(1 - i)}, {"id", id(1 - i)}}},
                   {"timing_ms", {{"renew_interval", 500}}},
-                  {"standby", false}}
+                  {"standby", false},
+                  {"sends_peer_updated", emit_peer_updated}}
           .dump();
     if (verb == "set-digest") {
       digest[i] = std::stoull(args);
+      if (emit_peer_updated) peer_updated(1 - i, "digest");
       return encode_ok_reply();
     }
     if (verb == "table-own") {
@@ -103,6 +117,11 @@ struct FakeCluster {
       return encode_table_own_reply(r);
     }
     if (verb == "table-peer") {
+      table_reads[i].push_back(now);
+      if (fail_table_peer[i] > 0) {
+        --fail_table_peer[i];
+        return encode_error_reply("reading the peer's table failed: timeout");
+      }
       TablePeerReply r;
       r.read_issued_boottime_ns = ns(now);
       for (const auto& [n, e] : table[1 - i]) r.entries.push_back(e);
@@ -127,6 +146,8 @@ struct FakeCluster {
       e.entry = req->to_entry();
       writes.push_back(name(i) + " " + req->name + " " + ownership_state_name(req->state) + " " +
                        std::to_string(req->epoch));
+      if (emit_peer_updated) peer_updated(1 - i);
+      if (on_table_set) on_table_set(i, writes.back());
       return encode_table_set_reply(TableSetReply{ns(now)});
     }
     other[i].push_back(line);

@@ -44,7 +44,16 @@ TEST_CASE("control reply codec: quorumd identity from its status reply") {
       R"("timing_ms":{"io_timeout":2000,"renew_interval":1000,"lease":6000,"kill_grace":2000,"watchdog":2000,"dead":12000}})";
   auto q = parse_quorumd_identity(status);
   REQUIRE_MESSAGE(q.ok(), q.status().to_string());
-  CHECK(*q == QuorumdIdentity{2, "beta", 1, "alpha", true, 1000});
+  CHECK(*q == QuorumdIdentity{2, "beta", 1, "alpha", true, 1000, false});  // an older quorumd: no peer_updated
+  {
+    ordered_json j = ordered_json::parse(status);
+    j["sends_peer_updated"] = true;
+    auto with = parse_quorumd_identity(j.dump());
+    REQUIRE(with.ok());
+    CHECK(with->sends_peer_updated);
+    j["sends_peer_updated"] = "yes";
+    CHECK_FALSE(parse_quorumd_identity(j.dump()).ok());
+  }
 
   struct Case {
     const char* what;

@@ -14,6 +14,7 @@ TimePoint at_ms(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 TableReadFacts quiet() {
   TableReadFacts f;
   f.peer_view = PeerView::up;
+  f.quorumd_hints = true;
   f.settled = true;
   f.ever_read = true;
   f.last_read_asked = at_ms(1000);
@@ -43,7 +44,13 @@ TEST_CASE("table read rule: a quiet tick reads nothing; every reason to read rea
   f.peer_updated = true;
   CHECK(table_read_due(f));
   f = quiet();
-  f.services_moving = true;
+  f.claiming = true;
+  CHECK(table_read_due(f));
+  f = quiet();
+  f.unread_service = true;  // a service a reload added: it has seen no read yet
+  CHECK(table_read_due(f));
+  f = quiet();
+  f.quorumd_hints = false;  // an older quorumd never says the peer changed: read at every tick
   CHECK(table_read_due(f));
   f = quiet();
   f.now = f.last_read_asked + f.backstop - std::chrono::milliseconds(1);
