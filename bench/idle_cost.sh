@@ -3,7 +3,8 @@
 #   Castor: the harness cluster at IO_TIMEOUT_MS (default 200) with 10 trivial exec services (IDLE_SERVICES)
 #           running on alpha; quorumd and svcmgr of both nodes.
 #   sanlock: two daemons ("hosts"), each on its own loop device over one file, watchdog off, a lockspace at
-#           its default io_timeout 10 s, host 1 holding one resource lease.
+#           Castor's io_timeout when it is whole seconds (issue 19 compares the two at equal io_timeout), else at
+#           sanlock's default 10 s (SANLOCK_IDLE_IO_S overrides), host 1 holding one resource lease.
 #   sbd: two sbd daemons (inquisitor + servant), each on its own loop device over one file, defaults.
 # Per daemon: CPU % (schedstat), the CPU of the children it reaped (svcmgr's agents), wakeups/s (context
 # switches), RSS and PSS; per disk: reads and writes per second and bytes per second (bench/proc_sample.py).
@@ -12,6 +13,7 @@
 IO_TIMEOUT_MS=${IO_TIMEOUT_MS:-200}
 SECONDS_WINDOW=${IDLE_SECONDS:-60}
 NSVC=${IDLE_SERVICES:-10}
+if [ $((IO_TIMEOUT_MS % 1000)) = 0 ]; then SL_IO=${SANLOCK_IDLE_IO_S:-$((IO_TIMEOUT_MS / 1000))}; else SL_IO=${SANLOCK_IDLE_IO_S:-10}; fi
 . "$ROOT/tests/cluster/harness.sh"
 export SANLOCK_PRIVILEGED=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-idle.XXXXXX")
@@ -45,11 +47,11 @@ for h in 1 2; do
   eval "SL$h=$!"
   for ((i = 0; i < 50; i++)); do [ -S "$work/run$h/sanlock.sock" ] && break; sleep 0.1; done
 done
-SANLOCK_RUN_DIR=$work/run1 sanlock client init -s "LS:0:$sdev1:0" >/dev/null &&
+SANLOCK_RUN_DIR=$work/run1 sanlock client init -s "LS:0:$sdev1:0" -o "$SL_IO" >/dev/null &&
   SANLOCK_RUN_DIR=$work/run1 sanlock client init -r "LS:RES:$sdev1:1048576" >/dev/null || fail "sanlock init"
-SANLOCK_RUN_DIR=$work/run1 sanlock client add_lockspace -s "LS:1:$sdev1:0" >/dev/null &
+SANLOCK_RUN_DIR=$work/run1 sanlock client add_lockspace -s "LS:1:$sdev1:0" -o "$SL_IO" >/dev/null &
 j1=$!
-SANLOCK_RUN_DIR=$work/run2 sanlock client add_lockspace -s "LS:2:$sdev2:0" >/dev/null &
+SANLOCK_RUN_DIR=$work/run2 sanlock client add_lockspace -s "LS:2:$sdev2:0" -o "$SL_IO" >/dev/null &
 j2=$!
 wait "$j1" "$j2"
 SANLOCK_RUN_DIR=$work/run1 setsid sanlock client command -r "LS:RES:$sdev1:1048576" -c /bin/sleep 100000 >/dev/null 2>&1 &
@@ -80,11 +82,11 @@ else
 fi
 specs+=("disk:sanlock:host1:$sdev1"
         "disk:sanlock:host2:$sdev2" "disk:sbd:node1:$bdev1" "disk:sbd:node2:$bdev2")
-say "idle: ${SECONDS_WINDOW} s window; Castor io_timeout ${IO_TIMEOUT_MS} ms with $NSVC services; sanlock and sbd at their defaults"
+say "idle: ${SECONDS_WINDOW} s window; Castor io_timeout ${IO_TIMEOUT_MS} ms with $NSVC services; sanlock io_timeout ${SL_IO} s; sbd at its defaults"
 SANLOCK_RUN_DIR=$work/run1 sanlock client status 2>/dev/null | grep -q '^r LS:RES' || say "warning: sanlock host 1 holds no resource"
 python3 "$BENCH_DIR/proc_sample.py" "$SECONDS_WINDOW" "${specs[@]}" >"$work/idle.out" || fail "sampling"
 while read -r line; do
-  record idle "\"io_timeout_ms\": $IO_TIMEOUT_MS, \"services\": $NSVC, ${line:1:${#line}-2}"
+  record idle "\"io_timeout_ms\": $IO_TIMEOUT_MS, \"sanlock_io_timeout_s\": $SL_IO, \"services\": $NSVC, ${line:1:${#line}-2}"
 done <"$work/idle.out"
 python3 - "$work/idle.out" <<'EOP' >&2
 import json, sys

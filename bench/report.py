@@ -142,9 +142,11 @@ if idle:
         p('| %s | %s | %s | %.2f | %d | %.2f | %d |' % (s(r['io_timeout_ms']), r['system'], r['name'], r['reads_per_s'],
           r['read_bytes_per_s'], r['writes_per_s'], r['write_bytes_per_s']))
     p()
-    p('Castor runs %d services (trivial exec agents); sanlock (io_timeout 10 s, one resource held) and sbd run '
-      'at their defaults. CPU from /proc/PID/task/*/schedstat; wakeups = context switches; agents\' CPU = '
-      'cutime+cstime of the children the daemon reaped.' % idle[0].get('services', 0))
+    sl_io = sorted({'%s -> %s s' % (s(r['io_timeout_ms']), r.get('sanlock_io_timeout_s', 10)) for r in idle})
+    p('Castor runs %d services (trivial exec agents); sanlock holds one resource, its lockspace at the io_timeout '
+      'given here per Castor io_timeout (%s; 10 s, its default, in records without one); sbd runs at its '
+      'defaults. CPU from /proc/PID/task/*/schedstat; wakeups = context switches; agents\' CPU = '
+      'cutime+cstime of the children the daemon reaped.' % (idle[0].get('services', 0), ', '.join(sl_io)))
     p()
     for io in sorted({r['io_timeout_ms'] for r in idle}):
         ds = [r for r in idle if r['kind'] == 'daemon' and r['system'] == 'castor' and r['io_timeout_ms'] == io and not r.get('gone')]

@@ -1,10 +1,14 @@
 #!/bin/bash
 # castor export pacemaker, live (issue 21): a real two-node Pacemaker cluster (corosync with two_node, and
 # pacemakerd), each node in network, mount and PID namespaces of its own joined by a veth pair, runs what
-# Castor exported and places it as Castor would: the dummy sample on beta (its first node), a web address
-# service (IPaddr2, 10.231.0.100) on alpha, the address really up on alpha's interface and Dummy's state
-# file on beta; when alpha dies (its PID namespace ends: a crash, not a clean stop), the address moves to
-# beta. No fence device can act in namespaces: stonith-enabled=false, set here, not exported. Skips without
+# Castor exported and places it as Castor would: the dummy sample on beta (its first node), and the demo's
+# web service on alpha — its floating address (IPaddr2, 10.231.0.100), its ext4 filesystem on a shared disk
+# (Filesystem, a loop device both namespaces see) and its HTTP server — the page fetched through the address
+# from beta; when alpha dies (its PID namespace ends: a crash, not a clean stop), web moves to beta, the
+# filesystem mounted there and the page served from it. The demo's HTTP server is an exec resource, which the
+# export refuses (ocf:heartbeat:anything cannot run a start command that exits; tests/unit/
+# pacemaker_export_test.cc checks the reason), so here it is the same server as a small OCF agent of the test's own (ocf:castorliveN:http),
+# installed for the run and removed after it. No fence device can act in namespaces: stonith-enabled=false, set here, not exported. Skips without
 # corosync, pacemakerd and the heartbeat agents (Debian: corosync, pacemaker, resource-agents; not in make
 # deps: Debian's packages start their daemons). Every namespace and process made here is undone at exit,
 # processes by PID: a node's PID namespace ends with its first process.
@@ -106,20 +110,87 @@ wait_for() {  # SECONDS DESCRIPTION NODE PATTERN: crm_mon -1 on NODE matches the
 wait_for 90 "both nodes online" alpha "Online: \[ alpha beta \]"
 sed -n '/Cluster Summary/,/Online/p' "$dir/mon.txt"
 
-say "castor export pacemaker: the dummy sample and a web address service, loaded into the live CIB"
+say "castor export pacemaker: the dummy sample and the demo's web service, loaded into the live CIB"
+# The shared disk: an ext4 filesystem holding the page, on a loop device both nodes' namespaces see.
+disk=$(new_loop "$dir/shared.img" 64) && register_loop "$disk"
+mkfs.ext4 -q -F "$disk" || fail "mkfs.ext4 $disk"
+mkdir -p "$dir/page-setup" "$dir/srv"
+mount "$disk" "$dir/page-setup" && echo "castor-live-page $tag" >"$dir/page-setup/index.html" && umount "$dir/page-setup" ||
+  fail "writing the page onto $disk"
+# The demo's HTTP server as an OCF agent (start/stop/monitor/meta-data; the same python3 http.server).
+provider=castorlive$tag
+agent_dir=/usr/lib/ocf/resource.d/$provider
+mkdir -p "$agent_dir" && register_undo "rm -rf '$agent_dir'"
+cat >"$agent_dir/http" <<'EOF2'
+#!/bin/sh
+# The demo web service's HTTP server (etc/services.d/web.ini, resource http) as an OCF agent.
+: "${OCF_RESKEY_port:=8080}"
+pidf=/run/castor/http-$OCF_RESOURCE_INSTANCE.pid
+running() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
+case $1 in
+meta-data) cat <<'XML'
+<?xml version="1.0"?>
+<resource-agent name="http" version="1.0">
+<version>1.0</version>
+<shortdesc lang="en">python3 http.server on an address</shortdesc>
+<longdesc lang="en">The demo web service's HTTP server.</longdesc>
+<parameters>
+<parameter name="ip" required="1"><shortdesc lang="en">address</shortdesc><content type="string"/></parameter>
+<parameter name="port"><shortdesc lang="en">port</shortdesc><content type="integer" default="8080"/></parameter>
+<parameter name="docroot" required="1"><shortdesc lang="en">directory served</shortdesc><content type="string"/></parameter>
+</parameters>
+<actions>
+<action name="start" timeout="20s"/><action name="stop" timeout="20s"/>
+<action name="monitor" timeout="20s" interval="10s"/><action name="meta-data" timeout="5s"/>
+</actions>
+</resource-agent>
+XML
+  exit 0 ;;
+start)
+  running && exit 0
+  mkdir -p /run/castor
+  setsid /usr/bin/python3 -m http.server "$OCF_RESKEY_port" --bind "$OCF_RESKEY_ip" --directory "$OCF_RESKEY_docroot" \
+    </dev/null >/dev/null 2>&1 &
+  echo $! >"$pidf"
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    python3 -c "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)" \
+      "$OCF_RESKEY_ip" "$OCF_RESKEY_port" 2>/dev/null && exit 0
+    sleep 0.5
+  done
+  exit 1 ;;
+stop)
+  running && kill "$(cat "$pidf")"
+  for i in 1 2 3 4 5 6 7 8 9 10; do running || { rm -f "$pidf"; exit 0; }; sleep 0.5; done
+  kill -9 "$(cat "$pidf")" 2>/dev/null; rm -f "$pidf"; exit 0 ;;
+monitor) running && exit 0; exit 7 ;;
+*) exit 3 ;;
+esac
+EOF2
+chmod 0755 "$agent_dir/http"
 mkdir -m 0755 "$dir/services"
 install -m 0644 "$SAMPLES/dummy.ini" "$dir/services/" || fail "copying dummy.ini"
-cat >"$dir/services/webip.ini" <<'EOF2'
+cat >"$dir/services/web.ini" <<EOF2
 [service]
-name = webip
+name = web
 nodes = alpha, beta
-[resource addr]
+failback = no
+monitor_interval = 10s
+[resource ip]
 agent = ocf:heartbeat:IPaddr2
 param.ip = 10.231.0.100
 param.cidr_netmask = 24
 monitor_interval = 10s
+[resource fs]
+agent = ocf:heartbeat:Filesystem
+param.device = $disk
+param.directory = $dir/srv
+param.fstype = ext4
+[resource http]
+agent = ocf:$provider:http
+param.ip = 10.231.0.100
+param.docroot = $dir/srv
 EOF2
-chmod 0644 "$dir/services/webip.ini"
+chmod 0644 "$dir/services/web.ini"
 : >"$dir/castor.ini"  # no [fence NODE]: nothing could fence a namespace
 "$CASTOR" export pacemaker --services "$dir/services" --config "$dir/castor.ini" >"$dir/export.cib" 2>"$dir/export.err" ||
   { cat "$dir/export.err"; fail "castor export pacemaker"; }
@@ -134,20 +205,28 @@ on alpha crm_attribute --type crm_config --name stonith-enabled --update false |
 on alpha cibadmin --replace --scope resources --xml-file "$dir/resources.xml" || fail "loading the resources"
 on alpha cibadmin --replace --scope constraints --xml-file "$dir/constraints.xml" || fail "loading the constraints"
 
-say "Pacemaker places them where Castor would: dummy on beta, webip on alpha"
-wait_for 60 "dummy on beta and webip on alpha" alpha "dummy_dummy.*Started beta"
-wait_for 60 "webip on alpha" alpha "webip_addr.*Started alpha"
+say "Pacemaker places them where Castor would: dummy on beta, web on alpha"
+wait_for 60 "dummy on beta" alpha "dummy_dummy.*Started beta"
+wait_for 90 "web on alpha" alpha "web_http.*Started alpha"
 sed -n '/Active Resources/,$p' "$dir/mon.txt"
 on alpha ip -4 addr show "cpl${tag}a" | grep -q "inet 10.231.0.100/24" || fail "10.231.0.100 is not up on alpha"
 on beta ip -4 addr show "cpl${tag}b" | grep -q "10.231.0.100" && fail "10.231.0.100 is up on beta too"
+on alpha findmnt -n -S "$disk" -M "$dir/srv" >/dev/null || fail "$disk is not mounted on $dir/srv on alpha"
+on beta findmnt -n -S "$disk" >/dev/null && fail "$disk is mounted on beta too"
 on beta test -e /run/castor/dummy.state || fail "Dummy's state file is not on beta"
-echo "10.231.0.100 up on alpha's interface; /run/castor/dummy.state on beta"
+page=$(on beta curl -s --max-time 5 http://10.231.0.100:8080/index.html)
+[ "$page" = "castor-live-page $tag" ] || fail "the page through 10.231.0.100 from beta: '$page'"
+echo "web on alpha: 10.231.0.100 on its interface, $disk mounted there, the page served from it to beta;" \
+  "/run/castor/dummy.state on beta"
 
-say "alpha dies: webip moves to beta"
+say "alpha dies: web moves to beta"
 touch "$dir/stop-alpha"
-wait_for 60 "webip on beta after alpha died" beta "webip_addr.*Started beta"
+wait_for 90 "web on beta after alpha died" beta "web_http.*Started beta"
 grep -Eq "OFFLINE: \[ alpha \]" "$dir/mon.txt" || fail "alpha is not offline: $(cat "$dir/mon.txt")"
 sed -n '/Node List/,$p' "$dir/mon.txt"
 on beta ip -4 addr show "cpl${tag}b" | grep -q "inet 10.231.0.100/24" || fail "10.231.0.100 is not up on beta"
-echo "10.231.0.100 up on beta's interface"
+on beta findmnt -n -S "$disk" -M "$dir/srv" >/dev/null || fail "$disk is not mounted on $dir/srv on beta"
+page=$(on beta curl -s --max-time 5 http://10.231.0.100:8080/index.html)
+[ "$page" = "castor-live-page $tag" ] || fail "the page through 10.231.0.100 on beta: '$page'"
+echo "web on beta: 10.231.0.100 on its interface, $disk mounted there, the page served from it"
 say "pass"
