@@ -1,6 +1,8 @@
 // Pacemaker import: see pacemaker_import.h.
 #include "tools/pacemaker_import.h"
 
+#include "tools/pacemaker_colocation.h"
+
 #include <regex.h>
 
 #include <algorithm>
@@ -345,9 +347,20 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
   std::set<std::string> stonith_ids;
   for (const XmlElement& r : resources->children)
     if (r.name == "primitive" && r.attr("class") && *r.attr("class") == "stonith") stonith_ids.insert(id_of(r));
-  if (const XmlElement* cons = conf->child("constraints")) {
+  // Lone primitives tied by mandatory colocations: one service each set (tools/pacemaker_colocation.h).
+  std::vector<std::string> lone;
+  for (const XmlElement& r : resources->children)
+    if (r.name == "primitive" && r.attr("id") && !stonith_ids.count(*r.attr("id"))) lone.push_back(*r.attr("id"));
+  const XmlElement* cons = conf->child("constraints");
+  const ColocationPlan plan = plan_colocations(lone, cons ? cons->children : std::vector<XmlElement>{});
+  for (const std::string& n : plan.notes) notes.push_back(n);
+  std::map<std::string, size_t> set_of;  // member id -> its set
+  for (size_t i = 0; i < plan.sets.size(); ++i)
+    for (const std::string& m : plan.sets[i].members) set_of[m] = i;
+  if (cons) {
     for (const XmlElement& c : cons->children) {
       const std::string what = c.name + " " + id_of(c);
+      if (c.attr("id") && plan.consumed.count(*c.attr("id"))) continue;  // expressed by a merged service
       if (c.name != "rsc_location") {
         notes.push_back(what + " not mapped (Castor's only constraint is the order inside a service)");
         continue;
@@ -490,6 +503,54 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
     out.services.push_back(std::move(def));
   };
 
+  // One service of a colocated set: its primitives in start order, their meta attributes together (a
+  // conflict listed, the first member's value kept), their location scores summed on each node (Pacemaker
+  // places the set by the scores of all its members).
+  std::set<size_t> emitted_sets;
+  auto merged_service = [&](const ColocatedSet& set) {
+    ServiceDefinition def;
+    def.name = castor_name(set.members.front());
+    std::string what = "colocated primitives";
+    for (const std::string& m : set.members) what += " " + m;
+    std::map<std::string, std::string> meta;
+    bool on_fail_stop = false, ok = true;
+    Domain merged;
+    for (const std::string& m : set.members) {
+      const XmlElement* p = nullptr;
+      for (const XmlElement& r : resources->children)
+        if (r.name == "primitive" && r.attr("id") && *r.attr("id") == m) p = &r;
+      ResourceDefinition res;
+      std::map<std::string, std::string> pmeta;
+      if (!p || !map_primitive(*p, castor_name(m), res, on_fail_stop, pmeta, notes)) {
+        ok = false;
+        continue;
+      }
+      for (const auto& [k, v] : pmeta) {
+        auto [it, added] = meta.emplace(k, v);
+        if (!added && it->second != v)
+          notes.push_back("primitive " + m + ": meta attribute " + k + "=" + v + " not mapped (the service keeps " +
+                          it->second + ", of " + set.members.front() + " or a member before it)");
+      }
+      def.resources.push_back(std::move(res));
+      const Domain& d = domains[m];
+      for (const auto& [score, node] : d.scored) {
+        auto it = std::find_if(merged.scored.begin(), merged.scored.end(), [&](const auto& e) { return e.second == node; });
+        if (it == merged.scored.end()) merged.scored.emplace_back(score, node);
+        else it->first = add_scores(it->first, score);
+      }
+      for (const auto& rule : d.rules) merged.rules.push_back(rule);
+    }
+    if (!ok) {
+      notes.push_back(what + " not mapped: a member is not (a service without it would not be the same service)");
+      return;
+    }
+    apply_meta(meta, rsc_defaults, on_fail_stop, def, what, notes);
+    const std::string key = std::string("\x01set ") + def.name;  // no CIB id holds a control character
+    domains[key] = merged;
+    if (!domain_of(key, def)) return;
+    finish(def, what);
+  };
+
   for (const XmlElement& r : resources->children) {
     const std::string id = id_of(r);
     if (r.name == "group") {
@@ -527,6 +588,12 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
     } else if (r.name == "primitive") {
       if (r.attr("class") && *r.attr("class") == "stonith") {
         notes.push_back("stonith primitive " + id + " not mapped (castor.ini's [fence NODE], written by hand)");
+        continue;
+      }
+      if (auto it = set_of.find(id); it != set_of.end()) {
+        // A colocated set: written once, where its first member (in the CIB) stands.
+        if (!emitted_sets.insert(it->second).second) continue;
+        merged_service(plan.sets[it->second]);
         continue;
       }
       ServiceDefinition def;

@@ -564,4 +564,28 @@ print(",".join(n.get("uname") for n in ET.parse(sys.argv[1]).getroot().iter("nod
     echo "castor check: $written service(s) valid"
   fi
 done
+
+# Colocated lone primitives imported as one service (tools/pacemaker_colocation.h): Clusters from Scratch's
+# WebSite with ClusterIP. Pacemaker runs both where the one imported service prefers to run.
+say "crm_simulate: Clusters from Scratch's colocated ClusterIP and WebSite run where the imported service prefers"
+simulate "$dir/cfs-active-passive.online.xml" "$dir/cfs-ap.out"
+where=$(python3 - "$dir/cfs-ap.out" <<'PY'
+import sys, xml.etree.ElementTree as ET
+out = ET.parse(sys.argv[1]).getroot()
+for rid in ("ClusterIP", "WebSite"):
+    nodes = []
+    for ns in out.iter("node_state"):
+        for r in ns.iter("lrm_resource"):
+            if r.get("id") != rid: continue
+            ops = sorted(r.iter("lrm_rsc_op"), key=lambda o: int(o.get("call-id", "0")))
+            last = [o for o in ops if o.get("operation") in ("start", "stop")]
+            if last and last[-1].get("operation") == "start" and last[-1].get("rc-code") == "0":
+                nodes.append(ns.get("uname"))
+    print(rid, ",".join(nodes) or "Stopped")
+PY
+)
+echo "$where"
+first=$(sed -n 's/^nodes = \([^,]*\).*/\1/p' "$dir/doc-cfs-active-passive/ClusterIP.ini")
+[ "$where" = "ClusterIP $first
+WebSite $first" ] || fail "Pacemaker placed ClusterIP and WebSite as '$where', the imported service prefers '$first'"
 say "pass"

@@ -277,32 +277,40 @@ using Nodes = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("pacemaker import: Clusters from Scratch, active/passive: a preference of 50 leaves the other node allowed") {
+TEST_CASE("pacemaker import: Clusters from Scratch, active/passive: the colocated address and web site are one service; a preference of 50 leaves the other node allowed") {
   const PcmkImport r = import_data("cfs-active-passive.xml");
-  REQUIRE(r.services.size() == 2);
-  const ServiceDefinition* ip = service(r, "ClusterIP");
-  const ServiceDefinition* web = service(r, "WebSite");
-  REQUIRE((ip && web));
-  CHECK(ip->nodes == Nodes{"pcmk-1", "pcmk-2"});
-  // prefers pcmk-2 by 50 in a symmetric cluster: pcmk-1 stays a failover node (not a one-node service)
+  // WebSite with ClusterIP (INFINITY), ClusterIP then WebSite: a group in all but name. Two services could
+  // run on two nodes; one service keeps the site with its address, started after it.
+  REQUIRE(r.services.size() == 1);
+  const ServiceDefinition* web = service(r, "ClusterIP");
+  REQUIRE(web);
+  REQUIRE(web->resources.size() == 2);
+  CHECK(web->resources[0].name == "ClusterIP");
+  CHECK(web->resources[1].name == "WebSite");
+  // WebSite prefers pcmk-2 by 50 in a symmetric cluster, and ClusterIP follows it there (Pacemaker adds the
+  // colocated resources' scores); pcmk-1 stays a failover node (not a one-node service).
   CHECK(web->nodes == Nodes{"pcmk-2", "pcmk-1"});
   CHECK(!web->failback);  // rsc_defaults stickiness 100
-  CHECK(web->resources.at(0).monitor_interval == Millis(60000));
-  CHECK(web->resources.at(0).stop_timeout == Millis(60000));
-  CHECK(any_line_has(r.not_mapped, "rsc_colocation colocation-WebSite-ClusterIP-INFINITY"));
-  CHECK(any_line_has(r.not_mapped, "rsc_order order-ClusterIP-WebSite-mandatory"));
+  CHECK(web->resources.at(1).monitor_interval == Millis(60000));
+  CHECK(web->resources.at(1).stop_timeout == Millis(60000));
+  CHECK(any_line_has(r.not_mapped, "primitives ClusterIP, WebSite imported as one service ClusterIP",
+                     "colocation-WebSite-ClusterIP-INFINITY, order-ClusterIP-WebSite-mandatory"));
+  CHECK_FALSE(any_line_has(r.not_mapped, "rsc_colocation colocation-WebSite-ClusterIP-INFINITY not mapped"));
+  CHECK_FALSE(any_line_has(r.not_mapped, "rsc_order order-ClusterIP-WebSite-mandatory not mapped"));
   CHECK(any_line_has(r.not_mapped, "stonith primitive ipmi-fencing"));
-  CHECK(any_line_has(r.not_mapped, "service WebSite: allowed without a preference", "pcmk-1"));
+  CHECK(any_line_has(r.not_mapped, "service ClusterIP: allowed without a preference", "pcmk-1"));
 }
 
 TEST_CASE("pacemaker import: Clusters from Scratch, DRBD and active/active: clones listed, the rest mapped") {
   const PcmkImport drbd = import_data("cfs-drbd-filesystem.xml");
-  CHECK(service(drbd, "WebFS"));
+  REQUIRE(service(drbd, "ClusterIP"));
+  REQUIRE(service(drbd, "ClusterIP")->resources.size() == 3);  // ClusterIP, WebFS, WebSite: colocated together
+  CHECK(service(drbd, "ClusterIP")->resources[1].name == "WebFS");
   CHECK(!service(drbd, "WebData"));
   CHECK(any_line_has(drbd.not_mapped, "clone WebData-clone not mapped"));
   CHECK(any_line_has(drbd.not_mapped, "rsc_colocation colocation-WebFS-WebData-clone-INFINITY"));
   const PcmkImport aa = import_data("cfs-active-active.xml");
-  CHECK(aa.services.size() == 2);
+  CHECK(aa.services.size() == 1);  // WebSite and ClusterIP; WebFS is a clone there
   for (const char* clone : {"clone WebData-clone", "clone dlm-clone", "clone WebFS-clone"}) CHECK(any_line_has(aa.not_mapped, clone));
   CHECK(any_line_has(aa.not_mapped, "cluster property no-quorum-policy=freeze"));
 }
@@ -362,4 +370,60 @@ TEST_CASE("pacemaker import: an rsc-pattern applies to the ids it matches; a bad
   CHECK(any_line_has(r.not_mapped, "rsc_location p1: rsc-pattern ^ip- applied to ip-a"));
   CHECK(any_line_has(r.not_mapped, "rsc_location p2: rsc-pattern ( does not compile"));
   CHECK(any_line_has(r.not_mapped, "rsc_location p3: an rsc-pattern longer than 200"));
+}
+
+TEST_CASE("pacemaker import: colocated lone primitives: only mandatory, plain colocations merge; orders give the start order") {
+  auto cib = [](const std::string& constraints) {
+    return "<cib><configuration><crm_config/><nodes><node id=\"1\" uname=\"a\"/><node id=\"2\" uname=\"b\"/></nodes>"
+           "<resources>"
+           "<primitive id=\"A\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"
+           "<primitive id=\"B\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"
+           "<primitive id=\"C\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"
+           "</resources><constraints>" +
+           constraints + "</constraints></configuration></cib>";
+  };
+  auto names = [](const ServiceDefinition& d) {
+    std::vector<std::string> v;
+    for (const auto& r : d.resources) v.push_back(r.name);
+    return v;
+  };
+  // A chain: C with B, B with A; orders A then C, C then B: the orders win over the colocation depth.
+  PcmkImport r = import_text(cib(R"(<rsc_colocation id="c1" rsc="C" with-rsc="B" score="INFINITY"/>)"
+                                 R"(<rsc_colocation id="c2" rsc="B" with-rsc="A" score="INFINITY"/>)"
+                                 R"(<rsc_order id="o1" first="A" then="C"/><rsc_order id="o2" first="C" then="B" kind="Mandatory"/>)"
+                                 R"(<rsc_location id="l1" rsc="C" node="b" score="100"/>)"));
+  REQUIRE(r.services.size() == 1);
+  CHECK(r.services[0].name == "A");
+  CHECK(names(r.services[0]) == std::vector<std::string>{"A", "C", "B"});
+  CHECK(r.services[0].nodes.front() == "b");  // C's preference moves the whole set
+  // No order: the resource the others follow first, then the CIB's order; said so.
+  r = import_text(cib(R"(<rsc_colocation id="c1" rsc="A" with-rsc="C" score="+INFINITY"/>)"));
+  REQUIRE(r.services.size() == 2);  // C+A, and B alone
+  const ServiceDefinition* ca = service(r, "C");
+  REQUIRE(ca);
+  CHECK(names(*ca) == std::vector<std::string>{"C", "A"});
+  CHECK(any_line_has(r.not_mapped, "no start order says C before A by the colocation"));
+  CHECK(service(r, "B"));
+  // Not merged: a finite score, a role, an advisory order's colocation absent, a resource set.
+  for (const std::string& c : {std::string(R"(<rsc_colocation id="c1" rsc="A" with-rsc="B" score="500"/>)"),
+                               std::string(R"(<rsc_colocation id="c1" rsc="A" with-rsc="B" score="INFINITY" with-rsc-role="Promoted"/>)"),
+                               std::string(R"(<rsc_order id="o1" first="A" then="B"/>)"),
+                               std::string(R"(<rsc_colocation id="c1" score="INFINITY"><resource_set id="s"><resource_ref id="A"/><resource_ref id="B"/></resource_set></rsc_colocation>)")}) {
+    CAPTURE(c);
+    r = import_text(cib(c));
+    CHECK(r.services.size() == 3);
+    CHECK(any_line_has(r.not_mapped, "not mapped (Castor's only constraint is the order inside a service)"));
+  }
+  // Orders in a cycle: not merged, said so, and the constraints listed as not mapped.
+  r = import_text(cib(R"(<rsc_colocation id="c1" rsc="A" with-rsc="B" score="INFINITY"/>)"
+                      R"(<rsc_order id="o1" first="A" then="B"/><rsc_order id="o2" first="B" then="A"/>)"));
+  CHECK(r.services.size() == 3);
+  CHECK(any_line_has(r.not_mapped, "start orders form a cycle"));
+  CHECK(any_line_has(r.not_mapped, "rsc_colocation c1 not mapped"));
+  // An order between colocated members that is optional: the set merges, the optional order is listed.
+  r = import_text(cib(R"(<rsc_colocation id="c1" rsc="A" with-rsc="B" score="INFINITY"/>)"
+                      R"(<rsc_order id="o1" first="A" then="B" kind="Optional"/>)"));
+  REQUIRE(service(r, "B"));
+  CHECK(names(*service(r, "B")) == std::vector<std::string>{"B", "A"});
+  CHECK(any_line_has(r.not_mapped, "rsc_order o1 not mapped"));
 }
