@@ -127,19 +127,19 @@ idle = data.get('idle', [])
 if idle:
     p('## Idle cost (all daemons measured in the same window)')
     p()
-    p('| Castor io_timeout | system | daemon | CPU % | agents\' CPU % | wakeups/s | RSS MiB | PSS MiB |')
-    p('|---|---|---|---|---|---|---|---|')
+    p('| Castor io_timeout | sanlock io_timeout | system | daemon | CPU % | agents\' CPU % | wakeups/s | RSS MiB | PSS MiB |')
+    p('|---|---|---|---|---|---|---|---|---|')
     summary['idle'] = [r for r in idle]
     for r in idle:
         if r['kind'] != 'daemon' or r.get('gone'): continue
-        p('| %s | %s | %s | %.3f | %.3f | %.1f | %.1f | %.1f |' % (s(r['io_timeout_ms']), r['system'], r['name'], r['cpu_pct'],
+        p('| %s | %d s | %s | %s | %.3f | %.3f | %.1f | %.1f | %.1f |' % (s(r['io_timeout_ms']), r.get('sanlock_io_timeout_s', 10), r['system'], r['name'], r['cpu_pct'],
           r['children_cpu_pct'], r['wakeups_per_s'], r['rss_kib'] / 1024, r['pss_kib'] / 1024))
     p()
-    p('| Castor io_timeout | system | disk | reads/s | read B/s | writes/s | write B/s |')
-    p('|---|---|---|---|---|---|---|')
+    p('| Castor io_timeout | sanlock io_timeout | system | disk | reads/s | read B/s | writes/s | write B/s |')
+    p('|---|---|---|---|---|---|---|---|')
     for r in idle:
         if r['kind'] != 'disk': continue
-        p('| %s | %s | %s | %.2f | %d | %.2f | %d |' % (s(r['io_timeout_ms']), r['system'], r['name'], r['reads_per_s'],
+        p('| %s | %d s | %s | %s | %.2f | %d | %.2f | %d |' % (s(r['io_timeout_ms']), r.get('sanlock_io_timeout_s', 10), r['system'], r['name'], r['reads_per_s'],
           r['read_bytes_per_s'], r['writes_per_s'], r['write_bytes_per_s']))
     p()
     sl_io = sorted({'%s -> %s s' % (s(r['io_timeout_ms']), r.get('sanlock_io_timeout_s', 10)) for r in idle})

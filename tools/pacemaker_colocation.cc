@@ -65,13 +65,15 @@ ColocationPlan plan_colocations(const std::vector<std::string>& lone, const std:
   for (const auto& [r, members] : groups) {
     if (members.size() < 2) continue;
     auto in_set = [&](const std::string& id) { return root(index.at(id)) == r; };
-    // Depth: how many colocations deep a member hangs below the one they follow (bounded by the set's size,
-    // so that a cycle of colocations ends).
+    // Depth: how many colocations deep a member hangs below the one it follows, counted to at most 32 (only a
+    // tie-break; the bound ends a cycle of colocations and keeps a hostile CIB's cost linear).
+    std::vector<const Tie*> ties;
+    for (const Tie& t : colocations)
+      if (in_set(t.rsc)) ties.push_back(&t);
     std::map<size_t, size_t> depth;
     for (size_t m : members) depth[m] = 0;
-    for (size_t round = 0; round < members.size(); ++round)
-      for (const Tie& t : colocations)
-        if (in_set(t.rsc)) depth[index[t.rsc]] = std::max(depth[index[t.rsc]], std::min(depth[index[t.with]] + 1, members.size()));
+    for (size_t round = 0; round < std::min<size_t>(members.size(), 32); ++round)
+      for (const Tie* t : ties) depth[index[t->rsc]] = std::max(depth[index[t->rsc]], depth[index[t->with]] + 1);
     // Start order: the mandatory orders inside the set (Kahn); ties by depth, then the CIB's order.
     std::map<size_t, std::vector<size_t>> after;
     std::map<size_t, size_t> waiting;
