@@ -16,7 +16,7 @@ FUZZ_SANITIZE := address,undefined
 # What the targets need: the on-disk format, the LAN datagram, the two INI loaders, the control protocol, the CIB
 # reader of `castor import pacemaker` (and what they use). Not the whole library: the daemons' other sources need
 # not be rebuilt with clang to fuzz.
-FUZZ_LIB_SRCS := $(foreach l,common lan disk control config,$(call layer_srcs,$(l))) tools/xml_subset.cc tools/pacemaker_import.cc
+FUZZ_LIB_SRCS := $(foreach l,common lan disk control config,$(call layer_srcs,$(l))) tools/xml_subset.cc tools/pacemaker_import.cc tools/pacemaker_colocation.cc
 FUZZ_LIB      := $(BUILD)/libcastor-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-deps fuzz-bins

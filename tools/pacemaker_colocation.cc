@@ -62,7 +62,9 @@ ColocationPlan plan_colocations(const std::vector<std::string>& lone, const std:
   for (const Tie& t : colocations) parent[root(index[t.rsc])] = root(index[t.with]);
   std::map<size_t, std::vector<size_t>> groups;  // root -> members in CIB order
   for (size_t i = 0; i < lone.size(); ++i) groups[root(i)].push_back(i);
-  for (const auto& [r, members] : groups) {
+  for (const auto& group : groups) {  // (not a structured binding: clang cannot capture one in a lambda)
+    const size_t r = group.first;
+    const std::vector<size_t>& members = group.second;
     if (members.size() < 2) continue;
     auto in_set = [&](const std::string& id) { return root(index.at(id)) == r; };
     // Depth: how many colocations deep a member hangs below the one it follows, counted to at most 32 (only a

@@ -533,10 +533,11 @@ Result<PcmkImport> import_pacemaker_cib(const XmlElement& root) {
       }
       def.resources.push_back(std::move(res));
       const Domain& d = domains[m];
-      for (const auto& [score, node] : d.scored) {
+      for (const std::pair<int, std::string>& scored : d.scored) {  // (not a structured binding: clang cannot capture one)
+        const std::string& node = scored.second;
         auto it = std::find_if(merged.scored.begin(), merged.scored.end(), [&](const auto& e) { return e.second == node; });
-        if (it == merged.scored.end()) merged.scored.emplace_back(score, node);
-        else it->first = add_scores(it->first, score);
+        if (it == merged.scored.end()) merged.scored.push_back(scored);
+        else it->first = add_scores(it->first, scored.first);
       }
       for (const auto& rule : d.rules) merged.rules.push_back(rule);
     }
