@@ -102,15 +102,11 @@ void QuorumDaemon::fence_step(TimePoint now) {
   if (fence_proc_) {
     for (int fd : fence_fds_)
       if (fd == fence_proc_->output_fd()) fence_proc_->on_output_ready();
-    // A descriptor that turned -1 (output at EOF, child reaped) leaves the loop, or it would spin on it.
-    std::erase_if(fence_fds_, [&](int fd) {
-      if (fd == fence_proc_->output_fd() || fd == fence_proc_->pid_fd()) return false;
-      (void)loop_->remove_fd(fd);
-      return true;
-    });
+    // A descriptor that turned -1 (output at EOF, child reaped) was closed by the AgentProcess, which took
+    // it out of the epoll set; its old number is forgotten, never passed to epoll_ctl.
+    std::erase_if(fence_fds_, [&](int fd) { return fd != fence_proc_->output_fd() && fd != fence_proc_->pid_fd(); });
     if (auto outcome = fence_proc_->poll(now)) {
-      for (int fd : fence_fds_) (void)loop_->remove_fd(fd);
-      fence_fds_.clear();
+      fence_fds_.clear();  // closed by poll() (the outcome) or when the fence_proc_ goes below
       fence_proc_.reset();
       end_fence_action(interpret_fence_outcome(fence_proc_action_, *outcome), now);
     }

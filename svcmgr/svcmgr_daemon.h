@@ -144,7 +144,6 @@ class SvcmgrDaemon final : private ControlServer::Handler {
   std::unique_ptr<ControlServer> server_;  // null when the env gives no listener
   const Clock& clock_;
   std::optional<EventLoop> loop_;
-  std::set<int> agent_fds_;  // registered in loop_
   TimePoint leave_deadline_{};
   std::map<std::string, Service> services_;
   std::string node_name_, peer_name_;

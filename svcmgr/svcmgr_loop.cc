@@ -75,14 +75,13 @@ void SvcmgrDaemon::sync_agent_fds() {
   for (int fd : metadata_.fds()) want.insert(fd);
   if (alerts_)
     for (int fd : alerts_->fds()) want.insert(fd);
-  for (int fd : agent_fds_)
-    if (!want.count(fd)) (void)loop_->remove_fd(fd);  // may be closed already: then it left the set by itself
+  // A descriptor that left the lists was closed by its AgentProcess, which took it out of the epoll set:
+  // nothing to remove, and its old number must not be touched (the history log's thread may have it now).
   // MOD first: a number closed and reused since the last pass is a new file, unknown to epoll (ENOENT): ADD.
   for (int fd : want)
     if (!loop_->modify_fd(fd, EPOLLIN, kKeyAgentBase + uint64_t(fd)).ok())
       if (Status st = loop_->add_fd(fd, EPOLLIN, kKeyAgentBase + uint64_t(fd)); !st.ok())
         log::error("an agent's descriptor is not watched (its deadline still is)", {{"reason", st.to_string()}});
-  agent_fds_ = std::move(want);
 }
 
 std::optional<int> SvcmgrDaemon::run_once() {

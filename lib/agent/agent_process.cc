@@ -359,6 +359,7 @@ void AgentProcess::on_output_ready() {
       feed(note.data(), note.size());
     }
     output_eof_ = true;  // EOF, or an error we cannot read past
+    output_.reset();     // closed now: it leaves the caller's epoll set by itself (see output_fd())
     end_line();
     return;
   }
@@ -399,6 +400,7 @@ void AgentProcess::try_reap() {
   } while (r < 0 && errno == EINTR);
   if (r == 0) return;
   reaped_ = true;
+  pidfd_.reset();  // closed now: it leaves the caller's epoll set by itself (see pid_fd())
   if (r < 0) {
     // ECHILD: someone else reaped it (SIGCHLD ignored, or waitpid(-1) elsewhere); the status is lost.
     log::event(log::Level::error, "agent exit status lost", {{"agent", name_}, {"pid", pid_}, {"error", std::strerror(errno)}});
@@ -446,6 +448,7 @@ AgentOutcome AgentProcess::finish(TimePoint now) {
   on_output_ready();  // what the child wrote before it died is in the pipe
   end_line();
   phase_ = Phase::done;
+  output_.reset();  // a writer left behind gets EPIPE; the descriptor leaves the caller's epoll set
   AgentOutcome o;
   o.timed_out = timed_out_;
   o.exit_code = exit_code_;

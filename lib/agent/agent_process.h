@@ -98,10 +98,11 @@ class AgentProcess {
   AgentProcess& operator=(const AgentProcess&) = delete;
 
   // Descriptors to wait on (poll/epoll, level-triggered, for readability). Either may turn -1: the output
-  // at EOF (or once the child is reaped), the pidfd once the child is reaped. A descriptor that turned -1
-  // must be removed from the caller's epoll set (it stays open until destruction, so EPOLL_CTL_DEL on the
-  // old number is safe). pid_fd() is -1 from the start where pidfd_open is unavailable (Linux < 5.3):
-  // next_deadline() then asks for frequent polls instead.
+  // at EOF (or once the outcome is out), the pidfd once the child is reaped. A descriptor that turns -1 is
+  // closed at that moment, which takes it out of an epoll set by itself (both are O_CLOEXEC: no child keeps
+  // them past its exec). The caller must never pass the old number to epoll_ctl or anything else: another
+  // thread may already have it for a file of its own. pid_fd() is -1 from the start where pidfd_open is
+  // unavailable (Linux < 5.3): next_deadline() then asks for frequent polls instead.
   int output_fd() const;
   int pid_fd() const;
 

@@ -122,7 +122,7 @@ TEST_CASE("true and false: exit codes, no timeout (root)") {
   CHECK(classify(AgentKind::exec, AgentAction::stop, sh).text == "exit 3: err");
 }
 
-TEST_CASE("event-loop use: epoll on the output pipe and the pidfd (root)") {
+TEST_CASE("event-loop use: epoll on the output pipe and the pidfd, each closed when it turns -1 (root)") {
   // Output ends (EOF) long before the process does: only the pidfd can tell when it exits.
   AgentCommand c = command({"/bin/sh", "-c", "echo a; exec >/dev/null 2>&1; sleep 0.3; exit 4"}, 10s);
   BootClock clock;
@@ -157,13 +157,21 @@ TEST_CASE("event-loop use: epoll on the output pipe and the pidfd (root)") {
     for (int i = 0; i < n; ++i) {
       if (got[i].data.fd != out_fd) continue;
       p->on_output_ready();
-      if (p->output_fd() == -1) {  // EOF: deregister (the fd is still open, so this is safe)
-        CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, out_fd, nullptr) == 0);
+      if (p->output_fd() == -1) {  // EOF: closed at once, so it left the epoll set (no spin below)
+        errno = 0;
+        CHECK(fcntl(out_fd, F_GETFD) == -1);
+        CHECK(errno == EBADF);
         saw_eof_before_exit = p->pid_fd() >= 0;
       }
     }
   }
-  CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, pid_fd, nullptr) == 0);
+  // Reaped: the pidfd is closed too, before the AgentProcess goes (svcmgr's history-log thread may open
+  // a file under that number at once; a caller's late EPOLL_CTL_DEL of it would touch that file).
+  errno = 0;
+  CHECK(fcntl(pid_fd, F_GETFD) == -1);
+  CHECK(errno == EBADF);
+  struct epoll_event none[2];
+  CHECK(epoll_wait(ep, none, 2, 0) == 0);  // nothing left registered
   close(ep);
   CHECK(saw_eof_before_exit);
   CHECK(wakeups < 10);  // woken by events, not by polling
