@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/fnv1a.h"
 #include "common/names.h"
 #include "common/trusted_path.h"
 #include "common/trusted_program.h"
@@ -99,17 +100,6 @@ std::string canonical_encoding(const ServiceDefinition& d) {
     e.u64(d.tasks_max);
   }
   return e.take();
-}
-
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
-
-uint64_t fnv1a(std::string_view data, uint64_t h = kFnvOffset) {
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
-  return h;
 }
 
 std::string check_executable(const std::string& path) {
