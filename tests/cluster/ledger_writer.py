@@ -7,7 +7,7 @@ token, and acknowledges each record to a log outside the nodes once it is durabl
 On start it drops a torn last line (a crash mid-append), reads the last sequence number in SHARED_FILE
 (on the shared filesystem, mounted by the service's Filesystem resource) and logs "start N E" to
 OUTSIDE_LOG. Then, every interval: append "E N SEQ" to SHARED_FILE, fsync it, and only then append
-"ack E N SEQ" to OUTSIDE_LOG: an acknowledged record is one a client was told is safe. The torture checker
+"ack E N SEQ MS" to OUTSIDE_LOG (MS: CLOCK_MONOTONIC milliseconds, for the ledger's outages): an acknowledged record is one a client was told is safe. The torture checker
 reads both: every acknowledged record must be in SHARED_FILE after the run (nothing lost), and no record of
 an older epoch may follow the start of a newer one (two writers). Test tool: never used in production."""
 import argparse, os, signal, sys, time
@@ -52,7 +52,7 @@ def main():
         seq += 1
         os.write(fd, f'{a.epoch} {a.node} {seq}\n'.encode())
         os.fsync(fd)
-        evidence(out, f'ack {a.epoch} {a.node} {seq}')
+        evidence(out, f'ack {a.epoch} {a.node} {seq} {int(time.monotonic() * 1000)}')
         time.sleep(a.interval_ms / 1000)
     os.close(fd)
     evidence(out, f'stop {a.node} {a.epoch} {seq}')

@@ -485,6 +485,11 @@ if d.get('director'):
     s += (f", director availability {x['availability_percent']} % ({(x['outages_ms'] or {}).get('n', 0)} outages, max"
           f" {(x['outages_ms'] or {}).get('max')} ms), {x['realserver_kills']} real server kills"
           f" ({x['realserver_kill_castor_actions']} Castor actions on the director)")
+for name in ('ledger', 'db'):
+    a = d.get(name + '_availability')
+    if a:
+        o = a['outages_ms'] or {'n': 0}
+        s += f", {name} availability {a['availability_percent']} % ({o['n']} outages" + (f", max {o['max']} ms)" if o['n'] else ")")
 if 'db' in d:
     b = d['db']
     s += (f", db: {b['lost']} lost of {b['acknowledged']} acknowledged commits ({b['found']} found,"

@@ -4,7 +4,7 @@
     torture_check.py --dir RUN_DIR --ledger-file FILE --seed S --out JSON
 
 RUN_DIR holds, from tests/cluster/torture.sh and the harness:
-  ledger.log        the ledger writer's evidence: "start NODE EPOCH SEQ", "ack EPOCH NODE SEQ",
+  ledger.log        the ledger writer's evidence: "start NODE EPOCH SEQ", "ack EPOCH NODE SEQ [MS]",
                     "stop NODE EPOCH SEQ", in the order they happened (O_APPEND from both nodes)
   mounts.log        tests/cluster/mount_watch.py: where each shared filesystem was mounted, and overlaps
   mounts-marks.log  "mount|umount NODE EPOCH SERVICE" from the web service, at its mount and unmount
@@ -16,6 +16,7 @@ RUN_DIR holds, from tests/cluster/torture.sh and the harness:
   svc-ends.log      tests/cluster/svc_watch.py: "end|open NODE EPOCH NS NAME PID", each copy's exit as seen
   kills.log         the harness: "kill NODE NS" after a node's reset, "end NS" when the run ended
   probe-director.log (DIRECTOR=1) tests/cluster/http_probe.py through the director's floating IP: "MS ok|fail"
+  db-acks.log       (DB=1) tests/cluster/db_client.py: "ack SEQ EPOCH NODE MS", "fail ...", "indoubt ..."
   faults.log        also "detail N corrupt_block NODE BLOCK_NAME BLOCK HOW", "detail N init_force
                     refused|accepted RC MESSAGE", "detail N restored_header", "detail N fences F resets R
                     svc_kills K risk_stops S" (how many times a node fenced, was reset, its svcmgr killed every
@@ -233,14 +234,42 @@ def availability(probe, fault_starts=()):
     if start is not None:
         outages.append(results[-1][0] - start)
         spans.append((start, results[-1][0] - start))
+    ok = sum(1 for _, k in results if k)
+    return 100.0 * ok / len(results), outages, outages_by_kind(spans, fault_starts)
+
+
+def outages_by_kind(spans, fault_starts):
+    """spans [(start ms, length ms)] -> {kind of the last fault begun before the start: {n, max_ms}}."""
     by_kind = {}
     for t, length in spans:
         before = [k for ms, k in fault_starts if ms <= t]
         k = by_kind.setdefault(before[-1] if before else 'start', {'n': 0, 'max_ms': 0})
         k['n'] += 1
         k['max_ms'] = max(k['max_ms'], length)
-    ok = sum(1 for _, k in results if k)
-    return 100.0 * ok / len(results), outages, by_kind
+    return by_kind
+
+
+ACK_GAP_MS = 500  # a client that commits every 20-50 ms and got no acknowledgement for this long saw an outage
+
+
+def ack_availability(ack_ms, end_ms, fault_starts, gap_ms=ACK_GAP_MS):
+    """The view of a client that writes continuously (the ledger, the db client): ack_ms, the CLOCK_MONOTONIC
+    ms of each acknowledgement, in order; end_ms, the end of the run on the same clock (None: the last ack).
+    An outage is a gap of more than gap_ms between two acknowledgements (or from the last one to the end):
+    its length is the whole gap. Returns a dict (availability over the time from the first ack to the end,
+    outage lengths, outages by kind) or None without acknowledgements."""
+    if not ack_ms:
+        return None
+    end = max(ack_ms[-1], end_ms or 0)
+    points = ack_ms + ([end] if end > ack_ms[-1] else [])
+    gaps = [(a, b) for a, b in zip(points, points[1:]) if b - a > gap_ms]
+    whole = end - ack_ms[0]
+    down = sum(b - a for a, b in gaps)
+    # A gap begins at the last acknowledgement, usually before the fault that caused it: it is put down to the
+    # last fault begun before its end.
+    return {'availability_percent': round(100.0 * (whole - down) / whole, 3) if whole > 0 else 100.0,
+            'outages_ms': summary([b - a for a, b in gaps]),
+            'outages_by_kind': outages_by_kind([(b - 1, b - a) for a, b in gaps], fault_starts), 'gap_ms': gap_ms}
 
 
 def summary(values):
@@ -249,6 +278,13 @@ def summary(values):
         return None
     pick = lambda q: v[min(len(v) - 1, max(0, (len(v) * q + 99) // 100 - 1))]
     return {'n': len(v), 'min': v[0], 'median': v[(len(v) - 1) // 2], 'p95': pick(95), 'max': v[-1]}
+
+
+def print_availability(label, percent, o, by_kind, by_kind_label):
+    print(f'{label}: {percent:.2f} %' +
+          (f'; {o["n"]} outages, ms: min {o["min"]} median {o["median"]} p95 {o["p95"]} max {o["max"]}' if o else ''))
+    if by_kind:
+        print(f'{by_kind_label}: ' + ', '.join(f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(by_kind.items())))
 
 
 STUCK_AFTER = 3
@@ -378,6 +414,13 @@ def main():
             if ms is not None and ms < 5 * t:
                 fence_fail_bad.append(f'fault {fault}: a service of {node} started on its peer {ms} ms after the'
                                       f' crash, before D - T = {5 * t} ms, with its BMC unreachable')
+    # The ledger's and the database's own clients (each acknowledgement timed): their outages, as web's.
+    probe_end = [int(r[0]) for r in lines(os.path.join(d, 'probe.log')) if len(r) == 2 and r[0].isdigit()]
+    end_ms = probe_end[-1] if probe_end else None
+    ledger_avail = ack_availability([int(r[4]) for r in evidence if r[0] == 'ack' and len(r) >= 5 and r[4].isdigit()],
+                                    end_ms, fault_starts)
+    db_avail = ack_availability([int(r[4]) for r in lines(os.path.join(d, 'db-acks.log'))
+                                 if r[0] == 'ack' and len(r) >= 5 and r[4].isdigit()], end_ms, fault_starts)
     director = None
     director_probe = os.path.join(d, 'probe-director.log')
     if os.path.exists(director_probe):
@@ -408,7 +451,7 @@ def main():
         'fences_by_kind': fences_by_kind, 'moves_by_kind': moves_by_kind, 'resource_faults': resource_details,
         'takeover_ms_by_kind': {k: summary(v) for k, v in sorted(takeover_by_kind.items())},
         'fence_fail_violations': len(fence_fail_bad), 'fence_fail_violation_examples': fence_fail_bad[:5],
-        'director': director,
+        'director': director, 'ledger_availability': ledger_avail, 'db_availability': db_avail,
     }
     with open(a.out, 'w') as f:
         json.dump(result, f, indent=2)
@@ -478,20 +521,17 @@ def main():
     for e in kernel_bad[:5]:
         print(f'  e.g. {e}')
     print('fsck -n of the shared disks: ' + ', '.join(f'{k} {v}' for k, v in sorted(fsck.items())))
-    o = summary(outages)
-    print(f'availability seen by the client: {avail:.2f} %' +
-          (f'; {o["n"]} outages, ms: min {o["min"]} median {o["median"]} p95 {o["p95"]} max {o["max"]}' if o else ''))
-    if outages_by_kind:
-        print('client outages by the fault they followed: ' + ', '.join(
-            f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(outages_by_kind.items())))
+    print_availability('availability seen by the client', avail, summary(outages), outages_by_kind,
+                       'client outages by the fault they followed')
+    for name, av in (('ledger', ledger_avail), ('db', db_avail)):
+        if av:
+            print_availability(f"{name} availability seen by its client (acknowledged writes, gaps > {av['gap_ms']} ms)",
+                               av['availability_percent'], av['outages_ms'], av['outages_by_kind'],
+                               f'{name} outages by the fault they followed')
     if director:
-        o = director['outages_ms']
-        print(f"director availability seen by the client (through its floating IP): "
-              f"{director['availability_percent']:.2f} %"
-              + (f'; {o["n"]} outages, ms: min {o["min"]} median {o["median"]} p95 {o["p95"]} max {o["max"]}' if o else ''))
-        if director['outages_by_kind']:
-            print('director outages by the fault they followed: ' + ', '.join(
-                f"{k} {v['n']} (max {v['max_ms']} ms)" for k, v in sorted(director['outages_by_kind'].items())))
+        print_availability('director availability seen by the client (through its floating IP)',
+                           director['availability_percent'], director['outages_ms'], director['outages_by_kind'],
+                           'director outages by the fault they followed')
         print(f'real server kills: {rs_kills}, during which Castor changed the director: {len(rs_bad)}')
         for e in rs_bad[:5]:
             print(f'  e.g. {e}')

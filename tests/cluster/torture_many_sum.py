@@ -29,6 +29,29 @@ db = {'acknowledged': 0, 'lost': 0, 'found': 0, 'failed_transactions': 0, 'indou
       'epoch_regressions': 0, 'unknown_epochs': 0, 'unclean_pg_disks': 0, 'copies_not_started': 0}
 director = {'realserver_kills': 0, 'realserver_kill_castor_actions': 0, 'outages': 0, 'outage_max_ms': 0}
 fsck_unclean, failed_runs, weighted_avail, weighted_dir = [], [], 0.0, 0.0
+# Each service as its client saw it (web: HTTP probe; ledger, db: acknowledged writes; director: HTTP through
+# its address): availability weighted by the faults of the runs that measured it, outages summed by kind.
+services = {name: {'faults_measured': 0, 'weighted': 0.0, 'outages': 0, 'outage_max_ms': 0, 'run_medians_ms': [],
+                   'by_kind': {}} for name in ('web', 'ledger', 'db', 'director')}
+
+
+def add_service(name, n, av, outages, by_kind):
+    if av is None:
+        return
+    acc = services[name]
+    acc['faults_measured'] += n
+    acc['weighted'] += av * n
+    outages = outages or {}
+    acc['outages'] += outages.get('n', 0) or 0
+    acc['outage_max_ms'] = max(acc['outage_max_ms'], outages.get('max') or 0)
+    if outages.get('median') is not None:
+        acc['run_medians_ms'].append(outages['median'])
+    for kind, v in (by_kind or {}).items():
+        k = acc['by_kind'].setdefault(kind, {'n': 0, 'max_ms': 0})
+        k['n'] += v.get('n', 0)
+        k['max_ms'] = max(k['max_ms'], v.get('max_ms', 0))
+
+
 settle_max, settle_medians, faults_total = 0, [], 0
 for s in runs:
     n = s.get('faults_total', 0)
@@ -47,6 +70,14 @@ for s in runs:
         if st != 'clean':
             fsck_unclean.append(f"{s['_name']} {disk}: {st}")
     weighted_avail += (s.get('availability_percent') or 0) * n
+    add_service('web', n, s.get('availability_percent'), s.get('outages_ms'), s.get('outages_by_kind'))
+    for name in ('ledger', 'db'):
+        a = s.get(name + '_availability')
+        if a:
+            add_service(name, n, a.get('availability_percent'), a.get('outages_ms'), a.get('outages_by_kind'))
+    if s.get('director'):
+        x = s['director']
+        add_service('director', n, x.get('availability_percent'), x.get('outages_ms'), x.get('outages_by_kind'))
     st = s.get('settle_ms') or {}
     settle_max = max(settle_max, st.get('max') or 0)
     if st.get('median') is not None:
@@ -71,13 +102,25 @@ for s in runs:
         director['outage_max_ms'] = max(director['outage_max_ms'], o.get('max') or 0)
         weighted_dir += (x.get('availability_percent') or 0) * n
 
+per_service = {}
+for name, acc in services.items():
+    if not acc['faults_measured']:
+        continue
+    med = sorted(acc['run_medians_ms'])
+    per_service[name] = {
+        'faults_measured': acc['faults_measured'],
+        'availability_percent': round(acc['weighted'] / acc['faults_measured'], 3),
+        'outages': acc['outages'], 'outage_max_ms': acc['outage_max_ms'],
+        'outage_median_of_run_medians_ms': med[(len(med) - 1) // 2] if med else None,
+        'outages_by_kind': dict(sorted(acc['by_kind'].items()))}
+
 summary = dict(total)
 summary.update({
     'runs': len(runs), 'faults_total': faults_total, 'faults_wanted': wanted, 'faults': faults,
     'fences_by_kind': fences, 'fsck_unclean': fsck_unclean, 'failed_runs': failed_runs,
     'availability_percent': round(weighted_avail / faults_total, 3) if faults_total else None,
     'settle_ms': {'max': settle_max, 'run_medians': sorted(settle_medians)},
-    'commits': commits, 'variants': variants, 'db': db,
+    'commits': commits, 'variants': variants, 'db': db, 'services': per_service,
     'director': dict(director, availability_percent=round(weighted_dir / faults_total, 3) if faults_total else None),
 })
 json.dump(summary, open(os.path.join(out, 'summary.json'), 'w'), indent=1)
@@ -93,5 +136,8 @@ print(f"[castor] torture-many: {faults_total} of {wanted} faults in {len(runs)} 
       f"director: {director['realserver_kills']} real server kills, "
       f"{director['realserver_kill_castor_actions']} Castor actions; {len(failed_runs)} runs failed"
       + (f" ({', '.join(failed_runs)})" if failed_runs else ""))
+for name, v in per_service.items():
+    print(f"  {name}: availability {v['availability_percent']} % over {v['faults_measured']} faults, "
+          f"{v['outages']} outages, longest {v['outage_max_ms']} ms")
 print(f"summary: {os.path.join(out, 'summary.json')}")
 sys.exit(1 if problems else (2 if faults_total < wanted else 0))
