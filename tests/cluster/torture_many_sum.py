@@ -24,7 +24,7 @@ SAFETY = ['split_brains', 'older_epoch_split_brains', 'same_epoch_split_brains',
 OTHER = ['acknowledged_records', 'light_service_copies', 'mounts_seen', 'kernel_mount_events',
          'superblock_restores', 'init_force_refused', 'unsettled']
 total = {k: 0 for k in SAFETY + OTHER}
-faults, fences, commits, variants = {}, {}, {}, {}
+faults, fences, commits, variants, takeovers = {}, {}, {}, {}, {}
 db = {'acknowledged': 0, 'lost': 0, 'found': 0, 'failed_transactions': 0, 'indoubt_transactions': 0,
       'epoch_regressions': 0, 'unknown_epochs': 0, 'unclean_pg_disks': 0, 'copies_not_started': 0}
 director = {'realserver_kills': 0, 'realserver_kill_castor_actions': 0, 'outages': 0, 'outage_max_ms': 0}
@@ -82,6 +82,12 @@ for s in runs:
     settle_max = max(settle_max, st.get('max') or 0)
     if st.get('median') is not None:
         settle_medians.append(st['median'])
+    for kind, t in (s.get('takeover_ms_by_kind') or {}).items():
+        if t:
+            acc = takeovers.setdefault(kind, {'n': 0, 'max_ms': 0, 'run_medians_ms': []})
+            acc['n'] += t['n']
+            acc['max_ms'] = max(acc['max_ms'], t['max'])
+            acc['run_medians_ms'].append(t['median'])
     commits[s.get('commit', '?')] = commits.get(s.get('commit', '?'), 0) + n
     variants[s.get('variant', '?')] = variants.get(s.get('variant', '?'), 0) + n
     b = s.get('db')
@@ -102,6 +108,11 @@ for s in runs:
         director['outage_max_ms'] = max(director['outage_max_ms'], o.get('max') or 0)
         weighted_dir += (x.get('availability_percent') or 0) * n
 
+def mid(values):
+    v = sorted(values)
+    return v[(len(v) - 1) // 2] if v else None
+
+
 per_service = {}
 for name, acc in services.items():
     if not acc['faults_measured']:
@@ -121,9 +132,67 @@ summary.update({
     'availability_percent': round(weighted_avail / faults_total, 3) if faults_total else None,
     'settle_ms': {'max': settle_max, 'run_medians': sorted(settle_medians)},
     'commits': commits, 'variants': variants, 'db': db, 'services': per_service,
+    'takeover_ms_by_kind': {k: {'n': v['n'], 'max_ms': v['max_ms'], 'median_of_run_medians_ms': mid(v['run_medians_ms'])}
+                            for k, v in sorted(takeovers.items())},
     'director': dict(director, availability_percent=round(weighted_dir / faults_total, 3) if faults_total else None),
 })
 json.dump(summary, open(os.path.join(out, 'summary.json'), 'w'), indent=1)
+
+
+def report(s):
+    """The summary as markdown (OUT/summary.md), the form committed under docs/torture/."""
+    r = [f"# torture-many: {s['faults_total']} faults in {s['runs']} runs", '',
+         'Commits (faults run on each): ' + ', '.join(f'{k} ({v})' for k, v in s['commits'].items())
+         + '; variants: ' + ', '.join(f'{k} ({v})' for k, v in s['variants'].items()) + '.', '',
+         '## Safety (every figure must be 0)', '', '| check | count |', '|---|---|']
+    r += [f'| {k} | {s[k]} |' for k in SAFETY]
+    b = s['db']
+    r += [f"| db: lost acknowledged commits | {b['lost']} |", f"| db: epoch regressions | {b['epoch_regressions']} |",
+          f"| db: rows of an unknown epoch | {b['unknown_epochs']} |", f"| db: unclean pg disks | {b['unclean_pg_disks']} |",
+          f"| unclean filesystems (fsck -n) | {len(s['fsck_unclean'])} |", f"| runs that failed | {len(s['failed_runs'])} |", '',
+          '## What the clients wrote', '',
+          f"- ledger: {s['acknowledged_records']} acknowledged records, {s['lost_records']} lost, "
+          f"{s['ledger_sequence_breaks']} sequence breaks",
+          f"- db (PostgreSQL through its floating IP): {b['acknowledged']} acknowledged commits, {b['found']} found after "
+          f"the runs, {b['lost']} lost; {b['failed_transactions']} transactions failed and {b['indoubt_transactions']} "
+          'were in doubt (a COMMIT without an answer: counted neither way)',
+          f"- light services: {s['light_service_copies']} copies started, {s['light_service_overlaps']} overlaps; "
+          f"mounts: {s['mounts_seen']} seen, {s['kernel_mount_events']} kernel mount events",
+          f"- init --force on the live disk: {s['init_force_refused']} refused, {s['init_force_accepted']} accepted",
+          f"- director: {s['director']['realserver_kills']} real server kills, "
+          f"{s['director']['realserver_kill_castor_actions']} Castor actions on the director", '',
+          '## Each service as its client saw it', '',
+          '| service | measured over | availability | outages | longest | median outage (median of the runs\' medians) |',
+          '|---|---|---|---|---|---|']
+    for name, v in s['services'].items():
+        r.append(f"| {name} | {v['faults_measured']} faults | {v['availability_percent']} % | {v['outages']} | "
+                 f"{v['outage_max_ms']} ms | {v['outage_median_of_run_medians_ms']} ms |")
+    kinds = sorted(s['faults'])
+    r += ['', 'web: an HTTP probe of its page through its address; ledger and db: gaps of more than 500 ms between '
+          'acknowledged writes; director: an HTTP probe through its address to the real servers behind HAProxy.', '',
+          '## Faults by kind', '',
+          '| kind | faults | self-fences | resets | svcmgr kills | lease-at-risk stops | power fences | '
+          + ' | '.join(f'{n} outages (n, max ms)' for n in s['services']) + ' |',
+          '|---|---|---|---|---|---|---|' + '---|' * len(s['services'])]
+    for k in kinds:
+        f = s['fences_by_kind'].get(k, {})
+        cells = []
+        for v in s['services'].values():
+            o = v['outages_by_kind'].get(k)
+            cells.append(f"{o['n']}, {o['max_ms']}" if o else '0')
+        r.append(f"| {k} | {s['faults'][k]} | {f.get('fences', 0)} | {f.get('resets', 0)} | {f.get('svc_kills', 0)} | "
+                 f"{f.get('risk_stops', 0)} | {f.get('power_fences', 0)} | " + ' | '.join(cells) + ' |')
+    st = s['settle_ms']
+    r += ['', '## Settle and takeover', '',
+          f"- settle (from each fault until both nodes are up, every service runs somewhere and the page is served): "
+          f"longest {st['max']} ms, median of the runs' medians {mid(st['run_medians'])} ms; unsettled faults: {s['unsettled']}"]
+    for k, v in s['takeover_ms_by_kind'].items():
+        r.append(f"- takeover after `{k}` (the crash to the first start on the peer): {v['n']} takeovers, longest "
+                 f"{v['max_ms']} ms, median of the runs' medians {v['median_of_run_medians_ms']} ms")
+    return '\n'.join(r) + '\n'
+
+
+open(os.path.join(out, 'summary.md'), 'w').write(report(summary))
 
 problems = sum(total[k] for k in SAFETY) + db['lost'] + db['epoch_regressions'] + db['unknown_epochs'] + db['unclean_pg_disks'] \
     + db['copies_not_started']
