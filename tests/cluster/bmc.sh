@@ -41,6 +41,10 @@ BMC_ADMIN=203.0.113.254 # the admin's station on the management network (in $NS_
 # IPMI 2.0 cipher suite 3 (RAKP-HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128): ipmi_sim 2.0.33 does not offer 17 and does
 # not answer ipmitool's cipher suite query, which then costs 10 s per call; naming the suite skips the query.
 BMC_CIPHER=3
+# BMC_IMPL: ipmi_sim (default: Debian's openipmi; it acts on a power off at its next one-second tick and says "on"
+# until then) or pyghmi (tests/cluster/bmc_pyghmi.py on Debian's python3-pyghmi: the off is done when answered,
+# as a hard power-off on a real BMC). The same wrapper, network, user and fence_ipmilan either way.
+BMC_IMPL=${BMC_IMPL:-ipmi_sim}
 BMC_POWER_TIMEOUT=${BMC_POWER_TIMEOUT:-4}  # fence_ipmilan power_timeout: bounds each ipmitool call and the wait for "off"
 PID_alpha=${PID_alpha:-} WD_alpha=${WD_alpha:-} PID_beta=${PID_beta:-} WD_beta=${WD_beta:-}
 
@@ -59,8 +63,17 @@ bmc_need() {  # bmc_need COMMAND PACKAGE: installs PACKAGE with apt-get if COMMA
   command -v "$1" >/dev/null 2>&1 || fail "cannot install $2 (for $1)"
 }
 
+bmc_need_module() {  # bmc_need_module PACKAGE: installs a python module's Debian package
+  echo "bmc: installing $1"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1; } ||
+    fail "cannot install $1"
+}
+
 bmc_setup() {
   bmc_need ipmi_sim openipmi
+  [ "$BMC_IMPL" = pyghmi ] && { /usr/bin/python3 -c 'import pyghmi.ipmi.bmc' 2>/dev/null || bmc_need_module python3-pyghmi; }
   bmc_need ipmitool ipmitool
   bmc_need fence_ipmilan fence-agents
   local n ns port i pw
@@ -94,8 +107,14 @@ bmc_setup() {
     mkdir -p "$BMC_DIR/state-$n"
     # nsenter --net only (not ip netns exec): the wrapper it starts must see the host's /sys/fs/cgroup, which
     # ip netns exec hides behind a fresh /sys.
-    nsenter --net="/run/netns/$ns" ipmi_sim -n -c "$BMC_DIR/$n-lan.conf" -f "$BMC_DIR/$n.emu" -s "$BMC_DIR/state-$n" \
-      </dev/null >>"$BMC_DIR/$n-ipmi_sim.log" 2>&1 &
+    if [ "$BMC_IMPL" = pyghmi ]; then
+      nsenter --net="/run/netns/$ns" /usr/bin/python3 "$ROOT/tests/cluster/bmc_pyghmi.py" --address "$(bmc_addr "$n")" \
+        --port "$BMC_PORT" --user "$BMC_USER" --password-file "$(bmc_password_file "$n")" \
+        --startcmd "/bin/bash $BMC_DIR/$n-power.sh" </dev/null >>"$BMC_DIR/$n-ipmi_sim.log" 2>&1 &
+    else
+      nsenter --net="/run/netns/$ns" ipmi_sim -n -c "$BMC_DIR/$n-lan.conf" -f "$BMC_DIR/$n.emu" -s "$BMC_DIR/state-$n" \
+        </dev/null >>"$BMC_DIR/$n-ipmi_sim.log" 2>&1 &
+    fi
     eval "BMC_PID_$n=$!"
     pids+=("$!")
   done
@@ -103,7 +122,7 @@ bmc_setup() {
     for ((i = 0; i < 100; i++)); do bmc_power "$n" status "$NS_MGMT" >/dev/null 2>&1 && break; sleep 0.05; done
     [ "$(bmc_power "$n" status "$NS_MGMT")" = off ] || fail "the BMC of $n does not answer (see $BMC_DIR/$n-ipmi_sim.log)"
   done
-  echo "BMCs up: alpha's at $(bmc_addr alpha), beta's at $(bmc_addr beta) (UDP $BMC_PORT, user $BMC_USER, lanplus cipher $BMC_CIPHER); both nodes powered off"
+  echo "BMCs ($BMC_IMPL) up: alpha's at $(bmc_addr alpha), beta's at $(bmc_addr beta) (UDP $BMC_PORT, user $BMC_USER, lanplus cipher $BMC_CIPHER); both nodes powered off"
 }
 
 bmc_write_config() {  # bmc_write_config NODE PASSWORD: NODE's lan.conf (0600: it holds the password), emu file and startcmd
