@@ -3,6 +3,7 @@
 // Must never start or stop a service itself beyond recording the request (placement and Ownership act on
 // it), and never claim an orphaned service runs nowhere unless the admin says so (reset).
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <utility>
 
 #include "common/log.h"
@@ -138,6 +139,32 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   else server_->reply_error(conn, r.body, false);
 }
 
+std::optional<std::string> SvcmgrDaemon::relocate_refusal(Service& s, uint32_t target, TimePoint now) {
+  // What decide_placement (lib/policy/placement_policy.h) would never act on: said now, not left pending for
+  // a `castor relocate --wait` to time out on.
+  const std::string& to = target == node_id_ ? node_name_ : peer_name_;
+  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  if (s.freeze_request ? *s.freeze_request : admin.frozen)
+    return s.def.name + " is frozen: nothing moves it until `castor unfreeze " + s.def.name + "`";
+  if (std::find(s.def.nodes.begin(), s.def.nodes.end(), to) == s.def.nodes.end()) {
+    std::string nodes;
+    for (const std::string& n : s.def.nodes) nodes += (nodes.empty() ? "" : ", ") + n;
+    return to + " is not among the nodes that may run " + s.def.name + " (nodes = " + nodes + ")";
+  }
+  if (target == node_id_) {
+    if (me_standby_) return to + " is in standby: `castor unstandby " + to + "` first";
+    if (s.failed_here(now)) return s.def.name + " failed on " + to + ": `castor reset " + s.def.name + "` on " + to + " first";
+  } else {
+    if (liveness_.view != PeerView::up)
+      return to + " is not up here (" + std::string(peer_view_name(liveness_.view)) + "): nothing can move to it now";
+    if (peer_standby_) return to + " is in standby: `castor unstandby " + to + "` first";
+  }
+  if (liveness_.view == PeerView::up && peer_digest_known_ && peer_digest_ != digest_)
+    return "the two nodes hold different service definitions: nothing moves until both run the same files "
+           "(`castor reload` on both; `castor status` shows each node's digest)";
+  return std::nullopt;
+}
+
 SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) {
   const TimePoint now = clock_.now();
   auto reply_ok = [](const std::string& msg) {
@@ -224,6 +251,7 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     s.own->touch(node_id);
   } else if (req.verb == "relocate") {
     uint32_t target = node_id ? node_id : (owner_of(s) == node_name_ ? peer_id_ : node_id_);
+    if (auto why = relocate_refusal(s, target, now)) return reply_error("relocate " + name + ": " + *why);
     if (owner_of(s) == node_name_) s.relocate_to = target;
     else s.own->touch(target);
   } else if (req.verb == "restart") {

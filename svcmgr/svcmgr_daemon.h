@@ -79,6 +79,9 @@ class SvcmgrDaemon final : private ControlServer::Handler {
 
  private:
   using Service = ServiceSupervisor;
+  // Why a relocation of `s` to node `target` would never happen (frozen, a node that may not or cannot take
+  // it, different definitions on the two nodes); nullopt when placement will act on it.
+  std::optional<std::string> relocate_refusal(Service& s, uint32_t target, TimePoint now);
 
   SvcmgrDaemon(const SvcmgrConfig& config, SvcmgrEnv& env, std::unique_ptr<SvcmgrEnv> owned_env)
       : owned_env_(std::move(owned_env)), env_(env), config_(config), link_(env.quorumd_channel(config.quorumd_socket)),

@@ -398,3 +398,49 @@ TEST_CASE("svcmgr daemons: my entry up at start and no saved copy: the digest de
     }
   }
 }
+
+TEST_CASE("svcmgr daemons: a relocation that placement would never carry out is refused at once, with its reason") {
+  // Before, each was "accepted" and left pending: `castor relocate --wait` then timed out after 60 s with the
+  // service still where it was (the torture's seed 181802, fault 21, is one such wait).
+  SUBCASE("frozen") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    REQUIRE(t.d[0]->admin_request(ControlRequest{"freeze", "ledger"}).ok);
+    for (int k = 0; k < 20; ++k) t.step();
+    auto r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
+    CHECK_FALSE(r.ok);
+    CHECK(r.body.find("ledger is frozen") != std::string::npos);
+    REQUIRE(t.d[0]->admin_request(ControlRequest{"unfreeze", "ledger"}).ok);
+    for (int k = 0; k < 20; ++k) t.step();
+    r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
+    CHECK_MESSAGE(r.ok, r.body);  // and carried out once it is not frozen
+    REQUIRE(t.run_until([&] { return started_here(t, 1); }));
+  }
+  SUBCASE("a node outside its nodes list") {
+    TwoNodes t("a");
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    auto r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
+    CHECK_FALSE(r.ok);
+    CHECK(r.body.find("b is not among the nodes that may run ledger (nodes = a)") != std::string::npos);
+    r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger"});  // asked on b: to b
+    CHECK_FALSE(r.ok);
+  }
+  SUBCASE("the peer not up, or in standby") {
+    TwoNodes t;
+    REQUIRE(t.run_until([&] { return started_here(t, 0); }));
+    REQUIRE(t.d[1]->admin_request(ControlRequest{"standby", "b"}).ok);
+    for (int k = 0; k < 50; ++k) t.step();
+    // Asked on the target itself (the in-memory quorumd does not carry a standby to the peer's svcmgr).
+    auto r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger b"});
+    CHECK_FALSE(r.ok);
+    CHECK(r.body.find("b is in standby") != std::string::npos);
+    REQUIRE(t.d[1]->admin_request(ControlRequest{"unstandby", "b"}).ok);
+    for (int k = 0; k < 50; ++k) t.step();
+    t.cluster.peer_changed(0, PeerView::down);
+    for (int k = 0; k < 5; ++k) t.step();
+    r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
+    CHECK_FALSE(r.ok);
+    CHECK(r.body.find("b is not up here (DOWN)") != std::string::npos);
+    CHECK(t.running_on("a"));
+  }
+}
