@@ -151,6 +151,7 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
   BootClock clock;
   const TimePoint start = clock.now(), deadline = start + std::chrono::seconds(*wait_s);
   std::string last = "no status";
+  bool left_source = false;  // relocate: seen stopped or away from the node it ran on
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto now_all = ask_services(socket);
@@ -171,6 +172,18 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
     if (done) {
       std::cout << printable(name) << ": " << last << " (" << format_duration(clock.now() - start) << ")\n";
       return kExitOk;
+    }
+    if (verb == "relocate") {
+      if (state != "started" || owner != old_owner) left_source = true;
+      // Back where it was, under a new grant: the target did not keep it (it failed there, or placement sent
+      // it back). Said now rather than after the whole wait.
+      if (left_source && state == "started" && owner == old_owner && owner != node && s->epoch > old_epoch) {
+        std::string why = s->last_failure ? s->last_failure->reason : "";
+        std::cerr << "castor relocate: " << printable(name) << " went back to " << printable(owner) << " instead of staying on "
+                  << printable(node) << (why.empty() ? "" : " (last failure: " + printable(why) + ")")
+                  << "; `castor history` says why\n";
+        return kExitFailure;
+      }
     }
     if (state == "failed" && verb != "disable") {
       std::string why = s->last_failure ? s->last_failure->reason : "";

@@ -20,6 +20,9 @@ for n in a b; do
   node_ini "$n" "$dev"
   exec_service "$n" slow "sleep 1.5; touch $dir/state/slow-\$CASTOR_NODE" "rm -f $dir/state/slow-\$CASTOR_NODE" \
     "test -e $dir/state/slow-\$CASTOR_NODE || exit 7"
+  # picky cannot start on b: a relocation to b comes back to a
+  exec_service "$n" picky "test \$CASTOR_NODE = a || { echo 'ocf-exit-reason:not on b'; exit 1; }; touch $dir/state/picky-\$CASTOR_NODE" \
+    "rm -f $dir/state/picky-\$CASTOR_NODE" "test -e $dir/state/picky-\$CASTOR_NODE || exit 7"
 done
 
 say "a and b up; slow starts on a (its preferred node)"
@@ -49,4 +52,13 @@ say "relocate to b asked on a (the source), then back to a asked on b (the sourc
 move b a
 move a b
 move b b
+
+say "picky cannot start on b: relocate --wait says it went back to a, long before its 30 s wait"
+wait_field 100 a picky owner a && wait_field 50 a picky state started || die "picky did not start on a"
+t0=$(date +%s%N)
+"$CASTOR" relocate picky --to b --wait=30 --socket "$dir/a-s.sock" >"$dir/relocate.out" 2>&1 && die "relocate picky --to b succeeded: $(cat "$dir/relocate.out")"
+t1=$(date +%s%N)
+grep -q "went back to a" "$dir/relocate.out" || die "relocate picky --to b: $(cat "$dir/relocate.out")"
+[ $(((t1 - t0) / 1000000)) -lt 20000 ] || die "relocate picky --to b took $(((t1 - t0) / 1000000)) ms to say so"
+echo "relocate picky -> b: $(tail -1 "$dir/relocate.out") after $(((t1 - t0) / 1000000)) ms"
 say "pass"
