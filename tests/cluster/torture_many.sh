@@ -49,7 +49,7 @@ s = json.load(open(p)) if os.path.exists(p) else {}
 s.update({'exit_status': rc, 'commit': commit, 'variant': variant})
 json.dump(s, open(p, 'w'), indent=1)
 EOP
-  echo "$(date +%T) $name: exit $rc, $(tail -3 "$OUT/$name.log" | grep -m1 'torture:' || echo 'no summary line')" >&2
+  echo "$(date +%T) $name: exit $rc, $(grep -F '[castor] torture:' "$OUT/$name.log" | tail -1 | grep . || echo 'no summary line')" >&2
 }
 
 if [ -z "${AGGREGATE_ONLY:-}" ]; then
