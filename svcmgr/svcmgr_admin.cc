@@ -85,8 +85,11 @@ std::string SvcmgrDaemon::services_json(TimePoint now) {
     if (!s.last_failure().empty())
       j["last_failure"] = Json{{"reason", s.last_failure()}, {"ago_ms", to_ms(now - s.last_failure_at())}};
     const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
-    if (admin.requested_node || s.relocate_to)
-      j["pending"] = "relocate to " + std::string((s.relocate_to ? *s.relocate_to : admin.requested_node) == node_id_ ? node_name_ : peer_name_);
+    if (admin.requested_node || s.relocate_to) {
+      const uint32_t to = s.relocate_to ? *s.relocate_to : admin.requested_node;
+      j["pending"] = "relocate to " + std::string(to == node_id_ ? node_name_ : peer_name_);
+      if (auto blocked = relocate_blocker(s, to)) j["pending_blocked"] = *blocked;
+    }
     if (s.runner && s.runner->last_start_took()) j["last_start_ms"] = to_ms(*s.runner->last_start_took());
     if (s.runner && s.runner->last_stop_took()) j["last_stop_ms"] = to_ms(*s.runner->last_stop_took());
     services.push_back(std::move(j));
@@ -140,12 +143,9 @@ void SvcmgrDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
 }
 
 std::optional<std::string> SvcmgrDaemon::relocate_refusal(Service& s, uint32_t target, TimePoint now) {
-  // What decide_placement (lib/policy/placement_policy.h) would never act on: said now, not left pending for
-  // a `castor relocate --wait` to time out on.
+  // What this node knows for certain would keep placement (lib/policy/placement_policy.h) from ever carrying
+  // it out: refused now, not left pending for a `castor relocate --wait` to time out on.
   const std::string& to = target == node_id_ ? node_name_ : peer_name_;
-  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
-  if (s.freeze_request ? *s.freeze_request : admin.frozen)
-    return s.def.name + " is frozen: nothing moves it until `castor unfreeze " + s.def.name + "`";
   if (std::find(s.def.nodes.begin(), s.def.nodes.end(), to) == s.def.nodes.end()) {
     std::string nodes;
     for (const std::string& n : s.def.nodes) nodes += (nodes.empty() ? "" : ", ") + n;
@@ -154,14 +154,22 @@ std::optional<std::string> SvcmgrDaemon::relocate_refusal(Service& s, uint32_t t
   if (target == node_id_) {
     if (me_standby_) return to + " is in standby: `castor unstandby " + to + "` first";
     if (s.failed_here(now)) return s.def.name + " failed on " + to + ": `castor reset " + s.def.name + "` on " + to + " first";
-  } else {
-    if (liveness_.view != PeerView::up)
-      return to + " is not up here (" + std::string(peer_view_name(liveness_.view)) + "): nothing can move to it now";
-    if (peer_standby_) return to + " is in standby: `castor unstandby " + to + "` first";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> SvcmgrDaemon::relocate_blocker(const Service& s, uint32_t target) const {
+  // What keeps it from moving as this node last heard from its peer, which may be a moment old (an unfreeze,
+  // an unstandby or a reload on the peer, a peer still joining): the request stays pending and is carried
+  // out when that changes; status and `castor relocate --wait` say what it waits for.
+  const AdminState admin = admin_state(s.own->mine(), s.peer_entry, node_id_, s.def.autostart);
+  if (s.freeze_request ? *s.freeze_request : admin.frozen) return s.def.name + " is frozen";
+  if (target != node_id_) {
+    if (liveness_.view != PeerView::up) return peer_name_ + " is not up here (" + std::string(peer_view_name(liveness_.view)) + ")";
+    if (peer_standby_) return peer_name_ + " is in standby";
   }
   if (liveness_.view == PeerView::up && peer_digest_known_ && peer_digest_ != digest_)
-    return "the two nodes hold different service definitions: nothing moves until both run the same files "
-           "(`castor reload` on both; `castor status` shows each node's digest)";
+    return "the two nodes hold different service definitions";
   return std::nullopt;
 }
 
@@ -254,6 +262,11 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     if (auto why = relocate_refusal(s, target, now)) return reply_error("relocate " + name + ": " + *why);
     if (owner_of(s) == node_name_) s.relocate_to = target;
     else s.own->touch(target);
+    if (auto blocked = relocate_blocker(s, target)) {
+      log::notice("admin request: relocate, pending", {{"service", name}, {"node", node}, {"reason", *blocked}});
+      evaluate(s, now);
+      return reply_ok("relocate " + name + " accepted; pending while " + *blocked + " (as " + node_name_ + " last heard)");
+    }
   } else if (req.verb == "restart") {
     if (owner_of(s) == node_name_) {
       s.restart_in_place(now);

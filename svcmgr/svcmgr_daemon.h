@@ -79,9 +79,12 @@ class SvcmgrDaemon final : private ControlServer::Handler {
 
  private:
   using Service = ServiceSupervisor;
-  // Why a relocation of `s` to node `target` would never happen (frozen, a node that may not or cannot take
-  // it, different definitions on the two nodes); nullopt when placement will act on it.
+  // Why a relocation of `s` to node `target` can never happen as this node knows for certain (a node outside
+  // its nodes; this node in standby or failed for it): the request is refused.
   std::optional<std::string> relocate_refusal(Service& s, uint32_t target, TimePoint now);
+  // What holds it back as this node last heard from its peer (frozen, the peer not up or in standby, different
+  // definitions): the request stays pending, shown with this reason.
+  std::optional<std::string> relocate_blocker(const Service& s, uint32_t target) const;
 
   SvcmgrDaemon(const SvcmgrConfig& config, SvcmgrEnv& env, std::unique_ptr<SvcmgrEnv> owned_env)
       : owned_env_(std::move(owned_env)), env_(env), config_(config), link_(env.quorumd_channel(config.quorumd_socket)),

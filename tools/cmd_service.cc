@@ -160,6 +160,7 @@ int cmd_service(const std::string& verb, const std::vector<std::string>& argv) {
     if (!s) continue;
     const std::string state = s->state, owner = s->owner;
     last = printable(state) + (owner.empty() ? "" : " on " + printable(owner));
+    if (s->pending && s->pending_blocked) last += "; " + printable(*s->pending) + ", waiting: " + printable(*s->pending_blocked);
     bool done = false;
     if (verb == "disable") done = state == "disabled";
     else if (verb == "relocate") done = state == "started" && owner == node;
@@ -214,7 +215,7 @@ std::string services_status_text(const std::string& socket, bool as_json) {
     std::string note;
     if (s.last_failure)
       note = s.last_failure->reason + " (" + format_duration(Millis(s.last_failure->ago_ms)) + " ago)";
-    if (s.pending) note += (note.empty() ? "" : "; ") + *s.pending;
+    if (s.pending) note += (note.empty() ? "" : "; ") + *s.pending + (s.pending_blocked ? " (waiting: " + *s.pending_blocked + ")" : "");
     if (s.peer_entry) note += (note.empty() ? "" : "; ") + std::string("peer: ") + *s.peer_entry;
     if (s.orphaned) note += (note.empty() ? "" : "; ") + *s.orphaned;
     // Every text from svcmgr shown escaped; the free-text note appended whole (a fixed buffer could cut a

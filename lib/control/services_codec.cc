@@ -45,6 +45,7 @@ Result<ServiceStatus> service_from_json(const Json& j) {
     s.last_failure = std::move(failure);
   }
   ASSIGN_OR_RETURN(s.pending, optional_string(j, "pending"));
+  ASSIGN_OR_RETURN(s.pending_blocked, optional_string(j, "pending_blocked"));
   ASSIGN_OR_RETURN(s.last_start_ms, optional_i64(j, "last_start_ms"));
   ASSIGN_OR_RETURN(s.last_stop_ms, optional_i64(j, "last_stop_ms"));
   return s;
@@ -77,6 +78,7 @@ std::string encode_services_reply(const ServicesReply& r) {
     if (s.orphaned) o["orphaned"] = *s.orphaned;
     if (s.last_failure) o["last_failure"] = Json{{"reason", s.last_failure->reason}, {"ago_ms", s.last_failure->ago_ms}};
     if (s.pending) o["pending"] = *s.pending;
+    if (s.pending_blocked) o["pending_blocked"] = *s.pending_blocked;
     if (s.last_start_ms) o["last_start_ms"] = *s.last_start_ms;
     if (s.last_stop_ms) o["last_stop_ms"] = *s.last_stop_ms;
     services.push_back(std::move(o));

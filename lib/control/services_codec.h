@@ -17,7 +17,7 @@
 namespace castor {
 
 // One service in the `services` reply: {"name","state","owner","epoch","restarts","max_restarts","phase"}
-// then, when they apply, "peer_entry", "orphaned", "last_failure":{"reason","ago_ms"}, "pending",
+// then, when they apply, "peer_entry", "orphaned", "last_failure":{"reason","ago_ms"}, "pending", "pending_blocked",
 // "last_start_ms", "last_stop_ms".
 struct ServiceStatus {
   std::string name;
@@ -36,6 +36,7 @@ struct ServiceStatus {
   };
   std::optional<Failure> last_failure;
   std::optional<std::string> pending;  // "relocate to NODE"
+  std::optional<std::string> pending_blocked;  // what the pending relocation waits for, as svcmgr last heard
   // How long the last start (to started) and the last stop (to stopped) of it on this node took.
   std::optional<int64_t> last_start_ms, last_stop_ms;
   friend bool operator==(const ServiceStatus&, const ServiceStatus&) = default;

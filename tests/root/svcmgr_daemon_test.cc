@@ -399,24 +399,25 @@ TEST_CASE("svcmgr daemons: my entry up at start and no saved copy: the digest de
   }
 }
 
-TEST_CASE("svcmgr daemons: a relocation that placement would never carry out is refused at once, with its reason") {
-  // Before, each was "accepted" and left pending: `castor relocate --wait` then timed out after 60 s with the
-  // service still where it was (the torture's seed 181802, fault 21, is one such wait).
-  SUBCASE("frozen") {
+TEST_CASE("svcmgr daemons: a relocation that can never happen is refused with its reason; one held back by the peer's state is pending, with what it waits for") {
+  // Before, each was "accepted" and left pending with nothing said: `castor relocate --wait` then timed out
+  // after 60 s with the service still where it was.
+  auto pending_blocked = [](TwoNodes& t, int i) { return t.status(i)["services"][0].value("pending_blocked", std::string()); };
+  SUBCASE("frozen: pending, carried out once unfrozen") {
     TwoNodes t;
     REQUIRE(t.run_until([&] { return started_here(t, 0); }));
     REQUIRE(t.d[0]->admin_request(ControlRequest{"freeze", "ledger"}).ok);
     for (int k = 0; k < 20; ++k) t.step();
     auto r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
-    CHECK_FALSE(r.ok);
-    CHECK(r.body.find("ledger is frozen") != std::string::npos);
-    REQUIRE(t.d[0]->admin_request(ControlRequest{"unfreeze", "ledger"}).ok);
+    REQUIRE_MESSAGE(r.ok, r.body);
+    CHECK(r.body.find("pending while ledger is frozen") != std::string::npos);
     for (int k = 0; k < 20; ++k) t.step();
-    r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
-    CHECK_MESSAGE(r.ok, r.body);  // and carried out once it is not frozen
+    CHECK(t.running_on("a"));
+    CHECK(pending_blocked(t, 0) == "ledger is frozen");
+    REQUIRE(t.d[0]->admin_request(ControlRequest{"unfreeze", "ledger"}).ok);
     REQUIRE(t.run_until([&] { return started_here(t, 1); }));
   }
-  SUBCASE("a node outside its nodes list") {
+  SUBCASE("a node outside its nodes list: refused") {
     TwoNodes t("a");
     REQUIRE(t.run_until([&] { return started_here(t, 0); }));
     auto r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
@@ -425,12 +426,11 @@ TEST_CASE("svcmgr daemons: a relocation that placement would never carry out is 
     r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger"});  // asked on b: to b
     CHECK_FALSE(r.ok);
   }
-  SUBCASE("the peer not up, or in standby") {
+  SUBCASE("the target in standby, asked on it: refused; the peer not up: pending") {
     TwoNodes t;
     REQUIRE(t.run_until([&] { return started_here(t, 0); }));
     REQUIRE(t.d[1]->admin_request(ControlRequest{"standby", "b"}).ok);
     for (int k = 0; k < 50; ++k) t.step();
-    // Asked on the target itself (the in-memory quorumd does not carry a standby to the peer's svcmgr).
     auto r = t.d[1]->admin_request(ControlRequest{"relocate", "ledger b"});
     CHECK_FALSE(r.ok);
     CHECK(r.body.find("b is in standby") != std::string::npos);
@@ -439,8 +439,10 @@ TEST_CASE("svcmgr daemons: a relocation that placement would never carry out is 
     t.cluster.peer_changed(0, PeerView::down);
     for (int k = 0; k < 5; ++k) t.step();
     r = t.d[0]->admin_request(ControlRequest{"relocate", "ledger b"});
-    CHECK_FALSE(r.ok);
-    CHECK(r.body.find("b is not up here (DOWN)") != std::string::npos);
+    REQUIRE_MESSAGE(r.ok, r.body);
+    CHECK(r.body.find("pending while b is not up here (DOWN)") != std::string::npos);
+    CHECK(pending_blocked(t, 0) == "b is not up here (DOWN)");
+    for (int k = 0; k < 20; ++k) t.step();
     CHECK(t.running_on("a"));
   }
 }
