@@ -2,8 +2,8 @@
 // standby/unstandby, and per service enable, disable, relocate, restart, freeze, unfreeze, reset.
 // Must never start or stop a service itself beyond recording the request (placement and Ownership act on
 // it), and never claim an orphaned service runs nowhere unless the admin says so (reset).
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "common/log.h"
@@ -251,6 +251,7 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
       return reply_error("no node named '" + node + "'");
     }
   }
+  std::string pending;  // what an accepted request still waits for
   if (req.verb == "disable") {
     s.disable_requested = true;
     s.relocate_to.reset();
@@ -262,11 +263,7 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
     if (auto why = relocate_refusal(s, target, now)) return reply_error("relocate " + name + ": " + *why);
     if (owner_of(s) == node_name_) s.relocate_to = target;
     else s.own->touch(target);
-    if (auto blocked = relocate_blocker(s, target)) {
-      log::notice("admin request: relocate, pending", {{"service", name}, {"node", node}, {"reason", *blocked}});
-      evaluate(s, now);
-      return reply_ok("relocate " + name + " accepted; pending while " + *blocked + " (as " + node_name_ + " last heard)");
-    }
+    if (auto blocked = relocate_blocker(s, target)) pending = "pending while " + *blocked + " (as " + node_name_ + " last heard)";
   } else if (req.verb == "restart") {
     if (owner_of(s) == node_name_) {
       s.restart_in_place(now);
@@ -284,9 +281,10 @@ SvcmgrDaemon::AdminReply SvcmgrDaemon::admin_request(const ControlRequest& req) 
   } else {
     return reply_error("unknown verb '" + req.verb + "'");
   }
-  log::notice("admin request: " + req.verb, {{"service", name}, {"node", node}});
+  if (pending.empty()) log::notice("admin request: " + req.verb, {{"service", name}, {"node", node}});
+  else log::notice("admin request: " + req.verb + ", pending", {{"service", name}, {"node", node}, {"reason", pending}});
   evaluate(s, now);
-  return reply_ok(req.verb + " " + name + " accepted");
+  return reply_ok(req.verb + " " + name + " accepted" + (pending.empty() ? "" : "; " + pending));
 }
 
 }  // namespace castor
