@@ -69,17 +69,30 @@ int above_stdio(int fd) {
   return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
+// Closes every descriptor from 3 up but those in keep[0..n) (each > 2). Async-signal-safe: no allocation.
+// Where close_range is unavailable (kernel < 5.9) a close() loop up to max_fd does it.
+void close_all_but(const int* keep, size_t n, int max_fd) {
+  unsigned lo = 3;
+  bool ranges_ok = true;
+  for (;;) {
+    int next = -1;  // the lowest kept descriptor >= lo
+    for (size_t i = 0; i < n; ++i)
+      if (keep[i] >= int(lo) && (next < 0 || keep[i] < next)) next = keep[i];
+    if (next < 0) break;
+    if (unsigned(next) > lo && close_range(lo, unsigned(next) - 1, 0) != 0) ranges_ok = false;
+    lo = unsigned(next) + 1;
+  }
+  if (ranges_ok && close_range(lo, ~0U, 0) == 0) return;
+  for (int fd = 3; fd < max_fd; ++fd) {  // kernel < 5.9
+    bool kept = false;
+    for (size_t i = 0; i < n; ++i) kept = kept || keep[i] == fd;
+    if (!kept) close(fd);
+  }
+}
+
 [[noreturn]] void child_exec(const ChildSetup& s) {
   int err_w = above_stdio(s.err_w);
   if (err_w < 0) _exit(127);  // cannot even report; the parent sees exit 127
-  // Into the service's cgroup first: from here on nothing this process forks can be outside it.
-  for (size_t i = 0; i < s.n_cgroup_fds; ++i) {
-    ssize_t w;
-    do {
-      w = write(s.cgroup_fds[i], "0", 1);
-    } while (w < 0 && errno == EINTR);
-    if (w != 1) child_fail(err_w, kStageCgroup, int(i));
-  }
   if (setpgid(0, 0) != 0) child_fail(err_w, kStageSetpgid);
 
   // Default dispositions: ignored signals would otherwise survive execve (an agent with SIGPIPE or
@@ -104,18 +117,34 @@ int above_stdio(int fd) {
     }
   }
 
+  // Keep: the error pipe and the cgroup files, moved above 0..2 before stdio is set up over those.
+  int keep[kMaxJoinCgroups + 1];
+  size_t n_keep = 0;
+  keep[n_keep++] = err_w;
+  for (size_t i = 0; i < s.n_cgroup_fds; ++i) {
+    const int fd = above_stdio(s.cgroup_fds[i]);
+    if (fd < 0) child_fail(err_w, kStageCgroup, int(i));
+    keep[n_keep++] = fd;
+  }
   int in = above_stdio(s.devnull);
   int out = above_stdio(s.out_w);
   int out1 = s.stdout_fd >= 0 ? above_stdio(s.stdout_fd) : out;
   if (in < 0 || out < 0 || out1 < 0) child_fail(err_w, kStageFds);
   if (dup2(in, 0) < 0 || dup2(out1, 1) < 0 || dup2(out, 2) < 0) child_fail(err_w, kStageFds);
-  // Close everything else but the error pipe (close-on-exec: execve closes it, which tells the parent
-  // the exec happened).
-  bool closed = (err_w <= 3 || close_range(3, unsigned(err_w) - 1, 0) == 0) &&
-                close_range(unsigned(err_w) + 1, ~0U, 0) == 0;
-  if (!closed) {  // kernel < 5.9
-    for (int fd = 3; fd < s.max_fd; ++fd)
-      if (fd != err_w) close(fd);
+  // Close everything else before the cgroup write, which can block (a frozen cgroup): a child that waits
+  // there must hold none of the manager's descriptors, or one the manager closes meanwhile would stay
+  // open, and stay in its epoll set, until the child gets to exec. The error pipe and the cgroup files are
+  // close-on-exec: execve closes them, which tells the parent the exec happened.
+  close_all_but(keep, n_keep, s.max_fd);
+
+  // Into the service's cgroup: from here on nothing this process forks can be outside it.
+  for (size_t i = 0; i < s.n_cgroup_fds; ++i) {
+    ssize_t w;
+    do {
+      w = write(keep[i + 1], "0", 1);
+    } while (w < 0 && errno == EINTR);
+    if (w != 1) child_fail(err_w, kStageCgroup, int(i));
+    close(keep[i + 1]);
   }
 
   sigset_t none;

@@ -20,6 +20,8 @@
 #include "agent/agent_process.h"
 #include "agent/agent_result.h"
 #include "agent/process_group_scan.h"
+#include "agent/service_cgroup.h"
+#include "tests/support/cgroup_fixture.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -501,4 +503,60 @@ TEST_CASE("while a timed-out agent's group drains, /proc is scanned at a backing
   CHECK(polls > 500);
   CHECK_MESSAGE(scans < 30, scans << " /proc scans in " << polls << " polls");
   CHECK(group_gone(pgid));
+}
+
+// The review's finding: a child forked for an agent held copies of every descriptor of the manager until
+// it closed them, after its cgroup write; if that write stalls (a frozen cgroup) past spawn's exec wait,
+// a descriptor the manager closes meanwhile stays open in the child -- and, for an epoll set, registered
+// and readable: the manager's loop spins. The child now closes them before the write.
+TEST_CASE("a child held in its cgroup write (frozen cgroup) holds none of the manager's descriptors (root)") {
+  auto v = detect_cgroup_version();
+  REQUIRE(v.ok());
+  castor::testing::TestCgroupParent parent;
+  const std::string dir = *v == CgroupVersion::v1 ? parent.root + "/freezer/" + parent.name : parent.root + "/" + parent.name;
+  REQUIRE(mkdir(dir.c_str(), 0755) == 0);
+  auto put = [](const std::string& file, const std::string& text) {
+    std::ofstream f(file);
+    f << text;
+    f.flush();
+    return bool(f);
+  };
+  const std::string freeze_file = dir + (*v == CgroupVersion::v1 ? "/freezer.state" : "/cgroup.freeze");
+  const std::string frozen = *v == CgroupVersion::v1 ? "FROZEN" : "1", thawed = *v == CgroupVersion::v1 ? "THAWED" : "0";
+  REQUIRE(put(freeze_file, frozen));
+
+  int manager_pipe[2];
+  REQUIRE(pipe2(manager_pipe, O_CLOEXEC) == 0);
+  char link[64] = {};
+  REQUIRE(readlink(("/proc/self/fd/" + std::to_string(manager_pipe[0])).c_str(), link, sizeof link - 1) > 0);
+  const std::string pipe_name = link;  // "pipe:[inode]"
+
+  AgentCommand c = command({"/bin/true"}, 10s);
+  c.join_cgroups = {dir + "/cgroup.procs"};
+  BootClock clock;
+  auto spawned = AgentProcess::spawn(c, clock.now());  // returns after its exec wait: the child is frozen
+  REQUIRE_MESSAGE(spawned.ok(), spawned.status().to_string());
+  std::unique_ptr<AgentProcess> p = std::move(spawned).value();
+
+  std::vector<std::string> child_fds;
+  const std::string fd_dir = "/proc/" + std::to_string(p->pid()) + "/fd";
+  if (DIR* d = opendir(fd_dir.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char target[256] = {};
+      if (readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof target - 1) > 0) child_fds.push_back(target);
+    }
+    closedir(d);
+  }
+  close(manager_pipe[0]);
+  close(manager_pipe[1]);
+  CHECK(child_fds.size() >= 3);  // the child is there, stopped before its exec (stdio set up)
+  CHECK(std::count(child_fds.begin(), child_fds.end(), pipe_name) == 0);
+
+  REQUIRE(put(freeze_file, thawed));
+  std::optional<AgentOutcome> o;
+  const TimePoint until = clock.now() + 10s;
+  while (!(o = p->poll(clock.now())) && clock.now() < until) std::this_thread::sleep_for(10ms);
+  REQUIRE(o.has_value());
+  CHECK(o->exit_code == 0);
 }
