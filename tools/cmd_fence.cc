@@ -78,6 +78,12 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
       continue;
     }
     std::cout << "  options: ok (checked against " << d.agent << "'s metadata)\n";
+    if (const int wait_s = fence_agent_power_wait_s(d, xml); wait_s > 0)
+      std::cout << "  note: the agent waits power_wait = " << wait_s << " s after its off before it checks the power; "
+                << "quorumd's settle (settle_ms = " << std::chrono::duration_cast<std::chrono::milliseconds>(d.settle).count()
+                << ") follows the confirmed off, so every power-fenced takeover takes " << wait_s
+                << " s longer. Where the device tells the power state at once, option.power_wait = 0 removes that "
+                   "(some BMCs need their wait: fence_ilo3's default is 4 s)\n";
     if (args->has("--no-status")) continue;
     FenceAgentResult pw = run_fence(d, FenceAgentAction::status);
     std::cout << "  power: " << printable(pw.text) << "\n";

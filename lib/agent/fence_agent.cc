@@ -129,6 +129,38 @@ std::set<std::string> parse_fence_metadata_parameters(std::string_view xml) {
   return out;
 }
 
+std::optional<std::string> fence_metadata_default(std::string_view xml, std::string_view parameter) {
+  const std::string open = "<parameter name=\"" + std::string(parameter) + "\"";
+  const size_t pos = xml.find(open);  // the name's closing quote is in `open`: no longer name matches
+  if (pos == std::string_view::npos) return std::nullopt;
+  const size_t close = xml.find("</parameter>", pos);
+  const std::string_view body = xml.substr(pos, close == std::string_view::npos ? std::string_view::npos : close - pos);
+  const size_t content = body.find("<content ");
+  if (content == std::string_view::npos) return std::nullopt;
+  const std::string_view tag = body.substr(content, body.find('>', content) - content);
+  constexpr std::string_view kDefault = " default=\"";
+  const size_t d = tag.find(kDefault);
+  if (d == std::string_view::npos) return std::nullopt;
+  const size_t from = d + kDefault.size(), q = tag.find('"', from);
+  if (q == std::string_view::npos) return std::nullopt;
+  return std::string(tag.substr(from, q - from));
+}
+
+int fence_agent_power_wait_s(const FenceDeviceConfig& device, std::string_view xml) {
+  std::optional<std::string> v;
+  for (const auto& [name, value] : device.options)
+    if (name == "power_wait") v = value;
+  if (!v) v = fence_metadata_default(xml, "power_wait");
+  if (!v) return 0;
+  int s = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') break;  // fencing.py takes int(): "2", "4"; nothing else is expected here
+    s = s * 10 + (c - '0');
+    if (s > 3600) break;
+  }
+  return s;
+}
+
 namespace {
 
 // Agents whose "off" leaves the node running: fabric fences (a SCSI reservation removed), a poison pill, a

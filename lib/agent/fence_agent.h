@@ -8,6 +8,7 @@
 // file that anyone but root can read.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,6 +44,12 @@ FenceAgentResult interpret_fence_outcome(FenceAgentAction action, const AgentOut
 
 // The parameter names of a fence agent's metadata XML (<parameter name="ip" ...>), obsolete spellings too.
 std::set<std::string> parse_fence_metadata_parameters(std::string_view xml);
+// The default a fence agent's metadata gives `parameter` (<parameter name="power_wait" ...> ...
+// <content type="second" default="2"/>); nullopt when the parameter or its default is not there.
+std::optional<std::string> fence_metadata_default(std::string_view xml, std::string_view parameter);
+// What the agent waits after its own off before it asks for the power status (power_wait, whole seconds:
+// the device's option.power_wait, else the metadata's default); 0 when neither says.
+int fence_agent_power_wait_s(const FenceDeviceConfig& device, std::string_view xml);
 // Each option of `device` must be one of `parameters`, and password_file needs a "password" parameter:
 // otherwise invalid_argument naming the section's file:line, the option, and (when close) the right name.
 // Also refuses the agents that are no power fence (fence_scsi, fence_mpath, fence_sbd, fence_dummy, ...).

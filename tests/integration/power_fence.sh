@@ -6,7 +6,8 @@
 # written and looked at before the BMC is asked) and a settle of 300 ms (the default 1 s is for real arrays; the
 # loop device's writes take a millisecond), so a fenced takeover (S + the fence round + the settle, 4-6 s) is told
 # apart from the dead time:
-#   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata;
+#   fence-check: both devices answer "on", the options pass fence_ipmilan's metadata; without
+#   option.power_wait it notes the agent's own 2 s wait after its off (a longer takeover);
 #   a bad option (option.ciper) is refused by castor fence-check and by quorumd at start, naming the option;
 #   the owner crashes (its processes die, its power stays on) -> the peer powers it off, confirms it is off, and
 #     runs web before D, on the verdict "powered off by a confirmed fence";
@@ -110,6 +111,12 @@ out=$(ip netns exec "$NS_B" "$CASTOR" fence-check --config "$dir/beta/castor.ini
 echo "$out"
 [ "$rc" = 0 ] || lfail "fence-check exited $rc"
 [ "$(grep -c 'power: status: on' <<<"$out")" = 2 ] || lfail "fence-check did not report both nodes on"
+! grep -q "note: the agent waits power_wait" <<<"$out" || lfail "fence-check noted a power_wait the harness sets to 0: $out"
+# Without option.power_wait fence_ipmilan waits its default 2 s after the off: fence-check says what that costs.
+sed -e '/^option.power_wait = /d' "$dir/beta/castor.ini" >"$dir/nowait.ini"
+out=$("$CASTOR" fence-check --no-status --config "$dir/nowait.ini" 2>&1); rc=$?
+[ "$rc" = 0 ] && [ "$(grep -c 'note: the agent waits power_wait = 2 s after its off' <<<"$out")" = 2 ] ||
+  lfail "fence-check did not note fence_ipmilan's default power_wait (exit $rc): $out"
 
 if [ "${POWER_FENCE_ONLY:-}" = race ]; then  # the race alone (and its logs kept): for debugging it
   fence_race; mkdir -p "$KEEP" && cp "$dir"/*.log "$KEEP/" 2>/dev/null; echo "power_fence: race only: passed"; exit 0

@@ -402,6 +402,39 @@ TEST_CASE("peer monitor: a late write of the fenced life landing during the sett
   CHECK(r.read(5, 3) == PeerView::dead);
 }
 
+TEST_CASE("fence agent: the agent's own wait after its off (power_wait), from the option or the metadata's default") {
+  const std::string xml = R"(<resource-agent name="fence_ipmilan">
+<parameters>
+	<parameter name="power_timeout" unique="0" required="0">
+		<getopt mixed="--power-timeout=[seconds]" />
+		<content type="second" default="20"  />
+	</parameter>
+	<parameter name="power_wait" unique="0" required="0">
+		<getopt mixed="--power-wait=[seconds]" />
+		<content type="second" default="2"  />
+		<shortdesc lang="en">Wait X seconds after issuing ON/OFF</shortdesc>
+	</parameter>
+	<parameter name="power_wait_extra" unique="0" required="0">
+		<content type="second" default="9"  />
+	</parameter>
+	<parameter name="quiet" unique="0" required="0">
+		<content type="boolean"  />
+	</parameter>
+</parameters></resource-agent>)";
+  CHECK(fence_metadata_default(xml, "power_wait") == std::optional<std::string>("2"));
+  CHECK(fence_metadata_default(xml, "power_timeout") == std::optional<std::string>("20"));
+  CHECK(fence_metadata_default(xml, "quiet") == std::nullopt);  // a content without a default
+  CHECK(fence_metadata_default(xml, "power") == std::nullopt);  // no parameter of that name
+  FenceDeviceConfig d = device();
+  CHECK(fence_agent_power_wait_s(d, xml) == 2);  // the agent's default
+  d.options = {{"ip", "1.2.3.4"}, {"power_wait", "0"}};
+  CHECK(fence_agent_power_wait_s(d, xml) == 0);
+  d.options = {{"power_wait", "5"}};
+  CHECK(fence_agent_power_wait_s(d, xml) == 5);
+  d.options.clear();
+  CHECK(fence_agent_power_wait_s(d, "<resource-agent/>") == 0);  // an agent without the parameter
+}
+
 TEST_CASE("fence agent: the whole metadata of the real fence_ipmilan is read (it is longer than an output tail)") {
   if (access("/usr/sbin/fence_ipmilan", X_OK) != 0) {
     MESSAGE("fence-agents is not installed: skipped");
@@ -419,4 +452,6 @@ TEST_CASE("fence agent: the whole metadata of the real fence_ipmilan is read (it
   const auto params = parse_fence_metadata_parameters(out->output_tail);
   for (const char* p : {"action", "ip", "ipport", "username", "password", "lanplus", "cipher", "power_wait", "power_timeout"})
     CHECK_MESSAGE(params.count(p), p);
+  // fence_ipmilan's own default: 2 s after its off before its first status (fencing.py's power_wait).
+  CHECK(fence_agent_power_wait_s(d, out->output_tail) == 2);
 }
