@@ -46,6 +46,9 @@ BMC_CIPHER=3
 # as a hard power-off on a real BMC). The same wrapper, network, user and fence_ipmilan either way.
 BMC_IMPL=${BMC_IMPL:-ipmi_sim}
 BMC_POWER_TIMEOUT=${BMC_POWER_TIMEOUT:-4}  # fence_ipmilan power_timeout: bounds each ipmitool call and the wait for "off"
+# fence_ipmilan power_wait: its own wait after the off, before it asks for the status (0 here; the agent's default is
+# 2 s, what an admin gets without the option: BMC_POWER_WAIT=2 measures that).
+BMC_POWER_WAIT=${BMC_POWER_WAIT:-0}
 PID_alpha=${PID_alpha:-} WD_alpha=${WD_alpha:-} PID_beta=${PID_beta:-} WD_beta=${WD_beta:-}
 
 bmc_addr() { if [ "$1" = alpha ]; then echo 203.0.113.11; else echo 203.0.113.12; fi; }
@@ -237,7 +240,7 @@ bmc_up() { ip -n "$NS_MGMT" link set "b-$1" up || fail "restore the BMC of $1"; 
 
 bmc_fence_options() {  # bmc_fence_options NODE: what the peer passes fence_ipmilan on stdin (add action= and password=)
   printf '%s\n' "ip=$(bmc_addr "$1")" "ipport=$BMC_PORT" "username=$BMC_USER" "lanplus=1" "cipher=$BMC_CIPHER" \
-    "power_wait=0" "power_timeout=$BMC_POWER_TIMEOUT"
+    "power_wait=$BMC_POWER_WAIT" "power_timeout=$BMC_POWER_TIMEOUT"
 }
 bmc_fence_ini() {  # bmc_fence_ini NODE: the [fence NODE] section of the PEER's castor.ini
   local kv
