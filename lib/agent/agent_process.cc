@@ -58,6 +58,12 @@ struct ChildSetup {
 
 [[noreturn]] void child_fail(int err_w, int stage, int index = 0) {
   ChildReport r{stage, errno, index};
+  // Late (the parent gave up waiting for the exec and closed its end), the write would raise SIGPIPE, by
+  // then unblocked and at its default: the child would die of it instead of exiting 127.
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_only, nullptr);
   ssize_t n = write(err_w, &r, sizeof r);  // 8 bytes into an empty pipe: atomic; nothing to do if it fails
   (void)n;
   _exit(127);

@@ -58,9 +58,10 @@ struct AgentCommand {
   // (an alarm survives it; SIGALRM's default action ends the agent). Its own children are not covered.
   Duration hard_limit{0};
   std::string cwd = "/";                          // absolute
-  // cgroup.procs files (ServiceCgroup::procs_files()) the child joins before anything else, by writing
-  // "0" to each: what it forks later, setsid or not, stays in the service's cgroup. A file that cannot
-  // be opened or written fails the spawn. At most kMaxJoinCgroups.
+  // cgroup.procs files (ServiceCgroup::procs_files()) the child joins before it execs, by writing "0" to
+  // each once it has closed every descriptor of the manager (the write can block: a frozen cgroup) and
+  // before anything of it forks: what the agent forks, setsid or not, stays in the service's cgroup. A
+  // file that cannot be opened or written fails the spawn. At most kMaxJoinCgroups.
   std::vector<std::string> join_cgroups;
   // What the child reads on stdin (fence agents take their options there, one key=value a line, so that a
   // password never shows in the process list); empty: stdin is /dev/null. Written into the pipe before
