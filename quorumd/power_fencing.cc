@@ -105,15 +105,23 @@ void QuorumDaemon::fence_step(TimePoint now) {
     // A descriptor that turned -1 (output at EOF, child reaped) was closed by the AgentProcess, which took
     // it out of the epoll set; its old number is forgotten, never passed to epoll_ctl.
     std::erase_if(fence_fds_, [&](int fd) { return fd != fence_proc_->output_fd() && fd != fence_proc_->pid_fd(); });
-    if (auto outcome = fence_proc_->poll(now)) {
+    // The agent is a process of its own: it runs on while this one is paused. Its end is taken from a clock
+    // read after the reap, never the turn's (read before): the settle counts from the end of the off, and a
+    // pause of quorumd since the turn's clock read must not make the off look ended before it did.
+    if (auto outcome = fence_proc_->poll(clock_.now())) {
+      const TimePoint ended = clock_.now();
       fence_fds_.clear();  // closed by poll() (the outcome) or when the fence_proc_ goes below
       fence_proc_.reset();
-      end_fence_action(interpret_fence_outcome(fence_proc_action_, *outcome), now);
+      end_fence_action(interpret_fence_outcome(fence_proc_action_, *outcome), ended);
     }
   }
   const PeerMonitor& pm = core_->peer();
   FenceSituation s;
-  s.may_fence = core_->may_power_fence(now);
+  // Whether this node may fence, from a clock read now too, and the next agent action started at that time:
+  // a quorumd paused since the turn's clock read (a node without a watchdog is reset by nothing) must not
+  // start an off on a lease that ended during the pause.
+  const TimePoint checked = clock_.now();
+  s.may_fence = core_->may_power_fence(checked);
   // The LAN must not say the peer lives: silent on every link for T, or heard saying that its own disk
   // fails while this node's works (a disk-isolated node: it can hold no lease, and it never gets a promise
   // from a node whose disk works). A shared storage stall fences nobody: this node's disk fails too.
@@ -165,7 +173,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
   // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent
   // now, so that the look of the next announce is never this one's.
   core_->set_fence_intent(fencer_->wants_intent(), now);
-  if (action) start_fence_action(*action, now);
+  if (action) start_fence_action(*action, checked);
 }
 
 std::string QuorumDaemon::admin_fence(const std::string& target, bool force, const std::string& who, TimePoint now,

@@ -1,0 +1,289 @@
+// Power fencing against a stale clock reading (the adversarial review of stop 38). QuorumDaemon::step()
+// reads the clock once, right after io_getevents; fence_step ran later in the same turn with that reading,
+// while the fence agent -- a process of its own -- runs on when quorumd is paused. Two defects followed:
+//  1. the end of the `off` was recorded at the turn's reading: an off that ended during a pause of quorumd
+//     after that reading looked ended before the pause, and the settle (counted from the end of the off) was
+//     shortened by the pause -- removed by one at least as long as the settle;
+//  2. whether this node may fence was looked at with the turn's reading before an off was started: a node
+//     without a watchdog paused between its probe and its off started the off on resuming, its lease long
+//     gone, after the healthy peer had yielded to its intent (both nodes down).
+// Both now use a clock read after the agent's reap / just before the next action. The "pause" is the test
+// device's hook right after the turn's clock read (reap_with_clock), advancing the fake clock.
+//   build/tests/unit_tests -tc='fence stale clock*'
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "tests/support/inprocess_quorumd.h"
+
+using namespace castor;
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The hook runs right after the daemon's clock read of a turn (reap_with_clock), i.e. a freeze of quorumd
+// between that read and the rest of the turn.
+std::function<void()> g_after_clock_read;
+
+class FreezeAfterClockRead final : public BlockDevice {
+ public:
+  explicit FreezeAfterClockRead(std::unique_ptr<FaultyBlockDevice> inner) : inner_(std::move(inner)) {}
+  const Geometry& geometry() const override { return inner_->geometry(); }
+  const std::string& name() const override { return inner_->name(); }
+  Status submit_read(uint64_t tag, uint64_t offset, std::span<std::byte> out, TimePoint now,
+                     TimePoint deadline) override {
+    return inner_->submit_read(tag, offset, out, now, deadline);
+  }
+  Status submit_write(uint64_t tag, uint64_t offset, std::span<const std::byte> data, TimePoint now,
+                      TimePoint deadline) override {
+    return inner_->submit_write(tag, offset, data, now, deadline);
+  }
+  void reap(TimePoint now, std::vector<IoCompletion>& out) override { inner_->reap(now, out); }
+  TimePoint reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) override {
+    const TimePoint now = inner_->reap_with_clock(clock, out);
+    if (g_after_clock_read) std::exchange(g_after_clock_read, nullptr)();
+    return now;
+  }
+  void wait(TimePoint until) override { inner_->wait(until); }
+  size_t in_flight() const override { return inner_->in_flight(); }
+  size_t held_by_kernel() const override { return inner_->held_by_kernel(); }
+  size_t held_after_timeout() const override { return inner_->held_after_timeout(); }
+
+ private:
+  std::unique_ptr<FaultyBlockDevice> inner_;
+};
+
+bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+// A power fence agent on a file: status says on (0) until the off ran, then off (2). Its off waits until
+// the test lets it go (the file `go`), and writes its pid first.
+std::string write_agent(const std::string& dir) {
+  const std::string path = dir + "/fence_stale";
+  std::ofstream f(path);
+  f << "#!/bin/sh\n"
+       "D=" << dir << "\n"
+       "action=\n"
+       "while IFS= read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
+       "echo $$ > $D/$action.pid.tmp; mv $D/$action.pid.tmp $D/$action.pid\n"
+       "case \"$action\" in\n"
+       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_stale\"><parameters>"
+       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
+       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
+       "</actions></resource-agent>'; exit 0;;\n"
+       "status) if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
+       "off) while [ ! -e $D/go ]; do sleep 0.005; done; : > $D/off; exit 0;;\n"
+       "on) rm -f $D/off; exit 0;;\n"
+       "esac\n"
+       "exit 1\n";
+  f.close();
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+std::string phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
+std::string phase(Cluster& c) { return phase(c, c.alpha()); }
+
+pid_t read_pid(const std::string& path) {
+  pid_t p = 0;
+  std::ifstream f(path);
+  f >> p;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("fence stale clock: quorumd paused after its clock read while the off ends: the settle still counts from the off's end") {
+  char tmpl[] = "/tmp/castor-fence-stale-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string agent = write_agent(dir);
+
+  ClusterOptions o;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
+    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+  };
+  Cluster c{o};
+  start_both(c);
+
+  // alpha power-fences beta. T = 100 ms here (F = 300 ms, D = 600 ms, S = 2T = 200 ms); settle 100 ms.
+  FenceDeviceConfig dev;
+  dev.node = "beta";
+  dev.agent = agent;
+  dev.retries = 0;
+  dev.timeout = 10s;
+  dev.settle = 100ms;
+  dev.file = "castor.ini";
+  dev.line = 1;
+  c.alpha().config.fence.push_back(dev);
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); }, 5s));
+  REQUIRE(phase(c) == "idle");
+
+  // beta's quorumd freezes: alpha suspects it after S, announces, looks, runs status (on), then off.
+  c.beta().running = false;
+  // Steps, letting the agent's short actions finish in (almost) no fake time.
+  auto turn = [&] {
+    const std::string p = phase(c);
+    if (p == "probing" || p == "checking") std::this_thread::sleep_for(3ms);
+    c.step();
+  };
+  const TimePoint end = c.now() + 5s;
+  while (!exists(dir + "/off.pid") && c.now() < end) turn();
+  REQUIRE(exists(dir + "/off.pid"));
+  pid_t off_pid = 0;
+  {
+    std::ifstream f(dir + "/off.pid");
+    f >> off_pid;
+  }
+  REQUIRE(off_pid > 0);
+  c.step();  // the loop turns once more while the off runs
+  REQUIRE(phase(c) == "powering off");
+
+  // The next turn of alpha: its clock read, then quorumd is frozen for 150 ms (fake time), and during the
+  // freeze the agent's off returns (power confirmed off by the BMC at that moment).
+  const Duration freeze = 150ms;
+  std::optional<TimePoint> off_ended, clock_read;
+  g_after_clock_read = [&] {
+    clock_read = c.now();
+    c.clock().advance(freeze);
+    std::ofstream(dir + "/go").close();
+    siginfo_t si{};
+    REQUIRE(::waitid(P_PID, id_t(off_pid), &si, WEXITED | WNOWAIT) == 0);  // the off has exited (not reaped)
+    off_ended = c.now();
+  };
+  c.step();
+  REQUIRE(off_ended.has_value());
+
+  // Then the confirming status, and the verdict.
+  const TimePoint end2 = c.now() + 3s;
+  while (!sees(c.alpha(), PeerView::dead) && c.now() < end2) turn();
+  REQUIRE(sees(c.alpha(), PeerView::dead));
+  const TimePoint verdict_read = c.alpha().daemon->core().peer().confirmed_read_issued();
+  const auto st = c.status(c.alpha())["power_fence"];
+  MESSAGE("power_fence: " << st.dump());
+  MESSAGE("the off ended " << std::chrono::duration_cast<std::chrono::milliseconds>(*off_ended - *clock_read).count()
+                               << " ms after alpha's clock read; the verdict read was issued "
+                               << std::chrono::duration_cast<std::chrono::milliseconds>(verdict_read - *off_ended).count()
+                               << " ms after the off ended (settle " << 100 << " ms)");
+  CHECK(st["last"]["confirmed"] == true);
+  // The property: the first read that may declare beta dead is issued no earlier than the settle after the
+  // end of the off.
+  CHECK(verdict_read >= *off_ended + dev.settle);
+
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// Defect 2: the checks before an `off` is started (PowerFencer::tick's re-check of may_fence and the suspicion
+// in probing/powering_off, the fix of review16b's "frozen fencer") were made with the turn's `now`, and the off
+// was spawned at the end of that turn. A node
+// WITHOUT a watchdog (allowed with a [fence] for it) whose quorumd freezes after its clock read, while its probe
+// `status` comes back, starts the off whenever it resumes -- its lease long gone, its disk view stale -- as long
+// as the freeze is shorter than the agent's timeout_s (the off's deadline also counts from the stale clock; a
+// longer freeze has it SIGTERMed at the next turn). Meanwhile the healthy peer yielded to its intent. The rule
+// "only a node that holds its lease and whose disk works fences" does not hold; the result is both nodes down
+// (the fencer's own services are killed at its lease end, the peer is powered off).
+TEST_CASE("fence stale clock: a fencer without a watchdog paused between its probe and its off does not power its peer off once its lease ended") {
+  char ta[] = "/tmp/castor-fence-stale-a-XXXXXX";
+  char tb[] = "/tmp/castor-fence-stale-b-XXXXXX";
+  REQUIRE(::mkdtemp(ta) != nullptr);
+  REQUIRE(::mkdtemp(tb) != nullptr);
+  const std::string dir_alpha = ta;  // alpha's power (beta's agent fences alpha)
+  const std::string dir_beta = tb;   // beta's power (alpha's agent fences beta)
+
+  ClusterOptions o;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
+    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+  };
+  Cluster c{o};
+  start_both(c);
+
+  auto device = [](const std::string& node, const std::string& agent) {
+    FenceDeviceConfig d;
+    d.node = node;
+    d.agent = agent;
+    d.retries = 0;
+    d.timeout = 10s;
+    d.settle = 100ms;
+    d.file = "castor.ini";
+    d.line = node == "alpha" ? 1 : 10;
+    return d;
+  };
+  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
+  const auto fence_beta = device("beta", write_agent(dir_beta));
+  std::ofstream(dir_beta + "/go").close();  // alpha's off of beta is done at once
+  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
+  c.alpha().config.watchdog_device = "none";  // allowed: [fence alpha] is configured
+  REQUIRE(c.restart(c.beta()).ok());
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] {
+    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
+  }, 5s));
+  REQUIRE(phase(c, c.alpha()) == "idle");
+  REQUIRE(phase(c, c.beta()) == "idle");
+
+  // beta's quorumd pauses just long enough for alpha to suspect it (S = 2T) -- not long enough to lose its lease.
+  c.beta().running = false;
+  const TimePoint paused = c.now();
+  auto turn = [&] {
+    const std::string p = phase(c);
+    if (p == "probing" || p == "checking") std::this_thread::sleep_for(3ms);
+    c.step();
+  };
+  while (phase(c) != "probing" && c.now() < paused + 2s) turn();
+  REQUIRE(phase(c) == "probing");  // alpha announced, looked (clear), and its status is out
+  MESSAGE("alpha's probe started " << std::chrono::duration_cast<std::chrono::milliseconds>(c.now() - paused).count()
+                                   << " ms after beta paused");
+
+  // alpha's next turn: its clock read, then alpha's quorumd is frozen for 1 s (its lease F = 300 ms). Meanwhile
+  // its status returns (on) and beta resumes and runs on (it yields to alpha's intent; alpha has no watchdog, so
+  // no DEAD on D).
+  std::optional<TimePoint> alpha_froze, alpha_resumed, alpha_lease_end;
+  g_after_clock_read = [&] {
+    alpha_froze = c.now();
+    alpha_lease_end = c.alpha().daemon->core().lease_expiry();
+    for (int i = 0; i < 1000 && !exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
+    siginfo_t si{};
+    REQUIRE(::waitid(P_PID, id_t(read_pid(dir_beta + "/status.pid")), &si, WEXITED | WNOWAIT) == 0);
+    c.beta().running = true;
+    const TimePoint until = c.now() + 1s;
+    while (c.now() < until) {
+      c.clock().advance(kStep);
+      c.beta().daemon->turn();
+      c.beta().daemon->serve_control();
+    }
+    alpha_resumed = c.now();
+  };
+  c.step();
+  REQUIRE(alpha_resumed.has_value());
+  REQUIRE(alpha_lease_end.has_value());
+  MESSAGE("beta while alpha was frozen: " << c.status(c.beta())["power_fence"]["phase"].dump() << ", has lease "
+                                          << has_lease(c, c.beta()) << ", sees alpha "
+                                          << std::string(sees(c.beta(), PeerView::up) ? "UP" : "not UP"));
+  for (int i = 0; i < 200 && !exists(dir_beta + "/off"); ++i) {
+    turn();
+    std::this_thread::sleep_for(1ms);
+  }
+  const bool alpha_powered_beta_off = exists(dir_beta + "/off");
+  MESSAGE("alpha froze " << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_lease_end - *alpha_froze).count()
+                         << " ms before its lease end and resumed "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_resumed - *alpha_lease_end).count()
+                         << " ms after it; alpha's core now: " << std::string(core_phase_name(c.alpha().daemon->core().phase()))
+                         << "; alpha's fence of beta: " << c.status(c.alpha())["power_fence"]["last"].dump());
+  CHECK_FALSE(alpha_powered_beta_off);
+
+  std::error_code ec;
+  std::filesystem::remove_all(dir_alpha, ec);
+  std::filesystem::remove_all(dir_beta, ec);
+}
