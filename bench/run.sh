@@ -26,7 +26,7 @@ g = lambda *a: subprocess.run(a, cwd=root, capture_output=True, text=True).stdou
 m = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), commit=g('git', 'rev-parse', 'HEAD'),
          dirty=bool(g('git', 'status', '--porcelain', '--untracked-files=no')), kernel=os.uname().release,
          cpus=os.cpu_count(), loadavg_start=open('/proc/loadavg').read().split()[:3],
-         env={k: v for k, v in os.environ.items() if k.startswith(('BENCH', 'SANLOCK_', 'FENCE_', 'IDLE_', 'SCALE_', 'RELOCATE_', 'IOTOL_', 'IO_TIMEOUT', 'STALL_', 'LAN_', 'QUORUM_'))})
+         env={k: v for k, v in os.environ.items() if k.startswith(('BENCH', 'SANLOCK_', 'FENCE_', 'IDLE_', 'SCALE_', 'RELOCATE_', 'IOTOL_', 'IO_TIMEOUT', 'STALL_', 'LAN_', 'QUORUM_', 'BMC_', 'PFENCE_'))})
 json.dump(m, open(sys.argv[1], 'w'), indent=1)
 EOP
 # bash reports every node process the harness SIGKILLs ("line N: PID Killed ..."): noise, filtered out
