@@ -127,11 +127,16 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
       break;
     case Phase::probing:
     case Phase::powering_off:
-      // A retry of the off (the round's first one was handed out above): the rules are looked at again — a
-      // node that lost its lease or its disk meanwhile, or hears its peer again, powers nobody off.
-      if (to_start_ && !running_ && !admin_round_ && !(s.may_fence && s.suspected && !s.peer_gone)) {
+      // The off after the probe, or a retry: the rules are looked at again (with a clock read just before, by
+      // the daemon) — a node that lost its lease or its disk meanwhile, or hears its peer again, powers nobody
+      // off. An admin's announced round needs no suspicion, but this node must still hold its lease and a
+      // working disk (the peer may have yielded to its intent); only --force fences regardless.
+      if (to_start_ && !running_ &&
+          (admin_round_ ? admin_announce_ && !s.may_fence : !(s.may_fence && s.suspected && !s.peer_gone))) {
         to_start_.reset();
-        current_->result += "; not retried: this node may no longer fence its peer (lease, disk) or the peer is heard";
+        current_->result += admin_round_ ? "; not carried on: this node may no longer fence its peer (lease, disk)"
+                                         : "; not carried on: this node may no longer fence its peer (lease, disk) "
+                                           "or the peer is heard";
         finish(false, now);
       }
       break;

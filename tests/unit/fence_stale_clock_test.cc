@@ -7,7 +7,9 @@
 //  2. whether this node may fence was looked at with the turn's reading before an off was started: a node
 //     without a watchdog paused between its probe and its off started the off on resuming, its lease long
 //     gone, after the healthy peer had yielded to its intent (both nodes down).
-// Both now use a clock read after the agent's reap / just before the next action. The "pause" is the test
+//  3. (the review of that fix) an admin's round (`castor fence`, announced) skipped the check before its off
+//     altogether: the same pause, the same result.
+// All now use a clock read after the agent's reap / just before the next action. The "pause" is the test
 // device's hook right after the turn's clock read (reap_with_clock), advancing the fake clock.
 //   build/tests/unit_tests -tc='fence stale clock*'
 #include <doctest/doctest.h>
@@ -93,6 +95,21 @@ std::string write_agent(const std::string& dir) {
 std::string phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
 std::string phase(Cluster& c) { return phase(c, c.alpha()); }
 
+// One turn. While alpha's fence agent runs (a real process: its start takes real time, more on a loaded
+// machine), real time passes and the fake clock stands still, alpha alone turning: otherwise the dead time D
+// (600 ms of fake time) could run out while a shell script starts, and a DEAD verdict on D would stand in
+// for the fence the test is about.
+void turn_cluster(Cluster& c) {
+  const std::string p = phase(c);
+  if (p == "probing" || p == "powering off" || p == "checking") {
+    std::this_thread::sleep_for(2ms);
+    c.alpha().daemon->turn();
+    c.alpha().daemon->serve_control();
+    return;
+  }
+  c.step();
+}
+
 pid_t read_pid(const std::string& path) {
   pid_t p = 0;
   std::ifstream f(path);
@@ -132,11 +149,7 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
   // beta's quorumd freezes: alpha suspects it after S, announces, looks, runs status (on), then off.
   c.beta().running = false;
   // Steps, letting the agent's short actions finish in (almost) no fake time.
-  auto turn = [&] {
-    const std::string p = phase(c);
-    if (p == "probing" || p == "checking") std::this_thread::sleep_for(3ms);
-    c.step();
-  };
+  auto turn = [&] { turn_cluster(c); };
   const TimePoint end = c.now() + 5s;
   while (!exists(dir + "/off.pid") && c.now() < end) turn();
   REQUIRE(exists(dir + "/off.pid"));
@@ -236,11 +249,7 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
   // beta's quorumd pauses just long enough for alpha to suspect it (S = 2T) -- not long enough to lose its lease.
   c.beta().running = false;
   const TimePoint paused = c.now();
-  auto turn = [&] {
-    const std::string p = phase(c);
-    if (p == "probing" || p == "checking") std::this_thread::sleep_for(3ms);
-    c.step();
-  };
+  auto turn = [&] { turn_cluster(c); };
   while (phase(c) != "probing" && c.now() < paused + 2s) turn();
   REQUIRE(phase(c) == "probing");  // alpha announced, looked (clear), and its status is out
   MESSAGE("alpha's probe started " << std::chrono::duration_cast<std::chrono::milliseconds>(c.now() - paused).count()
@@ -281,6 +290,100 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
                          << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_resumed - *alpha_lease_end).count()
                          << " ms after it; alpha's core now: " << std::string(core_phase_name(c.alpha().daemon->core().phase()))
                          << "; alpha's fence of beta: " << c.status(c.alpha())["power_fence"]["last"].dump());
+  CHECK_FALSE(alpha_powered_beta_off);
+
+  std::error_code ec;
+  std::filesystem::remove_all(dir_alpha, ec);
+  std::filesystem::remove_all(dir_beta, ec);
+}
+
+// Defect 3 (the review of the fix): an admin's `castor fence beta` (without --force) on a node without a watchdog, paused between its
+// probe `status` and its `off`: the off is started on resuming although its lease ended during the pause.
+// PowerFencer::tick re-checks may_fence before an off only for automatic rounds (`!admin_round_`), and the
+// daemon's fresh `checked` reading is therefore never looked at for an admin round. The admin's command was
+// accepted only because alpha held a lease (admin_fence: may_act); beta yields to alpha's announced intent
+// meanwhile. Same schedule as the fix's defect 2, with the round started by the admin.
+TEST_CASE("fence stale clock: an admin fence round paused between its probe and its off does not power the peer off once its lease ended") {
+  char ta[] = "/tmp/castor-fence-stale-admin-a-XXXXXX";
+  char tb[] = "/tmp/castor-fence-stale-admin-b-XXXXXX";
+  REQUIRE(::mkdtemp(ta) != nullptr);
+  REQUIRE(::mkdtemp(tb) != nullptr);
+  const std::string dir_alpha = ta;
+  const std::string dir_beta = tb;
+
+  ClusterOptions o;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
+    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+  };
+  Cluster c{o};
+  start_both(c);
+
+  auto device = [](const std::string& node, const std::string& agent) {
+    FenceDeviceConfig d;
+    d.node = node;
+    d.agent = agent;
+    d.retries = 0;
+    d.timeout = 10s;
+    d.settle = 100ms;
+    d.file = "castor.ini";
+    d.line = node == "alpha" ? 1 : 10;
+    return d;
+  };
+  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
+  const auto fence_beta = device("beta", write_agent(dir_beta));
+  std::ofstream(dir_beta + "/go").close();
+  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
+  c.alpha().config.watchdog_device = "none";
+  REQUIRE(c.restart(c.beta()).ok());
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] {
+    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
+  }, 5s));
+
+  // The admin, on alpha (which holds its lease): castor fence beta (announced, not --force).
+  Client admin(c.alpha().socket);
+  const auto reply = c.ask(admin, "fence-peer beta");
+  MESSAGE("castor fence beta: " << reply.dump());
+  REQUIRE(reply.value("ok", false));
+  auto turn = [&] { turn_cluster(c); };
+  const TimePoint asked = c.now();
+  while (phase(c) != "probing" && c.now() < asked + 2s) turn();
+  REQUIRE(phase(c) == "probing");
+
+  // alpha's next turn: its clock read, then alpha's quorumd is frozen for 1 s (F = 300 ms). Its status returns
+  // (on); beta runs on and yields to alpha's announced intent.
+  std::optional<TimePoint> alpha_froze, alpha_resumed, alpha_lease_end;
+  g_after_clock_read = [&] {
+    alpha_froze = c.now();
+    alpha_lease_end = c.alpha().daemon->core().lease_expiry();
+    for (int i = 0; i < 1000 && !exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
+    siginfo_t si{};
+    REQUIRE(::waitid(P_PID, id_t(read_pid(dir_beta + "/status.pid")), &si, WEXITED | WNOWAIT) == 0);
+    const TimePoint until = c.now() + 1s;
+    while (c.now() < until) {
+      c.clock().advance(kStep);
+      c.beta().daemon->turn();
+      c.beta().daemon->serve_control();
+    }
+    alpha_resumed = c.now();
+  };
+  c.step();
+  REQUIRE(alpha_resumed.has_value());
+  REQUIRE(alpha_lease_end.has_value());
+  MESSAGE("beta while alpha was frozen: fencer " << c.status(c.beta())["power_fence"]["phase"].dump()
+                                                 << ", has lease " << has_lease(c, c.beta()));
+  for (int i = 0; i < 200 && !exists(dir_beta + "/off"); ++i) {
+    turn();
+    std::this_thread::sleep_for(1ms);
+  }
+  const bool alpha_powered_beta_off = exists(dir_beta + "/off");
+  MESSAGE("alpha's lease ended " << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_lease_end - *alpha_froze).count()
+                                 << " ms after its clock read; it resumed "
+                                 << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_resumed - *alpha_lease_end).count()
+                                 << " ms after its lease end; beta powered off by alpha: " << alpha_powered_beta_off
+                                 << "; alpha's core now: " << std::string(core_phase_name(c.alpha().daemon->core().phase()))
+                                 << "; alpha's fence: " << c.status(c.alpha())["power_fence"]["last"].dump());
   CHECK_FALSE(alpha_powered_beta_off);
 
   std::error_code ec;
