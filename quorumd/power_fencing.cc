@@ -120,8 +120,15 @@ void QuorumDaemon::fence_step(TimePoint now) {
   // Whether this node may fence, from a clock read now too, and the next agent action started at that time:
   // a quorumd paused since the turn's clock read (a node without a watchdog is reset by nothing) must not
   // start an off on a lease that ended during the pause.
+  // A round that reached its probe in an earlier life of the core (this node lost its lease meanwhile and
+  // rejoined) is not carried on by this one: its announce, its look and an admin's acceptance belonged to the
+  // lapsed life, and the peer may have yielded to it (a --force round goes on: it asked for no such check).
   const TimePoint checked = clock_.now();
-  s.may_fence = core_->may_power_fence(checked);
+  const PowerFencer::Phase phase = fencer_->phase();
+  const bool round_of_an_earlier_life =
+      (phase == PowerFencer::Phase::probing || phase == PowerFencer::Phase::powering_off) &&
+      fence_generation_ != generation_;
+  s.may_fence = !round_of_an_earlier_life && core_->may_power_fence(checked);
   // The LAN must not say the peer lives: silent on every link for T, or heard saying that its own disk
   // fails while this node's works (a disk-isolated node: it can hold no lease, and it never gets a promise
   // from a node whose disk works). A shared storage stall fences nobody: this node's disk fails too.
@@ -186,6 +193,11 @@ std::string QuorumDaemon::admin_fence(const std::string& target, bool force, con
   if (!fencer_) return "no [fence " + peer_name_ + "] in " + config_.config_file + ": this node cannot power-fence its peer";
   if (!force && !core_->may_act(now))
     return "this node holds no lease: after the fence nobody could run the services; add --force to fence anyway";
+  // The round would stop before its off anyway (PowerFencer: an announced admin round needs what an automatic
+  // one needs of this node), after announcing: refused here, with the way around it.
+  if (!force && !core_->may_power_fence(now))
+    return "this node may not fence now: it is not up with a lease and a working disk (its last heartbeat write "
+           "failed or is older than 2T); add --force to fence anyway";
   std::string why;
   if (!fencer_->request("admin request (" + who + ")", why, /*announce=*/!force)) return why;
   ok = true;

@@ -291,6 +291,11 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
                          << " ms after it; alpha's core now: " << std::string(core_phase_name(c.alpha().daemon->core().phase()))
                          << "; alpha's fence of beta: " << c.status(c.alpha())["power_fence"]["last"].dump());
   CHECK_FALSE(alpha_powered_beta_off);
+  // ...because the round stopped before its off, for that reason (not some other way).
+  const auto last = c.status(c.alpha())["power_fence"]["last"];
+  CHECK_MESSAGE((last.is_object() && last.value("result", std::string()).find("not carried on: this node may no "
+                                                                               "longer fence") != std::string::npos),
+                last.dump());
 
   std::error_code ec;
   std::filesystem::remove_all(dir_alpha, ec);
@@ -385,8 +390,48 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
                                  << "; alpha's core now: " << std::string(core_phase_name(c.alpha().daemon->core().phase()))
                                  << "; alpha's fence: " << c.status(c.alpha())["power_fence"]["last"].dump());
   CHECK_FALSE(alpha_powered_beta_off);
+  // ...because the round stopped before its off, for that reason (not some other way).
+  const auto last = c.status(c.alpha())["power_fence"]["last"];
+  CHECK_MESSAGE((last.is_object() && last.value("result", std::string()).find("not carried on: this node may no "
+                                                                               "longer fence") != std::string::npos),
+                last.dump());
 
   std::error_code ec;
   std::filesystem::remove_all(dir_alpha, ec);
   std::filesystem::remove_all(dir_beta, ec);
+}
+
+// The same rule at the request: an admin's announced fence is refused while this node holds its lease but
+// its own disk does not work (the round would stop before its off anyway, after its announce had made the
+// peer yield); --force is the way around it.
+TEST_CASE("fence stale clock: castor fence is refused while this node's own heartbeat writes fail, lease or not") {
+  char ta[] = "/tmp/castor-fence-stale-req-XXXXXX";
+  REQUIRE(::mkdtemp(ta) != nullptr);
+  const std::string dir = ta;
+  Cluster c;
+  start_both(c);
+  FenceDeviceConfig dev;
+  dev.node = "beta";
+  dev.agent = write_agent(dir);
+  dev.retries = 0;
+  dev.timeout = 10s;
+  dev.settle = 100ms;
+  dev.file = "castor.ini";
+  dev.line = 1;
+  c.alpha().config.fence.push_back(dev);
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up); }, 5s));
+  c.alpha().env->faulty()->fail_all();
+  const QuorumCore& core = c.alpha().daemon->core();
+  REQUIRE(c.run_until([&] { return !core.may_power_fence(c.now()); }, 1s));
+  REQUIRE(core.may_act(c.now()));  // the lease still runs
+  Client admin(c.alpha().socket);
+  const auto reply = c.ask(admin, "fence-peer beta");
+  MESSAGE(reply.dump());
+  CHECK_FALSE(reply.value("ok", true));
+  CHECK(reply.value("error", std::string()).find("may not fence now") != std::string::npos);
+  CHECK_FALSE(exists(dir + "/status.pid"));  // no agent was run
+  c.alpha().env->faulty()->pass_all();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }

@@ -1,0 +1,163 @@
+// An admin's fence round belongs to the life of the core that accepted it (the adversarial review of 8bc122c:
+// the check before the off looked at the CURRENT core only). An admin's announced round whose node lost its lease
+// while the probe `status` ran (here: quorumd frozen, no watchdog; a storage stall does the same) is carried
+// on after the daemon rejoined with a new life: the new core holds a lease, so the off goes ahead, although
+// the round's announce/look and the admin's acceptance belonged to the lapsed life, and the daemon then drops
+// the confirmed off's verdict (fence_generation_ != generation_): the healthy peer is off and its services are
+// not taken over (for D; never for a peer without a watchdog).
+// Now a round that reached its probe in an earlier life is not carried on.
+//   build/tests/unit_tests -tc='fence admin round*'
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "tests/support/inprocess_quorumd.h"
+
+using namespace castor;
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::function<void()> g_hook;
+
+class FreezeHook final : public BlockDevice {
+ public:
+  explicit FreezeHook(std::unique_ptr<FaultyBlockDevice> inner) : inner_(std::move(inner)) {}
+  const Geometry& geometry() const override { return inner_->geometry(); }
+  const std::string& name() const override { return inner_->name(); }
+  Status submit_read(uint64_t tag, uint64_t offset, std::span<std::byte> out, TimePoint now,
+                     TimePoint deadline) override {
+    return inner_->submit_read(tag, offset, out, now, deadline);
+  }
+  Status submit_write(uint64_t tag, uint64_t offset, std::span<const std::byte> data, TimePoint now,
+                      TimePoint deadline) override {
+    return inner_->submit_write(tag, offset, data, now, deadline);
+  }
+  void reap(TimePoint now, std::vector<IoCompletion>& out) override { inner_->reap(now, out); }
+  TimePoint reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) override {
+    const TimePoint now = inner_->reap_with_clock(clock, out);
+    if (g_hook) std::exchange(g_hook, nullptr)();
+    return now;
+  }
+  void wait(TimePoint until) override { inner_->wait(until); }
+  size_t in_flight() const override { return inner_->in_flight(); }
+  size_t held_by_kernel() const override { return inner_->held_by_kernel(); }
+  size_t held_after_timeout() const override { return inner_->held_after_timeout(); }
+
+ private:
+  std::unique_ptr<FaultyBlockDevice> inner_;
+};
+
+bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+// status: held while $D/hold exists (a slow BMC), then on (0) until the off ran, then off (2).
+std::string write_agent(const std::string& dir) {
+  const std::string path = dir + "/fence_slow";
+  std::ofstream f(path);
+  f << "#!/bin/sh\n"
+       "D=" << dir << "\n"
+       "action=\n"
+       "while IFS= read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
+       "case \"$action\" in\n"
+       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_slow\"><parameters>"
+       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
+       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
+       "</actions></resource-agent>'; exit 0;;\n"
+       "status) while [ -e $D/hold ]; do sleep 0.005; done; if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
+       "off) : > $D/off; exit 0;;\n"
+       "on) rm -f $D/off; exit 0;;\n"
+       "esac\n"
+       "exit 1\n";
+  f.close();
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+std::string phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("fence admin round: an admin round whose life lost its lease during the probe is not carried on by the next life") {
+  char ta[] = "/tmp/castor-fence-admin-life-a-XXXXXX";
+  char tb[] = "/tmp/castor-fence-admin-life-b-XXXXXX";
+  REQUIRE(::mkdtemp(ta) != nullptr);
+  REQUIRE(::mkdtemp(tb) != nullptr);
+  const std::string dir_alpha = ta, dir_beta = tb;
+
+  ClusterOptions o;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
+    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeHook>(std::move(dev)));
+  };
+  Cluster c{o};
+  start_both(c);
+  auto device = [](const std::string& node, const std::string& agent) {
+    FenceDeviceConfig d;
+    d.node = node;
+    d.agent = agent;
+    d.retries = 0;
+    d.timeout = 30s;
+    d.settle = 100ms;
+    d.file = "castor.ini";
+    d.line = node == "alpha" ? 1 : 10;
+    return d;
+  };
+  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
+  const auto fence_beta = device("beta", write_agent(dir_beta));
+  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
+  c.alpha().config.watchdog_device = "none";
+  REQUIRE(c.restart(c.beta()).ok());
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] {
+    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
+  }, 5s));
+
+  std::ofstream(dir_beta + "/hold").close();  // beta's BMC is slow to answer the probe
+  Client admin(c.alpha().socket);
+  const auto reply = c.ask(admin, "fence-peer beta");
+  REQUIRE(reply.value("ok", false));
+  const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
+  REQUIRE(c.run_until([&] { return phase(c, c.alpha()) == "probing"; }, 1s));
+
+  // alpha's quorumd freezes 1 s (F = 300 ms) while its probe is out; beta runs on (and yields to the intent).
+  g_hook = [&] {
+    const TimePoint until = c.now() + 1s;
+    while (c.now() < until) {
+      c.clock().advance(10ms);
+      c.beta().daemon->turn();
+      c.beta().daemon->serve_control();
+    }
+  };
+  c.step();
+  // alpha resumes: its lapsed life is fenced, it rejoins with a new life and a new lease; the probe is still out.
+  REQUIRE(c.run_until([&] {
+    return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
+  }, 3s));
+  MESSAGE("alpha rejoined (new life holds a lease); its fencer: " << phase(c, c.alpha())
+                                                                   << "; beta has lease " << has_lease(c, c.beta()));
+  REQUIRE(phase(c, c.alpha()) == "probing");
+  std::filesystem::remove(dir_beta + "/hold");  // the BMC answers: on
+  for (int i = 0; i < 400 && !exists(dir_beta + "/off"); ++i) {
+    c.step();
+    std::this_thread::sleep_for(1ms);
+  }
+  const bool beta_off = exists(dir_beta + "/off");
+  for (int i = 0; i < 100; ++i) c.step();
+  MESSAGE("beta powered off by alpha's new life: " << beta_off << "; alpha's fence: "
+                                                   << c.status(c.alpha())["power_fence"]["last"].dump()
+                                                   << "; alpha's fencer now: " << phase(c, c.alpha())
+                                                   << "; alpha sees beta dead: " << sees(c.alpha(), PeerView::dead));
+  CHECK_FALSE(beta_off);
+
+  std::error_code ec;
+  std::filesystem::remove_all(dir_alpha, ec);
+  std::filesystem::remove_all(dir_beta, ec);
+}
