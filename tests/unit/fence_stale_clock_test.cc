@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/clock_read_hook_device.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor;
@@ -37,33 +38,6 @@ namespace {
 // between that read and the rest of the turn.
 std::function<void()> g_after_clock_read;
 
-class FreezeAfterClockRead final : public BlockDevice {
- public:
-  explicit FreezeAfterClockRead(std::unique_ptr<FaultyBlockDevice> inner) : inner_(std::move(inner)) {}
-  const Geometry& geometry() const override { return inner_->geometry(); }
-  const std::string& name() const override { return inner_->name(); }
-  Status submit_read(uint64_t tag, uint64_t offset, std::span<std::byte> out, TimePoint now,
-                     TimePoint deadline) override {
-    return inner_->submit_read(tag, offset, out, now, deadline);
-  }
-  Status submit_write(uint64_t tag, uint64_t offset, std::span<const std::byte> data, TimePoint now,
-                      TimePoint deadline) override {
-    return inner_->submit_write(tag, offset, data, now, deadline);
-  }
-  void reap(TimePoint now, std::vector<IoCompletion>& out) override { inner_->reap(now, out); }
-  TimePoint reap_with_clock(const Clock& clock, std::vector<IoCompletion>& out) override {
-    const TimePoint now = inner_->reap_with_clock(clock, out);
-    if (g_after_clock_read) std::exchange(g_after_clock_read, nullptr)();
-    return now;
-  }
-  void wait(TimePoint until) override { inner_->wait(until); }
-  size_t in_flight() const override { return inner_->in_flight(); }
-  size_t held_by_kernel() const override { return inner_->held_by_kernel(); }
-  size_t held_after_timeout() const override { return inner_->held_after_timeout(); }
-
- private:
-  std::unique_ptr<FaultyBlockDevice> inner_;
-};
 
 bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
@@ -127,7 +101,7 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
-    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+    return std::unique_ptr<BlockDevice>(std::make_unique<ClockReadHookDevice>(std::move(dev), g_after_clock_read));
   };
   Cluster c{o};
   start_both(c);
@@ -216,7 +190,7 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
-    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+    return std::unique_ptr<BlockDevice>(std::make_unique<ClockReadHookDevice>(std::move(dev), g_after_clock_read));
   };
   Cluster c{o};
   start_both(c);
@@ -318,7 +292,7 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
-    return std::unique_ptr<BlockDevice>(std::make_unique<FreezeAfterClockRead>(std::move(dev)));
+    return std::unique_ptr<BlockDevice>(std::make_unique<ClockReadHookDevice>(std::move(dev), g_after_clock_read));
   };
   Cluster c{o};
   start_both(c);
