@@ -90,8 +90,28 @@ class PeerMonitor {
   // A promise given (or possibly given by a previous life): no DEAD verdict from a read issued before
   // floor + D. Only ever raises the floor.
   void hold_dead_until(TimePoint floor) { floor_ = std::max(floor_, floor); }
+  // What one read of the peer's block returned, as far as verdicts go.
+  struct Value {
+    bool valid = false;  // a record of a live incarnation, not stale
+    bool record = false; // a record at all (a retired incarnation's record is not `valid`)
+    uint64_t incarnation = 0, seq = 0;
+    uint32_t raw_hash = 0;
+    friend bool operator==(const Value&, const Value&) = default;
+  };
+  // The life a fence is about: the value and the incarnation followed when it started.
+  struct FenceSubject {
+    std::optional<Value> value;
+    std::optional<uint64_t> incarnation;
+  };
   // A power fence of the peer starts: remember the life it is about (see the header comment).
   void fence_started();
+  FenceSubject fence_subject() const { return {fence_value_, fence_inc_}; }
+  // The monitor of this node's next core (a rejoin while the fence ran) takes over what an earlier one
+  // remembered at the fence's start: the fence is still about that life, whoever confirms it.
+  void adopt_fence_subject(const FenceSubject& f) {
+    fence_value_ = f.value;
+    fence_inc_ = f.incarnation;
+  }
   // Its power was confirmed off and every write it issued before has settled by `settle_end`; `by` names
   // the fence for the verdict's reason. Only after fence_started().
   void declare_fenced(TimePoint settle_end, std::string by);
@@ -118,13 +138,6 @@ class PeerMonitor {
   TimePoint confirmed_read_issued() const { return confirmed_read_issued_; }
 
  private:
-  struct Value {
-    bool valid = false;  // a record of a live incarnation, not stale
-    bool record = false; // a record at all (a retired incarnation's record is not `valid`)
-    uint64_t incarnation = 0, seq = 0;
-    uint32_t raw_hash = 0;
-    friend bool operator==(const Value&, const Value&) = default;
-  };
   std::optional<PeerTransition> move_to(PeerView to, std::string reason);
   void confirm(TimePoint issued);
   void retire(uint64_t incarnation);

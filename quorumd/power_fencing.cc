@@ -158,25 +158,46 @@ void QuorumDaemon::fence_step(TimePoint now) {
   if (started) {
     fence_generation_ = generation_;
     core_->on_peer_fence_started();
+    fence_subject_ = core_->peer().fence_subject();
+    fence_settle_end_.reset();
     log::warning("power-fencing the peer", {{"peer", peer_name_}, {"incarnation", pm.incarnation()},
                                             {"agent", fencer_->device().agent},
                                             {"reason", fencer_->current() ? fencer_->current()->reason : std::string()},
                                             {"heartbeat_age_ms", ms_of(now - pm.first_seen())}});
   }
+  // A confirmed off is about the life the round began for, whichever core of this node confirms it: after a
+  // rejoin during the round (or the settle) the new core takes the verdict over, on that life. (Dropping it
+  // left a peer without a watchdog off and never declared dead: no D for it, no suspicion from a core that
+  // never saw it up, and every later round fails at its first status, "off before the off".)
+  auto hand_over = [&](const char* when) {
+    if (fence_generation_ == generation_ || !fence_subject_) return fence_generation_ == generation_;
+    core_->adopt_peer_fence_subject(*fence_subject_);
+    fence_generation_ = generation_;
+    log::warning(when, {{"peer", peer_name_}, {"incarnation", fence_subject_->incarnation.value_or(0)}});
+    return true;
+  };
   if (auto settle_end = fencer_->take_confirmed()) {
-    if (fence_generation_ == generation_) {
+    fence_settle_end_ = *settle_end;
+    if (hand_over("the peer's power is confirmed off after this node rejoined: its new life takes the verdict over")) {
       core_->on_peer_fenced(*settle_end, fencer_->device().agent + " by " + config_.node);
       log::warning("the peer's power is confirmed off; it is declared dead after the settle delay",
                    {{"peer", peer_name_}, {"settle_ms", std::max<int64_t>(0, ms_of(*settle_end - now))},
                     {"result", fencer_->last() ? fencer_->last()->result : std::string()}});
     } else {
-      log::warning("the peer's power is confirmed off, but this node rejoined meanwhile: the dead time decides",
+      log::warning("the peer's power is confirmed off, but the life it was about is not known: the dead time decides",
                    {{"peer", peer_name_}});
       fencer_->verdict_dropped();
     }
   }
-  if (pm.value_fenced()) fencer_->verdict_stood();
-  else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) fencer_->verdict_dropped();
+  if (pm.value_fenced()) {
+    fencer_->verdict_stood();
+  } else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) {
+    if (fence_generation_ != generation_ && fence_settle_end_ &&
+        hand_over("this node rejoined while its confirmed fence settled: its new life takes the verdict over"))
+      core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
+    else
+      fencer_->verdict_dropped();
+  }
   // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent
   // now, so that the look of the next announce is never this one's.
   core_->set_fence_intent(fencer_->wants_intent(), now);

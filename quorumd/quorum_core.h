@@ -138,6 +138,8 @@ class QuorumCore {
   std::optional<bool> fence_look_clear() const { return fence_look_clear_; }
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }
+  // A fence begun by an earlier core of this node (it rejoined while the fence ran) is about that life.
+  void adopt_peer_fence_subject(const PeerMonitor::FenceSubject& f) { peer_.adopt_fence_subject(f); }
   // Its power was confirmed off and the settle passed at `settle_end`: the first read issued then declares
   // it dead (PeerMonitor::declare_fenced); the read is scheduled through the monitor's dead deadline.
   void on_peer_fenced(TimePoint settle_end, std::string by) { peer_.declare_fenced(settle_end, std::move(by)); }

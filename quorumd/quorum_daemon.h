@@ -275,6 +275,8 @@ class QuorumDaemon final : private ControlServer::Handler {
   FenceAgentAction fence_proc_action_ = FenceAgentAction::status;
   std::vector<int> fence_fds_;         // fence_proc_'s descriptors in the loop
   uint64_t fence_generation_ = 0;      // the core generation the running fence was started for
+  std::optional<PeerMonitor::FenceSubject> fence_subject_;  // the life it is about (that core's monitor)
+  std::optional<TimePoint> fence_settle_end_;               // its confirmed off's settle end
 
   // The LAN heartbeat and the promises of a shared storage stall ([lan]); null without a [lan] link.
   std::unique_ptr<LanChannel> lan_;
