@@ -31,6 +31,15 @@ void PeerMonitor::confirm(TimePoint issued) {
 void PeerMonitor::fence_started() {
   fence_value_ = value_;
   fence_inc_ = followed_;
+  fence_retired_ = retired_;
+}
+
+void PeerMonitor::adopt_fence_subject(const FenceSubject& f) {
+  fence_value_ = f.value;
+  fence_inc_ = f.incarnation;
+  fence_retired_ = f.retired;
+  for (uint64_t inc : f.retired) retire(inc);
+  if (f.incarnation) retire(*f.incarnation);
 }
 
 void PeerMonitor::declare_fenced(TimePoint settle_end, std::string by) {
@@ -56,8 +65,10 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     // The first read after a confirmed power-off and its settle: the fenced life, or a late write of it, is
     // dead now. A record of a life not seen before the fence may be the node powered on again: no verdict.
     fence_from_.reset();
+    const bool retired_before_fence =
+        std::find(fence_retired_.begin(), fence_retired_.end(), v.incarnation) != fence_retired_.end();
     const bool fenced_life = (fence_value_ && *fence_value_ == v) ||
-                             (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation) || retired(v.incarnation)));
+                             (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation) || retired_before_fence));
     if (fenced_life) {
       if (v.record) retire(v.incarnation);
       if (fence_inc_) retire(*fence_inc_);

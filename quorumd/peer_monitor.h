@@ -26,8 +26,10 @@
 // Power fencing (docs/design.md "Power fencing"): fence_started() remembers which life the fence is about
 // (the incarnation followed when the agent was started); declare_fenced(settle_end) — the peer's power was
 // confirmed off and the settle delay has passed — makes the first read issued at or after settle_end declare
-// DEAD, without waiting D, if it returns that life's record (any seq: a late write of it), a retired life's
-// record, or the very value seen at the fence's start. Anything else (a record of an incarnation never seen:
+// DEAD, without waiting D, if it returns that life's record (any seq: a late write of it), the record of a
+// life retired before the fence started, or the very value seen at the fence's start. (A life retired
+// since may be one the node was powered on with again, replaced by a later one: its late write proves
+// nothing about the life that runs.) Anything else (a record of an incarnation never seen:
 // the node may have been powered on again; changed garbage) gives no verdict: the normal rules go on from it.
 // The fenced incarnation is retired, and every later read of the unchanged value re-confirms the verdict.
 // The peer's wall-clock stamps are never used. Pure: no I/O, no clock reads. Must never count a changed value
@@ -102,16 +104,15 @@ class PeerMonitor {
   struct FenceSubject {
     std::optional<Value> value;
     std::optional<uint64_t> incarnation;
+    std::deque<uint64_t> retired;  // the incarnations retired when it started: lives before it
   };
   // A power fence of the peer starts: remember the life it is about (see the header comment).
   void fence_started();
-  FenceSubject fence_subject() const { return {fence_value_, fence_inc_}; }
+  FenceSubject fence_subject() const { return {fence_value_, fence_inc_, fence_retired_}; }
   // The monitor of this node's next core (a rejoin while the fence ran) takes over what an earlier one
-  // remembered at the fence's start: the fence is still about that life, whoever confirms it.
-  void adopt_fence_subject(const FenceSubject& f) {
-    fence_value_ = f.value;
-    fence_inc_ = f.incarnation;
-  }
+  // remembered at the fence's start: the fence is still about that life, whoever confirms it. Those lives
+  // are retired here too: a late write of one must not pass for life and displace a newer life.
+  void adopt_fence_subject(const FenceSubject& f);
   // Its power was confirmed off and every write it issued before has settled by `settle_end`; `by` names
   // the fence for the verdict's reason. Only after fence_started().
   void declare_fenced(TimePoint settle_end, std::string by);
@@ -155,6 +156,7 @@ class PeerMonitor {
   TimePoint floor_{};                    // hold_dead_until: promises given
   std::optional<Value> fence_value_;      // fence_started: the value then
   std::optional<uint64_t> fence_inc_;     // and the incarnation followed then
+  std::deque<uint64_t> fence_retired_;    // and the incarnations retired then (not those retired since)
   std::optional<TimePoint> fence_from_;  // declare_fenced: the first read issued at or after it decides
   std::string fence_by_;
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence

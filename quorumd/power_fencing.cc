@@ -197,6 +197,13 @@ void QuorumDaemon::fence_step(TimePoint now) {
       core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
     else
       fencer_->verdict_dropped();
+  } else if (fencer_->phase() == PowerFencer::Phase::confirmed && fence_generation_ != generation_ &&
+             fence_settle_end_ && !pm.fence_pending() &&
+             hand_over("this node rejoined after its fence's verdict stood: its new life takes the verdict over")) {
+    // The peer is still off unless someone powered it on (a new life: no verdict from it). Without this the
+    // new core, which never saw the peer up, would neither suspect it nor (no watchdog) count D for it, and
+    // castor fence is refused for a peer already powered off.
+    core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
   }
   // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent
   // now, so that the look of the next announce is never this one's.

@@ -1,0 +1,215 @@
+// The life a power fence is about (PeerMonitor's fence subject), as the adversarial review of d079a29 tried it.
+// 1. Handed to a NEW core's PeerMonitor (this node rejoined during the fence), whose retired list is its
+// own. A new monitor that never saw the fenced life A follows a life C of the peer powered on again after the
+// off, then a late write of A (issued before the off, landing within the settle) -- valid for this monitor,
+// which never saw A: C is retired. The read at the settle end returns C's own next record: "a retired
+// incarnation's record" -> DEAD for the live life C. The monitor of the core that started the fence (it
+// followed A) takes the same reads as stale and gives no verdict. Now the verdict read is judged against the
+// lives retired when the fence STARTED (a snapshot), and the new monitor retires the subject's lives.
+// 2. A rejoin after the verdict stood (below). 3. A life retired after the fence started (below).
+#include <doctest/doctest.h>
+
+#include "quorumd/peer_monitor.h"
+
+using namespace castor;
+
+namespace {
+
+const Duration D = std::chrono::milliseconds(1200);
+
+struct Rig {
+  PeerMonitor pm{D};
+  TimePoint t{std::chrono::seconds(1000)};
+  PeerView read(uint64_t inc, uint64_t seq) {
+    HeartbeatRecord r;
+    r.node_id = 2;
+    r.incarnation = inc;
+    r.seq = seq;
+    r.state = NodeState::up;
+    r.flags = HeartbeatRecord::kNoWatchdog;
+    pm.observe({t, t + Millis(1), r, 0});
+    t += Millis(100);
+    return pm.view();
+  }
+};
+
+constexpr uint64_t A = 0xA, C = 0xC;
+
+}  // namespace
+
+TEST_CASE("fence subject: the same reads, in the core that started the fence: no verdict for the new life") {
+  Rig old;
+  old.read(A, 1);
+  old.read(A, 2);
+  old.pm.fence_started();          // subject: A
+  const TimePoint settle_end = old.t + Millis(500);
+  old.pm.declare_fenced(settle_end, "fence_x by alpha");
+  old.read(C, 1);                  // beta powered on again: life C
+  old.read(A, 3);                  // a late write of A (issued before the off) lands over it
+  old.t = settle_end;
+  CHECK(old.read(C, 2) != PeerView::dead);  // C's next record
+}
+
+TEST_CASE("fence subject: handed to a new core's monitor, a late write of the fenced life does not make a live one dead") {
+  Rig old;
+  old.read(A, 1);
+  old.read(A, 2);
+  old.pm.fence_started();
+  const PeerMonitor::FenceSubject subject = old.pm.fence_subject();  // the daemon's fence_subject_
+  const TimePoint settle_end = old.t + Millis(500);
+
+  Rig fresh;  // this node rejoined: the new core's monitor
+  fresh.t = old.t;
+  fresh.pm.adopt_fence_subject(subject);       // hand_over()
+  fresh.pm.declare_fenced(settle_end, "fence_x by alpha");
+  fresh.read(C, 1);                 // its first read: beta's new life C (powered on again after the off)
+  fresh.read(A, 3);                 // the late write of A lands: for this monitor a live incarnation, C retired
+  MESSAGE("retired(C) in the new monitor: " << fresh.pm.retired(C));
+  fresh.t = settle_end;
+  const PeerView v = fresh.read(C, 2);  // C, alive, writes again
+  MESSAGE("view after the read at the settle end: " << int(v));
+  CHECK(v != PeerView::dead);
+}
+
+// 2. The same loss as d079a29 fixed (a fenced peer without a watchdog never declared dead by this node's next
+// core), one step later: this node rejoins after the verdict STOOD (fencer `confirmed off`, with
+// fence_action = off). The new core never saw beta up (no D: beta's records say no watchdog), the fencer stays
+// `confirmed off` (tick does nothing there; castor fence is refused "already powered off"), nothing hands the
+// verdict over: beta's services were never taken over again. Now the new core takes it over there too.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "tests/support/clock_read_hook_device.h"
+#include "tests/support/inprocess_quorumd.h"
+
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::function<void()> g_hook38;
+
+bool exists38(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+std::string write_agent38(const std::string& dir) {
+  const std::string path = dir + "/fence_quick";
+  std::ofstream f(path);
+  f << "#!/bin/sh\n"
+       "D=" << dir << "\n"
+       "action=status\n"
+       "while read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
+       "case \"$action\" in\n"
+       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_quick\"><parameters>"
+       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
+       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
+       "</actions></resource-agent>'; exit 0;;\n"
+       "status) if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
+       "off) : > $D/off; exit 0;;\n"
+       "on) rm -f $D/off; exit 0;;\n"
+       "esac\n"
+       "exit 1\n";
+  f.close();
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+std::string phase38(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("fence subject: a rejoin after the fence verdict stood keeps it (a peer without a watchdog)") {
+  char ta[] = "/tmp/castor-fence-subject-a-XXXXXX";
+  char tb[] = "/tmp/castor-fence-subject-b-XXXXXX";
+  REQUIRE(::mkdtemp(ta) != nullptr);
+  REQUIRE(::mkdtemp(tb) != nullptr);
+  const std::string dir_alpha = ta, dir_beta = tb;
+
+  ClusterOptions o;
+  o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
+    return std::unique_ptr<BlockDevice>(std::make_unique<ClockReadHookDevice>(std::move(dev), g_hook38));
+  };
+  Cluster c{o};
+  start_both(c);
+  auto device = [](const std::string& node, const std::string& agent) {
+    FenceDeviceConfig d;
+    d.node = node;
+    d.agent = agent;
+    d.retries = 0;
+    d.timeout = 30s;
+    d.settle = 100ms;
+    d.file = "castor.ini";
+    d.line = node == "alpha" ? 1 : 10;
+    return d;
+  };
+  const auto fence_alpha = device("alpha", write_agent38(dir_alpha));
+  const auto fence_beta = device("beta", write_agent38(dir_beta));
+  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
+  c.alpha().config.watchdog_device = "none";
+  c.beta().config.watchdog_device = "none";
+  REQUIRE(c.restart(c.beta()).ok());
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] {
+    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
+           sees(c.beta(), PeerView::up) && c.alpha().daemon->core().peer().no_dead_time();
+  }, 5s));
+
+  Client admin(c.alpha().socket);
+  REQUIRE(c.ask(admin, "fence-peer beta").value("ok", false));
+  for (int i = 0; i < 2000 && !exists38(dir_beta + "/off"); ++i) {
+    c.step();
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(exists38(dir_beta + "/off"));
+  c.beta().running = false;  // beta's power is off
+  bool stood = false;
+  for (int i = 0; i < 3000 && !stood; ++i) {
+    c.step();
+    if (i % 10 == 0) std::this_thread::sleep_for(1ms);
+    stood = sees(c.alpha(), PeerView::dead) && phase38(c, c.alpha()) == "confirmed off";
+  }
+  REQUIRE(stood);
+  const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
+
+  // alpha's quorumd freezes 1 s after the verdict stood: its lease lapses, it is fenced and rejoins.
+  g_hook38 = [&] { c.clock().advance(1s); };
+  c.step();
+  REQUIRE(c.run_until([&] {
+    return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
+  }, 5s));
+  MESSAGE("alpha rejoined; its fencer: " << phase38(c, c.alpha()));
+  bool dead = false;
+  for (int i = 0; i < 6000 && !dead; ++i) {
+    c.step();
+    if (i % 10 == 0) std::this_thread::sleep_for(1ms);
+    dead = sees(c.alpha(), PeerView::dead);
+  }
+  MESSAGE("alpha's fencer at the end: " << phase38(c, c.alpha()) << "; alpha sees beta: "
+                                        << c.status(c.alpha())["peer"].dump());
+  const auto again = c.ask(admin, "fence-peer beta");
+  MESSAGE("castor fence beta now: " << again.dump());
+  CHECK(dead);
+  std::error_code ec;
+  std::filesystem::remove_all(dir_alpha, ec);
+  std::filesystem::remove_all(dir_beta, ec);
+}
+
+// 3. Older than d079a29: the "retired incarnation's record" clause also took lives retired AFTER the fence's
+// start. Beta powered on again within the settle as C, C restarts as D (a new incarnation
+// without a reboot); a late write of C read at the settle end declares DEAD while D runs -- in the very monitor
+// that started the fence.
+TEST_CASE("fence subject: a life retired after the fence's start, read late at the settle end, is no verdict") {
+  Rig old;
+  old.read(A, 1);
+  old.pm.fence_started();
+  const TimePoint settle_end = old.t + Millis(500);
+  old.pm.declare_fenced(settle_end, "fence_x by alpha");
+  old.read(0xC, 1);
+  old.read(0xD, 1);  // C retired by D
+  old.t = settle_end;
+  CHECK(old.read(0xC, 2) != PeerView::dead);  // C's late write, D alive
+}
