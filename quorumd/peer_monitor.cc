@@ -67,7 +67,11 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     fence_from_.reset();
     const bool retired_before_fence =
         std::find(fence_retired_.begin(), fence_retired_.end(), v.incarnation) != fence_retired_.end();
-    const bool fenced_life = (fence_value_ && *fence_value_ == v) ||
+    // The same bytes (what each monitor made of them, valid or stale, does not matter here).
+    const bool same_as_subject = fence_value_ && fence_value_->record == v.record &&
+                                 fence_value_->incarnation == v.incarnation && fence_value_->seq == v.seq &&
+                                 fence_value_->raw_hash == v.raw_hash;
+    const bool fenced_life = same_as_subject ||
                              (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation) || retired_before_fence));
     if (fenced_life) {
       if (v.record) retire(v.incarnation);

@@ -120,6 +120,8 @@ class PeerMonitor {
   bool fence_pending() const { return fence_from_.has_value(); }
   // The current value was declared dead by a confirmed fence.
   bool value_fenced() const { return value_fenced_; }
+  // That value (nullopt while none is).
+  std::optional<Value> fenced_value() const { return value_fenced_ ? value_ : std::nullopt; }
   // A life of the peer said in its records that it runs without a watchdog (HeartbeatRecord::kNoWatchdog):
   // the dead time D declares nothing until a confirmed fence or a DOWN of the life followed. Sticky across
   // incarnation changes: a late write of an older life never seen here, landing while the flagged life is

@@ -160,6 +160,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
     core_->on_peer_fence_started();
     fence_subject_ = core_->peer().fence_subject();
     fence_settle_end_.reset();
+    fence_stood_value_.reset();
     log::warning("power-fencing the peer", {{"peer", peer_name_}, {"incarnation", pm.incarnation()},
                                             {"agent", fencer_->device().agent},
                                             {"reason", fencer_->current() ? fencer_->current()->reason : std::string()},
@@ -169,16 +170,17 @@ void QuorumDaemon::fence_step(TimePoint now) {
   // rejoin during the round (or the settle) the new core takes the verdict over, on that life. (Dropping it
   // left a peer without a watchdog off and never declared dead: no D for it, no suspicion from a core that
   // never saw it up, and every later round fails at its first status, "off before the off".)
-  auto hand_over = [&](const char* when) {
-    if (fence_generation_ == generation_ || !fence_subject_) return fence_generation_ == generation_;
-    core_->adopt_peer_fence_subject(*fence_subject_);
+  auto hand_over = [&](const char* when, const std::optional<PeerMonitor::FenceSubject>& subject) {
+    if (fence_generation_ == generation_ || !subject) return fence_generation_ == generation_;
+    core_->adopt_peer_fence_subject(*subject);
     fence_generation_ = generation_;
-    log::warning(when, {{"peer", peer_name_}, {"incarnation", fence_subject_->incarnation.value_or(0)}});
+    log::warning(when, {{"peer", peer_name_}, {"incarnation", subject->incarnation.value_or(0)}});
     return true;
   };
   if (auto settle_end = fencer_->take_confirmed()) {
     fence_settle_end_ = *settle_end;
-    if (hand_over("the peer's power is confirmed off after this node rejoined: its new life takes the verdict over")) {
+    if (hand_over("the peer's power is confirmed off after this node rejoined: its new life takes the verdict over",
+                  fence_subject_)) {
       core_->on_peer_fenced(*settle_end, fencer_->device().agent + " by " + config_.node);
       log::warning("the peer's power is confirmed off; it is declared dead after the settle delay",
                    {{"peer", peer_name_}, {"settle_ms", std::max<int64_t>(0, ms_of(*settle_end - now))},
@@ -191,18 +193,22 @@ void QuorumDaemon::fence_step(TimePoint now) {
   }
   if (pm.value_fenced()) {
     fencer_->verdict_stood();
+    fence_stood_value_ = pm.fenced_value();
   } else if (fencer_->phase() == PowerFencer::Phase::settling && !pm.fence_pending()) {
     if (fence_generation_ != generation_ && fence_settle_end_ &&
-        hand_over("this node rejoined while its confirmed fence settled: its new life takes the verdict over"))
+        hand_over("this node rejoined while its confirmed fence settled: its new life takes the verdict over",
+                  fence_subject_))
       core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
     else
       fencer_->verdict_dropped();
   } else if (fencer_->phase() == PowerFencer::Phase::confirmed && fence_generation_ != generation_ &&
-             fence_settle_end_ && !pm.fence_pending() &&
-             hand_over("this node rejoined after its fence's verdict stood: its new life takes the verdict over")) {
-    // The peer is still off unless someone powered it on (a new life: no verdict from it). Without this the
-    // new core, which never saw the peer up, would neither suspect it nor (no watchdog) count D for it, and
-    // castor fence is refused for a peer already powered off.
+             fence_settle_end_ && fence_stood_value_ && !pm.fence_pending() &&
+             hand_over("this node rejoined after its fence's verdict stood: its new life takes the verdict over",
+                       PeerMonitor::FenceSubject{fence_stood_value_, std::nullopt, {}})) {
+    // Only on the very value the verdict stood on, unchanged: the peer may have been powered on since (by
+    // fence_action = reboot, or an admin), and a late write of the fenced life landing now must not pass for
+    // a verdict over the life that runs. Without this the new core, which never saw the peer up, would
+    // neither suspect it nor (no watchdog) count D for it, and castor fence is refused for a peer already off.
     core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
   }
   // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent

@@ -277,6 +277,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   uint64_t fence_generation_ = 0;      // the core generation the running fence was started for
   std::optional<PeerMonitor::FenceSubject> fence_subject_;  // the life it is about (that core's monitor)
   std::optional<TimePoint> fence_settle_end_;               // its confirmed off's settle end
+  std::optional<PeerMonitor::Value> fence_stood_value_;     // the value its verdict stood on
 
   // The LAN heartbeat and the promises of a shared storage stall ([lan]); null without a [lan] link.
   std::unique_ptr<LanChannel> lan_;

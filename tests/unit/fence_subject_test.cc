@@ -71,6 +71,35 @@ TEST_CASE("fence subject: handed to a new core's monitor, a late write of the fe
   CHECK(v != PeerView::dead);
 }
 
+// After the verdict stood, the next core gets only the very value it stood on: the peer may have been powered
+// on since (fence_action = reboot, an admin), and a late write of the fenced life (issued before the off) landing
+// now is no verdict over the life that runs.
+TEST_CASE("fence subject: handed over after the verdict stood, only the value it stood on is a verdict") {
+  Rig old;
+  old.read(A, 1);
+  old.read(A, 2);
+  old.pm.fence_started();
+  const TimePoint settle_end = old.t + Millis(100);
+  old.pm.declare_fenced(settle_end, "fence_x by alpha");
+  old.t = settle_end;
+  REQUIRE(old.read(A, 2) == PeerView::dead);  // the verdict stands on A's record seq 2
+  REQUIRE(old.pm.fenced_value().has_value());
+  const PeerMonitor::FenceSubject stood{old.pm.fenced_value(), std::nullopt, {}};
+
+  Rig late;  // the new core of a rejoin; meanwhile the peer came back as C, and a late write of A lands
+  late.t = old.t + Millis(500);
+  late.pm.adopt_fence_subject(stood);
+  late.pm.declare_fenced(settle_end, "fence_x by alpha");
+  CHECK(late.read(A, 3) != PeerView::dead);  // A's late write: not the value the verdict stood on
+  CHECK(late.read(C, 1) != PeerView::dead);
+
+  Rig still;  // the same hand-over, the peer still off: its block shows the value the verdict stood on
+  still.t = old.t + Millis(500);
+  still.pm.adopt_fence_subject(stood);
+  still.pm.declare_fenced(settle_end, "fence_x by alpha");
+  CHECK(still.read(A, 2) == PeerView::dead);
+}
+
 // 2. The same loss as d079a29 fixed (a fenced peer without a watchdog never declared dead by this node's next
 // core), one step later: this node rejoins after the verdict STOOD (fencer `confirmed off`, with
 // fence_action = off). The new core never saw beta up (no D: beta's records say no watchdog), the fencer stays
