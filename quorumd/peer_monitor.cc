@@ -14,7 +14,10 @@ std::optional<PeerTransition> PeerMonitor::move_to(PeerView to, std::string reas
 }
 
 bool PeerMonitor::retired(uint64_t incarnation) const {
-  return std::find(retired_.begin(), retired_.end(), incarnation) != retired_.end();
+  // The lives retired when a fence started count too: an adopted snapshot (adopt_fence_subject) is not copied
+  // into retired_, where it would push this monitor's own newest entries out at kMaxRetired.
+  return std::find(retired_.begin(), retired_.end(), incarnation) != retired_.end() ||
+         std::find(fence_retired_.begin(), fence_retired_.end(), incarnation) != fence_retired_.end();
 }
 
 void PeerMonitor::retire(uint64_t incarnation) {
@@ -37,8 +40,7 @@ void PeerMonitor::fence_started() {
 void PeerMonitor::adopt_fence_subject(const FenceSubject& f) {
   fence_value_ = f.value;
   fence_inc_ = f.incarnation;
-  fence_retired_ = f.retired;
-  for (uint64_t inc : f.retired) retire(inc);
+  fence_retired_ = f.retired;  // retired() counts them
   if (f.incarnation) retire(*f.incarnation);
 }
 

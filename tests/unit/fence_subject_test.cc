@@ -17,6 +17,22 @@ namespace {
 
 const Duration D = std::chrono::milliseconds(1200);
 
+struct RigWithState {
+  PeerMonitor pm{std::chrono::milliseconds(1200)};
+  TimePoint t{std::chrono::seconds(1000)};
+  std::optional<PeerTransition> read(uint64_t inc, uint64_t seq, NodeState st = NodeState::up) {
+    HeartbeatRecord r;
+    r.node_id = 2;
+    r.incarnation = inc;
+    r.seq = seq;
+    r.state = st;
+    auto tr = pm.observe({t, t + Millis(1), r, 0});
+    t += Millis(100);
+    return tr;
+  }
+};
+
+
 struct Rig {
   PeerMonitor pm{D};
   TimePoint t{std::chrono::seconds(1000)};
@@ -241,4 +257,28 @@ TEST_CASE("fence subject: a life retired after the fence's start, read late at t
   old.read(0xD, 1);  // C retired by D
   old.t = settle_end;
   CHECK(old.read(0xC, 2) != PeerView::dead);  // C's late write, D alive
+}
+
+// The adversarial review of 485e743: the adopted snapshot (up to kMaxRetired lives) copied into the new
+// monitor's retired list pushed its own newest entries out.
+TEST_CASE("fence subject: adopting a full retired snapshot keeps the new monitor's own retired lives") {
+  constexpr uint64_t A = 0xA, X = 0x51, Y = 0x52;
+  // The fencing core's monitor: kMaxRetired lives retired before the fence (a peer that restarted that often).
+  PeerMonitor::FenceSubject subject;
+  subject.incarnation = A;
+  for (uint64_t i = 0; i < PeerMonitor::kMaxRetired; ++i) subject.retired.push_back(0x100000 + i);
+
+  RigWithState fresh;  // the new core's monitor: it saw life X replaced by Y (Y is the live life)
+  fresh.read(X, 1);
+  fresh.read(X, 2);
+  fresh.read(Y, 1);
+  fresh.read(Y, 2);
+  REQUIRE(fresh.pm.retired(X));
+  REQUIRE(fresh.pm.view() == PeerView::up);
+  fresh.pm.adopt_fence_subject(subject);  // hand_over()
+  CHECK(fresh.pm.retired(X));              // (it was evicted by the adopted snapshot)
+  fresh.read(X, 3);                        // a late write of X (the model lets it land at any later tick)
+  CHECK_FALSE(fresh.pm.retired(Y));        // (the live life Y was retired)
+  (void)fresh.read(Y, 3, NodeState::down);  // Y leaves cleanly
+  CHECK(fresh.pm.view() == PeerView::down);     // (its DOWN was taken as a stale late write)
 }
