@@ -165,8 +165,8 @@
  *     the incarnation it suspected; its next read (the verdict read) confirms DEAD whatever value it returns,
  *     unless it is a new incarnation's (life); every later read of the same value re-confirms it, a changed
  *     value of the retired incarnation is stale (not re-confirmed until D), a new one is life (UP).  A fencer
- *     paused when the fence resolves learns it when it resumes; a fencer whose core is gone (crash,
- *     self-fence, leave) never learns it (its new core follows the D rule);
+ *     paused when the fence resolves learns it when it resumes; a fencer whose core is gone by a crash or a
+ *     leave never learns it (its new core follows the D rule); one whose core self-fenced hands it over (below);
  *   - fence_action = reboot and ONWAIT: a node powered off by its peer's fence comes back (a restart, new
  *     incarnation: MAXRESTART) only after the fencer's verdict read, or once the fencer's core that waits for
  *     it is gone (PowerFencer::verdict_stood runs `on` only then);
@@ -201,7 +201,14 @@
  * fail): -DREACH_FENCE_BOTH_MAYF (both nodes may fence at once), -DREACH_FENCE_BOTH_INTENT (both intents on the
  * disk at once), -DREACH_FENCE_YIELD (a node yields), -DREACH_FENCE_STALE (a node fences past a stale intent),
  * -DREACH_FENCE_LIVE (a fence of a node whose core runs), -DREACH_FENCE_TAKEOVER (a take-over on a fence
- * verdict).  Not in verify.sh: -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too).
+ * verdict), -DREACH_FENCE_HANDED (a verdict handed to the fencer's next core is read).  Not in verify.sh:
+ * -DBUG_FENCE_LATE_LIFE (the verdict read retires a new incarnation too).
+ * The hand-over (power_fencing.cc): a fencer whose core self-fences while its fence is in flight, or confirmed and
+ * its verdict read pending, keeps it in its quorumd process (a crash or a leave ends that) and its next core takes
+ * it over: that core's next read decides -- a record of the fenced life is DEAD, anything else drops it (the
+ * normal rules go on); the fenced node is powered on (ONWAIT) only after that read (verify.sh fence_handover,
+ * reach_fence_handed: a fencer without a watchdog, paused: one with a watchdog is reset first).  Not modelled: the hand-over
+ * after the verdict stood (the code then takes only the very value it stood on: no write of any life since).
  * -DNOWD_FENCED=<id>: that node has no watchdog (the code's watchdog_device = none with a power fence, published
  * as HeartbeatRecord::kNoWatchdog) and its peer never declares it DEAD after D, only after a confirmed fence
  * (verify.sh fence_nowd, fence_nowd_crash); -DBUG_NOWD_D: D too (fence_nowd_d, found: the paused node runs again
@@ -467,6 +474,12 @@ bit fown[2];              /* ... and the core that asked still waits for the res
 bit fwait[2];             /* node i waits out its race delay before it fences (node 2 only) ... */
 byte fdl[2];              /* ... for fdl more ticks; then it re-checks every condition */
 bit fcf[2];               /* confirmed off while node i was paused: delivered when it resumes */
+bit fproc[2];             /* node i's quorumd process handed a fence to the BMC (its core may be gone since: a */
+                          /* self-fence keeps the process; a crash or a leave ends it) */
+byte freqinc[2];          /* ... the incarnation its monitor followed then (the life the fence is about) */
+byte fhinc[2];            /* a confirmed fence handed to node i's next core (its core was gone, self-fenced, when */
+                          /* it was confirmed or before its verdict read): the incarnation it is about (0: none) */
+bit fhv[2];               /* observer i's pending verdict was handed over: only a record of that life decides it */
 bit fvr[2];               /* observer i holds a fence verdict whose verdict read is pending (settle = 0) */
 bit fdead[2];             /* observer i's fence verdict: every read of the same value re-confirms it */
 bit offbyf[2];            /* ghost: node i is powered off by its peer's fence (until it restarts) */
@@ -535,7 +548,7 @@ hidden byte tc, ta;       /* the delayed message being delivered */
    reboot: PowerFencer::verdict_stood) only after the fencer's verdict read, or once the fencer's core that
    waits for it is gone.  BUG_FENCE_EARLY_ON: at any moment after the off. */
 #if defined(FENCE) && !defined(BUG_FENCE_EARLY_ON)
-#define POWER_ON_OK(i) (!offbyf[i] || !(fvr[PEER(i)] || fcf[PEER(i)] || fown[PEER(i)]))
+#define POWER_ON_OK(i) (!offbyf[i] || !(fvr[PEER(i)] || fcf[PEER(i)] || fown[PEER(i)] || fhinc[PEER(i)] != 0))
 #else
 #define POWER_ON_OK(i) 1
 #endif
@@ -553,6 +566,8 @@ hidden byte tc, ta;       /* the delayed message being delivered */
 /* -DPAUSE_FENCER (-DFENCE): only a node whose confirmed fence awaits its verdict read pauses (a scenario bound) */
 #ifdef PAUSE_FENCER
 #define MAY_PAUSE(i) (fvr[i])
+#elif defined(PAUSE_FENCING)
+#define MAY_PAUSE(i) (freq[i] || fvr[i])   /* -DPAUSE_FENCING: a node whose fence is in flight or awaits its read */
 #else
 #define MAY_PAUSE(i) 1
 #endif
@@ -633,7 +648,7 @@ inline new_monitor(i) {
   ; qup[i] = 0
 #endif
 #ifdef FENCE
-  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0; pint[i] = 0
+  ; fvr[i] = 0; fdead[i] = 0; dwin[i] = 0; pint[i] = 0; fhv[i] = 0
 #endif
 }
 
@@ -672,6 +687,7 @@ inline crash(i) {
 #endif
 #ifdef FENCE
   fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
+  fproc[i] = 0; fhinc[i] = 0;    /* the quorumd process is gone: nothing is handed over */
 #endif
   for (kk : 0 .. NS - 1) {
     svc[X(i, kk)] = 0; stopping[X(i, kk)] = 0;
@@ -690,6 +706,7 @@ inline left(i) {
 #endif
 #ifdef FENCE
   fence_forget(i); hcur[i] = HNONE; lwok[i] = 0; lwage[i] = 0; pok[i] = 0; lwt[i] = 0;
+  fproc[i] = 0; fhinc[i] = 0;    /* the quorumd process is gone: nothing is handed over */
 #endif
   for (kk : 0 .. NS - 1) {
     stopping[X(i, kk)] = 0; forget(X(i, kk)); zero(mine[X(i, kk)]);
@@ -708,6 +725,13 @@ inline fence(i) {
                                /* the ghost does); the rejoin starts a new core */
 #endif
 #ifdef FENCE
+  /* a confirmed fence whose verdict read is still pending (or confirmed while the core was paused): quorumd keeps
+     it for its next core (power_fencing.cc hand_over) */
+  if
+  :: fvr[i] -> fhinc[i] = ret[i]
+  :: !fvr[i] && fcf[i] -> fhinc[i] = vinc[i]
+  :: else -> skip
+  fi;
   fence_forget(i);
 #endif
   for (kk : 0 .. NS - 1) {
@@ -786,6 +810,12 @@ inline rejoin(i) {
   fenced[i] = 0; inc[i]++;
   new_monitor(i);
   printf("EV n=%d rejoin inc=%d\n", ID(i), inc[i]);
+#ifdef FENCE
+  if
+  :: fhinc[i] != 0 -> handed(i)
+  :: else -> skip
+  fi;
+#endif
 #ifdef LAN
   start_floor(i);
 #endif
@@ -842,6 +872,16 @@ inline deliver(i) {
   qup[i] = 0;
 #endif
   printf("EV n=%d peer_fenced inc=%d\n", ID(i), vinc[i])
+}
+
+/* Node i's new core takes over a confirmed fence its quorumd kept (fhinc: the life it is about, retired here):
+   its next read decides: a record of that life is DEAD, confirmed (VERDICT_READ: fhv); anything else drops it
+   (the normal rules go on) -- never the unchanged value of a life this new monitor follows (it may be one the
+   peer was powered on with again). */
+inline handed(i) {
+  ret[i] = fhinc[i]; fvr[i] = 1; fdead[i] = 0; fhv[i] = 1;   /* DEAD only at its verdict read (hbread) */
+  printf("EV n=%d peer_fenced_handed inc=%d\n", ID(i), fhinc[i]);
+  fhinc[i] = 0
 }
 #endif
 
@@ -949,6 +989,7 @@ end:
           ;
           if                                          /* the fence confirmed while it was paused */
           :: fcf[i] -> fcf[i] = 0; deliver(i)
+          :: !fcf[i] && fhinc[i] != 0 -> handed(i)    /* ... or handed to this (new) core meanwhile */
           :: else -> skip
           fi
 #endif
@@ -1214,7 +1255,7 @@ inline ownread(i) {
 }
 #ifdef FENCE
 #ifndef BUG_FENCE_LATE_LIFE
-#define VERDICT_READ(j) (!(chg[j] && hbinc[PEER(j)] != ret[j]))
+#define VERDICT_READ(j) (fhv[j] -> hbinc[PEER(j)] == ret[j] : !(chg[j] && hbinc[PEER(j)] != ret[j]))
 #else
 #define VERDICT_READ(j) 1
 #endif
@@ -1254,6 +1295,11 @@ inline hbread(j) {
   :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && INTENT_AGAINST_ME(j)); yld[j] = 0
   :: else -> skip
   fi;
+  if                       /* a handed verdict whose read returns, unchanged, no record of its life: dropped */
+  :: RUNS(j) && fvr[j] && fhv[j] && !chg[j] && hbinc[PEER(j)] != ret[j] ->
+     fvr[j] = 0; fhv[j] = 0; printf("EV n=%d fence_handed_dropped\n", ID(j))
+  :: else -> skip
+  fi;
 #endif
   if
 #ifdef FENCE
@@ -1262,6 +1308,18 @@ inline hbread(j) {
      BUG_FENCE_LATE_LIFE: whatever value, a new incarnation's too, which it retires. */
   :: RUNS(j) && fvr[j] && VERDICT_READ(j) ->
      fvr[j] = 0; fdead[j] = 1;
+#ifdef REACH_FENCE_HANDED
+     assert(!fhv[j]);   /* not a bug: shows a verdict handed to the fencer's next core is read */
+#endif
+     if
+     :: fhv[j] -> fhv[j] = 0; qv[j] = VDEAD;
+        for (kk : 0 .. NS - 1) { qconf[X(j, kk)] = 0 }
+        kk = 0
+#ifdef LAN
+        ; qup[j] = 0
+#endif
+     :: else -> skip
+     fi;
      if
      :: chg[j] -> chg[j] = 0; age[j] = 0; vinc[j] = hbinc[PEER(j)]; ret[j] = vinc[j]
      :: else -> skip
@@ -1272,7 +1330,7 @@ inline hbread(j) {
   :: RUNS(j) && chg[j] && !FVR(j) ->
      chg[j] = 0; age[j] = 0;
 #ifdef FENCE
-     fvr[j] = 0; fdead[j] = 0;   /* a changed value: a stale record is not re-confirmed until D (as today) */
+     fvr[j] = 0; fdead[j] = 0; fhv[j] = 0;  /* a changed value: a stale record is not re-confirmed until D */
      dwin[j] = 2;                /* first_seen = now: my own writes are checked from here on */
 #endif
      tmp = hbinc[PEER(j)];
@@ -1564,6 +1622,9 @@ inline fence_resolve(i) {
      if
      :: fown[i] && RUNS(i) -> deliver(i)
      :: fown[i] && alive[i] && paused[i] -> fcf[i] = 1
+     :: !fown[i] && fproc[i] && alive[i] ->   /* its core is gone (self-fenced): kept for the next one */
+        fhinc[i] = freqinc[i];
+        if :: RUNS(i) -> handed(i) :: else -> skip fi
      :: else -> skip
      fi
   :: ffails < MAXFFAIL -> ffails++;
@@ -1578,13 +1639,13 @@ inline fence_resolve(i) {
      if :: fown[i] && RUNS(i) -> deliver(i) :: else -> skip fi
 #endif
   fi;
-  freq[i] = 0; fown[i] = 0; frt[i] = 0
+  freq[i] = 0; fown[i] = 0; frt[i] = 0; fproc[i] = 0
 }
 
 /* Handed to the BMC (the agent runs `status`, `off`, `status`): it resolves at any moment before the next tick
    (BMC below; the Clock waits for it): the agent latency, under one tick.  -DFROUND=<r>: before r more ticks. */
 inline request(i) {
-  freq[i] = 1; fown[i] = 1; frt[i] = FROUND - 1;
+  freq[i] = 1; fown[i] = 1; frt[i] = FROUND - 1; fproc[i] = 1; freqinc[i] = vinc[i];
   printf("EV n=%d fence_request inc=%d\n", ID(i), vinc[i])
 }
 

@@ -14,7 +14,7 @@
 # MODEL_ONLY="name ..." runs only those runs of the mode (e.g. MODEL_ONLY="fence_crash fence_lan"), for iterating.
 set -u
 mode=${1:-verify}
-CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall relocation maj_fault maj_crash maj_restart
+CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall fence_handover relocation maj_fault maj_crash maj_restart
 maj_two maj_restart_io maj_rejoin maj_two_slow maj_choice maj_undead maj_split maj_overlap rep_restart rep_leave rep_two_admins"
 if [ "$mode" = ci ]; then MODEL_ONLY=${MODEL_ONLY:-$(echo $CI_RUNS)}; mode=verify; fi
 out=${2:-build/model}
@@ -81,6 +81,11 @@ FENCE_PAUSE_LAN="-DFENCE -DLAN -DHELD -DMAXCRASH=0 -DMAXRESTART=0 -DMAXPAUSE=1 -
 FENCE_REJOIN="-DFENCE -DLAN -DHELD -DFROUND=4 -DMAXCRASH=0 -DMAXRESTART=1 -DRESTART1 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXSTALL=0 -DMAXPART=0 -DMAXLANLATE=0 -DMAXSLOW=0 -DMAXFFAIL=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 # the seeded ONWAIT bug: a path failure, the fencer paused before its verdict read, a reboot, a slow write after it
 FENCE_REBOOT="-DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUSE=1 -DPAUSE_FENCER -DSLOW_AFTER_OFF -DMAXHBFAIL=1 -DMAXIOFAULT=0 -DMAXFLIP=0"
+# the hand-over (power_fencing.cc): node 1 without a watchdog (a node with one is reset by it before its lease
+# lapses in a pause), paused while its fence is in flight or awaits its verdict read (-DPAUSE_FENCING): its lease
+# lapses, it self-fences and rejoins (-DRESTART1: node 1 alone), and its next core takes the fence over; a crash
+# of node 2 (the one fenced), rounds of up to 2 ticks
+FENCE_HANDOVER="-DNOWD_FENCED=1 -DFENCE -DHELD -DFROUND=2 -DMAXCRASH=1 -DMAXRESTART=1 -DRESTART1 -DMAXPAUSE=1 -DPAUSE_FENCING -DMAXHBFAIL=0 -DMAXSLOW=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
 
 # The majority device (issue 17; majority.pml, runs maj_*): three devices under the composite's rules, one writer node
@@ -244,6 +249,8 @@ case $mode in
     # (fence_nowd_crash)
     launch fence_nowd pass safety -DNOWD_FENCED=1 $FENCE_LAN_PAUSE
     launch fence_nowd_crash pass safety -DNOWD_FENCED=1 $FENCE_CRASH
+    # the hand-over of a confirmed fence to the fencer's next core (FENCE_HANDOVER above)
+    launch fence_handover pass safety $FENCE_HANDOVER
     launch relocation pass liveness $LIVE
     # the majority device (issue 17), ordered lives
     launch maj_fault pass safety $MAJ_FAULT
@@ -302,6 +309,7 @@ case $mode in
     launch fence_rejoin pass safety $FENCE_REJOIN
     # not bugs: witnesses that the runs reach what they must cover (fence_lan): both nodes may fence each other
     # at once (S = T), a node yields to the peer's intent, a node fences past a stale intent
+    launch reach_fence_handed error safety -DREACH_FENCE_HANDED $FENCE_HANDOVER
     launch reach_fence_both_mayf error safety -DREACH_FENCE_BOTH_MAYF $FENCE_LAN
     launch reach_fence_yield error safety -DREACH_FENCE_YIELD $FENCE_LAN
     launch reach_fence_stale error safety -DREACH_FENCE_STALE $FENCE_LAN
