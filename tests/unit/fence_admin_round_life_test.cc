@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "tests/support/clock_read_hook_device.h"
+#include "tests/support/file_fence_agent.h"
+#include "tests/support/scratch.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor;
@@ -30,43 +32,14 @@ namespace {
 std::function<void()> g_hook;
 
 
-bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
-// status: held while $D/hold exists (a slow BMC), and after the off while $D/hold-confirm exists (a slow
-// confirmation); then on (0) until the off ran, then off (2).
-std::string write_agent(const std::string& dir) {
-  const std::string path = dir + "/fence_slow";
-  std::ofstream f(path);
-  f << "#!/bin/sh\n"
-       "D=" << dir << "\n"
-       "action=\n"
-       "while IFS= read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
-       "case \"$action\" in\n"
-       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_slow\"><parameters>"
-       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
-       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
-       "</actions></resource-agent>'; exit 0;;\n"
-       "status) while [ -e $D/hold ] || { [ -e $D/off ] && [ -e $D/hold-confirm ]; }; do sleep 0.005; done\n"
-       "  if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
-       "off) : > $D/off; exit 0;;\n"
-       "on) rm -f $D/off; exit 0;;\n"
-       "esac\n"
-       "exit 1\n";
-  f.close();
-  ::chmod(path.c_str(), 0755);
-  return path;
-}
 
-std::string phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
 
 }  // namespace
 
 TEST_CASE("fence admin round: an admin round whose life lost its lease during the probe is not carried on by the next life") {
-  char ta[] = "/tmp/castor-fence-admin-life-a-XXXXXX";
-  char tb[] = "/tmp/castor-fence-admin-life-b-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  REQUIRE(::mkdtemp(tb) != nullptr);
-  const std::string dir_alpha = ta, dir_beta = tb;
+  ScratchDir scratch_alpha, scratch_beta;  // alpha's power, beta's power (each fenced by the other's agent)
+  const std::string dir_alpha = scratch_alpha.path(), dir_beta = scratch_beta.path();
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -74,34 +47,14 @@ TEST_CASE("fence admin round: an admin round whose life lost its lease during th
   };
   Cluster c{o};
   start_both(c);
-  auto device = [](const std::string& node, const std::string& agent) {
-    FenceDeviceConfig d;
-    d.node = node;
-    d.agent = agent;
-    d.retries = 0;
-    d.timeout = 30s;
-    d.settle = 100ms;
-    d.file = "castor.ini";
-    d.line = node == "alpha" ? 1 : 10;
-    return d;
-  };
-  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
-  const auto fence_beta = device("beta", write_agent(dir_beta));
-  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
-  c.alpha().config.watchdog_device = "none";
-  REQUIRE(c.restart(c.beta()).ok());
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] {
-    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
-  }, 5s));
+  REQUIRE(fence_each_other(c, dir_alpha, dir_beta, 30s));
 
   std::ofstream(dir_beta + "/hold").close();  // beta's BMC is slow to answer the probe
   Client admin(c.alpha().socket);
   const auto reply = c.ask(admin, "fence-peer beta");
   REQUIRE(reply.value("ok", false));
   const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
-  REQUIRE(c.run_until([&] { return phase(c, c.alpha()) == "probing"; }, 1s));
+  REQUIRE(c.run_until([&] { return fence_phase(c, c.alpha()) == "probing"; }, 1s));
 
   // alpha's quorumd freezes 1 s (F = 300 ms) while its probe is out; beta runs on (and yields to the intent).
   g_hook = [&] {
@@ -117,25 +70,22 @@ TEST_CASE("fence admin round: an admin round whose life lost its lease during th
   REQUIRE(c.run_until([&] {
     return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
   }, 3s));
-  MESSAGE("alpha rejoined (new life holds a lease); its fencer: " << phase(c, c.alpha())
+  MESSAGE("alpha rejoined (new life holds a lease); its fencer: " << fence_phase(c, c.alpha())
                                                                    << "; beta has lease " << has_lease(c, c.beta()));
-  REQUIRE(phase(c, c.alpha()) == "probing");
+  REQUIRE(fence_phase(c, c.alpha()) == "probing");
   std::filesystem::remove(dir_beta + "/hold");  // the BMC answers: on
-  for (int i = 0; i < 400 && !exists(dir_beta + "/off"); ++i) {
+  for (int i = 0; i < 400 && !file_exists(dir_beta + "/off"); ++i) {
     c.step();
     std::this_thread::sleep_for(1ms);
   }
-  const bool beta_off = exists(dir_beta + "/off");
+  const bool beta_off = file_exists(dir_beta + "/off");
   for (int i = 0; i < 100; ++i) c.step();
   MESSAGE("beta powered off by alpha's new life: " << beta_off << "; alpha's fence: "
                                                    << c.status(c.alpha())["power_fence"]["last"].dump()
-                                                   << "; alpha's fencer now: " << phase(c, c.alpha())
+                                                   << "; alpha's fencer now: " << fence_phase(c, c.alpha())
                                                    << "; alpha sees beta dead: " << sees(c.alpha(), PeerView::dead));
   CHECK_FALSE(beta_off);
 
-  std::error_code ec;
-  std::filesystem::remove_all(dir_alpha, ec);
-  std::filesystem::remove_all(dir_beta, ec);
 }
 
 // The review of 256238c: a rejoin of this node between the off and its confirmation (here quorumd frozen 1 s
@@ -144,11 +94,8 @@ TEST_CASE("fence admin round: an admin round whose life lost its lease during th
 // never saw it up never suspects it, and every later round fails at its first status ("off before the off"):
 // its services were never taken over. The new core now takes the verdict over, on the life the fence began for.
 TEST_CASE("fence admin round: a fence confirmed after this node rejoined still declares the fenced life dead (a peer without a watchdog)") {
-  char ta[] = "/tmp/castor-fence-admin-confirm-a-XXXXXX";
-  char tb[] = "/tmp/castor-fence-admin-confirm-b-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  REQUIRE(::mkdtemp(tb) != nullptr);
-  const std::string dir_alpha = ta, dir_beta = tb;
+  ScratchDir scratch_alpha, scratch_beta;  // alpha's power, beta's power (each fenced by the other's agent)
+  const std::string dir_alpha = scratch_alpha.path(), dir_beta = scratch_beta.path();
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -156,41 +103,20 @@ TEST_CASE("fence admin round: a fence confirmed after this node rejoined still d
   };
   Cluster c{o};
   start_both(c);
-  auto device = [](const std::string& node, const std::string& agent) {
-    FenceDeviceConfig d;
-    d.node = node;
-    d.agent = agent;
-    d.retries = 0;
-    d.timeout = 30s;
-    d.settle = 100ms;
-    d.file = "castor.ini";
-    d.line = node == "alpha" ? 1 : 10;
-    return d;
-  };
-  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
-  const auto fence_beta = device("beta", write_agent(dir_beta));
-  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
-  c.alpha().config.watchdog_device = "none";
-  c.beta().config.watchdog_device = "none";
-  REQUIRE(c.restart(c.beta()).ok());
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] {
-    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-           sees(c.beta(), PeerView::up) && c.alpha().daemon->core().peer().no_dead_time();
-  }, 5s));
+  REQUIRE(fence_each_other(c, dir_alpha, dir_beta, 30s, /*beta_without_watchdog=*/true));
 
   std::ofstream(dir_beta + "/hold-confirm").close();  // beta's BMC is slow to confirm the off
   Client admin(c.alpha().socket);
   const auto reply = c.ask(admin, "fence-peer beta");
   REQUIRE(reply.value("ok", false));
   const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
-  for (int i = 0; i < 2000 && !exists(dir_beta + "/off"); ++i) {
+  for (int i = 0; i < 2000 && !file_exists(dir_beta + "/off"); ++i) {
     c.step();
     std::this_thread::sleep_for(1ms);
   }
-  REQUIRE(exists(dir_beta + "/off"));
+  REQUIRE(file_exists(dir_beta + "/off"));
   c.beta().running = false;  // beta's power is off
-  REQUIRE(c.run_until([&] { return phase(c, c.alpha()) == "checking"; }, 1s));
+  REQUIRE(c.run_until([&] { return fence_phase(c, c.alpha()) == "checking"; }, 1s));
 
   // alpha's quorumd freezes 1 s while the confirming status is out.
   g_hook = [&] { c.clock().advance(1s); };
@@ -198,13 +124,13 @@ TEST_CASE("fence admin round: a fence confirmed after this node rejoined still d
   REQUIRE(c.run_until([&] {
     return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
   }, 5s));
-  MESSAGE("alpha rejoined; its fencer: " << phase(c, c.alpha()));
+  MESSAGE("alpha rejoined; its fencer: " << fence_phase(c, c.alpha()));
   std::filesystem::remove(dir_beta + "/hold-confirm");  // the BMC confirms: off
-  for (int i = 0; i < 400 && phase(c, c.alpha()) == "checking"; ++i) {
+  for (int i = 0; i < 400 && fence_phase(c, c.alpha()) == "checking"; ++i) {
     c.step();
     std::this_thread::sleep_for(1ms);
   }
-  MESSAGE("after the confirmation: alpha's fencer " << phase(c, c.alpha()) << "; last "
+  MESSAGE("after the confirmation: alpha's fencer " << fence_phase(c, c.alpha()) << "; last "
                                                      << c.status(c.alpha())["power_fence"]["last"].dump());
   // Many dead times (D = 600 ms) and fence rounds later: is beta, whose power is off, ever declared dead?
   bool dead = false;
@@ -213,12 +139,9 @@ TEST_CASE("fence admin round: a fence confirmed after this node rejoined still d
     if (i % 10 == 0) std::this_thread::sleep_for(1ms);
     dead = sees(c.alpha(), PeerView::dead);
   }
-  MESSAGE("alpha's fencer at the end: " << phase(c, c.alpha()) << "; last "
+  MESSAGE("alpha's fencer at the end: " << fence_phase(c, c.alpha()) << "; last "
                                         << c.status(c.alpha())["power_fence"]["last"].dump() << "; failures "
                                         << c.status(c.alpha())["power_fence"]["failures"].dump());
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump());
   CHECK(dead);
-  std::error_code ec;
-  std::filesystem::remove_all(dir_alpha, ec);
-  std::filesystem::remove_all(dir_beta, ec);
 }

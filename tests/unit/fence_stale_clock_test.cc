@@ -26,6 +26,8 @@
 #include <thread>
 
 #include "tests/support/clock_read_hook_device.h"
+#include "tests/support/file_fence_agent.h"
+#include "tests/support/scratch.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor;
@@ -39,35 +41,9 @@ namespace {
 std::function<void()> g_after_clock_read;
 
 
-bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
-// A power fence agent on a file: status says on (0) until the off ran, then off (2). Its off waits until
-// the test lets it go (the file `go`), and writes its pid first.
-std::string write_agent(const std::string& dir) {
-  const std::string path = dir + "/fence_stale";
-  std::ofstream f(path);
-  f << "#!/bin/sh\n"
-       "D=" << dir << "\n"
-       "action=\n"
-       "while IFS= read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
-       "echo $$ > $D/$action.pid.tmp; mv $D/$action.pid.tmp $D/$action.pid\n"
-       "case \"$action\" in\n"
-       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_stale\"><parameters>"
-       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
-       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
-       "</actions></resource-agent>'; exit 0;;\n"
-       "status) if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
-       "off) while [ ! -e $D/go ]; do sleep 0.005; done; : > $D/off; exit 0;;\n"
-       "on) rm -f $D/off; exit 0;;\n"
-       "esac\n"
-       "exit 1\n";
-  f.close();
-  ::chmod(path.c_str(), 0755);
-  return path;
-}
 
-std::string phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
-std::string phase(Cluster& c) { return phase(c, c.alpha()); }
+std::string phase(Cluster& c) { return fence_phase(c, c.alpha()); }
 
 // One turn. While alpha's fence agent runs (a real process: its start takes real time, more on a loaded
 // machine), real time passes and the fake clock stands still, alpha alone turning: otherwise the dead time D
@@ -94,10 +70,9 @@ pid_t read_pid(const std::string& path) {
 }  // namespace
 
 TEST_CASE("fence stale clock: quorumd paused after its clock read while the off ends: the settle still counts from the off's end") {
-  char tmpl[] = "/tmp/castor-fence-stale-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string agent = write_agent(dir);
+  ScratchDir scratch;
+  const std::string dir = scratch.path();
+  const std::string agent = write_file_fence_agent(dir);
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -107,14 +82,8 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
   start_both(c);
 
   // alpha power-fences beta. T = 100 ms here (F = 300 ms, D = 600 ms, S = 2T = 200 ms); settle 100 ms.
-  FenceDeviceConfig dev;
-  dev.node = "beta";
-  dev.agent = agent;
-  dev.retries = 0;
-  dev.timeout = 10s;
-  dev.settle = 100ms;
-  dev.file = "castor.ini";
-  dev.line = 1;
+  const FenceDeviceConfig dev = file_fence_device("beta", agent);
+  std::ofstream(dir + "/hold-off").close();  // its off is done when the test lets it go
   c.alpha().config.fence.push_back(dev);
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); }, 5s));
@@ -125,8 +94,8 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
   // Steps, letting the agent's short actions finish in (almost) no fake time.
   auto turn = [&] { turn_cluster(c); };
   const TimePoint end = c.now() + 5s;
-  while (!exists(dir + "/off.pid") && c.now() < end) turn();
-  REQUIRE(exists(dir + "/off.pid"));
+  while (!file_exists(dir + "/off.pid") && c.now() < end) turn();
+  REQUIRE(file_exists(dir + "/off.pid"));
   pid_t off_pid = 0;
   {
     std::ifstream f(dir + "/off.pid");
@@ -143,7 +112,7 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
   g_after_clock_read = [&] {
     clock_read = c.now();
     c.clock().advance(freeze);
-    std::ofstream(dir + "/go").close();
+    std::filesystem::remove(dir + "/hold-off");
     siginfo_t si{};
     REQUIRE(::waitid(P_PID, id_t(off_pid), &si, WEXITED | WNOWAIT) == 0);  // the off has exited (not reaped)
     off_ended = c.now();
@@ -166,9 +135,6 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
   // The property: the first read that may declare beta dead is issued no earlier than the settle after the
   // end of the off.
   CHECK(verdict_read >= *off_ended + dev.settle);
-
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 // Defect 2: the checks before an `off` is started (PowerFencer::tick's re-check of may_fence and the suspicion
@@ -181,12 +147,8 @@ TEST_CASE("fence stale clock: quorumd paused after its clock read while the off 
 // "only a node that holds its lease and whose disk works fences" does not hold; the result is both nodes down
 // (the fencer's own services are killed at its lease end, the peer is powered off).
 TEST_CASE("fence stale clock: a fencer without a watchdog paused between its probe and its off does not power its peer off once its lease ended") {
-  char ta[] = "/tmp/castor-fence-stale-a-XXXXXX";
-  char tb[] = "/tmp/castor-fence-stale-b-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  REQUIRE(::mkdtemp(tb) != nullptr);
-  const std::string dir_alpha = ta;  // alpha's power (beta's agent fences alpha)
-  const std::string dir_beta = tb;   // beta's power (alpha's agent fences beta)
+  ScratchDir scratch_alpha, scratch_beta;  // alpha's power, beta's power (each fenced by the other's agent)
+  const std::string dir_alpha = scratch_alpha.path(), dir_beta = scratch_beta.path();
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -195,30 +157,9 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
   Cluster c{o};
   start_both(c);
 
-  auto device = [](const std::string& node, const std::string& agent) {
-    FenceDeviceConfig d;
-    d.node = node;
-    d.agent = agent;
-    d.retries = 0;
-    d.timeout = 10s;
-    d.settle = 100ms;
-    d.file = "castor.ini";
-    d.line = node == "alpha" ? 1 : 10;
-    return d;
-  };
-  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
-  const auto fence_beta = device("beta", write_agent(dir_beta));
-  std::ofstream(dir_beta + "/go").close();  // alpha's off of beta is done at once
-  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
-  c.alpha().config.watchdog_device = "none";  // allowed: [fence alpha] is configured
-  REQUIRE(c.restart(c.beta()).ok());
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] {
-    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
-  }, 5s));
-  REQUIRE(phase(c, c.alpha()) == "idle");
-  REQUIRE(phase(c, c.beta()) == "idle");
+  REQUIRE(fence_each_other(c, dir_alpha, dir_beta, 10s));
+  REQUIRE(fence_phase(c, c.alpha()) == "idle");
+  REQUIRE(fence_phase(c, c.beta()) == "idle");
 
   // beta's quorumd pauses just long enough for alpha to suspect it (S = 2T) -- not long enough to lose its lease.
   c.beta().running = false;
@@ -236,7 +177,7 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
   g_after_clock_read = [&] {
     alpha_froze = c.now();
     alpha_lease_end = c.alpha().daemon->core().lease_expiry();
-    for (int i = 0; i < 1000 && !exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
+    for (int i = 0; i < 1000 && !file_exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
     siginfo_t si{};
     REQUIRE(::waitid(P_PID, id_t(read_pid(dir_beta + "/status.pid")), &si, WEXITED | WNOWAIT) == 0);
     c.beta().running = true;
@@ -254,11 +195,11 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
   MESSAGE("beta while alpha was frozen: " << c.status(c.beta())["power_fence"]["phase"].dump() << ", has lease "
                                           << has_lease(c, c.beta()) << ", sees alpha "
                                           << std::string(sees(c.beta(), PeerView::up) ? "UP" : "not UP"));
-  for (int i = 0; i < 200 && !exists(dir_beta + "/off"); ++i) {
+  for (int i = 0; i < 200 && !file_exists(dir_beta + "/off"); ++i) {
     turn();
     std::this_thread::sleep_for(1ms);
   }
-  const bool alpha_powered_beta_off = exists(dir_beta + "/off");
+  const bool alpha_powered_beta_off = file_exists(dir_beta + "/off");
   MESSAGE("alpha froze " << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_lease_end - *alpha_froze).count()
                          << " ms before its lease end and resumed "
                          << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_resumed - *alpha_lease_end).count()
@@ -271,9 +212,6 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
                                                                                "longer fence") != std::string::npos),
                 last.dump());
 
-  std::error_code ec;
-  std::filesystem::remove_all(dir_alpha, ec);
-  std::filesystem::remove_all(dir_beta, ec);
 }
 
 // Defect 3 (the review of the fix): an admin's `castor fence beta` (without --force) on a node without a watchdog, paused between its
@@ -283,12 +221,8 @@ TEST_CASE("fence stale clock: a fencer without a watchdog paused between its pro
 // accepted only because alpha held a lease (admin_fence: may_act); beta yields to alpha's announced intent
 // meanwhile. Same schedule as the fix's defect 2, with the round started by the admin.
 TEST_CASE("fence stale clock: an admin fence round paused between its probe and its off does not power the peer off once its lease ended") {
-  char ta[] = "/tmp/castor-fence-stale-admin-a-XXXXXX";
-  char tb[] = "/tmp/castor-fence-stale-admin-b-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  REQUIRE(::mkdtemp(tb) != nullptr);
-  const std::string dir_alpha = ta;
-  const std::string dir_beta = tb;
+  ScratchDir scratch_alpha, scratch_beta;  // alpha's power, beta's power (each fenced by the other's agent)
+  const std::string dir_alpha = scratch_alpha.path(), dir_beta = scratch_beta.path();
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -297,28 +231,7 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
   Cluster c{o};
   start_both(c);
 
-  auto device = [](const std::string& node, const std::string& agent) {
-    FenceDeviceConfig d;
-    d.node = node;
-    d.agent = agent;
-    d.retries = 0;
-    d.timeout = 10s;
-    d.settle = 100ms;
-    d.file = "castor.ini";
-    d.line = node == "alpha" ? 1 : 10;
-    return d;
-  };
-  const auto fence_alpha = device("alpha", write_agent(dir_alpha));
-  const auto fence_beta = device("beta", write_agent(dir_beta));
-  std::ofstream(dir_beta + "/go").close();
-  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
-  c.alpha().config.watchdog_device = "none";
-  REQUIRE(c.restart(c.beta()).ok());
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] {
-    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-           sees(c.beta(), PeerView::up) && c.beta().daemon->core().peer().no_dead_time();
-  }, 5s));
+  REQUIRE(fence_each_other(c, dir_alpha, dir_beta, 10s));
 
   // The admin, on alpha (which holds its lease): castor fence beta (announced, not --force).
   Client admin(c.alpha().socket);
@@ -336,7 +249,7 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
   g_after_clock_read = [&] {
     alpha_froze = c.now();
     alpha_lease_end = c.alpha().daemon->core().lease_expiry();
-    for (int i = 0; i < 1000 && !exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
+    for (int i = 0; i < 1000 && !file_exists(dir_beta + "/status.pid"); ++i) std::this_thread::sleep_for(1ms);
     siginfo_t si{};
     REQUIRE(::waitid(P_PID, id_t(read_pid(dir_beta + "/status.pid")), &si, WEXITED | WNOWAIT) == 0);
     const TimePoint until = c.now() + 1s;
@@ -352,11 +265,11 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
   REQUIRE(alpha_lease_end.has_value());
   MESSAGE("beta while alpha was frozen: fencer " << c.status(c.beta())["power_fence"]["phase"].dump()
                                                  << ", has lease " << has_lease(c, c.beta()));
-  for (int i = 0; i < 200 && !exists(dir_beta + "/off"); ++i) {
+  for (int i = 0; i < 200 && !file_exists(dir_beta + "/off"); ++i) {
     turn();
     std::this_thread::sleep_for(1ms);
   }
-  const bool alpha_powered_beta_off = exists(dir_beta + "/off");
+  const bool alpha_powered_beta_off = file_exists(dir_beta + "/off");
   MESSAGE("alpha's lease ended " << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_lease_end - *alpha_froze).count()
                                  << " ms after its clock read; it resumed "
                                  << std::chrono::duration_cast<std::chrono::milliseconds>(*alpha_resumed - *alpha_lease_end).count()
@@ -370,29 +283,17 @@ TEST_CASE("fence stale clock: an admin fence round paused between its probe and 
                                                                                "longer fence") != std::string::npos),
                 last.dump());
 
-  std::error_code ec;
-  std::filesystem::remove_all(dir_alpha, ec);
-  std::filesystem::remove_all(dir_beta, ec);
 }
 
 // The same rule at the request: an admin's announced fence is refused while this node holds its lease but
 // its own disk does not work (the round would stop before its off anyway, after its announce had made the
 // peer yield); --force is the way around it.
 TEST_CASE("fence stale clock: castor fence is refused while this node's own heartbeat writes fail, lease or not") {
-  char ta[] = "/tmp/castor-fence-stale-req-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  const std::string dir = ta;
+  ScratchDir scratch;
+  const std::string dir = scratch.path();
   Cluster c;
   start_both(c);
-  FenceDeviceConfig dev;
-  dev.node = "beta";
-  dev.agent = write_agent(dir);
-  dev.retries = 0;
-  dev.timeout = 10s;
-  dev.settle = 100ms;
-  dev.file = "castor.ini";
-  dev.line = 1;
-  c.alpha().config.fence.push_back(dev);
+  c.alpha().config.fence.push_back(file_fence_device("beta", write_file_fence_agent(dir)));
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up); }, 5s));
   c.alpha().env->faulty()->fail_all();
@@ -404,8 +305,6 @@ TEST_CASE("fence stale clock: castor fence is refused while this node's own hear
   MESSAGE(reply.dump());
   CHECK_FALSE(reply.value("ok", true));
   CHECK(reply.value("error", std::string()).find("may not fence now") != std::string::npos);
-  CHECK_FALSE(exists(dir + "/status.pid"));  // no agent was run
+  CHECK_FALSE(file_exists(dir + "/status.pid"));  // no agent was run
   c.alpha().env->faulty()->pass_all();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }

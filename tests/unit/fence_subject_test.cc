@@ -130,6 +130,8 @@ TEST_CASE("fence subject: handed over after the verdict stood, only the value it
 #include <thread>
 
 #include "tests/support/clock_read_hook_device.h"
+#include "tests/support/file_fence_agent.h"
+#include "tests/support/scratch.h"
 #include "tests/support/inprocess_quorumd.h"
 
 using namespace castor::testing;
@@ -139,40 +141,14 @@ namespace {
 
 std::function<void()> g_hook38;
 
-bool exists38(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
-std::string write_agent38(const std::string& dir) {
-  const std::string path = dir + "/fence_quick";
-  std::ofstream f(path);
-  f << "#!/bin/sh\n"
-       "D=" << dir << "\n"
-       "action=status\n"
-       "while read -r line; do case \"$line\" in action=*) action=${line#action=};; esac; done\n"
-       "case \"$action\" in\n"
-       "metadata) echo '<?xml version=\"1.0\" ?><resource-agent name=\"fence_quick\"><parameters>"
-       "<parameter name=\"ip\" unique=\"0\"><content type=\"string\"/></parameter></parameters><actions>"
-       "<action name=\"on\"/><action name=\"off\"/><action name=\"status\"/><action name=\"metadata\"/>"
-       "</actions></resource-agent>'; exit 0;;\n"
-       "status) if [ -e $D/off ]; then exit 2; else exit 0; fi;;\n"
-       "off) : > $D/off; exit 0;;\n"
-       "on) rm -f $D/off; exit 0;;\n"
-       "esac\n"
-       "exit 1\n";
-  f.close();
-  ::chmod(path.c_str(), 0755);
-  return path;
-}
 
-std::string phase38(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }
 
 }  // namespace
 
 TEST_CASE("fence subject: a rejoin after the fence verdict stood keeps it (a peer without a watchdog)") {
-  char ta[] = "/tmp/castor-fence-subject-a-XXXXXX";
-  char tb[] = "/tmp/castor-fence-subject-b-XXXXXX";
-  REQUIRE(::mkdtemp(ta) != nullptr);
-  REQUIRE(::mkdtemp(tb) != nullptr);
-  const std::string dir_alpha = ta, dir_beta = tb;
+  ScratchDir scratch_alpha, scratch_beta;  // alpha's power, beta's power (each fenced by the other's agent)
+  const std::string dir_alpha = scratch_alpha.path(), dir_beta = scratch_beta.path();
 
   ClusterOptions o;
   o.wrap_device = [](std::unique_ptr<FaultyBlockDevice> dev) {
@@ -180,42 +156,21 @@ TEST_CASE("fence subject: a rejoin after the fence verdict stood keeps it (a pee
   };
   Cluster c{o};
   start_both(c);
-  auto device = [](const std::string& node, const std::string& agent) {
-    FenceDeviceConfig d;
-    d.node = node;
-    d.agent = agent;
-    d.retries = 0;
-    d.timeout = 30s;
-    d.settle = 100ms;
-    d.file = "castor.ini";
-    d.line = node == "alpha" ? 1 : 10;
-    return d;
-  };
-  const auto fence_alpha = device("alpha", write_agent38(dir_alpha));
-  const auto fence_beta = device("beta", write_agent38(dir_beta));
-  for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {fence_alpha, fence_beta};
-  c.alpha().config.watchdog_device = "none";
-  c.beta().config.watchdog_device = "none";
-  REQUIRE(c.restart(c.beta()).ok());
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] {
-    return has_lease(c, c.alpha()) && has_lease(c, c.beta()) && sees(c.alpha(), PeerView::up) &&
-           sees(c.beta(), PeerView::up) && c.alpha().daemon->core().peer().no_dead_time();
-  }, 5s));
+  REQUIRE(fence_each_other(c, dir_alpha, dir_beta, 30s, /*beta_without_watchdog=*/true));
 
   Client admin(c.alpha().socket);
   REQUIRE(c.ask(admin, "fence-peer beta").value("ok", false));
-  for (int i = 0; i < 2000 && !exists38(dir_beta + "/off"); ++i) {
+  for (int i = 0; i < 2000 && !file_exists(dir_beta + "/off"); ++i) {
     c.step();
     std::this_thread::sleep_for(1ms);
   }
-  REQUIRE(exists38(dir_beta + "/off"));
+  REQUIRE(file_exists(dir_beta + "/off"));
   c.beta().running = false;  // beta's power is off
   bool stood = false;
   for (int i = 0; i < 3000 && !stood; ++i) {
     c.step();
     if (i % 10 == 0) std::this_thread::sleep_for(1ms);
-    stood = sees(c.alpha(), PeerView::dead) && phase38(c, c.alpha()) == "confirmed off";
+    stood = sees(c.alpha(), PeerView::dead) && fence_phase(c, c.alpha()) == "confirmed off";
   }
   REQUIRE(stood);
   const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
@@ -226,21 +181,18 @@ TEST_CASE("fence subject: a rejoin after the fence verdict stood keeps it (a pee
   REQUIRE(c.run_until([&] {
     return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
   }, 5s));
-  MESSAGE("alpha rejoined; its fencer: " << phase38(c, c.alpha()));
+  MESSAGE("alpha rejoined; its fencer: " << fence_phase(c, c.alpha()));
   bool dead = false;
   for (int i = 0; i < 6000 && !dead; ++i) {
     c.step();
     if (i % 10 == 0) std::this_thread::sleep_for(1ms);
     dead = sees(c.alpha(), PeerView::dead);
   }
-  MESSAGE("alpha's fencer at the end: " << phase38(c, c.alpha()) << "; alpha sees beta: "
+  MESSAGE("alpha's fencer at the end: " << fence_phase(c, c.alpha()) << "; alpha sees beta: "
                                         << c.status(c.alpha())["peer"].dump());
   const auto again = c.ask(admin, "fence-peer beta");
   MESSAGE("castor fence beta now: " << again.dump());
   CHECK(dead);
-  std::error_code ec;
-  std::filesystem::remove_all(dir_alpha, ec);
-  std::filesystem::remove_all(dir_beta, ec);
 }
 
 // 3. Older than d079a29: the "retired incarnation's record" clause also took lives retired AFTER the fence's
