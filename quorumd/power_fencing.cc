@@ -170,18 +170,23 @@ void QuorumDaemon::fence_step(TimePoint now) {
   // rejoin during the round (or the settle) the new core takes the verdict over, on that life. (Dropping it
   // left a peer without a watchdog off and never declared dead: no D for it, no suspicion from a core that
   // never saw it up, and every later round fails at its first status, "off before the off".)
+  // True when the current core holds the round's subject: it began the round, or it takes it over now.
   auto hand_over = [&](const char* when, const std::optional<PeerMonitor::FenceSubject>& subject) {
-    if (fence_generation_ == generation_ || !subject) return fence_generation_ == generation_;
+    if (fence_generation_ == generation_) return true;
+    if (!subject) return false;
     core_->adopt_peer_fence_subject(*subject);
     fence_generation_ = generation_;
     log::warning(when, {{"peer", peer_name_}, {"incarnation", subject->incarnation.value_or(0)}});
     return true;
   };
+  auto declare_fenced = [&](TimePoint settle_end) {
+    core_->on_peer_fenced(settle_end, fencer_->device().agent + " by " + config_.node);
+  };
   if (auto settle_end = fencer_->take_confirmed()) {
     fence_settle_end_ = *settle_end;
     if (hand_over("the peer's power is confirmed off after this node rejoined: its new life takes the verdict over",
                   fence_subject_)) {
-      core_->on_peer_fenced(*settle_end, fencer_->device().agent + " by " + config_.node);
+      declare_fenced(*settle_end);
       log::warning("the peer's power is confirmed off; it is declared dead after the settle delay",
                    {{"peer", peer_name_}, {"settle_ms", std::max<int64_t>(0, ms_of(*settle_end - now))},
                     {"result", fencer_->last() ? fencer_->last()->result : std::string()}});
@@ -198,7 +203,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
     if (fence_generation_ != generation_ && fence_settle_end_ &&
         hand_over("this node rejoined while its confirmed fence settled: its new life takes the verdict over",
                   fence_subject_))
-      core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
+      declare_fenced(*fence_settle_end_);
     else
       fencer_->verdict_dropped();
   } else if (fencer_->phase() == PowerFencer::Phase::confirmed && fence_generation_ != generation_ &&
@@ -209,7 +214,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
     // fence_action = reboot, or an admin), and a late write of the fenced life landing now must not pass for
     // a verdict over the life that runs. Without this the new core, which never saw the peer up, would
     // neither suspect it nor (no watchdog) count D for it, and castor fence is refused for a peer already off.
-    core_->on_peer_fenced(*fence_settle_end_, fencer_->device().agent + " by " + config_.node);
+    declare_fenced(*fence_settle_end_);
   }
   // The intent follows the fencer's phase, after the verdict too: a round that ended here withdraws its intent
   // now, so that the look of the next announce is never this one's.
