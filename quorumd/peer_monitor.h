@@ -127,6 +127,10 @@ class PeerMonitor {
   // incarnation changes: a late write of an older life never seen here, landing while the flagged life is
   // frozen, would otherwise replace it and bring D back (the adversarial review's schedule).
   bool no_dead_time() const { return no_watchdog_; }
+  // An earlier monitor of this node (a previous core, or a previous quorumd process: the peer-watchdog file)
+  // read that flag and nothing undid it since: the same as reading it here. Undone as it is (a DOWN of the
+  // life that is followed, a confirmed fence).
+  void assume_no_watchdog() { no_watchdog_ = true; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;

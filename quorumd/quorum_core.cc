@@ -25,6 +25,7 @@ QuorumCore::QuorumCore(const CoreConfig& config, TimePoint now)
   // beyond F must be held back (stall_promise.h). With P = F (PromiseTerms::from) that is nothing: a restart
   // with the LAN fails over as fast as one without.
   if (config_.promises) peer_.hold_dead_until(now + restart_hold(*config_.promises, config_.timing));
+  if (config_.peer_no_watchdog) peer_.assume_no_watchdog();
 }
 
 NodeState QuorumCore::disk_state() const {

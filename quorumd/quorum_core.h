@@ -52,6 +52,9 @@ struct CoreConfig {
   uint64_t services_digest = 0;
   bool standby = false;
   bool no_watchdog = false;  // published in every heartbeat (HeartbeatRecord::kNoWatchdog)
+  // The peer said it runs without a watchdog to an earlier core or quorumd of this node, and nothing undid
+  // it since (PeerMonitor::assume_no_watchdog): no DEAD on D from the start.
+  bool peer_no_watchdog = false;
   SetPosture set_posture;    // published in every heartbeat (docs/design.md "Replacing a quorum device")
   // Set when the LAN channel is configured: the promises of a shared storage stall (stall_promise.h). A core
   // made with it holds back every DEAD verdict until start + (P - F) + D when P > F (a previous life may have

@@ -22,6 +22,7 @@
 #include "disk/life_number.h"
 #include "disk/quorum_device_set.h"
 #include "quorumd/life_file.h"
+#include "quorumd/peer_watchdog_file.h"
 
 namespace castor {
 namespace {
@@ -641,6 +642,19 @@ Status QuorumDaemon::start_core(TimePoint now) {
   }
   if (!inc.ok()) return inc.status().with_context("choosing an incarnation");
   if (*inc == 0) return Error(Code::internal, "getrandom kept returning zero");
+  if (core_) {
+    keep_peer_watchdog_fact(now);  // what the core being replaced read, to its successor
+  } else {
+    const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+    auto known = env_.load_peer_no_watchdog(path);
+    if (!known.ok()) return known.status().with_context("whether the peer runs without a watchdog");
+    peer_no_watchdog_ = *known;
+    peer_no_watchdog_stored_ = *known;
+    if (*known)
+      log::notice("the peer said to an earlier quorumd of this node that it runs without a watchdog: it is not "
+                  "declared dead on the dead time until it leaves cleanly or is power-fenced",
+                  {{"peer", peer_name_}, {"file", path}});
+  }
   CoreConfig cc;
   cc.cluster_uuid = superblock_.cluster_uuid;
   cc.node_id = node_id_;
@@ -649,6 +663,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.services_digest = services_digest_;
   cc.standby = standby_;
   cc.no_watchdog = config_.power_fence_only();
+  cc.peer_no_watchdog = peer_no_watchdog_;
   cc.give_up_failed_join = majority_ != nullptr;
   if (set_change_) cc.set_posture = set_change_->posted();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
@@ -674,6 +689,22 @@ Status QuorumDaemon::start_core(TimePoint now) {
     execute(acts, now);
   }
   return Status::Ok();
+}
+
+void QuorumDaemon::keep_peer_watchdog_fact(TimePoint now) {
+  if (core_) peer_no_watchdog_ = core_->peer().no_dead_time();
+  if (peer_no_watchdog_stored_ == peer_no_watchdog_) return;
+  const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+  if (Status st = env_.store_peer_no_watchdog(path, peer_no_watchdog_); !st.ok()) {
+    peer_no_watchdog_stored_.reset();  // tried again next turn
+    if (auto n = log_allowed(peer_watchdog_store_log_, now))
+      log::error("cannot store whether the peer runs without a watchdog: a restarted quorumd would not know it "
+                 "until it reads a valid record of the peer",
+                 {{"peer", peer_name_}, {"peer_without_watchdog", peer_no_watchdog_}, {"error", st.to_string()},
+                  {"suppressed", int64_t(*n)}});
+    return;
+  }
+  peer_no_watchdog_stored_ = peer_no_watchdog_;
 }
 
 void QuorumDaemon::maybe_rejoin(TimePoint now) {
@@ -871,6 +902,7 @@ void QuorumDaemon::step() {
     execute(acts, now);
   }
   if (lan_ && !done_) lan_->tick(*core_, now);
+  keep_peer_watchdog_fact(now);
   maybe_rejoin(now);
   step_device_set_change(now);
   repair_damaged_member(now);

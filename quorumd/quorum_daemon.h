@@ -143,6 +143,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   };
   OwnLivesSeen own_lives_seen() const;
   Status start_core(TimePoint now);
+  // The peer's no-watchdog flag as the current core's monitor holds it, kept for the next core and made
+  // durable for the next quorumd (peer_watchdog_file.h): each turn, and before a core is replaced.
+  void keep_peer_watchdog_fact(TimePoint now);
   void step();
   void maybe_rejoin(TimePoint now);
   void check_superblock_async(TimePoint now);
@@ -271,6 +274,11 @@ class QuorumDaemon final : private ControlServer::Handler {
   // Power fencing of the peer ([fence PEER]); null without one.
   std::unique_ptr<PowerFencer> fencer_;
   bool warned_peer_no_watchdog_ = false;  // the peer runs without a watchdog: said once in the log
+  // keep_peer_watchdog_fact: what the cores of this process learned, and what the file says (nullopt: not
+  // loaded yet, or its last store failed and is tried again).
+  bool peer_no_watchdog_ = false;
+  std::optional<bool> peer_no_watchdog_stored_;
+  RateLimit peer_watchdog_store_log_;
   std::unique_ptr<AgentProcess> fence_proc_;
   FenceAgentAction fence_proc_action_ = FenceAgentAction::status;
   std::vector<int> fence_fds_;         // fence_proc_'s descriptors in the loop

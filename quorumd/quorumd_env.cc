@@ -1,6 +1,7 @@
 #include "quorumd/quorumd_env.h"
 
 #include "quorumd/life_file.h"
+#include "quorumd/peer_watchdog_file.h"
 #include "quorumd/udp_lan_socket.h"
 
 #include <sched.h>
@@ -69,6 +70,10 @@ class ProductionEnv final : public QuorumdEnv {
   }
   Result<uint32_t> load_life(const std::string& path) override { return read_life_file(path); }
   Status store_life(const std::string& path, uint32_t life) override { return write_life_file(path, life); }
+  Result<bool> load_peer_no_watchdog(const std::string& path) override { return read_peer_watchdog_file(path); }
+  Status store_peer_no_watchdog(const std::string& path, bool peer_without_watchdog) override {
+    return write_peer_watchdog_file(path, peer_without_watchdog);
+  }
   Result<std::unique_ptr<QuorumdNodeLock>> lock_node(const std::string& path) override {
     RETURN_IF_ERROR(make_dir_for(path, 0755));  // as the control socket's /run/castor
     auto lock = FileLock::acquire(path);

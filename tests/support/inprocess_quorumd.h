@@ -47,6 +47,7 @@ struct Record {
   int cgroup_kills = 0;                             // kill_cgroup_tree calls
   std::map<std::string, uint32_t> life_files;       // the node's life files (QuorumdEnv::load_life), by path
   std::optional<std::string> life_file_error;       // set: reading and writing the life file fail so
+  std::map<std::string, bool> peer_watchdog_files;  // the node's peer-watchdog files (load_peer_no_watchdog), by path
   std::set<std::string> locks_held;                 // node locks (QuorumdEnv::lock_node) held by a daemon of the node
   std::vector<std::string> env_calls;               // lock_node, listen, store_life: in the order the daemons asked
 };
@@ -117,6 +118,16 @@ class TestEnv final : public QuorumdEnv {
     record_.env_calls.push_back("store_life");
     if (record_.life_file_error) return Error(Code::io_error, path + ": " + *record_.life_file_error);
     record_.life_files[path] = life;
+    return Status::Ok();
+  }
+  // The peer-watchdog file in memory (shared by the node's lives in this test, as the file on its disk is).
+  Result<bool> load_peer_no_watchdog(const std::string& path) override {
+    auto it = record_.peer_watchdog_files.find(path);
+    return it != record_.peer_watchdog_files.end() && it->second;
+  }
+  Status store_peer_no_watchdog(const std::string& path, bool peer_without_watchdog) override {
+    record_.env_calls.push_back("store_peer_no_watchdog");
+    record_.peer_watchdog_files[path] = peer_without_watchdog;
     return Status::Ok();
   }
   // The node lock: one holder per path among the node's daemons (they share the Record, as processes share

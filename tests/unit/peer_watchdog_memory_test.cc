@@ -1,0 +1,127 @@
+// A peer without a watchdog is never declared dead on the dead time D -- also by a core of this node that
+// never read a valid record of it (the gap the adversarial review of stop 38 left open, docs/design.md "A node
+// without a watchdog"). beta runs without a watchdog; alpha read its flag. Then beta's quorumd hangs (nothing
+// resets beta: its services run on) and its heartbeat block turns corrupt (a torn or damaged write), and alpha
+// gets a new core: a restarted quorumd (1) or a rejoin after its lease lapsed (2). That core reads only the
+// corrupt block, never the flag. Before the peer-watchdog fact was kept (quorumd/peer_watchdog_file.h), it
+// took beta for an ordinary peer and declared it DEAD a dead time later: alpha would have taken over beta's
+// services while they ran.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "common/aligned_buffer.h"
+#include "disk/block_device.h"
+#include "disk/disk_layout.h"
+#include "disk/testing/memory_block_device.h"
+#include "tests/support/file_fence_agent.h"
+#include "tests/support/inprocess_quorumd.h"
+#include "tests/support/scratch.h"
+#include "quorumd/peer_watchdog_file.h"
+
+using namespace castor;
+using namespace castor::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Garbage over node `id`'s heartbeat block: it no longer decodes.
+void corrupt_heartbeat(Cluster& c, uint32_t id) {
+  auto layout = *DiskLayout::for_sector_size(512);
+  AlignedBuffer block(layout.block_size(), layout.block_size());
+  for (size_t i = 0; i < block.span().size(); ++i) block.span()[i] = std::byte(0x5a ^ (i * 7));
+  MemoryBlockDevice dev(c.disk(), "mem");
+  REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(id), block.span(), kIoTimeout).ok());
+}
+
+// Runs for three dead times; true if alpha declared beta dead at any moment.
+bool alpha_declares_beta_dead(Cluster& c) {
+  bool dead = false;
+  const TimePoint end = c.now() + 3 * c.timing().dead;
+  while (c.now() < end && !dead) {
+    c.step();
+    dead = sees(c.alpha(), PeerView::dead);
+  }
+  return dead;
+}
+
+}  // namespace
+
+TEST_CASE("peer watchdog memory: a restarted quorumd does not declare a hung peer without a watchdog dead when its block turns corrupt") {
+  ScratchDir power_alpha, power_beta;
+  Cluster c;
+  start_both(c);
+  REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+  c.run_for(100ms);  // alpha's loop stores what its core read
+
+  c.beta().running = false;  // beta's quorumd hangs; no watchdog resets beta
+  corrupt_heartbeat(c, 2);
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
+  CHECK(c.alpha().daemon->core().peer().no_dead_time());
+  CHECK_FALSE(alpha_declares_beta_dead(c));
+  MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump());
+}
+
+TEST_CASE("peer watchdog memory: a rejoin after a lapsed lease does not declare a hung peer without a watchdog dead when its block turns corrupt") {
+  ScratchDir power_alpha, power_beta;
+  Cluster c;
+  start_both(c);
+  REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+
+  c.beta().running = false;
+  corrupt_heartbeat(c, 2);
+  const uint64_t life1 = c.alpha().daemon->core().config().incarnation;
+  c.alpha().env->faulty()->hang_all();  // alpha's path stalls: its lease lapses, its core is fenced
+  REQUIRE(c.run_until([&] { return c.alpha().daemon->core().phase() == CorePhase::fenced; }, 5s));
+  c.alpha().env->faulty()->pass_all();
+  c.alpha().env->faulty()->release_hung(c.now());
+  REQUIRE(c.run_until([&] {
+    return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
+  }, 10s));
+  CHECK(c.alpha().daemon->core().peer().no_dead_time());
+  CHECK_FALSE(alpha_declares_beta_dead(c));
+}
+
+TEST_CASE("peer watchdog memory: the fact is stored when read, and cleared by the peer's clean leave") {
+  ScratchDir power_alpha, power_beta;
+  Cluster c;
+  start_both(c);
+  REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+  c.run_for(100ms);
+  auto stored = [&] {
+    bool any = false;
+    for (const auto& [path, v] : c.alpha().record.peer_watchdog_files) any = any || v;
+    return any;
+  };
+  CHECK(stored());
+  Client admin(c.beta().socket);
+  admin.send("leave");  // answered once DOWN is written
+  REQUIRE(c.run_until([&] { return sees(c.alpha(), PeerView::down); }, 10s));
+  c.run_for(100ms);
+  CHECK_FALSE(c.alpha().daemon->core().peer().no_dead_time());
+  CHECK_FALSE(stored());
+}
+
+TEST_CASE("peer watchdog file: none, ok, missing, and anything else refused") {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/state/peer-watchdog.x.node-1";
+  auto missing = read_peer_watchdog_file(path);
+  REQUIRE(missing.ok());
+  CHECK_FALSE(*missing);
+  REQUIRE(write_peer_watchdog_file(path, true).ok());  // creates the state directory
+  auto none = read_peer_watchdog_file(path);
+  REQUIRE(none.ok());
+  CHECK(*none);
+  REQUIRE(write_peer_watchdog_file(path, false).ok());
+  auto ok = read_peer_watchdog_file(path);
+  REQUIRE(ok.ok());
+  CHECK_FALSE(*ok);
+  {
+    std::ofstream(path) << "maybe\n";
+  }
+  auto bad = read_peer_watchdog_file(path);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == Code::corrupt);
+  CHECK(bad.status().message().find("maybe") != std::string::npos);
+}
