@@ -213,6 +213,12 @@
  * as HeartbeatRecord::kNoWatchdog) and its peer never declares it DEAD after D, only after a confirmed fence
  * (verify.sh fence_nowd, fence_nowd_crash); -DBUG_NOWD_D: D too (fence_nowd_d, found: the paused node runs again
  * beside the peer's take-over).
+ * -DPEER_NOWD_KNOWN: what the observer knows of that flag is what it read (knowd[]): set by a read of a valid record
+ * of a live life of the no-watchdog node, cleared by its DOWN or a confirmed fence verdict, kept by the observer's
+ * next core and next quorumd (quorumd/peer_watchdog_file.h); the D rule waits on knowd[] instead of the node's
+ * configuration. -DMAXHBCOR=n: a heartbeat block damaged (a torn write: no record, no flag, no intent) until its
+ * node's next write lands, once the observer read the flag in any core (ghost rdnowd[]). -DBUG_NOWD_FORGET: a
+ * new core forgets it (verify.sh peer_nowd_forget*: found, the paused node runs again beside the take-over).
  */
 
 #define F 3
@@ -443,6 +449,25 @@ bit rdf[NX];              /* the read in flight was issued after my last ok writ
 
 /* ---- quorumd's PeerMonitor of the peer (observer j) ---- */
 bit chg[2];               /* the peer's heartbeat block changed since my last read */
+#ifdef PEER_NOWD_KNOWN
+bit knowd[2];             /* my monitor read a valid record of the peer saying it has no watchdog (kept by my next
+                             core and quorumd: the peer-watchdog file), and no DOWN or confirmed fence of it since */
+bit hbcor[2];             /* node i's heartbeat block is damaged: it decodes as nothing (no record, no flag) */
+bit rdnowd[2];            /* ghost: node j read the flag once, in any core (its peer-watchdog file exists). The
+                             damage waits for it: a node that never read the flag (a new node, its state directory
+                             lost) and finds the block damaged is the gap design.md names, not checked here */
+byte hbcors;
+#define HBCOR(i) hbcor[i]
+#define HBCLEAR(i) ; hbcor[i] = 0
+#define KNOWS_NOWD(j) knowd[j]
+#else
+#define HBCOR(i) 0
+#define HBCLEAR(i)
+#define KNOWS_NOWD(j) (!HASWD(PEER(j)))
+#endif
+#ifndef MAXHBCOR
+#define MAXHBCOR 0
+#endif
 byte age[2];              /* ticks since first_seen (saturates at AGEMAX: D, or the stale bound if larger) */
 byte qv[2];               /* view: VDEAD, VDOWN or VOTHER (unknown/up) */
 bit qconf[NX];            /* last DEAD/DOWN confirmation issued after Ownership x's peer_value_since_ */
@@ -644,6 +669,9 @@ inline forget(x) {
 /* quorumd's PeerMonitor is new (a new core). */
 inline new_monitor(i) {
   chg[i] = 1; age[i] = 0; qv[i] = VOTHER; vinc[i] = 0; ret[i] = 0
+#ifdef BUG_NOWD_FORGET
+  ; knowd[i] = 0               /* the flag forgotten with the core that read it */
+#endif
 #ifdef LAN
   ; qup[i] = 0
 #endif
@@ -853,7 +881,7 @@ inline publish(i) {
   if
   :: !hbfail[i] && !leaving[i] ->
      lwt[i] = (ann[i] != 0 -> vinc[i] : 0);
-     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1;
+     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i);
      printf("EV n=%d hb_at_once intent=%d\n", ID(i), lwt[i]);
      intent_lands(i, lwt[i], 1)
   :: true -> skip
@@ -1029,12 +1057,17 @@ end:
        printf("EV n=%d floor_written fl=%d\n", ID(i), fl[i]) }
 #endif
   /* a late DOWN heartbeat write of a previous life lands (or is lost) */
-  :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+  :: atomic { hlate[i] > 0 -> hbinc[i] = hlate[i]; hbdn[i] = 1; chg[PEER(i)] = 1 HBCLEAR(i);
 #ifdef FENCE
        htgt[i] = 0;
 #endif
        printf("EV n=%d late_down_lands inc=%d\n", ID(i), hlate[i]); hlate[i] = 0 }
   :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
+#ifdef PEER_NOWD_KNOWN
+  /* node i's heartbeat block is damaged (a torn write, a bad sector): until its next write lands */
+  :: atomic { hbcors < MAXHBCOR && !hbcor[i] && rdnowd[PEER(i)] -> hbcors++; hbcor[i] = 1; chg[PEER(i)] = 1;
+       printf("EV n=%d hb_block_damaged\n", ID(i)) }
+#endif
 
   od
 }
@@ -1209,7 +1242,7 @@ inline heartbeat(i) {
   if
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && leaving[i] && DOWN_OK(i) ->
      if
-     :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1;
+     :: hbinc[i] = inc[i]; hbdn[i] = 1; chg[PEER(i)] = 1 HBCLEAR(i);
 #ifdef FENCE
         htgt[i] = 0;
 #endif
@@ -1221,12 +1254,12 @@ inline heartbeat(i) {
   :: RUNS(i) && !hbfail[i] && !lapsed[i] && !(leaving[i] && DOWN_OK(i)) ->
      lease[i] = F;
 #ifndef FENCE
-     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1
+     hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i)
 #else
      lwok[i] = 1; lwage[i] = 0;
      lwt[i] = (ann[i] != 0 -> vinc[i] : 0);      /* the intent it carries (while announced, and in the round) */
      if
-     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, lwt[i], 0)
+     :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i); intent_lands(i, lwt[i], 0)
      :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1; hslt[i] = lwt[i];  /* ok, lands */
         printf("EV n=%d hb_slow\n", ID(i))                                                     /* after the reads */
      fi
@@ -1255,7 +1288,7 @@ inline ownread(i) {
 }
 #ifdef FENCE
 #ifndef BUG_FENCE_LATE_LIFE
-#define VERDICT_READ(j) (fhv[j] -> hbinc[PEER(j)] == ret[j] : !(chg[j] && hbinc[PEER(j)] != ret[j]))
+#define VERDICT_READ(j) (!(chg[j] && HBCOR(PEER(j))) && (fhv[j] -> hbinc[PEER(j)] == ret[j] : !(chg[j] && hbinc[PEER(j)] != ret[j])))
 #else
 #define VERDICT_READ(j) 1
 #endif
@@ -1292,7 +1325,7 @@ inline hbread(j) {
   :: else -> skip
   fi;
   if                       /* a changed value: does it carry the peer's intent against my life?  (A yield ends.) */
-  :: RUNS(j) && chg[j] -> pint[j] = (htgt[PEER(j)] != 0 && INTENT_AGAINST_ME(j)); yld[j] = 0
+  :: RUNS(j) && chg[j] -> pint[j] = (!HBCOR(PEER(j)) && htgt[PEER(j)] != 0 && INTENT_AGAINST_ME(j)); yld[j] = 0
   :: else -> skip
   fi;
   if                       /* a handed verdict whose read returns, unchanged, no record of its life: dropped */
@@ -1308,6 +1341,9 @@ inline hbread(j) {
      BUG_FENCE_LATE_LIFE: whatever value, a new incarnation's too, which it retires. */
   :: RUNS(j) && fvr[j] && VERDICT_READ(j) ->
      fvr[j] = 0; fdead[j] = 1;
+#ifdef PEER_NOWD_KNOWN
+     knowd[j] = 0;               /* that life is off: its next one says again */
+#endif
 #ifdef REACH_FENCE_HANDED
      assert(!fhv[j]);   /* not a bug: shows a verdict handed to the fencer's next core is read */
 #endif
@@ -1327,7 +1363,16 @@ inline hbread(j) {
      printf("EV n=%d fence_verdict_read inc=%d\n", ID(j), vinc[j]);
      confirm(j)
 #endif
-  :: RUNS(j) && chg[j] && !FVR(j) ->
+#ifdef PEER_NOWD_KNOWN
+  /* a damaged block (PeerMonitor: an invalid value): a change, never life, no record, no flag */
+  :: RUNS(j) && chg[j] && !FVR(j) && HBCOR(PEER(j)) ->
+     chg[j] = 0; age[j] = 0;
+#ifdef FENCE
+     fvr[j] = 0; fdead[j] = 0; fhv[j] = 0; dwin[j] = 2;
+#endif
+     printf("EV n=%d peer_block_damaged\n", ID(j))
+#endif
+  :: RUNS(j) && chg[j] && !FVR(j) && !HBCOR(PEER(j)) ->
      chg[j] = 0; age[j] = 0;
 #ifdef FENCE
      fvr[j] = 0; fdead[j] = 0; fhv[j] = 0;  /* a changed value: a stale record is not re-confirmed until D */
@@ -1345,12 +1390,21 @@ inline hbread(j) {
         :: vinc[j] != 0 && tmp != vinc[j] -> ret[j] = vinc[j]
         :: else -> skip
         fi;
+#ifdef PEER_NOWD_KNOWN
+        if                       /* a valid record of a live life: its flag (kNoWatchdog) is read */
+        :: tmp != 0 && tmp != ret[j] && !HASWD(PEER(j)) -> knowd[j] = 1; rdnowd[j] = 1
+        :: else -> skip
+        fi;
+#endif
         if
         :: hbdn[PEER(j)] && tmp != ret[j] ->
            if
            :: qv[j] != VDOWN -> printf("EV n=%d peer_down inc=%d\n", ID(j), tmp)
            :: else -> skip
            fi;
+#ifdef PEER_NOWD_KNOWN
+           knowd[j] = 0;         /* it left cleanly: its next life says again */
+#endif
            qv[j] = VDOWN; confirm(j)
 #ifdef LAN
            ; qup[j] = 0
@@ -1383,8 +1437,8 @@ inline hbread(j) {
      if
      /* NOWD_FENCED: no DEAD after D for a node without a watchdog (only a confirmed fence); BUG_NOWD_D: D too */
 #if defined(NOWD_FENCED) && !defined(BUG_NOWD_D)
-     :: qv[j] == VOTHER && !HASWD(PEER(j)) -> skip
-     :: qv[j] == VOTHER && HASWD(PEER(j)) ->
+     :: qv[j] == VOTHER && KNOWS_NOWD(j) -> skip
+     :: qv[j] == VOTHER && !KNOWS_NOWD(j) ->
 #else
      :: qv[j] == VOTHER ->
 #endif
@@ -1756,7 +1810,7 @@ inline fence_tick() {
 /* A slow heartbeat write lands after the tick's reads (seen at the next tick). */
 inline slow_land(i) {
   if
-  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1; intent_lands(i, hslt[i], 1);
+  :: hslow[i] -> hslow[i] = 0; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i); intent_lands(i, hslt[i], 1);
      hslt[i] = 0
   :: else -> skip
   fi
@@ -1800,7 +1854,7 @@ inline fence_faults() {
 }
 inline late_hb1(i) {
   if
-  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1; htgt[i] = hpot[i];
+  :: hpo[i] > 0 -> hbinc[i] = hpo[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i); htgt[i] = hpot[i];
      printf("EV n=%d late_hb_lands inc=%d intent=%d\n", ID(i), hpo[i], hpot[i]); hpo[i] = 0; hpot[i] = 0
   :: hpo[i] > 0 -> hpo[i] = 0; hpot[i] = 0; printf("EV n=%d late_hb_lost\n", ID(i))
   :: true -> skip

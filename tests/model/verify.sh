@@ -14,7 +14,7 @@
 # MODEL_ONLY="name ..." runs only those runs of the mode (e.g. MODEL_ONLY="fence_crash fence_lan"), for iterating.
 set -u
 mode=${1:-verify}
-CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall fence_handover relocation maj_fault maj_crash maj_restart
+CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall fence_handover peer_nowd_rejoin relocation maj_fault maj_crash maj_restart
 maj_two maj_restart_io maj_rejoin maj_two_slow maj_choice maj_undead maj_split maj_overlap rep_restart rep_leave rep_two_admins"
 if [ "$mode" = ci ]; then MODEL_ONLY=${MODEL_ONLY:-$(echo $CI_RUNS)}; mode=verify; fi
 out=${2:-build/model}
@@ -86,6 +86,12 @@ FENCE_REBOOT="-DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DREBOOT_ONLY -DMAXPAUS
 # lapses, it self-fences and rejoins (-DRESTART1: node 1 alone), and its next core takes the fence over; a crash
 # of node 2 (the one fenced), rounds of up to 2 ticks
 FENCE_HANDOVER="-DNOWD_FENCED=1 -DFENCE -DHELD -DFROUND=2 -DMAXCRASH=1 -DMAXRESTART=1 -DRESTART1 -DMAXPAUSE=1 -DPAUSE_FENCING -DMAXHBFAIL=0 -DMAXSLOW=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
+# the peer-watchdog fact (quorumd/peer_watchdog_file.h): node 1 has no watchdog and may pause; its heartbeat block
+# may be damaged once (a torn write: no record, no flag); node 2 (-DRESTART2) loses its lease on a path failure and
+# rejoins (peer_nowd_rejoin), or crashes and restarts (peer_nowd_restart): its next core must still know node 1 has
+# no watchdog (-DBUG_NOWD_FORGET: it forgets, and D declares the paused node 1 dead)
+PEER_NOWD_REJOIN="-DNOWD_FENCED=1 -DPEER_NOWD_KNOWN -DMAXHBCOR=1 -DFENCE -DHELD -DMAXCRASH=0 -DMAXRESTART=1 -DRESTART2 -DMAXPAUSE=1 -DMAXHBFAIL=1 -DMAXSLOW=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
+PEER_NOWD_RESTART="-DNOWD_FENCED=1 -DPEER_NOWD_KNOWN -DMAXHBCOR=1 -DFENCE -DHELD -DMAXCRASH=1 -DMAXRESTART=1 -DRESTART2 -DMAXPAUSE=1 -DMAXHBFAIL=0 -DMAXSLOW=0 -DMAXIOFAULT=0 -DMAXFLIP=0"
 STALL_RESTART="-DLAN -DWD_REAL -DHELD -DRESTART2 -DMAXCRASH=1 -DMAXRESTART=1 -DMAXPAUSE=0 -DMAXHBFAIL=2 -DMAXIOFAULT=0 -DMAXFLIP=0 -DMAXSTALL=1 -DMAXPART=1 -DMAXLANLATE=0"
 
 # The majority device (issue 17; majority.pml, runs maj_*): three devices under the composite's rules, one writer node
@@ -251,6 +257,9 @@ case $mode in
     launch fence_nowd_crash pass safety -DNOWD_FENCED=1 $FENCE_CRASH
     # the hand-over of a confirmed fence to the fencer's next core (FENCE_HANDOVER above)
     launch fence_handover pass safety $FENCE_HANDOVER
+    # the peer-watchdog fact kept by a new core and a new quorumd (PEER_NOWD_* above)
+    launch peer_nowd_rejoin pass safety $PEER_NOWD_REJOIN
+    launch peer_nowd_restart pass safety $PEER_NOWD_RESTART
     launch relocation pass liveness $LIVE
     # the majority device (issue 17), ordered lives
     launch maj_fault pass safety $MAJ_FAULT
@@ -306,6 +315,9 @@ case $mode in
     launch fence_look_inc error safety -DBUG_FENCE_LOOK_INC $FENCE_REJOIN
     # a node without a watchdog declared DEAD after D like any other (it is paused, not dead, and runs again)
     launch fence_nowd_d error safety -DNOWD_FENCED=1 -DBUG_NOWD_D $FENCE_LAN_PAUSE
+    # the flag forgotten with the core that read it (a rejoin, a restart): D declares the paused node dead
+    launch peer_nowd_forget error safety -DBUG_NOWD_FORGET $PEER_NOWD_REJOIN
+    launch peer_nowd_forget_restart error safety -DBUG_NOWD_FORGET $PEER_NOWD_RESTART
     launch fence_rejoin pass safety $FENCE_REJOIN
     # not bugs: witnesses that the runs reach what they must cover (fence_lan): both nodes may fence each other
     # at once (S = T), a node yields to the peer's intent, a node fences past a stale intent
