@@ -379,6 +379,11 @@ EOI
 #!/bin/bash
 $([ "$DIRECTOR" = 1 ] && director_node_hook "$n")
 mkdir -p /run/castor-node && mount -t tmpfs tmpfs /run/castor-node || exit 1
+# The resource agents' state directory (HA_RSCTMP) is a host's own too: IPaddr2's stop kills the PID in its
+# send_arp pidfile there (named by the address alone, never checked), and send_arp kills the one it finds. On
+# the host's shared /run a node of one cluster killed a process of another cluster's node (a send_arp of the
+# same address), or whatever had reused a stale PID: pacemaker_live's node once (CI and a rehearsal).
+mkdir -p /run/resource-agents && mount -t tmpfs tmpfs /run/resource-agents || exit 1
 # The FUSE views under the loop devices are the harness's SAN paths, not this host's files: hidden here, so
 # nothing in the node (fuser in a Filesystem stop, say) can block on a stopped one.
 umount -l $dir/alpha/disks 2>/dev/null; umount -l $dir/beta/disks 2>/dev/null
