@@ -43,7 +43,7 @@ EOP
 start_node alpha
 start_node beta
 ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$VIP/" --out "$dir/probe.log" &
-pids+=("$!")
+track_pid "$!"
 wait_for 180 ready || fail "the cluster did not come up with both LAN links"
 say "shared stall: io_timeout $T ms, max_storage_stall ${LAN_MAX_STALL_S} s, stalls of $STALLS s"
 best=0 untouched=0 touched_seen="" first_bad=""

@@ -37,7 +37,7 @@ step "The web console of each node (castor-web, read-only here: plain HTTP on lo
 port=$WEB_PORT
 for n in alpha beta; do
   "$BUILD/castor-web" --config "$dir/$n/castor.ini" --port "$port" --user "$DEMO_WEB" >"$dir/$n/castor-web.log" 2>&1 &
-  pids+=($!)
+  track_pid "$!"
   url=""
   for ((t = 0; t < 50; t++)); do
     url=$(sed -n 's/^castor-web: the console is at //p' "$dir/$n/castor-web.log")

@@ -119,7 +119,7 @@ bmc_setup() {
         </dev/null >>"$BMC_DIR/$n-ipmi_sim.log" 2>&1 &
     fi
     eval "BMC_PID_$n=$!"
-    pids+=("$!")
+    track_pid "$!"
   done
   for n in alpha beta; do
     for ((i = 0; i < 100; i++)); do bmc_power "$n" status "$NS_MGMT" >/dev/null 2>&1 && break; sleep 0.05; done

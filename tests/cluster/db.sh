@@ -230,7 +230,7 @@ db_client_start() {
   ip netns exec "$NS_C" "$DB_PY" "$ROOT/tests/cluster/db_client.py" --host "$DB_VIP" --out "$dir/db-acks.log" \
     >>"$dir/db-client.err" 2>&1 &
   DB_CLIENT=$!
-  pids+=("$DB_CLIENT")
+  track_pid "$DB_CLIENT"
 }
 db_client_stop() { [ -n "${DB_CLIENT:-}" ] || return 0; kill -TERM "$DB_CLIENT" 2>/dev/null; wait "$DB_CLIENT" 2>/dev/null; DB_CLIENT=; }
 

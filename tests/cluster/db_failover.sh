@@ -47,7 +47,7 @@ while [ ! -e $dir/bench.stop ]; do
 done
 EOB
 ip netns exec "$NS_C" bash "$dir/bench.sh" &
-pids+=("$!"); BENCH=$!
+track_pid "$!"; BENCH=$!
 sleep 12
 
 for ((r = 1; r <= RUNS; r++)); do

@@ -28,7 +28,7 @@ realserver_start() {
   local n=$1 i
   ip netns exec "$CLUSTER_ID-$n" python3 "$RS_TOOL" --name "$n" --bind "$(rs_addr "$n")" >>"$dir/$n.log" 2>&1 &
   eval "RS_PID_$n=$!"
-  pids+=("$!")
+  track_pid "$!"
   for ((i = 0; i < 50; i++)); do
     [ "$(ip netns exec "$NS_C" curl -s --max-time 1 "http://$(rs_addr "$n")/" 2>/dev/null)" = "$n" ] && break
     sleep 0.1
@@ -129,7 +129,7 @@ director_probe_start() {
   ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$DIRECTOR_VIP/" \
     --out "$dir/probe-director.log" &
   DIRECTOR_PROBE=$!
-  pids+=("$!")
+  track_pid "$!"
 }
 director_probe_stop() { [ -n "${DIRECTOR_PROBE:-}" ] && { kill -TERM "$DIRECTOR_PROBE" 2>/dev/null; wait "$DIRECTOR_PROBE" 2>/dev/null; }; DIRECTOR_PROBE=; }
 # director_svc NODE EXPR: EXPR (python, over s = the director's entry in NODE's svcmgr status) printed

@@ -59,6 +59,10 @@ NS_LAN=$CLUSTER_ID-lan NS_A=$CLUSTER_ID-alpha NS_B=$CLUSTER_ID-beta NS_C=$CLUSTE
 VIP=192.0.2.10
 CGROOT=/sys/fs/cgroup/freezer/$CLUSTER_ID-demo
 loops=() pids=() made_ns=() fuse_mounts=()
+. "$ROOT/tests/lib/pid_identity.sh"
+declare -A pid_start  # track_pid: each PID of pids, with its start time
+# track_pid PID: killed (its process group too) at cleanup, if it is still that process (pid_identity.sh)
+track_pid() { pids+=("$1"); pid_start[$1]=$(proc_start "$1"); }
 LEDGER_TOOL=$ROOT/tests/cluster/ledger_writer.py
 SVC_TOOL=$ROOT/tests/cluster/svc_proc.sh
 # LIGHT_SERVICES: how many light `exec` services (svc01..) besides web and ledger (default none; the torture
@@ -138,7 +142,13 @@ cleanup() {
   # A run that stopped before it made its namespaces (another cluster of this CLUSTER_ID runs) must not touch
   # that cluster's nodes: their cgroups have the same names.
   [ -n "$HARNESS_OWNS" ] && { kill_node alpha; kill_node beta; }
-  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do
+    if [ -n "${pid_start[$p]+set}" ]; then
+      kill_group_started "$p" "${pid_start[$p]}"; kill_started "$p" "${pid_start[$p]}"
+    else  # added to pids without track_pid: a child of this shell, waited for below, so killed as it is
+      kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null
+    fi
+  done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
   for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
@@ -445,7 +455,7 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
   # The node joins its cgroup before it runs anything: every process it starts stays in it.
   setsid bash -c "echo \$\$ >$cg/cgroup.procs && $(rf_join_cmd "$n")exec ip netns exec $ns unshare --mount --propagation private $(db_unshare) bash $dir/$n/node.sh" &
   pid=$!
-  pids+=("$pid")
+  track_pid "$pid"
   eval "PID_$n=$pid"
   # In its cgroup before this returns: a caller that looks there for the node must find it.
   for ((i = 0; i < 200; i++)); do [ -n "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.01; done
@@ -453,7 +463,7 @@ boot_node() {  # boot_node NAME: the node, in its own cgroup, then its stand-in 
     --on-fire "kill -CONT $(node_paths "$n" | tr '\n' ' ') $(db_paths "$n") 2>/dev/null; bash $ROOT/tests/cluster/reset_mounts.sh $cg" \
     --log "$dir/$n-watchdog.out" >>"$dir/$n-standin.log" 2>&1 &
   eval "WD_$n=$!"
-  pids+=("$!")
+  track_pid "$!"
 }
 node_addr() { if [ "$1" = alpha ]; then echo 192.0.2.1; else echo 192.0.2.2; fi; }
 hb_addr() { if [ "$1" = alpha ]; then echo 198.51.100.1; else echo 198.51.100.2; fi; }
@@ -590,11 +600,11 @@ node_proc() {  # node_proc NODE NAME: the PID of the process called NAME in the 
 evidence_start() {
   python3 "$ROOT/tests/cluster/mount_watch.py" --cgroot "$CGROOT" --nodes alpha,beta \
     --points /run/castor-node/web,/run/castor-node/ledger --out "$dir/mounts.log" &
-  pids+=("$!"); WATCH=$!
+  track_pid "$!"; WATCH=$!
   ip netns exec "$NS_C" python3 "$ROOT/tests/cluster/http_probe.py" --url "http://$VIP/" --out "$dir/probe.log" &
-  pids+=("$!"); PROBE=$!
+  track_pid "$!"; PROBE=$!
   python3 "$ROOT/tests/cluster/svc_watch.py" --evidence "$dir/svc-evidence.log" --out "$dir/svc-ends.log" &
-  pids+=("$!"); SVCWATCH=$!
+  track_pid "$!"; SVCWATCH=$!
 }
 # evidence_check SEED SUMMARY_JSON: ends the run (watchers stopped, both nodes reset), reads both shared disks
 # (fsck -n, the ledger file) and the kernel's mount log since KERNEL_T0 (/proc/uptime when the run began),

@@ -156,7 +156,7 @@ slow_disk() {
   conns=$(rf_fuse_conns "$n" | tr '\n' ' ')
   echo "fault $f: $n's quorum disk slowed: its path stopped $stop_ms ms, resumed until drained, for $SLOW_DISK_MS ms"
   rf_sample_latency "$n" "$out" $((SLOW_DISK_MS + 1000)) &
-  sampler=$!; pids+=("$sampler")
+  sampler=$!; track_pid "$sampler"
   t0=$(mono_ms); sleep 1; t1=$(mono_ms)
   wf0=$(rf_write_failures "$n")
   # The cycler resumes the paths when it ends, however it ends (SIGTERM from the cleanup too).
@@ -203,7 +203,7 @@ finally:
         print(f'cycles {len(opens)} stop_ms_max {ms(stops[-1])} open_ms_median {ms(opens[len(opens) // 2])}'
               f' open_ms_max {ms(opens[-1])} undrained {capped} conns {len(conns)}')
 EOP
-  cyc=$!; pids+=("$cyc")
+  cyc=$!; track_pid "$cyc"
   wait "$cyc"; t2=$(mono_ms)
   kill -CONT $paths 2>/dev/null
   wait "$sampler"
@@ -258,7 +258,7 @@ EOP
   HOG_MG=$mg HOG_MARGIN=$((MEM_HOG_MARGIN_MB * 1048576)) HOG_MS=$MEM_PRESSURE_MS \
     bash -c 'for c in "${@:2}"; do echo $$ >"$c/cgroup.procs" || exit 1; done; exec python3 "$1"' _ "$dir/mem_hog.py" \
     "$CGROOT/$n" "$RF_CPUROOT/$n" "$mg" >"$dir/mem-hog.out" 2>&1 &
-  hog=$!; pids+=("$hog")
+  hog=$!; track_pid "$hog"
   wait "$hog"
   echo -1 >"$mg/memory.limit_in_bytes"
   if grep -q '^done' "$dir/mem-hog.out"; then end=done; else end=killed; fi

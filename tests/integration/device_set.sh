@@ -155,7 +155,7 @@ start_node beta
 evidence_start
 settle 60 || dfail "the cluster did not settle at its start"
 python3 "$dir/sampler.py" "$CASTOR" "$dir" "$dir/samples.log" &
-pids+=("$!")
+track_pid "$!"
 sleep 1
 read -r web0 ledger0 _ <<<"$(where)"
 echo "cluster up on the set of three: web on $web0, ledger on $ledger0"

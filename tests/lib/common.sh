@@ -7,6 +7,7 @@ set -u
 BUILD=${BUILD:-build}
 CASTOR=${CASTOR:-$BUILD/castor}
 _undo=() _dirs=()  # _undo: cleanup commands, run last-registered first
+. "$(dirname "${BASH_SOURCE[0]}")/pid_identity.sh"
 
 say()  { echo "--- $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -32,7 +33,8 @@ new_loop() {
 register_loop() { _undo+=("blockdev --setrw '$1' 2>/dev/null; losetup -d '$1' 2>/dev/null"); }
 register_mount() { _undo+=("umount '$1' 2>/dev/null || umount -l '$1' 2>/dev/null"); }
 register_undo() { _undo+=("$1"); }
-register_pid() { _undo+=("kill -CONT $1 2>/dev/null; kill -KILL $1 2>/dev/null; wait $1 2>/dev/null"); }
+# register_pid PID: killed at exit if it is still the process that had the PID now (tests/lib/pid_identity.sh)
+register_pid() { _undo+=("kill_started $1 '$(proc_start "$1")'; wait $1 2>/dev/null"); }
 
 cleanup() {
   local i

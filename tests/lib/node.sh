@@ -182,5 +182,5 @@ start_node() {
   setsid unshare --mount --propagation private bash "$SCRATCH/node.sh" "$1" &
   printf -v "PID_$1" %s $!
   register_pid $!
-  register_undo "kill -KILL -$! 2>/dev/null"
+  register_undo "kill_group_started $! '$(proc_start $!)'"
 }
