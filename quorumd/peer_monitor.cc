@@ -87,7 +87,6 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       record_.reset();
       value_is_down_ = false;
       value_fenced_ = true;
-      no_watchdog_ = false;  // that life is off: the next one says again whether it has a watchdog
       confirm(obs.read_issued);
       auto t = move_to(PeerView::dead, "powered off by a confirmed fence (" + fence_by_ + ")");
       if (t) t->power_fenced = true;
@@ -105,13 +104,18 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     // the live one's records. Its DOWN waits for D like a crash; its other records count as life.
     const bool newly_followed = v.valid && followed_ && *followed_ != v.incarnation;
     if (v.valid) {
+      // A later record of the life already followed: that life is seen running.
+      const bool running = followed_ && *followed_ == v.incarnation && v.seq > followed_seq_;
       if (followed_ && *followed_ != v.incarnation) {
         retire(*followed_);
         followed_seq_ = 0;
       }
       followed_ = v.incarnation;
       followed_seq_ = std::max(followed_seq_, v.seq);
-      if (obs.record->flags & HeartbeatRecord::kNoWatchdog) no_watchdog_ = true;
+      if (obs.record->flags & HeartbeatRecord::kNoWatchdog)
+        no_watchdog_ = true;
+      else if (running)
+        no_watchdog_ = false;  // a life seen running says it has a watchdog (one record alone may be a late write)
     }
     value_ = v;
     value_confirmed_ = false;
@@ -123,7 +127,6 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     record_ = v.valid ? obs.record : std::nullopt;
     value_is_down_ = v.valid && obs.record->state == NodeState::down && !newly_followed;
     if (value_is_down_) {
-      no_watchdog_ = false;      // it left cleanly: its next life says again whether it has a watchdog
       confirm(obs.read_issued);  // the read that returned the DOWN record
       return move_to(PeerView::down, "peer wrote DOWN: it left cleanly");
     }

@@ -10,7 +10,7 @@
 //            read): a DOWN of an incarnation that just replaced another may be a late write of an older life
 //            (incarnations are random, not ordered), so it waits for D like a crash;
 //   DEAD     when a read issued at least D after we first read the current value returns that same value
-//            (never for an incarnation that said it runs without a watchdog: only a confirmed fence, below);
+//            (never for a peer that said it runs without a watchdog: only a confirmed fence, below);
 // "First read" is the completion time of the first read that returned the value: never earlier than the
 // write that put it there, so D is never counted from before the peer's lease could have been renewed.
 // Incarnations: once a valid record of incarnation B follows one of A, A is RETIRED for good (remembered,
@@ -123,13 +123,15 @@ class PeerMonitor {
   // That value (nullopt while none is).
   std::optional<Value> fenced_value() const { return value_fenced_ ? value_ : std::nullopt; }
   // A life of the peer said in its records that it runs without a watchdog (HeartbeatRecord::kNoWatchdog):
-  // the dead time D declares nothing until a confirmed fence or a DOWN of the life followed. Sticky across
-  // incarnation changes: a late write of an older life never seen here, landing while the flagged life is
-  // frozen, would otherwise replace it and bring D back (the adversarial review's schedule).
+  // the dead time D declares nothing -- only a confirmed fence or a DOWN of the life followed does -- until a
+  // life of the peer is seen running without the flag (a later record of the life followed that lacks it).
+  // Sticky across incarnation changes: a late write of an older life never seen here, landing while the
+  // flagged life is frozen, would otherwise replace it and bring D back (the adversarial review's schedule);
+  // and across a DOWN and a confirmed fence: the peer's next life may hang before this node reads it, its
+  // block torn (the review of 39ddbb2).
   bool no_dead_time() const { return no_watchdog_; }
   // An earlier monitor of this node (a previous core, or a previous quorumd process: the peer-watchdog file)
-  // read that flag and nothing undid it since: the same as reading it here. Undone as it is (a DOWN of the
-  // life that is followed, a confirmed fence).
+  // read that flag and nothing undid it since: the same as reading it here.
   void assume_no_watchdog() { no_watchdog_ = true; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }

@@ -156,9 +156,24 @@ void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
   }
 }
 
+std::optional<Duration> QuorumCore::silence_to_suspect(Duration suspicion) const {
+  if (peer_.value_fenced() || peer_.fence_pending()) return std::nullopt;
+  if (peer_.view() == PeerView::up) return suspicion;
+  // A peer without a watchdog never seen UP by this core (it started after the peer hung, crashed or was
+  // torn: the flag came from an earlier core or quorumd of this node) would never be taken over otherwise --
+  // D never declares it dead. Suspected, as Pacemaker's startup fencing fences a node it has not seen, once
+  // its value has stood still for D too: a peer that is starting changes it before then.
+  if (peer_.view() == PeerView::unknown && peer_.no_dead_time()) return std::max<Duration>(suspicion, config_.timing.dead);
+  // Any other peer never seen alive (still booting, or dead since before this core started) is left to D:
+  // the first harness run fenced a peer that was still starting.
+  return std::nullopt;
+}
+
 std::optional<TimePoint> QuorumCore::suspicion_deadline() const {
-  if (!suspicion_ || peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return std::nullopt;
-  const TimePoint at = std::max(peer_.first_seen(), peer_.dead_floor()) + *suspicion_;  // as peer_silent_for
+  if (!suspicion_) return std::nullopt;
+  const auto silence = silence_to_suspect(*suspicion_);
+  if (!silence) return std::nullopt;
+  const TimePoint at = std::max(peer_.first_seen(), peer_.dead_floor()) + *silence;  // as peer_silent_for
   if (peer_.last_read_issued() >= at) return std::nullopt;  // read already: the fencer has what it needs
   return at;
 }
@@ -284,15 +299,14 @@ void QuorumCore::set_fence_intent(bool on, TimePoint now) {
   next_renew_ = now;  // published at once (or right after the write in flight)
 }
 
-bool QuorumCore::peer_silent_for(Duration silence) const {
-  // Only a peer this core saw alive (UP): one never seen (UNKNOWN: still booting, or dead since before this
-  // core started) is left to the dead time D — the first harness run fenced a peer that was still starting.
-  if (peer_.view() != PeerView::up || peer_.value_fenced() || peer_.fence_pending()) return false;
+bool QuorumCore::peer_silent_for(Duration suspicion) const {
+  const auto silence = silence_to_suspect(suspicion);  // a peer seen UP; or one without a watchdog, after D
+  if (!silence) return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
   if (!ok_run_since_ || *ok_run_since_ > peer_.first_seen()) return false;  // my disk did not work throughout
   // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
   // floor that lease has lapsed, and the silence counts from there.
-  return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + silence;
+  return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + *silence;
 }
 
 PromiseTerms QuorumCore::disk_terms() const {

@@ -123,7 +123,8 @@ class QuorumCore {
   // `silence` after the first read that returned it, and every heartbeat write this node issued since that
   // first read completed ok (its own disk worked the whole time the peer's value stood still: after a shared
   // storage stall both nodes see the other's value old, and neither may take that for a death). Only while
-  // the peer is UP (seen alive by this core): never while it is UNKNOWN, DOWN or already declared dead.
+  // the peer is UP (seen alive by this core), or UNKNOWN with no dead time (no watchdog) and still for the
+  // dead time D too (silence_to_suspect); never while it is DOWN or already declared dead.
   bool peer_silent_for(Duration silence) const;
   // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
   // silence would reach it (as for the dead time), not up to a renew interval later.
@@ -235,6 +236,9 @@ class QuorumCore {
   PromiseTerms disk_terms() const;
   // When a read of the peer would find its silence at the suspicion time (nullopt: none needed).
   std::optional<TimePoint> suspicion_deadline() const;
+  // How long the peer's value must stand still before it is suspected, for a suspicion time S (nullopt: it
+  // is not suspected at all).
+  std::optional<Duration> silence_to_suspect(Duration suspicion) const;
 
   CoreConfig config_;
   NodeLease lease_;

@@ -416,6 +416,7 @@ Status QuorumDaemon::init(const std::vector<std::string>& device_paths) {
   RETURN_IF_ERROR(setup_power_fence());  // a bad fence option refuses the start before any socket is bound
   RETURN_IF_ERROR(setup_lan());
   RETURN_IF_ERROR(setup_loop());
+  RETURN_IF_ERROR(load_peer_watchdog_fact());
 
   // Last: a hardware watchdog runs from the moment it is opened, so nothing may fail after this.
   if (config_.power_fence_only()) {
@@ -642,19 +643,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   }
   if (!inc.ok()) return inc.status().with_context("choosing an incarnation");
   if (*inc == 0) return Error(Code::internal, "getrandom kept returning zero");
-  if (core_) {
-    keep_peer_watchdog_fact(now);  // what the core being replaced read, to its successor
-  } else {
-    const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
-    auto known = env_.load_peer_no_watchdog(path);
-    if (!known.ok()) return known.status().with_context("whether the peer runs without a watchdog");
-    peer_no_watchdog_ = *known;
-    peer_no_watchdog_stored_ = *known;
-    if (*known)
-      log::notice("the peer said to an earlier quorumd of this node that it runs without a watchdog: it is not "
-                  "declared dead on the dead time until it leaves cleanly or is power-fenced",
-                  {{"peer", peer_name_}, {"file", path}});
-  }
+  if (core_) keep_peer_watchdog_fact(now);  // what the core being replaced read, to its successor
   CoreConfig cc;
   cc.cluster_uuid = superblock_.cluster_uuid;
   cc.node_id = node_id_;
@@ -688,6 +677,19 @@ Status QuorumDaemon::start_core(TimePoint now) {
     core_->request_leave(now, acts);
     execute(acts, now);
   }
+  return Status::Ok();
+}
+
+Status QuorumDaemon::load_peer_watchdog_fact() {
+  const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
+  auto known = env_.load_peer_no_watchdog(path);
+  if (!known.ok()) return known.status().with_context("whether the peer runs without a watchdog");
+  peer_no_watchdog_ = *known;
+  peer_no_watchdog_stored_ = *known;
+  if (*known)
+    log::notice("the peer said to an earlier quorumd of this node that it runs without a watchdog: it is never "
+                "declared dead on the dead time, only after a confirmed power fence or its clean leave",
+                {{"peer", peer_name_}, {"file", path}});
   return Status::Ok();
 }
 

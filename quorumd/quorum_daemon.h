@@ -146,6 +146,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   // The peer's no-watchdog flag as the current core's monitor holds it, kept for the next core and made
   // durable for the next quorumd (peer_watchdog_file.h): each turn, and before a core is replaced.
   void keep_peer_watchdog_fact(TimePoint now);
+  // At start, before the watchdog is armed (a file that cannot be read refuses the start there, not in a
+  // reset loop): what an earlier quorumd of this node stored.
+  Status load_peer_watchdog_fact();
   void step();
   void maybe_rejoin(TimePoint now);
   void check_superblock_async(TimePoint now);

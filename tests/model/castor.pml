@@ -214,9 +214,12 @@
  * (verify.sh fence_nowd, fence_nowd_crash); -DBUG_NOWD_D: D too (fence_nowd_d, found: the paused node runs again
  * beside the peer's take-over).
  * -DPEER_NOWD_KNOWN: what the observer knows of that flag is what it read (knowd[]): set by a read of a valid record
- * of a live life of the no-watchdog node, cleared by its DOWN or a confirmed fence verdict, kept by the observer's
+ * of a live life of the no-watchdog node, kept by the observer's
  * next core and next quorumd (quorumd/peer_watchdog_file.h); the D rule waits on knowd[] instead of the node's
- * configuration. -DMAXHBCOR=n: a heartbeat block damaged (a torn write: no record, no flag, no intent) until its
+ * configuration; never cleared (the code clears it only when a life is seen running without the flag, which no
+ * run makes: the configuration is fixed). A core that never read a life of that node (its block damaged since
+ * the core began) suspects it once its value stood still for D (startup fencing; a hand-over of such a fence to
+ * the next core is not modelled). -DMAXHBCOR=n: a heartbeat block damaged (a torn write: no record, no flag, no intent) until its
  * node's next write lands, once the observer read the flag in any core (ghost rdnowd[]). -DBUG_NOWD_FORGET: a
  * new core forgets it (verify.sh peer_nowd_forget*: found, the paused node runs again beside the take-over).
  */
@@ -460,7 +463,9 @@ byte hbcors;
 #define HBCOR(i) hbcor[i]
 #define HBCLEAR(i) ; hbcor[i] = 0
 #define KNOWS_NOWD(j) knowd[j]
+#define FTGT(i) (vinc[i] != 0 -> vinc[i] : 15)   /* an intent against a life never read: names none (15) */
 #else
+#define FTGT(i) vinc[i]
 #define HBCOR(i) 0
 #define HBCLEAR(i)
 #define KNOWS_NOWD(j) (!HASWD(PEER(j)))
@@ -880,7 +885,7 @@ inline intent_lands(i, t, early) {
 inline publish(i) {
   if
   :: !hbfail[i] && !leaving[i] ->
-     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);
+     lwt[i] = (ann[i] != 0 -> FTGT(i) : 0);
      hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i);
      printf("EV n=%d hb_at_once intent=%d\n", ID(i), lwt[i]);
      intent_lands(i, lwt[i], 1)
@@ -1257,14 +1262,14 @@ inline heartbeat(i) {
      hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i)
 #else
      lwok[i] = 1; lwage[i] = 0;
-     lwt[i] = (ann[i] != 0 -> vinc[i] : 0);      /* the intent it carries (while announced, and in the round) */
+     lwt[i] = (ann[i] != 0 -> FTGT(i) : 0);      /* the intent it carries (while announced, and in the round) */
      if
      :: hcur[i] = HFAST; hbinc[i] = inc[i]; hbdn[i] = 0; chg[PEER(i)] = 1 HBCLEAR(i); intent_lands(i, lwt[i], 0)
      :: slows < MAXSLOW && SLOW_OK -> slows++; hcur[i] = HSLOW; hslow[i] = 1; hslt[i] = lwt[i];  /* ok, lands */
         printf("EV n=%d hb_slow\n", ID(i))                                                     /* after the reads */
      fi
   :: RUNS(i) && hbfail[i] && !lapsed[i] ->       /* it will time out: nothing lands */
-     lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL; lwt[i] = (ann[i] != 0 -> vinc[i] : 0)
+     lwok[i] = 0; lwage[i] = 0; hcur[i] = HFAIL; lwt[i] = (ann[i] != 0 -> FTGT(i) : 0)
 #endif
   :: else -> skip
   fi;
@@ -1341,9 +1346,6 @@ inline hbread(j) {
      BUG_FENCE_LATE_LIFE: whatever value, a new incarnation's too, which it retires. */
   :: RUNS(j) && fvr[j] && VERDICT_READ(j) ->
      fvr[j] = 0; fdead[j] = 1;
-#ifdef PEER_NOWD_KNOWN
-     knowd[j] = 0;               /* that life is off: its next one says again */
-#endif
 #ifdef REACH_FENCE_HANDED
      assert(!fhv[j]);   /* not a bug: shows a verdict handed to the fencer's next core is read */
 #endif
@@ -1402,9 +1404,6 @@ inline hbread(j) {
            :: qv[j] != VDOWN -> printf("EV n=%d peer_down inc=%d\n", ID(j), tmp)
            :: else -> skip
            fi;
-#ifdef PEER_NOWD_KNOWN
-           knowd[j] = 0;         /* it left cleanly: its next life says again */
-#endif
            qv[j] = VDOWN; confirm(j)
 #ifdef LAN
            ; qup[j] = 0
@@ -1622,10 +1621,18 @@ inline lan_faults() {
    the LAN at this tick (the LAN is cut or the peer's quorumd does not run) or heard saying its disk fails), and
    the peer is neither DOWN nor already DEAD (fencing a DEAD peer changes nothing for safety; not modelled).
    MAYF lets it announce; the fence itself waits for the look (fence_decide1). */
-#ifdef LAN
-#define SUSP(i) (vinc[i] != 0 && age[i] >= SF && (lancut || !RUNS(PEER(i)) || since[PEER(i)] > 0))
+#ifdef PEER_NOWD_KNOWN
+/* QuorumCore::silence_to_suspect: a peer without a watchdog whose life this core never read (vinc 0: its block
+   damaged since this core started) is suspected once its value stood still for D (startup fencing); the fence is
+   about that value (ret 0: the verdict read takes it unchanged, not a valid record), its intent names no life */
+#define SUSP_UNSEEN(i) (vinc[i] == 0 && knowd[i] && age[i] >= D)
 #else
-#define SUSP(i) (vinc[i] != 0 && age[i] >= SF)
+#define SUSP_UNSEEN(i) 0
+#endif
+#ifdef LAN
+#define SUSP(i) (((vinc[i] != 0 && age[i] >= SF) || SUSP_UNSEEN(i)) && (lancut || !RUNS(PEER(i)) || since[PEER(i)] > 0))
+#else
+#define SUSP(i) ((vinc[i] != 0 && age[i] >= SF) || SUSP_UNSEEN(i))
 #endif
 /* a slow write of this tick has landed and completed ok before the decision (only the peer's read came before
    it); a failing one is still in flight (it times out at the next tick) */
@@ -1701,6 +1708,9 @@ inline fence_resolve(i) {
 inline request(i) {
   freq[i] = 1; fown[i] = 1; frt[i] = FROUND - 1; fproc[i] = 1; freqinc[i] = vinc[i];
   printf("EV n=%d fence_request inc=%d\n", ID(i), vinc[i])
+#ifdef REACH_UNSEEN_FENCE
+  ; assert(vinc[i] != 0)   /* not a bug: shows a fence of a life this core never read (startup fencing) */
+#endif
 }
 
 /* The look shows the peer's intent against this node's life, and it is not stale: the peer's value carrying it

@@ -322,6 +322,7 @@ case $mode in
     # not bugs: witnesses that the runs reach what they must cover (fence_lan): both nodes may fence each other
     # at once (S = T), a node yields to the peer's intent, a node fences past a stale intent
     launch reach_fence_handed error safety -DREACH_FENCE_HANDED $FENCE_HANDOVER
+    launch reach_unseen_fence error safety -DREACH_UNSEEN_FENCE $PEER_NOWD_RESTART
     launch reach_fence_both_mayf error safety -DREACH_FENCE_BOTH_MAYF $FENCE_LAN
     launch reach_fence_yield error safety -DREACH_FENCE_YIELD $FENCE_LAN
     launch reach_fence_stale error safety -DREACH_FENCE_STALE $FENCE_LAN

@@ -52,6 +52,7 @@ TEST_CASE("peer watchdog memory: a restarted quorumd does not declare a hung pee
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+  { std::ofstream(power_beta.path() + "/hold-off") << ""; }  // a fence of beta never confirms: any DEAD is D's
   c.run_for(100ms);  // alpha's loop stores what its core read
 
   c.beta().running = false;  // beta's quorumd hangs; no watchdog resets beta
@@ -68,6 +69,7 @@ TEST_CASE("peer watchdog memory: a rejoin after a lapsed lease does not declare 
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+  { std::ofstream(power_beta.path() + "/hold-off") << ""; }
 
   c.beta().running = false;
   corrupt_heartbeat(c, 2);
@@ -83,7 +85,7 @@ TEST_CASE("peer watchdog memory: a rejoin after a lapsed lease does not declare 
   CHECK_FALSE(alpha_declares_beta_dead(c));
 }
 
-TEST_CASE("peer watchdog memory: the fact is stored when read, and cleared by the peer's clean leave") {
+TEST_CASE("peer watchdog memory: the fact is stored when read, kept over the peer's clean leave, and undone by a life seen running with a watchdog") {
   ScratchDir power_alpha, power_beta;
   Cluster c;
   start_both(c);
@@ -98,6 +100,12 @@ TEST_CASE("peer watchdog memory: the fact is stored when read, and cleared by th
   Client admin(c.beta().socket);
   admin.send("leave");  // answered once DOWN is written
   REQUIRE(c.run_until([&] { return sees(c.alpha(), PeerView::down); }, 10s));
+  c.run_for(100ms);
+  CHECK(c.alpha().daemon->core().peer().no_dead_time());  // its next life may hang before alpha reads it
+  CHECK(stored());
+  c.beta().config.watchdog_device = "/dev/fake-watchdog";  // beta comes back with a watchdog
+  REQUIRE(c.restart(c.beta()).ok());
+  REQUIRE(c.run_until([&] { return sees(c.alpha(), PeerView::up); }, 10s));
   c.run_for(100ms);
   CHECK_FALSE(c.alpha().daemon->core().peer().no_dead_time());
   CHECK_FALSE(stored());
