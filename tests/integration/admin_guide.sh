@@ -4,7 +4,8 @@
 # The guide's ```sh blocks are split into commands (a line; a line ending in \ with the next; a heredoc to its
 # end). A block starting "# on alpha", "# on beta" or "# on both nodes" runs there; each node has one bash
 # that lives through the whole guide (variables carry over), in mount and network namespaces of its own: /etc,
-# /run and /var/lib are overlays on scratch directories (/etc/castor, /run/castor and /var/lib/castor tmpfs
+# /run and /var/lib are overlays on scratch directories (/etc/castor, /run/castor, /var/lib/castor and the
+# resource agents' /run/resource-agents, where IPaddr2 keeps the send_arp PID it kills at its stop, tmpfs
 # mounts on top), so the guide's default paths (/etc/castor/castor.ini, /run/castor/*.sock) are that node's and
 # the host's are never touched; its NIC (eth0, a veth) is on a bridge in the test's own network namespace and
 # carries the guide's own LAN, management and floating addresses. Each node's BMC is an ipmi_sim (Debian's
@@ -134,7 +135,7 @@ for i in 0 1; do
     mount -t overlay overlay -o lowerdir=/etc,upperdir=$r/etc,workdir=$r/etc.w /etc &&
     mount -t overlay overlay -o lowerdir=/run,upperdir=$r/run,workdir=$r/run.w /run &&
     mount -t overlay overlay -o lowerdir=/var/lib,upperdir=$r/var,workdir=$r/var.w /var/lib &&
-    for d in /etc/castor /run/castor /var/lib/castor; do mkdir -p \$d && mount -t tmpfs -o mode=0755 tmpfs \$d || exit 1; done &&
+    for d in /etc/castor /run/castor /var/lib/castor /run/resource-agents; do mkdir -p \$d && mount -t tmpfs -o mode=0755 tmpfs \$d || exit 1; done &&
     touch $r/ready && exec sleep infinity" >>"$dir/$n-ns.log" 2>&1 &
   eval "HOLD_$i=$!"
   register_pid $!
