@@ -112,10 +112,17 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
       }
       followed_ = v.incarnation;
       followed_seq_ = std::max(followed_seq_, v.seq);
-      if (obs.record->flags & HeartbeatRecord::kNoWatchdog)
+      // A life seen running says it has a watchdog -- only if it provably ran after the last flagged record
+      // read here: it read a write of this core issued after that read completed (its record names this
+      // core's incarnation and a later seq). Two records in a row may both be late writes of an older life.
+      const bool after_flag = obs.own_incarnation != 0 && obs.record->peer_incarnation == obs.own_incarnation &&
+                              obs.record->peer_seq > nowd_own_seq_;
+      if (obs.record->flags & HeartbeatRecord::kNoWatchdog) {
         no_watchdog_ = true;
-      else if (running)
-        no_watchdog_ = false;  // a life seen running says it has a watchdog (one record alone may be a late write)
+        nowd_own_seq_ = obs.own_seq;
+      } else if (running && after_flag) {
+        no_watchdog_ = false;
+      }
     }
     value_ = v;
     value_confirmed_ = false;

@@ -52,6 +52,10 @@ struct PeerObservation {
   TimePoint read_completed;
   std::optional<HeartbeatRecord> record;  // set when the block decoded (and belongs to our cluster)
   uint32_t raw_hash = 0;                  // CRC32C of the raw block, identity of an invalid/empty block
+  // This node's core when the read completed: its incarnation and the seq of its latest write issued (any
+  // write issued later has a higher seq). A peer record naming this incarnation with a peer_seq above it
+  // was written by a life that ran after this read completed.
+  uint64_t own_incarnation = 0, own_seq = 0;
 };
 
 struct PeerTransition {
@@ -124,7 +128,8 @@ class PeerMonitor {
   std::optional<Value> fenced_value() const { return value_fenced_ ? value_ : std::nullopt; }
   // A life of the peer said in its records that it runs without a watchdog (HeartbeatRecord::kNoWatchdog):
   // the dead time D declares nothing -- only a confirmed fence or a DOWN of the life followed does -- until a
-  // life of the peer is seen running without the flag (a later record of the life followed that lacks it).
+  // life of the peer is seen running without the flag after it was read here (a later record of the life
+  // followed that lacks it and names this core's incarnation with a seq written after that read).
   // Sticky across incarnation changes: a late write of an older life never seen here, landing while the
   // flagged life is frozen, would otherwise replace it and bring D back (the adversarial review's schedule);
   // and across a DOWN and a confirmed fence: the peer's next life may hang before this node reads it, its
@@ -169,6 +174,7 @@ class PeerMonitor {
   std::string fence_by_;
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence
   bool no_watchdog_ = false;             // no_dead_time()
+  uint64_t nowd_own_seq_ = 0;            // own_seq of the latest read that returned a flagged record (0: assumed)
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

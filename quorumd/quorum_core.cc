@@ -280,6 +280,8 @@ void QuorumCore::on_peer_read(TimePoint issued, const Result<HeartbeatRecord>& r
   }
   if (io.ok()) {
     PeerObservation obs{issued, now, std::nullopt, raw_hash};
+    obs.own_incarnation = config_.incarnation;
+    obs.own_seq = seq_;
     if (record.ok() && record->cluster_uuid == config_.cluster_uuid) obs.record = *record;
     if (auto t = peer_.observe(obs)) out.push_back({CoreActionKind::peer_changed, {}, t, t->reason});
     if (obs.record && obs.record->peer_view == PeerView::dead && obs.record->peer_incarnation == config_.incarnation) {

@@ -23,10 +23,18 @@ struct Rig {
     r.seq = seq;
     r.state = st;
     r.flags = flags;
-    last = pm.observe({t, t + Millis(1), r, 0});
+    // The peer read this node's latest write (a live life names it; review_startup_fence_test's late writes
+    // of an older life do not).
+    r.peer_incarnation = 0x99;
+    r.peer_seq = ++own_seq;
+    PeerObservation obs{t, t + Millis(1), r, 0};
+    obs.own_incarnation = 0x99;
+    obs.own_seq = own_seq;
+    last = pm.observe(obs);
     t += Millis(100);
     return pm.view();
   }
+  uint64_t own_seq = 0;
   // A read that returns a block that does not decode (torn, corrupt), identified by its hash.
   PeerView garbage(uint32_t hash) {
     last = pm.observe({t, t + Millis(1), std::nullopt, hash});
