@@ -1,6 +1,6 @@
 // The peer-watchdog file: what this node learned of its peer that must outlive a core and a quorumd process --
 // that the peer said, in a heartbeat record, that it runs without a watchdog (HeartbeatRecord::kNoWatchdog),
-// and nothing has undone that since (a DOWN of that life, or a confirmed power fence of it). While it holds,
+// and nothing has undone that since (a life of the peer seen running without the flag: PeerMonitor). While it holds,
 // this node never declares the peer dead on the dead time D (PeerMonitor::no_dead_time). A new core (a rejoin)
 // or a restarted quorumd that had to read the flag again would go without it whenever the peer's block no
 // longer shows a valid record: a torn or damaged write of a peer whose quorumd hangs -- the one case where D

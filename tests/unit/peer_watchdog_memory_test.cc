@@ -10,12 +10,9 @@
 
 #include <fstream>
 
-#include "common/aligned_buffer.h"
-#include "disk/block_device.h"
-#include "disk/disk_layout.h"
-#include "disk/testing/memory_block_device.h"
 #include "tests/support/file_fence_agent.h"
 #include "tests/support/inprocess_quorumd.h"
+#include "tests/support/peer_without_watchdog.h"
 #include "tests/support/scratch.h"
 #include "quorumd/peer_watchdog_file.h"
 
@@ -23,36 +20,12 @@ using namespace castor;
 using namespace castor::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Garbage over node `id`'s heartbeat block: it no longer decodes.
-void corrupt_heartbeat(Cluster& c, uint32_t id) {
-  auto layout = *DiskLayout::for_sector_size(512);
-  AlignedBuffer block(layout.block_size(), layout.block_size());
-  for (size_t i = 0; i < block.span().size(); ++i) block.span()[i] = std::byte(0x5a ^ (i * 7));
-  MemoryBlockDevice dev(c.disk(), "mem");
-  REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(id), block.span(), kIoTimeout).ok());
-}
-
-// Runs for three dead times; true if alpha declared beta dead at any moment.
-bool alpha_declares_beta_dead(Cluster& c) {
-  bool dead = false;
-  const TimePoint end = c.now() + 3 * c.timing().dead;
-  while (c.now() < end && !dead) {
-    c.step();
-    dead = sees(c.alpha(), PeerView::dead);
-  }
-  return dead;
-}
-
-}  // namespace
-
 TEST_CASE("peer watchdog memory: a restarted quorumd does not declare a hung peer without a watchdog dead when its block turns corrupt") {
   ScratchDir power_alpha, power_beta;
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }  // a fence of beta never confirms: any DEAD is D's
+  hold_every_off(power_beta.path());  // a fence of beta never confirms: any DEAD is D's
   c.run_for(100ms);  // alpha's loop stores what its core read
 
   c.beta().running = false;  // beta's quorumd hangs; no watchdog resets beta
@@ -60,7 +33,7 @@ TEST_CASE("peer watchdog memory: a restarted quorumd does not declare a hung pee
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
   CHECK(c.alpha().daemon->core().peer().no_dead_time());
-  CHECK_FALSE(alpha_declares_beta_dead(c));
+  CHECK_FALSE(alpha_declares_beta_dead(c, 3 * c.timing().dead));
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump());
 }
 
@@ -69,7 +42,7 @@ TEST_CASE("peer watchdog memory: a rejoin after a lapsed lease does not declare 
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }
+  hold_every_off(power_beta.path());
 
   c.beta().running = false;
   corrupt_heartbeat(c, 2);
@@ -82,7 +55,7 @@ TEST_CASE("peer watchdog memory: a rejoin after a lapsed lease does not declare 
     return c.alpha().daemon->core().config().incarnation != life1 && has_lease(c, c.alpha());
   }, 10s));
   CHECK(c.alpha().daemon->core().peer().no_dead_time());
-  CHECK_FALSE(alpha_declares_beta_dead(c));
+  CHECK_FALSE(alpha_declares_beta_dead(c, 3 * c.timing().dead));
 }
 
 TEST_CASE("peer watchdog memory: the fact is stored when read, kept over the peer's clean leave, and undone by a life seen running with a watchdog") {

@@ -6,14 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <thread>
 
-#include "common/aligned_buffer.h"
-#include "disk/block_device.h"
-#include "disk/disk_layout.h"
-#include "disk/testing/memory_block_device.h"
 #include "tests/support/file_fence_agent.h"
 #include "tests/support/inprocess_quorumd.h"
+#include "tests/support/peer_without_watchdog.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -21,26 +17,6 @@ using namespace castor::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Garbage over node `id`'s heartbeat block (a torn or damaged write): it no longer decodes.
-void corrupt_heartbeat(Cluster& c, uint32_t id) {
-  auto layout = *DiskLayout::for_sector_size(512);
-  AlignedBuffer block(layout.block_size(), layout.block_size());
-  for (size_t i = 0; i < block.span().size(); ++i) block.span()[i] = std::byte(0x5a ^ (i * 7));
-  MemoryBlockDevice dev(c.disk(), "mem");
-  REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(id), block.span(), kIoTimeout).ok());
-}
-
-// Runs for `span`; true if alpha declared beta dead at any moment.
-bool alpha_declares_beta_dead(Cluster& c, Duration span) {
-  bool dead = false;
-  const TimePoint end = c.now() + span;
-  while (c.now() < end && !dead) {
-    c.step();
-    dead = c.alpha().daemon && sees(c.alpha(), PeerView::dead);
-  }
-  return dead;
-}
 
 // What alpha's peer-watchdog file says (nullopt: no file).
 std::optional<bool> alpha_file(Cluster& c) {
@@ -60,18 +36,6 @@ void beta_leaves(Cluster& c) {
                                                       << ", file: " << alpha_file(c).value_or(false));
 }
 
-// Steps (paced in real time: the fence agent is a real process) for up to 6000 steps; true once alpha sees
-// beta DEAD -- here only a confirmed fence can give that.
-bool taken_over(Cluster& c) {
-  bool dead = false;
-  for (int i = 0; i < 6000 && !dead; ++i) {
-    c.step();
-    if (i % 10 == 0) std::this_thread::sleep_for(1ms);
-    dead = sees(c.alpha(), PeerView::dead);
-  }
-  return dead;
-}
-
 }  // namespace
 
 // Finding 1 (safety). The fact is cleared by a DOWN and re-learnt only from a valid record of the next life.
@@ -84,7 +48,7 @@ TEST_CASE("review peer nowd: a restart after the peer's clean leave and rejoin, 
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }  // a fence of beta never confirms: any DEAD is D's
+  hold_every_off(power_beta.path());  // a fence of beta never confirms: any DEAD is D's
   c.run_for(100ms);
   REQUIRE(alpha_file(c) == std::optional<bool>(true));
 
@@ -114,7 +78,7 @@ TEST_CASE("review peer nowd: a rejoin after the peer's clean leave and rejoin, u
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }
+  hold_every_off(power_beta.path());
   c.run_for(100ms);
 
   beta_leaves(c);
@@ -150,7 +114,7 @@ TEST_CASE("review peer nowd: a restarted quorumd never fences a hung peer withou
   corrupt_heartbeat(c, 2);
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
-  const bool taken = taken_over(c);
+  const bool taken = alpha_takes_beta_over(c);
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump()
                               << " fence phase: " << fence_phase(c, c.alpha()));
   CHECK(taken);
@@ -167,7 +131,7 @@ TEST_CASE("review peer nowd: a restarted quorumd never fences a crashed peer wit
   c.beta().running = false;  // beta hangs or crashes; its last record stays
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
-  const bool taken = taken_over(c);
+  const bool taken = alpha_takes_beta_over(c);
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump()
                               << " fence phase: " << fence_phase(c, c.alpha()));
   CHECK(taken);

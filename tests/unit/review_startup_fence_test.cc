@@ -20,6 +20,7 @@
 #include "quorumd/peer_monitor.h"
 #include "tests/support/file_fence_agent.h"
 #include "tests/support/inprocess_quorumd.h"
+#include "tests/support/peer_without_watchdog.h"
 #include "tests/support/scratch.h"
 
 using namespace castor;
@@ -64,26 +65,6 @@ void land_late_write(Cluster& c, uint64_t inc, uint64_t seq) {
   r.peer_view = PeerView::unknown;
   encode_heartbeat(r, layout, RecordSeal::crc_only(), block.span());
   REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(2), block.span(), kIoTimeout).ok());
-}
-
-bool alpha_declares_beta_dead(Cluster& c, Duration span) {
-  bool dead = false;
-  const TimePoint end = c.now() + span;
-  while (c.now() < end && !dead) {
-    c.step();
-    dead = c.alpha().daemon && sees(c.alpha(), PeerView::dead);
-  }
-  return dead;
-}
-
-bool taken_over(Cluster& c) {
-  bool dead = false;
-  for (int i = 0; i < 6000 && !dead; ++i) {
-    c.step();
-    if (i % 10 == 0) std::this_thread::sleep_for(1ms);
-    dead = sees(c.alpha(), PeerView::dead);
-  }
-  return dead;
 }
 
 }  // namespace
@@ -139,7 +120,7 @@ TEST_CASE("review startup fence: in a cluster, two late writes of an older life 
   Cluster c;
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }
+  hold_every_off(power_beta.path());
   c.run_for(100ms);
   REQUIRE(c.alpha().daemon->core().peer().no_dead_time());
 
@@ -172,7 +153,7 @@ TEST_CASE("review startup fence: finding: a peer without a watchdog that is alre
   { std::ofstream(power_beta.path() + "/off") << ""; }  // and its BMC says off
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
-  const bool taken = taken_over(c);
+  const bool taken = alpha_takes_beta_over(c);
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump() << " fence: "
                               << c.status(c.alpha())["power_fence"]["last"].dump());
   CHECK(taken);
@@ -192,7 +173,7 @@ TEST_CASE("review startup fence: finding: a peer that starts during its startup 
   c.run_for(100ms);
 
   c.beta().running = false;  // beta's machine reboots: its quorumd not started yet
-  { std::ofstream(power_beta.path() + "/hold-off") << ""; }
+  hold_every_off(power_beta.path());
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
   bool off_running = false;
@@ -213,7 +194,7 @@ TEST_CASE("review startup fence: finding: a peer that starts during its startup 
   }
   REQUIRE(off);
   c.beta().running = false;  // its power is off
-  const bool taken = taken_over(c);
+  const bool taken = alpha_takes_beta_over(c);
   MESSAGE("alpha sees beta: " << c.status(c.alpha())["peer"].dump() << " fence: "
                               << c.status(c.alpha())["power_fence"]["last"].dump());
   CHECK(taken);
