@@ -58,7 +58,7 @@ void LanChannel::send(Link& link, QuorumCore& core, TimePoint now, bool grant_re
   const auto last_ok = core.last_ok_write_issue();
   d.disk_ok = !core.disk_failing(now);
   d.disk_age_ms = last_ok ? saturating_ms(now - *last_ok) : UINT32_MAX;
-  d.disk_seq = core.last_written_seq();
+  d.disk_seq = core.last_ok_written_seq();  // written ok: on the disk when this is sent
   d.peer_view = uint8_t(core.peer().view());
   // A grant reply never asks in turn: else each grant would draw a counter-grant, and the two nodes would
   // ping-pong ever faster. Requests go out with the periodic datagrams only.
@@ -96,7 +96,13 @@ void LanChannel::tick(QuorumCore& core, TimePoint now) {
     log::notice("quorum disk writes succeed again: the lease runs on the disk, no longer on the peer's promise",
                 {{"promises_received", core.promises_received()}});
   }
-  if (now < next_send_ && wants == requesting_) return;
+  // A heartbeat write that just completed ok is told at once: the datagram then marks, on the peer's clock,
+  // when that write was on the disk, and a peer that goes silent is suspected as soon as its silence since its
+  // last write reaches S -- not up to a renew interval later, when a read of the disk first shows the value
+  // (QuorumCore::silence_start). One datagram per write: the interval counts again from here.
+  const bool fresh_write = core.last_ok_written_seq() != told_ok_seq_;
+  if (now < next_send_ && wants == requesting_ && !fresh_write) return;
+  told_ok_seq_ = core.last_ok_written_seq();
   if (wants && !requesting_)
     log::warning("cannot write the quorum disk: asking the peer over the LAN for a promise not to declare this node "
                  "dead (a stall that both nodes see is ridden through; if only this node's path failed it fences)",
@@ -136,7 +142,7 @@ void LanChannel::handle(Link& link, const LanDatagram& d, QuorumCore& core, Time
   const uint64_t mine = core.config().incarnation;
   core.on_peer_disk_report(d.disk_age_ms == UINT32_MAX ? std::nullopt
                                                        : std::optional<Duration>(std::chrono::milliseconds(d.disk_age_ms)),
-                           d.peer_view == uint8_t(PeerView::up), now);
+                           d.peer_view == uint8_t(PeerView::up), d.incarnation, d.disk_seq, now);
   if (d.grant_incarnation != 0 && d.grant_incarnation == mine && d.grant_ms > 0) {
     // Anchored at the send time of the request it answers, never at its arrival (stall_promise.h).
     if (auto sent = link.view.send_time(mine, d.grant_request_seq)) {

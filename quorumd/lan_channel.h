@@ -1,5 +1,6 @@
 // LanChannel: quorumd's LAN heartbeat — one or two UDP links to the peer beside the quorum disk (castor.ini
-// [lan]; docs/lan-protocol.md has the datagram). Every interval (default the renew interval) it sends, on each
+// [lan]; docs/lan-protocol.md has the datagram). Right after each heartbeat write that completed ok, and every
+// interval (default the renew interval) without one, it sends, on each
 // link, an authenticated datagram with this node's incarnation, sequence, disk health, disk verdict of the peer,
 // the echo of the peer's last datagram (RTT), and — during a storage stall — a request for a promise or a grant
 // of one; it takes every datagram that arrived, drops (and counts) forged, replayed, truncated, oversized and
@@ -43,7 +44,8 @@ class LanChannel {
   // Takes every datagram waiting on every link (the loop calls it when a socket is readable, and each turn for
   // descriptor-less test sockets); grants and requests go to `core`, whose actions are appended to `out`.
   void receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out);
-  // Sends on every link whose interval is due (and at once while a grant or a new request waits).
+  // Sends on every link whose interval is due, and at once when a heartbeat write of this node has completed
+  // ok since the last send (its seq and completion reach the peer without delay) or a new request waits.
   void tick(QuorumCore& core, TimePoint now);
   TimePoint next_wakeup() const { return next_send_; }
 
@@ -87,6 +89,7 @@ class LanChannel {
   std::vector<Link> links_;
   TimePoint next_send_{};
   bool requesting_ = false;                 // my last datagrams asked for a promise
+  uint64_t told_ok_seq_ = 0;                // the last ok heartbeat write my datagrams named
   bool granting_ = false;                   // my last answer to a request was a grant (logged on change)
   bool riding_ = false;                     // a promise holds my lease past the disk's (logged once per stall)
   std::optional<const char*> last_refusal_;  // why I last refused the peer a promise (logged on change)

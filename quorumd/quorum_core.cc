@@ -173,7 +173,7 @@ std::optional<TimePoint> QuorumCore::suspicion_deadline() const {
   if (!suspicion_) return std::nullopt;
   const auto silence = silence_to_suspect(*suspicion_);
   if (!silence) return std::nullopt;
-  const TimePoint at = std::max(peer_.first_seen(), peer_.dead_floor()) + *silence;  // as peer_silent_for
+  const TimePoint at = std::max(silence_start(), peer_.dead_floor()) + *silence;  // as peer_silent_for
   if (peer_.last_read_issued() >= at) return std::nullopt;  // read already: the fencer has what it needs
   return at;
 }
@@ -195,6 +195,7 @@ void QuorumCore::on_write_done(uint64_t seq, TimePoint issued, const Status& st,
                                std::vector<CoreAction>& out) {
   if (seq == seq_) write_in_flight_ = false;
   last_write_failed_ = !st.ok();
+  if (st.ok()) last_ok_seq_ = std::max(last_ok_seq_, seq);
   if (st.ok() && fence_intent_ && intent_seq_ != 0 && seq >= intent_seq_ && !intent_on_disk_) intent_on_disk_ = now;
   if (!st.ok()) {
     ok_run_since_.reset();
@@ -305,10 +306,21 @@ bool QuorumCore::peer_silent_for(Duration suspicion) const {
   const auto silence = silence_to_suspect(suspicion);  // a peer seen UP; or one without a watchdog, after D
   if (!silence) return false;
   if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
-  if (!ok_run_since_ || *ok_run_since_ > peer_.first_seen()) return false;  // my disk did not work throughout
+  const TimePoint from = silence_start();
+  if (!ok_run_since_ || *ok_run_since_ > from) return false;  // my disk did not work throughout
   // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
   // floor that lease has lapsed, and the silence counts from there.
-  return peer_.last_read_issued() >= std::max(peer_.first_seen(), peer_.dead_floor()) + *silence;
+  return peer_.last_read_issued() >= std::max(from, peer_.dead_floor()) + *silence;
+}
+
+TimePoint QuorumCore::silence_start() const {
+  TimePoint from = peer_.first_seen();
+  // The peer's datagram came after its write had completed: that write was on the disk then. It says nothing
+  // of a value it does not name (a later write not read yet, a torn block, another life).
+  const auto& rec = peer_.record();
+  if (rec && peer_lan_write_ && peer_lan_write_->incarnation == rec->incarnation && peer_lan_write_->seq == rec->seq)
+    from = std::min(from, peer_lan_write_->first_heard);
+  return from;
 }
 
 PromiseTerms QuorumCore::disk_terms() const {
@@ -356,7 +368,11 @@ TimePoint QuorumCore::stop_time(TimePoint expiry, TimePoint now) const {
   return expiry - (waits ? config_.timing.kill_grace / 2 : config_.timing.kill_grace);
 }
 
-void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now) {
+void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up,
+                                     uint64_t peer_incarnation, uint64_t peer_ok_seq, TimePoint now) {
+  if (peer_ok_seq != 0 && (!peer_lan_write_ || peer_lan_write_->incarnation != peer_incarnation ||
+                           peer_lan_write_->seq != peer_ok_seq))
+    peer_lan_write_ = PeerLanWrite{peer_incarnation, peer_ok_seq, now};
   peer_report_at_ = now;
   peer_sees_me_up_ = peer_sees_me_up;
   if (peer_disk_age) peer_last_ok_issue_ = now - *peer_disk_age;

@@ -120,8 +120,8 @@ class QuorumCore {
   // stood still longer than this plus the peer's round can no longer turn into an off (PowerFencer, stale).
   Duration fence_window() const { return disk_terms().failing_after; }
   // The peer's heartbeat value has stood still for `silence`: the latest read of it was issued at least
-  // `silence` after the first read that returned it, and every heartbeat write this node issued since that
-  // first read completed ok (its own disk worked the whole time the peer's value stood still: after a shared
+  // `silence` after silence_start() (the first read that returned it, or the first LAN datagram that said
+  // it was written, whichever came first), and every heartbeat write this node issued since then completed ok (its own disk worked the whole time the peer's value stood still: after a shared
   // storage stall both nodes see the other's value old, and neither may take that for a death). Only while
   // the peer is UP (seen alive by this core), or UNKNOWN with no dead time (no watchdog) and still for the
   // dead time D too (silence_to_suspect); never while it is DOWN or already declared dead.
@@ -157,9 +157,13 @@ class QuorumCore {
   // otherwise nullopt and, in `why`, the reason.
   std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr);
   // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
-  // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
-  // (stall_promise.h, stop_waits_for_promise).
-  void on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now);
+  // write's issue (nullopt: it never wrote ok), which lets the stop of services wait for a likely promise
+  // (stall_promise.h, stop_waits_for_promise); and the seq of that write, of life `peer_incarnation`. That
+  // write was on the disk by `now` (the datagram was sent after it completed), so when it is the value the
+  // disk shows, the peer's silence counts from the first such datagram if that came before the first read
+  // of it (suspicion only: silence_start; never the dead time D).
+  void on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, uint64_t peer_incarnation,
+                           uint64_t peer_ok_seq, TimePoint now);
   // A stop of services was sent for the current risk and stands (no renewal since): the daemon announces no
   // lease_renewed meanwhile (svcmgr takes that as "the risk passed" and starts its services again).
   bool stop_requested() const { return stop_requested_; }
@@ -183,6 +187,13 @@ class QuorumCore {
   uint32_t peer_id() const { return config_.node_id == 1 ? 2 : 1; }
   const CoreConfig& config() const { return config_; }
   uint64_t last_written_seq() const { return seq_; }
+  // The seq of the latest heartbeat write that completed ok (0: none yet): on the disk now.
+  uint64_t last_ok_written_seq() const { return last_ok_seq_; }
+  // Since when the peer's current value is known to have stood on the disk, for its suspicion: the earlier of
+  // the first read that returned it and the first LAN datagram of the peer that said that write had completed
+  // (on_peer_disk_report); a promise's floor is applied on top. Both are upper bounds of the moment
+  // the write landed, so the silence counted from it is never longer than the peer's real one.
+  TimePoint silence_start() const;
   const std::string& fence_reason() const { return fence_reason_; }
   // Latency of the last completed heartbeat write, and the worst in the last minute.
   Duration last_write_latency() const { return last_latency_; }
@@ -245,6 +256,7 @@ class QuorumCore {
   PeerMonitor peer_;
   CorePhase phase_ = CorePhase::joining;
   uint64_t seq_ = 0;                     // last seq issued
+  uint64_t last_ok_seq_ = 0;             // last seq whose write completed ok
   uint64_t down_seq_ = 0;                // seq of the DOWN record, once issued
   bool write_in_flight_ = false;
   bool own_read_in_flight_ = false;
@@ -265,6 +277,12 @@ class QuorumCore {
   std::optional<TimePoint> peer_report_at_;       // receipt of the peer's latest LAN datagram
   std::optional<TimePoint> peer_last_ok_issue_;   // what it said of its last ok write (receipt - age)
   bool peer_sees_me_up_ = false;                  // and its disk verdict about me
+  // The peer's latest completed write its datagrams named, and when the first datagram naming it came.
+  struct PeerLanWrite {
+    uint64_t incarnation = 0, seq = 0;
+    TimePoint first_heard;
+  };
+  std::optional<PeerLanWrite> peer_lan_write_;
   std::optional<TimePoint> stop_wait_until_;      // while the stop waits: when it is next looked at again
   std::optional<Duration> suspicion_;             // set_suspicion_time
   bool fence_intent_ = false;                     // set_fence_intent: published in every write while set

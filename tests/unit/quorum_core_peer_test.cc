@@ -359,3 +359,72 @@ TEST_CASE("started mark: owned siblings of one epoch listed, stopping counted as
   for (uint64_t e = 10; e < 10 + HeartbeatRecord::kMaxNotStarted + 1; ++e) many.push_back({P::running, false, e});
   CHECK(started_mark_of(many) == std::vector<uint64_t>{9});
 }
+
+TEST_CASE("quorum core: the peer's datagram naming its completed write starts the silence before the disk shows it") {
+  const Duration S = Millis(200);
+  SUBCASE("the value the datagram named: suspected S after the datagram, not S after the later first read") {
+    CoreRig r;
+    r.core.set_suspicion_time(S);
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    const TimePoint heard = r.t;  // the peer's datagram: its write of seq 2 has completed
+    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
+    r.pass(Millis(50));
+    r.read_peer(r.peer(0xA, 2));  // the disk shows it 50 ms later: UP
+    REQUIRE(r.core.peer().view() == PeerView::up);
+    CHECK(r.core.peer().first_seen() == heard + Millis(61));  // the rig's time moves in 20 ms ticks
+    CHECK(r.core.silence_start() == heard);
+    // A read of the peer is scheduled when the silence since the datagram reaches S.
+    CHECK(r.core.next_wakeup() <= heard + S);
+    r.read_peer(r.peer(0xA, 2));  // issued at heard + 160 ms
+    CHECK_FALSE(r.core.peer_silent_for(S));
+    r.read_peer(r.peer(0xA, 2));  // heard + 260 ms: S after the datagram, S - 1 ms after the first read
+    CHECK(r.core.peer_silent_for(S));
+  }
+  SUBCASE("a datagram naming another write (a later one not read yet, or another life) moves nothing") {
+    for (auto [inc, seq] : {std::pair<uint64_t, uint64_t>{0xA, 3}, {0xB, 2}, {0xA, 1}}) {
+      CoreRig r;
+      r.core.set_suspicion_time(S);
+      r.first_write();
+      r.read_peer(r.peer(0xA, 1));
+      const TimePoint heard = r.t;
+      r.core.on_peer_disk_report(Millis(1), true, inc, seq, heard);
+      r.pass(Millis(50));
+      r.read_peer(r.peer(0xA, 2));
+      REQUIRE(r.core.peer().view() == PeerView::up);
+      CHECK(r.core.silence_start() == r.core.peer().first_seen());
+      r.read_peer(r.peer(0xA, 2));
+      r.read_peer(r.peer(0xA, 2));  // heard + 260 ms: only S - 1 ms after the first read
+      CHECK_FALSE(r.core.peer_silent_for(S));
+    }
+  }
+  SUBCASE("a repeated datagram naming the same write keeps the first one's time") {
+    CoreRig r;
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    const TimePoint heard = r.t;
+    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
+    r.core.on_peer_disk_report(Millis(30), true, 0xA, 2, heard + Millis(30));
+    r.pass(Millis(50));
+    r.read_peer(r.peer(0xA, 2));
+    CHECK(r.core.silence_start() == heard);
+  }
+  SUBCASE("the own-disk rule counts from the earlier start: my write that failed after the datagram voids it") {
+    CoreRig r;
+    r.core.set_suspicion_time(S);
+    r.first_write();
+    r.read_peer(r.peer(0xA, 1));
+    const TimePoint heard = r.t;
+    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
+    r.writes_fail = true;  // one of my writes fails after the datagram...
+    r.pass(Millis(100));
+    r.writes_fail = false;
+    r.pass(Millis(120));   // ...and the next ones work again, all before the disk shows the peer's seq 2
+    REQUIRE(r.core.disk_ok_since());
+    REQUIRE(*r.core.disk_ok_since() > heard);
+    r.read_peer(r.peer(0xA, 2));
+    REQUIRE(*r.core.disk_ok_since() < r.core.peer().first_seen());
+    for (int i = 0; i < 4; ++i) r.read_peer(r.peer(0xA, 2));  // S + 200 ms after the first read
+    CHECK_FALSE(r.core.peer_silent_for(S));  // my disk did not work throughout the silence the datagram began
+  }
+}

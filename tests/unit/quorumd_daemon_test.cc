@@ -908,6 +908,29 @@ TEST_CASE("quorumd in-process LAN: the LAN is cut during a shared stall: both fe
   }
 }
 
+TEST_CASE("quorumd in-process LAN: a heartbeat write is told over the LAN as it completes: a crashed peer's silence counts from its last write, not from the next read of it") {
+  Cluster c{WithLan{}};
+  start_both(c);
+  c.run_for(300ms);
+  // Beta crashes right after one of its heartbeat writes completed (its loop ends in that turn).
+  const uint64_t before = c.beta().daemon->core().last_ok_written_seq();
+  REQUIRE(c.run_until([&] { return c.beta().daemon->core().last_ok_written_seq() != before; }, 1s));
+  const uint64_t last = c.beta().daemon->core().last_ok_written_seq();
+  const uint64_t beta_life = c.beta().daemon->core().config().incarnation;
+  c.beta().running = false;
+  const TimePoint crashed = c.now();
+  // Alpha reads that write on the disk at its next periodic read of beta's block (up to R later).
+  REQUIRE(c.run_until([&] {
+    const PeerMonitor& pm = c.alpha().daemon->core().peer();
+    return pm.incarnation() == beta_life && pm.seq() == last;
+  }, 1s));
+  const QuorumCore& a = c.alpha().daemon->core();
+  // The datagram beta sent in the turn its write completed reached alpha within a step: the silence counts
+  // from there.
+  CHECK(a.silence_start() <= crashed + kStep);
+  CHECK(a.silence_start() < a.peer().first_seen());
+}
+
 TEST_CASE("quorumd in-process LAN: forged, replayed, truncated, oversized and wrong-key datagrams are counted and none accepted") {
   Cluster c{WithLan{}};
   start_both(c);
