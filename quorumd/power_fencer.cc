@@ -71,11 +71,20 @@ void PowerFencer::verdict_dropped() {
   if (phase_ == Phase::settling) phase_ = Phase::idle;
 }
 
-void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns) {
+void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns, std::optional<TimePoint> episode) {
   current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
   attempts_left_ = device_.retries;
-  phase_ = Phase::probing;
-  to_start_ = FenceAgentAction::status;
+  round_episode_ = episode;
+  if (early_on_ && episode && early_on_->episode == *episode) {
+    // Its status said on during this very silence: the first status of this round, asked ahead.
+    current_->result = early_on_->text + " (asked ahead of the suspicion)";
+    phase_ = Phase::powering_off;
+    to_start_ = FenceAgentAction::off;
+  } else {
+    phase_ = Phase::probing;
+    to_start_ = FenceAgentAction::status;
+  }
+  early_on_.reset();
 }
 
 std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimePoint now, int64_t wall_ns,
@@ -103,6 +112,7 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
         }
       } else if (s.may_fence && s.suspected && !s.peer_gone) {
         admin_round_ = false;
+        if (!early_on_ || early_on_->episode != s.silence_start) early_on_.reset();
         if (device_.delay > Duration::zero()) {
           phase_ = Phase::delaying;
           delay_until_ = now + device_.delay;
@@ -110,6 +120,12 @@ std::optional<FenceAgentAction> PowerFencer::tick(const FenceSituation& s, TimeP
           phase_ = Phase::announcing;  // the daemon writes the intent; the core looks once it is on disk
           look(s, now, wall_ns, fence_started);
         }
+      } else if (s.may_fence && s.probe_ahead && !s.peer_gone && probed_episode_ != s.silence_start && !running_ &&
+                 !to_start_) {
+        probed_episode_ = s.silence_start;
+        early_on_.reset();
+        probe_ahead_running_ = true;
+        to_start_ = FenceAgentAction::status;
       }
       break;
     case Phase::delaying:
@@ -187,7 +203,7 @@ void PowerFencer::look(const FenceSituation& s, TimePoint now, int64_t wall_ns, 
     start(std::string("heartbeat silent") +
               (device_.delay > Duration::zero() ? " (after the fence delay of " + format_duration(device_.delay) + ")" : "") +
               (*s.look_clear ? "" : "; the peer's fence intent is stale"),
-          now, wall_ns);
+          now, wall_ns, s.silence_start);
     fence_started = true;
   } else {
     phase_ = Phase::yielded;  // the peer announced a fence of this node first: it may be powering us off
@@ -221,6 +237,22 @@ void PowerFencer::finish(bool confirmed, TimePoint now) {
 
 void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, TimePoint now) {
   running_ = false;
+  if (std::exchange(probe_ahead_running_, false)) {
+    if (action != FenceAgentAction::status || r.verdict != FenceVerdict::power_on || !probed_episode_) return;
+    // A round of the same silence began while it ran and waits for its own first status: this one is it.
+    if (phase_ == Phase::probing && to_start_ == FenceAgentAction::status && current_ && round_episode_ &&
+        *round_episode_ == *probed_episode_ && current_->result.empty()) {
+      to_start_.reset();
+      current_->result = r.text + " (asked ahead of the suspicion)";
+      phase_ = Phase::powering_off;
+      to_start_ = FenceAgentAction::off;
+      return;
+    }
+    // Kept for a round of this silence; anything else than on is not (the round asks again, and decides).
+    if (phase_ == Phase::idle || phase_ == Phase::delaying || phase_ == Phase::announcing)
+      early_on_ = EarlyOn{*probed_episode_, r.text};
+    return;
+  }
   if (!current_) return;
   switch (action) {
     case FenceAgentAction::off:

@@ -15,6 +15,10 @@
 //    changes, or that value has stood still for stale_intent_after: the peer's own round is over by then).
 //    On one coherent disk at least one of two nodes that both announce sees the other's intent: never two
 //    fences at once. An admin's round (`castor fence`) announces and looks too (without --force);
+//  - the probe ahead: the first `status` is asked while the silence is still probe_lead short of the
+//    suspicion time (nothing but a status: no power is touched), so that a round starting in the same silence
+//    goes straight to its off when that status said on. A status of another silence (the peer's value changed
+//    since), one that said anything but on, or an admin's round: the round asks its own first;
 //  - a fence is `status`, `off`, then `status`: confirmed only when the first status says on (exit 0), off
 //    exits 0 AND the last status says off (exit 2). A device that says "off" before its off is not trusted
 //    (a wrong address or plug that powers an idle machine would confirm a fence it never did): the round
@@ -53,6 +57,11 @@ struct FenceSituation {
   // may differ from this node's device).
   Duration peer_fence_window{0};
   Duration peer_round{0};
+  // The probe ahead: the peer's silence (which will make it suspected if it lasts, every other condition of
+  // `suspected` holding already) is within probe_lead of the suspicion time; and the start of that silence
+  // (QuorumCore::silence_start), which names the episode a probe ahead belongs to.
+  bool probe_ahead = false;
+  TimePoint silence_start{};
 };
 
 // One fence, for status and the log.
@@ -77,6 +86,11 @@ class PowerFencer {
   static const char* phase_name(Phase p);
 
   PowerFencer(FenceDeviceConfig device, Duration retry_after);
+  // How long before the suspicion time its first status is asked (the probe ahead): a quarter of it. A
+  // working peer whose value stands still that long is a write T/4 late, rare enough for one status call.
+  static Duration probe_lead(Duration suspicion) { return suspicion / 4; }
+  // The agent action running is the probe ahead (for the log).
+  bool probing_ahead() const { return probe_ahead_running_; }
 
   // The agent action to start now (none if nothing is due or one runs). `fence_started` is set when a
   // fence of the peer begins (the daemon tells the core: PeerMonitor::fence_started).
@@ -122,7 +136,9 @@ class PowerFencer {
   TimePoint next_wakeup() const;
 
  private:
-  void start(const std::string& reason, TimePoint now, int64_t wall_ns);
+  // A round begins; `episode`: the silence it fences (nullopt: an admin's round), whose probe ahead, if it
+  // said on, stands for the round's first status.
+  void start(const std::string& reason, TimePoint now, int64_t wall_ns, std::optional<TimePoint> episode = std::nullopt);
   // Announcing: the look's answer decides -- fence, yield, or (no longer suspected) back to idle.
   void look(const FenceSituation& s, TimePoint now, int64_t wall_ns, bool& fence_started);
   // An admin's round that may not go on: recorded as a failed fence (castor fence reports `why`).
@@ -137,6 +153,16 @@ class PowerFencer {
   bool running_ = false;                      // an agent action is out
   TimePoint delay_until_{}, retry_at_{}, off_done_{}, yielded_at_{};
   int attempts_left_ = 0;
+  // The probe ahead: running now; the silence it was asked in (one per silence); its "on", kept for a round
+  // of that silence; the silence the current round fences.
+  bool probe_ahead_running_ = false;
+  std::optional<TimePoint> probed_episode_;
+  struct EarlyOn {
+    TimePoint episode;
+    std::string text;
+  };
+  std::optional<EarlyOn> early_on_;
+  std::optional<TimePoint> round_episode_;
   std::optional<std::string> admin_request_;
   bool admin_announce_ = true;                // request(): the admin's round announces and looks
   bool admin_round_ = false;                  // the running round is an admin's (no suspicion needed)

@@ -70,8 +70,9 @@ void QuorumDaemon::start_fence_action(FenceAgentAction action, TimePoint now) {
     const int fd = i == 0 ? fence_proc_->output_fd() : fence_proc_->pid_fd();
     if (fd >= 0 && loop_ && loop_->add_fd(fd, EPOLLIN, kKeyFence + uint64_t(i)).ok()) fence_fds_.push_back(fd);
   }
-  log::info("fence agent action started", {{"peer", peer_name_}, {"agent", fencer_->device().agent},
-                                           {"action", fence_agent_action_name(action)}});
+  log::info(fencer_->probing_ahead() ? "fence agent action started ahead of the suspicion (a status: no power is touched)"
+                                     : "fence agent action started",
+            {{"peer", peer_name_}, {"agent", fencer_->device().agent}, {"action", fence_agent_action_name(action)}});
 }
 
 void QuorumDaemon::end_fence_action(const FenceAgentResult& r, TimePoint now) {
@@ -136,6 +137,14 @@ void QuorumDaemon::fence_step(TimePoint now) {
                           now - *lan_->peer_last_heard() >= superblock_.timing.io_timeout;
   const bool lan_says_isolated = lan_ && lan_->peer_disk_ok(now) == std::optional<bool>(false);
   s.suspected = core_->peer_silent_for(suspicion_time()) && (lan_silent || lan_says_isolated);
+  // The probe ahead: the same conditions, probe_lead short of them (and on the clock, not on a read: a status
+  // decides nothing).
+  const Duration lead = PowerFencer::probe_lead(suspicion_time());
+  const auto due = core_->suspicion_due(suspicion_time());
+  const bool lan_quiet = !lan_ || !lan_->peer_last_heard() ||
+                         now - *lan_->peer_last_heard() >= superblock_.timing.io_timeout - lead;
+  s.probe_ahead = due && now >= *due - lead && (lan_quiet || lan_says_isolated);
+  s.silence_start = core_->silence_start();
   s.peer_gone = pm.view() == PeerView::down || pm.view() == PeerView::dead;
   s.peer_incarnation = pm.incarnation();
   s.worst_write_latency = core_->worst_write_latency();

@@ -303,14 +303,19 @@ void QuorumCore::set_fence_intent(bool on, TimePoint now) {
 }
 
 bool QuorumCore::peer_silent_for(Duration suspicion) const {
+  const auto due = suspicion_due(suspicion);
+  return due && peer_.last_read_issued() >= *due;
+}
+
+std::optional<TimePoint> QuorumCore::suspicion_due(Duration suspicion) const {
   const auto silence = silence_to_suspect(suspicion);  // a peer seen UP; or one without a watchdog, after D
-  if (!silence) return false;
-  if (peer_.last_read_issued() == TimePoint{}) return false;  // never read
+  if (!silence) return std::nullopt;
+  if (peer_.last_read_issued() == TimePoint{}) return std::nullopt;  // never read
   const TimePoint from = silence_start();
-  if (!ok_run_since_ || *ok_run_since_ > from) return false;  // my disk did not work throughout
+  if (!ok_run_since_ || *ok_run_since_ > from) return std::nullopt;  // my disk did not work throughout
   // Never inside a promise this node gave (stall_promise.h): the peer may hold a lease it extended; after the
   // floor that lease has lapsed, and the silence counts from there.
-  return peer_.last_read_issued() >= std::max(from, peer_.dead_floor()) + *silence;
+  return std::max(from, peer_.dead_floor()) + *silence;
 }
 
 TimePoint QuorumCore::silence_start() const {

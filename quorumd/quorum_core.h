@@ -126,6 +126,10 @@ class QuorumCore {
   // the peer is UP (seen alive by this core), or UNKNOWN with no dead time (no watchdog) and still for the
   // dead time D too (silence_to_suspect); never while it is DOWN or already declared dead.
   bool peer_silent_for(Duration silence) const;
+  // When the peer's silence reaches what `suspicion` asks (silence_to_suspect) if its value stands still, this
+  // node's writes working on (nullopt: it is not suspected on any read: never read, not a peer it suspects,
+  // or my disk did not work since the silence began). peer_silent_for is a read issued at or after it.
+  std::optional<TimePoint> suspicion_due(Duration suspicion) const;
   // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
   // silence would reach it (as for the dead time), not up to a renew interval later.
   void set_suspicion_time(Duration s) { suspicion_ = s; }

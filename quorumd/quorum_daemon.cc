@@ -867,6 +867,12 @@ TimePoint QuorumDaemon::next_wakeup(TimePoint now) const {
   if (lan_) t = std::min(t, lan_->next_wakeup());
   t = std::min(t, table_->next_wakeup(now));
   if (fencer_) t = std::min(t, fencer_->next_wakeup());
+  if (fencer_ && fencer_->phase() == PowerFencer::Phase::idle) {  // the probe ahead, on the clock
+    if (auto due = core_->suspicion_due(suspicion_time())) {
+      const TimePoint probe_at = *due - PowerFencer::probe_lead(suspicion_time());
+      if (probe_at > now) t = std::min(t, probe_at);
+    }
+  }
   if (fence_proc_) t = std::min(t, fence_proc_->next_deadline());
   // Never re-arm into the past: whatever was due has just been done by step().
   return std::max(t, now + std::chrono::microseconds(200));

@@ -219,6 +219,88 @@ TEST_CASE("power fencer: status, off, status; confirmed only on all three, settl
   CHECK_MESSAGE(contains(why, "already powered off"), why);
 }
 
+TEST_CASE("power fencer: the probe ahead: a status asked before the suspicion stands for the round's first, in the same silence only") {
+  const TimePoint silence{seconds(98)};  // the start of the peer's silence (QuorumCore::silence_start)
+  auto ahead = [&] {
+    FenceSituation s{true, false, false, 7, milliseconds(5), std::nullopt};
+    s.probe_ahead = true;
+    s.silence_start = silence;
+    return s;
+  };
+  auto suspected = [&](TimePoint episode) {
+    FenceSituation s{true, true, false, 7, milliseconds(5), true};
+    s.silence_start = episode;
+    return s;
+  };
+  const auto on = interpret_fence_outcome(FenceAgentAction::status, exited(0));
+  SUBCASE("it said on: the round goes straight to its off, and is confirmed as any") {
+    PowerFencer f(device(), seconds(10));
+    TimePoint t{seconds(100)};
+    bool started = false;
+    REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
+    CHECK_FALSE(started);  // no fence yet: nothing but a status
+    CHECK(f.probing_ahead());
+    CHECK(f.phase() == PowerFencer::Phase::idle);
+    f.on_result(FenceAgentAction::status, on, t + milliseconds(100));
+    CHECK_FALSE(f.tick(ahead(), t + milliseconds(200), 0, started));  // one probe per silence
+    REQUIRE(f.tick(suspected(silence), t + milliseconds(500), 0, started) == FenceAgentAction::off);
+    CHECK(started);
+    f.on_result(FenceAgentAction::off, interpret_fence_outcome(FenceAgentAction::off, exited(0)), t + milliseconds(700));
+    REQUIRE(f.tick(suspected(silence), t + milliseconds(700), 0, started) == FenceAgentAction::status);
+    f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(2)), t + milliseconds(800));
+    REQUIRE(f.take_confirmed());
+    CHECK_MESSAGE(contains(f.last()->result, "status: on"), f.last()->result);
+    CHECK_MESSAGE(contains(f.last()->result, "ahead of the suspicion"), f.last()->result);
+  }
+  SUBCASE("the round began while it ran: its answer is the round's first status") {
+    PowerFencer f(device(), seconds(10));
+    TimePoint t{seconds(100)};
+    bool started = false;
+    REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
+    CHECK_FALSE(f.tick(suspected(silence), t + milliseconds(50), 0, started));  // the probe is still out
+    CHECK(started);
+    CHECK(f.phase() == PowerFencer::Phase::probing);
+    f.on_result(FenceAgentAction::status, on, t + milliseconds(100));
+    CHECK(f.phase() == PowerFencer::Phase::powering_off);
+    CHECK(f.tick(suspected(silence), t + milliseconds(100), 0, started) == FenceAgentAction::off);
+  }
+  SUBCASE("the peer's value changed since (another silence): the round asks its own status first") {
+    PowerFencer f(device(), seconds(10));
+    TimePoint t{seconds(100)};
+    bool started = false;
+    REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
+    f.on_result(FenceAgentAction::status, on, t + milliseconds(100));
+    CHECK(f.tick(suspected(silence + seconds(1)), t + milliseconds(1500), 0, started) == FenceAgentAction::status);
+  }
+  SUBCASE("it said off: kept for nothing; the round asks again and fails on an off before the off, as ever") {
+    PowerFencer f(device(), seconds(10));
+    TimePoint t{seconds(100)};
+    bool started = false;
+    REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
+    f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(2)), t + milliseconds(100));
+    REQUIRE(f.tick(suspected(silence), t + milliseconds(500), 0, started) == FenceAgentAction::status);
+    f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(2)), t + milliseconds(600));
+    CHECK(f.phase() == PowerFencer::Phase::failed);
+    CHECK_FALSE(f.take_confirmed());
+  }
+  SUBCASE("an admin's round asks its own status; no probe without the right to fence") {
+    PowerFencer f(device(), seconds(10));
+    TimePoint t{seconds(100)};
+    bool started = false;
+    FenceSituation no_lease = ahead();
+    no_lease.may_fence = false;
+    CHECK_FALSE(f.tick(no_lease, t, 0, started));
+    REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
+    f.on_result(FenceAgentAction::status, on, t + milliseconds(100));
+    std::string why;
+    REQUIRE(f.request("admin", why));
+    FenceSituation s = ahead();
+    s.look_clear = true;
+    CHECK(f.tick(s, t + milliseconds(200), 0, started) == FenceAgentAction::status);
+    CHECK(started);
+  }
+}
+
 TEST_CASE("power fencer: the settle is never shorter than the worst own write latency") {
   PowerFencer f(device(), seconds(10));
   TimePoint t{seconds(100)};
