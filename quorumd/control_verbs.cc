@@ -339,12 +339,15 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
   } else if (table_->is_table_verb(req.verb)) {
     table_->request(conn, req, *core_, generation_, now);
   } else if (req.verb == "fence-peer") {
-    // castor fence PEER: an admin's power fence of the peer, named ("force": even without a lease here).
+    // castor fence PEER: an admin's power fence of the peer, named ("force": even without a lease here;
+    // "confirm-off": no agent, the admin confirms it is off).
     const auto words = split_words(req.args);
-    if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "force"))
-      return server_->reply_error(conn, "fence-peer NODE [force]", false);
+    if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "force" && words[1] != "confirm-off"))
+      return server_->reply_error(conn, "fence-peer NODE [force | confirm-off]", false);
     bool ok = false;
-    const std::string text = admin_fence(words[0], words.size() == 2, "castor fence", now, ok);
+    const std::string text = words.size() == 2 && words[1] == "confirm-off"
+                                 ? admin_confirm_off(words[0], "castor fence --confirm-off", now, ok)
+                                 : admin_fence(words[0], words.size() == 2, "castor fence", now, ok);
     if (!ok) return server_->reply_error(conn, text, false);
     server_->reply(conn, json_text(Json{{"ok", true}, {"message", text}}));
   } else if (req.verb == "device-replace") {
@@ -359,7 +362,7 @@ void QuorumDaemon::on_request(ControlServer::ConnId conn, const ControlRequest& 
     daemon_verb(conn, req, now);
   } else {
     server_->reply_error(conn, "unknown verb '" + req.verb +
-                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force], device-replace SLOT GENERATION PATH)",
+                                   "' (verbs: status, leave, subscribe [service-manager], services-stopped, register-pgid N, unregister-pgid N, fence-peer NODE [force | confirm-off], device-replace SLOT GENERATION PATH)",
                          false);
   }
 }

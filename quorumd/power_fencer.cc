@@ -42,6 +42,34 @@ bool PowerFencer::request(const std::string& reason, std::string& why, bool anno
   return true;
 }
 
+bool PowerFencer::confirm_off_by_admin(const std::string& reason, TimePoint now, int64_t wall_ns, std::string& why) {
+  if (phase_ == Phase::settling || phase_ == Phase::powering_on || phase_ == Phase::confirmed) {
+    why = device_.node + " is already powered off by a confirmed fence (castor status: power_fence.last)";
+    return false;
+  }
+  if (phase_ == Phase::yielded) {
+    why = device_.node + " announced a fence of this node on the disk: it ran when it did, and may be running";
+    return false;
+  }
+  // A round under way (its first status keeps saying off, say) gives way: the agent action out, if any, is
+  // reaped as ever, its result ignored.
+  if (running_) abandoned_ = true;
+  probe_ahead_running_ = false;
+  if (current_ && (busy() || phase_ == Phase::delaying)) current_->result += "; given up: the admin confirmed the off";
+  admin_request_.reset();
+  admin_round_ = false;
+  early_on_.reset();
+  to_start_.reset();
+  current_ = FenceRecord{device_.node, "(none: confirmed by hand)", reason, now, now, wall_ns, false,
+                         "powered off, as the admin confirmed: no agent run"};
+  attempts_left_ = 0;
+  round_episode_.reset();
+  confirmed_settle_end_ = now + std::max(device_.settle, worst_latency_);
+  phase_ = Phase::settling;
+  finish(true, now);
+  return true;
+}
+
 bool PowerFencer::wants_intent() const {
   switch (phase_) {
     case Phase::announcing: return true;
@@ -237,6 +265,7 @@ void PowerFencer::finish(bool confirmed, TimePoint now) {
 
 void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, TimePoint now) {
   running_ = false;
+  if (std::exchange(abandoned_, false)) return;  // of a round the admin's confirmation ended
   if (std::exchange(probe_ahead_running_, false)) {
     if (action != FenceAgentAction::status || r.verdict != FenceVerdict::power_on || !probed_episode_) return;
     // A round of the same silence began while it ran and waits for its own first status: this one is it.

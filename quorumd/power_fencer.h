@@ -103,6 +103,13 @@ class PowerFencer {
   // fence --force: this node may hold no lease, so it may not be able to write). False, with `why`, when
   // one runs already.
   bool request(const std::string& reason, std::string& why, bool announce = true);
+  // An admin confirms that the peer is powered off, checked by hand (castor fence NODE --confirm-off, as
+  // Pacemaker's stonith_admin --confirm): a round that runs no agent and is confirmed at once, its settle from
+  // `now`. For the cases no agent can confirm: a device that says off before the off (the peer was already off:
+  // a power loss, an admin's off without a DOWN) or one that is unreachable with the node's power cut. A round
+  // under way gives way (the result of its agent action out is ignored). False, with `why`, after a confirmed
+  // off that has not come back, or while this node yields to the peer's announced fence of it.
+  bool confirm_off_by_admin(const std::string& reason, TimePoint now, int64_t wall_ns, std::string& why);
   // Set once, when the off is confirmed: the settle end (the core may declare the peer dead from a read
   // issued then). Taken by the daemon.
   std::optional<TimePoint> take_confirmed() { return std::exchange(confirmed_settle_end_, std::nullopt); }
@@ -155,6 +162,7 @@ class PowerFencer {
   int attempts_left_ = 0;
   // The probe ahead: running now; the silence it was asked in (one per silence); its "on", kept for a round
   // of that silence; the silence the current round fences.
+  bool abandoned_ = false;  // the action out belongs to a round an admin's confirmation ended: its result is ignored
   bool probe_ahead_running_ = false;
   std::optional<TimePoint> probed_episode_;
   struct EarlyOn {

@@ -254,6 +254,45 @@ std::string QuorumDaemon::admin_fence(const std::string& target, bool force, con
   return "fencing " + peer_name_ + " with " + fencer_->device().agent;
 }
 
+std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std::string& who, TimePoint now, bool& ok) {
+  ok = false;
+  if (target != peer_name_)
+    return target == config_.node ? "this quorumd runs " + target + ": only its peer " + peer_name_ +
+                                        " can take its services over (run castor fence " + target +
+                                        " --confirm-off on " + peer_name_ + ")"
+                                  : target + " is not this cluster's peer of " + config_.node + " (" + peer_name_ + ")";
+  if (!fencer_)
+    return "no [fence " + peer_name_ + "] in " + config_.config_file +
+           ": without a power fence the dead time decides for " + peer_name_;
+  if (!core_->may_act(now)) return "this node holds no lease: after the confirmation nobody could run the services";
+  // The admin's word is taken only where nothing here says the peer lives: not for a node whose heartbeat
+  // changed within the suspicion time, or that a LAN link hears (the wrong node named, or not off after all).
+  const PeerMonitor& pm = core_->peer();
+  if (pm.view() == PeerView::down || pm.view() == PeerView::dead)
+    return peer_name_ + " is " + peer_view_name(pm.view()) + " already: its services are taken over without a confirmation";
+  if (pm.last_read_issued() == TimePoint{} || now - pm.first_seen() < suspicion_time())
+    return peer_name_ + "'s heartbeat changed " + std::to_string(ms_of(now - pm.first_seen())) +
+           " ms ago (less than the suspicion time " + std::to_string(ms_of(suspicion_time())) +
+           " ms): it is not off; check that it is the node you powered off";
+  if (lan_ && lan_->peer_last_heard() && now - *lan_->peer_last_heard() < superblock_.timing.io_timeout)
+    return peer_name_ + " is heard on a LAN link " + std::to_string(ms_of(now - *lan_->peer_last_heard())) +
+           " ms ago: it is not off; check that it is the node you powered off";
+  std::string why;
+  if (!fencer_->confirm_off_by_admin("admin confirmed off (" + who + ")", now, wall_time_ns(), why)) return why;
+  ok = true;
+  fence_generation_ = generation_;
+  core_->on_peer_fence_started();
+  fence_subject_ = core_->peer().fence_subject();
+  fence_settle_end_.reset();
+  fence_stood_value_.reset();
+  log::warning("an admin confirmed the peer powered off: it is declared dead after the settle delay, as after a "
+               "power fence (no agent is run)",
+               {{"peer", peer_name_}, {"by", who}, {"incarnation", pm.incarnation()},
+                {"heartbeat_age_ms", ms_of(now - pm.first_seen())}});
+  fence_step(now);
+  return peer_name_ + " confirmed off by the admin: declared dead after the settle delay";
+}
+
 Json QuorumDaemon::power_fence_json(TimePoint now) const {
   Json j;
   Json levels = Json::array();

@@ -201,6 +201,10 @@ class QuorumDaemon final : private ControlServer::Handler {
   // over what the peer runs.
   // `target` must be the peer's name (the admin names the node to power off; never another one).
   std::string admin_fence(const std::string& target, bool force, const std::string& who, TimePoint now, bool& ok);
+  // castor fence NODE --confirm-off: the admin says the peer is powered off (PowerFencer::confirm_off_by_admin);
+  // refused for any NODE but the peer, without a [fence] for it, without a lease here, or while the peer is
+  // heard: its heartbeat changed within the suspicion time, or a LAN link hears it.
+  std::string admin_confirm_off(const std::string& target, const std::string& who, TimePoint now, bool& ok);
 
   // ---- control verbs, events and the status JSON (control_verbs.cc)
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;

@@ -93,16 +93,26 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
 }
 
 int cmd_fence(const std::vector<std::string>& argv) {
-  auto args = parse_cli_args(argv, {{"--yes", false}, {"--force", false}, {"--socket", true}, {"--config", true}});
+  auto args = parse_cli_args(argv, {{"--yes", false}, {"--force", false}, {"--confirm-off", false},
+                                    {"--socket", true}, {"--config", true}});
   if (!args.ok()) return report_error("fence", args.status());
   if (args->has("--help")) {
-    std::cout << "Usage: castor fence NODE [--yes] [--force] [--socket PATH] [--config FILE]\n"
+    std::cout << "Usage: castor fence NODE [--yes] [--force | --confirm-off] [--socket PATH] [--config FILE]\n"
                  "Powers NODE off with its [fence NODE] device, through this node's quorumd (run it on the\n"
                  "other node): once the device confirms NODE is off and the settle delay has passed, this node\n"
                  "takes over NODE's services at once. Asks for confirmation unless --yes. Refused when this\n"
-                 "node holds no lease (nobody could run the services afterwards) unless --force.\n";
+                 "node holds no lease (nobody could run the services afterwards) unless --force.\n"
+                 "--confirm-off: run no agent; you confirm that NODE is powered off, checked by hand (its power\n"
+                 "cords, its BMC's console), for a node no device can confirm: one already off when the fence ran\n"
+                 "(the device says off before the off) or whose BMC is unreachable with its power cut. Its\n"
+                 "services are then taken over as after a power fence. If NODE still runs, both nodes run them:\n"
+                 "quorumd refuses while NODE's heartbeat changed within the suspicion time or a LAN link hears it.\n";
     return kExitOk;
   }
+  const bool confirm_off = args->has("--confirm-off");
+  if (confirm_off && args->has("--force"))
+    return report_error("fence", Error(Code::invalid_argument, "--confirm-off and --force go apart: --confirm-off "
+                                                               "runs no agent, and needs this node's lease"));
   if (args->positional.size() != 1) return report_error("fence", Error(Code::invalid_argument, "expected one NODE"));
   const std::string node = args->positional[0];
   auto qc = load_config(args->value("--config"));
@@ -114,11 +124,15 @@ int cmd_fence(const std::vector<std::string>& argv) {
     return report_error("fence", Error(Code::not_found, "no [fence " + node + "] section in " +
                                                             args->value("--config").value_or(kConfig)));
   if (!args->has("--yes")) {
-    std::cout << "Power off " << node << " now? Its services move to this node. Type 'yes' to go on: " << std::flush;
+    if (confirm_off)
+      std::cout << "Confirm that " << node << " is powered off (you checked it by hand)? Its services move to this "
+                << "node; if " << node << " still runs, both nodes run them. Type 'yes' to go on: " << std::flush;
+    else
+      std::cout << "Power off " << node << " now? Its services move to this node. Type 'yes' to go on: " << std::flush;
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "yes") {
-      std::cout << "not fenced\n";
+      std::cout << (confirm_off ? "not confirmed\n" : "not fenced\n");
       return kExitRefused;
     }
   }
@@ -135,7 +149,7 @@ int cmd_fence(const std::vector<std::string>& argv) {
   const int64_t fences_before = bj["power_fence"].value("fences", int64_t(0));
   const int64_t failures_before = bj["power_fence"].value("failures", int64_t(0));
   // The target is named: quorumd refuses anything but its peer (a castor.ini without node= cannot tell here).
-  auto r = c->request("fence-peer " + node + (args->has("--force") ? " force" : ""));
+  auto r = c->request("fence-peer " + node + (args->has("--force") ? " force" : confirm_off ? " confirm-off" : ""));
   if (!r.ok()) return report_error("fence", r.status());
   const Json reply = Json::parse(*r, nullptr, false);
   if (!reply.is_object() || !reply.value("ok", false)) {  // quorumd's refusal, in its words
@@ -143,7 +157,7 @@ int cmd_fence(const std::vector<std::string>& argv) {
     std::cerr << "castor fence: quorumd refused: " << printable(why) << "\n";
     return kExitRefused;
   }
-  std::cout << "quorumd: fencing " << node << "\n";
+  std::cout << "quorumd: " << printable(reply.value("message", std::string("fencing ") + node)) << "\n";
   const FenceDeviceConfig& d = *fence_device_for(qc->fence, node);
   BootClock clock;
   // A round is three agent calls (status, off, status), each bounded by timeout_s and a kill grace, plus the
@@ -160,7 +174,7 @@ int cmd_fence(const std::vector<std::string>& argv) {
     const bool done = pf.value("fences", int64_t(0)) > fences_before || pf.value("failures", int64_t(0)) > failures_before;
     if (!done || !pf.contains("last") || !pf["last"].is_object()) continue;
     const Json& last = pf["last"];
-    std::cout << node << ": " << (last.value("confirmed", false) ? "powered off (confirmed)" : "NOT fenced") << " in "
+    std::cout << node << ": " << (last.value("confirmed", false) ? (confirm_off ? "confirmed off by hand" : "powered off (confirmed)") : "NOT fenced") << " in "
               << last.value("took_ms", int64_t(0)) << " ms: " << printable(last.value("result", std::string())) << "\n";
     return last.value("confirmed", false) ? kExitOk : kExitFailure;
   }

@@ -212,8 +212,14 @@ settle 90 || lfail "no settle after the failed fence"
 
 fence_race
 
-step "castor fence NODE --yes from the peer"
+step "castor fence NODE --confirm-off of a node that runs: quorumd refuses it (exit 4), nothing moves"
 OWNER=$(web_on); PEER=$(peer_of "$OWNER")
+out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$CASTOR" fence "$OWNER" --confirm-off \
+        --yes --config "$dir/$PEER/castor.ini" 2>&1); rc=$?
+[ "$rc" = 4 ] && grep -q "it is not off" <<<"$out" || lfail "castor fence $OWNER --confirm-off of a running node: exit $rc: $out"
+[ "$(web_on)" = "$OWNER" ] && alive "$OWNER" || lfail "castor fence --confirm-off refused, yet web moved or $OWNER died"
+
+step "castor fence NODE --yes from the peer"
 FENCED_BEFORE=$(count "$PEER" 'powered off by a confirmed fence')
 t0=$(now_ms)
 out=$(ip netns exec "$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")" "$CASTOR" fence "$OWNER" --yes \

@@ -250,6 +250,12 @@ case $mode in
     launch fence_lan pass safety $FENCE_LAN
     launch fence_lan_pause pass safety $FENCE_LAN_PAUSE
     launch fence_round pass safety $FENCE_ROUND
+    # the suspicion's start may come before the first read of the value (the LAN datagram that named the write,
+    # QuorumCore::silence_start): here at its earliest, a peer suspected at its first unchanged read (SF = 0),
+    # the stale bound of an intent still counted from the first read (SFB as with SF = 1): safety rests on the
+    # intent and the confirmed off, not on S
+    launch fence_lan_early pass safety -DSF=0 -DSFB=3 $FENCE_LAN
+    launch fence_round_early pass safety -DSF=0 -DSFB=7 $FENCE_ROUND
     # a node without a watchdog (watchdog_device = none with a power fence: HeartbeatRecord::kNoWatchdog): its peer
     # takes over only on a confirmed fence, never after D; paused, with a fence that fails (fence_nowd), or crashed
     # (fence_nowd_crash)
