@@ -115,7 +115,7 @@ void LanChannel::tick(QuorumCore& core, TimePoint now) {
   next_send_ = now + (wants ? interval_ / 4 : interval_);
 }
 
-void LanChannel::receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out) {
+void LanChannel::receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out, const Clock* clock) {
   const uint32_t peer = node_id_ == 1 ? 2 : 1;
   for (auto& link : links_) {
     for (int i = 0; i < kMaxPerLinkPerTurn; ++i) {
@@ -125,6 +125,10 @@ void LanChannel::receive(QuorumCore& core, TimePoint now, std::vector<CoreAction
         break;
       }
       if (!*got) break;
+      // Read after the datagram was taken from the socket: an upper bound of its arrival, whatever pause came
+      // after the turn's clock read (the review of e5f5ad2: stamped with the turn's reading, a datagram that
+      // came during such a pause started the peer's silence before its write was even issued).
+      const TimePoint heard = clock ? std::max(now, clock->now()) : now;
       const size_t length = std::min(**got, buffer_.size());
       auto decoded = decode_lan_datagram(std::span<const std::byte>(buffer_.data(), length), seal_, cluster_, peer,
                                          link.view.link());
@@ -132,17 +136,19 @@ void LanChannel::receive(QuorumCore& core, TimePoint now, std::vector<CoreAction
         link.view.refused(decoded.why);
         continue;
       }
-      if (link.view.accept(*decoded.datagram, core.config().incarnation, now)) continue;  // refused and counted
-      handle(link, *decoded.datagram, core, now, out);
+      if (link.view.accept(*decoded.datagram, core.config().incarnation, heard)) continue;  // refused and counted
+      handle(link, *decoded.datagram, core, now, heard, out);
     }
   }
 }
 
-void LanChannel::handle(Link& link, const LanDatagram& d, QuorumCore& core, TimePoint now, std::vector<CoreAction>& out) {
+void LanChannel::handle(Link& link, const LanDatagram& d, QuorumCore& core, TimePoint now, TimePoint heard,
+                        std::vector<CoreAction>& out) {
   const uint64_t mine = core.config().incarnation;
   core.on_peer_disk_report(d.disk_age_ms == UINT32_MAX ? std::nullopt
                                                        : std::optional<Duration>(std::chrono::milliseconds(d.disk_age_ms)),
-                           d.peer_view == uint8_t(PeerView::up), d.incarnation, d.disk_seq, now);
+                           d.peer_view == uint8_t(PeerView::up), now);
+  core.on_peer_write_heard(d.incarnation, d.disk_seq, heard);
   if (d.grant_incarnation != 0 && d.grant_incarnation == mine && d.grant_ms > 0) {
     // Anchored at the send time of the request it answers, never at its arrival (stall_promise.h).
     if (auto sent = link.view.send_time(mine, d.grant_request_seq)) {

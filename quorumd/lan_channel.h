@@ -43,7 +43,8 @@ class LanChannel {
   int fd(size_t link) const { return links_[link].socket->fd(); }
   // Takes every datagram waiting on every link (the loop calls it when a socket is readable, and each turn for
   // descriptor-less test sockets); grants and requests go to `core`, whose actions are appended to `out`.
-  void receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out);
+  // `clock`: read after each datagram is taken, for its arrival (nullopt-like nullptr: the turn's `now`).
+  void receive(QuorumCore& core, TimePoint now, std::vector<CoreAction>& out, const Clock* clock = nullptr);
   // Sends on every link whose interval is due, and at once when a heartbeat write of this node has completed
   // ok since the last send (its seq and completion reach the peer without delay) or a new request waits.
   void tick(QuorumCore& core, TimePoint now);
@@ -78,7 +79,8 @@ class LanChannel {
       : config_(config), seal_(std::move(seal)), cluster_(cluster), node_id_(node_id), timing_(timing),
         interval_(interval) {}
   void send(Link& link, QuorumCore& core, TimePoint now, bool grant_reply);
-  void handle(Link& link, const LanDatagram& d, QuorumCore& core, TimePoint now, std::vector<CoreAction>& out);
+  void handle(Link& link, const LanDatagram& d, QuorumCore& core, TimePoint now, TimePoint heard,
+              std::vector<CoreAction>& out);
 
   LanConfig config_;
   LanSeal seal_;

@@ -5,6 +5,12 @@
 
 namespace castor {
 
+namespace {
+const char* const kAheadOffBeforeOff =
+    " (asked ahead of the suspicion) BEFORE the off: this device does not power the peer (wrong address or plug?); "
+    "not trusted, the dead time decides";
+}  // namespace
+
 const char* PowerFencer::phase_name(Phase p) {
   switch (p) {
     case Phase::idle: return "idle";
@@ -103,6 +109,16 @@ void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_n
   current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
   attempts_left_ = device_.retries;
   round_episode_ = episode;
+  if (early_on_ && episode && early_on_->episode == *episode && !early_on_->on) {
+    // Its status said off during this very silence, before any off: the guard's answer, as if this round had
+    // asked it (a device that says off and then on must not be trusted with the off).
+    phase_ = Phase::probing;
+    current_->result = early_on_->text + kAheadOffBeforeOff;
+    attempts_left_ = 0;
+    early_on_.reset();
+    finish(false, now);
+    return;
+  }
   if (early_on_ && episode && early_on_->episode == *episode) {
     // Its status said on during this very silence: the first status of this round, asked ahead.
     current_->result = early_on_->text + " (asked ahead of the suspicion)";
@@ -267,7 +283,20 @@ void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, 
   running_ = false;
   if (std::exchange(abandoned_, false)) return;  // of a round the admin's confirmation ended
   if (std::exchange(probe_ahead_running_, false)) {
-    if (action != FenceAgentAction::status || r.verdict != FenceVerdict::power_on || !probed_episode_) return;
+    if (action != FenceAgentAction::status || !probed_episode_) return;
+    if (r.verdict == FenceVerdict::power_off) {  // an off before any off, in this silence: the guard's answer
+      if (phase_ == Phase::probing && to_start_ == FenceAgentAction::status && current_ && round_episode_ &&
+          *round_episode_ == *probed_episode_ && current_->result.empty()) {
+        to_start_.reset();
+        current_->result = r.text + kAheadOffBeforeOff;
+        attempts_left_ = 0;
+        finish(false, now);
+      } else if (phase_ == Phase::idle || phase_ == Phase::delaying || phase_ == Phase::announcing) {
+        early_on_ = EarlyOn{*probed_episode_, r.text, false};
+      }
+      return;
+    }
+    if (r.verdict != FenceVerdict::power_on) return;  // unknown, failed: the round asks its own
     // A round of the same silence began while it ran and waits for its own first status: this one is it.
     if (phase_ == Phase::probing && to_start_ == FenceAgentAction::status && current_ && round_episode_ &&
         *round_episode_ == *probed_episode_ && current_->result.empty()) {
@@ -277,9 +306,9 @@ void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, 
       to_start_ = FenceAgentAction::off;
       return;
     }
-    // Kept for a round of this silence; anything else than on is not (the round asks again, and decides).
+    // Kept for a round of this silence.
     if (phase_ == Phase::idle || phase_ == Phase::delaying || phase_ == Phase::announcing)
-      early_on_ = EarlyOn{*probed_episode_, r.text};
+      early_on_ = EarlyOn{*probed_episode_, r.text, true};
     return;
   }
   if (!current_) return;

@@ -17,8 +17,9 @@
 //    fences at once. An admin's round (`castor fence`) announces and looks too (without --force);
 //  - the probe ahead: the first `status` is asked while the silence is still probe_lead short of the
 //    suspicion time (nothing but a status: no power is touched), so that a round starting in the same silence
-//    goes straight to its off when that status said on. A status of another silence (the peer's value changed
-//    since), one that said anything but on, or an admin's round: the round asks its own first;
+//    goes straight to its off when that status said on, and fails at once when it said off (an off before the
+//    off, as below). A status of another silence (the peer's value changed since), one that failed, or an
+//    admin's round: the round asks its own first;
 //  - a fence is `status`, `off`, then `status`: confirmed only when the first status says on (exit 0), off
 //    exits 0 AND the last status says off (exit 2). A device that says "off" before its off is not trusted
 //    (a wrong address or plug that powers an idle machine would confirm a fence it never did): the round
@@ -168,6 +169,7 @@ class PowerFencer {
   struct EarlyOn {
     TimePoint episode;
     std::string text;
+    bool on = true;  // false: it said off (an off before any off: the round of that silence fails at once)
   };
   std::optional<EarlyOn> early_on_;
   std::optional<TimePoint> round_episode_;

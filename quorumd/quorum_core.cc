@@ -373,11 +373,13 @@ TimePoint QuorumCore::stop_time(TimePoint expiry, TimePoint now) const {
   return expiry - (waits ? config_.timing.kill_grace / 2 : config_.timing.kill_grace);
 }
 
-void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up,
-                                     uint64_t peer_incarnation, uint64_t peer_ok_seq, TimePoint now) {
+void QuorumCore::on_peer_write_heard(uint64_t peer_incarnation, uint64_t peer_ok_seq, TimePoint heard) {
   if (peer_ok_seq != 0 && (!peer_lan_write_ || peer_lan_write_->incarnation != peer_incarnation ||
                            peer_lan_write_->seq != peer_ok_seq))
-    peer_lan_write_ = PeerLanWrite{peer_incarnation, peer_ok_seq, now};
+    peer_lan_write_ = PeerLanWrite{peer_incarnation, peer_ok_seq, heard};
+}
+
+void QuorumCore::on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now) {
   peer_report_at_ = now;
   peer_sees_me_up_ = peer_sees_me_up;
   if (peer_disk_age) peer_last_ok_issue_ = now - *peer_disk_age;

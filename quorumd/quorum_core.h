@@ -161,13 +161,15 @@ class QuorumCore {
   // otherwise nullopt and, in `why`, the reason.
   std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr);
   // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
-  // write's issue (nullopt: it never wrote ok), which lets the stop of services wait for a likely promise
-  // (stall_promise.h, stop_waits_for_promise); and the seq of that write, of life `peer_incarnation`. That
-  // write was on the disk by `now` (the datagram was sent after it completed), so when it is the value the
-  // disk shows, the peer's silence counts from the first such datagram if that came before the first read
-  // of it (suspicion only: silence_start; never the dead time D).
-  void on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, uint64_t peer_incarnation,
-                           uint64_t peer_ok_seq, TimePoint now);
+  // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
+  // (stall_promise.h, stop_waits_for_promise).
+  void on_peer_disk_report(std::optional<Duration> peer_disk_age, bool peer_sees_me_up, TimePoint now);
+  // And the seq of that write, of life `peer_incarnation`, the datagram taken at `heard` (a clock read after it
+  // was taken from the socket, never before: an upper bound of its arrival). That write was on the disk by
+  // then (the datagram was sent after it completed), so when it is the value the disk shows, the peer's
+  // silence counts from the first such datagram if that came before the first read of it (suspicion only:
+  // silence_start; never the dead time D).
+  void on_peer_write_heard(uint64_t peer_incarnation, uint64_t peer_ok_seq, TimePoint heard);
   // A stop of services was sent for the current risk and stands (no renewal since): the daemon announces no
   // lease_renewed meanwhile (svcmgr takes that as "the risk passed" and starts its services again).
   bool stop_requested() const { return stop_requested_; }

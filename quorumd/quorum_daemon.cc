@@ -890,7 +890,7 @@ void QuorumDaemon::step() {
     execute(acts, now);
   }
   if (lan_) {  // requests and grants of the peer, before the core's timers look at the lease
-    lan_->receive(*core_, now, acts);
+    lan_->receive(*core_, now, acts, &clock_);
     execute(acts, now);
     announce_lease(now, core_->last_written_seq(), Duration(0));  // a promise may have extended it
   }

@@ -272,16 +272,17 @@ TEST_CASE("power fencer: the probe ahead: a status asked before the suspicion st
     f.on_result(FenceAgentAction::status, on, t + milliseconds(100));
     CHECK(f.tick(suspected(silence + seconds(1)), t + milliseconds(1500), 0, started) == FenceAgentAction::status);
   }
-  SUBCASE("it said off: kept for nothing; the round asks again and fails on an off before the off, as ever") {
+  SUBCASE("it said off: the round of that silence fails at once on an off before the off (review18 finding 2)") {
     PowerFencer f(device(), seconds(10));
     TimePoint t{seconds(100)};
     bool started = false;
     REQUIRE(f.tick(ahead(), t, 0, started) == FenceAgentAction::status);
     f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(2)), t + milliseconds(100));
-    REQUIRE(f.tick(suspected(silence), t + milliseconds(500), 0, started) == FenceAgentAction::status);
-    f.on_result(FenceAgentAction::status, interpret_fence_outcome(FenceAgentAction::status, exited(2)), t + milliseconds(600));
+    CHECK_FALSE(f.tick(suspected(silence), t + milliseconds(500), 0, started));  // no agent action: no off
     CHECK(f.phase() == PowerFencer::Phase::failed);
     CHECK_FALSE(f.take_confirmed());
+    REQUIRE(f.last());
+    CHECK_MESSAGE(contains(f.last()->result, "BEFORE the off"), f.last()->result);
   }
   SUBCASE("an admin's round asks its own status; no probe without the right to fence") {
     PowerFencer f(device(), seconds(10));

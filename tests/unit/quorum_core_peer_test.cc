@@ -368,7 +368,7 @@ TEST_CASE("quorum core: the peer's datagram naming its completed write starts th
     r.first_write();
     r.read_peer(r.peer(0xA, 1));
     const TimePoint heard = r.t;  // the peer's datagram: its write of seq 2 has completed
-    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
+    r.core.on_peer_write_heard(0xA, 2, heard);
     r.pass(Millis(50));
     r.read_peer(r.peer(0xA, 2));  // the disk shows it 50 ms later: UP
     REQUIRE(r.core.peer().view() == PeerView::up);
@@ -388,7 +388,7 @@ TEST_CASE("quorum core: the peer's datagram naming its completed write starts th
       r.first_write();
       r.read_peer(r.peer(0xA, 1));
       const TimePoint heard = r.t;
-      r.core.on_peer_disk_report(Millis(1), true, inc, seq, heard);
+      r.core.on_peer_write_heard(inc, seq, heard);
       r.pass(Millis(50));
       r.read_peer(r.peer(0xA, 2));
       REQUIRE(r.core.peer().view() == PeerView::up);
@@ -403,8 +403,8 @@ TEST_CASE("quorum core: the peer's datagram naming its completed write starts th
     r.first_write();
     r.read_peer(r.peer(0xA, 1));
     const TimePoint heard = r.t;
-    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
-    r.core.on_peer_disk_report(Millis(30), true, 0xA, 2, heard + Millis(30));
+    r.core.on_peer_write_heard(0xA, 2, heard);
+    r.core.on_peer_write_heard(0xA, 2, heard + Millis(30));
     r.pass(Millis(50));
     r.read_peer(r.peer(0xA, 2));
     CHECK(r.core.silence_start() == heard);
@@ -415,7 +415,7 @@ TEST_CASE("quorum core: the peer's datagram naming its completed write starts th
     r.first_write();
     r.read_peer(r.peer(0xA, 1));
     const TimePoint heard = r.t;
-    r.core.on_peer_disk_report(Millis(1), true, 0xA, 2, heard);
+    r.core.on_peer_write_heard(0xA, 2, heard);
     r.writes_fail = true;  // one of my writes fails after the datagram...
     r.pass(Millis(100));
     r.writes_fail = false;

@@ -61,7 +61,7 @@ TEST_CASE("review stop wait: while the stop waits for a promise, the core does n
   TimePoint now = x.t;
   while (now < expiry - tm.kill_grace / 2 && x.stops.empty()) {
     if (now >= next_report) {
-      x.core.on_peer_disk_report(now - x_ok, true, 0, 0, now);
+      x.core.on_peer_disk_report(now - x_ok, true, now);
       next_report = now + lan_every;
     }
     x.step_to(now);
@@ -101,7 +101,7 @@ TEST_CASE("review stop wait: a peer that never wrote ok (holds no lease, cannot 
   y.core.tick(y.t, acts);
   REQUIRE_FALSE(y.core.last_ok_write_issue());
   for (TimePoint now = x.t; now < expiry + Millis(10); now += Millis(5)) {
-    x.core.on_peer_disk_report(std::nullopt, true, 0, 0, now);  // its datagrams: disk_age_ms = UINT32_MAX
+    x.core.on_peer_disk_report(std::nullopt, true, now);  // its datagrams: disk_age_ms = UINT32_MAX
     x.step_to(now);
     if (x.core.wants_promise(now)) {
       const char* why = nullptr;
@@ -128,7 +128,7 @@ TEST_CASE("review stop wait: a stop sent at E - G is not cleared (nor sent twice
   x.step_to(expiry - tm.kill_grace + Millis(1));
   REQUIRE(x.stops.size() == 1);
   for (TimePoint now = x.t; now < expiry + Millis(10); now += Millis(5)) {
-    x.core.on_peer_disk_report(now - x_ok, true, 0, 0, now);
+    x.core.on_peer_disk_report(now - x_ok, true, now);
     x.step_to(now);
   }
   CHECK(x.stops.size() == 1);

@@ -219,8 +219,7 @@ void lan_round(Node& x, Node& y, TimePoint now) {
     Node& to = from == &x ? y : x;
     const auto last_ok = from->core.last_ok_write_issue();
     to.core.on_peer_disk_report(last_ok ? std::optional<Duration>(now - *last_ok) : std::nullopt,
-                                from->core.peer().view() == PeerView::up, from->core.config().incarnation,
-                                from->core.last_ok_written_seq(), now);
+                                from->core.peer().view() == PeerView::up, now);
     if (!from->core.wants_promise(now)) continue;
     if (auto g = to.core.grant_promise(from->core.config().incarnation, now)) {
       std::vector<CoreAction> acts;
