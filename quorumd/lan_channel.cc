@@ -100,9 +100,10 @@ void LanChannel::tick(QuorumCore& core, TimePoint now) {
   // when that write was on the disk, and a peer that goes silent is suspected as soon as its silence since its
   // last write reaches S -- not up to a renew interval later, when a read of the disk first shows the value
   // (QuorumCore::silence_start). One datagram per write: the interval counts again from here.
-  const bool fresh_write = core.last_ok_written_seq() != told_ok_seq_;
+  const std::pair<uint64_t, uint64_t> written{core.config().incarnation, core.last_ok_written_seq()};
+  const bool fresh_write = written != told_write_;
   if (now < next_send_ && wants == requesting_ && !fresh_write) return;
-  told_ok_seq_ = core.last_ok_written_seq();
+  told_write_ = written;
   if (wants && !requesting_)
     log::warning("cannot write the quorum disk: asking the peer over the LAN for a promise not to declare this node "
                  "dead (a stall that both nodes see is ridden through; if only this node's path failed it fences)",

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/auth_key.h"
@@ -91,7 +92,7 @@ class LanChannel {
   std::vector<Link> links_;
   TimePoint next_send_{};
   bool requesting_ = false;                 // my last datagrams asked for a promise
-  uint64_t told_ok_seq_ = 0;                // the last ok heartbeat write my datagrams named
+  std::pair<uint64_t, uint64_t> told_write_;  // the last ok heartbeat write my datagrams named (life, seq)
   bool granting_ = false;                   // my last answer to a request was a grant (logged on change)
   bool riding_ = false;                     // a promise holds my lease past the disk's (logged once per stall)
   std::optional<const char*> last_refusal_;  // why I last refused the peer a promise (logged on change)
