@@ -35,12 +35,14 @@ void PeerMonitor::fence_started() {
   fence_value_ = value_;
   fence_inc_ = followed_;
   fence_retired_ = retired_;
+  fence_seq_cap_.reset();
 }
 
 void PeerMonitor::adopt_fence_subject(const FenceSubject& f) {
   fence_value_ = f.value;
   fence_inc_ = f.incarnation;
   fence_retired_ = f.retired;  // retired() counts them
+  fence_seq_cap_ = f.seq_cap;
   if (f.incarnation) retire(*f.incarnation);
 }
 
@@ -74,7 +76,9 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
                                  fence_value_->incarnation == v.incarnation && fence_value_->seq == v.seq &&
                                  fence_value_->raw_hash == v.raw_hash;
     const bool fenced_life = same_as_subject ||
-                             (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation) || retired_before_fence));
+                             (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation &&
+                                            (!fence_seq_cap_ || v.seq <= *fence_seq_cap_)) ||
+                                           retired_before_fence));
     if (fenced_life) {
       if (v.record) retire(v.incarnation);
       if (fence_inc_) retire(*fence_inc_);

@@ -109,10 +109,15 @@ class PeerMonitor {
     std::optional<Value> value;
     std::optional<uint64_t> incarnation;
     std::deque<uint64_t> retired;  // the incarnations retired when it started: lives before it
+    // An admin's confirmation (castor fence --confirm-off): the highest seq of the life followed then. A record
+    // of that life with a higher seq was written after the admin's word: it is life, never a late write.
+    std::optional<uint64_t> seq_cap;
   };
   // A power fence of the peer starts: remember the life it is about (see the header comment).
   void fence_started();
-  FenceSubject fence_subject() const { return {fence_value_, fence_inc_, fence_retired_}; }
+  FenceSubject fence_subject() const { return {fence_value_, fence_inc_, fence_retired_, fence_seq_cap_}; }
+  // The fence just started is an admin's confirmation, no agent's off: see FenceSubject::seq_cap.
+  void fence_by_admin() { fence_seq_cap_ = followed_seq_; }
   // The monitor of this node's next core (a rejoin while the fence ran) takes over what an earlier one
   // remembered at the fence's start: the fence is still about that life, whoever confirms it. Those lives
   // are retired here too: a late write of one must not pass for life and displace a newer life.
@@ -170,6 +175,7 @@ class PeerMonitor {
   std::optional<Value> fence_value_;      // fence_started: the value then
   std::optional<uint64_t> fence_inc_;     // and the incarnation followed then
   std::deque<uint64_t> fence_retired_;    // and the incarnations retired then (not those retired since)
+  std::optional<uint64_t> fence_seq_cap_; // fence_by_admin: FenceSubject::seq_cap
   std::optional<TimePoint> fence_from_;  // declare_fenced: the first read issued at or after it decides
   std::string fence_by_;
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence

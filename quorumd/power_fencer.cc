@@ -37,7 +37,9 @@ bool PowerFencer::request(const std::string& reason, std::string& why, bool anno
     return false;
   }
   if (phase_ == Phase::confirmed) {  // the life fenced has not come back: nothing to power off
-    why = device_.action == FenceAction::reboot
+    why = by_admin_ ? device_.node + " was confirmed off by an admin (castor fence --confirm-off); its next life is "
+                                     "not seen yet (castor status: power_fence.last)"
+        : device_.action == FenceAction::reboot
               ? device_.node + " was powered off by a confirmed fence and on again (fence_action = reboot); its new "
                                "life is not seen yet (castor status: power_fence.last)"
               : device_.node + " is already powered off by a confirmed fence (castor status: power_fence.last)";
@@ -57,11 +59,15 @@ bool PowerFencer::confirm_off_by_admin(const std::string& reason, TimePoint now,
     why = device_.node + " announced a fence of this node on the disk: it ran when it did, and may be running";
     return false;
   }
+  if (phase_ == Phase::powering_off || phase_ == Phase::checking) {  // the device said on: it powers it off
+    why = "a fence of " + device_.node + " is powering it off now (its device said on): it confirms on its own "
+          "(castor status: power_fence)";
+    return false;
+  }
   // A round under way (its first status keeps saying off, say) gives way: the agent action out, if any, is
   // reaped as ever, its result ignored.
   if (running_) abandoned_ = true;
   probe_ahead_running_ = false;
-  if (current_ && (busy() || phase_ == Phase::delaying)) current_->result += "; given up: the admin confirmed the off";
   admin_request_.reset();
   admin_round_ = false;
   early_on_.reset();
@@ -72,6 +78,7 @@ bool PowerFencer::confirm_off_by_admin(const std::string& reason, TimePoint now,
   round_episode_.reset();
   confirmed_settle_end_ = now + std::max(device_.settle, worst_latency_);
   phase_ = Phase::settling;
+  by_admin_ = true;
   finish(true, now);
   return true;
 }
@@ -107,6 +114,7 @@ void PowerFencer::verdict_dropped() {
 
 void PowerFencer::start(const std::string& reason, TimePoint now, int64_t wall_ns, std::optional<TimePoint> episode) {
   current_ = FenceRecord{device_.node, device_.agent, reason, now, now, wall_ns, false, ""};
+  by_admin_ = false;
   attempts_left_ = device_.retries;
   round_episode_ = episode;
   if (early_on_ && episode && early_on_->episode == *episode && !early_on_->on) {
@@ -362,7 +370,7 @@ void PowerFencer::on_result(FenceAgentAction action, const FenceAgentResult& r, 
 
 void PowerFencer::verdict_stood() {
   if (phase_ != Phase::settling) return;
-  if (device_.action == FenceAction::reboot) {
+  if (device_.action == FenceAction::reboot && !by_admin_) {  // the admin's off stays the admin's
     phase_ = Phase::powering_on;
     to_start_ = FenceAgentAction::on;
   } else {

@@ -92,6 +92,8 @@ class PowerFencer {
   static Duration probe_lead(Duration suspicion) { return suspicion / 4; }
   // The agent action running is the probe ahead (for the log).
   bool probing_ahead() const { return probe_ahead_running_; }
+  // The last confirmed off is an admin's word (confirm_off_by_admin), no agent's.
+  bool by_admin() const { return by_admin_; }
 
   // The agent action to start now (none if nothing is due or one runs). `fence_started` is set when a
   // fence of the peer begins (the daemon tells the core: PeerMonitor::fence_started).
@@ -163,6 +165,7 @@ class PowerFencer {
   int attempts_left_ = 0;
   // The probe ahead: running now; the silence it was asked in (one per silence); its "on", kept for a round
   // of that silence; the silence the current round fences.
+  bool by_admin_ = false;   // the confirmed off is an admin's word: no agent `on` after it (reboot)
   bool abandoned_ = false;  // the action out belongs to a round an admin's confirmation ended: its result is ignored
   bool probe_ahead_running_ = false;
   std::optional<TimePoint> probed_episode_;

@@ -189,7 +189,8 @@ void QuorumDaemon::fence_step(TimePoint now) {
     return true;
   };
   auto declare_fenced = [&](TimePoint settle_end) {
-    core_->on_peer_fenced(settle_end, fencer_->device().agent + " by " + config_.node);
+    core_->on_peer_fenced(settle_end, fencer_->by_admin() ? "an admin's confirmation on " + config_.node
+                                                          : fencer_->device().agent + " by " + config_.node);
   };
   if (auto settle_end = fencer_->take_confirmed()) {
     fence_settle_end_ = *settle_end;
@@ -265,6 +266,11 @@ std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std
     return "no [fence " + peer_name_ + "] in " + config_.config_file +
            ": without a power fence the dead time decides for " + peer_name_;
   if (!core_->may_act(now)) return "this node holds no lease: after the confirmation nobody could run the services";
+  // A heartbeat that stands still on a disk this node cannot write proves nothing (a storage stall: the
+  // automatic suspicion refuses it too).
+  if (!core_->may_power_fence(now))
+    return "this node's own disk does not work now (its last heartbeat write failed or is older than 2T): " +
+           peer_name_ + "'s heartbeat standing still on it says nothing";
   // The admin's word is taken only where nothing here says the peer lives: not for a node whose heartbeat
   // changed within the suspicion time, or that a LAN link hears (the wrong node named, or not off after all).
   const PeerMonitor& pm = core_->peer();
@@ -277,11 +283,17 @@ std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std
   if (lan_ && lan_->peer_last_heard() && now - *lan_->peer_last_heard() < superblock_.timing.io_timeout)
     return peer_name_ + " is heard on a LAN link " + std::to_string(ms_of(now - *lan_->peer_last_heard())) +
            " ms ago: it is not off; check that it is the node you powered off";
+  // What the automatic suspicion asks of the silence: read standing still by a read issued S after it began,
+  // this node's disk working throughout, past any promise given to the peer.
+  if (!core_->peer_silent_for(suspicion_time()))
+    return peer_name_ + "'s heartbeat is not seen standing still for the suspicion time (not read since, this "
+                        "node's disk not working throughout, or a promise given to it): it may not be off";
   std::string why;
   if (!fencer_->confirm_off_by_admin("admin confirmed off (" + who + ")", now, wall_time_ns(), why)) return why;
   ok = true;
   fence_generation_ = generation_;
   core_->on_peer_fence_started();
+  core_->on_peer_fence_by_admin();
   fence_subject_ = core_->peer().fence_subject();
   fence_settle_end_.reset();
   fence_stood_value_.reset();

@@ -146,6 +146,8 @@ class QuorumCore {
   std::optional<bool> fence_look_clear() const { return fence_look_clear_; }
   // A fence of the peer begins (PeerMonitor::fence_started).
   void on_peer_fence_started() { peer_.fence_started(); }
+  // ... and it is an admin's confirmation (PeerMonitor::fence_by_admin).
+  void on_peer_fence_by_admin() { peer_.fence_by_admin(); }
   // A fence begun by an earlier core of this node (it rejoined while the fence ran) is about that life.
   void adopt_peer_fence_subject(const PeerMonitor::FenceSubject& f) { peer_.adopt_fence_subject(f); }
   // Its power was confirmed off and the settle passed at `settle_end`: the first read issued then declares

@@ -92,6 +92,35 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
   return rc;
 }
 
+// After castor fence --confirm-off: quorumd declares the peer dead at its first read after the settle (or gives
+// no verdict: a life of it seen since, which the admin's word does not cover). Follows its status until then.
+static int wait_declared_dead(ControlClient& c, const std::string& node, Duration settle) {
+  BootClock clock;
+  const TimePoint deadline = clock.now() + settle + std::chrono::seconds(5);
+  std::string view;
+  while (clock.now() < deadline) {
+    auto s = c.request("status");
+    if (s.ok()) {
+      const Json j = Json::parse(*s, nullptr, false);
+      if (j.is_object() && j.contains("peer") && j["peer"].is_object()) view = j["peer"].value("view", std::string());
+      if (view == "DEAD") {
+        std::cout << node << ": confirmed off by the admin; declared dead (its services move to this node)\n";
+        return kExitOk;
+      }
+      if (j.is_object() && j.contains("power_fence") && j["power_fence"].is_object() &&
+          j["power_fence"].value("phase", std::string()) == "idle") {
+        std::cout << node << ": confirmed off by the admin, but NOT declared dead: its heartbeat changed since (a life "
+                  << "of it runs); see castor status\n";
+        return kExitFailure;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::cerr << "castor fence: " << node << " confirmed off, but quorumd has not declared it dead in time (peer view "
+            << (view.empty() ? "unknown" : view) << "); see castor status\n";
+  return kExitIo;
+}
+
 int cmd_fence(const std::vector<std::string>& argv) {
   auto args = parse_cli_args(argv, {{"--yes", false}, {"--force", false}, {"--confirm-off", false},
                                     {"--socket", true}, {"--config", true}});
@@ -174,7 +203,8 @@ int cmd_fence(const std::vector<std::string>& argv) {
     const bool done = pf.value("fences", int64_t(0)) > fences_before || pf.value("failures", int64_t(0)) > failures_before;
     if (!done || !pf.contains("last") || !pf["last"].is_object()) continue;
     const Json& last = pf["last"];
-    std::cout << node << ": " << (last.value("confirmed", false) ? (confirm_off ? "confirmed off by hand" : "powered off (confirmed)") : "NOT fenced") << " in "
+    if (confirm_off && last.value("confirmed", false)) return wait_declared_dead(*c, node, d.settle);
+    std::cout << node << ": " << (last.value("confirmed", false) ? "powered off (confirmed)" : "NOT fenced") << " in "
               << last.value("took_ms", int64_t(0)) << " ms: " << printable(last.value("result", std::string())) << "\n";
     return last.value("confirmed", false) ? kExitOk : kExitFailure;
   }

@@ -210,6 +210,31 @@ done
 bmc_up "$OWNER"
 settle 90 || lfail "no settle after the failed fence"
 
+step "The owner crashes with its BMC unreachable: the admin confirms the off on the peer, web moves before D"
+OWNER=$(web_on); PEER=$(peer_of "$OWNER")
+NS_PEER=$([ "$PEER" = alpha ] && echo "$NS_A" || echo "$NS_B")
+bmc_down "$OWNER"
+t0=$(now_ms)
+kill_node "$OWNER"
+# Refused (exit 4) until the peer has seen the heartbeat stand still for S with its own disk working; then taken.
+rc=4
+for ((i = 0; i < 60 && rc != 0; i++)); do
+  out=$(ip netns exec "$NS_PEER" "$CASTOR" fence "$OWNER" --confirm-off --yes --config "$dir/$PEER/castor.ini" 2>&1); rc=$?
+  [ "$rc" = 0 ] || { [ "$rc" = 4 ] || lfail "castor fence --confirm-off: exit $rc: $out"; sleep 0.3; }
+done
+[ "$rc" = 0 ] && grep -q "declared dead" <<<"$out" || lfail "castor fence --confirm-off of a crashed $OWNER: exit $rc: $out"
+for ((i = 0; i < 100; i++)); do [ "$(web_on)" = "$PEER" ] && break; sleep 0.1; done
+MS=$(($(now_ms) - t0))
+[ "$(web_on)" = "$PEER" ] || lfail "confirm-off: web did not move to $PEER"
+[ "$MS" -lt "$D_MS" ] || lfail "confirm-off: web moved after $MS ms, not before D = $D_MS ms"
+grep -q "peer DEAD.*an admin's confirmation" "$dir/$PEER-svcmgr.log" || lfail "confirm-off: no DEAD verdict on the admin's confirmation"
+figure "confirm-off: web on $PEER ${MS} ms after the crash, the admin's confirmation taken (D = $D_MS ms)"
+for ((i = 0; i < 300; i++)); do
+  case $(qstatus "$PEER" "d['power_fence']['phase']") in "powering off" | checking | delaying | announcing | probing | "") sleep 0.1 ;; *) break ;; esac
+done
+bmc_up "$OWNER"
+settle 90 || lfail "no settle after the confirmed off"
+
 fence_race
 
 step "castor fence NODE --confirm-off of a node that runs: quorumd refuses it (exit 4), nothing moves"
