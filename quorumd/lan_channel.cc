@@ -163,7 +163,7 @@ void LanChannel::handle(Link& link, const LanDatagram& d, QuorumCore& core, Time
   }
   if (d.request_promise) {
     const char* why = nullptr;
-    if (auto term = core.grant_promise(d.incarnation, now, &why)) {
+    if (auto term = core.grant_promise(d.incarnation, now, &why, heard)) {
       if (!granting_)
         log::warning("shared storage stall: promising the peer over the LAN not to declare it dead (neither node "
                      "can write the quorum disk; no ownership changes until it is back)",

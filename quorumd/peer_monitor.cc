@@ -43,7 +43,16 @@ void PeerMonitor::adopt_fence_subject(const FenceSubject& f) {
   fence_inc_ = f.incarnation;
   fence_retired_ = f.retired;  // retired() counts them
   fence_seq_cap_ = f.seq_cap;
-  if (f.incarnation) retire(*f.incarnation);
+  if (!f.incarnation) return;
+  if (f.seq_cap && (!followed_ || *followed_ == *f.incarnation)) {
+    // An admin's confirmation: above the cap that life's records are life (as in the core that took it), below
+    // it stale. Followed here from the cap on, not retired.
+    if (followed_ != f.incarnation) followed_seq_ = 0;
+    followed_ = f.incarnation;
+    followed_seq_ = std::max(followed_seq_, *f.seq_cap);
+    return;
+  }
+  retire(*f.incarnation);
 }
 
 void PeerMonitor::declare_fenced(TimePoint settle_end, std::string by) {
@@ -78,7 +87,11 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
     const bool fenced_life = same_as_subject ||
                              (v.record && ((fence_inc_ && *fence_inc_ == v.incarnation &&
                                             (!fence_seq_cap_ || v.seq <= *fence_seq_cap_)) ||
-                                           retired_before_fence));
+                                           // After an admin's word (no device's off) a retired life's record
+                                           // may have been written after it: the live life may be one this
+                                           // monitor retired on an older life's late write. Only the capped
+                                           // life, or the very value seen, counts then.
+                                           (retired_before_fence && !fence_seq_cap_)));
     if (fenced_life) {
       if (v.record) retire(v.incarnation);
       if (fence_inc_) retire(*fence_inc_);

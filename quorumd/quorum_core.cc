@@ -342,11 +342,13 @@ bool QuorumCore::wants_promise(TimePoint now) const {
          within_storage_stall(*config_.promises, lease_.last_renewal_issue(), now);
 }
 
-std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now, const char** why) {
+std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now, const char** why,
+                                                  std::optional<TimePoint> arrived) {
+  const TimePoint at = arrived ? std::max(now, *arrived) : now;
   const char* refusal = "promises are off (no LAN channel)";
   if (config_.promises) {
     GrantInputs in;
-    in.holds_lease = phase_ == CorePhase::up && lease_.valid(now);
+    in.holds_lease = phase_ == CorePhase::up && lease_.valid(now) && lease_.valid(at);
     in.last_ok_issue = lease_.last_renewal_issue();
     in.last_write_failed = last_write_failed_;
     in.asker_incarnation = asker;
@@ -355,7 +357,7 @@ std::optional<Duration> QuorumCore::grant_promise(uint64_t asker, TimePoint now,
     auto r = grant_refusal(*config_.promises, in, now);
     if (!r) {
       // The floor first: the grant must never leave before this node is bound by it.
-      peer_.hold_dead_until(now + config_.promises->term);
+      peer_.hold_dead_until(at + config_.promises->term);
       ++promises_granted_;
       return config_.promises->term;
     }

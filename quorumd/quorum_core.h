@@ -161,7 +161,10 @@ class QuorumCore {
   bool wants_promise(TimePoint now) const;
   // The peer (incarnation `asker`) asked: if I may promise, raises my DEAD floor to now + P FIRST and returns P;
   // otherwise nullopt and, in `why`, the reason.
-  std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr);
+  // `arrived`: a clock read after the request left the socket (nullopt: `now`); the lease must hold then too, and
+  // the floor counts from it: never from before the request was sent (a pause after the turn's clock read).
+  std::optional<Duration> grant_promise(uint64_t asker, TimePoint now, const char** why = nullptr,
+                                        std::optional<TimePoint> arrived = std::nullopt);
   // What the peer's latest LAN datagram, received at `now`, said of its disk: the age of its last ok heartbeat
   // write's issue (nullopt: it never wrote ok). Lets the stop of services wait for a likely promise
   // (stall_promise.h, stop_waits_for_promise).

@@ -96,7 +96,9 @@ int cmd_fence_check(const std::vector<std::string>& argv) {
 // no verdict: a life of it seen since, which the admin's word does not cover). Follows its status until then.
 static int wait_declared_dead(ControlClient& c, const std::string& node, Duration settle) {
   BootClock clock;
-  const TimePoint deadline = clock.now() + settle + std::chrono::seconds(5);
+  // quorumd's settle is at least `settle` (the worst write latency of the last minute if longer, up to T) and its
+  // verdict read comes then: a generous bound, the command only waits.
+  const TimePoint deadline = clock.now() + settle + std::chrono::seconds(30);
   std::string view;
   while (clock.now() < deadline) {
     auto s = c.request("status");
@@ -109,8 +111,9 @@ static int wait_declared_dead(ControlClient& c, const std::string& node, Duratio
       }
       if (j.is_object() && j.contains("power_fence") && j["power_fence"].is_object() &&
           j["power_fence"].value("phase", std::string()) == "idle") {
-        std::cout << node << ": confirmed off by the admin, but NOT declared dead: its heartbeat changed since (a life "
-                  << "of it runs); see castor status\n";
+        std::cout << node << ": confirmed off by the admin, but NOT declared dead: a write of it landed after the "
+                  << "confirmation (it runs, or a write issued before the off landed late); confirm again once its "
+                  << "heartbeat stands still for the suspicion time; see castor status\n";
         return kExitFailure;
       }
     }
