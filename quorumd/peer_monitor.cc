@@ -44,7 +44,7 @@ void PeerMonitor::adopt_fence_subject(const FenceSubject& f) {
   fence_retired_ = f.retired;  // retired() counts them
   fence_seq_cap_ = f.seq_cap;
   if (!f.incarnation) return;
-  if (f.seq_cap && (!followed_ || *followed_ == *f.incarnation)) {
+  if (f.seq_cap && !f.superseded && (!followed_ || *followed_ == *f.incarnation)) {
     // An admin's confirmation: above the cap that life's records are life (as in the core that took it), below
     // it stale. Followed here from the cap on, not retired.
     if (followed_ != f.incarnation) followed_seq_ = 0;

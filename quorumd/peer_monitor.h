@@ -36,6 +36,7 @@
 // as confirming a verdict, nor a retired incarnation's record as life or as DOWN.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -112,10 +113,17 @@ class PeerMonitor {
     // An admin's confirmation (castor fence --confirm-off): the highest seq of the life followed then. A record
     // of that life with a higher seq was written after the admin's word: it is life, never a late write.
     std::optional<uint64_t> seq_cap;
+    // The monitor that took it has retired that life since (a newer life seen, or the verdict): a next core
+    // never follows it from the cap (adopt_fence_subject retires it). Live in fence_subject(); the daemon
+    // refreshes its copy while the core that took the fence runs.
+    bool superseded = false;
   };
   // A power fence of the peer starts: remember the life it is about (see the header comment).
   void fence_started();
-  FenceSubject fence_subject() const { return {fence_value_, fence_inc_, fence_retired_, fence_seq_cap_}; }
+  FenceSubject fence_subject() const {
+    return {fence_value_, fence_inc_, fence_retired_, fence_seq_cap_,
+            fence_inc_ && std::find(retired_.begin(), retired_.end(), *fence_inc_) != retired_.end()};
+  }
   // The fence just started is an admin's confirmation, no agent's off: see FenceSubject::seq_cap.
   void fence_by_admin() { fence_seq_cap_ = followed_seq_; }
   // The monitor of this node's next core (a rejoin while the fence ran) takes over what an earlier one

@@ -180,6 +180,7 @@ void QuorumDaemon::fence_step(TimePoint now) {
   // left a peer without a watchdog off and never declared dead: no D for it, no suspicion from a core that
   // never saw it up, and every later round fails at its first status, "off before the off".)
   // True when the current core holds the round's subject: it began the round, or it takes it over now.
+  keep_fence_subject_current();
   auto hand_over = [&](const char* when, const std::optional<PeerMonitor::FenceSubject>& subject) {
     if (fence_generation_ == generation_) return true;
     if (!subject) return false;
@@ -253,6 +254,13 @@ std::string QuorumDaemon::admin_fence(const std::string& target, bool force, con
   log::warning("an admin asked to power-fence the peer", {{"peer", peer_name_}, {"by", who}, {"force", force ? "yes" : "no"}});
   fence_step(now);
   return "fencing " + peer_name_ + " with " + fencer_->device().agent;
+}
+
+void QuorumDaemon::keep_fence_subject_current() {
+  // While the core that took the fence runs, the copy follows whether it retired that life since (a next core
+  // must not follow from an admin's cap a life this core knew was replaced: review 21).
+  if (core_ && fence_generation_ == generation_ && fence_subject_ && fence_subject_->incarnation)
+    fence_subject_->superseded = fence_subject_->superseded || core_->peer().fence_subject().superseded;
 }
 
 std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std::string& who, TimePoint now, bool& ok) {

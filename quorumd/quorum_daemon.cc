@@ -644,6 +644,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   if (!inc.ok()) return inc.status().with_context("choosing an incarnation");
   if (*inc == 0) return Error(Code::internal, "getrandom kept returning zero");
   if (core_) keep_peer_watchdog_fact(now);  // what the core being replaced read, to its successor
+  keep_fence_subject_current();             // and what it read since the last turn of the fence
   CoreConfig cc;
   cc.cluster_uuid = superblock_.cluster_uuid;
   cc.node_id = node_id_;

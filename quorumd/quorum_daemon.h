@@ -205,6 +205,9 @@ class QuorumDaemon final : private ControlServer::Handler {
   // refused for any NODE but the peer, without a [fence] for it, without a lease here, or while the peer is
   // heard: its heartbeat changed within the suspicion time, or a LAN link hears it.
   std::string admin_confirm_off(const std::string& target, const std::string& who, TimePoint now, bool& ok);
+  // The stored fence subject learns, while the core that took it runs (each fence step, and before that core is
+  // replaced), whether that core retired the fenced life since (PeerMonitor::FenceSubject::superseded).
+  void keep_fence_subject_current();
 
   // ---- control verbs, events and the status JSON (control_verbs.cc)
   void on_request(ControlServer::ConnId conn, const ControlRequest& req) override;
