@@ -121,8 +121,11 @@ class PeerMonitor {
   // A power fence of the peer starts: remember the life it is about (see the header comment).
   void fence_started();
   FenceSubject fence_subject() const {
-    return {fence_value_, fence_inc_, fence_retired_, fence_seq_cap_,
-            fence_inc_ && std::find(retired_.begin(), retired_.end(), *fence_inc_) != retired_.end()};
+    return {fence_value_, fence_inc_, fence_retired_, fence_seq_cap_, fenced_life_retired()};
+  }
+  // The life the fence is about has been retired here since (FenceSubject::superseded, without copying it).
+  bool fenced_life_retired() const {
+    return fence_inc_ && std::find(retired_.begin(), retired_.end(), *fence_inc_) != retired_.end();
   }
   // The fence just started is an admin's confirmation, no agent's off: see FenceSubject::seq_cap.
   void fence_by_admin() { fence_seq_cap_ = followed_seq_; }

@@ -260,7 +260,7 @@ void QuorumDaemon::keep_fence_subject_current() {
   // While the core that took the fence runs, the copy follows whether it retired that life since (a next core
   // must not follow from an admin's cap a life this core knew was replaced: review 21).
   if (core_ && fence_generation_ == generation_ && fence_subject_ && fence_subject_->incarnation)
-    fence_subject_->superseded = fence_subject_->superseded || core_->peer().fence_subject().superseded;
+    fence_subject_->superseded = fence_subject_->superseded || core_->peer().fenced_life_retired();
 }
 
 std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std::string& who, TimePoint now, bool& ok) {
