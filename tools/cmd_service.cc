@@ -14,6 +14,7 @@
 #include "control/control_client.h"
 #include "control/services_codec.h"
 #include "tools/exit_codes.h"
+#include "tools/standby_wait.h"
 #include "tools/terminal_output.h"
 
 namespace castor {
@@ -249,8 +250,8 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
     std::cout << "Usage: castor standby NODE [--wait[=S]] [--socket PATH] | castor unstandby NODE [--wait[=S]]\n"
                  "A node in standby runs no service: each moves to the peer (or stops if the peer cannot run it).\n"
                  "NODE is either node: the peer reads the request in this node's next heartbeat (it must be up\n"
-                 "and run a Castor that takes requests). --wait returns once NODE is in standby and runs no\n"
-                 "service (standby), or is out of standby (unstandby).\n";
+                 "and run a Castor that takes requests). --wait returns once NODE is in standby, runs no service\n"
+                 "and none is starting, stopping or recovering (standby), or is out of standby (unstandby).\n";
     return kExitOk;
   }
   if (args->has("--wait") && !wait_s) wait_s = 60;
@@ -264,23 +265,28 @@ int cmd_node(const std::string& verb, const std::vector<std::string>& argv) {
   const bool want = verb == "standby";
   BootClock clock;
   const TimePoint start = clock.now(), deadline = start + std::chrono::seconds(*wait_s);
+  std::string unsettled;
   while (clock.now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto all = ask_services(socket);
     if (!all.ok()) continue;
-    const bool in_standby = node == all->node ? all->standby : all->peer_standby;
-    if (in_standby != want) continue;
-    bool any = false;
-    for (const auto& s : all->services)
-      if (want && s.owner == node) any = true;
-    if (!any) {
-      std::cout << printable(node) << (want ? " is in standby and runs no service" : " is out of standby") << " ("
+    if (!want) {
+      if (node == all->node ? all->standby : all->peer_standby) continue;
+      std::cout << printable(node) << " is out of standby (" << format_duration(clock.now() - start) << ")\n";
+      return kExitOk;
+    }
+    // Done once NODE runs nothing and every move it caused has settled, so that "standby --wait" then
+    // "status" shows where each service landed.
+    unsettled = standby_unsettled(*all, node).value_or("");
+    if (unsettled.empty()) {
+      std::cout << printable(node) << " is in standby and runs no service; its services have settled ("
                 << format_duration(clock.now() - start) << ")\n";
       return kExitOk;
     }
   }
   std::cerr << "castor " << verb << ": " << printable(node)
-            << (want ? " is not in standby with no service" : " is still in standby") << " after " << *wait_s << " s\n";
+            << (want ? " is not in standby with its services settled" : " is still in standby") << " after " << *wait_s
+            << " s" << (unsettled.empty() ? "" : " (" + printable(unsettled) + ")") << "\n";
   return kExitIo;
 }
 
