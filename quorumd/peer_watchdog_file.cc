@@ -10,14 +10,14 @@ std::string peer_watchdog_file_path(const std::string& state_dir, const Uuid& cl
   return state_dir + "/peer-watchdog." + cluster.to_string() + ".node-" + std::to_string(node_id);
 }
 
-Result<bool> read_peer_watchdog_file(const std::string& path) {
+Result<std::optional<bool>> read_peer_watchdog_file(const std::string& path) {
   auto text = read_file_to_string(path, 64);
   if (!text.ok()) {
-    if (text.status().code() == Code::not_found) return false;
+    if (text.status().code() == Code::not_found) return std::optional<bool>();
     return text.status().with_context("the peer-watchdog file");
   }
-  if (*text == "none\n") return true;
-  if (*text == "ok\n") return false;
+  if (*text == "none\n") return std::optional<bool>(true);
+  if (*text == "ok\n") return std::optional<bool>(false);
   return Error(Code::corrupt, path + ": the peer-watchdog file holds '" + *text +
                                   "', not 'none' or 'ok'; write 'none' there if the peer may run without a "
                                   "watchdog (its services are then taken over only after a confirmed power fence "

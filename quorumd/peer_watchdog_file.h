@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -18,9 +19,10 @@
 namespace castor {
 
 std::string peer_watchdog_file_path(const std::string& state_dir, const Uuid& cluster, uint32_t node_id);
-// true when the file says the peer runs without a watchdog; false when it says otherwise or does not exist;
-// an error when it cannot be read or holds anything else.
-Result<bool> read_peer_watchdog_file(const std::string& path);
+// true when the file says the peer runs without a watchdog; false when it says otherwise; std::nullopt when
+// there is no file (nothing known: the caller decides what to assume); an error when it cannot be read or
+// holds anything else.
+Result<std::optional<bool>> read_peer_watchdog_file(const std::string& path);
 // Creates the state directory (0700) if it is missing, then replaces the file durably.
 Status write_peer_watchdog_file(const std::string& path, bool peer_without_watchdog);
 

@@ -685,11 +685,34 @@ Status QuorumDaemon::load_peer_watchdog_fact() {
   const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
   auto known = env_.load_peer_no_watchdog(path);
   if (!known.ok()) return known.status().with_context("whether the peer runs without a watchdog");
-  peer_no_watchdog_ = *known;
-  peer_no_watchdog_stored_ = *known;
-  if (*known)
-    log::notice("the peer said to an earlier quorumd of this node that it runs without a watchdog: it is never "
-                "declared dead on the dead time, only after a confirmed power fence or its clean leave",
+  if (!known->has_value()) {
+    // Nothing known: a new node, or its state directory lost. A peer this node can power fence may run
+    // without a watchdog (its own castor.ini allows that only with a [fence] for it), and if its quorumd hangs
+    // with its block torn before this quorumd reads the flag, the dead time would declare dead a node whose
+    // services run on. So it is taken for one without a watchdog -- the same as having read the flag -- until a
+    // life of it is seen running without the flag (it read this core's writes: PeerMonitor), which a live
+    // peer with a watchdog shows within a few reads. Without a [fence] for the peer nothing is assumed: such
+    // a peer runs with a watchdog, or castor.ini differs between the nodes.
+    peer_no_watchdog_ = fencer_ != nullptr;
+    // Stored as "none" (the next turn) when assumed: a later start keeps the assumption even if the [fence]
+    // for the peer is gone from castor.ini by then; "ok" replaces it once the peer is seen running without
+    // the flag. Nothing is stored when nothing is assumed.
+    if (peer_no_watchdog_) peer_no_watchdog_stored_.reset();
+    else peer_no_watchdog_stored_ = false;
+    if (peer_no_watchdog_)
+      log::notice("no peer-watchdog file (a new node, or a lost state directory): the peer, which this node can "
+                  "power fence, is taken for one without a watchdog until it is seen running without the flag; "
+                  "until then it is not declared dead on the dead time, only after a confirmed power fence or "
+                  "its clean leave",
+                  {{"peer", peer_name_}, {"file", path}});
+    return Status::Ok();
+  }
+  peer_no_watchdog_ = **known;
+  peer_no_watchdog_stored_ = **known;
+  if (**known)
+    log::notice("an earlier quorumd of this node read that the peer runs without a watchdog (or, with no file, "
+                "took it so), and nothing undid it: it is never declared dead on the dead time, only after a "
+                "confirmed power fence or its clean leave",
                 {{"peer", peer_name_}, {"file", path}});
   return Status::Ok();
 }

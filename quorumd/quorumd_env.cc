@@ -70,7 +70,9 @@ class ProductionEnv final : public QuorumdEnv {
   }
   Result<uint32_t> load_life(const std::string& path) override { return read_life_file(path); }
   Status store_life(const std::string& path, uint32_t life) override { return write_life_file(path, life); }
-  Result<bool> load_peer_no_watchdog(const std::string& path) override { return read_peer_watchdog_file(path); }
+  Result<std::optional<bool>> load_peer_no_watchdog(const std::string& path) override {
+    return read_peer_watchdog_file(path);
+  }
   Status store_peer_no_watchdog(const std::string& path, bool peer_without_watchdog) override {
     return write_peer_watchdog_file(path, peer_without_watchdog);
   }

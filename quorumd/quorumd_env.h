@@ -67,8 +67,9 @@ class QuorumdEnv {
   virtual Result<uint32_t> load_life(const std::string& path) = 0;
   virtual Status store_life(const std::string& path, uint32_t life) = 0;
   // The peer-watchdog file (quorumd/peer_watchdog_file.h): whether the peer said it runs without a watchdog,
-  // false when there is no file; an unreadable or malformed file is an error. The store returns once durable.
-  virtual Result<bool> load_peer_no_watchdog(const std::string& path) = 0;
+  // std::nullopt when there is no file; an unreadable or malformed file is an error. The store returns once
+  // durable.
+  virtual Result<std::optional<bool>> load_peer_no_watchdog(const std::string& path) = 0;
   virtual Status store_peer_no_watchdog(const std::string& path, bool peer_without_watchdog) = 0;
   // The node lock (quorumd/life_file.h's node_lock_path), held by one process at a time: Code::busy while
   // another process holds it. Creates its directory (0755, as the control socket's) if it is missing.

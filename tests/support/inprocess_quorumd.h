@@ -121,9 +121,10 @@ class TestEnv final : public QuorumdEnv {
     return Status::Ok();
   }
   // The peer-watchdog file in memory (shared by the node's lives in this test, as the file on its disk is).
-  Result<bool> load_peer_no_watchdog(const std::string& path) override {
+  Result<std::optional<bool>> load_peer_no_watchdog(const std::string& path) override {
     auto it = record_.peer_watchdog_files.find(path);
-    return it != record_.peer_watchdog_files.end() && it->second;
+    if (it == record_.peer_watchdog_files.end()) return std::optional<bool>();
+    return std::optional<bool>(it->second);
   }
   Status store_peer_no_watchdog(const std::string& path, bool peer_without_watchdog) override {
     record_.env_calls.push_back("store_peer_no_watchdog");

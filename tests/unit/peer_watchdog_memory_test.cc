@@ -89,15 +89,15 @@ TEST_CASE("peer watchdog file: none, ok, missing, and anything else refused") {
   const std::string path = dir.path() + "/state/peer-watchdog.x.node-1";
   auto missing = read_peer_watchdog_file(path);
   REQUIRE(missing.ok());
-  CHECK_FALSE(*missing);
+  CHECK_FALSE(missing->has_value());
   REQUIRE(write_peer_watchdog_file(path, true).ok());  // creates the state directory
   auto none = read_peer_watchdog_file(path);
   REQUIRE(none.ok());
-  CHECK(*none);
+  CHECK(*none == std::optional<bool>(true));
   REQUIRE(write_peer_watchdog_file(path, false).ok());
   auto ok = read_peer_watchdog_file(path);
   REQUIRE(ok.ok());
-  CHECK_FALSE(*ok);
+  CHECK(*ok == std::optional<bool>(false));
   {
     std::ofstream(path) << "maybe\n";
   }
@@ -105,4 +105,61 @@ TEST_CASE("peer watchdog file: none, ok, missing, and anything else refused") {
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == Code::corrupt);
   CHECK(bad.status().message().find("maybe") != std::string::npos);
+}
+
+// The gap design.md named: a quorumd that never read the flag at all (a new node, or its state directory
+// lost) and finds the peer hung with its block corrupt. Before, a missing peer-watchdog file meant "has a
+// watchdog" and D declared beta dead while its services ran. Now a node with a [fence] for its peer takes a
+// peer it knows nothing of for one without a watchdog.
+TEST_CASE("peer watchdog memory: a quorumd without a peer-watchdog file that can power fence the peer does not declare a hung peer dead when its block is corrupt") {
+  ScratchDir power_alpha, power_beta;
+  Cluster c;
+  start_both(c);
+  REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/true));
+  hold_every_off(power_beta.path());
+
+  c.beta().running = false;  // beta's quorumd hangs; no watchdog resets beta
+  corrupt_heartbeat(c, 2);
+  c.alpha().record.peer_watchdog_files.clear();  // alpha's state directory lost
+  REQUIRE(c.restart(c.alpha()).ok());
+  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
+  CHECK(c.alpha().daemon->core().peer().no_dead_time());
+  CHECK_FALSE(alpha_declares_beta_dead(c, 3 * c.timing().dead));
+  bool stored_none = false;  // the assumption is stored: a later start keeps it
+  for (const auto& [path, v] : c.alpha().record.peer_watchdog_files) stored_none = stored_none || v;
+  CHECK(stored_none);
+}
+
+// The same start beside a peer that runs with a watchdog: the assumption ends as soon as that peer is seen
+// running without the flag (it read this core's writes), "ok" is stored, and the dead time decides again
+// when the peer later hangs and its fence never confirms (the fallback a watchdog node keeps).
+TEST_CASE("peer watchdog memory: without a peer-watchdog file, a running peer with a watchdog undoes the assumption and D decides again") {
+  ScratchDir power_alpha, power_beta;
+  Cluster c;
+  start_both(c);
+  REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/false));
+  hold_every_off(power_beta.path());
+  c.alpha().record.peer_watchdog_files.clear();
+  REQUIRE(c.restart(c.alpha()).ok());
+  CHECK(c.alpha().daemon->core().peer().no_dead_time());  // assumed at the start
+  REQUIRE(c.run_until([&] { return !c.alpha().daemon->core().peer().no_dead_time(); }, 2s));
+  c.run_for(100ms);
+  bool stored_ok = false;
+  for (const auto& [path, v] : c.alpha().record.peer_watchdog_files) stored_ok = !v;
+  CHECK(stored_ok);
+  c.beta().running = false;  // beta hangs: its watchdog resets it
+  CHECK(alpha_declares_beta_dead(c, 3 * c.timing().dead));
+}
+
+// Without a [fence] for the peer nothing is assumed: a cluster of watchdog nodes that lost a state directory
+// still declares a dead peer dead on D.
+TEST_CASE("peer watchdog memory: without a peer-watchdog file and without a fence for the peer, D decides as before") {
+  Cluster c;
+  start_both(c);
+  c.alpha().record.peer_watchdog_files.clear();
+  REQUIRE(c.restart(c.alpha()).ok());
+  CHECK_FALSE(c.alpha().daemon->core().peer().no_dead_time());
+  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()); }, 5s));
+  c.beta().running = false;
+  CHECK(alpha_declares_beta_dead(c, 3 * c.timing().dead));
 }
