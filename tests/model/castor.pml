@@ -222,6 +222,13 @@
  * the next core is not modelled). -DMAXHBCOR=n: a heartbeat block damaged (a torn write: no record, no flag, no intent) until its
  * node's next write lands, once the observer read the flag in any core (ghost rdnowd[]). -DBUG_NOWD_FORGET: a
  * new core forgets it (verify.sh peer_nowd_forget*: found, the paused node runs again beside the take-over).
+ * -DNOWD_NOFILE: a quorumd that starts with no peer-watchdog file (a new node, its state directory lost: at the
+ * first start and at every restart of the observer) and a [fence PEER] takes the peer for one without a watchdog
+ * until it sees a life of it running without the flag (QuorumDaemon::load_peer_watchdog_fact): knowd[] starts at
+ * 1 for the observer of the no-watchdog node (for the observer of a node with a watchdog it starts at 0: the code's
+ * assumption then only withholds D until that peer is seen running, so 0 lets the model do more, not less); and
+ * the block may be damaged before the observer ever read the flag (no rdnowd[] guard): the gap design.md named.
+ * -DBUG_NOWD_NOFILE: a missing file means "has a watchdog" (the code before): found (verify.sh peer_nowd_nofile_bug).
  */
 
 #define F 3
@@ -463,6 +470,16 @@ byte hbcors;
 #define HBCOR(i) hbcor[i]
 #define HBCLEAR(i) ; hbcor[i] = 0
 #define KNOWS_NOWD(j) knowd[j]
+#ifdef NOWD_NOFILE
+#define NOWD_DAMAGE_OK(i) 1
+#ifdef BUG_NOWD_NOFILE
+#define NOFILE_KNOWD(i) 0
+#else
+#define NOFILE_KNOWD(i) (!HASWD(PEER(i)))
+#endif
+#else
+#define NOWD_DAMAGE_OK(i) rdnowd[PEER(i)]
+#endif
 #define FTGT(i) (vinc[i] != 0 -> vinc[i] : 15)   /* an intent against a life never read: names none (15) */
 #else
 #define FTGT(i) vinc[i]
@@ -798,6 +815,9 @@ inline restart(i) {
   offbyf[i] = 0;         /* powered on again (fence_action = reboot, or the admin) */
 #endif
   printf("EV n=%d restart inc=%d\n", ID(i), inc[i]);
+#if defined(PEER_NOWD_KNOWN) && defined(NOWD_NOFILE)
+  knowd[i] = NOFILE_KNOWD(i);   /* a new quorumd without a peer-watchdog file */
+#endif
   for (kk : 0 .. NS - 1) {
     if
     :: dcor[X(i, kk)] ->
@@ -1070,7 +1090,7 @@ end:
   :: atomic { hlate[i] > 0 -> hlate[i] = 0; printf("EV n=%d late_down_lost\n", ID(i)) }
 #ifdef PEER_NOWD_KNOWN
   /* node i's heartbeat block is damaged (a torn write, a bad sector): until its next write lands */
-  :: atomic { hbcors < MAXHBCOR && !hbcor[i] && rdnowd[PEER(i)] -> hbcors++; hbcor[i] = 1; chg[PEER(i)] = 1;
+  :: atomic { hbcors < MAXHBCOR && !hbcor[i] && NOWD_DAMAGE_OK(i) -> hbcors++; hbcor[i] = 1; chg[PEER(i)] = 1;
        printf("EV n=%d hb_block_damaged\n", ID(i)) }
 #endif
 

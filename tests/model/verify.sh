@@ -14,7 +14,7 @@
 # MODEL_ONLY="name ..." runs only those runs of the mode (e.g. MODEL_ONLY="fence_crash fence_lan"), for iterating.
 set -u
 mode=${1:-verify}
-CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall fence_handover peer_nowd_rejoin relocation maj_fault maj_crash maj_restart
+CI_RUNS="crash corrupt race blocks leave_ci stall_restart fence_lan fence_stall fence_handover peer_nowd_rejoin peer_nowd_nofile relocation maj_fault maj_crash maj_restart
 maj_two maj_restart_io maj_rejoin maj_two_slow maj_choice maj_undead maj_split maj_overlap rep_restart rep_leave rep_two_admins"
 if [ "$mode" = ci ]; then MODEL_ONLY=${MODEL_ONLY:-$(echo $CI_RUNS)}; mode=verify; fi
 out=${2:-build/model}
@@ -266,6 +266,9 @@ case $mode in
     # the peer-watchdog fact kept by a new core and a new quorumd (PEER_NOWD_* above)
     launch peer_nowd_rejoin pass safety $PEER_NOWD_REJOIN
     launch peer_nowd_restart pass safety $PEER_NOWD_RESTART
+    # a quorumd without a peer-watchdog file (a new node, its state directory lost) at every start, the block
+    # damaged before it ever read the flag: a [fence PEER] makes it take the peer for one without a watchdog
+    launch peer_nowd_nofile pass safety -DNOWD_NOFILE $PEER_NOWD_RESTART
     launch relocation pass liveness $LIVE
     # the majority device (issue 17), ordered lives
     launch maj_fault pass safety $MAJ_FAULT
@@ -324,6 +327,9 @@ case $mode in
     # the flag forgotten with the core that read it (a rejoin, a restart): D declares the paused node dead
     launch peer_nowd_forget error safety -DBUG_NOWD_FORGET $PEER_NOWD_REJOIN
     launch peer_nowd_forget_restart error safety -DBUG_NOWD_FORGET $PEER_NOWD_RESTART
+    # a missing peer-watchdog file taken for "the peer has a watchdog" (the code before): D declares dead a
+    # paused node whose block was damaged before this quorumd read it
+    launch peer_nowd_nofile_bug error safety -DNOWD_NOFILE -DBUG_NOWD_NOFILE $PEER_NOWD_RESTART
     launch fence_rejoin pass safety $FENCE_REJOIN
     # not bugs: witnesses that the runs reach what they must cover (fence_lan): both nodes may fence each other
     # at once (S = T), a node yields to the peer's intent, a node fences past a stale intent
