@@ -94,10 +94,14 @@ void QuorumDaemon::fence_step(TimePoint now) {
     warned_peer_no_watchdog_ = !warned_peer_no_watchdog_;
     if (warned_peer_no_watchdog_)
       log::event(fencer_ ? log::Level::notice : log::Level::error,
-                 fencer_ ? "the peer runs without a watchdog: it is taken over only after a confirmed power fence"
+                 fencer_ ? "the peer runs without a watchdog (or is taken so until it is seen running with one): "
+                           "it is taken over only after a confirmed power fence"
                          : "the peer runs without a watchdog and this node has no [fence] for it: its services are "
                            "never taken over unless it leaves cleanly",
                  {{"peer", peer_name_}, {"incarnation", core_->peer().incarnation()}});
+    else
+      log::notice("the peer is seen running with a watchdog: the dead time declares it dead again",
+                  {{"peer", peer_name_}, {"incarnation", core_->peer().incarnation()}});
   }
   if (!fencer_) return;
   if (fence_proc_) {
@@ -319,7 +323,8 @@ Json QuorumDaemon::power_fence_json(TimePoint now) const {
   if (fencer_) levels.push_back(Json{{"level", 1}, {"kind", "power"}, {"device", fencer_->device().describe()}});
   if (core_->peer().no_dead_time())
     levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "none"},
-                          {"device", "the peer runs without a watchdog: no takeover on the dead time"}});
+                          {"device", "the peer runs without a watchdog (or, with no record of it here, is not yet seen "
+                                    "running with one): no takeover on the dead time"}});
   else
     levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "watchdog"},
                           {"device", "the peer's own watchdog, after the dead time " +
