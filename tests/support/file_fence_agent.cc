@@ -58,6 +58,16 @@ bool fence_each_other(Cluster& c, const std::string& dir_alpha, const std::strin
   }, std::chrono::seconds(5));
 }
 
+bool alpha_fences_beta(Cluster& c, const std::string& agent) {
+  c.alpha().config.fence.push_back(file_fence_device("beta", agent));
+  if (!c.restart(c.alpha()).ok()) return false;
+  const bool up = c.run_until([&] {
+    return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up);
+  }, std::chrono::seconds(5));
+  c.run_for(std::chrono::milliseconds(300));
+  return up;
+}
+
 bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 std::string fence_phase(Cluster& c, Node& n) { return c.status(n)["power_fence"]["phase"].get<std::string>(); }

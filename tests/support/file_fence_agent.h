@@ -26,6 +26,9 @@ bool file_exists(const std::string& path);
 // its peer (within 5 s).
 bool fence_each_other(Cluster& c, const std::string& dir_alpha, const std::string& dir_beta, Duration timeout,
                       bool beta_without_watchdog = false);
+// alpha gets a [fence beta] running `agent` (beta keeps its watchdog and no [fence]); restarts alpha; true once
+// both hold a lease and see each other up (within 5 s), after 300 ms more of running together.
+bool alpha_fences_beta(Cluster& c, const std::string& agent);
 // quorumd's status power_fence.phase of `n` ("idle", "probing", "powering off", ...).
 std::string fence_phase(Cluster& c, Node& n);
 

@@ -10,43 +10,20 @@
 #include <doctest/doctest.h>
 
 #include "quorumd/peer_monitor.h"
+#include "tests/support/peer_monitor_rig.h"
 
 using namespace castor;
+using namespace castor::testing;
 
 namespace {
 
 const Duration D = std::chrono::milliseconds(1200);
 
-struct RigWithState {
-  PeerMonitor pm{std::chrono::milliseconds(1200)};
-  TimePoint t{std::chrono::seconds(1000)};
-  std::optional<PeerTransition> read(uint64_t inc, uint64_t seq, NodeState st = NodeState::up) {
-    HeartbeatRecord r;
-    r.node_id = 2;
-    r.incarnation = inc;
-    r.seq = seq;
-    r.state = st;
-    auto tr = pm.observe({t, t + Millis(1), r, 0});
-    t += Millis(100);
-    return tr;
-  }
-};
+using RigWithState = PeerMonitorRig;  // records without the no-watchdog flag
 
-
-struct Rig {
-  PeerMonitor pm{D};
-  TimePoint t{std::chrono::seconds(1000)};
-  PeerView read(uint64_t inc, uint64_t seq) {
-    HeartbeatRecord r;
-    r.node_id = 2;
-    r.incarnation = inc;
-    r.seq = seq;
-    r.state = NodeState::up;
-    r.flags = HeartbeatRecord::kNoWatchdog;
-    pm.observe({t, t + Millis(1), r, 0});
-    t += Millis(100);
-    return pm.view();
-  }
+// Records of a peer without a watchdog (the dead time alone never declares it dead).
+struct Rig : PeerMonitorRig {
+  Rig() : PeerMonitorRig(D) { no_watchdog = true; }
 };
 
 constexpr uint64_t A = 0xA, C = 0xC;

@@ -58,10 +58,7 @@ TEST_CASE("review18 finding 1: a datagram drained after the turn's clock read is
   };
   Cluster c{o};
   start_both(c);
-  c.alpha().config.fence.push_back(file_fence_device("beta", agent));
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); }, 5s));
-  c.run_for(300ms);
+  REQUIRE(alpha_fences_beta(c, agent));
   REQUIRE(phase_now(c, c.alpha()) == "idle");
 
   // T = 100 ms, R = T/2, S = T (a LAN). beta is healthy throughout: it runs every step, its writes complete

@@ -84,10 +84,7 @@ TEST_CASE("review19 finding 2: a peer seen writing (and heard on the LAN) after 
   o.with_lan = true;
   Cluster c{o};
   start_both(c);
-  c.alpha().config.fence.push_back(file_fence_device("beta", agent));
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); }, 5s));
-  c.run_for(300ms);
+  REQUIRE(alpha_fences_beta(c, agent));
   Client admin(c.alpha().socket);
   const Duration S = c.timing().io_timeout;  // a LAN
   const uint64_t beta_life = c.beta().daemon->core().config().incarnation;
@@ -143,10 +140,7 @@ TEST_CASE("review19 finding 4: with a LAN, confirm-off is accepted during a stor
   o.with_lan = true;
   Cluster c{o};
   start_both(c);
-  c.alpha().config.fence.push_back(file_fence_device("beta", agent));
-  REQUIRE(c.restart(c.alpha()).ok());
-  REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up) && sees(c.beta(), PeerView::up); }, 5s));
-  c.run_for(300ms);
+  REQUIRE(alpha_fences_beta(c, agent));
   Client admin(c.alpha().socket);
   const uint64_t granted_before = c.alpha().daemon->core().promises_granted();
   stall_both(c);

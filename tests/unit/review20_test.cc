@@ -19,6 +19,7 @@
 #include "quorumd/power_fencer.h"
 #include "tests/support/clock_read_hook_device.h"
 #include "tests/support/inprocess_quorumd.h"
+#include "tests/support/peer_monitor_rig.h"
 
 using namespace castor;
 using namespace castor::testing;
@@ -26,30 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Rig {
-  PeerMonitor pm{std::chrono::milliseconds(1200)};
-  TimePoint t{std::chrono::seconds(1000)};
-  bool no_watchdog = false;
-  PeerView read(uint64_t inc, uint64_t seq) {
-    HeartbeatRecord r;
-    r.node_id = 2;
-    r.incarnation = inc;
-    r.seq = seq;
-    r.state = NodeState::up;
-    if (no_watchdog) r.flags = HeartbeatRecord::kNoWatchdog;
-    pm.observe({t, t + Millis(1), r, 0});
-    t += Millis(100);
-    return pm.view();
-  }
-  // What QuorumDaemon::admin_confirm_off does to the core's monitor, and the settle's end.
-  TimePoint admin_confirms(Duration settle = 500ms) {
-    pm.fence_started();
-    pm.fence_by_admin();
-    const TimePoint settle_end = t + settle;
-    pm.declare_fenced(settle_end, "an admin's confirmation on alpha");
-    return settle_end;
-  }
-};
+using Rig = PeerMonitorRig;
 
 constexpr uint64_t A1 = 0xA1, A2 = 0xA2;
 

@@ -9,38 +9,15 @@
 #include <string>
 
 #include "quorumd/peer_monitor.h"
+#include "tests/support/peer_monitor_rig.h"
 
 using namespace castor;
+using namespace castor::testing;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Rig21 {
-  PeerMonitor pm{std::chrono::milliseconds(1200)};
-  TimePoint t{std::chrono::seconds(1000)};
-  PeerView read(uint64_t inc, uint64_t seq, NodeState state = NodeState::up) {
-    HeartbeatRecord r;
-    r.node_id = 2;
-    r.incarnation = inc;
-    r.seq = seq;
-    r.state = state;
-    pm.observe({t, t + Millis(1), r, 0});
-    t += Millis(100);
-    return pm.view();
-  }
-  PeerView garbage(uint32_t h) {
-    pm.observe({t, t + Millis(1), std::nullopt, h});
-    t += Millis(100);
-    return pm.view();
-  }
-  TimePoint admin_confirms(Duration settle = 500ms) {
-    pm.fence_started();
-    pm.fence_by_admin();
-    const TimePoint settle_end = t + settle;
-    pm.declare_fenced(settle_end, "an admin's confirmation on alpha");
-    return settle_end;
-  }
-};
+using Rig21 = PeerMonitorRig;
 
 constexpr uint64_t A = 0xA, B = 0xB;
 
