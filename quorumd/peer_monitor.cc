@@ -136,6 +136,7 @@ std::optional<PeerTransition> PeerMonitor::observe(const PeerObservation& obs) {
                               obs.record->peer_seq > nowd_own_seq_;
       if (obs.record->flags & HeartbeatRecord::kNoWatchdog) {
         no_watchdog_ = true;
+        nowd_only_assumed_ = false;
         nowd_own_seq_ = obs.own_seq;
       } else if (running && after_flag) {
         no_watchdog_ = false;

@@ -152,8 +152,15 @@ class PeerMonitor {
   // block torn (the review of 39ddbb2).
   bool no_dead_time() const { return no_watchdog_; }
   // An earlier monitor of this node (a previous core, or a previous quorumd process: the peer-watchdog file)
-  // read that flag and nothing undid it since: the same as reading it here.
-  void assume_no_watchdog() { no_watchdog_ = true; }
+  // read that flag and nothing undid it since: the same as reading it here. `only_assumed`: nobody read it --
+  // this node knows nothing of the peer (no peer-watchdog file) and takes it for one without a watchdog
+  // until a life of it is seen running with one (the same undo); reading the flag makes it known.
+  void assume_no_watchdog(bool only_assumed = false) {
+    no_watchdog_ = true;
+    nowd_only_assumed_ = only_assumed;
+  }
+  // no_dead_time() because a record said so (here or to an earlier monitor), not only assumed.
+  bool no_watchdog_known() const { return no_watchdog_ && !nowd_only_assumed_; }
   TimePoint dead_floor() const { return floor_; }
   bool seen_change() const { return seen_change_; }
   bool retired(uint64_t incarnation) const;
@@ -192,6 +199,7 @@ class PeerMonitor {
   bool value_fenced_ = false;            // the current value was declared dead by a confirmed fence
   bool no_watchdog_ = false;             // no_dead_time()
   uint64_t nowd_own_seq_ = 0;            // own_seq of the latest read that returned a flagged record (0: assumed)
+  bool nowd_only_assumed_ = false;       // no_watchdog_ assumed, never read (no_watchdog_known)
   TimePoint last_read_issued_{};
   TimePoint confirmed_read_issued_{};
   bool seen_change_ = false;

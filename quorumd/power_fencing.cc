@@ -297,7 +297,7 @@ std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std
            " ms ago: it is not off; check that it is the node you powered off";
   // What the automatic suspicion asks of the silence: read standing still by a read issued S after it began,
   // this node's disk working throughout, past any promise given to the peer.
-  if (!core_->peer_silent_for(suspicion_time()))
+  if (!core_->peer_silent_for(suspicion_time(), /*for_admin=*/true))
     return peer_name_ + "'s heartbeat is not seen standing still for the suspicion time (not read since, this "
                         "node's disk not working throughout, or a promise given to it): it may not be off";
   std::string why;

@@ -25,7 +25,7 @@ QuorumCore::QuorumCore(const CoreConfig& config, TimePoint now)
   // beyond F must be held back (stall_promise.h). With P = F (PromiseTerms::from) that is nothing: a restart
   // with the LAN fails over as fast as one without.
   if (config_.promises) peer_.hold_dead_until(now + restart_hold(*config_.promises, config_.timing));
-  if (config_.peer_no_watchdog) peer_.assume_no_watchdog();
+  if (config_.peer_no_watchdog) peer_.assume_no_watchdog(config_.peer_no_watchdog_only_assumed);
 }
 
 NodeState QuorumCore::disk_state() const {
@@ -156,14 +156,19 @@ void QuorumCore::tick(TimePoint now, std::vector<CoreAction>& out) {
   }
 }
 
-std::optional<Duration> QuorumCore::silence_to_suspect(Duration suspicion) const {
+std::optional<Duration> QuorumCore::silence_to_suspect(Duration suspicion, bool for_admin) const {
   if (peer_.value_fenced() || peer_.fence_pending()) return std::nullopt;
   if (peer_.view() == PeerView::up) return suspicion;
   // A peer without a watchdog never seen UP by this core (it started after the peer hung, crashed or was
   // torn: the flag came from an earlier core or quorumd of this node) would never be taken over otherwise --
   // D never declares it dead. Suspected, as Pacemaker's startup fencing fences a node it has not seen, once
   // its value has stood still for D too: a peer that is starting changes it before then.
-  if (peer_.view() == PeerView::unknown && peer_.no_dead_time()) return std::max<Duration>(suspicion, config_.timing.dead);
+  // Only when the flag was read, here or by an earlier core or quorumd of this node: a node that merely
+  // assumes it (no peer-watchdog file: its first start, or its state directory lost) waits for the peer as
+  // corosync's wait_for_all does -- a peer still booting at a staggered first start is not powered off, and
+  // one that is off or hung is taken over on the admin's `castor fence NODE --confirm-off`.
+  if (peer_.view() == PeerView::unknown && (peer_.no_watchdog_known() || (for_admin && peer_.no_dead_time())))
+    return std::max<Duration>(suspicion, config_.timing.dead);
   // Any other peer never seen alive (still booting, or dead since before this core started) is left to D:
   // the first harness run fenced a peer that was still starting.
   return std::nullopt;
@@ -302,13 +307,13 @@ void QuorumCore::set_fence_intent(bool on, TimePoint now) {
   next_renew_ = now;  // published at once (or right after the write in flight)
 }
 
-bool QuorumCore::peer_silent_for(Duration suspicion) const {
-  const auto due = suspicion_due(suspicion);
+bool QuorumCore::peer_silent_for(Duration suspicion, bool for_admin) const {
+  const auto due = suspicion_due(suspicion, for_admin);
   return due && peer_.last_read_issued() >= *due;
 }
 
-std::optional<TimePoint> QuorumCore::suspicion_due(Duration suspicion) const {
-  const auto silence = silence_to_suspect(suspicion);  // a peer seen UP; or one without a watchdog, after D
+std::optional<TimePoint> QuorumCore::suspicion_due(Duration suspicion, bool for_admin) const {
+  const auto silence = silence_to_suspect(suspicion, for_admin);  // a peer seen UP; or one without a watchdog, after D
   if (!silence) return std::nullopt;
   if (peer_.last_read_issued() == TimePoint{}) return std::nullopt;  // never read
   const TimePoint from = silence_start();

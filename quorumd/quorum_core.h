@@ -55,6 +55,9 @@ struct CoreConfig {
   // The peer said it runs without a watchdog to an earlier core or quorumd of this node, and nothing undid
   // it since (PeerMonitor::assume_no_watchdog): no DEAD on D from the start.
   bool peer_no_watchdog = false;
+  // ...or nobody read it: this node knows nothing of the peer (no peer-watchdog file) and has a [fence] for
+  // it (PeerMonitor::assume_no_watchdog's only_assumed): no DEAD on D, and no startup fence either.
+  bool peer_no_watchdog_only_assumed = false;
   SetPosture set_posture;    // published in every heartbeat (docs/design.md "Replacing a quorum device")
   // Set when the LAN channel is configured: the promises of a shared storage stall (stall_promise.h). A core
   // made with it holds back every DEAD verdict until start + (P - F) + D when P > F (a previous life may have
@@ -124,12 +127,14 @@ class QuorumCore {
   // it was written, whichever came first), and every heartbeat write this node issued since then completed ok (its own disk worked the whole time the peer's value stood still: after a shared
   // storage stall both nodes see the other's value old, and neither may take that for a death). Only while
   // the peer is UP (seen alive by this core), or UNKNOWN with no dead time (no watchdog) and still for the
-  // dead time D too (silence_to_suspect); never while it is DOWN or already declared dead.
-  bool peer_silent_for(Duration silence) const;
+  // dead time D too (silence_to_suspect); never while it is DOWN or already declared dead. `for_admin`: the
+  // test an admin's confirmation of the off must pass (also a peer never seen whose lack of a watchdog is
+  // only assumed, which no automatic round fences).
+  bool peer_silent_for(Duration silence, bool for_admin = false) const;
   // When the peer's silence reaches what `suspicion` asks (silence_to_suspect) if its value stands still, this
   // node's writes working on (nullopt: it is not suspected on any read: never read, not a peer it suspects,
   // or my disk did not work since the silence began). peer_silent_for is a read issued at or after it.
-  std::optional<TimePoint> suspicion_due(Duration suspicion) const;
+  std::optional<TimePoint> suspicion_due(Duration suspicion, bool for_admin = false) const;
   // With a power fence configured: the suspicion time, so that a read of the peer is issued exactly when its
   // silence would reach it (as for the dead time), not up to a renew interval later.
   void set_suspicion_time(Duration s) { suspicion_ = s; }
@@ -260,7 +265,7 @@ class QuorumCore {
   std::optional<TimePoint> suspicion_deadline() const;
   // How long the peer's value must stand still before it is suspected, for a suspicion time S (nullopt: it
   // is not suspected at all).
-  std::optional<Duration> silence_to_suspect(Duration suspicion) const;
+  std::optional<Duration> silence_to_suspect(Duration suspicion, bool for_admin = false) const;
 
   CoreConfig config_;
   NodeLease lease_;

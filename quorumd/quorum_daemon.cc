@@ -654,6 +654,7 @@ Status QuorumDaemon::start_core(TimePoint now) {
   cc.standby = standby_;
   cc.no_watchdog = config_.power_fence_only();
   cc.peer_no_watchdog = peer_no_watchdog_;
+  cc.peer_no_watchdog_only_assumed = peer_no_watchdog_only_assumed_;
   cc.give_up_failed_join = majority_ != nullptr;
   if (set_change_) cc.set_posture = set_change_->posted();
   if (lan_) cc.promises = PromiseTerms::from(superblock_.timing, config_.lan.max_storage_stall);
@@ -693,32 +694,37 @@ Status QuorumDaemon::load_peer_watchdog_fact() {
     // life of it is seen running without the flag (it read this core's writes: PeerMonitor), which a live
     // peer with a watchdog shows within a few reads. Without a [fence] for the peer nothing is assumed: such
     // a peer runs with a watchdog, or castor.ini differs between the nodes.
+    // Nothing is stored while only assumed (a restart finds no file and assumes the same again); "none" once
+    // the flag is read, "ok" once the peer is seen running without it.
     peer_no_watchdog_ = fencer_ != nullptr;
-    // Stored as "none" (the next turn) when assumed: a later start keeps the assumption even if the [fence]
-    // for the peer is gone from castor.ini by then; "ok" replaces it once the peer is seen running without
-    // the flag. Nothing is stored when nothing is assumed.
+    peer_no_watchdog_only_assumed_ = peer_no_watchdog_;
+    // Without an assumption a missing file stands for "ok" until the flag is read ("none" then); with one,
+    // the first fact learned is stored whatever it is.
     if (peer_no_watchdog_) peer_no_watchdog_stored_.reset();
     else peer_no_watchdog_stored_ = false;
     if (peer_no_watchdog_)
       log::notice("no peer-watchdog file (a new node, or a lost state directory): the peer, which this node can "
                   "power fence, is taken for one without a watchdog until it is seen running without the flag; "
-                  "until then it is not declared dead on the dead time, only after a confirmed power fence or "
-                  "its clean leave",
+                  "until then it is not declared dead on the dead time, nor power fenced before it was seen: "
+                  "this node waits for it (or for castor fence PEER --confirm-off)",
                   {{"peer", peer_name_}, {"file", path}});
     return Status::Ok();
   }
   peer_no_watchdog_ = **known;
   peer_no_watchdog_stored_ = **known;
   if (**known)
-    log::notice("an earlier quorumd of this node read that the peer runs without a watchdog (or, with no file, "
-                "took it so), and nothing undid it: it is never declared dead on the dead time, only after a "
-                "confirmed power fence or its clean leave",
+    log::notice("the peer said to an earlier quorumd of this node that it runs without a watchdog: it is never "
+                "declared dead on the dead time, only after a confirmed power fence or its clean leave",
                 {{"peer", peer_name_}, {"file", path}});
   return Status::Ok();
 }
 
 void QuorumDaemon::keep_peer_watchdog_fact(TimePoint now) {
-  if (core_) peer_no_watchdog_ = core_->peer().no_dead_time();
+  if (core_) {
+    peer_no_watchdog_ = core_->peer().no_dead_time();
+    peer_no_watchdog_only_assumed_ = peer_no_watchdog_ && !core_->peer().no_watchdog_known();
+  }
+  if (peer_no_watchdog_only_assumed_) return;  // nothing read: the missing file says the same
   if (peer_no_watchdog_stored_ == peer_no_watchdog_) return;
   const std::string path = peer_watchdog_file_path(config_.state_dir, superblock_.cluster_uuid, node_id_);
   if (Status st = env_.store_peer_no_watchdog(path, peer_no_watchdog_); !st.ok()) {

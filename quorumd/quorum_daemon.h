@@ -287,6 +287,7 @@ class QuorumDaemon final : private ControlServer::Handler {
   // keep_peer_watchdog_fact: what the cores of this process learned, and what the file says (nullopt: not
   // loaded yet, or its last store failed and is tried again).
   bool peer_no_watchdog_ = false;
+  bool peer_no_watchdog_only_assumed_ = false;  // nobody read the flag (no file at start); never stored
   std::optional<bool> peer_no_watchdog_stored_;
   RateLimit peer_watchdog_store_log_;
   std::unique_ptr<AgentProcess> fence_proc_;

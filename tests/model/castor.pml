@@ -228,6 +228,8 @@
  * 1 for the observer of the no-watchdog node (for the observer of a node with a watchdog it starts at 0: the code's
  * assumption then only withholds D until that peer is seen running, so 0 lets the model do more, not less); and
  * the block may be damaged before the observer ever read the flag (no rdnowd[] guard): the gap design.md named.
+ * The code does not power fence a peer never seen while the flag is only assumed (QuorumCore::silence_to_suspect
+ * needs it read); the model's SUSP_UNSEEN does: the model fences more than the code, a superset for safety.
  * -DBUG_NOWD_NOFILE: a missing file means "has a watchdog" (the code before): found (verify.sh peer_nowd_nofile_bug).
  */
 
