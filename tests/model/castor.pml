@@ -463,7 +463,9 @@ bit rdf[NX];              /* the read in flight was issued after my last ok writ
 bit chg[2];               /* the peer's heartbeat block changed since my last read */
 #ifdef PEER_NOWD_KNOWN
 bit knowd[2];             /* my monitor read a valid record of the peer saying it has no watchdog (kept by my next
-                             core and quorumd: the peer-watchdog file), and no DOWN or confirmed fence of it since */
+                             core and quorumd: the peer-watchdog file; neither a DOWN nor a confirmed fence undoes
+                             it). Not modelled: its undo (a life seen running without the flag), a node whose
+                             watchdog setting changes at a restart (review 22's stale "ok" file) */
 bit hbcor[2];             /* node i's heartbeat block is damaged: it decodes as nothing (no record, no flag) */
 bit rdnowd[2];            /* ghost: node j read the flag once, in any core (its peer-watchdog file exists). The
                              damage waits for it: a node that never read the flag (a new node, its state directory
