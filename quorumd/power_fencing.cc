@@ -83,7 +83,10 @@ void QuorumDaemon::end_fence_action(const FenceAgentResult& r, TimePoint now) {
   const bool was_failed = fencer_->phase() == PowerFencer::Phase::failed;
   fencer_->on_result(fence_proc_action_, r, now);
   if (!was_failed && fencer_->phase() == PowerFencer::Phase::failed)
-    log::error("power fence of the peer failed: the dead time decides, as without power fencing",
+    log::error(core_->peer().no_dead_time()
+                   ? "power fence of the peer failed: it runs without a watchdog (or is taken so), so the dead time "
+                     "does not decide; tried again after the dead time, or castor fence PEER --confirm-off"
+                   : "power fence of the peer failed: the dead time decides, as without power fencing",
                {{"peer", peer_name_}, {"agent", fencer_->device().agent},
                 {"result", fencer_->last() ? fencer_->last()->result : r.text},
                 {"next_round_in_ms", ms_of(superblock_.timing.dead)}});
@@ -94,8 +97,11 @@ void QuorumDaemon::fence_step(TimePoint now) {
     warned_peer_no_watchdog_ = !warned_peer_no_watchdog_;
     if (warned_peer_no_watchdog_)
       log::event(fencer_ ? log::Level::notice : log::Level::error,
-                 fencer_ ? "the peer runs without a watchdog (or is taken so until it is seen running with one): "
-                           "it is taken over only after a confirmed power fence"
+                 !core_->peer().no_watchdog_known()
+                     ? "the peer is taken for one without a watchdog (nothing known of it here) until it is seen "
+                       "running with one: not taken over on the dead time, and not power fenced before it was "
+                       "seen -- this node waits for it, or for castor fence PEER --confirm-off"
+                 : fencer_ ? "the peer runs without a watchdog: it is taken over only after a confirmed power fence"
                          : "the peer runs without a watchdog and this node has no [fence] for it: its services are "
                            "never taken over unless it leaves cleanly",
                  {{"peer", peer_name_}, {"incarnation", core_->peer().incarnation()}});
@@ -297,9 +303,13 @@ std::string QuorumDaemon::admin_confirm_off(const std::string& target, const std
            " ms ago: it is not off; check that it is the node you powered off";
   // What the automatic suspicion asks of the silence: read standing still by a read issued S after it began,
   // this node's disk working throughout, past any promise given to the peer.
+  if (pm.view() == PeerView::unknown && !pm.no_dead_time())
+    return peer_name_ + " was never seen running by this quorumd and runs with a watchdog (as far as it knows): "
+                        "the dead time takes it over without a confirmation";
   if (!core_->peer_silent_for(suspicion_time(), /*for_admin=*/true))
-    return peer_name_ + "'s heartbeat is not seen standing still for the suspicion time (not read since, this "
-                        "node's disk not working throughout, or a promise given to it): it may not be off";
+    return peer_name_ + "'s heartbeat is not seen standing still for the suspicion time (for a peer never seen "
+                        "running by this quorumd: the dead time), not read since, this node's disk not working "
+                        "throughout, or a promise given to it: it may not be off";
   std::string why;
   if (!fencer_->confirm_off_by_admin("admin confirmed off (" + who + ")", now, wall_time_ns(), why)) return why;
   ok = true;
@@ -323,8 +333,11 @@ Json QuorumDaemon::power_fence_json(TimePoint now) const {
   if (fencer_) levels.push_back(Json{{"level", 1}, {"kind", "power"}, {"device", fencer_->device().describe()}});
   if (core_->peer().no_dead_time())
     levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "none"},
-                          {"device", "the peer runs without a watchdog (or, with no record of it here, is not yet seen "
-                                    "running with one): no takeover on the dead time"}});
+                          {"device", core_->peer().no_watchdog_known()
+                                         ? "the peer runs without a watchdog: no takeover on the dead time"
+                                         : "nothing known here of the peer's watchdog until it is seen running: no "
+                                           "takeover on the dead time, no power fence before it was seen; waiting "
+                                           "for it, or for castor fence PEER --confirm-off"}});
   else
     levels.push_back(Json{{"level", fencer_ ? 2 : 1}, {"kind", "watchdog"},
                           {"device", "the peer's own watchdog, after the dead time " +

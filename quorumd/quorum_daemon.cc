@@ -958,7 +958,9 @@ Status QuorumDaemon::join() {
   RETURN_IF_ERROR(start_core(clock_.now()));
   log::notice("quorumd running", {{"socket", server_->path()},
                                   {"pid", int64_t(::getpid())},
-                                  {"watchdog", watchdog_ ? watchdog_->describe() : std::string("none (UNSAFE)")}});
+                                  {"watchdog", watchdog_                  ? watchdog_->describe()
+                                               : config_.power_fence_only() ? std::string("none (its power fence is its only fence)")
+                                                                            : std::string("none (UNSAFE)")}});
   return Status::Ok();
 }
 
