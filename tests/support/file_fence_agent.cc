@@ -43,11 +43,15 @@ FenceDeviceConfig file_fence_device(const std::string& node, const std::string& 
   return d;
 }
 
-bool fence_each_other(Cluster& c, const std::string& dir_alpha, const std::string& dir_beta, Duration timeout,
-                      bool beta_without_watchdog) {
+void give_both_fences(Cluster& c, const std::string& dir_alpha, const std::string& dir_beta, Duration timeout) {
   const FenceDeviceConfig alpha = file_fence_device("alpha", write_file_fence_agent(dir_alpha), timeout);
   const FenceDeviceConfig beta = file_fence_device("beta", write_file_fence_agent(dir_beta), timeout);
   for (Node* n : {&c.beta(), &c.alpha()}) n->config.fence = {alpha, beta};
+}
+
+bool fence_each_other(Cluster& c, const std::string& dir_alpha, const std::string& dir_beta, Duration timeout,
+                      bool beta_without_watchdog) {
+  give_both_fences(c, dir_alpha, dir_beta, timeout);
   c.alpha().config.watchdog_device = "none";
   if (beta_without_watchdog) c.beta().config.watchdog_device = "none";
   if (!c.restart(c.beta()).ok() || !c.restart(c.alpha()).ok()) return false;

@@ -29,6 +29,9 @@ bool fence_each_other(Cluster& c, const std::string& dir_alpha, const std::strin
 // alpha gets a [fence beta] running `agent` (beta keeps its watchdog and no [fence]); restarts alpha; true once
 // both hold a lease and see each other up (within 5 s), after 300 ms more of running together.
 bool alpha_fences_beta(Cluster& c, const std::string& agent);
+// Both nodes' castor.ini get a [fence alpha] and a [fence beta] (the agents in dir_alpha and dir_beta,
+// `timeout` per call); nothing else changes (no restart, both keep their watchdogs).
+void give_both_fences(Cluster& c, const std::string& dir_alpha, const std::string& dir_beta, Duration timeout);
 // quorumd's status power_fence.phase of `n` ("idle", "probing", "powering off", ...).
 std::string fence_phase(Cluster& c, Node& n);
 

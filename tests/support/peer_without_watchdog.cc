@@ -21,6 +21,12 @@ void corrupt_heartbeat(Cluster& c, uint32_t id) {
   REQUIRE(write_blocking(dev, c.clock(), layout.heartbeat_offset(id), block.span(), kIoTimeout).ok());
 }
 
+std::optional<bool> stored_peer_watchdog_fact(Node& n) {
+  std::optional<bool> v;
+  for (const auto& [path, f] : n.record.peer_watchdog_files) v = f;
+  return v;
+}
+
 void hold_every_off(const std::string& power_dir) {
   std::ofstream hold(power_dir + "/hold-off");
   REQUIRE(hold.good());

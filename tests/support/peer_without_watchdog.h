@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -21,5 +22,7 @@ bool alpha_declares_beta_dead(Cluster& c, Duration span);
 // Steps the cluster paced in real time (the fence agent is a real process) for up to 6000 steps; true once
 // alpha sees beta dead (by a confirmed fence, for a peer without a watchdog).
 bool alpha_takes_beta_over(Cluster& c);
+// What node `n`'s peer-watchdog file holds now (true: "none", false: "ok"), nullopt when it has none.
+std::optional<bool> stored_peer_watchdog_fact(Node& n);
 
 }  // namespace castor::testing

@@ -14,16 +14,6 @@ using namespace castor;
 using namespace castor::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::optional<bool> stored_fact(Node& n) {
-  std::optional<bool> v;
-  for (const auto& [path, f] : n.record.peer_watchdog_files) v = f;
-  return v;
-}
-
-}  // namespace
-
 // SAFETY. alpha stored "ok" (beta ran with a watchdog, alpha saw it). alpha goes down; the admin moves beta to
 // watchdog_device = none (its [fence beta] allows it) and beta runs its services without a watchdog; beta's
 // quorumd then hangs and its block turns corrupt (the very state f5096ab fixes for a missing file). alpha
@@ -36,16 +26,13 @@ TEST_CASE("review22: a stale 'ok' file: the peer moved to no watchdog while this
   ScratchDir power_alpha, power_beta;
   Cluster c;
   start_both(c);
-  const FenceDeviceConfig fa = file_fence_device("alpha", write_file_fence_agent(power_alpha.path()), 30s);
-  const FenceDeviceConfig fb = file_fence_device("beta", write_file_fence_agent(power_beta.path()), 30s);
-  c.alpha().config.fence = {fa, fb};  // both keep their watchdogs
-  c.beta().config.fence = {fa, fb};
+  give_both_fences(c, power_alpha.path(), power_beta.path(), 30s);  // both keep their watchdogs
   REQUIRE(c.restart(c.beta()).ok());
   REQUIRE(c.restart(c.alpha()).ok());  // no file: beta assumed without a watchdog ...
   REQUIRE(c.run_until([&] { return has_lease(c, c.alpha()) && sees(c.alpha(), PeerView::up); }, 5s));
   REQUIRE(c.run_until([&] { return !c.alpha().daemon->core().peer().no_dead_time(); }, 5s));  // ... undone
   c.run_for(100ms);
-  REQUIRE(stored_fact(c.alpha()) == std::optional<bool>(false));  // "ok"
+  REQUIRE(stored_peer_watchdog_fact(c.alpha()) == std::optional<bool>(false));  // "ok"
 
   c.alpha().running = false;  // alpha's node goes down (its watchdog: beta declares it dead on D)
   REQUIRE(c.run_until([&] { return sees(c.beta(), PeerView::dead); }, 10 * c.timing().dead));
@@ -103,10 +90,7 @@ TEST_CASE("review22: both nodes without a file start together: both assumptions 
   ScratchDir power_alpha, power_beta;
   Cluster c;
   start_both(c);
-  const FenceDeviceConfig fa = file_fence_device("alpha", write_file_fence_agent(power_alpha.path()), 30s);
-  const FenceDeviceConfig fb = file_fence_device("beta", write_file_fence_agent(power_beta.path()), 30s);
-  c.alpha().config.fence = {fa, fb};
-  c.beta().config.fence = {fa, fb};
+  give_both_fences(c, power_alpha.path(), power_beta.path(), 30s);
   c.alpha().record.peer_watchdog_files.clear();
   c.beta().record.peer_watchdog_files.clear();
   REQUIRE(c.restart(c.beta()).ok());
@@ -117,8 +101,8 @@ TEST_CASE("review22: both nodes without a file start together: both assumptions 
     return !c.alpha().daemon->core().peer().no_dead_time() && !c.beta().daemon->core().peer().no_dead_time();
   }, 2s));
   c.run_for(3 * c.timing().dead);
-  CHECK(stored_fact(c.alpha()) == std::optional<bool>(false));
-  CHECK(stored_fact(c.beta()) == std::optional<bool>(false));
+  CHECK(stored_peer_watchdog_fact(c.alpha()) == std::optional<bool>(false));
+  CHECK(stored_peer_watchdog_fact(c.beta()) == std::optional<bool>(false));
   CHECK_FALSE(file_exists(power_alpha.path() + "/off"));
   CHECK_FALSE(file_exists(power_beta.path() + "/off"));
   CHECK(sees(c.alpha(), PeerView::up));
@@ -133,10 +117,7 @@ TEST_CASE("review22: no file, the peer's quorumd not started yet: this node wait
   ScratchDir power_alpha, power_beta;
   Cluster c;
   start_both(c);
-  const FenceDeviceConfig fa = file_fence_device("alpha", write_file_fence_agent(power_alpha.path()), 30s);
-  const FenceDeviceConfig fb = file_fence_device("beta", write_file_fence_agent(power_beta.path()), 30s);
-  c.alpha().config.fence = {fa, fb};
-  c.beta().config.fence = {fa, fb};
+  give_both_fences(c, power_alpha.path(), power_beta.path(), 30s);
   REQUIRE(c.restart(c.beta()).ok());
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return !c.alpha().daemon->core().peer().no_dead_time(); }, 2s));

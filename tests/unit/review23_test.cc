@@ -17,12 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<bool> stored_fact(Node& n) {
-  std::optional<bool> v;
-  for (const auto& [path, f] : n.record.peer_watchdog_files) v = f;
-  return v;
-}
-
 bool only_assumed(Node& n) {
   const auto& pm = n.daemon->core().peer();
   return pm.no_dead_time() && !pm.no_watchdog_known();
@@ -81,7 +75,7 @@ TEST_CASE("review23: the admin's confirmation is refused for an unseen peer know
   start_both(c);
   REQUIRE(fence_each_other(c, power_alpha.path(), power_beta.path(), 30s, /*beta_without_watchdog=*/false));
   c.run_for(100ms);
-  REQUIRE(stored_fact(c.alpha()) == std::optional<bool>(false));  // "ok"
+  REQUIRE(stored_peer_watchdog_fact(c.alpha()) == std::optional<bool>(false));  // "ok"
   c.beta().running = false;
   hold_every_off(power_beta.path());
   REQUIRE(c.restart(c.alpha()).ok());
@@ -122,7 +116,7 @@ TEST_CASE("review23: a flag read at a first start is known, stored, and carried 
   REQUIRE(c.restart(c.alpha()).ok());
   REQUIRE(c.run_until([&] { return c.alpha().daemon->core().peer().no_watchdog_known(); }, 2s));
   c.run_for(100ms);
-  CHECK(stored_fact(c.alpha()) == std::optional<bool>(true));
+  CHECK(stored_peer_watchdog_fact(c.alpha()) == std::optional<bool>(true));
   rejoin_alpha(c);
   CHECK(c.alpha().daemon->core().peer().no_watchdog_known());
   c.beta().running = false;
