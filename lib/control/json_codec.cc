@@ -84,8 +84,11 @@ Result<const Json*> get_object(const Json& obj, std::string_view key) {
 Status check_ok(const Json& reply) {
   ASSIGN_OR_RETURN(bool ok, get_bool(reply, "ok"));
   if (ok) return Status::Ok();
+  // An error always says why: an empty or missing reason becomes this one (the fuzzer found {"ok":false,
+  // "error":""} refused with an empty message).
   const Json* e = field(reply, "error");
-  return Error(Code::refused, e && e->is_string() ? e->get<std::string>() : std::string("refused (no reason given)"));
+  if (e && e->is_string() && !e->get<std::string>().empty()) return Error(Code::refused, e->get<std::string>());
+  return Error(Code::refused, "refused (no reason given)");
 }
 
 }  // namespace castor::json_codec

@@ -649,6 +649,8 @@ TEST_CASE("control codec: json_codec typed getters") {
   }
   CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":true})")).ok());
   CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":false})")).message() == "refused (no reason given)");
+  // An empty reason is none (the fuzzer found it refused with an empty message).
+  CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":false,"error":""})")).message() == "refused (no reason given)");
   CHECK(json_codec::check_ok(*json_codec::parse_object(R"({"ok":1})")).code() == Code::invalid_argument);
 }
 
